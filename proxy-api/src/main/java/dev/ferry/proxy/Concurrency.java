@@ -1,0 +1,124 @@
+package dev.ferry.proxy;
+
+import java.util.Locale;
+
+/**
+ * How the proxy runs its client connections: each connection is one task, which blocks on its
+ * socket and loops over the connection's requests. This chooses what runs those tasks.
+ *
+ * <pre>{@code
+ * ProxyServer.builder().concurrency(Concurrency.boundedPool(200, 1000));
+ * }</pre>
+ */
+public final class Concurrency {
+
+  /** The kinds of executor. */
+  public enum Kind {
+    /** Virtual threads where the runtime has them (Java 21+), a bounded pool otherwise. */
+    AUTO,
+    /** One virtual thread per connection. Needs Java 21+. */
+    VIRTUAL_THREADS,
+    /** A bounded pool of platform threads with a bounded queue; a full queue answers 503. */
+    BOUNDED_POOL,
+    /** One platform thread per connection, up to a cap; past it, 503. */
+    THREAD_PER_CONNECTION
+  }
+
+  private static final Concurrency AUTO = new Concurrency(Kind.AUTO, 200, 1000);
+
+  private final Kind kind;
+  private final int maxThreads;
+  private final int queueSize;
+
+  private Concurrency(Kind kind, int maxThreads, int queueSize) {
+    this.kind = kind;
+    this.maxThreads = maxThreads;
+    this.queueSize = queueSize;
+  }
+
+  /**
+   * Virtual threads on Java 21+, otherwise {@code boundedPool(200, 1000)}. The default.
+   */
+  public static Concurrency auto() {
+    return AUTO;
+  }
+
+  /**
+   * One virtual thread per connection. {@link ProxyServer.Builder#build()} fails on a runtime
+   * older than Java 21 rather than fall back silently.
+   */
+  public static Concurrency virtualThreads() {
+    return new Concurrency(Kind.VIRTUAL_THREADS, 0, 0);
+  }
+
+  /**
+   * A pool of at most {@code maxThreads} platform threads; up to {@code queueSize} accepted
+   * connections wait for a thread, and past that a new connection is answered 503 at once.
+   * A keep-alive connection holds its thread while it is open.
+   *
+   * @throws IllegalArgumentException if {@code maxThreads < 1} or {@code queueSize < 0}
+   */
+  public static Concurrency boundedPool(int maxThreads, int queueSize) {
+    if (maxThreads < 1) {
+      throw new IllegalArgumentException("maxThreads must be at least 1 (was " + maxThreads + ")");
+    }
+    if (queueSize < 0) {
+      throw new IllegalArgumentException("queueSize must not be negative (was " + queueSize + ")");
+    }
+    return new Concurrency(Kind.BOUNDED_POOL, maxThreads, queueSize);
+  }
+
+  /**
+   * A new platform thread for each connection, at most {@code maxThreads} at once; past that, a
+   * new connection is answered 503.
+   *
+   * @throws IllegalArgumentException if {@code maxThreads < 1}
+   */
+  public static Concurrency threadPerConnection(int maxThreads) {
+    if (maxThreads < 1) {
+      throw new IllegalArgumentException("maxThreads must be at least 1 (was " + maxThreads + ")");
+    }
+    return new Concurrency(Kind.THREAD_PER_CONNECTION, maxThreads, 0);
+  }
+
+  /** The kind of executor. */
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The thread cap for {@link Kind#BOUNDED_POOL} and {@link Kind#THREAD_PER_CONNECTION}. */
+  public int maxThreads() {
+    return maxThreads;
+  }
+
+  /** The queue length for {@link Kind#BOUNDED_POOL}. */
+  public int queueSize() {
+    return queueSize;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    if (!(other instanceof Concurrency)) {
+      return false;
+    }
+    Concurrency that = (Concurrency) other;
+    return kind == that.kind && maxThreads == that.maxThreads && queueSize == that.queueSize;
+  }
+
+  @Override
+  public int hashCode() {
+    return kind.hashCode() * 31 * 31 + maxThreads * 31 + queueSize;
+  }
+
+  /** Returns {@code boundedPool(200, 1000)} and the like. */
+  @Override
+  public String toString() {
+    switch (kind) {
+      case AUTO: return "auto()";
+      case VIRTUAL_THREADS: return "virtualThreads()";
+      case BOUNDED_POOL:
+        return String.format(Locale.ROOT, "boundedPool(%d, %d)", maxThreads, queueSize);
+      default: return String.format(Locale.ROOT, "threadPerConnection(%d)", maxThreads);
+    }
+  }
+}

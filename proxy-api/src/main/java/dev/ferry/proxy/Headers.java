@@ -1,0 +1,259 @@
+package dev.ferry.proxy;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * An immutable, ordered list of HTTP header fields.
+ *
+ * <p>Names keep the case they were given and are looked up case-insensitively; a name may occur
+ * more than once and the order of fields is preserved exactly, as it goes over the wire. Names
+ * must be RFC 9110 tokens and values must not contain CR, LF, NUL or other control characters
+ * (horizontal tab excepted); anything else is rejected with an {@link IllegalArgumentException}
+ * that names the character and its index.
+ *
+ * <pre>{@code
+ * Headers headers = Headers.of("Content-Type", "text/plain", "Cache-Control", "no-store");
+ * headers.first("content-type");          // Optional[text/plain]
+ * headers.with("Cache-Control", "max-age=60");
+ * }</pre>
+ */
+public final class Headers {
+  private static final Headers EMPTY = new Headers(new String[0]);
+
+  /** Alternating names and values: name0, value0, name1, value1, ... */
+  private final String[] namesAndValues;
+
+  private Headers(String[] namesAndValues) {
+    this.namesAndValues = namesAndValues;
+  }
+
+  /** Returns the empty header list. */
+  public static Headers empty() {
+    return EMPTY;
+  }
+
+  /**
+   * Returns headers made of alternating names and values.
+   *
+   * @throws IllegalArgumentException if the count is odd or a name or value is invalid
+   */
+  public static Headers of(String... namesAndValues) {
+    Objects.requireNonNull(namesAndValues, "namesAndValues");
+    if (namesAndValues.length % 2 != 0) {
+      throw new IllegalArgumentException(
+          "namesAndValues must alternate names and values (was " + namesAndValues.length
+              + " strings)");
+    }
+    Builder builder = builder();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      builder.add(namesAndValues[i], namesAndValues[i + 1]);
+    }
+    return builder.build();
+  }
+
+  /** Returns a new, empty builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns a builder that starts with these fields. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.namesAndValues.addAll(Arrays.asList(namesAndValues));
+    return builder;
+  }
+
+  /** Returns the number of fields, counting repeated names separately. */
+  public int size() {
+    return namesAndValues.length / 2;
+  }
+
+  /** Returns true if there are no fields. */
+  public boolean isEmpty() {
+    return namesAndValues.length == 0;
+  }
+
+  /** Returns the name of field {@code index}, in the case it was given. */
+  public String name(int index) {
+    return namesAndValues[index * 2];
+  }
+
+  /** Returns the value of field {@code index}. */
+  public String value(int index) {
+    return namesAndValues[index * 2 + 1];
+  }
+
+  /** Returns the first value of the named field, looked up case-insensitively. */
+  public Optional<String> first(String name) {
+    Objects.requireNonNull(name, "name");
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      if (namesAndValues[i].equalsIgnoreCase(name)) {
+        return Optional.of(namesAndValues[i + 1]);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Returns every value of the named field in order, or an empty list. */
+  public List<String> all(String name) {
+    Objects.requireNonNull(name, "name");
+    List<String> values = null;
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      if (namesAndValues[i].equalsIgnoreCase(name)) {
+        if (values == null) {
+          values = new ArrayList<>(2);
+        }
+        values.add(namesAndValues[i + 1]);
+      }
+    }
+    return values == null ? List.of() : Collections.unmodifiableList(values);
+  }
+
+  /** Returns true if at least one field has this name. */
+  public boolean contains(String name) {
+    return first(name).isPresent();
+  }
+
+  /**
+   * Returns true if a field of this name holds {@code token} in its comma-separated list,
+   * compared case-insensitively ({@code Connection: keep-alive, Upgrade} contains {@code upgrade}).
+   */
+  public boolean containsToken(String name, String token) {
+    Objects.requireNonNull(token, "token");
+    for (String value : all(name)) {
+      for (String element : value.split(",")) {
+        if (element.trim().equalsIgnoreCase(token)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Returns a copy in which {@code name} has the single value {@code value}, replacing any. */
+  public Headers with(String name, String value) {
+    return toBuilder().set(name, value).build();
+  }
+
+  /** Returns a copy with one more field at the end. */
+  public Headers plus(String name, String value) {
+    return toBuilder().add(name, value).build();
+  }
+
+  /** Returns a copy without any field of this name. */
+  public Headers without(String name) {
+    if (!contains(name)) {
+      return this;
+    }
+    return toBuilder().remove(name).build();
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Headers && Arrays.equals(namesAndValues, ((Headers) other).namesAndValues);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(namesAndValues);
+  }
+
+  /** Returns the fields one per line, as {@code Name: value}. */
+  @Override
+  public String toString() {
+    StringBuilder result = new StringBuilder();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      result.append(namesAndValues[i]).append(": ").append(namesAndValues[i + 1]).append('\n');
+    }
+    return result.toString();
+  }
+
+  static void checkName(String name) {
+    Objects.requireNonNull(name, "name");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("header name must not be empty");
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!isTokenChar(c)) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+            "Unexpected char %#04x at %d in header name: %s", (int) c, i, name));
+      }
+    }
+  }
+
+  static void checkValue(String value, String name) {
+    Objects.requireNonNull(value, "value");
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+            "Unexpected char %#04x at %d in %s value", (int) c, i, name));
+      }
+    }
+  }
+
+  /** RFC 9110 §5.6.2 tchar. */
+  static boolean isTokenChar(char c) {
+    if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+      return true;
+    }
+    return "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+  }
+
+  /**
+   * A mutable builder of {@link Headers}. Not thread-safe.
+   */
+  public static final class Builder {
+    private final List<String> namesAndValues = new ArrayList<>(16);
+
+    private Builder() {}
+
+    /**
+     * Adds a field at the end, keeping any existing fields of the same name.
+     *
+     * @throws IllegalArgumentException if the name is not a token or the value holds a control
+     *     character
+     */
+    public Builder add(String name, String value) {
+      checkName(name);
+      checkValue(value, name);
+      namesAndValues.add(name);
+      namesAndValues.add(value);
+      return this;
+    }
+
+    /** Replaces every field of this name with one field holding {@code value}. */
+    public Builder set(String name, String value) {
+      checkName(name);
+      checkValue(value, name);
+      remove(name);
+      namesAndValues.add(name);
+      namesAndValues.add(value);
+      return this;
+    }
+
+    /** Removes every field of this name. */
+    public Builder remove(String name) {
+      Objects.requireNonNull(name, "name");
+      for (int i = namesAndValues.size() - 2; i >= 0; i -= 2) {
+        if (namesAndValues.get(i).equalsIgnoreCase(name)) {
+          namesAndValues.remove(i + 1);
+          namesAndValues.remove(i);
+        }
+      }
+      return this;
+    }
+
+    /** Returns the immutable header list. */
+    public Headers build() {
+      return namesAndValues.isEmpty() ? EMPTY : new Headers(namesAndValues.toArray(new String[0]));
+    }
+  }
+}

@@ -1,0 +1,186 @@
+package dev.ferry.proxy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The immutable configuration of a proxy, as {@link ProxyServer.Builder#build()} validated it.
+ * Each getter documents itself on the builder method of the same name.
+ *
+ * <p>{@link #toBuilder()} derives a variant:
+ *
+ * <pre>{@code
+ * ProxyServer variant = base.config().toBuilder().idleTimeout(Duration.ofSeconds(1)).build();
+ * }</pre>
+ */
+public final class ProxyConfig {
+  private static final ProxyServer.Builder DEFAULTS = new ProxyServer.Builder();
+
+  private final String bindAddress;
+  private final int port;
+  private final Concurrency concurrency;
+  private final Duration connectTimeout;
+  private final Duration requestHeaderTimeout;
+  private final Duration idleTimeout;
+  private final Duration upstreamTimeout;
+  private final Duration upstreamKeepAlive;
+  private final int maxIdleUpstreamConnections;
+  private final int maxConnections;
+  private final int maxRequestLineBytes;
+  private final int maxHeaderBytes;
+  private final int maxHeaderCount;
+  private final long maxRequestBodyBytes;
+  private final Upstream upstream;
+  private final List<Filter> filters;
+  private final List<ExchangeListener> listeners;
+
+  ProxyConfig(ProxyServer.Builder builder) {
+    bindAddress = builder.bindAddress;
+    port = builder.port;
+    concurrency = builder.concurrency;
+    connectTimeout = builder.connectTimeout;
+    requestHeaderTimeout = builder.requestHeaderTimeout;
+    idleTimeout = builder.idleTimeout;
+    upstreamTimeout = builder.upstreamTimeout;
+    upstreamKeepAlive = builder.upstreamKeepAlive;
+    maxIdleUpstreamConnections = builder.maxIdleUpstreamConnections;
+    maxConnections = builder.maxConnections;
+    maxRequestLineBytes = builder.maxRequestLineBytes;
+    maxHeaderBytes = builder.maxHeaderBytes;
+    maxHeaderCount = builder.maxHeaderCount;
+    maxRequestBodyBytes = builder.maxRequestBodyBytes;
+    upstream = builder.upstream;
+    filters = List.copyOf(builder.filters);
+    listeners = List.copyOf(builder.listeners);
+  }
+
+  /** Returns a builder holding this configuration, to derive a variant from. */
+  public ProxyServer.Builder toBuilder() {
+    return new ProxyServer.Builder(this);
+  }
+
+  /** See {@link ProxyServer.Builder#bindAddress(String)}. */
+  public String bindAddress() {
+    return bindAddress;
+  }
+
+  /** See {@link ProxyServer.Builder#port(int)}. */
+  public int port() {
+    return port;
+  }
+
+  /** See {@link ProxyServer.Builder#concurrency(Concurrency)}. */
+  public Concurrency concurrency() {
+    return concurrency;
+  }
+
+  /** See {@link ProxyServer.Builder#connectTimeout(Duration)}. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** See {@link ProxyServer.Builder#requestHeaderTimeout(Duration)}. */
+  public Duration requestHeaderTimeout() {
+    return requestHeaderTimeout;
+  }
+
+  /** See {@link ProxyServer.Builder#idleTimeout(Duration)}. */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  /** See {@link ProxyServer.Builder#upstreamTimeout(Duration)}. */
+  public Duration upstreamTimeout() {
+    return upstreamTimeout;
+  }
+
+  /** See {@link ProxyServer.Builder#upstreamKeepAlive(Duration)}. */
+  public Duration upstreamKeepAlive() {
+    return upstreamKeepAlive;
+  }
+
+  /** See {@link ProxyServer.Builder#maxIdleUpstreamConnections(int)}. */
+  public int maxIdleUpstreamConnections() {
+    return maxIdleUpstreamConnections;
+  }
+
+  /** See {@link ProxyServer.Builder#maxConnections(int)}. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /** See {@link ProxyServer.Builder#maxRequestLineBytes(int)}. */
+  public int maxRequestLineBytes() {
+    return maxRequestLineBytes;
+  }
+
+  /** See {@link ProxyServer.Builder#maxHeaderBytes(int)}. */
+  public int maxHeaderBytes() {
+    return maxHeaderBytes;
+  }
+
+  /** See {@link ProxyServer.Builder#maxHeaderCount(int)}. */
+  public int maxHeaderCount() {
+    return maxHeaderCount;
+  }
+
+  /** See {@link ProxyServer.Builder#maxRequestBodyBytes(long)}. */
+  public long maxRequestBodyBytes() {
+    return maxRequestBodyBytes;
+  }
+
+  /** The upstream of a reverse proxy; empty for a forward proxy. */
+  public Optional<Upstream> upstream() {
+    return Optional.ofNullable(upstream);
+  }
+
+  /** The filters, in registration order. */
+  public List<Filter> filters() {
+    return filters;
+  }
+
+  /** The exchange listeners, in registration order. */
+  public List<ExchangeListener> listeners() {
+    return listeners;
+  }
+
+  /**
+   * Lists only the options that differ from their defaults, such as
+   * {@code ProxyConfig{port=8080, upstream=http://127.0.0.1:9000}}.
+   */
+  @Override
+  public String toString() {
+    List<String> parts = new ArrayList<>();
+    add(parts, "bindAddress", bindAddress, DEFAULTS.bindAddress);
+    add(parts, "port", port, DEFAULTS.port);
+    add(parts, "concurrency", concurrency, DEFAULTS.concurrency);
+    add(parts, "connectTimeout", connectTimeout, DEFAULTS.connectTimeout);
+    add(parts, "requestHeaderTimeout", requestHeaderTimeout, DEFAULTS.requestHeaderTimeout);
+    add(parts, "idleTimeout", idleTimeout, DEFAULTS.idleTimeout);
+    add(parts, "upstreamTimeout", upstreamTimeout, DEFAULTS.upstreamTimeout);
+    add(parts, "upstreamKeepAlive", upstreamKeepAlive, DEFAULTS.upstreamKeepAlive);
+    add(parts, "maxIdleUpstreamConnections", maxIdleUpstreamConnections,
+        DEFAULTS.maxIdleUpstreamConnections);
+    add(parts, "maxConnections", maxConnections, DEFAULTS.maxConnections);
+    add(parts, "maxRequestLineBytes", maxRequestLineBytes, DEFAULTS.maxRequestLineBytes);
+    add(parts, "maxHeaderBytes", maxHeaderBytes, DEFAULTS.maxHeaderBytes);
+    add(parts, "maxHeaderCount", maxHeaderCount, DEFAULTS.maxHeaderCount);
+    add(parts, "maxRequestBodyBytes", maxRequestBodyBytes, DEFAULTS.maxRequestBodyBytes);
+    add(parts, "upstream", upstream, null);
+    if (!filters.isEmpty()) {
+      parts.add("filters=" + filters.size());
+    }
+    if (!listeners.isEmpty()) {
+      parts.add("listeners=" + listeners.size());
+    }
+    return "ProxyConfig{" + String.join(", ", parts) + "}";
+  }
+
+  private static void add(List<String> parts, String name, Object value, Object defaultValue) {
+    if (value != null && !value.equals(defaultValue)) {
+      parts.add(name + "=" + value);
+    }
+  }
+}

@@ -1,0 +1,353 @@
+package dev.ferry.proxy;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * An HTTP proxy running inside this JVM.
+ *
+ * <p>Without an upstream it is a forward proxy: clients send absolute-form requests
+ * ({@code GET http://host/path}) and {@code CONNECT} tunnels. With an {@link Upstream} it is a
+ * reverse proxy: clients send ordinary requests and Ferry passes them to the upstream.
+ *
+ * <pre>{@code
+ * try (ProxyServer proxy = ProxyServer.builder()
+ *     .port(0)                                        // an ephemeral port
+ *     .filter((exchange, chain) -> chain.proceed(exchange.request().withHeader("X-Env", "test")))
+ *     .build()
+ *     .start()) {
+ *   HttpClient client = HttpClient.newBuilder()
+ *       .proxy(ProxySelector.of(proxy.address()))
+ *       .build();
+ *   // ... requests from this client now go through the proxy
+ * }
+ * }</pre>
+ *
+ * <p>A proxy's threads are daemon threads, so an embedded proxy never keeps its host JVM alive;
+ * a program whose main job is the proxy calls {@link #awaitTermination()}.
+ */
+public interface ProxyServer extends AutoCloseable {
+
+  /** Returns a new builder with every option at its default. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds the listener and starts accepting connections. Returns this proxy.
+   *
+   * @throws java.io.UncheckedIOException if the address cannot be bound, naming it
+   * @throws IllegalStateException if the proxy was already started or stopped
+   */
+  ProxyServer start();
+
+  /**
+   * Stops the proxy: stops accepting, closes idle connections, lets exchanges in progress finish
+   * for up to {@code grace}, then closes whatever is left. Returns when every connection and
+   * thread of the proxy has ended. Calling it again does nothing.
+   */
+  void stop(Duration grace);
+
+  /** Stops the proxy with a grace period of five seconds; see {@link #stop(Duration)}. */
+  @Override
+  default void close() {
+    stop(Duration.ofSeconds(5));
+  }
+
+  /** Blocks until the proxy has stopped. */
+  void awaitTermination() throws InterruptedException;
+
+  /**
+   * The port the proxy listens on: the bound one when {@code port(0)} asked for an ephemeral
+   * port.
+   *
+   * @throws IllegalStateException if the proxy has not been started
+   */
+  int port();
+
+  /**
+   * The address the proxy listens on, for clients to connect to.
+   *
+   * @throws IllegalStateException if the proxy has not been started
+   */
+  InetSocketAddress address();
+
+  /** The configuration this proxy was built with. */
+  ProxyConfig config();
+
+  /** A snapshot of the proxy's counters. */
+  ProxyStats stats();
+
+  /**
+   * A mutable builder of {@link ProxyServer}; {@link #build()} validates and snapshots it into an
+   * immutable {@link ProxyConfig}. Scalar options keep the last value set; {@link #filter} and
+   * {@link #listener} append. Not thread-safe.
+   *
+   * <pre>{@code
+   * ProxyServer proxy = ProxyServer.builder()
+   *     .port(8080)
+   *     .upstream(Upstream.of("http://127.0.0.1:9000"))
+   *     .idleTimeout(Duration.ofSeconds(30))
+   *     .build()
+   *     .start();
+   * }</pre>
+   */
+  final class Builder {
+    String bindAddress = "127.0.0.1";
+    int port;
+    Concurrency concurrency = Concurrency.auto();
+    Duration connectTimeout = Duration.ofSeconds(10);
+    Duration requestHeaderTimeout = Duration.ofSeconds(30);
+    Duration idleTimeout = Duration.ofSeconds(60);
+    Duration upstreamTimeout = Duration.ofSeconds(60);
+    Duration upstreamKeepAlive = Duration.ofSeconds(30);
+    int maxIdleUpstreamConnections = 64;
+    int maxConnections = 10_000;
+    int maxRequestLineBytes = 8 * 1024;
+    int maxHeaderBytes = 64 * 1024;
+    int maxHeaderCount = 100;
+    long maxRequestBodyBytes = Long.MAX_VALUE;
+    Upstream upstream;
+    final List<Filter> filters = new ArrayList<>();
+    final List<ExchangeListener> listeners = new ArrayList<>();
+
+    Builder() {}
+
+    Builder(ProxyConfig config) {
+      bindAddress = config.bindAddress();
+      port = config.port();
+      concurrency = config.concurrency();
+      connectTimeout = config.connectTimeout();
+      requestHeaderTimeout = config.requestHeaderTimeout();
+      idleTimeout = config.idleTimeout();
+      upstreamTimeout = config.upstreamTimeout();
+      upstreamKeepAlive = config.upstreamKeepAlive();
+      maxIdleUpstreamConnections = config.maxIdleUpstreamConnections();
+      maxConnections = config.maxConnections();
+      maxRequestLineBytes = config.maxRequestLineBytes();
+      maxHeaderBytes = config.maxHeaderBytes();
+      maxHeaderCount = config.maxHeaderCount();
+      maxRequestBodyBytes = config.maxRequestBodyBytes();
+      upstream = config.upstream().orElse(null);
+      filters.addAll(config.filters());
+      listeners.addAll(config.listeners());
+    }
+
+    /**
+     * The local address to listen on; default {@code 127.0.0.1}. Use {@code 0.0.0.0} or
+     * {@code ::} to accept connections from other machines.
+     *
+     * @throws IllegalArgumentException if it is not an IP address or a resolvable name
+     */
+    public Builder bindAddress(String bindAddress) {
+      Objects.requireNonNull(bindAddress, "bindAddress");
+      try {
+        InetAddress.getByName(bindAddress);
+      } catch (UnknownHostException e) {
+        throw new IllegalArgumentException(
+            "bindAddress must be an IP address or a resolvable host name (was " + bindAddress + ")", e);
+      }
+      this.bindAddress = bindAddress;
+      return this;
+    }
+
+    /**
+     * The port to listen on; default 0, an ephemeral port chosen at start
+     * ({@link ProxyServer#port()} tells which).
+     *
+     * @throws IllegalArgumentException unless between 0 and 65535
+     */
+    public Builder port(int port) {
+      this.port = checkRange("port", port, 0, 65535);
+      return this;
+    }
+
+    /** How connections are run; default {@link Concurrency#auto()}. */
+    public Builder concurrency(Concurrency concurrency) {
+      this.concurrency = Objects.requireNonNull(concurrency, "concurrency");
+      return this;
+    }
+
+    /**
+     * How long to wait for a connection to an upstream; default 10 s. Past it: 502.
+     *
+     * @throws IllegalArgumentException unless positive
+     */
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = checkPositive("connectTimeout", connectTimeout);
+      return this;
+    }
+
+    /**
+     * How long a client may take to send a whole request head, from its first byte; default
+     * 30 s. This cuts off slowloris clients. Past it: 408 and the connection is closed.
+     *
+     * @throws IllegalArgumentException unless positive
+     */
+    public Builder requestHeaderTimeout(Duration requestHeaderTimeout) {
+      this.requestHeaderTimeout = checkPositive("requestHeaderTimeout", requestHeaderTimeout);
+      return this;
+    }
+
+    /**
+     * How long a client connection may sit idle between requests, and the longest gap allowed
+     * while reading a request body; default 60 s.
+     *
+     * @throws IllegalArgumentException unless positive
+     */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = checkPositive("idleTimeout", idleTimeout);
+      return this;
+    }
+
+    /**
+     * How long to wait for the upstream's response head, and the longest gap allowed between
+     * bytes of its body; default 60 s. Past it: 504 (or a cut connection mid-body).
+     *
+     * @throws IllegalArgumentException unless positive
+     */
+    public Builder upstreamTimeout(Duration upstreamTimeout) {
+      this.upstreamTimeout = checkPositive("upstreamTimeout", upstreamTimeout);
+      return this;
+    }
+
+    /**
+     * How long an idle pooled upstream connection is kept for reuse; default 30 s.
+     *
+     * @throws IllegalArgumentException unless positive
+     */
+    public Builder upstreamKeepAlive(Duration upstreamKeepAlive) {
+      this.upstreamKeepAlive = checkPositive("upstreamKeepAlive", upstreamKeepAlive);
+      return this;
+    }
+
+    /**
+     * The most idle connections kept per upstream {@code host:port}; default 64. 0 disables
+     * pooling.
+     *
+     * @throws IllegalArgumentException unless between 0 and 10000
+     */
+    public Builder maxIdleUpstreamConnections(int maxIdleUpstreamConnections) {
+      this.maxIdleUpstreamConnections =
+          checkRange("maxIdleUpstreamConnections", maxIdleUpstreamConnections, 0, 10_000);
+      return this;
+    }
+
+    /**
+     * The most client connections open at once; default 10000. A connection past it is answered
+     * 503 and closed.
+     *
+     * @throws IllegalArgumentException unless between 1 and 1000000
+     */
+    public Builder maxConnections(int maxConnections) {
+      this.maxConnections = checkRange("maxConnections", maxConnections, 1, 1_000_000);
+      return this;
+    }
+
+    /**
+     * The longest request line accepted; default 8192 bytes. Past it: 414.
+     *
+     * @throws IllegalArgumentException unless between 256 and 1048576
+     */
+    public Builder maxRequestLineBytes(int maxRequestLineBytes) {
+      this.maxRequestLineBytes =
+          checkRange("maxRequestLineBytes", maxRequestLineBytes, 256, 1024 * 1024);
+      return this;
+    }
+
+    /**
+     * The largest header section accepted, from clients and from upstreams; default 65536
+     * bytes. Past it: 431 to a client, 502 for an upstream's response.
+     *
+     * @throws IllegalArgumentException unless between 1024 and 1048576
+     */
+    public Builder maxHeaderBytes(int maxHeaderBytes) {
+      this.maxHeaderBytes = checkRange("maxHeaderBytes", maxHeaderBytes, 1024, 1024 * 1024);
+      return this;
+    }
+
+    /**
+     * The most header fields accepted in one message; default 100. Past it: 431.
+     *
+     * @throws IllegalArgumentException unless between 1 and 10000
+     */
+    public Builder maxHeaderCount(int maxHeaderCount) {
+      this.maxHeaderCount = checkRange("maxHeaderCount", maxHeaderCount, 1, 10_000);
+      return this;
+    }
+
+    /**
+     * The largest request body accepted; default unlimited ({@code Long.MAX_VALUE}). A declared
+     * Content-Length over it is answered 413 before the body is read; a chunked body that grows
+     * past it is cut off with 413 (or a closed connection, if the response has begun).
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder maxRequestBodyBytes(long maxRequestBodyBytes) {
+      if (maxRequestBodyBytes < 0) {
+        throw new IllegalArgumentException(
+            "maxRequestBodyBytes must not be negative (was " + maxRequestBodyBytes + ")");
+      }
+      this.maxRequestBodyBytes = maxRequestBodyBytes;
+      return this;
+    }
+
+    /**
+     * Makes this a reverse proxy to {@code upstream}. Without one (the default) the proxy is a
+     * forward proxy.
+     */
+    public Builder upstream(Upstream upstream) {
+      this.upstream = Objects.requireNonNull(upstream, "upstream");
+      return this;
+    }
+
+    /** Adds a filter after those already added. */
+    public Builder filter(Filter filter) {
+      filters.add(Objects.requireNonNull(filter, "filter"));
+      return this;
+    }
+
+    /** Adds an exchange listener after those already added. */
+    public Builder listener(ExchangeListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Validates the options and returns a proxy that is ready to {@link ProxyServer#start()}.
+     *
+     * @throws IllegalStateException if options conflict, if virtual threads are asked for on a
+     *     runtime older than Java 21, or if no engine is on the classpath
+     */
+    public ProxyServer build() {
+      int feature = Runtime.version().feature();
+      if (concurrency.kind() == Concurrency.Kind.VIRTUAL_THREADS && feature < 21) {
+        throw new IllegalStateException("virtual threads need Java 21+, running on "
+            + Runtime.version() + "; use Concurrency.auto() or boundedPool(...)");
+      }
+      return EngineLoader.engine().create(new ProxyConfig(this));
+    }
+
+    private static int checkRange(String option, int value, int min, int max) {
+      if (value < min || value > max) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+            "%s must be between %d and %d (was %d)", option, min, max, value));
+      }
+      return value;
+    }
+
+    private static Duration checkPositive(String option, Duration value) {
+      Objects.requireNonNull(value, option);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(option + " must be positive (was " + value + ")");
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,169 @@
+package dev.ferry.proxy;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * A snapshot of a proxy's counters, from {@link ProxyServer#stats()}. Counts are totals since
+ * start, except the two {@code active*} gauges.
+ */
+public final class ProxyStats {
+  private final long connectionsAccepted;
+  private final long connectionsRejected;
+  private final long activeConnections;
+  private final long exchanges;
+  private final long activeExchanges;
+  private final long upstreamConnectionsOpened;
+  private final long upstreamConnectionsReused;
+  private final Map<Integer, Long> responsesByStatus;
+  private final Map<String, Long> failures;
+
+  private ProxyStats(Builder builder) {
+    this.connectionsAccepted = builder.connectionsAccepted;
+    this.connectionsRejected = builder.connectionsRejected;
+    this.activeConnections = builder.activeConnections;
+    this.exchanges = builder.exchanges;
+    this.activeExchanges = builder.activeExchanges;
+    this.upstreamConnectionsOpened = builder.upstreamConnectionsOpened;
+    this.upstreamConnectionsReused = builder.upstreamConnectionsReused;
+    this.responsesByStatus = Map.copyOf(builder.responsesByStatus);
+    this.failures = Map.copyOf(builder.failures);
+  }
+
+  /** Returns a new builder, for the engine and for tests. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Client connections accepted. */
+  public long connectionsAccepted() {
+    return connectionsAccepted;
+  }
+
+  /** Client connections turned away with 503 because the proxy was at capacity. */
+  public long connectionsRejected() {
+    return connectionsRejected;
+  }
+
+  /** Client connections open now. */
+  public long activeConnections() {
+    return activeConnections;
+  }
+
+  /** Exchanges started (request heads read). */
+  public long exchanges() {
+    return exchanges;
+  }
+
+  /** Exchanges in progress now. */
+  public long activeExchanges() {
+    return activeExchanges;
+  }
+
+  /** Connections opened to upstreams. */
+  public long upstreamConnectionsOpened() {
+    return upstreamConnectionsOpened;
+  }
+
+  /** Upstream requests sent on a pooled, reused connection. */
+  public long upstreamConnectionsReused() {
+    return upstreamConnectionsReused;
+  }
+
+  /** Responses sent to clients, by status code. */
+  public Map<Integer, Long> responsesByStatus() {
+    return responsesByStatus;
+  }
+
+  /** Failed exchanges by failure name, such as {@code UPSTREAM_UNREACHABLE}. */
+  public Map<String, Long> failures() {
+    return failures;
+  }
+
+  /** Returns the counters as key=value pairs. */
+  @Override
+  public String toString() {
+    return "connections_accepted=" + connectionsAccepted + " connections_rejected="
+        + connectionsRejected + " active_connections=" + activeConnections + " exchanges="
+        + exchanges + " active_exchanges=" + activeExchanges + " upstream_opened="
+        + upstreamConnectionsOpened + " upstream_reused=" + upstreamConnectionsReused
+        + " responses=" + new TreeMap<>(responsesByStatus) + " failures=" + new TreeMap<>(failures);
+  }
+
+  /**
+   * A mutable builder of {@link ProxyStats}. Not thread-safe.
+   */
+  public static final class Builder {
+    private long connectionsAccepted;
+    private long connectionsRejected;
+    private long activeConnections;
+    private long exchanges;
+    private long activeExchanges;
+    private long upstreamConnectionsOpened;
+    private long upstreamConnectionsReused;
+    private Map<Integer, Long> responsesByStatus = Map.of();
+    private Map<String, Long> failures = Map.of();
+
+    private Builder() {}
+
+    /** Sets {@link ProxyStats#connectionsAccepted()}. */
+    public Builder connectionsAccepted(long value) {
+      connectionsAccepted = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#connectionsRejected()}. */
+    public Builder connectionsRejected(long value) {
+      connectionsRejected = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#activeConnections()}. */
+    public Builder activeConnections(long value) {
+      activeConnections = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#exchanges()}. */
+    public Builder exchanges(long value) {
+      exchanges = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#activeExchanges()}. */
+    public Builder activeExchanges(long value) {
+      activeExchanges = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#upstreamConnectionsOpened()}. */
+    public Builder upstreamConnectionsOpened(long value) {
+      upstreamConnectionsOpened = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#upstreamConnectionsReused()}. */
+    public Builder upstreamConnectionsReused(long value) {
+      upstreamConnectionsReused = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#responsesByStatus()}. */
+    public Builder responsesByStatus(Map<Integer, Long> value) {
+      responsesByStatus = Objects.requireNonNull(value, "responsesByStatus");
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#failures()}. */
+    public Builder failures(Map<String, Long> value) {
+      failures = Objects.requireNonNull(value, "failures");
+      return this;
+    }
+
+    /** Returns the snapshot. */
+    public ProxyStats build() {
+      return new ProxyStats(this);
+    }
+  }
+}
