@@ -1,0 +1,251 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.engine.http1.HeadParser;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.http1.RequestHead;
+import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.io.ConnectionOutput;
+import dev.ferry.proxy.engine.io.Guard;
+import dev.ferry.proxy.engine.tunnel.Tunnel;
+import dev.ferry.proxy.engine.upstream.UpstreamConnection;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: a task that loops over the connection's requests (keep-alive,
+ * pipelining) until the client leaves, an error closes it, or the proxy stops.
+ *
+ * <p>Shutdown: the connection is interruptible only while it waits for the next request
+ * (Helidon's {@code InterruptableTask.canInterrupt()}): {@link #requestClose()} closes an idle
+ * connection at once and makes a busy one close after its current exchange.
+ */
+final class ClientConnection implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+  private static final int BUFFER_SIZE = 16 * 1024;
+  private static final byte[] CONTINUE =
+      "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+
+  private final RealProxyServer server;
+  private final ProxyConfig config;
+  private final Socket socket;
+  private final long id;
+  private final ConnectionInput in;
+  private final ConnectionOutput out;
+  private final ResponseSender sender;
+  private final InetSocketAddress clientAddress;
+  private final InetSocketAddress localAddress;
+  private final Guard guard = new Guard();
+  private boolean idle = true;
+  private boolean closeRequested;
+  private UpstreamConnection tunnelPeer;
+
+  ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
+    this.server = server;
+    this.config = server.configuration();
+    this.socket = socket;
+    this.id = id;
+    this.in = new ConnectionInput(socket, BUFFER_SIZE);
+    this.out = new ConnectionOutput(socket, BUFFER_SIZE);
+    this.sender = new ResponseSender(out);
+    this.clientAddress = (InetSocketAddress) socket.getRemoteSocketAddress();
+    this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
+  }
+
+  @Override
+  public void run() {
+    Thread thread = Thread.currentThread();
+    String previousName = thread.getName();
+    thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
+    try {
+      int sequence = 0;
+      while (awaitRequest()) {
+        if (!exchange(++sequence)) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      log.debug("connection_closed conn={} error={}", id, e.toString());
+    } catch (RuntimeException | Error e) {
+      log.error("connection_crashed conn={} client={}", id, clientAddress, e);
+    } finally {
+      closeSocket();
+      server.unregister(this);
+      thread.setName(previousName);
+    }
+  }
+
+  /** Waits for the first byte of the next request; false if the connection should end. */
+  private boolean awaitRequest() throws IOException {
+    boolean proceed = guard.call(() -> {
+      idle = true;
+      return !closeRequested;
+    });
+    if (!proceed) {
+      return false;
+    }
+    out.release();
+    sender.release();
+    boolean data;
+    try {
+      data = in.awaitData(millis(config.idleTimeout().toMillis()));
+    } catch (SocketTimeoutException e) {
+      log.debug("connection_idle_timeout conn={}", id);
+      return false;
+    } catch (IOException e) {
+      return false;
+    }
+    return data && guard.call(() -> {
+      if (closeRequested) {
+        return false;
+      }
+      idle = false;
+      return true;
+    });
+  }
+
+  private boolean exchange(int sequence) throws IOException {
+    long startNanos = System.nanoTime();
+    Instant startTime = Instant.now();
+    in.deadline(startNanos + config.requestHeaderTimeout().toNanos());
+    RequestHead head;
+    try {
+      head = new HeadParser(in, config.maxRequestLineBytes(), config.maxHeaderBytes(),
+          config.maxHeaderCount()).readRequest();
+    } catch (SocketTimeoutException e) {
+      return rejectHead(new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT,
+          "request head not received in time"));
+    } catch (HttpFailureException e) {
+      return rejectHead(e);
+    } catch (IOException e) {
+      log.debug("connection_closed_mid_head conn={} error={}", id, e.toString());
+      return false;
+    } finally {
+      in.readTimeout(millis(config.idleTimeout().toMillis()));
+    }
+    return new RealExchange(server, this, sequence, head, startTime, startNanos).run();
+  }
+
+  /** Answers a request whose head could not be read, and ends the connection. */
+  private boolean rejectHead(HttpFailureException e) {
+    server.metrics().exchanges.increment();
+    server.metrics().failure(e.failure().name());
+    log.info("exchange_failed failure={} status={} detail=\"{}\" client={} conn={}", e.failure(),
+        e.failure().status(), e.detail(), clientAddress, id);
+    sendError(e);
+    return false;
+  }
+
+  /** Writes the failure's answer with Connection: close; returns the status sent, or 0. */
+  int sendError(HttpFailureException e) {
+    if (e.failure().status() == 0) {
+      return 0;
+    }
+    try {
+      sender.send(ErrorResponses.render(e), false, 1, true, false);
+      server.metrics().status(e.failure().status());
+      return e.failure().status();
+    } catch (IOException ioe) {
+      return 0;
+    }
+  }
+
+  /** RFC 9112 §9.3: persistence is the default in 1.1 and opt-in in 1.0. */
+  boolean clientKeepsAlive(RequestHead head) {
+    if (head.minorVersion() == 1) {
+      return !head.headers().containsToken("Connection", "close");
+    }
+    return head.headers().containsToken("Connection", "keep-alive");
+  }
+
+  ClientBody openBody(long length, boolean expectContinue) {
+    return new ClientBody(in, length, config.maxRequestBodyBytes(), config.maxHeaderBytes(),
+        config.maxHeaderCount(), expectContinue ? this::sendContinue : null);
+  }
+
+  private void sendContinue() throws IOException {
+    try {
+      out.write(CONTINUE);
+      out.flush();
+    } catch (IOException e) {
+      throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client closed", e);
+    }
+  }
+
+  /** Relays bytes between this client and {@code upstream} until both sides are done. */
+  void runTunnel(UpstreamConnection upstream) throws IOException {
+    guard.run(() -> tunnelPeer = upstream);
+    int idleMillis = millis(config.idleTimeout().toMillis());
+    in.readTimeout(idleMillis);
+    upstream.input().readTimeout(idleMillis);
+    Tunnel tunnel = new Tunnel(socket, in, out, upstream.socket(), upstream.input(),
+        upstream.output(), idleMillis);
+    try {
+      tunnel.run(server.executor().auxiliaryThreads());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      upstream.close();
+      log.debug("tunnel_closed conn={} to_upstream={} to_client={}", id, tunnel.bytesToUpstream(),
+          tunnel.bytesToClient());
+    }
+  }
+
+  /** Closes the connection now if it waits for a request, else after the current exchange. */
+  void requestClose() {
+    boolean closeNow = guard.call(() -> {
+      closeRequested = true;
+      return idle;
+    });
+    if (closeNow) {
+      closeSocket();
+    }
+  }
+
+  /** Closes the connection and any tunnel now, whatever it is doing. */
+  void forceClose() {
+    UpstreamConnection peer = guard.call(() -> {
+      closeRequested = true;
+      return tunnelPeer;
+    });
+    if (peer != null) {
+      peer.close();
+    }
+    closeSocket();
+  }
+
+  ResponseSender sender() {
+    return sender;
+  }
+
+  long id() {
+    return id;
+  }
+
+  InetSocketAddress clientAddress() {
+    return clientAddress;
+  }
+
+  InetSocketAddress localAddress() {
+    return localAddress;
+  }
+
+  private void closeSocket() {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // The connection is over either way.
+    }
+  }
+
+  private static int millis(long millis) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, millis));
+  }
+}

@@ -1,0 +1,110 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.Concurrency;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs connection tasks as the {@link Concurrency} option says. A task that cannot run at once or
+ * be queued is rejected with {@link RejectedExecutionException}; the listener answers it 503.
+ */
+final class ConnectionExecutor {
+  private final String description;
+  private final ThreadFactory threads;
+  private final ThreadPoolExecutor pool;
+  private final Semaphore threadPermits;
+
+  private ConnectionExecutor(String description, ThreadFactory threads, ThreadPoolExecutor pool,
+      Semaphore threadPermits) {
+    this.description = description;
+    this.threads = threads;
+    this.pool = pool;
+    this.threadPermits = threadPermits;
+  }
+
+  static ConnectionExecutor create(Concurrency concurrency, int port) {
+    ThreadFactory platform = platformThreads("ferry-conn-" + port + "-");
+    switch (concurrency.kind()) {
+      case AUTO: {
+        ThreadFactory virtual = VirtualThreads.factory("ferry-conn-" + port + "-").orElse(null);
+        if (virtual != null) {
+          return new ConnectionExecutor("virtualThreads", virtual, null, null);
+        }
+        return pooled(Concurrency.boundedPool(concurrency.maxThreads(), concurrency.queueSize()), platform);
+      }
+      case VIRTUAL_THREADS:
+        return new ConnectionExecutor("virtualThreads",
+            VirtualThreads.factory("ferry-conn-" + port + "-").orElseThrow(() ->
+                new IllegalStateException("virtual threads need Java 21+, running on " + Runtime.version())),
+            null, null);
+      case BOUNDED_POOL:
+        return pooled(concurrency, platform);
+      default:
+        return new ConnectionExecutor("threadPerConnection(" + concurrency.maxThreads() + ")",
+            platform, null, new Semaphore(concurrency.maxThreads()));
+    }
+  }
+
+  private static ConnectionExecutor pooled(Concurrency concurrency, ThreadFactory platform) {
+    BlockingQueue<Runnable> queue = concurrency.queueSize() == 0
+        ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(concurrency.queueSize());
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(concurrency.maxThreads(),
+        concurrency.maxThreads(), 30, TimeUnit.SECONDS, queue, platform,
+        new ThreadPoolExecutor.AbortPolicy());
+    pool.allowCoreThreadTimeOut(true);
+    return new ConnectionExecutor(concurrency.toString(), platform, pool, null);
+  }
+
+  /** Daemon platform threads: an embedded proxy must never keep its host JVM alive. */
+  static ThreadFactory platformThreads(String prefix) {
+    AtomicLong counter = new AtomicLong();
+    return task -> {
+      Thread thread = new Thread(task, prefix + counter.getAndIncrement());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  void execute(Runnable task) {
+    if (pool != null) {
+      pool.execute(task);
+      return;
+    }
+    if (threadPermits != null && !threadPermits.tryAcquire()) {
+      throw new RejectedExecutionException("all " + description + " threads busy");
+    }
+    Runnable run = threadPermits == null ? task : () -> {
+      try {
+        task.run();
+      } finally {
+        threadPermits.release();
+      }
+    };
+    threads.newThread(run).start();
+  }
+
+  /** Threads for work beside a connection's own, such as the second direction of a tunnel. */
+  ThreadFactory auxiliaryThreads() {
+    return threads;
+  }
+
+  String description() {
+    return description;
+  }
+
+  /** Stops the pool's idle threads; connection tasks have ended by the time this is called. */
+  void shutdown(Duration timeout) throws InterruptedException {
+    if (pool != null) {
+      pool.shutdown();
+      pool.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+}

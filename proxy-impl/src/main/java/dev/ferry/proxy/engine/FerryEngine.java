@@ -1,0 +1,13 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.spi.ProxyEngine;
+
+/** The engine's entry point, registered in {@code META-INF/services}. */
+public final class FerryEngine implements ProxyEngine {
+  @Override
+  public ProxyServer create(ProxyConfig config) {
+    return new RealProxyServer(config);
+  }
+}

@@ -1,0 +1,112 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.engine.http1.Framing;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.http1.RequestHead;
+import java.util.List;
+
+/**
+ * Turns a parsed request head into a {@link Request}, applying the rules that need more than one
+ * field: the request-target form allowed in this mode (RFC 9112 §3.2), Host (§3.2.2), body
+ * framing and size, and Expect (RFC 9110 §10.1.1).
+ */
+final class InboundRequest {
+  private InboundRequest() {}
+
+  /** The parts of a request that decide how the connection reads it. */
+  record Parsed(Request request, long bodyLength, boolean expectContinue) {}
+
+  static Parsed parse(RequestHead head, boolean forward, long maxBodyBytes)
+      throws HttpFailureException {
+    List<String> hosts = head.headers().all("Host");
+    if (hosts.size() > 1) {
+      throw malformed("more than one Host field");
+    }
+    if (hosts.isEmpty() && head.minorVersion() == 1) {
+      throw malformed("HTTP/1.1 request without Host");
+    }
+    String host = hosts.isEmpty() ? "" : hosts.get(0);
+    Request.Builder builder = Request.builder().method(head.method()).version(head.version());
+    String target = head.target();
+    try {
+      if (head.method().equals("CONNECT")) {
+        if (!forward) {
+          throw new HttpFailureException(ProxyFailure.METHOD_NOT_ALLOWED, "CONNECT is for forward proxies");
+        }
+        checkConnectTarget(target);
+        builder.authority(target).target(target);
+      } else if (startsWithIgnoreCase(target, "http://") || startsWithIgnoreCase(target, "https://")) {
+        if (target.indexOf('#') >= 0) {
+          throw malformed("fragment in request-target");
+        }
+        builder.url(target);
+        Request parsed = builder.build();
+        if (parsed.authority().indexOf('@') >= 0 || parsed.authority().isEmpty()) {
+          throw malformed("invalid authority in request-target");
+        }
+      } else if (target.startsWith("/") || (target.equals("*") && head.method().equals("OPTIONS"))) {
+        if (forward) {
+          throw malformed("a forward proxy needs an absolute-form request-target (http://host/path)");
+        }
+        if (host.isEmpty()) {
+          throw malformed("request without Host");
+        }
+        builder.authority(host).target(target);
+      } else {
+        throw malformed("invalid request-target form");
+      }
+    } catch (IllegalArgumentException e) {
+      throw malformed("invalid request-target or Host");
+    }
+    if (!host.isEmpty()) {
+      checkHost(host);
+    }
+    long length = Framing.requestBodyLength(head.headers(), head.minorVersion());
+    if (length > maxBodyBytes) {
+      throw new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
+          "request body of " + length + " bytes exceeds " + maxBodyBytes + " bytes");
+    }
+    boolean expectContinue = false;
+    List<String> expect = head.headers().all("Expect");
+    if (!expect.isEmpty()) {
+      if (expect.size() > 1 || !expect.get(0).trim().equalsIgnoreCase("100-continue")) {
+        throw new HttpFailureException(ProxyFailure.EXPECTATION_FAILED, "only 100-continue is supported");
+      }
+      expectContinue = head.minorVersion() == 1 && length != 0;
+    }
+    builder.headers(head.headers()).body(Body.empty());
+    return new Parsed(builder.build(), length, expectContinue);
+  }
+
+  private static void checkConnectTarget(String target) throws HttpFailureException {
+    int colon = target.lastIndexOf(':');
+    if (colon <= 0 || colon == target.length() - 1 || target.indexOf('/') >= 0 || target.indexOf('@') >= 0) {
+      throw malformed("CONNECT needs an authority-form target, host:port");
+    }
+    for (int i = colon + 1; i < target.length(); i++) {
+      if (!Character.isDigit(target.charAt(i))) {
+        throw malformed("CONNECT needs an authority-form target, host:port");
+      }
+    }
+  }
+
+  private static void checkHost(String host) throws HttpFailureException {
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\') {
+        throw malformed("invalid Host");
+      }
+    }
+  }
+
+  private static boolean startsWithIgnoreCase(String s, String prefix) {
+    return s.regionMatches(true, 0, prefix, 0, prefix.length());
+  }
+
+  private static HttpFailureException malformed(String detail) {
+    return new HttpFailureException(ProxyFailure.MALFORMED_REQUEST, detail);
+  }
+}

@@ -1,0 +1,141 @@
+package dev.ferry.proxy.engine;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The accept loop, on one platform thread named {@code ferry-accept-<port>}. It takes a
+ * connection permit before each accept, so at most {@code maxConnections} are open; a connection
+ * the executor cannot take is answered 503 and closed at once (as Helidon's
+ * {@code SocketTransportBinding} does).
+ */
+final class Listener implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(Listener.class);
+  private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
+      + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 17\r\nConnection: close\r\n"
+      + "Retry-After: 1\r\n\r\nProxy overloaded\n").getBytes(StandardCharsets.ISO_8859_1);
+
+  private final RealProxyServer server;
+  private final ServerSocket serverSocket;
+  private final Semaphore permits;
+  private final InetSocketAddress address;
+  private final Thread thread;
+  private final AtomicLong connectionIds = new AtomicLong();
+
+  Listener(RealProxyServer server, ServerSocket serverSocket, int maxConnections) {
+    this.server = server;
+    this.serverSocket = serverSocket;
+    this.permits = new Semaphore(maxConnections);
+    this.address = new InetSocketAddress(serverSocket.getInetAddress(), serverSocket.getLocalPort());
+    this.thread = new Thread(this, "ferry-accept-" + serverSocket.getLocalPort());
+    this.thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  int port() {
+    return address.getPort();
+  }
+
+  InetSocketAddress address() {
+    return address;
+  }
+
+  void releasePermit() {
+    permits.release();
+  }
+
+  @Override
+  public void run() {
+    while (!serverSocket.isClosed()) {
+      try {
+        permits.acquire();
+      } catch (InterruptedException e) {
+        return;
+      }
+      Socket socket;
+      try {
+        socket = serverSocket.accept();
+      } catch (IOException e) {
+        permits.release();
+        if (!serverSocket.isClosed()) {
+          log.warn("accept_failed address={} error={}", address, e.toString());
+          continue;
+        }
+        return;
+      }
+      dispatch(socket);
+    }
+  }
+
+  private void dispatch(Socket socket) {
+    ClientConnection connection;
+    try {
+      socket.setTcpNoDelay(true);
+      connection = new ClientConnection(server, socket, connectionIds.incrementAndGet());
+    } catch (IOException e) {
+      closeQuietly(socket);
+      permits.release();
+      return;
+    }
+    server.metrics().connectionsAccepted.increment();
+    if (!server.register(connection)) {
+      reject(socket, "stopping");
+      permits.release();
+      return;
+    }
+    try {
+      server.executor().execute(connection);
+    } catch (RejectedExecutionException e) {
+      reject(socket, "executor_full");
+      server.unregister(connection);
+    }
+  }
+
+  private void reject(Socket socket, String reason) {
+    server.metrics().connectionsRejected.increment();
+    server.metrics().status(503);
+    server.metrics().failure("OVERLOADED");
+    log.warn("connection_rejected reason={} client={}", reason, socket.getRemoteSocketAddress());
+    try {
+      socket.setSoTimeout(1000);
+      OutputStream out = socket.getOutputStream();
+      out.write(OVERLOADED);
+      out.flush();
+    } catch (IOException e) {
+      log.debug("connection_reject_failed error={}", e.toString());
+    } finally {
+      closeQuietly(socket);
+    }
+  }
+
+  /** Stops accepting and waits for the accept thread to end. */
+  void close() {
+    closeQuietly(serverSocket);
+    thread.interrupt();
+    try {
+      thread.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void closeQuietly(java.io.Closeable closeable) {
+    try {
+      closeable.close();
+    } catch (IOException ignored) {
+      // Closing is best effort; the resource is being discarded.
+    }
+  }
+}

@@ -1,0 +1,254 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.ProxyStats;
+import dev.ferry.proxy.engine.io.Guard;
+import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.UpstreamPool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running proxy: owns the listener, the connection executor, the live connections and the
+ * upstream pool, and stops them in order.
+ *
+ * <p>Shutdown: stop accepting; close connections that wait for a request; let busy ones finish
+ * their exchange (they close afterwards) until the grace period ends; then close every socket,
+ * which unblocks the remaining tasks; return once all of them have ended.
+ */
+final class RealProxyServer implements ProxyServer {
+  private static final Logger log = LoggerFactory.getLogger(RealProxyServer.class);
+
+  private final ProxyConfig config;
+  private final Metrics metrics = new Metrics();
+  private final ListenerDispatch listeners;
+  private final UpstreamPool pool;
+  private final Forwarder forwarder;
+  private final AtomicLong exchangeIds = new AtomicLong();
+  private final Guard guard = new Guard();
+  private final Set<ClientConnection> connections = new LinkedHashSet<>();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private State state = State.NEW;
+  private Listener listener;
+  private ConnectionExecutor executor;
+  private ScheduledExecutorService sweeper;
+
+  private enum State { NEW, RUNNING, STOPPING, STOPPED }
+
+  RealProxyServer(ProxyConfig config) {
+    this.config = config;
+    this.listeners = new ListenerDispatch(config.listeners());
+    this.pool = new UpstreamPool(config.maxIdleUpstreamConnections(), config.upstreamKeepAlive(),
+        config.connectTimeout());
+    this.forwarder = new Forwarder(pool, config.upstream(), config.upstreamTimeout(),
+        config.maxHeaderBytes(), config.maxHeaderCount());
+  }
+
+  @Override
+  public ProxyServer start() {
+    guard.run(() -> {
+      if (state != State.NEW) {
+        throw new IllegalStateException("proxy was already started; build a new one to start again");
+      }
+      state = State.RUNNING;
+    });
+    ServerSocket serverSocket = bind();
+    int port = serverSocket.getLocalPort();
+    executor = ConnectionExecutor.create(config.concurrency(), port);
+    sweeper = Executors.newSingleThreadScheduledExecutor(
+        ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
+    long sweepMillis = Math.max(1000, config.upstreamKeepAlive().toMillis() / 2);
+    sweeper.scheduleWithFixedDelay(pool::evictExpired, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    listener = new Listener(this, serverSocket, config.maxConnections());
+    listener.start();
+    log.info("proxy_started address={} mode={} concurrency={} config={}",
+        address(), config.upstream().map(u -> "reverse upstream=" + u).orElse("forward"),
+        executor.description(), config);
+    return this;
+  }
+
+  private ServerSocket bind() {
+    try {
+      ServerSocket serverSocket = new ServerSocket();
+      serverSocket.setReuseAddress(true);
+      serverSocket.bind(new InetSocketAddress(InetAddress.getByName(config.bindAddress()),
+          config.port()), 1024);
+      return serverSocket;
+    } catch (IOException e) {
+      guard.run(() -> state = State.STOPPED);
+      terminated.countDown();
+      throw new UncheckedIOException("could not bind " + config.bindAddress() + ":" + config.port()
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void stop(Duration grace) {
+    boolean first = guard.call(() -> {
+      if (state == State.NEW) {
+        state = State.STOPPED;
+        terminated.countDown();
+        return false;
+      }
+      if (state != State.RUNNING) {
+        return false;
+      }
+      state = State.STOPPING;
+      return true;
+    });
+    if (!first) {
+      awaitQuietly();
+      return;
+    }
+    long started = System.nanoTime();
+    listener.close();
+    snapshotConnections().forEach(ClientConnection::requestClose);
+    boolean drained = awaitConnections(grace);
+    if (!drained) {
+      snapshotConnections().forEach(ClientConnection::forceClose);
+      awaitConnections(Duration.ofSeconds(10));
+    }
+    try {
+      executor.shutdown(Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    sweeper.shutdownNow();
+    pool.close();
+    guard.run(() -> state = State.STOPPED);
+    log.info("proxy_stopped address={} drained={} stop_ms={}", listener.address(), drained,
+        (System.nanoTime() - started) / 1_000_000);
+    terminated.countDown();
+  }
+
+  private void awaitQuietly() {
+    try {
+      terminated.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void awaitTermination() throws InterruptedException {
+    terminated.await();
+  }
+
+  @Override
+  public int port() {
+    return startedListener().port();
+  }
+
+  @Override
+  public InetSocketAddress address() {
+    return startedListener().address();
+  }
+
+  @Override
+  public ProxyConfig config() {
+    return config;
+  }
+
+  @Override
+  public ProxyStats stats() {
+    return metrics.snapshot(pool);
+  }
+
+  @Override
+  public String toString() {
+    return "ProxyServer{" + (listener == null ? "not started" : listener.address()) + ", " + config + "}";
+  }
+
+  private Listener startedListener() {
+    if (listener == null) {
+      throw new IllegalStateException("proxy has not been started; call start() first");
+    }
+    return listener;
+  }
+
+  /** Registers a new connection; false if the proxy is stopping and it must be turned away. */
+  boolean register(ClientConnection connection) {
+    return guard.call(() -> {
+      if (state != State.RUNNING) {
+        return false;
+      }
+      connections.add(connection);
+      metrics.activeConnections.incrementAndGet();
+      return true;
+    });
+  }
+
+  void unregister(ClientConnection connection) {
+    guard.run(() -> {
+      if (connections.remove(connection)) {
+        metrics.activeConnections.decrementAndGet();
+      }
+    });
+    listener.releasePermit();
+  }
+
+  boolean isStopping() {
+    return guard.call(() -> state != State.RUNNING);
+  }
+
+  private List<ClientConnection> snapshotConnections() {
+    return guard.call(() -> new ArrayList<>(connections));
+  }
+
+  private boolean awaitConnections(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!guard.call(connections::isEmpty)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      // Connection tasks end within a few milliseconds of their sockets closing.
+      try {
+        TimeUnit.MILLISECONDS.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  ProxyConfig configuration() {
+    return config;
+  }
+
+  Metrics metrics() {
+    return metrics;
+  }
+
+  ListenerDispatch listeners() {
+    return listeners;
+  }
+
+  Forwarder forwarder() {
+    return forwarder;
+  }
+
+  ConnectionExecutor executor() {
+    return executor;
+  }
+
+  long nextExchangeId() {
+    return exchangeIds.incrementAndGet();
+  }
+}

@@ -1,0 +1,173 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.ChunkedOutputStream;
+import dev.ferry.proxy.engine.http1.HeadWriter;
+import dev.ferry.proxy.engine.http1.HopByHop;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.io.ConnectionOutput;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Writes a response to the client, framing it for this client (RFC 9112 §6): no body for HEAD,
+ * 1xx, 204 and 304; Content-Length when the length is known; chunked for HTTP/1.1 clients
+ * otherwise; close-delimited for HTTP/1.0 clients. The body streams through one per-connection
+ * buffer; a body that fails midway aborts the connection rather than end cleanly, so the client
+ * cannot take a truncated body for a whole one.
+ */
+final class ResponseSender {
+  private final ConnectionOutput out;
+  private byte[] buffer;
+
+  ResponseSender(ConnectionOutput out) {
+    this.out = out;
+  }
+
+  /** What was sent. */
+  record Outcome(int status, long bodyBytes, boolean closeDelimited) {}
+
+  /**
+   * Writes head and body.
+   *
+   * @param close whether the connection closes after this response
+   * @throws HttpFailureException RESPONSE_ABORTED if the body failed midway (the head was sent),
+   *     or CLIENT_CLOSED if the client went away
+   */
+  Outcome send(Response response, boolean headRequest, int clientMinor, boolean close,
+      boolean tunnel) throws IOException {
+    int status = response.status();
+    boolean bodiless = headRequest || status < 200 || status == 204 || status == 304 || tunnel;
+    Body body = response.body();
+    Headers headers = HopByHop.strip(response.headers(), status == 101);
+    long length = bodiless ? 0 : body.contentLength();
+    boolean chunked = false;
+    boolean closeDelimited = false;
+    if (tunnel || status < 200 || status == 204) {
+      headers = headers.without("Content-Length");
+    } else if (!bodiless) {
+      headers = headers.without("Content-Length");
+      if (length >= 0) {
+        headers = headers.plus("Content-Length", Long.toString(length));
+      } else if (clientMinor == 1) {
+        headers = headers.plus("Transfer-Encoding", "chunked");
+        chunked = true;
+      } else {
+        closeDelimited = true;
+      }
+    } else if (!headRequest && status != 304) {
+      headers = headers.without("Content-Length");
+    }
+    if (!tunnel) {
+      if (close || closeDelimited) {
+        headers = headers.plus("Connection", "close");
+      } else if (clientMinor == 0) {
+        headers = headers.plus("Connection", "keep-alive");
+      }
+    }
+    try {
+      HeadWriter.writeStatusHead(out, status, response.reason(), headers);
+    } catch (IOException e) {
+      throw clientClosed(e);
+    }
+    long written = bodiless ? 0 : writeBody(body, length, chunked);
+    if (bodiless) {
+      discardUnread(body);
+    }
+    try {
+      out.flush();
+    } catch (IOException e) {
+      throw clientClosed(e);
+    }
+    return new Outcome(status, written, closeDelimited);
+  }
+
+  /** Writes a bare 1xx head and flushes it, for interim responses. */
+  void sendInterim(int status, String reason, Headers headers) throws IOException {
+    try {
+      HeadWriter.writeStatusHead(out, status, reason, HopByHop.strip(headers, false));
+      out.flush();
+    } catch (IOException e) {
+      throw clientClosed(e);
+    }
+  }
+
+  /** Drops the copy buffer while the connection is idle. */
+  void release() {
+    buffer = null;
+  }
+
+  private long writeBody(Body body, long length, boolean chunked) throws IOException {
+    if (buffer == null) {
+      buffer = new byte[16 * 1024];
+    }
+    ChunkedOutputStream chunks = chunked ? new ChunkedOutputStream(out) : null;
+    long total = 0;
+    try (InputStream in = body.stream()) {
+      while (true) {
+        int n = read(in);
+        if (n < 0) {
+          break;
+        }
+        total += n;
+        if (length >= 0 && total > length) {
+          throw aborted("body longer than its Content-Length", null);
+        }
+        try {
+          if (chunked) {
+            chunks.write(buffer, 0, n);
+          } else {
+            out.write(buffer, 0, n);
+          }
+          if (in.available() == 0) {
+            // Nothing more is ready: let the client see what arrived (streaming, SSE).
+            out.flush();
+          }
+        } catch (IOException e) {
+          throw clientClosed(e);
+        }
+      }
+      if (length >= 0 && total != length) {
+        throw aborted("body shorter than its Content-Length", null);
+      }
+      if (chunked) {
+        try {
+          chunks.finish(HopByHop.stripTrailers(body.trailers()));
+        } catch (IOException e) {
+          throw clientClosed(e);
+        }
+      }
+    }
+    return total;
+  }
+
+  private int read(InputStream in) throws HttpFailureException {
+    try {
+      return in.read(buffer);
+    } catch (HttpFailureException e) {
+      throw aborted(e.detail(), e);
+    } catch (IOException e) {
+      throw aborted("upstream failed mid-body: " + e.getMessage(), e);
+    }
+  }
+
+  private static void discardUnread(Body body) {
+    try {
+      body.stream().close();
+    } catch (IOException | IllegalStateException ignored) {
+      // Nothing was going to be read from it anyway.
+    }
+  }
+
+  private static HttpFailureException aborted(String detail, Throwable cause) {
+    return new HttpFailureException(ProxyFailure.RESPONSE_ABORTED, detail, cause);
+  }
+
+  private static HttpFailureException clientClosed(IOException e) {
+    return e instanceof HttpFailureException ? (HttpFailureException) e
+        : new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client closed: " + e.getMessage(), e);
+  }
+}

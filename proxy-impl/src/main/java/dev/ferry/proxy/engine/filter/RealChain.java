@@ -1,0 +1,73 @@
+package dev.ferry.proxy.engine.filter;
+
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import java.io.IOException;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Runs the filters in order, then the terminal stage, enforcing the filter contract with
+ * messages that name the filter (as OkHttp's {@code RealInterceptorChain} does): no
+ * {@code null} response, at most one {@code proceed()}.
+ */
+public final class RealChain implements Filter.Chain {
+
+  /** The stage after the last filter: cache, router, forwarder. */
+  @FunctionalInterface
+  public interface Terminal {
+    Response handle(Request request) throws IOException;
+  }
+
+  private final List<Filter> filters;
+  private final int index;
+  private final Exchange exchange;
+  private final Terminal terminal;
+  private final Filter caller;
+  private boolean proceeded;
+
+  private RealChain(List<Filter> filters, int index, Exchange exchange, Terminal terminal,
+      Filter caller) {
+    this.filters = filters;
+    this.index = index;
+    this.exchange = exchange;
+    this.terminal = terminal;
+    this.caller = caller;
+  }
+
+  /** Starts a chain over {@code filters} for one exchange. */
+  public static Response run(List<Filter> filters, Exchange exchange, Request request,
+      Terminal terminal) throws IOException {
+    return new RealChain(filters, 0, exchange, terminal, null).proceed(request);
+  }
+
+  @Override
+  public Response proceed(Request request) throws IOException {
+    if (caller != null) {
+      Objects.requireNonNull(request, () -> "filter " + caller + " passed a null request to proceed()");
+      if (proceeded) {
+        throw new IllegalStateException("filter " + caller + " called proceed() twice");
+      }
+    }
+    proceeded = true;
+    if (index == filters.size()) {
+      return terminal.handle(request);
+    }
+    Filter filter = filters.get(index);
+    RealChain next = new RealChain(filters, index + 1, exchange, terminal, filter);
+    Response response;
+    try {
+      response = filter.handle(new ExchangeView(exchange, request), next);
+    } catch (FilterException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new FilterException(filter, "filter " + filter + " threw " + e, e);
+    }
+    if (response == null) {
+      throw new FilterException(filter, "filter " + filter + " returned null", null);
+    }
+    return response;
+  }
+}

@@ -1,0 +1,139 @@
+package dev.ferry.proxy.engine.http1;
+
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.io.ConnectionInput;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Decodes a chunked body (RFC 9112 §7.1) from a shared connection input, strictly: hex sizes
+ * without sign or whitespace, bounded extensions, CRLF after each chunk's data. Trailer fields
+ * are read into {@link #trailers()} when the last chunk arrives.
+ */
+public final class ChunkedInputStream extends InputStream {
+  private static final int MAX_SIZE_LINE = 4096;
+
+  private final ConnectionInput in;
+  private final boolean response;
+  private final int maxTrailerBytes;
+  private final int maxTrailerCount;
+  private long remainingInChunk;
+  private boolean done;
+  private Headers trailers = Headers.empty();
+
+  /**
+   * @param response true when decoding an upstream's response, which decides the failure kind
+   */
+  public ChunkedInputStream(ConnectionInput in, boolean response, int maxTrailerBytes,
+      int maxTrailerCount) {
+    this.in = in;
+    this.response = response;
+    this.maxTrailerBytes = maxTrailerBytes;
+    this.maxTrailerCount = maxTrailerCount;
+  }
+
+  @Override
+  public int read() throws IOException {
+    byte[] one = new byte[1];
+    int n = read(one, 0, 1);
+    return n < 0 ? -1 : one[0] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] target, int offset, int length) throws IOException {
+    if (done) {
+      return -1;
+    }
+    if (length == 0) {
+      return 0;
+    }
+    if (remainingInChunk == 0) {
+      remainingInChunk = readChunkSize();
+      if (remainingInChunk == 0) {
+        trailers = new HeadParser(in, MAX_SIZE_LINE, maxTrailerBytes, maxTrailerCount)
+            .readTrailers(response);
+        done = true;
+        return -1;
+      }
+    }
+    int n = in.read(target, offset, (int) Math.min(length, remainingInChunk));
+    if (n < 0) {
+      throw new EOFException("connection closed inside a chunk");
+    }
+    remainingInChunk -= n;
+    if (remainingInChunk == 0) {
+      expectCrlf();
+    }
+    return n;
+  }
+
+  @Override
+  public int available() {
+    return (int) Math.min(in.available(), remainingInChunk);
+  }
+
+  /** True once the last chunk and the trailers have been read. */
+  public boolean isComplete() {
+    return done;
+  }
+
+  /** The trailer fields; empty until {@link #isComplete()}. */
+  public Headers trailers() {
+    return trailers;
+  }
+
+  private long readChunkSize() throws IOException {
+    long size = 0;
+    int digits = 0;
+    int b = in.readByte();
+    while (hexValue(b) >= 0) {
+      if (++digits > 15) {
+        throw malformed("chunk size too large");
+      }
+      size = size * 16 + hexValue(b);
+      b = in.readByte();
+    }
+    if (digits == 0) {
+      throw malformed("invalid chunk size");
+    }
+    int lineBytes = digits;
+    if (b == ';' || b == ' ' || b == '\t') {
+      // Chunk extensions (RFC 9112 §7.1.1) are allowed but ignored; only their length is bounded.
+      while (b != '\r') {
+        if (b == '\n' || (b < 0x20 && b != '\t') || b == 0x7f || ++lineBytes > MAX_SIZE_LINE) {
+          throw malformed("invalid chunk extension");
+        }
+        b = in.readByte();
+      }
+    }
+    if (b != '\r' || in.readByte() != '\n') {
+      throw malformed("chunk size line must end with CRLF");
+    }
+    return size;
+  }
+
+  private void expectCrlf() throws IOException {
+    if (in.readByte() != '\r' || in.readByte() != '\n') {
+      throw malformed("chunk data must be followed by CRLF");
+    }
+  }
+
+  private static int hexValue(int b) {
+    if (b >= '0' && b <= '9') {
+      return b - '0';
+    }
+    if (b >= 'a' && b <= 'f') {
+      return b - 'a' + 10;
+    }
+    if (b >= 'A' && b <= 'F') {
+      return b - 'A' + 10;
+    }
+    return -1;
+  }
+
+  private HttpFailureException malformed(String detail) {
+    return new HttpFailureException(
+        response ? ProxyFailure.UPSTREAM_BAD_RESPONSE : ProxyFailure.MALFORMED_REQUEST, detail);
+  }
+}

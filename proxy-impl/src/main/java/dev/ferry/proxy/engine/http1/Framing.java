@@ -1,0 +1,118 @@
+package dev.ferry.proxy.engine.http1;
+
+import dev.ferry.proxy.Headers;
+import java.util.List;
+
+/**
+ * Decides how a message body is delimited, per RFC 9112 §6.3. Anything ambiguous is refused:
+ * a message whose framing two parsers could read differently must never be forwarded.
+ */
+public final class Framing {
+  /** The body is chunked. */
+  public static final long CHUNKED = -2;
+  /** The body runs until the connection closes (responses only). */
+  public static final long UNTIL_CLOSE = -1;
+
+  private Framing() {}
+
+  /** Returns the request body's length, {@link #CHUNKED}, or 0 when there is none. */
+  public static long requestBodyLength(Headers headers, int minorVersion)
+      throws HttpFailureException {
+    List<String> transferEncoding = headers.all("Transfer-Encoding");
+    if (!transferEncoding.isEmpty()) {
+      if (minorVersion == 0) {
+        // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means the framing is faulty.
+        throw malformed("Transfer-Encoding in an HTTP/1.0 request");
+      }
+      if (headers.contains("Content-Length")) {
+        throw malformed("Content-Length together with Transfer-Encoding");
+      }
+      if (!isOnlyChunked(transferEncoding)) {
+        throw malformed("Transfer-Encoding must be exactly chunked");
+      }
+      return CHUNKED;
+    }
+    long length = contentLength(headers);
+    if (length == -2) {
+      throw malformed("malformed or conflicting Content-Length");
+    }
+    return Math.max(length, 0);
+  }
+
+  /**
+   * Returns the response body's length, {@link #CHUNKED} or {@link #UNTIL_CLOSE}.
+   *
+   * @throws HttpFailureException (502) for conflicting or malformed framing
+   */
+  public static long responseBodyLength(String requestMethod, int status, Headers headers)
+      throws HttpFailureException {
+    if (requestMethod.equals("HEAD") || status < 200 || status == 204 || status == 304) {
+      return 0;
+    }
+    List<String> transferEncoding = headers.all("Transfer-Encoding");
+    if (!transferEncoding.isEmpty()) {
+      if (headers.contains("Content-Length")) {
+        throw badResponse("Content-Length together with Transfer-Encoding");
+      }
+      if (!isOnlyChunked(transferEncoding)) {
+        // Any other coding would have to be undone or passed on; neither is safe to guess.
+        throw badResponse("unsupported Transfer-Encoding");
+      }
+      return CHUNKED;
+    }
+    long length = contentLength(headers);
+    if (length == -2) {
+      throw badResponse("malformed or conflicting Content-Length");
+    }
+    return length;
+  }
+
+  /**
+   * Returns the Content-Length, -1 when absent, or -2 when malformed or when several values
+   * differ (identical repeats are accepted, RFC 9110 §8.6).
+   */
+  public static long contentLength(Headers headers) {
+    long result = -1;
+    for (int i = 0; i < headers.size(); i++) {
+      if (!headers.name(i).equalsIgnoreCase("Content-Length")) {
+        continue;
+      }
+      for (String element : headers.value(i).split(",", -1)) {
+        long value = parseDigits(element.trim());
+        if (value < 0 || (result >= 0 && result != value)) {
+          return -2;
+        }
+        result = value;
+      }
+    }
+    return result;
+  }
+
+  private static long parseDigits(String digits) {
+    if (digits.isEmpty() || digits.length() > 18) {
+      return -1;
+    }
+    long value = 0;
+    for (int i = 0; i < digits.length(); i++) {
+      char c = digits.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      value = value * 10 + (c - '0');
+    }
+    return value;
+  }
+
+  private static boolean isOnlyChunked(List<String> values) {
+    String[] codings = String.join(",", values).split(",", -1);
+    return codings.length == 1 && codings[0].trim().equalsIgnoreCase("chunked");
+  }
+
+  private static HttpFailureException malformed(String detail) {
+    return new HttpFailureException(ProxyFailure.MALFORMED_REQUEST, detail);
+  }
+
+  private static HttpFailureException badResponse(String detail) {
+    return new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE, detail);
+  }
+}

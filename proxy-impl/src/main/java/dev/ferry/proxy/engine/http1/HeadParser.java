@@ -1,0 +1,228 @@
+package dev.ferry.proxy.engine.http1;
+
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.io.ConnectionInput;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Reads one message head (start line and header section) per RFC 9112 §2–§5, strictly: single
+ * spaces in the start line, CRLF line ends in requests, token field names with no whitespace
+ * before the colon, no obs-fold, no control characters in values. The whole header section
+ * shares one byte budget, and the field count is capped.
+ *
+ * <p>A parser is made per head; its scratch line grows only as far as the limits allow.
+ */
+public final class HeadParser {
+  private static final int MAX_LEADING_EMPTY_LINES = 4;
+
+  private final ConnectionInput in;
+  private final int maxStartLineBytes;
+  private final int maxHeaderBytes;
+  private final int maxHeaderCount;
+  private byte[] line = new byte[256];
+  private int length;
+
+  public HeadParser(ConnectionInput in, int maxStartLineBytes, int maxHeaderBytes, int maxHeaderCount) {
+    this.in = in;
+    this.maxStartLineBytes = maxStartLineBytes;
+    this.maxHeaderBytes = maxHeaderBytes;
+    this.maxHeaderCount = maxHeaderCount;
+  }
+
+  /** Reads a request head; malformed input fails with 400, 414 or 431. */
+  public RequestHead readRequest() throws IOException {
+    int empty = 0;
+    do {
+      // RFC 9112 §2.2: ignore a few empty lines before the request line.
+      readLine(maxStartLineBytes, false,
+          new HttpFailureException(ProxyFailure.URI_TOO_LONG, "request line too long"));
+    } while (length == 0 && ++empty <= MAX_LEADING_EMPTY_LINES);
+    int sp1 = indexOf(' ', 0);
+    int sp2 = sp1 < 0 ? -1 : indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 < 0 || indexOf(' ', sp2 + 1) >= 0) {
+      throw malformedRequest("request line must be METHOD SP target SP version");
+    }
+    for (int i = 0; i < sp1; i++) {
+      if (!isTokenChar(line[i])) {
+        throw malformedRequest("invalid character in method");
+      }
+    }
+    if (sp2 == sp1 + 1) {
+      throw malformedRequest("empty request-target");
+    }
+    for (int i = sp1 + 1; i < sp2; i++) {
+      if (line[i] <= 0x20 || line[i] >= 0x7f) {
+        throw malformedRequest("invalid character in request-target");
+      }
+    }
+    int minor = parseVersion(sp2 + 1, length, true);
+    String method = string(0, sp1);
+    String target = string(sp1 + 1, sp2);
+    Headers headers = readHeaders(false);
+    return new RequestHead(method, target, minor, headers);
+  }
+
+  /** Reads a response head; anything malformed fails as a bad upstream response (502). */
+  public ResponseHead readResponse() throws IOException {
+    HttpFailureException tooLong =
+        new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE, "status line too long");
+    readLine(maxStartLineBytes, true, tooLong);
+    if (length < 12 || line[8] != ' ') {
+      throw badResponse("malformed status line");
+    }
+    int minor = parseVersion(0, 8, false);
+    int status = 0;
+    for (int i = 9; i < 12; i++) {
+      if (line[i] < '0' || line[i] > '9') {
+        throw badResponse("malformed status code");
+      }
+      status = status * 10 + (line[i] - '0');
+    }
+    if (status < 100 || status > 599) {
+      throw badResponse("status code out of range");
+    }
+    String reason = "";
+    if (length > 12) {
+      if (line[12] != ' ') {
+        throw badResponse("malformed status line");
+      }
+      checkFieldValue(13, length, true);
+      reason = string(13, length);
+    }
+    return new ResponseHead(minor, status, reason, readHeaders(true));
+  }
+
+  /** Reads chunked-body trailer fields (RFC 9112 §7.1.2), sharing the header limits. */
+  public Headers readTrailers(boolean response) throws IOException {
+    return readHeaders(response);
+  }
+
+  private Headers readHeaders(boolean response) throws IOException {
+    Headers.Builder headers = Headers.builder();
+    int budget = maxHeaderBytes;
+    int count = 0;
+    HttpFailureException tooLarge = response
+        ? badResponse("response header section too large")
+        : new HttpFailureException(ProxyFailure.HEADERS_TOO_LARGE, "header section too large");
+    while (true) {
+      readLine(budget, response, tooLarge);
+      budget -= length + 2;
+      if (length == 0) {
+        return headers.build();
+      }
+      if (++count > maxHeaderCount) {
+        throw response ? badResponse("too many header fields")
+            : new HttpFailureException(ProxyFailure.HEADERS_TOO_LARGE, "too many header fields");
+      }
+      if (line[0] == ' ' || line[0] == '\t') {
+        throw fail(response, "obsolete line folding is not allowed");
+      }
+      int colon = indexOf(':', 0);
+      if (colon <= 0) {
+        throw fail(response, "header line without a field name and colon");
+      }
+      for (int i = 0; i < colon; i++) {
+        if (!isTokenChar(line[i])) {
+          throw fail(response, "invalid character in field name (whitespace before colon?)");
+        }
+      }
+      int start = colon + 1;
+      int end = length;
+      while (start < end && (line[start] == ' ' || line[start] == '\t')) {
+        start++;
+      }
+      while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t')) {
+        end--;
+      }
+      checkFieldValue(start, end, response);
+      headers.add(string(0, colon), string(start, end));
+    }
+  }
+
+  /**
+   * Reads up to LF into {@link #line}, without the line end. Requests need CRLF; responses may
+   * use a bare LF (RFC 9112 §2.2 allows it, and the head is re-serialised, so it cannot leak).
+   */
+  private void readLine(int max, boolean allowBareLf, HttpFailureException overflow)
+      throws IOException {
+    length = 0;
+    while (true) {
+      int b = in.readByte();
+      if (b == '\n') {
+        if (length > 0 && line[length - 1] == '\r') {
+          length--;
+        } else if (!allowBareLf) {
+          throw malformedRequest("line must end with CRLF");
+        }
+        return;
+      }
+      if (length >= max) {
+        throw overflow;
+      }
+      if (length == line.length) {
+        line = Arrays.copyOf(line, Math.min(line.length * 2, Math.max(max, 256) + 1));
+      }
+      line[length++] = (byte) b;
+    }
+  }
+
+  private int parseVersion(int from, int to, boolean request) throws HttpFailureException {
+    if (to - from != 8 || line[from] != 'H' || line[from + 1] != 'T' || line[from + 2] != 'T'
+        || line[from + 3] != 'P' || line[from + 4] != '/' || line[from + 6] != '.'
+        || !isDigit(line[from + 5]) || !isDigit(line[from + 7])) {
+      throw request ? malformedRequest("malformed HTTP version") : badResponse("malformed HTTP version");
+    }
+    if (line[from + 5] != '1') {
+      if (request) {
+        throw new HttpFailureException(ProxyFailure.VERSION_NOT_SUPPORTED, "only HTTP/1.x is supported");
+      }
+      throw badResponse("unsupported HTTP version");
+    }
+    // RFC 9110 §2.5: a higher 1.x minor version is treated as the highest we speak.
+    return line[from + 7] == '0' ? 0 : 1;
+  }
+
+  private void checkFieldValue(int from, int to, boolean response) throws HttpFailureException {
+    for (int i = from; i < to; i++) {
+      int c = line[i] & 0xff;
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        throw fail(response, "control character in field value");
+      }
+    }
+  }
+
+  private int indexOf(char c, int from) {
+    for (int i = from; i < length; i++) {
+      if (line[i] == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private String string(int from, int to) {
+    return new String(line, from, to - from, StandardCharsets.ISO_8859_1);
+  }
+
+  private static boolean isDigit(byte b) {
+    return b >= '0' && b <= '9';
+  }
+
+  static boolean isTokenChar(byte b) {
+    return b > 0 && b < 0x7f && Tokens.isTokenChar((char) b);
+  }
+
+  private static HttpFailureException fail(boolean response, String detail) {
+    return response ? badResponse(detail) : malformedRequest(detail);
+  }
+
+  private static HttpFailureException malformedRequest(String detail) {
+    return new HttpFailureException(ProxyFailure.MALFORMED_REQUEST, detail);
+  }
+
+  private static HttpFailureException badResponse(String detail) {
+    return new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE, detail);
+  }
+}

@@ -1,0 +1,86 @@
+package dev.ferry.proxy.engine.http1;
+
+import dev.ferry.proxy.Headers;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Removes the fields that belong to one connection only (RFC 9110 §7.6.1) before a message is
+ * passed on, and adds {@code Via} (§7.6.3). Framing fields go too: the engine re-frames every
+ * message it sends. The list follows Jetty's {@code HOP_HEADERS}.
+ */
+public final class HopByHop {
+  private static final Set<String> ALWAYS = Set.of(
+      "connection", "keep-alive", "proxy-connection", "proxy-authorization",
+      "proxy-authenticate", "te", "trailer", "transfer-encoding", "http2-settings");
+
+  /** Fields that must not appear in a trailer section (RFC 9110 §6.5.1). */
+  private static final Set<String> NOT_IN_TRAILERS = Set.of(
+      "content-length", "transfer-encoding", "host", "connection", "keep-alive", "te",
+      "trailer", "upgrade", "content-type", "content-encoding", "content-range",
+      "cache-control", "expect", "authorization", "set-cookie", "proxy-authorization");
+
+  private HopByHop() {}
+
+  /**
+   * Returns the fields to pass on. {@code Upgrade} is kept only when {@code keepUpgrade}, in
+   * which case {@code Connection: Upgrade} is put back for the next hop.
+   */
+  public static Headers strip(Headers headers, boolean keepUpgrade) {
+    List<String> listed = connectionOptions(headers);
+    Headers.Builder result = Headers.builder();
+    for (int i = 0; i < headers.size(); i++) {
+      String name = headers.name(i).toLowerCase(Locale.ROOT);
+      if (ALWAYS.contains(name) || listed.contains(name) || name.equals("content-length")) {
+        continue;
+      }
+      if (name.equals("upgrade") && !keepUpgrade) {
+        continue;
+      }
+      result.add(headers.name(i), headers.value(i));
+    }
+    if (keepUpgrade && headers.contains("Upgrade")) {
+      result.add("Connection", "Upgrade");
+    }
+    return result.build();
+  }
+
+  /** Returns the trailer fields that are safe to pass on. */
+  public static Headers stripTrailers(Headers trailers) {
+    if (trailers.isEmpty()) {
+      return trailers;
+    }
+    Headers.Builder result = Headers.builder();
+    for (int i = 0; i < trailers.size(); i++) {
+      if (!NOT_IN_TRAILERS.contains(trailers.name(i).toLowerCase(Locale.ROOT))) {
+        result.add(trailers.name(i), trailers.value(i));
+      }
+    }
+    return result.build();
+  }
+
+  /** Returns {@code headers} with {@code 1.1 ferry} appended to {@code Via}. */
+  public static Headers addVia(Headers headers, int minorVersion) {
+    String hop = (minorVersion == 0 ? "1.0" : "1.1") + " ferry";
+    List<String> existing = headers.all("Via");
+    if (existing.isEmpty()) {
+      return headers.plus("Via", hop);
+    }
+    return headers.with("Via", String.join(", ", existing) + ", " + hop);
+  }
+
+  private static List<String> connectionOptions(Headers headers) {
+    List<String> options = new ArrayList<>();
+    for (String value : headers.all("Connection")) {
+      for (String option : value.split(",")) {
+        String trimmed = option.trim().toLowerCase(Locale.ROOT);
+        if (!trimmed.isEmpty()) {
+          options.add(trimmed);
+        }
+      }
+    }
+    return options;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.ferry.proxy.engine.http1;
+
+/**
+ * Every way an exchange can fail, with the status the proxy answers and whether the client
+ * connection must close afterwards. Status 0 means no answer can be sent (the client is gone).
+ */
+public enum ProxyFailure {
+  MALFORMED_REQUEST(400, true, "Bad request"),
+  REQUEST_TIMEOUT(408, true, "Request timed out"),
+  BODY_TOO_LARGE(413, true, "Request body too large"),
+  URI_TOO_LONG(414, true, "Request line too long"),
+  EXPECTATION_FAILED(417, true, "Expectation not supported"),
+  HEADERS_TOO_LARGE(431, true, "Request header fields too large"),
+  METHOD_NOT_ALLOWED(405, false, "Method not allowed here"),
+  VERSION_NOT_SUPPORTED(505, true, "HTTP version not supported"),
+  FILTER_FAILED(500, true, "Internal proxy error"),
+  UPSTREAM_UNREACHABLE(502, false, "Could not connect to origin server"),
+  UPSTREAM_BAD_RESPONSE(502, true, "Bad response from origin server"),
+  UPSTREAM_TIMEOUT(504, false, "Origin server timed out"),
+  OVERLOADED(503, true, "Proxy overloaded"),
+  CLIENT_CLOSED(0, true, "Client closed the connection"),
+  RESPONSE_ABORTED(0, true, "Response aborted mid-body");
+
+  private final int status;
+  private final boolean closeConnection;
+  private final String message;
+
+  ProxyFailure(int status, boolean closeConnection, String message) {
+    this.status = status;
+    this.closeConnection = closeConnection;
+    this.message = message;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public boolean closeConnection() {
+    return closeConnection;
+  }
+
+  /** A short, fixed text for the response body; never echoes request bytes. */
+  public String message() {
+    return message;
+  }
+}

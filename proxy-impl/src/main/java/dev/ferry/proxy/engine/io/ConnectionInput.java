@@ -1,0 +1,167 @@
+package dev.ferry.proxy.engine.io;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+
+/**
+ * The buffered input side of one socket, shared by the head parser and the body streams that
+ * follow it on the same connection.
+ *
+ * <p>Memory: the buffer is allocated when bytes arrive and dropped by {@link #awaitData} while
+ * the connection waits for its next message, so an idle keep-alive connection holds no large
+ * buffer. Timeouts: {@link #deadline(long)} bounds the total time of a sequence of reads (a
+ * request head), which per-read SO_TIMEOUT alone cannot do against a slowloris client.
+ */
+public final class ConnectionInput extends InputStream {
+  private final Socket socket;
+  private final InputStream in;
+  private final int bufferSize;
+  private byte[] buffer;
+  private int pos;
+  private int limit;
+  private long deadlineNanos;
+  private int readTimeoutMillis;
+  private long bytesRead;
+
+  public ConnectionInput(Socket socket, int bufferSize) throws IOException {
+    this.socket = socket;
+    this.in = socket.getInputStream();
+    this.bufferSize = bufferSize;
+  }
+
+  /** Sets the per-read timeout used when no deadline is set; 0 waits forever. */
+  public void readTimeout(int millis) {
+    this.readTimeoutMillis = millis;
+    this.deadlineNanos = 0;
+  }
+
+  /** Bounds every read from now until {@link #readTimeout} is called again. */
+  public void deadline(long deadlineNanos) {
+    this.deadlineNanos = deadlineNanos;
+  }
+
+  /**
+   * Waits until at least one byte is buffered, with the given timeout, dropping the buffer
+   * meanwhile if nothing is buffered. Returns false at end of stream.
+   *
+   * @throws SocketTimeoutException if nothing arrived in time
+   */
+  public boolean awaitData(int timeoutMillis) throws IOException {
+    if (pos < limit) {
+      return true;
+    }
+    buffer = null;
+    pos = 0;
+    limit = 0;
+    socket.setSoTimeout(timeoutMillis);
+    int first = in.read();
+    if (first < 0) {
+      return false;
+    }
+    bytesRead++;
+    buffer = new byte[bufferSize];
+    buffer[0] = (byte) first;
+    limit = 1;
+    int available = in.available();
+    if (available > 0) {
+      int n = in.read(buffer, 1, Math.min(available, bufferSize - 1));
+      if (n > 0) {
+        limit += n;
+        bytesRead += n;
+      }
+    }
+    return true;
+  }
+
+  /** Returns true if bytes are buffered and can be read without blocking. */
+  public boolean hasBuffered() {
+    return pos < limit;
+  }
+
+  /** Reads one byte, or -1 at end of stream. */
+  @Override
+  public int read() throws IOException {
+    if (pos == limit && !fill()) {
+      return -1;
+    }
+    return buffer[pos++] & 0xff;
+  }
+
+  /** Reads one byte, failing at end of stream. */
+  public int readByte() throws IOException {
+    if (pos == limit && !fill()) {
+      throw new EOFException("connection closed by peer");
+    }
+    return buffer[pos++] & 0xff;
+  }
+
+  @Override
+  public int read(byte[] target, int offset, int length) throws IOException {
+    if (length == 0) {
+      return 0;
+    }
+    if (pos == limit) {
+      if (length >= bufferSize) {
+        // Large reads bypass the buffer; nothing is left in it to keep in order.
+        applyTimeout();
+        int n = in.read(target, offset, length);
+        if (n > 0) {
+          bytesRead += n;
+        }
+        return n;
+      }
+      if (!fill()) {
+        return -1;
+      }
+    }
+    int n = Math.min(length, limit - pos);
+    System.arraycopy(buffer, pos, target, offset, n);
+    pos += n;
+    return n;
+  }
+
+  @Override
+  public int available() {
+    return limit - pos;
+  }
+
+  /** Total bytes received on this connection. */
+  public long bytesRead() {
+    return bytesRead;
+  }
+
+  private boolean fill() throws IOException {
+    if (buffer == null) {
+      buffer = new byte[bufferSize];
+    }
+    pos = 0;
+    limit = 0;
+    applyTimeout();
+    int n = in.read(buffer, 0, bufferSize);
+    if (n <= 0) {
+      return false;
+    }
+    limit = n;
+    bytesRead += n;
+    return true;
+  }
+
+  private void applyTimeout() throws IOException {
+    if (deadlineNanos == 0) {
+      socket.setSoTimeout(readTimeoutMillis);
+      return;
+    }
+    long remaining = (deadlineNanos - System.nanoTime()) / 1_000_000;
+    if (remaining <= 0) {
+      throw new SocketTimeoutException("deadline passed");
+    }
+    socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, remaining));
+  }
+
+  /** Closing the stream closes nothing: the socket's owner closes the socket. */
+  @Override
+  public void close() {}
+}

@@ -1,0 +1,113 @@
+package dev.ferry.proxy.engine.tunnel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * Relays bytes both ways between the client and an upstream, after CONNECT or a 101 upgrade,
+ * until both directions have ended. One direction runs on the calling thread, the other on a
+ * thread from {@code threads}. An end of stream on one side is passed on as a half-close; the
+ * tunnel closes when neither side has sent anything for {@code idleTimeoutMillis}.
+ */
+public final class Tunnel {
+  private static final int BUFFER_SIZE = 16 * 1024;
+
+  private final Socket client;
+  private final InputStream clientIn;
+  private final OutputStream clientOut;
+  private final Socket upstream;
+  private final InputStream upstreamIn;
+  private final OutputStream upstreamOut;
+  private final int idleTimeoutMillis;
+  private final AtomicLong lastActivity = new AtomicLong(System.nanoTime());
+  private final AtomicLong toUpstream = new AtomicLong();
+  private final AtomicLong toClient = new AtomicLong();
+
+  public Tunnel(Socket client, InputStream clientIn, OutputStream clientOut, Socket upstream,
+      InputStream upstreamIn, OutputStream upstreamOut, int idleTimeoutMillis) {
+    this.client = client;
+    this.clientIn = clientIn;
+    this.clientOut = clientOut;
+    this.upstream = upstream;
+    this.upstreamIn = upstreamIn;
+    this.upstreamOut = upstreamOut;
+    this.idleTimeoutMillis = idleTimeoutMillis;
+  }
+
+  /** Relays until both directions end, then closes the upstream socket. */
+  public void run(ThreadFactory threads) throws InterruptedException {
+    Thread downstream = threads.newThread(() -> pump(upstreamIn, clientOut, client, toClient));
+    downstream.start();
+    pump(clientIn, upstreamOut, upstream, toUpstream);
+    downstream.join(Math.max(1, idleTimeoutMillis));
+    close(upstream);
+    if (downstream.isAlive()) {
+      close(client);
+      downstream.join();
+    }
+  }
+
+  /** Bytes sent from the client to the upstream. */
+  public long bytesToUpstream() {
+    return toUpstream.get();
+  }
+
+  /** Bytes sent from the upstream to the client. */
+  public long bytesToClient() {
+    return toClient.get();
+  }
+
+  private void pump(InputStream in, OutputStream out, Socket destination, AtomicLong counter) {
+    byte[] buffer = new byte[BUFFER_SIZE];
+    try {
+      while (true) {
+        int n;
+        try {
+          n = in.read(buffer);
+        } catch (SocketTimeoutException e) {
+          if (System.nanoTime() - lastActivity.get() >= idleTimeoutMillis * 1_000_000L) {
+            break;
+          }
+          continue;
+        }
+        if (n < 0) {
+          break;
+        }
+        lastActivity.set(System.nanoTime());
+        out.write(buffer, 0, n);
+        out.flush();
+        counter.addAndGet(n);
+      }
+      halfClose(destination);
+    } catch (IOException e) {
+      close(client);
+      close(upstream);
+    }
+  }
+
+  private static void halfClose(Socket socket) {
+    try {
+      if (socket instanceof SSLSocket) {
+        socket.close();
+      } else if (!socket.isClosed() && !socket.isOutputShutdown()) {
+        socket.shutdownOutput();
+      }
+    } catch (IOException e) {
+      close(socket);
+    }
+  }
+
+  private static void close(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // Best effort: the tunnel is ending.
+    }
+  }
+}

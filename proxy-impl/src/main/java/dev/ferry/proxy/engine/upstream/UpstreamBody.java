@@ -1,0 +1,139 @@
+package dev.ferry.proxy.engine.upstream;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.http1.ChunkedInputStream;
+import dev.ferry.proxy.engine.http1.FixedLengthInputStream;
+import dev.ferry.proxy.engine.http1.Framing;
+import dev.ferry.proxy.engine.http1.HopByHop;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A response body streaming from an upstream connection. Read to its end, it hands the
+ * connection back to the pool (if the upstream keeps it alive); closed early or failed, it
+ * closes the connection, since the rest of the body would desynchronise the next response.
+ */
+public final class UpstreamBody implements Body {
+  private static final Logger log = LoggerFactory.getLogger(UpstreamBody.class);
+
+  private final UpstreamConnection connection;
+  private final UpstreamPool pool;
+  private final long length;
+  private final boolean reusable;
+  private final int status;
+  private final InputStream framed;
+  private final AtomicBoolean opened = new AtomicBoolean();
+  private boolean finished;
+  private long bytes;
+
+  UpstreamBody(UpstreamConnection connection, UpstreamPool pool, long length, boolean reusable,
+      int status, int maxTrailerBytes, int maxTrailerCount) {
+    this.connection = connection;
+    this.pool = pool;
+    this.length = length;
+    this.reusable = reusable && length != Framing.UNTIL_CLOSE;
+    this.status = status;
+    if (length == Framing.CHUNKED) {
+      framed = new ChunkedInputStream(connection.input(), true, maxTrailerBytes, maxTrailerCount);
+    } else if (length == Framing.UNTIL_CLOSE) {
+      framed = connection.input();
+    } else {
+      framed = new FixedLengthInputStream(connection.input(), length);
+    }
+    if (length == 0) {
+      complete();
+    }
+  }
+
+  @Override
+  public long contentLength() {
+    return length >= 0 ? length : -1;
+  }
+
+  @Override
+  public InputStream stream() {
+    if (!opened.compareAndSet(false, true)) {
+      throw new IllegalStateException("body stream was already opened; a body is one-shot");
+    }
+    return new Stream();
+  }
+
+  @Override
+  public Headers trailers() {
+    return framed instanceof ChunkedInputStream
+        ? HopByHop.stripTrailers(((ChunkedInputStream) framed).trailers())
+        : Headers.empty();
+  }
+
+  /** True once the body was read to its end. */
+  public boolean isComplete() {
+    return finished;
+  }
+
+  /** Closes the upstream connection unless the body was read to its end. */
+  public void discard() {
+    if (!finished) {
+      finished = true;
+      connection.close();
+    }
+  }
+
+  private void complete() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    log.debug("server_response status={} bytes={} upstream={}", status, bytes, connection.key().authority());
+    if (reusable) {
+      pool.release(connection);
+    } else {
+      connection.close();
+    }
+  }
+
+  private final class Stream extends InputStream {
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] target, int offset, int count) throws IOException {
+      if (finished) {
+        return -1;
+      }
+      int n;
+      try {
+        n = framed.read(target, offset, count);
+      } catch (IOException e) {
+        discard();
+        throw e;
+      }
+      if (n < 0) {
+        complete();
+        return -1;
+      }
+      bytes += n;
+      if (length >= 0 && bytes == length) {
+        complete();
+      }
+      return n;
+    }
+
+    @Override
+    public int available() throws IOException {
+      return finished ? 0 : framed.available();
+    }
+
+    @Override
+    public void close() {
+      discard();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package dev.ferry.proxy.engine.upstream;
+
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.io.ConnectionOutput;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+
+/** One connection from the proxy to an upstream, with its buffered streams. */
+public final class UpstreamConnection implements Closeable {
+  private static final int BUFFER_SIZE = 16 * 1024;
+
+  private final Socket socket;
+  private final ConnectionInput input;
+  private final ConnectionOutput output;
+  private final UpstreamKey key;
+  private long idleSinceNanos;
+  private boolean reused;
+
+  private UpstreamConnection(Socket socket, UpstreamKey key) throws IOException {
+    this.socket = socket;
+    this.key = key;
+    this.input = new ConnectionInput(socket, BUFFER_SIZE);
+    this.output = new ConnectionOutput(socket, BUFFER_SIZE);
+  }
+
+  /**
+   * Opens a connection, with TLS for https.
+   *
+   * @throws HttpFailureException UPSTREAM_UNREACHABLE (502) or UPSTREAM_TIMEOUT (504)
+   */
+  public static UpstreamConnection open(UpstreamKey key, Duration connectTimeout)
+      throws HttpFailureException {
+    Socket socket = new Socket();
+    try {
+      InetSocketAddress address = new InetSocketAddress(key.host(), key.port());
+      if (address.isUnresolved()) {
+        throw new UnknownHostException(key.host());
+      }
+      socket.setTcpNoDelay(true);
+      socket.connect(address, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+      Socket connected = key.tls() ? startTls(socket, key) : socket;
+      return new UpstreamConnection(connected, key);
+    } catch (SocketTimeoutException e) {
+      closeQuietly(socket);
+      throw new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
+          "Timed out connecting to origin server: " + key.host(), e);
+    } catch (UnknownHostException e) {
+      closeQuietly(socket);
+      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
+          "Could not resolve origin server: " + key.host(), e);
+    } catch (IOException e) {
+      closeQuietly(socket);
+      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
+          "Could not connect to origin server: " + key.host(), e);
+    }
+  }
+
+  private static Socket startTls(Socket plain, UpstreamKey key) throws IOException {
+    SSLSocketFactory factory = (SSLSocketFactory) SSLSocketFactory.getDefault();
+    SSLSocket tls = (SSLSocket) factory.createSocket(plain, key.host(), key.port(), true);
+    SSLParameters parameters = tls.getSSLParameters();
+    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+    tls.setSSLParameters(parameters);
+    tls.startHandshake();
+    return tls;
+  }
+
+  public UpstreamKey key() {
+    return key;
+  }
+
+  public Socket socket() {
+    return socket;
+  }
+
+  public ConnectionInput input() {
+    return input;
+  }
+
+  public ConnectionOutput output() {
+    return output;
+  }
+
+  /** True if this connection served an earlier request before the current one. */
+  public boolean reused() {
+    return reused;
+  }
+
+  void markIdle(long nowNanos) throws IOException {
+    idleSinceNanos = nowNanos;
+    reused = true;
+    output.release();
+  }
+
+  long idleSinceNanos() {
+    return idleSinceNanos;
+  }
+
+  /** A pooled connection is usable if open and the upstream sent nothing unasked meanwhile. */
+  boolean looksUsable() {
+    return !socket.isClosed() && !input.hasBuffered();
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(socket);
+  }
+
+  static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // Nothing to do: the socket is being discarded.
+    }
+  }
+}

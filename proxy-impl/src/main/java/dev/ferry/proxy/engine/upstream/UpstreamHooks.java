@@ -1,0 +1,24 @@
+package dev.ferry.proxy.engine.upstream;
+
+import dev.ferry.proxy.engine.http1.ResponseHead;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/** What the forwarder needs from the exchange it serves. */
+public interface UpstreamHooks {
+
+  /** The client's address, for {@code X-Forwarded-For}. */
+  InetSocketAddress clientAddress();
+
+  /** A connection to the upstream is ready. */
+  void upstreamConnected(UpstreamConnection connection, boolean reused);
+
+  /** Relays an informational (1xx) response to the client, if it speaks HTTP/1.1. */
+  void interim(ResponseHead head) throws IOException;
+
+  /** Holds the response body so the exchange can discard it if nobody reads it to the end. */
+  void attach(UpstreamBody body);
+
+  /** After a 101 or a CONNECT, the connection becomes the other end of a tunnel. */
+  void tunnel(UpstreamConnection connection);
+}
