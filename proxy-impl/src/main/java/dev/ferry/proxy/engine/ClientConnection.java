@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 final class ClientConnection implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
   private static final int BUFFER_SIZE = 16 * 1024;
+  private static final long QUICK_WAIT_MILLIS = 200;
   private static final byte[] CONTINUE =
       "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -91,11 +92,9 @@ final class ClientConnection implements Runnable {
     if (!proceed) {
       return false;
     }
-    out.release();
-    sender.release();
     boolean data;
     try {
-      data = in.awaitData(millis(config.idleTimeout().toMillis()));
+      data = awaitData();
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={}", id);
       return false;
@@ -109,6 +108,29 @@ final class ClientConnection implements Runnable {
       idle = false;
       return true;
     });
+  }
+
+  /**
+   * Waits briefly with the buffers kept, since a busy client sends its next request at once;
+   * then drops them and waits out the idle timeout holding almost no memory.
+   */
+  private boolean awaitData() throws IOException {
+    long idleMillis = config.idleTimeout().toMillis();
+    long quickMillis = Math.min(QUICK_WAIT_MILLIS, idleMillis);
+    if (server.executor().hasBacklog()) {
+      // Connections are queued for a pool thread: free this one rather than idle on it.
+      return in.awaitData(millis(quickMillis), false);
+    }
+    try {
+      return in.awaitData(millis(quickMillis), false);
+    } catch (SocketTimeoutException e) {
+      if (idleMillis <= quickMillis) {
+        throw e;
+      }
+    }
+    out.release();
+    sender.release();
+    return in.awaitData(millis(idleMillis - quickMillis), true);
   }
 
   private boolean exchange(int sequence) throws IOException {
@@ -139,7 +161,10 @@ final class ClientConnection implements Runnable {
     server.metrics().failure(e.failure().name());
     log.info("exchange_failed failure={} status={} detail=\"{}\" client={} conn={}", e.failure(),
         e.failure().status(), e.detail(), clientAddress, id);
-    sendError(e);
+    int status = sendError(e);
+    if (status > 0) {
+      server.metrics().status(status);
+    }
     return false;
   }
 
@@ -150,7 +175,6 @@ final class ClientConnection implements Runnable {
     }
     try {
       sender.send(ErrorResponses.render(e), false, 1, true, false);
-      server.metrics().status(e.failure().status());
       return e.failure().status();
     } catch (IOException ioe) {
       return 0;

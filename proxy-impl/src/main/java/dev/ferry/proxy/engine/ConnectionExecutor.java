@@ -91,6 +91,11 @@ final class ConnectionExecutor {
     threads.newThread(run).start();
   }
 
+  /** True if connections wait in the pool's queue for a thread. */
+  boolean hasBacklog() {
+    return pool != null && !pool.getQueue().isEmpty();
+  }
+
   /** Threads for work beside a connection's own, such as the second direction of a tunnel. */
   ThreadFactory auxiliaryThreads() {
     return threads;

@@ -75,8 +75,10 @@ final class RealExchange implements Exchange, UpstreamHooks {
       }
       request = withClientBody(parsed);
       server.listeners().each(l -> l.exchangeStarted(this));
-      log.debug("request_start method={} uri={} client={} conn={} ex={}", request.method(),
-          request.url(), connection.clientAddress(), connection.id(), id);
+      if (log.isDebugEnabled()) {
+        log.debug("request_start method={} uri={} client={} conn={} ex={}", request.method(),
+            request.url(), connection.clientAddress(), connection.id(), id);
+      }
       Response response;
       try {
         response = RealChain.run(server.configuration().filters(), this, request, this::terminal);
@@ -98,6 +100,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
             "Upstream exchange failed"));
       }
       boolean wantsClose = !connection.clientKeepsAlive(head) || server.isStopping()
+          || server.executor().hasBacklog()
           || (failure != null && failure(failure).closeConnection());
       status = response.status();
       boolean tunnelling = tunnel != null && (status == 101

@@ -8,8 +8,9 @@ import java.util.Set;
 
 /**
  * Removes the fields that belong to one connection only (RFC 9110 §7.6.1) before a message is
- * passed on, and adds {@code Via} (§7.6.3). Framing fields go too: the engine re-frames every
- * message it sends. The list follows Jetty's {@code HOP_HEADERS}.
+ * passed on, and adds {@code Via} (§7.6.3). Transfer-Encoding goes too; Content-Length is left
+ * to the writers, which re-frame every message they send (and keep it on HEAD and 304
+ * responses). The list follows Jetty's {@code HOP_HEADERS}.
  */
 public final class HopByHop {
   private static final Set<String> ALWAYS = Set.of(
@@ -33,7 +34,7 @@ public final class HopByHop {
     Headers.Builder result = Headers.builder();
     for (int i = 0; i < headers.size(); i++) {
       String name = headers.name(i).toLowerCase(Locale.ROOT);
-      if (ALWAYS.contains(name) || listed.contains(name) || name.equals("content-length")) {
+      if (ALWAYS.contains(name) || listed.contains(name)) {
         continue;
       }
       if (name.equals("upgrade") && !keepUpgrade) {

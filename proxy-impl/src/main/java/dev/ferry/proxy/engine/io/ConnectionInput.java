@@ -44,14 +44,19 @@ public final class ConnectionInput extends InputStream {
   }
 
   /**
-   * Waits until at least one byte is buffered, with the given timeout, dropping the buffer
-   * meanwhile if nothing is buffered. Returns false at end of stream.
+   * Waits until at least one byte is buffered, with the given timeout. With {@code lean}, the
+   * buffer is dropped while waiting. Returns false at end of stream.
    *
-   * @throws SocketTimeoutException if nothing arrived in time
+   * @throws SocketTimeoutException if nothing arrived in time; the connection stays usable
    */
-  public boolean awaitData(int timeoutMillis) throws IOException {
+  public boolean awaitData(int timeoutMillis, boolean lean) throws IOException {
     if (pos < limit) {
       return true;
+    }
+    if (!lean && buffer != null) {
+      deadlineNanos = 0;
+      readTimeoutMillis = timeoutMillis;
+      return fill();
     }
     buffer = null;
     pos = 0;

@@ -101,8 +101,10 @@ public final class Forwarder {
   private ResponseHead exchange(UpstreamConnection connection, Request request, String target,
       Headers headers, UpstreamHooks hooks) throws IOException {
     hooks.upstreamConnected(connection, connection.reused());
-    log.debug("server_connect host={} port={} reused={}", connection.key().host(),
-        connection.key().port(), connection.reused());
+    if (log.isDebugEnabled()) {
+      log.debug("server_connect host={} port={} reused={}", connection.key().host(),
+          connection.key().port(), connection.reused());
+    }
     connection.input().readTimeout(upstreamTimeoutMillis);
     ConnectionOutput out = connection.output();
     HeadWriter.writeRequestHead(out, request.method(), target, headers);
