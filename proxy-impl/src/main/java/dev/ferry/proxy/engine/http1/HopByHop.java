@@ -14,8 +14,11 @@ import java.util.Set;
  */
 public final class HopByHop {
   private static final Set<String> ALWAYS = Set.of(
-      "connection", "keep-alive", "proxy-connection", "proxy-authorization",
-      "proxy-authenticate", "te", "trailer", "transfer-encoding", "http2-settings");
+      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
+      "http2-settings");
+
+  /** Credentials and challenges meant for this proxy, not for the next hop. */
+  private static final Set<String> PROXY_AUTH = Set.of("proxy-authorization", "proxy-authenticate");
 
   /** Fields that must not appear in a trailer section (RFC 9110 §6.5.1). */
   private static final Set<String> NOT_IN_TRAILERS = Set.of(
@@ -26,8 +29,20 @@ public final class HopByHop {
   private HopByHop() {}
 
   /**
-   * Returns the fields to pass on. {@code Upgrade} is kept only when {@code keepUpgrade}, in
-   * which case {@code Connection: Upgrade} is put back for the next hop.
+   * Returns the fields of a message received from one hop that may be passed to the next:
+   * {@link #strip} plus the proxy's own authentication fields.
+   */
+  public static Headers forForwarding(Headers headers, boolean keepUpgrade) {
+    Headers stripped = strip(headers, keepUpgrade);
+    for (String name : PROXY_AUTH) {
+      stripped = stripped.without(name);
+    }
+    return stripped;
+  }
+
+  /**
+   * Returns the fields without those of the connection itself. {@code Upgrade} is kept only
+   * when {@code keepUpgrade}, in which case {@code Connection: Upgrade} is put back.
    */
   public static Headers strip(Headers headers, boolean keepUpgrade) {
     List<String> listed = connectionOptions(headers);

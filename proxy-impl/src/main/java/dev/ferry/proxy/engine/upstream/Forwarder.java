@@ -154,7 +154,7 @@ public final class Forwarder {
       }
       hooks.tunnel(connection);
       return Response.builder().status(101).reason(head.reason())
-          .headers(HopByHop.addVia(HopByHop.strip(head.headers(), true), head.minorVersion()))
+          .headers(HopByHop.addVia(HopByHop.forForwarding(head.headers(), true), head.minorVersion()))
           .build();
     }
     long length;
@@ -170,7 +170,7 @@ public final class Forwarder {
     UpstreamBody body = new UpstreamBody(connection, pool, length, keepAlive, head.status(),
         maxHeaderBytes, maxHeaderCount);
     hooks.attach(body);
-    Headers headers = HopByHop.addVia(HopByHop.strip(head.headers(), false), head.minorVersion());
+    Headers headers = HopByHop.addVia(HopByHop.forForwarding(head.headers(), false), head.minorVersion());
     Response.Builder response = Response.builder().status(head.status()).headers(headers).body(body);
     if (!head.reason().isEmpty()) {
       response.reason(head.reason());
@@ -179,7 +179,7 @@ public final class Forwarder {
   }
 
   private Headers outboundHeaders(Request request, UpstreamHooks hooks, boolean upgrade) {
-    Headers stripped = HopByHop.strip(request.headers(), upgrade)
+    Headers stripped = HopByHop.forForwarding(request.headers(), upgrade)
         .without("Content-Length").without("Expect").without("Host");
     Headers.Builder headers = Headers.builder();
     String originalHost = request.authority();
