@@ -25,6 +25,20 @@ import java.util.Optional;
  */
 public final class Headers {
   private static final Headers EMPTY = new Headers(new String[0]);
+  private static final boolean[] TCHAR = new boolean[128];
+
+  static {
+    for (char c = '0'; c <= '9'; c++) {
+      TCHAR[c] = true;
+    }
+    for (char c = 'a'; c <= 'z'; c++) {
+      TCHAR[c] = true;
+      TCHAR[c - 32] = true;
+    }
+    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+      TCHAR[c] = true;
+    }
+  }
 
   /** Alternating names and values: name0, value0, name1, value1, ... */
   private final String[] namesAndValues;
@@ -201,10 +215,7 @@ public final class Headers {
 
   /** RFC 9110 §5.6.2 tchar. */
   static boolean isTokenChar(char c) {
-    if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-      return true;
-    }
-    return "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    return c < 128 && TCHAR[c];
   }
 
   /**

@@ -36,8 +36,7 @@ public final class HeadParser {
     int empty = 0;
     do {
       // RFC 9112 §2.2: ignore a few empty lines before the request line.
-      readLine(maxStartLineBytes, false,
-          new HttpFailureException(ProxyFailure.URI_TOO_LONG, "request line too long"));
+      readLine(maxStartLineBytes, false, ProxyFailure.URI_TOO_LONG, "request line too long");
     } while (length == 0 && ++empty <= MAX_LEADING_EMPTY_LINES);
     int sp1 = indexOf(' ', 0);
     int sp2 = sp1 < 0 ? -1 : indexOf(' ', sp1 + 1);
@@ -66,9 +65,7 @@ public final class HeadParser {
 
   /** Reads a response head; anything malformed fails as a bad upstream response (502). */
   public ResponseHead readResponse() throws IOException {
-    HttpFailureException tooLong =
-        new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE, "status line too long");
-    readLine(maxStartLineBytes, true, tooLong);
+    readLine(maxStartLineBytes, true, ProxyFailure.UPSTREAM_BAD_RESPONSE, "status line too long");
     if (length < 12 || line[8] != ' ') {
       throw badResponse("malformed status line");
     }
@@ -103,11 +100,9 @@ public final class HeadParser {
     Headers.Builder headers = Headers.builder();
     int budget = maxHeaderBytes;
     int count = 0;
-    HttpFailureException tooLarge = response
-        ? badResponse("response header section too large")
-        : new HttpFailureException(ProxyFailure.HEADERS_TOO_LARGE, "header section too large");
+    ProxyFailure tooLarge = response ? ProxyFailure.UPSTREAM_BAD_RESPONSE : ProxyFailure.HEADERS_TOO_LARGE;
     while (true) {
-      readLine(budget, response, tooLarge);
+      readLine(budget, response, tooLarge, "header section too large");
       budget -= length + 2;
       if (length == 0) {
         return headers.build();
@@ -145,7 +140,7 @@ public final class HeadParser {
    * Reads up to LF into {@link #line}, without the line end. Requests need CRLF; responses may
    * use a bare LF (RFC 9112 §2.2 allows it, and the head is re-serialised, so it cannot leak).
    */
-  private void readLine(int max, boolean allowBareLf, HttpFailureException overflow)
+  private void readLine(int max, boolean allowBareLf, ProxyFailure overflow, String detail)
       throws IOException {
     length = 0;
     while (true) {
@@ -159,7 +154,7 @@ public final class HeadParser {
         return;
       }
       if (length >= max) {
-        throw overflow;
+        throw new HttpFailureException(overflow, detail);
       }
       if (length == line.length) {
         line = Arrays.copyOf(line, Math.min(line.length * 2, Math.max(max, 256) + 1));

@@ -99,7 +99,9 @@ public final class UpstreamConnection implements Closeable {
   void markIdle(long nowNanos) throws IOException {
     idleSinceNanos = nowNanos;
     reused = true;
-    output.release();
+    // Flush only: pooled connections are few (capped per upstream) and busy ones would
+    // otherwise reallocate their buffer on every request.
+    output.flush();
   }
 
   long idleSinceNanos() {
