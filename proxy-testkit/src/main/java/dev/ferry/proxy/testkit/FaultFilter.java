@@ -66,6 +66,7 @@ final class FaultFilter implements Filter {
       }
       if (fault.kind() == Fault.Kind.LATENCY) {
         pause(fault.amount());
+        state.releasedNanos = System.nanoTime();
       }
     }
     Response response = chain.proceed(request);

@@ -68,7 +68,7 @@ final class HarReader {
     b.request = request(entry.path("request"));
     b.response = response(entry.path("response"));
     JsonNode t = entry.path("timings");
-    b.timings = ExchangeTimings.of(t.path("connect").asDouble(-1), t.path("send").asDouble(-1),
+    b.timings = ExchangeTimings.of(t.path("blocked").asDouble(-1), t.path("connect").asDouble(-1), t.path("send").asDouble(-1),
         t.path("wait").asDouble(-1), t.path("receive").asDouble(-1));
     return b.build();
   }

@@ -72,7 +72,7 @@ final class HarWriter {
     entry.putObject("cache");
     ExchangeTimings t = e.timings();
     // HAR requires send, wait and receive to be known (no -1): an unobserved one counts as 0.
-    entry.putObject("timings").put("blocked", -1).put("dns", -1).put("connect", t.connect())
+    entry.putObject("timings").put("blocked", t.blocked()).put("dns", -1).put("connect", t.connect())
         .put("send", Math.max(0, t.send())).put("wait", Math.max(0, t.waitTime()))
         .put("receive", Math.max(0, t.receive())).put("ssl", -1);
     e.upstream().ifPresent(u -> entry.put("serverIPAddress", hostOf(u)));

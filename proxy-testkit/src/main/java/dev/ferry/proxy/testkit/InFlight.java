@@ -13,6 +13,7 @@ final class InFlight {
   volatile int sequence;
   volatile BodyCapture requestBody;
   volatile long proceedNanos;
+  volatile long releasedNanos;
   volatile long connectedNanos;
   volatile boolean reused;
   volatile long headersNanos;

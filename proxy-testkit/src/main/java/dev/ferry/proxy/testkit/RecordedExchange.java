@@ -167,7 +167,7 @@ public final class RecordedExchange {
     InetSocketAddress clientAddress;
     RecordedRequest request;
     RecordedResponse response = RecordedResponse.none();
-    ExchangeTimings timings = ExchangeTimings.of(-1, -1, -1, -1);
+    ExchangeTimings timings = ExchangeTimings.of(-1, -1, -1, -1, -1);
     String upstream;
     String cache;
     String failure;

@@ -140,10 +140,12 @@ final class Recorder implements Filter, ExchangeListener {
   /** Derives HAR phases from what the public API shows; -1 where a phase was not observed. */
   private static ExchangeTimings timings(InFlight s, long completedNanos) {
     if (s.proceedNanos == 0) {
-      return ExchangeTimings.of(-1, -1, -1, millis(completedNanos - s.startedNanos));
+      return ExchangeTimings.of(-1, -1, -1, -1, millis(completedNanos - s.startedNanos));
     }
-    double connect = s.connectedNanos == 0 || s.reused ? -1 : millis(s.connectedNanos - s.proceedNanos);
-    long sendStart = s.connectedNanos != 0 ? s.connectedNanos : s.proceedNanos;
+    long released = Math.max(s.proceedNanos, s.releasedNanos);
+    double blocked = s.releasedNanos == 0 ? -1 : millis(released - s.proceedNanos);
+    double connect = s.connectedNanos == 0 || s.reused ? -1 : millis(s.connectedNanos - released);
+    long sendStart = s.connectedNanos != 0 ? s.connectedNanos : released;
     long sendEnd = sendStart;
     if (s.requestBody != null && s.requestBody.endNanos() != 0) {
       sendEnd = Math.max(sendStart, Math.min(s.requestBody.endNanos(), s.headersNanos));
@@ -153,7 +155,7 @@ final class Recorder implements Filter, ExchangeListener {
     long end = s.responseBody != null && s.responseBody.endNanos() != 0
         ? s.responseBody.endNanos() : completedNanos;
     double receive = millis(end - s.headersNanos);
-    return ExchangeTimings.of(connect, send, wait, receive);
+    return ExchangeTimings.of(blocked, connect, send, wait, receive);
   }
 
   private static double millis(long nanos) {
