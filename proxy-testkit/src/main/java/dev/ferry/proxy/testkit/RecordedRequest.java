@@ -1,5 +1,6 @@
 package dev.ferry.proxy.testkit;
 
+import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import java.util.Objects;
@@ -25,7 +26,7 @@ public final class RecordedRequest {
   public static RecordedRequest of(Request request, RecordedBody body) {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(body, "body");
-    return new RecordedRequest(request.withBody(dev.ferry.proxy.Body.empty()), body);
+    return new RecordedRequest(request.withBody(Body.empty()), body);
   }
 
   /** The method, such as {@code POST}. */

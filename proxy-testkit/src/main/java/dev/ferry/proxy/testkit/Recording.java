@@ -30,6 +30,9 @@ import java.util.function.UnaryOperator;
  * proxy.recording().writeHar(Path.of("target/traffic.har"));
  * }</pre>
  *
+ * <p>An exchange is recorded when it completes, which can be just after the client has read its
+ * response: wait with {@link #awaitExchanges} before asserting on what a client just did.
+ *
  * <p>Memory is bounded: each body is captured up to a cap, and once {@code maxExchanges} are
  * held the oldest are dropped (counted by {@link #dropped()}).
  */

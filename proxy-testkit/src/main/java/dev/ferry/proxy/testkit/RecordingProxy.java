@@ -247,7 +247,9 @@ public final class RecordingProxy implements AutoCloseable {
 
     /**
      * Answers from this recording instead of the network. An unmatched request gets a 502 whose
-     * body names the request and the nearest recorded ones.
+     * body names the request and the nearest recorded ones. A body that was truncated when it
+     * was recorded replays truncated: record for replay with a large enough
+     * {@link #maxBodyBytes}.
      */
     public Builder replay(Recording recording) {
       this.replay = Objects.requireNonNull(recording, "recording");
