@@ -183,6 +183,50 @@ class RecordingTest {
     assertThat(e.failure()).isPresent();
   }
 
+  @Test
+  void capturesAChunkedUploadAndForwardsItExactly() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setBody("stored"));
+    byte[] upload = new byte[70_000];
+    new Random(5).nextBytes(upload);
+
+    send(HttpRequest.newBuilder(url("/upload")).POST(HttpRequest.BodyPublishers.ofInputStream(
+        () -> new java.io.ByteArrayInputStream(upload))));
+
+    assertThat(origin.takeRequest().getBody().readByteArray()).isEqualTo(upload);
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.request().header("Transfer-Encoding")).contains("chunked");
+    assertThat(e.request().body().bytes()).isEqualTo(upload);
+    assertThat(e.request().body().truncated()).isFalse();
+  }
+
+  @Test
+  void recordsATunnelAsOneConnectExchange() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setBody("through the tunnel"));
+    String authority = "127.0.0.1:" + origin.getPort();
+
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+      var out = socket.getOutputStream();
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+          java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.write(("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(in.readLine()).startsWith("HTTP/1.1 200");
+      while (!in.readLine().isEmpty()) {
+        // Skip the rest of the CONNECT response head.
+      }
+      out.write(("GET /tunnelled HTTP/1.1\r\nHost: " + authority + "\r\nConnection: close\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(in.readLine()).startsWith("HTTP/1.1 200");
+    }
+
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.request().method()).isEqualTo("CONNECT");
+    assertThat(e.response().status()).isEqualTo(200);
+    assertThat(e.upstream()).contains(authority);
+  }
+
   static byte[] gzip(String text) throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
