@@ -46,7 +46,11 @@ public final class RecordedResponse {
     return reason;
   }
 
-  /** The header fields the proxy produced for the client. */
+  /**
+   * The header fields of the response the proxy wrote to the client. The framing fields
+   * ({@code Content-Length}, {@code Transfer-Encoding}, {@code Connection}) are set by the
+   * proxy's writer for each client as it sends, so they may be absent here.
+   */
   public Headers headers() {
     return headers;
   }
