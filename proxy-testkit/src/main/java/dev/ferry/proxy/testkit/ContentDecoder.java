@@ -5,10 +5,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.zip.DataFormatException;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.Inflater;
 import java.util.zip.InflaterInputStream;
+import java.util.zip.ZipException;
 
 /** Undoes gzip and deflate Content-Encodings for assertions, bounded and tolerant of truncation. */
 final class ContentDecoder {
@@ -41,9 +41,10 @@ final class ContentDecoder {
     Inflater inflater = new Inflater(nowrap);
     try {
       return drain(new InflaterInputStream(new ByteArrayInputStream(raw), inflater));
+    } catch (ZipException e) {
+      return null; // Not this flavour of deflate.
     } catch (IOException e) {
-      return e.getCause() instanceof DataFormatException || e instanceof java.util.zip.ZipException
-          ? null : raw.clone();
+      return raw.clone();
     } finally {
       inflater.end();
     }
