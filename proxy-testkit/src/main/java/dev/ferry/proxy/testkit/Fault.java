@@ -1,0 +1,118 @@
+package dev.ferry.proxy.testkit;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A fault to inject into the exchanges a rule selects: see
+ * {@link RecordingProxy#inject(java.util.function.Predicate, Fault)}.
+ *
+ * <pre>{@code
+ * proxy.inject(request -> request.path().startsWith("/slow"), Fault.latency(Duration.ofMillis(300)));
+ * proxy.inject(request -> request.method().equals("POST"), Fault.status(503));
+ * proxy.inject(request -> true, Fault.resetMidResponse(1024));
+ * }</pre>
+ *
+ * <p>Faults are built on the public filter API. How the two connection faults look on the wire:
+ * {@link #resetMidResponse} sends the response head and the first bytes of the body, then the
+ * proxy closes the connection without finishing the body (the client sees a body shorter than
+ * its Content-Length, or a chunked body without its last chunk); {@link #dropBeforeResponse}
+ * closes the connection without sending a single byte of response, and does not forward the
+ * request. Both close the connection (a FIN, not a TCP RST: the public API cannot set
+ * SO_LINGER).
+ */
+public final class Fault {
+  enum Kind { LATENCY, BANDWIDTH, STATUS, RESET, DROP }
+
+  private final Kind kind;
+  private final long amount;
+
+  private Fault(Kind kind, long amount) {
+    this.kind = kind;
+    this.amount = amount;
+  }
+
+  /**
+   * Delays the request by this long before it is forwarded.
+   *
+   * @throws IllegalArgumentException if the delay is negative
+   */
+  public static Fault latency(Duration delay) {
+    Objects.requireNonNull(delay, "delay");
+    if (delay.isNegative()) {
+      throw new IllegalArgumentException("delay must not be negative (was " + delay + ")");
+    }
+    return new Fault(Kind.LATENCY, delay.toNanos());
+  }
+
+  /**
+   * Limits the response body to this many bytes per second.
+   *
+   * @throws IllegalArgumentException if the rate is below 1
+   */
+  public static Fault bandwidth(long bytesPerSecond) {
+    if (bytesPerSecond < 1) {
+      throw new IllegalArgumentException("bytesPerSecond must be at least 1 (was "
+          + bytesPerSecond + ")");
+    }
+    return new Fault(Kind.BANDWIDTH, bytesPerSecond);
+  }
+
+  /**
+   * Replaces the response's status (the body and headers stay).
+   *
+   * @throws IllegalArgumentException if the status is not between 200 and 599
+   */
+  public static Fault status(int status) {
+    if (status < 200 || status > 599) {
+      throw new IllegalArgumentException("status must be between 200 and 599 (was " + status + ")");
+    }
+    return new Fault(Kind.STATUS, status);
+  }
+
+  /**
+   * Closes the connection after this many response body bytes (or at the end of a shorter body,
+   * before it is complete).
+   *
+   * @throws IllegalArgumentException if {@code afterBytes} is negative
+   */
+  public static Fault resetMidResponse(long afterBytes) {
+    if (afterBytes < 0) {
+      throw new IllegalArgumentException("afterBytes must not be negative (was " + afterBytes + ")");
+    }
+    return new Fault(Kind.RESET, afterBytes);
+  }
+
+  /**
+   * Closes the connection before any response byte is sent; the request is not forwarded. Has no
+   * effect on HEAD requests, whose response has no body to abort.
+   */
+  public static Fault dropBeforeResponse() {
+    return new Fault(Kind.DROP, 0);
+  }
+
+  Kind kind() {
+    return kind;
+  }
+
+  long amount() {
+    return amount;
+  }
+
+  /** Returns a description such as {@code latency(300 ms)} or {@code status(503)}. */
+  @Override
+  public String toString() {
+    switch (kind) {
+      case LATENCY:
+        return "latency(" + Duration.ofNanos(amount).toMillis() + " ms)";
+      case BANDWIDTH:
+        return "bandwidth(" + amount + " B/s)";
+      case STATUS:
+        return "status(" + amount + ")";
+      case RESET:
+        return "resetMidResponse(" + amount + ")";
+      default:
+        return "dropBeforeResponse";
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package dev.ferry.proxy.testkit;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+
+/**
+ * Applies the fault rules whose predicate selects a request. It runs right after the recorder, so
+ * the recording shows what the client really got.
+ *
+ * <p>Both connection faults rely on documented engine behaviour (ResponseSender): a response
+ * body whose stream throws aborts the connection instead of ending the message. For a drop, the
+ * stream throws on its first read, before the buffered response head was ever flushed, so the
+ * client receives nothing.
+ */
+final class FaultFilter implements Filter {
+  private final Recorder recorder;
+  private final List<Rule> fixed;
+  private final List<Rule> rules = new CopyOnWriteArrayList<>();
+
+  record Rule(Predicate<? super Request> when, Fault fault) {}
+
+  FaultFilter(Recorder recorder, List<Rule> fixed) {
+    this.recorder = recorder;
+    this.fixed = List.copyOf(fixed);
+  }
+
+  void add(Rule rule) {
+    rules.add(rule);
+  }
+
+  void clear() {
+    rules.clear();
+  }
+
+  @Override
+  public Response handle(Exchange exchange, Chain chain) throws IOException {
+    Request request = exchange.request();
+    List<Fault> faults = new ArrayList<>();
+    for (List<Rule> list : List.of(fixed, rules)) {
+      for (Rule rule : list) {
+        if (rule.when().test(request)) {
+          faults.add(rule.fault());
+        }
+      }
+    }
+    if (faults.isEmpty()) {
+      return chain.proceed(request);
+    }
+    InFlight state = recorder.inFlight(exchange.id());
+    state.fault = faults.size() == 1 ? faults.get(0).toString() : faults.toString();
+    for (Fault fault : faults) {
+      if (fault.kind() == Fault.Kind.DROP) {
+        state.dropped = true;
+        return Response.builder()
+            .body(Body.of(new FailingInputStream(0, null, "dropped before response"), 1))
+            .build();
+      }
+      if (fault.kind() == Fault.Kind.LATENCY) {
+        pause(fault.amount());
+        state.releasedNanos = System.nanoTime();
+      }
+    }
+    Response response = chain.proceed(request);
+    for (Fault fault : faults) {
+      switch (fault.kind()) {
+        case STATUS:
+          response = response.toBuilder().status((int) fault.amount()).build();
+          break;
+        case BANDWIDTH:
+          response = response.withBody(Body.of(
+              new ThrottledInputStream(response.body().stream(), fault.amount()),
+              response.body().contentLength()));
+          break;
+        case RESET:
+          response = response.withBody(Body.of(
+              new FailingInputStream(fault.amount(), response.body().stream(), "reset mid-response"),
+              response.body().contentLength()));
+          break;
+        default:
+          break;
+      }
+    }
+    return response;
+  }
+
+  /** Latency is the fault itself, not test synchronisation: the exchange's thread waits. */
+  static void pause(long nanos) throws IOException {
+    long deadline = System.nanoTime() + nanos;
+    long left;
+    while ((left = deadline - System.nanoTime()) > 0) {
+      LockSupport.parkNanos(left);
+      if (Thread.interrupted()) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("fault latency interrupted");
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+package dev.ferry.proxy.testkit;
+
+import dev.ferry.proxy.Headers;
+import java.nio.charset.Charset;
+import java.nio.charset.IllegalCharsetNameException;
+import java.nio.charset.StandardCharsets;
+import java.nio.charset.UnsupportedCharsetException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * A captured message body: the exact bytes that went through the proxy, up to the recording's
+ * per-body cap, and a decoded view for assertions.
+ *
+ * <p>{@link #bytes()} are the raw bytes as they were on the wire (still gzip-compressed if the
+ * message was). {@link #decoded()} undoes a {@code gzip} or {@code deflate} Content-Encoding;
+ * other encodings (such as {@code br}) are returned as they are. When the body was longer than
+ * the cap, only its first bytes are kept and {@link #truncated()} is true; {@link #size()} still
+ * tells how long it really was.
+ */
+public final class RecordedBody {
+  private static final RecordedBody EMPTY = new RecordedBody(new byte[0], 0, null, null);
+
+  private final byte[] bytes;
+  private final long size;
+  private final String contentEncoding;
+  private final String contentType;
+
+  private RecordedBody(byte[] bytes, long size, String contentEncoding, String contentType) {
+    this.bytes = bytes;
+    this.size = Math.max(size, bytes.length);
+    this.contentEncoding = contentEncoding;
+    this.contentType = contentType;
+  }
+
+  /** Returns a body with no bytes. */
+  public static RecordedBody empty() {
+    return EMPTY;
+  }
+
+  /**
+   * Returns a body of these raw bytes (copied), interpreted with the message's headers.
+   *
+   * @param size the body's full length, at least {@code bytes.length}; more means truncated
+   */
+  public static RecordedBody of(byte[] bytes, long size, Headers headers) {
+    String encoding = headers.first("Content-Encoding").map(String::trim).orElse(null);
+    String type = headers.first("Content-Type").orElse(null);
+    if (bytes.length == 0 && size <= 0 && encoding == null && type == null) {
+      return EMPTY;
+    }
+    return new RecordedBody(bytes.clone(), size, encoding, type);
+  }
+
+  /** The captured raw bytes, exactly as they went over the wire (a copy). */
+  public byte[] bytes() {
+    return bytes.clone();
+  }
+
+  /** How many raw bytes were captured: {@code bytes().length}, without copying. */
+  public int capturedSize() {
+    return bytes.length;
+  }
+
+  /** The body's full length in bytes as it went through the proxy, captured or not. */
+  public long size() {
+    return size;
+  }
+
+  /** True if the body was longer than the capture cap, so {@link #bytes()} holds a prefix. */
+  public boolean truncated() {
+    return size > bytes.length;
+  }
+
+  /** True if the body had no bytes at all. */
+  public boolean isEmpty() {
+    return size == 0;
+  }
+
+  /** The message's Content-Encoding, such as {@code gzip}, if it had one. */
+  public Optional<String> contentEncoding() {
+    return Optional.ofNullable(contentEncoding);
+  }
+
+  /** The message's Content-Type, if it had one. */
+  public Optional<String> contentType() {
+    return Optional.ofNullable(contentType);
+  }
+
+  /**
+   * The content with a {@code gzip}, {@code x-gzip} or {@code deflate} Content-Encoding undone;
+   * the raw bytes for any other or no encoding. A truncated body decodes as far as it goes.
+   * Decoding stops at 64 MiB, so a compression bomb cannot exhaust the heap.
+   */
+  public byte[] decoded() {
+    if (contentEncoding == null) {
+      return bytes.clone();
+    }
+    String encoding = contentEncoding.toLowerCase(Locale.ROOT);
+    if (encoding.equals("gzip") || encoding.equals("x-gzip")) {
+      return ContentDecoder.gunzip(bytes);
+    }
+    if (encoding.equals("deflate")) {
+      return ContentDecoder.inflate(bytes);
+    }
+    return bytes.clone();
+  }
+
+  /** True if {@link #decoded()} differs from the raw bytes because a known encoding was undone. */
+  public boolean isEncoded() {
+    return contentEncoding != null && !Arrays.equals(bytes, decoded());
+  }
+
+  /**
+   * The {@link #decoded()} content as text, in the Content-Type's charset or else UTF-8.
+   */
+  public String text() {
+    return new String(decoded(), charset());
+  }
+
+  Charset charset() {
+    if (contentType != null) {
+      for (String part : contentType.split(";")) {
+        String p = part.trim();
+        if (p.regionMatches(true, 0, "charset=", 0, 8)) {
+          try {
+            return Charset.forName(p.substring(8).replace("\"", "").trim());
+          } catch (IllegalCharsetNameException | UnsupportedCharsetException e) {
+            return StandardCharsets.UTF_8;
+          }
+        }
+      }
+    }
+    return StandardCharsets.UTF_8;
+  }
+
+  @Override
+  public String toString() {
+    if (isEmpty()) {
+      return "(empty)";
+    }
+    String shown = text();
+    if (shown.length() > 200) {
+      shown = shown.substring(0, 200) + "…";
+    }
+    return size + " bytes" + (truncated() ? " (truncated to " + bytes.length + ")" : "")
+        + (contentEncoding == null ? "" : " " + contentEncoding) + ": " + shown;
+  }
+}

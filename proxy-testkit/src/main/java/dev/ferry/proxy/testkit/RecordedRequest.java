@@ -1,0 +1,107 @@
+package dev.ferry.proxy.testkit;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Request;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A request as the client sent it to the proxy: method, target, version, header fields and the
+ * captured body. Immutable.
+ */
+public final class RecordedRequest {
+  private final Request head;
+  private final RecordedBody body;
+
+  private RecordedRequest(Request head, RecordedBody body) {
+    this.head = head;
+    this.body = body;
+  }
+
+  /**
+   * Returns a recorded request made of this request's head (its body is ignored) and a captured
+   * body.
+   */
+  public static RecordedRequest of(Request request, RecordedBody body) {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(body, "body");
+    return new RecordedRequest(request.withBody(Body.empty()), body);
+  }
+
+  /** The method, such as {@code POST}. */
+  public String method() {
+    return head.method();
+  }
+
+  /** The absolute URL, {@code scheme://authority/target}. */
+  public String url() {
+    return head.url();
+  }
+
+  /** {@code http} or {@code https}. */
+  public String scheme() {
+    return head.scheme();
+  }
+
+  /** The origin's {@code host[:port]}. */
+  public String authority() {
+    return head.authority();
+  }
+
+  /** The origin's host name or address. */
+  public String host() {
+    return head.host();
+  }
+
+  /** The origin's port. */
+  public int port() {
+    return head.port();
+  }
+
+  /** The origin-form target, {@code /path?query}. */
+  public String target() {
+    return head.target();
+  }
+
+  /** The path of the target, without the query. */
+  public String path() {
+    return head.path();
+  }
+
+  /** The query of the target without the {@code ?}, if there is one. */
+  public Optional<String> query() {
+    return head.query();
+  }
+
+  /** {@code HTTP/1.1} or {@code HTTP/1.0}. */
+  public String version() {
+    return head.version();
+  }
+
+  /** The header fields, in order and case as the client sent them. */
+  public Headers headers() {
+    return head.headers();
+  }
+
+  /** The first value of a header field, looked up case-insensitively. */
+  public Optional<String> header(String name) {
+    return head.headers().first(name);
+  }
+
+  /** The captured body. */
+  public RecordedBody body() {
+    return body;
+  }
+
+  /** The request head as an API value with an empty body, for building a new request from it. */
+  public Request toRequest() {
+    return head;
+  }
+
+  /** Returns {@code POST http://host/path}. */
+  @Override
+  public String toString() {
+    return method() + " " + url();
+  }
+}

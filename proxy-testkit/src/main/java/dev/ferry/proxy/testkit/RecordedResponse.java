@@ -1,0 +1,73 @@
+package dev.ferry.proxy.testkit;
+
+import dev.ferry.proxy.Headers;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A response as the proxy sent it to the client: status, reason, header fields and the captured
+ * body. Immutable. Status 0 means no response head was sent (the exchange failed first, or a
+ * fault dropped the connection).
+ */
+public final class RecordedResponse {
+  private static final RecordedResponse NONE =
+      new RecordedResponse(0, "", Headers.empty(), RecordedBody.empty());
+
+  private final int status;
+  private final String reason;
+  private final Headers headers;
+  private final RecordedBody body;
+
+  private RecordedResponse(int status, String reason, Headers headers, RecordedBody body) {
+    this.status = status;
+    this.reason = reason;
+    this.headers = headers;
+    this.body = body;
+  }
+
+  /** Returns a recorded response. */
+  public static RecordedResponse of(int status, String reason, Headers headers, RecordedBody body) {
+    return new RecordedResponse(status, Objects.requireNonNull(reason, "reason"),
+        Objects.requireNonNull(headers, "headers"), Objects.requireNonNull(body, "body"));
+  }
+
+  /** Returns the placeholder for "no response was sent": status 0, no headers, no body. */
+  public static RecordedResponse none() {
+    return NONE;
+  }
+
+  /** The status code, or 0 if no response head was sent. */
+  public int status() {
+    return status;
+  }
+
+  /** The reason phrase. */
+  public String reason() {
+    return reason;
+  }
+
+  /**
+   * The header fields of the response the proxy wrote to the client. The framing fields
+   * ({@code Content-Length}, {@code Transfer-Encoding}, {@code Connection}) are set by the
+   * proxy's writer for each client as it sends, so they may be absent here.
+   */
+  public Headers headers() {
+    return headers;
+  }
+
+  /** The first value of a header field, looked up case-insensitively. */
+  public Optional<String> header(String name) {
+    return headers.first(name);
+  }
+
+  /** The captured body. */
+  public RecordedBody body() {
+    return body;
+  }
+
+  /** Returns {@code 200 OK}, or {@code (no response)}. */
+  @Override
+  public String toString() {
+    return status == 0 ? "(no response)" : status + " " + reason;
+  }
+}

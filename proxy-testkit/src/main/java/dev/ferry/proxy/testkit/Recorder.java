@@ -1,0 +1,164 @@
+package dev.ferry.proxy.testkit;
+
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Records every exchange through the public API only: as the first filter it tees the request
+ * and response bodies (exact bytes forwarded, at most {@code maxBodyBytes} kept per body) and
+ * notes filter-level times; as a listener it notes connection and head events and, when the
+ * exchange completes, assembles the {@link RecordedExchange}. The two meet by exchange id.
+ */
+final class Recorder implements Filter, ExchangeListener {
+  private final Recording recording;
+  private final int maxBodyBytes;
+  private final ConcurrentHashMap<Long, InFlight> inFlight = new ConcurrentHashMap<>();
+
+  Recorder(Recording recording, int maxBodyBytes) {
+    this.recording = recording;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  /** The state of an exchange in progress, for the replay and fault filters to annotate. */
+  InFlight inFlight(long exchangeId) {
+    return inFlight.computeIfAbsent(exchangeId, id -> new InFlight());
+  }
+
+  @Override
+  public void exchangeStarted(Exchange exchange) {
+    InFlight state = inFlight(exchange.id());
+    state.request = exchange.request();
+    state.sequence = exchange.sequence();
+  }
+
+  @Override
+  public void upstreamConnected(Exchange exchange, InetSocketAddress upstream, boolean reused) {
+    InFlight state = inFlight(exchange.id());
+    state.connectedNanos = System.nanoTime();
+    state.reused = reused;
+  }
+
+  @Override
+  public void responseHeaders(Exchange exchange, Response response) {
+    inFlight(exchange.id()).sentResponse = response;
+  }
+
+  @Override
+  public Response handle(Exchange exchange, Chain chain) throws IOException {
+    InFlight state = inFlight(exchange.id());
+    Request request = exchange.request();
+    state.request = request;
+    state.sequence = exchange.sequence();
+    if (!request.body().isEmpty()) {
+      BodyCapture capture = new BodyCapture(maxBodyBytes);
+      state.requestBody = capture;
+      request = request.withBody(new TeeBody(request.body(), capture));
+    }
+    state.proceedNanos = System.nanoTime();
+    Response response;
+    try {
+      response = chain.proceed(request);
+    } finally {
+      state.headersNanos = System.nanoTime();
+    }
+    BodyCapture capture = new BodyCapture(maxBodyBytes);
+    state.responseBody = capture;
+    Response teed = response.withBody(new TeeBody(response.body(), capture));
+    state.filterResponse = teed;
+    return teed;
+  }
+
+  @Override
+  public void exchangeCompleted(ExchangeSummary summary) {
+    InFlight state = inFlight.remove(summary.id());
+    if (state == null) {
+      state = new InFlight();
+    }
+    long completedNanos = System.nanoTime();
+    RecordedExchange.Builder b = RecordedExchange.builder();
+    b.id = summary.id();
+    b.connectionId = summary.connectionId();
+    b.sequence = state.sequence;
+    b.startTime = summary.startTime();
+    b.duration = summary.duration();
+    b.clientAddress = summary.clientAddress();
+    b.request = request(summary, state);
+    b.response = response(summary, state);
+    b.timings = timings(state, completedNanos);
+    b.upstream = summary.upstream().orElse(null);
+    b.cache = summary.cache().orElse(null);
+    b.failure = summary.failure().orElse(null);
+    b.fault = state.fault;
+    b.replayed = state.replayed;
+    b.unmatched = state.unmatched;
+    recording.add(b.build());
+  }
+
+  private static RecordedRequest request(ExchangeSummary summary, InFlight state) {
+    Request request = state.request;
+    if (request == null) {
+      // The request head could not be parsed into a request: keep what the summary knows.
+      Request.Builder fallback = Request.builder();
+      try {
+        fallback.method(summary.method()).url(summary.url());
+      } catch (IllegalArgumentException e) {
+        fallback.header("X-Ferry-Unparsed-Target", summary.url().replaceAll("[^\\x20-\\x7e]", "?"));
+      }
+      return RecordedRequest.of(fallback.build(), RecordedBody.empty());
+    }
+    return RecordedRequest.of(request, body(state.requestBody, summary.requestBodyBytes(),
+        request.headers()));
+  }
+
+  private static RecordedResponse response(ExchangeSummary summary, InFlight state) {
+    Response sent = state.sentResponse;
+    if (sent == null || state.dropped) {
+      return RecordedResponse.none();
+    }
+    // A response the engine made itself (a 502, a filter's 500) never passed the recorder's
+    // filter, so its body was not captured: flag it as truncated by its known size.
+    BodyCapture capture = sent == state.filterResponse ? state.responseBody : null;
+    return RecordedResponse.of(sent.status(), sent.reason(), sent.headers(),
+        body(capture, summary.responseBodyBytes(), sent.headers()));
+  }
+
+  private static RecordedBody body(BodyCapture capture, long reportedSize, Headers headers) {
+    if (capture == null) {
+      return RecordedBody.of(new byte[0], reportedSize, headers);
+    }
+    return RecordedBody.of(capture.bytes(), Math.max(capture.total(), reportedSize), headers);
+  }
+
+  /** Derives HAR phases from what the public API shows; -1 where a phase was not observed. */
+  private static ExchangeTimings timings(InFlight s, long completedNanos) {
+    if (s.proceedNanos == 0) {
+      return ExchangeTimings.of(-1, -1, -1, -1, millis(completedNanos - s.startedNanos));
+    }
+    long released = Math.max(s.proceedNanos, s.releasedNanos);
+    double blocked = s.releasedNanos == 0 ? -1 : millis(released - s.proceedNanos);
+    double connect = s.connectedNanos == 0 || s.reused ? -1 : millis(s.connectedNanos - released);
+    long sendStart = s.connectedNanos != 0 ? s.connectedNanos : released;
+    long sendEnd = sendStart;
+    if (s.requestBody != null && s.requestBody.endNanos() != 0) {
+      sendEnd = Math.max(sendStart, Math.min(s.requestBody.endNanos(), s.headersNanos));
+    }
+    double send = millis(sendEnd - sendStart);
+    double wait = millis(s.headersNanos - sendEnd);
+    long end = s.responseBody != null && s.responseBody.endNanos() != 0
+        ? s.responseBody.endNanos() : completedNanos;
+    double receive = millis(end - s.headersNanos);
+    return ExchangeTimings.of(blocked, connect, send, wait, receive);
+  }
+
+  private static double millis(long nanos) {
+    return Math.max(0, nanos) / 1_000_000.0;
+  }
+}

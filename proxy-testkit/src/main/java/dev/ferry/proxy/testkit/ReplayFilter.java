@@ -1,0 +1,146 @@
+package dev.ferry.proxy.testkit;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Answers requests from recorded exchanges instead of the network; the last filter, so user
+ * filters still see replayed traffic. Several recorded exchanges for one request are served in
+ * recorded order, the last one repeating, so a recorded polling sequence replays as it happened.
+ * An unmatched request is answered 502 with what was asked and the nearest recorded requests,
+ * or forwarded when {@code forwardUnmatched} (record-if-missing).
+ */
+final class ReplayFilter implements Filter {
+  private final Recorder recorder;
+  private final List<RecordedExchange> recorded;
+  private final int[] uses;
+  private final ReplayMatcher matcher;
+  private final boolean forwardUnmatched;
+  private final int maxBodyBytes;
+  private final ReentrantLock lock = new ReentrantLock();
+
+  ReplayFilter(Recorder recorder, List<RecordedExchange> recorded, ReplayMatcher matcher,
+      boolean forwardUnmatched, int maxBodyBytes) {
+    this.recorder = recorder;
+    this.recorded = List.copyOf(recorded);
+    this.uses = new int[recorded.size()];
+    this.matcher = matcher;
+    this.forwardUnmatched = forwardUnmatched;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  @Override
+  public Response handle(Exchange exchange, Chain chain) throws IOException {
+    Request request = exchange.request();
+    byte[] head = new byte[0];
+    InputStream rest = null;
+    if (!request.body().isEmpty()) {
+      rest = request.body().stream();
+      head = rest.readNBytes(maxBodyBytes);
+    }
+    long size = rest != null && request.body().contentLength() >= 0
+        ? request.body().contentLength() : head.length;
+    RecordedRequest incoming = RecordedRequest.of(request,
+        RecordedBody.of(head, size, request.headers()));
+    RecordedExchange match = find(incoming);
+    InFlight state = recorder.inFlight(exchange.id());
+    if (match != null) {
+      state.replayed = true;
+      if (rest != null) {
+        rest.close();
+      }
+      return answer(match.response());
+    }
+    if (forwardUnmatched) {
+      Request forwarded = request;
+      if (rest != null) {
+        forwarded = request.withBody(Body.of(
+            new SequenceInputStream(new ByteArrayInputStream(head), rest),
+            request.body().contentLength()));
+      }
+      return chain.proceed(forwarded);
+    }
+    state.unmatched = true;
+    if (rest != null) {
+      rest.close();
+    }
+    return Response.text(502, explain(incoming));
+  }
+
+  private RecordedExchange find(RecordedRequest incoming) {
+    lock.lock();
+    try {
+      int last = -1;
+      for (int i = 0; i < recorded.size(); i++) {
+        if (matcher.matches(recorded.get(i).request(), incoming)) {
+          if (uses[i] == 0) {
+            uses[i]++;
+            return recorded.get(i);
+          }
+          last = i;
+        }
+      }
+      if (last >= 0) {
+        uses[last]++;
+        return recorded.get(last);
+      }
+      return null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Framing headers are dropped: the engine frames the replayed body for this client. */
+  private static Response answer(RecordedResponse response) {
+    if (response.status() == 0) {
+      return Response.text(502, "Ferry replay: the recorded exchange got no response\n");
+    }
+    Headers headers = response.headers().without("Content-Length").without("Transfer-Encoding");
+    Response.Builder answer = Response.builder().status(response.status())
+        .headers(headers).body(Body.of(response.body().bytes()));
+    if (!response.reason().isEmpty()) {
+      answer.reason(response.reason());
+    }
+    return answer.build();
+  }
+
+  private String explain(RecordedRequest incoming) {
+    StringBuilder text = new StringBuilder("Ferry replay: no recorded exchange matches ")
+        .append(incoming.method()).append(' ').append(incoming.url()).append('\n');
+    if (recorded.isEmpty()) {
+      return text.append("The recording is empty.\n").toString();
+    }
+    text.append("Nearest recorded requests:\n");
+    List<RecordedRequest> nearest = new ArrayList<>();
+    recorded.forEach(e -> nearest.add(e.request()));
+    nearest.sort(Comparator.comparingInt((RecordedRequest r) -> -closeness(r, incoming)));
+    nearest.stream().map(RecordedRequest::toString).distinct().limit(5)
+        .forEach(r -> text.append("  ").append(r).append('\n'));
+    return text.toString();
+  }
+
+  /** Same method and authority weigh most, then the length of the common URL prefix. */
+  private static int closeness(RecordedRequest a, RecordedRequest b) {
+    int score = a.method().equals(b.method()) ? 100_000 : 0;
+    score += a.authority().equalsIgnoreCase(b.authority()) ? 50_000 : 0;
+    String x = a.url();
+    String y = b.url();
+    int common = 0;
+    while (common < Math.min(x.length(), y.length()) && x.charAt(common) == y.charAt(common)) {
+      common++;
+    }
+    return score + common;
+  }
+}

@@ -1,0 +1,48 @@
+package dev.ferry.proxy.testkit;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Decides whether a recorded request answers an incoming one when a proxy replays. The default
+ * is {@link #methodAndUrl()}; combine others with {@link #and}:
+ *
+ * <pre>{@code
+ * RecordingProxy.forward()
+ *     .replay(Path.of("src/test/resources/orders.har"))
+ *     .replayMatcher(ReplayMatcher.methodAndUrl().and(ReplayMatcher.header("Accept")).and(ReplayMatcher.body()))
+ *     .start();
+ * }</pre>
+ *
+ * <p>The incoming request's body is read (up to the proxy's body cap) before matching, so body
+ * matchers see it; when the request is then forwarded, the exact bytes go on unchanged.
+ */
+@FunctionalInterface
+public interface ReplayMatcher {
+
+  /** Returns true if {@code recorded} may answer {@code incoming}. */
+  boolean matches(RecordedRequest recorded, RecordedRequest incoming);
+
+  /** Returns a matcher that requires both this one and {@code other}. */
+  default ReplayMatcher and(ReplayMatcher other) {
+    Objects.requireNonNull(other, "other");
+    return (recorded, incoming) -> matches(recorded, incoming) && other.matches(recorded, incoming);
+  }
+
+  /** Matches on the method and the absolute URL, both compared exactly. */
+  static ReplayMatcher methodAndUrl() {
+    return (recorded, incoming) -> recorded.method().equals(incoming.method())
+        && recorded.url().equals(incoming.url());
+  }
+
+  /** Matches when both requests have the same values, in order, for this header field. */
+  static ReplayMatcher header(String name) {
+    Objects.requireNonNull(name, "name");
+    return (recorded, incoming) -> recorded.headers().all(name).equals(incoming.headers().all(name));
+  }
+
+  /** Matches when both request bodies have the same decoded bytes. */
+  static ReplayMatcher body() {
+    return (recorded, incoming) -> Arrays.equals(recorded.body().decoded(), incoming.body().decoded());
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Ferry's testkit: put a proxy between the code under test and the services it calls, then see,
+ * assert on, save and replay that traffic.
+ *
+ * <h2>Start a proxy</h2>
+ * Declaratively with {@link dev.ferry.proxy.testkit.FerryTest} (a {@link
+ * dev.ferry.proxy.testkit.RecordingProxy} is injected into test methods), or programmatically:
+ * <pre>{@code
+ * @RegisterExtension
+ * static FerryProxyExtension proxy = FerryProxyExtension.forward();          // or .reverse(uri)
+ * }</pre>
+ * Outside JUnit: {@code try (RecordingProxy proxy = RecordingProxy.forward().start()) { ... }}.
+ * The proxy binds 127.0.0.1 on an ephemeral port and forwards the exact bytes: bodies are not
+ * decoded or re-encoded on the way through; the recording keeps a copy of at most
+ * {@code maxBodyBytes} (1 MiB by default) per body.
+ *
+ * <h2>Wire the client</h2>
+ * <ul>
+ *   <li>{@code java.net.http}: {@code proxy.httpClientBuilder()}, or
+ *       {@code proxy.configure(HttpClient.newBuilder())} on a builder you already have.</li>
+ *   <li>{@code HttpURLConnection}: {@code url.openConnection(proxy.proxy())}.</li>
+ *   <li>OkHttp: {@code new OkHttpClient.Builder().proxy(proxy.proxy())} (or
+ *       {@code .proxySelector(proxy.proxySelector())}).</li>
+ *   <li>Apache HttpClient 5: {@code HttpClients.custom().setRoutePlanner(new
+ *       SystemDefaultRoutePlanner(proxy.proxySelector()))}.</li>
+ *   <li>Code that reads the JVM's proxy system properties:
+ *       {@code try (SystemProxyProperties p = proxy.systemProperties()) { ... }} sets
+ *       {@code http(s).proxyHost/Port} and restores them on close. They are JVM-global: don't
+ *       run such tests in parallel.</li>
+ *   <li>A reverse proxy needs no client setting: send requests to {@code proxy.baseUri()}.</li>
+ * </ul>
+ *
+ * <h2>Assert</h2>
+ * <pre>{@code
+ * proxy.recording().awaitExchanges(1, Duration.ofSeconds(5));   // blocks, never polls
+ * FerryAssertions.assertThat(proxy.recording())
+ *     .hasExchange(e -> e.method("POST").path("/orders"))
+ *     .hasNoExchangeTo("tracking.example");
+ * }</pre>
+ *
+ * <h2>Save, replay, break</h2>
+ * {@code recording().writeHar(path)} writes HAR 1.2 that browser HAR viewers open;
+ * {@link dev.ferry.proxy.testkit.Recording#fromHar(java.nio.file.Path)} reads it back.
+ * {@code RecordingProxy.forward().replay(har)} answers from a file only;
+ * {@code recordIfMissing(har)} forwards what the file lacks and saves it on close, so a suite runs
+ * offline after one recording run. {@link dev.ferry.proxy.testkit.Fault} adds latency, limits
+ * bandwidth, replaces statuses and cuts connections for the requests a predicate selects.
+ *
+ * <p>The testkit is built on Ferry's public API only ({@code Filter}, {@code ExchangeListener}).
+ *
+ * <p>Null policy: no parameter in this package accepts {@code null} and no method returns
+ * {@code null}; a value that may be absent is an {@link java.util.Optional}.
+ */
+package dev.ferry.proxy.testkit;

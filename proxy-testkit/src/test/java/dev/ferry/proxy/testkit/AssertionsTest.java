@@ -1,0 +1,96 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Request;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+/** Assertions over hand-made exchanges: no sockets needed to check messages. */
+class AssertionsTest {
+  private final Recording recording = Recording.of(java.util.List.of(
+      exchange(1, "POST", "http://shop.test/orders", 201, "{\"order\":{\"id\":42,\"total\":9.5}}",
+          "Content-Type", "application/json", "Location", "/orders/42"),
+      exchange(2, "GET", "http://cdn.test/logo.png", 200, "png", "Content-Type", "image/png")));
+
+  @Test
+  void passesReadableChains() {
+    FerryAssertions.assertThat(recording)
+        .hasExchangeCount(2)
+        .hasExchange(e -> e.method("POST").path("/orders"))
+        .hasExchangeCount(1, e -> e.host("cdn.test"))
+        .hasNoExchangeTo("tracking.test")
+        .allExchangesMatch(e -> e.pathMatches("/.*"));
+    FerryAssertions.assertThat(recording).exchange(e -> e.method("POST"))
+        .hasStatus(201)
+        .hasRequestHeader("X-Req")
+        .hasRequestHeader("X-Req", "r1")
+        .hasResponseHeader("Location", "/orders/42")
+        .hasResponseHeaderMatching("Content-Type", "application/.*")
+        .responseBodyContains("\"id\":42")
+        .hasResponseJsonField("order.id", 42L)
+        .hasResponseJsonField("order.total", 9.5)
+        .hasRequestBody("request 1")
+        .requestBodyContains("quest");
+  }
+
+  @Test
+  void listsTheRecordedExchangesWhenNoneMatches() {
+    assertThatThrownBy(() -> FerryAssertions.assertThat(recording)
+        .hasExchange(e -> e.method("DELETE").path("/orders")))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("Expected an exchange with method=DELETE path=/orders")
+        .hasMessageContaining("2 exchanges were recorded:")
+        .hasMessageContaining("POST http://shop.test/orders -> 201 Created")
+        .hasMessageContaining("GET http://cdn.test/logo.png -> 200 OK");
+  }
+
+  @Test
+  void namesTheUnwantedHost() {
+    assertThatThrownBy(() -> FerryAssertions.assertThat(recording).hasNoExchangeTo("cdn.test"))
+        .hasMessageContaining("Expected no exchange with host=cdn.test but found 1");
+  }
+
+  @Test
+  void reportsTheCountThatWasRecorded() {
+    assertThatThrownBy(() -> FerryAssertions.assertThat(recording).hasExchangeCount(3))
+        .hasMessageContaining("Expected 3 exchanges but 2 exchanges were recorded");
+  }
+
+  @Test
+  void explainsStatusHeaderAndJsonMismatches() {
+    ExchangeAssert post = FerryAssertions.assertThat(recording).exchange(e -> e.method("POST"));
+    assertThatThrownBy(() -> post.hasStatus(200))
+        .hasMessageContaining("Expected status 200 but was 201");
+    assertThatThrownBy(() -> post.hasResponseHeader("Location", "/x"))
+        .hasMessageContaining("Expected response header Location: /x but had [/orders/42]");
+    assertThatThrownBy(() -> post.hasResponseJsonField("order.id", 7))
+        .hasMessageContaining("Expected response JSON field order.id = 7 but was 42");
+    assertThatThrownBy(() -> post.hasResponseJsonField("order.missing", 1))
+        .hasMessageContaining("no such field");
+    assertThatThrownBy(() -> post.hasResponseBody("nope"))
+        .hasMessageContaining("Expected response body");
+  }
+
+  private static RecordedExchange exchange(long id, String method, String url, int status,
+      String responseBody, String... responseHeaders) {
+    RecordedExchange.Builder b = RecordedExchange.builder();
+    b.id = id;
+    b.connectionId = 1;
+    b.sequence = (int) id;
+    b.startTime = Instant.parse("2026-01-01T00:00:00Z");
+    b.duration = Duration.ofMillis(3);
+    b.clientAddress = new InetSocketAddress("127.0.0.1", 5000);
+    Request request = Request.builder().method(method).url(url).header("X-Req", "r" + id).build();
+    b.request = RecordedRequest.of(request, RecordedBody.of(
+        ("request " + id).getBytes(StandardCharsets.UTF_8), 9, request.headers()));
+    Headers headers = Headers.of(responseHeaders);
+    b.response = RecordedResponse.of(status, status == 201 ? "Created" : "OK", headers,
+        RecordedBody.of(responseBody.getBytes(StandardCharsets.UTF_8), responseBody.length(), headers));
+    return b.build();
+  }
+}

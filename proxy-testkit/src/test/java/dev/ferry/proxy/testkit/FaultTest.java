@@ -1,0 +1,153 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class FaultTest {
+  private final MockWebServer origin = new MockWebServer();
+  private RecordingProxy proxy;
+  private HttpClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.start();
+    proxy = RecordingProxy.forward().start();
+    client = proxy.httpClientBuilder().build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    proxy.close();
+    assertThat(proxy.server().stats().activeConnections()).isZero();
+    origin.close();
+  }
+
+  private URI url(String path) {
+    return URI.create("http://127.0.0.1:" + origin.getPort() + path);
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return client.send(HttpRequest.newBuilder(url(path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void addsLatencyToSelectedRequestsOnly() throws Exception {
+    origin.enqueue(new MockResponse().setBody("slow"));
+    origin.enqueue(new MockResponse().setBody("fast"));
+    proxy.inject(r -> r.path().equals("/slow"), Fault.latency(Duration.ofMillis(300)));
+
+    long start = System.nanoTime();
+    assertThat(get("/slow").body()).isEqualTo("slow");
+    long slowMillis = (System.nanoTime() - start) / 1_000_000;
+    assertThat(get("/fast").body()).isEqualTo("fast");
+
+    assertThat(slowMillis).isGreaterThanOrEqualTo(300);
+    RecordedExchange slow = proxy.recording().awaitExchange(e -> e.request().path().equals("/slow"),
+        Duration.ofSeconds(5));
+    assertThat(slow.fault()).contains("latency(300 ms)");
+    assertThat(slow.timings().blocked()).isGreaterThanOrEqualTo(300);
+    assertThat(slow.timings().total()).isGreaterThanOrEqualTo(300);
+  }
+
+  @Test
+  void limitsBandwidth() throws Exception {
+    String body = "x".repeat(4000);
+    origin.enqueue(new MockResponse().setBody(body));
+    proxy.inject(r -> true, Fault.bandwidth(10_000));
+
+    long start = System.nanoTime();
+    assertThat(get("/bytes").body()).isEqualTo(body);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+
+    // 4000 bytes at 10,000 B/s: the last slice may not leave before 350 ms.
+    assertThat(millis).isGreaterThanOrEqualTo(350);
+  }
+
+  @Test
+  void replacesTheStatus() throws Exception {
+    origin.enqueue(new MockResponse().setBody("fine really"));
+    proxy.inject(r -> r.method().equals("GET"), Fault.status(503));
+
+    HttpResponse<String> response = get("/s");
+
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.body()).isEqualTo("fine really");
+    assertThat(proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0).response().status())
+        .isEqualTo(503);
+  }
+
+  @Test
+  void resetsTheConnectionMidResponse() throws Exception {
+    byte[] body = new byte[50_000];
+    Arrays.fill(body, (byte) 'y');
+    origin.enqueue(new MockResponse().setBody(new okio.Buffer().write(body)));
+    proxy.inject(r -> true, Fault.resetMidResponse(1000));
+
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("GET " + url("/r") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      byte[] received = readUntilClosed(socket.getInputStream());
+      String text = new String(received, StandardCharsets.ISO_8859_1);
+      assertThat(text).startsWith("HTTP/1.1 200").contains("Content-Length: 50000");
+      int bodyStart = text.indexOf("\r\n\r\n") + 4;
+      assertThat(received.length - bodyStart).isEqualTo(1000);
+    }
+    assertThatThrownBy(() -> {
+      origin.enqueue(new MockResponse().setBody(new okio.Buffer().write(body)));
+      get("/r2");
+    }).isInstanceOf(IOException.class);
+    RecordedExchange e = proxy.recording().awaitExchanges(2, Duration.ofSeconds(5)).get(0);
+    assertThat(e.failure()).contains("RESPONSE_ABORTED");
+    assertThat(e.response().body().capturedSize()).isEqualTo(1000);
+  }
+
+  @Test
+  void dropsTheConnectionBeforeAnyResponseByte() throws Exception {
+    proxy.inject(r -> r.path().equals("/drop"), Fault.dropBeforeResponse());
+
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("GET " + url("/drop") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      assertThat(readUntilClosed(socket.getInputStream())).isEmpty();
+    }
+    assertThatThrownBy(() -> get("/drop")).isInstanceOf(IOException.class);
+    assertThat(origin.getRequestCount()).as("never forwarded").isZero();
+    RecordedExchange e = proxy.recording().awaitExchanges(2, Duration.ofSeconds(5)).get(0);
+    assertThat(e.response().status()).isZero();
+    assertThat(e.fault()).contains("dropBeforeResponse");
+  }
+
+  @Test
+  void stopsInjectingOnceCleared() throws Exception {
+    origin.enqueue(new MockResponse().setBody("ok"));
+    proxy.inject(r -> true, Fault.status(500));
+    proxy.clearFaults();
+
+    assertThat(get("/x").statusCode()).isEqualTo(200);
+  }
+
+  private static byte[] readUntilClosed(InputStream in) throws IOException {
+    try {
+      return in.readAllBytes();
+    } catch (java.net.SocketException e) {
+      throw new AssertionError("expected a clean close, got " + e, e);
+    }
+  }
+}

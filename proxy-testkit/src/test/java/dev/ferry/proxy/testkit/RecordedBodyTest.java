@@ -1,0 +1,60 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Headers;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
+import org.junit.jupiter.api.Test;
+
+class RecordedBodyTest {
+  private static final String TEXT = "the quick brown fox ".repeat(50);
+
+  @Test
+  void decodesZlibAndRawDeflate() throws Exception {
+    for (boolean nowrap : new boolean[] {false, true}) {
+      byte[] raw = deflate(TEXT, nowrap);
+      RecordedBody body = RecordedBody.of(raw, raw.length, Headers.of("Content-Encoding", "deflate"));
+      assertThat(body.text()).as("nowrap=" + nowrap).isEqualTo(TEXT);
+      assertThat(body.bytes()).isEqualTo(raw);
+    }
+  }
+
+  @Test
+  void decodesATruncatedGzipBodyAsFarAsItGoes() throws Exception {
+    byte[] gzip = RecordingTest.gzip(TEXT);
+    byte[] cut = Arrays.copyOf(gzip, gzip.length / 2);
+    RecordedBody body = RecordedBody.of(cut, gzip.length, Headers.of("Content-Encoding", "gzip"));
+    assertThat(body.truncated()).isTrue();
+    assertThat(TEXT).startsWith(body.text());
+  }
+
+  @Test
+  void leavesUnknownEncodingsAsTheyAre() {
+    byte[] raw = {1, 2, 3};
+    RecordedBody body = RecordedBody.of(raw, 3, Headers.of("Content-Encoding", "br"));
+    assertThat(body.decoded()).isEqualTo(raw);
+    assertThat(body.isEncoded()).isFalse();
+  }
+
+  @Test
+  void readsTextInTheDeclaredCharset() {
+    byte[] latin = "café".getBytes(StandardCharsets.ISO_8859_1);
+    RecordedBody body = RecordedBody.of(latin, latin.length,
+        Headers.of("Content-Type", "text/plain; charset=ISO-8859-1"));
+    assertThat(body.text()).isEqualTo("café");
+  }
+
+  private static byte[] deflate(String text, boolean nowrap) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, nowrap);
+    try (DeflaterOutputStream out = new DeflaterOutputStream(bytes, deflater)) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+    deflater.end();
+    return bytes.toByteArray();
+  }
+}

@@ -1,0 +1,237 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.GZIPOutputStream;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import okio.Buffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class RecordingTest {
+  private final MockWebServer origin = new MockWebServer();
+  private RecordingProxy proxy;
+  private HttpClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+      assertThat(proxy.server().stats().activeConnections()).isZero();
+    }
+    origin.close();
+  }
+
+  private void startProxy(RecordingProxy.Builder builder) {
+    proxy = builder.start();
+    client = proxy.httpClientBuilder().build();
+  }
+
+  private HttpResponse<byte[]> send(HttpRequest.Builder request) throws Exception {
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private URI url(String path) {
+    return URI.create("http://127.0.0.1:" + origin.getPort() + path);
+  }
+
+  @Test
+  void recordsRequestResponseAndWhereItWent() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setResponseCode(201).setHeader("X-Order", "7")
+        .setBody("{\"id\":7}"));
+    send(HttpRequest.newBuilder(url("/orders?x=1")).header("X-Trace", "abc")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"sku\":\"a\"}")));
+
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.request().method()).isEqualTo("POST");
+    assertThat(e.request().url()).isEqualTo(url("/orders?x=1").toString());
+    assertThat(e.request().path()).isEqualTo("/orders");
+    assertThat(e.request().version()).isEqualTo("HTTP/1.1");
+    assertThat(e.request().header("X-Trace")).contains("abc");
+    assertThat(e.request().body().text()).isEqualTo("{\"sku\":\"a\"}");
+    assertThat(e.response().status()).isEqualTo(201);
+    assertThat(e.response().header("X-Order")).contains("7");
+    assertThat(e.response().body().text()).isEqualTo("{\"id\":7}");
+    assertThat(e.upstream()).contains("127.0.0.1:" + origin.getPort());
+    assertThat(e.clientAddress()).isPresent();
+    assertThat(e.cache()).isEmpty();
+    assertThat(e.failure()).isEmpty();
+    assertThat(e.timings().connect()).isGreaterThanOrEqualTo(0);
+    assertThat(e.timings().waitTime()).isGreaterThanOrEqualTo(0);
+    assertThat(e.timings().receive()).isGreaterThanOrEqualTo(0);
+    assertThat(e.connectionId()).isPositive();
+    assertThat(e.sequence()).isEqualTo(1);
+  }
+
+  @Test
+  void recordsConnectionReuseBySequence() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setBody("a"));
+    origin.enqueue(new MockResponse().setBody("b"));
+    send(HttpRequest.newBuilder(url("/a")));
+    send(HttpRequest.newBuilder(url("/b")));
+
+    List<RecordedExchange> two = proxy.recording().awaitExchanges(2, Duration.ofSeconds(5));
+    assertThat(two.get(1).connectionId()).isEqualTo(two.get(0).connectionId());
+    assertThat(two.get(1).sequence()).isEqualTo(2);
+    assertThat(two.get(1).timings().connect()).as("reused upstream connection").isEqualTo(-1);
+  }
+
+  @Test
+  void keepsGzipBytesExactAndDecodesThemForAssertions() throws Exception {
+    startProxy(RecordingProxy.forward());
+    byte[] gzipped = gzip("hello, compressed world");
+    origin.enqueue(new MockResponse().setHeader("Content-Encoding", "gzip")
+        .setHeader("Content-Type", "text/plain; charset=utf-8")
+        .setBody(new Buffer().write(gzipped)));
+
+    HttpResponse<byte[]> response = send(HttpRequest.newBuilder(url("/z")));
+
+    assertThat(response.body()).as("client gets the exact gzip bytes").isEqualTo(gzipped);
+    RecordedBody body = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0)
+        .response().body();
+    assertThat(body.bytes()).isEqualTo(gzipped);
+    assertThat(body.contentEncoding()).contains("gzip");
+    assertThat(body.isEncoded()).isTrue();
+    assertThat(body.text()).isEqualTo("hello, compressed world");
+    assertThat(body.truncated()).isFalse();
+  }
+
+  @Test
+  void truncatesCaptureAtTheCapButForwardsEveryByte() throws Exception {
+    startProxy(RecordingProxy.forward().maxBodyBytes(1000));
+    byte[] big = new byte[300_000];
+    new Random(1).nextBytes(big);
+    origin.enqueue(new MockResponse().setBody(new Buffer().write(big)));
+    byte[] upload = new byte[5000];
+    new Random(2).nextBytes(upload);
+
+    HttpResponse<byte[]> response = send(HttpRequest.newBuilder(url("/big"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(upload)));
+
+    assertThat(response.body()).isEqualTo(big);
+    RecordedRequest atOrigin = origin.takeRequest();
+    assertThat(atOrigin.getBody().readByteArray()).isEqualTo(upload);
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.response().body().truncated()).isTrue();
+    assertThat(e.response().body().size()).isEqualTo(big.length);
+    assertThat(e.response().body().bytes()).isEqualTo(java.util.Arrays.copyOf(big, 1000));
+    assertThat(e.request().body().truncated()).isTrue();
+    assertThat(e.request().body().size()).isEqualTo(upload.length);
+    assertThat(e.request().body().bytes()).isEqualTo(java.util.Arrays.copyOf(upload, 1000));
+  }
+
+  @Test
+  void filtersByMatcherAndPredicate() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setBody("1"));
+    origin.enqueue(new MockResponse().setBody("2"));
+    send(HttpRequest.newBuilder(url("/items/1")).header("X-Role", "admin"));
+    send(HttpRequest.newBuilder(url("/other")).DELETE());
+    proxy.recording().awaitExchanges(2, Duration.ofSeconds(5));
+
+    assertThat(proxy.recording().matching(e -> e.method("GET").pathStartsWith("/items")))
+        .hasSize(1);
+    assertThat(proxy.recording().matching(e -> e.header("X-Role", "admin").host("127.0.0.1")))
+        .hasSize(1);
+    assertThat(proxy.recording().exchanges(e -> e.request().method().equals("DELETE")))
+        .extracting(e -> e.request().path()).containsExactly("/other");
+  }
+
+  @Test
+  void awaitExchangesFailsListingWhatWasRecorded() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setBody("1"));
+    send(HttpRequest.newBuilder(url("/only")));
+    proxy.recording().awaitExchanges(1, Duration.ofSeconds(5));
+
+    assertThatThrownBy(() -> proxy.recording().awaitExchanges(2, Duration.ofMillis(50)))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("expected 2 exchanges within 50 ms")
+        .hasMessageContaining("GET " + url("/only"));
+  }
+
+  @Test
+  void recordsAProxyAnswerWhenTheUpstreamIsDown() throws Exception {
+    startProxy(RecordingProxy.forward());
+    URI dead = url("/gone");
+    origin.close();
+
+    HttpResponse<byte[]> response = send(HttpRequest.newBuilder(dead));
+
+    assertThat(response.statusCode()).isEqualTo(502);
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.response().status()).isEqualTo(502);
+    assertThat(e.failure()).isPresent();
+  }
+
+  @Test
+  void capturesAChunkedUploadAndForwardsItExactly() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setBody("stored"));
+    byte[] upload = new byte[70_000];
+    new Random(5).nextBytes(upload);
+
+    send(HttpRequest.newBuilder(url("/upload")).POST(HttpRequest.BodyPublishers.ofInputStream(
+        () -> new java.io.ByteArrayInputStream(upload))));
+
+    assertThat(origin.takeRequest().getBody().readByteArray()).isEqualTo(upload);
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.request().header("Transfer-Encoding")).contains("chunked");
+    assertThat(e.request().body().bytes()).isEqualTo(upload);
+    assertThat(e.request().body().truncated()).isFalse();
+  }
+
+  @Test
+  void recordsATunnelAsOneConnectExchange() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setBody("through the tunnel"));
+    String authority = "127.0.0.1:" + origin.getPort();
+
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+      var out = socket.getOutputStream();
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+          java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.write(("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(in.readLine()).startsWith("HTTP/1.1 200");
+      while (!in.readLine().isEmpty()) {
+        // Skip the rest of the CONNECT response head.
+      }
+      out.write(("GET /tunnelled HTTP/1.1\r\nHost: " + authority + "\r\nConnection: close\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(in.readLine()).startsWith("HTTP/1.1 200");
+    }
+
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.request().method()).isEqualTo("CONNECT");
+    assertThat(e.response().status()).isEqualTo(200);
+    assertThat(e.upstream()).contains(authority);
+  }
+
+  static byte[] gzip(String text) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
+      out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return bytes.toByteArray();
+  }
+}

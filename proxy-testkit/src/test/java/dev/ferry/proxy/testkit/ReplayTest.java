@@ -1,0 +1,144 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReplayTest {
+
+  private static HttpResponse<String> get(RecordingProxy proxy, String url) throws Exception {
+    HttpClient client = proxy.httpClientBuilder().build();
+    return client.send(HttpRequest.newBuilder(URI.create(url)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> post(RecordingProxy proxy, String url, String body)
+      throws Exception {
+    HttpClient client = proxy.httpClientBuilder().build();
+    return client.send(HttpRequest.newBuilder(URI.create(url))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void replaysOfflineFromAHarFileAndExplainsMisses(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("orders.har");
+    String base;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setResponseCode(201).setHeader("X-Id", "9").setBody("created"));
+      origin.enqueue(new MockResponse().setBody("list"));
+      origin.start();
+      base = "http://127.0.0.1:" + origin.getPort();
+      try (RecordingProxy recorder = RecordingProxy.forward().start()) {
+        post(recorder, base + "/orders", "{}");
+        get(recorder, base + "/orders?page=1");
+        recorder.recording().awaitExchanges(2, Duration.ofSeconds(5));
+        recorder.recording().writeHar(har);
+      }
+    }
+    // The origin is gone: every answer now comes from the file.
+    try (RecordingProxy replay = RecordingProxy.forward().replay(har).start()) {
+      HttpResponse<String> created = post(replay, base + "/orders", "{}");
+      assertThat(created.statusCode()).isEqualTo(201);
+      assertThat(created.headers().firstValue("X-Id")).contains("9");
+      assertThat(created.body()).isEqualTo("created");
+      assertThat(get(replay, base + "/orders?page=1").body()).isEqualTo("list");
+
+      HttpResponse<String> miss = get(replay, base + "/orders?page=2");
+      assertThat(miss.statusCode()).isEqualTo(502);
+      assertThat(miss.body())
+          .contains("no recorded exchange matches GET " + base + "/orders?page=2")
+          .contains("Nearest recorded requests:")
+          .contains("GET " + base + "/orders?page=1");
+
+      replay.recording().awaitExchanges(3, Duration.ofSeconds(5));
+      assertThat(replay.recording().exchanges(RecordedExchange::replayed)).hasSize(2);
+      assertThat(replay.recording().exchanges(RecordedExchange::unmatched)).hasSize(1);
+    }
+  }
+
+  @Test
+  void replaysRepeatedRequestsInRecordedOrder() throws Exception {
+    String base;
+    Recording recorded;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("pending"));
+      origin.enqueue(new MockResponse().setBody("done"));
+      origin.start();
+      base = "http://127.0.0.1:" + origin.getPort();
+      try (RecordingProxy recorder = RecordingProxy.forward().start()) {
+        get(recorder, base + "/job");
+        get(recorder, base + "/job");
+        recorder.recording().awaitExchanges(2, Duration.ofSeconds(5));
+        recorded = recorder.recording();
+      }
+    }
+    try (RecordingProxy replay = RecordingProxy.forward().replay(recorded).start()) {
+      assertThat(get(replay, base + "/job").body()).isEqualTo("pending");
+      assertThat(get(replay, base + "/job").body()).isEqualTo("done");
+      assertThat(get(replay, base + "/job").body()).as("the last one repeats").isEqualTo("done");
+    }
+  }
+
+  @Test
+  void matchesOnBodyWhenAskedTo() throws Exception {
+    String base;
+    Recording recorded;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("for a"));
+      origin.enqueue(new MockResponse().setBody("for b"));
+      origin.start();
+      base = "http://127.0.0.1:" + origin.getPort();
+      try (RecordingProxy recorder = RecordingProxy.forward().start()) {
+        post(recorder, base + "/q", "a");
+        post(recorder, base + "/q", "b");
+        recorder.recording().awaitExchanges(2, Duration.ofSeconds(5));
+        recorded = recorder.recording();
+      }
+    }
+    try (RecordingProxy replay = RecordingProxy.forward().replay(recorded)
+        .replayMatcher(ReplayMatcher.methodAndUrl().and(ReplayMatcher.body())).start()) {
+      assertThat(post(replay, base + "/q", "b").body()).isEqualTo("for b");
+      assertThat(post(replay, base + "/q", "a").body()).isEqualTo("for a");
+      assertThat(post(replay, base + "/q", "c").statusCode()).isEqualTo(502);
+    }
+  }
+
+  @Test
+  void recordsWhatIsMissingThenRunsOffline(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("cassettes/users.har");
+    String base;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("alice"));
+      origin.enqueue(new MockResponse().setBody("bob"));
+      origin.start();
+      base = "http://127.0.0.1:" + origin.getPort();
+      try (RecordingProxy first = RecordingProxy.forward().recordIfMissing(har).start()) {
+        assertThat(get(first, base + "/users/1").body()).isEqualTo("alice");
+        first.recording().awaitExchanges(1, Duration.ofSeconds(5));
+      }
+      assertThat(har).exists();
+      try (RecordingProxy second = RecordingProxy.forward().recordIfMissing(har).start()) {
+        assertThat(get(second, base + "/users/1").body()).as("from the file").isEqualTo("alice");
+        assertThat(get(second, base + "/users/2").body()).as("recorded now").isEqualTo("bob");
+        second.recording().awaitExchanges(2, Duration.ofSeconds(5));
+      }
+      assertThat(origin.getRequestCount()).isEqualTo(2);
+    }
+    String saved = Files.readString(har);
+    try (RecordingProxy offline = RecordingProxy.forward().replay(har).start()) {
+      assertThat(get(offline, base + "/users/1").body()).isEqualTo("alice");
+      assertThat(get(offline, base + "/users/2").body()).isEqualTo("bob");
+    }
+    assertThat(Files.readString(har)).as("replay leaves the file alone").isEqualTo(saved);
+  }
+}

@@ -1,0 +1,73 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.instanceOf;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.platform.testkit.engine.EngineTestKit;
+
+/** failOnUnexpectedTraffic fails the test that made the traffic, listing it. */
+class UnexpectedTrafficTest {
+
+  @Test
+  void failsATestThatMadeUnmatchedReplayRequests() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(ReplayFixture.class)).execute()
+        .testEvents()
+        .assertStatistics(s -> s.started(1).failed(1))
+        .assertThatEvents().haveExactly(1, finishedWithFailure(instanceOf(AssertionError.class),
+            message(m -> m.contains("unexpected traffic") && m.contains("GET http://127.0.0.1:9/nowhere"))));
+  }
+
+  @Test
+  void passesWhenAllTrafficIsExpected() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(QuietFixture.class)).execute()
+        .testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+  }
+
+  static class ReplayFixture {
+    @RegisterExtension
+    static FerryProxyExtension proxy = FerryProxyExtension.forward()
+        .replay(emptyHar()).failOnUnexpectedTraffic();
+
+    @Test
+    void asksForSomethingNotRecorded() throws Exception {
+      HttpResponse<String> response = proxy.httpClientBuilder().build().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:9/nowhere")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(502);
+      proxy.recording().awaitExchanges(1, Duration.ofSeconds(5));
+    }
+  }
+
+  static class QuietFixture {
+    @RegisterExtension
+    static FerryProxyExtension proxy = FerryProxyExtension.forward()
+        .failOnUnexpectedTraffic(e -> e.request().host().equals("127.0.0.1"));
+
+    @Test
+    void makesNoRequests() {
+      assertThat(proxy.recording().size()).isZero();
+    }
+  }
+
+  private static Path emptyHar() {
+    try {
+      Path file = Files.createTempFile("ferry-empty", ".har");
+      Recording.create().writeHar(file);
+      file.toFile().deleteOnExit();
+      return file;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}
