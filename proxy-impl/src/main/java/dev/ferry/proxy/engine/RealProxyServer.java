@@ -77,8 +77,8 @@ final class RealProxyServer implements ProxyServer {
     sweeper.scheduleWithFixedDelay(pool::evictExpired, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     listener = new Listener(this, serverSocket, config.maxConnections());
     listener.start();
-    log.info("proxy_started address={} mode={} concurrency={} config={}",
-        address(), config.upstream().map(u -> "reverse upstream=" + u).orElse("forward"),
+    log.info("proxy_started address={}:{} mode={} concurrency={} config={}",
+        address().getAddress().getHostAddress(), port, config.upstream().map(u -> "reverse upstream=" + u).orElse("forward"),
         executor.description(), config);
     return this;
   }
@@ -132,7 +132,7 @@ final class RealProxyServer implements ProxyServer {
     sweeper.shutdownNow();
     pool.close();
     guard.run(() -> state = State.STOPPED);
-    log.info("proxy_stopped address={} drained={} stop_ms={}", listener.address(), drained,
+    log.info("proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,
         (System.nanoTime() - started) / 1_000_000);
     terminated.countDown();
   }

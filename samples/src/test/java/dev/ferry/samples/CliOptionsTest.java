@@ -1,0 +1,89 @@
+package dev.ferry.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyConfig;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class CliOptionsTest {
+
+  private static ProxyConfig configOf(String... args) {
+    return CliOptions.parse(args).builder().build().config();
+  }
+
+  @Test
+  void defaultsToForwardProxyOnLoopbackPort8080() {
+    ProxyConfig config = configOf();
+    assertThat(config.port()).isEqualTo(8080);
+    assertThat(config.bindAddress()).isEqualTo("127.0.0.1");
+    assertThat(config.upstream()).isEmpty();
+    assertThat(config.concurrency()).isEqualTo(Concurrency.auto());
+  }
+
+  @Test
+  void mapsEachFlagOntoTheBuilder() {
+    ProxyConfig config = configOf("-p", "0", "-b", "0.0.0.0", "-c", "pool", "-t", "16",
+        "--upstream", "http://127.0.0.1:9000/api", "--preserve-host", "--connect-timeout", "3",
+        "--upstream-timeout", "7", "--idle-timeout", "11", "--max-body-bytes", "1024",
+        "--max-connections", "50");
+    assertThat(config.port()).isZero();
+    assertThat(config.bindAddress()).isEqualTo("0.0.0.0");
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(16, 1000));
+    assertThat(config.upstream()).hasValueSatisfying(upstream -> {
+      assertThat(upstream.authority()).isEqualTo("127.0.0.1:9000");
+      assertThat(upstream.basePath()).isEqualTo("/api");
+      assertThat(upstream.preservesHost()).isTrue();
+    });
+    assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofSeconds(7));
+    assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(11));
+    assertThat(config.maxRequestBodyBytes()).isEqualTo(1024);
+    assertThat(config.maxConnections()).isEqualTo(50);
+  }
+
+  @Test
+  void mapsThreadModel() {
+    assertThat(configOf("-c", "thread", "-t", "8").concurrency())
+        .isEqualTo(Concurrency.threadPerConnection(8));
+  }
+
+  @Test
+  void reportsHelpAndLogLevels() {
+    assertThat(CliOptions.parse("-h").help()).isTrue();
+    assertThat(CliOptions.parse("-v").logLevel()).isEqualTo("debug");
+    assertThat(CliOptions.parse("-q").logLevel()).isEqualTo("warn");
+    assertThat(CliOptions.USAGE).contains("--upstream", "--concurrency", "default 8080");
+  }
+
+  @Test
+  void rejectsUnknownFlag() {
+    assertThatThrownBy(() -> CliOptions.parse("--bogus"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("unknown option --bogus");
+  }
+
+  @Test
+  void rejectsFlagWithoutValue() {
+    assertThatThrownBy(() -> CliOptions.parse("-p")).hasMessage("-p needs a value");
+  }
+
+  @Test
+  void reusesBuilderValidationMessages() {
+    assertThatThrownBy(() -> CliOptions.parse("-p", "70000"))
+        .hasMessage("port must be between 0 and 65535 (was 70000)");
+    assertThatThrownBy(() -> CliOptions.parse("-p", "abc"))
+        .hasMessage("-p must be a whole number (was abc)");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream", "ftp://x"))
+        .hasMessageContaining("upstream must be an absolute http or https URL");
+    assertThatThrownBy(() -> CliOptions.parse("-c", "fibers"))
+        .hasMessage("--concurrency must be auto, virtual, pool or thread (was fibers)");
+  }
+
+  @Test
+  void rejectsPreserveHostWithoutUpstream() {
+    assertThatThrownBy(() -> CliOptions.parse("--preserve-host"))
+        .hasMessage("--preserve-host needs --upstream");
+  }
+}
