@@ -1,0 +1,115 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ForwardProxyTest {
+  private final MockWebServer origin = new MockWebServer();
+  private ProxyServer proxy;
+  private HttpClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.start();
+    proxy = ProxyServer.builder().build().start();
+    client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address())).build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    proxy.close();
+    origin.shutdown();
+    assertThat(proxy.stats().activeConnections()).isZero();
+    ThreadLeaks.assertNoThreadsFor(proxy.port());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GET", "DELETE", "OPTIONS", "POST", "PUT", "PATCH", "PURGE"})
+  void forwardsEveryMethodWithItsBody(String method) throws Exception {
+    origin.enqueue(new MockResponse().setBody("answer to " + method));
+    boolean withBody = !method.equals("GET") && !method.equals("DELETE") && !method.equals("OPTIONS");
+    HttpRequest.BodyPublisher body = withBody
+        ? HttpRequest.BodyPublishers.ofString("payload-" + method) : HttpRequest.BodyPublishers.noBody();
+    HttpResponse<String> response = client.send(
+        HttpRequest.newBuilder(URI.create(origin.url("/m?x=1").toString())).method(method, body).build(),
+        HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("answer to " + method);
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getMethod()).isEqualTo(method);
+    assertThat(recorded.getRequestLine()).isEqualTo(method + " /m?x=1 HTTP/1.1");
+    assertThat(recorded.getBody().readUtf8()).isEqualTo(withBody ? "payload-" + method : "");
+  }
+
+  @Test
+  void forwardsHeadWithoutBody() throws Exception {
+    origin.enqueue(new MockResponse().setHeader("Content-Length", "1234"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("HEAD " + origin.url("/h") + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse(true);
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.header("Content-Length")).isEqualTo("1234");
+      origin.enqueue(new MockResponse().setBody("next"));
+      raw.send("GET " + origin.url("/n") + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("next");
+    }
+  }
+
+  @Test
+  void rewritesAbsoluteFormToOriginFormWithHostFromTarget() throws Exception {
+    origin.enqueue(new MockResponse().setBody("ok"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET " + origin.url("/path?q=1") + " HTTP/1.1\r\nHost: somewhere.else\r\n"
+          + "Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic dTpw\r\nX-Custom: kept\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+    }
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getRequestLine()).isEqualTo("GET /path?q=1 HTTP/1.1");
+    assertThat(recorded.getHeader("Host")).isEqualTo(origin.getHostName() + ":" + origin.getPort());
+    assertThat(recorded.getHeader("Proxy-Connection")).isNull();
+    assertThat(recorded.getHeader("Proxy-Authorization")).isNull();
+    assertThat(recorded.getHeader("X-Custom")).isEqualTo("kept");
+    assertThat(recorded.getHeader("Via")).isEqualTo("1.1 ferry");
+  }
+
+  @Test
+  void rejectsOriginFormRequests() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /local HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(response.bodyText()).contains("absolute-form");
+    }
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  @Test
+  void answers502NamingTheHostWhenOriginIsUnreachable() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    HttpResponse<String> response = client.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + closedPort + "/")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(502);
+    assertThat(response.body()).isEqualTo("Could not connect to origin server: 127.0.0.1\n");
+    assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_UNREACHABLE", 1L);
+  }
+}

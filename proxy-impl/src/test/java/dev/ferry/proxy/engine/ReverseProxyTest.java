@@ -1,0 +1,86 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class ReverseProxyTest {
+  private final MockWebServer origin = new MockWebServer();
+  private ProxyServer proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    origin.shutdown();
+  }
+
+  private RawClient.RawResponse get(Upstream upstream, String request) throws Exception {
+    proxy = ProxyServer.builder().upstream(upstream).build().start();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      return raw.send(request).readResponse();
+    }
+  }
+
+  @Test
+  void sendsForwardedHeadersAndUpstreamHost() throws Exception {
+    origin.enqueue(new MockResponse().setBody("users"));
+    RawClient.RawResponse response = get(Upstream.of(origin.url("/").toString()),
+        "GET /users?id=7 HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 10.1.1.1\r\n\r\n");
+    assertThat(response.bodyText()).isEqualTo("users");
+    assertThat(response.header("Via")).isEqualTo("1.1 ferry");
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getRequestLine()).isEqualTo("GET /users?id=7 HTTP/1.1");
+    assertThat(recorded.getHeader("Host")).isEqualTo(origin.getHostName() + ":" + origin.getPort());
+    assertThat(recorded.getHeader("X-Forwarded-For")).isEqualTo("10.1.1.1, 127.0.0.1");
+    assertThat(recorded.getHeader("X-Forwarded-Proto")).isEqualTo("http");
+    assertThat(recorded.getHeader("X-Forwarded-Host")).isEqualTo("shop.example");
+  }
+
+  @Test
+  void preservesClientHostWhenAsked() throws Exception {
+    origin.enqueue(new MockResponse());
+    get(Upstream.of(origin.url("/").toString()).preserveHost(),
+        "GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("Host")).isEqualTo("shop.example");
+  }
+
+  @Test
+  void prefixesUpstreamBasePath() throws Exception {
+    origin.enqueue(new MockResponse());
+    get(Upstream.of(origin.url("/api/").toString()), "GET /users HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/api/users");
+  }
+
+  @Test
+  void acceptsAbsoluteFormAndUsesItsPath() throws Exception {
+    origin.enqueue(new MockResponse());
+    get(Upstream.of(origin.url("/").toString()),
+        "GET http://shop.example/a/b HTTP/1.1\r\nHost: other\r\n\r\n");
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getPath()).isEqualTo("/a/b");
+    assertThat(recorded.getHeader("X-Forwarded-Host")).isEqualTo("shop.example");
+  }
+
+  @Test
+  void refusesConnectWith405() throws Exception {
+    RawClient.RawResponse response = get(Upstream.of(origin.url("/").toString()),
+        "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+    assertThat(response.status()).isEqualTo(405);
+    assertThat(origin.getRequestCount()).isZero();
+  }
+}
