@@ -19,8 +19,13 @@ final class InboundRequest {
   /** The parts of a request that decide how the connection reads it. */
   record Parsed(Request request, long bodyLength, boolean expectContinue) {}
 
-  static Parsed parse(RequestHead head, boolean forward, long maxBodyBytes)
+  /**
+   * @param upstreamAuthority the reverse proxy's upstream, standing in for the Host an HTTP/1.0
+   *     client may omit; null in forward mode
+   */
+  static Parsed parse(RequestHead head, String upstreamAuthority, long maxBodyBytes)
       throws HttpFailureException {
+    boolean forward = upstreamAuthority == null;
     List<String> hosts = head.headers().all("Host");
     if (hosts.size() > 1) {
       throw malformed("more than one Host field");
@@ -51,10 +56,7 @@ final class InboundRequest {
         if (forward) {
           throw malformed("a forward proxy needs an absolute-form request-target (http://host/path)");
         }
-        if (host.isEmpty()) {
-          throw malformed("request without Host");
-        }
-        builder.authority(host).target(target);
+        builder.authority(host.isEmpty() ? upstreamAuthority : host).target(target);
       } else {
         throw malformed("invalid request-target form");
       }

@@ -65,7 +65,8 @@ final class RealExchange implements Exchange, UpstreamHooks {
     try {
       InboundRequest.Parsed parsed;
       try {
-        parsed = InboundRequest.parse(head, server.configuration().upstream().isEmpty(),
+        parsed = InboundRequest.parse(head,
+            server.configuration().upstream().map(u -> u.authority()).orElse(null),
             server.configuration().maxRequestBodyBytes());
       } catch (HttpFailureException e) {
         request = null;

@@ -29,6 +29,11 @@ final class RawClient implements Closeable {
     out = socket.getOutputStream();
   }
 
+  /** The socket's input, for tests that read raw bytes themselves. */
+  InputStream input() {
+    return in;
+  }
+
   RawClient send(String text) throws IOException {
     return send(text.getBytes(StandardCharsets.ISO_8859_1));
   }
