@@ -49,10 +49,12 @@ public final class HopByHop {
     Headers.Builder result = Headers.builder();
     for (int i = 0; i < headers.size(); i++) {
       String name = headers.name(i).toLowerCase(Locale.ROOT);
-      if (ALWAYS.contains(name) || listed.contains(name)) {
-        continue;
-      }
-      if (name.equals("upgrade") && !keepUpgrade) {
+      if (name.equals("upgrade")) {
+        // Connection: Upgrade names it too; only keepUpgrade decides.
+        if (!keepUpgrade) {
+          continue;
+        }
+      } else if (ALWAYS.contains(name) || listed.contains(name)) {
         continue;
       }
       result.add(headers.name(i), headers.value(i));

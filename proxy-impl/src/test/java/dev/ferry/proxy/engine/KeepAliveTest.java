@@ -1,0 +1,105 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.time.Duration;
+import okhttp3.mockwebserver.Dispatcher;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class KeepAliveTest {
+  private final MockWebServer origin = new MockWebServer();
+  private ProxyServer proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        return new MockResponse().setBody("body of " + request.getPath());
+      }
+    });
+    origin.start();
+    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .idleTimeout(Duration.ofSeconds(2)).build().start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    proxy.close();
+    origin.shutdown();
+  }
+
+  @Test
+  void reusesClientAndUpstreamConnections() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 20; i++) {
+        raw.send("GET /r" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(raw.readResponse().bodyText()).isEqualTo("body of /r" + i);
+      }
+    }
+    assertThat(proxy.stats().connectionsAccepted()).isEqualTo(1);
+    assertThat(proxy.stats().upstreamConnectionsOpened()).isEqualTo(1);
+    assertThat(proxy.stats().upstreamConnectionsReused()).isEqualTo(19);
+    assertThat(origin.getRequestCount()).isEqualTo(20);
+  }
+
+  @Test
+  void closesAfterResponseWhenClientAsks() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.bodyText()).isEqualTo("body of /last");
+      assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(raw.isClosedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void answersPipelinedRequestsInOrder() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /p1 HTTP/1.1\r\nHost: a\r\n\r\n"
+          + "POST /p2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+          + "GET /p3 HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("body of /p1");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("body of /p2");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("body of /p3");
+    }
+    origin.takeRequest();
+    assertThat(origin.takeRequest().getBody().readUtf8()).isEqualTo("abc");
+  }
+
+  @Test
+  void closesIdleConnectionAfterIdleTimeout() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /once HTTP/1.1\r\nHost: a\r\n\r\n");
+      raw.readResponse();
+      long started = System.nanoTime();
+      assertThat(raw.isClosedByPeer()).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(9));
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "idle connection to be closed");
+  }
+
+  @Test
+  void skipsUnreadRequestBodyOfShortCircuitedRequest() throws Exception {
+    proxy.close();
+    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter((exchange, chain) -> exchange.request().path().equals("/blocked")
+            ? dev.ferry.proxy.Response.text(403, "no\n") : chain.proceed(exchange.request()))
+        .build().start();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /blocked HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nGET /");
+      assertThat(raw.readResponse().status()).isEqualTo(403);
+      raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("body of /next");
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+}

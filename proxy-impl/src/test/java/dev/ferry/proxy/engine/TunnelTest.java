@@ -1,0 +1,151 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** CONNECT tunnels and protocol upgrades: bytes relayed both ways until a side closes. */
+class TunnelTest {
+  private ProxyServer proxy;
+
+  @AfterEach
+  void stop() {
+    if (proxy != null) {
+      proxy.close();
+      assertThat(proxy.stats().activeConnections()).isZero();
+    }
+  }
+
+  private static TinyOrigin echo() throws Exception {
+    return new TinyOrigin((socket, in, out) -> in.transferTo(out));
+  }
+
+  @Test
+  void tunnelsBytesBothWaysAfterConnect() throws Exception {
+    try (TinyOrigin origin = echo()) {
+      proxy = ProxyServer.builder().build().start();
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1:"
+            + origin.port() + "\r\n\r\n");
+        RawClient.RawResponse established = raw.readResponse(true);
+        assertThat(established.status()).isEqualTo(200);
+        assertThat(established.header("Content-Length")).isNull();
+        raw.send("ping through the tunnel");
+        assertThat(new String(raw.input().readNBytes(23), StandardCharsets.UTF_8))
+            .isEqualTo("ping through the tunnel");
+      }
+      Await.until(() -> proxy.stats().activeConnections() == 0, "tunnel to close after the client");
+    }
+  }
+
+  @Test
+  void endsTunnelWhenTargetCloses() throws Exception {
+    try (TinyOrigin origin = new TinyOrigin((socket, in, out) -> out.write("bye".getBytes()))) {
+      proxy = ProxyServer.builder().build().start();
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(raw.readResponse(true).status()).isEqualTo(200);
+        assertThat(raw.input().readAllBytes()).isEqualTo("bye".getBytes());
+      }
+    }
+  }
+
+  @Test
+  void answers502WhenConnectTargetIsUnreachable() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    proxy = ProxyServer.builder().build().start();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + closedPort + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.bodyText()).contains("Could not connect to origin server: 127.0.0.1");
+    }
+  }
+
+  @Test
+  void rejectsConnectWithoutPort() throws Exception {
+    proxy = ProxyServer.builder().build().start();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n");
+      assertThat(raw.readResponse().status()).isEqualTo(400);
+    }
+  }
+
+  @Test
+  void relaysWebSocketUpgradeInReverseMode() throws Exception {
+    try (TinyOrigin origin = upgradingEcho()) {
+      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
+      assertUpgradeWorks("GET /ws HTTP/1.1\r\nHost: a\r\n", origin);
+    }
+  }
+
+  @Test
+  void relaysWebSocketUpgradeInForwardMode() throws Exception {
+    try (TinyOrigin origin = upgradingEcho()) {
+      proxy = ProxyServer.builder().build().start();
+      assertUpgradeWorks("GET " + origin.url("/ws") + " HTTP/1.1\r\nHost: a\r\n", origin);
+    }
+  }
+
+  private void assertUpgradeWorks(String requestStart, TinyOrigin origin) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send(requestStart + "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      RawClient.RawResponse switching = raw.readResponse(true);
+      assertThat(switching.status()).isEqualTo(101);
+      assertThat(switching.header("Upgrade")).isEqualTo("websocket");
+      assertThat(switching.header("Connection")).isEqualToIgnoringCase("upgrade");
+      raw.send("frame-bytes");
+      assertThat(new String(raw.input().readNBytes(11), StandardCharsets.UTF_8)).isEqualTo("frame-bytes");
+    }
+    TinyOrigin.Received received = origin.takeRequest();
+    assertThat(received.header("Upgrade")).isEqualTo("websocket");
+    assertThat(received.header("Connection")).isEqualToIgnoringCase("upgrade");
+    assertThat(received.header("Sec-WebSocket-Key")).isEqualTo("dGhlIHNhbXBsZSBub25jZQ==");
+  }
+
+  private static TinyOrigin upgradingEcho() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = new TinyOrigin((Socket socket, InputStream in, OutputStream out) -> {
+      self[0].readRequest(in);
+      out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes());
+      out.flush();
+      in.transferTo(out);
+    });
+    return self[0];
+  }
+
+  @Test
+  void dropsH2cUpgradeOffers() throws Exception {
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("plain http/1.1"));
+      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())).build().start();
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+            + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n");
+        RawClient.RawResponse response = raw.readResponse();
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.bodyText()).isEqualTo("plain http/1.1");
+      }
+      RecordedRequest recorded = origin.takeRequest();
+      assertThat(recorded.getHeader("Upgrade")).isNull();
+      assertThat(recorded.getHeader("HTTP2-Settings")).isNull();
+      assertThat(recorded.getHeader("Connection")).isNull();
+    }
+  }
+}
