@@ -12,8 +12,11 @@ final class ErrorResponses {
 
   static Response render(HttpFailureException e) {
     String detail = e.detail();
-    String text = !detail.isEmpty() && Character.isUpperCase(detail.charAt(0))
-        ? detail : e.failure().message() + ": " + detail;
+    // Upstream failures carry a whole sentence naming the host ("Could not connect to origin
+    // server: HOST"); every other detail completes the failure's own message.
+    boolean sentence = e.failure().name().startsWith("UPSTREAM_")
+        && !detail.isEmpty() && Character.isUpperCase(detail.charAt(0));
+    String text = sentence ? detail : e.failure().message() + ": " + detail;
     return Response.text(e.failure().status(), text + "\n");
   }
 }

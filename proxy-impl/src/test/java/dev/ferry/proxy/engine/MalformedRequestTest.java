@@ -1,0 +1,153 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.util.stream.Stream;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Strict RFC 9112 parsing: ambiguous or malformed requests are answered 400 (or 505) and the
+ * connection is closed; nothing reaches the origin, and the proxy serves the next client.
+ */
+class MalformedRequestTest {
+  private static final MockWebServer origin = new MockWebServer();
+  private static ProxyServer proxy;
+
+  @BeforeAll
+  static void start() throws Exception {
+    origin.start();
+    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())).build().start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    proxy.close();
+    origin.shutdown();
+  }
+
+  static Stream<Arguments> malformed() {
+    return Stream.of(
+        bad("content-length with transfer-encoding",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        bad("transfer-encoding with content-length",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n"),
+        bad("differing content-lengths", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+        bad("content-length list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nabcdef"),
+        bad("negative content-length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"),
+        bad("hex content-length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1a\r\n\r\n"),
+        bad("signed content-length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nabcde"),
+        bad("empty content-length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n"),
+        bad("huge content-length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+        bad("gzip transfer-encoding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n"),
+        bad("chunked not final", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+        bad("chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        bad("transfer-encoding in http/1.0", "POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        bad("space before colon in transfer-encoding",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n"),
+        bad("leading space on field name", "POST / HTTP/1.1\r\nHost: a\r\n Transfer-Encoding: chunked\r\n\r\n"),
+        bad("vertical tab in transfer-encoding",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \u000bchunked\r\n\r\n0\r\n\r\n"),
+        bad("invalid chunk size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),
+        bad("negative chunk size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n0\r\n\r\n"),
+        bad("oversized chunk size",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nabc\r\n0\r\n\r\n"),
+        bad("chunk without crlf", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n"),
+        bad("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n"),
+        bad("nul in value", "GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\u0000b\r\n\r\n"),
+        bad("bare cr in value", "GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\rb\r\n\r\n"),
+        bad("del in value", "GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\u007fb\r\n\r\n"),
+        bad("control char in name", "GET / HTTP/1.1\r\nHost: a\r\nX\u0001Bad: x\r\n\r\n"),
+        bad("whitespace before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
+        bad("double space in request line", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n"),
+        bad("missing version", "GET /\r\nHost: a\r\n\r\n"),
+        bad("trailing garbage after version", "GET / HTTP/1.1x\r\nHost: a\r\n\r\n"),
+        bad("lowercase version", "GET / http/1.1\r\nHost: a\r\n\r\n"),
+        bad("tab separators", "GET\t/\tHTTP/1.1\r\nHost: a\r\n\r\n"),
+        bad("bare lf line ends", "GET / HTTP/1.1\nHost: a\n\n"),
+        bad("http/1.1 without host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"),
+        bad("two host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        bad("invalid host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
+        bad("host with userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n"),
+        bad("invalid method character", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n"),
+        bad("non-ascii target", "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  }
+
+  private static Arguments bad(String name, String request) {
+    return Arguments.of(name, request);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("malformed")
+  void rejectsWith400AndCloses(String name, String request) throws Exception {
+    int before = origin.getRequestCount();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send(request);
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).as(name).isEqualTo(400);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(response.bodyText()).startsWith("Bad request: ").hasSizeLessThan(120);
+      assertThat(raw.isClosedByPeer()).isTrue();
+    }
+    assertThat(origin.getRequestCount()).as("requests that reached the origin").isEqualTo(before);
+    assertNextClientServed();
+  }
+
+  @Test
+  void rejectsHttp2RequestLineWith505() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/2.0\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().status()).isEqualTo(505);
+    }
+  }
+
+  @Test
+  void acceptsIdenticalRepeatedContentLength() throws Exception {
+    origin.enqueue(new MockResponse().setBody("ok"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(origin.takeRequest().getBody().readUtf8()).isEqualTo("abc");
+  }
+
+  @Test
+  void neverTurnsBodyBytesIntoASecondRequest() throws Exception {
+    int before = origin.getRequestCount();
+    String smuggled = "GET /admin HTTP/1.1\r\nHost: a\r\n\r\n";
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " + (smuggled.length() + 5)
+          + "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled);
+      assertThat(raw.readResponse().status()).isEqualTo(400);
+      assertThat(raw.isClosedByPeer()).isTrue();
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(before);
+  }
+
+  @Test
+  void ignoresLeadingEmptyLine() throws Exception {
+    origin.enqueue(new MockResponse().setBody("ok"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+    }
+    origin.takeRequest();
+  }
+
+  private static void assertNextClientServed() throws Exception {
+    origin.enqueue(new MockResponse().setBody("still serving"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("still serving");
+    }
+    origin.takeRequest();
+  }
+}
