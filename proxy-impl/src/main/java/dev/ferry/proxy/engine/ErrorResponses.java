@@ -11,12 +11,6 @@ final class ErrorResponses {
   private ErrorResponses() {}
 
   static Response render(HttpFailureException e) {
-    String detail = e.detail();
-    // Upstream failures carry a whole sentence naming the host ("Could not connect to origin
-    // server: HOST"); every other detail completes the failure's own message.
-    boolean sentence = e.failure().name().startsWith("UPSTREAM_")
-        && !detail.isEmpty() && Character.isUpperCase(detail.charAt(0));
-    String text = sentence ? detail : e.failure().message() + ": " + detail;
-    return Response.text(e.failure().status(), text + "\n");
+    return Response.text(e.failure().status(), e.failure().message() + ": " + e.detail() + "\n");
   }
 }

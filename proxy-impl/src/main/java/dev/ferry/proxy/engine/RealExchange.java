@@ -98,7 +98,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
         failure = ProxyFailure.UPSTREAM_BAD_RESPONSE.name();
         log.debug("exchange_failed failure={} error={} conn={} ex={}", failure, e.toString(), connection.id(), id);
         response = ErrorResponses.render(new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
-            "Upstream exchange failed"));
+            "I/O error in the exchange"));
       }
       boolean wantsClose = !connection.clientKeepsAlive(head) || server.isStopping()
           || server.executor().hasBacklog()

@@ -225,9 +225,9 @@ public final class Forwarder {
     }
     if (e instanceof SocketTimeoutException) {
       return new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
-          "Origin server did not answer in time: " + key.host(), e);
+          "no response from " + key.host(), e);
     }
     return new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
-        "Origin server closed the connection without a complete response: " + key.host(), e);
+        key.host() + " closed the connection without a complete response", e);
   }
 }

@@ -53,15 +53,15 @@ public final class UpstreamConnection implements Closeable {
     } catch (SocketTimeoutException e) {
       closeQuietly(socket);
       throw new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
-          "Timed out connecting to origin server: " + key.host(), e);
+          "connecting to " + key.host(), e);
     } catch (UnknownHostException e) {
       closeQuietly(socket);
       throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
-          "Could not resolve origin server: " + key.host(), e);
+          key.host() + " (unknown host)", e);
     } catch (IOException e) {
       closeQuietly(socket);
       throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
-          "Could not connect to origin server: " + key.host(), e);
+          key.host(), e);
     }
   }
 

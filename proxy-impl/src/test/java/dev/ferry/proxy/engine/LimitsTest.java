@@ -1,0 +1,88 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class LimitsTest {
+  private final MockWebServer origin = new MockWebServer();
+  private ProxyServer proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.start();
+    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .maxRequestLineBytes(1024).maxHeaderBytes(2048).maxHeaderCount(10)
+        .maxRequestBodyBytes(100).build().start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    proxy.close();
+    origin.shutdown();
+  }
+
+  private RawClient.RawResponse send(String request) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send(request).readResponse();
+      if (response.status() >= 400) {
+        assertThat(raw.isClosedByPeer()).as("connection closed after %s", response.status()).isTrue();
+      }
+      return response;
+    }
+  }
+
+  @Test
+  void rejectsLongRequestLineWith414() throws Exception {
+    RawClient.RawResponse response = send("GET /" + "a".repeat(1100) + " HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat(response.status()).isEqualTo(414);
+    assertThat(response.bodyText()).doesNotContain("aaaa");
+    assertThat(proxy.stats().failures()).containsEntry("URI_TOO_LONG", 1L);
+  }
+
+  @Test
+  void rejectsLargeHeaderSectionWith431() throws Exception {
+    assertThat(send("GET / HTTP/1.1\r\nHost: a\r\nCookie: " + "c".repeat(2100) + "\r\n\r\n").status())
+        .isEqualTo(431);
+  }
+
+  @Test
+  void rejectsTooManyHeaderFieldsWith431() throws Exception {
+    StringBuilder request = new StringBuilder("GET / HTTP/1.1\r\nHost: a\r\n");
+    for (int i = 0; i < 11; i++) {
+      request.append("X-H").append(i).append(": v\r\n");
+    }
+    assertThat(send(request + "\r\n").status()).isEqualTo(431);
+  }
+
+  @Test
+  void rejectsDeclaredOversizeBodyBeforeReadingIt() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n");
+      assertThat(raw.readResponse().status()).isEqualTo(413);
+    }
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  @Test
+  void cutsOffChunkedBodyGrowingPastTheLimit() throws Exception {
+    String chunk = "40\r\n" + "x".repeat(64) + "\r\n";
+    RawClient.RawResponse response = send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunk + chunk + "0\r\n\r\n");
+    assertThat(response.status()).isEqualTo(413);
+  }
+
+  @Test
+  void acceptsRequestsWithinTheLimits() throws Exception {
+    origin.enqueue(new MockResponse().setBody("fine"));
+    assertThat(send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n" + "b".repeat(100))
+        .bodyText()).isEqualTo("fine");
+    assertThat(origin.takeRequest().getBodySize()).isEqualTo(100);
+  }
+}

@@ -1,0 +1,77 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Upstream responses are parsed as strictly as requests: one that two parsers could read
+ * differently is answered 502 and never relayed (no response splitting, no client desync).
+ */
+class UpstreamResponseValidationTest {
+  private ProxyServer proxy;
+
+  @AfterEach
+  void stop() {
+    if (proxy != null) {
+      proxy.close();
+    }
+  }
+
+  static Stream<Arguments> badResponses() {
+    return Stream.of(
+        Arguments.of("content-length with transfer-encoding",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        Arguments.of("differing content-lengths",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
+        Arguments.of("malformed content-length", "HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello"),
+        Arguments.of("nul in header value", "HTTP/1.1 200 OK\r\nX-Bad: a\u0000b\r\nContent-Length: 0\r\n\r\n"),
+        Arguments.of("bare cr in header value",
+            "HTTP/1.1 200 OK\r\nX-Bad: a\rSet-Cookie: evil=1\r\nContent-Length: 0\r\n\r\n"),
+        Arguments.of("obs-fold", "HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n"),
+        Arguments.of("garbage status line", "HTTP/1.1 OK\r\nContent-Length: 0\r\n\r\n"),
+        Arguments.of("status 99", "HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n"),
+        Arguments.of("status 600", "HTTP/1.1 600 High\r\nContent-Length: 0\r\n\r\n"),
+        Arguments.of("not http", "SSH-2.0-OpenSSH_9.2\r\n\r\n"),
+        Arguments.of("unsupported transfer-encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"),
+        Arguments.of("oversize head", "HTTP/1.1 200 OK\r\nX-Big: " + "b".repeat(3000) + "\r\nContent-Length: 0\r\n\r\n"),
+        Arguments.of("invalid chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nqq\r\n"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badResponses")
+  void answers502InsteadOfRelaying(String name, String rawResponse) throws Exception {
+    try (TinyOrigin origin = TinyOrigin.answering(rawResponse)) {
+      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+          .maxHeaderBytes(2048).build().start();
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        RawClient.RawResponse response = raw.readResponse();
+        if (name.equals("invalid chunk")) {
+          // The head was fine and went out; the body fails mid-way, so the connection is cut.
+          assertThat(response.status()).isEqualTo(200);
+        } else {
+          assertThat(response.status()).as(name).isEqualTo(502);
+          assertThat(response.header("Set-Cookie")).isNull();
+          assertThat(response.header("X-Bad")).isNull();
+          assertThat(response.bodyText()).startsWith("Bad response from origin server");
+        }
+      } catch (java.io.IOException cut) {
+        assertThat(name).isEqualTo("invalid chunk");
+      }
+      try (TinyOrigin good = TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
+        proxy.close();
+        proxy = ProxyServer.builder().upstream(Upstream.of(good.url("/"))).build().start();
+        try (RawClient raw = new RawClient(proxy.address())) {
+          assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+        }
+      }
+    }
+  }
+}
