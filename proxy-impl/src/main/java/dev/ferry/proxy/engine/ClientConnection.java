@@ -47,6 +47,7 @@ final class ClientConnection implements Runnable {
   private boolean idle = true;
   private boolean closeRequested;
   private UpstreamConnection tunnelPeer;
+  private Thread runner;
 
   ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
     this.server = server;
@@ -63,6 +64,7 @@ final class ClientConnection implements Runnable {
   @Override
   public void run() {
     Thread thread = Thread.currentThread();
+    guard.run(() -> runner = thread);
     String previousName = thread.getName();
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
     try {
@@ -78,6 +80,7 @@ final class ClientConnection implements Runnable {
       log.error("connection_crashed conn={} client={}", id, clientAddress, e);
     } finally {
       closeSocket();
+      guard.run(() -> runner = null);
       server.unregister(this);
       thread.setName(previousName);
     }
@@ -117,10 +120,6 @@ final class ClientConnection implements Runnable {
   private boolean awaitData() throws IOException {
     long idleMillis = config.idleTimeout().toMillis();
     long quickMillis = Math.min(QUICK_WAIT_MILLIS, idleMillis);
-    if (server.executor().hasBacklog()) {
-      // Connections are queued for a pool thread: free this one rather than idle on it.
-      return in.awaitData(millis(quickMillis), false);
-    }
     try {
       return in.awaitData(millis(quickMillis), false);
     } catch (SocketTimeoutException e) {
@@ -233,10 +232,16 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /** Closes the connection and any tunnel now, whatever it is doing. */
+  /**
+   * Closes the connection and any tunnel now, whatever it is doing, and interrupts its thread
+   * in case a filter blocks on something other than a socket.
+   */
   void forceClose() {
     UpstreamConnection peer = guard.call(() -> {
       closeRequested = true;
+      if (runner != null) {
+        runner.interrupt();
+      }
       return tunnelPeer;
     });
     if (peer != null) {

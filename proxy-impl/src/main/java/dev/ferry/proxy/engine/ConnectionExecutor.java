@@ -21,13 +21,15 @@ final class ConnectionExecutor {
   private final ThreadFactory threads;
   private final ThreadPoolExecutor pool;
   private final Semaphore threadPermits;
+  private final int maxThreads;
 
   private ConnectionExecutor(String description, ThreadFactory threads, ThreadPoolExecutor pool,
-      Semaphore threadPermits) {
+      Semaphore threadPermits, int maxThreads) {
     this.description = description;
     this.threads = threads;
     this.pool = pool;
     this.threadPermits = threadPermits;
+    this.maxThreads = maxThreads;
   }
 
   static ConnectionExecutor create(Concurrency concurrency, int port) {
@@ -36,7 +38,7 @@ final class ConnectionExecutor {
       case AUTO: {
         ThreadFactory virtual = VirtualThreads.factory("ferry-conn-" + port + "-").orElse(null);
         if (virtual != null) {
-          return new ConnectionExecutor("virtualThreads", virtual, null, null);
+          return new ConnectionExecutor("virtualThreads", virtual, null, null, 0);
         }
         return pooled(Concurrency.boundedPool(concurrency.maxThreads(), concurrency.queueSize()), platform);
       }
@@ -44,12 +46,12 @@ final class ConnectionExecutor {
         return new ConnectionExecutor("virtualThreads",
             VirtualThreads.factory("ferry-conn-" + port + "-").orElseThrow(() ->
                 new IllegalStateException("virtual threads need Java 21+, running on " + Runtime.version())),
-            null, null);
+            null, null, 0);
       case BOUNDED_POOL:
         return pooled(concurrency, platform);
       default:
         return new ConnectionExecutor("threadPerConnection(" + concurrency.maxThreads() + ")",
-            platform, null, new Semaphore(concurrency.maxThreads()));
+            platform, null, new Semaphore(concurrency.maxThreads()), concurrency.maxThreads());
     }
   }
 
@@ -60,7 +62,7 @@ final class ConnectionExecutor {
         concurrency.maxThreads(), 30, TimeUnit.SECONDS, queue, platform,
         new ThreadPoolExecutor.AbortPolicy());
     pool.allowCoreThreadTimeOut(true);
-    return new ConnectionExecutor(concurrency.toString(), platform, pool, null);
+    return new ConnectionExecutor(concurrency.toString(), platform, pool, null, concurrency.maxThreads());
   }
 
   /** Daemon platform threads: an embedded proxy must never keep its host JVM alive. */
@@ -91,9 +93,18 @@ final class ConnectionExecutor {
     threads.newThread(run).start();
   }
 
-  /** True if connections wait in the pool's queue for a thread. */
-  boolean hasBacklog() {
-    return pool != null && !pool.getQueue().isEmpty();
+  /**
+   * True when a connection should close after its current response rather than keep its
+   * thread for a next request that may never come: three quarters of the threads are busy, or
+   * connections wait in the queue. Deciding at response time, with {@code Connection: close},
+   * tells the client; closing an idle connection later would race with its next request (the
+   * rule Tomcat's blocking connector used, {@code disableKeepAlivePercentage}).
+   */
+  boolean shouldShedKeepAlive() {
+    if (pool != null) {
+      return !pool.getQueue().isEmpty() || pool.getActiveCount() * 4 >= pool.getMaximumPoolSize() * 3;
+    }
+    return threadPermits != null && threadPermits.availablePermits() * 4 < maxThreads;
   }
 
   /** Threads for work beside a connection's own, such as the second direction of a tunnel. */

@@ -101,7 +101,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
             "I/O error in the exchange"));
       }
       boolean wantsClose = !connection.clientKeepsAlive(head) || server.isStopping()
-          || server.executor().hasBacklog()
+          || server.executor().shouldShedKeepAlive()
           || (failure != null && failure(failure).closeConnection());
       status = response.status();
       boolean tunnelling = tunnel != null && (status == 101

@@ -1,0 +1,67 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyServer;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import okhttp3.mockwebserver.Dispatcher;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** 1000 concurrent requests under each concurrency model, every body checked. */
+class ConcurrencyModelTest {
+
+  static Stream<Concurrency> models() {
+    return Stream.of(Concurrency.auto(), Concurrency.boundedPool(64, 2000),
+        Concurrency.threadPerConnection(2000), Concurrency.virtualThreads());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void servesThousandConcurrentRequestsWithCorrectBodies(Concurrency concurrency) throws Exception {
+    assumeTrue(concurrency.kind() != Concurrency.Kind.VIRTUAL_THREADS
+        || Runtime.version().feature() >= 21, "virtual threads need Java 21+");
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.setDispatcher(new Dispatcher() {
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+          return new MockResponse().setBody(bodyFor(request.getPath()));
+        }
+      });
+      origin.start();
+      try (ProxyServer proxy = ProxyServer.builder().concurrency(concurrency).build().start()) {
+        HttpClient client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address())).build();
+        List<CompletableFuture<Boolean>> results = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+          String path = "/item/" + i;
+          results.add(client.sendAsync(
+                  HttpRequest.newBuilder(URI.create(origin.url(path).toString())).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .thenApply(r -> r.statusCode() == 200 && r.body().equals(bodyFor(path))));
+        }
+        CompletableFuture.allOf(results.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+        assertThat(results).allSatisfy(result -> assertThat(result.get()).isTrue());
+        assertThat(proxy.stats().responsesByStatus()).containsEntry(200, 1000L);
+        assertThat(proxy.stats().exchanges()).isEqualTo(1000);
+      }
+    }
+  }
+
+  private static String bodyFor(String path) {
+    return path + ":" + Integer.toHexString(path.hashCode()) + "x".repeat(path.length() * 10);
+  }
+}

@@ -1,0 +1,135 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class GracefulShutdownTest {
+
+  @ParameterizedTest
+  @ValueSource(strings = {"auto", "pool", "thread"})
+  void letsInFlightExchangeFinishThenLeavesNothingBehind(String model) throws Exception {
+    Concurrency concurrency = switch (model) {
+      case "pool" -> Concurrency.boundedPool(8, 8);
+      case "thread" -> Concurrency.threadPerConnection(8);
+      default -> Concurrency.auto();
+    };
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("finished"));
+      ProxyServer proxy = ProxyServer.builder().concurrency(concurrency)
+          .upstream(Upstream.of(origin.url("/").toString()))
+          .filter((exchange, chain) -> {
+            inFilter.countDown();
+            await(release);
+            return chain.proceed(exchange.request());
+          }).build().start();
+      int port = proxy.port();
+      try (RawClient inFlight = new RawClient(proxy.address());
+          RawClient idle = new RawClient(proxy.address())) {
+        inFlight.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+        Await.until(() -> proxy.stats().activeConnections() == 2, "both connections to register");
+
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+        assertThat(idle.isClosedByPeer()).as("idle connection closed at once").isTrue();
+        Await.until(() -> !canConnect(port), "the listener to stop accepting");
+        assertThat(stopping).isNotDone();
+
+        release.countDown();
+        RawClient.RawResponse response = inFlight.readResponse();
+        assertThat(response.bodyText()).isEqualTo("finished");
+        assertThat(response.header("Connection")).isEqualTo("close");
+        stopping.get(10, TimeUnit.SECONDS);
+      }
+      assertThat(proxy.stats().activeConnections()).isZero();
+      ThreadLeaks.assertNoThreadsFor(port);
+      try (ServerSocket rebound = new ServerSocket(port)) {
+        assertThat(rebound.getLocalPort()).isEqualTo(port);
+      }
+    }
+  }
+
+  @Test
+  void forceClosesStuckExchangeWhenGraceExpires() throws Exception {
+    CountDownLatch never = new CountDownLatch(1);
+    ProxyServer proxy = ProxyServer.builder()
+        .filter((exchange, chain) -> {
+          await(never);
+          return chain.proceed(exchange.request());
+        }).build().start();
+    try (RawClient stuck = new RawClient(proxy.address())) {
+      stuck.send("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: a\r\n\r\n");
+      Await.until(() -> proxy.stats().activeExchanges() == 1, "the stuck exchange to start");
+      long started = System.nanoTime();
+      proxy.stop(Duration.ofMillis(300));
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+      assertThat(stuck.isClosedByPeer()).isTrue();
+    } finally {
+      never.countDown();
+    }
+    ThreadLeaks.assertNoThreadsFor(proxy.port());
+  }
+
+  @Test
+  void stopsTwiceAndAwaitsTermination() throws Exception {
+    ProxyServer proxy = ProxyServer.builder().build().start();
+    proxy.stop(Duration.ofSeconds(1));
+    proxy.stop(Duration.ofSeconds(1));
+    proxy.awaitTermination();
+    assertThatThrownBy(proxy::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already started");
+  }
+
+  @Test
+  void explainsPortBeforeStart() {
+    ProxyServer proxy = ProxyServer.builder().build();
+    assertThatThrownBy(proxy::port).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("call start() first");
+    proxy.close();
+  }
+
+  @Test
+  void namesTheAddressWhenThePortIsTaken() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      ProxyServer proxy = ProxyServer.builder().port(taken.getLocalPort()).build();
+      assertThatThrownBy(proxy::start).isInstanceOf(UncheckedIOException.class)
+          .hasMessageStartingWith("could not bind 127.0.0.1:" + taken.getLocalPort());
+    }
+  }
+
+  private static boolean canConnect(int port) {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (ConnectException e) {
+      return false;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.SocketPolicy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class TimeoutTest {
+  private ProxyServer proxy;
+
+  @AfterEach
+  void stop() {
+    if (proxy != null) {
+      proxy.close();
+    }
+  }
+
+  @Test
+  void answers504WhenUpstreamDoesNotRespond() throws Exception {
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.NO_RESPONSE));
+      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+          .upstreamTimeout(Duration.ofMillis(300)).build().start();
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(response.status()).isEqualTo(504);
+        assertThat(response.bodyText()).startsWith("Origin server timed out: no response from");
+        origin.enqueue(new MockResponse().setBody("recovered"));
+        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(raw.readResponse().bodyText()).isEqualTo("recovered");
+      }
+      assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_TIMEOUT", 1L);
+    }
+  }
+
+  @Test
+  void answers502WhenUpstreamDropsTheConnection() throws Exception {
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AT_START));
+      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())).build().start();
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(502);
+      }
+    }
+  }
+
+  @Test
+  void cutsOffSlowlorisWhileServingOthers() throws Exception {
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("served"));
+      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+          .requestHeaderTimeout(Duration.ofMillis(800)).build().start();
+      CountDownLatch cut = new CountDownLatch(1);
+      Thread slowloris = new Thread(() -> dribble(cut));
+      slowloris.setDaemon(true);
+      slowloris.start();
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("served");
+      }
+      assertThat(cut.await(10, TimeUnit.SECONDS)).as("slowloris cut off").isTrue();
+      assertThat(proxy.stats().failures()).containsEntry("REQUEST_TIMEOUT", 1L);
+    }
+  }
+
+  /** Sends one header byte every 100 ms, for at most 10 s, until the proxy answers or closes. */
+  private void dribble(CountDownLatch cut) {
+    byte[] request = ("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: " + "z".repeat(200) + "\r\n\r\n").getBytes();
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      OutputStream out = socket.getOutputStream();
+      socket.setSoTimeout(100);
+      int first = -2;
+      for (int i = 0; i < request.length && i < 100 && first == -2; i++) {
+        out.write(request[i]);
+        out.flush();
+        try {
+          first = socket.getInputStream().read();
+        } catch (java.net.SocketTimeoutException stillWaiting) {
+          // the 100 ms read timeout paces the dribble
+        }
+      }
+      socket.setSoTimeout(10_000);
+      String answer = (char) first + new String(socket.getInputStream().readAllBytes());
+      if (answer.startsWith("HTTP/1.1 408")) {
+        cut.countDown();
+      }
+    } catch (IOException e) {
+      cut.countDown();
+    }
+  }
+}
