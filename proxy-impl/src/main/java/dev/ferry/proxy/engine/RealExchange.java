@@ -85,7 +85,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
         response = RealChain.run(server.configuration().filters(), this, request, this::terminal);
       } catch (FilterException e) {
         log.error("filter_failed filter={} conn={} ex={}", e.filterName(), connection.id(), id, e);
-        response = ErrorResponses.render(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.getMessage()));
+        response = ErrorResponses.render(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.publicDetail()));
         failure = ProxyFailure.FILTER_FAILED.name();
       } catch (HttpFailureException e) {
         failure = e.failure().name();

@@ -29,6 +29,11 @@ final class RawClient implements Closeable {
     out = socket.getOutputStream();
   }
 
+  /** The socket's output, for tests that stream raw bytes themselves. */
+  OutputStream output() {
+    return out;
+  }
+
   /** The socket's input, for tests that read raw bytes themselves. */
   InputStream input() {
     return in;

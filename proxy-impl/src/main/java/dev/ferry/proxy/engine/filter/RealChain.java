@@ -48,7 +48,7 @@ public final class RealChain implements Filter.Chain {
     if (caller != null) {
       Objects.requireNonNull(request, () -> "filter " + caller + " passed a null request to proceed()");
       if (proceeded) {
-        throw new IllegalStateException("filter " + caller + " called proceed() twice");
+        throw new ContractViolation("filter " + caller + " called proceed() twice");
       }
     }
     proceeded = true;
@@ -62,12 +62,25 @@ public final class RealChain implements Filter.Chain {
       response = filter.handle(new ExchangeView(exchange, request), next);
     } catch (FilterException e) {
       throw e;
+    } catch (ContractViolation e) {
+      throw new FilterException(filter, e.getMessage(), e.getMessage(), e);
     } catch (RuntimeException e) {
-      throw new FilterException(filter, "filter " + filter + " threw " + e, e);
+      throw new FilterException(filter, "filter " + filter + " threw " + e,
+          "filter " + filter + " failed", e);
     }
     if (response == null) {
-      throw new FilterException(filter, "filter " + filter + " returned null", null);
+      String message = "filter " + filter + " returned null";
+      throw new FilterException(filter, message, message, null);
     }
     return response;
+  }
+
+  /** A broken filter contract, told apart from a filter's own exceptions. */
+  private static final class ContractViolation extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    ContractViolation(String message) {
+      super(message);
+    }
   }
 }

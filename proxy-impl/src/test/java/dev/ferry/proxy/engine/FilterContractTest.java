@@ -1,0 +1,157 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.Upstream;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The filter contract the engine enforces, with messages that name the filter. */
+class FilterContractTest {
+  private final MockWebServer origin = new MockWebServer();
+  private ProxyServer proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    origin.shutdown();
+  }
+
+  private RawClient.RawResponse get(Filter... filters) throws Exception {
+    ProxyServer.Builder builder = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()));
+    for (Filter filter : filters) {
+      builder.filter(filter);
+    }
+    proxy = builder.build().start();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      return raw.send("GET /f HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+    }
+  }
+
+  @Test
+  void runsFiltersInOrderInAndReverseOut() throws Exception {
+    origin.enqueue(new MockResponse().setBody("origin"));
+    List<String> calls = new CopyOnWriteArrayList<>();
+    Filter first = (exchange, chain) -> {
+      calls.add("first-in");
+      Response response = chain.proceed(exchange.request().withHeader("X-Seen", "first"));
+      calls.add("first-out");
+      return response.withHeader("X-Out", response.headers().first("X-Out").orElse("") + "first");
+    };
+    Filter second = (exchange, chain) -> {
+      calls.add("second-in:" + exchange.request().headers().first("X-Seen").orElse(""));
+      Response response = chain.proceed(exchange.request());
+      calls.add("second-out");
+      return response.withHeader("X-Out", "second,");
+    };
+    RawClient.RawResponse response = get(first, second);
+    assertThat(calls).containsExactly("first-in", "second-in:first", "second-out", "first-out");
+    assertThat(response.header("X-Out")).isEqualTo("second,first");
+    assertThat(origin.takeRequest().getHeader("X-Seen")).isEqualTo("first");
+  }
+
+  @Test
+  void letsFilterAnswerWithoutTheUpstream() throws Exception {
+    RawClient.RawResponse response = get((exchange, chain) -> Response.text(418, "short and stout\n"));
+    assertThat(response.status()).isEqualTo(418);
+    assertThat(response.bodyText()).isEqualTo("short and stout\n");
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  @Test
+  void letsFilterTransformStreamingBody() throws Exception {
+    origin.enqueue(new MockResponse().setChunkedBody("lower case body", 3));
+    RawClient.RawResponse response = get((exchange, chain) -> {
+      Response upstream = chain.proceed(exchange.request());
+      java.io.InputStream source = upstream.body().stream();
+      java.io.InputStream upper = new java.io.FilterInputStream(source) {
+        @Override
+        public int read(byte[] b, int off, int len) throws java.io.IOException {
+          int n = super.read(b, off, len);
+          for (int i = off; i < off + Math.max(n, 0); i++) {
+            b[i] = (byte) Character.toUpperCase(b[i]);
+          }
+          return n;
+        }
+      };
+      return upstream.withBody(Body.of(upper, -1));
+    });
+    assertThat(response.bodyText()).isEqualTo("LOWER CASE BODY");
+  }
+
+  @Test
+  void answers500WhenFilterThrowsAndKeepsServing() throws Exception {
+    origin.enqueue(new MockResponse().setBody("fine"));
+    Filter boom = new Filter() {
+      @Override
+      public Response handle(dev.ferry.proxy.Exchange exchange, Chain chain) {
+        if (exchange.sequence() == 1) {
+          throw new IllegalStateException("boom");
+        }
+        try {
+          return chain.proceed(exchange.request());
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return "BoomFilter";
+      }
+    };
+    RawClient.RawResponse response = get(boom);
+    assertThat(response.status()).isEqualTo(500);
+    assertThat(response.bodyText()).contains("BoomFilter").doesNotContain("Exception\n\tat");
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /f HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(500);
+    }
+    assertThat(proxy.stats().failures()).containsEntry("FILTER_FAILED", 2L);
+  }
+
+  @Test
+  void answers500NamingFilterThatReturnsNull() throws Exception {
+    Filter nullFilter = new Filter() {
+      @Override
+      public Response handle(dev.ferry.proxy.Exchange exchange, Chain chain) {
+        return null;
+      }
+
+      @Override
+      public String toString() {
+        return "NullFilter";
+      }
+    };
+    RawClient.RawResponse response = get(nullFilter);
+    assertThat(response.status()).isEqualTo(500);
+    assertThat(response.bodyText()).contains("filter NullFilter returned null");
+  }
+
+  @Test
+  void answers500WhenFilterProceedsTwice() throws Exception {
+    origin.enqueue(new MockResponse().setBody("once"));
+    RawClient.RawResponse response = get((exchange, chain) -> {
+      chain.proceed(exchange.request());
+      return chain.proceed(exchange.request());
+    });
+    assertThat(response.status()).isEqualTo(500);
+    assertThat(response.bodyText()).contains("called proceed() twice");
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+}
