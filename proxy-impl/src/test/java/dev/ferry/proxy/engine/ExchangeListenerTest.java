@@ -1,0 +1,103 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.Upstream;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.Test;
+
+class ExchangeListenerTest {
+
+  @Test
+  void reportsEachStageOnceInOrder() throws Exception {
+    List<String> events = new CopyOnWriteArrayList<>();
+    BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
+    ExchangeListener listener = new ExchangeListener() {
+      @Override
+      public void exchangeStarted(Exchange exchange) {
+        events.add("started " + exchange.request().path() + " seq=" + exchange.sequence());
+      }
+
+      @Override
+      public void upstreamConnected(Exchange exchange, InetSocketAddress upstream, boolean reused) {
+        events.add("connected reused=" + reused);
+      }
+
+      @Override
+      public void responseHeaders(Exchange exchange, Response response) {
+        events.add("headers " + response.status());
+      }
+
+      @Override
+      public void exchangeCompleted(ExchangeSummary summary) {
+        events.add("completed");
+        summaries.add(summary);
+      }
+    };
+    ExchangeListener throwing = new ExchangeListener() {
+      @Override
+      public void exchangeStarted(Exchange exchange) {
+        throw new IllegalStateException("listener bug");
+      }
+    };
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("first"));
+      origin.enqueue(new MockResponse().setBody("second!"));
+      try (ProxyServer proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+          .listener(throwing).listener(listener).build().start();
+          RawClient raw = new RawClient(proxy.address())) {
+        raw.send("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc").readResponse();
+        assertThat(raw.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("second!");
+
+        ExchangeSummary first = summaries.poll(5, TimeUnit.SECONDS);
+        ExchangeSummary second = summaries.poll(5, TimeUnit.SECONDS);
+        assertThat(events).containsExactly(
+            "started /a seq=1", "connected reused=false", "headers 200", "completed",
+            "started /b seq=2", "connected reused=true", "headers 200", "completed");
+        assertThat(first.method()).isEqualTo("POST");
+        assertThat(first.requestBodyBytes()).isEqualTo(3);
+        assertThat(first.responseBodyBytes()).isEqualTo(5);
+        assertThat(first.failure()).isEmpty();
+        assertThat(second.url()).endsWith("/b");
+        assertThat(second.status()).isEqualTo(200);
+        assertThat(second.connectionId()).isEqualTo(first.connectionId());
+        assertThat(second.upstream()).hasValue(origin.getHostName() + ":" + origin.getPort());
+        assertThat(second.duration()).isPositive();
+      }
+    }
+  }
+
+  @Test
+  void reportsFailureInSummary() throws Exception {
+    BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    try (ProxyServer proxy = ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:" + closedPort))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        }).build().start();
+        RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(502);
+      ExchangeSummary summary = summaries.poll(5, TimeUnit.SECONDS);
+      assertThat(summary.status()).isEqualTo(502);
+      assertThat(summary.failure()).hasValue("UPSTREAM_UNREACHABLE");
+    }
+  }
+}
