@@ -1,0 +1,73 @@
+package dev.ferry.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The builder validates early and says what to fix; configs round-trip. */
+class BuilderValidationTest {
+
+  @Test
+  void rejectsOutOfRangeOptionsWithActionableMessages() {
+    ProxyServer.Builder builder = ProxyServer.builder();
+    assertThatThrownBy(() -> builder.port(-1)).hasMessage("port must be between 0 and 65535 (was -1)");
+    assertThatThrownBy(() -> builder.maxHeaderBytes(10))
+        .hasMessage("maxHeaderBytes must be between 1024 and 1048576 (was 10)");
+    assertThatThrownBy(() -> builder.maxRequestLineBytes(100))
+        .hasMessage("maxRequestLineBytes must be between 256 and 1048576 (was 100)");
+    assertThatThrownBy(() -> builder.maxHeaderCount(0)).hasMessageContaining("maxHeaderCount");
+    assertThatThrownBy(() -> builder.maxConnections(0)).hasMessageContaining("maxConnections");
+    assertThatThrownBy(() -> builder.maxRequestBodyBytes(-1)).hasMessageContaining("(was -1)");
+    assertThatThrownBy(() -> builder.idleTimeout(Duration.ZERO)).hasMessage("idleTimeout must be positive (was PT0S)");
+    assertThatThrownBy(() -> builder.connectTimeout(Duration.ofSeconds(-1))).hasMessageContaining("connectTimeout");
+    assertThatThrownBy(() -> builder.bindAddress("no such host.invalid")).hasMessageContaining("bindAddress");
+    assertThatThrownBy(() -> builder.filter(null)).isInstanceOf(NullPointerException.class).hasMessage("filter");
+  }
+
+  @Test
+  void validatesConcurrencyAndUpstream() {
+    assertThatThrownBy(() -> Concurrency.boundedPool(0, 1)).hasMessage("maxThreads must be at least 1 (was 0)");
+    assertThatThrownBy(() -> Concurrency.boundedPool(1, -1)).hasMessage("queueSize must not be negative (was -1)");
+    assertThat(Concurrency.boundedPool(4, 8)).hasToString("boundedPool(4, 8)");
+    assertThatThrownBy(() -> Upstream.of("ftp://x")).hasMessageContaining("absolute http or https URL");
+    assertThatThrownBy(() -> Upstream.of("http://x/?q")).hasMessageContaining("query or fragment");
+    Upstream upstream = Upstream.of("https://api.example/v1/");
+    assertThat(upstream.port()).isEqualTo(443);
+    assertThat(upstream.basePath()).isEqualTo("/v1");
+    assertThat(upstream.preserveHost().preservesHost()).isTrue();
+    assertThat(upstream.preservesHost()).isFalse();
+  }
+
+  @Test
+  void explainsMissingEngine() {
+    assertThatThrownBy(() -> ProxyServer.builder().build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("no Ferry engine on the classpath: add dev.ferry:proxy-impl (runtime scope is enough)");
+  }
+
+  @Test
+  void refusesVirtualThreadsBeforeJava21() {
+    assumeTrue(Runtime.version().feature() < 21, "runtime has virtual threads");
+    assertThatThrownBy(() -> ProxyServer.builder().concurrency(Concurrency.virtualThreads()).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("virtual threads need Java 21+, running on 17");
+  }
+
+  @Test
+  void listsOnlyNonDefaultOptionsAndRoundTrips() {
+    ProxyServer.Builder builder = ProxyServer.builder().port(8080)
+        .upstream(Upstream.of("http://127.0.0.1:9000")).idleTimeout(Duration.ofSeconds(5))
+        .filter((exchange, chain) -> chain.proceed(exchange.request()));
+    ProxyConfig config = new ProxyConfig(builder);
+    assertThat(config).hasToString(
+        "ProxyConfig{port=8080, idleTimeout=PT5S, upstream=http://127.0.0.1:9000, filters=1}");
+    ProxyConfig copy = new ProxyConfig(config.toBuilder());
+    assertThat(copy.toString()).isEqualTo(config.toString());
+    assertThat(copy.filters()).isEqualTo(config.filters());
+    assertThat(new ProxyConfig(ProxyServer.builder())).hasToString("ProxyConfig{}");
+    assertThatThrownBy(() -> config.filters().clear()).isInstanceOf(UnsupportedOperationException.class);
+  }
+}

@@ -1,0 +1,104 @@
+package dev.ferry.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** Request, Response and Body: immutable values with validating builders. */
+class MessageValuesTest {
+
+  @Test
+  void splitsAbsoluteUrlIntoSchemeAuthorityAndTarget() {
+    Request request = Request.builder().url("https://[::1]:8443/a/b?x=1").build();
+    assertThat(request.scheme()).isEqualTo("https");
+    assertThat(request.authority()).isEqualTo("[::1]:8443");
+    assertThat(request.host()).isEqualTo("::1");
+    assertThat(request.port()).isEqualTo(8443);
+    assertThat(request.path()).isEqualTo("/a/b");
+    assertThat(request.query()).hasValue("x=1");
+    assertThat(request.url()).isEqualTo("https://[::1]:8443/a/b?x=1");
+    assertThat(Request.builder().url("http://example.com").build().target()).isEqualTo("/");
+    assertThat(Request.builder().url("http://example.com?q").build().target()).isEqualTo("/?q");
+    assertThat(Request.builder().url("http://example.com").build().port()).isEqualTo(80);
+  }
+
+  @Test
+  void describesConnectByItsAuthority() {
+    Request connect = Request.builder().method("CONNECT").authority("example.com:443")
+        .target("example.com:443").build();
+    assertThat(connect.url()).isEqualTo("example.com:443");
+    assertThat(connect.toString()).isEqualTo("CONNECT example.com:443 HTTP/1.1");
+  }
+
+  @Test
+  void withersReturnCopies() {
+    Request original = Request.builder().url("http://a/x").header("X-A", "1").build();
+    Request changed = original.withHeader("X-A", "2").withTarget("/y").withoutHeader("X-B");
+    assertThat(original.headers().first("X-A")).hasValue("1");
+    assertThat(changed.headers().first("X-A")).hasValue("2");
+    assertThat(changed.target()).isEqualTo("/y");
+  }
+
+  @Test
+  void validatesRequestParts() {
+    assertThatThrownBy(() -> Request.builder().method("GE T"))
+        .hasMessage("method must be a token such as GET (was GE T)");
+    assertThatThrownBy(() -> Request.builder().url("/relative"))
+        .hasMessageContaining("url must be absolute");
+    assertThatThrownBy(() -> Request.builder().url("ftp://a/")).hasMessage("scheme must be http or https (was ftp)");
+    assertThatThrownBy(() -> Request.builder().target("/a b")).hasMessageContaining("0x20 at 2 in target");
+    assertThatThrownBy(() -> Request.builder().version("HTTP/2")).hasMessageContaining("(was HTTP/2)");
+    assertThatThrownBy(() -> Request.builder().authority("a/b")).hasMessageContaining("in authority");
+    assertThatThrownBy(() -> Request.builder().authority("a:99999"))
+        .hasMessageContaining("port must be between 0 and 65535");
+  }
+
+  @Test
+  void followsStatusWithReasonPhrase() {
+    Response response = Response.builder().status(404).build();
+    assertThat(response.reason()).isEqualTo("Not Found");
+    assertThat(response.toBuilder().status(200).build().reason()).isEqualTo("OK");
+    assertThat(Response.builder().status(200).reason("Fine").build().reason()).isEqualTo("Fine");
+    assertThatThrownBy(() -> Response.builder().status(99)).hasMessage("status must be between 100 and 599 (was 99)");
+    assertThatThrownBy(() -> Response.builder().reason("a\r\nb")).hasMessageContaining("0x0d at 1");
+  }
+
+  @Test
+  void makesShortTextResponses() throws IOException {
+    Response response = Response.text(403, "denied\n");
+    assertThat(response.headers().first("Content-Type")).hasValue("text/plain; charset=utf-8");
+    assertThat(new String(response.body().bytes(100), StandardCharsets.UTF_8)).isEqualTo("denied\n");
+  }
+
+  @Test
+  void copiesByteBodiesAndReadsThemAgain() throws IOException {
+    byte[] bytes = {1, 2, 3};
+    Body body = Body.of(bytes);
+    bytes[0] = 9;
+    assertThat(body.bytes(10)).containsExactly(1, 2, 3);
+    assertThat(body.bytes(10)).containsExactly(1, 2, 3);
+    assertThat(Body.empty().isEmpty()).isTrue();
+  }
+
+  @Test
+  void opensStreamBodiesOnce() throws IOException {
+    Body body = Body.of(new ByteArrayInputStream(new byte[5]), -1);
+    assertThat(body.contentLength()).isEqualTo(-1);
+    body.stream();
+    assertThatThrownBy(body::stream).isInstanceOf(IllegalStateException.class).hasMessageContaining("one-shot");
+    assertThatThrownBy(() -> Body.of(new ByteArrayInputStream(new byte[0]), -2))
+        .hasMessageContaining("(was -2)");
+  }
+
+  @Test
+  void refusesToBufferBodiesOverTheLimit() {
+    assertThatThrownBy(() -> Body.of("too long").bytes(3)).isInstanceOf(IOException.class)
+        .hasMessageContaining("larger than maxBytes (was 3)");
+    assertThatThrownBy(() -> Body.of(new ByteArrayInputStream(new byte[10]), -1).bytes(3))
+        .isInstanceOf(IOException.class);
+  }
+}
