@@ -1,0 +1,74 @@
+package dev.ferry.samples.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Opens N keep-alive connections to a proxy on 127.0.0.1, sends one request on each, keeps them
+ * open and idle, and reports the proxy process's resident memory before and after.
+ * Usage: {@code IdleConnections PROXY_PORT COUNT PROXY_PID}.
+ */
+public final class IdleConnections {
+  private IdleConnections() {}
+
+  /** Runs the measurement; bounded by the socket timeouts and the count. */
+  public static void main(String[] args) throws Exception {
+    int port = Integer.parseInt(args[0]);
+    int count = Integer.parseInt(args[1]);
+    long pid = Long.parseLong(args[2]);
+    long before = rssKb(pid);
+    byte[] request = "GET /bytes/16 HTTP/1.1\r\nHost: bench\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+    List<Socket> sockets = new ArrayList<>(count);
+    try {
+      for (int i = 0; i < count; i++) {
+        Socket socket = new Socket();
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        socket.setSoTimeout(10_000);
+        sockets.add(socket);
+        socket.getOutputStream().write(request);
+        readResponse(socket.getInputStream());
+      }
+      // Give the proxy time to pass its short keep-alive grace and drop its buffers.
+      Thread.sleep(2000);
+      new ProcessBuilder("jcmd", Long.toString(pid), "GC.run").inheritIO().start().waitFor();
+      Thread.sleep(1000);
+      long after = rssKb(pid);
+      System.out.printf("idle_connections=%d rss_before_kb=%d rss_after_kb=%d rss_per_connection_kb=%.1f%n",
+          count, before, after, (after - before) / (double) count);
+      new ProcessBuilder("jcmd", Long.toString(pid), "GC.heap_info").inheritIO().start().waitFor();
+    } finally {
+      for (Socket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
+  private static void readResponse(InputStream in) throws IOException {
+    int newlines = 0;
+    int b;
+    while (newlines < 2 && (b = in.read()) != -1) {
+      if (b == '\n') {
+        newlines++;
+      } else if (b != '\r') {
+        newlines = 0;
+      }
+    }
+    in.readNBytes(16);
+  }
+
+  private static long rssKb(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D", ""));
+      }
+    }
+    return -1;
+  }
+}
