@@ -237,6 +237,8 @@ final class ClientConnection implements Runnable {
    * in case a filter blocks on something other than a socket.
    */
   void forceClose() {
+    // Close first: a woken filter must find the client gone, not slip a response out.
+    closeSocket();
     UpstreamConnection peer = guard.call(() -> {
       closeRequested = true;
       if (runner != null) {
@@ -247,7 +249,6 @@ final class ClientConnection implements Runnable {
     if (peer != null) {
       peer.close();
     }
-    closeSocket();
   }
 
   ResponseSender sender() {
