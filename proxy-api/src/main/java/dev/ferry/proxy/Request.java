@@ -176,7 +176,11 @@ public final class Request {
      */
     public Builder method(String method) {
       Objects.requireNonNull(method, "method");
-      if (method.isEmpty() || !method.chars().allMatch(c -> Headers.isTokenChar((char) c))) {
+      boolean token = !method.isEmpty();
+      for (int i = 0; i < method.length() && token; i++) {
+        token = Headers.isTokenChar(method.charAt(i));
+      }
+      if (!token) {
         throw new IllegalArgumentException("method must be a token such as GET (was " + method + ")");
       }
       this.method = method;
