@@ -14,9 +14,12 @@ import java.time.Duration;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One connection from the proxy to an upstream, with its buffered streams. */
 public final class UpstreamConnection implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(UpstreamConnection.class);
   private static final int BUFFER_SIZE = 16 * 1024;
 
   private final Socket socket;
@@ -52,14 +55,17 @@ public final class UpstreamConnection implements Closeable {
       return new UpstreamConnection(connected, key);
     } catch (SocketTimeoutException e) {
       closeQuietly(socket);
+      log.info("server_connect_failed host={} port={} error=timeout", key.host(), key.port());
       throw new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
           "connecting to " + key.host(), e);
     } catch (UnknownHostException e) {
       closeQuietly(socket);
+      log.info("server_connect_failed host={} port={} error=unknown_host", key.host(), key.port());
       throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
           key.host() + " (unknown host)", e);
     } catch (IOException e) {
       closeQuietly(socket);
+      log.info("server_connect_failed host={} port={} error=\"{}\"", key.host(), key.port(), e.getMessage());
       throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
           key.host(), e);
     }
