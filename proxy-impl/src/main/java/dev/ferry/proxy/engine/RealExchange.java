@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.ContentTooLargeException;
 import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Request;
@@ -94,6 +95,9 @@ final class RealExchange implements Exchange, UpstreamHooks {
           return false;
         }
         response = ErrorResponses.render(e);
+      } catch (ContentTooLargeException e) {
+        failure = ProxyFailure.BODY_TOO_LARGE.name();
+        response = ErrorResponses.render(new HttpFailureException(ProxyFailure.BODY_TOO_LARGE, e.getMessage()));
       } catch (IOException e) {
         failure = ProxyFailure.UPSTREAM_BAD_RESPONSE.name();
         log.debug("exchange_failed failure={} error={} conn={} ex={}", failure, e.toString(), connection.id(), id);

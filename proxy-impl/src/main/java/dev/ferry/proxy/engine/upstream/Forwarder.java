@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.upstream;
 
 import dev.ferry.proxy.Body;
+import dev.ferry.proxy.ContentTooLargeException;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
@@ -222,6 +223,10 @@ public final class Forwarder {
   private static HttpFailureException classify(IOException e, UpstreamKey key) {
     if (e instanceof HttpFailureException) {
       return (HttpFailureException) e;
+    }
+    if (e instanceof ContentTooLargeException) {
+      // A filter's body limit tripped while the body streamed upstream: the client's fault.
+      return new HttpFailureException(ProxyFailure.BODY_TOO_LARGE, e.getMessage(), e);
     }
     if (e instanceof SocketTimeoutException) {
       return new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,

@@ -1,0 +1,270 @@
+package dev.ferry.proxy;
+
+import java.util.Objects;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * Factories for the filters every proxy needs. Each returns an immutable, thread-safe
+ * {@link Filter}; register them in the order they should run.
+ *
+ * <pre>{@code
+ * ProxyServer.builder()
+ *     .filter(Filters.accessControl().allowClients("10.0.0.0/8", "::1/128").denyHosts("*.ads.example").build())
+ *     .filter(Filters.proxyAuthentication().credentials(Map.of("alice", "s3cret")).build())
+ *     .filter(Filters.rateLimit().perSecond(50).burst(100).build())
+ *     .filter(Filters.maxRequestBodyBytes(10 * 1024 * 1024))
+ *     .filter(Filters.setRequestHeader("X-Env", "test"))
+ *     .filter(Filters.stripPathPrefix("/api"));
+ * }</pre>
+ */
+public final class Filters {
+  private Filters() {}
+
+  /** Sets request header {@code name} to {@code value}, replacing any it had. */
+  public static Filter setRequestHeader(String name, String value) {
+    Headers.checkName(name);
+    Headers.checkValue(value, name);
+    return named("setRequestHeader(" + name + ")",
+        (exchange, chain) -> chain.proceed(exchange.request().withHeader(name, value)));
+  }
+
+  /** Adds request header {@code name: value}, keeping existing ones. */
+  public static Filter addRequestHeader(String name, String value) {
+    Headers.checkName(name);
+    Headers.checkValue(value, name);
+    return named("addRequestHeader(" + name + ")", (exchange, chain) -> chain.proceed(
+        exchange.request().withHeaders(exchange.request().headers().plus(name, value))));
+  }
+
+  /** Removes every request header named {@code name}. */
+  public static Filter removeRequestHeader(String name) {
+    Headers.checkName(name);
+    return named("removeRequestHeader(" + name + ")",
+        (exchange, chain) -> chain.proceed(exchange.request().withoutHeader(name)));
+  }
+
+  /** Renames request header {@code from} to {@code to}, keeping its values and position. */
+  public static Filter renameRequestHeader(String from, String to) {
+    Headers.checkName(from);
+    Headers.checkName(to);
+    return named("renameRequestHeader(" + from + " -> " + to + ")", (exchange, chain) ->
+        chain.proceed(exchange.request().withHeaders(rename(exchange.request().headers(), from, to))));
+  }
+
+  /** Sets response header {@code name} to {@code value}, replacing any it had. */
+  public static Filter setResponseHeader(String name, String value) {
+    Headers.checkName(name);
+    Headers.checkValue(value, name);
+    return named("setResponseHeader(" + name + ")",
+        (exchange, chain) -> chain.proceed(exchange.request()).withHeader(name, value));
+  }
+
+  /** Removes every response header named {@code name}. */
+  public static Filter removeResponseHeader(String name) {
+    Headers.checkName(name);
+    return named("removeResponseHeader(" + name + ")",
+        (exchange, chain) -> chain.proceed(exchange.request()).withoutHeader(name));
+  }
+
+  /** Renames response header {@code from} to {@code to}, keeping its values and position. */
+  public static Filter renameResponseHeader(String from, String to) {
+    Headers.checkName(from);
+    Headers.checkName(to);
+    return named("renameResponseHeader(" + from + " -> " + to + ")", (exchange, chain) -> {
+      Response response = chain.proceed(exchange.request());
+      return response.withHeaders(rename(response.headers(), from, to));
+    });
+  }
+
+  /**
+   * Replaces, in every value of request header {@code name}, each match of {@code regex} with
+   * {@code replacement} ({@link java.util.regex.Matcher#replaceAll} syntax, {@code $1} for
+   * groups).
+   *
+   * @throws java.util.regex.PatternSyntaxException if the regex is invalid
+   */
+  public static Filter replaceRequestHeader(String name, String regex, String replacement) {
+    Headers.checkName(name);
+    Pattern pattern = Pattern.compile(regex);
+    Objects.requireNonNull(replacement, "replacement");
+    return named("replaceRequestHeader(" + name + ", " + regex + ")", (exchange, chain) ->
+        chain.proceed(exchange.request().withHeaders(
+            replace(exchange.request().headers(), name, pattern, replacement))));
+  }
+
+  /** Like {@link #replaceRequestHeader}, on the response. */
+  public static Filter replaceResponseHeader(String name, String regex, String replacement) {
+    Headers.checkName(name);
+    Pattern pattern = Pattern.compile(regex);
+    Objects.requireNonNull(replacement, "replacement");
+    return named("replaceResponseHeader(" + name + ", " + regex + ")", (exchange, chain) -> {
+      Response response = chain.proceed(exchange.request());
+      return response.withHeaders(replace(response.headers(), name, pattern, replacement));
+    });
+  }
+
+  /**
+   * Removes {@code prefix} from the start of request paths that have it: with {@code /api},
+   * {@code /api/users?id=1} becomes {@code /users?id=1} and {@code /api} becomes {@code /}.
+   *
+   * @throws IllegalArgumentException unless the prefix starts with {@code /}
+   */
+  public static Filter stripPathPrefix(String prefix) {
+    String normalized = pathPrefix(prefix);
+    return named("stripPathPrefix(" + normalized + ")", (exchange, chain) -> {
+      Request request = exchange.request();
+      String target = request.target();
+      if (!target.startsWith("/") || !hasPathPrefix(request.path(), normalized)) {
+        return chain.proceed(request);
+      }
+      String rest = target.substring(normalized.length());
+      return chain.proceed(request.withTarget(rest.isEmpty() || rest.startsWith("?") ? "/" + rest : rest));
+    });
+  }
+
+  /**
+   * Puts {@code prefix} before every origin-form request path: with {@code /v2}, {@code /users}
+   * becomes {@code /v2/users}.
+   *
+   * @throws IllegalArgumentException unless the prefix starts with {@code /}
+   */
+  public static Filter addPathPrefix(String prefix) {
+    String normalized = pathPrefix(prefix);
+    return named("addPathPrefix(" + normalized + ")", (exchange, chain) -> {
+      Request request = exchange.request();
+      return request.target().startsWith("/")
+          ? chain.proceed(request.withTarget(normalized + request.target()))
+          : chain.proceed(request);
+    });
+  }
+
+  /**
+   * Rewrites the request-target ({@code /path?query}) with a regex, as
+   * {@link java.util.regex.Matcher#replaceAll} does: {@code rewritePath("^/old/(.*)", "/new/$1")}.
+   * A rewrite that does not yield an origin-form target is answered 500.
+   */
+  public static Filter rewritePath(String regex, String replacement) {
+    Pattern pattern = Pattern.compile(regex);
+    Objects.requireNonNull(replacement, "replacement");
+    return named("rewritePath(" + regex + ")", (exchange, chain) -> {
+      Request request = exchange.request();
+      if (!request.target().startsWith("/")) {
+        return chain.proceed(request);
+      }
+      return chain.proceed(request.withTarget(pattern.matcher(request.target()).replaceAll(replacement)));
+    });
+  }
+
+  /**
+   * Sends requests with this {@code Host} (and authority): {@code rewriteHost("internal.example:8080")}.
+   *
+   * @throws IllegalArgumentException if it is not a valid {@code host[:port]}
+   */
+  public static Filter rewriteHost(String authority) {
+    Authority.check(authority);
+    return named("rewriteHost(" + authority + ")", (exchange, chain) -> chain.proceed(
+        exchange.request().toBuilder().authority(authority)
+            .headers(exchange.request().headers().with("Host", authority)).build()));
+  }
+
+  /**
+   * Answers 413 for request bodies over {@code maxBytes}: at once from a Content-Length, and
+   * mid-stream for chunked bodies (the upstream then sees the request fail).
+   *
+   * @throws IllegalArgumentException if negative
+   */
+  public static Filter maxRequestBodyBytes(long maxBytes) {
+    return new BodyLimitFilter(maxBytes);
+  }
+
+  /**
+   * Answers 429 to a client address that already has {@code max} exchanges in progress.
+   *
+   * @throws IllegalArgumentException unless at least 1
+   */
+  public static Filter maxInFlightPerClient(int max) {
+    return new InFlightLimitFilter(max);
+  }
+
+  /**
+   * Applies {@code filter} only to requests that match {@code condition}; others pass straight
+   * on. Use it to scope any filter to a route:
+   * {@code Filters.when(r -> r.path().startsWith("/upload/"), Filters.maxRequestBodyBytes(100 << 20))}.
+   */
+  public static Filter when(Predicate<Request> condition, Filter filter) {
+    Objects.requireNonNull(condition, "condition");
+    Objects.requireNonNull(filter, "filter");
+    return named("when(" + filter + ")", (exchange, chain) -> condition.test(exchange.request())
+        ? filter.handle(exchange, chain) : chain.proceed(exchange.request()));
+  }
+
+  /** Returns a builder of an access-control filter (client addresses, hosts, methods, ports). */
+  public static AccessControl.Builder accessControl() {
+    return AccessControl.builder();
+  }
+
+  /** Returns a builder of a {@code Proxy-Authorization: Basic} (or reverse {@code Authorization}) check. */
+  public static Authentication.Builder proxyAuthentication() {
+    return Authentication.builder(true);
+  }
+
+  /** Returns a builder of an {@code Authorization: Basic}/{@code Bearer} check for reverse proxies (401). */
+  public static Authentication.Builder authentication() {
+    return Authentication.builder(false);
+  }
+
+  /** Returns a builder of a token-bucket rate limiter per client (or per header value). */
+  public static RateLimit.Builder rateLimit() {
+    return RateLimit.builder();
+  }
+
+  private static boolean hasPathPrefix(String path, String prefix) {
+    return path.equals(prefix) || path.startsWith(prefix + "/");
+  }
+
+  private static String pathPrefix(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    if (!prefix.startsWith("/") || prefix.contains("?") || prefix.contains(" ")) {
+      throw new IllegalArgumentException("prefix must be a path starting with / (was " + prefix + ")");
+    }
+    String trimmed = prefix;
+    while (trimmed.length() > 1 && trimmed.endsWith("/")) {
+      trimmed = trimmed.substring(0, trimmed.length() - 1);
+    }
+    return trimmed.equals("/") ? "" : trimmed;
+  }
+
+  private static Headers rename(Headers headers, String from, String to) {
+    Headers.Builder result = Headers.builder();
+    for (int i = 0; i < headers.size(); i++) {
+      result.add(headers.name(i).equalsIgnoreCase(from) ? to : headers.name(i), headers.value(i));
+    }
+    return result.build();
+  }
+
+  private static Headers replace(Headers headers, String name, Pattern pattern, String replacement) {
+    Headers.Builder result = Headers.builder();
+    for (int i = 0; i < headers.size(); i++) {
+      String value = headers.value(i);
+      result.add(headers.name(i), headers.name(i).equalsIgnoreCase(name)
+          ? pattern.matcher(value).replaceAll(replacement) : value);
+    }
+    return result.build();
+  }
+
+  static Filter named(String name, Filter filter) {
+    return new Filter() {
+      @Override
+      public Response handle(Exchange exchange, Chain chain) throws java.io.IOException {
+        return filter.handle(exchange, chain);
+      }
+
+      @Override
+      public String toString() {
+        return name;
+      }
+    };
+  }
+
+}

@@ -1,0 +1,185 @@
+package dev.ferry.proxy.engine.filter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.Filters;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Header rewriting, authentication and body limits through a real reverse proxy. */
+class BuiltInFiltersTest {
+  private final MockWebServer origin = new MockWebServer();
+  private final HttpClient client = HttpClient.newHttpClient();
+  private ProxyServer proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    origin.shutdown();
+  }
+
+  private void proxyWith(Filter... filters) {
+    ProxyServer.Builder builder = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()));
+    for (Filter filter : filters) {
+      builder.filter(filter);
+    }
+    proxy = builder.build().start();
+  }
+
+  private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpRequest.Builder get(String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path));
+  }
+
+  @Test
+  void rewritesRequestAndResponseHeaders() throws Exception {
+    origin.enqueue(new MockResponse().setHeader("Server", "origin/1.0").setHeader("X-Internal", "secret")
+        .setHeader("X-Old", "v"));
+    proxyWith(Filters.setRequestHeader("X-Env", "test"), Filters.addRequestHeader("X-Tag", "b"),
+        Filters.removeRequestHeader("X-Drop"), Filters.renameRequestHeader("X-From", "X-To"),
+        Filters.replaceRequestHeader("User-Agent", "^(\\w+).*", "agent=$1"),
+        Filters.setResponseHeader("Server", "ferry"), Filters.removeResponseHeader("X-Internal"),
+        Filters.renameResponseHeader("X-Old", "X-New"));
+    HttpResponse<String> response = send(get("/h").header("X-Drop", "1").header("X-From", "moved")
+        .header("X-Tag", "a").header("User-Agent", "curl/8.0"));
+    assertThat(response.headers().firstValue("Server")).hasValue("ferry");
+    assertThat(response.headers().firstValue("X-Internal")).isEmpty();
+    assertThat(response.headers().firstValue("X-New")).hasValue("v");
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeader("X-Env")).isEqualTo("test");
+    assertThat(recorded.getHeaders().values("X-Tag")).containsExactly("a", "b");
+    assertThat(recorded.getHeader("X-Drop")).isNull();
+    assertThat(recorded.getHeader("X-To")).isEqualTo("moved");
+    assertThat(recorded.getHeader("User-Agent")).isEqualTo("agent=curl");
+  }
+
+  @Test
+  void rewritesPathsAndHost() throws Exception {
+    origin.enqueue(new MockResponse());
+    origin.enqueue(new MockResponse());
+    origin.enqueue(new MockResponse());
+    proxyWith(Filters.stripPathPrefix("/api"), Filters.rewritePath("^/old/(.*)", "/new/$1"),
+        Filters.when(r -> r.path().startsWith("/v"), Filters.addPathPrefix("/internal")),
+        Filters.rewriteHost("backend.internal:8080"));
+    send(get("/api/users?id=1"));
+    send(get("/old/page"));
+    send(get("/v2/x"));
+    RecordedRequest first = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(first.getPath()).isEqualTo("/users?id=1");
+    assertThat(first.getHeader("X-Forwarded-Host")).isEqualTo("backend.internal:8080");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/new/page");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/internal/v2/x");
+  }
+
+  @Test
+  void demandsProxyCredentialsAndNeverForwardsThem() throws Exception {
+    proxy = ProxyServer.builder()
+        .filter(Filters.proxyAuthentication().credentials(Map.of("alice", "s3cret")).realm("office").build())
+        .build().start();
+    origin.enqueue(new MockResponse().setBody("through"));
+    String target = origin.url("/p").toString();
+    try (dev.ferry.proxy.engine.filter.Raw raw = new Raw(proxy.port())) {
+      String missing = raw.exchange("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(missing).startsWith("HTTP/1.1 407").contains("Proxy-Authenticate: Basic realm=\"office\"");
+      String wrong = raw.exchange("GET " + target + " HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic "
+          + basic("alice:wrong") + "\r\n\r\n");
+      assertThat(wrong).startsWith("HTTP/1.1 407");
+      String right = raw.exchange("GET " + target + " HTTP/1.1\r\nHost: x\r\nProxy-Authorization: Basic "
+          + basic("alice:s3cret") + "\r\n\r\n");
+      assertThat(right).startsWith("HTTP/1.1 200").endsWith("through");
+    }
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeader("Proxy-Authorization")).isNull();
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void demandsAuthorizationInReverseMode() throws Exception {
+    origin.enqueue(new MockResponse().setBody("basic ok"));
+    origin.enqueue(new MockResponse().setBody("bearer ok"));
+    proxyWith(Filters.authentication().checker((user, password) -> user.equals("bob") && password.equals("pw"))
+        .bearerTokens(Set.of("token-123")).build());
+    HttpResponse<String> denied = send(get("/r"));
+    assertThat(denied.statusCode()).isEqualTo(401);
+    assertThat(denied.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic"));
+    assertThat(send(get("/r").header("Authorization", "Basic " + basic("bob:pw"))).body()).isEqualTo("basic ok");
+    assertThat(send(get("/r").header("Authorization", "Bearer token-123")).body()).isEqualTo("bearer ok");
+    assertThat(send(get("/r").header("Authorization", "Bearer nope")).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void rejectsDeclaredBodyOverTheLimitBeforeReadingIt() throws Exception {
+    proxyWith(Filters.when(r -> r.path().startsWith("/upload"), Filters.maxRequestBodyBytes(10)));
+    origin.enqueue(new MockResponse().setBody("small ok"));
+    origin.enqueue(new MockResponse().setBody("other route"));
+    HttpResponse<String> big = send(get("/upload").POST(HttpRequest.BodyPublishers.ofString("x".repeat(11))));
+    assertThat(big.statusCode()).isEqualTo(413);
+    assertThat(send(get("/upload").POST(HttpRequest.BodyPublishers.ofString("tiny"))).body()).isEqualTo("small ok");
+    assertThat(send(get("/elsewhere").POST(HttpRequest.BodyPublishers.ofString("x".repeat(100)))).body())
+        .isEqualTo("other route");
+    assertThat(origin.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void cutsOffChunkedBodyOverTheLimitWhileStreaming() throws Exception {
+    proxyWith(Filters.maxRequestBodyBytes(100));
+    origin.enqueue(new MockResponse().setBody("never"));
+    try (Raw raw = new Raw(proxy.port())) {
+      String chunk = "40\r\n" + "y".repeat(64) + "\r\n";
+      String response = raw.exchange("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + chunk + chunk + "0\r\n\r\n");
+      assertThat(response).startsWith("HTTP/1.1 413");
+    }
+    assertThat(proxy.stats().failures()).containsEntry("BODY_TOO_LARGE", 1L);
+  }
+
+  @Test
+  void limitsConcurrentRequestsPerClient() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    origin.setDispatcher(new okhttp3.mockwebserver.Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        release.await(10, TimeUnit.SECONDS);
+        return new MockResponse().setBody("done");
+      }
+    });
+    proxyWith(Filters.maxInFlightPerClient(1));
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> first =
+        client.sendAsync(get("/slow").build(), HttpResponse.BodyHandlers.ofString());
+    dev.ferry.proxy.engine.filter.Raw.await(() -> proxy.stats().activeExchanges() == 1);
+    HttpResponse<String> second = send(get("/slow"));
+    assertThat(second.statusCode()).isEqualTo(429);
+    release.countDown();
+    assertThat(first.get(10, TimeUnit.SECONDS).body()).isEqualTo("done");
+  }
+
+  private static String basic(String userAndPassword) {
+    return Base64.getEncoder().encodeToString(userAndPassword.getBytes(StandardCharsets.UTF_8));
+  }
+}
