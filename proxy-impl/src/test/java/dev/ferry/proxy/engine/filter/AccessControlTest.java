@@ -1,0 +1,114 @@
+package dev.ferry.proxy.engine.filter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.ferry.proxy.Filters;
+import dev.ferry.proxy.ProxyServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Access control in forward mode, where destinations vary per request. */
+class AccessControlTest {
+  private final MockWebServer origin = new MockWebServer();
+  private ProxyServer proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin.start(InetAddress.getByName("127.0.0.1"), 0);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (proxy != null) {
+      proxy.close();
+    }
+    origin.shutdown();
+  }
+
+  private String get(String target) throws IOException {
+    try (Raw raw = new Raw(proxy.port())) {
+      return raw.exchange("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+  }
+
+  private String originUrl(String host, String path) {
+    return "http://" + host + ":" + origin.getPort() + path;
+  }
+
+  @Test
+  void deniesHostsByGlobAndNamesTheRule() throws Exception {
+    proxy = ProxyServer.builder()
+        .filter(Filters.accessControl().denyHosts("*.localhost", "LOCALHOST").build()).build().start();
+    origin.enqueue(new MockResponse().setBody("allowed"));
+    assertThat(get(originUrl("localhost", "/"))).startsWith("HTTP/1.1 403").endsWith("Denied by rule: deny host LOCALHOST\n");
+    assertThat(get(originUrl("ads.localhost", "/"))).startsWith("HTTP/1.1 403").contains("deny host *.localhost");
+    assertThat(get(originUrl("127.0.0.1", "/"))).startsWith("HTTP/1.1 200").endsWith("allowed");
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void letsTheFirstMatchingRuleDecide() throws Exception {
+    proxy = ProxyServer.builder().filter(Filters.accessControl()
+        .allowClients("127.0.0.0/8").denyHosts("127.0.0.1").build()).build().start();
+    origin.enqueue(new MockResponse().setBody("client rule came first"));
+    assertThat(get(originUrl("127.0.0.1", "/"))).endsWith("client rule came first");
+  }
+
+  @Test
+  void deniesByDefaultWhenNoRuleMatches() throws Exception {
+    proxy = ProxyServer.builder().filter(Filters.accessControl()
+        .allowClients("10.0.0.0/8").denyByDefault().build()).build().start();
+    assertThat(get(originUrl("127.0.0.1", "/"))).startsWith("HTTP/1.1 403").contains("Denied by default rule");
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  @Test
+  void filtersByMethodAndPort() throws Exception {
+    int otherPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      otherPort = socket.getLocalPort();
+    }
+    proxy = ProxyServer.builder().filter(Filters.accessControl()
+        .denyMethods("DELETE").allowPorts(origin.getPort()).denyByDefault().build()).build().start();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    try (Raw raw = new Raw(proxy.port())) {
+      assertThat(raw.exchange("DELETE " + originUrl("127.0.0.1", "/") + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+          .contains("deny method DELETE");
+    }
+    assertThat(get("http://127.0.0.1:" + otherPort + "/")).startsWith("HTTP/1.1 403");
+    assertThat(get(originUrl("127.0.0.1", "/"))).endsWith("ok");
+  }
+
+  @Test
+  void deniesIpv6ClientsByBlock() throws Exception {
+    boolean ipv6;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("::1"))) {
+      ipv6 = true;
+    } catch (IOException e) {
+      ipv6 = false;
+    }
+    assumeTrue(ipv6, "no IPv6 loopback on this machine");
+    proxy = ProxyServer.builder().bindAddress("::1")
+        .filter(Filters.accessControl().denyClients("::1/128").build()).build().start();
+    try (java.net.Socket socket = new java.net.Socket("::1", proxy.port())) {
+      socket.getOutputStream().write(("GET " + originUrl("127.0.0.1", "/") + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes());
+      String answer = new String(socket.getInputStream().readNBytes(12));
+      assertThat(answer).isEqualTo("HTTP/1.1 403");
+    }
+  }
+
+  @Test
+  void refusesRequestsThatLoopBackToTheProxy() throws Exception {
+    proxy = ProxyServer.builder().filter(Filters.accessControl().build()).build().start();
+    String response = get("http://127.0.0.1:" + proxy.port() + "/");
+    assertThat(response).startsWith("HTTP/1.1 403").contains("loop");
+    assertThat(proxy.stats().exchanges()).isEqualTo(1);
+  }
+}
