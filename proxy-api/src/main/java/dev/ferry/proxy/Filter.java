@@ -24,6 +24,19 @@ import java.io.IOException;
  * ProxyServer proxy = ProxyServer.builder().filter(tagger).build().start();
  * }</pre>
  *
+ * <p>A body streams; transform it by wrapping its stream, never by reading it whole:
+ *
+ * <pre>{@code
+ * Filter upperCase = (exchange, chain) -> {
+ *   Response response = chain.proceed(exchange.request());
+ *   InputStream upper = new UpperCaseStream(response.body().stream());
+ *   return response.withBody(Body.of(upper, response.body().contentLength()));
+ * };
+ * }</pre>
+ *
+ * <p>{@link Filters} has ready-made filters: header and path rewriting, access control,
+ * authentication, rate and size limits; {@link Filters#when} scopes any filter to a route.
+ *
  * <p>Contract, enforced by the engine with messages that name the filter: a filter must not
  * return {@code null} and may call {@link Chain#proceed} at most once. A runtime exception thrown
  * by a filter is answered with 500 and logged with the filter's {@code toString()}; the connection

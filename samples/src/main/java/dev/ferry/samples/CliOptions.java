@@ -31,6 +31,15 @@ final class CliOptions {
       "      --idle-timeout SECS      client keep-alive idle timeout (default 60)",
       "      --max-body-bytes N       largest request body accepted (default unlimited)",
       "      --max-connections N      most client connections at once (default 10000)",
+      "",
+      "Filters (run in this order: access control, authentication, limits, headers):",
+      "      --allow-client CIDR      allow clients in this block; repeatable (others denied)",
+      "      --deny-host GLOB         deny destinations like *.ads.example; repeatable",
+      "      --auth USER:PASS         require Proxy-Authorization (forward) or Authorization",
+      "                               (reverse) Basic credentials; repeatable",
+      "      --rate-limit N/s[:BURST] requests per second per client (burst default 2N)",
+      "      --max-body-mb N          answer 413 to request bodies over N MiB",
+      "      --set-header NAME:VALUE  set a request header; repeatable",
       "  -v, --verbose                log every step of every exchange (debug)",
       "  -q, --quiet                  log warnings only (no access log)",
       "  -h, --help                   print this help");
@@ -52,6 +61,7 @@ final class CliOptions {
     String upstream = null;
     boolean preserveHost = false;
     String logLevel = "info";
+    FilterOptions filters = new FilterOptions();
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       switch (flag) {
@@ -71,10 +81,16 @@ final class CliOptions {
         case "--idle-timeout" -> builder.idleTimeout(seconds(flag, value(args, ++i, flag)));
         case "--max-body-bytes" -> builder.maxRequestBodyBytes(longValue(flag, value(args, ++i, flag)));
         case "--max-connections" -> builder.maxConnections(intValue(flag, value(args, ++i, flag)));
-        default -> throw new IllegalArgumentException("unknown option " + flag);
+        default -> {
+          if (!FilterOptions.FLAGS.contains(flag)) {
+            throw new IllegalArgumentException("unknown option " + flag);
+          }
+          filters.add(flag, value(args, ++i, flag));
+        }
       }
     }
     builder.concurrency(concurrency(model, threads));
+    filters.applyTo(builder, upstream != null);
     if (upstream != null) {
       Upstream target = Upstream.of(upstream);
       builder.upstream(preserveHost ? target.preserveHost() : target);

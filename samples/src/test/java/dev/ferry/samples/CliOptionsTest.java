@@ -86,4 +86,37 @@ class CliOptionsTest {
     assertThatThrownBy(() -> CliOptions.parse("--preserve-host"))
         .hasMessage("--preserve-host needs --upstream");
   }
+
+  @Test
+  void mapsFilterFlagsOntoFiltersInOrder() {
+    ProxyConfig config = configOf("--deny-host", "*.ads.example", "--allow-client", "10.0.0.0/8",
+        "--auth", "alice:s3cret", "--rate-limit", "5/s:2", "--max-body-mb", "1", "--set-header", "X-Env: test");
+    assertThat(config.filters()).extracting(Object::toString).containsExactly(
+        "AccessControl[deny host *.ads.example, allow client 10.0.0.0/8] else deny",
+        "ProxyAuthentication(realm=ferry)",
+        "RateLimit(5.00/s, burst 2)",
+        "maxRequestBodyBytes(1048576)",
+        "setRequestHeader(X-Env)");
+  }
+
+  @Test
+  void protectsForwardProxyAgainstLoopsByDefault() {
+    assertThat(configOf().filters()).extracting(Object::toString).containsExactly("AccessControl[] else allow");
+    assertThat(configOf("--upstream", "http://127.0.0.1:9000").filters()).isEmpty();
+    assertThat(configOf("--upstream", "http://127.0.0.1:9000", "--auth", "a:b").filters())
+        .extracting(Object::toString).containsExactly("Authentication(realm=ferry)");
+  }
+
+  @Test
+  void rejectsMalformedFilterFlags() {
+    assertThatThrownBy(() -> CliOptions.parse("--rate-limit", "fast"))
+        .hasMessage("--rate-limit must be N/s or N/s:BURST, like 10/s:20 (was fast)");
+    assertThatThrownBy(() -> CliOptions.parse("--auth", "nopassword"))
+        .hasMessage("--auth must be USER:PASSWORD (was nopassword)");
+    assertThatThrownBy(() -> CliOptions.parse("--set-header", "novalue"))
+        .hasMessage("--set-header must be NAME:VALUE (was novalue)");
+    assertThatThrownBy(() -> CliOptions.parse("--allow-client", "10.0.0.0/40"))
+        .hasMessageContaining("CIDR prefix length");
+    assertThatThrownBy(() -> CliOptions.parse("--max-body-mb", "-1")).hasMessageContaining("negative");
+  }
 }

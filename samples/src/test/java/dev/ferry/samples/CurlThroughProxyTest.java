@@ -59,6 +59,19 @@ class CurlThroughProxyTest {
     assertThat(recorded.getBody().readUtf8()).isEqualTo("a=1&b=2");
   }
 
+  @Test
+  void asksCurlForProxyCredentials() throws Exception {
+    proxy.close();
+    proxy = CliOptions.parse("-p", "0", "--auth", "alice:s3cret").builder().build().start();
+    origin.enqueue(new MockResponse().setBody("authenticated"));
+    String proxyUrl = "http://127.0.0.1:" + proxy.port();
+    assertThat(curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", proxyUrl, origin.url("/").toString()))
+        .isEqualTo("407");
+    assertThat(curl("-sS", "-x", proxyUrl, "--proxy-user", "alice:s3cret", origin.url("/").toString()))
+        .isEqualTo("authenticated");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("Proxy-Authorization")).isNull();
+  }
+
   private static String curl(String... args) throws Exception {
     List<String> command = new java.util.ArrayList<>(List.of("curl", "--max-time", "20"));
     command.addAll(List.of(args));
