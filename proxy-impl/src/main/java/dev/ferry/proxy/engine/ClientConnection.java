@@ -160,10 +160,10 @@ final class ClientConnection implements Runnable {
     server.metrics().failure(e.failure().name());
     log.info("exchange_failed failure={} status={} detail=\"{}\" client={} conn={}", e.failure(),
         e.failure().status(), e.detail(), clientAddress, id);
-    int status = sendError(e);
-    if (status > 0) {
-      server.metrics().status(status);
+    if (e.failure().status() > 0) {
+      server.metrics().status(e.failure().status());
     }
+    sendError(e);
     return false;
   }
 

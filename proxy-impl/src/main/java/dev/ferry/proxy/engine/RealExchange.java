@@ -43,6 +43,8 @@ final class RealExchange implements Exchange, UpstreamHooks {
   private UpstreamBody upstreamBody;
   private UpstreamConnection tunnel;
   private String upstream;
+  private boolean counted;
+  private String countedFailure;
 
   RealExchange(RealProxyServer server, ClientConnection connection, int sequence, RequestHead head,
       Instant startTime, long startNanos) {
@@ -72,6 +74,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
       } catch (HttpFailureException e) {
         request = null;
         failure = e.failure().name();
+        countBeforeSending(e.failure().status(), failure);
         status = connection.sendError(e);
         return false;
       }
@@ -108,6 +111,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
           || server.executor().shouldShedKeepAlive()
           || (failure != null && failure(failure).closeConnection());
       status = response.status();
+      countBeforeSending(status, failure);
       boolean tunnelling = tunnel != null && (status == 101
           || (request.method().equals("CONNECT") && status / 100 == 2));
       Response sent = response;
@@ -161,10 +165,9 @@ final class RealExchange implements Exchange, UpstreamHooks {
       tunnel.close();
     }
     server.metrics().activeExchanges.decrementAndGet();
-    if (status > 0) {
-      server.metrics().status(status);
-    }
-    if (failure != null) {
+    if (!counted) {
+      countBeforeSending(status, failure);
+    } else if (failure != null && !failure.equals(countedFailure)) {
       server.metrics().failure(failure);
     }
     Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
@@ -189,6 +192,21 @@ final class RealExchange implements Exchange, UpstreamHooks {
     }
     ExchangeSummary built = summary.build();
     server.listeners().each(l -> l.exchangeCompleted(built));
+  }
+
+  /**
+   * Counts the status (and any failure so far) before the response goes out, so that stats read
+   * by a client that has just received it already include it.
+   */
+  private void countBeforeSending(int status, String failure) {
+    counted = true;
+    countedFailure = failure;
+    if (status > 0) {
+      server.metrics().status(status);
+    }
+    if (failure != null) {
+      server.metrics().failure(failure);
+    }
   }
 
   private void logFailure(HttpFailureException e) {
