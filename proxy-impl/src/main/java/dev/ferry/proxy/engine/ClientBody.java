@@ -8,6 +8,7 @@ import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.io.BlockInputStream;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,14 +55,7 @@ final class ClientBody implements Body {
       throw new IllegalStateException("request body stream was already opened; a body is one-shot");
     }
     opened = true;
-    return new InputStream() {
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-      }
-
+    return new BlockInputStream() {
       @Override
       public int read(byte[] target, int offset, int count) throws IOException {
         return readBody(target, offset, count);

@@ -1,17 +1,17 @@
 package dev.ferry.proxy.engine.http1;
 
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.io.BlockInputStream;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 
 /**
  * Decodes a chunked body (RFC 9112 §7.1) from a shared connection input, strictly: hex sizes
  * without sign or whitespace, bounded extensions, CRLF after each chunk's data. Trailer fields
  * are read into {@link #trailers()} when the last chunk arrives.
  */
-public final class ChunkedInputStream extends InputStream {
+public final class ChunkedInputStream extends BlockInputStream {
   private static final int MAX_SIZE_LINE = 4096;
 
   private final ConnectionInput in;
@@ -31,13 +31,6 @@ public final class ChunkedInputStream extends InputStream {
     this.response = response;
     this.maxTrailerBytes = maxTrailerBytes;
     this.maxTrailerCount = maxTrailerCount;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

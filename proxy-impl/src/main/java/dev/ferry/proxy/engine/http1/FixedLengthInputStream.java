@@ -1,24 +1,18 @@
 package dev.ferry.proxy.engine.http1;
 
+import dev.ferry.proxy.engine.io.BlockInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 
 /** A body of known length read from a shared connection input, never past its end. */
-public final class FixedLengthInputStream extends InputStream {
+public final class FixedLengthInputStream extends BlockInputStream {
   private final InputStream in;
   private long remaining;
 
   public FixedLengthInputStream(InputStream in, long length) {
     this.in = in;
     this.remaining = length;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.ferry.proxy.engine.http1.ChunkedInputStream;
 import dev.ferry.proxy.engine.http1.FixedLengthInputStream;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HopByHop;
+import dev.ferry.proxy.engine.io.BlockInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -95,14 +96,7 @@ public final class UpstreamBody implements Body {
     }
   }
 
-  private final class Stream extends InputStream {
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
-    }
-
+  private final class Stream extends BlockInputStream {
     @Override
     public int read(byte[] target, int offset, int count) throws IOException {
       if (finished) {
