@@ -33,6 +33,7 @@ public final class ProxyConfig {
   private final int maxHeaderCount;
   private final long maxRequestBodyBytes;
   private final Upstream upstream;
+  private final CacheSpec cache;
   private final List<Filter> filters;
   private final List<ExchangeListener> listeners;
 
@@ -52,6 +53,7 @@ public final class ProxyConfig {
     maxHeaderCount = builder.maxHeaderCount;
     maxRequestBodyBytes = builder.maxRequestBodyBytes;
     upstream = builder.upstream;
+    cache = builder.cache;
     filters = List.copyOf(builder.filters);
     listeners = List.copyOf(builder.listeners);
   }
@@ -136,6 +138,11 @@ public final class ProxyConfig {
     return Optional.ofNullable(upstream);
   }
 
+  /** The cache, if one is configured. */
+  public Optional<CacheSpec> cache() {
+    return Optional.ofNullable(cache);
+  }
+
   /** The filters, in registration order. */
   public List<Filter> filters() {
     return filters;
@@ -169,6 +176,7 @@ public final class ProxyConfig {
     add(parts, "maxHeaderCount", maxHeaderCount, DEFAULTS.maxHeaderCount);
     add(parts, "maxRequestBodyBytes", maxRequestBodyBytes, DEFAULTS.maxRequestBodyBytes);
     add(parts, "upstream", upstream, null);
+    add(parts, "cache", cache, null);
     if (!filters.isEmpty()) {
       parts.add("filters=" + filters.size());
     }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * An HTTP proxy running inside this JVM.
@@ -84,6 +85,9 @@ public interface ProxyServer extends AutoCloseable {
   /** A snapshot of the proxy's counters. */
   ProxyStats stats();
 
+  /** The HTTP cache, if {@link Builder#cache(CacheSpec)} configured one. */
+  Optional<ProxyCache> cache();
+
   /**
    * A mutable builder of {@link ProxyServer}; {@link #build()} validates and snapshots it into an
    * immutable {@link ProxyConfig}. Scalar options keep the last value set; {@link #filter} and
@@ -114,6 +118,7 @@ public interface ProxyServer extends AutoCloseable {
     int maxHeaderCount = 100;
     long maxRequestBodyBytes = Long.MAX_VALUE;
     Upstream upstream;
+    CacheSpec cache;
     final List<Filter> filters = new ArrayList<>();
     final List<ExchangeListener> listeners = new ArrayList<>();
 
@@ -135,6 +140,7 @@ public interface ProxyServer extends AutoCloseable {
       maxHeaderCount = config.maxHeaderCount();
       maxRequestBodyBytes = config.maxRequestBodyBytes();
       upstream = config.upstream().orElse(null);
+      cache = config.cache().orElse(null);
       filters.addAll(config.filters());
       listeners.addAll(config.listeners());
     }
@@ -304,6 +310,15 @@ public interface ProxyServer extends AutoCloseable {
      */
     public Builder upstream(Upstream upstream) {
       this.upstream = Objects.requireNonNull(upstream, "upstream");
+      return this;
+    }
+
+    /**
+     * Adds an RFC 9111 shared cache after the filters (so access control holds on hits too).
+     * Without one (the default) nothing is cached.
+     */
+    public Builder cache(CacheSpec cache) {
+      this.cache = Objects.requireNonNull(cache, "cache");
       return this;
     }
 

@@ -5,12 +5,14 @@ import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.FilterException;
 import dev.ferry.proxy.engine.filter.RealChain;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
+import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import dev.ferry.proxy.engine.upstream.UpstreamHooks;
@@ -44,6 +46,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
   private UpstreamConnection tunnel;
   private String upstream;
   private boolean counted;
+  private String cacheVerdict;
   private String countedFailure;
 
   RealExchange(RealProxyServer server, ClientConnection connection, int sequence, RequestHead head,
@@ -149,7 +152,12 @@ final class RealExchange implements Exchange, UpstreamHooks {
     if (request.method().equals("CONNECT")) {
       return server.forwarder().connect(request, this);
     }
-    return server.forwarder().forward(request, this);
+    HttpCache cache = server.httpCache();
+    if (cache == null || Forwarder.isUpgrade(request)) {
+      return server.forwarder().forward(request, this);
+    }
+    return cache.handle(request, forwarded -> server.forwarder().forward(forwarded, this),
+        verdict -> cacheVerdict = verdict);
   }
 
   /** Reads what is left of the request body so the next request starts at the right byte. */
@@ -173,9 +181,10 @@ final class RealExchange implements Exchange, UpstreamHooks {
     Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
     String method = request != null ? request.method() : head.method();
     String url = request != null ? request.url() : head.target();
-    access.info("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} conn={} ex={}{}",
+    access.info("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} conn={} ex={}{}{}",
         method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(),
-        connection.id(), id, failure == null ? "" : " failure=" + failure);
+        connection.id(), id, cacheVerdict == null ? "" : " cache=" + cacheVerdict,
+        failure == null ? "" : " failure=" + failure);
     if (server.listeners().isEmpty()) {
       return;
     }
@@ -186,6 +195,9 @@ final class RealExchange implements Exchange, UpstreamHooks {
         .responseBodyBytes(bodyBytes).startTime(startTime).duration(duration);
     if (upstream != null) {
       summary.upstream(upstream);
+    }
+    if (cacheVerdict != null) {
+      summary.cache(cacheVerdict);
     }
     if (failure != null) {
       summary.failure(failure);

@@ -1,8 +1,10 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ProxyStats;
+import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -40,6 +43,7 @@ final class RealProxyServer implements ProxyServer {
   private final ListenerDispatch listeners;
   private final UpstreamPool pool;
   private final Forwarder forwarder;
+  private final HttpCache cache;
   private final AtomicLong exchangeIds = new AtomicLong();
   private final Guard guard = new Guard();
   private final Set<ClientConnection> connections = new LinkedHashSet<>();
@@ -58,6 +62,7 @@ final class RealProxyServer implements ProxyServer {
         config.connectTimeout());
     this.forwarder = new Forwarder(pool, config.upstream(), config.upstreamTimeout(),
         config.maxHeaderBytes(), config.maxHeaderCount());
+    this.cache = config.cache().map(HttpCache::new).orElse(null);
   }
 
   @Override
@@ -168,6 +173,16 @@ final class RealProxyServer implements ProxyServer {
   @Override
   public ProxyStats stats() {
     return metrics.snapshot(pool);
+  }
+
+  @Override
+  public Optional<ProxyCache> cache() {
+    return Optional.ofNullable(cache);
+  }
+
+  /** The cache stage, or null without one. */
+  HttpCache httpCache() {
+    return cache;
   }
 
   @Override

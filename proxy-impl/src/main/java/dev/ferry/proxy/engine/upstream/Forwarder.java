@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -213,11 +214,11 @@ public final class Forwarder {
   }
 
   /** WebSocket and similar upgrades pass through; h2c is dropped to keep the exchange HTTP/1.1. */
-  private static boolean isUpgrade(Request request) {
+  public static boolean isUpgrade(Request request) {
     Optional<String> protocol = request.headers().first("Upgrade");
     return protocol.isPresent()
         && request.headers().containsToken("Connection", "upgrade")
-        && !protocol.get().trim().toLowerCase(java.util.Locale.ROOT).startsWith("h2c");
+        && !protocol.get().trim().toLowerCase(Locale.ROOT).startsWith("h2c");
   }
 
   private static HttpFailureException classify(IOException e, UpstreamKey key) {

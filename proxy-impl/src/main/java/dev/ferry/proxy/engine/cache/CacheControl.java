@@ -1,0 +1,81 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.Headers;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** The directives of the Cache-Control fields of one message (RFC 9111 §5.2). */
+final class CacheControl {
+  private final Map<String, String> directives;
+
+  private CacheControl(Map<String, String> directives) {
+    this.directives = directives;
+  }
+
+  static CacheControl of(Headers headers) {
+    Map<String, String> directives = new HashMap<>();
+    for (String value : headers.all("Cache-Control")) {
+      for (String part : splitOutsideQuotes(value)) {
+        String directive = part.trim();
+        if (directive.isEmpty()) {
+          continue;
+        }
+        int equals = directive.indexOf('=');
+        String name = (equals < 0 ? directive : directive.substring(0, equals)).trim().toLowerCase(Locale.ROOT);
+        String argument = equals < 0 ? "" : unquote(directive.substring(equals + 1).trim());
+        directives.putIfAbsent(name, argument);
+      }
+    }
+    return new CacheControl(directives);
+  }
+
+  boolean has(String name) {
+    return directives.containsKey(name);
+  }
+
+  /**
+   * Returns the delta-seconds argument of {@code name}, -1 when absent, or 0 when malformed: an
+   * invalid max-age must not make a response look fresh (RFC 9111 §4.2.1).
+   */
+  long seconds(String name) {
+    String argument = directives.get(name);
+    if (argument == null) {
+      return -1;
+    }
+    if (argument.isEmpty() || !argument.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return 0;
+    }
+    // RFC 9111 §1.2.2: values past 2^31 are taken as 2^31.
+    return argument.length() > 10 ? 2147483648L : Math.min(Long.parseLong(argument), 2147483648L);
+  }
+
+  /** The argument of a directive given without one is empty: {@code max-stale} alone. */
+  String argument(String name) {
+    return directives.get(name);
+  }
+
+  private static String unquote(String value) {
+    if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+      return value.substring(1, value.length() - 1);
+    }
+    return value;
+  }
+
+  private static String[] splitOutsideQuotes(String value) {
+    java.util.List<String> parts = new java.util.ArrayList<>();
+    boolean quoted = false;
+    int start = 0;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        parts.add(value.substring(start, i));
+        start = i + 1;
+      }
+    }
+    parts.add(value.substring(start));
+    return parts.toArray(new String[0]);
+  }
+}

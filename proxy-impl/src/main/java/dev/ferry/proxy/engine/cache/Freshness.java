@@ -1,0 +1,74 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.Headers;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+
+/** Freshness lifetime and current age of stored responses, per RFC 9111 §4.2, for a shared cache. */
+final class Freshness {
+  /** RFC 9110 §15.1: statuses a cache may store without explicit freshness. */
+  static final Set<Integer> HEURISTICALLY_CACHEABLE =
+      Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
+  private static final long MAX_HEURISTIC_SECONDS = Duration.ofDays(1).toSeconds();
+
+  private Freshness() {}
+
+  /** Seconds the response stays fresh: s-maxage, max-age, Expires - Date, or the heuristic. */
+  static long lifetimeSeconds(int status, Headers headers) {
+    CacheControl cc = CacheControl.of(headers);
+    if (cc.has("s-maxage")) {
+      return cc.seconds("s-maxage");
+    }
+    if (cc.has("max-age")) {
+      return cc.seconds("max-age");
+    }
+    Optional<String> expires = headers.first("Expires");
+    if (expires.isPresent()) {
+      // An invalid Expires, such as "0", means already expired (RFC 9111 §5.3).
+      Optional<Instant> expiry = HttpDates.parse(expires.get());
+      Instant date = headers.first("Date").flatMap(HttpDates::parse).orElse(null);
+      if (expiry.isEmpty() || date == null) {
+        return 0;
+      }
+      return Math.max(0, Duration.between(date, expiry.get()).getSeconds());
+    }
+    if (!HEURISTICALLY_CACHEABLE.contains(status) && !cc.has("public")) {
+      return 0;
+    }
+    Optional<Instant> lastModified = headers.first("Last-Modified").flatMap(HttpDates::parse);
+    Optional<Instant> date = headers.first("Date").flatMap(HttpDates::parse);
+    if (lastModified.isEmpty() || date.isEmpty() || lastModified.get().isAfter(date.get())) {
+      return 0;
+    }
+    // RFC 9111 §4.2.2: a fraction (10%) of the time since the last modification.
+    return Math.min(MAX_HEURISTIC_SECONDS, Duration.between(lastModified.get(), date.get()).getSeconds() / 10);
+  }
+
+  /** True if the response carries explicit freshness (so any status may be stored). */
+  static boolean hasExplicitFreshness(Headers headers) {
+    CacheControl cc = CacheControl.of(headers);
+    return cc.has("s-maxage") || cc.has("max-age") || headers.contains("Expires");
+  }
+
+  /** RFC 9111 §4.2.3 current_age, in seconds. */
+  static long currentAgeSeconds(StoredResponse stored, Instant now) {
+    long ageValue = stored.headers().first("Age").map(Freshness::parseAge).orElse(0L);
+    Instant date = stored.headers().first("Date").flatMap(HttpDates::parse).orElse(stored.responseTime());
+    long apparentAge = Math.max(0, Duration.between(date, stored.responseTime()).getSeconds());
+    long responseDelay = Math.max(0, Duration.between(stored.requestTime(), stored.responseTime()).getSeconds());
+    long correctedAgeValue = ageValue + responseDelay;
+    long correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
+    long residentTime = Math.max(0, Duration.between(stored.responseTime(), now).getSeconds());
+    return correctedInitialAge + residentTime;
+  }
+
+  private static long parseAge(String value) {
+    String trimmed = value.trim();
+    if (trimmed.isEmpty() || !trimmed.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return 0;
+    }
+    return trimmed.length() > 10 ? 2147483648L : Long.parseLong(trimmed);
+  }
+}

@@ -1,0 +1,82 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.io.BlockInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.function.Consumer;
+
+/**
+ * Streams a response body to the client while copying it for the cache. The copy is handed
+ * over only when the body ended cleanly with every byte; a body that outgrows the entry limit,
+ * fails, or is closed early is never stored.
+ */
+final class StoringBody implements Body {
+  private final Body body;
+  private final long maxBytes;
+  private final Consumer<byte[]> store;
+
+  StoringBody(Body body, long maxBytes, Consumer<byte[]> store) {
+    this.body = body;
+    this.maxBytes = maxBytes;
+    this.store = store;
+  }
+
+  @Override
+  public long contentLength() {
+    return body.contentLength();
+  }
+
+  @Override
+  public Headers trailers() {
+    return body.trailers();
+  }
+
+  @Override
+  public InputStream stream() throws IOException {
+    InputStream in = body.stream();
+    long expected = body.contentLength();
+    return new BlockInputStream() {
+      private ByteArrayOutputStream copy = new ByteArrayOutputStream(
+          (int) Math.min(Math.max(expected, 256), Math.min(maxBytes, 1 << 20)));
+
+      @Override
+      public int read(byte[] target, int offset, int length) throws IOException {
+        int n;
+        try {
+          n = in.read(target, offset, length);
+        } catch (IOException e) {
+          copy = null;
+          throw e;
+        }
+        if (copy == null) {
+          return n;
+        }
+        if (n < 0) {
+          if (expected < 0 || copy.size() == expected) {
+            store.accept(copy.toByteArray());
+          }
+          copy = null;
+        } else if (copy.size() + n > maxBytes) {
+          copy = null;
+        } else {
+          copy.write(target, offset, n);
+        }
+        return n;
+      }
+
+      @Override
+      public int available() throws IOException {
+        return in.available();
+      }
+
+      @Override
+      public void close() throws IOException {
+        copy = null;
+        in.close();
+      }
+    };
+  }
+}

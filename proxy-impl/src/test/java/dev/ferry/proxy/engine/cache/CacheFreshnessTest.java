@@ -1,0 +1,150 @@
+package dev.ferry.proxy.engine.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** RFC 9111 §4.2: freshness from the response, and the request directives that bend it. */
+class CacheFreshnessTest {
+  private final CacheHarness h;
+
+  CacheFreshnessTest() throws Exception {
+    h = new CacheHarness();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    h.close();
+  }
+
+  private String cacheStatus(HttpResponse<String> response) {
+    return response.headers().firstValue("X-Cache").orElse("none");
+  }
+
+  @Test
+  void servesFreshResponseWithAgeAndWithoutTheOrigin() throws Exception {
+    h.origin.enqueue(h.response("fresh").setHeader("Cache-Control", "max-age=60"));
+    assertThat(cacheStatus(h.get("/a"))).isEqualTo("MISS");
+    h.advance(Duration.ofSeconds(10));
+    HttpResponse<String> hit = h.get("/a");
+    assertThat(cacheStatus(hit)).isEqualTo("HIT");
+    assertThat(hit.body()).isEqualTo("fresh");
+    assertThat(hit.headers().firstValue("Age")).hasValue("10");
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+    assertThat(h.cache().stats().hits()).isEqualTo(1);
+    assertThat(h.cache().stats().misses()).isEqualTo(1);
+  }
+
+  @Test
+  void refetchesOnceMaxAgeHasPassed() throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=60"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=60"));
+    h.get("/a");
+    h.advance(Duration.ofSeconds(61));
+    HttpResponse<String> second = h.get("/a");
+    assertThat(second.body()).isEqualTo("v2");
+    assertThat(cacheStatus(second)).isEqualTo("MISS");
+  }
+
+  @Test
+  void prefersSharedMaxAgeOverMaxAge() throws Exception {
+    h.origin.enqueue(h.response("shared").setHeader("Cache-Control", "max-age=1, s-maxage=100"));
+    h.get("/s");
+    h.advance(Duration.ofSeconds(50));
+    assertThat(cacheStatus(h.get("/s"))).isEqualTo("HIT");
+  }
+
+  @Test
+  void computesFreshnessFromExpiresMinusDate() throws Exception {
+    h.origin.enqueue(h.response("expires").setHeader("Expires",
+        HttpDates.format(h.clock.instant().plusSeconds(30))));
+    h.get("/e");
+    h.advance(Duration.ofSeconds(20));
+    assertThat(cacheStatus(h.get("/e"))).isEqualTo("HIT");
+  }
+
+  @Test
+  void treatsInvalidExpiresAsExpired() throws Exception {
+    h.origin.enqueue(h.response("x").setHeader("Expires", "0"));
+    h.origin.enqueue(h.response("y").setHeader("Expires", "0"));
+    h.get("/i");
+    assertThat(h.get("/i").body()).isEqualTo("y");
+  }
+
+  @Test
+  void usesTenPercentHeuristicFromLastModified() throws Exception {
+    h.origin.enqueue(h.response("heuristic").setHeader("Last-Modified",
+        HttpDates.format(h.clock.instant().minusSeconds(1000))));
+    h.get("/h");
+    h.advance(Duration.ofSeconds(90));
+    assertThat(cacheStatus(h.get("/h"))).isEqualTo("HIT");
+  }
+
+  @Test
+  void neverStoresNoStorePrivateOrAuthorizedResponses() throws Exception {
+    h.origin.enqueue(h.response("a").setHeader("Cache-Control", "no-store, max-age=60"));
+    h.origin.enqueue(h.response("b").setHeader("Cache-Control", "no-store, max-age=60"));
+    h.origin.enqueue(h.response("c").setHeader("Cache-Control", "private, max-age=60"));
+    h.origin.enqueue(h.response("d").setHeader("Cache-Control", "private, max-age=60"));
+    h.origin.enqueue(h.response("e").setHeader("Cache-Control", "max-age=60"));
+    h.origin.enqueue(h.response("f").setHeader("Cache-Control", "max-age=60"));
+    h.get("/ns");
+    assertThat(h.get("/ns").body()).isEqualTo("b");
+    h.get("/p");
+    assertThat(h.get("/p").body()).isEqualTo("d");
+    h.get("/auth", "Authorization", "Bearer x");
+    assertThat(h.get("/auth", "Authorization", "Bearer x").body()).isEqualTo("f");
+  }
+
+  @Test
+  void storesAuthorizedResponseMarkedPublic() throws Exception {
+    h.origin.enqueue(h.response("shared").setHeader("Cache-Control", "public, max-age=60"));
+    h.get("/pub", "Authorization", "Bearer x");
+    assertThat(cacheStatus(h.get("/pub", "Authorization", "Bearer x"))).isEqualTo("HIT");
+  }
+
+  @Test
+  void honoursRequestMaxAgeAndMinFresh() throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("v3").setHeader("Cache-Control", "max-age=100"));
+    h.get("/r");
+    h.advance(Duration.ofSeconds(30));
+    assertThat(h.get("/r", "Cache-Control", "max-age=10").body()).isEqualTo("v2");
+    h.advance(Duration.ofSeconds(80));
+    assertThat(h.get("/r", "Cache-Control", "min-fresh=30").body()).isEqualTo("v3");
+  }
+
+  @Test
+  void answersOnlyIfCachedWith504WhenAbsent() throws Exception {
+    HttpResponse<String> response = h.get("/missing", "Cache-Control", "only-if-cached");
+    assertThat(response.statusCode()).isEqualTo(504);
+    assertThat(h.origin.getRequestCount()).isZero();
+  }
+
+  @Test
+  void servesStaleWithinClientMaxStaleUnlessMustRevalidate() throws Exception {
+    h.origin.enqueue(h.response("old").setHeader("Cache-Control", "max-age=10"));
+    h.origin.enqueue(h.response("strict").setHeader("Cache-Control", "max-age=10, must-revalidate"));
+    h.origin.enqueue(h.response("strict-new").setHeader("Cache-Control", "max-age=10, must-revalidate"));
+    h.get("/stale");
+    h.get("/strict");
+    h.advance(Duration.ofSeconds(30));
+    HttpResponse<String> stale = h.get("/stale", "Cache-Control", "max-stale=60");
+    assertThat(cacheStatus(stale)).isEqualTo("STALE");
+    assertThat(stale.body()).isEqualTo("old");
+    assertThat(h.get("/strict", "Cache-Control", "max-stale=60").body()).isEqualTo("strict-new");
+    assertThat(h.cache().stats().staleServed()).isEqualTo(1);
+  }
+
+  @Test
+  void revalidatesOnRequestNoCache() throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100"));
+    h.get("/nc");
+    assertThat(h.get("/nc", "Cache-Control", "no-cache").body()).isEqualTo("v2");
+  }
+}

@@ -1,0 +1,98 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.ProxyCache;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+
+/** A caching reverse proxy in front of a MockWebServer, with a clock the test moves. */
+final class CacheHarness implements AutoCloseable {
+  final MockWebServer origin = new MockWebServer();
+  final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  final ProxyServer proxy;
+  private final HttpClient client = HttpClient.newHttpClient();
+
+  CacheHarness() throws IOException {
+    this(CacheSpec.inMemory());
+  }
+
+  CacheHarness(CacheSpec spec) throws IOException {
+    origin.start();
+    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .cache(spec.clock(clock)).build().start();
+  }
+
+  ProxyCache cache() {
+    return proxy.cache().orElseThrow();
+  }
+
+  /** An origin response dated by the test clock. */
+  MockResponse response(String body) {
+    return new MockResponse().setHeader("Date", HttpDates.format(clock.instant())).setBody(body);
+  }
+
+  HttpResponse<String> get(String path, String... headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + proxy.port() + path);
+  }
+
+  void advance(Duration duration) {
+    clock.advance(duration);
+  }
+
+  @Override
+  public void close() throws IOException {
+    proxy.close();
+    origin.shutdown();
+  }
+
+  /** A clock tests move by hand instead of sleeping. */
+  static final class MutableClock extends Clock {
+    private volatile Instant now;
+
+    MutableClock(Instant start) {
+      now = start;
+    }
+
+    void advance(Duration duration) {
+      now = now.plus(duration);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+}
