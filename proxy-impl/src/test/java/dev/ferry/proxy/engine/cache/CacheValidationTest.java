@@ -1,0 +1,130 @@
+package dev.ferry.proxy.engine.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Validation (RFC 9111 §4.3), Vary (§4.1), invalidation (§4.4) and what is never stored. */
+class CacheValidationTest {
+  private final CacheHarness h;
+
+  CacheValidationTest() throws Exception {
+    h = new CacheHarness();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    h.close();
+  }
+
+  private static String verdict(HttpResponse<String> response) {
+    return response.headers().firstValue("X-Cache").orElse("none");
+  }
+
+  @Test
+  void revalidatesStaleEntryWithItsValidatorsAndServesItOn304() throws Exception {
+    h.origin.enqueue(h.response("body").setHeader("Cache-Control", "max-age=10").setHeader("ETag", "\"v1\"")
+        .setHeader("Last-Modified", "Wed, 01 Oct 2025 00:00:00 GMT").setHeader("X-Version", "1"));
+    h.origin.enqueue(new MockResponse().setResponseCode(304).setHeader("ETag", "\"v1\"")
+        .setHeader("Cache-Control", "max-age=100").setHeader("X-Version", "2"));
+    h.get("/v");
+    h.advance(Duration.ofSeconds(30));
+    HttpResponse<String> revalidated = h.get("/v");
+    assertThat(verdict(revalidated)).isEqualTo("REVALIDATED");
+    assertThat(revalidated.body()).isEqualTo("body");
+    assertThat(revalidated.headers().firstValue("X-Version")).hasValue("2");
+    h.origin.takeRequest();
+    RecordedRequest conditional = h.origin.takeRequest();
+    assertThat(conditional.getHeader("If-None-Match")).isEqualTo("\"v1\"");
+    assertThat(conditional.getHeader("If-Modified-Since")).isEqualTo("Wed, 01 Oct 2025 00:00:00 GMT");
+    h.advance(Duration.ofSeconds(50));
+    assertThat(verdict(h.get("/v"))).as("the 304's max-age now applies").isEqualTo("HIT");
+    assertThat(h.cache().stats().revalidations()).isEqualTo(1);
+  }
+
+  @Test
+  void replacesEntryWhenRevalidationReturnsNewContent() throws Exception {
+    h.origin.enqueue(h.response("old").setHeader("Cache-Control", "max-age=1").setHeader("ETag", "\"a\""));
+    h.origin.enqueue(h.response("new").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"b\""));
+    h.get("/r");
+    h.advance(Duration.ofSeconds(5));
+    assertThat(h.get("/r").body()).isEqualTo("new");
+    assertThat(verdict(h.get("/r"))).isEqualTo("HIT");
+    assertThat(h.get("/r").body()).isEqualTo("new");
+  }
+
+  @Test
+  void answersClientsConditionalRequestWith304FromFreshEntry() throws Exception {
+    h.origin.enqueue(h.response("content").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "W/\"x\""));
+    h.get("/c");
+    HttpResponse<String> notModified = h.get("/c", "If-None-Match", "\"other\", W/\"x\"");
+    assertThat(notModified.statusCode()).isEqualTo(304);
+    assertThat(notModified.headers().firstValue("ETag")).hasValue("W/\"x\"");
+    assertThat(h.get("/c", "If-None-Match", "\"other\"").statusCode()).isEqualTo(200);
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void keepsSeparateVariantsPerVaryValue() throws Exception {
+    h.origin.enqueue(h.response("english").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept-Language"));
+    h.origin.enqueue(h.response("french").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept-Language"));
+    assertThat(h.get("/page", "Accept-Language", "en").body()).isEqualTo("english");
+    assertThat(h.get("/page", "Accept-Language", "fr").body()).isEqualTo("french");
+    assertThat(h.get("/page", "Accept-Language", "en").body()).isEqualTo("english");
+    assertThat(h.get("/page", "Accept-Language", "fr").body()).isEqualTo("french");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+    assertThat(h.cache().stats().entries()).isEqualTo(2);
+  }
+
+  @Test
+  void neverMatchesVaryStar() throws Exception {
+    h.origin.enqueue(h.response("a").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "*"));
+    h.origin.enqueue(h.response("b").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "*"));
+    h.get("/star");
+    assertThat(h.get("/star").body()).isEqualTo("b");
+  }
+
+  @Test
+  void invalidatesTargetAndLocationAfterUnsafeRequest() throws Exception {
+    h.origin.enqueue(h.response("list v1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("item v1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("created").setResponseCode(201).setHeader("Location", "/items/1"));
+    h.origin.enqueue(h.response("list v2").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("item v2").setHeader("Cache-Control", "max-age=100"));
+    h.get("/items");
+    h.get("/items/1");
+    HttpResponse<String> post = h.send(HttpRequest.newBuilder(h.uri("/items"))
+        .POST(HttpRequest.BodyPublishers.ofString("{}")));
+    assertThat(verdict(post)).isEqualTo("BYPASS");
+    assertThat(h.get("/items").body()).isEqualTo("list v2");
+    assertThat(h.get("/items/1").body()).isEqualTo("item v2");
+  }
+
+  @Test
+  void answersHeadFromStoredGet() throws Exception {
+    h.origin.enqueue(h.response("twelve bytes").setHeader("Cache-Control", "max-age=100"));
+    h.get("/head");
+    HttpResponse<String> head = h.send(HttpRequest.newBuilder(h.uri("/head"))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(verdict(head)).isEqualTo("HIT");
+    assertThat(head.headers().firstValue("Content-Length")).hasValue("12");
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void purgesOneUrlOrAll() throws Exception {
+    h.origin.enqueue(h.response("1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("2").setHeader("Cache-Control", "max-age=100"));
+    h.get("/p");
+    h.cache().purge("http://127.0.0.1:" + h.proxy.port() + "/p");
+    assertThat(h.get("/p").body()).isEqualTo("2");
+    h.cache().purgeAll();
+    assertThat(h.cache().stats().entries()).isZero();
+  }
+}
