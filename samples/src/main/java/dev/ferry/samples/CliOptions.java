@@ -1,5 +1,6 @@
 package dev.ferry.samples;
 
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
@@ -31,6 +32,7 @@ final class CliOptions {
       "      --idle-timeout SECS      client keep-alive idle timeout (default 60)",
       "      --max-body-bytes N       largest request body accepted (default unlimited)",
       "      --max-connections N      most client connections at once (default 10000)",
+      "  -m, --cache-mb N             RFC 9111 shared cache of N MiB (default 0: no cache)",
       "",
       "Filters (run in this order: access control, authentication, limits, headers):",
       "      --allow-client CIDR      allow clients in this block; repeatable (others denied)",
@@ -81,6 +83,14 @@ final class CliOptions {
         case "--idle-timeout" -> builder.idleTimeout(seconds(flag, value(args, ++i, flag)));
         case "--max-body-bytes" -> builder.maxRequestBodyBytes(longValue(flag, value(args, ++i, flag)));
         case "--max-connections" -> builder.maxConnections(intValue(flag, value(args, ++i, flag)));
+        case "-m", "--cache-mb" -> {
+          int megabytes = intValue(flag, value(args, ++i, flag));
+          if (megabytes > 0) {
+            builder.cache(CacheSpec.inMemory().maxSizeMb(megabytes));
+          } else if (megabytes < 0) {
+            throw new IllegalArgumentException(flag + " must be 0 (no cache) or more (was " + megabytes + ")");
+          }
+        }
         default -> {
           if (!FilterOptions.FLAGS.contains(flag)) {
             throw new IllegalArgumentException("unknown option " + flag);

@@ -119,4 +119,11 @@ class CliOptionsTest {
         .hasMessageContaining("CIDR prefix length");
     assertThatThrownBy(() -> CliOptions.parse("--max-body-mb", "-1")).hasMessageContaining("negative");
   }
+
+  @Test
+  void enablesCacheWithSizeInMegabytes() {
+    assertThat(configOf("-m", "64").cache()).hasValueSatisfying(spec -> assertThat(spec.maxSizeMb()).isEqualTo(64));
+    assertThat(configOf("-m", "0").cache()).isEmpty();
+    assertThatThrownBy(() -> CliOptions.parse("-m", "-5")).hasMessageContaining("(was -5)");
+  }
 }

@@ -10,11 +10,17 @@ import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.filter.RealChain;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -29,6 +35,7 @@ import java.util.function.Predicate;
  */
 public final class HttpCache implements ProxyCache {
   private static final Set<String> UNSAFE = Set.of("POST", "PUT", "DELETE", "PATCH");
+  private static final Duration COALESCE_WAIT = Duration.ofSeconds(30);
 
   private final CacheStore store;
   private final long maxEntryBytes;
@@ -38,6 +45,7 @@ public final class HttpCache implements ProxyCache {
   private final LongAdder misses = new LongAdder();
   private final LongAdder revalidations = new LongAdder();
   private final LongAdder staleServed = new LongAdder();
+  private final ConcurrentHashMap<String, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
 
   public HttpCache(CacheSpec spec) {
     this.store = new CacheStore((long) spec.maxSizeMb() << 20);
@@ -61,29 +69,120 @@ public final class HttpCache implements ProxyCache {
       return mark(response, "BYPASS", verdict);
     }
     CacheControl requestCc = CacheControl.of(request.headers());
-    Instant now = clock.instant();
     StoredResponse stored = lookup(request);
-    if (stored != null) {
-      Lookup lookup = new Lookup(stored, requestCc, now, request.headers());
-      if (lookup.servable) {
-        hits.increment();
-        if (!lookup.fresh) {
-          staleServed.increment();
-        }
-        return mark(serve(stored, request, now), lookup.fresh ? "HIT" : "STALE", verdict);
-      }
-      if (!requestCc.has("only-if-cached") && hasValidators(stored)) {
-        return revalidate(request, stored, upstream, verdict);
-      }
+    Response fromStore = answerFromStore(request, stored, requestCc, verdict);
+    if (fromStore != null) {
+      return fromStore;
     }
     if (requestCc.has("only-if-cached")) {
       misses.increment();
       return mark(Response.text(504, "Not in cache: only-if-cached\n"), "MISS", verdict);
     }
+    if (stored == null && request.method().equals("GET")) {
+      return coalescedMiss(request, requestCc, upstream, verdict);
+    }
+    try {
+      Response response = stored != null && hasValidators(stored)
+          ? revalidate(request, stored, upstream, verdict)
+          : fetch(request, upstream, verdict, () -> { });
+      if (response.status() >= 500 && stored != null && staleIfError(stored, requestCc)) {
+        closeQuietly(response.body());
+        return serveStale(request, stored, verdict);
+      }
+      return response;
+    } catch (IOException e) {
+      if (stored != null && staleIfError(stored, requestCc)) {
+        return serveStale(request, stored, verdict);
+      }
+      throw e;
+    }
+  }
+
+  /** A stored response that may answer as it is, or null. */
+  private Response answerFromStore(Request request, StoredResponse stored, CacheControl asked,
+      Consumer<String> verdict) {
+    if (stored == null) {
+      return null;
+    }
+    Instant now = clock.instant();
+    Lookup lookup = new Lookup(stored, asked, now, request.headers());
+    if (!lookup.servable) {
+      return null;
+    }
+    hits.increment();
+    if (!lookup.fresh) {
+      staleServed.increment();
+    }
+    return mark(serve(stored, request, now), lookup.fresh ? "HIT" : "STALE", verdict);
+  }
+
+  /**
+   * Concurrent misses for one URL make one upstream request: the first goes, the others wait
+   * (up to {@link #COALESCE_WAIT}) until its response is stored or turns out uncacheable, then
+   * look again, and fetch for themselves only if there is still nothing to serve.
+   */
+  private Response coalescedMiss(Request request, CacheControl asked, RealChain.Terminal upstream,
+      Consumer<String> verdict) throws IOException {
+    String key = key(request);
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    CompletableFuture<Void> leader = inflight.putIfAbsent(key, mine);
+    if (leader != null) {
+      awaitQuietly(leader);
+      Response coalesced = answerFromStore(request, lookup(request), asked, verdict);
+      if (coalesced != null) {
+        return coalesced;
+      }
+      return fetch(request, upstream, verdict, () -> { });
+    }
+    Runnable release = () -> {
+      inflight.remove(key, mine);
+      mine.complete(null);
+    };
+    try {
+      return fetch(request, upstream, verdict, release);
+    } catch (IOException | RuntimeException e) {
+      release.run();
+      throw e;
+    }
+  }
+
+  private Response fetch(Request request, RealChain.Terminal upstream, Consumer<String> verdict,
+      Runnable finished) throws IOException {
     misses.increment();
     Instant requested = clock.instant();
     Response response = upstream.handle(request);
-    return mark(maybeStore(request, response, requested), "MISS", verdict);
+    return mark(maybeStore(request, response, requested, finished), "MISS", verdict);
+  }
+
+  /** RFC 5861 §4: stale-if-error, from the response or the request, within its window. */
+  private boolean staleIfError(StoredResponse stored, CacheControl asked) {
+    CacheControl response = CacheControl.of(stored.headers());
+    if (response.has("must-revalidate") || response.has("proxy-revalidate") || response.has("no-cache")) {
+      return false;
+    }
+    long window = Math.max(response.seconds("stale-if-error"), asked.seconds("stale-if-error"));
+    if (window < 0) {
+      return false;
+    }
+    long staleness = Freshness.currentAgeSeconds(stored, clock.instant())
+        - Freshness.lifetimeSeconds(stored.status(), stored.headers());
+    return staleness <= window;
+  }
+
+  private Response serveStale(Request request, StoredResponse stored, Consumer<String> verdict) {
+    hits.increment();
+    staleServed.increment();
+    return mark(serve(stored, request, clock.instant()), "STALE", verdict);
+  }
+
+  private static void awaitQuietly(CompletableFuture<Void> leader) {
+    try {
+      leader.get(COALESCE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // the waiter fetches for itself
+    }
   }
 
   private Response revalidate(Request request, StoredResponse stored, RealChain.Terminal upstream,
@@ -97,7 +196,10 @@ public final class HttpCache implements ProxyCache {
     Response response = upstream.handle(request.withHeaders(conditional.build()));
     if (response.status() != 304) {
       misses.increment();
-      return mark(maybeStore(request, response, requested), "MISS", verdict);
+      if (response.status() >= 500) {
+        return mark(response, "MISS", verdict);
+      }
+      return mark(maybeStore(request, response, requested, () -> { }), "MISS", verdict);
     }
     closeQuietly(response.body());
     StoredResponse updated = stored.withHeaders(updateHeaders(stored.headers(), response.headers()),
@@ -112,12 +214,14 @@ public final class HttpCache implements ProxyCache {
   }
 
   /** Stores the response as it streams, if the rules allow; returns what to send on. */
-  private Response maybeStore(Request request, Response response, Instant requested) {
+  private Response maybeStore(Request request, Response response, Instant requested, Runnable finished) {
     if (!request.method().equals("GET") || !isStorable(request, response.status(), response.headers())) {
+      finished.run();
       return response;
     }
     long length = response.body().contentLength();
     if (length > maxEntryBytes) {
+      finished.run();
       return response;
     }
     Instant responded = clock.instant();
@@ -127,7 +231,7 @@ public final class HttpCache implements ProxyCache {
     String url = key(request);
     return response.withBody(new StoringBody(response.body(), maxEntryBytes, body ->
         store.put(url, new StoredResponse(response.status(), response.reason(), headers, body,
-            requested, responded, varyNames, varyValues))));
+            requested, responded, varyNames, varyValues)), finished));
   }
 
   /** RFC 9111 §3: what a shared cache may store. */

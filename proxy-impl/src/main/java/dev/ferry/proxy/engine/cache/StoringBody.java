@@ -17,11 +17,17 @@ final class StoringBody implements Body {
   private final Body body;
   private final long maxBytes;
   private final Consumer<byte[]> store;
+  private final Runnable finished;
 
-  StoringBody(Body body, long maxBytes, Consumer<byte[]> store) {
+  /**
+   * @param finished runs once when the copy is stored or abandoned, so requests waiting for
+   *     this response can go on
+   */
+  StoringBody(Body body, long maxBytes, Consumer<byte[]> store, Runnable finished) {
     this.body = body;
     this.maxBytes = maxBytes;
     this.store = store;
+    this.finished = finished;
   }
 
   @Override
@@ -48,7 +54,7 @@ final class StoringBody implements Body {
         try {
           n = in.read(target, offset, length);
         } catch (IOException e) {
-          copy = null;
+          abandon();
           throw e;
         }
         if (copy == null) {
@@ -58,11 +64,16 @@ final class StoringBody implements Body {
           if (expected < 0 || copy.size() == expected) {
             store.accept(copy.toByteArray());
           }
-          copy = null;
+          abandon();
         } else if (copy.size() + n > maxBytes) {
-          copy = null;
+          abandon();
         } else {
           copy.write(target, offset, n);
+          if (copy.size() == expected) {
+            // Store before the last bytes go out, so the client's next request can hit.
+            store.accept(copy.toByteArray());
+            abandon();
+          }
         }
         return n;
       }
@@ -74,8 +85,15 @@ final class StoringBody implements Body {
 
       @Override
       public void close() throws IOException {
-        copy = null;
+        abandon();
         in.close();
+      }
+
+      private void abandon() {
+        if (copy != null) {
+          copy = null;
+          finished.run();
+        }
       }
     };
   }
