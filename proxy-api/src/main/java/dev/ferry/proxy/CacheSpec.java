@@ -17,17 +17,22 @@ public final class CacheSpec {
   private final long maxEntryBytes;
   private final String statusHeader;
   private final Clock clock;
+  private final String targetedField;
+  private final boolean hideTargetedField;
 
-  private CacheSpec(int maxSizeMb, long maxEntryBytes, String statusHeader, Clock clock) {
+  private CacheSpec(int maxSizeMb, long maxEntryBytes, String statusHeader, Clock clock,
+      String targetedField, boolean hideTargetedField) {
     this.maxSizeMb = maxSizeMb;
     this.maxEntryBytes = maxEntryBytes;
     this.statusHeader = statusHeader;
     this.clock = clock;
+    this.targetedField = targetedField;
+    this.hideTargetedField = hideTargetedField;
   }
 
   /** An in-memory cache of 10 MB, entries up to 1 MiB, reporting itself in {@code X-Cache}. */
   public static CacheSpec inMemory() {
-    return new CacheSpec(10, 1 << 20, "X-Cache", Clock.systemUTC());
+    return new CacheSpec(10, 1 << 20, "X-Cache", Clock.systemUTC(), "CDN-Cache-Control", false);
   }
 
   /**
@@ -39,7 +44,7 @@ public final class CacheSpec {
     if (maxSizeMb < 1 || maxSizeMb > 1 << 20) {
       throw new IllegalArgumentException("maxSizeMb must be between 1 and 1048576 (was " + maxSizeMb + ")");
     }
-    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock);
+    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock, targetedField, hideTargetedField);
   }
 
   /**
@@ -52,7 +57,7 @@ public final class CacheSpec {
       throw new IllegalArgumentException("maxEntryBytes must be between 1 and maxSizeMb MiB ("
           + ((long) maxSizeMb << 20) + ") (was " + maxEntryBytes + ")");
     }
-    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock);
+    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock, targetedField, hideTargetedField);
   }
 
   /**
@@ -63,12 +68,40 @@ public final class CacheSpec {
    */
   public CacheSpec statusHeader(String name) {
     Headers.checkName(name);
-    return new CacheSpec(maxSizeMb, maxEntryBytes, name, clock);
+    return new CacheSpec(maxSizeMb, maxEntryBytes, name, clock, targetedField, hideTargetedField);
   }
 
   /** The clock that ages entries; default UTC system time. Tests pass a controllable one. */
   public CacheSpec clock(Clock clock) {
-    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, Objects.requireNonNull(clock, "clock"));
+    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, Objects.requireNonNull(clock, "clock"),
+        targetedField, hideTargetedField);
+  }
+
+  /**
+   * The targeted cache-control field (RFC 9213) that, in reverse mode, takes precedence over
+   * {@code Cache-Control} and {@code Expires} for Ferry's own caching; default
+   * {@code CDN-Cache-Control}. Forward proxies ignore it.
+   *
+   * @throws IllegalArgumentException if it is not a valid field name
+   */
+  public CacheSpec targetedField(String name) {
+    Headers.checkName(name);
+    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock, name, hideTargetedField);
+  }
+
+  /** In reverse mode, removes the targeted field from responses sent to clients. Off by default. */
+  public CacheSpec hideTargetedField() {
+    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock, targetedField, true);
+  }
+
+  /** See {@link #targetedField(String)}. */
+  public String targetedField() {
+    return targetedField;
+  }
+
+  /** See {@link #hideTargetedField()}. */
+  public boolean hidesTargetedField() {
+    return hideTargetedField;
   }
 
   /** See {@link #maxSizeMb(int)}. */
@@ -98,12 +131,13 @@ public final class CacheSpec {
     }
     CacheSpec that = (CacheSpec) other;
     return maxSizeMb == that.maxSizeMb && maxEntryBytes == that.maxEntryBytes
-        && statusHeader.equals(that.statusHeader) && clock.equals(that.clock);
+        && statusHeader.equals(that.statusHeader) && clock.equals(that.clock)
+        && targetedField.equals(that.targetedField) && hideTargetedField == that.hideTargetedField;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(maxSizeMb, maxEntryBytes, statusHeader, clock);
+    return Objects.hash(maxSizeMb, maxEntryBytes, statusHeader, clock, targetedField, hideTargetedField);
   }
 
   /** Returns {@code inMemory(maxSizeMb=10, maxEntryBytes=1048576)}. */

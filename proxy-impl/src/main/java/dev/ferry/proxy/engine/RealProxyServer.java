@@ -62,7 +62,7 @@ final class RealProxyServer implements ProxyServer {
         config.connectTimeout());
     this.forwarder = new Forwarder(pool, config.upstream(), config.upstreamTimeout(),
         config.maxHeaderBytes(), config.maxHeaderCount());
-    this.cache = config.cache().map(HttpCache::new).orElse(null);
+    this.cache = config.cache().map(spec -> new HttpCache(spec, config.upstream().isPresent())).orElse(null);
   }
 
   @Override

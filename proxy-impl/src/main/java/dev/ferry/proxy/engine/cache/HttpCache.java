@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,13 +42,20 @@ public final class HttpCache implements ProxyCache {
   private final long maxEntryBytes;
   private final String statusHeader;
   private final Clock clock;
+  private final boolean reverse;
+  private final String targetedField;
+  private final boolean hideTargetedField;
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
   private final LongAdder revalidations = new LongAdder();
   private final LongAdder staleServed = new LongAdder();
   private final ConcurrentHashMap<String, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
 
-  public HttpCache(CacheSpec spec) {
+  /** A cache for a reverse proxy when {@code reverse}, else for a forward proxy. */
+  public HttpCache(CacheSpec spec, boolean reverse) {
+    this.reverse = reverse;
+    this.targetedField = spec.targetedField();
+    this.hideTargetedField = spec.hidesTargetedField();
     this.store = new CacheStore((long) spec.maxSizeMb() << 20);
     this.maxEntryBytes = spec.maxEntryBytes();
     this.statusHeader = spec.statusHeader();
@@ -105,7 +113,7 @@ public final class HttpCache implements ProxyCache {
       return null;
     }
     Instant now = clock.instant();
-    Lookup lookup = new Lookup(stored, asked, now, request.headers());
+    Lookup lookup = new Lookup(stored, policy(stored.headers()), asked, now, request.headers());
     if (!lookup.servable) {
       return null;
     }
@@ -156,7 +164,8 @@ public final class HttpCache implements ProxyCache {
 
   /** RFC 5861 §4: stale-if-error, from the response or the request, within its window. */
   private boolean staleIfError(StoredResponse stored, CacheControl asked) {
-    CacheControl response = CacheControl.of(stored.headers());
+    Headers policy = policy(stored.headers());
+    CacheControl response = CacheControl.of(policy);
     if (response.has("must-revalidate") || response.has("proxy-revalidate") || response.has("no-cache")) {
       return false;
     }
@@ -165,7 +174,7 @@ public final class HttpCache implements ProxyCache {
       return false;
     }
     long staleness = Freshness.currentAgeSeconds(stored, clock.instant())
-        - Freshness.lifetimeSeconds(stored.status(), stored.headers());
+        - Freshness.lifetimeSeconds(stored.status(), policy);
     return staleness <= window;
   }
 
@@ -202,9 +211,9 @@ public final class HttpCache implements ProxyCache {
       return mark(maybeStore(request, response, requested, () -> { }), "MISS", verdict);
     }
     closeQuietly(response.body());
-    StoredResponse updated = stored.withHeaders(updateHeaders(stored.headers(), response.headers()),
+    StoredResponse updated = stored.withHeaders(Conditionals.updateHeaders(stored.headers(), response.headers()),
         requested, clock.instant());
-    if (isStorable(request, updated.status(), updated.headers())) {
+    if (isStorable(request, updated.status(), policy(updated.headers()))) {
       store.put(key(request), updated);
     } else {
       store.remove(key(request));
@@ -215,7 +224,7 @@ public final class HttpCache implements ProxyCache {
 
   /** Stores the response as it streams, if the rules allow; returns what to send on. */
   private Response maybeStore(Request request, Response response, Instant requested, Runnable finished) {
-    if (!request.method().equals("GET") || !isStorable(request, response.status(), response.headers())) {
+    if (!request.method().equals("GET") || !isStorable(request, response.status(), policy(response.headers()))) {
       finished.run();
       return response;
     }
@@ -260,61 +269,18 @@ public final class HttpCache implements ProxyCache {
 
   private Response serve(StoredResponse stored, Request request, Instant now) {
     Headers headers = stored.headers().with("Age", Long.toString(Freshness.currentAgeSeconds(stored, now)));
-    if (notModified(request.headers(), stored.headers())) {
-      return Response.builder().status(304).headers(notModifiedHeaders(headers)).build();
+    if (Conditionals.notModified(request.headers(), stored.headers())) {
+      return Response.builder().status(304).headers(Conditionals.notModifiedHeaders(headers)).build();
+    }
+    if (request.method().equals("GET")) {
+      Optional<Response> partial = RangeResponses.answer(request.headers(), stored, headers);
+      if (partial.isPresent()) {
+        return partial.get();
+      }
     }
     Response.Builder response = Response.builder().status(stored.status()).reason(stored.reason())
         .headers(headers);
     return response.body(request.method().equals("HEAD") ? Body.empty() : Body.of(stored.body())).build();
-  }
-
-  /** RFC 9110 §13.1.2 and §13.1.3: the client's own conditional request, against the entry. */
-  private static boolean notModified(Headers request, Headers stored) {
-    List<String> ifNoneMatch = request.all("If-None-Match");
-    if (!ifNoneMatch.isEmpty()) {
-      String etag = stored.first("ETag").map(HttpCache::weak).orElse(null);
-      for (String value : ifNoneMatch) {
-        for (String candidate : value.split(",")) {
-          String tag = candidate.trim();
-          if (tag.equals("*") || (etag != null && weak(tag).equals(etag))) {
-            return true;
-          }
-        }
-      }
-      return false;
-    }
-    Instant since = request.first("If-Modified-Since").flatMap(HttpDates::parse).orElse(null);
-    Instant modified = stored.first("Last-Modified").flatMap(HttpDates::parse).orElse(null);
-    return since != null && modified != null && !modified.isAfter(since);
-  }
-
-  private static Headers notModifiedHeaders(Headers headers) {
-    Headers.Builder kept = Headers.builder();
-    for (int i = 0; i < headers.size(); i++) {
-      String name = headers.name(i).toLowerCase(Locale.ROOT);
-      if (!name.startsWith("content-") || name.equals("content-location")) {
-        kept.add(headers.name(i), headers.value(i));
-      }
-    }
-    return kept.build();
-  }
-
-  /** RFC 9111 §3.2: a 304's fields replace the stored ones, except the body's framing. */
-  private static Headers updateHeaders(Headers stored, Headers fresh) {
-    Headers.Builder updated = stored.toBuilder();
-    for (int i = 0; i < fresh.size(); i++) {
-      String name = fresh.name(i);
-      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Via")) {
-        updated.remove(name);
-      }
-    }
-    for (int i = 0; i < fresh.size(); i++) {
-      String name = fresh.name(i);
-      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Via")) {
-        updated.add(name, fresh.value(i));
-      }
-    }
-    return updated.build();
   }
 
   private StoredResponse lookup(Request request) {
@@ -375,13 +341,23 @@ public final class HttpCache implements ProxyCache {
     return headers.contains("ETag") || headers.contains("Last-Modified");
   }
 
-  private static String weak(String tag) {
-    return tag.startsWith("W/") ? tag.substring(2) : tag;
-  }
-
   private Response mark(Response response, String status, Consumer<String> verdict) {
     verdict.accept(status);
-    return response.withHeader(statusHeader, status);
+    Response marked = response.withHeader(statusHeader, status);
+    return reverse && hideTargetedField ? marked.withoutHeader(targetedField) : marked;
+  }
+
+  /**
+   * The fields that govern caching. In reverse mode a targeted field such as CDN-Cache-Control
+   * (RFC 9213 §2.1) replaces Cache-Control and Expires for Ferry's own decisions; forward
+   * proxies are not the CDN it targets and ignore it.
+   */
+  private Headers policy(Headers headers) {
+    if (!reverse || !headers.contains(targetedField)) {
+      return headers;
+    }
+    return headers.without("Cache-Control").without("Expires")
+        .plus("Cache-Control", String.join(", ", headers.all(targetedField)));
   }
 
   private static void closeQuietly(Body body) {
@@ -389,46 +365,6 @@ public final class HttpCache implements ProxyCache {
       body.stream().close();
     } catch (IOException | IllegalStateException ignored) {
       // the 304 has no body to read
-    }
-  }
-
-  /** Whether a stored response may answer a request without the upstream (RFC 9111 §4.2, §5.2). */
-  private static final class Lookup {
-    final boolean fresh;
-    final boolean servable;
-
-    Lookup(StoredResponse stored, CacheControl asked, Instant now, Headers requestHeaders) {
-      CacheControl response = CacheControl.of(stored.headers());
-      long lifetime = Freshness.lifetimeSeconds(stored.status(), stored.headers());
-      long age = Freshness.currentAgeSeconds(stored, now);
-      fresh = lifetime > age;
-      servable = decide(asked, response, lifetime, age, requestHeaders);
-    }
-
-    private boolean decide(CacheControl asked, CacheControl response, long lifetime, long age,
-        Headers requestHeaders) {
-      // RFC 9111 §5.4: Pragma: no-cache counts only when Cache-Control is absent.
-      boolean pragmaNoCache = !requestHeaders.contains("Cache-Control")
-          && requestHeaders.containsToken("Pragma", "no-cache");
-      if (asked.has("no-cache") || pragmaNoCache || response.has("no-cache")) {
-        return false;
-      }
-      if (asked.has("max-age") && age > asked.seconds("max-age")) {
-        return false;
-      }
-      if (asked.has("min-fresh") && lifetime - age < asked.seconds("min-fresh")) {
-        return false;
-      }
-      if (fresh) {
-        return true;
-      }
-      if (response.has("must-revalidate") || response.has("proxy-revalidate") || response.has("s-maxage")) {
-        return false;
-      }
-      if (!asked.has("max-stale")) {
-        return false;
-      }
-      return asked.argument("max-stale").isEmpty() || age - lifetime <= asked.seconds("max-stale");
     }
   }
 

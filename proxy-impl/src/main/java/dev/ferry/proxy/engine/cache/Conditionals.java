@@ -1,0 +1,64 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.Headers;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+/** Conditional requests against stored responses (RFC 9110 §13) and 304 header updates. */
+final class Conditionals {
+  private Conditionals() {}
+
+  /** RFC 9110 §13.1.2 and §13.1.3: the client's own conditional request, against the entry. */
+  static boolean notModified(Headers request, Headers stored) {
+    List<String> ifNoneMatch = request.all("If-None-Match");
+    if (!ifNoneMatch.isEmpty()) {
+      String etag = stored.first("ETag").map(Conditionals::weak).orElse(null);
+      for (String value : ifNoneMatch) {
+        for (String candidate : value.split(",")) {
+          String tag = candidate.trim();
+          if (tag.equals("*") || (etag != null && weak(tag).equals(etag))) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+    Instant since = request.first("If-Modified-Since").flatMap(HttpDates::parse).orElse(null);
+    Instant modified = stored.first("Last-Modified").flatMap(HttpDates::parse).orElse(null);
+    return since != null && modified != null && !modified.isAfter(since);
+  }
+
+  static Headers notModifiedHeaders(Headers headers) {
+    Headers.Builder kept = Headers.builder();
+    for (int i = 0; i < headers.size(); i++) {
+      String name = headers.name(i).toLowerCase(Locale.ROOT);
+      if (!name.startsWith("content-") || name.equals("content-location")) {
+        kept.add(headers.name(i), headers.value(i));
+      }
+    }
+    return kept.build();
+  }
+
+  /** RFC 9111 §3.2: a 304's fields replace the stored ones, except the body's framing. */
+  static Headers updateHeaders(Headers stored, Headers fresh) {
+    Headers.Builder updated = stored.toBuilder();
+    for (int i = 0; i < fresh.size(); i++) {
+      String name = fresh.name(i);
+      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Via")) {
+        updated.remove(name);
+      }
+    }
+    for (int i = 0; i < fresh.size(); i++) {
+      String name = fresh.name(i);
+      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Via")) {
+        updated.add(name, fresh.value(i));
+      }
+    }
+    return updated.build();
+  }
+
+  static String weak(String tag) {
+    return tag.startsWith("W/") ? tag.substring(2) : tag;
+  }
+}

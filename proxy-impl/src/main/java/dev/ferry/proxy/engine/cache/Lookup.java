@@ -1,0 +1,48 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.Headers;
+import java.time.Instant;
+
+/** Whether a stored response may answer a request without the upstream (RFC 9111 §4.2, §5.2). */
+final class Lookup {
+  final boolean fresh;
+  final boolean servable;
+
+  /**
+   * @param policy the stored headers that govern caching: in reverse mode, with a targeted
+   *     field (RFC 9213) standing in for Cache-Control
+   */
+  Lookup(StoredResponse stored, Headers policy, CacheControl asked, Instant now, Headers requestHeaders) {
+    CacheControl response = CacheControl.of(policy);
+    long lifetime = Freshness.lifetimeSeconds(stored.status(), policy);
+    long age = Freshness.currentAgeSeconds(stored, now);
+    fresh = lifetime > age;
+    servable = decide(asked, response, lifetime, age, requestHeaders);
+  }
+
+  private boolean decide(CacheControl asked, CacheControl response, long lifetime, long age,
+      Headers requestHeaders) {
+    // RFC 9111 §5.4: Pragma: no-cache counts only when Cache-Control is absent.
+    boolean pragmaNoCache = !requestHeaders.contains("Cache-Control")
+        && requestHeaders.containsToken("Pragma", "no-cache");
+    if (asked.has("no-cache") || pragmaNoCache || response.has("no-cache")) {
+      return false;
+    }
+    if (asked.has("max-age") && age > asked.seconds("max-age")) {
+      return false;
+    }
+    if (asked.has("min-fresh") && lifetime - age < asked.seconds("min-fresh")) {
+      return false;
+    }
+    if (fresh) {
+      return true;
+    }
+    if (response.has("must-revalidate") || response.has("proxy-revalidate") || response.has("s-maxage")) {
+      return false;
+    }
+    if (!asked.has("max-stale")) {
+      return false;
+    }
+    return asked.argument("max-stale").isEmpty() || age - lifetime <= asked.seconds("max-stale");
+  }
+}
