@@ -6,6 +6,7 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ProxyStats;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.io.Guard;
+import dev.ferry.proxy.engine.upstream.DetachedHooks;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
 import java.io.IOException;
@@ -80,6 +81,11 @@ final class RealProxyServer implements ProxyServer {
         ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
     long sweepMillis = Math.max(1000, config.upstreamKeepAlive().toMillis() / 2);
     sweeper.scheduleWithFixedDelay(pool::evictExpired, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    if (cache != null) {
+      InetSocketAddress self = new InetSocketAddress(serverSocket.getInetAddress(), port);
+      cache.startBackground(ConnectionExecutor.platformThreads("ferry-cache-refresh-" + port + "-"),
+          request -> forwarder.forward(request, new DetachedHooks(self)));
+    }
     listener = new Listener(this, serverSocket, config.maxConnections());
     listener.start();
     log.info("proxy_started address={}:{} mode={} concurrency={} config={}",
@@ -135,6 +141,9 @@ final class RealProxyServer implements ProxyServer {
       Thread.currentThread().interrupt();
     }
     sweeper.shutdownNow();
+    if (cache != null) {
+      cache.close();
+    }
     pool.close();
     guard.run(() -> state = State.STOPPED);
     log.info("proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,

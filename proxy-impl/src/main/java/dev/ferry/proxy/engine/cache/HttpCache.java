@@ -45,6 +45,8 @@ public final class HttpCache implements ProxyCache {
   private final boolean reverse;
   private final String targetedField;
   private final boolean hideTargetedField;
+  private volatile BackgroundRefresh refresher;
+  private volatile RealChain.Terminal backgroundUpstream;
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
   private final LongAdder revalidations = new LongAdder();
@@ -81,6 +83,12 @@ public final class HttpCache implements ProxyCache {
     Response fromStore = answerFromStore(request, stored, requestCc, verdict);
     if (fromStore != null) {
       return fromStore;
+    }
+    if (stored != null) {
+      Response stale = staleWhileRevalidate(request, stored, requestCc, verdict);
+      if (stale != null) {
+        return stale;
+      }
     }
     if (requestCc.has("only-if-cached")) {
       misses.increment();
@@ -196,13 +204,8 @@ public final class HttpCache implements ProxyCache {
 
   private Response revalidate(Request request, StoredResponse stored, RealChain.Terminal upstream,
       Consumer<String> verdict) throws IOException {
-    Headers.Builder conditional = request.headers().toBuilder()
-        .remove("If-None-Match").remove("If-Modified-Since").remove("If-Match")
-        .remove("If-Unmodified-Since").remove("If-Range");
-    stored.headers().first("ETag").ifPresent(etag -> conditional.set("If-None-Match", etag));
-    stored.headers().first("Last-Modified").ifPresent(date -> conditional.set("If-Modified-Since", date));
     Instant requested = clock.instant();
-    Response response = upstream.handle(request.withHeaders(conditional.build()));
+    Response response = upstream.handle(conditional(request, stored));
     if (response.status() != 304) {
       misses.increment();
       if (response.status() >= 500) {
@@ -210,16 +213,91 @@ public final class HttpCache implements ProxyCache {
       }
       return mark(maybeStore(request, response, requested, () -> { }), "MISS", verdict);
     }
-    closeQuietly(response.body());
-    StoredResponse updated = stored.withHeaders(Conditionals.updateHeaders(stored.headers(), response.headers()),
-        requested, clock.instant());
+    StoredResponse updated = applyNotModified(request, stored, response, requested);
+    return mark(serve(updated, request, clock.instant()), "REVALIDATED", verdict);
+  }
+
+  /** The request with the client's validators replaced by the stored response's (§4.3.1). */
+  private static Request conditional(Request request, StoredResponse stored) {
+    Headers.Builder conditional = request.headers().toBuilder()
+        .remove("If-None-Match").remove("If-Modified-Since").remove("If-Match")
+        .remove("If-Unmodified-Since").remove("If-Range").remove("Range");
+    stored.headers().first("ETag").ifPresent(etag -> conditional.set("If-None-Match", etag));
+    stored.headers().first("Last-Modified").ifPresent(date -> conditional.set("If-Modified-Since", date));
+    return request.withHeaders(conditional.build());
+  }
+
+  /** §4.3.4: a 304 freshens the stored response with its fields. */
+  private StoredResponse applyNotModified(Request request, StoredResponse stored, Response notModified,
+      Instant requested) {
+    closeQuietly(notModified.body());
+    StoredResponse updated = stored.withHeaders(
+        Conditionals.updateHeaders(stored.headers(), notModified.headers()), requested, clock.instant());
     if (isStorable(request, updated.status(), policy(updated.headers()))) {
       store.put(key(request), updated);
     } else {
       store.remove(key(request));
     }
     revalidations.increment();
-    return mark(serve(updated, request, clock.instant()), "REVALIDATED", verdict);
+    return updated;
+  }
+
+  /**
+   * RFC 5861 §3: within stale-while-revalidate, serve the stale response now and refresh it in
+   * the background. Returns the stale answer, or null when the window does not apply.
+   */
+  private Response staleWhileRevalidate(Request request, StoredResponse stored, CacheControl asked,
+      Consumer<String> verdict) {
+    if (refresher == null || asked.has("no-cache") || asked.has("max-age") || asked.has("min-fresh")) {
+      return null;
+    }
+    Headers policy = policy(stored.headers());
+    CacheControl response = CacheControl.of(policy);
+    if (response.has("must-revalidate") || response.has("proxy-revalidate") || response.has("no-cache")
+        || response.seconds("stale-while-revalidate") < 0) {
+      return null;
+    }
+    long staleness = Freshness.currentAgeSeconds(stored, clock.instant())
+        - Freshness.lifetimeSeconds(stored.status(), policy);
+    if (staleness > response.seconds("stale-while-revalidate")) {
+      return null;
+    }
+    Request refresh = conditional(request.withBody(Body.empty()), stored);
+    refresher.start(key(request), () -> refreshInBackground(request, refresh, stored));
+    return serveStale(request, stored, verdict);
+  }
+
+  private void refreshInBackground(Request request, Request conditional, StoredResponse stored) {
+    try {
+      Instant requested = clock.instant();
+      Response response = backgroundUpstream.handle(conditional);
+      if (response.status() == 304) {
+        applyNotModified(request, stored, response, requested);
+        return;
+      }
+      Response storing = maybeStore(request.withHeaders(conditional.headers()), response, requested, () -> { });
+      try (java.io.InputStream in = storing.body().stream()) {
+        in.transferTo(java.io.OutputStream.nullOutputStream());
+      }
+    } catch (IOException | RuntimeException e) {
+      // A failed refresh leaves the stale entry; the next request revalidates in the foreground.
+    }
+  }
+
+  /**
+   * Enables background refreshes (stale-while-revalidate) on threads from {@code threads},
+   * fetching through {@code upstream}. Called once the proxy has started.
+   */
+  public void startBackground(java.util.concurrent.ThreadFactory threads, RealChain.Terminal upstream) {
+    this.backgroundUpstream = upstream;
+    this.refresher = new BackgroundRefresh(threads);
+  }
+
+  /** Stops background refreshes; called when the proxy stops. */
+  public void close() {
+    if (refresher != null) {
+      refresher.close(Duration.ofSeconds(2));
+    }
   }
 
   /** Stores the response as it streams, if the rules allow; returns what to send on. */

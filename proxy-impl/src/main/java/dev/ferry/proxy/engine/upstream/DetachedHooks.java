@@ -1,0 +1,35 @@
+package dev.ferry.proxy.engine.upstream;
+
+import dev.ferry.proxy.engine.http1.ResponseHead;
+import java.net.InetSocketAddress;
+
+/**
+ * Hooks for upstream requests that no client waits on, such as background cache refreshes:
+ * interim responses go nowhere and nothing may be tunnelled.
+ */
+public final class DetachedHooks implements UpstreamHooks {
+  private final InetSocketAddress clientAddress;
+
+  public DetachedHooks(InetSocketAddress clientAddress) {
+    this.clientAddress = clientAddress;
+  }
+
+  @Override
+  public InetSocketAddress clientAddress() {
+    return clientAddress;
+  }
+
+  @Override
+  public void upstreamConnected(UpstreamConnection connection, boolean reused) {}
+
+  @Override
+  public void interim(ResponseHead head) {}
+
+  @Override
+  public void attach(UpstreamBody body) {}
+
+  @Override
+  public void tunnel(UpstreamConnection connection) {
+    connection.close();
+  }
+}
