@@ -36,8 +36,8 @@ start_and_read_port /tmp/ferry-bench-origin.port java -cp "$JAR" dev.ferry.sampl
 ORIGIN=$(head -1 /tmp/ferry-bench-origin.port)
 measure direct "$ORIGIN"
 
-run_ferry() { # $1 = label, $2 = java binary, $3 = concurrency
-  "$2" -Xmx512m -jar "$JAR" -q -p 0 -c "$3" --upstream "http://127.0.0.1:$ORIGIN" > /tmp/ferry-bench.out 2>&1 &
+run_ferry() { # $1 = label, $2 = java binary, $3 = concurrency, $4... = extra flags
+  "$2" -Xmx512m -jar "$JAR" -q -p 0 -c "$3" --upstream "http://127.0.0.1:$ORIGIN" "${@:4}" > /tmp/ferry-bench.out 2>&1 &
   local pid=$!; PIDS+=($pid)
   for _ in $(seq 1 100); do grep -q Listening /tmp/ferry-bench.out && break; sleep 0.1; done
   local port; port=$(grep Listening /tmp/ferry-bench.out | sed 's/.*://')
@@ -51,4 +51,5 @@ run_ferry "ferry pool (jdk17)" java pool
 run_ferry "ferry thread (jdk17)" java thread
 if [ -x "$JDK25/bin/java" ]; then
   run_ferry "ferry virtual (jdk25)" "$JDK25/bin/java" virtual
+  run_ferry "ferry cache hit (jdk25)" "$JDK25/bin/java" virtual -m 64
 fi

@@ -75,8 +75,10 @@ public final class BenchOrigin {
   }
 
   private static byte[] build(int size) {
-    byte[] head = ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: "
-        + size + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    // Cacheable for an hour, so the same origin serves the cache-hit benchmark.
+    byte[] head = ("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        + "Cache-Control: max-age=3600\r\nContent-Length: " + size + "\r\n\r\n")
+        .getBytes(StandardCharsets.ISO_8859_1);
     byte[] response = Arrays.copyOf(head, head.length + size);
     Arrays.fill(response, head.length, response.length, (byte) 'x');
     return response;

@@ -358,7 +358,7 @@ public final class HttpCache implements ProxyCache {
     }
     Response.Builder response = Response.builder().status(stored.status()).reason(stored.reason())
         .headers(headers);
-    return response.body(request.method().equals("HEAD") ? Body.empty() : Body.of(stored.body())).build();
+    return response.body(request.method().equals("HEAD") ? Body.empty() : new StoredBody(stored.body())).build();
   }
 
   private StoredResponse lookup(Request request) {
