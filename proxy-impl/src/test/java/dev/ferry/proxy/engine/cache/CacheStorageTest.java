@@ -68,4 +68,23 @@ class CacheStorageTest {
       }
     }
   }
+
+  @Test
+  void keepsEntryIntactWhenClientLeavesMidBody() throws Exception {
+    try (CacheHarness h = new CacheHarness(CacheSpec.inMemory().maxEntryBytes(4 << 20))) {
+      String body = "0123456789".repeat(200_000);
+      h.origin.enqueue(h.response(body).setHeader("Cache-Control", "max-age=100").throttleBody(64 * 1024, 5,
+          java.util.concurrent.TimeUnit.MILLISECONDS));
+      h.origin.enqueue(h.response(body).setHeader("Cache-Control", "max-age=100"));
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", h.proxy.port())) {
+        socket.getOutputStream().write("GET /partial HTTP/1.1\r\nHost: a\r\n\r\n".getBytes());
+        socket.getInputStream().readNBytes(100_000);
+      }
+      HttpResponse<String> next = h.get("/partial");
+      assertThat(next.body()).isEqualTo(body);
+      HttpResponse<String> again = h.get("/partial");
+      assertThat(again.body()).isEqualTo(body);
+      assertThat(again.headers().firstValue("X-Cache")).hasValue("HIT");
+    }
+  }
 }
