@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -142,9 +144,9 @@ final class ClientConnection implements Runnable {
           config.maxHeaderCount()).readRequest();
     } catch (SocketTimeoutException e) {
       return rejectHead(new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT,
-          "request head not received in time"));
+          "request head not received in time"), startTime, startNanos);
     } catch (HttpFailureException e) {
-      return rejectHead(e);
+      return rejectHead(e, startTime, startNanos);
     } catch (IOException e) {
       log.debug("connection_closed_mid_head conn={} error={}", id, e.toString());
       return false;
@@ -154,8 +156,11 @@ final class ClientConnection implements Runnable {
     return new RealExchange(server, this, sequence, head, startTime, startNanos).run();
   }
 
-  /** Answers a request whose head could not be read, and ends the connection. */
-  private boolean rejectHead(HttpFailureException e) {
+  /**
+   * Answers a request whose head could not be read, and ends the connection. Listeners hear of
+   * it as an exchange whose method and URL are unknown ("-"), so recordings miss nothing.
+   */
+  private boolean rejectHead(HttpFailureException e, Instant startTime, long startNanos) {
     server.metrics().exchanges.increment();
     server.metrics().failure(e.failure().name());
     log.info("exchange_failed failure={} status={} detail=\"{}\" client={} conn={}", e.failure(),
@@ -164,6 +169,13 @@ final class ClientConnection implements Runnable {
       server.metrics().status(e.failure().status());
     }
     sendError(e);
+    if (!server.listeners().isEmpty()) {
+      ExchangeSummary summary = ExchangeSummary.builder().id(server.nextExchangeId()).connectionId(id)
+          .clientAddress(clientAddress).method("-").url("-").status(e.failure().status())
+          .startTime(startTime).duration(Duration.ofNanos(System.nanoTime() - startNanos))
+          .failure(e.failure().name()).build();
+      server.listeners().each(listener -> listener.exchangeCompleted(summary));
+    }
     return false;
   }
 

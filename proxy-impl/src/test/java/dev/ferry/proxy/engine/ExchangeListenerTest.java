@@ -100,4 +100,22 @@ class ExchangeListenerTest {
       assertThat(summary.failure()).hasValue("UPSTREAM_UNREACHABLE");
     }
   }
+
+  @Test
+  void reportsRequestsRejectedWhileParsingTheHead() throws Exception {
+    BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
+    try (ProxyServer proxy = ProxyServer.builder().listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        }).build().start();
+        RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost : a\r\n\r\n").readResponse().status()).isEqualTo(400);
+      ExchangeSummary summary = summaries.poll(5, TimeUnit.SECONDS);
+      assertThat(summary.status()).isEqualTo(400);
+      assertThat(summary.method()).isEqualTo("-");
+      assertThat(summary.failure()).hasValue("MALFORMED_REQUEST");
+    }
+  }
 }

@@ -120,8 +120,15 @@ final class Recorder implements Filter, ExchangeListener {
 
   private static RecordedResponse response(ExchangeSummary summary, InFlight state) {
     Response sent = state.sentResponse;
-    if (sent == null || state.dropped) {
+    if (state.dropped) {
       return RecordedResponse.none();
+    }
+    if (sent == null) {
+      // Rejected before a request existed (400, 414, 431, 408): only the status is known.
+      return summary.status() > 0
+          ? RecordedResponse.of(summary.status(), "", Headers.empty(),
+              body(null, summary.responseBodyBytes(), Headers.empty()))
+          : RecordedResponse.none();
     }
     // A response the engine made itself (a 502, a filter's 500) never passed the recorder's
     // filter, so its body was not captured: flag it as truncated by its known size.

@@ -1,0 +1,27 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Requests the proxy rejects before it can parse them still show up in the recording. */
+class MalformedTrafficRecordingTest {
+
+  @Test
+  void recordsRequestsRejectedWhileParsingTheHead() throws Exception {
+    try (RecordingProxy proxy = RecordingProxy.forward().start();
+        Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write("GET http://x/ HTTP/1.1\r\nHost : x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = socket.getInputStream();
+      assertThat(new String(in.readNBytes(12), StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 400");
+      List<RecordedExchange> exchanges = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5));
+      assertThat(exchanges.get(0).response().status()).isEqualTo(400);
+      assertThat(exchanges.get(0).failure()).hasValue("MALFORMED_REQUEST");
+    }
+  }
+}
