@@ -9,17 +9,18 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.filter.RealChain;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
@@ -98,7 +99,7 @@ public final class HttpCache implements ProxyCache {
       return coalescedMiss(request, requestCc, upstream, verdict);
     }
     try {
-      Response response = stored != null && hasValidators(stored)
+      Response response = stored != null && StoragePolicy.hasValidators(stored.headers())
           ? revalidate(request, stored, upstream, verdict)
           : fetch(request, upstream, verdict, () -> { });
       if (response.status() >= 500 && stored != null && staleIfError(stored, requestCc)) {
@@ -233,7 +234,7 @@ public final class HttpCache implements ProxyCache {
     closeQuietly(notModified.body());
     StoredResponse updated = stored.withHeaders(
         Conditionals.updateHeaders(stored.headers(), notModified.headers()), requested, clock.instant());
-    if (isStorable(request, updated.status(), policy(updated.headers()))) {
+    if (StoragePolicy.isStorable(request, updated.status(), policy(updated.headers()))) {
       store.put(key(request), updated);
     } else {
       store.remove(key(request));
@@ -276,8 +277,8 @@ public final class HttpCache implements ProxyCache {
         return;
       }
       Response storing = maybeStore(request.withHeaders(conditional.headers()), response, requested, () -> { });
-      try (java.io.InputStream in = storing.body().stream()) {
-        in.transferTo(java.io.OutputStream.nullOutputStream());
+      try (InputStream in = storing.body().stream()) {
+        in.transferTo(OutputStream.nullOutputStream());
       }
     } catch (IOException | RuntimeException e) {
       // A failed refresh leaves the stale entry; the next request revalidates in the foreground.
@@ -288,7 +289,7 @@ public final class HttpCache implements ProxyCache {
    * Enables background refreshes (stale-while-revalidate) on threads from {@code threads},
    * fetching through {@code upstream}. Called once the proxy has started.
    */
-  public void startBackground(java.util.concurrent.ThreadFactory threads, RealChain.Terminal upstream) {
+  public void startBackground(ThreadFactory threads, RealChain.Terminal upstream) {
     this.backgroundUpstream = upstream;
     this.refresher = new BackgroundRefresh(threads);
   }
@@ -302,7 +303,8 @@ public final class HttpCache implements ProxyCache {
 
   /** Stores the response as it streams, if the rules allow; returns what to send on. */
   private Response maybeStore(Request request, Response response, Instant requested, Runnable finished) {
-    if (!request.method().equals("GET") || !isStorable(request, response.status(), policy(response.headers()))) {
+    if (!request.method().equals("GET")
+        || !StoragePolicy.isStorable(request, response.status(), policy(response.headers()))) {
       finished.run();
       return response;
     }
@@ -312,37 +314,13 @@ public final class HttpCache implements ProxyCache {
       return response;
     }
     Instant responded = clock.instant();
-    List<String> varyNames = varyNames(response.headers());
-    List<String> varyValues = varyValues(varyNames, request.headers());
+    List<String> varyNames = StoragePolicy.varyNames(response.headers());
+    List<String> varyValues = StoragePolicy.varyValues(varyNames, request.headers());
     Headers headers = response.headers().without(statusHeader);
     String url = key(request);
     return response.withBody(new StoringBody(response.body(), maxEntryBytes, body ->
         store.put(url, new StoredResponse(response.status(), response.reason(), headers, body,
             requested, responded, varyNames, varyValues)), finished));
-  }
-
-  /** RFC 9111 §3: what a shared cache may store. */
-  private boolean isStorable(Request request, int status, Headers headers) {
-    CacheControl asked = CacheControl.of(request.headers());
-    CacheControl response = CacheControl.of(headers);
-    if (asked.has("no-store") || response.has("no-store") || response.has("private")) {
-      return false;
-    }
-    if (status == 206 || status == 304 || status < 200) {
-      return false;
-    }
-    if (headers.all("Vary").stream().anyMatch(v -> v.trim().equals("*"))) {
-      return false;
-    }
-    if (request.headers().contains("Authorization")
-        && !(response.has("public") || response.has("s-maxage") || response.has("must-revalidate"))) {
-      return false;
-    }
-    boolean explicit = Freshness.hasExplicitFreshness(headers) || response.has("public");
-    if (!explicit && !Freshness.HEURISTICALLY_CACHEABLE.contains(status)) {
-      return false;
-    }
-    return Freshness.lifetimeSeconds(status, headers) > 0 || hasValidatorsIn(headers);
   }
 
   private Response serve(StoredResponse stored, Request request, Instant now) {
@@ -363,7 +341,7 @@ public final class HttpCache implements ProxyCache {
 
   private StoredResponse lookup(Request request) {
     for (StoredResponse candidate : store.variants(key(request))) {
-      if (varyValues(candidate.varyNames(), request.headers()).equals(candidate.varyValues())) {
+      if (StoragePolicy.varyValues(candidate.varyNames(), request.headers()).equals(candidate.varyValues())) {
         return candidate;
       }
     }
@@ -387,36 +365,6 @@ public final class HttpCache implements ProxyCache {
 
   private static String key(Request request) {
     return request.url();
-  }
-
-  private static List<String> varyNames(Headers headers) {
-    List<String> names = new ArrayList<>();
-    for (String value : headers.all("Vary")) {
-      for (String name : value.split(",")) {
-        String trimmed = name.trim().toLowerCase(Locale.ROOT);
-        if (!trimmed.isEmpty()) {
-          names.add(trimmed);
-        }
-      }
-    }
-    return List.copyOf(names);
-  }
-
-  /** RFC 9111 §4.1: values compared after combining fields and normalising whitespace. */
-  private static List<String> varyValues(List<String> names, Headers request) {
-    List<String> values = new ArrayList<>(names.size());
-    for (String name : names) {
-      values.add(String.join(",", request.all(name)).replaceAll("\\s*,\\s*", ",").replaceAll("\\s+", " ").trim());
-    }
-    return values;
-  }
-
-  private static boolean hasValidators(StoredResponse stored) {
-    return hasValidatorsIn(stored.headers());
-  }
-
-  private static boolean hasValidatorsIn(Headers headers) {
-    return headers.contains("ETag") || headers.contains("Last-Modified");
   }
 
   private Response mark(Response response, String status, Consumer<String> verdict) {
