@@ -269,6 +269,10 @@ public final class HttpCache implements ProxyCache {
   }
 
   private void refreshInBackground(Request request, Request conditional, StoredResponse stored) {
+    if (lookup(request) != stored) {
+      // Another refresh replaced the entry after this request saw it stale: nothing to do.
+      return;
+    }
     try {
       Instant requested = clock.instant();
       Response response = backgroundUpstream.handle(conditional);
