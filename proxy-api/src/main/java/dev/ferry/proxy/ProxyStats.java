@@ -16,6 +16,9 @@ public final class ProxyStats {
   private final long activeExchanges;
   private final long upstreamConnectionsOpened;
   private final long upstreamConnectionsReused;
+  private final long upstreamConnectionsOpen;
+  private final long upstreamConnectionsIdle;
+  private final long writeTimeouts;
   private final Map<Integer, Long> responsesByStatus;
   private final Map<String, Long> failures;
 
@@ -27,6 +30,9 @@ public final class ProxyStats {
     this.activeExchanges = builder.activeExchanges;
     this.upstreamConnectionsOpened = builder.upstreamConnectionsOpened;
     this.upstreamConnectionsReused = builder.upstreamConnectionsReused;
+    this.upstreamConnectionsOpen = builder.upstreamConnectionsOpen;
+    this.upstreamConnectionsIdle = builder.upstreamConnectionsIdle;
+    this.writeTimeouts = builder.writeTimeouts;
     this.responsesByStatus = Map.copyOf(builder.responsesByStatus);
     this.failures = Map.copyOf(builder.failures);
   }
@@ -71,6 +77,24 @@ public final class ProxyStats {
     return upstreamConnectionsReused;
   }
 
+  /** Connections to upstreams open now, busy or idle in the pool (a gauge). */
+  public long upstreamConnectionsOpen() {
+    return upstreamConnectionsOpen;
+  }
+
+  /** Connections to upstreams idle in the pool now, ready for reuse (a gauge). */
+  public long upstreamConnectionsIdle() {
+    return upstreamConnectionsIdle;
+  }
+
+  /**
+   * Writes, to clients, to upstreams or in tunnels, that made no progress within the write
+   * timeout and whose connection was therefore closed.
+   */
+  public long writeTimeouts() {
+    return writeTimeouts;
+  }
+
   /** Responses sent to clients, by status code. */
   public Map<Integer, Long> responsesByStatus() {
     return responsesByStatus;
@@ -88,6 +112,8 @@ public final class ProxyStats {
         + connectionsRejected + " active_connections=" + activeConnections + " exchanges="
         + exchanges + " active_exchanges=" + activeExchanges + " upstream_opened="
         + upstreamConnectionsOpened + " upstream_reused=" + upstreamConnectionsReused
+        + " upstream_open=" + upstreamConnectionsOpen + " upstream_idle=" + upstreamConnectionsIdle
+        + " write_timeouts=" + writeTimeouts
         + " responses=" + new TreeMap<>(responsesByStatus) + " failures=" + new TreeMap<>(failures);
   }
 
@@ -102,6 +128,9 @@ public final class ProxyStats {
     private long activeExchanges;
     private long upstreamConnectionsOpened;
     private long upstreamConnectionsReused;
+    private long upstreamConnectionsOpen;
+    private long upstreamConnectionsIdle;
+    private long writeTimeouts;
     private Map<Integer, Long> responsesByStatus = Map.of();
     private Map<String, Long> failures = Map.of();
 
@@ -146,6 +175,24 @@ public final class ProxyStats {
     /** Sets {@link ProxyStats#upstreamConnectionsReused()}. */
     public Builder upstreamConnectionsReused(long value) {
       upstreamConnectionsReused = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#upstreamConnectionsOpen()}. */
+    public Builder upstreamConnectionsOpen(long value) {
+      upstreamConnectionsOpen = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#upstreamConnectionsIdle()}. */
+    public Builder upstreamConnectionsIdle(long value) {
+      upstreamConnectionsIdle = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#writeTimeouts()}. */
+    public Builder writeTimeouts(long value) {
+      writeTimeouts = value;
       return this;
     }
 

@@ -15,6 +15,7 @@ final class Metrics {
   final AtomicLong activeConnections = new AtomicLong();
   final LongAdder exchanges = new LongAdder();
   final AtomicLong activeExchanges = new AtomicLong();
+  final LongAdder writeTimeouts = new LongAdder();
   private final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
 
@@ -39,6 +40,9 @@ final class Metrics {
         .activeExchanges(activeExchanges.get())
         .upstreamConnectionsOpened(pool.opened())
         .upstreamConnectionsReused(pool.reused())
+        .upstreamConnectionsOpen(pool.openCount())
+        .upstreamConnectionsIdle(pool.idleCount())
+        .writeTimeouts(writeTimeouts.sum())
         .responsesByStatus(statusCounts)
         .failures(failureCounts)
         .build();

@@ -20,6 +20,10 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +52,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
   private boolean counted;
   private String cacheVerdict;
   private String countedFailure;
+  private Map<Class<?>, Object> attributes;
 
   RealExchange(RealProxyServer server, ClientConnection connection, int sequence, RequestHead head,
       Instant startTime, long startNanos) {
@@ -263,6 +268,27 @@ final class RealExchange implements Exchange, UpstreamHooks {
   @Override
   public Request request() {
     return request;
+  }
+
+  @Override
+  public Mode mode() {
+    return server.configuration().upstream().isPresent() ? Mode.REVERSE : Mode.FORWARD;
+  }
+
+  @Override
+  public <T> Optional<T> attribute(Class<T> key) {
+    Objects.requireNonNull(key, "key");
+    return attributes == null ? Optional.empty() : Optional.ofNullable(key.cast(attributes.get(key)));
+  }
+
+  @Override
+  public <T> void attribute(Class<T> key, T value) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
+    if (attributes == null) {
+      attributes = new HashMap<>();
+    }
+    attributes.put(key, key.cast(value));
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.Request;
 import java.net.InetSocketAddress;
 import java.time.Instant;
+import java.util.Optional;
 
 /** The exchange as one filter sees it: shared context, with the request that filter received. */
 final class ExchangeView implements Exchange {
@@ -48,6 +49,21 @@ final class ExchangeView implements Exchange {
   @Override
   public Request request() {
     return request;
+  }
+
+  @Override
+  public Mode mode() {
+    return exchange.mode();
+  }
+
+  @Override
+  public <T> Optional<T> attribute(Class<T> key) {
+    return exchange.attribute(key);
+  }
+
+  @Override
+  public <T> void attribute(Class<T> key, T value) {
+    exchange.attribute(key, value);
   }
 
   @Override

@@ -11,6 +11,7 @@ public enum ProxyFailure {
   URI_TOO_LONG(414, true, "Request line too long"),
   EXPECTATION_FAILED(417, true, "Expectation not supported"),
   HEADERS_TOO_LARGE(431, true, "Request header fields too large"),
+  DENIED(403, false, "Access denied"),
   METHOD_NOT_ALLOWED(405, false, "Method not allowed here"),
   VERSION_NOT_SUPPORTED(505, true, "HTTP version not supported"),
   FILTER_FAILED(500, true, "Internal proxy error"),
@@ -19,7 +20,8 @@ public enum ProxyFailure {
   UPSTREAM_TIMEOUT(504, false, "Origin server timed out"),
   OVERLOADED(503, true, "Proxy overloaded"),
   CLIENT_CLOSED(0, true, "Client closed the connection"),
-  RESPONSE_ABORTED(0, true, "Response aborted mid-body");
+  RESPONSE_ABORTED(0, true, "Response aborted mid-body"),
+  WRITE_TIMEOUT(0, true, "Write timed out");
 
   private final int status;
   private final boolean closeConnection;

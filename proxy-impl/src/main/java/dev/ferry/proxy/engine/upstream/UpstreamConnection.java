@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
@@ -26,6 +27,8 @@ public final class UpstreamConnection implements Closeable {
   private final ConnectionInput input;
   private final ConnectionOutput output;
   private final UpstreamKey key;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private Runnable onClose = () -> {};
   private long idleSinceNanos;
   private boolean reused;
 
@@ -119,9 +122,17 @@ public final class UpstreamConnection implements Closeable {
     return !socket.isClosed() && !input.hasBuffered();
   }
 
+  /** Runs {@code action} once, when this connection is first closed. */
+  void onClose(Runnable action) {
+    this.onClose = action;
+  }
+
   @Override
   public void close() {
     closeQuietly(socket);
+    if (closed.compareAndSet(false, true)) {
+      onClose.run();
+    }
   }
 
   static void closeQuietly(Socket socket) {

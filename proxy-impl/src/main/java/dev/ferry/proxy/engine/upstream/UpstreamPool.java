@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -25,6 +26,7 @@ public final class UpstreamPool {
   private final Duration connectTimeout;
   private final LongAdder opened = new LongAdder();
   private final LongAdder reused = new LongAdder();
+  private final AtomicLong open = new AtomicLong();
   private boolean closed;
 
   public UpstreamPool(int maxIdlePerKey, Duration keepAlive, Duration connectTimeout) {
@@ -47,6 +49,8 @@ public final class UpstreamPool {
   public UpstreamConnection openFresh(UpstreamKey key) throws IOException {
     UpstreamConnection connection = UpstreamConnection.open(key, connectTimeout);
     opened.increment();
+    open.incrementAndGet();
+    connection.onClose(open::decrementAndGet);
     return connection;
   }
 
@@ -110,6 +114,11 @@ public final class UpstreamPool {
 
   public long reused() {
     return reused.sum();
+  }
+
+  /** Connections open now, busy or idle; a leak check's zero after stop. */
+  public long openCount() {
+    return open.get();
   }
 
   /** Idle connections held now, for tests and stats. */
