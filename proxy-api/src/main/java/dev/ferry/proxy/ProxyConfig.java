@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.net.ssl.SSLContext;
 
 /**
  * The immutable configuration of a proxy, as {@link ProxyServer.Builder#build()} validated it.
@@ -26,6 +29,13 @@ public final class ProxyConfig {
   private final Duration idleTimeout;
   private final Duration upstreamTimeout;
   private final Duration upstreamKeepAlive;
+  private final Duration writeTimeout;
+  private final long minRequestBodyRate;
+  private final int retryBufferBytes;
+  private final SSLContext upstreamSslContext;
+  private final Set<Integer> connectPorts;
+  private final boolean anyConnectPort;
+  private final boolean allowPrivateDestinations;
   private final int maxIdleUpstreamConnections;
   private final int maxConnections;
   private final int maxRequestLineBytes;
@@ -46,6 +56,13 @@ public final class ProxyConfig {
     idleTimeout = builder.idleTimeout;
     upstreamTimeout = builder.upstreamTimeout;
     upstreamKeepAlive = builder.upstreamKeepAlive;
+    writeTimeout = builder.writeTimeout;
+    minRequestBodyRate = builder.minRequestBodyRate;
+    retryBufferBytes = builder.retryBufferBytes;
+    upstreamSslContext = builder.upstreamSslContext;
+    anyConnectPort = builder.anyConnectPort;
+    connectPorts = builder.connectPorts.isEmpty() ? Set.of(443) : Set.copyOf(builder.connectPorts);
+    allowPrivateDestinations = builder.allowPrivateDestinations;
     maxIdleUpstreamConnections = builder.maxIdleUpstreamConnections;
     maxConnections = builder.maxConnections;
     maxRequestLineBytes = builder.maxRequestLineBytes;
@@ -101,6 +118,44 @@ public final class ProxyConfig {
   /** See {@link ProxyServer.Builder#upstreamKeepAlive(Duration)}. */
   public Duration upstreamKeepAlive() {
     return upstreamKeepAlive;
+  }
+
+  /** See {@link ProxyServer.Builder#writeTimeout(Duration)}. */
+  public Duration writeTimeout() {
+    return writeTimeout;
+  }
+
+  /** See {@link ProxyServer.Builder#minRequestBodyRate(long)}; bytes per second, 0 for none. */
+  public long minRequestBodyRate() {
+    return minRequestBodyRate;
+  }
+
+  /** See {@link ProxyServer.Builder#retryBufferBytes(int)}. */
+  public int retryBufferBytes() {
+    return retryBufferBytes;
+  }
+
+  /** See {@link ProxyServer.Builder#upstreamSslContext(SSLContext)}; empty for the default. */
+  public Optional<SSLContext> upstreamSslContext() {
+    return Optional.ofNullable(upstreamSslContext);
+  }
+
+  /**
+   * The ports CONNECT may reach, {443} unless configured; meaningless when
+   * {@link #allowsAnyConnectPort()}. See {@link ProxyServer.Builder#allowConnectPorts(int...)}.
+   */
+  public Set<Integer> allowedConnectPorts() {
+    return connectPorts;
+  }
+
+  /** See {@link ProxyServer.Builder#allowAnyConnectPort()}. */
+  public boolean allowsAnyConnectPort() {
+    return anyConnectPort;
+  }
+
+  /** See {@link ProxyServer.Builder#allowPrivateDestinations(boolean)}. */
+  public boolean allowsPrivateDestinations() {
+    return allowPrivateDestinations;
   }
 
   /** See {@link ProxyServer.Builder#maxIdleUpstreamConnections(int)}. */
@@ -168,6 +223,18 @@ public final class ProxyConfig {
     add(parts, "idleTimeout", idleTimeout, DEFAULTS.idleTimeout);
     add(parts, "upstreamTimeout", upstreamTimeout, DEFAULTS.upstreamTimeout);
     add(parts, "upstreamKeepAlive", upstreamKeepAlive, DEFAULTS.upstreamKeepAlive);
+    add(parts, "writeTimeout", writeTimeout, DEFAULTS.writeTimeout);
+    add(parts, "minRequestBodyRate", minRequestBodyRate, DEFAULTS.minRequestBodyRate);
+    add(parts, "retryBufferBytes", retryBufferBytes, DEFAULTS.retryBufferBytes);
+    if (upstreamSslContext != null) {
+      parts.add("upstreamSslContext=" + upstreamSslContext.getProtocol());
+    }
+    if (anyConnectPort) {
+      parts.add("connectPorts=any");
+    } else if (!connectPorts.equals(Set.of(443))) {
+      parts.add("connectPorts=" + new TreeSet<>(connectPorts));
+    }
+    add(parts, "allowPrivateDestinations", allowPrivateDestinations, DEFAULTS.allowPrivateDestinations);
     add(parts, "maxIdleUpstreamConnections", maxIdleUpstreamConnections,
         DEFAULTS.maxIdleUpstreamConnections);
     add(parts, "maxConnections", maxConnections, DEFAULTS.maxConnections);

@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.net.ssl.SSLContext;
 
 /**
  * An HTTP proxy running inside this JVM.
@@ -110,7 +113,14 @@ public interface ProxyServer extends AutoCloseable {
     Duration requestHeaderTimeout = Duration.ofSeconds(30);
     Duration idleTimeout = Duration.ofSeconds(60);
     Duration upstreamTimeout = Duration.ofSeconds(60);
-    Duration upstreamKeepAlive = Duration.ofSeconds(30);
+    Duration upstreamKeepAlive = Duration.ofSeconds(4);
+    Duration writeTimeout = Duration.ofSeconds(60);
+    long minRequestBodyRate = 240;
+    int retryBufferBytes = 64 * 1024;
+    SSLContext upstreamSslContext;
+    final Set<Integer> connectPorts = new TreeSet<>();
+    boolean anyConnectPort;
+    boolean allowPrivateDestinations;
     int maxIdleUpstreamConnections = 64;
     int maxConnections = 10_000;
     int maxRequestLineBytes = 8 * 1024;
@@ -133,6 +143,15 @@ public interface ProxyServer extends AutoCloseable {
       idleTimeout = config.idleTimeout();
       upstreamTimeout = config.upstreamTimeout();
       upstreamKeepAlive = config.upstreamKeepAlive();
+      writeTimeout = config.writeTimeout();
+      minRequestBodyRate = config.minRequestBodyRate();
+      retryBufferBytes = config.retryBufferBytes();
+      upstreamSslContext = config.upstreamSslContext().orElse(null);
+      anyConnectPort = config.allowsAnyConnectPort();
+      if (!anyConnectPort) {
+        connectPorts.addAll(config.allowedConnectPorts());
+      }
+      allowPrivateDestinations = config.allowsPrivateDestinations();
       maxIdleUpstreamConnections = config.maxIdleUpstreamConnections();
       maxConnections = config.maxConnections();
       maxRequestLineBytes = config.maxRequestLineBytes();
@@ -181,7 +200,9 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
-     * How long to wait for a connection to an upstream; default 10 s. Past it: 502.
+     * How long connecting to an upstream may take, TCP connect and TLS handshake together;
+     * default 10 s. Past it: 504 (as nginx answers a connect timeout); a refused connection, an
+     * unknown host or a failed handshake is 502.
      *
      * @throws IllegalArgumentException unless positive
      */
@@ -191,8 +212,11 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
-     * How long a client may take to send a whole request head, from its first byte; default
-     * 30 s. This cuts off slowloris clients. Past it: 408 and the connection is closed.
+     * How long a client may take to send a whole request head; default 30 s. On a new
+     * connection it counts from accept, so a client that connects and sends nothing is closed
+     * after it; on a kept-alive connection it counts from the request's first byte (the wait
+     * before that is the {@link #idleTimeout}). This cuts off slowloris clients. Past it: 408 and
+     * the connection is closed.
      *
      * @throws IllegalArgumentException unless positive
      */
@@ -224,12 +248,104 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
-     * How long an idle pooled upstream connection is kept for reuse; default 30 s.
+     * How long an idle pooled upstream connection is kept for reuse; default 4 s, below the idle
+     * timeout of common servers (Node 5 s, Apache 5 s) so that Ferry drops a connection before
+     * the upstream does. An upstream's {@code Keep-Alive: timeout=N} shortens it further for that
+     * connection (to a second less than N). A connection idle for more than a second is also
+     * probed without blocking before reuse, and discarded if the upstream closed it or sent
+     * unexpected bytes.
      *
      * @throws IllegalArgumentException unless positive
      */
     public Builder upstreamKeepAlive(Duration upstreamKeepAlive) {
       this.upstreamKeepAlive = checkPositive("upstreamKeepAlive", upstreamKeepAlive);
+      return this;
+    }
+
+    /**
+     * How long one write may make no progress, to a client, to an upstream or in either
+     * direction of a tunnel; default 60 s. Blocking sockets have no send timeout, so a watchdog
+     * closes the socket of a write that passed its deadline: a client that asks for a large body
+     * and never reads cannot pin a connection task. Counted in
+     * {@link ProxyStats#writeTimeouts()} and logged as {@code write_timeout}.
+     *
+     * @throws IllegalArgumentException unless positive
+     */
+    public Builder writeTimeout(Duration writeTimeout) {
+      this.writeTimeout = checkPositive("writeTimeout", writeTimeout);
+      return this;
+    }
+
+    /**
+     * The slowest a request body may arrive, in bytes per second averaged since the body began,
+     * after a grace period of 5 s; default 240 (Kestrel's {@code MinRequestBodyDataRate}). A
+     * body trickling slower is cut off with 408 and the connection is closed. 0 disables the
+     * check (the {@link #idleTimeout} still bounds each gap).
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder minRequestBodyRate(long bytesPerSecond) {
+      if (bytesPerSecond < 0) {
+        throw new IllegalArgumentException(
+            "minRequestBodyRate must not be negative (was " + bytesPerSecond + ")");
+      }
+      this.minRequestBodyRate = bytesPerSecond;
+      return this;
+    }
+
+    /**
+     * The largest request body buffered so that the request can be sent again on a fresh
+     * connection; default 65536 bytes. A request that fails on a reused upstream connection
+     * before any response byte arrived (a reset or end of stream, never a timeout) is retried
+     * once, whatever its method, when its body is empty or fit in this buffer. Larger bodies
+     * stream and are not retried. 0 retries only requests without a body.
+     *
+     * @throws IllegalArgumentException unless between 0 and 16777216
+     */
+    public Builder retryBufferBytes(int retryBufferBytes) {
+      this.retryBufferBytes = checkRange("retryBufferBytes", retryBufferBytes, 0, 16 * 1024 * 1024);
+      return this;
+    }
+
+    /**
+     * The TLS context for {@code https} upstreams: its trust managers decide which upstream
+     * certificates are accepted, its key managers supply a client certificate. Default: the
+     * JVM's default context (the system trust store). Host names are always verified.
+     */
+    public Builder upstreamSslContext(SSLContext upstreamSslContext) {
+      this.upstreamSslContext = Objects.requireNonNull(upstreamSslContext, "upstreamSslContext");
+      return this;
+    }
+
+    /**
+     * Adds ports a forward proxy may open CONNECT tunnels to. By default only 443 is allowed
+     * (Squid's {@code SSL_ports}); once any port is added, exactly the added ports are allowed.
+     * A CONNECT to another port is answered 403 and the connection closed.
+     *
+     * @throws IllegalArgumentException unless each port is between 1 and 65535
+     */
+    public Builder allowConnectPorts(int... ports) {
+      for (int port : ports) {
+        connectPorts.add(checkRange("allowConnectPorts", port, 1, 65535));
+      }
+      return this;
+    }
+
+    /** Lets CONNECT tunnels go to any port; see {@link #allowConnectPorts(int...)}. */
+    public Builder allowAnyConnectPort() {
+      this.anyConnectPort = true;
+      return this;
+    }
+
+    /**
+     * Whether a forward proxy bound to a non-loopback address may connect to loopback,
+     * link-local (including the cloud metadata address 169.254.169.254) and unspecified
+     * addresses; default false. A proxy bound to loopback (the default bind address) serves only
+     * local clients and may always reach local destinations. The decision is made on every
+     * address a name resolves to, after DNS: refused destinations are answered 403.
+     */
+    public Builder allowPrivateDestinations(boolean allowPrivateDestinations) {
+      this.allowPrivateDestinations = allowPrivateDestinations;
       return this;
     }
 
