@@ -1,5 +1,6 @@
 package dev.ferry.proxy;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,10 +16,17 @@ import java.util.Objects;
  * Response upper = response.withBody(Body.of(new UpperCaseStream(response.body().stream()), -1));
  * }</pre>
  *
- * <p>{@link #stream()} may be called once. A body that was never read is drained or discarded
- * by the engine when the exchange ends.
+ * <p>{@link #stream()} may be called once. Every body is consumed or closed exactly once, by
+ * whoever drops it: a filter that replaces a response it got from {@code proceed()} may close the
+ * old body at once, and otherwise the engine closes it when the exchange ends, which returns an
+ * upstream connection or a cache slot it holds. Closing a body that was read to its end does
+ * nothing.
+ *
+ * <p>A body's {@link #contentLength()} is a contract: when Ferry writes a body whose stream yields
+ * more or fewer bytes than it declared, the exchange fails and the connection is closed rather
+ * than put wrong bytes on a connection that carries other messages.
  */
-public interface Body {
+public interface Body extends Closeable {
 
   /**
    * Returns the length in bytes, or {@code -1} if it is not known in advance (a chunked or
@@ -40,6 +48,13 @@ public interface Body {
   default Headers trailers() {
     return Headers.empty();
   }
+
+  /**
+   * Releases what the body holds without reading it (for a streaming body, closes its stream).
+   * The default does nothing, which suits bodies held in memory. Calling it again does nothing.
+   */
+  @Override
+  default void close() throws IOException {}
 
   /**
    * Reads the whole body into memory, for bodies known to be small.

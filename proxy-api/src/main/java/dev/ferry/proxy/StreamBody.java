@@ -1,5 +1,6 @@
 package dev.ferry.proxy;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -25,6 +26,11 @@ final class StreamBody implements Body {
       throw new IllegalStateException("body stream was already opened; a body is one-shot");
     }
     return stream;
+  }
+
+  @Override
+  public void close() throws IOException {
+    stream.close();
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.ChunkedInputStream;
 import dev.ferry.proxy.engine.http1.FixedLengthInputStream;
 import dev.ferry.proxy.engine.http1.Framing;
@@ -18,6 +19,12 @@ import java.net.SocketTimeoutException;
  * A request body streaming from the client connection. It answers {@code 100 Continue} on first
  * read when the client asked for it, enforces the body limit while streaming, and turns client
  * I/O errors into failures that are not blamed on the upstream.
+ *
+ * <p>Minimum data rate (Kestrel's {@code MinRequestBodyDataRate}): after a grace period, the body
+ * must average at least {@code minRequestBodyRate} bytes per second, measured over the time the
+ * proxy actually spent waiting for it, so a slow upstream that stops Ferry from reading never
+ * counts against the client. Each read's deadline is the moment the average would drop below the
+ * minimum; a body trickling slower is cut off with 408.
  */
 final class ClientBody implements Body {
   /** Writes the interim 100 response; called at most once. */
@@ -25,22 +32,30 @@ final class ClientBody implements Body {
     void sendContinue() throws IOException;
   }
 
+  private static final long GRACE_NANOS = 5_000_000_000L;
+
+  private final ConnectionInput in;
   private final long length;
   private final long maxBytes;
+  private final long minBytesPerSecond;
+  private final long idleNanos;
   private final InputStream framed;
   private final ContinueSender continueSender;
   private boolean opened;
   private boolean continueSent;
   private long bytesRead;
+  private long waitedNanos;
   private boolean complete;
 
-  ClientBody(ConnectionInput in, long length, long maxBytes, int maxHeaderBytes, int maxHeaderCount,
-      ContinueSender continueSender) {
+  ClientBody(ConnectionInput in, long length, ProxyConfig config, ContinueSender continueSender) {
+    this.in = in;
     this.length = length;
-    this.maxBytes = maxBytes;
+    this.maxBytes = config.maxRequestBodyBytes();
+    this.minBytesPerSecond = config.minRequestBodyRate();
+    this.idleNanos = config.idleTimeout().toNanos();
     this.continueSender = continueSender;
     this.framed = length == Framing.CHUNKED
-        ? new ChunkedInputStream(in, false, maxHeaderBytes, maxHeaderCount)
+        ? new ChunkedInputStream(in, false, config.maxHeaderBytes(), config.maxHeaderCount())
         : new FixedLengthInputStream(in, length);
   }
 
@@ -77,6 +92,15 @@ final class ClientBody implements Body {
 
   boolean isComplete() {
     return complete;
+  }
+
+  /**
+   * True if what is left of the body can be drained to keep the connection: it is complete, or
+   * its remaining declared length is at most {@code maxBytes} and the client is not waiting for
+   * 100 Continue. A chunked body's remainder is unknown, so it is not.
+   */
+  boolean drainable(long maxBytes) {
+    return complete || (!awaitingContinue() && length >= 0 && length - bytesRead <= maxBytes);
   }
 
   /** True if the client still waits for 100 Continue before sending the body. */
@@ -121,12 +145,19 @@ final class ClientBody implements Body {
       continueSender.sendContinue();
     }
     int n;
+    long started = System.nanoTime();
     try {
-      n = framed.read(target, offset, count);
+      boolean rateBound = applyDeadline(started);
+      try {
+        n = framed.read(target, offset, count);
+      } catch (SocketTimeoutException e) {
+        throw new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT, rateBound
+            ? "request body slower than " + minBytesPerSecond + " bytes/s" : "request body stalled", e);
+      } finally {
+        waitedNanos += System.nanoTime() - started;
+      }
     } catch (HttpFailureException e) {
       throw e;
-    } catch (SocketTimeoutException e) {
-      throw new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT, "request body stalled", e);
     } catch (IOException e) {
       throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client closed mid-body", e);
     }
@@ -143,5 +174,22 @@ final class ClientBody implements Body {
       complete = true;
     }
     return n;
+  }
+
+  /**
+   * Sets the deadline of the next read: the idle timeout, or sooner, the moment at which the
+   * body's average rate over the time spent waiting would fall below the minimum. Returns true
+   * if the rate sets it.
+   */
+  private boolean applyDeadline(long now) {
+    long idleDeadline = now + idleNanos;
+    if (minBytesPerSecond == 0) {
+      in.deadline(idleDeadline);
+      return false;
+    }
+    long earned = Math.max(GRACE_NANOS, (long) (bytesRead * 1e9 / minBytesPerSecond));
+    long rateDeadline = now + Math.max(1_000_000L, earned - waitedNanos);
+    in.deadline(Math.min(idleDeadline, rateDeadline));
+    return rateDeadline < idleDeadline;
   }
 }

@@ -33,6 +33,8 @@ final class ClientConnection implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
   private static final int BUFFER_SIZE = 16 * 1024;
   private static final long QUICK_WAIT_MILLIS = 200;
+  private static final long LINGER_NANOS = 1_000_000_000L;
+  private static final long LINGER_BYTES = 64 * 1024;
   private static final byte[] CONTINUE =
       "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -46,6 +48,8 @@ final class ClientConnection implements Runnable {
   private final InetSocketAddress clientAddress;
   private final InetSocketAddress localAddress;
   private final Guard guard = new Guard();
+  private final long acceptedNanos = System.nanoTime();
+  private boolean linger;
   private boolean idle = true;
   private boolean closeRequested;
   private UpstreamConnection tunnelPeer;
@@ -57,7 +61,7 @@ final class ClientConnection implements Runnable {
     this.socket = socket;
     this.id = id;
     this.in = new ConnectionInput(socket, BUFFER_SIZE);
-    this.out = new ConnectionOutput(socket, BUFFER_SIZE);
+    this.out = new ConnectionOutput(socket, BUFFER_SIZE, server.watchdog());
     this.sender = new ResponseSender(out);
     this.clientAddress = (InetSocketAddress) socket.getRemoteSocketAddress();
     this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
@@ -71,7 +75,7 @@ final class ClientConnection implements Runnable {
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
     try {
       int sequence = 0;
-      while (awaitRequest()) {
+      while (awaitRequest(sequence == 0)) {
         if (!exchange(++sequence)) {
           break;
         }
@@ -81,6 +85,9 @@ final class ClientConnection implements Runnable {
     } catch (RuntimeException | Error e) {
       log.error("connection_crashed conn={} client={}", id, clientAddress, e);
     } finally {
+      if (linger) {
+        lingeringClose();
+      }
       closeSocket();
       guard.run(() -> runner = null);
       server.unregister(this);
@@ -89,7 +96,7 @@ final class ClientConnection implements Runnable {
   }
 
   /** Waits for the first byte of the next request; false if the connection should end. */
-  private boolean awaitRequest() throws IOException {
+  private boolean awaitRequest(boolean first) throws IOException {
     boolean proceed = guard.call(() -> {
       idle = true;
       return !closeRequested;
@@ -99,9 +106,9 @@ final class ClientConnection implements Runnable {
     }
     boolean data;
     try {
-      data = awaitData();
+      data = awaitData(first ? firstRequestWaitMillis() : config.idleTimeout().toMillis());
     } catch (SocketTimeoutException e) {
-      log.debug("connection_idle_timeout conn={}", id);
+      log.debug("connection_idle_timeout conn={} first={}", id, first);
       return false;
     } catch (IOException e) {
       return false;
@@ -116,11 +123,19 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * Waits briefly with the buffers kept, since a busy client sends its next request at once;
-   * then drops them and waits out the idle timeout holding almost no memory.
+   * A new connection gets the request-header timeout, counted from accept, for its whole first
+   * head: a client that connects and sends nothing holds its task no longer than that.
    */
-  private boolean awaitData() throws IOException {
-    long idleMillis = config.idleTimeout().toMillis();
+  private long firstRequestWaitMillis() {
+    long remaining = acceptedNanos + config.requestHeaderTimeout().toNanos() - System.nanoTime();
+    return Math.max(1, remaining / 1_000_000);
+  }
+
+  /**
+   * Waits briefly with the buffers kept, since a busy client sends its next request at once;
+   * then drops them and waits out the rest holding almost no memory.
+   */
+  private boolean awaitData(long idleMillis) throws IOException {
     long quickMillis = Math.min(QUICK_WAIT_MILLIS, idleMillis);
     try {
       return in.awaitData(millis(quickMillis), false);
@@ -137,7 +152,8 @@ final class ClientConnection implements Runnable {
   private boolean exchange(int sequence) throws IOException {
     long startNanos = System.nanoTime();
     Instant startTime = Instant.now();
-    in.deadline(startNanos + config.requestHeaderTimeout().toNanos());
+    long headStart = sequence == 1 ? acceptedNanos : startNanos;
+    in.deadline(headStart + config.requestHeaderTimeout().toNanos());
     RequestHead head;
     try {
       head = new HeadParser(in, config.maxRequestLineBytes(), config.maxHeaderBytes(),
@@ -168,6 +184,7 @@ final class ClientConnection implements Runnable {
     if (e.failure().status() > 0) {
       server.metrics().status(e.failure().status());
     }
+    lingerOnClose();
     sendError(e);
     if (!server.listeners().isEmpty()) {
       ExchangeSummary summary = ExchangeSummary.builder().id(server.nextExchangeId()).connectionId(id)
@@ -201,8 +218,44 @@ final class ClientConnection implements Runnable {
   }
 
   ClientBody openBody(long length, boolean expectContinue) {
-    return new ClientBody(in, length, config.maxRequestBodyBytes(), config.maxHeaderBytes(),
-        config.maxHeaderCount(), expectContinue ? this::sendContinue : null);
+    return new ClientBody(in, length, config, expectContinue ? this::sendContinue : null);
+  }
+
+  /**
+   * Asks for a lingering close: the connection ends with request bytes possibly unread (a
+   * rejected body, a refused CONNECT's tunnel bytes), and closing a socket with unread input
+   * sends a reset that can destroy the response before the client reads it.
+   */
+  void lingerOnClose() {
+    linger = true;
+  }
+
+  /**
+   * nginx's lingering close: stop sending, then read and discard what the client still sends, up
+   * to 64 KiB or one second, so the response arrives before the socket closes.
+   */
+  private void lingeringClose() {
+    try {
+      out.flush();
+      socket.shutdownOutput();
+      long deadline = System.nanoTime() + LINGER_NANOS;
+      long budget = LINGER_BYTES;
+      byte[] scratch = new byte[4096];
+      while (budget > 0) {
+        long remaining = (deadline - System.nanoTime()) / 1_000_000;
+        if (remaining <= 0) {
+          break;
+        }
+        in.readTimeout((int) remaining);
+        int n = in.read(scratch, 0, (int) Math.min(scratch.length, budget));
+        if (n < 0) {
+          break;
+        }
+        budget -= n;
+      }
+    } catch (IOException e) {
+      log.debug("lingering_close_ended conn={} error={}", id, e.toString());
+    }
   }
 
   private void sendContinue() throws IOException {

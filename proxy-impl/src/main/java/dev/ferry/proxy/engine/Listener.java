@@ -13,10 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The accept loop, on one platform thread named {@code ferry-accept-<port>}. It takes a
- * connection permit before each accept, so at most {@code maxConnections} are open; a connection
- * the executor cannot take is answered 503 and closed at once (as Helidon's
- * {@code SocketTransportBinding} does).
+ * The accept loop, on one platform thread named {@code ferry-accept-<port>}. Every connection is
+ * accepted; one past {@code maxConnections}, or one the executor cannot take, is answered 503
+ * with {@code Retry-After} and closed at once (as Helidon's {@code SocketTransportBinding} does),
+ * rather than left unanswered in the kernel's backlog.
  */
 final class Listener implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Listener.class);
@@ -59,21 +59,20 @@ final class Listener implements Runnable {
   @Override
   public void run() {
     while (!serverSocket.isClosed()) {
-      try {
-        permits.acquire();
-      } catch (InterruptedException e) {
-        return;
-      }
       Socket socket;
       try {
         socket = serverSocket.accept();
       } catch (IOException e) {
-        permits.release();
         if (!serverSocket.isClosed()) {
           log.warn("accept_failed address={} error={}", address, e.toString());
           continue;
         }
         return;
+      }
+      if (!permits.tryAcquire()) {
+        server.metrics().connectionsAccepted.increment();
+        reject(socket, "max_connections");
+        continue;
       }
       dispatch(socket);
     }

@@ -12,15 +12,19 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
+import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import dev.ferry.proxy.engine.upstream.UpstreamHooks;
+import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * One request-response exchange on a client connection: runs the filter chain and the
  * forwarder, writes the response, then reports and cleans up. It decides whether the
  * connection may carry another request.
+ *
+ * <p>Bodies: every body the terminal stage produced, and the body of the response sent, is closed
+ * when the exchange ends, so a response a filter replaced still returns its upstream connection
+ * or cache slot (closing a body read to its end does nothing).
  */
 final class RealExchange implements Exchange, UpstreamHooks {
   private static final Logger log = LoggerFactory.getLogger(RealExchange.class);
@@ -44,15 +52,18 @@ final class RealExchange implements Exchange, UpstreamHooks {
   private final RequestHead head;
   private final Instant startTime;
   private final long startNanos;
+  private final List<Closeable> owned = new ArrayList<>(2);
   private Request request;
   private ClientBody clientBody;
-  private UpstreamBody upstreamBody;
   private UpstreamConnection tunnel;
   private String upstream;
   private boolean counted;
   private String cacheVerdict;
   private String countedFailure;
   private Map<Class<?>, Object> attributes;
+  private int status;
+  private long bodyBytes;
+  private String failure;
 
   RealExchange(RealProxyServer server, ClientConnection connection, int sequence, RequestHead head,
       Instant startTime, long startNanos) {
@@ -69,80 +80,99 @@ final class RealExchange implements Exchange, UpstreamHooks {
   boolean run() throws IOException {
     server.metrics().exchanges.increment();
     server.metrics().activeExchanges.incrementAndGet();
-    int status = 0;
-    long bodyBytes = 0;
-    String failure = null;
-    boolean keepAlive = false;
     try {
-      InboundRequest.Parsed parsed;
-      try {
-        parsed = InboundRequest.parse(head,
-            server.configuration().upstream().map(u -> u.authority()).orElse(null),
-            server.configuration().maxRequestBodyBytes());
-      } catch (HttpFailureException e) {
-        request = null;
-        failure = e.failure().name();
-        countBeforeSending(e.failure().status(), failure);
-        status = connection.sendError(e);
+      if (!parseRequest()) {
         return false;
       }
-      request = withClientBody(parsed);
       server.listeners().each(l -> l.exchangeStarted(this));
       if (log.isDebugEnabled()) {
         log.debug("request_start method={} uri={} client={} conn={} ex={}", request.method(),
             request.url(), connection.clientAddress(), connection.id(), id);
       }
-      Response response;
-      try {
-        response = RealChain.run(server.configuration().filters(), this, request, this::terminal);
-      } catch (FilterException e) {
-        log.error("filter_failed filter={} conn={} ex={}", e.filterName(), connection.id(), id, e);
-        response = ErrorResponses.render(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.publicDetail()));
-        failure = ProxyFailure.FILTER_FAILED.name();
-      } catch (HttpFailureException e) {
-        failure = e.failure().name();
-        logFailure(e);
-        if (e.failure().status() == 0) {
-          return false;
-        }
-        response = ErrorResponses.render(e);
-      } catch (ContentTooLargeException e) {
-        failure = ProxyFailure.BODY_TOO_LARGE.name();
-        response = ErrorResponses.render(new HttpFailureException(ProxyFailure.BODY_TOO_LARGE, e.getMessage()));
-      } catch (IOException e) {
-        failure = ProxyFailure.UPSTREAM_BAD_RESPONSE.name();
-        log.debug("exchange_failed failure={} error={} conn={} ex={}", failure, e.toString(), connection.id(), id);
-        response = ErrorResponses.render(new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
-            "I/O error in the exchange"));
-      }
-      boolean wantsClose = !connection.clientKeepsAlive(head) || server.isStopping()
-          || server.executor().shouldShedKeepAlive()
-          || (failure != null && failure(failure).closeConnection());
-      status = response.status();
-      countBeforeSending(status, failure);
-      boolean tunnelling = tunnel != null && (status == 101
-          || (request.method().equals("CONNECT") && status / 100 == 2));
-      Response sent = response;
-      server.listeners().each(l -> l.responseHeaders(this, sent));
-      ResponseSender.Outcome outcome;
-      try {
-        outcome = connection.sender().send(response, request.method().equals("HEAD"),
-            head.minorVersion(), wantsClose, tunnelling);
-      } catch (HttpFailureException e) {
-        failure = e.failure().name();
-        logFailure(e);
-        return false;
-      }
-      bodyBytes = outcome.bodyBytes();
-      if (tunnelling) {
-        connection.runTunnel(tunnel);
-        return false;
-      }
-      keepAlive = !wantsClose && !outcome.closeDelimited() && finishRequestBody();
-      return keepAlive;
+      Response response = runChain();
+      return response != null && respond(response);
     } finally {
-      finish(status, bodyBytes, failure);
+      finish();
     }
+  }
+
+  /** Builds the request from the head; on a bad head answers it and returns false. */
+  private boolean parseRequest() {
+    InboundRequest.Parsed parsed;
+    try {
+      parsed = InboundRequest.parse(head,
+          server.configuration().upstream().map(u -> u.authority()).orElse(null),
+          server.configuration().maxRequestBodyBytes());
+    } catch (HttpFailureException e) {
+      failure = e.failure().name();
+      countBeforeSending(e.failure().status(), failure);
+      connection.lingerOnClose();
+      status = connection.sendError(e);
+      return false;
+    }
+    request = withClientBody(parsed);
+    return true;
+  }
+
+  /** Runs filters and the terminal stage; returns the response, or null if none can be sent. */
+  private Response runChain() {
+    try {
+      return RealChain.run(server.configuration().filters(), this, request, this::terminal);
+    } catch (FilterException e) {
+      log.error("filter_failed filter={} conn={} ex={}", e.filterName(), connection.id(), id, e);
+      return failWith(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.publicDetail()));
+    } catch (ContentTooLargeException e) {
+      return failWith(new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
+          "request body exceeds the limit"));
+    } catch (HttpFailureException e) {
+      return failWith(e);
+    } catch (IOException e) {
+      log.debug("exchange_failed failure={} error={} conn={} ex={}",
+          ProxyFailure.UPSTREAM_BAD_RESPONSE, e.toString(), connection.id(), id);
+      return failWith(new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+          "I/O error in the exchange"));
+    }
+  }
+
+  private Response failWith(HttpFailureException e) {
+    failure = e.failure().name();
+    logFailure(e);
+    return e.failure().status() == 0 ? null : ErrorResponses.render(e);
+  }
+
+  /** Writes the response (or starts the tunnel); returns true if the connection stays open. */
+  private boolean respond(Response response) throws IOException {
+    status = response.status();
+    boolean connect = request.method().equals("CONNECT");
+    boolean tunnelling = tunnel != null && (status == 101 || (connect && status / 100 == 2));
+    boolean unreadBody = clientBody != null && !clientBody.drainable(DRAIN_LIMIT);
+    boolean wantsClose = !connection.clientKeepsAlive(head) || server.isStopping()
+        || server.executor().shouldShedKeepAlive()
+        || (failure != null && ProxyFailure.valueOf(failure).closeConnection())
+        // A refused CONNECT: whatever follows is the client's tunnel bytes, not a request.
+        || (connect && !tunnelling)
+        || unreadBody;
+    if (unreadBody || (connect && !tunnelling)) {
+      connection.lingerOnClose();
+    }
+    countBeforeSending(status, failure);
+    owned.add(response.body());
+    server.listeners().each(l -> l.responseHeaders(this, response));
+    ResponseSender.Outcome outcome;
+    try {
+      outcome = connection.sender().send(response, request.method().equals("HEAD"),
+          head.minorVersion(), wantsClose, tunnelling);
+    } catch (HttpFailureException e) {
+      failure = e.failure().name();
+      logFailure(e);
+      return false;
+    }
+    bodyBytes = outcome.bodyBytes();
+    if (tunnelling) {
+      connection.runTunnel(tunnel);
+      return false;
+    }
+    return !wantsClose && !outcome.closeDelimited() && finishRequestBody();
   }
 
   private Request withClientBody(InboundRequest.Parsed parsed) {
@@ -154,6 +184,13 @@ final class RealExchange implements Exchange, UpstreamHooks {
   }
 
   private Response terminal(Request request) throws IOException {
+    owned.add(request.body());
+    Response response = terminalResponse(request);
+    owned.add(response.body());
+    return response;
+  }
+
+  private Response terminalResponse(Request request) throws IOException {
     if (request.method().equals("CONNECT")) {
       return server.forwarder().connect(request, this);
     }
@@ -170,10 +207,8 @@ final class RealExchange implements Exchange, UpstreamHooks {
     return clientBody == null || clientBody.drain(DRAIN_LIMIT);
   }
 
-  private void finish(int status, long bodyBytes, String failure) {
-    if (upstreamBody != null) {
-      upstreamBody.discard();
-    }
+  private void finish() {
+    closeOwned();
     if (tunnel != null) {
       tunnel.close();
     }
@@ -190,9 +225,25 @@ final class RealExchange implements Exchange, UpstreamHooks {
         method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(),
         connection.id(), id, cacheVerdict == null ? "" : " cache=" + cacheVerdict,
         failure == null ? "" : " failure=" + failure);
-    if (server.listeners().isEmpty()) {
-      return;
+    if (!server.listeners().isEmpty()) {
+      ExchangeSummary summary = summary(method, url, duration);
+      server.listeners().each(l -> l.exchangeCompleted(summary));
     }
+  }
+
+  /** Closes every body this exchange produced or sent; those read to the end are unaffected. */
+  private void closeOwned() {
+    for (Closeable closeable : owned) {
+      try {
+        closeable.close();
+      } catch (IOException | RuntimeException e) {
+        log.debug("body_close_failed conn={} ex={} error={}", connection.id(), id, e.toString());
+      }
+    }
+    owned.clear();
+  }
+
+  private ExchangeSummary summary(String method, String url, Duration duration) {
     ExchangeSummary.Builder summary = ExchangeSummary.builder()
         .id(id).connectionId(connection.id()).clientAddress(connection.clientAddress())
         .method(method).url(url).status(status)
@@ -207,8 +258,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
     if (failure != null) {
       summary.failure(failure);
     }
-    ExchangeSummary built = summary.build();
-    server.listeners().each(l -> l.exchangeCompleted(built));
+    return summary.build();
   }
 
   /**
@@ -229,10 +279,6 @@ final class RealExchange implements Exchange, UpstreamHooks {
   private void logFailure(HttpFailureException e) {
     log.debug("exchange_failed failure={} status={} detail=\"{}\" conn={} ex={}", e.failure(),
         e.failure().status(), e.detail(), connection.id(), id);
-  }
-
-  private static ProxyFailure failure(String name) {
-    return ProxyFailure.valueOf(name);
   }
 
   @Override
@@ -307,10 +353,13 @@ final class RealExchange implements Exchange, UpstreamHooks {
 
   @Override
   public void attach(UpstreamBody body) {
-    if (upstreamBody != null) {
-      upstreamBody.discard();
-    }
-    upstreamBody = body;
+    owned.add(body);
+  }
+
+  @Override
+  public DestinationCheck destinationCheck() {
+    DestinationCheck policy = server.destinationPolicy();
+    return attribute(DestinationCheck.class).map(policy::andThen).orElse(policy);
   }
 
   @Override

@@ -5,7 +5,11 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ProxyStats;
 import dev.ferry.proxy.engine.cache.HttpCache;
+import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.Guard;
+import dev.ferry.proxy.engine.io.WriteWatchdog;
+import dev.ferry.proxy.engine.upstream.Connector;
+import dev.ferry.proxy.engine.upstream.DestinationPolicy;
 import dev.ferry.proxy.engine.upstream.DetachedHooks;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
@@ -43,6 +47,8 @@ final class RealProxyServer implements ProxyServer {
   private final Metrics metrics = new Metrics();
   private final ListenerDispatch listeners;
   private final UpstreamPool pool;
+  private final WriteWatchdog watchdog;
+  private final DestinationPolicy destinationPolicy;
   private final Forwarder forwarder;
   private final HttpCache cache;
   private final AtomicLong exchangeIds = new AtomicLong();
@@ -59,10 +65,12 @@ final class RealProxyServer implements ProxyServer {
   RealProxyServer(ProxyConfig config) {
     this.config = config;
     this.listeners = new ListenerDispatch(config.listeners());
+    this.watchdog = new WriteWatchdog(config.writeTimeout().toNanos(), this::writeTimedOut);
+    this.destinationPolicy = new DestinationPolicy(config);
     this.pool = new UpstreamPool(config.maxIdleUpstreamConnections(), config.upstreamKeepAlive(),
-        config.connectTimeout());
+        new Connector(config.connectTimeout(), config.upstreamSslContext().orElse(null), watchdog));
     this.forwarder = new Forwarder(pool, config.upstream(), config.upstreamTimeout(),
-        config.maxHeaderBytes(), config.maxHeaderCount());
+        config.maxHeaderBytes(), config.maxHeaderCount(), config.retryBufferBytes());
     this.cache = config.cache().map(spec -> new HttpCache(spec, config.upstream().isPresent())).orElse(null);
   }
 
@@ -76,15 +84,16 @@ final class RealProxyServer implements ProxyServer {
     });
     ServerSocket serverSocket = bind();
     int port = serverSocket.getLocalPort();
+    destinationPolicy.listening(serverSocket.getInetAddress(), port);
     executor = ConnectionExecutor.create(config.concurrency(), port);
+    watchdog.start(ConnectionExecutor.platformThreads("ferry-watchdog-" + port + "-"));
     sweeper = Executors.newSingleThreadScheduledExecutor(
         ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
-    long sweepMillis = Math.max(1000, config.upstreamKeepAlive().toMillis() / 2);
-    sweeper.scheduleWithFixedDelay(pool::evictExpired, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    sweeper.scheduleWithFixedDelay(pool::evictExpired, 1, 1, TimeUnit.SECONDS);
     if (cache != null) {
       InetSocketAddress self = new InetSocketAddress(serverSocket.getInetAddress(), port);
       cache.startBackground(ConnectionExecutor.platformThreads("ferry-cache-refresh-" + port + "-"),
-          request -> forwarder.forward(request, new DetachedHooks(self)));
+          request -> forwarder.forward(request, new DetachedHooks(self, destinationPolicy)));
     }
     listener = new Listener(this, serverSocket, config.maxConnections());
     listener.start();
@@ -141,6 +150,7 @@ final class RealProxyServer implements ProxyServer {
       Thread.currentThread().interrupt();
     }
     sweeper.shutdownNow();
+    watchdog.stop();
     if (cache != null) {
       cache.close();
     }
@@ -266,6 +276,19 @@ final class RealProxyServer implements ProxyServer {
 
   Forwarder forwarder() {
     return forwarder;
+  }
+
+  WriteWatchdog watchdog() {
+    return watchdog;
+  }
+
+  DestinationPolicy destinationPolicy() {
+    return destinationPolicy;
+  }
+
+  private void writeTimedOut(ConnectionOutput output) {
+    metrics.writeTimeouts.increment();
+    log.info("write_timeout peer={} timeout_ms={}", output.peer(), config.writeTimeout().toMillis());
   }
 
   ConnectionExecutor executor() {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,6 +47,7 @@ final class TinyOrigin implements Closeable {
   private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Socket> sockets = new ArrayList<>();
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   TinyOrigin(Handler handler) throws IOException {
     serverSocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -167,8 +169,21 @@ final class TinyOrigin implements Closeable {
     return null;
   }
 
+  /**
+   * For handlers whose behaviour is a delay (an origin that answers late, or never): waits up to
+   * {@code millis}, returning early once the origin is closed so the test can end.
+   */
+  void awaitQuiet(long millis) {
+    try {
+      closed.await(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public void close() throws IOException {
+    closed.countDown();
     serverSocket.close();
     synchronized (sockets) {
       for (Socket socket : sockets) {

@@ -31,6 +31,11 @@ final class TeeBody implements Body {
   }
 
   @Override
+  public void close() throws IOException {
+    delegate.close();
+  }
+
+  @Override
   public String toString() {
     return delegate.toString();
   }

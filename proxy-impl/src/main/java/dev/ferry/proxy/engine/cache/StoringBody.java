@@ -6,6 +6,7 @@ import dev.ferry.proxy.engine.io.BlockInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -18,6 +19,8 @@ final class StoringBody implements Body {
   private final long maxBytes;
   private final Consumer<byte[]> store;
   private final Runnable finished;
+  private final AtomicBoolean released = new AtomicBoolean();
+  private InputStream opened;
 
   /**
    * @param finished runs once when the copy is stored or abandoned, so requests waiting for
@@ -40,11 +43,28 @@ final class StoringBody implements Body {
     return body.trailers();
   }
 
+  /** Closing a body nobody read abandons the copy, so waiters for this response go on at once. */
+  @Override
+  public void close() throws IOException {
+    if (opened != null) {
+      opened.close();
+      return;
+    }
+    release();
+    body.close();
+  }
+
+  private void release() {
+    if (released.compareAndSet(false, true)) {
+      finished.run();
+    }
+  }
+
   @Override
   public InputStream stream() throws IOException {
     InputStream in = body.stream();
     long expected = body.contentLength();
-    return new BlockInputStream() {
+    opened = new BlockInputStream() {
       private ByteArrayOutputStream copy = new ByteArrayOutputStream(
           (int) Math.min(Math.max(expected, 256), Math.min(maxBytes, 1 << 20)));
 
@@ -92,9 +112,10 @@ final class StoringBody implements Body {
       private void abandon() {
         if (copy != null) {
           copy = null;
-          finished.run();
+          release();
         }
       }
     };
+    return opened;
   }
 }

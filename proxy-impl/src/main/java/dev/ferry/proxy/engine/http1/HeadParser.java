@@ -137,20 +137,21 @@ public final class HeadParser {
   }
 
   /**
-   * Reads up to LF into {@link #line}, without the line end. Requests need CRLF; responses may
-   * use a bare LF (RFC 9112 §2.2 allows it, and the head is re-serialised, so it cannot leak).
+   * Reads up to LF into {@link #line}, without the line end. Every line must end with CRLF, in
+   * responses too: RFC 9112 §2.2 lets a recipient accept a bare LF, but an upstream that reflects
+   * input into a field value could then split one field into two (a {@code Set-Cookie} of the
+   * attacker's choosing), so a bare LF is a bad request or a bad response (502).
    */
-  private void readLine(int max, boolean allowBareLf, ProxyFailure overflow, String detail)
+  private void readLine(int max, boolean response, ProxyFailure overflow, String detail)
       throws IOException {
     length = 0;
     while (true) {
       int b = in.readByte();
       if (b == '\n') {
-        if (length > 0 && line[length - 1] == '\r') {
-          length--;
-        } else if (!allowBareLf) {
-          throw malformedRequest("line must end with CRLF");
+        if (length == 0 || line[length - 1] != '\r') {
+          throw fail(response, "line must end with CRLF");
         }
+        length--;
         return;
       }
       if (length >= max) {

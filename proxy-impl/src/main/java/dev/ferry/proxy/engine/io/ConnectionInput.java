@@ -81,6 +81,26 @@ public final class ConnectionInput extends InputStream {
     return true;
   }
 
+  /**
+   * Returns true if the peer is quiet: nothing arrives within a millisecond and the connection is
+   * neither closed nor reset. A byte that does arrive is consumed, which is fine: a connection
+   * that received unasked bytes is discarded.
+   */
+  public boolean probeQuiet() {
+    if (pos < limit) {
+      return false;
+    }
+    try {
+      socket.setSoTimeout(1);
+      in.read();
+      return false;
+    } catch (SocketTimeoutException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** Returns true if bytes are buffered and can be read without blocking. */
   public boolean hasBuffered() {
     return pos < limit;

@@ -7,17 +7,31 @@ import java.net.Socket;
 /**
  * The buffered output side of one socket. The buffer is allocated on first write and dropped by
  * {@link #release()} once flushed, so an idle connection keeps no output buffer.
+ *
+ * <p>Every write to the socket runs under the {@link WriteWatchdog}'s deadline, when there is
+ * one: a write that makes no progress in time has its socket closed and fails with
+ * {@link WriteTimeoutException}.
  */
 public final class ConnectionOutput extends OutputStream {
+  private final Socket socket;
   private final OutputStream out;
   private final int bufferSize;
+  private final WriteWatchdog watchdog;
   private byte[] buffer;
   private int count;
   private long bytesWritten;
+  private boolean watched;
+  private volatile long writeStartedNanos;
+  private volatile boolean timedOut;
 
-  public ConnectionOutput(Socket socket, int bufferSize) throws IOException {
+  /**
+   * @param watchdog bounds each write; null leaves writes unbounded
+   */
+  public ConnectionOutput(Socket socket, int bufferSize, WriteWatchdog watchdog) throws IOException {
+    this.socket = socket;
     this.out = socket.getOutputStream();
     this.bufferSize = bufferSize;
+    this.watchdog = watchdog;
   }
 
   @Override
@@ -37,7 +51,7 @@ public final class ConnectionOutput extends OutputStream {
     bytesWritten += length;
     if (length >= bufferSize) {
       flushBuffer();
-      out.write(source, offset, length);
+      writeToSocket(source, offset, length);
       return;
     }
     if (buffer == null) {
@@ -69,9 +83,57 @@ public final class ConnectionOutput extends OutputStream {
 
   private void flushBuffer() throws IOException {
     if (count > 0) {
-      out.write(buffer, 0, count);
+      writeToSocket(buffer, 0, count);
       count = 0;
     }
+  }
+
+  private void writeToSocket(byte[] source, int offset, int length) throws IOException {
+    if (watchdog == null) {
+      out.write(source, offset, length);
+      return;
+    }
+    if (!watched) {
+      watched = true;
+      watchdog.watch(this);
+    }
+    writeStartedNanos = System.nanoTime();
+    try {
+      out.write(source, offset, length);
+    } catch (IOException e) {
+      if (timedOut) {
+        throw new WriteTimeoutException("write made no progress for "
+            + watchdog.timeoutNanos() / 1_000_000 + " ms");
+      }
+      throw e;
+    } finally {
+      writeStartedNanos = 0;
+    }
+  }
+
+  /** True if a write started more than {@code timeoutNanos} before {@code now} is still blocked. */
+  boolean stalledSince(long now, long timeoutNanos) {
+    long started = writeStartedNanos;
+    return started != 0 && now - started > timeoutNanos;
+  }
+
+  boolean isClosed() {
+    return socket.isClosed();
+  }
+
+  /** Closes the socket under a stalled write, which then fails with a write timeout. */
+  void abortStalledWrite() {
+    timedOut = true;
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // The write fails either way.
+    }
+  }
+
+  /** The socket's peer, for logs. */
+  public String peer() {
+    return String.valueOf(socket.getRemoteSocketAddress());
   }
 
   /** Closing the stream closes nothing: the socket's owner closes the socket. */

@@ -9,9 +9,16 @@ import java.net.InetSocketAddress;
  */
 public final class DetachedHooks implements UpstreamHooks {
   private final InetSocketAddress clientAddress;
+  private final DestinationCheck check;
 
-  public DetachedHooks(InetSocketAddress clientAddress) {
+  public DetachedHooks(InetSocketAddress clientAddress, DestinationCheck check) {
     this.clientAddress = clientAddress;
+    this.check = check;
+  }
+
+  @Override
+  public DestinationCheck destinationCheck() {
+    return check;
   }
 
   @Override

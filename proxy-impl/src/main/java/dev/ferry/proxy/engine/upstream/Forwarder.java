@@ -29,14 +29,17 @@ import org.slf4j.LoggerFactory;
  * The last stage of the pipeline: sends a request to its upstream on a pooled connection and
  * returns the response, whose body streams from that connection.
  *
- * <p>A request that fails on a reused connection before any response byte arrived is retried
- * once on a fresh connection, but only if it is idempotent and has no body to resend (RFC 9110
- * §9.2.2): the upstream may have closed the idle connection just as it was taken from the pool.
+ * <p>Retries: a request that fails on a reused connection before any response byte arrived, by a
+ * reset or an end of stream (never a timeout: the upstream may be working on it), is sent once
+ * more on a fresh connection, whatever its method, when its body is empty or was buffered whole
+ * (up to {@code retryBufferBytes}): the upstream closed the idle connection just as it was taken
+ * from the pool, so it never saw the request. RFC 9112 §9.3.1 allows exactly this.
+ *
+ * <p>Lengths: a request body whose stream yields more or fewer bytes than it declared fails the
+ * exchange and closes the connection, so no stray byte is read by the upstream as a next request.
  */
 public final class Forwarder {
   private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
-  private static final Set<String> IDEMPOTENT =
-      Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
   private static final Set<String> BODILESS_METHODS =
       Set.of("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT");
   private static final int COPY_BUFFER = 16 * 1024;
@@ -46,14 +49,16 @@ public final class Forwarder {
   private final int upstreamTimeoutMillis;
   private final int maxHeaderBytes;
   private final int maxHeaderCount;
+  private final int retryBufferBytes;
 
   public Forwarder(UpstreamPool pool, Optional<Upstream> upstream, Duration upstreamTimeout,
-      int maxHeaderBytes, int maxHeaderCount) {
+      int maxHeaderBytes, int maxHeaderCount, int retryBufferBytes) {
     this.pool = pool;
     this.upstream = upstream.orElse(null);
     this.upstreamTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, upstreamTimeout.toMillis());
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxHeaderCount = maxHeaderCount;
+    this.retryBufferBytes = retryBufferBytes;
   }
 
   /** Sends {@code request} upstream and returns the response head with a streaming body. */
@@ -62,23 +67,29 @@ public final class Forwarder {
     boolean upgrade = isUpgrade(request);
     Headers headers = outboundHeaders(request, hooks, upgrade);
     String target = upstream == null ? request.target() : upstream.basePath() + request.target();
-    boolean retryable = IDEMPOTENT.contains(request.method()) && request.body().isEmpty();
-    UpstreamConnection connection = pool.acquire(key);
+    DestinationCheck check = hooks.destinationCheck();
+    UpstreamConnection connection = pool.acquire(key, check);
+    Body body = request.body();
+    if (connection.reused() && !body.isEmpty() && body.contentLength() <= retryBufferBytes) {
+      body = ReplayableBody.buffer(body, retryBufferBytes);
+    }
+    Outbound outbound = new Outbound(request.method(), target, headers, body, request.body().contentLength());
+    long receivedBefore = connection.input().bytesRead();
     ResponseHead head;
     try {
-      head = exchange(connection, request, target, headers, hooks);
+      head = exchange(connection, outbound, hooks);
     } catch (HttpFailureException e) {
       connection.close();
       throw e;
     } catch (IOException e) {
       connection.close();
-      if (!(connection.reused() && retryable)) {
+      if (!retryable(connection, e, receivedBefore, body)) {
         throw classify(e, key);
       }
       log.debug("upstream_retry upstream={} error={}", key.authority(), e.toString());
-      connection = pool.openFresh(key);
+      connection = pool.openFresh(key, check, false);
       try {
-        head = exchange(connection, request, target, headers, hooks);
+        head = exchange(connection, outbound, hooks);
       } catch (IOException retryFailure) {
         connection.close();
         throw classify(retryFailure, key);
@@ -87,21 +98,33 @@ public final class Forwarder {
     return toResponse(request, head, connection, upgrade, hooks);
   }
 
+  /** RFC 9112 §9.3.1: only what provably never reached the origin is sent again. */
+  private static boolean retryable(UpstreamConnection connection, IOException e, long receivedBefore,
+      Body body) {
+    return connection.reused()
+        && !(e instanceof SocketTimeoutException)
+        && connection.input().bytesRead() == receivedBefore
+        && (body.isEmpty() || (body instanceof ReplayableBody && ((ReplayableBody) body).replayable()));
+  }
+
   /**
    * Opens a tunnel for CONNECT: connects to the target and hands the connection to the
    * exchange. The returned 200 is written before bytes start to flow.
    */
   public Response connect(Request request, UpstreamHooks hooks) throws IOException {
-    UpstreamKey key = new UpstreamKey(request.host(), request.port(), false);
-    UpstreamConnection connection = pool.openFresh(key);
+    UpstreamKey key = new UpstreamKey(HostNames.normalise(request.host()), request.port(), false);
+    UpstreamConnection connection = pool.openFresh(key, hooks.destinationCheck(), true);
     hooks.upstreamConnected(connection, false);
     hooks.tunnel(connection);
     log.debug("server_connect host={} port={} tunnel=true", key.host(), key.port());
     return Response.builder().status(200).reason("Connection Established").build();
   }
 
-  private ResponseHead exchange(UpstreamConnection connection, Request request, String target,
-      Headers headers, UpstreamHooks hooks) throws IOException {
+  /** What goes upstream: the same for a first attempt and a retry. */
+  private record Outbound(String method, String target, Headers headers, Body body, long declaredLength) {}
+
+  private ResponseHead exchange(UpstreamConnection connection, Outbound outbound,
+      UpstreamHooks hooks) throws IOException {
     hooks.upstreamConnected(connection, connection.reused());
     if (log.isDebugEnabled()) {
       log.debug("server_connect host={} port={} reused={}", connection.key().host(),
@@ -109,31 +132,37 @@ public final class Forwarder {
     }
     connection.input().readTimeout(upstreamTimeoutMillis);
     ConnectionOutput out = connection.output();
-    HeadWriter.writeRequestHead(out, request.method(), target, headers);
-    sendBody(request.body(), out, headers);
+    HeadWriter.writeRequestHead(out, outbound.method(), outbound.target(), outbound.headers());
+    sendBody(outbound, out);
     out.flush();
     HeadParser parser = new HeadParser(connection.input(), 8 * 1024, maxHeaderBytes, maxHeaderCount);
     ResponseHead head = parser.readResponse();
-    // RFC 9110 §15.2: pass 1xx on; 100 Continue is ours to answer, since Expect is not forwarded.
+    // RFC 9110 §15.2: a proxy forwards 1xx responses unless it asked for them itself; Ferry never
+    // sends Expect upstream, so every interim response, 100 Continue included, goes on.
     while (head.status() < 200 && head.status() != 101) {
-      if (head.status() != 100) {
-        hooks.interim(head);
-      }
+      hooks.interim(head);
       head = parser.readResponse();
     }
     return head;
   }
 
-  private void sendBody(Body body, ConnectionOutput out, Headers headers) throws IOException {
+  private void sendBody(Outbound outbound, ConnectionOutput out) throws IOException {
+    Body body = outbound.body();
     if (body.isEmpty()) {
       return;
     }
-    boolean chunked = headers.contains("Transfer-Encoding");
+    long declared = outbound.declaredLength();
+    boolean chunked = outbound.headers().contains("Transfer-Encoding");
     ChunkedOutputStream chunks = chunked ? new ChunkedOutputStream(out) : null;
     byte[] buffer = new byte[COPY_BUFFER];
+    long total = 0;
     try (InputStream in = body.stream()) {
       int n;
       while ((n = in.read(buffer)) > 0) {
+        total += n;
+        if (declared >= 0 && total > declared) {
+          throw lengthMismatch(declared, "more");
+        }
         if (chunked) {
           chunks.write(buffer, 0, n);
         } else {
@@ -141,9 +170,18 @@ public final class Forwarder {
         }
       }
     }
+    if (declared >= 0 && total != declared) {
+      throw lengthMismatch(declared, Long.toString(total));
+    }
     if (chunked) {
       chunks.finish(HopByHop.stripTrailers(body.trailers()));
     }
+  }
+
+  /** OkHttp's "expected N bytes but received M": the body broke its own contract. */
+  private static HttpFailureException lengthMismatch(long declared, String received) {
+    return new HttpFailureException(ProxyFailure.FILTER_FAILED,
+        "request body declared " + declared + " bytes but yielded " + received);
   }
 
   private Response toResponse(Request request, ResponseHead head, UpstreamConnection connection,
@@ -169,6 +207,7 @@ public final class Forwarder {
     boolean keepAlive = head.minorVersion() == 1
         ? !head.headers().containsToken("Connection", "close")
         : head.headers().containsToken("Connection", "keep-alive");
+    keepAliveTimeout(head.headers()).ifPresent(connection::keepAliveTimeout);
     UpstreamBody body = new UpstreamBody(connection, pool, length, keepAlive, head.status(),
         maxHeaderBytes, maxHeaderCount);
     hooks.attach(body);
@@ -206,11 +245,33 @@ public final class Forwarder {
     return HopByHop.addVia(headers.build(), request.version().equals("HTTP/1.0") ? 0 : 1);
   }
 
-  private UpstreamKey keyFor(Request request) {
+  private UpstreamKey keyFor(Request request) throws HttpFailureException {
     if (upstream != null) {
-      return new UpstreamKey(upstream.host(), upstream.port(), upstream.scheme().equals("https"));
+      return new UpstreamKey(HostNames.normalise(upstream.host()), upstream.port(),
+          upstream.scheme().equals("https"));
     }
-    return new UpstreamKey(request.host(), request.port(), request.scheme().equals("https"));
+    return new UpstreamKey(HostNames.normalise(request.host()), request.port(),
+        request.scheme().equals("https"));
+  }
+
+  /** The {@code timeout} parameter of {@code Keep-Alive} (RFC 2068 §19.7.1.1), in seconds. */
+  static Optional<Long> keepAliveTimeout(Headers headers) {
+    for (String value : headers.all("Keep-Alive")) {
+      for (String parameter : value.split(",")) {
+        String[] pair = parameter.trim().split("=", 2);
+        if (pair.length == 2 && pair[0].trim().equalsIgnoreCase("timeout")) {
+          try {
+            long seconds = Long.parseLong(pair[1].trim());
+            if (seconds >= 0) {
+              return Optional.of(seconds);
+            }
+          } catch (NumberFormatException ignored) {
+            // A malformed parameter is ignored, as if absent.
+          }
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** WebSocket and similar upgrades pass through; h2c is dropped to keep the exchange HTTP/1.1. */

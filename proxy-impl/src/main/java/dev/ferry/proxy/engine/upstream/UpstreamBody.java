@@ -76,6 +76,12 @@ public final class UpstreamBody implements Body {
   }
 
   /** Closes the upstream connection unless the body was read to its end. */
+  @Override
+  public void close() {
+    discard();
+  }
+
+  /** Closes the upstream connection unless the body was read to its end. */
   public void discard() {
     if (!finished) {
       finished = true;

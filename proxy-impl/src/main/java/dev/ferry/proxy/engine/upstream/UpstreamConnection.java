@@ -1,26 +1,17 @@
 package dev.ferry.proxy.engine.upstream;
 
-import dev.ferry.proxy.engine.http1.HttpFailureException;
-import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
+import dev.ferry.proxy.engine.io.WriteWatchdog;
 import java.io.Closeable;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** One connection from the proxy to an upstream, with its buffered streams. */
 public final class UpstreamConnection implements Closeable {
-  private static final Logger log = LoggerFactory.getLogger(UpstreamConnection.class);
   private static final int BUFFER_SIZE = 16 * 1024;
 
   private final Socket socket;
@@ -30,58 +21,14 @@ public final class UpstreamConnection implements Closeable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private Runnable onClose = () -> {};
   private long idleSinceNanos;
+  private long maxIdleNanos = Long.MAX_VALUE;
   private boolean reused;
 
-  private UpstreamConnection(Socket socket, UpstreamKey key) throws IOException {
+  UpstreamConnection(Socket socket, UpstreamKey key, WriteWatchdog watchdog) throws IOException {
     this.socket = socket;
     this.key = key;
     this.input = new ConnectionInput(socket, BUFFER_SIZE);
-    this.output = new ConnectionOutput(socket, BUFFER_SIZE);
-  }
-
-  /**
-   * Opens a connection, with TLS for https.
-   *
-   * @throws HttpFailureException UPSTREAM_UNREACHABLE (502) or UPSTREAM_TIMEOUT (504)
-   */
-  public static UpstreamConnection open(UpstreamKey key, Duration connectTimeout)
-      throws HttpFailureException {
-    Socket socket = new Socket();
-    try {
-      InetSocketAddress address = new InetSocketAddress(key.host(), key.port());
-      if (address.isUnresolved()) {
-        throw new UnknownHostException(key.host());
-      }
-      socket.setTcpNoDelay(true);
-      socket.connect(address, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
-      Socket connected = key.tls() ? startTls(socket, key) : socket;
-      return new UpstreamConnection(connected, key);
-    } catch (SocketTimeoutException e) {
-      closeQuietly(socket);
-      log.info("server_connect_failed host={} port={} error=timeout", key.host(), key.port());
-      throw new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
-          "connecting to " + key.host(), e);
-    } catch (UnknownHostException e) {
-      closeQuietly(socket);
-      log.info("server_connect_failed host={} port={} error=unknown_host", key.host(), key.port());
-      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
-          key.host() + " (unknown host)", e);
-    } catch (IOException e) {
-      closeQuietly(socket);
-      log.info("server_connect_failed host={} port={} error=\"{}\"", key.host(), key.port(), e.getMessage());
-      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
-          key.host(), e);
-    }
-  }
-
-  private static Socket startTls(Socket plain, UpstreamKey key) throws IOException {
-    SSLSocketFactory factory = (SSLSocketFactory) SSLSocketFactory.getDefault();
-    SSLSocket tls = (SSLSocket) factory.createSocket(plain, key.host(), key.port(), true);
-    SSLParameters parameters = tls.getSSLParameters();
-    parameters.setEndpointIdentificationAlgorithm("HTTPS");
-    tls.setSSLParameters(parameters);
-    tls.startHandshake();
-    return tls;
+    this.output = new ConnectionOutput(socket, BUFFER_SIZE, watchdog);
   }
 
   public UpstreamKey key() {
@@ -100,9 +47,23 @@ public final class UpstreamConnection implements Closeable {
     return output;
   }
 
+  /** The address actually connected to. */
+  public InetAddress remoteAddress() {
+    return ((InetSocketAddress) socket.getRemoteSocketAddress()).getAddress();
+  }
+
   /** True if this connection served an earlier request before the current one. */
   public boolean reused() {
     return reused;
+  }
+
+  /**
+   * Honours the upstream's {@code Keep-Alive: timeout=N} (seconds): the connection is dropped
+   * before the upstream would drop it, a second early (half the time for N below 2).
+   */
+  void keepAliveTimeout(long seconds) {
+    long nanos = seconds >= 2 ? (seconds - 1) * 1_000_000_000L : seconds * 500_000_000L;
+    maxIdleNanos = Math.min(maxIdleNanos, nanos);
   }
 
   void markIdle(long nowNanos) throws IOException {
@@ -113,13 +74,26 @@ public final class UpstreamConnection implements Closeable {
     output.flush();
   }
 
-  long idleSinceNanos() {
-    return idleSinceNanos;
+  /** True if the connection has been idle longer than both the pool and the upstream allow. */
+  boolean expired(long nowNanos, long poolKeepAliveNanos) {
+    return nowNanos - idleSinceNanos > Math.min(poolKeepAliveNanos, maxIdleNanos);
+  }
+
+  long idleNanos(long nowNanos) {
+    return nowNanos - idleSinceNanos;
   }
 
   /** A pooled connection is usable if open and the upstream sent nothing unasked meanwhile. */
   boolean looksUsable() {
     return !socket.isClosed() && !input.hasBuffered();
+  }
+
+  /**
+   * Checks, without waiting more than a millisecond, that the upstream has neither closed the
+   * connection (FIN or RST) nor sent bytes nobody asked for (a body after a HEAD response).
+   */
+  boolean probeAlive() {
+    return input.probeQuiet();
   }
 
   /** Runs {@code action} once, when this connection is first closed. */
@@ -129,17 +103,9 @@ public final class UpstreamConnection implements Closeable {
 
   @Override
   public void close() {
-    closeQuietly(socket);
+    Connector.closeQuietly(socket);
     if (closed.compareAndSet(false, true)) {
       onClose.run();
-    }
-  }
-
-  static void closeQuietly(Socket socket) {
-    try {
-      socket.close();
-    } catch (IOException ignored) {
-      // Nothing to do: the socket is being discarded.
     }
   }
 }

@@ -10,6 +10,9 @@ public interface UpstreamHooks {
   /** The client's address, for {@code X-Forwarded-For}. */
   InetSocketAddress clientAddress();
 
+  /** Decides on the addresses a new or pooled connection goes to; throws to refuse. */
+  DestinationCheck destinationCheck();
+
   /** A connection to the upstream is ready. */
   void upstreamConnected(UpstreamConnection connection, boolean reused);
 

@@ -1,7 +1,7 @@
 package dev.ferry.proxy.engine.upstream;
 
+import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.io.Guard;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,44 +10,62 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Idle keep-alive connections to upstreams, per {@link UpstreamKey}. Most recently used first,
  * so a burst reuses warm connections and the oldest age out; at most {@code maxIdlePerKey} are
- * kept, and none longer than {@code keepAlive}.
+ * kept, and none longer than {@code keepAlive} or the upstream's own {@code Keep-Alive: timeout}.
+ *
+ * <p>Reuse is checked, as OkHttp's {@code RealConnection.isHealthy} does: a connection idle for
+ * more than {@link #PROBE_AFTER_NANOS} gets a one-millisecond read probe, which finds a FIN, a
+ * reset or unasked bytes; one with anything unasked buffered is never reused. The probe runs
+ * outside the pool's lock.
  */
 public final class UpstreamPool {
+  static final long PROBE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final Guard guard = new Guard();
   private final Map<UpstreamKey, Deque<UpstreamConnection>> idle = new HashMap<>();
   private final int maxIdlePerKey;
   private final long keepAliveNanos;
-  private final Duration connectTimeout;
+  private final Connector connector;
   private final LongAdder opened = new LongAdder();
   private final LongAdder reused = new LongAdder();
   private final AtomicLong open = new AtomicLong();
   private boolean closed;
 
-  public UpstreamPool(int maxIdlePerKey, Duration keepAlive, Duration connectTimeout) {
+  public UpstreamPool(int maxIdlePerKey, Duration keepAlive, Connector connector) {
     this.maxIdlePerKey = maxIdlePerKey;
     this.keepAliveNanos = keepAlive.toNanos();
-    this.connectTimeout = connectTimeout;
+    this.connector = connector;
   }
 
-  /** Returns a pooled connection to {@code key}, or opens a new one. */
-  public UpstreamConnection acquire(UpstreamKey key) throws IOException {
+  /**
+   * Returns a pooled connection to {@code key} whose address {@code check} still allows, or
+   * opens a new one.
+   */
+  public UpstreamConnection acquire(UpstreamKey key, DestinationCheck check) throws HttpFailureException {
     UpstreamConnection pooled = takeIdle(key);
     if (pooled != null) {
+      try {
+        check.check(key.host(), key.port(), List.of(pooled.remoteAddress()), false);
+      } catch (HttpFailureException e) {
+        release(pooled);
+        throw e;
+      }
       reused.increment();
       return pooled;
     }
-    return openFresh(key);
+    return openFresh(key, check, false);
   }
 
   /** Opens a new connection, bypassing the pool (for retries and tunnels). */
-  public UpstreamConnection openFresh(UpstreamKey key) throws IOException {
-    UpstreamConnection connection = UpstreamConnection.open(key, connectTimeout);
+  public UpstreamConnection openFresh(UpstreamKey key, DestinationCheck check, boolean tunnel)
+      throws HttpFailureException {
+    UpstreamConnection connection = connector.open(key, check, tunnel);
     opened.increment();
     open.incrementAndGet();
     connection.onClose(open::decrementAndGet);
@@ -59,7 +77,7 @@ public final class UpstreamPool {
     long now = System.nanoTime();
     try {
       connection.markIdle(now);
-    } catch (IOException e) {
+    } catch (java.io.IOException e) {
       connection.close();
       return;
     }
@@ -79,15 +97,19 @@ public final class UpstreamPool {
     }
   }
 
-  /** Closes idle connections older than the keep-alive; called periodically. */
+  /** Closes idle connections past their keep-alive; called periodically. */
   public void evictExpired() {
     long now = System.nanoTime();
     List<UpstreamConnection> expired = new ArrayList<>();
     guard.run(() -> {
       for (Iterator<Deque<UpstreamConnection>> queues = idle.values().iterator(); queues.hasNext(); ) {
         Deque<UpstreamConnection> queue = queues.next();
-        while (!queue.isEmpty() && now - queue.peekLast().idleSinceNanos() > keepAliveNanos) {
-          expired.add(queue.removeLast());
+        for (Iterator<UpstreamConnection> it = queue.iterator(); it.hasNext(); ) {
+          UpstreamConnection connection = it.next();
+          if (connection.expired(now, keepAliveNanos)) {
+            it.remove();
+            expired.add(connection);
+          }
         }
         if (queue.isEmpty()) {
           queues.remove();
@@ -127,20 +149,28 @@ public final class UpstreamPool {
   }
 
   private UpstreamConnection takeIdle(UpstreamKey key) {
-    long now = System.nanoTime();
-    List<UpstreamConnection> discarded = new ArrayList<>();
-    UpstreamConnection found = guard.call(() -> {
-      Deque<UpstreamConnection> queue = idle.get(key);
-      while (queue != null && !queue.isEmpty()) {
-        UpstreamConnection candidate = queue.pollFirst();
-        if (now - candidate.idleSinceNanos() <= keepAliveNanos && candidate.looksUsable()) {
-          return candidate;
+    while (true) {
+      long now = System.nanoTime();
+      List<UpstreamConnection> discarded = new ArrayList<>();
+      UpstreamConnection candidate = guard.call(() -> {
+        Deque<UpstreamConnection> queue = idle.get(key);
+        while (queue != null && !queue.isEmpty()) {
+          UpstreamConnection next = queue.pollFirst();
+          if (!next.expired(now, keepAliveNanos) && next.looksUsable()) {
+            return next;
+          }
+          discarded.add(next);
         }
-        discarded.add(candidate);
+        return null;
+      });
+      discarded.forEach(UpstreamConnection::close);
+      if (candidate == null) {
+        return null;
       }
-      return null;
-    });
-    discarded.forEach(UpstreamConnection::close);
-    return found;
+      if (candidate.idleNanos(now) <= PROBE_AFTER_NANOS || candidate.probeAlive()) {
+        return candidate;
+      }
+      candidate.close();
+    }
   }
 }

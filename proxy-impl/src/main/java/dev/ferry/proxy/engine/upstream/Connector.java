@@ -1,0 +1,155 @@
+package dev.ferry.proxy.engine.upstream;
+
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.io.WriteWatchdog;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens connections to upstreams: resolves the host once, lets the {@link DestinationCheck}
+ * decide on every resolved address, connects to those same addresses in turn (so a second DNS
+ * answer cannot rebind the name to somewhere else), and completes the TLS handshake for https.
+ * TCP connect and handshake share one {@code connectTimeout} budget.
+ *
+ * <p>Failures: a connect timeout is 504 (as nginx answers); a refused connection, an unknown
+ * host, and a failed or timed-out handshake are 502, each with a detail naming the cause.
+ */
+public final class Connector {
+  private static final Logger log = LoggerFactory.getLogger(Connector.class);
+
+  private final long connectTimeoutNanos;
+  private final SSLSocketFactory tls;
+  private final WriteWatchdog watchdog;
+
+  public Connector(Duration connectTimeout, SSLContext sslContext, WriteWatchdog watchdog) {
+    this.connectTimeoutNanos = connectTimeout.toNanos();
+    this.tls = sslContext == null ? null : sslContext.getSocketFactory();
+    this.watchdog = watchdog;
+  }
+
+  UpstreamConnection open(UpstreamKey key, DestinationCheck check, boolean tunnel)
+      throws HttpFailureException {
+    List<InetAddress> addresses = resolve(key);
+    check.check(key.host(), key.port(), addresses, tunnel);
+    long deadline = System.nanoTime() + connectTimeoutNanos;
+    IOException last = null;
+    for (InetAddress address : addresses) {
+      Socket socket = new Socket();
+      try {
+        socket.setTcpNoDelay(true);
+        socket.connect(new InetSocketAddress(address, key.port()), remainingMillis(deadline));
+      } catch (SocketTimeoutException e) {
+        closeQuietly(socket);
+        log.warn("server_connect_failed host={} port={} address={} error=timeout", key.host(),
+            key.port(), address.getHostAddress());
+        throw new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT, "connecting to " + key.host(), e);
+      } catch (IOException e) {
+        closeQuietly(socket);
+        log.warn("server_connect_failed host={} port={} address={} error=\"{}\"", key.host(),
+            key.port(), address.getHostAddress(), e.getMessage());
+        last = e;
+        continue;
+      }
+      Socket connected = key.tls() ? handshake(socket, key, deadline) : socket;
+      try {
+        return new UpstreamConnection(connected, key, watchdog);
+      } catch (IOException e) {
+        closeQuietly(connected);
+        last = e;
+      }
+    }
+    throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, key.host(), last);
+  }
+
+  private static List<InetAddress> resolve(UpstreamKey key) throws HttpFailureException {
+    try {
+      return List.of(InetAddress.getAllByName(key.host()));
+    } catch (UnknownHostException e) {
+      log.warn("server_connect_failed host={} port={} error=unknown_host", key.host(), key.port());
+      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, key.host() + " (unknown host)", e);
+    }
+  }
+
+  private Socket handshake(Socket plain, UpstreamKey key, long deadline) throws HttpFailureException {
+    try {
+      SSLSocketFactory factory = tls != null ? tls : (SSLSocketFactory) SSLSocketFactory.getDefault();
+      SSLSocket socket = (SSLSocket) factory.createSocket(plain, key.host(), key.port(), true);
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      if (isHostName(key.host())) {
+        parameters.setServerNames(List.of(new SNIHostName(key.host())));
+      }
+      socket.setSSLParameters(parameters);
+      // The handshake blocks on reads: bound it by what is left of the connect budget.
+      socket.setSoTimeout(remainingMillis(deadline));
+      socket.startHandshake();
+      return socket;
+    } catch (IOException e) {
+      closeQuietly(plain);
+      String reason = handshakeFailure(e);
+      log.warn("server_connect_failed host={} port={} error=tls reason=\"{}\"", key.host(), key.port(), reason);
+      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
+          "TLS handshake with " + key.host() + " failed: " + reason, e);
+    }
+  }
+
+  /** A fixed text per cause, never the exception's own message (it may quote the peer). */
+  private static String handshakeFailure(IOException e) {
+    if (e instanceof SocketTimeoutException) {
+      return "timed out";
+    }
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof CertificateExpiredException) {
+        return "certificate expired";
+      }
+      if (cause instanceof CertificateNotYetValidException) {
+        return "certificate not yet valid";
+      }
+      String message = String.valueOf(cause.getMessage());
+      if (message.contains("No subject alternative") || message.contains("No name matching")) {
+        return "certificate does not match the host name";
+      }
+      if (message.contains("PKIX") || message.contains("unable to find valid certification path")) {
+        return "certificate not trusted";
+      }
+    }
+    return e instanceof SSLHandshakeException ? "handshake refused" : "connection lost during handshake";
+  }
+
+  private static boolean isHostName(String host) {
+    return host.indexOf(':') < 0 && !Character.isDigit(host.charAt(host.length() - 1));
+  }
+
+  private static int remainingMillis(long deadline) throws SocketTimeoutException {
+    long remaining = (deadline - System.nanoTime()) / 1_000_000;
+    if (remaining <= 0) {
+      throw new SocketTimeoutException("connect timeout passed");
+    }
+    return (int) Math.min(Integer.MAX_VALUE, remaining);
+  }
+
+  static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // Nothing to do: the socket is being discarded.
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package dev.ferry.proxy.engine.upstream;
+
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine's own rules about where a forward proxy may connect, applied before any filter's
+ * {@link DestinationCheck}, after DNS, on every resolved address (Squid's shipped defaults are the
+ * model: CONNECT only to SSL ports, no {@code to_localhost}):
+ *
+ * <ul>
+ *   <li>CONNECT only to the allowed ports (443 unless configured);
+ *   <li>when the listener is bound to a non-loopback address, no loopback, link-local (the cloud
+ *       metadata address 169.254.169.254 among them) or unspecified destination, unless
+ *       {@code allowPrivateDestinations};
+ *   <li>never back to the proxy's own listening address and port (a request loop).
+ * </ul>
+ *
+ * <p>A reverse proxy's upstreams are the operator's choice, so none of this applies to them.
+ */
+public final class DestinationPolicy implements DestinationCheck {
+  private static final Logger log = LoggerFactory.getLogger(DestinationPolicy.class);
+
+  private final boolean forward;
+  private final boolean anyConnectPort;
+  private final Set<Integer> connectPorts;
+  private final boolean allowPrivate;
+  private volatile Set<InetAddress> ownAddresses = Set.of();
+  private volatile int ownPort = -1;
+  private volatile boolean denyPrivate;
+
+  public DestinationPolicy(ProxyConfig config) {
+    this.forward = config.upstream().isEmpty();
+    this.anyConnectPort = config.allowsAnyConnectPort();
+    this.connectPorts = config.allowedConnectPorts();
+    this.allowPrivate = config.allowsPrivateDestinations();
+  }
+
+  /** Learns the listening address once bound, for loop detection and the private default. */
+  public void listening(InetAddress bound, int port) {
+    boolean local = bound.isLoopbackAddress();
+    denyPrivate = forward && !local && !allowPrivate;
+    ownAddresses = bound.isAnyLocalAddress() ? localAddresses() : Set.of(bound);
+    ownPort = port;
+    if (forward) {
+      log.info("forward_policy connect_ports={} private_destinations={} loops=denied",
+          anyConnectPort ? "any" : connectPorts, denyPrivate ? "denied" : "allowed");
+    }
+  }
+
+  @Override
+  public void check(String host, int port, List<InetAddress> addresses, boolean tunnel)
+      throws HttpFailureException {
+    if (!forward) {
+      return;
+    }
+    if (tunnel && !anyConnectPort && !connectPorts.contains(port)) {
+      throw denied("CONNECT to port " + port + " is not allowed");
+    }
+    for (InetAddress address : addresses) {
+      if (port == ownPort && (address.isAnyLocalAddress() || ownAddresses.contains(address))) {
+        throw denied("destination is this proxy itself (loop)");
+      }
+      if (denyPrivate && (address.isLoopbackAddress() || address.isLinkLocalAddress()
+          || address.isAnyLocalAddress())) {
+        throw denied("destination " + host + " is a loopback, link-local or unspecified address");
+      }
+    }
+  }
+
+  private static HttpFailureException denied(String detail) {
+    return new HttpFailureException(ProxyFailure.DENIED, detail);
+  }
+
+  private static Set<InetAddress> localAddresses() {
+    Set<InetAddress> addresses = new HashSet<>();
+    try {
+      for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        addresses.addAll(Collections.list(nic.getInetAddresses()));
+      }
+    } catch (SocketException e) {
+      log.warn("local_addresses_unknown error={}", e.toString());
+    }
+    addresses.add(InetAddress.getLoopbackAddress());
+    return Set.copyOf(addresses);
+  }
+}

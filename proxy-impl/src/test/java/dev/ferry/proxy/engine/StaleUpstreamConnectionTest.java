@@ -1,0 +1,155 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #8 item 1: upstreams that close idle keep-alive connections (Node closes after 5 s) must
+ * never turn a request into a 502, and a request that timed out is never sent twice.
+ */
+class StaleUpstreamConnectionTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  /** Echoes each request body; closes a connection idle for {@code idleMillis}, then signals. */
+  private TinyOrigin closingIdleAfter(int idleMillis, Semaphore closedIdle) throws IOException {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((Socket socket, InputStream in, OutputStream out) -> {
+      socket.setSoTimeout(idleMillis);
+      try {
+        TinyOrigin.Received request;
+        while ((request = self[0].readRequest(in)) != null) {
+          out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + request.body().length + "\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
+          out.write(request.body());
+          out.flush();
+        }
+      } catch (SocketTimeoutException idle) {
+        socket.close();
+        closedIdle.release();
+      }
+    }));
+    return self[0];
+  }
+
+  @Test
+  void retriesPostsOnConnectionsTheUpstreamClosedWhileIdle() throws Exception {
+    Semaphore closedIdle = new Semaphore(0);
+    TinyOrigin origin = closingIdleAfter(200, closedIdle);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 20; i++) {
+        String body = "order-" + i;
+        RawClient.RawResponse response = raw.send("POST /orders HTTP/1.1\r\nHost: a\r\n"
+            + "Content-Length: " + body.length() + "\r\n\r\n" + body).readResponse();
+        assertThat(response.status()).as("POST %d", i).isEqualTo(200);
+        assertThat(response.bodyText()).isEqualTo(body);
+        // The next POST goes out only once the origin has dropped the pooled connection.
+        assertThat(closedIdle.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
+      }
+    }
+    assertThat(proxy.stats().responsesByStatus()).containsOnlyKeys(200);
+  }
+
+  @Test
+  void doesNotRetryBodyLargerThanTheRetryBuffer() throws Exception {
+    Semaphore closedIdle = new Semaphore(0);
+    TinyOrigin origin = closingIdleAfter(200, closedIdle);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .retryBufferBytes(8));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      assertThat(closedIdle.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
+      RawClient.RawResponse response = raw.send("POST / HTTP/1.1\r\nHost: a\r\n"
+          + "Content-Length: 20\r\n\r\n01234567890123456789").readResponse();
+      assertThat(response.status()).isEqualTo(502);
+    }
+    assertThat(origin.connectionCount()).isEqualTo(1);
+  }
+
+  @Test
+  void probesConnectionIdleOverASecondAndDiscardsOneWithUnaskedBytes() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        if (request.requestLine().startsWith("HEAD")) {
+          // A broken origin: a body after a HEAD response, arriving after the head was read.
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+          self[0].awaitQuiet(100);
+          out.write("HTTP/".getBytes(StandardCharsets.ISO_8859_1));
+        } else {
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse(true).status()).isEqualTo(200);
+      // Idle time is the behaviour under test: past a second, a pooled connection is probed.
+      Thread.sleep(1_200);
+      RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("ok");
+    }
+    assertThat(self[0].connectionCount()).isEqualTo(2);
+  }
+
+  @Test
+  void evictsPooledConnectionBeforeTheUpstreamKeepAliveTimeout() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering(
+        "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .upstreamKeepAlive(Duration.ofSeconds(60)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      assertThat(proxy.stats().upstreamConnectionsIdle()).isEqualTo(1);
+      Await.until(() -> proxy.stats().upstreamConnectionsIdle() == 0, Duration.ofSeconds(5),
+          () -> "the pool to drop a connection the upstream keeps alive for 1 s");
+    }
+  }
+
+  @Test
+  void neverResendsARequestThatTimedOut() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      if (self[0].readRequest(in) != null) {
+        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+      // The second request on this connection is read and never answered.
+      self[0].readRequest(in);
+      self[0].awaitQuiet(30_000);
+    }));
+    Duration timeout = Duration.ofMillis(800);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .upstreamTimeout(timeout));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      long started = System.nanoTime();
+      RawClient.RawResponse response = raw.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      long elapsedMillis = (System.nanoTime() - started) / 1_000_000;
+      assertThat(response.status()).isEqualTo(504);
+      // Once, not twice: a retry would double the wait.
+      assertThat(elapsedMillis).isLessThan(2 * timeout.toMillis());
+    }
+    assertThat(self[0].takeRequest().requestLine()).startsWith("GET /1");
+    assertThat(self[0].takeRequest().requestLine()).startsWith("GET /2");
+    assertThat(self[0].pollRequest()).isNull();
+    assertThat(self[0].connectionCount()).isEqualTo(1);
+  }
+}

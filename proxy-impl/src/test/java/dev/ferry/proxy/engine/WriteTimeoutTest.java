@@ -1,0 +1,129 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #8 item 2: a peer that stops reading cannot pin a connection task. Every write (to a
+ * client, to an upstream, in a tunnel) that makes no progress within the write timeout has its
+ * socket closed by the watchdog, and the thread goes back to serving others.
+ */
+class WriteTimeoutTest {
+  private static final Duration WRITE_TIMEOUT = Duration.ofMillis(500);
+  private static final byte[] MEGABYTE = new byte[1 << 20];
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  /** An origin that answers /big with an endless body (until its peer gives up), else "ok". */
+  private TinyOrigin endlessBody() throws IOException {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        if (!request.requestLine().contains("/big")) {
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+          continue;
+        }
+        out.write("HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        while (true) {
+          out.write(MEGABYTE);
+        }
+      }
+    }));
+    return self[0];
+  }
+
+  /** An origin that accepts connections and never reads from them. */
+  private TinyOrigin neverReads() throws IOException {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> self[0].awaitQuiet(30_000)));
+    return self[0];
+  }
+
+  private static Socket stalledClient(ProxyServer proxy) throws IOException {
+    Socket socket = new Socket();
+    socket.setReceiveBufferSize(4096);
+    socket.connect(proxy.address(), 5000);
+    return socket;
+  }
+
+  @Test
+  void closesClientThatStopsReadingAndServesTheNext() throws Exception {
+    TinyOrigin origin = endlessBody();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .concurrency(Concurrency.boundedPool(1, 0)).writeTimeout(WRITE_TIMEOUT));
+    try (Socket stalled = ferry.track(stalledClient(proxy))) {
+      stalled.getOutputStream().write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout on the stalled client");
+      Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
+    }
+    // The only pool thread is free again.
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+  }
+
+  @Test
+  void failsRequestWhoseUpstreamStopsReadingTheBody() throws Exception {
+    TinyOrigin origin = neverReads();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .writeTimeout(WRITE_TIMEOUT));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      long length = 256L << 20;
+      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\n");
+      Thread writer = new Thread(() -> {
+        try {
+          for (long sent = 0; sent < length; sent += MEGABYTE.length) {
+            raw.output().write(MEGABYTE);
+          }
+        } catch (IOException expected) {
+          // The proxy gives up on this request and closes the connection.
+        }
+      }, "test-upload");
+      writer.setDaemon(true);
+      writer.start();
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(504);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      writer.join(10_000);
+    }
+    assertThat(proxy.stats().writeTimeouts()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void closesTunnelWhoseTargetStopsReading() throws Exception {
+    TinyOrigin origin = neverReads();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().writeTimeout(WRITE_TIMEOUT)
+        .allowAnyConnectPort());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      OutputStream out = raw.output();
+      InputStream in = raw.input();
+      try {
+        for (int i = 0; i < 256; i++) {
+          out.write(MEGABYTE);
+        }
+      } catch (IOException expected) {
+        // The proxy closed the tunnel under the stalled write.
+      }
+      assertThat(in.read()).isEqualTo(-1);
+    } catch (java.net.SocketException reset) {
+      // A reset instead of an end of stream also shows the tunnel was closed.
+    }
+    Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout in the tunnel");
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the tunnel's connection to end");
+  }
+}
