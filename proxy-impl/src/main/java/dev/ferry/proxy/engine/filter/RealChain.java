@@ -1,9 +1,11 @@
 package dev.ferry.proxy.engine.filter;
 
+import dev.ferry.proxy.ContentTooLargeException;
 import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
@@ -27,6 +29,7 @@ public final class RealChain implements Filter.Chain {
   private final Terminal terminal;
   private final Filter caller;
   private boolean proceeded;
+  private IOException downstreamFailure;
 
   private RealChain(List<Filter> filters, int index, Exchange exchange, Terminal terminal,
       Filter caller) {
@@ -52,9 +55,15 @@ public final class RealChain implements Filter.Chain {
       }
     }
     proceeded = true;
-    if (index == filters.size()) {
-      return terminal.handle(request);
+    try {
+      return index == filters.size() ? terminal.handle(request) : handleNext(request);
+    } catch (IOException e) {
+      downstreamFailure = e;
+      throw e;
     }
+  }
+
+  private Response handleNext(Request request) throws IOException {
     Filter filter = filters.get(index);
     RealChain next = new RealChain(filters, index + 1, exchange, terminal, filter);
     Response response;
@@ -67,12 +76,36 @@ public final class RealChain implements Filter.Chain {
     } catch (RuntimeException e) {
       throw new FilterException(filter, "filter " + filter + " threw " + e,
           "filter " + filter + " failed", e);
+    } catch (IOException e) {
+      if (!next.passedOn(e)) {
+        // The filter's own I/O failed, not the upstream's: a filter failure (500), not a 502.
+        throw new FilterException(filter, "filter " + filter + " threw " + e,
+            "filter " + filter + " failed", e);
+      }
+      throw e;
     }
     if (response == null) {
       String message = "filter " + filter + " returned null";
       throw new FilterException(filter, message, message, null);
     }
     return response;
+  }
+
+  /**
+   * True if {@code e} is (or wraps) the failure that came out of this chain's
+   * {@code proceed()}, or is one the engine itself raised for the exchange (a request body over
+   * its limit, a refused destination), rather than one the filter made.
+   */
+  private boolean passedOn(IOException e) {
+    if (e instanceof HttpFailureException || e instanceof ContentTooLargeException) {
+      return true;
+    }
+    for (Throwable t = e; t != null && downstreamFailure != null; t = t.getCause()) {
+      if (t == downstreamFailure) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A broken filter contract, told apart from a filter's own exceptions. */

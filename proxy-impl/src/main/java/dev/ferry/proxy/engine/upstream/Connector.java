@@ -122,6 +122,8 @@ public final class Connector {
       if (cause instanceof CertificateNotYetValidException) {
         return "certificate not yet valid";
       }
+    }
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
       String message = String.valueOf(cause.getMessage());
       if (message.contains("No subject alternative") || message.contains("No name matching")) {
         return "certificate does not match the host name";

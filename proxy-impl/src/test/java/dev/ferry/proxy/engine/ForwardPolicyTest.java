@@ -1,0 +1,118 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #9 item 4: a forward proxy's safe defaults, decided at connect time on the resolved
+ * address: CONNECT only to 443 unless configured, no private destinations when listening on a
+ * public address, never a loop back to the proxy itself.
+ */
+class ForwardPolicyTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  private TinyOrigin origin() throws Exception {
+    return ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  }
+
+  @Test
+  void refusesConnectToPortsOtherThan443ByDefaultAndClosesWithoutParsingTunnelBytes() throws Exception {
+    TinyOrigin origin = origin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+          + "GET http://127.0.0.1:" + origin.port() + "/smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawClient.RawResponse refused = raw.readResponse();
+      assertThat(refused.status()).isEqualTo(403);
+      assertThat(refused.bodyText()).contains("port " + origin.port());
+      assertThat(refused.header("Connection")).isEqualTo("close");
+      // The bytes after the CONNECT were never read as a request.
+      assertThat(raw.input().read()).isEqualTo(-1);
+    }
+    assertThat(origin.connectionCount()).isZero();
+  }
+
+  @Test
+  void tunnelsToPortsAllowedByConfiguration() throws Exception {
+    TinyOrigin origin = origin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowConnectPorts(origin.port()));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+    }
+  }
+
+  @Test
+  void refusesLoopbackAndMetadataDestinationsWhenListeningOnAPublicAddress() throws Exception {
+    TinyOrigin origin = origin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().bindAddress("0.0.0.0"));
+    for (String target : new String[] {"http://127.0.0.1:" + origin.port() + "/",
+        "http://localhost:" + origin.port() + "/", "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:" + origin.port() + "/"}) {
+      try (RawClient raw = new RawClient(new java.net.InetSocketAddress("127.0.0.1", proxy.port()))) {
+        RawClient.RawResponse response = raw.send("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+        assertThat(response.status()).as(target).isEqualTo(403);
+      }
+    }
+    assertThat(origin.connectionCount()).isZero();
+  }
+
+  @Test
+  void allowsPrivateDestinationsWhenAskedOrWhenListeningOnLoopback() throws Exception {
+    TinyOrigin origin = origin();
+    ProxyServer open = ferry.start(ProxyServer.builder().bindAddress("0.0.0.0").allowPrivateDestinations(true));
+    ProxyServer local = ferry.start(ProxyServer.builder());
+    for (ProxyServer proxy : new ProxyServer[] {open, local}) {
+      try (RawClient raw = new RawClient(new java.net.InetSocketAddress("127.0.0.1", proxy.port()))) {
+        raw.send("GET http://127.0.0.1:" + origin.port() + "/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+      }
+    }
+  }
+
+  @Test
+  void refusesRequestLoopingBackToTheProxy() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder());
+    for (String host : new String[] {"127.0.0.1", "localhost", "LOCALHOST."}) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send("GET http://" + host + ":" + proxy.port()
+            + "/ HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+        assertThat(response.status()).as(host).isEqualTo(403);
+        assertThat(response.bodyText()).contains("loop");
+      }
+    }
+    assertThat(proxy.stats().exchanges()).isEqualTo(3);
+  }
+
+  @Test
+  void closesAfterARejectionThatLeftTheBodyUnreadAndStillDeliversIt() throws Exception {
+    TinyOrigin origin = origin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .filter((exchange, chain) -> dev.ferry.proxy.Response.text(403, "no uploads\n")));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      int length = 4 << 20;
+      raw.send("POST http://127.0.0.1:" + origin.port() + "/upload HTTP/1.1\r\nHost: x\r\n"
+          + "Content-Length: " + length + "\r\n\r\n");
+      Thread writer = new Thread(() -> {
+        try {
+          raw.output().write(new byte[length]);
+        } catch (java.io.IOException expected) {
+          // The proxy stops reading once it has answered.
+        }
+      }, "test-upload");
+      writer.setDaemon(true);
+      writer.start();
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(403);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo("no uploads\n");
+      writer.join(10_000);
+    }
+  }
+}

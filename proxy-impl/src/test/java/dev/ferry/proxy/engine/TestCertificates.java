@@ -1,0 +1,113 @@
+package dev.ferry.proxy.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Certificates made at test time with the JDK's own {@code keytool}, so no key or
+ * certificate is ever checked in and nothing beyond the JDK is needed.
+ */
+final class TestCertificates {
+  private static final char[] PASSWORD = "changeit".toCharArray();
+
+  private final KeyStore keyStore;
+
+  private TestCertificates(KeyStore keyStore) {
+    this.keyStore = keyStore;
+  }
+
+  /**
+   * A leaf certificate for {@code dnsName} (and 127.0.0.1 when the name is localhost) with an EC
+   * P-256 key, issued by a CA
+   * made for it alone (clients trust the CA, as they would a real one: a directly trusted
+   * self-signed certificate is an anchor whose dates nobody checks).
+   *
+   * @param startDate keytool's {@code -startdate} for the leaf, e.g. {@code -10d}, or null for now
+   * @param validityDays how long the leaf is valid from its start date
+   */
+  static TestCertificates issued(String dnsName, String startDate, int validityDays)
+      throws Exception {
+    Path dir = Files.createTempDirectory("ferry-certs");
+    try {
+      Path ca = dir.resolve("ca.p12");
+      Path server = dir.resolve("server.p12");
+      String pass = new String(PASSWORD);
+      keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1",
+          "-dname", "CN=Ferry Test CA " + System.nanoTime(), "-ext", "bc:c", "-validity", "2",
+          "-storetype", "PKCS12", "-keystore", ca.toString(), "-storepass", pass);
+      keytool("-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
+          "-dname", "CN=" + dnsName, "-validity", "2", "-storetype", "PKCS12",
+          "-keystore", server.toString(), "-storepass", pass);
+      keytool("-certreq", "-alias", "server", "-keystore", server.toString(), "-storepass", pass,
+          "-file", dir.resolve("server.csr").toString());
+      List<String> sign = new ArrayList<>(List.of("-gencert", "-alias", "ca",
+          "-keystore", ca.toString(), "-storepass", pass,
+          "-infile", dir.resolve("server.csr").toString(),
+          "-outfile", dir.resolve("server.cer").toString(),
+          "-ext", "SAN=dns:" + dnsName + (dnsName.equals("localhost") ? ",ip:127.0.0.1" : ""), "-validity", Integer.toString(validityDays)));
+      if (startDate != null) {
+        sign.addAll(List.of("-startdate", startDate));
+      }
+      keytool(sign.toArray(new String[0]));
+      keytool("-exportcert", "-alias", "ca", "-keystore", ca.toString(), "-storepass", pass,
+          "-file", dir.resolve("ca.cer").toString());
+      keytool("-importcert", "-noprompt", "-alias", "ca", "-keystore", server.toString(),
+          "-storepass", pass, "-file", dir.resolve("ca.cer").toString());
+      keytool("-importcert", "-alias", "server", "-keystore", server.toString(),
+          "-storepass", pass, "-file", dir.resolve("server.cer").toString());
+      KeyStore keyStore = KeyStore.getInstance("PKCS12");
+      try (InputStream in = Files.newInputStream(server)) {
+        keyStore.load(in, PASSWORD);
+      }
+      return new TestCertificates(keyStore);
+    } finally {
+      try (var files = Files.list(dir)) {
+        for (Path file : (Iterable<Path>) files::iterator) {
+          Files.delete(file);
+        }
+      }
+      Files.delete(dir);
+    }
+  }
+
+  private static void keytool(String... arguments) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    command.addAll(List.of(arguments));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes());
+    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+      throw new IOException("keytool " + arguments[0] + " failed: " + output);
+    }
+  }
+
+  /** A context that presents this certificate, for a test server. */
+  SSLContext serverContext() throws Exception {
+    KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(keyStore, PASSWORD);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keys.getKeyManagers(), null, null);
+    return context;
+  }
+
+  /** A context that trusts this certificate and nothing else, for a client. */
+  SSLContext trustingContext() throws Exception {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", keyStore.getCertificate("ca"));
+    TrustManagerFactory trusts = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    trusts.init(trust);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, trusts.getTrustManagers(), null);
+    return context;
+  }
+}

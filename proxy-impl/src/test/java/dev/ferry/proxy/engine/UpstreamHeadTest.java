@@ -1,0 +1,39 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Issue #8 item 7: interim responses an upstream sends unasked, and bare LFs in response heads. */
+class UpstreamHeadTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @Test
+  void forwardsUnsolicited100ContinueToHttp11Clients() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().status()).isEqualTo(100);
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("ok");
+    }
+  }
+
+  @Test
+  void answers502ForBareLfThatWouldSplitAFieldInTwo() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering(
+        "HTTP/1.1 200 OK\r\nX-Echo: hello\nSet-Cookie: session=attacker\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.header("Set-Cookie")).isNull();
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #8 item 3: https upstreams. Trust comes from configuration; an untrusted, expired or
+ * wrong-host certificate, or an upstream that never speaks TLS, is a 502 naming the cause, within
+ * the connect timeout.
+ */
+class UpstreamTlsTest {
+  private static TestCertificates localhost;
+  private static TestCertificates expired;
+  private static TestCertificates otherHost;
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @BeforeAll
+  static void makeCertificates() throws Exception {
+    localhost = TestCertificates.issued("localhost", null, 2);
+    expired = TestCertificates.issued("localhost", "-10d", 1);
+    otherHost = TestCertificates.issued("other.test", null, 2);
+  }
+
+  /** A TLS origin answering every request with "secure". */
+  private int tlsOrigin(SSLContext context) throws IOException {
+    SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
+        .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    ferry.track(server);
+    Thread acceptor = new Thread(() -> {
+      while (!server.isClosed()) {
+        try (Socket socket = server.accept()) {
+          InputStream in = socket.getInputStream();
+          OutputStream out = socket.getOutputStream();
+          while (TinyOrigin.readLine(in) != null) {
+            String line;
+            while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
+              // Headers are not needed.
+            }
+            out.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+          }
+        } catch (IOException e) {
+          // A refused handshake ends this connection only.
+        }
+      }
+    }, "tls-origin");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return server.getLocalPort();
+  }
+
+  private RawClient.RawResponse get(ProxyServer proxy) throws IOException {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      return raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+    }
+  }
+
+  @Test
+  void trustsSelfSignedUpstreamThroughConfiguration() throws Exception {
+    int port = tlsOrigin(localhost.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/"))
+        .upstreamSslContext(localhost.trustingContext()));
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.bodyText()).isEqualTo("secure");
+    // The connection is kept alive and reused for the next request.
+    assertThat(get(proxy).bodyText()).isEqualTo("secure");
+    assertThat(proxy.stats().upstreamConnectionsOpened()).isEqualTo(1);
+  }
+
+  @Test
+  void answers502ForUntrustedCertificate() throws Exception {
+    int port = tlsOrigin(localhost.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/")));
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.bodyText()).contains("certificate not trusted");
+  }
+
+  @Test
+  void answers502ForCertificateOfAnotherHost() throws Exception {
+    int port = tlsOrigin(otherHost.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/"))
+        .upstreamSslContext(otherHost.trustingContext()));
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.bodyText()).as(response.bodyText()).contains("does not match the host name");
+  }
+
+  @Test
+  void answers502ForExpiredCertificate() throws Exception {
+    int port = tlsOrigin(expired.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/"))
+        .upstreamSslContext(expired.trustingContext()));
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.bodyText()).contains("certificate expired");
+  }
+
+  @Test
+  @Timeout(10)
+  void answers502InTimeWhenUpstreamNeverSpeaksTls() throws Exception {
+    ServerSocket silent = ferry.track(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    Thread acceptor = new Thread(() -> {
+      try {
+        while (true) {
+          ferry.track(silent.accept());
+        }
+      } catch (IOException closed) {
+        // The test is over.
+      }
+    }, "silent-origin");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    Duration connectTimeout = Duration.ofMillis(500);
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + silent.getLocalPort() + "/"))
+        .connectTimeout(connectTimeout).upstreamTimeout(Duration.ofSeconds(30)));
+    long started = System.nanoTime();
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.bodyText()).contains("timed out");
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+  }
+}
