@@ -21,8 +21,10 @@ import java.util.function.Predicate;
 
 /**
  * A Ferry proxy that records every exchange, and can replay recordings and inject faults. It
- * binds 127.0.0.1 on an ephemeral port. {@link FerryProxyExtension} manages one per test class
- * or test; it also works on its own:
+ * binds 127.0.0.1 on an ephemeral port and, unlike a production forward proxy, tunnels CONNECT to
+ * any port and reaches loopback destinations, since test origins are local and listen on
+ * ephemeral ports. {@link FerryProxyExtension} manages one per test class or test; it also works
+ * on its own:
  *
  * <pre>{@code
  * try (RecordingProxy proxy = RecordingProxy.forward().start()) {
@@ -50,7 +52,10 @@ public final class RecordingProxy implements AutoCloseable {
     this.loaded = b.recordIfMissing != null && Files.exists(b.recordIfMissing)
         ? Recording.fromHar(b.recordIfMissing).exchanges()
         : b.replay != null ? b.replay.exchanges() : null;
-    ProxyServer.Builder proxy = ProxyServer.builder().bindAddress("127.0.0.1").port(0);
+    // Test origins are local and listen on ephemeral ports: a testkit proxy (bound to loopback)
+    // reaches loopback destinations and tunnels CONNECT to any port, unlike the engine's default.
+    ProxyServer.Builder proxy = ProxyServer.builder().bindAddress("127.0.0.1").port(0)
+        .allowAnyConnectPort().allowPrivateDestinations(true);
     if (b.upstream != null) {
       proxy.upstream(Upstream.of(b.upstream.toString()));
     }

@@ -1,0 +1,72 @@
+package dev.ferry.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.ProxyConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The timeout, limit and upstream-connection flags of issue #8, and how bad values are told. */
+class CliHardeningOptionsTest {
+
+  private static ProxyConfig configOf(String... args) {
+    return CliOptions.parse(args).builder().build().config();
+  }
+
+  @Test
+  void mapsTimeoutAndLimitFlagsOntoTheBuilder() {
+    ProxyConfig config = configOf("--write-timeout", "15", "--header-timeout", "0.5",
+        "--min-body-rate", "1000", "--retry-buffer-bytes", "4096", "--upstream-keepalive", "2",
+        "--max-idle-upstream", "8", "--max-request-line-bytes", "4096", "--max-header-bytes",
+        "16384", "--max-header-count", "50");
+    assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(config.requestHeaderTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(config.minRequestBodyRate()).isEqualTo(1000);
+    assertThat(config.retryBufferBytes()).isEqualTo(4096);
+    assertThat(config.upstreamKeepAlive()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(config.maxIdleUpstreamConnections()).isEqualTo(8);
+    assertThat(config.maxRequestLineBytes()).isEqualTo(4096);
+    assertThat(config.maxHeaderBytes()).isEqualTo(16384);
+    assertThat(config.maxHeaderCount()).isEqualTo(50);
+  }
+
+  @Test
+  void defaultsAreSafeForCommonBackends() {
+    ProxyConfig config = configOf();
+    assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(config.upstreamKeepAlive()).isLessThanOrEqualTo(Duration.ofSeconds(4));
+    assertThat(config.minRequestBodyRate()).isEqualTo(240);
+    assertThat(config.allowedConnectPorts()).containsExactly(443);
+  }
+
+  @Test
+  void namesTheFlagInEveryBadValue() {
+    assertThatThrownBy(() -> CliOptions.parse("--write-timeout", "0")).hasMessageStartingWith("--write-timeout");
+    assertThatThrownBy(() -> CliOptions.parse("--write-timeout", "soon"))
+        .hasMessage("--write-timeout must be a number of seconds (was soon)");
+    assertThatThrownBy(() -> CliOptions.parse("--min-body-rate", "-1")).hasMessageStartingWith("--min-body-rate");
+    assertThatThrownBy(() -> CliOptions.parse("--max-header-bytes", "10")).hasMessageStartingWith("--max-header-bytes");
+    assertThatThrownBy(() -> CliOptions.parse("--header-timeout")).hasMessage("--header-timeout needs a value");
+  }
+
+  @Test
+  void refusesASingleValueFlagGivenTwice() {
+    assertThatThrownBy(() -> CliOptions.parse("-p", "1", "--port", "2"))
+        .hasMessage("--port may be given only once");
+    assertThatThrownBy(() -> CliOptions.parse("--write-timeout", "1", "--write-timeout", "2"))
+        .hasMessage("--write-timeout may be given only once");
+  }
+
+  @Test
+  void loadsUpstreamTrustFromPemAndRejectsAFileWithout(@TempDir Path dir) throws Exception {
+    Path notPem = Files.writeString(dir.resolve("ca.pem"), "not a certificate");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-ca", notPem.toString()))
+        .hasMessageStartingWith("--upstream-ca");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-ca", dir.resolve("missing.pem").toString()))
+        .hasMessageStartingWith("--upstream-ca cannot read");
+  }
+}
