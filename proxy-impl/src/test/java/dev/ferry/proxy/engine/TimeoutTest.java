@@ -13,64 +13,55 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.SocketPolicy;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class TimeoutTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
   private ProxyServer proxy;
-
-  @AfterEach
-  void stop() {
-    if (proxy != null) {
-      proxy.close();
-    }
-  }
 
   @Test
   void answers504WhenUpstreamDoesNotRespond() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.NO_RESPONSE));
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-          .upstreamTimeout(Duration.ofMillis(300)).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
-        assertThat(response.status()).isEqualTo(504);
-        assertThat(response.bodyText()).startsWith("Origin server timed out: no response from");
-        origin.enqueue(new MockResponse().setBody("recovered"));
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(raw.readResponse().bodyText()).isEqualTo("recovered");
-      }
-      assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_TIMEOUT", 1L);
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.NO_RESPONSE));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .upstreamTimeout(Duration.ofMillis(300)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(504);
+      assertThat(response.bodyText()).startsWith("Origin server timed out: no response from");
+      origin.enqueue(new MockResponse().setBody("recovered"));
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("recovered");
     }
+    assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_TIMEOUT", 1L);
   }
 
   @Test
   void answers502WhenUpstreamDropsTheConnection() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AT_START));
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(502);
-      }
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AT_START));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(502);
     }
   }
 
   @Test
   void cutsOffSlowlorisWhileServingOthers() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setBody("served"));
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-          .requestHeaderTimeout(Duration.ofMillis(800)).build().start();
-      CountDownLatch cut = new CountDownLatch(1);
-      Thread slowloris = new Thread(() -> dribble(cut));
-      slowloris.setDaemon(true);
-      slowloris.start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("served");
-      }
-      assertThat(cut.await(10, TimeUnit.SECONDS)).as("slowloris cut off").isTrue();
-      assertThat(proxy.stats().failures()).containsEntry("REQUEST_TIMEOUT", 1L);
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("served"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .requestHeaderTimeout(Duration.ofMillis(800)));
+    CountDownLatch cut = new CountDownLatch(1);
+    Thread slowloris = new Thread(() -> dribble(cut));
+    slowloris.setDaemon(true);
+    slowloris.start();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("served");
     }
+    assertThat(cut.await(10, TimeUnit.SECONDS)).as("slowloris cut off").isTrue();
+    assertThat(proxy.stats().failures()).containsEntry("REQUEST_TIMEOUT", 1L);
   }
 
   /** Sends one header byte every 100 ms, for at most 10 s, until the proxy answers or closes. */

@@ -8,47 +8,38 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Keep-alive to upstreams, and the single retry when a pooled connection turns out stale. */
 class UpstreamPoolTest {
-  private ProxyServer proxy;
-
-  @AfterEach
-  void stop() {
-    if (proxy != null) {
-      proxy.close();
-    }
-  }
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   @Test
   void disablesReuseWhenPoolIsEmptyByConfiguration() throws Exception {
-    try (TinyOrigin origin = TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-          .maxIdleUpstreamConnections(0).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        for (int i = 0; i < 3; i++) {
-          assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
-        }
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .maxIdleUpstreamConnections(0));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
       }
-      assertThat(origin.connectionCount()).isEqualTo(3);
-      assertThat(proxy.stats().upstreamConnectionsReused()).isZero();
     }
+    assertThat(origin.connectionCount()).isEqualTo(3);
+    assertThat(proxy.stats().upstreamConnectionsReused()).isZero();
   }
 
   @Test
   void doesNotReuseConnectionTheUpstreamAskedToClose() throws Exception {
-    try (TinyOrigin origin = TinyOrigin.answering(
-        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        for (int i = 0; i < 2; i++) {
-          assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
-        }
+    TinyOrigin origin = ferry.track(TinyOrigin.answering(
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 2; i++) {
+        assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
       }
-      assertThat(origin.connectionCount()).isEqualTo(2);
     }
+    assertThat(origin.connectionCount()).isEqualTo(2);
   }
 
   /** The origin serves one response per connection, then closes it without saying so. */
@@ -68,32 +59,35 @@ class UpstreamPoolTest {
   @Test
   void retriesIdempotentRequestOnceOnStalePooledConnection() throws Exception {
     CountDownLatch closed = new CountDownLatch(1);
-    try (TinyOrigin origin = oneResponsePerConnection(closed)) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("fresh");
-        assertThat(closed.await(5, TimeUnit.SECONDS)).isTrue();
-        RawClient.RawResponse second = raw.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
-        assertThat(second.status()).isEqualTo(200);
-        assertThat(second.bodyText()).isEqualTo("fresh");
-      }
-      assertThat(origin.connectionCount()).isEqualTo(2);
+    TinyOrigin origin = ferry.track(oneResponsePerConnection(closed));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("fresh");
+      assertThat(closed.await(5, TimeUnit.SECONDS)).isTrue();
+      RawClient.RawResponse second = raw.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(second.bodyText()).isEqualTo("fresh");
     }
+    assertThat(origin.connectionCount()).isEqualTo(2);
   }
 
+  /** Issue #8 item 1 replaced the old contract (a POST on a stale connection got 502). */
   @Test
-  void neverRetriesRequestWithBody() throws Exception {
+  void retriesBufferedPostOnceOnStalePooledConnection() throws Exception {
     CountDownLatch closed = new CountDownLatch(1);
-    try (TinyOrigin origin = oneResponsePerConnection(closed)) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
-        assertThat(closed.await(5, TimeUnit.SECONDS)).isTrue();
-        RawClient.RawResponse post = raw.send(
-            "POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody").readResponse();
-        assertThat(post.status()).isEqualTo(502);
-      }
-      assertThat(origin.connectionCount()).isEqualTo(1);
+    TinyOrigin origin = ferry.track(oneResponsePerConnection(closed));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(closed.await(5, TimeUnit.SECONDS)).isTrue();
+      RawClient.RawResponse post = raw.send(
+          "POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody").readResponse();
+      assertThat(post.status()).isEqualTo(200);
     }
+    assertThat(origin.takeRequest().requestLine()).startsWith("GET /1");
+    TinyOrigin.Received retried = origin.takeRequest();
+    assertThat(retried.requestLine()).startsWith("POST /order");
+    assertThat(new String(retried.body(), StandardCharsets.ISO_8859_1)).isEqualTo("body");
+    assertThat(origin.connectionCount()).isEqualTo(2);
   }
 }
