@@ -288,7 +288,7 @@ public final class Forwarder {
     }
     if (e instanceof ContentTooLargeException) {
       // A filter's body limit tripped while the body streamed upstream: the client's fault.
-      return new HttpFailureException(ProxyFailure.BODY_TOO_LARGE, e.getMessage(), e);
+      return new HttpFailureException(ProxyFailure.BODY_TOO_LARGE, "request body exceeds the limit", e);
     }
     if (e instanceof SocketTimeoutException) {
       return new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
