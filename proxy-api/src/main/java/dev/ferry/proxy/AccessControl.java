@@ -1,99 +1,82 @@
 package dev.ferry.proxy;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.function.Predicate;
-import java.util.regex.Pattern;
 
 /**
- * Allows or denies requests by client address, destination host, method and destination port.
- * Rules are checked in the order they were added and the first that matches decides; when none
- * matches, the default applies (allow, unless {@link Builder#denyByDefault()}). A denied request
- * is answered 403 with a body naming the rule.
+ * An access policy: an ordered list of allow and deny rules on the client address, the
+ * destination host, the method and the destination port. The first rule that matches decides;
+ * when none does, the default applies (allow, unless {@link Builder#denyByDefault()}). A denied
+ * request is answered 403 with a body naming the rule.
  *
  * <pre>{@code
  * Filter acl = Filters.accessControl()
- *     .denyHosts("*.ads.example")
+ *     .denyHosts("*.ads.example", "169.254.0.0/16")
  *     .allowClients("10.0.0.0/8", "fd00::/8")
  *     .denyByDefault()
  *     .build();
  * }</pre>
  *
- * <p>It also refuses, by default, forward requests whose destination is the proxy's own
- * listener, which would otherwise loop through the proxy until it runs out of connections.
+ * <p>Host rules decide on what the proxy actually connects to, not on how the request spells it:
+ * <ul>
+ *   <li>A name or glob ({@code localhost}, {@code *.example.com}) matches the normalised host:
+ *       lower case, without a trailing dot, international names in their ASCII ({@code xn--})
+ *       form. Hosts that spell an IPv4 address in a legacy form ({@code 127.1},
+ *       {@code 2130706433}, {@code 0177.0.0.1}) are refused with 400 before any rule runs.
+ *   <li>An address or block ({@code 127.0.0.1}, {@code 10.0.0.0/8}, {@code ::1}) matches every
+ *       address the host resolves to, checked after DNS and just before connecting, for
+ *       forwarded requests and CONNECT tunnels alike: a name that resolves to a denied address is
+ *       denied, and IPv4-mapped IPv6 forms are matched as the IPv4 address they carry. The
+ *       unspecified address ({@code 0.0.0.0}, {@code ::}) reaches this host, so it also matches
+ *       the blocks that hold the loopback address.
+ * </ul>
+ *
+ * <p>In a reverse proxy the destination is the configured upstream, so host and port rules match
+ * the {@code Host} the client asked for instead (an address rule only when that is an IP literal).
+ * Client and method rules mean the same in both modes.
+ *
+ * <p>This is a configuration value; the engine supplies the behaviour.
  */
 public final class AccessControl implements Filter {
-  private final List<Rule> rules;
+  private final List<String> rules;
   private final boolean allowByDefault;
-  private final boolean allowLoops;
+  private final Realised realised = new Realised(this);
 
   private AccessControl(Builder builder) {
     this.rules = List.copyOf(builder.rules);
     this.allowByDefault = builder.allowByDefault;
-    this.allowLoops = builder.allowLoops;
   }
 
   static Builder builder() {
     return new Builder();
   }
 
-  @Override
-  public Response handle(Exchange exchange, Chain chain) throws IOException {
-    Request request = exchange.request();
-    if (!allowLoops && targetsSelf(exchange, request)) {
-      return Response.text(403, "Denied: the request targets this proxy itself (loop)\n");
-    }
-    for (Rule rule : rules) {
-      if (rule.matches.test(exchange)) {
-        return rule.allow ? chain.proceed(request) : Response.text(403, "Denied by rule: " + rule.text + "\n");
-      }
-    }
-    return allowByDefault ? chain.proceed(request) : Response.text(403, "Denied by default rule\n");
+  /**
+   * The rules in the order they are checked, each as text: a verdict, a kind and a value, such as
+   * {@code allow client 10.0.0.0/8}, {@code deny host *.ads.example}, {@code deny host 127.0.0.0/8},
+   * {@code allow method GET} or {@code deny port 25}. A 403 names the rule in this form.
+   */
+  public List<String> rules() {
+    return rules;
   }
 
-  private static boolean targetsSelf(Exchange exchange, Request request) {
-    if (request.port() != exchange.localAddress().getPort()) {
-      return false;
-    }
-    try {
-      for (InetAddress address : InetAddress.getAllByName(request.host())) {
-        if (address.isLoopbackAddress() || address.isAnyLocalAddress()
-            || address.equals(exchange.localAddress().getAddress())
-            || NetworkInterface.getByInetAddress(address) != null) {
-          return true;
-        }
-      }
-    } catch (UnknownHostException | SocketException e) {
-      return false;
-    }
-    return false;
+  /** Whether a request that no rule matched is allowed. */
+  public boolean allowsByDefault() {
+    return allowByDefault;
+  }
+
+  /** Runs the engine's implementation of this policy. */
+  @Override
+  public Response handle(Exchange exchange, Chain chain) throws IOException {
+    return realised.handle(exchange, chain);
   }
 
   /** Lists the rules in order, with the default. */
   @Override
   public String toString() {
-    List<String> texts = new ArrayList<>();
-    rules.forEach(rule -> texts.add(rule.text));
-    return "AccessControl" + texts + (allowByDefault ? " else allow" : " else deny");
-  }
-
-  private static final class Rule {
-    final boolean allow;
-    final String text;
-    final Predicate<Exchange> matches;
-
-    Rule(boolean allow, String text, Predicate<Exchange> matches) {
-      this.allow = allow;
-      this.text = (allow ? "allow " : "deny ") + text;
-      this.matches = matches;
-    }
+    return "AccessControl" + rules + (allowByDefault ? " else allow" : " else deny");
   }
 
   /**
@@ -101,50 +84,57 @@ public final class AccessControl implements Filter {
    * thread-safe.
    */
   public static final class Builder {
-    private final List<Rule> rules = new ArrayList<>();
+    private final List<String> rules = new ArrayList<>();
     private boolean allowByDefault = true;
-    private boolean allowLoops;
 
     private Builder() {}
 
     /**
      * Allows clients in these address blocks ({@code 10.0.0.0/8}, {@code ::1/128}, or a bare
-     * address).
+     * address; IPv4 in dotted decimal).
      *
      * @throws IllegalArgumentException if a block is not an IP literal with a valid prefix
      */
     public Builder allowClients(String... cidrs) {
-      return clients(true, cidrs);
+      return clients("allow", cidrs);
     }
 
     /** Denies clients in these address blocks; see {@link #allowClients}. */
     public Builder denyClients(String... cidrs) {
-      return clients(false, cidrs);
+      return clients("deny", cidrs);
     }
 
     /**
-     * Allows destination hosts matching these names or globs: {@code *.example.com} matches
-     * any subdomain of example.com (not example.com itself); matching ignores case.
+     * Allows destination hosts matching these names, globs or address blocks. A glob's
+     * {@code *} matches any run of characters, so {@code *.example.com} matches every subdomain
+     * of example.com (not example.com itself); names ignore case. A value made of digits and
+     * dots, or holding a colon or a slash, is an address block, matched on the resolved
+     * addresses; see the class comment.
      *
-     * @throws IllegalArgumentException if a pattern is empty or holds whitespace
+     * @throws IllegalArgumentException if a value is empty or holds whitespace, or looks like
+     *     an address block but is not a valid one (IPv4 must be dotted decimal)
      */
-    public Builder allowHosts(String... globs) {
-      return hosts(true, globs);
+    public Builder allowHosts(String... hosts) {
+      return hosts("allow", hosts);
     }
 
-    /** Denies destination hosts matching these names or globs; see {@link #allowHosts}. */
-    public Builder denyHosts(String... globs) {
-      return hosts(false, globs);
+    /** Denies destination hosts matching these names, globs or address blocks; see {@link #allowHosts}. */
+    public Builder denyHosts(String... hosts) {
+      return hosts("deny", hosts);
     }
 
-    /** Allows these request methods (case-sensitive, as methods are). */
+    /**
+     * Allows these request methods (case-sensitive, as methods are).
+     *
+     * @throws IllegalArgumentException if a method is not an HTTP token
+     */
     public Builder allowMethods(String... methods) {
-      return methods(true, methods);
+      return methods("allow", methods);
     }
 
-    /** Denies these request methods. */
+    /** Denies these request methods; see {@link #allowMethods}. */
     public Builder denyMethods(String... methods) {
-      return methods(false, methods);
+      return methods("deny", methods);
     }
 
     /**
@@ -153,12 +143,12 @@ public final class AccessControl implements Filter {
      * @throws IllegalArgumentException unless each is between 1 and 65535
      */
     public Builder allowPorts(int... ports) {
-      return ports(true, ports);
+      return ports("allow", ports);
     }
 
     /** Denies these destination ports; see {@link #allowPorts}. */
     public Builder denyPorts(int... ports) {
-      return ports(false, ports);
+      return ports("deny", ports);
     }
 
     /** Denies requests no rule matched. The default is to allow them. */
@@ -167,52 +157,51 @@ public final class AccessControl implements Filter {
       return this;
     }
 
-    /** Allows forward requests to the proxy's own listener. Off by default: they loop. */
-    public Builder allowLoops() {
-      allowLoops = true;
-      return this;
-    }
-
-    /** Returns the filter. */
+    /** Returns the policy. */
     public AccessControl build() {
       return new AccessControl(this);
     }
 
-    private Builder clients(boolean allow, String... cidrs) {
-      for (String text : nonEmpty(cidrs, "cidrs")) {
-        Cidr cidr = Cidr.parse(text);
-        rules.add(new Rule(allow, "client " + cidr, e -> cidr.contains(e.clientAddress().getAddress())));
+    private Builder clients(String verdict, String... cidrs) {
+      for (String cidr : nonEmpty(cidrs, "cidrs")) {
+        Cidr.check(cidr);
+        rules.add(verdict + " client " + cidr);
       }
       return this;
     }
 
-    private Builder hosts(boolean allow, String... globs) {
-      for (String glob : nonEmpty(globs, "globs")) {
-        if (glob.isEmpty() || glob.chars().anyMatch(Character::isWhitespace)) {
-          throw new IllegalArgumentException("host glob must be a name like *.example.com (was " + glob + ")");
+    private Builder hosts(String verdict, String... hosts) {
+      for (String host : nonEmpty(hosts, "hosts")) {
+        if (host.isEmpty() || host.chars().anyMatch(Character::isWhitespace)) {
+          throw new IllegalArgumentException(
+              "host must be a name, a glob like *.example.com or an address block (was " + host + ")");
         }
-        Pattern pattern = globPattern(glob);
-        rules.add(new Rule(allow, "host " + glob,
-            e -> pattern.matcher(e.request().host().toLowerCase(Locale.ROOT)).matches()));
+        if (Cidr.looksLikeBlock(host)) {
+          Cidr.check(host);
+        }
+        rules.add(verdict + " host " + host);
       }
       return this;
     }
 
-    private Builder methods(boolean allow, String... methods) {
+    private Builder methods(String verdict, String... methods) {
       for (String method : nonEmpty(methods, "methods")) {
         Request.builder().method(method);
-        rules.add(new Rule(allow, "method " + method, e -> e.request().method().equals(method)));
+        rules.add(verdict + " method " + method);
       }
       return this;
     }
 
-    private Builder ports(boolean allow, int... ports) {
+    private Builder ports(String verdict, int... ports) {
       Objects.requireNonNull(ports, "ports");
+      if (ports.length == 0) {
+        throw new IllegalArgumentException("ports must name at least one value");
+      }
       for (int port : ports) {
         if (port < 1 || port > 65535) {
           throw new IllegalArgumentException("port must be between 1 and 65535 (was " + port + ")");
         }
-        rules.add(new Rule(allow, "port " + port, e -> e.request().port() == port));
+        rules.add(verdict + " port " + port);
       }
       return this;
     }
@@ -226,17 +215,6 @@ public final class AccessControl implements Filter {
         Objects.requireNonNull(value, name);
       }
       return values;
-    }
-
-    private static Pattern globPattern(String glob) {
-      StringBuilder regex = new StringBuilder();
-      for (String part : glob.toLowerCase(Locale.ROOT).split("\\*", -1)) {
-        if (regex.length() > 0) {
-          regex.append("[^/]*");
-        }
-        regex.append(Pattern.quote(part));
-      }
-      return Pattern.compile(regex.toString());
     }
   }
 }

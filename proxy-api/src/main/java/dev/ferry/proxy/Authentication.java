@@ -1,18 +1,16 @@
 package dev.ferry.proxy;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiPredicate;
 
 /**
- * Checks credentials before a request goes on. The proxy variant
+ * A credentials check before a request goes on. The proxy variant
  * ({@link Filters#proxyAuthentication()}) reads {@code Proxy-Authorization: Basic} and answers
  * 407 with {@code Proxy-Authenticate}; the credentials are never forwarded. The reverse-proxy
  * variant ({@link Filters#authentication()}) reads {@code Authorization: Basic} or
@@ -23,14 +21,17 @@ import java.util.function.BiPredicate;
  * }</pre>
  *
  * <p>Secrets are compared in constant time, so response timing does not reveal how much of a
- * guess was right.
+ * guess was right, and never appear in {@link #toString()} or in logs.
+ *
+ * <p>This is a configuration value; the engine supplies the behaviour.
  */
 public final class Authentication implements Filter {
   private final boolean proxy;
   private final String realm;
-  private final Map<String, byte[]> credentials;
+  private final Map<String, String> credentials;
   private final BiPredicate<String, String> checker;
   private final Set<String> bearerTokens;
+  private final Realised realised = new Realised(this);
 
   private Authentication(Builder builder) {
     this.proxy = builder.proxy;
@@ -44,54 +45,38 @@ public final class Authentication implements Filter {
     return new Builder(proxy);
   }
 
+  /** True for {@code Proxy-Authorization} and 407, false for {@code Authorization} and 401. */
+  public boolean checksProxyAuthorization() {
+    return proxy;
+  }
+
+  /** The realm named in the challenge. */
+  public String realm() {
+    return realm;
+  }
+
+  /** The accepted user names and their passwords (secret: keep them out of logs). */
+  public Map<String, String> credentials() {
+    return credentials;
+  }
+
+  /** The callback that decides Basic credentials, if one was given. */
+  public Optional<BiPredicate<String, String>> checker() {
+    return Optional.ofNullable(checker);
+  }
+
+  /** The accepted {@code Bearer} tokens (secret: keep them out of logs). */
+  public Set<String> bearerTokens() {
+    return bearerTokens;
+  }
+
+  /** Runs the engine's implementation of this check. */
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
-    Request request = exchange.request();
-    String header = proxy ? "Proxy-Authorization" : "Authorization";
-    String value = request.headers().first(header).orElse("");
-    if (!accepts(value.trim())) {
-      int status = proxy ? 407 : 401;
-      return Response.text(status, (proxy ? "Proxy authentication required" : "Authentication required") + "\n")
-          .withHeader(proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
-              "Basic realm=\"" + realm + "\", charset=\"UTF-8\"");
-    }
-    return chain.proceed(proxy ? request.withoutHeader(header) : request);
+    return realised.handle(exchange, chain);
   }
 
-  private boolean accepts(String value) {
-    if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      byte[] token = value.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-      boolean found = false;
-      for (String candidate : bearerTokens) {
-        found |= MessageDigest.isEqual(candidate.getBytes(StandardCharsets.UTF_8), token);
-      }
-      return found;
-    }
-    if (!value.regionMatches(true, 0, "Basic ", 0, 6)) {
-      return false;
-    }
-    String decoded;
-    try {
-      decoded = new String(Base64.getDecoder().decode(value.substring(6).trim()), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-    int colon = decoded.indexOf(':');
-    if (colon < 0) {
-      return false;
-    }
-    String user = decoded.substring(0, colon);
-    String password = decoded.substring(colon + 1);
-    if (checker != null) {
-      return checker.test(user, password);
-    }
-    byte[] expected = credentials.get(user);
-    byte[] given = password.getBytes(StandardCharsets.UTF_8);
-    // Compare against something even for unknown users, so timing does not reveal which exist.
-    boolean equal = MessageDigest.isEqual(expected != null ? expected : new byte[given.length + 1], given);
-    return expected != null && equal;
-  }
-
+  /** Names the variant and realm, never a secret. */
   @Override
   public String toString() {
     return (proxy ? "ProxyAuthentication" : "Authentication") + "(realm=" + realm + ")";
@@ -103,8 +88,8 @@ public final class Authentication implements Filter {
    */
   public static final class Builder {
     private final boolean proxy;
-    private final Map<String, byte[]> credentials = new HashMap<>();
-    private final Set<String> bearerTokens = new HashSet<>();
+    private final Map<String, String> credentials = new LinkedHashMap<>();
+    private final Set<String> bearerTokens = new LinkedHashSet<>();
     private BiPredicate<String, String> checker;
     private String realm = "ferry";
 
@@ -123,7 +108,7 @@ public final class Authentication implements Filter {
         if (user.isEmpty() || user.indexOf(':') >= 0) {
           throw new IllegalArgumentException("user name must be non-empty and without ':' (was " + user + ")");
         }
-        credentials.put(user, password.getBytes(StandardCharsets.UTF_8));
+        credentials.put(user, Objects.requireNonNull(password, "password"));
       });
       return this;
     }
@@ -165,7 +150,7 @@ public final class Authentication implements Filter {
     }
 
     /**
-     * Returns the filter.
+     * Returns the check.
      *
      * @throws IllegalStateException if no credentials, checker or tokens were given
      */

@@ -1,63 +1,81 @@
 package dev.ferry.proxy;
 
 import java.time.Clock;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
  * Configures the proxy's shared HTTP cache (RFC 9111): an in-memory store bounded in bytes.
  *
  * <pre>{@code
- * ProxyServer.builder().cache(CacheSpec.inMemory().maxSizeMb(50).maxEntryBytes(5 << 20));
+ * ProxyServer.builder().cache(CacheSpec.inMemory().maxSizeBytes(50L << 20).maxEntryBytes(5 << 20));
  * }</pre>
  *
- * <p>Values are immutable; each method returns a changed copy.
+ * <p>Values are immutable; each method returns a changed copy. Each method checks its own
+ * argument; how the options relate (an entry fits in the cache) is checked once, when the proxy
+ * is built, so they may be set in any order.
+ *
+ * <p>As nginx and Varnish do by default, the cache does not store responses that carry
+ * {@code Set-Cookie}: one client's session cookie must not be replayed to the next. Opt in with
+ * {@link #storeSetCookie(boolean)}.
  */
 public final class CacheSpec {
-  private final int maxSizeMb;
+  private static final long MAX_SIZE_BYTES = 1L << 40;
+
+  private final long maxSizeBytes;
   private final long maxEntryBytes;
   private final String statusHeader;
   private final Clock clock;
   private final String targetedField;
   private final boolean hideTargetedField;
+  private final boolean storeSetCookie;
 
-  private CacheSpec(int maxSizeMb, long maxEntryBytes, String statusHeader, Clock clock,
-      String targetedField, boolean hideTargetedField) {
-    this.maxSizeMb = maxSizeMb;
+  private CacheSpec(long maxSizeBytes, long maxEntryBytes, String statusHeader, Clock clock,
+      String targetedField, boolean hideTargetedField, boolean storeSetCookie) {
+    this.maxSizeBytes = maxSizeBytes;
     this.maxEntryBytes = maxEntryBytes;
     this.statusHeader = statusHeader;
     this.clock = clock;
     this.targetedField = targetedField;
     this.hideTargetedField = hideTargetedField;
-  }
-
-  /** An in-memory cache of 10 MB, entries up to 1 MiB, reporting itself in {@code X-Cache}. */
-  public static CacheSpec inMemory() {
-    return new CacheSpec(10, 1 << 20, "X-Cache", Clock.systemUTC(), "CDN-Cache-Control", false);
+    this.storeSetCookie = storeSetCookie;
   }
 
   /**
-   * The most memory the stored responses may take, in MiB; default 10.
-   *
-   * @throws IllegalArgumentException unless between 1 and 1048576
+   * An in-memory cache of 10 MiB, entries up to 1 MiB, reporting itself in {@code X-Cache}, not
+   * storing {@code Set-Cookie} responses.
    */
-  public CacheSpec maxSizeMb(int maxSizeMb) {
-    if (maxSizeMb < 1 || maxSizeMb > 1 << 20) {
-      throw new IllegalArgumentException("maxSizeMb must be between 1 and 1048576 (was " + maxSizeMb + ")");
-    }
-    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock, targetedField, hideTargetedField);
+  public static CacheSpec inMemory() {
+    return new CacheSpec(10L << 20, 1L << 20, "X-Cache", Clock.systemUTC(), "CDN-Cache-Control",
+        false, false);
   }
 
   /**
-   * The largest body stored; larger ones stream through uncached. Default 1 MiB.
+   * The most memory the stored responses may take, in bytes; default 10 MiB ({@code 10L << 20}).
    *
-   * @throws IllegalArgumentException unless between 1 and {@code maxSizeMb} MiB
+   * @throws IllegalArgumentException unless between 1 and 1 TiB (1099511627776)
+   */
+  public CacheSpec maxSizeBytes(long maxSizeBytes) {
+    if (maxSizeBytes < 1 || maxSizeBytes > MAX_SIZE_BYTES) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "maxSizeBytes must be between 1 and %d (was %d)", MAX_SIZE_BYTES, maxSizeBytes));
+    }
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
+        hideTargetedField, storeSetCookie);
+  }
+
+  /**
+   * The largest body stored, in bytes; larger ones stream through uncached. Default 1 MiB. It
+   * must not exceed {@link #maxSizeBytes(long)}, which building the proxy checks.
+   *
+   * @throws IllegalArgumentException if less than 1
    */
   public CacheSpec maxEntryBytes(long maxEntryBytes) {
-    if (maxEntryBytes < 1 || maxEntryBytes > (long) maxSizeMb << 20) {
-      throw new IllegalArgumentException("maxEntryBytes must be between 1 and maxSizeMb MiB ("
-          + ((long) maxSizeMb << 20) + ") (was " + maxEntryBytes + ")");
+    if (maxEntryBytes < 1) {
+      throw new IllegalArgumentException("maxEntryBytes must be at least 1 (was " + maxEntryBytes + ")");
     }
-    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock, targetedField, hideTargetedField);
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
+        hideTargetedField, storeSetCookie);
   }
 
   /**
@@ -68,13 +86,14 @@ public final class CacheSpec {
    */
   public CacheSpec statusHeader(String name) {
     Headers.checkName(name);
-    return new CacheSpec(maxSizeMb, maxEntryBytes, name, clock, targetedField, hideTargetedField);
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, name, clock, targetedField, hideTargetedField,
+        storeSetCookie);
   }
 
   /** The clock that ages entries; default UTC system time. Tests pass a controllable one. */
   public CacheSpec clock(Clock clock) {
-    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, Objects.requireNonNull(clock, "clock"),
-        targetedField, hideTargetedField);
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, Objects.requireNonNull(clock, "clock"),
+        targetedField, hideTargetedField, storeSetCookie);
   }
 
   /**
@@ -86,12 +105,24 @@ public final class CacheSpec {
    */
   public CacheSpec targetedField(String name) {
     Headers.checkName(name);
-    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock, name, hideTargetedField);
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, name, hideTargetedField,
+        storeSetCookie);
   }
 
   /** In reverse mode, removes the targeted field from responses sent to clients. Off by default. */
   public CacheSpec hideTargetedField() {
-    return new CacheSpec(maxSizeMb, maxEntryBytes, statusHeader, clock, targetedField, true);
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField, true,
+        storeSetCookie);
+  }
+
+  /**
+   * Whether responses carrying {@code Set-Cookie} may be stored and then served, cookie included,
+   * to other clients. Off by default, as in nginx and Varnish; turn it on only when the origin's
+   * cookies are the same for everyone.
+   */
+  public CacheSpec storeSetCookie(boolean storeSetCookie) {
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
+        hideTargetedField, storeSetCookie);
   }
 
   /** See {@link #targetedField(String)}. */
@@ -104,9 +135,14 @@ public final class CacheSpec {
     return hideTargetedField;
   }
 
-  /** See {@link #maxSizeMb(int)}. */
-  public int maxSizeMb() {
-    return maxSizeMb;
+  /** See {@link #storeSetCookie(boolean)}. */
+  public boolean storesSetCookie() {
+    return storeSetCookie;
+  }
+
+  /** See {@link #maxSizeBytes(long)}. */
+  public long maxSizeBytes() {
+    return maxSizeBytes;
   }
 
   /** See {@link #maxEntryBytes(long)}. */
@@ -124,25 +160,45 @@ public final class CacheSpec {
     return clock;
   }
 
+  /**
+   * Checks how the options relate; the one place they are checked, called when the proxy is
+   * built so that the order of the calls does not matter.
+   *
+   * @throws IllegalStateException if an entry could not fit in the cache
+   */
+  void checkConsistent() {
+    if (maxEntryBytes > maxSizeBytes) {
+      throw new IllegalStateException(String.format(Locale.ROOT,
+          "maxEntryBytes must not exceed maxSizeBytes (was %d > %d); raise maxSizeBytes or lower maxEntryBytes",
+          maxEntryBytes, maxSizeBytes));
+    }
+  }
+
   @Override
   public boolean equals(Object other) {
     if (!(other instanceof CacheSpec)) {
       return false;
     }
     CacheSpec that = (CacheSpec) other;
-    return maxSizeMb == that.maxSizeMb && maxEntryBytes == that.maxEntryBytes
+    return maxSizeBytes == that.maxSizeBytes && maxEntryBytes == that.maxEntryBytes
         && statusHeader.equals(that.statusHeader) && clock.equals(that.clock)
-        && targetedField.equals(that.targetedField) && hideTargetedField == that.hideTargetedField;
+        && targetedField.equals(that.targetedField) && hideTargetedField == that.hideTargetedField
+        && storeSetCookie == that.storeSetCookie;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(maxSizeMb, maxEntryBytes, statusHeader, clock, targetedField, hideTargetedField);
+    return Objects.hash(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
+        hideTargetedField, storeSetCookie);
   }
 
-  /** Returns {@code inMemory(maxSizeMb=10, maxEntryBytes=1048576)}. */
+  /**
+   * Returns {@code inMemory(maxSizeBytes=10485760, maxEntryBytes=1048576)}, with
+   * {@code , storeSetCookie=true} when it is set.
+   */
   @Override
   public String toString() {
-    return "inMemory(maxSizeMb=" + maxSizeMb + ", maxEntryBytes=" + maxEntryBytes + ")";
+    return "inMemory(maxSizeBytes=" + maxSizeBytes + ", maxEntryBytes=" + maxEntryBytes
+        + (storeSetCookie ? ", storeSetCookie=true" : "") + ")";
   }
 }

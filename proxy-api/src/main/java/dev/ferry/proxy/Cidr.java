@@ -1,91 +1,79 @@
 package dev.ferry.proxy;
 
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
-/** An IPv4 or IPv6 address block such as {@code 10.0.0.0/8} or {@code ::1/128}. */
+/**
+ * Validation of IP address blocks ({@code 10.0.0.0/8}, {@code ::1/128}, a bare address) in rule
+ * options. Matching lives in the engine; this only makes sure a bad block fails in its setter.
+ */
 final class Cidr {
-  private final byte[] network;
-  private final int prefixLength;
-  private final String text;
+  private Cidr() {}
 
-  private Cidr(byte[] network, int prefixLength, String text) {
-    this.network = network;
-    this.prefixLength = prefixLength;
-    this.text = text;
+  /**
+   * Whether {@code text} is meant as an address block rather than a host name: it has a prefix
+   * length, a colon or brackets, or consists of digits and dots only.
+   */
+  static boolean looksLikeBlock(String text) {
+    return text.indexOf('/') >= 0 || text.indexOf(':') >= 0 || text.startsWith("[")
+        || (!text.isEmpty() && text.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9')));
   }
 
   /**
-   * Parses a block; a bare address means a single host.
+   * Checks a block: IPv4 in plain dotted decimal, IPv6 in any valid form, and a prefix length
+   * that fits the address.
    *
-   * @throws IllegalArgumentException if it is not an IP literal with a valid prefix length
+   * @throws IllegalArgumentException naming what is wrong
    */
-  static Cidr parse(String text) {
+  static void check(String text) {
     int slash = text.indexOf('/');
     String address = slash < 0 ? text : text.substring(0, slash);
-    if (address.isEmpty() || !(address.indexOf(':') >= 0 || Character.isDigit(address.charAt(0)))) {
-      throw new IllegalArgumentException("CIDR must be an IP address block like 10.0.0.0/8 (was " + text + ")");
+    if (address.startsWith("[") && address.endsWith("]") && address.length() > 2) {
+      address = address.substring(1, address.length() - 1);
     }
-    byte[] bytes;
-    try {
-      bytes = InetAddress.getByName(address).getAddress();
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("CIDR must be an IP address block like 10.0.0.0/8 (was " + text + ")");
+    int bits = address.indexOf(':') >= 0 ? ipv6Bits(address, text) : ipv4Bits(address, text);
+    if (slash < 0) {
+      return;
     }
-    int max = bytes.length * 8;
-    int prefix;
-    try {
-      prefix = slash < 0 ? max : Integer.parseInt(text.substring(slash + 1));
-    } catch (NumberFormatException e) {
-      prefix = -1;
-    }
-    if (prefix < 0 || prefix > max) {
+    String digits = text.substring(slash + 1);
+    int prefix = digits.isEmpty() || digits.length() > 3 || !digits.chars().allMatch(Character::isDigit)
+        ? -1 : Integer.parseInt(digits);
+    if (prefix < 0 || prefix > bits) {
       throw new IllegalArgumentException(
-          "CIDR prefix length must be between 0 and " + max + " (was " + text + ")");
+          "CIDR prefix length must be between 0 and " + bits + " (was " + text + ")");
     }
-    return new Cidr(bytes, prefix, text);
   }
 
-  boolean contains(InetAddress address) {
-    byte[] candidate = address.getAddress();
-    if (candidate.length != network.length) {
-      candidate = mapped(candidate, network.length);
-      if (candidate == null) {
-        return false;
-      }
+  private static int ipv4Bits(String address, String text) {
+    String[] parts = address.split("\\.", -1);
+    boolean valid = parts.length == 4;
+    for (int i = 0; valid && i < 4; i++) {
+      String part = parts[i];
+      valid = !part.isEmpty() && part.length() <= 3 && part.chars().allMatch(c -> c >= '0' && c <= '9')
+          && (part.length() == 1 || part.charAt(0) != '0') && Integer.parseInt(part) <= 255;
     }
-    int full = prefixLength / 8;
-    for (int i = 0; i < full; i++) {
-      if (candidate[i] != network[i]) {
-        return false;
-      }
+    if (!valid) {
+      throw new IllegalArgumentException("CIDR must be an IP address block like 10.0.0.0/8, with "
+          + "IPv4 in dotted decimal (was " + text + ")");
     }
-    int rest = prefixLength % 8;
-    if (rest == 0) {
-      return true;
-    }
-    int mask = (0xff << (8 - rest)) & 0xff;
-    return (candidate[full] & mask) == (network[full] & mask);
+    return 32;
   }
 
-  /** Compares an IPv4-mapped IPv6 address (::ffff:a.b.c.d) with an IPv4 block, and back. */
-  private static byte[] mapped(byte[] candidate, int length) {
-    if (candidate.length == 16 && length == 4) {
-      for (int i = 0; i < 10; i++) {
-        if (candidate[i] != 0) {
-          return null;
-        }
+  private static int ipv6Bits(String address, String text) {
+    boolean valid = address.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
+    if (valid) {
+      try {
+        // Hex digits, colons and dots only: parsed as a literal, never looked up.
+        valid = !(InetAddress.getByName(address) instanceof Inet4Address);
+      } catch (UnknownHostException e) {
+        valid = false;
       }
-      if ((candidate[10] & 0xff) != 0xff || (candidate[11] & 0xff) != 0xff) {
-        return null;
-      }
-      return new byte[] {candidate[12], candidate[13], candidate[14], candidate[15]};
     }
-    return null;
-  }
-
-  @Override
-  public String toString() {
-    return text;
+    if (!valid) {
+      throw new IllegalArgumentException("CIDR must be an IP address block like fd00::/8, with "
+          + "IPv4-mapped addresses in dotted decimal (was " + text + ")");
+    }
+    return 128;
   }
 }

@@ -2,7 +2,9 @@ package dev.ferry.proxy;
 
 import dev.ferry.proxy.spi.ProxyEngine;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 
 /** Finds the engine once, lazily, on first use (initialisation-on-demand holder). */
@@ -22,18 +24,41 @@ final class EngineLoader {
   }
 
   private static final class Holder {
-    static final List<ProxyEngine> FOUND = load();
+    static final List<ProxyEngine> FOUND = load(ProxyEngine.class.getClassLoader(),
+        Thread.currentThread().getContextClassLoader());
     static final ProxyEngine ENGINE = FOUND.size() == 1 ? FOUND.get(0) : null;
-    static final String PROBLEM = FOUND.isEmpty()
-        ? "no Ferry engine on the classpath: add dev.ferry:proxy-impl (runtime scope is enough)"
-        : "more than one Ferry engine on the classpath: " + names(FOUND)
-            + "; keep exactly one proxy-impl";
+    static final String PROBLEM = problem(FOUND);
   }
 
-  private static List<ProxyEngine> load() {
-    List<ProxyEngine> engines = new ArrayList<>();
-    ServiceLoader.load(ProxyEngine.class, ProxyEngine.class.getClassLoader()).forEach(engines::add);
-    return engines;
+  /**
+   * The engines visible to {@code own}, the loader of the API; when it sees none, those visible
+   * to {@code context}, the thread's context loader. An application server or plugin host often
+   * loads the API in a parent loader and the engine in a child only the context loader sees.
+   * Each provider class is listed once.
+   */
+  static List<ProxyEngine> load(ClassLoader own, ClassLoader context) {
+    Map<Class<?>, ProxyEngine> engines = new LinkedHashMap<>();
+    addProviders(own, engines);
+    if (engines.isEmpty() && context != null && context != own) {
+      addProviders(context, engines);
+    }
+    return List.copyOf(engines.values());
+  }
+
+  private static void addProviders(ClassLoader loader, Map<Class<?>, ProxyEngine> engines) {
+    for (ProxyEngine engine : ServiceLoader.load(ProxyEngine.class, loader)) {
+      engines.putIfAbsent(engine.getClass(), engine);
+    }
+  }
+
+  /** What is wrong with {@code found}, for the exception message; null if it holds exactly one. */
+  static String problem(List<ProxyEngine> found) {
+    if (found.size() == 1) {
+      return null;
+    }
+    return found.isEmpty()
+        ? "no Ferry engine on the classpath: add dev.ferry:proxy-impl (runtime scope is enough)"
+        : "more than one Ferry engine on the classpath: " + names(found) + "; keep exactly one proxy-impl";
   }
 
   private static List<String> names(List<ProxyEngine> engines) {

@@ -35,7 +35,7 @@ import java.io.IOException;
  * }</pre>
  *
  * <p>{@link Filters} has ready-made filters: header and path rewriting, access control,
- * authentication, rate and size limits; {@link Filters#when} scopes any filter to a route.
+ * authentication, rate and in-flight limits; {@link Filters#when} scopes any filter to a route.
  *
  * <p>Contract, enforced by the engine with messages that name the filter: a filter must not
  * return {@code null} and may call {@link Chain#proceed} at most once. A runtime exception thrown

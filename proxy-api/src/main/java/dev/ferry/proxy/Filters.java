@@ -6,14 +6,16 @@ import java.util.regex.Pattern;
 
 /**
  * Factories for the filters every proxy needs. Each returns an immutable, thread-safe
- * {@link Filter}; register them in the order they should run.
+ * {@link Filter}; register them in the order they should run. Access control, authentication and
+ * the limits are configuration values whose behaviour the engine supplies; the rest are plain
+ * filters on the public API.
  *
  * <pre>{@code
  * ProxyServer.builder()
  *     .filter(Filters.accessControl().allowClients("10.0.0.0/8", "::1/128").denyHosts("*.ads.example").build())
  *     .filter(Filters.proxyAuthentication().credentials(Map.of("alice", "s3cret")).build())
  *     .filter(Filters.rateLimit().perSecond(50).burst(100).build())
- *     .filter(Filters.maxRequestBodyBytes(10 * 1024 * 1024))
+ *     .filter(Filters.maxInFlightPerClient(8))
  *     .filter(Filters.setRequestHeader("X-Env", "test"))
  *     .filter(Filters.stripPathPrefix("/api"));
  * }</pre>
@@ -169,28 +171,18 @@ public final class Filters {
   }
 
   /**
-   * Answers 413 for request bodies over {@code maxBytes}: at once from a Content-Length, and
-   * mid-stream for chunked bodies (the upstream then sees the request fail).
-   *
-   * @throws IllegalArgumentException if negative
-   */
-  public static Filter maxRequestBodyBytes(long maxBytes) {
-    return new BodyLimitFilter(maxBytes);
-  }
-
-  /**
    * Answers 429 to a client address that already has {@code max} exchanges in progress.
    *
    * @throws IllegalArgumentException unless at least 1
    */
-  public static Filter maxInFlightPerClient(int max) {
-    return new InFlightLimitFilter(max);
+  public static InFlightLimit maxInFlightPerClient(int max) {
+    return new InFlightLimit(max);
   }
 
   /**
    * Applies {@code filter} only to requests that match {@code condition}; others pass straight
    * on. Use it to scope any filter to a route:
-   * {@code Filters.when(r -> r.path().startsWith("/upload/"), Filters.maxRequestBodyBytes(100 << 20))}.
+   * {@code Filters.when(r -> r.path().startsWith("/login"), Filters.rateLimit().perSecond(1).build())}.
    */
   public static Filter when(Predicate<Request> condition, Filter filter) {
     Objects.requireNonNull(condition, "condition");
@@ -199,7 +191,10 @@ public final class Filters {
         ? filter.handle(exchange, chain) : chain.proceed(exchange.request()));
   }
 
-  /** Returns a builder of an access-control filter (client addresses, hosts, methods, ports). */
+  /**
+   * Returns a builder of an access policy on client addresses, destination hosts, methods and
+   * ports; see {@link AccessControl} for how host rules match.
+   */
   public static AccessControl.Builder accessControl() {
     return AccessControl.builder();
   }
@@ -214,7 +209,7 @@ public final class Filters {
     return Authentication.builder(false);
   }
 
-  /** Returns a builder of a token-bucket rate limiter per client (or per header value). */
+  /** Returns a builder of a token-bucket rate limiter per client address (or per header value). */
   public static RateLimit.Builder rateLimit() {
     return RateLimit.builder();
   }

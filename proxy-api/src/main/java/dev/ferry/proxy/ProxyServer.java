@@ -462,6 +462,9 @@ public interface ProxyServer extends AutoCloseable {
         throw new IllegalStateException("virtual threads need Java 21+, running on "
             + Runtime.version() + "; use Concurrency.auto() or boundedPool(...)");
       }
+      if (cache != null) {
+        cache.checkConsistent();
+      }
       return EngineLoader.engine().create(new ProxyConfig(this));
     }
 

@@ -1,106 +1,78 @@
 package dev.ferry.proxy;
 
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.LongSupplier;
+import java.util.Optional;
 
 /**
  * A token bucket per key: each key may send {@code burst} requests at once and then
  * {@code perSecond} requests a second. Over the limit, the answer is 429 with
- * {@code Retry-After}. The key is the client address, or the value of a header such as an API
- * key.
+ * {@code Retry-After}.
  *
  * <pre>{@code
- * Filter limit = Filters.rateLimit().perSecond(10).burst(20).keyHeader("X-Api-Key").build();
+ * Filter limit = Filters.rateLimit().perSecond(10).burst(20).build();
  * }</pre>
  *
- * <p>Memory is bounded: at most {@code maxKeys} buckets are kept, least recently used first out.
- * A bucket that is dropped would have refilled anyway unless the key was active, so a flood of
- * distinct clients costs bounded memory and at worst lets an evicted key start again full.
+ * <p>The key is the client's IP address. With {@link Builder#keyHeader}, it is that request
+ * header's value instead (clients without the header fall back to their address). A header is
+ * client-controlled: a client that may choose its value can spread its requests over as many
+ * buckets as it likes, so key by a header only when something earlier (authentication, or a
+ * trusted front proxy that sets it) vouches for the value.
+ *
+ * <p>Memory is bounded: at most {@link #maxKeys()} buckets are kept, and a bucket idle long
+ * enough to have refilled is dropped, which changes nothing since a new one starts full. When
+ * more keys than that are active, the ones used least are dropped first, so a flood of distinct
+ * keys costs bounded memory and at worst lets an evicted key start again full.
+ *
+ * <p>This is a configuration value; the engine supplies the behaviour.
  */
 public final class RateLimit implements Filter {
-  private final double perNano;
-  private final double burst;
+  private final double perSecond;
+  private final int burst;
   private final String keyHeader;
-  private final LongSupplier ticker;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final LinkedHashMap<String, double[]> buckets;
+  private final int maxKeys;
+  private final Realised realised = new Realised(this);
 
   private RateLimit(Builder builder) {
-    this.perNano = builder.perSecond / 1e9;
+    this.perSecond = builder.perSecond;
     this.burst = builder.burst;
     this.keyHeader = builder.keyHeader;
-    this.ticker = builder.ticker;
-    int maxKeys = builder.maxKeys;
-    this.buckets = new LinkedHashMap<>(16, 0.75f, true) {
-      private static final long serialVersionUID = 1L;
-
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, double[]> eldest) {
-        return size() > maxKeys;
-      }
-    };
+    this.maxKeys = builder.maxKeys;
   }
 
   static Builder builder() {
     return new Builder();
   }
 
+  /** Sustained requests a second per key. */
+  public double perSecond() {
+    return perSecond;
+  }
+
+  /** Requests a key may send at once. */
+  public int burst() {
+    return burst;
+  }
+
+  /** The request header whose value keys the buckets, if not the client address. */
+  public Optional<String> keyHeader() {
+    return Optional.ofNullable(keyHeader);
+  }
+
+  /** The most buckets kept at once. */
+  public int maxKeys() {
+    return maxKeys;
+  }
+
+  /** Runs the engine's implementation of this limit. */
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
-    String key = keyHeader == null ? null : exchange.request().headers().first(keyHeader).orElse(null);
-    if (key == null) {
-      key = exchange.clientAddress().getAddress().getHostAddress();
-    }
-    double waitSeconds = take(key);
-    if (waitSeconds > 0) {
-      long retryAfter = Math.max(1, (long) Math.ceil(waitSeconds));
-      return Response.text(429, "Too many requests: retry after " + retryAfter + " s\n")
-          .withHeader("Retry-After", Long.toString(retryAfter));
-    }
-    return chain.proceed(exchange.request());
-  }
-
-  /** Takes a token for {@code key}; returns 0 on success, else the seconds until one is due. */
-  double take(String key) {
-    long now = ticker.getAsLong();
-    lock.lock();
-    try {
-      double[] bucket = buckets.get(key);
-      if (bucket == null) {
-        bucket = new double[] {burst, now};
-        buckets.put(key, bucket);
-      }
-      double tokens = Math.min(burst, bucket[0] + (now - (long) bucket[1]) * perNano);
-      bucket[1] = now;
-      if (tokens >= 1) {
-        bucket[0] = tokens - 1;
-        return 0;
-      }
-      bucket[0] = tokens;
-      return (1 - tokens) / (perNano * 1e9);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** Buckets held now. */
-  int keys() {
-    lock.lock();
-    try {
-      return buckets.size();
-    } finally {
-      lock.unlock();
-    }
+    return realised.handle(exchange, chain);
   }
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "RateLimit(%.3g/s, burst %d%s)", perNano * 1e9, (long) burst,
+    return String.format(Locale.ROOT, "RateLimit(%.3g/s, burst %d%s)", perSecond, burst,
         keyHeader == null ? "" : ", key " + keyHeader);
   }
 
@@ -110,7 +82,6 @@ public final class RateLimit implements Filter {
     private int burst = 20;
     private String keyHeader;
     private int maxKeys = 100_000;
-    private LongSupplier ticker = System::nanoTime;
 
     private Builder() {}
 
@@ -140,7 +111,12 @@ public final class RateLimit implements Filter {
       return this;
     }
 
-    /** Keys buckets by this request header's value (falling back to the client address). */
+    /**
+     * Keys buckets by this request header's value, falling back to the client address when it is
+     * absent; default: the client address. The value is client-controlled; see the class comment.
+     *
+     * @throws IllegalArgumentException if it is not a valid header name
+     */
     public Builder keyHeader(String name) {
       Headers.checkName(name);
       this.keyHeader = name;
@@ -160,13 +136,7 @@ public final class RateLimit implements Filter {
       return this;
     }
 
-    /** The nanosecond time source; default {@link System#nanoTime()}. For tests. */
-    public Builder ticker(LongSupplier ticker) {
-      this.ticker = Objects.requireNonNull(ticker, "ticker");
-      return this;
-    }
-
-    /** Returns the filter. */
+    /** Returns the limit. */
     public RateLimit build() {
       return new RateLimit(this);
     }

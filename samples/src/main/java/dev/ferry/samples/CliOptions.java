@@ -4,8 +4,11 @@ import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Parses the command line onto a {@link ProxyServer.Builder}. Each flag maps to one builder
@@ -27,21 +30,30 @@ final class CliOptions {
       "  -t, --threads N              thread cap for pool and thread (default 200)",
       "      --upstream URL           reverse proxy to URL, e.g. http://127.0.0.1:9000",
       "      --preserve-host          send the client's Host to the upstream",
-      "      --connect-timeout SECS   upstream connect timeout (default 10)",
+      "      --upstream-ca FILE       trust https upstreams whose certificates chain to the",
+      "                               PEM CA certificate(s) in FILE (default: system trust)",
+      "      --connect-timeout SECS   upstream connect plus TLS handshake (default 10; a",
+      "                               connect timeout is 504, a failed handshake 502)",
       "      --upstream-timeout SECS  upstream response timeout (default 60)",
+      "      --upstream-keepalive SECS  keep idle upstream connections at most this long",
+      "                               (default 4; an upstream's Keep-Alive: timeout shortens it)",
+      "      --max-idle-upstream N    idle upstream connections kept per host (default 64)",
+      "      --retry-buffer-bytes N   buffer request bodies up to N bytes so a request that",
+      "                               met a stale upstream connection is retried (default 65536)",
       "      --idle-timeout SECS      client keep-alive idle timeout (default 60)",
+      "      --header-timeout SECS    time to send a request head, from accept (default 30)",
+      "      --write-timeout SECS     longest a write to a client, an upstream or a tunnel may",
+      "                               make no progress before the connection is closed (default 60)",
+      "      --min-body-rate BYTES_PER_S  slowest request body, after 5 s (default 240; 0 = off)",
       "      --max-body-bytes N       largest request body accepted (default unlimited)",
-      "      --max-connections N      most client connections at once (default 10000)",
+      "      --max-connections N      most client connections at once (default 10000); more",
+      "                               are answered 503",
+      "      --max-request-line-bytes N  longest request line (default 8192)",
+      "      --max-header-bytes N     largest header section (default 65536)",
+      "      --max-header-count N     most header fields (default 100)",
       "  -m, --cache-mb N             RFC 9111 shared cache of N MiB (default 0: no cache)",
       "",
-      "Filters (run in this order: access control, authentication, limits, headers):",
-      "      --allow-client CIDR      allow clients in this block; repeatable (others denied)",
-      "      --deny-host GLOB         deny destinations like *.ads.example; repeatable",
-      "      --auth USER:PASS         require Proxy-Authorization (forward) or Authorization",
-      "                               (reverse) Basic credentials; repeatable",
-      "      --rate-limit N/s[:BURST] requests per second per client (burst default 2N)",
-      "      --max-body-mb N          answer 413 to request bodies over N MiB",
-      "      --set-header NAME:VALUE  set a request header; repeatable",
+      FilterOptions.USAGE,
       "  -v, --verbose                log every step of every exchange (debug)",
       "  -q, --quiet                  log warnings only (no access log)",
       "  -h, --help                   print this help");
@@ -58,56 +70,92 @@ final class CliOptions {
    */
   static Parsed parse(String... args) {
     ProxyServer.Builder builder = ProxyServer.builder().port(DEFAULT_PORT);
-    String model = "auto";
-    int threads = 200;
-    String upstream = null;
-    boolean preserveHost = false;
-    String logLevel = "info";
+    Settings settings = new Settings();
     FilterOptions filters = new FilterOptions();
+    Set<String> seen = new HashSet<>();
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
+      if (SINGLE.contains(flag) && !seen.add(canonical(flag))) {
+        throw new IllegalArgumentException(flag + " may be given only once");
+      }
+      try {
+        i = apply(args, i, flag, builder, filters, settings);
+      } catch (IllegalArgumentException e) {
+        throw e.getMessage() != null && e.getMessage().contains(flag) ? e
+            : new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+      }
+      if (settings.help) {
+        return new Parsed(builder, settings.logLevel, true);
+      }
+    }
+    builder.concurrency(concurrency(settings.model, settings.threads));
+    filters.applyTo(builder, settings.upstream != null);
+    if (settings.upstream != null) {
+      Upstream target = Upstream.of(settings.upstream);
+      builder.upstream(settings.preserveHost ? target.preserveHost() : target);
+    } else if (settings.preserveHost) {
+      throw new IllegalArgumentException("--preserve-host needs --upstream");
+    }
+    return new Parsed(builder, settings.logLevel, false);
+  }
+
+  /** Options that are not builder calls themselves. */
+  private static final class Settings {
+    String model = "auto";
+    int threads = 200;
+    String upstream;
+    boolean preserveHost;
+    String logLevel = "info";
+    boolean help;
+  }
+
+  /** Applies the flag at {@code i} (and its value); returns the index of the last argument used. */
+  private static int apply(String[] args, int i, String flag, ProxyServer.Builder builder,
+      FilterOptions filters, Settings settings) {
       switch (flag) {
-        case "-h", "--help" -> {
-          return new Parsed(builder, logLevel, true);
-        }
-        case "-v", "--verbose" -> logLevel = "debug";
-        case "-q", "--quiet" -> logLevel = "warn";
-        case "--preserve-host" -> preserveHost = true;
+        case "-h", "--help" -> settings.help = true;
+        case "-v", "--verbose" -> settings.logLevel = "debug";
+        case "-q", "--quiet" -> settings.logLevel = "warn";
+        case "--preserve-host" -> settings.preserveHost = true;
         case "-p", "--port" -> builder.port(intValue(flag, value(args, ++i, flag)));
         case "-b", "--bind" -> builder.bindAddress(value(args, ++i, flag));
-        case "-c", "--concurrency" -> model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
-        case "-t", "--threads" -> threads = intValue(flag, value(args, ++i, flag));
-        case "--upstream" -> upstream = value(args, ++i, flag);
+        case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
+        case "-t", "--threads" -> settings.threads = intValue(flag, value(args, ++i, flag));
+        case "--upstream" -> settings.upstream = value(args, ++i, flag);
+        case "--upstream-ca" -> builder.upstreamSslContext(TrustFiles.trusting(flag, value(args, ++i, flag)));
         case "--connect-timeout" -> builder.connectTimeout(seconds(flag, value(args, ++i, flag)));
         case "--upstream-timeout" -> builder.upstreamTimeout(seconds(flag, value(args, ++i, flag)));
+        case "--upstream-keepalive" -> builder.upstreamKeepAlive(seconds(flag, value(args, ++i, flag)));
+        case "--max-idle-upstream" -> builder.maxIdleUpstreamConnections(intValue(flag, value(args, ++i, flag)));
+        case "--retry-buffer-bytes" -> builder.retryBufferBytes(intValue(flag, value(args, ++i, flag)));
         case "--idle-timeout" -> builder.idleTimeout(seconds(flag, value(args, ++i, flag)));
+        case "--header-timeout" -> builder.requestHeaderTimeout(seconds(flag, value(args, ++i, flag)));
+        case "--write-timeout" -> builder.writeTimeout(seconds(flag, value(args, ++i, flag)));
+        case "--min-body-rate" -> builder.minRequestBodyRate(longValue(flag, value(args, ++i, flag)));
         case "--max-body-bytes" -> builder.maxRequestBodyBytes(longValue(flag, value(args, ++i, flag)));
         case "--max-connections" -> builder.maxConnections(intValue(flag, value(args, ++i, flag)));
+        case "--max-request-line-bytes" -> builder.maxRequestLineBytes(intValue(flag, value(args, ++i, flag)));
+        case "--max-header-bytes" -> builder.maxHeaderBytes(intValue(flag, value(args, ++i, flag)));
+        case "--max-header-count" -> builder.maxHeaderCount(intValue(flag, value(args, ++i, flag)));
         case "-m", "--cache-mb" -> {
           int megabytes = intValue(flag, value(args, ++i, flag));
           if (megabytes > 0) {
-            builder.cache(CacheSpec.inMemory().maxSizeMb(megabytes));
+            builder.cache(CacheSpec.inMemory().maxSizeBytes((long) megabytes << 20));
           } else if (megabytes < 0) {
             throw new IllegalArgumentException(flag + " must be 0 (no cache) or more (was " + megabytes + ")");
           }
         }
         default -> {
-          if (!FilterOptions.FLAGS.contains(flag)) {
+          if (FilterOptions.SWITCHES.contains(flag)) {
+            filters.add(flag);
+          } else if (FilterOptions.FLAGS.contains(flag)) {
+            filters.add(flag, value(args, ++i, flag));
+          } else {
             throw new IllegalArgumentException("unknown option " + flag);
           }
-          filters.add(flag, value(args, ++i, flag));
         }
       }
-    }
-    builder.concurrency(concurrency(model, threads));
-    filters.applyTo(builder, upstream != null);
-    if (upstream != null) {
-      Upstream target = Upstream.of(upstream);
-      builder.upstream(preserveHost ? target.preserveHost() : target);
-    } else if (preserveHost) {
-      throw new IllegalArgumentException("--preserve-host needs --upstream");
-    }
-    return new Parsed(builder, logLevel, false);
+      return i;
   }
 
   private static Concurrency concurrency(String model, int threads) {
@@ -144,7 +192,31 @@ final class CliOptions {
     }
   }
 
+  /** Whole or fractional seconds ({@code 30}, {@code 0.5}). */
   private static Duration seconds(String flag, String value) {
-    return Duration.ofSeconds(longValue(flag, value));
+    try {
+      return Duration.ofNanos(new BigDecimal(value).movePointRight(9).longValueExact());
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException(flag + " must be a number of seconds (was " + value + ")");
+    }
+  }
+
+  /** Flags that set one value: given twice, the first would be silently dropped. */
+  private static final Set<String> SINGLE = Set.of("-p", "--port", "-b", "--bind", "-c",
+      "--concurrency", "-t", "--threads", "--upstream", "--upstream-ca", "--connect-timeout",
+      "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
+      "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate",
+      "--max-body-bytes", "--max-connections", "--max-request-line-bytes", "--max-header-bytes",
+      "--max-header-count", "-m", "--cache-mb");
+
+  private static String canonical(String flag) {
+    return switch (flag) {
+      case "-p" -> "--port";
+      case "-b" -> "--bind";
+      case "-c" -> "--concurrency";
+      case "-t" -> "--threads";
+      case "-m" -> "--cache-mb";
+      default -> flag;
+    };
   }
 }

@@ -1,86 +1,221 @@
 package dev.ferry.samples;
 
 import dev.ferry.proxy.AccessControl;
+import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.RateLimit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-/** The CLI's filter flags, each mapped onto one {@link Filters} factory. */
+/**
+ * The CLI's access-control and filter flags. The access flags become one
+ * {@link Filters#accessControl()} policy with a rule per flag, in the order given; the forward
+ * proxy's destination flags map onto {@link ProxyServer.Builder} options; the rest map each onto
+ * one {@link Filters} factory. Every value is checked when its flag is read, and a bad one is
+ * reported with the flag's name.
+ */
 final class FilterOptions {
-  static final Set<String> FLAGS = Set.of("--allow-client", "--deny-host", "--auth", "--rate-limit",
-      "--max-body-mb", "--set-header");
+  /** Flags that take a value. */
+  static final Set<String> FLAGS = Set.of("--allow-client", "--deny-client", "--allow-host",
+      "--deny-host", "--allow-port", "--deny-port", "--allow-method", "--deny-method",
+      "--allow-connect-port", "--auth", "--rate-limit", "--set-header");
 
-  private final List<String> allowClients = new ArrayList<>();
-  private final List<String> denyHosts = new ArrayList<>();
+  /** Flags without a value. */
+  static final Set<String> SWITCHES = Set.of("--allow-private-destinations");
+
+  /** The help text of these flags, a section of {@link CliOptions#USAGE}. */
+  static final String USAGE = String.join("\n",
+      "Access control (forward and reverse): rules are checked in the order given and the first",
+      "that matches decides; when none does, the answer is the opposite of the last rule (as in",
+      "Squid), so a list ending in --allow-* denies everything else. All are repeatable.",
+      "      --allow-client CIDR      allow clients in this address block (10.0.0.0/8, ::1)",
+      "      --deny-client CIDR       deny clients in this address block",
+      "      --allow-host GLOB|CIDR   allow destinations: a name or glob (*.example.com), or an",
+      "                               address block checked on every address the name resolves",
+      "                               to (reverse proxy: the Host the client asked for)",
+      "      --deny-host GLOB|CIDR    deny destinations, matched as for --allow-host",
+      "      --allow-port N           allow destination port N",
+      "      --deny-port N            deny destination port N",
+      "      --allow-method M         allow request method M (CONNECT included)",
+      "      --deny-method M          deny request method M",
+      "Forward-proxy destinations:",
+      "      --allow-connect-port N|any",
+      "                               let CONNECT reach port N, or any port (default: 443 only);",
+      "                               repeatable",
+      "      --allow-private-destinations",
+      "                               when bound to a non-loopback address, still allow loopback,",
+      "                               link-local and unspecified destinations (default: denied;",
+      "                               always allowed when bound to loopback)",
+      "Filters (after access control, in this order: authentication, rate limit, headers):",
+      "      --auth USER:PASS         require Proxy-Authorization (forward) or Authorization",
+      "                               (reverse) Basic credentials; repeatable",
+      "      --rate-limit N/s[:BURST] requests per second per client address (burst default 2N)",
+      "      --set-header NAME:VALUE  set a request header; repeatable (not Host, Content-Length",
+      "                               or a hop-by-hop header such as Connection)");
+
+  /**
+   * Headers the proxy itself owns: Host and the message framing, and the hop-by-hop fields of
+   * RFC 9110 §7.6.1 (plus Trailer, hop-by-hop in RFC 2616 §13.5.1). Setting them would either be
+   * dropped silently or break the message.
+   */
+  private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length",
+      "transfer-encoding", "connection", "proxy-connection", "keep-alive", "te", "trailer", "upgrade");
+
+  private final AccessControl.Builder acl = Filters.accessControl();
+  private boolean hasAccessRules;
+  private boolean lastRuleAllows;
+  private final List<Integer> connectPorts = new ArrayList<>();
+  private boolean anyConnectPort;
+  private boolean allowPrivateDestinations;
   private final Map<String, String> credentials = new LinkedHashMap<>();
-  private final List<String[]> setHeaders = new ArrayList<>();
-  private String rateLimit;
-  private long maxBodyMb = -1;
+  private final List<Filter> setHeaders = new ArrayList<>();
+  private RateLimit rateLimit;
 
+  /**
+   * Reads one flag of {@link #FLAGS} with its value.
+   *
+   * @throws IllegalArgumentException naming the flag and what to fix
+   */
   void add(String flag, String value) {
-    switch (flag) {
-      case "--allow-client" -> allowClients.add(value);
-      case "--deny-host" -> denyHosts.add(value);
-      case "--auth" -> {
-        int colon = value.indexOf(':');
-        if (colon <= 0) {
-          throw new IllegalArgumentException("--auth must be USER:PASSWORD (was " + value + ")");
+    try {
+      switch (flag) {
+        case "--allow-client" -> {
+          acl.allowClients(value);
+          ruleAdded(true);
         }
-        credentials.put(value.substring(0, colon), value.substring(colon + 1));
+        case "--deny-client" -> {
+          acl.denyClients(value);
+          ruleAdded(false);
+        }
+        case "--allow-host" -> {
+          acl.allowHosts(value);
+          ruleAdded(true);
+        }
+        case "--deny-host" -> {
+          acl.denyHosts(value);
+          ruleAdded(false);
+        }
+        case "--allow-port" -> {
+          acl.allowPorts(port(flag, value));
+          ruleAdded(true);
+        }
+        case "--deny-port" -> {
+          acl.denyPorts(port(flag, value));
+          ruleAdded(false);
+        }
+        case "--allow-method" -> {
+          acl.allowMethods(value);
+          ruleAdded(true);
+        }
+        case "--deny-method" -> {
+          acl.denyMethods(value);
+          ruleAdded(false);
+        }
+        case "--allow-connect-port" -> connectPort(value);
+        case "--auth" -> credential(value);
+        case "--rate-limit" -> {
+          if (rateLimit != null) {
+            throw new IllegalArgumentException("--rate-limit may be given only once");
+          }
+          rateLimit = rateLimit(value);
+        }
+        case "--set-header" -> setHeader(value);
+        default -> throw new IllegalArgumentException("unknown option " + flag);
       }
-      case "--rate-limit" -> rateLimit = value;
-      case "--max-body-mb" -> {
-        try {
-          maxBodyMb = Long.parseLong(value);
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("--max-body-mb must be a whole number (was " + value + ")");
-        }
-        if (maxBodyMb < 0 || maxBodyMb > Long.MAX_VALUE >> 20) {
-          throw new IllegalArgumentException("--max-body-mb must not be negative (was " + value + ")");
-        }
-      }
-      default -> {
-        int colon = value.indexOf(':');
-        if (colon <= 0) {
-          throw new IllegalArgumentException("--set-header must be NAME:VALUE (was " + value + ")");
-        }
-        setHeaders.add(new String[] {value.substring(0, colon).trim(), value.substring(colon + 1).trim()});
-      }
+    } catch (IllegalArgumentException e) {
+      throw e.getMessage().startsWith(flag) || e.getMessage().startsWith("unknown option")
+          ? e : new IllegalArgumentException(flag + ": " + e.getMessage(), e);
     }
   }
 
-  /** Adds the filters in a sensible order: cheap denials first, header changes last. */
+  /**
+   * Reads one flag of {@link #SWITCHES}.
+   *
+   * @throws IllegalArgumentException if it is not one
+   */
+  void add(String flag) {
+    if (!flag.equals("--allow-private-destinations")) {
+      throw new IllegalArgumentException("unknown option " + flag);
+    }
+    allowPrivateDestinations = true;
+  }
+
+  /** Adds the filters (access control first, header changes last) and destination options. */
   void applyTo(ProxyServer.Builder builder, boolean reverse) {
-    if (!allowClients.isEmpty() || !denyHosts.isEmpty() || !reverse) {
-      AccessControl.Builder acl = Filters.accessControl();
-      if (!denyHosts.isEmpty()) {
-        acl.denyHosts(denyHosts.toArray(new String[0]));
-      }
-      if (!allowClients.isEmpty()) {
-        acl.allowClients(allowClients.toArray(new String[0])).denyByDefault();
+    if (hasAccessRules) {
+      if (lastRuleAllows) {
+        acl.denyByDefault();
       }
       builder.filter(acl.build());
+    }
+    if (anyConnectPort) {
+      builder.allowAnyConnectPort();
+    }
+    connectPorts.forEach(builder::allowConnectPorts);
+    if (allowPrivateDestinations) {
+      builder.allowPrivateDestinations(true);
     }
     if (!credentials.isEmpty()) {
       builder.filter((reverse ? Filters.authentication() : Filters.proxyAuthentication())
           .credentials(credentials).build());
     }
     if (rateLimit != null) {
-      builder.filter(rateLimit(rateLimit));
+      builder.filter(rateLimit);
     }
-    if (maxBodyMb >= 0) {
-      builder.filter(Filters.maxRequestBodyBytes(maxBodyMb << 20));
-    }
-    for (String[] header : setHeaders) {
-      builder.filter(Filters.setRequestHeader(header[0], header[1]));
+    setHeaders.forEach(builder::filter);
+  }
+
+  /** Notes the verdict of the rule just added: the policy's default is its opposite. */
+  private void ruleAdded(boolean allow) {
+    hasAccessRules = true;
+    lastRuleAllows = allow;
+  }
+
+  private static int port(String flag, String value) {
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " must be a port number (was " + value + ")");
     }
   }
 
-  private static dev.ferry.proxy.RateLimit rateLimit(String spec) {
+  private void connectPort(String value) {
+    if (value.equalsIgnoreCase("any")) {
+      anyConnectPort = true;
+      return;
+    }
+    int port = port("--allow-connect-port", value);
+    ProxyServer.builder().allowConnectPorts(port); // the builder's range check, now
+    connectPorts.add(port);
+  }
+
+  private void credential(String value) {
+    int colon = value.indexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("--auth must be USER:PASSWORD (was " + value + ")");
+    }
+    credentials.put(value.substring(0, colon), value.substring(colon + 1));
+  }
+
+  private void setHeader(String value) {
+    int colon = value.indexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("--set-header must be NAME:VALUE (was " + value + ")");
+    }
+    String name = value.substring(0, colon).trim();
+    if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+      throw new IllegalArgumentException("--set-header cannot set " + name
+          + ": the proxy manages Host, message framing and hop-by-hop headers (was " + value + ")");
+    }
+    setHeaders.add(Filters.setRequestHeader(name, value.substring(colon + 1).trim()));
+  }
+
+  private static RateLimit rateLimit(String spec) {
     String hint = "--rate-limit must be N/s or N/s:BURST, like 10/s:20 (was " + spec + ")";
     String[] parts = spec.split(":", -1);
     if (parts.length > 2 || !parts[0].endsWith("/s")) {

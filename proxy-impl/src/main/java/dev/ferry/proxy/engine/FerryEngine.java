@@ -1,7 +1,9 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.spi.ProxyEngine;
 
 /** The engine's entry point, registered in {@code META-INF/services}. */
@@ -9,5 +11,10 @@ public final class FerryEngine implements ProxyEngine {
   @Override
   public ProxyServer create(ProxyConfig config) {
     return new RealProxyServer(config);
+  }
+
+  @Override
+  public Filter realise(Filter builtIn) {
+    return BuiltInFilters.realise(builtIn);
   }
 }

@@ -117,7 +117,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
   /** Runs filters and the terminal stage; returns the response, or null if none can be sent. */
   private Response runChain() {
     try {
-      return RealChain.run(server.configuration().filters(), this, request, this::terminal);
+      return RealChain.run(server.filters(), this, request, this::terminal);
     } catch (FilterException e) {
       log.error("filter_failed filter={} conn={} ex={}", e.filterName(), connection.id(), id, e);
       return failWith(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.publicDetail()));

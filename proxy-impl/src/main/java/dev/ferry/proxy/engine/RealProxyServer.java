@@ -1,10 +1,12 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ProxyStats;
 import dev.ferry.proxy.engine.cache.HttpCache;
+import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.WriteWatchdog;
@@ -29,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +47,7 @@ final class RealProxyServer implements ProxyServer {
   private static final Logger log = LoggerFactory.getLogger(RealProxyServer.class);
 
   private final ProxyConfig config;
+  private final List<Filter> filters;
   private final Metrics metrics = new Metrics();
   private final ListenerDispatch listeners;
   private final UpstreamPool pool;
@@ -55,6 +59,8 @@ final class RealProxyServer implements ProxyServer {
   private final Guard guard = new Guard();
   private final Set<ClientConnection> connections = new LinkedHashSet<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
+  /** Held by start() throughout and by stop() to decide, so stop never sees a half-started proxy. */
+  private final ReentrantLock lifecycle = new ReentrantLock();
   private State state = State.NEW;
   private Listener listener;
   private ConnectionExecutor executor;
@@ -64,6 +70,8 @@ final class RealProxyServer implements ProxyServer {
 
   RealProxyServer(ProxyConfig config) {
     this.config = config;
+    // Realised once, here: built-in filters keep per-proxy state (rate-limit buckets).
+    this.filters = BuiltInFilters.realise(config.filters(), config);
     this.listeners = new ListenerDispatch(config.listeners());
     this.watchdog = new WriteWatchdog(config.writeTimeout().toNanos(), this::writeTimedOut);
     this.destinationPolicy = new DestinationPolicy(config);
@@ -76,12 +84,25 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public ProxyServer start() {
-    guard.run(() -> {
-      if (state != State.NEW) {
-        throw new IllegalStateException("proxy was already started; build a new one to start again");
-      }
-      state = State.RUNNING;
-    });
+    lifecycle.lock();
+    try {
+      guard.run(() -> {
+        if (state != State.NEW) {
+          throw new IllegalStateException("proxy was already started; build a new one to start again");
+        }
+      });
+      startUnderLock();
+    } finally {
+      lifecycle.unlock();
+    }
+    log.info("proxy_started address={}:{} mode={} concurrency={} config={}",
+        address().getAddress().getHostAddress(), port(), config.upstream().map(u -> "reverse upstream=" + u).orElse("forward"),
+        executor.description(), config);
+    return this;
+  }
+
+  /** Builds every part, then marks the proxy running just before it accepts. */
+  private void startUnderLock() {
     ServerSocket serverSocket = bind();
     int port = serverSocket.getLocalPort();
     destinationPolicy.listening(serverSocket.getInetAddress(), port);
@@ -96,11 +117,8 @@ final class RealProxyServer implements ProxyServer {
           request -> forwarder.forward(request, new DetachedHooks(self, destinationPolicy)));
     }
     listener = new Listener(this, serverSocket, config.maxConnections());
+    guard.run(() -> state = State.RUNNING);
     listener.start();
-    log.info("proxy_started address={}:{} mode={} concurrency={} config={}",
-        address().getAddress().getHostAddress(), port, config.upstream().map(u -> "reverse upstream=" + u).orElse("forward"),
-        executor.description(), config);
-    return this;
   }
 
   private ServerSocket bind() {
@@ -120,45 +138,56 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public void stop(Duration grace) {
-    boolean first = guard.call(() -> {
-      if (state == State.NEW) {
-        state = State.STOPPED;
-        terminated.countDown();
-        return false;
-      }
-      if (state != State.RUNNING) {
-        return false;
-      }
-      state = State.STOPPING;
-      return true;
-    });
+    boolean first;
+    lifecycle.lock();
+    try {
+      first = guard.call(() -> {
+        if (state == State.NEW) {
+          state = State.STOPPED;
+          terminated.countDown();
+          return false;
+        }
+        if (state != State.RUNNING) {
+          return false;
+        }
+        state = State.STOPPING;
+        return true;
+      });
+    } finally {
+      lifecycle.unlock();
+    }
     if (!first) {
       awaitQuietly();
       return;
     }
     long started = System.nanoTime();
-    listener.close();
-    snapshotConnections().forEach(ClientConnection::requestClose);
-    boolean drained = awaitConnections(grace);
-    if (!drained) {
-      snapshotConnections().forEach(ClientConnection::forceClose);
-      awaitConnections(Duration.ofSeconds(10));
-    }
+    boolean drained = false;
     try {
-      executor.shutdown(Duration.ofSeconds(5));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      listener.close();
+      snapshotConnections().forEach(ClientConnection::requestClose);
+      drained = awaitConnections(grace);
+      if (!drained) {
+        snapshotConnections().forEach(ClientConnection::forceClose);
+        awaitConnections(Duration.ofSeconds(10));
+      }
+      try {
+        executor.shutdown(Duration.ofSeconds(5));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    } finally {
+      // Whatever failed above, the rest is released and waiters are let go.
+      sweeper.shutdownNow();
+      watchdog.stop();
+      if (cache != null) {
+        cache.close();
+      }
+      pool.close();
+      guard.run(() -> state = State.STOPPED);
+      terminated.countDown();
     }
-    sweeper.shutdownNow();
-    watchdog.stop();
-    if (cache != null) {
-      cache.close();
-    }
-    pool.close();
-    guard.run(() -> state = State.STOPPED);
     log.info("proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,
         (System.nanoTime() - started) / 1_000_000);
-    terminated.countDown();
   }
 
   private void awaitQuietly() {
@@ -260,6 +289,11 @@ final class RealProxyServer implements ProxyServer {
       }
     }
     return true;
+  }
+
+  /** The filter chain, with built-in filters realised by the engine. */
+  List<Filter> filters() {
+    return filters;
   }
 
   ProxyConfig configuration() {

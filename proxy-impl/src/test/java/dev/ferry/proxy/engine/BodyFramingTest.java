@@ -8,185 +8,170 @@ import java.io.IOException;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Bodies in all three framings, both directions, and the responses that have none. */
 class BodyFramingTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
   private ProxyServer proxy;
 
-  @AfterEach
-  void stop() {
-    if (proxy != null) {
-      proxy.close();
-    }
-  }
-
   private ProxyServer reverseTo(String url) {
-    proxy = ProxyServer.builder().upstream(Upstream.of(url)).build().start();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(url)));
     return proxy;
   }
 
   @Test
   void passesChunkedRequestBodyWithTrailers() throws Exception {
-    try (TinyOrigin origin = TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
-      reverseTo(origin.url("/"));
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n");
-        assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
-      }
-      TinyOrigin.Received received = origin.takeRequest();
-      assertThat(new String(received.body())).isEqualTo("hello world");
-      assertThat(received.header("Transfer-Encoding")).isEqualTo("chunked");
-      assertThat(received.header("X-Checksum")).isEqualTo("abc");
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    reverseTo(origin.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
     }
+    TinyOrigin.Received received = origin.takeRequest();
+    assertThat(new String(received.body())).isEqualTo("hello world");
+    assertThat(received.header("Transfer-Encoding")).isEqualTo("chunked");
+    assertThat(received.header("X-Checksum")).isEqualTo("abc");
   }
 
   @Test
   void passesContentLengthRequestBody() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setBody("ok"));
-      reverseTo(origin.url("/").toString());
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("PUT /doc HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world");
-        assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
-      }
-      RecordedRequest recorded = origin.takeRequest();
-      assertThat(recorded.getBody().readUtf8()).isEqualTo("hello world");
-      assertThat(recorded.getHeader("Content-Length")).isEqualTo("11");
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    reverseTo(origin.url("/").toString());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("PUT /doc HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
     }
+    RecordedRequest recorded = origin.takeRequest();
+    assertThat(recorded.getBody().readUtf8()).isEqualTo("hello world");
+    assertThat(recorded.getHeader("Content-Length")).isEqualTo("11");
   }
 
   @Test
   void relaysChunkedResponseAsChunkedWithTrailers() throws Exception {
     String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
         + "3\r\nabc\r\n4\r\ndefg\r\n0\r\nX-Sum: 7\r\n\r\n";
-    try (TinyOrigin origin = TinyOrigin.answering(chunked)) {
-      reverseTo(origin.url("/"));
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        RawClient.RawResponse response = raw.readResponse();
-        assertThat(response.header("Transfer-Encoding")).isEqualTo("chunked");
-        assertThat(response.bodyText()).isEqualTo("abcdefg");
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(raw.readResponse().bodyText()).isEqualTo("abcdefg");
-      }
+    TinyOrigin origin = ferry.track(TinyOrigin.answering(chunked));
+    reverseTo(origin.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.header("Transfer-Encoding")).isEqualTo("chunked");
+      assertThat(response.bodyText()).isEqualTo("abcdefg");
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("abcdefg");
     }
   }
 
   @Test
   void relaysCloseDelimitedResponseFromHttp10Origin() throws Exception {
-    try (TinyOrigin origin = new TinyOrigin((socket, in, out) -> {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
       TinyOrigin.readLine(in);
       while (!TinyOrigin.readLine(in).isEmpty()) {
         // skip the head
       }
       out.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end".getBytes());
-    })) {
-      reverseTo(origin.url("/"));
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        RawClient.RawResponse response = raw.readResponse();
-        assertThat(response.bodyText()).isEqualTo("until the end");
-        assertThat(response.header("Transfer-Encoding")).isEqualTo("chunked");
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(raw.readResponse().bodyText()).isEqualTo("until the end");
-      }
-      assertThat(origin.connectionCount()).isEqualTo(2);
+    }));
+    reverseTo(origin.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.bodyText()).isEqualTo("until the end");
+      assertThat(response.header("Transfer-Encoding")).isEqualTo("chunked");
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("until the end");
     }
+    assertThat(origin.connectionCount()).isEqualTo(2);
   }
 
   @Test
   void neverSendsChunkedToHttp10Client() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setChunkedBody("streamed body", 4));
-      reverseTo(origin.url("/").toString());
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.0\r\nHost: a\r\n\r\n");
-        RawClient.RawResponse response = raw.readResponse();
-        assertThat(response.header("Transfer-Encoding")).isNull();
-        assertThat(response.bodyText()).isEqualTo("streamed body");
-        assertThat(raw.isClosedByPeer()).isTrue();
-      }
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setChunkedBody("streamed body", 4));
+    reverseTo(origin.url("/").toString());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.0\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.header("Transfer-Encoding")).isNull();
+      assertThat(response.bodyText()).isEqualTo("streamed body");
+      assertThat(raw.isClosedByPeer()).isTrue();
     }
   }
 
   @Test
   void keepsHttp10ClientAliveWhenItAsks() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setBody("one"));
-      origin.enqueue(new MockResponse().setBody("two"));
-      reverseTo(origin.url("/").toString());
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-        RawClient.RawResponse first = raw.readResponse();
-        assertThat(first.header("Connection")).isEqualTo("keep-alive");
-        assertThat(first.bodyText()).isEqualTo("one");
-        raw.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-        assertThat(raw.readResponse().bodyText()).isEqualTo("two");
-      }
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("one"));
+    origin.enqueue(new MockResponse().setBody("two"));
+    reverseTo(origin.url("/").toString());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+      RawClient.RawResponse first = raw.readResponse();
+      assertThat(first.header("Connection")).isEqualTo("keep-alive");
+      assertThat(first.bodyText()).isEqualTo("one");
+      raw.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("two");
     }
   }
 
   @Test
   void sendsNoBodyFor204And304() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setResponseCode(204));
-      origin.enqueue(new MockResponse().setResponseCode(304).setHeader("ETag", "\"v1\""));
-      origin.enqueue(new MockResponse().setBody("after"));
-      reverseTo(origin.url("/").toString());
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n");
-        RawClient.RawResponse noContent = raw.readResponse();
-        assertThat(noContent.status()).isEqualTo(204);
-        assertThat(noContent.header("Content-Length")).isNull();
-        raw.send("GET /x HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"v1\"\r\n\r\n");
-        RawClient.RawResponse notModified = raw.readResponse();
-        assertThat(notModified.status()).isEqualTo(304);
-        assertThat(notModified.header("ETag")).isEqualTo("\"v1\"");
-        raw.send("GET /y HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(raw.readResponse().bodyText()).isEqualTo("after");
-      }
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setResponseCode(204));
+    origin.enqueue(new MockResponse().setResponseCode(304).setHeader("ETag", "\"v1\""));
+    origin.enqueue(new MockResponse().setBody("after"));
+    reverseTo(origin.url("/").toString());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("DELETE /x HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse noContent = raw.readResponse();
+      assertThat(noContent.status()).isEqualTo(204);
+      assertThat(noContent.header("Content-Length")).isNull();
+      raw.send("GET /x HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"v1\"\r\n\r\n");
+      RawClient.RawResponse notModified = raw.readResponse();
+      assertThat(notModified.status()).isEqualTo(304);
+      assertThat(notModified.header("ETag")).isEqualTo("\"v1\"");
+      raw.send("GET /y HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("after");
     }
   }
 
   @Test
   void cutsClientConnectionWhenUpstreamDiesMidBody() throws Exception {
-    try (TinyOrigin origin = new TinyOrigin((socket, in, out) -> {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
       TinyOrigin.readLine(in);
       while (!TinyOrigin.readLine(in).isEmpty()) {
         // skip the head
       }
       out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b".getBytes());
       out.flush();
-    })) {
-      reverseTo(origin.url("/"));
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(readAllQuietly(raw)).contains("Content-Length: 1000").endsWith("only ten b");
-      }
-      Await.until(() -> proxy.stats().failures().getOrDefault("RESPONSE_ABORTED", 0L) == 1L,
-          "the aborted response to be counted");
+    }));
+    reverseTo(origin.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(readAllQuietly(raw)).contains("Content-Length: 1000").endsWith("only ten b");
     }
+    Await.until(() -> proxy.stats().failures().getOrDefault("RESPONSE_ABORTED", 0L) == 1L,
+        "the aborted response to be counted");
   }
 
   @Test
   void leavesChunkedResponseUnterminatedWhenUpstreamDiesMidChunk() throws Exception {
-    try (TinyOrigin origin = new TinyOrigin((socket, in, out) -> {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
       TinyOrigin.readLine(in);
       while (!TinyOrigin.readLine(in).isEmpty()) {
         // skip the head
       }
       out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nabc".getBytes());
       out.flush();
-    })) {
-      reverseTo(origin.url("/"));
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        String all = readAllQuietly(raw);
-        assertThat(all).contains("hello").doesNotContain("\r\n0\r\n\r\n");
-      }
+    }));
+    reverseTo(origin.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      String all = readAllQuietly(raw);
+      assertThat(all).contains("hello").doesNotContain("\r\n0\r\n\r\n");
     }
   }
 

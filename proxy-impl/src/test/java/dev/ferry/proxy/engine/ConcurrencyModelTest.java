@@ -19,11 +19,13 @@ import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** 1000 concurrent requests under each concurrency model, every body checked. */
 class ConcurrencyModelTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   static Stream<Concurrency> models() {
     return Stream.of(Concurrency.auto(), Concurrency.boundedPool(64, 2000),
@@ -35,30 +37,27 @@ class ConcurrencyModelTest {
   void servesThousandConcurrentRequestsWithCorrectBodies(Concurrency concurrency) throws Exception {
     assumeTrue(concurrency.kind() != Concurrency.Kind.VIRTUAL_THREADS
         || Runtime.version().feature() >= 21, "virtual threads need Java 21+");
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.setDispatcher(new Dispatcher() {
-        @Override
-        public MockResponse dispatch(RecordedRequest request) {
-          return new MockResponse().setBody(bodyFor(request.getPath()));
-        }
-      });
-      origin.start();
-      try (ProxyServer proxy = ProxyServer.builder().concurrency(concurrency).build().start()) {
-        HttpClient client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address())).build();
-        List<CompletableFuture<Boolean>> results = new ArrayList<>();
-        for (int i = 0; i < 1000; i++) {
-          String path = "/item/" + i;
-          results.add(client.sendAsync(
-                  HttpRequest.newBuilder(URI.create(origin.url(path).toString())).build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .thenApply(r -> r.statusCode() == 200 && r.body().equals(bodyFor(path))));
-        }
-        CompletableFuture.allOf(results.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
-        assertThat(results).allSatisfy(result -> assertThat(result.get()).isTrue());
-        assertThat(proxy.stats().responsesByStatus()).containsEntry(200, 1000L);
-        assertThat(proxy.stats().exchanges()).isEqualTo(1000);
+    MockWebServer origin = ferry.mockOrigin();
+    origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        return new MockResponse().setBody(bodyFor(request.getPath()));
       }
+    });
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(concurrency));
+    HttpClient client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address())).build();
+    List<CompletableFuture<Boolean>> results = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      String path = "/item/" + i;
+      results.add(client.sendAsync(
+              HttpRequest.newBuilder(URI.create(origin.url(path).toString())).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .thenApply(r -> r.statusCode() == 200 && r.body().equals(bodyFor(path))));
     }
+    CompletableFuture.allOf(results.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+    assertThat(results).allSatisfy(result -> assertThat(result.get()).isTrue());
+    assertThat(proxy.stats().responsesByStatus()).containsEntry(200, 1000L);
+    assertThat(proxy.stats().exchanges()).isEqualTo(1000);
   }
 
   private static String bodyFor(String path) {

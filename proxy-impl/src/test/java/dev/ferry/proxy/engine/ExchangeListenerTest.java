@@ -17,8 +17,10 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ExchangeListenerTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   @Test
   void reportsEachStageOnceInOrder() throws Exception {
@@ -52,30 +54,29 @@ class ExchangeListenerTest {
         throw new IllegalStateException("listener bug");
       }
     };
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setBody("first"));
-      origin.enqueue(new MockResponse().setBody("second!"));
-      try (ProxyServer proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-          .listener(throwing).listener(listener).build().start();
-          RawClient raw = new RawClient(proxy.address())) {
-        raw.send("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc").readResponse();
-        assertThat(raw.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("second!");
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("first"));
+    origin.enqueue(new MockResponse().setBody("second!"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .listener(throwing).listener(listener));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc").readResponse();
+      assertThat(raw.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("second!");
 
-        ExchangeSummary first = summaries.poll(5, TimeUnit.SECONDS);
-        ExchangeSummary second = summaries.poll(5, TimeUnit.SECONDS);
-        assertThat(events).containsExactly(
-            "started /a seq=1", "connected reused=false", "headers 200", "completed",
-            "started /b seq=2", "connected reused=true", "headers 200", "completed");
-        assertThat(first.method()).isEqualTo("POST");
-        assertThat(first.requestBodyBytes()).isEqualTo(3);
-        assertThat(first.responseBodyBytes()).isEqualTo(5);
-        assertThat(first.failure()).isEmpty();
-        assertThat(second.url()).endsWith("/b");
-        assertThat(second.status()).isEqualTo(200);
-        assertThat(second.connectionId()).isEqualTo(first.connectionId());
-        assertThat(second.upstream()).hasValue(origin.getHostName() + ":" + origin.getPort());
-        assertThat(second.duration()).isPositive();
-      }
+      ExchangeSummary first = summaries.poll(5, TimeUnit.SECONDS);
+      ExchangeSummary second = summaries.poll(5, TimeUnit.SECONDS);
+      assertThat(events).containsExactly(
+          "started /a seq=1", "connected reused=false", "headers 200", "completed",
+          "started /b seq=2", "connected reused=true", "headers 200", "completed");
+      assertThat(first.method()).isEqualTo("POST");
+      assertThat(first.requestBodyBytes()).isEqualTo(3);
+      assertThat(first.responseBodyBytes()).isEqualTo(5);
+      assertThat(first.failure()).isEmpty();
+      assertThat(second.url()).endsWith("/b");
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(second.connectionId()).isEqualTo(first.connectionId());
+      assertThat(second.upstream()).hasValue(origin.getHostName() + ":" + origin.getPort());
+      assertThat(second.duration()).isPositive();
     }
   }
 
@@ -86,14 +87,14 @@ class ExchangeListenerTest {
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    try (ProxyServer proxy = ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:" + closedPort))
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:" + closedPort))
         .listener(new ExchangeListener() {
           @Override
           public void exchangeCompleted(ExchangeSummary summary) {
             summaries.add(summary);
           }
-        }).build().start();
-        RawClient raw = new RawClient(proxy.address())) {
+        }));
+    try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(502);
       ExchangeSummary summary = summaries.poll(5, TimeUnit.SECONDS);
       assertThat(summary.status()).isEqualTo(502);
@@ -104,13 +105,13 @@ class ExchangeListenerTest {
   @Test
   void reportsRequestsRejectedWhileParsingTheHead() throws Exception {
     BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
-    try (ProxyServer proxy = ProxyServer.builder().listener(new ExchangeListener() {
-          @Override
-          public void exchangeCompleted(ExchangeSummary summary) {
-            summaries.add(summary);
-          }
-        }).build().start();
-        RawClient raw = new RawClient(proxy.address())) {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().listener(new ExchangeListener() {
+      @Override
+      public void exchangeCompleted(ExchangeSummary summary) {
+        summaries.add(summary);
+      }
+    }));
+    try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("GET / HTTP/1.1\r\nHost : a\r\n\r\n").readResponse().status()).isEqualTo(400);
       ExchangeSummary summary = summaries.poll(5, TimeUnit.SECONDS);
       assertThat(summary.status()).isEqualTo(400);

@@ -11,26 +11,19 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The filter contract the engine enforces, with messages that name the filter. */
 class FilterContractTest {
-  private final MockWebServer origin = new MockWebServer();
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private MockWebServer origin;
   private ProxyServer proxy;
 
   @BeforeEach
   void start() throws Exception {
-    origin.start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    origin.shutdown();
+    origin = ferry.mockOrigin();
   }
 
   private RawClient.RawResponse get(Filter... filters) throws Exception {
@@ -38,7 +31,7 @@ class FilterContractTest {
     for (Filter filter : filters) {
       builder.filter(filter);
     }
-    proxy = builder.build().start();
+    proxy = ferry.start(builder);
     try (RawClient raw = new RawClient(proxy.address())) {
       return raw.send("GET /f HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
     }

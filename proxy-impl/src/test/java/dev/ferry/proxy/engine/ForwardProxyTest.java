@@ -12,30 +12,23 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ForwardProxyTest {
-  private final MockWebServer origin = new MockWebServer();
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private MockWebServer origin;
   private ProxyServer proxy;
   private HttpClient client;
 
   @BeforeEach
   void start() throws Exception {
-    origin.start();
-    proxy = ProxyServer.builder().build().start();
+    origin = ferry.mockOrigin();
+    proxy = ferry.start(ProxyServer.builder());
     client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address())).build();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    proxy.close();
-    origin.shutdown();
-    assertThat(proxy.stats().activeConnections()).isZero();
-    ThreadLeaks.assertNoThreadsFor(proxy.port());
   }
 
   @ParameterizedTest

@@ -17,10 +17,12 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class GracefulShutdownTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   @ParameterizedTest
   @ValueSource(strings = {"auto", "pool", "thread"})
@@ -32,49 +34,48 @@ class GracefulShutdownTest {
     };
     CountDownLatch inFilter = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setBody("finished"));
-      ProxyServer proxy = ProxyServer.builder().concurrency(concurrency)
-          .upstream(Upstream.of(origin.url("/").toString()))
-          .filter((exchange, chain) -> {
-            inFilter.countDown();
-            await(release);
-            return chain.proceed(exchange.request());
-          }).build().start();
-      int port = proxy.port();
-      try (RawClient inFlight = new RawClient(proxy.address());
-          RawClient idle = new RawClient(proxy.address())) {
-        inFlight.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
-        Await.until(() -> proxy.stats().activeConnections() == 2, "both connections to register");
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("finished"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(concurrency)
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .filter((exchange, chain) -> {
+          inFilter.countDown();
+          await(release);
+          return chain.proceed(exchange.request());
+        }));
+    int port = proxy.port();
+    try (RawClient inFlight = new RawClient(proxy.address());
+        RawClient idle = new RawClient(proxy.address())) {
+      inFlight.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+      Await.until(() -> proxy.stats().activeConnections() == 2, "both connections to register");
 
-        CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
-        assertThat(idle.isClosedByPeer()).as("idle connection closed at once").isTrue();
-        Await.until(() -> !canConnect(port), "the listener to stop accepting");
-        assertThat(stopping).isNotDone();
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+      assertThat(idle.isClosedByPeer()).as("idle connection closed at once").isTrue();
+      Await.until(() -> !canConnect(port), "the listener to stop accepting");
+      assertThat(stopping).isNotDone();
 
-        release.countDown();
-        RawClient.RawResponse response = inFlight.readResponse();
-        assertThat(response.bodyText()).isEqualTo("finished");
-        assertThat(response.header("Connection")).isEqualTo("close");
-        stopping.get(10, TimeUnit.SECONDS);
-      }
-      assertThat(proxy.stats().activeConnections()).isZero();
-      ThreadLeaks.assertNoThreadsFor(port);
-      try (ServerSocket rebound = new ServerSocket(port)) {
-        assertThat(rebound.getLocalPort()).isEqualTo(port);
-      }
+      release.countDown();
+      RawClient.RawResponse response = inFlight.readResponse();
+      assertThat(response.bodyText()).isEqualTo("finished");
+      assertThat(response.header("Connection")).isEqualTo("close");
+      stopping.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(proxy.stats().activeConnections()).isZero();
+    ThreadLeaks.assertNoThreadsFor(port);
+    try (ServerSocket rebound = new ServerSocket(port)) {
+      assertThat(rebound.getLocalPort()).isEqualTo(port);
     }
   }
 
   @Test
   void forceClosesStuckExchangeWhenGraceExpires() throws Exception {
     CountDownLatch never = new CountDownLatch(1);
-    ProxyServer proxy = ProxyServer.builder()
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
         .filter((exchange, chain) -> {
           await(never);
           return chain.proceed(exchange.request());
-        }).build().start();
+        }));
     try (RawClient stuck = new RawClient(proxy.address())) {
       stuck.send("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: a\r\n\r\n");
       Await.until(() -> proxy.stats().activeExchanges() == 1, "the stuck exchange to start");
@@ -90,7 +91,7 @@ class GracefulShutdownTest {
 
   @Test
   void stopsTwiceAndAwaitsTermination() throws Exception {
-    ProxyServer proxy = ProxyServer.builder().build().start();
+    ProxyServer proxy = ferry.start(ProxyServer.builder());
     proxy.stop(Duration.ofSeconds(1));
     proxy.stop(Duration.ofSeconds(1));
     proxy.awaitTermination();

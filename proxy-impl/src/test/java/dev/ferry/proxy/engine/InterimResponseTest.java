@@ -6,76 +6,66 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Expect: 100-continue and 1xx responses (RFC 9110 §10.1.1, §15.2). */
 class InterimResponseTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
   private ProxyServer proxy;
-
-  @AfterEach
-  void stop() {
-    if (proxy != null) {
-      proxy.close();
-    }
-  }
 
   @Test
   void answers100ContinueBeforeReadingTheBody() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setBody("stored"));
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
-        RawClient.RawResponse interim = raw.readResponse();
-        assertThat(interim.status()).isEqualTo(100);
-        raw.send("data");
-        assertThat(raw.readResponse().bodyText()).isEqualTo("stored");
-      }
-      okhttp3.mockwebserver.RecordedRequest recorded = origin.takeRequest();
-      assertThat(recorded.getBody().readUtf8()).isEqualTo("data");
-      assertThat(recorded.getHeader("Expect")).isNull();
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("stored"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+      RawClient.RawResponse interim = raw.readResponse();
+      assertThat(interim.status()).isEqualTo(100);
+      raw.send("data");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("stored");
     }
+    okhttp3.mockwebserver.RecordedRequest recorded = origin.takeRequest();
+    assertThat(recorded.getBody().readUtf8()).isEqualTo("data");
+    assertThat(recorded.getHeader("Expect")).isNull();
   }
 
   @Test
   void rejectsUnknownExpectation() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: teapot\r\n\r\ndata");
-        assertThat(raw.readResponse().status()).isEqualTo(417);
-      }
-      assertThat(origin.getRequestCount()).isZero();
+    MockWebServer origin = ferry.mockOrigin();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: teapot\r\n\r\ndata");
+      assertThat(raw.readResponse().status()).isEqualTo(417);
     }
+    assertThat(origin.getRequestCount()).isZero();
   }
 
   @Test
   void relaysEarlyHintsBeforeTheFinalResponse() throws Exception {
-    try (TinyOrigin origin = TinyOrigin.answering("HTTP/1.1 103 Early Hints\r\n"
-        + "Link: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npage")) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        RawClient.RawResponse hints = raw.readResponse();
-        assertThat(hints.status()).isEqualTo(103);
-        assertThat(hints.header("Link")).isEqualTo("</style.css>; rel=preload");
-        RawClient.RawResponse page = raw.readResponse();
-        assertThat(page.status()).isEqualTo(200);
-        assertThat(page.bodyText()).isEqualTo("page");
-      }
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 103 Early Hints\r\n"
+        + "Link: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npage"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse hints = raw.readResponse();
+      assertThat(hints.status()).isEqualTo(103);
+      assertThat(hints.header("Link")).isEqualTo("</style.css>; rel=preload");
+      RawClient.RawResponse page = raw.readResponse();
+      assertThat(page.status()).isEqualTo(200);
+      assertThat(page.bodyText()).isEqualTo("page");
     }
   }
 
   @Test
   void withholdsInterimResponsesFromHttp10Clients() throws Exception {
-    try (TinyOrigin origin = TinyOrigin.answering("HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\n"
-        + "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npage")) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.0\r\n\r\n");
-        assertThat(raw.readResponse().status()).isEqualTo(200);
-      }
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\n"
+        + "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npage"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.0\r\n\r\n");
+      assertThat(raw.readResponse().status()).isEqualTo(200);
     }
   }
 }

@@ -9,31 +9,26 @@ import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class KeepAliveTest {
-  private final MockWebServer origin = new MockWebServer();
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private MockWebServer origin;
   private ProxyServer proxy;
 
   @BeforeEach
   void start() throws Exception {
+    origin = ferry.mockOrigin();
     origin.setDispatcher(new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
         return new MockResponse().setBody("body of " + request.getPath());
       }
     });
-    origin.start();
-    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .idleTimeout(Duration.ofSeconds(2)).build().start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    proxy.close();
-    origin.shutdown();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .idleTimeout(Duration.ofSeconds(2)));
   }
 
   @Test
@@ -90,10 +85,9 @@ class KeepAliveTest {
   @Test
   void skipsUnreadRequestBodyOfShortCircuitedRequest() throws Exception {
     proxy.close();
-    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .filter((exchange, chain) -> exchange.request().path().equals("/blocked")
-            ? dev.ferry.proxy.Response.text(403, "no\n") : chain.proceed(exchange.request()))
-        .build().start();
+            ? dev.ferry.proxy.Response.text(403, "no\n") : chain.proceed(exchange.request())));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("POST /blocked HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nGET /");
       assertThat(raw.readResponse().status()).isEqualTo(403);

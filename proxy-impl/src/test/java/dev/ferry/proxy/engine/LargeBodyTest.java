@@ -8,8 +8,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A 1 GiB body streams through a proxy whose JVM has a 512 MiB heap (surefire's -Xmx): it can
@@ -17,36 +17,29 @@ import org.junit.jupiter.api.Test;
  */
 class LargeBodyTest {
   private static final long GIB = 1L << 30;
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
   private ProxyServer proxy;
-
-  @AfterEach
-  void stop() {
-    if (proxy != null) {
-      proxy.close();
-    }
-  }
 
   @Test
   void streamsOneGibibyteResponse() throws Exception {
-    try (TinyOrigin origin = new TinyOrigin((socket, in, out) -> {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
       TinyOrigin.readLine(in);
       while (!TinyOrigin.readLine(in).isEmpty()) {
         // skip the head
       }
       out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + GIB + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       writePattern(out, GIB);
-    })) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
-        InputStream in = raw.input();
-        String statusLine = TinyOrigin.readLine(in);
-        assertThat(statusLine).isEqualTo("HTTP/1.1 200 OK");
-        while (!TinyOrigin.readLine(in).isEmpty()) {
-          // skip the head
-        }
-        assertThat(checksum(in, GIB)).isEqualTo(patternChecksum(GIB));
+    }));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+      InputStream in = raw.input();
+      String statusLine = TinyOrigin.readLine(in);
+      assertThat(statusLine).isEqualTo("HTTP/1.1 200 OK");
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // skip the head
       }
+      assertThat(checksum(in, GIB)).isEqualTo(patternChecksum(GIB));
     }
   }
 
@@ -54,7 +47,7 @@ class LargeBodyTest {
   void streamsLargeChunkedUpload() throws Exception {
     long size = 256L << 20;
     long[] received = new long[2];
-    try (TinyOrigin origin = new TinyOrigin((socket, in, out) -> {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
       TinyOrigin.readLine(in);
       String line;
       while (!(line = TinyOrigin.readLine(in)).isEmpty()) {
@@ -81,25 +74,24 @@ class LargeBodyTest {
       received[0] = total;
       received[1] = crc.getValue();
       out.write("HTTP/1.1 204 No Content\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-    })) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
-        OutputStream out = raw.output();
-        byte[] chunk = new byte[1 << 20];
-        for (long sent = 0; sent < size; sent += chunk.length) {
-          fillPattern(chunk, sent);
-          out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
-          out.write(chunk);
-          out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
-        }
-        out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-        assertThat(raw.readResponse().status()).isEqualTo(204);
+    }));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+      OutputStream out = raw.output();
+      byte[] chunk = new byte[1 << 20];
+      for (long sent = 0; sent < size; sent += chunk.length) {
+        fillPattern(chunk, sent);
+        out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.write(chunk);
+        out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
       }
-      assertThat(received[0]).isEqualTo(size);
-      assertThat(received[1]).isEqualTo(patternChecksum(size));
+      out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      assertThat(raw.readResponse().status()).isEqualTo(204);
     }
+    assertThat(received[0]).isEqualTo(size);
+    assertThat(received[1]).isEqualTo(patternChecksum(size));
   }
 
   private static void writePattern(OutputStream out, long length) throws java.io.IOException {

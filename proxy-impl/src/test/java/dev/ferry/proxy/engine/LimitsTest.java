@@ -6,26 +6,21 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class LimitsTest {
-  private final MockWebServer origin = new MockWebServer();
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private MockWebServer origin;
   private ProxyServer proxy;
 
   @BeforeEach
   void start() throws Exception {
-    origin.start();
-    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+    origin = ferry.mockOrigin();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .maxRequestLineBytes(1024).maxHeaderBytes(2048).maxHeaderCount(10)
-        .maxRequestBodyBytes(100).build().start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    proxy.close();
-    origin.shutdown();
+        .maxRequestBodyBytes(100));
   }
 
   private RawClient.RawResponse send(String request) throws Exception {

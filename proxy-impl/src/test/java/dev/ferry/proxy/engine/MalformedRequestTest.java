@@ -7,9 +7,9 @@ import dev.ferry.proxy.Upstream;
 import java.util.stream.Stream;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,19 +19,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * connection is closed; nothing reaches the origin, and the proxy serves the next client.
  */
 class MalformedRequestTest {
-  private static final MockWebServer origin = new MockWebServer();
-  private static ProxyServer proxy;
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private MockWebServer origin;
+  private ProxyServer proxy;
 
-  @BeforeAll
-  static void start() throws Exception {
-    origin.start();
-    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())).build().start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    proxy.close();
-    origin.shutdown();
+  @BeforeEach
+  void start() throws Exception {
+    origin = ferry.mockOrigin();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
   }
 
   static Stream<Arguments> malformed() {
@@ -142,7 +137,7 @@ class MalformedRequestTest {
     origin.takeRequest();
   }
 
-  private static void assertNextClientServed() throws Exception {
+  private void assertNextClientServed() throws Exception {
     origin.enqueue(new MockResponse().setBody("still serving"));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -9,10 +9,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class OverloadTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   @ParameterizedTest
   @ValueSource(strings = {"pool", "thread"})
@@ -20,39 +22,37 @@ class OverloadTest {
     Concurrency concurrency = model.equals("pool")
         ? Concurrency.boundedPool(1, 0) : Concurrency.threadPerConnection(1);
     CountDownLatch release = new CountDownLatch(1);
-    try (MockWebServer origin = new MockWebServer();
-        ProxyServer proxy = ProxyServer.builder().concurrency(concurrency)
-            .upstream(Upstream.of(origin.url("/").toString()))
-            .filter((exchange, chain) -> {
-              if (exchange.request().path().equals("/hold")) {
-                try {
-                  release.await(20, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              }
-              return chain.proceed(exchange.request());
-            })
-            .build().start()) {
-      origin.enqueue(new MockResponse().setBody("held"));
-      origin.enqueue(new MockResponse().setBody("after"));
-      try (RawClient busy = new RawClient(proxy.address())) {
-        busy.send("GET /hold HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-        Await.until(() -> proxy.stats().activeExchanges() == 1, "the held exchange to start");
-        try (RawClient turnedAway = new RawClient(proxy.address())) {
-          RawClient.RawResponse response = turnedAway.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
-          assertThat(response.status()).isEqualTo(503);
-          assertThat(response.header("Retry-After")).isEqualTo("1");
-          assertThat(turnedAway.isClosedByPeer()).isTrue();
-        }
-        release.countDown();
-        assertThat(busy.readResponse().bodyText()).isEqualTo("held");
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(concurrency)
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .filter((exchange, chain) -> {
+          if (exchange.request().path().equals("/hold")) {
+            try {
+              release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return chain.proceed(exchange.request());
+        }));
+    origin.enqueue(new MockResponse().setBody("held"));
+    origin.enqueue(new MockResponse().setBody("after"));
+    try (RawClient busy = new RawClient(proxy.address())) {
+      busy.send("GET /hold HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      Await.until(() -> proxy.stats().activeExchanges() == 1, "the held exchange to start");
+      try (RawClient turnedAway = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = turnedAway.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(response.status()).isEqualTo(503);
+        assertThat(response.header("Retry-After")).isEqualTo("1");
+        assertThat(turnedAway.isClosedByPeer()).isTrue();
       }
-      Await.until(() -> proxy.stats().activeConnections() == 0, "the held connection to end");
-      try (RawClient later = new RawClient(proxy.address())) {
-        assertThat(later.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("after");
-      }
-      assertThat(proxy.stats().connectionsRejected()).isEqualTo(1);
+      release.countDown();
+      assertThat(busy.readResponse().bodyText()).isEqualTo("held");
     }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the held connection to end");
+    try (RawClient later = new RawClient(proxy.address())) {
+      assertThat(later.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("after");
+    }
+    assertThat(proxy.stats().connectionsRejected()).isEqualTo(1);
   }
 }

@@ -8,29 +8,22 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ReverseProxyTest {
-  private final MockWebServer origin = new MockWebServer();
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private MockWebServer origin;
   private ProxyServer proxy;
 
   @BeforeEach
   void start() throws Exception {
-    origin.start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    origin.shutdown();
+    origin = ferry.mockOrigin();
   }
 
   private RawClient.RawResponse get(Upstream upstream, String request) throws Exception {
-    proxy = ProxyServer.builder().upstream(upstream).build().start();
+    proxy = ferry.start(ProxyServer.builder().upstream(upstream));
     try (RawClient raw = new RawClient(proxy.address())) {
       return raw.send(request).readResponse();
     }

@@ -12,19 +12,17 @@ import java.nio.charset.StandardCharsets;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** CONNECT tunnels and protocol upgrades: bytes relayed both ways until a side closes. */
 class TunnelTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
   private ProxyServer proxy;
 
-  @AfterEach
-  void stop() {
-    if (proxy != null) {
-      proxy.close();
-      assertThat(proxy.stats().activeConnections()).isZero();
-    }
+  /** A forward proxy that tunnels to any port: CONNECT goes only to 443 by default. */
+  private static ProxyServer.Builder connectingToTestPorts() {
+    return ProxyServer.builder().allowAnyConnectPort();
   }
 
   private static TinyOrigin echo() throws Exception {
@@ -33,31 +31,29 @@ class TunnelTest {
 
   @Test
   void tunnelsBytesBothWaysAfterConnect() throws Exception {
-    try (TinyOrigin origin = echo()) {
-      proxy = ProxyServer.builder().build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1:"
-            + origin.port() + "\r\n\r\n");
-        RawClient.RawResponse established = raw.readResponse(true);
-        assertThat(established.status()).isEqualTo(200);
-        assertThat(established.header("Content-Length")).isNull();
-        raw.send("ping through the tunnel");
-        assertThat(new String(raw.input().readNBytes(23), StandardCharsets.UTF_8))
-            .isEqualTo("ping through the tunnel");
-      }
-      Await.until(() -> proxy.stats().activeConnections() == 0, "tunnel to close after the client");
+    TinyOrigin origin = ferry.track(echo());
+    proxy = ferry.start(connectingToTestPorts());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1:"
+          + origin.port() + "\r\n\r\n");
+      RawClient.RawResponse established = raw.readResponse(true);
+      assertThat(established.status()).isEqualTo(200);
+      assertThat(established.header("Content-Length")).isNull();
+      raw.send("ping through the tunnel");
+      assertThat(new String(raw.input().readNBytes(23), StandardCharsets.UTF_8))
+          .isEqualTo("ping through the tunnel");
     }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "tunnel to close after the client");
   }
 
   @Test
   void endsTunnelWhenTargetCloses() throws Exception {
-    try (TinyOrigin origin = new TinyOrigin((socket, in, out) -> out.write("bye".getBytes()))) {
-      proxy = ProxyServer.builder().build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
-        assertThat(raw.readResponse(true).status()).isEqualTo(200);
-        assertThat(raw.input().readAllBytes()).isEqualTo("bye".getBytes());
-      }
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> out.write("bye".getBytes())));
+    proxy = ferry.start(connectingToTestPorts());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      assertThat(raw.input().readAllBytes()).isEqualTo("bye".getBytes());
     }
   }
 
@@ -67,7 +63,7 @@ class TunnelTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    proxy = ProxyServer.builder().build().start();
+    proxy = ferry.start(connectingToTestPorts());
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("CONNECT 127.0.0.1:" + closedPort + " HTTP/1.1\r\nHost: x\r\n\r\n");
       RawClient.RawResponse response = raw.readResponse();
@@ -78,7 +74,7 @@ class TunnelTest {
 
   @Test
   void rejectsConnectWithoutPort() throws Exception {
-    proxy = ProxyServer.builder().build().start();
+    proxy = ferry.start(ProxyServer.builder());
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("CONNECT example.com HTTP/1.1\r\nHost: example.com\r\n\r\n");
       assertThat(raw.readResponse().status()).isEqualTo(400);
@@ -87,18 +83,16 @@ class TunnelTest {
 
   @Test
   void relaysWebSocketUpgradeInReverseMode() throws Exception {
-    try (TinyOrigin origin = upgradingEcho()) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).build().start();
-      assertUpgradeWorks("GET /ws HTTP/1.1\r\nHost: a\r\n", origin);
-    }
+    TinyOrigin origin = ferry.track(upgradingEcho());
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    assertUpgradeWorks("GET /ws HTTP/1.1\r\nHost: a\r\n", origin);
   }
 
   @Test
   void relaysWebSocketUpgradeInForwardMode() throws Exception {
-    try (TinyOrigin origin = upgradingEcho()) {
-      proxy = ProxyServer.builder().build().start();
-      assertUpgradeWorks("GET " + origin.url("/ws") + " HTTP/1.1\r\nHost: a\r\n", origin);
-    }
+    TinyOrigin origin = ferry.track(upgradingEcho());
+    proxy = ferry.start(ProxyServer.builder());
+    assertUpgradeWorks("GET " + origin.url("/ws") + " HTTP/1.1\r\nHost: a\r\n", origin);
   }
 
   private void assertUpgradeWorks(String requestStart, TinyOrigin origin) throws Exception {
@@ -132,20 +126,19 @@ class TunnelTest {
 
   @Test
   void dropsH2cUpgradeOffers() throws Exception {
-    try (MockWebServer origin = new MockWebServer()) {
-      origin.enqueue(new MockResponse().setBody("plain http/1.1"));
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-            + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n");
-        RawClient.RawResponse response = raw.readResponse();
-        assertThat(response.status()).isEqualTo(200);
-        assertThat(response.bodyText()).isEqualTo("plain http/1.1");
-      }
-      RecordedRequest recorded = origin.takeRequest();
-      assertThat(recorded.getHeader("Upgrade")).isNull();
-      assertThat(recorded.getHeader("HTTP2-Settings")).isNull();
-      assertThat(recorded.getHeader("Connection")).isNull();
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("plain http/1.1"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+          + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("plain http/1.1");
     }
+    RecordedRequest recorded = origin.takeRequest();
+    assertThat(recorded.getHeader("Upgrade")).isNull();
+    assertThat(recorded.getHeader("HTTP2-Settings")).isNull();
+    assertThat(recorded.getHeader("Connection")).isNull();
   }
 }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -15,14 +15,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * differently is answered 502 and never relayed (no response splitting, no client desync).
  */
 class UpstreamResponseValidationTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
   private ProxyServer proxy;
-
-  @AfterEach
-  void stop() {
-    if (proxy != null) {
-      proxy.close();
-    }
-  }
 
   static Stream<Arguments> badResponses() {
     return Stream.of(
@@ -47,31 +41,29 @@ class UpstreamResponseValidationTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("badResponses")
   void answers502InsteadOfRelaying(String name, String rawResponse) throws Exception {
-    try (TinyOrigin origin = TinyOrigin.answering(rawResponse)) {
-      proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-          .maxHeaderBytes(2048).build().start();
-      try (RawClient raw = new RawClient(proxy.address())) {
-        raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-        RawClient.RawResponse response = raw.readResponse();
-        if (name.equals("invalid chunk")) {
-          // The head was fine and went out; the body fails mid-way, so the connection is cut.
-          assertThat(response.status()).isEqualTo(200);
-        } else {
-          assertThat(response.status()).as(name).isEqualTo(502);
-          assertThat(response.header("Set-Cookie")).isNull();
-          assertThat(response.header("X-Bad")).isNull();
-          assertThat(response.bodyText()).startsWith("Bad response from origin server");
-        }
-      } catch (java.io.IOException cut) {
-        assertThat(name).isEqualTo("invalid chunk");
+    TinyOrigin origin = ferry.track(TinyOrigin.answering(rawResponse));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .maxHeaderBytes(2048));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      if (name.equals("invalid chunk")) {
+        // The head was fine and went out; the body fails mid-way, so the connection is cut.
+        assertThat(response.status()).isEqualTo(200);
+      } else {
+        assertThat(response.status()).as(name).isEqualTo(502);
+        assertThat(response.header("Set-Cookie")).isNull();
+        assertThat(response.header("X-Bad")).isNull();
+        assertThat(response.bodyText()).startsWith("Bad response from origin server");
       }
-      try (TinyOrigin good = TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) {
-        proxy.close();
-        proxy = ProxyServer.builder().upstream(Upstream.of(good.url("/"))).build().start();
-        try (RawClient raw = new RawClient(proxy.address())) {
-          assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
-        }
-      }
+    } catch (java.io.IOException cut) {
+      assertThat(name).isEqualTo("invalid chunk");
+    }
+    TinyOrigin good = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    proxy.close();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(good.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Benchmark helpers run by {@code samples/bench/*.sh}: a minimal origin and an idle-connection
- * probe. Loopback only.
+ * Benchmark helpers run by {@code samples/bench/*.sh}: a minimal origin, an idle-connection
+ * probe and a start/stop timer. Loopback only.
  */
 package dev.ferry.samples.bench;

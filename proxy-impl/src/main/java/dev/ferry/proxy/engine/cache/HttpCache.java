@@ -46,6 +46,7 @@ public final class HttpCache implements ProxyCache {
   private final boolean reverse;
   private final String targetedField;
   private final boolean hideTargetedField;
+  private final boolean storeSetCookie;
   private volatile BackgroundRefresh refresher;
   private volatile RealChain.Terminal backgroundUpstream;
   private final LongAdder hits = new LongAdder();
@@ -59,7 +60,8 @@ public final class HttpCache implements ProxyCache {
     this.reverse = reverse;
     this.targetedField = spec.targetedField();
     this.hideTargetedField = spec.hidesTargetedField();
-    this.store = new CacheStore((long) spec.maxSizeMb() << 20);
+    this.storeSetCookie = spec.storesSetCookie();
+    this.store = new CacheStore(spec.maxSizeBytes());
     this.maxEntryBytes = spec.maxEntryBytes();
     this.statusHeader = spec.statusHeader();
     this.clock = spec.clock();
@@ -234,7 +236,7 @@ public final class HttpCache implements ProxyCache {
     closeQuietly(notModified.body());
     StoredResponse updated = stored.withHeaders(
         Conditionals.updateHeaders(stored.headers(), notModified.headers()), requested, clock.instant());
-    if (StoragePolicy.isStorable(request, updated.status(), policy(updated.headers()))) {
+    if (StoragePolicy.isStorable(request, updated.status(), policy(updated.headers()), storeSetCookie)) {
       store.put(key(request), updated);
     } else {
       store.remove(key(request));
@@ -308,7 +310,7 @@ public final class HttpCache implements ProxyCache {
   /** Stores the response as it streams, if the rules allow; returns what to send on. */
   private Response maybeStore(Request request, Response response, Instant requested, Runnable finished) {
     if (!request.method().equals("GET")
-        || !StoragePolicy.isStorable(request, response.status(), policy(response.headers()))) {
+        || !StoragePolicy.isStorable(request, response.status(), policy(response.headers()), storeSetCookie)) {
       finished.run();
       return response;
     }

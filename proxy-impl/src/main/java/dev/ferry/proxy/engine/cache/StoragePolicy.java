@@ -10,11 +10,18 @@ import java.util.Locale;
 final class StoragePolicy {
   private StoragePolicy() {}
 
-  /** RFC 9111 §3: what a shared cache may store. */
-  static boolean isStorable(Request request, int status, Headers headers) {
+  /**
+   * RFC 9111 §3: what a shared cache may store. A response that sets a cookie is stored only
+   * when {@code storeSetCookie} (nginx's and Varnish's default): a stored {@code Set-Cookie}
+   * would hand one client's session to the next.
+   */
+  static boolean isStorable(Request request, int status, Headers headers, boolean storeSetCookie) {
     CacheControl asked = CacheControl.of(request.headers());
     CacheControl response = CacheControl.of(headers);
     if (asked.has("no-store") || response.has("no-store") || response.has("private")) {
+      return false;
+    }
+    if (!storeSetCookie && headers.contains("Set-Cookie")) {
       return false;
     }
     if (status == 206 || status == 304 || status < 200) {

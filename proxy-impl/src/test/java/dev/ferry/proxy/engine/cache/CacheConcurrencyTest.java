@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,92 +18,90 @@ import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.RecordedRequest;
 import okhttp3.mockwebserver.SocketPolicy;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Coalescing, stale-if-error, and correct bodies while hits and evictions race. */
 class CacheConcurrencyTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   @Test
   void coalescesHundredSimultaneousMissesIntoOneUpstreamRequest() throws Exception {
-    try (CacheHarness h = new CacheHarness()) {
-      h.origin.enqueue(h.response("shared answer").setHeader("Cache-Control", "max-age=100")
-          .setHeadersDelay(300, TimeUnit.MILLISECONDS));
-      HttpClient client = HttpClient.newHttpClient();
-      List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
-      for (int i = 0; i < 100; i++) {
-        responses.add(client.sendAsync(HttpRequest.newBuilder(h.uri("/hot")).build(),
-            HttpResponse.BodyHandlers.ofString()));
-      }
-      for (CompletableFuture<HttpResponse<String>> response : responses) {
-        assertThat(response.get(30, TimeUnit.SECONDS).body()).isEqualTo("shared answer");
-      }
-      assertThat(h.origin.getRequestCount()).isEqualTo(1);
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("shared answer").setHeader("Cache-Control", "max-age=100")
+        .setHeadersDelay(300, TimeUnit.MILLISECONDS));
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      responses.add(client.sendAsync(HttpRequest.newBuilder(h.uri("/hot")).build(),
+          HttpResponse.BodyHandlers.ofString()));
     }
+    for (CompletableFuture<HttpResponse<String>> response : responses) {
+      assertThat(response.get(30, TimeUnit.SECONDS).body()).isEqualTo("shared answer");
+    }
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
   }
 
   @Test
   void releasesWaitersAtOnceWhenResponseIsUncacheable() throws Exception {
-    try (CacheHarness h = new CacheHarness()) {
-      h.origin.setDispatcher(new Dispatcher() {
-        @Override
-        public MockResponse dispatch(RecordedRequest request) {
-          return h.response("private").setHeader("Cache-Control", "no-store");
-        }
-      });
-      HttpClient client = HttpClient.newHttpClient();
-      List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
-      for (int i = 0; i < 20; i++) {
-        responses.add(client.sendAsync(HttpRequest.newBuilder(h.uri("/nostore")).build(),
-            HttpResponse.BodyHandlers.ofString()));
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        return h.response("private").setHeader("Cache-Control", "no-store");
       }
-      CompletableFuture.allOf(responses.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
-      assertThat(h.origin.getRequestCount()).isEqualTo(20);
+    });
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      responses.add(client.sendAsync(HttpRequest.newBuilder(h.uri("/nostore")).build(),
+          HttpResponse.BodyHandlers.ofString()));
     }
+    CompletableFuture.allOf(responses.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
+    assertThat(h.origin.getRequestCount()).isEqualTo(20);
   }
 
   @Test
   void servesStaleIfErrorWhenOriginFails() throws Exception {
-    try (CacheHarness h = new CacheHarness()) {
-      h.origin.enqueue(h.response("last good").setHeader("Cache-Control", "max-age=10, stale-if-error=600"));
-      h.origin.enqueue(new MockResponse().setResponseCode(503));
-      // Twice: the proxy retries an idempotent request once when a pooled connection fails.
-      h.origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST));
-      h.origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST));
-      h.get("/sie");
-      h.advance(Duration.ofSeconds(60));
-      HttpResponse<String> afterError = h.get("/sie");
-      assertThat(afterError.statusCode()).isEqualTo(200);
-      assertThat(afterError.body()).isEqualTo("last good");
-      assertThat(afterError.headers().firstValue("X-Cache")).hasValue("STALE");
-      HttpResponse<String> afterReset = h.get("/sie");
-      assertThat(afterReset.body()).isEqualTo("last good");
-      h.advance(Duration.ofSeconds(1000));
-      h.origin.enqueue(new MockResponse().setResponseCode(503));
-      assertThat(h.get("/sie").statusCode()).as("past the stale-if-error window").isEqualTo(503);
-    }
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("last good").setHeader("Cache-Control", "max-age=10, stale-if-error=600"));
+    h.origin.enqueue(new MockResponse().setResponseCode(503));
+    // Twice: the proxy retries an idempotent request once when a pooled connection fails.
+    h.origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST));
+    h.origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST));
+    h.get("/sie");
+    h.advance(Duration.ofSeconds(60));
+    HttpResponse<String> afterError = h.get("/sie");
+    assertThat(afterError.statusCode()).isEqualTo(200);
+    assertThat(afterError.body()).isEqualTo("last good");
+    assertThat(afterError.headers().firstValue("X-Cache")).hasValue("STALE");
+    HttpResponse<String> afterReset = h.get("/sie");
+    assertThat(afterReset.body()).isEqualTo("last good");
+    h.advance(Duration.ofSeconds(1000));
+    h.origin.enqueue(new MockResponse().setResponseCode(503));
+    assertThat(h.get("/sie").statusCode()).as("past the stale-if-error window").isEqualTo(503);
   }
 
   @Test
   void returnsCorrectBodiesWhileHitsAndEvictionsRace() throws Exception {
-    try (CacheHarness h = new CacheHarness(CacheSpec.inMemory().maxSizeMb(1).maxEntryBytes(50_000))) {
-      h.origin.setDispatcher(new Dispatcher() {
-        @Override
-        public MockResponse dispatch(RecordedRequest request) {
-          return h.response(bodyFor(request.getPath())).setHeader("Cache-Control", "max-age=1000");
-        }
-      });
-      HttpClient client = HttpClient.newHttpClient();
-      List<CompletableFuture<Boolean>> checks = new ArrayList<>();
-      for (int i = 0; i < 600; i++) {
-        String path = "/item/" + (i * 7919 % 120);
-        checks.add(client.sendAsync(HttpRequest.newBuilder(h.uri(path)).build(),
-            HttpResponse.BodyHandlers.ofString()).thenApply(r -> checksum(r.body()) == checksum(bodyFor(path))));
+    CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxSizeBytes(1 << 20).maxEntryBytes(50_000));
+    h.origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        return h.response(bodyFor(request.getPath())).setHeader("Cache-Control", "max-age=1000");
       }
-      for (CompletableFuture<Boolean> check : checks) {
-        assertThat(check.get(60, TimeUnit.SECONDS)).isTrue();
-      }
-      assertThat(h.cache().stats().bytes()).isLessThanOrEqualTo(1 << 20);
-      assertThat(h.cache().stats().hits()).isPositive();
+    });
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<Boolean>> checks = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      String path = "/item/" + (i * 7919 % 120);
+      checks.add(client.sendAsync(HttpRequest.newBuilder(h.uri(path)).build(),
+          HttpResponse.BodyHandlers.ofString()).thenApply(r -> checksum(r.body()) == checksum(bodyFor(path))));
     }
+    for (CompletableFuture<Boolean> check : checks) {
+      assertThat(check.get(60, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(h.cache().stats().bytes()).isLessThanOrEqualTo(1 << 20);
+    assertThat(h.cache().stats().hits()).isPositive();
   }
 
   private static String bodyFor(String path) {

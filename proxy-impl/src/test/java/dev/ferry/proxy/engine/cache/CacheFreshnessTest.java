@@ -2,22 +2,21 @@ package dev.ferry.proxy.engine.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** RFC 9111 §4.2: freshness from the response, and the request directives that bend it. */
 class CacheFreshnessTest {
-  private final CacheHarness h;
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private CacheHarness h;
 
-  CacheFreshnessTest() throws Exception {
-    h = new CacheHarness();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    h.close();
+  @BeforeEach
+  void start() throws Exception {
+    h = new CacheHarness(ferry);
   }
 
   private String cacheStatus(HttpResponse<String> response) {

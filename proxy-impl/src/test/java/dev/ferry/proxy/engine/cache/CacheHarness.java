@@ -4,6 +4,7 @@ import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,21 +17,24 @@ import java.time.ZoneOffset;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 
-/** A caching reverse proxy in front of a MockWebServer, with a clock the test moves. */
-final class CacheHarness implements AutoCloseable {
-  final MockWebServer origin = new MockWebServer();
+/**
+ * A caching reverse proxy in front of a MockWebServer, with a clock the test moves. Both are
+ * owned by the test's {@link ProxyTestExtension}, which stops them and checks for leaks.
+ */
+final class CacheHarness {
+  final MockWebServer origin;
   final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   final ProxyServer proxy;
   private final HttpClient client = HttpClient.newHttpClient();
 
-  CacheHarness() throws IOException {
-    this(CacheSpec.inMemory());
+  CacheHarness(ProxyTestExtension ferry) throws IOException {
+    this(ferry, CacheSpec.inMemory());
   }
 
-  CacheHarness(CacheSpec spec) throws IOException {
-    origin.start();
-    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .cache(spec.clock(clock)).build().start();
+  CacheHarness(ProxyTestExtension ferry, CacheSpec spec) throws IOException {
+    origin = ferry.mockOrigin();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .cache(spec.clock(clock)));
   }
 
   ProxyCache cache() {
@@ -60,12 +64,6 @@ final class CacheHarness implements AutoCloseable {
 
   void advance(Duration duration) {
     clock.advance(duration);
-  }
-
-  @Override
-  public void close() throws IOException {
-    proxy.close();
-    origin.shutdown();
   }
 
   /** A clock tests move by hand instead of sleeping. */

@@ -3,52 +3,53 @@ package dev.ferry.proxy.engine.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Ranges from stored responses (RFC 9110 §14) and targeted cache control (RFC 9213). */
 class CacheRangeTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   @Test
   void answersSingleRangesFromStoredResponse() throws Exception {
-    try (CacheHarness h = new CacheHarness()) {
-      h.origin.enqueue(h.response("0123456789").setHeader("Cache-Control", "max-age=100")
-          .setHeader("ETag", "\"strong\""));
-      h.get("/file");
-      HttpResponse<String> middle = h.get("/file", "Range", "bytes=2-5");
-      assertThat(middle.statusCode()).isEqualTo(206);
-      assertThat(middle.body()).isEqualTo("2345");
-      assertThat(middle.headers().firstValue("Content-Range")).hasValue("bytes 2-5/10");
-      assertThat(h.get("/file", "Range", "bytes=-3").body()).isEqualTo("789");
-      assertThat(h.get("/file", "Range", "bytes=7-").body()).isEqualTo("789");
-      assertThat(h.get("/file", "Range", "bytes=8-100").headers().firstValue("Content-Range"))
-          .hasValue("bytes 8-9/10");
-      HttpResponse<String> unsatisfiable = h.get("/file", "Range", "bytes=10-");
-      assertThat(unsatisfiable.statusCode()).isEqualTo(416);
-      assertThat(unsatisfiable.headers().firstValue("Content-Range")).hasValue("bytes */10");
-      assertThat(h.get("/file", "Range", "bytes=0-1,4-5").statusCode()).as("multiple ranges").isEqualTo(200);
-      assertThat(h.get("/file", "Range", "bytes=5-2").statusCode()).as("malformed").isEqualTo(200);
-      assertThat(h.get("/file", "Range", "bytes=0-0", "If-Range", "\"strong\"").body()).isEqualTo("0");
-      assertThat(h.get("/file", "Range", "bytes=0-0", "If-Range", "\"other\"").body()).isEqualTo("0123456789");
-      assertThat(h.origin.getRequestCount()).isEqualTo(1);
-    }
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("0123456789").setHeader("Cache-Control", "max-age=100")
+        .setHeader("ETag", "\"strong\""));
+    h.get("/file");
+    HttpResponse<String> middle = h.get("/file", "Range", "bytes=2-5");
+    assertThat(middle.statusCode()).isEqualTo(206);
+    assertThat(middle.body()).isEqualTo("2345");
+    assertThat(middle.headers().firstValue("Content-Range")).hasValue("bytes 2-5/10");
+    assertThat(h.get("/file", "Range", "bytes=-3").body()).isEqualTo("789");
+    assertThat(h.get("/file", "Range", "bytes=7-").body()).isEqualTo("789");
+    assertThat(h.get("/file", "Range", "bytes=8-100").headers().firstValue("Content-Range"))
+        .hasValue("bytes 8-9/10");
+    HttpResponse<String> unsatisfiable = h.get("/file", "Range", "bytes=10-");
+    assertThat(unsatisfiable.statusCode()).isEqualTo(416);
+    assertThat(unsatisfiable.headers().firstValue("Content-Range")).hasValue("bytes */10");
+    assertThat(h.get("/file", "Range", "bytes=0-1,4-5").statusCode()).as("multiple ranges").isEqualTo(200);
+    assertThat(h.get("/file", "Range", "bytes=5-2").statusCode()).as("malformed").isEqualTo(200);
+    assertThat(h.get("/file", "Range", "bytes=0-0", "If-Range", "\"strong\"").body()).isEqualTo("0");
+    assertThat(h.get("/file", "Range", "bytes=0-0", "If-Range", "\"other\"").body()).isEqualTo("0123456789");
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
   }
 
   @Test
   void letsTargetedFieldOverrideCacheControlInReverseMode() throws Exception {
-    try (CacheHarness h = new CacheHarness(CacheSpec.inMemory().hideTargetedField())) {
-      h.origin.enqueue(h.response("for the cdn").setHeader("Cache-Control", "no-store")
-          .setHeader("CDN-Cache-Control", "max-age=100"));
-      h.origin.enqueue(h.response("never cached").setHeader("Cache-Control", "max-age=100")
-          .setHeader("CDN-Cache-Control", "no-store"));
-      h.origin.enqueue(h.response("fetched again").setHeader("Cache-Control", "max-age=100")
-          .setHeader("CDN-Cache-Control", "no-store"));
-      HttpResponse<String> first = h.get("/cdn");
-      assertThat(first.headers().firstValue("CDN-Cache-Control")).as("hidden from clients").isEmpty();
-      assertThat(first.headers().firstValue("Cache-Control")).hasValue("no-store");
-      assertThat(h.get("/cdn").headers().firstValue("X-Cache")).hasValue("HIT");
-      h.get("/origin-cc");
-      assertThat(h.get("/origin-cc").body()).isEqualTo("fetched again");
-    }
+    CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().hideTargetedField());
+    h.origin.enqueue(h.response("for the cdn").setHeader("Cache-Control", "no-store")
+        .setHeader("CDN-Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("never cached").setHeader("Cache-Control", "max-age=100")
+        .setHeader("CDN-Cache-Control", "no-store"));
+    h.origin.enqueue(h.response("fetched again").setHeader("Cache-Control", "max-age=100")
+        .setHeader("CDN-Cache-Control", "no-store"));
+    HttpResponse<String> first = h.get("/cdn");
+    assertThat(first.headers().firstValue("CDN-Cache-Control")).as("hidden from clients").isEmpty();
+    assertThat(first.headers().firstValue("Cache-Control")).hasValue("no-store");
+    assertThat(h.get("/cdn").headers().firstValue("X-Cache")).hasValue("HIT");
+    h.get("/origin-cc");
+    assertThat(h.get("/origin-cc").body()).isEqualTo("fetched again");
   }
 }

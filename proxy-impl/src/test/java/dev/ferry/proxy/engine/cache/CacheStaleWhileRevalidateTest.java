@@ -2,51 +2,52 @@ package dev.ferry.proxy.engine.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** RFC 5861 §3: serve stale at once, refresh in the background, leave no thread behind. */
 class CacheStaleWhileRevalidateTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   @Test
   void servesStaleNowAndRefreshesInTheBackground() throws Exception {
     int port;
-    try (CacheHarness h = new CacheHarness()) {
-      port = h.proxy.port();
-      h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=10, stale-while-revalidate=60")
-          .setHeader("ETag", "\"1\""));
-      h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"2\"")
-          .setHeadersDelay(200, TimeUnit.MILLISECONDS));
-      h.get("/swr");
-      h.advance(Duration.ofSeconds(30));
-      HttpResponse<String> stale = h.get("/swr");
-      assertThat(stale.body()).isEqualTo("v1");
-      assertThat(stale.headers().firstValue("X-Cache")).hasValue("STALE");
-      h.origin.takeRequest();
-      assertThat(h.origin.takeRequest(10, TimeUnit.SECONDS).getHeader("If-None-Match")).isEqualTo("\"1\"");
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      HttpResponse<String> refreshed = h.get("/swr");
-      while (!refreshed.body().equals("v2") && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-        refreshed = h.get("/swr", "Cache-Control", "only-if-cached");
-      }
-      assertThat(refreshed.body()).isEqualTo("v2");
-      assertThat(h.origin.getRequestCount()).isEqualTo(2);
+    CacheHarness h = new CacheHarness(ferry);
+    port = h.proxy.port();
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=10, stale-while-revalidate=60")
+        .setHeader("ETag", "\"1\""));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"2\"")
+        .setHeadersDelay(200, TimeUnit.MILLISECONDS));
+    h.get("/swr");
+    h.advance(Duration.ofSeconds(30));
+    HttpResponse<String> stale = h.get("/swr");
+    assertThat(stale.body()).isEqualTo("v1");
+    assertThat(stale.headers().firstValue("X-Cache")).hasValue("STALE");
+    h.origin.takeRequest();
+    assertThat(h.origin.takeRequest(10, TimeUnit.SECONDS).getHeader("If-None-Match")).isEqualTo("\"1\"");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    HttpResponse<String> refreshed = h.get("/swr");
+    while (!refreshed.body().equals("v2") && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+      refreshed = h.get("/swr", "Cache-Control", "only-if-cached");
     }
+    assertThat(refreshed.body()).isEqualTo("v2");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
     assertThat(Thread.getAllStackTraces().keySet()).noneMatch(
         thread -> thread.getName().startsWith("ferry-cache-refresh-" + port + "-"));
   }
 
   @Test
   void revalidatesInTheForegroundPastTheWindow() throws Exception {
-    try (CacheHarness h = new CacheHarness()) {
-      h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=10, stale-while-revalidate=5"));
-      h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=10"));
-      h.get("/late");
-      h.advance(Duration.ofSeconds(60));
-      assertThat(h.get("/late").body()).isEqualTo("v2");
-    }
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=10, stale-while-revalidate=5"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=10"));
+    h.get("/late");
+    h.advance(Duration.ofSeconds(60));
+    assertThat(h.get("/late").body()).isEqualTo("v2");
   }
 }

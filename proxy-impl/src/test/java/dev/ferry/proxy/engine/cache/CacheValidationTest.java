@@ -2,25 +2,24 @@ package dev.ferry.proxy.engine.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Validation (RFC 9111 §4.3), Vary (§4.1), invalidation (§4.4) and what is never stored. */
 class CacheValidationTest {
-  private final CacheHarness h;
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private CacheHarness h;
 
-  CacheValidationTest() throws Exception {
-    h = new CacheHarness();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    h.close();
+  @BeforeEach
+  void start() throws Exception {
+    h = new CacheHarness(ferry);
   }
 
   private static String verdict(HttpResponse<String> response) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -47,7 +48,7 @@ class AccessControlTest {
     proxy = ProxyServer.builder()
         .filter(Filters.accessControl().denyHosts("*.localhost", "LOCALHOST").build()).build().start();
     origin.enqueue(new MockResponse().setBody("allowed"));
-    assertThat(get(originUrl("localhost", "/"))).startsWith("HTTP/1.1 403").endsWith("Denied by rule: deny host LOCALHOST\n");
+    assertThat(get(originUrl("localhost", "/"))).startsWith("HTTP/1.1 403").endsWith("rule deny host LOCALHOST\n");
     assertThat(get(originUrl("ads.localhost", "/"))).startsWith("HTTP/1.1 403").contains("deny host *.localhost");
     assertThat(get(originUrl("127.0.0.1", "/"))).startsWith("HTTP/1.1 200").endsWith("allowed");
     assertThat(origin.getRequestCount()).isEqualTo(1);
@@ -65,7 +66,7 @@ class AccessControlTest {
   void deniesByDefaultWhenNoRuleMatches() throws Exception {
     proxy = ProxyServer.builder().filter(Filters.accessControl()
         .allowClients("10.0.0.0/8").denyByDefault().build()).build().start();
-    assertThat(get(originUrl("127.0.0.1", "/"))).startsWith("HTTP/1.1 403").contains("Denied by default rule");
+    assertThat(get(originUrl("127.0.0.1", "/"))).startsWith("HTTP/1.1 403").contains("deny by default");
     assertThat(origin.getRequestCount()).isZero();
   }
 
@@ -105,10 +106,49 @@ class AccessControlTest {
   }
 
   @Test
-  void refusesRequestsThatLoopBackToTheProxy() throws Exception {
-    proxy = ProxyServer.builder().filter(Filters.accessControl().build()).build().start();
-    String response = get("http://127.0.0.1:" + proxy.port() + "/");
-    assertThat(response).startsWith("HTTP/1.1 403").contains("loop");
-    assertThat(proxy.stats().exchanges()).isEqualTo(1);
+  void deniesNamesThatResolveToADeniedBlock() throws Exception {
+    proxy = ProxyServer.builder().filter(Filters.accessControl().denyHosts("127.0.0.0/8").build()).build().start();
+    assertThat(get(originUrl("localhost", "/"))).startsWith("HTTP/1.1 403").endsWith("rule deny host 127.0.0.0/8\n");
+    try (Raw raw = new Raw(proxy.port())) {
+      assertThat(raw.exchange("CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"))
+          .startsWith("HTTP/1.1 403");
+    }
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  @Test
+  void ordersAddressRulesWithNameRules() throws Exception {
+    proxy = ProxyServer.builder().filter(Filters.accessControl()
+        .allowHosts("localhost").denyHosts("127.0.0.0/8").build()).build().start();
+    origin.enqueue(new MockResponse().setBody("named first"));
+    assertThat(get(originUrl("localhost", "/"))).endsWith("named first");
+    assertThat(get(originUrl("127.0.0.1", "/"))).startsWith("HTTP/1.1 403").contains("deny host 127.0.0.0/8");
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void servesReverseProxyWithEveryRuleKind() throws Exception {
+    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter(Filters.accessControl().denyClients("10.0.0.0/8").denyHosts("*.ads.example", "10.0.0.0/8")
+            .denyMethods("DELETE").denyPorts(25).allowClients("127.0.0.0/8", "::1").build())
+        .filter(Filters.accessControl().allowHosts("127.0.0.1").allowMethods("GET").denyByDefault().build())
+        .build().start();
+    origin.enqueue(new MockResponse().setBody("reverse ok"));
+    try (Raw raw = new Raw(proxy.port())) {
+      assertThat(raw.exchange("GET / HTTP/1.1\r\nHost: 127.0.0.1:" + proxy.port() + "\r\n\r\n"))
+          .startsWith("HTTP/1.1 200").endsWith("reverse ok");
+    }
+  }
+
+  @Test
+  void matchesHostRulesOnTheRequestedHostInReverseMode() throws Exception {
+    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter(Filters.accessControl().denyHosts("blocked.example").build()).build().start();
+    origin.enqueue(new MockResponse().setBody("served"));
+    try (Raw raw = new Raw(proxy.port())) {
+      assertThat(raw.exchange("GET / HTTP/1.1\r\nHost: BLOCKED.example.\r\n\r\n"))
+          .startsWith("HTTP/1.1 403").contains("deny host blocked.example");
+      assertThat(raw.exchange("GET / HTTP/1.1\r\nHost: open.example\r\n\r\n")).endsWith("served");
+    }
   }
 }

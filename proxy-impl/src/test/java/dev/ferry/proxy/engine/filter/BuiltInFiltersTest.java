@@ -1,10 +1,13 @@
 package dev.ferry.proxy.engine.filter;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Filters;
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.RateLimit;
 import dev.ferry.proxy.Upstream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Header rewriting, authentication and body limits through a real reverse proxy. */
+/** Header rewriting, authentication and limits through a real proxy. */
 class BuiltInFiltersTest {
   private final MockWebServer origin = new MockWebServer();
   private final HttpClient client = HttpClient.newHttpClient();
@@ -134,29 +138,15 @@ class BuiltInFiltersTest {
   }
 
   @Test
-  void rejectsDeclaredBodyOverTheLimitBeforeReadingIt() throws Exception {
-    proxyWith(Filters.when(r -> r.path().startsWith("/upload"), Filters.maxRequestBodyBytes(10)));
-    origin.enqueue(new MockResponse().setBody("small ok"));
-    origin.enqueue(new MockResponse().setBody("other route"));
-    HttpResponse<String> big = send(get("/upload").POST(HttpRequest.BodyPublishers.ofString("x".repeat(11))));
-    assertThat(big.statusCode()).isEqualTo(413);
-    assertThat(send(get("/upload").POST(HttpRequest.BodyPublishers.ofString("tiny"))).body()).isEqualTo("small ok");
-    assertThat(send(get("/elsewhere").POST(HttpRequest.BodyPublishers.ofString("x".repeat(100)))).body())
-        .isEqualTo("other route");
-    assertThat(origin.getRequestCount()).isEqualTo(2);
-  }
-
-  @Test
-  void cutsOffChunkedBodyOverTheLimitWhileStreaming() throws Exception {
-    proxyWith(Filters.maxRequestBodyBytes(100));
-    origin.enqueue(new MockResponse().setBody("never"));
-    try (Raw raw = new Raw(proxy.port())) {
-      String chunk = "40\r\n" + "y".repeat(64) + "\r\n";
-      String response = raw.exchange("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-          + chunk + chunk + "0\r\n\r\n");
-      assertThat(response).startsWith("HTTP/1.1 413");
-    }
-    assertThat(proxy.stats().failures()).containsEntry("BODY_TOO_LARGE", 1L);
+  void appliesABuiltInFilterScopedByWhen() throws Exception {
+    origin.enqueue(new MockResponse().setBody("first login"));
+    origin.enqueue(new MockResponse().setBody("elsewhere"));
+    proxyWith(Filters.when(r -> r.path().startsWith("/login"), Filters.rateLimit().perSecond(0.001).burst(1).build()));
+    assertThat(send(get("/login")).body()).isEqualTo("first login");
+    HttpResponse<String> limited = send(get("/login"));
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(limited.headers().firstValue("Retry-After")).isPresent();
+    assertThat(send(get("/elsewhere")).body()).isEqualTo("elsewhere");
   }
 
   @Test
@@ -177,6 +167,22 @@ class BuiltInFiltersTest {
     assertThat(second.statusCode()).isEqualTo(429);
     release.countDown();
     assertThat(first.get(10, TimeUnit.SECONDS).body()).isEqualTo("done");
+  }
+
+  @Test
+  void realisesBuiltInValuesOncePerProxyAndKeepsOtherFilters() {
+    Filter user = (exchange, chain) -> chain.proceed(exchange.request());
+    RateLimit limit = Filters.rateLimit().build();
+    ProxyConfig config = ProxyServer.builder().filter(Filters.accessControl().denyHosts("x").build())
+        .filter(user).filter(limit).filter(Filters.maxInFlightPerClient(2))
+        .filter(Filters.proxyAuthentication().credentials(Map.of("a", "b")).build()).build().config();
+    List<Filter> realised = BuiltInFilters.realise(config.filters(), config);
+    assertThat(realised).hasExactlyElementsOfTypes(AccessFilter.class, user.getClass(), RateLimitFilter.class,
+        InFlightLimitFilter.class, AuthenticationFilter.class);
+    assertThat(realised.get(1)).isSameAs(user);
+    assertThat(realised).extracting(Object::toString).isEqualTo(config.filters().stream().map(Object::toString).toList());
+    assertThat(BuiltInFilters.realise(limit)).as("state belongs to each realisation").isNotSameAs(BuiltInFilters.realise(limit));
+    assertThatThrownBy(() -> BuiltInFilters.realise(user)).isInstanceOf(IllegalArgumentException.class);
   }
 
   private static String basic(String userAndPassword) {

@@ -1,23 +1,25 @@
-package dev.ferry.proxy;
+package dev.ferry.proxy.engine.filter;
 
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.InFlightLimit;
+import dev.ferry.proxy.Response;
 import java.io.IOException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Caps the exchanges one client address has in progress; past the cap, 429. A client counts as
- * in progress until its response head comes back. Memory is bounded by the clients active now:
- * an address's counter is dropped when it returns to zero.
+ * The engine's {@link InFlightLimit}. Memory is bounded by the clients active now: an address's
+ * counter is dropped when it returns to zero.
  */
 final class InFlightLimitFilter implements Filter {
+  private final InFlightLimit config;
   private final int max;
   private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
-  InFlightLimitFilter(int max) {
-    if (max < 1) {
-      throw new IllegalArgumentException("maxInFlight must be at least 1 (was " + max + ")");
-    }
-    this.max = max;
+  InFlightLimitFilter(InFlightLimit config) {
+    this.config = config;
+    this.max = config.maxPerClient();
   }
 
   @Override
@@ -41,6 +43,6 @@ final class InFlightLimitFilter implements Filter {
 
   @Override
   public String toString() {
-    return "maxInFlightPerClient(" + max + ")";
+    return config.toString();
   }
 }

@@ -1,0 +1,64 @@
+package dev.ferry.proxy.engine.filter;
+
+import dev.ferry.proxy.AccessControl;
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.upstream.DestinationCheck;
+import dev.ferry.proxy.engine.upstream.HostNames;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.Optional;
+
+/**
+ * The engine's {@link AccessControl}. Client, method and name rules are decided here, on the
+ * normalised host; rules on destination addresses need DNS, which a filter must not do, so in a
+ * forward proxy the policy is also registered as the exchange's {@link DestinationCheck} and runs
+ * again where the engine connects, on every resolved address (a later filter may also have
+ * changed the host by then). A denial is an {@link HttpFailureException} ({@code DENIED}, 403)
+ * naming the rule, counted and logged like every failure the engine answers.
+ *
+ * <p>A reverse proxy connects only to its configured upstreams, so there host and port rules
+ * match the Host the client asked for, and nothing is registered.
+ */
+final class AccessFilter implements Filter {
+  private final AccessControl config;
+  private final AccessPolicy policy;
+
+  AccessFilter(AccessControl config) {
+    this.config = config;
+    this.policy = new AccessPolicy(config);
+  }
+
+  @Override
+  public Response handle(Exchange exchange, Chain chain) throws IOException {
+    Request request = exchange.request();
+    boolean forward = exchange.mode() == Exchange.Mode.FORWARD;
+    InetAddress client = exchange.clientAddress().getAddress();
+    String host = request.host();
+    InetAddress literal = null;
+    if (policy.readsDestination()) {
+      host = HostNames.normalise(host);
+      literal = HostNames.literal(host).orElse(null);
+    }
+    AccessTarget target = new AccessTarget(client, request.method(), host, request.port(), literal,
+        forward && literal == null);
+    Optional<HttpFailureException> denial = policy.denial(target);
+    if (denial.isPresent()) {
+      throw denial.get();
+    }
+    if (forward && policy.readsDestination()) {
+      DestinationCheck check = new DestinationRules(policy, client, request.method());
+      exchange.attribute(DestinationCheck.class,
+          exchange.attribute(DestinationCheck.class).map(earlier -> earlier.andThen(check)).orElse(check));
+    }
+    return chain.proceed(request);
+  }
+
+  @Override
+  public String toString() {
+    return config.toString();
+  }
+}

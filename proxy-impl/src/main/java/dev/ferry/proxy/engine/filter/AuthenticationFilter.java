@@ -1,0 +1,94 @@
+package dev.ferry.proxy.engine.filter;
+
+import dev.ferry.proxy.Authentication;
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiPredicate;
+
+/**
+ * The engine's {@link Authentication}: Basic (and, in the reverse variant, Bearer) credentials
+ * checked in constant time, answered 407 or 401 with a challenge. The proxy variant removes
+ * {@code Proxy-Authorization} before the request goes on (RFC 9110 §11.7.2: it is for this hop).
+ */
+final class AuthenticationFilter implements Filter {
+  private final Authentication config;
+  private final String header;
+  private final Map<String, byte[]> passwords = new HashMap<>();
+  private final List<byte[]> tokens = new ArrayList<>();
+  private final BiPredicate<String, String> checker;
+
+  AuthenticationFilter(Authentication config) {
+    this.config = config;
+    this.header = config.checksProxyAuthorization() ? "Proxy-Authorization" : "Authorization";
+    config.credentials().forEach((user, password) -> passwords.put(user, utf8(password)));
+    config.bearerTokens().forEach(token -> tokens.add(utf8(token)));
+    this.checker = config.checker().orElse(null);
+  }
+
+  @Override
+  public Response handle(Exchange exchange, Chain chain) throws IOException {
+    Request request = exchange.request();
+    String value = request.headers().first(header).orElse("").trim();
+    if (!accepts(value)) {
+      boolean proxy = config.checksProxyAuthorization();
+      return Response.text(proxy ? 407 : 401,
+              (proxy ? "Proxy authentication required" : "Authentication required") + "\n")
+          .withHeader(proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
+              "Basic realm=\"" + config.realm() + "\", charset=\"UTF-8\"");
+    }
+    return chain.proceed(config.checksProxyAuthorization() ? request.withoutHeader(header) : request);
+  }
+
+  private boolean accepts(String value) {
+    if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      byte[] token = utf8(value.substring(7).trim());
+      boolean found = false;
+      for (byte[] candidate : tokens) {
+        found |= MessageDigest.isEqual(candidate, token); // no early exit: timing tells nothing
+      }
+      return found;
+    }
+    if (!value.regionMatches(true, 0, "Basic ", 0, 6)) {
+      return false;
+    }
+    String decoded;
+    try {
+      decoded = new String(Base64.getDecoder().decode(value.substring(6).trim()), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    int colon = decoded.indexOf(':');
+    if (colon < 0) {
+      return false;
+    }
+    String user = decoded.substring(0, colon);
+    String password = decoded.substring(colon + 1);
+    if (checker != null) {
+      return checker.test(user, password);
+    }
+    byte[] expected = passwords.get(user);
+    byte[] given = utf8(password);
+    // Compare against something even for unknown users, so timing does not reveal which exist.
+    boolean equal = MessageDigest.isEqual(expected != null ? expected : new byte[given.length + 1], given);
+    return expected != null && equal;
+  }
+
+  private static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public String toString() {
+    return config.toString();
+  }
+}

@@ -1,0 +1,66 @@
+package dev.ferry.proxy.engine.filter;
+
+import dev.ferry.proxy.AccessControl;
+import dev.ferry.proxy.Authentication;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.InFlightLimit;
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.RateLimit;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns the API's built-in filter values ({@link AccessControl}, {@link Authentication},
+ * {@link RateLimit}, {@link InFlightLimit}), which hold configuration only, into the engine's
+ * implementations. A proxy realises its filter list once, when it is made, so stateful filters
+ * (rate-limit buckets) belong to that proxy alone.
+ */
+public final class BuiltInFilters {
+  private BuiltInFilters() {}
+
+  /**
+   * Returns {@code configured} with each built-in value replaced by its implementation, in the
+   * same order; other filters are kept as they are.
+   *
+   * @param config the proxy's configuration, for built-ins whose behaviour depends on proxy-wide
+   *     options (none of today's does)
+   */
+  public static List<Filter> realise(List<Filter> configured, ProxyConfig config) {
+    List<Filter> realised = new ArrayList<>(configured.size());
+    for (Filter filter : configured) {
+      Filter implementation = implementation(filter);
+      realised.add(implementation != null ? implementation : filter);
+    }
+    return List.copyOf(realised);
+  }
+
+  /**
+   * Returns the implementation of one built-in value.
+   *
+   * @throws IllegalArgumentException if {@code builtIn} is not a built-in value
+   */
+  public static Filter realise(Filter builtIn) {
+    Filter implementation = implementation(builtIn);
+    if (implementation == null) {
+      throw new IllegalArgumentException("not a built-in filter: " + builtIn);
+    }
+    return implementation;
+  }
+
+  /** Null for a filter that is not a built-in value. */
+  private static Filter implementation(Filter filter) {
+    if (filter instanceof AccessControl) {
+      return new AccessFilter((AccessControl) filter);
+    }
+    if (filter instanceof Authentication) {
+      return new AuthenticationFilter((Authentication) filter);
+    }
+    if (filter instanceof RateLimit) {
+      return new RateLimitFilter((RateLimit) filter);
+    }
+    if (filter instanceof InFlightLimit) {
+      return new InFlightLimitFilter((InFlightLimit) filter);
+    }
+    return null;
+  }
+}
