@@ -31,6 +31,15 @@ public interface Exchange {
   /** The request as it reached the current filter. */
   Request request();
 
+  /**
+   * The route the request matched, once routing has happened (a reverse proxy's route filters
+   * and listeners see it; proxy-wide filters see it only after {@code proceed()} returns).
+   */
+  Optional<Route> route();
+
+  /** The upstream endpoint chosen for the current attempt, as {@code host:port}, once chosen. */
+  Optional<String> endpoint();
+
   /** Whether the proxy serving this exchange is a forward or a reverse proxy. */
   Mode mode();
 

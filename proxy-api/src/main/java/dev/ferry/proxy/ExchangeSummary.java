@@ -22,6 +22,7 @@ public final class ExchangeSummary {
   private final Instant startTime;
   private final Duration duration;
   private final String upstream;
+  private final String route;
   private final String cache;
   private final String failure;
 
@@ -37,6 +38,7 @@ public final class ExchangeSummary {
     this.startTime = Objects.requireNonNull(builder.startTime, "startTime");
     this.duration = Objects.requireNonNull(builder.duration, "duration");
     this.upstream = builder.upstream;
+    this.route = builder.route;
     this.cache = builder.cache;
     this.failure = builder.failure;
   }
@@ -96,6 +98,11 @@ public final class ExchangeSummary {
     return duration;
   }
 
+  /** The name of the route the request matched, in a reverse proxy. */
+  public Optional<String> route() {
+    return Optional.ofNullable(route);
+  }
+
   /** The upstream that served the exchange as {@code host:port}, if one was contacted. */
   public Optional<String> upstream() {
     return Optional.ofNullable(upstream);
@@ -137,6 +144,7 @@ public final class ExchangeSummary {
     private Instant startTime;
     private Duration duration = Duration.ZERO;
     private String upstream;
+    private String route;
     private String cache;
     private String failure;
 
@@ -199,6 +207,12 @@ public final class ExchangeSummary {
     /** Sets the duration; default zero. */
     public Builder duration(Duration duration) {
       this.duration = Objects.requireNonNull(duration, "duration");
+      return this;
+    }
+
+    /** Sets the name of the route matched. */
+    public Builder route(String route) {
+      this.route = Objects.requireNonNull(route, "route");
       return this;
     }
 

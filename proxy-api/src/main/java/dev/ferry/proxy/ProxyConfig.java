@@ -43,6 +43,7 @@ public final class ProxyConfig {
   private final int maxHeaderCount;
   private final long maxRequestBodyBytes;
   private final Upstream upstream;
+  private final List<Route> routes;
   private final CacheSpec cache;
   private final List<Filter> filters;
   private final List<ExchangeListener> listeners;
@@ -70,6 +71,7 @@ public final class ProxyConfig {
     maxHeaderCount = builder.maxHeaderCount;
     maxRequestBodyBytes = builder.maxRequestBodyBytes;
     upstream = builder.upstream;
+    routes = List.copyOf(builder.routes);
     cache = builder.cache;
     filters = List.copyOf(builder.filters);
     listeners = List.copyOf(builder.listeners);
@@ -188,9 +190,19 @@ public final class ProxyConfig {
     return maxRequestBodyBytes;
   }
 
-  /** The upstream of a reverse proxy; empty for a forward proxy. */
+  /** The catch-all upstream of a reverse proxy, if one was set. */
   public Optional<Upstream> upstream() {
     return Optional.ofNullable(upstream);
+  }
+
+  /** The routes, in the order they are tried (the {@link #upstream()} catch-all not included). */
+  public List<Route> routes() {
+    return routes;
+  }
+
+  /** True if this is a reverse proxy: it has routes or a catch-all upstream. */
+  public boolean isReverse() {
+    return upstream != null || !routes.isEmpty();
   }
 
   /** The cache, if one is configured. */
@@ -243,6 +255,9 @@ public final class ProxyConfig {
     add(parts, "maxHeaderCount", maxHeaderCount, DEFAULTS.maxHeaderCount);
     add(parts, "maxRequestBodyBytes", maxRequestBodyBytes, DEFAULTS.maxRequestBodyBytes);
     add(parts, "upstream", upstream, null);
+    if (!routes.isEmpty()) {
+      parts.add("routes=" + routes);
+    }
     add(parts, "cache", cache, null);
     if (!filters.isEmpty()) {
       parts.add("filters=" + filters.size());

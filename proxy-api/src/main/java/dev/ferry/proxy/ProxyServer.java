@@ -92,6 +92,23 @@ public interface ProxyServer extends AutoCloseable {
   Optional<ProxyCache> cache();
 
   /**
+   * Replaces the routes, pools and filters of a running proxy at once. Exchanges already past
+   * routing finish on the old set; endpoints no longer in any pool are drained (their idle
+   * connections expire, none are reused for new requests); endpoint health carries over for
+   * pools and endpoints that stay. No request fails because of a reconfiguration.
+   *
+   * <pre>{@code
+   * proxy.reconfigure(proxy.config().toBuilder().route(Route.to(canary).header("X-Canary", "1")).buildConfig());
+   * }</pre>
+   *
+   * @throws IllegalArgumentException if {@code config} changes anything else (listener,
+   *     concurrency, timeouts, limits, cache, listeners) or turns a forward proxy into a reverse
+   *     one or back; the message names the option
+   * @throws IllegalStateException if the proxy is not running
+   */
+  void reconfigure(ProxyConfig config);
+
+  /**
    * A mutable builder of {@link ProxyServer}; {@link #build()} validates and snapshots it into an
    * immutable {@link ProxyConfig}. Scalar options keep the last value set; {@link #filter} and
    * {@link #listener} append. Not thread-safe.
@@ -128,6 +145,7 @@ public interface ProxyServer extends AutoCloseable {
     int maxHeaderCount = 100;
     long maxRequestBodyBytes = Long.MAX_VALUE;
     Upstream upstream;
+    final List<Route> routes = new ArrayList<>();
     CacheSpec cache;
     final List<Filter> filters = new ArrayList<>();
     final List<ExchangeListener> listeners = new ArrayList<>();
@@ -159,6 +177,7 @@ public interface ProxyServer extends AutoCloseable {
       maxHeaderCount = config.maxHeaderCount();
       maxRequestBodyBytes = config.maxRequestBodyBytes();
       upstream = config.upstream().orElse(null);
+      routes.addAll(config.routes());
       cache = config.cache().orElse(null);
       filters.addAll(config.filters());
       listeners.addAll(config.listeners());
@@ -421,11 +440,23 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
-     * Makes this a reverse proxy to {@code upstream}. Without one (the default) the proxy is a
-     * forward proxy.
+     * Makes this a reverse proxy to {@code upstream}: the last, catch-all route, after those
+     * added with {@link #route(Route)} (which it does not have to follow in the call order).
+     * Without an upstream or a route (the default) the proxy is a forward proxy. Calling it again
+     * replaces the pool.
      */
     public Builder upstream(Upstream upstream) {
       this.upstream = Objects.requireNonNull(upstream, "upstream");
+      return this;
+    }
+
+    /**
+     * Adds a route after those already added, making this a reverse proxy. Routes are tried in
+     * order and the first match wins; a request no route (nor the {@link #upstream} catch-all)
+     * matches is answered 404.
+     */
+    public Builder route(Route route) {
+      routes.add(Objects.requireNonNull(route, "route"));
       return this;
     }
 
@@ -462,10 +493,20 @@ public interface ProxyServer extends AutoCloseable {
         throw new IllegalStateException("virtual threads need Java 21+, running on "
             + Runtime.version() + "; use Concurrency.auto() or boundedPool(...)");
       }
+      return EngineLoader.engine().create(buildConfig());
+    }
+
+    /**
+     * Validates the options like {@link #build()} and returns the configuration without creating
+     * a proxy, for {@link ProxyServer#reconfigure(ProxyConfig)}.
+     *
+     * @throws IllegalStateException if options conflict
+     */
+    public ProxyConfig buildConfig() {
       if (cache != null) {
         cache.checkConsistent();
       }
-      return EngineLoader.engine().create(new ProxyConfig(this));
+      return new ProxyConfig(this);
     }
 
     private static int checkRange(String option, int value, int min, int max) {

@@ -21,6 +21,7 @@ public final class ProxyStats {
   private final long writeTimeouts;
   private final Map<Integer, Long> responsesByStatus;
   private final Map<String, Long> failures;
+  private final Map<String, Map<String, String>> upstreamEndpoints;
 
   private ProxyStats(Builder builder) {
     this.connectionsAccepted = builder.connectionsAccepted;
@@ -35,6 +36,7 @@ public final class ProxyStats {
     this.writeTimeouts = builder.writeTimeouts;
     this.responsesByStatus = Map.copyOf(builder.responsesByStatus);
     this.failures = Map.copyOf(builder.failures);
+    this.upstreamEndpoints = Map.copyOf(builder.upstreamEndpoints);
   }
 
   /** Returns a new builder, for the engine and for tests. */
@@ -95,6 +97,15 @@ public final class ProxyStats {
     return writeTimeouts;
   }
 
+  /**
+   * A reverse proxy's pools: for each pool name, each endpoint ({@code host:port} and base path)
+   * with its state, {@code healthy}, {@code unhealthy} (active health check) or {@code ejected}
+   * (outlier detection). Empty for a forward proxy.
+   */
+  public Map<String, Map<String, String>> upstreamEndpoints() {
+    return upstreamEndpoints;
+  }
+
   /** Responses sent to clients, by status code. */
   public Map<Integer, Long> responsesByStatus() {
     return responsesByStatus;
@@ -114,7 +125,8 @@ public final class ProxyStats {
         + upstreamConnectionsOpened + " upstream_reused=" + upstreamConnectionsReused
         + " upstream_open=" + upstreamConnectionsOpen + " upstream_idle=" + upstreamConnectionsIdle
         + " write_timeouts=" + writeTimeouts
-        + " responses=" + new TreeMap<>(responsesByStatus) + " failures=" + new TreeMap<>(failures);
+        + " responses=" + new TreeMap<>(responsesByStatus) + " failures=" + new TreeMap<>(failures)
+        + (upstreamEndpoints.isEmpty() ? "" : " pools=" + new TreeMap<>(upstreamEndpoints));
   }
 
   /**
@@ -133,6 +145,7 @@ public final class ProxyStats {
     private long writeTimeouts;
     private Map<Integer, Long> responsesByStatus = Map.of();
     private Map<String, Long> failures = Map.of();
+    private Map<String, Map<String, String>> upstreamEndpoints = Map.of();
 
     private Builder() {}
 
@@ -205,6 +218,12 @@ public final class ProxyStats {
     /** Sets {@link ProxyStats#failures()}. */
     public Builder failures(Map<String, Long> value) {
       failures = Objects.requireNonNull(value, "failures");
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#upstreamEndpoints()}. */
+    public Builder upstreamEndpoints(Map<String, Map<String, String>> value) {
+      upstreamEndpoints = Objects.requireNonNull(value, "upstreamEndpoints");
       return this;
     }
 

@@ -1,95 +1,300 @@
 package dev.ferry.proxy;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * The origin a reverse proxy sends its requests to.
+ * A pool of upstream endpoints that a reverse proxy (or one of its {@link Route routes}) sends
+ * requests to, with how to balance across them, how to tell their health, and how much load they
+ * may take. Immutable: each option returns a new value.
  *
  * <pre>{@code
- * ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:9000").preserveHost());
+ * Upstream api = Upstream.pool("http://10.0.0.5:8080", "http://10.0.0.6:8080")
+ *     .endpoint("http://10.0.0.7:8080", 3)                 // three times the share of the others
+ *     .name("api")
+ *     .balance(Balancer.leastRequests())
+ *     .healthCheck(HealthCheck.http("/health").interval(Duration.ofSeconds(5)))
+ *     .maxRequests(512);
  * }</pre>
  *
- * <p>A path in the URL is a prefix put before every request's path:
- * {@code Upstream.of("http://app:9000/api")} sends {@code GET /users} as {@code GET /api/users}.
+ * <p>Every endpoint has its own pooled keep-alive connections. Unless configured otherwise the
+ * pool balances round-robin (weighted when weights differ), ejects an endpoint after 5
+ * consecutive connect failures or 5xx answers for 30 s (doubling on repeated ejections, at most
+ * half the pool at once), and balances over all endpoints, healthy or not, when fewer than half
+ * are healthy (Envoy's panic threshold), rather than fail everything.
  */
 public final class Upstream {
-  private final String scheme;
-  private final String authority;
-  private final String basePath;
+  private final String name;
+  private final List<Endpoint> endpoints;
   private final boolean preserveHost;
+  private final Balancer balancer;
+  private final HealthCheck healthCheck;
+  private final int maxConnections;
+  private final int maxPendingRequests;
+  private final int maxRequests;
+  private final int ejectAfterFailures;
+  private final Duration baseEjection;
+  private final int maxEjectedPercent;
+  private final int panicThresholdPercent;
 
-  private Upstream(String scheme, String authority, String basePath, boolean preserveHost) {
-    this.scheme = scheme;
-    this.authority = authority;
-    this.basePath = basePath;
-    this.preserveHost = preserveHost;
+  private Upstream(Builder b) {
+    this.name = b.name;
+    this.endpoints = List.copyOf(b.endpoints);
+    this.preserveHost = b.preserveHost;
+    this.balancer = b.balancer;
+    this.healthCheck = b.healthCheck;
+    this.maxConnections = b.maxConnections;
+    this.maxPendingRequests = b.maxPendingRequests;
+    this.maxRequests = b.maxRequests;
+    this.ejectAfterFailures = b.ejectAfterFailures;
+    this.baseEjection = b.baseEjection;
+    this.maxEjectedPercent = b.maxEjectedPercent;
+    this.panicThresholdPercent = b.panicThresholdPercent;
   }
 
   /**
-   * Returns the upstream at this absolute URL, such as {@code http://127.0.0.1:9000}.
+   * Returns a pool of one endpoint.
    *
-   * @throws IllegalArgumentException if the URL is not absolute http or https, or has a query
-   *     or fragment
+   * @param url an absolute {@code http} or {@code https} URL, optionally with a base path that
+   *     is put before every request's path
+   * @throws IllegalArgumentException if the URL is not one
    */
   public static Upstream of(String url) {
-    Objects.requireNonNull(url, "url");
-    int colon = url.indexOf("://");
-    String scheme = colon < 0 ? "" : url.substring(0, colon).toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https")) {
-      throw new IllegalArgumentException(
-          "upstream must be an absolute http or https URL, like http://127.0.0.1:9000 (was " + url + ")");
-    }
-    if (url.indexOf('?') >= 0 || url.indexOf('#') >= 0) {
-      throw new IllegalArgumentException("upstream URL must not have a query or fragment (was " + url + ")");
-    }
-    int slash = url.indexOf('/', colon + 3);
-    String authority = slash < 0 ? url.substring(colon + 3) : url.substring(colon + 3, slash);
-    Authority.check(authority);
-    String basePath = slash < 0 ? "" : url.substring(slash);
-    while (basePath.endsWith("/")) {
-      basePath = basePath.substring(0, basePath.length() - 1);
-    }
-    return new Upstream(scheme, authority, basePath, false);
+    return pool(url);
   }
 
   /**
-   * Returns a copy that passes the client's {@code Host} on to the upstream unchanged. By
-   * default the upstream's own authority is sent as {@code Host} and the client's goes in
-   * {@code X-Forwarded-Host}.
+   * Returns a pool of these endpoints, each of weight 1, named after the first one.
+   *
+   * @throws IllegalArgumentException if there is no URL or one is not an absolute http(s) URL
    */
+  public static Upstream pool(String... urls) {
+    if (urls.length == 0) {
+      throw new IllegalArgumentException("an upstream pool needs at least one endpoint URL");
+    }
+    Builder b = new Builder();
+    for (String url : urls) {
+      b.endpoints.add(Endpoint.parse(url, 1));
+    }
+    b.name = b.endpoints.get(0).authority();
+    return new Upstream(b);
+  }
+
+  /**
+   * Adds an endpoint with a weight: it gets {@code weight} times the share of an endpoint of
+   * weight 1 (smooth weighted round-robin unless another balancer is chosen).
+   *
+   * @throws IllegalArgumentException if the URL is invalid or the weight is not 1 to 1000
+   */
+  public Upstream endpoint(String url, int weight) {
+    Builder b = toBuilder();
+    b.endpoints.add(Endpoint.parse(url, weight));
+    return new Upstream(b);
+  }
+
+  /**
+   * Names the pool, for logs, stats and error answers; default the first endpoint's
+   * {@code host:port}.
+   *
+   * @throws IllegalArgumentException if blank
+   */
+  public Upstream name(String name) {
+    Objects.requireNonNull(name, "name");
+    if (name.isBlank()) {
+      throw new IllegalArgumentException("upstream name must not be blank");
+    }
+    Builder b = toBuilder();
+    b.name = name;
+    return new Upstream(b);
+  }
+
+  /** Sends the client's {@code Host} to the endpoints instead of the endpoint's own authority. */
   public Upstream preserveHost() {
-    return new Upstream(scheme, authority, basePath, true);
+    Builder b = toBuilder();
+    b.preserveHost = true;
+    return new Upstream(b);
   }
 
-  /** {@code http} or {@code https}. */
-  public String scheme() {
-    return scheme;
+  /** How requests are spread over the endpoints; default {@link Balancer#roundRobin()}. */
+  public Upstream balance(Balancer balancer) {
+    Builder b = toBuilder();
+    b.balancer = Objects.requireNonNull(balancer, "balancer");
+    return new Upstream(b);
   }
 
-  /** The upstream's {@code host[:port]}. */
-  public String authority() {
-    return authority;
+  /** Checks each endpoint actively; default none (passive outlier detection still runs). */
+  public Upstream healthCheck(HealthCheck healthCheck) {
+    Builder b = toBuilder();
+    b.healthCheck = Objects.requireNonNull(healthCheck, "healthCheck");
+    return new Upstream(b);
   }
 
-  /** The host, without brackets for an IPv6 literal. */
-  public String host() {
-    return Authority.host(authority);
+  /**
+   * Circuit breaker: the most connections open to the whole pool; default 1024. A request that
+   * would need another connection waits (see {@link #maxPendingRequests}).
+   *
+   * @throws IllegalArgumentException unless between 1 and 1000000
+   */
+  public Upstream maxConnections(int maxConnections) {
+    Builder b = toBuilder();
+    b.maxConnections = check("maxConnections", maxConnections, 1, 1_000_000);
+    return new Upstream(b);
   }
 
-  /** The port, or the scheme's default. */
-  public int port() {
-    return Authority.port(authority, "https".equals(scheme) ? 443 : 80);
+  /**
+   * Circuit breaker: the most requests waiting for a connection when {@link #maxConnections} are
+   * all busy; default 1024. Past it: 503 at once, naming the pool.
+   *
+   * @throws IllegalArgumentException unless between 0 and 1000000
+   */
+  public Upstream maxPendingRequests(int maxPendingRequests) {
+    Builder b = toBuilder();
+    b.maxPendingRequests = check("maxPendingRequests", maxPendingRequests, 0, 1_000_000);
+    return new Upstream(b);
   }
 
-  /** The path prefix, without a trailing slash; empty if none. */
-  public String basePath() {
-    return basePath;
+  /**
+   * Circuit breaker: the most requests in flight to the pool at once; default 1024. Past it: 503
+   * at once, naming the pool, counted in stats as {@code POOL_OVERLOADED}.
+   *
+   * @throws IllegalArgumentException unless between 1 and 1000000
+   */
+  public Upstream maxRequests(int maxRequests) {
+    Builder b = toBuilder();
+    b.maxRequests = check("maxRequests", maxRequests, 1, 1_000_000);
+    return new Upstream(b);
   }
 
-  /** Whether the client's Host is passed on; see {@link #preserveHost()}. */
+  /**
+   * Passive outlier detection: after {@code consecutiveFailures} connect failures or 5xx answers
+   * in a row, an endpoint is ejected for {@code baseEjection} times the number of times it was
+   * ejected before (capped at 10 times); default 5 and 30 s. 0 failures turns ejection off.
+   *
+   * @throws IllegalArgumentException if failures is not 0 to 1000 or the duration not positive
+   */
+  public Upstream ejectAfter(int consecutiveFailures, Duration baseEjection) {
+    Objects.requireNonNull(baseEjection, "baseEjection");
+    if (baseEjection.isNegative() || baseEjection.isZero()) {
+      throw new IllegalArgumentException("baseEjection must be positive (was " + baseEjection + ")");
+    }
+    Builder b = toBuilder();
+    b.ejectAfterFailures = check("consecutiveFailures", consecutiveFailures, 0, 1000);
+    b.baseEjection = baseEjection;
+    return new Upstream(b);
+  }
+
+  /**
+   * The largest share of the pool that outlier detection may eject at once, in percent; default
+   * 50. One endpoint may always be ejected.
+   *
+   * @throws IllegalArgumentException unless between 0 and 100
+   */
+  public Upstream maxEjectedPercent(int percent) {
+    Builder b = toBuilder();
+    b.maxEjectedPercent = check("maxEjectedPercent", percent, 0, 100);
+    return new Upstream(b);
+  }
+
+  /**
+   * When fewer than this percentage of the endpoints are healthy, the pool balances over all of
+   * them, healthy or not (panic mode), rather than overload the few or fail everything; default
+   * 50. 0 turns panic mode off: with no healthy endpoint the answer is 503.
+   *
+   * @throws IllegalArgumentException unless between 0 and 100
+   */
+  public Upstream panicThreshold(int percent) {
+    Builder b = toBuilder();
+    b.panicThresholdPercent = check("panicThreshold", percent, 0, 100);
+    return new Upstream(b);
+  }
+
+  /** The pool's name. */
+  public String name() {
+    return name;
+  }
+
+  /** The endpoints, in the order given. */
+  public List<Endpoint> endpoints() {
+    return endpoints;
+  }
+
+  /** True if the client's {@code Host} is sent to the endpoints. */
   public boolean preservesHost() {
     return preserveHost;
+  }
+
+  /** The balancing policy. */
+  public Balancer balancer() {
+    return balancer;
+  }
+
+  /** The active health check, if any. */
+  public Optional<HealthCheck> healthCheck() {
+    return Optional.ofNullable(healthCheck);
+  }
+
+  /** See {@link #maxConnections(int)}. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /** See {@link #maxPendingRequests(int)}. */
+  public int maxPendingRequests() {
+    return maxPendingRequests;
+  }
+
+  /** See {@link #maxRequests(int)}. */
+  public int maxRequests() {
+    return maxRequests;
+  }
+
+  /** See {@link #ejectAfter(int, Duration)}; 0 when ejection is off. */
+  public int ejectAfterFailures() {
+    return ejectAfterFailures;
+  }
+
+  /** See {@link #ejectAfter(int, Duration)}. */
+  public Duration baseEjection() {
+    return baseEjection;
+  }
+
+  /** See {@link #maxEjectedPercent(int)}. */
+  public int maxEjectedPercent() {
+    return maxEjectedPercent;
+  }
+
+  /** See {@link #panicThreshold(int)}. */
+  public int panicThreshold() {
+    return panicThresholdPercent;
+  }
+
+  private Builder toBuilder() {
+    Builder b = new Builder();
+    b.name = name;
+    b.endpoints.addAll(endpoints);
+    b.preserveHost = preserveHost;
+    b.balancer = balancer;
+    b.healthCheck = healthCheck;
+    b.maxConnections = maxConnections;
+    b.maxPendingRequests = maxPendingRequests;
+    b.maxRequests = maxRequests;
+    b.ejectAfterFailures = ejectAfterFailures;
+    b.baseEjection = baseEjection;
+    b.maxEjectedPercent = maxEjectedPercent;
+    b.panicThresholdPercent = panicThresholdPercent;
+    return b;
+  }
+
+  private static int check(String option, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "%s must be between %d and %d (was %d)", option, min, max, value));
+    }
+    return value;
   }
 
   @Override
@@ -98,18 +303,140 @@ public final class Upstream {
       return false;
     }
     Upstream that = (Upstream) other;
-    return scheme.equals(that.scheme) && authority.equals(that.authority)
-        && basePath.equals(that.basePath) && preserveHost == that.preserveHost;
+    return name.equals(that.name) && endpoints.equals(that.endpoints)
+        && preserveHost == that.preserveHost && balancer.equals(that.balancer)
+        && Objects.equals(healthCheck, that.healthCheck) && maxConnections == that.maxConnections
+        && maxPendingRequests == that.maxPendingRequests && maxRequests == that.maxRequests
+        && ejectAfterFailures == that.ejectAfterFailures && baseEjection.equals(that.baseEjection)
+        && maxEjectedPercent == that.maxEjectedPercent
+        && panicThresholdPercent == that.panicThresholdPercent;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(scheme, authority, basePath, preserveHost);
+    return Objects.hash(name, endpoints, preserveHost, balancer, healthCheck);
   }
 
-  /** Returns {@code http://host:port/base}, with {@code (preserveHost)} when set. */
+  /** The endpoints (with weights other than 1) and the options that differ from the defaults. */
   @Override
   public String toString() {
-    return scheme + "://" + authority + basePath + (preserveHost ? " (preserveHost)" : "");
+    List<String> parts = new ArrayList<>();
+    for (Endpoint endpoint : endpoints) {
+      parts.add(endpoint.toString());
+    }
+    String text = String.join(",", parts);
+    if (endpoints.size() > 1 || !name.equals(endpoints.get(0).authority())) {
+      text = name + "[" + text + "]";
+    }
+    if (!balancer.equals(Balancer.roundRobin())) {
+      text += " " + balancer;
+    }
+    if (healthCheck != null) {
+      text += " " + healthCheck;
+    }
+    return text + (preserveHost ? " (preserveHost)" : "");
+  }
+
+  /** One endpoint of a pool: where to connect, the base path, and its weight. */
+  public static final class Endpoint {
+    private final String scheme;
+    private final String authority;
+    private final String basePath;
+    private final int weight;
+
+    private Endpoint(String scheme, String authority, String basePath, int weight) {
+      this.scheme = scheme;
+      this.authority = authority;
+      this.basePath = basePath;
+      this.weight = weight;
+    }
+
+    static Endpoint parse(String url, int weight) {
+      Objects.requireNonNull(url, "url");
+      check("weight", weight, 1, 1000);
+      int colon = url.indexOf("://");
+      String scheme = colon < 0 ? "" : url.substring(0, colon).toLowerCase(Locale.ROOT);
+      if (!scheme.equals("http") && !scheme.equals("https")) {
+        throw new IllegalArgumentException(
+            "upstream must be an absolute http or https URL, like http://127.0.0.1:9000 (was " + url + ")");
+      }
+      if (url.indexOf('?') >= 0 || url.indexOf('#') >= 0) {
+        throw new IllegalArgumentException("upstream URL must not have a query or fragment (was " + url + ")");
+      }
+      int slash = url.indexOf('/', colon + 3);
+      String authority = slash < 0 ? url.substring(colon + 3) : url.substring(colon + 3, slash);
+      Authority.check(authority);
+      String basePath = slash < 0 ? "" : url.substring(slash);
+      while (basePath.endsWith("/")) {
+        basePath = basePath.substring(0, basePath.length() - 1);
+      }
+      return new Endpoint(scheme, authority, basePath, weight);
+    }
+
+    /** {@code http} or {@code https}. */
+    public String scheme() {
+      return scheme;
+    }
+
+    /** {@code host:port} as written (the port may be implied by the scheme). */
+    public String authority() {
+      return authority;
+    }
+
+    /** The host, without brackets for IPv6. */
+    public String host() {
+      return Authority.host(authority);
+    }
+
+    /** The port, explicit or the scheme's default. */
+    public int port() {
+      return Authority.port(authority, "https".equals(scheme) ? 443 : 80);
+    }
+
+    /** The path put before every request's path, without a trailing slash; may be empty. */
+    public String basePath() {
+      return basePath;
+    }
+
+    /** The relative share of requests; 1 unless set. */
+    public int weight() {
+      return weight;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      if (!(other instanceof Endpoint)) {
+        return false;
+      }
+      Endpoint that = (Endpoint) other;
+      return scheme.equals(that.scheme) && authority.equals(that.authority)
+          && basePath.equals(that.basePath) && weight == that.weight;
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(scheme, authority, basePath, weight);
+    }
+
+    /** The URL, with {@code *weight} appended when the weight is not 1. */
+    @Override
+    public String toString() {
+      return scheme + "://" + authority + basePath + (weight == 1 ? "" : "*" + weight);
+    }
+  }
+
+  private static final class Builder {
+    String name;
+    final List<Endpoint> endpoints = new ArrayList<>();
+    boolean preserveHost;
+    Balancer balancer = Balancer.roundRobin();
+    HealthCheck healthCheck;
+    int maxConnections = 1024;
+    int maxPendingRequests = 1024;
+    int maxRequests = 1024;
+    int ejectAfterFailures = 5;
+    Duration baseEjection = Duration.ofSeconds(30);
+    int maxEjectedPercent = 50;
+    int panicThresholdPercent = 50;
   }
 }

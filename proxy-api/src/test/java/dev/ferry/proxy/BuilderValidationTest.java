@@ -35,8 +35,14 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> Upstream.of("ftp://x")).hasMessageContaining("absolute http or https URL");
     assertThatThrownBy(() -> Upstream.of("http://x/?q")).hasMessageContaining("query or fragment");
     Upstream upstream = Upstream.of("https://api.example/v1/");
-    assertThat(upstream.port()).isEqualTo(443);
-    assertThat(upstream.basePath()).isEqualTo("/v1");
+    assertThat(upstream.endpoints()).singleElement().satisfies(endpoint -> {
+      assertThat(endpoint.port()).isEqualTo(443);
+      assertThat(endpoint.basePath()).isEqualTo("/v1");
+      assertThat(endpoint.weight()).isEqualTo(1);
+    });
+    assertThat(upstream.name()).isEqualTo("api.example");
+    assertThatThrownBy(() -> upstream.endpoint("http://b:1", 0)).hasMessage("weight must be between 1 and 1000 (was 0)");
+    assertThatThrownBy(() -> Upstream.pool()).hasMessageContaining("at least one endpoint");
     assertThat(upstream.preserveHost().preservesHost()).isTrue();
     assertThat(upstream.preservesHost()).isFalse();
   }

@@ -2,7 +2,9 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ProxyStats;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
+import dev.ferry.proxy.engine.route.Router;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,7 +29,15 @@ final class Metrics {
     failures.computeIfAbsent(failure, f -> new LongAdder()).increment();
   }
 
-  ProxyStats snapshot(UpstreamPool pool) {
+  private static Map<String, Map<String, String>> endpointStates(Router router) {
+    Map<String, Map<String, String>> states = new LinkedHashMap<>();
+    if (router != null) {
+      router.current().pools().forEach((name, pool) -> states.put(name, pool.states()));
+    }
+    return states;
+  }
+
+  ProxyStats snapshot(UpstreamPool pool, Router router) {
     Map<Integer, Long> statusCounts = new HashMap<>();
     statuses.forEach((status, count) -> statusCounts.put(status, count.sum()));
     Map<String, Long> failureCounts = new HashMap<>();
@@ -45,6 +55,7 @@ final class Metrics {
         .writeTimeouts(writeTimeouts.sum())
         .responsesByStatus(statusCounts)
         .failures(failureCounts)
+        .upstreamEndpoints(endpointStates(router))
         .build();
   }
 }

@@ -2,6 +2,8 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ContentTooLargeException;
 import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.Route;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
@@ -12,11 +14,14 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
+import dev.ferry.proxy.engine.route.DispatchHooks;
+import dev.ferry.proxy.engine.route.LiveEndpoint;
+import dev.ferry.proxy.engine.route.LiveRoute;
+import dev.ferry.proxy.engine.route.Router;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
-import dev.ferry.proxy.engine.upstream.UpstreamHooks;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -40,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * when the exchange ends, so a response a filter replaced still returns its upstream connection
  * or cache slot (closing a body read to its end does nothing).
  */
-final class RealExchange implements Exchange, UpstreamHooks {
+final class RealExchange implements Exchange, DispatchHooks {
   private static final Logger log = LoggerFactory.getLogger(RealExchange.class);
   private static final Logger access = LoggerFactory.getLogger("dev.ferry.proxy.access");
   private static final long DRAIN_LIMIT = 64 * 1024;
@@ -57,6 +62,9 @@ final class RealExchange implements Exchange, UpstreamHooks {
   private ClientBody clientBody;
   private UpstreamConnection tunnel;
   private String upstream;
+  private LiveRoute route;
+  private LiveEndpoint endpoint;
+  private boolean interimSent;
   private boolean counted;
   private String cacheVerdict;
   private String countedFailure;
@@ -100,8 +108,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
   private boolean parseRequest() {
     InboundRequest.Parsed parsed;
     try {
-      parsed = InboundRequest.parse(head,
-          server.configuration().upstream().map(u -> u.authority()).orElse(null),
+      parsed = InboundRequest.parse(head, reverseAuthority(),
           server.configuration().maxRequestBodyBytes());
     } catch (HttpFailureException e) {
       failure = e.failure().name();
@@ -112,6 +119,19 @@ final class RealExchange implements Exchange, UpstreamHooks {
     }
     request = withClientBody(parsed);
     return true;
+  }
+
+  /**
+   * In a reverse proxy, the authority that stands in for the Host an HTTP/1.0 client may omit:
+   * the catch-all pool's first endpoint, else the proxy's own address; null in a forward proxy.
+   */
+  private String reverseAuthority() {
+    ProxyConfig config = server.configuration();
+    if (!config.isReverse()) {
+      return null;
+    }
+    return config.upstream().map(u -> u.endpoints().get(0).authority()).orElseGet(() ->
+        connection.localAddress().getAddress().getHostAddress() + ":" + connection.localAddress().getPort());
   }
 
   /** Runs filters and the terminal stage; returns the response, or null if none can be sent. */
@@ -194,12 +214,34 @@ final class RealExchange implements Exchange, UpstreamHooks {
     if (request.method().equals("CONNECT")) {
       return server.forwarder().connect(request, this);
     }
+    Router router = server.router();
+    if (router != null) {
+      return routed(router, request);
+    }
     HttpCache cache = server.httpCache();
     if (cache == null || Forwarder.isUpgrade(request)) {
       return server.forwarder().forward(request, this);
     }
     return cache.handle(request, forwarded -> server.forwarder().forward(forwarded, this),
         verdict -> cacheVerdict = verdict);
+  }
+
+  /**
+   * Reverse mode: the first matching route (404 without one), its own filters, the cache unless
+   * the route turns it off, then the pool.
+   */
+  private Response routed(Router router, Request request) throws IOException {
+    route = router.current().match(request).orElseThrow(() ->
+        new HttpFailureException(ProxyFailure.NO_ROUTE, "no route matches this request"));
+    LiveRoute matched = route;
+    return RealChain.run(matched.filters(), this, request, routedRequest -> {
+      HttpCache cache = server.httpCache();
+      if (cache == null || !matched.route().cacheEnabled() || Forwarder.isUpgrade(routedRequest)) {
+        return server.dispatcher().dispatch(matched, routedRequest, this);
+      }
+      return cache.handle(routedRequest, forwarded -> server.dispatcher().dispatch(matched, forwarded, this),
+          verdict -> cacheVerdict = verdict);
+    });
   }
 
   /** Reads what is left of the request body so the next request starts at the right byte. */
@@ -223,12 +265,29 @@ final class RealExchange implements Exchange, UpstreamHooks {
     String url = request != null ? request.url() : head.target();
     access.info("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} conn={} ex={}{}{}",
         method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(),
-        connection.id(), id, cacheVerdict == null ? "" : " cache=" + cacheVerdict,
-        failure == null ? "" : " failure=" + failure);
+        connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
     if (!server.listeners().isEmpty()) {
       ExchangeSummary summary = summary(method, url, duration);
       server.listeners().each(l -> l.exchangeCompleted(summary));
     }
+  }
+
+  /** The {@code route= upstream= cache=} fields of the access log, those that apply. */
+  private String routing() {
+    if (route == null && upstream == null && cacheVerdict == null) {
+      return "";
+    }
+    StringBuilder fields = new StringBuilder();
+    if (route != null) {
+      fields.append(" route=").append(route.name());
+    }
+    if (upstream != null) {
+      fields.append(" upstream=").append(upstream);
+    }
+    if (cacheVerdict != null) {
+      fields.append(" cache=").append(cacheVerdict);
+    }
+    return fields.toString();
   }
 
   /** Closes every body this exchange produced or sent; those read to the end are unaffected. */
@@ -251,6 +310,9 @@ final class RealExchange implements Exchange, UpstreamHooks {
         .responseBodyBytes(bodyBytes).startTime(startTime).duration(duration);
     if (upstream != null) {
       summary.upstream(upstream);
+    }
+    if (route != null) {
+      summary.route(route.name());
     }
     if (cacheVerdict != null) {
       summary.cache(cacheVerdict);
@@ -318,7 +380,27 @@ final class RealExchange implements Exchange, UpstreamHooks {
 
   @Override
   public Mode mode() {
-    return server.configuration().upstream().isPresent() ? Mode.REVERSE : Mode.FORWARD;
+    return server.configuration().isReverse() ? Mode.REVERSE : Mode.FORWARD;
+  }
+
+  @Override
+  public Optional<Route> route() {
+    return route == null ? Optional.empty() : Optional.of(route.route());
+  }
+
+  @Override
+  public Optional<String> endpoint() {
+    return endpoint == null ? Optional.empty() : Optional.of(endpoint.authority());
+  }
+
+  @Override
+  public void endpointChosen(LiveEndpoint chosen) {
+    endpoint = chosen;
+  }
+
+  @Override
+  public boolean clientSawResponseBytes() {
+    return interimSent;
   }
 
   @Override
@@ -347,6 +429,7 @@ final class RealExchange implements Exchange, UpstreamHooks {
   @Override
   public void interim(ResponseHead interim) throws IOException {
     if (head.minorVersion() == 1) {
+      interimSent = true;
       connection.sender().sendInterim(interim.status(), interim.reason(), interim.headers());
     }
   }

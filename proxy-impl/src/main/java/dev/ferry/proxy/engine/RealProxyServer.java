@@ -5,11 +5,18 @@ import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ProxyStats;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.BuiltInFilters;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.WriteWatchdog;
+import dev.ferry.proxy.engine.route.Dispatcher;
+import dev.ferry.proxy.engine.route.LiveRoute;
+import dev.ferry.proxy.engine.route.Router;
 import dev.ferry.proxy.engine.upstream.Connector;
 import dev.ferry.proxy.engine.upstream.DestinationPolicy;
 import dev.ferry.proxy.engine.upstream.DetachedHooks;
@@ -24,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -46,14 +54,17 @@ import org.slf4j.LoggerFactory;
 final class RealProxyServer implements ProxyServer {
   private static final Logger log = LoggerFactory.getLogger(RealProxyServer.class);
 
-  private final ProxyConfig config;
-  private final List<Filter> filters;
+  private volatile ProxyConfig config;
+  private volatile List<Filter> filters;
   private final Metrics metrics = new Metrics();
   private final ListenerDispatch listeners;
   private final UpstreamPool pool;
   private final WriteWatchdog watchdog;
   private final DestinationPolicy destinationPolicy;
   private final Forwarder forwarder;
+  private final Dispatcher dispatcher;
+  private ScheduledExecutorService healthChecks;
+  private Router router;
   private final HttpCache cache;
   private final AtomicLong exchangeIds = new AtomicLong();
   private final Guard guard = new Guard();
@@ -77,9 +88,11 @@ final class RealProxyServer implements ProxyServer {
     this.destinationPolicy = new DestinationPolicy(config);
     this.pool = new UpstreamPool(config.maxIdleUpstreamConnections(), config.upstreamKeepAlive(),
         new Connector(config.connectTimeout(), config.upstreamSslContext().orElse(null), watchdog));
-    this.forwarder = new Forwarder(pool, config.upstream(), config.upstreamTimeout(),
-        config.maxHeaderBytes(), config.maxHeaderCount(), config.retryBufferBytes());
-    this.cache = config.cache().map(spec -> new HttpCache(spec, config.upstream().isPresent())).orElse(null);
+    this.forwarder = new Forwarder(pool, config.upstreamTimeout(), config.maxHeaderBytes(),
+        config.maxHeaderCount(), config.retryBufferBytes());
+    this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
+        config.connectTimeout());
+    this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse())).orElse(null);
   }
 
   @Override
@@ -96,7 +109,7 @@ final class RealProxyServer implements ProxyServer {
       lifecycle.unlock();
     }
     log.info("proxy_started address={}:{} mode={} concurrency={} config={}",
-        address().getAddress().getHostAddress(), port(), config.upstream().map(u -> "reverse upstream=" + u).orElse("forward"),
+        address().getAddress().getHostAddress(), port(), config.isReverse() ? "reverse" : "forward",
         executor.description(), config);
     return this;
   }
@@ -111,10 +124,18 @@ final class RealProxyServer implements ProxyServer {
     sweeper = Executors.newSingleThreadScheduledExecutor(
         ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
     sweeper.scheduleWithFixedDelay(pool::evictExpired, 1, 1, TimeUnit.SECONDS);
+    if (config.isReverse()) {
+      // Checks block on sockets: two threads, so one slow endpoint does not hold up the rest.
+      healthChecks = Executors.newScheduledThreadPool(2,
+          ConnectionExecutor.platformThreads("ferry-health-" + port + "-"));
+      router = new Router(config, config.upstreamSslContext().orElse(null), healthChecks,
+          routeFilters -> BuiltInFilters.realise(routeFilters, config));
+      router.start();
+    }
     if (cache != null) {
       InetSocketAddress self = new InetSocketAddress(serverSocket.getInetAddress(), port);
       cache.startBackground(ConnectionExecutor.platformThreads("ferry-cache-refresh-" + port + "-"),
-          request -> forwarder.forward(request, new DetachedHooks(self, destinationPolicy)));
+          request -> refresh(request, new DetachedHooks(self, destinationPolicy)));
     }
     listener = new Listener(this, serverSocket, config.maxConnections());
     guard.run(() -> state = State.RUNNING);
@@ -178,6 +199,10 @@ final class RealProxyServer implements ProxyServer {
     } finally {
       // Whatever failed above, the rest is released and waiters are let go.
       sweeper.shutdownNow();
+      if (router != null) {
+        router.close();
+        healthChecks.shutdownNow();
+      }
       watchdog.stop();
       if (cache != null) {
         cache.close();
@@ -196,6 +221,41 @@ final class RealProxyServer implements ProxyServer {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  @Override
+  public void reconfigure(ProxyConfig next) {
+    Objects.requireNonNull(next, "config");
+    lifecycle.lock();
+    try {
+      if (guard.call(() -> state != State.RUNNING)) {
+        throw new IllegalStateException("proxy is not running; reconfigure a started proxy");
+      }
+      ProxyConfig current = config;
+      ConfigChanges.requireOnlyRoutingChanged(current, next);
+      if (router != null) {
+        router.reconfigure(next);
+      }
+      filters = BuiltInFilters.realise(next.filters(), next);
+      config = next;
+    } finally {
+      lifecycle.unlock();
+    }
+    log.info("proxy_reconfigured routes={} filters={}", next.routes().size()
+        + (next.upstream().isPresent() ? 1 : 0), next.filters().size());
+  }
+
+  /**
+   * A background cache refresh: routed like a client's request in a reverse proxy, forwarded
+   * to the origin it names in a forward one.
+   */
+  private Response refresh(Request request, DetachedHooks hooks) throws IOException {
+    if (router == null) {
+      return forwarder.forward(request, hooks);
+    }
+    LiveRoute route = router.current().match(request).orElseThrow(() ->
+        new HttpFailureException(ProxyFailure.NO_ROUTE, "no route matches " + request.path()));
+    return dispatcher.dispatch(route, request, new DetachedDispatchHooks(hooks));
   }
 
   @Override
@@ -220,7 +280,7 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public ProxyStats stats() {
-    return metrics.snapshot(pool);
+    return metrics.snapshot(pool, router);
   }
 
   @Override
@@ -323,6 +383,15 @@ final class RealProxyServer implements ProxyServer {
   private void writeTimedOut(ConnectionOutput output) {
     metrics.writeTimeouts.increment();
     log.info("write_timeout peer={} timeout_ms={}", output.peer(), config.writeTimeout().toMillis());
+  }
+
+  /** The route table of a reverse proxy; null for a forward proxy or before start. */
+  Router router() {
+    return router;
+  }
+
+  Dispatcher dispatcher() {
+    return dispatcher;
   }
 
   ConnectionExecutor executor() {

@@ -10,13 +10,13 @@ import java.util.function.Supplier;
  * Waits on a condition with a deadline: the only way tests synchronise. Parks between checks,
  * 1 ms at first and growing to 10 ms, so a long wait does not spin a core the proxy needs.
  */
-final class Await {
+public final class Await {
   private static final long FIRST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   private static final long LONGEST_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private Await() {}
 
-  static void until(BooleanSupplier condition, Duration timeout, Supplier<String> description) {
+  public static void until(BooleanSupplier condition, Duration timeout, Supplier<String> description) {
     long deadline = System.nanoTime() + timeout.toNanos();
     long pause = FIRST_PAUSE_NANOS;
     while (!condition.getAsBoolean()) {
@@ -33,7 +33,7 @@ final class Await {
     }
   }
 
-  static void until(BooleanSupplier condition, String description) {
+  public static void until(BooleanSupplier condition, String description) {
     until(condition, Duration.ofSeconds(10), () -> description);
   }
 }

@@ -29,7 +29,8 @@ class DeclaredLengthTest {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .filter((exchange, chain) -> exchange.request().method().equals("POST")
-            ? chain.proceed(exchange.request().withBody(lyingBody("0123456789" + SMUGGLED, 10)))
+            // Past the 16 KiB copy buffer, so unchecked extra bytes would reach the socket.
+            ? chain.proceed(exchange.request().withBody(lyingBody("0123456789" + SMUGGLED.repeat(600), 10)))
             : chain.proceed(exchange.request())));
     try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.filter;
 
 import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Route;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.Optional;
@@ -49,6 +50,16 @@ final class ExchangeView implements Exchange {
   @Override
   public Request request() {
     return request;
+  }
+
+  @Override
+  public Optional<Route> route() {
+    return exchange.route();
+  }
+
+  @Override
+  public Optional<String> endpoint() {
+    return exchange.endpoint();
   }
 
   @Override

@@ -59,7 +59,7 @@ public final class Connector {
         closeQuietly(socket);
         log.warn("server_connect_failed host={} port={} address={} error=timeout", key.host(),
             key.port(), address.getHostAddress());
-        throw new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT, "connecting to " + key.host(), e);
+        throw new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT, "connecting to " + key.host(), e);
       } catch (IOException e) {
         closeQuietly(socket);
         log.warn("server_connect_failed host={} port={} address={} error=\"{}\"", key.host(),

@@ -40,7 +40,7 @@ public final class DestinationPolicy implements DestinationCheck {
   private volatile boolean denyPrivate;
 
   public DestinationPolicy(ProxyConfig config) {
-    this.forward = config.upstream().isEmpty();
+    this.forward = !config.isReverse();
     this.anyConnectPort = config.allowsAnyConnectPort();
     this.connectPorts = config.allowedConnectPorts();
     this.allowPrivate = config.allowsPrivateDestinations();

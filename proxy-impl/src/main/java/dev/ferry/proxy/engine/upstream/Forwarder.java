@@ -5,7 +5,6 @@ import dev.ferry.proxy.ContentTooLargeException;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
-import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.http1.ChunkedOutputStream;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HeadParser;
@@ -45,35 +44,44 @@ public final class Forwarder {
   private static final int COPY_BUFFER = 16 * 1024;
 
   private final UpstreamPool pool;
-  private final Upstream upstream;
   private final int upstreamTimeoutMillis;
   private final int maxHeaderBytes;
   private final int maxHeaderCount;
   private final int retryBufferBytes;
 
-  public Forwarder(UpstreamPool pool, Optional<Upstream> upstream, Duration upstreamTimeout,
-      int maxHeaderBytes, int maxHeaderCount, int retryBufferBytes) {
+  public Forwarder(UpstreamPool pool, Duration upstreamTimeout, int maxHeaderBytes,
+      int maxHeaderCount, int retryBufferBytes) {
     this.pool = pool;
-    this.upstream = upstream.orElse(null);
     this.upstreamTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, upstreamTimeout.toMillis());
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxHeaderCount = maxHeaderCount;
     this.retryBufferBytes = retryBufferBytes;
   }
 
-  /** Sends {@code request} upstream and returns the response head with a streaming body. */
+  /** Forward mode: sends {@code request} to the origin it names. */
   public Response forward(Request request, UpstreamHooks hooks) throws IOException {
-    UpstreamKey key = keyFor(request);
+    return forward(request, hooks, null);
+  }
+
+  /**
+   * Sends {@code request} to {@code target} (an endpoint of a reverse proxy's pool), or to the
+   * origin the request names when {@code target} is null, and returns the response head with a
+   * streaming body.
+   */
+  public Response forward(Request request, UpstreamHooks hooks, Target to) throws IOException {
+    UpstreamKey key = keyFor(request, to);
     boolean upgrade = isUpgrade(request);
-    Headers headers = outboundHeaders(request, hooks, upgrade);
-    String target = upstream == null ? request.target() : upstream.basePath() + request.target();
+    Headers headers = outboundHeaders(request, hooks, upgrade, to);
+    String target = to == null ? request.target() : to.endpoint().basePath() + request.target();
+    int timeoutMillis = to == null ? upstreamTimeoutMillis : to.timeoutMillis();
     DestinationCheck check = hooks.destinationCheck();
     UpstreamConnection connection = pool.acquire(key, check);
     Body body = request.body();
     if (connection.reused() && !body.isEmpty() && body.contentLength() <= retryBufferBytes) {
       body = ReplayableBody.buffer(body, retryBufferBytes);
     }
-    Outbound outbound = new Outbound(request.method(), target, headers, body, request.body().contentLength());
+    Outbound outbound = new Outbound(request.method(), target, headers, body,
+        request.body().contentLength(), timeoutMillis);
     long receivedBefore = connection.input().bytesRead();
     ResponseHead head;
     try {
@@ -121,7 +129,8 @@ public final class Forwarder {
   }
 
   /** What goes upstream: the same for a first attempt and a retry. */
-  private record Outbound(String method, String target, Headers headers, Body body, long declaredLength) {}
+  private record Outbound(String method, String target, Headers headers, Body body,
+      long declaredLength, int timeoutMillis) {}
 
   private ResponseHead exchange(UpstreamConnection connection, Outbound outbound,
       UpstreamHooks hooks) throws IOException {
@@ -130,7 +139,7 @@ public final class Forwarder {
       log.debug("server_connect host={} port={} reused={}", connection.key().host(),
           connection.key().port(), connection.reused());
     }
-    connection.input().readTimeout(upstreamTimeoutMillis);
+    connection.input().readTimeout(outbound.timeoutMillis());
     ConnectionOutput out = connection.output();
     HeadWriter.writeRequestHead(out, outbound.method(), outbound.target(), outbound.headers());
     sendBody(outbound, out);
@@ -219,16 +228,16 @@ public final class Forwarder {
     return response.build();
   }
 
-  private Headers outboundHeaders(Request request, UpstreamHooks hooks, boolean upgrade) {
+  private Headers outboundHeaders(Request request, UpstreamHooks hooks, boolean upgrade, Target to) {
     Headers stripped = HopByHop.forForwarding(request.headers(), upgrade)
         .without("Content-Length").without("Expect").without("Host");
     Headers.Builder headers = Headers.builder();
     String originalHost = request.authority();
-    headers.add("Host", upstream == null || upstream.preservesHost() ? originalHost : upstream.authority());
+    headers.add("Host", to == null || to.preserveHost() ? originalHost : to.endpoint().authority());
     for (int i = 0; i < stripped.size(); i++) {
       headers.add(stripped.name(i), stripped.value(i));
     }
-    if (upstream != null) {
+    if (to != null) {
       String client = hooks.clientAddress().getAddress().getHostAddress();
       String forwardedFor = request.headers().all("X-Forwarded-For").isEmpty()
           ? client : String.join(", ", request.headers().all("X-Forwarded-For")) + ", " + client;
@@ -245,10 +254,10 @@ public final class Forwarder {
     return HopByHop.addVia(headers.build(), request.version().equals("HTTP/1.0") ? 0 : 1);
   }
 
-  private UpstreamKey keyFor(Request request) throws HttpFailureException {
-    if (upstream != null) {
-      return new UpstreamKey(HostNames.normalise(upstream.host()), upstream.port(),
-          upstream.scheme().equals("https"));
+  private static UpstreamKey keyFor(Request request, Target to) throws HttpFailureException {
+    if (to != null) {
+      return new UpstreamKey(HostNames.normalise(to.endpoint().host()), to.endpoint().port(),
+          to.endpoint().scheme().equals("https"));
     }
     return new UpstreamKey(HostNames.normalise(request.host()), request.port(),
         request.scheme().equals("https"));
@@ -294,7 +303,7 @@ public final class Forwarder {
       return new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
           "no response from " + key.host(), e);
     }
-    return new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+    return new HttpFailureException(ProxyFailure.UPSTREAM_RESET,
         key.host() + " closed the connection without a complete response", e);
   }
 }

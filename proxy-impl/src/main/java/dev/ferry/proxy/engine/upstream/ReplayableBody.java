@@ -12,7 +12,7 @@ import java.io.SequenceInputStream;
  * when it is larger than the buffer, the bytes already read followed by the rest of the stream
  * (which cannot be replayed). Trailers come from the original body once it has been read.
  */
-final class ReplayableBody implements Body {
+public final class ReplayableBody implements Body {
   private final Body original;
   private final byte[] prefix;
   private final InputStream rest;
@@ -26,7 +26,7 @@ final class ReplayableBody implements Body {
   }
 
   /** Reads up to {@code maxBytes} of {@code body}; see the class comment. */
-  static ReplayableBody buffer(Body body, int maxBytes) throws IOException {
+  public static ReplayableBody buffer(Body body, int maxBytes) throws IOException {
     InputStream in = body.stream();
     // One byte past the limit tells a body that fits from one that does not, without losing it.
     byte[] prefix = in.readNBytes(maxBytes + 1);
@@ -38,7 +38,7 @@ final class ReplayableBody implements Body {
   }
 
   /** True if the whole body is in memory, so it can be sent any number of times. */
-  boolean replayable() {
+  public boolean replayable() {
     return rest == null;
   }
 

@@ -1,0 +1,169 @@
+package dev.ferry.proxy;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * An active health check: a {@code GET} to a path on every endpoint of a pool, at an interval,
+ * on one scheduler thread per proxy. An endpoint turns unhealthy after
+ * {@link #unhealthyThreshold} failed checks in a row (a status outside the expected range, a
+ * connect failure or a timeout) and healthy again after {@link #healthyThreshold} good ones.
+ * Endpoints start healthy. Immutable: each option returns a new value.
+ *
+ * <pre>{@code
+ * HealthCheck.http("/health").interval(Duration.ofSeconds(5)).timeout(Duration.ofSeconds(1))
+ * }</pre>
+ */
+public final class HealthCheck {
+  private final String path;
+  private final Duration interval;
+  private final Duration timeout;
+  private final int healthyThreshold;
+  private final int unhealthyThreshold;
+  private final int minStatus;
+  private final int maxStatus;
+
+  private HealthCheck(String path, Duration interval, Duration timeout, int healthyThreshold,
+      int unhealthyThreshold, int minStatus, int maxStatus) {
+    this.path = path;
+    this.interval = interval;
+    this.timeout = timeout;
+    this.healthyThreshold = healthyThreshold;
+    this.unhealthyThreshold = unhealthyThreshold;
+    this.minStatus = minStatus;
+    this.maxStatus = maxStatus;
+  }
+
+  /**
+   * A check of {@code path} every 5 s with a 2 s timeout, thresholds 2 (healthy) and 3
+   * (unhealthy), expecting a status from 200 to 399.
+   *
+   * @throws IllegalArgumentException unless the path starts with {@code /}
+   */
+  public static HealthCheck http(String path) {
+    Objects.requireNonNull(path, "path");
+    if (!path.startsWith("/") || path.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+      throw new IllegalArgumentException("health check path must start with / and have no spaces (was " + path + ")");
+    }
+    return new HealthCheck(path, Duration.ofSeconds(5), Duration.ofSeconds(2), 2, 3, 200, 399);
+  }
+
+  /**
+   * How often each endpoint is checked; default 5 s.
+   *
+   * @throws IllegalArgumentException unless positive
+   */
+  public HealthCheck interval(Duration interval) {
+    return new HealthCheck(path, positive("interval", interval), timeout, healthyThreshold,
+        unhealthyThreshold, minStatus, maxStatus);
+  }
+
+  /**
+   * How long one check may take, connect included; default 2 s.
+   *
+   * @throws IllegalArgumentException unless positive
+   */
+  public HealthCheck timeout(Duration timeout) {
+    return new HealthCheck(path, interval, positive("timeout", timeout), healthyThreshold,
+        unhealthyThreshold, minStatus, maxStatus);
+  }
+
+  /**
+   * Good checks in a row that make an unhealthy endpoint healthy; default 2.
+   *
+   * @throws IllegalArgumentException unless between 1 and 100
+   */
+  public HealthCheck healthyThreshold(int checks) {
+    return new HealthCheck(path, interval, timeout, range("healthyThreshold", checks, 1, 100),
+        unhealthyThreshold, minStatus, maxStatus);
+  }
+
+  /**
+   * Failed checks in a row that make a healthy endpoint unhealthy; default 3.
+   *
+   * @throws IllegalArgumentException unless between 1 and 100
+   */
+  public HealthCheck unhealthyThreshold(int checks) {
+    return new HealthCheck(path, interval, timeout, healthyThreshold,
+        range("unhealthyThreshold", checks, 1, 100), minStatus, maxStatus);
+  }
+
+  /**
+   * The statuses that count as healthy, inclusive; default 200 to 399.
+   *
+   * @throws IllegalArgumentException unless {@code 100 <= min <= max <= 599}
+   */
+  public HealthCheck expectStatus(int min, int max) {
+    range("expectStatus min", min, 100, 599);
+    range("expectStatus max", max, min, 599);
+    return new HealthCheck(path, interval, timeout, healthyThreshold, unhealthyThreshold, min, max);
+  }
+
+  /** The path checked. */
+  public String path() {
+    return path;
+  }
+
+  /** See {@link #interval(Duration)}. */
+  public Duration interval() {
+    return interval;
+  }
+
+  /** See {@link #timeout(Duration)}. */
+  public Duration timeout() {
+    return timeout;
+  }
+
+  /** See {@link #healthyThreshold(int)}. */
+  public int healthyThreshold() {
+    return healthyThreshold;
+  }
+
+  /** See {@link #unhealthyThreshold(int)}. */
+  public int unhealthyThreshold() {
+    return unhealthyThreshold;
+  }
+
+  /** True if {@code status} counts as healthy. */
+  public boolean expects(int status) {
+    return status >= minStatus && status <= maxStatus;
+  }
+
+  private static Duration positive(String option, Duration value) {
+    Objects.requireNonNull(value, option);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(option + " must be positive (was " + value + ")");
+    }
+    return value;
+  }
+
+  private static int range(String option, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "%s must be between %d and %d (was %d)", option, min, max, value));
+    }
+    return value;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    if (!(other instanceof HealthCheck)) {
+      return false;
+    }
+    HealthCheck that = (HealthCheck) other;
+    return path.equals(that.path) && interval.equals(that.interval) && timeout.equals(that.timeout)
+        && healthyThreshold == that.healthyThreshold && unhealthyThreshold == that.unhealthyThreshold
+        && minStatus == that.minStatus && maxStatus == that.maxStatus;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(path, interval, timeout, healthyThreshold, unhealthyThreshold, minStatus, maxStatus);
+  }
+
+  @Override
+  public String toString() {
+    return "healthCheck(" + path + " every " + interval.toMillis() + " ms)";
+  }
+}

@@ -1,0 +1,60 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.ProxyConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * What {@code reconfigure} may change on a running proxy: routes, pools and filters. Everything
+ * else is bound into running parts (the listener, the executor, timeouts in connections already
+ * open, the cache), so a change to it is refused with the option's name rather than silently
+ * ignored.
+ */
+final class ConfigChanges {
+  private static final Map<String, Function<ProxyConfig, Object>> FIXED = new LinkedHashMap<>();
+
+  static {
+    FIXED.put("bindAddress", ProxyConfig::bindAddress);
+    FIXED.put("port", ProxyConfig::port);
+    FIXED.put("concurrency", ProxyConfig::concurrency);
+    FIXED.put("connectTimeout", ProxyConfig::connectTimeout);
+    FIXED.put("requestHeaderTimeout", ProxyConfig::requestHeaderTimeout);
+    FIXED.put("idleTimeout", ProxyConfig::idleTimeout);
+    FIXED.put("upstreamTimeout", ProxyConfig::upstreamTimeout);
+    FIXED.put("upstreamKeepAlive", ProxyConfig::upstreamKeepAlive);
+    FIXED.put("writeTimeout", ProxyConfig::writeTimeout);
+    FIXED.put("minRequestBodyRate", ProxyConfig::minRequestBodyRate);
+    FIXED.put("retryBufferBytes", ProxyConfig::retryBufferBytes);
+    FIXED.put("upstreamSslContext", ProxyConfig::upstreamSslContext);
+    FIXED.put("allowConnectPorts", c -> c.allowsAnyConnectPort() ? "any" : c.allowedConnectPorts());
+    FIXED.put("allowPrivateDestinations", ProxyConfig::allowsPrivateDestinations);
+    FIXED.put("maxIdleUpstreamConnections", ProxyConfig::maxIdleUpstreamConnections);
+    FIXED.put("maxConnections", ProxyConfig::maxConnections);
+    FIXED.put("maxRequestLineBytes", ProxyConfig::maxRequestLineBytes);
+    FIXED.put("maxHeaderBytes", ProxyConfig::maxHeaderBytes);
+    FIXED.put("maxHeaderCount", ProxyConfig::maxHeaderCount);
+    FIXED.put("maxRequestBodyBytes", ProxyConfig::maxRequestBodyBytes);
+    FIXED.put("cache", c -> c.cache().map(Object::toString));
+    FIXED.put("listeners", ProxyConfig::listeners);
+    FIXED.put("mode (forward or reverse)", ProxyConfig::isReverse);
+  }
+
+  private ConfigChanges() {}
+
+  /**
+   * @throws IllegalArgumentException naming the first option other than routes, upstream and
+   *     filters that differs
+   */
+  static void requireOnlyRoutingChanged(ProxyConfig current, ProxyConfig next) {
+    for (Map.Entry<String, Function<ProxyConfig, Object>> option : FIXED.entrySet()) {
+      Object was = option.getValue().apply(current);
+      Object now = option.getValue().apply(next);
+      if (!Objects.equals(was, now)) {
+        throw new IllegalArgumentException(option.getKey() + " cannot change on a running proxy (was "
+            + was + ", asked " + now + "); only routes, upstreams and filters can; restart for the rest");
+      }
+    }
+  }
+}

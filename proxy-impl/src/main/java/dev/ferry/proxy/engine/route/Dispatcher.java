@@ -1,0 +1,206 @@
+package dev.ferry.proxy.engine.route;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.RetryPolicy;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.ReplayableBody;
+import dev.ferry.proxy.engine.upstream.Target;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a routed request to its pool: admission by the circuit breaker, an endpoint from the
+ * balancer, outcomes to outlier detection, and the route's retry policy (see {@link RetryPolicy}
+ * for what is retried). A connect failure or connect timeout is retried whatever the method,
+ * since the request provably never left the proxy; a reset, or a status the policy names, only
+ * for idempotent methods unless the route opts in. Nothing is retried once a byte of an answer
+ * reached the client, or when the request body cannot be sent again.
+ */
+public final class Dispatcher {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+
+  private final Forwarder forwarder;
+  private final int defaultTimeoutMillis;
+  private final int retryBufferBytes;
+  private final long connectionWaitNanos;
+
+  public Dispatcher(Forwarder forwarder, Duration upstreamTimeout, int retryBufferBytes,
+      Duration connectTimeout) {
+    this.forwarder = forwarder;
+    this.defaultTimeoutMillis = millis(upstreamTimeout);
+    this.retryBufferBytes = retryBufferBytes;
+    this.connectionWaitNanos = connectTimeout.toNanos();
+  }
+
+  /** Sends {@code request} along {@code route}; the response body releases the pool's slots. */
+  public Response dispatch(LiveRoute route, Request request, DispatchHooks hooks) throws IOException {
+    LivePool pool = route.pool();
+    Route spec = route.route();
+    RetryPolicy policy = spec.retry();
+    Request outbound = stripPrefix(spec, request);
+    if (policy.retries() > 0 && !outbound.body().isEmpty()
+        && outbound.body().contentLength() <= retryBufferBytes) {
+      outbound = outbound.withBody(ReplayableBody.buffer(outbound.body(), retryBufferBytes));
+    }
+    int timeout = spec.timeout().map(Dispatcher::millis).orElse(defaultTimeoutMillis);
+    pool.admit();
+    boolean handedOver = false;
+    try {
+      Set<LiveEndpoint> tried = new HashSet<>();
+      for (int attempt = 0; ; attempt++) {
+        boolean retry = attempt > 0;
+        try {
+          LiveEndpoint endpoint = pool.choose(outbound, hooks.clientAddress().getAddress(), tried);
+          tried.add(endpoint);
+          hooks.endpointChosen(endpoint);
+          Response response;
+          pool.acquireConnection(connectionWaitNanos);
+          endpoint.requestStarted();
+          try {
+            response = forwarder.forward(outbound, hooks,
+                new Target(endpoint.endpoint(), pool.spec().preservesHost(), timeout));
+          } catch (HttpFailureException e) {
+            endpoint.requestEnded();
+            pool.releaseConnection();
+            pool.failed(endpoint, e.failure().name());
+            if (!retryable(e, outbound, policy, attempt, hooks) || !startRetry(pool, policy)) {
+              throw e;
+            }
+            log.info("upstream_retry pool={} endpoint={} attempt={} reason={}", pool.name(),
+                endpoint.authority(), attempt + 1, e.failure());
+            backoff(policy, attempt + 1, 0);
+            continue;
+          }
+          if (response.status() >= 500) {
+            pool.failed(endpoint, "status_" + response.status());
+          } else {
+            pool.succeeded(endpoint);
+          }
+          long retryAfterMillis = retryAfterMillis(response);
+          if (policy.statuses().contains(response.status()) && attempt < policy.retries()
+              && idempotentOrAllowed(outbound, policy) && resendable(outbound)
+              && !hooks.clientSawResponseBytes()
+              && retryAfterMillis <= policy.retryAfterCap().toMillis()
+              && startRetry(pool, policy)) {
+            response.body().close();
+            endpoint.requestEnded();
+            pool.releaseConnection();
+            log.info("upstream_retry pool={} endpoint={} attempt={} reason=status_{}", pool.name(),
+                endpoint.authority(), attempt + 1, response.status());
+            backoff(policy, attempt + 1, retryAfterMillis);
+            continue;
+          }
+          handedOver = true;
+          return response.withBody(new ReleasingBody(response.body(), () -> {
+            endpoint.requestEnded();
+            pool.releaseConnection();
+            pool.release();
+          }));
+        } finally {
+          if (retry) {
+            // The retry's budget slot is held until its attempt has an answer head (or failed).
+            pool.retryEnded();
+          }
+        }
+      }
+    } finally {
+      if (!handedOver) {
+        pool.release();
+      }
+    }
+  }
+
+  /** Takes a retry-budget slot for the coming attempt; false when retries are at their share. */
+  private static boolean startRetry(LivePool pool, RetryPolicy policy) {
+    if (!pool.tryStartRetry(policy.budgetPercent())) {
+      log.info("retry_budget_exhausted pool={}", pool.name());
+      return false;
+    }
+    return true;
+  }
+
+  private static boolean retryable(HttpFailureException e, Request request, RetryPolicy policy,
+      int attempt, DispatchHooks hooks) {
+    if (attempt >= policy.retries() || hooks.clientSawResponseBytes() || !resendable(request)) {
+      return false;
+    }
+    ProxyFailure failure = e.failure();
+    if (failure == ProxyFailure.UPSTREAM_UNREACHABLE || failure == ProxyFailure.UPSTREAM_CONNECT_TIMEOUT) {
+      return true;
+    }
+    return failure == ProxyFailure.UPSTREAM_RESET && idempotentOrAllowed(request, policy);
+  }
+
+  private static boolean idempotentOrAllowed(Request request, RetryPolicy policy) {
+    return policy.retriesNonIdempotent() || IDEMPOTENT.contains(request.method());
+  }
+
+  private static boolean resendable(Request request) {
+    Body body = request.body();
+    return body.isEmpty() || (body instanceof ReplayableBody && ((ReplayableBody) body).replayable());
+  }
+
+  /** Exponential backoff with full jitter (AWS's), at least a 503's Retry-After. */
+  private static void backoff(RetryPolicy policy, int retry, long retryAfterMillis) {
+    long base = policy.baseBackoff().toMillis();
+    long ceiling = Math.min(policy.maxBackoff().toMillis(), base << Math.min(retry - 1, 20));
+    long wait = Math.max(retryAfterMillis, ThreadLocalRandom.current().nextLong(ceiling + 1));
+    try {
+      TimeUnit.MILLISECONDS.sleep(wait);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A 503's Retry-After in milliseconds (delta-seconds or an HTTP date); 0 without one. */
+  static long retryAfterMillis(Response response) {
+    if (response.status() != 503) {
+      return 0;
+    }
+    Optional<String> value = response.headers().first("Retry-After");
+    if (value.isEmpty()) {
+      return 0;
+    }
+    String text = value.get().trim();
+    try {
+      return Math.max(0, Long.parseLong(text)) * 1000;
+    } catch (NumberFormatException notSeconds) {
+      try {
+        ZonedDateTime at = ZonedDateTime.parse(text, DateTimeFormatter.RFC_1123_DATE_TIME);
+        return Math.max(0, Duration.between(ZonedDateTime.now(at.getZone()), at).toMillis());
+      } catch (DateTimeParseException unreadable) {
+        return Long.MAX_VALUE;
+      }
+    }
+  }
+
+  /** {@code /v1/users} on a {@code /v1/} (or {@code /v1}) prefix route becomes {@code /users}. */
+  private static Request stripPrefix(Route route, Request request) {
+    if (!route.stripsPrefix()) {
+      return request;
+    }
+    String prefix = route.path().endsWith("/") ? route.path().substring(0, route.path().length() - 1) : route.path();
+    String rest = request.target().substring(prefix.length());
+    return request.withTarget(rest.isEmpty() || rest.startsWith("?") ? "/" + rest : rest);
+  }
+
+  private static int millis(Duration duration) {
+    return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
+  }
+}

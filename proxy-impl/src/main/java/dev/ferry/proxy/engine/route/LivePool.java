@@ -1,0 +1,211 @@
+package dev.ferry.proxy.engine.route;
+
+import dev.ferry.proxy.Balancer;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.balance.EndpointPicker;
+import dev.ferry.proxy.engine.balance.Pickers;
+import dev.ferry.proxy.engine.health.ActiveHealthChecker;
+import dev.ferry.proxy.engine.health.Candidates;
+import dev.ferry.proxy.engine.health.OutlierDetector;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+
+/**
+ * A running {@link Upstream} pool: its live endpoints, the balancer, health (active checks and
+ * passive outlier detection, with panic mode), the circuit breaker and the retry budget.
+ *
+ * <p>Circuit breaking (Envoy's model): at most {@code maxRequests} requests in flight, of which
+ * at most {@code maxConnections} hold an upstream connection while {@code maxPendingRequests}
+ * more may wait for one; past either limit the answer is 503 at once, naming the pool.
+ */
+public final class LivePool {
+  private static final int MIN_RETRY_CONCURRENCY = 3;
+
+  private final Upstream spec;
+  private final List<LiveEndpoint> endpoints;
+  private final EndpointPicker picker;
+  private final OutlierDetector outliers;
+  private final Candidates candidates;
+  private final ActiveHealthChecker healthChecker;
+  private final AtomicInteger active = new AtomicInteger();
+  private final Semaphore connections;
+  private final AtomicInteger pending = new AtomicInteger();
+  private final AtomicInteger retrying = new AtomicInteger();
+
+  /**
+   * @param previous endpoints of the pool this one replaces, by authority and base path, whose
+   *     health carries over
+   */
+  LivePool(Upstream spec, Map<String, LiveEndpoint> previous, SSLContext sslContext,
+      ScheduledExecutorService scheduler) {
+    this.spec = spec;
+    List<LiveEndpoint> list = new ArrayList<>();
+    for (Upstream.Endpoint endpoint : spec.endpoints()) {
+      LiveEndpoint old = previous.get(key(endpoint));
+      list.add(old != null && old.endpoint().equals(endpoint) ? old : new LiveEndpoint(spec.name(), endpoint));
+    }
+    this.endpoints = List.copyOf(list);
+    this.connections = new Semaphore(spec.maxConnections());
+    Balancer balancer = spec.balancer();
+    if (balancer.kind() == Balancer.Kind.ROUND_ROBIN
+        && endpoints.stream().anyMatch(e -> e.weight() != endpoints.get(0).weight())) {
+      balancer = Balancer.weighted();
+    }
+    this.picker = Pickers.create(balancer, endpoints, ThreadLocalRandom.current());
+    this.outliers = new OutlierDetector(spec, endpoints, System::nanoTime);
+    this.candidates = new Candidates(spec.name(), spec.panicThreshold());
+    this.healthChecker = spec.healthCheck()
+        .map(check -> new ActiveHealthChecker(spec.name(), check, endpoints, sslContext, scheduler))
+        .orElse(null);
+  }
+
+  static String key(Upstream.Endpoint endpoint) {
+    return endpoint.scheme() + "://" + endpoint.authority() + endpoint.basePath();
+  }
+
+  public String name() {
+    return spec.name();
+  }
+
+  public Upstream spec() {
+    return spec;
+  }
+
+  public List<LiveEndpoint> endpoints() {
+    return endpoints;
+  }
+
+  void startHealthChecks() {
+    if (healthChecker != null) {
+      healthChecker.start();
+    }
+  }
+
+  void stopHealthChecks() {
+    if (healthChecker != null) {
+      healthChecker.stop();
+    }
+  }
+
+  /**
+   * Admits one request, or throws POOL_OVERLOADED (503) past {@code maxRequests}. Pair with
+   * {@link #release()}.
+   */
+  public void admit() throws HttpFailureException {
+    if (active.incrementAndGet() > spec.maxRequests()) {
+      active.decrementAndGet();
+      throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
+          "pool " + spec.name() + " has " + spec.maxRequests() + " requests in flight");
+    }
+  }
+
+  public void release() {
+    active.decrementAndGet();
+  }
+
+  /**
+   * Takes one of the pool's {@code maxConnections} slots, waiting up to {@code waitNanos} as one
+   * of at most {@code maxPendingRequests} waiters. Pair with {@link #releaseConnection()}.
+   *
+   * @throws HttpFailureException POOL_OVERLOADED (503) when the wait queue is full or the wait
+   *     ran out
+   */
+  public void acquireConnection(long waitNanos) throws HttpFailureException {
+    if (connections.tryAcquire()) {
+      return;
+    }
+    if (pending.incrementAndGet() > spec.maxPendingRequests()) {
+      pending.decrementAndGet();
+      throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
+          "pool " + spec.name() + " has " + spec.maxConnections() + " connections busy and "
+              + spec.maxPendingRequests() + " requests waiting");
+    }
+    try {
+      if (!connections.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
+        throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
+            "pool " + spec.name() + " had no free connection in time");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED, "interrupted waiting for pool " + spec.name());
+    } finally {
+      pending.decrementAndGet();
+    }
+  }
+
+  public void releaseConnection() {
+    connections.release();
+  }
+
+  /**
+   * Chooses the endpoint for an attempt: one not tried yet when another is available.
+   *
+   * @throws HttpFailureException NO_HEALTHY_UPSTREAM (503) when none may be chosen
+   */
+  public LiveEndpoint choose(Request request, InetAddress client, Set<LiveEndpoint> tried)
+      throws HttpFailureException {
+    List<LiveEndpoint> available = candidates.available(endpoints, System.nanoTime());
+    if (available.isEmpty()) {
+      throw new HttpFailureException(ProxyFailure.NO_HEALTHY_UPSTREAM,
+          "no healthy endpoint in pool " + spec.name());
+    }
+    if (!tried.isEmpty() && available.size() > 1) {
+      List<LiveEndpoint> untried = new ArrayList<>(available);
+      untried.removeAll(tried);
+      if (!untried.isEmpty()) {
+        available = untried;
+      }
+    }
+    return picker.pick(available, request, client);
+  }
+
+  /** Takes a slot of the retry budget, or returns false when retries are at their share. */
+  public boolean tryStartRetry(int budgetPercent) {
+    int allowed = Math.max(MIN_RETRY_CONCURRENCY, active.get() * budgetPercent / 100);
+    if (retrying.incrementAndGet() > allowed) {
+      retrying.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  public void retryEnded() {
+    retrying.decrementAndGet();
+  }
+
+  public void succeeded(LiveEndpoint endpoint) {
+    outliers.onSuccess(endpoint);
+  }
+
+  public void failed(LiveEndpoint endpoint, String reason) {
+    outliers.onFailure(endpoint, reason);
+  }
+
+  /** Requests in flight to the pool now. */
+  public int activeRequests() {
+    return active.get();
+  }
+
+  /** Each endpoint's state ({@code healthy}, {@code unhealthy}, {@code ejected}), for stats. */
+  public Map<String, String> states() {
+    long now = System.nanoTime();
+    Map<String, String> states = new LinkedHashMap<>();
+    for (LiveEndpoint endpoint : endpoints) {
+      states.put(endpoint.authority() + endpoint.endpoint().basePath(), endpoint.state(now));
+    }
+    return states;
+  }
+}

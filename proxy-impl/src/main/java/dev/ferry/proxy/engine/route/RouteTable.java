@@ -1,0 +1,93 @@
+package dev.ferry.proxy.engine.route;
+
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.Upstream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
+
+/**
+ * An immutable snapshot of the routes and pools of a reverse proxy. Routes are tried in order;
+ * the catch-all {@code upstream(...)} comes last. Routes naming equal pools (same name and
+ * options) share one running pool.
+ */
+public final class RouteTable {
+  private final List<LiveRoute> routes;
+  private final Map<String, LivePool> pools;
+
+  private RouteTable(List<LiveRoute> routes, Map<String, LivePool> pools) {
+    this.routes = routes;
+    this.pools = pools;
+  }
+
+  /**
+   * Builds the table for {@code config}; endpoints of {@code previous} that stay (same pool name,
+   * same URL) keep their health.
+   *
+   * @param realise turns a route's configured filters into the ones the engine runs
+   */
+  static RouteTable build(ProxyConfig config, RouteTable previous, SSLContext sslContext,
+      ScheduledExecutorService scheduler, UnaryOperator<List<Filter>> realise) {
+    List<Route> all = new ArrayList<>(config.routes());
+    config.upstream().ifPresent(upstream -> all.add(Route.to(upstream).name("default")));
+    Map<String, LivePool> pools = new LinkedHashMap<>();
+    List<LiveRoute> routes = new ArrayList<>();
+    for (Route route : all) {
+      Upstream spec = route.upstream();
+      LivePool pool = pools.get(spec.name());
+      if (pool == null) {
+        pool = new LivePool(spec, previous == null ? Map.of() : previous.endpointsOf(spec.name()),
+            sslContext, scheduler);
+        pools.put(spec.name(), pool);
+      } else if (!pool.spec().equals(spec)) {
+        throw new IllegalArgumentException("two different pools are named " + spec.name()
+            + "; give each pool its own name");
+      }
+      routes.add(new LiveRoute(route, pool, realise.apply(route.filters())));
+    }
+    return new RouteTable(List.copyOf(routes), pools);
+  }
+
+  private Map<String, LiveEndpoint> endpointsOf(String poolName) {
+    LivePool pool = pools.get(poolName);
+    Map<String, LiveEndpoint> byKey = new HashMap<>();
+    if (pool != null) {
+      for (LiveEndpoint endpoint : pool.endpoints()) {
+        byKey.put(LivePool.key(endpoint.endpoint()), endpoint);
+      }
+    }
+    return byKey;
+  }
+
+  /** The first route that matches, if any. */
+  public Optional<LiveRoute> match(Request request) {
+    for (LiveRoute route : routes) {
+      if (route.route().matches(request)) {
+        return Optional.of(route);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The running pools, by name. */
+  public Map<String, LivePool> pools() {
+    return pools;
+  }
+
+  void startHealthChecks() {
+    pools.values().forEach(LivePool::startHealthChecks);
+  }
+
+  void stopHealthChecks() {
+    pools.values().forEach(LivePool::stopHealthChecks);
+  }
+}

@@ -1,0 +1,70 @@
+package dev.ferry.proxy.engine.route;
+
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.ProxyConfig;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The reverse proxy's route table, replaceable while the proxy runs. Each exchange reads the
+ * current table once, when it is routed, and keeps it: a reconfiguration swaps the reference
+ * atomically, so exchanges in flight finish on the table they started with and new ones use the
+ * new one. Pools removed by a swap stop their health checks; their idle upstream connections
+ * expire in the shared connection pool, and nothing new is sent to them.
+ */
+public final class Router {
+  private static final Logger log = LoggerFactory.getLogger(Router.class);
+
+  private final SSLContext sslContext;
+  private final ScheduledExecutorService scheduler;
+  private final UnaryOperator<List<Filter>> realise;
+  private final AtomicReference<RouteTable> table = new AtomicReference<>();
+
+  /**
+   * @param sslContext for health checks of https endpoints; null for the JVM default
+   * @param scheduler runs active health checks; owned by the proxy
+   */
+  public Router(ProxyConfig config, SSLContext sslContext, ScheduledExecutorService scheduler,
+      UnaryOperator<List<Filter>> realise) {
+    this.sslContext = sslContext;
+    this.scheduler = scheduler;
+    this.realise = realise;
+    table.set(RouteTable.build(config, null, sslContext, scheduler, realise));
+  }
+
+  /** Starts the health checks of the first table. */
+  public void start() {
+    table.get().startHealthChecks();
+  }
+
+  /** The table new exchanges route with. */
+  public RouteTable current() {
+    return table.get();
+  }
+
+  /**
+   * Builds a table for {@code config} (carrying endpoint health over), swaps it in, then stops
+   * the health checks of the old one.
+   *
+   * @throws IllegalArgumentException if the routes are inconsistent (two pools of one name)
+   */
+  public void reconfigure(ProxyConfig config) {
+    RouteTable old = table.get();
+    RouteTable next = RouteTable.build(config, old, sslContext, scheduler, realise);
+    next.startHealthChecks();
+    table.set(next);
+    old.stopHealthChecks();
+    log.info("routes_reconfigured routes={} pools={}", config.routes().size()
+        + (config.upstream().isPresent() ? 1 : 0), next.pools().keySet());
+  }
+
+  /** Stops every health check. */
+  public void close() {
+    table.get().stopHealthChecks();
+  }
+}

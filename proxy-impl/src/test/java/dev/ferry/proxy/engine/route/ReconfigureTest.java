@@ -1,0 +1,92 @@
+package dev.ferry.proxy.engine.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.Await;
+import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Issue #10: routes and pools replaced on a running proxy, with no failed request. */
+class ReconfigureTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @Test
+  void swapsRoutesUnderLoadWithoutAFailedRequest() throws Exception {
+    Origins blue = ferry.track(new Origins("blue"));
+    Origins green = ferry.track(new Origins("green"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(blue.url()).name("app")));
+    HttpClient client = HttpClient.newHttpClient();
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger sent = new AtomicInteger();
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    CountDownLatch done = new CountDownLatch(4);
+    List<Thread> load = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      Thread thread = new Thread(() -> {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        try {
+          while (running.get() && System.nanoTime() < deadline) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + proxy.port() + "/x")).build(), HttpResponse.BodyHandlers.ofString());
+            sent.incrementAndGet();
+            if (response.statusCode() != 200) {
+              failures.add(response.statusCode() + " " + response.body());
+            }
+          }
+        } catch (Exception e) {
+          failures.add(e.toString());
+        } finally {
+          done.countDown();
+        }
+      }, "load-" + t);
+      thread.setDaemon(true);
+      load.add(thread);
+      thread.start();
+    }
+    Await.until(() -> blue.requests() >= 50, "traffic to blue");
+    ProxyConfig next = proxy.config().toBuilder().upstream(Upstream.of(green.url()).name("app")).buildConfig();
+    proxy.reconfigure(next);
+    int greenBefore = green.requests();
+    Await.until(() -> green.requests() >= greenBefore + 50, "traffic to green");
+    int blueAfterSwitch = blue.requests();
+    Await.until(() -> green.requests() >= greenBefore + 100, "more traffic to green");
+    running.set(false);
+    assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(failures).isEmpty();
+    // Once the swap is done, nothing more goes to the old pool (in-flight exchanges aside).
+    assertThat(blue.requests() - blueAfterSwitch).isLessThanOrEqualTo(4);
+    assertThat(proxy.config().upstream()).hasValueSatisfying(u -> assertThat(u.endpoints().get(0).port()).isEqualTo(green.port()));
+  }
+
+  @Test
+  void refusesToChangeWhatARunningProxyCannot() throws Exception {
+    Origins blue = ferry.track(new Origins("blue"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(blue.url())));
+    assertThatThrownBy(() -> proxy.reconfigure(proxy.config().toBuilder().idleTimeout(Duration.ofSeconds(3)).buildConfig()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("idleTimeout cannot change");
+    ProxyServer forward = ferry.start(ProxyServer.builder());
+    assertThatThrownBy(() -> forward.reconfigure(forward.config().toBuilder()
+        .route(Route.to(Upstream.of(blue.url()))).buildConfig()))
+        .hasMessageStartingWith("mode (forward or reverse) cannot change");
+    assertThatThrownBy(() -> ProxyServer.builder().build().reconfigure(proxy.config()))
+        .isInstanceOf(IllegalStateException.class);
+  }
+}

@@ -1,0 +1,104 @@
+package dev.ferry.proxy.engine.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.RetryPolicy;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Issue #10: per-route retries, idempotency, Retry-After, and the retry budget. */
+class RetryTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private final HttpClient client = HttpClient.newHttpClient();
+
+  private static String deadEndpoint() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return "http://127.0.0.1:" + socket.getLocalPort();
+    }
+  }
+
+  private HttpResponse<String> send(ProxyServer proxy, String method, String path) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path))
+        .method(method, method.equals("GET") ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString("order")).build();
+    return client.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void retriesConnectFailureOnAnotherEndpointWhateverTheMethod() throws Exception {
+    Origins live = ferry.track(new Origins("live"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.pool(deadEndpoint(), live.url()).ejectAfter(0, Duration.ofSeconds(1))));
+    for (int i = 0; i < 6; i++) {
+      HttpResponse<String> response = send(proxy, "POST", "/orders/" + i);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("live /orders/" + i);
+    }
+    assertThat(live.requests()).isEqualTo(6);
+  }
+
+  @Test
+  void retriesNamedStatusesOnlyForIdempotentMethodsUnlessAllowed() throws Exception {
+    Origins failing = ferry.track(new Origins("failing"));
+    failing.answer(503, "");
+    Upstream pool = Upstream.of(failing.url()).ejectAfter(0, Duration.ofSeconds(1));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(pool).pathPrefix("/any/").retry(RetryPolicy.retries(1).onStatuses(503).nonIdempotent(true)))
+        .route(Route.to(pool).retry(RetryPolicy.retries(1).onStatuses(503))));
+    assertThat(send(proxy, "GET", "/x").statusCode()).isEqualTo(503);
+    assertThat(failing.requests()).isEqualTo(2);
+    assertThat(send(proxy, "POST", "/x").statusCode()).isEqualTo(503);
+    assertThat(failing.requests()).isEqualTo(3);
+    assertThat(send(proxy, "POST", "/any/x").statusCode()).isEqualTo(503);
+    assertThat(failing.requests()).isEqualTo(5);
+  }
+
+  @Test
+  void honoursRetryAfterOnlyUpToTheCap() throws Exception {
+    Origins busy = ferry.track(new Origins("busy"));
+    busy.answer(503, "Retry-After: 30\r\n");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(busy.url()).ejectAfter(0, Duration.ofSeconds(1)))
+            .retry(RetryPolicy.retries(2).onStatuses(503).retryAfterCap(Duration.ofSeconds(1)))));
+    HttpResponse<String> response = send(proxy, "GET", "/");
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.headers().firstValue("Retry-After")).hasValue("30");
+    assertThat(busy.requests()).isEqualTo(1);
+  }
+
+  @Test
+  void keepsRetriesWithinTheBudgetWhenTheBackendFails() throws Exception {
+    Origins failing = ferry.track(new Origins("failing"));
+    failing.answer(503, "");
+    failing.delay(300);
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(failing.url()).ejectAfter(0, Duration.ofSeconds(1)))
+            .retry(RetryPolicy.retries(3).onStatuses(503).budgetPercent(20)
+                .backoff(Duration.ofMillis(1), Duration.ofMillis(2)))));
+    int clients = 30;
+    List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      responses.add(client.sendAsync(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + proxy.port() + "/" + i)).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    for (CompletableFuture<HttpResponse<String>> response : responses) {
+      assertThat(response.get().statusCode()).isEqualTo(503);
+    }
+    // Without a budget every request would be tried 4 times: 120 requests.
+    assertThat(failing.requests()).isGreaterThan(clients).isLessThanOrEqualTo(clients + 20);
+  }
+}

@@ -1,0 +1,146 @@
+package dev.ferry.proxy.engine.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Issue #10: host and path routing, first match wins, 404 without a match, per-route options. */
+class RoutingTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private final HttpClient client = HttpClient.newHttpClient();
+
+  private Origins origin(String name) throws Exception {
+    return ferry.track(new Origins(name));
+  }
+
+  private HttpResponse<String> get(ProxyServer proxy, String path) throws Exception {
+    return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** java.net.http sets Host itself, so tests choose the host by a raw request instead. */
+  private static String raw(ProxyServer proxy, String host, String path) throws Exception {
+    try (var socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host
+          + "\r\nConnection: close\r\n\r\n").getBytes());
+      String response = new String(socket.getInputStream().readAllBytes());
+      return response.substring(9, 12) + " " + response.substring(response.indexOf("\r\n\r\n") + 4);
+    }
+  }
+
+  @Test
+  void routesByHostAndPathFirstMatchWinsAndCatchAllComesLast() throws Exception {
+    Origins api = origin("api");
+    Origins staticFiles = origin("static");
+    Origins web = origin("web");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(web.url()))
+        .route(Route.to(Upstream.of(api.url()).name("api")).host("api.example.test").pathPrefix("/v1/"))
+        .route(Route.to(Upstream.of(staticFiles.url()).name("static")).pathPrefix("/static/")));
+    assertThat(raw(proxy, "api.example.test", "/v1/users")).isEqualTo("200 api /v1/users");
+    assertThat(raw(proxy, "API.example.test:8080", "/v1/users")).isEqualTo("200 api /v1/users");
+    assertThat(raw(proxy, "other.test", "/v1/users")).isEqualTo("200 web /v1/users");
+    assertThat(raw(proxy, "api.example.test", "/static/a.css")).isEqualTo("200 static /static/a.css");
+    assertThat(raw(proxy, "x", "/")).isEqualTo("200 web /");
+  }
+
+  @Test
+  void answers404WhenNoRouteMatches() throws Exception {
+    Origins api = origin("api");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(api.url())).pathPrefix("/api/")));
+    HttpResponse<String> response = get(proxy, "/other");
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(response.body()).startsWith("No route for this request");
+    assertThat(api.requests()).isZero();
+    assertThat(proxy.stats().failures()).containsEntry("NO_ROUTE", 1L);
+  }
+
+  @Test
+  void stripsPrefixAndAppliesRouteFiltersOnlyToItsRoute() throws Exception {
+    Origins api = origin("api");
+    Origins web = origin("web");
+    List<String> seen = new ArrayList<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(api.url())).name("api").pathPrefix("/api/").stripPrefix()
+            .filter((exchange, chain) -> {
+              seen.add(exchange.route().map(Route::name).orElse("none") + " " + exchange.request().path());
+              return chain.proceed(exchange.request()).withHeader("X-Route", "api");
+            }))
+        .upstream(Upstream.of(web.url())));
+    HttpResponse<String> response = get(proxy, "/api/users?id=1");
+    assertThat(response.body()).isEqualTo("api /users?id=1");
+    assertThat(response.headers().firstValue("X-Route")).hasValue("api");
+    assertThat(seen).containsExactly("api /api/users");
+    HttpResponse<String> other = get(proxy, "/home");
+    assertThat(other.body()).isEqualTo("web /home");
+    assertThat(other.headers().firstValue("X-Route")).isEmpty();
+  }
+
+  @Test
+  void matchesMethodsAndHeaders() throws Exception {
+    Origins canary = origin("canary");
+    Origins stable = origin("stable");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(canary.url()).name("canary")).method("GET").header("X-Canary", "1"))
+        .upstream(Upstream.of(stable.url()).name("stable")));
+    HttpResponse<String> flagged = client.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + proxy.port() + "/x")).header("X-Canary", "1").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(flagged.body()).isEqualTo("canary /x");
+    assertThat(get(proxy, "/x").body()).isEqualTo("stable /x");
+  }
+
+  @Test
+  void reportsRouteAndEndpointInSummaries() throws Exception {
+    Origins api = origin("api");
+    BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(api.url())).name("api-route"))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        }));
+    get(proxy, "/a");
+    ExchangeSummary summary = summaries.poll(5, TimeUnit.SECONDS);
+    assertThat(summary).isNotNull();
+    assertThat(summary.route()).hasValue("api-route");
+    assertThat(summary.upstream()).hasValue("127.0.0.1:" + api.port());
+  }
+
+  @Test
+  void turnsTheCacheOffPerRoute() throws Exception {
+    Origins cached = origin("cached");
+    Origins live = origin("live");
+    cached.answer(200, "Cache-Control: max-age=60\r\n");
+    live.answer(200, "Cache-Control: max-age=60\r\n");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().cache(CacheSpec.inMemory())
+        .route(Route.to(Upstream.of(live.url()).name("live")).pathPrefix("/live/").cache(false))
+        .upstream(Upstream.of(cached.url()).name("cached")));
+    for (int i = 0; i < 3; i++) {
+      get(proxy, "/page");
+      get(proxy, "/live/page");
+    }
+    assertThat(cached.requests()).isEqualTo(1);
+    assertThat(live.requests()).isEqualTo(3);
+  }
+}
