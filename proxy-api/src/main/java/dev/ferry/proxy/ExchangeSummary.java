@@ -23,6 +23,8 @@ public final class ExchangeSummary {
   private final Duration duration;
   private final String upstream;
   private final String route;
+  private final String requestId;
+  private final String traceId;
   private final String cache;
   private final String failure;
 
@@ -39,6 +41,8 @@ public final class ExchangeSummary {
     this.duration = Objects.requireNonNull(builder.duration, "duration");
     this.upstream = builder.upstream;
     this.route = builder.route;
+    this.requestId = builder.requestId;
+    this.traceId = builder.traceId;
     this.cache = builder.cache;
     this.failure = builder.failure;
   }
@@ -98,6 +102,16 @@ public final class ExchangeSummary {
     return duration;
   }
 
+  /** The request ID (see {@code ProxyServer.Builder#requestIdHeader}), once the head was read. */
+  public Optional<String> requestId() {
+    return Optional.ofNullable(requestId);
+  }
+
+  /** The W3C trace id (32 hex digits) the exchange belongs to, once the head was read. */
+  public Optional<String> traceId() {
+    return Optional.ofNullable(traceId);
+  }
+
   /** The name of the route the request matched, in a reverse proxy. */
   public Optional<String> route() {
     return Optional.ofNullable(route);
@@ -145,6 +159,8 @@ public final class ExchangeSummary {
     private Duration duration = Duration.ZERO;
     private String upstream;
     private String route;
+    private String requestId;
+    private String traceId;
     private String cache;
     private String failure;
 
@@ -207,6 +223,18 @@ public final class ExchangeSummary {
     /** Sets the duration; default zero. */
     public Builder duration(Duration duration) {
       this.duration = Objects.requireNonNull(duration, "duration");
+      return this;
+    }
+
+    /** Sets the request ID. */
+    public Builder requestId(String requestId) {
+      this.requestId = Objects.requireNonNull(requestId, "requestId");
+      return this;
+    }
+
+    /** Sets the trace id. */
+    public Builder traceId(String traceId) {
+      this.traceId = Objects.requireNonNull(traceId, "traceId");
       return this;
     }
 

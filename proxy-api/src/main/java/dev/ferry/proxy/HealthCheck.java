@@ -6,7 +6,9 @@ import java.util.Objects;
 
 /**
  * An active health check: a {@code GET} to a path on every endpoint of a pool, at an interval,
- * on one scheduler thread per proxy. An endpoint turns unhealthy after
+ * on the proxy's two health-check threads, with a fixed delay between checks of an endpoint (so a
+ * check that times out never piles up). The path is sent as given, without the endpoint's base
+ * path. An endpoint turns unhealthy after
  * {@link #unhealthyThreshold} failed checks in a row (a status outside the expected range, a
  * connect failure or a timeout) and healthy again after {@link #healthyThreshold} good ones.
  * Endpoints start healthy. Immutable: each option returns a new value.

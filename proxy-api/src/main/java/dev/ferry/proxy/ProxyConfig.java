@@ -1,8 +1,10 @@
 package dev.ferry.proxy;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -36,6 +38,12 @@ public final class ProxyConfig {
   private final Set<Integer> connectPorts;
   private final boolean anyConnectPort;
   private final boolean allowPrivateDestinations;
+  private final String requestIdHeader;
+  private final AccessLogFormat accessLog;
+  private final Map<Integer, String> errorPages;
+  private final InetSocketAddress admin;
+  private final boolean statsOnProxyPort;
+  private final List<Filter> adminFilters;
   private final int maxIdleUpstreamConnections;
   private final int maxConnections;
   private final int maxRequestLineBytes;
@@ -64,6 +72,12 @@ public final class ProxyConfig {
     anyConnectPort = builder.anyConnectPort;
     connectPorts = builder.connectPorts.isEmpty() ? Set.of(443) : Set.copyOf(builder.connectPorts);
     allowPrivateDestinations = builder.allowPrivateDestinations;
+    requestIdHeader = builder.requestIdHeader;
+    accessLog = builder.accessLog;
+    errorPages = Map.copyOf(builder.errorPages);
+    admin = builder.admin;
+    statsOnProxyPort = builder.statsOnProxyPort;
+    adminFilters = List.copyOf(builder.adminFilters);
     maxIdleUpstreamConnections = builder.maxIdleUpstreamConnections;
     maxConnections = builder.maxConnections;
     maxRequestLineBytes = builder.maxRequestLineBytes;
@@ -160,6 +174,36 @@ public final class ProxyConfig {
     return allowPrivateDestinations;
   }
 
+  /** See {@link ProxyServer.Builder#requestIdHeader(String)}. */
+  public String requestIdHeader() {
+    return requestIdHeader;
+  }
+
+  /** See {@link ProxyServer.Builder#accessLog(AccessLogFormat)}. */
+  public AccessLogFormat accessLog() {
+    return accessLog;
+  }
+
+  /** See {@link ProxyServer.Builder#errorPage(int, String)}: status to HTML template. */
+  public Map<Integer, String> errorPages() {
+    return errorPages;
+  }
+
+  /** See {@link ProxyServer.Builder#admin(InetSocketAddress)}. */
+  public Optional<InetSocketAddress> admin() {
+    return Optional.ofNullable(admin);
+  }
+
+  /** See {@link ProxyServer.Builder#statsOnProxyPort(boolean)}. */
+  public boolean statsOnProxyPort() {
+    return statsOnProxyPort;
+  }
+
+  /** See {@link ProxyServer.Builder#adminFilter(Filter)}. */
+  public List<Filter> adminFilters() {
+    return adminFilters;
+  }
+
   /** See {@link ProxyServer.Builder#maxIdleUpstreamConnections(int)}. */
   public int maxIdleUpstreamConnections() {
     return maxIdleUpstreamConnections;
@@ -247,6 +291,16 @@ public final class ProxyConfig {
       parts.add("connectPorts=" + new TreeSet<>(connectPorts));
     }
     add(parts, "allowPrivateDestinations", allowPrivateDestinations, DEFAULTS.allowPrivateDestinations);
+    add(parts, "requestIdHeader", requestIdHeader, DEFAULTS.requestIdHeader);
+    add(parts, "accessLog", accessLog, DEFAULTS.accessLog);
+    if (!errorPages.isEmpty()) {
+      parts.add("errorPages=" + new TreeSet<>(errorPages.keySet()));
+    }
+    add(parts, "admin", admin, null);
+    add(parts, "statsOnProxyPort", statsOnProxyPort, DEFAULTS.statsOnProxyPort);
+    if (!adminFilters.isEmpty()) {
+      parts.add("adminFilters=" + adminFilters.size());
+    }
     add(parts, "maxIdleUpstreamConnections", maxIdleUpstreamConnections,
         DEFAULTS.maxIdleUpstreamConnections);
     add(parts, "maxConnections", maxConnections, DEFAULTS.maxConnections);

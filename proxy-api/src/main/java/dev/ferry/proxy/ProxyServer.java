@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import javax.net.ssl.SSLContext;
 
@@ -17,8 +19,10 @@ import javax.net.ssl.SSLContext;
  * An HTTP proxy running inside this JVM.
  *
  * <p>Without an upstream it is a forward proxy: clients send absolute-form requests
- * ({@code GET http://host/path}) and {@code CONNECT} tunnels. With an {@link Upstream} it is a
- * reverse proxy: clients send ordinary requests and Ferry passes them to the upstream.
+ * ({@code GET http://host/path}) and {@code CONNECT} tunnels. With {@link Route routes} or an
+ * {@link Upstream} it is a reverse proxy, a gateway: clients send ordinary requests, the route
+ * table picks a pool, and the pool's balancer an endpoint. Routes, pools and filters can be
+ * replaced while it runs ({@link #reconfigure(ProxyConfig)}).
  *
  * <pre>{@code
  * try (ProxyServer proxy = ProxyServer.builder()
@@ -88,6 +92,13 @@ public interface ProxyServer extends AutoCloseable {
   /** A snapshot of the proxy's counters. */
   ProxyStats stats();
 
+  /**
+   * The admin listener's address, if {@link Builder#admin(InetSocketAddress)} configured one.
+   *
+   * @throws IllegalStateException if the proxy has not been started
+   */
+  Optional<InetSocketAddress> adminAddress();
+
   /** The HTTP cache, if {@link Builder#cache(CacheSpec)} configured one. */
   Optional<ProxyCache> cache();
 
@@ -138,6 +149,12 @@ public interface ProxyServer extends AutoCloseable {
     final Set<Integer> connectPorts = new TreeSet<>();
     boolean anyConnectPort;
     boolean allowPrivateDestinations;
+    String requestIdHeader = "X-Request-Id";
+    AccessLogFormat accessLog = AccessLogFormat.COMBINED;
+    final Map<Integer, String> errorPages = new TreeMap<>();
+    InetSocketAddress admin;
+    boolean statsOnProxyPort = true;
+    final List<Filter> adminFilters = new ArrayList<>();
     int maxIdleUpstreamConnections = 64;
     int maxConnections = 10_000;
     int maxRequestLineBytes = 8 * 1024;
@@ -170,6 +187,12 @@ public interface ProxyServer extends AutoCloseable {
         connectPorts.addAll(config.allowedConnectPorts());
       }
       allowPrivateDestinations = config.allowsPrivateDestinations();
+      requestIdHeader = config.requestIdHeader();
+      accessLog = config.accessLog();
+      errorPages.putAll(config.errorPages());
+      admin = config.admin().orElse(null);
+      statsOnProxyPort = config.statsOnProxyPort();
+      adminFilters.addAll(config.adminFilters());
       maxIdleUpstreamConnections = config.maxIdleUpstreamConnections();
       maxConnections = config.maxConnections();
       maxRequestLineBytes = config.maxRequestLineBytes();
@@ -365,6 +388,73 @@ public interface ProxyServer extends AutoCloseable {
      */
     public Builder allowPrivateDestinations(boolean allowPrivateDestinations) {
       this.allowPrivateDestinations = allowPrivateDestinations;
+      return this;
+    }
+
+    /**
+     * The header that carries the request ID; default {@code X-Request-Id}. A client's own ID is
+     * kept (when printable and at most 200 characters), otherwise a UUID is made; either way it
+     * goes upstream, comes back on the response, and is in the logs and the
+     * {@link ExchangeSummary}.
+     *
+     * @throws IllegalArgumentException if it is not a valid header name
+     */
+    public Builder requestIdHeader(String name) {
+      Headers.checkName(Objects.requireNonNull(name, "requestIdHeader"));
+      this.requestIdHeader = name;
+      return this;
+    }
+
+    /** The access log's layout on logger {@code dev.ferry.access}; default combined. */
+    public Builder accessLog(AccessLogFormat format) {
+      this.accessLog = Objects.requireNonNull(format, "accessLog");
+      return this;
+    }
+
+    /**
+     * An HTML page for the proxy's own answers with this status (404, 5xx, 4xx limits...), sent
+     * to clients that accept {@code text/html}; others get the plain-text answer. In the page,
+     * {@code {status}}, {@code {reason}} and {@code {detail}} are replaced by the answer's status,
+     * reason and detail, HTML-escaped. Without one, a built-in page is used. Each call for a status
+     * replaces the earlier one.
+     *
+     * @throws IllegalArgumentException unless the status is between 400 and 599
+     */
+    public Builder errorPage(int status, String html) {
+      checkRange("errorPage status", status, 400, 599);
+      errorPages.put(status, Objects.requireNonNull(html, "html"));
+      return this;
+    }
+
+    /**
+     * Serves the admin endpoints ({@code /_stats} as JSON, {@code /_dashboard}, {@code /_cache/stats},
+     * {@code /_cache/purge?url=}) on a listener of their own at {@code address}, such as
+     * {@code new InetSocketAddress("127.0.0.1", 9901)} (port 0: ephemeral, see
+     * {@code ProxyServer#adminAddress()}). Default: no admin listener. Bind it to loopback unless
+     * the network in front of it is trusted: it has no authentication.
+     */
+    public Builder admin(InetSocketAddress address) {
+      this.admin = Objects.requireNonNull(address, "admin");
+      return this;
+    }
+
+    /**
+     * Adds a filter that runs for requests to the admin listener before the built-in endpoints,
+     * to serve more of them (the command-line proxy serves Prometheus {@code /metrics} this
+     * way): answer the paths it knows, pass the rest on with {@code proceed}.
+     */
+    public Builder adminFilter(Filter filter) {
+      adminFilters.add(Objects.requireNonNull(filter, "adminFilter"));
+      return this;
+    }
+
+    /**
+     * Whether a forward proxy also answers {@code GET /_stats} (and the other admin paths) sent
+     * in origin-form to the proxy port by a loopback client, as in {@code curl localhost:8080/_stats};
+     * default true. Such requests are never forwarded upstream.
+     */
+    public Builder statsOnProxyPort(boolean enabled) {
+      this.statsOnProxyPort = enabled;
       return this;
     }
 

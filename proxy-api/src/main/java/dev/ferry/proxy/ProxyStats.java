@@ -1,5 +1,6 @@
 package dev.ferry.proxy;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -22,6 +23,14 @@ public final class ProxyStats {
   private final Map<Integer, Long> responsesByStatus;
   private final Map<String, Long> failures;
   private final Map<String, Map<String, String>> upstreamEndpoints;
+  private final Duration uptime;
+  private final double latencyP50Millis;
+  private final double latencyP95Millis;
+  private final double latencyP99Millis;
+  private final int workers;
+  private final int activeWorkers;
+  private final int queueDepth;
+  private final int maxQueueDepth;
 
   private ProxyStats(Builder builder) {
     this.connectionsAccepted = builder.connectionsAccepted;
@@ -37,6 +46,14 @@ public final class ProxyStats {
     this.responsesByStatus = Map.copyOf(builder.responsesByStatus);
     this.failures = Map.copyOf(builder.failures);
     this.upstreamEndpoints = Map.copyOf(builder.upstreamEndpoints);
+    this.uptime = builder.uptime;
+    this.latencyP50Millis = builder.latencyP50Millis;
+    this.latencyP95Millis = builder.latencyP95Millis;
+    this.latencyP99Millis = builder.latencyP99Millis;
+    this.workers = builder.workers;
+    this.activeWorkers = builder.activeWorkers;
+    this.queueDepth = builder.queueDepth;
+    this.maxQueueDepth = builder.maxQueueDepth;
   }
 
   /** Returns a new builder, for the engine and for tests. */
@@ -106,6 +123,46 @@ public final class ProxyStats {
     return upstreamEndpoints;
   }
 
+  /** How long the proxy has been running. */
+  public Duration uptime() {
+    return uptime;
+  }
+
+  /** The median exchange latency over the last 60 s, in milliseconds (head read to response sent); 0 without traffic. */
+  public double latencyP50Millis() {
+    return latencyP50Millis;
+  }
+
+  /** The 95th percentile exchange latency over the last 60 s, in milliseconds. */
+  public double latencyP95Millis() {
+    return latencyP95Millis;
+  }
+
+  /** The 99th percentile exchange latency over the last 60 s, in milliseconds. */
+  public double latencyP99Millis() {
+    return latencyP99Millis;
+  }
+
+  /** Threads that can serve connections: the pool size, the thread-per-connection cap, or, under virtual threads, the connection tasks alive now (there is no fixed pool). */
+  public int workers() {
+    return workers;
+  }
+
+  /** Connection tasks running now. */
+  public int activeWorkers() {
+    return activeWorkers;
+  }
+
+  /** Connections waiting for a thread of the bounded pool now; 0 for the other models. */
+  public int queueDepth() {
+    return queueDepth;
+  }
+
+  /** The bounded pool's queue capacity; 0 for the other models. */
+  public int maxQueueDepth() {
+    return maxQueueDepth;
+  }
+
   /** Responses sent to clients, by status code. */
   public Map<Integer, Long> responsesByStatus() {
     return responsesByStatus;
@@ -146,6 +203,14 @@ public final class ProxyStats {
     private Map<Integer, Long> responsesByStatus = Map.of();
     private Map<String, Long> failures = Map.of();
     private Map<String, Map<String, String>> upstreamEndpoints = Map.of();
+    private Duration uptime = Duration.ZERO;
+    private double latencyP50Millis;
+    private double latencyP95Millis;
+    private double latencyP99Millis;
+    private int workers;
+    private int activeWorkers;
+    private int queueDepth;
+    private int maxQueueDepth;
 
     private Builder() {}
 
@@ -224,6 +289,54 @@ public final class ProxyStats {
     /** Sets {@link ProxyStats#upstreamEndpoints()}. */
     public Builder upstreamEndpoints(Map<String, Map<String, String>> value) {
       upstreamEndpoints = Objects.requireNonNull(value, "upstreamEndpoints");
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#uptime()}. */
+    public Builder uptime(Duration value) {
+      uptime = Objects.requireNonNull(value, "uptime");
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#latencyP50Millis()}. */
+    public Builder latencyP50Millis(double value) {
+      latencyP50Millis = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#latencyP95Millis()}. */
+    public Builder latencyP95Millis(double value) {
+      latencyP95Millis = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#latencyP99Millis()}. */
+    public Builder latencyP99Millis(double value) {
+      latencyP99Millis = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#workers()}. */
+    public Builder workers(int value) {
+      workers = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#activeWorkers()}. */
+    public Builder activeWorkers(int value) {
+      activeWorkers = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#queueDepth()}. */
+    public Builder queueDepth(int value) {
+      queueDepth = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#maxQueueDepth()}. */
+    public Builder maxQueueDepth(int value) {
+      maxQueueDepth = value;
       return this;
     }
 

@@ -23,8 +23,8 @@ import java.util.Optional;
  *
  * <p>Every endpoint has its own pooled keep-alive connections. Unless configured otherwise the
  * pool balances round-robin (weighted when weights differ), ejects an endpoint after 5
- * consecutive connect failures or 5xx answers for 30 s (doubling on repeated ejections, at most
- * half the pool at once), and balances over all endpoints, healthy or not, when fewer than half
+ * consecutive connect failures or 5xx answers for 30 s (times the number of its ejections, up to
+ * ten times; at most half the pool at once), and balances over all endpoints, healthy or not, when fewer than half
  * are healthy (Envoy's panic threshold), rather than fail everything.
  */
 public final class Upstream {

@@ -1,6 +1,8 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Response;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -179,13 +181,20 @@ final class ClientConnection implements Runnable {
   private boolean rejectHead(HttpFailureException e, Instant startTime, long startNanos) {
     server.metrics().exchanges.increment();
     server.metrics().failure(e.failure().name());
-    log.info("exchange_failed failure={} status={} detail=\"{}\" client={} conn={}", e.failure(),
-        e.failure().status(), e.detail(), clientAddress, id);
     if (e.failure().status() > 0) {
       server.metrics().status(e.failure().status());
     }
     lingerOnClose();
-    sendError(e);
+    Response answer = ErrorResponses.render(e);
+    int sent = sendError(e, null);
+    long bytes = sent > 0 ? answer.body().contentLength() : 0;
+    log.info("exchange_failed failure={} status={} bytes={} detail=\"{}\" client={} conn={}", e.failure(),
+        e.failure().status(), bytes, e.detail(), clientAddress, id);
+    long nanos = System.nanoTime() - startNanos;
+    server.metrics().latency.record(nanos);
+    server.accessLog().write(new AccessLog.Entry(startTime, clientAddress.getAddress().getHostAddress(),
+        null, null, null, e.failure().status(), bytes, nanos / 1_000_000, null, null, null, null,
+        null, e.failure().name(), null));
     if (!server.listeners().isEmpty()) {
       ExchangeSummary summary = ExchangeSummary.builder().id(server.nextExchangeId()).connectionId(id)
           .clientAddress(clientAddress).method("-").url("-").status(e.failure().status())
@@ -197,12 +206,16 @@ final class ClientConnection implements Runnable {
   }
 
   /** Writes the failure's answer with Connection: close; returns the status sent, or 0. */
-  int sendError(HttpFailureException e) {
+  /**
+   * @param requestHeaders the request's headers when its head was read (an HTML page for clients
+   *     that accept it), else null
+   */
+  int sendError(HttpFailureException e, Headers requestHeaders) {
     if (e.failure().status() == 0) {
       return 0;
     }
     try {
-      sender.send(ErrorResponses.render(e), false, 1, true, false);
+      sender.send(server.errorPages().render(e, requestHeaders), false, 1, true, false);
       return e.failure().status();
     } catch (IOException ioe) {
       return 0;

@@ -107,6 +107,35 @@ final class ConnectionExecutor {
     return threadPermits != null && threadPermits.availablePermits() * 4 < maxThreads;
   }
 
+  /**
+   * Threads that can serve connections: the pool's size, the per-connection cap, or, with
+   * virtual threads (no fixed pool), the connection tasks alive now.
+   */
+  int workers(long liveConnections) {
+    if (pool != null) {
+      return pool.getMaximumPoolSize();
+    }
+    return threadPermits != null ? maxThreads : (int) liveConnections;
+  }
+
+  /** Connection tasks running now. */
+  int activeWorkers(long liveConnections) {
+    if (pool != null) {
+      return pool.getActiveCount();
+    }
+    return threadPermits != null ? maxThreads - threadPermits.availablePermits() : (int) liveConnections;
+  }
+
+  /** Connections queued for a pool thread now; 0 without a bounded pool. */
+  int queueDepth() {
+    return pool == null ? 0 : pool.getQueue().size();
+  }
+
+  /** The bounded pool's queue capacity; 0 without one. */
+  int maxQueueDepth() {
+    return pool == null ? 0 : pool.getQueue().size() + pool.getQueue().remainingCapacity();
+  }
+
   /** Threads for work beside a connection's own, such as the second direction of a tunnel. */
   ThreadFactory auxiliaryThreads() {
     return threads;

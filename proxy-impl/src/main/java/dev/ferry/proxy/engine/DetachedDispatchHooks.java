@@ -21,6 +21,11 @@ final class DetachedDispatchHooks implements DispatchHooks {
   public void endpointChosen(LiveEndpoint endpoint) {}
 
   @Override
+  public int staleRetries() {
+    return 0;
+  }
+
+  @Override
   public boolean clientSawResponseBytes() {
     return false;
   }

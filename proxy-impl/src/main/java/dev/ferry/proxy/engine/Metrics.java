@@ -2,7 +2,9 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ProxyStats;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
+import dev.ferry.proxy.engine.metrics.LatencyWindow;
 import dev.ferry.proxy.engine.route.Router;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,6 +20,8 @@ final class Metrics {
   final LongAdder exchanges = new LongAdder();
   final AtomicLong activeExchanges = new AtomicLong();
   final LongAdder writeTimeouts = new LongAdder();
+  final LatencyWindow latency = new LatencyWindow(6);
+  private final long startedNanos = System.nanoTime();
   private final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
 
@@ -37,7 +41,7 @@ final class Metrics {
     return states;
   }
 
-  ProxyStats snapshot(UpstreamPool pool, Router router) {
+  ProxyStats snapshot(UpstreamPool pool, Router router, ConnectionExecutor executor) {
     Map<Integer, Long> statusCounts = new HashMap<>();
     statuses.forEach((status, count) -> statusCounts.put(status, count.sum()));
     Map<String, Long> failureCounts = new HashMap<>();
@@ -56,6 +60,14 @@ final class Metrics {
         .responsesByStatus(statusCounts)
         .failures(failureCounts)
         .upstreamEndpoints(endpointStates(router))
+        .uptime(Duration.ofNanos(System.nanoTime() - startedNanos))
+        .latencyP50Millis(latency.percentileMillis(50))
+        .latencyP95Millis(latency.percentileMillis(95))
+        .latencyP99Millis(latency.percentileMillis(99))
+        .workers(executor == null ? 0 : executor.workers(activeConnections.get()))
+        .activeWorkers(executor == null ? 0 : executor.activeWorkers(activeConnections.get()))
+        .queueDepth(executor == null ? 0 : executor.queueDepth())
+        .maxQueueDepth(executor == null ? 0 : executor.maxQueueDepth())
         .build();
   }
 }

@@ -9,6 +9,7 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.FilterException;
+import dev.ferry.proxy.engine.filter.ProxyAnswer;
 import dev.ferry.proxy.engine.filter.RealChain;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -18,6 +19,8 @@ import dev.ferry.proxy.engine.route.DispatchHooks;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.Router;
+import dev.ferry.proxy.engine.trace.RequestIds;
+import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
@@ -47,7 +50,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RealExchange implements Exchange, DispatchHooks {
   private static final Logger log = LoggerFactory.getLogger(RealExchange.class);
-  private static final Logger access = LoggerFactory.getLogger("dev.ferry.proxy.access");
   private static final long DRAIN_LIMIT = 64 * 1024;
 
   private final RealProxyServer server;
@@ -65,6 +67,9 @@ final class RealExchange implements Exchange, DispatchHooks {
   private LiveRoute route;
   private LiveEndpoint endpoint;
   private boolean interimSent;
+  private int staleRetries;
+  private String requestId;
+  private TraceContext trace;
   private boolean counted;
   private String cacheVerdict;
   private String countedFailure;
@@ -114,10 +119,15 @@ final class RealExchange implements Exchange, DispatchHooks {
       failure = e.failure().name();
       countBeforeSending(e.failure().status(), failure);
       connection.lingerOnClose();
-      status = connection.sendError(e);
+      status = connection.sendError(e, head.headers());
       return false;
     }
-    request = withClientBody(parsed);
+    ProxyConfig config = server.configuration();
+    requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
+    trace = TraceContext.continueOrStart(head.headers());
+    // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
+    request = withClientBody(parsed).withHeader(config.requestIdHeader(), requestId)
+        .withHeader("traceparent", trace.traceparent());
     return true;
   }
 
@@ -134,8 +144,15 @@ final class RealExchange implements Exchange, DispatchHooks {
         connection.localAddress().getAddress().getHostAddress() + ":" + connection.localAddress().getPort());
   }
 
-  /** Runs filters and the terminal stage; returns the response, or null if none can be sent. */
+  /**
+   * Runs filters and the terminal stage; returns the response, or null if none can be sent. A
+   * forward proxy answers its admin paths itself for loopback clients (never forwarded).
+   */
   private Response runChain() {
+    Response admin = adminAnswer();
+    if (admin != null) {
+      return admin;
+    }
     try {
       return RealChain.run(server.filters(), this, request, this::terminal);
     } catch (FilterException e) {
@@ -157,7 +174,17 @@ final class RealExchange implements Exchange, DispatchHooks {
   private Response failWith(HttpFailureException e) {
     failure = e.failure().name();
     logFailure(e);
-    return e.failure().status() == 0 ? null : ErrorResponses.render(e);
+    return e.failure().status() == 0 ? null : server.errorPages().render(e, head.headers());
+  }
+
+  /** {@code GET /_stats} and friends, in origin-form to a forward proxy from this machine. */
+  private Response adminAnswer() {
+    ProxyConfig config = server.configuration();
+    if (config.isReverse() || !config.statsOnProxyPort() || !head.target().startsWith("/_")
+        || !connection.clientAddress().getAddress().isLoopbackAddress()) {
+      return null;
+    }
+    return server.adminEndpoints().handle(request).orElse(null);
   }
 
   /** Writes the response (or starts the tunnel); returns true if the connection stays open. */
@@ -175,12 +202,18 @@ final class RealExchange implements Exchange, DispatchHooks {
     if (unreadBody || (connect && !tunnelling)) {
       connection.lingerOnClose();
     }
+    ProxyAnswer answer = attribute(ProxyAnswer.class).orElse(null);
+    if (failure == null && answer != null && answer.status() == status) {
+      // A built-in filter answered (401, 407, 429): the proxy's own answer, logged as such.
+      failure = answer.failure().name();
+    }
     countBeforeSending(status, failure);
-    owned.add(response.body());
-    server.listeners().each(l -> l.responseHeaders(this, response));
+    Response sent = response.withHeader(server.configuration().requestIdHeader(), requestId);
+    owned.add(sent.body());
+    server.listeners().each(l -> l.responseHeaders(this, sent));
     ResponseSender.Outcome outcome;
     try {
-      outcome = connection.sender().send(response, request.method().equals("HEAD"),
+      outcome = connection.sender().send(sent, request.method().equals("HEAD"),
           head.minorVersion(), wantsClose, tunnelling);
     } catch (HttpFailureException e) {
       failure = e.failure().name();
@@ -260,12 +293,25 @@ final class RealExchange implements Exchange, DispatchHooks {
     } else if (failure != null && !failure.equals(countedFailure)) {
       server.metrics().failure(failure);
     }
-    Duration duration = Duration.ofNanos(System.nanoTime() - startNanos);
+    long nanos = System.nanoTime() - startNanos;
+    Duration duration = Duration.ofNanos(nanos);
+    server.metrics().latency.record(nanos);
     String method = request != null ? request.method() : head.method();
     String url = request != null ? request.url() : head.target();
-    access.info("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} conn={} ex={}{}{}",
-        method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(),
-        connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
+    if (failure != null && status > 0) {
+      log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
+          failure, status, bodyBytes, method, url, connection.clientAddress(), requestId,
+          connection.id(), id);
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
+          method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
+          connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
+    }
+    server.accessLog().write(new AccessLog.Entry(startTime,
+        connection.clientAddress().getAddress().getHostAddress(), method, url, head.version(),
+        status, bodyBytes, duration.toMillis(), upstream, route == null ? null : route.name(),
+        cacheVerdict, requestId, trace == null ? null : trace.traceId(), failure, head.headers()));
     if (!server.listeners().isEmpty()) {
       ExchangeSummary summary = summary(method, url, duration);
       server.listeners().each(l -> l.exchangeCompleted(summary));
@@ -310,6 +356,9 @@ final class RealExchange implements Exchange, DispatchHooks {
         .responseBodyBytes(bodyBytes).startTime(startTime).duration(duration);
     if (upstream != null) {
       summary.upstream(upstream);
+    }
+    if (requestId != null) {
+      summary.requestId(requestId).traceId(trace.traceId());
     }
     if (route != null) {
       summary.route(route.name());
@@ -396,6 +445,16 @@ final class RealExchange implements Exchange, DispatchHooks {
   @Override
   public void endpointChosen(LiveEndpoint chosen) {
     endpoint = chosen;
+  }
+
+  @Override
+  public void staleConnectionRetried() {
+    staleRetries++;
+  }
+
+  @Override
+  public int staleRetries() {
+    return staleRetries;
   }
 
   @Override

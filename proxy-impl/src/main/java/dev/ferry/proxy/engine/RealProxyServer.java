@@ -7,6 +7,7 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ProxyStats;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.admin.AdminEndpoints;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -37,6 +38,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -63,6 +65,10 @@ final class RealProxyServer implements ProxyServer {
   private final DestinationPolicy destinationPolicy;
   private final Forwarder forwarder;
   private final Dispatcher dispatcher;
+  private final ErrorPages errorPages;
+  private final AccessLog accessLog;
+  private final AdminEndpoints adminEndpoints = new AdminEndpoints(this);
+  private AdminServer adminServer;
   private ScheduledExecutorService healthChecks;
   private Router router;
   private final HttpCache cache;
@@ -93,6 +99,8 @@ final class RealProxyServer implements ProxyServer {
     this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
         config.connectTimeout());
     this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse())).orElse(null);
+    this.errorPages = new ErrorPages(config.errorPages());
+    this.accessLog = new AccessLog(config.accessLog());
   }
 
   @Override
@@ -124,10 +132,13 @@ final class RealProxyServer implements ProxyServer {
     sweeper = Executors.newSingleThreadScheduledExecutor(
         ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
     sweeper.scheduleWithFixedDelay(pool::evictExpired, 1, 1, TimeUnit.SECONDS);
+    sweeper.scheduleAtFixedRate(metrics.latency::rotate, 10, 10, TimeUnit.SECONDS);
     if (config.isReverse()) {
       // Checks block on sockets: two threads, so one slow endpoint does not hold up the rest.
-      healthChecks = Executors.newScheduledThreadPool(2,
+      ScheduledThreadPoolExecutor checks = new ScheduledThreadPoolExecutor(2,
           ConnectionExecutor.platformThreads("ferry-health-" + port + "-"));
+      checks.setRemoveOnCancelPolicy(true);
+      healthChecks = checks;
       router = new Router(config, config.upstreamSslContext().orElse(null), healthChecks,
           routeFilters -> BuiltInFilters.realise(routeFilters, config));
       router.start();
@@ -136,6 +147,9 @@ final class RealProxyServer implements ProxyServer {
       InetSocketAddress self = new InetSocketAddress(serverSocket.getInetAddress(), port);
       cache.startBackground(ConnectionExecutor.platformThreads("ferry-cache-refresh-" + port + "-"),
           request -> refresh(request, new DetachedHooks(self, destinationPolicy)));
+    }
+    if (config.admin().isPresent()) {
+      adminServer = AdminServer.start(this, config.admin().get());
     }
     listener = new Listener(this, serverSocket, config.maxConnections());
     guard.run(() -> state = State.RUNNING);
@@ -186,6 +200,9 @@ final class RealProxyServer implements ProxyServer {
     try {
       listener.close();
       snapshotConnections().forEach(ClientConnection::requestClose);
+      if (adminServer != null) {
+        adminServer.close();
+      }
       drained = awaitConnections(grace);
       if (!drained) {
         snapshotConnections().forEach(ClientConnection::forceClose);
@@ -280,7 +297,7 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public ProxyStats stats() {
-    return metrics.snapshot(pool, router);
+    return metrics.snapshot(pool, router, executor);
   }
 
   @Override
@@ -383,6 +400,24 @@ final class RealProxyServer implements ProxyServer {
   private void writeTimedOut(ConnectionOutput output) {
     metrics.writeTimeouts.increment();
     log.info("write_timeout peer={} timeout_ms={}", output.peer(), config.writeTimeout().toMillis());
+  }
+
+  @Override
+  public Optional<InetSocketAddress> adminAddress() {
+    startedListener();
+    return Optional.ofNullable(adminServer).map(AdminServer::address);
+  }
+
+  ErrorPages errorPages() {
+    return errorPages;
+  }
+
+  AccessLog accessLog() {
+    return accessLog;
+  }
+
+  AdminEndpoints adminEndpoints() {
+    return adminEndpoints;
   }
 
   /** The route table of a reverse proxy; null for a forward proxy or before start. */

@@ -40,6 +40,8 @@ class TimeoutTest {
   @Test
   void answers502WhenUpstreamDropsTheConnection() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
+    // Twice: a reverse proxy's route retries a reset once by default.
+    origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AT_START));
     origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AT_START));
     proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
     try (RawClient raw = new RawClient(proxy.address())) {

@@ -5,6 +5,7 @@ import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -41,6 +42,8 @@ final class AuthenticationFilter implements Filter {
     String value = request.headers().first(header).orElse("").trim();
     if (!accepts(value)) {
       boolean proxy = config.checksProxyAuthorization();
+      exchange.attribute(ProxyAnswer.class, new ProxyAnswer(proxy
+          ? ProxyFailure.PROXY_AUTHENTICATION_REQUIRED : ProxyFailure.AUTHENTICATION_REQUIRED));
       return Response.text(proxy ? 407 : 401,
               (proxy ? "Proxy authentication required" : "Authentication required") + "\n")
           .withHeader(proxy ? "Proxy-Authenticate" : "WWW-Authenticate",

@@ -4,6 +4,7 @@ import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.InFlightLimit;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.io.IOException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +33,7 @@ final class InFlightLimitFilter implements Filter {
     });
     try {
       if (count.get() > max) {
+        exchange.attribute(ProxyAnswer.class, new ProxyAnswer(ProxyFailure.RATE_LIMITED));
         return Response.text(429, "Too many concurrent requests from this client\n")
             .withHeader("Retry-After", "1");
       }

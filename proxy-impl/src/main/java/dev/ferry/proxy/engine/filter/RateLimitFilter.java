@@ -6,6 +6,7 @@ import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.RateLimit;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +59,7 @@ final class RateLimitFilter implements Filter {
     double waitSeconds = take(key(exchange));
     if (waitSeconds > 0) {
       long retryAfter = Math.max(1, (long) Math.ceil(waitSeconds));
+      exchange.attribute(ProxyAnswer.class, new ProxyAnswer(ProxyFailure.RATE_LIMITED));
       return Response.text(429, "Too many requests: retry after " + retryAfter + " s\n")
           .withHeader("Retry-After", Long.toString(retryAfter));
     }

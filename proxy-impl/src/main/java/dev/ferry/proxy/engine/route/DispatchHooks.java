@@ -8,6 +8,9 @@ public interface DispatchHooks extends UpstreamHooks {
   /** The endpoint of the current attempt was chosen. */
   void endpointChosen(LiveEndpoint endpoint);
 
+  /** Requests the forwarder already sent again after a stale pooled connection. */
+  int staleRetries();
+
   /** True once any byte of an answer (an interim response) has gone to the client. */
   boolean clientSawResponseBytes();
 }

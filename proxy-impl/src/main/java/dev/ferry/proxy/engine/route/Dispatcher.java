@@ -93,7 +93,8 @@ public final class Dispatcher {
             pool.succeeded(endpoint);
           }
           long retryAfterMillis = retryAfterMillis(response);
-          if (policy.statuses().contains(response.status()) && attempt < policy.retries()
+          if (policy.statuses().contains(response.status())
+              && attempt + hooks.staleRetries() < policy.retries()
               && idempotentOrAllowed(outbound, policy) && resendable(outbound)
               && !hooks.clientSawResponseBytes()
               && retryAfterMillis <= policy.retryAfterCap().toMillis()
@@ -137,7 +138,8 @@ public final class Dispatcher {
 
   private static boolean retryable(HttpFailureException e, Request request, RetryPolicy policy,
       int attempt, DispatchHooks hooks) {
-    if (attempt >= policy.retries() || hooks.clientSawResponseBytes() || !resendable(request)) {
+    if (attempt + hooks.staleRetries() >= policy.retries() || hooks.clientSawResponseBytes()
+        || !resendable(request)) {
       return false;
     }
     ProxyFailure failure = e.failure();

@@ -95,6 +95,7 @@ public final class Forwarder {
         throw classify(e, key);
       }
       log.debug("upstream_retry upstream={} error={}", key.authority(), e.toString());
+      hooks.staleConnectionRetried();
       connection = pool.openFresh(key, check, false);
       try {
         head = exchange(connection, outbound, hooks);

@@ -13,6 +13,12 @@ public interface UpstreamHooks {
   /** Decides on the addresses a new or pooled connection goes to; throws to refuse. */
   DestinationCheck destinationCheck();
 
+  /**
+   * The forwarder sent the request again on a fresh connection because a reused one had gone
+   * stale; a route's retry policy counts it as one of its retries.
+   */
+  default void staleConnectionRetried() {}
+
   /** A connection to the upstream is ready. */
   void upstreamConnected(UpstreamConnection connection, boolean reused);
 

@@ -1,0 +1,151 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.filter.FilterException;
+import dev.ferry.proxy.engine.filter.RealChain;
+import dev.ferry.proxy.engine.http1.HeadParser;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.http1.RequestHead;
+import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.io.ConnectionOutput;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin listener: a small, separate server for operators ({@code /_stats}, {@code /_dashboard}
+ * and whatever the configured admin filters answer, such as {@code /metrics}). It reads one request
+ * per connection, answers with {@code Connection: close}, and never forwards anything. Traffic is
+ * light, so each connection gets a short-lived platform thread, at most 16 at once; reads and
+ * writes are bounded like the proxy's own.
+ */
+final class AdminServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+  private static final int MAX_CONCURRENT = 16;
+  private static final int READ_TIMEOUT_MILLIS = 10_000;
+
+  private final RealProxyServer server;
+  private final ServerSocket socket;
+  private final InetSocketAddress address;
+  private final Semaphore slots = new Semaphore(MAX_CONCURRENT);
+  private final AtomicLong ids = new AtomicLong();
+  private final Thread acceptor;
+
+  private AdminServer(RealProxyServer server, ServerSocket socket) {
+    this.server = server;
+    this.socket = socket;
+    this.address = new InetSocketAddress(socket.getInetAddress(), socket.getLocalPort());
+    this.acceptor = new Thread(this::accept, "ferry-admin-" + server.port() + "-accept");
+    this.acceptor.setDaemon(true);
+  }
+
+  static AdminServer start(RealProxyServer server, InetSocketAddress bind) {
+    ServerSocket socket;
+    try {
+      socket = new ServerSocket();
+      socket.setReuseAddress(true);
+      socket.bind(bind, 64);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not bind admin listener " + bind + ": " + e.getMessage(), e);
+    }
+    AdminServer admin = new AdminServer(server, socket);
+    admin.acceptor.start();
+    log.info("admin_started address={}:{}", admin.address.getAddress().getHostAddress(), admin.address.getPort());
+    return admin;
+  }
+
+  InetSocketAddress address() {
+    return address;
+  }
+
+  private void accept() {
+    while (!socket.isClosed()) {
+      Socket client;
+      try {
+        client = socket.accept();
+      } catch (IOException e) {
+        return;
+      }
+      if (!slots.tryAcquire()) {
+        closeQuietly(client);
+        continue;
+      }
+      Thread worker = new Thread(() -> {
+        try {
+          serve(client);
+        } finally {
+          slots.release();
+        }
+      }, "ferry-admin-" + server.port() + "-conn-" + ids.incrementAndGet());
+      worker.setDaemon(true);
+      worker.start();
+    }
+  }
+
+  private void serve(Socket client) {
+    try (client) {
+      client.setSoTimeout(READ_TIMEOUT_MILLIS);
+      ConnectionInput in = new ConnectionInput(client, 8192);
+      ConnectionOutput out = new ConnectionOutput(client, 8192, server.watchdog());
+      ResponseSender sender = new ResponseSender(out);
+      in.readTimeout(READ_TIMEOUT_MILLIS);
+      RequestHead head;
+      try {
+        head = new HeadParser(in, 8192, 64 * 1024, 100).readRequest();
+      } catch (HttpFailureException e) {
+        sender.send(ErrorResponses.render(e), false, 1, true, false);
+        return;
+      }
+      Request request = Request.builder().method(head.method())
+          .authority(address.getAddress().getHostAddress() + ":" + address.getPort())
+          .target(head.target().startsWith("/") ? head.target() : "/").headers(head.headers()).build();
+      Response response = answer(request);
+      sender.send(response, head.method().equals("HEAD"), head.minorVersion(), true, false);
+      log.debug("admin_request method={} path={} status={}", head.method(), request.path(), response.status());
+    } catch (IOException e) {
+      log.debug("admin_connection_failed error={}", e.toString());
+    } catch (RuntimeException e) {
+      log.error("admin_request_failed", e);
+    }
+  }
+
+  /** Admin filters first (they may answer more paths), then the built-in endpoints, else 404. */
+  private Response answer(Request request) {
+    try {
+      return RealChain.run(server.configuration().adminFilters(), new AdminExchange(request, address),
+          request, r -> server.adminEndpoints().handle(r).orElseGet(() ->
+              Response.text(404, "Not found: the admin listener serves /_stats and /_dashboard\n")));
+    } catch (FilterException e) {
+      log.error("admin_filter_failed filter={}", e.filterName(), e);
+      return ErrorResponses.render(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.publicDetail()));
+    } catch (IOException e) {
+      return ErrorResponses.render(new HttpFailureException(ProxyFailure.FILTER_FAILED, "admin filter failed"));
+    }
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(socket);
+    try {
+      acceptor.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void closeQuietly(java.io.Closeable closeable) {
+    try {
+      closeable.close();
+    } catch (IOException ignored) {
+      // Closing is best effort.
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.ferry.proxy.engine.admin;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.ProxyCache;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The built-in admin endpoints, shared by the admin listener and (for loopback clients of a
+ * forward proxy) the proxy port: {@code /_stats} (JSON) and {@code /_dashboard} (HTML that polls
+ * {@code /_stats}). Answers are never cached and never forwarded.
+ */
+public final class AdminEndpoints {
+  /** Paths answered on the proxy port; everything else there is proxied as usual. */
+  public static final Set<String> PATHS = Set.of("/_stats", "/_dashboard");
+
+  private final ProxyServer server;
+
+  public AdminEndpoints(ProxyServer server) {
+    this.server = server;
+  }
+
+  /** The answer for {@code request}, or empty if the path is not an admin endpoint. */
+  public Optional<Response> handle(Request request) {
+    String path = request.path();
+    if (!PATHS.contains(path)) {
+      return Optional.empty();
+    }
+    if (!request.method().equals("GET") && !request.method().equals("HEAD")) {
+      return Optional.of(Response.text(405, "Method not allowed: use GET\n").withHeader("Allow", "GET, HEAD"));
+    }
+    if (path.equals("/_stats")) {
+      String body = StatsJson.render(server.stats(), server.cache().map(ProxyCache::stats));
+      return Optional.of(json(body));
+    }
+    return Optional.of(Response.builder().status(200)
+        .headers(Headers.of("Content-Type", "text/html; charset=utf-8", "Cache-Control", "no-store"))
+        .body(Body.of(Dashboard.page())).build());
+  }
+
+  private static Response json(String body) {
+    return Response.builder().status(200)
+        .headers(Headers.of("Content-Type", "application/json", "Cache-Control", "no-store"))
+        .body(Body.of(body + "\n")).build();
+  }
+}

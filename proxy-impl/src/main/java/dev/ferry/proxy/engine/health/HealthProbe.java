@@ -1,0 +1,188 @@
+package dev.ferry.proxy.engine.health;
+
+import dev.ferry.proxy.HealthCheck;
+import dev.ferry.proxy.engine.route.LiveEndpoint;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * One active health check of one endpoint: {@code GET <path> HTTP/1.1} with
+ * {@code Connection: close} on a fresh connection (never a pooled one, which would test the pool
+ * rather than the endpoint), TLS with host name verification for https, and only the status
+ * line read. Connect, handshake and read share the check's timeout.
+ */
+final class HealthProbe {
+  /** A status line longer than this is not one: the endpoint is not speaking HTTP. */
+  private static final int MAX_STATUS_LINE = 1024;
+
+  private final HealthCheck check;
+  private final SSLSocketFactory tls;
+  /** Sockets of checks in progress, so that stopping closes them instead of waiting them out. */
+  private final Set<Socket> open;
+
+  HealthProbe(HealthCheck check, SSLSocketFactory tls, Set<Socket> open) {
+    this.check = check;
+    this.tls = tls;
+    this.open = open;
+  }
+
+  ProbeResult probe(LiveEndpoint endpoint) {
+    long deadline = System.nanoTime() + check.timeout().toNanos();
+    Socket socket = null;
+    try {
+      socket = connect(endpoint, deadline);
+      socket.setSoTimeout(remainingMillis(deadline));
+      OutputStream out = socket.getOutputStream();
+      out.write(request(endpoint));
+      out.flush();
+      String statusLine = readStatusLine(socket, deadline);
+      if (statusLine == null) {
+        return ProbeResult.failed("closed_before_status");
+      }
+      int status = status(statusLine);
+      if (status < 0) {
+        return ProbeResult.failed("bad_status_line");
+      }
+      return new ProbeResult(check.expects(status), "status_" + status);
+    } catch (SocketTimeoutException e) {
+      return ProbeResult.failed("timeout");
+    } catch (UnknownHostException e) {
+      return ProbeResult.failed("unknown_host");
+    } catch (ConnectException e) {
+      return ProbeResult.failed("connect_refused");
+    } catch (SSLException e) {
+      return ProbeResult.failed("tls_failed");
+    } catch (IOException e) {
+      return ProbeResult.failed("io_error");
+    } finally {
+      if (socket != null) {
+        open.remove(socket);
+        closeQuietly(socket);
+      }
+    }
+  }
+
+  private byte[] request(LiveEndpoint endpoint) {
+    return ("GET " + check.path() + " HTTP/1.1\r\n"
+        + "Host: " + endpoint.endpoint().authority() + "\r\n"
+        + "Connection: close\r\n"
+        + "User-Agent: ferry-health-check\r\n"
+        + "Accept: */*\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /** Tries each resolved address in turn within the deadline, as the forwarder's connector does. */
+  private Socket connect(LiveEndpoint endpoint, long deadline) throws IOException {
+    String host = endpoint.endpoint().host();
+    int port = endpoint.endpoint().port();
+    IOException last = null;
+    for (InetAddress address : InetAddress.getAllByName(host)) {
+      Socket socket = new Socket();
+      open.add(socket);
+      try {
+        socket.connect(new InetSocketAddress(address, port), remainingMillis(deadline));
+        return "https".equals(endpoint.endpoint().scheme()) ? handshake(socket, host, port, deadline) : socket;
+      } catch (SocketTimeoutException e) {
+        open.remove(socket);
+        closeQuietly(socket);
+        throw e;
+      } catch (IOException e) {
+        open.remove(socket);
+        closeQuietly(socket);
+        last = e;
+      }
+    }
+    throw last != null ? last : new UnknownHostException(host);
+  }
+
+  private Socket handshake(Socket plain, String host, int port, long deadline) throws IOException {
+    SSLSocket socket = (SSLSocket) tls.createSocket(plain, host, port, true);
+    open.add(socket);
+    SSLParameters parameters = socket.getSSLParameters();
+    parameters.setEndpointIdentificationAlgorithm("HTTPS");
+    if (host.indexOf(':') < 0 && !Character.isDigit(host.charAt(host.length() - 1))) {
+      parameters.setServerNames(List.of(new SNIHostName(host)));
+    }
+    socket.setSSLParameters(parameters);
+    socket.setSoTimeout(remainingMillis(deadline));
+    try {
+      socket.startHandshake();
+    } catch (IOException e) {
+      open.remove(socket);
+      closeQuietly(socket);
+      throw e;
+    }
+    open.remove(plain);
+    return socket;
+  }
+
+  /** Reads up to the first LF; each read is bounded by what is left of the deadline. */
+  private static String readStatusLine(Socket socket, long deadline) throws IOException {
+    InputStream in = socket.getInputStream();
+    byte[] buffer = new byte[MAX_STATUS_LINE];
+    int length = 0;
+    while (length < buffer.length) {
+      socket.setSoTimeout(remainingMillis(deadline));
+      int read = in.read(buffer, length, buffer.length - length);
+      if (read < 0) {
+        return null;
+      }
+      for (int i = length; i < length + read; i++) {
+        if (buffer[i] == '\n') {
+          return new String(buffer, 0, i, StandardCharsets.ISO_8859_1).trim();
+        }
+      }
+      length += read;
+    }
+    return "";
+  }
+
+  /** RFC 9112 §4: {@code HTTP/1.1 200 OK}; -1 if the line is not a status line. */
+  static int status(String line) {
+    if (!line.startsWith("HTTP/1.") || line.length() < 12 || line.charAt(8) != ' ') {
+      return -1;
+    }
+    if (line.length() > 12 && line.charAt(12) != ' ') {
+      return -1;
+    }
+    int status = 0;
+    for (int i = 9; i < 12; i++) {
+      char c = line.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      status = status * 10 + (c - '0');
+    }
+    return status >= 100 ? status : -1;
+  }
+
+  private static int remainingMillis(long deadline) throws SocketTimeoutException {
+    long remaining = (deadline - System.nanoTime()) / 1_000_000;
+    if (remaining <= 0) {
+      throw new SocketTimeoutException("health check timeout passed");
+    }
+    return (int) Math.min(Integer.MAX_VALUE, remaining);
+  }
+
+  static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // The check is over either way.
+    }
+  }
+}

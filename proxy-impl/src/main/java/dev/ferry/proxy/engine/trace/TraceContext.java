@@ -1,0 +1,116 @@
+package dev.ferry.proxy.engine.trace;
+
+import dev.ferry.proxy.Headers;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The trace an exchange belongs to, per W3C Trace Context: the trace id, the proxy's own span id
+ * (which becomes the upstream's parent-id), and the sampled flag. A valid incoming
+ * {@code traceparent} is continued (its trace id kept, {@code tracestate} passed on untouched);
+ * without one, Zipkin B3 (single {@code b3} header or {@code X-B3-*}) is accepted; without
+ * either, the proxy starts a trace, sampled.
+ */
+public record TraceContext(String traceId, String spanId, String parentId, boolean sampled) {
+  private static final String ZERO_TRACE = "0".repeat(32);
+  private static final String ZERO_SPAN = "0".repeat(16);
+
+  /** Continues the trace the request carries, or starts one. */
+  public static TraceContext continueOrStart(Headers headers) {
+    return fromTraceparent(headers).or(() -> fromB3(headers)).orElseGet(TraceContext::start);
+  }
+
+  private static TraceContext start() {
+    return new TraceContext(randomHex(16), randomHex(8), null, true);
+  }
+
+  /** The {@code traceparent} to send upstream: this trace, with the proxy's span as parent. */
+  public String traceparent() {
+    return "00-" + traceId + "-" + spanId + "-" + (sampled ? "01" : "00");
+  }
+
+  /** RFC-like strict parse of version 00 (and forward-compatible higher versions). */
+  static Optional<TraceContext> fromTraceparent(Headers headers) {
+    var values = headers.all("traceparent");
+    if (values.size() != 1) {
+      return Optional.empty();
+    }
+    String value = values.get(0).trim();
+    String[] parts = value.split("-", -1);
+    if (parts.length < 4 || parts[0].length() != 2 || !isHex(parts[0]) || parts[0].equals("ff")
+        || (parts[0].equals("00") && parts.length != 4)) {
+      return Optional.empty();
+    }
+    String traceId = parts[1];
+    String parent = parts[2];
+    String flags = parts[3];
+    if (traceId.length() != 32 || !isHex(traceId) || traceId.equals(ZERO_TRACE)
+        || parent.length() != 16 || !isHex(parent) || parent.equals(ZERO_SPAN)
+        || flags.length() != 2 || !isHex(flags)) {
+      return Optional.empty();
+    }
+    boolean sampled = (Integer.parseInt(flags, 16) & 1) == 1;
+    return Optional.of(new TraceContext(traceId, randomHex(8), parent, sampled));
+  }
+
+  /** Zipkin B3: {@code b3: traceid-spanid[-sampled[-parent]]} or the {@code X-B3-*} headers. */
+  static Optional<TraceContext> fromB3(Headers headers) {
+    Optional<String> single = headers.first("b3");
+    String traceId;
+    String spanId;
+    String sampled;
+    if (single.isPresent()) {
+      String[] parts = single.get().trim().split("-");
+      if (parts.length < 2) {
+        return Optional.empty();
+      }
+      traceId = parts[0];
+      spanId = parts[1];
+      sampled = parts.length > 2 ? parts[2] : "1";
+    } else {
+      Optional<String> trace = headers.first("X-B3-TraceId");
+      Optional<String> span = headers.first("X-B3-SpanId");
+      if (trace.isEmpty() || span.isEmpty()) {
+        return Optional.empty();
+      }
+      traceId = trace.get().trim();
+      spanId = span.get().trim();
+      sampled = headers.first("X-B3-Flags").map(f -> "1").orElse(headers.first("X-B3-Sampled").orElse("1").trim());
+    }
+    traceId = traceId.toLowerCase(Locale.ROOT);
+    spanId = spanId.toLowerCase(Locale.ROOT);
+    if ((traceId.length() != 16 && traceId.length() != 32) || !isHex(traceId)
+        || spanId.length() != 16 || !isHex(spanId)) {
+      return Optional.empty();
+    }
+    String padded = traceId.length() == 16 ? "0".repeat(16) + traceId : traceId;
+    if (padded.equals(ZERO_TRACE) || spanId.equals(ZERO_SPAN)) {
+      return Optional.empty();
+    }
+    boolean isSampled = !sampled.equals("0") && !sampled.equalsIgnoreCase("false");
+    return Optional.of(new TraceContext(padded, randomHex(8), spanId, isSampled));
+  }
+
+  private static boolean isHex(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return !s.isEmpty();
+  }
+
+  static String randomHex(int bytes) {
+    StringBuilder hex = new StringBuilder(bytes * 2);
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    while (hex.length() < bytes * 2) {
+      long value = random.nextLong();
+      hex.append(String.format(Locale.ROOT, "%016x", value));
+    }
+    String id = hex.substring(0, bytes * 2);
+    // An all-zero id is invalid; the odds are negligible, but never send one.
+    return id.chars().allMatch(c -> c == '0') ? randomHex(bytes) : id;
+  }
+}

@@ -1,0 +1,162 @@
+package dev.ferry.proxy.engine.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.HealthCheck;
+import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.Await;
+import dev.ferry.proxy.engine.route.LiveEndpoint;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ActiveHealthCheckTest {
+  private static final HealthCheck FAST = HealthCheck.http("/health")
+      .interval(Duration.ofMillis(20)).timeout(Duration.ofSeconds(2))
+      .healthyThreshold(2).unhealthyThreshold(2);
+
+  private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(2);
+  private final List<AutoCloseable> closeAfter = new ArrayList<>();
+
+  ActiveHealthCheckTest() {
+    scheduler.setRemoveOnCancelPolicy(true);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (AutoCloseable closeable : closeAfter) {
+      closeable.close();
+    }
+    scheduler.shutdownNow();
+    assertThat(scheduler.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void marksABackendThatGoesDownUnhealthyAndHealthyWhenItComesBack() throws Exception {
+    Backend backend = backend(new Backend());
+    LiveEndpoint endpoint = endpoint(backend.url("127.0.0.1"));
+    start(FAST, endpoint, null);
+    Await.until(() -> backend.requests().size() >= 3, "three checks answered");
+    assertThat(endpoint.healthy()).isTrue();
+
+    backend.down();
+    Await.until(() -> !endpoint.healthy(), "the endpoint to turn unhealthy");
+
+    backend.up();
+    Await.until(endpoint::healthy, "the endpoint to turn healthy again");
+    assertThat(endpoint.state(System.nanoTime())).isEqualTo("healthy");
+  }
+
+  @Test
+  void marksAnEndpointAnsweringAnUnexpectedStatusUnhealthy() throws Exception {
+    Backend backend = backend(new Backend());
+    backend.answer(503);
+    LiveEndpoint endpoint = endpoint(backend.url("127.0.0.1"));
+    start(FAST.expectStatus(200, 299), endpoint, null);
+
+    Await.until(() -> !endpoint.healthy(), "a 503 to make the endpoint unhealthy");
+    backend.answer(204);
+    Await.until(endpoint::healthy, "a 204 to make it healthy again");
+  }
+
+  @Test
+  void countsABackendThatNeverAnswersAsFailedAfterTheTimeout() throws Exception {
+    Backend backend = backend(new Backend());
+    backend.silent();
+    LiveEndpoint endpoint = endpoint(backend.url("127.0.0.1"));
+    long started = System.nanoTime();
+    start(FAST.timeout(Duration.ofMillis(100)).unhealthyThreshold(1), endpoint, null);
+
+    Await.until(() -> !endpoint.healthy(), "the unanswered check to time out");
+    assertThat(System.nanoTime() - started).isGreaterThanOrEqualTo(Duration.ofMillis(100).toNanos());
+    Await.until(() -> backend.heldClosedByPeer() >= 1, "the timed-out check to close its connection");
+  }
+
+  @Test
+  void sendsAGetForThePathWithHostConnectionCloseAndUserAgent() throws Exception {
+    Backend backend = backend(new Backend());
+    LiveEndpoint endpoint = endpoint(backend.url("127.0.0.1"));
+    start(HealthCheck.http("/status/ready"), endpoint, null);
+
+    String head = backend.requests().poll(10, TimeUnit.SECONDS);
+
+    assertThat(head).isNotNull();
+    assertThat(head.split("\r\n")).containsExactly("GET /status/ready HTTP/1.1",
+        "Host: " + endpoint.endpoint().authority(), "Connection: close",
+        "User-Agent: ferry-health-check", "Accept: */*");
+  }
+
+  @Test
+  void checksHttpsEndpointsAndVerifiesTheHostName() throws Exception {
+    SelfSignedCertificate certificate = SelfSignedCertificate.forLocalhost();
+    SSLContext trusting = certificate.trustingContext();
+    Backend backend = backend(new Backend(certificate.serverContext()));
+    LiveEndpoint byName = endpoint(backend.url("localhost"));
+    LiveEndpoint byAddress = endpoint(backend.url("127.0.0.1"));
+
+    // The certificate names localhost only, so the check by address must fail its handshake.
+    start(FAST.unhealthyThreshold(1), byAddress, trusting);
+    Await.until(() -> !byAddress.healthy(), "a certificate for another name to fail the check");
+    assertThat(backend.requests()).isEmpty();
+
+    start(FAST.unhealthyThreshold(1), byName, trusting);
+    Await.until(() -> backend.requests().size() >= 3, "three checks over TLS");
+    assertThat(byName.healthy()).isTrue();
+  }
+
+  @Test
+  void stopsItsChecksAndClosesOneInProgressWithoutWaitingForItsTimeout() throws Exception {
+    Backend backend = backend(new Backend());
+    backend.silent();
+    LiveEndpoint endpoint = endpoint(backend.url("127.0.0.1"));
+    ActiveHealthChecker checker = start(FAST.timeout(Duration.ofSeconds(30)).unhealthyThreshold(1), endpoint, null);
+    Await.until(() -> backend.requests().size() == 1, "a check to be waiting for its answer");
+
+    checker.stop();
+
+    Await.until(() -> backend.heldClosedByPeer() == 1, Duration.ofSeconds(5), () -> "the check's connection to close");
+    Await.until(() -> scheduler.getQueue().isEmpty() && scheduler.getActiveCount() == 0,
+        "the scheduler to have no task of the checker");
+    assertThat(scheduler.isShutdown()).as("the scheduler belongs to the proxy").isFalse();
+    assertThat(endpoint.healthy()).as("a check cut short by stop() decides nothing").isTrue();
+  }
+
+  @Test
+  void startsAgainAfterStopping() throws Exception {
+    Backend backend = backend(new Backend());
+    LiveEndpoint endpoint = endpoint(backend.url("127.0.0.1"));
+    ActiveHealthChecker checker = start(FAST, endpoint, null);
+    checker.start();
+    Await.until(() -> !backend.requests().isEmpty(), "a check");
+    checker.stop();
+    Await.until(() -> scheduler.getQueue().isEmpty() && scheduler.getActiveCount() == 0, "the checks to stop");
+    backend.requests().clear();
+
+    checker.start();
+
+    Await.until(() -> backend.requests().size() >= 2, "checks after the restart");
+    // A periodic task leaves the queue while it runs: wait for it to be back rather than race it.
+    Await.until(() -> scheduler.getQueue().size() == 1, "one task per endpoint, whatever start() was called twice");
+  }
+
+  private ActiveHealthChecker start(HealthCheck check, LiveEndpoint endpoint, SSLContext tls) {
+    ActiveHealthChecker checker = new ActiveHealthChecker("api", check, List.of(endpoint), tls, scheduler);
+    closeAfter.add(0, checker::stop);
+    checker.start();
+    return checker;
+  }
+
+  private Backend backend(Backend backend) {
+    closeAfter.add(backend);
+    return backend;
+  }
+
+  private static LiveEndpoint endpoint(String url) {
+    return new LiveEndpoint("api", Upstream.of(url).endpoints().get(0));
+  }
+}
