@@ -26,6 +26,7 @@ final class Origins implements AutoCloseable {
   private volatile int status = 200;
   private volatile String extraHeaders = "";
   private volatile long delayMillis;
+  private volatile int healthStatus = 200;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
@@ -53,6 +54,16 @@ final class Origins implements AutoCloseable {
   /** Request lines received, oldest first. */
   List<String> requestLines() {
     return new ArrayList<>(lines);
+  }
+
+  /** From now on answers {@code /health} with {@code status}, other paths as before. */
+  void health(int status) {
+    this.healthStatus = status;
+  }
+
+  /** Requests received for a path other than {@code /health}. */
+  int nonHealthRequests() {
+    return (int) lines.stream().filter(line -> !line.contains(" /health ")).count();
   }
 
   /** From now on takes {@code millis} to answer each request (a slow backend). */
@@ -115,7 +126,8 @@ final class Origins implements AutoCloseable {
         }
         String path = line.split(" ")[1];
         byte[] body = (name + " " + path).getBytes(StandardCharsets.UTF_8);
-        out.write(("HTTP/1.1 " + status + " X\r\n" + extraHeaders + "Content-Length: " + body.length
+        int answer = path.equals("/health") ? healthStatus : status;
+        out.write(("HTTP/1.1 " + answer + " X\r\n" + extraHeaders + "Content-Length: " + body.length
             + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
         out.write(body);
         out.flush();

@@ -1,0 +1,96 @@
+package dev.ferry.proxy.engine.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.HealthCheck;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.Await;
+import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #10: a backend that goes down and comes back, seen by active checks and by passive
+ * outlier detection, end to end through a proxy; panic mode when too few are healthy.
+ */
+class HealthAndEjectionTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private final HttpClient client = HttpClient.newHttpClient();
+
+  private String get(ProxyServer proxy, String path) throws Exception {
+    HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + proxy.port() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    return response.statusCode() + " " + response.body();
+  }
+
+  private static HealthCheck fastCheck() {
+    return HealthCheck.http("/health").interval(Duration.ofMillis(50)).timeout(Duration.ofMillis(500))
+        .healthyThreshold(1).unhealthyThreshold(1);
+  }
+
+  @Test
+  void takesAnEndpointOutWhileItsHealthCheckFailsAndBringsItBack() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app").healthCheck(fastCheck()).panicThreshold(0)));
+    a.health(503);
+    Await.until(() -> "unhealthy".equals(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + a.port())),
+        "a to be marked unhealthy");
+    int aBefore = a.nonHealthRequests();
+    for (int i = 0; i < 10; i++) {
+      assertThat(get(proxy, "/" + i)).isEqualTo("200 b /" + i);
+    }
+    assertThat(a.nonHealthRequests()).isEqualTo(aBefore);
+    a.health(200);
+    Await.until(() -> "healthy".equals(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + a.port())),
+        "a to be healthy again");
+    int served = 0;
+    for (int i = 0; i < 10; i++) {
+      served += get(proxy, "/" + i).startsWith("200 a") ? 1 : 0;
+    }
+    assertThat(served).isEqualTo(5);
+  }
+
+  @Test
+  void ejectsAnEndpointThatKeepsFailingAndServesFromTheRest() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    a.answer(500, "");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app").ejectAfter(3, Duration.ofSeconds(60))));
+    for (int i = 0; i < 6; i++) {
+      get(proxy, "/warm-" + i);
+    }
+    assertThat(proxy.stats().upstreamEndpoints().get("app")).containsEntry("127.0.0.1:" + a.port(), "ejected");
+    int aBefore = a.requests();
+    for (int i = 0; i < 10; i++) {
+      assertThat(get(proxy, "/" + i)).isEqualTo("200 b /" + i);
+    }
+    assertThat(a.requests()).isEqualTo(aBefore);
+  }
+
+  @Test
+  void balancesOverAllEndpointsInPanicAndRefusesWithoutPanic() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    a.health(503);
+    b.health(503);
+    ProxyServer panicking = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app").healthCheck(fastCheck())));
+    ProxyServer strict = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app").healthCheck(fastCheck()).panicThreshold(0)));
+    for (ProxyServer proxy : new ProxyServer[] {panicking, strict}) {
+      Await.until(() -> !proxy.stats().upstreamEndpoints().get("app").containsValue("healthy"),
+          "every endpoint to be unhealthy");
+    }
+    assertThat(get(panicking, "/x")).matches("200 [ab] /x");
+    assertThat(get(strict, "/x")).startsWith("503 No healthy upstream");
+  }
+}
