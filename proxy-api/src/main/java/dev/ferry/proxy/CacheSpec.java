@@ -3,9 +3,11 @@ package dev.ferry.proxy;
 import java.time.Clock;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * Configures the proxy's shared HTTP cache (RFC 9111): an in-memory store bounded in bytes.
+ * Configures the proxy's shared HTTP cache (RFC 9111): by default an in-memory store bounded in
+ * bytes, or any {@link CacheStore} given to {@link #store(CacheStore)}.
  *
  * <pre>{@code
  * ProxyServer.builder().cache(CacheSpec.inMemory().maxSizeBytes(50L << 20).maxEntryBytes(5 << 20));
@@ -29,9 +31,10 @@ public final class CacheSpec {
   private final String targetedField;
   private final boolean hideTargetedField;
   private final boolean storeSetCookie;
+  private final CacheStore store;
 
   private CacheSpec(long maxSizeBytes, long maxEntryBytes, String statusHeader, Clock clock,
-      String targetedField, boolean hideTargetedField, boolean storeSetCookie) {
+      String targetedField, boolean hideTargetedField, boolean storeSetCookie, CacheStore store) {
     this.maxSizeBytes = maxSizeBytes;
     this.maxEntryBytes = maxEntryBytes;
     this.statusHeader = statusHeader;
@@ -39,6 +42,7 @@ public final class CacheSpec {
     this.targetedField = targetedField;
     this.hideTargetedField = hideTargetedField;
     this.storeSetCookie = storeSetCookie;
+    this.store = store;
   }
 
   /**
@@ -47,7 +51,7 @@ public final class CacheSpec {
    */
   public static CacheSpec inMemory() {
     return new CacheSpec(10L << 20, 1L << 20, "X-Cache", Clock.systemUTC(), "CDN-Cache-Control",
-        false, false);
+        false, false, null);
   }
 
   /**
@@ -61,7 +65,7 @@ public final class CacheSpec {
           "maxSizeBytes must be between 1 and %d (was %d)", MAX_SIZE_BYTES, maxSizeBytes));
     }
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie);
+        hideTargetedField, storeSetCookie, store);
   }
 
   /**
@@ -75,7 +79,7 @@ public final class CacheSpec {
       throw new IllegalArgumentException("maxEntryBytes must be at least 1 (was " + maxEntryBytes + ")");
     }
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie);
+        hideTargetedField, storeSetCookie, store);
   }
 
   /**
@@ -87,13 +91,13 @@ public final class CacheSpec {
   public CacheSpec statusHeader(String name) {
     Headers.checkName(name);
     return new CacheSpec(maxSizeBytes, maxEntryBytes, name, clock, targetedField, hideTargetedField,
-        storeSetCookie);
+        storeSetCookie, store);
   }
 
   /** The clock that ages entries; default UTC system time. Tests pass a controllable one. */
   public CacheSpec clock(Clock clock) {
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, Objects.requireNonNull(clock, "clock"),
-        targetedField, hideTargetedField, storeSetCookie);
+        targetedField, hideTargetedField, storeSetCookie, store);
   }
 
   /**
@@ -106,13 +110,13 @@ public final class CacheSpec {
   public CacheSpec targetedField(String name) {
     Headers.checkName(name);
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, name, hideTargetedField,
-        storeSetCookie);
+        storeSetCookie, store);
   }
 
   /** In reverse mode, removes the targeted field from responses sent to clients. Off by default. */
   public CacheSpec hideTargetedField() {
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField, true,
-        storeSetCookie);
+        storeSetCookie, store);
   }
 
   /**
@@ -122,7 +126,23 @@ public final class CacheSpec {
    */
   public CacheSpec storeSetCookie(boolean storeSetCookie) {
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie);
+        hideTargetedField, storeSetCookie, store);
+  }
+
+  /**
+   * The store that keeps the responses, in place of the default in-memory one; see
+   * {@link CacheStore}. The store bounds itself: {@link #maxSizeBytes(long)} then sizes nothing,
+   * while {@link #maxEntryBytes(long)} still caps what is offered to it. Proxies built from
+   * specs with the same store share its entries.
+   */
+  public CacheSpec store(CacheStore store) {
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
+        hideTargetedField, storeSetCookie, Objects.requireNonNull(store, "store"));
+  }
+
+  /** See {@link #store(CacheStore)}; empty for the default in-memory store. */
+  public Optional<CacheStore> store() {
+    return Optional.ofNullable(store);
   }
 
   /** See {@link #targetedField(String)}. */
@@ -183,22 +203,22 @@ public final class CacheSpec {
     return maxSizeBytes == that.maxSizeBytes && maxEntryBytes == that.maxEntryBytes
         && statusHeader.equals(that.statusHeader) && clock.equals(that.clock)
         && targetedField.equals(that.targetedField) && hideTargetedField == that.hideTargetedField
-        && storeSetCookie == that.storeSetCookie;
+        && storeSetCookie == that.storeSetCookie && Objects.equals(store, that.store);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie);
+        hideTargetedField, storeSetCookie, store);
   }
 
   /**
    * Returns {@code inMemory(maxSizeBytes=10485760, maxEntryBytes=1048576)}, with
-   * {@code , storeSetCookie=true} when it is set.
+   * {@code , storeSetCookie=true} and {@code , store=...} when they are set.
    */
   @Override
   public String toString() {
     return "inMemory(maxSizeBytes=" + maxSizeBytes + ", maxEntryBytes=" + maxEntryBytes
-        + (storeSetCookie ? ", storeSetCookie=true" : "") + ")";
+        + (storeSetCookie ? ", storeSetCookie=true" : "") + (store == null ? "" : ", store=" + store) + ")";
   }
 }

@@ -14,8 +14,11 @@ public interface ProxyCache {
   /** A snapshot of the counters. */
   CacheStats stats();
 
-  /** Removes the stored responses for this absolute URL, every Vary variant included. */
-  void purge(String url);
+  /**
+   * Removes the stored responses for this absolute URL, every Vary variant (and partial entry)
+   * included; returns whether anything was stored for it.
+   */
+  boolean purge(String url);
 
   /** Removes the stored responses whose absolute URL matches. */
   void purgeIf(Predicate<String> url);

@@ -85,6 +85,19 @@ public final class Upstream {
   }
 
   /**
+   * Returns a pool of one endpoint with a weight, to add more to with {@link #endpoint}:
+   * {@code Upstream.weighted("http://a:80", 3).endpoint("http://b:80", 2)}.
+   *
+   * @throws IllegalArgumentException if the URL is invalid or the weight is not 1 to 1000
+   */
+  public static Upstream weighted(String url, int weight) {
+    Builder b = new Builder();
+    b.endpoints.add(Endpoint.parse(url, weight));
+    b.name = b.endpoints.get(0).authority();
+    return new Upstream(b);
+  }
+
+  /**
    * Adds an endpoint with a weight: it gets {@code weight} times the share of an endpoint of
    * weight 1 (smooth weighted round-robin unless another balancer is chosen).
    *

@@ -3,8 +3,8 @@ package dev.ferry.samples;
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
-import dev.ferry.proxy.Upstream;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
@@ -28,8 +28,7 @@ final class CliOptions {
       "  -c, --concurrency MODEL      auto | virtual | pool | thread (default auto: virtual",
       "                               threads on Java 21+, else a bounded pool)",
       "  -t, --threads N              thread cap for pool and thread (default 200)",
-      "      --upstream URL           reverse proxy to URL, e.g. http://127.0.0.1:9000",
-      "      --preserve-host          send the client's Host to the upstream",
+      RouteOptions.USAGE,
       "      --upstream-ca FILE       trust https upstreams whose certificates chain to the",
       "                               PEM CA certificate(s) in FILE (default: system trust)",
       "      --connect-timeout SECS   upstream connect plus TLS handshake (default 10; a",
@@ -58,8 +57,8 @@ final class CliOptions {
       "  -q, --quiet                  log warnings only (no access log)",
       "  -h, --help                   print this help");
 
-  /** The parsed command line. */
-  record Parsed(ProxyServer.Builder builder, String logLevel, boolean help) {}
+  /** The parsed command line; {@code configFile} is null without {@code --config}. */
+  record Parsed(ProxyServer.Builder builder, String logLevel, boolean help, Path configFile) {}
 
   private CliOptions() {}
 
@@ -72,6 +71,15 @@ final class CliOptions {
     ProxyServer.Builder builder = ProxyServer.builder().port(DEFAULT_PORT);
     Settings settings = new Settings();
     FilterOptions filters = new FilterOptions();
+    RouteOptions routes = new RouteOptions();
+    Path configFile = configFile(args);
+    ConfigFile config = null;
+    if (configFile != null) {
+      // The file first: flags given with it override its scalar options (the builder's last-wins).
+      config = ConfigFile.read(configFile, builder, filters);
+      settings.model = config.concurrency() != null ? config.concurrency() : settings.model;
+      settings.threads = config.threads() != null ? config.threads() : settings.threads;
+    }
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
@@ -79,49 +87,55 @@ final class CliOptions {
         throw new IllegalArgumentException(flag + " may be given only once");
       }
       try {
-        i = apply(args, i, flag, builder, filters, settings);
+        i = apply(args, i, flag, builder, filters, routes, settings);
       } catch (IllegalArgumentException e) {
         throw e.getMessage() != null && e.getMessage().contains(flag) ? e
             : new IllegalArgumentException(flag + ": " + e.getMessage(), e);
       }
       if (settings.help) {
-        return new Parsed(builder, settings.logLevel, true);
+        return new Parsed(builder, settings.logLevel, true, configFile);
       }
     }
     builder.concurrency(concurrency(settings.model, settings.threads));
-    filters.applyTo(builder, settings.upstream != null);
-    if (settings.upstream != null) {
-      Upstream target = Upstream.of(settings.upstream);
-      builder.upstream(settings.preserveHost ? target.preserveHost() : target);
-    } else if (settings.preserveHost) {
-      throw new IllegalArgumentException("--preserve-host needs --upstream");
+    if (config != null && routes.any()) {
+      throw new IllegalArgumentException(routes.firstFlag() + " cannot be combined with --config: "
+          + "pools and routes come from the file");
     }
-    return new Parsed(builder, settings.logLevel, false);
+    filters.applyTo(builder, routes.reverse() || (config != null && config.reverse()));
+    routes.applyTo(builder);
+    return new Parsed(builder, settings.logLevel, false, configFile);
+  }
+
+  /** The value of {@code --config}, read before the other flags so that they override the file. */
+  private static Path configFile(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config")) {
+        return Path.of(value(args, i + 1, "--config"));
+      }
+    }
+    return null;
   }
 
   /** Options that are not builder calls themselves. */
   private static final class Settings {
     String model = "auto";
     int threads = 200;
-    String upstream;
-    boolean preserveHost;
     String logLevel = "info";
     boolean help;
   }
 
   /** Applies the flag at {@code i} (and its value); returns the index of the last argument used. */
   private static int apply(String[] args, int i, String flag, ProxyServer.Builder builder,
-      FilterOptions filters, Settings settings) {
+      FilterOptions filters, RouteOptions routes, Settings settings) {
       switch (flag) {
         case "-h", "--help" -> settings.help = true;
         case "-v", "--verbose" -> settings.logLevel = "debug";
         case "-q", "--quiet" -> settings.logLevel = "warn";
-        case "--preserve-host" -> settings.preserveHost = true;
         case "-p", "--port" -> builder.port(intValue(flag, value(args, ++i, flag)));
         case "-b", "--bind" -> builder.bindAddress(value(args, ++i, flag));
         case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
         case "-t", "--threads" -> settings.threads = intValue(flag, value(args, ++i, flag));
-        case "--upstream" -> settings.upstream = value(args, ++i, flag);
+        case "--config" -> value(args, ++i, flag); // read before the other flags
         case "--upstream-ca" -> builder.upstreamSslContext(TrustFiles.trusting(flag, value(args, ++i, flag)));
         case "--connect-timeout" -> builder.connectTimeout(seconds(flag, value(args, ++i, flag)));
         case "--upstream-timeout" -> builder.upstreamTimeout(seconds(flag, value(args, ++i, flag)));
@@ -146,7 +160,11 @@ final class CliOptions {
           }
         }
         default -> {
-          if (FilterOptions.SWITCHES.contains(flag)) {
+          if (RouteOptions.SWITCHES.contains(flag)) {
+            routes.add(flag);
+          } else if (RouteOptions.FLAGS.contains(flag)) {
+            routes.add(flag, value(args, ++i, flag));
+          } else if (FilterOptions.SWITCHES.contains(flag)) {
             filters.add(flag);
           } else if (FilterOptions.FLAGS.contains(flag)) {
             filters.add(flag, value(args, ++i, flag));
@@ -203,11 +221,12 @@ final class CliOptions {
 
   /** Flags that set one value: given twice, the first would be silently dropped. */
   private static final Set<String> SINGLE = Set.of("-p", "--port", "-b", "--bind", "-c",
-      "--concurrency", "-t", "--threads", "--upstream", "--upstream-ca", "--connect-timeout",
+      "--concurrency", "-t", "--threads", "--upstream-ca", "--connect-timeout",
       "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
       "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate",
       "--max-body-bytes", "--max-connections", "--max-request-line-bytes", "--max-header-bytes",
-      "--max-header-count", "-m", "--cache-mb");
+      "--max-header-count", "-m", "--cache-mb", "--lb", "--health-check", "--retries",
+      "--max-requests-per-pool", "--config");
 
   private static String canonical(String flag) {
     return switch (flag) {

@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * The command-line proxy: {@code java -jar ferry.jar [options]}. See {@link CliOptions#USAGE}.
- * Ctrl-C stops it gracefully, letting exchanges in flight finish for up to ten seconds.
+ * Ctrl-C stops it gracefully, letting exchanges in flight finish for up to ten seconds. With
+ * {@code --config FILE}, a change to the file (or SIGHUP) reloads its pools, routes and filters.
  */
 public final class FerryCli {
   private FerryCli() {}
@@ -40,6 +41,10 @@ public final class FerryCli {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> proxy.stop(Duration.ofSeconds(10)),
         "ferry-shutdown"));
+    if (options.configFile() != null) {
+      // Reloads go through the same parse as startup, so the flags keep overriding the file.
+      ConfigReloader.watch(proxy, options.configFile(), () -> CliOptions.parse(args).builder());
+    }
     System.out.println("Ferry " + proxy.config());
     System.out.println("Listening on " + proxy.address().getAddress().getHostAddress() + ":" + proxy.port());
     proxy.awaitTermination();

@@ -33,8 +33,8 @@ class CliOptionsTest {
     assertThat(config.bindAddress()).isEqualTo("0.0.0.0");
     assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(16, 1000));
     assertThat(config.upstream()).hasValueSatisfying(upstream -> {
-      assertThat(upstream.authority()).isEqualTo("127.0.0.1:9000");
-      assertThat(upstream.basePath()).isEqualTo("/api");
+      assertThat(upstream.endpoints().get(0).authority()).isEqualTo("127.0.0.1:9000");
+      assertThat(upstream.endpoints().get(0).basePath()).isEqualTo("/api");
       assertThat(upstream.preservesHost()).isTrue();
     });
     assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(3));
@@ -84,7 +84,7 @@ class CliOptionsTest {
   @Test
   void rejectsPreserveHostWithoutUpstream() {
     assertThatThrownBy(() -> CliOptions.parse("--preserve-host"))
-        .hasMessage("--preserve-host needs --upstream");
+        .hasMessage("--preserve-host needs --upstream or --route");
   }
 
   @Test

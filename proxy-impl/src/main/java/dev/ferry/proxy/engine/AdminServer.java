@@ -39,15 +39,18 @@ final class AdminServer implements AutoCloseable {
   private final AtomicLong ids = new AtomicLong();
   private final Thread acceptor;
 
-  private AdminServer(RealProxyServer server, ServerSocket socket) {
+  private final int proxyPort;
+
+  private AdminServer(RealProxyServer server, ServerSocket socket, int proxyPort) {
     this.server = server;
+    this.proxyPort = proxyPort;
     this.socket = socket;
     this.address = new InetSocketAddress(socket.getInetAddress(), socket.getLocalPort());
-    this.acceptor = new Thread(this::accept, "ferry-admin-" + server.port() + "-accept");
+    this.acceptor = new Thread(this::accept, "ferry-admin-" + proxyPort + "-accept");
     this.acceptor.setDaemon(true);
   }
 
-  static AdminServer start(RealProxyServer server, InetSocketAddress bind) {
+  static AdminServer start(RealProxyServer server, InetSocketAddress bind, int proxyPort) {
     ServerSocket socket;
     try {
       socket = new ServerSocket();
@@ -56,7 +59,7 @@ final class AdminServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("could not bind admin listener " + bind + ": " + e.getMessage(), e);
     }
-    AdminServer admin = new AdminServer(server, socket);
+    AdminServer admin = new AdminServer(server, socket, proxyPort);
     admin.acceptor.start();
     log.info("admin_started address={}:{}", admin.address.getAddress().getHostAddress(), admin.address.getPort());
     return admin;
@@ -84,7 +87,7 @@ final class AdminServer implements AutoCloseable {
         } finally {
           slots.release();
         }
-      }, "ferry-admin-" + server.port() + "-conn-" + ids.incrementAndGet());
+      }, "ferry-admin-" + proxyPort + "-conn-" + ids.incrementAndGet());
       worker.setDaemon(true);
       worker.start();
     }

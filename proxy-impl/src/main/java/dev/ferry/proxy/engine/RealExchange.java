@@ -7,6 +7,8 @@ import dev.ferry.proxy.Route;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.admin.AdminEndpoints;
+import dev.ferry.proxy.engine.cache.CacheAdmin;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.FilterException;
 import dev.ferry.proxy.engine.filter.ProxyAnswer;
@@ -94,6 +96,9 @@ final class RealExchange implements Exchange, DispatchHooks {
     server.metrics().exchanges.increment();
     server.metrics().activeExchanges.incrementAndGet();
     try {
+      if (isAdminRequest()) {
+        return respond(adminAnswer());
+      }
       if (!parseRequest()) {
         return false;
       }
@@ -149,10 +154,6 @@ final class RealExchange implements Exchange, DispatchHooks {
    * forward proxy answers its admin paths itself for loopback clients (never forwarded).
    */
   private Response runChain() {
-    Response admin = adminAnswer();
-    if (admin != null) {
-      return admin;
-    }
     try {
       return RealChain.run(server.filters(), this, request, this::terminal);
     } catch (FilterException e) {
@@ -177,14 +178,29 @@ final class RealExchange implements Exchange, DispatchHooks {
     return e.failure().status() == 0 ? null : server.errorPages().render(e, head.headers());
   }
 
-  /** {@code GET /_stats} and friends, in origin-form to a forward proxy from this machine. */
+  /**
+   * {@code GET /_stats} and friends, in origin-form and without a body, to a forward proxy from
+   * this machine: answered here, never forwarded (in reverse mode such paths are the upstream's).
+   */
+  private boolean isAdminRequest() {
+    ProxyConfig config = server.configuration();
+    String target = head.target();
+    int query = target.indexOf('?');
+    String path = query < 0 ? target : target.substring(0, query);
+    return !config.isReverse() && config.statsOnProxyPort() && AdminEndpoints.serves(path)
+        && connection.clientAddress().getAddress().isLoopbackAddress()
+        && head.headers().all("Content-Length").stream().allMatch(v -> v.trim().equals("0"))
+        && !head.headers().contains("Transfer-Encoding");
+  }
+
   private Response adminAnswer() {
     ProxyConfig config = server.configuration();
-    if (config.isReverse() || !config.statsOnProxyPort() || !head.target().startsWith("/_")
-        || !connection.clientAddress().getAddress().isLoopbackAddress()) {
-      return null;
-    }
-    return server.adminEndpoints().handle(request).orElse(null);
+    requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
+    trace = TraceContext.continueOrStart(head.headers());
+    request = Request.builder().method(head.method()).version(head.version())
+        .authority(connection.localAddress().getAddress().getHostAddress() + ":" + connection.localAddress().getPort())
+        .target(head.target()).headers(head.headers()).build();
+    return server.adminEndpoints().handle(request).orElseThrow();
   }
 
   /** Writes the response (or starts the tunnel); returns true if the connection stays open. */
@@ -252,6 +268,9 @@ final class RealExchange implements Exchange, DispatchHooks {
       return routed(router, request);
     }
     HttpCache cache = server.httpCache();
+    if (cache != null && CacheAdmin.isPurge(request)) {
+      return server.cacheAdmin().purge(request, connection.clientAddress());
+    }
     if (cache == null || Forwarder.isUpgrade(request)) {
       return server.forwarder().forward(request, this);
     }
@@ -269,6 +288,9 @@ final class RealExchange implements Exchange, DispatchHooks {
     LiveRoute matched = route;
     return RealChain.run(matched.filters(), this, request, routedRequest -> {
       HttpCache cache = server.httpCache();
+      if (cache != null && CacheAdmin.isPurge(routedRequest)) {
+        return server.cacheAdmin().purge(routedRequest, connection.clientAddress());
+      }
       if (cache == null || !matched.route().cacheEnabled() || Forwarder.isUpgrade(routedRequest)) {
         return server.dispatcher().dispatch(matched, routedRequest, this);
       }

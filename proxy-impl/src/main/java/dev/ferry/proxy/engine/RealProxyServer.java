@@ -8,6 +8,7 @@ import dev.ferry.proxy.ProxyStats;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.admin.AdminEndpoints;
+import dev.ferry.proxy.engine.cache.CacheAdmin;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -67,7 +68,8 @@ final class RealProxyServer implements ProxyServer {
   private final Dispatcher dispatcher;
   private final ErrorPages errorPages;
   private final AccessLog accessLog;
-  private final AdminEndpoints adminEndpoints = new AdminEndpoints(this);
+  private final CacheAdmin cacheAdmin;
+  private final AdminEndpoints adminEndpoints;
   private AdminServer adminServer;
   private ScheduledExecutorService healthChecks;
   private Router router;
@@ -99,6 +101,8 @@ final class RealProxyServer implements ProxyServer {
     this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
         config.connectTimeout());
     this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse())).orElse(null);
+    this.cacheAdmin = cache == null ? null : new CacheAdmin(cache);
+    this.adminEndpoints = new AdminEndpoints(this, cacheAdmin);
     this.errorPages = new ErrorPages(config.errorPages());
     this.accessLog = new AccessLog(config.accessLog());
   }
@@ -149,7 +153,7 @@ final class RealProxyServer implements ProxyServer {
           request -> refresh(request, new DetachedHooks(self, destinationPolicy)));
     }
     if (config.admin().isPresent()) {
-      adminServer = AdminServer.start(this, config.admin().get());
+      adminServer = AdminServer.start(this, config.admin().get(), port);
     }
     listener = new Listener(this, serverSocket, config.maxConnections());
     guard.run(() -> state = State.RUNNING);
@@ -414,6 +418,11 @@ final class RealProxyServer implements ProxyServer {
 
   AccessLog accessLog() {
     return accessLog;
+  }
+
+  /** PURGE and the {@code /_cache/...} endpoints; null without a cache. */
+  CacheAdmin cacheAdmin() {
+    return cacheAdmin;
   }
 
   AdminEndpoints adminEndpoints() {

@@ -1,27 +1,58 @@
 package dev.ferry.proxy.testkit;
 
-import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The bytes of one body as they stream through, kept up to a cap; the rest is only counted. The
  * stream's reader (one connection thread) writes; the recorder reads after the exchange ends.
+ *
+ * <p>Memory: bytes are kept in chunks of at most 16 KiB, and each chunk is reserved from the
+ * recording's byte budget before it is allocated. When the budget refuses (after the recording
+ * dropped what it could), the capture stops keeping bytes and the body is marked truncated.
+ * {@link #take()} copies the chunks into one array and hands the unused reservation back.
  */
 final class BodyCapture {
+  private static final int CHUNK = 16 * 1024;
+
   private final int cap;
-  private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+  private final Recording budget;
+  private final List<byte[]> chunks = new ArrayList<>();
+  private int kept;
+  private long reserved;
+  private boolean refused;
+  private boolean taken;
   private volatile long total;
   private volatile long endNanos;
 
-  BodyCapture(int cap) {
+  BodyCapture(int cap, Recording budget) {
     this.cap = cap;
+    this.budget = budget;
   }
 
-  void write(byte[] bytes, int offset, int length) {
-    int room = cap - kept.size();
-    if (room > 0) {
-      kept.write(bytes, offset, Math.min(room, length));
-    }
+  synchronized void write(byte[] bytes, int offset, int length) {
     total += length;
+    int from = offset;
+    int left = Math.min(length, cap - kept);
+    while (left > 0 && !refused && !taken) {
+      int used = kept % CHUNK;
+      if (used == 0 && kept == reserved) {
+        int size = Math.min(CHUNK, cap - kept);
+        if (!budget.reserve(size)) {
+          refused = true;
+          budget.noteTruncated();
+          break;
+        }
+        reserved += size;
+        chunks.add(new byte[size]);
+      }
+      byte[] chunk = chunks.get(chunks.size() - 1);
+      int n = Math.min(left, chunk.length - used);
+      System.arraycopy(bytes, from, chunk, used, n);
+      kept += n;
+      from += n;
+      left -= n;
+    }
   }
 
   /** Marks the end of the body: EOF seen, or the stream closed. Keeps the first mark. */
@@ -39,7 +70,31 @@ final class BodyCapture {
     return endNanos;
   }
 
-  synchronized byte[] bytes() {
-    return kept.toByteArray();
+  /** Drops the kept bytes and hands their whole reservation back. */
+  synchronized void discard() {
+    chunks.clear();
+    taken = true;
+    budget.release(reserved);
+    reserved = 0;
+    kept = 0;
+  }
+
+  /**
+   * Returns the kept bytes and releases the chunks; the returned array stays reserved in the
+   * budget until the exchange holding it leaves the recording. Call once.
+   */
+  synchronized byte[] take() {
+    byte[] all = new byte[kept];
+    int at = 0;
+    for (byte[] chunk : chunks) {
+      int n = Math.min(chunk.length, kept - at);
+      System.arraycopy(chunk, 0, all, at, n);
+      at += n;
+    }
+    chunks.clear();
+    taken = true;
+    budget.release(reserved - kept);
+    reserved = kept;
+    return all;
   }
 }

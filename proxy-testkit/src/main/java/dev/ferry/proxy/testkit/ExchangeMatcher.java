@@ -1,29 +1,47 @@
 package dev.ferry.proxy.testkit;
 
+import dev.ferry.proxy.Request;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
- * A readable, immutable predicate over recorded exchanges, built up one condition at a time:
- * {@code ExchangeMatcher.any().method("POST").path("/orders")}. Its {@code toString()} reads like
- * the conditions ({@code method=POST path=/orders}), which is what assertion failures show.
+ * The testkit's one way to say which exchanges you mean: a readable, immutable predicate built
+ * up one condition at a time. Every method that selects exchanges takes it as a lambda that adds
+ * conditions to an empty matcher, the same everywhere:
  *
- * <p>Every condition is on the request unless its name says response ({@code status},
- * {@code responseHeader}).
+ * <pre>{@code
+ * recording.exchanges(e -> e.method("POST").path("/orders"));                 // look up
+ * recording.awaitExchange(e -> e.path("/orders"), Duration.ofSeconds(5));     // wait
+ * assertThat(recording).eventually().hasExchange(e -> e.path("/orders"));     // assert
+ * proxy.inject(e -> e.pathStartsWith("/slow"), Fault.latency(Duration.ofMillis(300))); // faults
+ * FerryProxyExtension.forward().failOnUnexpectedTraffic(e -> e.host("127.0.0.1"));
+ * }</pre>
+ *
+ * <p>Its {@code toString()} reads like the conditions ({@code method=POST path=/orders}), which
+ * is what failure messages show. Every condition is on the request unless its name says
+ * response ({@code status}, {@code responseHeader}). Faults are chosen before the request is
+ * forwarded, so they accept only conditions on the request head: a response or body condition
+ * there is rejected with an {@link IllegalArgumentException}.
  */
 public final class ExchangeMatcher implements Predicate<RecordedExchange> {
-  private static final ExchangeMatcher ANY = new ExchangeMatcher(List.of(), List.of());
+  private static final ExchangeMatcher ANY = new ExchangeMatcher(List.of(), List.of(), List.of());
 
   private final List<Predicate<RecordedExchange>> conditions;
   private final List<String> descriptions;
+  /** The descriptions of conditions that need more than the request head. */
+  private final List<String> beyondHead;
 
   private ExchangeMatcher(List<Predicate<RecordedExchange>> conditions,
-      List<String> descriptions) {
+      List<String> descriptions, List<String> beyondHead) {
     this.conditions = conditions;
     this.descriptions = descriptions;
+    this.beyondHead = beyondHead;
   }
 
   /** Returns a matcher that matches every exchange. */
@@ -80,28 +98,78 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
         e -> e.request().headers().all(name).contains(value));
   }
 
-  /** Also requires the decoded request body text to contain this. */
+  /** Also requires the decoded request body text to contain this. Not for faults. */
   public ExchangeMatcher bodyContains(String text) {
     Objects.requireNonNull(text, "text");
-    return and("body contains \"" + text + "\"", e -> e.request().body().text().contains(text));
+    return beyondHead("body contains \"" + text + "\"",
+        e -> e.request().body().text().contains(text));
   }
 
-  /** Also requires this response status. */
+  /** Also requires this response status. Not for faults. */
   public ExchangeMatcher status(int status) {
-    return and("status=" + status, e -> e.response().status() == status);
+    return beyondHead("status=" + status, e -> e.response().status() == status);
   }
 
-  /** Also requires a response header field with this name and exactly this value. */
+  /** Also requires a response header field with this name and exactly this value. Not for faults. */
   public ExchangeMatcher responseHeader(String name, String value) {
     Objects.requireNonNull(value, "value");
-    return and("response header " + name + "=" + value,
+    return beyondHead("response header " + name + "=" + value,
         e -> e.response().headers().all(name).contains(value));
   }
 
-  /** Also requires a condition of your own, described for failure messages. */
+  /** Also requires that a replaying proxy answered it from its recording. Not for faults. */
+  public ExchangeMatcher replayed() {
+    return beyondHead("replayed", RecordedExchange::replayed);
+  }
+
+  /** Also requires that a replaying proxy had no recording for it. Not for faults. */
+  public ExchangeMatcher unmatched() {
+    return beyondHead("unmatched", RecordedExchange::unmatched);
+  }
+
+  /**
+   * Also requires that the proxy answered it itself (a 502 for a failed connect, a 504...).
+   * Not for faults.
+   */
+  public ExchangeMatcher proxyMade() {
+    return beyondHead("proxy-made", RecordedExchange::proxyMade);
+  }
+
+  /**
+   * Also requires a condition of your own, described for failure messages. For faults it sees
+   * an exchange holding only the request head (status 0, empty bodies).
+   */
   public ExchangeMatcher matching(String description, Predicate<RecordedExchange> condition) {
     Objects.requireNonNull(description, "description");
     return and(description, Objects.requireNonNull(condition, "condition"));
+  }
+
+  /** Builds the matcher a selecting lambda describes, starting from {@link #any()}. */
+  static ExchangeMatcher build(UnaryOperator<ExchangeMatcher> matcher) {
+    Objects.requireNonNull(matcher, "matcher");
+    return Objects.requireNonNull(matcher.apply(ANY), "matcher returned null");
+  }
+
+  /**
+   * Returns a predicate on live requests, for faults, which are chosen before a request is
+   * forwarded.
+   *
+   * @throws IllegalArgumentException if a condition needs the response or the request body
+   */
+  Predicate<Request> onRequestHead(String use) {
+    if (!beyondHead.isEmpty()) {
+      throw new IllegalArgumentException(use + " select requests by their head only (was "
+          + String.join(" ", beyondHead) + "); use method, host, path, url or header conditions");
+    }
+    return request -> test(headOnly(request));
+  }
+
+  private static RecordedExchange headOnly(Request request) {
+    RecordedExchange.Builder b = RecordedExchange.builder();
+    b.startTime = Instant.now();
+    b.duration = Duration.ZERO;
+    b.request = RecordedRequest.of(request, RecordedBody.empty());
+    return b.build();
   }
 
   @Override
@@ -115,11 +183,24 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
   }
 
   private ExchangeMatcher and(String description, Predicate<RecordedExchange> condition) {
+    return with(description, condition, false);
+  }
+
+  private ExchangeMatcher beyondHead(String description, Predicate<RecordedExchange> condition) {
+    return with(description, condition, true);
+  }
+
+  private ExchangeMatcher with(String description, Predicate<RecordedExchange> condition,
+      boolean needsMore) {
     List<Predicate<RecordedExchange>> c = new ArrayList<>(conditions);
     c.add(condition);
     List<String> d = new ArrayList<>(descriptions);
     d.add(description);
-    return new ExchangeMatcher(List.copyOf(c), List.copyOf(d));
+    List<String> b = new ArrayList<>(beyondHead);
+    if (needsMore) {
+      b.add(description);
+    }
+    return new ExchangeMatcher(List.copyOf(c), List.copyOf(d), List.copyOf(b));
   }
 
   /** Returns the conditions, such as {@code method=POST path=/orders}, or {@code any exchange}. */

@@ -8,9 +8,11 @@ import dev.ferry.proxy.Response;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * Applies the fault rules whose predicate selects a request. It runs right after the recorder, so
@@ -26,7 +28,13 @@ final class FaultFilter implements Filter {
   private final List<Rule> fixed;
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
 
-  record Rule(Predicate<? super Request> when, Fault fault) {}
+  /** A fault for the requests {@code when} selects; {@code owner} is the test view that added it. */
+  record Rule(Predicate<Request> when, Fault fault, Object owner) {
+    static Rule of(UnaryOperator<ExchangeMatcher> when, Fault fault, Object owner) {
+      Predicate<Request> test = ExchangeMatcher.build(when).onRequestHead("faults");
+      return new Rule(test, Objects.requireNonNull(fault, "fault"), owner);
+    }
+  }
 
   FaultFilter(Recorder recorder, List<Rule> fixed) {
     this.recorder = recorder;
@@ -37,8 +45,9 @@ final class FaultFilter implements Filter {
     rules.add(rule);
   }
 
-  void clear() {
-    rules.clear();
+  /** Removes the rules {@code owner} added. */
+  void clear(Object owner) {
+    rules.removeIf(rule -> rule.owner() == owner);
   }
 
   @Override

@@ -1,17 +1,17 @@
 package dev.ferry.proxy.testkit;
 
 import dev.ferry.proxy.ProxyServer;
-import dev.ferry.proxy.Request;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
@@ -31,22 +32,26 @@ import org.junit.platform.commons.support.AnnotationSupport;
  *   static FerryProxyExtension proxy = FerryProxyExtension.forward();
  *
  *   @Test
- *   void postsOrders() throws Exception {
+ *   void postsOrders(RecordingProxy proxy) throws Exception {
  *     OrdersClient client = new OrdersClient(proxy.httpClientBuilder().build());
  *     client.place(new Order("sku-1"));
- *     FerryAssertions.assertThat(proxy.recording())
+ *     FerryAssertions.assertThat(proxy.recording()).eventually()
  *         .hasExchange(e -> e.method("POST").path("/orders"));
  *   }
  * }
  * }</pre>
  *
- * <p>The proxy binds 127.0.0.1 on an ephemeral port. Registered on a static field it runs once
- * per class ({@link ProxyLifecycle#PER_CLASS}, the recording cleared after each test); on an
- * instance field, or with {@link #perTest()}, a new proxy runs for each test. Test and lifecycle
- * methods can take a {@link RecordingProxy} or {@link Recording} parameter. State lives in
- * JUnit's {@link ExtensionContext.Store}, so tests running in parallel each get their own proxy
- * with {@code perTest()}; the shortcut methods on the extension itself ({@link #recording()},
- * {@link #current()}...) need exactly one proxy running and say so otherwise.
+ * <p><b>Isolation.</b> Each test sees only its own exchanges: the {@link RecordingProxy} and
+ * {@link Recording} parameters a test method receives are that test's, kept in JUnit's
+ * {@link ExtensionContext.Store}. By default ({@link ProxyLifecycle#AUTO}) a static extension
+ * runs one proxy for the class while tests run one at a time, each test seeing the exchanges that
+ * started during it, and gives each test that runs concurrently a proxy of its own. An instance
+ * field, or {@link #perTest()}, runs a proxy per test; {@link #perClass()} shares one proxy even
+ * with concurrent tests. The shortcut methods on the extension itself ({@link #recording()},
+ * {@link #current()}...) answer for the test running on the calling thread.
+ *
+ * <p>Bounds: the same as {@link RecordingProxy.Builder}: {@link #maxBodyBytes} (1 MiB per body),
+ * {@link #maxRecordingBytes} (64 MiB for all bodies), {@link #maxExchanges} (100,000).
  *
  * <p>Configure the extension where it is declared; it must not be reconfigured once tests run.
  * It never touches JVM-global proxy settings: wire clients with
@@ -58,21 +63,19 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   private static final String TEST_PROXY = "testProxy";
 
   private final RecordingProxy.Builder builder;
-  private final boolean declarative;
   private ProxyLifecycle lifecycle;
-  private Predicate<? super RecordedExchange> expected;
-  /** An index of the proxies running, for the shortcut methods; the Store owns them. */
+  private ExchangeMatcher expected;
+  /** An index of the test proxies and views in use, for the shortcut methods; the Store owns them. */
   private final Set<RecordingProxy> running = ConcurrentHashMap.newKeySet();
+  private final ThreadLocal<RecordingProxy> onThread = new ThreadLocal<>();
 
-  /** Used by {@link FerryTest}: a forward proxy configured by the annotation. */
+  /** Used by {@link FerryTest}: a proxy configured by the annotation. */
   public FerryProxyExtension() {
-    this.builder = RecordingProxy.forward();
-    this.declarative = true;
+    this.builder = null;
   }
 
   private FerryProxyExtension(RecordingProxy.Builder builder) {
     this.builder = builder;
-    this.declarative = false;
   }
 
   /** Returns an extension running a forward proxy: clients use it as their HTTP proxy. */
@@ -85,15 +88,49 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     return new FerryProxyExtension(RecordingProxy.reverse(upstream));
   }
 
+  /**
+   * Returns an extension running a reverse proxy in front of an upstream known when the proxy
+   * starts; see {@link RecordingProxy#reverse(Supplier)}.
+   */
+  public static FerryProxyExtension reverse(Supplier<URI> upstream) {
+    return new FerryProxyExtension(RecordingProxy.reverse(upstream));
+  }
+
+  /**
+   * Returns an extension running a reverse proxy in front of OkHttp's MockWebServer; see
+   * {@link RecordingProxy#inFrontOf(MockWebServer)}.
+   */
+  public static FerryProxyExtension inFrontOf(MockWebServer server) {
+    return new FerryProxyExtension(RecordingProxy.inFrontOf(server));
+  }
+
   /** Customises the underlying {@link ProxyServer.Builder}; see {@link RecordingProxy.Builder#configure}. */
   public FerryProxyExtension configure(Consumer<ProxyServer.Builder> customizer) {
-    builder.configure(customizer);
+    programmatic().configure(customizer);
     return this;
   }
 
-  /** The most bytes kept of each body; default 1 MiB. */
+  /** The most bytes kept of each body; default 1 MiB. See {@link RecordingProxy.Builder#maxBodyBytes}. */
   public FerryProxyExtension maxBodyBytes(int maxBodyBytes) {
-    builder.maxBodyBytes(maxBodyBytes);
+    programmatic().maxBodyBytes(maxBodyBytes);
+    return this;
+  }
+
+  /** The most exchanges held; default 100,000. See {@link RecordingProxy.Builder#maxExchanges}. */
+  public FerryProxyExtension maxExchanges(int maxExchanges) {
+    programmatic().maxExchanges(maxExchanges);
+    return this;
+  }
+
+  /** The byte budget; default 64 MiB. See {@link RecordingProxy.Builder#maxRecordingBytes}. */
+  public FerryProxyExtension maxRecordingBytes(long maxRecordingBytes) {
+    programmatic().maxRecordingBytes(maxRecordingBytes);
+    return this;
+  }
+
+  /** What happens past the byte budget; see {@link RecordingProxy.Builder#overflow}. */
+  public FerryProxyExtension overflow(RecordingOverflow overflow) {
+    programmatic().overflow(overflow);
     return this;
   }
 
@@ -103,7 +140,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     return this;
   }
 
-  /** Runs one proxy for the test class; needs a static field. */
+  /** Runs one proxy for the test class even for concurrent tests; needs a static field. */
   public FerryProxyExtension perClass() {
     lifecycle = ProxyLifecycle.PER_CLASS;
     return this;
@@ -111,25 +148,31 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   /** Answers from a HAR file instead of the network; see {@link RecordingProxy.Builder#replay(Path)}. */
   public FerryProxyExtension replay(Path har) {
-    builder.replay(har);
+    programmatic().replay(har);
     return this;
   }
 
   /** Replays a HAR file and records what it lacks; see {@link RecordingProxy.Builder#recordIfMissing}. */
   public FerryProxyExtension recordIfMissing(Path har) {
-    builder.recordIfMissing(har);
+    programmatic().recordIfMissing(har);
+    return this;
+  }
+
+  /** Whether record-if-missing saves the proxy's own failure answers; default false. */
+  public FerryProxyExtension recordFailures(boolean recordFailures) {
+    programmatic().recordFailures(recordFailures);
     return this;
   }
 
   /** How replay matches requests; default method and URL. */
   public FerryProxyExtension replayMatcher(ReplayMatcher matcher) {
-    builder.replayMatcher(matcher);
+    programmatic().replayMatcher(matcher);
     return this;
   }
 
   /** Injects a fault into every exchange whose request matches, in every test. */
-  public FerryProxyExtension fault(Predicate<? super Request> when, Fault fault) {
-    builder.fault(when, fault);
+  public FerryProxyExtension fault(UnaryOperator<ExchangeMatcher> when, Fault fault) {
+    programmatic().fault(when, fault);
     return this;
   }
 
@@ -138,86 +181,92 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
    * (like WireMock's {@code failOnUnmatchedRequests}).
    */
   public FerryProxyExtension failOnUnexpectedTraffic() {
-    return failOnUnexpectedTraffic(e -> true);
+    return failOnUnexpectedTraffic(e -> e);
   }
 
   /**
-   * Fails a test, after it ran, if any exchange does not satisfy {@code expected} or was an
+   * Fails a test, after it ran, if any of its exchanges does not match {@code expected} or was an
    * unmatched replay; the failure lists them.
    */
-  public FerryProxyExtension failOnUnexpectedTraffic(Predicate<? super RecordedExchange> expected) {
-    this.expected = Objects.requireNonNull(expected, "expected");
+  public FerryProxyExtension failOnUnexpectedTraffic(UnaryOperator<ExchangeMatcher> expected) {
+    this.expected = ExchangeMatcher.build(expected);
     return this;
   }
 
   /**
-   * The proxy running now.
+   * The proxy of the test running on this thread (for a shared proxy, that test's view of it).
    *
-   * @throws IllegalStateException if none is running, or several are (tests in parallel with
-   *     {@code perTest()}: take a {@link RecordingProxy} parameter instead)
+   * @throws IllegalStateException if no test runs on this thread and not exactly one proxy is
+   *     in use (take a {@link RecordingProxy} parameter instead)
    */
   public RecordingProxy current() {
+    RecordingProxy mine = onThread.get();
+    if (mine != null) {
+      return mine;
+    }
     List<RecordingProxy> proxies = List.copyOf(running);
     if (proxies.size() != 1) {
       throw new IllegalStateException(proxies.isEmpty()
-          ? "no Ferry proxy is running; it starts before each test (or before all with perClass)"
-          : proxies.size() + " Ferry proxies are running (parallel tests); take a RecordingProxy "
-              + "parameter in the test method instead");
+          ? "no Ferry proxy is in use by a test; it starts before each test (or before all)"
+          : proxies.size() + " Ferry proxies are in use (parallel tests) and none by this thread;"
+              + " take a RecordingProxy parameter in the test method instead");
     }
     return proxies.get(0);
   }
 
-  /** The running proxy's recording; see {@link #current()}. */
+  /** The current test's recording; see {@link #current()}. */
   public Recording recording() {
     return current().recording();
   }
 
-  /** An {@code HttpClient} builder wired to the running proxy; see {@link #current()}. */
+  /** An {@code HttpClient} builder wired to the current test's proxy; see {@link #current()}. */
   public HttpClient.Builder httpClientBuilder() {
     return current().httpClientBuilder();
   }
 
-  /** The running proxy's {@code http://127.0.0.1:<port>/}; see {@link #current()}. */
+  /** The current test's proxy's {@code http://127.0.0.1:<port>/}; see {@link #current()}. */
   public URI baseUri() {
     return current().baseUri();
   }
 
-  /** Injects a fault into the running proxy until the test ends; see {@link #current()}. */
-  public RecordingProxy inject(Predicate<? super Request> when, Fault fault) {
+  /** Injects a fault until the current test ends; see {@link RecordingProxy#inject}. */
+  public RecordingProxy inject(UnaryOperator<ExchangeMatcher> when, Fault fault) {
     return current().inject(when, fault);
   }
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    if (lifecycle(context) == ProxyLifecycle.PER_CLASS) {
+    if (lifecycle(context) != ProxyLifecycle.PER_TEST) {
       store(context).put(CLASS_PROXY, start(context));
     }
   }
 
   @Override
   public void beforeEach(ExtensionContext context) {
-    if (find(context).isEmpty()) {
-      store(context).put(TEST_PROXY, start(context));
-    }
+    RecordingProxy shared = store(context).get(CLASS_PROXY, RecordingProxy.class);
+    ProxyLifecycle lifecycle = lifecycle(context);
+    boolean own = shared == null || lifecycle == ProxyLifecycle.PER_TEST
+        || (lifecycle == ProxyLifecycle.AUTO && context.getExecutionMode() == ExecutionMode.CONCURRENT);
+    RecordingProxy proxy = own ? start(context) : shared.openView();
+    store(context).put(TEST_PROXY, proxy);
+    running.add(proxy);
+    onThread.set(proxy);
   }
 
   @Override
   public void afterEach(ExtensionContext context) {
-    RecordingProxy proxy = store(context).remove(TEST_PROXY, RecordingProxy.class);
-    AssertionError unexpected = null;
-    if (proxy != null) {
-      try {
-        unexpected = unexpectedTraffic(proxy);
-      } finally {
-        stop(proxy);
-      }
-    } else {
-      Optional<RecordingProxy> shared = find(context);
-      if (shared.isPresent()) {
-        unexpected = unexpectedTraffic(shared.get());
-        shared.get().recording().clear();
-        shared.get().clearFaults();
-      }
+    RecordingProxy proxy = context.getStore(namespace()).remove(TEST_PROXY, RecordingProxy.class);
+    onThread.remove();
+    if (proxy == null) {
+      return;
+    }
+    running.remove(proxy);
+    AssertionError unexpected;
+    try {
+      unexpected = unexpectedTraffic(proxy);
+    } finally {
+      proxy.close();
+      report(context, proxy);
     }
     if (unexpected != null) {
       throw unexpected;
@@ -226,9 +275,10 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   @Override
   public void afterAll(ExtensionContext context) {
-    RecordingProxy proxy = store(context).remove(CLASS_PROXY, RecordingProxy.class);
+    RecordingProxy proxy = context.getStore(namespace()).remove(CLASS_PROXY, RecordingProxy.class);
     if (proxy != null) {
-      stop(proxy);
+      proxy.close();
+      report(context, proxy);
     }
   }
 
@@ -254,14 +304,26 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   /** Keyed by this extension instance, so two extensions in one class keep separate proxies. */
   private ExtensionContext.Store store(ExtensionContext context) {
-    return context.getStore(ExtensionContext.Namespace.create(FerryProxyExtension.class, this));
+    return context.getStore(namespace());
+  }
+
+  private ExtensionContext.Namespace namespace() {
+    return ExtensionContext.Namespace.create(FerryProxyExtension.class, this);
+  }
+
+  private RecordingProxy.Builder programmatic() {
+    if (builder == null) {
+      throw new IllegalStateException("this extension is configured by @FerryTest; register "
+          + "FerryProxyExtension.forward() with @RegisterExtension to configure it in code");
+    }
+    return builder;
   }
 
   private ProxyLifecycle lifecycle(ExtensionContext context) {
-    if (declarative) {
+    if (builder == null) {
       return annotation(context).map(FerryTest::lifecycle).orElse(ProxyLifecycle.PER_TEST);
     }
-    return lifecycle != null ? lifecycle : ProxyLifecycle.PER_CLASS;
+    return lifecycle != null ? lifecycle : ProxyLifecycle.AUTO;
   }
 
   private static Optional<FerryTest> annotation(ExtensionContext context) {
@@ -270,29 +332,33 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   }
 
   private RecordingProxy start(ExtensionContext context) {
-    if (declarative) {
-      annotation(context).ifPresent(a -> builder.maxBodyBytes(a.maxBodyBytes()));
+    if (builder != null) {
+      return builder.start();
     }
-    RecordingProxy proxy = builder.start();
-    running.add(proxy);
-    return proxy;
+    Class<?> testClass = context.getRequiredTestClass();
+    return annotation(context).map(a -> FerryTestOptions.builder(a, testClass))
+        .orElseGet(RecordingProxy::forward).start();
   }
 
-  private void stop(RecordingProxy proxy) {
-    running.remove(proxy);
-    proxy.close();
+  /** Publishes what a record-if-missing proxy could not save in the test report. */
+  private static void report(ExtensionContext context, RecordingProxy proxy) {
+    if (!proxy.unrecorded().isEmpty()) {
+      context.publishReportEntry("ferry.unrecorded", Recording.describe(proxy.unrecorded())
+          .replace(" recorded:", " not recorded (the proxy answered them itself):"));
+    }
   }
 
   private AssertionError unexpectedTraffic(RecordingProxy proxy) {
     if (expected == null) {
       return null;
     }
+    ExchangeMatcher wanted = expected;
     List<RecordedExchange> unexpected =
-        proxy.recording().exchanges(e -> e.unmatched() || !expected.test(e));
+        proxy.recording().select(e -> e.unmatched() || !wanted.test(e));
     if (unexpected.isEmpty()) {
       return null;
     }
-    return new AssertionError("Ferry proxy saw unexpected traffic: "
+    return new AssertionError("Ferry proxy saw unexpected traffic (expected " + wanted + "): "
         + Recording.describe(unexpected).replace(" recorded:", ":") + "\nAll traffic: "
         + proxy.recording());
   }

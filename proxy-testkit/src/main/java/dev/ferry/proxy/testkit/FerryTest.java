@@ -9,7 +9,7 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Runs a test class with a recording forward proxy, injected as a {@link RecordingProxy} or
+ * Runs a test class with a recording proxy, injected as a {@link RecordingProxy} or
  * {@link Recording} parameter, like WireMock's {@code @WireMockTest}:
  *
  * <pre>{@code
@@ -19,13 +19,28 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   void postsTheOrder(RecordingProxy proxy) throws Exception {
  *     HttpClient client = proxy.httpClientBuilder().build();
  *     // ... exercise the code under test with this client ...
- *     FerryAssertions.assertThat(proxy.recording()).hasExchange(e -> e.method("POST").path("/orders"));
+ *     FerryAssertions.assertThat(proxy.recording()).eventually()
+ *         .hasExchange(e -> e.method("POST").path("/orders"));
  *   }
  * }
  * }</pre>
  *
- * <p>For a reverse proxy, replay, faults set up front or any other option, register a
- * {@link FerryProxyExtension} with {@code @RegisterExtension} instead.
+ * <p>A reverse proxy in front of a server the class starts, replaying a HAR file, with faults:
+ *
+ * <pre>{@code
+ * @FerryTest(reverse = "origin", recordIfMissing = "src/test/resources/orders.har",
+ *     configure = "faults")
+ * class OrdersTest {
+ *   static MockWebServer origin = new MockWebServer();   // or a URI, or a Supplier<URI>
+ *
+ *   static void faults(RecordingProxy.Builder proxy) {
+ *     proxy.fault(e -> e.path("/slow"), Fault.latency(Duration.ofMillis(300)));
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Every option of {@link RecordingProxy.Builder} is reachable through {@link #configure()};
+ * {@link FerryProxyExtension} with {@code @RegisterExtension} offers the same in code.
  */
 @Target({ElementType.TYPE, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)
@@ -38,5 +53,37 @@ public @interface FerryTest {
   ProxyLifecycle lifecycle() default ProxyLifecycle.PER_TEST;
 
   /** The most bytes kept of each body; default 1 MiB. */
-  int maxBodyBytes() default 1024 * 1024;
+  int maxBodyBytes() default RecordingProxy.Builder.DEFAULT_BODY_BYTES;
+
+  /** The most exchanges the recording holds; default 100,000. */
+  int maxExchanges() default RecordingProxy.Builder.DEFAULT_EXCHANGES;
+
+  /** The byte budget of the recording, all bodies together; default 64 MiB. */
+  long maxRecordingBytes() default RecordingProxy.Builder.DEFAULT_RECORDING_BYTES;
+
+  /** What the recording does past its byte budget; default drop the oldest exchanges. */
+  RecordingOverflow overflow() default RecordingOverflow.DROP_OLDEST;
+
+  /**
+   * Makes it a reverse proxy in front of the upstream held by this static field or returned by
+   * this static no-argument method of the test class: a {@code URI}, a {@code String} URL, a
+   * {@code Supplier<URI>} or an OkHttp {@code MockWebServer}, read when the proxy starts. Default
+   * empty: a forward proxy.
+   */
+  String reverse() default "";
+
+  /** Answers from this HAR file (a path relative to the working directory); default none. */
+  String replay() default "";
+
+  /** Replays this HAR file and records what it lacks; default none. */
+  String recordIfMissing() default "";
+
+  /** Whether record-if-missing also saves the proxy's own failure answers; default false. */
+  boolean recordFailures() default false;
+
+  /**
+   * The name of a static method of the test class taking a {@link RecordingProxy.Builder}, called
+   * before each proxy starts: faults, replay matchers, proxy options. Default none.
+   */
+  String configure() default "";
 }

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.Reader;
 import java.net.InetSocketAddress;
 import java.nio.charset.Charset;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -18,10 +17,11 @@ import java.util.Locale;
 
 /**
  * Reads a HAR 1.2 log into recorded exchanges: Ferry's own files losslessly (using the
- * {@code _ferry*} fields), and those of browsers and other tools as far as HTTP/1 can express
- * them. Entries that are not http(s) (data:, blob:, extensions) are skipped, as are HTTP/2
- * pseudo-header fields. A body whose text a tool stored decoded (no {@code _ferryRaw}) loses its
- * Content-Encoding field, so that replaying it stays consistent.
+ * {@code _ferry*} and {@code _trailers} fields), and those of browsers and other tools as far as
+ * HTTP/1 can express them. Entries that are not http(s) (data:, blob:, extensions) are skipped,
+ * as are HTTP/2 pseudo-header fields. A CONNECT entry's URL gives the tunnel's authority. A body
+ * whose text a tool stored decoded (neither {@code _ferryRaw} nor {@code _ferryEncoded}) loses
+ * its Content-Encoding field, so that replaying it stays consistent.
  */
 final class HarReader {
   private HarReader() {}
@@ -52,19 +52,7 @@ final class HarReader {
   private static RecordedExchange entry(JsonNode entry) {
     RecordedExchange.Builder b = RecordedExchange.builder();
     b.startTime = instant(entry.path("startedDateTime").asText(""));
-    JsonNode ferry = entry.path("_ferry");
-    b.id = ferry.path("id").asLong(0);
-    b.connectionId = ferry.path("connectionId").asLong(entry.path("connection").asLong(0));
-    b.sequence = ferry.path("sequence").asInt(0);
-    b.duration = ferry.has("durationNanos") ? Duration.ofNanos(ferry.get("durationNanos").asLong())
-        : Duration.ofNanos((long) (entry.path("time").asDouble(0) * 1_000_000));
-    b.clientAddress = address(ferry.path("clientAddress").asText(null));
-    b.upstream = ferry.path("upstream").asText(null);
-    b.cache = ferry.path("cache").asText(null);
-    b.failure = ferry.path("failure").asText(null);
-    b.fault = ferry.path("fault").asText(null);
-    b.replayed = ferry.path("replayed").asBoolean(false);
-    b.unmatched = ferry.path("unmatched").asBoolean(false);
+    HarFerryFields.read(entry, b);
     b.request = request(entry.path("request"));
     b.response = response(entry.path("response"));
     JsonNode t = entry.path("timings");
@@ -76,17 +64,19 @@ final class HarReader {
   private static RecordedRequest request(JsonNode node) {
     String version = node.path("httpVersion").asText("").toUpperCase(Locale.ROOT);
     Headers headers = headers(node.path("headers"));
-    Request request = Request.builder()
-        .method(node.path("method").asText("GET"))
-        .url(node.path("url").asText())
-        .version(version.equals("HTTP/1.0") ? "HTTP/1.0" : "HTTP/1.1")
-        .headers(headers)
-        .build();
-    JsonNode post = node.path("postData");
-    if (post.isMissingNode() || post.isNull()) {
-      return RecordedRequest.of(request, RecordedBody.empty());
+    String method = node.path("method").asText("GET");
+    Request.Builder request = Request.builder().method(method)
+        .version(version.equals("HTTP/1.0") ? "HTTP/1.0" : "HTTP/1.1").headers(headers);
+    if (method.equals("CONNECT")) {
+      String authority = Request.builder().url(node.path("url").asText()).build().authority();
+      request.authority(authority).target(authority);
+    } else {
+      request.url(node.path("url").asText());
     }
-    return RecordedRequest.of(request, body(post, headers, post.path("mimeType").asText("")));
+    JsonNode post = node.path("postData");
+    RecordedBody body = post.isMissingNode() || post.isNull() ? RecordedBody.empty()
+        : body(post, headers, post.path("mimeType").asText(""));
+    return RecordedRequest.of(request.build(), body).withTrailers(headers(node.path("_trailers")));
   }
 
   private static RecordedResponse response(JsonNode node) {
@@ -96,30 +86,47 @@ final class HarReader {
     }
     Headers headers = headers(node.path("headers"));
     JsonNode content = node.path("content");
-    if (!content.has("_ferryRaw") && headers.contains("Content-Encoding")) {
+    boolean wireBytes = content.has("_ferryRaw") || content.path("_ferryEncoded").asBoolean(false);
+    if (!wireBytes && headers.contains("Content-Encoding")) {
       headers = headers.without("Content-Encoding");
     }
     RecordedBody body = body(content, headers, content.path("mimeType").asText(""));
-    return RecordedResponse.of(status, node.path("statusText").asText(""), headers, body);
+    return RecordedResponse.of(status, node.path("statusText").asText(""), headers, body)
+        .withTrailers(headers(node.path("_trailers")));
   }
 
   private static RecordedBody body(JsonNode content, Headers headers, String mimeType) {
     byte[] bytes;
     if (content.has("_ferryRaw")) {
       bytes = Base64.getDecoder().decode(content.get("_ferryRaw").asText());
+    } else if (!content.has("text") && content.path("params").isArray()) {
+      bytes = params(content.path("params"), headers, mimeType);
     } else {
       String text = content.path("text").asText("");
       if ("base64".equalsIgnoreCase(content.path("encoding").asText(""))) {
         bytes = Base64.getDecoder().decode(text.replaceAll("\\s", ""));
       } else {
-        Headers typed = headers.contains("Content-Type") || mimeType.isEmpty() ? headers
-            : headers.plus("Content-Type", mimeType);
-        Charset charset = RecordedBody.of(new byte[0], 0, typed).charset();
-        bytes = text.getBytes(charset);
+        bytes = text.getBytes(charset(headers, mimeType));
       }
     }
     long size = content.path("_ferrySize").asLong(bytes.length);
     return RecordedBody.of(bytes, size, headers);
+  }
+
+  /** A form body rebuilt from HAR {@code params}, when a tool wrote them instead of text. */
+  private static byte[] params(JsonNode params, Headers headers, String mimeType) {
+    List<String[]> pairs = new ArrayList<>();
+    for (JsonNode param : params) {
+      pairs.add(new String[] {param.path("name").asText(""), param.path("value").asText("")});
+    }
+    Charset charset = charset(headers, mimeType);
+    return HarFields.encode(pairs, charset).getBytes(charset);
+  }
+
+  private static Charset charset(Headers headers, String mimeType) {
+    Headers typed = headers.contains("Content-Type") || mimeType.isEmpty() ? headers
+        : headers.plus("Content-Type", mimeType);
+    return RecordedBody.of(new byte[0], 0, typed).charset();
   }
 
   private static Headers headers(JsonNode array) {
@@ -142,7 +149,7 @@ final class HarReader {
     }
   }
 
-  private static InetSocketAddress address(String text) {
+  static InetSocketAddress address(String text) {
     if (text == null) {
       return null;
     }

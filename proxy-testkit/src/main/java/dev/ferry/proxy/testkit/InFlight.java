@@ -1,5 +1,6 @@
 package dev.ferry.proxy.testkit;
 
+import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 
@@ -9,9 +10,11 @@ import dev.ferry.proxy.Response;
  */
 final class InFlight {
   final long startedNanos = System.nanoTime();
+  final long order;
   volatile Request request;
   volatile int sequence;
   volatile BodyCapture requestBody;
+  volatile Body requestTee;
   volatile long proceedNanos;
   volatile long releasedNanos;
   volatile long connectedNanos;
@@ -20,8 +23,13 @@ final class InFlight {
   volatile Response filterResponse;
   volatile BodyCapture responseBody;
   volatile Response sentResponse;
+  volatile BodyCapture proxyMadeBody;
   volatile boolean replayed;
   volatile boolean unmatched;
   volatile String fault;
   volatile boolean dropped;
+
+  InFlight(long order) {
+    this.order = order;
+  }
 }

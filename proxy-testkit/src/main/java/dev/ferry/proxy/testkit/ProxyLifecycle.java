@@ -1,11 +1,27 @@
 package dev.ferry.proxy.testkit;
 
-/** When {@link FerryProxyExtension} starts and stops its proxy. */
+/**
+ * When {@link FerryProxyExtension} starts and stops its proxy. Whatever the lifecycle, the
+ * recording a test receives (as a parameter, or from the extension's shortcut methods) holds only
+ * the exchanges that started while that test ran, and the faults a test injects are removed
+ * after it.
+ */
 public enum ProxyLifecycle {
   /**
+   * The default for an extension on a static field: one proxy for the test class while its tests
+   * run one at a time, and a proxy of its own for each test that runs concurrently (JUnit's
+   * {@code @Execution(CONCURRENT)} or {@code junit.jupiter.execution.parallel.mode.default =
+   * concurrent}), so concurrent tests never see each other's traffic. A new proxy starts in a few
+   * milliseconds.
+   */
+  AUTO,
+
+  /**
    * One proxy for the whole test class, started before its first test and stopped after its
-   * last; the recording and injected faults are cleared after each test. Tests of the class that
-   * run concurrently would share one recording: use {@link #PER_TEST} for them.
+   * last, also for tests that run concurrently: choose it when the code under test is wired to
+   * the proxy's port once per class. Tests that overlap in time then each see the exchanges that
+   * started while they ran, including the other tests' (the testkit warns once). Sequential
+   * tests are isolated.
    */
   PER_CLASS,
 

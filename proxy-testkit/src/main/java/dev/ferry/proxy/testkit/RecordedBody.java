@@ -45,12 +45,17 @@ public final class RecordedBody {
    * @param size the body's full length, at least {@code bytes.length}; more means truncated
    */
   public static RecordedBody of(byte[] bytes, long size, Headers headers) {
+    return owned(bytes.clone(), size, headers);
+  }
+
+  /** Like {@link #of} but takes ownership of {@code bytes}, which the caller must not change. */
+  static RecordedBody owned(byte[] bytes, long size, Headers headers) {
     String encoding = headers.first("Content-Encoding").map(String::trim).orElse(null);
     String type = headers.first("Content-Type").orElse(null);
     if (bytes.length == 0 && size <= 0 && encoding == null && type == null) {
       return EMPTY;
     }
-    return new RecordedBody(bytes.clone(), size, encoding, type);
+    return new RecordedBody(bytes, size, encoding, type);
   }
 
   /** The captured raw bytes, exactly as they went over the wire (a copy). */
@@ -105,6 +110,16 @@ public final class RecordedBody {
       return ContentDecoder.inflate(bytes);
     }
     return bytes.clone();
+  }
+
+  /**
+   * True if the body carries a Content-Encoding (other than {@code identity}) that
+   * {@link #decoded()} does not undo, such as {@code br}, or a gzip body too damaged to decode:
+   * its bytes are still encoded. HAR export keeps them, and the Content-Encoding, as they are.
+   */
+  public boolean isUndecodable() {
+    return contentEncoding != null && !contentEncoding.equalsIgnoreCase("identity")
+        && !isEncoded();
   }
 
   /** True if {@link #decoded()} differs from the raw bytes because a known encoding was undone. */

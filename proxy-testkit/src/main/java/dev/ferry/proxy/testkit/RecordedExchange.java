@@ -29,6 +29,8 @@ public final class RecordedExchange {
   private final String fault;
   private final boolean replayed;
   private final boolean unmatched;
+  private final boolean proxyMade;
+  private final long order;
 
   private RecordedExchange(Builder b) {
     this.id = b.id;
@@ -46,6 +48,8 @@ public final class RecordedExchange {
     this.fault = b.fault;
     this.replayed = b.replayed;
     this.unmatched = b.unmatched;
+    this.proxyMade = b.proxyMade;
+    this.order = b.order;
   }
 
   static Builder builder() {
@@ -69,6 +73,8 @@ public final class RecordedExchange {
     b.fault = fault;
     b.replayed = replayed;
     b.unmatched = unmatched;
+    b.proxyMade = proxyMade;
+    b.order = order;
     return b;
   }
 
@@ -147,12 +153,31 @@ public final class RecordedExchange {
     return unmatched;
   }
 
+  /**
+   * True if the proxy made the response itself rather than relaying one: a 502 for a failed
+   * connect, a 504 for a timeout, a limit's 4xx. {@link #failure()} names the cause.
+   */
+  public boolean proxyMade() {
+    return proxyMade;
+  }
+
+  /** The order in which the exchange started on its proxy, for per-test views; 0 if imported. */
+  long order() {
+    return order;
+  }
+
+  /** The captured body bytes this exchange holds in memory, as accounted in the byte budget. */
+  long retainedBytes() {
+    return request.body().capturedSize() + response.body().capturedSize();
+  }
+
   /** Returns a one-line description: {@code #3 conn=1/2 GET http://h/p -> 200 OK (12 ms)}. */
   @Override
   public String toString() {
     return "#" + id + " conn=" + connectionId + "/" + sequence + " " + request + " -> " + response
         + " (" + duration.toMillis() + " ms"
         + (replayed ? ", replayed" : "") + (unmatched ? ", unmatched" : "")
+        + (proxyMade ? ", proxy-made" : "")
         + (fault == null ? "" : ", fault " + fault)
         + (failure == null ? "" : ", failure " + failure) + ")";
   }
@@ -174,6 +199,8 @@ public final class RecordedExchange {
     String fault;
     boolean replayed;
     boolean unmatched;
+    boolean proxyMade;
+    long order;
 
     RecordedExchange build() {
       return new RecordedExchange(this);

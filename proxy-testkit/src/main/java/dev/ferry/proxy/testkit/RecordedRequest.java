@@ -13,10 +13,12 @@ import java.util.Optional;
 public final class RecordedRequest {
   private final Request head;
   private final RecordedBody body;
+  private final Headers trailers;
 
-  private RecordedRequest(Request head, RecordedBody body) {
+  private RecordedRequest(Request head, RecordedBody body, Headers trailers) {
     this.head = head;
     this.body = body;
+    this.trailers = trailers;
   }
 
   /**
@@ -26,7 +28,12 @@ public final class RecordedRequest {
   public static RecordedRequest of(Request request, RecordedBody body) {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(body, "body");
-    return new RecordedRequest(request.withBody(Body.empty()), body);
+    return new RecordedRequest(request.withBody(Body.empty()), body, Headers.empty());
+  }
+
+  /** Returns this request with the trailer fields that followed its chunked body. */
+  RecordedRequest withTrailers(Headers trailers) {
+    return new RecordedRequest(head, body, Objects.requireNonNull(trailers, "trailers"));
   }
 
   /** The method, such as {@code POST}. */
@@ -87,6 +94,14 @@ public final class RecordedRequest {
   /** The first value of a header field, looked up case-insensitively. */
   public Optional<String> header(String name) {
     return head.headers().first(name);
+  }
+
+  /**
+   * The trailer fields that followed a chunked body (RFC 9112 §7.1.2), in order; empty for
+   * most requests. Exported to HAR in the custom field {@code _trailers}.
+   */
+  public Headers trailers() {
+    return trailers;
   }
 
   /** The captured body. */

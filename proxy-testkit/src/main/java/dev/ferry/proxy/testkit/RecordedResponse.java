@@ -11,24 +11,34 @@ import java.util.Optional;
  */
 public final class RecordedResponse {
   private static final RecordedResponse NONE =
-      new RecordedResponse(0, "", Headers.empty(), RecordedBody.empty());
+      new RecordedResponse(0, "", Headers.empty(), RecordedBody.empty(), Headers.empty());
 
   private final int status;
   private final String reason;
   private final Headers headers;
   private final RecordedBody body;
+  private final Headers trailers;
 
-  private RecordedResponse(int status, String reason, Headers headers, RecordedBody body) {
+  private RecordedResponse(int status, String reason, Headers headers, RecordedBody body,
+      Headers trailers) {
     this.status = status;
     this.reason = reason;
     this.headers = headers;
     this.body = body;
+    this.trailers = trailers;
   }
 
   /** Returns a recorded response. */
   public static RecordedResponse of(int status, String reason, Headers headers, RecordedBody body) {
     return new RecordedResponse(status, Objects.requireNonNull(reason, "reason"),
-        Objects.requireNonNull(headers, "headers"), Objects.requireNonNull(body, "body"));
+        Objects.requireNonNull(headers, "headers"), Objects.requireNonNull(body, "body"),
+        Headers.empty());
+  }
+
+  /** Returns this response with the trailer fields that followed its chunked body. */
+  RecordedResponse withTrailers(Headers trailers) {
+    return status == 0 ? this
+        : new RecordedResponse(status, reason, headers, body, Objects.requireNonNull(trailers));
   }
 
   /** Returns the placeholder for "no response was sent": status 0, no headers, no body. */
@@ -47,9 +57,12 @@ public final class RecordedResponse {
   }
 
   /**
-   * The header fields of the response the proxy wrote to the client. The framing fields
-   * ({@code Content-Length}, {@code Transfer-Encoding}, {@code Connection}) are set by the
-   * proxy's writer for each client as it sends, so they may be absent here.
+   * The header fields of the response the proxy wrote to the client, which are not exactly those
+   * the origin sent: as an HTTP intermediary (RFC 9110 §7.6.3) Ferry appends {@code 1.1 ferry}
+   * to {@code Via} and drops hop-by-hop fields ({@code Connection}, {@code Keep-Alive} and those
+   * {@code Connection} names). The framing fields ({@code Content-Length},
+   * {@code Transfer-Encoding}) are set by the proxy's writer for each client as it sends, so they
+   * may be absent here. Replay serves these headers as recorded, {@code Via} included.
    */
   public Headers headers() {
     return headers;
@@ -58,6 +71,14 @@ public final class RecordedResponse {
   /** The first value of a header field, looked up case-insensitively. */
   public Optional<String> header(String name) {
     return headers.first(name);
+  }
+
+  /**
+   * The trailer fields that followed a chunked body (RFC 9112 §7.1.2), in order; empty for
+   * most responses. Exported to HAR in the custom field {@code _trailers}.
+   */
+  public Headers trailers() {
+    return trailers;
   }
 
   /** The captured body. */

@@ -10,26 +10,34 @@ import dev.ferry.proxy.Response;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Records every exchange through the public API only: as the first filter it tees the request
  * and response bodies (exact bytes forwarded, at most {@code maxBodyBytes} kept per body) and
  * notes filter-level times; as a listener it notes connection and head events and, when the
  * exchange completes, assembles the {@link RecordedExchange}. The two meet by exchange id.
+ *
+ * <p>Answers the engine makes itself (a 502 for a failed connect, a 504, a limit's 4xx) never
+ * pass the filter; their in-memory bodies are copied when the listener sees their head. Every
+ * capture reserves its bytes from the recording's budget before allocating them, and each one
+ * is either handed to the recorded exchange or discarded when the exchange completes.
  */
 final class Recorder implements Filter, ExchangeListener {
   private final Recording recording;
   private final int maxBodyBytes;
   private final ConcurrentHashMap<Long, InFlight> inFlight = new ConcurrentHashMap<>();
+  private final AtomicLong orders = new AtomicLong();
 
   Recorder(Recording recording, int maxBodyBytes) {
     this.recording = recording;
     this.maxBodyBytes = maxBodyBytes;
+    recording.attach(orders::get, inFlight::size);
   }
 
   /** The state of an exchange in progress, for the replay and fault filters to annotate. */
   InFlight inFlight(long exchangeId) {
-    return inFlight.computeIfAbsent(exchangeId, id -> new InFlight());
+    return inFlight.computeIfAbsent(exchangeId, id -> new InFlight(orders.incrementAndGet()));
   }
 
   @Override
@@ -48,7 +56,15 @@ final class Recorder implements Filter, ExchangeListener {
 
   @Override
   public void responseHeaders(Exchange exchange, Response response) {
-    inFlight(exchange.id()).sentResponse = response;
+    InFlight state = inFlight(exchange.id());
+    state.sentResponse = response;
+    if (!relayed(state)) {
+      InMemoryBodies.read(response.body(), maxBodyBytes).ifPresent(bytes -> {
+        BodyCapture capture = new BodyCapture(maxBodyBytes, recording);
+        capture.write(bytes, 0, bytes.length);
+        state.proxyMadeBody = capture;
+      });
+    }
   }
 
   @Override
@@ -58,9 +74,11 @@ final class Recorder implements Filter, ExchangeListener {
     state.request = request;
     state.sequence = exchange.sequence();
     if (!request.body().isEmpty()) {
-      BodyCapture capture = new BodyCapture(maxBodyBytes);
+      BodyCapture capture = new BodyCapture(maxBodyBytes, recording);
       state.requestBody = capture;
-      request = request.withBody(new TeeBody(request.body(), capture));
+      TeeBody tee = new TeeBody(request.body(), capture);
+      state.requestTee = tee;
+      request = request.withBody(tee);
     }
     state.proceedNanos = System.nanoTime();
     Response response;
@@ -69,7 +87,7 @@ final class Recorder implements Filter, ExchangeListener {
     } finally {
       state.headersNanos = System.nanoTime();
     }
-    BodyCapture capture = new BodyCapture(maxBodyBytes);
+    BodyCapture capture = new BodyCapture(maxBodyBytes, recording);
     state.responseBody = capture;
     Response teed = response.withBody(new TeeBody(response.body(), capture));
     state.filterResponse = teed;
@@ -80,7 +98,7 @@ final class Recorder implements Filter, ExchangeListener {
   public void exchangeCompleted(ExchangeSummary summary) {
     InFlight state = inFlight.remove(summary.id());
     if (state == null) {
-      state = new InFlight();
+      state = new InFlight(orders.incrementAndGet());
     }
     long completedNanos = System.nanoTime();
     RecordedExchange.Builder b = RecordedExchange.builder();
@@ -99,7 +117,31 @@ final class Recorder implements Filter, ExchangeListener {
     b.fault = state.fault;
     b.replayed = state.replayed;
     b.unmatched = state.unmatched;
+    b.proxyMade = !state.dropped && summary.status() > 0 && !relayed(state);
+    b.order = state.order;
+    discardUnused(state);
     recording.add(b.build());
+  }
+
+  /** Hands back the budget of captures that did not make it into the recorded exchange. */
+  private static void discardUnused(InFlight state) {
+    if (state.responseBody != null && (state.dropped || !relayed(state))) {
+      state.responseBody.discard();
+    }
+    if (state.proxyMadeBody != null && relayed(state)) {
+      state.proxyMadeBody.discard();
+    }
+  }
+
+  /**
+   * True if the response sent is the one the recorder's filter returned. Compared by body: the
+   * engine may add header fields (a request id) to the response on its way out, but its body is
+   * the one the filter chain returned, while an answer the engine made has a body of its own.
+   */
+  private static boolean relayed(InFlight state) {
+    Response sent = state.sentResponse;
+    Response relayed = state.filterResponse;
+    return sent != null && relayed != null && sent.body() == relayed.body();
   }
 
   private static RecordedRequest request(ExchangeSummary summary, InFlight state) {
@@ -115,7 +157,19 @@ final class Recorder implements Filter, ExchangeListener {
       return RecordedRequest.of(fallback.build(), RecordedBody.empty());
     }
     return RecordedRequest.of(request, body(state.requestBody, summary.requestBodyBytes(),
-        request.headers()));
+        request.headers())).withTrailers(trailers(state.requestTee));
+  }
+
+  /** Trailers are known once the body was read to its end; a body that failed has none. */
+  private static Headers trailers(dev.ferry.proxy.Body body) {
+    if (body == null) {
+      return Headers.empty();
+    }
+    try {
+      return body.trailers();
+    } catch (RuntimeException e) {
+      return Headers.empty();
+    }
   }
 
   private static RecordedResponse response(ExchangeSummary summary, InFlight state) {
@@ -131,17 +185,20 @@ final class Recorder implements Filter, ExchangeListener {
           : RecordedResponse.none();
     }
     // A response the engine made itself (a 502, a filter's 500) never passed the recorder's
-    // filter, so its body was not captured: flag it as truncated by its known size.
-    BodyCapture capture = sent == state.filterResponse ? state.responseBody : null;
-    return RecordedResponse.of(sent.status(), sent.reason(), sent.headers(),
+    // filter: its body is the copy taken when its head was sent, or, if it could not be copied,
+    // none, flagged as truncated by its known size.
+    boolean relayed = relayed(state);
+    BodyCapture capture = relayed ? state.responseBody : state.proxyMadeBody;
+    RecordedResponse response = RecordedResponse.of(sent.status(), sent.reason(), sent.headers(),
         body(capture, summary.responseBodyBytes(), sent.headers()));
+    return relayed ? response.withTrailers(trailers(sent.body())) : response;
   }
 
   private static RecordedBody body(BodyCapture capture, long reportedSize, Headers headers) {
     if (capture == null) {
-      return RecordedBody.of(new byte[0], reportedSize, headers);
+      return RecordedBody.owned(new byte[0], reportedSize, headers);
     }
-    return RecordedBody.of(capture.bytes(), Math.max(capture.total(), reportedSize), headers);
+    return RecordedBody.owned(capture.take(), Math.max(capture.total(), reportedSize), headers);
   }
 
   /** Derives HAR phases from what the public API shows; -1 where a phase was not observed. */

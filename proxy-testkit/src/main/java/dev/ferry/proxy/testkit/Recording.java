@@ -2,6 +2,7 @@ package dev.ferry.proxy.testkit;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -11,12 +12,16 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
@@ -25,48 +30,88 @@ import java.util.function.UnaryOperator;
  * to it from its connection threads while a test reads it.
  *
  * <pre>{@code
- * List<RecordedExchange> two = proxy.recording().awaitExchanges(2, Duration.ofSeconds(5));
- * List<RecordedExchange> posts = proxy.recording().matching(e -> e.method("POST"));
+ * RecordedExchange post = proxy.recording()
+ *     .awaitExchange(e -> e.method("POST").path("/orders"), Duration.ofSeconds(5));
+ * List<RecordedExchange> gets = proxy.recording().exchanges(e -> e.method("GET"));
  * proxy.recording().writeHar(Path.of("target/traffic.har"));
  * }</pre>
  *
  * <p>An exchange is recorded when it completes, which can be just after the client has read its
- * response: wait with {@link #awaitExchanges} before asserting on what a client just did.
+ * response: wait with {@link #awaitExchange}, or assert with
+ * {@code FerryAssertions.assertThat(recording).eventually()}, which waits.
  *
- * <p>Memory is bounded: each body is captured up to a cap, and once {@code maxExchanges} are
- * held the oldest are dropped (counted by {@link #dropped()}).
+ * <p><b>Bounds.</b> A proxy's recording never grows without limit, and never loses data
+ * silently: each body keeps at most {@code maxBodyBytes} (1 MiB by default; longer ones are
+ * {@linkplain RecordedBody#truncated() truncated}); all kept bodies together stay within
+ * {@code maxRecordingBytes} (64 MiB by default), reserved before the bytes are allocated; at most
+ * {@code maxExchanges} (100,000 by default) are held. Past a bound the oldest exchanges are
+ * dropped ({@link #dropped()}) or, with {@link RecordingOverflow#TRUNCATE_BODIES}, new bodies
+ * are truncated ({@link #truncatedBodies()}). Set the bounds on
+ * {@link RecordingProxy.Builder} or {@link FerryProxyExtension}.
+ *
+ * <p>The recording a test receives from {@link FerryProxyExtension} is that test's own view of
+ * the proxy's traffic: it holds the exchanges that started while the test ran.
  */
 public final class Recording {
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
-  private final ArrayDeque<RecordedExchange> exchanges = new ArrayDeque<>();
-  private final int maxExchanges;
-  private long dropped;
 
-  Recording(int maxExchanges) {
+  private final Recording root;
+  // Root state; a view uses its root's.
+  private final ReentrantLock lock;
+  private final Condition changed;
+  private final ArrayDeque<RecordedExchange> exchanges;
+  private final int maxExchanges;
+  private final ByteBudget budget;
+  private final RecordingOverflow overflow;
+  private volatile LongSupplier orders = () -> 0;
+  private volatile IntSupplier inFlight = () -> 0;
+  private long dropped;
+  private long truncatedBodies;
+  // View state: exchanges whose start order is in (from, to].
+  private volatile long from;
+  private volatile long to = Long.MAX_VALUE;
+
+  Recording(int maxExchanges, long maxRecordingBytes, RecordingOverflow overflow) {
+    this.root = this;
+    this.lock = new ReentrantLock();
+    this.changed = lock.newCondition();
+    this.exchanges = new ArrayDeque<>();
     this.maxExchanges = maxExchanges;
+    this.budget = new ByteBudget(maxRecordingBytes);
+    this.overflow = overflow;
   }
 
-  /** Returns an empty recording that holds up to 100,000 exchanges. */
+  private Recording(Recording root, long from) {
+    this.root = root;
+    this.lock = root.lock;
+    this.changed = root.changed;
+    this.exchanges = root.exchanges;
+    this.maxExchanges = root.maxExchanges;
+    this.budget = root.budget;
+    this.overflow = root.overflow;
+    this.from = from;
+  }
+
+  /** Returns an empty recording that holds up to 100,000 exchanges, with no byte budget. */
   public static Recording create() {
-    return new Recording(100_000);
+    return new Recording(100_000, Long.MAX_VALUE, RecordingOverflow.DROP_OLDEST);
   }
 
   /** Returns a recording holding these exchanges, for replay. */
   public static Recording of(Collection<RecordedExchange> exchanges) {
     Recording recording = create();
-    exchanges.forEach(recording::add);
+    exchanges.forEach(recording::addImported);
     return recording;
   }
 
   /**
    * Reads a HAR 1.2 file, such as one saved by Chrome DevTools or by {@link #writeHar(Path)}.
    *
-   * @throws UncheckedIOException if the file cannot be read or is not a HAR log
+   * @throws UncheckedIOException if the file cannot be read or is not a HAR log; the message
+   *     reads {@code could not read HAR file <path>: <cause>}
    */
   public static Recording fromHar(Path har) {
     try (Reader reader = Files.newBufferedReader(har, StandardCharsets.UTF_8)) {
-      return fromHar(reader);
+      return of(HarReader.read(reader));
     } catch (IOException e) {
       throw new UncheckedIOException("could not read HAR file " + har + ": " + e.getMessage(), e);
     }
@@ -75,7 +120,8 @@ public final class Recording {
   /**
    * Reads a HAR 1.2 document.
    *
-   * @throws UncheckedIOException if it cannot be read or is not a HAR log
+   * @throws UncheckedIOException if it cannot be read or is not a HAR log; the message reads
+   *     {@code could not read HAR: <cause>}
    */
   public static Recording fromHar(Reader har) {
     try {
@@ -85,13 +131,38 @@ public final class Recording {
     }
   }
 
+  /** Connects a proxy's recorder: where start orders come from and how many are in flight. */
+  void attach(LongSupplier orders, IntSupplier inFlight) {
+    this.orders = orders;
+    this.inFlight = inFlight;
+  }
+
+  /** A view of the exchanges that start from now on, for one test on a shared proxy. */
+  Recording view() {
+    return new Recording(root, root.orders.getAsLong());
+  }
+
+  /** Ends a view: exchanges that start from now on are not in it. */
+  void end() {
+    to = root.orders.getAsLong();
+  }
+
+  /** The last start order a closed view holds. */
+  long endOrder() {
+    return to;
+  }
+
+  private boolean inScope(RecordedExchange exchange) {
+    return root == this || (exchange.order() > from && exchange.order() <= to);
+  }
+
+  /** Adds an exchange whose body bytes the recorder's captures already reserved. */
   void add(RecordedExchange exchange) {
     lock.lock();
     try {
       exchanges.addLast(exchange);
-      if (exchanges.size() > maxExchanges) {
-        exchanges.removeFirst();
-        dropped++;
+      while (exchanges.size() > maxExchanges) {
+        evictOldest();
       }
       changed.signalAll();
     } finally {
@@ -99,51 +170,138 @@ public final class Recording {
     }
   }
 
-  /** A snapshot of the recorded exchanges, oldest first. */
-  public List<RecordedExchange> exchanges() {
+  private void addImported(RecordedExchange exchange) {
+    budget.force(exchange.retainedBytes());
+    add(exchange);
+  }
+
+  /**
+   * Reserves budget for {@code bytes} about to be captured; with {@link RecordingOverflow#DROP_OLDEST}
+   * drops the oldest exchanges until they fit. Returns false if they cannot fit.
+   */
+  boolean reserve(int bytes) {
+    if (budget.tryReserve(bytes)) {
+      return true;
+    }
+    if (overflow != RecordingOverflow.DROP_OLDEST) {
+      return false;
+    }
     lock.lock();
     try {
-      return List.copyOf(exchanges);
+      while (!budget.tryReserve(bytes)) {
+        if (exchanges.isEmpty()) {
+          return false;
+        }
+        evictOldest();
+      }
+      return true;
     } finally {
       lock.unlock();
     }
   }
 
-  /** The recorded exchanges that match, oldest first. */
-  public List<RecordedExchange> exchanges(Predicate<? super RecordedExchange> filter) {
-    Objects.requireNonNull(filter, "filter");
-    List<RecordedExchange> matching = new ArrayList<>();
-    for (RecordedExchange exchange : exchanges()) {
-      if (filter.test(exchange)) {
-        matching.add(exchange);
-      }
+  void release(long bytes) {
+    budget.release(bytes);
+  }
+
+  void noteTruncated() {
+    lock.lock();
+    try {
+      truncatedBodies++;
+    } finally {
+      lock.unlock();
     }
-    return matching;
+  }
+
+  private void evictOldest() {
+    RecordedExchange oldest = exchanges.removeFirst();
+    budget.release(oldest.retainedBytes());
+    dropped++;
   }
 
   /**
-   * The recorded exchanges that match a readable matcher, such as
+   * Forgets the exchanges that started at or before {@code order} without counting them as
+   * dropped: the shared proxy of a test class lets go of finished tests' traffic.
+   */
+  void discardUpTo(long order) {
+    lock.lock();
+    try {
+      Iterator<RecordedExchange> it = exchanges.iterator();
+      while (it.hasNext()) {
+        RecordedExchange exchange = it.next();
+        if (exchange.order() <= order) {
+          it.remove();
+          budget.release(exchange.retainedBytes());
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A snapshot of the recorded exchanges, oldest first. */
+  public List<RecordedExchange> exchanges() {
+    return select(e -> true);
+  }
+
+  /**
+   * The recorded exchanges that match, oldest first:
    * {@code exchanges(e -> e.method("POST").path("/orders"))}.
    */
-  public List<RecordedExchange> matching(UnaryOperator<ExchangeMatcher> matcher) {
-    return exchanges(matcher.apply(ExchangeMatcher.any()));
+  public List<RecordedExchange> exchanges(UnaryOperator<ExchangeMatcher> matcher) {
+    return select(ExchangeMatcher.build(matcher));
+  }
+
+  /** The first recorded exchange that matches, if any. */
+  public Optional<RecordedExchange> first(UnaryOperator<ExchangeMatcher> matcher) {
+    return exchanges(matcher).stream().findFirst();
+  }
+
+  List<RecordedExchange> select(Predicate<? super RecordedExchange> filter) {
+    lock.lock();
+    try {
+      List<RecordedExchange> found = new ArrayList<>();
+      for (RecordedExchange exchange : exchanges) {
+        if (inScope(exchange) && filter.test(exchange)) {
+          found.add(exchange);
+        }
+      }
+      return found;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** The number of exchanges held. */
   public int size() {
-    lock.lock();
-    try {
-      return exchanges.size();
-    } finally {
-      lock.unlock();
-    }
+    return exchanges().size();
   }
 
-  /** How many of the oldest exchanges were dropped because more than the maximum were held. */
+  /**
+   * How many exchanges were dropped, oldest first, to stay within {@code maxExchanges} or the
+   * byte budget. For a test's view on a shared proxy, the proxy's count.
+   */
   public long dropped() {
+    return locked(() -> root.dropped);
+  }
+
+  /**
+   * How many bodies were truncated because the byte budget was spent (bodies longer than
+   * {@code maxBodyBytes} are truncated too, but not counted here).
+   */
+  public long truncatedBodies() {
+    return locked(() -> root.truncatedBodies);
+  }
+
+  /** The bytes the proxy's recording holds and reserves for captures in progress. */
+  public long recordedBytes() {
+    return budget.used();
+  }
+
+  private long locked(LongSupplier read) {
     lock.lock();
     try {
-      return dropped;
+      return read.getAsLong();
     } finally {
       lock.unlock();
     }
@@ -156,60 +314,81 @@ public final class Recording {
    * @throws AssertionError if fewer were recorded within the timeout; the message lists them
    */
   public List<RecordedExchange> awaitExchanges(int count, Duration timeout) {
-    return await(e -> true, count, timeout, count + " exchanges");
+    awaitTrue(() -> size() >= count, timeout, count + " exchanges");
+    return exchanges();
   }
 
   /**
-   * Waits until an exchange that matches has been recorded and returns the first such.
+   * Waits until an exchange that matches has been recorded and returns the first such. It takes
+   * the same matcher as {@code FerryAssertions.assertThat(recording).hasExchange(...)}.
    *
    * @throws AssertionError if none was recorded within the timeout; the message lists the others
    */
-  public RecordedExchange awaitExchange(Predicate<? super RecordedExchange> filter,
+  public RecordedExchange awaitExchange(UnaryOperator<ExchangeMatcher> matcher,
       Duration timeout) {
-    return await(filter, 1, timeout, "an exchange matching " + filter).get(0);
+    ExchangeMatcher m = ExchangeMatcher.build(matcher);
+    awaitTrue(() -> !select(m).isEmpty(), timeout, "an exchange with " + m);
+    return select(m).get(0);
   }
 
-  private List<RecordedExchange> await(Predicate<? super RecordedExchange> filter, int count,
-      Duration timeout, String what) {
+  /** Waits until {@code condition} holds, re-checking whenever the recording changes. */
+  boolean await(BooleanSupplier condition, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     lock.lock();
     try {
-      while (true) {
-        List<RecordedExchange> found = new ArrayList<>();
-        for (RecordedExchange exchange : exchanges) {
-          if (filter.test(exchange)) {
-            found.add(exchange);
-          }
-        }
-        if (found.size() >= count) {
-          return found;
-        }
+      while (!condition.getAsBoolean()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new AssertionError("expected " + what + " within " + timeout.toMillis()
-              + " ms but " + describe(List.copyOf(exchanges)));
+          return false;
         }
         changed.await(left, TimeUnit.NANOSECONDS);
       }
+      return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted while waiting for " + what, e);
+      throw new AssertionError("interrupted while waiting for recorded exchanges", e);
     } finally {
       lock.unlock();
     }
   }
 
-  /** The first recorded exchange that matches, if any. */
-  public Optional<RecordedExchange> first(Predicate<? super RecordedExchange> filter) {
-    return exchanges(filter).stream().findFirst();
+  /** Waits until the proxy has no exchange in progress; false if that did not happen in time. */
+  boolean awaitQuiet(Duration timeout) {
+    return await(() -> root.inFlight.getAsInt() == 0, timeout);
   }
 
-  /** Forgets every recorded exchange. */
-  public void clear() {
+  /** Wakes waiters: an exchange ended without being recorded, so in-flight counts changed. */
+  void signal() {
     lock.lock();
     try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void awaitTrue(BooleanSupplier condition, Duration timeout, String what) {
+    if (!await(condition, timeout)) {
+      throw new AssertionError("expected " + what + " within " + timeout.toMillis() + " ms but "
+          + describe(exchanges()));
+    }
+  }
+
+  /**
+   * Forgets every recorded exchange. For a test's view on a shared proxy, hides those recorded
+   * so far from this view only.
+   */
+  public void clear() {
+    if (root != this) {
+      from = root.orders.getAsLong();
+      return;
+    }
+    lock.lock();
+    try {
+      exchanges.forEach(e -> budget.release(e.retainedBytes()));
       exchanges.clear();
       dropped = 0;
+      truncatedBodies = 0;
     } finally {
       lock.unlock();
     }
@@ -217,22 +396,44 @@ public final class Recording {
 
   /** Returns the recording as a HAR 1.2 JSON document. */
   public String toHar() {
-    return HarWriter.write(exchanges());
+    StringWriter writer = new StringWriter();
+    writeHar(writer);
+    return writer.toString();
   }
 
-  /** Writes the recording as HAR 1.2 to a writer, which is flushed but not closed. */
-  public void writeHar(Writer writer) throws IOException {
-    HarWriter.write(exchanges(), writer);
-  }
-
-  /** Writes the recording as a HAR 1.2 file, creating parent directories as needed. */
-  public void writeHar(Path path) throws IOException {
-    Path parent = path.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
+  /**
+   * Writes the recording as HAR 1.2 to a writer, which is flushed but not closed. It streams:
+   * one body at a time is in memory besides the recording itself.
+   *
+   * @throws UncheckedIOException if writing fails; the message reads
+   *     {@code could not write HAR: <cause>}
+   */
+  public void writeHar(Writer writer) {
+    Objects.requireNonNull(writer, "writer");
+    try {
+      HarWriter.write(exchanges(), writer);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not write HAR: " + e.getMessage(), e);
     }
-    try (Writer writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8)) {
-      writeHar(writer);
+  }
+
+  /**
+   * Writes the recording as a HAR 1.2 file, creating parent directories as needed.
+   *
+   * @throws UncheckedIOException if the file cannot be written; the message reads
+   *     {@code could not write HAR file <path>: <cause>}
+   */
+  public void writeHar(Path path) {
+    try {
+      Path parent = path.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      try (Writer writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8)) {
+        HarWriter.write(exchanges(), writer);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not write HAR file " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -250,9 +451,11 @@ public final class Recording {
     return text.toString();
   }
 
-  /** Lists the recorded exchanges, one per line. */
+  /** Lists the recorded exchanges, one per line, and what was dropped or truncated. */
   @Override
   public String toString() {
-    return describe(exchanges());
+    String lost = dropped() == 0 && truncatedBodies() == 0 ? ""
+        : " (" + dropped() + " dropped, " + truncatedBodies() + " bodies truncated by the budget)";
+    return describe(exchanges()) + lost;
   }
 }

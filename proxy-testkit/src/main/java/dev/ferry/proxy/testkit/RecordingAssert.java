@@ -1,26 +1,72 @@
 package dev.ferry.proxy.testkit;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.assertj.core.api.AbstractAssert;
 
 /**
  * AssertJ assertions on a {@link Recording}. Conditions are written as an
  * {@link ExchangeMatcher}: {@code hasExchange(e -> e.method("POST").path("/orders"))}.
+ *
+ * <p>An exchange is recorded just after the client got its response, so assert on what a client
+ * just did with {@link #eventually()}, which waits (5 seconds by default) instead of failing at
+ * once:
+ *
+ * <pre>{@code
+ * assertThat(proxy.recording()).eventually()
+ *     .hasExchange(e -> e.method("POST").path("/orders"))
+ *     .hasNoExchangeTo("tracking.example");
+ * }</pre>
+ *
+ * <p>When waiting, positive assertions ({@code hasExchange}, {@code exchange}) pass as soon as
+ * they hold; the others ({@code hasNoExchange}, {@code hasExchangeCount},
+ * {@code allExchangesMatch}) first wait until the proxy has no exchange in progress, then check.
  */
 public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recording> {
+  /** How long {@link #eventually()} waits. */
+  public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(5);
+
+  private final Duration deadline;
 
   RecordingAssert(Recording actual) {
+    this(actual, Duration.ZERO);
+  }
+
+  private RecordingAssert(Recording actual, Duration deadline) {
     super(actual, RecordingAssert.class);
+    this.deadline = deadline;
+  }
+
+  /**
+   * Returns assertions that wait up to {@link #DEFAULT_DEADLINE} (5 seconds) for the recording to
+   * satisfy them, re-checking each time an exchange is recorded; they never poll or sleep.
+   */
+  public RecordingAssert eventually() {
+    return eventually(DEFAULT_DEADLINE);
+  }
+
+  /**
+   * Returns assertions that wait up to {@code deadline} for the recording to satisfy them.
+   *
+   * @throws IllegalArgumentException if the deadline is negative
+   */
+  public RecordingAssert eventually(Duration deadline) {
+    Objects.requireNonNull(deadline, "deadline");
+    if (deadline.isNegative()) {
+      throw new IllegalArgumentException("deadline must not be negative (was " + deadline + ")");
+    }
+    return new RecordingAssert(actual, deadline);
   }
 
   /** Verifies that at least one exchange matches. */
   public RecordingAssert hasExchange(UnaryOperator<ExchangeMatcher> matcher) {
     isNotNull();
-    ExchangeMatcher m = build(matcher);
-    if (actual.exchanges(m).isEmpty()) {
-      failWithMessage("Expected an exchange with %s but %s", m, describe());
+    ExchangeMatcher m = ExchangeMatcher.build(matcher);
+    if (!waitFor(() -> !actual.select(m).isEmpty())) {
+      failWithMessage("Expected an exchange with %s%s but %s", m, within(), describe());
     }
     return this;
   }
@@ -28,8 +74,9 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
   /** Verifies that no exchange matches. */
   public RecordingAssert hasNoExchange(UnaryOperator<ExchangeMatcher> matcher) {
     isNotNull();
-    ExchangeMatcher m = build(matcher);
-    List<RecordedExchange> found = actual.exchanges(m);
+    ExchangeMatcher m = ExchangeMatcher.build(matcher);
+    settle();
+    List<RecordedExchange> found = actual.select(m);
     if (!found.isEmpty()) {
       failWithMessage("Expected no exchange with %s but found %d; %s", m, found.size(), describe());
     }
@@ -45,9 +92,10 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
   /** Verifies how many exchanges were recorded. */
   public RecordingAssert hasExchangeCount(int count) {
     isNotNull();
-    int size = actual.size();
-    if (size != count) {
-      failWithMessage("Expected %d exchanges but %s", count, describe());
+    waitFor(() -> actual.size() >= count);
+    settle();
+    if (actual.size() != count) {
+      failWithMessage("Expected %d exchanges%s but %s", count, within(), describe());
     }
     return this;
   }
@@ -55,11 +103,13 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
   /** Verifies how many exchanges match. */
   public RecordingAssert hasExchangeCount(int count, UnaryOperator<ExchangeMatcher> matcher) {
     isNotNull();
-    ExchangeMatcher m = build(matcher);
-    int found = actual.exchanges(m).size();
+    ExchangeMatcher m = ExchangeMatcher.build(matcher);
+    waitFor(() -> actual.select(m).size() >= count);
+    settle();
+    int found = actual.select(m).size();
     if (found != count) {
-      failWithMessage("Expected %d exchanges with %s but found %d; %s", count, m, found,
-          describe());
+      failWithMessage("Expected %d exchanges with %s%s but found %d; %s", count, m, within(),
+          found, describe());
     }
     return this;
   }
@@ -67,8 +117,9 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
   /** Verifies that every exchange matches. */
   public RecordingAssert allExchangesMatch(UnaryOperator<ExchangeMatcher> matcher) {
     isNotNull();
-    ExchangeMatcher m = build(matcher);
-    List<RecordedExchange> others = actual.exchanges(m.negate());
+    ExchangeMatcher m = ExchangeMatcher.build(matcher);
+    settle();
+    List<RecordedExchange> others = actual.select(m.negate());
     if (!others.isEmpty()) {
       failWithMessage("Expected every exchange to have %s but %d did not; %s", m, others.size(),
           describe());
@@ -76,19 +127,28 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
     return this;
   }
 
-  /**
-   * Verifies that an exchange matches and returns assertions on the first that does.
-   */
+  /** Verifies that an exchange matches and returns assertions on the first that does. */
   public ExchangeAssert exchange(UnaryOperator<ExchangeMatcher> matcher) {
     hasExchange(matcher);
-    return new ExchangeAssert(actual.exchanges(build(matcher)).get(0));
+    return new ExchangeAssert(actual.select(ExchangeMatcher.build(matcher)).get(0));
   }
 
-  private static ExchangeMatcher build(UnaryOperator<ExchangeMatcher> matcher) {
-    return Objects.requireNonNull(matcher.apply(ExchangeMatcher.any()), "matcher returned null");
+  private boolean waitFor(BooleanSupplier condition) {
+    return deadline.isZero() ? condition.getAsBoolean() : actual.await(condition, deadline);
+  }
+
+  /** When waiting, lets exchanges in progress complete before a check that more could break. */
+  private void settle() {
+    if (!deadline.isZero()) {
+      actual.awaitQuiet(deadline);
+    }
+  }
+
+  private String within() {
+    return deadline.isZero() ? "" : " within " + deadline.toMillis() + " ms";
   }
 
   private String describe() {
-    return Recording.describe(actual.exchanges());
+    return actual.toString();
   }
 }

@@ -1,9 +1,7 @@
 package dev.ferry.proxy.testkit;
 
 import dev.ferry.proxy.ProxyServer;
-import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Upstream;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
@@ -16,57 +14,95 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import okhttp3.mockwebserver.MockWebServer;
 
 /**
  * A Ferry proxy that records every exchange, and can replay recordings and inject faults. It
  * binds 127.0.0.1 on an ephemeral port and, unlike a production forward proxy, tunnels CONNECT to
  * any port and reaches loopback destinations, since test origins are local and listen on
- * ephemeral ports. {@link FerryProxyExtension} manages one per test class or test; it also works
- * on its own:
+ * ephemeral ports. Its start and per-exchange log lines are at debug where the proxy-api allows.
+ * {@link FerryProxyExtension} manages one per test class or test; it also works on its own:
  *
  * <pre>{@code
  * try (RecordingProxy proxy = RecordingProxy.forward().start()) {
  *   HttpClient client = proxy.httpClientBuilder().build();
  *   client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8081/orders")).build(),
  *       HttpResponse.BodyHandlers.ofString());
- *   FerryAssertions.assertThat(proxy.recording()).hasExchange(e -> e.path("/orders"));
+ *   FerryAssertions.assertThat(proxy.recording()).eventually().hasExchange(e -> e.path("/orders"));
  * }
  * }</pre>
+ *
+ * <p>In front of OkHttp's MockWebServer, as a reverse proxy (the server starts when the proxy
+ * does, if it has not yet):
+ *
+ * <pre>{@code
+ * try (MockWebServer origin = new MockWebServer();
+ *      RecordingProxy proxy = RecordingProxy.inFrontOf(origin).start()) {
+ *   // send requests to proxy.baseUri()
+ * }
+ * }</pre>
+ *
+ * <p>Memory is bounded; see {@link Recording} and {@link Builder#maxRecordingBytes(long)}.
  */
 public final class RecordingProxy implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(RecordingProxy.class.getName());
+
   private final ProxyServer server;
   private final Recording recording;
   private final FaultFilter faults;
   private final boolean forward;
-  private final Path saveTo;
+  private final RecordIfMissing saver;
   private final List<RecordedExchange> loaded;
+  /** The proxy a test's view belongs to; null for the proxy itself. */
+  private final RecordingProxy owner;
+  private final Set<RecordingProxy> views = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean warnedShared = new AtomicBoolean();
+  private volatile List<RecordedExchange> unrecorded = List.of();
 
-  private RecordingProxy(Builder b) {
-    this.forward = b.upstream == null;
-    this.recording = new Recording(b.maxExchanges);
+  private RecordingProxy(Builder b, URI upstream) {
+    this.forward = upstream == null;
+    this.owner = null;
+    this.recording = new Recording(b.maxExchanges, b.maxRecordingBytes, b.overflow);
     Recorder recorder = new Recorder(recording, b.maxBodyBytes);
     this.faults = new FaultFilter(recorder, b.faults);
-    this.saveTo = b.recordIfMissing;
-    this.loaded = b.recordIfMissing != null && Files.exists(b.recordIfMissing)
-        ? Recording.fromHar(b.recordIfMissing).exchanges()
+    this.saver = b.recordIfMissing == null ? null
+        : new RecordIfMissing(b.recordIfMissing, b.recordFailures);
+    this.loaded = b.recordIfMissing != null
+        ? (Files.exists(b.recordIfMissing) ? Recording.fromHar(b.recordIfMissing).exchanges() : List.of())
         : b.replay != null ? b.replay.exchanges() : null;
     // Test origins are local and listen on ephemeral ports: a testkit proxy (bound to loopback)
     // reaches loopback destinations and tunnels CONNECT to any port, unlike the engine's default.
     ProxyServer.Builder proxy = ProxyServer.builder().bindAddress("127.0.0.1").port(0)
         .allowAnyConnectPort().allowPrivateDestinations(true);
-    if (b.upstream != null) {
-      proxy.upstream(Upstream.of(b.upstream.toString()));
+    QuietLogs.apply(proxy);
+    if (upstream != null) {
+      proxy.upstream(Upstream.of(upstream.toString()));
     }
     // The recorder is the outermost filter so it sees what the client sent and received; faults
     // come next so the recording shows their effect; replay answers last, after user filters.
     proxy.filter(recorder).filter(faults).listener(recorder);
     b.customizers.forEach(c -> c.accept(proxy));
     if (loaded != null) {
-      proxy.filter(new ReplayFilter(recorder, loaded, b.matcher, saveTo != null, b.maxBodyBytes));
+      proxy.filter(new ReplayFilter(recorder, loaded, b.matcher, saver != null, b.maxBodyBytes));
     }
     this.server = proxy.build();
+  }
+
+  /** A test's view of a shared proxy: same server and faults, its own recording and rules. */
+  private RecordingProxy(RecordingProxy owner) {
+    this.owner = owner;
+    this.server = owner.server;
+    this.recording = owner.recording.view();
+    this.faults = owner.faults;
+    this.forward = owner.forward;
+    this.saver = null;
+    this.loaded = null;
   }
 
   /** Returns a builder for a forward proxy: clients use it as their HTTP proxy. */
@@ -79,7 +115,33 @@ public final class RecordingProxy implements AutoCloseable {
    * requests to {@link #baseUri()}.
    */
   public static Builder reverse(URI upstream) {
+    Objects.requireNonNull(upstream, "upstream");
+    return new Builder(() -> upstream);
+  }
+
+  /**
+   * Returns a builder for a reverse proxy in front of an upstream known only when the proxy
+   * starts, such as a server a test starts later: {@code reverse(() -> origin.url("/").uri())}
+   * for OkHttp's MockWebServer. The supplier is called at each {@link Builder#start()}.
+   */
+  public static Builder reverse(Supplier<URI> upstream) {
     return new Builder(Objects.requireNonNull(upstream, "upstream"));
+  }
+
+  /**
+   * Returns a builder for a reverse proxy in front of OkHttp's MockWebServer, which starts with
+   * the proxy if it has not started yet. Needs {@code com.squareup.okhttp3:mockwebserver} on the
+   * test classpath (the testkit declares it optional). It is not an overload of
+   * {@code reverse}: javac would then need MockWebServer to compile every {@code reverse(uri)}.
+   *
+   * <pre>{@code
+   * static MockWebServer origin = new MockWebServer();
+   * @RegisterExtension
+   * static FerryProxyExtension proxy = FerryProxyExtension.inFrontOf(origin);
+   * }</pre>
+   */
+  public static Builder inFrontOf(MockWebServer server) {
+    return reverse(MockWebServers.upstream(Objects.requireNonNull(server, "server")));
   }
 
   private RecordingProxy start() {
@@ -87,7 +149,22 @@ public final class RecordingProxy implements AutoCloseable {
     return this;
   }
 
-  /** The recorded exchanges. */
+  /**
+   * Opens a view of this proxy for one test: it shares the server, and has its own recording
+   * (the exchanges that start from now until it is closed) and its own injected faults.
+   */
+  RecordingProxy openView() {
+    RecordingProxy view = new RecordingProxy(this);
+    views.add(view);
+    if (views.size() > 1 && warnedShared.compareAndSet(false, true)) {
+      LOG.log(System.Logger.Level.WARNING, "tests run concurrently on one shared Ferry proxy ("
+          + this + "); each test's recording holds every exchange that started while it ran, "
+          + "its own and the others'. Use FerryProxyExtension's default lifecycle or perTest().");
+    }
+    return view;
+  }
+
+  /** The recorded exchanges: for a test's view, those that started while the test ran. */
   public Recording recording() {
     return recording;
   }
@@ -119,18 +196,34 @@ public final class RecordingProxy implements AutoCloseable {
 
   /**
    * Injects a fault into every later exchange whose request matches, until
-   * {@link #clearFaults()} (the extension clears them after each test). Rules add up: a request
-   * that several select gets all their faults.
+   * {@link #clearFaults()} (the extension clears a test's faults after it). Rules add up: a
+   * request that several select gets all their faults. On a proxy shared by a test class, a
+   * fault applies to every test's requests that match.
+   *
+   * <pre>{@code
+   * proxy.inject(e -> e.method("POST").path("/orders"), Fault.status(503));
+   * }</pre>
+   *
+   * @throws IllegalArgumentException if the matcher has conditions beyond the request head
+   *     (status, response headers, bodies): a fault is chosen before the request is forwarded
    */
-  public RecordingProxy inject(Predicate<? super Request> when, Fault fault) {
-    faults.add(new FaultFilter.Rule(Objects.requireNonNull(when, "when"),
-        Objects.requireNonNull(fault, "fault")));
+  public RecordingProxy inject(UnaryOperator<ExchangeMatcher> when, Fault fault) {
+    faults.add(FaultFilter.Rule.of(when, fault, this));
     return this;
   }
 
-  /** Removes the faults added by {@link #inject}; those set on the builder stay. */
+  /** Removes the faults added through this object's {@link #inject}; those set on the builder stay. */
   public void clearFaults() {
-    faults.clear();
+    faults.clear(this);
+  }
+
+  /**
+   * The requests a record-if-missing proxy did not save when it closed, because the proxy
+   * answered them itself (a refused connect, a timeout) or a fault changed them; empty before
+   * {@link #close()} and for other proxies. The same list is logged as a warning.
+   */
+  public List<RecordedExchange> unrecorded() {
+    return unrecorded;
   }
 
   /** A {@link ProxySelector} that sends every request through this proxy. */
@@ -167,48 +260,66 @@ public final class RecordingProxy implements AutoCloseable {
 
   /**
    * Stops the proxy, letting exchanges in progress finish for up to two seconds. In
-   * record-if-missing mode it then saves the HAR file if new exchanges were recorded.
+   * record-if-missing mode it then saves the HAR file if new exchanges were recorded, leaving out
+   * (and reporting in {@link #unrecorded()}) the answers the proxy made itself. For a test's view
+   * of a shared proxy, ends the view and removes its faults; the proxy keeps running.
    *
    * @throws UncheckedIOException if the HAR file cannot be written
    */
   @Override
   public void close() {
+    if (owner != null) {
+      recording.end();
+      faults.clear(this);
+      owner.closeView(this);
+      return;
+    }
     server.stop(Duration.ofSeconds(2));
-    if (saveTo != null) {
-      List<RecordedExchange> added = recording.exchanges(
-          e -> !e.replayed() && !e.unmatched() && e.response().status() != 0);
-      if (!added.isEmpty()) {
-        List<RecordedExchange> all = new ArrayList<>(loaded == null ? List.of() : loaded);
-        all.addAll(added);
-        try {
-          Recording.of(all).writeHar(saveTo);
-        } catch (IOException e) {
-          throw new UncheckedIOException("could not save HAR file " + saveTo, e);
-        }
-      }
+    if (saver != null) {
+      unrecorded = saver.save(recording, loaded);
+    }
+  }
+
+  /** Lets go of finished tests' traffic once no test uses the shared proxy. */
+  private void closeView(RecordingProxy view) {
+    views.remove(view);
+    if (views.isEmpty() && saver == null) {
+      recording.discardUpTo(view.recording.endOrder());
     }
   }
 
   @Override
   public String toString() {
-    return "RecordingProxy{" + (forward ? "forward" : "reverse") + ", port=" + server.port() + "}";
+    return "RecordingProxy{" + (forward ? "forward" : "reverse") + ", port=" + server.port()
+        + (owner != null ? ", test view" : "") + "}";
   }
 
   /**
    * Configures a {@link RecordingProxy}. Reusable: each {@link #start()} makes a new proxy with
    * its own recording. Not thread-safe.
+   *
+   * <p>Recording bounds, all checked before bytes are allocated: {@link #maxBodyBytes} per body
+   * (1 MiB), {@link #maxRecordingBytes} for all kept bodies together (64 MiB),
+   * {@link #maxExchanges} (100,000). What happens past the byte budget is {@link #overflow}.
    */
   public static final class Builder {
-    private final URI upstream;
+    static final long DEFAULT_RECORDING_BYTES = 64L * 1024 * 1024;
+    static final int DEFAULT_BODY_BYTES = 1024 * 1024;
+    static final int DEFAULT_EXCHANGES = 100_000;
+
+    private final Supplier<URI> upstream;
     private final List<Consumer<ProxyServer.Builder>> customizers = new ArrayList<>();
     private final List<FaultFilter.Rule> faults = new ArrayList<>();
-    private int maxBodyBytes = 1024 * 1024;
-    private int maxExchanges = 100_000;
+    private int maxBodyBytes = DEFAULT_BODY_BYTES;
+    private int maxExchanges = DEFAULT_EXCHANGES;
+    private long maxRecordingBytes = DEFAULT_RECORDING_BYTES;
+    private RecordingOverflow overflow = RecordingOverflow.DROP_OLDEST;
     private Recording replay;
     private Path recordIfMissing;
+    private boolean recordFailures;
     private ReplayMatcher matcher = ReplayMatcher.methodAndUrl();
 
-    private Builder(URI upstream) {
+    private Builder(Supplier<URI> upstream) {
       this.upstream = upstream;
     }
 
@@ -237,7 +348,8 @@ public final class RecordingProxy implements AutoCloseable {
     }
 
     /**
-     * The most exchanges the recording holds; older ones are dropped. Default 100,000.
+     * The most exchanges the recording holds; older ones are dropped and counted in
+     * {@link Recording#dropped()}. Default 100,000.
      *
      * @throws IllegalArgumentException if below 1
      */
@@ -251,10 +363,34 @@ public final class RecordingProxy implements AutoCloseable {
     }
 
     /**
+     * The byte budget: the most body bytes the recording holds in memory, all exchanges
+     * together, including captures in progress. Bytes are reserved before they are allocated,
+     * so a recording cannot exhaust the heap; past the budget the recording does what
+     * {@link #overflow} says. Default 64 MiB.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder maxRecordingBytes(long maxRecordingBytes) {
+      if (maxRecordingBytes < 0) {
+        throw new IllegalArgumentException("maxRecordingBytes must not be negative (was "
+            + maxRecordingBytes + ")");
+      }
+      this.maxRecordingBytes = maxRecordingBytes;
+      return this;
+    }
+
+    /** What the recording does past its byte budget; default {@link RecordingOverflow#DROP_OLDEST}. */
+    public Builder overflow(RecordingOverflow overflow) {
+      this.overflow = Objects.requireNonNull(overflow, "overflow");
+      return this;
+    }
+
+    /**
      * Answers from this recording instead of the network. An unmatched request gets a 502 whose
      * body names the request and the nearest recorded ones. A body that was truncated when it
      * was recorded replays truncated: record for replay with a large enough
-     * {@link #maxBodyBytes}.
+     * {@link #maxBodyBytes}. Bodies replay byte for byte, with their recorded
+     * {@code Content-Encoding} (gzip, br...) and trailers.
      */
     public Builder replay(Recording recording) {
       this.replay = Objects.requireNonNull(recording, "recording");
@@ -262,7 +398,11 @@ public final class RecordingProxy implements AutoCloseable {
       return this;
     }
 
-    /** Answers from this HAR file instead of the network; see {@link #replay(Recording)}. */
+    /**
+     * Answers from this HAR file instead of the network; see {@link #replay(Recording)}.
+     *
+     * @throws UncheckedIOException if the file cannot be read or is not a HAR log
+     */
     public Builder replay(Path har) {
       return replay(Recording.fromHar(har));
     }
@@ -271,10 +411,21 @@ public final class RecordingProxy implements AutoCloseable {
      * Answers from this HAR file when it holds a match; forwards and records the other requests,
      * and on {@link RecordingProxy#close()} writes the file with the new exchanges added. The
      * file need not exist yet: the first run records everything, later runs work offline.
+     * Answers the proxy made itself (a 502 because the origin was down, a 504) are not saved,
+     * so a failed run is not replayed forever; {@link RecordingProxy#unrecorded()} lists them.
      */
     public Builder recordIfMissing(Path har) {
       this.recordIfMissing = Objects.requireNonNull(har, "har");
       this.replay = null;
+      return this;
+    }
+
+    /**
+     * Whether record-if-missing also saves the answers the proxy made itself (502, 504, limit
+     * 4xx), to replay an origin's outage on purpose. Default false.
+     */
+    public Builder recordFailures(boolean recordFailures) {
+      this.recordFailures = recordFailures;
       return this;
     }
 
@@ -284,20 +435,29 @@ public final class RecordingProxy implements AutoCloseable {
       return this;
     }
 
-    /** Injects a fault into every exchange whose request matches, for the proxy's lifetime. */
-    public Builder fault(Predicate<? super Request> when, Fault fault) {
-      faults.add(new FaultFilter.Rule(Objects.requireNonNull(when, "when"),
-          Objects.requireNonNull(fault, "fault")));
+    /**
+     * Injects a fault into every exchange whose request matches, for the proxy's lifetime:
+     * {@code fault(e -> e.path("/slow"), Fault.latency(Duration.ofMillis(300)))}.
+     *
+     * @throws IllegalArgumentException if the matcher has conditions beyond the request head
+     */
+    public Builder fault(UnaryOperator<ExchangeMatcher> when, Fault fault) {
+      faults.add(FaultFilter.Rule.of(when, fault, this));
       return this;
     }
 
     /**
-     * Builds and starts a proxy on 127.0.0.1 and an ephemeral port.
+     * Builds and starts a proxy on 127.0.0.1 and an ephemeral port. A reverse proxy's upstream
+     * supplier is called now.
      *
      * @throws UncheckedIOException if the record-if-missing or replay file cannot be read
      */
     public RecordingProxy start() {
-      return new RecordingProxy(this).start();
+      URI resolved = null;
+      if (upstream != null) {
+        resolved = Objects.requireNonNull(upstream.get(), "upstream supplier returned null");
+      }
+      return new RecordingProxy(this, resolved).start();
     }
   }
 }

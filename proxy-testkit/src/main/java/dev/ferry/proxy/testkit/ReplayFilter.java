@@ -102,14 +102,19 @@ final class ReplayFilter implements Filter {
     }
   }
 
-  /** Framing headers are dropped: the engine frames the replayed body for this client. */
+  /**
+   * Framing headers are dropped: the engine frames the replayed body for this client. The body
+   * goes out as recorded, still compressed if it was (its Content-Encoding stays).
+   */
   private static Response answer(RecordedResponse response) {
     if (response.status() == 0) {
       return Response.text(502, "Ferry replay: the recorded exchange got no response\n");
     }
     Headers headers = response.headers().without("Content-Length").without("Transfer-Encoding");
+    Body body = response.trailers().isEmpty() ? Body.of(response.body().bytes())
+        : new TrailingBody(response.body().bytes(), response.trailers());
     Response.Builder answer = Response.builder().status(response.status())
-        .headers(headers).body(Body.of(response.body().bytes()));
+        .headers(headers).body(body);
     if (!response.reason().isEmpty()) {
       answer.reason(response.reason());
     }

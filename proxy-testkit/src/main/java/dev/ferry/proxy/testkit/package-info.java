@@ -11,8 +11,15 @@
  * }</pre>
  * Outside JUnit: {@code try (RecordingProxy proxy = RecordingProxy.forward().start()) { ... }}.
  * The proxy binds 127.0.0.1 on an ephemeral port and forwards the exact bytes: bodies are not
- * decoded or re-encoded on the way through; the recording keeps a copy of at most
- * {@code maxBodyBytes} (1 MiB by default) per body.
+ * decoded or re-encoded on the way through. Each test sees only its own exchanges, also when
+ * tests run concurrently (see {@link dev.ferry.proxy.testkit.ProxyLifecycle}).
+ *
+ * <h2>Memory bounds</h2>
+ * A recording keeps at most {@code maxBodyBytes} of each body (1 MiB), at most
+ * {@code maxRecordingBytes} of bodies in all (64 MiB, reserved before allocating) and at most
+ * {@code maxExchanges} exchanges (100,000). Past them it drops the oldest exchanges or truncates
+ * bodies, and counts it ({@code dropped()}, {@code truncatedBodies()}); it never exhausts the
+ * heap.
  *
  * <h2>Wire the client</h2>
  * <ul>
@@ -27,24 +34,31 @@
  *       {@code try (SystemProxyProperties p = proxy.systemProperties()) { ... }} sets
  *       {@code http(s).proxyHost/Port} and restores them on close. They are JVM-global: don't
  *       run such tests in parallel.</li>
- *   <li>A reverse proxy needs no client setting: send requests to {@code proxy.baseUri()}.</li>
+ *   <li>A reverse proxy needs no client setting: send requests to {@code proxy.baseUri()}.
+ *       {@code RecordingProxy.inFrontOf(mockWebServer)} or {@code reverse(() -> uri)} put it in
+ *       front of a server started later.</li>
  * </ul>
  *
  * <h2>Assert</h2>
  * <pre>{@code
- * proxy.recording().awaitExchanges(1, Duration.ofSeconds(5));   // blocks, never polls
- * FerryAssertions.assertThat(proxy.recording())
+ * FerryAssertions.assertThat(proxy.recording()).eventually()     // waits up to 5 s, never polls
  *     .hasExchange(e -> e.method("POST").path("/orders"))
  *     .hasNoExchangeTo("tracking.example");
  * }</pre>
+ * One {@link dev.ferry.proxy.testkit.ExchangeMatcher} vocabulary ({@code e -> e.method("POST")
+ * .path("/orders")}) selects exchanges everywhere: recordings, assertions, waiting, faults and
+ * unexpected-traffic checks. Recorded responses are what the client got: Ferry adds
+ * {@code Via: 1.1 ferry} and drops hop-by-hop fields.
  *
  * <h2>Save, replay, break</h2>
- * {@code recording().writeHar(path)} writes HAR 1.2 that browser HAR viewers open;
- * {@link dev.ferry.proxy.testkit.Recording#fromHar(java.nio.file.Path)} reads it back.
+ * {@code recording().writeHar(path)} streams HAR 1.2 that browser HAR viewers open;
+ * {@link dev.ferry.proxy.testkit.Recording#fromHar(java.nio.file.Path)} reads it back with every
+ * body's bytes intact (gzip, br, binary, trailers, the proxy's own answers, CONNECT).
  * {@code RecordingProxy.forward().replay(har)} answers from a file only;
- * {@code recordIfMissing(har)} forwards what the file lacks and saves it on close, so a suite runs
- * offline after one recording run. {@link dev.ferry.proxy.testkit.Fault} adds latency, limits
- * bandwidth, replaces statuses and cuts connections for the requests a predicate selects.
+ * {@code recordIfMissing(har)} forwards what the file lacks and saves it on close, leaving out
+ * the answers the proxy made itself (a down origin), so a suite runs offline after one recording
+ * run. {@link dev.ferry.proxy.testkit.Fault} adds latency, limits bandwidth, replaces statuses
+ * and cuts connections for the requests a matcher selects.
  *
  * <p>The testkit is built on Ferry's public API only ({@code Filter}, {@code ExchangeListener}).
  *

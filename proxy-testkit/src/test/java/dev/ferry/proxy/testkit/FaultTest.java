@@ -51,7 +51,7 @@ class FaultTest {
   void addsLatencyToSelectedRequestsOnly() throws Exception {
     origin.enqueue(new MockResponse().setBody("slow"));
     origin.enqueue(new MockResponse().setBody("fast"));
-    proxy.inject(r -> r.path().equals("/slow"), Fault.latency(Duration.ofMillis(300)));
+    proxy.inject(e -> e.path("/slow"), Fault.latency(Duration.ofMillis(300)));
 
     long start = System.nanoTime();
     assertThat(get("/slow").body()).isEqualTo("slow");
@@ -59,7 +59,7 @@ class FaultTest {
     assertThat(get("/fast").body()).isEqualTo("fast");
 
     assertThat(slowMillis).isGreaterThanOrEqualTo(300);
-    RecordedExchange slow = proxy.recording().awaitExchange(e -> e.request().path().equals("/slow"),
+    RecordedExchange slow = proxy.recording().awaitExchange(e -> e.path("/slow"),
         Duration.ofSeconds(5));
     assertThat(slow.fault()).contains("latency(300 ms)");
     assertThat(slow.timings().blocked()).isGreaterThanOrEqualTo(300);
@@ -70,7 +70,7 @@ class FaultTest {
   void limitsBandwidth() throws Exception {
     String body = "x".repeat(4000);
     origin.enqueue(new MockResponse().setBody(body));
-    proxy.inject(r -> true, Fault.bandwidth(10_000));
+    proxy.inject(e -> e, Fault.bandwidth(10_000));
 
     long start = System.nanoTime();
     assertThat(get("/bytes").body()).isEqualTo(body);
@@ -83,7 +83,7 @@ class FaultTest {
   @Test
   void replacesTheStatus() throws Exception {
     origin.enqueue(new MockResponse().setBody("fine really"));
-    proxy.inject(r -> r.method().equals("GET"), Fault.status(503));
+    proxy.inject(e -> e.method("GET"), Fault.status(503));
 
     HttpResponse<String> response = get("/s");
 
@@ -98,7 +98,7 @@ class FaultTest {
     byte[] body = new byte[50_000];
     Arrays.fill(body, (byte) 'y');
     origin.enqueue(new MockResponse().setBody(new okio.Buffer().write(body)));
-    proxy.inject(r -> true, Fault.resetMidResponse(1000));
+    proxy.inject(e -> e, Fault.resetMidResponse(1000));
 
     try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
       socket.getOutputStream().write(("GET " + url("/r") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -120,7 +120,7 @@ class FaultTest {
 
   @Test
   void dropsTheConnectionBeforeAnyResponseByte() throws Exception {
-    proxy.inject(r -> r.path().equals("/drop"), Fault.dropBeforeResponse());
+    proxy.inject(e -> e.path("/drop"), Fault.dropBeforeResponse());
 
     try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
       socket.getOutputStream().write(("GET " + url("/drop") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -137,7 +137,7 @@ class FaultTest {
   @Test
   void stopsInjectingOnceCleared() throws Exception {
     origin.enqueue(new MockResponse().setBody("ok"));
-    proxy.inject(r -> true, Fault.status(500));
+    proxy.inject(e -> e, Fault.status(500));
     proxy.clearFaults();
 
     assertThat(get("/x").statusCode()).isEqualTo(200);

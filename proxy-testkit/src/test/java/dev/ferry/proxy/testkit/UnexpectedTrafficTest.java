@@ -52,7 +52,7 @@ class UnexpectedTrafficTest {
   static class QuietFixture {
     @RegisterExtension
     static FerryProxyExtension proxy = FerryProxyExtension.forward()
-        .failOnUnexpectedTraffic(e -> e.request().host().equals("127.0.0.1"));
+        .failOnUnexpectedTraffic(e -> e.host("127.0.0.1"));
 
     @Test
     void makesNoRequests() {

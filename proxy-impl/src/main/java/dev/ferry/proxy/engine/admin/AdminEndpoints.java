@@ -6,6 +6,7 @@ import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.cache.CacheAdmin;
 import java.util.Optional;
 import java.util.Set;
 
@@ -15,18 +16,31 @@ import java.util.Set;
  * {@code /_stats}). Answers are never cached and never forwarded.
  */
 public final class AdminEndpoints {
-  /** Paths answered on the proxy port; everything else there is proxied as usual. */
-  public static final Set<String> PATHS = Set.of("/_stats", "/_dashboard");
+  private static final Set<String> PATHS = Set.of("/_stats", "/_dashboard");
 
   private final ProxyServer server;
+  private final CacheAdmin cacheAdmin;
 
-  public AdminEndpoints(ProxyServer server) {
+  /**
+   * @param cacheAdmin answers {@code /_cache/...}; null without a cache
+   */
+  public AdminEndpoints(ProxyServer server, CacheAdmin cacheAdmin) {
     this.server = server;
+    this.cacheAdmin = cacheAdmin;
+  }
+
+  /** True if {@code path} is an admin endpoint (answered here, never proxied). */
+  public static boolean serves(String path) {
+    return PATHS.contains(path) || path.startsWith("/_cache/");
   }
 
   /** The answer for {@code request}, or empty if the path is not an admin endpoint. */
   public Optional<Response> handle(Request request) {
     String path = request.path();
+    if (path.startsWith("/_cache/")) {
+      return Optional.of(cacheAdmin != null ? cacheAdmin.handleAdmin(request)
+          : Response.text(404, "Not found: this proxy has no cache\n"));
+    }
     if (!PATHS.contains(path)) {
       return Optional.empty();
     }

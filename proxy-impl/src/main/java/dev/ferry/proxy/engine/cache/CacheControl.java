@@ -50,6 +50,29 @@ final class CacheControl {
     return argument.length() > 10 ? 2147483648L : Math.min(Long.parseLong(argument), 2147483648L);
   }
 
+  /**
+   * True for a directive present without field names: {@code no-cache} but not
+   * {@code no-cache="Set-Cookie"} (RFC 9111 §5.2.2.4, §5.2.2.7).
+   */
+  boolean hasUnqualified(String name) {
+    String argument = directives.get(name);
+    return argument != null && argument.isBlank();
+  }
+
+  /** The field names a qualified {@code no-cache} or {@code private} lists, lower case. */
+  java.util.List<String> fieldNames(String name) {
+    String argument = directives.get(name);
+    java.util.List<String> names = new java.util.ArrayList<>();
+    if (argument != null) {
+      for (String field : argument.split(",")) {
+        if (!field.isBlank()) {
+          names.add(field.trim().toLowerCase(Locale.ROOT));
+        }
+      }
+    }
+    return names;
+  }
+
   /** The argument of a directive given without one is empty: {@code max-stale} alone. */
   String argument(String name) {
     return directives.get(name);

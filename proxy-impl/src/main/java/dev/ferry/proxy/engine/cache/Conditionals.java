@@ -1,6 +1,8 @@
 package dev.ferry.proxy.engine.cache;
 
+import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Request;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -9,8 +11,13 @@ import java.util.Locale;
 final class Conditionals {
   private Conditionals() {}
 
-  /** RFC 9110 §13.1.2 and §13.1.3: the client's own conditional request, against the entry. */
-  static boolean notModified(Headers request, Headers stored) {
+  /**
+   * RFC 9110 §13.1.2 and §13.1.3: the client's own conditional request, against the entry. For
+   * If-Modified-Since, RFC 9111 §4.3.2 compares with Last-Modified, else the stored Date, else
+   * the time the response was received.
+   */
+  static boolean notModified(Headers request, CacheEntry entry) {
+    Headers stored = entry.headers();
     List<String> ifNoneMatch = request.all("If-None-Match");
     if (!ifNoneMatch.isEmpty()) {
       String etag = stored.first("ETag").map(Conditionals::weak).orElse(null);
@@ -25,8 +32,19 @@ final class Conditionals {
       return false;
     }
     Instant since = request.first("If-Modified-Since").flatMap(HttpDates::parse).orElse(null);
-    Instant modified = stored.first("Last-Modified").flatMap(HttpDates::parse).orElse(null);
-    return since != null && modified != null && !modified.isAfter(since);
+    Instant modified = stored.first("Last-Modified").flatMap(HttpDates::parse)
+        .orElseGet(() -> Freshness.date(stored, entry.responseTime()));
+    return since != null && !modified.isAfter(since);
+  }
+
+  /** The request with the client's validators replaced by the stored response's (RFC 9111 §4.3.1). */
+  static Request conditional(Request request, CacheEntry stored) {
+    Headers.Builder conditional = request.headers().toBuilder()
+        .remove("If-None-Match").remove("If-Modified-Since").remove("If-Match")
+        .remove("If-Unmodified-Since").remove("If-Range").remove("Range");
+    stored.headers().first("ETag").ifPresent(etag -> conditional.set("If-None-Match", etag));
+    stored.headers().first("Last-Modified").ifPresent(date -> conditional.set("If-Modified-Since", date));
+    return request.withHeaders(conditional.build());
   }
 
   static Headers notModifiedHeaders(Headers headers) {

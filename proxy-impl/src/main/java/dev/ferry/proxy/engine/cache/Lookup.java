@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.cache;
 
+import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import java.time.Instant;
 
@@ -12,9 +13,9 @@ final class Lookup {
    * @param policy the stored headers that govern caching: in reverse mode, with a targeted
    *     field (RFC 9213) standing in for Cache-Control
    */
-  Lookup(StoredResponse stored, Headers policy, CacheControl asked, Instant now, Headers requestHeaders) {
+  Lookup(CacheEntry stored, Headers policy, CacheControl asked, Instant now, Headers requestHeaders) {
     CacheControl response = CacheControl.of(policy);
-    long lifetime = Freshness.lifetimeSeconds(stored.status(), policy);
+    long lifetime = Freshness.lifetimeSeconds(stored, policy);
     long age = Freshness.currentAgeSeconds(stored, now);
     fresh = lifetime > age;
     servable = decide(asked, response, lifetime, age, requestHeaders);
@@ -25,7 +26,8 @@ final class Lookup {
     // RFC 9111 §5.4: Pragma: no-cache counts only when Cache-Control is absent.
     boolean pragmaNoCache = !requestHeaders.contains("Cache-Control")
         && requestHeaders.containsToken("Pragma", "no-cache");
-    if (asked.has("no-cache") || pragmaNoCache || response.has("no-cache")) {
+    // A qualified no-cache="Field" only withholds those fields, stripped when stored (§5.2.2.4).
+    if (asked.has("no-cache") || pragmaNoCache || response.hasUnqualified("no-cache")) {
       return false;
     }
     if (asked.has("max-age") && age > asked.seconds("max-age")) {

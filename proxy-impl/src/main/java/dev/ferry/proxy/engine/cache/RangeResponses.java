@@ -1,76 +1,93 @@
 package dev.ferry.proxy.engine.cache;
 
-import dev.ferry.proxy.Body;
+import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Response;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Answers a single byte range (RFC 9110 §14) from a complete stored 200: 206 with
- * Content-Range, or 416 when unsatisfiable. Multiple ranges, other units and a failed If-Range
- * fall back to the whole response, which the RFC allows.
+ * Answers byte ranges (RFC 9110 §14) from a stored complete response or from a partial entry
+ * that covers them: one range as a 206 with Content-Range, several as
+ * {@code multipart/byteranges} (§14.6), none satisfiable as 416. Other units, a malformed Range,
+ * a failed If-Range, or more than {@link #MAX_RANGES} ranges (a cheap defence against
+ * many-small-ranges abuse, §14.2) fall back to the whole response, which the RFC allows.
  */
 final class RangeResponses {
+  static final int MAX_RANGES = 16;
+
   private RangeResponses() {}
 
-  /** Returns the partial answer, or empty to serve the whole stored response. */
-  static Optional<Response> answer(Headers request, StoredResponse stored, Headers served) {
+  /** For a complete stored 200: the partial answer, or empty to serve the whole response. */
+  static Optional<Response> answer(Headers request, CacheEntry stored, Headers served) {
     Optional<String> range = request.first("Range");
     if (range.isEmpty() || stored.status() != 200 || !ifRangeMatches(request, stored.headers())) {
       return Optional.empty();
     }
-    String spec = range.get().trim();
-    if (!spec.regionMatches(true, 0, "bytes=", 0, 6) || spec.indexOf(',') >= 0) {
-      return Optional.empty();
-    }
-    long length = stored.body().length;
-    long[] bounds = parse(spec.substring(6).trim(), length);
-    if (bounds == null) {
-      return Optional.empty();
-    }
-    Headers base = served.without("Content-Length").without("Content-Range");
-    if (bounds[0] < 0) {
-      return Optional.of(Response.builder().status(416)
-          .headers(base.without("Content-Type").plus("Content-Range", "bytes */" + length)).build());
-    }
-    byte[] slice = Arrays.copyOfRange(stored.body(), (int) bounds[0], (int) bounds[1] + 1);
-    return Optional.of(Response.builder().status(206)
-        .headers(base.plus("Content-Range", "bytes " + bounds[0] + "-" + bounds[1] + "/" + length))
-        .body(Body.of(slice)).build());
+    return respond(range.get(), stored, 0, stored.bodyLength(), served);
   }
 
   /**
-   * Returns {first, last}, {-1, -1} when unsatisfiable, or null when the spec is malformed
-   * (a malformed Range is ignored, RFC 9110 §14.2).
+   * For a partial entry: the answer when the entry holds every requested byte, else empty, and
+   * the request goes upstream.
    */
-  private static long[] parse(String spec, long length) {
-    int dash = spec.indexOf('-');
-    if (dash < 0) {
-      return null;
+  static Optional<Response> answerFromPartial(Headers request, CacheEntry partial, Headers served) {
+    Optional<String> range = request.first("Range");
+    if (range.isEmpty() || !ifRangeMatches(request, partial.headers())) {
+      return Optional.empty();
     }
-    String first = spec.substring(0, dash).trim();
-    String last = spec.substring(dash + 1).trim();
-    if (!digits(first) && !first.isEmpty() || !digits(last) && !last.isEmpty() || first.isEmpty() && last.isEmpty()) {
-      return null;
+    PartialContent.ContentRange held = PartialContent.held(partial);
+    List<ByteRanges.Span> spans = ByteRanges.parse(range.get(), held.complete());
+    if (spans == null || spans.isEmpty()
+        || spans.stream().anyMatch(span -> span.first() < held.first() || span.last() > held.last())) {
+      return Optional.empty();
     }
-    if (first.isEmpty()) {
-      long suffix = Long.parseLong(last);
-      if (suffix == 0 || length == 0) {
-        return new long[] {-1, -1};
-      }
-      return new long[] {Math.max(0, length - suffix), length - 1};
+    return respond(range.get(), partial, held.first(), held.complete(), served);
+  }
+
+  private static Optional<Response> respond(String range, CacheEntry stored, long offset, long length,
+      Headers served) {
+    List<ByteRanges.Span> spans = ByteRanges.parse(range, length);
+    if (spans == null || spans.size() > MAX_RANGES) {
+      return Optional.empty();
     }
-    long start = Long.parseLong(first);
-    long end = last.isEmpty() ? length - 1 : Math.min(Long.parseLong(last), length - 1);
-    if (!last.isEmpty() && Long.parseLong(last) < start) {
-      return null;
+    Headers base = served.without("Content-Length").without("Content-Range");
+    if (spans.isEmpty()) {
+      return Optional.of(Response.builder().status(416)
+          .headers(base.without("Content-Type").plus("Content-Range", "bytes */" + length)).build());
     }
-    if (start >= length) {
-      return new long[] {-1, -1};
+    if (spans.size() == 1) {
+      ByteRanges.Span span = spans.get(0);
+      return Optional.of(Response.builder().status(206)
+          .headers(base.plus("Content-Range", contentRange(span, length)))
+          .body(new StoredBody(PartialContent.slice(stored, span.first() - offset, span.length()))).build());
     }
-    return new long[] {start, end};
+    String boundary = "ferry-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    Optional<String> type = served.first("Content-Type");
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    for (ByteRanges.Span span : spans) {
+      String head = "--" + boundary + "\r\n" + type.map(t -> "Content-Type: " + t + "\r\n").orElse("")
+          + "Content-Range: " + contentRange(span, length) + "\r\n\r\n";
+      body.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1));
+      ByteBuffer part = PartialContent.slice(stored, span.first() - offset, span.length());
+      byte[] bytes = new byte[part.remaining()];
+      part.get(bytes);
+      body.writeBytes(bytes);
+      body.writeBytes("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+    }
+    body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    return Optional.of(Response.builder().status(206)
+        .headers(base.without("Content-Type").plus("Content-Type", "multipart/byteranges; boundary=" + boundary))
+        .body(new StoredBody(ByteBuffer.wrap(body.toByteArray()))).build());
+  }
+
+  private static String contentRange(ByteRanges.Span span, long length) {
+    return "bytes " + span.first() + "-" + span.last() + "/" + length;
   }
 
   /** RFC 9110 §13.1.5: a strong ETag or an exact Last-Modified date must still match. */
@@ -87,9 +104,5 @@ final class RangeResponses {
     Optional<Instant> date = HttpDates.parse(value);
     Optional<Instant> modified = stored.first("Last-Modified").flatMap(HttpDates::parse);
     return date.isPresent() && modified.isPresent() && date.get().equals(modified.get());
-  }
-
-  private static boolean digits(String text) {
-    return !text.isEmpty() && text.length() <= 18 && text.chars().allMatch(c -> c >= '0' && c <= '9');
   }
 }

@@ -2,12 +2,20 @@ package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 
-/** What a shared cache may store (RFC 9111 §3) and how Vary variants are keyed (§4.1). */
+/** What a shared cache may store (RFC 9111 §3) and what it strips before storing. */
 final class StoragePolicy {
+  /**
+   * Statuses whose caching rules this cache implements (RFC 9110 §15), so that
+   * {@code must-understand} lets it store them despite {@code no-store} (RFC 9111 §5.2.2.3).
+   */
+  private static final Set<Integer> UNDERSTOOD =
+      Set.of(200, 203, 204, 206, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501);
+
   private StoragePolicy() {}
 
   /**
@@ -15,19 +23,28 @@ final class StoragePolicy {
    * when {@code storeSetCookie} (nginx's and Varnish's default): a stored {@code Set-Cookie}
    * would hand one client's session to the next.
    */
-  static boolean isStorable(Request request, int status, Headers headers, boolean storeSetCookie) {
+  static boolean isStorable(Request request, int status, Headers headers, boolean storeSetCookie,
+      Instant received) {
     CacheControl asked = CacheControl.of(request.headers());
     CacheControl response = CacheControl.of(headers);
-    if (asked.has("no-store") || response.has("no-store") || response.has("private")) {
+    if (response.has("must-understand")) {
+      if (!UNDERSTOOD.contains(status)) {
+        return false;
+      }
+    } else if (response.has("no-store")) {
       return false;
     }
-    if (!storeSetCookie && headers.contains("Set-Cookie")) {
+    // A qualified private="Field" only keeps those fields out (§5.2.2.7): see strip().
+    if (asked.has("no-store") || response.hasUnqualified("private")) {
       return false;
     }
-    if (status == 206 || status == 304 || status < 200) {
+    if (!storeSetCookie && headers.contains("Set-Cookie") && !response.fieldNames("private").contains("set-cookie")) {
       return false;
     }
-    if (headers.all("Vary").stream().anyMatch(v -> v.trim().equals("*"))) {
+    if (status == 304 || status < 200 || status == 206 && !PartialContent.isSingleRange(headers)) {
+      return false;
+    }
+    if (Variants.varyStar(headers)) {
       return false;
     }
     if (request.headers().contains("Authorization")
@@ -38,29 +55,39 @@ final class StoragePolicy {
     if (!explicit && !Freshness.HEURISTICALLY_CACHEABLE.contains(status)) {
       return false;
     }
-    return Freshness.lifetimeSeconds(status, headers) > 0 || hasValidators(headers);
+    return Freshness.lifetimeSeconds(status, headers, received) > 0 || hasValidators(headers);
   }
 
-  static List<String> varyNames(Headers headers) {
-    List<String> names = new ArrayList<>();
-    for (String value : headers.all("Vary")) {
-      for (String name : value.split(",")) {
-        String trimmed = name.trim().toLowerCase(Locale.ROOT);
-        if (!trimmed.isEmpty()) {
-          names.add(trimmed);
-        }
-      }
+  /**
+   * RFC 9110 §9.3.3: a POST response is reusable for a later GET when it has explicit freshness
+   * and a Content-Location equal to the request's target URI.
+   */
+  static boolean isReusablePost(Request request, Headers headers) {
+    if (!Freshness.hasExplicitFreshness(headers)) {
+      return false;
     }
-    return List.copyOf(names);
+    return headers.first("Content-Location")
+        .map(location -> location.trim().startsWith("/") ? origin(request) + location.trim() : location.trim())
+        .filter(location -> location.equals(request.url())).isPresent();
   }
 
-  /** RFC 9111 §4.1: values compared after combining fields and normalising whitespace. */
-  static List<String> varyValues(List<String> names, Headers request) {
-    List<String> values = new ArrayList<>(names.size());
-    for (String name : names) {
-      values.add(String.join(",", request.all(name)).replaceAll("\\s*,\\s*", ",").replaceAll("\\s+", " ").trim());
+  /**
+   * The headers to store: without the fields a qualified {@code private} (a shared cache must
+   * not store them, §5.2.2.7) or {@code no-cache} (not to be reused unvalidated, §5.2.2.4) lists.
+   */
+  static Headers strip(Headers stored, Headers policy) {
+    CacheControl response = CacheControl.of(policy);
+    List<String> fields = new ArrayList<>(response.fieldNames("private"));
+    fields.addAll(response.fieldNames("no-cache"));
+    Headers kept = stored;
+    for (String field : fields) {
+      kept = kept.without(field);
     }
-    return values;
+    return kept;
+  }
+
+  static String origin(Request request) {
+    return request.scheme() + "://" + request.authority();
   }
 
   static boolean hasValidators(Headers headers) {

@@ -54,6 +54,19 @@ final class CacheHarness {
     return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A request with any method and no body, and header name/value pairs. */
+  HttpResponse<String> request(String method, String path, String... headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).method(method, HttpRequest.BodyPublishers.noBody());
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static String verdict(HttpResponse<String> response) {
+    return response.headers().firstValue("X-Cache").orElse("none");
+  }
+
   HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
     return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }

@@ -2,10 +2,10 @@ package dev.ferry.proxy.engine.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -23,7 +23,7 @@ class EvictionPolicyComparisonTest {
   @Test
   void tinyLfuHitsAtLeastAsOftenAsLruOnZipfTrace() {
     int[] trace = zipfTrace(0.9, 42);
-    CacheStore store = new CacheStore(BUDGET);
+    CaffeineCacheStore store = new CaffeineCacheStore(BUDGET);
     int tinyLfuHits = 0;
     for (int key : trace) {
       String url = "http://origin/" + key;
@@ -39,7 +39,7 @@ class EvictionPolicyComparisonTest {
       if (lru.get(key)) {
         lruHits++;
       } else {
-        lru.put(key, entry(key).weight());
+        lru.put(key, (int) entry(key).weightBytes());
       }
     }
     double tinyLfuRate = tinyLfuHits / (double) REQUESTS;
@@ -49,10 +49,9 @@ class EvictionPolicyComparisonTest {
     assertThat(tinyLfuRate).isGreaterThanOrEqualTo(lruRate - 0.01);
   }
 
-  private static StoredResponse entry(int key) {
+  private static CacheEntry entry(int key) {
     int size = 1000 + (key * 7919) % 4000;
-    return new StoredResponse(200, "OK", Headers.empty(), new byte[size], Instant.EPOCH, Instant.EPOCH,
-        List.of(), List.of());
+    return CacheEntry.of(200, "OK", Headers.empty(), new byte[size], Instant.EPOCH, Instant.EPOCH, "");
   }
 
   private static int[] zipfTrace(double skew, long seed) {

@@ -1,0 +1,104 @@
+package dev.ferry.proxy.engine.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import dev.ferry.proxy.CacheEntry;
+import dev.ferry.proxy.CacheStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
+
+/**
+ * The embedded default {@link CacheStore}: entries by URL, each URL holding its Vary variants,
+ * in a Caffeine cache weighed in bytes. Caffeine's W-TinyLFU decides what to evict; maintenance
+ * runs on the calling thread so the cache starts no threads of its own. Nothing else in the
+ * cache package knows Caffeine.
+ */
+final class CaffeineCacheStore implements CacheStore {
+  private static final int MAX_VARIANTS = 16;
+
+  private final Cache<String, List<CacheEntry>> cache;
+  private final LongAdder evictions = new LongAdder();
+
+  CaffeineCacheStore(long maxBytes) {
+    this.cache = Caffeine.newBuilder()
+        .maximumWeight(maxBytes)
+        .weigher((String url, List<CacheEntry> variants) -> weight(url, variants))
+        .executor(Runnable::run)
+        .removalListener((String url, List<CacheEntry> variants, RemovalCause cause) -> {
+          if (cause == RemovalCause.SIZE && variants != null) {
+            evictions.add(variants.size());
+          }
+        })
+        .build();
+  }
+
+  @Override
+  public List<CacheEntry> variants(String url) {
+    List<CacheEntry> variants = cache.getIfPresent(url);
+    return variants == null ? List.of() : variants;
+  }
+
+  /** Stores {@code entry} first, replacing the variant with the same key, keeping at most 16. */
+  @Override
+  public void put(String url, CacheEntry entry) {
+    cache.asMap().compute(url, (key, existing) -> {
+      List<CacheEntry> variants = new ArrayList<>();
+      variants.add(entry);
+      if (existing != null) {
+        for (CacheEntry other : existing) {
+          if (!other.variantKey().equals(entry.variantKey()) && variants.size() < MAX_VARIANTS) {
+            variants.add(other);
+          }
+        }
+      }
+      return List.copyOf(variants);
+    });
+  }
+
+  @Override
+  public boolean remove(String url) {
+    return cache.asMap().remove(url) != null;
+  }
+
+  @Override
+  public void removeIf(Predicate<String> url) {
+    cache.asMap().keySet().removeIf(url);
+  }
+
+  @Override
+  public void clear() {
+    cache.invalidateAll();
+  }
+
+  @Override
+  public long entryCount() {
+    return cache.asMap().values().stream().mapToLong(List::size).sum();
+  }
+
+  @Override
+  public long byteCount() {
+    return cache.asMap().entrySet().stream().mapToLong(e -> weight(e.getKey(), e.getValue())).sum();
+  }
+
+  @Override
+  public long evictionCount() {
+    cache.cleanUp();
+    return evictions.sum();
+  }
+
+  @Override
+  public String toString() {
+    return "CaffeineCacheStore(entries=" + entryCount() + ")";
+  }
+
+  private static int weight(String url, List<CacheEntry> variants) {
+    long total = url.length() * 2L;
+    for (CacheEntry variant : variants) {
+      total += variant.weightBytes();
+    }
+    return (int) Math.min(Integer.MAX_VALUE, total);
+  }
+}

@@ -1,0 +1,143 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.CacheEntry;
+import dev.ferry.proxy.CacheStore;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * Reads and writes the {@link CacheStore} under RFC 9111's rules: selects the Vary variant of a
+ * request (§4.1), stores what §3 allows as its body streams by, freshens an entry with a 304
+ * (§4.3.4), combines partial entries (§3.4), and invalidates after unsafe methods (§4.4). The
+ * store itself knows none of this.
+ */
+final class Entries {
+  private final CacheStore store;
+  private final TargetedCacheControl targeted;
+  private final Clock clock;
+  private final long maxEntryBytes;
+  private final String statusHeader;
+  private final boolean storeSetCookie;
+  final LongAdder revalidations = new LongAdder();
+
+  Entries(CacheStore store, TargetedCacheControl targeted, Clock clock, long maxEntryBytes,
+      String statusHeader, boolean storeSetCookie) {
+    this.store = store;
+    this.targeted = targeted;
+    this.clock = clock;
+    this.maxEntryBytes = maxEntryBytes;
+    this.statusHeader = statusHeader;
+    this.storeSetCookie = storeSetCookie;
+  }
+
+  CacheStore store() {
+    return store;
+  }
+
+  /** The headers that govern caching (see {@link TargetedCacheControl}). */
+  Headers policy(Headers headers) {
+    return targeted.policy(headers);
+  }
+
+  static String key(Request request) {
+    return request.url();
+  }
+
+  /** The stored variant this request selects, complete or partial, or null. */
+  CacheEntry lookup(Request request) {
+    for (CacheEntry candidate : store.variants(key(request))) {
+      if (Variants.matches(candidate, request.headers())) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Stores the response as it streams, if the rules allow; returns what to send on.
+   * {@code finished} runs once the copy is stored or abandoned (at once when nothing is kept).
+   */
+  Response maybeStore(Request request, Response response, Instant requested, Runnable finished) {
+    Instant responded = clock.instant();
+    Headers policy = policy(response.headers());
+    boolean reusable = request.method().equals("GET")
+        || request.method().equals("POST") && StoragePolicy.isReusablePost(request, policy);
+    long length = response.body().contentLength();
+    if (!reusable || length > maxEntryBytes
+        || !StoragePolicy.isStorable(request, response.status(), policy, storeSetCookie, responded)) {
+      finished.run();
+      return response;
+    }
+    Headers headers = StoragePolicy.strip(response.headers().without(statusHeader), policy);
+    String variant = Variants.key(response.headers(), request.headers());
+    String url = key(request);
+    Consumer<byte[]> save = body -> put(url, CacheEntry.of(response.status(), response.reason(), headers, body,
+        requested, responded, variant));
+    if (length == 0) {
+      // A bodiless response (204, or Content-Length: 0) has nothing to stream: store it now.
+      save.accept(new byte[0]);
+      finished.run();
+      return response;
+    }
+    return response.withBody(new StoringBody(response.body(), maxEntryBytes, save, finished));
+  }
+
+  /** Stores {@code entry}, combining a partial one with the part already held (§3.4). */
+  void put(String url, CacheEntry entry) {
+    if (entry.status() == 206) {
+      if (!PartialContent.bodyMatches(entry.headers(), entry.bodyLength())) {
+        return;
+      }
+      for (CacheEntry existing : store.variants(url)) {
+        if (existing.variantKey().equals(entry.variantKey())) {
+          Optional<CacheEntry> combined = PartialContent.combine(existing, entry);
+          if (combined.isPresent()) {
+            store.put(url, combined.get());
+            return;
+          }
+        }
+      }
+    }
+    store.put(url, entry);
+  }
+
+  /** §4.3.4: a 304 freshens the stored response with its fields; returns the updated entry. */
+  CacheEntry applyNotModified(Request request, CacheEntry stored, Response notModified, Instant requested) {
+    HttpCache.closeQuietly(notModified.body());
+    Instant responded = clock.instant();
+    Headers merged = Conditionals.updateHeaders(stored.headers(), notModified.headers());
+    Headers policy = policy(merged);
+    CacheEntry updated = stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded);
+    if (StoragePolicy.isStorable(request, updated.status(), policy, storeSetCookie, responded)) {
+      store.put(key(request), updated);
+    } else {
+      store.remove(key(request));
+    }
+    revalidations.increment();
+    return updated;
+  }
+
+  /**
+   * RFC 9111 §4.4: after a non-error response to an unsafe method, invalidate the target and a
+   * same-origin Location / Content-Location.
+   */
+  void invalidate(Request request, Response response) {
+    store.remove(key(request));
+    String origin = StoragePolicy.origin(request);
+    for (String field : new String[] {"Location", "Content-Location"}) {
+      response.headers().first(field).map(String::trim).ifPresent(location -> {
+        if (location.startsWith("/")) {
+          store.remove(origin + location);
+        } else if (location.startsWith(origin + "/")) {
+          store.remove(location);
+        }
+      });
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.CacheEntry;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.filter.RealChain;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * RFC 5861 §3: within {@code stale-while-revalidate}, a stale entry answers at once while a
+ * background thread revalidates it. Off until {@link #start} (the proxy has started), and
+ * stopped by {@link #close} so no refresh outlives the proxy.
+ */
+final class StaleWhileRevalidate {
+  private static final Logger log = LoggerFactory.getLogger(StaleWhileRevalidate.class);
+
+  private final Entries entries;
+  private final Clock clock;
+  private volatile BackgroundRefresh refresher;
+  private volatile RealChain.Terminal upstream;
+
+  StaleWhileRevalidate(Entries entries, Clock clock) {
+    this.entries = entries;
+    this.clock = clock;
+  }
+
+  void start(ThreadFactory threads, RealChain.Terminal upstream) {
+    this.upstream = upstream;
+    this.refresher = new BackgroundRefresh(threads);
+  }
+
+  void close() {
+    BackgroundRefresh running = refresher;
+    if (running != null) {
+      running.close(Duration.ofSeconds(2));
+    }
+  }
+
+  /**
+   * Starts a background refresh and returns true when {@code stored} may be served stale now;
+   * false when the window does not apply and the request must revalidate in the foreground.
+   */
+  boolean refreshInBackground(Request request, CacheEntry stored, CacheControl asked) {
+    BackgroundRefresh running = refresher;
+    if (running == null || asked.has("no-cache") || asked.has("max-age") || asked.has("min-fresh")) {
+      return false;
+    }
+    Headers policy = entries.policy(stored.headers());
+    CacheControl response = CacheControl.of(policy);
+    long window = response.seconds("stale-while-revalidate");
+    if (response.has("must-revalidate") || response.has("proxy-revalidate")
+        || response.hasUnqualified("no-cache") || window < 0) {
+      return false;
+    }
+    long staleness = Freshness.currentAgeSeconds(stored, clock.instant())
+        - Freshness.lifetimeSeconds(stored, policy);
+    if (staleness > window) {
+      return false;
+    }
+    Request refresh = Conditionals.conditional(request.withBody(Body.empty()), stored);
+    running.start(Entries.key(request), () -> refresh(request, refresh, stored));
+    return true;
+  }
+
+  private void refresh(Request request, Request conditional, CacheEntry stored) {
+    if (entries.lookup(request) != stored) {
+      // Another refresh replaced the entry after this request saw it stale: nothing to do.
+      return;
+    }
+    try {
+      Instant requested = clock.instant();
+      Response response = upstream.handle(conditional);
+      if (response.status() == 304) {
+        entries.applyNotModified(request, stored, response, requested);
+        return;
+      }
+      Response storing = entries.maybeStore(request.withHeaders(conditional.headers()), response, requested, () -> { });
+      try (InputStream in = storing.body().stream()) {
+        in.transferTo(OutputStream.nullOutputStream());
+      }
+    } catch (IOException | RuntimeException e) {
+      // A failed refresh leaves the stale entry; the next request revalidates in the foreground.
+      log.debug("cache_refresh_failed url={} error={}", Entries.key(request), e.toString());
+    }
+  }
+}

@@ -1,0 +1,72 @@
+package dev.ferry.proxy.engine.cache;
+
+import dev.ferry.proxy.CacheEntry;
+import dev.ferry.proxy.Headers;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Vary variants (RFC 9111 §4.1): which request fields a response varies on, and the key that
+ * says whether a later request selects it. Values are compared after normalisation, which
+ * §4.1 allows ("by adding or removing whitespace ..., combining multiple header field lines,
+ * or normalizing both values in a way that is known to have identical semantics"): list fields
+ * of the Accept family are compared as sets of members, without case or whitespace.
+ */
+final class Variants {
+  private Variants() {}
+
+  /** The field names {@code Vary} lists, lower case, in order; includes {@code *} if listed. */
+  static List<String> names(Headers response) {
+    List<String> names = new ArrayList<>();
+    for (String value : response.all("Vary")) {
+      for (String name : value.split(",")) {
+        String trimmed = name.trim().toLowerCase(Locale.ROOT);
+        if (!trimmed.isEmpty()) {
+          names.add(trimmed);
+        }
+      }
+    }
+    return names;
+  }
+
+  /** §4.1: a {@code *} member anywhere in {@code Vary} never matches a later request. */
+  static boolean varyStar(Headers response) {
+    return names(response).contains("*");
+  }
+
+  /** The variant key of {@code request} for a response with these headers. */
+  static String key(Headers response, Headers request) {
+    StringBuilder key = new StringBuilder();
+    for (String name : names(response)) {
+      // Field values never hold a line feed, so it separates them unambiguously.
+      key.append(name).append(':').append(normalise(name, request.all(name))).append('\n');
+    }
+    return key.toString();
+  }
+
+  /** True if {@code request} selects {@code stored}. */
+  static boolean matches(CacheEntry stored, Headers request) {
+    return !varyStar(stored.headers()) && key(stored.headers(), request).equals(stored.variantKey());
+  }
+
+  static String normalise(String name, List<String> lines) {
+    List<String> members = new ArrayList<>();
+    for (String line : lines) {
+      for (String member : line.split(",")) {
+        String trimmed = member.trim().replaceAll("\\s*([;=])\\s*", "$1").replaceAll("\\s+", " ");
+        if (!trimmed.isEmpty()) {
+          members.add(trimmed);
+        }
+      }
+    }
+    if (name.startsWith("accept")) {
+      // Accept, Accept-Encoding, Accept-Language, Accept-Charset: case-insensitive tokens whose
+      // preference is carried by q-values, not by order.
+      members.replaceAll(member -> member.toLowerCase(Locale.ROOT));
+      Collections.sort(members);
+    }
+    return String.join(",", members);
+  }
+}

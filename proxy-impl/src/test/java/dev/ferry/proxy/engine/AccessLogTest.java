@@ -1,0 +1,76 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.AccessLogFormat;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.time.Duration;
+import java.util.List;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #11: one access-log line per exchange on {@code dev.ferry.access}, combined or JSON, with
+ * request ID and trace id, and never a credential.
+ */
+class AccessLogTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  private static final String SECRET_REQUEST = "GET /a?x=1 HTTP/1.1\r\nHost: a\r\nX-Request-Id: rid-7\r\n"
+      + "Authorization: Bearer top-secret-token\r\nCookie: session=cookie-secret\r\n"
+      + "User-Agent: test-agent/1\r\nReferer: http://ref.example/\r\n\r\n";
+
+  private List<String> run(AccessLogFormat format) throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("hello").addHeader("Set-Cookie", "id=set-cookie-secret"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .accessLog(format));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send(SECRET_REQUEST).readResponse().status()).isEqualTo(200);
+      raw.send("GET /b HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n").readResponse();
+      Await.until(() -> logs.lines("dev.ferry.access").size() >= 2, Duration.ofSeconds(5),
+          () -> "two access lines in " + logs.lines(""));
+      List<String> lines = logs.lines("dev.ferry.access");
+      for (String line : logs.lines("")) {
+        assertThat(line).doesNotContain("top-secret-token", "cookie-secret", "set-cookie-secret");
+      }
+      return lines;
+    }
+  }
+
+  @Test
+  void writesOneCombinedLinePerExchange() throws Exception {
+    List<String> lines = run(AccessLogFormat.COMBINED);
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).matches(".*dev\\.ferry\\.access - 127\\.0\\.0\\.1 - - \\[\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000\\] "
+        + "\"GET http://a/a\\?x=1 HTTP/1\\.1\" 200 5 \"http://ref\\.example/\" \"test-agent/1\" rid=rid-7 ms=\\d+ route=default upstream=localhost:\\d+");
+    assertThat(lines.get(1)).contains("\"GET /b HTTP/1.1\" 400 ").contains("failure=MALFORMED_REQUEST");
+  }
+
+  @Test
+  void writesOneJsonObjectPerExchange() throws Exception {
+    List<String> lines = run(AccessLogFormat.JSON);
+    assertThat(lines).hasSize(2);
+    String json = lines.get(0).substring(lines.get(0).indexOf('{'));
+    assertThat(json).startsWith("{\"time\":\"").contains("\"client\":\"127.0.0.1\"", "\"method\":\"GET\"",
+        "\"url\":\"http://a/a?x=1\"", "\"status\":200", "\"bytes\":5", "\"latency_ms\":",
+        "\"upstream\":\"localhost:", "\"route\":\"default\"", "\"cache\":null", "\"request_id\":\"rid-7\"")
+        .containsPattern("\"trace_id\":\"[0-9a-f]{32}\"").endsWith("}");
+  }
+
+  @Test
+  void writesNothingWhenOff() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("hello"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .accessLog(AccessLogFormat.OFF));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      ferry.assertNoLeaks(proxy);
+      assertThat(logs.lines("dev.ferry.access")).isEmpty();
+    }
+  }
+}

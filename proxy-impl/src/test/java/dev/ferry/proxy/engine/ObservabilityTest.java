@@ -1,0 +1,139 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #11: request IDs and trace context on the way through, /_stats in the documented shape on
+ * the admin listener and the proxy port, HTML or text error answers.
+ */
+class ObservabilityTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private final HttpClient client = HttpClient.newHttpClient();
+
+  private HttpResponse<String> get(InetSocketAddress address, String path, String... headers) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + address.getPort() + path));
+    for (int i = 0; i < headers.length; i += 2) {
+      request.header(headers[i], headers[i + 1]);
+    }
+    return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void keepsTheClientsRequestIdAndGeneratesOneOtherwise() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("a"));
+    origin.enqueue(new MockResponse().setBody("b"));
+    BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        }));
+    HttpResponse<String> kept = get(proxy.address(), "/a", "X-Request-Id", "client-id-42");
+    assertThat(kept.headers().firstValue("X-Request-Id")).hasValue("client-id-42");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("X-Request-Id")).isEqualTo("client-id-42");
+    HttpResponse<String> generated = get(proxy.address(), "/b");
+    String id = generated.headers().firstValue("X-Request-Id").orElseThrow();
+    assertThat(id).matches("[0-9a-f-]{36}");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("X-Request-Id")).isEqualTo(id);
+    assertThat(summaries.poll(5, TimeUnit.SECONDS).requestId()).hasValue("client-id-42");
+    assertThat(summaries.poll(5, TimeUnit.SECONDS).requestId()).hasValue(id);
+  }
+
+  @Test
+  void continuesTheTraceWithItsOwnSpanAsParent() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse());
+    origin.enqueue(new MockResponse());
+    origin.enqueue(new MockResponse());
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    String incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    get(proxy.address(), "/w3c", "traceparent", incoming, "tracestate", "vendor=opaque");
+    RecordedRequest w3c = origin.takeRequest(5, TimeUnit.SECONDS);
+    String[] parts = w3c.getHeader("traceparent").split("-");
+    assertThat(parts[1]).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    assertThat(parts[2]).matches("[0-9a-f]{16}").isNotEqualTo("00f067aa0ba902b7");
+    assertThat(parts[3]).isEqualTo("01");
+    assertThat(w3c.getHeader("tracestate")).isEqualTo("vendor=opaque");
+    get(proxy.address(), "/b3", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-0");
+    String[] fromB3 = origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent").split("-");
+    assertThat(fromB3[1]).isEqualTo("80f198ee56343ba864fe8b2a57d3eff7");
+    assertThat(fromB3[3]).as("the sampled flag is respected").isEqualTo("00");
+    get(proxy.address(), "/new", "traceparent", "garbage");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent"))
+        .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
+  }
+
+  @Test
+  void servesStatsAsJsonOnTheAdminListenerAndToLocalClientsOfAForwardProxy() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().admin(new InetSocketAddress("127.0.0.1", 0)));
+    HttpResponse<String> onProxyPort = get(proxy.address(), "/_stats");
+    assertThat(onProxyPort.statusCode()).isEqualTo(200);
+    assertThat(onProxyPort.headers().firstValue("Content-Type")).hasValue("application/json");
+    String body = onProxyPort.body();
+    for (String key : new String[] {"\"uptime_seconds\":", "\"total_requests\":", "\"active_connections\":",
+        "\"cache\":{", "\"size_bytes\":", "\"entry_count\":", "\"hits\":", "\"misses\":", "\"hit_rate\":",
+        "\"thread_pool\":{", "\"workers\":", "\"active\":", "\"queue_depth\":", "\"max_queue_depth\":",
+        "\"latency_p50_ms\":", "\"latency_p95_ms\":", "\"latency_p99_ms\":"}) {
+      assertThat(body).contains(key);
+    }
+    HttpResponse<String> onAdmin = get(proxy.adminAddress().orElseThrow(), "/_stats");
+    assertThat(onAdmin.statusCode()).isEqualTo(200);
+    assertThat(onAdmin.body()).matches("(?s)\\{\"uptime_seconds\":\\d+,\"total_requests\":\\d+,.*\\}\\s*");
+    assertThat(get(proxy.adminAddress().orElseThrow(), "/nothing").statusCode()).isEqualTo(404);
+    HttpResponse<String> dashboard = get(proxy.adminAddress().orElseThrow(), "/_dashboard");
+    assertThat(dashboard.body()).contains("<title>Ferry dashboard</title>").doesNotContain("http://", "https://");
+  }
+
+  @Test
+  void answersHtmlToBrowsersAndTextToOthersWithEscapedDetail() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder());
+    String target = "http://unknown-host-<b>.invalid/";
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse html = raw.send("GET http://no-such-host.invalid/ HTTP/1.1\r\nHost: x\r\n"
+          + "Accept: text/html,*/*\r\n\r\n").readResponse();
+      assertThat(html.status()).isEqualTo(502);
+      assertThat(html.header("Content-Type")).startsWith("text/html");
+      assertThat(html.bodyText()).contains("<h1>502 Bad Gateway</h1>")
+          .contains("<p>Could not connect to origin server: no-such-host.invalid (unknown host)</p>");
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse text = raw.send("GET http://no-such-host.invalid/ HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+      assertThat(text.header("Content-Type")).startsWith("text/plain");
+      assertThat(text.bodyText()).startsWith("Could not connect to origin server");
+    }
+    assertThat(ErrorPages.escape(target)).isEqualTo("http://unknown-host-&lt;b&gt;.invalid/");
+  }
+
+  @Test
+  void usesAConfiguredErrorPage() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .errorPage(502, "<html><body>Sorry: {status} {reason} ({detail})</body></html>"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse html = raw.send("GET http://no-such-host.invalid/ HTTP/1.1\r\nHost: x\r\n"
+          + "Accept: text/html\r\n\r\n").readResponse();
+      assertThat(html.bodyText()).startsWith("<html><body>Sorry: 502 Bad Gateway (Could not connect");
+    }
+  }
+}

@@ -1,0 +1,102 @@
+package dev.ferry.proxy.engine.cache;
+
+import static dev.ferry.proxy.engine.cache.CacheHarness.verdict;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** PURGE and the /_cache/ admin endpoints, called directly against a running proxy's cache. */
+class CacheAdminTest {
+  private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000);
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private CacheHarness h;
+  private CacheAdmin admin;
+
+  @BeforeEach
+  void start() throws Exception {
+    h = new CacheHarness(ferry);
+    admin = new CacheAdmin(h.cache());
+  }
+
+  private String url(String path) {
+    return "http://127.0.0.1:" + h.proxy.port() + path;
+  }
+
+  private static String body(Response response) throws Exception {
+    return new String(response.body().bytes(10_000), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private void storeTwoVariants(String path) throws Exception {
+    h.origin.enqueue(h.response("en").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept-Language"));
+    h.origin.enqueue(h.response("fr").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept-Language"));
+    h.get(path, "Accept-Language", "en");
+    h.get(path, "Accept-Language", "fr");
+  }
+
+  @Test
+  void purgesEveryVariantOfTheUrlWith200AndAnswers404WhenNothingIsStored() throws Exception {
+    storeTwoVariants("/purge-me");
+    Request purge = Request.builder().method("PURGE").url(url("/purge-me")).build();
+    assertThat(CacheAdmin.isPurge(purge)).isTrue();
+    Response purged = admin.purge(purge, LOOPBACK);
+    assertThat(purged.status()).isEqualTo(200);
+    assertThat(h.cache().stats().entries()).isZero();
+    assertThat(admin.purge(purge, LOOPBACK).status()).isEqualTo(404);
+    h.origin.enqueue(h.response("refetched").setHeader("Cache-Control", "max-age=100"));
+    assertThat(verdict(h.get("/purge-me", "Accept-Language", "en"))).isEqualTo("MISS");
+  }
+
+  @Test
+  void refusesPurgeFromRemoteClientsUnlessAllowed() throws Exception {
+    storeTwoVariants("/guarded");
+    InetSocketAddress remote = new InetSocketAddress(InetAddress.getByAddress(new byte[] {10, 1, 2, 3}), 4000);
+    Request purge = Request.builder().method("PURGE").url(url("/guarded")).build();
+    assertThat(admin.purge(purge, remote).status()).isEqualTo(403);
+    assertThat(h.cache().stats().entries()).isEqualTo(2);
+    CacheAdmin allowing = new CacheAdmin(h.cache(), address -> address.getAddress()[0] == 10);
+    assertThat(allowing.purge(purge, remote).status()).isEqualTo(200);
+  }
+
+  @Test
+  void purgesByUrlOrPrefixThroughTheAdminEndpoint() throws Exception {
+    storeTwoVariants("/docs/a");
+    h.origin.enqueue(h.response("b").setHeader("Cache-Control", "max-age=100"));
+    h.get("/docs/b");
+    String encoded = java.net.URLEncoder.encode(url("/docs/a"), java.nio.charset.StandardCharsets.UTF_8);
+    Response byUrl = admin.handleAdmin(Request.builder().method("POST").url("http://admin/_cache/purge?url=" + encoded).build());
+    assertThat(byUrl.status()).isEqualTo(200);
+    assertThat(h.cache().stats().entries()).isEqualTo(1);
+    assertThat(admin.handleAdmin(Request.builder().method("POST").url("http://admin/_cache/purge?url=" + encoded).build())
+        .status()).isEqualTo(404);
+    String prefix = java.net.URLEncoder.encode(url("/docs/"), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(admin.handleAdmin(Request.builder().method("POST").url("http://admin/_cache/purge?prefix=" + prefix).build())
+        .status()).isEqualTo(200);
+    assertThat(h.cache().stats().entries()).isZero();
+    assertThat(admin.handleAdmin(Request.builder().method("GET").url("http://admin/_cache/purge?url=" + encoded).build())
+        .status()).as("a GET never deletes").isEqualTo(405);
+    assertThat(admin.handleAdmin(Request.builder().method("POST").url("http://admin/_cache/purge").build()).status())
+        .isEqualTo(400);
+  }
+
+  @Test
+  void reportsStatsAsJson() throws Exception {
+    h.origin.enqueue(h.response("x").setHeader("Cache-Control", "max-age=100"));
+    h.get("/counted");
+    h.get("/counted");
+    Response stats = admin.handleAdmin(Request.builder().method("GET").url("http://admin/_cache/stats").build());
+    assertThat(stats.status()).isEqualTo(200);
+    assertThat(stats.headers().first("Content-Type")).hasValue("application/json");
+    assertThat(body(stats)).startsWith("{\"hits\":1,\"misses\":1,\"hit_rate\":0.5000,\"revalidations\":0,")
+        .contains("\"entries\":1,");
+    assertThat(admin.handleAdmin(Request.builder().method("GET").url("http://admin/_cache/nope").build()).status())
+        .isEqualTo(404);
+  }
+}

@@ -1,0 +1,132 @@
+package dev.ferry.proxy.engine.cache;
+
+import static dev.ferry.proxy.engine.cache.CacheHarness.verdict;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import okhttp3.mockwebserver.MockResponse;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * What else may be stored and reused (RFC 9111 §3, §4): bodiless and heuristic statuses,
+ * qualified no-cache/private, POST answers, normalised Vary values, If-Modified-Since without
+ * Last-Modified, and must-understand.
+ */
+class CacheReuseRulesTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+  private CacheHarness h;
+
+  @BeforeEach
+  void start() throws Exception {
+    h = new CacheHarness(ferry);
+  }
+
+  @Test
+  void reusesFreshBodiless204() throws Exception {
+    h.origin.enqueue(h.response("").setResponseCode(204).setHeader("Cache-Control", "max-age=100"));
+    h.get("/empty");
+    HttpResponse<String> hit = h.get("/empty");
+    assertThat(hit.statusCode()).isEqualTo(204);
+    assertThat(verdict(hit)).isEqualTo("HIT");
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void appliesHeuristicFreshnessToEveryHeuristicallyCacheableStatus() throws Exception {
+    String lastModified = HttpDates.format(h.clock.instant().minusSeconds(10_000));
+    for (int status : new int[] {404, 405, 410, 414, 501}) {
+      h.origin.enqueue(h.response("status " + status).setResponseCode(status).setHeader("Last-Modified", lastModified));
+    }
+    h.origin.enqueue(h.response("found").setResponseCode(302).setHeader("Location", "/x")
+        .setHeader("Last-Modified", lastModified));
+    h.origin.enqueue(h.response("found again").setResponseCode(302).setHeader("Location", "/x")
+        .setHeader("Last-Modified", lastModified));
+    for (int status : new int[] {404, 405, 410, 414, 501}) {
+      h.get("/heuristic/" + status);
+    }
+    h.advance(Duration.ofSeconds(500));
+    for (int status : new int[] {404, 405, 410, 414, 501}) {
+      HttpResponse<String> hit = h.get("/heuristic/" + status);
+      assertThat(hit.statusCode()).isEqualTo(status);
+      assertThat(verdict(hit)).as("status %d", status).isEqualTo("HIT");
+    }
+    // java.net.http follows no redirects by default, so the 302 itself comes back.
+    h.get("/heuristic/302");
+    assertThat(h.get("/heuristic/302").body()).as("302 is not heuristically cacheable")
+        .isEqualTo("found again");
+  }
+
+  @Test
+  void stripsFieldsNamedByQualifiedNoCacheAndPrivate() throws Exception {
+    h.origin.enqueue(h.response("shared part")
+        .setHeader("Cache-Control", "max-age=100, no-cache=\"X-Token\", private=\"Set-Cookie\"")
+        .setHeader("X-Token", "secret").setHeader("Set-Cookie", "session=alice").setHeader("X-Kept", "yes"));
+    HttpResponse<String> first = h.get("/qualified");
+    assertThat(first.headers().firstValue("Set-Cookie")).as("the first client gets its own").hasValue("session=alice");
+    HttpResponse<String> hit = h.get("/qualified");
+    assertThat(verdict(hit)).isEqualTo("HIT");
+    assertThat(hit.body()).isEqualTo("shared part");
+    assertThat(hit.headers().firstValue("X-Token")).isEmpty();
+    assertThat(hit.headers().firstValue("Set-Cookie")).isEmpty();
+    assertThat(hit.headers().firstValue("X-Kept")).hasValue("yes");
+  }
+
+  @Test
+  void answersLaterGetFromPostWithMatchingContentLocation() throws Exception {
+    h.origin.enqueue(h.response("posted result").setHeader("Cache-Control", "max-age=100")
+        .setHeader("Content-Location", "/form"));
+    h.origin.enqueue(h.response("other result").setHeader("Cache-Control", "max-age=100")
+        .setHeader("Content-Location", "/elsewhere"));
+    h.origin.enqueue(h.response("fetched"));
+    h.send(HttpRequest.newBuilder(h.uri("/form")).POST(HttpRequest.BodyPublishers.ofString("q=1")));
+    HttpResponse<String> get = h.get("/form");
+    assertThat(verdict(get)).isEqualTo("HIT");
+    assertThat(get.body()).isEqualTo("posted result");
+    h.send(HttpRequest.newBuilder(h.uri("/other")).POST(HttpRequest.BodyPublishers.ofString("q=2")));
+    assertThat(h.get("/other").body()).isEqualTo("fetched");
+  }
+
+  @Test
+  void matchesVaryOnNormalisedListValues() throws Exception {
+    h.origin.enqueue(h.response("en+fr").setHeader("Cache-Control", "max-age=100")
+        .setHeader("Vary", "Accept-Language, Accept-Encoding"));
+    h.get("/negotiated", "Accept-Language", "en, fr;q=0.5", "Accept-Encoding", "gzip,  br");
+    HttpResponse<String> reordered = h.get("/negotiated", "Accept-Language", "FR;q=0.5,EN",
+        "Accept-Encoding", "br, GZIP");
+    assertThat(verdict(reordered)).isEqualTo("HIT");
+    assertThat(h.cache().stats().entries()).isEqualTo(1);
+  }
+
+  @Test
+  void answersIfModifiedSinceFromStoredDateWithoutLastModified() throws Exception {
+    String date = HttpDates.format(h.clock.instant());
+    h.origin.enqueue(h.response("dated").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("unused"));
+    h.get("/dated");
+    HttpResponse<String> notModified = h.get("/dated", "If-Modified-Since", date);
+    assertThat(notModified.statusCode()).isEqualTo(304);
+    HttpResponse<String> modified = h.get("/dated", "If-Modified-Since",
+        HttpDates.format(h.clock.instant().minusSeconds(60)));
+    assertThat(modified.statusCode()).isEqualTo(200);
+    assertThat(modified.body()).isEqualTo("dated");
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void storesMustUnderstandResponseWithKnownStatus() throws Exception {
+    h.origin.enqueue(h.response("understood").setHeader("Cache-Control", "max-age=100, no-store, must-understand"));
+    h.origin.enqueue(new MockResponse().setResponseCode(299).setBody("unknown status")
+        .setHeader("Cache-Control", "max-age=100, must-understand"));
+    h.origin.enqueue(new MockResponse().setResponseCode(299).setBody("fetched again")
+        .setHeader("Cache-Control", "max-age=100, must-understand"));
+    h.get("/mu");
+    assertThat(verdict(h.get("/mu"))).isEqualTo("HIT");
+    h.get("/mu-unknown");
+    assertThat(h.get("/mu-unknown").body()).isEqualTo("fetched again");
+  }
+}

@@ -1,0 +1,71 @@
+package dev.ferry.proxy.engine.cache;
+
+import static dev.ferry.proxy.engine.cache.CacheHarness.verdict;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** RFC 9110 §5.6.7 dates in all three forms, and what an unusable Date means for freshness. */
+class HttpDatesTest {
+  private static final Instant NOV_6 = Instant.parse("1994-11-06T08:49:37Z");
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @Test
+  void parsesAllThreeForms() {
+    assertThat(HttpDates.parse("Sun, 06 Nov 1994 08:49:37 GMT")).hasValue(NOV_6);
+    assertThat(HttpDates.parse("Sunday, 06-Nov-94 08:49:37 GMT")).hasValue(NOV_6);
+    assertThat(HttpDates.parse("Sun Nov  6 08:49:37 1994")).hasValue(NOV_6);
+    assertThat(HttpDates.parse("Sun Nov 16 08:49:37 1994")).hasValue(NOV_6.plus(Duration.ofDays(10)));
+  }
+
+  @Test
+  void ignoresCaseAndAWrongWeekday() {
+    assertThat(HttpDates.parse("sun, 06 nov 1994 08:49:37 gmt")).hasValue(NOV_6);
+    assertThat(HttpDates.parse("Mon, 06 Nov 1994 08:49:37 GMT")).as("weekday not checked").hasValue(NOV_6);
+    assertThat(HttpDates.parse("SUNDAY, 06-NOV-94 08:49:37 GMT")).hasValue(NOV_6);
+    assertThat(HttpDates.parse("fri Nov  6 08:49:37 1994")).hasValue(NOV_6);
+  }
+
+  @Test
+  void rejectsWhatIsNoDate() {
+    assertThat(HttpDates.parse("0")).isEmpty();
+    assertThat(HttpDates.parse("")).isEmpty();
+    assertThat(HttpDates.parse("Xyz, 06 Nov 1994 08:49:37 GMT")).isEmpty();
+    assertThat(HttpDates.parse("Sun, 31 Feb 1994 08:49:37 GMT")).as("no such day").isEmpty();
+    assertThat(HttpDates.parse("Sun, 06 Nov 1994 08:49:37 UTC")).isEmpty();
+    assertThat(HttpDates.parse("1994-11-06T08:49:37Z")).isEmpty();
+  }
+
+  @Test
+  void readsRfc850AndAsctimeExpires() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    Instant in30 = h.clock.instant().plusSeconds(30);
+    String rfc850 = String.format("Thursday, %s GMT",
+        java.time.format.DateTimeFormatter.ofPattern("dd-MMM-yy HH:mm:ss", java.util.Locale.US)
+            .format(in30.atOffset(java.time.ZoneOffset.UTC)));
+    String asctime = java.time.format.DateTimeFormatter.ofPattern("'Thu' MMM ppd HH:mm:ss yyyy", java.util.Locale.US)
+        .format(in30.atOffset(java.time.ZoneOffset.UTC));
+    h.origin.enqueue(h.response("850").setHeader("Expires", rfc850));
+    h.origin.enqueue(h.response("asctime").setHeader("Expires", asctime));
+    h.get("/850");
+    h.get("/asctime");
+    h.advance(Duration.ofSeconds(20));
+    assertThat(verdict(h.get("/850"))).isEqualTo("HIT");
+    assertThat(verdict(h.get("/asctime"))).isEqualTo("HIT");
+  }
+
+  @Test
+  void usesTimeReceivedForInvalidDate() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("dated by arrival").setHeader("Date", "yesterday-ish")
+        .setHeader("Expires", HttpDates.format(h.clock.instant().plusSeconds(60))));
+    h.get("/baddate");
+    h.advance(Duration.ofSeconds(30));
+    assertThat(verdict(h.get("/baddate"))).as("lifetime 60 s from when it arrived").isEqualTo("HIT");
+  }
+}

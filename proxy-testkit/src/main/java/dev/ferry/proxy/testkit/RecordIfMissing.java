@@ -1,0 +1,74 @@
+package dev.ferry.proxy.testkit;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Saves what a record-if-missing run added to its HAR file. Answers the proxy made itself (a 502
+ * for a refused connect, a 504, a limit's 4xx), exchanges without a response and those a fault
+ * changed are not what the origin says, so they are left out unless {@code includeFailures} (which
+ * keeps the proxy-made answers that have a status); the run reports what it left out.
+ */
+final class RecordIfMissing {
+  private static final System.Logger LOG = System.getLogger(RecordingProxy.class.getName());
+
+  private final Path file;
+  private final boolean includeFailures;
+
+  RecordIfMissing(Path file, boolean includeFailures) {
+    this.file = file;
+    this.includeFailures = includeFailures;
+  }
+
+  Path file() {
+    return file;
+  }
+
+  /**
+   * Writes {@code loaded} plus the savable new exchanges of {@code recording}, if there are any;
+   * returns the new exchanges that were not saved.
+   */
+  List<RecordedExchange> save(Recording recording, List<RecordedExchange> loaded) {
+    List<RecordedExchange> saved = new ArrayList<>();
+    List<RecordedExchange> left = new ArrayList<>();
+    for (RecordedExchange e : recording.select(e -> !e.replayed() && !e.unmatched())) {
+      (savable(e) ? saved : left).add(e);
+    }
+    if (!saved.isEmpty()) {
+      List<RecordedExchange> all = new ArrayList<>(loaded);
+      all.addAll(saved);
+      Recording.of(all).writeHar(file);
+    }
+    if (!left.isEmpty() || recording.dropped() > 0) {
+      LOG.log(System.Logger.Level.WARNING, report(left, recording.dropped()));
+    }
+    return List.copyOf(left);
+  }
+
+  private boolean savable(RecordedExchange e) {
+    if (e.response().status() == 0 || e.fault().isPresent()) {
+      return false;
+    }
+    boolean failed = e.proxyMade() || e.failure().isPresent();
+    return !failed || includeFailures;
+  }
+
+  /** Names every request that could not be recorded, and why. */
+  String report(List<RecordedExchange> left, long dropped) {
+    StringBuilder text = new StringBuilder("Ferry recordIfMissing(").append(file).append("): ");
+    if (!left.isEmpty()) {
+      text.append(left.size()).append(left.size() == 1 ? " request was" : " requests were")
+          .append(" not recorded (the origin did not answer them):");
+      for (RecordedExchange e : left) {
+        text.append("\n  ").append(e);
+      }
+    }
+    if (dropped > 0) {
+      text.append(left.isEmpty() ? "" : "\n").append(dropped)
+          .append(" exchanges were dropped from the recording before they could be saved;"
+              + " raise maxRecordingBytes or maxExchanges");
+    }
+    return text.toString();
+  }
+}

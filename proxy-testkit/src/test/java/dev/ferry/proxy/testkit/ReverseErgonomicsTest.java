@@ -1,0 +1,60 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 13 §6: a reverse proxy in front of a MockWebServer the class has not started yet, and
+ * one whose upstream a supplier gives when the proxy starts.
+ */
+class ReverseErgonomicsTest {
+  static final MockWebServer origin = new MockWebServer();
+
+  @RegisterExtension
+  static FerryProxyExtension proxy = FerryProxyExtension.inFrontOf(origin);
+
+  @AfterAll
+  static void stopOrigin() throws Exception {
+    origin.close();
+  }
+
+  @Test
+  void startsTheMockWebServerAndRecordsWhatGoesToIt(RecordingProxy mine) throws Exception {
+    origin.enqueue(new MockResponse().setBody("from mock"));
+
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(mine.baseUri().resolve("/hello")).build(),
+        HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.body()).isEqualTo("from mock");
+    FerryAssertions.assertThat(mine.recording()).eventually()
+        .exchange(e -> e.path("/hello")).hasResponseBody("from mock");
+  }
+
+  @Test
+  void asksTheSupplierForTheUpstreamWhenItStarts() throws Exception {
+    AtomicReference<URI> later = new AtomicReference<>();
+    RecordingProxy.Builder builder = RecordingProxy.reverse(later::get);
+    try (MockWebServer started = new MockWebServer()) {
+      started.enqueue(new MockResponse().setBody("late binding"));
+      started.start();
+      later.set(started.url("/").uri());
+      try (RecordingProxy late = builder.start()) {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(late.baseUri().resolve("/x")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(response.body()).isEqualTo("late binding");
+      }
+    }
+  }
+}

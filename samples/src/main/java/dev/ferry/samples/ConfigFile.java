@@ -1,0 +1,184 @@
+package dev.ferry.samples;
+
+import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyServer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * The {@code --config} YAML file: each key is a {@link ProxyServer.Builder} option under the
+ * same name (durations in seconds), in sections {@code listener}, {@code timeouts},
+ * {@code limits}, {@code cache}, {@code filters} (the filter flags, without their dashes),
+ * {@code pools}, {@code routes} and {@code upstream} (see {@link ConfigRoutes}), plus
+ * {@code upstreamCa}. Unknown keys are errors, and every error names the line. The README has a
+ * complete example.
+ */
+final class ConfigFile {
+  private static final List<String> SECTIONS = List.of("listener", "timeouts", "limits", "cache",
+      "upstreamCa", "filters", "pools", "routes", "upstream");
+  private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads");
+  private static final List<String> CACHE = List.of("maxSizeBytes", "sizeMb", "maxEntryBytes",
+      "storeSetCookie");
+  private static final List<String> MODELS = List.of("auto", "virtual", "pool", "thread");
+
+  private static final Map<String, BiConsumer<ProxyServer.Builder, ConfigNode>> TIMEOUTS = new LinkedHashMap<>();
+  private static final Map<String, BiConsumer<ProxyServer.Builder, ConfigNode>> LIMITS = new LinkedHashMap<>();
+
+  static {
+    TIMEOUTS.put("connectTimeout", (b, n) -> b.connectTimeout(n.seconds()));
+    TIMEOUTS.put("requestHeaderTimeout", (b, n) -> b.requestHeaderTimeout(n.seconds()));
+    TIMEOUTS.put("idleTimeout", (b, n) -> b.idleTimeout(n.seconds()));
+    TIMEOUTS.put("upstreamTimeout", (b, n) -> b.upstreamTimeout(n.seconds()));
+    TIMEOUTS.put("upstreamKeepAlive", (b, n) -> b.upstreamKeepAlive(n.seconds()));
+    TIMEOUTS.put("writeTimeout", (b, n) -> b.writeTimeout(n.seconds()));
+    LIMITS.put("maxConnections", (b, n) -> b.maxConnections(n.integer()));
+    LIMITS.put("maxRequestLineBytes", (b, n) -> b.maxRequestLineBytes(n.integer()));
+    LIMITS.put("maxHeaderBytes", (b, n) -> b.maxHeaderBytes(n.integer()));
+    LIMITS.put("maxHeaderCount", (b, n) -> b.maxHeaderCount(n.integer()));
+    LIMITS.put("maxRequestBodyBytes", (b, n) -> b.maxRequestBodyBytes(n.longValue()));
+    LIMITS.put("minRequestBodyRate", (b, n) -> b.minRequestBodyRate(n.longValue()));
+    LIMITS.put("retryBufferBytes", (b, n) -> b.retryBufferBytes(n.integer()));
+    LIMITS.put("maxIdleUpstreamConnections", (b, n) -> b.maxIdleUpstreamConnections(n.integer()));
+  }
+
+  private String concurrency;
+  private Integer threads;
+  private boolean reverse;
+
+  private ConfigFile() {}
+
+  /**
+   * Reads {@code file} onto {@code builder}, and its filters onto {@code filters}.
+   *
+   * @throws ConfigFileException naming the line of the first problem
+   */
+  static ConfigFile read(Path file, ProxyServer.Builder builder, FilterOptions filters) {
+    ConfigNode root = ConfigNode.read(file);
+    ConfigFile config = new ConfigFile();
+    Map<String, ConfigNode> sections = root.fields(SECTIONS);
+    ConfigNode listener = sections.get("listener");
+    if (listener != null) {
+      config.listener(listener, builder);
+    }
+    options(sections.get("timeouts"), TIMEOUTS, builder);
+    options(sections.get("limits"), LIMITS, builder);
+    ConfigNode cache = sections.get("cache");
+    if (cache != null) {
+      builder.cache(cache(cache));
+    }
+    ConfigNode ca = sections.get("upstreamCa");
+    if (ca != null) {
+      String path = ca.directory().resolve(ca.text()).toString();
+      builder.upstreamSslContext(ca.call(() -> TrustFiles.trusting("upstreamCa", path)));
+    }
+    ConfigNode filterList = sections.get("filters");
+    if (filterList != null) {
+      filters(filterList, filters);
+    }
+    config.reverse = ConfigRoutes.read(sections.get("pools"), sections.get("routes"),
+        sections.get("upstream"), builder);
+    return config;
+  }
+
+  /** The file's {@code listener.concurrency}, or null. */
+  String concurrency() {
+    return concurrency;
+  }
+
+  /** The file's {@code listener.threads}, or null. */
+  Integer threads() {
+    return threads;
+  }
+
+  /** True if the file has routes or a catch-all upstream. */
+  boolean reverse() {
+    return reverse;
+  }
+
+  private void listener(ConfigNode node, ProxyServer.Builder builder) {
+    for (Map.Entry<String, ConfigNode> field : node.fields(LISTENER).entrySet()) {
+      ConfigNode value = field.getValue();
+      switch (field.getKey()) {
+        case "port" -> value.call(() -> builder.port(value.integer()));
+        case "bind" -> value.call(() -> builder.bindAddress(value.text()));
+        case "concurrency" -> {
+          concurrency = value.text();
+          if (!MODELS.contains(concurrency)) {
+            throw value.error("must be auto, virtual, pool or thread (was " + concurrency + ")");
+          }
+        }
+        default -> {
+          threads = value.integer();
+          value.call(() -> Concurrency.boundedPool(threads, 1000)); // the range check, now
+        }
+      }
+    }
+  }
+
+  private static void options(ConfigNode node, Map<String, BiConsumer<ProxyServer.Builder, ConfigNode>> options,
+      ProxyServer.Builder builder) {
+    if (node == null) {
+      return;
+    }
+    for (Map.Entry<String, ConfigNode> field : node.fields(List.copyOf(options.keySet())).entrySet()) {
+      ConfigNode value = field.getValue();
+      value.call(() -> {
+        options.get(field.getKey()).accept(builder, value);
+        return builder;
+      });
+    }
+  }
+
+  private static CacheSpec cache(ConfigNode node) {
+    Map<String, ConfigNode> fields = node.fields(CACHE);
+    if (fields.containsKey("maxSizeBytes") && fields.containsKey("sizeMb")) {
+      throw fields.get("sizeMb").error("and maxSizeBytes exclude each other; give one");
+    }
+    CacheSpec spec = CacheSpec.inMemory();
+    for (Map.Entry<String, ConfigNode> field : fields.entrySet()) {
+      ConfigNode value = field.getValue();
+      CacheSpec current = spec;
+      spec = value.call(() -> switch (field.getKey()) {
+        case "maxSizeBytes" -> current.maxSizeBytes(value.longValue());
+        case "sizeMb" -> current.maxSizeBytes(value.longValue() << 20);
+        case "maxEntryBytes" -> current.maxEntryBytes(value.longValue());
+        default -> current.storeSetCookie(value.bool());
+      });
+    }
+    return spec;
+  }
+
+  /** Each item is one filter flag without its dashes: {@code - deny-host: "*.ads.example"}. */
+  private static void filters(ConfigNode node, FilterOptions filters) {
+    List<String> names = new ArrayList<>();
+    FilterOptions.FLAGS.forEach(flag -> names.add(flag.substring(2)));
+    FilterOptions.SWITCHES.forEach(flag -> names.add(flag.substring(2)));
+    names.sort(null);
+    for (ConfigNode item : node.list()) {
+      Map<String, ConfigNode> fields = item.fields(names);
+      if (fields.size() != 1) {
+        throw item.error("must be one filter per item, like - deny-host: \"*.ads.example\"");
+      }
+      Map.Entry<String, ConfigNode> filter = fields.entrySet().iterator().next();
+      String flag = "--" + filter.getKey();
+      ConfigNode value = filter.getValue();
+      if (FilterOptions.SWITCHES.contains(flag)) {
+        if (value.bool()) {
+          filters.add(flag);
+        }
+        continue;
+      }
+      for (ConfigNode one : value.list()) {
+        one.call(() -> {
+          filters.add(flag, one.text());
+          return filters;
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,251 @@
+package dev.ferry.samples;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * One value of a YAML config file with where it was written: its key path
+ * ({@code pools[0].endpoints[1]}) and its line. Jackson's tree model drops locations, so the file
+ * is read with Jackson's streaming YAML parser into these nodes; every error then names the line.
+ * Duplicate keys are errors (YAML would silently keep the last).
+ */
+final class ConfigNode {
+  private static final YAMLFactory YAML = new YAMLFactory();
+
+  private final Path file;
+  private final String key;
+  private final String path;
+  private final int line;
+  /** A {@code Map<String, ConfigNode>}, a {@code List<ConfigNode>}, a scalar, or null. */
+  private final Object value;
+
+  private ConfigNode(Path file, String key, String path, int line, Object value) {
+    this.file = file;
+    this.key = key;
+    this.path = path;
+    this.line = line;
+    this.value = value;
+  }
+
+  /**
+   * Reads {@code file}; an empty file is an empty mapping.
+   *
+   * @throws ConfigFileException if it cannot be read or is not valid YAML, naming the line
+   */
+  static ConfigNode read(Path file) {
+    try (JsonParser parser = YAML.createParser(file.toFile())) {
+      if (parser.nextToken() == null) {
+        return new ConfigNode(file, "", "", 1, new LinkedHashMap<String, ConfigNode>());
+      }
+      ConfigNode root = read(parser, file, "", "", line(parser.currentTokenLocation()));
+      if (parser.nextToken() != null) {
+        throw new ConfigFileException(file, line(parser.currentTokenLocation()),
+            "only one YAML document is allowed");
+      }
+      return root;
+    } catch (JsonProcessingException e) {
+      throw new ConfigFileException(file, e.getLocation() == null ? 0 : line(e.getLocation()),
+          problem(e.getOriginalMessage()));
+    } catch (IOException e) {
+      throw new ConfigFileException(file, 0, "cannot read: " + e);
+    }
+  }
+
+  private static ConfigNode read(JsonParser parser, Path file, String key, String path, int line) throws IOException {
+    JsonToken token = parser.currentToken();
+    if (token == JsonToken.START_OBJECT) {
+      Map<String, ConfigNode> fields = new LinkedHashMap<>();
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        int keyLine = line(parser.currentTokenLocation());
+        String childPath = path.isEmpty() ? name : path + "." + name;
+        parser.nextToken();
+        if (fields.put(name, read(parser, file, name, childPath, keyLine)) != null) {
+          throw new ConfigFileException(file, keyLine, childPath + " is given twice");
+        }
+      }
+      return new ConfigNode(file, key, path, line, fields);
+    }
+    if (token == JsonToken.START_ARRAY) {
+      List<ConfigNode> items = new ArrayList<>();
+      while (parser.nextToken() != JsonToken.END_ARRAY) {
+        items.add(read(parser, file, key, path + "[" + items.size() + "]", line(parser.currentTokenLocation())));
+      }
+      return new ConfigNode(file, key, path, line, items);
+    }
+    Object scalar = switch (token) {
+      case VALUE_STRING -> parser.getText();
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> parser.getNumberValue();
+      case VALUE_TRUE -> Boolean.TRUE;
+      case VALUE_FALSE -> Boolean.FALSE;
+      default -> null;
+    };
+    return new ConfigNode(file, key, path, line, scalar);
+  }
+
+  /**
+   * SnakeYAML's message without its location lines and source excerpt (the line is reported
+   * apart): "while parsing a flow node; expected the node content, but found '<stream end>'".
+   */
+  private static String problem(String message) {
+    List<String> parts = new ArrayList<>();
+    for (String part : message.split("\\R")) {
+      if (!part.isBlank() && !Character.isWhitespace(part.charAt(0))) {
+        parts.add(part.trim());
+      }
+    }
+    return parts.isEmpty() ? message : String.join("; ", parts);
+  }
+
+  private static int line(JsonLocation location) {
+    return location.getLineNr();
+  }
+
+  /** The key path, like {@code routes[2].retries}. */
+  String path() {
+    return path;
+  }
+
+  /** The 1-based line of the key (or of the item, in a list). */
+  int line() {
+    return line;
+  }
+
+  /**
+   * The fields of a mapping, in file order.
+   *
+   * @throws ConfigFileException if this is not a mapping or has a key not in {@code allowed}
+   */
+  Map<String, ConfigNode> fields(List<String> allowed) {
+    if (!(value instanceof Map)) {
+      throw error("must be a mapping of " + String.join(", ", allowed));
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, ConfigNode> fields = (Map<String, ConfigNode>) value;
+    for (ConfigNode field : fields.values()) {
+      if (!allowed.contains(field.key)) {
+        throw field.error("is not a known key; expected one of " + String.join(", ", allowed));
+      }
+    }
+    return fields;
+  }
+
+  /**
+   * The entries of a mapping with keys of the user's choosing (header names), in file order.
+   *
+   * @throws ConfigFileException if this is not a mapping
+   */
+  @SuppressWarnings("unchecked")
+  Map<String, ConfigNode> entries() {
+    if (!(value instanceof Map)) {
+      throw error("must be a mapping");
+    }
+    return (Map<String, ConfigNode>) value;
+  }
+
+  /** True if this is a mapping. */
+  boolean isMapping() {
+    return value instanceof Map;
+  }
+
+  /** True if this is a list. */
+  boolean isList() {
+    return value instanceof List;
+  }
+
+  /**
+   * The items of a list; a single value counts as a list of one.
+   *
+   * @throws ConfigFileException if this is a mapping
+   */
+  @SuppressWarnings("unchecked")
+  List<ConfigNode> list() {
+    if (value instanceof List) {
+      return (List<ConfigNode>) value;
+    }
+    if (value instanceof Map || value == null) {
+      throw error("must be a list");
+    }
+    return List.of(this);
+  }
+
+  /** A scalar as text (numbers and booleans as written). */
+  String text() {
+    if (value == null || value instanceof Map || value instanceof List) {
+      throw error("must be a single value");
+    }
+    return value.toString();
+  }
+
+  /** A whole number that fits an {@code int}. */
+  int integer() {
+    long number = longValue();
+    if (number < Integer.MIN_VALUE || number > Integer.MAX_VALUE) {
+      throw error("must be a whole number up to " + Integer.MAX_VALUE + " (was " + number + ")");
+    }
+    return (int) number;
+  }
+
+  /** A whole number. */
+  long longValue() {
+    if (!(value instanceof Integer || value instanceof Long)) {
+      throw error("must be a whole number (was " + value + ")");
+    }
+    return ((Number) value).longValue();
+  }
+
+  /** Whole or fractional seconds. */
+  Duration seconds() {
+    if (!(value instanceof Number || value instanceof String)) {
+      throw error("must be a number of seconds (was " + value + ")");
+    }
+    return call(() -> Seconds.parse(path, value.toString()));
+  }
+
+  /** {@code true} or {@code false}. */
+  boolean bool() {
+    if (!(value instanceof Boolean)) {
+      throw error("must be true or false (was " + value + ")");
+    }
+    return (Boolean) value;
+  }
+
+  /**
+   * Runs a builder call for this value, giving its validation errors this node's line and path.
+   *
+   * @throws ConfigFileException if the call throws {@link IllegalArgumentException} or
+   *     {@link IllegalStateException}
+   */
+  <T> T call(Supplier<T> builderCall) {
+    try {
+      return builderCall.get();
+    } catch (ConfigFileException e) {
+      throw e;
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      String message = e.getMessage();
+      throw new ConfigFileException(file, line, message.startsWith(path) ? message : path + ": " + message);
+    }
+  }
+
+  /** An error about this value, naming its line and key path. */
+  ConfigFileException error(String rule) {
+    return new ConfigFileException(file, line, path + " " + rule);
+  }
+
+  /** The directory of the file, against which relative paths in it resolve. */
+  Path directory() {
+    Path parent = file.toAbsolutePath().getParent();
+    return parent == null ? Path.of(".") : parent;
+  }
+}

@@ -1,0 +1,272 @@
+package dev.ferry.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.Balancer;
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.HealthCheck;
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.RetryPolicy;
+import dev.ferry.proxy.Route;
+import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue 10: the --config YAML file, parsed onto the builder, and its errors naming the line. */
+class ConfigFileTest {
+  @TempDir Path dir;
+
+  private Path write(String yaml) throws IOException {
+    Path file = dir.resolve("ferry.yaml");
+    Files.writeString(file, yaml);
+    return file;
+  }
+
+  private ProxyConfig configOf(String yaml, String... flags) throws IOException {
+    Path file = write(yaml);
+    String[] args = new String[flags.length + 2];
+    args[0] = "--config";
+    args[1] = file.toString();
+    System.arraycopy(flags, 0, args, 2, flags.length);
+    return CliOptions.parse(args).builder().buildConfig();
+  }
+
+  /** The complete example of the README, so that the documented file always parses. */
+  private static String readmeExample() throws IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int section = readme.indexOf("### Routes, pools and the config file");
+    int start = readme.indexOf("```yaml\n", section) + "```yaml\n".length();
+    return readme.substring(start, readme.indexOf("```", start));
+  }
+
+  @Test
+  void readsTheReadmeExampleOntoTheBuilder() throws IOException {
+    ProxyConfig config = configOf(readmeExample());
+    assertThat(config.port()).isEqualTo(8080);
+    assertThat(config.bindAddress()).isEqualTo("127.0.0.1");
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(64, 1000));
+    assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofMillis(30_500));
+    assertThat(config.maxHeaderCount()).isEqualTo(100);
+    assertThat(config.maxRequestBodyBytes()).isEqualTo(10L << 20);
+    assertThat(config.cache()).hasValueSatisfying(cache -> {
+      assertThat(cache.maxSizeBytes()).isEqualTo(64L << 20);
+      assertThat(cache.maxEntryBytes()).isEqualTo(1L << 20);
+    });
+    assertThat(config.filters()).extracting(Object::toString).satisfiesExactly(
+        acl -> assertThat(acl).isEqualTo("AccessControl[deny host *.ads.example, "
+            + "allow client 10.0.0.0/8, allow client 127.0.0.0/8] else deny"),
+        rateLimit -> assertThat(rateLimit).startsWith("RateLimit(100").endsWith("/s, burst 200)"),
+        header -> assertThat(header).isEqualTo("setRequestHeader(X-Env)"));
+
+    List<Route> routes = config.routes();
+    assertThat(routes).extracting(Route::name)
+        .containsExactly("api-v1", "/static/", "/healthz", "~^/admin(/|$)");
+
+    Route api = routes.get(0);
+    assertThat(api.host()).hasValue("api.example.test");
+    assertThat(api.path()).isEqualTo("/v1/");
+    assertThat(api.stripsPrefix()).isTrue();
+    assertThat(api.methods()).containsExactlyInAnyOrder("GET", "POST");
+    assertThat(api.timeout()).hasValue(Duration.ofSeconds(10));
+    assertThat(api.retry()).isEqualTo(RetryPolicy.retries(2).onStatuses(502, 503));
+    Upstream apiPool = api.upstream();
+    assertThat(apiPool.name()).isEqualTo("api");
+    assertThat(apiPool.endpoints()).extracting(Upstream.Endpoint::toString).containsExactlyInAnyOrder(
+        "http://10.0.0.5:8080", "http://10.0.0.6:8080*2", "http://10.0.0.7:8080*3");
+    assertThat(apiPool.balancer()).isEqualTo(Balancer.leastRequests());
+    assertThat(apiPool.healthCheck()).hasValue(HealthCheck.http("/health")
+        .interval(Duration.ofSeconds(5)).timeout(Duration.ofSeconds(2)).healthyThreshold(2)
+        .unhealthyThreshold(3).expectStatus(200, 399));
+    assertThat(apiPool.maxRequests()).isEqualTo(512);
+    assertThat(apiPool.ejectAfterFailures()).isEqualTo(5);
+    assertThat(apiPool.baseEjection()).isEqualTo(Duration.ofSeconds(30));
+
+    Route assets = routes.get(1);
+    assertThat(assets.host()).isEmpty();
+    assertThat(assets.upstream().healthCheck())
+        .hasValue(HealthCheck.http("/ping").interval(Duration.ofSeconds(10)));
+    assertThat(assets.cacheEnabled()).isTrue();
+
+    Route health = routes.get(2);
+    assertThat(health.pathMatch()).isEqualTo(Route.PathMatch.EXACT);
+    assertThat(health.cacheEnabled()).isFalse();
+    assertThat(health.retry()).isEqualTo(RetryPolicy.retries(0));
+
+    Route admin = routes.get(3);
+    assertThat(admin.pathMatch()).isEqualTo(Route.PathMatch.REGEX);
+    assertThat(admin.headers()).isEqualTo(Map.of("x-admin", "yes"));
+    Upstream web = config.upstream().orElseThrow();
+    assertThat(admin.upstream()).isSameAs(web).isSameAs(health.upstream());
+    assertThat(web.balancer()).isEqualTo(Balancer.hashCookie("session"));
+    assertThat(web.preservesHost()).isTrue();
+  }
+
+  @Test
+  void letsFlagsOverrideScalarsOfTheFile() throws IOException {
+    ProxyConfig config = configOf("""
+        listener:
+          port: 9000
+          concurrency: pool
+          threads: 8
+        timeouts:
+          idleTimeout: 5
+        filters:
+          - deny-client: 10.0.0.0/8
+        """, "-p", "0", "-t", "4", "--allow-client", "127.0.0.0/8");
+    assertThat(config.port()).isZero();
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(4, 1000));
+    assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.filters()).extracting(Object::toString).containsExactly(
+        "AccessControl[deny client 10.0.0.0/8, allow client 127.0.0.0/8] else deny");
+  }
+
+  @Test
+  void refusesRoutingFlagsNextToTheFile() throws IOException {
+    Path file = write("""
+        pools:
+          - name: web
+            endpoints: [http://127.0.0.1:9001]
+        upstream: web
+        """);
+    for (String[] flag : List.of(new String[] {"--upstream", "http://127.0.0.1:9002"},
+        new String[] {"--route", "/a/=http://127.0.0.1:9002"}, new String[] {"--lb", "random"},
+        new String[] {"--retries", "2"}, new String[] {"--preserve-host"})) {
+      String[] args = flag.length == 1 ? new String[] {"--config", file.toString(), flag[0]}
+          : new String[] {"--config", file.toString(), flag[0], flag[1]};
+      assertThatThrownBy(() -> CliOptions.parse(args))
+          .hasMessage(flag[0] + " cannot be combined with --config: pools and routes come from the file");
+    }
+  }
+
+  @Test
+  void treatsAnEmptyFileAsNoOptions() throws IOException {
+    ProxyConfig config = configOf("# nothing yet\n");
+    assertThat(config.isReverse()).isFalse();
+    assertThat(config.port()).isEqualTo(8080);
+  }
+
+  @Test
+  void namesTheLineOfAnUnknownKey() throws IOException {
+    Path file = write("""
+        listener:
+          port: 8080
+          prot: 9090
+        """);
+    assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
+        .isInstanceOf(ConfigFileException.class)
+        .hasMessage(file + " line 3: listener.prot is not a known key; expected one of port, bind, "
+            + "concurrency, threads")
+        .satisfies(e -> assertThat(((ConfigFileException) e).line()).isEqualTo(3));
+  }
+
+  @Test
+  void namesTheLineOfABuilderValidationError() throws IOException {
+    assertLine("""
+        pools:
+          - name: api
+            endpoints:
+              - http://127.0.0.1:9001
+              - http://127.0.0.1:9002*0
+        """, 5, "pools[0].endpoints[1]: weight must be between 1 and 1000 (was 0)");
+    assertLine("""
+        limits:
+          maxHeaderBytes: 10
+        """, 2, "limits.maxHeaderBytes: maxHeaderBytes must be between 1024 and 1048576 (was 10)");
+    assertLine("""
+        timeouts:
+          idleTimeout: soon
+        """, 2, "timeouts.idleTimeout must be a number of seconds (was soon)");
+  }
+
+  @Test
+  void namesTheLineOfRouteErrors() throws IOException {
+    String pools = """
+        pools:
+          - name: api
+            endpoints: [http://127.0.0.1:9001]
+        routes:
+          - pathPrefix: /v1/
+            pool: api
+        """;
+    assertLine(pools + "  - pathPrefix: /v2/\n    pool: apii\n", 8,
+        "routes[1].pool names no pool (was apii); pools: api");
+    assertLine(pools + "  - path: /x\n    pathPrefix: /y\n    pool: api\n", 7,
+        "routes[1] may have only one of pathPrefix, path and pathRegex");
+    assertLine(pools + "  - pathPrefix: /v3/\n    pool: api\n    retries: {count: 2, statuses: [404]}\n", 9,
+        "routes[1].retries.statuses: retry status must be between 500 and 599 (was 404)");
+    assertLine(pools + "  - pathPrefix: /v4/\n    pool: api\n    balancer: random\n", 9,
+        "routes[1].balancer is not a known key; expected one of name, host, pathPrefix, path, "
+            + "pathRegex, methods, headers, pool, cache, timeoutSeconds, retries, stripPrefix");
+    assertLine(pools.replace("name: api", "name: api\n    balancer: fastest"), 3,
+        "pools[0].balancer must be round-robin, weighted, least-requests, random, hash:header:NAME, "
+            + "hash:cookie:NAME, hash:client-ip or hash:path (was fastest)");
+  }
+
+  @Test
+  void namesTheLineOfFilterErrorsAndDuplicateKeys() throws IOException {
+    assertLine("""
+        filters:
+          - deny-host: "*.ads.example"
+          - rate-limit: fast
+        """, 3, "filters[1].rate-limit: --rate-limit must be N/s or N/s:BURST, like 10/s:20 (was fast)");
+    assertLine("""
+        filters:
+          - block-host: x
+        """, 2, "filters[0].block-host is not a known key; expected one of allow-client, "
+            + "allow-connect-port, allow-host, allow-method, allow-port, allow-private-destinations, "
+            + "auth, deny-client, deny-host, deny-method, deny-port, rate-limit, set-header");
+    assertLine("""
+        listener:
+          port: 1
+          port: 2
+        """, 3, "listener.port is given twice");
+  }
+
+  @Test
+  void namesTheLineOfAYamlSyntaxError() throws IOException {
+    Path file = write("""
+        listener:
+          port: 8080
+        routes:
+          - pathPrefix: /a/
+           pool: [unclosed
+        """);
+    assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
+        .isInstanceOf(ConfigFileException.class)
+        .satisfies(e -> assertThat(((ConfigFileException) e).line()).isBetween(4, 6))
+        .hasMessageStartingWith(file + " line ")
+        .hasMessageNotContaining("\n");
+  }
+
+  @Test
+  void reportsAMissingFile() {
+    Path missing = dir.resolve("absent.yaml");
+    assertThatThrownBy(() -> CliOptions.parse("--config", missing.toString()))
+        .isInstanceOf(ConfigFileException.class)
+        .hasMessageStartingWith(missing + ": cannot read");
+    assertThatThrownBy(() -> CliOptions.parse("--config"))
+        .hasMessage("--config needs a value");
+  }
+
+  @Test
+  void refusesTheConfigFlagTwice() throws IOException {
+    Path file = write("listener: {port: 0}\n");
+    assertThatThrownBy(() -> CliOptions.parse("--config", file.toString(), "--config", file.toString()))
+        .hasMessage("--config may be given only once");
+  }
+
+  private void assertLine(String yaml, int line, String detail) throws IOException {
+    Path file = write(yaml);
+    assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
+        .isInstanceOf(ConfigFileException.class)
+        .hasMessage(file + " line " + line + ": " + detail);
+  }
+}

@@ -1,0 +1,146 @@
+package dev.ferry.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.ferry.proxy.ProxyServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.mockwebserver.Dispatcher;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 10: a proxy started from a config file follows the file as it changes, and keeps its
+ * configuration when the new file is bad or changes what cannot change on a running proxy.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ConfigReloadTest {
+  private static final Duration DEADLINE = Duration.ofSeconds(15);
+
+  @TempDir Path dir;
+  private final MockWebServer originA = origin("A");
+  private final MockWebServer originB = origin("B");
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private Path file;
+  private ProxyServer proxy;
+  private ConfigReloader reloader;
+  private ConfigWatcher watcher;
+
+  private static MockWebServer origin(String name) {
+    MockWebServer origin = new MockWebServer();
+    origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        return new MockResponse().setBody(name + " " + request.getPath());
+      }
+    });
+    return origin;
+  }
+
+  @BeforeEach
+  void start() throws IOException {
+    originA.start();
+    originB.start();
+    file = dir.resolve("ferry.yaml");
+    Files.writeString(file, config(originA, "/a/"));
+    String[] args = {"--config", file.toString()};
+    proxy = CliOptions.parse(args).builder().build().start();
+    reloader = new ConfigReloader(proxy, file, () -> CliOptions.parse(args).builder());
+    watcher = ConfigWatcher.start(file, Duration.ofMillis(50), () -> reloader.reload(false));
+  }
+
+  @AfterEach
+  void stop() throws IOException {
+    if (watcher != null) {
+      watcher.close();
+    }
+    if (proxy != null) {
+      proxy.close();
+    }
+    originA.shutdown();
+    originB.shutdown();
+  }
+
+  /** A reverse proxy with one route, PREFIX to {@code routed}, and originA as the catch-all. */
+  private String config(MockWebServer routed, String prefix) {
+    return """
+        listener:
+          port: 0
+        pools:
+          - name: a
+            endpoints: [%s]
+          - name: routed
+            endpoints: [%s]
+        routes:
+          - pathPrefix: %s
+            pool: routed
+        upstream: a
+        """.formatted(originA.url("/"), routed.url("/"), prefix);
+  }
+
+  private String get(String path) {
+    try {
+      HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + proxy.port() + path)).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return response.statusCode() + " " + response.body();
+    } catch (IOException e) {
+      return "failed: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void followsTheFileAndKeepsTheRunningConfigurationWhenTheFileIsBad() throws IOException {
+    assertThat(get("/b/x")).isEqualTo("200 A /b/x");
+
+    Files.writeString(file, config(originB, "/b/"));
+    Await.until(() -> get("/b/x").equals("200 B /b/x"), DEADLINE, "the /b/ route to origin B");
+    assertThat(get("/other")).isEqualTo("200 A /other");
+    assertThat(reloader.applied()).isEqualTo(1);
+
+    Files.writeString(file, config(originB, "/b/").replace("endpoints: [http", "endpoints: [ftp"));
+    Await.until(() -> reloader.failed() == 1, DEADLINE, "the bad file to be refused");
+    assertThat(get("/b/x")).isEqualTo("200 B /b/x");
+
+    Files.writeString(file, config(originA, "/b/").replace("port: 0", "port: 1"));
+    Await.until(() -> reloader.failed() == 2, DEADLINE, "the port change to be refused");
+    assertThat(get("/b/x")).isEqualTo("200 B /b/x");
+    assertThat(reloader.applied()).isEqualTo(1);
+  }
+
+  @Test
+  void skipsAFileWhoseContentDidNotChangeUnlessForced() {
+    assertThat(reloader.reload(false)).isFalse();
+    assertThat(reloader.reload(true)).isTrue();
+    assertThat(reloader.applied()).isEqualTo(1);
+    assertThat(get("/a/x")).isEqualTo("200 A /a/x");
+  }
+
+  @Test
+  void reloadsOnHangupWhereTheJvmSupportsIt() throws Exception {
+    AtomicInteger hangups = new AtomicInteger();
+    assumeTrue(Hangup.onSignal(hangups::incrementAndGet), "no sun.misc.Signal for HUP here");
+    Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(ProcessHandle.current().pid()))
+        .inheritIO().start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    Await.until(() -> hangups.get() == 1, DEADLINE, "the SIGHUP handler to run");
+  }
+}
