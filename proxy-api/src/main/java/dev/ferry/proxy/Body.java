@@ -81,6 +81,16 @@ public interface Body extends Closeable {
   }
 
   /**
+   * Returns true if {@link #stream()} may be called more than once, each call reading the same
+   * bytes from memory, so an observer (an {@link ExchangeListener}) may read the body without
+   * disturbing the exchange. Bodies from {@link #of(byte[])}, {@link #of(String)} and
+   * {@link Response#text} are repeatable; streaming bodies are not. The default is false.
+   */
+  default boolean isRepeatable() {
+    return false;
+  }
+
+  /**
    * Returns true if this body is known to hold no bytes at all.
    */
   default boolean isEmpty() {

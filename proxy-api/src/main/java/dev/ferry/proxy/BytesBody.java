@@ -24,6 +24,11 @@ final class BytesBody implements Body {
   }
 
   @Override
+  public boolean isRepeatable() {
+    return true;
+  }
+
+  @Override
   public String toString() {
     return "Body(" + bytes.length + " bytes)";
   }

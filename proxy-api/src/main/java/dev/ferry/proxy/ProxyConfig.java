@@ -43,6 +43,7 @@ public final class ProxyConfig {
   private final Map<Integer, String> errorPages;
   private final InetSocketAddress admin;
   private final boolean statsOnProxyPort;
+  private final boolean quietLogs;
   private final List<Filter> adminFilters;
   private final int maxIdleUpstreamConnections;
   private final int maxConnections;
@@ -77,6 +78,7 @@ public final class ProxyConfig {
     errorPages = Map.copyOf(builder.errorPages);
     admin = builder.admin;
     statsOnProxyPort = builder.statsOnProxyPort;
+    quietLogs = builder.quietLogs;
     adminFilters = List.copyOf(builder.adminFilters);
     maxIdleUpstreamConnections = builder.maxIdleUpstreamConnections;
     maxConnections = builder.maxConnections;
@@ -199,6 +201,11 @@ public final class ProxyConfig {
     return statsOnProxyPort;
   }
 
+  /** See {@link ProxyServer.Builder#quietLogs(boolean)}. */
+  public boolean quietLogs() {
+    return quietLogs;
+  }
+
   /** See {@link ProxyServer.Builder#adminFilter(Filter)}. */
   public List<Filter> adminFilters() {
     return adminFilters;
@@ -298,6 +305,7 @@ public final class ProxyConfig {
     }
     add(parts, "admin", admin, null);
     add(parts, "statsOnProxyPort", statsOnProxyPort, DEFAULTS.statsOnProxyPort);
+    add(parts, "quietLogs", quietLogs, DEFAULTS.quietLogs);
     if (!adminFilters.isEmpty()) {
       parts.add("adminFilters=" + adminFilters.size());
     }

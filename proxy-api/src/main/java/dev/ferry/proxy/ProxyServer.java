@@ -154,6 +154,7 @@ public interface ProxyServer extends AutoCloseable {
     final Map<Integer, String> errorPages = new TreeMap<>();
     InetSocketAddress admin;
     boolean statsOnProxyPort = true;
+    boolean quietLogs;
     final List<Filter> adminFilters = new ArrayList<>();
     int maxIdleUpstreamConnections = 64;
     int maxConnections = 10_000;
@@ -192,6 +193,7 @@ public interface ProxyServer extends AutoCloseable {
       errorPages.putAll(config.errorPages());
       admin = config.admin().orElse(null);
       statsOnProxyPort = config.statsOnProxyPort();
+      quietLogs = config.quietLogs();
       adminFilters.addAll(config.adminFilters());
       maxIdleUpstreamConnections = config.maxIdleUpstreamConnections();
       maxConnections = config.maxConnections();
@@ -445,6 +447,17 @@ public interface ProxyServer extends AutoCloseable {
      */
     public Builder adminFilter(Filter filter) {
       adminFilters.add(Objects.requireNonNull(filter, "adminFilter"));
+      return this;
+    }
+
+    /**
+     * Logs the proxy's life-cycle lines ({@code proxy_started}, {@code forward_policy},
+     * {@code proxy_stopped}) and the access log at debug instead of info; default false. For
+     * proxies started by tests, where a line per exchange is noise. Failures and warnings keep
+     * their levels.
+     */
+    public Builder quietLogs(boolean quiet) {
+      this.quietLogs = quiet;
       return this;
     }
 

@@ -9,6 +9,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Writes the access log, one line per exchange on logger {@code dev.ferry.access}, in nginx's
@@ -28,16 +29,21 @@ final class AccessLog {
       String requestId, String traceId, String failure, Headers requestHeaders) {}
 
   private final AccessLogFormat format;
+  private final Level level;
 
-  AccessLog(AccessLogFormat format) {
+  /**
+   * @param quiet log at debug instead of info (proxies started by tests)
+   */
+  AccessLog(AccessLogFormat format, boolean quiet) {
     this.format = format;
+    this.level = quiet ? Level.DEBUG : Level.INFO;
   }
 
   void write(Entry entry) {
-    if (format == AccessLogFormat.OFF || !log.isInfoEnabled()) {
+    if (format == AccessLogFormat.OFF || !log.isEnabledForLevel(level)) {
       return;
     }
-    log.info(format == AccessLogFormat.JSON ? json(entry) : combined(entry));
+    log.atLevel(level).log(format == AccessLogFormat.JSON ? json(entry) : combined(entry));
   }
 
   private static String combined(Entry e) {

@@ -61,7 +61,7 @@ final class AdminServer implements AutoCloseable {
     }
     AdminServer admin = new AdminServer(server, socket, proxyPort);
     admin.acceptor.start();
-    log.info("admin_started address={}:{}", admin.address.getAddress().getHostAddress(), admin.address.getPort());
+    log.atLevel(server.lifecycleLevel()).log("admin_started address={}:{}", admin.address.getAddress().getHostAddress(), admin.address.getPort());
     return admin;
   }
 

@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * A running proxy: owns the listener, the connection executor, the live connections and the
@@ -104,7 +105,7 @@ final class RealProxyServer implements ProxyServer {
     this.cacheAdmin = cache == null ? null : new CacheAdmin(cache);
     this.adminEndpoints = new AdminEndpoints(this, cacheAdmin);
     this.errorPages = new ErrorPages(config.errorPages());
-    this.accessLog = new AccessLog(config.accessLog());
+    this.accessLog = new AccessLog(config.accessLog(), config.quietLogs());
   }
 
   @Override
@@ -120,7 +121,7 @@ final class RealProxyServer implements ProxyServer {
     } finally {
       lifecycle.unlock();
     }
-    log.info("proxy_started address={}:{} mode={} concurrency={} config={}",
+    log.atLevel(lifecycleLevel()).log("proxy_started address={}:{} mode={} concurrency={} config={}",
         address().getAddress().getHostAddress(), port(), config.isReverse() ? "reverse" : "forward",
         executor.description(), config);
     return this;
@@ -232,7 +233,7 @@ final class RealProxyServer implements ProxyServer {
       guard.run(() -> state = State.STOPPED);
       terminated.countDown();
     }
-    log.info("proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,
+    log.atLevel(lifecycleLevel()).log("proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,
         (System.nanoTime() - started) / 1_000_000);
   }
 
@@ -410,6 +411,11 @@ final class RealProxyServer implements ProxyServer {
   public Optional<InetSocketAddress> adminAddress() {
     startedListener();
     return Optional.ofNullable(adminServer).map(AdminServer::address);
+  }
+
+  /** Info, or debug for a proxy asked for quiet logs (one started by a test). */
+  Level lifecycleLevel() {
+    return config.quietLogs() ? Level.DEBUG : Level.INFO;
   }
 
   ErrorPages errorPages() {

@@ -78,9 +78,9 @@ public final class RecordingProxy implements AutoCloseable {
         : b.replay != null ? b.replay.exchanges() : null;
     // Test origins are local and listen on ephemeral ports: a testkit proxy (bound to loopback)
     // reaches loopback destinations and tunnels CONNECT to any port, unlike the engine's default.
+    // A line per exchange is noise in a test run: life-cycle and access lines go to debug.
     ProxyServer.Builder proxy = ProxyServer.builder().bindAddress("127.0.0.1").port(0)
-        .allowAnyConnectPort().allowPrivateDestinations(true);
-    QuietLogs.apply(proxy);
+        .allowAnyConnectPort().allowPrivateDestinations(true).quietLogs(true);
     if (upstream != null) {
       proxy.upstream(Upstream.of(upstream.toString()));
     }

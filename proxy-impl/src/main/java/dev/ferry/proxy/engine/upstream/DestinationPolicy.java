@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The engine's own rules about where a forward proxy may connect, applied before any filter's
@@ -35,6 +36,7 @@ public final class DestinationPolicy implements DestinationCheck {
   private final boolean anyConnectPort;
   private final Set<Integer> connectPorts;
   private final boolean allowPrivate;
+  private final Level logLevel;
   private volatile Set<InetAddress> ownAddresses = Set.of();
   private volatile int ownPort = -1;
   private volatile boolean denyPrivate;
@@ -44,6 +46,7 @@ public final class DestinationPolicy implements DestinationCheck {
     this.anyConnectPort = config.allowsAnyConnectPort();
     this.connectPorts = config.allowedConnectPorts();
     this.allowPrivate = config.allowsPrivateDestinations();
+    this.logLevel = config.quietLogs() ? Level.DEBUG : Level.INFO;
   }
 
   /** Learns the listening address once bound, for loop detection and the private default. */
@@ -53,7 +56,7 @@ public final class DestinationPolicy implements DestinationCheck {
     ownAddresses = bound.isAnyLocalAddress() ? localAddresses() : Set.of(bound);
     ownPort = port;
     if (forward) {
-      log.info("forward_policy connect_ports={} private_destinations={} loops=denied",
+      log.atLevel(logLevel).log("forward_policy connect_ports={} private_destinations={} loops=denied",
           anyConnectPort ? "any" : connectPorts, denyPrivate ? "denied" : "allowed");
     }
   }
