@@ -10,6 +10,8 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads and writes the {@link CacheStore} under RFC 9111's rules: selects the Vary variant of a
@@ -18,6 +20,7 @@ import java.util.function.Consumer;
  * store itself knows none of this.
  */
 final class Entries {
+  private static final Logger log = LoggerFactory.getLogger(Entries.class);
   private final CacheStore store;
   private final TargetedCacheControl targeted;
   private final Clock clock;
@@ -90,6 +93,9 @@ final class Entries {
 
   /** Stores {@code entry}, combining a partial one with the part already held (§3.4). */
   void put(String url, CacheEntry entry) {
+    if (log.isDebugEnabled()) {
+      log.debug("cache_store key={} status={} size={}", url, entry.status(), entry.bodyLength());
+    }
     if (entry.status() == 206) {
       if (!PartialContent.bodyMatches(entry.headers(), entry.bodyLength())) {
         return;

@@ -12,6 +12,7 @@ import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.filter.RealChain;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
@@ -19,6 +20,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The shared cache stage (RFC 9111), between the filters and the forwarder.
@@ -31,6 +34,7 @@ import java.util.function.Predicate;
  * and they succeed, invalidate the target (§4.4); a POST answer may be stored for later GETs.
  */
 public final class HttpCache implements ProxyCache {
+  private static final Logger log = LoggerFactory.getLogger(HttpCache.class);
   /** RFC 9110 §9.2.1: the safe methods; every other one invalidates (RFC 9111 §4.4). */
   private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
 
@@ -69,6 +73,11 @@ public final class HttpCache implements ProxyCache {
     }
     CacheControl requestCc = CacheControl.of(request.headers());
     CacheEntry stored = entries.lookup(request);
+    if (log.isDebugEnabled()) {
+      log.debug("cache_lookup key={} result={} age_ms={}", Entries.key(request),
+          stored == null ? "absent" : "stored", stored == null ? -1
+              : Duration.between(stored.responseTime(), clock.instant()).toMillis());
+    }
     if (stored != null && stored.status() == 206) {
       Response fromPartial = answerFromPartial(request, stored, requestCc, verdict);
       if (fromPartial != null) {
