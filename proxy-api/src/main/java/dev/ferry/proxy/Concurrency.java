@@ -54,7 +54,10 @@ public final class Concurrency {
   /**
    * A pool of at most {@code maxThreads} platform threads; up to {@code queueSize} accepted
    * connections wait for a thread, and past that a new connection is answered 503 at once.
-   * A keep-alive connection holds its thread while it is open.
+   * A connection holds a thread only while it is busy: one that waits for its next request (after
+   * 50 ms) is parked on a selector without a thread and handed back to the pool when bytes
+   * arrive (Tomcat's NIO poller; the command line calls this model {@code epoll}), so idle
+   * keep-alive connections and clients that connect and say nothing do not use up the pool.
    *
    * @throws IllegalArgumentException if {@code maxThreads < 1} or {@code queueSize < 0}
    */

@@ -25,8 +25,10 @@ final class CliOptions {
       "Options:",
       "  -p, --port PORT              port to listen on (default 8080; 0 = any free port)",
       "  -b, --bind ADDRESS           address to listen on (default 127.0.0.1)",
-      "  -c, --concurrency MODEL      auto | virtual | pool | thread (default auto: virtual",
-      "                               threads on Java 21+, else a bounded pool)",
+      "  -c, --concurrency MODEL      auto | virtual | pool | epoll | thread (default auto:",
+      "                               virtual threads on Java 21+, else the bounded pool, whose",
+      "                               idle connections wait on a selector without a thread;",
+      "                               epoll is another name for pool)",
       "  -t, --threads N              thread cap for pool and thread (default 200)",
       RouteOptions.USAGE,
       "      --upstream-ca FILE       trust https upstreams whose certificates chain to the",
@@ -53,6 +55,7 @@ final class CliOptions {
       "  -m, --cache-mb N             RFC 9111 shared cache of N MiB (default 0: no cache)",
       "",
       FilterOptions.USAGE,
+      ObservabilityOptions.USAGE,
       "  -v, --verbose                log every step of every exchange (debug)",
       "  -q, --quiet                  log warnings only (no access log)",
       "  -h, --help                   print this help");
@@ -103,6 +106,7 @@ final class CliOptions {
     }
     filters.applyTo(builder, routes.reverse() || (config != null && config.reverse()));
     routes.applyTo(builder);
+    settings.observability.applyTo(builder);
     return new Parsed(builder, settings.logLevel, false, configFile);
   }
 
@@ -122,6 +126,7 @@ final class CliOptions {
     int threads = 200;
     String logLevel = "info";
     boolean help;
+    final ObservabilityOptions observability = new ObservabilityOptions();
   }
 
   /** Applies the flag at {@code i} (and its value); returns the index of the last argument used. */
@@ -168,6 +173,10 @@ final class CliOptions {
             filters.add(flag);
           } else if (FilterOptions.FLAGS.contains(flag)) {
             filters.add(flag, value(args, ++i, flag));
+          } else if (ObservabilityOptions.SWITCHES.contains(flag)) {
+            settings.observability.add(flag, builder);
+          } else if (ObservabilityOptions.FLAGS.contains(flag)) {
+            settings.observability.add(flag, value(args, ++i, flag), builder);
           } else {
             throw new IllegalArgumentException("unknown option " + flag);
           }
@@ -180,10 +189,10 @@ final class CliOptions {
     return switch (model) {
       case "auto" -> Concurrency.auto();
       case "virtual" -> Concurrency.virtualThreads();
-      case "pool" -> Concurrency.boundedPool(threads, 1000);
+      case "pool", "epoll" -> Concurrency.boundedPool(threads, 1000);
       case "thread" -> Concurrency.threadPerConnection(threads);
       default -> throw new IllegalArgumentException(
-          "--concurrency must be auto, virtual, pool or thread (was " + model + ")");
+          "--concurrency must be auto, virtual, pool (alias epoll) or thread (was " + model + ")");
     };
   }
 

@@ -19,7 +19,9 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.nio.channels.SocketChannel;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +37,8 @@ final class ClientConnection implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
   private static final int BUFFER_SIZE = 16 * 1024;
   private static final long QUICK_WAIT_MILLIS = 200;
+  /** Busy keep-alive clients send at once; past this an idle connection gives its thread back. */
+  private static final long QUICK_WAIT_PARKING_MILLIS = 50;
   private static final long LINGER_NANOS = 1_000_000_000L;
   private static final long LINGER_BYTES = 64 * 1024;
   private static final byte[] CONTINUE =
@@ -51,7 +55,11 @@ final class ClientConnection implements Runnable {
   private final InetSocketAddress localAddress;
   private final Guard guard = new Guard();
   private final long acceptedNanos = System.nanoTime();
+  private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
+  private boolean parked;
+  private volatile long parkedDeadlineNanos;
+  private int sequence;
   private boolean idle = true;
   private boolean closeRequested;
   private UpstreamConnection tunnelPeer;
@@ -72,13 +80,21 @@ final class ClientConnection implements Runnable {
   @Override
   public void run() {
     Thread thread = Thread.currentThread();
-    guard.run(() -> runner = thread);
+    guard.run(() -> {
+      runner = thread;
+      parked = false;
+    });
     String previousName = thread.getName();
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
+    boolean parkedNow = false;
     try {
-      int sequence = 0;
-      while (awaitRequest(sequence == 0)) {
-        if (!exchange(++sequence)) {
+      while (true) {
+        Wait wait = awaitRequest(sequence == 0);
+        if (wait == Wait.PARKED) {
+          parkedNow = true;
+          return;
+        }
+        if (wait == Wait.END || !exchange(++sequence)) {
           break;
         }
       }
@@ -87,40 +103,85 @@ final class ClientConnection implements Runnable {
     } catch (RuntimeException | Error e) {
       log.error("connection_crashed conn={} client={}", id, clientAddress, e);
     } finally {
-      if (linger) {
-        lingeringClose();
-      }
-      closeSocket();
       guard.run(() -> runner = null);
-      server.unregister(this);
+      if (!parkedNow) {
+        if (linger) {
+          lingeringClose();
+        }
+        end();
+      }
       thread.setName(previousName);
     }
   }
 
-  /** Waits for the first byte of the next request; false if the connection should end. */
-  private boolean awaitRequest(boolean first) throws IOException {
+  /** What waiting for the next request came to. */
+  private enum Wait { READY, PARKED, END }
+
+  /** Closes the socket and gives the connection's slot back to the proxy, exactly once. */
+  private void end() {
+    closeSocket();
+    if (ended.compareAndSet(false, true)) {
+      server.unregister(this);
+    }
+  }
+
+  /** The channel a parked connection waits on; null for sockets made without one. */
+  SocketChannel channel() {
+    return socket.getChannel();
+  }
+
+  /** When a parked connection gives up waiting: the idle (or first-request header) deadline. */
+  long parkedDeadlineNanos() {
+    return parkedDeadlineNanos;
+  }
+
+  /** The parker let the deadline pass, or the channel broke while parked. */
+  void expireParked() {
+    log.debug("connection_idle_timeout conn={} parked=true", id);
+    guard.run(() -> parked = false);
+    end();
+  }
+
+  /** Bytes arrived on a parked connection, but the pool and its queue are full. */
+  void rejectOverloaded() {
+    guard.run(() -> parked = false);
+    log.warn("connection_rejected reason=executor_full client={} conn={}", clientAddress, id);
+    server.metrics().connectionsRejected.increment();
+    sendError(new HttpFailureException(ProxyFailure.OVERLOADED, "all threads busy"), null);
+    end();
+  }
+
+  /**
+   * Waits for the first byte of the next request: READY, END if the connection should end, or
+   * PARKED when it was handed to the idle parker (its task ends; the parker resumes it).
+   */
+  private Wait awaitRequest(boolean first) throws IOException {
     boolean proceed = guard.call(() -> {
       idle = true;
       return !closeRequested;
     });
     if (!proceed) {
-      return false;
+      return Wait.END;
     }
-    boolean data;
+    Wait wait;
     try {
-      data = awaitData(first ? firstRequestWaitMillis() : config.idleTimeout().toMillis());
+      long waitMillis = first ? firstRequestWaitMillis() : config.idleTimeout().toMillis();
+      wait = awaitData(waitMillis);
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={} first={}", id, first);
-      return false;
+      return Wait.END;
     } catch (IOException e) {
-      return false;
+      return Wait.END;
     }
-    return data && guard.call(() -> {
+    if (wait != Wait.READY) {
+      return wait;
+    }
+    return guard.call(() -> {
       if (closeRequested) {
-        return false;
+        return Wait.END;
       }
       idle = false;
-      return true;
+      return Wait.READY;
     });
   }
 
@@ -137,10 +198,12 @@ final class ClientConnection implements Runnable {
    * Waits briefly with the buffers kept, since a busy client sends its next request at once;
    * then drops them and waits out the rest holding almost no memory.
    */
-  private boolean awaitData(long idleMillis) throws IOException {
-    long quickMillis = Math.min(QUICK_WAIT_MILLIS, idleMillis);
+  private Wait awaitData(long idleMillis) throws IOException {
+    IdleParker parker = socket.getChannel() == null ? null : server.idleParker();
+    long quickMillis = Math.min(parker != null ? QUICK_WAIT_PARKING_MILLIS : QUICK_WAIT_MILLIS, idleMillis);
+    long startNanos = System.nanoTime();
     try {
-      return in.awaitData(millis(quickMillis), false);
+      return in.awaitData(millis(quickMillis), false) ? Wait.READY : Wait.END;
     } catch (SocketTimeoutException e) {
       if (idleMillis <= quickMillis) {
         throw e;
@@ -148,7 +211,28 @@ final class ClientConnection implements Runnable {
     }
     out.release();
     sender.release();
-    return in.awaitData(millis(idleMillis - quickMillis), true);
+    if (parker != null) {
+      return park(parker, startNanos + idleMillis * 1_000_000L);
+    }
+    return in.awaitData(millis(idleMillis - quickMillis), true) ? Wait.READY : Wait.END;
+  }
+
+  /** Hands the idle connection to the parker, unless the proxy asked it to close meanwhile. */
+  private Wait park(IdleParker parker, long deadlineNanos) {
+    in.dropBuffer();
+    parkedDeadlineNanos = deadlineNanos;
+    boolean parking = guard.call(() -> {
+      if (closeRequested) {
+        return false;
+      }
+      parked = true;
+      return true;
+    });
+    if (!parking) {
+      return Wait.END;
+    }
+    parker.park(this);
+    return Wait.PARKED;
   }
 
   private boolean exchange(int sequence) throws IOException {
@@ -301,11 +385,17 @@ final class ClientConnection implements Runnable {
 
   /** Closes the connection now if it waits for a request, else after the current exchange. */
   void requestClose() {
+    boolean[] wasParked = new boolean[1];
     boolean closeNow = guard.call(() -> {
       closeRequested = true;
+      wasParked[0] = parked;
+      parked = false;
       return idle;
     });
-    if (closeNow) {
+    if (wasParked[0]) {
+      // No task runs a parked connection: end it here.
+      end();
+    } else if (closeNow) {
       closeSocket();
     }
   }
@@ -317,7 +407,10 @@ final class ClientConnection implements Runnable {
   void forceClose() {
     // Close first: a woken filter must find the client gone, not slip a response out.
     closeSocket();
+    boolean[] wasParked = new boolean[1];
     UpstreamConnection peer = guard.call(() -> {
+      wasParked[0] = parked;
+      parked = false;
       closeRequested = true;
       if (runner != null) {
         runner.interrupt();
@@ -326,6 +419,9 @@ final class ClientConnection implements Runnable {
     });
     if (peer != null) {
       peer.close();
+    }
+    if (wasParked[0]) {
+      end();
     }
   }
 

@@ -136,6 +136,11 @@ final class ConnectionExecutor {
     return pool == null ? 0 : pool.getQueue().size() + pool.getQueue().remainingCapacity();
   }
 
+  /** True for the bounded pool, whose idle connections are parked on a selector. */
+  boolean parksIdleConnections() {
+    return pool != null;
+  }
+
   /** Threads for work beside a connection's own, such as the second direction of a tunnel. */
   ThreadFactory auxiliaryThreads() {
     return threads;

@@ -29,6 +29,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -72,6 +73,7 @@ final class RealProxyServer implements ProxyServer {
   private final CacheAdmin cacheAdmin;
   private final AdminEndpoints adminEndpoints;
   private AdminServer adminServer;
+  private IdleParker idleParker;
   private ScheduledExecutorService healthChecks;
   private Router router;
   private final HttpCache cache;
@@ -133,6 +135,14 @@ final class RealProxyServer implements ProxyServer {
     int port = serverSocket.getLocalPort();
     destinationPolicy.listening(serverSocket.getInetAddress(), port);
     executor = ConnectionExecutor.create(config.concurrency(), port);
+    if (executor.parksIdleConnections()) {
+      try {
+        idleParker = new IdleParker(executor, ConnectionExecutor.platformThreads("ferry-parker-" + port + "-"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not open a selector for idle connections: " + e.getMessage(), e);
+      }
+      idleParker.start();
+    }
     watchdog.start(ConnectionExecutor.platformThreads("ferry-watchdog-" + port + "-"));
     sweeper = Executors.newSingleThreadScheduledExecutor(
         ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
@@ -163,7 +173,9 @@ final class RealProxyServer implements ProxyServer {
 
   private ServerSocket bind() {
     try {
-      ServerSocket serverSocket = new ServerSocket();
+      // A channel's socket, so that accepted connections have channels the idle parker can
+      // select on; they are used in blocking mode otherwise.
+      ServerSocket serverSocket = ServerSocketChannel.open().socket();
       serverSocket.setReuseAddress(true);
       serverSocket.bind(new InetSocketAddress(InetAddress.getByName(config.bindAddress()),
           config.port()), 1024);
@@ -212,6 +224,9 @@ final class RealProxyServer implements ProxyServer {
       if (!drained) {
         snapshotConnections().forEach(ClientConnection::forceClose);
         awaitConnections(Duration.ofSeconds(10));
+      }
+      if (idleParker != null) {
+        idleParker.close();
       }
       try {
         executor.shutdown(Duration.ofSeconds(5));
@@ -416,6 +431,11 @@ final class RealProxyServer implements ProxyServer {
   /** Info, or debug for a proxy asked for quiet logs (one started by a test). */
   Level lifecycleLevel() {
     return config.quietLogs() ? Level.DEBUG : Level.INFO;
+  }
+
+  /** Holds idle connections of the bounded pool without a thread; null for other models. */
+  IdleParker idleParker() {
+    return idleParker;
   }
 
   ErrorPages errorPages() {

@@ -101,6 +101,15 @@ public final class ConnectionInput extends InputStream {
     }
   }
 
+  /** Drops the buffer while nothing is buffered, so a parked connection holds none. */
+  public void dropBuffer() {
+    if (pos == limit) {
+      buffer = null;
+      pos = 0;
+      limit = 0;
+    }
+  }
+
   /** Returns true if bytes are buffered and can be read without blocking. */
   public boolean hasBuffered() {
     return pos < limit;

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.trace;
 import dev.ferry.proxy.Headers;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The request ID of an exchange: the client's, when it sent a usable one in the configured header
@@ -18,7 +19,12 @@ public final class RequestIds {
     if (given.isPresent() && usable(given.get())) {
       return given.get();
     }
-    return UUID.randomUUID().toString();
+    // A version-4 UUID from the thread's own generator: a request ID needs to be unique, not
+    // unguessable, and UUID.randomUUID() goes through a shared SecureRandom on every request.
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long high = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long low = (random.nextLong() & ~(0xC000L << 48)) | (0x8000L << 48);
+    return new UUID(high, low).toString();
   }
 
   private static boolean usable(String id) {

@@ -102,15 +102,21 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     return !s.isEmpty();
   }
 
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  /** {@code bytes} random bytes as lower-case hex; never all zeros (an invalid id). */
   static String randomHex(int bytes) {
-    StringBuilder hex = new StringBuilder(bytes * 2);
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    while (hex.length() < bytes * 2) {
+    char[] hex = new char[bytes * 2];
+    boolean zero = true;
+    for (int i = 0; i < hex.length; i += 16) {
       long value = random.nextLong();
-      hex.append(String.format(Locale.ROOT, "%016x", value));
+      zero &= value == 0;
+      for (int j = Math.min(16, hex.length - i) - 1; j >= 0; j--) {
+        hex[i + j] = HEX[(int) (value & 0xf)];
+        value >>>= 4;
+      }
     }
-    String id = hex.substring(0, bytes * 2);
-    // An all-zero id is invalid; the odds are negligible, but never send one.
-    return id.chars().allMatch(c -> c == '0') ? randomHex(bytes) : id;
+    return zero ? randomHex(bytes) : new String(hex);
   }
 }

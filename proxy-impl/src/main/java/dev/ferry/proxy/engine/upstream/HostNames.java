@@ -35,6 +35,18 @@ public final class HostNames {
    * @throws HttpFailureException {@code MALFORMED_REQUEST} for an ambiguous IPv4 form or a host
    *     that is no valid name or literal
    */
+  /** Letters, digits, hyphens, underscores and dots only: a name IDN would leave as it is. */
+  private static boolean isPlainAscii(String host) {
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '-' || c == '.' || c == '_')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   public static String normalise(String host) throws HttpFailureException {
     if (host.startsWith("[")) {
       if (host.length() < 3 || !host.endsWith("]")) {
@@ -46,12 +58,17 @@ public final class HostNames {
       return ipv6(host);
     }
     String name;
-    try {
-      // IDN mapping may itself produce dots (U+3002) and ASCII digits (fullwidth forms), so the
-      // numeric test below runs on its output.
-      name = IDN.toASCII(host.toLowerCase(Locale.ROOT)).toLowerCase(Locale.ROOT);
-    } catch (IllegalArgumentException e) {
-      throw malformed("invalid host name");
+    if (isPlainAscii(host)) {
+      // The common case, on every request: nothing for IDN to map.
+      name = host.toLowerCase(Locale.ROOT);
+    } else {
+      try {
+        // IDN mapping may itself produce dots (U+3002) and ASCII digits (fullwidth forms), so the
+        // numeric test below runs on its output.
+        name = IDN.toASCII(host.toLowerCase(Locale.ROOT)).toLowerCase(Locale.ROOT);
+      } catch (IllegalArgumentException e) {
+        throw malformed("invalid host name");
+      }
     }
     if (name.endsWith(".")) {
       name = name.substring(0, name.length() - 1);

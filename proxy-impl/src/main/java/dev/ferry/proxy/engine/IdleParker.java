@@ -1,0 +1,132 @@
+package dev.ferry.proxy.engine;
+
+import java.io.IOException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds idle keep-alive connections of the bounded pool without a thread (Tomcat's NIO poller,
+ * the "epoll" model): a connection that waits for its next request is registered with one
+ * {@link Selector}, and handed back to the pool once bytes arrive, so 10,000 idle connections
+ * cost no pool threads on Java 17. Request handling stays blocking.
+ *
+ * <p>Concurrency: one thread owns the selector. Other threads only enqueue registrations and wake
+ * it. A ready channel's key is cancelled and flushed with {@code selectNow()} before the channel
+ * goes back to blocking mode, which a still-registered channel would refuse. Deadlines (the idle
+ * timeout, or the header timeout of a new connection) are checked four times a second.
+ */
+final class IdleParker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(IdleParker.class);
+  private static final long EXPIRY_SCAN_NANOS = 250_000_000L;
+
+  private final Selector selector;
+  private final ConnectionExecutor executor;
+  private final Queue<ClientConnection> arrivals = new ConcurrentLinkedQueue<>();
+  private final Thread thread;
+  private volatile boolean running = true;
+  private long lastScan = System.nanoTime();
+
+  IdleParker(ConnectionExecutor executor, ThreadFactory threads) throws IOException {
+    this.selector = Selector.open();
+    this.executor = executor;
+    this.thread = threads.newThread(this::loop);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Parks {@code connection} until its channel is readable or {@code deadlineNanos} passes. */
+  void park(ClientConnection connection) {
+    arrivals.add(connection);
+    selector.wakeup();
+  }
+
+  private void loop() {
+    try {
+      while (running) {
+        selector.select(EXPIRY_SCAN_NANOS / 1_000_000);
+        List<ClientConnection> ready = new ArrayList<>();
+        List<ClientConnection> expired = new ArrayList<>();
+        register(expired);
+        for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
+          SelectionKey key = it.next();
+          it.remove();
+          key.cancel();
+          ready.add((ClientConnection) key.attachment());
+        }
+        long now = System.nanoTime();
+        if (now - lastScan >= EXPIRY_SCAN_NANOS) {
+          lastScan = now;
+          for (SelectionKey key : selector.keys()) {
+            ClientConnection connection = (ClientConnection) key.attachment();
+            if (key.isValid() && now - connection.parkedDeadlineNanos() > 0) {
+              key.cancel();
+              expired.add(connection);
+            }
+          }
+        }
+        if (!ready.isEmpty() || !expired.isEmpty()) {
+          selector.selectNow();
+        }
+        ready.forEach(this::resume);
+        expired.forEach(ClientConnection::expireParked);
+      }
+    } catch (IOException | ClosedSelectorException e) {
+      if (running) {
+        log.error("idle_parker_failed error={}", e.toString());
+      }
+    }
+  }
+
+  private void register(List<ClientConnection> expired) {
+    ClientConnection connection;
+    while ((connection = arrivals.poll()) != null) {
+      SocketChannel channel = connection.channel();
+      try {
+        channel.configureBlocking(false);
+        channel.register(selector, SelectionKey.OP_READ, connection);
+      } catch (IOException | RuntimeException e) {
+        // Closed meanwhile (the proxy stops, the client left): nothing to wait for.
+        expired.add(connection);
+      }
+    }
+  }
+
+  private void resume(ClientConnection connection) {
+    try {
+      connection.channel().configureBlocking(true);
+      executor.execute(connection);
+    } catch (RejectedExecutionException e) {
+      connection.rejectOverloaded();
+    } catch (IOException | RuntimeException e) {
+      connection.expireParked();
+    }
+  }
+
+  /** Stops the selector thread; parked connections are closed by their owner. */
+  @Override
+  public void close() {
+    running = false;
+    selector.wakeup();
+    try {
+      thread.join(5000);
+      selector.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IOException e) {
+      log.debug("idle_parker_close_failed error={}", e.toString());
+    }
+  }
+}

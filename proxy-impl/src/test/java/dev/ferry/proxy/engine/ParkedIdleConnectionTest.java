@@ -1,0 +1,59 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #14: on the bounded pool, an idle keep-alive connection waits on a selector without a
+ * thread, so far more connections than threads stay open and are served when they speak again.
+ */
+class ParkedIdleConnectionTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @Test
+  void keepsManyMoreIdleConnectionsThanThreadsAndServesEachAgain() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .concurrency(Concurrency.boundedPool(2, 0)));
+    List<RawClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 40; i++) {
+        RawClient client = new RawClient(proxy.address());
+        clients.add(client);
+        assertThat(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+        Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection to give its thread back");
+      }
+      assertThat(proxy.stats().activeConnections()).isEqualTo(40);
+      for (RawClient client : clients) {
+        assertThat(client.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+        Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection to park again");
+      }
+      assertThat(proxy.stats().connectionsRejected()).isZero();
+    } finally {
+      for (RawClient client : clients) {
+        client.close();
+      }
+    }
+  }
+
+  @Test
+  void closesParkedConnectionsAtTheIdleTimeout() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofMillis(600)));
+    try (RawClient client = new RawClient(proxy.address())) {
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection to park");
+      assertThat(client.input().read()).isEqualTo(-1);
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the parked connection to end");
+  }
+}
