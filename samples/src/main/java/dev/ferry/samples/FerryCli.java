@@ -1,13 +1,20 @@
 package dev.ferry.samples;
 
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
  * The command-line proxy: {@code java -jar ferry.jar [options]}. See {@link CliOptions#USAGE}.
  * Ctrl-C stops it gracefully, letting exchanges in flight finish for up to ten seconds. With
  * {@code --config FILE}, a change to the file (or SIGHUP) reloads its pools, routes and filters.
+ * With {@code --admin-port}, the admin listener also serves Prometheus {@code /metrics}.
+ *
+ * <p>The banner (configuration and {@code Listening on ADDRESS:PORT}) goes to stdout, whatever
+ * the log level: scripts wait for the {@code Listening} line. Logs go to stderr as
+ * {@code [timestamp] [LEVEL] [thread] message}.
  */
 public final class FerryCli {
   private FerryCli() {}
@@ -27,26 +34,49 @@ public final class FerryCli {
       System.out.println(CliOptions.USAGE);
       return;
     }
-    // slf4j-simple reads its level once, when the first logger is made: set it before that.
-    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", options.logLevel());
-    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-    System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
+    configureLogging(options.logLevel());
+    PrometheusEndpoint metrics = new PrometheusEndpoint();
     ProxyServer proxy;
     try {
-      proxy = options.builder().build().start();
+      proxy = withMetrics(options.builder(), metrics).build().start();
     } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
       System.err.println("ferry: " + e.getMessage());
       System.exit(1);
       return;
     }
+    if (proxy.adminAddress().isPresent()) {
+      metrics.bindTo(proxy);
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> proxy.stop(Duration.ofSeconds(10)),
         "ferry-shutdown"));
     if (options.configFile() != null) {
-      // Reloads go through the same parse as startup, so the flags keep overriding the file.
-      ConfigReloader.watch(proxy, options.configFile(), () -> CliOptions.parse(args).builder());
+      // Reloads go through the same parse as startup, so the flags keep overriding the file; the
+      // same metrics listener goes on the new builder, which the running proxy requires.
+      ConfigReloader.watch(proxy, options.configFile(),
+          () -> withMetrics(CliOptions.parse(args).builder(), metrics));
     }
-    System.out.println("Ferry " + proxy.config());
-    System.out.println("Listening on " + proxy.address().getAddress().getHostAddress() + ":" + proxy.port());
+    Banner.print(proxy, options.logLevel());
     proxy.awaitTermination();
+  }
+
+  /**
+   * The CLI's slf4j binding and level. The first logger made reads them: this runs before any.
+   * slf4j's own note that it loads the provider named by the property is noise on a CLI.
+   */
+  private static void configureLogging(String level) {
+    System.setProperty("slf4j.provider", CliLogProvider.class.getName());
+    System.setProperty("slf4j.internal.verbosity", "WARN");
+    System.setProperty(CliLogProvider.LEVEL_PROPERTY, level);
+  }
+
+  /** Adds Prometheus {@code /metrics} (and the listener feeding it) when there is an admin listener. */
+  static ProxyServer.Builder withMetrics(ProxyServer.Builder builder, PrometheusEndpoint metrics) {
+    ProxyConfig config = builder.buildConfig();
+    return config.admin().isPresent() ? metrics.install(builder) : builder;
+  }
+
+  /** An address as {@code host:port}, the host numeric. */
+  static String hostPort(InetSocketAddress address) {
+    return address.getAddress().getHostAddress() + ":" + address.getPort();
   }
 }

@@ -78,7 +78,7 @@ class CliOptionsTest {
     assertThatThrownBy(() -> CliOptions.parse("--upstream", "ftp://x"))
         .hasMessageContaining("upstream must be an absolute http or https URL");
     assertThatThrownBy(() -> CliOptions.parse("-c", "fibers"))
-        .hasMessage("--concurrency must be auto, virtual, pool or thread (was fibers)");
+        .hasMessage("--concurrency must be auto, virtual, pool (alias epoll) or thread (was fibers)");
   }
 
   @Test

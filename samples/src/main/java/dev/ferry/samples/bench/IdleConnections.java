@@ -43,6 +43,19 @@ public final class IdleConnections {
       System.out.printf("idle_connections=%d rss_before_kb=%d rss_after_kb=%d rss_per_connection_kb=%.1f%n",
           count, before, after, (after - before) / (double) count);
       new ProcessBuilder("jcmd", Long.toString(pid), "GC.heap_info").inheritIO().start().waitFor();
+      // Then each idle connection asks again: all of them should still be served.
+      int answered = 0;
+      for (Socket socket : sockets) {
+        try {
+          socket.getOutputStream().write(request);
+          readResponse(socket.getInputStream());
+          answered++;
+        } catch (IOException refused) {
+          // Counted below.
+        }
+      }
+      System.out.printf("idle_connections=%d answered_after_idle=%d refused=%d%n", count, answered,
+          count - answered);
     } finally {
       for (Socket socket : sockets) {
         socket.close();

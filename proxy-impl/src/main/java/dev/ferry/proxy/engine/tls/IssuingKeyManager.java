@@ -1,0 +1,94 @@
+package dev.ferry.proxy.engine.tls;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.net.Socket;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.X509ExtendedKeyManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A key manager that shows each intercepted client a leaf issued for the host it asked for:
+ * the SNI name of its ClientHello, else the host of its CONNECT. The alias is that host, so
+ * one {@code SSLContext} serves every host and the handshake itself picks the leaf.
+ *
+ * <p>The CONNECT host of a socket is kept in a weak-keyed map (identity, as Caffeine's weak keys
+ * compare): an entry goes when its socket is collected, so a handshake that fails or is never
+ * started leaks nothing and nobody has to remember to remove it.
+ */
+final class IssuingKeyManager extends X509ExtendedKeyManager {
+  private static final Logger log = LoggerFactory.getLogger(IssuingKeyManager.class);
+  /** Leaves use the proxy's EC P-256 key, so only ECDSA can be offered. */
+  private static final String KEY_TYPE = "EC";
+
+  private final LeafCertificates leaves;
+  private final Cache<Socket, String> connectHosts = Caffeine.newBuilder().weakKeys().build();
+
+  IssuingKeyManager(LeafCertificates leaves) {
+    this.leaves = leaves;
+  }
+
+  /** Remembers the host a socket was CONNECTed to, the fallback for a client that sends no SNI. */
+  void expect(Socket socket, String connectHost) {
+    connectHosts.put(socket, connectHost);
+  }
+
+  @Override
+  public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+    if (!KEY_TYPE.equals(keyType)) {
+      return null;
+    }
+    String sni = socket instanceof SSLSocket
+        ? SniKeyManager.sniName(((SSLSocket) socket).getHandshakeSession()) : null;
+    return usable(sni != null ? sni : connectHosts.getIfPresent(socket));
+  }
+
+  @Override
+  public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+    return KEY_TYPE.equals(keyType) ? usable(SniKeyManager.sniName(engine.getHandshakeSession())) : null;
+  }
+
+  /** The host if a leaf can be issued for it; null fails the handshake, which is then logged. */
+  private String usable(String host) {
+    if (host == null) {
+      return null;
+    }
+    try {
+      leaves.leafFor(host);
+      return host;
+    } catch (RuntimeException e) {
+      log.debug("tls_leaf_refused host=\"{}\" reason=\"{}\"", host, e.getMessage());
+      return null;
+    }
+  }
+
+  @Override
+  public X509Certificate[] getCertificateChain(String alias) {
+    return leaves.leafFor(alias).chain().toArray(new X509Certificate[0]);
+  }
+
+  @Override
+  public PrivateKey getPrivateKey(String alias) {
+    return leaves.leafFor(alias).privateKey();
+  }
+
+  @Override
+  public String[] getServerAliases(String keyType, Principal[] issuers) {
+    return null;
+  }
+
+  @Override
+  public String[] getClientAliases(String keyType, Principal[] issuers) {
+    return null;
+  }
+
+  @Override
+  public String chooseClientAlias(String[] keyTypes, Principal[] issuers, Socket socket) {
+    return null;
+  }
+}

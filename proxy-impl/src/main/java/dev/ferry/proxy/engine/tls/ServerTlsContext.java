@@ -1,0 +1,121 @@
+package dev.ferry.proxy.engine.tls;
+
+import dev.ferry.proxy.ServerTls;
+import dev.ferry.proxy.ServerTls.ClientAuth;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+
+/**
+ * The listener's TLS, built once from a {@link ServerTls}: an {@link SSLContext} whose key
+ * manager picks a certificate by SNI, plus the parameters every accepted socket gets (protocols,
+ * ALPN, client authentication). Immutable; {@link ReloadingServerTls} swaps in a new one when
+ * the files change.
+ */
+public final class ServerTlsContext {
+  private final SSLContext context;
+  private final ClientAuth clientAuth;
+  private final List<CertifiedKey> keys;
+
+  private ServerTlsContext(SSLContext context, ClientAuth clientAuth, List<CertifiedKey> keys) {
+    this.context = context;
+    this.clientAuth = clientAuth;
+    this.keys = List.copyOf(keys);
+  }
+
+  /**
+   * Reads the files or keystore of {@code tls} and builds the context.
+   *
+   * @throws IllegalArgumentException naming the file if a certificate, key or keystore is unusable
+   * @throws java.io.UncheckedIOException if a file cannot be read
+   */
+  public static ServerTlsContext create(ServerTls tls) {
+    return create(keys(tls), tls.clientAuth(), trustManagers(tls));
+  }
+
+  /** A context showing {@code keys} (chosen by SNI, the first the default), without client auth. */
+  public static ServerTlsContext create(List<CertifiedKey> keys) {
+    return create(keys, ClientAuth.NONE, null);
+  }
+
+  private static ServerTlsContext create(List<CertifiedKey> keys, ClientAuth clientAuth,
+      TrustManager[] trust) {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(new KeyManager[] {new SniKeyManager(keys)}, trust, null);
+      return new ServerTlsContext(context, clientAuth, keys);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot make a TLS server context", e);
+    }
+  }
+
+  private static List<CertifiedKey> keys(ServerTls tls) {
+    if (tls.keyStoreFile().isPresent()) {
+      char[] password = tls.keyStorePassword();
+      KeyStore store = Stores.load(tls.keyStoreFile().get(), password);
+      return Stores.keyEntries(store, password, tls.keyStoreFile().get().toString());
+    }
+    if (tls.keyStore().isPresent()) {
+      return Stores.keyEntries(tls.keyStore().get(), tls.keyStorePassword(), "(in memory)");
+    }
+    List<CertifiedKey> keys = new ArrayList<>();
+    for (int i = 0; i < tls.certificateChainFiles().size(); i++) {
+      keys.add(CertifiedKey.load(tls.certificateChainFiles().get(i), tls.privateKeyFiles().get(i)));
+    }
+    return keys;
+  }
+
+  /** The client-certificate trust; null (the JDK's default CAs) when none was configured. */
+  private static TrustManager[] trustManagers(ServerTls tls) {
+    if (tls.clientCaFile().isPresent()) {
+      return new TrustManager[] {Stores.trustManager(tls.clientCaFile().get())};
+    }
+    if (tls.clientTrustStore().isPresent()) {
+      return new TrustManager[] {Stores.trustManager(tls.clientTrustStore().get())};
+    }
+    return null;
+  }
+
+  /** The context, for callers that make sockets or engines themselves (then apply {@link #parameters()}). */
+  public SSLContext sslContext() {
+    return context;
+  }
+
+  /** Fresh parameters: TLS 1.2/1.3, ALPN {@code http/1.1}, and the client-auth mode. */
+  public SSLParameters parameters() {
+    return TlsParameters.server(context, clientAuth);
+  }
+
+  /** Applies {@link #parameters()} to a server-side socket before its handshake. */
+  public void configure(SSLSocket socket) {
+    socket.setUseClientMode(false);
+    socket.setSSLParameters(parameters());
+  }
+
+  /**
+   * Layers server-side TLS over an accepted plain socket. {@code consumed} holds exactly the bytes
+   * already read from it (a peeked ClientHello as a {@code ByteArrayInputStream};
+   * {@code InputStream.nullInputStream()} if none), which the handshake reads first. Closing
+   * the returned socket closes {@code plain}. The handshake has not started: the caller sets the
+   * read timeout and calls {@code startHandshake()}, so that its deadline bounds it.
+   */
+  public SSLSocket accept(Socket plain, InputStream consumed) throws IOException {
+    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, consumed, true);
+    configure(socket);
+    return socket;
+  }
+
+  /** The certificates shown, in order (the first is the default). */
+  public List<CertifiedKey> keys() {
+    return keys;
+  }
+}

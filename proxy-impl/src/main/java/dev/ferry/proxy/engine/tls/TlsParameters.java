@@ -1,0 +1,52 @@
+package dev.ferry.proxy.engine.tls;
+
+import dev.ferry.proxy.ServerTls.ClientAuth;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * The handshake parameters Ferry uses on both sides: TLS 1.2 and 1.3 only (older versions are
+ * broken, RFC 8996), ALPN {@code http/1.1} only, since the engine speaks HTTP/1.1 and a client
+ * that negotiated h2 would send frames it cannot read.
+ */
+public final class TlsParameters {
+  static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+  static final String[] ALPN = {"http/1.1"};
+
+  private TlsParameters() {}
+
+  /** Server-side parameters for sockets of {@code context}, asking for client certificates per {@code clientAuth}. */
+  public static SSLParameters server(SSLContext context, ClientAuth clientAuth) {
+    SSLParameters parameters = context.getDefaultSSLParameters();
+    parameters.setProtocols(PROTOCOLS);
+    parameters.setApplicationProtocols(ALPN);
+    parameters.setUseCipherSuitesOrder(true);
+    if (clientAuth == ClientAuth.NEED) {
+      parameters.setNeedClientAuth(true);
+    } else if (clientAuth == ClientAuth.WANT) {
+      parameters.setWantClientAuth(true);
+    }
+    return parameters;
+  }
+
+  /**
+   * Client-side parameters to {@code host}: SNI for a host name (RFC 6066 §3 forbids it for IP
+   * literals), and hostname verification ({@code HTTPS} endpoint identification) unless
+   * {@code verifyHost} is false.
+   */
+  public static SSLParameters client(SSLContext context, String host, boolean verifyHost) {
+    SSLParameters parameters = context.getDefaultSSLParameters();
+    parameters.setProtocols(PROTOCOLS);
+    parameters.setApplicationProtocols(ALPN);
+    String name = SubjectNames.normalise(host);
+    if (!SubjectNames.isIpLiteral(name)) {
+      parameters.setServerNames(List.of(new SNIHostName(name)));
+    }
+    if (verifyHost) {
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+    }
+    return parameters;
+  }
+}

@@ -1,0 +1,34 @@
+package dev.ferry.proxy.engine.tls;
+
+/** Recognises the first bytes of a TLS connection (RFC 8446 §5.1, RFC 5246 §6.2). */
+public final class TlsRecords {
+  private static final int HANDSHAKE = 0x16;
+  private static final int CLIENT_HELLO = 0x01;
+  /** A record's plaintext is at most 2^14 bytes; a ClientHello is never empty. */
+  private static final int MAX_RECORD = 1 << 14;
+
+  private TlsRecords() {}
+
+  /**
+   * True if {@code firstBytes[0..length)} can be the start of a TLS ClientHello: a handshake
+   * record (0x16), record version 3.x with x from 0 (SSL 3.0) to 4, a plausible record length,
+   * and, when the sixth byte is there, handshake type client_hello. Needs at least 3 bytes;
+   * fewer give false, so read until 3 bytes (or the end of the stream) before asking. Bytes that
+   * are not a ClientHello (plain HTTP, SSH, ...) are relayed as a plain tunnel.
+   */
+  public static boolean looksLikeClientHello(byte[] firstBytes, int length) {
+    if (length < 3 || length > firstBytes.length) {
+      return false;
+    }
+    if ((firstBytes[0] & 0xff) != HANDSHAKE || firstBytes[1] != 0x03 || (firstBytes[2] & 0xff) > 0x04) {
+      return false;
+    }
+    if (length >= 5) {
+      int recordLength = (firstBytes[3] & 0xff) << 8 | (firstBytes[4] & 0xff);
+      if (recordLength == 0 || recordLength > MAX_RECORD) {
+        return false;
+      }
+    }
+    return length < 6 || firstBytes[5] == CLIENT_HELLO;
+  }
+}

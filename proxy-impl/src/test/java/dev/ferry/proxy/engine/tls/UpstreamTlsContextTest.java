@@ -1,0 +1,110 @@
+package dev.ferry.proxy.engine.tls;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.ServerTls;
+import dev.ferry.proxy.ServerTls.ClientAuth;
+import dev.ferry.proxy.UpstreamTls;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Client-side TLS toward upstreams: verified by default, client certificates, the insecure option. */
+class UpstreamTlsContextTest {
+  @TempDir Path dir;
+
+  private final TestPki.Issued ca = TestPki.ca("Upstream Test CA");
+  private final TestPki.Issued upstream = TestPki.server(ca, TestPki.ec(), "up.example.test");
+  private Handshakes handshakes;
+
+  @BeforeEach
+  void startServer() throws IOException {
+    handshakes = new Handshakes();
+  }
+
+  @AfterEach
+  void stopServer() throws Exception {
+    handshakes.close();
+  }
+
+  @Test
+  void verifiesTrustedUpstreamAndSendsSni() throws Exception {
+    CompletableFuture<SSLSession> served = serve(ServerTlsContext.create(List.of(upstream.certifiedKey())));
+
+    assertThat(handshake(UpstreamTls.trusting(caFile()), "up.example.test")).isEqualTo(Handshakes.OK);
+    assertThat(((ExtendedSSLSession) served.get(10, TimeUnit.SECONDS)).getRequestedServerNames())
+        .containsExactly(new SNIHostName("up.example.test"));
+  }
+
+  @Test
+  void refusesCertificateForAnotherHost() throws Exception {
+    serve(ServerTlsContext.create(List.of(upstream.certifiedKey())));
+
+    assertThatThrownBy(() -> handshake(UpstreamTls.trusting(caFile()), "other.example.test"))
+        .isInstanceOf(SSLHandshakeException.class).hasMessageContaining("other.example.test");
+  }
+
+  @Test
+  void refusesCertificateFromUntrustedCa() throws Exception {
+    serve(ServerTlsContext.create(List.of(upstream.certifiedKey())));
+    Path otherCa = TestPki.writePem(dir, "other.pem", List.of(TestPki.ca("Other CA").certificate()));
+
+    assertThatThrownBy(() -> handshake(UpstreamTls.trusting(otherCa), "up.example.test"))
+        .isInstanceOf(SSLHandshakeException.class).hasMessageContaining("PKIX");
+  }
+
+  @Test
+  void insecureTrustAllAcceptsAnyCertificateForAnyHost() throws Exception {
+    serve(ServerTlsContext.create(List.of(upstream.certifiedKey())));
+
+    assertThat(handshake(UpstreamTls.insecureTrustAll(), "other.example.test")).isEqualTo(Handshakes.OK);
+    assertThat(UpstreamTlsContext.insecureTrustAll().verifiesHosts()).isFalse();
+  }
+
+  @Test
+  void presentsClientCertificateToUpstreamThatNeedsOne() throws Exception {
+    TestPki.Issued proxy = TestPki.client(ca, "proxy.example.test");
+    Path serverChain = TestPki.writePem(dir, "up.crt", upstream.chain());
+    Path serverKey = TestPki.writeKey(dir, "up.key", upstream.keys().getPrivate());
+    CompletableFuture<SSLSession> served = serve(ServerTlsContext.create(
+        ServerTls.pem(serverChain, serverKey).clientAuth(ClientAuth.NEED, caFile())));
+    UpstreamTls tls = UpstreamTls.trusting(caFile()).clientCertificate(
+        TestPki.writePem(dir, "proxy.crt", proxy.chain()), TestPki.writeKey(dir, "proxy.key", proxy.keys().getPrivate()));
+
+    assertThat(handshake(tls, "up.example.test")).isEqualTo(Handshakes.OK);
+    assertThat(served.get(10, TimeUnit.SECONDS).getPeerCertificates()[0]).isEqualTo(proxy.certificate());
+  }
+
+  private CompletableFuture<SSLSession> serve(ServerTlsContext context) {
+    return handshakes.serveOne(plain -> context.accept(plain, InputStream.nullInputStream()));
+  }
+
+  private int handshake(UpstreamTls tls, String host) throws IOException {
+    Socket plain = new Socket(InetAddress.getLoopbackAddress(), handshakes.port());
+    try (SSLSocket socket = UpstreamTlsContext.create(tls).connect(plain, host, handshakes.port())) {
+      socket.setSoTimeout(10_000);
+      socket.startHandshake();
+      assertThat(socket.getApplicationProtocol()).isEqualTo("http/1.1");
+      return socket.getInputStream().read();
+    }
+  }
+
+  private Path caFile() throws IOException {
+    return TestPki.writePem(dir, "ca.pem", List.of(ca.certificate()));
+  }
+}

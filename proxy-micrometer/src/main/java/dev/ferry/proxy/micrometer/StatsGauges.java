@@ -1,0 +1,134 @@
+package dev.ferry.proxy.micrometer;
+
+import dev.ferry.proxy.CacheStats;
+import dev.ferry.proxy.ProxyCache;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.ProxyStats;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The gauges over a proxy's {@link ProxyStats}. A scrape reads a dozen gauges in a burst, and
+ * {@code stats()} builds maps each time, so one snapshot is kept for {@link #MAX_AGE_NANOS} and
+ * shared: a scrape may see values up to 100 ms old. Endpoints appear in pools when the proxy is
+ * reconfigured: each new snapshot registers a health gauge for any endpoint not seen before; one
+ * that left its pool reads NaN.
+ */
+final class StatsGauges {
+  private static final long MAX_AGE_NANOS = 100_000_000L;
+
+  private final MeterRegistry registry;
+  private final Tags tags;
+  private final ProxyServer proxy;
+  private final Set<String> endpoints = ConcurrentHashMap.newKeySet();
+  private volatile Snapshot snapshot;
+
+  private record Snapshot(long at, ProxyStats stats, Optional<CacheStats> cache) {}
+
+  private StatsGauges(MeterRegistry registry, Tags tags, ProxyServer proxy) {
+    this.registry = registry;
+    this.tags = tags;
+    this.proxy = proxy;
+  }
+
+  static void register(MeterRegistry registry, Tags tags, ProxyServer proxy) {
+    StatsGauges gauges = new StatsGauges(registry, tags, proxy);
+    gauges.registerProxyGauges();
+    if (proxy.cache().isPresent()) {
+      gauges.registerCacheGauges();
+    }
+    // Endpoint gauges exist from the first scrape on; the values are read fresh by that scrape.
+    gauges.registerNewEndpoints(proxy.stats().upstreamEndpoints());
+  }
+
+  private void registerProxyGauges() {
+    gauge("ferry.connections.active", "Client connections open now", null, s -> s.stats.activeConnections());
+    gauge("ferry.exchanges.active", "Exchanges in progress now", null, s -> s.stats.activeExchanges());
+    gauge("ferry.upstream.connections.open", "Upstream connections open, busy or idle", null,
+        s -> s.stats.upstreamConnectionsOpen());
+    gauge("ferry.upstream.connections.idle", "Upstream connections idle in the pool", null,
+        s -> s.stats.upstreamConnectionsIdle());
+    gauge("ferry.workers", "Threads that can serve connections (virtual threads: live connection tasks)",
+        null, s -> s.stats.workers());
+    gauge("ferry.workers.active", "Connection tasks running now", null, s -> s.stats.activeWorkers());
+    gauge("ferry.queue.depth", "Connections waiting for a pool thread", null, s -> s.stats.queueDepth());
+    counter("ferry.connections.accepted", "Client connections accepted", Tags.empty(),
+        s -> s.stats.connectionsAccepted());
+    counter("ferry.connections.rejected", "Client connections turned away at capacity", Tags.empty(),
+        s -> s.stats.connectionsRejected());
+  }
+
+  private void registerCacheGauges() {
+    gauge("ferry.cache.size", "Bytes the stored responses take", "bytes", s -> cache(s, CacheStats::bytes));
+    gauge("ferry.cache.entries", "Responses stored, each Vary variant counted", null,
+        s -> cache(s, CacheStats::entries));
+    gauge("ferry.cache.hit.ratio", "hits / (hits + misses)", null, s -> cache(s, CacheStats::hitRate));
+    counter("ferry.cache.lookups", "Cacheable requests by result", Tags.of("result", "hit"),
+        s -> cache(s, CacheStats::hits));
+    counter("ferry.cache.lookups", "Cacheable requests by result", Tags.of("result", "miss"),
+        s -> cache(s, CacheStats::misses));
+    counter("ferry.cache.evictions", "Entries evicted to stay within the size bound", Tags.empty(),
+        s -> cache(s, CacheStats::evictions));
+  }
+
+  private void gauge(String name, String description, String unit, ToDoubleFunction<Snapshot> value) {
+    Gauge.builder(name, this, gauges -> read(gauges.snapshot(), value))
+        .description(description).baseUnit(unit).tags(tags).strongReference(true).register(registry);
+  }
+
+  private void counter(String name, String description, Tags extra, ToDoubleFunction<Snapshot> value) {
+    FunctionCounter.builder(name, this, gauges -> read(gauges.snapshot(), value))
+        .description(description).tags(tags).tags(extra).register(registry);
+  }
+
+  private static double read(Snapshot snapshot, ToDoubleFunction<Snapshot> value) {
+    return snapshot == null ? Double.NaN : value.applyAsDouble(snapshot);
+  }
+
+  private static double cache(Snapshot s, ToDoubleFunction<CacheStats> value) {
+    return s.cache.map(value::applyAsDouble).orElse(Double.NaN);
+  }
+
+  /** The current snapshot, refreshed when older than the scrape window; null if unreadable. */
+  private Snapshot snapshot() {
+    Snapshot current = snapshot;
+    long now = System.nanoTime();
+    if (current != null && now - current.at < MAX_AGE_NANOS) {
+      return current;
+    }
+    try {
+      Snapshot fresh = new Snapshot(now, proxy.stats(), proxy.cache().map(ProxyCache::stats));
+      snapshot = fresh;
+      registerNewEndpoints(fresh.stats.upstreamEndpoints());
+      return fresh;
+    } catch (RuntimeException e) {
+      // A proxy that is not started (or a broken engine) must not break the scrape.
+      return current;
+    }
+  }
+
+  private void registerNewEndpoints(Map<String, Map<String, String>> pools) {
+    pools.forEach((pool, states) -> states.keySet().forEach(endpoint -> {
+      if (endpoints.add(pool + '\n' + endpoint)) {
+        Gauge.builder("ferry.upstream.endpoint.healthy", this, gauges -> gauges.health(pool, endpoint))
+            .description("1 while the endpoint is healthy, 0 when unhealthy or ejected")
+            .tags(tags).tags("pool", pool, "endpoint", endpoint).strongReference(true)
+            .register(registry);
+      }
+    }));
+  }
+
+  private double health(String pool, String endpoint) {
+    Snapshot current = snapshot();
+    String state = current == null ? null
+        : current.stats.upstreamEndpoints().getOrDefault(pool, Map.of()).get(endpoint);
+    return state == null ? Double.NaN : state.equals("healthy") ? 1 : 0;
+  }
+}

@@ -1,0 +1,74 @@
+package dev.ferry.samples;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import org.slf4j.Marker;
+import org.slf4j.event.Level;
+import org.slf4j.helpers.LegacyAbstractLogger;
+import org.slf4j.helpers.MessageFormatter;
+
+/** A logger of {@link CliLogProvider}: {@code [timestamp] [LEVEL] [thread] message} on stderr. */
+final class CliLogger extends LegacyAbstractLogger {
+  private static final long serialVersionUID = 1L;
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+
+  private final int threshold;
+
+  CliLogger(String name, Level level) {
+    this.name = name;
+    this.threshold = level.toInt();
+  }
+
+  @Override
+  public boolean isTraceEnabled() {
+    return Level.TRACE.toInt() >= threshold;
+  }
+
+  @Override
+  public boolean isDebugEnabled() {
+    return Level.DEBUG.toInt() >= threshold;
+  }
+
+  @Override
+  public boolean isInfoEnabled() {
+    return Level.INFO.toInt() >= threshold;
+  }
+
+  @Override
+  public boolean isWarnEnabled() {
+    return Level.WARN.toInt() >= threshold;
+  }
+
+  @Override
+  public boolean isErrorEnabled() {
+    return Level.ERROR.toInt() >= threshold;
+  }
+
+  @Override
+  protected String getFullyQualifiedCallerName() {
+    return null;
+  }
+
+  @Override
+  protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern,
+      Object[] arguments, Throwable throwable) {
+    StringBuilder line = new StringBuilder(128)
+        .append(line(OffsetDateTime.now(), level, Thread.currentThread().getName(),
+            MessageFormatter.basicArrayFormat(pattern, arguments)))
+        .append(System.lineSeparator());
+    if (throwable != null) {
+      StringWriter trace = new StringWriter();
+      throwable.printStackTrace(new PrintWriter(trace));
+      line.append(trace);
+    }
+    // One print per event, so lines from concurrent threads do not interleave.
+    System.err.print(line);
+  }
+
+  /** One event as {@code [timestamp] [LEVEL] [thread] message}, without the line end. */
+  static String line(OffsetDateTime time, Level level, String thread, String message) {
+    return "[" + TIME.format(time) + "] [" + level + "] [" + thread + "] " + message;
+  }
+}

@@ -1,0 +1,173 @@
+package dev.ferry.samples;
+
+import dev.ferry.proxy.AccessLogFormat;
+import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.ProxyServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The observability flags: admin listener, access log, error pages, request IDs and the cache's
+ * status header. Each maps onto one builder method (or a {@link CacheSpec} option); the admin
+ * address and the cache header are applied after all flags, since they combine two flags or a
+ * flag and the cache, in whichever order they were given.
+ */
+final class ObservabilityOptions {
+  static final String USAGE = String.join("\n",
+      "      --admin-port N           serve /_stats, /_dashboard and Prometheus /metrics on",
+      "                               their own listener at 127.0.0.1:N (0 = any free port)",
+      "      --admin-bind ADDRESS     address of the admin listener (default 127.0.0.1; it has",
+      "                               no authentication)",
+      "      --access-log FORMAT      combined | json | off: one line per exchange on logger",
+      "                               dev.ferry.access (default combined)",
+      "      --error-page STATUS=FILE  HTML page for the proxy's own STATUS answers (400-599),",
+      "                               for clients that accept text/html; {status}, {reason} and",
+      "                               {detail} are filled in; repeatable",
+      "      --request-id-header NAME  header carrying the request ID (default X-Request-Id)",
+      "      --no-stats-on-proxy-port  do not answer GET /_stats from loopback on the proxy port",
+      "      --cache-status-header NAME  header telling HIT, MISS... (default X-Cache; needs -m)");
+
+  /** Flags that take a value. */
+  static final Set<String> FLAGS = Set.of("--admin-port", "--admin-bind", "--access-log",
+      "--error-page", "--request-id-header", "--cache-status-header");
+  /** Flags without a value. */
+  static final Set<String> SWITCHES = Set.of("--no-stats-on-proxy-port");
+
+  private static final Set<String> REPEATABLE = Set.of("--error-page", "--no-stats-on-proxy-port");
+
+  private final Set<String> seen = new HashSet<>();
+  private final Set<Integer> errorPageStatuses = new HashSet<>();
+  private Integer adminPort;
+  private String adminBind;
+  private String cacheStatusHeader;
+
+  /** Applies a switch. */
+  void add(String flag, ProxyServer.Builder builder) {
+    once(flag);
+    if (flag.equals("--no-stats-on-proxy-port")) {
+      builder.statsOnProxyPort(false);
+    } else {
+      throw new IllegalArgumentException("unknown option " + flag);
+    }
+  }
+
+  /**
+   * Applies a flag with its value.
+   *
+   * @throws IllegalArgumentException naming the flag
+   */
+  void add(String flag, String value, ProxyServer.Builder builder) {
+    once(flag);
+    switch (flag) {
+      case "--admin-port" -> adminPort = port(flag, value);
+      case "--admin-bind" -> adminBind = value;
+      case "--access-log" -> builder.accessLog(accessLog(flag, value));
+      case "--error-page" -> errorPage(flag, value, builder);
+      case "--request-id-header" -> builder.requestIdHeader(value);
+      case "--cache-status-header" -> cacheStatusHeader = CacheSpec.inMemory().statusHeader(value).statusHeader();
+      default -> throw new IllegalArgumentException("unknown option " + flag);
+    }
+  }
+
+  /**
+   * Applies what combines with other flags: the admin address, and the status header onto the
+   * cache that {@code -m} or the config file set up. Call it once, after every other flag.
+   *
+   * @throws IllegalArgumentException naming the flag
+   */
+  void applyTo(ProxyServer.Builder builder) {
+    if (adminBind != null && adminPort == null) {
+      throw new IllegalArgumentException("--admin-bind needs --admin-port");
+    }
+    if (adminPort != null) {
+      String host = adminBind != null ? adminBind : "127.0.0.1";
+      InetSocketAddress address = new InetSocketAddress(host, adminPort);
+      if (address.isUnresolved()) {
+        throw new IllegalArgumentException("--admin-bind must be an address of this host (was " + host + ")");
+      }
+      builder.admin(address);
+    }
+    if (cacheStatusHeader != null) {
+      Optional<CacheSpec> cache = currentCache(builder);
+      if (cache.isEmpty()) {
+        throw new IllegalArgumentException("--cache-status-header needs a cache (-m, --cache-mb N)");
+      }
+      builder.cache(cache.get().statusHeader(cacheStatusHeader));
+    }
+  }
+
+  /**
+   * The cache configured so far. The builder keeps its options to itself, so they are read back
+   * from a snapshot of it; a snapshot that does not validate yet fails the same way at build().
+   */
+  private static Optional<CacheSpec> currentCache(ProxyServer.Builder builder) {
+    try {
+      return builder.buildConfig().cache();
+    } catch (IllegalStateException e) {
+      throw new IllegalArgumentException("--cache-status-header: " + e.getMessage(), e);
+    }
+  }
+
+  private void once(String flag) {
+    if (!REPEATABLE.contains(flag) && !seen.add(flag)) {
+      throw new IllegalArgumentException(flag + " may be given only once");
+    }
+  }
+
+  private void errorPage(String flag, String value, ProxyServer.Builder builder) {
+    int equals = value.indexOf('=');
+    if (equals <= 0 || equals == value.length() - 1) {
+      throw new IllegalArgumentException(flag + " must be STATUS=FILE, such as 502=pages/502.html (was " + value + ")");
+    }
+    String statusText = value.substring(0, equals);
+    int status;
+    try {
+      status = Integer.parseInt(statusText);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " status must be a number from 400 to 599 (was " + statusText + ")");
+    }
+    if (status < 400 || status > 599) {
+      throw new IllegalArgumentException(flag + " status must be a number from 400 to 599 (was " + status + ")");
+    }
+    if (!errorPageStatuses.add(status)) {
+      throw new IllegalArgumentException(flag + " was given twice for status " + status);
+    }
+    Path file = Path.of(value.substring(equals + 1));
+    String html;
+    try {
+      html = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException(flag + " cannot read " + file + " (" + e + ")", e);
+    }
+    builder.errorPage(status, html);
+  }
+
+  private static int port(String flag, String value) {
+    int port;
+    try {
+      port = Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " must be a port from 0 to 65535 (was " + value + ")");
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(flag + " must be a port from 0 to 65535 (was " + value + ")");
+    }
+    return port;
+  }
+
+  private static AccessLogFormat accessLog(String flag, String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "combined" -> AccessLogFormat.COMBINED;
+      case "json" -> AccessLogFormat.JSON;
+      case "off" -> AccessLogFormat.OFF;
+      default -> throw new IllegalArgumentException(flag + " must be combined, json or off (was " + value + ")");
+    };
+  }
+}

@@ -1,0 +1,71 @@
+package dev.ferry.samples;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.micrometer.FerryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+
+/**
+ * The command-line proxy's {@code GET /metrics} on the admin listener: Prometheus text produced
+ * by Micrometer's Prometheus registry, into which {@link FerryMetrics} records the exchanges (and
+ * a few JVM binders the process's health). An admin filter: other paths pass on to the built-in
+ * endpoints.
+ *
+ * <p>One instance lives as long as the process: a config reload adds the same listener and
+ * filter to the new builder, so the running proxy sees no change to its listeners.
+ */
+final class PrometheusEndpoint implements Filter {
+  static final String PATH = "/metrics";
+  private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final FerryMetrics metrics = FerryMetrics.of(registry);
+
+  PrometheusEndpoint() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+  }
+
+  /** Adds the listener and the {@code /metrics} admin filter to {@code builder}; returns it. */
+  ProxyServer.Builder install(ProxyServer.Builder builder) {
+    return builder.listener(metrics).adminFilter(this);
+  }
+
+  /** Registers the gauges that read the running proxy's stats. */
+  void bindTo(ProxyServer proxy) {
+    metrics.bindTo(proxy);
+  }
+
+  /** The Prometheus text of everything recorded so far. */
+  String scrape() {
+    return registry.scrape();
+  }
+
+  @Override
+  public Response handle(Exchange exchange, Chain chain) throws IOException {
+    Request request = exchange.request();
+    if (!request.path().equals(PATH)) {
+      return chain.proceed(request);
+    }
+    if (!request.method().equals("GET") && !request.method().equals("HEAD")) {
+      return Response.text(405, "Method not allowed: " + PATH + " answers GET\n").withHeader("Allow", "GET, HEAD");
+    }
+    return Response.builder().status(200).header("Content-Type", CONTENT_TYPE)
+        .header("Cache-Control", "no-store").body(Body.of(scrape())).build();
+  }
+
+  @Override
+  public String toString() {
+    return "PrometheusEndpoint(" + PATH + ")";
+  }
+}

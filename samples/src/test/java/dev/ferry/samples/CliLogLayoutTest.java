@@ -1,0 +1,47 @@
+package dev.ferry.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+import org.slf4j.event.Level;
+
+/** The CLI's log lines and banner. */
+class CliLogLayoutTest {
+
+  @Test
+  void writesTimestampLevelThreadThenMessage() {
+    OffsetDateTime time = OffsetDateTime.of(2026, 11, 29, 16, 12, 55, 123_000_000, ZoneOffset.UTC);
+    assertThat(CliLogger.line(time, Level.WARN, "ferry-conn-8080-1", "server_connect_failed host=a"))
+        .isEqualTo("[2026-11-29T16:12:55.123Z] [WARN] [ferry-conn-8080-1] server_connect_failed host=a");
+  }
+
+  @Test
+  void honoursTheConfiguredLevel() {
+    CliLogger logger = new CliLogger("x", Level.WARN);
+    assertThat(logger.isWarnEnabled()).isTrue();
+    assertThat(logger.isInfoEnabled()).isFalse();
+    assertThat(new CliLogger("x", Level.DEBUG).isDebugEnabled()).isTrue();
+  }
+
+  @Test
+  void printsTheConfigurationThenOneListeningLineLast() {
+    try (ProxyServer proxy = CliOptions.parse("-p", "0", "--admin-port", "0", "-m", "2",
+        "--upstream", "http://127.0.0.1:9").builder().build().start()) {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      Banner.print(proxy, "info", new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\\R");
+      assertThat(lines[lines.length - 1]).isEqualTo("Listening on 127.0.0.1:" + proxy.port());
+      assertThat(lines).filteredOn(line -> line.contains("Listening")).hasSize(1);
+      String banner = String.join("\n", lines);
+      assertThat(banner).contains("port", "concurrency", "workers", "cache        2.0 MiB",
+          "verbose      false", "filters      none", "routes       * -> http://127.0.0.1:9",
+          "admin        http://127.0.0.1:" + proxy.adminAddress().orElseThrow().getPort());
+    }
+  }
+}
