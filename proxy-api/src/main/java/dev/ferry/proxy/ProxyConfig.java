@@ -35,6 +35,9 @@ public final class ProxyConfig {
   private final long minRequestBodyRate;
   private final int retryBufferBytes;
   private final SSLContext upstreamSslContext;
+  private final UpstreamTls upstreamTls;
+  private final ServerTls tls;
+  private final InterceptTls interceptTls;
   private final Set<Integer> connectPorts;
   private final boolean anyConnectPort;
   private final boolean allowPrivateDestinations;
@@ -70,6 +73,9 @@ public final class ProxyConfig {
     minRequestBodyRate = builder.minRequestBodyRate;
     retryBufferBytes = builder.retryBufferBytes;
     upstreamSslContext = builder.upstreamSslContext;
+    upstreamTls = builder.upstreamTls;
+    tls = builder.tls;
+    interceptTls = builder.interceptTls;
     anyConnectPort = builder.anyConnectPort;
     connectPorts = builder.connectPorts.isEmpty() ? Set.of(443) : Set.copyOf(builder.connectPorts);
     allowPrivateDestinations = builder.allowPrivateDestinations;
@@ -156,6 +162,21 @@ public final class ProxyConfig {
   /** See {@link ProxyServer.Builder#upstreamSslContext(SSLContext)}; empty for the default. */
   public Optional<SSLContext> upstreamSslContext() {
     return Optional.ofNullable(upstreamSslContext);
+  }
+
+  /** See {@link ProxyServer.Builder#upstreamTls(UpstreamTls)}. */
+  public Optional<UpstreamTls> upstreamTls() {
+    return Optional.ofNullable(upstreamTls);
+  }
+
+  /** See {@link ProxyServer.Builder#tls(ServerTls)}. */
+  public Optional<ServerTls> tls() {
+    return Optional.ofNullable(tls);
+  }
+
+  /** See {@link ProxyServer.Builder#interceptTls(InterceptTls)}. */
+  public Optional<InterceptTls> interceptTls() {
+    return Optional.ofNullable(interceptTls);
   }
 
   /**
@@ -292,6 +313,9 @@ public final class ProxyConfig {
     if (upstreamSslContext != null) {
       parts.add("upstreamSslContext=" + upstreamSslContext.getProtocol());
     }
+    add(parts, "upstreamTls", upstreamTls, null);
+    add(parts, "tls", tls, null);
+    add(parts, "interceptTls", interceptTls, null);
     if (anyConnectPort) {
       parts.add("connectPorts=any");
     } else if (!connectPorts.equals(Set.of(443))) {

@@ -146,6 +146,9 @@ public interface ProxyServer extends AutoCloseable {
     long minRequestBodyRate = 240;
     int retryBufferBytes = 64 * 1024;
     SSLContext upstreamSslContext;
+    UpstreamTls upstreamTls;
+    ServerTls tls;
+    InterceptTls interceptTls;
     final Set<Integer> connectPorts = new TreeSet<>();
     boolean anyConnectPort;
     boolean allowPrivateDestinations;
@@ -183,6 +186,9 @@ public interface ProxyServer extends AutoCloseable {
       minRequestBodyRate = config.minRequestBodyRate();
       retryBufferBytes = config.retryBufferBytes();
       upstreamSslContext = config.upstreamSslContext().orElse(null);
+      upstreamTls = config.upstreamTls().orElse(null);
+      tls = config.tls().orElse(null);
+      interceptTls = config.interceptTls().orElse(null);
       anyConnectPort = config.allowsAnyConnectPort();
       if (!anyConnectPort) {
         connectPorts.addAll(config.allowedConnectPorts());
@@ -358,6 +364,50 @@ public interface ProxyServer extends AutoCloseable {
      */
     public Builder upstreamSslContext(SSLContext upstreamSslContext) {
       this.upstreamSslContext = Objects.requireNonNull(upstreamSslContext, "upstreamSslContext");
+      return this;
+    }
+
+    /**
+     * TLS toward {@code https} upstreams (and intercepted origins) from files: trusted CAs, an
+     * optional client certificate for mutual TLS, or an explicitly insecure trust-all for tests
+     * (logged as a warning at every start). Default: the JVM's trust store, host names verified.
+     * Use either this or {@link #upstreamSslContext(SSLContext)}, not both.
+     */
+    public Builder upstreamTls(UpstreamTls upstreamTls) {
+      this.upstreamTls = Objects.requireNonNull(upstreamTls, "upstreamTls");
+      return this;
+    }
+
+    /**
+     * Terminates TLS on the listener: clients connect with {@code https://} (a reverse proxy) or
+     * {@code curl --proxy https://...} (a forward proxy). TLS 1.2 and 1.3, certificates chosen by
+     * SNI, optional client certificates, ALPN {@code http/1.1}; certificate files are reloaded
+     * when they change. The handshake is bounded by the {@link #requestHeaderTimeout}; a failed
+     * one is logged as {@code tls_handshake_failed} and counted, and disturbs no other
+     * connection. Default: plain HTTP.
+     */
+    public Builder tls(ServerTls tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      return this;
+    }
+
+    /**
+     * Intercepts HTTPS in a forward proxy: a CONNECT to a matching host is answered 200, the
+     * client's TLS is terminated with a leaf certificate issued by the given authority, and the
+     * requests inside run through the same pipeline as plain ones (filters, cache, listeners)
+     * to the origin over verified TLS. Bytes in the tunnel that are not a TLS ClientHello are
+     * relayed as a plain tunnel. Needs {@code org.bouncycastle:bcpkix-jdk18on} on the class path.
+     * Default: CONNECT tunnels are relayed without looking inside.
+     *
+     * <pre>{@code
+     * CertificateAuthority ca = CertificateAuthority.generate();
+     * ProxyServer proxy = ProxyServer.builder().interceptTls(InterceptTls.of(ca).hosts("*.example.com")).build();
+     * HttpClient client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.start().address()))
+     *     .sslContext(ca.sslContext()).build();
+     * }</pre>
+     */
+    public Builder interceptTls(InterceptTls interceptTls) {
+      this.interceptTls = Objects.requireNonNull(interceptTls, "interceptTls");
       return this;
     }
 
@@ -608,6 +658,14 @@ public interface ProxyServer extends AutoCloseable {
     public ProxyConfig buildConfig() {
       if (cache != null) {
         cache.checkConsistent();
+      }
+      if (upstreamSslContext != null && upstreamTls != null) {
+        throw new IllegalStateException("upstreamSslContext and upstreamTls both configure TLS to "
+            + "upstreams; keep one");
+      }
+      if (interceptTls != null && (upstream != null || !routes.isEmpty())) {
+        throw new IllegalStateException("interceptTls is for forward proxies; remove it or the "
+            + "upstream and routes");
       }
       return new ProxyConfig(this);
     }

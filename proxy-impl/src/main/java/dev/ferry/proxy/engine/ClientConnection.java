@@ -19,7 +19,11 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import dev.ferry.proxy.engine.tls.TlsRecords;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLSocket;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -46,11 +50,14 @@ final class ClientConnection implements Runnable {
 
   private final RealProxyServer server;
   private final ProxyConfig config;
-  private final Socket socket;
+  private Socket socket;
   private final long id;
-  private final ConnectionInput in;
-  private final ConnectionOutput out;
-  private final ResponseSender sender;
+  private ConnectionInput in;
+  private ConnectionOutput out;
+  private ResponseSender sender;
+  /** The CONNECT target whose decrypted requests this connection carries; null otherwise. */
+  private final String interceptAuthority;
+  private boolean tls;
   private final InetSocketAddress clientAddress;
   private final InetSocketAddress localAddress;
   private final Guard guard = new Guard();
@@ -66,15 +73,115 @@ final class ClientConnection implements Runnable {
   private Thread runner;
 
   ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
+    this(server, socket, id, null);
+  }
+
+  /**
+   * A connection inside an intercepted CONNECT: {@code socket} is the client's TLS session, run
+   * on the outer connection's thread, which owns the registration.
+   */
+  private ClientConnection(RealProxyServer server, Socket socket, long id, String interceptAuthority)
+      throws IOException {
     this.server = server;
     this.config = server.configuration();
     this.socket = socket;
     this.id = id;
-    this.in = new ConnectionInput(socket, BUFFER_SIZE);
-    this.out = new ConnectionOutput(socket, BUFFER_SIZE, server.watchdog());
-    this.sender = new ResponseSender(out);
+    this.interceptAuthority = interceptAuthority;
+    this.tls = interceptAuthority != null;
+    useStreams(socket);
     this.clientAddress = (InetSocketAddress) socket.getRemoteSocketAddress();
     this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
+  }
+
+  private void useStreams(Socket over) throws IOException {
+    this.socket = over;
+    this.in = new ConnectionInput(over, BUFFER_SIZE);
+    this.out = new ConnectionOutput(over, BUFFER_SIZE, server.watchdog());
+    this.sender = new ResponseSender(out);
+  }
+
+  /** The CONNECT target ({@code host:port}) of an intercepted session; null otherwise. */
+  String interceptAuthority() {
+    return interceptAuthority;
+  }
+
+  /** True if the client speaks TLS to the proxy (a TLS listener or an intercepted session). */
+  boolean isTls() {
+    return tls;
+  }
+
+  /**
+   * TLS termination on the listener, on this connection's own thread: the handshake is bounded
+   * by the request-header deadline counted from accept. False if it failed (logged, counted).
+   */
+  private boolean terminateTls() throws IOException {
+    SSLSocket ssl = server.serverTls().accept(socket, InputStream.nullInputStream());
+    if (!handshake(ssl)) {
+      return false;
+    }
+    useStreams(ssl);
+    tls = true;
+    return true;
+  }
+
+  private boolean handshake(SSLSocket ssl) throws IOException {
+    ssl.setSoTimeout((int) firstRequestWaitMillis());
+    try {
+      ssl.startHandshake();
+      return true;
+    } catch (IOException e) {
+      server.metrics().failure("TLS_HANDSHAKE_FAILED");
+      log.info("tls_handshake_failed client={} conn={} reason=\"{}\"", clientAddress, id,
+          e instanceof java.net.SocketTimeoutException ? "timed out" : String.valueOf(e.getMessage()));
+      return false;
+    }
+  }
+
+  /**
+   * After a CONNECT to an intercepted host was answered 200: if the client's first bytes are a
+   * TLS ClientHello, terminate its TLS with a leaf certificate for the host and serve the
+   * requests inside like plain ones (to the origin over verified TLS); anything else is relayed
+   * through {@code tunnel} as a plain tunnel.
+   */
+  void runIntercepted(UpstreamConnection tunnel, String host, int port) throws IOException {
+    in.readTimeout((int) Math.max(1, config.requestHeaderTimeout().toMillis()));
+    boolean data;
+    try {
+      data = in.awaitData((int) Math.max(1, config.requestHeaderTimeout().toMillis()), false);
+    } catch (java.net.SocketTimeoutException e) {
+      tunnel.close();
+      return;
+    }
+    byte[] first = in.peekBuffered();
+    if (!data || !TlsRecords.looksLikeClientHello(first, first.length)) {
+      runTunnel(tunnel);
+      return;
+    }
+    tunnel.close();
+    SSLSocket ssl = server.interception().accept(socket,
+        new ByteArrayInputStream(in.takeBuffered()), host);
+    if (!handshake(ssl)) {
+      return;
+    }
+    String authority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    log.debug("tls_intercepted conn={} target={}", id, authority);
+    new ClientConnection(server, ssl, id, authority).runNested();
+  }
+
+  /** Serves an intercepted session's requests; the outer connection ends and unregisters. */
+  private void runNested() {
+    try {
+      while (true) {
+        Wait wait = awaitRequest(sequence == 0);
+        if (wait != Wait.READY || !exchange(++sequence)) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      log.debug("intercepted_session_closed conn={} error={}", id, e.toString());
+    } finally {
+      closeSocket();
+    }
   }
 
   @Override
@@ -88,6 +195,9 @@ final class ClientConnection implements Runnable {
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
     boolean parkedNow = false;
     try {
+      if (server.serverTls() != null && !tls && !terminateTls()) {
+        return;
+      }
       while (true) {
         Wait wait = awaitRequest(sequence == 0);
         if (wait == Wait.PARKED) {

@@ -28,6 +28,9 @@ final class ConfigChanges {
     FIXED.put("minRequestBodyRate", ProxyConfig::minRequestBodyRate);
     FIXED.put("retryBufferBytes", ProxyConfig::retryBufferBytes);
     FIXED.put("upstreamSslContext", ProxyConfig::upstreamSslContext);
+    FIXED.put("upstreamTls", ProxyConfig::upstreamTls);
+    FIXED.put("tls", ProxyConfig::tls);
+    FIXED.put("interceptTls", ProxyConfig::interceptTls);
     FIXED.put("allowConnectPorts", c -> c.allowsAnyConnectPort() ? "any" : c.allowedConnectPorts());
     FIXED.put("allowPrivateDestinations", ProxyConfig::allowsPrivateDestinations);
     FIXED.put("maxIdleUpstreamConnections", ProxyConfig::maxIdleUpstreamConnections);

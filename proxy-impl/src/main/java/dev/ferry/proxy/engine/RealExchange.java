@@ -118,7 +118,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   private boolean parseRequest() {
     InboundRequest.Parsed parsed;
     try {
-      parsed = InboundRequest.parse(head, reverseAuthority(),
+      String intercepted = connection.interceptAuthority();
+      parsed = InboundRequest.parse(head, intercepted != null ? intercepted : reverseAuthority(),
           server.configuration().maxRequestBodyBytes());
     } catch (HttpFailureException e) {
       failure = e.failure().name();
@@ -133,6 +134,11 @@ final class RealExchange implements Exchange, DispatchHooks {
     // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
     request = withClientBody(parsed).withHeader(config.requestIdHeader(), requestId)
         .withHeader("traceparent", trace.traceparent());
+    if (connection.interceptAuthority() != null) {
+      // Inside an intercepted CONNECT the origin is the tunnel's target, over TLS, whatever the
+      // request's Host says (the CONNECT's checks were made for that target).
+      request = request.toBuilder().scheme("https").authority(connection.interceptAuthority()).build();
+    }
     return true;
   }
 
@@ -188,6 +194,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     int query = target.indexOf('?');
     String path = query < 0 ? target : target.substring(0, query);
     return !config.isReverse() && config.statsOnProxyPort() && AdminEndpoints.serves(path)
+        && connection.interceptAuthority() == null
         && connection.clientAddress().getAddress().isLoopbackAddress()
         && head.headers().all("Content-Length").stream().allMatch(v -> v.trim().equals("0"))
         && !head.headers().contains("Transfer-Encoding");
@@ -238,7 +245,11 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     bodyBytes = outcome.bodyBytes();
     if (tunnelling) {
-      connection.runTunnel(tunnel);
+      if (connect && server.interception() != null && server.interception().intercepts(request.host())) {
+        connection.runIntercepted(tunnel, request.host(), request.port());
+      } else {
+        connection.runTunnel(tunnel);
+      }
       return false;
     }
     return !wantsClose && !outcome.closeDelimited() && finishRequestBody();
@@ -477,6 +488,11 @@ final class RealExchange implements Exchange, DispatchHooks {
   @Override
   public int staleRetries() {
     return staleRetries;
+  }
+
+  @Override
+  public boolean clientUsesTls() {
+    return connection.isTls();
   }
 
   @Override

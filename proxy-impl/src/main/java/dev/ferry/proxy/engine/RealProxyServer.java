@@ -19,6 +19,9 @@ import dev.ferry.proxy.engine.io.WriteWatchdog;
 import dev.ferry.proxy.engine.route.Dispatcher;
 import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.Router;
+import dev.ferry.proxy.engine.tls.Interception;
+import dev.ferry.proxy.engine.tls.ReloadingServerTls;
+import dev.ferry.proxy.engine.tls.UpstreamTlsContext;
 import dev.ferry.proxy.engine.upstream.Connector;
 import dev.ferry.proxy.engine.upstream.DestinationPolicy;
 import dev.ferry.proxy.engine.upstream.DetachedHooks;
@@ -44,6 +47,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -68,6 +72,10 @@ final class RealProxyServer implements ProxyServer {
   private final DestinationPolicy destinationPolicy;
   private final Forwarder forwarder;
   private final Dispatcher dispatcher;
+  private final SSLContext upstreamSslContext;
+  private final boolean insecureUpstreams;
+  private final ReloadingServerTls serverTls;
+  private final Interception interception;
   private final ErrorPages errorPages;
   private final AccessLog accessLog;
   private final CacheAdmin cacheAdmin;
@@ -97,8 +105,15 @@ final class RealProxyServer implements ProxyServer {
     this.listeners = new ListenerDispatch(config.listeners());
     this.watchdog = new WriteWatchdog(config.writeTimeout().toNanos(), this::writeTimedOut);
     this.destinationPolicy = new DestinationPolicy(config);
+    UpstreamTlsContext upstreamTls = config.upstreamTls().map(UpstreamTlsContext::create).orElse(null);
+    this.upstreamSslContext = upstreamTls != null ? upstreamTls.sslContext()
+        : config.upstreamSslContext().orElse(null);
+    this.insecureUpstreams = upstreamTls != null && !upstreamTls.verifiesHosts();
     this.pool = new UpstreamPool(config.maxIdleUpstreamConnections(), config.upstreamKeepAlive(),
-        new Connector(config.connectTimeout(), config.upstreamSslContext().orElse(null), watchdog));
+        new Connector(config.connectTimeout(), upstreamSslContext, !insecureUpstreams, watchdog));
+    // Built now, so a bad certificate file or a missing BouncyCastle fails build(), not start().
+    this.serverTls = config.tls().map(ReloadingServerTls::create).orElse(null);
+    this.interception = config.interceptTls().map(Interception::create).orElse(null);
     this.forwarder = new Forwarder(pool, config.upstreamTimeout(), config.maxHeaderBytes(),
         config.maxHeaderCount(), config.retryBufferBytes());
     this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
@@ -122,6 +137,14 @@ final class RealProxyServer implements ProxyServer {
       startUnderLock();
     } finally {
       lifecycle.unlock();
+    }
+    if (insecureUpstreams) {
+      log.warn("upstream_tls_insecure certificates and host names of https upstreams are NOT verified");
+    }
+    if (interception != null) {
+      log.atLevel(lifecycleLevel()).log("interception_ca subject=\"{}\" sha256={} not_after={}",
+          interception.authority().certificate().getSubjectX500Principal().getName(),
+          interception.authority().sha256Fingerprint(), interception.authority().certificate().getNotAfter().toInstant());
     }
     log.atLevel(lifecycleLevel()).log("proxy_started address={}:{} mode={} concurrency={} config={}",
         address().getAddress().getHostAddress(), port(), config.isReverse() ? "reverse" : "forward",
@@ -154,7 +177,7 @@ final class RealProxyServer implements ProxyServer {
           ConnectionExecutor.platformThreads("ferry-health-" + port + "-"));
       checks.setRemoveOnCancelPolicy(true);
       healthChecks = checks;
-      router = new Router(config, config.upstreamSslContext().orElse(null), healthChecks,
+      router = new Router(config, upstreamSslContext, healthChecks,
           routeFilters -> BuiltInFilters.realise(routeFilters, config));
       router.start();
     }
@@ -431,6 +454,16 @@ final class RealProxyServer implements ProxyServer {
   /** Info, or debug for a proxy asked for quiet logs (one started by a test). */
   Level lifecycleLevel() {
     return config.quietLogs() ? Level.DEBUG : Level.INFO;
+  }
+
+  /** TLS on the listener; null for plain HTTP. */
+  ReloadingServerTls serverTls() {
+    return serverTls;
+  }
+
+  /** HTTPS interception of CONNECT; null when tunnels are relayed blind. */
+  Interception interception() {
+    return interception;
   }
 
   /** Holds idle connections of the bounded pool without a thread; null for other models. */

@@ -99,11 +99,26 @@ final class TestCertificates {
     return context;
   }
 
-  /** A context that trusts this certificate and nothing else, for a client. */
-  SSLContext trustingContext() throws Exception {
+  /** The key store holding the leaf (alias {@code server}) and its CA, password {@code changeit}. */
+  KeyStore keyStore() {
+    return keyStore;
+  }
+
+  static char[] password() {
+    return PASSWORD.clone();
+  }
+
+  /** A trust store holding only the issuing CA. */
+  KeyStore trustStore() throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("ca", keyStore.getCertificate("ca"));
+    return trust;
+  }
+
+  /** A context that trusts this certificate and nothing else, for a client. */
+  SSLContext trustingContext() throws Exception {
+    KeyStore trust = trustStore();
     TrustManagerFactory trusts = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     trusts.init(trust);
     SSLContext context = SSLContext.getInstance("TLS");

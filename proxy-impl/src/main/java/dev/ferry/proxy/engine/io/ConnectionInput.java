@@ -101,6 +101,18 @@ public final class ConnectionInput extends InputStream {
     }
   }
 
+  /** A copy of the bytes buffered and not yet read, which stay buffered. */
+  public byte[] peekBuffered() {
+    return buffer == null ? new byte[0] : java.util.Arrays.copyOfRange(buffer, pos, limit);
+  }
+
+  /** The bytes buffered and not yet read, which are taken out of the buffer. */
+  public byte[] takeBuffered() {
+    byte[] taken = peekBuffered();
+    pos = limit;
+    return taken;
+  }
+
   /** Drops the buffer while nothing is buffered, so a parked connection holds none. */
   public void dropBuffer() {
     if (pos == limit) {

@@ -36,11 +36,18 @@ public final class Connector {
 
   private final long connectTimeoutNanos;
   private final SSLSocketFactory tls;
+  private final boolean verifyHosts;
   private final WriteWatchdog watchdog;
 
-  public Connector(Duration connectTimeout, SSLContext sslContext, WriteWatchdog watchdog) {
+  /**
+   * @param sslContext for https upstreams; null for the JVM's default
+   * @param verifyHosts false only for an explicitly insecure trust-all configuration
+   */
+  public Connector(Duration connectTimeout, SSLContext sslContext, boolean verifyHosts,
+      WriteWatchdog watchdog) {
     this.connectTimeoutNanos = connectTimeout.toNanos();
     this.tls = sslContext == null ? null : sslContext.getSocketFactory();
+    this.verifyHosts = verifyHosts;
     this.watchdog = watchdog;
   }
 
@@ -92,7 +99,8 @@ public final class Connector {
       SSLSocketFactory factory = tls != null ? tls : (SSLSocketFactory) SSLSocketFactory.getDefault();
       SSLSocket socket = (SSLSocket) factory.createSocket(plain, key.host(), key.port(), true);
       SSLParameters parameters = socket.getSSLParameters();
-      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      parameters.setEndpointIdentificationAlgorithm(verifyHosts ? "HTTPS" : null);
+      parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
       if (isHostName(key.host())) {
         parameters.setServerNames(List.of(new SNIHostName(key.host())));
       }

@@ -243,7 +243,7 @@ public final class Forwarder {
       String forwardedFor = request.headers().all("X-Forwarded-For").isEmpty()
           ? client : String.join(", ", request.headers().all("X-Forwarded-For")) + ", " + client;
       headers.set("X-Forwarded-For", forwardedFor);
-      headers.set("X-Forwarded-Proto", "http");
+      headers.set("X-Forwarded-Proto", hooks.clientUsesTls() ? "https" : "http");
       headers.set("X-Forwarded-Host", originalHost);
     }
     long length = request.body().contentLength();

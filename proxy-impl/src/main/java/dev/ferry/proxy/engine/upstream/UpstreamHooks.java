@@ -19,6 +19,11 @@ public interface UpstreamHooks {
    */
   default void staleConnectionRetried() {}
 
+  /** True if the client reached the proxy over TLS, for {@code X-Forwarded-Proto}. */
+  default boolean clientUsesTls() {
+    return false;
+  }
+
   /** A connection to the upstream is ready. */
   void upstreamConnected(UpstreamConnection connection, boolean reused);
 

@@ -1,0 +1,145 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.CertificateAuthority;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.InterceptTls;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.UpstreamTls;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ProxySelector;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLServerSocket;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #12 section 3: a forward proxy intercepts HTTPS to matching hosts with leaf certificates
+ * from its CA, runs the requests inside through the pipeline, and talks verified TLS to origins.
+ */
+class InterceptionTest {
+  private static TestCertificates origin;
+  private static CertificateAuthority ca;
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @BeforeAll
+  static void makeCertificates() throws Exception {
+    origin = TestCertificates.issued("localhost", null, 2);
+    ca = CertificateAuthority.generate();
+  }
+
+  /** An https origin answering "secure PATH". */
+  private int httpsOrigin() throws Exception {
+    SSLServerSocket server = (SSLServerSocket) origin.serverContext().getServerSocketFactory()
+        .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    ferry.track(server);
+    Thread acceptor = new Thread(() -> {
+      while (!server.isClosed()) {
+        try (Socket socket = server.accept()) {
+          InputStream in = socket.getInputStream();
+          OutputStream out = socket.getOutputStream();
+          String line;
+          while ((line = TinyOrigin.readLine(in)) != null) {
+            String path = line.split(" ")[1];
+            while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
+              // Headers are not needed.
+            }
+            byte[] body = ("secure " + path).getBytes(StandardCharsets.ISO_8859_1);
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+            out.flush();
+          }
+        } catch (IOException e) {
+          // One connection's end.
+        }
+      }
+    }, "https-origin");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return server.getLocalPort();
+  }
+
+  private ProxyServer interceptingProxy(BlockingQueue<ExchangeSummary> seen) throws Exception {
+    return ferry.start(ProxyServer.builder().allowAnyConnectPort()
+        .interceptTls(InterceptTls.of(ca).hosts("localhost"))
+        .upstreamTls(UpstreamTls.trusting(origin.trustStore()))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            seen.add(summary);
+          }
+        }));
+  }
+
+  @Test
+  void decryptsRunsThroughThePipelineAndReachesTheOriginOverVerifiedTls() throws Exception {
+    int port = httpsOrigin();
+    BlockingQueue<ExchangeSummary> seen = new LinkedBlockingQueue<>();
+    ProxyServer proxy = interceptingProxy(seen);
+    HttpClient client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address()))
+        .sslContext(ca.sslContext()).build();
+    HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+        URI.create("https://localhost:" + port + "/orders?id=1")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.body()).isEqualTo("secure /orders?id=1");
+    // The decrypted request is an exchange of its own, inside the CONNECT's.
+    ExchangeSummary inner = seen.poll(5, TimeUnit.SECONDS);
+    assertThat(inner.method()).isEqualTo("GET");
+    assertThat(inner.url()).isEqualTo("https://localhost:" + port + "/orders?id=1");
+    assertThat(inner.status()).isEqualTo(200);
+  }
+
+  @Test
+  void failsTheHandshakeOfAClientThatDoesNotTrustTheCaAndServesTheNext() throws Exception {
+    int port = httpsOrigin();
+    ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
+    HttpClient untrusting = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address())).build();
+    assertThatThrownBy(() -> untrusting.send(HttpRequest.newBuilder(
+        URI.create("https://localhost:" + port + "/")).build(), HttpResponse.BodyHandlers.ofString()))
+        .isInstanceOf(IOException.class);
+    HttpClient trusting = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address()))
+        .sslContext(ca.sslContext()).build();
+    assertThat(trusting.send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/next")).build(),
+        HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("secure /next");
+  }
+
+  @Test
+  void answers502WhenTheOriginCertificateIsNotTrusted() throws Exception {
+    int port = httpsOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowAnyConnectPort()
+        .interceptTls(InterceptTls.of(ca)));
+    HttpClient client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address()))
+        .sslContext(ca.sslContext()).build();
+    HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+        URI.create("https://localhost:" + port + "/")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(502);
+    assertThat(response.body()).contains("certificate not trusted");
+  }
+
+  @Test
+  void relaysBytesThatAreNotTlsAsAPlainTunnel() throws Exception {
+    TinyOrigin plain = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowAnyConnectPort()
+        .interceptTls(InterceptTls.of(ca)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + plain.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("plain");
+    }
+  }
+}

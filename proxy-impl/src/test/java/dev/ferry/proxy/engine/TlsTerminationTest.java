@@ -1,0 +1,96 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.ServerTls;
+import dev.ferry.proxy.Upstream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #12 section 1: TLS on the listener. A reverse proxy served over https, client
+ * certificates required when configured, and a failed handshake that disturbs nobody else.
+ */
+class TlsTerminationTest {
+  private static TestCertificates server;
+  private static TestCertificates client;
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @BeforeAll
+  static void makeCertificates() throws Exception {
+    server = TestCertificates.issued("localhost", null, 2);
+    client = TestCertificates.issued("client.test", null, 2);
+  }
+
+  private HttpResponse<String> get(ProxyServer proxy, javax.net.ssl.SSLContext trust) throws Exception {
+    HttpClient https = HttpClient.newBuilder().sslContext(trust).build();
+    return https.send(HttpRequest.newBuilder(URI.create("https://localhost:" + proxy.port() + "/secure")).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void servesReverseProxyOverHttpsAndTellsTheUpstream() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("behind tls"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    HttpResponse<String> response = get(proxy, server.trustingContext());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("behind tls");
+    RecordedRequest seen = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(seen.getHeader("X-Forwarded-Proto")).isEqualTo("https");
+  }
+
+  @Test
+  void refusesClientsWithoutACertificateWhenRequiredAndServesTheOthers() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("mutual"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())
+            .clientAuth(ServerTls.ClientAuth.NEED, client.trustStore())));
+    assertThatThrownBy(() -> get(proxy, server.trustingContext())).isInstanceOf(java.io.IOException.class);
+    javax.net.ssl.KeyManagerFactory keys = javax.net.ssl.KeyManagerFactory.getInstance(
+        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(client.keyStore(), TestCertificates.password());
+    javax.net.ssl.TrustManagerFactory trust = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(server.trustStore());
+    javax.net.ssl.SSLContext withCertificate = javax.net.ssl.SSLContext.getInstance("TLS");
+    withCertificate.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
+    HttpResponse<String> response = get(proxy, withCertificate);
+    assertThat(response.body()).isEqualTo("mutual");
+    Await.until(() -> proxy.stats().failures().containsKey("TLS_HANDSHAKE_FAILED"), "the refused handshake counted");
+  }
+
+  @Test
+  void closesAConnectionThatNeverCompletesTheHandshakeAfterTheHeaderTimeout() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password()))
+        .requestHeaderTimeout(java.time.Duration.ofMillis(300)));
+    try (java.net.Socket silent = new java.net.Socket("127.0.0.1", proxy.port())) {
+      silent.setSoTimeout(10_000);
+      assertThat(silent.getInputStream().read()).isEqualTo(-1);
+    }
+    try (SSLSocket socket = (SSLSocket) server.trustingContext().getSocketFactory()
+        .createSocket("localhost", proxy.port())) {
+      socket.startHandshake();
+      socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes());
+      assertThat(new String(socket.getInputStream().readAllBytes())).startsWith("HTTP/1.1 200").endsWith("ok");
+    }
+  }
+}
