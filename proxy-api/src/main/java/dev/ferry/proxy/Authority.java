@@ -43,8 +43,13 @@ final class Authority {
     if (digits.isEmpty()) {
       return defaultPort;
     }
-    if (digits.length() > 5 || !digits.chars().allMatch(Character::isDigit)) {
+    if (digits.length() > 5) {
       return -1;
+    }
+    for (int i = 0; i < digits.length(); i++) {
+      if (digits.charAt(i) < '0' || digits.charAt(i) > '9') {
+        return -1;
+      }
     }
     return Integer.parseInt(digits);
   }

@@ -102,6 +102,16 @@ public final class HostNames {
     return Optional.empty();
   }
 
+  /** A loop, not a stream: this runs on every request. */
+  private static boolean allMatch(String text, int from, java.util.function.IntPredicate test) {
+    for (int i = from; i < text.length(); i++) {
+      if (!test.test(text.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** WHATWG URL "ends in a number": the last label is all digits, or 0x and hex digits. */
   private static boolean endsInNumber(String name) {
     String last = name.substring(name.lastIndexOf('.') + 1);
@@ -109,9 +119,9 @@ public final class HostNames {
       return false;
     }
     if (last.startsWith("0x")) {
-      return last.chars().skip(2).allMatch(c -> Character.digit(c, 16) >= 0);
+      return allMatch(last, 2, c -> Character.digit(c, 16) >= 0);
     }
-    return last.chars().allMatch(c -> c >= '0' && c <= '9');
+    return allMatch(last, 0, c -> c >= '0' && c <= '9');
   }
 
   /** Parses strict dotted decimal: four parts, 0 to 255, no leading zeros. */
@@ -124,7 +134,7 @@ public final class HostNames {
     for (int i = 0; i < 4; i++) {
       String part = parts[i];
       if (part.isEmpty() || part.length() > 3 || (part.length() > 1 && part.charAt(0) == '0')
-          || !part.chars().allMatch(c -> c >= '0' && c <= '9')) {
+          || !allMatch(part, 0, c -> c >= '0' && c <= '9')) {
         throw malformed(AMBIGUOUS);
       }
       int value = Integer.parseInt(part);
