@@ -147,7 +147,8 @@ public final class Upstream {
   }
 
   /**
-   * Circuit breaker: the most connections open to the whole pool; default 1024. A request that
+   * Circuit breaker: the most connections busy with requests to the whole pool; default 10000
+   * (the proxy's own default {@code maxConnections}, so the breaker is opt-in). A request that
    * would need another connection waits (see {@link #maxPendingRequests}).
    *
    * @throws IllegalArgumentException unless between 1 and 1000000
@@ -160,7 +161,7 @@ public final class Upstream {
 
   /**
    * Circuit breaker: the most requests waiting for a connection when {@link #maxConnections} are
-   * all busy; default 1024. Past it: 503 at once, naming the pool.
+   * all busy; default 10000. Past it: 503 at once, naming the pool.
    *
    * @throws IllegalArgumentException unless between 0 and 1000000
    */
@@ -171,7 +172,7 @@ public final class Upstream {
   }
 
   /**
-   * Circuit breaker: the most requests in flight to the pool at once; default 1024. Past it: 503
+   * Circuit breaker: the most requests in flight to the pool at once; default 10000. Past it: 503
    * at once, naming the pool, counted in stats as {@code POOL_OVERLOADED}.
    *
    * @throws IllegalArgumentException unless between 1 and 1000000
@@ -444,9 +445,9 @@ public final class Upstream {
     boolean preserveHost;
     Balancer balancer = Balancer.roundRobin();
     HealthCheck healthCheck;
-    int maxConnections = 1024;
-    int maxPendingRequests = 1024;
-    int maxRequests = 1024;
+    int maxConnections = 10_000;
+    int maxPendingRequests = 10_000;
+    int maxRequests = 10_000;
     int ejectAfterFailures = 5;
     Duration baseEjection = Duration.ofSeconds(30);
     int maxEjectedPercent = 50;

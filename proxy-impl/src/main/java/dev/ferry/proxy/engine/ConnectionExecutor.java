@@ -94,16 +94,16 @@ final class ConnectionExecutor {
   }
 
   /**
-   * True when a connection should close after its current response rather than keep its
-   * thread for a next request that may never come: three quarters of the threads are busy, or
-   * connections wait in the queue. Deciding at response time, with {@code Connection: close},
-   * tells the client; closing an idle connection later would race with its next request (the
-   * rule Tomcat's blocking connector used, {@code disableKeepAlivePercentage}).
+   * True when a connection should close after its current response rather than keep a thread
+   * for a next request that may never come: under thread per connection, once three quarters of
+   * the threads are taken. Deciding at response time, with {@code Connection: close}, tells the
+   * client; closing an idle connection later would race with its next request (the rule Tomcat's
+   * blocking connector used, {@code disableKeepAlivePercentage}). The bounded pool never sheds:
+   * its idle connections are parked on a selector and hold no thread.
    */
   boolean shouldShedKeepAlive() {
-    if (pool != null) {
-      return !pool.getQueue().isEmpty() || pool.getActiveCount() * 4 >= pool.getMaximumPoolSize() * 3;
-    }
+    return threadPermits != null && threadPermits.availablePermits() * 4 < maxThreads;
+  }
     return threadPermits != null && threadPermits.availablePermits() * 4 < maxThreads;
   }
 
