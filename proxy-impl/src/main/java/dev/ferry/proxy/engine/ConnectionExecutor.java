@@ -104,8 +104,6 @@ final class ConnectionExecutor {
   boolean shouldShedKeepAlive() {
     return threadPermits != null && threadPermits.availablePermits() * 4 < maxThreads;
   }
-    return threadPermits != null && threadPermits.availablePermits() * 4 < maxThreads;
-  }
 
   /**
    * Threads that can serve connections: the pool's size, the per-connection cap, or, with
