@@ -1,7 +1,6 @@
 package dev.ferry.proxy;
 
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -57,7 +56,7 @@ public final class HealthCheck {
    * @throws IllegalArgumentException unless positive
    */
   public HealthCheck interval(Duration interval) {
-    return new HealthCheck(path, positive("interval", interval), timeout, healthyThreshold,
+    return new HealthCheck(path, Checks.positive("interval", interval), timeout, healthyThreshold,
         unhealthyThreshold, minStatus, maxStatus);
   }
 
@@ -67,7 +66,7 @@ public final class HealthCheck {
    * @throws IllegalArgumentException unless positive
    */
   public HealthCheck timeout(Duration timeout) {
-    return new HealthCheck(path, interval, positive("timeout", timeout), healthyThreshold,
+    return new HealthCheck(path, interval, Checks.positive("timeout", timeout), healthyThreshold,
         unhealthyThreshold, minStatus, maxStatus);
   }
 
@@ -77,7 +76,7 @@ public final class HealthCheck {
    * @throws IllegalArgumentException unless between 1 and 100
    */
   public HealthCheck healthyThreshold(int checks) {
-    return new HealthCheck(path, interval, timeout, range("healthyThreshold", checks, 1, 100),
+    return new HealthCheck(path, interval, timeout, Checks.range("healthyThreshold", checks, 1, 100),
         unhealthyThreshold, minStatus, maxStatus);
   }
 
@@ -88,7 +87,7 @@ public final class HealthCheck {
    */
   public HealthCheck unhealthyThreshold(int checks) {
     return new HealthCheck(path, interval, timeout, healthyThreshold,
-        range("unhealthyThreshold", checks, 1, 100), minStatus, maxStatus);
+        Checks.range("unhealthyThreshold", checks, 1, 100), minStatus, maxStatus);
   }
 
   /**
@@ -97,8 +96,8 @@ public final class HealthCheck {
    * @throws IllegalArgumentException unless {@code 100 <= min <= max <= 599}
    */
   public HealthCheck expectStatus(int min, int max) {
-    range("expectStatus min", min, 100, 599);
-    range("expectStatus max", max, min, 599);
+    Checks.range("expectStatus min", min, 100, 599);
+    Checks.range("expectStatus max", max, min, 599);
     return new HealthCheck(path, interval, timeout, healthyThreshold, unhealthyThreshold, min, max);
   }
 
@@ -132,21 +131,7 @@ public final class HealthCheck {
     return status >= minStatus && status <= maxStatus;
   }
 
-  private static Duration positive(String option, Duration value) {
-    Objects.requireNonNull(value, option);
-    if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException(option + " must be positive (was " + value + ")");
-    }
-    return value;
-  }
 
-  private static int range(String option, int value, int min, int max) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "%s must be between %d and %d (was %d)", option, min, max, value));
-    }
-    return value;
-  }
 
   @Override
   public boolean equals(Object other) {

@@ -6,7 +6,6 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Map;
@@ -239,7 +238,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless between 0 and 65535
      */
     public Builder port(int port) {
-      this.port = checkRange("port", port, 0, 65535);
+      this.port = Checks.range("port", port, 0, 65535);
       return this;
     }
 
@@ -257,7 +256,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless positive
      */
     public Builder connectTimeout(Duration connectTimeout) {
-      this.connectTimeout = checkPositive("connectTimeout", connectTimeout);
+      this.connectTimeout = Checks.positive("connectTimeout", connectTimeout);
       return this;
     }
 
@@ -271,7 +270,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless positive
      */
     public Builder requestHeaderTimeout(Duration requestHeaderTimeout) {
-      this.requestHeaderTimeout = checkPositive("requestHeaderTimeout", requestHeaderTimeout);
+      this.requestHeaderTimeout = Checks.positive("requestHeaderTimeout", requestHeaderTimeout);
       return this;
     }
 
@@ -282,7 +281,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless positive
      */
     public Builder idleTimeout(Duration idleTimeout) {
-      this.idleTimeout = checkPositive("idleTimeout", idleTimeout);
+      this.idleTimeout = Checks.positive("idleTimeout", idleTimeout);
       return this;
     }
 
@@ -293,7 +292,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless positive
      */
     public Builder upstreamTimeout(Duration upstreamTimeout) {
-      this.upstreamTimeout = checkPositive("upstreamTimeout", upstreamTimeout);
+      this.upstreamTimeout = Checks.positive("upstreamTimeout", upstreamTimeout);
       return this;
     }
 
@@ -308,7 +307,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless positive
      */
     public Builder upstreamKeepAlive(Duration upstreamKeepAlive) {
-      this.upstreamKeepAlive = checkPositive("upstreamKeepAlive", upstreamKeepAlive);
+      this.upstreamKeepAlive = Checks.positive("upstreamKeepAlive", upstreamKeepAlive);
       return this;
     }
 
@@ -322,7 +321,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless positive
      */
     public Builder writeTimeout(Duration writeTimeout) {
-      this.writeTimeout = checkPositive("writeTimeout", writeTimeout);
+      this.writeTimeout = Checks.positive("writeTimeout", writeTimeout);
       return this;
     }
 
@@ -353,7 +352,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless between 0 and 16777216
      */
     public Builder retryBufferBytes(int retryBufferBytes) {
-      this.retryBufferBytes = checkRange("retryBufferBytes", retryBufferBytes, 0, 16 * 1024 * 1024);
+      this.retryBufferBytes = Checks.range("retryBufferBytes", retryBufferBytes, 0, 16 * 1024 * 1024);
       return this;
     }
 
@@ -420,7 +419,7 @@ public interface ProxyServer extends AutoCloseable {
      */
     public Builder allowConnectPorts(int... ports) {
       for (int port : ports) {
-        connectPorts.add(checkRange("allowConnectPorts", port, 1, 65535));
+        connectPorts.add(Checks.range("allowConnectPorts", port, 1, 65535));
       }
       return this;
     }
@@ -473,7 +472,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless the status is between 400 and 599
      */
     public Builder errorPage(int status, String html) {
-      checkRange("errorPage status", status, 400, 599);
+      Checks.range("errorPage status", status, 400, 599);
       errorPages.put(status, Objects.requireNonNull(html, "html"));
       return this;
     }
@@ -529,7 +528,7 @@ public interface ProxyServer extends AutoCloseable {
      */
     public Builder maxIdleUpstreamConnections(int maxIdleUpstreamConnections) {
       this.maxIdleUpstreamConnections =
-          checkRange("maxIdleUpstreamConnections", maxIdleUpstreamConnections, 0, 10_000);
+          Checks.range("maxIdleUpstreamConnections", maxIdleUpstreamConnections, 0, 10_000);
       return this;
     }
 
@@ -540,7 +539,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless between 1 and 1000000
      */
     public Builder maxConnections(int maxConnections) {
-      this.maxConnections = checkRange("maxConnections", maxConnections, 1, 1_000_000);
+      this.maxConnections = Checks.range("maxConnections", maxConnections, 1, 1_000_000);
       return this;
     }
 
@@ -551,7 +550,7 @@ public interface ProxyServer extends AutoCloseable {
      */
     public Builder maxRequestLineBytes(int maxRequestLineBytes) {
       this.maxRequestLineBytes =
-          checkRange("maxRequestLineBytes", maxRequestLineBytes, 256, 1024 * 1024);
+          Checks.range("maxRequestLineBytes", maxRequestLineBytes, 256, 1024 * 1024);
       return this;
     }
 
@@ -562,7 +561,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless between 1024 and 1048576
      */
     public Builder maxHeaderBytes(int maxHeaderBytes) {
-      this.maxHeaderBytes = checkRange("maxHeaderBytes", maxHeaderBytes, 1024, 1024 * 1024);
+      this.maxHeaderBytes = Checks.range("maxHeaderBytes", maxHeaderBytes, 1024, 1024 * 1024);
       return this;
     }
 
@@ -572,7 +571,7 @@ public interface ProxyServer extends AutoCloseable {
      * @throws IllegalArgumentException unless between 1 and 10000
      */
     public Builder maxHeaderCount(int maxHeaderCount) {
-      this.maxHeaderCount = checkRange("maxHeaderCount", maxHeaderCount, 1, 10_000);
+      this.maxHeaderCount = Checks.range("maxHeaderCount", maxHeaderCount, 1, 10_000);
       return this;
     }
 
@@ -670,20 +669,5 @@ public interface ProxyServer extends AutoCloseable {
       return new ProxyConfig(this);
     }
 
-    private static int checkRange(String option, int value, int min, int max) {
-      if (value < min || value > max) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "%s must be between %d and %d (was %d)", option, min, max, value));
-      }
-      return value;
-    }
-
-    private static Duration checkPositive(String option, Duration value) {
-      Objects.requireNonNull(value, option);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(option + " must be positive (was " + value + ")");
-      }
-      return value;
-    }
   }
 }

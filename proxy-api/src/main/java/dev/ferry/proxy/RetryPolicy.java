@@ -1,7 +1,6 @@
 package dev.ferry.proxy;
 
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -59,7 +58,7 @@ public final class RetryPolicy {
    * @throws IllegalArgumentException unless between 0 and 10
    */
   public static RetryPolicy retries(int retries) {
-    return NONE.with(range("retries", retries, 0, 10), NONE.statuses, false);
+    return NONE.with(Checks.range("retries", retries, 0, 10), NONE.statuses, false);
   }
 
   /**
@@ -70,7 +69,7 @@ public final class RetryPolicy {
   public RetryPolicy onStatuses(int... statuses) {
     Set<Integer> set = new TreeSet<>();
     for (int status : statuses) {
-      set.add(range("retry status", status, 500, 599));
+      set.add(Checks.range("retry status", status, 500, 599));
     }
     return with(retries, set, nonIdempotent);
   }
@@ -117,7 +116,7 @@ public final class RetryPolicy {
    */
   public RetryPolicy budgetPercent(int percent) {
     return new RetryPolicy(retries, statuses, nonIdempotent, baseBackoff, maxBackoff, retryAfterCap,
-        range("budgetPercent", percent, 0, 100));
+        Checks.range("budgetPercent", percent, 0, 100));
   }
 
   /** The most attempts after the first. */
@@ -160,13 +159,6 @@ public final class RetryPolicy {
         budgetPercent);
   }
 
-  private static int range(String option, int value, int min, int max) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "%s must be between %d and %d (was %d)", option, min, max, value));
-    }
-    return value;
-  }
 
   @Override
   public boolean equals(Object other) {

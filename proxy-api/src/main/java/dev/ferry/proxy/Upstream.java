@@ -155,7 +155,7 @@ public final class Upstream {
    */
   public Upstream maxConnections(int maxConnections) {
     Builder b = toBuilder();
-    b.maxConnections = check("maxConnections", maxConnections, 1, 1_000_000);
+    b.maxConnections = Checks.range("maxConnections", maxConnections, 1, 1_000_000);
     return new Upstream(b);
   }
 
@@ -167,7 +167,7 @@ public final class Upstream {
    */
   public Upstream maxPendingRequests(int maxPendingRequests) {
     Builder b = toBuilder();
-    b.maxPendingRequests = check("maxPendingRequests", maxPendingRequests, 0, 1_000_000);
+    b.maxPendingRequests = Checks.range("maxPendingRequests", maxPendingRequests, 0, 1_000_000);
     return new Upstream(b);
   }
 
@@ -179,7 +179,7 @@ public final class Upstream {
    */
   public Upstream maxRequests(int maxRequests) {
     Builder b = toBuilder();
-    b.maxRequests = check("maxRequests", maxRequests, 1, 1_000_000);
+    b.maxRequests = Checks.range("maxRequests", maxRequests, 1, 1_000_000);
     return new Upstream(b);
   }
 
@@ -196,7 +196,7 @@ public final class Upstream {
       throw new IllegalArgumentException("baseEjection must be positive (was " + baseEjection + ")");
     }
     Builder b = toBuilder();
-    b.ejectAfterFailures = check("consecutiveFailures", consecutiveFailures, 0, 1000);
+    b.ejectAfterFailures = Checks.range("consecutiveFailures", consecutiveFailures, 0, 1000);
     b.baseEjection = baseEjection;
     return new Upstream(b);
   }
@@ -209,7 +209,7 @@ public final class Upstream {
    */
   public Upstream maxEjectedPercent(int percent) {
     Builder b = toBuilder();
-    b.maxEjectedPercent = check("maxEjectedPercent", percent, 0, 100);
+    b.maxEjectedPercent = Checks.range("maxEjectedPercent", percent, 0, 100);
     return new Upstream(b);
   }
 
@@ -222,7 +222,7 @@ public final class Upstream {
    */
   public Upstream panicThreshold(int percent) {
     Builder b = toBuilder();
-    b.panicThresholdPercent = check("panicThreshold", percent, 0, 100);
+    b.panicThresholdPercent = Checks.range("panicThreshold", percent, 0, 100);
     return new Upstream(b);
   }
 
@@ -303,13 +303,6 @@ public final class Upstream {
     return b;
   }
 
-  private static int check(String option, int value, int min, int max) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "%s must be between %d and %d (was %d)", option, min, max, value));
-    }
-    return value;
-  }
 
   @Override
   public boolean equals(Object other) {
@@ -367,7 +360,7 @@ public final class Upstream {
 
     static Endpoint parse(String url, int weight) {
       Objects.requireNonNull(url, "url");
-      check("weight", weight, 1, 1000);
+      Checks.range("weight", weight, 1, 1000);
       int colon = url.indexOf("://");
       String scheme = colon < 0 ? "" : url.substring(0, colon).toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https")) {

@@ -10,20 +10,14 @@ import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.UpstreamTls;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.ProxySelector;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLServerSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -44,35 +38,8 @@ class InterceptionTest {
     ca = CertificateAuthority.generate();
   }
 
-  /** An https origin answering "secure PATH". */
   private int httpsOrigin() throws Exception {
-    SSLServerSocket server = (SSLServerSocket) origin.serverContext().getServerSocketFactory()
-        .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    ferry.track(server);
-    Thread acceptor = new Thread(() -> {
-      while (!server.isClosed()) {
-        try (Socket socket = server.accept()) {
-          InputStream in = socket.getInputStream();
-          OutputStream out = socket.getOutputStream();
-          String line;
-          while ((line = TinyOrigin.readLine(in)) != null) {
-            String path = line.split(" ")[1];
-            while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
-              // Headers are not needed.
-            }
-            byte[] body = ("secure " + path).getBytes(StandardCharsets.ISO_8859_1);
-            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            out.write(body);
-            out.flush();
-          }
-        } catch (IOException e) {
-          // One connection's end.
-        }
-      }
-    }, "https-origin");
-    acceptor.setDaemon(true);
-    acceptor.start();
-    return server.getLocalPort();
+    return TlsOrigin.start(ferry, origin.serverContext());
   }
 
   private ProxyServer interceptingProxy(BlockingQueue<ExchangeSummary> seen) throws Exception {

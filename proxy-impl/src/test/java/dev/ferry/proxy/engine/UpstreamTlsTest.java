@@ -5,15 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLServerSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,32 +34,8 @@ class UpstreamTlsTest {
     otherHost = TestCertificates.issued("other.test", null, 2);
   }
 
-  /** A TLS origin answering every request with "secure". */
   private int tlsOrigin(SSLContext context) throws IOException {
-    SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
-        .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    ferry.track(server);
-    Thread acceptor = new Thread(() -> {
-      while (!server.isClosed()) {
-        try (Socket socket = server.accept()) {
-          InputStream in = socket.getInputStream();
-          OutputStream out = socket.getOutputStream();
-          while (TinyOrigin.readLine(in) != null) {
-            String line;
-            while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
-              // Headers are not needed.
-            }
-            out.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecure".getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-          }
-        } catch (IOException e) {
-          // A refused handshake ends this connection only.
-        }
-      }
-    }, "tls-origin");
-    acceptor.setDaemon(true);
-    acceptor.start();
-    return server.getLocalPort();
+    return TlsOrigin.start(ferry, context);
   }
 
   private RawClient.RawResponse get(ProxyServer proxy) throws IOException {
@@ -80,9 +52,9 @@ class UpstreamTlsTest {
         .upstreamSslContext(localhost.trustingContext()));
     RawClient.RawResponse response = get(proxy);
     assertThat(response.status()).isEqualTo(200);
-    assertThat(response.bodyText()).isEqualTo("secure");
+    assertThat(response.bodyText()).isEqualTo("secure /");
     // The connection is kept alive and reused for the next request.
-    assertThat(get(proxy).bodyText()).isEqualTo("secure");
+    assertThat(get(proxy).bodyText()).isEqualTo("secure /");
     assertThat(proxy.stats().upstreamConnectionsOpened()).isEqualTo(1);
   }
 

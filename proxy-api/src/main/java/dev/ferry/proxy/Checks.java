@@ -1,0 +1,28 @@
+package dev.ferry.proxy;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+
+/** The argument checks of the API's builders and values, with one message style for all. */
+final class Checks {
+  private Checks() {}
+
+  /** @throws IllegalArgumentException "OPTION must be between MIN and MAX (was VALUE)" */
+  static int range(String option, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "%s must be between %d and %d (was %d)", option, min, max, value));
+    }
+    return value;
+  }
+
+  /** @throws IllegalArgumentException "OPTION must be positive (was VALUE)" */
+  static Duration positive(String option, Duration value) {
+    Objects.requireNonNull(value, option);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(option + " must be positive (was " + value + ")");
+    }
+    return value;
+  }
+}

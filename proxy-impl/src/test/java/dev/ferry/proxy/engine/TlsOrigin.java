@@ -1,0 +1,48 @@
+package dev.ferry.proxy.engine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+
+/** An https origin answering every request with {@code secure PATH}, keeping connections alive. */
+final class TlsOrigin {
+  private TlsOrigin() {}
+
+  /** Starts one, closed by {@code ferry} after the test; returns its port. */
+  static int start(ProxyTestExtension ferry, SSLContext context) throws IOException {
+    SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
+        .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    ferry.track(server);
+    Thread acceptor = new Thread(() -> {
+      while (!server.isClosed()) {
+        try (Socket socket = server.accept()) {
+          serve(socket.getInputStream(), socket.getOutputStream());
+        } catch (IOException e) {
+          // A refused handshake or a closed connection ends this connection only.
+        }
+      }
+    }, "tls-origin");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return server.getLocalPort();
+  }
+
+  private static void serve(InputStream in, OutputStream out) throws IOException {
+    String line;
+    while ((line = TinyOrigin.readLine(in)) != null) {
+      String path = line.split(" ")[1];
+      while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
+        // Headers are not needed.
+      }
+      byte[] body = ("secure " + path).getBytes(StandardCharsets.ISO_8859_1);
+      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.write(body);
+      out.flush();
+    }
+  }
+}
