@@ -31,8 +31,7 @@ final class CliOptions {
       "                               epoll is another name for pool)",
       "  -t, --threads N              thread cap for pool and thread (default 200)",
       RouteOptions.USAGE,
-      "      --upstream-ca FILE       trust https upstreams whose certificates chain to the",
-      "                               PEM CA certificate(s) in FILE (default: system trust)",
+      TlsOptions.USAGE,
       "      --connect-timeout SECS   upstream connect plus TLS handshake (default 10; a",
       "                               connect timeout is 504, a failed handshake 502)",
       "      --upstream-timeout SECS  upstream response timeout (default 60)",
@@ -107,6 +106,7 @@ final class CliOptions {
     filters.applyTo(builder, routes.reverse() || (config != null && config.reverse()));
     routes.applyTo(builder);
     settings.observability.applyTo(builder);
+    settings.tls.applyTo(builder);
     return new Parsed(builder, settings.logLevel, false, configFile);
   }
 
@@ -127,6 +127,7 @@ final class CliOptions {
     String logLevel = "info";
     boolean help;
     final ObservabilityOptions observability = new ObservabilityOptions();
+    final TlsOptions tls = new TlsOptions();
   }
 
   /** Applies the flag at {@code i} (and its value); returns the index of the last argument used. */
@@ -141,7 +142,6 @@ final class CliOptions {
         case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
         case "-t", "--threads" -> settings.threads = intValue(flag, value(args, ++i, flag));
         case "--config" -> value(args, ++i, flag); // read before the other flags
-        case "--upstream-ca" -> builder.upstreamSslContext(TrustFiles.trusting(flag, value(args, ++i, flag)));
         case "--connect-timeout" -> builder.connectTimeout(seconds(flag, value(args, ++i, flag)));
         case "--upstream-timeout" -> builder.upstreamTimeout(seconds(flag, value(args, ++i, flag)));
         case "--upstream-keepalive" -> builder.upstreamKeepAlive(seconds(flag, value(args, ++i, flag)));
@@ -177,6 +177,10 @@ final class CliOptions {
             settings.observability.add(flag, builder);
           } else if (ObservabilityOptions.FLAGS.contains(flag)) {
             settings.observability.add(flag, value(args, ++i, flag), builder);
+          } else if (TlsOptions.SWITCHES.contains(flag)) {
+            settings.tls.add(flag);
+          } else if (TlsOptions.FLAGS.contains(flag)) {
+            settings.tls.add(flag, value(args, ++i, flag));
           } else {
             throw new IllegalArgumentException("unknown option " + flag);
           }
@@ -230,7 +234,7 @@ final class CliOptions {
 
   /** Flags that set one value: given twice, the first would be silently dropped. */
   private static final Set<String> SINGLE = Set.of("-p", "--port", "-b", "--bind", "-c",
-      "--concurrency", "-t", "--threads", "--upstream-ca", "--connect-timeout",
+      "--concurrency", "-t", "--threads", "--connect-timeout",
       "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
       "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate",
       "--max-body-bytes", "--max-connections", "--max-request-line-bytes", "--max-header-bytes",

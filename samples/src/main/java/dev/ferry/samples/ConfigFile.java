@@ -3,6 +3,7 @@ package dev.ferry.samples;
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.UpstreamTls;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -74,7 +75,7 @@ final class ConfigFile {
     ConfigNode ca = sections.get("upstreamCa");
     if (ca != null) {
       String path = ca.directory().resolve(ca.text()).toString();
-      builder.upstreamSslContext(ca.call(() -> TrustFiles.trusting("upstreamCa", path)));
+      builder.upstreamTls(UpstreamTls.trusting(ca.call(() -> PemFiles.certificates("upstreamCa", path))));
     }
     ConfigNode filterList = sections.get("filters");
     if (filterList != null) {

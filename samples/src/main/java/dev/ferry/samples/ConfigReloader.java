@@ -75,9 +75,6 @@ final class ConfigReloader {
       lastRead = bytes;
       try {
         ProxyServer.Builder builder = parse.get();
-        // The CA file is read once, at start: a new SSLContext would look like a change the
-        // running proxy cannot take.
-        proxy.config().upstreamSslContext().ifPresent(builder::upstreamSslContext);
         ProxyConfig config = builder.buildConfig();
         proxy.reconfigure(config);
         applied.incrementAndGet();

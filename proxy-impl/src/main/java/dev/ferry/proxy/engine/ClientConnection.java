@@ -309,7 +309,9 @@ final class ClientConnection implements Runnable {
    * then drops them and waits out the rest holding almost no memory.
    */
   private Wait awaitData(long idleMillis) throws IOException {
-    IdleParker parker = socket.getChannel() == null ? null : server.idleParker();
+    // Never a TLS connection: its decrypted bytes may wait in the engine, unseen by a selector,
+    // and a layered SSL socket reports its underlying channel.
+    IdleParker parker = tls || socket.getChannel() == null ? null : server.idleParker();
     long quickMillis = Math.min(parker != null ? QUICK_WAIT_PARKING_MILLIS : QUICK_WAIT_MILLIS, idleMillis);
     long startNanos = System.nanoTime();
     try {

@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Set;
 
 /**
  * Writes a response to the client, framing it for this client (RFC 9112 §6): no body for HEAD,
@@ -20,6 +21,8 @@ import java.io.InputStream;
  * cannot take a truncated body for a whole one.
  */
 final class ResponseSender {
+  private static final Set<String> CONTENT_LENGTH = Set.of("content-length");
+
   private final ConnectionOutput out;
   private byte[] buffer;
 
@@ -42,32 +45,32 @@ final class ResponseSender {
     int status = response.status();
     boolean bodiless = headRequest || status < 200 || status == 204 || status == 304 || tunnel;
     Body body = response.body();
-    Headers headers = HopByHop.strip(response.headers(), status == 101);
     long length = bodiless ? 0 : body.contentLength();
     boolean chunked = false;
     boolean closeDelimited = false;
-    if (tunnel || status < 200 || status == 204) {
-      headers = headers.without("Content-Length");
-    } else if (!bodiless) {
-      headers = headers.without("Content-Length");
+    // HEAD and 304 answers keep the Content-Length of the representation (RFC 9110 §8.6);
+    // everything else is framed here, once, in a single pass over the fields.
+    boolean keepLength = bodiless && !tunnel && status >= 200 && status != 204;
+    Headers.Builder fields = Headers.builder();
+    HopByHop.strip(response.headers(), status == 101, keepLength ? Set.of() : CONTENT_LENGTH, fields);
+    if (!bodiless) {
       if (length >= 0) {
-        headers = headers.plus("Content-Length", Long.toString(length));
+        fields.add("Content-Length", Long.toString(length));
       } else if (clientMinor == 1) {
-        headers = headers.plus("Transfer-Encoding", "chunked");
+        fields.add("Transfer-Encoding", "chunked");
         chunked = true;
       } else {
         closeDelimited = true;
       }
-    } else if (!headRequest && status != 304) {
-      headers = headers.without("Content-Length");
     }
     if (!tunnel) {
       if (close || closeDelimited) {
-        headers = headers.plus("Connection", "close");
+        fields.add("Connection", "close");
       } else if (clientMinor == 0) {
-        headers = headers.plus("Connection", "keep-alive");
+        fields.add("Connection", "keep-alive");
       }
     }
+    Headers headers = fields.build();
     try {
       HeadWriter.writeStatusHead(out, status, response.reason(), headers);
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.testkit;
 
+import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.ProxyServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -131,6 +132,25 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   /** What happens past the byte budget; see {@link RecordingProxy.Builder#overflow}. */
   public FerryProxyExtension overflow(RecordingOverflow overflow) {
     programmatic().overflow(overflow);
+    return this;
+  }
+
+  /**
+   * Intercepts HTTPS with a CA generated once for this extension, recording {@code https://}
+   * exchanges; see {@link RecordingProxy.Builder#interceptHttps()}. Clients trust it through
+   * {@link RecordingProxy#httpClientBuilder()} or {@link RecordingProxy#sslContext()}.
+   */
+  public FerryProxyExtension interceptHttps() {
+    programmatic().interceptHttps();
+    return this;
+  }
+
+  /**
+   * Intercepts HTTPS with certificates issued by {@code authority}; see
+   * {@link RecordingProxy.Builder#interceptHttps(CertificateAuthority)}.
+   */
+  public FerryProxyExtension interceptHttps(CertificateAuthority authority) {
+    programmatic().interceptHttps(authority);
     return this;
   }
 

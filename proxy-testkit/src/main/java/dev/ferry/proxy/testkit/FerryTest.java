@@ -72,6 +72,15 @@ public @interface FerryTest {
    */
   String reverse() default "";
 
+  /**
+   * Whether the forward proxy intercepts HTTPS, recording {@code https://} exchanges with their
+   * headers and bodies; each proxy generates its own CA, which
+   * {@link RecordingProxy#httpClientBuilder()} trusts and {@link RecordingProxy#sslContext()}
+   * hands to other clients. Default false: CONNECT tunnels are relayed unread. Not with
+   * {@link #reverse()}.
+   */
+  boolean interceptHttps() default false;
+
   /** Answers from this HAR file (a path relative to the working directory); default none. */
   String replay() default "";
 

@@ -23,6 +23,13 @@ final class FerryTestOptions {
     b.maxBodyBytes(a.maxBodyBytes()).maxExchanges(a.maxExchanges())
         .maxRecordingBytes(a.maxRecordingBytes()).overflow(a.overflow())
         .recordFailures(a.recordFailures());
+    if (a.interceptHttps()) {
+      if (!a.reverse().isEmpty()) {
+        throw new ExtensionConfigurationException("@FerryTest(interceptHttps = true) is for "
+            + "forward proxies; remove reverse = \"" + a.reverse() + "\" or interceptHttps");
+      }
+      b.interceptHttps();
+    }
     if (!a.replay().isEmpty()) {
       b.replay(Path.of(a.replay()));
     }

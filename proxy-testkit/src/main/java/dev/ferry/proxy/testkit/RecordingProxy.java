@@ -1,5 +1,7 @@
 package dev.ferry.proxy.testkit;
 
+import dev.ferry.proxy.CertificateAuthority;
+import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.io.UncheckedIOException;
@@ -14,12 +16,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.X509TrustManager;
 import okhttp3.mockwebserver.MockWebServer;
 
 /**
@@ -48,6 +53,24 @@ import okhttp3.mockwebserver.MockWebServer;
  * }
  * }</pre>
  *
+ * <p>A forward proxy that {@linkplain Builder#interceptHttps() intercepts HTTPS} records
+ * {@code https://} exchanges with their headers and bodies, as it does plain ones. Clients must
+ * trust its certificate authority: {@link #httpClientBuilder()} does that for
+ * {@code java.net.http}; other clients take {@link #sslContext()}, {@link #trustManager()} or
+ * {@link #caCertificatePem()}. The proxy verifies the origins' certificates: trust a test
+ * origin's CA with {@code configure(b -> b.upstreamTls(UpstreamTls.trusting(caFile)))}.
+ *
+ * <pre>{@code
+ * try (RecordingProxy proxy = RecordingProxy.forward().interceptHttps()
+ *     .configure(b -> b.upstreamTls(UpstreamTls.trusting(originCa))).start()) {
+ *   HttpClient client = proxy.httpClientBuilder().build();    // trusts the proxy's CA
+ *   client.send(HttpRequest.newBuilder(URI.create("https://localhost:8443/orders")).build(),
+ *       HttpResponse.BodyHandlers.ofString());
+ *   FerryAssertions.assertThat(proxy.recording()).eventually()
+ *       .hasExchange(e -> e.url("https://localhost:8443/orders"));
+ * }
+ * }</pre>
+ *
  * <p>Memory is bounded; see {@link Recording} and {@link Builder#maxRecordingBytes(long)}.
  */
 public final class RecordingProxy implements AutoCloseable {
@@ -63,6 +86,8 @@ public final class RecordingProxy implements AutoCloseable {
   private final RecordingProxy owner;
   private final Set<RecordingProxy> views = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean warnedShared = new AtomicBoolean();
+  /** The client context trusting the interception CA; made on first use, shared with views. */
+  private volatile SSLContext clientContext;
   private volatile List<RecordedExchange> unrecorded = List.of();
 
   private RecordingProxy(Builder b, URI upstream) {
@@ -87,6 +112,10 @@ public final class RecordingProxy implements AutoCloseable {
     // The recorder is the outermost filter so it sees what the client sent and received; faults
     // come next so the recording shows their effect; replay answers last, after user filters.
     proxy.filter(recorder).filter(faults).listener(recorder);
+    if (b.intercept) {
+      proxy.interceptTls(InterceptTls.of(b.authority()));
+    }
+    // After interception, so that a customizer's own interceptTls (hosts, a predicate) wins.
     b.customizers.forEach(c -> c.accept(proxy));
     if (loaded != null) {
       proxy.filter(new ReplayFilter(recorder, loaded, b.matcher, saver != null, b.maxBodyBytes));
@@ -226,6 +255,57 @@ public final class RecordingProxy implements AutoCloseable {
     return unrecorded;
   }
 
+  /**
+   * The certificate authority that signs the certificates this proxy shows clients when it
+   * intercepts HTTPS; empty if it does not intercept. Whatever set up interception, this is the
+   * authority the running proxy uses.
+   */
+  public Optional<CertificateAuthority> certificateAuthority() {
+    return server.config().interceptTls().map(InterceptTls::authority);
+  }
+
+  /**
+   * A client {@code SSLContext} that trusts this proxy's interception CA, and only it: for
+   * {@code HttpClient.Builder.sslContext}, OkHttp's {@code sslSocketFactory} (with
+   * {@link #trustManager()}) or Apache HttpClient's TLS strategy. The same instance every time.
+   *
+   * @throws IllegalStateException if this proxy does not intercept HTTPS
+   */
+  public SSLContext sslContext() {
+    SSLContext context = owner != null ? owner.sslContext() : clientContext;
+    if (context == null) {
+      context = requireAuthority("sslContext()").sslContext();
+      clientContext = context;
+    }
+    return context;
+  }
+
+  /**
+   * A trust manager that trusts this proxy's interception CA, and only it; OkHttp's
+   * {@code sslSocketFactory(sslContext().getSocketFactory(), trustManager())} needs both.
+   *
+   * @throws IllegalStateException if this proxy does not intercept HTTPS
+   */
+  public X509TrustManager trustManager() {
+    return requireAuthority("trustManager()").trustManager();
+  }
+
+  /**
+   * This proxy's interception CA certificate as PEM text, for clients configured by file:
+   * {@code curl --cacert}, a browser, another process's trust store.
+   *
+   * @throws IllegalStateException if this proxy does not intercept HTTPS
+   */
+  public String caCertificatePem() {
+    return requireAuthority("caCertificatePem()").certificatePem();
+  }
+
+  private CertificateAuthority requireAuthority(String method) {
+    return certificateAuthority().orElseThrow(() -> new IllegalStateException(method
+        + " needs a proxy that intercepts HTTPS: build it with RecordingProxy.forward()"
+        + ".interceptHttps() or @FerryTest(interceptHttps = true)"));
+  }
+
   /** A {@link ProxySelector} that sends every request through this proxy. */
   public ProxySelector proxySelector() {
     return ProxySelector.of(server.address());
@@ -238,7 +318,8 @@ public final class RecordingProxy implements AutoCloseable {
 
   /**
    * A new {@code HttpClient} builder wired to this proxy: through {@link #proxySelector()} for a
-   * forward proxy; unchanged for a reverse proxy (send requests to {@link #baseUri()}).
+   * forward proxy, trusting the proxy's CA ({@link #sslContext()}) when it intercepts HTTPS;
+   * unchanged for a reverse proxy (send requests to {@link #baseUri()}).
    */
   public HttpClient.Builder httpClientBuilder() {
     return configure(HttpClient.newBuilder());
@@ -246,7 +327,11 @@ public final class RecordingProxy implements AutoCloseable {
 
   /** Wires an existing {@code HttpClient} builder to this proxy, as {@link #httpClientBuilder()}. */
   public HttpClient.Builder configure(HttpClient.Builder builder) {
-    return forward ? builder.proxy(proxySelector()) : builder;
+    if (!forward) {
+      return builder;
+    }
+    builder.proxy(proxySelector());
+    return certificateAuthority().isPresent() ? builder.sslContext(sslContext()) : builder;
   }
 
   /**
@@ -291,6 +376,7 @@ public final class RecordingProxy implements AutoCloseable {
   @Override
   public String toString() {
     return "RecordingProxy{" + (forward ? "forward" : "reverse") + ", port=" + server.port()
+        + (certificateAuthority().isPresent() ? ", intercepting HTTPS" : "")
         + (owner != null ? ", test view" : "") + "}";
   }
 
@@ -318,9 +404,57 @@ public final class RecordingProxy implements AutoCloseable {
     private Path recordIfMissing;
     private boolean recordFailures;
     private ReplayMatcher matcher = ReplayMatcher.methodAndUrl();
+    private boolean intercept;
+    private CertificateAuthority authority;
 
     private Builder(Supplier<URI> upstream) {
       this.upstream = upstream;
+    }
+
+    /**
+     * Intercepts HTTPS: CONNECT to any host is decrypted with a certificate issued by a
+     * certificate authority generated for this builder (valid for a day, a name unique to it),
+     * and each request inside is recorded with its {@code https://} URL, headers and bodies.
+     * The first {@link #start()} generates the CA and later ones reuse it, so a client set up to
+     * trust it once keeps working with every proxy this builder starts (a proxy per test).
+     * Default off: CONNECT tunnels are recorded as one {@code CONNECT host:port} exchange.
+     *
+     * @throws IllegalStateException on a reverse proxy builder: interception is for forward
+     *     proxies
+     */
+    public Builder interceptHttps() {
+      requireForward();
+      this.intercept = true;
+      return this;
+    }
+
+    /**
+     * Intercepts HTTPS as {@link #interceptHttps()} does, with certificates issued by
+     * {@code authority}: for clients that already trust a CA of your own, such as one loaded with
+     * {@link CertificateAuthority#fromPem}.
+     *
+     * @throws IllegalStateException on a reverse proxy builder
+     */
+    public Builder interceptHttps(CertificateAuthority authority) {
+      requireForward();
+      this.authority = Objects.requireNonNull(authority, "authority");
+      this.intercept = true;
+      return this;
+    }
+
+    private void requireForward() {
+      if (upstream != null) {
+        throw new IllegalStateException("interceptHttps() is for forward proxies: a reverse "
+            + "proxy's clients send it plain requests; use RecordingProxy.forward()");
+      }
+    }
+
+    /** The interception CA, generated on first use. */
+    private CertificateAuthority authority() {
+      if (authority == null) {
+        authority = CertificateAuthority.generate(Duration.ofDays(1));
+      }
+      return authority;
     }
 
     /**

@@ -34,6 +34,12 @@
  *       {@code try (SystemProxyProperties p = proxy.systemProperties()) { ... }} sets
  *       {@code http(s).proxyHost/Port} and restores them on close. They are JVM-global: don't
  *       run such tests in parallel.</li>
+ *   <li>HTTPS, recorded whole: build the proxy with {@code interceptHttps()} (or
+ *       {@code @FerryTest(interceptHttps = true)}); {@code httpClientBuilder()} then trusts its
+ *       CA, and other clients take {@code proxy.sslContext()} (OkHttp:
+ *       {@code sslSocketFactory(proxy.sslContext().getSocketFactory(), proxy.trustManager())};
+ *       Apache HttpClient 5: {@code ClientTlsStrategyBuilder.create().setSslContext(...)}) or
+ *       {@code proxy.caCertificatePem()} (curl's {@code --cacert}).</li>
  *   <li>A reverse proxy needs no client setting: send requests to {@code proxy.baseUri()}.
  *       {@code RecordingProxy.inFrontOf(mockWebServer)} or {@code reverse(() -> uri)} put it in
  *       front of a server started later.</li>

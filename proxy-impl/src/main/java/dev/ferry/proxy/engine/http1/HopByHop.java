@@ -18,7 +18,7 @@ public final class HopByHop {
       "http2-settings");
 
   /** Credentials and challenges meant for this proxy, not for the next hop. */
-  private static final Set<String> PROXY_AUTH = Set.of("proxy-authorization", "proxy-authenticate");
+  public static final Set<String> PROXY_AUTH = Set.of("proxy-authorization", "proxy-authenticate");
 
   /** Fields that must not appear in a trailer section (RFC 9110 §6.5.1). */
   private static final Set<String> NOT_IN_TRAILERS = Set.of(
@@ -33,11 +33,16 @@ public final class HopByHop {
    * {@link #strip} plus the proxy's own authentication fields.
    */
   public static Headers forForwarding(Headers headers, boolean keepUpgrade) {
-    Headers stripped = strip(headers, keepUpgrade);
-    for (String name : PROXY_AUTH) {
-      stripped = stripped.without(name);
-    }
-    return stripped;
+    Headers.Builder result = Headers.builder();
+    strip(headers, keepUpgrade, PROXY_AUTH, result);
+    return result.build();
+  }
+
+  /** The {@code Via} value to send: the received ones joined, then {@code 1.1 ferry}. */
+  public static String via(Headers received, int minorVersion) {
+    String hop = (minorVersion == 0 ? "1.0" : "1.1") + " ferry";
+    List<String> existing = received.all("Via");
+    return existing.isEmpty() ? hop : String.join(", ", existing) + ", " + hop;
   }
 
   /**
@@ -45,24 +50,32 @@ public final class HopByHop {
    * when {@code keepUpgrade}, in which case {@code Connection: Upgrade} is put back.
    */
   public static Headers strip(Headers headers, boolean keepUpgrade) {
-    List<String> listed = connectionOptions(headers);
     Headers.Builder result = Headers.builder();
+    strip(headers, keepUpgrade, Set.of(), result);
+    return result.build();
+  }
+
+  /**
+   * {@link #strip(Headers, boolean)} into a builder, also leaving out {@code drop} (lower-case
+   * names): one pass and no intermediate copies, since this runs several times per exchange.
+   */
+  public static void strip(Headers headers, boolean keepUpgrade, Set<String> drop,
+      Headers.Builder into) {
+    List<String> listed = connectionOptions(headers);
     for (int i = 0; i < headers.size(); i++) {
       String name = headers.name(i).toLowerCase(Locale.ROOT);
       if (name.equals("upgrade")) {
-        // Connection: Upgrade names it too; only keepUpgrade decides.
         if (!keepUpgrade) {
           continue;
         }
-      } else if (ALWAYS.contains(name) || listed.contains(name)) {
+      } else if (ALWAYS.contains(name) || listed.contains(name) || drop.contains(name)) {
         continue;
       }
-      result.add(headers.name(i), headers.value(i));
+      into.add(headers.name(i), headers.value(i));
     }
     if (keepUpgrade && headers.contains("Upgrade")) {
-      result.add("Connection", "Upgrade");
+      into.add("Connection", "Upgrade");
     }
-    return result.build();
   }
 
   /** Returns the trailer fields that are safe to pass on. */
@@ -81,12 +94,7 @@ public final class HopByHop {
 
   /** Returns {@code headers} with {@code 1.1 ferry} appended to {@code Via}. */
   public static Headers addVia(Headers headers, int minorVersion) {
-    String hop = (minorVersion == 0 ? "1.0" : "1.1") + " ferry";
-    List<String> existing = headers.all("Via");
-    if (existing.isEmpty()) {
-      return headers.plus("Via", hop);
-    }
-    return headers.with("Via", String.join(", ", existing) + ", " + hop);
+    return headers.with("Via", via(headers, minorVersion));
   }
 
   private static List<String> connectionOptions(Headers headers) {

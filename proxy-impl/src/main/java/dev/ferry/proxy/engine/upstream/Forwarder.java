@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -42,6 +43,14 @@ public final class Forwarder {
   private static final Set<String> BODILESS_METHODS =
       Set.of("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT");
   private static final int COPY_BUFFER = 16 * 1024;
+  /** Fields the forwarder rewrites itself, besides the hop-by-hop ones. */
+  private static final Set<String> FORWARD_DROP = Set.of("proxy-authorization",
+      "proxy-authenticate", "content-length", "expect", "host", "via");
+  private static final Set<String> REVERSE_DROP = Set.of("proxy-authorization",
+      "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
+      "x-forwarded-proto", "x-forwarded-host");
+  private static final Set<String> RELAYED_DROP = Set.of("proxy-authorization",
+      "proxy-authenticate", "via");
 
   private final UpstreamPool pool;
   private final int upstreamTimeoutMillis;
@@ -204,7 +213,7 @@ public final class Forwarder {
       }
       hooks.tunnel(connection);
       return Response.builder().status(101).reason(head.reason())
-          .headers(HopByHop.addVia(HopByHop.forForwarding(head.headers(), true), head.minorVersion()))
+          .headers(relayed(head, true))
           .build();
     }
     long length;
@@ -221,7 +230,7 @@ public final class Forwarder {
     UpstreamBody body = new UpstreamBody(connection, pool, length, keepAlive, head.status(),
         maxHeaderBytes, maxHeaderCount);
     hooks.attach(body);
-    Headers headers = HopByHop.addVia(HopByHop.forForwarding(head.headers(), false), head.minorVersion());
+    Headers headers = relayed(head, false);
     Response.Builder response = Response.builder().status(head.status()).headers(headers).body(body);
     if (!head.reason().isEmpty()) {
       response.reason(head.reason());
@@ -229,22 +238,26 @@ public final class Forwarder {
     return response.build();
   }
 
+  /** A response head's fields as relayed to the client: hop-by-hop and proxy auth gone, Via added. */
+  private static Headers relayed(ResponseHead head, boolean upgrade) {
+    Headers.Builder headers = Headers.builder();
+    HopByHop.strip(head.headers(), upgrade, RELAYED_DROP, headers);
+    headers.add("Via", HopByHop.via(head.headers(), head.minorVersion()));
+    return headers.build();
+  }
+
+  /** The request's fields for the upstream, built in one pass over the client's. */
   private Headers outboundHeaders(Request request, UpstreamHooks hooks, boolean upgrade, Target to) {
-    Headers stripped = HopByHop.forForwarding(request.headers(), upgrade)
-        .without("Content-Length").without("Expect").without("Host");
     Headers.Builder headers = Headers.builder();
     String originalHost = request.authority();
     headers.add("Host", to == null || to.preserveHost() ? originalHost : to.endpoint().authority());
-    for (int i = 0; i < stripped.size(); i++) {
-      headers.add(stripped.name(i), stripped.value(i));
-    }
+    HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
     if (to != null) {
       String client = hooks.clientAddress().getAddress().getHostAddress();
-      String forwardedFor = request.headers().all("X-Forwarded-For").isEmpty()
-          ? client : String.join(", ", request.headers().all("X-Forwarded-For")) + ", " + client;
-      headers.set("X-Forwarded-For", forwardedFor);
-      headers.set("X-Forwarded-Proto", hooks.clientUsesTls() ? "https" : "http");
-      headers.set("X-Forwarded-Host", originalHost);
+      List<String> earlier = request.headers().all("X-Forwarded-For");
+      headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
+      headers.add("X-Forwarded-Proto", hooks.clientUsesTls() ? "https" : "http");
+      headers.add("X-Forwarded-Host", originalHost);
     }
     long length = request.body().contentLength();
     if (length > 0 || (length == 0 && !BODILESS_METHODS.contains(request.method()))) {
@@ -252,7 +265,8 @@ public final class Forwarder {
     } else if (length < 0) {
       headers.add("Transfer-Encoding", "chunked");
     }
-    return HopByHop.addVia(headers.build(), request.version().equals("HTTP/1.0") ? 0 : 1);
+    headers.add("Via", HopByHop.via(request.headers(), request.version().equals("HTTP/1.0") ? 0 : 1));
+    return headers.build();
   }
 
   private static UpstreamKey keyFor(Request request, Target to) throws HttpFailureException {

@@ -1,0 +1,122 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.CertificateAuthority;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A recording proxy that intercepts HTTPS records https:// exchanges whole (java.net.http). */
+class HttpsInterceptionTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  private HttpsOrigin origin;
+  private RecordingProxy proxy;
+
+  @BeforeEach
+  void start() {
+    origin = HttpsOrigin.start();
+    proxy = RecordingProxy.forward().interceptHttps()
+        .configure(b -> b.upstreamTls(origin.upstreamTls())).start();
+  }
+
+  @AfterEach
+  void stop() {
+    if (proxy != null) {
+      proxy.close();
+    }
+    origin.close();
+  }
+
+  @Test
+  void recordsHttpsUrlsHeadersAndBodies() throws Exception {
+    HttpClient client = proxy.httpClientBuilder().build();
+    URI url = origin.url("/orders?page=2");
+    HttpResponse<String> response = client.send(HttpRequest.newBuilder(url)
+            .header("X-Client", "jdk").POST(HttpRequest.BodyPublishers.ofString("sku-1")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.body()).isEqualTo("POST /orders?page=2: sku-1");
+
+    RecordedExchange exchange = proxy.recording().awaitExchange(e -> e.path("/orders"), WAIT);
+    assertThat(exchange.request().url()).isEqualTo("https://localhost:" + origin.port() + "/orders?page=2");
+    assertThat(exchange.request().scheme()).isEqualTo("https");
+    assertThat(exchange.request().header("X-Client")).hasValue("jdk");
+    assertThat(exchange.request().body().text()).isEqualTo("sku-1");
+    assertThat(exchange.response().status()).isEqualTo(200);
+    assertThat(exchange.response().header("X-Origin")).hasValue("tls");
+    assertThat(exchange.response().body().text()).isEqualTo("POST /orders?page=2: sku-1");
+    RecordedExchange fromHar = Recording.fromHar(new StringReader(proxy.recording().toHar()))
+        .first(e -> e.path("/orders")).orElseThrow();
+    assertThat(fromHar.request().url()).isEqualTo(exchange.request().url());
+    assertThat(fromHar.request().body().text()).isEqualTo("sku-1");
+    assertThat(fromHar.response().body().text()).isEqualTo("POST /orders?page=2: sku-1");
+  }
+
+  @Test
+  void failsTheHandshakeOfAClientThatDoesNotTrustTheCaAndServesOthers() throws Exception {
+    HttpClient untrusting = HttpClient.newBuilder().proxy(proxy.proxySelector()).build();
+    assertThatThrownBy(() -> untrusting.send(HttpRequest.newBuilder(origin.url("/refused")).build(),
+        HttpResponse.BodyHandlers.ofString())).isInstanceOf(SSLHandshakeException.class);
+
+    HttpClient trusting = proxy.httpClientBuilder().build();
+    assertThat(trusting.send(HttpRequest.newBuilder(origin.url("/served")).build(),
+        HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("GET /served: ");
+    assertThat(proxy.recording().awaitExchange(e -> e.path("/served"), WAIT).request().url())
+        .startsWith("https://");
+    assertThat(proxy.recording().exchanges(e -> e.path("/refused"))).isEmpty();
+  }
+
+  @Test
+  void handsClientsTheCaThatSignsTheCertificates() {
+    CertificateAuthority ca = proxy.certificateAuthority().orElseThrow();
+    assertThat(proxy.caCertificatePem()).isEqualTo(ca.certificatePem())
+        .startsWith("-----BEGIN CERTIFICATE-----").doesNotContain("PRIVATE KEY");
+    assertThat(proxy.trustManager().getAcceptedIssuers()).containsExactly(ca.certificate());
+    assertThat(proxy.sslContext()).isSameAs(proxy.sslContext());
+    assertThat(proxy).hasToString("RecordingProxy{forward, port=" + proxy.port()
+        + ", intercepting HTTPS}");
+  }
+
+  @Test
+  void reusesTheGeneratedCaForEveryProxyOfABuilder() {
+    RecordingProxy.Builder builder = RecordingProxy.forward().interceptHttps();
+    try (RecordingProxy first = builder.start(); RecordingProxy second = builder.start()) {
+      assertThat(first.certificateAuthority()).isEqualTo(second.certificateAuthority())
+          .isNotEqualTo(proxy.certificateAuthority());
+    }
+  }
+
+  @Test
+  void interceptsWithAGivenAuthority() {
+    CertificateAuthority ca = CertificateAuthority.generate(Duration.ofHours(1));
+    try (RecordingProxy given = RecordingProxy.forward().interceptHttps(ca).start()) {
+      assertThat(given.certificateAuthority()).hasValue(ca);
+    }
+  }
+
+  @Test
+  void refusesTheCaHelpersWithoutInterception() {
+    try (RecordingProxy plain = RecordingProxy.forward().start()) {
+      assertThat(plain.certificateAuthority()).isEmpty();
+      assertThat(plain.httpClientBuilder().build().sslContext()).isNotSameAs(proxy.sslContext());
+      assertThatThrownBy(plain::sslContext).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("interceptHttps()");
+      assertThatThrownBy(plain::caCertificatePem).isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  @Test
+  void refusesInterceptionOnAReverseProxy() {
+    assertThatThrownBy(() -> RecordingProxy.reverse(URI.create("http://127.0.0.1:1")).interceptHttps())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("forward proxies");
+  }
+}

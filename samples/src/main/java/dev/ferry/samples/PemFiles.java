@@ -1,0 +1,91 @@
+package dev.ferry.samples;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+
+/**
+ * Checks the PEM files named on the command line as the flags are read, so that a wrong file
+ * fails with exit code 2 and the flag's name rather than later, when the proxy starts. The
+ * engine reads (and re-reads) the files itself; this only looks at what they hold.
+ */
+final class PemFiles {
+  private PemFiles() {}
+
+  /**
+   * Returns {@code value} as a path if it names a readable file of PEM certificates.
+   *
+   * @throws IllegalArgumentException naming {@code flag} otherwise
+   */
+  static Path certificates(String flag, String value) {
+    Path path = Path.of(value);
+    try (InputStream in = Files.newInputStream(path)) {
+      if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+        throw new IllegalArgumentException(flag + " file holds no PEM certificate (was " + value + ")");
+      }
+      return path;
+    } catch (IOException e) {
+      throw new IllegalArgumentException(flag + " cannot read " + value + ": " + e.getMessage());
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException(flag + " file is not a PEM certificate (was " + value + ")");
+    }
+  }
+
+  /**
+   * Returns {@code value} as a path if it names a readable, unencrypted PKCS#8 PEM private key.
+   *
+   * @throws IllegalArgumentException naming {@code flag} and, for another key format, the
+   *     command that converts it
+   */
+  static Path privateKey(String flag, String value) {
+    Path path = Path.of(value);
+    String text;
+    try {
+      text = Files.readString(path, StandardCharsets.ISO_8859_1);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(flag + " cannot read " + value + ": " + e.getMessage());
+    }
+    if (text.contains("-----BEGIN PRIVATE KEY-----")) {
+      return path;
+    }
+    if (text.contains("-----BEGIN RSA PRIVATE KEY-----") || text.contains("-----BEGIN EC PRIVATE KEY-----")) {
+      throw new IllegalArgumentException(flag + " must be a PKCS#8 key (-----BEGIN PRIVATE KEY-----), "
+          + "not PKCS#1 or SEC1 (was " + value + "); convert it with: openssl pkcs8 -topk8 -nocrypt -in "
+          + value + " -out key.pem");
+    }
+    if (text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
+      throw new IllegalArgumentException(flag + " must be an unencrypted key (was " + value
+          + "); decrypt it with: openssl pkcs8 -in " + value + " -out key.pem");
+    }
+    throw new IllegalArgumentException(flag + " file holds no PEM private key (was " + value + ")");
+  }
+
+  /**
+   * Writes {@code pem} to {@code path} unless it holds exactly that already (a config reload
+   * parses the flags again); a private key is made readable by its owner only, where the file
+   * system has POSIX permissions.
+   *
+   * @return true if the file was written
+   * @throws IllegalArgumentException naming {@code flag} if the file cannot be written
+   */
+  static boolean write(String flag, Path path, String pem, boolean secret) {
+    try {
+      if (Files.isRegularFile(path) && Files.readString(path, StandardCharsets.US_ASCII).equals(pem)) {
+        return false;
+      }
+      Files.writeString(path, pem, StandardCharsets.US_ASCII);
+      if (secret && FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+      }
+      return true;
+    } catch (IOException e) {
+      throw new IllegalArgumentException(flag + " cannot write " + path + ": " + e);
+    }
+  }
+}

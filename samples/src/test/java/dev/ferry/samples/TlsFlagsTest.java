@@ -1,0 +1,170 @@
+package dev.ferry.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.CertificateAuthority;
+import dev.ferry.proxy.InterceptTls;
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.ServerTls;
+import dev.ferry.proxy.UpstreamTls;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The TLS flags map onto ServerTls, UpstreamTls and InterceptTls, and name themselves when refused. */
+class TlsFlagsTest {
+  @TempDir
+  static Path dir;
+  private static String cert;
+  private static String key;
+  private static String other;
+  private static String otherKey;
+  private static String ca;
+
+  @BeforeAll
+  static void certificates() throws Exception {
+    TestPki authority = TestPki.authority();
+    ca = authority.writeCertificate(dir, "ca").toString();
+    cert = authority.issue("localhost").writeCertificate(dir, "site").toString();
+    key = dir.resolve("site.key").toString();
+    other = authority.issue("api.test").writeCertificate(dir, "api").toString();
+    otherKey = dir.resolve("api.key").toString();
+  }
+
+  private static ProxyConfig configOf(String... args) {
+    return CliOptions.parse(args).builder().buildConfig();
+  }
+
+  @Test
+  void servesTlsWithCertificatesChosenBySniAndRequiredClientCertificates() {
+    ServerTls tls = configOf("--tls-cert", cert, "--tls-key", key, "--tls-cert", other,
+        "--tls-key", otherKey, "--tls-client-ca", ca).tls().orElseThrow();
+    assertThat(tls).isEqualTo(ServerTls.pem(Path.of(cert), Path.of(key))
+        .certificate(Path.of(other), Path.of(otherKey))
+        .clientAuth(ServerTls.ClientAuth.NEED, Path.of(ca)));
+  }
+
+  @Test
+  void configuresUpstreamTls() {
+    assertThat(configOf("--upstream-ca", ca).upstreamTls())
+        .hasValue(UpstreamTls.trusting(Path.of(ca)));
+    assertThat(configOf("--upstream-ca", ca, "--upstream-client-cert", cert,
+        "--upstream-client-key", key).upstreamTls())
+        .hasValue(UpstreamTls.trusting(Path.of(ca)).clientCertificate(Path.of(cert), Path.of(key)));
+    assertThat(configOf("--upstream-client-key", key, "--upstream-client-cert", cert).upstreamTls())
+        .hasValue(UpstreamTls.systemTrust().clientCertificate(Path.of(cert), Path.of(key)));
+    assertThat(configOf("--upstream-insecure").upstreamTls()).hasValue(UpstreamTls.insecureTrustAll());
+    ProxyConfig plain = configOf();
+    assertThat(plain.upstreamTls()).isEmpty();
+    assertThat(plain.upstreamSslContext()).isEmpty();
+    assertThat(plain.tls()).isEmpty();
+    assertThat(plain.interceptTls()).isEmpty();
+  }
+
+  @Test
+  void interceptsWithAGeneratedCaWrittenAsCertificateOnly() throws Exception {
+    Path out = dir.resolve("mitm-ca.pem");
+    InterceptTls intercept = configOf("--mitm", "--ca-out", out.toString()).interceptTls().orElseThrow();
+    assertThat(intercept.hosts()).isEmpty();
+    assertThat(intercept.intercepts("anything.example")).isTrue();
+    assertThat(Files.readString(out)).isEqualTo(intercept.authority().certificatePem())
+        .doesNotContain("PRIVATE KEY");
+    // A config reload parses the flags again: the same CA, so the running proxy accepts it.
+    assertThat(configOf("--mitm", "--ca-out", out.toString()).interceptTls().orElseThrow()
+        .authority()).isEqualTo(intercept.authority());
+  }
+
+  @Test
+  void writesTheGeneratedKeyOnlyWhenAskedAndKeepsItPrivate() throws Exception {
+    Path out = dir.resolve("keyed-ca.pem");
+    Path keyOut = dir.resolve("keyed-ca.key");
+    CertificateAuthority authority = configOf("--mitm", "--ca-out", out.toString(), "--ca-key-out",
+        keyOut.toString()).interceptTls().orElseThrow().authority();
+    assertThat(Files.readString(keyOut)).isEqualTo(authority.privateKeyPem());
+    if (Files.getFileStore(keyOut).supportsFileAttributeView("posix")) {
+      assertThat(Files.getPosixFilePermissions(keyOut))
+          .isEqualTo(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+    }
+    // Kept, the CA is used again with --ca-cert and --ca-key.
+    assertThat(configOf("--ca-cert", out.toString(), "--ca-key", keyOut.toString(), "--mitm-host",
+        "*.example.com").interceptTls().orElseThrow().authority()).isEqualTo(authority);
+  }
+
+  @Test
+  void interceptsOnlyTheGivenHosts() {
+    InterceptTls intercept = configOf("--mitm", "--ca-out", dir.resolve("hosts-ca.pem").toString(),
+        "--mitm-host", "*.example.com", "--mitm-host", "api.test").interceptTls().orElseThrow();
+    assertThat(intercept.hosts()).containsExactly("*.example.com", "api.test");
+    assertThat(intercept.intercepts("www.example.com")).isTrue();
+    assertThat(intercept.intercepts("elsewhere.org")).isFalse();
+  }
+
+  @Test
+  void refusesHalfPairsNamingBothFlags() {
+    assertThatThrownBy(() -> CliOptions.parse("--tls-cert", cert))
+        .hasMessageContainingAll("--tls-cert", "--tls-key");
+    assertThatThrownBy(() -> CliOptions.parse("--tls-cert", cert, "--tls-key", key, "--tls-cert", other))
+        .hasMessageContainingAll("--tls-cert", "--tls-key", "got 2 --tls-cert and 1 --tls-key");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-client-cert", cert))
+        .hasMessageContainingAll("--upstream-client-cert", "--upstream-client-key");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-client-key", key))
+        .hasMessageContainingAll("--upstream-client-cert", "--upstream-client-key");
+    assertThatThrownBy(() -> CliOptions.parse("--ca-key", key))
+        .hasMessageContainingAll("--ca-cert", "--ca-key");
+  }
+
+  @Test
+  void refusesFlagsThatDoNotGoTogether() {
+    assertThatThrownBy(() -> CliOptions.parse("--tls-client-ca", ca))
+        .hasMessageStartingWith("--tls-client-ca needs --tls-cert");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-insecure", "--upstream-ca", ca))
+        .hasMessageContainingAll("--upstream-insecure", "--upstream-ca");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm"))
+        .hasMessageStartingWith("--mitm needs --ca-out");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm-host", "*.example.com"))
+        .hasMessageStartingWith("--mitm-host needs --mitm");
+    assertThatThrownBy(() -> CliOptions.parse("--ca-out", dir.resolve("x.pem").toString()))
+        .hasMessageStartingWith("--ca-out needs --mitm");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", dir.resolve("r.pem").toString(),
+        "--upstream", "http://127.0.0.1:9"))
+        .hasMessageStartingWith("--mitm intercepts HTTPS in a forward proxy");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", dir.resolve("h.pem").toString(),
+        "--mitm-host", "bad host"))
+        .hasMessageStartingWith("--mitm-host");
+  }
+
+  @Test
+  void refusesARepeatedSingleValueFlag() {
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-ca", ca, "--upstream-ca", ca))
+        .hasMessage("--upstream-ca may be given only once");
+    assertThatThrownBy(() -> CliOptions.parse("--tls-client-ca", ca, "--tls-client-ca", ca))
+        .hasMessage("--tls-client-ca may be given only once");
+  }
+
+  @Test
+  void checksFilesAsTheFlagsAreRead() throws Exception {
+    assertThatThrownBy(() -> CliOptions.parse("--tls-cert", key))
+        .hasMessageStartingWith("--tls-cert");
+    assertThatThrownBy(() -> CliOptions.parse("--tls-key", cert))
+        .hasMessage("--tls-key file holds no PEM private key (was " + cert + ")");
+    assertThatThrownBy(() -> CliOptions.parse("--ca-cert", dir.resolve("missing.pem").toString()))
+        .hasMessageStartingWith("--ca-cert cannot read");
+    Path pkcs1 = Files.writeString(dir.resolve("rsa.key"),
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-client-key", pkcs1.toString()))
+        .hasMessageStartingWith("--upstream-client-key must be a PKCS#8 key")
+        .hasMessageContaining("openssl pkcs8 -topk8 -nocrypt");
+  }
+
+  @Test
+  void describesTheFlagsInTheUsage() {
+    assertThat(CliOptions.USAGE).contains("--tls-cert FILE", "--tls-key FILE", "--tls-client-ca FILE",
+        "--upstream-ca FILE", "--upstream-client-cert FILE", "--upstream-insecure", "--mitm ",
+        "--ca-out FILE", "--ca-key-out FILE", "--ca-cert FILE --ca-key FILE", "--mitm-host GLOB");
+  }
+}
