@@ -24,6 +24,8 @@ public final class RecordedExchange {
   private final RecordedResponse response;
   private final ExchangeTimings timings;
   private final String upstream;
+  private final String requestId;
+  private final String traceId;
   private final String cache;
   private final String failure;
   private final String fault;
@@ -43,6 +45,8 @@ public final class RecordedExchange {
     this.response = Objects.requireNonNull(b.response, "response");
     this.timings = Objects.requireNonNull(b.timings, "timings");
     this.upstream = b.upstream;
+    this.requestId = b.requestId;
+    this.traceId = b.traceId;
     this.cache = b.cache;
     this.failure = b.failure;
     this.fault = b.fault;
@@ -68,6 +72,8 @@ public final class RecordedExchange {
     b.response = response;
     b.timings = timings;
     b.upstream = upstream;
+    b.requestId = requestId;
+    b.traceId = traceId;
     b.cache = cache;
     b.failure = failure;
     b.fault = fault;
@@ -121,6 +127,16 @@ public final class RecordedExchange {
   /** Where the time went. */
   public ExchangeTimings timings() {
     return timings;
+  }
+
+  /** The request ID the proxy gave the exchange (the client's own when it sent one). */
+  public Optional<String> requestId() {
+    return Optional.ofNullable(requestId);
+  }
+
+  /** The W3C trace id the exchange belongs to. */
+  public Optional<String> traceId() {
+    return Optional.ofNullable(traceId);
   }
 
   /** The upstream that served it, as {@code host:port}; empty if none was contacted. */
@@ -194,6 +210,8 @@ public final class RecordedExchange {
     RecordedResponse response = RecordedResponse.none();
     ExchangeTimings timings = ExchangeTimings.of(-1, -1, -1, -1, -1);
     String upstream;
+    String requestId;
+    String traceId;
     String cache;
     String failure;
     String fault;

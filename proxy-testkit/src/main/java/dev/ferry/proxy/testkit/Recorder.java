@@ -112,6 +112,8 @@ final class Recorder implements Filter, ExchangeListener {
     b.response = response(summary, state);
     b.timings = timings(state, completedNanos);
     b.upstream = summary.upstream().orElse(null);
+    b.requestId = summary.requestId().orElse(null);
+    b.traceId = summary.traceId().orElse(null);
     b.cache = summary.cache().orElse(null);
     b.failure = summary.failure().orElse(null);
     b.fault = state.fault;

@@ -71,6 +71,8 @@ class RecordingTest {
     assertThat(e.response().header("X-Order")).contains("7");
     assertThat(e.response().body().text()).isEqualTo("{\"id\":7}");
     assertThat(e.upstream()).contains("127.0.0.1:" + origin.getPort());
+    assertThat(e.requestId()).hasValueSatisfying(id -> assertThat(e.request().header("X-Request-Id")).contains(id));
+    assertThat(e.traceId()).hasValueSatisfying(id -> assertThat(id).matches("[0-9a-f]{32}"));
     assertThat(e.clientAddress()).isPresent();
     assertThat(e.cache()).isEmpty();
     assertThat(e.failure()).isEmpty();
