@@ -63,6 +63,24 @@ class StaleUpstreamConnectionTest {
     assertThat(proxy.stats().responsesByStatus()).containsOnlyKeys(200);
   }
 
+  /** A forward proxy has no route retry: the forwarder's own replay buffer is what retries. */
+  @Test
+  void retriesPostsOnStaleConnectionsInAForwardProxy() throws Exception {
+    Semaphore closedIdle = new Semaphore(0);
+    TinyOrigin origin = closingIdleAfter(200, closedIdle);
+    ProxyServer proxy = ferry.start(ProxyServer.builder());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 5; i++) {
+        String body = "order-" + i;
+        RawClient.RawResponse response = raw.send("POST " + origin.url("/orders") + " HTTP/1.1\r\n"
+            + "Host: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).readResponse();
+        assertThat(response.status()).as("POST %d", i).isEqualTo(200);
+        assertThat(response.bodyText()).isEqualTo(body);
+        assertThat(closedIdle.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
+      }
+    }
+  }
+
   @Test
   void doesNotRetryBodyLargerThanTheRetryBuffer() throws Exception {
     Semaphore closedIdle = new Semaphore(0);
