@@ -1,8 +1,6 @@
 package dev.ferry.proxy.engine;
 
-import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Headers;
-import dev.ferry.proxy.Response;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -11,21 +9,21 @@ import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.Guard;
+import dev.ferry.proxy.engine.io.LingeringClose;
+import dev.ferry.proxy.engine.tls.TlsRecords;
 import dev.ferry.proxy.engine.tunnel.Tunnel;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import dev.ferry.proxy.engine.tls.TlsRecords;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.channels.SocketChannel;
-import javax.net.ssl.SSLSocket;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +41,6 @@ final class ClientConnection implements Runnable {
   private static final long QUICK_WAIT_MILLIS = 200;
   /** Busy keep-alive clients send at once; past this an idle connection gives its thread back. */
   private static final long QUICK_WAIT_PARKING_MILLIS = 50;
-  private static final long LINGER_NANOS = 1_000_000_000L;
-  private static final long LINGER_BYTES = 64 * 1024;
   private static final byte[] CONTINUE =
       "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -116,25 +112,12 @@ final class ClientConnection implements Runnable {
    */
   private boolean terminateTls() throws IOException {
     SSLSocket ssl = server.serverTls().accept(socket, InputStream.nullInputStream());
-    if (!handshake(ssl)) {
+    if (!TlsHandshakes.complete(ssl, (int) firstRequestWaitMillis(), server, clientAddress, id)) {
       return false;
     }
     useStreams(ssl);
     tls = true;
     return true;
-  }
-
-  private boolean handshake(SSLSocket ssl) throws IOException {
-    ssl.setSoTimeout((int) firstRequestWaitMillis());
-    try {
-      ssl.startHandshake();
-      return true;
-    } catch (IOException e) {
-      server.metrics().failure("TLS_HANDSHAKE_FAILED");
-      log.info("tls_handshake_failed client={} conn={} reason=\"{}\"", clientAddress, id,
-          e instanceof java.net.SocketTimeoutException ? "timed out" : String.valueOf(e.getMessage()));
-      return false;
-    }
   }
 
   /**
@@ -160,7 +143,8 @@ final class ClientConnection implements Runnable {
     tunnel.close();
     SSLSocket ssl = server.interception().accept(socket,
         new ByteArrayInputStream(in.takeBuffered()), host);
-    if (!handshake(ssl)) {
+    if (!TlsHandshakes.complete(ssl, (int) Math.max(1, config.requestHeaderTimeout().toMillis()),
+        server, clientAddress, id)) {
       return;
     }
     String authority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
@@ -216,7 +200,11 @@ final class ClientConnection implements Runnable {
       guard.run(() -> runner = null);
       if (!parkedNow) {
         if (linger) {
-          lingeringClose();
+          try {
+            LingeringClose.run(socket, out, in);
+          } catch (IOException e) {
+            log.debug("lingering_close_ended conn={} error={}", id, e.toString());
+          }
         }
         end();
       }
@@ -357,10 +345,12 @@ final class ClientConnection implements Runnable {
       head = new HeadParser(in, config.maxRequestLineBytes(), config.maxHeaderBytes(),
           config.maxHeaderCount()).readRequest();
     } catch (SocketTimeoutException e) {
-      return rejectHead(new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT,
+      RejectedHead.answer(server, this, new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT,
           "request head not received in time"), startTime, startNanos);
+      return false;
     } catch (HttpFailureException e) {
-      return rejectHead(e, startTime, startNanos);
+      RejectedHead.answer(server, this, e, startTime, startNanos);
+      return false;
     } catch (IOException e) {
       log.debug("connection_closed_mid_head conn={} error={}", id, e.toString());
       return false;
@@ -371,38 +361,8 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * Answers a request whose head could not be read, and ends the connection. Listeners hear of
-   * it as an exchange whose method and URL are unknown ("-"), so recordings miss nothing.
-   */
-  private boolean rejectHead(HttpFailureException e, Instant startTime, long startNanos) {
-    server.metrics().exchanges.increment();
-    server.metrics().failure(e.failure().name());
-    if (e.failure().status() > 0) {
-      server.metrics().status(e.failure().status());
-    }
-    lingerOnClose();
-    Response answer = ErrorResponses.render(e);
-    int sent = sendError(e, null);
-    long bytes = sent > 0 ? answer.body().contentLength() : 0;
-    log.info("exchange_failed failure={} status={} bytes={} detail=\"{}\" client={} conn={}", e.failure(),
-        e.failure().status(), bytes, e.detail(), clientAddress, id);
-    long nanos = System.nanoTime() - startNanos;
-    server.metrics().latency.record(nanos);
-    server.accessLog().write(new AccessLog.Entry(startTime, clientAddress.getAddress().getHostAddress(),
-        null, null, null, e.failure().status(), bytes, nanos / 1_000_000, null, null, null, null,
-        null, e.failure().name(), null));
-    if (!server.listeners().isEmpty()) {
-      ExchangeSummary summary = ExchangeSummary.builder().id(server.nextExchangeId()).connectionId(id)
-          .clientAddress(clientAddress).method("-").url("-").status(e.failure().status())
-          .startTime(startTime).duration(Duration.ofNanos(System.nanoTime() - startNanos))
-          .failure(e.failure().name()).build();
-      server.listeners().each(listener -> listener.exchangeCompleted(summary));
-    }
-    return false;
-  }
-
-  /** Writes the failure's answer with Connection: close; returns the status sent, or 0. */
-  /**
+   * Writes the failure's answer with Connection: close; returns the status sent, or 0.
+   *
    * @param requestHeaders the request's headers when its head was read (an HTML page for clients
    *     that accept it), else null
    */
@@ -437,34 +397,6 @@ final class ClientConnection implements Runnable {
    */
   void lingerOnClose() {
     linger = true;
-  }
-
-  /**
-   * nginx's lingering close: stop sending, then read and discard what the client still sends, up
-   * to 64 KiB or one second, so the response arrives before the socket closes.
-   */
-  private void lingeringClose() {
-    try {
-      out.flush();
-      socket.shutdownOutput();
-      long deadline = System.nanoTime() + LINGER_NANOS;
-      long budget = LINGER_BYTES;
-      byte[] scratch = new byte[4096];
-      while (budget > 0) {
-        long remaining = (deadline - System.nanoTime()) / 1_000_000;
-        if (remaining <= 0) {
-          break;
-        }
-        in.readTimeout((int) remaining);
-        int n = in.read(scratch, 0, (int) Math.min(scratch.length, budget));
-        if (n < 0) {
-          break;
-        }
-        budget -= n;
-      }
-    } catch (IOException e) {
-      log.debug("lingering_close_ended conn={} error={}", id, e.toString());
-    }
   }
 
   private void sendContinue() throws IOException {

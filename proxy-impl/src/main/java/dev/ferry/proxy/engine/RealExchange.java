@@ -2,11 +2,11 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ContentTooLargeException;
 import dev.ferry.proxy.Exchange;
-import dev.ferry.proxy.ProxyConfig;
-import dev.ferry.proxy.Route;
 import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.Route;
 import dev.ferry.proxy.engine.admin.AdminEndpoints;
 import dev.ferry.proxy.engine.cache.CacheAdmin;
 import dev.ferry.proxy.engine.cache.HttpCache;
