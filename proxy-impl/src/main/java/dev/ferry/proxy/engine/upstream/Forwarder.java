@@ -86,7 +86,9 @@ public final class Forwarder {
     DestinationCheck check = hooks.destinationCheck();
     UpstreamConnection connection = pool.acquire(key, check);
     Body body = request.body();
-    if (connection.reused() && !body.isEmpty() && body.contentLength() <= retryBufferBytes) {
+    // A route's dispatcher may have buffered the body already: never copy it twice.
+    if (connection.reused() && !body.isEmpty() && !(body instanceof ReplayableBody)
+        && body.contentLength() <= retryBufferBytes) {
       body = ReplayableBody.buffer(body, retryBufferBytes);
     }
     Outbound outbound = new Outbound(request.method(), target, headers, body,

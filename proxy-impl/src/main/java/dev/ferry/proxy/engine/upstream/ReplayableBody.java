@@ -43,6 +43,11 @@ public final class ReplayableBody implements Body {
   }
 
   @Override
+  public boolean isRepeatable() {
+    return replayable();
+  }
+
+  @Override
   public long contentLength() {
     return contentLength;
   }
