@@ -5,7 +5,9 @@
 # virtual threads). For each row and size: a 3 s warm-up, then ROUNDS runs of
 # `wrk -t2 -c64 -d$DURATION --latency`; the table shows medians of req/s and p99, the proxy
 # process's CPU per request (user+sys ticks from /proc/PID/stat; nginx: master and workers) and
-# its peak RSS (VmHWM). Then the idle-connection probe (IdleProbe.java beside this script).
+# its peak RSS (VmHWM), and for Ferry the heap bytes allocated per request (the CLI's
+# jvm_threads_allocated_bytes_total on its admin listener, read before and after each run).
+# Then the idle-connection probe (IdleProbe.java beside this script).
 # Loopback only; every load and wait is bounded in time; every process started is stopped on exit.
 # Progress goes to stderr, the two markdown tables to stdout. About 8 minutes with the defaults.
 #   ./mvnw -q -DskipTests package && samples/bench/compare.sh
@@ -145,16 +147,18 @@ start_nginx() {
   STARTED+=($NGINX_PIDS)   # workers too, in case the master dies first
 }
 
-# Starts Ferry with java $1 and flags $2...; sets FERRY_PID and FERRY_PORT.
+# Starts Ferry with java $1 and flags $2...; sets FERRY_PID, FERRY_PORT and FERRY_ADMIN (the admin
+# listener's port, for the allocation counter).
 start_ferry() {
   local java=$1; shift
   local out; out=$(mktemp "$WORK/ferry.XXXX")
   "$java" "${JVM_OPTS[@]}" "$@" -jar "$JAR" -q -p 0 -c auto --upstream "http://127.0.0.1:$ORIGIN_PORT" \
-    "${FERRY_FLAGS[@]}" > "$out" 2>&1 &
+    --admin-port 0 "${FERRY_FLAGS[@]}" > "$out" 2>&1 &
   FERRY_PID=$!; STARTED+=("$FERRY_PID")
   for _ in $(seq 1 300); do grep -q Listening "$out" && break; sleep 0.1; done
   grep -q Listening "$out" || { echo "Ferry did not start:" >&2; cat "$out" >&2; exit 1; }
   FERRY_PORT=$(grep Listening "$out" | sed 's/.*://')
+  FERRY_ADMIN=$(awk '$1 == "admin" { sub(/.*:/, "", $2); print $2 }' "$out")
 }
 
 # --- measurement ---------------------------------------------------------------------------------
@@ -177,21 +181,30 @@ peak_rss_kb() { # $@ = pids; VmHWM summed
 TCK=$(getconf CLK_TCK)
 case "$DURATION" in *m) DSECONDS=$((${DURATION%m} * 60)) ;; *) DSECONDS=${DURATION%s} ;; esac
 
-# Prints "rps p99_ms cpu_us_per_request non2xx socket_errors" for one wrk run on $1 at size $2.
+allocated() { # $1 = admin port or ""; Ferry's heap bytes allocated so far, or 0
+  [ -n "$1" ] || { echo 0; return; }
+  curl -s --max-time 5 "http://127.0.0.1:$1/metrics" |
+    awk '$1 == "jvm_threads_allocated_bytes_total" { printf "%.0f\n", $2; found = 1 } END { if (!found) print 0 }'
+}
+
+# Prints "rps p99_ms cpu_us_per_request non2xx socket_errors alloc_bytes_per_request" for one wrk
+# run on $1 at size $2 (allocation 0 where there is no admin port $4).
 measure() {
-  local port=$1 size=$2 pids=$3 before after out
+  local port=$1 size=$2 pids=$3 admin=${4:-} before after out abefore aafter
+  abefore=$(allocated "$admin")
   before=$(cpu_ticks $pids)
   out=$(timeout $((DSECONDS + 30)) wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$port/bytes/$size") ||
     echo "WARNING: wrk failed on 127.0.0.1:$port/bytes/$size" >&2
   after=$(cpu_ticks $pids)
-  echo "$out" | awk -v ticks=$((after - before)) -v tck="$TCK" '
+  aafter=$(allocated "$admin")
+  echo "$out" | awk -v ticks=$((after - before)) -v tck="$TCK" -v alloc=$((aafter - abefore)) '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     / requests in / { n = $1 }
     /^Requests\/sec/ { rps = $2 }
     $1 == "99%" { p99 = ms($2) }
     /Non-2xx/ { bad = $NF }
     /Socket errors/ { gsub(/,/, ""); err = $4 + $6 + $8 + $10 }
-    END { printf "%.0f %.2f %.1f %d %d\n", rps, p99, n ? ticks * 1e6 / tck / n : 0, bad, err }'
+    END { printf "%.0f %.2f %.1f %d %d %.0f\n", rps, p99, n ? ticks * 1e6 / tck / n : 0, bad, err, n ? alloc / n : 0 }'
 }
 
 # Checks that a row answers 200 with the right length (and, for a cache row, X-Cache: HIT).
@@ -231,16 +244,16 @@ $3
   server { listen 127.0.0.1:$2; location / { $PROXY $4 } }"
 }
 
-ROWS=()   # label|kind|port|pids ; kind: origin, reverse (vs nginx reverse), cache (vs proxy_cache)
+ROWS=()   # label|kind|port|pids|admin ; kind: origin, reverse (vs nginx reverse), cache (vs proxy_cache)
 ROWS+=("nginx static origin (direct, no proxy)|origin|$ORIGIN_PORT|$ORIGIN_PIDS")
 P=$(free_port); nginx_proxy "$WORK/nginx-reverse" "$P" "" ""
 start_nginx "$WORK/nginx-reverse" "$P"
 ROWS+=("nginx reverse proxy|reverse|$P|$NGINX_PIDS")
 FERRY_FLAGS=(); start_ferry "$JAVA17"
-ROWS+=("Ferry reverse, Java 17 (auto = pool)|reverse|$FERRY_PORT|$FERRY_PID")
+ROWS+=("Ferry reverse, Java 17 (auto = pool)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 if $HAVE25; then
   start_ferry "$JDK25/bin/java"
-  ROWS+=("Ferry reverse, Java 25 (auto = virtual)|reverse|$FERRY_PORT|$FERRY_PID")
+  ROWS+=("Ferry reverse, Java 25 (auto = virtual)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
 P=$(free_port); nginx_proxy "$WORK/nginx-cache" "$P" \
   "  proxy_cache_path cache levels=1:2 keys_zone=bench:16m max_size=256m inactive=60m use_temp_path=off;" \
@@ -248,10 +261,10 @@ P=$(free_port); nginx_proxy "$WORK/nginx-cache" "$P" \
 start_nginx "$WORK/nginx-cache" "$P"
 ROWS+=("nginx proxy_cache hits|cache|$P|$NGINX_PIDS")
 FERRY_FLAGS=(-m 64); start_ferry "$JAVA17"
-ROWS+=("Ferry cache hits, Java 17 (auto = pool)|cache|$FERRY_PORT|$FERRY_PID")
+ROWS+=("Ferry cache hits, Java 17 (auto = pool)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 if $HAVE25; then
   start_ferry "$JDK25/bin/java"
-  ROWS+=("Ferry cache hits, Java 25 (auto = virtual)|cache|$FERRY_PORT|$FERRY_PID")
+  ROWS+=("Ferry cache hits, Java 25 (auto = virtual)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
 
 for row in "${ROWS[@]}"; do
@@ -265,19 +278,19 @@ RESULTS=$WORK/results
 for round in $(seq 1 "$ROUNDS"); do
   for size in "${SIZES[@]}"; do
     for i in "${!ROWS[@]}"; do
-      IFS='|' read -r label kind port pids <<< "${ROWS[i]}"
+      IFS='|' read -r label kind port pids admin <<< "${ROWS[i]}"
       timeout 60 wrk -t2 -c64 -d"$WARMUP" "http://127.0.0.1:$port/bytes/$size" > /dev/null ||
         echo "WARNING: warm-up failed for $label" >&2
-      r=$(measure "$port" "$size" "$pids")
+      r=$(measure "$port" "$size" "$pids" "$admin")
       echo "$i $size $r" >> "$RESULTS"
-      printf '  round %d %6d B  %-42s rps=%s p99_ms=%s cpu_us=%s non2xx=%s errors=%s\n' \
+      printf '  round %d %6d B  %-42s rps=%s p99_ms=%s cpu_us=%s non2xx=%s errors=%s alloc_b=%s\n' \
         "$round" "$size" "$label" $r >&2
     done
   done
 done
 
 # --- the table -----------------------------------------------------------------------------------
-median() { # $1 = row index, $2 = size, $3 = column (3 rps, 4 p99, 5 cpu)
+median() { # $1 = row index, $2 = size, $3 = column (3 rps, 4 p99, 5 cpu, 8 allocation)
   awk -v i="$1" -v s="$2" -v c="$3" '$1 == i && $2 == s { print $c }' "$RESULTS" | sort -g |
     awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
@@ -294,25 +307,27 @@ echo
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*version: //'), wrk -t2 -c64 -d$DURATION, median of $ROUNDS:" \
   "\`DURATION=$DURATION ROUNDS=$ROUNDS IDLE=$IDLE samples/bench/compare.sh\`"
 echo
-echo "| path | 1 KiB req/s | ×nginx | p99 | CPU µs/req | 100 KiB req/s | ×nginx | p99 | CPU µs/req | peak RSS |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| path | 1 KiB req/s | ×nginx | p99 | CPU µs/req | alloc/req | 100 KiB req/s | ×nginx | p99 | CPU µs/req | alloc/req | peak RSS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for i in "${!ROWS[@]}"; do
-  IFS='|' read -r label kind port pids <<< "${ROWS[i]}"
+  IFS='|' read -r label kind port pids admin <<< "${ROWS[i]}"
   base=$(baseline "$kind")
   line="| $label"
   for size in "${SIZES[@]}"; do
     rps=$(median "$i" "$size" 3); p99=$(median "$i" "$size" 4); cpu=$(median "$i" "$size" 5)
+    alloc="—"; [ -n "$admin" ] && alloc="$(awk -v b="$(median "$i" "$size" 8)" 'BEGIN { printf "%.1f KiB", b / 1024 }')"
     bad=$(awk -v i="$i" -v s="$size" '$1 == i && $2 == s { b += $6 + $7 } END { print b + 0 }' "$RESULTS")
     ratio="—"
     [ "$base" -ge 0 ] && ratio=$(awk -v a="$rps" -v b="$(median "$base" "$size" 3)" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
-    line+=$(awk -v r="$rps" -v x="$ratio" -v p="$p99" -v c="$cpu" -v bad="$bad" \
-      'BEGIN { printf " | %.0f%s | %s | %.1f ms | %.0f", r, bad ? " (" bad " errors)" : "", x, p, c }')
+    line+=$(awk -v r="$rps" -v x="$ratio" -v p="$p99" -v c="$cpu" -v bad="$bad" -v a="$alloc" \
+      'BEGIN { printf " | %.0f%s | %s | %.1f ms | %.0f | %s", r, bad ? " (" bad " errors)" : "", x, p, c, a }')
   done
   echo "$line | $(( $(peak_rss_kb $pids) / 1024 )) MiB |"
 done
 echo
 echo "×nginx: reverse-proxy rows against nginx reverse proxy, cache-hit rows against nginx proxy_cache."
 echo "CPU and peak RSS are the proxy's own (nginx: master + workers); the origin is measured only in its own row."
+echo "alloc/req: Ferry's heap allocation per request (jvm_threads_allocated_bytes_total from its /metrics)."
 
 # --- idle connections ----------------------------------------------------------------------------
 # The load peers stop first; each idle probe gets a fresh server with the origin still up.

@@ -73,12 +73,12 @@ public final class Headers {
 
   /** Returns a new, empty builder. */
   public static Builder builder() {
-    return new Builder();
+    return new Builder(24);
   }
 
   /** Returns a builder that starts with these fields. */
   public Builder toBuilder() {
-    Builder builder = new Builder();
+    Builder builder = new Builder(namesAndValues.length + 4);
     builder.namesAndValues.addAll(Arrays.asList(namesAndValues));
     return builder;
   }
@@ -222,9 +222,25 @@ public final class Headers {
    * A mutable builder of {@link Headers}. Not thread-safe.
    */
   public static final class Builder {
-    private final List<String> namesAndValues = new ArrayList<>(16);
+    private final List<String> namesAndValues;
 
-    private Builder() {}
+    private Builder(int capacity) {
+      namesAndValues = new ArrayList<>(capacity);
+    }
+
+    /**
+     * Adds field number {@code index} of {@code from} at the end, keeping any existing fields of
+     * the same name. It was checked when {@code from} was built, so nothing is checked again:
+     * the cheap way to copy some fields of one message into another.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < from.size()}
+     */
+    public Builder add(Headers from, int index) {
+      Objects.checkIndex(index, from.size());
+      namesAndValues.add(from.name(index));
+      namesAndValues.add(from.value(index));
+      return this;
+    }
 
     /**
      * Adds a field at the end, keeping any existing fields of the same name.

@@ -28,6 +28,15 @@ class HeadersTest {
   }
 
   @Test
+  void copiesChosenFieldsOfAnotherHeaders() {
+    Headers from = Headers.of("X-A", "1", "X-B", "2", "X-C", "3");
+    Headers copied = Headers.builder().add("X-Z", "0").add(from, 2).add(from, 0).build();
+    assertThat(copied).isEqualTo(Headers.of("X-Z", "0", "X-C", "3", "X-A", "1"));
+    assertThatThrownBy(() -> Headers.builder().add(from, 3))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
   void findsTokensInCommaLists() {
     Headers headers = Headers.of("Connection", "keep-alive, Upgrade");
     assertThat(headers.containsToken("connection", "upgrade")).isTrue();

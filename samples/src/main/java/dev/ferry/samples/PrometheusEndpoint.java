@@ -7,12 +7,14 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.micrometer.FerryMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 
 /**
  * The command-line proxy's {@code GET /metrics} on the admin listener: Prometheus text produced
@@ -34,6 +36,22 @@ final class PrometheusEndpoint implements Filter {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
+    bindAllocatedBytes();
+  }
+
+  /**
+   * {@code jvm_threads_allocated_bytes_total}: heap bytes allocated by every thread since start,
+   * ended threads included (a virtual thread's on its carrier). Against
+   * {@code ferry_requests_total} it gives the allocation per request, which drives GC work.
+   */
+  private void bindAllocatedBytes() {
+    if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads
+        && threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled()) {
+      FunctionCounter.builder("jvm.threads.allocated", threads,
+              com.sun.management.ThreadMXBean::getTotalThreadAllocatedBytes)
+          .baseUnit("bytes").description("Heap bytes allocated by all threads since the JVM started")
+          .register(registry);
+    }
   }
 
   /** Adds the listener and the {@code /metrics} admin filter to {@code builder}; returns it. */

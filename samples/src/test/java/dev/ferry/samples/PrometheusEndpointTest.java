@@ -71,6 +71,15 @@ class PrometheusEndpointTest {
   }
 
   @Test
+  void reportsHeapBytesAllocatedSoFar() throws Exception {
+    double before = sum(scrape(), "jvm_threads_allocated_bytes_total");
+    origin.enqueue(new MockResponse().setBody("x".repeat(100_000)));
+    assertThat(send("http://127.0.0.1:" + proxy.port() + "/big").body()).hasSize(100_000);
+    // The client alone allocates the 100 kB body as a String; the counter covers every thread.
+    assertThat(sum(scrape(), "jvm_threads_allocated_bytes_total")).isGreaterThan(before + 100_000);
+  }
+
+  @Test
   void answersWithThePrometheusContentTypeAndLeavesOtherPathsAlone() throws Exception {
     String admin = "http://" + FerryCli.hostPort(proxy.adminAddress().orElseThrow());
     HttpResponse<String> metrics = send(admin + "/metrics");

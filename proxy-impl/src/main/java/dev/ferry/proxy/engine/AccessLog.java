@@ -39,8 +39,13 @@ final class AccessLog {
     this.level = quiet ? Level.DEBUG : Level.INFO;
   }
 
+  /** True if entries are written: callers skip building one otherwise. */
+  boolean isEnabled() {
+    return format != AccessLogFormat.OFF && log.isEnabledForLevel(level);
+  }
+
   void write(Entry entry) {
-    if (format == AccessLogFormat.OFF || !log.isEnabledForLevel(level)) {
+    if (!isEnabled()) {
       return;
     }
     log.atLevel(level).log(format == AccessLogFormat.JSON ? json(entry) : combined(entry));

@@ -16,8 +16,11 @@ import java.util.List;
 final class InboundRequest {
   private InboundRequest() {}
 
-  /** The parts of a request that decide how the connection reads it. */
-  record Parsed(Request request, long bodyLength, boolean expectContinue) {}
+  /**
+   * The parts of a request that decide how the connection reads it; the request itself is left
+   * unbuilt, with the client's fields and no body, for the exchange to finish in one build.
+   */
+  record Parsed(Request.Builder request, long bodyLength, boolean expectContinue) {}
 
   /**
    * @param upstreamAuthority the reverse proxy's upstream, standing in for the Host an HTTP/1.0
@@ -80,7 +83,7 @@ final class InboundRequest {
       expectContinue = head.minorVersion() == 1 && length != 0;
     }
     builder.headers(head.headers()).body(Body.empty());
-    return new Parsed(builder.build(), length, expectContinue);
+    return new Parsed(builder, length, expectContinue);
   }
 
   private static void checkConnectTarget(String target) throws HttpFailureException {

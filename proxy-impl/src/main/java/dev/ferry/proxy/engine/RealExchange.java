@@ -132,13 +132,18 @@ final class RealExchange implements Exchange, DispatchHooks {
     requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
     trace = TraceContext.continueOrStart(head.headers());
     // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
-    request = withClientBody(parsed).withHeader(config.requestIdHeader(), requestId)
-        .withHeader("traceparent", trace.traceparent());
+    Request.Builder builder = parsed.request().headers(head.headers().toBuilder()
+        .set(config.requestIdHeader(), requestId).set("traceparent", trace.traceparent()).build());
+    if (parsed.bodyLength() != 0) {
+      clientBody = connection.openBody(parsed.bodyLength(), parsed.expectContinue());
+      builder.body(clientBody);
+    }
     if (connection.interceptAuthority() != null) {
       // Inside an intercepted CONNECT the origin is the tunnel's target, over TLS, whatever the
       // request's Host says (the CONNECT's checks were made for that target).
-      request = request.toBuilder().scheme("https").authority(connection.interceptAuthority()).build();
+      builder.scheme("https").authority(connection.interceptAuthority());
     }
+    request = builder.build();
     return true;
   }
 
@@ -231,13 +236,16 @@ final class RealExchange implements Exchange, DispatchHooks {
       failure = answer.failure().name();
     }
     countBeforeSending(status, failure);
-    Response sent = response.withHeader(server.configuration().requestIdHeader(), requestId);
-    owned.add(sent.body());
-    server.listeners().each(l -> l.responseHeaders(this, sent));
+    String idHeader = server.configuration().requestIdHeader();
+    owned.add(response.body());
+    if (!server.listeners().isEmpty()) {
+      Response sent = response.withHeader(idHeader, requestId);
+      server.listeners().each(l -> l.responseHeaders(this, sent));
+    }
     ResponseSender.Outcome outcome;
     try {
-      outcome = connection.sender().send(sent, request.method().equals("HEAD"),
-          head.minorVersion(), wantsClose, tunnelling);
+      outcome = connection.sender().send(response, idHeader, requestId,
+          request.method().equals("HEAD"), head.minorVersion(), wantsClose, tunnelling);
     } catch (HttpFailureException e) {
       failure = e.failure().name();
       logFailure(e);
@@ -253,14 +261,6 @@ final class RealExchange implements Exchange, DispatchHooks {
       return false;
     }
     return !wantsClose && !outcome.closeDelimited() && finishRequestBody();
-  }
-
-  private Request withClientBody(InboundRequest.Parsed parsed) {
-    if (parsed.bodyLength() == 0) {
-      return parsed.request();
-    }
-    clientBody = connection.openBody(parsed.bodyLength(), parsed.expectContinue());
-    return parsed.request().withBody(clientBody);
   }
 
   private Response terminal(Request request) throws IOException {
@@ -327,11 +327,16 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.metrics().failure(failure);
     }
     long nanos = System.nanoTime() - startNanos;
-    Duration duration = Duration.ofNanos(nanos);
     server.metrics().latency.record(nanos);
+    boolean failed = failure != null && status > 0;
+    if (!failed && !log.isDebugEnabled() && !server.accessLog().isEnabled()
+        && server.listeners().isEmpty()) {
+      return; // nothing to report: build no strings for it
+    }
+    Duration duration = Duration.ofNanos(nanos);
     String method = request != null ? request.method() : head.method();
     String url = request != null ? request.url() : head.target();
-    if (failure != null && status > 0) {
+    if (failed) {
       log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
           failure, status, bodyBytes, method, url, connection.clientAddress(), requestId,
           connection.id(), id);
@@ -341,10 +346,12 @@ final class RealExchange implements Exchange, DispatchHooks {
           method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
           connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
     }
-    server.accessLog().write(new AccessLog.Entry(startTime,
-        connection.clientAddress().getAddress().getHostAddress(), method, url, head.version(),
-        status, bodyBytes, duration.toMillis(), upstream, route == null ? null : route.name(),
-        cacheVerdict, requestId, trace == null ? null : trace.traceId(), failure, head.headers()));
+    if (server.accessLog().isEnabled()) {
+      server.accessLog().write(new AccessLog.Entry(startTime,
+          connection.clientAddress().getAddress().getHostAddress(), method, url, head.version(),
+          status, bodyBytes, duration.toMillis(), upstream, route == null ? null : route.name(),
+          cacheVerdict, requestId, trace == null ? null : trace.traceId(), failure, head.headers()));
+    }
     if (!server.listeners().isEmpty()) {
       ExchangeSummary summary = summary(method, url, duration);
       server.listeners().each(l -> l.exchangeCompleted(summary));

@@ -7,21 +7,23 @@ import dev.ferry.proxy.engine.http1.ChunkedOutputStream;
 import dev.ferry.proxy.engine.http1.HeadWriter;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
+import dev.ferry.proxy.engine.io.InMemoryBody;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Set;
 
 /**
  * Writes a response to the client, framing it for this client (RFC 9112 §6): no body for HEAD,
  * 1xx, 204 and 304; Content-Length when the length is known; chunked for HTTP/1.1 clients
  * otherwise; close-delimited for HTTP/1.0 clients. The body streams through one per-connection
  * buffer; a body that fails midway aborts the connection rather than end cleanly, so the client
- * cannot take a truncated body for a whole one.
+ * cannot take a truncated body for a whole one. A body held in memory (a cache hit) goes out with
+ * its head in one gathering write.
  */
 final class ResponseSender {
-  private static final Set<String> CONTENT_LENGTH = Set.of("content-length");
+  private static final NameSet CONTENT_LENGTH = NameSet.of("content-length");
 
   private final ConnectionOutput out;
   private byte[] buffer;
@@ -42,6 +44,15 @@ final class ResponseSender {
    */
   Outcome send(Response response, boolean headRequest, int clientMinor, boolean close,
       boolean tunnel) throws IOException {
+    return send(response, null, null, headRequest, clientMinor, close, tunnel);
+  }
+
+  /**
+   * Writes head and body, with field {@code setName} set to {@code setValue} (the exchange's
+   * request ID) as the head is framed, rather than in a copy of the response made for it.
+   */
+  Outcome send(Response response, String setName, String setValue, boolean headRequest,
+      int clientMinor, boolean close, boolean tunnel) throws IOException {
     int status = response.status();
     boolean bodiless = headRequest || status < 200 || status == 204 || status == 304 || tunnel;
     Body body = response.body();
@@ -52,7 +63,10 @@ final class ResponseSender {
     // everything else is framed here, once, in a single pass over the fields.
     boolean keepLength = bodiless && !tunnel && status >= 200 && status != 204;
     Headers.Builder fields = Headers.builder();
-    HopByHop.strip(response.headers(), status == 101, keepLength ? Set.of() : CONTENT_LENGTH, fields);
+    HopByHop.strip(response.headers(), status == 101, keepLength ? NameSet.EMPTY : CONTENT_LENGTH, fields);
+    if (setName != null) {
+      fields.set(setName, setValue);
+    }
     if (!bodiless) {
       if (length >= 0) {
         fields.add("Content-Length", Long.toString(length));
@@ -104,6 +118,15 @@ final class ResponseSender {
   }
 
   private long writeBody(Body body, long length, boolean chunked) throws IOException {
+    if (!chunked && body instanceof InMemoryBody) {
+      try {
+        if (out.writeAndFlush(((InMemoryBody) body).bytes())) {
+          return length;
+        }
+      } catch (IOException e) {
+        throw clientClosed(e);
+      }
+    }
     if (buffer == null) {
       buffer = new byte[16 * 1024];
     }

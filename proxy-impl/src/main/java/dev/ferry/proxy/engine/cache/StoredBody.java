@@ -1,14 +1,15 @@
 package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.Body;
+import dev.ferry.proxy.engine.io.InMemoryBody;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 
 /**
  * A stored body served without a defensive copy: the stored bytes are never written to, so a
- * hit copies them once, into the connection's buffer ({@code Body.of(byte[])} would clone).
+ * hit is written straight from them ({@code Body.of(byte[])} would clone).
  */
-final class StoredBody implements Body {
+final class StoredBody implements Body, InMemoryBody {
   private final ByteBuffer bytes;
 
   /** @param bytes a view of the stored bytes from its position to its limit; not modified */
@@ -19,6 +20,11 @@ final class StoredBody implements Body {
   @Override
   public long contentLength() {
     return bytes.remaining();
+  }
+
+  @Override
+  public ByteBuffer bytes() {
+    return bytes.duplicate();
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.http1;
 
 import dev.ferry.proxy.Headers;
 import java.io.IOException;
+import dev.ferry.proxy.engine.io.ConnectionOutput;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
@@ -13,9 +14,9 @@ import java.nio.charset.StandardCharsets;
 public final class ChunkedOutputStream extends OutputStream {
   private static final byte[] CRLF = {'\r', '\n'};
 
-  private final OutputStream out;
+  private final ConnectionOutput out;
 
-  public ChunkedOutputStream(OutputStream out) {
+  public ChunkedOutputStream(ConnectionOutput out) {
     this.out = out;
   }
 

@@ -12,16 +12,30 @@ import java.util.Arrays;
  * before the colon, no obs-fold, no control characters in values. The whole header section
  * shares one byte budget, and the field count is capped.
  *
- * <p>A parser is made per head; its scratch line grows only as far as the limits allow.
+ * <p>A parser is made per head; it reads lines into the connection's scratch array, which grows
+ * (for this head only) as far as the limits allow.
  */
 public final class HeadParser {
   private static final int MAX_LEADING_EMPTY_LINES = 4;
+  /**
+   * Field names as clients and servers commonly spell them, returned as constants instead of a new
+   * String per field; grouped by length. Any other spelling gets its own String as before.
+   */
+  private static final String[][] KNOWN_NAMES = byLength("Accept", "Accept-Encoding",
+      "Accept-Language", "Accept-Ranges", "Age", "Authorization", "Cache-Control", "Connection",
+      "Content-Encoding", "Content-Length", "Content-Range", "Content-Type", "Cookie", "Date",
+      "ETag", "Expect", "Expires", "Host", "If-Match", "If-Modified-Since", "If-None-Match",
+      "Keep-Alive", "Last-Modified", "Location", "Origin", "Pragma", "Range", "Referer", "Server",
+      "Set-Cookie", "Transfer-Encoding", "Upgrade", "User-Agent", "Vary", "Via",
+      "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Request-Id", "accept",
+      "accept-encoding", "content-length", "content-type", "date", "host", "server", "traceparent",
+      "user-agent");
 
   private final ConnectionInput in;
   private final int maxStartLineBytes;
   private final int maxHeaderBytes;
   private final int maxHeaderCount;
-  private byte[] line = new byte[256];
+  private byte[] line;
   private int length;
 
   public HeadParser(ConnectionInput in, int maxStartLineBytes, int maxHeaderBytes, int maxHeaderCount) {
@@ -29,6 +43,7 @@ public final class HeadParser {
     this.maxStartLineBytes = maxStartLineBytes;
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxHeaderCount = maxHeaderCount;
+    this.line = in.lineScratch();
   }
 
   /** Reads a request head; malformed input fails with 400, 414 or 431. */
@@ -132,7 +147,7 @@ public final class HeadParser {
         end--;
       }
       checkFieldValue(start, end, response);
-      headers.add(string(0, colon), string(start, end));
+      headers.add(fieldName(colon), string(start, end));
     }
   }
 
@@ -196,6 +211,40 @@ public final class HeadParser {
       }
     }
     return -1;
+  }
+
+  private String fieldName(int length) {
+    if (length < KNOWN_NAMES.length) {
+      for (String known : KNOWN_NAMES[length]) {
+        if (startsWith(known)) {
+          return known;
+        }
+      }
+    }
+    return string(0, length);
+  }
+
+  private boolean startsWith(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (line[i] != text.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String[][] byLength(String... names) {
+    int longest = 0;
+    for (String name : names) {
+      longest = Math.max(longest, name.length());
+    }
+    String[][] groups = new String[longest + 1][0];
+    for (String name : names) {
+      String[] group = Arrays.copyOf(groups[name.length()], groups[name.length()].length + 1);
+      group[group.length - 1] = name;
+      groups[name.length()] = group;
+    }
+    return groups;
   }
 
   private String string(int from, int to) {

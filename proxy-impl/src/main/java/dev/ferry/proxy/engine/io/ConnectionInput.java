@@ -20,6 +20,7 @@ public final class ConnectionInput extends InputStream {
   private final InputStream in;
   private final int bufferSize;
   private byte[] buffer;
+  private byte[] lineScratch;
   private int pos;
   private int limit;
   private long deadlineNanos;
@@ -59,6 +60,7 @@ public final class ConnectionInput extends InputStream {
       return fill();
     }
     buffer = null;
+    lineScratch = null;
     pos = 0;
     limit = 0;
     socket.setSoTimeout(timeoutMillis);
@@ -113,8 +115,20 @@ public final class ConnectionInput extends InputStream {
     return taken;
   }
 
+  /**
+   * A scratch array for the head parser's lines, kept with the connection so that parsing a head
+   * allocates none; dropped with the buffer.
+   */
+  public byte[] lineScratch() {
+    if (lineScratch == null) {
+      lineScratch = new byte[256];
+    }
+    return lineScratch;
+  }
+
   /** Drops the buffer while nothing is buffered, so a parked connection holds none. */
   public void dropBuffer() {
+    lineScratch = null;
     if (pos == limit) {
       buffer = null;
       pos = 0;

@@ -3,6 +3,8 @@ package dev.ferry.proxy.engine.io;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 
 /**
  * The buffered output side of one socket. The buffer is allocated on first write and dropped by
@@ -46,6 +48,28 @@ public final class ConnectionOutput extends OutputStream {
     bytesWritten++;
   }
 
+  /**
+   * Writes {@code text} as ISO-8859-1 straight into the buffer, with no intermediate array: the
+   * head writer's text is validated header text, one byte per char.
+   */
+  @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int) copies each char's low byte
+  public void writeLatin1(String text) throws IOException {
+    int length = text.length();
+    bytesWritten += length;
+    if (buffer == null) {
+      buffer = new byte[bufferSize];
+    }
+    for (int done = 0; done < length; ) {
+      if (count == buffer.length) {
+        flushBuffer();
+      }
+      int n = Math.min(length - done, buffer.length - count);
+      text.getBytes(done, done + n, buffer, count);
+      count += n;
+      done += n;
+    }
+  }
+
   @Override
   public void write(byte[] source, int offset, int length) throws IOException {
     bytesWritten += length;
@@ -70,6 +94,33 @@ public final class ConnectionOutput extends OutputStream {
     out.flush();
   }
 
+  /**
+   * Writes the buffered bytes and then {@code bytes}, flushed, in one gathering write, so that a
+   * cached body of any size is a single system call rather than one per buffer-full. Returns
+   * false, having written nothing, where the socket has no channel of its own (TLS).
+   */
+  public boolean writeAndFlush(ByteBuffer bytes) throws IOException {
+    SocketChannel channel = socket.getChannel();
+    if (channel == null || !channel.isBlocking()) {
+      return false;
+    }
+    bytesWritten += bytes.remaining();
+    ByteBuffer[] parts = count == 0 ? new ByteBuffer[] {bytes}
+        : new ByteBuffer[] {ByteBuffer.wrap(buffer, 0, count), bytes};
+    count = 0;
+    beginWrite();
+    try {
+      while (bytes.hasRemaining()) {
+        channel.write(parts);
+      }
+    } catch (IOException e) {
+      throw writeFailure(e);
+    } finally {
+      writeStartedNanos = 0;
+    }
+    return true;
+  }
+
   /** Flushes, then drops the buffer until the next write. */
   public void release() throws IOException {
     flush();
@@ -89,8 +140,19 @@ public final class ConnectionOutput extends OutputStream {
   }
 
   private void writeToSocket(byte[] source, int offset, int length) throws IOException {
-    if (watchdog == null) {
+    beginWrite();
+    try {
       out.write(source, offset, length);
+    } catch (IOException e) {
+      throw writeFailure(e);
+    } finally {
+      writeStartedNanos = 0;
+    }
+  }
+
+  /** Puts the write about to start under the watchdog, if there is one. */
+  private void beginWrite() {
+    if (watchdog == null) {
       return;
     }
     if (!watched) {
@@ -98,17 +160,14 @@ public final class ConnectionOutput extends OutputStream {
       watchdog.watch(this);
     }
     writeStartedNanos = System.nanoTime();
-    try {
-      out.write(source, offset, length);
-    } catch (IOException e) {
-      if (timedOut) {
-        throw new WriteTimeoutException("write made no progress for "
-            + watchdog.timeoutNanos() / 1_000_000 + " ms");
-      }
-      throw e;
-    } finally {
-      writeStartedNanos = 0;
+  }
+
+  private IOException writeFailure(IOException e) {
+    if (timedOut) {
+      return new WriteTimeoutException("write made no progress for "
+          + watchdog.timeoutNanos() / 1_000_000 + " ms");
     }
+    return e;
   }
 
   /** True if a write started more than {@code timeoutNanos} before {@code now} is still blocked. */

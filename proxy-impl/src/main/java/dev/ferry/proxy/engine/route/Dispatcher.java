@@ -62,12 +62,12 @@ public final class Dispatcher {
     pool.admit();
     boolean handedOver = false;
     try {
-      Set<LiveEndpoint> tried = new HashSet<>();
+      Set<LiveEndpoint> tried = Set.of();
       for (int attempt = 0; ; attempt++) {
         boolean retry = attempt > 0;
         try {
           LiveEndpoint endpoint = pool.choose(outbound, hooks.clientAddress().getAddress(), tried);
-          tried.add(endpoint);
+          tried = withTried(tried, endpoint);
           hooks.endpointChosen(endpoint);
           Response response;
           pool.acquireConnection(connectionWaitNanos);
@@ -204,5 +204,15 @@ public final class Dispatcher {
 
   private static int millis(Duration duration) {
     return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
+  }
+
+  /** The endpoints tried so far and {@code endpoint}: a one-element set on the first attempt. */
+  private static Set<LiveEndpoint> withTried(Set<LiveEndpoint> tried, LiveEndpoint endpoint) {
+    if (tried.isEmpty()) {
+      return Set.of(endpoint);
+    }
+    Set<LiveEndpoint> more = new HashSet<>(tried);
+    more.add(endpoint);
+    return more;
   }
 }

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.trace;
 
 import dev.ferry.proxy.Headers;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -102,12 +103,12 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     return !s.isEmpty();
   }
 
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
 
   /** {@code bytes} random bytes as lower-case hex; never all zeros (an invalid id). */
   static String randomHex(int bytes) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    char[] hex = new char[bytes * 2];
+    byte[] hex = new byte[bytes * 2];
     boolean zero = true;
     for (int i = 0; i < hex.length; i += 16) {
       long value = random.nextLong();
@@ -117,6 +118,6 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
         value >>>= 4;
       }
     }
-    return zero ? randomHex(bytes) : new String(hex);
+    return zero ? randomHex(bytes) : new String(hex, StandardCharsets.ISO_8859_1);
   }
 }

@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadWriter;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
@@ -44,12 +45,12 @@ public final class Forwarder {
       Set.of("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT");
   private static final int COPY_BUFFER = 16 * 1024;
   /** Fields the forwarder rewrites itself, besides the hop-by-hop ones. */
-  private static final Set<String> FORWARD_DROP = Set.of("proxy-authorization",
+  private static final NameSet FORWARD_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via");
-  private static final Set<String> REVERSE_DROP = Set.of("proxy-authorization",
+  private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
       "x-forwarded-proto", "x-forwarded-host");
-  private static final Set<String> RELAYED_DROP = Set.of("proxy-authorization",
+  private static final NameSet RELAYED_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "via");
 
   private final UpstreamPool pool;

@@ -102,7 +102,7 @@ public final class HostNames {
     return Optional.empty();
   }
 
-  /** A loop, not a stream: this runs on every request. */
+  /** True if every char of {@code text} from {@code from} passes; a loop, as this runs per request. */
   private static boolean allMatch(String text, int from, java.util.function.IntPredicate test) {
     for (int i = from; i < text.length(); i++) {
       if (!test.test(text.charAt(i))) {
@@ -114,34 +114,45 @@ public final class HostNames {
 
   /** WHATWG URL "ends in a number": the last label is all digits, or 0x and hex digits. */
   private static boolean endsInNumber(String name) {
-    String last = name.substring(name.lastIndexOf('.') + 1);
-    if (last.isEmpty()) {
+    int last = name.lastIndexOf('.') + 1;
+    if (last == name.length()) {
       return false;
     }
-    if (last.startsWith("0x")) {
-      return allMatch(last, 2, c -> Character.digit(c, 16) >= 0);
+    if (name.startsWith("0x", last)) {
+      return allMatch(name, last + 2, c -> Character.digit(c, 16) >= 0);
     }
-    return allMatch(last, 0, c -> c >= '0' && c <= '9');
+    return allMatch(name, last, c -> c >= '0' && c <= '9');
   }
 
   /** Parses strict dotted decimal: four parts, 0 to 255, no leading zeros. */
   private static byte[] ipv4(String text) throws HttpFailureException {
-    String[] parts = text.split("\\.", -1);
-    if (parts.length != 4) {
-      throw malformed(AMBIGUOUS);
-    }
     byte[] bytes = new byte[4];
-    for (int i = 0; i < 4; i++) {
-      String part = parts[i];
-      if (part.isEmpty() || part.length() > 3 || (part.length() > 1 && part.charAt(0) == '0')
-          || !allMatch(part, 0, c -> c >= '0' && c <= '9')) {
+    int parts = 0;
+    int start = 0;
+    for (int end = 0; end <= text.length(); end++) {
+      if (end < text.length() && text.charAt(end) != '.') {
+        continue;
+      }
+      int length = end - start;
+      if (parts == 4 || length == 0 || length > 3 || (length > 1 && text.charAt(start) == '0')) {
         throw malformed(AMBIGUOUS);
       }
-      int value = Integer.parseInt(part);
+      int value = 0;
+      for (int i = start; i < end; i++) {
+        char c = text.charAt(i);
+        if (c < '0' || c > '9') {
+          throw malformed(AMBIGUOUS);
+        }
+        value = value * 10 + (c - '0');
+      }
       if (value > 255) {
         throw malformed(AMBIGUOUS);
       }
-      bytes[i] = (byte) value;
+      bytes[parts++] = (byte) value;
+      start = end + 1;
+    }
+    if (parts != 4) {
+      throw malformed(AMBIGUOUS);
     }
     return bytes;
   }

@@ -45,6 +45,31 @@ class CacheStorageTest {
   }
 
   @Test
+  void servesLargeHitsWholeAndKeepsTheConnectionInStep() throws Exception {
+    CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxEntryBytes(4 << 20));
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; text.length() < 300_000; i++) {
+      text.append(i).append(',');
+    }
+    String body = text.toString();
+    h.origin.enqueue(h.response(body).setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("after").setHeader("Cache-Control", "no-store"));
+    assertThat(h.get("/large").body()).isEqualTo(body);
+    // A hit goes out as head and body in one gathering write, larger than any copy buffer.
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<String> hit = h.get("/large");
+      assertThat(CacheHarness.verdict(hit)).isEqualTo("HIT");
+      assertThat(hit.body()).isEqualTo(body);
+    }
+    HttpResponse<String> head = h.request("HEAD", "/large");
+    assertThat(head.headers().firstValueAsLong("Content-Length")).hasValue(body.length());
+    assertThat(head.body()).isEmpty();
+    // The same keep-alive connection carries on from the byte where the hits ended.
+    assertThat(h.get("/other").body()).isEqualTo("after");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
   void storesChunkedBodyOnceComplete() throws Exception {
     CacheHarness h = new CacheHarness(ferry);
     h.origin.enqueue(new MockResponse().setHeader("Cache-Control", "max-age=100").setChunkedBody("chunked body", 3));
