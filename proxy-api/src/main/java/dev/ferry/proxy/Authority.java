@@ -39,18 +39,22 @@ final class Authority {
     if (colon < 0 || authority.indexOf(']') > colon) {
       return defaultPort;
     }
-    String digits = authority.substring(colon + 1);
-    if (digits.isEmpty()) {
+    int digits = authority.length() - colon - 1;
+    if (digits == 0) {
       return defaultPort;
     }
-    if (digits.length() > 5) {
+    if (digits > 5) {
       return -1;
     }
-    for (int i = 0; i < digits.length(); i++) {
-      if (digits.charAt(i) < '0' || digits.charAt(i) > '9') {
+    // Parsed in place: this runs for every request and every upstream endpoint.
+    int port = 0;
+    for (int i = colon + 1; i < authority.length(); i++) {
+      char c = authority.charAt(i);
+      if (c < '0' || c > '9') {
         return -1;
       }
+      port = port * 10 + (c - '0');
     }
-    return Integer.parseInt(digits);
+    return port;
   }
 }

@@ -73,14 +73,12 @@ public final class Headers {
 
   /** Returns a new, empty builder. */
   public static Builder builder() {
-    return new Builder(24);
+    return new Builder(new String[24], 0);
   }
 
   /** Returns a builder that starts with these fields. */
   public Builder toBuilder() {
-    Builder builder = new Builder(namesAndValues.length + 4);
-    builder.namesAndValues.addAll(Arrays.asList(namesAndValues));
-    return builder;
+    return new Builder(Arrays.copyOf(namesAndValues, namesAndValues.length + 4), namesAndValues.length);
   }
 
   /** Returns the number of fields, counting repeated names separately. */
@@ -222,10 +220,13 @@ public final class Headers {
    * A mutable builder of {@link Headers}. Not thread-safe.
    */
   public static final class Builder {
-    private final List<String> namesAndValues;
+    // A bare array rather than a list: a message's fields are copied a few times per exchange.
+    private String[] namesAndValues;
+    private int size;
 
-    private Builder(int capacity) {
-      namesAndValues = new ArrayList<>(capacity);
+    private Builder(String[] namesAndValues, int size) {
+      this.namesAndValues = namesAndValues;
+      this.size = size;
     }
 
     /**
@@ -237,8 +238,7 @@ public final class Headers {
      */
     public Builder add(Headers from, int index) {
       Objects.checkIndex(index, from.size());
-      namesAndValues.add(from.name(index));
-      namesAndValues.add(from.value(index));
+      append(from.name(index), from.value(index));
       return this;
     }
 
@@ -251,8 +251,7 @@ public final class Headers {
     public Builder add(String name, String value) {
       checkName(name);
       checkValue(value, name);
-      namesAndValues.add(name);
-      namesAndValues.add(value);
+      append(name, value);
       return this;
     }
 
@@ -261,26 +260,36 @@ public final class Headers {
       checkName(name);
       checkValue(value, name);
       remove(name);
-      namesAndValues.add(name);
-      namesAndValues.add(value);
+      append(name, value);
       return this;
     }
 
     /** Removes every field of this name. */
     public Builder remove(String name) {
       Objects.requireNonNull(name, "name");
-      for (int i = namesAndValues.size() - 2; i >= 0; i -= 2) {
-        if (namesAndValues.get(i).equalsIgnoreCase(name)) {
-          namesAndValues.remove(i + 1);
-          namesAndValues.remove(i);
+      int kept = 0;
+      for (int i = 0; i < size; i += 2) {
+        if (!namesAndValues[i].equalsIgnoreCase(name)) {
+          namesAndValues[kept++] = namesAndValues[i];
+          namesAndValues[kept++] = namesAndValues[i + 1];
         }
       }
+      Arrays.fill(namesAndValues, kept, size, null);
+      size = kept;
       return this;
     }
 
     /** Returns the immutable header list. */
     public Headers build() {
-      return namesAndValues.isEmpty() ? EMPTY : new Headers(namesAndValues.toArray(new String[0]));
+      return size == 0 ? EMPTY : new Headers(Arrays.copyOf(namesAndValues, size));
+    }
+
+    private void append(String name, String value) {
+      if (size + 2 > namesAndValues.length) {
+        namesAndValues = Arrays.copyOf(namesAndValues, Math.max(8, namesAndValues.length * 2));
+      }
+      namesAndValues[size++] = name;
+      namesAndValues[size++] = value;
     }
   }
 }

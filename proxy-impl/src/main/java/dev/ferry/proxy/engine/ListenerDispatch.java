@@ -1,6 +1,8 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.Response;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,13 +19,32 @@ final class ListenerDispatch {
 
   private final List<ExchangeListener> listeners;
   private final Set<ExchangeListener> reported = ConcurrentHashMap.newKeySet();
+  private final boolean wantsResponseHeaders;
 
   ListenerDispatch(List<ExchangeListener> listeners) {
     this.listeners = listeners;
+    this.wantsResponseHeaders = listeners.stream().anyMatch(ListenerDispatch::overridesResponseHeaders);
   }
 
   boolean isEmpty() {
     return listeners.isEmpty();
+  }
+
+  /**
+   * True if some listener has its own {@code responseHeaders}: only then does the exchange build
+   * the response as sent (with its request ID) for them.
+   */
+  boolean wantsResponseHeaders() {
+    return wantsResponseHeaders;
+  }
+
+  private static boolean overridesResponseHeaders(ExchangeListener listener) {
+    try {
+      return listener.getClass().getMethod("responseHeaders", Exchange.class, Response.class)
+          .getDeclaringClass() != ExchangeListener.class;
+    } catch (NoSuchMethodException e) {
+      return true;
+    }
   }
 
   void each(Consumer<ExchangeListener> call) {

@@ -238,7 +238,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     countBeforeSending(status, failure);
     String idHeader = server.configuration().requestIdHeader();
     owned.add(response.body());
-    if (!server.listeners().isEmpty()) {
+    if (server.listeners().wantsResponseHeaders()) {
       Response sent = response.withHeader(idHeader, requestId);
       server.listeners().each(l -> l.responseHeaders(this, sent));
     }

@@ -63,7 +63,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * host) the rest are tagged {@code other}.
  *
  * <p>Recording never blocks beyond Micrometer's own lock-free updates and never throws into the
- * proxy. Thread-safe. One instance serves one proxy; to put several proxies in one registry, give
+ * proxy. The meters of each tag combination are looked up once and kept, so a meter removed
+ * from the registry afterwards is not registered again by this instance. Thread-safe. One instance serves one proxy; to put several proxies in one registry, give
  * each its own instance with a distinguishing tag, {@link #of(MeterRegistry, Iterable)}.
  */
 public final class FerryMetrics implements ExchangeListener {
@@ -71,6 +72,7 @@ public final class FerryMetrics implements ExchangeListener {
   public static final int MAX_UPSTREAM_TAGS = 100;
 
   private static final String NONE = "none";
+  private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
   private final MeterRegistry registry;
   private final Tags tags;
@@ -79,6 +81,16 @@ public final class FerryMetrics implements ExchangeListener {
   private final Meter.MeterProvider<DistributionSummary> requestSize;
   private final Meter.MeterProvider<DistributionSummary> responseSize;
   private final Set<String> upstreams = ConcurrentHashMap.newKeySet();
+  /**
+   * The meters of each tag combination seen, so that recording an exchange is one map lookup
+   * rather than four registry lookups that each build and sort a tag list.
+   */
+  private final ConcurrentHashMap<Series, Meters> series = new ConcurrentHashMap<>();
+
+  private record Series(String route, String upstream, String status, String cache, String failure) {}
+
+  private record Meters(Counter requests, Timer duration, DistributionSummary requestSize,
+      DistributionSummary responseSize) {}
 
   private FerryMetrics(MeterRegistry registry, Tags tags) {
     this.registry = registry;
@@ -133,19 +145,26 @@ public final class FerryMetrics implements ExchangeListener {
   @Override
   public void exchangeCompleted(ExchangeSummary summary) {
     try {
-      String route = summary.route().orElse(NONE);
-      String upstream = upstreamTag(summary.upstream().orElse(NONE));
-      String status = statusClass(summary.status());
-      requests.withTags("route", route, "upstream", upstream, "status", status,
-          "cache", summary.cache().orElse(NONE), "failure", summary.failure().orElse(NONE))
-          .increment();
-      duration.withTags("route", route, "upstream", upstream, "status", status)
-          .record(summary.duration());
-      requestSize.withTags("route", route, "upstream", upstream).record(summary.requestBodyBytes());
-      responseSize.withTags("route", route, "upstream", upstream).record(summary.responseBodyBytes());
+      Series key = new Series(summary.route().orElse(NONE),
+          upstreamTag(summary.upstream().orElse(NONE)), statusClass(summary.status()),
+          summary.cache().orElse(NONE), summary.failure().orElse(NONE));
+      Meters meters = series.computeIfAbsent(key, this::meters);
+      meters.requests().increment();
+      meters.duration().record(summary.duration());
+      meters.requestSize().record(summary.requestBodyBytes());
+      meters.responseSize().record(summary.responseBodyBytes());
     } catch (RuntimeException e) {
       // A metrics fault must never reach the exchange; the engine would only log it, per exchange.
     }
+  }
+
+  private Meters meters(Series key) {
+    return new Meters(
+        requests.withTags("route", key.route(), "upstream", key.upstream(), "status", key.status(),
+            "cache", key.cache(), "failure", key.failure()),
+        duration.withTags("route", key.route(), "upstream", key.upstream(), "status", key.status()),
+        requestSize.withTags("route", key.route(), "upstream", key.upstream()),
+        responseSize.withTags("route", key.route(), "upstream", key.upstream()));
   }
 
   private String upstreamTag(String upstream) {
@@ -161,6 +180,6 @@ public final class FerryMetrics implements ExchangeListener {
   }
 
   private static String statusClass(int status) {
-    return status >= 100 && status <= 599 ? (status / 100) + "xx" : NONE;
+    return status >= 100 && status <= 599 ? STATUS_CLASSES[status / 100 - 1] : NONE;
   }
 }
