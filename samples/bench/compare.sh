@@ -251,6 +251,10 @@ start_nginx "$WORK/nginx-reverse" "$P"
 ROWS+=("nginx reverse proxy|reverse|$P|$NGINX_PIDS")
 FERRY_FLAGS=(); start_ferry "$JAVA17"
 ROWS+=("Ferry reverse, Java 17 (auto = pool)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+# The same with a small initial heap: G1 fills whatever young generation its initial heap (1/64 of
+# RAM by default) allows, whatever the allocation rate, so -Xms, not the code, decides most of RSS.
+start_ferry "$JAVA17" -Xms64m
+ROWS+=("Ferry reverse, Java 17, -Xms64m|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 if $HAVE25; then
   start_ferry "$JDK25/bin/java"
   ROWS+=("Ferry reverse, Java 25 (auto = virtual)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")

@@ -42,6 +42,30 @@ class LimitsTest {
   }
 
   @Test
+  void acceptsRequestLineAtExactlyTheLimitAndRejectsOneByteMore() throws Exception {
+    // The limit counts the line with its CR: 5 + n + 9 + 1 bytes for "GET /a..a HTTP/1.1\r".
+    origin.enqueue(new MockResponse().setBody("at limit"));
+    assertThat(send("GET /" + "a".repeat(1009) + " HTTP/1.1\r\nHost: a\r\n\r\n").bodyText())
+        .isEqualTo("at limit");
+    assertThat(send("GET /" + "a".repeat(1010) + " HTTP/1.1\r\nHost: a\r\n\r\n").status())
+        .isEqualTo(414);
+  }
+
+  @Test
+  void parsesAHeadThatArrivesAFewBytesAtATime() throws Exception {
+    origin.enqueue(new MockResponse().setBody("pieced"));
+    byte[] head = ("GET /pieces HTTP/1.1\r\nHost: a\r\nX-Long: " + "v".repeat(300)
+        + "\r\nAccept: */*\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < head.length; i += 7) {
+        raw.send(java.util.Arrays.copyOfRange(head, i, Math.min(head.length, i + 7)));
+      }
+      assertThat(raw.readResponse().bodyText()).isEqualTo("pieced");
+    }
+    assertThat(origin.takeRequest().getHeader("X-Long")).isEqualTo("v".repeat(300));
+  }
+
+  @Test
   void rejectsLargeHeaderSectionWith431() throws Exception {
     assertThat(send("GET / HTTP/1.1\r\nHost: a\r\nCookie: " + "c".repeat(2100) + "\r\n\r\n").status())
         .isEqualTo(431);

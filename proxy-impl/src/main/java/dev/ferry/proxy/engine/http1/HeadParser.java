@@ -161,8 +161,12 @@ public final class HeadParser {
       throws IOException {
     length = 0;
     while (true) {
-      int b = in.readByte();
-      if (b == '\n') {
+      if (length == line.length && length < max) {
+        line = Arrays.copyOf(line, Math.min(line.length * 2, Math.max(max, 256) + 1));
+      }
+      int moved = in.moveLine(line, length, Math.max(0, Math.min(line.length, max) - length));
+      length += moved & ~ConnectionInput.LINE_ENDED;
+      if ((moved & ConnectionInput.LINE_ENDED) != 0) {
         if (length == 0 || line[length - 1] != '\r') {
           throw fail(response, "line must end with CRLF");
         }
@@ -172,10 +176,6 @@ public final class HeadParser {
       if (length >= max) {
         throw new HttpFailureException(overflow, detail);
       }
-      if (length == line.length) {
-        line = Arrays.copyOf(line, Math.min(line.length * 2, Math.max(max, 256) + 1));
-      }
-      line[length++] = (byte) b;
     }
   }
 

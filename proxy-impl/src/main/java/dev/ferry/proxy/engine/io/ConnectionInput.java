@@ -150,6 +150,37 @@ public final class ConnectionInput extends InputStream {
     return buffer[pos++] & 0xff;
   }
 
+  /** Flag in {@link #moveLine}'s result: the line's LF was reached (and consumed). */
+  public static final int LINE_ENDED = 1 << 30;
+
+  /**
+   * Moves the bytes before the next LF into {@code target} from {@code offset}, at most
+   * {@code room} of them, scanning the buffer rather than handing over a byte at a time; reads
+   * when nothing is buffered. Returns the number moved, with {@link #LINE_ENDED} set if the LF
+   * came next (it is consumed, never moved), so {@code room} 0 asks only whether the line ends.
+   *
+   * @throws EOFException at end of stream
+   */
+  public int moveLine(byte[] target, int offset, int room) throws IOException {
+    if (pos == limit && !fill()) {
+      throw new EOFException("connection closed by peer");
+    }
+    int start = pos;
+    int end = Math.min(limit, start + room);
+    int i = start;
+    while (i < end && buffer[i] != '\n') {
+      i++;
+    }
+    int moved = i - start;
+    System.arraycopy(buffer, start, target, offset, moved);
+    if (i < limit && buffer[i] == '\n') {
+      pos = i + 1;
+      return moved | LINE_ENDED;
+    }
+    pos = i;
+    return moved;
+  }
+
   /** Reads one byte, failing at end of stream. */
   public int readByte() throws IOException {
     if (pos == limit && !fill()) {
