@@ -7,12 +7,16 @@
 # process's CPU per request (user+sys ticks from /proc/PID/stat; nginx: master and workers) and
 # its peak RSS (VmHWM), and for Ferry the heap bytes allocated per request (the CLI's
 # jvm_threads_allocated_bytes_total on its admin listener, read before and after each run).
+# Forward rows: Ferry as a forward proxy against LittleProxy (the Netty forward proxy, fetched
+# from Maven Central with the Maven wrapper, run by LittleProxyPeer.java beside this script; its
+# row is skipped if it cannot be fetched), wrk sending absolute-form requests through each.
 # Then the idle-connection probe (IdleProbe.java beside this script).
 # Loopback only; every load and wait is bounded in time; every process started is stopped on exit.
 # Progress goes to stderr, the two markdown tables to stdout. About 8 minutes with the defaults.
 #   ./mvnw -q -DskipTests package && samples/bench/compare.sh
 #   DURATION=3s ROUNDS=1 IDLE=2000 samples/bench/compare.sh       # quick check, about 2 minutes
 # Settings: DURATION (10s), ROUNDS (2), WARMUP (3s), IDLE connections (10000), HOLD seconds (10),
+# LITTLEPROXY version (2.2.0),
 # JAVA17 (java on PATH), JDK25 (/usr/lib/jvm/temurin-25-jdk-amd64; its rows are skipped if absent).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +28,7 @@ IDLE=${IDLE:-10000}
 HOLD=${HOLD:-10}
 JAVA17=${JAVA17:-java}
 JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
+LITTLEPROXY=${LITTLEPROXY:-2.2.0}
 JVM_OPTS=(-Xmx1g)
 SIZES=(1024 102400)
 [ -f "$JAR" ] || { echo "build first: ./mvnw -q -DskipTests package"; exit 1; }
@@ -147,18 +152,44 @@ start_nginx() {
   STARTED+=($NGINX_PIDS)   # workers too, in case the master dies first
 }
 
-# Starts Ferry with java $1 and flags $2...; sets FERRY_PID, FERRY_PORT and FERRY_ADMIN (the admin
-# listener's port, for the allocation counter).
+# Starts Ferry with java $1 and JVM flags $2...; sets FERRY_PID, FERRY_PORT and FERRY_ADMIN (the
+# admin listener's port, for the allocation counter). A reverse proxy of the origin unless
+# FERRY_MODE=forward.
 start_ferry() {
   local java=$1; shift
   local out; out=$(mktemp "$WORK/ferry.XXXX")
-  "$java" "${JVM_OPTS[@]}" "$@" -jar "$JAR" -q -p 0 -c auto --upstream "http://127.0.0.1:$ORIGIN_PORT" \
+  local mode=(--upstream "http://127.0.0.1:$ORIGIN_PORT")
+  [ "${FERRY_MODE:-reverse}" = forward ] && mode=(--allow-private-destinations)
+  "$java" "${JVM_OPTS[@]}" "$@" -jar "$JAR" -q -p 0 -c auto "${mode[@]}" \
     --admin-port 0 "${FERRY_FLAGS[@]}" > "$out" 2>&1 &
   FERRY_PID=$!; STARTED+=("$FERRY_PID")
   for _ in $(seq 1 300); do grep -q Listening "$out" && break; sleep 0.1; done
   grep -q Listening "$out" || { echo "Ferry did not start:" >&2; cat "$out" >&2; exit 1; }
   FERRY_PORT=$(grep Listening "$out" | sed 's/.*://')
   FERRY_ADMIN=$(awk '$1 == "admin" { sub(/.*:/, "", $2); print $2 }' "$out")
+}
+
+# Fetches LittleProxy and its dependencies into $WORK/littleproxy/lib; false if that fails.
+fetch_littleproxy() {
+  mkdir -p "$WORK/littleproxy"
+  cat > "$WORK/littleproxy/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>bench</groupId><artifactId>littleproxy-peer</artifactId><version>1</version>
+  <dependencies><dependency><groupId>xyz.rogfam</groupId><artifactId>littleproxy</artifactId>
+    <version>$LITTLEPROXY</version></dependency></dependencies></project>
+POM
+  timeout 300 ./mvnw -q -f "$WORK/littleproxy/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$WORK/littleproxy/lib" > "$WORK/littleproxy/fetch.log" 2>&1
+}
+
+# Starts LittleProxy on a free port with java $1; sets LP_PID and LP_PORT.
+start_littleproxy() {
+  local out="$WORK/littleproxy/out"
+  LP_PORT=$(free_port)
+  "$1" "${JVM_OPTS[@]}" -cp "$WORK/littleproxy/lib/*" samples/bench/LittleProxyPeer.java "$LP_PORT" > "$out" 2>&1 &
+  LP_PID=$!; STARTED+=("$LP_PID")
+  for _ in $(seq 1 300); do grep -q Listening "$out" && break; sleep 0.1; done
+  grep -q Listening "$out" || { echo "LittleProxy did not start:" >&2; cat "$out" >&2; exit 1; }
 }
 
 # --- measurement ---------------------------------------------------------------------------------
@@ -188,12 +219,13 @@ allocated() { # $1 = admin port or ""; Ferry's heap bytes allocated so far, or 0
 }
 
 # Prints "rps p99_ms cpu_us_per_request non2xx socket_errors alloc_bytes_per_request" for one wrk
-# run on $1 at size $2 (allocation 0 where there is no admin port $4).
+# run on $1 at size $2 (allocation 0 where there is no admin port $4); $5 = the row's kind.
 measure() {
-  local port=$1 size=$2 pids=$3 admin=${4:-} before after out abefore aafter
+  local port=$1 size=$2 pids=$3 admin=${4:-} kind=${5:-} before after out abefore aafter
   abefore=$(allocated "$admin")
   before=$(cpu_ticks $pids)
-  out=$(timeout $((DSECONDS + 30)) wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$port/bytes/$size") ||
+  out=$(timeout $((DSECONDS + 30)) wrk -t2 -c64 -d"$DURATION" --latency $(forward_script "$kind" "$size") \
+    "http://127.0.0.1:$port/bytes/$size") ||
     echo "WARNING: wrk failed on 127.0.0.1:$port/bytes/$size" >&2
   after=$(cpu_ticks $pids)
   aafter=$(allocated "$admin")
@@ -207,16 +239,25 @@ measure() {
     END { printf "%.0f %.2f %.1f %d %d %.0f\n", rps, p99, n ? ticks * 1e6 / tck / n : 0, bad, err, n ? alloc / n : 0 }'
 }
 
+# wrk's options for a row of kind $1 at size $2: a forward proxy gets absolute-form targets.
+forward_script() {
+  case "$1" in forward|littleproxy) echo "-s $WORK/forward-$2.lua" ;; esac
+}
+
 # Checks that a row answers 200 with the right length (and, for a cache row, X-Cache: HIT).
-check_row() { # $1 = label, $2 = port, $3 = expect-hit
-  local size got
+check_row() { # $1 = label, $2 = port, $3 = kind
+  local size got via=() url
   for size in "${SIZES[@]}"; do
-    curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$2/bytes/$size" || true
+    url="http://127.0.0.1:$2/bytes/$size"
+    case "$3" in
+      forward|littleproxy) via=(-x "http://127.0.0.1:$2"); url="http://127.0.0.1:$ORIGIN_PORT/bytes/$size" ;;
+    esac
+    curl -s -o /dev/null --max-time 5 "${via[@]}" "$url" || true
     got=$(curl -s -D - -o /dev/null --max-time 5 -w 'len=%{size_download} code=%{http_code}' \
-      "http://127.0.0.1:$2/bytes/$size" | tr -d '\r' | awk '
+      "${via[@]}" "$url" | tr -d '\r' | awk '
       tolower($1) == "x-cache:" { c = $2 } /^len=/ { print $0, "x-cache=" (c ? c : "-") }') || true
     case "$got" in "len=$size code=200"*) ;; *) echo "WARNING: $1 /bytes/$size: $got" >&2 ;; esac
-    if [ "$3" = hit ] && [[ "$got" != *x-cache=HIT* ]]; then echo "WARNING: $1 /bytes/$size not a cache hit: $got" >&2; fi
+    if [ "$3" = cache ] && [[ "$got" != *x-cache=HIT* ]]; then echo "WARNING: $1 /bytes/$size not a cache hit: $got" >&2; fi
   done
 }
 
@@ -270,10 +311,28 @@ if $HAVE25; then
   start_ferry "$JDK25/bin/java"
   ROWS+=("Ferry cache hits, Java 25 (auto = virtual)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
+FERRY_FLAGS=()
+for size in "${SIZES[@]}"; do
+  echo "wrk.path = \"http://127.0.0.1:$ORIGIN_PORT/bytes/$size\"" > "$WORK/forward-$size.lua"
+done
+echo "  fetching LittleProxy $LITTLEPROXY from Maven Central ..." >&2
+if fetch_littleproxy; then
+  start_littleproxy "$JAVA17"
+  ROWS+=("LittleProxy $LITTLEPROXY forward proxy, Java 17|littleproxy|$LP_PORT|$LP_PID|")
+else
+  echo "  WARNING: LittleProxy could not be fetched; its row is skipped:" >&2
+  tail -5 "$WORK/littleproxy/fetch.log" >&2
+fi
+FERRY_MODE=forward start_ferry "$JAVA17"
+ROWS+=("Ferry forward, Java 17 (auto = pool)|forward|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+if $HAVE25; then
+  FERRY_MODE=forward start_ferry "$JDK25/bin/java"
+  ROWS+=("Ferry forward, Java 25 (auto = virtual)|forward|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+fi
 
 for row in "${ROWS[@]}"; do
-  IFS='|' read -r label kind port pids <<< "$row"
-  check_row "$label" "$port" "$([ "$kind" = cache ] && echo hit || echo any)"
+  IFS='|' read -r label kind port pids admin <<< "$row"
+  check_row "$label" "$port" "$kind"
 done
 
 # Rounds are the outer loop and every peer stays up, so a slow spell on this shared machine hits
@@ -283,9 +342,9 @@ for round in $(seq 1 "$ROUNDS"); do
   for size in "${SIZES[@]}"; do
     for i in "${!ROWS[@]}"; do
       IFS='|' read -r label kind port pids admin <<< "${ROWS[i]}"
-      timeout 60 wrk -t2 -c64 -d"$WARMUP" "http://127.0.0.1:$port/bytes/$size" > /dev/null ||
+      timeout 60 wrk -t2 -c64 -d"$WARMUP" $(forward_script "$kind" "$size") "http://127.0.0.1:$port/bytes/$size" > /dev/null ||
         echo "WARNING: warm-up failed for $label" >&2
-      r=$(measure "$port" "$size" "$pids" "$admin")
+      r=$(measure "$port" "$size" "$pids" "$admin" "$kind")
       echo "$i $size $r" >> "$RESULTS"
       printf '  round %d %6d B  %-42s rps=%s p99_ms=%s cpu_us=%s non2xx=%s errors=%s alloc_b=%s\n' \
         "$round" "$size" "$label" $r >&2
@@ -302,7 +361,7 @@ baseline() { # $1 = kind; index of the nginx row that a row of this kind is comp
   local i
   for i in "${!ROWS[@]}"; do
     case "$1:${ROWS[i]}" in
-      reverse:"nginx reverse proxy|"*|cache:"nginx proxy_cache hits|"*) echo "$i"; return ;;
+      reverse:"nginx reverse proxy|"*|cache:"nginx proxy_cache hits|"*|forward:"LittleProxy "*) echo "$i"; return ;;
     esac
   done
   echo -1
@@ -311,7 +370,7 @@ echo
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*version: //'), wrk -t2 -c64 -d$DURATION, median of $ROUNDS:" \
   "\`DURATION=$DURATION ROUNDS=$ROUNDS IDLE=$IDLE samples/bench/compare.sh\`"
 echo
-echo "| path | 1 KiB req/s | ×nginx | p99 | CPU µs/req | alloc/req | 100 KiB req/s | ×nginx | p99 | CPU µs/req | alloc/req | peak RSS |"
+echo "| path | 1 KiB req/s | ×peer | p99 | CPU µs/req | alloc/req | 100 KiB req/s | ×peer | p99 | CPU µs/req | alloc/req | peak RSS |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for i in "${!ROWS[@]}"; do
   IFS='|' read -r label kind port pids admin <<< "${ROWS[i]}"
@@ -329,13 +388,14 @@ for i in "${!ROWS[@]}"; do
   echo "$line | $(( $(peak_rss_kb $pids) / 1024 )) MiB |"
 done
 echo
-echo "×nginx: reverse-proxy rows against nginx reverse proxy, cache-hit rows against nginx proxy_cache."
+echo "×peer: reverse-proxy rows against nginx reverse proxy, cache-hit rows against nginx proxy_cache,"
+echo "forward rows against LittleProxy."
 echo "CPU and peak RSS are the proxy's own (nginx: master + workers); the origin is measured only in its own row."
 echo "alloc/req: Ferry's heap allocation per request (jvm_threads_allocated_bytes_total from its /metrics)."
 
 # --- idle connections ----------------------------------------------------------------------------
 # The load peers stop first; each idle probe gets a fresh server with the origin still up.
-for row in "${ROWS[@]:1}"; do IFS='|' read -r label kind port pids <<< "$row"; stop_started $pids; done
+for row in "${ROWS[@]:1}"; do IFS='|' read -r label kind port pids admin <<< "$row"; stop_started $pids; done
 PROBE=samples/bench/IdleProbe.java
 IDLE_ROWS=()
 idle_probe() { # $1 = label, $2 = port, $3 = pids (comma-separated), $4 = jcmd or ""

@@ -39,6 +39,20 @@ class HttpDatesTest {
     assertThat(HttpDates.parse("Sun, 31 Feb 1994 08:49:37 GMT")).as("no such day").isEmpty();
     assertThat(HttpDates.parse("Sun, 06 Nov 1994 08:49:37 UTC")).isEmpty();
     assertThat(HttpDates.parse("1994-11-06T08:49:37Z")).isEmpty();
+    assertThat(HttpDates.parse("Sun, 06 Nov 1994 24:00:00 GMT")).as("no hour 24").isEmpty();
+    assertThat(HttpDates.parse("Sun, 06 Nov 1994 08:60:37 GMT")).as("no minute 60").isEmpty();
+    assertThat(HttpDates.parse("Wed, 29 Feb 1995 08:49:37 GMT")).as("1995 is no leap year").isEmpty();
+    assertThat(HttpDates.parse("Sun, 06 Nob 1994 08:49:37 GMT")).as("no such month").isEmpty();
+    assertThat(HttpDates.parse("Sun, 6x Nov 1994 08:49:37 GMT")).isEmpty();
+  }
+
+  @Test
+  void readsTheFixedFormByPositionAsTheFormatterWould() {
+    assertThat(HttpDates.parse("Thu, 29 Feb 1996 23:59:59 GMT")).hasValue(Instant.parse("1996-02-29T23:59:59Z"));
+    assertThat(HttpDates.parse("  Sun, 06 Nov 1994 08:49:37 GMT ")).as("padded: the general way").hasValue(NOV_6);
+    for (Instant instant : new Instant[] {NOV_6, Instant.EPOCH, Instant.parse("2038-01-19T03:14:08Z")}) {
+      assertThat(HttpDates.parse(HttpDates.format(instant))).hasValue(instant);
+    }
   }
 
   @Test
