@@ -45,7 +45,10 @@ public final class Concurrency {
 
   /**
    * One virtual thread per connection. {@link ProxyServer.Builder#build()} fails on a runtime
-   * older than Java 21 rather than fall back silently.
+   * older than Java 21 rather than fall back silently. A connection that waits for its next
+   * request longer than 200 ms gives up its thread, as in {@link #boundedPool}: it is parked on a
+   * selector and a new virtual thread serves it when bytes arrive, so an idle keep-alive
+   * connection keeps no thread stack.
    */
   public static Concurrency virtualThreads() {
     return new Concurrency(Kind.VIRTUAL_THREADS, 0, 0);

@@ -148,7 +148,10 @@ public final class ProxyStats {
     return workers;
   }
 
-  /** Connection tasks running now. */
+  /**
+   * Connection tasks running now. A keep-alive connection idle for a moment (50 ms on the bounded
+   * pool, 200 ms under virtual threads) is parked on a selector and runs no task.
+   */
   public int activeWorkers() {
     return activeWorkers;
   }

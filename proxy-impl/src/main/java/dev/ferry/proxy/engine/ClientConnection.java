@@ -300,7 +300,9 @@ final class ClientConnection implements Runnable {
     // Never a TLS connection: its decrypted bytes may wait in the engine, unseen by a selector,
     // and a layered SSL socket reports its underlying channel.
     IdleParker parker = tls || socket.getChannel() == null ? null : server.idleParker();
-    long quickMillis = Math.min(parker != null ? QUICK_WAIT_PARKING_MILLIS : QUICK_WAIT_MILLIS, idleMillis);
+    // A platform thread is worth freeing soon; a virtual thread is cheap to keep a little longer.
+    long quickMillis = Math.min(parker != null && !server.executor().isVirtual()
+        ? QUICK_WAIT_PARKING_MILLIS : QUICK_WAIT_MILLIS, idleMillis);
     long startNanos = System.nanoTime();
     try {
       return in.awaitData(millis(quickMillis), false) ? Wait.READY : Wait.END;

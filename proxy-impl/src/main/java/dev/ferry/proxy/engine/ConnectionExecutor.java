@@ -10,6 +10,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -19,6 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ConnectionExecutor {
   private final String description;
   private final ThreadFactory threads;
+  private final boolean virtual;
+  /** Virtual-thread connection tasks alive now (a parked connection has none). */
+  private final AtomicInteger virtualTasks = new AtomicInteger();
   private final ThreadPoolExecutor pool;
   private final Semaphore threadPermits;
   private final int maxThreads;
@@ -27,6 +31,7 @@ final class ConnectionExecutor {
       Semaphore threadPermits, int maxThreads) {
     this.description = description;
     this.threads = threads;
+    this.virtual = pool == null && threadPermits == null;
     this.pool = pool;
     this.threadPermits = threadPermits;
     this.maxThreads = maxThreads;
@@ -80,17 +85,27 @@ final class ConnectionExecutor {
       pool.execute(task);
       return;
     }
-    if (threadPermits != null && !threadPermits.tryAcquire()) {
+    if (virtual) {
+      virtualTasks.incrementAndGet();
+      threads.newThread(() -> {
+        try {
+          task.run();
+        } finally {
+          virtualTasks.decrementAndGet();
+        }
+      }).start();
+      return;
+    }
+    if (!threadPermits.tryAcquire()) {
       throw new RejectedExecutionException("all " + description + " threads busy");
     }
-    Runnable run = threadPermits == null ? task : () -> {
+    threads.newThread(() -> {
       try {
         task.run();
       } finally {
         threadPermits.release();
       }
-    };
-    threads.newThread(run).start();
+    }).start();
   }
 
   /**
@@ -109,19 +124,19 @@ final class ConnectionExecutor {
    * Threads that can serve connections: the pool's size, the per-connection cap, or, with
    * virtual threads (no fixed pool), the connection tasks alive now.
    */
-  int workers(long liveConnections) {
+  int workers() {
     if (pool != null) {
       return pool.getMaximumPoolSize();
     }
-    return threadPermits != null ? maxThreads : (int) liveConnections;
+    return threadPermits != null ? maxThreads : virtualTasks.get();
   }
 
-  /** Connection tasks running now. */
-  int activeWorkers(long liveConnections) {
+  /** Connection tasks running now; an idle connection parked on the selector has none. */
+  int activeWorkers() {
     if (pool != null) {
       return pool.getActiveCount();
     }
-    return threadPermits != null ? maxThreads - threadPermits.availablePermits() : (int) liveConnections;
+    return threadPermits != null ? maxThreads - threadPermits.availablePermits() : virtualTasks.get();
   }
 
   /** Connections queued for a pool thread now; 0 without a bounded pool. */
@@ -134,9 +149,19 @@ final class ConnectionExecutor {
     return pool == null ? 0 : pool.getQueue().size() + pool.getQueue().remainingCapacity();
   }
 
-  /** True for the bounded pool, whose idle connections are parked on a selector. */
+  /**
+   * True for the bounded pool and virtual threads, whose idle connections are parked on a selector:
+   * the pool so that they hold no platform thread, virtual threads so that they hold no stack (a
+   * virtual thread blocked in a socket read keeps about 10 KiB of frames on the heap). Not for a
+   * thread per connection, which sheds keep-alive instead.
+   */
   boolean parksIdleConnections() {
-    return pool != null;
+    return pool != null || virtual;
+  }
+
+  /** True when connection tasks run on virtual threads, which are cheap to start afresh. */
+  boolean isVirtual() {
+    return virtual;
   }
 
   /** Threads for work beside a connection's own, such as the second direction of a tunnel. */

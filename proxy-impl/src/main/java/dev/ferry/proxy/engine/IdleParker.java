@@ -16,10 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Holds idle keep-alive connections of the bounded pool without a thread (Tomcat's NIO poller,
- * the "epoll" model): a connection that waits for its next request is registered with one
- * {@link Selector}, and handed back to the pool once bytes arrive, so 10,000 idle connections
- * cost no pool threads on Java 17. Request handling stays blocking.
+ * Holds idle keep-alive connections without a thread (Tomcat's NIO poller, the "epoll" model): a
+ * connection that waits for its next request is registered with one {@link Selector}, and handed
+ * back to the executor once bytes arrive, so 10,000 idle connections cost no pool threads on
+ * Java 17, and no parked virtual thread stacks on Java 21+. Request handling stays blocking.
  *
  * <p>Concurrency: one thread owns the selector. Other threads only enqueue registrations and wake
  * it. A ready channel's key is cancelled and flushed with {@code selectNow()} before the channel

@@ -64,8 +64,8 @@ final class Metrics {
         .latencyP50Millis(latency.percentileMillis(50))
         .latencyP95Millis(latency.percentileMillis(95))
         .latencyP99Millis(latency.percentileMillis(99))
-        .workers(executor == null ? 0 : executor.workers(activeConnections.get()))
-        .activeWorkers(executor == null ? 0 : executor.activeWorkers(activeConnections.get()))
+        .workers(executor == null ? 0 : executor.workers())
+        .activeWorkers(executor == null ? 0 : executor.activeWorkers())
         .queueDepth(executor == null ? 0 : executor.queueDepth())
         .maxQueueDepth(executor == null ? 0 : executor.maxQueueDepth())
         .build();

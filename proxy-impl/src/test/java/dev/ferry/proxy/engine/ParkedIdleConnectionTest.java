@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Issue #14: on the bounded pool, an idle keep-alive connection waits on a selector without a
  * thread, so far more connections than threads stay open and are served when they speak again.
+ * Under virtual threads too, so that an idle connection keeps no parked thread's stack.
  */
 class ParkedIdleConnectionTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
@@ -42,6 +44,33 @@ class ParkedIdleConnectionTest {
         client.close();
       }
     }
+  }
+
+  @Test
+  void virtualThreadsGiveUpTheirThreadWhileIdleAndServeAgain() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 21, "virtual threads need Java 21+");
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .concurrency(Concurrency.virtualThreads()));
+    List<RawClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 5; i++) {
+        RawClient client = new RawClient(proxy.address());
+        clients.add(client);
+        assertThat(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      }
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "idle connections to give up their threads");
+      assertThat(proxy.stats().activeConnections()).isEqualTo(5);
+      for (RawClient client : clients) {
+        assertThat(client.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      }
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the connections to park again");
+    } finally {
+      for (RawClient client : clients) {
+        client.close();
+      }
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "closed connections to end while parked");
   }
 
   @Test
