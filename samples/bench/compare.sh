@@ -12,10 +12,12 @@
 # row is skipped if it cannot be fetched), wrk sending absolute-form requests through each.
 # Then the idle-connection probe (IdleProbe.java beside this script).
 # Loopback only; every load and wait is bounded in time; every process started is stopped on exit.
-# Progress goes to stderr, the two markdown tables to stdout. About 8 minutes with the defaults.
+# Progress goes to stderr, the two markdown tables to stdout. About 20 minutes with the defaults.
 #   ./mvnw -q -DskipTests package && samples/bench/compare.sh
-#   DURATION=3s ROUNDS=1 IDLE=2000 samples/bench/compare.sh       # quick check, about 2 minutes
-# Settings: DURATION (10s), ROUNDS (2), WARMUP (3s), IDLE connections (10000), HOLD seconds (10),
+#   DURATION=3s ROUNDS=1 JIT_WARMUP=3s IDLE=2000 samples/bench/compare.sh   # quick check, ~4 minutes
+# Settings: DURATION (10s), ROUNDS (2), WARMUP (3s before each run), JIT_WARMUP (10s once per
+# row and size before the first round, so that round 1 does not measure the JIT compiling the
+# JVMs' hot paths), IDLE connections (10000), HOLD seconds (10),
 # LITTLEPROXY version (2.2.0),
 # JAVA17 (java on PATH), JDK25 (/usr/lib/jvm/temurin-25-jdk-amd64; its rows are skipped if absent).
 set -euo pipefail
@@ -24,6 +26,7 @@ JAR=samples/target/ferry.jar
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-2}
 WARMUP=${WARMUP:-3s}
+JIT_WARMUP=${JIT_WARMUP:-10s}
 IDLE=${IDLE:-10000}
 HOLD=${HOLD:-10}
 JAVA17=${JAVA17:-java}
@@ -265,7 +268,7 @@ check_row() { # $1 = label, $2 = port, $3 = kind
 echo "compare.sh: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo "  $(nginx -v 2>&1), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), java 17: $("$JAVA17" -version 2>&1 | head -1)$($HAVE25 && echo ", java 25: $("$JDK25/bin/java" -version 2>&1 | head -1)")" >&2
 awk -v n="$(nproc)" '$1 > n / 2 { printf "  WARNING: load average %s on %d cores: other work is running, numbers will be noisy\n", $1, n }' /proc/loadavg >&2
-echo "  wrk -t2 -c64 -d$DURATION --latency, warm-up $WARMUP, median of $ROUNDS round(s); JVMs ${JVM_OPTS[*]}" >&2
+echo "  wrk -t2 -c64 -d$DURATION --latency, warm-up $JIT_WARMUP once then $WARMUP per run, median of $ROUNDS round(s); JVMs ${JVM_OPTS[*]}" >&2
 
 ORIGIN_DIR=$WORK/origin; mkdir -p "$ORIGIN_DIR/html/bytes"
 for size in "${SIZES[@]}" 16; do head -c "$size" /dev/urandom > "$ORIGIN_DIR/html/bytes/$size"; done
@@ -338,6 +341,14 @@ done
 # Rounds are the outer loop and every peer stays up, so a slow spell on this shared machine hits
 # every row alike instead of one.
 RESULTS=$WORK/results
+echo "  JIT warm-up: $JIT_WARMUP per row and size ..." >&2
+for size in "${SIZES[@]}"; do
+  for row in "${ROWS[@]}"; do
+    IFS='|' read -r label kind port pids admin <<< "$row"
+    timeout 120 wrk -t2 -c64 -d"$JIT_WARMUP" $(forward_script "$kind" "$size") "http://127.0.0.1:$port/bytes/$size" > /dev/null ||
+      echo "WARNING: JIT warm-up failed for $label" >&2
+  done
+done
 for round in $(seq 1 "$ROUNDS"); do
   for size in "${SIZES[@]}"; do
     for i in "${!ROWS[@]}"; do
