@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Profiles Ferry's reverse-proxy miss path (or its cache hits) under load with Java Flight
+# Recorder, and prints the top CPU methods and allocation sites: the "profile first" step of
+# performance work. An nginx static origin on loopback, Ferry in front of it with
+# -XX:StartFlightRecording (settings=profile), wrk for a warm-up and then the recorded run.
+# Loopback only; every run is bounded in time; everything started is stopped on exit.
+#   ./mvnw -q -DskipTests package && samples/bench/profile.sh
+#   SIZE=102400 CACHE=64 JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java samples/bench/profile.sh
+# Settings: SIZE of the response body (1024), CACHE in MiB (unset: no cache, so the miss path),
+# DURATION of the recorded run (10s), WARMUP (10s), JAVA to run Ferry (java on PATH), JFR_TOOL (the
+# jfr of a JDK 21+ for `jfr view`: Temurin 25 if present, else the one beside JAVA), KEEP=1 keeps
+# the recording (its path is printed). Needs nginx and wrk (apt-get install -y nginx wrk).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+JAR=samples/target/ferry.jar
+SIZE=${SIZE:-1024}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-10s}
+JAVA=${JAVA:-java}
+[ -f "$JAR" ] || { echo "build first: ./mvnw -q -DskipTests package"; exit 1; }
+PATH=$PATH:/usr/sbin:/sbin
+for tool in nginx wrk curl; do
+  command -v "$tool" >/dev/null || { echo "profile.sh: skipped: $tool is missing (apt-get install -y nginx wrk curl)"; exit 0; }
+done
+JFR_TOOL=${JFR_TOOL:-}
+if [ -z "$JFR_TOOL" ]; then
+  JFR_TOOL=/usr/lib/jvm/temurin-25-jdk-amd64/bin/jfr
+  [ -x "$JFR_TOOL" ] || JFR_TOOL=$(dirname "$(readlink -f "$(command -v "$JAVA")")")/jfr
+fi
+
+WORK=$(mktemp -d /tmp/ferry-profile.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && timeout 20 tail --pid="$p" -f /dev/null 2>/dev/null || true; done
+  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 30000))
+    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
+  done
+  return 1
+}
+wait_for() { # $1 = file, $2 = text; up to 30 s
+  for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
+}
+
+mkdir -p "$WORK/html/bytes" "$WORK/tmp"
+head -c "$SIZE" /dev/urandom > "$WORK/html/bytes/$SIZE"
+chmod -R a+rX "$WORK/html"
+ORIGIN_PORT=$(free_port)
+cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1; daemon off; pid nginx.pid; error_log error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off; sendfile on; keepalive_requests 1000000; keepalive_timeout 600s;
+  client_body_temp_path tmp/body; proxy_temp_path tmp/proxy; fastcgi_temp_path tmp/fastcgi;
+  uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
+  server { listen 127.0.0.1:$ORIGIN_PORT; root html; expires 10m; }
+}
+EOF
+nginx -p "$WORK/" -c nginx.conf > "$WORK/nginx.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do ss -Hltn "sport = :$ORIGIN_PORT" | grep -q . && break; sleep 0.1; done
+
+PORT=$(free_port)
+CACHE_FLAGS=()
+[ -n "${CACHE:-}" ] && CACHE_FLAGS=(-m "$CACHE")
+"$JAVA" -Xmx1g "-XX:StartFlightRecording=filename=$WORK/ferry.jfr,settings=profile" -jar "$JAR" -q \
+  -p "$PORT" --upstream "http://127.0.0.1:$ORIGIN_PORT" "${CACHE_FLAGS[@]}" > "$WORK/ferry.out" 2>&1 &
+FERRY=$!
+PIDS+=("$FERRY")
+wait_for "$WORK/ferry.out" Listening
+URL="http://127.0.0.1:$PORT/bytes/$SIZE"
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL")" = 200 ] || { echo "no 200 from $URL" >&2; exit 1; }
+
+echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP, recorded $DURATION" >&2
+timeout 120 wrk -t2 -c64 -d"$WARMUP" "$URL" > /dev/null
+# The recording covers the warm-up too; the views below are dominated by the longer, hot part.
+timeout 120 wrk -t2 -c64 -d"$DURATION" "$URL" | grep -E "Requests/sec|requests in" >&2
+kill "$FERRY"
+timeout 30 tail --pid="$FERRY" -f /dev/null || true
+[ -s "$WORK/ferry.jfr" ] || { echo "no recording written" >&2; exit 1; }
+
+if ! "$JFR_TOOL" view --width 160 hot-methods "$WORK/ferry.jfr" 2>/dev/null | head -30; then
+  echo "($JFR_TOOL has no 'view' command: it needs JDK 21+; set JFR_TOOL. Raw events follow.)"
+  "$JFR_TOOL" summary "$WORK/ferry.jfr" | head -30
+  exit 0
+fi
+"$JFR_TOOL" view --width 160 allocation-by-site "$WORK/ferry.jfr" | head -30
+"$JFR_TOOL" view --width 160 allocation-by-class "$WORK/ferry.jfr" | head -20
+[ "${KEEP:-0}" = 1 ] && echo "recording kept: $WORK/ferry.jfr"
+true
