@@ -98,14 +98,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
-    ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
-  done
-  echo "no free port found" >&2; return 1
-}
+source samples/bench/ports.sh
 
 wait_listening() { # $1 = port; up to 15 s
   for _ in $(seq 1 150); do

@@ -87,23 +87,22 @@ final class ConnectionExecutor {
     }
     if (virtual) {
       virtualTasks.incrementAndGet();
-      threads.newThread(() -> {
-        try {
-          task.run();
-        } finally {
-          virtualTasks.decrementAndGet();
-        }
-      }).start();
+      start(task, virtualTasks::decrementAndGet);
       return;
     }
     if (!threadPermits.tryAcquire()) {
       throw new RejectedExecutionException("all " + description + " threads busy");
     }
+    start(task, threadPermits::release);
+  }
+
+  /** Runs {@code task} on a new thread, then {@code atEnd} however the task ends. */
+  private void start(Runnable task, Runnable atEnd) {
     threads.newThread(() -> {
       try {
         task.run();
       } finally {
-        threadPermits.release();
+        atEnd.run();
       }
     }).start();
   }
