@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.testkit.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;

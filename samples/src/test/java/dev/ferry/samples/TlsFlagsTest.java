@@ -8,6 +8,7 @@ import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.UpstreamTls;
+import dev.ferry.proxy.testkit.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;

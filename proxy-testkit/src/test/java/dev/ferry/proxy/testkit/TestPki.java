@@ -20,8 +20,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -41,7 +43,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * certificate is ever checked in: a CA, and leaf certificates it issues for test origins. EC
  * P-256 keys, valid from an hour ago for a day.
  */
-final class TestPki {
+public final class TestPki {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final X509Certificate certificate;
@@ -56,7 +58,7 @@ final class TestPki {
   }
 
   /** A new self-signed CA with a name unique to this call. */
-  static TestPki authority() throws Exception {
+  public static TestPki authority() throws Exception {
     KeyPair keys = keyPair();
     X500Name name = new X500Name("CN=Ferry Test CA " + Long.toHexString(RANDOM.nextLong()));
     X509v3CertificateBuilder builder = builder(name, name, keys);
@@ -71,7 +73,7 @@ final class TestPki {
    * A leaf certificate issued by this CA for these DNS names or IP literals, usable by servers
    * and clients alike.
    */
-  TestPki issue(String... names) throws Exception {
+  public TestPki issue(String... names) throws Exception {
     KeyPair keys = keyPair();
     X509v3CertificateBuilder builder = builder(
         X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
@@ -90,28 +92,28 @@ final class TestPki {
     return new TestPki(sign(builder, key), keys.getPrivate(), certificate);
   }
 
-  X509Certificate certificate() {
+  public X509Certificate certificate() {
     return certificate;
   }
 
   /** The certificate as PEM. */
-  String certificatePem() throws Exception {
+  public String certificatePem() throws Exception {
     return pem("CERTIFICATE", certificate.getEncoded());
   }
 
   /** The private key as PKCS#8 PEM. */
-  String privateKeyPem() {
+  public String privateKeyPem() {
     return pem("PRIVATE KEY", key.getEncoded());
   }
 
   /** Writes the certificate to {@code dir/name.crt} and the key to {@code dir/name.key}. */
-  Path writeCertificate(Path dir, String name) throws Exception {
+  public Path writeCertificate(Path dir, String name) throws Exception {
     Files.writeString(dir.resolve(name + ".key"), privateKeyPem(), StandardCharsets.US_ASCII);
     return Files.writeString(dir.resolve(name + ".crt"), certificatePem(), StandardCharsets.US_ASCII);
   }
 
   /** A trust store holding this certificate (a CA's) and nothing else. */
-  KeyStore trustStore() throws GeneralSecurityException, java.io.IOException {
+  public KeyStore trustStore() throws GeneralSecurityException, java.io.IOException {
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
     store.setCertificateEntry("ca", certificate);
@@ -119,23 +121,38 @@ final class TestPki {
   }
 
   /** A context that presents this certificate and its issuer, for a test server or client. */
-  SSLContext keyContext() throws Exception {
+  public SSLContext keyContext() throws Exception {
+    return context(keyManagers(), null);
+  }
+
+  /** A context that presents this certificate and trusts {@code ca} only, for mutual TLS. */
+  public SSLContext keyContextTrusting(TestPki ca) throws Exception {
+    return context(keyManagers(), ca.trustManagers());
+  }
+
+  /** A client context that trusts this CA only. */
+  public SSLContext trustContext() throws Exception {
+    return context(null, trustManagers());
+  }
+
+  private KeyManager[] keyManagers() throws Exception {
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
     store.setKeyEntry("key", key, new char[0], new Certificate[] {certificate, issuer});
     KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     keys.init(store, new char[0]);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(keys.getKeyManagers(), null, null);
-    return context;
+    return keys.getKeyManagers();
   }
 
-  /** A client context that trusts this CA only. */
-  SSLContext trustContext() throws Exception {
+  private TrustManager[] trustManagers() throws Exception {
     TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     trust.init(trustStore());
+    return trust.getTrustManagers();
+  }
+
+  private static SSLContext context(KeyManager[] keys, TrustManager[] trust) throws Exception {
     SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, trust.getTrustManagers(), null);
+    context.init(keys, trust, null);
     return context;
   }
 
