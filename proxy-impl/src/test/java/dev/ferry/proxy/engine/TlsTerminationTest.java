@@ -55,6 +55,23 @@ class TlsTerminationTest {
   }
 
   @Test
+  void servesLargeCacheHitsInsideTheTlsSession() throws Exception {
+    // A cache hit is written with one gathering write on a plain socket; a TLS socket layered
+    // over the channel reports that channel, and writing there would bypass the encryption.
+    MockWebServer origin = ferry.mockOrigin();
+    String body = "0123456789abcdef".repeat(20_000);
+    origin.enqueue(new MockResponse().setHeader("Cache-Control", "max-age=600").setBody(body));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .cache(dev.ferry.proxy.CacheSpec.inMemory())
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo(body);
+    HttpResponse<String> hit = get(proxy, server.trustingContext());
+    assertThat(hit.body()).isEqualTo(body);
+    assertThat(hit.headers().firstValue("Age")).isPresent();
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
   void refusesClientsWithoutACertificateWhenRequiredAndServesTheOthers() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("mutual"));

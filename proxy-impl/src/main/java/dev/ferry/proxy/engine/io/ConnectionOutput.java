@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The buffered output side of one socket. The buffer is allocated on first write and dropped by
@@ -19,6 +20,11 @@ public final class ConnectionOutput extends OutputStream {
   private final OutputStream out;
   private final int bufferSize;
   private final WriteWatchdog watchdog;
+  /**
+   * The plain socket's channel, for gathering writes; null on TLS, where a socket layered over a
+   * plain one reports that socket's channel, and writing to it would bypass the encryption.
+   */
+  private final SocketChannel channel;
   private byte[] buffer;
   private int count;
   private long bytesWritten;
@@ -34,6 +40,7 @@ public final class ConnectionOutput extends OutputStream {
     this.out = socket.getOutputStream();
     this.bufferSize = bufferSize;
     this.watchdog = watchdog;
+    this.channel = socket instanceof SSLSocket ? null : socket.getChannel();
   }
 
   @Override
@@ -97,10 +104,9 @@ public final class ConnectionOutput extends OutputStream {
   /**
    * Writes the buffered bytes and then {@code bytes}, flushed, in one gathering write, so that a
    * cached body of any size is a single system call rather than one per buffer-full. Returns
-   * false, having written nothing, where the socket has no channel of its own (TLS).
+   * false, having written nothing, on TLS or a socket without a channel.
    */
   public boolean writeAndFlush(ByteBuffer bytes) throws IOException {
-    SocketChannel channel = socket.getChannel();
     if (channel == null || !channel.isBlocking()) {
       return false;
     }
