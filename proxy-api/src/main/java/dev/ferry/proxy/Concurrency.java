@@ -45,10 +45,10 @@ public final class Concurrency {
 
   /**
    * One virtual thread per connection. {@link ProxyServer.Builder#build()} fails on a runtime
-   * older than Java 21 rather than fall back silently. A connection that waits for its next
-   * request longer than 200 ms gives up its thread, as in {@link #boundedPool}: it is parked on a
-   * selector and a new virtual thread serves it when bytes arrive, so an idle keep-alive
-   * connection keeps no thread stack.
+   * older than Java 21 rather than fall back silently. A plain (non-TLS) connection that waits
+   * for its next request longer than 200 ms gives up its thread, as in {@link #boundedPool}: it
+   * is parked on a selector and a new virtual thread serves it when bytes arrive, so an idle
+   * keep-alive connection keeps no thread stack.
    */
   public static Concurrency virtualThreads() {
     return new Concurrency(Kind.VIRTUAL_THREADS, 0, 0);
@@ -57,10 +57,12 @@ public final class Concurrency {
   /**
    * A pool of at most {@code maxThreads} platform threads; up to {@code queueSize} accepted
    * connections wait for a thread, and past that a new connection is answered 503 at once.
-   * A connection holds a thread only while it is busy: one that waits for its next request (after
-   * 50 ms) is parked on a selector without a thread and handed back to the pool when bytes
-   * arrive (Tomcat's NIO poller; the command line calls this model {@code epoll}), so idle
-   * keep-alive connections and clients that connect and say nothing do not use up the pool.
+   * A plain (non-TLS) connection holds a thread only while it is busy: one that waits for its
+   * next request (after 50 ms) is parked on a selector without a thread and handed back to the
+   * pool when bytes arrive (Tomcat's NIO poller; the command line calls this model
+   * {@code epoll}), so idle keep-alive connections and clients that connect and say nothing do
+   * not use up the pool. A TLS connection keeps its thread: decrypted bytes may wait inside its
+   * TLS engine, where a selector cannot see them.
    *
    * @throws IllegalArgumentException if {@code maxThreads < 1} or {@code queueSize < 0}
    */
