@@ -2,7 +2,6 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ContentTooLargeException;
 import dev.ferry.proxy.Exchange;
-import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
@@ -30,7 +29,6 @@ import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -328,52 +326,15 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     long nanos = System.nanoTime() - startNanos;
     server.metrics().latency.record(nanos);
-    boolean failed = failure != null && status > 0;
-    if (!failed && !log.isDebugEnabled() && !server.accessLog().isEnabled()
-        && server.listeners().isEmpty()) {
+    if (!ExchangeReport.wanted(server, failure != null && status > 0)) {
       return; // nothing to report: build no strings for it
     }
-    Duration duration = Duration.ofNanos(nanos);
-    String method = request != null ? request.method() : head.method();
-    String url = request != null ? request.url() : head.target();
-    if (failed) {
-      log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
-          failure, status, bodyBytes, method, url, connection.clientAddress(), requestId,
-          connection.id(), id);
-    }
-    if (log.isDebugEnabled()) {
-      log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
-          method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
-          connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
-    }
-    if (server.accessLog().isEnabled()) {
-      server.accessLog().write(new AccessLog.Entry(startTime,
-          connection.clientAddress().getAddress().getHostAddress(), method, url, head.version(),
-          status, bodyBytes, duration.toMillis(), upstream, route == null ? null : route.name(),
-          cacheVerdict, requestId, trace == null ? null : trace.traceId(), failure, head.headers()));
-    }
-    if (!server.listeners().isEmpty()) {
-      ExchangeSummary summary = summary(method, url, duration);
-      server.listeners().each(l -> l.exchangeCompleted(summary));
-    }
-  }
-
-  /** The {@code route= upstream= cache=} fields of the access log, those that apply. */
-  private String routing() {
-    if (route == null && upstream == null && cacheVerdict == null) {
-      return "";
-    }
-    StringBuilder fields = new StringBuilder();
-    if (route != null) {
-      fields.append(" route=").append(route.name());
-    }
-    if (upstream != null) {
-      fields.append(" upstream=").append(upstream);
-    }
-    if (cacheVerdict != null) {
-      fields.append(" cache=").append(cacheVerdict);
-    }
-    return fields.toString();
+    new ExchangeReport(id, connection, startTime, nanos,
+        request != null ? request.method() : head.method(),
+        request != null ? request.url() : head.target(), head.version(), head.headers(),
+        clientBody == null ? 0 : clientBody.bytesRead(), status, bodyBytes,
+        route == null ? null : route.name(), upstream, cacheVerdict, requestId,
+        trace == null ? null : trace.traceId(), failure).emit(server);
   }
 
   /** Closes every body this exchange produced or sent; those read to the end are unaffected. */
@@ -386,30 +347,6 @@ final class RealExchange implements Exchange, DispatchHooks {
       }
     }
     owned.clear();
-  }
-
-  private ExchangeSummary summary(String method, String url, Duration duration) {
-    ExchangeSummary.Builder summary = ExchangeSummary.builder()
-        .id(id).connectionId(connection.id()).clientAddress(connection.clientAddress())
-        .method(method).url(url).status(status)
-        .requestBodyBytes(clientBody == null ? 0 : clientBody.bytesRead())
-        .responseBodyBytes(bodyBytes).startTime(startTime).duration(duration);
-    if (upstream != null) {
-      summary.upstream(upstream);
-    }
-    if (requestId != null) {
-      summary.requestId(requestId).traceId(trace.traceId());
-    }
-    if (route != null) {
-      summary.route(route.name());
-    }
-    if (cacheVerdict != null) {
-      summary.cache(cacheVerdict);
-    }
-    if (failure != null) {
-      summary.failure(failure);
-    }
-    return summary.build();
   }
 
   /**

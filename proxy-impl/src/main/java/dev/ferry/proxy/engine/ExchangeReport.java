@@ -1,0 +1,103 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.Headers;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an exchange says when it ends: {@code exchange_failed} for an answer the proxy made,
+ * {@code request_complete} at debug, the access-log entry and the listeners' summary. The
+ * exchange builds one only when something will read it. Logged under {@link RealExchange}'s name.
+ *
+ * @param method the request's method (the head's, when no request was built)
+ * @param url the request's URL (the head's target, when no request was built)
+ * @param requestHeaders the fields as received, for the access log's referer and user agent
+ * @param requestBodyBytes body bytes read from the client
+ * @param bodyBytes response body bytes written to the client
+ * @param route the matched route's name, or null
+ * @param upstream the endpoint that answered, or null
+ * @param cache the cache verdict, or null
+ * @param traceId the trace the exchange belongs to, or null
+ * @param failure the {@code ProxyFailure} name, or null
+ */
+record ExchangeReport(long id, ClientConnection connection, Instant startTime, long nanos,
+    String method, String url, String version, Headers requestHeaders, long requestBodyBytes,
+    int status, long bodyBytes, String route, String upstream, String cache, String requestId,
+    String traceId, String failure) {
+  private static final Logger log = LoggerFactory.getLogger(RealExchange.class);
+
+  /** True if anything would read a report: otherwise the exchange builds none. */
+  static boolean wanted(RealProxyServer server, boolean failed) {
+    return failed || log.isDebugEnabled() || server.accessLog().isEnabled()
+        || !server.listeners().isEmpty();
+  }
+
+  void emit(RealProxyServer server) {
+    Duration duration = Duration.ofNanos(nanos);
+    if (failure != null && status > 0) {
+      log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
+          failure, status, bodyBytes, method, url, connection.clientAddress(), requestId,
+          connection.id(), id);
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
+          method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
+          connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
+    }
+    if (server.accessLog().isEnabled()) {
+      server.accessLog().write(new AccessLog.Entry(startTime,
+          connection.clientAddress().getAddress().getHostAddress(), method, url, version,
+          status, bodyBytes, duration.toMillis(), upstream, route, cache, requestId, traceId,
+          failure, requestHeaders));
+    }
+    if (!server.listeners().isEmpty()) {
+      ExchangeSummary summary = summary(duration);
+      server.listeners().each(l -> l.exchangeCompleted(summary));
+    }
+  }
+
+  /** The {@code route= upstream= cache=} fields of the debug line, those that apply. */
+  private String routing() {
+    if (route == null && upstream == null && cache == null) {
+      return "";
+    }
+    StringBuilder fields = new StringBuilder();
+    if (route != null) {
+      fields.append(" route=").append(route);
+    }
+    if (upstream != null) {
+      fields.append(" upstream=").append(upstream);
+    }
+    if (cache != null) {
+      fields.append(" cache=").append(cache);
+    }
+    return fields.toString();
+  }
+
+  private ExchangeSummary summary(Duration duration) {
+    ExchangeSummary.Builder summary = ExchangeSummary.builder()
+        .id(id).connectionId(connection.id()).clientAddress(connection.clientAddress())
+        .method(method).url(url).status(status)
+        .requestBodyBytes(requestBodyBytes)
+        .responseBodyBytes(bodyBytes).startTime(startTime).duration(duration);
+    if (upstream != null) {
+      summary.upstream(upstream);
+    }
+    if (requestId != null) {
+      summary.requestId(requestId).traceId(traceId);
+    }
+    if (route != null) {
+      summary.route(route);
+    }
+    if (cache != null) {
+      summary.cache(cache);
+    }
+    if (failure != null) {
+      summary.failure(failure);
+    }
+    return summary.build();
+  }
+}
