@@ -1,6 +1,8 @@
 package dev.ferry.proxy.engine.cache;
 
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -22,6 +24,7 @@ final class HttpDates {
   private static final DateTimeFormatter IMF = strict("dd MMM uuuu HH:mm:ss 'GMT'");
   private static final DateTimeFormatter RFC_850 = strict("dd-MMM-uu HH:mm:ss 'GMT'");
   private static final DateTimeFormatter ASCTIME = strict("MMM ppd HH:mm:ss uuuu");
+  private static final String MONTHS = "janfebmaraprmayjunjulaugsepoctnovdec";
   private static final Set<String> DAYS = Set.of("mon", "tue", "wed", "thu", "fri", "sat", "sun",
       "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday");
 
@@ -48,8 +51,6 @@ final class HttpDates {
     }
     return Optional.empty();
   }
-
-  private static final String MONTHS = "janfebmaraprmayjunjulaugsepoctnovdec";
 
   /**
    * The form every current server sends, {@code Sun, 06 Nov 1994 08:49:37 GMT}, read by position
@@ -82,9 +83,9 @@ final class HttpDates {
       return null;
     }
     try {
-      long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+      long days = LocalDate.of(year, month, day).toEpochDay();
       return Instant.ofEpochSecond(days * 86_400 + hour * 3_600 + minute * 60 + second);
-    } catch (java.time.DateTimeException e) {
+    } catch (DateTimeException e) {
       return null; // 30 February and the like: the general way rejects it too
     }
   }

@@ -21,7 +21,7 @@ public final class HeadParser {
    * Field names as clients and servers commonly spell them, returned as constants instead of a new
    * String per field; grouped by length. Any other spelling gets its own String as before.
    */
-  private static final String[][] KNOWN_NAMES = byLength("Accept", "Accept-Encoding",
+  private static final String[][] KNOWN_NAMES = NameSet.byLength("Accept", "Accept-Encoding",
       "Accept-Language", "Accept-Ranges", "Age", "Authorization", "Cache-Control", "Connection",
       "Content-Encoding", "Content-Length", "Content-Range", "Content-Type", "Cookie", "Date",
       "ETag", "Expect", "Expires", "Host", "If-Match", "If-Modified-Since", "If-None-Match",
@@ -231,20 +231,6 @@ public final class HeadParser {
       }
     }
     return true;
-  }
-
-  private static String[][] byLength(String... names) {
-    int longest = 0;
-    for (String name : names) {
-      longest = Math.max(longest, name.length());
-    }
-    String[][] groups = new String[longest + 1][0];
-    for (String name : names) {
-      String[] group = Arrays.copyOf(groups[name.length()], groups[name.length()].length + 1);
-      group[group.length - 1] = name;
-      groups[name.length()] = group;
-    }
-    return groups;
   }
 
   private String string(int from, int to) {

@@ -19,19 +19,31 @@ public final class NameSet {
   }
 
   public static NameSet of(String... names) {
+    String[] lower = new String[names.length];
+    for (int i = 0; i < names.length; i++) {
+      lower[i] = names[i].toLowerCase(Locale.ROOT);
+    }
+    return new NameSet(byLength(lower));
+  }
+
+  /**
+   * {@code names} grouped by length: element {@code n} holds the names of {@code n} chars, so a
+   * lookup compares only candidates of the right length. Shared with the head parser's table of
+   * well-known field names.
+   */
+  static String[][] byLength(String... names) {
     int longest = 0;
     for (String name : names) {
       longest = Math.max(longest, name.length());
     }
-    String[][] byLength = new String[longest + 1][];
-    Arrays.fill(byLength, NONE);
+    String[][] groups = new String[longest + 1][];
+    Arrays.fill(groups, NONE);
     for (String name : names) {
-      String[] same = byLength[name.length()];
-      same = Arrays.copyOf(same, same.length + 1);
-      same[same.length - 1] = name.toLowerCase(Locale.ROOT);
-      byLength[name.length()] = same;
+      String[] group = Arrays.copyOf(groups[name.length()], groups[name.length()].length + 1);
+      group[group.length - 1] = name;
+      groups[name.length()] = group;
     }
-    return new NameSet(byLength);
+    return groups;
   }
 
   public boolean contains(String name) {
