@@ -45,10 +45,12 @@ public final class Concurrency {
 
   /**
    * One virtual thread per connection. {@link ProxyServer.Builder#build()} fails on a runtime
-   * older than Java 21 rather than fall back silently. A plain (non-TLS) connection that waits
-   * for its next request longer than 200 ms gives up its thread, as in {@link #boundedPool}: it
-   * is parked on a selector and a new virtual thread serves it when bytes arrive, so an idle
-   * keep-alive connection keeps no thread stack.
+   * older than Java 21 rather than fall back silently. Up to 256 plain (non-TLS) keep-alive
+   * connections at a time wait for their next request on their own thread, in one blocking read
+   * (a busy client sends at once, and that is the cheapest wait); past that, a connection that
+   * waits longer than 200 ms gives up its thread, as in {@link #boundedPool}: it is parked on a
+   * selector and a new virtual thread serves it when bytes arrive, so an idle keep-alive
+   * connection keeps no thread stack.
    */
   public static Concurrency virtualThreads() {
     return new Concurrency(Kind.VIRTUAL_THREADS, 0, 0);
@@ -61,8 +63,11 @@ public final class Concurrency {
    * next request (after 50 ms) is parked on a selector without a thread and handed back to the
    * pool when bytes arrive (Tomcat's NIO poller; the command line calls this model
    * {@code epoll}), so idle keep-alive connections and clients that connect and say nothing do
-   * not use up the pool. A TLS connection keeps its thread: decrypted bytes may wait inside its
-   * TLS engine, where a selector cannot see them.
+   * not use up the pool. The exception, for speed: up to a quarter of the threads may each keep
+   * a keep-alive connection that has been served waiting in one blocking read for its next
+   * request (a busy client sends at once), until it arrives or the idle timeout. A TLS
+   * connection keeps its thread: decrypted bytes may wait inside its TLS engine, where a
+   * selector cannot see them.
    *
    * @throws IllegalArgumentException if {@code maxThreads < 1} or {@code queueSize < 0}
    */

@@ -91,7 +91,7 @@ final class ClientConnection implements Runnable {
 
   private void useStreams(Socket over) throws IOException {
     this.socket = over;
-    this.in = new ConnectionInput(over, BUFFER_SIZE);
+    this.in = new ConnectionInput(over, BUFFER_SIZE, server.watchdog());
     this.out = new ConnectionOutput(over, BUFFER_SIZE, server.watchdog());
     this.sender = new ResponseSender(out);
   }
@@ -264,7 +264,7 @@ final class ClientConnection implements Runnable {
     Wait wait;
     try {
       long waitMillis = first ? firstRequestWaitMillis() : config.idleTimeout().toMillis();
-      wait = awaitData(waitMillis);
+      wait = awaitData(waitMillis, first);
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={} first={}", id, first);
       return Wait.END;
@@ -293,13 +293,22 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * Waits briefly with the buffers kept, since a busy client sends its next request at once;
-   * then drops them and waits out the rest holding almost no memory.
+   * A connection that has just been served waits on its own thread in one blocking read while
+   * the executor lets it hold one (busy clients send their next request at once). Otherwise:
+   * waits briefly with the buffers kept, then drops them and is parked, or waits out the rest
+   * holding almost no memory.
    */
-  private Wait awaitData(long idleMillis) throws IOException {
+  private Wait awaitData(long idleMillis, boolean first) throws IOException {
     // Never a TLS connection: its decrypted bytes may wait in the engine, unseen by a selector,
     // and a layered SSL socket reports its underlying channel.
     IdleParker parker = tls || socket.getChannel() == null ? null : server.idleParker();
+    if (parker != null && !first && server.executor().holdIdle()) {
+      try {
+        return in.awaitDataUntil(System.nanoTime() + idleMillis * 1_000_000L) ? Wait.READY : Wait.END;
+      } finally {
+        server.executor().releaseIdle();
+      }
+    }
     // A platform thread is worth freeing soon; a virtual thread is cheap to keep a little longer.
     long quickMillis = Math.min(parker != null && !server.executor().isVirtual()
         ? QUICK_WAIT_PARKING_MILLIS : QUICK_WAIT_MILLIS, idleMillis);
@@ -322,6 +331,7 @@ final class ClientConnection implements Runnable {
   /** Hands the idle connection to the parker, unless the proxy asked it to close meanwhile. */
   private Wait park(IdleParker parker, long deadlineNanos) {
     in.dropBuffer();
+    in.unwatch();
     parkedDeadlineNanos = deadlineNanos;
     boolean parking = guard.call(() -> {
       if (closeRequested) {
@@ -414,8 +424,8 @@ final class ClientConnection implements Runnable {
   void runTunnel(UpstreamConnection upstream) throws IOException {
     guard.run(() -> tunnelPeer = upstream);
     int idleMillis = millis(config.idleTimeout().toMillis());
-    in.readTimeout(idleMillis);
-    upstream.input().readTimeout(idleMillis);
+    in.recoverableTimeout(idleMillis);
+    upstream.input().recoverableTimeout(idleMillis);
     Tunnel tunnel = new Tunnel(socket, in, out, upstream.socket(), upstream.input(),
         upstream.output(), idleMillis);
     try {

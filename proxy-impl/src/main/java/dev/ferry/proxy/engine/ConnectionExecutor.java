@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * be queued is rejected with {@link RejectedExecutionException}; the listener answers it 503.
  */
 final class ConnectionExecutor {
+  private static final int MAX_HELD_IDLE_VIRTUAL = 256;
   private final String description;
   private final ThreadFactory threads;
   private final boolean virtual;
@@ -26,6 +27,9 @@ final class ConnectionExecutor {
   private final ThreadPoolExecutor pool;
   private final Semaphore threadPermits;
   private final int maxThreads;
+  /** Idle keep-alive connections waiting on their own thread now; see {@link #holdIdle}. */
+  private final AtomicInteger heldIdle = new AtomicInteger();
+  private final int maxHeldIdle;
 
   private ConnectionExecutor(String description, ThreadFactory threads, ThreadPoolExecutor pool,
       Semaphore threadPermits, int maxThreads) {
@@ -35,6 +39,7 @@ final class ConnectionExecutor {
     this.pool = pool;
     this.threadPermits = threadPermits;
     this.maxThreads = maxThreads;
+    this.maxHeldIdle = pool != null ? maxThreads / 4 : virtual ? MAX_HELD_IDLE_VIRTUAL : 0;
   }
 
   static ConnectionExecutor create(Concurrency concurrency, int port) {
@@ -156,6 +161,30 @@ final class ConnectionExecutor {
    */
   boolean parksIdleConnections() {
     return pool != null || virtual;
+  }
+
+  /**
+   * Asks whether an idle keep-alive connection may wait for its next request on its own thread,
+   * in one blocking read, instead of a short timed wait and then the selector; true means it
+   * must call {@link #releaseIdle} when the wait ends. A busy client sends its next request at
+   * once, and a blocking read is one system call where a timed one costs a poll (and, on
+   * Java 17, two mode switches of the channel). Held waits are capped: a quarter of the pool's
+   * threads, so that idle connections never take the threads busy ones need, or 256 virtual
+   * threads (their stacks and buffers, about 10 MiB). Past the cap, a connection waits briefly
+   * and is parked on the selector; a held one keeps its thread until its next request or the
+   * idle timeout.
+   */
+  boolean holdIdle() {
+    if (heldIdle.incrementAndGet() <= maxHeldIdle) {
+      return true;
+    }
+    heldIdle.decrementAndGet();
+    return false;
+  }
+
+  /** Ends a wait that {@link #holdIdle} allowed. */
+  void releaseIdle() {
+    heldIdle.decrementAndGet();
   }
 
   /** True when connection tasks run on virtual threads, which are cheap to start afresh. */

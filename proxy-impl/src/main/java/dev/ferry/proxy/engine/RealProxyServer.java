@@ -15,7 +15,7 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.Guard;
-import dev.ferry.proxy.engine.io.WriteWatchdog;
+import dev.ferry.proxy.engine.io.IoWatchdog;
 import dev.ferry.proxy.engine.route.Dispatcher;
 import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.Router;
@@ -68,7 +68,7 @@ final class RealProxyServer implements ProxyServer {
   private final Metrics metrics = new Metrics();
   private final ListenerDispatch listeners;
   private final UpstreamPool pool;
-  private final WriteWatchdog watchdog;
+  private final IoWatchdog watchdog;
   private final DestinationPolicy destinationPolicy;
   private final Forwarder forwarder;
   private final Dispatcher dispatcher;
@@ -103,7 +103,7 @@ final class RealProxyServer implements ProxyServer {
     // Realised once, here: built-in filters keep per-proxy state (rate-limit buckets).
     this.filters = BuiltInFilters.realise(config.filters(), config);
     this.listeners = new ListenerDispatch(config.listeners());
-    this.watchdog = new WriteWatchdog(config.writeTimeout().toNanos(), this::writeTimedOut);
+    this.watchdog = new IoWatchdog(config.writeTimeout().toNanos(), this::writeTimedOut);
     this.destinationPolicy = new DestinationPolicy(config);
     UpstreamTlsContext upstreamTls = config.upstreamTls().map(UpstreamTlsContext::create).orElse(null);
     this.upstreamSslContext = upstreamTls != null ? upstreamTls.sslContext()
@@ -432,7 +432,7 @@ final class RealProxyServer implements ProxyServer {
     return forwarder;
   }
 
-  WriteWatchdog watchdog() {
+  IoWatchdog watchdog() {
     return watchdog;
   }
 

@@ -66,6 +66,23 @@ class TimeoutTest {
     assertThat(proxy.stats().failures()).containsEntry("REQUEST_TIMEOUT", 1L);
   }
 
+  @Test
+  void answersAHeadThatStallsMidwayWith408OnAKeptAliveConnection() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .requestHeaderTimeout(Duration.ofMillis(500)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      // The second head stops after its request line: the read waiting for the rest is bounded
+      // by the watchdog, which must leave the connection able to carry the 408.
+      RawClient.RawResponse answer = raw.send("GET /second HTTP/1.1\r\nHost: a\r\n").readResponse();
+      assertThat(answer.status()).isEqualTo(408);
+      assertThat(raw.input().read()).isEqualTo(-1);
+    }
+    assertThat(proxy.stats().failures()).containsEntry("REQUEST_TIMEOUT", 1L);
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the timed-out connection to end");
+  }
+
   /** Sends one header byte every 100 ms, for at most 10 s, until the proxy answers or closes. */
   private void dribble(CountDownLatch cut) {
     byte[] request = ("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: " + "z".repeat(200) + "\r\n\r\n").getBytes();

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The buffered input side of one socket, shared by the head parser and the body streams that
@@ -14,34 +15,80 @@ import java.net.SocketTimeoutException;
  * the connection waits for its next message, so an idle keep-alive connection holds no large
  * buffer. Timeouts: {@link #deadline(long)} bounds the total time of a sequence of reads (a
  * request head), which per-read SO_TIMEOUT alone cannot do against a slowloris client.
+ *
+ * <p>Two kinds of timeout. On a plain socket with an {@link IoWatchdog}, reads under
+ * {@link #readTimeout} or {@link #deadline} block without SO_TIMEOUT (one system call, where a
+ * timed read costs the JDK a poll and, on Java 17, two mode switches of the channel) and the
+ * watchdog ends a read still blocked past its deadline by shutting the input down: the read
+ * then fails with {@link SocketTimeoutException} and the input is over, while the output stays
+ * open for an answer. Where a connection must survive a timeout (a tunnel that goes on reading,
+ * a wait before parking), {@link #recoverableTimeout} and {@link #awaitData} use SO_TIMEOUT.
+ * TLS sockets always use SO_TIMEOUT.
  */
 public final class ConnectionInput extends InputStream {
   private final Socket socket;
   private final InputStream in;
   private final int bufferSize;
+  /** Watches this input's reads; null when reads must use SO_TIMEOUT (TLS, no watchdog). */
+  private final IoWatchdog watchdog;
   private byte[] buffer;
   private byte[] lineScratch;
   private int pos;
   private int limit;
   private long deadlineNanos;
   private int readTimeoutMillis;
+  private boolean recoverable;
+  private int soTimeout = -1;
   private long bytesRead;
+  private boolean watched;
+  /** The deadline of the watched read blocked now; 0 when none is. */
+  private volatile long blockedUntilNanos;
+  /** Set by the watchdog when it ended a read at its deadline; the input is over. */
+  private volatile boolean expired;
 
+  /** An input whose reads all use SO_TIMEOUT. */
   public ConnectionInput(Socket socket, int bufferSize) throws IOException {
+    this(socket, bufferSize, null);
+  }
+
+  /**
+   * @param watchdog bounds reads of a plain socket without SO_TIMEOUT; ignored for a TLS socket
+   *     or one without a channel; null makes every read use SO_TIMEOUT
+   */
+  public ConnectionInput(Socket socket, int bufferSize, IoWatchdog watchdog) throws IOException {
     this.socket = socket;
     this.in = socket.getInputStream();
     this.bufferSize = bufferSize;
+    this.watchdog = socket instanceof SSLSocket || socket.getChannel() == null ? null : watchdog;
   }
 
-  /** Sets the per-read timeout used when no deadline is set; 0 waits forever. */
+  /**
+   * Sets the timeout of each read from now on, when no deadline is set; 0 waits forever. A
+   * timeout ends the input (see the class comment).
+   */
   public void readTimeout(int millis) {
     this.readTimeoutMillis = millis;
     this.deadlineNanos = 0;
+    this.recoverable = false;
   }
 
-  /** Bounds every read from now until {@link #readTimeout} is called again. */
+  /**
+   * Bounds every read from now until {@link #readTimeout} is called again. Passing the deadline
+   * ends the input.
+   */
   public void deadline(long deadlineNanos) {
     this.deadlineNanos = deadlineNanos;
+    this.recoverable = false;
+  }
+
+  /**
+   * Sets the timeout of each read from now on as SO_TIMEOUT, so that a read that times out leaves
+   * the connection usable for the next one (a tunnel, a lingering close).
+   */
+  public void recoverableTimeout(int millis) {
+    this.readTimeoutMillis = millis;
+    this.deadlineNanos = 0;
+    this.recoverable = true;
   }
 
   /**
@@ -55,15 +102,15 @@ public final class ConnectionInput extends InputStream {
       return true;
     }
     if (!lean && buffer != null) {
-      deadlineNanos = 0;
-      readTimeoutMillis = timeoutMillis;
+      recoverableTimeout(timeoutMillis);
       return fill();
     }
     buffer = null;
     lineScratch = null;
     pos = 0;
     limit = 0;
-    socket.setSoTimeout(timeoutMillis);
+    recoverableTimeout(timeoutMillis);
+    soTimeout(timeoutMillis);
     int first = in.read();
     if (first < 0) {
       return false;
@@ -84,6 +131,17 @@ public final class ConnectionInput extends InputStream {
   }
 
   /**
+   * Waits until at least one byte is buffered or {@code deadlineNanos} passes, keeping the
+   * buffer. Returns false at end of stream.
+   *
+   * @throws SocketTimeoutException if nothing arrived in time; the input is then over
+   */
+  public boolean awaitDataUntil(long deadlineNanos) throws IOException {
+    deadline(deadlineNanos);
+    return pos < limit || fill();
+  }
+
+  /**
    * Returns true if the peer is quiet: nothing arrives within a millisecond and the connection is
    * neither closed nor reset. A byte that does arrive is consumed, which is fine: a connection
    * that received unasked bytes is discarded.
@@ -93,7 +151,7 @@ public final class ConnectionInput extends InputStream {
       return false;
     }
     try {
-      socket.setSoTimeout(1);
+      soTimeout(1);
       in.read();
       return false;
     } catch (SocketTimeoutException e) {
@@ -133,6 +191,17 @@ public final class ConnectionInput extends InputStream {
       buffer = null;
       pos = 0;
       limit = 0;
+    }
+  }
+
+  /**
+   * Takes this input out of the watchdog's sweep until its next watched read, for a connection
+   * that waits elsewhere (parked on a selector) and may stay idle for long.
+   */
+  public void unwatch() {
+    if (watched) {
+      watched = false;
+      watchdog.unwatch(this);
     }
   }
 
@@ -197,8 +266,7 @@ public final class ConnectionInput extends InputStream {
     if (pos == limit) {
       if (length >= bufferSize) {
         // Large reads bypass the buffer; nothing is left in it to keep in order.
-        applyTimeout();
-        int n = in.read(target, offset, length);
+        int n = readSocket(target, offset, length);
         if (n > 0) {
           bytesRead += n;
         }
@@ -230,8 +298,7 @@ public final class ConnectionInput extends InputStream {
     }
     pos = 0;
     limit = 0;
-    applyTimeout();
-    int n = in.read(buffer, 0, bufferSize);
+    int n = readSocket(buffer, 0, bufferSize);
     if (n <= 0) {
       return false;
     }
@@ -240,16 +307,79 @@ public final class ConnectionInput extends InputStream {
     return true;
   }
 
-  private void applyTimeout() throws IOException {
-    if (deadlineNanos == 0) {
-      socket.setSoTimeout(readTimeoutMillis);
-      return;
+  /** One read from the socket under the current timeout or deadline. */
+  private int readSocket(byte[] target, int offset, int length) throws IOException {
+    if (expired) {
+      throw timedOut();
     }
-    long remaining = (deadlineNanos - System.nanoTime()) / 1_000_000;
+    long until = deadlineNanos;
+    if (until == 0 && readTimeoutMillis > 0) {
+      until = System.nanoTime() + readTimeoutMillis * 1_000_000L;
+    }
+    if (recoverable || watchdog == null || !watchdog.running()) {
+      soTimeout(remainingMillis(until));
+      return in.read(target, offset, length);
+    }
+    if (until != 0 && until - System.nanoTime() <= 0) {
+      throw new SocketTimeoutException("deadline passed");
+    }
+    soTimeout(0);
+    if (!watched) {
+      watched = true;
+      watchdog.watch(this);
+    }
+    blockedUntilNanos = until;
+    try {
+      int n = in.read(target, offset, length);
+      if (expired) {
+        throw timedOut();
+      }
+      return n;
+    } catch (IOException e) {
+      throw expired ? timedOut() : e;
+    } finally {
+      blockedUntilNanos = 0;
+    }
+  }
+
+  /** Milliseconds to a deadline (0 for none), at least 1. */
+  private static int remainingMillis(long untilNanos) throws SocketTimeoutException {
+    if (untilNanos == 0) {
+      return 0;
+    }
+    long remaining = (untilNanos - System.nanoTime()) / 1_000_000;
     if (remaining <= 0) {
       throw new SocketTimeoutException("deadline passed");
     }
-    socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, remaining));
+    return (int) Math.min(Integer.MAX_VALUE, remaining);
+  }
+
+  private void soTimeout(int millis) throws IOException {
+    if (millis != soTimeout) {
+      socket.setSoTimeout(millis);
+      soTimeout = millis;
+    }
+  }
+
+  private static SocketTimeoutException timedOut() {
+    return new SocketTimeoutException("read timed out");
+  }
+
+  boolean isClosed() {
+    return socket.isClosed();
+  }
+
+  /** Ends the read blocked now if its deadline is before {@code now} (the watchdog's sweep). */
+  void expireIfPast(long now) {
+    long until = blockedUntilNanos;
+    if (until != 0 && now - until >= 0) {
+      expired = true;
+      try {
+        socket.shutdownInput();
+      } catch (IOException ignored) {
+        // Closed meanwhile: the read has ended either way.
+      }
+    }
   }
 
   /** Closing the stream closes nothing: the socket's owner closes the socket. */

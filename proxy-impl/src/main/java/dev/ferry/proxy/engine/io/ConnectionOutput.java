@@ -11,7 +11,7 @@ import javax.net.ssl.SSLSocket;
  * The buffered output side of one socket. The buffer is allocated on first write and dropped by
  * {@link #release()} once flushed, so an idle connection keeps no output buffer.
  *
- * <p>Every write to the socket runs under the {@link WriteWatchdog}'s deadline, when there is
+ * <p>Every write to the socket runs under the {@link IoWatchdog}'s deadline, when there is
  * one: a write that makes no progress in time has its socket closed and fails with
  * {@link WriteTimeoutException}.
  */
@@ -19,7 +19,7 @@ public final class ConnectionOutput extends OutputStream {
   private final Socket socket;
   private final OutputStream out;
   private final int bufferSize;
-  private final WriteWatchdog watchdog;
+  private final IoWatchdog watchdog;
   /**
    * The plain socket's channel, for gathering writes; null on TLS, where a socket layered over a
    * plain one reports that socket's channel, and writing to it would bypass the encryption.
@@ -35,7 +35,7 @@ public final class ConnectionOutput extends OutputStream {
   /**
    * @param watchdog bounds each write; null leaves writes unbounded
    */
-  public ConnectionOutput(Socket socket, int bufferSize, WriteWatchdog watchdog) throws IOException {
+  public ConnectionOutput(Socket socket, int bufferSize, IoWatchdog watchdog) throws IOException {
     this.socket = socket;
     this.out = socket.getOutputStream();
     this.bufferSize = bufferSize;
@@ -171,7 +171,7 @@ public final class ConnectionOutput extends OutputStream {
   private IOException writeFailure(IOException e) {
     if (timedOut) {
       return new WriteTimeoutException("write made no progress for "
-          + watchdog.timeoutNanos() / 1_000_000 + " ms");
+          + watchdog.writeTimeoutNanos() / 1_000_000 + " ms");
     }
     return e;
   }

@@ -27,7 +27,7 @@ public final class LingeringClose {
       if (remaining <= 0) {
         return;
       }
-      in.readTimeout((int) remaining);
+      in.recoverableTimeout((int) remaining);
       int n = in.read(scratch, 0, (int) Math.min(scratch.length, budget));
       if (n < 0) {
         return;

@@ -2,7 +2,7 @@ package dev.ferry.proxy.engine.upstream;
 
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
-import dev.ferry.proxy.engine.io.WriteWatchdog;
+import dev.ferry.proxy.engine.io.IoWatchdog;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -24,10 +24,10 @@ public final class UpstreamConnection implements Closeable {
   private long maxIdleNanos = Long.MAX_VALUE;
   private boolean reused;
 
-  UpstreamConnection(Socket socket, UpstreamKey key, WriteWatchdog watchdog) throws IOException {
+  UpstreamConnection(Socket socket, UpstreamKey key, IoWatchdog watchdog) throws IOException {
     this.socket = socket;
     this.key = key;
-    this.input = new ConnectionInput(socket, BUFFER_SIZE);
+    this.input = new ConnectionInput(socket, BUFFER_SIZE, watchdog);
     this.output = new ConnectionOutput(socket, BUFFER_SIZE, watchdog);
   }
 
