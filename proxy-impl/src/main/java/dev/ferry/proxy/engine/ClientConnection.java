@@ -303,6 +303,7 @@ final class ClientConnection implements Runnable {
     // and a layered SSL socket reports its underlying channel.
     IdleParker parker = tls || socket.getChannel() == null ? null : server.idleParker();
     if (parker != null && !first && server.executor().holdIdle()) {
+      sender.trim();
       try {
         return in.awaitDataUntil(System.nanoTime() + idleMillis * 1_000_000L) ? Wait.READY : Wait.END;
       } finally {

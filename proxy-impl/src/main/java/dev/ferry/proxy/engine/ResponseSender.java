@@ -9,10 +9,13 @@ import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.io.ChannelBody;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
+import dev.ferry.proxy.engine.io.DirectBuffers;
 import dev.ferry.proxy.engine.io.InMemoryBody;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 
 /**
  * Writes a response to the client, framing it for this client (RFC 9112 §6): no body for HEAD,
@@ -28,6 +31,9 @@ final class ResponseSender {
    * than seven (each a possible park and wake-up); dropped while the connection is idle.
    */
   private static final int COPY_BUFFER_SIZE = 64 * 1024;
+  private static final int MIN_COPY_BUFFER_SIZE = 8 * 1024;
+  /** Below this a body is copied through the heap: the copies cost less than a direct relay's setup. */
+  private static final int RELAY_MIN_BYTES = 16 * 1024;
   private static final NameSet CONTENT_LENGTH = NameSet.of("content-length");
 
   private final ConnectionOutput out;
@@ -117,6 +123,16 @@ final class ResponseSender {
     }
   }
 
+  /**
+   * Drops the copy buffer if it is a large one (a chunked body's), for a connection that waits
+   * for its next request holding its buffers.
+   */
+  void trim() {
+    if (buffer != null && buffer.length > MIN_COPY_BUFFER_SIZE) {
+      buffer = null;
+    }
+  }
+
   /** Drops the copy buffer while the connection is idle. */
   void release() {
     buffer = null;
@@ -132,8 +148,22 @@ final class ResponseSender {
         throw clientClosed(e);
       }
     }
-    if (buffer == null) {
-      buffer = new byte[COPY_BUFFER_SIZE];
+    if (!chunked && length >= RELAY_MIN_BYTES && body instanceof ChannelBody && out.writesChannel()) {
+      ByteBuffer direct = DirectBuffers.take();
+      if (direct != null) {
+        try {
+          if (((ChannelBody) body).claimForChannel()) {
+            return relay((ChannelBody) body, length, direct);
+          }
+        } finally {
+          DirectBuffers.give(direct);
+        }
+      }
+    }
+    // Sized to the body, so that a connection serving small responses keeps a small buffer.
+    int size = length < 0 ? COPY_BUFFER_SIZE : (int) Math.min(COPY_BUFFER_SIZE, Math.max(MIN_COPY_BUFFER_SIZE, length));
+    if (buffer == null || buffer.length < size) {
+      buffer = new byte[size];
     }
     ChunkedOutputStream chunks = chunked ? new ChunkedOutputStream(out) : null;
     long total = 0;
@@ -171,6 +201,41 @@ final class ResponseSender {
           throw clientClosed(e);
         }
       }
+    }
+    return total;
+  }
+
+  /**
+   * Moves a fixed-length body from a plain upstream socket to a plain client socket through a
+   * direct buffer: each piece is read and written at once (the head goes out with the first),
+   * with no copy through the heap.
+   */
+  private long relay(ChannelBody body, long length, ByteBuffer direct) throws IOException {
+    long total = 0;
+    while (total < length) {
+      direct.clear();
+      int n;
+      try {
+        n = body.read(direct);
+      } catch (HttpFailureException e) {
+        throw aborted(e.detail(), e);
+      } catch (IOException e) {
+        throw aborted("upstream failed mid-body: " + e.getMessage(), e);
+      }
+      if (n < 0) {
+        break;
+      }
+      total += n;
+      direct.flip();
+      try {
+        out.writeAndFlush(direct);
+      } catch (IOException e) {
+        ((Body) body).close();
+        throw clientClosed(e);
+      }
+    }
+    if (total != length) {
+      throw aborted("body shorter than its Content-Length", null);
     }
     return total;
   }

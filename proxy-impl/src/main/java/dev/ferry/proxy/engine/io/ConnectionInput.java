@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -309,6 +310,68 @@ public final class ConnectionInput extends InputStream {
 
   /** One read from the socket under the current timeout or deadline. */
   private int readSocket(byte[] target, int offset, int length) throws IOException {
+    if (!armRead()) {
+      return in.read(target, offset, length);
+    }
+    try {
+      return endWatchedRead(in.read(target, offset, length));
+    } catch (IOException e) {
+      throw expired ? timedOut() : e;
+    } finally {
+      blockedUntilNanos = 0;
+    }
+  }
+
+  /**
+   * True if {@link #read(ByteBuffer)} can read this input's socket through its channel: a plain
+   * socket whose reads are watched. Channel reads ignore SO_TIMEOUT, so only watched reads have
+   * a deadline.
+   */
+  public boolean readsChannel() {
+    return watchdog != null && !recoverable && watchdog.running();
+  }
+
+  /**
+   * Reads into {@code target} (a direct buffer, so that the JDK copies nothing through the
+   * heap): the bytes still buffered first, then from the socket's channel under the current
+   * timeout or deadline. Returns -1 at end of stream. Only when {@link #readsChannel()}.
+   */
+  public int read(ByteBuffer target) throws IOException {
+    if (pos < limit) {
+      int n = Math.min(target.remaining(), limit - pos);
+      target.put(buffer, pos, n);
+      pos += n;
+      return n;
+    }
+    if (!armRead()) {
+      // The watchdog stopped meanwhile (the proxy is stopping): read as a stream, under SO_TIMEOUT.
+      byte[] bytes = new byte[Math.min(target.remaining(), bufferSize)];
+      int n = in.read(bytes, 0, bytes.length);
+      if (n > 0) {
+        target.put(bytes, 0, n);
+        bytesRead += n;
+      }
+      return n;
+    }
+    int n;
+    try {
+      n = endWatchedRead(socket.getChannel().read(target));
+    } catch (IOException e) {
+      throw expired ? timedOut() : e;
+    } finally {
+      blockedUntilNanos = 0;
+    }
+    if (n > 0) {
+      bytesRead += n;
+    }
+    return n;
+  }
+
+  /**
+   * Prepares a read: true for a watched read, whose deadline is now published to the watchdog
+   * (the caller clears it when the read ends), false for one under SO_TIMEOUT, now set.
+   */
+  private boolean armRead() throws IOException {
     if (expired) {
       throw timedOut();
     }
@@ -318,7 +381,7 @@ public final class ConnectionInput extends InputStream {
     }
     if (recoverable || watchdog == null || !watchdog.running()) {
       soTimeout(remainingMillis(until));
-      return in.read(target, offset, length);
+      return false;
     }
     if (until != 0 && until - System.nanoTime() <= 0) {
       throw new SocketTimeoutException("deadline passed");
@@ -329,17 +392,14 @@ public final class ConnectionInput extends InputStream {
       watchdog.watch(this);
     }
     blockedUntilNanos = until;
-    try {
-      int n = in.read(target, offset, length);
-      if (expired) {
-        throw timedOut();
-      }
-      return n;
-    } catch (IOException e) {
-      throw expired ? timedOut() : e;
-    } finally {
-      blockedUntilNanos = 0;
+    return true;
+  }
+
+  private int endWatchedRead(int n) throws SocketTimeoutException {
+    if (expired) {
+      throw timedOut();
     }
+    return n;
   }
 
   /** Milliseconds to a deadline (0 for none), at least 1. */

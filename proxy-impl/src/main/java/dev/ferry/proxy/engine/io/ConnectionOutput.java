@@ -127,6 +127,11 @@ public final class ConnectionOutput extends OutputStream {
     return true;
   }
 
+  /** True if {@link #writeAndFlush} writes through the socket's channel (a plain socket). */
+  public boolean writesChannel() {
+    return channel != null && channel.isBlocking();
+  }
+
   /** Flushes, then drops the buffer until the next write. */
   public void release() throws IOException {
     flush();

@@ -2,9 +2,11 @@ package dev.ferry.proxy.engine.route;
 
 import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.io.ChannelBody;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -12,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the endpoint's in-flight count) once, when it is read to its end or closed; the engine closes
  * every body when the exchange ends, so the release cannot be missed.
  */
-final class ReleasingBody implements Body {
+final class ReleasingBody implements Body, ChannelBody {
   private final Body body;
   private final Runnable release;
   private final AtomicBoolean released = new AtomicBoolean();
@@ -62,6 +64,20 @@ final class ReleasingBody implements Body {
         }
       }
     };
+  }
+
+  @Override
+  public boolean claimForChannel() {
+    return body instanceof ChannelBody && ((ChannelBody) body).claimForChannel();
+  }
+
+  @Override
+  public int read(ByteBuffer target) throws IOException {
+    int n = ((ChannelBody) body).read(target);
+    if (n < 0) {
+      release();
+    }
+    return n;
   }
 
   @Override

@@ -7,8 +7,11 @@ import dev.ferry.proxy.engine.http1.FixedLengthInputStream;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.io.BlockInputStream;
+import dev.ferry.proxy.engine.io.ChannelBody;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * connection back to the pool (if the upstream keeps it alive); closed early or failed, it
  * closes the connection, since the rest of the body would desynchronise the next response.
  */
-public final class UpstreamBody implements Body {
+public final class UpstreamBody implements Body, ChannelBody {
   private static final Logger log = LoggerFactory.getLogger(UpstreamBody.class);
 
   private final UpstreamConnection connection;
@@ -68,6 +71,37 @@ public final class UpstreamBody implements Body {
     return framed instanceof ChunkedInputStream
         ? HopByHop.stripTrailers(((ChunkedInputStream) framed).trailers())
         : Headers.empty();
+  }
+
+  @Override
+  public boolean claimForChannel() {
+    return length > 0 && connection.input().readsChannel() && opened.compareAndSet(false, true);
+  }
+
+  @Override
+  public int read(ByteBuffer target) throws IOException {
+    if (finished) {
+      return -1;
+    }
+    long remaining = length - bytes;
+    if (target.remaining() > remaining) {
+      target.limit(target.position() + (int) remaining);
+    }
+    int n;
+    try {
+      n = connection.input().read(target);
+      if (n < 0) {
+        throw new EOFException("connection closed with " + remaining + " body bytes missing");
+      }
+    } catch (IOException e) {
+      discard();
+      throw e;
+    }
+    bytes += n;
+    if (bytes == length) {
+      complete();
+    }
+    return n;
   }
 
   /** True once the body was read to its end. */

@@ -1,0 +1,136 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue #14: a large fixed-length response between plain sockets is relayed through a direct
+ * buffer rather than copied through the heap. The relay must keep every promise of the stream
+ * path: exact bytes, the upstream connection reused afterwards, an upstream that falls short or
+ * stalls cuts the client's response off (never a shorter body passed as whole), and the next
+ * request is served.
+ */
+class LargeResponseRelayTest {
+  private static final int SIZE = 300_000;
+  private static final byte[] BODY = randomBytes(SIZE);
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @Test
+  void relaysLargeBodiesExactlyAndReusesTheUpstreamConnection() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering(head(SIZE) + latin1(BODY)));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 3; i++) {
+        RawClient.RawResponse response = raw.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(BODY);
+      }
+      assertThat(raw.send("HEAD /big HTTP/1.1\r\nHost: a\r\n\r\n").readResponse(true).header("content-length"))
+          .isEqualTo(String.valueOf(SIZE));
+    }
+    assertThat(origin.connectionCount()).isEqualTo(1);
+  }
+
+  @Test
+  void cutsTheClientOffWhenTheUpstreamClosesShortOfItsLength() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      String path = requestPath(in);
+      if (path.equals("/short")) {
+        out.write((head(SIZE)).getBytes(StandardCharsets.ISO_8859_1));
+        out.write(BODY, 0, SIZE / 3);
+        out.flush();
+        return;
+      }
+      out.write((head(2) + "ok").getBytes(StandardCharsets.ISO_8859_1));
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /short HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(readAfterHead(raw.input())).isEqualTo(SIZE / 3);
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(proxy.stats().failures()).containsEntry("RESPONSE_ABORTED", 1L);
+  }
+
+  @Test
+  void cutsTheClientOffWhenTheUpstreamStallsMidBody() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      String path = requestPath(in);
+      if (path.equals("/stall")) {
+        out.write((head(SIZE)).getBytes(StandardCharsets.ISO_8859_1));
+        out.write(BODY, 0, SIZE / 2);
+        out.flush();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return;
+      }
+      out.write((head(2) + "ok").getBytes(StandardCharsets.ISO_8859_1));
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .upstreamTimeout(Duration.ofMillis(400)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /stall HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(readAfterHead(raw.input())).isEqualTo(SIZE / 2);
+    } finally {
+      release.countDown();
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(proxy.stats().failures()).containsEntry("RESPONSE_ABORTED", 1L);
+  }
+
+  private static String head(int length) {
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + length + "\r\n\r\n";
+  }
+
+  /** Reads a request head and returns its path. */
+  private static String requestPath(InputStream in) throws java.io.IOException {
+    String requestLine = TinyOrigin.readLine(in);
+    while (!TinyOrigin.readLine(in).isEmpty()) {
+      // skip the head
+    }
+    return requestLine.split(" ")[1];
+  }
+
+  /** Skips a response head and counts the body bytes until the proxy closes the connection. */
+  private static long readAfterHead(InputStream in) throws java.io.IOException {
+    assertThat(TinyOrigin.readLine(in)).isEqualTo("HTTP/1.1 200 OK");
+    while (!TinyOrigin.readLine(in).isEmpty()) {
+      // skip the head
+    }
+    long count = 0;
+    byte[] buffer = new byte[8192];
+    for (int n; (n = in.read(buffer)) > 0; ) {
+      count += n;
+    }
+    return count;
+  }
+
+  private static String latin1(byte[] bytes) {
+    return new String(bytes, StandardCharsets.ISO_8859_1);
+  }
+
+  private static byte[] randomBytes(int size) {
+    byte[] bytes = new byte[size];
+    new Random(14).nextBytes(bytes);
+    return bytes;
+  }
+}
