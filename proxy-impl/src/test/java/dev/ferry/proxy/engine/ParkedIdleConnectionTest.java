@@ -24,74 +24,43 @@ class ParkedIdleConnectionTest {
 
   @Test
   void keepsManyMoreIdleConnectionsThanThreadsAndServesEachAgain() throws Exception {
-    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .concurrency(Concurrency.boundedPool(2, 0)));
-    List<RawClient> clients = new ArrayList<>();
-    try {
-      for (int i = 0; i < 40; i++) {
-        RawClient client = new RawClient(proxy.address());
-        clients.add(client);
-        assertThat(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
-        Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection to give its thread back");
-      }
-      assertThat(proxy.stats().activeConnections()).isEqualTo(40);
-      for (RawClient client : clients) {
-        assertThat(client.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
-        Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection to park again");
-      }
-      assertThat(proxy.stats().connectionsRejected()).isZero();
-    } finally {
-      for (RawClient client : clients) {
-        client.close();
-      }
-    }
+    // A quarter of two threads is none: every idle connection parks.
+    serveEachTwice(Concurrency.boundedPool(2, 0), 40, 0);
+  }
+
+  @Test
+  void idleConnectionsHoldAtMostAQuarterOfThePool() throws Exception {
+    serveEachTwice(Concurrency.boundedPool(8, 0), 12, 2);
   }
 
   @Test
   void virtualThreadsHoldAtMost256IdleConnectionsAndParkTheRest() throws Exception {
     assumeTrue(Runtime.version().feature() >= 21, "virtual threads need Java 21+");
-    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .concurrency(Concurrency.virtualThreads()));
-    List<RawClient> clients = new ArrayList<>();
-    try {
-      for (int i = 0; i < 264; i++) {
-        RawClient client = new RawClient(proxy.address());
-        clients.add(client);
-        assertThat(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
-      }
-      Await.until(() -> proxy.stats().activeWorkers() == 256, "all but 256 idle connections to give up their threads");
-      assertThat(proxy.stats().activeConnections()).isEqualTo(264);
-      for (RawClient client : clients) {
-        assertThat(client.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
-      }
-      Await.until(() -> proxy.stats().activeWorkers() == 256, "the connections past the cap to park again");
-    } finally {
-      for (RawClient client : clients) {
-        client.close();
-      }
-    }
-    Await.until(() -> proxy.stats().activeConnections() == 0, "closed connections to end, held or parked");
+    serveEachTwice(Concurrency.virtualThreads(), 264, 256);
   }
 
-  @Test
-  void idleConnectionsHoldAtMostAQuarterOfThePool() throws Exception {
+  /**
+   * Opens {@code count} connections one after another and serves each once, then serves each
+   * again; after every response, waits until exactly the connections within {@code cap} keep a
+   * worker (holding an idle connection) and the others have given theirs back (parked).
+   */
+  private void serveEachTwice(Concurrency concurrency, int count, int cap) throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .concurrency(Concurrency.boundedPool(8, 0)));
+        .concurrency(concurrency));
     List<RawClient> clients = new ArrayList<>();
     try {
-      for (int i = 0; i < 12; i++) {
+      for (int i = 0; i < count; i++) {
         RawClient client = new RawClient(proxy.address());
         clients.add(client);
         assertThat(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
-        int held = Math.min(i + 1, 2);
-        Await.until(() -> proxy.stats().activeWorkers() == held, "all but two idle connections to give their threads back");
+        int held = Math.min(i + 1, cap);
+        Await.until(() -> proxy.stats().activeWorkers() == held, "idle connections past the cap to give their threads back");
       }
+      assertThat(proxy.stats().activeConnections()).isEqualTo(count);
       for (RawClient client : clients) {
         assertThat(client.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
-        Await.until(() -> proxy.stats().activeWorkers() == 2, "the connections past the cap to park again");
+        Await.until(() -> proxy.stats().activeWorkers() == cap, "the connections past the cap to park again");
       }
       assertThat(proxy.stats().connectionsRejected()).isZero();
     } finally {
