@@ -434,6 +434,11 @@ public final class ConnectionInput extends InputStream {
     long until = blockedUntilNanos;
     if (until != 0 && now - until >= 0) {
       expired = true;
+      if (blockedUntilNanos != until) {
+        // The read ended meanwhile (had it seen the flag, it failed as a timeout): keep the input.
+        expired = false;
+        return;
+      }
       try {
         socket.shutdownInput();
       } catch (IOException ignored) {
