@@ -73,29 +73,30 @@ class ParkedIdleConnectionTest {
 
   @Test
   void closesHeldConnectionsAtTheIdleTimeout() throws Exception {
-    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .concurrency(Concurrency.boundedPool(8, 0)).idleTimeout(Duration.ofMillis(600)));
-    try (RawClient client = new RawClient(proxy.address())) {
-      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
-      long served = System.nanoTime();
-      assertThat(client.input().read()).isEqualTo(-1);
-      assertThat(Duration.ofNanos(System.nanoTime() - served)).isGreaterThan(Duration.ofMillis(500));
-    }
-    Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
-        "the held connection to end and free its thread");
+    closesAtTheIdleTimeout(Concurrency.boundedPool(8, 0), 1);
   }
 
   @Test
   void closesParkedConnectionsAtTheIdleTimeout() throws Exception {
+    closesAtTheIdleTimeout(Concurrency.boundedPool(2, 0), 0);
+  }
+
+  /**
+   * Serves one request, sees the idle connection keep {@code idleWorkers} workers (1 held, 0
+   * parked), and then closed at the 600 ms idle timeout, not before, freeing everything.
+   */
+  private void closesAtTheIdleTimeout(Concurrency concurrency, int idleWorkers) throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofMillis(600)));
+        .concurrency(concurrency).idleTimeout(Duration.ofMillis(600)));
     try (RawClient client = new RawClient(proxy.address())) {
       assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
-      Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection to park");
+      long served = System.nanoTime();
+      Await.until(() -> proxy.stats().activeWorkers() == idleWorkers, "the idle connection to be held or parked");
       assertThat(client.input().read()).isEqualTo(-1);
+      assertThat(Duration.ofNanos(System.nanoTime() - served)).isGreaterThan(Duration.ofMillis(500));
     }
-    Await.until(() -> proxy.stats().activeConnections() == 0, "the parked connection to end");
+    Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
+        "the idle connection to end and free its thread");
   }
 }
