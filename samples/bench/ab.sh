@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Paired A/B of two builds of the CLI (or of one build with two flag sets) on Ferry's miss path:
+# on a noisy machine only runs of A and B taken in turn, several times, tell a few per cent from
+# noise. An nginx static origin on loopback, then per round: A warmed up and measured, B warmed
+# up and measured. Prints req/s, CPU per request (/proc ticks) and heap allocation per request
+# (the CLI's jvm_threads_allocated_bytes_total) for every run, then the medians.
+# Loopback only; every run is bounded in time; everything started is stopped on exit.
+#   cp samples/target/ferry.jar /tmp/before.jar   # then change, rebuild, and:
+#   ./mvnw -q -DskipTests package && A=/tmp/before.jar samples/bench/ab.sh
+#   A_FLAGS="-t 200" B_FLAGS="-t 256" samples/bench/ab.sh   # one jar, two flag sets
+# Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
+# CLI flags, e.g. "-m 64" for cache hits), SIZE of the body (1024), ROUNDS (3), DURATION (8s),
+# WARMUP per run (5s), JAVA (java on PATH). Needs nginx, wrk and curl.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+A=${A:-samples/target/ferry.jar}
+B=${B:-samples/target/ferry.jar}
+SIZE=${SIZE:-1024}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-8s}
+WARMUP=${WARMUP:-5s}
+JAVA=${JAVA:-java}
+for jar in "$A" "$B"; do
+  [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }
+done
+PATH=$PATH:/usr/sbin:/sbin
+for tool in nginx wrk curl; do
+  command -v "$tool" >/dev/null || { echo "ab.sh: skipped: $tool is missing (apt-get install -y nginx wrk curl)"; exit 0; }
+done
+
+WORK=$(mktemp -d /tmp/ferry-ab.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && timeout 20 tail --pid="$p" -f /dev/null 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+source samples/bench/ports.sh
+mkdir -p "$WORK/html/bytes" "$WORK/tmp"
+head -c "$SIZE" /dev/urandom > "$WORK/html/bytes/$SIZE"
+chmod -R a+rX "$WORK/html"
+ORIGIN_PORT=$(free_port)
+cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1; daemon off; pid nginx.pid; error_log error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off; sendfile on; keepalive_requests 1000000; keepalive_timeout 600s;
+  client_body_temp_path tmp/body; proxy_temp_path tmp/proxy; fastcgi_temp_path tmp/fastcgi;
+  uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
+  server { listen 127.0.0.1:$ORIGIN_PORT; root html; expires 10m; }
+}
+EOF
+nginx -p "$WORK/" -c nginx.conf > "$WORK/nginx.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do ss -Hltn "sport = :$ORIGIN_PORT" | grep -q . && break; sleep 0.1; done
+
+allocated() { # $1 = admin port
+  curl -s --max-time 5 "http://127.0.0.1:$1/metrics" \
+    | awk '$1=="jvm_threads_allocated_bytes_total" {printf "%.0f", $2}'
+}
+
+run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc_b"
+  local port admin pid url t0 t1 a0 a1 n rps flags
+  port=$(free_port)
+  admin=$(free_port)
+  read -r -a flags <<< "$3"
+  "$JAVA" -Xmx1g -jar "$2" -q -p "$port" --admin-port "$admin" \
+    --upstream "http://127.0.0.1:$ORIGIN_PORT" "${flags[@]}" > "$WORK/ferry.out" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
+  url="http://127.0.0.1:$port/bytes/$SIZE"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url")" = 200 ] \
+    || { echo "no 200 from $url" >&2; cat "$WORK/ferry.out" >&2; exit 1; }
+  timeout 120 wrk -t2 -c64 -d"$WARMUP" "$url" > /dev/null
+  a0=$(allocated "$admin")
+  t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  timeout 120 wrk -t2 -c64 -d"$DURATION" "$url" > "$WORK/wrk.out"
+  t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  a1=$(allocated "$admin")
+  kill "$pid"
+  timeout 30 tail --pid="$pid" -f /dev/null || true
+  n=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk.out")
+  echo "$1 $rps $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n )) $(( (${a1:-0} - ${a0:-0}) / n ))"
+}
+
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, wrk -t2 -c64 -d$DURATION, $ROUNDS rounds" >&2
+echo "  A = $A ${A_FLAGS:-}" >&2
+echo "  B = $B ${B_FLAGS:-}" >&2
+: > "$WORK/results"
+for round in $(seq 1 "$ROUNDS"); do
+  for side in A B; do
+    if [ "$side" = A ]; then line=$(run A "$A" "${A_FLAGS:-}"); else line=$(run B "$B" "${B_FLAGS:-}"); fi
+    echo "$line" >> "$WORK/results"
+    read -r _ rps cpu alloc <<< "$line"
+    echo "  round $round $side: $rps req/s, $cpu µs CPU/request, $alloc B allocated/request" >&2
+  done
+done
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+for side in A B; do
+  echo "$side: median $(awk -v s="$side" '$1 == s {print $2}' "$WORK/results" | median) req/s," \
+    "$(awk -v s="$side" '$1 == s {print $3}' "$WORK/results" | median) µs CPU/request," \
+    "$(awk -v s="$side" '$1 == s {print $4}' "$WORK/results" | median) B allocated/request"
+done
