@@ -77,6 +77,12 @@ class ParkedIdleConnectionTest {
   }
 
   @Test
+  void closesHeldVirtualThreadConnectionsAtTheIdleTimeout() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 21, "virtual threads need Java 21+");
+    closesAtTheIdleTimeout(Concurrency.virtualThreads(), 1);
+  }
+
+  @Test
   void closesParkedConnectionsAtTheIdleTimeout() throws Exception {
     closesAtTheIdleTimeout(Concurrency.boundedPool(2, 0), 0);
   }
