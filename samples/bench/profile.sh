@@ -41,28 +41,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 source samples/bench/ports.sh
+source samples/bench/origin.sh
 wait_for() { # $1 = file, $2 = text; up to 30 s
   for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
 }
 
-mkdir -p "$WORK/html/bytes" "$WORK/tmp"
-head -c "$SIZE" /dev/urandom > "$WORK/html/bytes/$SIZE"
-chmod -R a+rX "$WORK/html"
-ORIGIN_PORT=$(free_port)
-cat > "$WORK/nginx.conf" <<EOF
-worker_processes 1; daemon off; pid nginx.pid; error_log error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off; sendfile on; keepalive_requests 1000000; keepalive_timeout 600s;
-  client_body_temp_path tmp/body; proxy_temp_path tmp/proxy; fastcgi_temp_path tmp/fastcgi;
-  uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
-  server { listen 127.0.0.1:$ORIGIN_PORT; root html; expires 10m; }
-}
-EOF
-nginx -p "$WORK/" -c nginx.conf > "$WORK/nginx.out" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do ss -Hltn "sport = :$ORIGIN_PORT" | grep -q . && break; sleep 0.1; done
+start_static_origin "$WORK" "$SIZE"
 
 PORT=$(free_port)
 CACHE_FLAGS=()

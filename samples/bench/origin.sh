@@ -1,0 +1,25 @@
+# Sourced by profile.sh and ab.sh (run from the repository root, after ports.sh), never run itself.
+
+# Starts a one-worker nginx serving a random body of $2 bytes at /bytes/$2 from directory $1 on a
+# free loopback port: sets ORIGIN_PORT and appends nginx's PID to the caller's PIDS array.
+start_static_origin() {
+  local dir=$1 size=$2
+  mkdir -p "$dir/html/bytes" "$dir/tmp"
+  head -c "$size" /dev/urandom > "$dir/html/bytes/$size"
+  chmod -R a+rX "$dir/html"
+  ORIGIN_PORT=$(free_port)
+  cat > "$dir/nginx.conf" <<EOF
+worker_processes 1; daemon off; pid nginx.pid; error_log error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off; sendfile on; keepalive_requests 1000000; keepalive_timeout 600s;
+  client_body_temp_path tmp/body; proxy_temp_path tmp/proxy; fastcgi_temp_path tmp/fastcgi;
+  uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
+  server { listen 127.0.0.1:$ORIGIN_PORT; root html; expires 10m; }
+}
+EOF
+  nginx -p "$dir/" -c nginx.conf > "$dir/nginx.out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do ss -Hltn "sport = :$ORIGIN_PORT" | grep -q . && return 0; sleep 0.1; done
+  echo "nginx did not start on port $ORIGIN_PORT" >&2; cat "$dir/nginx.out" >&2; return 1
+}
