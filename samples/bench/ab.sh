@@ -13,6 +13,8 @@
 # WARMUP per run (5s), JAVA (java on PATH). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source samples/bench/ports.sh
+source samples/bench/origin.sh
 A=${A:-samples/target/ferry.jar}
 B=${B:-samples/target/ferry.jar}
 SIZE=${SIZE:-1024}
@@ -32,16 +34,12 @@ WORK=$(mktemp -d /tmp/ferry-ab.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
 cleanup() {
-  local p
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && timeout 20 tail --pid="$p" -f /dev/null 2>/dev/null || true; done
+  stop_pids
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-source samples/bench/ports.sh
-source samples/bench/origin.sh
 start_static_origin "$WORK" "$SIZE"
 
 allocated() { # $1 = admin port

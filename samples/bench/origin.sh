@@ -1,5 +1,13 @@
 # Sourced by profile.sh and ab.sh (run from the repository root, after ports.sh), never run itself.
 
+# Stops every process in the caller's PIDS array (the origin and the proxies started), waiting up
+# to 20 s for each: the scripts' EXIT trap.
+stop_pids() {
+  local p
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && timeout 20 tail --pid="$p" -f /dev/null 2>/dev/null || true; done
+}
+
 # Starts a one-worker nginx serving a random body of $2 bytes at /bytes/$2 from directory $1 on a
 # free loopback port: sets ORIGIN_PORT and appends nginx's PID to the caller's PIDS array.
 start_static_origin() {

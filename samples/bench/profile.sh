@@ -12,6 +12,8 @@
 # the recording (its path is printed). Needs nginx and wrk (apt-get install -y nginx wrk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source samples/bench/ports.sh
+source samples/bench/origin.sh
 JAR=samples/target/ferry.jar
 SIZE=${SIZE:-1024}
 DURATION=${DURATION:-10s}
@@ -32,16 +34,12 @@ WORK=$(mktemp -d /tmp/ferry-profile.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
 cleanup() {
-  local p
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && timeout 20 tail --pid="$p" -f /dev/null 2>/dev/null || true; done
+  stop_pids
   [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-source samples/bench/ports.sh
-source samples/bench/origin.sh
 wait_for() { # $1 = file, $2 = text; up to 30 s
   for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
