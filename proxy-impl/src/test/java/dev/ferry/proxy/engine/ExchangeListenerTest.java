@@ -83,11 +83,8 @@ class ExchangeListenerTest {
   @Test
   void reportsFailureInSummary() throws Exception {
     BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
-    int closedPort;
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:" + closedPort))
+    RefusingPort origin = ferry.track(new RefusingPort());
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .listener(new ExchangeListener() {
           @Override
           public void exchangeCompleted(ExchangeSummary summary) {

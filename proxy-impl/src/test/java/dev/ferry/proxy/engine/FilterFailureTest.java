@@ -45,8 +45,7 @@ class FilterFailureTest {
 
   @Test
   void keepsUpstreamFailurePassedOnByAFilterAsAGatewayError() throws Exception {
-    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nok"));
-    origin.close();
+    RefusingPort origin = ferry.track(new RefusingPort());
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .filter((exchange, chain) -> chain.proceed(exchange.request())));
     try (RawClient raw = new RawClient(proxy.address())) {

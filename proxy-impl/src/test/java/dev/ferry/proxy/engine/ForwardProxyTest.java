@@ -94,12 +94,9 @@ class ForwardProxyTest {
 
   @Test
   void answers502NamingTheHostWhenOriginIsUnreachable() throws Exception {
-    int closedPort;
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
+    RefusingPort origin = ferry.track(new RefusingPort());
     HttpResponse<String> response = client.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + closedPort + "/")).build(),
+        HttpRequest.newBuilder(URI.create(origin.url("/"))).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(502);
     assertThat(response.body()).isEqualTo("Could not connect to origin server: 127.0.0.1\n");
