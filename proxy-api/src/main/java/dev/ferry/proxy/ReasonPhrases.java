@@ -52,6 +52,7 @@ final class ReasonPhrases {
       case 503: return "Service Unavailable";
       case 504: return "Gateway Timeout";
       case 505: return "HTTP Version Not Supported";
+      case 508: return "Loop Detected";
       default: return "";
     }
   }

@@ -76,4 +76,25 @@ class ReverseProxyTest {
     assertThat(response.status()).isEqualTo(405);
     assertThat(origin.getRequestCount()).isZero();
   }
+
+  @Test
+  void answersAnUpstreamThatIsTheProxyItselfWith508() throws Exception {
+    try (RefusingPort placeholder = new RefusingPort()) {
+      proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(placeholder.url("/"))));
+      for (String host : new String[] {"127.0.0.1", "localhost", "0.0.0.0"}) {
+        proxy.reconfigure(proxy.config().toBuilder()
+            .upstream(Upstream.of("http://" + host + ":" + proxy.port() + "/")).buildConfig());
+        try (RawClient raw = new RawClient(proxy.address())) {
+          RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+          assertThat(response.status()).as(host).isEqualTo(508);
+          assertThat(response.statusLine()).endsWith("508 Loop Detected");
+          assertThat(response.bodyText()).contains("loop");
+          raw.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n");
+          assertThat(raw.readResponse().status()).as("next request on the connection").isEqualTo(508);
+        }
+      }
+      // One exchange per request sent, none forwarded back to the proxy itself.
+      assertThat(proxy.stats().exchanges()).isEqualTo(6);
+    }
+  }
 }

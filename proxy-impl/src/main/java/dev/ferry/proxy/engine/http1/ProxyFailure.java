@@ -26,6 +26,7 @@ public enum ProxyFailure {
   POOL_OVERLOADED(503, false, "Upstream pool at its limit"),
   UPSTREAM_TIMEOUT(504, false, "Origin server timed out"),
   UPSTREAM_CONNECT_TIMEOUT(504, false, "Origin server timed out"),
+  LOOP_DETECTED(508, false, "Upstream is this proxy itself (loop)"),
   OVERLOADED(503, true, "Proxy overloaded"),
   CLIENT_CLOSED(0, true, "Client closed the connection"),
   RESPONSE_ABORTED(0, true, "Response aborted mid-body"),

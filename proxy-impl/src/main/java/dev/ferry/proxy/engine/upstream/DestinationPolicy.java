@@ -27,7 +27,11 @@ import org.slf4j.event.Level;
  *   <li>never back to the proxy's own listening address and port (a request loop).
  * </ul>
  *
- * <p>A reverse proxy's upstreams are the operator's choice, so none of this applies to them.
+ * <p>A reverse proxy's upstreams are the operator's choice, so only the last applies to them,
+ * as 508 Loop Detected: an upstream that is the proxy's own listener is a configuration mistake
+ * (often a port typo), and forwarding to it would send the request round until its head, grown
+ * by a forwarding header per hop, exceeded the limit. A forward proxy answers its loop 403, as
+ * Squid does: there the client chose the destination.
  */
 public final class DestinationPolicy implements DestinationCheck {
   private static final Logger log = LoggerFactory.getLogger(DestinationPolicy.class);
@@ -65,20 +69,36 @@ public final class DestinationPolicy implements DestinationCheck {
   public void check(String host, int port, List<InetAddress> addresses, boolean tunnel)
       throws HttpFailureException {
     if (!forward) {
+      if (isSelf(port, addresses)) {
+        throw new HttpFailureException(ProxyFailure.LOOP_DETECTED,
+            "upstream " + host + ":" + port + " is this proxy's own listener");
+      }
       return;
     }
     if (tunnel && !anyConnectPort && !connectPorts.contains(port)) {
       throw denied("CONNECT to port " + port + " is not allowed");
     }
+    if (isSelf(port, addresses)) {
+      throw denied("destination is this proxy itself (loop)");
+    }
     for (InetAddress address : addresses) {
-      if (port == ownPort && (address.isAnyLocalAddress() || ownAddresses.contains(address))) {
-        throw denied("destination is this proxy itself (loop)");
-      }
       if (denyPrivate && (address.isLoopbackAddress() || address.isLinkLocalAddress()
           || address.isAnyLocalAddress())) {
         throw denied("destination " + host + " is a loopback, link-local or unspecified address");
       }
     }
+  }
+
+  private boolean isSelf(int port, List<InetAddress> addresses) {
+    if (port != ownPort) {
+      return false;
+    }
+    for (InetAddress address : addresses) {
+      if (address.isAnyLocalAddress() || ownAddresses.contains(address)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static HttpFailureException denied(String detail) {
