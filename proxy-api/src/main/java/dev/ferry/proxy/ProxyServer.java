@@ -521,8 +521,11 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
-     * The most idle connections kept per upstream {@code host:port}; default 64. 0 disables
-     * pooling.
+     * The most idle connections kept per upstream {@code host:port} once load falls; default 64.
+     * 0 disables pooling. A connection coming back from a request is always kept for reuse, so
+     * a busy proxy with more requests in flight than this does not close and reopen connections
+     * on every burst; those past the cap are closed, least recently used first, once a second
+     * or two unused.
      *
      * @throws IllegalArgumentException unless between 0 and 10000
      */

@@ -181,6 +181,15 @@ final class TinyOrigin implements Closeable {
     }
   }
 
+  /** For handlers that hold their answer until the test releases it (or the origin closes). */
+  void awaitGate(CountDownLatch gate) {
+    try {
+      gate.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public void close() throws IOException {
     closed.countDown();

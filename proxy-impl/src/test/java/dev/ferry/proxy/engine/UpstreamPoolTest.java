@@ -6,7 +6,11 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -89,5 +93,59 @@ class UpstreamPoolTest {
     assertThat(retried.requestLine()).startsWith("POST /order");
     assertThat(new String(retried.body(), StandardCharsets.ISO_8859_1)).isEqualTo("body");
     assertThat(origin.connectionCount()).isEqualTo(2);
+  }
+
+  /**
+   * More requests in flight than the idle cap: the connections come back and are reused by the
+   * next burst (closing those past the cap on return opened new ones for every burst), and the
+   * excess is closed once it has been idle a while.
+   */
+  @Test
+  void keepsABurstsConnectionsPastTheIdleCapUntilTheyIdle() throws Exception {
+    AtomicReference<CountDownLatch> gate = new AtomicReference<>();
+    AtomicInteger open = new AtomicInteger();
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      open.incrementAndGet();
+      try {
+        while (self[0].readRequest(in) != null) {
+          self[0].awaitGate(gate.get());
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+        }
+      } finally {
+        open.decrementAndGet();
+      }
+    }));
+    TinyOrigin origin = self[0];
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .maxIdleUpstreamConnections(2));
+    List<RawClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 6; i++) {
+        clients.add(new RawClient(proxy.address()));
+      }
+      for (int burst = 0; burst < 2; burst++) {
+        CountDownLatch release = new CountDownLatch(1);
+        gate.set(release);
+        for (RawClient client : clients) {
+          client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        }
+        for (int i = 0; i < clients.size(); i++) {
+          origin.takeRequest();
+        }
+        release.countDown();
+        for (RawClient client : clients) {
+          assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+        }
+        assertThat(origin.connectionCount()).as("upstream connections after burst %d", burst + 1).isEqualTo(6);
+      }
+      assertThat(proxy.stats().upstreamConnectionsReused()).isEqualTo(6);
+      Await.until(() -> open.get() == 2, "the idle connections past the cap to be closed");
+    } finally {
+      for (RawClient client : clients) {
+        client.close();
+      }
+    }
   }
 }
