@@ -2,14 +2,17 @@
 # Paired A/B of two builds of the CLI (or of one build with two flag sets) on Ferry's miss path:
 # on a noisy machine only runs of A and B taken in turn, several times, tell a few per cent from
 # noise. An nginx static origin on loopback, then per round: A warmed up and measured, B warmed
-# up and measured. Prints req/s, CPU per request (/proc ticks) and heap allocation per request
-# (the CLI's jvm_threads_allocated_bytes_total) for every run, then the medians.
+# up and measured. Prints req/s, p99 latency, requests wrk gave up on (2 s timeout), CPU per
+# request (/proc ticks) and heap allocation per request (the CLI's
+# jvm_threads_allocated_bytes_total) for every run, then the medians.
 # Loopback only; every run is bounded in time; everything started is stopped on exit.
 #   cp samples/target/ferry.jar /tmp/before.jar   # then change, rebuild, and:
 #   ./mvnw -q -DskipTests package && A=/tmp/before.jar samples/bench/ab.sh
 #   A_FLAGS="-t 200" B_FLAGS="-t 256" samples/bench/ab.sh   # one jar, two flag sets
+#   CONNS=512 A=/tmp/before.jar samples/bench/ab.sh          # many more clients than threads
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
-# CLI flags, e.g. "-m 64" for cache hits), SIZE of the body (1024), ROUNDS (3), DURATION (8s),
+# CLI flags, e.g. "-m 64" for cache hits), SIZE of the body (1024), CONNS (wrk's connections,
+# 64), ROUNDS (3), DURATION (8s),
 # WARMUP per run (5s), JAVA (java on PATH). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,6 +25,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8s}
 WARMUP=${WARMUP:-5s}
 JAVA=${JAVA:-java}
+CONNS=${CONNS:-64}
 for jar in "$A" "$B"; do
   [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }
 done
@@ -47,8 +51,8 @@ allocated() { # $1 = admin port
     | awk '$1=="jvm_threads_allocated_bytes_total" {printf "%.0f", $2}'
 }
 
-run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc_b"
-  local port admin pid url t0 t1 a0 a1 n rps flags
+run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc_b p99_ms timeouts"
+  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts flags
   port=$(free_port)
   admin=$(free_port)
   read -r -a flags <<< "$3"
@@ -60,20 +64,24 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
   url="http://127.0.0.1:$port/bytes/$SIZE"
   [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url")" = 200 ] \
     || { echo "no 200 from $url" >&2; cat "$WORK/ferry.out" >&2; exit 1; }
-  timeout 120 wrk -t2 -c64 -d"$WARMUP" "$url" > /dev/null
+  timeout 120 wrk -t2 -c"$CONNS" -d"$WARMUP" "$url" > /dev/null
   a0=$(allocated "$admin")
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  timeout 120 wrk -t2 -c64 -d"$DURATION" "$url" > "$WORK/wrk.out"
+  timeout 120 wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$url" > "$WORK/wrk.out"
   t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   a1=$(allocated "$admin")
   kill "$pid"
   timeout 30 tail --pid="$pid" -f /dev/null || true
   n=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
   rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk.out")
-  echo "$1 $rps $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n )) $(( (${a1:-0} - ${a0:-0}) / n ))"
+  p99=$(awk '$1 == "99%" {v = $2 + 0; if ($2 ~ /us$/) v /= 1000; else if ($2 ~ /[^m]s$/) v *= 1000;
+    printf "%.1f", v}' "$WORK/wrk.out")
+  timeouts=$(awk '/Socket errors/ {print $NF}' "$WORK/wrk.out")
+  echo "$1 $rps $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n )) $(( (${a1:-0} - ${a0:-0}) / n ))" \
+    "${p99:-0} ${timeouts:-0}"
 }
 
-echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, wrk -t2 -c64 -d$DURATION, $ROUNDS rounds" >&2
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, wrk -t2 -c$CONNS -d$DURATION, $ROUNDS rounds" >&2
 echo "  A = $A ${A_FLAGS:-}" >&2
 echo "  B = $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"
@@ -81,13 +89,16 @@ for round in $(seq 1 "$ROUNDS"); do
   for side in A B; do
     if [ "$side" = A ]; then line=$(run A "$A" "${A_FLAGS:-}"); else line=$(run B "$B" "${B_FLAGS:-}"); fi
     echo "$line" >> "$WORK/results"
-    read -r _ rps cpu alloc <<< "$line"
-    echo "  round $round $side: $rps req/s, $cpu µs CPU/request, $alloc B allocated/request" >&2
+    read -r _ rps cpu alloc p99 timeouts <<< "$line"
+    echo "  round $round $side: $rps req/s, p99 $p99 ms, $timeouts timed out, $cpu µs CPU/request," \
+      "$alloc B allocated/request" >&2
   done
 done
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for side in A B; do
   echo "$side: median $(awk -v s="$side" '$1 == s {print $2}' "$WORK/results" | median) req/s," \
+    "p99 $(awk -v s="$side" '$1 == s {print $5}' "$WORK/results" | median) ms," \
+    "$(awk -v s="$side" '$1 == s {print $6}' "$WORK/results" | median) timed out," \
     "$(awk -v s="$side" '$1 == s {print $3}' "$WORK/results" | median) µs CPU/request," \
     "$(awk -v s="$side" '$1 == s {print $4}' "$WORK/results" | median) B allocated/request"
 done

@@ -65,9 +65,11 @@ public final class Concurrency {
    * {@code epoll}), so idle keep-alive connections and clients that connect and say nothing do
    * not use up the pool. The exception, for speed: up to a quarter of the threads may each keep
    * a keep-alive connection that has been served waiting in one blocking read for its next
-   * request (a busy client sends at once), until it arrives or the idle timeout. A TLS
-   * connection keeps its thread: decrypted bytes may wait inside its TLS engine, where a
-   * selector cannot see them.
+   * request (a busy client sends at once), until it arrives or the idle timeout. When more
+   * connections are busy than there are threads, they take turns: one that has kept a thread for
+   * 20 ms while others wait for one goes to the back of the queue after its current response, so
+   * a client that never pauses cannot keep a thread from the others. A TLS connection keeps its
+   * thread: decrypted bytes may wait inside its TLS engine, where a selector cannot see them.
    *
    * @throws IllegalArgumentException if {@code maxThreads < 1} or {@code queueSize < 0}
    */

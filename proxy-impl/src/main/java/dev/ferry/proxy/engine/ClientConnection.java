@@ -41,6 +41,8 @@ final class ClientConnection implements Runnable {
   private static final long QUICK_WAIT_MILLIS = 200;
   /** Busy keep-alive clients send at once; past this an idle connection gives its thread back. */
   private static final long QUICK_WAIT_PARKING_MILLIS = 50;
+  /** How long a connection keeps its pool thread while others wait for one; see awaitData. */
+  private static final long TURN_NANOS = 20_000_000L;
   private static final byte[] CONTINUE =
       "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -62,6 +64,8 @@ final class ClientConnection implements Runnable {
   private boolean linger;
   private boolean parked;
   private volatile long parkedDeadlineNanos;
+  /** When this connection's task last started on a thread. */
+  private long runningSinceNanos;
   private int sequence;
   private boolean idle = true;
   private boolean closeRequested;
@@ -175,6 +179,7 @@ final class ClientConnection implements Runnable {
       runner = thread;
       parked = false;
     });
+    runningSinceNanos = System.nanoTime();
     String previousName = thread.getName();
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
     boolean parkedNow = false;
@@ -184,7 +189,7 @@ final class ClientConnection implements Runnable {
       }
       while (true) {
         Wait wait = awaitRequest(sequence == 0);
-        if (wait == Wait.PARKED) {
+        if (wait == Wait.PARKED || wait == Wait.YIELDED) {
           parkedNow = true;
           return;
         }
@@ -197,7 +202,12 @@ final class ClientConnection implements Runnable {
     } catch (RuntimeException | Error e) {
       log.error("connection_crashed conn={} client={}", id, clientAddress, e);
     } finally {
-      guard.run(() -> runner = null);
+      // The connection may already run on another thread (resumed after parking or yielding).
+      guard.run(() -> {
+        if (runner == thread) {
+          runner = null;
+        }
+      });
       if (!parkedNow) {
         if (linger) {
           try {
@@ -213,7 +223,12 @@ final class ClientConnection implements Runnable {
   }
 
   /** What waiting for the next request came to. */
-  private enum Wait { READY, PARKED, END }
+  /**
+   * READY: a request is coming. PARKED: handed to the idle parker. YIELDED: put back in the pool's
+   * queue for another turn. END: the connection is over. After PARKED or YIELDED the task ends
+   * and another one resumes the connection.
+   */
+  private enum Wait { READY, PARKED, YIELDED, END }
 
   /** Closes the socket and gives the connection's slot back to the proxy, exactly once. */
   private void end() {
@@ -296,12 +311,18 @@ final class ClientConnection implements Runnable {
    * A connection that has just been served waits on its own thread in one blocking read while
    * the executor lets it hold one (busy clients send their next request at once). Otherwise:
    * waits briefly with the buffers kept, then drops them and is parked, or waits out the rest
-   * holding almost no memory.
+   * holding almost no memory. A connection that has kept its pool thread for a turn while other
+   * connections wait for one goes to the back of the queue instead, so that the threads go round
+   * all busy connections (a busy client always sends its next request within the short wait).
    */
   private Wait awaitData(long idleMillis, boolean first) throws IOException {
     // Never a TLS connection: its decrypted bytes may wait in the engine, unseen by a selector,
     // and a layered SSL socket reports its underlying channel.
     IdleParker parker = tls || socket.getChannel() == null ? null : server.idleParker();
+    if (parker != null && server.executor().othersWaiting()
+        && System.nanoTime() - runningSinceNanos > TURN_NANOS && server.executor().requeue(this)) {
+      return Wait.YIELDED;
+    }
     if (parker != null && !first && server.executor().holdIdle()) {
       sender.trim();
       try {

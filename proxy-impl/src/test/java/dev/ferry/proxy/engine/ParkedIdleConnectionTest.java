@@ -9,6 +9,9 @@ import dev.ferry.proxy.Upstream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -37,6 +40,58 @@ class ParkedIdleConnectionTest {
   void virtualThreadsHoldAtMost256IdleConnectionsAndParkTheRest() throws Exception {
     assumeTrue(Runtime.version().feature() >= 21, "virtual threads need Java 21+");
     serveEachTwice(Concurrency.virtualThreads(), 264, 256);
+  }
+
+  /**
+   * More clients than threads, each sending its next request as soon as it has the answer (a
+   * load generator, a busy service): each connection in turn has a thread for a while and then
+   * goes to the back of the queue. Before, the first two kept the two threads for as long as
+   * they kept sending, and the others were never served.
+   */
+  @Test
+  void sharesThePoolAmongMoreBusyClientsThanThreads() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    int clients = 6;
+    AtomicIntegerArray served = new AtomicIntegerArray(clients);
+    AtomicBoolean stop = new AtomicBoolean();
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      int client = i;
+      Thread thread = new Thread(() -> {
+        try (RawClient raw = new RawClient(proxy.address())) {
+          while (!stop.get()) {
+            assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+            served.incrementAndGet(client);
+          }
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      }, "busy-client-" + i);
+      thread.setDaemon(true);
+      threads.add(thread);
+      thread.start();
+    }
+    try {
+      Await.until(() -> {
+        for (int i = 0; i < clients; i++) {
+          if (served.get(i) < 20) {
+            return !failures.isEmpty();
+          }
+        }
+        return true;
+      }, Duration.ofSeconds(20), () -> "every busy client to be served 20 times; served " + served);
+    } finally {
+      stop.set(true);
+      for (Thread thread : threads) {
+        thread.join(10_000);
+      }
+    }
+    assertThat(failures).isEmpty();
+    assertThat(proxy.stats().connectionsRejected()).isZero();
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the clients' connections to end");
   }
 
   /**
