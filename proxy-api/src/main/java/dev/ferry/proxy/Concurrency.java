@@ -69,7 +69,8 @@ public final class Concurrency {
    * connections are busy than there are threads, they take turns: one that has kept a thread for
    * 20 ms while others wait for one goes to the back of the queue after its current response, so
    * a client that never pauses cannot keep a thread from the others. A TLS connection keeps its
-   * thread: decrypted bytes may wait inside its TLS engine, where a selector cannot see them.
+   * thread while idle (decrypted bytes may wait inside its TLS engine, where a selector cannot
+   * see them), but takes turns with the others when busy.
    *
    * @throws IllegalArgumentException if {@code maxThreads < 1} or {@code queueSize < 0}
    */

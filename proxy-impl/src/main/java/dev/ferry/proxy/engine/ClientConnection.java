@@ -160,7 +160,7 @@ final class ClientConnection implements Runnable {
   private void runNested() {
     try {
       while (true) {
-        Wait wait = awaitRequest(sequence == 0);
+        Wait wait = awaitRequest(sequence == 0, false);
         if (wait != Wait.READY || !exchange(++sequence)) {
           break;
         }
@@ -188,7 +188,7 @@ final class ClientConnection implements Runnable {
         return;
       }
       while (true) {
-        Wait wait = awaitRequest(sequence == 0);
+        Wait wait = awaitRequest(sequence == 0, true);
         if (wait == Wait.PARKED || wait == Wait.YIELDED) {
           parkedNow = true;
           return;
@@ -265,10 +265,12 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * Waits for the first byte of the next request: READY, END if the connection should end, or
-   * PARKED when it was handed to the idle parker (its task ends; the parker resumes it).
+   * Waits for the first byte of the next request: READY, END if the connection should end,
+   * PARKED when it was handed to the idle parker, or YIELDED when it went back to the pool's
+   * queue (then its task ends and another resumes it). An intercepted session runs inside its
+   * CONNECT's task and never yields ({@code mayYield} false).
    */
-  private Wait awaitRequest(boolean first) throws IOException {
+  private Wait awaitRequest(boolean first, boolean mayYield) throws IOException {
     boolean proceed = guard.call(() -> {
       idle = true;
       return !closeRequested;
@@ -279,7 +281,7 @@ final class ClientConnection implements Runnable {
     Wait wait;
     try {
       long waitMillis = first ? firstRequestWaitMillis() : config.idleTimeout().toMillis();
-      wait = awaitData(waitMillis, first);
+      wait = awaitData(waitMillis, first, mayYield);
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={} first={}", id, first);
       return Wait.END;
@@ -315,11 +317,11 @@ final class ClientConnection implements Runnable {
    * connections wait for one goes to the back of the queue instead, so that the threads go round
    * all busy connections (a busy client always sends its next request within the short wait).
    */
-  private Wait awaitData(long idleMillis, boolean first) throws IOException {
+  private Wait awaitData(long idleMillis, boolean first, boolean mayYield) throws IOException {
     // Never a TLS connection: its decrypted bytes may wait in the engine, unseen by a selector,
     // and a layered SSL socket reports its underlying channel.
     IdleParker parker = tls || socket.getChannel() == null ? null : server.idleParker();
-    if (parker != null && server.executor().othersWaiting()
+    if (mayYield && server.executor().othersWaiting()
         && System.nanoTime() - runningSinceNanos > TURN_NANOS && server.executor().requeue(this)) {
       return Wait.YIELDED;
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -50,8 +52,21 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void sharesThePoolAmongMoreBusyClientsThanThreads() throws Exception {
+    busyClientsTakeTurns(ProxyServer.builder(), null);
+  }
+
+  /** TLS connections cannot be parked on a selector, but they take turns all the same. */
+  @Test
+  void sharesThePoolAmongMoreBusyTlsClientsThanThreads() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    busyClientsTakeTurns(ProxyServer.builder()
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())),
+        certificates.trustingContext());
+  }
+
+  private void busyClientsTakeTurns(ProxyServer.Builder builder, SSLContext tls) throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+    ProxyServer proxy = ferry.start(builder.upstream(Upstream.of(origin.url("/")))
         .concurrency(Concurrency.boundedPool(2, 16)));
     int clients = 6;
     AtomicIntegerArray served = new AtomicIntegerArray(clients);
@@ -61,7 +76,7 @@ class ParkedIdleConnectionTest {
     for (int i = 0; i < clients; i++) {
       int client = i;
       Thread thread = new Thread(() -> {
-        try (RawClient raw = new RawClient(proxy.address())) {
+        try (RawClient raw = new RawClient(proxy.address(), tls)) {
           while (!stop.get()) {
             assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
             served.incrementAndGet(client);

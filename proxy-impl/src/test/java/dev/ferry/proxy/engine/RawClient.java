@@ -22,9 +22,22 @@ final class RawClient implements Closeable {
   private final OutputStream out;
 
   RawClient(InetSocketAddress address) throws IOException {
-    socket = new Socket();
-    socket.connect(address, 5000);
-    socket.setSoTimeout(10_000);
+    this(address, null);
+  }
+
+  /** A client that speaks TLS to the proxy when {@code tls} is given, trusting what it trusts. */
+  RawClient(InetSocketAddress address, javax.net.ssl.SSLContext tls) throws IOException {
+    Socket plain = new Socket();
+    plain.connect(address, 5000);
+    plain.setSoTimeout(10_000);
+    if (tls != null) {
+      javax.net.ssl.SSLSocket ssl = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+          .createSocket(plain, "localhost", address.getPort(), true);
+      ssl.startHandshake();
+      socket = ssl;
+    } else {
+      socket = plain;
+    }
     in = socket.getInputStream();
     out = socket.getOutputStream();
   }
