@@ -64,7 +64,26 @@ class ParkedIdleConnectionTest {
         certificates.trustingContext());
   }
 
+  /**
+   * Stopping while busy connections take turns: those waiting in the queue after their turn
+   * are closed and ended like the others, and stop returns (the extension then checks that no
+   * thread, socket or upstream connection is left).
+   */
+  @Test
+  void stopsWhileBusyClientsTakeTurns() throws Exception {
+    busyClientsTakeTurns(ProxyServer.builder(), null, true);
+  }
+
   private void busyClientsTakeTurns(ProxyServer.Builder builder, SSLContext tls) throws Exception {
+    busyClientsTakeTurns(builder, tls, false);
+  }
+
+  /**
+   * Six clients send requests back to back through a pool of two threads until each has been
+   * served 20 times; then, if {@code stopFirst}, the proxy is stopped while they still send.
+   */
+  private void busyClientsTakeTurns(ProxyServer.Builder builder, SSLContext tls, boolean stopFirst)
+      throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     ProxyServer proxy = ferry.start(builder.upstream(Upstream.of(origin.url("/")))
         .concurrency(Concurrency.boundedPool(2, 16)));
@@ -98,6 +117,15 @@ class ParkedIdleConnectionTest {
         }
         return true;
       }, Duration.ofSeconds(20), () -> "every busy client to be served 20 times; served " + served);
+      if (stopFirst) {
+        proxy.stop(Duration.ofSeconds(5));
+        assertThat(proxy.stats().activeConnections()).isZero();
+        for (Thread thread : threads) {
+          thread.join(10_000);
+          assertThat(thread.isAlive()).as("client thread still waiting for an answer").isFalse();
+        }
+        return;
+      }
     } finally {
       stop.set(true);
       for (Thread thread : threads) {
