@@ -10,9 +10,10 @@
 #   ./mvnw -q -DskipTests package && A=/tmp/before.jar samples/bench/ab.sh
 #   A_FLAGS="-t 200" B_FLAGS="-t 256" samples/bench/ab.sh   # one jar, two flag sets
 #   CONNS=512 A=/tmp/before.jar samples/bench/ab.sh          # many more clients than threads
+#   CLOSE=1 A=/tmp/before.jar samples/bench/ab.sh            # a new connection per request
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), SIZE of the body (1024), CONNS (wrk's connections,
-# 64), ROUNDS (3), DURATION (8s),
+# 64), CLOSE (1: "Connection: close" on every request), ROUNDS (3), DURATION (8s),
 # WARMUP per run (5s), JAVA (java on PATH). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +27,8 @@ DURATION=${DURATION:-8s}
 WARMUP=${WARMUP:-5s}
 JAVA=${JAVA:-java}
 CONNS=${CONNS:-64}
+WRK_HEADERS=()
+[ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
 for jar in "$A" "$B"; do
   [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }
 done
@@ -64,10 +67,10 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
   url="http://127.0.0.1:$port/bytes/$SIZE"
   [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url")" = 200 ] \
     || { echo "no 200 from $url" >&2; cat "$WORK/ferry.out" >&2; exit 1; }
-  timeout 120 wrk -t2 -c"$CONNS" -d"$WARMUP" "$url" > /dev/null
+  timeout 120 wrk -t2 -c"$CONNS" -d"$WARMUP" "${WRK_HEADERS[@]}" "$url" > /dev/null
   a0=$(allocated "$admin")
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-  timeout 120 wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$url" > "$WORK/wrk.out"
+  timeout 120 wrk -t2 -c"$CONNS" -d"$DURATION" --latency "${WRK_HEADERS[@]}" "$url" > "$WORK/wrk.out"
   t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   a1=$(allocated "$admin")
   kill "$pid"
@@ -81,7 +84,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
     "${p99:-0} ${timeouts:-0}"
 }
 
-echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, wrk -t2 -c$CONNS -d$DURATION, $ROUNDS rounds" >&2
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
 echo "  A = $A ${A_FLAGS:-}" >&2
 echo "  B = $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"
