@@ -45,7 +45,7 @@ public final class Concurrency {
 
   /**
    * One virtual thread per connection. {@link ProxyServer.Builder#build()} fails on a runtime
-   * older than Java 21 rather than fall back silently. Up to 256 plain (non-TLS) keep-alive
+   * older than Java 21 rather than fall back silently. Up to 256 keep-alive
    * connections at a time wait for their next request on their own thread, in one blocking read
    * (a busy client sends at once, and that is the cheapest wait); past that, a connection that
    * waits longer than 200 ms gives up its thread, as in {@link #boundedPool}: it is parked on a
@@ -59,18 +59,17 @@ public final class Concurrency {
   /**
    * A pool of at most {@code maxThreads} platform threads; up to {@code queueSize} accepted
    * connections wait for a thread, and past that a new connection is answered 503 at once.
-   * A plain (non-TLS) connection holds a thread only while it is busy: one that waits for its
-   * next request (after 50 ms) is parked on a selector without a thread and handed back to the
-   * pool when bytes arrive (Tomcat's NIO poller; the command line calls this model
-   * {@code epoll}), so idle keep-alive connections and clients that connect and say nothing do
-   * not use up the pool. The exception, for speed: up to a quarter of the threads may each keep
+   * A connection holds a thread only while it is busy: one that waits for its next request
+   * (after 50 ms) is parked on a selector without a thread and handed back to the pool when bytes
+   * arrive (Tomcat's NIO poller; the command line calls this model {@code epoll}), so idle
+   * keep-alive connections and clients that connect and say nothing do not use up the pool. That
+   * holds for TLS connections too once their handshake is done (the handshake itself runs on a
+   * thread, bounded by the request-header timeout). The exception, for speed: up to a quarter of the threads may each keep
    * a keep-alive connection that has been served waiting in one blocking read for its next
    * request (a busy client sends at once), until it arrives or the idle timeout. When more
    * connections are busy than there are threads, they take turns: one that has kept a thread for
    * 20 ms while others wait for one goes to the back of the queue after its current response, so
-   * a client that never pauses cannot keep a thread from the others. A TLS connection keeps its
-   * thread while idle (decrypted bytes may wait inside its TLS engine, where a selector cannot
-   * see them), but takes turns with the others when busy.
+   * a client that never pauses cannot keep a thread from the others.
    *
    * @throws IllegalArgumentException if {@code maxThreads < 1} or {@code queueSize < 0}
    */

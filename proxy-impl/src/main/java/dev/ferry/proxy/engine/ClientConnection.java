@@ -318,9 +318,12 @@ final class ClientConnection implements Runnable {
    * all busy connections (a busy client always sends its next request within the short wait).
    */
   private Wait awaitData(long idleMillis, boolean first, boolean mayYield) throws IOException {
-    // Never a TLS connection: its decrypted bytes may wait in the engine, unseen by a selector,
-    // and a layered SSL socket reports its underlying channel.
-    IdleParker parker = tls || socket.getChannel() == null ? null : server.idleParker();
+    // A TLS connection parks like a plain one (its SSL socket reports the channel beneath): the
+    // JDK's SSL socket reads one record at a time, never beyond it, so once a timed read has
+    // found no decrypted bytes, whatever comes next is still in the kernel, where the selector
+    // sees it. An intercepted session runs inside its CONNECT's task and cannot be parked.
+    IdleParker parker = interceptAuthority != null || socket.getChannel() == null
+        ? null : server.idleParker();
     if (mayYield && server.executor().othersWaiting()
         && System.nanoTime() - runningSinceNanos > TURN_NANOS && server.executor().requeue(this)) {
       return Wait.YIELDED;

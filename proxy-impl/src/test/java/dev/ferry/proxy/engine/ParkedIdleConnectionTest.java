@@ -33,6 +33,15 @@ class ParkedIdleConnectionTest {
     serveEachTwice(Concurrency.boundedPool(2, 0), 40, 0);
   }
 
+  /** TLS sessions park too, once their SSL socket holds no decrypted bytes. */
+  @Test
+  void parksIdleTlsConnectionsAndServesEachAgain() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    serveEachTwice(ProxyServer.builder()
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())),
+        certificates.trustingContext(), Concurrency.boundedPool(2, 0), 20, 0);
+  }
+
   @Test
   void idleConnectionsHoldAtMostAQuarterOfThePool() throws Exception {
     serveEachTwice(Concurrency.boundedPool(8, 0), 12, 2);
@@ -143,13 +152,18 @@ class ParkedIdleConnectionTest {
    * worker (holding an idle connection) and the others have given theirs back (parked).
    */
   private void serveEachTwice(Concurrency concurrency, int count, int cap) throws Exception {
+    serveEachTwice(ProxyServer.builder(), null, concurrency, count, cap);
+  }
+
+  private void serveEachTwice(ProxyServer.Builder builder, SSLContext tls, Concurrency concurrency,
+      int count, int cap) throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+    ProxyServer proxy = ferry.start(builder.upstream(Upstream.of(origin.url("/")))
         .concurrency(concurrency));
     List<RawClient> clients = new ArrayList<>();
     try {
       for (int i = 0; i < count; i++) {
-        RawClient client = new RawClient(proxy.address());
+        RawClient client = new RawClient(proxy.address(), tls);
         clients.add(client);
         assertThat(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
         int held = Math.min(i + 1, cap);
