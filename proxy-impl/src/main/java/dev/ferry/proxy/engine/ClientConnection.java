@@ -12,6 +12,7 @@ import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.LingeringClose;
 import dev.ferry.proxy.engine.tls.TlsRecords;
 import dev.ferry.proxy.engine.tunnel.Tunnel;
+import dev.ferry.proxy.engine.tunnel.TunnelRelay;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -66,6 +67,8 @@ final class ClientConnection implements Runnable {
   private volatile long parkedDeadlineNanos;
   /** When this connection's task last started on a thread. */
   private long runningSinceNanos;
+  /** Set when the tunnel relay took the connection over: it ends the connection, not run(). */
+  private boolean relayed;
   private int sequence;
   private boolean idle = true;
   private boolean closeRequested;
@@ -208,7 +211,7 @@ final class ClientConnection implements Runnable {
           runner = null;
         }
       });
-      if (!parkedNow) {
+      if (!parkedNow && !relayed) {
         if (linger) {
           try {
             LingeringClose.run(socket, out, in);
@@ -447,9 +450,33 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /** Relays bytes between this client and {@code upstream} until both sides are done. */
+  /**
+   * Relays bytes between this client and {@code upstream} until both sides are done: on the
+   * proxy's {@link TunnelRelay} when both sockets are plain, so the tunnel holds no thread (this
+   * task then ends and the relay ends the connection), else on this thread and one more.
+   */
   void runTunnel(UpstreamConnection upstream) throws IOException {
     guard.run(() -> tunnelPeer = upstream);
+    TunnelRelay relay = server.tunnelRelay();
+    Socket upstreamSocket = upstream.socket();
+    if (relay != null && !tls && socket.getChannel() != null
+        && !(upstreamSocket instanceof SSLSocket) && upstreamSocket.getChannel() != null) {
+      in.unwatch();
+      upstream.input().unwatch();
+      relayed = true;
+      relay.relay(socket.getChannel(), in.takeBuffered(), upstreamSocket.getChannel(),
+          upstream.input().takeBuffered(), (toUpstream, toClient, writeTimedOut) -> {
+            if (writeTimedOut) {
+              server.metrics().writeTimeouts.increment();
+              log.info("write_timeout peer={} timeout_ms={} tunnel=true", clientAddress,
+                  config.writeTimeout().toMillis());
+            }
+            upstream.close();
+            log.debug("tunnel_closed conn={} to_upstream={} to_client={}", id, toUpstream, toClient);
+            end();
+          });
+      return;
+    }
     int idleMillis = millis(config.idleTimeout().toMillis());
     in.recoverableTimeout(idleMillis);
     upstream.input().recoverableTimeout(idleMillis);
@@ -464,6 +491,11 @@ final class ClientConnection implements Runnable {
       log.debug("tunnel_closed conn={} to_upstream={} to_client={}", id, tunnel.bytesToUpstream(),
           tunnel.bytesToClient());
     }
+  }
+
+  /** True once the tunnel relay owns this connection's tunnel (and closes it at the end). */
+  boolean relaysTunnel() {
+    return relayed;
   }
 
   /** Closes the connection now if it waits for a request, else after the current exchange. */

@@ -315,7 +315,7 @@ final class RealExchange implements Exchange, DispatchHooks {
 
   private void finish() {
     closeOwned();
-    if (tunnel != null) {
+    if (tunnel != null && !connection.relaysTunnel()) {
       tunnel.close();
     }
     server.metrics().activeExchanges.decrementAndGet();

@@ -22,6 +22,7 @@ import dev.ferry.proxy.engine.route.Router;
 import dev.ferry.proxy.engine.tls.Interception;
 import dev.ferry.proxy.engine.tls.ReloadingServerTls;
 import dev.ferry.proxy.engine.tls.UpstreamTlsContext;
+import dev.ferry.proxy.engine.tunnel.TunnelRelay;
 import dev.ferry.proxy.engine.upstream.Connector;
 import dev.ferry.proxy.engine.upstream.DestinationPolicy;
 import dev.ferry.proxy.engine.upstream.DetachedHooks;
@@ -82,6 +83,7 @@ final class RealProxyServer implements ProxyServer {
   private final AdminEndpoints adminEndpoints;
   private AdminServer adminServer;
   private IdleParker idleParker;
+  private TunnelRelay tunnelRelay;
   private ScheduledExecutorService healthChecks;
   private Router router;
   private final HttpCache cache;
@@ -166,6 +168,13 @@ final class RealProxyServer implements ProxyServer {
       }
       idleParker.start();
     }
+    try {
+      tunnelRelay = new TunnelRelay(ConnectionExecutor.platformThreads("ferry-tunnels-" + port + "-"),
+          config.idleTimeout().toNanos(), config.writeTimeout().toNanos());
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not open a selector for tunnels: " + e.getMessage(), e);
+    }
+    tunnelRelay.start();
     watchdog.start(ConnectionExecutor.platformThreads("ferry-watchdog-" + port + "-"));
     sweeper = Executors.newSingleThreadScheduledExecutor(
         ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
@@ -250,6 +259,9 @@ final class RealProxyServer implements ProxyServer {
       }
       if (idleParker != null) {
         idleParker.close();
+      }
+      if (tunnelRelay != null) {
+        tunnelRelay.close();
       }
       try {
         executor.shutdown(Duration.ofSeconds(5));
@@ -467,6 +479,10 @@ final class RealProxyServer implements ProxyServer {
   }
 
   /** Holds idle connections of the bounded pool without a thread; null for other models. */
+  TunnelRelay tunnelRelay() {
+    return tunnelRelay;
+  }
+
   IdleParker idleParker() {
     return idleParker;
   }

@@ -124,6 +124,81 @@ class TunnelTest {
     return self[0];
   }
 
+  /**
+   * Open tunnels hold no thread: on a pool of two, a dozen tunnels stay open at once and each
+   * relays both ways (before, two tunnels held both threads and the third CONNECT waited).
+   */
+  @Test
+  void keepsMoreTunnelsOpenThanThreads() throws Exception {
+    TinyOrigin origin = ferry.track(echo());
+    proxy = ferry.start(connectingToTestPorts()
+        .concurrency(dev.ferry.proxy.Concurrency.boundedPool(2, 16)));
+    java.util.List<RawClient> clients = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 12; i++) {
+        RawClient raw = new RawClient(proxy.address());
+        clients.add(raw);
+        raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      }
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "open tunnels to give their threads back");
+      for (int i = 0; i < clients.size(); i++) {
+        String message = "through tunnel " + (100 + i);
+        clients.get(i).send(message);
+        assertThat(new String(clients.get(i).input().readNBytes(message.length()), StandardCharsets.UTF_8))
+            .isEqualTo(message);
+      }
+      assertThat(proxy.stats().activeConnections()).isEqualTo(12);
+    } finally {
+      for (RawClient client : clients) {
+        client.close();
+      }
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the tunnels to close after their clients");
+  }
+
+  @Test
+  void closesATunnelThroughWhichNothingPassedForTheIdleTimeout() throws Exception {
+    TinyOrigin origin = ferry.track(echo());
+    proxy = ferry.start(connectingToTestPorts().idleTimeout(java.time.Duration.ofMillis(600)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      raw.send("still here");
+      assertThat(new String(raw.input().readNBytes(10), StandardCharsets.UTF_8)).isEqualTo("still here");
+      long quietSince = System.nanoTime();
+      assertThat(raw.input().read()).isEqualTo(-1);
+      assertThat(System.nanoTime() - quietSince).isGreaterThanOrEqualTo(500_000_000L);
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the idle tunnel's connection to end");
+  }
+
+  /** Bytes that arrived with the head, on either side, go through the tunnel first. */
+  @Test
+  void relaysBytesThatCameWithTheHeads() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((Socket socket, InputStream in, OutputStream out) -> {
+      self[0].readRequest(in);
+      out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+          + "server-first").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      in.transferTo(out);
+    }));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(101);
+      assertThat(new String(raw.input().readNBytes(12), StandardCharsets.UTF_8)).isEqualTo("server-first");
+    }
+    TinyOrigin echo = ferry.track(echo());
+    ProxyServer forward = ferry.start(connectingToTestPorts());
+    try (RawClient raw = new RawClient(forward.address())) {
+      raw.send("CONNECT 127.0.0.1:" + echo.port() + " HTTP/1.1\r\nHost: x\r\n\r\nclient-first");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      assertThat(new String(raw.input().readNBytes(12), StandardCharsets.UTF_8)).isEqualTo("client-first");
+    }
+  }
+
   @Test
   void dropsH2cUpgradeOffers() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

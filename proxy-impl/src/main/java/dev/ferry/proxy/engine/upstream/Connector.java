@@ -61,7 +61,7 @@ public final class Connector {
     for (InetAddress address : addresses) {
       Socket socket;
       try {
-        socket = newSocket(key.tls() || tunnel);
+        socket = newSocket(key.tls());
       } catch (IOException e) {
         // No descriptor left, most likely: no other address would fare better.
         throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, key.host(), e);
@@ -93,14 +93,15 @@ public final class Connector {
   }
 
   /**
-   * A plain HTTP connection gets a channel's socket, whose reads block without SO_TIMEOUT under
-   * the {@link IoWatchdog} (one system call per read; a socket connected with a timeout by
-   * {@code Socket.connect} stays non-blocking and polls before every read). TLS connections and
-   * tunnels read under SO_TIMEOUT (through an SSL socket; a tunnel reads on after a timeout),
-   * which on Java 17 costs a channel's socket two mode switches per read and a plain one none.
+   * A plain connection gets a channel's socket: its reads block without SO_TIMEOUT under the
+   * {@link IoWatchdog} (one system call per read; a socket connected with a timeout by
+   * {@code Socket.connect} stays non-blocking and polls before every read), and a CONNECT
+   * tunnel's channel can be handed to the {@code TunnelRelay}. A TLS connection reads under
+   * SO_TIMEOUT through its SSL socket, which on Java 17 costs a channel's socket two mode
+   * switches per read and a plain one none.
    */
-  private static Socket newSocket(boolean timedReads) throws IOException {
-    return timedReads ? new Socket() : SocketChannel.open().socket();
+  private static Socket newSocket(boolean tls) throws IOException {
+    return tls ? new Socket() : SocketChannel.open().socket();
   }
 
   private static List<InetAddress> resolve(UpstreamKey key) throws HttpFailureException {
