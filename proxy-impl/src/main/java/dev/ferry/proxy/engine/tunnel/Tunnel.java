@@ -13,7 +13,9 @@ import javax.net.ssl.SSLSocket;
  * Relays bytes both ways between the client and an upstream, after CONNECT or a 101 upgrade,
  * until both directions have ended. One direction runs on the calling thread, the other on a
  * thread from {@code threads}. An end of stream on one side is passed on as a half-close; the
- * tunnel closes when neither side has sent anything for {@code idleTimeoutMillis}.
+ * tunnel closes when neither side has sent anything for {@code idleTimeoutMillis}. For tunnels
+ * with a TLS socket on either side; plain ones go through the {@link TunnelRelay}, which needs
+ * no thread per tunnel.
  */
 public final class Tunnel {
   private static final int BUFFER_SIZE = 16 * 1024;
