@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.io.SelectorThreads;
 import java.io.IOException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -119,14 +120,6 @@ final class IdleParker implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    selector.wakeup();
-    try {
-      thread.join(5000);
-      selector.close();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (IOException e) {
-      log.debug("idle_parker_close_failed error={}", e.toString());
-    }
+    SelectorThreads.stop(selector, thread);
   }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.tunnel;
 
+import dev.ferry.proxy.engine.io.SelectorThreads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
@@ -225,18 +226,8 @@ public final class TunnelRelay implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    selector.wakeup();
-    try {
-      thread.join(5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    SelectorThreads.stop(selector, thread);
     drainArrivals();
-    try {
-      selector.close();
-    } catch (IOException e) {
-      log.debug("tunnel_relay_close_failed error={}", e.toString());
-    }
   }
 
   private static void closeQuietly(SocketChannel channel) {
