@@ -83,6 +83,7 @@ final class RealProxyServer implements ProxyServer {
   private final AdminEndpoints adminEndpoints;
   private AdminServer adminServer;
   private IdleParker idleParker;
+  /** Created with the first tunnel, under {@link #guard}. */
   private TunnelRelay tunnelRelay;
   private ScheduledExecutorService healthChecks;
   private Router router;
@@ -168,13 +169,6 @@ final class RealProxyServer implements ProxyServer {
       }
       idleParker.start();
     }
-    try {
-      tunnelRelay = new TunnelRelay(ConnectionExecutor.platformThreads("ferry-tunnels-" + port + "-"),
-          config.idleTimeout().toNanos(), config.writeTimeout().toNanos());
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not open a selector for tunnels: " + e.getMessage(), e);
-    }
-    tunnelRelay.start();
     watchdog.start(ConnectionExecutor.platformThreads("ferry-watchdog-" + port + "-"));
     sweeper = Executors.newSingleThreadScheduledExecutor(
         ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
@@ -260,8 +254,9 @@ final class RealProxyServer implements ProxyServer {
       if (idleParker != null) {
         idleParker.close();
       }
-      if (tunnelRelay != null) {
-        tunnelRelay.close();
+      TunnelRelay relay = guard.call(() -> tunnelRelay);
+      if (relay != null) {
+        relay.close();
       }
       try {
         executor.shutdown(Duration.ofSeconds(5));
@@ -479,8 +474,26 @@ final class RealProxyServer implements ProxyServer {
   }
 
   /** Holds idle connections of the bounded pool without a thread; null for other models. */
+  /**
+   * The relay for plain tunnels, started with the first tunnel (most proxies never see one).
+   * Null if the proxy stopped before it was needed or no selector could be opened: tunnels then
+   * run on threads.
+   */
   TunnelRelay tunnelRelay() {
-    return tunnelRelay;
+    return guard.call(() -> {
+      if (tunnelRelay == null && state == State.RUNNING) {
+        try {
+          TunnelRelay relay = new TunnelRelay(
+              ConnectionExecutor.platformThreads("ferry-tunnels-" + listener.port() + "-"),
+              config.idleTimeout().toNanos(), config.writeTimeout().toNanos());
+          relay.start();
+          tunnelRelay = relay;
+        } catch (IOException e) {
+          log.warn("tunnel_relay_unavailable error=\"{}\" tunnels=threads", e.getMessage());
+        }
+      }
+      return tunnelRelay;
+    });
   }
 
   IdleParker idleParker() {

@@ -167,6 +167,9 @@ public final class TunnelRelay implements AutoCloseable {
 
   /** Reads what {@code side} sent and writes it on to its peer, keeping what the peer refused. */
   private void read(Side side) throws IOException {
+    if (side.peer.pending != null) {
+      return;
+    }
     scratch.clear();
     int n = side.channel.read(scratch);
     if (n < 0) {
