@@ -225,9 +225,8 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /** What waiting for the next request came to. */
   /**
-   * READY: a request is coming. PARKED: handed to the idle parker. YIELDED: put back in the pool's
+   * What waiting for the next request came to. READY: a request is coming. PARKED: handed to the idle parker. YIELDED: put back in the pool's
    * queue for another turn. END: the connection is over. After PARKED or YIELDED the task ends
    * and another one resumes the connection.
    */
