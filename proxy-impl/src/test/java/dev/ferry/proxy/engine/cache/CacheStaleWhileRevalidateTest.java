@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -37,8 +38,10 @@ class CacheStaleWhileRevalidateTest {
     }
     assertThat(refreshed.body()).isEqualTo("v2");
     assertThat(h.origin.getRequestCount()).isEqualTo(2);
-    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(
-        thread -> thread.getName().startsWith("ferry-cache-refresh-" + port + "-"));
+    // The refresh stores v2 and only then ends its thread: wait for that, do not race it.
+    Await.until(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(
+        thread -> thread.getName().startsWith("ferry-cache-refresh-" + port + "-")),
+        "the background refresh's thread to end");
   }
 
   @Test
