@@ -118,9 +118,13 @@ final class ConnectionExecutor {
 
   /**
    * Puts a connection's task at the back of the pool's queue, for a connection that has had its
-   * turn while others wait ({@link #othersWaiting}); false if the queue is full.
+   * turn while others wait ({@link #othersWaiting}); false if the queue is full or there is no
+   * pool.
    */
   boolean requeue(Runnable task) {
+    if (pool == null) {
+      return false;
+    }
     try {
       enqueue(task);
       return true;
