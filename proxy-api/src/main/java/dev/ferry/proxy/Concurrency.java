@@ -58,7 +58,9 @@ public final class Concurrency {
 
   /**
    * A pool of at most {@code maxThreads} platform threads; up to {@code queueSize} accepted
-   * connections wait for a thread, and past that a new connection is answered 503 at once.
+   * connections wait for a thread, and past that a new connection is answered 503 at once. A
+   * keep-alive connection already admitted whose next request arrives while the queue is full
+   * is not refused: it waits on the idle selector until there is room.
    * A connection holds a thread only while it is busy: one that waits for its next request
    * (after 50 ms) is parked on a selector without a thread and handed back to the pool when bytes
    * arrive (Tomcat's NIO poller; the command line calls this model {@code epoll}), so idle

@@ -156,7 +156,11 @@ public final class ProxyStats {
     return activeWorkers;
   }
 
-  /** Connections waiting for a thread of the bounded pool now; 0 for the other models. */
+  /**
+   * Connections waiting for a thread of the bounded pool now: queued, or (keep-alive connections
+   * that became readable while the queue was full) held on the idle selector until there is room;
+   * 0 for the other models.
+   */
   public int queueDepth() {
     return queueDepth;
   }

@@ -257,15 +257,6 @@ final class ClientConnection implements Runnable {
     end();
   }
 
-  /** Bytes arrived on a parked connection, but the pool and its queue are full. */
-  void rejectOverloaded() {
-    guard.run(() -> parked = false);
-    log.warn("connection_rejected reason=executor_full client={} conn={}", clientAddress, id);
-    server.metrics().connectionsRejected.increment();
-    sendError(new HttpFailureException(ProxyFailure.OVERLOADED, "all threads busy"), null);
-    end();
-  }
-
   /**
    * Waits for the first byte of the next request: READY, END if the connection should end,
    * PARKED when it was handed to the idle parker, or YIELDED when it went back to the pool's

@@ -32,6 +32,8 @@ final class ConnectionExecutor {
   private final int maxHeldIdle;
   /** Connection tasks handed to the pool and not started yet; see {@link #othersWaiting}. */
   private final AtomicInteger waiting = new AtomicInteger();
+  /** Readable connections the idle parker holds back while the pool has no room. */
+  private final AtomicInteger heldBack = new AtomicInteger();
 
   private ConnectionExecutor(String description, ThreadFactory threads, ThreadPoolExecutor pool,
       Semaphore threadPermits, int maxThreads) {
@@ -175,9 +177,17 @@ final class ConnectionExecutor {
     return threadPermits != null ? maxThreads - threadPermits.availablePermits() : virtualTasks.get();
   }
 
-  /** Connections queued for a pool thread now; 0 without a bounded pool. */
+  /**
+   * Connections waiting for a pool thread now: in the pool's queue, or held back by the idle
+   * parker while the queue is full; 0 without a bounded pool.
+   */
   int queueDepth() {
-    return pool == null ? 0 : pool.getQueue().size();
+    return pool == null ? 0 : pool.getQueue().size() + heldBack.get();
+  }
+
+  /** Counts connections the idle parker holds back for lack of room ({@code delta} ±1). */
+  void heldBack(int delta) {
+    heldBack.addAndGet(delta);
   }
 
   /** The bounded pool's queue capacity; 0 without one. */
@@ -222,7 +232,7 @@ final class ConnectionExecutor {
    * of 200 saw requests time out after 2 s).
    */
   boolean othersWaiting() {
-    return waiting.get() > 0;
+    return waiting.get() > 0 || heldBack.get() > 0;
   }
 
   /** Ends a wait that {@link #holdIdle} allowed. */

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -54,5 +55,46 @@ class OverloadTest {
       assertThat(later.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("after");
     }
     assertThat(proxy.stats().connectionsRejected()).isEqualTo(1);
+  }
+
+  /**
+   * A keep-alive client already admitted, whose next request arrives while every thread is busy
+   * and there is no queue, waits for a thread instead of being answered 503.
+   */
+  @Test
+  void makesAnAdmittedKeepAliveClientWaitForAThreadRatherThanRefuseIt() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .filter((exchange, chain) -> {
+          if (exchange.request().path().equals("/hold")) {
+            try {
+              release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return chain.proceed(exchange.request());
+        }));
+    origin.enqueue(new MockResponse().setBody("first"));
+    origin.enqueue(new MockResponse().setBody("held"));
+    origin.enqueue(new MockResponse().setBody("waited"));
+    try (RawClient admitted = new RawClient(proxy.address())) {
+      assertThat(admitted.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("first");
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the served connection to park");
+      try (RawClient busy = new RawClient(proxy.address())) {
+        busy.send("GET /hold HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        Await.until(() -> proxy.stats().activeExchanges() == 1, "the held exchange to start");
+        admitted.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        Await.until(() -> proxy.stats().queueDepth() == 1, "the admitted connection to wait for a thread");
+        release.countDown();
+        assertThat(busy.readResponse().bodyText()).isEqualTo("held");
+      }
+      RawClient.RawResponse next = admitted.readResponse();
+      assertThat(next.status()).isEqualTo(200);
+      assertThat(next.bodyText()).isEqualTo("waited");
+    }
+    assertThat(proxy.stats().connectionsRejected()).isZero();
   }
 }
