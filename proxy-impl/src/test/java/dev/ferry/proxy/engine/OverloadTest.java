@@ -17,14 +17,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 class OverloadTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
-  @ParameterizedTest
-  @ValueSource(strings = {"pool", "thread"})
-  void answers503AtOnceWhenAllThreadsAreBusy(String model) throws Exception {
-    Concurrency concurrency = model.equals("pool")
-        ? Concurrency.boundedPool(1, 0) : Concurrency.threadPerConnection(1);
-    CountDownLatch release = new CountDownLatch(1);
-    MockWebServer origin = ferry.mockOrigin();
-    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(concurrency)
+  /** A proxy whose requests for {@code /hold} wait for {@code release} before going on. */
+  private ProxyServer holdingProxy(Concurrency concurrency, MockWebServer origin,
+      CountDownLatch release) {
+    return ferry.start(ProxyServer.builder().concurrency(concurrency)
         .upstream(Upstream.of(origin.url("/").toString()))
         .filter((exchange, chain) -> {
           if (exchange.request().path().equals("/hold")) {
@@ -36,6 +32,16 @@ class OverloadTest {
           }
           return chain.proceed(exchange.request());
         }));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pool", "thread"})
+  void answers503AtOnceWhenAllThreadsAreBusy(String model) throws Exception {
+    Concurrency concurrency = model.equals("pool")
+        ? Concurrency.boundedPool(1, 0) : Concurrency.threadPerConnection(1);
+    CountDownLatch release = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = holdingProxy(concurrency, origin, release);
     origin.enqueue(new MockResponse().setBody("held"));
     origin.enqueue(new MockResponse().setBody("after"));
     try (RawClient busy = new RawClient(proxy.address())) {
@@ -65,18 +71,7 @@ class OverloadTest {
   void makesAnAdmittedKeepAliveClientWaitForAThreadRatherThanRefuseIt() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     MockWebServer origin = ferry.mockOrigin();
-    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
-        .upstream(Upstream.of(origin.url("/").toString()))
-        .filter((exchange, chain) -> {
-          if (exchange.request().path().equals("/hold")) {
-            try {
-              release.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-          return chain.proceed(exchange.request());
-        }));
+    ProxyServer proxy = holdingProxy(Concurrency.boundedPool(1, 0), origin, release);
     origin.enqueue(new MockResponse().setBody("first"));
     origin.enqueue(new MockResponse().setBody("held"));
     origin.enqueue(new MockResponse().setBody("waited"));
