@@ -457,9 +457,7 @@ final class ClientConnection implements Runnable {
       relay.relay(socket.getChannel(), in.takeBuffered(), upstreamSocket.getChannel(),
           upstream.input().takeBuffered(), (toUpstream, toClient, writeTimedOut) -> {
             if (writeTimedOut) {
-              server.metrics().writeTimeouts.increment();
-              log.info("write_timeout peer={} timeout_ms={} tunnel=true", clientAddress,
-                  config.writeTimeout().toMillis());
+              server.writeTimedOut(clientAddress);
             }
             upstream.close();
             log.debug("tunnel_closed conn={} to_upstream={} to_client={}", id, toUpstream, toClient);

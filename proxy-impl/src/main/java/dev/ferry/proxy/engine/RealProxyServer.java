@@ -13,7 +13,6 @@ import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
-import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.IoWatchdog;
 import dev.ferry.proxy.engine.route.Dispatcher;
@@ -106,7 +105,8 @@ final class RealProxyServer implements ProxyServer {
     // Realised once, here: built-in filters keep per-proxy state (rate-limit buckets).
     this.filters = BuiltInFilters.realise(config.filters(), config);
     this.listeners = new ListenerDispatch(config.listeners());
-    this.watchdog = new IoWatchdog(config.writeTimeout().toNanos(), this::writeTimedOut);
+    this.watchdog = new IoWatchdog(config.writeTimeout().toNanos(),
+        output -> writeTimedOut(output.peer()));
     this.destinationPolicy = new DestinationPolicy(config);
     UpstreamTlsContext upstreamTls = config.upstreamTls().map(UpstreamTlsContext::create).orElse(null);
     this.upstreamSslContext = upstreamTls != null ? upstreamTls.sslContext()
@@ -447,9 +447,10 @@ final class RealProxyServer implements ProxyServer {
     return destinationPolicy;
   }
 
-  private void writeTimedOut(ConnectionOutput output) {
+  /** Counts and logs a write that made no progress for {@code writeTimeout}: a socket's, a tunnel's. */
+  void writeTimedOut(Object peer) {
     metrics.writeTimeouts.increment();
-    log.info("write_timeout peer={} timeout_ms={}", output.peer(), config.writeTimeout().toMillis());
+    log.info("write_timeout peer={} timeout_ms={}", peer, config.writeTimeout().toMillis());
   }
 
   @Override

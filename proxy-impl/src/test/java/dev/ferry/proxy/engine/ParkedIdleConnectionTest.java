@@ -176,9 +176,7 @@ class ParkedIdleConnectionTest {
       }
       assertThat(proxy.stats().connectionsRejected()).isZero();
     } finally {
-      for (RawClient client : clients) {
-        client.close();
-      }
+      RawClient.closeAll(clients);
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "closed connections to end, held or parked");
   }

@@ -42,6 +42,13 @@ final class RawClient implements Closeable {
     out = socket.getOutputStream();
   }
 
+  /** Closes every client of a test that opened many. */
+  static void closeAll(java.util.List<RawClient> clients) throws IOException {
+    for (RawClient client : clients) {
+      client.close();
+    }
+  }
+
   /** The socket's output, for tests that stream raw bytes themselves. */
   OutputStream output() {
     return out;

@@ -150,9 +150,7 @@ class TunnelTest {
       }
       assertThat(proxy.stats().activeConnections()).isEqualTo(12);
     } finally {
-      for (RawClient client : clients) {
-        client.close();
-      }
+      RawClient.closeAll(clients);
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the tunnels to close after their clients");
   }

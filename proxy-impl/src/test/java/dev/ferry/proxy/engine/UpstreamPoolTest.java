@@ -143,9 +143,7 @@ class UpstreamPoolTest {
       assertThat(proxy.stats().upstreamConnectionsReused()).isEqualTo(6);
       Await.until(() -> open.get() == 2, "the idle connections past the cap to be closed");
     } finally {
-      for (RawClient client : clients) {
-        client.close();
-      }
+      RawClient.closeAll(clients);
     }
   }
 }

@@ -105,7 +105,7 @@ public final class ConnectionInput extends InputStream {
     if (watchdog != null && in.available() > 0) {
       // Bytes wait in the socket already (a new connection's first request, usually): one
       // untimed read takes them, where a timed one costs four fcntl on Java 17's channel socket.
-      return fillNow();
+      return fill(true);
     }
     if (!lean && buffer != null) {
       recoverableTimeout(timeoutMillis);
@@ -299,29 +299,26 @@ public final class ConnectionInput extends InputStream {
   }
 
   private boolean fill() throws IOException {
-    if (buffer == null) {
-      buffer = new byte[bufferSize];
-    }
-    pos = 0;
-    limit = 0;
-    int n = readSocket(buffer, 0, bufferSize);
-    if (n <= 0) {
-      return false;
-    }
-    limit = n;
-    bytesRead += n;
-    return true;
+    return fill(false);
   }
 
-  /** Fills the buffer from a socket known to have bytes waiting: a read that cannot block. */
-  private boolean fillNow() throws IOException {
+  /**
+   * @param ready bytes are known to wait in the socket: a plain read takes them, with no timeout
+   *     or deadline armed (such a read cannot block)
+   */
+  private boolean fill(boolean ready) throws IOException {
     if (buffer == null) {
       buffer = new byte[bufferSize];
     }
-    soTimeout(0);
     pos = 0;
     limit = 0;
-    int n = in.read(buffer, 0, bufferSize);
+    int n;
+    if (ready) {
+      soTimeout(0);
+      n = in.read(buffer, 0, bufferSize);
+    } else {
+      n = readSocket(buffer, 0, bufferSize);
+    }
     if (n <= 0) {
       return false;
     }

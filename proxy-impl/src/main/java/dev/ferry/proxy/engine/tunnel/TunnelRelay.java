@@ -81,8 +81,9 @@ public final class TunnelRelay implements AutoCloseable {
    * Takes over a tunnel: from now on the relay owns both channels (it makes them non-blocking
    * and closes them at the end). Bytes the caller has already read from a side go out first.
    *
-   * @param fromClient bytes read from the client and not yet sent upstream
-   * @param fromUpstream bytes read from the upstream and not yet sent to the client
+   * @param fromClient bytes read from the client and not yet sent upstream; the relay keeps the
+   *     array
+   * @param fromUpstream bytes read from the upstream and not yet sent to the client; kept too
    */
   public void relay(SocketChannel client, byte[] fromClient, SocketChannel upstream,
       byte[] fromUpstream, Listener listener) {
@@ -282,16 +283,21 @@ public final class TunnelRelay implements AutoCloseable {
       key = channel.register(selector, 0, this);
     }
 
+    /** Takes {@code bytes} as they are: the caller hands them over and keeps no reference. */
     void queue(byte[] bytes) {
       if (bytes.length > 0) {
-        queue(ByteBuffer.wrap(bytes));
+        pending(ByteBuffer.wrap(bytes));
       }
     }
 
+    /** Copies what is left of {@code bytes}, the relay's shared read buffer. */
     void queue(ByteBuffer bytes) {
       ByteBuffer copy = ByteBuffer.allocate(bytes.remaining());
-      copy.put(bytes).flip();
-      pending = copy;
+      pending(copy.put(bytes).flip());
+    }
+
+    private void pending(ByteBuffer bytes) {
+      pending = bytes;
       progressNanos = System.nanoTime();
     }
 
