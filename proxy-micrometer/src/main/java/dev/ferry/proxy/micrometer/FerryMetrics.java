@@ -149,10 +149,11 @@ public final class FerryMetrics implements ExchangeListener {
           upstreamTag(summary.upstream().orElse(NONE)), statusClass(summary.status()),
           summary.cache().orElse(NONE), summary.failure().orElse(NONE));
       Meters meters = series.computeIfAbsent(key, this::meters);
-      meters.requests().increment();
       meters.duration().record(summary.duration());
       meters.requestSize().record(summary.requestBodyBytes());
       meters.responseSize().record(summary.responseBodyBytes());
+      // Counted last: a reader that sees the exchange counted also sees its duration and sizes.
+      meters.requests().increment();
     } catch (RuntimeException e) {
       // A metrics fault must never reach the exchange; the engine would only log it, per exchange.
     }
