@@ -56,6 +56,11 @@ public final class CacheSpec {
 
   /**
    * The most memory the stored responses may take, in bytes; default 10 MiB ({@code 10L << 20}).
+   * Bodies of 16 KiB or more are kept off the Java heap, in direct memory, so that a hit is
+   * written without a copy; they count against this bound like any other. Direct memory is given
+   * back when the garbage collector finds an evicted body unreachable, so the off-heap bytes,
+   * including those awaiting collection, are held to this bound and to half the JVM's direct
+   * memory limit ({@code -XX:MaxDirectMemorySize}); past either, bodies stay on the heap.
    *
    * @throws IllegalArgumentException unless between 1 and 1 TiB (1099511627776)
    */

@@ -3,6 +3,10 @@ package dev.ferry.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /** CacheSpec checks each argument at once and how they relate in one place, in any order. */
@@ -49,5 +53,28 @@ class CacheSpecTest {
     assertThat(storing).isNotEqualTo(CacheSpec.inMemory());
     assertThat(storing).hasToString("inMemory(maxSizeBytes=10485760, maxEntryBytes=1048576, storeSetCookie=true)");
     assertThat(CacheSpec.inMemory()).hasToString("inMemory(maxSizeBytes=10485760, maxEntryBytes=1048576)");
+  }
+
+  @Test
+  void takesAnEntrysBodyBufferOverWithoutCopyingAndHandsOutReadOnlyViews() {
+    ByteBuffer direct = ByteBuffer.allocateDirect(8).put("xxbodyyy".getBytes(StandardCharsets.US_ASCII));
+    direct.position(2).limit(6);
+    CacheEntry entry = CacheEntry.of(200, "OK", Headers.empty(), direct, Instant.EPOCH, Instant.EPOCH, "");
+    assertThat(entry.bodyLength()).isEqualTo(4);
+    ByteBuffer view = entry.body();
+    assertThat(view.isDirect()).isTrue();
+    assertThat(view.isReadOnly()).isTrue();
+    assertThat(view.position()).isZero();
+    byte[] read = new byte[4];
+    view.get(read);
+    assertThat(read).asString().isEqualTo("body");
+    assertThat(entry.body().remaining()).as("each view starts at 0").isEqualTo(4);
+    assertThatThrownBy(() -> entry.body().put((byte) 0)).isInstanceOf(ReadOnlyBufferException.class);
+
+    byte[] array = {1, 2, 3};
+    CacheEntry copied = CacheEntry.of(200, "OK", Headers.empty(), array, Instant.EPOCH, Instant.EPOCH, "");
+    array[0] = 9;
+    assertThat(copied.body().get(0)).as("the byte[] factory copies").isEqualTo((byte) 1);
+    assertThat(copied).hasToString("CacheEntry(200, 3 bytes, variant=\"\")");
   }
 }

@@ -5,6 +5,7 @@ import dev.ferry.proxy.CacheStore;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
@@ -27,11 +28,13 @@ final class Entries {
   private final long maxEntryBytes;
   private final String statusHeader;
   private final boolean storeSetCookie;
+  private final StoredBodies bodies;
   final LongAdder revalidations = new LongAdder();
 
   Entries(CacheStore store, TargetedCacheControl targeted, Clock clock, long maxEntryBytes,
-      String statusHeader, boolean storeSetCookie) {
+      String statusHeader, boolean storeSetCookie, StoredBodies bodies) {
     this.store = store;
+    this.bodies = bodies;
     this.targeted = targeted;
     this.clock = clock;
     this.maxEntryBytes = maxEntryBytes;
@@ -80,11 +83,11 @@ final class Entries {
     Headers headers = StoragePolicy.strip(response.headers().without(statusHeader), policy);
     String variant = Variants.key(response.headers(), request.headers());
     String url = key(request);
-    Consumer<byte[]> save = body -> put(url, CacheEntry.of(response.status(), response.reason(), headers, body,
-        requested, responded, variant));
+    Consumer<ByteBuffer> save = body -> put(url, CacheEntry.of(response.status(), response.reason(), headers,
+        bodies.keep(body), requested, responded, variant));
     if (length == 0) {
       // A bodiless response (204, or Content-Length: 0) has nothing to stream: store it now.
-      save.accept(new byte[0]);
+      save.accept(ByteBuffer.allocate(0));
       finished.run();
       return response;
     }

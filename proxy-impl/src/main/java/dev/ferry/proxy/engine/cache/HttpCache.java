@@ -57,7 +57,7 @@ public final class HttpCache implements ProxyCache {
     this.targetedField = spec.targetedField();
     this.hideTargetedField = reverse && spec.hidesTargetedField();
     this.entries = new Entries(store, new TargetedCacheControl(reverse, spec.targetedField()), clock,
-        spec.maxEntryBytes(), statusHeader, spec.storesSetCookie());
+        spec.maxEntryBytes(), statusHeader, spec.storesSetCookie(), new StoredBodies(spec.maxSizeBytes()));
     this.staleWhileRevalidate = new StaleWhileRevalidate(entries, clock);
   }
 

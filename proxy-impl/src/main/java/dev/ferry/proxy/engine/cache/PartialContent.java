@@ -81,10 +81,11 @@ final class PartialContent {
     Headers headers = incoming.headers().without("Content-Range").without("Content-Length");
     if (first == 0 && last == old.complete - 1) {
       return Optional.of(CacheEntry.of(200, "OK", headers.plus("Content-Length", Long.toString(merged.length)),
-          merged, incoming.requestTime(), incoming.responseTime(), incoming.variantKey()));
+          ByteBuffer.wrap(merged), incoming.requestTime(), incoming.responseTime(), incoming.variantKey()));
     }
     return Optional.of(CacheEntry.of(206, incoming.reason(),
-        headers.plus("Content-Range", "bytes " + first + "-" + last + "/" + old.complete), merged,
+        headers.plus("Content-Range", "bytes " + first + "-" + last + "/" + old.complete),
+        ByteBuffer.wrap(merged),
         incoming.requestTime(), incoming.responseTime(), incoming.variantKey()));
   }
 

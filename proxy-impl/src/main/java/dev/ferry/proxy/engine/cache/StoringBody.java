@@ -6,6 +6,7 @@ import dev.ferry.proxy.engine.io.BlockInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -17,7 +18,7 @@ import java.util.function.Consumer;
 final class StoringBody implements Body {
   private final Body body;
   private final long maxBytes;
-  private final Consumer<byte[]> store;
+  private final Consumer<ByteBuffer> store;
   private final Runnable finished;
   private final AtomicBoolean released = new AtomicBoolean();
   private InputStream opened;
@@ -26,7 +27,7 @@ final class StoringBody implements Body {
    * @param finished runs once when the copy is stored or abandoned, so requests waiting for
    *     this response can go on
    */
-  StoringBody(Body body, long maxBytes, Consumer<byte[]> store, Runnable finished) {
+  StoringBody(Body body, long maxBytes, Consumer<ByteBuffer> store, Runnable finished) {
     this.body = body;
     this.maxBytes = maxBytes;
     this.store = store;
@@ -65,7 +66,7 @@ final class StoringBody implements Body {
     InputStream in = body.stream();
     long expected = body.contentLength();
     opened = new BlockInputStream() {
-      private ByteArrayOutputStream copy = new ByteArrayOutputStream(
+      private Copy copy = new Copy(
           (int) Math.min(Math.max(expected, 256), Math.min(maxBytes, 1 << 20)));
 
       @Override
@@ -82,7 +83,7 @@ final class StoringBody implements Body {
         }
         if (n < 0) {
           if (expected < 0 || copy.size() == expected) {
-            store.accept(copy.toByteArray());
+            store.accept(copy.view());
           }
           abandon();
         } else if (copy.size() + n > maxBytes) {
@@ -91,7 +92,7 @@ final class StoringBody implements Body {
           copy.write(target, offset, n);
           if (copy.size() == expected) {
             // Store before the last bytes go out, so the client's next request can hit.
-            store.accept(copy.toByteArray());
+            store.accept(copy.view());
             abandon();
           }
         }
@@ -117,5 +118,16 @@ final class StoringBody implements Body {
       }
     };
     return opened;
+  }
+
+  /** The copy, handed over as a view of its own array: the store trims or moves it once. */
+  private static final class Copy extends ByteArrayOutputStream {
+    Copy(int size) {
+      super(size);
+    }
+
+    ByteBuffer view() {
+      return ByteBuffer.wrap(buf, 0, count);
+    }
   }
 }

@@ -1,0 +1,150 @@
+package dev.ferry.proxy.engine.cache;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.ref.PhantomReference;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.nio.ByteBuffer;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where the cache keeps the bodies it stores. Bodies of {@value #MIN_OFF_HEAP_BYTES} bytes or
+ * more go into direct buffers, off the Java heap, and a hit is written to the socket straight
+ * from them. From a heap array the JDK copies every write into a temporary native buffer first,
+ * and on Java 17 its per-thread cache of those buffers hands the large one to the small head of a
+ * gathering write, so each 100 KiB hit also allocated and zeroed a fresh one: 100 KiB hits took
+ * a third less CPU off the heap on Java 17, a tenth less on Java 25.
+ *
+ * <p>Direct memory is given back only when the garbage collector finds its buffer unreachable:
+ * after eviction and after the last hit that writes from it. So the bytes held off the heap, in
+ * live entries or awaiting collection, are bounded twice: per cache by its size bound, and per
+ * process by half the JVM's direct memory limit ({@code -XX:MaxDirectMemorySize}, by default the
+ * maximum heap), leaving the other half to everyone else. Past either bound a body is kept on the
+ * heap, as smaller ones always are. A buffer counts until the collector has found it unreachable
+ * (a phantom reference, polled on each store), so the accounting needs no thread and never
+ * delays the JDK's own freeing of the memory.
+ */
+final class StoredBodies {
+  /** Smaller bodies stay on the heap: their copy is cheap and a direct buffer has its own cost. */
+  static final int MIN_OFF_HEAP_BYTES = 16 * 1024;
+
+  private static final ReferenceQueue<ByteBuffer> COLLECTED = new ReferenceQueue<>();
+  /** Keeps the references reachable until their buffers are collected. */
+  private static final Set<Reservation> LIVE = ConcurrentHashMap.newKeySet();
+  private static final AtomicLong PROCESS_BYTES = new AtomicLong();
+  private static volatile long processLimit = -1;
+
+  private final long limit;
+  private final AtomicLong bytes = new AtomicLong();
+
+  /** @param limit the most bytes this cache holds off the heap, collected or not */
+  StoredBodies(long limit) {
+    this.limit = limit;
+  }
+
+  /**
+   * Returns {@code body}'s remaining bytes as the cache keeps them: copied off the heap when
+   * large and both bounds allow, else on the heap ({@code body} itself when it is exactly its
+   * array, otherwise a trimmed copy). Consumes {@code body}.
+   */
+  ByteBuffer keep(ByteBuffer body) {
+    int length = body.remaining();
+    if (length >= MIN_OFF_HEAP_BYTES && reserve(length)) {
+      ByteBuffer direct;
+      try {
+        direct = ByteBuffer.allocateDirect(length);
+      } catch (OutOfMemoryError e) {
+        // Someone else holds the rest of the direct memory: stop trying until ours is collected.
+        processLimit = Math.max(0, PROCESS_BYTES.get() - length);
+        unreserve(length);
+        return onHeap(body);
+      }
+      direct.put(body).flip();
+      LIVE.add(new Reservation(direct, this, length));
+      return direct;
+    }
+    return onHeap(body);
+  }
+
+  /** The bytes this cache holds off the heap now, including those not yet collected. */
+  long offHeapBytes() {
+    drain();
+    return bytes.get();
+  }
+
+  private static ByteBuffer onHeap(ByteBuffer body) {
+    if (body.hasArray() && body.arrayOffset() == 0 && body.position() == 0
+        && body.remaining() == body.array().length) {
+      return body;
+    }
+    byte[] copy = new byte[body.remaining()];
+    body.get(copy);
+    return ByteBuffer.wrap(copy);
+  }
+
+  private boolean reserve(long length) {
+    drain();
+    if (bytes.addAndGet(length) > limit) {
+      bytes.addAndGet(-length);
+      return false;
+    }
+    if (PROCESS_BYTES.addAndGet(length) > processLimit()) {
+      PROCESS_BYTES.addAndGet(-length);
+      bytes.addAndGet(-length);
+      return false;
+    }
+    return true;
+  }
+
+  private void unreserve(long length) {
+    bytes.addAndGet(-length);
+    PROCESS_BYTES.addAndGet(-length);
+  }
+
+  private static void drain() {
+    for (Reference<? extends ByteBuffer> collected; (collected = COLLECTED.poll()) != null; ) {
+      Reservation reservation = (Reservation) collected;
+      if (LIVE.remove(reservation)) {
+        reservation.owner.unreserve(reservation.length);
+      }
+    }
+  }
+
+  private static long processLimit() {
+    long known = processLimit;
+    if (known < 0) {
+      known = maxDirectMemory() / 2;
+      processLimit = known;
+    }
+    return known;
+  }
+
+  private static long maxDirectMemory() {
+    try {
+      String configured = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+          .getVMOption("MaxDirectMemorySize").getValue();
+      long value = Long.parseLong(configured);
+      if (value > 0) {
+        return value;
+      }
+    } catch (RuntimeException | LinkageError e) {
+      // Not HotSpot, or no jdk.management module: the JDK's default limit is the maximum heap.
+    }
+    return Runtime.getRuntime().maxMemory();
+  }
+
+  /** One off-heap body's bytes, counted until the collector finds its buffer unreachable. */
+  private static final class Reservation extends PhantomReference<ByteBuffer> {
+    final StoredBodies owner;
+    final long length;
+
+    Reservation(ByteBuffer buffer, StoredBodies owner, long length) {
+      super(buffer, COLLECTED);
+      this.owner = owner;
+      this.length = length;
+    }
+  }
+}
