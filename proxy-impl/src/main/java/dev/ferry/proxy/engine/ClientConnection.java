@@ -55,12 +55,13 @@ final class ClientConnection implements Runnable {
   private ConnectionOutput out;
   private ResponseSender sender;
   /** The CONNECT target whose decrypted requests this connection carries; null otherwise. */
-  private final String interceptAuthority;
+  private String interceptAuthority;
   private boolean tls;
   private final InetSocketAddress clientAddress;
   private final InetSocketAddress localAddress;
   private final Guard guard = new Guard();
-  private final long acceptedNanos = System.nanoTime();
+  /** When the connection was accepted, or its intercepted TLS session began. */
+  private long acceptedNanos = System.nanoTime();
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
   private boolean parked;
@@ -76,21 +77,10 @@ final class ClientConnection implements Runnable {
   private Thread runner;
 
   ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
-    this(server, socket, id, null);
-  }
-
-  /**
-   * A connection inside an intercepted CONNECT: {@code socket} is the client's TLS session, run
-   * on the outer connection's thread, which owns the registration.
-   */
-  private ClientConnection(RealProxyServer server, Socket socket, long id, String interceptAuthority)
-      throws IOException {
     this.server = server;
     this.config = server.configuration();
     this.socket = socket;
     this.id = id;
-    this.interceptAuthority = interceptAuthority;
-    this.tls = interceptAuthority != null;
     useStreams(socket);
     this.clientAddress = (InetSocketAddress) socket.getRemoteSocketAddress();
     this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
@@ -129,50 +119,42 @@ final class ClientConnection implements Runnable {
 
   /**
    * After a CONNECT to an intercepted host was answered 200: if the client's first bytes are a
-   * TLS ClientHello, terminate its TLS with a leaf certificate for the host and serve the
-   * requests inside like plain ones (to the origin over verified TLS); anything else is relayed
-   * through {@code tunnel} as a plain tunnel.
+   * TLS ClientHello, terminates its TLS with a leaf certificate for the host and returns true:
+   * this connection then carries the decrypted session, whose requests are served like plain
+   * ones (to the origin over verified TLS) and counted from 1 again, and which waits, parks and
+   * takes turns for a thread like any TLS connection. Anything else is relayed through
+   * {@code tunnel} as a plain tunnel, and a failed handshake ends the connection: false.
    */
-  void runIntercepted(UpstreamConnection tunnel, String host, int port) throws IOException {
+  boolean intercept(UpstreamConnection tunnel, String host, int port) throws IOException {
     in.readTimeout((int) Math.max(1, config.requestHeaderTimeout().toMillis()));
     boolean data;
     try {
       data = in.awaitData((int) Math.max(1, config.requestHeaderTimeout().toMillis()), false);
-    } catch (java.net.SocketTimeoutException e) {
+    } catch (SocketTimeoutException e) {
       tunnel.close();
-      return;
+      return false;
     }
     byte[] first = in.peekBuffered();
     if (!data || !TlsRecords.looksLikeClientHello(first, first.length)) {
       runTunnel(tunnel);
-      return;
+      return false;
     }
     tunnel.close();
     SSLSocket ssl = server.interception().accept(socket,
         new ByteArrayInputStream(in.takeBuffered()), host);
     if (!TlsHandshakes.complete(ssl, (int) Math.max(1, config.requestHeaderTimeout().toMillis()),
         server, clientAddress, id)) {
-      return;
+      return false;
     }
-    String authority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    log.debug("tls_intercepted conn={} target={}", id, authority);
-    new ClientConnection(server, ssl, id, authority).runNested();
-  }
-
-  /** Serves an intercepted session's requests; the outer connection ends and unregisters. */
-  private void runNested() {
-    try {
-      while (true) {
-        Wait wait = awaitRequest(sequence == 0, false);
-        if (wait != Wait.READY || !exchange(++sequence)) {
-          break;
-        }
-      }
-    } catch (IOException e) {
-      log.debug("intercepted_session_closed conn={} error={}", id, e.toString());
-    } finally {
-      closeSocket();
-    }
+    in.unwatch();
+    useStreams(ssl);
+    tls = true;
+    interceptAuthority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    // The session's first request gets the request-header timeout from here, as on a new connection.
+    sequence = 0;
+    acceptedNanos = System.nanoTime();
+    log.debug("tls_intercepted conn={} target={}", id, interceptAuthority);
+    return true;
   }
 
   @Override
@@ -191,7 +173,7 @@ final class ClientConnection implements Runnable {
         return;
       }
       while (true) {
-        Wait wait = awaitRequest(sequence == 0, true);
+        Wait wait = awaitRequest(sequence == 0);
         if (wait == Wait.PARKED || wait == Wait.YIELDED) {
           parkedNow = true;
           return;
@@ -260,10 +242,9 @@ final class ClientConnection implements Runnable {
   /**
    * Waits for the first byte of the next request: READY, END if the connection should end,
    * PARKED when it was handed to the idle parker, or YIELDED when it went back to the pool's
-   * queue (then its task ends and another resumes it). An intercepted session runs inside its
-   * CONNECT's task and never yields ({@code mayYield} false).
+   * queue (then its task ends and another resumes it).
    */
-  private Wait awaitRequest(boolean first, boolean mayYield) throws IOException {
+  private Wait awaitRequest(boolean first) throws IOException {
     boolean proceed = guard.call(() -> {
       idle = true;
       return !closeRequested;
@@ -274,7 +255,7 @@ final class ClientConnection implements Runnable {
     Wait wait;
     try {
       long waitMillis = first ? firstRequestWaitMillis() : config.idleTimeout().toMillis();
-      wait = awaitData(waitMillis, first, mayYield);
+      wait = awaitData(waitMillis, first);
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={} first={}", id, first);
       return Wait.END;
@@ -310,14 +291,13 @@ final class ClientConnection implements Runnable {
    * connections wait for one goes to the back of the queue instead, so that the threads go round
    * all busy connections (a busy client always sends its next request within the short wait).
    */
-  private Wait awaitData(long idleMillis, boolean first, boolean mayYield) throws IOException {
-    // A TLS connection parks like a plain one (its SSL socket reports the channel beneath): the
-    // JDK's SSL socket reads one record at a time, never beyond it, so once a timed read has
-    // found no decrypted bytes, whatever comes next is still in the kernel, where the selector
-    // sees it. An intercepted session runs inside its CONNECT's task and cannot be parked.
-    IdleParker parker = interceptAuthority != null || socket.getChannel() == null
-        ? null : server.idleParker();
-    if (mayYield && server.executor().othersWaiting()
+  private Wait awaitData(long idleMillis, boolean first) throws IOException {
+    // A TLS connection (terminated or intercepted) parks like a plain one, as its SSL socket
+    // reports the channel beneath: the JDK's SSL socket reads one record at a time, never beyond
+    // it, so once a timed read has found no decrypted bytes, whatever comes next is still in the
+    // kernel, where the selector sees it.
+    IdleParker parker = socket.getChannel() == null ? null : server.idleParker();
+    if (server.executor().othersWaiting()
         && System.nanoTime() - runningSinceNanos > TURN_NANOS && server.executor().requeue(this)) {
       return Wait.YIELDED;
     }

@@ -252,10 +252,10 @@ final class RealExchange implements Exchange, DispatchHooks {
     bodyBytes = outcome.bodyBytes();
     if (tunnelling) {
       if (connect && server.interception() != null && server.interception().intercepts(request.host())) {
-        connection.runIntercepted(tunnel, request.host(), request.port());
-      } else {
-        connection.runTunnel(tunnel);
+        // The connection goes on carrying the decrypted session, if there is one.
+        return connection.intercept(tunnel, request.host(), request.port());
       }
+      connection.runTunnel(tunnel);
       return false;
     }
     return !wantsClose && !outcome.closeDelimited() && finishRequestBody();

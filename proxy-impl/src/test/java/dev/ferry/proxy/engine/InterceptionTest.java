@@ -64,7 +64,10 @@ class InterceptionTest {
     HttpResponse<String> response = client.send(HttpRequest.newBuilder(
         URI.create("https://localhost:" + port + "/orders?id=1")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(response.body()).isEqualTo("secure /orders?id=1");
-    // The decrypted request is an exchange of its own, inside the CONNECT's.
+    // The CONNECT completes when the decrypted session begins; each request inside is an exchange of its own.
+    ExchangeSummary connect = seen.poll(5, TimeUnit.SECONDS);
+    assertThat(connect.method()).isEqualTo("CONNECT");
+    assertThat(connect.status()).isEqualTo(200);
     ExchangeSummary inner = seen.poll(5, TimeUnit.SECONDS);
     assertThat(inner.method()).isEqualTo("GET");
     assertThat(inner.url()).isEqualTo("https://localhost:" + port + "/orders?id=1");

@@ -3,10 +3,13 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.UpstreamTls;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,9 +40,27 @@ class ParkedIdleConnectionTest {
   @Test
   void parksIdleTlsConnectionsAndServesEachAgain() throws Exception {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    serveEachTwice(ProxyServer.builder()
-        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())),
-        certificates.trustingContext(), Concurrency.boundedPool(2, 0), 20, 0);
+    ProxyServer.Builder builder = ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()));
+    serveEachTwice(builder, proxy -> new RawClient(proxy.address(), certificates.trustingContext()), "a",
+        Concurrency.boundedPool(2, 0), 20, 0);
+  }
+
+  /**
+   * An intercepted HTTPS session is the client's connection from the handshake on: idle, it
+   * gives its thread back and parks like any TLS connection. Before, it ran inside its CONNECT's
+   * task and kept the thread until the client left.
+   */
+  @Test
+  void parksIdleInterceptedSessionsAndServesEachAgain() throws Exception {
+    TestCertificates origin = TestCertificates.issued("localhost", null, 2);
+    CertificateAuthority ca = CertificateAuthority.generate();
+    String authority = "localhost:" + TlsOrigin.start(ferry, origin.serverContext());
+    ProxyServer.Builder builder = ProxyServer.builder().allowAnyConnectPort()
+        .interceptTls(InterceptTls.of(ca).hosts("localhost"))
+        .upstreamTls(UpstreamTls.trusting(origin.trustStore()));
+    serveEachTwice(builder, proxy -> RawClient.throughTunnel(proxy.address(), authority, ca.sslContext()),
+        authority, Concurrency.boundedPool(2, 0), 12, 0);
   }
 
   @Test
@@ -152,26 +173,36 @@ class ParkedIdleConnectionTest {
    * worker (holding an idle connection) and the others have given theirs back (parked).
    */
   private void serveEachTwice(Concurrency concurrency, int count, int cap) throws Exception {
-    serveEachTwice(ProxyServer.builder(), null, concurrency, count, cap);
+    serveEachTwice(ProxyServer.builder().upstream(Upstream.of(tinyOrigin())),
+        proxy -> new RawClient(proxy.address()), "a", concurrency, count, cap);
   }
 
-  private void serveEachTwice(ProxyServer.Builder builder, SSLContext tls, Concurrency concurrency,
+  private String tinyOrigin() throws Exception {
+    return ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).url("/");
+  }
+
+  /** Opens one client connection to the proxy. */
+  private interface Opener {
+    RawClient open(ProxyServer proxy) throws Exception;
+  }
+
+  private void serveEachTwice(ProxyServer.Builder builder, Opener opener, String host, Concurrency concurrency,
       int count, int cap) throws Exception {
-    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(builder.upstream(Upstream.of(origin.url("/")))
-        .concurrency(concurrency));
+    ProxyServer proxy = ferry.start(builder.concurrency(concurrency));
     List<RawClient> clients = new ArrayList<>();
     try {
       for (int i = 0; i < count; i++) {
-        RawClient client = new RawClient(proxy.address(), tls);
+        RawClient client = opener.open(proxy);
         clients.add(client);
-        assertThat(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+        assertThat(client.send("GET /first HTTP/1.1\r\nHost: " + host + "\r\n\r\n").readResponse().status())
+            .isEqualTo(200);
         int held = Math.min(i + 1, cap);
         Await.until(() -> proxy.stats().activeWorkers() == held, "idle connections past the cap to give their threads back");
       }
       assertThat(proxy.stats().activeConnections()).isEqualTo(count);
       for (RawClient client : clients) {
-        assertThat(client.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+        assertThat(client.send("GET /again HTTP/1.1\r\nHost: " + host + "\r\n\r\n").readResponse().status())
+            .isEqualTo(200);
         Await.until(() -> proxy.stats().activeWorkers() == cap, "the connections past the cap to park again");
       }
       assertThat(proxy.stats().connectionsRejected()).isZero();

@@ -42,6 +42,32 @@ final class RawClient implements Closeable {
     out = socket.getOutputStream();
   }
 
+  private RawClient(Socket socket) throws IOException {
+    this.socket = socket;
+    in = socket.getInputStream();
+    out = socket.getOutputStream();
+  }
+
+  /**
+   * A client that asks the proxy at {@code address} for a tunnel to {@code authority} and then
+   * speaks TLS inside it, trusting what {@code tls} trusts (an intercepting proxy's CA).
+   */
+  static RawClient throughTunnel(InetSocketAddress address, String authority, javax.net.ssl.SSLContext tls)
+      throws IOException {
+    RawClient plain = new RawClient(address);
+    RawResponse answer = plain.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+        .readResponse(true);
+    if (answer.status() != 200) {
+      plain.close();
+      throw new IOException("tunnel refused: " + answer.statusLine());
+    }
+    int colon = authority.lastIndexOf(':');
+    javax.net.ssl.SSLSocket ssl = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket(plain.socket,
+        authority.substring(0, colon), Integer.parseInt(authority.substring(colon + 1)), true);
+    ssl.startHandshake();
+    return new RawClient(ssl);
+  }
+
   /** Closes every client of a test that opened many. */
   static void closeAll(java.util.List<RawClient> clients) throws IOException {
     for (RawClient client : clients) {
