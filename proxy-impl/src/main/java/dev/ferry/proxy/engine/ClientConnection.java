@@ -8,7 +8,6 @@ import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
-import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.LingeringClose;
 import dev.ferry.proxy.engine.tls.TlsRecords;
 import dev.ferry.proxy.engine.tunnel.Tunnel;
@@ -59,22 +58,17 @@ final class ClientConnection implements Runnable {
   private boolean tls;
   private final InetSocketAddress clientAddress;
   private final InetSocketAddress localAddress;
-  private final Guard guard = new Guard();
+  private final ConnectionState state = new ConnectionState();
   /** When the connection was accepted, or its intercepted TLS session began. */
   private long acceptedNanos = System.nanoTime();
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
-  private boolean parked;
   private volatile long parkedDeadlineNanos;
   /** When this connection's task last started on a thread. */
   private long runningSinceNanos;
   /** Set when the tunnel relay took the connection over: it ends the connection, not run(). */
   private boolean relayed;
   private int sequence;
-  private boolean idle = true;
-  private boolean closeRequested;
-  private UpstreamConnection tunnelPeer;
-  private Thread runner;
 
   ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
     this.server = server;
@@ -160,10 +154,7 @@ final class ClientConnection implements Runnable {
   @Override
   public void run() {
     Thread thread = Thread.currentThread();
-    guard.run(() -> {
-      runner = thread;
-      parked = false;
-    });
+    state.started(thread);
     runningSinceNanos = System.nanoTime();
     String previousName = thread.getName();
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
@@ -187,12 +178,7 @@ final class ClientConnection implements Runnable {
     } catch (RuntimeException | Error e) {
       log.error("connection_crashed conn={} client={}", id, clientAddress, e);
     } finally {
-      // The connection may already run on another thread (resumed after parking or yielding).
-      guard.run(() -> {
-        if (runner == thread) {
-          runner = null;
-        }
-      });
+      state.stopped(thread);
       if (!parkedNow && !relayed) {
         if (linger) {
           try {
@@ -235,7 +221,7 @@ final class ClientConnection implements Runnable {
   /** The parker let the deadline pass, or the channel broke while parked. */
   void expireParked() {
     log.debug("connection_idle_timeout conn={} parked=true", id);
-    guard.run(() -> parked = false);
+    state.unpark();
     end();
   }
 
@@ -245,11 +231,7 @@ final class ClientConnection implements Runnable {
    * queue (then its task ends and another resumes it).
    */
   private Wait awaitRequest(boolean first) throws IOException {
-    boolean proceed = guard.call(() -> {
-      idle = true;
-      return !closeRequested;
-    });
-    if (!proceed) {
+    if (!state.waitForRequest()) {
       return Wait.END;
     }
     Wait wait;
@@ -265,13 +247,7 @@ final class ClientConnection implements Runnable {
     if (wait != Wait.READY) {
       return wait;
     }
-    return guard.call(() -> {
-      if (closeRequested) {
-        return Wait.END;
-      }
-      idle = false;
-      return Wait.READY;
-    });
+    return state.serveRequest() ? Wait.READY : Wait.END;
   }
 
   /**
@@ -333,14 +309,7 @@ final class ClientConnection implements Runnable {
     in.dropBuffer();
     in.unwatch();
     parkedDeadlineNanos = deadlineNanos;
-    boolean parking = guard.call(() -> {
-      if (closeRequested) {
-        return false;
-      }
-      parked = true;
-      return true;
-    });
-    if (!parking) {
+    if (!state.park()) {
       return Wait.END;
     }
     parker.park(this);
@@ -426,7 +395,7 @@ final class ClientConnection implements Runnable {
    * task then ends and the relay ends the connection), else on this thread and one more.
    */
   void runTunnel(UpstreamConnection upstream) throws IOException {
-    guard.run(() -> tunnelPeer = upstream);
+    state.tunnel(upstream);
     TunnelRelay relay = server.tunnelRelay();
     Socket upstreamSocket = upstream.socket();
     if (relay != null && !tls && socket.getChannel() != null
@@ -468,18 +437,10 @@ final class ClientConnection implements Runnable {
 
   /** Closes the connection now if it waits for a request, else after the current exchange. */
   void requestClose() {
-    boolean[] wasParked = new boolean[1];
-    boolean closeNow = guard.call(() -> {
-      closeRequested = true;
-      wasParked[0] = parked;
-      parked = false;
-      return idle;
-    });
-    if (wasParked[0]) {
-      // No task runs a parked connection: end it here.
-      end();
-    } else if (closeNow) {
-      closeSocket();
+    switch (state.requestClose()) {
+      case END -> end();
+      case CLOSE_SOCKET -> closeSocket();
+      case LATER -> { } // serving a request: it closes itself after the exchange
     }
   }
 
@@ -490,20 +451,11 @@ final class ClientConnection implements Runnable {
   void forceClose() {
     // Close first: a woken filter must find the client gone, not slip a response out.
     closeSocket();
-    boolean[] wasParked = new boolean[1];
-    UpstreamConnection peer = guard.call(() -> {
-      wasParked[0] = parked;
-      parked = false;
-      closeRequested = true;
-      if (runner != null) {
-        runner.interrupt();
-      }
-      return tunnelPeer;
-    });
-    if (peer != null) {
-      peer.close();
+    ConnectionState.Forced forced = state.forceClose();
+    if (forced.tunnelPeer() != null) {
+      forced.tunnelPeer().close();
     }
-    if (wasParked[0]) {
+    if (forced.wasParked()) {
       end();
     }
   }

@@ -57,7 +57,8 @@ final class StoredBodies {
       try {
         direct = ByteBuffer.allocateDirect(length);
       } catch (OutOfMemoryError e) {
-        // Someone else holds the rest of the direct memory: stop trying until ours is collected.
+        // Someone else holds the rest of the direct memory: keep no more off the heap than now,
+        // rather than have every large store wait for the JDK's collection attempts and fail.
         processLimit = Math.max(0, PROCESS_BYTES.get() - length);
         unreserve(length);
         return onHeap(body);

@@ -1,0 +1,116 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.engine.io.Guard;
+import dev.ferry.proxy.engine.upstream.UpstreamConnection;
+
+/**
+ * The part of a client connection that other threads touch: whether it waits for a request or
+ * serves one, whether the proxy asked it to close, whether it is parked (no task runs it), the
+ * thread running it, and the upstream end of its tunnel. Each transition is one step under the
+ * guard, so that the stopping proxy and the connection's own task agree on who closes and who
+ * ends it; the methods say what the caller must do next.
+ */
+final class ConnectionState {
+  private final Guard guard = new Guard();
+  private boolean idle = true;
+  private boolean closeRequested;
+  private boolean parked;
+  private Thread runner;
+  private UpstreamConnection tunnelPeer;
+
+  /** What a close request asks of its caller. */
+  enum CloseNow {
+    /** Busy: the connection closes itself after its exchange. */
+    LATER,
+    /** Waiting for a request on a thread: close the socket, which ends the wait. */
+    CLOSE_SOCKET,
+    /** Parked, so no task will end it: end it here. */
+    END
+  }
+
+  /** A task starts running the connection on {@code thread}: first, or resumed after parking or yielding. */
+  void started(Thread thread) {
+    guard.run(() -> {
+      runner = thread;
+      parked = false;
+    });
+  }
+
+  /** The task on {@code thread} is over; the connection may already run on another thread. */
+  void stopped(Thread thread) {
+    guard.run(() -> {
+      if (runner == thread) {
+        runner = null;
+      }
+    });
+  }
+
+  /** The connection starts waiting for a request; false if it was asked to close instead. */
+  boolean waitForRequest() {
+    return guard.call(() -> {
+      idle = true;
+      return !closeRequested;
+    });
+  }
+
+  /** A request is coming; false if the connection was asked to close meanwhile. */
+  boolean serveRequest() {
+    return guard.call(() -> {
+      if (closeRequested) {
+        return false;
+      }
+      idle = false;
+      return true;
+    });
+  }
+
+  /** Marks the waiting connection parked; false if it was asked to close instead. */
+  boolean park() {
+    return guard.call(() -> {
+      if (closeRequested) {
+        return false;
+      }
+      parked = true;
+      return true;
+    });
+  }
+
+  /** The parker gave the connection up: its deadline passed or its channel broke. */
+  void unpark() {
+    guard.run(() -> parked = false);
+  }
+
+  /** Remembers the upstream end of the connection's tunnel, for {@link #forceClose()}. */
+  void tunnel(UpstreamConnection peer) {
+    guard.run(() -> tunnelPeer = peer);
+  }
+
+  /** Asks the connection to close once it is not serving a request. */
+  CloseNow requestClose() {
+    return guard.call(() -> {
+      closeRequested = true;
+      boolean wasParked = parked;
+      parked = false;
+      return wasParked ? CloseNow.END : idle ? CloseNow.CLOSE_SOCKET : CloseNow.LATER;
+    });
+  }
+
+  /** What {@link #forceClose()} leaves to its caller: the tunnel's upstream to close, and whether to end the connection. */
+  record Forced(UpstreamConnection tunnelPeer, boolean wasParked) {}
+
+  /**
+   * Asks the connection to close now and interrupts its thread, in case a filter blocks on
+   * something other than a socket.
+   */
+  Forced forceClose() {
+    return guard.call(() -> {
+      boolean wasParked = parked;
+      parked = false;
+      closeRequested = true;
+      if (runner != null) {
+        runner.interrupt();
+      }
+      return new Forced(tunnelPeer, wasParked);
+    });
+  }
+}
