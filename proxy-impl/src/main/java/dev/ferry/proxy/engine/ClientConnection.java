@@ -19,6 +19,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -481,6 +482,14 @@ final class ClientConnection implements Runnable {
       socket.close();
     } catch (IOException ignored) {
       // The connection is over either way.
+    } catch (IllegalBlockingModeException e) {
+      // A parked TLS connection: its channel is in non-blocking mode for the selector, where the
+      // SSL socket cannot write its close_notify. Close the channel beneath; the client sees the end.
+      try {
+        socket.getChannel().close();
+      } catch (IOException ignored) {
+        // As above.
+      }
     }
   }
 

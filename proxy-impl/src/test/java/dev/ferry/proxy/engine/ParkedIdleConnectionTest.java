@@ -229,18 +229,52 @@ class ParkedIdleConnectionTest {
   }
 
   /**
+   * A parked TLS connection is closed at the idle timeout like a plain one, and the selector
+   * goes on parking: a second connection is served, parks and expires in turn.
+   */
+  @Test
+  void closesParkedTlsConnectionsAtTheIdleTimeoutAndParksTheNext() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+        .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofMillis(600)));
+    for (int i = 0; i < 2; i++) {
+      closesAtTheIdleTimeout(proxy, new RawClient(proxy.address(), certificates.trustingContext()), 0);
+    }
+  }
+
+  /** Stopping the proxy ends a parked TLS connection (its channel still registered), and stop returns. */
+  @Test
+  void stopsWithAParkedTlsConnection() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+        .concurrency(Concurrency.boundedPool(2, 0)));
+    try (RawClient client = new RawClient(proxy.address(), certificates.trustingContext())) {
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the idle TLS connection to park");
+      proxy.stop(Duration.ofSeconds(5));
+      assertThat(client.isClosedByPeer()).isTrue();
+    }
+    assertThat(proxy.stats().activeConnections()).isZero();
+  }
+
+  /**
    * Serves one request, sees the idle connection keep {@code idleWorkers} workers (1 held, 0
    * parked), and then closed at the 600 ms idle timeout, not before, freeing everything.
    */
   private void closesAtTheIdleTimeout(Concurrency concurrency, int idleWorkers) throws Exception {
-    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
         .concurrency(concurrency).idleTimeout(Duration.ofMillis(600)));
-    try (RawClient client = new RawClient(proxy.address())) {
+    closesAtTheIdleTimeout(proxy, new RawClient(proxy.address()), idleWorkers);
+  }
+
+  private void closesAtTheIdleTimeout(ProxyServer proxy, RawClient opened, int idleWorkers) throws Exception {
+    try (RawClient client = opened) {
       assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
       long served = System.nanoTime();
       Await.until(() -> proxy.stats().activeWorkers() == idleWorkers, "the idle connection to be held or parked");
-      assertThat(client.input().read()).isEqualTo(-1);
+      assertThat(client.isClosedByPeer()).isTrue();
       assertThat(Duration.ofNanos(System.nanoTime() - served)).isGreaterThan(Duration.ofMillis(500));
     }
     Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
