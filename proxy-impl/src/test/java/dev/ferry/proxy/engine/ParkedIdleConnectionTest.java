@@ -247,12 +247,28 @@ class ParkedIdleConnectionTest {
   @Test
   void stopsWithAParkedTlsConnection() throws Exception {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
-        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
-        .concurrency(Concurrency.boundedPool(2, 0)));
-    try (RawClient client = new RawClient(proxy.address(), certificates.trustingContext())) {
-      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
-      Await.until(() -> proxy.stats().activeWorkers() == 0, "the idle TLS connection to park");
+    stopsWithAParkedConnection(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())),
+        proxy -> new RawClient(proxy.address(), certificates.trustingContext()), "a");
+  }
+
+  @Test
+  void stopsWithAParkedInterceptedSession() throws Exception {
+    TestCertificates origin = TestCertificates.issued("localhost", null, 2);
+    CertificateAuthority ca = CertificateAuthority.generate();
+    String authority = "localhost:" + TlsOrigin.start(ferry, origin.serverContext());
+    stopsWithAParkedConnection(ProxyServer.builder().allowAnyConnectPort()
+        .interceptTls(InterceptTls.of(ca).hosts("localhost"))
+        .upstreamTls(UpstreamTls.trusting(origin.trustStore())),
+        proxy -> RawClient.throughTunnel(proxy.address(), authority, ca.sslContext()), authority);
+  }
+
+  private void stopsWithAParkedConnection(ProxyServer.Builder builder, Opener opener, String host)
+      throws Exception {
+    ProxyServer proxy = ferry.start(builder.concurrency(Concurrency.boundedPool(2, 0)));
+    try (RawClient client = opener.open(proxy)) {
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n").readResponse().status()).isEqualTo(200);
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the idle connection to park");
       proxy.stop(Duration.ofSeconds(5));
       assertThat(client.isClosedByPeer()).isTrue();
     }

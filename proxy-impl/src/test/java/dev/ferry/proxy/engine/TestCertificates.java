@@ -16,7 +16,7 @@ import javax.net.ssl.TrustManagerFactory;
  * Certificates made at test time with the JDK's own {@code keytool}, so no key or
  * certificate is ever checked in and nothing beyond the JDK is needed.
  */
-final class TestCertificates {
+public final class TestCertificates {
   private static final char[] PASSWORD = "changeit".toCharArray();
 
   private final KeyStore keyStore;
@@ -34,7 +34,7 @@ final class TestCertificates {
    * @param startDate keytool's {@code -startdate} for the leaf, e.g. {@code -10d}, or null for now
    * @param validityDays how long the leaf is valid from its start date
    */
-  static TestCertificates issued(String dnsName, String startDate, int validityDays)
+  public static TestCertificates issued(String dnsName, String startDate, int validityDays)
       throws Exception {
     Path dir = Files.createTempDirectory("ferry-certs");
     try {
@@ -100,16 +100,16 @@ final class TestCertificates {
   }
 
   /** The key store holding the leaf (alias {@code server}) and its CA, password {@code changeit}. */
-  KeyStore keyStore() {
+  public KeyStore keyStore() {
     return keyStore;
   }
 
-  static char[] password() {
+  public static char[] password() {
     return PASSWORD.clone();
   }
 
   /** A trust store holding only the issuing CA. */
-  KeyStore trustStore() throws Exception {
+  public KeyStore trustStore() throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("ca", keyStore.getCertificate("ca"));
@@ -117,7 +117,7 @@ final class TestCertificates {
   }
 
   /** A context that trusts this certificate and nothing else, for a client. */
-  SSLContext trustingContext() throws Exception {
+  public SSLContext trustingContext() throws Exception {
     KeyStore trust = trustStore();
     TrustManagerFactory trusts = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     trusts.init(trust);

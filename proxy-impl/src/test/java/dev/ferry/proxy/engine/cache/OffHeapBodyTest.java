@@ -4,14 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.ServerTls;
+import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import dev.ferry.proxy.engine.TestCertificates;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
 import okio.Buffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -46,6 +54,26 @@ class OffHeapBodyTest {
     assertThat(range.body()).isEqualTo(Arrays.copyOfRange(large, 70_000, 70_100));
     assertThat(cache.request("HEAD", "/large").headers().firstValue("Content-Length")).hasValue("100000");
     assertThat(cache.origin.getRequestCount()).isEqualTo(2);
+  }
+
+  /** Over TLS the hit cannot be one gathering write: it streams from the off-heap bytes instead. */
+  @Test
+  void servesAnOffHeapBodyOverTls() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+        .cache(CacheSpec.inMemory()));
+    byte[] large = new byte[70_000];
+    new Random(11).nextBytes(large);
+    origin.enqueue(new MockResponse().setHeader("Cache-Control", "max-age=100").setBody(new Buffer().write(large)));
+    HttpClient tls = HttpClient.newBuilder().sslContext(certificates.trustingContext()).build();
+    URI uri = URI.create("https://localhost:" + proxy.port() + "/large");
+    for (String verdict : List.of("MISS", "HIT", "HIT")) {
+      HttpResponse<byte[]> response = tls.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(response.headers().firstValue("X-Cache")).hasValue(verdict);
+      assertThat(response.body()).isEqualTo(large);
+    }
   }
 
   @Test
