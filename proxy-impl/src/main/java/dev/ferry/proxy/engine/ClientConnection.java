@@ -62,6 +62,8 @@ final class ClientConnection implements Runnable {
   private final ConnectionState state = new ConnectionState();
   /** When the connection was accepted, or its intercepted TLS session began. */
   private long acceptedNanos = System.nanoTime();
+  /** When the wait for the next request began, kept across parking and turns; 0 while serving. */
+  private long idleSinceNanos;
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
   private volatile long parkedDeadlineNanos;
@@ -229,7 +231,9 @@ final class ClientConnection implements Runnable {
   /**
    * Waits for the first byte of the next request: READY, END if the connection should end,
    * PARKED when it was handed to the idle parker, or YIELDED when it went back to the pool's
-   * queue (then its task ends and another resumes it).
+   * queue (then its task ends and another resumes it). The idle timeout counts from the end of
+   * the last exchange, across parking: bytes that decrypt to nothing (a TLS record trickled in a
+   * byte at a time wakes a parked connection with each byte) do not restart it.
    */
   private Wait awaitRequest(boolean first) throws IOException {
     if (!state.waitForRequest()) {
@@ -237,8 +241,7 @@ final class ClientConnection implements Runnable {
     }
     Wait wait;
     try {
-      long waitMillis = first ? firstRequestWaitMillis() : config.idleTimeout().toMillis();
-      wait = awaitData(waitMillis, first);
+      wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={} first={}", id, first);
       return Wait.END;
@@ -248,7 +251,15 @@ final class ClientConnection implements Runnable {
     if (wait != Wait.READY) {
       return wait;
     }
+    idleSinceNanos = 0;
     return state.serveRequest() ? Wait.READY : Wait.END;
+  }
+
+  private long idleWaitMillis() {
+    if (idleSinceNanos == 0) {
+      idleSinceNanos = System.nanoTime();
+    }
+    return Math.max(1, (idleSinceNanos + config.idleTimeout().toNanos() - System.nanoTime()) / 1_000_000);
   }
 
   /**

@@ -10,6 +10,9 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.UpstreamTls;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -241,6 +244,48 @@ class ParkedIdleConnectionTest {
     for (int i = 0; i < 2; i++) {
       closesAtTheIdleTimeout(proxy, new RawClient(proxy.address(), certificates.trustingContext()), 0);
     }
+  }
+
+  /**
+   * A TLS client that trickles a record in a byte at a time wakes its parked connection with each
+   * byte, but no request comes of it: the connection still closes at the idle timeout counted
+   * from its response. Before, each wake-up restarted the timeout, and the connection stayed open
+   * for as long as the bytes kept coming.
+   */
+  @Test
+  void closesAParkedTlsConnectionTricklingARecordAtTheIdleTimeout() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+        .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofMillis(600)));
+    try (Socket plain = new Socket()) {
+      plain.connect(proxy.address(), 5000);
+      plain.setSoTimeout(5000);
+      RawClient client = new RawClient(certificates.trustingContext().getSocketFactory()
+          .createSocket(plain, "localhost", proxy.port(), false));
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      long served = System.nanoTime();
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the idle TLS connection to park");
+      // An application-data record's header, then its 64-byte payload, a byte every 100 ms at most.
+      byte[] header = {0x17, 0x03, 0x03, 0x00, 0x40};
+      boolean closed = false;
+      plain.setSoTimeout(100);
+      for (int i = 0; i < 40 && !closed; i++) {
+        try {
+          plain.getOutputStream().write(i < header.length ? header[i] : 0);
+          plain.getOutputStream().flush();
+          // The proxy's close_notify may come before the end of the stream.
+          closed = plain.getInputStream().read(new byte[512]) == -1;
+        } catch (SocketTimeoutException stillOpen) {
+          // Nothing from the proxy yet: trickle on.
+        } catch (IOException cut) {
+          closed = true;
+        }
+      }
+      assertThat(closed).as("closed at the idle timeout while the record trickled in").isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - served)).isGreaterThan(Duration.ofMillis(500));
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
   }
 
   /** Stopping the proxy ends a parked TLS connection (its channel still registered), and stop returns. */

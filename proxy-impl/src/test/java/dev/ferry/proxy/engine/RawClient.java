@@ -42,7 +42,8 @@ final class RawClient implements Closeable {
     out = socket.getOutputStream();
   }
 
-  private RawClient(Socket socket) throws IOException {
+  /** A client over a socket the test set up itself. */
+  RawClient(Socket socket) throws IOException {
     this.socket = socket;
     in = socket.getInputStream();
     out = socket.getOutputStream();
