@@ -15,7 +15,6 @@ import dev.ferry.proxy.engine.tunnel.TunnelRelay;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -101,11 +100,12 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * TLS termination on the listener, on this connection's own thread: the handshake is bounded
-   * by the request-header deadline counted from accept. False if it failed (logged, counted).
+   * TLS termination on the listener, on this connection's own thread, once the ClientHello's
+   * first bytes are buffered: the handshake is bounded by the request-header deadline counted
+   * from accept. False if it failed (logged, counted).
    */
   private boolean terminateTls() throws IOException {
-    SSLSocket ssl = server.serverTls().accept(socket, InputStream.nullInputStream());
+    SSLSocket ssl = server.serverTls().accept(socket, new ByteArrayInputStream(in.takeBuffered()));
     if (!TlsHandshakes.complete(ssl, (int) firstRequestWaitMillis(), server, clientAddress, id)) {
       return false;
     }
@@ -163,8 +163,17 @@ final class ClientConnection implements Runnable {
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
     boolean parkedNow = false;
     try {
-      if (server.serverTls() != null && !tls && !terminateTls()) {
-        return;
+      if (server.serverTls() != null && !tls) {
+        // The ClientHello is awaited like a request (a quick wait, then parked without a thread),
+        // so that clients which connect and never speak hold no threads in handshakes.
+        Wait hello = awaitRequest(true);
+        if (hello == Wait.PARKED || hello == Wait.YIELDED) {
+          parkedNow = true;
+          return;
+        }
+        if (hello == Wait.END || !terminateTls()) {
+          return;
+        }
       }
       while (true) {
         Wait wait = awaitRequest(sequence == 0);

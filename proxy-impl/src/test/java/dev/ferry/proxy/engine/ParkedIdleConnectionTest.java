@@ -288,6 +288,34 @@ class ParkedIdleConnectionTest {
     Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
   }
 
+  /**
+   * Clients that connect to a TLS listener and never send their ClientHello are parked like
+   * silent plain clients, so they do not hold the pool's threads in handshakes: a real client is
+   * still served. Before, each held a thread for the request-header timeout, and with the pool
+   * full the next connection was refused.
+   */
+  @Test
+  void parksTlsClientsThatNeverSendTheirHello() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    List<RawClient> silent = new ArrayList<>();
+    try {
+      for (int i = 0; i < 6; i++) {
+        silent.add(new RawClient(proxy.address()));
+      }
+      Await.until(() -> proxy.stats().activeConnections() == 6 && proxy.stats().activeWorkers() == 0,
+          "the silent connections to park");
+      try (RawClient client = new RawClient(proxy.address(), certificates.trustingContext())) {
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      }
+      assertThat(proxy.stats().connectionsRejected()).isZero();
+    } finally {
+      RawClient.closeAll(silent);
+    }
+  }
+
   /** Stopping the proxy ends a parked TLS connection (its channel still registered), and stop returns. */
   @Test
   void stopsWithAParkedTlsConnection() throws Exception {
