@@ -64,13 +64,14 @@ public final class Concurrency {
    * A connection holds a thread only while it is busy: one that waits for its next request
    * (after 50 ms) is parked on a selector without a thread and handed back to the pool when bytes
    * arrive (Tomcat's NIO poller; the command line calls this model {@code epoll}), so idle
-   * keep-alive connections and clients that connect and say nothing do not use up the pool. That
-   * holds for TLS connections too, and for a TLS client that has not sent its ClientHello yet;
-   * the handshake itself runs on a thread, bounded by the request-header timeout. The exception,
-   * for speed: up to a quarter of the threads may each keep a keep-alive connection that has
-   * been served waiting in one blocking read for its next request (a busy client sends at once),
-   * until it arrives or the idle timeout. When more
-   * connections are busy than there are threads, they take turns: one that has kept a thread for
+   * keep-alive connections, clients that connect and say nothing, and clients that send their
+   * request head slowly (parked between their bytes; a head still has the request-header
+   * timeout to complete) do not use up the pool. That holds for TLS connections too, and for a
+   * TLS client that has not sent its ClientHello yet; the handshake itself runs on a thread,
+   * bounded by the request-header timeout. The exception, for speed: up to a quarter of the
+   * threads may each keep a keep-alive connection that has been served waiting in one blocking
+   * read for its next request (a busy client sends at once), until it arrives or the idle
+   * timeout. When more connections are busy than there are threads, they take turns: one that has kept a thread for
    * 20 ms while others wait for one goes to the back of the queue after its current response, so
    * a client that never pauses cannot keep a thread from the others.
    *

@@ -63,6 +63,8 @@ final class ClientConnection implements Runnable {
   private long acceptedNanos = System.nanoTime();
   /** When the wait for the next request began, kept across parking and turns; 0 while serving. */
   private long idleSinceNanos;
+  /** When the first byte of the head being received arrived, kept across parking; 0 otherwise. */
+  private long headStartNanos;
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
   private volatile long parkedDeadlineNanos;
@@ -251,6 +253,10 @@ final class ClientConnection implements Runnable {
     Wait wait;
     try {
       wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
+      IdleParker parker = parker();
+      if (wait == Wait.READY && parker != null) {
+        wait = awaitHead(parker);
+      }
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={} first={}", id, first);
       return Wait.END;
@@ -269,6 +275,44 @@ final class ClientConnection implements Runnable {
       idleSinceNanos = System.nanoTime();
     }
     return Math.max(1, (idleSinceNanos + config.idleTimeout().toNanos() - System.nanoTime()) / 1_000_000);
+  }
+
+  /**
+   * A request has begun: waits briefly for the rest of its head, so that a client sending its
+   * head slowly (slowloris) is parked between its bytes instead of holding a thread until the
+   * request-header timeout. READY once the parser can finish the head without waiting (see
+   * {@link ConnectionInput#headDecidable}) or its deadline has passed (the exchange then answers
+   * 408); PARKED while the client is quiet mid-head; END if it leaves.
+   */
+  private Wait awaitHead(IdleParker parker) throws IOException {
+    if (headStartNanos == 0) {
+      headStartNanos = sequence == 0 ? acceptedNanos : System.nanoTime();
+    }
+    long deadlineNanos = headStartNanos + config.requestHeaderTimeout().toNanos();
+    while (!in.headDecidable(config.maxRequestLineBytes(), config.maxHeaderBytes())) {
+      long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
+      if (leftMillis <= 0) {
+        return Wait.READY;
+      }
+      try {
+        if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)))) {
+          return Wait.END;
+        }
+      } catch (SocketTimeoutException quiet) {
+        out.release();
+        sender.release();
+        return park(parker, deadlineNanos);
+      }
+    }
+    return Wait.READY;
+  }
+
+  /**
+   * True while a parked connection holds part of a request head: at its deadline it is answered
+   * 408 (handed back to the executor), not closed quietly like an idle one.
+   */
+  boolean holdsPartialHead() {
+    return in.hasBuffered();
   }
 
   /**
@@ -293,7 +337,7 @@ final class ClientConnection implements Runnable {
     // reports the channel beneath: the JDK's SSL socket reads one record at a time, never beyond
     // it, so once a timed read has found no decrypted bytes, whatever comes next is still in the
     // kernel, where the selector sees it.
-    IdleParker parker = socket.getChannel() == null ? null : server.idleParker();
+    IdleParker parker = parker();
     if (server.executor().othersWaiting()
         && System.nanoTime() - runningSinceNanos > TURN_NANOS && server.executor().requeue(this)) {
       return Wait.YIELDED;
@@ -325,6 +369,11 @@ final class ClientConnection implements Runnable {
     return in.awaitData(millis(idleMillis - quickMillis), true) ? Wait.READY : Wait.END;
   }
 
+  /** The idle parker, for a connection that can park (one with a channel beneath). */
+  private IdleParker parker() {
+    return socket.getChannel() == null ? null : server.idleParker();
+  }
+
   /** Hands the idle connection to the parker, unless the proxy asked it to close meanwhile. */
   private Wait park(IdleParker parker, long deadlineNanos) {
     in.dropBuffer();
@@ -340,7 +389,8 @@ final class ClientConnection implements Runnable {
   private boolean exchange(int sequence) throws IOException {
     long startNanos = System.nanoTime();
     Instant startTime = Instant.now();
-    long headStart = sequence == 1 ? acceptedNanos : startNanos;
+    long headStart = headStartNanos != 0 ? headStartNanos : sequence == 1 ? acceptedNanos : startNanos;
+    headStartNanos = 0;
     in.deadline(headStart + config.requestHeaderTimeout().toNanos());
     RequestHead head;
     try {

@@ -93,7 +93,13 @@ final class IdleParker implements AutoCloseable {
           selector.selectNow();
         }
         ready.forEach(this::resume);
-        expired.forEach(ClientConnection::expireParked);
+        for (ClientConnection connection : expired) {
+          if (connection.holdsPartialHead()) {
+            resume(connection); // its exchange answers 408
+          } else {
+            connection.expireParked();
+          }
+        }
       }
     } catch (IOException | ClosedSelectorException e) {
       if (running) {

@@ -316,6 +316,51 @@ class ParkedIdleConnectionTest {
     }
   }
 
+  /**
+   * Slowloris: clients that send part of a head and stall are parked between their bytes
+   * instead of holding the pool's threads until the request-header timeout, so a normal client
+   * is served meanwhile; each slow one is answered once its head is complete.
+   */
+  @Test
+  void parksClientsSendingTheirHeadsSlowlyAndServesEach() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    List<RawClient> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < 6; i++) {
+        slow.add(new RawClient(proxy.address()).send("GET /slow HTTP/1.1\r\nHost: a\r\nX-Part: "));
+      }
+      Await.until(() -> proxy.stats().activeConnections() == 6 && proxy.stats().activeWorkers() == 0,
+          "the clients stalled mid-head to park");
+      try (RawClient client = new RawClient(proxy.address())) {
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      }
+      for (RawClient client : slow) {
+        assertThat(client.send("1\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      }
+      assertThat(proxy.stats().connectionsRejected()).isZero();
+    } finally {
+      RawClient.closeAll(slow);
+    }
+  }
+
+  /** A head left unfinished while parked is answered 408 at the request-header timeout, then closed. */
+  @Test
+  void answersAHeadLeftUnfinishedWhileParkedWith408() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .concurrency(Concurrency.boundedPool(2, 0)).requestHeaderTimeout(Duration.ofMillis(600)));
+    try (RawClient client = new RawClient(proxy.address())) {
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      client.send("GET /unfinished HTTP/1.1\r\nHost: a\r\n");
+      long sent = System.nanoTime();
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection stalled mid-head to park");
+      assertThat(client.readResponse().status()).isEqualTo(408);
+      assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThan(Duration.ofMillis(500));
+      assertThat(client.isClosedByPeer()).isTrue();
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
+  }
+
   /** Stopping the proxy ends a parked TLS connection (its channel still registered), and stop returns. */
   @Test
   void stopsWithAParkedTlsConnection() throws Exception {

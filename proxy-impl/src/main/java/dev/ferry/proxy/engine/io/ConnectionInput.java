@@ -137,6 +137,60 @@ public final class ConnectionInput extends InputStream {
   }
 
   /**
+   * True if the head parser can get to the end of, or to a fault in, the message head that
+   * starts at the buffered bytes without waiting on the socket: they hold the head's empty last
+   * line, or fill the buffer, or already break a limit ({@code maxLineBytes} before the first
+   * line ends, {@code maxHeadBytes} in all) or carry a byte no head has (a control character: a
+   * TLS handshake or binary data). What a connection checks before it takes a thread for an
+   * exchange, so that a head sent slowly waits for its rest without one.
+   */
+  public boolean headDecidable(int maxLineBytes, int maxHeadBytes) {
+    int buffered = limit - pos;
+    if (buffered >= bufferSize || buffered > maxHeadBytes) {
+      return true;
+    }
+    boolean lineEnded = false;
+    for (int i = pos; i < limit; i++) {
+      byte b = buffer[i];
+      if (b == '\n') {
+        lineEnded = true;
+        if (i + 1 < limit && (buffer[i + 1] == '\n'
+            || buffer[i + 1] == '\r' && i + 2 < limit && buffer[i + 2] == '\n')) {
+          return true;
+        }
+      } else if ((b >= 0 && b < 0x20 && b != '\r' && b != '\t') || b == 0x7f) {
+        return true;
+      }
+    }
+    return !lineEnded && buffered > maxLineBytes;
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} for more bytes and appends them to those buffered, which
+   * stay. Returns false at end of stream.
+   *
+   * @throws SocketTimeoutException if nothing arrived in time; the connection stays usable
+   */
+  public boolean awaitMore(int timeoutMillis) throws IOException {
+    if (buffer == null) {
+      buffer = new byte[bufferSize];
+    }
+    if (pos > 0) {
+      System.arraycopy(buffer, pos, buffer, 0, limit - pos);
+      limit -= pos;
+      pos = 0;
+    }
+    recoverableTimeout(timeoutMillis);
+    int n = readSocket(buffer, limit, bufferSize - limit);
+    if (n <= 0) {
+      return false;
+    }
+    limit += n;
+    bytesRead += n;
+    return true;
+  }
+
+  /**
    * Waits until at least one byte is buffered or {@code deadlineNanos} passes, keeping the
    * buffer. Returns false at end of stream.
    *
