@@ -71,9 +71,9 @@ public final class Concurrency {
    * bounded by the request-header timeout. The exception, for speed: up to a quarter of the
    * threads may each keep a keep-alive connection that has been served waiting in one blocking
    * read for its next request (a busy client sends at once), until it arrives or the idle
-   * timeout. When more connections are busy than there are threads, they take turns: one that has kept a thread for
-   * 20 ms while others wait for one goes to the back of the queue after its current response, so
-   * a client that never pauses cannot keep a thread from the others.
+   * timeout. When more connections are busy than there are threads, they take turns: one that
+   * has kept a thread for 20 ms while others wait for one goes to the back of the queue after its
+   * current response, so a client that never pauses cannot keep a thread from the others.
    *
    * @throws IllegalArgumentException if {@code maxThreads < 1} or {@code queueSize < 0}
    */
