@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Slowloris against Ferry: SLOW connections (SlowClients.java beside this script) each send the
+# start of a request head and then a header line every 5 s, never finishing it, while wrk
+# measures ordinary clients through the same proxy. A proxy whose threads wait on unfinished
+# heads stops serving everyone else; Ferry parks them. An nginx static origin on loopback.
+# Loopback only; every run is bounded in time; everything started is stopped on exit.
+#   ./mvnw -q -DskipTests package && samples/bench/slowloris.sh
+#   JAR=/tmp/before.jar SLOW=3000 samples/bench/slowloris.sh
+# Settings: JAR (samples/target/ferry.jar), JAVA (java on PATH: Java 17 runs the default bounded
+# pool), FLAGS (extra CLI flags), SLOW connections (1500), DURATION of the wrk run (10s).
+# Needs nginx, wrk and curl.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source samples/bench/ports.sh
+source samples/bench/origin.sh
+JAR=${JAR:-samples/target/ferry.jar}
+JAVA=${JAVA:-java}
+SLOW=${SLOW:-1500}
+DURATION=${DURATION:-10s}
+[ -f "$JAR" ] || { echo "slowloris.sh: no $JAR (build first: ./mvnw -q -DskipTests package)"; exit 1; }
+PATH=$PATH:/usr/sbin:/sbin
+for tool in nginx wrk curl; do
+  command -v "$tool" >/dev/null || { echo "slowloris.sh: skipped: $tool is missing (apt-get install -y nginx wrk curl)"; exit 0; }
+done
+
+WORK=$(mktemp -d /tmp/ferry-slowloris.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+cleanup() {
+  stop_pids
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_static_origin "$WORK" 1024
+port=$(free_port)
+read -r -a flags <<< "${FLAGS:-}"
+"$JAVA" -Xmx512m -jar "$JAR" -q -p "$port" --upstream "http://127.0.0.1:$ORIGIN_PORT" "${flags[@]}" \
+  > "$WORK/ferry.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
+wrk_seconds=${DURATION%s}
+"$JAVA" samples/bench/SlowClients.java "$port" "$SLOW" $((wrk_seconds + 15)) > "$WORK/slow.out" 2>&1 &
+slow=$!
+PIDS+=("$slow")
+sleep 5 # let the slow connections open
+echo "slowloris.sh: $("$JAVA" -version 2>&1 | head -1), $SLOW slow clients, wrk -t2 -c32 -d$DURATION, $JAR ${FLAGS:-}" >&2
+timeout 120 wrk -t2 -c32 -d"$DURATION" --timeout 2s "http://127.0.0.1:$port/bytes/1024" > "$WORK/wrk.out"
+timeout 60 tail --pid="$slow" -f /dev/null || true
+echo "requests=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")" \
+  "rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk.out")" \
+  "non_2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.out" | grep . || echo 0)" \
+  "$(cat "$WORK/slow.out")"
