@@ -250,6 +250,7 @@ final class ClientConnection implements Runnable {
     if (!state.waitForRequest()) {
       return Wait.END;
     }
+    in.trimBuffer();
     Wait wait;
     try {
       wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
@@ -295,7 +296,7 @@ final class ClientConnection implements Runnable {
         return Wait.READY;
       }
       try {
-        if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)))) {
+        if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)), config.maxHeaderBytes())) {
           return Wait.END;
         }
       } catch (SocketTimeoutException quiet) {

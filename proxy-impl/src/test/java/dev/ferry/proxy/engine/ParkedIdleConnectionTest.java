@@ -317,9 +317,10 @@ class ParkedIdleConnectionTest {
   }
 
   /**
-   * Slowloris: clients that send part of a head and stall are parked between their bytes
-   * instead of holding the pool's threads until the request-header timeout, so a normal client
-   * is served meanwhile; each slow one is answered once its head is complete.
+   * Slowloris: clients that send part of a head (one of them larger than the connection's
+   * buffer) and stall are parked between their bytes instead of holding the pool's threads until
+   * the request-header timeout, so a normal client is served meanwhile; each slow one is answered
+   * once its head is complete.
    */
   @Test
   void parksClientsSendingTheirHeadsSlowlyAndServesEach() throws Exception {
@@ -330,7 +331,10 @@ class ParkedIdleConnectionTest {
       for (int i = 0; i < 6; i++) {
         slow.add(new RawClient(proxy.address()).send("GET /slow HTTP/1.1\r\nHost: a\r\nX-Part: "));
       }
-      Await.until(() -> proxy.stats().activeConnections() == 6 && proxy.stats().activeWorkers() == 0,
+      // A head larger than the connection's 16 KiB buffer, stalled too: the buffer grows for it.
+      slow.add(new RawClient(proxy.address())
+          .send("GET /slow HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(20_000) + "\r\nX-Part: "));
+      Await.until(() -> proxy.stats().activeConnections() == 7 && proxy.stats().activeWorkers() == 0,
           "the clients stalled mid-head to park");
       try (RawClient client = new RawClient(proxy.address())) {
         assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");

@@ -139,14 +139,14 @@ public final class ConnectionInput extends InputStream {
   /**
    * True if the head parser can get to the end of, or to a fault in, the message head that
    * starts at the buffered bytes without waiting on the socket: they hold the head's empty last
-   * line, or fill the buffer, or already break a limit ({@code maxLineBytes} before the first
-   * line ends, {@code maxHeadBytes} in all) or carry a byte no head has (a control character: a
-   * TLS handshake or binary data). What a connection checks before it takes a thread for an
+   * line, or already reach a limit ({@code maxLineBytes} before the first line ends,
+   * {@code maxHeadBytes} in all) or carry a byte no head has (a control character: a TLS
+   * handshake or binary data). What a connection checks before it takes a thread for an
    * exchange, so that a head sent slowly waits for its rest without one.
    */
   public boolean headDecidable(int maxLineBytes, int maxHeadBytes) {
     int buffered = limit - pos;
-    if (buffered >= bufferSize || buffered > maxHeadBytes) {
+    if (buffered >= maxHeadBytes) {
       return true;
     }
     boolean lineEnded = false;
@@ -167,11 +167,12 @@ public final class ConnectionInput extends InputStream {
 
   /**
    * Waits up to {@code timeoutMillis} for more bytes and appends them to those buffered, which
-   * stay. Returns false at end of stream.
+   * stay; a full buffer grows, up to {@code maxBufferBytes} (a head larger than the buffer).
+   * Returns false at end of stream.
    *
    * @throws SocketTimeoutException if nothing arrived in time; the connection stays usable
    */
-  public boolean awaitMore(int timeoutMillis) throws IOException {
+  public boolean awaitMore(int timeoutMillis, int maxBufferBytes) throws IOException {
     if (buffer == null) {
       buffer = new byte[bufferSize];
     }
@@ -180,14 +181,26 @@ public final class ConnectionInput extends InputStream {
       limit -= pos;
       pos = 0;
     }
+    if (limit == buffer.length && buffer.length < maxBufferBytes) {
+      buffer = java.util.Arrays.copyOf(buffer, (int) Math.min(maxBufferBytes, 2L * buffer.length));
+    }
     recoverableTimeout(timeoutMillis);
-    int n = readSocket(buffer, limit, bufferSize - limit);
+    int n = readSocket(buffer, limit, buffer.length - limit);
     if (n <= 0) {
       return false;
     }
     limit += n;
     bytesRead += n;
     return true;
+  }
+
+  /** Drops a buffer grown past its size for a large head, once nothing in it is left to read. */
+  public void trimBuffer() {
+    if (buffer != null && buffer.length > bufferSize && pos == limit) {
+      buffer = null;
+      pos = 0;
+      limit = 0;
+    }
   }
 
   /**
