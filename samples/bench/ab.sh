@@ -32,20 +32,9 @@ WRK_HEADERS=()
 for jar in "$A" "$B"; do
   [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }
 done
-PATH=$PATH:/usr/sbin:/sbin
-for tool in nginx wrk curl; do
-  command -v "$tool" >/dev/null || { echo "ab.sh: skipped: $tool is missing (apt-get install -y nginx wrk curl)"; exit 0; }
-done
+require_load_tools ab.sh
 
-WORK=$(mktemp -d /tmp/ferry-ab.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  stop_pids
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir ab
 
 start_static_origin "$WORK" "$SIZE"
 

@@ -8,6 +8,25 @@ stop_pids() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && timeout 20 tail --pid="$p" -f /dev/null 2>/dev/null || true; done
 }
 
+# Exits 0 with a "skipped" message naming the script ($1) unless nginx, wrk and curl are installed.
+require_load_tools() {
+  PATH=$PATH:/usr/sbin:/sbin
+  local tool
+  for tool in nginx wrk curl; do
+    command -v "$tool" >/dev/null || { echo "$1: skipped: $tool is missing (apt-get install -y nginx wrk curl)"; exit 0; }
+  done
+}
+
+# Makes the run's work directory WORK (named after the script, $1) and, on exit, stops every
+# process in PIDS and removes WORK (KEEP=1 keeps it).
+make_workdir() {
+  WORK=$(mktemp -d "/tmp/ferry-$1.XXXXXX")
+  chmod 755 "$WORK"
+  PIDS=()
+  trap 'stop_pids; [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"' EXIT
+  trap 'exit 130' INT TERM
+}
+
 # Starts a one-worker nginx serving a random body of $2 bytes at /bytes/$2 from directory $1 on a
 # free loopback port: sets ORIGIN_PORT and appends nginx's PID to the caller's PIDS array.
 start_static_origin() {

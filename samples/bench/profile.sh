@@ -20,25 +20,14 @@ DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-10s}
 JAVA=${JAVA:-java}
 [ -f "$JAR" ] || { echo "build first: ./mvnw -q -DskipTests package"; exit 1; }
-PATH=$PATH:/usr/sbin:/sbin
-for tool in nginx wrk curl; do
-  command -v "$tool" >/dev/null || { echo "profile.sh: skipped: $tool is missing (apt-get install -y nginx wrk curl)"; exit 0; }
-done
+require_load_tools profile.sh
 JFR_TOOL=${JFR_TOOL:-}
 if [ -z "$JFR_TOOL" ]; then
   JFR_TOOL=/usr/lib/jvm/temurin-25-jdk-amd64/bin/jfr
   [ -x "$JFR_TOOL" ] || JFR_TOOL=$(dirname "$(readlink -f "$(command -v "$JAVA")")")/jfr
 fi
 
-WORK=$(mktemp -d /tmp/ferry-profile.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  stop_pids
-  [ "${KEEP:-0}" = 1 ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir profile
 
 wait_for() { # $1 = file, $2 = text; up to 30 s
   for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done

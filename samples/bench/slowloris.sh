@@ -18,20 +18,9 @@ JAVA=${JAVA:-java}
 SLOW=${SLOW:-1500}
 DURATION=${DURATION:-10s}
 [ -f "$JAR" ] || { echo "slowloris.sh: no $JAR (build first: ./mvnw -q -DskipTests package)"; exit 1; }
-PATH=$PATH:/usr/sbin:/sbin
-for tool in nginx wrk curl; do
-  command -v "$tool" >/dev/null || { echo "slowloris.sh: skipped: $tool is missing (apt-get install -y nginx wrk curl)"; exit 0; }
-done
+require_load_tools slowloris.sh
 
-WORK=$(mktemp -d /tmp/ferry-slowloris.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  stop_pids
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir slowloris
 
 start_static_origin "$WORK" 1024
 port=$(free_port)

@@ -55,22 +55,20 @@ final class ConnectionState {
 
   /** A request is coming; false if the connection was asked to close meanwhile. */
   boolean serveRequest() {
-    return guard.call(() -> {
-      if (closeRequested) {
-        return false;
-      }
-      idle = false;
-      return true;
-    });
+    return unlessCloseRequested(() -> idle = false);
   }
 
   /** Marks the waiting connection parked; false if it was asked to close instead. */
   boolean park() {
+    return unlessCloseRequested(() -> parked = true);
+  }
+
+  private boolean unlessCloseRequested(Runnable change) {
     return guard.call(() -> {
       if (closeRequested) {
         return false;
       }
-      parked = true;
+      change.run();
       return true;
     });
   }

@@ -43,8 +43,7 @@ class ParkedIdleConnectionTest {
   @Test
   void parksIdleTlsConnectionsAndServesEachAgain() throws Exception {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    ProxyServer.Builder builder = ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
-        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()));
+    ProxyServer.Builder builder = tlsProxy(certificates);
     serveEachTwice(builder, proxy -> new RawClient(proxy.address(), certificates.trustingContext()), "a",
         Concurrency.boundedPool(2, 0), 20, 0);
   }
@@ -88,7 +87,7 @@ class ParkedIdleConnectionTest {
     busyClientsTakeTurns(ProxyServer.builder(), null);
   }
 
-  /** TLS connections cannot be parked on a selector, but they take turns all the same. */
+  /** TLS connections take turns the same way (they go back to the queue, not to the selector). */
   @Test
   void sharesThePoolAmongMoreBusyTlsClientsThanThreads() throws Exception {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
@@ -180,6 +179,12 @@ class ParkedIdleConnectionTest {
         proxy -> new RawClient(proxy.address()), "a", concurrency, count, cap);
   }
 
+  /** A reverse proxy to a tiny origin on a TLS listener with {@code certificates}' key. */
+  private ProxyServer.Builder tlsProxy(TestCertificates certificates) throws Exception {
+    return ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()));
+  }
+
   private String tinyOrigin() throws Exception {
     return ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).url("/");
   }
@@ -238,8 +243,7 @@ class ParkedIdleConnectionTest {
   @Test
   void closesParkedTlsConnectionsAtTheIdleTimeoutAndParksTheNext() throws Exception {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
-        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+    ProxyServer proxy = ferry.start(tlsProxy(certificates)
         .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofMillis(600)));
     for (int i = 0; i < 2; i++) {
       closesAtTheIdleTimeout(proxy, new RawClient(proxy.address(), certificates.trustingContext()), 0);
@@ -255,8 +259,7 @@ class ParkedIdleConnectionTest {
   @Test
   void closesAParkedTlsConnectionTricklingARecordAtTheIdleTimeout() throws Exception {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
-        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+    ProxyServer proxy = ferry.start(tlsProxy(certificates)
         .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofMillis(600)));
     try (Socket plain = new Socket()) {
       plain.connect(proxy.address(), 5000);
@@ -297,20 +300,14 @@ class ParkedIdleConnectionTest {
   @Test
   void parksTlsClientsThatNeverSendTheirHello() throws Exception {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
-        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+    ProxyServer proxy = ferry.start(tlsProxy(certificates)
         .concurrency(Concurrency.boundedPool(2, 16)));
     List<RawClient> silent = new ArrayList<>();
     try {
       for (int i = 0; i < 6; i++) {
         silent.add(new RawClient(proxy.address()));
       }
-      Await.until(() -> proxy.stats().activeConnections() == 6 && proxy.stats().activeWorkers() == 0,
-          "the silent connections to park");
-      try (RawClient client = new RawClient(proxy.address(), certificates.trustingContext())) {
-        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
-      }
-      assertThat(proxy.stats().connectionsRejected()).isZero();
+      servesAnotherOnceAllPark(proxy, silent, p -> new RawClient(p.address(), certificates.trustingContext()));
     } finally {
       RawClient.closeAll(silent);
     }
@@ -334,11 +331,7 @@ class ParkedIdleConnectionTest {
       // A head larger than the connection's 16 KiB buffer, stalled too: the buffer grows for it.
       slow.add(new RawClient(proxy.address())
           .send("GET /slow HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(20_000) + "\r\nX-Part: "));
-      Await.until(() -> proxy.stats().activeConnections() == 7 && proxy.stats().activeWorkers() == 0,
-          "the clients stalled mid-head to park");
-      try (RawClient client = new RawClient(proxy.address())) {
-        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
-      }
+      servesAnotherOnceAllPark(proxy, slow, p -> new RawClient(p.address()));
       for (RawClient client : slow) {
         assertThat(client.send("1\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
       }
@@ -346,6 +339,20 @@ class ParkedIdleConnectionTest {
     } finally {
       RawClient.closeAll(slow);
     }
+  }
+
+  /**
+   * Waits until every one of the {@code stalled} clients is parked (connected, no worker busy),
+   * then has a client from {@code opener} served; nobody may have been refused.
+   */
+  private void servesAnotherOnceAllPark(ProxyServer proxy, List<RawClient> stalled, Opener opener)
+      throws Exception {
+    Await.until(() -> proxy.stats().activeConnections() == stalled.size() && proxy.stats().activeWorkers() == 0,
+        "the stalled clients to park");
+    try (RawClient client = opener.open(proxy)) {
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(proxy.stats().connectionsRejected()).isZero();
   }
 
   /** A head left unfinished while parked is answered 408 at the request-header timeout, then closed. */
@@ -369,8 +376,7 @@ class ParkedIdleConnectionTest {
   @Test
   void stopsWithAParkedTlsConnection() throws Exception {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    stopsWithAParkedConnection(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
-        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())),
+    stopsWithAParkedConnection(tlsProxy(certificates),
         proxy -> new RawClient(proxy.address(), certificates.trustingContext()), "a");
   }
 
