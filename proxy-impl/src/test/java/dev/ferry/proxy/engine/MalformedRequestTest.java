@@ -96,6 +96,31 @@ class MalformedRequestTest {
     assertNextClientServed();
   }
 
+  /**
+   * A head the client has not finished but that is already broken is refused at once, not after
+   * the request-header timeout: the wait for the rest of a slow head (which parks it) stops at
+   * the first line the parser refuses. The client's read would time out long before the 30 s.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("unfinished")
+  void refusesAnUnfinishedButAlreadyBrokenHeadAtOnce(String name, String request) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send(request);
+      assertThat(raw.readResponse().status()).as(name).isEqualTo(400);
+      assertThat(raw.isClosedByPeer()).isTrue();
+    }
+    assertNextClientServed();
+  }
+
+  static Stream<Arguments> unfinished() {
+    return Stream.of(
+        bad("request line without version (HTTP/0.9)", "GET /\r\n"),
+        bad("field line without colon", "GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n"),
+        bad("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n"),
+        bad("bare cr", "GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\rb\r\n"),
+        bad("nul", "GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\u0000b\r\n"));
+  }
+
   @Test
   void rejectsHttp2RequestLineWith505() throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {
