@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.HeadParser;
+import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
@@ -282,7 +283,7 @@ final class ClientConnection implements Runnable {
    * A request has begun: waits briefly for the rest of its head, so that a client sending its
    * head slowly (slowloris) is parked between its bytes instead of holding a thread until the
    * request-header timeout. READY once the parser can finish the head without waiting (see
-   * {@link ConnectionInput#headDecidable}) or its deadline has passed (the exchange then answers
+   * {@link HeadScan#decidable}) or its deadline has passed (the exchange then answers
    * 408); PARKED while the client is quiet mid-head; END if it leaves.
    */
   private Wait awaitHead(IdleParker parker) throws IOException {
@@ -290,7 +291,10 @@ final class ClientConnection implements Runnable {
       headStartNanos = sequence == 0 ? acceptedNanos : System.nanoTime();
     }
     long deadlineNanos = headStartNanos + config.requestHeaderTimeout().toNanos();
-    while (!in.headDecidable(config.maxRequestLineBytes(), config.maxHeaderBytes())) {
+    int maxLine = config.maxRequestLineBytes();
+    int maxHead = config.maxHeaderBytes();
+    ConnectionInput.BufferedScan decidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
+    while (!in.scanBuffered(decidable)) {
       long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
       if (leftMillis <= 0) {
         return Wait.READY;

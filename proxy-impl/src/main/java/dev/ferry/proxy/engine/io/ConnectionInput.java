@@ -136,75 +136,15 @@ public final class ConnectionInput extends InputStream {
     return true;
   }
 
-  /**
-   * True if the head parser can get to the end of, or to a fault in, the message head that
-   * starts at the buffered bytes without waiting on the socket: they hold the head's empty last
-   * line; or a complete line the parser refuses (a first line that does not end in an HTTP
-   * version, a field line without a colon or folded onto the one before, a line with a bare CR
-   * or a control character); or they already reach a limit ({@code maxHeadBytes} in all,
-   * {@code maxLineBytes} in a request line under way). The parser needs a line's end to judge
-   * it, so bytes no head has (a TLS handshake sent to a plain port) wait like any other. What a
-   * connection checks before it takes a thread for an exchange, so that a head sent slowly waits
-   * for its rest without one while a broken one is still refused at once. True is always safe:
-   * the parser then decides, reading on if it must.
-   */
-  public boolean headDecidable(int maxLineBytes, int maxHeadBytes) {
-    if (limit - pos >= maxHeadBytes) {
-      return true;
-    }
-    boolean requestLine = false;
-    boolean badByte = false;
-    int lineStart = pos;
-    for (int i = pos; i < limit; i++) {
-      byte b = buffer[i];
-      if (b == '\n') {
-        if (badByte) {
-          return true;
-        }
-        int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
-        if (lineEnd == lineStart) {
-          if (requestLine) {
-            return true; // the empty line that ends the head
-          }
-          // Empty lines before the request line are skipped (RFC 9112 section 2.2).
-        } else if (!requestLine) {
-          if (!endsInHttpVersion(lineStart, lineEnd)) {
-            return true;
-          }
-          requestLine = true;
-        } else if (buffer[lineStart] == ' ' || buffer[lineStart] == '\t' || !contains(':', lineStart, lineEnd)) {
-          return true;
-        }
-        lineStart = i + 1;
-      } else if (b == '\r' ? i + 1 < limit && buffer[i + 1] != '\n'
-          : b >= 0 && b < 0x20 && b != '\t' || b == 0x7f) {
-        badByte = true;
-      }
-    }
-    return !requestLine && limit - lineStart > maxLineBytes;
+  /** Reads the buffered bytes, not yet read, without taking them: what a caller scans them with. */
+  public interface BufferedScan {
+    /** Returns the scan's verdict on {@code bytes[from, to)}, which it must not change. */
+    boolean scan(byte[] bytes, int from, int to);
   }
 
-  /** True if the line ends in " HTTP/" and three more bytes, as a request line must. */
-  private boolean endsInHttpVersion(int start, int end) {
-    int version = end - 8;
-    if (version - 1 <= start || buffer[version - 1] != ' ') {
-      return false;
-    }
-    for (int i = 0; i < 5; i++) {
-      if (buffer[version + i] != "HTTP/".charAt(i)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private boolean contains(char c, int start, int end) {
-    for (int i = start; i < end; i++) {
-      if (buffer[i] == c) {
-        return true;
-      }
-    }
-    return false;
+  /** Applies {@code scan} to the bytes buffered and not yet read (none: an empty range). */
+  public boolean scanBuffered(BufferedScan scan) {
+    return scan.scan(buffer == null ? new byte[0] : buffer, pos, limit);
   }
 
   /**

@@ -1,0 +1,80 @@
+package dev.ferry.proxy.engine.http1;
+
+/**
+ * Judges a request head that is still arriving, as {@link HeadParser} would, without parsing it:
+ * whether the bytes so far let the parser finish or refuse the head without waiting for more.
+ * A connection on a selector asks this before it takes a thread for an exchange, so that a
+ * client sending its head slowly (slowloris) is parked between its bytes.
+ */
+public final class HeadScan {
+  private HeadScan() {}
+
+  /**
+   * True if the head parser can get to the end of, or to a fault in, the message head that
+   * starts at {@code buffer[pos]} without reading past {@code limit}: the bytes hold the head's
+   * empty last line; or a complete line the parser refuses (a first line that does not end in an
+   * HTTP version, a field line without a colon or folded onto the one before, a line with a bare
+   * CR or a control character); or they already reach a limit ({@code maxHeadBytes} in all,
+   * {@code maxLineBytes} in a request line under way). The parser needs a line's end to judge
+   * it, so bytes no head has (a TLS handshake sent to a plain port) wait like any other. True is
+   * always safe: the parser then decides, reading on if it must.
+   */
+  public static boolean decidable(byte[] buffer, int pos, int limit, int maxLineBytes, int maxHeadBytes) {
+    if (limit - pos >= maxHeadBytes) {
+      return true;
+    }
+    boolean requestLine = false;
+    boolean badByte = false;
+    int lineStart = pos;
+    for (int i = pos; i < limit; i++) {
+      byte b = buffer[i];
+      if (b == '\n') {
+        if (badByte) {
+          return true;
+        }
+        int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
+        if (lineEnd == lineStart) {
+          if (requestLine) {
+            return true; // the empty line that ends the head
+          }
+          // Empty lines before the request line are skipped (RFC 9112 section 2.2).
+        } else if (!requestLine) {
+          if (!endsInHttpVersion(buffer, lineStart, lineEnd)) {
+            return true;
+          }
+          requestLine = true;
+        } else if (buffer[lineStart] == ' ' || buffer[lineStart] == '\t' || !contains(buffer, ':', lineStart, lineEnd)) {
+          return true;
+        }
+        lineStart = i + 1;
+      } else if (b == '\r' ? i + 1 < limit && buffer[i + 1] != '\n'
+          : b >= 0 && b < 0x20 && b != '\t' || b == 0x7f) {
+        badByte = true;
+      }
+    }
+    return !requestLine && limit - lineStart > maxLineBytes;
+  }
+
+  /** True if the line ends in " HTTP/" and three more bytes, as a request line must. */
+  private static boolean endsInHttpVersion(byte[] buffer, int start, int end) {
+    int version = end - 8;
+    if (version - 1 <= start || buffer[version - 1] != ' ') {
+      return false;
+    }
+    for (int i = 0; i < 5; i++) {
+      if (buffer[version + i] != "HTTP/".charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean contains(byte[] buffer, char c, int start, int end) {
+    for (int i = start; i < end; i++) {
+      if (buffer[i] == c) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
