@@ -49,6 +49,8 @@ final class ClientConnection implements Runnable {
 
   private final RealProxyServer server;
   private final ProxyConfig config;
+  /** Whether the buffered start of a head can go to the parser; made once, used per request. */
+  private final ConnectionInput.BufferedScan headDecidable;
   private Socket socket;
   private final long id;
   private ConnectionInput in;
@@ -78,6 +80,9 @@ final class ClientConnection implements Runnable {
   ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
     this.server = server;
     this.config = server.configuration();
+    int maxLine = config.maxRequestLineBytes();
+    int maxHead = config.maxHeaderBytes();
+    this.headDecidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
     this.socket = socket;
     this.id = id;
     useStreams(socket);
@@ -291,10 +296,7 @@ final class ClientConnection implements Runnable {
       headStartNanos = sequence == 0 ? acceptedNanos : System.nanoTime();
     }
     long deadlineNanos = headStartNanos + config.requestHeaderTimeout().toNanos();
-    int maxLine = config.maxRequestLineBytes();
-    int maxHead = config.maxHeaderBytes();
-    ConnectionInput.BufferedScan decidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
-    while (!in.scanBuffered(decidable)) {
+    while (!in.scanBuffered(headDecidable)) {
       long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
       if (leftMillis <= 0) {
         return Wait.READY;
