@@ -66,9 +66,10 @@ public final class Concurrency {
    * arrive (Tomcat's NIO poller; the command line calls this model {@code epoll}), so idle
    * keep-alive connections, clients that connect and say nothing, and clients that send their
    * request head slowly (parked between their bytes; a head still has the request-header
-   * timeout to complete) do not use up the pool. That holds for TLS connections too, and for a
-   * TLS client that has not sent its ClientHello yet; the handshake itself runs on a thread,
-   * bounded by the request-header timeout. The exception, for speed: up to a quarter of the
+   * timeout to complete) do not use up the pool. That holds for TLS connections too, in their
+   * handshakes as well: a client that has not sent its ClientHello, or stalls before its
+   * Finished, is parked between its handshake messages, and its handshake and first request head
+   * have the request-header timeout to complete. The exception, for speed: up to a quarter of the
    * threads may each keep a keep-alive connection that has been served waiting in one blocking
    * read for its next request (a busy client sends at once), until it arrives or the idle
    * timeout. When more connections are busy than there are threads, they take turns: one that

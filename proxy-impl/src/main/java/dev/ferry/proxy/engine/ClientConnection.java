@@ -10,16 +10,15 @@ import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.LingeringClose;
+import dev.ferry.proxy.engine.tls.EngineSocket;
 import dev.ferry.proxy.engine.tls.TlsRecords;
 import dev.ferry.proxy.engine.tunnel.Tunnel;
 import dev.ferry.proxy.engine.tunnel.TunnelRelay;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -108,27 +107,22 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * TLS termination on the listener, on this connection's own thread, once the ClientHello's
-   * first bytes are buffered: the handshake is bounded by the request-header deadline counted
-   * from accept. False if it failed (logged, counted).
+   * TLS termination on the listener. The handshake is what the wait for the first request reads
+   * first, so it is bounded by the request-header deadline counted from accept, and a client
+   * that stalls in it is parked without a thread like one that stalls in its head.
    */
-  private boolean terminateTls() throws IOException {
-    SSLSocket ssl = server.serverTls().accept(socket, new ByteArrayInputStream(in.takeBuffered()));
-    if (!TlsHandshakes.complete(ssl, (int) firstRequestWaitMillis(), server, clientAddress, id)) {
-      return false;
-    }
-    useStreams(ssl);
+  private void terminateTls() throws IOException {
+    useStreams(server.serverTls().accept(socket, new byte[0]));
     tls = true;
-    return true;
   }
 
   /**
    * After a CONNECT to an intercepted host was answered 200: if the client's first bytes are a
    * TLS ClientHello, terminates its TLS with a leaf certificate for the host and returns true:
    * this connection then carries the decrypted session, whose requests are served like plain
-   * ones (to the origin over verified TLS) and counted from 1 again, and which waits, parks and
-   * takes turns for a thread like any TLS connection. Anything else is relayed through
-   * {@code tunnel} as a plain tunnel, and a failed handshake ends the connection: false.
+   * ones (to the origin over verified TLS) and counted from 1 again, and which handshakes, waits,
+   * parks and takes turns for a thread like any TLS connection. Anything else is relayed through
+   * {@code tunnel} as a plain tunnel: false.
    */
   boolean intercept(UpstreamConnection tunnel, String host, int port) throws IOException {
     in.readTimeout((int) Math.max(1, config.requestHeaderTimeout().toMillis()));
@@ -145,17 +139,13 @@ final class ClientConnection implements Runnable {
       return false;
     }
     tunnel.close();
-    SSLSocket ssl = server.interception().accept(socket,
-        new ByteArrayInputStream(in.takeBuffered()), host);
-    if (!TlsHandshakes.complete(ssl, (int) Math.max(1, config.requestHeaderTimeout().toMillis()),
-        server, clientAddress, id)) {
-      return false;
-    }
+    EngineSocket session = server.interception().accept(socket, in.takeBuffered(), host);
     in.unwatch();
-    useStreams(ssl);
+    useStreams(session);
     tls = true;
     interceptAuthority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    // The session's first request gets the request-header timeout from here, as on a new connection.
+    // The handshake and the session's first request get the request-header timeout from here,
+    // as on a new connection; the handshake runs as the wait for that request reads.
     sequence = 0;
     acceptedNanos = System.nanoTime();
     log.debug("tls_intercepted conn={} target={}", id, interceptAuthority);
@@ -172,16 +162,7 @@ final class ClientConnection implements Runnable {
     boolean parkedNow = false;
     try {
       if (server.serverTls() != null && !tls) {
-        // The ClientHello is awaited like a request (a quick wait, then parked without a thread),
-        // so that clients which connect and never speak hold no threads in handshakes.
-        Wait hello = awaitRequest(true);
-        if (hello == Wait.PARKED || hello == Wait.YIELDED) {
-          parkedNow = true;
-          return;
-        }
-        if (hello == Wait.END || !terminateTls()) {
-          return;
-        }
+        terminateTls();
       }
       while (true) {
         Wait wait = awaitRequest(sequence == 0);
@@ -228,9 +209,9 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /** The channel a parked connection waits on; null for sockets made without one. */
+  /** The channel a parked connection waits on (beneath TLS); null for sockets made without one. */
   SocketChannel channel() {
-    return socket.getChannel();
+    return socket instanceof EngineSocket session ? session.channelBeneath() : socket.getChannel();
   }
 
   /** When a parked connection gives up waiting: the idle (or first-request header) deadline. */
@@ -241,6 +222,7 @@ final class ClientConnection implements Runnable {
   /** The parker let the deadline pass, or the channel broke while parked. */
   void expireParked() {
     log.debug("connection_idle_timeout conn={} parked=true", id);
+    handshakeEnded(new SocketTimeoutException("timed out"));
     state.unpark();
     end();
   }
@@ -266,8 +248,10 @@ final class ClientConnection implements Runnable {
       }
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={} first={}", id, first);
+      handshakeEnded(e);
       return Wait.END;
     } catch (IOException e) {
+      handshakeEnded(e);
       return Wait.END;
     }
     if (wait != Wait.READY) {
@@ -275,6 +259,17 @@ final class ClientConnection implements Runnable {
     }
     idleSinceNanos = 0;
     return state.serveRequest() ? Wait.READY : Wait.END;
+  }
+
+  /**
+   * Logs and counts a TLS handshake the client began and that ended with {@code cause} (failed,
+   * timed out, or the client left); nothing for a connection past its handshake or one that
+   * never sent a byte.
+   */
+  private void handshakeEnded(IOException cause) {
+    if (socket instanceof EngineSocket session && session.handshakeBegun() && !session.handshaken()) {
+      TlsHandshakes.failed(server, clientAddress, id, cause);
+    }
   }
 
   private long idleWaitMillis() {
@@ -378,13 +373,16 @@ final class ClientConnection implements Runnable {
 
   /** The idle parker, for a connection that can park (one with a channel beneath). */
   private IdleParker parker() {
-    return socket.getChannel() == null ? null : server.idleParker();
+    return channel() == null ? null : server.idleParker();
   }
 
   /** Hands the idle connection to the parker, unless the proxy asked it to close meanwhile. */
   private Wait park(IdleParker parker, long deadlineNanos) {
     in.dropBuffer();
     in.unwatch();
+    if (socket instanceof EngineSocket session) {
+      session.trim();
+    }
     parkedDeadlineNanos = deadlineNanos;
     if (!state.park()) {
       return Wait.END;
@@ -559,14 +557,6 @@ final class ClientConnection implements Runnable {
       socket.close();
     } catch (IOException ignored) {
       // The connection is over either way.
-    } catch (IllegalBlockingModeException e) {
-      // A parked TLS connection: its channel is in non-blocking mode for the selector, where the
-      // SSL socket cannot write its close_notify. Close the channel beneath; the client sees the end.
-      try {
-        socket.getChannel().close();
-      } catch (IOException ignored) {
-        // As above.
-      }
     }
   }
 

@@ -307,9 +307,71 @@ class ParkedIdleConnectionTest {
       for (int i = 0; i < 6; i++) {
         silent.add(new RawClient(proxy.address()));
       }
-      servesAnotherOnceAllPark(proxy, silent, p -> new RawClient(p.address(), certificates.trustingContext()));
+      servesAnotherOnceAllPark(proxy, silent.size(), p -> new RawClient(p.address(), certificates.trustingContext()));
     } finally {
       RawClient.closeAll(silent);
+    }
+  }
+
+  /**
+   * Clients that send their ClientHello and stall there (the server's answer unread, their
+   * Finished never sent) are parked mid-handshake, so they do not hold the pool's threads: a real
+   * client is served meanwhile, and each stalled one that goes on later completes its handshake
+   * where it stopped and is served. Before, the JDK's SSL socket held a thread for each until the
+   * request-header timeout, and with the pool full the next connection was refused.
+   */
+  @Test
+  void parksTlsClientsStallingInTheirHandshakeAndServesEachLater() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(tlsProxy(certificates)
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    List<StallingTlsClient> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 6; i++) {
+        stalled.add(new StallingTlsClient(new RawClient(proxy.address()), certificates.trustingContext(),
+            "localhost").sendHello());
+      }
+      servesAnotherOnceAllPark(proxy, stalled.size(), p -> new RawClient(p.address(), certificates.trustingContext()));
+      for (StallingTlsClient client : stalled) {
+        assertThat(client.finishAndSend("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            .readUntilClosed()).startsWith("HTTP/1.1 200").endsWith("ok");
+      }
+      assertThat(proxy.stats().failures()).doesNotContainKey("TLS_HANDSHAKE_FAILED");
+    } finally {
+      for (StallingTlsClient client : stalled) {
+        client.close();
+      }
+    }
+  }
+
+  /** The same inside intercepted CONNECTs: the handshakes with the proxy's leaf stall, parked. */
+  @Test
+  void parksInterceptedClientsStallingInTheirHandshakeAndServesEachLater() throws Exception {
+    TestCertificates origin = TestCertificates.issued("localhost", null, 2);
+    CertificateAuthority ca = CertificateAuthority.generate();
+    String authority = "localhost:" + TlsOrigin.start(ferry, origin.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowAnyConnectPort()
+        .interceptTls(InterceptTls.of(ca).hosts("localhost"))
+        .upstreamTls(UpstreamTls.trusting(origin.trustStore()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    List<StallingTlsClient> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 6; i++) {
+        RawClient tunnel = new RawClient(proxy.address());
+        assertThat(tunnel.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+            .readResponse(true).status()).isEqualTo(200);
+        stalled.add(new StallingTlsClient(tunnel, ca.sslContext(), "localhost").sendHello());
+      }
+      servesAnotherOnceAllPark(proxy, stalled.size(),
+          p -> RawClient.throughTunnel(p.address(), authority, ca.sslContext()));
+      for (StallingTlsClient client : stalled) {
+        assertThat(client.finishAndSend("GET / HTTP/1.1\r\nHost: " + authority + "\r\nConnection: close\r\n\r\n")
+            .readUntilClosed()).startsWith("HTTP/1.1 200");
+      }
+    } finally {
+      for (StallingTlsClient client : stalled) {
+        client.close();
+      }
     }
   }
 
@@ -331,7 +393,7 @@ class ParkedIdleConnectionTest {
       // A head larger than the connection's 16 KiB buffer, stalled too: the buffer grows for it.
       slow.add(new RawClient(proxy.address())
           .send("GET /slow HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(20_000) + "\r\nX-Part: "));
-      servesAnotherOnceAllPark(proxy, slow, p -> new RawClient(p.address()));
+      servesAnotherOnceAllPark(proxy, slow.size(), p -> new RawClient(p.address()));
       for (RawClient client : slow) {
         assertThat(client.send("1\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
       }
@@ -342,15 +404,15 @@ class ParkedIdleConnectionTest {
   }
 
   /**
-   * Waits until every one of the {@code stalled} clients is parked (connected, no worker busy),
-   * then has a client from {@code opener} served; nobody may have been refused.
+   * Waits until all {@code stalled} clients are parked (connected, no worker busy), then has a
+   * client from {@code opener} served; nobody may have been refused.
    */
-  private void servesAnotherOnceAllPark(ProxyServer proxy, List<RawClient> stalled, Opener opener)
+  private void servesAnotherOnceAllPark(ProxyServer proxy, int stalled, Opener opener)
       throws Exception {
-    Await.until(() -> proxy.stats().activeConnections() == stalled.size() && proxy.stats().activeWorkers() == 0,
+    Await.until(() -> proxy.stats().activeConnections() == stalled && proxy.stats().activeWorkers() == 0,
         "the stalled clients to park");
     try (RawClient client = opener.open(proxy)) {
-      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
     }
     assertThat(proxy.stats().connectionsRejected()).isZero();
   }

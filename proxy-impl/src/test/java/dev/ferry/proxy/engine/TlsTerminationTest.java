@@ -110,4 +110,28 @@ class TlsTerminationTest {
       assertThat(new String(socket.getInputStream().readAllBytes())).startsWith("HTTP/1.1 200").endsWith("ok");
     }
   }
+
+  /**
+   * A client that sends its ClientHello and never finishes the handshake is closed at the
+   * request-header timeout, counted from accept, even though it waits parked rather than on a
+   * thread, and the failed handshake is counted; the next client is served.
+   */
+  @Test
+  void closesAHandshakeStalledAfterTheHelloAtTheHeaderTimeoutAndCountsIt() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password()))
+        .requestHeaderTimeout(java.time.Duration.ofMillis(600)));
+    try (StallingTlsClient stalled = new StallingTlsClient(new RawClient(proxy.address()),
+        server.trustingContext(), "localhost")) {
+      long sent = System.nanoTime();
+      stalled.sendHello();
+      assertThat(stalled.readRawUntilClosed()).isPositive(); // the server's flight, then the end
+      assertThat(java.time.Duration.ofNanos(System.nanoTime() - sent)).isGreaterThan(java.time.Duration.ofMillis(500));
+    }
+    Await.until(() -> proxy.stats().failures().containsKey("TLS_HANDSHAKE_FAILED"), "the stalled handshake counted");
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+  }
 }

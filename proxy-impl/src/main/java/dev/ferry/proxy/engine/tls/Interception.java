@@ -4,12 +4,11 @@ import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ServerTls.ClientAuth;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLEngine;
 
 /**
  * The TLS side of HTTPS interception for one proxy: which CONNECT hosts are intercepted, and the
@@ -19,9 +18,9 @@ import javax.net.ssl.SSLSocket;
  * Interception interception = Interception.create(config.interceptTls());   // at proxy creation
  * // on CONNECT host:port, after the 200 and after peeking the first bytes:
  * if (interception.intercepts(host) && TlsRecords.looksLikeClientHello(peek, n)) {
- *   SSLSocket tls = interception.accept(plain, new ByteArrayInputStream(peek, 0, n), host);
+ *   EngineSocket tls = interception.accept(plain, Arrays.copyOf(peek, n), host);
  *   tls.setSoTimeout(handshakeTimeoutMillis);
- *   tls.startHandshake();
+ *   tls.startHandshake(); // or let the first read handshake
  * }
  * }</pre>
  */
@@ -64,15 +63,16 @@ public final class Interception {
   /**
    * Layers server-side TLS over the client's socket inside an intercepted CONNECT. The leaf shown
    * is for the client's SNI name, else {@code connectHost}. {@code consumed} holds exactly the
-   * bytes already read (the peeked ClientHello as a {@code ByteArrayInputStream}). Closing the returned socket closes {@code plain}. The handshake
-   * has not started: set a read timeout, then call {@code startHandshake()}.
+   * bytes already read (the peeked ClientHello). Closing the returned socket closes
+   * {@code plain}. The handshake has not started: the first read (or {@code startHandshake()})
+   * does it, under the read timeout, and can stop at a timeout and go on later.
    */
-  public SSLSocket accept(Socket plain, InputStream consumed, String connectHost) throws IOException {
-    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, consumed, true);
-    socket.setUseClientMode(false);
-    socket.setSSLParameters(TlsParameters.server(context, ClientAuth.NONE));
-    keyManager.expect(socket, connectHost);
-    return socket;
+  public EngineSocket accept(Socket plain, byte[] consumed, String connectHost) throws IOException {
+    SSLEngine engine = context.createSSLEngine();
+    engine.setUseClientMode(false);
+    engine.setSSLParameters(TlsParameters.server(context, ClientAuth.NONE));
+    keyManager.expect(engine, connectHost);
+    return new EngineSocket(plain, engine, consumed);
   }
 
   /** The CA leaves are signed with. */

@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * the SNI name of its ClientHello, else the host of its CONNECT. The alias is that host, so
  * one {@code SSLContext} serves every host and the handshake itself picks the leaf.
  *
- * <p>The CONNECT host of a socket is kept in a weak-keyed map (identity, as Caffeine's weak keys
- * compare): an entry goes when its socket is collected, so a handshake that fails or is never
- * started leaks nothing and nobody has to remember to remove it.
+ * <p>The CONNECT host of an engine is kept in a weak-keyed map (identity, as Caffeine's weak keys
+ * compare): an entry goes when its engine is collected, so a handshake that fails or is never
+ * started leaks nothing and nobody has to remember to remove it. Handshakes run on engines
+ * ({@link EngineSocket}); a socket-based handshake is shown a leaf for its SNI name only.
  */
 final class IssuingKeyManager extends X509ExtendedKeyManager {
   private static final Logger log = LoggerFactory.getLogger(IssuingKeyManager.class);
@@ -27,15 +28,15 @@ final class IssuingKeyManager extends X509ExtendedKeyManager {
   private static final String KEY_TYPE = "EC";
 
   private final LeafCertificates leaves;
-  private final Cache<Socket, String> connectHosts = Caffeine.newBuilder().weakKeys().build();
+  private final Cache<SSLEngine, String> connectHosts = Caffeine.newBuilder().weakKeys().build();
 
   IssuingKeyManager(LeafCertificates leaves) {
     this.leaves = leaves;
   }
 
-  /** Remembers the host a socket was CONNECTed to, the fallback for a client that sends no SNI. */
-  void expect(Socket socket, String connectHost) {
-    connectHosts.put(socket, connectHost);
+  /** Remembers the host an engine's client CONNECTed to, the fallback for a client that sends no SNI. */
+  void expect(SSLEngine engine, String connectHost) {
+    connectHosts.put(engine, connectHost);
   }
 
   @Override
@@ -43,14 +44,17 @@ final class IssuingKeyManager extends X509ExtendedKeyManager {
     if (!KEY_TYPE.equals(keyType)) {
       return null;
     }
-    String sni = socket instanceof SSLSocket
-        ? SniKeyManager.sniName(((SSLSocket) socket).getHandshakeSession()) : null;
-    return usable(sni != null ? sni : connectHosts.getIfPresent(socket));
+    return socket instanceof SSLSocket
+        ? usable(SniKeyManager.sniName(((SSLSocket) socket).getHandshakeSession())) : null;
   }
 
   @Override
   public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-    return KEY_TYPE.equals(keyType) ? usable(SniKeyManager.sniName(engine.getHandshakeSession())) : null;
+    if (!KEY_TYPE.equals(keyType)) {
+      return null;
+    }
+    String sni = SniKeyManager.sniName(engine.getHandshakeSession());
+    return usable(sni != null ? sni : connectHosts.getIfPresent(engine));
   }
 
   /** The host if a leaf can be issued for it; null fails the handshake, which is then logged. */

@@ -2,7 +2,6 @@ package dev.ferry.proxy.engine.tls;
 
 import dev.ferry.proxy.ServerTls;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +12,6 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
-import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,7 +106,7 @@ public final class ReloadingServerTls {
   }
 
   /** {@link ServerTlsContext#accept} on the {@link #current()} context. */
-  public SSLSocket accept(Socket plain, InputStream consumed) throws IOException {
+  public EngineSocket accept(Socket plain, byte[] consumed) throws IOException {
     return current().accept(plain, consumed);
   }
 

@@ -3,7 +3,6 @@ package dev.ferry.proxy.engine.tls;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.ServerTls.ClientAuth;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -12,12 +11,12 @@ import java.util.List;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 
 /**
  * The listener's TLS, built once from a {@link ServerTls}: an {@link SSLContext} whose key
- * manager picks a certificate by SNI, plus the parameters every accepted socket gets (protocols,
+ * manager picks a certificate by SNI, plus the parameters every accepted connection's engine gets (protocols,
  * ALPN, client authentication). Immutable; {@link ReloadingServerTls} swaps in a new one when
  * the files change.
  */
@@ -85,7 +84,7 @@ public final class ServerTlsContext {
     return null;
   }
 
-  /** The context, for callers that make sockets or engines themselves (then apply {@link #parameters()}). */
+  /** The context, for callers that make engines themselves (then apply {@link #parameters()}). */
   public SSLContext sslContext() {
     return context;
   }
@@ -95,23 +94,18 @@ public final class ServerTlsContext {
     return TlsParameters.server(context, clientAuth);
   }
 
-  /** Applies {@link #parameters()} to a server-side socket before its handshake. */
-  public void configure(SSLSocket socket) {
-    socket.setUseClientMode(false);
-    socket.setSSLParameters(parameters());
-  }
-
   /**
    * Layers server-side TLS over an accepted plain socket. {@code consumed} holds exactly the bytes
-   * already read from it (a peeked ClientHello as a {@code ByteArrayInputStream};
-   * {@code InputStream.nullInputStream()} if none), which the handshake reads first. Closing
-   * the returned socket closes {@code plain}. The handshake has not started: the caller sets the
-   * read timeout and calls {@code startHandshake()}, so that its deadline bounds it.
+   * already read from it (empty if none), which the handshake reads first. Closing the returned
+   * socket closes {@code plain}. The handshake has not started: the first read (or
+   * {@code startHandshake()}) does it, bounded by the read timeout, and can stop at a timeout
+   * and go on later (see {@link EngineSocket}).
    */
-  public SSLSocket accept(Socket plain, InputStream consumed) throws IOException {
-    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, consumed, true);
-    configure(socket);
-    return socket;
+  public EngineSocket accept(Socket plain, byte[] consumed) throws IOException {
+    SSLEngine engine = context.createSSLEngine();
+    engine.setUseClientMode(false);
+    engine.setSSLParameters(parameters());
+    return new EngineSocket(plain, engine, consumed);
   }
 
   /** The certificates shown, in order (the first is the default). */

@@ -29,7 +29,7 @@ final class Handshakes implements AutoCloseable {
 
   /** How the server turns an accepted plain socket into a TLS one. */
   interface Layer {
-    SSLSocket layer(Socket plain) throws IOException;
+    EngineSocket layer(Socket plain) throws IOException;
   }
 
   private final ServerSocket server;
@@ -47,7 +47,7 @@ final class Handshakes implements AutoCloseable {
   CompletableFuture<SSLSession> serveOne(Layer layer) {
     CompletableFuture<SSLSession> result = new CompletableFuture<>();
     executor.execute(() -> {
-      try (Socket plain = server.accept(); SSLSocket tls = layer.layer(plain)) {
+      try (Socket plain = server.accept(); EngineSocket tls = layer.layer(plain)) {
         tls.setSoTimeout(10_000);
         tls.startHandshake();
         result.complete(tls.getSession());

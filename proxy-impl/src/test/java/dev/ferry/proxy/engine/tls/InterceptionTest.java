@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.InterceptTls;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -70,7 +68,7 @@ class InterceptionTest {
       byte[] peek = new byte[5];
       int n = plain.getInputStream().readNBytes(peek, 0, peek.length);
       assertThat(TlsRecords.looksLikeClientHello(peek, n)).isTrue();
-      return interception.accept(plain, new ByteArrayInputStream(peek, 0, n), "peek.example.test");
+      return interception.accept(plain, java.util.Arrays.copyOf(peek, n), "peek.example.test");
     });
     try (Handshakes.Client client = handshakes.connect(CA.sslContext(), "peek.example.test", true)) {
       assertThat(client.handshake()).isEqualTo(Handshakes.OK);
@@ -130,14 +128,14 @@ class InterceptionTest {
     assertThat(InterceptTls.of(CA).intercepts("anything.example")).isTrue();
   }
 
-  private SSLSocket intercept(Socket plain) throws IOException {
-    return interception.accept(plain, InputStream.nullInputStream(), "api.example.test");
+  private EngineSocket intercept(Socket plain) throws IOException {
+    return interception.accept(plain, new byte[0], "api.example.test");
   }
 
   /** The leaf a client verifying {@code host} with the CA's exported SSLContext was shown. */
   private X509Certificate handshake(String host, boolean sni, String connectHost) throws Exception {
     CompletableFuture<SSLSession> served = handshakes.serveOne(
-        plain -> interception.accept(plain, InputStream.nullInputStream(), connectHost));
+        plain -> interception.accept(plain, new byte[0], connectHost));
     try (Handshakes.Client client = handshakes.connect(CA.sslContext(), host, sni)) {
       assertThat(client.handshake()).isEqualTo(Handshakes.OK);
       served.get(10, TimeUnit.SECONDS);

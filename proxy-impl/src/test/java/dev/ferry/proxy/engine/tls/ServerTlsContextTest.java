@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.ServerTls.ClientAuth;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +70,7 @@ class ServerTlsContextTest {
   @Test
   void negotiatesHttp11OverTls13() throws Exception {
     ServerTlsContext context = ServerTlsContext.create(pem("a", TestPki.server(ca, TestPki.ec(), "a.example.test")));
-    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, InputStream.nullInputStream()));
+    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
     try (Handshakes.Client client = handshakes.connect(Handshakes.clientContext(ca.certificate(), null), "a.example.test", true)) {
       assertThat(client.handshake()).isEqualTo(Handshakes.OK);
       assertThat(client.socket.getApplicationProtocol()).isEqualTo("http/1.1");
@@ -84,7 +83,7 @@ class ServerTlsContextTest {
   @Test
   void refusesClientWithoutCertificateWhenNeeded() throws Exception {
     ServerTlsContext context = ServerTlsContext.create(mutual(ClientAuth.NEED));
-    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, InputStream.nullInputStream()));
+    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
     try (Handshakes.Client client = handshakes.connect(Handshakes.clientContext(ca.certificate(), null), "a.example.test", true)) {
       assertThat(readOrFail(client)).isNotEqualTo(Handshakes.OK);
     }
@@ -97,7 +96,7 @@ class ServerTlsContextTest {
     TestPki.Issued clients = TestPki.ca("Client CA");
     TestPki.Issued alice = TestPki.client(clients, "alice.example.test");
     ServerTlsContext context = ServerTlsContext.create(mutual(ClientAuth.NEED, clients));
-    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, InputStream.nullInputStream()));
+    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
     try (Handshakes.Client client = handshakes.connect(Handshakes.clientContext(ca.certificate(), alice), "a.example.test", true)) {
       assertThat(client.handshake()).isEqualTo(Handshakes.OK);
     }
@@ -108,7 +107,7 @@ class ServerTlsContextTest {
   void refusesClientCertificateFromAnotherCa() throws Exception {
     TestPki.Issued mallory = TestPki.client(TestPki.ca("Other CA"), "mallory.example.test");
     ServerTlsContext context = ServerTlsContext.create(mutual(ClientAuth.NEED));
-    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, InputStream.nullInputStream()));
+    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
     try (Handshakes.Client client = handshakes.connect(Handshakes.clientContext(ca.certificate(), mallory), "a.example.test", true)) {
       assertThat(readOrFail(client)).isNotEqualTo(Handshakes.OK);
     }
@@ -118,7 +117,7 @@ class ServerTlsContextTest {
   @Test
   void acceptsClientWithoutCertificateWhenOnlyWanted() throws Exception {
     ServerTlsContext context = ServerTlsContext.create(mutual(ClientAuth.WANT));
-    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, InputStream.nullInputStream()));
+    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
     try (Handshakes.Client client = handshakes.connect(Handshakes.clientContext(ca.certificate(), null), "a.example.test", true)) {
       assertThat(client.handshake()).isEqualTo(Handshakes.OK);
     }
@@ -159,7 +158,7 @@ class ServerTlsContextTest {
 
   /** The first DNS SAN of the leaf the server showed a client that asked for {@code host}. */
   private String leafShownFor(ServerTlsContext context, String host, boolean sni) throws Exception {
-    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, InputStream.nullInputStream()));
+    CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
     SSLContext client = Handshakes.clientContext(ca.certificate(), null);
     try (Handshakes.Client connection = handshakes.connect(client, host, sni)) {
       assertThat(connection.handshake()).isEqualTo(Handshakes.OK);

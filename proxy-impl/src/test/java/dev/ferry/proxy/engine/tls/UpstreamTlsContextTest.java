@@ -7,7 +7,6 @@ import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.ServerTls.ClientAuth;
 import dev.ferry.proxy.UpstreamTls;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.file.Path;
@@ -91,7 +90,7 @@ class UpstreamTlsContextTest {
   }
 
   private CompletableFuture<SSLSession> serve(ServerTlsContext context) {
-    return handshakes.serveOne(plain -> context.accept(plain, InputStream.nullInputStream()));
+    return handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
   }
 
   private int handshake(UpstreamTls tls, String host) throws IOException {

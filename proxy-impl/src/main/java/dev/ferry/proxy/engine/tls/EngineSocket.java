@@ -1,0 +1,629 @@
+package dev.ferry.proxy.engine.tls;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketImpl;
+import java.net.SocketOption;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * The server side of a TLS connection, driven by an {@link SSLEngine} over an accepted plain
+ * socket, with the blocking streams of a socket.
+ *
+ * <p>Why not the JDK's {@code SSLSocket}: its handshake cannot stop and resume. A read that
+ * times out mid-handshake leaves it unusable, so a client that sends its ClientHello and then
+ * stalls held a thread until the request-header timeout. Here the handshake is just what
+ * reading does first: a read whose SO_TIMEOUT passes mid-handshake throws
+ * {@link java.net.SocketTimeoutException} and leaves the engine and the bytes received as they
+ * were, so the connection can wait for more on a selector without a thread (see
+ * {@link #channelBeneath()}) and the next read goes on where this one stopped. Every complete
+ * record received is unwrapped before a read blocks, so once a read finds nothing, whatever
+ * the client sends next is still in the kernel, where a selector sees it.
+ *
+ * <p>Reads and writes may run on two threads (a tunnel). Reads hold the read lock, writes the
+ * write lock; a read that must answer the handshake takes the write lock inside the read lock,
+ * never the other way round. Client-initiated renegotiation (TLS 1.2) is refused, as nginx does:
+ * it costs the server a handshake per request and serves no HTTP/1.1 client.
+ *
+ * <pre>{@code
+ * EngineSocket tls = serverTls.accept(plain, peekedBytes);
+ * tls.setSoTimeout(10_000);
+ * tls.startHandshake(); // optional: the first read handshakes as well
+ * }</pre>
+ */
+public final class EngineSocket extends Socket {
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+  /** Bounds the wraps of one handshake flight or closing, against an engine that never settles. */
+  private static final int MAX_WRAPS = 16;
+
+  private final Socket plain;
+  private final SSLEngine engine;
+  private final InputStream netIn;
+  private final OutputStream netOut;
+  private final ReentrantLock readLock = new ReentrantLock();
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final Input input = new Input();
+  private final Output output = new Output();
+  /** Ciphertext received and not yet unwrapped (read mode); read lock; null when empty and trimmed. */
+  private ByteBuffer inbound;
+  /** Decrypted bytes not yet read (read mode); read lock; null when empty and trimmed. */
+  private ByteBuffer plaintext;
+  /** Ciphertext being gathered for one write (write mode); write lock. */
+  private ByteBuffer outbound;
+  private volatile boolean handshaken;
+  private volatile boolean closed;
+  private volatile boolean outputShut;
+  /** The peer's close_notify or end of stream was read; read lock. */
+  private boolean inputDone;
+  private volatile long bytesReceived;
+
+  /**
+   * @param plain the accepted socket; closing this one closes it
+   * @param engine a server-mode engine, configured, whose handshake has not begun
+   * @param consumed bytes already read from {@code plain} (a peeked ClientHello), read first
+   */
+  EngineSocket(Socket plain, SSLEngine engine, byte[] consumed) throws IOException {
+    super((SocketImpl) null);
+    this.plain = plain;
+    this.engine = engine;
+    this.netIn = plain.getInputStream();
+    this.netOut = plain.getOutputStream();
+    if (consumed.length > 0) {
+      inbound = ByteBuffer.allocate(Math.max(consumed.length, engine.getSession().getPacketBufferSize()));
+      inbound.put(consumed).flip();
+      bytesReceived = consumed.length;
+    }
+    engine.beginHandshake();
+  }
+
+  /** Completes the handshake now, blocking under SO_TIMEOUT; reads and writes do it themselves. */
+  public void startHandshake() throws IOException {
+    readLock.lock();
+    try {
+      while (!handshaken) {
+        if (!advance()) {
+          throw new SSLHandshakeException("the client closed the connection during the handshake");
+        }
+      }
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  /** True once the handshake has completed. */
+  public boolean handshaken() {
+    return handshaken;
+  }
+
+  /** True once any byte of the client's arrived: its handshake has begun. */
+  public boolean handshakeBegun() {
+    return bytesReceived > 0;
+  }
+
+  /** The session: the handshake's until it completes, then the negotiated one. */
+  public SSLSession getSession() {
+    SSLSession handshake = handshaken ? null : engine.getHandshakeSession();
+    return handshake != null ? handshake : engine.getSession();
+  }
+
+  /**
+   * The plain channel beneath, for a selector to watch for the client's next bytes while no
+   * thread reads (null if the plain socket has none). Its bytes are ciphertext: never read or
+   * write them. {@link #getChannel()} returns null for that reason.
+   */
+  public SocketChannel channelBeneath() {
+    return plain.getChannel();
+  }
+
+  /**
+   * Drops the buffers that hold nothing, so that a connection parked between requests keeps no
+   * record-sized buffers; they are made again by the next read or write. Call it on the thread
+   * that owns the connection, while no read or write runs.
+   */
+  public void trim() {
+    readLock.lock();
+    try {
+      if (plaintext != null && !plaintext.hasRemaining()) {
+        plaintext = null;
+      }
+      if (inbound != null && !inbound.hasRemaining()) {
+        inbound = null;
+      }
+    } finally {
+      readLock.unlock();
+    }
+    if (writeLock.tryLock()) {
+      try {
+        if (outbound != null && outbound.position() == 0) {
+          outbound = null;
+        }
+      } finally {
+        writeLock.unlock();
+      }
+    }
+  }
+
+  private int read(byte[] bytes, int offset, int length) throws IOException {
+    if (length == 0) {
+      return 0;
+    }
+    readLock.lock();
+    try {
+      while (plaintext == null || !plaintext.hasRemaining()) {
+        if (inputDone || !advance()) {
+          return -1;
+        }
+      }
+      int n = Math.min(length, plaintext.remaining());
+      plaintext.get(bytes, offset, n);
+      return n;
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  /**
+   * One step of the read side, under the read lock: unwraps a buffered record (answering the
+   * handshake as it asks), or reads more ciphertext from the socket when no complete record is
+   * buffered. False at the end of the input.
+   */
+  private boolean advance() throws IOException {
+    if (inputDone) {
+      return false;
+    }
+    if (inbound == null || !inbound.hasRemaining()) {
+      return receive();
+    }
+    if (plaintext == null) {
+      plaintext = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize()).flip();
+    }
+    plaintext.compact();
+    SSLEngineResult result;
+    try {
+      result = engine.unwrap(inbound, plaintext);
+    } catch (SSLException e) {
+      sendAlert();
+      throw e;
+    } finally {
+      plaintext.flip();
+    }
+    switch (result.getStatus()) {
+      case BUFFER_UNDERFLOW -> {
+        return receive();
+      }
+      case BUFFER_OVERFLOW -> {
+        plaintext = grow(plaintext, engine.getSession().getApplicationBufferSize());
+        return true;
+      }
+      case CLOSED -> {
+        inputDone = true;
+        answerHandshake(result.getHandshakeStatus());
+        return false;
+      }
+      default -> {
+        if (handshaken && result.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING
+            && "TLSv1.2".equals(engine.getSession().getProtocol())) {
+          throw new SSLException("client-initiated renegotiation refused");
+        }
+        answerHandshake(result.getHandshakeStatus());
+        return true;
+      }
+    }
+  }
+
+  /** Reads what the socket has (blocking under SO_TIMEOUT) behind the buffered ciphertext. */
+  private boolean receive() throws IOException {
+    int packet = engine.getSession().getPacketBufferSize();
+    if (inbound == null) {
+      inbound = ByteBuffer.allocate(packet).flip();
+    }
+    if (inbound.position() > 0 || inbound.limit() == inbound.capacity()) {
+      inbound.compact().flip();
+    }
+    if (inbound.limit() == inbound.capacity()) {
+      inbound = grow(inbound, packet);
+    }
+    int n = netIn.read(inbound.array(), inbound.limit(), inbound.capacity() - inbound.limit());
+    if (n < 0) {
+      inputDone = true;
+      try {
+        engine.closeInbound();
+      } catch (SSLException truncated) {
+        // No close_notify: HTTP's own framing tells whether a message was cut short.
+      }
+      return false;
+    }
+    inbound.limit(inbound.limit() + n);
+    bytesReceived += n;
+    return true;
+  }
+
+  /** Runs delegated tasks and sends what the handshake asks to send, until it waits for the peer. */
+  private void answerHandshake(HandshakeStatus status) throws IOException {
+    while (true) {
+      switch (status) {
+        case FINISHED -> {
+          handshaken = true;
+          status = engine.getHandshakeStatus();
+        }
+        case NEED_TASK -> {
+          for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) {
+            task.run();
+          }
+          status = engine.getHandshakeStatus();
+        }
+        case NEED_WRAP -> {
+          // A flight (ServerHello to Finished) is several wraps: gathered, it is one socket write.
+          writeLock.lock();
+          try {
+            int wraps = 0;
+            do {
+              status = wrap(EMPTY);
+            } while (status == HandshakeStatus.NEED_WRAP && ++wraps < MAX_WRAPS);
+            flushOutbound();
+          } finally {
+            writeLock.unlock();
+          }
+        }
+        default -> {
+          return;
+        }
+      }
+    }
+  }
+
+  private void write(byte[] bytes, int offset, int length) throws IOException {
+    if (!handshaken) {
+      startHandshake();
+    }
+    writeLock.lock();
+    try {
+      if (outputShut || closed) {
+        throw new SocketException("Socket output is closed");
+      }
+      ByteBuffer source = ByteBuffer.wrap(bytes, offset, length);
+      while (source.hasRemaining()) {
+        HandshakeStatus status = wrap(source);
+        if (status == HandshakeStatus.NEED_TASK) {
+          for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) {
+            task.run();
+          }
+        }
+      }
+      flushOutbound();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * Wraps one record of {@code source} into the outbound buffer, first sending what it holds
+   * when a record might not fit, so that a large write goes out in a few large socket writes.
+   * Returns the handshake status after it.
+   */
+  private HandshakeStatus wrap(ByteBuffer source) throws IOException {
+    int packet = engine.getSession().getPacketBufferSize();
+    if (outbound == null) {
+      outbound = ByteBuffer.allocate(4 * packet);
+    }
+    if (outbound.remaining() < packet) {
+      flushOutbound();
+    }
+    SSLEngineResult result = engine.wrap(source, outbound);
+    switch (result.getStatus()) {
+      case BUFFER_OVERFLOW -> {
+        flushOutbound();
+        outbound = grow(outbound.flip(), packet).compact();
+      }
+      case CLOSED -> {
+        if (source.hasRemaining()) {
+          flushOutbound();
+          throw new SocketException("TLS connection closed");
+        }
+      }
+      default -> {
+        if (result.bytesConsumed() == 0 && result.bytesProduced() == 0 && source.hasRemaining()
+            && result.getHandshakeStatus() != HandshakeStatus.NEED_TASK) {
+          throw new SSLException("TLS engine made no progress: " + result);
+        }
+      }
+    }
+    return result.getHandshakeStatus();
+  }
+
+  private void flushOutbound() throws IOException {
+    if (outbound != null && outbound.position() > 0) {
+      netOut.write(outbound.array(), 0, outbound.position());
+      netOut.flush();
+      outbound.clear();
+    }
+  }
+
+  /** After a failed unwrap the engine holds an alert for the client; best effort, as it fails. */
+  private void sendAlert() {
+    if (!writeLock.tryLock()) {
+      return;
+    }
+    try {
+      for (int wraps = 0; wraps < MAX_WRAPS && !engine.isOutboundDone(); wraps++) {
+        wrap(EMPTY);
+      }
+      flushOutbound();
+    } catch (IOException | RuntimeException ignored) {
+      // The handshake has failed either way; the caller reports that.
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /** Sends close_notify once, if the connection can still write without blocking anyone. */
+  private void closeOutbound() throws IOException {
+    engine.closeOutbound();
+    for (int wraps = 0; wraps < MAX_WRAPS && !engine.isOutboundDone(); wraps++) {
+      wrap(EMPTY);
+    }
+    flushOutbound();
+  }
+
+  private static ByteBuffer grow(ByteBuffer readMode, int atLeast) {
+    ByteBuffer bigger = ByteBuffer.allocate(Math.max(atLeast, readMode.capacity() * 2));
+    bigger.put(readMode).flip();
+    return bigger;
+  }
+
+  @Override
+  public InputStream getInputStream() throws IOException {
+    if (closed) {
+      throw new SocketException("Socket is closed");
+    }
+    return input;
+  }
+
+  @Override
+  public OutputStream getOutputStream() throws IOException {
+    if (closed) {
+      throw new SocketException("Socket is closed");
+    }
+    return output;
+  }
+
+  /**
+   * Sends close_notify (when the handshake completed and the channel beneath is blocking, which
+   * it is not while a selector watches it), then closes the socket beneath. A write blocked on a
+   * client that reads nothing does not hold the close up: then no close_notify is sent.
+   */
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      SocketChannel channel = plain.getChannel();
+      if (handshaken && !outputShut && (channel == null || channel.isBlocking()) && writeLock.tryLock()) {
+        try {
+          outputShut = true;
+          closeOutbound();
+        } finally {
+          writeLock.unlock();
+        }
+      }
+    } catch (IOException | RuntimeException ignored) {
+      // The client may be gone already; the socket closes either way.
+    } finally {
+      plain.close();
+    }
+  }
+
+  /** Sends close_notify and half-closes the socket beneath; reading goes on. */
+  @Override
+  public void shutdownOutput() throws IOException {
+    writeLock.lock();
+    try {
+      if (outputShut) {
+        return;
+      }
+      outputShut = true;
+      closeOutbound();
+    } finally {
+      writeLock.unlock();
+    }
+    plain.shutdownOutput();
+  }
+
+  @Override
+  public void shutdownInput() throws IOException {
+    plain.shutdownInput();
+  }
+
+  @Override
+  public boolean isInputShutdown() {
+    return plain.isInputShutdown();
+  }
+
+  @Override
+  public boolean isOutputShutdown() {
+    return outputShut || plain.isOutputShutdown();
+  }
+
+  @Override
+  public boolean isClosed() {
+    return closed || plain.isClosed();
+  }
+
+  @Override
+  public boolean isConnected() {
+    return plain.isConnected();
+  }
+
+  @Override
+  public boolean isBound() {
+    return plain.isBound();
+  }
+
+  /** Null: the channel beneath carries ciphertext (see {@link #channelBeneath()}). */
+  @Override
+  public SocketChannel getChannel() {
+    return null;
+  }
+
+  @Override
+  public void connect(SocketAddress endpoint, int timeout) throws IOException {
+    throw new SocketException("already connected");
+  }
+
+  @Override
+  public void bind(SocketAddress local) throws IOException {
+    throw new SocketException("already bound");
+  }
+
+  @Override
+  public InetAddress getInetAddress() {
+    return plain.getInetAddress();
+  }
+
+  @Override
+  public InetAddress getLocalAddress() {
+    return plain.getLocalAddress();
+  }
+
+  @Override
+  public int getPort() {
+    return plain.getPort();
+  }
+
+  @Override
+  public int getLocalPort() {
+    return plain.getLocalPort();
+  }
+
+  @Override
+  public SocketAddress getRemoteSocketAddress() {
+    return plain.getRemoteSocketAddress();
+  }
+
+  @Override
+  public SocketAddress getLocalSocketAddress() {
+    return plain.getLocalSocketAddress();
+  }
+
+  @Override
+  public void setSoTimeout(int timeout) throws SocketException {
+    plain.setSoTimeout(timeout);
+  }
+
+  @Override
+  public int getSoTimeout() throws SocketException {
+    return plain.getSoTimeout();
+  }
+
+  @Override
+  public void setTcpNoDelay(boolean on) throws SocketException {
+    plain.setTcpNoDelay(on);
+  }
+
+  @Override
+  public boolean getTcpNoDelay() throws SocketException {
+    return plain.getTcpNoDelay();
+  }
+
+  @Override
+  public void setSoLinger(boolean on, int linger) throws SocketException {
+    plain.setSoLinger(on, linger);
+  }
+
+  @Override
+  public int getSoLinger() throws SocketException {
+    return plain.getSoLinger();
+  }
+
+  @Override
+  public void setKeepAlive(boolean on) throws SocketException {
+    plain.setKeepAlive(on);
+  }
+
+  @Override
+  public boolean getKeepAlive() throws SocketException {
+    return plain.getKeepAlive();
+  }
+
+  @Override
+  public <T> Socket setOption(SocketOption<T> name, T value) throws IOException {
+    plain.setOption(name, value);
+    return this;
+  }
+
+  @Override
+  public <T> T getOption(SocketOption<T> name) throws IOException {
+    return plain.getOption(name);
+  }
+
+  @Override
+  public String toString() {
+    return "EngineSocket[" + plain + "]";
+  }
+
+  private final class Input extends InputStream {
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return EngineSocket.this.read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] bytes, int offset, int length) throws IOException {
+      Objects.checkFromIndexSize(offset, length, bytes.length);
+      return EngineSocket.this.read(bytes, offset, length);
+    }
+
+    /** The decrypted bytes buffered: what a read returns without touching the socket. */
+    @Override
+    public int available() {
+      if (!readLock.tryLock()) {
+        return 0; // another thread is reading: nothing is there for this one
+      }
+      try {
+        return plaintext == null ? 0 : plaintext.remaining();
+      } finally {
+        readLock.unlock();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      EngineSocket.this.close();
+    }
+  }
+
+  private final class Output extends OutputStream {
+    @Override
+    public void write(int b) throws IOException {
+      EngineSocket.this.write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+      Objects.checkFromIndexSize(offset, length, bytes.length);
+      EngineSocket.this.write(bytes, offset, length);
+    }
+
+    @Override
+    public void close() throws IOException {
+      EngineSocket.this.close();
+    }
+  }
+}
