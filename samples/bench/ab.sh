@@ -11,10 +11,12 @@
 #   A_FLAGS="-t 200" B_FLAGS="-t 256" samples/bench/ab.sh   # one jar, two flag sets
 #   CONNS=512 A=/tmp/before.jar samples/bench/ab.sh          # many more clients than threads
 #   CLOSE=1 A=/tmp/before.jar samples/bench/ab.sh            # a new connection per request
+#   TLS=1 A=/tmp/before.jar samples/bench/ab.sh              # clients speak TLS to Ferry
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), SIZE of the body (1024), CONNS (wrk's connections,
-# 64), CLOSE (1: "Connection: close" on every request), ROUNDS (3), DURATION (8s),
-# WARMUP per run (5s), JAVA (java on PATH). Needs nginx, wrk and curl.
+# 64), CLOSE (1: "Connection: close" on every request), TLS (1: Ferry terminates TLS with a
+# certificate made for the run; needs openssl), ROUNDS (3), DURATION (8s), WARMUP per run (5s),
+# JAVA (java on PATH). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -38,6 +40,8 @@ make_workdir ab
 
 start_static_origin "$WORK" "$SIZE"
 
+tls_listener "$WORK" ab.sh
+
 allocated() { # $1 = admin port
   curl -s --max-time 5 "http://127.0.0.1:$1/metrics" \
     | awk '$1=="jvm_threads_allocated_bytes_total" {printf "%.0f", $2}'
@@ -47,14 +51,14 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
   local port admin pid url t0 t1 a0 a1 n rps p99 timeouts flags
   port=$(free_port)
   admin=$(free_port)
-  read -r -a flags <<< "$3"
+  read -r -a flags <<< "$3 $TLS_FLAGS"
   "$JAVA" -Xmx1g -jar "$2" -q -p "$port" --admin-port "$admin" \
     --upstream "http://127.0.0.1:$ORIGIN_PORT" "${flags[@]}" > "$WORK/ferry.out" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
-  url="http://127.0.0.1:$port/bytes/$SIZE"
-  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url")" = 200 ] \
+  url="$SCHEME://127.0.0.1:$port/bytes/$SIZE"
+  [ "$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 5 "$url")" = 200 ] \
     || { echo "no 200 from $url" >&2; cat "$WORK/ferry.out" >&2; exit 1; }
   timeout 120 wrk -t2 -c"$CONNS" -d"$WARMUP" "${WRK_HEADERS[@]}" "$url" > /dev/null
   a0=$(allocated "$admin")
@@ -73,7 +77,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
     "${p99:-0} ${timeouts:-0}"
 }
 
-echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
 echo "  A = $A ${A_FLAGS:-}" >&2
 echo "  B = $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"

@@ -1,4 +1,4 @@
-# Sourced by profile.sh and ab.sh (run from the repository root, after ports.sh), never run itself.
+# Sourced by profile.sh, ab.sh and slowloris.sh (run from the repository root, after ports.sh), never run itself.
 
 # Stops every process in the caller's PIDS array (the origin and the proxies started), waiting up
 # to 20 s for each: the scripts' EXIT trap.
@@ -49,4 +49,19 @@ EOF
   PIDS+=($!)
   for _ in $(seq 1 100); do ss -Hltn "sport = :$ORIGIN_PORT" | grep -q . && return 0; sleep 0.1; done
   echo "nginx did not start on port $ORIGIN_PORT" >&2; cat "$dir/nginx.out" >&2; return 1
+}
+
+# With TLS=1: makes a throwaway certificate for 127.0.0.1 in directory $1 and sets SCHEME=https and
+# TLS_FLAGS (the CLI's --tls-cert/--tls-key for it); else SCHEME=http and no flags. Exits naming
+# the script ($2) if openssl is missing.
+tls_listener() {
+  SCHEME=http
+  TLS_FLAGS=""
+  [ "${TLS:-0}" = 1 ] || return 0
+  command -v openssl > /dev/null || { echo "$2: TLS=1 needs openssl (apt-get install openssl)"; exit 1; }
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$1/key.sec1.pem" -out "$1/cert.pem" 2> /dev/null
+  openssl pkcs8 -topk8 -nocrypt -in "$1/key.sec1.pem" -out "$1/key.pem"
+  SCHEME=https
+  TLS_FLAGS="--tls-cert $1/cert.pem --tls-key $1/key.pem"
 }

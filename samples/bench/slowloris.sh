@@ -2,13 +2,16 @@
 # Slowloris against Ferry: SLOW connections (SlowClients.java beside this script) each send the
 # start of a request head and then a header line every 5 s, never finishing it, while wrk
 # measures ordinary clients through the same proxy. A proxy whose threads wait on unfinished
-# heads stops serving everyone else; Ferry parks them. An nginx static origin on loopback.
+# heads stops serving everyone else; Ferry parks them. With TLS=1 Ferry terminates TLS, wrk
+# speaks https, and each slow connection sends a TLS ClientHello and then nothing: a handshake
+# left stalled. An nginx static origin on loopback.
 # Loopback only; every run is bounded in time; everything started is stopped on exit.
 #   ./mvnw -q -DskipTests package && samples/bench/slowloris.sh
 #   JAR=/tmp/before.jar SLOW=3000 samples/bench/slowloris.sh
+#   TLS=1 samples/bench/slowloris.sh
 # Settings: JAR (samples/target/ferry.jar), JAVA (java on PATH: Java 17 runs the default bounded
-# pool), FLAGS (extra CLI flags), SLOW connections (1500), DURATION of the wrk run (10s).
-# Needs nginx, wrk and curl.
+# pool), FLAGS (extra CLI flags), SLOW connections (1500), DURATION of the wrk run (10s), TLS
+# (1: stalled handshakes; needs openssl). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -23,19 +26,20 @@ require_load_tools slowloris.sh
 make_workdir slowloris
 
 start_static_origin "$WORK" 1024
+tls_listener "$WORK" slowloris.sh
 port=$(free_port)
-read -r -a flags <<< "${FLAGS:-}"
+read -r -a flags <<< "${FLAGS:-} $TLS_FLAGS"
 "$JAVA" -Xmx512m -jar "$JAR" -q -p "$port" --upstream "http://127.0.0.1:$ORIGIN_PORT" "${flags[@]}" \
   > "$WORK/ferry.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
 wrk_seconds=${DURATION%s}
-"$JAVA" samples/bench/SlowClients.java "$port" "$SLOW" $((wrk_seconds + 15)) > "$WORK/slow.out" 2>&1 &
+"$JAVA" samples/bench/SlowClients.java "$port" "$SLOW" $((wrk_seconds + 15)) "$SCHEME" > "$WORK/slow.out" 2>&1 &
 slow=$!
 PIDS+=("$slow")
 sleep 5 # let the slow connections open
-echo "slowloris.sh: $("$JAVA" -version 2>&1 | head -1), $SLOW slow clients, wrk -t2 -c32 -d$DURATION, $JAR ${FLAGS:-}" >&2
-timeout 120 wrk -t2 -c32 -d"$DURATION" --timeout 2s "http://127.0.0.1:$port/bytes/1024" > "$WORK/wrk.out"
+echo "slowloris.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, $SLOW slow clients, wrk -t2 -c32 -d$DURATION, $JAR ${FLAGS:-}" >&2
+timeout 120 wrk -t2 -c32 -d"$DURATION" --timeout 2s "$SCHEME://127.0.0.1:$port/bytes/1024" > "$WORK/wrk.out"
 timeout 60 tail --pid="$slow" -f /dev/null || true
 echo "requests=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")" \
   "rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk.out")" \

@@ -134,4 +134,30 @@ class TlsTerminationTest {
     Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
     assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
   }
+
+  /**
+   * A TLS 1.2 client that asks to renegotiate after its handshake has its connection closed (a
+   * handshake per request costs the server, and no HTTP/1.1 client needs one); others are served.
+   */
+  @Test
+  void closesAConnectionWhoseClientRenegotiates() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("first"));
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    try (SSLSocket socket = (SSLSocket) server.trustingContext().getSocketFactory()
+        .createSocket("localhost", proxy.port())) {
+      socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+      socket.setSoTimeout(10_000);
+      RawClient client = new RawClient(socket);
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().bodyText()).isEqualTo("first");
+      assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.2");
+      socket.startHandshake(); // after the first handshake: sends a renegotiation's ClientHello
+      assertThatThrownBy(() -> client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse())
+          .isInstanceOf(java.io.IOException.class);
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the renegotiating connection to end");
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+  }
 }

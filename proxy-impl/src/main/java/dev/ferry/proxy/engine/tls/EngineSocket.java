@@ -49,6 +49,8 @@ public final class EngineSocket extends Socket {
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
   /** Bounds the wraps of one handshake flight or closing, against an engine that never settles. */
   private static final int MAX_WRAPS = 16;
+  /** How many records a large write gathers per socket write. */
+  private static final int GATHERED_RECORDS = 4;
 
   private final Socket plain;
   private final SSLEngine engine;
@@ -62,7 +64,10 @@ public final class EngineSocket extends Socket {
   private ByteBuffer inbound;
   /** Decrypted bytes not yet read (read mode); read lock; null when empty and trimmed. */
   private ByteBuffer plaintext;
-  /** Ciphertext being gathered for one write (write mode); write lock. */
+  /**
+   * Ciphertext being gathered for one socket write (write mode); write lock. One record's size,
+   * or a few once the connection has made a large write.
+   */
   private ByteBuffer outbound;
   private volatile boolean handshaken;
   private volatile boolean closed;
@@ -296,6 +301,12 @@ public final class EngineSocket extends Socket {
         throw new SocketException("Socket output is closed");
       }
       ByteBuffer source = ByteBuffer.wrap(bytes, offset, length);
+      int packet = engine.getSession().getPacketBufferSize();
+      if (length > packet && (outbound == null || outbound.capacity() < GATHERED_RECORDS * packet)) {
+        // A large write (a body written whole) goes out a few records per socket write.
+        flushOutbound();
+        outbound = ByteBuffer.allocate(GATHERED_RECORDS * packet);
+      }
       while (source.hasRemaining()) {
         HandshakeStatus status = wrap(source);
         if (status == HandshakeStatus.NEED_TASK) {
@@ -318,7 +329,7 @@ public final class EngineSocket extends Socket {
   private HandshakeStatus wrap(ByteBuffer source) throws IOException {
     int packet = engine.getSession().getPacketBufferSize();
     if (outbound == null) {
-      outbound = ByteBuffer.allocate(4 * packet);
+      outbound = ByteBuffer.allocate(packet);
     }
     if (outbound.remaining() < packet) {
       flushOutbound();
