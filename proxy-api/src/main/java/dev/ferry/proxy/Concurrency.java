@@ -69,7 +69,8 @@ public final class Concurrency {
    * timeout to complete) do not use up the pool. That holds for TLS connections too, in their
    * handshakes as well: a client that has not sent its ClientHello, or stalls before its
    * Finished, is parked between its handshake messages, and its handshake and first request head
-   * have the request-header timeout to complete. The exception, for speed: up to a quarter of the
+   * have the request-header timeout to complete; so is an intercepted CONNECT's tunnel until its
+   * first bytes arrive. The exception, for speed: up to a quarter of the
    * threads may each keep a keep-alive connection that has been served waiting in one blocking
    * read for its next request (a busy client sends at once), until it arrives or the idle
    * timeout. When more connections are busy than there are threads, they take turns: one that

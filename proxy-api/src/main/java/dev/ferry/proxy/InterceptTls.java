@@ -15,8 +15,10 @@ import java.util.function.Predicate;
  * a certificate it issues for the host the client names (SNI, else the CONNECT host), and runs
  * each request inside through filters, cache and listeners like a plain one, sending it on to
  * the origin over verified TLS (see {@link UpstreamTls}). Other hosts, and bytes inside an
- * intercepted CONNECT that are not TLS, are tunnelled unchanged. Clients must trust the
- * {@link CertificateAuthority}.
+ * intercepted CONNECT that are not TLS, are tunnelled unchanged. The tunnel's first bytes, the
+ * handshake and the first request inside have the {@code requestHeaderTimeout} to arrive,
+ * counted from the 200; a client quiet meanwhile waits without a thread (see
+ * {@link Concurrency}). Clients must trust the {@link CertificateAuthority}.
  *
  * <pre>{@code
  * CertificateAuthority ca = CertificateAuthority.generate();

@@ -57,6 +57,8 @@ final class ClientConnection implements Runnable {
   private ResponseSender sender;
   /** The CONNECT target whose decrypted requests this connection carries; null otherwise. */
   private String interceptAuthority;
+  /** Set from an intercepted CONNECT's 200 until its tunnel's first bytes arrive. */
+  private volatile PendingIntercept pendingIntercept;
   private boolean tls;
   private final InetSocketAddress clientAddress;
   private final InetSocketAddress localAddress;
@@ -117,40 +119,50 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * After a CONNECT to an intercepted host was answered 200: if the client's first bytes are a
-   * TLS ClientHello, terminates its TLS with a leaf certificate for the host and returns true:
-   * this connection then carries the decrypted session, whose requests are served like plain
-   * ones (to the origin over verified TLS) and counted from 1 again, and which handshakes, waits,
-   * parks and takes turns for a thread like any TLS connection. Anything else is relayed through
-   * {@code tunnel} as a plain tunnel: false.
+   * After a CONNECT to an intercepted host was answered 200: the connection waits for the
+   * tunnel's first bytes like it waits for a request (briefly, then parked without a thread,
+   * bounded by the request-header timeout from now), and they decide (see
+   * {@link #beginIntercepted}). Returns true: the connection goes on.
    */
-  boolean intercept(UpstreamConnection tunnel, String host, int port) throws IOException {
-    in.readTimeout((int) Math.max(1, config.requestHeaderTimeout().toMillis()));
-    boolean data;
-    try {
-      data = in.awaitData((int) Math.max(1, config.requestHeaderTimeout().toMillis()), false);
-    } catch (SocketTimeoutException e) {
-      tunnel.close();
-      return false;
-    }
+  boolean intercept(UpstreamConnection tunnel, String host, int port) {
+    state.tunnel(tunnel);
+    pendingIntercept = new PendingIntercept(tunnel, host, port);
+    // The tunnel's first bytes, the handshake and the session's first request get the
+    // request-header timeout from here, as on a new connection.
+    sequence = 0;
+    acceptedNanos = System.nanoTime();
+    return true;
+  }
+
+  /**
+   * The first bytes in an intercepted CONNECT's tunnel have arrived. A TLS ClientHello: the
+   * client's TLS is terminated with a leaf certificate for the host, and this connection carries
+   * the decrypted session, whose requests are served like plain ones (to the origin over verified
+   * TLS) and counted from 1 again, and which handshakes, waits, parks and takes turns for a thread
+   * like any TLS connection: true. Anything else is relayed through the tunnel as it is: false.
+   */
+  private boolean beginIntercepted() throws IOException {
+    PendingIntercept pending = pendingIntercept;
+    pendingIntercept = null;
     byte[] first = in.peekBuffered();
-    if (!data || !TlsRecords.looksLikeClientHello(first, first.length)) {
-      runTunnel(tunnel);
+    if (!TlsRecords.looksLikeClientHello(first, first.length)) {
+      runTunnel(pending.tunnel());
       return false;
     }
-    tunnel.close();
-    EngineSocket session = server.interception().accept(socket, in.takeBuffered(), host);
+    pending.tunnel().close();
+    state.tunnel(null);
+    EngineSocket session = server.interception().accept(socket, in.takeBuffered(), pending.host());
     in.unwatch();
     useStreams(session);
     tls = true;
-    interceptAuthority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    // The handshake and the session's first request get the request-header timeout from here,
-    // as on a new connection; the handshake runs as the wait for that request reads.
-    sequence = 0;
-    acceptedNanos = System.nanoTime();
+    String host = pending.host();
+    interceptAuthority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + pending.port();
     log.debug("tls_intercepted conn={} target={}", id, interceptAuthority);
     return true;
   }
+
+  /** An intercepted CONNECT answered 200, waiting for the tunnel's first bytes. */
+  private record PendingIntercept(UpstreamConnection tunnel, String host, int port) {}
 
   @Override
   public void run() {
@@ -165,12 +177,13 @@ final class ClientConnection implements Runnable {
         terminateTls();
       }
       while (true) {
+        boolean tunnelStart = pendingIntercept != null;
         Wait wait = awaitRequest(sequence == 0);
         if (wait == Wait.PARKED || wait == Wait.YIELDED) {
           parkedNow = true;
           return;
         }
-        if (wait == Wait.END || !exchange(++sequence)) {
+        if (wait == Wait.END || !(tunnelStart ? beginIntercepted() : exchange(++sequence))) {
           break;
         }
       }
@@ -204,6 +217,10 @@ final class ClientConnection implements Runnable {
   /** Closes the socket and gives the connection's slot back to the proxy, exactly once. */
   private void end() {
     closeSocket();
+    PendingIntercept pending = pendingIntercept;
+    if (pending != null) {
+      pending.tunnel().close();
+    }
     if (ended.compareAndSet(false, true)) {
       server.unregister(this);
     }
@@ -243,7 +260,7 @@ final class ClientConnection implements Runnable {
     try {
       wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
       IdleParker parker = parker();
-      if (wait == Wait.READY && parker != null) {
+      if (wait == Wait.READY && parker != null && pendingIntercept == null) { // tunnel bytes are no head
         wait = awaitHead(parker);
       }
     } catch (SocketTimeoutException e) {
@@ -506,9 +523,12 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /** True once the tunnel relay owns this connection's tunnel (and closes it at the end). */
-  boolean relaysTunnel() {
-    return relayed;
+  /**
+   * True once the connection, not the exchange, owns its tunnel: the tunnel relay runs it (and
+   * closes it at the end), or an intercepted CONNECT awaits the tunnel's first bytes.
+   */
+  boolean ownsTunnel() {
+    return relayed || pendingIntercept != null;
   }
 
   /** Closes the connection now if it waits for a request, else after the current exchange. */

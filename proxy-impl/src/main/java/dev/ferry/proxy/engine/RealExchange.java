@@ -315,7 +315,7 @@ final class RealExchange implements Exchange, DispatchHooks {
 
   private void finish() {
     closeOwned();
-    if (tunnel != null && !connection.relaysTunnel()) {
+    if (tunnel != null && !connection.ownsTunnel()) {
       tunnel.close();
     }
     server.metrics().activeExchanges.decrementAndGet();

@@ -344,9 +344,14 @@ class ParkedIdleConnectionTest {
     }
   }
 
-  /** The same inside intercepted CONNECTs: the handshakes with the proxy's leaf stall, parked. */
+  /**
+   * The same inside intercepted CONNECTs, at both steps: tunnels answered 200 whose clients say
+   * nothing yet, then handshakes with the proxy's leaf that stall after the ClientHello, are all
+   * parked while another client is served; then each completes and is served. Before, an
+   * intercepted tunnel held a thread from its 200 to the end of its handshake.
+   */
   @Test
-  void parksInterceptedClientsStallingInTheirHandshakeAndServesEachLater() throws Exception {
+  void parksInterceptedTunnelsBeforeAndDuringTheirHandshakes() throws Exception {
     TestCertificates origin = TestCertificates.issued("localhost", null, 2);
     CertificateAuthority ca = CertificateAuthority.generate();
     String authority = "localhost:" + TlsOrigin.start(ferry, origin.serverContext());
@@ -358,9 +363,14 @@ class ParkedIdleConnectionTest {
     try {
       for (int i = 0; i < 6; i++) {
         RawClient tunnel = new RawClient(proxy.address());
+        stalled.add(new StallingTlsClient(tunnel, ca.sslContext(), "localhost"));
         assertThat(tunnel.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
             .readResponse(true).status()).isEqualTo(200);
-        stalled.add(new StallingTlsClient(tunnel, ca.sslContext(), "localhost").sendHello());
+      }
+      servesAnotherOnceAllPark(proxy, stalled.size(),
+          p -> RawClient.throughTunnel(p.address(), authority, ca.sslContext()));
+      for (StallingTlsClient client : stalled) {
+        client.sendHello();
       }
       servesAnotherOnceAllPark(proxy, stalled.size(),
           p -> RawClient.throughTunnel(p.address(), authority, ca.sslContext()));
@@ -372,6 +382,24 @@ class ParkedIdleConnectionTest {
       for (StallingTlsClient client : stalled) {
         client.close();
       }
+    }
+  }
+
+  /**
+   * An intercepted CONNECT whose client, after a pause long enough to be parked, sends bytes that
+   * are not TLS has them relayed to the target as a plain tunnel.
+   */
+  @Test
+  void relaysAParkedInterceptedTunnelWhoseFirstBytesAreNotTls() throws Exception {
+    String target = tinyOrigin().replaceFirst("^http://", "").replaceFirst("/$", "");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowAnyConnectPort().allowPrivateDestinations(true)
+        .interceptTls(InterceptTls.of(CertificateAuthority.generate()).hosts("127.0.0.1", "localhost"))
+        .concurrency(Concurrency.boundedPool(2, 0)));
+    try (RawClient client = new RawClient(proxy.address())) {
+      assertThat(client.send("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
+          .readResponse(true).status()).isEqualTo(200);
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the silent tunnel to park");
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
     }
   }
 

@@ -9,7 +9,11 @@ import java.nio.charset.StandardCharsets;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 
-/** An https origin answering every request with {@code secure PATH}, keeping connections alive. */
+/**
+ * An https origin answering every request with {@code secure PATH}, keeping connections alive,
+ * each connection on its own daemon thread (a connection whose client never speaks, such as a
+ * tunnel the proxy holds open, delays no other).
+ */
 final class TlsOrigin {
   private TlsOrigin() {}
 
@@ -20,11 +24,21 @@ final class TlsOrigin {
     ferry.track(server);
     Thread acceptor = new Thread(() -> {
       while (!server.isClosed()) {
-        try (Socket socket = server.accept()) {
-          serve(socket.getInputStream(), socket.getOutputStream());
+        Socket accepted;
+        try {
+          accepted = server.accept();
         } catch (IOException e) {
-          // A refused handshake or a closed connection ends this connection only.
+          continue; // closed: the loop ends
         }
+        Thread connection = new Thread(() -> {
+          try (Socket socket = accepted) {
+            serve(socket.getInputStream(), socket.getOutputStream());
+          } catch (IOException e) {
+            // A refused handshake or a closed connection ends this connection only.
+          }
+        }, "tls-origin-connection");
+        connection.setDaemon(true);
+        connection.start();
       }
     }, "tls-origin");
     acceptor.setDaemon(true);
