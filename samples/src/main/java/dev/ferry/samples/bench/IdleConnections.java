@@ -9,11 +9,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Opens N keep-alive connections to a proxy on 127.0.0.1, sends one request on each, keeps them
- * open and idle, and reports the proxy process's resident memory before and after.
- * Usage: {@code IdleConnections PROXY_PORT COUNT PROXY_PID}.
+ * open and idle, and reports the proxy process's resident memory before and after. With a
+ * certificate file, the connections speak TLS to the proxy, trusting that certificate.
+ * Usage: {@code IdleConnections PROXY_PORT COUNT PROXY_PID [CERT_PEM]}.
  */
 public final class IdleConnections {
   private IdleConnections() {}
@@ -23,6 +30,7 @@ public final class IdleConnections {
     int port = Integer.parseInt(args[0]);
     int count = Integer.parseInt(args[1]);
     long pid = Long.parseLong(args[2]);
+    SSLSocketFactory tls = args.length > 3 ? trusting(Path.of(args[3])) : null;
     long before = rssKb(pid);
     byte[] request = "GET /bytes/16 HTTP/1.1\r\nHost: bench\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
     List<Socket> sockets = new ArrayList<>(count);
@@ -31,6 +39,9 @@ public final class IdleConnections {
         Socket socket = new Socket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(10_000);
+        if (tls != null) {
+          socket = tls.createSocket(socket, "127.0.0.1", port, true);
+        }
         sockets.add(socket);
         socket.getOutputStream().write(request);
         readResponse(socket.getInputStream());
@@ -74,6 +85,23 @@ public final class IdleConnections {
       }
     }
     in.readNBytes(16);
+  }
+
+  /** A client factory trusting only the certificate(s) in {@code pem}. */
+  private static SSLSocketFactory trusting(Path pem) throws Exception {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    try (InputStream in = Files.newInputStream(pem)) {
+      int i = 0;
+      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        trust.setCertificateEntry("proxy-" + i++, certificate);
+      }
+    }
+    TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    factory.init(trust);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, factory.getTrustManagers(), null);
+    return context.getSocketFactory();
   }
 
   private static long rssKb(long pid) throws IOException {
