@@ -95,17 +95,48 @@ class TunnelTest {
     assertUpgradeWorks("GET " + origin.url("/ws") + " HTTP/1.1\r\nHost: a\r\n", origin);
   }
 
+  /**
+   * Over a TLS listener the upgraded connection is relayed on two threads, one reading the
+   * client's TLS while the other writes to it: bytes go both ways, many records' worth.
+   */
+  @Test
+  void relaysWebSocketUpgradeOverTheTlsListener() throws Exception {
+    TinyOrigin origin = ferry.track(upgradingEcho());
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())));
+    try (RawClient raw = new RawClient(proxy.address(), certificates.trustingContext())) {
+      assertUpgradeWorks(raw, "GET /ws HTTP/1.1\r\nHost: a\r\n", origin);
+      byte[] large = "0123456789abcdef".repeat(10_000).getBytes(StandardCharsets.US_ASCII);
+      Thread writer = new Thread(() -> {
+        try {
+          raw.send(large);
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      writer.start();
+      assertThat(raw.input().readNBytes(large.length)).isEqualTo(large);
+      writer.join(10_000);
+    }
+  }
+
   private void assertUpgradeWorks(String requestStart, TinyOrigin origin) throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {
-      raw.send(requestStart + "Connection: Upgrade\r\nUpgrade: websocket\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-      RawClient.RawResponse switching = raw.readResponse(true);
-      assertThat(switching.status()).isEqualTo(101);
-      assertThat(switching.header("Upgrade")).isEqualTo("websocket");
-      assertThat(switching.header("Connection")).isEqualToIgnoringCase("upgrade");
-      raw.send("frame-bytes");
-      assertThat(new String(raw.input().readNBytes(11), StandardCharsets.UTF_8)).isEqualTo("frame-bytes");
+      assertUpgradeWorks(raw, requestStart, origin);
     }
+  }
+
+  /** Upgrades {@code raw}'s connection to the echoing origin and sees bytes come back. */
+  private void assertUpgradeWorks(RawClient raw, String requestStart, TinyOrigin origin) throws Exception {
+    raw.send(requestStart + "Connection: Upgrade\r\nUpgrade: websocket\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    RawClient.RawResponse switching = raw.readResponse(true);
+    assertThat(switching.status()).isEqualTo(101);
+    assertThat(switching.header("Upgrade")).isEqualTo("websocket");
+    assertThat(switching.header("Connection")).isEqualToIgnoringCase("upgrade");
+    raw.send("frame-bytes");
+    assertThat(new String(raw.input().readNBytes(11), StandardCharsets.UTF_8)).isEqualTo("frame-bytes");
     TinyOrigin.Received received = origin.takeRequest();
     assertThat(received.header("Upgrade")).isEqualTo("websocket");
     assertThat(received.header("Connection")).isEqualToIgnoringCase("upgrade");
