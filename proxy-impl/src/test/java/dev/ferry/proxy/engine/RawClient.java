@@ -69,6 +69,12 @@ final class RawClient implements Closeable {
     return new RawClient(ssl);
   }
 
+  /** Half-closes: the peer reads the end of the stream, and this client can still read. */
+  RawClient shutdownOutput() throws IOException {
+    socket.shutdownOutput();
+    return this;
+  }
+
   /** Closes every client of a test that opened many. */
   static void closeAll(java.util.List<RawClient> clients) throws IOException {
     for (RawClient client : clients) {

@@ -70,6 +70,12 @@ final class StallingTlsClient implements Closeable {
     }
   }
 
+  /** Ends the client's side of the connection (a FIN, not a TLS close_notify). */
+  StallingTlsClient shutdownOutput() throws IOException {
+    raw.shutdownOutput();
+    return this;
+  }
+
   /** Reads and drops what the server sends, undecrypted, until it closes; returns the byte count. */
   long readRawUntilClosed() throws IOException {
     return raw.input().transferTo(java.io.OutputStream.nullOutputStream());

@@ -160,4 +160,20 @@ class TlsTerminationTest {
     Await.until(() -> proxy.stats().activeConnections() == 0, "the renegotiating connection to end");
     assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
   }
+
+  /** A client that sends its ClientHello and then ends the connection has a failed handshake counted. */
+  @Test
+  void countsAHandshakeTheClientAbandonsAfterItsHello() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    try (StallingTlsClient abandoned = new StallingTlsClient(new RawClient(proxy.address()),
+        server.trustingContext(), "localhost")) {
+      assertThat(abandoned.sendHello().shutdownOutput().readRawUntilClosed()).isPositive();
+    }
+    Await.until(() -> proxy.stats().failures().containsKey("TLS_HANDSHAKE_FAILED"), "the abandoned handshake counted");
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the abandoned connection to end");
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+  }
 }

@@ -101,7 +101,7 @@ public final class EngineSocket extends Socket {
     try {
       while (!handshaken) {
         if (!advance()) {
-          throw new SSLHandshakeException("the client closed the connection during the handshake");
+          throw new SSLHandshakeException("the client closed the connection before its handshake");
         }
       }
     } finally {
@@ -245,6 +245,9 @@ public final class EngineSocket extends Socket {
     int n = netIn.read(inbound.array(), inbound.limit(), inbound.capacity() - inbound.limit());
     if (n < 0) {
       inputDone = true;
+      if (!handshaken && bytesReceived > 0) {
+        throw new SSLHandshakeException("the client closed the connection during the handshake");
+      }
       try {
         engine.closeInbound();
       } catch (SSLException truncated) {
