@@ -268,12 +268,7 @@ public final class EngineSocket extends Socket {
           handshaken = true;
           status = engine.getHandshakeStatus();
         }
-        case NEED_TASK -> {
-          for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) {
-            task.run();
-          }
-          status = engine.getHandshakeStatus();
-        }
+        case NEED_TASK -> status = runTasks();
         case NEED_WRAP -> {
           // A flight (ServerHello to Finished) is several wraps: gathered, it is one socket write.
           writeLock.lock();
@@ -294,6 +289,14 @@ public final class EngineSocket extends Socket {
     }
   }
 
+  /** Runs the engine's delegated tasks (key exchange, signatures) on this thread. */
+  private HandshakeStatus runTasks() {
+    for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) {
+      task.run();
+    }
+    return engine.getHandshakeStatus();
+  }
+
   private void write(byte[] bytes, int offset, int length) throws IOException {
     if (!handshaken) {
       startHandshake();
@@ -311,11 +314,8 @@ public final class EngineSocket extends Socket {
         outbound = ByteBuffer.allocate(GATHERED_RECORDS * packet);
       }
       while (source.hasRemaining()) {
-        HandshakeStatus status = wrap(source);
-        if (status == HandshakeStatus.NEED_TASK) {
-          for (Runnable task = engine.getDelegatedTask(); task != null; task = engine.getDelegatedTask()) {
-            task.run();
-          }
+        if (wrap(source) == HandshakeStatus.NEED_TASK) {
+          runTasks();
         }
       }
       flushOutbound();
