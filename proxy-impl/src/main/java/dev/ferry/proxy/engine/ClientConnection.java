@@ -43,6 +43,12 @@ final class ClientConnection implements Runnable {
   private static final long QUICK_WAIT_PARKING_MILLIS = 50;
   /** How long a connection keeps its pool thread while others wait for one; see awaitData. */
   private static final long TURN_NANOS = 20_000_000L;
+  /**
+   * A request body this small is awaited whole, parked between its bytes, before the request
+   * takes a thread (nginx buffers bodies the same way, client_body_buffer_size); a larger one is
+   * read by the exchange as it streams upstream.
+   */
+  private static final int BUFFERED_BODY_BYTES = 16 * 1024;
   private static final byte[] CONTINUE =
       "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -50,6 +56,11 @@ final class ClientConnection implements Runnable {
   private final ProxyConfig config;
   /** Whether the buffered start of a head can go to the parser; made once, used per request. */
   private final ConnectionInput.BufferedScan headDecidable;
+  /**
+   * Whether a whole head declares a small body not all buffered yet; made once. Never one over
+   * the body limit, which is refused before it is read.
+   */
+  private final ConnectionInput.BufferedScan smallBodyPending;
   private Socket socket;
   private final long id;
   private ConnectionInput in;
@@ -84,6 +95,8 @@ final class ClientConnection implements Runnable {
     int maxLine = config.maxRequestLineBytes();
     int maxHead = config.maxHeaderBytes();
     this.headDecidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
+    int bufferedBody = (int) Math.min(BUFFERED_BODY_BYTES, config.maxRequestBodyBytes());
+    this.smallBodyPending = (bytes, from, to) -> HeadScan.smallBodyPending(bytes, from, to, bufferedBody);
     this.socket = socket;
     this.id = id;
     useStreams(socket);
@@ -297,24 +310,28 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * A request has begun: waits briefly for the rest of its head, so that a client sending its
-   * head slowly (slowloris) is parked between its bytes instead of holding a thread until the
-   * request-header timeout. READY once the parser can finish the head without waiting (see
-   * {@link HeadScan#decidable}) or its deadline has passed (the exchange then answers
-   * 408); PARKED while the client is quiet mid-head; END if it leaves.
+   * A request has begun: waits briefly for the rest of its head, and of a small body it declares,
+   * so that a client sending them slowly (slowloris) is parked between its bytes instead of
+   * holding a thread until the request-header timeout or for as long as the minimum body rate
+   * allows. READY once the parser can finish the head without waiting (see
+   * {@link HeadScan#decidable}) and a small body is all buffered (see
+   * {@link HeadScan#smallBodyPending}), or the head's deadline has passed (the exchange then
+   * answers 408, or reads the rest of the body itself); PARKED while the client is quiet; END if
+   * it leaves.
    */
   private Wait awaitHead(IdleParker parker) throws IOException {
     if (headStartNanos == 0) {
       headStartNanos = sequence == 0 ? acceptedNanos : System.nanoTime();
     }
     long deadlineNanos = headStartNanos + config.requestHeaderTimeout().toNanos();
-    while (!in.scanBuffered(headDecidable)) {
+    while (!in.scanBuffered(headDecidable) || in.scanBuffered(smallBodyPending)) {
       long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
       if (leftMillis <= 0) {
         return Wait.READY;
       }
       try {
-        if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)), config.maxHeaderBytes())) {
+        if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)),
+            config.maxHeaderBytes() + BUFFERED_BODY_BYTES)) {
           return Wait.END;
         }
       } catch (SocketTimeoutException quiet) {

@@ -20,6 +20,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import javax.net.ssl.SSLContext;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -429,6 +431,60 @@ class ParkedIdleConnectionTest {
     } finally {
       RawClient.closeAll(slow);
     }
+  }
+
+  /**
+   * Clients that send a whole head declaring a small body, and part of the body, and stall are
+   * parked until the body is complete, so a normal client is served meanwhile; each is then
+   * forwarded with its whole body. Before, each held a thread reading its body for as long as
+   * the minimum body rate allowed.
+   */
+  @Test
+  void parksClientsSendingASmallBodySlowlyAndForwardsEachWhole() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < 7; i++) {
+      origin.enqueue(new MockResponse().setBody("ok"));
+    }
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    List<RawClient> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < 6; i++) {
+        slow.add(new RawClient(proxy.address())
+            .send("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nfield="));
+      }
+      servesAnotherOnceAllPark(proxy, slow.size(), p -> new RawClient(p.address()));
+      for (RawClient client : slow) {
+        assertThat(client.send("done").readResponse().bodyText()).isEqualTo("ok");
+      }
+      List<String> bodies = new ArrayList<>();
+      for (int i = 0; i < 7; i++) {
+        bodies.add(origin.takeRequest(5, java.util.concurrent.TimeUnit.SECONDS).getBody().readUtf8());
+      }
+      assertThat(bodies).containsExactlyInAnyOrder("", "field=done", "field=done", "field=done",
+          "field=done", "field=done", "field=done");
+    } finally {
+      RawClient.closeAll(slow);
+    }
+  }
+
+  /**
+   * A small body left unfinished while parked goes to a thread at the head's deadline, where the
+   * exchange reads it under the usual body timeouts: the client is answered 408, not held.
+   */
+  @Test
+  void answersASmallBodyLeftUnfinishedWhileParkedWith408() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .concurrency(Concurrency.boundedPool(2, 0)).requestHeaderTimeout(Duration.ofMillis(600))
+        .idleTimeout(Duration.ofMillis(600)));
+    try (RawClient client = new RawClient(proxy.address())) {
+      long sent = System.nanoTime();
+      client.send("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nfield=");
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection stalled mid-body to park");
+      assertThat(client.readResponse().status()).isEqualTo(408);
+      assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThan(Duration.ofMillis(500));
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
   }
 
   /**

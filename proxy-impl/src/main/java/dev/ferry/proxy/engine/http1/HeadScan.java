@@ -55,6 +55,83 @@ public final class HeadScan {
     return !requestLine && limit - lineStart > maxLineBytes;
   }
 
+  /**
+   * True if the bytes from {@code buffer[pos]} to {@code limit} hold a whole request head that
+   * declares a small body, one {@code Content-Length} of at most {@code maxBodyBytes} with no
+   * {@code Transfer-Encoding} and no {@code Expect} (a client expecting 100 Continue waits for it
+   * before it sends its body), and not all of that body has arrived. False for anything else,
+   * heads the parser will refuse included: false is always safe, as the exchange then reads the
+   * body itself.
+   */
+  public static boolean smallBodyPending(byte[] buffer, int pos, int limit, int maxBodyBytes) {
+    boolean requestLine = false;
+    long length = -1;
+    int lineStart = pos;
+    for (int i = pos; i < limit; i++) {
+      if (buffer[i] != '\n') {
+        continue;
+      }
+      int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
+      if (lineEnd == lineStart) {
+        if (requestLine) {
+          return length > limit - (i + 1);
+        }
+      } else if (!requestLine) {
+        requestLine = true;
+      } else if (nameIs(buffer, lineStart, lineEnd, "content-length")) {
+        if (length >= 0) {
+          return false; // repeated: the parser judges
+        }
+        length = smallNumber(buffer, lineStart + "content-length:".length(), lineEnd, maxBodyBytes);
+        if (length < 0) {
+          return false;
+        }
+      } else if (nameIs(buffer, lineStart, lineEnd, "transfer-encoding") || nameIs(buffer, lineStart, lineEnd, "expect")) {
+        return false;
+      }
+      lineStart = i + 1;
+    }
+    return false;
+  }
+
+  /** True if the field line starts with {@code name} (lower case, matched ignoring case) and a colon. */
+  private static boolean nameIs(byte[] buffer, int start, int end, String name) {
+    if (end - start <= name.length() || buffer[start + name.length()] != ':') {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      int b = buffer[start + i];
+      if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != name.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The field value as a number of at most {@code max}, optional whitespace around it; -1 otherwise. */
+  private static long smallNumber(byte[] buffer, int start, int end, int max) {
+    while (start < end && (buffer[start] == ' ' || buffer[start] == '\t')) {
+      start++;
+    }
+    while (end > start && (buffer[end - 1] == ' ' || buffer[end - 1] == '\t')) {
+      end--;
+    }
+    if (start == end) {
+      return -1;
+    }
+    long value = 0;
+    for (int i = start; i < end; i++) {
+      if (buffer[i] < '0' || buffer[i] > '9') {
+        return -1;
+      }
+      value = value * 10 + (buffer[i] - '0');
+      if (value > max) {
+        return -1;
+      }
+    }
+    return value;
+  }
+
   /** True if the line ends in " HTTP/" and three more bytes, as a request line must. */
   private static boolean endsInHttpVersion(byte[] buffer, int start, int end) {
     int version = end - 8;

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** When a head still arriving can go to the parser: finished, or already refused, or too long. */
+/**
+ * When a head still arriving can go to the parser: finished, or already refused, or too long; and
+ * whether a small body it declares is still arriving.
+ */
 class HeadScanTest {
   private static final int MAX_LINE = 64;
   private static final int MAX_HEAD = 256;
@@ -56,6 +59,39 @@ class HeadScanTest {
     byte[] bytes = "xxGET /\r\nyy".getBytes(StandardCharsets.ISO_8859_1);
     assertThat(HeadScan.decidable(bytes, 2, 9, MAX_LINE, MAX_HEAD)).isTrue();
     assertThat(HeadScan.decidable(bytes, 2, 6, MAX_LINE, MAX_HEAD)).isFalse();
+  }
+
+  @Test
+  void waitsForTheRestOfASmallDeclaredBody() {
+    String head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n";
+    assertThat(smallBodyPending(head)).isTrue();
+    assertThat(smallBodyPending(head + "12345")).isTrue();
+    assertThat(smallBodyPending(head + "1234567890")).isFalse();
+    assertThat(smallBodyPending(head + "1234567890GET /next")).as("pipelined").isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\ncontent-LENGTH:\t10 \r\n\r\n123")).isTrue();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\nContent-Length: 10\n\n123")).as("bare LF heads too").isTrue();
+  }
+
+  @Test
+  void passesBodiesItDoesNotWaitFor() {
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 10\r\n")).as("head unfinished").isFalse();
+    assertThat(smallBodyPending("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).as("no body").isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 0\r\n\r\n")).isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 101\r\n\r\n")).as("over the limit").isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n")).isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"))
+        .as("the client waits for 100 Continue").isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n"))
+        .as("framing the parser refuses").isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 10\r\nContent-Length: 10\r\n\r\n")).isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 1,0\r\n\r\n")).isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length : 10\r\n\r\n")).isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nX-Content-Length: 10\r\n\r\n")).isFalse();
+  }
+
+  private static boolean smallBodyPending(String message) {
+    byte[] bytes = message.getBytes(StandardCharsets.ISO_8859_1);
+    return HeadScan.smallBodyPending(bytes, 0, bytes.length, 100);
   }
 
   private static boolean decidable(String head) {
