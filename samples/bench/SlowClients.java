@@ -14,10 +14,11 @@ import javax.net.ssl.SSLEngine;
  * empty line that ends the head, for SECONDS in all. Prints how many connections the server
  * still held open at the end (a refused, reset or answered one is no longer held). With
  * {@code https}, each connection sends a TLS ClientHello instead and then nothing: a handshake
- * left stalled (the server's answer is read and dropped; only its closing ends the hold).
+ * left stalled (the server's answer is read and dropped; only its closing ends the hold). With
+ * {@code body}, each sends a whole head declaring a 4 KiB body, then the body a byte at a time.
  *
  * <p>Usage (Java 17 source launcher, no build needed): {@code java SlowClients.java PORT COUNT
- * SECONDS [http|https]}. One thread drives every connection; everything is bounded by SECONDS.
+ * SECONDS [http|https|body]}. One thread drives every connection; everything is bounded by SECONDS.
  */
 public final class SlowClients {
   private static final long LINE_EVERY_NANOS = 5_000_000_000L;
@@ -26,13 +27,17 @@ public final class SlowClients {
     int port = Integer.parseInt(args[0]);
     int count = Integer.parseInt(args[1]);
     long end = System.nanoTime() + Long.parseLong(args[2]) * 1_000_000_000L;
-    boolean tls = args.length > 3 && args[3].equals("https");
+    String kind = args.length > 3 ? args[3] : "http";
+    boolean tls = kind.equals("https");
+    boolean body = kind.equals("body");
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
     List<SocketChannel> open = new ArrayList<>();
     for (int i = 0; i < count && System.nanoTime() < end; i++) {
       try {
         SocketChannel channel = SocketChannel.open(address);
-        channel.write(tls ? clientHello() : ascii("GET /slow/" + i + " HTTP/1.1\r\nHost: slow\r\n"));
+        channel.write(tls ? clientHello() : body
+            ? ascii("POST /slow/" + i + " HTTP/1.1\r\nHost: slow\r\nContent-Length: 4096\r\n\r\nfield=")
+            : ascii("GET /slow/" + i + " HTTP/1.1\r\nHost: slow\r\n"));
         channel.configureBlocking(false);
         open.add(channel);
       } catch (IOException refused) {
@@ -41,9 +46,9 @@ public final class SlowClients {
     }
     while (System.nanoTime() < end) {
       Thread.sleep(Math.max(1, Math.min(LINE_EVERY_NANOS, end - System.nanoTime()) / 1_000_000));
-      open.removeIf(channel -> !stillHeld(channel, !tls, tls));
+      open.removeIf(channel -> !stillHeld(channel, tls ? null : body ? "x" : "X-Slow: still-here\r\n", tls));
     }
-    open.removeIf(channel -> !stillHeld(channel, false, tls));
+    open.removeIf(channel -> !stillHeld(channel, null, tls));
     System.out.println("slow_clients=" + count + " held_at_end=" + open.size());
     for (SocketChannel channel : open) {
       channel.close();
@@ -52,10 +57,10 @@ public final class SlowClients {
 
   /**
    * False if the server closed, reset or answered the connection (bytes count as an answer unless
-   * {@code handshaking}, where the server's handshake flight is expected); sends a header line if
-   * asked.
+   * {@code handshaking}, where the server's handshake flight is expected); then sends
+   * {@code more}, if given.
    */
-  private static boolean stillHeld(SocketChannel channel, boolean sendLine, boolean handshaking) {
+  private static boolean stillHeld(SocketChannel channel, String more, boolean handshaking) {
     try {
       ByteBuffer scratch = ByteBuffer.allocate(16 * 1024);
       int n;
@@ -66,8 +71,8 @@ public final class SlowClients {
         channel.close();
         return false;
       }
-      if (sendLine) {
-        channel.write(ascii("X-Slow: still-here\r\n"));
+      if (more != null) {
+        channel.write(ascii(more));
       }
       return true;
     } catch (IOException e) {
