@@ -43,6 +43,13 @@ final class StallingTlsClient implements Closeable {
 
   /** Reads the server's flight, sends the client's Finished, then {@code request} encrypted. */
   StallingTlsClient finishAndSend(String request) throws IOException {
+    finish();
+    wrapAndSend(ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1)));
+    return this;
+  }
+
+  /** Reads the server's flight and sends the client's Finished. */
+  StallingTlsClient finish() throws IOException {
     HandshakeStatus status = engine.getHandshakeStatus();
     while (status != HandshakeStatus.FINISHED && status != HandshakeStatus.NOT_HANDSHAKING) {
       switch (status) {
@@ -56,7 +63,12 @@ final class StallingTlsClient implements Closeable {
         default -> status = unwrap().getHandshakeStatus();
       }
     }
-    wrapAndSend(ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1)));
+    return this;
+  }
+
+  /** Sends {@code bytes} as they are, outside TLS: a forged or corrupted record. */
+  StallingTlsClient sendRaw(byte[] bytes) throws IOException {
+    raw.send(bytes);
     return this;
   }
 

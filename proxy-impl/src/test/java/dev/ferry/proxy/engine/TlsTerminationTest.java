@@ -176,4 +176,31 @@ class TlsTerminationTest {
     Await.until(() -> proxy.stats().activeConnections() == 0, "the abandoned connection to end");
     assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
   }
+
+  /**
+   * A record that fails to decrypt after the handshake (forged or corrupted on the wire) ends
+   * that connection, with an alert, and nothing else: the next client is served.
+   */
+  @Test
+  void closesAConnectionThatSendsARecordThatFailsToDecrypt() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    byte[] forged = new byte[5 + 40]; // a 40-byte application-data record of random bytes
+    new java.util.Random(7).nextBytes(forged);
+    forged[0] = 0x17;
+    forged[1] = 0x03;
+    forged[2] = 0x03;
+    forged[3] = 0;
+    forged[4] = 40;
+    try (StallingTlsClient client = new StallingTlsClient(new RawClient(proxy.address()),
+        server.trustingContext(), "localhost")) {
+      client.sendHello().finish().sendRaw(forged);
+      client.readRawUntilClosed();
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
 }

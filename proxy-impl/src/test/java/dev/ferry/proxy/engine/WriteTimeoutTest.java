@@ -75,6 +75,31 @@ class WriteTimeoutTest {
     }
   }
 
+  /**
+   * The same over the TLS listener: the write blocked inside the TLS layer is ended too (the
+   * close does not wait for it to send close_notify), and the one thread serves the next client.
+   */
+  @Test
+  void closesTlsClientThatStopsReadingAndServesTheNext() throws Exception {
+    TinyOrigin origin = endlessBody();
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+        .concurrency(Concurrency.boundedPool(1, 0)).writeTimeout(WRITE_TIMEOUT));
+    try (Socket plain = ferry.track(stalledClient(proxy));
+        javax.net.ssl.SSLSocket stalled = (javax.net.ssl.SSLSocket) certificates.trustingContext()
+            .getSocketFactory().createSocket(plain, "localhost", proxy.port(), true)) {
+      stalled.startHandshake();
+      stalled.getOutputStream().write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      stalled.getOutputStream().flush();
+      Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout on the stalled TLS client");
+      Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
+    }
+    try (RawClient raw = new RawClient(proxy.address(), certificates.trustingContext())) {
+      assertThat(raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+  }
+
   @Test
   void failsRequestWhoseUpstreamStopsReadingTheBody() throws Exception {
     TinyOrigin origin = neverReads();
