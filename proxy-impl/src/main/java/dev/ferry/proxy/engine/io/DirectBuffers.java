@@ -12,8 +12,12 @@ import java.util.concurrent.ArrayBlockingQueue;
  * all are taken, callers copy through the heap as before.
  */
 public final class DirectBuffers {
-  /** The size of each buffer: the response copy buffer's size. */
-  public static final int SIZE = 64 * 1024;
+  /**
+   * The size of each buffer: a 100 KiB body moves in one read and one write when the upstream's
+   * bytes are all there (with 64 KiB it took two of each: 6-10 % fewer requests per second and
+   * 8-14 % more CPU per request in paired runs).
+   */
+  public static final int SIZE = 128 * 1024;
   private static final int MAX_POOLED = 64;
   private static final ArrayBlockingQueue<ByteBuffer> FREE = new ArrayBlockingQueue<>(MAX_POOLED);
   private static int allocated;
