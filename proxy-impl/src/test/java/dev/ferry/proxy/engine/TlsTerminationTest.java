@@ -35,6 +35,12 @@ class TlsTerminationTest {
     client = TestCertificates.issued("client.test", null, 2);
   }
 
+  /** A reverse proxy to {@code origin} serving TLS with the server certificate. */
+  private static ProxyServer.Builder tlsProxy(MockWebServer origin) {
+    return ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password()));
+  }
+
   private HttpResponse<String> get(ProxyServer proxy, javax.net.ssl.SSLContext trust) throws Exception {
     HttpClient https = HttpClient.newBuilder().sslContext(trust).build();
     return https.send(HttpRequest.newBuilder(URI.create("https://localhost:" + proxy.port() + "/secure")).build(),
@@ -45,8 +51,7 @@ class TlsTerminationTest {
   void servesReverseProxyOverHttpsAndTellsTheUpstream() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("behind tls"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
     HttpResponse<String> response = get(proxy, server.trustingContext());
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body()).isEqualTo("behind tls");
@@ -96,9 +101,7 @@ class TlsTerminationTest {
   void closesAConnectionThatNeverCompletesTheHandshakeAfterTheHeaderTimeout() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("ok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password()))
-        .requestHeaderTimeout(java.time.Duration.ofMillis(300)));
+    ProxyServer proxy = ferry.start(tlsProxy(origin).requestHeaderTimeout(java.time.Duration.ofMillis(300)));
     try (java.net.Socket silent = new java.net.Socket("127.0.0.1", proxy.port())) {
       silent.setSoTimeout(10_000);
       assertThat(silent.getInputStream().read()).isEqualTo(-1);
@@ -120,9 +123,7 @@ class TlsTerminationTest {
   void closesAHandshakeStalledAfterTheHelloAtTheHeaderTimeoutAndCountsIt() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("ok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password()))
-        .requestHeaderTimeout(java.time.Duration.ofMillis(600)));
+    ProxyServer proxy = ferry.start(tlsProxy(origin).requestHeaderTimeout(java.time.Duration.ofMillis(600)));
     try (StallingTlsClient stalled = new StallingTlsClient(new RawClient(proxy.address()),
         server.trustingContext(), "localhost")) {
       long sent = System.nanoTime();
@@ -144,8 +145,7 @@ class TlsTerminationTest {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("first"));
     origin.enqueue(new MockResponse().setBody("ok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
     try (SSLSocket socket = (SSLSocket) server.trustingContext().getSocketFactory()
         .createSocket("localhost", proxy.port())) {
       socket.setEnabledProtocols(new String[] {"TLSv1.2"});
@@ -166,8 +166,7 @@ class TlsTerminationTest {
   void countsAHandshakeTheClientAbandonsAfterItsHello() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("ok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
     try (StallingTlsClient abandoned = new StallingTlsClient(new RawClient(proxy.address()),
         server.trustingContext(), "localhost")) {
       assertThat(abandoned.sendHello().shutdownOutput().readRawUntilClosed()).isPositive();
@@ -185,8 +184,7 @@ class TlsTerminationTest {
   void closesAConnectionThatSendsARecordThatFailsToDecrypt() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("ok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
     byte[] forged = new byte[5 + 40]; // a 40-byte application-data record of random bytes
     new java.util.Random(7).nextBytes(forged);
     forged[0] = 0x17;
