@@ -65,7 +65,7 @@ public final class Concurrency {
    * (after 50 ms) is parked on a selector without a thread and handed back to the pool when bytes
    * arrive (Tomcat's NIO poller; the command line calls this model {@code epoll}), so idle
    * keep-alive connections, clients that connect and say nothing, and clients that send their
-   * request head, or a small body (up to 16 KiB declared by Content-Length), slowly (parked
+   * request head, or a small body (up to 16 KiB, by Content-Length or chunked), slowly (parked
    * between their bytes; a head still has the request-header timeout to complete) do not use up
    * the pool. That holds for TLS connections too, in their
    * handshakes as well: a client that has not sent its ClientHello, or stalls before its

@@ -434,8 +434,8 @@ class ParkedIdleConnectionTest {
   }
 
   /**
-   * Clients that send a whole head declaring a small body, and part of the body, and stall are
-   * parked until the body is complete, so a normal client is served meanwhile; each is then
+   * Clients that send a whole head declaring a small body (by length, or chunked), and part of
+   * the body, and stall are parked until the body is complete, so a normal client is served meanwhile; each is then
    * forwarded with its whole body. Before, each held a thread reading its body for as long as
    * the minimum body rate allowed.
    */
@@ -449,13 +449,16 @@ class ParkedIdleConnectionTest {
         .concurrency(Concurrency.boundedPool(2, 16)));
     List<RawClient> slow = new ArrayList<>();
     try {
-      for (int i = 0; i < 6; i++) {
+      for (int i = 0; i < 3; i++) {
         slow.add(new RawClient(proxy.address())
             .send("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nfield="));
+        slow.add(new RawClient(proxy.address())
+            .send("POST /form HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\na\r\nfield="));
       }
       servesAnotherOnceAllPark(proxy, slow.size(), p -> new RawClient(p.address()));
-      for (RawClient client : slow) {
-        assertThat(client.send("done").readResponse().bodyText()).isEqualTo("ok");
+      for (int i = 0; i < slow.size(); i++) {
+        String rest = i % 2 == 0 ? "done" : "done\r\n0\r\n\r\n";
+        assertThat(slow.get(i).send(rest).readResponse().bodyText()).isEqualTo("ok");
       }
       List<String> bodies = new ArrayList<>();
       for (int i = 0; i < 7; i++) {

@@ -57,15 +57,17 @@ public final class HeadScan {
 
   /**
    * True if the bytes from {@code buffer[pos]} to {@code limit} hold a whole request head that
-   * declares a small body, one {@code Content-Length} of at most {@code maxBodyBytes} with no
-   * {@code Transfer-Encoding} and no {@code Expect} (a client expecting 100 Continue waits for it
-   * before it sends its body), and not all of that body has arrived. False for anything else,
-   * heads the parser will refuse included: false is always safe, as the exchange then reads the
-   * body itself.
+   * declares a small body, and not all of that body has arrived. Small: one
+   * {@code Content-Length} of at most {@code maxBodyBytes}, or {@code Transfer-Encoding: chunked}
+   * alone whose chunks so far add up to no more; either way no {@code Expect} (a client expecting
+   * 100 Continue waits for it before it sends its body). True only when the bytes so far are
+   * well framed and simply end too soon; false for anything else, heads and bodies the parser
+   * will refuse included: false is always safe, as the exchange then reads the body itself.
    */
   public static boolean smallBodyPending(byte[] buffer, int pos, int limit, int maxBodyBytes) {
     boolean requestLine = false;
     long length = -1;
+    boolean chunked = false;
     int lineStart = pos;
     for (int i = pos; i < limit; i++) {
       if (buffer[i] != '\n') {
@@ -73,9 +75,14 @@ public final class HeadScan {
       }
       int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
       if (lineEnd == lineStart) {
-        if (requestLine) {
-          return length > limit - (i + 1);
+        if (!requestLine) {
+          lineStart = i + 1;
+          continue;
         }
+        if (length >= 0 && chunked) {
+          return false; // both framings: the parser refuses it
+        }
+        return chunked ? chunksPending(buffer, i + 1, limit, maxBodyBytes) : length > limit - (i + 1);
       } else if (!requestLine) {
         requestLine = true;
       } else if (nameIs(buffer, lineStart, lineEnd, "content-length")) {
@@ -86,12 +93,108 @@ public final class HeadScan {
         if (length < 0) {
           return false;
         }
-      } else if (nameIs(buffer, lineStart, lineEnd, "transfer-encoding") || nameIs(buffer, lineStart, lineEnd, "expect")) {
+      } else if (nameIs(buffer, lineStart, lineEnd, "transfer-encoding")) {
+        if (chunked || !valueIs(buffer, lineStart + "transfer-encoding:".length(), lineEnd, "chunked")) {
+          return false;
+        }
+        chunked = true;
+      } else if (nameIs(buffer, lineStart, lineEnd, "expect")) {
         return false;
       }
       lineStart = i + 1;
     }
     return false;
+  }
+
+  /**
+   * True if the chunked body from {@code buffer[pos]} is well framed so far, no larger than
+   * {@code maxBodyBytes}, and not finished (its last chunk and the empty line after any trailer
+   * fields not all buffered).
+   */
+  private static boolean chunksPending(byte[] buffer, int pos, int limit, int maxBodyBytes) {
+    long total = 0;
+    int i = pos;
+    while (true) {
+      int lineEnd = indexOf(buffer, '\n', i, limit);
+      if (lineEnd < 0) {
+        return limit - i <= 64; // a chunk-size line under way; a longer one is the parser's
+      }
+      int sizeEnd = i;
+      long size = 0;
+      while (sizeEnd < lineEnd && hexValue(buffer[sizeEnd]) >= 0) {
+        size = size * 16 + hexValue(buffer[sizeEnd]);
+        if (size > maxBodyBytes) {
+          return false;
+        }
+        sizeEnd++;
+      }
+      if (sizeEnd == i || (buffer[sizeEnd] != ';' && buffer[sizeEnd] != '\r' && sizeEnd != lineEnd)) {
+        return false;
+      }
+      total += size;
+      if (total > maxBodyBytes) {
+        return false;
+      }
+      i = lineEnd + 1;
+      if (size == 0) {
+        // Trailer fields, if any, then the empty line.
+        while (true) {
+          int end = indexOf(buffer, '\n', i, limit);
+          if (end < 0) {
+            return true;
+          }
+          if (end == i || (end == i + 1 && buffer[i] == '\r')) {
+            return false; // finished
+          }
+          i = end + 1;
+        }
+      }
+      if (i + size + 2 > limit) {
+        return true; // the chunk's data, or the CRLF after it, still arriving
+      }
+      i += (int) size;
+      if (buffer[i] != '\r' || buffer[i + 1] != '\n') {
+        return false;
+      }
+      i += 2;
+    }
+  }
+
+  private static int indexOf(byte[] buffer, char c, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (buffer[i] == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int hexValue(byte b) {
+    if (b >= '0' && b <= '9') {
+      return b - '0';
+    }
+    int lower = b | 0x20;
+    return lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
+  }
+
+  /** True if the field value is {@code value} (lower case, matched ignoring case), optional whitespace around it. */
+  private static boolean valueIs(byte[] buffer, int start, int end, String value) {
+    while (start < end && (buffer[start] == ' ' || buffer[start] == '\t')) {
+      start++;
+    }
+    while (end > start && (buffer[end - 1] == ' ' || buffer[end - 1] == '\t')) {
+      end--;
+    }
+    if (end - start != value.length()) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      int b = buffer[start + i];
+      if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != value.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** True if the field line starts with {@code name} (lower case, matched ignoring case) and a colon. */

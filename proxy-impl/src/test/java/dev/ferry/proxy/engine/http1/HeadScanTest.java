@@ -89,6 +89,36 @@ class HeadScanTest {
     assertThat(smallBodyPending("POST /f HTTP/1.1\r\nX-Content-Length: 10\r\n\r\n")).isFalse();
   }
 
+  @Test
+  void waitsForTheRestOfASmallChunkedBody() {
+    String head = "POST /f HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assertThat(smallBodyPending(head)).isTrue();
+    assertThat(smallBodyPending(head + "a")).as("a size line under way").isTrue();
+    assertThat(smallBodyPending(head + "a\r\n0123")).as("chunk data under way").isTrue();
+    assertThat(smallBodyPending(head + "a\r\n0123456789")).as("the CRLF after the data").isTrue();
+    assertThat(smallBodyPending(head + "a;ext=1\r\n0123456789\r\n0\r\n")).as("the end of the trailers").isTrue();
+    assertThat(smallBodyPending(head + "a\r\n0123456789\r\n0\r\nX-T: 1\r\n")).isTrue();
+    assertThat(smallBodyPending(head + "a\r\n0123456789\r\n0\r\n\r\n")).isFalse();
+    assertThat(smallBodyPending(head + "A\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\n")).isFalse();
+    assertThat(smallBodyPending(head + "0\r\n\r\nGET /next")).as("pipelined").isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\ntransfer-encoding:  Chunked \r\n\r\n5\r\nab")).isTrue();
+  }
+
+  @Test
+  void passesChunkedBodiesItDoesNotWaitFor() {
+    String head = "POST /f HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assertThat(smallBodyPending(head + "65\r\n")).as("a chunk over the limit").isFalse();
+    assertThat(smallBodyPending(head + "32\r\n" + "x".repeat(50) + "\r\n33\r\n")).as("chunks adding up past it").isFalse();
+    assertThat(smallBodyPending(head + "zz\r\n")).as("not a size").isFalse();
+    assertThat(smallBodyPending(head + "5\r\n01234XY")).as("no CRLF after the data").isFalse();
+    assertThat(smallBodyPending(head + "5" + ";e".repeat(40))).as("a size line too long to wait for").isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")).isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"))
+        .isFalse();
+    assertThat(smallBodyPending("POST /f HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"))
+        .isFalse();
+  }
+
   private static boolean smallBodyPending(String message) {
     byte[] bytes = message.getBytes(StandardCharsets.ISO_8859_1);
     return HeadScan.smallBodyPending(bytes, 0, bytes.length, 100);
