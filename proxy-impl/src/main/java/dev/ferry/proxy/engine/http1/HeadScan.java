@@ -179,46 +179,47 @@ public final class HeadScan {
 
   /** True if the field value is {@code value} (lower case, matched ignoring case), optional whitespace around it. */
   private static boolean valueIs(byte[] buffer, int start, int end, String value) {
-    while (start < end && (buffer[start] == ' ' || buffer[start] == '\t')) {
-      start++;
-    }
-    while (end > start && (buffer[end - 1] == ' ' || buffer[end - 1] == '\t')) {
-      end--;
-    }
-    if (end - start != value.length()) {
-      return false;
-    }
-    for (int i = 0; i < value.length(); i++) {
-      int b = buffer[start + i];
-      if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != value.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
+    int from = valueStart(buffer, start, end);
+    int to = valueEnd(buffer, from, end);
+    return to - from == value.length() && regionIs(buffer, from, value);
   }
 
   /** True if the field line starts with {@code name} (lower case, matched ignoring case) and a colon. */
   private static boolean nameIs(byte[] buffer, int start, int end, String name) {
-    if (end - start <= name.length() || buffer[start + name.length()] != ':') {
-      return false;
-    }
-    for (int i = 0; i < name.length(); i++) {
+    return end - start > name.length() && buffer[start + name.length()] == ':' && regionIs(buffer, start, name);
+  }
+
+  /** True if the bytes from {@code start} spell {@code text} (lower case), ignoring case; the caller checks the length. */
+  private static boolean regionIs(byte[] buffer, int start, String text) {
+    for (int i = 0; i < text.length(); i++) {
       int b = buffer[start + i];
-      if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != name.charAt(i)) {
+      if ((b >= 'A' && b <= 'Z' ? b + 32 : b) != text.charAt(i)) {
         return false;
       }
     }
     return true;
   }
 
-  /** The field value as a number of at most {@code max}, optional whitespace around it; -1 otherwise. */
-  private static long smallNumber(byte[] buffer, int start, int end, int max) {
+  /** Where a field value starts, past optional whitespace. */
+  private static int valueStart(byte[] buffer, int start, int end) {
     while (start < end && (buffer[start] == ' ' || buffer[start] == '\t')) {
       start++;
     }
+    return start;
+  }
+
+  /** Where a field value ends, before optional whitespace. */
+  private static int valueEnd(byte[] buffer, int start, int end) {
     while (end > start && (buffer[end - 1] == ' ' || buffer[end - 1] == '\t')) {
       end--;
     }
+    return end;
+  }
+
+  /** The field value as a number of at most {@code max}, optional whitespace around it; -1 otherwise. */
+  private static long smallNumber(byte[] buffer, int valueFrom, int valueTo, int max) {
+    int start = valueStart(buffer, valueFrom, valueTo);
+    int end = valueEnd(buffer, start, valueTo);
     if (start == end) {
       return -1;
     }
