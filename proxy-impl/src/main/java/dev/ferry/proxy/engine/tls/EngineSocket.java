@@ -3,12 +3,8 @@ package dev.ferry.proxy.engine.tls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketAddress;
 import java.net.SocketException;
-import java.net.SocketImpl;
-import java.net.SocketOption;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
@@ -45,14 +41,13 @@ import javax.net.ssl.SSLSession;
  * tls.startHandshake(); // optional: the first read handshakes as well
  * }</pre>
  */
-public final class EngineSocket extends Socket {
+public final class EngineSocket extends LayeredSocket {
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
   /** Bounds the wraps of one handshake flight or closing, against an engine that never settles. */
   private static final int MAX_WRAPS = 16;
   /** How many records a large write gathers per socket write. */
   private static final int GATHERED_RECORDS = 4;
 
-  private final Socket plain;
   private final SSLEngine engine;
   private final InputStream netIn;
   private final OutputStream netOut;
@@ -82,8 +77,7 @@ public final class EngineSocket extends Socket {
    * @param consumed bytes already read from {@code plain} (a peeked ClientHello), read first
    */
   EngineSocket(Socket plain, SSLEngine engine, byte[] consumed) throws IOException {
-    super((SocketImpl) null);
-    this.plain = plain;
+    super(plain);
     this.engine = engine;
     this.netIn = plain.getInputStream();
     this.netOut = plain.getOutputStream();
@@ -128,7 +122,7 @@ public final class EngineSocket extends Socket {
   /**
    * The plain channel beneath, for a selector to watch for the client's next bytes while no
    * thread reads (null if the plain socket has none). Its bytes are ciphertext: never read or
-   * write them. {@link #getChannel()} returns null for that reason.
+   * write them. {@link #getChannel()} returns null for that reason (see {@link LayeredSocket}).
    */
   public SocketChannel channelBeneath() {
     return plain.getChannel();
@@ -460,16 +454,6 @@ public final class EngineSocket extends Socket {
   }
 
   @Override
-  public void shutdownInput() throws IOException {
-    plain.shutdownInput();
-  }
-
-  @Override
-  public boolean isInputShutdown() {
-    return plain.isInputShutdown();
-  }
-
-  @Override
   public boolean isOutputShutdown() {
     return outputShut || plain.isOutputShutdown();
   }
@@ -477,118 +461,6 @@ public final class EngineSocket extends Socket {
   @Override
   public boolean isClosed() {
     return closed || plain.isClosed();
-  }
-
-  @Override
-  public boolean isConnected() {
-    return plain.isConnected();
-  }
-
-  @Override
-  public boolean isBound() {
-    return plain.isBound();
-  }
-
-  /** Null: the channel beneath carries ciphertext (see {@link #channelBeneath()}). */
-  @Override
-  public SocketChannel getChannel() {
-    return null;
-  }
-
-  @Override
-  public void connect(SocketAddress endpoint, int timeout) throws IOException {
-    throw new SocketException("already connected");
-  }
-
-  @Override
-  public void bind(SocketAddress local) throws IOException {
-    throw new SocketException("already bound");
-  }
-
-  @Override
-  public InetAddress getInetAddress() {
-    return plain.getInetAddress();
-  }
-
-  @Override
-  public InetAddress getLocalAddress() {
-    return plain.getLocalAddress();
-  }
-
-  @Override
-  public int getPort() {
-    return plain.getPort();
-  }
-
-  @Override
-  public int getLocalPort() {
-    return plain.getLocalPort();
-  }
-
-  @Override
-  public SocketAddress getRemoteSocketAddress() {
-    return plain.getRemoteSocketAddress();
-  }
-
-  @Override
-  public SocketAddress getLocalSocketAddress() {
-    return plain.getLocalSocketAddress();
-  }
-
-  @Override
-  public void setSoTimeout(int timeout) throws SocketException {
-    plain.setSoTimeout(timeout);
-  }
-
-  @Override
-  public int getSoTimeout() throws SocketException {
-    return plain.getSoTimeout();
-  }
-
-  @Override
-  public void setTcpNoDelay(boolean on) throws SocketException {
-    plain.setTcpNoDelay(on);
-  }
-
-  @Override
-  public boolean getTcpNoDelay() throws SocketException {
-    return plain.getTcpNoDelay();
-  }
-
-  @Override
-  public void setSoLinger(boolean on, int linger) throws SocketException {
-    plain.setSoLinger(on, linger);
-  }
-
-  @Override
-  public int getSoLinger() throws SocketException {
-    return plain.getSoLinger();
-  }
-
-  @Override
-  public void setKeepAlive(boolean on) throws SocketException {
-    plain.setKeepAlive(on);
-  }
-
-  @Override
-  public boolean getKeepAlive() throws SocketException {
-    return plain.getKeepAlive();
-  }
-
-  @Override
-  public <T> Socket setOption(SocketOption<T> name, T value) throws IOException {
-    plain.setOption(name, value);
-    return this;
-  }
-
-  @Override
-  public <T> T getOption(SocketOption<T> name) throws IOException {
-    return plain.getOption(name);
-  }
-
-  @Override
-  public String toString() {
-    return "EngineSocket[" + plain + "]";
   }
 
   private final class Input extends InputStream {
