@@ -9,6 +9,7 @@ import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.tls.StallingTlsClient;
 import dev.ferry.proxy.UpstreamTls;
 import java.io.IOException;
 import java.net.Socket;
@@ -330,7 +331,7 @@ class ParkedIdleConnectionTest {
     List<StallingTlsClient> stalled = new ArrayList<>();
     try {
       for (int i = 0; i < 6; i++) {
-        stalled.add(new StallingTlsClient(new RawClient(proxy.address()), certificates.trustingContext(),
+        stalled.add(new StallingTlsClient(new RawClient(proxy.address()).socket(), certificates.trustingContext(),
             "localhost").sendHello());
       }
       servesAnotherOnceAllPark(proxy, stalled.size(), p -> new RawClient(p.address(), certificates.trustingContext()));
@@ -365,7 +366,7 @@ class ParkedIdleConnectionTest {
     try {
       for (int i = 0; i < 6; i++) {
         RawClient tunnel = new RawClient(proxy.address());
-        stalled.add(new StallingTlsClient(tunnel, ca.sslContext(), "localhost"));
+        stalled.add(new StallingTlsClient(tunnel.socket(), ca.sslContext(), "localhost"));
         assertThat(tunnel.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
             .readResponse(true).status()).isEqualTo(200);
       }

@@ -82,6 +82,11 @@ final class RawClient implements Closeable {
     }
   }
 
+  /** The socket, for tests that speak over it themselves (a TLS client driven by hand). */
+  Socket socket() {
+    return socket;
+  }
+
   /** The socket's output, for tests that stream raw bytes themselves. */
   OutputStream output() {
     return out;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.tls.StallingTlsClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -124,7 +125,7 @@ class TlsTerminationTest {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("ok"));
     ProxyServer proxy = ferry.start(tlsProxy(origin).requestHeaderTimeout(java.time.Duration.ofMillis(600)));
-    try (StallingTlsClient stalled = new StallingTlsClient(new RawClient(proxy.address()),
+    try (StallingTlsClient stalled = new StallingTlsClient(new RawClient(proxy.address()).socket(),
         server.trustingContext(), "localhost")) {
       long sent = System.nanoTime();
       stalled.sendHello();
@@ -167,7 +168,7 @@ class TlsTerminationTest {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("ok"));
     ProxyServer proxy = ferry.start(tlsProxy(origin));
-    try (StallingTlsClient abandoned = new StallingTlsClient(new RawClient(proxy.address()),
+    try (StallingTlsClient abandoned = new StallingTlsClient(new RawClient(proxy.address()).socket(),
         server.trustingContext(), "localhost")) {
       assertThat(abandoned.sendHello().shutdownOutput().readRawUntilClosed()).isPositive();
     }
@@ -192,7 +193,7 @@ class TlsTerminationTest {
     forged[2] = 0x03;
     forged[3] = 0;
     forged[4] = 40;
-    try (StallingTlsClient client = new StallingTlsClient(new RawClient(proxy.address()),
+    try (StallingTlsClient client = new StallingTlsClient(new RawClient(proxy.address()).socket(),
         server.trustingContext(), "localhost")) {
       client.sendHello().finish().sendRaw(forged);
       client.readRawUntilClosed();

@@ -9,11 +9,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -76,7 +78,7 @@ public final class EngineSocket extends LayeredSocket {
    * @param engine a server-mode engine, configured, whose handshake has not begun
    * @param consumed bytes already read from {@code plain} (a peeked ClientHello), read first
    */
-  EngineSocket(Socket plain, SSLEngine engine, byte[] consumed) throws IOException {
+  private EngineSocket(Socket plain, SSLEngine engine, byte[] consumed) throws IOException {
     super(plain);
     this.engine = engine;
     this.netIn = plain.getInputStream();
@@ -87,6 +89,23 @@ public final class EngineSocket extends LayeredSocket {
       bytesReceived = consumed.length;
     }
     engine.beginHandshake();
+  }
+
+  /**
+   * The server side over {@code plain}: an engine from {@code context} with {@code parameters},
+   * its handshake begun, reading {@code consumed} first.
+   */
+  static EngineSocket server(Socket plain, SSLContext context, SSLParameters parameters, byte[] consumed)
+      throws IOException {
+    SSLEngine engine = context.createSSLEngine();
+    engine.setUseClientMode(false);
+    engine.setSSLParameters(parameters);
+    return new EngineSocket(plain, engine, consumed);
+  }
+
+  /** The engine, for a key manager that picks the certificate by engine. */
+  SSLEngine engine() {
+    return engine;
   }
 
   /** Completes the handshake now, blocking under SO_TIMEOUT; reads and writes do it themselves. */

@@ -8,7 +8,6 @@ import java.net.Socket;
 import java.security.GeneralSecurityException;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
 
 /**
  * The TLS side of HTTPS interception for one proxy: which CONNECT hosts are intercepted, and the
@@ -68,11 +67,9 @@ public final class Interception {
    * does it, under the read timeout, and can stop at a timeout and go on later.
    */
   public EngineSocket accept(Socket plain, byte[] consumed, String connectHost) throws IOException {
-    SSLEngine engine = context.createSSLEngine();
-    engine.setUseClientMode(false);
-    engine.setSSLParameters(TlsParameters.server(context, ClientAuth.NONE));
-    keyManager.expect(engine, connectHost);
-    return new EngineSocket(plain, engine, consumed);
+    EngineSocket socket = EngineSocket.server(plain, context, TlsParameters.server(context, ClientAuth.NONE), consumed);
+    keyManager.expect(socket.engine(), connectHost);
+    return socket;
   }
 
   /** The CA leaves are signed with. */

@@ -11,7 +11,6 @@ import java.util.List;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 
 /**
@@ -102,10 +101,7 @@ public final class ServerTlsContext {
    * and go on later (see {@link EngineSocket}).
    */
   public EngineSocket accept(Socket plain, byte[] consumed) throws IOException {
-    SSLEngine engine = context.createSSLEngine();
-    engine.setUseClientMode(false);
-    engine.setSSLParameters(parameters());
-    return new EngineSocket(plain, engine, consumed);
+    return EngineSocket.server(plain, context, parameters(), consumed);
   }
 
   /** The certificates shown, in order (the first is the default). */

@@ -3,19 +3,15 @@ package dev.ferry.proxy.engine.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +29,7 @@ class EngineSocketTest {
       List.of(new CertifiedKey(LEAF.chain(), LEAF.keys().getPrivate())));
 
   private ServerSocket listener;
-  /** The client's plain socket, for the test that drives the client's handshake by hand. */
+  /** The client's plain socket, for the test that drives the client's handshake step by step. */
   private Socket plain;
   private SSLSocket client;
   private EngineSocket accepted;
@@ -100,62 +96,23 @@ class EngineSocketTest {
 
   @Test
   void resumesAHandshakeAfterAReadTimeoutWhereItStopped() throws Exception {
-    SSLEngine clientEngine = Handshakes.clientContext(CA.certificate(), null).createSSLEngine("localhost", 443);
-    clientEngine.setUseClientMode(true);
     plain = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
-    EngineSocket server = SERVER.accept(listener.accept(), new byte[0]);
-    accepted = server;
-    server.setSoTimeout(200);
-    ByteBuffer toServer = ByteBuffer.allocate(64 * 1024);
-    ByteBuffer fromServer = ByteBuffer.allocate(64 * 1024);
-    ByteBuffer app = ByteBuffer.allocate(64 * 1024);
-    clientEngine.beginHandshake();
-    clientEngine.wrap(ByteBuffer.allocate(0), toServer);
-    send(toServer);
+    plain.setSoTimeout(10_000);
+    StallingTlsClient stalling = new StallingTlsClient(plain, Handshakes.clientContext(CA.certificate(), null),
+        "localhost");
+    accepted = SERVER.accept(listener.accept(), new byte[0]);
+    accepted.setSoTimeout(200);
+    stalling.sendHello();
 
-    assertThatThrownBy(() -> server.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
-    assertThat(server.handshakeBegun()).isTrue();
-    assertThat(server.handshaken()).isFalse();
+    assertThatThrownBy(() -> accepted.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
+    assertThat(accepted.handshakeBegun()).isTrue();
+    assertThat(accepted.handshaken()).isFalse();
 
     // The client reads the server's flight and answers with its Finished only now.
-    InputStream fromSocket = plain.getInputStream();
-    plain.setSoTimeout(10_000);
-    HandshakeStatus status = clientEngine.getHandshakeStatus();
-    while (status != HandshakeStatus.FINISHED && status != HandshakeStatus.NOT_HANDSHAKING) {
-      switch (status) {
-        case NEED_WRAP -> {
-          status = clientEngine.wrap(ByteBuffer.allocate(0), toServer).getHandshakeStatus();
-          send(toServer);
-        }
-        case NEED_TASK -> {
-          clientEngine.getDelegatedTask().run();
-          status = clientEngine.getHandshakeStatus();
-        }
-        default -> {
-          fromServer.flip();
-          var result = clientEngine.unwrap(fromServer, app);
-          fromServer.compact();
-          if (result.getStatus() == javax.net.ssl.SSLEngineResult.Status.BUFFER_UNDERFLOW) {
-            int n = fromSocket.read(fromServer.array(), fromServer.position(), fromServer.remaining());
-            assertThat(n).isPositive();
-            fromServer.position(fromServer.position() + n);
-          }
-          status = result.getHandshakeStatus();
-        }
-      }
-    }
-    clientEngine.wrap(ByteBuffer.wrap("ping".getBytes()), toServer);
-    send(toServer);
-    server.setSoTimeout(10_000);
-    assertThat(server.getInputStream().readNBytes(4)).isEqualTo("ping".getBytes());
-    assertThat(server.handshaken()).isTrue();
-    server.close();
-  }
-
-  private void send(ByteBuffer records) throws Exception {
-    plain.getOutputStream().write(records.array(), 0, records.position());
-    plain.getOutputStream().flush();
-    records.clear();
+    stalling.finishAndSend("ping");
+    accepted.setSoTimeout(10_000);
+    assertThat(accepted.getInputStream().readNBytes(4)).isEqualTo("ping".getBytes());
+    assertThat(accepted.handshaken()).isTrue();
   }
 
   /** Connects a JDK client trusting the CA, accepts it and completes the handshake. */

@@ -1,7 +1,9 @@
-package dev.ferry.proxy.engine;
+package dev.ferry.proxy.engine.tls;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,18 +18,25 @@ import javax.net.ssl.SSLEngineResult.HandshakeStatus;
  * {@link #finishAndSend} later completes the handshake and sends a request, and
  * {@link #readUntilClosed} reads the answer.
  */
-final class StallingTlsClient implements Closeable {
+public final class StallingTlsClient implements Closeable {
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-  private final RawClient raw;
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
   private final SSLEngine engine;
   private final ByteBuffer netIn;
   private final ByteBuffer netOut;
   private final ByteBuffer app;
 
-  /** A client over {@code raw}'s socket (plain, or a tunnel already set up) trusting what {@code tls} trusts. */
-  StallingTlsClient(RawClient raw, SSLContext tls, String host) {
-    this.raw = raw;
+  /**
+   * A client over {@code socket} (plain, or a tunnel already set up, nothing of it read ahead)
+   * trusting what {@code tls} trusts, for {@code host}.
+   */
+  public StallingTlsClient(Socket socket, SSLContext tls, String host) throws IOException {
+    this.socket = socket;
+    this.in = socket.getInputStream();
+    this.out = socket.getOutputStream();
     this.engine = tls.createSSLEngine(host, 443);
     engine.setUseClientMode(true);
     netIn = ByteBuffer.allocate(4 * engine.getSession().getPacketBufferSize());
@@ -35,21 +44,21 @@ final class StallingTlsClient implements Closeable {
     app = ByteBuffer.allocate(4 * engine.getSession().getApplicationBufferSize());
   }
 
-  StallingTlsClient sendHello() throws IOException {
+  public StallingTlsClient sendHello() throws IOException {
     engine.beginHandshake();
     wrapAndSend(EMPTY);
     return this;
   }
 
   /** Reads the server's flight, sends the client's Finished, then {@code request} encrypted. */
-  StallingTlsClient finishAndSend(String request) throws IOException {
+  public StallingTlsClient finishAndSend(String request) throws IOException {
     finish();
     wrapAndSend(ByteBuffer.wrap(request.getBytes(StandardCharsets.ISO_8859_1)));
     return this;
   }
 
   /** Reads the server's flight and sends the client's Finished. */
-  StallingTlsClient finish() throws IOException {
+  public StallingTlsClient finish() throws IOException {
     HandshakeStatus status = engine.getHandshakeStatus();
     while (status != HandshakeStatus.FINISHED && status != HandshakeStatus.NOT_HANDSHAKING) {
       switch (status) {
@@ -67,13 +76,13 @@ final class StallingTlsClient implements Closeable {
   }
 
   /** Sends {@code bytes} as they are, outside TLS: a forged or corrupted record. */
-  StallingTlsClient sendRaw(byte[] bytes) throws IOException {
-    raw.send(bytes);
+  public StallingTlsClient sendRaw(byte[] bytes) throws IOException {
+    send(bytes, bytes.length);
     return this;
   }
 
   /** The decrypted bytes the server sends until it closes (close_notify or end of stream). */
-  String readUntilClosed() throws IOException {
+  public String readUntilClosed() throws IOException {
     while (true) {
       SSLEngineResult result = unwrap();
       if (result == null || result.getStatus() == SSLEngineResult.Status.CLOSED) {
@@ -83,14 +92,14 @@ final class StallingTlsClient implements Closeable {
   }
 
   /** Ends the client's side of the connection (a FIN, not a TLS close_notify). */
-  StallingTlsClient shutdownOutput() throws IOException {
-    raw.shutdownOutput();
+  public StallingTlsClient shutdownOutput() throws IOException {
+    socket.shutdownOutput();
     return this;
   }
 
   /** Reads and drops what the server sends, undecrypted, until it closes; returns the byte count. */
-  long readRawUntilClosed() throws IOException {
-    return raw.input().transferTo(java.io.OutputStream.nullOutputStream());
+  public long readRawUntilClosed() throws IOException {
+    return in.transferTo(OutputStream.nullOutputStream());
   }
 
   /** One unwrap, reading from the socket first when no whole record is buffered; null at its end. */
@@ -102,7 +111,7 @@ final class StallingTlsClient implements Closeable {
       if (result.getStatus() != SSLEngineResult.Status.BUFFER_UNDERFLOW) {
         return result;
       }
-      int n = raw.input().read(netIn.array(), netIn.position(), netIn.remaining());
+      int n = in.read(netIn.array(), netIn.position(), netIn.remaining());
       if (n < 0) {
         return null;
       }
@@ -115,14 +124,19 @@ final class StallingTlsClient implements Closeable {
     do {
       netOut.clear();
       SSLEngineResult result = engine.wrap(source, netOut);
-      raw.send(java.util.Arrays.copyOf(netOut.array(), netOut.position()));
+      send(netOut.array(), netOut.position());
       status = result.getHandshakeStatus();
     } while (source.hasRemaining());
     return status;
   }
 
+  private void send(byte[] bytes, int length) throws IOException {
+    out.write(bytes, 0, length);
+    out.flush();
+  }
+
   @Override
   public void close() throws IOException {
-    raw.close();
+    socket.close();
   }
 }
