@@ -537,7 +537,8 @@ public interface ProxyServer extends AutoCloseable {
 
     /**
      * The most client connections open at once; default 10000. A connection past it is answered
-     * 503 and closed.
+     * 503 and closed (on a {@link #tls TLS} listener: a fatal {@code internal_error} alert, which
+     * the client reports, in place of a 503 it could not read before a handshake).
      *
      * @throws IllegalArgumentException unless between 1 and 1000000
      */

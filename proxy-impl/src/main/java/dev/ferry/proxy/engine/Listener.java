@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.tls.TlsRecords;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -16,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * The accept loop, on one platform thread named {@code ferry-accept-<port>}. Every connection is
  * accepted; one past {@code maxConnections}, or one the executor cannot take, is answered 503
  * with {@code Retry-After} and closed at once (as Helidon's {@code SocketTransportBinding} does),
- * rather than left unanswered in the kernel's backlog.
+ * rather than left unanswered in the kernel's backlog. On a TLS listener the answer is a fatal
+ * {@code internal_error} alert instead, which a TLS client reports as such (a plaintext 503 would
+ * read as a corrupt record), since a handshake needs the thread a full proxy does not have.
  */
 final class Listener implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Listener.class);
@@ -110,7 +113,7 @@ final class Listener implements Runnable {
     try {
       socket.setSoTimeout(1000);
       OutputStream out = socket.getOutputStream();
-      out.write(OVERLOADED);
+      out.write(server.serverTls() != null ? TlsRecords.internalErrorAlert() : OVERLOADED);
       out.flush();
     } catch (IOException e) {
       log.debug("connection_reject_failed error={}", e.toString());

@@ -202,4 +202,31 @@ class TlsTerminationTest {
     assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
     assertThat(origin.getRequestCount()).isEqualTo(1);
   }
+
+  /**
+   * A TLS client refused because the proxy is full gets a TLS alert it can report
+   * ({@code internal_error}), not a plaintext 503 it would read as a corrupt record.
+   */
+  @Test
+  void refusesATlsClientPastMaxConnectionsWithAnAlert() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("first"));
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(tlsProxy(origin).maxConnections(1));
+    try (SSLSocket held = (SSLSocket) server.trustingContext().getSocketFactory()
+        .createSocket("localhost", proxy.port())) {
+      held.setSoTimeout(10_000);
+      RawClient client = new RawClient(held);
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().bodyText()).isEqualTo("first");
+      try (SSLSocket refused = (SSLSocket) server.trustingContext().getSocketFactory()
+          .createSocket("localhost", proxy.port())) {
+        refused.setSoTimeout(10_000);
+        assertThatThrownBy(refused::startHandshake).isInstanceOf(javax.net.ssl.SSLException.class)
+            .hasMessageContaining("internal_error");
+      }
+    }
+    assertThat(proxy.stats().connectionsRejected()).isEqualTo(1);
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the held connection to end");
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+  }
 }

@@ -1,13 +1,29 @@
 package dev.ferry.proxy.engine.tls;
 
-/** Recognises the first bytes of a TLS connection (RFC 8446 §5.1, RFC 5246 §6.2). */
+/**
+ * Recognises the first bytes of a TLS connection, and writes the one record sent without a
+ * handshake (RFC 8446 §5.1 and §6, RFC 5246 §6.2).
+ */
 public final class TlsRecords {
   private static final int HANDSHAKE = 0x16;
   private static final int CLIENT_HELLO = 0x01;
   /** A record's plaintext is at most 2^14 bytes; a ClientHello is never empty. */
   private static final int MAX_RECORD = 1 << 14;
 
+  /**
+   * A fatal {@code internal_error} alert in a plaintext record (level 2, description 80), which
+   * a server may send before any handshake: what a client refused because the proxy is full is
+   * sent instead of a plaintext 503 it could not read. RFC 8446 §6.2 defines internal_error as a
+   * failure "unrelated to the peer or the correctness of this protocol".
+   */
+  private static final byte[] INTERNAL_ERROR_ALERT = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 80};
+
   private TlsRecords() {}
+
+  /** The bytes of a fatal {@code internal_error} alert record, for a client never handshaken. */
+  public static byte[] internalErrorAlert() {
+    return INTERNAL_ERROR_ALERT.clone();
+  }
 
   /**
    * True if {@code firstBytes[0..length)} can be the start of a TLS ClientHello: a handshake
