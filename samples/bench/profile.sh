@@ -6,7 +6,9 @@
 # Loopback only; every run is bounded in time; everything started is stopped on exit.
 #   ./mvnw -q -DskipTests package && samples/bench/profile.sh
 #   SIZE=102400 CACHE=64 JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java samples/bench/profile.sh
+#   TLS=1 SIZE=102400 samples/bench/profile.sh   # clients speak TLS to Ferry (needs openssl)
 # Settings: SIZE of the response body (1024), CACHE in MiB (unset: no cache, so the miss path),
+# TLS (1: Ferry terminates TLS with a certificate made for the run),
 # DURATION of the recorded run (10s), WARMUP (10s), JAVA to run Ferry (java on PATH), JFR_TOOL (the
 # jfr of a JDK 21+ for `jfr view`: Temurin 25 if present, else the one beside JAVA), KEEP=1 keeps
 # the recording (its path is printed). Needs nginx and wrk (apt-get install -y nginx wrk).
@@ -35,19 +37,21 @@ wait_for() { # $1 = file, $2 = text; up to 30 s
 }
 
 start_static_origin "$WORK" "$SIZE"
+tls_listener "$WORK" profile.sh
+read -r -a TLS_ARGS <<< "$TLS_FLAGS"
 
 PORT=$(free_port)
 CACHE_FLAGS=()
 [ -n "${CACHE:-}" ] && CACHE_FLAGS=(-m "$CACHE")
 "$JAVA" -Xmx1g "-XX:StartFlightRecording=filename=$WORK/ferry.jfr,settings=profile" -jar "$JAR" -q \
-  -p "$PORT" --upstream "http://127.0.0.1:$ORIGIN_PORT" "${CACHE_FLAGS[@]}" > "$WORK/ferry.out" 2>&1 &
+  -p "$PORT" --upstream "http://127.0.0.1:$ORIGIN_PORT" "${CACHE_FLAGS[@]}" "${TLS_ARGS[@]}" > "$WORK/ferry.out" 2>&1 &
 FERRY=$!
 PIDS+=("$FERRY")
 wait_for "$WORK/ferry.out" Listening
-URL="http://127.0.0.1:$PORT/bytes/$SIZE"
-[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$URL")" = 200 ] || { echo "no 200 from $URL" >&2; exit 1; }
+URL="$SCHEME://127.0.0.1:$PORT/bytes/$SIZE"
+[ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 "$URL")" = 200 ] || { echo "no 200 from $URL" >&2; exit 1; }
 
-echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP, recorded $DURATION" >&2
+echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP, recorded $DURATION" >&2
 timeout 120 wrk -t2 -c64 -d"$WARMUP" "$URL" > /dev/null
 # The recording covers the warm-up too; the views below are dominated by the longer, hot part.
 timeout 120 wrk -t2 -c64 -d"$DURATION" "$URL" | grep -E "Requests/sec|requests in" >&2

@@ -369,17 +369,16 @@ final class ClientConnection implements Runnable {
    * all busy connections (a busy client always sends its next request within the short wait).
    */
   private Wait awaitData(long idleMillis, boolean first) throws IOException {
-    // A TLS connection (terminated or intercepted) parks like a plain one, as its SSL socket
-    // reports the channel beneath: the JDK's SSL socket reads one record at a time, never beyond
-    // it, so once a timed read has found no decrypted bytes, whatever comes next is still in the
-    // kernel, where the selector sees it.
+    // A TLS connection (terminated or intercepted) parks like a plain one, on the channel beneath
+    // its EngineSocket: that unwraps every whole record it has before a read waits, so once a
+    // timed read has found no decrypted bytes, whatever comes next is still in the kernel, where
+    // the selector sees it.
     IdleParker parker = parker();
     if (server.executor().othersWaiting()
         && System.nanoTime() - runningSinceNanos > TURN_NANOS && server.executor().requeue(this)) {
       return Wait.YIELDED;
     }
     if (parker != null && !first && server.executor().holdIdle()) {
-      sender.trim();
       try {
         return in.awaitDataUntil(System.nanoTime() + idleMillis * 1_000_000L) ? Wait.READY : Wait.END;
       } finally {

@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ChannelBody;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
+import dev.ferry.proxy.engine.io.CopyBuffers;
 import dev.ferry.proxy.engine.io.DirectBuffers;
 import dev.ferry.proxy.engine.io.InMemoryBody;
 import java.io.IOException;
@@ -20,18 +21,15 @@ import java.nio.ByteBuffer;
 /**
  * Writes a response to the client, framing it for this client (RFC 9112 §6): no body for HEAD,
  * 1xx, 204 and 304; Content-Length when the length is known; chunked for HTTP/1.1 clients
- * otherwise; close-delimited for HTTP/1.0 clients. The body streams through one per-connection
- * buffer; a body that fails midway aborts the connection rather than end cleanly, so the client
- * cannot take a truncated body for a whole one. A body held in memory (a cache hit) goes out with
+ * otherwise; close-delimited for HTTP/1.0 clients. The body streams through the connection's small
+ * buffer, or through a pooled one when larger (a pooled direct one between plain sockets); a body
+ * that fails midway aborts the connection rather than end cleanly, so the client cannot take a
+ * truncated body for a whole one. A body held in memory (a cache hit) goes out with
  * its head in one gathering write.
  */
 final class ResponseSender {
-  /**
-   * Large enough that a 100 KiB upstream body crosses in two or three reads and writes rather
-   * than seven (each a possible park and wake-up); dropped while the connection is idle.
-   */
-  private static final int COPY_BUFFER_SIZE = 64 * 1024;
-  private static final int MIN_COPY_BUFFER_SIZE = 8 * 1024;
+  /** The connection's own copy buffer, for bodies up to its size; larger ones borrow {@link CopyBuffers}. */
+  private static final int SMALL_COPY_BUFFER_SIZE = 8 * 1024;
   /** Below this a body is copied through the heap: the copies cost less than a direct relay's setup. */
   private static final int RELAY_MIN_BYTES = 16 * 1024;
   private static final NameSet CONTENT_LENGTH = NameSet.of("content-length");
@@ -123,16 +121,6 @@ final class ResponseSender {
     }
   }
 
-  /**
-   * Drops the copy buffer if it is a large one (a chunked body's), for a connection that waits
-   * for its next request holding its buffers.
-   */
-  void trim() {
-    if (buffer != null && buffer.length > MIN_COPY_BUFFER_SIZE) {
-      buffer = null;
-    }
-  }
-
   /** Drops the copy buffer while the connection is idle. */
   void release() {
     buffer = null;
@@ -160,16 +148,33 @@ final class ResponseSender {
         }
       }
     }
-    // Sized to the body, so that a connection serving small responses keeps a small buffer.
-    int size = length < 0 ? COPY_BUFFER_SIZE : (int) Math.min(COPY_BUFFER_SIZE, Math.max(MIN_COPY_BUFFER_SIZE, length));
-    if (buffer == null || buffer.length < size) {
-      buffer = new byte[size];
+    // A small body goes through the connection's own small buffer; a larger one borrows a pooled
+    // one, so that a connection waiting for its next request holds only the small one.
+    boolean pooled = length < 0 || length > SMALL_COPY_BUFFER_SIZE;
+    byte[] copy;
+    if (pooled) {
+      copy = CopyBuffers.take();
+    } else {
+      if (buffer == null) {
+        buffer = new byte[SMALL_COPY_BUFFER_SIZE];
+      }
+      copy = buffer;
     }
+    try {
+      return copyBody(body, length, chunked, copy);
+    } finally {
+      if (pooled) {
+        CopyBuffers.give(copy);
+      }
+    }
+  }
+
+  private long copyBody(Body body, long length, boolean chunked, byte[] copy) throws IOException {
     ChunkedOutputStream chunks = chunked ? new ChunkedOutputStream(out) : null;
     long total = 0;
     try (InputStream in = body.stream()) {
       while (true) {
-        int n = read(in);
+        int n = read(in, copy);
         if (n < 0) {
           break;
         }
@@ -179,9 +184,9 @@ final class ResponseSender {
         }
         try {
           if (chunked) {
-            chunks.write(buffer, 0, n);
+            chunks.write(copy, 0, n);
           } else {
-            out.write(buffer, 0, n);
+            out.write(copy, 0, n);
           }
           if (in.available() == 0) {
             // Nothing more is ready: let the client see what arrived (streaming, SSE).
@@ -240,7 +245,7 @@ final class ResponseSender {
     return total;
   }
 
-  private int read(InputStream in) throws HttpFailureException {
+  private static int read(InputStream in, byte[] buffer) throws HttpFailureException {
     try {
       return in.read(buffer);
     } catch (HttpFailureException e) {

@@ -15,6 +15,7 @@ import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
+import dev.ferry.proxy.engine.io.CopyBuffers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -43,7 +44,6 @@ public final class Forwarder {
   private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
   private static final Set<String> BODILESS_METHODS =
       Set.of("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT");
-  private static final int COPY_BUFFER = 16 * 1024;
   /** Fields the forwarder rewrites itself, besides the hop-by-hop ones. */
   private static final NameSet FORWARD_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via");
@@ -176,7 +176,7 @@ public final class Forwarder {
     long declared = outbound.declaredLength();
     boolean chunked = outbound.headers().contains("Transfer-Encoding");
     ChunkedOutputStream chunks = chunked ? new ChunkedOutputStream(out) : null;
-    byte[] buffer = new byte[COPY_BUFFER];
+    byte[] buffer = CopyBuffers.take();
     long total = 0;
     try (InputStream in = body.stream()) {
       int n;
@@ -191,6 +191,8 @@ public final class Forwarder {
           out.write(buffer, 0, n);
         }
       }
+    } finally {
+      CopyBuffers.give(buffer);
     }
     if (declared >= 0 && total != declared) {
       throw lengthMismatch(declared, Long.toString(total));
