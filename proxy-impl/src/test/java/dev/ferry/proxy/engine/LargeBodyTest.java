@@ -94,6 +94,47 @@ class LargeBodyTest {
     assertThat(received[1]).isEqualTo(patternChecksum(size));
   }
 
+  /**
+   * Unsized responses are copied through pooled buffers, borrowed per body: eight at once, each
+   * with its own bytes, arrive whole and unmixed, and the pool gives none out twice.
+   */
+  @Test
+  void keepsConcurrentUnsizedResponsesApart() throws Exception {
+    int size = 2 << 20;
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      int seed = Integer.parseInt(TinyOrigin.readLine(in).split(" ")[1].substring(1));
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // skip the head
+      }
+      out.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.write(seeded(seed, size));
+      out.flush();
+    }));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    java.util.List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<byte[]>>> responses =
+        new java.util.ArrayList<>();
+    for (int seed = 1; seed <= 8; seed++) {
+      responses.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + proxy.port() + "/" + seed)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofByteArray()));
+    }
+    for (int seed = 1; seed <= 8; seed++) {
+      java.net.http.HttpResponse<byte[]> response = responses.get(seed - 1).get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.headers().firstValue("Transfer-Encoding")).contains("chunked");
+      assertThat(response.body()).as("response %d", seed).isEqualTo(seeded(seed, size));
+    }
+  }
+
+  private static byte[] seeded(int seed, int length) {
+    byte[] bytes = new byte[length];
+    for (int i = 0; i < length; i++) {
+      bytes[i] = (byte) ((i * 7 + seed * 31) % 253);
+    }
+    return bytes;
+  }
+
   private static void writePattern(OutputStream out, long length) throws java.io.IOException {
     byte[] buffer = new byte[1 << 16];
     for (long written = 0; written < length; written += buffer.length) {
