@@ -58,7 +58,10 @@ public final class Concurrency {
 
   /**
    * A pool of at most {@code maxThreads} platform threads; up to {@code queueSize} accepted
-   * connections wait for a thread, and past that a new connection is answered 503 at once. A
+   * connections wait for a thread, and past that a new connection is answered 503 at once.
+   * Threads start as work needs them, not ahead of it: a connection goes to an idle thread if
+   * there is one, else to a new thread while there are fewer than {@code maxThreads}, else to the
+   * queue; a thread idle for 30 s ends. A
    * keep-alive connection already admitted whose next request arrives while the queue is full
    * is not refused: it waits on the idle selector until there is room.
    * A connection holds a thread only while it is busy: one that waits for its next request

@@ -2,7 +2,6 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Concurrency;
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
@@ -25,6 +24,8 @@ final class ConnectionExecutor {
   /** Virtual-thread connection tasks alive now (a parked connection has none). */
   private final AtomicInteger virtualTasks = new AtomicInteger();
   private final ThreadPoolExecutor pool;
+  /** The pool's queue, unless it has none (a queue size of 0: each task handed to a thread). */
+  private final IdleFirstQueue queue;
   private final Semaphore threadPermits;
   private final int maxThreads;
   /** Idle keep-alive connections waiting on their own thread now; see {@link #holdIdle}. */
@@ -41,6 +42,8 @@ final class ConnectionExecutor {
     this.threads = threads;
     this.virtual = pool == null && threadPermits == null;
     this.pool = pool;
+    this.queue = pool != null && pool.getQueue() instanceof IdleFirstQueue
+        ? (IdleFirstQueue) pool.getQueue() : null;
     this.threadPermits = threadPermits;
     this.maxThreads = maxThreads;
     this.maxHeldIdle = pool != null ? maxThreads / 4 : virtual ? MAX_HELD_IDLE_VIRTUAL : 0;
@@ -69,13 +72,18 @@ final class ConnectionExecutor {
     }
   }
 
+  /**
+   * A pool that starts threads as tasks need them, up to {@code maxThreads}: a task goes to an
+   * idle thread, else to a new thread, else waits in the queue (see {@link IdleFirstQueue}).
+   */
   private static ConnectionExecutor pooled(Concurrency concurrency, ThreadFactory platform) {
     BlockingQueue<Runnable> queue = concurrency.queueSize() == 0
-        ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(concurrency.queueSize());
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(concurrency.maxThreads(),
-        concurrency.maxThreads(), 30, TimeUnit.SECONDS, queue, platform,
-        new ThreadPoolExecutor.AbortPolicy());
-    pool.allowCoreThreadTimeOut(true);
+        ? new SynchronousQueue<>() : new IdleFirstQueue(concurrency.queueSize());
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(0, concurrency.maxThreads(), 30, TimeUnit.SECONDS,
+        queue, platform, new ThreadPoolExecutor.AbortPolicy());
+    if (queue instanceof IdleFirstQueue) {
+      ((IdleFirstQueue) queue).feed(pool);
+    }
     return new ConnectionExecutor(concurrency.toString(), platform, pool, null, concurrency.maxThreads());
   }
 
@@ -107,13 +115,29 @@ final class ConnectionExecutor {
 
   private void enqueue(Runnable task) {
     waiting.incrementAndGet();
-    try {
-      pool.execute(() -> {
-        waiting.decrementAndGet();
-        task.run();
-      });
-    } catch (RejectedExecutionException e) {
+    if (queue != null) {
+      queue.submitted();
+    }
+    Runnable counted = () -> {
       waiting.decrementAndGet();
+      try {
+        task.run();
+      } finally {
+        if (queue != null) {
+          queue.finished();
+        }
+      }
+    };
+    try {
+      pool.execute(counted);
+    } catch (RejectedExecutionException e) {
+      if (queue != null && queue.queueRefused(counted)) {
+        return;
+      }
+      waiting.decrementAndGet();
+      if (queue != null) {
+        queue.finished();
+      }
       throw e;
     }
   }

@@ -19,11 +19,15 @@ import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** 1000 concurrent requests under each concurrency model, every body checked. */
+/**
+ * 1000 concurrent requests under each concurrency model, every body checked; the bounded pool's
+ * thread use.
+ */
 class ConcurrencyModelTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
@@ -58,6 +62,29 @@ class ConcurrencyModelTest {
     assertThat(results).allSatisfy(result -> assertThat(result.get()).isTrue());
     assertThat(proxy.stats().responsesByStatus()).containsEntry(200, 1000L);
     assertThat(proxy.stats().exchanges()).isEqualTo(1000);
+  }
+
+  /**
+   * The bounded pool gives a task to an idle thread before it starts another: twenty clients one
+   * after the other are served by one or two threads, not twenty (a pool whose core size was its
+   * maximum started a thread per task until it had them all).
+   */
+  @Test
+  void boundedPoolReusesAnIdleThreadBeforeStartingAnother() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(dev.ferry.proxy.Upstream.of(origin.url("/")))
+        .concurrency(Concurrency.boundedPool(50, 100)));
+    for (int i = 0; i < 20; i++) {
+      try (RawClient client = new RawClient(proxy.address())) {
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").readResponse().status())
+            .isEqualTo(200);
+      }
+      Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
+    }
+    String prefix = "ferry-conn-" + proxy.port() + "-";
+    long poolThreads = Thread.getAllStackTraces().keySet().stream()
+        .filter(thread -> thread.getName().startsWith(prefix)).count();
+    assertThat(poolThreads).isBetween(1L, 2L);
   }
 
   private static String bodyFor(String path) {
