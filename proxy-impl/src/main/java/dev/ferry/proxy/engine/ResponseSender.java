@@ -24,11 +24,11 @@ import java.nio.ByteBuffer;
  * otherwise; close-delimited for HTTP/1.0 clients. The body streams through the connection's small
  * buffer, or through a pooled one when larger (a pooled direct one between plain sockets); a body
  * that fails midway aborts the connection rather than end cleanly, so the client cannot take a
- * truncated body for a whole one. A body held in memory (a cache hit) goes out with
- * its head in one gathering write.
+ * truncated body for a whole one. A body held in memory (a cache hit) goes out with its head in
+ * one gathering write.
  */
 final class ResponseSender {
-  /** The connection's own copy buffer, for bodies up to its size; larger ones borrow {@link CopyBuffers}. */
+  /** The size of the connection's own copy buffer; larger bodies borrow a {@link CopyBuffers} one. */
   private static final int SMALL_COPY_BUFFER_SIZE = 8 * 1024;
   /** Below this a body is copied through the heap: the copies cost less than a direct relay's setup. */
   private static final int RELAY_MIN_BYTES = 16 * 1024;
