@@ -7,8 +7,10 @@
 #   ./mvnw -q -DskipTests package && samples/bench/profile.sh
 #   SIZE=102400 CACHE=64 JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java samples/bench/profile.sh
 #   TLS=1 SIZE=102400 samples/bench/profile.sh   # clients speak TLS to Ferry (needs openssl)
+#   CLOSE=1 samples/bench/profile.sh              # a new connection per request
 # Settings: SIZE of the response body (1024), CACHE in MiB (unset: no cache, so the miss path),
-# TLS (1: Ferry terminates TLS with a certificate made for the run),
+# TLS (1: Ferry terminates TLS with a certificate made for the run), CLOSE (1: "Connection: close"
+# on every request),
 # DURATION of the recorded run (10s), WARMUP (10s), JAVA to run Ferry (java on PATH), JFR_TOOL (the
 # jfr of a JDK 21+ for `jfr view`: Temurin 25 if present, else the one beside JAVA), KEEP=1 keeps
 # the recording (its path is printed). Needs nginx and wrk (apt-get install -y nginx wrk).
@@ -52,9 +54,11 @@ URL="$SCHEME://127.0.0.1:$PORT/bytes/$SIZE"
 [ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 "$URL")" = 200 ] || { echo "no 200 from $URL" >&2; exit 1; }
 
 echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP, recorded $DURATION" >&2
-timeout 120 wrk -t2 -c64 -d"$WARMUP" "$URL" > /dev/null
+WRK_HEADERS=()
+[ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
+timeout 120 wrk -t2 -c64 -d"$WARMUP" "${WRK_HEADERS[@]}" "$URL" > /dev/null
 # The recording covers the warm-up too; the views below are dominated by the longer, hot part.
-timeout 120 wrk -t2 -c64 -d"$DURATION" "$URL" | grep -E "Requests/sec|requests in" >&2
+timeout 120 wrk -t2 -c64 -d"$DURATION" "${WRK_HEADERS[@]}" "$URL" | grep -E "Requests/sec|requests in" >&2
 kill "$FERRY"
 timeout 30 tail --pid="$FERRY" -f /dev/null || true
 [ -s "$WORK/ferry.jfr" ] || { echo "no recording written" >&2; exit 1; }

@@ -336,7 +336,6 @@ final class ClientConnection implements Runnable {
         }
       } catch (SocketTimeoutException quiet) {
         out.release();
-        sender.release();
         return park(parker, deadlineNanos);
       }
     }
@@ -397,7 +396,6 @@ final class ClientConnection implements Runnable {
       }
     }
     out.release();
-    sender.release();
     if (parker != null) {
       return park(parker, startNanos + idleMillis * 1_000_000L);
     }

@@ -21,21 +21,18 @@ import java.nio.ByteBuffer;
 /**
  * Writes a response to the client, framing it for this client (RFC 9112 §6): no body for HEAD,
  * 1xx, 204 and 304; Content-Length when the length is known; chunked for HTTP/1.1 clients
- * otherwise; close-delimited for HTTP/1.0 clients. The body streams through the connection's small
- * buffer, or through a pooled one when larger (a pooled direct one between plain sockets); a body
+ * otherwise; close-delimited for HTTP/1.0 clients. The body streams through a buffer borrowed from
+ * {@link CopyBuffers} for it (a pooled direct one between plain sockets); a body
  * that fails midway aborts the connection rather than end cleanly, so the client cannot take a
  * truncated body for a whole one. A body held in memory (a cache hit) goes out with its head in
  * one gathering write.
  */
 final class ResponseSender {
-  /** The size of the connection's own copy buffer; larger bodies borrow a {@link CopyBuffers} one. */
-  private static final int SMALL_COPY_BUFFER_SIZE = 8 * 1024;
   /** Below this a body is copied through the heap: the copies cost less than a direct relay's setup. */
   private static final int RELAY_MIN_BYTES = 16 * 1024;
   private static final NameSet CONTENT_LENGTH = NameSet.of("content-length");
 
   private final ConnectionOutput out;
-  private byte[] buffer;
 
   ResponseSender(ConnectionOutput out) {
     this.out = out;
@@ -121,11 +118,6 @@ final class ResponseSender {
     }
   }
 
-  /** Drops the copy buffer while the connection is idle. */
-  void release() {
-    buffer = null;
-  }
-
   private long writeBody(Body body, long length, boolean chunked) throws IOException {
     if (!chunked && body instanceof InMemoryBody) {
       try {
@@ -148,24 +140,11 @@ final class ResponseSender {
         }
       }
     }
-    // A small body goes through the connection's own small buffer; a larger one borrows a pooled
-    // one, so that a connection waiting for its next request holds only the small one.
-    boolean pooled = length < 0 || length > SMALL_COPY_BUFFER_SIZE;
-    byte[] copy;
-    if (pooled) {
-      copy = CopyBuffers.take();
-    } else {
-      if (buffer == null) {
-        buffer = new byte[SMALL_COPY_BUFFER_SIZE];
-      }
-      copy = buffer;
-    }
+    byte[] copy = CopyBuffers.take();
     try {
       return copyBody(body, length, chunked, copy);
     } finally {
-      if (pooled) {
-        CopyBuffers.give(copy);
-      }
+      CopyBuffers.give(copy);
     }
   }
 

@@ -95,7 +95,7 @@ class LargeBodyTest {
   }
 
   /**
-   * Unsized responses are copied through pooled buffers, borrowed per body: eight at once, each
+   * Unsized responses are copied through pooled buffers, borrowed per body: sixteen at once, each
    * with its own bytes, arrive whole and unmixed, and the pool gives none out twice.
    */
   @Test
@@ -114,12 +114,12 @@ class LargeBodyTest {
     java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
     java.util.List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<byte[]>>> responses =
         new java.util.ArrayList<>();
-    for (int seed = 1; seed <= 8; seed++) {
+    for (int seed = 1; seed <= 16; seed++) {
       responses.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(
               java.net.URI.create("http://127.0.0.1:" + proxy.port() + "/" + seed)).build(),
           java.net.http.HttpResponse.BodyHandlers.ofByteArray()));
     }
-    for (int seed = 1; seed <= 8; seed++) {
+    for (int seed = 1; seed <= 16; seed++) {
       java.net.http.HttpResponse<byte[]> response = responses.get(seed - 1).get(60, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.headers().firstValue("Transfer-Encoding")).contains("chunked");
