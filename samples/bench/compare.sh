@@ -10,6 +10,8 @@
 # Forward rows: Ferry as a forward proxy against LittleProxy (the Netty forward proxy, fetched
 # from Maven Central with the Maven wrapper, run by LittleProxyPeer.java beside this script; its
 # row is skipped if it cannot be fetched), wrk sending absolute-form requests through each.
+# A ceiling row: EventLoopCeiling.java beside this script, a Java NIO event loop that relays the
+# bytes and does no HTTP work, the best an event-loop core in Java could do on this machine.
 # Then the idle-connection probe (IdleProbe.java beside this script).
 # Loopback only; every load and wait is bounded in time; every process started is stopped on exit.
 # Progress goes to stderr, the two markdown tables to stdout. About 20 minutes with the defaults.
@@ -179,6 +181,15 @@ POM
 }
 
 # Starts LittleProxy on a free port with java $1; sets LP_PID and LP_PORT.
+start_ceiling() { # $1 = java
+  local out="$WORK/ceiling.out"
+  CEILING_PORT=$(free_port)
+  "$1" "${JVM_OPTS[@]}" samples/bench/EventLoopCeiling.java "$CEILING_PORT" "$ORIGIN_PORT" > "$out" 2>&1 &
+  CEILING_PID=$!; STARTED+=("$CEILING_PID")
+  for _ in $(seq 1 300); do grep -q Listening "$out" && break; sleep 0.1; done
+  grep -q Listening "$out" || { echo "EventLoopCeiling did not start:" >&2; cat "$out" >&2; exit 1; }
+}
+
 start_littleproxy() {
   local out="$WORK/littleproxy/out"
   LP_PORT=$(free_port)
@@ -296,6 +307,9 @@ if $HAVE25; then
   start_ferry "$JDK25/bin/java"
   ROWS+=("Ferry reverse, Java 25 (auto = virtual)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
+# What an event loop in Java can reach here at best: bytes relayed, no HTTP work at all.
+start_ceiling "$JAVA17"
+ROWS+=("Java NIO event-loop ceiling, Java 17 (bytes only, no HTTP work)|reverse|$CEILING_PORT|$CEILING_PID|")
 P=$(free_port); nginx_proxy "$WORK/nginx-cache" "$P" \
   "  proxy_cache_path cache levels=1:2 keys_zone=bench:16m max_size=256m inactive=60m use_temp_path=off;" \
   "proxy_cache bench; proxy_cache_valid 200 10m; add_header X-Cache \$upstream_cache_status;"
