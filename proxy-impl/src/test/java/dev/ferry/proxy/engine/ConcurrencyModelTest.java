@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -72,7 +73,7 @@ class ConcurrencyModelTest {
   @Test
   void boundedPoolReusesAnIdleThreadBeforeStartingAnother() throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(dev.ferry.proxy.Upstream.of(origin.url("/")))
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .concurrency(Concurrency.boundedPool(50, 100)));
     for (int i = 0; i < 20; i++) {
       try (RawClient client = new RawClient(proxy.address())) {

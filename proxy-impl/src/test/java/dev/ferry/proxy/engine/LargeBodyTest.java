@@ -6,7 +6,15 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -111,16 +119,15 @@ class LargeBodyTest {
       out.flush();
     }));
     proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
-    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
-    java.util.List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<byte[]>>> responses =
-        new java.util.ArrayList<>();
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<byte[]>>> responses = new ArrayList<>();
     for (int seed = 1; seed <= 16; seed++) {
-      responses.add(client.sendAsync(java.net.http.HttpRequest.newBuilder(
-              java.net.URI.create("http://127.0.0.1:" + proxy.port() + "/" + seed)).build(),
-          java.net.http.HttpResponse.BodyHandlers.ofByteArray()));
+      responses.add(client.sendAsync(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + proxy.port() + "/" + seed)).build(),
+          HttpResponse.BodyHandlers.ofByteArray()));
     }
     for (int seed = 1; seed <= 16; seed++) {
-      java.net.http.HttpResponse<byte[]> response = responses.get(seed - 1).get(60, java.util.concurrent.TimeUnit.SECONDS);
+      HttpResponse<byte[]> response = responses.get(seed - 1).get(60, TimeUnit.SECONDS);
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.headers().firstValue("Transfer-Encoding")).contains("chunked");
       assertThat(response.body()).as("response %d", seed).isEqualTo(seeded(seed, size));
