@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.testkit.TestPki;
+import dev.ferry.samples.bench.IdleConnections;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ProxySelector;
 import java.net.URI;
@@ -16,9 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +24,6 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.AfterEach;
@@ -129,7 +125,7 @@ class TlsCliTest {
 
     HttpClient client = HttpClient.newBuilder()
         .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", proxy.port())))
-        .sslContext(trusting(caOut)).build();
+        .sslContext(IdleConnections.trusting(caOut)).build();
     assertThat(client.send(HttpRequest.newBuilder(origin.url("/java").uri()).build(),
         HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("seen in the clear");
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("Via")).isEqualTo("1.1 ferry");
@@ -152,22 +148,6 @@ class TlsCliTest {
       return ((X509Certificate) socket.getSession().getPeerCertificates()[0])
           .getSubjectX500Principal().getName();
     }
-  }
-
-  private static SSLContext trusting(Path pem) throws Exception {
-    KeyStore store = KeyStore.getInstance("PKCS12");
-    store.load(null, null);
-    try (InputStream in = Files.newInputStream(pem)) {
-      int i = 0;
-      for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        store.setCertificateEntry("ca" + i++, certificate);
-      }
-    }
-    TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    trust.init(store);
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, trust.getTrustManagers(), null);
-    return context;
   }
 
   private static boolean curlAvailable() {

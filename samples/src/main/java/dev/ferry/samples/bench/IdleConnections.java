@@ -30,7 +30,7 @@ public final class IdleConnections {
     int port = Integer.parseInt(args[0]);
     int count = Integer.parseInt(args[1]);
     long pid = Long.parseLong(args[2]);
-    SSLSocketFactory tls = args.length > 3 ? trusting(Path.of(args[3])) : null;
+    SSLSocketFactory tls = args.length > 3 ? trusting(Path.of(args[3])).getSocketFactory() : null;
     long before = rssKb(pid);
     byte[] request = "GET /bytes/16 HTTP/1.1\r\nHost: bench\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
     List<Socket> sockets = new ArrayList<>(count);
@@ -87,8 +87,11 @@ public final class IdleConnections {
     in.readNBytes(16);
   }
 
-  /** A client factory trusting only the certificate(s) in {@code pem}. */
-  private static SSLSocketFactory trusting(Path pem) throws Exception {
+  /**
+   * A client TLS context trusting only the certificate(s) in the PEM file {@code pem}: how the
+   * benchmarks and the CLI's TLS tests trust a certificate made for the run.
+   */
+  public static SSLContext trusting(Path pem) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     try (InputStream in = Files.newInputStream(pem)) {
@@ -101,7 +104,7 @@ public final class IdleConnections {
     factory.init(trust);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, factory.getTrustManagers(), null);
-    return context.getSocketFactory();
+    return context;
   }
 
   private static long rssKb(long pid) throws IOException {
