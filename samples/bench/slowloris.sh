@@ -4,8 +4,9 @@
 # measures ordinary clients through the same proxy. A proxy whose threads wait on unfinished
 # heads stops serving everyone else; Ferry parks them. With TLS=1 Ferry terminates TLS, wrk
 # speaks https, and each slow connection sends a TLS ClientHello and then nothing: a handshake
-# left stalled. With BODY=1 each slow connection sends a whole POST head declaring a 4 KiB
-# body, then the body a byte every 5 s. An nginx static origin on loopback.
+# left stalled. With BODY=1 each slow connection sends a whole POST head declaring a 1 MiB
+# body, then 1,500 bytes of it every 5 s: a slow upload above the default minimum body rate.
+# An nginx static origin on loopback.
 # Loopback only; every run is bounded in time; everything started is stopped on exit.
 #   ./mvnw -q -DskipTests package && samples/bench/slowloris.sh
 #   JAR=/tmp/before.jar SLOW=3000 samples/bench/slowloris.sh
@@ -13,7 +14,7 @@
 #   BODY=1 samples/bench/slowloris.sh
 # Settings: JAR (samples/target/ferry.jar), JAVA (java on PATH: Java 17 runs the default bounded
 # pool), FLAGS (extra CLI flags), SLOW connections (1500), DURATION of the wrk run (10s), TLS
-# (1: stalled handshakes; needs openssl), BODY (1: slow small bodies). Needs nginx, wrk and curl.
+# (1: stalled handshakes; needs openssl), BODY (1: slow uploads). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh

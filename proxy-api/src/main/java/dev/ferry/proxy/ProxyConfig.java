@@ -34,6 +34,7 @@ public final class ProxyConfig {
   private final Duration writeTimeout;
   private final long minRequestBodyRate;
   private final int retryBufferBytes;
+  private final int requestBufferBytes;
   private final SSLContext upstreamSslContext;
   private final UpstreamTls upstreamTls;
   private final ServerTls tls;
@@ -72,6 +73,7 @@ public final class ProxyConfig {
     writeTimeout = builder.writeTimeout;
     minRequestBodyRate = builder.minRequestBodyRate;
     retryBufferBytes = builder.retryBufferBytes;
+    requestBufferBytes = builder.requestBufferBytes;
     upstreamSslContext = builder.upstreamSslContext;
     upstreamTls = builder.upstreamTls;
     tls = builder.tls;
@@ -157,6 +159,11 @@ public final class ProxyConfig {
   /** See {@link ProxyServer.Builder#retryBufferBytes(int)}. */
   public int retryBufferBytes() {
     return retryBufferBytes;
+  }
+
+  /** See {@link ProxyServer.Builder#requestBufferBytes(int)}. */
+  public int requestBufferBytes() {
+    return requestBufferBytes;
   }
 
   /** See {@link ProxyServer.Builder#upstreamSslContext(SSLContext)}; empty for the default. */
@@ -310,6 +317,7 @@ public final class ProxyConfig {
     add(parts, "writeTimeout", writeTimeout, DEFAULTS.writeTimeout);
     add(parts, "minRequestBodyRate", minRequestBodyRate, DEFAULTS.minRequestBodyRate);
     add(parts, "retryBufferBytes", retryBufferBytes, DEFAULTS.retryBufferBytes);
+    add(parts, "requestBufferBytes", requestBufferBytes, DEFAULTS.requestBufferBytes);
     if (upstreamSslContext != null) {
       parts.add("upstreamSslContext=" + upstreamSslContext.getProtocol());
     }

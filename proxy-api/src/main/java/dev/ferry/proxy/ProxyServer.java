@@ -144,6 +144,7 @@ public interface ProxyServer extends AutoCloseable {
     Duration writeTimeout = Duration.ofSeconds(60);
     long minRequestBodyRate = 240;
     int retryBufferBytes = 64 * 1024;
+    int requestBufferBytes = 1024 * 1024;
     SSLContext upstreamSslContext;
     UpstreamTls upstreamTls;
     ServerTls tls;
@@ -184,6 +185,7 @@ public interface ProxyServer extends AutoCloseable {
       writeTimeout = config.writeTimeout();
       minRequestBodyRate = config.minRequestBodyRate();
       retryBufferBytes = config.retryBufferBytes();
+      requestBufferBytes = config.requestBufferBytes();
       upstreamSslContext = config.upstreamSslContext().orElse(null);
       upstreamTls = config.upstreamTls().orElse(null);
       tls = config.tls().orElse(null);
@@ -353,6 +355,27 @@ public interface ProxyServer extends AutoCloseable {
      */
     public Builder retryBufferBytes(int retryBufferBytes) {
       this.retryBufferBytes = Checks.range("retryBufferBytes", retryBufferBytes, 0, 16 * 1024 * 1024);
+      return this;
+    }
+
+    /**
+     * The largest request body received whole before the request is handled; default 1048576
+     * bytes (nginx buffers request bodies the same way). A client sending such a body slowly
+     * waits between its bytes without a thread, as one sending its head slowly does, so slow
+     * uploads cannot take the pool's threads (nor hold an upstream connection open) for as long
+     * as {@link #minRequestBodyRate} allows; the minimum rate and the {@link #idleTimeout} still
+     * bound the wait, and a body too slow is answered 408 when it is handled.
+     *
+     * <p>This applies to bodies framed by {@code Content-Length}; a chunked body is awaited whole
+     * up to 16 KiB or this size, whichever is smaller. Larger bodies, bodies whose client expects
+     * {@code 100 Continue} (it waits for the proxy before sending them), and bodies arriving while
+     * the bodies awaited on all connections fill an eighth of the maximum heap stream to the
+     * upstream as they arrive, read on the request's thread. 0 streams every body.
+     *
+     * @throws IllegalArgumentException unless between 0 and 67108864
+     */
+    public Builder requestBufferBytes(int requestBufferBytes) {
+      this.requestBufferBytes = Checks.range("requestBufferBytes", requestBufferBytes, 0, 64 * 1024 * 1024);
       return this;
     }
 

@@ -46,6 +46,9 @@ final class CliOptions {
       "      --write-timeout SECS     longest a write to a client, an upstream or a tunnel may",
       "                               make no progress before the connection is closed (default 60)",
       "      --min-body-rate BYTES_PER_S  slowest request body, after 5 s (default 240; 0 = off)",
+      "      --request-buffer-bytes N  receive request bodies up to N bytes whole before they",
+      "                               go upstream, a slow client waiting without a thread",
+      "                               (default 1048576; 0 = stream every body)",
       "      --max-body-bytes N       largest request body accepted (default unlimited)",
       "      --max-connections N      most client connections at once (default 10000); more",
       "                               are answered 503",
@@ -152,6 +155,7 @@ final class CliOptions {
         case "--header-timeout" -> builder.requestHeaderTimeout(seconds(flag, value(args, ++i, flag)));
         case "--write-timeout" -> builder.writeTimeout(seconds(flag, value(args, ++i, flag)));
         case "--min-body-rate" -> builder.minRequestBodyRate(longValue(flag, value(args, ++i, flag)));
+        case "--request-buffer-bytes" -> builder.requestBufferBytes(intValue(flag, value(args, ++i, flag)));
         case "--max-body-bytes" -> builder.maxRequestBodyBytes(longValue(flag, value(args, ++i, flag)));
         case "--max-connections" -> builder.maxConnections(intValue(flag, value(args, ++i, flag)));
         case "--max-request-line-bytes" -> builder.maxRequestLineBytes(intValue(flag, value(args, ++i, flag)));
@@ -237,7 +241,7 @@ final class CliOptions {
   private static final Set<String> SINGLE = Set.of("-p", "--port", "-b", "--bind", "-c",
       "--concurrency", "-t", "--threads", "--connect-timeout",
       "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
-      "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate",
+      "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate", "--request-buffer-bytes",
       "--max-body-bytes", "--max-connections", "--max-request-line-bytes", "--max-header-bytes",
       "--max-header-count", "-m", "--cache-mb", "--lb", "--health-check", "--retries",
       "--max-requests-per-pool", "--config");

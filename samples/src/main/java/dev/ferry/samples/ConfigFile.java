@@ -44,6 +44,7 @@ final class ConfigFile {
     LIMITS.put("maxRequestBodyBytes", (b, n) -> b.maxRequestBodyBytes(n.longValue()));
     LIMITS.put("minRequestBodyRate", (b, n) -> b.minRequestBodyRate(n.longValue()));
     LIMITS.put("retryBufferBytes", (b, n) -> b.retryBufferBytes(n.integer()));
+    LIMITS.put("requestBufferBytes", (b, n) -> b.requestBufferBytes(n.integer()));
     LIMITS.put("maxIdleUpstreamConnections", (b, n) -> b.maxIdleUpstreamConnections(n.integer()));
   }
 

@@ -20,13 +20,14 @@ class CliHardeningOptionsTest {
   @Test
   void mapsTimeoutAndLimitFlagsOntoTheBuilder() {
     ProxyConfig config = configOf("--write-timeout", "15", "--header-timeout", "0.5",
-        "--min-body-rate", "1000", "--retry-buffer-bytes", "4096", "--upstream-keepalive", "2",
+        "--min-body-rate", "1000", "--retry-buffer-bytes", "4096", "--request-buffer-bytes", "65536", "--upstream-keepalive", "2",
         "--max-idle-upstream", "8", "--max-request-line-bytes", "4096", "--max-header-bytes",
         "16384", "--max-header-count", "50");
     assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(15));
     assertThat(config.requestHeaderTimeout()).isEqualTo(Duration.ofMillis(500));
     assertThat(config.minRequestBodyRate()).isEqualTo(1000);
     assertThat(config.retryBufferBytes()).isEqualTo(4096);
+    assertThat(config.requestBufferBytes()).isEqualTo(65536);
     assertThat(config.upstreamKeepAlive()).isEqualTo(Duration.ofSeconds(2));
     assertThat(config.maxIdleUpstreamConnections()).isEqualTo(8);
     assertThat(config.maxRequestLineBytes()).isEqualTo(4096);
@@ -40,6 +41,7 @@ class CliHardeningOptionsTest {
     assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(60));
     assertThat(config.upstreamKeepAlive()).isLessThanOrEqualTo(Duration.ofSeconds(4));
     assertThat(config.minRequestBodyRate()).isEqualTo(240);
+    assertThat(config.requestBufferBytes()).isEqualTo(1024 * 1024);
     assertThat(config.allowedConnectPorts()).containsExactly(443);
   }
 
@@ -50,6 +52,8 @@ class CliHardeningOptionsTest {
         .hasMessage("--write-timeout must be a number of seconds (was soon)");
     assertThatThrownBy(() -> CliOptions.parse("--min-body-rate", "-1")).hasMessageStartingWith("--min-body-rate");
     assertThatThrownBy(() -> CliOptions.parse("--max-header-bytes", "10")).hasMessageStartingWith("--max-header-bytes");
+    assertThatThrownBy(() -> CliOptions.parse("--request-buffer-bytes", "-1"))
+        .hasMessageStartingWith("--request-buffer-bytes");
     assertThatThrownBy(() -> CliOptions.parse("--header-timeout")).hasMessage("--header-timeout needs a value");
   }
 

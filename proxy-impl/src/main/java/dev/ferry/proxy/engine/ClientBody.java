@@ -32,6 +32,16 @@ final class ClientBody implements Body {
     void sendContinue() throws IOException;
   }
 
+  /**
+   * How a body awaited whole before its exchange began arrived (see ClientConnection): the time
+   * spent waiting for it, which counts against the minimum rate as if the exchange had waited,
+   * and when its bytes last arrived, from which a gap the idle timeout bounds goes on. A body
+   * the exchange reads from its start has {@link #NONE}.
+   */
+  record Awaited(long waitedNanos, long lastArrivalNanos) {
+    static final Awaited NONE = new Awaited(0, 0);
+  }
+
   private static final long GRACE_NANOS = 5_000_000_000L;
 
   private final ConnectionInput in;
@@ -45,10 +55,15 @@ final class ClientBody implements Body {
   private boolean continueSent;
   private long bytesRead;
   private long waitedNanos;
+  /** When the client last sent bytes before the exchange (a body awaited whole); 0 once read on. */
+  private long quietSinceNanos;
   private boolean complete;
 
-  ClientBody(ConnectionInput in, long length, ProxyConfig config, ContinueSender continueSender) {
+  ClientBody(ConnectionInput in, long length, ProxyConfig config, ContinueSender continueSender,
+      Awaited awaited) {
     this.in = in;
+    this.waitedNanos = awaited.waitedNanos();
+    this.quietSinceNanos = awaited.lastArrivalNanos();
     this.length = length;
     this.maxBytes = config.maxRequestBodyBytes();
     this.minBytesPerSecond = config.minRequestBodyRate();
@@ -146,6 +161,7 @@ final class ClientBody implements Body {
     }
     int n;
     long started = System.nanoTime();
+    boolean fromSocket = !in.hasBuffered();
     try {
       boolean rateBound = applyDeadline(started);
       try {
@@ -166,6 +182,9 @@ final class ClientBody implements Body {
       return -1;
     }
     bytesRead += n;
+    if (fromSocket) {
+      quietSinceNanos = 0;
+    }
     if (bytesRead > maxBytes) {
       throw new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
           "request body exceeds " + maxBytes + " bytes");
@@ -182,14 +201,21 @@ final class ClientBody implements Body {
    * if the rate sets it.
    */
   private boolean applyDeadline(long now) {
-    long idleDeadline = now + idleNanos;
+    long idleDeadline = (quietSinceNanos != 0 ? quietSinceNanos : now) + idleNanos;
     if (minBytesPerSecond == 0) {
       in.deadline(idleDeadline);
       return false;
     }
-    long earned = Math.max(GRACE_NANOS, (long) (bytesRead * 1e9 / minBytesPerSecond));
-    long rateDeadline = now + Math.max(1_000_000L, earned - waitedNanos);
+    long rateDeadline = now + Math.max(1_000_000L, earnedNanos(bytesRead, minBytesPerSecond) - waitedNanos);
     in.deadline(Math.min(idleDeadline, rateDeadline));
     return rateDeadline < idleDeadline;
+  }
+
+  /**
+   * How long a body of which {@code bytes} arrived may have taken at the minimum rate: the grace
+   * period, or longer once the bytes earn more.
+   */
+  static long earnedNanos(long bytes, long minBytesPerSecond) {
+    return Math.max(GRACE_NANOS, (long) (bytes * 1e9 / minBytesPerSecond));
   }
 }

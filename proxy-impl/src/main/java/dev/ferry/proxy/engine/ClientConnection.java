@@ -44,11 +44,12 @@ final class ClientConnection implements Runnable {
   /** How long a connection keeps its pool thread while others wait for one; see awaitData. */
   private static final long TURN_NANOS = 20_000_000L;
   /**
-   * A request body this small is awaited whole, parked between its bytes, before the request
-   * takes a thread (nginx buffers bodies the same way, client_body_buffer_size); a larger one is
-   * read by the exchange as it streams upstream.
+   * A chunked request body this small is awaited whole, parked between its bytes, before the
+   * request takes a thread, as one framed by length up to the configured request buffer; a
+   * larger one is read by the exchange as it streams upstream. Its chunks' sizes come one by
+   * one, so the connection can neither know nor budget its size in advance.
    */
-  private static final int BUFFERED_BODY_BYTES = 16 * 1024;
+  private static final int BUFFERED_CHUNKED_BYTES = 16 * 1024;
   private static final byte[] CONTINUE =
       "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -57,10 +58,11 @@ final class ClientConnection implements Runnable {
   /** Whether the buffered start of a head can go to the parser; made once, used per request. */
   private final ConnectionInput.BufferedScan headDecidable;
   /**
-   * Whether a whole head declares a small body not all buffered yet; made once. Never one over
-   * the body limit, which is refused before it is read.
+   * How many bytes a request whose whole head declares a body to await whole may take, while not
+   * all of it is buffered, else -1; made once. Never a body over the body limit, which is refused
+   * before it is read.
    */
-  private final ConnectionInput.BufferedScan smallBodyPending;
+  private final ConnectionInput.BufferedMeasure pendingRequest;
   private Socket socket;
   private final long id;
   private ConnectionInput in;
@@ -80,6 +82,14 @@ final class ClientConnection implements Runnable {
   private long idleSinceNanos;
   /** When the first byte of the head being received arrived, kept across parking; 0 otherwise. */
   private long headStartNanos;
+  /** When the wait for a body awaited whole began (its head complete), kept across parking; 0 otherwise. */
+  private long bodyStartNanos;
+  /** The request's bytes buffered when that wait began; those after them count for the rate. */
+  private int bodyStartBuffered;
+  /** When bytes of the body awaited whole last arrived. */
+  private long bodyLastArrivalNanos;
+  /** How the body of the exchange under way was awaited; see ClientBody.Awaited. */
+  private ClientBody.Awaited awaitedBody = ClientBody.Awaited.NONE;
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
   private volatile long parkedDeadlineNanos;
@@ -95,8 +105,9 @@ final class ClientConnection implements Runnable {
     int maxLine = config.maxRequestLineBytes();
     int maxHead = config.maxHeaderBytes();
     this.headDecidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
-    int bufferedBody = (int) Math.min(BUFFERED_BODY_BYTES, config.maxRequestBodyBytes());
-    this.smallBodyPending = (bytes, from, to) -> HeadScan.smallBodyPending(bytes, from, to, bufferedBody);
+    long lengthLimit = Math.min(config.requestBufferBytes(), config.maxRequestBodyBytes());
+    int chunkedLimit = (int) Math.min(BUFFERED_CHUNKED_BYTES, lengthLimit);
+    this.pendingRequest = (bytes, from, to) -> HeadScan.pendingRequestBytes(bytes, from, to, lengthLimit, chunkedLimit);
     this.socket = socket;
     this.id = id;
     useStreams(socket);
@@ -105,6 +116,9 @@ final class ClientConnection implements Runnable {
   }
 
   private void useStreams(Socket over) throws IOException {
+    if (in != null) {
+      in.giveBackBudget();
+    }
     this.socket = over;
     this.in = new ConnectionInput(over, BUFFER_SIZE, server.watchdog());
     this.out = new ConnectionOutput(over, BUFFER_SIZE, server.watchdog());
@@ -230,6 +244,7 @@ final class ClientConnection implements Runnable {
   /** Closes the socket and gives the connection's slot back to the proxy, exactly once. */
   private void end() {
     closeSocket();
+    in.giveBackBudget();
     PendingIntercept pending = pendingIntercept;
     if (pending != null) {
       pending.tunnel().close();
@@ -310,36 +325,72 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * A request has begun: waits briefly for the rest of its head, and of a small body it declares,
-   * so that a client sending them slowly (slowloris) is parked between its bytes instead of
-   * holding a thread until the request-header timeout or for as long as the minimum body rate
-   * allows. READY once the parser can finish the head without waiting (see
-   * {@link HeadScan#decidable}) and a small body is all buffered (see
-   * {@link HeadScan#smallBodyPending}), or the head's deadline has passed (the exchange then
-   * answers 408, or reads the rest of the body itself); PARKED while the client is quiet; END if
-   * it leaves.
+   * A request has begun: waits briefly for the rest of its head, and of a body it declares that
+   * is awaited whole (up to the request buffer), so that a client sending them slowly
+   * (slowloris, slow uploads) is parked between its bytes instead of holding a thread until the
+   * request-header timeout or for as long as the minimum body rate allows. READY once the parser
+   * can finish the head without waiting (see {@link HeadScan#decidable}) and the body is all
+   * buffered (see {@link HeadScan#pendingRequestBytes}), or the buffer may not grow for it (the
+   * request buffers of all connections are full), or a deadline has passed: the head's (the
+   * exchange then answers 408), or the body's, by the same rules as the exchange's
+   * {@link ClientBody}, to which its wait is handed on (it reads the rest, or answers 408);
+   * PARKED while the client is quiet; END if it leaves.
    */
   private Wait awaitHead(IdleParker parker) throws IOException {
     if (headStartNanos == 0) {
       headStartNanos = sequence == 0 ? acceptedNanos : System.nanoTime();
     }
-    long deadlineNanos = headStartNanos + config.requestHeaderTimeout().toNanos();
-    while (!in.scanBuffered(headDecidable) || in.scanBuffered(smallBodyPending)) {
+    while (true) {
+      long deadlineNanos;
+      if (!in.scanBuffered(headDecidable)) {
+        deadlineNanos = headStartNanos + config.requestHeaderTimeout().toNanos();
+        if (!in.makeRoom(config.maxHeaderBytes() + BUFFERED_CHUNKED_BYTES, null)) {
+          return Wait.READY; // the parser refuses a head this large
+        }
+      } else {
+        long needed = in.measureBuffered(pendingRequest);
+        if (needed < 0) {
+          return Wait.READY;
+        }
+        if (bodyStartNanos == 0) {
+          bodyStartNanos = System.nanoTime();
+          bodyStartBuffered = in.available();
+          bodyLastArrivalNanos = bodyStartNanos;
+        }
+        deadlineNanos = bodyDeadlineNanos();
+        if (!in.makeRoom((int) needed, server.requestBuffers())) {
+          return Wait.READY;
+        }
+      }
       long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
       if (leftMillis <= 0) {
         return Wait.READY;
       }
       try {
-        if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)),
-            config.maxHeaderBytes() + BUFFERED_BODY_BYTES)) {
+        if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)))) {
           return Wait.END;
         }
       } catch (SocketTimeoutException quiet) {
         out.release();
         return park(parker, deadlineNanos);
       }
+      if (bodyStartNanos != 0) {
+        bodyLastArrivalNanos = System.nanoTime();
+      }
     }
-    return Wait.READY;
+  }
+
+  /**
+   * When the wait for a body awaited whole ends, by ClientBody's rules: the idle timeout after
+   * its last bytes, or sooner, once the bytes since the wait began fall below the minimum rate.
+   */
+  private long bodyDeadlineNanos() {
+    long idleDeadline = bodyLastArrivalNanos + config.idleTimeout().toNanos();
+    long rate = config.minRequestBodyRate();
+    if (rate == 0) {
+      return idleDeadline;
+    }
+    return Math.min(idleDeadline, bodyStartNanos + ClientBody.earnedNanos(in.available() - bodyStartBuffered, rate));
   }
 
   /**
@@ -427,6 +478,9 @@ final class ClientConnection implements Runnable {
     Instant startTime = Instant.now();
     long headStart = headStartNanos != 0 ? headStartNanos : sequence == 1 ? acceptedNanos : startNanos;
     headStartNanos = 0;
+    awaitedBody = bodyStartNanos == 0 ? ClientBody.Awaited.NONE
+        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos);
+    bodyStartNanos = 0;
     in.deadline(headStart + config.requestHeaderTimeout().toNanos());
     RequestHead head;
     try {
@@ -475,7 +529,7 @@ final class ClientConnection implements Runnable {
   }
 
   ClientBody openBody(long length, boolean expectContinue) {
-    return new ClientBody(in, length, config, expectContinue ? this::sendContinue : null);
+    return new ClientBody(in, length, config, expectContinue ? this::sendContinue : null, awaitedBody);
   }
 
   /**

@@ -13,6 +13,7 @@ import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.io.ByteBudget;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.IoWatchdog;
 import dev.ferry.proxy.engine.route.Dispatcher;
@@ -88,6 +89,8 @@ final class RealProxyServer implements ProxyServer {
   private Router router;
   private final HttpCache cache;
   private final AtomicLong exchangeIds = new AtomicLong();
+  /** Request bodies awaited whole, on all connections together: an eighth of the maximum heap. */
+  private final ByteBudget requestBuffers = new ByteBudget(Runtime.getRuntime().maxMemory() / 8);
   private final Guard guard = new Guard();
   private final Set<ClientConnection> connections = new LinkedHashSet<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -437,6 +440,11 @@ final class RealProxyServer implements ProxyServer {
 
   Forwarder forwarder() {
     return forwarder;
+  }
+
+  /** Memory for request bodies awaited whole before their exchange; see ClientConnection. */
+  ByteBudget requestBuffers() {
+    return requestBuffers;
   }
 
   IoWatchdog watchdog() {

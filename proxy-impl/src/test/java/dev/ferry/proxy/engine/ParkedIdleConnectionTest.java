@@ -12,14 +12,20 @@ import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.tls.StallingTlsClient;
 import dev.ferry.proxy.UpstreamTls;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -463,12 +469,115 @@ class ParkedIdleConnectionTest {
       }
       List<String> bodies = new ArrayList<>();
       for (int i = 0; i < 7; i++) {
-        bodies.add(origin.takeRequest(5, java.util.concurrent.TimeUnit.SECONDS).getBody().readUtf8());
+        bodies.add(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8());
       }
       assertThat(bodies).containsExactlyInAnyOrder("", "field=done", "field=done", "field=done",
           "field=done", "field=done", "field=done");
     } finally {
       RawClient.closeAll(slow);
+    }
+  }
+
+  /**
+   * A chunked body of many one-byte chunks, sent at once: its framing makes it several times
+   * larger on the wire than its data. Before, the connection's buffer filled up while the scan
+   * still waited for the body's end, and the connection was closed without an answer.
+   */
+  @Test
+  void forwardsAChunkedBodyOfManyTinyChunksWhole() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send("POST /log HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "1\r\nx\r\n".repeat(15_000) + "0\r\n\r\n");
+      assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo("x".repeat(15_000));
+  }
+
+  /**
+   * Clients sending bodies larger than the connection's buffer slowly (by length, up to the
+   * request buffer) are parked between their bytes like those sending small ones, so a normal
+   * client is served meanwhile; each is then forwarded whole. Before, a body over 16 KiB held a
+   * pool thread for as long as the minimum body rate allowed: two of them took a two-thread pool.
+   */
+  @Test
+  void parksClientsSendingALargeBodySlowlyAndForwardsEachWhole() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < 4; i++) {
+      origin.enqueue(new MockResponse().setBody("ok"));
+    }
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    String body = "0123456789abcdef".repeat(12_800); // 200 KiB
+    List<RawClient> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        slow.add(new RawClient(proxy.address()).send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: "
+            + body.length() + "\r\n\r\n" + body.substring(0, 70_000)));
+      }
+      servesAnotherOnceAllPark(proxy, slow.size(), p -> new RawClient(p.address()));
+      assertThat(origin.getRequestCount()).as("only the normal client's request went upstream").isEqualTo(1);
+      for (RawClient client : slow) {
+        assertThat(client.send(body.substring(70_000)).readResponse().bodyText()).isEqualTo("ok");
+      }
+      origin.takeRequest(5, TimeUnit.SECONDS);
+      for (int i = 0; i < slow.size(); i++) {
+        assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo(body);
+      }
+    } finally {
+      RawClient.closeAll(slow);
+    }
+  }
+
+  /**
+   * With {@code requestBufferBytes(0)} nothing is awaited whole: a client stalling mid-body holds
+   * the thread that streams its body upstream, as the option documents (no retry buffer either,
+   * which would read a body this small whole before sending it).
+   */
+  @Test
+  void streamsEveryBodyOnAThreadWithoutARequestBuffer() throws Exception {
+    streamsTheBodyUpstreamAsItArrives(builder -> builder.requestBufferBytes(0).retryBufferBytes(0), 10);
+  }
+
+  /**
+   * A body larger than the request buffer streams upstream as it arrives. Before, what arrived
+   * stayed in the upstream connection's 16 KiB output buffer until that filled or the body ended.
+   */
+  @Test
+  void streamsABodyLargerThanTheRequestBufferAsItArrives() throws Exception {
+    streamsTheBodyUpstreamAsItArrives(builder -> builder, 2_000_000);
+  }
+
+  private void streamsTheBodyUpstreamAsItArrives(UnaryOperator<ProxyServer.Builder> options, int length)
+      throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(5000);
+      ProxyServer proxy = ferry.start(options.apply(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()))
+          .concurrency(Concurrency.boundedPool(2, 16))));
+      try (RawClient client = new RawClient(proxy.address())) {
+        client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\nfield=");
+        try (Socket upstream = origin.accept()) {
+          upstream.setSoTimeout(5000);
+          InputStream fromProxy = upstream.getInputStream();
+          assertThat(TinyOrigin.readLine(fromProxy)).as("sent upstream before the body was complete")
+              .isEqualTo("POST /upload HTTP/1.1");
+          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+            // the rest of the head
+          }
+          assertThat(new String(fromProxy.readNBytes(6), StandardCharsets.ISO_8859_1)).isEqualTo("field=");
+          assertThat(proxy.stats().activeWorkers()).as("a thread streams the body").isEqualTo(1);
+          String rest = "x".repeat(length - 6);
+          client.send(rest);
+          assertThat(new String(fromProxy.readNBytes(rest.length()), StandardCharsets.ISO_8859_1)).isEqualTo(rest);
+          upstream.getOutputStream().write(
+              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+          assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+        }
+      }
     }
   }
 
@@ -487,6 +596,26 @@ class ParkedIdleConnectionTest {
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection stalled mid-body to park");
       assertThat(client.readResponse().status()).isEqualTo(408);
       assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThan(Duration.ofMillis(500));
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
+  }
+
+  /**
+   * A large body left unfinished while parked goes to a thread once the client has been quiet
+   * for the idle timeout, and the exchange answers 408 at once: the quiet time before it counts,
+   * rather than the exchange waiting a whole idle timeout again on the thread.
+   */
+  @Test
+  void answersALargeBodyLeftUnfinishedWhileParkedWith408AtTheIdleTimeout() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofSeconds(2)).minRequestBodyRate(0));
+    try (RawClient client = new RawClient(proxy.address())) {
+      long sent = System.nanoTime();
+      client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(30_000));
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection stalled mid-body to park");
+      assertThat(client.readResponse().status()).isEqualTo(408);
+      assertThat(Duration.ofNanos(System.nanoTime() - sent))
+          .isGreaterThan(Duration.ofMillis(1900)).isLessThan(Duration.ofMillis(3500));
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
   }

@@ -146,5 +146,10 @@ public final class ProxyTestExtension implements BeforeEachCallback, AfterEachCa
           && stats.upstreamConnectionsOpen() == 0;
     }, deadline, () -> "stopped proxy on port " + started.port()
         + " to hold no connection, exchange or upstream connection: " + proxy.stats());
+    if (proxy instanceof RealProxyServer real) {
+      Await.until(() -> real.requestBuffers().taken() == 0, deadline,
+          () -> "stopped proxy on port " + started.port() + " to give back its request buffers: "
+              + real.requestBuffers().taken() + " bytes held");
+    }
   }
 }

@@ -115,7 +115,10 @@ final class TinyOrigin implements Closeable {
     return received.poll();
   }
 
-  /** Reads one request (head and a Content-Length or chunked body); null at end of stream. */
+  /**
+   * Reads one request (head and a Content-Length or chunked body); null at end of stream, also
+   * when it cuts a body short (an origin discards an incomplete request).
+   */
   Received readRequest(InputStream in) throws IOException {
     String requestLine = readLine(in);
     if (requestLine == null) {
@@ -130,7 +133,11 @@ final class TinyOrigin implements Closeable {
     byte[] body = new byte[0];
     String length = head.header("Content-Length");
     if (length != null) {
-      body = in.readNBytes(Integer.parseInt(length));
+      int declared = Integer.parseInt(length);
+      body = in.readNBytes(declared);
+      if (body.length < declared) {
+        return null;
+      }
     } else if ("chunked".equalsIgnoreCase(head.header("Transfer-Encoding"))) {
       body = readChunked(in, headers);
     }

@@ -56,15 +56,19 @@ public final class HeadScan {
   }
 
   /**
-   * True if the bytes from {@code buffer[pos]} to {@code limit} hold a whole request head that
-   * declares a small body, and not all of that body has arrived. Small: one
-   * {@code Content-Length} of at most {@code maxBodyBytes}, or {@code Transfer-Encoding: chunked}
-   * alone whose chunks so far add up to no more; either way no {@code Expect} (a client expecting
-   * 100 Continue waits for it before it sends its body). True only when the bytes so far are
-   * well framed and simply end too soon; false for anything else, heads and bodies the parser
-   * will refuse included: false is always safe, as the exchange then reads the body itself.
+   * If the bytes from {@code buffer[pos]} to {@code limit} hold a whole request head that
+   * declares a body to await whole, and not all of that body has arrived: how many bytes from
+   * {@code pos} the request may take, head included; otherwise -1. To await whole: one
+   * {@code Content-Length} of at most {@code maxLengthBytes} (the request then takes exactly
+   * its head and that length), or {@code Transfer-Encoding: chunked} alone whose chunks so far
+   * add up to at most {@code maxChunkedBytes} (the head and twice that, room for the chunks'
+   * framing); either way no {@code Expect} (a client expecting 100 Continue waits for it before
+   * it sends its body). Only when the bytes so far are well framed and simply end too soon; -1
+   * for anything else, heads and bodies the parser will refuse included: -1 is always safe, as
+   * the exchange then reads the body itself.
    */
-  public static boolean smallBodyPending(byte[] buffer, int pos, int limit, int maxBodyBytes) {
+  public static long pendingRequestBytes(byte[] buffer, int pos, int limit, long maxLengthBytes,
+      int maxChunkedBytes) {
     boolean requestLine = false;
     long length = -1;
     boolean chunked = false;
@@ -80,30 +84,34 @@ public final class HeadScan {
           continue;
         }
         if (length >= 0 && chunked) {
-          return false; // both framings: the parser refuses it
+          return -1; // both framings: the parser refuses it
         }
-        return chunked ? chunksPending(buffer, i + 1, limit, maxBodyBytes) : length > limit - (i + 1);
+        long head = i + 1L - pos;
+        if (chunked) {
+          return chunksPending(buffer, i + 1, limit, maxChunkedBytes) ? head + 2L * maxChunkedBytes : -1;
+        }
+        return length > limit - (i + 1) ? head + length : -1;
       } else if (!requestLine) {
         requestLine = true;
       } else if (nameIs(buffer, lineStart, lineEnd, "content-length")) {
         if (length >= 0) {
-          return false; // repeated: the parser judges
+          return -1; // repeated: the parser judges
         }
-        length = smallNumber(buffer, lineStart + "content-length:".length(), lineEnd, maxBodyBytes);
+        length = smallNumber(buffer, lineStart + "content-length:".length(), lineEnd, maxLengthBytes);
         if (length < 0) {
-          return false;
+          return -1;
         }
       } else if (nameIs(buffer, lineStart, lineEnd, "transfer-encoding")) {
         if (chunked || !valueIs(buffer, lineStart + "transfer-encoding:".length(), lineEnd, "chunked")) {
-          return false;
+          return -1;
         }
         chunked = true;
       } else if (nameIs(buffer, lineStart, lineEnd, "expect")) {
-        return false;
+        return -1;
       }
       lineStart = i + 1;
     }
-    return false;
+    return -1;
   }
 
   /**
@@ -217,7 +225,7 @@ public final class HeadScan {
   }
 
   /** The field value as a number of at most {@code max}, optional whitespace around it; -1 otherwise. */
-  private static long smallNumber(byte[] buffer, int valueFrom, int valueTo, int max) {
+  private static long smallNumber(byte[] buffer, int valueFrom, int valueTo, long max) {
     int start = valueStart(buffer, valueFrom, valueTo);
     int end = valueEnd(buffer, start, valueTo);
     if (start == end) {

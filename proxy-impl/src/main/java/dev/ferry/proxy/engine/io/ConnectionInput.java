@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -33,6 +35,9 @@ public final class ConnectionInput extends InputStream {
   /** Watches this input's reads; null when reads must use SO_TIMEOUT (TLS, no watchdog). */
   private final IoWatchdog watchdog;
   private byte[] buffer;
+  /** What the buffer's growth took from {@link #budget}; given back when the buffer is dropped. */
+  private final AtomicLong budgeted = new AtomicLong();
+  private ByteBudget budget;
   private byte[] lineScratch;
   private int pos;
   private int limit;
@@ -115,6 +120,7 @@ public final class ConnectionInput extends InputStream {
     lineScratch = null;
     pos = 0;
     limit = 0;
+    giveBackBudget();
     recoverableTimeout(timeoutMillis);
     soTimeout(timeoutMillis);
     int first = in.read();
@@ -147,14 +153,25 @@ public final class ConnectionInput extends InputStream {
     return scan.scan(buffer == null ? new byte[0] : buffer, pos, limit);
   }
 
+  /** Measures the buffered bytes, not yet read, without taking them. */
+  public interface BufferedMeasure {
+    /** Returns the measure of {@code bytes[from, to)}, which it must not change. */
+    long measure(byte[] bytes, int from, int to);
+  }
+
+  /** Applies {@code measure} to the bytes buffered and not yet read (none: an empty range). */
+  public long measureBuffered(BufferedMeasure measure) {
+    return measure.measure(buffer == null ? new byte[0] : buffer, pos, limit);
+  }
+
   /**
-   * Waits up to {@code timeoutMillis} for more bytes and appends them to those buffered, which
-   * stay; a full buffer grows, up to {@code maxBufferBytes} (a head larger than the buffer).
-   * Returns false at end of stream.
-   *
-   * @throws SocketTimeoutException if nothing arrived in time; the connection stays usable
+   * Makes room to buffer more bytes after those buffered, which stay: moves them to the
+   * buffer's start, and grows a full buffer, doubling, up to {@code maxBufferBytes} (a head
+   * larger than the buffer, a body awaited whole). Growth is taken from {@code budget} when one
+   * is given (null: not counted), and given back when the grown buffer is dropped or by
+   * {@link #giveBackBudget()}. Returns false if the buffer is full and may not grow.
    */
-  public boolean awaitMore(int timeoutMillis, int maxBufferBytes) throws IOException {
+  public boolean makeRoom(int maxBufferBytes, ByteBudget budget) {
     if (buffer == null) {
       buffer = new byte[bufferSize];
     }
@@ -163,9 +180,31 @@ public final class ConnectionInput extends InputStream {
       limit -= pos;
       pos = 0;
     }
-    if (limit == buffer.length && buffer.length < maxBufferBytes) {
-      buffer = java.util.Arrays.copyOf(buffer, (int) Math.min(maxBufferBytes, 2L * buffer.length));
+    if (limit < buffer.length) {
+      return true;
     }
+    if (buffer.length >= maxBufferBytes) {
+      return false;
+    }
+    int grown = (int) Math.min(maxBufferBytes, 2L * buffer.length);
+    if (budget != null) {
+      if (!budget.tryTake(grown - buffer.length)) {
+        return false;
+      }
+      this.budget = budget;
+      budgeted.addAndGet(grown - buffer.length);
+    }
+    buffer = Arrays.copyOf(buffer, grown);
+    return true;
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} for more bytes and appends them to those buffered, in the
+   * room {@link #makeRoom} made. Returns false at end of stream.
+   *
+   * @throws SocketTimeoutException if nothing arrived in time; the connection stays usable
+   */
+  public boolean awaitMore(int timeoutMillis) throws IOException {
     recoverableTimeout(timeoutMillis);
     int n = readSocket(buffer, limit, buffer.length - limit);
     if (n <= 0) {
@@ -176,13 +215,30 @@ public final class ConnectionInput extends InputStream {
     return true;
   }
 
-  /** Drops a buffer grown past its size for a large head, once nothing in it is left to read. */
+  /** Gives back what the buffer's growth took from a budget (see {@link #makeRoom}). */
+  public void giveBackBudget() {
+    long taken = budgeted.getAndSet(0);
+    if (taken > 0) {
+      budget.give(taken);
+    }
+  }
+
+  /**
+   * Drops a buffer grown past its size (for a large head, or a body awaited whole), once nothing
+   * in it is left to read.
+   */
   public void trimBuffer() {
     if (buffer != null && buffer.length > bufferSize && pos == limit) {
       buffer = null;
       pos = 0;
       limit = 0;
+      giveBackBudget();
     }
+  }
+
+  /** The bytes the buffer can hold now; 0 without one. */
+  public int capacity() {
+    return buffer == null ? 0 : buffer.length;
   }
 
   /**
@@ -218,7 +274,7 @@ public final class ConnectionInput extends InputStream {
 
   /** A copy of the bytes buffered and not yet read, which stay buffered. */
   public byte[] peekBuffered() {
-    return buffer == null ? new byte[0] : java.util.Arrays.copyOfRange(buffer, pos, limit);
+    return buffer == null ? new byte[0] : Arrays.copyOfRange(buffer, pos, limit);
   }
 
   /** The bytes buffered and not yet read, which are taken out of the buffer. */
@@ -246,6 +302,7 @@ public final class ConnectionInput extends InputStream {
       buffer = null;
       pos = 0;
       limit = 0;
+      giveBackBudget();
     }
   }
 

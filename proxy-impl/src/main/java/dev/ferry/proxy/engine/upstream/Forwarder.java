@@ -190,6 +190,10 @@ public final class Forwarder {
         } else {
           out.write(buffer, 0, n);
         }
+        if (in.available() == 0) {
+          // Nothing more is ready: let the upstream see what arrived (a body streaming slowly).
+          out.flush();
+        }
       }
     } finally {
       CopyBuffers.give(buffer);

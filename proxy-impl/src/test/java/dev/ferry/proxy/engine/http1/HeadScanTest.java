@@ -73,6 +73,19 @@ class HeadScanTest {
   }
 
   @Test
+  void measuresTheRequestAwaitedWhole() {
+    String head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n";
+    assertThat(pendingRequestBytes(head + "123")).as("head and declared length").isEqualTo(head.length() + 10);
+    String chunkedHead = "POST /f HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assertThat(pendingRequestBytes(chunkedHead + "5\r\nab")).as("head and room for the chunks")
+        .isEqualTo(chunkedHead.length() + 2 * 100);
+    byte[] large = "POST /f HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+    assertThat(HeadScan.pendingRequestBytes(large, 0, large.length, 1024 * 1024, 50))
+        .as("lengths up to their own limit").isEqualTo(large.length + 1024 * 1024);
+    assertThat(HeadScan.pendingRequestBytes(large, 0, large.length, 1024 * 1024 - 1, 50)).isEqualTo(-1);
+  }
+
+  @Test
   void passesBodiesItDoesNotWaitFor() {
     assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 10\r\n")).as("head unfinished").isFalse();
     assertThat(smallBodyPending("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).as("no body").isFalse();
@@ -120,8 +133,13 @@ class HeadScanTest {
   }
 
   private static boolean smallBodyPending(String message) {
+    return pendingRequestBytes(message) >= 0;
+  }
+
+  /** Bodies up to 100 bytes, by length or chunked, are awaited whole. */
+  private static long pendingRequestBytes(String message) {
     byte[] bytes = message.getBytes(StandardCharsets.ISO_8859_1);
-    return HeadScan.smallBodyPending(bytes, 0, bytes.length, 100);
+    return HeadScan.pendingRequestBytes(bytes, 0, bytes.length, 100, 100);
   }
 
   private static boolean decidable(String head) {
