@@ -15,16 +15,19 @@ import javax.net.ssl.SSLEngine;
  * still held open at the end (a refused, reset or answered one is no longer held). With
  * {@code https}, each connection sends a TLS ClientHello instead and then nothing: a handshake
  * left stalled (the server's answer is read and dropped; only its closing ends the hold). With
- * {@code body}, each sends a whole head declaring a 1 MiB body, then 1,500 bytes of it every
- * 5 s: a slow upload (300 bytes/s, above Ferry's default minimum rate of 240) that a server
- * must keep receiving, and that takes an hour to finish.
+ * {@code body}, each sends a whole head declaring a 1 MiB body with its first 1,500 bytes, then
+ * 1,500 more every 5 s: a slow upload (300 bytes/s, always ahead of Ferry's default minimum
+ * rate of 240) that a server must keep receiving, and that takes an hour to finish. With
+ * {@code trickle}, the same with 100 bytes every 5 s: an upload too slow for that minimum, which
+ * Ferry answers 408 after its 5 s grace while the client goes on sending (a lingering close).
  *
  * <p>Usage (Java 17 source launcher, no build needed): {@code java SlowClients.java PORT COUNT
- * SECONDS [http|https|body]}. One thread drives every connection; everything is bounded by SECONDS.
+ * SECONDS [http|https|body|trickle]}. One thread drives every connection; everything is bounded by SECONDS.
  */
 public final class SlowClients {
   private static final long LINE_EVERY_NANOS = 5_000_000_000L;
   private static final String BODY_PIECE = "x".repeat(1500);
+  private static final String TRICKLE_PIECE = "x".repeat(100);
 
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
@@ -32,14 +35,15 @@ public final class SlowClients {
     long end = System.nanoTime() + Long.parseLong(args[2]) * 1_000_000_000L;
     String kind = args.length > 3 ? args[3] : "http";
     boolean tls = kind.equals("https");
-    boolean body = kind.equals("body");
+    String piece = kind.equals("body") ? BODY_PIECE : kind.equals("trickle") ? TRICKLE_PIECE : null;
+    boolean body = piece != null;
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
     List<SocketChannel> open = new ArrayList<>();
     for (int i = 0; i < count && System.nanoTime() < end; i++) {
       try {
         SocketChannel channel = SocketChannel.open(address);
         channel.write(tls ? clientHello() : body
-            ? ascii("POST /slow/" + i + " HTTP/1.1\r\nHost: slow\r\nContent-Length: 1048576\r\n\r\nfield=")
+            ? ascii("POST /slow/" + i + " HTTP/1.1\r\nHost: slow\r\nContent-Length: 1048576\r\n\r\n" + piece)
             : ascii("GET /slow/" + i + " HTTP/1.1\r\nHost: slow\r\n"));
         channel.configureBlocking(false);
         open.add(channel);
@@ -49,7 +53,7 @@ public final class SlowClients {
     }
     while (System.nanoTime() < end) {
       Thread.sleep(Math.max(1, Math.min(LINE_EVERY_NANOS, end - System.nanoTime()) / 1_000_000));
-      open.removeIf(channel -> !stillHeld(channel, tls ? null : body ? BODY_PIECE : "X-Slow: still-here\r\n", tls));
+      open.removeIf(channel -> !stillHeld(channel, tls ? null : body ? piece : "X-Slow: still-here\r\n", tls));
     }
     open.removeIf(channel -> !stillHeld(channel, null, tls));
     System.out.println("slow_clients=" + count + " held_at_end=" + open.size());

@@ -5,7 +5,9 @@
 # heads stops serving everyone else; Ferry parks them. With TLS=1 Ferry terminates TLS, wrk
 # speaks https, and each slow connection sends a TLS ClientHello and then nothing: a handshake
 # left stalled. With BODY=1 each slow connection sends a whole POST head declaring a 1 MiB
-# body, then 1,500 bytes of it every 5 s: a slow upload above the default minimum body rate.
+# body with its first 1,500 bytes, then 1,500 more every 5 s: a slow upload, always ahead of
+# the default minimum body rate. With BODY=trickle, 100 bytes every 5 s: uploads too slow for
+# that minimum, answered 408 after the 5 s grace while they go on sending.
 # An nginx static origin on loopback.
 # Loopback only; every run is bounded in time; everything started is stopped on exit.
 #   ./mvnw -q -DskipTests package && samples/bench/slowloris.sh
@@ -14,7 +16,7 @@
 #   BODY=1 samples/bench/slowloris.sh
 # Settings: JAR (samples/target/ferry.jar), JAVA (java on PATH: Java 17 runs the default bounded
 # pool), FLAGS (extra CLI flags), SLOW connections (1500), DURATION of the wrk run (10s), TLS
-# (1: stalled handshakes; needs openssl), BODY (1: slow uploads). Needs nginx, wrk and curl.
+# (1: stalled handshakes; needs openssl), BODY (1: slow uploads; trickle: too slow). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -38,7 +40,8 @@ PIDS+=($!)
 for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
 wrk_seconds=${DURATION%s}
 "$JAVA" samples/bench/SlowClients.java "$port" "$SLOW" $((wrk_seconds + 15)) \
-  "$([ "${BODY:-0}" = 1 ] && echo body || echo "$SCHEME")" > "$WORK/slow.out" 2>&1 &
+  "$(case "${BODY:-0}" in 1) echo body ;; trickle) echo trickle ;; *) echo "$SCHEME" ;; esac)" \
+  > "$WORK/slow.out" 2>&1 &
 slow=$!
 PIDS+=("$slow")
 sleep 5 # let the slow connections open
@@ -48,4 +51,5 @@ timeout 60 tail --pid="$slow" -f /dev/null || true
 echo "requests=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")" \
   "rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$WORK/wrk.out")" \
   "non_2xx=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.out" | grep . || echo 0)" \
+  "latency_max=$(awk '/Latency/ {print $4}' "$WORK/wrk.out")" \
   "$(cat "$WORK/slow.out")"

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -84,14 +85,16 @@ final class ClientConnection implements Runnable {
   private long headStartNanos;
   /** When the wait for a body awaited whole began (its head complete), kept across parking; 0 otherwise. */
   private long bodyStartNanos;
-  /** The request's bytes buffered when that wait began; those after them count for the rate. */
-  private int bodyStartBuffered;
+  /** The length of that body's head: the bytes buffered after it count for the rate. */
+  private int bodyHeadBytes;
   /** When bytes of the body awaited whole last arrived. */
   private long bodyLastArrivalNanos;
   /** How the body of the exchange under way was awaited; see ClientBody.Awaited. */
   private ClientBody.Awaited awaitedBody = ClientBody.Awaited.NONE;
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
+  /** Bytes a lingering close on the idle parker may still discard; -1 when none is under way. */
+  private volatile long lingerLeft = -1;
   private volatile long parkedDeadlineNanos;
   /** When this connection's task last started on a thread. */
   private long runningSinceNanos;
@@ -220,7 +223,7 @@ final class ClientConnection implements Runnable {
       log.error("connection_crashed conn={} client={}", id, clientAddress, e);
     } finally {
       state.stopped(thread);
-      if (!parkedNow && !relayed) {
+      if (!parkedNow && !relayed && !(linger && lingerWithoutThread())) {
         if (linger) {
           try {
             LingeringClose.run(socket, out, in);
@@ -232,6 +235,62 @@ final class ClientConnection implements Runnable {
       }
       thread.setName(previousName);
     }
+  }
+
+  /**
+   * Hands a lingering close to the idle parker, which discards what the client still sends
+   * without a thread (a burst of rejected uploads would otherwise hold a pool thread each for
+   * the lingering second) and then ends the connection: true. False, leaving the close to the
+   * caller, where the connection cannot park or the proxy asked it to close.
+   */
+  private boolean lingerWithoutThread() {
+    IdleParker parker = parker();
+    if (parker == null) {
+      return false;
+    }
+    try {
+      LingeringClose.begin(socket, out);
+    } catch (IOException e) {
+      log.debug("lingering_close_ended conn={} error={}", id, e.toString());
+      linger = false;
+      return false;
+    }
+    in.unwatch();
+    parkedDeadlineNanos = System.nanoTime() + LingeringClose.LINGER_NANOS;
+    lingerLeft = LingeringClose.LINGER_BYTES;
+    if (!state.park()) {
+      lingerLeft = -1;
+      linger = false;
+      return false;
+    }
+    parker.park(this);
+    return true;
+  }
+
+  /** True while the connection lingers on the idle parker (see {@link #lingerWithoutThread}). */
+  boolean lingering() {
+    return lingerLeft >= 0;
+  }
+
+  /**
+   * The lingering connection's channel is readable: discards what came, on the parker's thread,
+   * through its {@code scratch} buffer. Returns true once the close is over (the client finished
+   * or sent all that is discarded); the parker then ends it.
+   */
+  boolean drainLinger(ByteBuffer scratch) {
+    try {
+      lingerLeft = LingeringClose.drain(channel(), lingerLeft, scratch);
+    } catch (IOException e) {
+      lingerLeft = -1;
+    }
+    return lingerLeft < 0;
+  }
+
+  /** The parker ends a lingering connection: its close is over, or its second has passed. */
+  void endLinger() {
+    lingerLeft = -1;
+    state.unpark();
+    end();
   }
 
   /**
@@ -354,7 +413,7 @@ final class ClientConnection implements Runnable {
         }
         if (bodyStartNanos == 0) {
           bodyStartNanos = System.nanoTime();
-          bodyStartBuffered = in.available();
+          bodyHeadBytes = (int) in.measureBuffered(HeadScan::headLength);
           bodyLastArrivalNanos = bodyStartNanos;
         }
         deadlineNanos = bodyDeadlineNanos();
@@ -390,7 +449,7 @@ final class ClientConnection implements Runnable {
     if (rate == 0) {
       return idleDeadline;
     }
-    return Math.min(idleDeadline, bodyStartNanos + ClientBody.earnedNanos(in.available() - bodyStartBuffered, rate));
+    return Math.min(idleDeadline, bodyStartNanos + ClientBody.earnedNanos(in.available() - bodyHeadBytes, rate));
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.engine.io.SelectorThreads;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -28,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * goes back to blocking mode, which a still-registered channel would refuse. Deadlines (the idle
  * timeout, or the header timeout of a new connection) are checked four times a second.
  *
+ * <p>Connections closing after an answer sent with request bytes unread linger here too
+ * ({@link dev.ferry.proxy.engine.io.LingeringClose}): this thread reads and drops what they
+ * still send until they finish or their second passes, and then ends them.
+ *
  * <p>A readable connection that the executor has no room for (every thread busy and the queue
  * full) waits here, in arrival order, and is handed over again every few milliseconds until it
  * fits: a client already admitted is made to wait under a burst, not answered 503 (before, 2,000
@@ -45,6 +50,8 @@ final class IdleParker implements AutoCloseable {
   /** Readable connections waiting for room in the executor, oldest first; this thread's own. */
   private final ArrayDeque<ClientConnection> overflow = new ArrayDeque<>();
   private final Thread thread;
+  /** Where lingering connections' last bytes are read and dropped; this thread's own. */
+  private final ByteBuffer lingerScratch = ByteBuffer.allocateDirect(8192);
   private volatile boolean running = true;
   private long lastScan = System.nanoTime();
 
@@ -75,8 +82,16 @@ final class IdleParker implements AutoCloseable {
         for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
           SelectionKey key = it.next();
           it.remove();
+          ClientConnection connection = (ClientConnection) key.attachment();
+          if (connection.lingering()) {
+            if (connection.drainLinger(lingerScratch)) {
+              key.cancel();
+              expired.add(connection);
+            }
+            continue;
+          }
           key.cancel();
-          ready.add((ClientConnection) key.attachment());
+          ready.add(connection);
         }
         long now = System.nanoTime();
         if (now - lastScan >= EXPIRY_SCAN_NANOS) {
@@ -94,7 +109,9 @@ final class IdleParker implements AutoCloseable {
         }
         ready.forEach(this::resume);
         for (ClientConnection connection : expired) {
-          if (connection.holdsPartialHead()) {
+          if (connection.lingering()) {
+            connection.endLinger();
+          } else if (connection.holdsPartialHead()) {
             resume(connection); // its exchange answers 408
           } else {
             connection.expireParked();

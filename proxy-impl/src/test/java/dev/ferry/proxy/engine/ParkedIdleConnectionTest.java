@@ -621,6 +621,53 @@ class ParkedIdleConnectionTest {
   }
 
   /**
+   * The minimum body rate counts a body's bytes from its first, those that came with the head
+   * included: a body whose first 8,000 bytes came with its head has earned 8 s at 1,000 bytes/s,
+   * so the upload stays parked past the 5 s grace and the rest may come later. Before, the wait
+   * counted only bytes arriving after the head, and handed the upload to a thread at 5 s, which
+   * then held it for the rest of the body.
+   */
+  @Test
+  void countsTheBodyBytesSentWithTheHeadTowardsTheMinimumRate() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .concurrency(Concurrency.boundedPool(2, 0)).minRequestBodyRate(1000));
+    try (RawClient client = new RawClient(proxy.address())) {
+      long sent = System.nanoTime();
+      client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 9000\r\n\r\n" + "x".repeat(8000));
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the upload to park");
+      // Time passing is what is under test: the rest comes after the grace, within what was earned.
+      Await.until(() -> System.nanoTime() - sent > 6_000_000_000L, Duration.ofSeconds(10), () -> "6 s to pass");
+      assertThat(proxy.stats().activeWorkers()).as("still parked").isZero();
+      assertThat(origin.getRequestCount()).isZero();
+      assertThat(client.send("y".repeat(1000)).readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo("x".repeat(8000) + "y".repeat(1000));
+  }
+
+  /**
+   * A rejected body's client is answered, then its connection lingers (what it still sends is
+   * read and dropped for up to a second, so that closing does not reset the answer away) on the
+   * selector, without a thread. Before, every lingering connection held a pool thread for that
+   * second: a burst of rejected slow uploads took the whole pool.
+   */
+  @Test
+  void lingersAfterARejectedBodyWithoutAThread() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .concurrency(Concurrency.boundedPool(2, 0)).maxRequestBodyBytes(100));
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(5000));
+      assertThat(client.readResponse().status()).isEqualTo(413);
+      Await.until(() -> proxy.stats().activeWorkers() == 0 && proxy.stats().activeConnections() == 1,
+          "the answered connection to linger without a thread");
+      client.send("y".repeat(5000));
+      Await.until(() -> proxy.stats().activeConnections() == 0, "the lingering connection to end");
+      assertThat(client.isClosedByPeer()).isTrue();
+    }
+  }
+
+  /**
    * Waits until all {@code stalled} clients are parked (connected, no worker busy), then has a
    * client from {@code opener} served; nobody may have been refused.
    */

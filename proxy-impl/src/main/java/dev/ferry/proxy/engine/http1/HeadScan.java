@@ -56,6 +56,29 @@ public final class HeadScan {
   }
 
   /**
+   * The length of the whole request head that starts at {@code buffer[pos]}, up to and with the
+   * empty line that ends it (empty lines before the request line included), or -1 if the bytes
+   * to {@code limit} do not hold one.
+   */
+  public static int headLength(byte[] buffer, int pos, int limit) {
+    boolean requestLine = false;
+    int lineStart = pos;
+    for (int i = pos; i < limit; i++) {
+      if (buffer[i] != '\n') {
+        continue;
+      }
+      int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
+      if (lineEnd > lineStart) {
+        requestLine = true;
+      } else if (requestLine) {
+        return i + 1 - pos;
+      }
+      lineStart = i + 1;
+    }
+    return -1;
+  }
+
+  /**
    * If the bytes from {@code buffer[pos]} to {@code limit} hold a whole request head that
    * declares a body to await whole, and not all of that body has arrived: how many bytes from
    * {@code pos} the request may take, head included; otherwise -1. To await whole: one

@@ -2,23 +2,30 @@ package dev.ferry.proxy.engine.io;
 
 import java.io.IOException;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 
 /**
  * nginx's lingering close: stop sending, then read and discard what the client still sends, up
  * to 64 KiB or one second, so that a response sent while request bytes were still unread (a
  * rejected body, a refused CONNECT's tunnel bytes) arrives before the socket closes, instead of
  * being destroyed by the reset that closing with unread input sends.
+ *
+ * <p>Either on the caller's thread ({@link #run}), or without one: {@link #begin} half-closes,
+ * and a selector calls {@link #drain} whenever the channel is readable until it says the close
+ * is over or {@link #LINGER_NANOS} have passed.
  */
 public final class LingeringClose {
-  private static final long LINGER_NANOS = 1_000_000_000L;
-  private static final long LINGER_BYTES = 64 * 1024;
+  /** How long a connection lingers at most. */
+  public static final long LINGER_NANOS = 1_000_000_000L;
+  /** How many bytes it discards at most. */
+  public static final long LINGER_BYTES = 64 * 1024;
 
   private LingeringClose() {}
 
   /** Flushes, half-closes and drains; the caller closes the socket afterwards. */
   public static void run(Socket socket, ConnectionOutput out, ConnectionInput in) throws IOException {
-    out.flush();
-    socket.shutdownOutput();
+    begin(socket, out);
     long deadline = System.nanoTime() + LINGER_NANOS;
     long budget = LINGER_BYTES;
     byte[] scratch = new byte[4096];
@@ -34,5 +41,35 @@ public final class LingeringClose {
       }
       budget -= n;
     }
+  }
+
+  /** Flushes what is buffered for the client, then half-closes the connection. */
+  public static void begin(Socket socket, ConnectionOutput out) throws IOException {
+    out.flush();
+    socket.shutdownOutput();
+  }
+
+  /**
+   * Reads and discards what the non-blocking {@code channel} has ready, through {@code scratch},
+   * up to {@code budget} bytes. Returns what is left of the budget, or -1 once the close is over
+   * (the client finished, or sent the whole budget).
+   */
+  public static long drain(SocketChannel channel, long budget, ByteBuffer scratch) throws IOException {
+    long left = budget;
+    while (left > 0) {
+      scratch.clear();
+      if (left < scratch.capacity()) {
+        scratch.limit((int) left);
+      }
+      int n = channel.read(scratch);
+      if (n < 0) {
+        return -1;
+      }
+      if (n == 0) {
+        return left;
+      }
+      left -= n;
+    }
+    return -1;
   }
 }

@@ -73,6 +73,13 @@ class HeadScanTest {
   }
 
   @Test
+  void measuresAWholeHead() {
+    assertThat(headLength("GET / HTTP/1.1\r\nHost: a\r\n\r\nbody")).isEqualTo(27);
+    assertThat(headLength("\r\nGET / HTTP/1.1\nHost: a\n\nbody")).as("leading empty line, bare LFs").isEqualTo(26);
+    assertThat(headLength("GET / HTTP/1.1\r\nHost: a\r\n")).isEqualTo(-1);
+  }
+
+  @Test
   void measuresTheRequestAwaitedWhole() {
     String head = "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n";
     assertThat(pendingRequestBytes(head + "123")).as("head and declared length").isEqualTo(head.length() + 10);
@@ -134,6 +141,11 @@ class HeadScanTest {
 
   private static boolean smallBodyPending(String message) {
     return pendingRequestBytes(message) >= 0;
+  }
+
+  private static int headLength(String message) {
+    byte[] bytes = message.getBytes(StandardCharsets.ISO_8859_1);
+    return HeadScan.headLength(bytes, 0, bytes.length);
   }
 
   /** Bodies up to 100 bytes, by length or chunked, are awaited whole. */
