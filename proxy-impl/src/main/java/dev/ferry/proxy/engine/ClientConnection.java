@@ -3,7 +3,6 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.HeadParser;
-import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
@@ -44,26 +43,11 @@ final class ClientConnection implements Runnable {
   private static final long QUICK_WAIT_PARKING_MILLIS = 50;
   /** How long a connection keeps its pool thread while others wait for one; see awaitData. */
   private static final long TURN_NANOS = 20_000_000L;
-  /**
-   * A chunked request body this small is awaited whole, parked between its bytes, before the
-   * request takes a thread, as one framed by length up to the configured request buffer; a
-   * larger one is read by the exchange as it streams upstream. Its chunks' sizes come one by
-   * one, so the connection can neither know nor budget its size in advance.
-   */
-  private static final int BUFFERED_CHUNKED_BYTES = 16 * 1024;
   private static final byte[] CONTINUE =
       "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
   private final RealProxyServer server;
   private final ProxyConfig config;
-  /** Whether the buffered start of a head can go to the parser; made once, used per request. */
-  private final ConnectionInput.BufferedScan headDecidable;
-  /**
-   * How many bytes a request whose whole head declares a body to await whole may take, while not
-   * all of it is buffered, else -1; made once. Never a body over the body limit, which is refused
-   * before it is read.
-   */
-  private final ConnectionInput.BufferedMeasure pendingRequest;
   private Socket socket;
   private final long id;
   private ConnectionInput in;
@@ -81,14 +65,8 @@ final class ClientConnection implements Runnable {
   private long acceptedNanos = System.nanoTime();
   /** When the wait for the next request began, kept across parking and turns; 0 while serving. */
   private long idleSinceNanos;
-  /** When the first byte of the head being received arrived, kept across parking; 0 otherwise. */
-  private long headStartNanos;
-  /** When the wait for a body awaited whole began (its head complete), kept across parking; 0 otherwise. */
-  private long bodyStartNanos;
-  /** The length of that body's head: the bytes buffered after it count for the rate. */
-  private int bodyHeadBytes;
-  /** When bytes of the body awaited whole last arrived. */
-  private long bodyLastArrivalNanos;
+  /** The next request's head and awaited body as they arrive, kept across parking. */
+  private final RequestArrival arrival;
   /** How the body of the exchange under way was awaited; see ClientBody.Awaited. */
   private ClientBody.Awaited awaitedBody = ClientBody.Awaited.NONE;
   private final AtomicBoolean ended = new AtomicBoolean();
@@ -105,12 +83,7 @@ final class ClientConnection implements Runnable {
   ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
     this.server = server;
     this.config = server.configuration();
-    int maxLine = config.maxRequestLineBytes();
-    int maxHead = config.maxHeaderBytes();
-    this.headDecidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
-    long lengthLimit = Math.min(config.requestBufferBytes(), config.maxRequestBodyBytes());
-    int chunkedLimit = (int) Math.min(BUFFERED_CHUNKED_BYTES, lengthLimit);
-    this.pendingRequest = (bytes, from, to) -> HeadScan.pendingRequestBytes(bytes, from, to, lengthLimit, chunkedLimit);
+    this.arrival = new RequestArrival(config, server.requestBuffers());
     this.socket = socket;
     this.id = id;
     useStreams(socket);
@@ -385,41 +358,18 @@ final class ClientConnection implements Runnable {
 
   /**
    * A request has begun: waits briefly for the rest of its head, and of a body it declares that
-   * is awaited whole (up to the request buffer), so that a client sending them slowly
-   * (slowloris, slow uploads) is parked between its bytes instead of holding a thread until the
-   * request-header timeout or for as long as the minimum body rate allows. READY once the parser
-   * can finish the head without waiting (see {@link HeadScan#decidable}) and the body is all
-   * buffered (see {@link HeadScan#pendingRequestBytes}), or the buffer may not grow for it (the
-   * request buffers of all connections are full), or a deadline has passed: the head's (the
-   * exchange then answers 408), or the body's, by the same rules as the exchange's
-   * {@link ClientBody}, to which its wait is handed on (it reads the rest, or answers 408);
-   * PARKED while the client is quiet; END if it leaves.
+   * is awaited whole, so that a client sending them slowly (slowloris, slow uploads) is parked
+   * between its bytes instead of holding a thread until the request-header timeout or for as
+   * long as the minimum body rate allows. READY once {@link RequestArrival} says so, or its
+   * deadline has passed (the exchange then answers 408, or reads the rest of the body); PARKED
+   * while the client is quiet; END if it leaves.
    */
   private Wait awaitHead(IdleParker parker) throws IOException {
-    if (headStartNanos == 0) {
-      headStartNanos = sequence == 0 ? acceptedNanos : System.nanoTime();
-    }
+    arrival.headStarted(sequence == 0 ? acceptedNanos : System.nanoTime());
     while (true) {
-      long deadlineNanos;
-      if (!in.scanBuffered(headDecidable)) {
-        deadlineNanos = headStartNanos + config.requestHeaderTimeout().toNanos();
-        if (!in.makeRoom(config.maxHeaderBytes() + BUFFERED_CHUNKED_BYTES, null)) {
-          return Wait.READY; // the parser refuses a head this large
-        }
-      } else {
-        long needed = in.measureBuffered(pendingRequest);
-        if (needed < 0) {
-          return Wait.READY;
-        }
-        if (bodyStartNanos == 0) {
-          bodyStartNanos = System.nanoTime();
-          bodyHeadBytes = (int) in.measureBuffered(HeadScan::headLength);
-          bodyLastArrivalNanos = bodyStartNanos;
-        }
-        deadlineNanos = bodyDeadlineNanos();
-        if (!in.makeRoom((int) needed, server.requestBuffers())) {
-          return Wait.READY;
-        }
+      long deadlineNanos = arrival.nextDeadline(in);
+      if (deadlineNanos == RequestArrival.READY) {
+        return Wait.READY;
       }
       long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
       if (leftMillis <= 0) {
@@ -433,23 +383,8 @@ final class ClientConnection implements Runnable {
         out.release();
         return park(parker, deadlineNanos);
       }
-      if (bodyStartNanos != 0) {
-        bodyLastArrivalNanos = System.nanoTime();
-      }
+      arrival.arrived(System.nanoTime());
     }
-  }
-
-  /**
-   * When the wait for a body awaited whole ends, by ClientBody's rules: the idle timeout after
-   * its last bytes, or sooner, once the bytes since the wait began fall below the minimum rate.
-   */
-  private long bodyDeadlineNanos() {
-    long idleDeadline = bodyLastArrivalNanos + config.idleTimeout().toNanos();
-    long rate = config.minRequestBodyRate();
-    if (rate == 0) {
-      return idleDeadline;
-    }
-    return Math.min(idleDeadline, bodyStartNanos + ClientBody.earnedNanos(in.available() - bodyHeadBytes, rate));
   }
 
   /**
@@ -535,11 +470,8 @@ final class ClientConnection implements Runnable {
   private boolean exchange(int sequence) throws IOException {
     long startNanos = System.nanoTime();
     Instant startTime = Instant.now();
-    long headStart = headStartNanos != 0 ? headStartNanos : sequence == 1 ? acceptedNanos : startNanos;
-    headStartNanos = 0;
-    awaitedBody = bodyStartNanos == 0 ? ClientBody.Awaited.NONE
-        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos);
-    bodyStartNanos = 0;
+    long headStart = arrival.takeHeadStart(sequence == 1 ? acceptedNanos : startNanos);
+    awaitedBody = arrival.takeBody(startNanos);
     in.deadline(headStart + config.requestHeaderTimeout().toNanos());
     RequestHead head;
     try {

@@ -35,12 +35,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -92,7 +89,7 @@ final class RealProxyServer implements ProxyServer {
   /** Request bodies awaited whole, on all connections together: an eighth of the maximum heap. */
   private final ByteBudget requestBuffers = new ByteBudget(Runtime.getRuntime().maxMemory() / 8);
   private final Guard guard = new Guard();
-  private final Set<ClientConnection> connections = new LinkedHashSet<>();
+  private final LiveConnections connections = new LiveConnections(metrics.activeConnections);
   private final CountDownLatch terminated = new CountDownLatch(1);
   /** Held by start() throughout and by stop() to decide, so stop never sees a half-started proxy. */
   private final ReentrantLock lifecycle = new ReentrantLock();
@@ -245,14 +242,14 @@ final class RealProxyServer implements ProxyServer {
     boolean drained = false;
     try {
       listener.close();
-      snapshotConnections().forEach(ClientConnection::requestClose);
+      connections.close().forEach(ClientConnection::requestClose);
       if (adminServer != null) {
         adminServer.close();
       }
-      drained = awaitConnections(grace);
+      drained = connections.awaitEmpty(grace);
       if (!drained) {
-        snapshotConnections().forEach(ClientConnection::forceClose);
-        awaitConnections(Duration.ofSeconds(10));
+        connections.snapshot().forEach(ClientConnection::forceClose);
+        connections.awaitEmpty(Duration.ofSeconds(10));
       }
       if (idleParker != null) {
         idleParker.close();
@@ -377,48 +374,16 @@ final class RealProxyServer implements ProxyServer {
 
   /** Registers a new connection; false if the proxy is stopping and it must be turned away. */
   boolean register(ClientConnection connection) {
-    return guard.call(() -> {
-      if (state != State.RUNNING) {
-        return false;
-      }
-      connections.add(connection);
-      metrics.activeConnections.incrementAndGet();
-      return true;
-    });
+    return connections.add(connection);
   }
 
   void unregister(ClientConnection connection) {
-    guard.run(() -> {
-      if (connections.remove(connection)) {
-        metrics.activeConnections.decrementAndGet();
-      }
-    });
+    connections.remove(connection);
     listener.releasePermit();
   }
 
   boolean isStopping() {
     return guard.call(() -> state != State.RUNNING);
-  }
-
-  private List<ClientConnection> snapshotConnections() {
-    return guard.call(() -> new ArrayList<>(connections));
-  }
-
-  private boolean awaitConnections(Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!guard.call(connections::isEmpty)) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      // Connection tasks end within a few milliseconds of their sockets closing.
-      try {
-        TimeUnit.MILLISECONDS.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return true;
   }
 
   /** The filter chain, with built-in filters realised by the engine. */

@@ -1,6 +1,8 @@
 package dev.ferry.proxy.engine.io;
 
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -25,6 +27,32 @@ public final class Guard {
     lock.lock();
     try {
       return action.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A condition of the guard's lock: signal it from {@link #run} when guarded state changes. */
+  public Condition newCondition() {
+    return lock.newCondition();
+  }
+
+  /**
+   * Waits until {@code done}, checked under the guard, is true, woken by {@code changed}; false
+   * if {@code timeoutNanos} pass first.
+   */
+  public boolean await(Condition changed, BooleanSupplier done, long timeoutNanos)
+      throws InterruptedException {
+    lock.lock();
+    try {
+      long left = timeoutNanos;
+      while (!done.getAsBoolean()) {
+        if (left <= 0) {
+          return false;
+        }
+        left = changed.awaitNanos(left);
+      }
+      return true;
     } finally {
       lock.unlock();
     }

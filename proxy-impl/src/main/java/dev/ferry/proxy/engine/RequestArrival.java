@@ -1,0 +1,122 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.engine.http1.HeadScan;
+import dev.ferry.proxy.engine.io.ByteBudget;
+import dev.ferry.proxy.engine.io.ConnectionInput;
+
+/**
+ * How much of a connection's next request has arrived before it takes a thread for its
+ * exchange, kept across parking: its head, and then a body awaited whole (nginx buffers request
+ * bodies the same way), so that a client sending either slowly waits between its bytes without a
+ * thread. It says what to wait for next and until when, and hands the exchange what the wait
+ * for the body counted.
+ *
+ * <p>Awaited whole: a body framed by {@code Content-Length} up to the request buffer, or a
+ * chunked one up to {@value #CHUNKED_BYTES} bytes (its size comes chunk by chunk, so it can be
+ * neither known nor budgeted in advance); not one whose client expects 100 Continue. The input's
+ * buffer grows for it from the proxy's budget for request buffers; when the budget is spent, the
+ * exchange reads the rest as it streams.
+ */
+final class RequestArrival {
+  /** The largest chunked body awaited whole. */
+  static final int CHUNKED_BYTES = 16 * 1024;
+  /** What {@link #nextDeadline} returns when the request can go to its exchange. */
+  static final long READY = Long.MIN_VALUE;
+
+  private final ProxyConfig config;
+  private final ByteBudget budget;
+  /** Whether the buffered start of a head can go to the parser. */
+  private final ConnectionInput.BufferedScan headDecidable;
+  /** How many bytes a request with a body to await whole takes, while some are missing, else -1. */
+  private final ConnectionInput.BufferedMeasure pendingRequest;
+  /** When the head's first byte arrived (a new connection: when it was accepted); 0 between requests. */
+  private long headStartNanos;
+  /** When the wait for a body awaited whole began, its head complete; 0 otherwise. */
+  private long bodyStartNanos;
+  /** The length of that body's head: the bytes buffered after it are the body's. */
+  private int bodyHeadBytes;
+  /** When bytes of that body last arrived. */
+  private long bodyLastArrivalNanos;
+
+  RequestArrival(ProxyConfig config, ByteBudget budget) {
+    this.config = config;
+    this.budget = budget;
+    int maxLine = config.maxRequestLineBytes();
+    int maxHead = config.maxHeaderBytes();
+    this.headDecidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
+    // Never a body over the body limit, which is refused before it is read.
+    long lengthLimit = Math.min(config.requestBufferBytes(), config.maxRequestBodyBytes());
+    int chunkedLimit = (int) Math.min(CHUNKED_BYTES, lengthLimit);
+    this.pendingRequest = (bytes, from, to) ->
+        HeadScan.pendingRequestBytes(bytes, from, to, lengthLimit, chunkedLimit);
+  }
+
+  /** The request's first byte arrived at {@code nanos}, unless an earlier one is known. */
+  void headStarted(long nanos) {
+    if (headStartNanos == 0) {
+      headStartNanos = nanos;
+    }
+  }
+
+  /**
+   * Judges what {@code in} holds and makes room in it for what the request still needs. Returns
+   * {@link #READY} once the parser can finish the head without waiting (see
+   * {@link HeadScan#decidable}) and no body is awaited whole or all of it is buffered (see
+   * {@link HeadScan#pendingRequestBytes}), or when the buffer may not grow for it; otherwise the
+   * deadline for the rest: the request-header timeout from the head's start for a head, and for
+   * a body the moment it would break the exchange's own rules ({@link ClientBody}): the idle
+   * timeout after its last bytes, or sooner, once its bytes so far fall below the minimum rate.
+   * Past the deadline the request goes to its exchange too, which answers 408 or reads the rest.
+   */
+  long nextDeadline(ConnectionInput in) {
+    if (!in.scanBuffered(headDecidable)) {
+      // The head phase's room: its limit, and a small body after it.
+      return in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, null)
+          ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
+    }
+    long needed = in.measureBuffered(pendingRequest);
+    if (needed < 0 || !in.makeRoom((int) needed, budget)) {
+      return READY;
+    }
+    if (bodyStartNanos == 0) {
+      bodyStartNanos = System.nanoTime();
+      bodyHeadBytes = (int) in.measureBuffered(HeadScan::headLength);
+      bodyLastArrivalNanos = bodyStartNanos;
+    }
+    long idleDeadline = bodyLastArrivalNanos + config.idleTimeout().toNanos();
+    long rate = config.minRequestBodyRate();
+    if (rate == 0) {
+      return idleDeadline;
+    }
+    return Math.min(idleDeadline, bodyStartNanos + ClientBody.earnedNanos(in.available() - bodyHeadBytes, rate));
+  }
+
+  /** More bytes arrived at {@code nanos}. */
+  void arrived(long nanos) {
+    if (bodyStartNanos != 0) {
+      bodyLastArrivalNanos = nanos;
+    }
+  }
+
+  /**
+   * The exchange begins at {@code startNanos}: returns when its head started ({@code fallback}
+   * if unknown), and forgets it for the next request.
+   */
+  long takeHeadStart(long fallback) {
+    long start = headStartNanos != 0 ? headStartNanos : fallback;
+    headStartNanos = 0;
+    return start;
+  }
+
+  /**
+   * The exchange begins at {@code startNanos}: returns how its body was awaited, for its
+   * {@link ClientBody}, and forgets it for the next request.
+   */
+  ClientBody.Awaited takeBody(long startNanos) {
+    ClientBody.Awaited awaited = bodyStartNanos == 0 ? ClientBody.Awaited.NONE
+        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos);
+    bodyStartNanos = 0;
+    return awaited;
+  }
+}
