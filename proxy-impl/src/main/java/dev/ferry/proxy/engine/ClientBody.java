@@ -178,7 +178,7 @@ final class ClientBody implements Body {
       throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client closed mid-body", e);
     }
     if (n < 0) {
-      complete = true;
+      completed();
       return -1;
     }
     bytesRead += n;
@@ -190,9 +190,18 @@ final class ClientBody implements Body {
           "request body exceeds " + maxBytes + " bytes");
     }
     if (length >= 0 && bytesRead == length) {
-      complete = true;
+      completed();
     }
     return n;
+  }
+
+  /**
+   * The body is all read: a buffer the connection grew to await it whole goes now, while the
+   * response may still stream for long, rather than when the next request begins.
+   */
+  private void completed() {
+    complete = true;
+    in.trimBuffer();
   }
 
   /**

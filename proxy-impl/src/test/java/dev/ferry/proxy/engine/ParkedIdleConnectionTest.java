@@ -533,6 +533,39 @@ class ParkedIdleConnectionTest {
   }
 
   /**
+   * A body awaited whole gives its buffer (and its share of the request buffers' budget) back as
+   * soon as it has gone upstream, not when the connection's next request begins: a response
+   * that streams for long does not keep it.
+   */
+  @Test
+  void givesTheRequestBufferBackOnceTheBodyHasGoneUpstream() throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(5000);
+      RealProxyServer proxy = (RealProxyServer) ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())));
+      String body = "z".repeat(200_000);
+      try (RawClient client = new RawClient(proxy.address())) {
+        client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n"
+            + body.substring(0, 100_000));
+        Await.until(() -> proxy.requestBuffers().taken() > 0, "the buffer to grow for the body");
+        client.send(body.substring(100_000));
+        try (Socket upstream = origin.accept()) {
+          upstream.setSoTimeout(5000);
+          InputStream fromProxy = upstream.getInputStream();
+          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+            // the head
+          }
+          assertThat(fromProxy.readNBytes(body.length())).hasSize(body.length());
+          Await.until(() -> proxy.requestBuffers().taken() == 0, "the buffer to be given back");
+          upstream.getOutputStream().write(
+              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+          assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+        }
+      }
+    }
+  }
+
+  /**
    * With {@code requestBufferBytes(0)} nothing is awaited whole: a client stalling mid-body holds
    * the thread that streams its body upstream, as the option documents (no retry buffer either,
    * which would read a body this small whole before sending it).
