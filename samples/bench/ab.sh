@@ -12,10 +12,12 @@
 #   CONNS=512 A=/tmp/before.jar samples/bench/ab.sh          # many more clients than threads
 #   CLOSE=1 A=/tmp/before.jar samples/bench/ab.sh            # a new connection per request
 #   TLS=1 A=/tmp/before.jar samples/bench/ab.sh              # clients speak TLS to Ferry
+#   UPLOAD=102400 A=/tmp/before.jar samples/bench/ab.sh      # POST a 100 KiB body each time
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), SIZE of the body (1024), CONNS (wrk's connections,
 # 64), CLOSE (1: "Connection: close" on every request), TLS (1: Ferry terminates TLS with a
-# certificate made for the run; needs openssl), ROUNDS (3), DURATION (8s), WARMUP per run (5s),
+# certificate made for the run; needs openssl), UPLOAD (bytes of a body POSTed with every
+# request, which the origin reads and answers like a GET; 0: GETs), ROUNDS (3), DURATION (8s), WARMUP per run (5s),
 # JAVA (java on PATH). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,6 +33,7 @@ JAVA=${JAVA:-java}
 CONNS=${CONNS:-64}
 WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
+UPLOAD=${UPLOAD:-0}
 for jar in "$A" "$B"; do
   [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }
 done
@@ -39,6 +42,10 @@ require_load_tools ab.sh
 make_workdir ab
 
 start_static_origin "$WORK" "$SIZE"
+if [ "$UPLOAD" -gt 0 ]; then
+  printf 'wrk.method = "POST"\nwrk.body = string.rep("x", %d)\n' "$UPLOAD" > "$WORK/upload.lua"
+  WRK_HEADERS+=(-s "$WORK/upload.lua")
+fi
 
 tls_listener "$WORK" ab.sh
 
@@ -77,7 +84,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
     "${p99:-0} ${timeouts:-0}"
 }
 
-echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
 echo "  A = $A ${A_FLAGS:-}" >&2
 echo "  B = $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"

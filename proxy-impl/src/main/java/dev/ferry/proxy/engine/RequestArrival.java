@@ -63,7 +63,8 @@ final class RequestArrival {
    * Judges what {@code in} holds and makes room in it for what the request still needs. Returns
    * {@link #READY} once the parser can finish the head without waiting (see
    * {@link HeadScan#decidable}) and no body is awaited whole or all of it is buffered (see
-   * {@link HeadScan#pendingRequestBytes}), or when the buffer may not grow for it; otherwise the
+   * {@link HeadScan#pendingRequestBytes}) or waits in the kernel, or when the buffer may not grow
+   * for it; otherwise the
    * deadline for the rest: the request-header timeout from the head's start for a head, and for
    * a body the moment it would break the exchange's own rules ({@link ClientBody}): the idle
    * timeout after its last bytes, or sooner, once its bytes so far fall below the minimum rate.
@@ -76,7 +77,9 @@ final class RequestArrival {
           ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
     }
     long needed = in.measureBuffered(pendingRequest);
-    if (needed < 0 || !in.makeRoom((int) needed, budget)) {
+    // All of it in the kernel already (a fast upload): the exchange reads it without waiting,
+    // straight from the socket, so it need not be copied into a grown buffer first.
+    if (needed < 0 || in.available() + in.socketAvailable() >= needed || !in.makeRoom((int) needed, budget)) {
       return READY;
     }
     if (bodyStartNanos == 0) {

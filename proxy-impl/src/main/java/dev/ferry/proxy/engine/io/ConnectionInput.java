@@ -38,6 +38,8 @@ public final class ConnectionInput extends InputStream {
   /** What the buffer's growth took from {@link #budget}; given back when the buffer is dropped. */
   private final AtomicLong budgeted = new AtomicLong();
   private ByteBudget budget;
+  /** Whether the buffer came from {@link GrowthBuffers}, to go back there when dropped. */
+  private boolean pooled;
   private byte[] lineScratch;
   private int pos;
   private int limit;
@@ -116,11 +118,10 @@ public final class ConnectionInput extends InputStream {
       recoverableTimeout(timeoutMillis);
       return fill();
     }
-    buffer = null;
     lineScratch = null;
-    pos = 0;
-    limit = 0;
-    giveBackBudget();
+    if (buffer != null) {
+      dropEmptyBuffer();
+    }
     recoverableTimeout(timeoutMillis);
     soTimeout(timeoutMillis);
     int first = in.read();
@@ -186,15 +187,24 @@ public final class ConnectionInput extends InputStream {
     if (buffer.length >= maxBufferBytes) {
       return false;
     }
-    int grown = (int) Math.min(maxBufferBytes, 2L * buffer.length);
-    if (budget != null) {
-      if (!budget.tryTake(grown - buffer.length)) {
-        return false;
-      }
-      this.budget = budget;
-      budgeted.addAndGet(grown - buffer.length);
+    int wanted = (int) Math.min(maxBufferBytes, 2L * buffer.length);
+    if (budget == null) {
+      buffer = Arrays.copyOf(buffer, wanted);
+      return true;
     }
-    buffer = Arrays.copyOf(buffer, grown);
+    int size = GrowthBuffers.sizeFor(wanted);
+    if (!budget.tryTake(size - buffer.length)) {
+      return false;
+    }
+    this.budget = budget;
+    budgeted.addAndGet(size - buffer.length);
+    byte[] grown = GrowthBuffers.take(wanted);
+    System.arraycopy(buffer, 0, grown, 0, limit);
+    if (pooled) {
+      GrowthBuffers.give(buffer);
+    }
+    buffer = grown;
+    pooled = true;
     return true;
   }
 
@@ -229,10 +239,7 @@ public final class ConnectionInput extends InputStream {
    */
   public void trimBuffer() {
     if (buffer != null && buffer.length > bufferSize && pos == limit) {
-      buffer = null;
-      pos = 0;
-      limit = 0;
-      giveBackBudget();
+      dropEmptyBuffer();
     }
   }
 
@@ -299,11 +306,23 @@ public final class ConnectionInput extends InputStream {
   public void dropBuffer() {
     lineScratch = null;
     if (pos == limit) {
-      buffer = null;
-      pos = 0;
-      limit = 0;
-      giveBackBudget();
+      dropEmptyBuffer();
     }
+  }
+
+  /**
+   * Drops the buffer, which holds nothing unread, on the connection's own thread: a pooled one
+   * goes back to its pool (no other thread can still be using it), and its budget is given back.
+   */
+  private void dropEmptyBuffer() {
+    if (pooled) {
+      GrowthBuffers.give(buffer);
+      pooled = false;
+    }
+    buffer = null;
+    pos = 0;
+    limit = 0;
+    giveBackBudget();
   }
 
   /**
@@ -314,6 +333,18 @@ public final class ConnectionInput extends InputStream {
     if (watched) {
       watched = false;
       watchdog.unwatch(this);
+    }
+  }
+
+  /**
+   * How many bytes wait in the socket beyond those buffered (the kernel's count on a plain
+   * socket, decrypted ones on TLS); 0 if it cannot tell.
+   */
+  public int socketAvailable() {
+    try {
+      return in.available();
+    } catch (IOException e) {
+      return 0;
     }
   }
 
