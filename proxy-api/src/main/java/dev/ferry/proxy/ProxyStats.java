@@ -20,6 +20,7 @@ public final class ProxyStats {
   private final long upstreamConnectionsOpen;
   private final long upstreamConnectionsIdle;
   private final long writeTimeouts;
+  private final long requestBufferBytes;
   private final Map<Integer, Long> responsesByStatus;
   private final Map<String, Long> failures;
   private final Map<String, Map<String, String>> upstreamEndpoints;
@@ -43,6 +44,7 @@ public final class ProxyStats {
     this.upstreamConnectionsOpen = builder.upstreamConnectionsOpen;
     this.upstreamConnectionsIdle = builder.upstreamConnectionsIdle;
     this.writeTimeouts = builder.writeTimeouts;
+    this.requestBufferBytes = builder.requestBufferBytes;
     this.responsesByStatus = Map.copyOf(builder.responsesByStatus);
     this.failures = Map.copyOf(builder.failures);
     this.upstreamEndpoints = Map.copyOf(builder.upstreamEndpoints);
@@ -112,6 +114,15 @@ public final class ProxyStats {
    */
   public long writeTimeouts() {
     return writeTimeouts;
+  }
+
+  /**
+   * Memory taken now by request bodies received whole before their exchange (see
+   * {@link ProxyServer.Builder#requestBufferBytes(int)}), in bytes beyond each connection's own
+   * buffer. It never passes an eighth of the maximum heap: near that, bodies stream instead.
+   */
+  public long requestBufferBytes() {
+    return requestBufferBytes;
   }
 
   /**
@@ -188,7 +199,7 @@ public final class ProxyStats {
         + exchanges + " active_exchanges=" + activeExchanges + " upstream_opened="
         + upstreamConnectionsOpened + " upstream_reused=" + upstreamConnectionsReused
         + " upstream_open=" + upstreamConnectionsOpen + " upstream_idle=" + upstreamConnectionsIdle
-        + " write_timeouts=" + writeTimeouts
+        + " write_timeouts=" + writeTimeouts + " request_buffer_bytes=" + requestBufferBytes
         + " responses=" + new TreeMap<>(responsesByStatus) + " failures=" + new TreeMap<>(failures)
         + (upstreamEndpoints.isEmpty() ? "" : " pools=" + new TreeMap<>(upstreamEndpoints));
   }
@@ -207,6 +218,7 @@ public final class ProxyStats {
     private long upstreamConnectionsOpen;
     private long upstreamConnectionsIdle;
     private long writeTimeouts;
+    private long requestBufferBytes;
     private Map<Integer, Long> responsesByStatus = Map.of();
     private Map<String, Long> failures = Map.of();
     private Map<String, Map<String, String>> upstreamEndpoints = Map.of();
@@ -272,6 +284,12 @@ public final class ProxyStats {
     /** Sets {@link ProxyStats#upstreamConnectionsIdle()}. */
     public Builder upstreamConnectionsIdle(long value) {
       upstreamConnectionsIdle = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#requestBufferBytes()}. */
+    public Builder requestBufferBytes(long value) {
+      requestBufferBytes = value;
       return this;
     }
 

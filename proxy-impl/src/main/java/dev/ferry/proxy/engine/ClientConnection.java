@@ -71,8 +71,13 @@ final class ClientConnection implements Runnable {
   private ClientBody.Awaited awaitedBody = ClientBody.Awaited.NONE;
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
-  /** Bytes a lingering close on the idle parker may still discard; -1 when none is under way. */
-  private volatile long lingerLeft = -1;
+  /**
+   * Set, for good, when a lingering close is handed to the idle parker: the connection never
+   * runs again, whatever its buffer still holds (the unread bytes behind a refusal).
+   */
+  private volatile boolean lingering;
+  /** Bytes that lingering close may still discard; the parker's thread's own. */
+  private long lingerLeft;
   private volatile long parkedDeadlineNanos;
   /** When this connection's task last started on a thread. */
   private long runningSinceNanos;
@@ -229,20 +234,20 @@ final class ClientConnection implements Runnable {
       return false;
     }
     in.unwatch();
-    parkedDeadlineNanos = System.nanoTime() + LingeringClose.LINGER_NANOS;
-    lingerLeft = LingeringClose.LINGER_BYTES;
     if (!state.park()) {
-      lingerLeft = -1;
       linger = false;
       return false;
     }
+    parkedDeadlineNanos = System.nanoTime() + LingeringClose.LINGER_NANOS;
+    lingerLeft = LingeringClose.LINGER_BYTES;
+    lingering = true;
     parker.park(this);
     return true;
   }
 
-  /** True while the connection lingers on the idle parker (see {@link #lingerWithoutThread}). */
+  /** True once the connection lingers on the idle parker (see {@link #lingerWithoutThread}). */
   boolean lingering() {
-    return lingerLeft >= 0;
+    return lingering;
   }
 
   /**
@@ -261,7 +266,6 @@ final class ClientConnection implements Runnable {
 
   /** The parker ends a lingering connection: its close is over, or its second has passed. */
   void endLinger() {
-    lingerLeft = -1;
     state.unpark();
     end();
   }

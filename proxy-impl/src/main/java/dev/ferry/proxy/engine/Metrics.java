@@ -41,7 +41,7 @@ final class Metrics {
     return states;
   }
 
-  ProxyStats snapshot(UpstreamPool pool, Router router, ConnectionExecutor executor) {
+  ProxyStats snapshot(UpstreamPool pool, Router router, ConnectionExecutor executor, long requestBufferBytes) {
     Map<Integer, Long> statusCounts = new HashMap<>();
     statuses.forEach((status, count) -> statusCounts.put(status, count.sum()));
     Map<String, Long> failureCounts = new HashMap<>();
@@ -57,6 +57,7 @@ final class Metrics {
         .upstreamConnectionsOpen(pool.openCount())
         .upstreamConnectionsIdle(pool.idleCount())
         .writeTimeouts(writeTimeouts.sum())
+        .requestBufferBytes(requestBufferBytes)
         .responsesByStatus(statusCounts)
         .failures(failureCounts)
         .upstreamEndpoints(endpointStates(router))

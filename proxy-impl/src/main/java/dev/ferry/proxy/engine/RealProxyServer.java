@@ -347,7 +347,7 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public ProxyStats stats() {
-    return metrics.snapshot(pool, router, executor);
+    return metrics.snapshot(pool, router, executor, requestBuffers.taken());
   }
 
   @Override

@@ -33,6 +33,8 @@ class ForwardPolicyTest {
       // The bytes after the CONNECT were never read as a request.
       assertThat(raw.input().read()).isEqualTo(-1);
     }
+    // Not even after the refused connection's lingering close, which ends once the client has.
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the refused connection to end");
     assertThat(origin.connectionCount()).isZero();
   }
 

@@ -520,6 +520,8 @@ class ParkedIdleConnectionTest {
       }
       servesAnotherOnceAllPark(proxy, slow.size(), p -> new RawClient(p.address()));
       assertThat(origin.getRequestCount()).as("only the normal client's request went upstream").isEqualTo(1);
+      assertThat(proxy.stats().requestBufferBytes()).as("the buffers grown for the bodies")
+          .isGreaterThanOrEqualTo(3 * (70_000 - 16 * 1024));
       for (RawClient client : slow) {
         assertThat(client.send(body.substring(70_000)).readResponse().bodyText()).isEqualTo("ok");
       }
@@ -527,6 +529,40 @@ class ParkedIdleConnectionTest {
       for (int i = 0; i < slow.size(); i++) {
         assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo(body);
       }
+      Await.until(() -> proxy.stats().requestBufferBytes() == 0, "the buffers to be given back");
+    } finally {
+      RawClient.closeAll(slow);
+    }
+  }
+
+  /** Slow uploads over TLS are awaited whole the same way, parked on the channel beneath. */
+  @Test
+  void parksTlsClientsSendingALargeBodySlowlyAndForwardsEachWhole() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    String body = "0123456789abcdef".repeat(12_800);
+    List<RawClient> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        slow.add(new RawClient(proxy.address(), certificates.trustingContext()).send("POST /upload HTTP/1.1\r\n"
+            + "Host: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body.substring(0, 70_000)));
+      }
+      servesAnotherOnceAllPark(proxy, slow.size(), p -> new RawClient(p.address(), certificates.trustingContext()));
+      for (RawClient client : slow) {
+        assertThat(client.send(body.substring(70_000)).readResponse().bodyText()).isEqualTo("ok");
+      }
+      List<Integer> lengths = new ArrayList<>();
+      Await.until(() -> {
+        TinyOrigin.Received request;
+        while ((request = origin.pollRequest()) != null) {
+          lengths.add(request.body().length);
+        }
+        return lengths.size() == 4;
+      }, "the four requests at the origin");
+      assertThat(lengths).containsExactlyInAnyOrder(0, body.length(), body.length(), body.length());
     } finally {
       RawClient.closeAll(slow);
     }

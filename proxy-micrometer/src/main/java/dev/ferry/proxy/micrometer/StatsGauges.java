@@ -59,6 +59,8 @@ final class StatsGauges {
         null, s -> s.stats.workers());
     gauge("ferry.workers.active", "Connection tasks running now", null, s -> s.stats.activeWorkers());
     gauge("ferry.queue.depth", "Connections waiting for a pool thread", null, s -> s.stats.queueDepth());
+    gauge("ferry.request.buffer", "Memory taken by request bodies received whole before their exchange",
+        "bytes", s -> s.stats.requestBufferBytes());
     counter("ferry.connections.accepted", "Client connections accepted", Tags.empty(),
         s -> s.stats.connectionsAccepted());
     counter("ferry.connections.rejected", "Client connections turned away at capacity", Tags.empty(),

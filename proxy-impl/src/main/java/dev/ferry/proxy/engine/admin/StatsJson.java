@@ -56,6 +56,7 @@ public final class StatsJson {
         .field("idle", stats.upstreamConnectionsIdle())
         .end();
     json.field("write_timeouts", stats.writeTimeouts());
+    json.field("request_buffer_bytes", stats.requestBufferBytes());
     json.object("pools");
     for (Map.Entry<String, Map<String, String>> pool : new TreeMap<>(stats.upstreamEndpoints()).entrySet()) {
       json.object(pool.getKey());
