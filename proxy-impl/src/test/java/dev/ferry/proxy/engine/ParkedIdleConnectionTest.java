@@ -194,6 +194,15 @@ class ParkedIdleConnectionTest {
         .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()));
   }
 
+  /** A mock origin that answers "ok" {@code count} times. */
+  private MockWebServer okOrigin(int count) throws IOException {
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < count; i++) {
+      origin.enqueue(new MockResponse().setBody("ok"));
+    }
+    return origin;
+  }
+
   private String tinyOrigin() throws Exception {
     return ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).url("/");
   }
@@ -448,10 +457,7 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void parksClientsSendingASmallBodySlowlyAndForwardsEachWhole() throws Exception {
-    MockWebServer origin = ferry.mockOrigin();
-    for (int i = 0; i < 7; i++) {
-      origin.enqueue(new MockResponse().setBody("ok"));
-    }
+    MockWebServer origin = okOrigin(7);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .concurrency(Concurrency.boundedPool(2, 16)));
     List<RawClient> slow = new ArrayList<>();
@@ -485,8 +491,7 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void forwardsAChunkedBodyOfManyTinyChunksWhole() throws Exception {
-    MockWebServer origin = ferry.mockOrigin();
-    origin.enqueue(new MockResponse().setBody("ok"));
+    MockWebServer origin = okOrigin(1);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .concurrency(Concurrency.boundedPool(2, 16)));
     try (RawClient client = new RawClient(proxy.address())) {
@@ -505,10 +510,7 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void parksClientsSendingALargeBodySlowlyAndForwardsEachWhole() throws Exception {
-    MockWebServer origin = ferry.mockOrigin();
-    for (int i = 0; i < 4; i++) {
-      origin.enqueue(new MockResponse().setBody("ok"));
-    }
+    MockWebServer origin = okOrigin(4);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .concurrency(Concurrency.boundedPool(2, 16)));
     String body = "0123456789abcdef".repeat(12_800); // 200 KiB
@@ -698,8 +700,7 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void countsTheBodyBytesSentWithTheHeadTowardsTheMinimumRate() throws Exception {
-    MockWebServer origin = ferry.mockOrigin();
-    origin.enqueue(new MockResponse().setBody("ok"));
+    MockWebServer origin = okOrigin(1);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .concurrency(Concurrency.boundedPool(2, 0)).minRequestBodyRate(1000));
     try (RawClient client = new RawClient(proxy.address())) {
