@@ -162,6 +162,11 @@ final class ClientBody implements Body {
     int n;
     long started = System.nanoTime();
     boolean fromSocket = !in.hasBuffered();
+    if (fromSocket && quietSinceNanos != 0 && in.socketAvailable() > 0) {
+      // The client sent more since its body was awaited (while the exchange sent the part
+      // buffered, say): it has not been quiet.
+      quietSinceNanos = 0;
+    }
     try {
       boolean rateBound = applyDeadline(started);
       try {

@@ -201,14 +201,7 @@ final class ClientConnection implements Runnable {
       log.error("connection_crashed conn={} client={}", id, clientAddress, e);
     } finally {
       state.stopped(thread);
-      if (!parkedNow && !relayed && !(linger && lingerWithoutThread())) {
-        if (linger) {
-          try {
-            LingeringClose.run(socket, out, in);
-          } catch (IOException e) {
-            log.debug("lingering_close_ended conn={} error={}", id, e.toString());
-          }
-        }
+      if (!parkedNow && !relayed && !(linger && lingerHandedOver())) {
         end();
       }
       thread.setName(previousName);
@@ -216,33 +209,29 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * Hands a lingering close to the idle parker, which discards what the client still sends
+   * The lingering close: handed to the idle parker, which discards what the client still sends
    * without a thread (a burst of rejected uploads would otherwise hold a pool thread each for
-   * the lingering second) and then ends the connection: true. False, leaving the close to the
-   * caller, where the connection cannot park or the proxy asked it to close.
+   * the lingering second) and then ends the connection: true. Where the connection cannot park,
+   * or the proxy asked it to close (stopping, within its grace period), it runs on this thread
+   * instead: false, and the caller ends the connection.
    */
-  private boolean lingerWithoutThread() {
-    IdleParker parker = parker();
-    if (parker == null) {
-      return false;
-    }
+  private boolean lingerHandedOver() {
     try {
       LingeringClose.begin(socket, out);
+      IdleParker parker = parker();
+      if (parker != null && state.park()) {
+        in.unwatch();
+        parkedDeadlineNanos = System.nanoTime() + LingeringClose.LINGER_NANOS;
+        lingerLeft = LingeringClose.LINGER_BYTES;
+        lingering = true;
+        parker.park(this);
+        return true;
+      }
+      LingeringClose.drainBlocking(in);
     } catch (IOException e) {
       log.debug("lingering_close_ended conn={} error={}", id, e.toString());
-      linger = false;
-      return false;
     }
-    in.unwatch();
-    if (!state.park()) {
-      linger = false;
-      return false;
-    }
-    parkedDeadlineNanos = System.nanoTime() + LingeringClose.LINGER_NANOS;
-    lingerLeft = LingeringClose.LINGER_BYTES;
-    lingering = true;
-    parker.park(this);
-    return true;
+    return false;
   }
 
   /** True once the connection lingers on the idle parker (see {@link #lingerWithoutThread}). */
@@ -257,7 +246,7 @@ final class ClientConnection implements Runnable {
    */
   boolean drainLinger(ByteBuffer scratch) {
     try {
-      lingerLeft = LingeringClose.drain(channel(), lingerLeft, scratch);
+      lingerLeft = LingeringClose.drainReady(channel(), lingerLeft, scratch);
     } catch (IOException e) {
       lingerLeft = -1;
     }
@@ -375,9 +364,16 @@ final class ClientConnection implements Runnable {
       if (deadlineNanos == RequestArrival.READY) {
         return Wait.READY;
       }
-      long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
+      long now = System.nanoTime();
+      long leftMillis = (deadlineNanos - now) / 1_000_000;
       if (leftMillis <= 0) {
         return Wait.READY;
+      }
+      if (now - runningSinceNanos > TURN_NANOS && server.executor().othersWaiting()) {
+        // A client trickling its request a byte inside each quick wait would keep this thread
+        // for as long as its deadlines allow: others waiting for one get it after a turn.
+        out.release();
+        return park(parker, deadlineNanos);
       }
       try {
         if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)))) {
@@ -494,6 +490,9 @@ final class ClientConnection implements Runnable {
     } finally {
       in.readTimeout(millis(config.idleTimeout().toMillis()));
     }
+    // A buffer grown for the body before this head (pipelined behind it) goes now, not after
+    // this exchange, whose response may stream for long.
+    in.trimBuffer();
     return new RealExchange(server, this, sequence, head, startTime, startNanos).run();
   }
 

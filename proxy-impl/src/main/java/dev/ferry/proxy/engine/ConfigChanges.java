@@ -27,6 +27,7 @@ final class ConfigChanges {
     FIXED.put("writeTimeout", ProxyConfig::writeTimeout);
     FIXED.put("minRequestBodyRate", ProxyConfig::minRequestBodyRate);
     FIXED.put("retryBufferBytes", ProxyConfig::retryBufferBytes);
+    FIXED.put("requestBufferBytes", ProxyConfig::requestBufferBytes);
     FIXED.put("upstreamSslContext", ProxyConfig::upstreamSslContext);
     FIXED.put("upstreamTls", ProxyConfig::upstreamTls);
     FIXED.put("tls", ProxyConfig::tls);

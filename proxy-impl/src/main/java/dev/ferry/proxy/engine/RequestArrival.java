@@ -77,9 +77,18 @@ final class RequestArrival {
           ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
     }
     long needed = in.measureBuffered(pendingRequest);
+    if (needed < 0) {
+      return READY;
+    }
+    int waiting = in.socketAvailable();
+    if (waiting > 0 && bodyStartNanos != 0) {
+      // Bytes came while the connection was parked, or waited for its thread: the body's idle
+      // time counts from their arrival, not from before the hand-over.
+      bodyLastArrivalNanos = System.nanoTime();
+    }
     // All of it in the kernel already (a fast upload): the exchange reads it without waiting,
     // straight from the socket, so it need not be copied into a grown buffer first.
-    if (needed < 0 || in.available() + in.socketAvailable() >= needed || !in.makeRoom((int) needed, budget)) {
+    if (in.available() + waiting >= needed || !in.makeRoom((int) needed, budget)) {
       return READY;
     }
     if (bodyStartNanos == 0) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -65,6 +66,44 @@ class GracefulShutdownTest {
     ThreadLeaks.assertNoThreadsFor(port);
     try (ServerSocket rebound = new ServerSocket(port)) {
       assertThat(rebound.getLocalPort()).isEqualTo(port);
+    }
+  }
+
+  /**
+   * An answer sent while the proxy stops, with request bytes unread, still gets its lingering
+   * close (on the connection's own thread: the stopping proxy's selector takes no more), so the
+   * close does not reset the answer away before the client reads it.
+   */
+  @Test
+  void lingersAfterAnAnswerWithAnUnreadBodyWhileStopping() throws Exception {
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).url("/")))
+        .filter((exchange, chain) -> {
+          inFilter.countDown();
+          await(release);
+          return Response.text(403, "no uploads ".repeat(800_000));
+        }));
+    try (RawClient uploading = new RawClient(proxy.address());
+        RawClient idle = new RawClient(proxy.address())) {
+      uploading.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n" + "x".repeat(10_000));
+      assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+      // Unread when the answer goes: closing without lingering would reset the connection, and
+      // the kernel would drop what of the 8.8 MB answer it had not sent yet.
+      uploading.send("y".repeat(10_000));
+      Await.until(() -> proxy.stats().activeConnections() == 2, "both connections to register");
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+      // The idle connection is asked to close after the busy one: both have been asked now.
+      assertThat(idle.isClosedByPeer()).isTrue();
+      release.countDown();
+      RawClient.RawResponse response = uploading.readResponse();
+      assertThat(response.status()).isEqualTo(403);
+      assertThat(response.bodyText()).isEqualTo("no uploads ".repeat(800_000));
+      // Still lingering: more of the body is read and dropped, not answered with a reset.
+      uploading.send("z".repeat(1000));
+      assertThat(uploading.input().read()).isEqualTo(-1);
+      stopping.get(10, TimeUnit.SECONDS);
     }
   }
 

@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -480,6 +482,40 @@ class ParkedIdleConnectionTest {
       assertThat(bodies).containsExactlyInAnyOrder("", "field=done", "field=done", "field=done",
           "field=done", "field=done", "field=done");
     } finally {
+      RawClient.closeAll(slow);
+    }
+  }
+
+  /**
+   * Clients trickling their heads a byte every 10 ms, inside each 50 ms wait before a connection
+   * parks, give their threads up after a turn once another client waits for one. Before, each
+   * held its thread until its head's deadline (30 s), and two of them took a two-thread pool.
+   */
+  @Test
+  void makesTricklingClientsGiveTheirThreadsToOthersWaiting() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+    List<RawClient> slow = new ArrayList<>();
+    ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
+    try {
+      for (int i = 0; i < 2; i++) {
+        slow.add(new RawClient(proxy.address()).send("GET /slow HTTP/1.1\r\nHost: a\r\nX-Slow: "));
+      }
+      // Time is what is under test: the clients send a byte every 10 ms.
+      trickle.scheduleAtFixedRate(() -> slow.forEach(client -> {
+        try {
+          client.send("a");
+        } catch (IOException closed) {
+          // The test is over.
+        }
+      }), 0, 10, TimeUnit.MILLISECONDS);
+      Await.until(() -> proxy.stats().activeWorkers() == 2, "the trickling clients to take both threads");
+      try (RawClient client = new RawClient(proxy.address())) {
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      }
+    } finally {
+      trickle.shutdownNow();
+      trickle.awaitTermination(5, TimeUnit.SECONDS);
       RawClient.closeAll(slow);
     }
   }

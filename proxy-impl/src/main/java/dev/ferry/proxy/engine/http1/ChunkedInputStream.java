@@ -61,9 +61,42 @@ public final class ChunkedInputStream extends BlockInputStream {
     return n;
   }
 
+  /**
+   * The bytes of the current chunk buffered; at a chunk boundary, those of the next one, once its
+   * size line is buffered whole. So a caller that asks before each read whether it would wait
+   * (to flush what it passed on first) is not told so at every boundary of chunks already here:
+   * a body of many small chunks would otherwise be passed on a chunk per write.
+   */
   @Override
   public int available() {
-    return (int) Math.min(in.available(), remainingInChunk);
+    if (done) {
+      return 0;
+    }
+    if (remainingInChunk > 0) {
+      return (int) Math.min(in.available(), remainingInChunk);
+    }
+    return (int) in.measureBuffered(ChunkedInputStream::bufferedOfNextChunk);
+  }
+
+  /**
+   * How many data bytes of the chunk whose size line starts at {@code bytes[from]} are buffered
+   * up to {@code to}: 0 unless its size line is complete and the chunk is not the last. A line
+   * the decoder refuses may count too; reading it then fails at once, without waiting.
+   */
+  private static long bufferedOfNextChunk(byte[] bytes, int from, int to) {
+    long size = 0;
+    int i = from;
+    while (i < to && i - from < 15 && hexValue(bytes[i]) >= 0) {
+      size = size * 16 + hexValue(bytes[i]);
+      i++;
+    }
+    while (i < to && bytes[i] != '\r' && bytes[i] != '\n') {
+      i++; // chunk extensions
+    }
+    if (size == 0 || i + 1 >= to || bytes[i] != '\r' || bytes[i + 1] != '\n') {
+      return 0;
+    }
+    return Math.min(size, to - (i + 2));
   }
 
   /** True once the last chunk and the trailers have been read. */

@@ -284,10 +284,14 @@ public final class ConnectionInput extends InputStream {
     return buffer == null ? new byte[0] : Arrays.copyOfRange(buffer, pos, limit);
   }
 
-  /** The bytes buffered and not yet read, which are taken out of the buffer. */
+  /**
+   * The bytes buffered and not yet read, which are taken out of the buffer (a grown one is then
+   * dropped: a tunnel that takes them may stay open for long).
+   */
   public byte[] takeBuffered() {
     byte[] taken = peekBuffered();
     pos = limit;
+    trimBuffer();
     return taken;
   }
 

@@ -11,9 +11,9 @@ import java.nio.channels.SocketChannel;
  * rejected body, a refused CONNECT's tunnel bytes) arrives before the socket closes, instead of
  * being destroyed by the reset that closing with unread input sends.
  *
- * <p>Either on the caller's thread ({@link #run}), or without one: {@link #begin} half-closes,
- * and a selector calls {@link #drain} whenever the channel is readable until it says the close
- * is over or {@link #LINGER_NANOS} have passed.
+ * <p>{@link #begin} half-closes; then either {@link #drainBlocking} drains on the caller's
+ * thread, or a selector calls {@link #drainReady} whenever the channel is readable until it
+ * says the close is over or {@link #LINGER_NANOS} have passed.
  */
 public final class LingeringClose {
   /** How long a connection lingers at most. */
@@ -23,9 +23,11 @@ public final class LingeringClose {
 
   private LingeringClose() {}
 
-  /** Flushes, half-closes and drains; the caller closes the socket afterwards. */
-  public static void run(Socket socket, ConnectionOutput out, ConnectionInput in) throws IOException {
-    begin(socket, out);
+  /**
+   * Drains a connection {@link #begin} half-closed, on this thread; the caller closes the socket
+   * afterwards.
+   */
+  public static void drainBlocking(ConnectionInput in) throws IOException {
     long deadline = System.nanoTime() + LINGER_NANOS;
     long budget = LINGER_BYTES;
     byte[] scratch = new byte[4096];
@@ -54,7 +56,7 @@ public final class LingeringClose {
    * up to {@code budget} bytes. Returns what is left of the budget, or -1 once the close is over
    * (the client finished, or sent the whole budget).
    */
-  public static long drain(SocketChannel channel, long budget, ByteBuffer scratch) throws IOException {
+  public static long drainReady(SocketChannel channel, long budget, ByteBuffer scratch) throws IOException {
     long left = budget;
     while (left > 0) {
       scratch.clear();
