@@ -13,6 +13,7 @@ import dev.ferry.proxy.engine.tls.StallingTlsClient;
 import dev.ferry.proxy.UpstreamTls;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -634,6 +635,45 @@ class ParkedIdleConnectionTest {
           upstream.getOutputStream().write(
               "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
           assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+        }
+      }
+    }
+  }
+
+  /**
+   * A request pipelined right behind a body awaited whole does not keep the buffer grown for
+   * that body while its own response streams: the buffer goes once its head is read.
+   */
+  @Test
+  void givesTheRequestBufferBackBeforeAPipelinedRequestIsAnswered() throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(5000);
+      RealProxyServer proxy = (RealProxyServer) ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())));
+      String body = "z".repeat(200_000);
+      try (RawClient client = new RawClient(proxy.address())) {
+        client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n"
+            + body.substring(0, 100_000));
+        Await.until(() -> proxy.requestBuffers().taken() > 0, "the buffer to grow for the body");
+        client.send(body.substring(100_000) + "GET /stream HTTP/1.1\r\nHost: a\r\n\r\n");
+        try (Socket upstream = origin.accept()) {
+          upstream.setSoTimeout(5000);
+          InputStream fromProxy = upstream.getInputStream();
+          OutputStream toProxy = upstream.getOutputStream();
+          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+            // the POST's head
+          }
+          assertThat(fromProxy.readNBytes(body.length())).hasSize(body.length());
+          toProxy.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+          assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /stream HTTP/1.1");
+          // The GET's response has not begun: its exchange holds no grown buffer.
+          Await.until(() -> proxy.requestBuffers().taken() == 0, "the buffer to be given back");
+          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+            // the GET's head
+          }
+          toProxy.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlong".getBytes(StandardCharsets.ISO_8859_1));
+          assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+          assertThat(client.readResponse().bodyText()).isEqualTo("long");
         }
       }
     }

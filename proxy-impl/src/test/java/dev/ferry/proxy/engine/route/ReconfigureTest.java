@@ -82,6 +82,8 @@ class ReconfigureTest {
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(blue.url())));
     assertThatThrownBy(() -> proxy.reconfigure(proxy.config().toBuilder().idleTimeout(Duration.ofSeconds(3)).buildConfig()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("idleTimeout cannot change");
+    assertThatThrownBy(() -> proxy.reconfigure(proxy.config().toBuilder().requestBufferBytes(0).buildConfig()))
+        .hasMessageStartingWith("requestBufferBytes cannot change");
     ProxyServer forward = ferry.start(ProxyServer.builder());
     assertThatThrownBy(() -> forward.reconfigure(forward.config().toBuilder()
         .route(Route.to(Upstream.of(blue.url()))).buildConfig()))
