@@ -197,6 +197,12 @@ class ParkedIdleConnectionTest {
         .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()));
   }
 
+  /** A reverse proxy to {@code origin} on a pool of two threads. */
+  private ProxyServer twoThreadProxy(MockWebServer origin) {
+    return ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .concurrency(Concurrency.boundedPool(2, 16)));
+  }
+
   /** A mock origin that answers "ok" {@code count} times. */
   private MockWebServer okOrigin(int count) throws IOException {
     MockWebServer origin = ferry.mockOrigin();
@@ -461,8 +467,7 @@ class ParkedIdleConnectionTest {
   @Test
   void parksClientsSendingASmallBodySlowlyAndForwardsEachWhole() throws Exception {
     MockWebServer origin = okOrigin(7);
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .concurrency(Concurrency.boundedPool(2, 16)));
+    ProxyServer proxy = twoThreadProxy(origin);
     List<RawClient> slow = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
@@ -529,8 +534,7 @@ class ParkedIdleConnectionTest {
   @Test
   void forwardsAChunkedBodyOfManyTinyChunksWhole() throws Exception {
     MockWebServer origin = okOrigin(1);
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .concurrency(Concurrency.boundedPool(2, 16)));
+    ProxyServer proxy = twoThreadProxy(origin);
     try (RawClient client = new RawClient(proxy.address())) {
       client.send("POST /log HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
           + "1\r\nx\r\n".repeat(15_000) + "0\r\n\r\n");
@@ -548,8 +552,7 @@ class ParkedIdleConnectionTest {
   @Test
   void parksClientsSendingALargeBodySlowlyAndForwardsEachWhole() throws Exception {
     MockWebServer origin = okOrigin(4);
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .concurrency(Concurrency.boundedPool(2, 16)));
+    ProxyServer proxy = twoThreadProxy(origin);
     String body = "0123456789abcdef".repeat(12_800); // 200 KiB
     List<RawClient> slow = new ArrayList<>();
     try {
@@ -614,30 +617,7 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void givesTheRequestBufferBackOnceTheBodyHasGoneUpstream() throws Exception {
-    try (ServerSocket origin = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      origin.setSoTimeout(5000);
-      RealProxyServer proxy = (RealProxyServer) ferry.start(ProxyServer.builder()
-          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())));
-      String body = "z".repeat(200_000);
-      try (RawClient client = new RawClient(proxy.address())) {
-        client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n"
-            + body.substring(0, 100_000));
-        Await.until(() -> proxy.requestBuffers().taken() > 0, "the buffer to grow for the body");
-        client.send(body.substring(100_000));
-        try (Socket upstream = origin.accept()) {
-          upstream.setSoTimeout(5000);
-          InputStream fromProxy = upstream.getInputStream();
-          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
-            // the head
-          }
-          assertThat(fromProxy.readNBytes(body.length())).hasSize(body.length());
-          Await.until(() -> proxy.requestBuffers().taken() == 0, "the buffer to be given back");
-          upstream.getOutputStream().write(
-              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
-          assertThat(client.readResponse().bodyText()).isEqualTo("ok");
-        }
-      }
-    }
+    givesTheRequestBufferBackBeforeTheAnswer(false);
   }
 
   /**
@@ -646,6 +626,10 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void givesTheRequestBufferBackBeforeAPipelinedRequestIsAnswered() throws Exception {
+    givesTheRequestBufferBackBeforeTheAnswer(true);
+  }
+
+  private void givesTheRequestBufferBackBeforeTheAnswer(boolean pipelined) throws Exception {
     try (ServerSocket origin = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       origin.setSoTimeout(5000);
       RealProxyServer proxy = (RealProxyServer) ferry.start(ProxyServer.builder()
@@ -655,7 +639,7 @@ class ParkedIdleConnectionTest {
         client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n"
             + body.substring(0, 100_000));
         Await.until(() -> proxy.requestBuffers().taken() > 0, "the buffer to grow for the body");
-        client.send(body.substring(100_000) + "GET /stream HTTP/1.1\r\nHost: a\r\n\r\n");
+        client.send(body.substring(100_000) + (pipelined ? "GET /stream HTTP/1.1\r\nHost: a\r\n\r\n" : ""));
         try (Socket upstream = origin.accept()) {
           upstream.setSoTimeout(5000);
           InputStream fromProxy = upstream.getInputStream();
@@ -664,16 +648,20 @@ class ParkedIdleConnectionTest {
             // the POST's head
           }
           assertThat(fromProxy.readNBytes(body.length())).hasSize(body.length());
-          toProxy.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
-          assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /stream HTTP/1.1");
-          // The GET's response has not begun: its exchange holds no grown buffer.
-          Await.until(() -> proxy.requestBuffers().taken() == 0, "the buffer to be given back");
-          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
-            // the GET's head
+          if (pipelined) {
+            toProxy.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /stream HTTP/1.1");
+            while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+              // the GET's head
+            }
           }
-          toProxy.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlong".getBytes(StandardCharsets.ISO_8859_1));
-          assertThat(client.readResponse().bodyText()).isEqualTo("ok");
-          assertThat(client.readResponse().bodyText()).isEqualTo("long");
+          // The last request's response has not begun: its exchange holds no grown buffer.
+          Await.until(() -> proxy.requestBuffers().taken() == 0, "the buffer to be given back");
+          toProxy.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlast".getBytes(StandardCharsets.ISO_8859_1));
+          if (pipelined) {
+            assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+          }
+          assertThat(client.readResponse().bodyText()).isEqualTo("last");
         }
       }
     }
