@@ -243,11 +243,6 @@ public final class ConnectionInput extends InputStream {
     }
   }
 
-  /** The bytes the buffer can hold now; 0 without one. */
-  public int capacity() {
-    return buffer == null ? 0 : buffer.length;
-  }
-
   /**
    * Waits until at least one byte is buffered or {@code deadlineNanos} passes, keeping the
    * buffer. Returns false at end of stream.
