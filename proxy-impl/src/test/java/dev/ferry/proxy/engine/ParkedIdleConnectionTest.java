@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -608,6 +609,48 @@ class ParkedIdleConnectionTest {
     } finally {
       RawClient.closeAll(slow);
     }
+  }
+
+  /**
+   * A parked upload whose next bytes come in time, but that then waits for a thread past its
+   * idle deadline, goes on: its idle time counts from those bytes. Before, it counted from the
+   * bytes before the wait, and the upload was answered 408 "request body stalled".
+   */
+  @Test
+  void countsTheIdleTimeFromBytesThatArrivedWhileWaitingForAThread() throws Exception {
+    MockWebServer origin = okOrigin(2);
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .concurrency(Concurrency.boundedPool(1, 16)).idleTimeout(Duration.ofSeconds(1)).minRequestBodyRate(0)
+        .filter((exchange, chain) -> {
+          if (exchange.request().path().equals("/block")) {
+            inFilter.countDown();
+            try {
+              release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return chain.proceed(exchange.request());
+        }));
+    try (RawClient upload = new RawClient(proxy.address()); RawClient blocker = new RawClient(proxy.address())) {
+      long sent = System.nanoTime();
+      upload.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 30\r\n\r\n" + "a".repeat(10));
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the upload to park");
+      blocker.send("GET /block HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+      upload.send("b".repeat(10));
+      Await.until(() -> proxy.stats().queueDepth() == 1, "the upload to wait for the only thread");
+      // Time passing is what is under test: the upload's first bytes are now older than its idle timeout.
+      Await.until(() -> System.nanoTime() - sent > 1_300_000_000L, Duration.ofSeconds(10), () -> "1.3 s to pass");
+      release.countDown();
+      assertThat(blocker.readResponse().status()).isEqualTo(200);
+      assertThat(upload.send("c".repeat(10)).readResponse().status()).isEqualTo(200);
+    }
+    origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8())
+        .isEqualTo("a".repeat(10) + "b".repeat(10) + "c".repeat(10));
   }
 
   /**
