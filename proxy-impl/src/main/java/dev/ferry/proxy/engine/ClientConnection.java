@@ -234,7 +234,7 @@ final class ClientConnection implements Runnable {
     return false;
   }
 
-  /** True once the connection lingers on the idle parker (see {@link #lingerWithoutThread}). */
+  /** True once the connection lingers on the idle parker (see {@link #lingerHandedOver}). */
   boolean lingering() {
     return lingering;
   }

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.cache;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.ferry.proxy.engine.io.ByteBudget;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.PhantomReference;
 import java.lang.ref.Reference;
@@ -37,12 +38,12 @@ final class StoredBodies {
   private static final AtomicLong PROCESS_BYTES = new AtomicLong();
   private static volatile long processLimit = -1;
 
-  private final long limit;
-  private final AtomicLong bytes = new AtomicLong();
+  /** The bytes this cache holds off the heap, collected or not. */
+  private final ByteBudget bytes;
 
   /** @param limit the most bytes this cache holds off the heap, collected or not */
   StoredBodies(long limit) {
-    this.limit = limit;
+    this.bytes = new ByteBudget(limit);
   }
 
   /**
@@ -73,7 +74,7 @@ final class StoredBodies {
   /** The bytes this cache holds off the heap now, including those not yet collected. */
   long offHeapBytes() {
     drain();
-    return bytes.get();
+    return bytes.taken();
   }
 
   private static ByteBuffer onHeap(ByteBuffer body) {
@@ -88,20 +89,19 @@ final class StoredBodies {
 
   private boolean reserve(long length) {
     drain();
-    if (bytes.addAndGet(length) > limit) {
-      bytes.addAndGet(-length);
+    if (!bytes.tryTake(length)) {
       return false;
     }
     if (PROCESS_BYTES.addAndGet(length) > processLimit()) {
       PROCESS_BYTES.addAndGet(-length);
-      bytes.addAndGet(-length);
+      bytes.give(length);
       return false;
     }
     return true;
   }
 
   private void unreserve(long length) {
-    bytes.addAndGet(-length);
+    bytes.give(length);
     PROCESS_BYTES.addAndGet(-length);
   }
 

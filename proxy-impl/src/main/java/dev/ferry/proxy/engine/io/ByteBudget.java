@@ -3,9 +3,10 @@ package dev.ferry.proxy.engine.io;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A number of bytes that connections take from and give back to, never holding more than its
- * limit together: memory a connection may use beyond its own buffers only while others leave
- * room, so that many clients cannot add up to more than the proxy set aside.
+ * A number of bytes taken and given back by many users, never more than its limit together:
+ * memory one may use only while the others leave room (connections' buffers grown for request
+ * bodies, a cache's bodies kept off the heap), so that they cannot add up to more than was set
+ * aside.
  */
 public final class ByteBudget {
   private final long limit;
