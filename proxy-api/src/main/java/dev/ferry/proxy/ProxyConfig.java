@@ -1,6 +1,7 @@
 package dev.ferry.proxy;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +36,8 @@ public final class ProxyConfig {
   private final long minRequestBodyRate;
   private final int retryBufferBytes;
   private final int requestBufferBytes;
+  private final long requestSpoolBytes;
+  private final Path requestSpoolDirectory;
   private final SSLContext upstreamSslContext;
   private final UpstreamTls upstreamTls;
   private final ServerTls tls;
@@ -74,6 +77,8 @@ public final class ProxyConfig {
     minRequestBodyRate = builder.minRequestBodyRate;
     retryBufferBytes = builder.retryBufferBytes;
     requestBufferBytes = builder.requestBufferBytes;
+    requestSpoolBytes = builder.requestSpoolBytes;
+    requestSpoolDirectory = builder.requestSpoolDirectory;
     upstreamSslContext = builder.upstreamSslContext;
     upstreamTls = builder.upstreamTls;
     tls = builder.tls;
@@ -164,6 +169,16 @@ public final class ProxyConfig {
   /** See {@link ProxyServer.Builder#requestBufferBytes(int)}. */
   public int requestBufferBytes() {
     return requestBufferBytes;
+  }
+
+  /** See {@link ProxyServer.Builder#requestSpoolBytes(long)}. */
+  public long requestSpoolBytes() {
+    return requestSpoolBytes;
+  }
+
+  /** See {@link ProxyServer.Builder#requestSpoolDirectory(Path)}; empty for {@code java.io.tmpdir}. */
+  public Optional<Path> requestSpoolDirectory() {
+    return Optional.ofNullable(requestSpoolDirectory);
   }
 
   /** See {@link ProxyServer.Builder#upstreamSslContext(SSLContext)}; empty for the default. */
@@ -318,6 +333,8 @@ public final class ProxyConfig {
     add(parts, "minRequestBodyRate", minRequestBodyRate, DEFAULTS.minRequestBodyRate);
     add(parts, "retryBufferBytes", retryBufferBytes, DEFAULTS.retryBufferBytes);
     add(parts, "requestBufferBytes", requestBufferBytes, DEFAULTS.requestBufferBytes);
+    add(parts, "requestSpoolBytes", requestSpoolBytes, DEFAULTS.requestSpoolBytes);
+    add(parts, "requestSpoolDirectory", requestSpoolDirectory, null);
     if (upstreamSslContext != null) {
       parts.add("upstreamSslContext=" + upstreamSslContext.getProtocol());
     }

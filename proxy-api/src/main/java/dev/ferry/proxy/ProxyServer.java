@@ -3,6 +3,8 @@ package dev.ferry.proxy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,6 +147,8 @@ public interface ProxyServer extends AutoCloseable {
     long minRequestBodyRate = 240;
     int retryBufferBytes = 64 * 1024;
     int requestBufferBytes = 1024 * 1024;
+    long requestSpoolBytes = 256L * 1024 * 1024;
+    Path requestSpoolDirectory;
     SSLContext upstreamSslContext;
     UpstreamTls upstreamTls;
     ServerTls tls;
@@ -186,6 +190,8 @@ public interface ProxyServer extends AutoCloseable {
       minRequestBodyRate = config.minRequestBodyRate();
       retryBufferBytes = config.retryBufferBytes();
       requestBufferBytes = config.requestBufferBytes();
+      requestSpoolBytes = config.requestSpoolBytes();
+      requestSpoolDirectory = config.requestSpoolDirectory().orElse(null);
       upstreamSslContext = config.upstreamSslContext().orElse(null);
       upstreamTls = config.upstreamTls().orElse(null);
       tls = config.tls().orElse(null);
@@ -367,15 +373,63 @@ public interface ProxyServer extends AutoCloseable {
      * bound the wait, and a body too slow is answered 408 when it is handled.
      *
      * <p>This applies to bodies framed by {@code Content-Length}; a chunked body is awaited whole
-     * up to 16 KiB or this size, whichever is smaller. Larger bodies, bodies whose client expects
-     * {@code 100 Continue} (it waits for the proxy before sending them), and bodies arriving while
-     * the bodies awaited on all connections fill an eighth of the maximum heap stream to the
-     * upstream as they arrive, read on the request's thread. 0 streams every body.
+     * up to 16 KiB or this size, whichever is smaller. A larger body framed by
+     * {@code Content-Length}, or one arriving while the bodies awaited on all connections fill an
+     * eighth of the maximum heap, is received whole on disk instead, within
+     * {@link #requestSpoolBytes}. Bodies whose client expects {@code 100 Continue} (it waits for
+     * the proxy before sending them), larger chunked bodies, and bodies for which neither has
+     * room stream to the upstream as they arrive, read on the request's thread. 0 keeps no body
+     * in memory.
      *
      * @throws IllegalArgumentException unless between 0 and 67108864
      */
     public Builder requestBufferBytes(int requestBufferBytes) {
       this.requestBufferBytes = Checks.range("requestBufferBytes", requestBufferBytes, 0, 64 * 1024 * 1024);
+      return this;
+    }
+
+    /**
+     * The most disk space that request bodies received whole before their requests are handled
+     * may take together, for bodies framed by {@code Content-Length} larger than
+     * {@link #requestBufferBytes} (or arriving while the memory for those is spent); default
+     * 268435456 (256 MiB). As with {@link #requestBufferBytes}, a client sending such a body
+     * slowly (a "slow POST" that declares a large length) waits between its bytes without a
+     * thread or an upstream connection; nginx spools request bodies to disk the same way. The
+     * body is then read from its file as it goes upstream, and the file is gone when it has
+     * been read or the connection ends.
+     *
+     * <p>The space is taken as the bytes arrive, not when a length is declared. A body that no
+     * longer fits streams the rest as it arrives, read on the request's thread. Each body's file
+     * is created in {@link #requestSpoolDirectory}, readable only by the proxy's user, and
+     * deleted at once where the file system allows (POSIX: it never has a name another process
+     * could open), else when it is closed. If a file cannot be created there, the body streams
+     * and a warning is logged. 0 never writes a body to disk.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder requestSpoolBytes(long requestSpoolBytes) {
+      if (requestSpoolBytes < 0) {
+        throw new IllegalArgumentException(
+            "requestSpoolBytes must not be negative (was " + requestSpoolBytes + ")");
+      }
+      this.requestSpoolBytes = requestSpoolBytes;
+      return this;
+    }
+
+    /**
+     * The directory for the files of request bodies received on disk (see
+     * {@link #requestSpoolBytes}); default the JVM's {@code java.io.tmpdir}. Request bodies can
+     * hold secrets: pick a directory on a local file system that only the proxy's user can list.
+     *
+     * @throws IllegalArgumentException if it is not an existing directory
+     */
+    public Builder requestSpoolDirectory(Path requestSpoolDirectory) {
+      Objects.requireNonNull(requestSpoolDirectory, "requestSpoolDirectory");
+      if (!Files.isDirectory(requestSpoolDirectory)) {
+        throw new IllegalArgumentException(
+            "requestSpoolDirectory must be an existing directory (was " + requestSpoolDirectory + ")");
+      }
+      this.requestSpoolDirectory = requestSpoolDirectory;
       return this;
     }
 

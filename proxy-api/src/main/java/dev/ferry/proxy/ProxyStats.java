@@ -21,6 +21,7 @@ public final class ProxyStats {
   private final long upstreamConnectionsIdle;
   private final long writeTimeouts;
   private final long requestBufferBytes;
+  private final long requestSpoolBytes;
   private final Map<Integer, Long> responsesByStatus;
   private final Map<String, Long> failures;
   private final Map<String, Map<String, String>> upstreamEndpoints;
@@ -45,6 +46,7 @@ public final class ProxyStats {
     this.upstreamConnectionsIdle = builder.upstreamConnectionsIdle;
     this.writeTimeouts = builder.writeTimeouts;
     this.requestBufferBytes = builder.requestBufferBytes;
+    this.requestSpoolBytes = builder.requestSpoolBytes;
     this.responsesByStatus = Map.copyOf(builder.responsesByStatus);
     this.failures = Map.copyOf(builder.failures);
     this.upstreamEndpoints = Map.copyOf(builder.upstreamEndpoints);
@@ -119,10 +121,19 @@ public final class ProxyStats {
   /**
    * Memory taken now by request bodies received whole before their exchange (see
    * {@link ProxyServer.Builder#requestBufferBytes(int)}), in bytes beyond each connection's own
-   * buffer. It never passes an eighth of the maximum heap: near that, bodies stream instead.
+   * buffer. It never passes an eighth of the maximum heap: near that, bodies are received on
+   * disk (see {@link #requestSpoolBytes()}) or stream instead.
    */
   public long requestBufferBytes() {
     return requestBufferBytes;
+  }
+
+  /**
+   * Disk space taken now by request bodies received whole on disk before their exchange (see
+   * {@link ProxyServer.Builder#requestSpoolBytes(long)}), in bytes.
+   */
+  public long requestSpoolBytes() {
+    return requestSpoolBytes;
   }
 
   /**
@@ -200,6 +211,7 @@ public final class ProxyStats {
         + upstreamConnectionsOpened + " upstream_reused=" + upstreamConnectionsReused
         + " upstream_open=" + upstreamConnectionsOpen + " upstream_idle=" + upstreamConnectionsIdle
         + " write_timeouts=" + writeTimeouts + " request_buffer_bytes=" + requestBufferBytes
+        + " request_spool_bytes=" + requestSpoolBytes
         + " responses=" + new TreeMap<>(responsesByStatus) + " failures=" + new TreeMap<>(failures)
         + (upstreamEndpoints.isEmpty() ? "" : " pools=" + new TreeMap<>(upstreamEndpoints));
   }
@@ -219,6 +231,7 @@ public final class ProxyStats {
     private long upstreamConnectionsIdle;
     private long writeTimeouts;
     private long requestBufferBytes;
+    private long requestSpoolBytes;
     private Map<Integer, Long> responsesByStatus = Map.of();
     private Map<String, Long> failures = Map.of();
     private Map<String, Map<String, String>> upstreamEndpoints = Map.of();
@@ -290,6 +303,12 @@ public final class ProxyStats {
     /** Sets {@link ProxyStats#requestBufferBytes()}. */
     public Builder requestBufferBytes(long value) {
       requestBufferBytes = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyStats#requestSpoolBytes()}. */
+    public Builder requestSpoolBytes(long value) {
+      requestSpoolBytes = value;
       return this;
     }
 

@@ -48,7 +48,11 @@ final class CliOptions {
       "      --min-body-rate BYTES_PER_S  slowest request body, after 5 s (default 240; 0 = off)",
       "      --request-buffer-bytes N  receive request bodies up to N bytes whole before they",
       "                               go upstream, a slow client waiting without a thread",
-      "                               (default 1048576; 0 = stream every body)",
+      "                               (default 1048576; 0 = keep no body in memory)",
+      "      --request-spool-bytes N  disk space for larger request bodies received whole in",
+      "                               temporary files, all together (default 268435456;",
+      "                               0 = never write a body to disk)",
+      "      --request-spool-dir DIR  directory for those files (default java.io.tmpdir)",
       "      --max-body-bytes N       largest request body accepted (default unlimited)",
       "      --max-connections N      most client connections at once (default 10000); more",
       "                               are answered 503",
@@ -156,6 +160,8 @@ final class CliOptions {
         case "--write-timeout" -> builder.writeTimeout(seconds(flag, value(args, ++i, flag)));
         case "--min-body-rate" -> builder.minRequestBodyRate(longValue(flag, value(args, ++i, flag)));
         case "--request-buffer-bytes" -> builder.requestBufferBytes(intValue(flag, value(args, ++i, flag)));
+        case "--request-spool-bytes" -> builder.requestSpoolBytes(longValue(flag, value(args, ++i, flag)));
+        case "--request-spool-dir" -> builder.requestSpoolDirectory(Path.of(value(args, ++i, flag)));
         case "--max-body-bytes" -> builder.maxRequestBodyBytes(longValue(flag, value(args, ++i, flag)));
         case "--max-connections" -> builder.maxConnections(intValue(flag, value(args, ++i, flag)));
         case "--max-request-line-bytes" -> builder.maxRequestLineBytes(intValue(flag, value(args, ++i, flag)));
@@ -242,8 +248,8 @@ final class CliOptions {
       "--concurrency", "-t", "--threads", "--connect-timeout",
       "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
       "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate", "--request-buffer-bytes",
-      "--max-body-bytes", "--max-connections", "--max-request-line-bytes", "--max-header-bytes",
-      "--max-header-count", "-m", "--cache-mb", "--lb", "--health-check", "--retries",
+      "--request-spool-bytes", "--request-spool-dir", "--max-body-bytes", "--max-connections",
+      "--max-request-line-bytes", "--max-header-bytes", "--max-header-count", "-m", "--cache-mb", "--lb", "--health-check", "--retries",
       "--max-requests-per-pool", "--config");
 
   private static String canonical(String flag) {

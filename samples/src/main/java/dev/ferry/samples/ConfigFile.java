@@ -45,6 +45,8 @@ final class ConfigFile {
     LIMITS.put("minRequestBodyRate", (b, n) -> b.minRequestBodyRate(n.longValue()));
     LIMITS.put("retryBufferBytes", (b, n) -> b.retryBufferBytes(n.integer()));
     LIMITS.put("requestBufferBytes", (b, n) -> b.requestBufferBytes(n.integer()));
+    LIMITS.put("requestSpoolBytes", (b, n) -> b.requestSpoolBytes(n.longValue()));
+    LIMITS.put("requestSpoolDirectory", (b, n) -> b.requestSpoolDirectory(n.directory().resolve(n.text())));
     LIMITS.put("maxIdleUpstreamConnections", (b, n) -> b.maxIdleUpstreamConnections(n.integer()));
   }
 

@@ -36,12 +36,22 @@ class CliHardeningOptionsTest {
   }
 
   @Test
+  void mapsTheRequestSpoolFlagsOntoTheBuilder(@TempDir Path dir) {
+    ProxyConfig config = configOf("--request-spool-bytes", "1048576", "--request-spool-dir", dir.toString());
+    assertThat(config.requestSpoolBytes()).isEqualTo(1048576);
+    assertThat(config.requestSpoolDirectory()).hasValue(dir);
+    assertThat(configOf("--request-spool-bytes", "0").requestSpoolBytes()).isZero();
+  }
+
+  @Test
   void defaultsAreSafeForCommonBackends() {
     ProxyConfig config = configOf();
     assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(60));
     assertThat(config.upstreamKeepAlive()).isLessThanOrEqualTo(Duration.ofSeconds(4));
     assertThat(config.minRequestBodyRate()).isEqualTo(240);
     assertThat(config.requestBufferBytes()).isEqualTo(1024 * 1024);
+    assertThat(config.requestSpoolBytes()).isEqualTo(256L * 1024 * 1024);
+    assertThat(config.requestSpoolDirectory()).isEmpty();
     assertThat(config.allowedConnectPorts()).containsExactly(443);
   }
 
@@ -54,6 +64,10 @@ class CliHardeningOptionsTest {
     assertThatThrownBy(() -> CliOptions.parse("--max-header-bytes", "10")).hasMessageStartingWith("--max-header-bytes");
     assertThatThrownBy(() -> CliOptions.parse("--request-buffer-bytes", "-1"))
         .hasMessageStartingWith("--request-buffer-bytes");
+    assertThatThrownBy(() -> CliOptions.parse("--request-spool-bytes", "-1"))
+        .hasMessageStartingWith("--request-spool-bytes");
+    assertThatThrownBy(() -> CliOptions.parse("--request-spool-bytes", "lots"))
+        .hasMessage("--request-spool-bytes must be a whole number (was lots)");
     assertThatThrownBy(() -> CliOptions.parse("--header-timeout")).hasMessage("--header-timeout needs a value");
   }
 
@@ -63,6 +77,19 @@ class CliHardeningOptionsTest {
         .hasMessage("--port may be given only once");
     assertThatThrownBy(() -> CliOptions.parse("--write-timeout", "1", "--write-timeout", "2"))
         .hasMessage("--write-timeout may be given only once");
+    assertThatThrownBy(() -> CliOptions.parse("--request-spool-bytes", "1", "--request-spool-bytes", "2"))
+        .hasMessage("--request-spool-bytes may be given only once");
+  }
+
+  @Test
+  void refusesASpoolDirectoryThatIsNotOne(@TempDir Path dir) throws Exception {
+    Path missing = dir.resolve("missing");
+    assertThatThrownBy(() -> CliOptions.parse("--request-spool-dir", missing.toString()))
+        .hasMessageStartingWith("--request-spool-dir")
+        .hasMessageContaining(missing.toString());
+    Path file = Files.writeString(dir.resolve("file"), "not a directory");
+    assertThatThrownBy(() -> CliOptions.parse("--request-spool-dir", file.toString()))
+        .hasMessageStartingWith("--request-spool-dir");
   }
 
   @Test

@@ -56,6 +56,7 @@ class ConfigFileTest {
     assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofMillis(30_500));
     assertThat(config.maxHeaderCount()).isEqualTo(100);
     assertThat(config.maxRequestBodyBytes()).isEqualTo(10L << 20);
+    assertThat(config.requestSpoolBytes()).isEqualTo(256L << 20);
     assertThat(config.cache()).hasValueSatisfying(cache -> {
       assertThat(cache.maxSizeBytes()).isEqualTo(64L << 20);
       assertThat(cache.maxEntryBytes()).isEqualTo(1L << 20);
@@ -184,6 +185,28 @@ class ConfigFileTest {
         timeouts:
           idleTimeout: soon
         """, 2, "timeouts.idleTimeout must be a number of seconds (was soon)");
+  }
+
+  @Test
+  void readsTheRequestSpoolOptionsWithTheDirectoryRelativeToTheFile() throws IOException {
+    Files.createDirectory(dir.resolve("spool"));
+    ProxyConfig config = configOf("""
+        limits:
+          requestSpoolBytes: 1048576
+          requestSpoolDirectory: spool
+        """);
+    assertThat(config.requestSpoolBytes()).isEqualTo(1048576);
+    assertThat(config.requestSpoolDirectory()).hasValue(dir.toAbsolutePath().resolve("spool"));
+    assertLine("""
+        limits:
+          requestSpoolBytes: -1
+        """, 2, "limits.requestSpoolBytes: requestSpoolBytes must not be negative (was -1)");
+    assertLine("""
+        limits:
+          requestBufferBytes: 1048576
+          requestSpoolDirectory: missing
+        """, 3, "limits.requestSpoolDirectory: requestSpoolDirectory must be an existing directory (was "
+            + dir.toAbsolutePath().resolve("missing") + ")");
   }
 
   @Test

@@ -88,7 +88,7 @@ final class ClientConnection implements Runnable {
   ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
     this.server = server;
     this.config = server.configuration();
-    this.arrival = new RequestArrival(config, server.requestBuffers());
+    this.arrival = new RequestArrival(config, server.requestBuffers(), server.requestSpool());
     this.socket = socket;
     this.id = id;
     useStreams(socket);
@@ -98,7 +98,7 @@ final class ClientConnection implements Runnable {
 
   private void useStreams(Socket over) throws IOException {
     if (in != null) {
-      in.giveBackBudget();
+      in.release();
     }
     this.socket = over;
     this.in = new ConnectionInput(over, BUFFER_SIZE, server.watchdog());
@@ -269,7 +269,7 @@ final class ClientConnection implements Runnable {
   /** Closes the socket and gives the connection's slot back to the proxy, exactly once. */
   private void end() {
     closeSocket();
-    in.giveBackBudget();
+    in.release();
     PendingIntercept pending = pendingIntercept;
     if (pending != null) {
       pending.tunnel().close();

@@ -28,6 +28,8 @@ final class ConfigChanges {
     FIXED.put("minRequestBodyRate", ProxyConfig::minRequestBodyRate);
     FIXED.put("retryBufferBytes", ProxyConfig::retryBufferBytes);
     FIXED.put("requestBufferBytes", ProxyConfig::requestBufferBytes);
+    FIXED.put("requestSpoolBytes", ProxyConfig::requestSpoolBytes);
+    FIXED.put("requestSpoolDirectory", ProxyConfig::requestSpoolDirectory);
     FIXED.put("upstreamSslContext", ProxyConfig::upstreamSslContext);
     FIXED.put("upstreamTls", ProxyConfig::upstreamTls);
     FIXED.put("tls", ProxyConfig::tls);

@@ -41,7 +41,8 @@ final class Metrics {
     return states;
   }
 
-  ProxyStats snapshot(UpstreamPool pool, Router router, ConnectionExecutor executor, long requestBufferBytes) {
+  ProxyStats snapshot(UpstreamPool pool, Router router, ConnectionExecutor executor, long requestBufferBytes,
+      long requestSpoolBytes) {
     Map<Integer, Long> statusCounts = new HashMap<>();
     statuses.forEach((status, count) -> statusCounts.put(status, count.sum()));
     Map<String, Long> failureCounts = new HashMap<>();
@@ -58,6 +59,7 @@ final class Metrics {
         .upstreamConnectionsIdle(pool.idleCount())
         .writeTimeouts(writeTimeouts.sum())
         .requestBufferBytes(requestBufferBytes)
+        .requestSpoolBytes(requestSpoolBytes)
         .responsesByStatus(statusCounts)
         .failures(failureCounts)
         .upstreamEndpoints(endpointStates(router))

@@ -14,6 +14,7 @@ import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ByteBudget;
+import dev.ferry.proxy.engine.io.SpoolDirectory;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.IoWatchdog;
 import dev.ferry.proxy.engine.route.Dispatcher;
@@ -88,6 +89,8 @@ final class RealProxyServer implements ProxyServer {
   private final AtomicLong exchangeIds = new AtomicLong();
   /** Request bodies awaited whole, on all connections together: an eighth of the maximum heap. */
   private final ByteBudget requestBuffers = new ByteBudget(Runtime.getRuntime().maxMemory() / 8);
+  /** Disk for request bodies received whole beyond memory, on all connections together. */
+  private final SpoolDirectory requestSpool;
   private final Guard guard = new Guard();
   private final LiveConnections connections = new LiveConnections(metrics.activeConnections);
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -102,6 +105,7 @@ final class RealProxyServer implements ProxyServer {
 
   RealProxyServer(ProxyConfig config) {
     this.config = config;
+    this.requestSpool = new SpoolDirectory(config.requestSpoolDirectory().orElse(null), config.requestSpoolBytes());
     // Realised once, here: built-in filters keep per-proxy state (rate-limit buckets).
     this.filters = BuiltInFilters.realise(config.filters(), config);
     this.listeners = new ListenerDispatch(config.listeners());
@@ -347,7 +351,7 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public ProxyStats stats() {
-    return metrics.snapshot(pool, router, executor, requestBuffers.taken());
+    return metrics.snapshot(pool, router, executor, requestBuffers.taken(), requestSpool.taken());
   }
 
   @Override
@@ -410,6 +414,11 @@ final class RealProxyServer implements ProxyServer {
   /** Memory for request bodies awaited whole before their exchange; see ClientConnection. */
   ByteBudget requestBuffers() {
     return requestBuffers;
+  }
+
+  /** Disk for request bodies received whole beyond memory; see RequestArrival. */
+  SpoolDirectory requestSpool() {
+    return requestSpool;
   }
 
   IoWatchdog watchdog() {

@@ -2,8 +2,10 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.HeadScan;
+import dev.ferry.proxy.engine.io.BodySpool;
 import dev.ferry.proxy.engine.io.ByteBudget;
 import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.io.SpoolDirectory;
 
 /**
  * How much of a connection's next request has arrived before it takes a thread for its
@@ -12,11 +14,14 @@ import dev.ferry.proxy.engine.io.ConnectionInput;
  * thread. It says what to wait for next and until when, and hands the exchange what the wait
  * for the body counted.
  *
- * <p>Awaited whole: a body framed by {@code Content-Length} up to the request buffer, or a
- * chunked one up to {@value #CHUNKED_BYTES} bytes (its size comes chunk by chunk, so it can be
- * neither known nor budgeted in advance); not one whose client expects 100 Continue. The input's
- * buffer grows for it from the proxy's budget for request buffers; when the budget is spent, the
- * exchange reads the rest as it streams.
+ * <p>Awaited whole in memory: a body framed by {@code Content-Length} up to the request buffer,
+ * or a chunked one up to {@value #CHUNKED_BYTES} bytes (its size comes chunk by chunk, so it can
+ * be neither known nor budgeted in advance); not one whose client expects 100 Continue. The
+ * input's buffer grows for it from the proxy's budget for request buffers. A larger body framed
+ * by {@code Content-Length}, or one for which that budget is spent, is awaited on disk instead
+ * (in a {@link BodySpool}, within the proxy's disk budget); when that is spent too, the exchange
+ * reads the rest as it streams. A CONNECT's declared body is awaited in memory only: whatever
+ * follows its head may become tunnel bytes, which the tunnel takes from the buffer.
  */
 final class RequestArrival {
   /** The largest chunked body awaited whole. */
@@ -26,10 +31,13 @@ final class RequestArrival {
 
   private final ProxyConfig config;
   private final ByteBudget budget;
+  private final SpoolDirectory spools;
   /** Whether the buffered start of a head can go to the parser. */
   private final ConnectionInput.BufferedScan headDecidable;
-  /** How many bytes a request with a body to await whole takes, while some are missing, else -1. */
-  private final ConnectionInput.BufferedMeasure pendingRequest;
+  /** How many bytes a request with a body to await in memory takes, while some are missing, else -1. */
+  private final ConnectionInput.BufferedMeasure pendingInMemory;
+  /** The same for a body to await on disk: framed by Content-Length, not a CONNECT's. */
+  private final ConnectionInput.BufferedMeasure pendingOnDisk;
   /** When the head's first byte arrived (a new connection: when it was accepted); 0 between requests. */
   private long headStartNanos;
   /** When the wait for a body awaited whole began, its head complete; 0 otherwise. */
@@ -39,17 +47,21 @@ final class RequestArrival {
   /** When bytes of that body last arrived. */
   private long bodyLastArrivalNanos;
 
-  RequestArrival(ProxyConfig config, ByteBudget budget) {
+  RequestArrival(ProxyConfig config, ByteBudget budget, SpoolDirectory spools) {
     this.config = config;
     this.budget = budget;
+    this.spools = spools;
     int maxLine = config.maxRequestLineBytes();
     int maxHead = config.maxHeaderBytes();
     this.headDecidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
     // Never a body over the body limit, which is refused before it is read.
     long lengthLimit = Math.min(config.requestBufferBytes(), config.maxRequestBodyBytes());
     int chunkedLimit = (int) Math.min(CHUNKED_BYTES, lengthLimit);
-    this.pendingRequest = (bytes, from, to) ->
+    this.pendingInMemory = (bytes, from, to) ->
         HeadScan.pendingRequestBytes(bytes, from, to, lengthLimit, chunkedLimit);
+    long diskLimit = Math.min(config.requestSpoolBytes(), config.maxRequestBodyBytes());
+    this.pendingOnDisk = (bytes, from, to) -> HeadScan.isConnect(bytes, from, to) ? -1
+        : HeadScan.pendingRequestBytes(bytes, from, to, diskLimit, 0);
   }
 
   /** The request's first byte arrived at {@code nanos}, unless an earlier one is known. */
@@ -63,9 +75,8 @@ final class RequestArrival {
    * Judges what {@code in} holds and makes room in it for what the request still needs. Returns
    * {@link #READY} once the parser can finish the head without waiting (see
    * {@link HeadScan#decidable}) and no body is awaited whole or all of it is buffered (see
-   * {@link HeadScan#pendingRequestBytes}) or waits in the kernel, or when the buffer may not grow
-   * for it; otherwise the
-   * deadline for the rest: the request-header timeout from the head's start for a head, and for
+   * {@link HeadScan#pendingRequestBytes}) or waits in the kernel, or when neither the buffer nor
+   * a spool has room for it; otherwise the deadline for the rest: the request-header timeout from the head's start for a head, and for
    * a body the moment it would break the exchange's own rules ({@link ClientBody}): the idle
    * timeout after its last bytes, or sooner, once its bytes so far fall below the minimum rate.
    * Past the deadline the request goes to its exchange too, which answers 408 or reads the rest.
@@ -76,9 +87,13 @@ final class RequestArrival {
       return in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, null)
           ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
     }
-    long needed = in.measureBuffered(pendingRequest);
-    if (needed < 0) {
-      return READY;
+    long needed = in.spooling() ? -1 : in.measureBuffered(pendingInMemory);
+    boolean inMemory = needed >= 0;
+    if (!inMemory) {
+      needed = in.measureBuffered(pendingOnDisk);
+      if (needed < 0) {
+        return READY;
+      }
     }
     int waiting = in.socketAvailable();
     if (waiting > 0 && bodyStartNanos != 0) {
@@ -88,7 +103,7 @@ final class RequestArrival {
     }
     // All of it in the kernel already (a fast upload): the exchange reads it without waiting,
     // straight from the socket, so it need not be copied into a grown buffer first.
-    if (in.available() + waiting >= needed || !in.makeRoom((int) needed, budget)) {
+    if (in.available() + waiting >= needed || !makeRoom(in, needed, inMemory)) {
       return READY;
     }
     if (bodyStartNanos == 0) {
@@ -102,6 +117,29 @@ final class RequestArrival {
       return idleDeadline;
     }
     return Math.min(idleDeadline, bodyStartNanos + ClientBody.earnedNanos(in.available() - bodyHeadBytes, rate));
+  }
+
+  /**
+   * Makes room for more of the request's {@code needed} bytes: in the buffer, if the body is to
+   * be awaited in memory and the budget allows; else on disk, where a body to await in memory
+   * goes when the memory budget is spent (if it may be awaited on disk at all). False if neither
+   * has room.
+   */
+  private boolean makeRoom(ConnectionInput in, long needed, boolean inMemory) {
+    if (inMemory && in.makeRoom((int) needed, budget)) {
+      return true;
+    }
+    if (!in.spooling()) {
+      if (inMemory && in.measureBuffered(pendingOnDisk) < 0) {
+        return false;
+      }
+      BodySpool spool = spools.open();
+      if (spool == null) {
+        return false;
+      }
+      in.spoolTo(spool);
+    }
+    return in.makeSpoolRoom(needed - in.available());
   }
 
   /** More bytes arrived at {@code nanos}. */

@@ -95,7 +95,8 @@ class ObservabilityTest {
     for (String key : new String[] {"\"uptime_seconds\":", "\"total_requests\":", "\"active_connections\":",
         "\"cache\":{", "\"size_bytes\":", "\"entry_count\":", "\"hits\":", "\"misses\":", "\"hit_rate\":",
         "\"thread_pool\":{", "\"workers\":", "\"active\":", "\"queue_depth\":", "\"max_queue_depth\":",
-        "\"latency_p50_ms\":", "\"latency_p95_ms\":", "\"latency_p99_ms\":", "\"request_buffer_bytes\":0"}) {
+        "\"latency_p50_ms\":", "\"latency_p95_ms\":", "\"latency_p99_ms\":", "\"request_buffer_bytes\":0",
+        "\"request_spool_bytes\":0"}) {
       assertThat(body).contains(key);
     }
     HttpResponse<String> onAdmin = get(proxy.adminAddress().orElseThrow(), "/_stats");

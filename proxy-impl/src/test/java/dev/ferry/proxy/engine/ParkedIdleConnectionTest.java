@@ -711,22 +711,23 @@ class ParkedIdleConnectionTest {
   }
 
   /**
-   * With {@code requestBufferBytes(0)} nothing is awaited whole: a client stalling mid-body holds
-   * the thread that streams its body upstream, as the option documents (no retry buffer either,
-   * which would read a body this small whole before sending it).
+   * With {@code requestBufferBytes(0)} and {@code requestSpoolBytes(0)} nothing is awaited whole:
+   * a client stalling mid-body holds the thread that streams its body upstream, as the options
+   * document (no retry buffer either, which would read a body this small whole before sending it).
    */
   @Test
-  void streamsEveryBodyOnAThreadWithoutARequestBuffer() throws Exception {
-    streamsTheBodyUpstreamAsItArrives(builder -> builder.requestBufferBytes(0).retryBufferBytes(0), 10);
+  void streamsEveryBodyOnAThreadWithoutARequestBufferOrSpool() throws Exception {
+    streamsTheBodyUpstreamAsItArrives(builder -> builder.requestBufferBytes(0).requestSpoolBytes(0).retryBufferBytes(0), 10);
   }
 
   /**
-   * A body larger than the request buffer streams upstream as it arrives. Before, what arrived
-   * stayed in the upstream connection's 16 KiB output buffer until that filled or the body ended.
+   * A body larger than the request buffer, with no disk to receive it on, streams upstream as it
+   * arrives. Before, what arrived stayed in the upstream connection's 16 KiB output buffer until
+   * that filled or the body ended.
    */
   @Test
-  void streamsABodyLargerThanTheRequestBufferAsItArrives() throws Exception {
-    streamsTheBodyUpstreamAsItArrives(builder -> builder, 2_000_000);
+  void streamsABodyLargerThanTheRequestBufferAsItArrivesWithoutASpool() throws Exception {
+    streamsTheBodyUpstreamAsItArrives(builder -> builder.requestSpoolBytes(0), 2_000_000);
   }
 
   private void streamsTheBodyUpstreamAsItArrives(UnaryOperator<ProxyServer.Builder> options, int length)

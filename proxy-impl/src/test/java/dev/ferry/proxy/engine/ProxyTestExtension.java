@@ -150,6 +150,9 @@ public final class ProxyTestExtension implements BeforeEachCallback, AfterEachCa
       Await.until(() -> real.requestBuffers().taken() == 0, deadline,
           () -> "stopped proxy on port " + started.port() + " to give back its request buffers: "
               + real.requestBuffers().taken() + " bytes held");
+      Await.until(() -> real.requestSpool().taken() == 0, deadline,
+          () -> "stopped proxy on port " + started.port() + " to give back its request spool: "
+              + real.requestSpool().taken() + " bytes held");
     }
   }
 }

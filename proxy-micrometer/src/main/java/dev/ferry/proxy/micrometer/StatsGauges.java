@@ -61,6 +61,8 @@ final class StatsGauges {
     gauge("ferry.queue.depth", "Connections waiting for a pool thread", null, s -> s.stats.queueDepth());
     gauge("ferry.request.buffer", "Memory taken by request bodies received whole before their exchange",
         "bytes", s -> s.stats.requestBufferBytes());
+    gauge("ferry.request.spool", "Disk space taken by request bodies received whole on disk before their exchange",
+        "bytes", s -> s.stats.requestSpoolBytes());
     counter("ferry.connections.accepted", "Client connections accepted", Tags.empty(),
         s -> s.stats.connectionsAccepted());
     counter("ferry.connections.rejected", "Client connections turned away at capacity", Tags.empty(),

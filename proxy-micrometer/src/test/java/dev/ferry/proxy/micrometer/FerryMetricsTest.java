@@ -107,6 +107,7 @@ class FerryMetricsTest {
     assertThat(registry.find("ferry.connections.accepted").functionCounter().count()).isPositive();
     assertThat(gauge("ferry.connections.active")).isGreaterThanOrEqualTo(0);
     assertThat(gauge("ferry.upstream.connections.open")).isGreaterThanOrEqualTo(0);
+    assertThat(gauge("ferry.request.spool")).isZero();
     assertThat(registry.find("ferry.upstream.endpoint.healthy").tag("pool", "origin").gauge().value())
         .isEqualTo(1);
   }

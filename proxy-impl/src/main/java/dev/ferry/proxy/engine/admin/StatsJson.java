@@ -57,6 +57,7 @@ public final class StatsJson {
         .end();
     json.field("write_timeouts", stats.writeTimeouts());
     json.field("request_buffer_bytes", stats.requestBufferBytes());
+    json.field("request_spool_bytes", stats.requestSpoolBytes());
     json.object("pools");
     for (Map.Entry<String, Map<String, String>> pool : new TreeMap<>(stats.upstreamEndpoints()).entrySet()) {
       json.object(pool.getKey());

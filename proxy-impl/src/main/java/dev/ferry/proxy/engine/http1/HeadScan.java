@@ -138,6 +138,26 @@ public final class HeadScan {
   }
 
   /**
+   * True if the request starting at {@code buffer[pos]} (after any empty lines) is a CONNECT, as
+   * far as the bytes to {@code limit} tell.
+   */
+  public static boolean isConnect(byte[] buffer, int pos, int limit) {
+    while (pos < limit && (buffer[pos] == '\r' || buffer[pos] == '\n')) {
+      pos++;
+    }
+    String method = "CONNECT ";
+    if (limit - pos < method.length()) {
+      return false;
+    }
+    for (int i = 0; i < method.length(); i++) {
+      if (buffer[pos + i] != method.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
    * True if the chunked body from {@code buffer[pos]} is well framed so far, no larger than
    * {@code maxBodyBytes}, and not finished (its last chunk and the empty line after any trailer
    * fields not all buffered).

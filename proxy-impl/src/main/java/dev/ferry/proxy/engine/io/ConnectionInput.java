@@ -41,6 +41,11 @@ public final class ConnectionInput extends InputStream {
   /** Whether the buffer came from {@link GrowthBuffers}, to go back there when dropped. */
   private boolean pooled;
   private byte[] lineScratch;
+  /**
+   * Bytes of the stream that come after those buffered and before the socket's: a request body
+   * received on disk before its exchange (see {@link #spoolTo}); null when there are none.
+   */
+  private BodySpool spool;
   private int pos;
   private int limit;
   private long deadlineNanos;
@@ -106,7 +111,7 @@ public final class ConnectionInput extends InputStream {
    * @throws SocketTimeoutException if nothing arrived in time; the connection stays usable
    */
   public boolean awaitData(int timeoutMillis, boolean lean) throws IOException {
-    if (pos < limit) {
+    if (hasBuffered()) {
       return true;
     }
     if (watchdog != null && in.available() > 0) {
@@ -170,7 +175,7 @@ public final class ConnectionInput extends InputStream {
    * buffer's start, and grows a full buffer, doubling, up to {@code maxBufferBytes} (a head
    * larger than the buffer, a body awaited whole). Growth is taken from {@code budget} when one
    * is given (null: not counted), and given back when the grown buffer is dropped or by
-   * {@link #giveBackBudget()}. Returns false if the buffer is full and may not grow.
+   * {@link #release()}. Returns false if the buffer is full and may not grow.
    */
   public boolean makeRoom(int maxBufferBytes, ByteBudget budget) {
     if (buffer == null) {
@@ -216,6 +221,9 @@ public final class ConnectionInput extends InputStream {
    */
   public boolean awaitMore(int timeoutMillis) throws IOException {
     recoverableTimeout(timeoutMillis);
+    if (spool != null) {
+      return awaitIntoSpool();
+    }
     int n = readSocket(buffer, limit, buffer.length - limit);
     if (n <= 0) {
       return false;
@@ -225,8 +233,58 @@ public final class ConnectionInput extends InputStream {
     return true;
   }
 
+  /**
+   * From now on the bytes {@link #awaitMore} receives go to {@code spool}, after those buffered,
+   * in the room {@link #makeSpoolRoom} makes; reads take the buffered bytes, then the spooled
+   * ones, then the socket's. The spool is closed once read, or by {@link #release()}.
+   */
+  public void spoolTo(BodySpool spool) {
+    this.spool = spool;
+  }
+
+  /** True while a spool holds, or is to receive, bytes of this input. */
+  public boolean spooling() {
+    return spool != null;
+  }
+
+  /**
+   * Makes room in the spool for more bytes, at most {@code wanted} (the rest of the request: the
+   * spool never takes a byte of the next one); false if its disk budget has none.
+   */
+  public boolean makeSpoolRoom(long wanted) {
+    return spool.makeRoom(wanted);
+  }
+
+  private boolean awaitIntoSpool() throws IOException {
+    byte[] scratch = CopyBuffers.take();
+    try {
+      int n = readSocket(scratch, 0, Math.min(scratch.length, spool.room()));
+      if (n <= 0) {
+        return false;
+      }
+      spool.append(scratch, 0, n);
+      bytesRead += n;
+      return true;
+    } finally {
+      CopyBuffers.give(scratch);
+    }
+  }
+
+  /**
+   * The connection is over, or leaves this input for another: gives back what the buffer's
+   * growth took from its budget, and closes a spool, with whatever it still holds.
+   */
+  public void release() {
+    giveBackBudget();
+    BodySpool spooled = spool;
+    if (spooled != null) {
+      spool = null;
+      spooled.close();
+    }
+  }
+
   /** Gives back what the buffer's growth took from a budget (see {@link #makeRoom}). */
-  public void giveBackBudget() {
+  private void giveBackBudget() {
     long taken = budgeted.getAndSet(0);
     if (taken > 0) {
       budget.give(taken);
@@ -251,7 +309,7 @@ public final class ConnectionInput extends InputStream {
    */
   public boolean awaitDataUntil(long deadlineNanos) throws IOException {
     deadline(deadlineNanos);
-    return pos < limit || fill();
+    return hasBuffered() || fill();
   }
 
   /**
@@ -260,7 +318,7 @@ public final class ConnectionInput extends InputStream {
    * that received unasked bytes is discarded.
    */
   public boolean probeQuiet() {
-    if (pos < limit) {
+    if (hasBuffered()) {
       return false;
     }
     try {
@@ -347,9 +405,27 @@ public final class ConnectionInput extends InputStream {
     }
   }
 
-  /** Returns true if bytes are buffered and can be read without blocking. */
+  /** Returns true if bytes are buffered (in memory or spooled) and can be read without blocking. */
   public boolean hasBuffered() {
-    return pos < limit;
+    return pos < limit || spooled() > 0;
+  }
+
+  /** The spooled bytes not yet read. */
+  private long spooled() {
+    return spool == null ? 0 : spool.unread();
+  }
+
+  /**
+   * Reads spooled bytes into {@code target} (an array's range, or a buffer when {@code array}
+   * is null); closes the spool once it has given its last.
+   */
+  private int readSpool(byte[] array, int offset, int length, ByteBuffer target) throws IOException {
+    int n = array != null ? spool.read(array, offset, length) : spool.read(target);
+    if (spool.unread() == 0) {
+      spool.close();
+      spool = null;
+    }
+    return n;
   }
 
   /** Reads one byte, or -1 at end of stream. */
@@ -406,6 +482,9 @@ public final class ConnectionInput extends InputStream {
       return 0;
     }
     if (pos == limit) {
+      if (spooled() > 0) {
+        return readSpool(target, offset, length, null);
+      }
       if (length >= bufferSize) {
         // Large reads bypass the buffer; nothing is left in it to keep in order.
         int n = readSocket(target, offset, length);
@@ -424,9 +503,10 @@ public final class ConnectionInput extends InputStream {
     return n;
   }
 
+  /** The bytes buffered, in memory and spooled, and not yet read. */
   @Override
   public int available() {
-    return limit - pos;
+    return (int) Math.min(Integer.MAX_VALUE, limit - pos + spooled());
   }
 
   /** Total bytes received on this connection. */
@@ -449,6 +529,10 @@ public final class ConnectionInput extends InputStream {
     pos = 0;
     limit = 0;
     int n;
+    if (spooled() > 0) {
+      limit = readSpool(buffer, 0, bufferSize, null);
+      return true;
+    }
     if (ready) {
       soTimeout(0);
       n = in.read(buffer, 0, bufferSize);
@@ -497,6 +581,9 @@ public final class ConnectionInput extends InputStream {
       target.put(buffer, pos, n);
       pos += n;
       return n;
+    }
+    if (spooled() > 0) {
+      return readSpool(null, 0, 0, target);
     }
     if (!armRead()) {
       // The watchdog stopped meanwhile (the proxy is stopping): read as a stream, under SO_TIMEOUT.

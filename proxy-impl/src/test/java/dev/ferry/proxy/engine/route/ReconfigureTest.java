@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,6 +85,11 @@ class ReconfigureTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("idleTimeout cannot change");
     assertThatThrownBy(() -> proxy.reconfigure(proxy.config().toBuilder().requestBufferBytes(0).buildConfig()))
         .hasMessageStartingWith("requestBufferBytes cannot change");
+    assertThatThrownBy(() -> proxy.reconfigure(proxy.config().toBuilder().requestSpoolBytes(0).buildConfig()))
+        .hasMessageStartingWith("requestSpoolBytes cannot change");
+    Path spool = Path.of(System.getProperty("java.io.tmpdir"));
+    assertThatThrownBy(() -> proxy.reconfigure(proxy.config().toBuilder().requestSpoolDirectory(spool).buildConfig()))
+        .hasMessageStartingWith("requestSpoolDirectory cannot change");
     ProxyServer forward = ferry.start(ProxyServer.builder());
     assertThatThrownBy(() -> forward.reconfigure(forward.config().toBuilder()
         .route(Route.to(Upstream.of(blue.url()))).buildConfig()))
