@@ -20,9 +20,11 @@ import javax.net.ssl.SSLEngine;
  * rate of 240) that a server must keep receiving, and that takes an hour to finish. With
  * {@code trickle}, the same with 100 bytes every 5 s: an upload too slow for that minimum, which
  * Ferry answers 408 after its 5 s grace while the client goes on sending (a lingering close).
+ * With {@code large}, the pace of {@code body} under a declared 64 MiB: a "slow POST" whose body
+ * is larger than Ferry's request buffer (on disk since requestSpoolBytes).
  *
  * <p>Usage (Java 17 source launcher, no build needed): {@code java SlowClients.java PORT COUNT
- * SECONDS [http|https|body|trickle]}. One thread drives every connection; everything is bounded by SECONDS.
+ * SECONDS [http|https|body|trickle|large]}. One thread drives every connection; everything is bounded by SECONDS.
  */
 public final class SlowClients {
   private static final long LINE_EVERY_NANOS = 5_000_000_000L;
@@ -35,15 +37,17 @@ public final class SlowClients {
     long end = System.nanoTime() + Long.parseLong(args[2]) * 1_000_000_000L;
     String kind = args.length > 3 ? args[3] : "http";
     boolean tls = kind.equals("https");
-    String piece = kind.equals("body") ? BODY_PIECE : kind.equals("trickle") ? TRICKLE_PIECE : null;
+    String piece = kind.equals("body") || kind.equals("large") ? BODY_PIECE
+        : kind.equals("trickle") ? TRICKLE_PIECE : null;
     boolean body = piece != null;
+    long declared = kind.equals("large") ? 64L << 20 : 1L << 20;
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
     List<SocketChannel> open = new ArrayList<>();
     for (int i = 0; i < count && System.nanoTime() < end; i++) {
       try {
         SocketChannel channel = SocketChannel.open(address);
         channel.write(tls ? clientHello() : body
-            ? ascii("POST /slow/" + i + " HTTP/1.1\r\nHost: slow\r\nContent-Length: 1048576\r\n\r\n" + piece)
+            ? ascii("POST /slow/" + i + " HTTP/1.1\r\nHost: slow\r\nContent-Length: " + declared + "\r\n\r\n" + piece)
             : ascii("GET /slow/" + i + " HTTP/1.1\r\nHost: slow\r\n"));
         channel.configureBlocking(false);
         open.add(channel);

@@ -42,7 +42,7 @@ http {
   access_log off; sendfile on; keepalive_requests 1000000; keepalive_timeout 600s;
   client_body_temp_path tmp/body; proxy_temp_path tmp/proxy; fastcgi_temp_path tmp/fastcgi;
   uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
-  server { listen 127.0.0.1:$ORIGIN_PORT; root html; expires 10m; error_page 405 =200 \$uri; }
+  server { listen 127.0.0.1:$ORIGIN_PORT; root html; expires 10m; error_page 405 =200 \$uri; client_max_body_size 0; }
 }
 EOF
   nginx -p "$dir/" -c nginx.conf > "$dir/nginx.out" 2>&1 &

@@ -34,7 +34,12 @@ final class RequestArrival {
   private final SpoolDirectory spools;
   /** Whether the buffered start of a head can go to the parser. */
   private final ConnectionInput.BufferedScan headDecidable;
-  /** How many bytes a request with a body to await in memory takes, while some are missing, else -1. */
+  /**
+   * How many bytes a request with a body to await whole takes, in memory or on disk, while some
+   * are missing, else -1: the one scan most requests (those without a body) get.
+   */
+  private final ConnectionInput.BufferedMeasure pendingRequest;
+  /** The same for a body to await in memory. */
   private final ConnectionInput.BufferedMeasure pendingInMemory;
   /** The same for a body to await on disk: framed by Content-Length, not a CONNECT's. */
   private final ConnectionInput.BufferedMeasure pendingOnDisk;
@@ -60,6 +65,9 @@ final class RequestArrival {
     this.pendingInMemory = (bytes, from, to) ->
         HeadScan.pendingRequestBytes(bytes, from, to, lengthLimit, chunkedLimit);
     long diskLimit = Math.min(config.requestSpoolBytes(), config.maxRequestBodyBytes());
+    long anyLimit = Math.max(lengthLimit, diskLimit);
+    this.pendingRequest = (bytes, from, to) ->
+        HeadScan.pendingRequestBytes(bytes, from, to, anyLimit, chunkedLimit);
     this.pendingOnDisk = (bytes, from, to) -> HeadScan.isConnect(bytes, from, to) ? -1
         : HeadScan.pendingRequestBytes(bytes, from, to, diskLimit, 0);
   }
@@ -87,13 +95,9 @@ final class RequestArrival {
       return in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, null)
           ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
     }
-    long needed = in.spooling() ? -1 : in.measureBuffered(pendingInMemory);
-    boolean inMemory = needed >= 0;
-    if (!inMemory) {
-      needed = in.measureBuffered(pendingOnDisk);
-      if (needed < 0) {
-        return READY;
-      }
+    long needed = in.measureBuffered(pendingRequest);
+    if (needed < 0) {
+      return READY;
     }
     int waiting = in.socketAvailable();
     if (waiting > 0 && bodyStartNanos != 0) {
@@ -103,7 +107,7 @@ final class RequestArrival {
     }
     // All of it in the kernel already (a fast upload): the exchange reads it without waiting,
     // straight from the socket, so it need not be copied into a grown buffer first.
-    if (in.available() + waiting >= needed || !makeRoom(in, needed, inMemory)) {
+    if (in.available() + waiting >= needed || !makeRoom(in, needed)) {
       return READY;
     }
     if (bodyStartNanos == 0) {
@@ -121,16 +125,16 @@ final class RequestArrival {
 
   /**
    * Makes room for more of the request's {@code needed} bytes: in the buffer, if the body is to
-   * be awaited in memory and the budget allows; else on disk, where a body to await in memory
-   * goes when the memory budget is spent (if it may be awaited on disk at all). False if neither
-   * has room.
+   * be awaited in memory and the budget allows; else on disk, if the body may be awaited there
+   * (where one awaited in memory goes on once the memory budget is spent). False if neither has
+   * room.
    */
-  private boolean makeRoom(ConnectionInput in, long needed, boolean inMemory) {
-    if (inMemory && in.makeRoom((int) needed, budget)) {
-      return true;
-    }
+  private boolean makeRoom(ConnectionInput in, long needed) {
     if (!in.spooling()) {
-      if (inMemory && in.measureBuffered(pendingOnDisk) < 0) {
+      if (in.measureBuffered(pendingInMemory) >= 0 && in.makeRoom((int) needed, budget)) {
+        return true;
+      }
+      if (in.measureBuffered(pendingOnDisk) < 0) {
         return false;
       }
       BodySpool spool = spools.open();
