@@ -93,6 +93,21 @@ class HeadScanTest {
   }
 
   @Test
+  void tellsACONNECTFromOtherRequests() {
+    assertThat(isConnect("CONNECT a:443 HTTP/1.1\r\n")).isTrue();
+    assertThat(isConnect("\r\nCONNECT a:443 HTTP/1.1\r\n")).as("after an empty line").isTrue();
+    assertThat(isConnect("CONNECT")).as("not yet known").isFalse();
+    assertThat(isConnect("connect a:443 HTTP/1.1\r\n")).as("methods are case-sensitive").isFalse();
+    assertThat(isConnect("CONNECTX a HTTP/1.1\r\n")).isFalse();
+    assertThat(isConnect("POST /CONNECT HTTP/1.1\r\n")).isFalse();
+  }
+
+  private static boolean isConnect(String text) {
+    byte[] bytes = ("xx" + text).getBytes(StandardCharsets.ISO_8859_1);
+    return HeadScan.isConnect(bytes, 2, bytes.length);
+  }
+
+  @Test
   void passesBodiesItDoesNotWaitFor() {
     assertThat(smallBodyPending("POST /f HTTP/1.1\r\nContent-Length: 10\r\n")).as("head unfinished").isFalse();
     assertThat(smallBodyPending("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).as("no body").isFalse();
