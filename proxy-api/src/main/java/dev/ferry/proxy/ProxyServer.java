@@ -373,13 +373,12 @@ public interface ProxyServer extends AutoCloseable {
      * bound the wait, and a body too slow is answered 408 when it is handled.
      *
      * <p>This applies to bodies framed by {@code Content-Length}; a chunked body is awaited whole
-     * up to 16 KiB or this size, whichever is smaller. A larger body framed by
-     * {@code Content-Length}, or one arriving while the bodies awaited on all connections fill an
-     * eighth of the maximum heap, is received whole on disk instead, within
-     * {@link #requestSpoolBytes}. Bodies whose client expects {@code 100 Continue} (it waits for
-     * the proxy before sending them), larger chunked bodies, and bodies for which neither has
-     * room stream to the upstream as they arrive, read on the request's thread. 0 keeps no body
-     * in memory.
+     * up to 16 KiB or this size, whichever is smaller. A larger body, or one arriving while the
+     * bodies awaited on all connections fill an eighth of the maximum heap, is received whole on
+     * disk instead, within {@link #requestSpoolBytes}. Bodies whose client expects
+     * {@code 100 Continue} (it waits for the proxy before sending them), and bodies for which
+     * neither has room, stream to the upstream as they arrive, read on the request's thread. 0
+     * keeps no body in memory.
      *
      * @throws IllegalArgumentException unless between 0 and 67108864
      */
@@ -390,13 +389,14 @@ public interface ProxyServer extends AutoCloseable {
 
     /**
      * The most disk space that request bodies received whole before their requests are handled
-     * may take together, for bodies framed by {@code Content-Length} larger than
-     * {@link #requestBufferBytes} (or arriving while the memory for those is spent); default
-     * 268435456 (256 MiB). As with {@link #requestBufferBytes}, a client sending such a body
-     * slowly (a "slow POST" that declares a large length) waits between its bytes without a
-     * thread or an upstream connection; nginx spools request bodies to disk the same way. The
-     * body is then read from its file as it goes upstream, and the file is gone when it has
-     * been read or the connection ends.
+     * may take together, for bodies larger than {@link #requestBufferBytes} (chunked ones: over
+     * 16 KiB), or arriving while the memory for those is spent; default 268435456 (256 MiB). As
+     * with {@link #requestBufferBytes}, a client sending such a body slowly (a "slow POST" that
+     * declares a large length, or sends many chunks) waits between its bytes without a thread or
+     * an upstream connection; nginx spools request bodies to disk the same way. The body is then
+     * read from its file as it goes upstream, and the file is gone when it has been read or the
+     * connection ends. A chunked body's file never takes a byte past its end: its framing is
+     * followed as it arrives, and a request pipelined behind it stays in the socket.
      *
      * <p>The space is taken as the bytes arrive, not when a length is declared. A body that no
      * longer fits streams the rest as it arrives, read on the request's thread. Each body's file

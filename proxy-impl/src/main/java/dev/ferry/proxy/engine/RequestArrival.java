@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.engine.http1.ChunkedProgress;
 import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.io.BodySpool;
 import dev.ferry.proxy.engine.io.ByteBudget;
@@ -17,10 +18,11 @@ import dev.ferry.proxy.engine.io.SpoolDirectory;
  * <p>Awaited whole in memory: a body framed by {@code Content-Length} up to the request buffer,
  * or a chunked one up to {@value #CHUNKED_BYTES} bytes (its size comes chunk by chunk, so it can
  * be neither known nor budgeted in advance); not one whose client expects 100 Continue. The
- * input's buffer grows for it from the proxy's budget for request buffers. A larger body framed
- * by {@code Content-Length}, or one for which that budget is spent, is awaited on disk instead
- * (in a {@link BodySpool}, within the proxy's disk budget); when that is spent too, the exchange
- * reads the rest as it streams. A CONNECT's declared body is awaited in memory only: whatever
+ * input's buffer grows for it from the proxy's budget for request buffers. A larger body, or one
+ * for which that budget is spent, is awaited on disk instead (in a {@link BodySpool}, within the
+ * proxy's disk budget): by its length, or a chunked one by following its framing
+ * ({@link ChunkedProgress}) so as to take no byte past its end. When the disk budget is spent
+ * too, the exchange reads the rest as it streams. A CONNECT's declared body is awaited in memory only: whatever
  * follows its head may become tunnel bytes, which the tunnel takes from the buffer.
  */
 final class RequestArrival {
@@ -43,6 +45,12 @@ final class RequestArrival {
   private final ConnectionInput.BufferedMeasure pendingInMemory;
   /** The same for a body to await on disk: framed by Content-Length, not a CONNECT's. */
   private final ConnectionInput.BufferedMeasure pendingOnDisk;
+  /** Where a chunked body to await on disk starts (not a CONNECT's), else -1. */
+  private final ConnectionInput.BufferedMeasure chunkedOnDisk;
+  /** The largest body awaited on disk. */
+  private final long diskLimit;
+  /** The progress of a chunked body being awaited on disk; null otherwise. */
+  private ChunkedProgress chunks;
   /** When the head's first byte arrived (a new connection: when it was accepted); 0 between requests. */
   private long headStartNanos;
   /** When the wait for a body awaited whole began, its head complete; 0 otherwise. */
@@ -64,12 +72,14 @@ final class RequestArrival {
     int chunkedLimit = (int) Math.min(CHUNKED_BYTES, lengthLimit);
     this.pendingInMemory = (bytes, from, to) ->
         HeadScan.pendingRequestBytes(bytes, from, to, lengthLimit, chunkedLimit);
-    long diskLimit = Math.min(config.requestSpoolBytes(), config.maxRequestBodyBytes());
+    this.diskLimit = Math.min(config.requestSpoolBytes(), config.maxRequestBodyBytes());
+    this.chunkedOnDisk = (bytes, from, to) -> diskLimit == 0 || HeadScan.isConnect(bytes, from, to) ? -1
+        : HeadScan.chunkedBodyStart(bytes, from, to);
     long anyLimit = Math.max(lengthLimit, diskLimit);
     this.pendingRequest = (bytes, from, to) ->
         HeadScan.pendingRequestBytes(bytes, from, to, anyLimit, chunkedLimit);
     this.pendingOnDisk = (bytes, from, to) -> HeadScan.isConnect(bytes, from, to) ? -1
-        : HeadScan.pendingRequestBytes(bytes, from, to, diskLimit, 0);
+        : HeadScan.pendingRequestBytes(bytes, from, to, this.diskLimit, 0);
   }
 
   /** The request's first byte arrived at {@code nanos}, unless an earlier one is known. */
@@ -95,19 +105,7 @@ final class RequestArrival {
       return in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, null)
           ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
     }
-    long needed = in.measureBuffered(pendingRequest);
-    if (needed < 0) {
-      return READY;
-    }
-    int waiting = in.socketAvailable();
-    if (waiting > 0 && bodyStartNanos != 0) {
-      // Bytes came while the connection was parked, or waited for its thread: the body's idle
-      // time counts from their arrival, not from before the hand-over.
-      bodyLastArrivalNanos = System.nanoTime();
-    }
-    // All of it in the kernel already (a fast upload): the exchange reads it without waiting,
-    // straight from the socket, so it need not be copied into a grown buffer first.
-    if (in.available() + waiting >= needed || !makeRoom(in, needed)) {
+    if (!bodyPending(in)) {
       return READY;
     }
     if (bodyStartNanos == 0) {
@@ -124,6 +122,40 @@ final class RequestArrival {
   }
 
   /**
+   * True while the request's head is followed by a body to await whole that is still arriving,
+   * with room made for more of it; false when the request can go to its exchange.
+   */
+  private boolean bodyPending(ConnectionInput in) {
+    if (chunks != null) {
+      noteArrivalsWhileAway(in.socketAvailable());
+      return !chunks.done() && !chunks.stopped() && in.makeSpoolRoom(chunks.minRemaining());
+    }
+    long needed = in.measureBuffered(pendingRequest);
+    if (needed < 0) {
+      return awaitChunksOnDisk(in);
+    }
+    int waiting = in.socketAvailable();
+    noteArrivalsWhileAway(waiting);
+    // All of a body framed by length in the kernel already (a fast upload): the exchange reads
+    // it without waiting, straight from the socket, so it need not be copied first. (A chunked
+    // body's size is unknown: what waits is read, to find its end or take it to disk.)
+    if (in.available() + waiting >= needed && in.measureBuffered(chunkedOnDisk) < 0) {
+      return false;
+    }
+    return makeRoom(in, needed);
+  }
+
+  /**
+   * Bytes that wait in the socket came while the connection was parked, or waited for its
+   * thread: the body's idle time counts from their arrival, not from before the hand-over.
+   */
+  private void noteArrivalsWhileAway(int waiting) {
+    if (waiting > 0 && bodyStartNanos != 0) {
+      bodyLastArrivalNanos = System.nanoTime();
+    }
+  }
+
+  /**
    * Makes room for more of the request's {@code needed} bytes: in the buffer, if the body is to
    * be awaited in memory and the budget allows; else on disk, if the body may be awaited there
    * (where one awaited in memory goes on once the memory budget is spent). False if neither has
@@ -135,15 +167,42 @@ final class RequestArrival {
         return true;
       }
       if (in.measureBuffered(pendingOnDisk) < 0) {
-        return false;
+        return awaitChunksOnDisk(in);
       }
       BodySpool spool = spools.open();
       if (spool == null) {
         return false;
       }
-      in.spoolTo(spool);
+      in.spoolTo(spool, null);
     }
     return in.makeSpoolRoom(needed - in.available());
+  }
+
+  /**
+   * Begins to await a chunked body on disk, if the head declares one that may be awaited there
+   * and the part buffered neither ends it nor breaks its framing: its progress is followed from
+   * the bytes buffered after the head, then from each byte that goes to the spool, which never
+   * takes more than the body can still need. False if it is not to be awaited, or there is no
+   * room.
+   */
+  private boolean awaitChunksOnDisk(ConnectionInput in) {
+    int head = in.spooling() ? -1 : (int) in.measureBuffered(chunkedOnDisk);
+    if (head < 0) {
+      return false;
+    }
+    ChunkedProgress progress = new ChunkedProgress(diskLimit, config.maxHeaderBytes());
+    in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from + head, to));
+    if (progress.done() || progress.stopped()) {
+      return false;
+    }
+    BodySpool spool = spools.open();
+    if (spool == null) {
+      return false;
+    }
+    in.spoolTo(spool, progress::feed);
+    chunks = progress;
+    noteArrivalsWhileAway(in.socketAvailable());
+    return in.makeSpoolRoom(progress.minRemaining());
   }
 
   /** More bytes arrived at {@code nanos}. */
@@ -171,6 +230,7 @@ final class RequestArrival {
     ClientBody.Awaited awaited = bodyStartNanos == 0 ? ClientBody.Awaited.NONE
         : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos);
     bodyStartNanos = 0;
+    chunks = null;
     return awaited;
   }
 }

@@ -189,6 +189,87 @@ class SpooledRequestBodyTest {
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/next");
   }
 
+  /**
+   * A chunked body over 16 KiB (its size unknown until it ends) is received on disk the same way:
+   * three clients sending 200 KiB in 8 KiB chunks slowly all park; each body then goes upstream
+   * whole. Before, such a body streamed on a thread as it arrived.
+   */
+  @Test
+  void parksClientsSendingALargeChunkedBodySlowlyAndForwardsEachWhole() throws Exception {
+    MockWebServer origin = okOrigin(4);
+    ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()).concurrency(Concurrency.boundedPool(2, 16)));
+    String chunked = chunked(BODY, 8192);
+    List<RawClient> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        slow.add(new RawClient(proxy.address()).send(CHUNKED_HEAD + chunked.substring(0, 70_000)));
+      }
+      servesAnotherOnceAllPark(proxy, slow.size(), () -> new RawClient(proxy.address()));
+      assertThat(origin.getRequestCount()).as("only the normal client's request went upstream").isEqualTo(1);
+      assertThat(proxy.stats().requestSpoolBytes()).isPositive();
+      for (RawClient client : slow) {
+        assertThat(client.send(chunked.substring(70_000)).readResponse().bodyText()).isEqualTo("ok");
+      }
+      origin.takeRequest(5, TimeUnit.SECONDS);
+      for (int i = 0; i < slow.size(); i++) {
+        assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo(BODY);
+      }
+      Await.until(() -> proxy.stats().requestSpoolBytes() == 0, "the disk space to be given back");
+    } finally {
+      RawClient.closeAll(slow);
+    }
+  }
+
+  /**
+   * The disk never takes a byte past a chunked body's end, though its size was not declared: a
+   * request pipelined right behind the body's last bytes, and tiny chunks that make most of the
+   * body framing, are each served in order.
+   */
+  @Test
+  void forwardsAChunkedBodyOfTinyChunksAndThePipelinedRequestBehindIt() throws Exception {
+    MockWebServer origin = okOrigin(2);
+    ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()));
+    String body = BODY.substring(0, 40_000);
+    String chunked = chunked(body, 1); // 240,005 bytes
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send(CHUNKED_HEAD + chunked.substring(0, 150_000)); // 25,000 data bytes: past memory's 16 KiB
+      Await.until(() -> proxy.stats().requestSpoolBytes() > 0 && proxy.stats().activeWorkers() == 0,
+          "the body to go to disk, the connection to park");
+      client.send(chunked.substring(150_000) + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+      assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo(body);
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/next");
+  }
+
+  /** A chunked body that turns malformed on disk goes to its exchange, which answers 400. */
+  @Test
+  void answersAChunkedBodyThatTurnsMalformedOnDiskWith400() throws Exception {
+    MockWebServer origin = okOrigin(0);
+    ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()));
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send(CHUNKED_HEAD + chunked(BODY, 8192).substring(0, 7 * (8192 + 8))); // 7 whole chunks
+      Await.until(() -> proxy.stats().requestSpoolBytes() > 0, "the body to go to disk");
+      client.send("zz\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(400);
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
+    assertThat(proxy.stats().requestSpoolBytes()).isZero();
+  }
+
+  private static final String CHUNKED_HEAD = "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+  /** {@code body} in chunks of {@code size}, with the last chunk and an empty trailer section. */
+  private static String chunked(String body, int size) {
+    StringBuilder chunked = new StringBuilder();
+    for (int i = 0; i < body.length(); i += size) {
+      String chunk = body.substring(i, Math.min(body.length(), i + size));
+      chunked.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+    }
+    return chunked.append("0\r\n\r\n").toString();
+  }
+
   private ProxyServer.Builder spooling(String origin) {
     return ProxyServer.builder().upstream(Upstream.of(origin)).requestBufferBytes(32 * 1024)
         .requestSpoolDirectory(spoolDirectory);

@@ -92,6 +92,32 @@ public final class HeadScan {
    */
   public static long pendingRequestBytes(byte[] buffer, int pos, int limit, long maxLengthBytes,
       int maxChunkedBytes) {
+    long framing = bodyFraming(buffer, pos, limit, maxLengthBytes);
+    if (framing >= -1) {
+      return framing;
+    }
+    int head = (int) (-2 - framing);
+    return chunksPending(buffer, pos + head, limit, maxChunkedBytes) ? head + 2L * maxChunkedBytes : -1;
+  }
+
+  /**
+   * If the bytes from {@code buffer[pos]} to {@code limit} hold a whole request head that
+   * declares {@code Transfer-Encoding: chunked} alone and no {@code Expect}: the head's length,
+   * where its body starts; otherwise -1.
+   */
+  public static int chunkedBodyStart(byte[] buffer, int pos, int limit) {
+    long framing = bodyFraming(buffer, pos, limit, 0);
+    return framing < -1 ? (int) (-2 - framing) : -1;
+  }
+
+  /**
+   * What the whole request head at {@code buffer[pos]} declares of its body, for awaiting it:
+   * for one {@code Content-Length} of at most {@code maxLengthBytes} whose body has not all
+   * arrived, how many bytes the request takes, head included; for {@code Transfer-Encoding:
+   * chunked} alone, -2 minus the head's length; -1 for anything else (no whole head, no body, all
+   * of it here, an {@code Expect}, framing the parser refuses).
+   */
+  private static long bodyFraming(byte[] buffer, int pos, int limit, long maxLengthBytes) {
     boolean requestLine = false;
     long length = -1;
     boolean chunked = false;
@@ -111,7 +137,7 @@ public final class HeadScan {
         }
         long head = i + 1L - pos;
         if (chunked) {
-          return chunksPending(buffer, i + 1, limit, maxChunkedBytes) ? head + 2L * maxChunkedBytes : -1;
+          return -2 - head;
         }
         return length > limit - (i + 1) ? head + length : -1;
       } else if (!requestLine) {

@@ -46,6 +46,10 @@ public final class ConnectionInput extends InputStream {
    * received on disk before its exchange (see {@link #spoolTo}); null when there are none.
    */
   private BodySpool spool;
+  /** Sees the bytes that go to the spool; null when none must. */
+  private Arrivals spoolWatcher;
+  /** The most bytes the spool may take next: no byte past the request's. */
+  private long spoolWanted;
   private int pos;
   private int limit;
   private long deadlineNanos;
@@ -233,13 +237,21 @@ public final class ConnectionInput extends InputStream {
     return true;
   }
 
+  /** Sees bytes as they arrive. */
+  public interface Arrivals {
+    /** {@code bytes[from, to)} arrived, after those before; it must not change them. */
+    void arrived(byte[] bytes, int from, int to);
+  }
+
   /**
    * From now on the bytes {@link #awaitMore} receives go to {@code spool}, after those buffered,
-   * in the room {@link #makeSpoolRoom} makes; reads take the buffered bytes, then the spooled
-   * ones, then the socket's. The spool is closed once read, or by {@link #release()}.
+   * in the room {@link #makeSpoolRoom} makes, each seen by {@code watcher} (if not null) as it
+   * goes; reads take the buffered bytes, then the spooled ones, then the socket's. The spool is
+   * closed once read, or by {@link #release()}.
    */
-  public void spoolTo(BodySpool spool) {
+  public void spoolTo(BodySpool spool, Arrivals watcher) {
     this.spool = spool;
+    this.spoolWatcher = watcher;
   }
 
   /** True while a spool holds, or is to receive, bytes of this input. */
@@ -252,17 +264,21 @@ public final class ConnectionInput extends InputStream {
    * spool never takes a byte of the next one); false if its disk budget has none.
    */
   public boolean makeSpoolRoom(long wanted) {
+    spoolWanted = wanted;
     return spool.makeRoom(wanted);
   }
 
   private boolean awaitIntoSpool() throws IOException {
     byte[] scratch = CopyBuffers.take();
     try {
-      int n = readSocket(scratch, 0, Math.min(scratch.length, spool.room()));
+      int n = readSocket(scratch, 0, (int) Math.min(Math.min(scratch.length, spool.room()), spoolWanted));
       if (n <= 0) {
         return false;
       }
       spool.append(scratch, 0, n);
+      if (spoolWatcher != null) {
+        spoolWatcher.arrived(scratch, 0, n);
+      }
       bytesRead += n;
       return true;
     } finally {
@@ -279,6 +295,7 @@ public final class ConnectionInput extends InputStream {
     BodySpool spooled = spool;
     if (spooled != null) {
       spool = null;
+      spoolWatcher = null;
       spooled.close();
     }
   }
@@ -424,6 +441,7 @@ public final class ConnectionInput extends InputStream {
     if (spool.unread() == 0) {
       spool.close();
       spool = null;
+      spoolWatcher = null;
     }
     return n;
   }
