@@ -21,10 +21,12 @@ import javax.net.ssl.SSLEngine;
  * {@code trickle}, the same with 100 bytes every 5 s: an upload too slow for that minimum, which
  * Ferry answers 408 after its 5 s grace while the client goes on sending (a lingering close).
  * With {@code large}, the pace of {@code body} under a declared 64 MiB: a "slow POST" whose body
- * is larger than Ferry's request buffer (on disk since requestSpoolBytes).
+ * is larger than Ferry's request buffer (on disk since requestSpoolBytes). With {@code chunked},
+ * a body with no declared length: a first chunk of 20,000 bytes (past the 16 KiB Ferry awaits
+ * in memory), then chunks at the pace of {@code body}.
  *
  * <p>Usage (Java 17 source launcher, no build needed): {@code java SlowClients.java PORT COUNT
- * SECONDS [http|https|body|trickle|large]}. One thread drives every connection; everything is bounded by SECONDS.
+ * SECONDS [http|https|body|trickle|large|chunked]}. One thread drives every connection; everything is bounded by SECONDS.
  */
 public final class SlowClients {
   private static final long LINE_EVERY_NANOS = 5_000_000_000L;
@@ -37,17 +39,20 @@ public final class SlowClients {
     long end = System.nanoTime() + Long.parseLong(args[2]) * 1_000_000_000L;
     String kind = args.length > 3 ? args[3] : "http";
     boolean tls = kind.equals("https");
-    String piece = kind.equals("body") || kind.equals("large") ? BODY_PIECE
+    String piece = kind.equals("chunked") ? "5dc\r\n" + BODY_PIECE + "\r\n"
+        : kind.equals("body") || kind.equals("large") ? BODY_PIECE
         : kind.equals("trickle") ? TRICKLE_PIECE : null;
     boolean body = piece != null;
-    long declared = kind.equals("large") ? 64L << 20 : 1L << 20;
+    String framing = kind.equals("chunked") ? "Transfer-Encoding: chunked"
+        : "Content-Length: " + (kind.equals("large") ? 64L << 20 : 1L << 20);
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
     List<SocketChannel> open = new ArrayList<>();
     for (int i = 0; i < count && System.nanoTime() < end; i++) {
       try {
         SocketChannel channel = SocketChannel.open(address);
         channel.write(tls ? clientHello() : body
-            ? ascii("POST /slow/" + i + " HTTP/1.1\r\nHost: slow\r\nContent-Length: " + declared + "\r\n\r\n" + piece)
+            ? ascii("POST /slow/" + i + " HTTP/1.1\r\nHost: slow\r\n" + framing + "\r\n\r\n"
+                + (kind.equals("chunked") ? "4e20\r\n" + "x".repeat(20_000) + "\r\n" : piece))
             : ascii("GET /slow/" + i + " HTTP/1.1\r\nHost: slow\r\n"));
         channel.configureBlocking(false);
         open.add(channel);

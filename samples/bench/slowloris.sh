@@ -9,6 +9,8 @@
 # the default minimum body rate. With BODY=trickle, 100 bytes every 5 s: uploads too slow for
 # that minimum, answered 408 after the 5 s grace while they go on sending. With BODY=large, the
 # pace of BODY=1 under a declared 64 MiB: larger than the request buffer, so received on disk.
+# With BODY=chunked, a body of unknown length: a first chunk of 20,000 bytes, then 1,500-byte
+# chunks at the pace of BODY=1.
 # An nginx static origin on loopback.
 # Loopback only; every run is bounded in time; everything started is stopped on exit.
 #   ./mvnw -q -DskipTests package && samples/bench/slowloris.sh
@@ -17,7 +19,7 @@
 #   BODY=1 samples/bench/slowloris.sh
 # Settings: JAR (samples/target/ferry.jar), JAVA (java on PATH: Java 17 runs the default bounded
 # pool), FLAGS (extra CLI flags), SLOW connections (1500), DURATION of the wrk run (10s), TLS
-# (1: stalled handshakes; needs openssl), BODY (1: slow uploads; trickle: too slow; large: slow 64 MiB uploads). Needs nginx, wrk and curl.
+# (1: stalled handshakes; needs openssl), BODY (1: slow uploads; trickle: too slow; large: slow 64 MiB uploads; chunked: slow chunked ones). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -41,7 +43,7 @@ PIDS+=($!)
 for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
 wrk_seconds=${DURATION%s}
 "$JAVA" samples/bench/SlowClients.java "$port" "$SLOW" $((wrk_seconds + 15)) \
-  "$(case "${BODY:-0}" in 1) echo body ;; trickle) echo trickle ;; large) echo large ;; *) echo "$SCHEME" ;; esac)" \
+  "$(case "${BODY:-0}" in 1) echo body ;; trickle) echo trickle ;; large) echo large ;; chunked) echo chunked ;; *) echo "$SCHEME" ;; esac)" \
   > "$WORK/slow.out" 2>&1 &
 slow=$!
 PIDS+=("$slow")

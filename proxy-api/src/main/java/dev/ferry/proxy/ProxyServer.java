@@ -378,7 +378,9 @@ public interface ProxyServer extends AutoCloseable {
      * disk instead, within {@link #requestSpoolBytes}. Bodies whose client expects
      * {@code 100 Continue} (it waits for the proxy before sending them), and bodies for which
      * neither has room, stream to the upstream as they arrive, read on the request's thread. 0
-     * keeps no body in memory.
+     * awaits no body in memory (those with a length or over their first bytes go to disk, if
+     * {@link #requestSpoolBytes} allows; the bytes that come with the head stay in the
+     * connection's own 16 KiB buffer either way).
      *
      * @throws IllegalArgumentException unless between 0 and 67108864
      */
@@ -401,8 +403,8 @@ public interface ProxyServer extends AutoCloseable {
      * <p>The space is taken as the bytes arrive, not when a length is declared. A body that no
      * longer fits streams the rest as it arrives, read on the request's thread. Each body's file
      * is created in {@link #requestSpoolDirectory}, readable only by the proxy's user, and
-     * deleted at once where the file system allows (POSIX: it never has a name another process
-     * could open), else when it is closed. If a file cannot be created there, the body streams
+     * deleted right after it is created where the file system allows (POSIX), else when it is
+     * closed. If a file cannot be created there, the body streams
      * and a warning is logged. 0 never writes a body to disk.
      *
      * @throws IllegalArgumentException if negative

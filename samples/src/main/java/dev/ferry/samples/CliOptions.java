@@ -48,7 +48,7 @@ final class CliOptions {
       "      --min-body-rate BYTES_PER_S  slowest request body, after 5 s (default 240; 0 = off)",
       "      --request-buffer-bytes N  receive request bodies up to N bytes whole before they",
       "                               go upstream, a slow client waiting without a thread",
-      "                               (default 1048576; 0 = keep no body in memory)",
+      "                               (default 1048576; 0 = await no body in memory)",
       "      --request-spool-bytes N  disk space for larger request bodies received whole in",
       "                               temporary files, all together (default 268435456;",
       "                               0 = never write a body to disk)",

@@ -216,6 +216,8 @@ final class ClientConnection implements Runnable {
    * instead: false, and the caller ends the connection.
    */
   private boolean lingerHandedOver() {
+    // What the client still sends is drained from the socket; a body it sent to disk is dropped.
+    in.discardSpool();
     try {
       LingeringClose.begin(socket, out);
       IdleParker parker = parker();
@@ -472,6 +474,7 @@ final class ClientConnection implements Runnable {
     Instant startTime = Instant.now();
     long headStart = arrival.takeHeadStart(sequence == 1 ? acceptedNanos : startNanos);
     awaitedBody = arrival.takeBody(startNanos);
+    in.endSpooling();
     in.deadline(headStart + config.requestHeaderTimeout().toNanos());
     RequestHead head;
     try {

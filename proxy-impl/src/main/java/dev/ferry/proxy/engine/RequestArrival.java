@@ -22,8 +22,9 @@ import dev.ferry.proxy.engine.io.SpoolDirectory;
  * for which that budget is spent, is awaited on disk instead (in a {@link BodySpool}, within the
  * proxy's disk budget): by its length, or a chunked one by following its framing
  * ({@link ChunkedProgress}) so as to take no byte past its end. When the disk budget is spent
- * too, the exchange reads the rest as it streams. A CONNECT's declared body is awaited in memory only: whatever
- * follows its head may become tunnel bytes, which the tunnel takes from the buffer.
+ * too, the exchange reads the rest as it streams. A CONNECT's declared body is awaited in
+ * memory only: whatever follows its head may become tunnel bytes, which the tunnel takes from
+ * the buffer.
  */
 final class RequestArrival {
   /** The largest chunked body awaited whole. */
@@ -37,17 +38,15 @@ final class RequestArrival {
   /** Whether the buffered start of a head can go to the parser. */
   private final ConnectionInput.BufferedScan headDecidable;
   /**
-   * How many bytes a request with a body to await whole takes, in memory or on disk, while some
-   * are missing, else -1: the one scan most requests (those without a body) get.
+   * What a whole head declares of a body to await (see {@link HeadScan#bodyFraming}): the one
+   * scan a request without a body gets.
    */
-  private final ConnectionInput.BufferedMeasure pendingRequest;
-  /** The same for a body to await in memory. */
+  private final ConnectionInput.BufferedMeasure framing;
+  /** How many bytes a request with a body to await in memory takes, while some are missing, else -1. */
   private final ConnectionInput.BufferedMeasure pendingInMemory;
-  /** The same for a body to await on disk: framed by Content-Length, not a CONNECT's. */
+  /** The same for a body to await on disk by its length: not a CONNECT's. */
   private final ConnectionInput.BufferedMeasure pendingOnDisk;
-  /** Where a chunked body to await on disk starts (not a CONNECT's), else -1. */
-  private final ConnectionInput.BufferedMeasure chunkedOnDisk;
-  /** The largest body awaited on disk. */
+  /** The largest body awaited on disk; 0: none is. */
   private final long diskLimit;
   /** The progress of a chunked body being awaited on disk; null otherwise. */
   private ChunkedProgress chunks;
@@ -72,14 +71,12 @@ final class RequestArrival {
     int chunkedLimit = (int) Math.min(CHUNKED_BYTES, lengthLimit);
     this.pendingInMemory = (bytes, from, to) ->
         HeadScan.pendingRequestBytes(bytes, from, to, lengthLimit, chunkedLimit);
-    this.diskLimit = Math.min(config.requestSpoolBytes(), config.maxRequestBodyBytes());
-    this.chunkedOnDisk = (bytes, from, to) -> diskLimit == 0 || HeadScan.isConnect(bytes, from, to) ? -1
-        : HeadScan.chunkedBodyStart(bytes, from, to);
+    long diskLimit = Math.min(config.requestSpoolBytes(), config.maxRequestBodyBytes());
+    this.diskLimit = diskLimit;
+    this.pendingOnDisk = (bytes, from, to) -> diskLimit == 0 || HeadScan.isConnect(bytes, from, to) ? -1
+        : HeadScan.pendingLengthBytes(bytes, from, to, diskLimit);
     long anyLimit = Math.max(lengthLimit, diskLimit);
-    this.pendingRequest = (bytes, from, to) ->
-        HeadScan.pendingRequestBytes(bytes, from, to, anyLimit, chunkedLimit);
-    this.pendingOnDisk = (bytes, from, to) -> HeadScan.isConnect(bytes, from, to) ? -1
-        : HeadScan.pendingRequestBytes(bytes, from, to, this.diskLimit, 0);
+    this.framing = (bytes, from, to) -> HeadScan.bodyFraming(bytes, from, to, anyLimit);
   }
 
   /** The request's first byte arrived at {@code nanos}, unless an earlier one is known. */
@@ -92,15 +89,16 @@ final class RequestArrival {
   /**
    * Judges what {@code in} holds and makes room in it for what the request still needs. Returns
    * {@link #READY} once the parser can finish the head without waiting (see
-   * {@link HeadScan#decidable}) and no body is awaited whole or all of it is buffered (see
-   * {@link HeadScan#pendingRequestBytes}) or waits in the kernel, or when neither the buffer nor
-   * a spool has room for it; otherwise the deadline for the rest: the request-header timeout from the head's start for a head, and for
+   * {@link HeadScan#decidable}) and no body is awaited whole or all of it has arrived (or waits
+   * in the kernel), or when neither the buffer nor a spool has room for it; otherwise the
+   * deadline for the rest: the request-header timeout from the head's start for a head, and for
    * a body the moment it would break the exchange's own rules ({@link ClientBody}): the idle
    * timeout after its last bytes, or sooner, once its bytes so far fall below the minimum rate.
    * Past the deadline the request goes to its exchange too, which answers 408 or reads the rest.
    */
   long nextDeadline(ConnectionInput in) {
-    if (!in.scanBuffered(headDecidable)) {
+    // Once a body goes to disk its head is whole: no need to scan it again for every few bytes.
+    if (!in.spooling() && !in.scanBuffered(headDecidable)) {
       // The head phase's room: its limit, and a small body after it.
       return in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, null)
           ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
@@ -118,7 +116,7 @@ final class RequestArrival {
     if (rate == 0) {
       return idleDeadline;
     }
-    return Math.min(idleDeadline, bodyStartNanos + ClientBody.earnedNanos(in.available() - bodyHeadBytes, rate));
+    return Math.min(idleDeadline, bodyStartNanos + ClientBody.earnedNanos(in.buffered() - bodyHeadBytes, rate));
   }
 
   /**
@@ -130,19 +128,69 @@ final class RequestArrival {
       noteArrivalsWhileAway(in.socketAvailable());
       return !chunks.done() && !chunks.stopped() && in.makeSpoolRoom(chunks.minRemaining());
     }
-    long needed = in.measureBuffered(pendingRequest);
-    if (needed < 0) {
-      return awaitChunksOnDisk(in);
+    long declared = in.measureBuffered(framing);
+    if (declared == -1) {
+      return false;
     }
     int waiting = in.socketAvailable();
     noteArrivalsWhileAway(waiting);
-    // All of a body framed by length in the kernel already (a fast upload): the exchange reads
-    // it without waiting, straight from the socket, so it need not be copied first. (A chunked
-    // body's size is unknown: what waits is read, to find its end or take it to disk.)
-    if (in.available() + waiting >= needed && in.measureBuffered(chunkedOnDisk) < 0) {
+    return declared < -1 ? chunksPending(in, (int) (-2 - declared)) : lengthPending(in, declared, waiting);
+  }
+
+  /**
+   * A body framed by length, of which the request takes {@code needed} bytes: in memory up to
+   * the request buffer, while the budget allows; else on disk, if it may be awaited there. All
+   * of it here or {@code waiting} in the kernel already (a fast upload): the exchange reads it
+   * without waiting, straight from the socket, so it need not be copied first.
+   */
+  private boolean lengthPending(ConnectionInput in, long needed, int waiting) {
+    if (in.buffered() + waiting >= needed) {
       return false;
     }
-    return makeRoom(in, needed);
+    if (!in.spooling()) {
+      if (in.measureBuffered(pendingInMemory) >= 0 && in.makeRoom((int) needed, budget)) {
+        return true;
+      }
+      if (in.measureBuffered(pendingOnDisk) < 0 || !spool(in, null)) {
+        return false;
+      }
+    }
+    return in.makeSpoolRoom(needed - in.buffered());
+  }
+
+  /**
+   * A chunked body whose head is {@code head} bytes long: in memory while it may stay under
+   * {@value #CHUNKED_BYTES} bytes and the budget allows (what waits in the kernel is read, to
+   * find its end: its size is unknown); else on disk, following its framing from the bytes
+   * buffered after the head, then from each byte that goes to the spool, which never takes more
+   * than the body can still need. Not awaited if the part buffered ends it or breaks its
+   * framing.
+   */
+  private boolean chunksPending(ConnectionInput in, int head) {
+    long needed = in.measureBuffered(pendingInMemory);
+    if (needed >= 0 && in.makeRoom((int) needed, budget)) {
+      return true;
+    }
+    if (diskLimit == 0 || in.scanBuffered(HeadScan::isConnect)) {
+      return false;
+    }
+    ChunkedProgress progress = new ChunkedProgress(diskLimit, config.maxHeaderBytes());
+    in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from + head, to));
+    if (progress.done() || progress.stopped() || !spool(in, progress::feed)) {
+      return false;
+    }
+    chunks = progress;
+    return in.makeSpoolRoom(progress.minRemaining());
+  }
+
+  /** Sends the bytes {@code in} receives from now on to a new spool; false if none can be had. */
+  private boolean spool(ConnectionInput in, ConnectionInput.Arrivals watcher) {
+    BodySpool spool = spools.open();
+    if (spool == null) {
+      return false;
+    }
+    in.spoolTo(spool, watcher);
+    return true;
   }
 
   /**
@@ -153,56 +201,6 @@ final class RequestArrival {
     if (waiting > 0 && bodyStartNanos != 0) {
       bodyLastArrivalNanos = System.nanoTime();
     }
-  }
-
-  /**
-   * Makes room for more of the request's {@code needed} bytes: in the buffer, if the body is to
-   * be awaited in memory and the budget allows; else on disk, if the body may be awaited there
-   * (where one awaited in memory goes on once the memory budget is spent). False if neither has
-   * room.
-   */
-  private boolean makeRoom(ConnectionInput in, long needed) {
-    if (!in.spooling()) {
-      if (in.measureBuffered(pendingInMemory) >= 0 && in.makeRoom((int) needed, budget)) {
-        return true;
-      }
-      if (in.measureBuffered(pendingOnDisk) < 0) {
-        return awaitChunksOnDisk(in);
-      }
-      BodySpool spool = spools.open();
-      if (spool == null) {
-        return false;
-      }
-      in.spoolTo(spool, null);
-    }
-    return in.makeSpoolRoom(needed - in.available());
-  }
-
-  /**
-   * Begins to await a chunked body on disk, if the head declares one that may be awaited there
-   * and the part buffered neither ends it nor breaks its framing: its progress is followed from
-   * the bytes buffered after the head, then from each byte that goes to the spool, which never
-   * takes more than the body can still need. False if it is not to be awaited, or there is no
-   * room.
-   */
-  private boolean awaitChunksOnDisk(ConnectionInput in) {
-    int head = in.spooling() ? -1 : (int) in.measureBuffered(chunkedOnDisk);
-    if (head < 0) {
-      return false;
-    }
-    ChunkedProgress progress = new ChunkedProgress(diskLimit, config.maxHeaderBytes());
-    in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from + head, to));
-    if (progress.done() || progress.stopped()) {
-      return false;
-    }
-    BodySpool spool = spools.open();
-    if (spool == null) {
-      return false;
-    }
-    in.spoolTo(spool, progress::feed);
-    chunks = progress;
-    noteArrivalsWhileAway(in.socketAvailable());
-    return in.makeSpoolRoom(progress.minRemaining());
   }
 
   /** More bytes arrived at {@code nanos}. */

@@ -135,6 +135,54 @@ class SpooledRequestBodyTest {
     }
   }
 
+  /**
+   * A body the disk had no room for streams, and the connection then serves its next request,
+   * whose head comes in two parts. Before, the spool opened for that body stayed on the
+   * connection with no room, and the next head's bytes went to it: the connection was closed
+   * unanswered (found in review).
+   */
+  @Test
+  void servesTheNextRequestAfterABodyTheDiskHadNoRoomFor() throws Exception {
+    MockWebServer origin = okOrigin(2);
+    ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()).requestSpoolBytes(100_000));
+    String body = BODY.substring(0, 90_000);
+    try (RawClient holder = new RawClient(proxy.address()).send(uploadHead(body.length()) + body.substring(0, 50_000))) {
+      Await.until(() -> proxy.stats().requestSpoolBytes() == 64 * 1024, "the first upload to take a step");
+      try (RawClient client = new RawClient(proxy.address())) {
+        client.send(uploadHead(body.length()) + body.substring(0, 40_000));
+        Await.until(() -> proxy.stats().activeWorkers() == 1, "the second upload to stream on a thread");
+        assertThat(client.send(body.substring(40_000)).readResponse().bodyText()).isEqualTo("ok");
+        client.send("GET /next HTTP/1.1\r\n");
+        Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection to wait for the rest of the head");
+        assertThat(client.send("Host: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      }
+      assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo(body);
+      assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/next");
+      assertThat(proxy.stats().requestSpoolBytes()).isEqualTo(64 * 1024);
+    }
+  }
+
+  /**
+   * A chunked head that fills the connection's buffer, with no request buffer to grow it, has its
+   * body awaited on disk by following its framing. Before, it went to disk as if framed by a
+   * length of zero, and the connection was closed unanswered (found in review).
+   */
+  @Test
+  void awaitsAChunkedBodyWhoseHeadFillsTheBuffer() throws Exception {
+    MockWebServer origin = okOrigin(1);
+    ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()).requestBufferBytes(0));
+    String head = CHUNKED_HEAD.substring(0, CHUNKED_HEAD.length() - 2);
+    String padded = head + "X-Pad: " + "p".repeat(16 * 1024 - head.length() - 11) + "\r\n\r\n";
+    assertThat(padded).hasSize(16 * 1024);
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send(padded);
+      Await.until(() -> proxy.stats().activeWorkers() == 0 && proxy.stats().requestSpoolBytes() > 0,
+          "the connection to await the body on disk");
+      assertThat(client.send("5\r\nhello\r\n0\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo("hello");
+  }
+
   /** A body left unfinished on disk is answered 408 at the idle timeout, and its file goes. */
   @Test
   void answersASpooledBodyLeftUnfinishedWith408AtTheIdleTimeout() throws Exception {

@@ -7,14 +7,16 @@ package dev.ferry.proxy.engine.http1;
  * and never takes more than {@link #minRemaining()}, so that no byte of a pipelined request after
  * the body goes to disk with it.
  *
- * <p>It accepts what {@link ChunkedInputStream} accepts and stops ({@link #stopped()}) at
- * anything else or at a body past its limit: the exchange's decoder then reads on and judges.
- * Stopping is always safe, as the body then streams.
+ * <p>It stops ({@link #stopped()}) at a body past its limit and at framing
+ * {@link ChunkedInputStream} refuses, though not at all of it (a trailer line ending in a bare
+ * LF, an extension a byte over the decoder's limit): the exchange's decoder then reads on and
+ * judges. Stopping is always safe, as the body then streams; following a little further than
+ * the decoder would only delays its 400. It never ends a body later than the decoder does.
  */
 public final class ChunkedProgress {
   /**
-   * The shortest end a body can have after a chunk's data: its CRLF, the last chunk's "0" CRLF,
-   * and the bare LF that may end the (empty) trailer section.
+   * The fewest bytes a body can still take after a chunk's data, counted low: its CRLF, the last
+   * chunk's "0" CRLF, and at least one byte ending the trailer section (the decoder wants CRLF).
    */
   private static final int AFTER_DATA = 6;
   private static final int MAX_SIZE_LINE = 4096;

@@ -101,13 +101,11 @@ public final class HeadScan {
   }
 
   /**
-   * If the bytes from {@code buffer[pos]} to {@code limit} hold a whole request head that
-   * declares {@code Transfer-Encoding: chunked} alone and no {@code Expect}: the head's length,
-   * where its body starts; otherwise -1.
+   * {@link #pendingRequestBytes} for a body framed by {@code Content-Length} only: -1 for a
+   * chunked one.
    */
-  public static int chunkedBodyStart(byte[] buffer, int pos, int limit) {
-    long framing = bodyFraming(buffer, pos, limit, 0);
-    return framing < -1 ? (int) (-2 - framing) : -1;
+  public static long pendingLengthBytes(byte[] buffer, int pos, int limit, long maxLengthBytes) {
+    return Math.max(-1, bodyFraming(buffer, pos, limit, maxLengthBytes));
   }
 
   /**
@@ -117,7 +115,7 @@ public final class HeadScan {
    * chunked} alone, -2 minus the head's length; -1 for anything else (no whole head, no body, all
    * of it here, an {@code Expect}, framing the parser refuses).
    */
-  private static long bodyFraming(byte[] buffer, int pos, int limit, long maxLengthBytes) {
+  public static long bodyFraming(byte[] buffer, int pos, int limit, long maxLengthBytes) {
     boolean requestLine = false;
     long length = -1;
     boolean chunked = false;

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Disk space is taken from a {@link ByteBudget} a step at a time, before the bytes that fill
  * it are read from the client ({@link #makeRoom}), so that a declared length reserves nothing;
- * all of it is given back by {@link #close()}. Used by one thread at a time (the connection's),
- * except {@link #close()}, which any may call, once or more.
+ * all of it is given back by {@link #close()}, which may be called more than once. Used by one
+ * thread at a time: the connection's, or the one that ends it while it is parked.
  */
 public final class BodySpool implements AutoCloseable {
   /** Disk space taken at a time: a client must send this much to make the file grow further. */
@@ -65,7 +65,7 @@ public final class BodySpool implements AutoCloseable {
    * Makes room for at least one more byte, at most {@code wanted} more in one step: true if
    * there is room, false if the budget has none left for this body.
    */
-  public boolean makeRoom(long wanted) {
+  public synchronized boolean makeRoom(long wanted) {
     if (taken > written) {
       return true;
     }
@@ -126,7 +126,7 @@ public final class BodySpool implements AutoCloseable {
 
   /** Closes and so deletes the file, and gives its disk space back. */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }

@@ -48,6 +48,8 @@ public final class ConnectionInput extends InputStream {
   private BodySpool spool;
   /** Sees the bytes that go to the spool; null when none must. */
   private Arrivals spoolWatcher;
+  /** Whether the spool still receives bytes: until its request goes to its exchange. */
+  private boolean spoolReceiving;
   /** The most bytes the spool may take next: no byte past the request's. */
   private long spoolWanted;
   private int pos;
@@ -225,7 +227,7 @@ public final class ConnectionInput extends InputStream {
    */
   public boolean awaitMore(int timeoutMillis) throws IOException {
     recoverableTimeout(timeoutMillis);
-    if (spool != null) {
+    if (spoolReceiving) {
       return awaitIntoSpool();
     }
     int n = readSocket(buffer, limit, buffer.length - limit);
@@ -246,17 +248,31 @@ public final class ConnectionInput extends InputStream {
   /**
    * From now on the bytes {@link #awaitMore} receives go to {@code spool}, after those buffered,
    * in the room {@link #makeSpoolRoom} makes, each seen by {@code watcher} (if not null) as it
-   * goes; reads take the buffered bytes, then the spooled ones, then the socket's. The spool is
-   * closed once read, or by {@link #release()}.
+   * goes, until {@link #endSpooling()}; reads take the buffered bytes, then the spooled ones,
+   * then the socket's. The spool is closed once read, when it ends with nothing in it, or by
+   * {@link #release()}.
    */
   public void spoolTo(BodySpool spool, Arrivals watcher) {
     this.spool = spool;
     this.spoolWatcher = watcher;
+    this.spoolReceiving = true;
   }
 
-  /** True while a spool holds, or is to receive, bytes of this input. */
+  /** True while a spool receives this input's bytes. */
   public boolean spooling() {
-    return spool != null;
+    return spoolReceiving;
+  }
+
+  /**
+   * The request a spool received bytes for goes to its exchange: the spool takes no more, and
+   * one that got none (its wait ended first, or the disk budget had no room) goes now.
+   */
+  public void endSpooling() {
+    spoolReceiving = false;
+    spoolWatcher = null;
+    if (spool != null && spool.unread() == 0) {
+      discardSpool();
+    }
   }
 
   /**
@@ -292,10 +308,19 @@ public final class ConnectionInput extends InputStream {
    */
   public void release() {
     giveBackBudget();
+    discardSpool();
+  }
+
+  /**
+   * Closes a spool with whatever it still holds: the connection will read no request body again
+   * (it is over, or only drains what the client still sends before it closes).
+   */
+  public void discardSpool() {
     BodySpool spooled = spool;
     if (spooled != null) {
       spool = null;
       spoolWatcher = null;
+      spoolReceiving = false;
       spooled.close();
     }
   }
@@ -359,6 +384,10 @@ public final class ConnectionInput extends InputStream {
    * dropped: a tunnel that takes them may stay open for long).
    */
   public byte[] takeBuffered() {
+    if (spooled() > 0) {
+      // Bodies a tunnel may follow (a CONNECT's) are never spooled; an Upgrade's is read first.
+      throw new IllegalStateException("spooled request bytes cannot be taken from memory");
+    }
     byte[] taken = peekBuffered();
     pos = limit;
     trimBuffer();
@@ -438,10 +467,8 @@ public final class ConnectionInput extends InputStream {
    */
   private int readSpool(byte[] array, int offset, int length, ByteBuffer target) throws IOException {
     int n = array != null ? spool.read(array, offset, length) : spool.read(target);
-    if (spool.unread() == 0) {
-      spool.close();
-      spool = null;
-      spoolWatcher = null;
+    if (spool.unread() == 0 && !spoolReceiving) {
+      discardSpool();
     }
     return n;
   }
@@ -521,10 +548,15 @@ public final class ConnectionInput extends InputStream {
     return n;
   }
 
-  /** The bytes buffered, in memory and spooled, and not yet read. */
+  /** The bytes buffered, in memory and spooled, and not yet read (at most Integer.MAX_VALUE). */
   @Override
   public int available() {
-    return (int) Math.min(Integer.MAX_VALUE, limit - pos + spooled());
+    return (int) Math.min(Integer.MAX_VALUE, buffered());
+  }
+
+  /** The bytes buffered, in memory and spooled, and not yet read. */
+  public long buffered() {
+    return limit - pos + spooled();
   }
 
   /** Total bytes received on this connection. */
