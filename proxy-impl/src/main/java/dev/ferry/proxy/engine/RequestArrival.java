@@ -184,12 +184,13 @@ final class RequestArrival {
   }
 
   /** Sends the bytes {@code in} receives from now on to a new spool; false if none can be had. */
-  private boolean spool(ConnectionInput in, ConnectionInput.Arrivals watcher) {
+  private boolean spool(ConnectionInput in, BodySpool.Watcher watcher) {
     BodySpool spool = spools.open();
     if (spool == null) {
       return false;
     }
-    in.spoolTo(spool, watcher);
+    spool.watch(watcher);
+    in.spoolTo(spool);
     return true;
   }
 

@@ -17,10 +17,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Disk space is taken from a {@link ByteBudget} a step at a time, before the bytes that fill
  * it are read from the client ({@link #makeRoom}), so that a declared length reserves nothing;
- * all of it is given back by {@link #close()}, which may be called more than once. Used by one
- * thread at a time: the connection's, or the one that ends it while it is parked.
+ * all of it is given back by {@link #close()}, which may be called more than once. It receives
+ * bytes until {@link #endReceiving()}, never more than the body may still take, and a
+ * {@link Watcher} may see each as it goes. Used by one thread at a time: the connection's, or
+ * the one that ends it while it is parked.
  */
 public final class BodySpool implements AutoCloseable {
+  /** Sees the bytes written as they go. */
+  public interface Watcher {
+    /** {@code bytes[from, to)} were written, after those before; it must not change them. */
+    void arrived(byte[] bytes, int from, int to);
+  }
+
   /** Disk space taken at a time: a client must send this much to make the file grow further. */
   private static final int STEP = 64 * 1024;
 
@@ -31,6 +39,10 @@ public final class BodySpool implements AutoCloseable {
   private long taken;
   private long written;
   private long readPosition;
+  /** The most bytes the body may still take: none past its end. */
+  private long wanted;
+  private boolean receiving = true;
+  private Watcher watcher;
 
   private BodySpool(FileChannel file, ByteBudget budget) {
     this.file = file;
@@ -61,11 +73,21 @@ public final class BodySpool implements AutoCloseable {
     return new BodySpool(file, budget);
   }
 
+  /** From now on {@code watcher} sees each byte written. */
+  public void watch(Watcher watcher) {
+    this.watcher = watcher;
+  }
+
   /**
-   * Makes room for at least one more byte, at most {@code wanted} more in one step: true if
-   * there is room, false if the budget has none left for this body.
+   * Makes room for at least one more byte, where the body may still take {@code wanted} (room
+   * for at most that many, taken in one step): true if there is room, false if the budget has
+   * none left for this body.
    */
   public synchronized boolean makeRoom(long wanted) {
+    this.wanted = wanted;
+    if (wanted <= 0) {
+      return false;
+    }
     if (taken > written) {
       return true;
     }
@@ -77,9 +99,9 @@ public final class BodySpool implements AutoCloseable {
     return true;
   }
 
-  /** How many bytes {@link #append} may write now, the room {@link #makeRoom} made. */
+  /** How many bytes {@link #append} may write now: the room {@link #makeRoom} made, as wanted. */
   public int room() {
-    return (int) Math.min(Integer.MAX_VALUE, taken - written);
+    return (int) Math.min(Integer.MAX_VALUE, Math.min(taken - written, wanted));
   }
 
   /** Writes {@code length} bytes, at most {@link #room()}, after those written. */
@@ -91,6 +113,21 @@ public final class BodySpool implements AutoCloseable {
     while (bytes.hasRemaining()) {
       written += file.write(bytes, written);
     }
+    wanted -= length;
+    if (watcher != null) {
+      watcher.arrived(source, offset, offset + length);
+    }
+  }
+
+  /** True until {@link #endReceiving()}. */
+  public boolean receiving() {
+    return receiving;
+  }
+
+  /** The body's request goes to its exchange: nothing more is written, only read. */
+  public void endReceiving() {
+    receiving = false;
+    watcher = null;
   }
 
   /** The bytes written and not yet read. */

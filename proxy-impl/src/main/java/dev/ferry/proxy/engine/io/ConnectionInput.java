@@ -46,12 +46,6 @@ public final class ConnectionInput extends InputStream {
    * received on disk before its exchange (see {@link #spoolTo}); null when there are none.
    */
   private BodySpool spool;
-  /** Sees the bytes that go to the spool; null when none must. */
-  private Arrivals spoolWatcher;
-  /** Whether the spool still receives bytes: until its request goes to its exchange. */
-  private boolean spoolReceiving;
-  /** The most bytes the spool may take next: no byte past the request's. */
-  private long spoolWanted;
   private int pos;
   private int limit;
   private long deadlineNanos;
@@ -227,7 +221,7 @@ public final class ConnectionInput extends InputStream {
    */
   public boolean awaitMore(int timeoutMillis) throws IOException {
     recoverableTimeout(timeoutMillis);
-    if (spoolReceiving) {
+    if (spooling()) {
       return awaitIntoSpool();
     }
     int n = readSocket(buffer, limit, buffer.length - limit);
@@ -239,28 +233,19 @@ public final class ConnectionInput extends InputStream {
     return true;
   }
 
-  /** Sees bytes as they arrive. */
-  public interface Arrivals {
-    /** {@code bytes[from, to)} arrived, after those before; it must not change them. */
-    void arrived(byte[] bytes, int from, int to);
-  }
-
   /**
    * From now on the bytes {@link #awaitMore} receives go to {@code spool}, after those buffered,
-   * in the room {@link #makeSpoolRoom} makes, each seen by {@code watcher} (if not null) as it
-   * goes, until {@link #endSpooling()}; reads take the buffered bytes, then the spooled ones,
-   * then the socket's. The spool is closed once read, when it ends with nothing in it, or by
-   * {@link #release()}.
+   * in the room {@link #makeSpoolRoom} makes, until {@link #endSpooling()}; reads take the
+   * buffered bytes, then the spooled ones, then the socket's. The spool is closed once read,
+   * when it ends with nothing in it, or by {@link #release()}.
    */
-  public void spoolTo(BodySpool spool, Arrivals watcher) {
+  public void spoolTo(BodySpool spool) {
     this.spool = spool;
-    this.spoolWatcher = watcher;
-    this.spoolReceiving = true;
   }
 
   /** True while a spool receives this input's bytes. */
   public boolean spooling() {
-    return spoolReceiving;
+    return spool != null && spool.receiving();
   }
 
   /**
@@ -268,10 +253,11 @@ public final class ConnectionInput extends InputStream {
    * one that got none (its wait ended first, or the disk budget had no room) goes now.
    */
   public void endSpooling() {
-    spoolReceiving = false;
-    spoolWatcher = null;
-    if (spool != null && spool.unread() == 0) {
-      discardSpool();
+    if (spool != null) {
+      spool.endReceiving();
+      if (spool.unread() == 0) {
+        discardSpool();
+      }
     }
   }
 
@@ -280,21 +266,17 @@ public final class ConnectionInput extends InputStream {
    * spool never takes a byte of the next one); false if its disk budget has none.
    */
   public boolean makeSpoolRoom(long wanted) {
-    spoolWanted = wanted;
     return spool.makeRoom(wanted);
   }
 
   private boolean awaitIntoSpool() throws IOException {
     byte[] scratch = CopyBuffers.take();
     try {
-      int n = readSocket(scratch, 0, (int) Math.min(Math.min(scratch.length, spool.room()), spoolWanted));
+      int n = readSocket(scratch, 0, Math.min(scratch.length, spool.room()));
       if (n <= 0) {
         return false;
       }
       spool.append(scratch, 0, n);
-      if (spoolWatcher != null) {
-        spoolWatcher.arrived(scratch, 0, n);
-      }
       bytesRead += n;
       return true;
     } finally {
@@ -319,8 +301,6 @@ public final class ConnectionInput extends InputStream {
     BodySpool spooled = spool;
     if (spooled != null) {
       spool = null;
-      spoolWatcher = null;
-      spoolReceiving = false;
       spooled.close();
     }
   }
@@ -467,7 +447,7 @@ public final class ConnectionInput extends InputStream {
    */
   private int readSpool(byte[] array, int offset, int length, ByteBuffer target) throws IOException {
     int n = array != null ? spool.read(array, offset, length) : spool.read(target);
-    if (spool.unread() == 0 && !spoolReceiving) {
+    if (spool.unread() == 0 && !spool.receiving()) {
       discardSpool();
     }
     return n;
