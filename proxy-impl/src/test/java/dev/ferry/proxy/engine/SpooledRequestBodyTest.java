@@ -39,12 +39,21 @@ class SpooledRequestBodyTest {
    */
   @Test
   void parksClientsSendingABodyLargerThanTheRequestBufferSlowlyAndForwardsEachWhole() throws Exception {
+    parksSlowUploadsAndForwardsEachWhole(uploadHead(BODY.length()) + BODY);
+  }
+
+  /**
+   * Three slow uploads, each sending the first 70,000 bytes of {@code request} and stalling, park
+   * on a two-thread pool while another client is served, with no name for their files; each body
+   * then goes upstream whole, and the disk space comes back.
+   */
+  private void parksSlowUploadsAndForwardsEachWhole(String request) throws Exception {
     MockWebServer origin = okOrigin(4);
     ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()).concurrency(Concurrency.boundedPool(2, 16)));
     List<RawClient> slow = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        slow.add(new RawClient(proxy.address()).send(uploadHead(BODY.length()) + BODY.substring(0, 70_000)));
+        slow.add(new RawClient(proxy.address()).send(request.substring(0, 70_000)));
       }
       servesAnotherOnceAllPark(proxy, slow.size(), () -> new RawClient(proxy.address()));
       assertThat(origin.getRequestCount()).as("only the normal client's request went upstream").isEqualTo(1);
@@ -54,7 +63,7 @@ class SpooledRequestBodyTest {
         assertThat(files).as("the spool files have no names").isEmpty();
       }
       for (RawClient client : slow) {
-        assertThat(client.send(BODY.substring(70_000)).readResponse().bodyText()).isEqualTo("ok");
+        assertThat(client.send(request.substring(70_000)).readResponse().bodyText()).isEqualTo("ok");
       }
       origin.takeRequest(5, TimeUnit.SECONDS);
       for (int i = 0; i < slow.size(); i++) {
@@ -244,28 +253,7 @@ class SpooledRequestBodyTest {
    */
   @Test
   void parksClientsSendingALargeChunkedBodySlowlyAndForwardsEachWhole() throws Exception {
-    MockWebServer origin = okOrigin(4);
-    ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()).concurrency(Concurrency.boundedPool(2, 16)));
-    String chunked = chunked(BODY, 8192);
-    List<RawClient> slow = new ArrayList<>();
-    try {
-      for (int i = 0; i < 3; i++) {
-        slow.add(new RawClient(proxy.address()).send(CHUNKED_HEAD + chunked.substring(0, 70_000)));
-      }
-      servesAnotherOnceAllPark(proxy, slow.size(), () -> new RawClient(proxy.address()));
-      assertThat(origin.getRequestCount()).as("only the normal client's request went upstream").isEqualTo(1);
-      assertThat(proxy.stats().requestSpoolBytes()).isPositive();
-      for (RawClient client : slow) {
-        assertThat(client.send(chunked.substring(70_000)).readResponse().bodyText()).isEqualTo("ok");
-      }
-      origin.takeRequest(5, TimeUnit.SECONDS);
-      for (int i = 0; i < slow.size(); i++) {
-        assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8()).isEqualTo(BODY);
-      }
-      Await.until(() -> proxy.stats().requestSpoolBytes() == 0, "the disk space to be given back");
-    } finally {
-      RawClient.closeAll(slow);
-    }
+    parksSlowUploadsAndForwardsEachWhole(CHUNKED_HEAD + chunked(BODY, 8192));
   }
 
   /**
