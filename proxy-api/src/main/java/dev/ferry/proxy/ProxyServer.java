@@ -397,8 +397,8 @@ public interface ProxyServer extends AutoCloseable {
      * declares a large length, or sends many chunks) waits between its bytes without a thread or
      * an upstream connection; nginx spools request bodies to disk the same way. The body is then
      * read from its file as it goes upstream, and the file is gone when it has been read or the
-     * connection ends. A chunked body's file never takes a byte past its end: its framing is
-     * followed as it arrives, and a request pipelined behind it stays in the socket.
+     * connection ends. A chunked body's framing is followed as it arrives, to find its end; a
+     * request pipelined behind it is served next, in order.
      *
      * <p>The space is taken as the bytes arrive, not when a length is declared. A body that no
      * longer fits streams the rest as it arrives, read on the request's thread. Each body's file

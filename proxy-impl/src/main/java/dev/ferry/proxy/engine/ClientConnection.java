@@ -313,6 +313,7 @@ final class ClientConnection implements Runnable {
     in.trimBuffer();
     Wait wait;
     try {
+      in.unspoolRest();
       wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
       IdleParker parker = parker();
       if (wait == Wait.READY && parker != null && pendingIntercept == null) { // tunnel bytes are no head

@@ -21,7 +21,7 @@ import dev.ferry.proxy.engine.io.SpoolDirectory;
  * input's buffer grows for it from the proxy's budget for request buffers. A larger body, or one
  * for which that budget is spent, is awaited on disk instead (in a {@link BodySpool}, within the
  * proxy's disk budget): by its length, or a chunked one by following its framing
- * ({@link ChunkedProgress}) so as to take no byte past its end. When the disk budget is spent
+ * ({@link ChunkedProgress}) to find its end. When the disk budget is spent
  * too, the exchange reads the rest as it streams. A CONNECT's declared body is awaited in
  * memory only: whatever follows its head may become tunnel bytes, which the tunnel takes from
  * the buffer.
@@ -29,6 +29,13 @@ import dev.ferry.proxy.engine.io.SpoolDirectory;
 final class RequestArrival {
   /** The largest chunked body awaited whole. */
   static final int CHUNKED_BYTES = 16 * 1024;
+  /**
+   * How much a read for a chunked body on disk may take, when the body may need less: the bytes
+   * past its end go to the spool too, and back to memory for the next head (at most this many,
+   * which the connection's own buffer holds). Reading no more than the body could need costs
+   * several reads per chunk when chunks are tiny.
+   */
+  private static final int CHUNKED_READ_BYTES = 16 * 1024;
   /** What {@link #nextDeadline} returns when the request can go to its exchange. */
   static final long READY = Long.MIN_VALUE;
 
@@ -126,7 +133,8 @@ final class RequestArrival {
   private boolean bodyPending(ConnectionInput in) {
     if (chunks != null) {
       noteArrivalsWhileAway(in.socketAvailable());
-      return !chunks.done() && !chunks.stopped() && in.makeSpoolRoom(chunks.minRemaining());
+      return !chunks.done() && !chunks.stopped()
+          && in.makeSpoolRoom(Math.max(chunks.minRemaining(), CHUNKED_READ_BYTES));
     }
     long declared = in.measureBuffered(framing);
     if (declared == -1) {
@@ -162,9 +170,9 @@ final class RequestArrival {
    * A chunked body whose head is {@code head} bytes long: in memory while it may stay under
    * {@value #CHUNKED_BYTES} bytes and the budget allows (what waits in the kernel is read, to
    * find its end: its size is unknown); else on disk, following its framing from the bytes
-   * buffered after the head, then from each byte that goes to the spool, which never takes more
-   * than the body can still need. Not awaited if the part buffered ends it or breaks its
-   * framing.
+   * buffered after the head, then from each byte that goes to the spool (a read may take bytes
+   * past its end: see {@link #CHUNKED_READ_BYTES}). Not awaited if the part buffered ends it or
+   * breaks its framing.
    */
   private boolean chunksPending(ConnectionInput in, int head) {
     long needed = in.measureBuffered(pendingInMemory);
@@ -180,7 +188,7 @@ final class RequestArrival {
       return false;
     }
     chunks = progress;
-    return in.makeSpoolRoom(progress.minRemaining());
+    return in.makeSpoolRoom(Math.max(progress.minRemaining(), CHUNKED_READ_BYTES));
   }
 
   /** Sends the bytes {@code in} receives from now on to a new spool; false if none can be had. */

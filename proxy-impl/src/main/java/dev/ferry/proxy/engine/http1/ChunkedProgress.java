@@ -3,9 +3,8 @@ package dev.ferry.proxy.engine.http1;
 /**
  * Follows a chunked request body's framing (RFC 9112 §7.1) as its bytes arrive, without keeping
  * them: how far it has come, whether it has ended, and at least how many bytes it still needs.
- * A connection receiving such a body on disk before its exchange feeds it every byte it takes,
- * and never takes more than {@link #minRemaining()}, so that no byte of a pipelined request after
- * the body goes to disk with it.
+ * A connection receiving such a body on disk before its exchange feeds it every byte it takes;
+ * {@link #feed} says how many of them were the body's (the rest start the next request).
  *
  * <p>It stops ({@link #stopped()}) at a body past its limit and at framing
  * {@link ChunkedInputStream} refuses, though not at all of it (a trailer line ending in a bare

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Disk space is taken from a {@link ByteBudget} a step at a time, before the bytes that fill
  * it are read from the client ({@link #makeRoom}), so that a declared length reserves nothing;
  * all of it is given back by {@link #close()}, which may be called more than once. It receives
- * bytes until {@link #endReceiving()}, never more than the body may still take, and a
+ * bytes until {@link #endReceiving()}, never more than {@link #makeRoom} allows, and a
  * {@link Watcher} may see each as it goes. Used by one thread at a time: the connection's, or
  * the one that ends it while it is parked.
  */
@@ -39,7 +39,7 @@ public final class BodySpool implements AutoCloseable {
   private long taken;
   private long written;
   private long readPosition;
-  /** The most bytes the body may still take: none past its end. */
+  /** The most bytes it may take from now on (see {@link #makeRoom}). */
   private long wanted;
   private boolean receiving = true;
   private Watcher watcher;

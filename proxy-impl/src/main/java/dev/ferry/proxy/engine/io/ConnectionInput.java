@@ -262,8 +262,9 @@ public final class ConnectionInput extends InputStream {
   }
 
   /**
-   * Makes room in the spool for more bytes, at most {@code wanted} (the rest of the request: the
-   * spool never takes a byte of the next one); false if its disk budget has none.
+   * Makes room in the spool for more bytes, at most {@code wanted} (the rest of a body of known
+   * length: then no byte of the next request goes to the spool); false if its disk budget has
+   * none. Bytes that do go past a body's end come back to memory by {@link #unspoolRest()}.
    */
   public boolean makeSpoolRoom(long wanted) {
     return spool.makeRoom(wanted);
@@ -291,6 +292,21 @@ public final class ConnectionInput extends InputStream {
   public void release() {
     giveBackBudget();
     discardSpool();
+  }
+
+  /**
+   * Moves what a spool still holds once its body has been read (the start of the next request,
+   * read with the body's last bytes) into memory, where the next head is scanned: the buffer
+   * grows for it if it must (it is less than one read of the spool's). The spool is then gone.
+   */
+  public void unspoolRest() throws IOException {
+    if (spool == null || spool.receiving() || spool.unread() == 0) {
+      return;
+    }
+    makeRoom((int) Math.min(Integer.MAX_VALUE, limit - pos + spool.unread()), null);
+    while (spooled() > 0) {
+      limit += readSpool(buffer, limit, buffer.length - limit, null);
+    }
   }
 
   /**
@@ -363,11 +379,8 @@ public final class ConnectionInput extends InputStream {
    * The bytes buffered and not yet read, which are taken out of the buffer (a grown one is then
    * dropped: a tunnel that takes them may stay open for long).
    */
-  public byte[] takeBuffered() {
-    if (spooled() > 0) {
-      // Bodies a tunnel may follow (a CONNECT's) are never spooled; an Upgrade's is read first.
-      throw new IllegalStateException("spooled request bytes cannot be taken from memory");
-    }
+  public byte[] takeBuffered() throws IOException {
+    unspoolRest();
     byte[] taken = peekBuffered();
     pos = limit;
     trimBuffer();
