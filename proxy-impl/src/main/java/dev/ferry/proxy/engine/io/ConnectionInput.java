@@ -303,8 +303,8 @@ public final class ConnectionInput extends InputStream {
     if (spool == null || spool.receiving() || spool.unread() == 0) {
       return;
     }
-    makeRoom((int) Math.min(Integer.MAX_VALUE, limit - pos + spool.unread()), null);
     while (spooled() > 0) {
+      makeRoom((int) Math.min(Integer.MAX_VALUE, limit - pos + spooled()), null);
       limit += readSpool(buffer, limit, buffer.length - limit, null);
     }
   }
