@@ -86,8 +86,8 @@ public final class ChunkedInputStream extends BlockInputStream {
   private static long bufferedOfNextChunk(byte[] bytes, int from, int to) {
     long size = 0;
     int i = from;
-    while (i < to && i - from < 15 && hexValue(bytes[i]) >= 0) {
-      size = size * 16 + hexValue(bytes[i]);
+    while (i < to && i - from < 15 && HeadScan.hexValue(bytes[i]) >= 0) {
+      size = size * 16 + HeadScan.hexValue(bytes[i]);
       i++;
     }
     while (i < to && bytes[i] != '\r' && bytes[i] != '\n') {
@@ -113,11 +113,11 @@ public final class ChunkedInputStream extends BlockInputStream {
     long size = 0;
     int digits = 0;
     int b = in.readByte();
-    while (hexValue(b) >= 0) {
+    while (HeadScan.hexValue(b) >= 0) {
       if (++digits > 15) {
         throw malformed("chunk size too large");
       }
-      size = size * 16 + hexValue(b);
+      size = size * 16 + HeadScan.hexValue(b);
       b = in.readByte();
     }
     if (digits == 0) {
@@ -143,19 +143,6 @@ public final class ChunkedInputStream extends BlockInputStream {
     if (in.readByte() != '\r' || in.readByte() != '\n') {
       throw malformed("chunk data must be followed by CRLF");
     }
-  }
-
-  private static int hexValue(int b) {
-    if (b >= '0' && b <= '9') {
-      return b - '0';
-    }
-    if (b >= 'a' && b <= 'f') {
-      return b - 'a' + 10;
-    }
-    if (b >= 'A' && b <= 'F') {
-      return b - 'A' + 10;
-    }
-    return -1;
   }
 
   private HttpFailureException malformed(String detail) {

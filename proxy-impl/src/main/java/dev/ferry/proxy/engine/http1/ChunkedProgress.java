@@ -64,7 +64,7 @@ public final class ChunkedProgress {
   private void step(byte b) {
     switch (state) {
       case SIZE -> {
-        int digit = hexValue(b);
+        int digit = HeadScan.hexValue(b);
         if (digit >= 0 && lineBytes < 15) {
           size = size * 16 + digit;
           lineBytes++;
@@ -144,13 +144,5 @@ public final class ChunkedProgress {
       case TRAILER -> 2;
       case DONE, STOPPED -> 0;
     };
-  }
-
-  private static int hexValue(byte b) {
-    if (b >= '0' && b <= '9') {
-      return b - '0';
-    }
-    int lower = b | 0x20;
-    return lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
   }
 }

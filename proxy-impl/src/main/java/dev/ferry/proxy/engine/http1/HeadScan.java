@@ -244,7 +244,8 @@ public final class HeadScan {
     return -1;
   }
 
-  private static int hexValue(byte b) {
+  /** The value of a hex digit (either case), or -1 for any other byte. */
+  static int hexValue(int b) {
     if (b >= '0' && b <= '9') {
       return b - '0';
     }
