@@ -32,8 +32,7 @@ public final class ConnectionInput extends InputStream {
   private final Socket socket;
   private final InputStream in;
   private final int bufferSize;
-  /** Watches this input's reads; null when reads must use SO_TIMEOUT (TLS, no watchdog). */
-  private final IoWatchdog watchdog;
+  private final ReadTimeouts timeouts;
   private byte[] buffer;
   /** What the buffer's growth took from {@link #budget}; given back when the buffer is dropped. */
   private final AtomicLong budgeted = new AtomicLong();
@@ -48,16 +47,7 @@ public final class ConnectionInput extends InputStream {
   private BodySpool spool;
   private int pos;
   private int limit;
-  private long deadlineNanos;
-  private int readTimeoutMillis;
-  private boolean recoverable;
-  private int soTimeout = -1;
   private long bytesRead;
-  private boolean watched;
-  /** The deadline of the watched read blocked now; 0 when none is. */
-  private volatile long blockedUntilNanos;
-  /** Set by the watchdog when it ended a read at its deadline; the input is over. */
-  private volatile boolean expired;
 
   /** An input whose reads all use SO_TIMEOUT. */
   public ConnectionInput(Socket socket, int bufferSize) throws IOException {
@@ -72,7 +62,8 @@ public final class ConnectionInput extends InputStream {
     this.socket = socket;
     this.in = socket.getInputStream();
     this.bufferSize = bufferSize;
-    this.watchdog = socket instanceof SSLSocket || socket.getChannel() == null ? null : watchdog;
+    this.timeouts = new ReadTimeouts(socket,
+        socket instanceof SSLSocket || socket.getChannel() == null ? null : watchdog);
   }
 
   /**
@@ -80,9 +71,7 @@ public final class ConnectionInput extends InputStream {
    * timeout ends the input (see the class comment).
    */
   public void readTimeout(int millis) {
-    this.readTimeoutMillis = millis;
-    this.deadlineNanos = 0;
-    this.recoverable = false;
+    timeouts.readTimeout(millis);
   }
 
   /**
@@ -90,8 +79,7 @@ public final class ConnectionInput extends InputStream {
    * ends the input.
    */
   public void deadline(long deadlineNanos) {
-    this.deadlineNanos = deadlineNanos;
-    this.recoverable = false;
+    timeouts.deadline(deadlineNanos);
   }
 
   /**
@@ -99,9 +87,7 @@ public final class ConnectionInput extends InputStream {
    * the connection usable for the next one (a tunnel, a lingering close).
    */
   public void recoverableTimeout(int millis) {
-    this.readTimeoutMillis = millis;
-    this.deadlineNanos = 0;
-    this.recoverable = true;
+    timeouts.recoverableTimeout(millis);
   }
 
   /**
@@ -114,7 +100,7 @@ public final class ConnectionInput extends InputStream {
     if (hasBuffered()) {
       return true;
     }
-    if (watchdog != null && in.available() > 0) {
+    if (timeouts.watchable() && in.available() > 0) {
       // Bytes wait in the socket already (a new connection's first request, usually): one
       // untimed read takes them, where a timed one costs four fcntl on Java 17's channel socket.
       return fill(true);
@@ -128,7 +114,7 @@ public final class ConnectionInput extends InputStream {
       dropEmptyBuffer();
     }
     recoverableTimeout(timeoutMillis);
-    soTimeout(timeoutMillis);
+    timeouts.soTimeout(timeoutMillis);
     int first = in.read();
     if (first < 0) {
       return false;
@@ -360,7 +346,7 @@ public final class ConnectionInput extends InputStream {
       return false;
     }
     try {
-      soTimeout(1);
+      timeouts.soTimeout(1);
       in.read();
       return false;
     } catch (SocketTimeoutException e) {
@@ -426,10 +412,7 @@ public final class ConnectionInput extends InputStream {
    * that waits elsewhere (parked on a selector) and may stay idle for long.
    */
   public void unwatch() {
-    if (watched) {
-      watched = false;
-      watchdog.unwatch(this);
-    }
+    timeouts.unwatch();
   }
 
   /**
@@ -577,7 +560,7 @@ public final class ConnectionInput extends InputStream {
       return true;
     }
     if (ready) {
-      soTimeout(0);
+      timeouts.soTimeout(0);
       n = in.read(buffer, 0, bufferSize);
     } else {
       n = readSocket(buffer, 0, bufferSize);
@@ -592,15 +575,15 @@ public final class ConnectionInput extends InputStream {
 
   /** One read from the socket under the current timeout or deadline. */
   private int readSocket(byte[] target, int offset, int length) throws IOException {
-    if (!armRead()) {
+    if (!timeouts.arm()) {
       return in.read(target, offset, length);
     }
     try {
-      return endWatchedRead(in.read(target, offset, length));
+      return timeouts.end(in.read(target, offset, length));
     } catch (IOException e) {
-      throw expired ? timedOut() : e;
+      throw timeouts.failure(e);
     } finally {
-      blockedUntilNanos = 0;
+      timeouts.done();
     }
   }
 
@@ -610,7 +593,7 @@ public final class ConnectionInput extends InputStream {
    * a deadline.
    */
   public boolean readsChannel() {
-    return watchdog != null && !recoverable && watchdog.running();
+    return timeouts.readsChannel();
   }
 
   /**
@@ -628,7 +611,7 @@ public final class ConnectionInput extends InputStream {
     if (spooled() > 0) {
       return readSpool(null, 0, 0, target);
     }
-    if (!armRead()) {
+    if (!timeouts.arm()) {
       // The watchdog stopped meanwhile (the proxy is stopping): read as a stream, under SO_TIMEOUT.
       byte[] bytes = new byte[Math.min(target.remaining(), bufferSize)];
       int n = in.read(bytes, 0, bytes.length);
@@ -640,96 +623,16 @@ public final class ConnectionInput extends InputStream {
     }
     int n;
     try {
-      n = endWatchedRead(socket.getChannel().read(target));
+      n = timeouts.end(socket.getChannel().read(target));
     } catch (IOException e) {
-      throw expired ? timedOut() : e;
+      throw timeouts.failure(e);
     } finally {
-      blockedUntilNanos = 0;
+      timeouts.done();
     }
     if (n > 0) {
       bytesRead += n;
     }
     return n;
-  }
-
-  /**
-   * Prepares a read: true for a watched read, whose deadline is now published to the watchdog
-   * (the caller clears it when the read ends), false for one under SO_TIMEOUT, now set.
-   */
-  private boolean armRead() throws IOException {
-    if (expired) {
-      throw timedOut();
-    }
-    long until = deadlineNanos;
-    if (until == 0 && readTimeoutMillis > 0) {
-      until = System.nanoTime() + readTimeoutMillis * 1_000_000L;
-    }
-    if (recoverable || watchdog == null || !watchdog.running()) {
-      soTimeout(remainingMillis(until));
-      return false;
-    }
-    if (until != 0 && until - System.nanoTime() <= 0) {
-      throw new SocketTimeoutException("deadline passed");
-    }
-    soTimeout(0);
-    if (!watched) {
-      watched = true;
-      watchdog.watch(this);
-    }
-    blockedUntilNanos = until;
-    return true;
-  }
-
-  private int endWatchedRead(int n) throws SocketTimeoutException {
-    if (expired) {
-      throw timedOut();
-    }
-    return n;
-  }
-
-  /** Milliseconds to a deadline (0 for none), at least 1. */
-  private static int remainingMillis(long untilNanos) throws SocketTimeoutException {
-    if (untilNanos == 0) {
-      return 0;
-    }
-    long remaining = (untilNanos - System.nanoTime()) / 1_000_000;
-    if (remaining <= 0) {
-      throw new SocketTimeoutException("deadline passed");
-    }
-    return (int) Math.min(Integer.MAX_VALUE, remaining);
-  }
-
-  private void soTimeout(int millis) throws IOException {
-    if (millis != soTimeout) {
-      socket.setSoTimeout(millis);
-      soTimeout = millis;
-    }
-  }
-
-  private static SocketTimeoutException timedOut() {
-    return new SocketTimeoutException("read timed out");
-  }
-
-  boolean isClosed() {
-    return socket.isClosed();
-  }
-
-  /** Ends the read blocked now if its deadline is before {@code now} (the watchdog's sweep). */
-  void expireIfPast(long now) {
-    long until = blockedUntilNanos;
-    if (until != 0 && now - until >= 0) {
-      expired = true;
-      if (blockedUntilNanos != until) {
-        // The read ended meanwhile (had it seen the flag, it failed as a timeout): keep the input.
-        expired = false;
-        return;
-      }
-      try {
-        socket.shutdownInput();
-      } catch (IOException ignored) {
-        // Closed meanwhile: the read has ended either way.
-      }
-    }
   }
 
   /** Closing the stream closes nothing: the socket's owner closes the socket. */

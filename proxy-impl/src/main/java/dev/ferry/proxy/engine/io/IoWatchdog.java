@@ -36,7 +36,7 @@ public final class IoWatchdog {
   private final long writeTimeoutNanos;
   private final Consumer<ConnectionOutput> onWriteTimeout;
   private final Set<ConnectionOutput> outputs = ConcurrentHashMap.newKeySet();
-  private final Set<ConnectionInput> inputs = ConcurrentHashMap.newKeySet();
+  private final Set<ReadTimeouts> inputs = ConcurrentHashMap.newKeySet();
   private ScheduledExecutorService timer;
 
   /**
@@ -77,11 +77,11 @@ public final class IoWatchdog {
     outputs.add(output);
   }
 
-  void watch(ConnectionInput input) {
+  void watch(ReadTimeouts input) {
     inputs.add(input);
   }
 
-  void unwatch(ConnectionInput input) {
+  void unwatch(ReadTimeouts input) {
     inputs.remove(input);
   }
 
@@ -96,7 +96,7 @@ public final class IoWatchdog {
         onWriteTimeout.accept(output);
       }
     }
-    for (ConnectionInput input : inputs) {
+    for (ReadTimeouts input : inputs) {
       if (input.isClosed()) {
         inputs.remove(input);
       } else {
