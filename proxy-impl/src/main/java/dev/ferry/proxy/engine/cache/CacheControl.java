@@ -51,6 +51,16 @@ final class CacheControl {
   }
 
   /**
+   * True when a stale response must not be served without revalidating it, whatever permits it
+   * otherwise (max-stale, stale-if-error, stale-while-revalidate): must-revalidate,
+   * proxy-revalidate, s-maxage (which implies proxy-revalidate, RFC 9111 §5.2.2.10) or an
+   * unqualified no-cache (§4.2.4).
+   */
+  boolean forbidsStale() {
+    return has("must-revalidate") || has("proxy-revalidate") || has("s-maxage") || hasUnqualified("no-cache");
+  }
+
+  /**
    * True for a directive present without field names: {@code no-cache} but not
    * {@code no-cache="Set-Cookie"} (RFC 9111 §5.2.2.4, §5.2.2.7).
    */

@@ -14,9 +14,13 @@ final class Conditionals {
   /**
    * RFC 9110 §13.1.2 and §13.1.3: the client's own conditional request, against the entry. For
    * If-Modified-Since, RFC 9111 §4.3.2 compares with Last-Modified, else the stored Date, else
-   * the time the response was received.
+   * the time the response was received. Only a stored 2xx answers 304: RFC 9110 §13.2.1 has
+   * preconditions ignored when the response would be anything else (a 404 is not "not modified").
    */
   static boolean notModified(Headers request, CacheEntry entry) {
+    if (entry.status() / 100 != 2) {
+      return false;
+    }
     Headers stored = entry.headers();
     List<String> ifNoneMatch = request.all("If-None-Match");
     if (!ifNoneMatch.isEmpty()) {
@@ -58,9 +62,40 @@ final class Conditionals {
     return kept.build();
   }
 
-  /** RFC 9111 §3.2: a 304's fields replace the stored ones, except the body's framing. */
-  static Headers updateHeaders(Headers stored, Headers fresh) {
+  /**
+   * RFC 9111 §4.3.4: whether a 304 may update the stored response it answered. A strong ETag in
+   * the 304 must be the stored one's, compared strongly; a weak one, compared weakly; without an
+   * ETag, its Last-Modified must be the stored one. A 304 without validators answers the
+   * validators this cache sent, and updates that response.
+   */
+  static boolean selects(Headers notModified, Headers stored) {
+    String etag = notModified.first("ETag").map(String::trim).orElse(null);
+    if (etag != null) {
+      String storedTag = stored.first("ETag").map(String::trim).orElse(null);
+      if (storedTag == null) {
+        return false;
+      }
+      return etag.startsWith("W/") ? weak(etag).equals(weak(storedTag)) : etag.equals(storedTag);
+    }
+    Instant modified = notModified.first("Last-Modified").flatMap(HttpDates::parse).orElse(null);
+    return modified == null
+        || modified.equals(stored.first("Last-Modified").flatMap(HttpDates::parse).orElse(null));
+  }
+
+  /**
+   * RFC 9111 §3.2: a 304's fields replace the stored ones, except the body's framing. The 304
+   * was generated at the origin now: without its own Date it gets one of {@code received}
+   * (RFC 9110 §6.6.1), and without an Age the stored one goes, so the response's age starts
+   * again from its validation (RFC 9111 §5.1).
+   */
+  static Headers updateHeaders(Headers stored, Headers fresh, Instant received) {
     Headers.Builder updated = stored.toBuilder();
+    if (!fresh.contains("Date")) {
+      updated.set("Date", HttpDates.format(received));
+    }
+    if (!fresh.contains("Age")) {
+      updated.remove("Age");
+    }
     for (int i = 0; i < fresh.size(); i++) {
       String name = fresh.name(i);
       if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Via")) {

@@ -5,6 +5,8 @@ import dev.ferry.proxy.CacheStore;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Instant;
@@ -116,11 +118,20 @@ final class Entries {
     store.put(url, entry);
   }
 
-  /** §4.3.4: a 304 freshens the stored response with its fields; returns the updated entry. */
+  /**
+   * §4.3.4: a 304 freshens the stored response with its fields; returns the updated entry. A 304
+   * whose validator is not the stored response's may update nothing: the entry goes, and null
+   * is returned (the request must then be made without the stored validators).
+   */
   CacheEntry applyNotModified(Request request, CacheEntry stored, Response notModified, Instant requested) {
     HttpCache.closeQuietly(notModified.body());
+    if (!Conditionals.selects(notModified.headers(), stored.headers())) {
+      log.debug("cache_304_mismatch key={} etag={}", key(request), notModified.headers().first("ETag").orElse("-"));
+      store.remove(key(request));
+      return null;
+    }
     Instant responded = clock.instant();
-    Headers merged = Conditionals.updateHeaders(stored.headers(), notModified.headers());
+    Headers merged = Conditionals.updateHeaders(stored.headers(), notModified.headers(), responded);
     Headers policy = policy(merged);
     CacheEntry updated = stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded);
     if (StoragePolicy.isStorable(request, updated.status(), policy, storeSetCookie, responded)) {
@@ -137,16 +148,34 @@ final class Entries {
    * same-origin Location / Content-Location.
    */
   void invalidate(Request request, Response response) {
-    store.remove(key(request));
+    String target = key(request);
+    store.remove(target);
     String origin = StoragePolicy.origin(request);
     for (String field : new String[] {"Location", "Content-Location"}) {
       response.headers().first(field).map(String::trim).ifPresent(location -> {
-        if (location.startsWith("/")) {
-          store.remove(origin + location);
-        } else if (location.startsWith(origin + "/")) {
-          store.remove(location);
+        String resolved = resolve(target, origin, location);
+        if (resolved != null && resolved.startsWith(origin + "/")) {
+          store.remove(resolved);
         }
       });
+    }
+  }
+
+  /**
+   * A Location or Content-Location made absolute against the request's URL: it may be an absolute
+   * path, an absolute URL or a relative reference (RFC 9110 §10.2.2); null if invalid.
+   */
+  private static String resolve(String target, String origin, String location) {
+    if (location.startsWith("/") && !location.startsWith("//")) {
+      return origin + location;
+    }
+    if (location.startsWith(origin + "/")) {
+      return location;
+    }
+    try {
+      return URI.create(target).resolve(new URI(location)).toString();
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      return null;
     }
   }
 }

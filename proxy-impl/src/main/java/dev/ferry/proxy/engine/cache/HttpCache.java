@@ -195,7 +195,7 @@ public final class HttpCache implements ProxyCache {
   private boolean staleIfError(CacheEntry stored, CacheControl asked) {
     Headers policy = entries.policy(stored.headers());
     CacheControl response = CacheControl.of(policy);
-    if (response.has("must-revalidate") || response.has("proxy-revalidate") || response.hasUnqualified("no-cache")) {
+    if (response.forbidsStale()) {
       return false;
     }
     long window = Math.max(response.seconds("stale-if-error"), asked.seconds("stale-if-error"));
@@ -224,6 +224,10 @@ public final class HttpCache implements ProxyCache {
       return mark(entries.maybeStore(request, response, requested, () -> { }), "MISS", verdict);
     }
     CacheEntry updated = entries.applyNotModified(request, stored, response, requested);
+    if (updated == null) {
+      // The 304 was for another representation than the stored one: ask again, unconditionally.
+      return fetch(request, upstream, verdict, () -> { });
+    }
     return mark(serve(updated, request, clock.instant()), "REVALIDATED", verdict);
   }
 

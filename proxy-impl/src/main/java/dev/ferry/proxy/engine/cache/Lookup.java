@@ -39,7 +39,7 @@ final class Lookup {
     if (fresh) {
       return true;
     }
-    if (response.has("must-revalidate") || response.has("proxy-revalidate") || response.has("s-maxage")) {
+    if (response.forbidsStale()) {
       return false;
     }
     if (!asked.has("max-stale")) {

@@ -58,8 +58,7 @@ final class StaleWhileRevalidate {
     Headers policy = entries.policy(stored.headers());
     CacheControl response = CacheControl.of(policy);
     long window = response.seconds("stale-while-revalidate");
-    if (response.has("must-revalidate") || response.has("proxy-revalidate")
-        || response.hasUnqualified("no-cache") || window < 0) {
+    if (response.forbidsStale() || window < 0) {
       return false;
     }
     long staleness = Freshness.currentAgeSeconds(stored, clock.instant())
@@ -81,6 +80,7 @@ final class StaleWhileRevalidate {
       Instant requested = clock.instant();
       Response response = upstream.handle(conditional);
       if (response.status() == 304) {
+        // A 304 for another representation removes the entry: the next request fetches it.
         entries.applyNotModified(request, stored, response, requested);
         return;
       }

@@ -80,6 +80,17 @@ class CacheConcurrencyTest {
     assertThat(h.get("/sie").statusCode()).as("past the stale-if-error window").isEqualTo(503);
   }
 
+  /** s-maxage implies proxy-revalidate (RFC 9111 §5.2.2.10), which stale-if-error does not lift (§4.2.4). */
+  @Test
+  void neverServesStaleIfErrorUnderSMaxage() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("last good").setHeader("Cache-Control", "s-maxage=10, stale-if-error=600"));
+    h.get("/shared");
+    h.advance(Duration.ofSeconds(60));
+    h.origin.setDispatcher(answering(() -> new MockResponse().setResponseCode(503)));
+    assertThat(h.get("/shared").statusCode()).isEqualTo(503);
+  }
+
   @Test
   void returnsCorrectBodiesWhileHitsAndEvictionsRace() throws Exception {
     CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxSizeBytes(1 << 20).maxEntryBytes(50_000));

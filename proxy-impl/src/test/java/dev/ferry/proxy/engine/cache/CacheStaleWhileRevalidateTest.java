@@ -53,4 +53,15 @@ class CacheStaleWhileRevalidateTest {
     h.advance(Duration.ofSeconds(60));
     assertThat(h.get("/late").body()).isEqualTo("v2");
   }
+
+  /** s-maxage implies proxy-revalidate (RFC 9111 §5.2.2.10): no stale answer while it refreshes. */
+  @Test
+  void revalidatesInTheForegroundUnderSMaxage() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "s-maxage=10, stale-while-revalidate=600"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "s-maxage=10"));
+    h.get("/shared");
+    h.advance(Duration.ofSeconds(20));
+    assertThat(h.get("/shared").body()).isEqualTo("v2");
+  }
 }

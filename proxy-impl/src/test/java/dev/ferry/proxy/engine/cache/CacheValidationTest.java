@@ -69,6 +69,75 @@ class CacheValidationTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
   }
 
+  /** RFC 9110 §13.2.1: preconditions count only where the response would be a 2xx. */
+  @Test
+  void answers304OnlyFromAStored2xx() throws Exception {
+    h.origin.enqueue(h.response("gone").setResponseCode(404).setHeader("Cache-Control", "max-age=60")
+        .setHeader("ETag", "\"n\"").setHeader("Last-Modified", "Wed, 01 Oct 2025 00:00:00 GMT"));
+    h.get("/missing");
+    for (String[] condition : new String[][] {{"If-None-Match", "\"n\""},
+        {"If-Modified-Since", "Thu, 01 Jan 2026 00:00:00 GMT"}}) {
+      HttpResponse<String> answer = h.get("/missing", condition);
+      assertThat(answer.statusCode()).as(condition[0]).isEqualTo(404);
+      assertThat(answer.body()).isEqualTo("gone");
+      assertThat(verdict(answer)).isEqualTo("HIT");
+    }
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /** RFC 9111 §4.3.4: a 304 whose strong ETag is not the stored one's updates nothing. */
+  @Test
+  void fetchesAgainWhenA304NamesAnotherRepresentation() throws Exception {
+    h.origin.enqueue(h.response("AAAA").setHeader("Cache-Control", "max-age=1").setHeader("ETag", "\"a\""));
+    h.origin.enqueue(new MockResponse().setResponseCode(304).setHeader("ETag", "\"b\"")
+        .setHeader("Cache-Control", "max-age=60"));
+    h.origin.enqueue(h.response("BBBB").setHeader("Cache-Control", "max-age=60").setHeader("ETag", "\"b\""));
+    h.get("/tag");
+    h.advance(Duration.ofSeconds(5));
+    HttpResponse<String> answer = h.get("/tag");
+    assertThat(answer.body()).isEqualTo("BBBB");
+    assertThat(answer.headers().firstValue("ETag")).hasValue("\"b\"");
+    h.origin.takeRequest();
+    assertThat(h.origin.takeRequest().getHeader("If-None-Match")).isEqualTo("\"a\"");
+    assertThat(h.origin.takeRequest().getHeader("If-None-Match")).as("asked again without it").isNull();
+    HttpResponse<String> stored = h.get("/tag");
+    assertThat(verdict(stored)).isEqualTo("HIT");
+    assertThat(stored.body()).isEqualTo("BBBB");
+  }
+
+  /**
+   * A 304 without Date or Age was generated at the origin now: the response's age starts again
+   * from it, not from the stored Date and Age (RFC 9110 §6.6.1, RFC 9111 §5.1).
+   */
+  @Test
+  void restartsTheAgeOfAResponseA304Validated() throws Exception {
+    h.origin.enqueue(h.response("body").setHeader("Cache-Control", "max-age=10").setHeader("Age", "5")
+        .setHeader("ETag", "\"d\""));
+    h.origin.enqueue(new MockResponse().setResponseCode(304).setHeader("ETag", "\"d\"")
+        .setHeader("Cache-Control", "max-age=10"));
+    h.get("/age");
+    h.advance(Duration.ofSeconds(8));
+    HttpResponse<String> revalidated = h.get("/age");
+    assertThat(verdict(revalidated)).isEqualTo("REVALIDATED");
+    assertThat(revalidated.headers().firstValue("Age")).hasValue("0");
+    h.advance(Duration.ofSeconds(6));
+    HttpResponse<String> hit = h.get("/age");
+    assertThat(verdict(hit)).isEqualTo("HIT");
+    assertThat(hit.headers().firstValue("Age")).hasValue("6");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
+  /** A relative Location (RFC 9110 §10.2.2) names a URL of the same origin, invalidated too. */
+  @Test
+  void invalidatesARelativeLocationAfterUnsafeRequest() throws Exception {
+    h.origin.enqueue(h.response("target v1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("created").setResponseCode(201).setHeader("Location", "target"));
+    h.origin.enqueue(h.response("target v2").setHeader("Cache-Control", "max-age=100"));
+    h.get("/i/target");
+    h.send(HttpRequest.newBuilder(h.uri("/i/poster")).POST(HttpRequest.BodyPublishers.ofString("{}")));
+    assertThat(h.get("/i/target").body()).isEqualTo("target v2");
+  }
+
   @Test
   void keepsSeparateVariantsPerVaryValue() throws Exception {
     h.origin.enqueue(h.response("english").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept-Language"));
