@@ -5,12 +5,13 @@ import java.util.Objects;
 
 /**
  * A fault to inject into the exchanges a rule selects: see
- * {@link RecordingProxy#inject(java.util.function.Predicate, Fault)}.
+ * {@link RecordingProxy#inject(java.util.function.UnaryOperator, Fault)} and
+ * {@link FerryProxyExtension#fault(java.util.function.UnaryOperator, Fault)}.
  *
  * <pre>{@code
- * proxy.inject(request -> request.path().startsWith("/slow"), Fault.latency(Duration.ofMillis(300)));
- * proxy.inject(request -> request.method().equals("POST"), Fault.status(503));
- * proxy.inject(request -> true, Fault.resetMidResponse(1024));
+ * proxy.inject(e -> e.pathStartsWith("/slow"), Fault.latency(Duration.ofMillis(300)));
+ * proxy.inject(e -> e.method("POST"), Fault.status(503));
+ * proxy.inject(e -> e, Fault.resetMidResponse(1024));   // every request
  * }</pre>
  *
  * <p>Faults are built on the public filter API. How the two connection faults look on the wire:

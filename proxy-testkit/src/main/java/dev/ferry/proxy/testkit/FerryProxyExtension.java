@@ -5,6 +5,7 @@ import dev.ferry.proxy.ProxyServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -62,6 +63,8 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     BeforeEachCallback, AfterEachCallback, ParameterResolver {
   private static final String CLASS_PROXY = "classProxy";
   private static final String TEST_PROXY = "testProxy";
+  /** How long {@link #failOnUnexpectedTraffic} lets exchanges still in progress end; as long as a proxy's stop. */
+  private static final Duration SETTLE = Duration.ofSeconds(2);
 
   private final RecordingProxy.Builder builder;
   private ProxyLifecycle lifecycle;
@@ -184,7 +187,10 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     return this;
   }
 
-  /** How replay matches requests; default method and URL. */
+  /**
+   * How replay matches requests; default method and URL for a forward proxy, method and target
+   * for a reverse one (see {@link RecordingProxy.Builder#replayMatcher}).
+   */
   public FerryProxyExtension replayMatcher(ReplayMatcher matcher) {
     programmatic().replayMatcher(matcher);
     return this;
@@ -206,7 +212,8 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   /**
    * Fails a test, after it ran, if any of its exchanges does not match {@code expected} or was an
-   * unmatched replay; the failure lists them.
+   * unmatched replay; the failure lists them. Exchanges still in progress when the test ends are
+   * given up to two seconds to finish, and count.
    */
   public FerryProxyExtension failOnUnexpectedTraffic(UnaryOperator<ExchangeMatcher> expected) {
     this.expected = ExchangeMatcher.build(expected);
@@ -373,6 +380,8 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
       return null;
     }
     ExchangeMatcher wanted = expected;
+    // An exchange is recorded just after its client has the response: let those in progress end.
+    proxy.recording().awaitQuiet(SETTLE);
     List<RecordedExchange> unexpected =
         proxy.recording().select(e -> e.unmatched() || !wanted.test(e));
     if (unexpected.isEmpty()) {

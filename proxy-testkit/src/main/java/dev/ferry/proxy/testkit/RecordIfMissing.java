@@ -1,17 +1,26 @@
 package dev.ferry.proxy.testkit;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Saves what a record-if-missing run added to its HAR file. Answers the proxy made itself (a 502
  * for a refused connect, a 504, a limit's 4xx), exchanges without a response and those a fault
  * changed are not what the origin says, so they are left out unless {@code includeFailures} (which
  * keeps the proxy-made answers that have a status); the run reports what it left out.
+ *
+ * <p>Concurrent tests each get a proxy of their own, and may all record into one file: each save
+ * adds its exchanges to what the file holds at that moment, under a lock per file, so no test's
+ * exchanges overwrite another's (within one JVM).
  */
 final class RecordIfMissing {
-  private static final System.Logger LOG = System.getLogger(RecordingProxy.class.getName());
+  private static final Logger log = LoggerFactory.getLogger(RecordingProxy.class);
+  private static final ConcurrentHashMap<Path, Object> FILE_LOCKS = new ConcurrentHashMap<>();
 
   private final Path file;
   private final boolean includeFailures;
@@ -25,25 +34,38 @@ final class RecordIfMissing {
     return file;
   }
 
+  /** The exchanges the file holds now (none if it does not exist yet), read under its lock. */
+  List<RecordedExchange> load() {
+    synchronized (lock()) {
+      return Files.exists(file) ? Recording.fromHar(file).exchanges() : List.of();
+    }
+  }
+
   /**
-   * Writes {@code loaded} plus the savable new exchanges of {@code recording}, if there are any;
-   * returns the new exchanges that were not saved.
+   * Adds the savable new exchanges of {@code recording}, if there are any, to those the file
+   * holds now; returns the new exchanges that were not saved.
    */
-  List<RecordedExchange> save(Recording recording, List<RecordedExchange> loaded) {
+  List<RecordedExchange> save(Recording recording) {
     List<RecordedExchange> saved = new ArrayList<>();
     List<RecordedExchange> left = new ArrayList<>();
     for (RecordedExchange e : recording.select(e -> !e.replayed() && !e.unmatched())) {
       (savable(e) ? saved : left).add(e);
     }
     if (!saved.isEmpty()) {
-      List<RecordedExchange> all = new ArrayList<>(loaded);
-      all.addAll(saved);
-      Recording.of(all).writeHar(file);
+      synchronized (lock()) {
+        List<RecordedExchange> all = new ArrayList<>(load());
+        all.addAll(saved);
+        Recording.of(all).writeHar(file);
+      }
     }
     if (!left.isEmpty() || recording.dropped() > 0) {
-      LOG.log(System.Logger.Level.WARNING, report(left, recording.dropped()));
+      log.warn(report(left, recording.dropped()));
     }
     return List.copyOf(left);
+  }
+
+  private Object lock() {
+    return FILE_LOCKS.computeIfAbsent(file.toAbsolutePath().normalize(), f -> new Object());
   }
 
   private boolean savable(RecordedExchange e) {

@@ -10,7 +10,6 @@ import java.net.Proxy;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,7 +73,6 @@ import okhttp3.mockwebserver.MockWebServer;
  * <p>Memory is bounded; see {@link Recording} and {@link Builder#maxRecordingBytes(long)}.
  */
 public final class RecordingProxy implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(RecordingProxy.class.getName());
 
   private final ProxyServer server;
   private final Recording recording;
@@ -85,10 +83,11 @@ public final class RecordingProxy implements AutoCloseable {
   /** The proxy a test's view belongs to; null for the proxy itself. */
   private final RecordingProxy owner;
   private final Set<RecordingProxy> views = ConcurrentHashMap.newKeySet();
-  private final AtomicBoolean warnedShared = new AtomicBoolean();
   /** The client context trusting the interception CA; made on first use, shared with views. */
   private volatile SSLContext clientContext;
   private volatile List<RecordedExchange> unrecorded = List.of();
+  /** Set by the first {@link #close()}, which alone saves a record-if-missing file. */
+  private final AtomicBoolean saved = new AtomicBoolean();
 
   private RecordingProxy(Builder b, URI upstream) {
     this.forward = upstream == null;
@@ -98,9 +97,7 @@ public final class RecordingProxy implements AutoCloseable {
     this.faults = new FaultFilter(recorder, b.faults);
     this.saver = b.recordIfMissing == null ? null
         : new RecordIfMissing(b.recordIfMissing, b.recordFailures);
-    this.loaded = b.recordIfMissing != null
-        ? (Files.exists(b.recordIfMissing) ? Recording.fromHar(b.recordIfMissing).exchanges() : List.of())
-        : b.replay != null ? b.replay.exchanges() : null;
+    this.loaded = saver != null ? saver.load() : b.replay != null ? b.replay.exchanges() : null;
     // Test origins are local and listen on ephemeral ports: a testkit proxy (bound to loopback)
     // reaches loopback destinations and tunnels CONNECT to any port, unlike the engine's default.
     // A line per exchange is noise in a test run: life-cycle and access lines go to debug.
@@ -118,7 +115,9 @@ public final class RecordingProxy implements AutoCloseable {
     // After interception, so that a customizer's own interceptTls (hosts, a predicate) wins.
     b.customizers.forEach(c -> c.accept(proxy));
     if (loaded != null) {
-      proxy.filter(new ReplayFilter(recorder, loaded, b.matcher, saver != null, b.maxBodyBytes));
+      ReplayMatcher matcher = b.matcher != null ? b.matcher
+          : forward ? ReplayMatcher.methodAndUrl() : ReplayMatcher.methodAndTarget();
+      proxy.filter(new ReplayFilter(recorder, loaded, matcher, saver != null, b.maxBodyBytes));
     }
     this.server = proxy.build();
   }
@@ -185,11 +184,6 @@ public final class RecordingProxy implements AutoCloseable {
   RecordingProxy openView() {
     RecordingProxy view = new RecordingProxy(this);
     views.add(view);
-    if (views.size() > 1 && warnedShared.compareAndSet(false, true)) {
-      LOG.log(System.Logger.Level.WARNING, "tests run concurrently on one shared Ferry proxy ("
-          + this + "); each test's recording holds every exchange that started while it ran, "
-          + "its own and the others'. Use FerryProxyExtension's default lifecycle or perTest().");
-    }
     return view;
   }
 
@@ -345,8 +339,9 @@ public final class RecordingProxy implements AutoCloseable {
 
   /**
    * Stops the proxy, letting exchanges in progress finish for up to two seconds. In
-   * record-if-missing mode it then saves the HAR file if new exchanges were recorded, leaving out
-   * (and reporting in {@link #unrecorded()}) the answers the proxy made itself. For a test's view
+   * record-if-missing mode it then adds the new exchanges, if any, to the HAR file (as it is now:
+   * other proxies may have added theirs), leaving out (and reporting in {@link #unrecorded()}) the
+   * answers the proxy made itself; a second close saves nothing. For a test's view
    * of a shared proxy, ends the view and removes its faults; the proxy keeps running.
    *
    * @throws UncheckedIOException if the HAR file cannot be written
@@ -360,8 +355,8 @@ public final class RecordingProxy implements AutoCloseable {
       return;
     }
     server.stop(Duration.ofSeconds(2));
-    if (saver != null) {
-      unrecorded = saver.save(recording, loaded);
+    if (saver != null && saved.compareAndSet(false, true)) {
+      unrecorded = saver.save(recording);
     }
   }
 
@@ -403,7 +398,8 @@ public final class RecordingProxy implements AutoCloseable {
     private Recording replay;
     private Path recordIfMissing;
     private boolean recordFailures;
-    private ReplayMatcher matcher = ReplayMatcher.methodAndUrl();
+    /** Null: the mode's default (see {@link #replayMatcher}). */
+    private ReplayMatcher matcher;
     private boolean intercept;
     private CertificateAuthority authority;
 
@@ -563,7 +559,11 @@ public final class RecordingProxy implements AutoCloseable {
       return this;
     }
 
-    /** How replay matches requests; default {@link ReplayMatcher#methodAndUrl()}. */
+    /**
+     * How replay matches requests; default {@link ReplayMatcher#methodAndUrl()} for a forward
+     * proxy and {@link ReplayMatcher#methodAndTarget()} for a reverse one, whose recorded URLs
+     * carry the proxy's own ephemeral port.
+     */
     public Builder replayMatcher(ReplayMatcher matcher) {
       this.matcher = Objects.requireNonNull(matcher, "matcher");
       return this;

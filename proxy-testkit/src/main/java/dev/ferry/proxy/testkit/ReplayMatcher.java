@@ -5,7 +5,9 @@ import java.util.Objects;
 
 /**
  * Decides whether a recorded request answers an incoming one when a proxy replays. The default
- * is {@link #methodAndUrl()}; combine others with {@link #and}:
+ * is {@link #methodAndUrl()} for a forward proxy and {@link #methodAndTarget()} for a reverse
+ * one (whose URLs name the proxy's own address, a new ephemeral port in every run); combine
+ * others with {@link #and}:
  *
  * <pre>{@code
  * RecordingProxy.forward()
@@ -33,6 +35,16 @@ public interface ReplayMatcher {
   static ReplayMatcher methodAndUrl() {
     return (recorded, incoming) -> recorded.method().equals(incoming.method())
         && recorded.url().equals(incoming.url());
+  }
+
+  /**
+   * Matches on the method and the origin-form target ({@code /path?query}), both compared
+   * exactly, whatever the host and port: the default of a reverse proxy, where every run's proxy
+   * (and often its origin) listens on another ephemeral port.
+   */
+  static ReplayMatcher methodAndTarget() {
+    return (recorded, incoming) -> recorded.method().equals(incoming.method())
+        && recorded.target().equals(incoming.target());
   }
 
   /** Matches when both requests have the same values, in order, for this header field. */

@@ -63,7 +63,8 @@
  * {@code RecordingProxy.forward().replay(har)} answers from a file only;
  * {@code recordIfMissing(har)} forwards what the file lacks and saves it on close, leaving out
  * the answers the proxy made itself (a down origin), so a suite runs offline after one recording
- * run. {@link dev.ferry.proxy.testkit.Fault} adds latency, limits bandwidth, replaces statuses
+ * run. Replay matches method and URL in forward mode, method and {@code /path?query} in reverse
+ * mode (where the proxy's own port, in every recorded URL, changes from run to run). {@link dev.ferry.proxy.testkit.Fault} adds latency, limits bandwidth, replaces statuses
  * and cuts connections for the requests a matcher selects.
  *
  * <p>The testkit is built on Ferry's public API only ({@code Filter}, {@code ExchangeListener}).

@@ -141,4 +141,55 @@ class ReplayTest {
     }
     assertThat(Files.readString(har)).as("replay leaves the file alone").isEqualTo(saved);
   }
+
+  /**
+   * A reverse proxy's recorded URLs name its own address, a new ephemeral port in every run (and
+   * its origin's often is too): its replay matches the method and the target.
+   */
+  @Test
+  void replaysAReverseRecordingOnAnotherPort(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("reverse.har");
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("alice"));
+      origin.start();
+      try (RecordingProxy first = RecordingProxy.inFrontOf(origin).recordIfMissing(har).start()) {
+        assertThat(get(first, first.baseUri() + "users/1?v=2").body()).isEqualTo("alice");
+      }
+    }
+    String saved = Files.readString(har);
+    try (RecordingProxy second = RecordingProxy.reverse(() -> URI.create("http://127.0.0.1:9"))
+        .recordIfMissing(har).start()) {
+      HttpResponse<String> replayed = get(second, second.baseUri() + "users/1?v=2");
+      assertThat(replayed.body()).as("from the file, the origin gone").isEqualTo("alice");
+      assertThat(get(second, second.baseUri() + "users/1").statusCode()).as("another target").isEqualTo(502);
+      second.recording().awaitExchanges(2, Duration.ofSeconds(5));
+      assertThat(second.recording().exchanges(e -> e.replayed())).hasSize(1);
+    }
+    assertThat(Files.readString(har)).as("nothing new to save").isEqualTo(saved);
+  }
+
+  /**
+   * Proxies of concurrent tests recording into one file each add to it; none overwrites another.
+   * Closing a proxy again saves nothing more.
+   */
+  @Test
+  void keepsTheExchangesOfEveryProxyRecordingIntoOneFile(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("shared.har");
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("a"));
+      origin.enqueue(new MockResponse().setBody("b"));
+      origin.start();
+      String base = "http://127.0.0.1:" + origin.getPort();
+      RecordingProxy first = RecordingProxy.forward().recordIfMissing(har).start();
+      try (RecordingProxy second = RecordingProxy.forward().recordIfMissing(har).start()) {
+        get(first, base + "/a");
+        get(second, base + "/b");
+        first.close();
+      } finally {
+        first.close();
+      }
+    }
+    assertThat(Recording.fromHar(har).exchanges()).extracting(e -> e.request().path())
+        .containsExactlyInAnyOrder("/a", "/b");
+  }
 }

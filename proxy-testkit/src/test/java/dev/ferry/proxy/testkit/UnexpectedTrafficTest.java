@@ -12,6 +12,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.platform.testkit.engine.EngineTestKit;
@@ -32,6 +36,41 @@ class UnexpectedTrafficTest {
   void passesWhenAllTrafficIsExpected() {
     EngineTestKit.engine("junit-jupiter").selectors(selectClass(QuietFixture.class)).execute()
         .testEvents().assertStatistics(s -> s.started(1).succeeded(1));
+  }
+
+  /** An exchange still in progress when the test ends counts: the check waits for it. */
+  @Test
+  void failsATestWhoseUnexpectedRequestWasStillInProgress() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(InProgressFixture.class)).execute()
+        .testEvents()
+        .assertStatistics(s -> s.started(1).failed(1))
+        .assertThatEvents().haveExactly(1, finishedWithFailure(instanceOf(AssertionError.class),
+            message(m -> m.contains("unexpected traffic") && m.contains("/tracking"))));
+  }
+
+  static class InProgressFixture {
+    static final MockWebServer origin = new MockWebServer();
+
+    @RegisterExtension
+    static FerryProxyExtension proxy = FerryProxyExtension.forward()
+        .failOnUnexpectedTraffic(e -> e.path("/expected"));
+
+    @AfterAll
+    static void stopOrigin() throws Exception {
+      origin.shutdown();
+    }
+
+    @Test
+    void endsWhileItsRequestAwaitsTheOrigin() throws Exception {
+      origin.enqueue(new MockResponse().setHeadersDelay(300, TimeUnit.MILLISECONDS).setBody("late"));
+      proxy.httpClientBuilder().build().sendAsync(
+          HttpRequest.newBuilder(origin.url("/tracking").uri()).build(), HttpResponse.BodyHandlers.discarding());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (origin.getRequestCount() == 0) {
+        assertThat(System.nanoTime()).as("the request to reach the origin").isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+    }
   }
 
   static class ReplayFixture {
