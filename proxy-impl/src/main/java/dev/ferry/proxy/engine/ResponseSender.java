@@ -108,10 +108,15 @@ final class ResponseSender {
     return new Outcome(status, written, closeDelimited);
   }
 
-  /** Writes a bare 1xx head and flushes it, for interim responses. */
+  /**
+   * Writes a bare 1xx head and flushes it, for interim responses. A 1xx has no content, so a
+   * Content-Length in it (which RFC 9110 §8.6 forbids) is dropped, not passed on to mislead.
+   */
   void sendInterim(int status, String reason, Headers headers) throws IOException {
+    Headers.Builder fields = Headers.builder();
+    HopByHop.strip(headers, false, CONTENT_LENGTH, fields);
     try {
-      HeadWriter.writeStatusHead(out, status, reason, HopByHop.strip(headers, false));
+      HeadWriter.writeStatusHead(out, status, reason, fields.build());
       out.flush();
     } catch (IOException e) {
       throw clientClosed(e);

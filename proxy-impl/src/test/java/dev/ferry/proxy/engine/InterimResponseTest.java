@@ -58,6 +58,21 @@ class InterimResponseTest {
     }
   }
 
+  /** A 1xx has no content: a Content-Length an upstream put in one (RFC 9110 §8.6) is not passed on. */
+  @Test
+  void dropsAContentLengthFromAnInterimResponse() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n"
+        + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse interim = raw.readResponse();
+      assertThat(interim.status()).isEqualTo(100);
+      assertThat(interim.header("Content-Length")).isNull();
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+    }
+  }
+
   @Test
   void withholdsInterimResponsesFromHttp10Clients() throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\n"

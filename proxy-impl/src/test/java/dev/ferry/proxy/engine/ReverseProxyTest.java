@@ -29,6 +29,17 @@ class ReverseProxyTest {
     }
   }
 
+  /** Fields the client's Connection lists were for its hop only (RFC 9110 §7.6.1): none goes on. */
+  @Test
+  void dropsForwardedForAndViaTheClientListedInConnection() throws Exception {
+    origin.enqueue(new MockResponse().setBody("users"));
+    get(Upstream.of(origin.url("/").toString()), "GET / HTTP/1.1\r\nHost: shop.example\r\n"
+        + "Connection: X-Forwarded-For, Via\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 hop\r\n\r\n");
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeader("X-Forwarded-For")).isEqualTo("127.0.0.1");
+    assertThat(recorded.getHeader("Via")).isEqualTo("1.1 ferry");
+  }
+
   @Test
   void sendsForwardedHeadersAndUpstreamHost() throws Exception {
     origin.enqueue(new MockResponse().setBody("users"));

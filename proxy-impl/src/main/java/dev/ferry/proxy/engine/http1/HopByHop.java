@@ -23,10 +23,19 @@ public final class HopByHop {
 
   private HopByHop() {}
 
+  /**
+   * The values of the field {@code name}, or none when the message's {@code Connection} lists it:
+   * then they were for the last hop only, and go no further (RFC 9110 §7.6.1).
+   */
+  public static List<String> endToEnd(Headers headers, String name) {
+    List<String> values = headers.all(name);
+    return values.isEmpty() || !isListed(connectionOptions(headers), name) ? values : List.of();
+  }
+
   /** The {@code Via} value to send: the received ones joined, then {@code 1.1 ferry}. */
   public static String via(Headers received, int minorVersion) {
     String hop = minorVersion == 0 ? "1.0 ferry" : "1.1 ferry";
-    List<String> existing = received.all("Via");
+    List<String> existing = endToEnd(received, "Via");
     return existing.isEmpty() ? hop : String.join(", ", existing) + ", " + hop;
   }
 

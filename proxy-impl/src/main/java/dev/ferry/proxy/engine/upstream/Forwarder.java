@@ -263,7 +263,7 @@ public final class Forwarder {
     HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
     if (to != null) {
       String client = hooks.clientAddress().getAddress().getHostAddress();
-      List<String> earlier = request.headers().all("X-Forwarded-For");
+      List<String> earlier = HopByHop.endToEnd(request.headers(), "X-Forwarded-For");
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
       headers.add("X-Forwarded-Proto", hooks.clientUsesTls() ? "https" : "http");
       headers.add("X-Forwarded-Host", originalHost);
