@@ -130,8 +130,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
     trace = TraceContext.continueOrStart(head.headers());
     // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
-    Request.Builder builder = parsed.request().headers(head.headers().toBuilder()
-        .set(config.requestIdHeader(), requestId).set("traceparent", trace.traceparent()).build());
+    Request.Builder builder = parsed.request().headers(trace.propagate(head.headers())
+        .set(config.requestIdHeader(), requestId).build());
     if (parsed.bodyLength() != 0) {
       clientBody = connection.openBody(parsed.bodyLength(), parsed.expectContinue());
       builder.body(clientBody);

@@ -61,6 +61,43 @@ class ObservabilityTest {
     assertThat(summaries.poll(5, TimeUnit.SECONDS).requestId()).hasValue(id);
   }
 
+  /**
+   * A tracestate goes on only with the valid traceparent it belongs to (W3C Trace Context §3.3);
+   * a B3 "do not sample" decision holds; a continued B3 trace's headers name the proxy's span.
+   */
+  @Test
+  void propagatesTracestateOnlyWithItsTraceparentAndB3WithItsOwnSpan() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    for (int i = 0; i < 6; i++) {
+      origin.enqueue(new MockResponse());
+    }
+    get(proxy.address(), "/alone", "tracestate", "vendor=abc");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("tracestate")).isNull();
+    get(proxy.address(), "/invalid", "traceparent", "garbage", "tracestate", "vendor=abc");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("tracestate")).isNull();
+    get(proxy.address(), "/deny", "b3", "0");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent")).endsWith("-00");
+    get(proxy.address(), "/deny-multi", "X-B3-Sampled", "0");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent")).endsWith("-00");
+
+    get(proxy.address(), "/single", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1");
+    RecordedRequest single = origin.takeRequest(5, TimeUnit.SECONDS);
+    String span = single.getHeader("traceparent").split("-")[2];
+    assertThat(single.getHeader("b3"))
+        .isEqualTo("80f198ee56343ba864fe8b2a57d3eff7-" + span + "-1-e457b5a2e4d86bd1");
+
+    get(proxy.address(), "/multi", "X-B3-TraceId", "a3ce929d0e0e4736", "X-B3-SpanId", "00f067aa0ba902b7",
+        "X-B3-Sampled", "1");
+    RecordedRequest multi = origin.takeRequest(5, TimeUnit.SECONDS);
+    String[] parent = multi.getHeader("traceparent").split("-");
+    assertThat(parent[1]).isEqualTo("0000000000000000a3ce929d0e0e4736");
+    assertThat(multi.getHeader("X-B3-TraceId")).as("as long as it came").isEqualTo("a3ce929d0e0e4736");
+    assertThat(multi.getHeader("X-B3-SpanId")).isEqualTo(parent[2]);
+    assertThat(multi.getHeader("X-B3-ParentSpanId")).isEqualTo("00f067aa0ba902b7");
+    assertThat(multi.getHeader("X-B3-Sampled")).isEqualTo("1");
+  }
+
   @Test
   void continuesTheTraceWithItsOwnSpanAsParent() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

@@ -7,7 +7,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The request ID of an exchange: the client's, when it sent a usable one in the configured header
- * (printable ASCII, at most 200 characters, so it cannot break a log line), else a new UUID.
+ * (visible ASCII other than {@code "} and {@code \}, at most 200 characters, so that it cannot
+ * break a log line, quoted or not), else a new UUID.
  */
 public final class RequestIds {
   private static final int MAX_LENGTH = 200;

@@ -10,25 +10,61 @@ import java.util.concurrent.ThreadLocalRandom;
  * The trace an exchange belongs to, per W3C Trace Context: the trace id, the proxy's own span id
  * (which becomes the upstream's parent-id), and the sampled flag. A valid incoming
  * {@code traceparent} is continued (its trace id kept, {@code tracestate} passed on untouched);
- * without one, Zipkin B3 (single {@code b3} header or {@code X-B3-*}) is accepted; without
- * either, the proxy starts a trace, sampled.
+ * without one, Zipkin B3 (single {@code b3} header or {@code X-B3-*}) is continued, and its B3
+ * headers name the proxy's span too; a B3 sampling decision alone ({@code b3: 0},
+ * {@code X-B3-Sampled: 0}) starts a trace with that decision; otherwise the proxy starts a trace,
+ * sampled, and a {@code tracestate} (which belongs to the traceparent it came with) goes.
+ *
+ * @param source where the trace came from, which decides the headers {@link #propagate} writes
+ * @param shortB3 a B3 trace id of 64 bits, sent on as it came (the W3C id is it, zero-padded)
  */
-public record TraceContext(String traceId, String spanId, String parentId, boolean sampled) {
+public record TraceContext(String traceId, String spanId, String parentId, boolean sampled,
+    Source source, boolean shortB3) {
   private static final String ZERO_TRACE = "0".repeat(32);
   private static final String ZERO_SPAN = "0".repeat(16);
 
+  /** Where a trace came from. */
+  public enum Source { STARTED, TRACEPARENT, B3_SINGLE, B3_MULTI }
+
   /** Continues the trace the request carries, or starts one. */
   public static TraceContext continueOrStart(Headers headers) {
-    return fromTraceparent(headers).or(() -> fromB3(headers)).orElseGet(TraceContext::start);
+    return fromTraceparent(headers).or(() -> fromB3(headers))
+        .orElseGet(() -> start(b3SamplingDecision(headers)));
   }
 
-  private static TraceContext start() {
-    return new TraceContext(randomHex(16), randomHex(8), null, true);
+  private static TraceContext start(boolean sampled) {
+    return new TraceContext(randomHex(16), randomHex(8), null, sampled, Source.STARTED, false);
   }
 
   /** The {@code traceparent} to send upstream: this trace, with the proxy's span as parent. */
   public String traceparent() {
     return "00-" + traceId + "-" + spanId + "-" + (sampled ? "01" : "00");
+  }
+
+  /**
+   * The client's headers, {@code received}, with the trace headers the upstream gets: the
+   * {@code traceparent}; a continued B3 trace's headers with the proxy's span in them; and no
+   * {@code tracestate} unless the trace came with a valid {@code traceparent} (W3C Trace Context
+   * §3.3: a tracestate is only meaningful with its traceparent).
+   */
+  public Headers.Builder propagate(Headers received) {
+    Headers.Builder headers = received.toBuilder().set("traceparent", traceparent());
+    if (source != Source.TRACEPARENT) {
+      headers.remove("tracestate");
+    }
+    String b3Trace = shortB3 ? traceId.substring(16) : traceId;
+    String decision = sampled ? "1" : "0";
+    if (source == Source.B3_SINGLE) {
+      headers.set("b3", b3Trace + "-" + spanId + "-" + decision + "-" + parentId);
+    } else if (source == Source.B3_MULTI) {
+      headers.set("X-B3-TraceId", b3Trace).set("X-B3-SpanId", spanId)
+          .set("X-B3-ParentSpanId", parentId);
+      if (!received.contains("X-B3-Flags")) {
+        // Debug (X-B3-Flags: 1) implies an accept decision, sent without X-B3-Sampled.
+        headers.set("X-B3-Sampled", decision);
+      }
+    }
+    return headers;
   }
 
   /** RFC-like strict parse of version 00 (and forward-compatible higher versions). */
@@ -52,7 +88,7 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       return Optional.empty();
     }
     boolean sampled = (Integer.parseInt(flags, 16) & 1) == 1;
-    return Optional.of(new TraceContext(traceId, randomHex(8), parent, sampled));
+    return Optional.of(new TraceContext(traceId, randomHex(8), parent, sampled, Source.TRACEPARENT, false));
   }
 
   /** Zipkin B3: {@code b3: traceid-spanid[-sampled[-parent]]} or the {@code X-B3-*} headers. */
@@ -89,8 +125,25 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     if (padded.equals(ZERO_TRACE) || spanId.equals(ZERO_SPAN)) {
       return Optional.empty();
     }
-    boolean isSampled = !sampled.equals("0") && !sampled.equalsIgnoreCase("false");
-    return Optional.of(new TraceContext(padded, randomHex(8), spanId, isSampled));
+    return Optional.of(new TraceContext(padded, randomHex(8), spanId, !denies(sampled),
+        single.isPresent() ? Source.B3_SINGLE : Source.B3_MULTI, traceId.length() == 16));
+  }
+
+  /**
+   * A B3 sampling decision sent without ids ({@code b3: 0}, or {@code X-B3-Sampled: 0} alone):
+   * false when it denies sampling; true otherwise.
+   */
+  private static boolean b3SamplingDecision(Headers headers) {
+    Optional<String> single = headers.first("b3");
+    if (single.isPresent()) {
+      return !denies(single.get().trim());
+    }
+    return headers.first("X-B3-Flags").isPresent()
+        || !denies(headers.first("X-B3-Sampled").orElse("1").trim());
+  }
+
+  private static boolean denies(String sampled) {
+    return sampled.equals("0") || sampled.equalsIgnoreCase("false");
   }
 
   private static boolean isHex(String s) {
