@@ -15,9 +15,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -99,6 +104,28 @@ class InterceptionTest {
         URI.create("https://localhost:" + port + "/")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(502);
     assertThat(response.body()).contains("certificate not trusted");
+  }
+
+  /**
+   * The session is pinned to the CONNECT's host: a client naming another host in its SNI gets a
+   * leaf for the CONNECT's host, not one for a name outside the interception's scope.
+   */
+  @Test
+  void issuesTheLeafForTheConnectHostWhateverTheSni() throws Exception {
+    int port = httpsOrigin();
+    ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      SSLSocket tls = (SSLSocket) ca.sslContext().getSocketFactory()
+          .createSocket(raw.socket(), "other.example.test", port, false);
+      SSLParameters parameters = tls.getSSLParameters();
+      parameters.setServerNames(List.of(new SNIHostName("other.example.test")));
+      tls.setSSLParameters(parameters);
+      tls.startHandshake();
+      X509Certificate leaf = (X509Certificate) tls.getSession().getPeerCertificates()[0];
+      assertThat(leaf.getSubjectAlternativeNames()).extracting(name -> (Object) name.get(1)).containsExactly("localhost");
+    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.util.function.Predicate;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedKeyManager;
@@ -13,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A key manager that shows each intercepted client a leaf issued for the host it asked for:
- * the SNI name of its ClientHello, else the host of its CONNECT. The alias is that host, so
- * one {@code SSLContext} serves every host and the handshake itself picks the leaf.
+ * A key manager that shows each intercepted client a leaf issued for the host of its CONNECT,
+ * which the session is pinned to (see {@link #leafHost}). The alias is that host, so one
+ * {@code SSLContext} serves every host and the handshake itself picks the leaf.
  *
  * <p>The CONNECT host of an engine is kept in a weak-keyed map (identity, as Caffeine's weak keys
  * compare): an entry goes when its engine is collected, so a handshake that fails or is never
@@ -28,10 +29,13 @@ final class IssuingKeyManager extends X509ExtendedKeyManager {
   private static final String KEY_TYPE = "EC";
 
   private final LeafCertificates leaves;
+  private final Predicate<String> intercepted;
   private final Cache<SSLEngine, String> connectHosts = Caffeine.newBuilder().weakKeys().build();
 
-  IssuingKeyManager(LeafCertificates leaves) {
+  /** @param intercepted whether a host is one the proxy intercepts (its leaves are issued) */
+  IssuingKeyManager(LeafCertificates leaves, Predicate<String> intercepted) {
     this.leaves = leaves;
+    this.intercepted = intercepted;
   }
 
   /** Remembers the host an engine's client CONNECTed to, the fallback for a client that sends no SNI. */
@@ -53,8 +57,20 @@ final class IssuingKeyManager extends X509ExtendedKeyManager {
     if (!KEY_TYPE.equals(keyType)) {
       return null;
     }
-    String sni = SniKeyManager.sniName(engine.getHandshakeSession());
-    return usable(sni != null ? sni : connectHosts.getIfPresent(engine));
+    return usable(leafHost(SniKeyManager.sniName(engine.getHandshakeSession()), connectHosts.getIfPresent(engine)));
+  }
+
+  /**
+   * The host a leaf is issued for: the CONNECT's. The SNI name is taken instead only where the
+   * CONNECT named an IP address (a client that resolved the name itself) and the name is one the
+   * proxy intercepts. An SNI naming another host than the CONNECT's gets no leaf of its own: the
+   * CA would vouch for a host the session never reaches, outside the interception's scope.
+   */
+  private String leafHost(String sni, String connectHost) {
+    if (connectHost == null || sni == null || sni.equalsIgnoreCase(connectHost)) {
+      return connectHost != null ? connectHost : sni;
+    }
+    return SubjectNames.isIpLiteral(connectHost) && intercepted.test(sni) ? sni : connectHost;
   }
 
   /** The host if a leaf can be issued for it; null fails the handshake, which is then logged. */
