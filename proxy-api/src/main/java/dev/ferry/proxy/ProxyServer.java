@@ -561,7 +561,9 @@ public interface ProxyServer extends AutoCloseable {
      * {@code /_cache/purge?url=}) on a listener of their own at {@code address}, such as
      * {@code new InetSocketAddress("127.0.0.1", 9901)} (port 0: ephemeral, see
      * {@code ProxyServer#adminAddress()}). Default: no admin listener. Bind it to loopback unless
-     * the network in front of it is trusted: it has no authentication.
+     * the network in front of it is trusted: it has no authentication. Requests a web page could
+     * have sent (another {@code Origin}, a cross-site {@code Sec-Fetch-Site}, or on loopback a
+     * {@code Host} other than an address or {@code localhost}) are refused with 403.
      */
     public Builder admin(InetSocketAddress address) {
       this.admin = Objects.requireNonNull(address, "admin");

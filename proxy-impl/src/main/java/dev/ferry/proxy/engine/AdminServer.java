@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.admin.CrossSiteGuard;
 import dev.ferry.proxy.engine.filter.FilterException;
 import dev.ferry.proxy.engine.filter.RealChain;
 import dev.ferry.proxy.engine.http1.HeadParser;
@@ -15,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -120,8 +122,15 @@ final class AdminServer implements AutoCloseable {
     }
   }
 
-  /** Admin filters first (they may answer more paths), then the built-in endpoints, else 404. */
+  /**
+   * Requests a web page could have made are refused; then admin filters (they may answer more
+   * paths), then the built-in endpoints, else 404.
+   */
   private Response answer(Request request) {
+    Optional<Response> refused = CrossSiteGuard.refusal(request, address.getAddress().isLoopbackAddress());
+    if (refused.isPresent()) {
+      return refused.get();
+    }
     try {
       return RealChain.run(server.configuration().adminFilters(), new AdminExchange(request, address),
           request, r -> server.adminEndpoints().handle(r).orElseGet(() ->

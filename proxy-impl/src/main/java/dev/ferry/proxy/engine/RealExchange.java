@@ -7,6 +7,7 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.engine.admin.AdminEndpoints;
+import dev.ferry.proxy.engine.admin.CrossSiteGuard;
 import dev.ferry.proxy.engine.cache.CacheAdmin;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.FilterException;
@@ -210,7 +211,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     request = Request.builder().method(head.method()).version(head.version())
         .authority(connection.localAddress().getAddress().getHostAddress() + ":" + connection.localAddress().getPort())
         .target(head.target()).headers(head.headers()).build();
-    return server.adminEndpoints().handle(request).orElseThrow();
+    return CrossSiteGuard.refusal(request, connection.localAddress().getAddress().isLoopbackAddress())
+        .orElseGet(() -> server.adminEndpoints().handle(request).orElseThrow());
   }
 
   /** Writes the response (or starts the tunnel); returns true if the connection stays open. */

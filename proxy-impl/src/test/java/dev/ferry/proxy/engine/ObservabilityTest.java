@@ -144,6 +144,35 @@ class ObservabilityTest {
     assertThat(dashboard.body()).contains("<title>Ferry dashboard</title>").doesNotContain("http://", "https://");
   }
 
+  /**
+   * The admin endpoints have no authentication: requests a web page could have sent (a form
+   * posted cross-site, a DNS-rebound name) are refused; curl and scrapers are not.
+   */
+  @Test
+  void refusesAdminRequestsFromWebPages() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().admin(new InetSocketAddress("127.0.0.1", 0))
+        .cache(dev.ferry.proxy.CacheSpec.inMemory()));
+    InetSocketAddress admin = proxy.adminAddress().orElseThrow();
+    String host = "127.0.0.1:" + admin.getPort();
+    try (RawClient raw = new RawClient(admin)) {
+      assertThat(raw.send("POST /_cache/purge?url=http://a/ HTTP/1.1\r\nHost: " + host
+          + "\r\nOrigin: http://evil.example\r\nContent-Length: 0\r\n\r\n").readResponse().status()).isEqualTo(403);
+    }
+    try (RawClient raw = new RawClient(admin)) {
+      assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: rebind.evil.example:" + admin.getPort() + "\r\n\r\n")
+          .readResponse().status()).isEqualTo(403);
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: x\r\nSec-Fetch-Site: cross-site\r\n\r\n")
+          .readResponse().status()).as("on the proxy port too").isEqualTo(403);
+    }
+    try (RawClient raw = new RawClient(admin)) {
+      assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: localhost:" + admin.getPort() + "\r\nOrigin: http://localhost:"
+          + admin.getPort() + "\r\n\r\n").readResponse().status()).as("the dashboard's own fetch").isEqualTo(200);
+    }
+    assertThat(get(admin, "/_stats").statusCode()).isEqualTo(200);
+  }
+
   @Test
   void answersHtmlToBrowsersAndTextToOthersWithEscapedDetail() throws Exception {
     ProxyServer proxy = ferry.start(ProxyServer.builder());
