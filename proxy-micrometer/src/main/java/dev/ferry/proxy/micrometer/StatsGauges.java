@@ -19,7 +19,9 @@ import java.util.function.ToDoubleFunction;
  * {@code stats()} builds maps each time, so one snapshot is kept for {@link #MAX_AGE_NANOS} and
  * shared: a scrape may see values up to 100 ms old. Endpoints appear in pools when the proxy is
  * reconfigured: each new snapshot registers a health gauge for any endpoint not seen before; one
- * that left its pool reads NaN.
+ * that left its pool reads NaN. Failure kinds likewise: {@code ferry.failures} counts each kind
+ * {@code /_stats} counts, connection-level ones (a client's failed TLS handshake, a connection
+ * turned away) included, from the snapshot that first saw it.
  */
 final class StatsGauges {
   private static final long MAX_AGE_NANOS = 100_000_000L;
@@ -28,6 +30,7 @@ final class StatsGauges {
   private final Tags tags;
   private final ProxyServer proxy;
   private final Set<String> endpoints = ConcurrentHashMap.newKeySet();
+  private final Set<String> failures = ConcurrentHashMap.newKeySet();
   private volatile Snapshot snapshot;
 
   private record Snapshot(long at, ProxyStats stats, Optional<CacheStats> cache) {}
@@ -45,7 +48,9 @@ final class StatsGauges {
       gauges.registerCacheGauges();
     }
     // Endpoint gauges exist from the first scrape on; the values are read fresh by that scrape.
-    gauges.registerNewEndpoints(proxy.stats().upstreamEndpoints());
+    ProxyStats stats = proxy.stats();
+    gauges.registerNewEndpoints(stats.upstreamEndpoints());
+    gauges.registerNewFailures(stats.failures());
   }
 
   private void registerProxyGauges() {
@@ -111,6 +116,7 @@ final class StatsGauges {
       Snapshot fresh = new Snapshot(now, proxy.stats(), proxy.cache().map(ProxyCache::stats));
       snapshot = fresh;
       registerNewEndpoints(fresh.stats.upstreamEndpoints());
+      registerNewFailures(fresh.stats.failures());
       return fresh;
     } catch (RuntimeException e) {
       // A proxy that is not started (or a broken engine) must not break the scrape.
@@ -127,6 +133,15 @@ final class StatsGauges {
             .register(registry);
       }
     }));
+  }
+
+  private void registerNewFailures(Map<String, Long> counted) {
+    for (String failure : counted.keySet()) {
+      if (failures.add(failure)) {
+        counter("ferry.failures", "Failed exchanges and connections by kind, as /_stats counts them",
+            Tags.of("failure", failure), s -> s.stats.failures().getOrDefault(failure, 0L));
+      }
+    }
   }
 
   private double health(String pool, String endpoint) {

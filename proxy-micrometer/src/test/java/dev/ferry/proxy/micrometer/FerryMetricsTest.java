@@ -89,6 +89,25 @@ class FerryMetricsTest {
     awaitCount(requests().tags("status", "5xx", "failure", "UPSTREAM_UNREACHABLE"), 1);
   }
 
+  /** Failures that end a connection before any exchange (a failed TLS handshake) count too, as /_stats counts them. */
+  @Test
+  void countsConnectionFailuresAsStatsDoes() throws Exception {
+    proxy = reverseProxy(Upstream.of(origin.url("/").toString())).build().start();
+    metrics.bindTo(proxy);
+    try (java.net.Socket raw = new java.net.Socket("127.0.0.1", proxy.port())) {
+      raw.getOutputStream().write("NOT HTTP\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      raw.getInputStream().readAllBytes();
+    }
+    await(() -> !proxy.stats().failures().isEmpty(), "the malformed request to be counted");
+    String failure = proxy.stats().failures().keySet().iterator().next();
+    await(() -> {
+      gauge("ferry.connections.active");   // a scrape: it refreshes the snapshot, which registers new kinds
+      io.micrometer.core.instrument.FunctionCounter counter =
+          registry.find("ferry.failures").tag("failure", failure).functionCounter();
+      return counter != null && counter.count() == proxy.stats().failures().get(failure);
+    }, "ferry.failures to count " + failure);
+  }
+
   @Test
   void bindsGaugesOfTheRunningProxy() throws Exception {
     Upstream pool = Upstream.of(origin.url("/").toString()).name("origin");
