@@ -6,12 +6,15 @@ import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
+import dev.ferry.proxy.engine.http1.TargetPaths;
 import java.util.List;
 
 /**
  * Turns a parsed request head into a {@link Request}, applying the rules that need more than one
  * field: the request-target form allowed in this mode (RFC 9112 §3.2), Host (§3.2.2), body
- * framing and size, and Expect (RFC 9110 §10.1.1).
+ * framing and size, and Expect (RFC 9110 §10.1.1). A reverse proxy normalises the target's path
+ * ({@link TargetPaths}) before routes, filters and the cache see it; a forward proxy passes the
+ * URI on as it came (RFC 9112 §3.2.2: a proxy does not rewrite the path).
  */
 final class InboundRequest {
   private InboundRequest() {}
@@ -55,11 +58,15 @@ final class InboundRequest {
         if (parsed.authority().indexOf('@') >= 0 || parsed.authority().isEmpty()) {
           throw malformed("invalid authority in request-target");
         }
+        if (!forward) {
+          builder.target(TargetPaths.normalise(parsed.target()));
+        }
       } else if (target.startsWith("/") || (target.equals("*") && head.method().equals("OPTIONS"))) {
         if (forward) {
           throw malformed("a forward proxy needs an absolute-form request-target (http://host/path)");
         }
-        builder.authority(host.isEmpty() ? upstreamAuthority : host).target(target);
+        builder.authority(host.isEmpty() ? upstreamAuthority : host)
+            .target(target.equals("*") ? target : TargetPaths.normalise(target));
       } else {
         throw malformed("invalid request-target form");
       }
@@ -101,7 +108,7 @@ final class InboundRequest {
   private static void checkHost(String host) throws HttpFailureException {
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);
-      if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\') {
+      if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\' || c == '"') {
         throw malformed("invalid Host");
       }
     }

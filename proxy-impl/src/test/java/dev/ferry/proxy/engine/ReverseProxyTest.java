@@ -53,6 +53,17 @@ class ReverseProxyTest {
     assertThat(recorded.getHeader("X-Forwarded-For")).isEqualTo("10.1.1.1, 127.0.0.1");
     assertThat(recorded.getHeader("X-Forwarded-Proto")).isEqualTo("http");
     assertThat(recorded.getHeader("X-Forwarded-Host")).isEqualTo("shop.example");
+    assertThat(recorded.getHeader("Forwarded")).isEqualTo("for=127.0.0.1;host=\"shop.example\";proto=http");
+  }
+
+  /** A client's Forwarded elements stay, and this hop's comes last (RFC 7239 §4), as with X-Forwarded-For. */
+  @Test
+  void appendsItsOwnForwardedElementToTheClients() throws Exception {
+    origin.enqueue(new MockResponse().setBody("users"));
+    get(Upstream.of(origin.url("/").toString()),
+        "GET / HTTP/1.1\r\nHost: shop.example\r\nForwarded: for=1.2.3.4;proto=https\r\n\r\n");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("Forwarded"))
+        .isEqualTo("for=1.2.3.4;proto=https, for=127.0.0.1;host=\"shop.example\";proto=http");
   }
 
   @Test

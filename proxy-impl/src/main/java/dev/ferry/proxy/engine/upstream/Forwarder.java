@@ -49,7 +49,7 @@ public final class Forwarder {
       "proxy-authenticate", "content-length", "expect", "host", "via");
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
-      "x-forwarded-proto", "x-forwarded-host");
+      "x-forwarded-proto", "x-forwarded-host", "forwarded");
   private static final NameSet RELAYED_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "via");
 
@@ -263,10 +263,16 @@ public final class Forwarder {
     HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
     if (to != null) {
       String client = hooks.clientAddress().getAddress().getHostAddress();
+      String proto = hooks.clientUsesTls() ? "https" : "http";
       List<String> earlier = HopByHop.endToEnd(request.headers(), "X-Forwarded-For");
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
-      headers.add("X-Forwarded-Proto", hooks.clientUsesTls() ? "https" : "http");
+      headers.add("X-Forwarded-Proto", proto);
       headers.add("X-Forwarded-Host", originalHost);
+      // RFC 7239: the client's elements stay, as X-Forwarded-For's do, and this hop's comes last.
+      String element = "for=" + (client.indexOf(':') >= 0 ? "\"[" + client + "]\"" : client)
+          + ";host=\"" + originalHost + "\";proto=" + proto;
+      List<String> forwarded = HopByHop.endToEnd(request.headers(), "Forwarded");
+      headers.add("Forwarded", forwarded.isEmpty() ? element : String.join(", ", forwarded) + ", " + element);
     }
     long length = request.body().contentLength();
     if (length > 0 || (length == 0 && !BODILESS_METHODS.contains(request.method()))) {

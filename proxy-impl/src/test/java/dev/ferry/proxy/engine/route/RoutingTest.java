@@ -61,6 +61,31 @@ class RoutingTest {
     assertThat(raw(proxy, "x", "/")).isEqualTo("200 web /");
   }
 
+  /**
+   * Routes match the normalised path, which is also what goes upstream: dot-segments, encoded
+   * dots and doubled slashes cannot name one route to the proxy and another to the backend.
+   */
+  @Test
+  void routesAndForwardsTheNormalisedPath() throws Exception {
+    Origins api = origin("api");
+    Origins staticFiles = origin("static");
+    Origins web = origin("web");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(web.url()))
+        .route(Route.to(Upstream.of(api.url())).pathPrefix("/api/"))
+        .route(Route.to(Upstream.of(staticFiles.url())).pathPrefix("/static/"))
+        .route(Route.to(Upstream.of(api.url())).pathPrefix("/v1/").stripPrefix()));
+    assertThat(raw(proxy, "x", "/static/../api/secret")).isEqualTo("200 api /api/secret");
+    assertThat(raw(proxy, "x", "/static/%2e%2E/api/secret?q=%2e")).isEqualTo("200 api /api/secret?q=%2e");
+    assertThat(raw(proxy, "x", "//static/./a.css")).isEqualTo("200 static /static/a.css");
+    assertThat(raw(proxy, "x", "/%73tatic/a.css")).isEqualTo("200 static /static/a.css");
+    assertThat(raw(proxy, "x", "/v1/../admin")).as("not under the stripped prefix").isEqualTo("200 web /admin");
+    assertThat(raw(proxy, "x", "/v1/users/..")).isEqualTo("200 api /");
+    assertThat(raw(proxy, "x", "/static/../../etc/passwd")).startsWith("400");
+    assertThat(raw(proxy, "x", "/static/..%2Fapi/secret")).startsWith("400");
+    assertThat(raw(proxy, "x", "/static/a%zz")).startsWith("400");
+  }
+
   @Test
   void answers404WhenNoRouteMatches() throws Exception {
     Origins api = origin("api");
