@@ -14,7 +14,7 @@ import java.util.List;
  * field: the request-target form allowed in this mode (RFC 9112 §3.2), Host (§3.2.2), body
  * framing and size, and Expect (RFC 9110 §10.1.1). A reverse proxy normalises the target's path
  * ({@link TargetPaths}) before routes, filters and the cache see it; a forward proxy passes the
- * URI on as it came (RFC 9112 §3.2.2: a proxy does not rewrite the path).
+ * URI on as it came (a proxy does not rewrite the target URI).
  */
 final class InboundRequest {
   private InboundRequest() {}
