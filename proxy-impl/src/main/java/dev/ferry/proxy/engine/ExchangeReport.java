@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
@@ -37,19 +38,20 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
 
   void emit(RealProxyServer server) {
     Duration duration = Duration.ofNanos(nanos);
+    String logged = LoggedUrls.redact(url);
     if (failure != null && status > 0) {
       log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
-          failure, status, bodyBytes, method, url, connection.clientAddress(), requestId,
+          failure, status, bodyBytes, method, logged, connection.clientAddress(), requestId,
           connection.id(), id);
     }
     if (log.isDebugEnabled()) {
       log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
-          method, url, status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
+          method, logged, status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
           connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
     }
     if (server.accessLog().isEnabled()) {
       server.accessLog().write(new AccessLog.Entry(startTime,
-          connection.clientAddress().getAddress().getHostAddress(), method, url, version,
+          connection.clientAddress().getAddress().getHostAddress(), method, logged, version,
           status, bodyBytes, duration.toMillis(), upstream, route, cache, requestId, traceId,
           failure, requestHeaders));
     }

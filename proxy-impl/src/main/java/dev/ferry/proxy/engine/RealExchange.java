@@ -14,6 +14,7 @@ import dev.ferry.proxy.engine.filter.FilterException;
 import dev.ferry.proxy.engine.filter.ProxyAnswer;
 import dev.ferry.proxy.engine.filter.RealChain;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
@@ -104,7 +105,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.listeners().each(l -> l.exchangeStarted(this));
       if (log.isDebugEnabled()) {
         log.debug("request_start method={} uri={} client={} conn={} ex={}", request.method(),
-            request.url(), connection.clientAddress(), connection.id(), id);
+            LoggedUrls.redact(request.url()), connection.clientAddress(), connection.id(), id);
       }
       Response response = runChain();
       return response != null && respond(response);

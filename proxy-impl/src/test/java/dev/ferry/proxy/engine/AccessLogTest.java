@@ -61,6 +61,25 @@ class AccessLogTest {
         .containsPattern("\"trace_id\":\"[0-9a-f]{32}\"").endsWith("}");
   }
 
+  /** Credentials in a query (pre-signed URLs, OAuth redirects) never reach a log line, as header values do not. */
+  @Test
+  void redactsSecretQueryValues() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("hello"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .accessLog(AccessLogFormat.COMBINED));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /p?page=2&access_token=AT1&X-Amz-Signature=S2&password=PW3 HTTP/1.1\r\nHost: a\r\n\r\n")
+          .readResponse().status()).isEqualTo(200);
+      ferry.assertNoLeaks(proxy);
+      assertThat(logs.lines("dev.ferry.access")).singleElement().asString()
+          .contains("GET http://a/p?page=2&access_token=***&X-Amz-Signature=***&password=*** HTTP/1.1")
+          .doesNotContain("AT1", "S2", "PW3");
+    }
+    assertThat(origin.takeRequest().getPath()).as("the upstream gets them").isEqualTo(
+        "/p?page=2&access_token=AT1&X-Amz-Signature=S2&password=PW3");
+  }
+
   @Test
   void writesNothingWhenOff() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

@@ -93,13 +93,13 @@ class ForwardProxyTest {
   }
 
   @Test
-  void answers502NamingTheHostWhenOriginIsUnreachable() throws Exception {
+  void answers502NamingTheHostAndPortWhenOriginIsUnreachable() throws Exception {
     RefusingPort origin = ferry.track(new RefusingPort());
     HttpResponse<String> response = client.send(
         HttpRequest.newBuilder(URI.create(origin.url("/"))).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(502);
-    assertThat(response.body()).isEqualTo("Could not connect to origin server: 127.0.0.1\n");
+    assertThat(response.body()).isEqualTo("Could not connect to origin server: 127.0.0.1:" + origin.port() + "\n");
     assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_UNREACHABLE", 1L);
   }
 }

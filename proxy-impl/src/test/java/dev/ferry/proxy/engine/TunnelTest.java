@@ -68,7 +68,7 @@ class TunnelTest {
       raw.send("CONNECT 127.0.0.1:" + closedPort + " HTTP/1.1\r\nHost: x\r\n\r\n");
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.status()).isEqualTo(502);
-      assertThat(response.bodyText()).contains("Could not connect to origin server: 127.0.0.1");
+      assertThat(response.bodyText()).contains("Could not connect to origin server: 127.0.0.1:" + closedPort);
     }
   }
 

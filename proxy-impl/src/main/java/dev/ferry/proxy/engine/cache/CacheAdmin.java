@@ -5,6 +5,7 @@ import dev.ferry.proxy.CacheStats;
 import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
@@ -51,7 +52,7 @@ public final class CacheAdmin {
   public Response purge(Request request, InetSocketAddress client) {
     InetAddress address = client.getAddress();
     if (address == null || !(address.isLoopbackAddress() || allowPurge.test(address))) {
-      log.info("cache_purge_denied url={} client={}", request.url(), client);
+      log.info("cache_purge_denied url={} client={}", LoggedUrls.redact(request.url()), client);
       return Response.text(403, "Purge not allowed from this client\n");
     }
     return purgeUrl(request.url());
@@ -94,7 +95,7 @@ public final class CacheAdmin {
 
   private Response purgeUrl(String url) {
     boolean removed = cache.purge(url);
-    log.info("cache_purge url={} removed={}", url, removed);
+    log.info("cache_purge url={} removed={}", LoggedUrls.redact(url), removed);
     return removed ? Response.text(200, "Purged\n") : Response.text(404, "Not in cache\n");
   }
 

@@ -5,6 +5,7 @@ import dev.ferry.proxy.CacheStore;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -99,7 +100,7 @@ final class Entries {
   /** Stores {@code entry}, combining a partial one with the part already held (§3.4). */
   void put(String url, CacheEntry entry) {
     if (log.isDebugEnabled()) {
-      log.debug("cache_store key={} status={} size={}", url, entry.status(), entry.bodyLength());
+      log.debug("cache_store key={} status={} size={}", LoggedUrls.redact(url), entry.status(), entry.bodyLength());
     }
     if (entry.status() == 206) {
       if (!PartialContent.bodyMatches(entry.headers(), entry.bodyLength())) {
@@ -126,7 +127,7 @@ final class Entries {
   CacheEntry applyNotModified(Request request, CacheEntry stored, Response notModified, Instant requested) {
     HttpCache.closeQuietly(notModified.body());
     if (!Conditionals.selects(notModified.headers(), stored.headers())) {
-      log.debug("cache_304_mismatch key={} etag={}", key(request), notModified.headers().first("ETag").orElse("-"));
+      log.debug("cache_304_mismatch key={} etag={}", LoggedUrls.redact(key(request)), notModified.headers().first("ETag").orElse("-"));
       store.remove(key(request));
       return null;
     }

@@ -10,6 +10,7 @@ import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.filter.RealChain;
+import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -74,7 +75,7 @@ public final class HttpCache implements ProxyCache {
     CacheControl requestCc = CacheControl.of(request.headers());
     CacheEntry stored = entries.lookup(request);
     if (log.isDebugEnabled()) {
-      log.debug("cache_lookup key={} result={} age_ms={}", Entries.key(request),
+      log.debug("cache_lookup key={} result={} age_ms={}", LoggedUrls.redact(Entries.key(request)),
           stored == null ? "absent" : "stored", stored == null ? -1
               : Duration.between(stored.responseTime(), clock.instant()).toMillis());
     }

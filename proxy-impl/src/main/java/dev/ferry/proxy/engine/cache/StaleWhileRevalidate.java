@@ -6,6 +6,7 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.filter.RealChain;
+import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -90,7 +91,7 @@ final class StaleWhileRevalidate {
       }
     } catch (IOException | RuntimeException e) {
       // A failed refresh leaves the stale entry; the next request revalidates in the foreground.
-      log.debug("cache_refresh_failed url={} error={}", Entries.key(request), e.toString());
+      log.debug("cache_refresh_failed url={} error={}", LoggedUrls.redact(Entries.key(request)), e.toString());
     }
   }
 }

@@ -89,7 +89,7 @@ public final class Connector {
         last = e;
       }
     }
-    throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, key.host(), last);
+    throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, key.host() + ":" + key.port(), last);
   }
 
   /**

@@ -22,6 +22,7 @@ import java.util.Optional;
  * rather than guessed (the WHATWG URL standard's "ends in a number" test decides what is numeric).
  */
 public final class HostNames {
+  private static final String INVALID_IPV6 = "invalid IPv6 literal";
   private static final String AMBIGUOUS = "ambiguous IP address form: use dotted decimal";
   private static final int MAX_NAME = 253;
   private static final int MAX_LABEL = 63;
@@ -50,12 +51,18 @@ public final class HostNames {
   public static String normalise(String host) throws HttpFailureException {
     if (host.startsWith("[")) {
       if (host.length() < 3 || !host.endsWith("]")) {
-        throw malformed("invalid IPv6 literal");
+        throw malformed(INVALID_IPV6);
       }
       return ipv6(host.substring(1, host.length() - 1));
     }
     if (host.indexOf(':') >= 0) {
-      return ipv6(host);
+      try {
+        return ipv6(host);
+      } catch (HttpFailureException e) {
+        // Without brackets, a colon is as likely a port too many as an IPv6 address.
+        throw e.detail().equals(INVALID_IPV6)
+            ? malformed("invalid host: a second port, or an IPv6 address without its brackets") : e;
+      }
     }
     String name;
     if (isPlainAscii(host)) {
@@ -162,11 +169,11 @@ public final class HostNames {
       char c = text.charAt(i);
       if (c != ':' && c != '.' && Character.digit(c, 16) < 0) {
         // Zone identifiers (%eth0) among others: they name an interface of this host.
-        throw malformed("invalid IPv6 literal");
+        throw malformed(INVALID_IPV6);
       }
     }
     if (text.indexOf(':') < 0) {
-      throw malformed("invalid IPv6 literal");
+      throw malformed(INVALID_IPV6);
     }
     int dot = text.indexOf('.');
     if (dot >= 0) {
@@ -178,7 +185,7 @@ public final class HostNames {
       // and never asks DNS.
       address = InetAddress.getByName(text);
     } catch (UnknownHostException e) {
-      throw malformed("invalid IPv6 literal");
+      throw malformed(INVALID_IPV6);
     }
     if (address instanceof Inet4Address) {
       return address.getHostAddress(); // IPv4-mapped: the JDK already unwrapped it

@@ -67,6 +67,14 @@ class HostNamesTest {
             e -> assertThat(e.failure()).isEqualTo(ProxyFailure.MALFORMED_REQUEST));
   }
 
+  /** A name with a colon left in it was reported as a broken IPv6 literal, which it is not. */
+  @Test
+  void namesASecondPortForWhatItIs() {
+    assertThatThrownBy(() -> HostNames.normalise("www.test:80"))
+        .isInstanceOfSatisfying(HttpFailureException.class, e -> assertThat(e.detail())
+            .isEqualTo("invalid host: a second port, or an IPv6 address without its brackets"));
+  }
+
   @Test
   void givesTheAddressOfLiteralsOnly() throws Exception {
     assertThat(HostNames.literal("127.0.0.1")).hasValue(InetAddress.getByName("127.0.0.1"));

@@ -1,0 +1,23 @@
+package dev.ferry.proxy.engine.http1;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class LoggedUrlsTest {
+
+  @Test
+  void replacesTheValuesOfCredentialParameters() {
+    assertThat(LoggedUrls.redact("http://a/p?token=t&x=1&api_key=k&sig=s&Session_Id=9&code=c&q"))
+        .isEqualTo("http://a/p?token=***&x=1&api_key=***&sig=***&Session_Id=***&code=***&q");
+    assertThat(LoggedUrls.redact("/cb?state=abc&client_secret=")).isEqualTo("/cb?state=abc&client_secret=***");
+  }
+
+  @Test
+  void leavesOtherUrlsAsTheyAre() {
+    String plain = "http://a/p?page=2&sort=name";
+    assertThat(LoggedUrls.redact(plain)).isSameAs(plain);
+    assertThat(LoggedUrls.redact("/no/query")).isEqualTo("/no/query");
+    assertThat(LoggedUrls.redact("/p?=token&keyboard=1")).isEqualTo("/p?=token&keyboard=1");
+  }
+}
