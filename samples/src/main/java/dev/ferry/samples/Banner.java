@@ -30,8 +30,10 @@ final class Banner {
     lines.add(row("workers", workers(proxy)));
     lines.add(row("cache", config.cache().map(cache -> String.format(Locale.ROOT, "%.1f MiB, status header %s",
         cache.maxSizeBytes() / 1048576.0, cache.statusHeader())).orElse("off")));
+    // The access log is written at info: -q (warn) silences it whatever its format.
+    String accessLog = logLevel.equals("warn") ? "off (-q)" : config.accessLog().name().toLowerCase(Locale.ROOT);
     lines.add(row("verbose", logLevel.equals("debug") + " (log level " + logLevel + ", access log "
-        + config.accessLog().name().toLowerCase(Locale.ROOT) + ")"));
+        + accessLog + ")"));
     lines.add(row("filters", filters(config)));
     lines.add(row("routes", routes(config)));
     proxy.adminAddress().ifPresent(admin -> lines.add(row("admin", "http://" + FerryCli.hostPort(admin)

@@ -6,7 +6,9 @@ import dev.ferry.proxy.ProxyServer;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -65,10 +67,16 @@ final class CliOptions {
       ObservabilityOptions.USAGE,
       "  -v, --verbose                log every step of every exchange (debug)",
       "  -q, --quiet                  log warnings only (no access log)",
-      "  -h, --help                   print this help");
+      "  -h, --help                   print this help",
+      "      --version                print the version",
+      "",
+      "A long option's value may also follow an equals sign: --port=8081.");
 
-  /** The parsed command line; {@code configFile} is null without {@code --config}. */
-  record Parsed(ProxyServer.Builder builder, String logLevel, boolean help, Path configFile) {}
+  /**
+   * The parsed command line; {@code configFile} is null without {@code --config}; {@code help}
+   * and {@code version} ask for that text instead of a proxy.
+   */
+  record Parsed(ProxyServer.Builder builder, String logLevel, boolean help, boolean version, Path configFile) {}
 
   private CliOptions() {}
 
@@ -77,7 +85,8 @@ final class CliOptions {
    *
    * @throws IllegalArgumentException naming the flag and what to fix
    */
-  static Parsed parse(String... args) {
+  static Parsed parse(String... given) {
+    String[] args = splitEquals(given);
     ProxyServer.Builder builder = ProxyServer.builder().port(DEFAULT_PORT);
     Settings settings = new Settings();
     FilterOptions filters = new FilterOptions();
@@ -102,11 +111,14 @@ final class CliOptions {
         throw e.getMessage() != null && e.getMessage().contains(flag) ? e
             : new IllegalArgumentException(flag + ": " + e.getMessage(), e);
       }
-      if (settings.help) {
-        return new Parsed(builder, settings.logLevel, true, configFile);
+      if (settings.help || settings.version) {
+        return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile);
       }
     }
-    builder.concurrency(concurrency(settings.model, settings.threads));
+    if (seen.contains("--verbose") && seen.contains("--quiet")) {
+      throw new IllegalArgumentException("-v/--verbose and -q/--quiet contradict each other: keep one");
+    }
+    builder.concurrency(concurrency(settings.model, settings.threads, seen.contains("--threads")));
     if (config != null && routes.any()) {
       throw new IllegalArgumentException(routes.firstFlag() + " cannot be combined with --config: "
           + "pools and routes come from the file");
@@ -115,7 +127,22 @@ final class CliOptions {
     routes.applyTo(builder);
     settings.observability.applyTo(builder);
     settings.tls.applyTo(builder);
-    return new Parsed(builder, settings.logLevel, false, configFile);
+    return new Parsed(builder, settings.logLevel, false, false, configFile);
+  }
+
+  /** {@code --name=value} as the two arguments {@code --name value}. */
+  private static String[] splitEquals(String[] args) {
+    List<String> split = new ArrayList<>(args.length + 4);
+    for (String arg : args) {
+      int equals = arg.indexOf('=');
+      if (arg.startsWith("--") && equals > 2) {
+        split.add(arg.substring(0, equals));
+        split.add(arg.substring(equals + 1));
+      } else {
+        split.add(arg);
+      }
+    }
+    return split.toArray(new String[0]);
   }
 
   /** The value of {@code --config}, read before the other flags so that they override the file. */
@@ -134,6 +161,7 @@ final class CliOptions {
     int threads = 200;
     String logLevel = "info";
     boolean help;
+    boolean version;
     final ObservabilityOptions observability = new ObservabilityOptions();
     final TlsOptions tls = new TlsOptions();
   }
@@ -143,6 +171,7 @@ final class CliOptions {
       FilterOptions filters, RouteOptions routes, Settings settings) {
       switch (flag) {
         case "-h", "--help" -> settings.help = true;
+        case "--version" -> settings.version = true;
         case "-v", "--verbose" -> settings.logLevel = "debug";
         case "-q", "--quiet" -> settings.logLevel = "warn";
         case "-p", "--port" -> builder.port(intValue(flag, value(args, ++i, flag)));
@@ -200,10 +229,32 @@ final class CliOptions {
       return i;
   }
 
-  private static Concurrency concurrency(String model, int threads) {
+  /**
+   * The model {@code -c} names, with {@code -t}'s cap where the model has threads to cap: on
+   * Java 17, {@code auto} is the bounded pool and takes it; virtual threads have none, so a
+   * {@code -t} there is refused rather than ignored.
+   */
+  private static Concurrency concurrency(String model, int threads, boolean threadsGiven) {
+    boolean virtualAvailable = Runtime.version().feature() >= 21;
+    if (threadsGiven && threads < 1) {
+      throw new IllegalArgumentException("-t/--threads must be at least 1 (was " + threads + ")");
+    }
     return switch (model) {
-      case "auto" -> Concurrency.auto();
-      case "virtual" -> Concurrency.virtualThreads();
+      case "auto" -> {
+        if (threadsGiven && virtualAvailable) {
+          throw new IllegalArgumentException("-t/--threads caps -c pool or -c thread; -c auto runs "
+              + "virtual threads on Java " + Runtime.version().feature() + ", which have no cap: "
+              + "add -c pool to cap the threads, or drop -t");
+        }
+        yield threadsGiven ? Concurrency.boundedPool(threads, 1000) : Concurrency.auto();
+      }
+      case "virtual" -> {
+        if (!virtualAvailable) {
+          throw new IllegalArgumentException("-c/--concurrency virtual needs Java 21 or later (this is "
+              + "Java " + Runtime.version().feature() + "): use -c auto or -c pool");
+        }
+        yield Concurrency.virtualThreads();
+      }
       case "pool", "epoll" -> Concurrency.boundedPool(threads, 1000);
       case "thread" -> Concurrency.threadPerConnection(threads);
       default -> throw new IllegalArgumentException(
@@ -215,13 +266,17 @@ final class CliOptions {
     if (index >= args.length) {
       throw new IllegalArgumentException(flag + " needs a value");
     }
+    if (args[index].isEmpty()) {
+      throw new IllegalArgumentException(flag + " needs a value (was empty)");
+    }
     return args[index];
   }
 
   private static int intValue(String flag, String value) {
     long parsed = longValue(flag, value);
-    if (parsed > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(flag + " must be a whole number (was " + value + ")");
+    if (parsed > Integer.MAX_VALUE || parsed < Integer.MIN_VALUE) {
+      throw new IllegalArgumentException(flag + " must be a whole number up to " + Integer.MAX_VALUE
+          + " (was " + value + ")");
     }
     return (int) parsed;
   }
@@ -230,7 +285,8 @@ final class CliOptions {
     try {
       return Long.parseLong(value);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + " must be a whole number (was " + value + ")");
+      throw new IllegalArgumentException(flag + " must be a whole number"
+          + (value.matches("-?\\d+") ? " up to " + Long.MAX_VALUE : "") + " (was " + value + ")");
     }
   }
 
@@ -244,7 +300,7 @@ final class CliOptions {
   }
 
   /** Flags that set one value: given twice, the first would be silently dropped. */
-  private static final Set<String> SINGLE = Set.of("-p", "--port", "-b", "--bind", "-c",
+  private static final Set<String> SINGLE = Set.of("-v", "--verbose", "-q", "--quiet", "-p", "--port", "-b", "--bind", "-c",
       "--concurrency", "-t", "--threads", "--connect-timeout",
       "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
       "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate", "--request-buffer-bytes",
@@ -259,6 +315,8 @@ final class CliOptions {
       case "-c" -> "--concurrency";
       case "-t" -> "--threads";
       case "-m" -> "--cache-mb";
+      case "-v" -> "--verbose";
+      case "-q" -> "--quiet";
       default -> flag;
     };
   }

@@ -34,6 +34,10 @@ public final class FerryCli {
       System.out.println(CliOptions.USAGE);
       return;
     }
+    if (options.version()) {
+      System.out.println("ferry " + version() + " (Java " + Runtime.version() + ")");
+      return;
+    }
     configureLogging(options.logLevel());
     PrometheusEndpoint metrics = new PrometheusEndpoint();
     ProxyServer proxy;
@@ -73,6 +77,12 @@ public final class FerryCli {
   static ProxyServer.Builder withMetrics(ProxyServer.Builder builder, PrometheusEndpoint metrics) {
     ProxyConfig config = builder.buildConfig();
     return config.admin().isPresent() ? metrics.install(builder) : builder;
+  }
+
+  /** The version in the jar's manifest; {@code dev} when run from classes, outside the jar. */
+  static String version() {
+    String version = FerryCli.class.getPackage().getImplementationVersion();
+    return version != null ? version : "dev";
   }
 
   /** An address as {@code host:port}, the host numeric. */

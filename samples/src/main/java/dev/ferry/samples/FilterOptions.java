@@ -6,6 +6,7 @@ import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.RateLimit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,7 +54,7 @@ final class FilterOptions {
       "                               always allowed when bound to loopback)",
       "Filters (after access control, in this order: authentication, rate limit, headers):",
       "      --auth USER:PASS         require Proxy-Authorization (forward) or Authorization",
-      "                               (reverse) Basic credentials; repeatable",
+      "                               (reverse) Basic credentials; repeatable, once per user",
       "      --rate-limit N/s[:BURST] requests per second per client address (burst default 2N)",
       "      --set-header NAME:VALUE  set a request header; repeatable (not Host, Content-Length",
       "                               or a hop-by-hop header such as Connection)");
@@ -74,6 +75,7 @@ final class FilterOptions {
   private boolean allowPrivateDestinations;
   private final Map<String, String> credentials = new LinkedHashMap<>();
   private final List<Filter> setHeaders = new ArrayList<>();
+  private final Set<String> headerNames = new HashSet<>();
   private RateLimit rateLimit;
 
   /**
@@ -109,11 +111,11 @@ final class FilterOptions {
           ruleAdded(false);
         }
         case "--allow-method" -> {
-          acl.allowMethods(value);
+          acl.allowMethods(method(flag, value));
           ruleAdded(true);
         }
         case "--deny-method" -> {
-          acl.denyMethods(value);
+          acl.denyMethods(method(flag, value));
           ruleAdded(false);
         }
         case "--allow-connect-port" -> connectPort(value);
@@ -176,6 +178,20 @@ final class FilterOptions {
     lastRuleAllows = allow;
   }
 
+  /** Methods are case-sensitive (RFC 9110 §9.1): {@code get} is not GET, and surely a slip. */
+  private static String method(String flag, String value) {
+    if (!value.equals(value.toUpperCase(Locale.ROOT))) {
+      throw new IllegalArgumentException(flag + ": methods are case-sensitive; did you mean "
+          + value.toUpperCase(Locale.ROOT) + "? (was " + value + ")");
+    }
+    return value;
+  }
+
+  /** True for a header the proxy manages itself (Host, framing, hop-by-hop), which no flag may set. */
+  static boolean isReserved(String name) {
+    return RESERVED_HEADERS.contains(name.trim().toLowerCase(Locale.ROOT));
+  }
+
   private static int port(String flag, String value) {
     try {
       return Integer.parseInt(value);
@@ -194,12 +210,16 @@ final class FilterOptions {
     connectPorts.add(port);
   }
 
+  /** A USER:PASSWORD pair; the value is never echoed in a message, as it holds a password. */
   private void credential(String value) {
     int colon = value.indexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("--auth must be USER:PASSWORD (was " + value + ")");
+    if (colon <= 0 || colon == value.length() - 1) {
+      throw new IllegalArgumentException("--auth must be USER:PASSWORD, both non-empty");
     }
-    credentials.put(value.substring(0, colon), value.substring(colon + 1));
+    String user = value.substring(0, colon);
+    if (credentials.putIfAbsent(user, value.substring(colon + 1)) != null) {
+      throw new IllegalArgumentException("--auth: user " + user + " given twice (one password each)");
+    }
   }
 
   private void setHeader(String value) {
@@ -208,9 +228,13 @@ final class FilterOptions {
       throw new IllegalArgumentException("--set-header must be NAME:VALUE (was " + value + ")");
     }
     String name = value.substring(0, colon).trim();
-    if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+    if (isReserved(name)) {
       throw new IllegalArgumentException("--set-header cannot set " + name
           + ": the proxy manages Host, message framing and hop-by-hop headers (was " + value + ")");
+    }
+    if (!headerNames.add(name.toLowerCase(Locale.ROOT))) {
+      throw new IllegalArgumentException("--set-header: " + name + " given twice (a header is set "
+          + "to one value; the first would be lost)");
     }
     setHeaders.add(Filters.setRequestHeader(name, value.substring(colon + 1).trim()));
   }

@@ -70,7 +70,13 @@ final class ObservabilityOptions {
       case "--admin-bind" -> adminBind = value;
       case "--access-log" -> builder.accessLog(accessLog(flag, value));
       case "--error-page" -> errorPage(flag, value, builder);
-      case "--request-id-header" -> builder.requestIdHeader(value);
+      case "--request-id-header" -> {
+        if (FilterOptions.isReserved(value)) {
+          throw new IllegalArgumentException(flag + " cannot be " + value
+              + ": the proxy manages Host, message framing and hop-by-hop headers");
+        }
+        builder.requestIdHeader(value);
+      }
       case "--cache-status-header" -> cacheStatusHeader = CacheSpec.inMemory().statusHeader(value).statusHeader();
       default -> throw new IllegalArgumentException("unknown option " + flag);
     }

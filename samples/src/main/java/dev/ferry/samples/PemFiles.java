@@ -68,21 +68,29 @@ final class PemFiles {
 
   /**
    * Writes {@code pem} to {@code path} unless it holds exactly that already (a config reload
-   * parses the flags again); a private key is made readable by its owner only, where the file
-   * system has POSIX permissions.
+   * parses the flags again). A private key is never written over another one (it may be the key
+   * of a CA that clients trust), and its file is created readable by its owner only, where the
+   * file system has POSIX permissions, before any byte of the key is in it.
    *
    * @return true if the file was written
-   * @throws IllegalArgumentException naming {@code flag} if the file cannot be written
+   * @throws IllegalArgumentException naming {@code flag} if the file cannot be written, or holds
+   *     another private key
    */
   static boolean write(String flag, Path path, String pem, boolean secret) {
     try {
-      if (Files.isRegularFile(path) && Files.readString(path, StandardCharsets.US_ASCII).equals(pem)) {
+      boolean exists = Files.isRegularFile(path);
+      if (exists && Files.readString(path, StandardCharsets.US_ASCII).equals(pem)) {
         return false;
       }
-      Files.writeString(path, pem, StandardCharsets.US_ASCII);
-      if (secret && FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+      if (secret && exists) {
+        throw new IllegalArgumentException(flag + ": " + path + " exists and holds another key, "
+            + "perhaps of a CA that clients trust: load that CA with --ca-cert and --ca-key, or "
+            + "remove the file");
       }
+      if (secret && FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+        Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      }
+      Files.writeString(path, pem, StandardCharsets.US_ASCII);
       return true;
     } catch (IOException e) {
       throw new IllegalArgumentException(flag + " cannot write " + path + ": " + e);

@@ -58,7 +58,8 @@ final class RouteOptions {
   private boolean preserveHost;
 
   /** A {@code --route} as given: pattern checked, pool built when all flags are known. */
-  private record PendingRoute(Route pattern, List<PoolSpec.Endpoint> endpoints) {}
+  /** A route from {@code --route}: its pattern (and that pattern as written), and its URLs. */
+  private record PendingRoute(Route pattern, String written, List<PoolSpec.Endpoint> endpoints) {}
 
   /**
    * Reads one flag of {@link #FLAGS} with its value.
@@ -68,9 +69,21 @@ final class RouteOptions {
   void add(String flag, String value) {
     switch (flag) {
       case "--upstream" -> {
-        upstream.add(PoolSpec.check(PoolSpec.endpoint(flag, value)));
+        PoolSpec.Endpoint endpoint = PoolSpec.check(PoolSpec.endpoint(flag, value));
+        if (upstream.stream().anyMatch(e -> e.url().equals(endpoint.url()))) {
+          throw new IllegalArgumentException(flag + " " + endpoint.url() + " given twice: give it once, "
+              + "with URL*N for a weight of N");
+        }
+        upstream.add(endpoint);
       }
-      case "--route" -> routes.add(route(value));
+      case "--route" -> {
+        PendingRoute route = route(value);
+        if (routes.stream().anyMatch(r -> r.written().equalsIgnoreCase(route.written()))) {
+          throw new IllegalArgumentException(flag + ": the pattern of " + value + " is given twice; "
+              + "the first match wins, so the second could never be used");
+        }
+        routes.add(route);
+      }
       case "--lb" -> balancer = PoolSpec.balancer(flag, value);
       case "--health-check" -> healthCheck = PoolSpec.healthCheck(flag, value);
       case "--retries" -> retry = RetryPolicy.retries(wholeNumber(flag, value));
@@ -196,7 +209,7 @@ final class RouteOptions {
     if (slash > 0) {
       route = route.host(pattern.substring(0, slash));
     }
-    return new PendingRoute(route, List.copyOf(endpoints));
+    return new PendingRoute(route, pattern, List.copyOf(endpoints));
   }
 
   /**

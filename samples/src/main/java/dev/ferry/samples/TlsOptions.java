@@ -67,6 +67,8 @@ final class TlsOptions {
   private boolean upstreamInsecure;
   private boolean mitm;
   private Path caOut;
+  /** The CA {@code --mitm} generated, written by {@link #applyTo} once every flag is checked. */
+  private CertificateAuthority generated;
   private Path caKeyOut;
   private Path caCert;
   private Path caKey;
@@ -120,6 +122,10 @@ final class TlsOptions {
       builder.interceptTls(intercept);
     }
     checkCombination(builder);
+    if (generated != null) {
+      // Last, once every flag has been found good: a refused command line leaves no files.
+      write(generated);
+    }
   }
 
   private Optional<ServerTls> serverTls() {
@@ -190,18 +196,20 @@ final class TlsOptions {
     }
   }
 
-  /** The process's generated CA, written where {@code --ca-out} (and {@code --ca-key-out}) say. */
+  /** The process's generated CA, to be written where {@code --ca-out} (and {@code --ca-key-out}) say. */
   private CertificateAuthority generated() {
     if (caOut == null) {
       throw new IllegalArgumentException("--mitm needs --ca-out FILE: clients must trust the "
           + "generated CA, whose certificate is written there");
     }
-    CertificateAuthority authority = GENERATED.updateAndGet(
-        ca -> ca != null ? ca : CertificateAuthority.generate());
-    boolean wrote = PemFiles.write("--ca-out", caOut, authority.certificatePem(), false);
-    if (caKeyOut != null) {
-      wrote |= PemFiles.write("--ca-key-out", caKeyOut, authority.privateKeyPem(), true);
-    }
+    generated = GENERATED.updateAndGet(ca -> ca != null ? ca : CertificateAuthority.generate());
+    return generated;
+  }
+
+  /** Writes the generated CA: its key first, which may refuse, then its certificate. */
+  private void write(CertificateAuthority authority) {
+    boolean wrote = caKeyOut != null && PemFiles.write("--ca-key-out", caKeyOut, authority.privateKeyPem(), true);
+    wrote |= PemFiles.write("--ca-out", caOut, authority.certificatePem(), false);
     if (wrote) {
       // Logging is set up after the flags are parsed: until then stderr is the CLI's channel.
       System.err.println("ferry: interception CA " + authority.certificate()
@@ -211,7 +219,6 @@ final class TlsOptions {
           + (caKeyOut != null ? ", private key to " + caKeyOut.toAbsolutePath() : "")
           + "; clients must trust it");
     }
-    return authority;
   }
 
   private static void pair(String firstFlag, Path first, String secondFlag, Path second) {

@@ -111,11 +111,60 @@ class CliOptionsTest {
     assertThatThrownBy(() -> CliOptions.parse("--rate-limit", "fast"))
         .hasMessage("--rate-limit must be N/s or N/s:BURST, like 10/s:20 (was fast)");
     assertThatThrownBy(() -> CliOptions.parse("--auth", "nopassword"))
-        .hasMessage("--auth must be USER:PASSWORD (was nopassword)");
+        .hasMessage("--auth must be USER:PASSWORD, both non-empty").message().doesNotContain("nopassword");
+    assertThatThrownBy(() -> CliOptions.parse("--auth", "user:"))
+        .hasMessage("--auth must be USER:PASSWORD, both non-empty");
     assertThatThrownBy(() -> CliOptions.parse("--set-header", "novalue"))
         .hasMessage("--set-header must be NAME:VALUE (was novalue)");
     assertThatThrownBy(() -> CliOptions.parse("--allow-client", "10.0.0.0/40"))
         .hasMessageContaining("CIDR prefix length");
+  }
+
+  /** A repeated flag is never silently dropped: each of these used to keep only one of its values. */
+  @Test
+  void refusesRepeatsThatWouldLoseAValue() {
+    assertThatThrownBy(() -> CliOptions.parse("--auth", "u:q", "--auth", "u:p"))
+        .hasMessage("--auth: user u given twice (one password each)");
+    assertThatThrownBy(() -> CliOptions.parse("--set-header", "X-A:1", "--set-header", "x-a:2"))
+        .hasMessageStartingWith("--set-header: x-a given twice");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9000", "--upstream", "http://127.0.0.1:9000"))
+        .hasMessageStartingWith("--upstream http://127.0.0.1:9000 given twice");
+    assertThatThrownBy(() -> CliOptions.parse("--route", "/a/=http://127.0.0.1:9", "--route", "/a/=http://127.0.0.1:8"))
+        .hasMessageContaining("given twice");
+    assertThatThrownBy(() -> CliOptions.parse("-v", "-q")).hasMessageContaining("contradict");
+    assertThatThrownBy(() -> CliOptions.parse("-q", "--quiet")).hasMessage("--quiet may be given only once");
+  }
+
+  @Test
+  void refusesEmptyValuesReservedNamesAndLowerCaseMethods() {
+    for (String flag : new String[] {"-b", "--admin-bind", "--request-spool-dir", "--mitm-host"}) {
+      assertThatThrownBy(() -> CliOptions.parse(flag, "")).as(flag).hasMessage(flag + " needs a value (was empty)");
+    }
+    assertThatThrownBy(() -> CliOptions.parse("--request-id-header", "Host"))
+        .hasMessageStartingWith("--request-id-header cannot be Host");
+    assertThatThrownBy(() -> CliOptions.parse("--allow-method", "get"))
+        .hasMessageContaining("did you mean GET?");
+    assertThatThrownBy(() -> CliOptions.parse("-p", "2147483648"))
+        .hasMessage("-p must be a whole number up to 2147483647 (was 2147483648)");
+  }
+
+  /** -t caps Java 17's default pool; where auto means virtual threads, which have no cap, it is refused. */
+  @Test
+  void appliesThreadsToTheDefaultModelOrRefusesIt() {
+    if (Runtime.version().feature() < 21) {
+      assertThat(configOf("-t", "7").concurrency().toString()).isEqualTo("boundedPool(7, 1000)");
+      assertThatThrownBy(() -> CliOptions.parse("-c", "virtual")).hasMessageStartingWith("-c/--concurrency virtual needs Java 21");
+    } else {
+      assertThatThrownBy(() -> CliOptions.parse("-t", "7")).hasMessageStartingWith("-t/--threads caps -c pool");
+      assertThat(configOf("-c", "pool", "-t", "7").concurrency().toString()).isEqualTo("boundedPool(7, 1000)");
+    }
+    assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "-t", "0")).hasMessageContaining("at least 1");
+  }
+
+  @Test
+  void takesALongOptionsValueAfterAnEqualsSign() {
+    assertThat(configOf("--port=0", "--upstream=http://127.0.0.1:9000").port()).isZero();
+    assertThat(CliOptions.parse("--version").version()).isTrue();
   }
 
   @Test

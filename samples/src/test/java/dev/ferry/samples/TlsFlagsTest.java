@@ -162,6 +162,21 @@ class TlsFlagsTest {
         .hasMessageContaining("openssl pkcs8 -topk8 -nocrypt");
   }
 
+  /** A refused command line leaves no CA behind, and a CA's existing key is never written over. */
+  @Test
+  void writesNoCaForARefusedCommandLineAndNeverOverwritesAKey() throws Exception {
+    Path out = dir.resolve("refused-ca.pem");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", out.toString(), "--upstream",
+        "http://127.0.0.1:9000")).hasMessageContaining("--mitm intercepts HTTPS in a forward proxy");
+    assertThat(out).doesNotExist();
+    Path keyOut = dir.resolve("trusted-ca.key");
+    Files.writeString(keyOut, "the key of a CA clients trust");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", out.toString(), "--ca-key-out", keyOut.toString()))
+        .hasMessageStartingWith("--ca-key-out: " + keyOut + " exists and holds another key");
+    assertThat(Files.readString(keyOut)).isEqualTo("the key of a CA clients trust");
+    assertThat(out).doesNotExist();
+  }
+
   @Test
   void describesTheFlagsInTheUsage() {
     assertThat(CliOptions.USAGE).contains("--tls-cert FILE", "--tls-key FILE", "--tls-client-ca FILE",
