@@ -60,6 +60,22 @@ class TlsTerminationTest {
     assertThat(seen.getHeader("X-Forwarded-Proto")).isEqualTo("https");
   }
 
+  /** Plain HTTP sent to the TLS port is told so in plain HTTP (a TLS alert said only "failed"), as nginx does. */
+  @Test
+  void answersPlainHttpSentToTheTlsPortWith400() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("behind tls"));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
+    try (RawClient plain = new RawClient(proxy.address())) {
+      RawClient.RawResponse answer = plain.send("GET /secure HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse();
+      assertThat(answer.status()).isEqualTo(400);
+      assertThat(answer.bodyText()).contains("HTTPS");
+      assertThat(plain.isClosedByPeer()).isTrue();
+    }
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("behind tls");
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
   @Test
   void servesLargeCacheHitsInsideTheTlsSession() throws Exception {
     // A cache hit is written with one gathering write on a plain socket; a TLS socket layered
