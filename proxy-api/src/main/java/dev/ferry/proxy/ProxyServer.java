@@ -563,7 +563,8 @@ public interface ProxyServer extends AutoCloseable {
      * {@code ProxyServer#adminAddress()}). Default: no admin listener. Bind it to loopback unless
      * the network in front of it is trusted: it has no authentication. Requests a web page could
      * have sent (another {@code Origin}, a cross-site {@code Sec-Fetch-Site}, or on loopback a
-     * {@code Host} other than an address or {@code localhost}) are refused with 403.
+     * {@code Host} other than an address, {@code localhost} or the machine's own name) are
+     * refused with 403.
      */
     public Builder admin(InetSocketAddress address) {
       this.admin = Objects.requireNonNull(address, "admin");

@@ -38,8 +38,11 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
 
   void emit(RealProxyServer server) {
     Duration duration = Duration.ofNanos(nanos);
-    String logged = LoggedUrls.redact(url);
-    if (failure != null && status > 0) {
+    boolean failed = failure != null && status > 0;
+    boolean accessLogged = server.accessLog().isEnabled();
+    // Only what a log line will show is redacted: listeners get the URL as it was.
+    String logged = failed || accessLogged || log.isDebugEnabled() ? LoggedUrls.redact(url) : url;
+    if (failed) {
       log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
           failure, status, bodyBytes, method, logged, connection.clientAddress(), requestId,
           connection.id(), id);
@@ -49,7 +52,7 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
           method, logged, status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
           connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
     }
-    if (server.accessLog().isEnabled()) {
+    if (accessLogged) {
       server.accessLog().write(new AccessLog.Entry(startTime,
           connection.clientAddress().getAddress().getHostAddress(), method, logged, version,
           status, bodyBytes, duration.toMillis(), upstream, route, cache, requestId, traceId,

@@ -58,6 +58,7 @@ final class InboundRequest {
         if (parsed.authority().indexOf('@') >= 0 || parsed.authority().isEmpty()) {
           throw malformed("invalid authority in request-target");
         }
+        checkHost(parsed.authority());
         if (!forward) {
           builder.target(TargetPaths.normalise(parsed.target()));
         }
@@ -109,7 +110,7 @@ final class InboundRequest {
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);
       if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\' || c == '"') {
-        throw malformed("invalid Host");
+        throw malformed("invalid host in Host or request-target");
       }
     }
   }

@@ -69,7 +69,7 @@ class ObservabilityTest {
   void propagatesTracestateOnlyWithItsTraceparentAndB3WithItsOwnSpan() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 9; i++) {
       origin.enqueue(new MockResponse());
     }
     get(proxy.address(), "/alone", "tracestate", "vendor=abc");
@@ -96,6 +96,19 @@ class ObservabilityTest {
     assertThat(multi.getHeader("X-B3-SpanId")).isEqualTo(parent[2]);
     assertThat(multi.getHeader("X-B3-ParentSpanId")).isEqualTo("00f067aa0ba902b7");
     assertThat(multi.getHeader("X-B3-Sampled")).isEqualTo("1");
+
+    get(proxy.address(), "/both", "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "b3", "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1");
+    RecordedRequest both = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(both.getHeader("b3")).as("the b3 an OpenTelemetry client sends beside it names the proxy's span too")
+        .isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736-" + both.getHeader("traceparent").split("-")[2]
+            + "-1-00f067aa0ba902b7");
+    get(proxy.address(), "/deferred", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1");
+    RecordedRequest deferred = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(deferred.getHeader("b3")).as("no decision was made, none is sent")
+        .isEqualTo("80f198ee56343ba864fe8b2a57d3eff7-" + deferred.getHeader("traceparent").split("-")[2]);
+    get(proxy.address(), "/debug", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("b3")).contains("-d-e457b5a2e4d86bd1");
   }
 
   @Test
@@ -169,6 +182,12 @@ class ObservabilityTest {
     try (RawClient raw = new RawClient(admin)) {
       assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: localhost:" + admin.getPort() + "\r\nOrigin: http://localhost:"
           + admin.getPort() + "\r\n\r\n").readResponse().status()).as("the dashboard's own fetch").isEqualTo(200);
+    }
+    for (String name : new String[] {"localhost.localdomain", "ip6-localhost", java.net.InetAddress.getLocalHost().getHostName()}) {
+      try (RawClient raw = new RawClient(admin)) {
+        assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: " + name + ":" + admin.getPort() + "\r\n\r\n")
+            .readResponse().status()).as("this machine's own name " + name).isEqualTo(200);
+      }
     }
     assertThat(get(admin, "/_stats").statusCode()).isEqualTo(200);
   }

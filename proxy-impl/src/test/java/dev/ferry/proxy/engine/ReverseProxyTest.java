@@ -56,6 +56,24 @@ class ReverseProxyTest {
     assertThat(recorded.getHeader("Forwarded")).isEqualTo("for=127.0.0.1;host=\"shop.example\";proto=http");
   }
 
+  /** Nothing a client sends reaches into this hop's Forwarded element. */
+  @Test
+  void keepsTheClientOutOfItsOwnForwardedElement() throws Exception {
+    origin.enqueue(new MockResponse().setBody("users"));
+    origin.enqueue(new MockResponse().setBody("users"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET http://x\";for=\"6.6.6.6/ HTTP/1.1\r\nHost: x\r\n\r\n").readResponse().status())
+          .as("a quote in the authority").isEqualTo(400);
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: x\r\nForwarded: for=6.6.6.6;x=\"\r\n\r\n").readResponse();
+    }
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("Forwarded"))
+        .as("an unclosed quote, which would swallow this hop's element, is dropped")
+        .isEqualTo("for=127.0.0.1;host=\"x\";proto=http");
+  }
+
   /** A client's Forwarded elements stay, and this hop's comes last (RFC 7239 §4), as with X-Forwarded-For. */
   @Test
   void appendsItsOwnForwardedElementToTheClients() throws Exception {

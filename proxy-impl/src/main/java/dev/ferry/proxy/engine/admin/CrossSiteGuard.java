@@ -3,19 +3,28 @@ package dev.ferry.proxy.engine.admin;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Refuses admin requests that a web page in the operator's browser could have made: the admin
  * endpoints have no authentication, and a page can post a form to {@code 127.0.0.1} (cross-site
  * request forgery) or have its own name resolve there (DNS rebinding). A request is refused when
  * it names another site in {@code Origin} or {@code Sec-Fetch-Site}, and, for a listener bound to
- * loopback, when its {@code Host} is a name other than {@code localhost}: a rebinding page
- * reaches the listener under its own name, while scrapers and curl use an address or localhost.
- * Clients that are not browsers send none of these fields and are never refused.
+ * loopback, when its {@code Host} is a name this machine does not give itself: a rebinding page
+ * reaches the listener under the attacker's name (its requests look same-origin to the browser,
+ * so only the Host tells), while curl and scrapers on this machine use an address,
+ * {@code localhost} (and its distributions' aliases) or the machine's host name. Clients that
+ * send no {@code Origin} or {@code Sec-Fetch-Site} and name the listener so are never refused.
  */
 public final class CrossSiteGuard {
+  /** Names of this machine's loopback interface in common /etc/hosts files. */
+  private static final Set<String> LOCAL_NAMES = Set.of("localhost", "localhost.localdomain",
+      "ip6-localhost", "ip6-loopback");
+
   private CrossSiteGuard() {}
 
   /**
@@ -64,7 +73,21 @@ public final class CrossSiteGuard {
 
   private static boolean isLocalName(String name) {
     String lower = name.toLowerCase(Locale.ROOT);
-    return lower.equals("localhost") || lower.endsWith(".localhost") || lower.startsWith("[")
-        || lower.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+    return LOCAL_NAMES.contains(lower) || lower.endsWith(".localhost") || lower.startsWith("[")
+        || lower.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))
+        || lower.equals(HostName.VALUE);
+  }
+
+  /** The machine's own name (Debian maps it to 127.0.1.1), looked up once, when first needed. */
+  private static final class HostName {
+    static final String VALUE = lookUp();
+
+    private static String lookUp() {
+      try {
+        return InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
+      } catch (UnknownHostException | SecurityException e) {
+        return "localhost";
+      }
+    }
   }
 }

@@ -66,7 +66,9 @@ final class Conditionals {
    * RFC 9111 §4.3.4: whether a 304 may update the stored response it answered. A strong ETag in
    * the 304 must be the stored one's, compared strongly; a weak one, compared weakly; without an
    * ETag, its Last-Modified must be the stored one. A 304 without validators answers the
-   * validators this cache sent, and updates that response.
+   * validators this cache sent, and updates that response: a deliberate leniency, as RFC 9111
+   * would update only a stored response without validators, and servers that omit the ETag from
+   * their 304s (which RFC 9110 §15.4.5 asks them to repeat) would otherwise never be freshened.
    */
   static boolean selects(Headers notModified, Headers stored) {
     String etag = notModified.first("ETag").map(String::trim).orElse(null);

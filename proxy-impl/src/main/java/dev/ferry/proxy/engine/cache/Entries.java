@@ -5,7 +5,9 @@ import dev.ferry.proxy.CacheStore;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
+import dev.ferry.proxy.engine.http1.TargetPaths;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -127,7 +129,10 @@ final class Entries {
   CacheEntry applyNotModified(Request request, CacheEntry stored, Response notModified, Instant requested) {
     HttpCache.closeQuietly(notModified.body());
     if (!Conditionals.selects(notModified.headers(), stored.headers())) {
-      log.debug("cache_304_mismatch key={} etag={}", LoggedUrls.redact(key(request)), notModified.headers().first("ETag").orElse("-"));
+      if (log.isDebugEnabled()) {
+        log.debug("cache_304_mismatch key={} etag={}", LoggedUrls.redact(key(request)),
+            notModified.headers().first("ETag").orElse("-"));
+      }
       store.remove(key(request));
       return null;
     }
@@ -155,8 +160,15 @@ final class Entries {
     for (String field : new String[] {"Location", "Content-Location"}) {
       response.headers().first(field).map(String::trim).ifPresent(location -> {
         String resolved = resolve(target, origin, location);
-        if (resolved != null && resolved.startsWith(origin + "/")) {
-          store.remove(resolved);
+        if (resolved != null && resolved.regionMatches(true, 0, origin + "/", 0, origin.length() + 1)) {
+          String path = resolved.substring(origin.length());
+          store.remove(origin + path);
+          // A reverse proxy's keys hold normalised paths (TargetPaths), and so must the URL removed.
+          try {
+            store.remove(origin + TargetPaths.normalise(path));
+          } catch (HttpFailureException ignored) {
+            // No request could have stored a path the normaliser refuses.
+          }
         }
       });
     }

@@ -1,16 +1,14 @@
 package dev.ferry.proxy.engine.http1;
 
-import java.util.Locale;
-
 /**
  * URLs as the logs show them: the values of query parameters that carry credentials (tokens,
  * signatures, passwords, API keys, OAuth codes, session ids, as in pre-signed and OAuth
- * redirect URLs) are replaced by {@code ***}, as {@code Authorization} and {@code Cookie} values
- * never reach a log. Listeners and the testkit get the URL as it was.
+ * redirect URLs; names percent-decoded first) and the userinfo of an absolute URL are replaced
+ * by {@code ***}, as {@code Authorization} and {@code Cookie} values never reach a log. Listeners and the testkit get the URL as it was.
  */
 public final class LoggedUrls {
   private static final String[] SECRET_PARTS = {"token", "secret", "passw", "pwd", "apikey", "api_key",
-      "api-key", "signature", "credential", "session", "auth"};
+      "api-key", "signature", "credential", "session", "auth", "jwt"};
   private static final String[] SECRET_NAMES = {"key", "sig", "code"};
   private static final String REDACTED = "***";
 
@@ -18,7 +16,29 @@ public final class LoggedUrls {
 
   /** {@code url} with secret query values replaced; the same instance when it has none. */
   public static String redact(String url) {
-    int query = url == null ? -1 : url.indexOf('?');
+    if (url == null) {
+      return null;
+    }
+    return redactQuery(withoutUserinfo(url));
+  }
+
+  /** {@code http://user:password@host/} as {@code http://***@host/}; the same instance without userinfo. */
+  private static String withoutUserinfo(String url) {
+    int scheme = url.indexOf("://");
+    if (scheme < 0) {
+      return url;
+    }
+    int authority = scheme + 3;
+    int end = authority;
+    while (end < url.length() && url.charAt(end) != '/' && url.charAt(end) != '?') {
+      end++;
+    }
+    int at = url.lastIndexOf('@', end - 1);
+    return at < authority ? url : url.substring(0, authority) + REDACTED + url.substring(at);
+  }
+
+  private static String redactQuery(String url) {
+    int query = url.indexOf('?');
     if (query < 0) {
       return url;
     }
@@ -30,7 +50,7 @@ public final class LoggedUrls {
         end = url.length();
       }
       int equals = url.indexOf('=', start);
-      if (equals > start && equals < end && isSecret(url.substring(start, equals))) {
+      if (equals > start && equals < end && isSecret(url, start, equals)) {
         if (out == null) {
           out = new StringBuilder(url.length()).append(url, 0, start);
         }
@@ -49,18 +69,46 @@ public final class LoggedUrls {
     return out == null ? url : out.toString();
   }
 
-  private static boolean isSecret(String name) {
-    String lower = name.toLowerCase(Locale.ROOT);
+  /**
+   * Whether the parameter name {@code url[from, to)} names a credential; no copy of it is made
+   * unless it is percent-encoded ({@code pass%77ord}), which is decoded first.
+   */
+  private static boolean isSecret(String url, int from, int to) {
+    int escape = url.indexOf('%', from);
+    if (escape >= 0 && escape < to) {
+      String decoded = decode(url.substring(from, to));
+      return isSecret(decoded, 0, decoded.length());
+    }
+    int length = to - from;
     for (String exact : SECRET_NAMES) {
-      if (lower.equals(exact)) {
+      if (length == exact.length() && url.regionMatches(true, from, exact, 0, length)) {
         return true;
       }
     }
     for (String part : SECRET_PARTS) {
-      if (lower.contains(part)) {
-        return true;
+      for (int i = from; i + part.length() <= to; i++) {
+        if (url.regionMatches(true, i, part, 0, part.length())) {
+          return true;
+        }
       }
     }
     return false;
+  }
+
+  /** Percent-decodes {@code name}, each escape to one byte, as ISO-8859-1; a broken escape stays. */
+  private static String decode(String name) {
+    StringBuilder out = new StringBuilder(name.length());
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      int high = c == '%' && i + 2 < name.length() ? HeadScan.hexValue(name.charAt(i + 1)) : -1;
+      int low = high < 0 ? -1 : HeadScan.hexValue(name.charAt(i + 2));
+      if (low < 0) {
+        out.append(c);
+      } else {
+        out.append((char) (high * 16 + low));
+        i += 2;
+      }
+    }
+    return out.toString();
   }
 }

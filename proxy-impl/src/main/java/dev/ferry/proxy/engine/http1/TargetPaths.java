@@ -11,12 +11,15 @@ package dev.ferry.proxy.engine.http1;
  *       {@code %73} is {@code s}) and the other escapes' hex digits upper-cased (RFC 3986
  *       §6.2.2.1, §6.2.2.2).
  *   <li>Runs of slashes become one, and dot-segments are removed (§5.2.4).
- *   <li>A path that climbs above the root ({@code /..}), or a segment that hides a dot-segment
- *       behind an encoded slash or backslash ({@code ..%2f}), is refused: 400.
+ *   <li>A path that climbs above the root ({@code /..}) is refused with 400, and so is one that
+ *       a backend could split or resolve differently: an escaped slash or backslash
+ *       ({@code %2F}, {@code %5C}: Tomcat and Spring's firewall refuse them too), a raw
+ *       backslash, or a dot-segment with parameters ({@code ..;}, which Tomcat and Jetty take
+ *       for {@code ..}).
  * </ul>
  *
- * <p>A path with none of {@code %}, {@code \}, {@code //} or {@code /.} is returned as it is,
- * without copying.
+ * <p>A path with none of {@code %}, {@code \}, {@code ;}, {@code //} or {@code /.} is returned
+ * as it is, without copying.
  */
 public final class TargetPaths {
   private TargetPaths() {}
@@ -54,7 +57,7 @@ public final class TargetPaths {
           out.append('/');
         }
       } else {
-        refuseHiddenDotSegment(segment);
+        refuseAmbiguous(segment);
         out.append('/').append(segment);
       }
       i = last ? path.length() : next;
@@ -68,7 +71,8 @@ public final class TargetPaths {
   private static boolean needsWork(String target, int end) {
     for (int i = 0; i < end; i++) {
       char c = target.charAt(i);
-      if (c == '%' || c == '\\' || ((c == '/' || c == '.') && i > 0 && target.charAt(i - 1) == '/')) {
+      if (c == '%' || c == '\\' || c == ';'
+          || ((c == '/' || c == '.') && i > 0 && target.charAt(i - 1) == '/')) {
         return true;
       }
     }
@@ -115,18 +119,20 @@ public final class TargetPaths {
   }
 
   /**
-   * Refuses a segment such as {@code ..%2Fadmin}: a backend that decodes the slash (or takes a
-   * backslash for one) would find a dot-segment the proxy did not see.
+   * Refuses a segment a backend could read as more than one, or as a dot-segment the proxy did
+   * not see: one holding an escaped slash or backslash, or a raw backslash (a backend that
+   * decodes or converts it finds another path), and {@code ..;x} or {@code .;x} (path parameters
+   * are dropped by servlet containers, which then find a dot-segment).
    */
-  private static void refuseHiddenDotSegment(String segment) throws HttpFailureException {
-    if (segment.indexOf('%') < 0 && segment.indexOf('\\') < 0) {
-      return;
+  private static void refuseAmbiguous(String segment) throws HttpFailureException {
+    if (segment.contains("%2F") || segment.contains("%5C") || segment.indexOf('\\') >= 0) {
+      throw new HttpFailureException(ProxyFailure.MALFORMED_REQUEST, "escaped slash or backslash in path");
     }
-    String separated = segment.replace("%2F", "/").replace("%5C", "/").replace('\\', '/');
-    for (String part : separated.split("/", -1)) {
-      if (part.equals(".") || part.equals("..")) {
-        throw new HttpFailureException(ProxyFailure.MALFORMED_REQUEST,
-            "dot-segment behind an encoded slash in path");
+    int parameters = segment.indexOf(';');
+    if (parameters >= 0) {
+      String bare = segment.substring(0, parameters);
+      if (bare.equals(".") || bare.equals("..")) {
+        throw new HttpFailureException(ProxyFailure.MALFORMED_REQUEST, "dot-segment with parameters in path");
       }
     }
   }

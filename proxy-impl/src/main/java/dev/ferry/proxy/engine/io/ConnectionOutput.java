@@ -116,7 +116,8 @@ public final class ConnectionOutput extends OutputStream {
     count = 0;
     beginWrite();
     try {
-      while (bytes.hasRemaining()) {
+      // Until the last part is out: the body, or the head alone when the body is empty.
+      while (parts[parts.length - 1].hasRemaining() || parts[0].hasRemaining()) {
         channel.write(parts);
       }
     } catch (IOException e) {

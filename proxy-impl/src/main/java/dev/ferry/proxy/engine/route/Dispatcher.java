@@ -7,6 +7,7 @@ import dev.ferry.proxy.RetryPolicy;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.http1.TargetPaths;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.ReplayableBody;
 import dev.ferry.proxy.engine.upstream.Target;
@@ -192,14 +193,18 @@ public final class Dispatcher {
     }
   }
 
-  /** {@code /v1/users} on a {@code /v1/} (or {@code /v1}) prefix route becomes {@code /users}. */
-  private static Request stripPrefix(Route route, Request request) {
+  /**
+   * {@code /v1/users} on a {@code /v1/} (or {@code /v1}) prefix route becomes {@code /users}.
+   * What is left always goes up as an absolute path, normalised: {@code /v1../admin} on a
+   * {@code /v1} prefix leaves {@code ../admin}, which must not reach the upstream as it is.
+   */
+  private static Request stripPrefix(Route route, Request request) throws HttpFailureException {
     if (!route.stripsPrefix()) {
       return request;
     }
     String prefix = route.path().endsWith("/") ? route.path().substring(0, route.path().length() - 1) : route.path();
     String rest = request.target().substring(prefix.length());
-    return request.withTarget(rest.isEmpty() || rest.startsWith("?") ? "/" + rest : rest);
+    return request.withTarget(TargetPaths.normalise(rest.startsWith("/") ? rest : "/" + rest));
   }
 
   private static int millis(Duration duration) {

@@ -34,7 +34,7 @@ public final class Interception {
   private Interception(InterceptTls spec, LeafCertificates leaves) {
     this.spec = spec;
     this.leaves = leaves;
-    this.keyManager = new IssuingKeyManager(leaves, spec::intercepts);
+    this.keyManager = new IssuingKeyManager(leaves);
     try {
       this.context = SSLContext.getInstance("TLS");
       context.init(new KeyManager[] {keyManager}, null, null);
@@ -61,8 +61,7 @@ public final class Interception {
 
   /**
    * Layers server-side TLS over the client's socket inside an intercepted CONNECT. The leaf shown
-   * is for {@code connectHost} (for the client's SNI name only when {@code connectHost} is an IP
-   * address and the name is intercepted). {@code consumed} holds exactly the
+   * is for {@code connectHost}, whatever name the client's SNI gives. {@code consumed} holds exactly the
    * bytes already read (the peeked ClientHello). Closing the returned socket closes
    * {@code plain}. The handshake has not started: the first read (or {@code startHandshake()})
    * does it, under the read timeout, and can stop at a timeout and go on later.

@@ -6,9 +6,7 @@ import java.net.Socket;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.util.function.Predicate;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedKeyManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * <p>The CONNECT host of an engine is kept in a weak-keyed map (identity, as Caffeine's weak keys
  * compare): an entry goes when its engine is collected, so a handshake that fails or is never
  * started leaks nothing and nobody has to remember to remove it. Handshakes run on engines
- * ({@link EngineSocket}); a socket-based handshake is shown a leaf for its SNI name only.
+ * ({@link EngineSocket}); a socket-based handshake, whose CONNECT host is unknown, gets no leaf.
  */
 final class IssuingKeyManager extends X509ExtendedKeyManager {
   private static final Logger log = LoggerFactory.getLogger(IssuingKeyManager.class);
@@ -29,13 +27,10 @@ final class IssuingKeyManager extends X509ExtendedKeyManager {
   private static final String KEY_TYPE = "EC";
 
   private final LeafCertificates leaves;
-  private final Predicate<String> intercepted;
   private final Cache<SSLEngine, String> connectHosts = Caffeine.newBuilder().weakKeys().build();
 
-  /** @param intercepted whether a host is one the proxy intercepts (its leaves are issued) */
-  IssuingKeyManager(LeafCertificates leaves, Predicate<String> intercepted) {
+  IssuingKeyManager(LeafCertificates leaves) {
     this.leaves = leaves;
-    this.intercepted = intercepted;
   }
 
   /** Remembers the host an engine's client CONNECTed to, the fallback for a client that sends no SNI. */
@@ -48,8 +43,8 @@ final class IssuingKeyManager extends X509ExtendedKeyManager {
     if (!KEY_TYPE.equals(keyType)) {
       return null;
     }
-    return socket instanceof SSLSocket
-        ? usable(SniKeyManager.sniName(((SSLSocket) socket).getHandshakeSession())) : null;
+    // Handshakes run on engines, whose CONNECT host is known; a socket's is not, so it gets no leaf.
+    return null;
   }
 
   @Override
@@ -61,16 +56,12 @@ final class IssuingKeyManager extends X509ExtendedKeyManager {
   }
 
   /**
-   * The host a leaf is issued for: the CONNECT's. The SNI name is taken instead only where the
-   * CONNECT named an IP address (a client that resolved the name itself) and the name is one the
-   * proxy intercepts. An SNI naming another host than the CONNECT's gets no leaf of its own: the
-   * CA would vouch for a host the session never reaches, outside the interception's scope.
+   * The host a leaf is issued for: the CONNECT's, which the session is pinned to and the origin's
+   * certificate is verified against. An SNI naming another host gets no leaf of its own, not
+   * even where the CONNECT named an address: the CA would vouch for a name that nobody verified.
    */
-  private String leafHost(String sni, String connectHost) {
-    if (connectHost == null || sni == null || sni.equalsIgnoreCase(connectHost)) {
-      return connectHost != null ? connectHost : sni;
-    }
-    return SubjectNames.isIpLiteral(connectHost) && intercepted.test(sni) ? sni : connectHost;
+  private static String leafHost(String sni, String connectHost) {
+    return connectHost != null ? connectHost : sni;
   }
 
   /** The host if a leaf can be issued for it; null fails the handshake, which is then logged. */

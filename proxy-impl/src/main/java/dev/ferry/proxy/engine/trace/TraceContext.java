@@ -17,14 +17,16 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * @param source where the trace came from, which decides the headers {@link #propagate} writes
  * @param shortB3 a B3 trace id of 64 bits, sent on as it came (the W3C id is it, zero-padded)
+ * @param b3Sampling the B3 sampling state to send on: {@code 1}, {@code 0}, {@code d} (debug),
+ *     or empty for a decision deferred (none was sent)
  */
 public record TraceContext(String traceId, String spanId, String parentId, boolean sampled,
-    Source source, boolean shortB3) {
+    Source source, boolean shortB3, String b3Sampling) {
   private static final String ZERO_TRACE = "0".repeat(32);
   private static final String ZERO_SPAN = "0".repeat(16);
 
   /** Where a trace came from. */
-  public enum Source { STARTED, TRACEPARENT, B3_SINGLE, B3_MULTI }
+  public enum Source { STARTED, TRACEPARENT, B3 }
 
   /** Continues the trace the request carries, or starts one. */
   public static TraceContext continueOrStart(Headers headers) {
@@ -33,7 +35,7 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
   }
 
   private static TraceContext start(boolean sampled) {
-    return new TraceContext(randomHex(16), randomHex(8), null, sampled, Source.STARTED, false);
+    return new TraceContext(randomHex(16), randomHex(8), null, sampled, Source.STARTED, false, "");
   }
 
   /** The {@code traceparent} to send upstream: this trace, with the proxy's span as parent. */
@@ -43,25 +45,30 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
 
   /**
    * The client's headers, {@code received}, with the trace headers the upstream gets: the
-   * {@code traceparent}; a continued B3 trace's headers with the proxy's span in them; and no
-   * {@code tracestate} unless the trace came with a valid {@code traceparent} (W3C Trace Context
-   * §3.3: a tracestate is only meaningful with its traceparent).
+   * {@code traceparent}; the B3 headers the client sent, naming this trace and the proxy's span
+   * (whichever header the trace was continued from), with the client's sampling state (a
+   * deferred decision stays deferred, debug stays debug); and no {@code tracestate} unless the
+   * trace came with a valid {@code traceparent} (W3C Trace Context §3.3: a tracestate is only
+   * meaningful with its traceparent). A trace the proxy started leaves B3 headers alone: they
+   * carry no ids, only a sampling decision.
    */
   public Headers.Builder propagate(Headers received) {
     Headers.Builder headers = received.toBuilder().set("traceparent", traceparent());
     if (source != Source.TRACEPARENT) {
       headers.remove("tracestate");
     }
+    if (source == Source.STARTED) {
+      return headers;
+    }
     String b3Trace = shortB3 ? traceId.substring(16) : traceId;
-    String decision = sampled ? "1" : "0";
-    if (source == Source.B3_SINGLE) {
-      headers.set("b3", b3Trace + "-" + spanId + "-" + decision + "-" + parentId);
-    } else if (source == Source.B3_MULTI) {
-      headers.set("X-B3-TraceId", b3Trace).set("X-B3-SpanId", spanId)
-          .set("X-B3-ParentSpanId", parentId);
-      if (!received.contains("X-B3-Flags")) {
+    if (received.contains("b3")) {
+      headers.set("b3", b3Trace + "-" + spanId + (b3Sampling.isEmpty() ? "" : "-" + b3Sampling + "-" + parentId));
+    }
+    if (received.contains("X-B3-TraceId")) {
+      headers.set("X-B3-TraceId", b3Trace).set("X-B3-SpanId", spanId).set("X-B3-ParentSpanId", parentId);
+      if (b3Sampling.equals("1") || b3Sampling.equals("0")) {
         // Debug (X-B3-Flags: 1) implies an accept decision, sent without X-B3-Sampled.
-        headers.set("X-B3-Sampled", decision);
+        headers.set("X-B3-Sampled", b3Sampling);
       }
     }
     return headers;
@@ -88,7 +95,8 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       return Optional.empty();
     }
     boolean sampled = (Integer.parseInt(flags, 16) & 1) == 1;
-    return Optional.of(new TraceContext(traceId, randomHex(8), parent, sampled, Source.TRACEPARENT, false));
+    return Optional.of(new TraceContext(traceId, randomHex(8), parent, sampled, Source.TRACEPARENT, false,
+        sampled ? "1" : "0"));
   }
 
   /** Zipkin B3: {@code b3: traceid-spanid[-sampled[-parent]]} or the {@code X-B3-*} headers. */
@@ -104,7 +112,7 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       }
       traceId = parts[0];
       spanId = parts[1];
-      sampled = parts.length > 2 ? parts[2] : "1";
+      sampled = parts.length > 2 ? parts[2] : "";
     } else {
       Optional<String> trace = headers.first("X-B3-TraceId");
       Optional<String> span = headers.first("X-B3-SpanId");
@@ -113,7 +121,7 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       }
       traceId = trace.get().trim();
       spanId = span.get().trim();
-      sampled = headers.first("X-B3-Flags").map(f -> "1").orElse(headers.first("X-B3-Sampled").orElse("1").trim());
+      sampled = headers.first("X-B3-Flags").map(f -> "d").orElse(headers.first("X-B3-Sampled").orElse("").trim());
     }
     traceId = traceId.toLowerCase(Locale.ROOT);
     spanId = spanId.toLowerCase(Locale.ROOT);
@@ -125,8 +133,9 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     if (padded.equals(ZERO_TRACE) || spanId.equals(ZERO_SPAN)) {
       return Optional.empty();
     }
+    String state = denies(sampled) ? "0" : sampled.isEmpty() || sampled.equals("d") ? sampled : "1";
     return Optional.of(new TraceContext(padded, randomHex(8), spanId, !denies(sampled),
-        single.isPresent() ? Source.B3_SINGLE : Source.B3_MULTI, traceId.length() == 16));
+        Source.B3, traceId.length() == 16, state));
   }
 
   /**

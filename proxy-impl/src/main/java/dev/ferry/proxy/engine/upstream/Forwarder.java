@@ -268,11 +268,8 @@ public final class Forwarder {
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
       headers.add("X-Forwarded-Proto", proto);
       headers.add("X-Forwarded-Host", originalHost);
-      // RFC 7239: the client's elements stay, as X-Forwarded-For's do, and this hop's comes last.
-      String element = "for=" + (client.indexOf(':') >= 0 ? "\"[" + client + "]\"" : client)
-          + ";host=\"" + originalHost + "\";proto=" + proto;
-      List<String> forwarded = HopByHop.endToEnd(request.headers(), "Forwarded");
-      headers.add("Forwarded", forwarded.isEmpty() ? element : String.join(", ", forwarded) + ", " + element);
+      headers.add("Forwarded", ForwardedHeader.value(HopByHop.endToEnd(request.headers(), "Forwarded"),
+          client, originalHost, proto));
     }
     long length = request.body().contentLength();
     if (length > 0 || (length == 0 && !BODILESS_METHODS.contains(request.method()))) {

@@ -69,6 +69,31 @@ class CacheValidationTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
   }
 
+  /** A stored response without a body is a whole response: its head goes out on every hit. */
+  @Test
+  void servesAStoredResponseWithAnEmptyBody() throws Exception {
+    h.origin.setDispatcher(new okhttp3.mockwebserver.Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        MockResponse response = h.response("").setHeader("Cache-Control", "max-age=60");
+        return request.getPath().equals("/moved") ? response.setResponseCode(301).setHeader("Location", "/z") : response;
+      }
+    });
+    for (String path : new String[] {"/empty", "/moved"}) {
+      assertThat(verdict(h.get(path))).isEqualTo("MISS");
+      try (java.net.Socket raw = new java.net.Socket("127.0.0.1", h.proxy.port())) {
+        raw.setSoTimeout(5000);
+        raw.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + h.proxy.port()
+            + "\r\nConnection: close\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        String answer = new String(raw.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(answer).as(path).startsWith(path.equals("/empty") ? "HTTP/1.1 200" : "HTTP/1.1 301")
+            .contains("X-Cache: HIT", "Content-Length: 0");
+      }
+    }
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
   /** RFC 9110 §13.2.1: preconditions count only where the response would be a 2xx. */
   @Test
   void answers304OnlyFromAStored2xx() throws Exception {
@@ -136,6 +161,17 @@ class CacheValidationTest {
     h.get("/i/target");
     h.send(HttpRequest.newBuilder(h.uri("/i/poster")).POST(HttpRequest.BodyPublishers.ofString("{}")));
     assertThat(h.get("/i/target").body()).isEqualTo("target v2");
+  }
+
+  /** The Location is compared in the form keys take: a reverse proxy's paths are normalised. */
+  @Test
+  void invalidatesALocationSpelledAnotherWay() throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("created").setResponseCode(201).setHeader("Location", "/a/./%7Eb"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100"));
+    h.get("/a/~b");
+    h.send(HttpRequest.newBuilder(h.uri("/a")).POST(HttpRequest.BodyPublishers.ofString("{}")));
+    assertThat(h.get("/a/~b").body()).isEqualTo("v2");
   }
 
   @Test

@@ -11,6 +11,8 @@ class LoggedUrlsTest {
     assertThat(LoggedUrls.redact("http://a/p?token=t&x=1&api_key=k&sig=s&Session_Id=9&code=c&q"))
         .isEqualTo("http://a/p?token=***&x=1&api_key=***&sig=***&Session_Id=***&code=***&q");
     assertThat(LoggedUrls.redact("/cb?state=abc&client_secret=")).isEqualTo("/cb?state=abc&client_secret=***");
+    assertThat(LoggedUrls.redact("/p?pass%77ord=x&jwt=y")).isEqualTo("/p?pass%77ord=***&jwt=***");
+    assertThat(LoggedUrls.redact("http://u:pw@host/q?a=1")).isEqualTo("http://***@host/q?a=1");
   }
 
   @Test

@@ -74,16 +74,21 @@ class RoutingTest {
         .upstream(Upstream.of(web.url()))
         .route(Route.to(Upstream.of(api.url())).pathPrefix("/api/"))
         .route(Route.to(Upstream.of(staticFiles.url())).pathPrefix("/static/"))
-        .route(Route.to(Upstream.of(api.url())).pathPrefix("/v1/").stripPrefix()));
+        .route(Route.to(Upstream.of(api.url())).pathPrefix("/v1/").stripPrefix())
+        .route(Route.to(Upstream.of(api.url())).pathPrefix("/v2").stripPrefix()));
     assertThat(raw(proxy, "x", "/static/../api/secret")).isEqualTo("200 api /api/secret");
     assertThat(raw(proxy, "x", "/static/%2e%2E/api/secret?q=%2e")).isEqualTo("200 api /api/secret?q=%2e");
     assertThat(raw(proxy, "x", "//static/./a.css")).isEqualTo("200 static /static/a.css");
     assertThat(raw(proxy, "x", "/%73tatic/a.css")).isEqualTo("200 static /static/a.css");
     assertThat(raw(proxy, "x", "/v1/../admin")).as("not under the stripped prefix").isEqualTo("200 web /admin");
     assertThat(raw(proxy, "x", "/v1/users/..")).isEqualTo("200 api /");
+    assertThat(raw(proxy, "x", "/v2/users")).isEqualTo("200 api /users");
+    assertThat(raw(proxy, "x", "/v2../admin")).as("what is left of /v2 is not ../admin").startsWith("400");
     assertThat(raw(proxy, "x", "/static/../../etc/passwd")).startsWith("400");
     assertThat(raw(proxy, "x", "/static/..%2Fapi/secret")).startsWith("400");
     assertThat(raw(proxy, "x", "/static/a%zz")).startsWith("400");
+    assertThat(raw(proxy, "x", "/static/..;/api/secret")).as("servlet path parameters").startsWith("400");
+    assertThat(raw(proxy, "x", "/api%2Fsecret")).as("an escaped slash").startsWith("400");
   }
 
   @Test
