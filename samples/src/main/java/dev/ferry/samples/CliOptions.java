@@ -115,7 +115,7 @@ final class CliOptions {
         return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile);
       }
     }
-    if (seen.contains("--verbose") && seen.contains("--quiet")) {
+    if (settings.verbose && settings.quiet) {
       throw new IllegalArgumentException("-v/--verbose and -q/--quiet contradict each other: keep one");
     }
     builder.concurrency(concurrency(settings.model, settings.threads, seen.contains("--threads")));
@@ -130,12 +130,15 @@ final class CliOptions {
     return new Parsed(builder, settings.logLevel, false, false, configFile);
   }
 
-  /** {@code --name=value} as the two arguments {@code --name value}. */
+  /**
+   * {@code --name=value} as the two arguments {@code --name value}, for the options that take a
+   * value; anything else (a value that itself starts with {@code --}) is left as it is.
+   */
   private static String[] splitEquals(String[] args) {
     List<String> split = new ArrayList<>(args.length + 4);
     for (String arg : args) {
       int equals = arg.indexOf('=');
-      if (arg.startsWith("--") && equals > 2) {
+      if (arg.startsWith("--") && equals > 2 && takesValue(arg.substring(0, equals))) {
         split.add(arg.substring(0, equals));
         split.add(arg.substring(equals + 1));
       } else {
@@ -162,6 +165,8 @@ final class CliOptions {
     String logLevel = "info";
     boolean help;
     boolean version;
+    boolean verbose;
+    boolean quiet;
     final ObservabilityOptions observability = new ObservabilityOptions();
     final TlsOptions tls = new TlsOptions();
   }
@@ -172,8 +177,14 @@ final class CliOptions {
       switch (flag) {
         case "-h", "--help" -> settings.help = true;
         case "--version" -> settings.version = true;
-        case "-v", "--verbose" -> settings.logLevel = "debug";
-        case "-q", "--quiet" -> settings.logLevel = "warn";
+        case "-v", "--verbose" -> {
+          settings.logLevel = "debug";
+          settings.verbose = true;
+        }
+        case "-q", "--quiet" -> {
+          settings.logLevel = "warn";
+          settings.quiet = true;
+        }
         case "-p", "--port" -> builder.port(intValue(flag, value(args, ++i, flag)));
         case "-b", "--bind" -> builder.bindAddress(value(args, ++i, flag));
         case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
@@ -299,8 +310,13 @@ final class CliOptions {
     }
   }
 
+  private static boolean takesValue(String flag) {
+    return SINGLE.contains(flag) || RouteOptions.FLAGS.contains(flag) || FilterOptions.FLAGS.contains(flag)
+        || ObservabilityOptions.FLAGS.contains(flag) || TlsOptions.FLAGS.contains(flag);
+  }
+
   /** Flags that set one value: given twice, the first would be silently dropped. */
-  private static final Set<String> SINGLE = Set.of("-v", "--verbose", "-q", "--quiet", "-p", "--port", "-b", "--bind", "-c",
+  private static final Set<String> SINGLE = Set.of("-p", "--port", "-b", "--bind", "-c",
       "--concurrency", "-t", "--threads", "--connect-timeout",
       "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
       "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate", "--request-buffer-bytes",
@@ -315,8 +331,6 @@ final class CliOptions {
       case "-c" -> "--concurrency";
       case "-t" -> "--threads";
       case "-m" -> "--cache-mb";
-      case "-v" -> "--verbose";
-      case "-q" -> "--quiet";
       default -> flag;
     };
   }
