@@ -7,8 +7,15 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
 
 /**
  * Checks the PEM files named on the command line as the flags are read, so that a wrong file
@@ -64,6 +71,47 @@ final class PemFiles {
           + "); decrypt it with: openssl pkcs8 -in " + value + " -out key.pem");
     }
     throw new IllegalArgumentException(flag + " file holds no PEM private key (was " + value + ")");
+  }
+
+  /**
+   * Checks that the private key in {@code key} belongs to the first certificate in
+   * {@code chain}: a key signs a few bytes and the certificate's public key must verify them,
+   * whatever the algorithm (RSA, EC, Ed25519).
+   *
+   * @throws IllegalArgumentException naming {@code keyFlag} if it does not, or cannot be read
+   */
+  static void checkPair(String keyFlag, Path chain, Path key) {
+    try (InputStream in = Files.newInputStream(chain)) {
+      X509Certificate leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+      String text = Files.readString(key, StandardCharsets.ISO_8859_1);
+      String base64 = text.substring(text.indexOf("-----BEGIN PRIVATE KEY-----") + 27,
+          text.indexOf("-----END PRIVATE KEY-----")).replaceAll("\\s", "");
+      PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64));
+      String algorithm = leaf.getPublicKey().getAlgorithm();
+      PrivateKey privateKey = KeyFactory.getInstance(algorithm).generatePrivate(spec);
+      String signing = switch (algorithm) {
+        case "RSA" -> "SHA256withRSA";
+        case "EC" -> "SHA256withECDSA";
+        default -> algorithm;
+      };
+      byte[] probe = "ferry".getBytes(StandardCharsets.US_ASCII);
+      Signature signer = Signature.getInstance(signing);
+      signer.initSign(privateKey);
+      signer.update(probe);
+      Signature verifier = Signature.getInstance(signing);
+      verifier.initVerify(leaf.getPublicKey());
+      verifier.update(probe);
+      if (!verifier.verify(signer.sign())) {
+        throw new IllegalArgumentException(keyFlag + " " + key + " does not belong to the first "
+            + "certificate in " + chain + " (" + leaf.getSubjectX500Principal().getName() + ")");
+      }
+    } catch (IOException | GeneralSecurityException | IllegalArgumentException | StringIndexOutOfBoundsException e) {
+      if (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().startsWith(keyFlag)) {
+        throw (IllegalArgumentException) e;
+      }
+      throw new IllegalArgumentException(keyFlag + " " + key + " does not belong to the first certificate in "
+          + chain + " (" + e.getClass().getSimpleName() + ")", e);
+    }
   }
 
   /**

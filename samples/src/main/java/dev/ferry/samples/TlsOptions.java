@@ -140,6 +140,9 @@ final class TlsOptions {
       }
       return Optional.empty();
     }
+    for (int i = 0; i < tlsCerts.size(); i++) {
+      PemFiles.checkPair("--tls-key", tlsCerts.get(i), tlsKeys.get(i));
+    }
     ServerTls tls = ServerTls.pem(tlsCerts.get(0), tlsKeys.get(0));
     for (int i = 1; i < tlsCerts.size(); i++) {
       tls = tls.certificate(tlsCerts.get(i), tlsKeys.get(i));

@@ -105,6 +105,13 @@ class TlsFlagsTest {
     assertThat(intercept.intercepts("elsewhere.org")).isFalse();
   }
 
+  /** A key of another certificate was found only at start, exit 1 and without the flag's name. */
+  @Test
+  void refusesAKeyThatIsNotTheCertificatesNamingTheFlag() {
+    assertThatThrownBy(() -> CliOptions.parse("--tls-cert", cert, "--tls-key", otherKey))
+        .hasMessageStartingWith("--tls-key " + otherKey + " does not belong to the first certificate in " + cert);
+  }
+
   @Test
   void refusesHalfPairsNamingBothFlags() {
     assertThatThrownBy(() -> CliOptions.parse("--tls-cert", cert))
