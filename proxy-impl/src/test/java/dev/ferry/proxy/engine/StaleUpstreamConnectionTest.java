@@ -44,8 +44,9 @@ class StaleUpstreamConnectionTest {
     return self[0];
   }
 
+  /** A POST may not be sent twice: the pooled connection it goes on is probed first, and a closed one left. */
   @Test
-  void retriesPostsOnConnectionsTheUpstreamClosedWhileIdle() throws Exception {
+  void servesPostsOnConnectionsTheUpstreamClosedWhileIdle() throws Exception {
     Semaphore closedIdle = new Semaphore(0);
     TinyOrigin origin = closingIdleAfter(200, closedIdle);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
@@ -63,9 +64,9 @@ class StaleUpstreamConnectionTest {
     assertThat(proxy.stats().responsesByStatus()).containsOnlyKeys(200);
   }
 
-  /** A forward proxy has no route retry: the forwarder's own replay buffer is what retries. */
+  /** A forward proxy has no route retry: the forwarder's probe is what keeps a POST off a dead connection. */
   @Test
-  void retriesPostsOnStaleConnectionsInAForwardProxy() throws Exception {
+  void servesPostsOnStaleConnectionsInAForwardProxy() throws Exception {
     Semaphore closedIdle = new Semaphore(0);
     TinyOrigin origin = closingIdleAfter(200, closedIdle);
     ProxyServer proxy = ferry.start(ProxyServer.builder());
@@ -81,6 +82,7 @@ class StaleUpstreamConnectionTest {
     }
   }
 
+  /** An idempotent request goes on a pooled connection unprobed; one whose body is past the buffer is not resent. */
   @Test
   void doesNotRetryBodyLargerThanTheRetryBuffer() throws Exception {
     Semaphore closedIdle = new Semaphore(0);
@@ -90,11 +92,73 @@ class StaleUpstreamConnectionTest {
     try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
       assertThat(closedIdle.tryAcquire(5, TimeUnit.SECONDS)).isTrue();
-      RawClient.RawResponse response = raw.send("POST / HTTP/1.1\r\nHost: a\r\n"
+      RawClient.RawResponse response = raw.send("PUT / HTTP/1.1\r\nHost: a\r\n"
           + "Content-Length: 20\r\n\r\n01234567890123456789").readResponse();
       assertThat(response.status()).isEqualTo(502);
     }
     assertThat(origin.connectionCount()).isEqualTo(1);
+  }
+
+  /**
+   * RFC 9110 §9.2.2: a proxy never sends a POST twice. An upstream that read it and closed
+   * without answering may have acted on it: the client gets 502, the upstream saw it once. A GET
+   * in the same place is sent again.
+   */
+  @Test
+  void neverResendsAPostTheUpstreamReadAndLeftUnanswered() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        if (request.requestLine().contains("/drop")) {
+          return; // read, acted on, never answered: the connection closes
+        }
+        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      assertThat(raw.send("POST /drop HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\norder")
+          .readResponse().status()).isEqualTo(502);
+    }
+    assertThat(self[0].takeRequest().requestLine()).startsWith("GET /warm");
+    assertThat(self[0].takeRequest().requestLine()).startsWith("POST /drop");
+    assertThat(self[0].pollRequest()).as("the POST went once").isNull();
+  }
+
+  /**
+   * Bytes an upstream sends after its response, however soon the connection is reused, are never
+   * read as the next request's response (another client's): a pooled connection with unasked
+   * bytes waiting is left, whatever its idle time.
+   */
+  @Test
+  void neverServesBytesAnUpstreamSentLateAfterItsResponse() throws Exception {
+    java.util.concurrent.CountDownLatch extraSent = new java.util.concurrent.CountDownLatch(1);
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nfirst\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        if (extraSent.getCount() > 0) {
+          self[0].awaitQuiet(100); // the client has its response and the connection is pooled
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nSMUGGLED".getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+          extraSent.countDown();
+        }
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    try (RawClient first = new RawClient(proxy.address())) {
+      assertThat(first.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("first\n");
+    }
+    assertThat(extraSent.await(5, TimeUnit.SECONDS)).isTrue();
+    try (RawClient second = new RawClient(proxy.address())) {
+      assertThat(second.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("first\n");
+    }
+    assertThat(self[0].connectionCount()).isEqualTo(2);
   }
 
   @Test

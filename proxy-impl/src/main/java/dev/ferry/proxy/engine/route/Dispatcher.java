@@ -6,6 +6,7 @@ import dev.ferry.proxy.Response;
 import dev.ferry.proxy.RetryPolicy;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.TargetPaths;
 import dev.ferry.proxy.engine.upstream.Forwarder;
@@ -34,7 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
-  private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
   private final Forwarder forwarder;
   private final int defaultTimeoutMillis;
@@ -151,7 +151,7 @@ public final class Dispatcher {
   }
 
   private static boolean idempotentOrAllowed(Request request, RetryPolicy policy) {
-    return policy.retriesNonIdempotent() || IDEMPOTENT.contains(request.method());
+    return policy.retriesNonIdempotent() || Methods.isIdempotent(request.method());
   }
 
   private static boolean resendable(Request request) {

@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadWriter;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.ResponseHead;
@@ -85,10 +86,12 @@ public final class Forwarder {
     String target = to == null ? request.target() : to.endpoint().basePath() + request.target();
     int timeoutMillis = to == null ? upstreamTimeoutMillis : to.timeoutMillis();
     DestinationCheck check = hooks.destinationCheck();
-    UpstreamConnection connection = pool.acquire(key, check);
+    boolean idempotent = Methods.isIdempotent(request.method());
+    // A request that may not be sent twice is never retried: its pooled connection is probed first.
+    UpstreamConnection connection = pool.acquire(key, check, !idempotent);
     Body body = request.body();
     // A route's dispatcher may have buffered the body already: never copy it twice.
-    if (connection.reused() && !body.isEmpty() && !(body instanceof ReplayableBody)
+    if (idempotent && connection.reused() && !body.isEmpty() && !(body instanceof ReplayableBody)
         && body.contentLength() <= retryBufferBytes) {
       body = ReplayableBody.buffer(body, retryBufferBytes);
     }
@@ -103,7 +106,7 @@ public final class Forwarder {
       throw e;
     } catch (IOException e) {
       connection.close();
-      if (!retryable(connection, e, receivedBefore, body)) {
+      if (!idempotent || !retryable(connection, e, receivedBefore, body)) {
         throw classify(e, key);
       }
       log.debug("upstream_retry upstream={} error={}", key.authority(), e.toString());
@@ -119,7 +122,12 @@ public final class Forwarder {
     return toResponse(request, head, connection, upgrade, hooks);
   }
 
-  /** RFC 9112 §9.3.1: only what provably never reached the origin is sent again. */
+  /**
+   * Whether an idempotent request that failed on a reused connection goes once more on a fresh
+   * one: it failed before any response byte arrived, not by a timeout, and its body can be sent
+   * again. A request of another method is never sent twice (RFC 9110 §9.2.2): an upstream that
+   * read it and then closed may have acted on it.
+   */
   private static boolean retryable(UpstreamConnection connection, IOException e, long receivedBefore,
       Body body) {
     return connection.reused()

@@ -88,6 +88,11 @@ public final class UpstreamConnection implements Closeable {
     return !socket.isClosed() && !input.hasBuffered();
   }
 
+  /** True if bytes nobody asked for wait in the socket (a second response, a late excess of the last). */
+  boolean hasUnaskedBytes() {
+    return input.socketAvailable() > 0;
+  }
+
   /**
    * Checks, without waiting more than a millisecond, that the upstream has neither closed the
    * connection (FIN or RST) nor sent bytes nobody asked for (a body after a HEAD response).

@@ -29,9 +29,11 @@ import java.util.concurrent.atomic.LongAdder;
  * before, so the excess is bounded by the requests in flight at the burst's peak.
  *
  * <p>Reuse is checked, as OkHttp's {@code RealConnection.isHealthy} does: a connection idle for
- * more than {@link #PROBE_AFTER_NANOS} gets a one-millisecond read probe, which finds a FIN, a
- * reset or unasked bytes; one with anything unasked buffered is never reused. The probe runs
- * outside the pool's lock.
+ * more than {@link #PROBE_AFTER_NANOS}, or about to carry a request that may not be sent twice
+ * (a POST), gets a one-millisecond read probe, which finds a FIN, a reset or unasked bytes; any
+ * other is checked for unasked bytes waiting in the socket (one {@code ioctl}), so that bytes an
+ * upstream sent after its response, however late, are never read as the next request's response.
+ * A connection with anything unasked is never reused. The checks run outside the pool's lock.
  */
 public final class UpstreamPool {
   static final long PROBE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -57,9 +59,13 @@ public final class UpstreamPool {
   /**
    * Returns a pooled connection to {@code key} whose address {@code check} still allows, or
    * opens a new one.
+   *
+   * @param probe probe a pooled connection for a close however briefly it was idle: the request
+   *     cannot be sent again if the connection turns out to be dead
    */
-  public UpstreamConnection acquire(UpstreamKey key, DestinationCheck check) throws HttpFailureException {
-    UpstreamConnection pooled = takeIdle(key);
+  public UpstreamConnection acquire(UpstreamKey key, DestinationCheck check, boolean probe)
+      throws HttpFailureException {
+    UpstreamConnection pooled = takeIdle(key, probe);
     if (pooled != null) {
       try {
         check.check(key.host(), key.port(), List.of(pooled.remoteAddress()), false);
@@ -161,7 +167,7 @@ public final class UpstreamPool {
     return guard.call(() -> idle.values().stream().mapToInt(Deque::size).sum());
   }
 
-  private UpstreamConnection takeIdle(UpstreamKey key) {
+  private UpstreamConnection takeIdle(UpstreamKey key, boolean probe) {
     while (true) {
       long now = System.nanoTime();
       List<UpstreamConnection> discarded = new ArrayList<>();
@@ -180,7 +186,9 @@ public final class UpstreamPool {
       if (candidate == null) {
         return null;
       }
-      if (candidate.idleNanos(now) <= PROBE_AFTER_NANOS || candidate.probeAlive()) {
+      boolean usable = probe || candidate.idleNanos(now) > PROBE_AFTER_NANOS
+          ? candidate.probeAlive() : !candidate.hasUnaskedBytes();
+      if (usable) {
         return candidate;
       }
       candidate.close();
