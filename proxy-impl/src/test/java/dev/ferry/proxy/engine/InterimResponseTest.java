@@ -73,6 +73,50 @@ class InterimResponseTest {
     }
   }
 
+  /** An upstream cannot stream interim responses forever: past 32 the exchange is a 502. */
+  @Test
+  void answers502ToAStormOfInterimResponses() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 100 Continue\r\n\r\n".repeat(40)
+        + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      int interim = 0;
+      RawClient.RawResponse response = raw.readResponse();
+      while (response.status() == 100) {
+        interim++;
+        response = raw.readResponse();
+      }
+      assertThat(interim).isEqualTo(32);
+      assertThat(response.status()).isEqualTo(502);
+    }
+  }
+
+  /** Interim responses do not stretch the wait for the final one past the upstream timeout. */
+  @Test
+  void timesOutAFinalResponseThatTrickledInterimOnes() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      if (self[0].readRequest(in) != null) {
+        for (int i = 0; i < 30 && !socket.isClosed(); i++) {
+          out.write("HTTP/1.1 102 Processing\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+          out.flush();
+          self[0].awaitQuiet(200); // a keep-alive interim every 200 ms, each under the timeout
+        }
+      }
+    }));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .upstreamTimeout(java.time.Duration.ofMillis(1000)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      while (response.status() == 102) {
+        response = raw.readResponse();
+      }
+      assertThat(response.status()).as("the whole wait, not each 1xx, is bounded").isEqualTo(504);
+    }
+  }
+
   @Test
   void withholdsInterimResponsesFromHttp10Clients() throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\n"

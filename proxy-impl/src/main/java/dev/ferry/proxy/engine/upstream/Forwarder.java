@@ -46,6 +46,8 @@ public final class Forwarder {
   private static final Set<String> BODILESS_METHODS =
       Set.of("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT");
   /** Fields the forwarder rewrites itself, besides the hop-by-hop ones. */
+  /** The most interim (1xx) responses relayed before a final one: an upstream cannot stream them forever. */
+  static final int MAX_INTERIM = 32;
   private static final NameSet FORWARD_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via");
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
@@ -165,13 +167,27 @@ public final class Forwarder {
     HeadWriter.writeRequestHead(out, outbound.method(), outbound.target(), outbound.headers());
     sendBody(outbound, out);
     out.flush();
+    long finalHeadDeadline = System.nanoTime() + outbound.timeoutMillis() * 1_000_000L;
     HeadParser parser = new HeadParser(connection.input(), 8 * 1024, maxHeaderBytes, maxHeaderCount);
     ResponseHead head = parser.readResponse();
     // RFC 9110 §15.2: a proxy forwards 1xx responses unless it asked for them itself; Ferry never
-    // sends Expect upstream, so every interim response, 100 Continue included, goes on.
+    // sends Expect upstream, so every interim response, 100 Continue included, goes on. They do
+    // not stretch the wait for the final response, which the upstream timeout bounds from the
+    // request on, and there are at most MAX_INTERIM of them.
+    int interim = 0;
     while (head.status() < 200 && head.status() != 101) {
+      if (++interim > MAX_INTERIM) {
+        throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+            "more than " + MAX_INTERIM + " interim (1xx) responses");
+      }
       hooks.interim(head);
+      if (outbound.timeoutMillis() > 0) {
+        connection.input().deadline(finalHeadDeadline);
+      }
       head = parser.readResponse();
+    }
+    if (interim > 0) {
+      connection.input().readTimeout(outbound.timeoutMillis());
     }
     return head;
   }
