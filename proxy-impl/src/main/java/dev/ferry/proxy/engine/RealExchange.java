@@ -249,6 +249,7 @@ final class RealExchange implements Exchange, DispatchHooks {
           request.method().equals("HEAD"), head.minorVersion(), wantsClose, tunnelling);
     } catch (HttpFailureException e) {
       failure = e.failure().name();
+      bodyBytes = connection.sender().bodyBytesSoFar();
       logFailure(e);
       return false;
     }

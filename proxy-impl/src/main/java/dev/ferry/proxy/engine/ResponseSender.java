@@ -38,6 +38,17 @@ final class ResponseSender {
     this.out = out;
   }
 
+  /** Where the last head ended in {@link ConnectionOutput#bytesWritten}: what followed was body. */
+  private long headEnd;
+
+  /**
+   * The body bytes of the last response given to the connection, for the report of one whose
+   * body failed midway (its {@link Outcome} was never made).
+   */
+  long bodyBytesSoFar() {
+    return Math.max(0, out.bytesWritten() - headEnd);
+  }
+
   /** What was sent. */
   record Outcome(int status, long bodyBytes, boolean closeDelimited) {}
 
@@ -59,6 +70,7 @@ final class ResponseSender {
    */
   Outcome send(Response response, String setName, String setValue, boolean headRequest,
       int clientMinor, boolean close, boolean tunnel) throws IOException {
+    headEnd = Long.MAX_VALUE; // no body byte until the head is out
     int status = response.status();
     boolean bodiless = headRequest || status < 200 || status == 204 || status == 304 || tunnel;
     Body body = response.body();
@@ -96,6 +108,7 @@ final class ResponseSender {
     } catch (IOException e) {
       throw clientClosed(e);
     }
+    headEnd = out.bytesWritten();
     long written = bodiless ? 0 : writeBody(body, length, chunked);
     if (bodiless) {
       discardUnread(body);

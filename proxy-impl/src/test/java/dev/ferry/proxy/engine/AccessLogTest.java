@@ -80,6 +80,28 @@ class AccessLogTest {
         "/p?page=2&access_token=AT1&X-Amz-Signature=S2&password=PW3");
   }
 
+  /** A response whose body broke off midway is logged with the body bytes the client got, not 0. */
+  @Test
+  void logsTheBodyBytesOfAResponseCutOffMidway() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      if (self[0].readRequest(in) != null) {
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + "A".repeat(50))
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .accessLog(AccessLogFormat.COMBINED));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /cut HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(new String(raw.input().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1))
+          .endsWith("A".repeat(50));
+      Await.until(() -> !logs.lines("dev.ferry.access").isEmpty(), "the access log line");
+      assertThat(logs.lines("dev.ferry.access")).singleElement().asString().contains("\" 200 50 ");
+    }
+  }
+
   @Test
   void writesNothingWhenOff() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
