@@ -276,7 +276,8 @@ public final class Route {
     boolean pathOk;
     switch (pathMatch) {
       case PREFIX:
-        pathOk = requestPath.startsWith(path);
+        // A server-wide OPTIONS * goes where every path goes: to a route without a path condition.
+        pathOk = requestPath.equals("*") ? path.equals("/") : requestPath.startsWith(path);
         break;
       case EXACT:
         pathOk = requestPath.equals(path);

@@ -59,7 +59,10 @@ final class InboundRequest {
           throw malformed("invalid authority in request-target");
         }
         checkHost(parsed.authority());
-        if (!forward) {
+        if (head.method().equals("OPTIONS") && hasNoPathOrQuery(target)) {
+          // RFC 9112 §3.2.4: OPTIONS on an empty path goes to the origin as the server-wide "*".
+          builder.target("*");
+        } else if (!forward) {
           builder.target(TargetPaths.normalise(parsed.target()));
         }
       } else if (target.startsWith("/") || (target.equals("*") && head.method().equals("OPTIONS"))) {
@@ -113,6 +116,12 @@ final class InboundRequest {
         throw malformed("invalid host in Host or request-target");
       }
     }
+  }
+
+  /** True for an absolute-form target whose authority is all there is: {@code http://host:8080}. */
+  private static boolean hasNoPathOrQuery(String target) {
+    int authority = target.indexOf("://") + 3;
+    return target.indexOf('/', authority) < 0 && target.indexOf('?', authority) < 0;
   }
 
   private static boolean startsWithIgnoreCase(String s, String prefix) {

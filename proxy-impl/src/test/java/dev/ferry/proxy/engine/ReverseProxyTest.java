@@ -56,6 +56,27 @@ class ReverseProxyTest {
     assertThat(recorded.getHeader("Forwarded")).isEqualTo("for=127.0.0.1;host=\"shop.example\";proto=http");
   }
 
+  /**
+   * RFC 9112 §3.2.4: a server-wide OPTIONS goes to the upstream as {@code OPTIONS *}, in reverse
+   * mode through the catch-all pool (it was 404, no route), and from a forward proxy when the
+   * absolute-form URI has an empty path.
+   */
+  @Test
+  void forwardsTheServerWideOptionsRequest() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 204 No Content\r\nAllow: GET, OPTIONS\r\n\r\n"));
+    ProxyServer reverse = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(reverse.address())) {
+      assertThat(raw.send("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(204);
+    }
+    assertThat(origin.takeRequest().requestLine()).isEqualTo("OPTIONS * HTTP/1.1");
+    ProxyServer forward = ferry.start(ProxyServer.builder().allowPrivateDestinations(true));
+    try (RawClient raw = new RawClient(forward.address())) {
+      assertThat(raw.send("OPTIONS http://127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: a\r\n\r\n")
+          .readResponse().status()).isEqualTo(204);
+    }
+    assertThat(origin.takeRequest().requestLine()).isEqualTo("OPTIONS * HTTP/1.1");
+  }
+
   /** Nothing a client sends reaches into this hop's Forwarded element. */
   @Test
   void keepsTheClientOutOfItsOwnForwardedElement() throws Exception {
