@@ -266,7 +266,8 @@ public final class Route {
 
   /**
    * True if the request matches: host (without port, case-insensitively), path, method and
-   * every header condition.
+   * every header condition. A server-wide {@code OPTIONS *} matches only a route without a path
+   * condition (its prefix is {@code /}).
    */
   public boolean matches(Request request) {
     if (host != null && !hostMatches(request.host().toLowerCase(Locale.ROOT))) {
