@@ -75,9 +75,11 @@ final class CliOptions {
 
   /**
    * The parsed command line; {@code configFile} is null without {@code --config}; {@code help}
-   * and {@code version} ask for that text instead of a proxy.
+   * and {@code version} ask for that text instead of a proxy; {@code afterStart} writes the files
+   * the flags ask for (a generated CA) once the proxy has started.
    */
-  record Parsed(ProxyServer.Builder builder, String logLevel, boolean help, boolean version, Path configFile) {}
+  record Parsed(ProxyServer.Builder builder, String logLevel, boolean help, boolean version, Path configFile,
+      Runnable afterStart) {}
 
   private CliOptions() {}
 
@@ -113,7 +115,7 @@ final class CliOptions {
             : new IllegalArgumentException(flag + ": " + e.getMessage(), e);
       }
       if (settings.help || settings.version) {
-        return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile);
+        return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile, () -> { });
       }
     }
     if (settings.verbose && settings.quiet) {
@@ -128,7 +130,7 @@ final class CliOptions {
     routes.applyTo(builder);
     settings.observability.applyTo(builder);
     settings.tls.applyTo(builder);
-    return new Parsed(builder, settings.logLevel, false, false, configFile);
+    return new Parsed(builder, settings.logLevel, false, false, configFile, settings.tls::writeGenerated);
   }
 
   /**

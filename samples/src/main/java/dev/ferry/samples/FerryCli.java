@@ -48,6 +48,14 @@ public final class FerryCli {
       System.exit(1);
       return;
     }
+    try {
+      options.afterStart().run();
+    } catch (IllegalArgumentException e) {
+      System.err.println("ferry: " + e.getMessage());
+      proxy.stop(Duration.ofSeconds(1));
+      System.exit(2);
+      return;
+    }
     if (proxy.adminAddress().isPresent()) {
       metrics.bindTo(proxy);
     }

@@ -74,6 +74,24 @@ final class PemFiles {
   }
 
   /**
+   * Refuses to write a private key over another one at {@code path} (it may be the key of a CA
+   * that clients trust); the same key again is fine.
+   *
+   * @throws IllegalArgumentException naming {@code flag} if the file holds something else
+   */
+  static void checkWritable(String flag, Path path, String pem) {
+    try {
+      if (Files.isRegularFile(path) && !Files.readString(path, StandardCharsets.US_ASCII).equals(pem)) {
+        throw new IllegalArgumentException(flag + ": " + path + " exists and holds another key, "
+            + "perhaps of a CA that clients trust: load that CA with --ca-cert and --ca-key, or "
+            + "remove the file");
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(flag + " cannot read " + path + ": " + e);
+    }
+  }
+
+  /**
    * Checks that the private key in {@code key} belongs to the first certificate in
    * {@code chain}: a key signs a few bytes and the certificate's public key must verify them,
    * whatever the algorithm (RSA, EC, Ed25519).
@@ -130,10 +148,8 @@ final class PemFiles {
       if (exists && Files.readString(path, StandardCharsets.US_ASCII).equals(pem)) {
         return false;
       }
-      if (secret && exists) {
-        throw new IllegalArgumentException(flag + ": " + path + " exists and holds another key, "
-            + "perhaps of a CA that clients trust: load that CA with --ca-cert and --ca-key, or "
-            + "remove the file");
+      if (secret) {
+        checkWritable(flag, path, pem);
       }
       if (secret && FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
         Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

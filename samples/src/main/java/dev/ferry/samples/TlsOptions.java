@@ -67,7 +67,7 @@ final class TlsOptions {
   private boolean upstreamInsecure;
   private boolean mitm;
   private Path caOut;
-  /** The CA {@code --mitm} generated, written by {@link #applyTo} once every flag is checked. */
+  /** The CA {@code --mitm} generated, written by {@link #writeGenerated} once the proxy runs. */
   private CertificateAuthority generated;
   private Path caKeyOut;
   private Path caCert;
@@ -122,8 +122,21 @@ final class TlsOptions {
       builder.interceptTls(intercept);
     }
     checkCombination(builder);
+    if (generated != null && caKeyOut != null) {
+      // Refused now, not once the proxy runs: a key already there is never written over.
+      PemFiles.checkWritable("--ca-key-out", caKeyOut, generated.privateKeyPem());
+    }
+  }
+
+  /**
+   * Writes the generated CA where {@code --ca-out} (and {@code --ca-key-out}) say; nothing
+   * without {@code --mitm}. Run once the proxy has started, so that a command line refused, or a
+   * proxy that could not start (a port in use), leaves no files behind.
+   *
+   * @throws IllegalArgumentException naming the flag if a file cannot be written
+   */
+  void writeGenerated() {
     if (generated != null) {
-      // Last, once every flag has been found good: a refused command line leaves no files.
       write(generated);
     }
   }

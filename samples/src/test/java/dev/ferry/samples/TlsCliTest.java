@@ -50,9 +50,12 @@ class TlsCliTest {
     origin.close();
   }
 
+  /** Starts a proxy from the flags as the CLI does, with the files they ask for written once it runs. */
   private ProxyServer start(String... args) {
-    ProxyServer proxy = CliOptions.parse(args).builder().build().start();
+    CliOptions.Parsed parsed = CliOptions.parse(args);
+    ProxyServer proxy = parsed.builder().build().start();
     proxies.add(proxy);
+    parsed.afterStart().run();
     return proxy;
   }
 

@@ -37,8 +37,11 @@ class TlsFlagsTest {
     otherKey = dir.resolve("api.key").toString();
   }
 
+  /** The configuration the flags make, with the files they ask for written, as once the proxy runs. */
   private static ProxyConfig configOf(String... args) {
-    return CliOptions.parse(args).builder().buildConfig();
+    CliOptions.Parsed parsed = CliOptions.parse(args);
+    parsed.afterStart().run();
+    return parsed.builder().buildConfig();
   }
 
   @Test
@@ -169,10 +172,18 @@ class TlsFlagsTest {
         .hasMessageContaining("openssl pkcs8 -topk8 -nocrypt");
   }
 
-  /** A refused command line leaves no CA behind, and a CA's existing key is never written over. */
+  /**
+   * A refused command line leaves no CA behind, and a CA's existing key is never written over;
+   * an accepted one writes the CA only once the proxy runs (a port in use leaves no files).
+   */
   @Test
   void writesNoCaForARefusedCommandLineAndNeverOverwritesAKey() throws Exception {
     Path out = dir.resolve("refused-ca.pem");
+    CliOptions.Parsed accepted = CliOptions.parse("--mitm", "--ca-out", out.toString());
+    assertThat(out).as("not before the proxy runs").doesNotExist();
+    accepted.afterStart().run();
+    assertThat(out).exists();
+    Files.delete(out);
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", out.toString(), "--upstream",
         "http://127.0.0.1:9000")).hasMessageContaining("--mitm intercepts HTTPS in a forward proxy");
     assertThat(out).doesNotExist();
