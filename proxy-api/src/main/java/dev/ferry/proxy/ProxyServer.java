@@ -7,10 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -754,7 +755,25 @@ public interface ProxyServer extends AutoCloseable {
         throw new IllegalStateException("interceptTls is for forward proxies; remove it or the "
             + "upstream and routes");
       }
+      checkPoolNames();
       return new ProxyConfig(this);
+    }
+
+    /** Routes name their pools; one name for two different pools would merge them. */
+    private void checkPoolNames() {
+      Map<String, Upstream> pools = new HashMap<>();
+      List<Upstream> all = new ArrayList<>();
+      routes.forEach(route -> all.add(route.upstream()));
+      if (upstream != null) {
+        all.add(upstream);
+      }
+      for (Upstream pool : all) {
+        Upstream named = pools.putIfAbsent(pool.name(), pool);
+        if (named != null && !named.equals(pool)) {
+          throw new IllegalStateException("two different pools are named " + pool.name()
+              + "; give each pool its own name with Upstream.name(...)");
+        }
+      }
     }
 
   }

@@ -27,6 +27,16 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> builder.filter(null)).isInstanceOf(NullPointerException.class).hasMessage("filter");
   }
 
+  /** Two different pools under one name would be merged: build refuses it (start used to, leaving its port bound). */
+  @Test
+  void refusesTwoDifferentPoolsWithOneName() {
+    ProxyServer.Builder builder = ProxyServer.builder()
+        .route(Route.to(Upstream.of("http://127.0.0.1:9001").name("p")).pathPrefix("/a/"))
+        .upstream(Upstream.of("http://127.0.0.1:9002").name("p"));
+    assertThatThrownBy(builder::buildConfig).isInstanceOf(IllegalStateException.class)
+        .hasMessageStartingWith("two different pools are named p");
+  }
+
   @Test
   void validatesConcurrencyAndUpstream() {
     assertThatThrownBy(() -> Concurrency.boundedPool(0, 1)).hasMessage("maxThreads must be at least 1 (was 0)");

@@ -36,10 +36,12 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -159,9 +161,25 @@ final class RealProxyServer implements ProxyServer {
     return this;
   }
 
-  /** Builds every part, then marks the proxy running just before it accepts. */
+  /**
+   * Builds every part, then marks the proxy running just before it accepts. A part that fails to
+   * start (a pool configuration the router refuses, an admin port in use) releases every part
+   * started before it, the listening socket included, and the proxy is stopped.
+   */
   private void startUnderLock() {
     ServerSocket serverSocket = bind();
+    try {
+      startParts(serverSocket);
+    } catch (RuntimeException | Error e) {
+      releaseParts();
+      closeQuietly(serverSocket);
+      guard.run(() -> state = State.STOPPED);
+      terminated.countDown();
+      throw e;
+    }
+  }
+
+  private void startParts(ServerSocket serverSocket) {
     int port = serverSocket.getLocalPort();
     destinationPolicy.listening(serverSocket.getInetAddress(), port);
     executor = ConnectionExecutor.create(config.concurrency(), port);
@@ -269,21 +287,61 @@ final class RealProxyServer implements ProxyServer {
       }
     } finally {
       // Whatever failed above, the rest is released and waiters are let go.
-      sweeper.shutdownNow();
-      if (router != null) {
-        router.close();
-        healthChecks.shutdownNow();
-      }
-      watchdog.stop();
-      if (cache != null) {
-        cache.close();
-      }
-      pool.close();
+      releaseParts();
       guard.run(() -> state = State.STOPPED);
       terminated.countDown();
     }
     log.atLevel(lifecycleLevel()).log("proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,
         (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /**
+   * Stops the background parts (those {@link #startParts} may have started: the sweeper, health
+   * checks and router, the watchdog, cache refreshes, the admin listener, the idle parker) and
+   * waits briefly for their threads, so that stop returns with none of them running.
+   */
+  private void releaseParts() {
+    List<ExecutorService> ended = new ArrayList<>();
+    if (sweeper != null) {
+      sweeper.shutdownNow();
+      ended.add(sweeper);
+    }
+    if (router != null) {
+      router.close();
+    }
+    if (healthChecks != null) {
+      healthChecks.shutdownNow();
+      ended.add(healthChecks);
+    }
+    watchdog.stop();
+    if (cache != null) {
+      cache.close();
+    }
+    // Closed already by a stop, which drains them first; closing them again is harmless.
+    if (adminServer != null) {
+      adminServer.close();
+    }
+    if (idleParker != null) {
+      idleParker.close();
+    }
+    pool.close();
+    for (ExecutorService service : ended) {
+      try {
+        service.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    watchdog.awaitStopped(Duration.ofSeconds(1));
+  }
+
+  private static void closeQuietly(ServerSocket socket) {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // Best effort: the proxy failed to start anyway.
+    }
   }
 
   private void awaitQuietly() {

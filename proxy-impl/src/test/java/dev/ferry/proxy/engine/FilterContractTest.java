@@ -118,6 +118,26 @@ class FilterContractTest {
     assertThat(proxy.stats().failures()).containsEntry("FILTER_FAILED", 2L);
   }
 
+  /** A filter's failure is the exchange's, not the connection's: the next request on it is served. */
+  @Test
+  void keepsTheConnectionAfterAFilterFails() throws Exception {
+    origin.enqueue(new MockResponse().setBody("fine"));
+    origin.enqueue(new MockResponse().setBody("fine"));
+    Filter boom = (exchange, chain) -> {
+      if (exchange.request().path().equals("/boom")) {
+        throw new IllegalStateException("boom");
+      }
+      return chain.proceed(exchange.request());
+    };
+    get(boom).status();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse failed = raw.send("GET /boom HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(failed.status()).isEqualTo(500);
+      assertThat(failed.header("Connection")).isNull();
+      assertThat(raw.send("GET /fine HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("fine");
+    }
+  }
+
   @Test
   void answers500NamingFilterThatReturnsNull() throws Exception {
     Filter nullFilter = new Filter() {

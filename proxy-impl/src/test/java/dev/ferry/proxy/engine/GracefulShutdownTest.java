@@ -9,6 +9,7 @@ import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -145,6 +146,28 @@ class GracefulShutdownTest {
     assertThatThrownBy(proxy::port).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("call start() first");
     proxy.close();
+  }
+
+  /**
+   * A start that fails after the proxy bound its port (here its admin port is taken) releases
+   * everything it had started: the port is free again and none of its threads live on.
+   */
+  @Test
+  void releasesItsPortAndThreadsWhenStartFails() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    try (ServerSocket adminTaken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      ProxyServer proxy = ProxyServer.builder().port(port)
+          .admin(new InetSocketAddress("127.0.0.1", adminTaken.getLocalPort())).build();
+      assertThatThrownBy(proxy::start).isInstanceOf(RuntimeException.class);
+      proxy.awaitTermination();
+    }
+    ThreadLeaks.assertNoThreadsFor(port);
+    try (ServerSocket again = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
+      assertThat(again.getLocalPort()).as("the port was let go").isEqualTo(port);
+    }
   }
 
   @Test

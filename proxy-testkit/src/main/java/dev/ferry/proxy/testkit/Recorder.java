@@ -96,7 +96,9 @@ final class Recorder implements Filter, ExchangeListener {
 
   @Override
   public void exchangeCompleted(ExchangeSummary summary) {
-    InFlight state = inFlight.remove(summary.id());
+    // Still in flight until recorded: a check that waits for a quiet proxy must never find the
+    // exchange neither in flight nor in the recording.
+    InFlight state = inFlight.get(summary.id());
     if (state == null) {
       state = new InFlight(orders.incrementAndGet());
     }
@@ -123,6 +125,8 @@ final class Recorder implements Filter, ExchangeListener {
     b.order = state.order;
     discardUnused(state);
     recording.add(b.build());
+    inFlight.remove(summary.id());
+    recording.signal();
   }
 
   /** Hands back the budget of captures that did not make it into the recorded exchange. */

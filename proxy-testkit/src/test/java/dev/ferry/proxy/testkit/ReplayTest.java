@@ -192,4 +192,26 @@ class ReplayTest {
     assertThat(Recording.fromHar(har).exchanges()).extracting(e -> e.request().path())
         .containsExactlyInAnyOrder("/a", "/b");
   }
+
+  /** A body the recording cut at maxBodyBytes is not replayed as if it were the whole body. */
+  @Test
+  void refusesToReplayABodyTheRecordingCut() throws Exception {
+    String base;
+    Recording recorded;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("x".repeat(2000)));
+      origin.start();
+      base = "http://127.0.0.1:" + origin.getPort();
+      try (RecordingProxy recorder = RecordingProxy.forward().maxBodyBytes(1000).start()) {
+        assertThat(get(recorder, base + "/big").body()).hasSize(2000);
+        recorder.recording().awaitExchanges(1, Duration.ofSeconds(5));
+        recorded = recorder.recording();
+      }
+    }
+    try (RecordingProxy replay = RecordingProxy.forward().replay(recorded).start()) {
+      HttpResponse<String> answer = get(replay, base + "/big");
+      assertThat(answer.statusCode()).isEqualTo(502);
+      assertThat(answer.body()).contains("cut at 1000 of its 2000 bytes");
+    }
+  }
 }

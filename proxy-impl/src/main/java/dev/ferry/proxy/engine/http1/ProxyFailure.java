@@ -17,7 +17,7 @@ public enum ProxyFailure {
   RATE_LIMITED(429, false, "Too many requests"),
   METHOD_NOT_ALLOWED(405, false, "Method not allowed here"),
   VERSION_NOT_SUPPORTED(505, true, "HTTP version not supported"),
-  FILTER_FAILED(500, true, "Internal proxy error"),
+  FILTER_FAILED(500, false, "Internal proxy error"),
   UPSTREAM_UNREACHABLE(502, false, "Could not connect to origin server"),
   UPSTREAM_BAD_RESPONSE(502, true, "Bad response from origin server"),
   UPSTREAM_RESET(502, false, "Origin server closed the connection"),

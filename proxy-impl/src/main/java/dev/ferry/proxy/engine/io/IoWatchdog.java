@@ -64,6 +64,17 @@ public final class IoWatchdog {
     inputs.clear();
   }
 
+  /** Waits up to {@code timeout} for the sweep's thread to end after {@link #stop()}. */
+  public void awaitStopped(java.time.Duration timeout) {
+    if (timer != null) {
+      try {
+        timer.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   /** True while the sweep runs: a watched read relies on it for its deadline. */
   boolean running() {
     return timer != null && !timer.isShutdown();
