@@ -133,6 +133,8 @@ class FilterContractTest {
     try (RawClient raw = new RawClient(proxy.address())) {
       RawClient.RawResponse failed = raw.send("GET /boom HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
       assertThat(failed.status()).isEqualTo(500);
+      assertThat(failed.bodyText()).as("a lambda named by its place and class, not $$Lambda$123/0x...")
+          .contains("filter #1 (a lambda in FilterContractTest) failed");
       assertThat(failed.header("Connection")).isNull();
       assertThat(raw.send("GET /fine HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("fine");
     }

@@ -1,22 +1,21 @@
 package dev.ferry.proxy.engine.filter;
 
-import dev.ferry.proxy.Filter;
-
 /** A filter broke its contract or threw; answered with 500 and logged with the filter's name. */
 public final class FilterException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  private final transient Filter filter;
+  private final String filterName;
   private final String publicDetail;
 
-  FilterException(Filter filter, String message, String publicDetail, Throwable cause) {
+  FilterException(String filterName, String message, String publicDetail, Throwable cause) {
     super(message, cause);
-    this.filter = filter;
+    this.filterName = filterName;
     this.publicDetail = publicDetail;
   }
 
+  /** The failed filter, as {@link FilterNames#describe} names it. */
   public String filterName() {
-    return String.valueOf(filter);
+    return filterName;
   }
 
   /**

@@ -49,9 +49,10 @@ public final class RealChain implements Filter.Chain {
   @Override
   public Response proceed(Request request) throws IOException {
     if (caller != null) {
-      Objects.requireNonNull(request, () -> "filter " + caller + " passed a null request to proceed()");
+      Objects.requireNonNull(request, () -> "filter " + FilterNames.describe(caller, index - 1)
+          + " passed a null request to proceed()");
       if (proceeded) {
-        throw new ContractViolation("filter " + caller + " called proceed() twice");
+        throw new ContractViolation("filter " + FilterNames.describe(caller, index - 1) + " called proceed() twice");
       }
     }
     proceeded = true;
@@ -65,6 +66,7 @@ public final class RealChain implements Filter.Chain {
 
   private Response handleNext(Request request) throws IOException {
     Filter filter = filters.get(index);
+    String name = FilterNames.describe(filter, index);
     RealChain next = new RealChain(filters, index + 1, exchange, terminal, filter);
     Response response;
     try {
@@ -72,21 +74,19 @@ public final class RealChain implements Filter.Chain {
     } catch (FilterException e) {
       throw e;
     } catch (ContractViolation e) {
-      throw new FilterException(filter, e.getMessage(), e.getMessage(), e);
+      throw new FilterException(name, e.getMessage(), e.getMessage(), e);
     } catch (RuntimeException e) {
-      throw new FilterException(filter, "filter " + filter + " threw " + e,
-          "filter " + filter + " failed", e);
+      throw new FilterException(name, "filter " + name + " threw " + e, "filter " + name + " failed", e);
     } catch (IOException e) {
       if (!next.passedOn(e)) {
         // The filter's own I/O failed, not the upstream's: a filter failure (500), not a 502.
-        throw new FilterException(filter, "filter " + filter + " threw " + e,
-            "filter " + filter + " failed", e);
+        throw new FilterException(name, "filter " + name + " threw " + e, "filter " + name + " failed", e);
       }
       throw e;
     }
     if (response == null) {
-      String message = "filter " + filter + " returned null";
-      throw new FilterException(filter, message, message, null);
+      String message = "filter " + name + " returned null";
+      throw new FilterException(name, message, message, null);
     }
     return response;
   }
