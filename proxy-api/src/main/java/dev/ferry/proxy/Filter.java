@@ -39,8 +39,9 @@ import java.io.IOException;
  *
  * <p>Contract, enforced by the engine with messages that name the filter: a filter must not
  * return {@code null} and may call {@link Chain#proceed} at most once. A runtime exception thrown
- * by a filter is answered with 500 and logged with the filter's {@code toString()}; the connection
- * and the proxy carry on. An {@link IOException} from {@code proceed} means the upstream failed;
+ * by a filter is answered with 500 and logged with the filter's {@code toString()} (a class
+ * without one by its simple name, a lambda as {@code #N (a lambda in Class)}, its place in the
+ * chain); the connection and the proxy carry on. An {@link IOException} from {@code proceed} means the upstream failed;
  * a filter may catch it and answer instead, or let it propagate (the engine then answers 502 or
  * 504).
  *
