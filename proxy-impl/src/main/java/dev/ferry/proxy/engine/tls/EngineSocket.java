@@ -45,10 +45,6 @@ import javax.net.ssl.SSLSession;
  */
 public final class EngineSocket extends LayeredSocket {
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-  private static final String PLAIN_HTTP_BODY = "This port speaks HTTPS: send the request with https://\n";
-  private static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; "
-      + "charset=utf-8\r\nContent-Length: " + PLAIN_HTTP_BODY.length() + "\r\nConnection: close\r\n\r\n"
-      + PLAIN_HTTP_BODY).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   /** Bounds the wraps of one handshake flight or closing, against an engine that never settles. */
   private static final int MAX_WRAPS = 16;
   /** How many records a large write gathers per socket write. */
@@ -221,7 +217,7 @@ public final class EngineSocket extends LayeredSocket {
       result = engine.unwrap(inbound, plaintext);
       unwrapped = true;
     } catch (SSLException e) {
-      if (!unwrapped && !engine.getUseClientMode() && startsLikePlainHttp()) {
+      if (!unwrapped && !engine.getUseClientMode() && TlsRecords.looksLikePlainHttp(inbound, inbound.position())) {
         answerPlainHttp();
         throw new SSLHandshakeException("plain HTTP sent to the TLS port");
       }
@@ -391,34 +387,13 @@ public final class EngineSocket extends LayeredSocket {
     }
   }
 
-  /**
-   * True if the client's first bytes are a request line rather than a TLS record (whose first
-   * byte is a content type, 20 to 24): an upper-case method, as {@code GET} or {@code POST}.
-   */
-  private boolean startsLikePlainHttp() {
-    int start = inbound.position();
-    for (int i = 0; i < 3; i++) {
-      if (start + i >= inbound.limit()) {
-        return i > 0;
-      }
-      byte b = inbound.get(start + i);
-      if (b < 'A' || b > 'Z') {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Answers a plain HTTP request sent to the TLS port in plain HTTP, as nginx does: a client (or
-   * a person with curl) reads why, where a TLS alert would only say the handshake failed.
-   */
+  /** Answers a plain HTTP request sent to the TLS port in plain HTTP (see {@link TlsRecords#plainHttpAnswer}). */
   private void answerPlainHttp() {
     if (!writeLock.tryLock()) {
       return;
     }
     try {
-      netOut.write(PLAIN_HTTP_ANSWER);
+      netOut.write(TlsRecords.plainHttpAnswer());
       netOut.flush();
     } catch (IOException ignored) {
       // The client may be gone already; the handshake has failed either way.

@@ -1,5 +1,8 @@
 package dev.ferry.proxy.engine.tls;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
 /**
  * Recognises the first bytes of a TLS connection, and writes the one record sent without a
  * handshake (RFC 8446 §5.1 and §6, RFC 5246 §6.2).
@@ -18,11 +21,42 @@ public final class TlsRecords {
    */
   private static final byte[] INTERNAL_ERROR_ALERT = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 80};
 
+  private static final String PLAIN_HTTP_BODY = "This port speaks HTTPS: send the request with https://\n";
+  private static final byte[] PLAIN_HTTP_ANSWER = ("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; "
+      + "charset=utf-8\r\nContent-Length: " + PLAIN_HTTP_BODY.length() + "\r\nConnection: close\r\n\r\n"
+      + PLAIN_HTTP_BODY).getBytes(StandardCharsets.US_ASCII);
+
   private TlsRecords() {}
 
   /** The bytes of a fatal {@code internal_error} alert record, for a client never handshaken. */
   public static byte[] internalErrorAlert() {
     return INTERNAL_ERROR_ALERT.clone();
+  }
+
+  /**
+   * True if the bytes from {@code start} in {@code received} are a plain HTTP request line rather
+   * than a TLS record, whose first byte is a content type (20 to 24): an upper-case method, as
+   * {@code GET} or {@code POST} (at least one letter there, up to three looked at).
+   */
+  static boolean looksLikePlainHttp(ByteBuffer received, int start) {
+    for (int i = 0; i < 3; i++) {
+      if (start + i >= received.limit()) {
+        return i > 0;
+      }
+      byte b = received.get(start + i);
+      if (b < 'A' || b > 'Z') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A plain HTTP 400 for a plain request sent to a TLS port, as nginx answers one: the client
+   * (or a person with curl) reads why, where a TLS alert would only say the handshake failed.
+   */
+  static byte[] plainHttpAnswer() {
+    return PLAIN_HTTP_ANSWER.clone();
   }
 
   /**
