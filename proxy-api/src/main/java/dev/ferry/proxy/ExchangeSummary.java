@@ -140,6 +140,10 @@ public final class ExchangeSummary {
   public String toString() {
     return "exchange id=" + id + " conn=" + connectionId + " method=" + method + " url=" + url
         + " status=" + status + " latency_ms=" + duration.toMillis()
+        + (requestId == null ? "" : " rid=" + requestId)
+        + (route == null ? "" : " route=" + route)
+        + (upstream == null ? "" : " upstream=" + upstream)
+        + (cache == null ? "" : " cache=" + cache)
         + (failure == null ? "" : " failure=" + failure);
   }
 

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * One entry of a reverse proxy's route table: which requests it matches (host, path, method,
@@ -134,7 +135,12 @@ public final class Route {
    * @throws java.util.regex.PatternSyntaxException if it is not a valid expression
    */
   public Route pathRegex(String regex) {
-    Pattern.compile(Objects.requireNonNull(regex, "regex"));
+    try {
+      Pattern.compile(Objects.requireNonNull(regex, "regex"));
+    } catch (PatternSyntaxException e) {
+      throw new IllegalArgumentException("pathRegex is not a regular expression: " + e.getDescription()
+          + " near index " + e.getIndex() + " (was " + regex + ")", e);
+    }
     return copy(name, host, regex, PathMatch.REGEX, methods, headers, filters, cache, timeout,
         retry, false);
   }

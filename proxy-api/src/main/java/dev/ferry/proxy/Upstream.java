@@ -42,6 +42,17 @@ public final class Upstream {
   private final int panicThresholdPercent;
 
   private Upstream(Builder b) {
+    for (int i = 0; i < b.endpoints.size(); i++) {
+      for (int j = 0; j < i; j++) {
+        Endpoint one = b.endpoints.get(i);
+        Endpoint other = b.endpoints.get(j);
+        if (one.scheme().equals(other.scheme()) && one.authority().equalsIgnoreCase(other.authority())
+            && one.basePath().equals(other.basePath())) {
+          throw new IllegalArgumentException("endpoint " + one.scheme() + "://" + one.authority()
+              + one.basePath() + " is in the pool twice; give it once, with a weight for a larger share");
+        }
+      }
+    }
     this.name = b.name;
     this.endpoints = List.copyOf(b.endpoints);
     this.preserveHost = b.preserveHost;

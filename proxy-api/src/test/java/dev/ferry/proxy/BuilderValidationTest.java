@@ -37,6 +37,17 @@ class BuilderValidationTest {
         .hasMessageStartingWith("two different pools are named p");
   }
 
+  /** Values that used to be accepted, or refused without naming the option. */
+  @Test
+  void refusesADuplicateEndpointAndABrokenPathRegexNamingThem() {
+    assertThatThrownBy(() -> Upstream.pool("http://a:1", "http://A:1"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("endpoint http://A:1 is in the pool twice");
+    assertThatThrownBy(() -> Upstream.of("http://a:1").endpoint("http://a:1", 2))
+        .hasMessageContaining("is in the pool twice");
+    assertThatThrownBy(() -> Route.to(Upstream.of("http://a:1")).pathRegex("(["))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("pathRegex is not a regular expression");
+  }
+
   @Test
   void validatesConcurrencyAndUpstream() {
     assertThatThrownBy(() -> Concurrency.boundedPool(0, 1)).hasMessage("maxThreads must be at least 1 (was 0)");

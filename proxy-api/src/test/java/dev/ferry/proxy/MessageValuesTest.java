@@ -101,4 +101,15 @@ class MessageValuesTest {
     assertThatThrownBy(() -> Body.of(new ByteArrayInputStream(new byte[10]), -1).bytes(3))
         .isInstanceOf(IOException.class);
   }
+
+  /** What a listener logs with toString: the request id, route, upstream and cache verdict too. */
+  @Test
+  void describesAnExchangeSummaryWithItsRouteAndRequestId() {
+    ExchangeSummary summary = ExchangeSummary.builder().id(7).connectionId(3)
+        .clientAddress(new java.net.InetSocketAddress("127.0.0.1", 5000)).startTime(java.time.Instant.EPOCH).method("GET")
+        .url("http://a/x").status(200).duration(java.time.Duration.ofMillis(4)).requestId("rid-1")
+        .route("api").upstream("10.0.0.5:8080").cache("HIT").build();
+    org.assertj.core.api.Assertions.assertThat(summary.toString()).isEqualTo("exchange id=7 conn=3 method=GET "
+        + "url=http://a/x status=200 latency_ms=4 rid=rid-1 route=api upstream=10.0.0.5:8080 cache=HIT");
+  }
 }

@@ -4,6 +4,7 @@ import dev.ferry.proxy.ProxyConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -44,10 +45,15 @@ final class ConfigChanges {
     FIXED.put("maxRequestBodyBytes", ProxyConfig::maxRequestBodyBytes);
     FIXED.put("cache", c -> c.cache().map(Object::toString));
     FIXED.put("listeners", ProxyConfig::listeners);
-    FIXED.put("mode (forward or reverse)", ProxyConfig::isReverse);
+    FIXED.put("mode (forward or reverse)", c -> c.isReverse() ? "reverse" : "forward");
   }
 
   private ConfigChanges() {}
+
+  /** A value as a message shows it: an Optional as its value or "none". */
+  private static String shown(Object value) {
+    return value instanceof Optional<?> optional ? optional.map(String::valueOf).orElse("none") : String.valueOf(value);
+  }
 
   /**
    * @throws IllegalArgumentException naming the first option other than routes, upstream and
@@ -59,7 +65,8 @@ final class ConfigChanges {
       Object now = option.getValue().apply(next);
       if (!Objects.equals(was, now)) {
         throw new IllegalArgumentException(option.getKey() + " cannot change on a running proxy (was "
-            + was + ", asked " + now + "); only routes, upstreams and filters can; restart for the rest");
+            + shown(was) + ", asked " + shown(now) + "); only routes, upstreams and filters can; "
+            + "restart for the rest");
       }
     }
   }

@@ -139,6 +139,14 @@ final class ReplayFilter implements Filter {
     nearest.sort(Comparator.comparingInt((RecordedRequest r) -> -closeness(r, incoming)));
     nearest.stream().map(RecordedRequest::toString).distinct().limit(5)
         .forEach(r -> text.append("  ").append(r).append('\n'));
+    boolean sameRequestLine = nearest.stream().anyMatch(r -> r.method().equals(incoming.method())
+        && r.target().equals(incoming.target()));
+    if (sameRequestLine) {
+      // A request with this very method and target was recorded: what differs is the rest the
+      // matcher compares (headers, body).
+      text.append("A recorded request has this method and target: the matcher's other conditions "
+          + "(headers, body) differ.\n");
+    }
     return text.toString();
   }
 

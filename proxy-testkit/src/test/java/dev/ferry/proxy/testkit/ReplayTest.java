@@ -109,7 +109,10 @@ class ReplayTest {
         .replayMatcher(ReplayMatcher.methodAndUrl().and(ReplayMatcher.body())).start()) {
       assertThat(post(replay, base + "/q", "b").body()).isEqualTo("for b");
       assertThat(post(replay, base + "/q", "a").body()).isEqualTo("for a");
-      assertThat(post(replay, base + "/q", "c").statusCode()).isEqualTo(502);
+      HttpResponse<String> miss = post(replay, base + "/q", "c");
+      assertThat(miss.statusCode()).isEqualTo(502);
+      assertThat(miss.body()).as("a miss says what part differed")
+          .contains("A recorded request has this method and target: the matcher's other conditions");
     }
   }
 

@@ -89,11 +89,11 @@ class ReconfigureTest {
         .hasMessageStartingWith("requestSpoolBytes cannot change");
     Path spool = Path.of(System.getProperty("java.io.tmpdir"));
     assertThatThrownBy(() -> proxy.reconfigure(proxy.config().toBuilder().requestSpoolDirectory(spool).buildConfig()))
-        .hasMessageStartingWith("requestSpoolDirectory cannot change");
+        .hasMessageStartingWith("requestSpoolDirectory cannot change on a running proxy (was none, asked " + spool + ")");
     ProxyServer forward = ferry.start(ProxyServer.builder());
     assertThatThrownBy(() -> forward.reconfigure(forward.config().toBuilder()
         .route(Route.to(Upstream.of(blue.url()))).buildConfig()))
-        .hasMessageStartingWith("mode (forward or reverse) cannot change");
+        .hasMessageStartingWith("mode (forward or reverse) cannot change on a running proxy (was forward, asked reverse)");
     assertThatThrownBy(() -> ProxyServer.builder().build().reconfigure(proxy.config()))
         .isInstanceOf(IllegalStateException.class);
   }
