@@ -19,13 +19,12 @@ final class Pools {
 
   /** Endpoints {@code http://10.0.0.1:8080}, {@code .2}, ... with these weights. */
   static List<LiveEndpoint> weighted(int... weights) {
-    // Upstream.pool(...) needs a first endpoint, of weight 1: the weighted ones follow it.
-    Upstream pool = Upstream.pool(url(0));
-    for (int i = 0; i < weights.length; i++) {
+    Upstream pool = Upstream.weighted(url(0), weights[0]);
+    for (int i = 1; i < weights.length; i++) {
       pool = pool.endpoint(url(i), weights[i]);
     }
     List<LiveEndpoint> endpoints = new ArrayList<>();
-    for (Upstream.Endpoint endpoint : pool.endpoints().subList(1, weights.length + 1)) {
+    for (Upstream.Endpoint endpoint : pool.endpoints()) {
       endpoints.add(new LiveEndpoint("api", endpoint));
     }
     return endpoints;
