@@ -173,8 +173,7 @@ final class RealProxyServer implements ProxyServer {
     } catch (RuntimeException | Error e) {
       releaseParts();
       closeQuietly(serverSocket);
-      guard.run(() -> state = State.STOPPED);
-      terminated.countDown();
+      markStopped();
       throw e;
     }
   }
@@ -229,8 +228,7 @@ final class RealProxyServer implements ProxyServer {
           config.port()), 1024);
       return serverSocket;
     } catch (IOException e) {
-      guard.run(() -> state = State.STOPPED);
-      terminated.countDown();
+      markStopped();
       throw new UncheckedIOException("could not bind " + config.bindAddress() + ":" + config.port()
           + ": " + e.getMessage(), e);
     }
@@ -288,8 +286,7 @@ final class RealProxyServer implements ProxyServer {
     } finally {
       // Whatever failed above, the rest is released and waiters are let go.
       releaseParts();
-      guard.run(() -> state = State.STOPPED);
-      terminated.countDown();
+      markStopped();
     }
     log.atLevel(lifecycleLevel()).log("proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,
         (System.nanoTime() - started) / 1_000_000);
@@ -334,6 +331,12 @@ final class RealProxyServer implements ProxyServer {
       }
     }
     watchdog.awaitStopped(Duration.ofSeconds(1));
+  }
+
+  /** The proxy is stopped for good: waiters in {@link #awaitTermination} are let go. */
+  private void markStopped() {
+    guard.run(() -> state = State.STOPPED);
+    terminated.countDown();
   }
 
   private static void closeQuietly(ServerSocket socket) {
