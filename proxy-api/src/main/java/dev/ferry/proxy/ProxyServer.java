@@ -198,8 +198,8 @@ public interface ProxyServer extends AutoCloseable {
       tls = config.tls().orElse(null);
       interceptTls = config.interceptTls().orElse(null);
       anyConnectPort = config.allowsAnyConnectPort();
-      if (!anyConnectPort) {
-        connectPorts.addAll(config.allowedConnectPorts());
+      if (!anyConnectPort && !config.allowedConnectPorts().equals(Set.of(443))) {
+        connectPorts.addAll(config.allowedConnectPorts()); // 443 alone is the default, not a choice
       }
       allowPrivateDestinations = config.allowsPrivateDestinations();
       requestIdHeader = config.requestIdHeader();
@@ -495,7 +495,8 @@ public interface ProxyServer extends AutoCloseable {
     /**
      * Adds ports a forward proxy may open CONNECT tunnels to. By default only 443 is allowed
      * (Squid's {@code SSL_ports}); once any port is added, exactly the added ports are allowed.
-     * A CONNECT to another port is answered 403 and the connection closed.
+     * A CONNECT to another port is answered 403 and the connection closed. Forward proxies only:
+     * {@link #build()} refuses it together with an upstream or routes.
      *
      * @throws IllegalArgumentException unless each port is between 1 and 65535
      */
@@ -517,7 +518,8 @@ public interface ProxyServer extends AutoCloseable {
      * link-local (including the cloud metadata address 169.254.169.254) and unspecified
      * addresses; default false. A proxy bound to loopback (the default bind address) serves only
      * local clients and may always reach local destinations. The decision is made on every
-     * address a name resolves to, after DNS: refused destinations are answered 403.
+     * address a name resolves to, after DNS: refused destinations are answered 403. Forward
+     * proxies only: {@link #build()} refuses {@code true} together with an upstream or routes.
      */
     public Builder allowPrivateDestinations(boolean allowPrivateDestinations) {
       this.allowPrivateDestinations = allowPrivateDestinations;
@@ -751,9 +753,16 @@ public interface ProxyServer extends AutoCloseable {
         throw new IllegalStateException("upstreamSslContext and upstreamTls both configure TLS to "
             + "upstreams; keep one");
       }
-      if (interceptTls != null && (upstream != null || !routes.isEmpty())) {
+      boolean reverse = upstream != null || !routes.isEmpty();
+      if (interceptTls != null && reverse) {
         throw new IllegalStateException("interceptTls is for forward proxies; remove it or the "
             + "upstream and routes");
+      }
+      if (reverse && (anyConnectPort || !connectPorts.isEmpty() || allowPrivateDestinations)) {
+        // A reverse proxy connects only to its configured upstreams, so these would do nothing.
+        throw new IllegalStateException("allowConnectPorts, allowAnyConnectPort and "
+            + "allowPrivateDestinations are for forward proxies (a reverse proxy reaches only its "
+            + "upstreams); remove them or the upstream and routes");
       }
       checkPoolNames();
       return new ProxyConfig(this);

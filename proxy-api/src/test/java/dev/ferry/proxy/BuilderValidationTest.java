@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The builder validates early and says what to fix; configs round-trip. */
@@ -35,6 +36,20 @@ class BuilderValidationTest {
         .upstream(Upstream.of("http://127.0.0.1:9002").name("p"));
     assertThatThrownBy(builder::buildConfig).isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("two different pools are named p");
+  }
+
+  /** A reverse proxy reaches only its upstreams: forward-only options would silently do nothing. */
+  @Test
+  void refusesForwardOnlyOptionsOnAReverseProxy() {
+    Upstream pool = Upstream.of("http://127.0.0.1:9001");
+    for (ProxyServer.Builder builder : List.of(ProxyServer.builder().upstream(pool).allowConnectPorts(8443),
+        ProxyServer.builder().upstream(pool).allowAnyConnectPort(),
+        ProxyServer.builder().route(Route.to(pool).pathPrefix("/a/")).allowPrivateDestinations(true))) {
+      assertThatThrownBy(builder::buildConfig).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("are for forward proxies");
+    }
+    assertThat(ProxyServer.builder().allowAnyConnectPort().allowPrivateDestinations(true).buildConfig()
+        .allowsPrivateDestinations()).isTrue();
   }
 
   /** Values that used to be accepted, or refused without naming the option. */

@@ -149,6 +149,11 @@ final class FilterOptions {
 
   /** Adds the filters (access control first, header changes last) and destination options. */
   void applyTo(ProxyServer.Builder builder, boolean reverse) {
+    if (reverse && (anyConnectPort || !connectPorts.isEmpty() || allowPrivateDestinations)) {
+      throw new IllegalArgumentException((allowPrivateDestinations ? "--allow-private-destinations"
+          : "--allow-connect-port") + " is for a forward proxy (a reverse proxy reaches only its "
+          + "upstreams); remove it or --upstream, --route and the config file's pools");
+    }
     if (hasAccessRules) {
       if (lastRuleAllows) {
         acl.denyByDefault();

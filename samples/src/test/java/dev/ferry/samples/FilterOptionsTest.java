@@ -51,6 +51,14 @@ class FilterOptionsTest {
   }
 
   @Test
+  void refusesForwardDestinationFlagsOnAReverseProxy() {
+    assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9000",
+        "--allow-connect-port", "8443")).hasMessageStartingWith("--allow-connect-port is for a forward proxy");
+    assertThatThrownBy(() -> CliOptions.parse("--route", "/api/=http://127.0.0.1:9000",
+        "--allow-private-destinations")).hasMessageStartingWith("--allow-private-destinations is for a forward proxy");
+  }
+
+  @Test
   void namesTheFlagInEveryBadValue() {
     assertThatThrownBy(() -> CliOptions.parse("--allow-port", "http"))
         .hasMessage("--allow-port must be a port number (was http)");

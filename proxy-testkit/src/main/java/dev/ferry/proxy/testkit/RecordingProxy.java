@@ -98,13 +98,15 @@ public final class RecordingProxy implements AutoCloseable {
     this.saver = b.recordIfMissing == null ? null
         : new RecordIfMissing(b.recordIfMissing, b.recordFailures);
     this.loaded = saver != null ? saver.load() : b.replay != null ? b.replay.exchanges() : null;
-    // Test origins are local and listen on ephemeral ports: a testkit proxy (bound to loopback)
-    // reaches loopback destinations and tunnels CONNECT to any port, unlike the engine's default.
+    // Test origins are local and listen on ephemeral ports: a forward testkit proxy (bound to
+    // loopback) reaches loopback destinations and tunnels CONNECT to any port, unlike the
+    // engine's default.
     // A line per exchange is noise in a test run: life-cycle and access lines go to debug.
-    ProxyServer.Builder proxy = ProxyServer.builder().bindAddress("127.0.0.1").port(0)
-        .allowAnyConnectPort().allowPrivateDestinations(true).quietLogs(true);
+    ProxyServer.Builder proxy = ProxyServer.builder().bindAddress("127.0.0.1").port(0).quietLogs(true);
     if (upstream != null) {
       proxy.upstream(Upstream.of(upstream.toString()));
+    } else {
+      proxy.allowAnyConnectPort().allowPrivateDestinations(true);
     }
     // The recorder is the outermost filter so it sees what the client sent and received; faults
     // come next so the recording shows their effect; replay answers last, after user filters.
