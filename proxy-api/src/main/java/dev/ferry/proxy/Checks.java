@@ -17,6 +17,21 @@ final class Checks {
     return value;
   }
 
+  /**
+   * A name that goes into log lines, metric labels and stats: not blank, and without control
+   * characters or spaces, which would let it break or forge a line of a log.
+   *
+   * @throws IllegalArgumentException "OPTION must be ... (was VALUE)", the value escaped
+   */
+  static String name(String option, String value) {
+    Objects.requireNonNull(value, option);
+    if (value.isEmpty() || value.chars().anyMatch(c -> c <= 0x20 || c == 0x7f || Character.isISOControl(c))) {
+      throw new IllegalArgumentException(option + " must be non-empty, with no spaces or control "
+          + "characters (was \"" + value.replaceAll("\\p{Cntrl}", "?") + "\")");
+    }
+    return value;
+  }
+
   /** @throws IllegalArgumentException "OPTION must be positive (was VALUE)" */
   static Duration positive(String option, Duration value) {
     Objects.requireNonNull(value, option);

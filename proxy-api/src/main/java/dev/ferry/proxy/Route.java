@@ -83,12 +83,13 @@ public final class Route {
         true, null, RetryPolicy.retries(1), false);
   }
 
-  /** Names the route, for logs, stats and {@code Exchange.route()}; default its pattern. */
+  /**
+   * Names the route, for logs, stats and {@code Exchange.route()}; default its pattern.
+   *
+   * @throws IllegalArgumentException if empty or holding spaces or control characters
+   */
   public Route name(String name) {
-    Objects.requireNonNull(name, "name");
-    if (name.isBlank()) {
-      throw new IllegalArgumentException("route name must not be blank");
-    }
+    Checks.name("route name", name);
     return copy(name, host, path, pathMatch, methods, headers, filters, cache, timeout, retry, stripPrefix);
   }
 

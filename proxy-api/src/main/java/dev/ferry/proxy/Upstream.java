@@ -124,13 +124,10 @@ public final class Upstream {
    * Names the pool, for logs, stats and error answers; default the first endpoint's
    * {@code host:port}.
    *
-   * @throws IllegalArgumentException if blank
+   * @throws IllegalArgumentException if empty or holding spaces or control characters
    */
   public Upstream name(String name) {
-    Objects.requireNonNull(name, "name");
-    if (name.isBlank()) {
-      throw new IllegalArgumentException("upstream name must not be blank");
-    }
+    Checks.name("upstream name", name);
     Builder b = toBuilder();
     b.name = name;
     return new Upstream(b);

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.engine.http1.ChunkedProgress;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -471,10 +472,11 @@ final class ClientConnection implements Runnable {
   }
 
   private boolean exchange(int sequence) throws IOException {
-    long startNanos = System.nanoTime();
-    Instant startTime = Instant.now();
-    long headStart = arrival.takeHeadStart(sequence == 1 ? acceptedNanos : startNanos);
-    awaitedBody = arrival.takeBody(startNanos);
+    long now = System.nanoTime();
+    long headStart = arrival.takeHeadStart(sequence == 1 ? acceptedNanos : now);
+    long startNanos = arrival.takeFirstByte(now);
+    Instant startTime = startNanos == now ? Instant.now() : Instant.now().minusNanos(now - startNanos);
+    awaitedBody = arrival.takeBody(now);
     in.endSpooling();
     in.deadline(headStart + config.requestHeaderTimeout().toNanos());
     RequestHead head;
@@ -501,21 +503,36 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * Writes the failure's answer with Connection: close; returns the status sent, or 0.
+   * Writes the failure's answer with Connection: close; returns what was sent, or null if
+   * nothing was.
    *
    * @param requestHeaders the request's headers when its head was read (an HTML page for clients
    *     that accept it), else null
+   * @param requestId the exchange's request ID, sent back in the configured header; null if the
+   *     head could not be read
    */
-  int sendError(HttpFailureException e, Headers requestHeaders) {
+  ResponseSender.Outcome sendError(HttpFailureException e, Headers requestHeaders, String requestId) {
     if (e.failure().status() == 0) {
-      return 0;
+      return null;
     }
     try {
-      sender.send(server.errorPages().render(e, requestHeaders), false, 1, true, false);
-      return e.failure().status();
+      return sender.send(server.errorPages().render(e, requestHeaders),
+          requestId == null ? null : config.requestIdHeader(), requestId, false, 1, true, false);
     } catch (IOException ioe) {
-      return 0;
+      return null;
     }
+  }
+
+  /**
+   * True if the chunked body that follows a request head in the buffer is already known to be
+   * malformed, so the request can be refused before any of it goes upstream. Only framing the
+   * decoder refuses stops {@link ChunkedProgress} (it follows no body limit here); a prefix
+   * that is well framed so far streams, and the decoder judges the rest.
+   */
+  boolean bufferedChunksBroken() {
+    ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes());
+    in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from, to));
+    return progress.stopped();
   }
 
   /** RFC 9112 §9.3: persistence is the default in 1.1 and opt-in in 1.0. */

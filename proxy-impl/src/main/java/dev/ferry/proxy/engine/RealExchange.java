@@ -13,6 +13,7 @@ import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.FilterException;
 import dev.ferry.proxy.engine.filter.ProxyAnswer;
 import dev.ferry.proxy.engine.filter.RealChain;
+import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -116,21 +117,29 @@ final class RealExchange implements Exchange, DispatchHooks {
 
   /** Builds the request from the head; on a bad head answers it and returns false. */
   private boolean parseRequest() {
+    ProxyConfig config = server.configuration();
+    // Before the checks, so that a refused request's answer and log lines carry its ID too.
+    requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
+    trace = TraceContext.continueOrStart(head.headers());
     InboundRequest.Parsed parsed;
     try {
       String intercepted = connection.interceptAuthority();
       parsed = InboundRequest.parse(head, intercepted != null ? intercepted : reverseAuthority(),
-          server.configuration().maxRequestBodyBytes());
+          config.maxRequestBodyBytes());
+      if (parsed.bodyLength() == Framing.CHUNKED && connection.bufferedChunksBroken()) {
+        throw new HttpFailureException(ProxyFailure.MALFORMED_REQUEST, "invalid chunked request body");
+      }
     } catch (HttpFailureException e) {
       failure = e.failure().name();
       countBeforeSending(e.failure().status(), failure);
       connection.lingerOnClose();
-      status = connection.sendError(e, head.headers());
+      ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId);
+      if (sent != null) {
+        status = sent.status();
+        bodyBytes = sent.bodyBytes();
+      }
       return false;
     }
-    ProxyConfig config = server.configuration();
-    requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
-    trace = TraceContext.continueOrStart(head.headers());
     // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
     Request.Builder builder = parsed.request().headers(trace.propagate(head.headers())
         .set(config.requestIdHeader(), requestId).build());

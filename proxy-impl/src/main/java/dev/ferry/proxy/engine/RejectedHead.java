@@ -1,7 +1,6 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ExchangeSummary;
-import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,9 +26,8 @@ final class RejectedHead {
       server.metrics().status(e.failure().status());
     }
     connection.lingerOnClose();
-    Response answer = ErrorResponses.render(e);
-    int sent = connection.sendError(e, null);
-    long bytes = sent > 0 ? answer.body().contentLength() : 0;
+    ResponseSender.Outcome sent = connection.sendError(e, null, null);
+    long bytes = sent == null ? 0 : sent.bodyBytes();
     log.info("exchange_failed failure={} status={} bytes={} detail=\"{}\" client={} conn={}", e.failure(),
         e.failure().status(), bytes, e.detail(), connection.clientAddress(), connection.id());
     long nanos = System.nanoTime() - startNanos;

@@ -57,8 +57,13 @@ final class RequestArrival {
   private final long diskLimit;
   /** The progress of a chunked body being awaited on disk; null otherwise. */
   private ChunkedProgress chunks;
-  /** When the head's first byte arrived (a new connection: when it was accepted); 0 between requests. */
+  /**
+   * When the head's first byte arrived (a new connection: when it was accepted), from which the
+   * request-header timeout counts; 0 between requests.
+   */
   private long headStartNanos;
+  /** When the request's first byte was seen, from which its latency counts; 0 between requests. */
+  private long firstByteNanos;
   /** When the wait for a body awaited whole began, its head complete; 0 otherwise. */
   private long bodyStartNanos;
   /** The length of that body's head: the bytes buffered after it are the body's. */
@@ -86,10 +91,14 @@ final class RequestArrival {
     this.framing = (bytes, from, to) -> HeadScan.bodyFraming(bytes, from, to, anyLimit);
   }
 
-  /** The request's first byte arrived at {@code nanos}, unless an earlier one is known. */
+  /**
+   * The request's first byte is here: its head started at {@code nanos} (for the timeout),
+   * unless an earlier start is known.
+   */
   void headStarted(long nanos) {
     if (headStartNanos == 0) {
       headStartNanos = nanos;
+      firstByteNanos = System.nanoTime();
     }
   }
 
@@ -227,6 +236,17 @@ final class RequestArrival {
     long start = headStartNanos != 0 ? headStartNanos : fallback;
     headStartNanos = 0;
     return start;
+  }
+
+  /**
+   * When the exchange's first byte was seen ({@code fallback} if it was not awaited), so that its
+   * latency covers a head and body awaited before it took a thread (nginx's
+   * {@code $request_time} counts from the first byte read too); forgets it for the next request.
+   */
+  long takeFirstByte(long fallback) {
+    long first = firstByteNanos != 0 ? firstByteNanos : fallback;
+    firstByteNanos = 0;
+    return first;
   }
 
   /**

@@ -40,13 +40,15 @@ final class ResponseSender {
 
   /** Where the last head ended in {@link ConnectionOutput#bytesWritten}: what followed was body. */
   private long headEnd;
+  /** The body bytes of the last response written so far when it is chunked (framing is not body); else -1. */
+  private long chunkedBytes = -1;
 
   /**
    * The body bytes of the last response given to the connection, for the report of one whose
    * body failed midway (its {@link Outcome} was never made).
    */
   long bodyBytesSoFar() {
-    return Math.max(0, out.bytesWritten() - headEnd);
+    return chunkedBytes >= 0 ? chunkedBytes : Math.max(0, out.bytesWritten() - headEnd);
   }
 
   /** What was sent. */
@@ -71,6 +73,7 @@ final class ResponseSender {
   Outcome send(Response response, String setName, String setValue, boolean headRequest,
       int clientMinor, boolean close, boolean tunnel) throws IOException {
     headEnd = Long.MAX_VALUE; // no body byte until the head is out
+    chunkedBytes = -1;
     int status = response.status();
     boolean bodiless = headRequest || status < 200 || status == 204 || status == 304 || tunnel;
     Body body = response.body();
@@ -169,6 +172,9 @@ final class ResponseSender {
   private long copyBody(Body body, long length, boolean chunked, byte[] copy) throws IOException {
     ChunkedOutputStream chunks = chunked ? new ChunkedOutputStream(out) : null;
     long total = 0;
+    if (chunked) {
+      chunkedBytes = 0;
+    }
     try (InputStream in = body.stream()) {
       while (true) {
         int n = read(in, copy);
@@ -182,6 +188,7 @@ final class ResponseSender {
         try {
           if (chunked) {
             chunks.write(copy, 0, n);
+            chunkedBytes = total;
           } else {
             out.write(copy, 0, n);
           }

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.AccessLogFormat;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
@@ -100,6 +103,77 @@ class AccessLogTest {
           .endsWith("A".repeat(50));
       Await.until(() -> !logs.lines("dev.ferry.access").isEmpty(), "the access log line");
       assertThat(logs.lines("dev.ferry.access")).singleElement().asString().contains("\" 200 50 ");
+    }
+  }
+
+  /** A chunked response broken off midway is logged with its body bytes, not its chunk framing. */
+  @Test
+  void logsTheBodyBytesOfAChunkedResponseCutOffMidway() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      if (self[0].readRequest(in) != null) {
+        out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .accessLog(AccessLogFormat.COMBINED));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /cut HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(new String(raw.input().readAllBytes(), StandardCharsets.ISO_8859_1)).contains("hello");
+      Await.until(() -> !logs.lines("dev.ferry.access").isEmpty(), "the access log line");
+      assertThat(logs.lines("dev.ferry.access")).singleElement().asString().contains("\" 200 5 ");
+    }
+  }
+
+  /**
+   * A request refused after its head was read (here 413) keeps its request ID on the answer and
+   * in the log, and is logged with the bytes of the answer.
+   */
+  @Test
+  void keepsTheRequestIdAndBytesOfARequestRefusedAfterItsHead() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .maxRequestBodyBytes(100).accessLog(AccessLogFormat.COMBINED));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("POST /big HTTP/1.1\r\nHost: a\r\nX-Request-Id: rid-413\r\n"
+          + "Content-Length: 200\r\n\r\n" + "x".repeat(200)).readResponse();
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.header("X-Request-Id")).isEqualTo("rid-413");
+      Await.until(() -> !logs.lines("dev.ferry.access").isEmpty(), "the access log line");
+      assertThat(logs.lines("dev.ferry.access")).singleElement().asString()
+          .contains("\" 413 " + response.body().length + " ").contains("rid=rid-413");
+    }
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  /**
+   * Latency counts from the request's first byte, like nginx's {@code $request_time}: a body
+   * received whole before the exchange took a thread (the default) is in it, as is a head that
+   * never completed (408).
+   */
+  @Test
+  void countsLatencyFromTheRequestsFirstByte() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .requestHeaderTimeout(Duration.ofSeconds(1)).accessLog(AccessLogFormat.JSON));
+    try (LogCapture logs = new LogCapture()) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345");
+        Thread.sleep(1200); // the slow upload under test
+        assertThat(raw.send("67890").readResponse().status()).isEqualTo(200);
+      }
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send("GET /never-ends HTTP/1.1\r\nHost: a\r\n").readResponse().status()).isEqualTo(408);
+      }
+      Await.until(() -> logs.lines("dev.ferry.access").size() == 2, "two access log lines");
+      for (String line : logs.lines("dev.ferry.access")) {
+        Matcher latency = Pattern.compile("\"latency_ms\":(\\d+)").matcher(line);
+        assertThat(latency.find()).as(line).isTrue();
+        assertThat(Long.parseLong(latency.group(1))).as(line).isGreaterThanOrEqualTo(900);
+      }
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import java.util.List;
 import java.util.stream.Stream;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Strict RFC 9112 parsing: ambiguous or malformed requests are answered 400 (or 505) and the
@@ -119,6 +121,32 @@ class MalformedRequestTest {
         bad("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n"),
         bad("bare cr", "GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\rb\r\n"),
         bad("nul", "GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\u0000b\r\n"));
+  }
+
+  /**
+   * A chunked body that has arrived broken by the time its exchange begins is refused before
+   * any of it goes upstream (it used to be forwarded up to the broken chunk).
+   */
+  @ParameterizedTest(name = "forward={0}")
+  @ValueSource(booleans = {false, true})
+  void refusesABrokenChunkedBodyBeforeForwardingAnyOfIt(boolean forward) throws Exception {
+    TinyOrigin upstream = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    ProxyServer strict = ferry.start(forward ? ProxyServer.builder()
+        : ProxyServer.builder().upstream(Upstream.of(upstream.url("/"))));
+    String target = forward ? upstream.url("/echo") : "/echo";
+    for (String body : List.of("5\r\nhello\r\nzz\r\n\r\n", "5\r\nhello\r\n3\r\nabcX\r\n0\r\n\r\n",
+        "5\r\nhello\r\n0\r\nX-Trailer: a\u0000b\r\n\r\n")) {
+      try (RawClient raw = new RawClient(strict.address())) {
+        raw.send("POST " + target + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+        assertThat(raw.readResponse().status()).as(body).isEqualTo(400);
+        assertThat(raw.isClosedByPeer()).isTrue();
+      }
+      assertThat(upstream.connectionCount()).as("connections to the upstream after %s", body).isZero();
+    }
+    try (RawClient raw = new RawClient(strict.address())) {
+      raw.send("POST " + target + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+      assertThat(raw.readResponse().status()).as("a well-framed body").isEqualTo(200);
+    }
   }
 
   @Test

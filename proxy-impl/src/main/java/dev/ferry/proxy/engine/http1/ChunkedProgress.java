@@ -106,9 +106,10 @@ public final class ChunkedProgress {
     }
   }
 
-  /** A byte of a trailer field line. */
+  /** A byte of a trailer field line: a control character other than HTAB and CR is never one. */
   private State trailer(byte b) {
-    return ++trailerBytes > maxTrailerBytes ? State.STOPPED : State.TRAILER;
+    boolean control = (b >= 0 && b < 0x20 && b != '\t' && b != '\r') || b == 0x7f;
+    return control || ++trailerBytes > maxTrailerBytes ? State.STOPPED : State.TRAILER;
   }
 
   /** True once the body's last chunk and the empty line after its trailer fields have come. */
