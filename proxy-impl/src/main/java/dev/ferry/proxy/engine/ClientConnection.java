@@ -132,6 +132,9 @@ final class ClientConnection implements Runnable {
    * tunnel's first bytes like it waits for a request (briefly, then parked without a thread,
    * bounded by the request-header timeout from now), and they decide (see
    * {@link #beginIntercepted}). Returns true: the connection goes on.
+   *
+   * @param tunnel the connection to the origin, for a client that turns out not to speak TLS;
+   *     null when a filter answered the CONNECT (such a client's connection then ends)
    */
   boolean intercept(UpstreamConnection tunnel, String host, int port) {
     state.tunnel(tunnel);
@@ -155,10 +158,16 @@ final class ClientConnection implements Runnable {
     pendingIntercept = null;
     byte[] first = in.peekBuffered();
     if (!TlsRecords.looksLikeClientHello(first, first.length)) {
-      runTunnel(pending.tunnel());
+      if (pending.tunnel() != null) {
+        runTunnel(pending.tunnel());
+      } else {
+        log.debug("intercept_not_tls conn={} target={}:{} (no tunnel to relay it)", id, pending.host(), pending.port());
+      }
       return false;
     }
-    pending.tunnel().close();
+    if (pending.tunnel() != null) {
+      pending.tunnel().close();
+    }
     state.tunnel(null);
     EngineSocket session = server.interception().accept(socket, in.takeBuffered(), pending.host());
     in.unwatch();
@@ -170,7 +179,7 @@ final class ClientConnection implements Runnable {
     return true;
   }
 
-  /** An intercepted CONNECT answered 200, waiting for the tunnel's first bytes. */
+  /** An intercepted CONNECT answered 200, waiting for the tunnel's first bytes; tunnel may be null. */
   private record PendingIntercept(UpstreamConnection tunnel, String host, int port) {}
 
   @Override
@@ -274,7 +283,7 @@ final class ClientConnection implements Runnable {
     closeSocket();
     in.release();
     PendingIntercept pending = pendingIntercept;
-    if (pending != null) {
+    if (pending != null && pending.tunnel() != null) {
       pending.tunnel().close();
     }
     if (ended.compareAndSet(false, true)) {

@@ -229,7 +229,12 @@ final class RealExchange implements Exchange, DispatchHooks {
   private boolean respond(Response response) throws IOException {
     status = response.status();
     boolean connect = request.method().equals("CONNECT");
-    boolean tunnelling = tunnel != null && (status == 101 || (connect && status / 100 == 2));
+    boolean intercepting = connect && status / 100 == 2 && server.interception() != null
+        && server.interception().intercepts(request.host());
+    // A filter's 2xx to a CONNECT it intercepts (a testkit replay, a mock) opens a session
+    // without a tunnel to the origin: its requests go there, or to the filters, as usual.
+    boolean tunnelling = (tunnel != null && (status == 101 || (connect && status / 100 == 2)))
+        || intercepting;
     boolean unreadBody = clientBody != null && !clientBody.drainable(DRAIN_LIMIT);
     boolean wantsClose = !connection.clientKeepsAlive(head) || server.isStopping()
         || server.executor().shouldShedKeepAlive()
@@ -264,7 +269,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     bodyBytes = outcome.bodyBytes();
     if (tunnelling) {
-      if (connect && server.interception() != null && server.interception().intercepts(request.host())) {
+      if (intercepting) {
         // The connection goes on carrying the decrypted session, if there is one.
         return connection.intercept(tunnel, request.host(), request.port());
       }

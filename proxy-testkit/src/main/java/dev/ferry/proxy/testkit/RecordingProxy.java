@@ -119,7 +119,9 @@ public final class RecordingProxy implements AutoCloseable {
     if (loaded != null) {
       ReplayMatcher matcher = b.matcher != null ? b.matcher
           : forward ? ReplayMatcher.methodAndUrl() : ReplayMatcher.methodAndTarget();
-      proxy.filter(new ReplayFilter(recorder, loaded, matcher, saver != null, b.maxBodyBytes));
+      InterceptTls intercepting = proxy.buildConfig().interceptTls().orElse(null);
+      proxy.filter(new ReplayFilter(recorder, loaded, matcher, saver != null, b.maxBodyBytes,
+          host -> intercepting != null && intercepting.intercepts(host)));
     }
     this.server = proxy.build();
   }

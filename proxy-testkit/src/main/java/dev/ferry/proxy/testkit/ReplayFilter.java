@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * Answers requests from recorded exchanges instead of the network; the last filter, so user
@@ -21,6 +22,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * recorded order, the last one repeating, so a recorded polling sequence replays as it happened.
  * An unmatched request is answered 502 with what was asked and the nearest recorded requests,
  * or forwarded when {@code forwardUnmatched} (record-if-missing).
+ *
+ * <p>A CONNECT to a host the proxy intercepts is answered 200 here, recorded or not (a browser's
+ * HAR has no CONNECT entries): the engine then intercepts the session without a tunnel to the
+ * origin, and the requests inside it are replayed, or forwarded over TLS of their own when
+ * unmatched in record-if-missing, so HTTPS replays offline.
  */
 final class ReplayFilter implements Filter {
   private final Recorder recorder;
@@ -29,10 +35,12 @@ final class ReplayFilter implements Filter {
   private final ReplayMatcher matcher;
   private final boolean forwardUnmatched;
   private final int maxBodyBytes;
+  private final Predicate<String> intercepted;
   private final ReentrantLock lock = new ReentrantLock();
 
   ReplayFilter(Recorder recorder, List<RecordedExchange> recorded, ReplayMatcher matcher,
-      boolean forwardUnmatched, int maxBodyBytes) {
+      boolean forwardUnmatched, int maxBodyBytes, Predicate<String> intercepted) {
+    this.intercepted = intercepted;
     this.recorder = recorder;
     this.recorded = List.copyOf(recorded);
     this.uses = new int[recorded.size()];
@@ -44,6 +52,9 @@ final class ReplayFilter implements Filter {
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     Request request = exchange.request();
+    if (request.method().equals("CONNECT") && intercepted.test(request.host())) {
+      return Response.builder().status(200).reason("Connection Established").build();
+    }
     byte[] head = new byte[0];
     InputStream rest = null;
     if (!request.body().isEmpty()) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CertificateAuthority;
 import java.io.StringReader;
+import java.nio.file.Path;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,6 +15,7 @@ import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A recording proxy that intercepts HTTPS records https:// exchanges whole (java.net.http). */
 class HttpsInterceptionTest {
@@ -59,6 +61,38 @@ class HttpsInterceptionTest {
     assertThat(fromHar.request().url()).isEqualTo(exchange.request().url());
     assertThat(fromHar.request().body().text()).isEqualTo("sku-1");
     assertThat(fromHar.response().body().text()).isEqualTo("POST /orders?page=2: sku-1");
+  }
+
+  /**
+   * HTTPS replays offline: a recording of Ferry's own (with its CONNECT entries), record-if-missing
+   * once the origin is gone, and a browser-style HAR without CONNECT entries. The CONNECT used to
+   * be answered from the recording without the session being intercepted, or 502 unmatched.
+   */
+  @Test
+  void replaysHttpsOfflineWithAndWithoutConnectEntries(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("https.har");
+    URI url = origin.url("/orders");
+    try (RecordingProxy first = RecordingProxy.forward().interceptHttps()
+        .configure(b -> b.upstreamTls(origin.upstreamTls())).recordIfMissing(har).start()) {
+      assertThat(get(first, url)).isEqualTo("GET /orders: ");
+    }
+    origin.close();
+    try (RecordingProxy offline = RecordingProxy.forward().interceptHttps().recordIfMissing(har).start()) {
+      assertThat(get(offline, url)).isEqualTo("GET /orders: ");
+      assertThat(get(offline, url)).as("again, on a new session").isEqualTo("GET /orders: ");
+    }
+    Recording recorded = Recording.fromHar(har);
+    assertThat(recorded.exchanges(e -> e.method("CONNECT"))).as("CONNECT entries recorded").isNotEmpty();
+    Recording browserStyle = Recording.of(recorded.exchanges().stream()
+        .filter(e -> !e.request().method().equals("CONNECT")).toList());
+    try (RecordingProxy replay = RecordingProxy.forward().interceptHttps().replay(browserStyle).start()) {
+      assertThat(get(replay, url)).isEqualTo("GET /orders: ");
+    }
+  }
+
+  private static String get(RecordingProxy proxy, URI url) throws Exception {
+    return proxy.httpClientBuilder().build().send(HttpRequest.newBuilder(url).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
   }
 
   @Test
