@@ -92,6 +92,11 @@ public final class Fault {
     return new Fault(Kind.DROP, 0);
   }
 
+  /** Whether it changes what the client gets (status, a cut body), not only when it gets it. */
+  boolean changesResponse() {
+    return kind == Kind.STATUS || kind == Kind.RESET || kind == Kind.DROP;
+  }
+
   Kind kind() {
     return kind;
   }

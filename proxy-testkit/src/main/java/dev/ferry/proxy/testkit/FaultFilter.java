@@ -66,6 +66,7 @@ final class FaultFilter implements Filter {
     }
     InFlight state = recorder.inFlight(exchange.id());
     state.fault = faults.size() == 1 ? faults.get(0).toString() : faults.toString();
+    state.faultChangedResponse = faults.stream().anyMatch(Fault::changesResponse);
     for (Fault fault : faults) {
       if (fault.kind() == Fault.Kind.DROP) {
         state.dropped = true;

@@ -353,9 +353,15 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     return lifecycle != null ? lifecycle : ProxyLifecycle.AUTO;
   }
 
+  /** The test class's {@link FerryTest}, or for a {@code @Nested} class its nearest enclosing one's. */
   private static Optional<FerryTest> annotation(ExtensionContext context) {
-    return context.getTestClass()
-        .flatMap(c -> AnnotationSupport.findAnnotation(c, FerryTest.class));
+    for (Class<?> c = context.getTestClass().orElse(null); c != null; c = c.getEnclosingClass()) {
+      Optional<FerryTest> found = AnnotationSupport.findAnnotation(c, FerryTest.class);
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    return Optional.empty();
   }
 
   private RecordingProxy start(ExtensionContext context) {

@@ -5,6 +5,8 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -65,7 +67,7 @@ final class FerryTestOptions {
   }
 
   private static Object read(Class<?> testClass, String member) {
-    for (Class<?> c = testClass; c != null; c = c.getSuperclass()) {
+    for (Class<?> c : searchOrder(testClass)) {
       try {
         Field field = c.getDeclaredField(member);
         if (Modifier.isStatic(field.getModifiers())) {
@@ -73,7 +75,7 @@ final class FerryTestOptions {
           return field.get(null);
         }
       } catch (NoSuchFieldException e) {
-        // Try a method, then the superclass.
+        // Try a method, then the next class.
       } catch (ReflectiveOperationException | RuntimeException e) {
         throw new ExtensionConfigurationException("could not read " + member + ": " + e, e);
       }
@@ -84,7 +86,7 @@ final class FerryTestOptions {
           return method.invoke(null);
         }
       } catch (NoSuchMethodException e) {
-        // Try the superclass.
+        // Try the next class.
       } catch (ReflectiveOperationException | RuntimeException e) {
         throw new ExtensionConfigurationException("could not call " + member + "(): " + e, e);
       }
@@ -93,8 +95,22 @@ final class FerryTestOptions {
         + testClass.getName() + " has no static field or no-argument static method of that name");
   }
 
+  /**
+   * Where members are looked for: the test class and its superclasses, then, for a
+   * {@code @Nested} class, each enclosing class and its superclasses, as the annotation itself is.
+   */
+  private static List<Class<?>> searchOrder(Class<?> testClass) {
+    List<Class<?>> order = new ArrayList<>();
+    for (Class<?> scope = testClass; scope != null; scope = scope.getEnclosingClass()) {
+      for (Class<?> c = scope; c != null && c != Object.class; c = c.getSuperclass()) {
+        order.add(c);
+      }
+    }
+    return order;
+  }
+
   private static void configure(Class<?> testClass, String name, RecordingProxy.Builder b) {
-    for (Class<?> c = testClass; c != null; c = c.getSuperclass()) {
+    for (Class<?> c : searchOrder(testClass)) {
       try {
         Method method = c.getDeclaredMethod(name, RecordingProxy.Builder.class);
         if (Modifier.isStatic(method.getModifiers())) {
@@ -103,7 +119,7 @@ final class FerryTestOptions {
           return;
         }
       } catch (NoSuchMethodException e) {
-        // Try the superclass.
+        // Try the next class.
       } catch (ReflectiveOperationException | RuntimeException e) {
         throw new ExtensionConfigurationException("@FerryTest(configure = \"" + name
             + "\") failed: " + e, e);

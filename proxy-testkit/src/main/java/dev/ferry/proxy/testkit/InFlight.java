@@ -27,6 +27,7 @@ final class InFlight {
   volatile boolean replayed;
   volatile boolean unmatched;
   volatile String fault;
+  volatile boolean faultChangedResponse;
   volatile boolean dropped;
 
   InFlight(long order) {

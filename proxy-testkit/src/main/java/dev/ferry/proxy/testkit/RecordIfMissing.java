@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Saves what a record-if-missing run added to its HAR file. Answers the proxy made itself (a 502
  * for a refused connect, a 504, a limit's 4xx), exchanges without a response and those a fault
- * changed are not what the origin says, so they are left out unless {@code includeFailures} (which
+ * changed (a status, a cut body; latency and bandwidth only slow the origin's answer) are not
+ * what the origin says, so they are left out unless {@code includeFailures} (which
  * keeps the proxy-made answers that have a status); the run reports what it left out.
  *
  * <p>Concurrent tests each get a proxy of their own, and may all record into one file: each save
@@ -69,7 +70,7 @@ final class RecordIfMissing {
   }
 
   private boolean savable(RecordedExchange e) {
-    if (e.response().status() == 0 || e.fault().isPresent()) {
+    if (e.response().status() == 0 || e.faultChangedResponse()) {
       return false;
     }
     boolean failed = e.proxyMade() || e.failure().isPresent();
@@ -81,7 +82,7 @@ final class RecordIfMissing {
     StringBuilder text = new StringBuilder("Ferry recordIfMissing(").append(file).append("): ");
     if (!left.isEmpty()) {
       text.append(left.size()).append(left.size() == 1 ? " request was" : " requests were")
-          .append(" not recorded (the origin did not answer them):");
+          .append(" not recorded (the origin did not answer them, or a fault changed the answer):");
       for (RecordedExchange e : left) {
         text.append("\n  ").append(e);
       }

@@ -29,6 +29,7 @@ public final class RecordedExchange {
   private final String cache;
   private final String failure;
   private final String fault;
+  private final boolean faultChangedResponse;
   private final boolean replayed;
   private final boolean unmatched;
   private final boolean proxyMade;
@@ -50,6 +51,7 @@ public final class RecordedExchange {
     this.cache = b.cache;
     this.failure = b.failure;
     this.fault = b.fault;
+    this.faultChangedResponse = b.faultChangedResponse;
     this.replayed = b.replayed;
     this.unmatched = b.unmatched;
     this.proxyMade = b.proxyMade;
@@ -77,6 +79,7 @@ public final class RecordedExchange {
     b.cache = cache;
     b.failure = failure;
     b.fault = fault;
+    b.faultChangedResponse = faultChangedResponse;
     b.replayed = replayed;
     b.unmatched = unmatched;
     b.proxyMade = proxyMade;
@@ -154,6 +157,14 @@ public final class RecordedExchange {
     return Optional.ofNullable(failure);
   }
 
+  /**
+   * True if an injected fault changed the response (its status, or cut it off), so it is not
+   * the origin's; latency and bandwidth faults only slow it down.
+   */
+  boolean faultChangedResponse() {
+    return faultChangedResponse;
+  }
+
   /** The fault injected into it, described, if one was. */
   public Optional<String> fault() {
     return Optional.ofNullable(fault);
@@ -215,6 +226,7 @@ public final class RecordedExchange {
     String cache;
     String failure;
     String fault;
+    boolean faultChangedResponse;
     boolean replayed;
     boolean unmatched;
     boolean proxyMade;

@@ -119,6 +119,7 @@ final class Recorder implements Filter, ExchangeListener {
     b.cache = summary.cache().orElse(null);
     b.failure = summary.failure().orElse(null);
     b.fault = state.fault;
+    b.faultChangedResponse = state.faultChangedResponse;
     b.replayed = state.replayed;
     b.unmatched = state.unmatched;
     b.proxyMade = !state.dropped && summary.status() > 0 && !relayed(state);

@@ -9,6 +9,7 @@ import java.time.Duration;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** Issue 13 §6: {@code @FerryTest} options for reverse mode, limits and faults. */
@@ -41,5 +42,24 @@ class FerryTestOptionsTest {
     assertThat(slow.fault()).contains("latency(50 ms)");
     assertThat(slow.response().body().truncated()).isTrue();
     assertThat(slow.response().body().bytes()).hasSize(4);
+  }
+
+  /**
+   * A {@code @Nested} class runs with its enclosing class's {@code @FerryTest}, members included
+   * (it used to get a default forward proxy, sending replayed tests to the network).
+   */
+  @Nested
+  class InANestedClass {
+    @Test
+    void usesTheEnclosingClassesAnnotationAndMembers(RecordingProxy proxy) throws Exception {
+      origin.enqueue(new MockResponse().setBody("nested"));
+      HttpResponse<String> response = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(proxy.baseUri().resolve("/slow")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(proxy.isForward()).isFalse();
+      assertThat(response.body()).isEqualTo("nested");
+      assertThat(proxy.recording().awaitExchange(e -> e.path("/slow"), Duration.ofSeconds(5)).fault())
+          .contains("latency(50 ms)");
+    }
   }
 }

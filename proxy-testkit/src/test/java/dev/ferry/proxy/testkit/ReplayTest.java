@@ -146,6 +146,34 @@ class ReplayTest {
   }
 
   /**
+   * Latency and bandwidth faults leave the origin's answer as it was: record-if-missing saves it
+   * (it used to leave out every exchange with a fault). A status fault changes it: not saved.
+   */
+  @Test
+  void savesExchangesSlowedByAFaultButNotThoseItChanged(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("faults.har");
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("slow"));
+      origin.enqueue(new MockResponse().setBody("throttled"));
+      origin.enqueue(new MockResponse().setBody("changed"));
+      origin.start();
+      String base = "http://127.0.0.1:" + origin.getPort();
+      try (RecordingProxy first = RecordingProxy.forward().recordIfMissing(har)
+          .fault(e -> e.path("/slow"), Fault.latency(Duration.ofMillis(20)))
+          .fault(e -> e.path("/throttled"), Fault.bandwidth(1_000_000))
+          .fault(e -> e.path("/changed"), Fault.status(503)).start()) {
+        assertThat(get(first, base + "/slow").body()).isEqualTo("slow");
+        assertThat(get(first, base + "/throttled").body()).isEqualTo("throttled");
+        assertThat(get(first, base + "/changed").statusCode()).isEqualTo(503);
+        first.recording().awaitExchanges(3, Duration.ofSeconds(5));
+      }
+    }
+    Recording saved = Recording.fromHar(har);
+    assertThat(saved.exchanges()).extracting(e -> e.request().path())
+        .containsExactlyInAnyOrder("/slow", "/throttled");
+  }
+
+  /**
    * A reverse proxy's recorded URLs name its own address, a new ephemeral port in every run (and
    * its origin's often is too): its replay matches the method and the target.
    */
