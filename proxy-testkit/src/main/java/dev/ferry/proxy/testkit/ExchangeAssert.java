@@ -141,11 +141,13 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
   private ExchangeAssert json(String side, RecordedBody body, String path, Object expected) {
     isNotNull();
     Optional<JsonNode> node = JsonField.find(body.text(), path);
+    // Written as JSON, like the actual value: the string "2" is not the number 2.
+    Object shown = expected instanceof CharSequence ? "\"" + expected + "\"" : expected;
     if (node.isEmpty()) {
       failWithMessage("Expected %s JSON field %s = %s but there is no such field in%n  <%s>%nin %s",
-          side, path, expected, body.text(), actual);
+          side, path, shown, body.text(), actual);
     } else if (!JsonField.equalTo(node.get(), expected)) {
-      failWithMessage("Expected %s JSON field %s = %s but was %s in %s", side, path, expected,
+      failWithMessage("Expected %s JSON field %s = %s but was %s in %s", side, path, shown,
           node.get(), actual);
     }
     return this;

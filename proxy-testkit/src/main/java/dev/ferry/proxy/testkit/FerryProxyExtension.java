@@ -393,7 +393,11 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     if (unexpected.isEmpty()) {
       return null;
     }
-    return new AssertionError("Ferry proxy saw unexpected traffic (expected " + wanted + "): "
+    long unmatched = unexpected.stream().filter(RecordedExchange::unmatched).count();
+    String why = unmatched == 0 ? "expected " + wanted
+        : unmatched == unexpected.size() ? "the replay had no recording for them"
+        : "expected " + wanted + "; the replay had no recording for the " + unmatched + " marked unmatched";
+    return new AssertionError("Ferry proxy saw unexpected traffic (" + why + "): "
         + Recording.describe(unexpected).replace(" recorded:", ":") + "\nAll traffic: "
         + proxy.recording());
   }

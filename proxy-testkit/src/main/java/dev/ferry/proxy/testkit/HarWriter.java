@@ -71,8 +71,10 @@ final class HarWriter {
     json.writeObjectFieldStart("cache");
     json.writeEndObject();
     timings(json, e.timings());
-    if (e.upstream().isPresent()) {
-      json.writeStringField("serverIPAddress", hostOf(e.upstream().get()));
+    String server = e.upstream().map(HarWriter::hostOf).orElse("");
+    if (isIpLiteral(server)) {
+      // HAR 1.2 defines it as the IP address the name resolved to: a host name is left out.
+      json.writeStringField("serverIPAddress", server);
     }
     if (e.connectionId() > 0) {
       json.writeStringField("connection", Long.toString(e.connectionId()));
@@ -188,6 +190,10 @@ final class HarWriter {
       }
     }
     return true;
+  }
+
+  private static boolean isIpLiteral(String host) {
+    return host.indexOf(':') >= 0 || (!host.isEmpty() && host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9')));
   }
 
   private static String hostOf(String authority) {

@@ -70,6 +70,9 @@ class AssertionsTest {
         .hasMessageContaining("Expected response header Location: /x but had [/orders/42]");
     assertThatThrownBy(() -> post.hasResponseJsonField("order.id", 7))
         .hasMessageContaining("Expected response JSON field order.id = 7 but was 42");
+    assertThatThrownBy(() -> post.hasResponseJsonField("order.id", "42"))
+        .as("a string is not the number it spells, and the message says so")
+        .hasMessageContaining("Expected response JSON field order.id = \"42\" but was 42");
     assertThatThrownBy(() -> post.hasResponseJsonField("order.missing", 1))
         .hasMessageContaining("no such field");
     assertThatThrownBy(() -> post.hasResponseBody("nope"))

@@ -133,6 +133,18 @@ class HarTest {
     assertThat(content.get("mimeType").isTextual()).isTrue();
   }
 
+  /** HAR 1.2's serverIPAddress is an IP address: an upstream named by host name leaves it out. */
+  @Test
+  void writesServerIpAddressOnlyForAnAddress() throws Exception {
+    RecordedExchange byAddress = proxy.recording().exchanges().get(0);
+    RecordedExchange.Builder named = byAddress.toBuilder();
+    named.upstream = "localhost:" + origin.getPort();
+    JsonNode entries = new ObjectMapper().readTree(Recording.of(List.of(byAddress, named.build())).toHar())
+        .get("log").get("entries");
+    assertThat(entries.get(0).get("serverIPAddress").asText()).isEqualTo("127.0.0.1");
+    assertThat(entries.get(1).has("serverIPAddress")).isFalse();
+  }
+
   @Test
   void storesBinaryAsBase64AndGzipDecodedWithTheRawBytesKept() throws Exception {
     JsonNode entries = new ObjectMapper().readTree(proxy.recording().toHar()).get("log").get("entries");

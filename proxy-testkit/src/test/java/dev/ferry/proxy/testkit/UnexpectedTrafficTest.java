@@ -29,7 +29,8 @@ class UnexpectedTrafficTest {
         .testEvents()
         .assertStatistics(s -> s.started(1).failed(1))
         .assertThatEvents().haveExactly(1, finishedWithFailure(instanceOf(AssertionError.class),
-            message(m -> m.contains("unexpected traffic") && m.contains("GET http://127.0.0.1:9/nowhere"))));
+            message(m -> m.contains("unexpected traffic (the replay had no recording for them)")
+                && m.contains("GET http://127.0.0.1:9/nowhere"))));
   }
 
   @Test
