@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.platform.commons.support.AnnotationSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A JUnit 5 extension that runs a {@link RecordingProxy} for a test class or for each test.
@@ -61,6 +64,7 @@ import org.junit.platform.commons.support.AnnotationSupport;
  */
 public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCallback,
     BeforeEachCallback, AfterEachCallback, ParameterResolver {
+  private static final Logger log = LoggerFactory.getLogger(FerryProxyExtension.class);
   private static final String CLASS_PROXY = "classProxy";
   private static final String TEST_PROXY = "testProxy";
   /** How long {@link #failOnUnexpectedTraffic} lets exchanges still in progress end; as long as a proxy's stop. */
@@ -72,6 +76,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   /** An index of the test proxies and views in use, for the shortcut methods; the Store owns them. */
   private final Set<RecordingProxy> running = ConcurrentHashMap.newKeySet();
   private final ThreadLocal<RecordingProxy> onThread = new ThreadLocal<>();
+  private final AtomicBoolean warnedOverlap = new AtomicBoolean();
 
   /** Used by {@link FerryTest}: a proxy configured by the annotation. */
   public FerryProxyExtension() {
@@ -274,6 +279,13 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     ProxyLifecycle lifecycle = lifecycle(context);
     boolean own = shared == null || lifecycle == ProxyLifecycle.PER_TEST
         || (lifecycle == ProxyLifecycle.AUTO && context.getExecutionMode() == ExecutionMode.CONCURRENT);
+    if (!own && lifecycle == ProxyLifecycle.PER_CLASS
+        && context.getExecutionMode() == ExecutionMode.CONCURRENT && warnedOverlap.compareAndSet(false, true)) {
+      log.warn("Ferry proxy: tests of {} run concurrently on one PER_CLASS proxy, so each test's "
+          + "recording also holds the exchanges of the tests that overlap it; ProxyLifecycle.AUTO "
+          + "or PER_TEST gives each concurrent test a proxy of its own",
+          context.getRequiredTestClass().getName());
+    }
     RecordingProxy proxy = own ? start(context) : shared.openView();
     store(context).put(TEST_PROXY, proxy);
     running.add(proxy);
