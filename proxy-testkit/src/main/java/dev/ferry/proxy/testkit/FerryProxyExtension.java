@@ -51,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * {@link ExtensionContext.Store}. By default ({@link ProxyLifecycle#AUTO}) a static extension
  * runs one proxy for the class while tests run one at a time, each test seeing the exchanges that
  * started during it, and gives each test that runs concurrently a proxy of its own. An instance
- * field, or {@link #perTest()}, runs a proxy per test; {@link #perClass()} shares one proxy even
+ * field (unless the class is {@code @TestInstance(PER_CLASS)}, whose one instance makes it a
+ * class-wide extension like a static one), or {@link #perTest()}, runs a proxy per test;
+ * {@link #perClass()} shares one proxy even
  * with concurrent tests. The shortcut methods on the extension itself ({@link #recording()},
  * {@link #current()}...) answer for the test running on the calling thread.
  *
