@@ -36,4 +36,24 @@ class UpstreamHeadTest {
       assertThat(response.header("Set-Cookie")).isNull();
     }
   }
+
+  /** RFC 9110 §6.6.1: a proxy with a clock adds Date to a response it forwards without one. */
+  @Test
+  void addsDateToAResponseWithoutOneAndKeepsTheOrigins() throws Exception {
+    TinyOrigin bare = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    TinyOrigin dated = ferry.track(TinyOrigin.answering(
+        "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 2\r\n\r\nok"));
+    for (TinyOrigin origin : new TinyOrigin[] {bare, dated}) {
+      ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(response.status()).isEqualTo(200);
+        if (origin == dated) {
+          assertThat(response.header("Date")).isEqualTo("Sun, 06 Nov 1994 08:49:37 GMT");
+        } else {
+          assertThat(response.header("Date")).matches("(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d\\d [A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d:\\d\\d GMT");
+        }
+      }
+    }
+  }
 }

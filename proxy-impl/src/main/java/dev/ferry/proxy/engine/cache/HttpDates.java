@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.cache;
 
+import dev.ferry.proxy.engine.http1.DateField;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -19,8 +20,6 @@ import java.util.Set;
  * to be one: a weekday that disagrees with the date does not make the date invalid.
  */
 final class HttpDates {
-  private static final DateTimeFormatter OUT =
-      DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US);
   private static final DateTimeFormatter IMF = strict("dd MMM uuuu HH:mm:ss 'GMT'");
   private static final DateTimeFormatter RFC_850 = strict("dd-MMM-uu HH:mm:ss 'GMT'");
   private static final DateTimeFormatter ASCTIME = strict("MMM ppd HH:mm:ss uuuu");
@@ -104,7 +103,7 @@ final class HttpDates {
   }
 
   static String format(Instant instant) {
-    return OUT.format(instant.atOffset(ZoneOffset.UTC));
+    return DateField.format(instant);
   }
 
   /** RFC 9110 §5.6.7: a two-digit year more than 50 years ahead is in the past century. */

@@ -14,6 +14,7 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.http1.DateField;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
@@ -271,11 +272,18 @@ public final class Forwarder {
     return response.build();
   }
 
-  /** A response head's fields as relayed to the client: hop-by-hop and proxy auth gone, Via added. */
+  /**
+   * A response head's fields as relayed to the client: hop-by-hop and proxy auth gone, Via added,
+   * and a Date when it came without one (RFC 9110 §6.6.1: a recipient with a clock adds the time
+   * it received the response to one it forwards or caches).
+   */
   private static Headers relayed(ResponseHead head, boolean upgrade) {
     Headers.Builder headers = Headers.builder();
     HopByHop.strip(head.headers(), upgrade, RELAYED_DROP, headers);
     headers.add("Via", HopByHop.via(head.headers(), head.minorVersion()));
+    if (!head.headers().contains("Date")) {
+      headers.add("Date", DateField.now());
+    }
     return headers.build();
   }
 
