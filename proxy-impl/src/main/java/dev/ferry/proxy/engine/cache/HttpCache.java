@@ -256,9 +256,16 @@ public final class HttpCache implements ProxyCache {
         return partial.get();
       }
     }
-    Response.Builder response = Response.builder().status(stored.status()).reason(stored.reason())
-        .headers(headers);
-    return response.body(request.method().equals("HEAD") ? Body.empty() : new StoredBody(stored.body())).build();
+    if (request.method().equals("HEAD")) {
+      // A GET hit is framed by its stored length: a HEAD says the same (RFC 9110 §9.3.2), even
+      // when the origin sent the body chunked, without a Content-Length to keep.
+      if (!headers.contains("Content-Length") && stored.status() != 204 && stored.status() / 100 != 1) {
+        headers = headers.with("Content-Length", Integer.toString(stored.bodyLength()));
+      }
+      return Response.builder().status(stored.status()).reason(stored.reason()).headers(headers).build();
+    }
+    return Response.builder().status(stored.status()).reason(stored.reason()).headers(headers)
+        .body(new StoredBody(stored.body())).build();
   }
 
   private Response mark(Response response, String status, Consumer<String> verdict) {

@@ -221,6 +221,18 @@ class CacheValidationTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
   }
 
+  /** A GET stored from a chunked response has a length: a HEAD hit sends it (it sent none). */
+  @Test
+  void answersHeadFromAStoredChunkedGetWithItsLength() throws Exception {
+    h.origin.enqueue(h.response("").setChunkedBody("twelve bytes", 5).setHeader("Cache-Control", "max-age=100"));
+    assertThat(h.get("/chunked").body()).isEqualTo("twelve bytes");
+    HttpResponse<String> head = h.send(HttpRequest.newBuilder(h.uri("/chunked"))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(verdict(head)).isEqualTo("HIT");
+    assertThat(head.headers().firstValue("Content-Length")).hasValue("12");
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
   @Test
   void purgesOneUrlOrAll() throws Exception {
     h.origin.enqueue(h.response("1").setHeader("Cache-Control", "max-age=100"));
