@@ -6,11 +6,13 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 
 /**
- * An https origin answering every request with {@code secure PATH}, keeping connections alive,
+ * An https origin answering every request with {@code secure PATH} (but {@code /hang}, which it
+ * never answers), keeping connections alive,
  * each connection on its own daemon thread (a connection whose client never speaks, such as a
  * tunnel the proxy holds open, delays no other).
  */
@@ -32,7 +34,7 @@ final class TlsOrigin {
         }
         Thread connection = new Thread(() -> {
           try (Socket socket = accepted) {
-            serve(socket.getInputStream(), socket.getOutputStream());
+            serve(socket.getInputStream(), socket.getOutputStream(), server);
           } catch (IOException e) {
             // A refused handshake or a closed connection ends this connection only.
           }
@@ -46,12 +48,19 @@ final class TlsOrigin {
     return server.getLocalPort();
   }
 
-  private static void serve(InputStream in, OutputStream out) throws IOException {
+  private static void serve(InputStream in, OutputStream out, SSLServerSocket server) throws IOException {
     String line;
     while ((line = TinyOrigin.readLine(in)) != null) {
       String path = line.split(" ")[1];
       while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
         // Headers are not needed.
+      }
+      if (path.equals("/hang")) {
+        // Never answers, nor reads again (so never answers a close_notify), until the test ends.
+        while (!server.isClosed()) {
+          LockSupport.parkNanos(50_000_000L);
+        }
+        return;
       }
       byte[] body = ("secure " + path).getBytes(StandardCharsets.ISO_8859_1);
       out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));

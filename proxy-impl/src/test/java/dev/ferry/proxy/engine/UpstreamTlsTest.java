@@ -44,6 +44,23 @@ class UpstreamTlsTest {
     }
   }
 
+  /**
+   * An https upstream that never answers is a 504 after the upstream timeout, not twice it:
+   * closing a TLS 1.3 socket waited up to its read timeout again for the peer's close_notify.
+   */
+  @Test
+  void answers504AfterOneUpstreamTimeoutForASilentHttpsUpstream() throws Exception {
+    int port = tlsOrigin(localhost.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/"))
+        .upstreamSslContext(localhost.trustingContext()).upstreamTimeout(Duration.ofSeconds(2)));
+    long start = System.nanoTime();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /hang HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(504);
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).as("time to the 504").isLessThan(Duration.ofMillis(3500));
+  }
+
   @Test
   void trustsSelfSignedUpstreamThroughConfiguration() throws Exception {
     int port = tlsOrigin(localhost.serverContext());
