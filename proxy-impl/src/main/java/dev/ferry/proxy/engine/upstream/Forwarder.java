@@ -294,7 +294,7 @@ public final class Forwarder {
     headers.add("Host", to == null || to.preserveHost() ? originalHost : to.endpoint().authority());
     HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
     if (to != null) {
-      String client = hooks.clientAddress().getAddress().getHostAddress();
+      String client = AddressText.of(hooks.clientAddress().getAddress());
       String proto = hooks.clientUsesTls() ? "https" : "http";
       List<String> earlier = HopByHop.endToEnd(request.headers(), "X-Forwarded-For");
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
