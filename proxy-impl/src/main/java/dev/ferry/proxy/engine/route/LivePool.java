@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A running {@link Upstream} pool: its live endpoints, the balancer, health (active checks and
@@ -32,6 +34,7 @@ import javax.net.ssl.SSLContext;
  * more may wait for one; past either limit the answer is 503 at once, naming the pool.
  */
 public final class LivePool {
+  private static final Logger log = LoggerFactory.getLogger(LivePool.class);
   private static final int MIN_RETRY_CONCURRENCY = 3;
 
   private final Upstream spec;
@@ -97,6 +100,23 @@ public final class LivePool {
   void stopHealthChecks() {
     if (healthChecker != null) {
       healthChecker.stop();
+    }
+  }
+
+  /**
+   * A pool reconfigured without an active health check: an endpoint a removed check had marked
+   * unhealthy is healthy again, as nothing would ever check it back in (Envoy does the same).
+   */
+  void releaseUnchecked() {
+    if (healthChecker != null) {
+      return;
+    }
+    for (LiveEndpoint endpoint : endpoints) {
+      if (!endpoint.healthy()) {
+        endpoint.healthy(true);
+        log.info("endpoint_healthy pool={} endpoint={} reason=health_check_removed", spec.name(),
+            endpoint.endpoint().authority());
+      }
     }
   }
 

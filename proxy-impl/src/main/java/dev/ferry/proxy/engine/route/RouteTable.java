@@ -90,4 +90,9 @@ public final class RouteTable {
   void stopHealthChecks() {
     pools.values().forEach(LivePool::stopHealthChecks);
   }
+
+  /** See {@link LivePool#releaseUnchecked()}; once the old table's checks have stopped. */
+  void releaseUnchecked() {
+    pools.values().forEach(LivePool::releaseUnchecked);
+  }
 }

@@ -59,6 +59,7 @@ public final class Router {
     next.startHealthChecks();
     table.set(next);
     old.stopHealthChecks();
+    next.releaseUnchecked();
     log.info("routes_reconfigured routes={} pools={}", config.routes().size()
         + (config.upstream().isPresent() ? 1 : 0), next.pools().keySet());
   }

@@ -58,6 +58,29 @@ class HealthAndEjectionTest {
     assertThat(served).isEqualTo(5);
   }
 
+  /**
+   * A reconfiguration that removes the pool's health check brings back the endpoints it had
+   * marked unhealthy: nothing would ever check them again (they stayed out until a restart).
+   */
+  @Test
+  void bringsBackEndpointsWhenTheirHealthCheckIsRemoved() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    Upstream checked = Upstream.pool(a.url(), b.url()).name("app").healthCheck(fastCheck()).panicThreshold(0);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(checked));
+    a.health(503);
+    Await.until(() -> "unhealthy".equals(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + a.port())),
+        "a to be marked unhealthy");
+    proxy.reconfigure(proxy.config().toBuilder()
+        .upstream(Upstream.pool(a.url(), b.url()).name("app").panicThreshold(0)).buildConfig());
+    assertThat(proxy.stats().upstreamEndpoints().get("app")).containsEntry("127.0.0.1:" + a.port(), "healthy");
+    int served = 0;
+    for (int i = 0; i < 10; i++) {
+      served += get(proxy, "/" + i).startsWith("200 a") ? 1 : 0;
+    }
+    assertThat(served).isEqualTo(5);
+  }
+
   @Test
   void ejectsAnEndpointThatKeepsFailingAndServesFromTheRest() throws Exception {
     Origins a = ferry.track(new Origins("a"));
