@@ -196,10 +196,13 @@ final class RealProxyServer implements ProxyServer {
     sweeper.scheduleWithFixedDelay(pool::evictExpired, 1, 1, TimeUnit.SECONDS);
     sweeper.scheduleAtFixedRate(metrics.latency::rotate, 10, 10, TimeUnit.SECONDS);
     if (config.isReverse()) {
-      // Checks block on sockets: two threads, so one slow endpoint does not hold up the rest.
+      // Checks block on sockets: the router gives them a thread per checked endpoint (see
+      // Router), and threads left idle by a smaller pool end.
       ScheduledThreadPoolExecutor checks = new ScheduledThreadPoolExecutor(2,
           ConnectionExecutor.platformThreads("ferry-health-" + port + "-"));
       checks.setRemoveOnCancelPolicy(true);
+      checks.setKeepAliveTime(30, TimeUnit.SECONDS);
+      checks.allowCoreThreadTimeOut(true);
       healthChecks = checks;
       router = new Router(config, upstreamSslContext, healthChecks,
           routeFilters -> BuiltInFilters.realise(routeFilters, config));

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * <p>Scheduling: one periodic task per endpoint, with a fixed delay between the end of one check
  * and the start of the next, so a check that runs into its timeout never makes checks pile up.
  * A check blocks its scheduler thread for at most the check's timeout; the scheduler belongs to
- * the proxy, and {@link #start()} / {@link #stop()} only add and cancel this pool's tasks.
+ * the proxy, which gives it a thread per checked endpoint (so one that hangs delays no other),
+ * and {@link #start()} / {@link #stop()} only add and cancel this pool's tasks.
  */
 public final class ActiveHealthChecker {
   private static final Logger log = LoggerFactory.getLogger(ActiveHealthChecker.class);

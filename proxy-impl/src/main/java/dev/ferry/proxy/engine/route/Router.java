@@ -4,6 +4,7 @@ import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyConfig;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
@@ -19,6 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Router {
   private static final Logger log = LoggerFactory.getLogger(Router.class);
+  private static final int MAX_CHECK_THREADS = 64;
 
   private final SSLContext sslContext;
   private final ScheduledExecutorService scheduler;
@@ -39,7 +41,20 @@ public final class Router {
 
   /** Starts the health checks of the first table. */
   public void start() {
+    sizeScheduler(table.get());
     table.get().startHealthChecks();
+  }
+
+  /**
+   * A check blocks a thread for up to its timeout: as many threads as endpoints are checked (2
+   * to 64), so endpoints that hang delay no other's checks. Idle threads end after a while.
+   */
+  private void sizeScheduler(RouteTable next) {
+    if (scheduler instanceof ScheduledThreadPoolExecutor threads) {
+      int checked = next.pools().values().stream().filter(p -> p.spec().healthCheck().isPresent())
+          .mapToInt(p -> p.endpoints().size()).sum();
+      threads.setCorePoolSize(Math.max(2, Math.min(MAX_CHECK_THREADS, checked)));
+    }
   }
 
   /** The table new exchanges route with. */
@@ -56,6 +71,7 @@ public final class Router {
   public void reconfigure(ProxyConfig config) {
     RouteTable old = table.get();
     RouteTable next = RouteTable.build(config, old, sslContext, scheduler, realise);
+    sizeScheduler(next);
     next.startHealthChecks();
     table.set(next);
     old.stopHealthChecks();

@@ -81,6 +81,26 @@ class HealthAndEjectionTest {
     assertThat(served).isEqualTo(5);
   }
 
+  /**
+   * Endpoints whose checks hang until their timeout delay no other endpoint's checks: each
+   * checked endpoint has a thread (two shared threads let two hanging endpoints hold up the rest).
+   */
+  @Test
+  void checksEveryEndpointOnTimeWhileOthersHang() throws Exception {
+    Origins hanging1 = ferry.track(new Origins("h1"));
+    Origins hanging2 = ferry.track(new Origins("h2"));
+    Origins failing = ferry.track(new Origins("f"));
+    hanging1.delay(8_000);
+    hanging2.delay(8_000);
+    failing.health(503);
+    HealthCheck check = HealthCheck.http("/health").interval(Duration.ofMillis(50))
+        .timeout(Duration.ofSeconds(6)).healthyThreshold(1).unhealthyThreshold(1);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(hanging1.url(), hanging2.url(), failing.url()).name("app").healthCheck(check)));
+    Await.until(() -> "unhealthy".equals(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + failing.port())),
+        Duration.ofSeconds(3), () -> "the failing endpoint to be marked unhealthy while two others hang");
+  }
+
   @Test
   void ejectsAnEndpointThatKeepsFailingAndServesFromTheRest() throws Exception {
     Origins a = ferry.track(new Origins("a"));
