@@ -121,7 +121,10 @@ final class CliOptions {
     if (settings.verbose && settings.quiet) {
       throw new IllegalArgumentException("-v/--verbose and -q/--quiet contradict each other: keep one");
     }
-    builder.concurrency(concurrency(settings.model, settings.threads, seen.contains("--threads")));
+    // listener.threads counts like -t (the file's option names are the flags'), which overrides it.
+    String threadsOption = seen.contains("--threads") ? "-t/--threads"
+        : config != null && config.threads() != null ? "listener.threads" : null;
+    builder.concurrency(concurrency(settings.model, settings.threads, threadsOption));
     if (config != null && routes.any()) {
       throw new IllegalArgumentException(routes.firstFlag() + " cannot be combined with --config: "
           + "pools and routes come from the file");
@@ -248,15 +251,17 @@ final class CliOptions {
    * Java 17, {@code auto} is the bounded pool and takes it; virtual threads have none, so a
    * {@code -t} there is refused rather than ignored.
    */
-  private static Concurrency concurrency(String model, int threads, boolean threadsGiven) {
+  /** @param threadsOption the option that set the thread cap ({@code -t/--threads} or the file's), or null */
+  private static Concurrency concurrency(String model, int threads, String threadsOption) {
     boolean virtualAvailable = Runtime.version().feature() >= 21;
+    boolean threadsGiven = threadsOption != null;
     if (threadsGiven && threads < 1) {
-      throw new IllegalArgumentException("-t/--threads must be at least 1 (was " + threads + ")");
+      throw new IllegalArgumentException(threadsOption + " must be at least 1 (was " + threads + ")");
     }
     return switch (model) {
       case "auto" -> {
         if (threadsGiven && virtualAvailable) {
-          throw new IllegalArgumentException("-t/--threads caps -c pool or -c thread; -c auto runs "
+          throw new IllegalArgumentException(threadsOption + " caps -c pool or -c thread; -c auto runs "
               + "virtual threads on Java " + Runtime.version().feature() + ", which have no cap: "
               + "add -c pool to cap the threads, or drop -t");
         }

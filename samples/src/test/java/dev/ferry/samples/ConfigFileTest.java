@@ -129,6 +129,26 @@ class ConfigFileTest {
         "AccessControl[deny client 10.0.0.0/8, allow client 127.0.0.0/8] else deny");
   }
 
+  /**
+   * listener.threads caps the default model as -t does: on Java 17 the bounded pool (it was
+   * ignored unless concurrency was set too), and on Java 21+, where auto means virtual threads
+   * that have no cap, it is refused naming the key.
+   */
+  @Test
+  void appliesListenerThreadsLikeTheFlag() throws IOException {
+    Path file = write("""
+        listener:
+          threads: 64
+        """);
+    if (Runtime.version().feature() < 21) {
+      assertThat(CliOptions.parse("--config", file.toString()).builder().buildConfig().concurrency())
+          .isEqualTo(Concurrency.boundedPool(64, 1000));
+    } else {
+      assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
+          .hasMessageStartingWith("listener.threads caps -c pool or -c thread");
+    }
+  }
+
   @Test
   void refusesRoutingFlagsNextToTheFile() throws IOException {
     Path file = write("""
