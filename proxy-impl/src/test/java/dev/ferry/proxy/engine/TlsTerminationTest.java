@@ -223,6 +223,27 @@ class TlsTerminationTest {
    * A TLS client refused because the proxy is full gets a TLS alert it can report
    * ({@code internal_error}), not a plaintext 503 it would read as a corrupt record.
    */
+  /**
+   * A handshake refused after the hello (here no ALPN protocol in common) ends with the alert
+   * that says why (RFC 8446 §6.2, RFC 7301 §3.2), not a bare close; the next client is served.
+   */
+  @Test
+  void refusesAHandshakeWithAnAlertNamingTheReason() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
+    try (SSLSocket h2Only = (SSLSocket) server.trustingContext().getSocketFactory()
+        .createSocket("localhost", proxy.port())) {
+      h2Only.setSoTimeout(10_000);
+      javax.net.ssl.SSLParameters parameters = h2Only.getSSLParameters();
+      parameters.setApplicationProtocols(new String[] {"h2"});
+      h2Only.setSSLParameters(parameters);
+      assertThatThrownBy(h2Only::startHandshake).isInstanceOf(javax.net.ssl.SSLException.class)
+          .hasMessageContaining("no_application_protocol");
+    }
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+  }
+
   @Test
   void refusesATlsClientPastMaxConnectionsWithAnAlert() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

@@ -236,7 +236,7 @@ public final class EngineSocket extends LayeredSocket {
       }
       case CLOSED -> {
         inputDone = true;
-        answerHandshake(result.getHandshakeStatus());
+        answerOrAlert(result.getHandshakeStatus());
         return false;
       }
       default -> {
@@ -244,7 +244,7 @@ public final class EngineSocket extends LayeredSocket {
             && "TLSv1.2".equals(engine.getSession().getProtocol())) {
           throw new SSLException("client-initiated renegotiation refused");
         }
-        answerHandshake(result.getHandshakeStatus());
+        answerOrAlert(result.getHandshakeStatus());
         return true;
       }
     }
@@ -278,6 +278,20 @@ public final class EngineSocket extends LayeredSocket {
     inbound.limit(inbound.limit() + n);
     bytesReceived += n;
     return true;
+  }
+
+  /**
+   * {@link #answerHandshake}, sending the alert the engine holds when the handshake fails there
+   * (no common protocol or ALPN value, a missing or refused client certificate: RFC 8446 §6.2),
+   * instead of closing without a word.
+   */
+  private void answerOrAlert(HandshakeStatus status) throws IOException {
+    try {
+      answerHandshake(status);
+    } catch (SSLException e) {
+      sendAlert();
+      throw e;
+    }
   }
 
   /** Runs delegated tasks and sends what the handshake asks to send, until it waits for the peer. */
@@ -402,7 +416,7 @@ public final class EngineSocket extends LayeredSocket {
     }
   }
 
-  /** After a failed unwrap the engine holds an alert for the client; best effort, as it fails. */
+  /** After a failed handshake step the engine holds an alert for the client; best effort, as it fails. */
   private void sendAlert() {
     if (!writeLock.tryLock()) {
       return;
