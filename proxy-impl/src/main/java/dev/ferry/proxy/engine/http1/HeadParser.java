@@ -51,7 +51,8 @@ public final class HeadParser {
     int empty = 0;
     do {
       // RFC 9112 §2.2: ignore a few empty lines before the request line.
-      readLine(maxStartLineBytes, false, ProxyFailure.URI_TOO_LONG, "request line too long");
+      // The limit is the request-line's (RFC 9112 §3), without its CRLF; the line read has its CR.
+      readLine(withCr(maxStartLineBytes), false, ProxyFailure.URI_TOO_LONG, "request line too long");
     } while (length == 0 && ++empty <= MAX_LEADING_EMPTY_LINES);
     int sp1 = indexOf(' ', 0);
     int sp2 = sp1 < 0 ? -1 : indexOf(' ', sp1 + 1);
@@ -80,7 +81,7 @@ public final class HeadParser {
 
   /** Reads a response head; anything malformed fails as a bad upstream response (502). */
   public ResponseHead readResponse() throws IOException {
-    readLine(maxStartLineBytes, true, ProxyFailure.UPSTREAM_BAD_RESPONSE, "status line too long");
+    readLine(withCr(maxStartLineBytes), true, ProxyFailure.UPSTREAM_BAD_RESPONSE, "status line too long");
     if (length < 12 || line[8] != ' ') {
       throw badResponse("malformed status line");
     }
@@ -157,6 +158,10 @@ public final class HeadParser {
    * input into a field value could then split one field into two (a {@code Set-Cookie} of the
    * attacker's choosing), so a bare LF is a bad request or a bad response (502).
    */
+  private static int withCr(int lineBytes) {
+    return lineBytes == Integer.MAX_VALUE ? lineBytes : lineBytes + 1;
+  }
+
   private void readLine(int max, boolean response, ProxyFailure overflow, String detail)
       throws IOException {
     length = 0;

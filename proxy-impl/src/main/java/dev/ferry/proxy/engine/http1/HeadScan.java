@@ -52,7 +52,7 @@ public final class HeadScan {
         badByte = true;
       }
     }
-    return !requestLine && limit - lineStart > maxLineBytes;
+    return !requestLine && limit - lineStart > maxLineBytes + 1L; // the line and its CR
   }
 
   /**
