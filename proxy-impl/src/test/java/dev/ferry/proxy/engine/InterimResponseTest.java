@@ -117,6 +117,29 @@ class InterimResponseTest {
     }
   }
 
+  /** A final head trickled a byte at a time is bounded as a whole (each byte restarted the wait). */
+  @Test
+  void timesOutAFinalHeadTrickledAByteAtATime() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      if (self[0].readRequest(in) != null) {
+        byte[] head = ("HTTP/1.1 200 OK\r\n" + "X-Slow: y\r\n".repeat(30) + "Content-Length: 2\r\n\r\nok")
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        for (int i = 0; i < head.length && !socket.isClosed(); i++) {
+          out.write(head[i]);
+          out.flush();
+          self[0].awaitQuiet(100); // a byte every 100 ms, each well under the timeout
+        }
+      }
+    }));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .upstreamTimeout(java.time.Duration.ofMillis(1000)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).as("the whole head, not each byte, is bounded").isEqualTo(504);
+    }
+  }
+
   @Test
   void withholdsInterimResponsesFromHttp10Clients() throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 103 Early Hints\r\nLink: <a>\r\n\r\n"

@@ -168,13 +168,16 @@ public final class Forwarder {
     HeadWriter.writeRequestHead(out, outbound.method(), outbound.target(), outbound.headers());
     sendBody(outbound, out);
     out.flush();
-    long finalHeadDeadline = System.nanoTime() + outbound.timeoutMillis() * 1_000_000L;
+    // The whole final head, not each read of it, must come within the upstream timeout from the
+    // request on: an upstream trickling its head a byte at a time is not an answer.
+    if (outbound.timeoutMillis() > 0) {
+      connection.input().deadline(System.nanoTime() + outbound.timeoutMillis() * 1_000_000L);
+    }
     HeadParser parser = new HeadParser(connection.input(), 8 * 1024, maxHeaderBytes, maxHeaderCount);
     ResponseHead head = parser.readResponse();
     // RFC 9110 §15.2: a proxy forwards 1xx responses unless it asked for them itself; Ferry never
     // sends Expect upstream, so every interim response, 100 Continue included, goes on. They do
-    // not stretch the wait for the final response, which the upstream timeout bounds from the
-    // request on, and there are at most MAX_INTERIM of them.
+    // not stretch the wait for the final response, and there are at most MAX_INTERIM of them.
     int interim = 0;
     while (head.status() < 200 && head.status() != 101) {
       if (++interim > MAX_INTERIM) {
@@ -182,14 +185,10 @@ public final class Forwarder {
             "more than " + MAX_INTERIM + " interim (1xx) responses");
       }
       hooks.interim(head);
-      if (outbound.timeoutMillis() > 0) {
-        connection.input().deadline(finalHeadDeadline);
-      }
       head = parser.readResponse();
     }
-    if (interim > 0) {
-      connection.input().readTimeout(outbound.timeoutMillis());
-    }
+    // The body's reads are bounded one by one, as before the head.
+    connection.input().readTimeout(outbound.timeoutMillis());
     return head;
   }
 
