@@ -176,6 +176,7 @@ final class ResponseSender {
       chunkedBytes = 0;
     }
     try (InputStream in = body.stream()) {
+      flushHeadUnless(in.available() > 0 || (body instanceof ChannelBody channel && channel.ready()));
       while (true) {
         int n = read(in, copy);
         if (n < 0) {
@@ -220,6 +221,7 @@ final class ResponseSender {
    * with no copy through the heap.
    */
   private long relay(ChannelBody body, long length, ByteBuffer direct) throws IOException {
+    flushHeadUnless(body.ready());
     long total = 0;
     while (total < length) {
       direct.clear();
@@ -247,6 +249,21 @@ final class ResponseSender {
       throw aborted("body shorter than its Content-Length", null);
     }
     return total;
+  }
+
+  /**
+   * The head goes out with the body's first bytes when they are there already (one write);
+   * otherwise at once, so that a client sees a response whose body comes later (server-sent
+   * events, long polls) as soon as its head came.
+   */
+  private void flushHeadUnless(boolean bodyReady) throws HttpFailureException {
+    if (!bodyReady) {
+      try {
+        out.flush();
+      } catch (IOException e) {
+        throw clientClosed(e);
+      }
+    }
   }
 
   private static int read(InputStream in, byte[] buffer) throws HttpFailureException {

@@ -188,4 +188,50 @@ class BodyFramingTest {
     }
     return bytes.toString(java.nio.charset.StandardCharsets.ISO_8859_1);
   }
+
+  /**
+   * A response head goes to the client when it came, not with the body's first bytes: a
+   * server-sent-events or long-poll response sends its head first (it was withheld until the
+   * body began), chunked and with a length alike.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"Transfer-Encoding: chunked", "Content-Length: 20000"})
+  void sendsTheHeadBeforeABodyThatComesLater(String framing) throws Exception {
+    java.util.concurrent.CountDownLatch headSeen = new java.util.concurrent.CountDownLatch(1);
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      if (self[0].readRequest(in) != null) {
+        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n" + framing + "\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        out.flush();
+        try {
+          headSeen.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          return;
+        }
+        byte[] data = "d".repeat(20000).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (framing.startsWith("Transfer")) {
+          out.write(("4e20\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+          out.write(data);
+          out.write("\r\n0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        } else {
+          out.write(data);
+        }
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.socket().setSoTimeout(5_000);
+      raw.send("GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        int b = raw.input().read();
+        assertThat(b).as("the head, before any body byte was sent").isNotNegative();
+        head.append((char) b);
+      }
+      headSeen.countDown();
+      assertThat(head.toString()).startsWith("HTTP/1.1 200");
+    }
+  }
 }
