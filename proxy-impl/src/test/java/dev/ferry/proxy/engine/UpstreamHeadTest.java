@@ -56,4 +56,30 @@ class UpstreamHeadTest {
       }
     }
   }
+
+  /**
+   * An upstream that breaks off in the middle of its response head answered: the request is not
+   * retried on another endpoint as if it had been reset before any answer (it was), and the
+   * client gets 502.
+   */
+  @Test
+  void doesNotRetryARequestWhoseResponseHeadBrokeOff() throws Exception {
+    TinyOrigin[] origins = new TinyOrigin[2];
+    for (int i = 0; i < 2; i++) {
+      TinyOrigin[] self = new TinyOrigin[1];
+      self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+        if (self[0].readRequest(in) != null) {
+          out.write("HTTP/1.1 200 OK\r\nContent-Le".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+          out.flush();
+        }
+      }));
+      origins[i] = self[0];
+    }
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.pool(origins[0].url("/"), origins[1].url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(502);
+    }
+    assertThat(origins[0].connectionCount() + origins[1].connectionCount()).as("upstream connections").isEqualTo(1);
+  }
 }

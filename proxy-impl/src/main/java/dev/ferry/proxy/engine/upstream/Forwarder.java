@@ -110,7 +110,7 @@ public final class Forwarder {
     } catch (IOException e) {
       connection.close();
       if (!idempotent || !retryable(connection, e, receivedBefore, body)) {
-        throw classify(e, key);
+        throw classify(e, key, connection.input().bytesRead() > receivedBefore);
       }
       log.debug("upstream_retry upstream={} error={}", key.authority(), e.toString());
       hooks.staleConnectionRetried();
@@ -119,7 +119,7 @@ public final class Forwarder {
         head = exchange(connection, outbound, hooks);
       } catch (IOException retryFailure) {
         connection.close();
-        throw classify(retryFailure, key);
+        throw classify(retryFailure, key, connection.input().bytesRead() > 0);
       }
     }
     return toResponse(request, head, connection, upgrade, hooks);
@@ -349,7 +349,11 @@ public final class Forwarder {
         && !protocol.get().trim().toLowerCase(Locale.ROOT).startsWith("h2c");
   }
 
-  private static HttpFailureException classify(IOException e, UpstreamKey key) {
+  /**
+   * @param answered whether response bytes had arrived: a connection that ends then broke its
+   *     response off, which is not a reset before any answer, so it is not retried elsewhere
+   */
+  private static HttpFailureException classify(IOException e, UpstreamKey key, boolean answered) {
     if (e instanceof HttpFailureException) {
       return (HttpFailureException) e;
     }
@@ -360,6 +364,10 @@ public final class Forwarder {
     if (e instanceof SocketTimeoutException) {
       return new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
           "no response from " + key.host(), e);
+    }
+    if (answered) {
+      return new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+          key.host() + " closed the connection in the middle of its response head", e);
     }
     return new HttpFailureException(ProxyFailure.UPSTREAM_RESET,
         key.host() + " closed the connection without a complete response", e);
