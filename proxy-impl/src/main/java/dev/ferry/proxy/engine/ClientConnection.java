@@ -80,6 +80,8 @@ final class ClientConnection implements Runnable {
   /** Bytes that lingering close may still discard; the parker's thread's own. */
   private long lingerLeft;
   private volatile long parkedDeadlineNanos;
+  /** Parked at accept, for want of a thread, and not run yet: refused if its request finds none. */
+  private volatile boolean parkedAtAccept;
   /** When this connection's task last started on a thread. */
   private long runningSinceNanos;
   /** Set when the tunnel relay took the connection over: it ends the connection, not run(). */
@@ -186,6 +188,7 @@ final class ClientConnection implements Runnable {
   public void run() {
     Thread thread = Thread.currentThread();
     state.started(thread);
+    parkedAtAccept = false;
     runningSinceNanos = System.nanoTime();
     String previousName = thread.getName();
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
@@ -302,6 +305,38 @@ final class ClientConnection implements Runnable {
   }
 
   /** The parker let the deadline pass, or the channel broke while parked. */
+  /**
+   * Parks a connection no task has run yet, which the executor had no room for (a burst of
+   * connects): like a client that connects and says nothing, it waits on the selector, until
+   * the request-header timeout from accept, and takes a thread once it sends something. False
+   * if it cannot be parked (no parker, or the proxy stops).
+   */
+  boolean parkAtAccept() {
+    IdleParker parker = parker();
+    if (parker == null) {
+      return false;
+    }
+    parkedDeadlineNanos = acceptedNanos + config.requestHeaderTimeout().toNanos();
+    parkedAtAccept = true;
+    if (!state.park()) {
+      return false;
+    }
+    parker.park(this);
+    return true;
+  }
+
+  /** True while parked at accept and never run (see {@link #parkAtAccept}). */
+  boolean parkedAtAccept() {
+    return parkedAtAccept;
+  }
+
+  /** A connection parked at accept whose first bytes found no thread: 503, as at accept. */
+  void refuseOverloaded() {
+    state.unpark();
+    Overload.refuse(server, socket, "executor_full");
+    end();
+  }
+
   void expireParked() {
     log.debug("connection_idle_timeout conn={} parked=true", id);
     handshakeEnded(new SocketTimeoutException("timed out"));

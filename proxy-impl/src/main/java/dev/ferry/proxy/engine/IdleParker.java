@@ -154,6 +154,11 @@ final class IdleParker implements AutoCloseable {
         // No room: wait below, with any others.
       }
     }
+    if (connection.parkedAtAccept()) {
+      // A new client's first request that finds no thread is refused at once, as at accept.
+      connection.refuseOverloaded();
+      return;
+    }
     overflow.addLast(connection);
     executor.heldBack(1);
   }

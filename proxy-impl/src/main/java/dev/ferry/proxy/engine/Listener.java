@@ -1,12 +1,9 @@
 package dev.ferry.proxy.engine;
 
-import dev.ferry.proxy.engine.tls.TlsRecords;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,17 +12,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The accept loop, on one platform thread named {@code ferry-accept-<port>}. Every connection is
- * accepted; one past {@code maxConnections}, or one the executor cannot take, is answered 503
- * with {@code Retry-After} and closed at once (as Helidon's {@code SocketTransportBinding} does),
- * rather than left unanswered in the kernel's backlog. On a TLS listener the answer is a fatal
- * {@code internal_error} alert instead, which a TLS client reports as such (a plaintext 503 would
- * read as a corrupt record), since a handshake needs the thread a full proxy does not have.
+ * accepted; one past {@code maxConnections} is answered 503 with {@code Retry-After} and closed
+ * at once (as Helidon's {@code SocketTransportBinding} does), rather than left unanswered in the
+ * kernel's backlog ({@link Overload}). One the executor cannot take waits on the idle parker's
+ * selector until it sends something, and is refused the same way only if no thread is free then
+ * either (without a parker, at once).
  */
 final class Listener implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Listener.class);
-  private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
-      + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 17\r\nConnection: close\r\n"
-      + "Retry-After: 1\r\n\r\nProxy overloaded\n").getBytes(StandardCharsets.ISO_8859_1);
 
   private final RealProxyServer server;
   private final ServerSocket serverSocket;
@@ -100,26 +94,17 @@ final class Listener implements Runnable {
     try {
       server.executor().execute(connection);
     } catch (RejectedExecutionException e) {
-      reject(socket, "executor_full");
-      server.unregister(connection);
+      // A connection needs no thread until it sends something: under a burst of connects it
+      // waits on the selector, and is refused only if its request finds no thread either.
+      if (!connection.parkAtAccept()) {
+        reject(socket, "executor_full");
+        server.unregister(connection);
+      }
     }
   }
 
   private void reject(Socket socket, String reason) {
-    server.metrics().connectionsRejected.increment();
-    server.metrics().status(503);
-    server.metrics().failure("OVERLOADED");
-    log.warn("connection_rejected reason={} client={}", reason, socket.getRemoteSocketAddress());
-    try {
-      socket.setSoTimeout(1000);
-      OutputStream out = socket.getOutputStream();
-      out.write(server.serverTls() != null ? TlsRecords.internalErrorAlert() : OVERLOADED);
-      out.flush();
-    } catch (IOException e) {
-      log.debug("connection_reject_failed error={}", e.toString());
-    } finally {
-      closeQuietly(socket);
-    }
+    Overload.refuse(server, socket, reason);
   }
 
   /** Stops accepting and waits for the accept thread to end. */

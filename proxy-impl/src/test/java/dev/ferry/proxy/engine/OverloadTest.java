@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
@@ -89,6 +91,41 @@ class OverloadTest {
       RawClient.RawResponse next = admitted.readResponse();
       assertThat(next.status()).isEqualTo(200);
       assertThat(next.bodyText()).isEqualTo("waited");
+    }
+    assertThat(proxy.stats().connectionsRejected()).isZero();
+  }
+
+  /**
+   * New connections that say nothing yet are not refused while every thread is busy (a burst of
+   * connects overflowed the queue and got 503 though they needed no thread): they wait on the
+   * selector, and are served once they send a request and a thread is free.
+   */
+  @Test
+  void parksNewConnectionsWhileEveryThreadIsBusyAndServesThemLater() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = holdingProxy(Concurrency.boundedPool(1, 0), origin, release);
+    origin.enqueue(new MockResponse().setBody("held"));
+    List<RawClient> quiet = new ArrayList<>();
+    try (RawClient busy = new RawClient(proxy.address())) {
+      busy.send("GET /hold HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      Await.until(() -> proxy.stats().activeExchanges() == 1, "the held exchange to start");
+      for (int i = 0; i < 5; i++) {
+        quiet.add(new RawClient(proxy.address()));
+      }
+      Await.until(() -> proxy.stats().activeConnections() == 6, "the quiet connections to be accepted");
+      assertThat(proxy.stats().connectionsRejected()).isZero();
+      release.countDown();
+      assertThat(busy.readResponse().bodyText()).isEqualTo("held");
+      for (int i = 0; i < quiet.size(); i++) {
+        // The one thread must be free: a new client's request that finds none is still a 503.
+        Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to be free");
+        origin.enqueue(new MockResponse().setBody("later " + i));
+        RawClient client = quiet.get(i);
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("later " + i);
+      }
+    } finally {
+      RawClient.closeAll(quiet);
     }
     assertThat(proxy.stats().connectionsRejected()).isZero();
   }

@@ -9,6 +9,12 @@ import java.util.Optional;
 /**
  * A request as the client sent it to the proxy: method, target, version, header fields and the
  * captured body. Immutable.
+ *
+ * <p>Its fields include the two the proxy sets before any filter runs, as its upstream gets them:
+ * the request ID ({@code X-Request-Id}, the client's own if it sent one) and the trace context
+ * ({@code traceparent}, with the proxy's span). Both change from run to run unless the client
+ * sends them; {@link ReplayMatcher#methodAndUrl()}, {@code methodAndTarget()} and {@code body()}
+ * ignore them.
  */
 public final class RecordedRequest {
   private final Request head;

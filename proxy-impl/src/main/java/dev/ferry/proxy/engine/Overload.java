@@ -1,0 +1,45 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.engine.tls.TlsRecords;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns away a new connection the proxy has no room for: 503 with {@code Retry-After}, or on a
+ * TLS listener a fatal {@code internal_error} alert (a plaintext 503 would read as a corrupt
+ * record, and a handshake needs the thread a full proxy does not have); counted and logged.
+ */
+final class Overload {
+  private static final Logger log = LoggerFactory.getLogger(Listener.class);
+  private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
+      + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 17\r\nConnection: close\r\n"
+      + "Retry-After: 1\r\n\r\nProxy overloaded\n").getBytes(StandardCharsets.ISO_8859_1);
+
+  private Overload() {}
+
+  /** Answers and closes {@code socket}; {@code reason} goes into the log line. */
+  static void refuse(RealProxyServer server, Socket socket, String reason) {
+    server.metrics().connectionsRejected.increment();
+    server.metrics().status(503);
+    server.metrics().failure("OVERLOADED");
+    log.warn("connection_rejected reason={} client={}", reason, socket.getRemoteSocketAddress());
+    try {
+      socket.setSoTimeout(1000);
+      OutputStream out = socket.getOutputStream();
+      out.write(server.serverTls() != null ? TlsRecords.internalErrorAlert() : OVERLOADED);
+      out.flush();
+    } catch (IOException e) {
+      log.debug("connection_reject_failed error={}", e.toString());
+    } finally {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // Refused either way.
+      }
+    }
+  }
+}
