@@ -110,6 +110,10 @@ final class InboundRequest {
   }
 
   private static void checkHost(String host) throws HttpFailureException {
+    if (!host.startsWith("[") && host.indexOf(':') != host.lastIndexOf(':')) {
+      // RFC 3986 §3.2.2: an IPv6 literal is bracketed; unbracketed, its port cannot be told apart.
+      throw malformed("IPv6 address without brackets in Host or request-target");
+    }
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);
       if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\' || c == '"') {

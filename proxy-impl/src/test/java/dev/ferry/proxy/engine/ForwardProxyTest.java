@@ -81,6 +81,16 @@ class ForwardProxyTest {
     assertThat(recorded.getHeader("Via")).isEqualTo("1.1 ferry");
   }
 
+  /** RFC 3986 §3.2.2: an IPv6 literal is bracketed; unbracketed it went on with an invalid Host. */
+  @Test
+  void rejectsAnIpv6TargetWithoutBrackets() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET http://::1:" + origin.getPort() + "/a HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.readResponse().status()).isEqualTo(400);
+    }
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
   @Test
   void rejectsOriginFormRequests() throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {

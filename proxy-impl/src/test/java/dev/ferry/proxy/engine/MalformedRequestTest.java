@@ -74,6 +74,7 @@ class MalformedRequestTest {
         bad("two host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
         bad("invalid host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
         bad("host with userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n"),
+        bad("ipv6 host without brackets", "GET / HTTP/1.1\r\nHost: ::1:8080\r\n\r\n"),
         bad("invalid method character", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n"),
         bad("non-ascii target", "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n"));
   }

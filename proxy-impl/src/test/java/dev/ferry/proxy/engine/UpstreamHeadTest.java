@@ -82,4 +82,32 @@ class UpstreamHeadTest {
     }
     assertThat(origins[0].connectionCount() + origins[1].connectionCount()).as("upstream connections").isEqualTo(1);
   }
+
+  /**
+   * RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 response means faulty framing: 502 and the
+   * connection closed (it was read as chunked and the connection reused).
+   */
+  @Test
+  void answers502ToAnHttp10ResponseWithTransferEncoding() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(502);
+    }
+  }
+
+  /** RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored: not forwarded, no 101 to relay. */
+  @Test
+  void ignoresUpgradeInAnHttp10Request() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /ws HTTP/1.0\r\nHost: a\r\nConnection: Upgrade\r\n"
+          + "Upgrade: websocket\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(200);
+    }
+    TinyOrigin.Received received = origin.takeRequest();
+    assertThat(received.header("Upgrade")).isNull();
+  }
 }

@@ -251,6 +251,11 @@ public final class Forwarder {
     }
     long length;
     try {
+      if (head.minorVersion() == 0 && head.headers().contains("Transfer-Encoding")) {
+        // RFC 9112 §6.1: an HTTP/1.0 message's Transfer-Encoding means faulty framing.
+        throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+            "HTTP/1.0 response with Transfer-Encoding");
+      }
       length = Framing.responseBodyLength(request.method(), head.status(), head.headers());
     } catch (HttpFailureException e) {
       connection.close();
@@ -344,7 +349,8 @@ public final class Forwarder {
   /** WebSocket and similar upgrades pass through; h2c is dropped to keep the exchange HTTP/1.1. */
   public static boolean isUpgrade(Request request) {
     Optional<String> protocol = request.headers().first("Upgrade");
-    return protocol.isPresent()
+    // RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored (no 101 can go to such a client).
+    return protocol.isPresent() && !request.version().equals("HTTP/1.0")
         && request.headers().containsToken("Connection", "upgrade")
         && !protocol.get().trim().toLowerCase(Locale.ROOT).startsWith("h2c");
   }
