@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.ChunkedProgress;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -554,14 +555,21 @@ final class ClientConnection implements Runnable {
    *     that accept it), else null
    * @param requestId the exchange's request ID, sent back in the configured header; null if the
    *     head could not be read
+   * @param headRequest whether the request was a HEAD, whose answer has no body
    */
-  ResponseSender.Outcome sendError(HttpFailureException e, Headers requestHeaders, String requestId) {
+  ResponseSender.Outcome sendError(HttpFailureException e, Headers requestHeaders, String requestId,
+      boolean headRequest) {
     if (e.failure().status() == 0) {
       return null;
     }
+    Response answer = server.errorPages().render(e, requestHeaders);
+    if (headRequest && answer.body().contentLength() >= 0) {
+      // The length a GET would have had, without the body (RFC 9110 §8.6).
+      answer = answer.withHeader("Content-Length", Long.toString(answer.body().contentLength()));
+    }
     try {
-      return sender.send(server.errorPages().render(e, requestHeaders),
-          requestId == null ? null : config.requestIdHeader(), requestId, false, 1, true, false);
+      return sender.send(answer, requestId == null ? null : config.requestIdHeader(), requestId,
+          headRequest, 1, true, false);
     } catch (IOException ioe) {
       return null;
     }

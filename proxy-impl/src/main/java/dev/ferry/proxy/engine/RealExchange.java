@@ -133,7 +133,8 @@ final class RealExchange implements Exchange, DispatchHooks {
       failure = e.failure().name();
       countBeforeSending(e.failure().status(), failure);
       connection.lingerOnClose();
-      ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId);
+      ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId,
+          head.method().equals("HEAD"));
       if (sent != null) {
         status = sent.status();
         bodyBytes = sent.bodyBytes();

@@ -26,7 +26,7 @@ final class RejectedHead {
       server.metrics().status(e.failure().status());
     }
     connection.lingerOnClose();
-    ResponseSender.Outcome sent = connection.sendError(e, null, null);
+    ResponseSender.Outcome sent = connection.sendError(e, null, null, false);
     long bytes = sent == null ? 0 : sent.bodyBytes();
     log.info("exchange_failed failure={} status={} bytes={} detail=\"{}\" client={} conn={}", e.failure(),
         e.failure().status(), bytes, e.detail(), connection.clientAddress(), connection.id());

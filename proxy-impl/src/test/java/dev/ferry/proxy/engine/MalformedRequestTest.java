@@ -150,6 +150,18 @@ class MalformedRequestTest {
     }
   }
 
+  /** RFC 9110 §9.3.2: the proxy's own answer to a HEAD it refuses has no body (it had one). */
+  @Test
+  void answersARefusedHeadWithoutABody() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("HEAD /x HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse(true);
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(Integer.parseInt(response.header("Content-Length"))).isPositive();
+      assertThat(raw.input().readAllBytes()).as("bytes after the head").isEmpty();
+    }
+  }
+
   @Test
   void rejectsHttp2RequestLineWith505() throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {
