@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 
 /**
  * Renders the proxy's own error answers: a short fixed text per failure plus the engine's own
@@ -12,7 +13,12 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 final class ErrorResponses {
   private ErrorResponses() {}
 
+  /** A reverse proxy refuses only CONNECT: every other method goes on to its upstream. */
+  private static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
+
   static Response render(HttpFailureException e) {
-    return Response.text(e.failure().status(), e.failure().message() + ": " + e.detail() + "\n");
+    Response text = Response.text(e.failure().status(), e.failure().message() + ": " + e.detail() + "\n");
+    // RFC 9110 §15.5.6: a 405 names the methods the target does support.
+    return e.failure() == ProxyFailure.METHOD_NOT_ALLOWED ? text.withHeader("Allow", ALLOWED_METHODS) : text;
   }
 }

@@ -135,6 +135,7 @@ class ReverseProxyTest {
     RawClient.RawResponse response = get(Upstream.of(origin.url("/").toString()),
         "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
     assertThat(response.status()).isEqualTo(405);
+    assertThat(response.header("Allow")).as("RFC 9110 §15.5.6").contains("GET").doesNotContain("CONNECT");
     assertThat(origin.getRequestCount()).isZero();
   }
 
