@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ContentTooLargeException;
 import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
@@ -14,6 +15,7 @@ import dev.ferry.proxy.engine.filter.FilterException;
 import dev.ferry.proxy.engine.filter.ProxyAnswer;
 import dev.ferry.proxy.engine.filter.RealChain;
 import dev.ferry.proxy.engine.http1.Framing;
+import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -142,8 +144,9 @@ final class RealExchange implements Exchange, DispatchHooks {
       return false;
     }
     // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
-    Request.Builder builder = parsed.request().headers(trace.propagate(head.headers())
-        .set(config.requestIdHeader(), requestId).build());
+    Headers.Builder fields = trace.propagate(head.headers()).set(config.requestIdHeader(), requestId);
+    HopByHop.keepOwnFields(head.headers(), fields, config.requestIdHeader(), "traceparent");
+    Request.Builder builder = parsed.request().headers(fields.build());
     if (parsed.bodyLength() != 0) {
       clientBody = connection.openBody(parsed.bodyLength(), parsed.expectContinue());
       builder.body(clientBody);

@@ -62,6 +62,27 @@ class ObservabilityTest {
   }
 
   /**
+   * A client listing the request ID or traceparent in Connection does not strip the proxy's own
+   * from the upstream request (they went missing there while the client still got an ID back);
+   * the other fields it lists are dropped as before.
+   */
+  @Test
+  void keepsItsOwnRequestIdAndTraceparentWhenTheClientListsThemInConnection() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("a"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /hide HTTP/1.1\r\nHost: a\r\nX-Request-Id: rid-9\r\n"
+          + "X-Other: 1\r\nConnection: X-Request-Id, traceparent, X-Other\r\n\r\n").readResponse();
+      assertThat(response.header("X-Request-Id")).isEqualTo("rid-9");
+    }
+    okhttp3.mockwebserver.RecordedRequest received = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(received.getHeader("X-Request-Id")).isEqualTo("rid-9");
+    assertThat(received.getHeader("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]");
+    assertThat(received.getHeader("X-Other")).isNull();
+  }
+
+  /**
    * A tracestate goes on only with the valid traceparent it belongs to (W3C Trace Context §3.3);
    * a B3 "do not sample" decision holds; a continued B3 trace's headers name the proxy's span.
    */

@@ -74,6 +74,34 @@ public final class HopByHop {
     }
   }
 
+  /**
+   * Takes {@code own}, fields the proxy sets itself, out of the {@code Connection} options of
+   * {@code fields} (a copy of {@code received}): a client listing them as hop-by-hop would
+   * otherwise have the proxy's own request ID and trace context dropped on the way upstream.
+   */
+  public static void keepOwnFields(Headers received, Headers.Builder fields, String... own) {
+    List<String> options = connectionOptions(received);
+    if (options.isEmpty()) {
+      return;
+    }
+    List<String> kept = new ArrayList<>(options.size());
+    for (String option : options) {
+      boolean ours = false;
+      for (String name : own) {
+        ours |= option.equalsIgnoreCase(name);
+      }
+      if (!ours) {
+        kept.add(option);
+      }
+    }
+    if (kept.size() < options.size()) {
+      fields.remove("Connection");
+      if (!kept.isEmpty()) {
+        fields.add("Connection", String.join(", ", kept));
+      }
+    }
+  }
+
   /** Returns the trailer fields that are safe to pass on. */
   public static Headers stripTrailers(Headers trailers) {
     if (trailers.isEmpty()) {
