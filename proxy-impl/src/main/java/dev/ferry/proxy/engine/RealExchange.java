@@ -18,6 +18,7 @@ import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
+import dev.ferry.proxy.engine.http1.MaxForwards;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
@@ -293,6 +294,9 @@ final class RealExchange implements Exchange, DispatchHooks {
   private Response terminalResponse(Request request) throws IOException {
     if (request.method().equals("CONNECT")) {
       return server.forwarder().connect(request, this);
+    }
+    if (MaxForwards.remaining(request) == 0) {
+      return FinalRecipient.answer(request);
     }
     Router router = server.router();
     if (router != null) {

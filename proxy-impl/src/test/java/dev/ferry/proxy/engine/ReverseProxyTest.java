@@ -159,4 +159,35 @@ class ReverseProxyTest {
       assertThat(proxy.stats().exchanges()).isEqualTo(6);
     }
   }
+
+  /**
+   * RFC 9110 §7.6.2: TRACE and OPTIONS with Max-Forwards 0 are answered by the proxy; above 0
+   * it goes on one less; other methods ignore it (it was passed on unchanged).
+   */
+  @Test
+  void answersTraceAndOptionsAtMaxForwardsZeroAndDecrementsOtherwise() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("traced"));
+    origin.enqueue(new MockResponse().setBody("got"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse trace = raw.send("TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n"
+          + "X-Custom: seen\r\nCookie: secret=1\r\n\r\n").readResponse();
+      assertThat(trace.status()).isEqualTo(200);
+      assertThat(trace.header("Content-Type")).isEqualTo("message/http");
+      assertThat(trace.bodyText()).startsWith("TRACE /t HTTP/1.1\r\n").contains("X-Custom: seen")
+          .doesNotContain("secret");
+      RawClient.RawResponse options = raw.send("OPTIONS * HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n\r\n")
+          .readResponse();
+      assertThat(options.status()).isEqualTo(200);
+      assertThat(options.header("Allow")).contains("GET");
+      assertThat(origin.getRequestCount()).as("answered by the proxy").isZero();
+      assertThat(raw.send("TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 3\r\n\r\n").readResponse().status())
+          .isEqualTo(200);
+      assertThat(raw.send("GET /g HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n\r\n").readResponse().bodyText())
+          .isEqualTo("got");
+    }
+    assertThat(origin.takeRequest().getHeader("Max-Forwards")).isEqualTo("2");
+    assertThat(origin.takeRequest().getHeader("Max-Forwards")).as("GET ignores it").isEqualTo("0");
+  }
 }

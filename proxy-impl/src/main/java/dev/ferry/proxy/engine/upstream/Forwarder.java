@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadWriter;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.MaxForwards;
 import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -297,6 +298,7 @@ public final class Forwarder {
     String originalHost = request.authority();
     headers.add("Host", to == null || to.preserveHost() ? originalHost : to.endpoint().authority());
     HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
+    MaxForwards.decrement(request.method(), request.headers(), headers);
     if (to != null) {
       String client = AddressText.of(hooks.clientAddress().getAddress());
       String proto = hooks.clientUsesTls() ? "https" : "http";
