@@ -24,7 +24,8 @@ import java.nio.ByteBuffer;
  * otherwise; close-delimited for HTTP/1.0 clients. The body streams through a buffer borrowed from
  * {@link CopyBuffers} for it (a pooled direct one between plain sockets); a body
  * that fails midway aborts the connection rather than end cleanly, so the client cannot take a
- * truncated body for a whole one. A body held in memory (a cache hit) goes out with its head in
+ * truncated body for a whole one. The head goes out with the body's first bytes when the body
+ * has some ready ({@code InputStream.available()}, {@link ChannelBody#ready()}), else at once. A body held in memory (a cache hit) goes out with its head in
  * one gathering write.
  */
 final class ResponseSender {

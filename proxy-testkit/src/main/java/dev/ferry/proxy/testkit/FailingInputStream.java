@@ -41,8 +41,10 @@ final class FailingInputStream extends InputStream {
 
   @Override
   public int available() throws IOException {
-    // Report nothing ready so the engine flushes what passed before the failure comes.
-    return 0;
+    // A drop (no source) reports its failure as ready, so the engine reads it before it flushes
+    // the response head and the client gets nothing; otherwise nothing is reported ready, so
+    // the engine flushes the head and what passed before the failure comes.
+    return source == null ? 1 : 0;
   }
 
   @Override

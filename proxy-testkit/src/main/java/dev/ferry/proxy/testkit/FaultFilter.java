@@ -19,9 +19,10 @@ import java.util.function.UnaryOperator;
  * the recording shows what the client really got.
  *
  * <p>Both connection faults rely on documented engine behaviour (ResponseSender): a response
- * body whose stream throws aborts the connection instead of ending the message. For a drop, the
- * stream throws on its first read, before the buffered response head was ever flushed, so the
- * client receives nothing.
+ * body whose stream throws aborts the connection instead of ending the message, and a head
+ * goes out with the body's first bytes when the stream says some are ready, else at once. For
+ * a drop, the stream says it has bytes ready and throws on its first read, before the buffered
+ * response head was ever flushed, so the client receives nothing.
  */
 final class FaultFilter implements Filter {
   private final Recorder recorder;
