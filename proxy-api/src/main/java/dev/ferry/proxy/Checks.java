@@ -19,15 +19,15 @@ final class Checks {
 
   /**
    * A name that goes into log lines, metric labels and stats: not blank, and without control
-   * characters or spaces, which would let it break or forge a line of a log.
+   * characters, which would let it break or forge a line of a log.
    *
    * @throws IllegalArgumentException "OPTION must be ... (was VALUE)", the value escaped
    */
   static String name(String option, String value) {
     Objects.requireNonNull(value, option);
-    if (value.isEmpty() || value.chars().anyMatch(c -> c <= 0x20 || c == 0x7f || Character.isISOControl(c))) {
-      throw new IllegalArgumentException(option + " must be non-empty, with no spaces or control "
-          + "characters (was \"" + value.replaceAll("\\p{Cntrl}", "?") + "\")");
+    if (value.isBlank() || value.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(option + " must not be blank or hold control characters "
+          + "(was \"" + value.replaceAll("\\p{Cntrl}", "?") + "\")");
     }
     return value;
   }

@@ -86,7 +86,7 @@ public final class Route {
   /**
    * Names the route, for logs, stats and {@code Exchange.route()}; default its pattern.
    *
-   * @throws IllegalArgumentException if empty or holding spaces or control characters
+   * @throws IllegalArgumentException if blank or holding control characters
    */
   public Route name(String name) {
     Checks.name("route name", name);

@@ -124,7 +124,7 @@ public final class Upstream {
    * Names the pool, for logs, stats and error answers; default the first endpoint's
    * {@code host:port}.
    *
-   * @throws IllegalArgumentException if empty or holding spaces or control characters
+   * @throws IllegalArgumentException if blank or holding control characters
    */
   public Upstream name(String name) {
     Checks.name("upstream name", name);

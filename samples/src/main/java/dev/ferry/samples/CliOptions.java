@@ -250,8 +250,10 @@ final class CliOptions {
    * The model {@code -c} names, with {@code -t}'s cap where the model has threads to cap: on
    * Java 17, {@code auto} is the bounded pool and takes it; virtual threads have none, so a
    * {@code -t} there is refused rather than ignored.
+   *
+   * @param threadsOption the option that set the thread cap ({@code -t/--threads} or the file's
+   *     {@code listener.threads}), or null
    */
-  /** @param threadsOption the option that set the thread cap ({@code -t/--threads} or the file's), or null */
   private static Concurrency concurrency(String model, int threads, String threadsOption) {
     boolean virtualAvailable = Runtime.version().feature() >= 21;
     boolean threadsGiven = threadsOption != null;

@@ -56,7 +56,8 @@ final class AccessLog {
     return e.client() + " - - [" + CLF.format(e.time()) + "] \"" + escape(request) + "\" "
         + e.status() + " " + e.bytes() + " \"" + escape(header(e, "Referer")) + "\" \""
         + escape(header(e, "User-Agent")) + "\" rid=" + orDash(e.requestId()) + " ms="
-        + e.latencyMillis() + (e.route() == null ? "" : " route=" + e.route())
+        // A route's default name is its pattern, which a regex may fill with anything: escaped.
+        + e.latencyMillis() + (e.route() == null ? "" : " route=" + escape(e.route()))
         + (e.upstream() == null ? "" : " upstream=" + e.upstream())
         + (e.cache() == null ? "" : " cache=" + e.cache())
         + (e.failure() == null ? "" : " failure=" + e.failure());

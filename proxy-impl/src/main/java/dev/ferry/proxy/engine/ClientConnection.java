@@ -305,7 +305,6 @@ final class ClientConnection implements Runnable {
     return parkedDeadlineNanos;
   }
 
-  /** The parker let the deadline pass, or the channel broke while parked. */
   /**
    * Parks a connection no task has run yet, which the executor had no room for (a burst of
    * connects): like a client that connects and says nothing, it waits on the selector, until
@@ -334,10 +333,14 @@ final class ClientConnection implements Runnable {
   /** A connection parked at accept whose first bytes found no thread: 503, as at accept. */
   void refuseOverloaded() {
     state.unpark();
+    if (ended.get()) {
+      return; // closed meanwhile (the proxy stops): nothing to answer
+    }
     Overload.refuse(server, socket, "executor_full");
     end();
   }
 
+  /** The parker let the deadline pass, or the channel broke while parked. */
   void expireParked() {
     log.debug("connection_idle_timeout conn={} parked=true", id);
     handshakeEnded(new SocketTimeoutException("timed out"));

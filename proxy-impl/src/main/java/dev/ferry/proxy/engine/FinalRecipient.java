@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.NameSet;
@@ -8,26 +9,32 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The proxy's own answer to a TRACE or OPTIONS request whose {@code Max-Forwards} reached 0
- * (RFC 9110 §7.6.2): OPTIONS says what the proxy allows; TRACE reflects the request it received
- * as {@code message/http} (§9.3.8), without the fields that carry credentials.
+ * (RFC 9110 §7.6.2): OPTIONS says what the proxy allows; TRACE reflects the request as the
+ * client sent it (not with what filters added, such as an upstream's credentials) as
+ * {@code message/http} (§9.3.8), without the fields that carry credentials.
  */
 final class FinalRecipient {
   private static final NameSet NOT_REFLECTED = NameSet.of("authorization", "proxy-authorization",
       "cookie", "x-api-key");
-  private static final String ALLOW = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT";
+  private static final String ALLOW = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
 
   private FinalRecipient() {}
 
-  static Response answer(Request request) {
+  /**
+   * @param received the header fields as the client sent them
+   * @param forward whether the proxy is a forward proxy, which also allows CONNECT
+   */
+  static Response answer(Request request, Headers received, boolean forward) {
     if (request.method().equals("OPTIONS")) {
-      return Response.builder().status(200).header("Allow", ALLOW).build();
+      return Response.builder().status(200).header("Allow", forward ? ALLOW + ", CONNECT" : ALLOW).build();
     }
+    Headers headers = received;
     StringBuilder message = new StringBuilder()
         .append(request.method()).append(' ').append(request.target()).append(' ')
         .append(request.version()).append("\r\n");
-    for (int i = 0; i < request.headers().size(); i++) {
-      if (!NOT_REFLECTED.contains(request.headers().name(i))) {
-        message.append(request.headers().name(i)).append(": ").append(request.headers().value(i)).append("\r\n");
+    for (int i = 0; i < headers.size(); i++) {
+      if (!NOT_REFLECTED.contains(headers.name(i))) {
+        message.append(headers.name(i)).append(": ").append(headers.value(i)).append("\r\n");
       }
     }
     message.append("\r\n");

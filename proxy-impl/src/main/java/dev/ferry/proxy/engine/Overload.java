@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.engine.tls.TlsRecords;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,23 @@ final class Overload {
 
   private Overload() {}
 
+  /**
+   * Reads what the client sent already (a request, a TLS hello), without waiting for more:
+   * closing a socket with unread input sends a reset, which can destroy the answer before the
+   * client reads it.
+   */
+  private static void dropWhatArrived(InputStream in) throws IOException {
+    byte[] scratch = new byte[2048];
+    int budget = 64 * 1024; // a client that keeps sending is not read forever
+    for (int waiting = in.available(); waiting > 0 && budget > 0; waiting = in.available()) {
+      int n = in.read(scratch, 0, Math.min(waiting, scratch.length));
+      if (n < 0) {
+        return;
+      }
+      budget -= n;
+    }
+  }
+
   /** Answers and closes {@code socket}; {@code reason} goes into the log line. */
   static void refuse(RealProxyServer server, Socket socket, String reason) {
     server.metrics().connectionsRejected.increment();
@@ -29,6 +47,7 @@ final class Overload {
     log.warn("connection_rejected reason={} client={}", reason, socket.getRemoteSocketAddress());
     try {
       socket.setSoTimeout(1000);
+      dropWhatArrived(socket.getInputStream());
       OutputStream out = socket.getOutputStream();
       out.write(server.serverTls() != null ? TlsRecords.internalErrorAlert() : OVERLOADED);
       out.flush();

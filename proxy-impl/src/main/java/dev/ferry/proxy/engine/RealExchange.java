@@ -296,7 +296,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       return server.forwarder().connect(request, this);
     }
     if (MaxForwards.remaining(request) == 0) {
-      return FinalRecipient.answer(request);
+      return FinalRecipient.answer(request, head.headers(), !server.configuration().isReverse());
     }
     Router router = server.router();
     if (router != null) {

@@ -197,12 +197,11 @@ final class RealProxyServer implements ProxyServer {
     sweeper.scheduleAtFixedRate(metrics.latency::rotate, 10, 10, TimeUnit.SECONDS);
     if (config.isReverse()) {
       // Checks block on sockets: the router gives them a thread per checked endpoint (see
-      // Router), and threads left idle by a smaller pool end.
+      // Router). Core threads never time out: with periodic tasks queued, a pool allowed to
+      // would shrink to one thread between rounds, and endpoints that hang would delay the rest.
       ScheduledThreadPoolExecutor checks = new ScheduledThreadPoolExecutor(2,
           ConnectionExecutor.platformThreads("ferry-health-" + port + "-"));
       checks.setRemoveOnCancelPolicy(true);
-      checks.setKeepAliveTime(30, TimeUnit.SECONDS);
-      checks.allowCoreThreadTimeOut(true);
       healthChecks = checks;
       router = new Router(config, upstreamSslContext, healthChecks,
           routeFilters -> BuiltInFilters.realise(routeFilters, config));

@@ -24,8 +24,9 @@ import java.nio.ByteBuffer;
  * otherwise; close-delimited for HTTP/1.0 clients. The body streams through a buffer borrowed from
  * {@link CopyBuffers} for it (a pooled direct one between plain sockets); a body
  * that fails midway aborts the connection rather than end cleanly, so the client cannot take a
- * truncated body for a whole one. The head goes out with the body's first bytes when the body
- * has some ready ({@code InputStream.available()}, {@link ChannelBody#ready()}), else at once. A body held in memory (a cache hit) goes out with its head in
+ * truncated body for a whole one. The head goes out with the body's first bytes; but the head of
+ * a body of unknown length (server-sent events, a long poll) goes out at once when none of its
+ * bytes is ready ({@code InputStream.available()}), so the client sees it when it came. A body held in memory (a cache hit) goes out with its head in
  * one gathering write.
  */
 final class ResponseSender {
@@ -177,7 +178,9 @@ final class ResponseSender {
       chunkedBytes = 0;
     }
     try (InputStream in = body.stream()) {
-      flushHeadUnless(in.available() > 0 || (body instanceof ChannelBody channel && channel.ready()));
+      if (length < 0) {
+        flushHeadUnlessReady(in);
+      }
       while (true) {
         int n = read(in, copy);
         if (n < 0) {
@@ -222,7 +225,6 @@ final class ResponseSender {
    * with no copy through the heap.
    */
   private long relay(ChannelBody body, long length, ByteBuffer direct) throws IOException {
-    flushHeadUnless(body.ready());
     long total = 0;
     while (total < length) {
       direct.clear();
@@ -253,12 +255,18 @@ final class ResponseSender {
   }
 
   /**
-   * The head goes out with the body's first bytes when they are there already (one write);
-   * otherwise at once, so that a client sees a response whose body comes later (server-sent
-   * events, long polls) as soon as its head came.
+   * A body of unknown length (server-sent events, a long poll) may start long after its head:
+   * unless some of it is ready, the head goes out now, not with its first bytes. A body of
+   * known length goes out with its head in one write, as its client waits for all of it anyway.
    */
-  private void flushHeadUnless(boolean bodyReady) throws HttpFailureException {
-    if (!bodyReady) {
+  private void flushHeadUnlessReady(InputStream in) throws HttpFailureException {
+    int ready;
+    try {
+      ready = in.available();
+    } catch (IOException e) {
+      throw aborted("upstream failed before its body: " + e.getMessage(), e);
+    }
+    if (ready == 0) {
       try {
         out.flush();
       } catch (IOException e) {

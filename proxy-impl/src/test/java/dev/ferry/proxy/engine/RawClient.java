@@ -163,6 +163,9 @@ final class RawClient implements Closeable {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     while (true) {
       String sizeLine = readLine();
+      if (sizeLine == null) {
+        throw new java.io.EOFException("connection closed in a chunked body");
+      }
       int semicolon = sizeLine.indexOf(';');
       int size = Integer.parseInt(semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon), 16);
       if (size == 0) {

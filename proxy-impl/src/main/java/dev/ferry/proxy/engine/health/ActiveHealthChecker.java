@@ -99,9 +99,13 @@ public final class ActiveHealthChecker {
         return;
       }
       ProbeResult result = probe.probe(endpoint.endpoint());
-      if (running) {
-        endpoint.record(result);
-      }
+      // Under the guard: a result must not land after stop(), when a reconfiguration may have
+      // released the endpoints that nothing checks any more.
+      guard.run(() -> {
+        if (running) {
+          endpoint.record(result);
+        }
+      });
     } catch (Throwable t) {
       log.error("health_check_crashed pool={} endpoint={}", pool, endpoint.endpoint().authority(), t);
     }

@@ -152,16 +152,17 @@ public final class HeadParser {
     }
   }
 
+  /** A limit on a line without its CRLF, as a limit on the line {@link #readLine} reads (with its CR). */
+  private static int withCr(int lineBytes) {
+    return lineBytes == Integer.MAX_VALUE ? lineBytes : lineBytes + 1;
+  }
+
   /**
    * Reads up to LF into {@link #line}, without the line end. Every line must end with CRLF, in
    * responses too: RFC 9112 §2.2 lets a recipient accept a bare LF, but an upstream that reflects
    * input into a field value could then split one field into two (a {@code Set-Cookie} of the
    * attacker's choosing), so a bare LF is a bad request or a bad response (502).
    */
-  private static int withCr(int lineBytes) {
-    return lineBytes == Integer.MAX_VALUE ? lineBytes : lineBytes + 1;
-  }
-
   private void readLine(int max, boolean response, ProxyFailure overflow, String detail)
       throws IOException {
     length = 0;

@@ -19,10 +19,4 @@ public interface ChannelBody {
    * (its connection is closed).
    */
   int read(ByteBuffer target) throws IOException;
-
-  /**
-   * Whether some of the body can be read now without waiting: buffered, or in the socket
-   * already. A sender flushes the head first otherwise, so a client sees it before the body.
-   */
-  boolean ready();
 }

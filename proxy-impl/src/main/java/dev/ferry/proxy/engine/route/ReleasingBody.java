@@ -72,11 +72,6 @@ final class ReleasingBody implements Body, ChannelBody {
   }
 
   @Override
-  public boolean ready() {
-    return !(body instanceof ChannelBody) || ((ChannelBody) body).ready();
-  }
-
-  @Override
   public int read(ByteBuffer target) throws IOException {
     int n = ((ChannelBody) body).read(target);
     if (n < 0) {

@@ -47,7 +47,8 @@ public final class Router {
 
   /**
    * A check blocks a thread for up to its timeout: as many threads as endpoints are checked (2
-   * to 64), so endpoints that hang delay no other's checks. Idle threads end after a while.
+   * to 64), so endpoints that hang delay no other's checks; fewer after a reconfiguration that
+   * checks fewer.
    */
   private void sizeScheduler(RouteTable next) {
     if (scheduler instanceof ScheduledThreadPoolExecutor threads) {

@@ -175,12 +175,16 @@ public final class Connector {
   }
 
   static void closeQuietly(Socket socket) {
-    try {
-      if (socket instanceof SSLSocket && !socket.isClosed()) {
+    if (socket instanceof SSLSocket && !socket.isClosed()) {
+      try {
         // Closing TLS 1.3 waits up to SO_TIMEOUT for the peer's answer to close_notify: a
         // discarded connection, often one whose peer stopped answering, must not wait again.
         socket.setSoTimeout(1);
+      } catch (IOException ignored) {
+        // Closed beneath meanwhile: the close below has nothing to wait for.
       }
+    }
+    try {
       socket.close();
     } catch (IOException ignored) {
       // Nothing to do: the socket is being discarded.

@@ -79,11 +79,6 @@ public final class UpstreamBody implements Body, ChannelBody {
   }
 
   @Override
-  public boolean ready() {
-    return finished || connection.input().hasBuffered() || connection.input().socketAvailable() > 0;
-  }
-
-  @Override
   public int read(ByteBuffer target) throws IOException {
     if (finished) {
       return -1;
