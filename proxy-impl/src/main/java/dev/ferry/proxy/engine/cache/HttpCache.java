@@ -10,7 +10,9 @@ import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.filter.RealChain;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -135,6 +137,12 @@ public final class HttpCache implements ProxyCache {
     } catch (IOException e) {
       if (stored != null && staleIfError(stored, asked)) {
         return serveStale(request, stored, verdict);
+      }
+      if (stored != null && e instanceof HttpFailureException failure && failure.failure().status() >= 500
+          && CacheControl.of(entries.policy(stored.headers())).forbidsStale()) {
+        // RFC 9111 §5.2.2.2: a cache that cannot revalidate a must-revalidate response answers
+        // with an error, 504 unless another is more fitting; never with the stale response.
+        throw new HttpFailureException(ProxyFailure.REVALIDATION_FAILED, failure.detail(), e);
       }
       throw e;
     }

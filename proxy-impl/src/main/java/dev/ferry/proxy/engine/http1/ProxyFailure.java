@@ -26,6 +26,7 @@ public enum ProxyFailure {
   POOL_OVERLOADED(503, false, "Upstream pool at its limit"),
   UPSTREAM_TIMEOUT(504, false, "Origin server timed out"),
   UPSTREAM_CONNECT_TIMEOUT(504, false, "Origin server timed out"),
+  REVALIDATION_FAILED(504, false, "Stored response must be revalidated, and the origin server failed"),
   LOOP_DETECTED(508, false, "Upstream is this proxy itself (loop)"),
   OVERLOADED(503, true, "Proxy overloaded"),
   CLIENT_CLOSED(0, true, "Client closed the connection"),

@@ -139,6 +139,21 @@ class CacheFreshnessTest {
     assertThat(h.cache().stats().staleServed()).isEqualTo(1);
   }
 
+  /**
+   * RFC 9111 §5.2.2.2: a must-revalidate response the cache cannot revalidate (the origin
+   * fails) is answered 504, never served stale; it was the upstream failure's 502.
+   */
+  @Test
+  void answers504WhenAMustRevalidateResponseCannotBeRevalidated() throws Exception {
+    h.origin.enqueue(h.response("strict").setHeader("Cache-Control", "max-age=10, must-revalidate"));
+    h.get("/strict");
+    h.advance(Duration.ofSeconds(30));
+    h.origin.shutdown(); // the origin is gone: connections to it are refused
+    HttpResponse<String> response = h.get("/strict", "Cache-Control", "max-stale=60");
+    assertThat(response.statusCode()).isEqualTo(504);
+    assertThat(response.body()).doesNotContain("strict").startsWith("Stored response must be revalidated");
+  }
+
   @Test
   void revalidatesOnRequestNoCache() throws Exception {
     h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=100"));
