@@ -300,7 +300,7 @@ public final class Forwarder {
     HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
     MaxForwards.decrement(request.method(), request.headers(), headers);
     if (to != null) {
-      String client = AddressText.of(hooks.clientAddress().getAddress());
+      String client = HostNames.addressText(hooks.clientAddress().getAddress());
       String proto = hooks.clientUsesTls() ? "https" : "http";
       List<String> earlier = HopByHop.endToEnd(request.headers(), "X-Forwarded-For");
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);

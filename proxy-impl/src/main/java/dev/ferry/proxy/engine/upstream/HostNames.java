@@ -193,6 +193,15 @@ public final class HostNames {
     return compressed(address.getAddress());
   }
 
+  /**
+   * A client's address as forwarding headers carry it: IPv6 in RFC 5952 text ({@code ::1}, not
+   * Java's {@code 0:0:0:0:0:0:0:1}), as nginx and Envoy write it, so an upstream's allow-list or
+   * log search for {@code ::1} matches; no zone id.
+   */
+  static String addressText(InetAddress address) {
+    return address instanceof Inet4Address ? address.getHostAddress() : compressed(address.getAddress());
+  }
+
   /** RFC 5952 §4: lower case, no leading zeros, the longest run of zero groups (first on a tie) as {@code ::}. */
   static String compressed(byte[] bytes) {
     int[] groups = new int[8];

@@ -7,7 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Client addresses in X-Forwarded-For and Forwarded: IPv6 in RFC 5952 text (was Java's full form). */
-class AddressTextTest {
+class ClientAddressTextTest {
   @ParameterizedTest
   @CsvSource({
       "0:0:0:0:0:0:0:1, ::1",
@@ -19,6 +19,6 @@ class AddressTextTest {
       "2001:DB8:AA:0:0:0:0:0, 2001:db8:aa::",
       "127.0.0.1, 127.0.0.1"})
   void writesAddressesInCanonicalText(String literal, String expected) throws Exception {
-    assertThat(AddressText.of(InetAddress.getByName(literal))).isEqualTo(expected);
+    assertThat(HostNames.addressText(InetAddress.getByName(literal))).isEqualTo(expected);
   }
 }
