@@ -136,8 +136,31 @@ final class Entries {
       store.remove(key(request));
       return null;
     }
+    return freshen(request, stored, notModified.headers(), requested);
+  }
+
+  /**
+   * §4.3.5: a 200 to a HEAD updates the stored GET as a 304 would, when a validator it carries
+   * matches the stored one's and its Content-Length, if it has one, is the stored length;
+   * otherwise the stored response is no longer to be trusted, and goes.
+   */
+  void applyHead(Request request, CacheEntry stored, Response head, Instant requested) {
+    Headers fields = head.headers();
+    boolean validated = (fields.contains("ETag") || fields.contains("Last-Modified"))
+        && Conditionals.selects(fields, stored.headers());
+    boolean sameLength = fields.first("Content-Length")
+        .map(length -> length.trim().equals(Integer.toString(stored.bodyLength()))).orElse(true);
+    if (validated && sameLength) {
+      freshen(request, stored, fields, requested);
+    } else {
+      store.remove(key(request));
+    }
+  }
+
+  /** The stored response with {@code fresh}'s fields (RFC 9111 §3.2), stored again if it may be. */
+  private CacheEntry freshen(Request request, CacheEntry stored, Headers fresh, Instant requested) {
     Instant responded = clock.instant();
-    Headers merged = Conditionals.updateHeaders(stored.headers(), notModified.headers(), responded);
+    Headers merged = Conditionals.updateHeaders(stored.headers(), fresh, responded);
     Headers policy = policy(merged);
     CacheEntry updated = stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded);
     if (StoragePolicy.isStorable(request, updated.status(), policy, storeSetCookie, responded)) {

@@ -125,10 +125,15 @@ public final class HttpCache implements ProxyCache {
 
   private Response fetchOrRevalidate(Request request, CacheEntry stored, CacheControl asked,
       RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
+    Instant requested = clock.instant();
     try {
       Response response = stored != null && StoragePolicy.hasValidators(stored.headers())
           ? revalidate(request, stored, upstream, verdict)
           : fetch(request, upstream, verdict, () -> { });
+      if (stored != null && request.method().equals("HEAD") && response.status() == 200) {
+        // A HEAD is not stored, but it tells about the stored GET (RFC 9111 §4.3.5).
+        entries.applyHead(request, stored, response, requested);
+      }
       if (response.status() >= 500 && stored != null && staleIfError(stored, asked)) {
         closeQuietly(response.body());
         return serveStale(request, stored, verdict);

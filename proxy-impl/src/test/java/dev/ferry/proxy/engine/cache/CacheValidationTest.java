@@ -233,6 +233,34 @@ class CacheValidationTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
   }
 
+  /**
+   * RFC 9111 §4.3.5: a 200 to a forwarded HEAD freshens the stored GET it validates, and one
+   * with another validator makes it go (both were left as they were).
+   */
+  @Test
+  void updatesOrDropsTheStoredGetFromAHeadResponse() throws Exception {
+    h.origin.enqueue(h.response("body").setHeader("Cache-Control", "max-age=1").setHeader("ETag", "\"hf\""));
+    h.get("/head-fresh");
+    h.advance(Duration.ofSeconds(5));
+    // A HEAD's Content-Length is the GET's.
+    h.origin.enqueue(h.response("").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"hf\"")
+        .setHeader("X-Fresh", "1").setHeader("Content-Length", "4"));
+    h.send(HttpRequest.newBuilder(h.uri("/head-fresh")).method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    HttpResponse<String> freshened = h.get("/head-fresh");
+    assertThat(verdict(freshened)).isEqualTo("HIT");
+    assertThat(freshened.body()).isEqualTo("body");
+    assertThat(freshened.headers().firstValue("X-Fresh")).hasValue("1");
+
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"v1\""));
+    h.origin.enqueue(h.response("").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"v2\""));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"v2\""));
+    h.get("/head-changed");
+    h.send(HttpRequest.newBuilder(h.uri("/head-changed")).header("Cache-Control", "no-cache")
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+    assertThat(h.get("/head-changed").body()).as("the stored v1 went").isEqualTo("v2");
+    assertThat(h.origin.getRequestCount()).isEqualTo(5);
+  }
+
   @Test
   void purgesOneUrlOrAll() throws Exception {
     h.origin.enqueue(h.response("1").setHeader("Cache-Control", "max-age=100"));
