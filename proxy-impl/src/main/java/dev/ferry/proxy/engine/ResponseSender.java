@@ -4,6 +4,7 @@ import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.ChunkedOutputStream;
+import dev.ferry.proxy.engine.http1.DateField;
 import dev.ferry.proxy.engine.http1.HeadWriter;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -89,6 +90,11 @@ final class ResponseSender {
     HopByHop.strip(response.headers(), status == 101, keepLength ? NameSet.EMPTY : CONTENT_LENGTH, fields);
     if (setName != null) {
       fields.set(setName, setValue);
+    }
+    if (!tunnel && !response.headers().contains("Date")) {
+      // The proxy's own answers (errors, filters', admin, cache-less 200s): RFC 9110 §6.6.1 asks
+      // a sender with a clock for a Date; relayed and cached responses carry theirs already.
+      fields.add("Date", DateField.now());
     }
     if (!bodiless) {
       if (length >= 0) {

@@ -92,6 +92,7 @@ class MalformedRequestTest {
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.status()).as(name).isEqualTo(400);
       assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(response.header("Date")).as("RFC 9110 §6.6.1: the proxy's own answers are dated too").isNotNull();
       assertThat(response.bodyText()).startsWith("Bad request: ").hasSizeLessThan(120);
       assertThat(raw.isClosedByPeer()).isTrue();
     }
