@@ -528,15 +528,16 @@ final class ClientConnection implements Runnable {
     in.endSpooling();
     in.deadline(headStart + config.requestHeaderTimeout().toNanos());
     RequestHead head;
+    HeadParser parser = new HeadParser(in, config.maxRequestLineBytes(), config.maxHeaderBytes(),
+        config.maxHeaderCount());
     try {
-      head = new HeadParser(in, config.maxRequestLineBytes(), config.maxHeaderBytes(),
-          config.maxHeaderCount()).readRequest();
+      head = parser.readRequest();
     } catch (SocketTimeoutException e) {
       RejectedHead.answer(server, this, new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT,
-          "request head not received in time"), startTime, startNanos);
+          "request head not received in time"), startTime, startNanos, parser.failedOnHeadRequest());
       return false;
     } catch (HttpFailureException e) {
-      RejectedHead.answer(server, this, e, startTime, startNanos);
+      RejectedHead.answer(server, this, e, startTime, startNanos, parser.failedOnHeadRequest());
       return false;
     } catch (IOException e) {
       log.debug("connection_closed_mid_head conn={} error={}", id, e.toString());

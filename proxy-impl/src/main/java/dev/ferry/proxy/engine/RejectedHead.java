@@ -18,15 +18,16 @@ final class RejectedHead {
 
   private RejectedHead() {}
 
+  /** @param headRequest whether the request was a HEAD, as far as its head was read: no body then */
   static void answer(RealProxyServer server, ClientConnection connection, HttpFailureException e,
-      Instant startTime, long startNanos) {
+      Instant startTime, long startNanos, boolean headRequest) {
     server.metrics().exchanges.increment();
     server.metrics().failure(e.failure().name());
     if (e.failure().status() > 0) {
       server.metrics().status(e.failure().status());
     }
     connection.lingerOnClose();
-    ResponseSender.Outcome sent = connection.sendError(e, null, null, false);
+    ResponseSender.Outcome sent = connection.sendError(e, null, null, headRequest);
     long bytes = sent == null ? 0 : sent.bodyBytes();
     log.info("exchange_failed failure={} status={} bytes={} detail=\"{}\" client={} conn={}", e.failure(),
         e.failure().status(), bytes, e.detail(), connection.clientAddress(), connection.id());

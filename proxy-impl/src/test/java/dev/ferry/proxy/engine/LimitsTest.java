@@ -41,6 +41,19 @@ class LimitsTest {
     assertThat(proxy.stats().failures()).containsEntry("URI_TOO_LONG", 1L);
   }
 
+  /** A HEAD refused before its head could be read (414, 431) gets an answer without a body too. */
+  @Test
+  void answersARefusedHeadWithoutABodyEvenWhenItsHeadIsTooLong() throws Exception {
+    for (String request : new String[] {"HEAD /" + "a".repeat(1100) + " HTTP/1.1\r\nHost: a\r\n\r\n",
+        "HEAD / HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(3000) + "\r\n\r\n"}) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send(request).readResponse(true);
+        assertThat(response.status()).isIn(414, 431);
+        assertThat(raw.input().readAllBytes()).as("bytes after the %s head", response.status()).isEmpty();
+      }
+    }
+  }
+
   @Test
   void acceptsRequestLineAtExactlyTheLimitAndRejectsOneByteMore() throws Exception {
     // The limit is the request-line's, without CRLF (RFC 9112 §3): 5 + n + 9 bytes for

@@ -37,6 +37,8 @@ public final class HeadParser {
   private final int maxHeaderCount;
   private byte[] line;
   private int length;
+  /** Whether the request read is a HEAD, once its request line is. */
+  private boolean head;
 
   public HeadParser(ConnectionInput in, int maxStartLineBytes, int maxHeaderBytes, int maxHeaderCount) {
     this.in = in;
@@ -44,6 +46,15 @@ public final class HeadParser {
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxHeaderCount = maxHeaderCount;
     this.line = in.lineScratch();
+  }
+
+  /**
+   * Whether the request whose head failed to parse is a HEAD, as far as can be told: from its
+   * request line, or from the start of one too long to finish. Its answer then has no body.
+   */
+  public boolean failedOnHeadRequest() {
+    return head || (length >= 5 && line[0] == 'H' && line[1] == 'E' && line[2] == 'A'
+        && line[3] == 'D' && line[4] == ' ');
   }
 
   /** Reads a request head; malformed input fails with 400, 414 or 431. */
@@ -74,6 +85,7 @@ public final class HeadParser {
     }
     int minor = parseVersion(sp2 + 1, length, true);
     String method = string(0, sp1);
+    head = method.equals("HEAD");
     String target = string(sp1 + 1, sp2);
     Headers headers = readHeaders(false);
     return new RequestHead(method, target, minor, headers);
