@@ -3,7 +3,6 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Response;
-import dev.ferry.proxy.engine.http1.ChunkedProgress;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -579,16 +578,9 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /**
-   * True if the chunked body that follows a request head in the buffer is already known to be
-   * malformed, so the request can be refused before any of it goes upstream. Only framing the
-   * decoder refuses stops {@link ChunkedProgress} (it follows no body limit here); a prefix
-   * that is well framed so far streams, and the decoder judges the rest.
-   */
+  /** See {@link RequestArrival#chunksBroken}: for the body after the head just read. */
   boolean bufferedChunksBroken() {
-    ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes());
-    in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from, to));
-    return progress.stopped();
+    return arrival.chunksBroken(in);
   }
 
   /** RFC 9112 §9.3: persistence is the default in 1.1 and opt-in in 1.0. */

@@ -200,6 +200,18 @@ final class RequestArrival {
     return in.makeSpoolRoom(Math.max(progress.minRemaining(), CHUNKED_READ_BYTES));
   }
 
+  /**
+   * True if the chunked body buffered after a request head is already known to be malformed,
+   * so the request can be refused before any of it goes upstream. Only framing the decoder
+   * refuses stops {@link ChunkedProgress} (it follows no body limit here); a prefix that is
+   * well framed so far streams, and the decoder judges the rest.
+   */
+  boolean chunksBroken(ConnectionInput in) {
+    ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes());
+    in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from, to));
+    return progress.stopped();
+  }
+
   /** Sends the bytes {@code in} receives from now on to a new spool; false if none can be had. */
   private boolean spool(ConnectionInput in, BodySpool.Watcher watcher) {
     BodySpool spool = spools.open();

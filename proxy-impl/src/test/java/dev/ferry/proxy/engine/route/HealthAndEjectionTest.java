@@ -29,6 +29,24 @@ class HealthAndEjectionTest {
     return response.statusCode() + " " + response.body();
   }
 
+  private static String state(ProxyServer proxy, Origins endpoint) {
+    return String.valueOf(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + endpoint.port()));
+  }
+
+  private static void awaitState(ProxyServer proxy, Origins endpoint, String state) {
+    Await.until(() -> state(proxy, endpoint).equals(state), Duration.ofSeconds(10),
+        () -> endpoint.port() + " to be " + state);
+  }
+
+  /** How many of {@code requests} GETs the origin named {@code name} answered. */
+  private int servedBy(ProxyServer proxy, String name, int requests) throws Exception {
+    int served = 0;
+    for (int i = 0; i < requests; i++) {
+      served += get(proxy, "/" + i).startsWith("200 " + name) ? 1 : 0;
+    }
+    return served;
+  }
+
   private static HealthCheck fastCheck() {
     return HealthCheck.http("/health").interval(Duration.ofMillis(50)).timeout(Duration.ofMillis(500))
         .healthyThreshold(1).unhealthyThreshold(1);
@@ -41,21 +59,15 @@ class HealthAndEjectionTest {
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
         Upstream.pool(a.url(), b.url()).name("app").healthCheck(fastCheck()).panicThreshold(0)));
     a.health(503);
-    Await.until(() -> "unhealthy".equals(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + a.port())),
-        "a to be marked unhealthy");
+    awaitState(proxy, a, "unhealthy");
     int aBefore = a.nonHealthRequests();
     for (int i = 0; i < 10; i++) {
       assertThat(get(proxy, "/" + i)).isEqualTo("200 b /" + i);
     }
     assertThat(a.nonHealthRequests()).isEqualTo(aBefore);
     a.health(200);
-    Await.until(() -> "healthy".equals(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + a.port())),
-        "a to be healthy again");
-    int served = 0;
-    for (int i = 0; i < 10; i++) {
-      served += get(proxy, "/" + i).startsWith("200 a") ? 1 : 0;
-    }
-    assertThat(served).isEqualTo(5);
+    awaitState(proxy, a, "healthy");
+    assertThat(servedBy(proxy, "a", 10)).isEqualTo(5);
   }
 
   /**
@@ -69,16 +81,11 @@ class HealthAndEjectionTest {
     Upstream checked = Upstream.pool(a.url(), b.url()).name("app").healthCheck(fastCheck()).panicThreshold(0);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(checked));
     a.health(503);
-    Await.until(() -> "unhealthy".equals(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + a.port())),
-        "a to be marked unhealthy");
+    awaitState(proxy, a, "unhealthy");
     proxy.reconfigure(proxy.config().toBuilder()
         .upstream(Upstream.pool(a.url(), b.url()).name("app").panicThreshold(0)).buildConfig());
     assertThat(proxy.stats().upstreamEndpoints().get("app")).containsEntry("127.0.0.1:" + a.port(), "healthy");
-    int served = 0;
-    for (int i = 0; i < 10; i++) {
-      served += get(proxy, "/" + i).startsWith("200 a") ? 1 : 0;
-    }
-    assertThat(served).isEqualTo(5);
+    assertThat(servedBy(proxy, "a", 10)).isEqualTo(5);
   }
 
   /**
@@ -97,8 +104,9 @@ class HealthAndEjectionTest {
         .timeout(Duration.ofSeconds(6)).healthyThreshold(1).unhealthyThreshold(1);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
         Upstream.pool(hanging1.url(), hanging2.url(), failing.url()).name("app").healthCheck(check)));
-    Await.until(() -> "unhealthy".equals(proxy.stats().upstreamEndpoints().get("app").get("127.0.0.1:" + failing.port())),
-        Duration.ofSeconds(3), () -> "the failing endpoint to be marked unhealthy while two others hang");
+    // Two shared threads held it up for the hanging ones' 6 s timeout.
+    Await.until(() -> state(proxy, failing).equals("unhealthy"), Duration.ofSeconds(3),
+        () -> "the failing endpoint to be marked unhealthy while two others hang");
   }
 
   @Test
