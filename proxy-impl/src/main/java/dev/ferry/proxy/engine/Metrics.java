@@ -29,6 +29,11 @@ final class Metrics {
     statuses.computeIfAbsent(status, s -> new LongAdder()).increment();
   }
 
+  /** Takes back a status counted for a response that was replaced by an error before it left. */
+  void uncountStatus(int status) {
+    statuses.computeIfAbsent(status, s -> new LongAdder()).decrement();
+  }
+
   void failure(String failure) {
     failures.computeIfAbsent(failure, f -> new LongAdder()).increment();
   }

@@ -268,8 +268,19 @@ final class RealExchange implements Exchange, DispatchHooks {
           request.method().equals("HEAD"), head.minorVersion(), wantsClose, tunnelling);
     } catch (HttpFailureException e) {
       failure = e.failure().name();
-      bodyBytes = connection.sender().bodyBytesSoFar();
       logFailure(e);
+      if (e.failure().status() == 0) {
+        bodyBytes = connection.sender().bodyBytesSoFar();
+        return false;
+      }
+      // Nothing of the response had left: the client gets the error in its place.
+      server.metrics().uncountStatus(status);
+      status = e.failure().status();
+      countBeforeSending(status, failure);
+      connection.lingerOnClose();
+      ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId,
+          request.method().equals("HEAD"));
+      bodyBytes = sent == null ? 0 : sent.bodyBytes();
       return false;
     }
     bodyBytes = outcome.bodyBytes();

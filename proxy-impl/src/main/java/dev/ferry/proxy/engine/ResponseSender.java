@@ -17,6 +17,7 @@ import dev.ferry.proxy.engine.io.DirectBuffers;
 import dev.ferry.proxy.engine.io.InMemoryBody;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 
 /**
@@ -62,7 +63,8 @@ final class ResponseSender {
    *
    * @param close whether the connection closes after this response
    * @throws HttpFailureException RESPONSE_ABORTED if the body failed midway (the head was sent),
-   *     or CLIENT_CLOSED if the client went away
+   *     CLIENT_CLOSED if the client went away, or a failure with a status to answer (502, 504)
+   *     if the body failed before any of the response was sent
    */
   Outcome send(Response response, boolean headRequest, int clientMinor, boolean close,
       boolean tunnel) throws IOException {
@@ -114,13 +116,19 @@ final class ResponseSender {
       }
     }
     Headers headers = fields.build();
+    long headStart = out.bytesWritten();
     try {
       HeadWriter.writeStatusHead(out, status, response.reason(), headers);
     } catch (IOException e) {
       throw clientClosed(e);
     }
     headEnd = out.bytesWritten();
-    long written = bodiless ? 0 : writeBody(body, length, chunked);
+    long written;
+    try {
+      written = bodiless ? 0 : writeBody(body, length, chunked);
+    } catch (HttpFailureException e) {
+      throw e.failure() == ProxyFailure.RESPONSE_ABORTED && out.retract(headStart) ? unsent(e) : e;
+    }
     if (bodiless) {
       discardUnread(body);
     }
@@ -297,6 +305,18 @@ final class ResponseSender {
     } catch (IOException | IllegalStateException ignored) {
       // Nothing was going to be read from it anyway.
     }
+  }
+
+  /**
+   * The body failed before any of the response left the buffer: the client can still be told, by
+   * the status of the upstream failure under it (504 for a timeout) or a 502.
+   */
+  private static HttpFailureException unsent(HttpFailureException aborted) {
+    Throwable cause = aborted.getCause();
+    ProxyFailure failure = cause instanceof SocketTimeoutException ? ProxyFailure.UPSTREAM_TIMEOUT
+        : cause instanceof HttpFailureException && ((HttpFailureException) cause).failure().status() > 0
+        ? ((HttpFailureException) cause).failure() : ProxyFailure.UPSTREAM_BAD_RESPONSE;
+    return new HttpFailureException(failure, aborted.detail() + ", before any of the response was sent", aborted);
   }
 
   private static HttpFailureException aborted(String detail, Throwable cause) {

@@ -69,6 +69,61 @@ class LargeResponseRelayTest {
     }
   }
 
+  @Test
+  void answers502WhenTheUpstreamClosesBeforeAnyOfALargeBody() throws Exception {
+    TinyOrigin origin = ferry.track(sendingPartOfTheBody("/empty", 0, () -> {}));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    assertAnsweredInstead(proxy, "/empty", 502, "UPSTREAM_BAD_RESPONSE");
+  }
+
+  @Test
+  void answers502WhenTheUpstreamClosesBeforeAnyOfASmallBody() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      String path = requestPath(in);
+      out.write((path.equals("/small") ? head(100) : head(2) + "ok").getBytes(StandardCharsets.ISO_8859_1));
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    assertAnsweredInstead(proxy, "/small", 502, "UPSTREAM_BAD_RESPONSE");
+  }
+
+  @Test
+  void answers504WhenTheUpstreamStallsBeforeAnyBodyByte() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(sendingPartOfTheBody("/stall", 0, () -> {
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .upstreamTimeout(Duration.ofMillis(400)));
+    try {
+      assertAnsweredInstead(proxy, "/stall", 504, "UPSTREAM_TIMEOUT");
+    } finally {
+      release.countDown();
+    }
+  }
+
+  /**
+   * Nothing of the upstream's response had reached the client when its body failed: the client
+   * gets the error status instead, the connection closes, and the next client is served.
+   */
+  private static void assertAnsweredInstead(ProxyServer proxy, String path, int status, String failure)
+      throws IOException {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(status);
+      assertThat(response.header("connection")).isEqualTo("close");
+      assertThat(raw.input().read()).isEqualTo(-1);
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(proxy.stats().failures()).containsEntry(failure, 1L).doesNotContainKey("RESPONSE_ABORTED");
+    assertThat(proxy.stats().responsesByStatus()).containsEntry(status, 1L).containsEntry(200, 1L);
+  }
+
   /**
    * An origin that answers {@code path} with the head of a {@code SIZE}-byte body, its first
    * {@code sent} bytes, then runs {@code then} and closes; any other path gets "ok".

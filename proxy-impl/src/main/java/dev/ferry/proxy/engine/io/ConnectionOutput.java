@@ -139,6 +139,21 @@ public final class ConnectionOutput extends OutputStream {
     buffer = null;
   }
 
+  /**
+   * Takes back everything written since {@code mark} (an earlier {@link #bytesWritten}) if none
+   * of it has left the buffer yet: a response whose body failed before its first byte can still
+   * be replaced by an error. Returns false, taking back nothing, if some of it was sent.
+   */
+  public boolean retract(long mark) {
+    long unsent = bytesWritten - mark;
+    if (unsent < 0 || unsent > count) {
+      return false;
+    }
+    count -= (int) unsent;
+    bytesWritten = mark;
+    return true;
+  }
+
   /** Total bytes written to this connection. */
   public long bytesWritten() {
     return bytesWritten;
