@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.cache.StoringBody;
 import dev.ferry.proxy.engine.http1.ChunkedOutputStream;
 import dev.ferry.proxy.engine.http1.DateField;
 import dev.ferry.proxy.engine.http1.HeadWriter;
@@ -127,7 +128,8 @@ final class ResponseSender {
     try {
       written = bodiless ? 0 : writeBody(body, length, chunked);
     } catch (HttpFailureException e) {
-      throw e.failure() == ProxyFailure.RESPONSE_ABORTED && out.retract(headStart) ? unsent(e) : e;
+      throw e.failure() == ProxyFailure.RESPONSE_ABORTED && fromUpstream(body) && out.retract(headStart)
+          ? unsent(e) : e;
     }
     if (bodiless) {
       discardUnread(body);
@@ -297,6 +299,15 @@ final class ResponseSender {
     } catch (IOException e) {
       throw aborted("upstream failed mid-body: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether a failure of this body is the upstream's, which a 502 or 504 describes truthfully. A
+   * body a filter made that fails is the filter's choice to fail the response (the testkit's
+   * drop fault is one): the connection closes, as it does when any body fails midway.
+   */
+  private static boolean fromUpstream(Body body) {
+    return body instanceof ChannelBody || body instanceof StoringBody;
   }
 
   private static void discardUnread(Body body) {

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  * over only when the body ended cleanly with every byte; a body that outgrows the entry limit,
  * fails, or is closed early is never stored.
  */
-final class StoringBody implements Body {
+public final class StoringBody implements Body {
   private final Body body;
   private final long maxBytes;
   private final Consumer<ByteBuffer> store;
