@@ -30,7 +30,8 @@ import java.util.Objects;
  *       forwarded requests and CONNECT tunnels alike: a name that resolves to a denied address is
  *       denied, and IPv4-mapped IPv6 forms are matched as the IPv4 address they carry. The
  *       unspecified address ({@code 0.0.0.0}, {@code ::}) reaches this host, so it also matches
- *       the blocks that hold the loopback address.
+ *       the blocks that hold the loopback address. When the verdict hangs on those addresses, a
+ *       response from the cache is served only after the same check, so a hit skips no rule.
  * </ul>
  *
  * <p>In a reverse proxy the destination is the configured upstream, so host and port rules match

@@ -30,6 +30,7 @@ import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.UndecidedDestination;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import java.io.Closeable;
@@ -319,6 +320,10 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     if (cache == null || Forwarder.isUpgrade(request)) {
       return server.forwarder().forward(request, this);
+    }
+    if (attribute(UndecidedDestination.class).isPresent()) {
+      // A hit connects nowhere, so the access rules waiting on the host's addresses run now.
+      server.forwarder().vet(request, this);
     }
     return cache.handle(request, forwarded -> server.forwarder().forward(forwarded, this),
         verdict -> cacheVerdict = verdict);

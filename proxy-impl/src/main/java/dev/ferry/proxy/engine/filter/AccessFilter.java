@@ -8,16 +8,18 @@ import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.HostNames;
+import dev.ferry.proxy.engine.upstream.UndecidedDestination;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.util.Optional;
 
 /**
  * The engine's {@link AccessControl}. Client, method and name rules are decided here, on the
  * normalised host; rules on destination addresses need DNS, which a filter must not do, so in a
  * forward proxy the policy is also registered as the exchange's {@link DestinationCheck} and runs
  * again where the engine connects, on every resolved address (a later filter may also have
- * changed the host by then). A denial is an {@link HttpFailureException} ({@code DENIED}, 403)
+ * changed the host by then). When the verdict depends on those addresses, the exchange is also
+ * marked {@link UndecidedDestination}, so that a cache hit, which connects nowhere, is not served
+ * before the check has run. A denial is an {@link HttpFailureException} ({@code DENIED}, 403)
  * naming the rule, counted and logged like every failure the engine answers.
  *
  * <p>A reverse proxy connects only to its configured upstreams, so there host and port rules
@@ -45,14 +47,17 @@ final class AccessFilter implements Filter {
     }
     AccessTarget target = new AccessTarget(client, request.method(), host, request.port(), literal,
         forward && literal == null);
-    Optional<HttpFailureException> denial = policy.denial(target);
-    if (denial.isPresent()) {
-      throw denial.get();
+    AccessPolicy.Verdict verdict = policy.verdict(target);
+    if (verdict.denial != null) {
+      throw verdict.denial;
     }
     if (forward && policy.readsDestination()) {
       DestinationCheck check = new DestinationRules(policy, client, request.method());
       exchange.attribute(DestinationCheck.class,
           exchange.attribute(DestinationCheck.class).map(earlier -> earlier.andThen(check)).orElse(check));
+      if (verdict.undecided) {
+        exchange.attribute(UndecidedDestination.class, UndecidedDestination.MARK);
+      }
     }
     return chain.proceed(request);
   }

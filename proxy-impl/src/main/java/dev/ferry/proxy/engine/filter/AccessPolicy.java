@@ -35,17 +35,50 @@ final class AccessPolicy {
    * is allowed, or when the verdict waits for the destination's addresses.
    */
   Optional<HttpFailureException> denial(AccessTarget target) {
+    return Optional.ofNullable(verdict(target).denial);
+  }
+
+  /**
+   * Decides on {@code target}. The verdict is undecided when it depends on the addresses the host
+   * resolves to: an address rule that cannot be decided yet would, if it matched, decide otherwise
+   * than the rules after it. Rules that cannot change the outcome either way do not hold it up.
+   */
+  Verdict verdict(AccessTarget target) {
+    boolean someAllow = false;
+    boolean someDeny = false;
     for (AccessRule rule : rules) {
       AccessRule.Match match = rule.match(target);
       if (match == AccessRule.Match.UNKNOWN) {
-        return Optional.empty();
-      }
-      if (match == AccessRule.Match.YES) {
-        return rule.allows() ? Optional.empty()
-            : Optional.of(new HttpFailureException(ProxyFailure.DENIED, "rule " + rule));
+        // First match decides: if this rule turns out to match, its verdict is final.
+        someAllow |= rule.allows();
+        someDeny |= !rule.allows();
+      } else if (match == AccessRule.Match.YES) {
+        return settle(rule.allows(), someAllow, someDeny, "rule " + rule);
       }
     }
-    return allowByDefault ? Optional.empty()
-        : Optional.of(new HttpFailureException(ProxyFailure.DENIED, "no rule allows it (deny by default)"));
+    return settle(allowByDefault, someAllow, someDeny, "no rule allows it (deny by default)");
+  }
+
+  private static Verdict settle(boolean allows, boolean someAllow, boolean someDeny, String rule) {
+    if (allows ? someDeny : someAllow) {
+      return Verdict.UNDECIDED;
+    }
+    return allows ? Verdict.ALLOWED
+        : new Verdict(new HttpFailureException(ProxyFailure.DENIED, rule), false);
+  }
+
+  /** A decision: a denial, an allowance, or undecided until the addresses are known. */
+  static final class Verdict {
+    static final Verdict ALLOWED = new Verdict(null, false);
+    static final Verdict UNDECIDED = new Verdict(null, true);
+
+    /** The 403 naming the deciding rule; null unless denied. */
+    final HttpFailureException denial;
+    final boolean undecided;
+
+    Verdict(HttpFailureException denial, boolean undecided) {
+      this.denial = denial;
+      this.undecided = undecided;
+    }
   }
 }

@@ -104,6 +104,11 @@ public final class Connector {
     return tls ? new Socket() : SocketChannel.open().socket();
   }
 
+  /** Resolves {@code key}'s host and runs {@code check} on it, as {@link #open} would, without connecting. */
+  static void vet(UpstreamKey key, DestinationCheck check) throws HttpFailureException {
+    check.check(key.host(), key.port(), resolve(key), false);
+  }
+
   private static List<InetAddress> resolve(UpstreamKey key) throws HttpFailureException {
     try {
       return List.of(InetAddress.getAllByName(key.host()));

@@ -319,6 +319,17 @@ public final class Forwarder {
     return headers.build();
   }
 
+  /**
+   * Runs the destination check on the origin {@code request} names, with the addresses it
+   * resolves to, without connecting: for a response served from the cache when the access verdict
+   * waits on those addresses ({@link UndecidedDestination}).
+   *
+   * @throws HttpFailureException the check's refusal, or 502 if the host does not resolve
+   */
+  public void vet(Request request, UpstreamHooks hooks) throws HttpFailureException {
+    Connector.vet(keyFor(request, null), hooks.destinationCheck());
+  }
+
   private static UpstreamKey keyFor(Request request, Target to) throws HttpFailureException {
     if (to != null) {
       return new UpstreamKey(HostNames.normalise(to.endpoint().host()), to.endpoint().port(),

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.filter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
@@ -60,6 +61,36 @@ class AccessControlTest {
         .allowClients("127.0.0.0/8").denyHosts("127.0.0.1").build()).build().start();
     origin.enqueue(new MockResponse().setBody("client rule came first"));
     assertThat(get(originUrl("127.0.0.1", "/"))).endsWith("client rule came first");
+  }
+
+  @Test
+  void refusesACachedResponseToAClientTheRulesDeny() throws Exception {
+    // The address rule cannot be decided on a name before DNS, and a hit connects nowhere.
+    proxy = ProxyServer.builder().cache(CacheSpec.inMemory()).filter(Filters.accessControl()
+        .denyHosts("169.254.0.0/16").allowClients("127.0.0.1").denyByDefault().build()).build().start();
+    origin.enqueue(new MockResponse().setHeader("Cache-Control", "max-age=60").setBody("secret"));
+    String url = originUrl("localhost", "/secret");
+    assertThat(get(url)).startsWith("HTTP/1.1 200").endsWith("secret");
+    assertThat(get(url)).as("the allowed client is served from the cache").startsWith("HTTP/1.1 200")
+        .endsWith("secret");
+    try (Raw other = new Raw(proxy.port(), InetAddress.getByName("127.0.0.2"))) {
+      assertThat(other.exchange("GET " + url + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+          .startsWith("HTTP/1.1 403").contains("deny by default").doesNotContain("secret");
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void checksTheHostsAddressesBeforeServingACachedResponse() throws Exception {
+    proxy = ProxyServer.builder().cache(CacheSpec.inMemory()).build().start();
+    origin.enqueue(new MockResponse().setHeader("Cache-Control", "max-age=60").setBody("cached"));
+    String url = originUrl("localhost", "/cached");
+    assertThat(get(url)).startsWith("HTTP/1.1 200").endsWith("cached");
+    // Whether the first rule matches (and denies) hangs on what localhost resolves to.
+    proxy.reconfigure(proxy.config().toBuilder().filter(Filters.accessControl()
+        .denyHosts("127.0.0.0/8").allowClients("127.0.0.1").build()).buildConfig());
+    assertThat(get(url)).startsWith("HTTP/1.1 403").contains("deny host 127.0.0.0/8");
+    assertThat(origin.getRequestCount()).isEqualTo(1);
   }
 
   @Test

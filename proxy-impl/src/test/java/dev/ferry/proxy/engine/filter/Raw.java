@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,7 +15,12 @@ final class Raw implements Closeable {
   private final Socket socket;
 
   Raw(int port) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    this(port, InetAddress.getLoopbackAddress());
+  }
+
+  /** Connects from {@code local}, another loopback address when a test needs a second client. */
+  Raw(int port, InetAddress local) throws IOException {
+    socket = new Socket(InetAddress.getLoopbackAddress(), port, local, 0);
     socket.setSoTimeout(10_000);
   }
 
