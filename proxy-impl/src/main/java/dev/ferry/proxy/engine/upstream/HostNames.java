@@ -256,6 +256,10 @@ public final class HostNames {
         throw malformed("invalid host name");
       }
     }
+    if (labelLength == 0) {
+      // Only one trailing dot is the root; a second would leave the name unmatched by its rules.
+      throw malformed("invalid host name");
+    }
   }
 
   private static HttpFailureException malformed(String detail) {

@@ -20,7 +20,7 @@ class HostRuleBypassTest {
   /** Hosts that all mean this machine's loopback address, each spelt differently. */
   private static final List<String> LOOPBACK_SPELLINGS = List.of("127.0.0.1", "127.1", "127.0.1",
       "2130706433", "127.000.000.001", "0", "0.0.0.0", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]",
-      "[0:0:0:0:0:ffff:127.0.0.1]", "localhost.", "LOCALHOST", "0177.0.0.1", "0x7f.0.0.1", "localhost");
+      "[0:0:0:0:0:ffff:127.0.0.1]", "localhost.", "localhost..", "LOCALHOST", "0177.0.0.1", "0x7f.0.0.1", "localhost");
 
   private CountingOrigin origin;
   private ProxyServer proxy;

@@ -60,7 +60,7 @@ class HostNamesTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"", ".", "a..b", "[::1", "[]", "[example.com]", "fe80::1%eth0", "::g",
-      "exa mple.com", "ex*ample.com"})
+      "exa mple.com", "ex*ample.com", "localhost..", "admin.test..", "127.0.0.1..", "..."})
   void refusesInvalidHosts(String host) {
     assertThatThrownBy(() -> HostNames.normalise(host))
         .isInstanceOfSatisfying(HttpFailureException.class,
