@@ -93,6 +93,19 @@ class ForwardPolicyTest {
   }
 
   @Test
+  void refusesLoopsThroughAnyLoopbackAddressWhenListeningOnTheWildcard() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().bindAddress("0.0.0.0").allowPrivateDestinations(true));
+    for (String host : new String[] {"127.0.0.2", "127.255.0.1", "0.0.0.0"}) {
+      try (RawClient raw = new RawClient(new java.net.InetSocketAddress("127.0.0.1", proxy.port()))) {
+        RawClient.RawResponse response = raw.send("GET http://" + host + ":" + proxy.port()
+            + "/_stats HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+        assertThat(response.status()).as(host).isEqualTo(403);
+        assertThat(response.bodyText()).contains("loop");
+      }
+    }
+  }
+
+  @Test
   void closesAfterARejectionThatLeftTheBodyUnreadAndStillDeliversIt() throws Exception {
     TinyOrigin origin = origin();
     ProxyServer proxy = ferry.start(ProxyServer.builder()

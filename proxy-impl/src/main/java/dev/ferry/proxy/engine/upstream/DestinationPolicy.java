@@ -42,6 +42,7 @@ public final class DestinationPolicy implements DestinationCheck {
   private final boolean allowPrivate;
   private final Level logLevel;
   private volatile Set<InetAddress> ownAddresses = Set.of();
+  private volatile boolean wildcard;
   private volatile int ownPort = -1;
   private volatile boolean denyPrivate;
 
@@ -57,7 +58,8 @@ public final class DestinationPolicy implements DestinationCheck {
   public void listening(InetAddress bound, int port) {
     boolean local = bound.isLoopbackAddress();
     denyPrivate = forward && !local && !allowPrivate;
-    ownAddresses = bound.isAnyLocalAddress() ? localAddresses() : Set.of(bound);
+    wildcard = bound.isAnyLocalAddress();
+    ownAddresses = wildcard ? localAddresses() : Set.of(bound);
     ownPort = port;
     if (forward) {
       log.atLevel(logLevel).log("forward_policy connect_ports={} private_destinations={} loops=denied",
@@ -94,7 +96,9 @@ public final class DestinationPolicy implements DestinationCheck {
       return false;
     }
     for (InetAddress address : addresses) {
-      if (address.isAnyLocalAddress() || ownAddresses.contains(address)) {
+      // A wildcard listener answers on all of 127.0.0.0/8, not only on the addresses listed.
+      if (address.isAnyLocalAddress() || (wildcard && address.isLoopbackAddress())
+          || ownAddresses.contains(address)) {
         return true;
       }
     }
