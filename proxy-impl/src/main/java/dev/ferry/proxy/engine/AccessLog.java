@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.AccessLogFormat;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.engine.admin.Json;
+import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -14,7 +15,8 @@ import org.slf4j.event.Level;
 /**
  * Writes the access log, one line per exchange on logger {@code dev.ferry.access}, in nginx's
  * {@code combined} format or as JSON. Only the request line, the status, sizes, timing, routing
- * and the {@code Referer} and {@code User-Agent} values are logged: no credential-bearing header
+ * and the {@code Referer} (its credentials redacted as the URL's are, {@link LoggedUrls}) and
+ * {@code User-Agent} values are logged: no credential-bearing header
  * ({@code Authorization}, {@code Proxy-Authorization}, {@code Cookie}, {@code Set-Cookie}) is
  * ever read here, and values are escaped so a client cannot forge a line.
  */
@@ -54,7 +56,7 @@ final class AccessLog {
   private static String combined(Entry e) {
     String request = e.method() == null ? "-" : e.method() + " " + e.url() + " " + e.version();
     return e.client() + " - - [" + CLF.format(e.time()) + "] \"" + escape(request) + "\" "
-        + e.status() + " " + e.bytes() + " \"" + escape(header(e, "Referer")) + "\" \""
+        + e.status() + " " + e.bytes() + " \"" + escape(LoggedUrls.redact(header(e, "Referer"))) + "\" \""
         + escape(header(e, "User-Agent")) + "\" rid=" + orDash(e.requestId()) + " ms="
         // A route's default name is its pattern, which a regex may fill with anything: escaped.
         + e.latencyMillis() + (e.route() == null ? "" : " route=" + escape(e.route()))

@@ -84,6 +84,28 @@ class AccessLogTest {
         "/p?page=2&access_token=AT1&X-Amz-Signature=S2&password=PW3");
   }
 
+  /** A CONNECT's userinfo and a Referer's credentials are redacted in every line, as a URL's are. */
+  @Test
+  void redactsCredentialsInConnectTargetsAndReferers() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().accessLog(AccessLogFormat.COMBINED));
+    try (LogCapture logs = new LogCapture()) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.send("CONNECT alice:CONNECTPW@127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n")
+            .readResponse();
+      }
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.send("GET http://127.0.0.1:9/ HTTP/1.1\r\nHost: x\r\n"
+            + "Referer: http://u:REFPW@ref.example/?token=REFTOKEN&page=2\r\n\r\n").readResponse();
+      }
+      Await.until(() -> logs.lines("dev.ferry.access").size() >= 2, "two access log lines");
+      assertThat(logs.lines("dev.ferry.access")).anySatisfy(line -> assertThat(line)
+          .contains("\"CONNECT ***@127.0.0.1:443 HTTP/1.1\""));
+      assertThat(logs.lines("dev.ferry.access")).anySatisfy(line -> assertThat(line)
+          .contains("\"http://***@ref.example/?token=***&page=2\""));
+      assertThat(logs.lines("")).allSatisfy(line -> assertThat(line).doesNotContain("CONNECTPW", "REFPW", "REFTOKEN"));
+    }
+  }
+
   /** A response whose body broke off midway is logged with the body bytes the client got, not 0. */
   @Test
   void logsTheBodyBytesOfAResponseCutOffMidway() throws Exception {

@@ -3,8 +3,9 @@ package dev.ferry.proxy.engine.http1;
 /**
  * URLs as the logs show them: the values of query parameters that carry credentials (tokens,
  * signatures, passwords, API keys, OAuth codes, session ids, as in pre-signed and OAuth
- * redirect URLs; names percent-decoded first) and the userinfo of an absolute URL are replaced
- * by {@code ***}, as {@code Authorization} and {@code Cookie} values never reach a log. Listeners and the testkit get the URL as it was.
+ * redirect URLs; names percent-decoded first) and the userinfo of an absolute URL
+ * or authority-form target are replaced by {@code ***}, as {@code Authorization} and
+ * {@code Cookie} values never reach a log. Listeners and the testkit get the URL as it was.
  */
 public final class LoggedUrls {
   private static final String[] SECRET_PARTS = {"token", "secret", "passw", "pwd", "apikey", "api_key",
@@ -22,13 +23,16 @@ public final class LoggedUrls {
     return redactQuery(withoutUserinfo(url));
   }
 
-  /** {@code http://user:password@host/} as {@code http://***@host/}; the same instance without userinfo. */
+  /**
+   * {@code http://user:password@host/} as {@code http://***@host/}, and a CONNECT's
+   * {@code user:password@host:443} as {@code ***@host:443}; the same instance without userinfo.
+   */
   private static String withoutUserinfo(String url) {
     int scheme = url.indexOf("://");
-    if (scheme < 0) {
+    if (scheme < 0 && url.startsWith("/")) {
       return url;
     }
-    int authority = scheme + 3;
+    int authority = scheme < 0 ? 0 : scheme + 3;
     int end = authority;
     while (end < url.length() && url.charAt(end) != '/' && url.charAt(end) != '?') {
       end++;

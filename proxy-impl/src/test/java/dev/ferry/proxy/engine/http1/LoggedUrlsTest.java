@@ -13,6 +13,7 @@ class LoggedUrlsTest {
     assertThat(LoggedUrls.redact("/cb?state=abc&client_secret=")).isEqualTo("/cb?state=abc&client_secret=***");
     assertThat(LoggedUrls.redact("/p?pass%77ord=x&jwt=y")).isEqualTo("/p?pass%77ord=***&jwt=***");
     assertThat(LoggedUrls.redact("http://u:pw@host/q?a=1")).isEqualTo("http://***@host/q?a=1");
+    assertThat(LoggedUrls.redact("alice:pw@host:443")).as("a CONNECT target").isEqualTo("***@host:443");
   }
 
   @Test
@@ -20,6 +21,8 @@ class LoggedUrlsTest {
     String plain = "http://a/p?page=2&sort=name";
     assertThat(LoggedUrls.redact(plain)).isSameAs(plain);
     assertThat(LoggedUrls.redact("/no/query")).isEqualTo("/no/query");
+    assertThat(LoggedUrls.redact("/at@sign")).isEqualTo("/at@sign");
+    assertThat(LoggedUrls.redact("host:443")).isEqualTo("host:443");
     assertThat(LoggedUrls.redact("/p?=token&keyboard=1")).isEqualTo("/p?=token&keyboard=1");
   }
 }
