@@ -42,6 +42,11 @@ final class InboundRequest {
     String host = hosts.isEmpty() ? "" : hosts.get(0);
     Request.Builder builder = Request.builder().method(head.method()).version(head.version());
     String target = head.target();
+    if (target.indexOf('#') >= 0) {
+      // No form of request-target has a fragment (RFC 9112 §3.2); in a path it would be read
+      // as a segment, and dot-segments removed across it.
+      throw malformed("fragment in request-target");
+    }
     try {
       if (head.method().equals("CONNECT")) {
         if (!forward) {
@@ -50,9 +55,6 @@ final class InboundRequest {
         checkConnectTarget(target);
         builder.authority(target).target(target);
       } else if (startsWithIgnoreCase(target, "http://") || startsWithIgnoreCase(target, "https://")) {
-        if (target.indexOf('#') >= 0) {
-          throw malformed("fragment in request-target");
-        }
         builder.url(target);
         Request parsed = builder.build();
         if (parsed.authority().indexOf('@') >= 0 || parsed.authority().isEmpty()) {

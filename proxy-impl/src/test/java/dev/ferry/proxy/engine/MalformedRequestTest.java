@@ -76,7 +76,9 @@ class MalformedRequestTest {
         bad("host with userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n"),
         bad("ipv6 host without brackets", "GET / HTTP/1.1\r\nHost: ::1:8080\r\n\r\n"),
         bad("invalid method character", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n"),
-        bad("non-ascii target", "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n"));
+        bad("non-ascii target", "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n"),
+        bad("fragment in origin-form", "GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n"),
+        bad("dot-segments across a fragment", "GET /public#/../admin/x HTTP/1.1\r\nHost: a\r\n\r\n"));
   }
 
   private static Arguments bad(String name, String request) {
