@@ -13,6 +13,8 @@ import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** CONNECT tunnels and protocol upgrades: bytes relayed both ways until a side closes. */
@@ -226,6 +228,28 @@ class TunnelTest {
       assertThat(raw.readResponse(true).status()).isEqualTo(200);
       assertThat(new String(raw.input().readNBytes(12), StandardCharsets.UTF_8)).isEqualTo("client-first");
     }
+  }
+
+  /** RFC 9110 §7.8: a 101 must name what it switches to, and only a protocol the client offered. */
+  @ParameterizedTest(name = "[{index}] {0}")
+  @ValueSource(strings = {"Upgrade: foo/2", "Upgrade: websocket, bar", ""})
+  void refusesA101ToAProtocolTheClientDidNotOffer(String upgrade) throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((Socket socket, InputStream in, OutputStream out) -> {
+      self[0].readRequest(in);
+      out.write(("HTTP/1.1 101 Switching Protocols\r\n" + (upgrade.isEmpty() ? "" : upgrade + "\r\n")
+          + "Connection: Upgrade\r\n\r\nfoo-bytes").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      in.transferTo(out);
+    }));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket, foo/1\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.bodyText()).contains("did not offer").doesNotContain("foo-bytes");
+    }
+    assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_BAD_RESPONSE", 1L);
   }
 
   @Test

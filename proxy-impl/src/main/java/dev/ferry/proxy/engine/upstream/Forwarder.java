@@ -245,6 +245,13 @@ public final class Forwarder {
         throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
             "101 Switching Protocols without an Upgrade request");
       }
+      if (!UpgradeProtocols.offered(request.headers().all("Upgrade"), head.headers().all("Upgrade"))) {
+        // RFC 9110 §7.8, §15.2.2: a server names what it switches to, and only what was offered;
+        // a tunnel to anything else would carry bytes the client cannot read as what it asked.
+        connection.close();
+        throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+            "101 Switching Protocols to a protocol the client did not offer");
+      }
       hooks.tunnel(connection);
       return Response.builder().status(101).reason(head.reason())
           .headers(relayed(head, true))
