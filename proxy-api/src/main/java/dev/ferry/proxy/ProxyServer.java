@@ -352,12 +352,13 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
-     * The largest request body buffered so that the request can be sent again on a fresh
+     * The largest request body kept so that the request can be sent again on a fresh
      * connection; default 65536 bytes. An idempotent request (GET, HEAD, OPTIONS, TRACE, PUT,
      * DELETE) that fails on a reused upstream connection before any response byte arrived (a
      * reset or end of stream, never a timeout) is retried once when its body is empty or fit in
-     * this buffer. Larger bodies stream and are not retried; 0 retries only requests without a
-     * body. Other methods are never sent twice (RFC 9110 §9.2.2): the pooled connection a POST
+     * this buffer. The body is never read ahead for this: it streams upstream as it arrives, a
+     * copy of what was sent kept on the side, dropped once it outgrows the buffer (and with it
+     * the retry); 0 retries only requests without a body. Other methods are never sent twice (RFC 9110 §9.2.2): the pooled connection a POST
      * is to take is probed for a close first instead.
      *
      * @throws IllegalArgumentException unless between 0 and 16777216

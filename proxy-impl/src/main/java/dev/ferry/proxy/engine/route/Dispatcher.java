@@ -57,7 +57,7 @@ public final class Dispatcher {
     Request outbound = stripPrefix(spec, request);
     if (policy.retries() > 0 && !outbound.body().isEmpty()
         && outbound.body().contentLength() <= retryBufferBytes) {
-      outbound = outbound.withBody(ReplayableBody.buffer(outbound.body(), retryBufferBytes));
+      outbound = outbound.withBody(ReplayableBody.of(outbound.body(), retryBufferBytes));
     }
     int timeout = spec.timeout().map(Dispatcher::millis).orElse(defaultTimeoutMillis);
     pool.admit();

@@ -94,10 +94,10 @@ public final class Forwarder {
     // A request that may not be sent twice is never retried: its pooled connection is probed first.
     UpstreamConnection connection = pool.acquire(key, check, !idempotent);
     Body body = request.body();
-    // A route's dispatcher may have buffered the body already: never copy it twice.
+    // A route's dispatcher may have wrapped the body already: never keep two copies.
     if (idempotent && connection.reused() && !body.isEmpty() && !(body instanceof ReplayableBody)
         && body.contentLength() <= retryBufferBytes) {
-      body = ReplayableBody.buffer(body, retryBufferBytes);
+      body = ReplayableBody.of(body, retryBufferBytes);
     }
     Outbound outbound = new Outbound(request.method(), target, headers, body,
         request.body().contentLength(), timeoutMillis);
