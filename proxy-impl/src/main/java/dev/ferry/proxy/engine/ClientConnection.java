@@ -56,6 +56,7 @@ final class ClientConnection implements Runnable {
   private ResponseSender sender;
   /** The CONNECT target whose decrypted requests this connection carries; null otherwise. */
   private String interceptAuthority;
+  private String interceptCredentials;
   /** Set from an intercepted CONNECT's 200 until its tunnel's first bytes arrive. */
   private volatile PendingIntercept pendingIntercept;
   private boolean tls;
@@ -114,6 +115,11 @@ final class ClientConnection implements Runnable {
     return interceptAuthority;
   }
 
+  /** The {@code Proxy-Authorization} of an intercepted session's CONNECT; null otherwise. */
+  String interceptCredentials() {
+    return interceptCredentials;
+  }
+
   /** True if the client speaks TLS to the proxy (a TLS listener or an intercepted session). */
   boolean isTls() {
     return tls;
@@ -137,10 +143,11 @@ final class ClientConnection implements Runnable {
    *
    * @param tunnel the connection to the origin, for a client that turns out not to speak TLS;
    *     null when a filter answered the CONNECT (such a client's connection then ends)
+   * @param credentials the CONNECT's {@code Proxy-Authorization}, null without one
    */
-  boolean intercept(UpstreamConnection tunnel, String host, int port) {
+  boolean intercept(UpstreamConnection tunnel, String host, int port, String credentials) {
     state.tunnel(tunnel);
-    pendingIntercept = new PendingIntercept(tunnel, host, port);
+    pendingIntercept = new PendingIntercept(tunnel, host, port, credentials);
     // The tunnel's first bytes, the handshake and the session's first request get the
     // request-header timeout from here, as on a new connection.
     sequence = 0;
@@ -177,12 +184,13 @@ final class ClientConnection implements Runnable {
     tls = true;
     String host = pending.host();
     interceptAuthority = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + pending.port();
+    interceptCredentials = pending.credentials();
     log.debug("tls_intercepted conn={} target={}", id, interceptAuthority);
     return true;
   }
 
   /** An intercepted CONNECT answered 200, waiting for the tunnel's first bytes; tunnel may be null. */
-  private record PendingIntercept(UpstreamConnection tunnel, String host, int port) {}
+  private record PendingIntercept(UpstreamConnection tunnel, String host, int port, String credentials) {}
 
   @Override
   public void run() {

@@ -14,6 +14,7 @@ import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.FilterException;
 import dev.ferry.proxy.engine.filter.ProxyAnswer;
 import dev.ferry.proxy.engine.filter.RealChain;
+import dev.ferry.proxy.engine.filter.TunnelCredentials;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -157,6 +158,9 @@ final class RealExchange implements Exchange, DispatchHooks {
       // Inside an intercepted CONNECT the origin is the tunnel's target, over TLS, whatever the
       // request's Host says (the CONNECT's checks were made for that target).
       builder.scheme("https").authority(connection.interceptAuthority());
+      if (connection.interceptCredentials() != null) {
+        attribute(TunnelCredentials.class, new TunnelCredentials(connection.interceptCredentials()));
+      }
     }
     request = builder.build();
     return true;
@@ -288,7 +292,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     if (tunnelling) {
       if (intercepting) {
         // The connection goes on carrying the decrypted session, if there is one.
-        return connection.intercept(tunnel, request.host(), request.port());
+        return connection.intercept(tunnel, request.host(), request.port(),
+            head.headers().first("Proxy-Authorization").orElse(null));
       }
       connection.runTunnel(tunnel);
       return false;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.ExchangeListener;
 import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.UpstreamTls;
@@ -15,7 +16,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -125,6 +128,35 @@ class InterceptionTest {
       tls.startHandshake();
       X509Certificate leaf = (X509Certificate) tls.getSession().getPeerCertificates()[0];
       assertThat(leaf.getSubjectAlternativeNames()).extracting(name -> (Object) name.get(1)).containsExactly("localhost");
+    }
+  }
+
+  /**
+   * Browsers authenticate the CONNECT only: the requests in its intercepted session are served on
+   * its credentials, and those never reach the origin. Before, each of them was answered 407.
+   */
+  @Test
+  void servesTheSessionOfAnAuthenticatedConnectOnItsCredentials() throws Exception {
+    int port = httpsOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowAnyConnectPort()
+        .interceptTls(InterceptTls.of(ca).hosts("localhost"))
+        .upstreamTls(UpstreamTls.trusting(origin.trustStore()))
+        .filter(Filters.proxyAuthentication().credentials(java.util.Map.of("alice", "s3cret")).build()));
+    String credentials = Base64.getEncoder().encodeToString("alice:s3cret".getBytes(StandardCharsets.UTF_8));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      assertThat(raw.readResponse().status()).as("the CONNECT itself still needs them").isEqualTo(407);
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\nProxy-Authorization: Basic "
+          + credentials + "\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      SSLSocket tls = (SSLSocket) ca.sslContext().getSocketFactory()
+          .createSocket(raw.socket(), "localhost", port, false);
+      tls.getOutputStream().write("GET /inside HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      String response = new String(tls.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(response).startsWith("HTTP/1.1 200").endsWith("secure /inside");
     }
   }
 

@@ -12,7 +12,8 @@ import javax.net.ssl.SSLServerSocket;
 
 /**
  * An https origin answering every request with {@code secure PATH} (but {@code /hang}, which it
- * never answers), keeping connections alive,
+ * never answers; {@code secure PATH with Proxy-Authorization} if that reached it), keeping
+ * connections alive,
  * each connection on its own daemon thread (a connection whose client never speaks, such as a
  * tunnel the proxy holds open, delays no other).
  */
@@ -52,8 +53,10 @@ final class TlsOrigin {
     String line;
     while ((line = TinyOrigin.readLine(in)) != null) {
       String path = line.split(" ")[1];
+      boolean proxyCredentials = false;
       while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
-        // Headers are not needed.
+        // A proxy's credentials are for the proxy: say so when they leak this far.
+        proxyCredentials |= line.regionMatches(true, 0, "Proxy-Authorization:", 0, 20);
       }
       if (path.equals("/hang")) {
         // Never answers, nor reads again (so never answers a close_notify), until the test ends.
@@ -62,7 +65,8 @@ final class TlsOrigin {
         }
         return;
       }
-      byte[] body = ("secure " + path).getBytes(StandardCharsets.ISO_8859_1);
+      byte[] body = ("secure " + path + (proxyCredentials ? " with Proxy-Authorization" : ""))
+          .getBytes(StandardCharsets.ISO_8859_1);
       out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       out.write(body);
       out.flush();

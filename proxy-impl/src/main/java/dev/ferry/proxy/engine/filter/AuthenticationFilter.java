@@ -20,6 +20,8 @@ import java.util.function.BiPredicate;
  * The engine's {@link Authentication}: Basic (and, in the reverse variant, Bearer) credentials
  * checked in constant time, answered 407 or 401 with a challenge. The proxy variant removes
  * {@code Proxy-Authorization} before the request goes on (RFC 9110 §11.7.2: it is for this hop).
+ * A request inside an intercepted TLS session without credentials of its own is checked with
+ * those of the CONNECT that opened the session ({@link TunnelCredentials}).
  */
 final class AuthenticationFilter implements Filter {
   private final Authentication config;
@@ -40,6 +42,10 @@ final class AuthenticationFilter implements Filter {
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     Request request = exchange.request();
     String value = request.headers().first(header).orElse("").trim();
+    if (value.isEmpty() && config.checksProxyAuthorization()) {
+      value = exchange.attribute(TunnelCredentials.class).map(TunnelCredentials::proxyAuthorization)
+          .orElse("").trim();
+    }
     if (!accepts(value)) {
       boolean proxy = config.checksProxyAuthorization();
       exchange.attribute(ProxyAnswer.class, new ProxyAnswer(proxy
