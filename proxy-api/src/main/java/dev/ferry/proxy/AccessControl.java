@@ -23,7 +23,7 @@ import java.util.Objects;
  * <ul>
  *   <li>A name or glob ({@code localhost}, {@code *.example.com}) matches the normalised host:
  *       lower case, without a trailing dot, international names in their ASCII ({@code xn--})
- *       form. Hosts that spell an IPv4 address in a legacy form ({@code 127.1},
+ *       form as browsers and curl encode them ({@code straße} is {@code xn--strae-oqa}). Hosts that spell an IPv4 address in a legacy form ({@code 127.1},
  *       {@code 2130706433}, {@code 0177.0.0.1}) are refused with 400 before any rule runs.
  *   <li>An address or block ({@code 127.0.0.1}, {@code 10.0.0.0/8}, {@code ::1}) matches every
  *       address the host resolves to, checked after DNS and just before connecting, for

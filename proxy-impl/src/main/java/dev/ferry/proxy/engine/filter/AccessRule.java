@@ -1,6 +1,6 @@
 package dev.ferry.proxy.engine.filter;
 
-import java.net.IDN;
+import dev.ferry.proxy.engine.upstream.Idna;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -126,7 +126,7 @@ final class AccessRule {
       return label;
     }
     try {
-      return IDN.toASCII(label).toLowerCase(Locale.ROOT);
+      return Idna.toAscii(label);
     } catch (IllegalArgumentException e) {
       return label; // cannot match any normalised host, which is all ASCII
     }

@@ -2,7 +2,6 @@ package dev.ferry.proxy.engine.upstream;
 
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
-import java.net.IDN;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -14,7 +13,7 @@ import java.util.Optional;
  * written for a host holds for every way of writing it.
  *
  * <p>Names are lower-cased, lose one trailing dot and have IDN labels converted to ASCII
- * (RFC 3490, {@link IDN#toASCII}). IP literals are canonicalised: IPv6 to the RFC 5952 compressed
+ * (UTS #46 nontransitional, {@link Idna}). IP literals are canonicalised: IPv6 to the RFC 5952 compressed
  * form without brackets, IPv4-mapped IPv6 to dotted IPv4. A host whose last label is a number is
  * an IPv4 address and must be written in plain dotted decimal: the legacy forms ({@code 127.1},
  * {@code 2130706433}, {@code 0x7f.0.0.1}, {@code 0177.0.0.1}) are read differently by different
@@ -72,7 +71,7 @@ public final class HostNames {
       try {
         // IDN mapping may itself produce dots (U+3002) and ASCII digits (fullwidth forms), so the
         // numeric test below runs on its output.
-        name = IDN.toASCII(host.toLowerCase(Locale.ROOT)).toLowerCase(Locale.ROOT);
+        name = Idna.toAscii(host);
       } catch (IllegalArgumentException e) {
         throw malformed("invalid host name");
       }

@@ -93,6 +93,17 @@ class AccessControlTest {
     assertThat(origin.getRequestCount()).isEqualTo(1);
   }
 
+  /** Clients send IDNA2008 names (xn--strae-oqa); IDNA2003 made the rule strasse and missed them. */
+  @Test
+  void matchesInternationalNamesAsClientsEncodeThem() throws Exception {
+    proxy = ProxyServer.builder().filter(Filters.accessControl()
+        .denyHosts("straße.localhost", "*.straße.localhost").build()).build().start();
+    assertThat(get(originUrl("xn--strae-oqa.localhost", "/"))).startsWith("HTTP/1.1 403")
+        .contains("deny host straße.localhost");
+    assertThat(get(originUrl("a.xn--strae-oqa.localhost", "/"))).startsWith("HTTP/1.1 403");
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
   @Test
   void deniesByDefaultWhenNoRuleMatches() throws Exception {
     proxy = ProxyServer.builder().filter(Filters.accessControl()
