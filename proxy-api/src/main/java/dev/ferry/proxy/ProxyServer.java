@@ -115,8 +115,9 @@ public interface ProxyServer extends AutoCloseable {
    * }</pre>
    *
    * @throws IllegalArgumentException if {@code config} changes anything else (listener,
-   *     concurrency, timeouts, limits, cache, listeners) or turns a forward proxy into a reverse
-   *     one or back; the message names the option
+   *     concurrency, timeouts, limits, cache, listeners, access log and quiet logs, error pages,
+   *     request ID header, admin endpoint and stats on the proxy port) or turns a forward proxy
+   *     into a reverse one or back; the message names the option
    * @throws IllegalStateException if the proxy is not running
    */
   void reconfigure(ProxyConfig config);

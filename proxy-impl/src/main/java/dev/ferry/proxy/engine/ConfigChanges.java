@@ -8,7 +8,8 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * What {@code reconfigure} may change on a running proxy: routes, pools and filters. Everything
+ * What {@code reconfigure} may change on a running proxy: routes, pools and filters (the admin
+ * endpoint's too). Everything
  * else is bound into running parts (the listener, the executor, timeouts in connections already
  * open, the cache), so a change to it is refused with the option's name rather than silently
  * ignored.
@@ -43,6 +44,12 @@ final class ConfigChanges {
     FIXED.put("maxHeaderBytes", ProxyConfig::maxHeaderBytes);
     FIXED.put("maxHeaderCount", ProxyConfig::maxHeaderCount);
     FIXED.put("maxRequestBodyBytes", ProxyConfig::maxRequestBodyBytes);
+    FIXED.put("requestIdHeader", ProxyConfig::requestIdHeader);
+    FIXED.put("accessLog", ProxyConfig::accessLog);
+    FIXED.put("quietLogs", ProxyConfig::quietLogs);
+    FIXED.put("errorPage", ProxyConfig::errorPages);
+    FIXED.put("admin", ProxyConfig::admin);
+    FIXED.put("statsOnProxyPort", ProxyConfig::statsOnProxyPort);
     FIXED.put("cache", c -> c.cache().map(Object::toString));
     FIXED.put("listeners", ProxyConfig::listeners);
     FIXED.put("mode (forward or reverse)", c -> c.isReverse() ? "reverse" : "forward");

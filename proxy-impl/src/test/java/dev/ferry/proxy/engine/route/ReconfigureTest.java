@@ -3,12 +3,14 @@ package dev.ferry.proxy.engine.route;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.proxy.AccessLogFormat;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -90,6 +93,15 @@ class ReconfigureTest {
     Path spool = Path.of(System.getProperty("java.io.tmpdir"));
     assertThatThrownBy(() -> proxy.reconfigure(proxy.config().toBuilder().requestSpoolDirectory(spool).buildConfig()))
         .hasMessageStartingWith("requestSpoolDirectory cannot change on a running proxy (was none, asked " + spool + ")");
+    // Bound into the running logger, error renderer, admin listener and connections: refused
+    // by name instead of accepted and ignored.
+    for (UnaryOperator<ProxyServer.Builder> change : List.<UnaryOperator<ProxyServer.Builder>>of(
+        b -> b.accessLog(AccessLogFormat.JSON), b -> b.quietLogs(true), b -> b.errorPage(502, "<p>down</p>"),
+        b -> b.requestIdHeader("X-Trace-Id"), b -> b.admin(new InetSocketAddress("127.0.0.1", 0)),
+        b -> b.statsOnProxyPort(false))) {
+      assertThatThrownBy(() -> proxy.reconfigure(change.apply(proxy.config().toBuilder()).buildConfig()))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot change on a running proxy");
+    }
     ProxyServer forward = ferry.start(ProxyServer.builder());
     assertThatThrownBy(() -> forward.reconfigure(forward.config().toBuilder()
         .route(Route.to(Upstream.of(blue.url()))).buildConfig()))
