@@ -91,10 +91,11 @@ public final class CacheSpec {
    * The response header that tells HIT, MISS, REVALIDATED, STALE or BYPASS; default
    * {@code X-Cache}.
    *
-   * @throws IllegalArgumentException if it is not a valid field name
+   * @throws IllegalArgumentException if it is not a valid field name, or is one the proxy manages
+   *     itself ({@link Headers#isProxyManaged}: Host, framing, hop-by-hop)
    */
   public CacheSpec statusHeader(String name) {
-    Headers.checkName(name);
+    Headers.checkOwnFieldName(name, "statusHeader");
     return new CacheSpec(maxSizeBytes, maxEntryBytes, name, clock, targetedField, hideTargetedField,
         storeSetCookie, store);
   }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * An immutable, ordered list of HTTP header fields.
@@ -26,6 +27,8 @@ import java.util.Optional;
 public final class Headers {
   private static final Headers EMPTY = new Headers(new String[0]);
   private static final boolean[] TCHAR = new boolean[128];
+  private static final Set<String> PROXY_MANAGED = Set.of("host", "content-length",
+      "transfer-encoding", "connection", "proxy-connection", "keep-alive", "te", "trailer", "upgrade");
 
   static {
     for (char c = '0'; c <= '9'; c++) {
@@ -69,6 +72,31 @@ public final class Headers {
       builder.add(namesAndValues[i], namesAndValues[i + 1]);
     }
     return builder.build();
+  }
+
+  /**
+   * Whether the proxy sets this field itself on every message it sends: {@code Host}, the
+   * framing fields ({@code Content-Length}, {@code Transfer-Encoding}) and the hop-by-hop ones
+   * ({@code Connection}, {@code Keep-Alive}, {@code TE}, {@code Trailer}, {@code Upgrade},
+   * {@code Proxy-Connection}). Options that name a header of the proxy's own (a request ID, a
+   * cache status) refuse these, since the value would be overwritten or would break framing.
+   *
+   * <pre>{@code
+   * Headers.isProxyManaged("content-length"); // true
+   * Headers.isProxyManaged("X-Request-Id");   // false
+   * }</pre>
+   */
+  public static boolean isProxyManaged(String name) {
+    return PROXY_MANAGED.contains(name.trim().toLowerCase(Locale.ROOT));
+  }
+
+  /** Checks {@code name} for an option naming a header the proxy adds; see {@link #isProxyManaged}. */
+  static void checkOwnFieldName(String name, String option) {
+    checkName(Objects.requireNonNull(name, option));
+    if (isProxyManaged(name)) {
+      throw new IllegalArgumentException(option + " cannot be " + name
+          + ": the proxy manages Host, message framing and hop-by-hop headers");
+    }
   }
 
   /** Returns a new, empty builder. */

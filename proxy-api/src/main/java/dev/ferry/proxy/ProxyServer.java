@@ -534,10 +534,11 @@ public interface ProxyServer extends AutoCloseable {
      * goes upstream, comes back on the response, and is in the logs and the
      * {@link ExchangeSummary}.
      *
-     * @throws IllegalArgumentException if it is not a valid header name
+     * @throws IllegalArgumentException if it is not a valid header name, or is one the proxy
+     *     manages itself ({@link Headers#isProxyManaged}: Host, framing, hop-by-hop)
      */
     public Builder requestIdHeader(String name) {
-      Headers.checkName(Objects.requireNonNull(name, "requestIdHeader"));
+      Headers.checkOwnFieldName(name, "requestIdHeader");
       this.requestIdHeader = name;
       return this;
     }

@@ -49,6 +49,20 @@ class BuilderValidationTest {
     assertThat(Route.to(pool).name("api v1.canary").name()).isEqualTo("api v1.canary");
   }
 
+  /** A header the proxy sets itself would be overwritten, or would break the message's framing. */
+  @Test
+  void refusesProxyManagedHeadersForTheProxysOwnFields() {
+    for (String name : List.of("Content-Length", "transfer-encoding", "Host", "Connection")) {
+      assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("requestIdHeader cannot be " + name + ": the proxy manages Host, message framing and hop-by-hop headers");
+      assertThatThrownBy(() -> CacheSpec.inMemory().statusHeader(name))
+          .hasMessageStartingWith("statusHeader cannot be " + name);
+    }
+    assertThat(Headers.isProxyManaged("X-Request-Id")).isFalse();
+    assertThat(ProxyServer.builder().requestIdHeader("X-Trace").buildConfig().requestIdHeader()).isEqualTo("X-Trace");
+  }
+
   /** A reverse proxy reaches only its upstreams: forward-only options would silently do nothing. */
   @Test
   void refusesForwardOnlyOptionsOnAReverseProxy() {

@@ -3,6 +3,7 @@ package dev.ferry.samples;
 import dev.ferry.proxy.AccessControl;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Filters;
+import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.RateLimit;
 import java.util.ArrayList;
@@ -64,8 +65,6 @@ final class FilterOptions {
    * RFC 9110 §7.6.1 (plus Trailer, hop-by-hop in RFC 2616 §13.5.1). Setting them would either be
    * dropped silently or break the message.
    */
-  private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length",
-      "transfer-encoding", "connection", "proxy-connection", "keep-alive", "te", "trailer", "upgrade");
 
   private final AccessControl.Builder acl = Filters.accessControl();
   private boolean hasAccessRules;
@@ -192,11 +191,6 @@ final class FilterOptions {
     return value;
   }
 
-  /** True for a header the proxy manages itself (Host, framing, hop-by-hop), which no flag may set. */
-  static boolean isReserved(String name) {
-    return RESERVED_HEADERS.contains(name.trim().toLowerCase(Locale.ROOT));
-  }
-
   private static int port(String flag, String value) {
     try {
       return Integer.parseInt(value);
@@ -233,7 +227,7 @@ final class FilterOptions {
       throw new IllegalArgumentException("--set-header must be NAME:VALUE (was " + value + ")");
     }
     String name = value.substring(0, colon).trim();
-    if (isReserved(name)) {
+    if (Headers.isProxyManaged(name)) {
       throw new IllegalArgumentException("--set-header cannot set " + name
           + ": the proxy manages Host, message framing and hop-by-hop headers (was " + value + ")");
     }

@@ -2,6 +2,7 @@ package dev.ferry.samples;
 
 import dev.ferry.proxy.AccessLogFormat;
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -71,7 +72,7 @@ final class ObservabilityOptions {
       case "--access-log" -> builder.accessLog(accessLog(flag, value));
       case "--error-page" -> errorPage(flag, value, builder);
       case "--request-id-header" -> {
-        if (FilterOptions.isReserved(value)) {
+        if (Headers.isProxyManaged(value)) {
           throw new IllegalArgumentException(flag + " cannot be " + value
               + ": the proxy manages Host, message framing and hop-by-hop headers");
         }

@@ -77,6 +77,9 @@ class ObservabilityFlagsTest {
     assertRefused("--request-id-header", "--request-id-header", "Bad:Name");
     assertRefused("--cache-status-header needs a cache", "--cache-status-header", "X-Proxy-Cache");
     assertRefused("--cache-status-header", "-m", "1", "--cache-status-header", "X Cache");
+    assertRefused("--cache-status-header: statusHeader cannot be Transfer-Encoding: the proxy manages",
+        "-m", "1", "--cache-status-header", "Transfer-Encoding");
+    assertRefused("--request-id-header cannot be content-length", "--request-id-header", "content-length");
     assertRefused("--admin-port needs a value", "--admin-port");
   }
 
