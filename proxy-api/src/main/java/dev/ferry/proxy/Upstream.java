@@ -381,6 +381,12 @@ public final class Upstream {
       int slash = url.indexOf('/', colon + 3);
       String authority = slash < 0 ? url.substring(colon + 3) : url.substring(colon + 3, slash);
       Authority.check(authority);
+      if (Authority.host(authority).isEmpty()) {
+        throw new IllegalArgumentException("upstream URL must name a host (was " + url + ")");
+      }
+      if (Authority.port(authority, 1) == 0) {
+        throw new IllegalArgumentException("upstream port must be from 1 to 65535 (was " + url + ")");
+      }
       String basePath = slash < 0 ? "" : url.substring(slash);
       while (basePath.endsWith("/")) {
         basePath = basePath.substring(0, basePath.length() - 1);

@@ -95,6 +95,9 @@ class BuilderValidationTest {
     assertThat(Concurrency.boundedPool(4, 8)).hasToString("boundedPool(4, 8)");
     assertThatThrownBy(() -> Upstream.of("ftp://x")).hasMessageContaining("absolute http or https URL");
     assertThatThrownBy(() -> Upstream.of("http://x/?q")).hasMessageContaining("query or fragment");
+    assertThatThrownBy(() -> Upstream.of("http://:19001")).hasMessage("upstream URL must name a host (was http://:19001)");
+    assertThatThrownBy(() -> Upstream.of("http://[]:80/")).hasMessageContaining("must name a host");
+    assertThatThrownBy(() -> Upstream.of("http://127.0.0.1:0")).hasMessage("upstream port must be from 1 to 65535 (was http://127.0.0.1:0)");
     Upstream upstream = Upstream.of("https://api.example/v1/");
     assertThat(upstream.endpoints()).singleElement().satisfies(endpoint -> {
       assertThat(endpoint.port()).isEqualTo(443);

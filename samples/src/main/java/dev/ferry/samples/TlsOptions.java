@@ -166,6 +166,9 @@ final class TlsOptions {
 
   private Optional<UpstreamTls> upstreamTls() {
     pair("--upstream-client-cert", upstreamClientCert, "--upstream-client-key", upstreamClientKey);
+    if (upstreamClientCert != null) {
+      PemFiles.checkPair("--upstream-client-key", upstreamClientCert, upstreamClientKey);
+    }
     if (upstreamInsecure && upstreamCa != null) {
       throw new IllegalArgumentException("--upstream-insecure and --upstream-ca contradict each "
           + "other (trust everything, or trust this CA): keep one");
@@ -217,6 +220,10 @@ final class TlsOptions {
     if (caOut == null) {
       throw new IllegalArgumentException("--mitm needs --ca-out FILE: clients must trust the "
           + "generated CA, whose certificate is written there");
+    }
+    if (caKeyOut != null && caOut.toAbsolutePath().normalize().equals(caKeyOut.toAbsolutePath().normalize())) {
+      throw new IllegalArgumentException("--ca-out and --ca-key-out name the same file (" + caOut
+          + "): the certificate would overwrite the key");
     }
     generated = GENERATED.updateAndGet(ca -> ca != null ? ca : CertificateAuthority.generate());
     return generated;

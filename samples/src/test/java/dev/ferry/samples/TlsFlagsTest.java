@@ -113,6 +113,8 @@ class TlsFlagsTest {
   void refusesAKeyThatIsNotTheCertificatesNamingTheFlag() {
     assertThatThrownBy(() -> CliOptions.parse("--tls-cert", cert, "--tls-key", otherKey))
         .hasMessageStartingWith("--tls-key " + otherKey + " does not belong to the first certificate in " + cert);
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-client-cert", cert, "--upstream-client-key", otherKey))
+        .hasMessageStartingWith("--upstream-client-key " + otherKey + " does not belong to the first certificate in " + cert);
   }
 
   @Test
@@ -193,6 +195,11 @@ class TlsFlagsTest {
         .hasMessageStartingWith("--ca-key-out: " + keyOut + " exists and holds another key");
     assertThat(Files.readString(keyOut)).isEqualTo("the key of a CA clients trust");
     assertThat(out).doesNotExist();
+    Path both = dir.resolve("ca-and-key.pem");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", both.toString(), "--ca-key-out",
+        dir.resolve(".").resolve("ca-and-key.pem").toString()))
+        .hasMessageStartingWith("--ca-out and --ca-key-out name the same file");
+    assertThat(both).doesNotExist();
   }
 
   @Test
