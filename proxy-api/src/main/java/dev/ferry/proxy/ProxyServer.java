@@ -427,6 +427,8 @@ public interface ProxyServer extends AutoCloseable {
      * The directory for the files of request bodies received on disk (see
      * {@link #requestSpoolBytes}); default the JVM's {@code java.io.tmpdir}. Request bodies can
      * hold secrets: pick a directory on a local file system that only the proxy's user can list.
+     * {@link #build()} refuses one set together with {@code requestSpoolBytes(0)}, which turns
+     * spooling off.
      *
      * @throws IllegalArgumentException if it is not an existing directory
      */
@@ -604,6 +606,8 @@ public interface ProxyServer extends AutoCloseable {
      * Whether a forward proxy also answers {@code GET /_stats} (and the other admin paths) sent
      * in origin-form to the proxy port by a loopback client, as in {@code curl localhost:8080/_stats};
      * default true. Such requests are never forwarded upstream.
+     * Only a forward proxy has this choice: {@link #build()} refuses {@code false} on a reverse
+     * proxy, whose {@code /_stats} path is its upstream's.
      */
     public Builder statsOnProxyPort(boolean enabled) {
       this.statsOnProxyPort = enabled;
@@ -761,11 +765,18 @@ public interface ProxyServer extends AutoCloseable {
         throw new IllegalStateException("interceptTls is for forward proxies; remove it or the "
             + "upstream and routes");
       }
-      if (reverse && (anyConnectPort || !connectPorts.isEmpty() || allowPrivateDestinations)) {
-        // A reverse proxy connects only to its configured upstreams, so these would do nothing.
-        throw new IllegalStateException("allowConnectPorts, allowAnyConnectPort and "
-            + "allowPrivateDestinations are for forward proxies (a reverse proxy reaches only its "
-            + "upstreams); remove them or the upstream and routes");
+      if (reverse && (anyConnectPort || !connectPorts.isEmpty() || allowPrivateDestinations
+          || !statsOnProxyPort)) {
+        // A reverse proxy connects only to its configured upstreams, and passes /_stats to them,
+        // so these would do nothing.
+        throw new IllegalStateException("allowConnectPorts, allowAnyConnectPort, "
+            + "allowPrivateDestinations and statsOnProxyPort(false) are for forward proxies (a reverse "
+            + "proxy reaches only its upstreams, and its /_stats is theirs); remove them or the "
+            + "upstream and routes");
+      }
+      if (requestSpoolDirectory != null && requestSpoolBytes == 0) {
+        throw new IllegalStateException("requestSpoolDirectory is set but requestSpoolBytes(0) turns "
+            + "spooling off; remove one");
       }
       checkPoolNames();
       return new ProxyConfig(this);

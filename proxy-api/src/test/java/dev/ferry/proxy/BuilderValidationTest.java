@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -69,12 +70,21 @@ class BuilderValidationTest {
     Upstream pool = Upstream.of("http://127.0.0.1:9001");
     for (ProxyServer.Builder builder : List.of(ProxyServer.builder().upstream(pool).allowConnectPorts(8443),
         ProxyServer.builder().upstream(pool).allowAnyConnectPort(),
-        ProxyServer.builder().route(Route.to(pool).pathPrefix("/a/")).allowPrivateDestinations(true))) {
+        ProxyServer.builder().route(Route.to(pool).pathPrefix("/a/")).allowPrivateDestinations(true),
+        ProxyServer.builder().upstream(pool).statsOnProxyPort(false))) {
       assertThatThrownBy(builder::buildConfig).isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("are for forward proxies");
     }
     assertThat(ProxyServer.builder().allowAnyConnectPort().allowPrivateDestinations(true).buildConfig()
         .allowsPrivateDestinations()).isTrue();
+  }
+
+  @Test
+  void refusesASpoolDirectoryWithSpoolingOff() {
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"));
+    assertThatThrownBy(() -> ProxyServer.builder().requestSpoolDirectory(dir).requestSpoolBytes(0).buildConfig())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("requestSpoolDirectory is set but requestSpoolBytes(0) turns spooling off; remove one");
   }
 
   /** Values that used to be accepted, or refused without naming the option. */

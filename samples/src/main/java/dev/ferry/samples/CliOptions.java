@@ -121,6 +121,13 @@ final class CliOptions {
     if (settings.verbose && settings.quiet) {
       throw new IllegalArgumentException("-v/--verbose and -q/--quiet contradict each other: keep one");
     }
+    if (settings.quiet) {
+      settings.observability.checkQuiet();
+    }
+    if (seen.contains("--request-spool-dir") && Long.valueOf(0).equals(settings.spoolBytes)) {
+      throw new IllegalArgumentException("--request-spool-dir and --request-spool-bytes 0 contradict "
+          + "each other (0 turns spooling off): keep one");
+    }
     // listener.threads counts like -t (the file's option names are the flags'), which overrides it.
     String threadsOption = seen.contains("--threads") ? "-t/--threads"
         : config != null && config.threads() != null ? "listener.threads" : null;
@@ -129,7 +136,9 @@ final class CliOptions {
       throw new IllegalArgumentException(routes.firstFlag() + " cannot be combined with --config: "
           + "pools and routes come from the file");
     }
-    filters.applyTo(builder, routes.reverse() || (config != null && config.reverse()));
+    boolean reverse = routes.reverse() || (config != null && config.reverse());
+    settings.observability.checkMode(reverse);
+    filters.applyTo(builder, reverse);
     routes.applyTo(builder);
     settings.observability.applyTo(builder);
     settings.tls.applyTo(builder);
@@ -173,6 +182,7 @@ final class CliOptions {
     boolean version;
     boolean verbose;
     boolean quiet;
+    Long spoolBytes;
     final ObservabilityOptions observability = new ObservabilityOptions();
     final TlsOptions tls = new TlsOptions();
   }
@@ -206,7 +216,10 @@ final class CliOptions {
         case "--write-timeout" -> builder.writeTimeout(seconds(flag, value(args, ++i, flag)));
         case "--min-body-rate" -> builder.minRequestBodyRate(longValue(flag, value(args, ++i, flag)));
         case "--request-buffer-bytes" -> builder.requestBufferBytes(intValue(flag, value(args, ++i, flag)));
-        case "--request-spool-bytes" -> builder.requestSpoolBytes(longValue(flag, value(args, ++i, flag)));
+        case "--request-spool-bytes" -> {
+          settings.spoolBytes = longValue(flag, value(args, ++i, flag));
+          builder.requestSpoolBytes(settings.spoolBytes);
+        }
         case "--request-spool-dir" -> builder.requestSpoolDirectory(Path.of(value(args, ++i, flag)));
         case "--max-body-bytes" -> builder.maxRequestBodyBytes(longValue(flag, value(args, ++i, flag)));
         case "--max-connections" -> builder.maxConnections(intValue(flag, value(args, ++i, flag)));
@@ -273,6 +286,10 @@ final class CliOptions {
         if (!virtualAvailable) {
           throw new IllegalArgumentException("-c/--concurrency virtual needs Java 21 or later (this is "
               + "Java " + Runtime.version().feature() + "): use -c auto or -c pool");
+        }
+        if (threadsGiven) {
+          throw new IllegalArgumentException(threadsOption + " caps -c pool or -c thread; virtual "
+              + "threads have no cap: drop -t, or use -c pool");
         }
         yield Concurrency.virtualThreads();
       }

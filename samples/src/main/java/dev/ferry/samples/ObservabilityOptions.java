@@ -48,11 +48,14 @@ final class ObservabilityOptions {
   private Integer adminPort;
   private String adminBind;
   private String cacheStatusHeader;
+  private AccessLogFormat accessLog;
+  private boolean noStatsOnProxyPort;
 
   /** Applies a switch. */
   void add(String flag, ProxyServer.Builder builder) {
     once(flag);
     if (flag.equals("--no-stats-on-proxy-port")) {
+      noStatsOnProxyPort = true;
       builder.statsOnProxyPort(false);
     } else {
       throw new IllegalArgumentException("unknown option " + flag);
@@ -69,7 +72,10 @@ final class ObservabilityOptions {
     switch (flag) {
       case "--admin-port" -> adminPort = port(flag, value);
       case "--admin-bind" -> adminBind = value;
-      case "--access-log" -> builder.accessLog(accessLog(flag, value));
+      case "--access-log" -> {
+        accessLog = accessLog(flag, value);
+        builder.accessLog(accessLog);
+      }
       case "--error-page" -> errorPage(flag, value, builder);
       case "--request-id-header" -> {
         if (Headers.isProxyManaged(value)) {
@@ -80,6 +86,30 @@ final class ObservabilityOptions {
       }
       case "--cache-status-header" -> cacheStatusHeader = CacheSpec.inMemory().statusHeader(value).statusHeader();
       default -> throw new IllegalArgumentException("unknown option " + flag);
+    }
+  }
+
+  /**
+   * Refuses an access log asked for together with {@code -q}, which silences it.
+   *
+   * @throws IllegalArgumentException naming both flags
+   */
+  void checkQuiet() {
+    if (accessLog != null && accessLog != AccessLogFormat.OFF) {
+      throw new IllegalArgumentException("--access-log " + accessLog.name().toLowerCase(Locale.ROOT)
+          + " and -q/--quiet contradict each other (-q silences the access log): keep one");
+    }
+  }
+
+  /**
+   * Refuses the forward-only switch on a reverse proxy, whose {@code /_stats} is its upstream's.
+   *
+   * @throws IllegalArgumentException naming the flag
+   */
+  void checkMode(boolean reverse) {
+    if (reverse && noStatsOnProxyPort) {
+      throw new IllegalArgumentException("--no-stats-on-proxy-port is for forward proxies (a reverse "
+          + "proxy passes /_stats to its upstream already); remove it or --upstream and --route");
     }
   }
 

@@ -157,8 +157,24 @@ class CliOptionsTest {
     } else {
       assertThatThrownBy(() -> CliOptions.parse("-t", "7")).hasMessageStartingWith("-t/--threads caps -c pool");
       assertThat(configOf("-c", "pool", "-t", "7").concurrency().toString()).isEqualTo("boundedPool(7, 1000)");
+      assertThatThrownBy(() -> CliOptions.parse("-c", "virtual", "-t", "10"))
+          .hasMessageStartingWith("-t/--threads caps -c pool or -c thread; virtual threads have no cap");
     }
     assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "-t", "0")).hasMessageContaining("at least 1");
+  }
+
+  /** Flags that cancel each other out were resolved silently, one of them quietly doing nothing. */
+  @Test
+  void refusesFlagsThatContradictEachOther() throws Exception {
+    assertThatThrownBy(() -> CliOptions.parse("--access-log", "json", "-q"))
+        .hasMessage("--access-log json and -q/--quiet contradict each other (-q silences the access log): keep one");
+    assertThat(CliOptions.parse("--access-log", "off", "-q").logLevel()).isEqualTo("warn");
+    String dir = System.getProperty("java.io.tmpdir");
+    assertThatThrownBy(() -> CliOptions.parse("--request-spool-dir", dir, "--request-spool-bytes", "0"))
+        .hasMessageStartingWith("--request-spool-dir and --request-spool-bytes 0 contradict each other");
+    assertThatThrownBy(() -> CliOptions.parse("--no-stats-on-proxy-port", "--upstream", "http://127.0.0.1:9000"))
+        .hasMessageStartingWith("--no-stats-on-proxy-port is for forward proxies");
+    assertThat(configOf("--no-stats-on-proxy-port").statsOnProxyPort()).isFalse();
   }
 
   @Test
