@@ -154,12 +154,20 @@ public final class Filters {
       if (!request.target().startsWith("/")) {
         return chain.proceed(request);
       }
-      return chain.proceed(request.withTarget(pattern.matcher(request.target()).replaceAll(replacement)));
+      String target = pattern.matcher(request.target()).replaceAll(replacement);
+      if (!target.startsWith("/")) {
+        // Routing would find no route for it (a 404 that blames the client): the rewrite is wrong.
+        throw new IllegalStateException("rewritePath(" + regex + ") made " + target
+            + " of " + request.target() + ", which is not an origin-form target (/path)");
+      }
+      return chain.proceed(request.withTarget(target));
     });
   }
 
   /**
    * Sends requests with this {@code Host} (and authority): {@code rewriteHost("internal.example:8080")}.
+   * In a reverse proxy the upstream gets this {@code Host} instead of its endpoint's (as with
+   * {@code preserveHost}, but this name), and {@code X-Forwarded-Host} keeps the client's.
    *
    * @throws IllegalArgumentException if it is not a valid {@code host[:port]}
    */

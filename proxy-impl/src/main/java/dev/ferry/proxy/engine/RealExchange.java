@@ -482,6 +482,11 @@ final class RealExchange implements Exchange, DispatchHooks {
   }
 
   @Override
+  public String requestedAuthority() {
+    return request.authority();
+  }
+
+  @Override
   public boolean clientUsesTls() {
     return connection.isTls();
   }

@@ -303,7 +303,10 @@ public final class Forwarder {
   private Headers outboundHeaders(Request request, UpstreamHooks hooks, boolean upgrade, Target to) {
     Headers.Builder headers = Headers.builder();
     String originalHost = request.authority();
-    headers.add("Host", to == null || to.preserveHost() ? originalHost : to.endpoint().authority());
+    String requested = hooks.requestedAuthority();
+    // A filter that rewrote the authority chose the upstream's Host itself.
+    boolean rewritten = requested != null && !requested.equals(originalHost);
+    headers.add("Host", to == null || to.preserveHost() || rewritten ? originalHost : to.endpoint().authority());
     HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
     MaxForwards.decrement(request.method(), request.headers(), headers);
     if (to != null) {
@@ -312,9 +315,10 @@ public final class Forwarder {
       List<String> earlier = HopByHop.endToEnd(request.headers(), "X-Forwarded-For");
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
       headers.add("X-Forwarded-Proto", proto);
-      headers.add("X-Forwarded-Host", originalHost);
+      String clientHost = requested != null ? requested : originalHost;
+      headers.add("X-Forwarded-Host", clientHost);
       headers.add("Forwarded", ForwardedHeader.value(HopByHop.endToEnd(request.headers(), "Forwarded"),
-          client, originalHost, proto));
+          client, clientHost, proto));
     }
     long length = request.body().contentLength();
     if (length > 0 || (length == 0 && !BODILESS_METHODS.contains(request.method()))) {

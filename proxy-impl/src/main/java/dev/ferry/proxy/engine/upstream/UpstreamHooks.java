@@ -19,6 +19,15 @@ public interface UpstreamHooks {
    */
   default void staleConnectionRetried() {}
 
+  /**
+   * The authority the client asked for, before filters; null if unknown. In a reverse proxy a
+   * request whose authority a filter changed ({@code Filters.rewriteHost}) keeps it as its
+   * {@code Host}, instead of the endpoint's, and this goes in {@code X-Forwarded-Host}.
+   */
+  default String requestedAuthority() {
+    return null;
+  }
+
   /** True if the client reached the proxy over TLS, for {@code X-Forwarded-Proto}. */
   default boolean clientUsesTls() {
     return false;

@@ -96,9 +96,20 @@ class BuiltInFiltersTest {
     send(get("/v2/x"));
     RecordedRequest first = origin.takeRequest(5, TimeUnit.SECONDS);
     assertThat(first.getPath()).isEqualTo("/users?id=1");
-    assertThat(first.getHeader("X-Forwarded-Host")).isEqualTo("backend.internal:8080");
+    // The rewritten Host reaches the upstream, not the endpoint's; X-Forwarded-Host keeps the client's.
+    assertThat(first.getHeader("Host")).isEqualTo("backend.internal:8080");
+    assertThat(first.getHeader("X-Forwarded-Host")).isEqualTo("127.0.0.1:" + proxy.port());
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/new/page");
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/internal/v2/x");
+  }
+
+  @Test
+  void answers500ForAPathRewriteThatIsNotOriginForm() throws Exception {
+    proxyWith(Filters.rewritePath("^/(.*)", "$1"));
+    HttpResponse<String> response = send(get("/page"));
+    assertThat(response.statusCode()).isEqualTo(500);
+    assertThat(proxy.stats().failures()).containsEntry("FILTER_FAILED", 1L);
+    assertThat(origin.getRequestCount()).isZero();
   }
 
   @Test
