@@ -38,6 +38,14 @@ class FilterBuildingBlocksTest {
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(was " + legacy + ")");
     }
     assertThatThrownBy(() -> Filters.accessControl().allowClients("10.1/16")).hasMessageContaining("dotted decimal");
+    for (String legacy : new String[] {"0x7f.0.0.1", "0X7F.1", "example.123", "localhost.0x1."}) {
+      assertThatThrownBy(() -> Filters.accessControl().denyHosts(legacy), legacy)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("host " + legacy + " ends in a number, so it is an IPv4 address in a legacy form "
+              + "(hex, octal or too few parts): write it in dotted decimal");
+    }
+    assertThat(Filters.accessControl().denyHosts("0x7f.example", "*.example", "10x.example").build().rules())
+        .hasSize(3);
   }
 
   @Test
