@@ -7,8 +7,10 @@ import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -47,15 +49,30 @@ final class ConfigRoutes {
       }
     }
     boolean reverse = false;
+    Set<String> used = new HashSet<>();
     if (routes != null) {
       for (ConfigNode item : routes.list()) {
-        builder.route(route(item, byName));
+        Route route = route(item, byName);
+        builder.route(route);
+        used.add(route.upstream().name());
         reverse = true;
       }
     }
     if (upstream != null) {
-      builder.upstream(named(upstream, byName));
+      Upstream pool = named(upstream, byName);
+      builder.upstream(pool);
+      used.add(pool.name());
       reverse = true;
+    }
+    if (pools != null) {
+      // A pool nothing routes to would leave the proxy forwarding, or the pool idle, silently.
+      for (ConfigNode item : pools.list()) {
+        String name = item.fields(POOL).get("name").text();
+        if (!used.contains(name)) {
+          throw item.error("defines pool " + name + ", which no route and no upstream uses: "
+              + "route to it (routes: ... pool: " + name + ", or upstream: " + name + ") or remove it");
+        }
+      }
     }
     return reverse;
   }

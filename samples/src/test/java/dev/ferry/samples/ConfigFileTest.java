@@ -248,6 +248,12 @@ class ConfigFileTest {
     assertLine(pools + "  - pathPrefix: /v4/\n    pool: api\n    balancer: random\n", 9,
         "routes[1].balancer is not a known key; expected one of name, host, pathPrefix, path, "
             + "pathRegex, methods, headers, pool, cache, timeoutSeconds, retries, stripPrefix");
+    assertLine(pools.substring(0, pools.indexOf("routes:")), 2,
+        "pools[0] defines pool api, which no route and no upstream uses: route to it (routes: ... "
+            + "pool: api, or upstream: api) or remove it");
+    assertLine(pools.replace("routes:", "  - name: spare\n    endpoints: [http://127.0.0.1:9002]\nroutes:"), 4,
+        "pools[1] defines pool spare, which no route and no upstream uses: route to it (routes: ... "
+            + "pool: spare, or upstream: spare) or remove it");
     assertLine(pools.replace("name: api", "name: api\n    balancer: fastest"), 3,
         "pools[0].balancer must be round-robin, weighted, least-requests, random, hash:header:NAME, "
             + "hash:cookie:NAME, hash:client-ip or hash:path (was fastest)");
