@@ -3,6 +3,7 @@ package dev.ferry.samples;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import java.io.UncheckedIOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 
@@ -95,6 +96,7 @@ public final class FerryCli {
 
   /** An address as {@code host:port}, the host numeric. */
   static String hostPort(InetSocketAddress address) {
-    return address.getAddress().getHostAddress() + ":" + address.getPort();
+    String host = address.getAddress().getHostAddress();
+    return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
   }
 }

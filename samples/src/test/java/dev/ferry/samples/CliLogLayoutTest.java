@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.ProxyServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -27,6 +29,15 @@ class CliLogLayoutTest {
     assertThat(logger.isWarnEnabled()).isTrue();
     assertThat(logger.isInfoEnabled()).isFalse();
     assertThat(new CliLogger("x", Level.DEBUG).isDebugEnabled()).isTrue();
+  }
+
+  /** An IPv6 listener was printed as 0:0:0:0:0:0:0:1:8080, which no client can use. */
+  @Test
+  void bracketsAnIpv6ListeningAddress() throws Exception {
+    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("::1"), 8080)))
+        .isEqualTo("[0:0:0:0:0:0:0:1]:8080");
+    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 8080)))
+        .isEqualTo("127.0.0.1:8080");
   }
 
   @Test

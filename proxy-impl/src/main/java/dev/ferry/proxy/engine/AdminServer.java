@@ -11,11 +11,13 @@ import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
+import dev.ferry.proxy.engine.upstream.HostNames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,7 +57,7 @@ final class AdminServer implements AutoCloseable {
   static AdminServer start(RealProxyServer server, InetSocketAddress bind, int proxyPort) {
     ServerSocket socket;
     try {
-      socket = new ServerSocket();
+      socket = ServerSocketChannel.open(RealProxyServer.family(bind.getAddress())).socket();
       socket.setReuseAddress(true);
       socket.bind(bind, 64);
     } catch (IOException e) {
@@ -63,7 +65,8 @@ final class AdminServer implements AutoCloseable {
     }
     AdminServer admin = new AdminServer(server, socket, proxyPort);
     admin.acceptor.start();
-    log.atLevel(server.lifecycleLevel()).log("admin_started address={}:{}", admin.address.getAddress().getHostAddress(), admin.address.getPort());
+    log.atLevel(server.lifecycleLevel()).log("admin_started address={}",
+        HostNames.authorityText(admin.address.getAddress(), admin.address.getPort()));
     return admin;
   }
 

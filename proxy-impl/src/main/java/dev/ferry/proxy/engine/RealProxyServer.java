@@ -28,12 +28,16 @@ import dev.ferry.proxy.engine.upstream.Connector;
 import dev.ferry.proxy.engine.upstream.DestinationPolicy;
 import dev.ferry.proxy.engine.upstream.DetachedHooks;
 import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ProtocolFamily;
 import java.net.ServerSocket;
+import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -155,8 +159,8 @@ final class RealProxyServer implements ProxyServer {
           interception.authority().certificate().getSubjectX500Principal().getName(),
           interception.authority().sha256Fingerprint(), interception.authority().certificate().getNotAfter().toInstant());
     }
-    log.atLevel(lifecycleLevel()).log("proxy_started address={}:{} mode={} concurrency={} config={}",
-        address().getAddress().getHostAddress(), port(), config.isReverse() ? "reverse" : "forward",
+    log.atLevel(lifecycleLevel()).log("proxy_started address={} mode={} concurrency={} config={}",
+        HostNames.authorityText(address().getAddress(), port()), config.isReverse() ? "reverse" : "forward",
         executor.description(), config);
     return this;
   }
@@ -224,16 +228,26 @@ final class RealProxyServer implements ProxyServer {
     try {
       // A channel's socket, so that accepted connections have channels the idle parker can
       // select on; they are used in blocking mode otherwise.
-      ServerSocket serverSocket = ServerSocketChannel.open().socket();
+      InetAddress address = InetAddress.getByName(config.bindAddress());
+      ServerSocket serverSocket = ServerSocketChannel.open(family(address)).socket();
       serverSocket.setReuseAddress(true);
-      serverSocket.bind(new InetSocketAddress(InetAddress.getByName(config.bindAddress()),
-          config.port()), 1024);
+      serverSocket.bind(new InetSocketAddress(address, config.port()), 1024);
       return serverSocket;
     } catch (IOException e) {
       markStopped();
       throw new UncheckedIOException("could not bind " + config.bindAddress() + ":" + config.port()
           + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The socket's family from the address, so that {@code 0.0.0.0} listens on IPv4 only: a
+   * channel of the default family is an IPv6 socket, on which the JDK turns an IPv4 wildcard
+   * into {@code ::} and listens on both. (An unresolved address fails to bind either way.)
+   */
+  static ProtocolFamily family(InetAddress address) {
+    return address == null || address instanceof Inet4Address
+        ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6;
   }
 
   @Override

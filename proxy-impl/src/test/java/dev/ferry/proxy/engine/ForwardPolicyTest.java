@@ -1,9 +1,12 @@
 package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.ProxyServer;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -102,6 +105,25 @@ class ForwardPolicyTest {
         assertThat(response.status()).as(host).isEqualTo(403);
         assertThat(response.bodyText()).contains("loop");
       }
+    }
+  }
+
+  /** The JDK turns an IPv4 wildcard on a default (IPv6) socket into ::, reachable over IPv6 too. */
+  @Test
+  void listensOnIpv4OnlyWhenBoundToTheIpv4Wildcard() throws Exception {
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, InetAddress.getByName("::1"))) {
+      // IPv6 loopback is there to be refused on.
+    } catch (java.io.IOException e) {
+      Assumptions.abort("no IPv6 loopback here: " + e.getMessage());
+    }
+    TinyOrigin origin = origin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().bindAddress("0.0.0.0").allowPrivateDestinations(true));
+    assertThat(proxy.address().getAddress().getHostAddress()).isEqualTo("0.0.0.0");
+    assertThatThrownBy(() -> new java.net.Socket("::1", proxy.port()).close())
+        .isInstanceOf(java.net.ConnectException.class);
+    try (RawClient raw = new RawClient(new java.net.InetSocketAddress("127.0.0.1", proxy.port()))) {
+      raw.send("GET http://127.0.0.1:" + origin.port() + "/ HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
     }
   }
 

@@ -192,6 +192,12 @@ public final class HostNames {
     return compressed(address.getAddress());
   }
 
+  /** {@code address:port} with an IPv6 address in brackets, as in a URL: {@code [::1]:8080}. */
+  public static String authorityText(InetAddress address, int port) {
+    String text = addressText(address);
+    return (address instanceof Inet4Address ? text : "[" + text + "]") + ":" + port;
+  }
+
   /**
    * A client's address as forwarding headers carry it: IPv6 in RFC 5952 text ({@code ::1}, not
    * Java's {@code 0:0:0:0:0:0:0:1}), as nginx and Envoy write it, so an upstream's allow-list or
