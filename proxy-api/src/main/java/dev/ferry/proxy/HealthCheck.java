@@ -5,8 +5,9 @@ import java.util.Objects;
 
 /**
  * An active health check: a {@code GET} to a path on every endpoint of a pool, at an interval,
- * on the proxy's two health-check threads, with a fixed delay between checks of an endpoint (so a
- * check that times out never piles up). The path is sent as given, without the endpoint's base
+ * on the proxy's health-check threads (one per checked endpoint, from 2 to 64 per proxy, so one
+ * endpoint's slow check never delays another's), with a fixed delay between checks of an endpoint
+ * (so a check that times out never piles up). The path is sent as given, without the endpoint's base
  * path. An endpoint turns unhealthy after
  * {@link #unhealthyThreshold} failed checks in a row (a status outside the expected range, a
  * connect failure or a timeout) and healthy again after {@link #healthyThreshold} good ones.
