@@ -53,7 +53,8 @@ final class ConfigNode {
         throw new ConfigFileException(file, line(parser.currentTokenLocation()),
             "only one YAML document is allowed");
       }
-      return root;
+      // A document with nothing in it ("---" alone) is as empty as an empty file.
+      return root.value == null ? new ConfigNode(file, "", "", 1, new LinkedHashMap<String, ConfigNode>()) : root;
     } catch (JsonProcessingException e) {
       throw new ConfigFileException(file, e.getLocation() == null ? 0 : line(e.getLocation()),
           problem(e.getOriginalMessage()));
@@ -86,12 +87,24 @@ final class ConfigNode {
     }
     Object scalar = switch (token) {
       case VALUE_STRING -> parser.getText();
-      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> parser.getNumberValue();
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> number(parser);
       case VALUE_TRUE -> Boolean.TRUE;
       case VALUE_FALSE -> Boolean.FALSE;
       default -> null;
     };
     return new ConfigNode(file, key, path, line, scalar);
+  }
+
+  /**
+   * A number, or its text where Java has no such number ({@code .inf}, {@code .nan}): the option
+   * reading it then refuses it, naming its key.
+   */
+  private static Object number(JsonParser parser) throws IOException {
+    try {
+      return parser.getNumberValue();
+    } catch (JsonProcessingException e) {
+      return parser.getText();
+    }
   }
 
   /**
@@ -200,7 +213,7 @@ final class ConfigNode {
   /** A whole number. */
   long longValue() {
     if (!(value instanceof Integer || value instanceof Long)) {
-      throw error("must be a whole number (was " + value + ")");
+      throw error("must be a whole number (was " + shown() + ")");
     }
     return ((Number) value).longValue();
   }
@@ -208,7 +221,7 @@ final class ConfigNode {
   /** Whole or fractional seconds. */
   Duration seconds() {
     if (!(value instanceof Number || value instanceof String)) {
-      throw error("must be a number of seconds (was " + value + ")");
+      throw error("must be a number of seconds (was " + shown() + ")");
     }
     return call(() -> Seconds.parse(path, value.toString()));
   }
@@ -216,7 +229,7 @@ final class ConfigNode {
   /** {@code true} or {@code false}. */
   boolean bool() {
     if (!(value instanceof Boolean)) {
-      throw error("must be true or false (was " + value + ")");
+      throw error("must be true or false (was " + shown() + ")");
     }
     return (Boolean) value;
   }
@@ -238,9 +251,15 @@ final class ConfigNode {
     }
   }
 
-  /** An error about this value, naming its line and key path. */
+  /** An error about this value, naming its line and key path ("the file" for the top level). */
   ConfigFileException error(String rule) {
-    return new ConfigFileException(file, line, path + " " + rule);
+    return new ConfigFileException(file, line, (path.isEmpty() ? "the file" : path) + " " + rule);
+  }
+
+  /** The value as an error message shows it: a scalar as written, else what kind of value it is. */
+  private String shown() {
+    return value instanceof List ? "a list" : value instanceof Map ? "a mapping"
+        : value == null ? "nothing" : value.toString();
   }
 
   /** The directory of the file, against which relative paths in it resolve. */

@@ -172,6 +172,17 @@ class ConfigFileTest {
     ProxyConfig config = configOf("# nothing yet\n");
     assertThat(config.isReverse()).isFalse();
     assertThat(config.port()).isEqualTo(8080);
+    assertThat(configOf("---\n").port()).as("an empty document").isEqualTo(8080);
+  }
+
+  /** Messages showed ConfigNode@1b2c3d for a list, named no key for .inf, and an empty key. */
+  @Test
+  void namesTheKeyAndTheKindOfAWrongValue() throws IOException {
+    assertLine("listener:\n  threads: [1]\n", 2, "listener.threads must be a whole number (was a list)");
+    assertLine("listener:\n  port: {a: 1}\n", 2, "listener.port must be a whole number (was a mapping)");
+    assertLine("timeouts:\n  idleTimeout: .inf\n", 2, "timeouts.idleTimeout must be a number of seconds (was .inf)");
+    assertLine("- 1\n", 1, "the file must be a mapping of listener, timeouts, limits, cache, upstreamCa, "
+        + "filters, pools, routes, upstream");
   }
 
   @Test
