@@ -53,13 +53,7 @@ class LargeResponseRelayTest {
   @Test
   void cutsTheClientOffWhenTheUpstreamStallsMidBody() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    TinyOrigin origin = ferry.track(sendingPartOfTheBody("/stall", SIZE / 2, () -> {
-      try {
-        release.await(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }));
+    TinyOrigin origin = stallingAfter(SIZE / 2, release);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .upstreamTimeout(Duration.ofMillis(400)));
     try {
@@ -89,13 +83,7 @@ class LargeResponseRelayTest {
   @Test
   void answers504WhenTheUpstreamStallsBeforeAnyBodyByte() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    TinyOrigin origin = ferry.track(sendingPartOfTheBody("/stall", 0, () -> {
-      try {
-        release.await(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }));
+    TinyOrigin origin = stallingAfter(0, release);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .upstreamTimeout(Duration.ofMillis(400)));
     try {
@@ -103,6 +91,17 @@ class LargeResponseRelayTest {
     } finally {
       release.countDown();
     }
+  }
+
+  /** An origin that sends {@code bytes} of the body of {@code /stall}, then waits for {@code release}. */
+  private TinyOrigin stallingAfter(int bytes, CountDownLatch release) throws Exception {
+    return ferry.track(sendingPartOfTheBody("/stall", bytes, () -> {
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
   }
 
   /**

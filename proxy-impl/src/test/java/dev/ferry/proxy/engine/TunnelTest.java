@@ -204,18 +204,24 @@ class TunnelTest {
     Await.until(() -> proxy.stats().activeConnections() == 0, "the idle tunnel's connection to end");
   }
 
-  /** Bytes that arrived with the head, on either side, go through the tunnel first. */
-  @Test
-  void relaysBytesThatCameWithTheHeads() throws Exception {
+  /** An origin answering 101 with {@code upgradeField} (a whole line, or none) and {@code first}, then echoing. */
+  private TinyOrigin switchingThenEchoing(String upgradeField, String first) throws Exception {
     TinyOrigin[] self = new TinyOrigin[1];
     self[0] = ferry.track(new TinyOrigin((Socket socket, InputStream in, OutputStream out) -> {
       self[0].readRequest(in);
-      out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
-          + "server-first").getBytes(StandardCharsets.ISO_8859_1));
+      out.write(("HTTP/1.1 101 Switching Protocols\r\n" + upgradeField + "Connection: Upgrade\r\n\r\n" + first)
+          .getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       in.transferTo(out);
     }));
-    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    return self[0];
+  }
+
+  /** Bytes that arrived with the head, on either side, go through the tunnel first. */
+  @Test
+  void relaysBytesThatCameWithTheHeads() throws Exception {
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(
+        switchingThenEchoing("Upgrade: websocket\r\n", "server-first").url("/"))));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
       assertThat(raw.readResponse(true).status()).isEqualTo(101);
@@ -234,15 +240,8 @@ class TunnelTest {
   @ParameterizedTest(name = "[{index}] {0}")
   @ValueSource(strings = {"Upgrade: foo/2", "Upgrade: websocket, bar", ""})
   void refusesA101ToAProtocolTheClientDidNotOffer(String upgrade) throws Exception {
-    TinyOrigin[] self = new TinyOrigin[1];
-    self[0] = ferry.track(new TinyOrigin((Socket socket, InputStream in, OutputStream out) -> {
-      self[0].readRequest(in);
-      out.write(("HTTP/1.1 101 Switching Protocols\r\n" + (upgrade.isEmpty() ? "" : upgrade + "\r\n")
-          + "Connection: Upgrade\r\n\r\nfoo-bytes").getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      in.transferTo(out);
-    }));
-    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(
+        switchingThenEchoing(upgrade.isEmpty() ? "" : upgrade + "\r\n", "foo-bytes").url("/"))));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket, foo/1\r\n\r\n");
       RawClient.RawResponse response = raw.readResponse();
