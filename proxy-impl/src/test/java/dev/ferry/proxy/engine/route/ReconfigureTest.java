@@ -97,12 +97,13 @@ class ReconfigureTest {
     // by name instead of accepted and ignored.
     for (UnaryOperator<ProxyServer.Builder> change : List.<UnaryOperator<ProxyServer.Builder>>of(
         b -> b.accessLog(AccessLogFormat.JSON), b -> b.quietLogs(true), b -> b.errorPage(502, "<p>down</p>"),
-        b -> b.requestIdHeader("X-Trace-Id"), b -> b.admin(new InetSocketAddress("127.0.0.1", 0)),
-        b -> b.statsOnProxyPort(false))) {
+        b -> b.requestIdHeader("X-Trace-Id"), b -> b.admin(new InetSocketAddress("127.0.0.1", 0)))) {
       assertThatThrownBy(() -> proxy.reconfigure(change.apply(proxy.config().toBuilder()).buildConfig()))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot change on a running proxy");
     }
     ProxyServer forward = ferry.start(ProxyServer.builder());
+    assertThatThrownBy(() -> forward.reconfigure(forward.config().toBuilder().statsOnProxyPort(false).buildConfig()))
+        .hasMessageStartingWith("statsOnProxyPort cannot change on a running proxy");
     assertThatThrownBy(() -> forward.reconfigure(forward.config().toBuilder()
         .route(Route.to(Upstream.of(blue.url()))).buildConfig()))
         .hasMessageStartingWith("mode (forward or reverse) cannot change on a running proxy (was forward, asked reverse)");
