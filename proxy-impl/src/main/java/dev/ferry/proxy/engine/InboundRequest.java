@@ -83,6 +83,11 @@ final class InboundRequest {
       checkHost(host);
     }
     long length = Framing.requestBodyLength(head.headers(), head.minorVersion());
+    if (length != 0 && head.method().equals("CONNECT")) {
+      // RFC 9110 §9.3.6: a CONNECT has no content. Framed as one, the bytes after its head would
+      // be a body to a hop in front and tunnel data here: two readings of one stream.
+      throw malformed("CONNECT with content (Content-Length or Transfer-Encoding)");
+    }
     if (length > maxBodyBytes) {
       throw new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
           "request body of " + length + " bytes exceeds " + maxBodyBytes + " bytes");

@@ -83,6 +83,21 @@ class TunnelTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"Content-Length: 5\r\n\r\nhello",
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: internal\r\n\r\n"})
+  void rejectsConnectWithContent(String framingAndBytes) throws Exception {
+    TinyOrigin origin = ferry.track(echo());
+    proxy = ferry.start(connectingToTestPorts());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n" + framingAndBytes);
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(response.header("Connection")).isEqualTo("close");
+    }
+    assertThat(origin.connectionCount()).isZero();
+  }
+
   @Test
   void relaysWebSocketUpgradeInReverseMode() throws Exception {
     TinyOrigin origin = ferry.track(upgradingEcho());
