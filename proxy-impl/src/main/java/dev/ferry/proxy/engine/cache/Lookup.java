@@ -21,13 +21,19 @@ final class Lookup {
     servable = decide(asked, response, lifetime, age, requestHeaders);
   }
 
+  /**
+   * True when the request wants the upstream to validate anything stored: Cache-Control's
+   * no-cache, or Pragma's when Cache-Control is absent (RFC 9111 §5.4).
+   */
+  static boolean asksNoCache(CacheControl asked, Headers requestHeaders) {
+    return asked.has("no-cache") || !requestHeaders.contains("Cache-Control")
+        && requestHeaders.containsToken("Pragma", "no-cache");
+  }
+
   private boolean decide(CacheControl asked, CacheControl response, long lifetime, long age,
       Headers requestHeaders) {
-    // RFC 9111 §5.4: Pragma: no-cache counts only when Cache-Control is absent.
-    boolean pragmaNoCache = !requestHeaders.contains("Cache-Control")
-        && requestHeaders.containsToken("Pragma", "no-cache");
     // A qualified no-cache="Field" only withholds those fields, stripped when stored (§5.2.2.4).
-    if (asked.has("no-cache") || pragmaNoCache || response.hasUnqualified("no-cache")) {
+    if (asksNoCache(asked, requestHeaders) || response.hasUnqualified("no-cache")) {
       return false;
     }
     if (asked.has("max-age") && age > asked.seconds("max-age")) {

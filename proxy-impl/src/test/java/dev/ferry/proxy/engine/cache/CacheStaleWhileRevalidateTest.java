@@ -54,6 +54,19 @@ class CacheStaleWhileRevalidateTest {
     assertThat(h.get("/late").body()).isEqualTo("v2");
   }
 
+  /** Pragma: no-cache, without Cache-Control, asks what Cache-Control: no-cache asks (RFC 9111 §5.4). */
+  @Test
+  void revalidatesInTheForegroundUnderPragmaNoCache() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=10, stale-while-revalidate=60"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=10"));
+    h.get("/pragma");
+    h.advance(Duration.ofSeconds(30));
+    HttpResponse<String> answer = h.get("/pragma", "Pragma", "no-cache");
+    assertThat(answer.body()).isEqualTo("v2");
+    assertThat(answer.headers().firstValue("X-Cache")).hasValue("MISS");
+  }
+
   /** s-maxage implies proxy-revalidate (RFC 9111 §5.2.2.10): no stale answer while it refreshes. */
   @Test
   void revalidatesInTheForegroundUnderSMaxage() throws Exception {
