@@ -40,8 +40,14 @@ final class Variants {
   static String key(Headers response, Headers request) {
     StringBuilder key = new StringBuilder();
     for (String name : names(response)) {
-      // Field values never hold a line feed, so it separates them unambiguously.
-      key.append(name).append(':').append(normalise(name, request.all(name))).append('\n');
+      // Field values never hold a line feed, so it separates them unambiguously. An absent field
+      // has no colon: it matches only another absence, never an empty value (§4.1).
+      List<String> lines = request.all(name);
+      key.append(name);
+      if (!lines.isEmpty()) {
+        key.append(':').append(normalise(name, lines));
+      }
+      key.append('\n');
     }
     return key.toString();
   }

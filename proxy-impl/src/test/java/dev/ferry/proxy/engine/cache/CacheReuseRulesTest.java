@@ -102,6 +102,20 @@ class CacheReuseRulesTest {
     assertThat(h.cache().stats().entries()).isEqualTo(1);
   }
 
+  /** §4.1: a field absent from one request matches only its absence, not an empty value. */
+  @Test
+  void keepsEmptyAndAbsentVaryFieldsApart() throws Exception {
+    h.origin.enqueue(h.response("absent").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "X-A"));
+    h.origin.enqueue(h.response("empty").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "X-A"));
+    assertThat(h.get("/vary-empty").body()).isEqualTo("absent");
+    HttpResponse<String> empty = h.get("/vary-empty", "X-A", "");
+    assertThat(empty.body()).isEqualTo("empty");
+    assertThat(verdict(empty)).isEqualTo("MISS");
+    assertThat(h.get("/vary-empty").body()).isEqualTo("absent");
+    assertThat(h.get("/vary-empty", "X-A", "").body()).isEqualTo("empty");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
   @Test
   void answersIfModifiedSinceFromStoredDateWithoutLastModified() throws Exception {
     String date = HttpDates.format(h.clock.instant());
