@@ -21,9 +21,12 @@ final class CacheControl {
         if (directive.isEmpty()) {
           continue;
         }
+        // No whitespace around '=' (§5.2: token [ "=" ( token / quoted-string ) ]): "max-age =100"
+        // names no known directive and "max-age= 100" has a malformed argument, so neither
+        // makes a response fresh (§4.2.1).
         int equals = directive.indexOf('=');
-        String name = (equals < 0 ? directive : directive.substring(0, equals)).trim().toLowerCase(Locale.ROOT);
-        String argument = equals < 0 ? "" : unquote(directive.substring(equals + 1).trim());
+        String name = (equals < 0 ? directive : directive.substring(0, equals)).toLowerCase(Locale.ROOT);
+        String argument = equals < 0 ? "" : unquote(directive.substring(equals + 1));
         directives.putIfAbsent(name, argument);
       }
     }

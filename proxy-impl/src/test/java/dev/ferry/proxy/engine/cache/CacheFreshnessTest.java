@@ -48,6 +48,19 @@ class CacheFreshnessTest {
     assertThat(cacheStatus(second)).isEqualTo("MISS");
   }
 
+  /** §5.2 allows no whitespace around '=': such a max-age gives no freshness (§4.2.1). */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"max-age =100", "max-age= 100"})
+  void ignoresMaxAgeWithWhitespaceAroundEquals(String cacheControl) throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", cacheControl));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", cacheControl));
+    h.get("/spaced");
+    h.advance(Duration.ofSeconds(1));
+    HttpResponse<String> second = h.get("/spaced");
+    assertThat(second.body()).isEqualTo("v2");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
   @Test
   void prefersSharedMaxAgeOverMaxAge() throws Exception {
     h.origin.enqueue(h.response("shared").setHeader("Cache-Control", "max-age=1, s-maxage=100"));
