@@ -31,6 +31,11 @@ final class DetachedDispatchHooks implements DispatchHooks {
   }
 
   @Override
+  public String requestedAuthority() {
+    return hooks.requestedAuthority();
+  }
+
+  @Override
   public InetSocketAddress clientAddress() {
     return hooks.clientAddress();
   }

@@ -214,7 +214,7 @@ final class RealProxyServer implements ProxyServer {
     if (cache != null) {
       InetSocketAddress self = new InetSocketAddress(serverSocket.getInetAddress(), port);
       cache.startBackground(ConnectionExecutor.platformThreads("ferry-cache-refresh-" + port + "-"),
-          request -> refresh(request, new DetachedHooks(self, destinationPolicy)));
+          (request, authority) -> refresh(request, new DetachedHooks(self, destinationPolicy, authority)));
     }
     if (config.admin().isPresent()) {
       adminServer = AdminServer.start(this, config.admin().get(), port);

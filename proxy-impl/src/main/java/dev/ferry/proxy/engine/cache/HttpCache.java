@@ -64,12 +64,24 @@ public final class HttpCache implements ProxyCache {
     this.staleWhileRevalidate = new StaleWhileRevalidate(entries, clock);
   }
 
+  /** Fetches a stale entry again in the background, for no waiting client. */
+  public interface Refresher {
+    /**
+     * @param requestedAuthority the authority the client asked for, before filters; null if
+     *     unknown (see {@code UpstreamHooks.requestedAuthority})
+     */
+    Response refresh(Request request, String requestedAuthority) throws IOException;
+  }
+
   /**
    * Handles one request, calling {@code upstream} when it must; reports its verdict (HIT,
    * MISS, REVALIDATED, STALE or BYPASS) to {@code verdict}.
+   *
+   * @param requestedAuthority the client's authority before filters, which a background
+   *     refresh of this request keeps
    */
-  public Response handle(Request request, RealChain.Terminal upstream, Consumer<String> verdict)
-      throws IOException {
+  public Response handle(Request request, String requestedAuthority, RealChain.Terminal upstream,
+      Consumer<String> verdict) throws IOException {
     String method = request.method();
     if (!method.equals("GET") && !method.equals("HEAD")) {
       return passThrough(request, upstream, verdict);
@@ -93,7 +105,7 @@ public final class HttpCache implements ProxyCache {
     if (fromStore != null) {
       return fromStore;
     }
-    if (stored != null && staleWhileRevalidate.refreshInBackground(request, stored, requestCc)) {
+    if (stored != null && staleWhileRevalidate.refreshInBackground(request, requestedAuthority, stored, requestCc)) {
       return serveStale(request, stored, verdict);
     }
     if (requestCc.has("only-if-cached")) {
@@ -249,7 +261,7 @@ public final class HttpCache implements ProxyCache {
    * Enables background refreshes (stale-while-revalidate) on threads from {@code threads},
    * fetching through {@code upstream}. Called once the proxy has started.
    */
-  public void startBackground(ThreadFactory threads, RealChain.Terminal upstream) {
+  public void startBackground(ThreadFactory threads, Refresher upstream) {
     staleWhileRevalidate.start(threads, upstream);
   }
 

@@ -5,7 +5,6 @@ import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
-import dev.ferry.proxy.engine.filter.RealChain;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,14 +27,14 @@ final class StaleWhileRevalidate {
   private final Entries entries;
   private final Clock clock;
   private volatile BackgroundRefresh refresher;
-  private volatile RealChain.Terminal upstream;
+  private volatile HttpCache.Refresher upstream;
 
   StaleWhileRevalidate(Entries entries, Clock clock) {
     this.entries = entries;
     this.clock = clock;
   }
 
-  void start(ThreadFactory threads, RealChain.Terminal upstream) {
+  void start(ThreadFactory threads, HttpCache.Refresher upstream) {
     this.upstream = upstream;
     this.refresher = new BackgroundRefresh(threads);
   }
@@ -51,7 +50,8 @@ final class StaleWhileRevalidate {
    * Starts a background refresh and returns true when {@code stored} may be served stale now;
    * false when the window does not apply and the request must revalidate in the foreground.
    */
-  boolean refreshInBackground(Request request, CacheEntry stored, CacheControl asked) {
+  boolean refreshInBackground(Request request, String requestedAuthority, CacheEntry stored,
+      CacheControl asked) {
     BackgroundRefresh running = refresher;
     if (running == null || Lookup.asksNoCache(asked, request.headers()) || asked.has("max-age") || asked.has("min-fresh")) {
       return false;
@@ -68,18 +68,19 @@ final class StaleWhileRevalidate {
       return false;
     }
     Request refresh = Conditionals.conditional(request.withBody(Body.empty()), stored);
-    running.start(Entries.key(request), () -> refresh(request, refresh, stored));
+    running.start(Entries.key(request), () -> refresh(request, refresh, requestedAuthority, stored));
     return true;
   }
 
-  private void refresh(Request request, Request conditional, CacheEntry stored) {
+  private void refresh(Request request, Request conditional, String requestedAuthority,
+      CacheEntry stored) {
     if (entries.lookup(request) != stored) {
       // Another refresh replaced the entry after this request saw it stale: nothing to do.
       return;
     }
     try {
       Instant requested = clock.instant();
-      Response response = upstream.handle(conditional);
+      Response response = upstream.refresh(conditional, requestedAuthority);
       if (response.status() == 304) {
         // A 304 for another representation removes the entry: the next request fetches it.
         entries.applyNotModified(request, stored, response, requested);

@@ -10,10 +10,18 @@ import java.net.InetSocketAddress;
 public final class DetachedHooks implements UpstreamHooks {
   private final InetSocketAddress clientAddress;
   private final DestinationCheck check;
+  private final String requestedAuthority;
 
-  public DetachedHooks(InetSocketAddress clientAddress, DestinationCheck check) {
+  /** @param requestedAuthority the authority of the client request this one stands for, or null */
+  public DetachedHooks(InetSocketAddress clientAddress, DestinationCheck check, String requestedAuthority) {
     this.clientAddress = clientAddress;
     this.check = check;
+    this.requestedAuthority = requestedAuthority;
+  }
+
+  @Override
+  public String requestedAuthority() {
+    return requestedAuthority;
   }
 
   @Override

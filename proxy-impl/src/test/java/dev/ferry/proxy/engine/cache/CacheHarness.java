@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
@@ -31,10 +32,14 @@ final class CacheHarness {
     this(ferry, CacheSpec.inMemory());
   }
 
-  CacheHarness(ProxyTestExtension ferry, CacheSpec spec) throws IOException {
+  CacheHarness(ProxyTestExtension ferry, CacheSpec spec, Filter... filters) throws IOException {
     origin = ferry.mockOrigin();
-    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .cache(spec.clock(clock)));
+    ProxyServer.Builder builder = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .cache(spec.clock(clock));
+    for (Filter filter : filters) {
+      builder.filter(filter);
+    }
+    proxy = ferry.start(builder);
   }
 
   ProxyCache cache() {

@@ -2,11 +2,14 @@ package dev.ferry.proxy.engine.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -42,6 +45,21 @@ class CacheStaleWhileRevalidateTest {
     Await.until(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(
         thread -> thread.getName().startsWith("ferry-cache-refresh-" + port + "-")),
         "the background refresh's thread to end");
+  }
+
+  /** A refresh keeps the Host a filter chose, as the request it stands for did. */
+  @Test
+  void refreshesWithTheHostAFilterRewrote() throws Exception {
+    CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory(), Filters.rewriteHost("backend.internal:8080"));
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=10, stale-while-revalidate=60"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100"));
+    h.get("/host");
+    h.advance(Duration.ofSeconds(30));
+    assertThat(h.get("/host").body()).isEqualTo("v1");
+    assertThat(h.origin.takeRequest().getHeader("Host")).isEqualTo("backend.internal:8080");
+    RecordedRequest refresh = h.origin.takeRequest(10, TimeUnit.SECONDS);
+    assertThat(refresh.getHeader("Host")).isEqualTo("backend.internal:8080");
+    assertThat(refresh.getHeader("X-Forwarded-Host")).isEqualTo("127.0.0.1:" + h.proxy.port());
   }
 
   @Test
