@@ -108,23 +108,60 @@ class WriteTimeoutTest {
     try (RawClient raw = new RawClient(proxy.address())) {
       long length = 256L << 20;
       raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\n");
-      Thread writer = new Thread(() -> {
-        try {
-          for (long sent = 0; sent < length; sent += MEGABYTE.length) {
-            raw.output().write(MEGABYTE);
-          }
-        } catch (IOException expected) {
-          // The proxy gives up on this request and closes the connection.
-        }
-      }, "test-upload");
-      writer.setDaemon(true);
-      writer.start();
+      Thread writer = uploading(raw, length);
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.status()).isEqualTo(504);
       assertThat(response.header("Connection")).isEqualTo("close");
       writer.join(10_000);
     }
     assertThat(proxy.stats().writeTimeouts()).isGreaterThanOrEqualTo(1);
+  }
+
+  /**
+   * RFC 9112 §9.5: an upstream that answers before reading the body, then stops reading, has
+   * its answer relayed once the blocked write gives way to it, well before the write timeout.
+   */
+  @Test
+  void relaysAnAnswerTheUpstreamSentBeforeReadingTheBody() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    TinyOrigin origin = self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // The head only: the body is never read.
+      }
+      out.write(("HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
+          + "too large").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      socket.shutdownOutput();
+      self[0].awaitQuiet(30_000);
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .writeTimeout(Duration.ofSeconds(10)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      long length = 256L << 20;
+      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\n");
+      Thread writer = uploading(raw, length);
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.bodyText()).isEqualTo("too large");
+      assertThat(response.header("Connection")).isEqualTo("close");
+      writer.join(10_000);
+    }
+    assertThat(proxy.stats().writeTimeouts()).isZero();
+  }
+
+  private static Thread uploading(RawClient raw, long length) {
+    Thread writer = new Thread(() -> {
+      try {
+        for (long sent = 0; sent < length; sent += MEGABYTE.length) {
+          raw.output().write(MEGABYTE);
+        }
+      } catch (IOException expected) {
+        // The proxy gives up on this request and closes the connection.
+      }
+    }, "test-upload");
+    writer.setDaemon(true);
+    writer.start();
+    return writer;
   }
 
   @Test

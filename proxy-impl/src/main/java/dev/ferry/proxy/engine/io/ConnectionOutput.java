@@ -31,6 +31,8 @@ public final class ConnectionOutput extends OutputStream {
   private boolean watched;
   private volatile long writeStartedNanos;
   private volatile boolean timedOut;
+  private volatile boolean yieldToAnswer;
+  private volatile boolean yielded;
 
   /**
    * @param watchdog bounds each write; null leaves writes unbounded
@@ -190,6 +192,9 @@ public final class ConnectionOutput extends OutputStream {
   }
 
   private IOException writeFailure(IOException e) {
+    if (yielded) {
+      return new PeerAnsweredException("the peer answered while a write to it was blocked");
+    }
     if (timedOut) {
       return new WriteTimeoutException("write made no progress for "
           + watchdog.writeTimeoutNanos() / 1_000_000 + " ms");
@@ -205,6 +210,37 @@ public final class ConnectionOutput extends OutputStream {
 
   boolean isClosed() {
     return socket.isClosed();
+  }
+
+  /**
+   * While on, a write blocked for a while on a peer that has sent something ends with
+   * {@link PeerAnsweredException}, the socket's output shut down and its input left to read:
+   * an upstream that answers a request before reading its body, and then stops reading, gets its
+   * answer relayed instead of a write timeout (RFC 9112 §9.5). Plain sockets only: a TLS
+   * socket cannot give up a write without failing the whole connection.
+   */
+  public void yieldToAnswer(boolean on) {
+    yieldToAnswer = on && channel != null;
+  }
+
+  /** True if a write gave way to the peer's answer: nothing more may be sent. */
+  public boolean yieldedToAnswer() {
+    return yielded;
+  }
+
+  /** Gives up a blocked write if the peer has sent something, when {@link #yieldToAnswer} is on. */
+  void yieldIfAnswered() {
+    if (!yieldToAnswer || yielded) {
+      return;
+    }
+    try {
+      if (socket.getInputStream().available() > 0) {
+        yielded = true;
+        socket.shutdownOutput();
+      }
+    } catch (IOException e) {
+      // The socket broke: the blocked write fails on its own.
+    }
   }
 
   /** Closes the socket under a stalled write, which then fails with a write timeout. */

@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>Writes: Java's blocking sockets have no send timeout, so a peer that stops reading would
  *       hold a writer forever. A write that has made no progress past the write timeout has its
- *       socket closed; the blocked write then fails and frees its thread.
+ *       socket closed; the blocked write then fails and frees its thread. A write blocked on a
+       peer that has answered meanwhile gives way sooner, when its output asks to
+       ({@link ConnectionOutput#yieldToAnswer}).
  *   <li>Reads: a read under SO_TIMEOUT costs the JDK a poll, and on Java 17 two mode switches of
  *       the channel, per read; a plain read that just blocks is one system call. Such reads
  *       publish their deadline, and the sweep shuts down the input of any read still blocked past
@@ -33,7 +35,14 @@ public final class IoWatchdog {
   /** How late a read deadline may fire; reads have per-call deadlines, so one fixed period. */
   private static final long READ_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
+  /**
+   * How long a write must be blocked before a peer's bytes count as its answer: long enough that
+   * an interim response from an upstream still reading slowly is not taken for one.
+   */
+  private static final long YIELD_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final long writeTimeoutNanos;
+  private final long yieldAfterNanos;
   private final Consumer<ConnectionOutput> onWriteTimeout;
   private final Set<ConnectionOutput> outputs = ConcurrentHashMap.newKeySet();
   private final Set<ReadTimeouts> inputs = ConcurrentHashMap.newKeySet();
@@ -44,6 +53,7 @@ public final class IoWatchdog {
    */
   public IoWatchdog(long writeTimeoutNanos, Consumer<ConnectionOutput> onWriteTimeout) {
     this.writeTimeoutNanos = writeTimeoutNanos;
+    this.yieldAfterNanos = Math.min(YIELD_AFTER_NANOS, writeTimeoutNanos / 2);
     this.onWriteTimeout = onWriteTimeout;
   }
 
@@ -105,6 +115,8 @@ public final class IoWatchdog {
         outputs.remove(output);
         output.abortStalledWrite();
         onWriteTimeout.accept(output);
+      } else if (output.stalledSince(now, yieldAfterNanos)) {
+        output.yieldIfAnswered();
       }
     }
     for (ReadTimeouts input : inputs) {

@@ -19,6 +19,7 @@ import dev.ferry.proxy.engine.http1.DateField;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
+import dev.ferry.proxy.engine.io.PeerAnsweredException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -167,8 +168,20 @@ public final class Forwarder {
     connection.input().readTimeout(outbound.timeoutMillis());
     ConnectionOutput out = connection.output();
     HeadWriter.writeRequestHead(out, outbound.method(), outbound.target(), outbound.headers());
-    sendBody(outbound, out);
-    out.flush();
+    boolean body = !outbound.body().isEmpty();
+    out.yieldToAnswer(body);
+    try {
+      sendBody(outbound, out);
+      out.flush();
+    } catch (PeerAnsweredException e) {
+      // RFC 9112 §9.5: the upstream answered before taking the whole body (a 413, a 401) and
+      // stopped reading; its answer is what the client gets, and the connection ends after it.
+      log.debug("upstream_answered_early host={} port={}", connection.key().host(), connection.key().port());
+    } finally {
+      if (body) {
+        out.yieldToAnswer(false);
+      }
+    }
     // The whole final head, not each read of it, must come within the upstream timeout from the
     // request on: an upstream trickling its head a byte at a time is not an answer.
     if (outbound.timeoutMillis() > 0) {
@@ -269,7 +282,7 @@ public final class Forwarder {
       connection.close();
       throw e;
     }
-    boolean keepAlive = head.minorVersion() == 1
+    boolean keepAlive = !connection.output().yieldedToAnswer() && head.minorVersion() == 1
         ? !head.headers().containsToken("Connection", "close")
         : head.headers().containsToken("Connection", "keep-alive");
     keepAliveTimeout(head.headers()).ifPresent(connection::keepAliveTimeout);
