@@ -84,6 +84,22 @@ class AccessLogTest {
         "/p?page=2&access_token=AT1&X-Amz-Signature=S2&password=PW3");
   }
 
+  /** A parameter name with a broken escape is logged as it came, and the connection goes on. */
+  @Test
+  void logsAQueryWithABrokenEscapeAndServesTheNextRequest() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("one"));
+    origin.enqueue(new MockResponse().setBody("two"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .accessLog(AccessLogFormat.COMBINED));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /a?%25zz=1 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("one");
+      assertThat(raw.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("two");
+      Await.until(() -> logs.lines("dev.ferry.access").size() == 2, "two access log lines");
+      assertThat(logs.lines("dev.ferry.access").get(0)).contains("GET http://a/a?%25zz=1 HTTP/1.1");
+    }
+  }
+
   /** A CONNECT's userinfo and a Referer's credentials are redacted in every line, as a URL's are. */
   @Test
   void redactsCredentialsInConnectTargetsAndReferers() throws Exception {

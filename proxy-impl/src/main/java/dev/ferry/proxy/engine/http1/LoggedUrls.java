@@ -12,6 +12,7 @@ public final class LoggedUrls {
       "api-key", "signature", "credential", "session", "auth", "jwt"};
   private static final String[] SECRET_NAMES = {"key", "sig", "code"};
   private static final String REDACTED = "***";
+  private static final int MAX_DECODINGS = 3;
 
   private LoggedUrls() {}
 
@@ -75,14 +76,27 @@ public final class LoggedUrls {
 
   /**
    * Whether the parameter name {@code url[from, to)} names a credential; no copy of it is made
-   * unless it is percent-encoded ({@code pass%77ord}), which is decoded first.
+   * unless it is percent-encoded ({@code pass%77ord}), which is decoded first: until no escape is
+   * left, so that one encoded twice ({@code pass%2577ord}) is found too, and at most a few times,
+   * since a broken escape ({@code %zz}) stays as it is.
    */
   private static boolean isSecret(String url, int from, int to) {
     int escape = url.indexOf('%', from);
     if (escape >= 0 && escape < to) {
-      String decoded = decode(url.substring(from, to));
-      return isSecret(decoded, 0, decoded.length());
+      String decoded = url.substring(from, to);
+      for (int round = 0; round < MAX_DECODINGS && decoded.indexOf('%') >= 0; round++) {
+        String again = decode(decoded);
+        if (again.equals(decoded)) {
+          break;
+        }
+        decoded = again;
+      }
+      return namesSecret(decoded, 0, decoded.length());
     }
+    return namesSecret(url, from, to);
+  }
+
+  private static boolean namesSecret(String url, int from, int to) {
     int length = to - from;
     for (String exact : SECRET_NAMES) {
       if (length == exact.length() && url.regionMatches(true, from, exact, 0, length)) {

@@ -17,6 +17,14 @@ class LoggedUrlsTest {
   }
 
   @Test
+  void survivesBrokenAndNestedEscapesInParameterNames() {
+    assertThat(LoggedUrls.redact("/a?%25zz=1")).isEqualTo("/a?%25zz=1");
+    assertThat(LoggedUrls.redact("/a?x%ZZ=1&b=2")).isEqualTo("/a?x%ZZ=1&b=2");
+    assertThat(LoggedUrls.redact("/a?%252525=1")).isEqualTo("/a?%252525=1");
+    assertThat(LoggedUrls.redact("/p?pass%2577ord=x")).isEqualTo("/p?pass%2577ord=***");
+  }
+
+  @Test
   void leavesOtherUrlsAsTheyAre() {
     String plain = "http://a/p?page=2&sort=name";
     assertThat(LoggedUrls.redact(plain)).isSameAs(plain);
