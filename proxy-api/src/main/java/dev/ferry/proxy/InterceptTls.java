@@ -55,19 +55,30 @@ public final class InterceptTls {
    * subdomain of example.com (not example.com itself); names ignore case. IP literals are
    * matched as written ({@code 127.0.0.1}, {@code ::1}).
    *
-   * @throws IllegalArgumentException if a value is empty or holds whitespace or a slash
+   * @throws IllegalArgumentException if a value is not a host name, a glob of one or an IP
+   *     literal: empty, an empty label ({@code a..b}, {@code *.}), or a character other than
+   *     ASCII letters, digits, {@code - _ . * :} (international names in their {@code xn--} form)
    */
   public InterceptTls hosts(String... hosts) {
     List<String> all = new ArrayList<>(globs);
     for (String host : hosts) {
       Objects.requireNonNull(host, "host");
-      if (host.isEmpty() || host.chars().anyMatch(c -> Character.isWhitespace(c) || c == '/')) {
+      String glob = normalise(host);
+      if (!isHostGlob(glob) || glob.equals("*") && !host.equals("*")) {
         throw new IllegalArgumentException(
             "intercepted host must be a name or a glob like *.example.com (was \"" + host + "\")");
       }
-      all.add(normalise(host));
+      all.add(glob);
     }
     return new InterceptTls(authority, all, predicate);
+  }
+
+  private static boolean isHostGlob(String glob) {
+    if (glob.isEmpty() || glob.startsWith(".") || glob.endsWith(".") || glob.contains("..")) {
+      return false;
+    }
+    return glob.chars().allMatch(c -> c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+        || c == '-' || c == '_' || c == '.' || c == '*' || c == ':');
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
 import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -168,7 +169,12 @@ final class CliOptions {
   private static Path configFile(String[] args) {
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--config")) {
-        return Path.of(value(args, i + 1, "--config"));
+        Path file = Path.of(value(args, i + 1, "--config"));
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+          throw new IllegalArgumentException("--config cannot read " + file + ": "
+              + (Files.exists(file) ? "not a readable file" : "no such file"));
+        }
+        return file;
       }
     }
     return null;

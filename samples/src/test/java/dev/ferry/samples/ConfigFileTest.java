@@ -307,11 +307,12 @@ class ConfigFileTest {
   }
 
   @Test
-  void reportsAMissingFile() {
+  void refusesAConfigFileItCannotReadNamingTheFlag() {
     Path missing = dir.resolve("absent.yaml");
     assertThatThrownBy(() -> CliOptions.parse("--config", missing.toString()))
-        .isInstanceOf(ConfigFileException.class)
-        .hasMessageStartingWith(missing + ": cannot read");
+        .hasMessage("--config cannot read " + missing + ": no such file");
+    assertThatThrownBy(() -> CliOptions.parse("--config", dir.toString()))
+        .hasMessage("--config cannot read " + dir + ": not a readable file");
     assertThatThrownBy(() -> CliOptions.parse("--config"))
         .hasMessage("--config needs a value");
   }

@@ -108,6 +108,17 @@ class TlsFlagsTest {
     assertThat(intercept.intercepts("elsewhere.org")).isFalse();
   }
 
+  @Test
+  void refusesMitmHostsThatAreNotHostGlobs() {
+    String out = dir.resolve("bad-hosts-ca.pem").toString();
+    for (String bad : new String[] {"[bad", "*.", "a..b", ".example.com", "ex ample.com", "a/b", "bücher.de"}) {
+      assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", out, "--mitm-host", bad))
+          .as(bad).hasMessageStartingWith("--mitm-host: intercepted host must be a name or a glob");
+    }
+    assertThat(configOf("--mitm", "--ca-out", out, "--mitm-host", "[::1]", "--mitm-host", "example.com.")
+        .interceptTls().orElseThrow().hosts()).containsExactly("::1", "example.com");
+  }
+
   /** A key of another certificate was found only at start, exit 1 and without the flag's name. */
   @Test
   void refusesAKeyThatIsNotTheCertificatesNamingTheFlag() {
