@@ -21,7 +21,8 @@ import java.util.function.BiPredicate;
  * checked in constant time, answered 407 or 401 with a challenge. The proxy variant removes
  * {@code Proxy-Authorization} before the request goes on (RFC 9110 §11.7.2: it is for this hop).
  * A request inside an intercepted TLS session without credentials of its own is checked with
- * those of the CONNECT that opened the session ({@link TunnelCredentials}).
+ * those of the CONNECT that opened the session ({@link TunnelCredentials}). A request with more
+ * than one credentials field is refused, whatever they hold.
  */
 final class AuthenticationFilter implements Filter {
   private final Authentication config;
@@ -41,8 +42,11 @@ final class AuthenticationFilter implements Filter {
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     Request request = exchange.request();
-    String value = request.headers().first(header).orElse("").trim();
-    if (value.isEmpty() && config.checksProxyAuthorization()) {
+    List<String> given = request.headers().all(header);
+    // Credentials are one field (RFC 9110 §11.6.2, §11.7.2). With two, the proxy and the origin
+    // could each read a different one, so the proxy accepts neither.
+    String value = given.size() == 1 ? given.get(0).trim() : "";
+    if (given.isEmpty() && config.checksProxyAuthorization()) {
       value = exchange.attribute(TunnelCredentials.class).map(TunnelCredentials::proxyAuthorization)
           .orElse("").trim();
     }

@@ -146,6 +146,10 @@ class BuiltInFiltersTest {
     assertThat(send(get("/r").header("Authorization", "Basic " + basic("bob:pw"))).body()).isEqualTo("basic ok");
     assertThat(send(get("/r").header("Authorization", "Bearer token-123")).body()).isEqualTo("bearer ok");
     assertThat(send(get("/r").header("Authorization", "Bearer nope")).statusCode()).isEqualTo(401);
+    // Two credentials fields: the origin might read the other one, so neither is accepted.
+    assertThat(send(get("/r").header("Authorization", "Basic " + basic("bob:pw"))
+        .header("Authorization", "Basic " + basic("admin:guess"))).statusCode()).isEqualTo(401);
+    assertThat(origin.getRequestCount()).isEqualTo(2);
   }
 
   @Test
