@@ -14,7 +14,9 @@ import java.util.function.BiPredicate;
  * ({@link Filters#proxyAuthentication()}) reads {@code Proxy-Authorization: Basic} and answers
  * 407 with {@code Proxy-Authenticate}; the credentials are never forwarded. The reverse-proxy
  * variant ({@link Filters#authentication()}) reads {@code Authorization: Basic} or
- * {@code Bearer} and answers 401 with {@code WWW-Authenticate}.
+ * {@code Bearer} and answers 401 with {@code WWW-Authenticate}. A request carrying the field
+ * more than once is answered the same, whatever the fields hold: an origin could read another one
+ * than the proxy checked.
  *
  * <pre>{@code
  * Filter auth = Filters.proxyAuthentication().credentials(Map.of("alice", "s3cret")).realm("office").build();
