@@ -60,6 +60,8 @@ class BodyFramingTest {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.header("Transfer-Encoding")).isEqualTo("chunked");
+      // Trailer is end-to-end (RFC 9110 §6.6.2 is not in §7.6.1's list): it announces what follows.
+      assertThat(response.header("Trailer")).isEqualTo("X-Sum");
       assertThat(response.bodyText()).isEqualTo("abcdefg");
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
       assertThat(raw.readResponse().bodyText()).isEqualTo("abcdefg");

@@ -8,12 +8,12 @@ import java.util.List;
  * Removes the fields that belong to one connection only (RFC 9110 §7.6.1) before a message is
  * passed on, and adds {@code Via} (§7.6.3). Transfer-Encoding goes too; Content-Length is left
  * to the writers, which re-frame every message they send (and keep it on HEAD and 304
- * responses). The list follows Jetty's {@code HOP_HEADERS}.
+ * responses). The list follows Jetty's {@code HOP_HEADERS}, less {@code Trailer}: it announces
+ * trailer fields end to end (RFC 9110 §6.6.2), and the trailers themselves are relayed.
  */
 public final class HopByHop {
   private static final NameSet ALWAYS = NameSet.of(
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "http2-settings");
+      "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "http2-settings");
 
   /** Fields that must not appear in a trailer section (RFC 9110 §6.5.1). */
   private static final NameSet NOT_IN_TRAILERS = NameSet.of(
