@@ -447,7 +447,9 @@ public interface ProxyServer extends AutoCloseable {
     /**
      * The TLS context for {@code https} upstreams: its trust managers decide which upstream
      * certificates are accepted, its key managers supply a client certificate. Default: the
-     * JVM's default context (the system trust store). Host names are always verified.
+     * JVM's default context (the system trust store). Host names are always verified, and
+     * chains that browsers refuse although the JDK accepts them (a leaf without a subject
+     * alternative name, a SHA-1 or MD5 signature, an RSA key under 2048 bits) are refused too.
      */
     public Builder upstreamSslContext(SSLContext upstreamSslContext) {
       this.upstreamSslContext = Objects.requireNonNull(upstreamSslContext, "upstreamSslContext");

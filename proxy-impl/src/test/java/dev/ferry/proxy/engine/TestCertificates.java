@@ -36,6 +36,21 @@ public final class TestCertificates {
    */
   public static TestCertificates issued(String dnsName, String startDate, int validityDays)
       throws Exception {
+    return issued(dnsName, startDate, validityDays, true, List.of("-keyalg", "EC", "-groupname", "secp256r1"), null);
+  }
+
+  /**
+   * A leaf for {@code dnsName} that browsers refuse although its chain and name verify: without
+   * a subject alternative name ({@code san} false), with a key of {@code keyOptions} (keytool's,
+   * e.g. {@code -keyalg RSA -keysize 1024}), or signed with {@code signatureAlgorithm}.
+   */
+  public static TestCertificates weak(String dnsName, boolean san, List<String> keyOptions,
+      String signatureAlgorithm) throws Exception {
+    return issued(dnsName, null, 2, san, keyOptions, signatureAlgorithm);
+  }
+
+  private static TestCertificates issued(String dnsName, String startDate, int validityDays, boolean san,
+      List<String> keyOptions, String signatureAlgorithm) throws Exception {
     Path dir = Files.createTempDirectory("ferry-certs");
     try {
       Path ca = dir.resolve("ca.p12");
@@ -44,16 +59,23 @@ public final class TestCertificates {
       keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1",
           "-dname", "CN=Ferry Test CA " + System.nanoTime(), "-ext", "bc:c", "-validity", "2",
           "-storetype", "PKCS12", "-keystore", ca.toString(), "-storepass", pass);
-      keytool("-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
-          "-dname", "CN=" + dnsName, "-validity", "2", "-storetype", "PKCS12",
-          "-keystore", server.toString(), "-storepass", pass);
+      List<String> leaf = new ArrayList<>(List.of("-genkeypair", "-alias", "server"));
+      leaf.addAll(keyOptions);
+      leaf.addAll(List.of("-dname", "CN=" + dnsName, "-validity", "2", "-storetype", "PKCS12",
+          "-keystore", server.toString(), "-storepass", pass));
+      keytool(leaf.toArray(new String[0]));
       keytool("-certreq", "-alias", "server", "-keystore", server.toString(), "-storepass", pass,
           "-file", dir.resolve("server.csr").toString());
       List<String> sign = new ArrayList<>(List.of("-gencert", "-alias", "ca",
           "-keystore", ca.toString(), "-storepass", pass,
           "-infile", dir.resolve("server.csr").toString(),
-          "-outfile", dir.resolve("server.cer").toString(),
-          "-ext", "SAN=dns:" + dnsName + (dnsName.equals("localhost") ? ",ip:127.0.0.1" : ""), "-validity", Integer.toString(validityDays)));
+          "-outfile", dir.resolve("server.cer").toString(), "-validity", Integer.toString(validityDays)));
+      if (san) {
+        sign.addAll(List.of("-ext", "SAN=dns:" + dnsName + (dnsName.equals("localhost") ? ",ip:127.0.0.1" : "")));
+      }
+      if (signatureAlgorithm != null) {
+        sign.addAll(List.of("-sigalg", signatureAlgorithm));
+      }
       if (startDate != null) {
         sign.addAll(List.of("-startdate", startDate));
       }

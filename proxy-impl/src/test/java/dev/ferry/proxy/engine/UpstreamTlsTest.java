@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,6 +95,31 @@ class UpstreamTlsTest {
     RawClient.RawResponse response = get(proxy);
     assertThat(response.status()).isEqualTo(502);
     assertThat(response.bodyText()).as(response.bodyText()).contains("does not match the host name");
+  }
+
+  /**
+   * A chain the JDK verifies but browsers refuse is refused too: an intercepting proxy shows the
+   * client a clean certificate of its own, which must not stand for one the client would reject.
+   */
+  @Test
+  void answers502ForCertificatesBrowsersRefuse() throws Exception {
+    assertRefused(TestCertificates.weak("localhost", false, List.of("-keyalg", "EC"), null),
+        "certificate has no subject alternative name");
+    assertRefused(TestCertificates.weak("localhost", true, List.of("-keyalg", "EC"), "SHA1withECDSA"),
+        "certificate signed with SHA1withECDSA");
+    assertRefused(TestCertificates.weak("localhost", true, List.of("-keyalg", "RSA", "-keysize", "1024"), null),
+        "certificate with a 1024-bit RSA key");
+  }
+
+  private void assertRefused(TestCertificates weak, String reason) throws Exception {
+    int port = tlsOrigin(weak.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/"))
+        .upstreamSslContext(weak.trustingContext()));
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.bodyText()).as(response.bodyText()).contains(reason);
+    proxy.stop(Duration.ofSeconds(5));
   }
 
   @Test

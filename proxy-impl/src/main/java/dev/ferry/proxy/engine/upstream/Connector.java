@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.upstream;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.IoWatchdog;
+import dev.ferry.proxy.engine.tls.OriginCertificates;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -119,6 +120,18 @@ public final class Connector {
   }
 
   private Socket handshake(Socket plain, UpstreamKey key, long deadline) throws HttpFailureException {
+    SSLSocket socket = tlsHandshake(plain, key, deadline);
+    String refused = verifyHosts ? OriginCertificates.problem(socket.getSession()) : null;
+    if (refused != null) {
+      closeQuietly(socket);
+      log.warn("server_connect_failed host={} port={} error=tls reason=\"{}\"", key.host(), key.port(), refused);
+      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
+          "TLS handshake with " + key.host() + " failed: " + refused);
+    }
+    return socket;
+  }
+
+  private SSLSocket tlsHandshake(Socket plain, UpstreamKey key, long deadline) throws HttpFailureException {
     try {
       SSLSocketFactory factory = tls != null ? tls : (SSLSocketFactory) SSLSocketFactory.getDefault();
       SSLSocket socket = (SSLSocket) factory.createSocket(plain, key.host(), key.port(), true);

@@ -1,0 +1,98 @@
+package dev.ferry.proxy.engine.tls;
+
+import java.security.PublicKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.DSAKey;
+import java.security.interfaces.ECKey;
+import java.security.interfaces.RSAKey;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * What browsers refuse in an upstream's certificate chain and the JDK lets through, checked once
+ * the JDK has verified the chain and the host name. A proxy that intercepts TLS shows its client
+ * a certificate of its own, so a laxer check here would launder an origin the client would have
+ * refused:
+ *
+ * <ul>
+ *   <li>a leaf without a subject alternative name: the JDK then matches the host against the
+ *       subject's CN, which RFC 9525 §6.3 no longer allows (nor do browsers);
+ *   <li>a signature by SHA-1 or MD5, which the JDK refuses only in chains ending at its own CAs
+ *       (a self-signed root's signature on itself is not checked: nothing relies on it);
+ *   <li>an RSA or DSA key under 2048 bits, an EC key under 256 (CA/Browser Forum Baseline
+ *       Requirements §6.1.5).
+ * </ul>
+ */
+public final class OriginCertificates {
+  private static final int SAN_DNS = 2;
+  private static final int SAN_IP = 7;
+
+  private OriginCertificates() {}
+
+  /** Why the peer's chain of {@code session} is refused, in a fixed text; null when it is not. */
+  public static String problem(SSLSession session) {
+    Certificate[] chain;
+    try {
+      chain = session.getPeerCertificates();
+    } catch (SSLPeerUnverifiedException e) {
+      return "no certificate";
+    }
+    if (chain.length == 0 || !(chain[0] instanceof X509Certificate)) {
+      return "no certificate";
+    }
+    if (!namesAHost((X509Certificate) chain[0])) {
+      return "certificate has no subject alternative name (a CN alone names no host)";
+    }
+    for (Certificate certificate : chain) {
+      X509Certificate x509 = (X509Certificate) certificate;
+      String algorithm = x509.getSigAlgName().toUpperCase(Locale.ROOT);
+      boolean selfSigned = x509.getSubjectX500Principal().equals(x509.getIssuerX500Principal());
+      if (!selfSigned && (algorithm.contains("SHA1") || algorithm.contains("MD5") || algorithm.contains("MD2"))) {
+        return "certificate signed with " + x509.getSigAlgName();
+      }
+      String weak = weakKey(x509.getPublicKey());
+      if (weak != null) {
+        return "certificate with a " + weak;
+      }
+    }
+    return null;
+  }
+
+  private static boolean namesAHost(X509Certificate leaf) {
+    Collection<List<?>> names;
+    try {
+      names = leaf.getSubjectAlternativeNames();
+    } catch (CertificateParsingException e) {
+      return false;
+    }
+    if (names == null) {
+      return false;
+    }
+    for (List<?> name : names) {
+      Object type = name.get(0);
+      if (type instanceof Integer && ((Integer) type == SAN_DNS || (Integer) type == SAN_IP)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String weakKey(PublicKey key) {
+    if (key instanceof RSAKey && ((RSAKey) key).getModulus().bitLength() < 2048) {
+      return ((RSAKey) key).getModulus().bitLength() + "-bit RSA key";
+    }
+    if (key instanceof DSAKey && ((DSAKey) key).getParams() != null
+        && ((DSAKey) key).getParams().getP().bitLength() < 2048) {
+      return ((DSAKey) key).getParams().getP().bitLength() + "-bit DSA key";
+    }
+    if (key instanceof ECKey && ((ECKey) key).getParams().getOrder().bitLength() < 256) {
+      return ((ECKey) key).getParams().getOrder().bitLength() + "-bit EC key";
+    }
+    return null;
+  }
+}
