@@ -114,16 +114,25 @@ final class InboundRequest {
         throw malformed("CONNECT needs an authority-form target, host:port");
       }
     }
+    checkHost(target);
   }
 
+  /** Checks an authority, {@code host} or {@code host:port}. */
   private static void checkHost(String host) throws HttpFailureException {
     if (!host.startsWith("[") && host.indexOf(':') != host.lastIndexOf(':')) {
       // RFC 3986 §3.2.2: an IPv6 literal is bracketed; unbracketed, its port cannot be told apart.
       throw malformed("IPv6 address without brackets in Host or request-target");
     }
+    int close = host.indexOf(']');
+    if (host.startsWith("[") && (close < 0 || host.lastIndexOf(':', close) < 0
+        || close + 1 < host.length() && host.charAt(close + 1) != ':')) {
+      // Brackets hold an IPv6 literal and nothing else (RFC 3986 §3.2.2).
+      throw malformed("brackets around something other than an IPv6 address in Host or request-target");
+    }
     for (int i = 0; i < host.length(); i++) {
       char c = host.charAt(i);
-      if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\' || c == '"') {
+      if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\' || c == '"'
+          || c == '[' && i != 0 || c == ']' && i != close) {
         throw malformed("invalid host in Host or request-target");
       }
     }

@@ -83,6 +83,17 @@ class TunnelTest {
     }
   }
 
+  /** RFC 3986 §3.2.2: an IPv6 literal is bracketed, and brackets hold nothing else. */
+  @ParameterizedTest
+  @ValueSource(strings = {"::1:443", "0:0:0:0:0:0:0:1:443", "[127.0.0.1]:443", "[::1]x:443", "ex]ample.com:443"})
+  void rejectsConnectToAnAddressBracketedWrongly(String target) throws Exception {
+    proxy = ferry.start(connectingToTestPorts());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.readResponse().status()).isEqualTo(400);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"Content-Length: 5\r\n\r\nhello",
       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: internal\r\n\r\n"})
