@@ -77,11 +77,12 @@ final class CliOptions {
 
   /**
    * The parsed command line; {@code configFile} is null without {@code --config}; {@code help}
-   * and {@code version} ask for that text instead of a proxy; {@code afterStart} writes the files
-   * the flags ask for (a generated CA) once the proxy has started.
+   * and {@code version} ask for that text instead of a proxy; {@code writeFiles} writes the files
+   * the flags ask for (a generated CA) before the proxy starts, and {@code removeFiles} removes
+   * them if it could not.
    */
   record Parsed(ProxyServer.Builder builder, String logLevel, boolean help, boolean version, Path configFile,
-      Runnable afterStart) {}
+      Runnable writeFiles, Runnable removeFiles) {}
 
   private CliOptions() {}
 
@@ -117,7 +118,7 @@ final class CliOptions {
             : new IllegalArgumentException(flag + ": " + e.getMessage(), e);
       }
       if (settings.help || settings.version) {
-        return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile, () -> { });
+        return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile, () -> { }, () -> { });
       }
     }
     if (settings.verbose && settings.quiet) {
@@ -144,7 +145,8 @@ final class CliOptions {
     routes.applyTo(builder);
     settings.observability.applyTo(builder);
     settings.tls.applyTo(builder);
-    return new Parsed(builder, settings.logLevel, false, false, configFile, settings.tls::writeGenerated);
+    return new Parsed(builder, settings.logLevel, false, false, configFile, settings.tls::writeGenerated,
+        settings.tls::removeWritten);
   }
 
   /**

@@ -43,18 +43,26 @@ public final class FerryCli {
     PrometheusEndpoint metrics = new PrometheusEndpoint();
     ProxyServer proxy;
     try {
-      proxy = withMetrics(options.builder(), metrics).build().start();
+      proxy = withMetrics(options.builder(), metrics).build();
     } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
       System.err.println("ferry: " + e.getMessage());
       System.exit(1);
       return;
     }
     try {
-      options.afterStart().run();
+      // Before the listener opens: a client that finds the port open finds the CA file too.
+      options.writeFiles().run();
     } catch (IllegalArgumentException e) {
       System.err.println("ferry: " + e.getMessage());
-      proxy.stop(Duration.ofSeconds(1));
       System.exit(2);
+      return;
+    }
+    try {
+      proxy.start();
+    } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+      options.removeFiles().run();
+      System.err.println("ferry: " + e.getMessage());
+      System.exit(1);
       return;
     }
     if (proxy.adminAddress().isPresent()) {

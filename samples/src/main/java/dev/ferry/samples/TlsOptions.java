@@ -5,6 +5,8 @@ import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.UpstreamTls;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -60,6 +62,8 @@ final class TlsOptions {
   private final List<Path> tlsCerts = new ArrayList<>();
   private final List<Path> tlsKeys = new ArrayList<>();
   private final List<String> mitmHosts = new ArrayList<>();
+  /** Files {@link #writeGenerated} created or replaced, for {@link #removeWritten}. */
+  private final List<Path> written = new ArrayList<>();
   private Path tlsClientCa;
   private Path upstreamCa;
   private Path upstreamClientCert;
@@ -130,8 +134,9 @@ final class TlsOptions {
 
   /**
    * Writes the generated CA where {@code --ca-out} (and {@code --ca-key-out}) say; nothing
-   * without {@code --mitm}. Run once the proxy has started, so that a command line refused, or a
-   * proxy that could not start (a port in use), leaves no files behind.
+   * without {@code --mitm}. Run before the proxy starts, so that a client that finds the port
+   * open finds the certificate too; {@link #removeWritten} undoes it if the proxy then cannot
+   * start (a port in use), so that no key is left that a retry would refuse to write over.
    *
    * @throws IllegalArgumentException naming the flag if a file cannot be written
    */
@@ -139,6 +144,18 @@ final class TlsOptions {
     if (generated != null) {
       write(generated);
     }
+  }
+
+  /** Deletes the files {@link #writeGenerated} wrote. */
+  void removeWritten() {
+    for (Path file : written) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        System.err.println("ferry: could not remove " + file + ": " + e);
+      }
+    }
+    written.clear();
   }
 
   private Optional<ServerTls> serverTls() {
@@ -231,9 +248,15 @@ final class TlsOptions {
 
   /** Writes the generated CA: its key first, which may refuse, then its certificate. */
   private void write(CertificateAuthority authority) {
-    boolean wrote = caKeyOut != null && PemFiles.write("--ca-key-out", caKeyOut, authority.privateKeyPem(), true);
-    wrote |= PemFiles.write("--ca-out", caOut, authority.certificatePem(), false);
-    if (wrote) {
+    boolean wroteKey = caKeyOut != null && PemFiles.write("--ca-key-out", caKeyOut, authority.privateKeyPem(), true);
+    if (wroteKey) {
+      written.add(caKeyOut);
+    }
+    boolean wroteCertificate = PemFiles.write("--ca-out", caOut, authority.certificatePem(), false);
+    if (wroteCertificate) {
+      written.add(caOut);
+    }
+    if (wroteKey || wroteCertificate) {
       // Logging is set up after the flags are parsed: until then stderr is the CLI's channel.
       System.err.println("ferry: interception CA " + authority.certificate()
           .getSubjectX500Principal().getName() + " (sha256 " + authority.sha256Fingerprint()

@@ -50,12 +50,12 @@ class TlsCliTest {
     origin.close();
   }
 
-  /** Starts a proxy from the flags as the CLI does, with the files they ask for written once it runs. */
+  /** Starts a proxy from the flags as the CLI does, with the files they ask for written first. */
   private ProxyServer start(String... args) {
     CliOptions.Parsed parsed = CliOptions.parse(args);
-    ProxyServer proxy = parsed.builder().build().start();
-    proxies.add(proxy);
-    parsed.afterStart().run();
+    ProxyServer proxy = parsed.builder().build();
+    parsed.writeFiles().run();
+    proxies.add(proxy.start());
     return proxy;
   }
 

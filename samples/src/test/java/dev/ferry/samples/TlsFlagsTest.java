@@ -40,7 +40,7 @@ class TlsFlagsTest {
   /** The configuration the flags make, with the files they ask for written, as once the proxy runs. */
   private static ProxyConfig configOf(String... args) {
     CliOptions.Parsed parsed = CliOptions.parse(args);
-    parsed.afterStart().run();
+    parsed.writeFiles().run();
     return parsed.builder().buildConfig();
   }
 
@@ -194,7 +194,7 @@ class TlsFlagsTest {
     Path out = dir.resolve("refused-ca.pem");
     CliOptions.Parsed accepted = CliOptions.parse("--mitm", "--ca-out", out.toString());
     assertThat(out).as("not before the proxy runs").doesNotExist();
-    accepted.afterStart().run();
+    accepted.writeFiles().run();
     assertThat(out).exists();
     Files.delete(out);
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", out.toString(), "--upstream",

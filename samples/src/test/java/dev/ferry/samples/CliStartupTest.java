@@ -1,0 +1,96 @@
+package dev.ferry.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI as a process: what a script that starts it and waits for its port can rely on. */
+class CliStartupTest {
+  private static final Duration DEADLINE = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+  private Process cli;
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    if (cli != null) {
+      cli.destroy();
+      if (!cli.waitFor(10, TimeUnit.SECONDS)) {
+        cli.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private Process run(String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), FerryCli.class.getName()));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("cli.log").toFile()).start();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** A client that connects as soon as the port opens finds the CA certificate to trust. */
+  @Test
+  void writesTheInterceptionCaBeforeThePortOpens() throws Exception {
+    int port = freePort();
+    Path caOut = dir.resolve("ca.pem");
+    cli = run("-p", Integer.toString(port), "--mitm", "--ca-out", caOut.toString());
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!accepts(port)) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the port to open").isNegative();
+      Thread.onSpinWait();
+    }
+    assertThat(caOut).as("the CA file once the port accepts").exists();
+    assertThat(Files.readString(caOut)).startsWith("-----BEGIN CERTIFICATE-----");
+  }
+
+  /** A proxy that cannot start leaves no CA behind, so a retry can write its key there. */
+  @Test
+  void removesTheCaFilesWhenThePortIsTaken() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Path caOut = dir.resolve("ca.pem");
+      Path keyOut = dir.resolve("ca.key");
+      cli = run("-p", Integer.toString(taken.getLocalPort()), "--mitm", "--ca-out", caOut.toString(),
+          "--ca-key-out", keyOut.toString());
+      assertThat(cli.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      assertThat(cli.exitValue()).as(log()).isEqualTo(1);
+      assertThat(caOut).doesNotExist();
+      assertThat(keyOut).doesNotExist();
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 100);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private String log() throws IOException {
+    Path file = dir.resolve("cli.log");
+    return Files.exists(file) ? Files.readString(file) : "";
+  }
+}
