@@ -118,7 +118,8 @@ final class CliOptions {
             : new IllegalArgumentException(flag + ": " + e.getMessage(), e);
       }
       if (settings.help || settings.version) {
-        return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile, () -> { }, () -> { });
+        return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile,
+            () -> { }, () -> { });
       }
     }
     if (settings.verbose && settings.quiet) {

@@ -248,7 +248,8 @@ final class TlsOptions {
 
   /** Writes the generated CA: its key first, which may refuse, then its certificate. */
   private void write(CertificateAuthority authority) {
-    boolean wroteKey = caKeyOut != null && PemFiles.write("--ca-key-out", caKeyOut, authority.privateKeyPem(), true);
+    boolean wroteKey = caKeyOut != null
+        && PemFiles.write("--ca-key-out", caKeyOut, authority.privateKeyPem(), true);
     if (wroteKey) {
       written.add(caKeyOut);
     }

@@ -330,8 +330,8 @@ final class RealExchange implements Exchange, DispatchHooks {
       // A hit connects nowhere, so the access rules waiting on the host's addresses run now.
       server.forwarder().vet(request, this);
     }
-    return cache.handle(request, requestedAuthority(), forwarded -> server.forwarder().forward(forwarded, this),
-        verdict -> cacheVerdict = verdict);
+    return cache.handle(request, requestedAuthority(),
+        forwarded -> server.forwarder().forward(forwarded, this), verdict -> cacheVerdict = verdict);
   }
 
   /**
@@ -350,8 +350,8 @@ final class RealExchange implements Exchange, DispatchHooks {
       if (cache == null || !matched.route().cacheEnabled() || Forwarder.isUpgrade(routedRequest)) {
         return server.dispatcher().dispatch(matched, routedRequest, this);
       }
-      return cache.handle(routedRequest, requestedAuthority(), forwarded -> server.dispatcher().dispatch(matched, forwarded, this),
-          verdict -> cacheVerdict = verdict);
+      return cache.handle(routedRequest, requestedAuthority(),
+          forwarded -> server.dispatcher().dispatch(matched, forwarded, this), verdict -> cacheVerdict = verdict);
     });
   }
 

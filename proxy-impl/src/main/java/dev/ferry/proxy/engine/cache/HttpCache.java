@@ -105,7 +105,8 @@ public final class HttpCache implements ProxyCache {
     if (fromStore != null) {
       return fromStore;
     }
-    if (stored != null && staleWhileRevalidate.refreshInBackground(request, requestedAuthority, stored, requestCc)) {
+    if (stored != null
+        && staleWhileRevalidate.refreshInBackground(request, requestedAuthority, stored, requestCc)) {
       return serveStale(request, stored, verdict);
     }
     if (requestCc.has("only-if-cached")) {

@@ -53,7 +53,8 @@ final class StaleWhileRevalidate {
   boolean refreshInBackground(Request request, String requestedAuthority, CacheEntry stored,
       CacheControl asked) {
     BackgroundRefresh running = refresher;
-    if (running == null || Lookup.asksNoCache(asked, request.headers()) || asked.has("max-age") || asked.has("min-fresh")) {
+    if (running == null || Lookup.asksNoCache(asked, request.headers()) || asked.has("max-age")
+        || asked.has("min-fresh")) {
       return false;
     }
     Headers policy = entries.policy(stored.headers());

@@ -52,7 +52,8 @@ public final class OriginCertificates {
       X509Certificate x509 = (X509Certificate) certificate;
       String algorithm = x509.getSigAlgName().toUpperCase(Locale.ROOT);
       boolean selfSigned = x509.getSubjectX500Principal().equals(x509.getIssuerX500Principal());
-      if (!selfSigned && (algorithm.contains("SHA1") || algorithm.contains("MD5") || algorithm.contains("MD2"))) {
+      boolean broken = algorithm.contains("SHA1") || algorithm.contains("MD5") || algorithm.contains("MD2");
+      if (broken && !selfSigned) {
         return "certificate signed with " + x509.getSigAlgName();
       }
       String weak = weakKey(x509.getPublicKey());

@@ -124,7 +124,8 @@ public final class Connector {
     String refused = verifyHosts ? OriginCertificates.problem(socket.getSession()) : null;
     if (refused != null) {
       closeQuietly(socket);
-      log.warn("server_connect_failed host={} port={} error=tls reason=\"{}\"", key.host(), key.port(), refused);
+      log.warn("server_connect_failed host={} port={} error=tls reason=\"{}\"", key.host(), key.port(),
+          refused);
       throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
           "TLS handshake with " + key.host() + " failed: " + refused);
     }
