@@ -41,6 +41,24 @@ class ReverseProxyTest {
     assertThat(recorded.getHeader("Via")).isEqualTo("1.1 ferry");
   }
 
+  /**
+   * A field spelled with underscores for hyphens reads, to a CGI-style server, as the one the
+   * proxy removed or set itself: it goes the same way, other underscore fields stay.
+   */
+  @Test
+  void dropsUnderscoreSpellingsOfFieldsTheProxyManages() throws Exception {
+    origin.enqueue(new MockResponse().setBody("users"));
+    RawClient.RawResponse response = get(Upstream.of(origin.url("/").toString()),
+        "POST / HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 5\r\nTransfer_Encoding: chunked\r\n"
+            + "Content_Length: 0\r\nX_Forwarded_For: 6.6.6.6\r\nKeep_Alive: 1\r\nApi_Key: k\r\n\r\nhello");
+    assertThat(response.status()).isEqualTo(200);
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeaders().names()).doesNotContain("Transfer_Encoding", "Content_Length",
+        "X_Forwarded_For", "Keep_Alive").contains("Api_Key");
+    assertThat(recorded.getHeader("X-Forwarded-For")).isEqualTo("127.0.0.1");
+    assertThat(recorded.getBody().readUtf8()).isEqualTo("hello");
+  }
+
   @Test
   void sendsForwardedHeadersAndUpstreamHost() throws Exception {
     origin.enqueue(new MockResponse().setBody("users"));

@@ -51,7 +51,10 @@ public final class HopByHop {
 
   /**
    * {@link #strip(Headers, boolean)} into a builder, also leaving out {@code drop}: one pass and
-   * no intermediate copies, since this runs several times per exchange.
+   * no intermediate copies, since this runs several times per exchange. A field spelled with
+   * underscores for hyphens ({@code Transfer_Encoding}, {@code X_Forwarded_For}) goes where its
+   * hyphenated name would: CGI-style servers read both as one variable, so one that stayed
+   * would stand for a field the proxy removed or set itself.
    */
   public static void strip(Headers headers, boolean keepUpgrade, NameSet drop,
       Headers.Builder into) {
@@ -64,7 +67,8 @@ public final class HopByHop {
         if (!keepUpgrade) {
           continue;
         }
-      } else if (ALWAYS.contains(name) || drop.contains(name) || isListed(listed, name)) {
+      } else if (ALWAYS.contains(name) || drop.contains(name) || isListed(listed, name)
+          || name.indexOf('_') >= 0 && isDropped(name.replace('_', '-'), drop)) {
         continue;
       }
       into.add(headers, i);
@@ -72,6 +76,10 @@ public final class HopByHop {
     if (keepUpgrade && upgrade) {
       into.add("Connection", "Upgrade");
     }
+  }
+
+  private static boolean isDropped(String hyphenated, NameSet drop) {
+    return ALWAYS.contains(hyphenated) || drop.contains(hyphenated);
   }
 
   /**

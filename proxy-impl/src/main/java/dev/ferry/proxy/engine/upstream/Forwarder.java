@@ -48,9 +48,9 @@ public final class Forwarder {
   private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
   private static final Set<String> BODILESS_METHODS =
       Set.of("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT");
-  /** Fields the forwarder rewrites itself, besides the hop-by-hop ones. */
   /** The most interim (1xx) responses relayed before a final one: an upstream cannot stream them forever. */
   static final int MAX_INTERIM = 32;
+  /** Fields the forwarder rewrites itself, besides the hop-by-hop ones. */
   private static final NameSet FORWARD_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via");
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
