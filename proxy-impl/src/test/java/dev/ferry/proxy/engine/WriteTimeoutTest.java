@@ -106,9 +106,7 @@ class WriteTimeoutTest {
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .writeTimeout(WRITE_TIMEOUT));
     try (RawClient raw = new RawClient(proxy.address())) {
-      long length = 256L << 20;
-      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\n");
-      Thread writer = uploading(raw, length);
+      Thread writer = startUpload(raw);
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.status()).isEqualTo(504);
       assertThat(response.header("Connection")).isEqualTo("close");
@@ -137,9 +135,7 @@ class WriteTimeoutTest {
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .writeTimeout(Duration.ofSeconds(10)));
     try (RawClient raw = new RawClient(proxy.address())) {
-      long length = 256L << 20;
-      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\n");
-      Thread writer = uploading(raw, length);
+      Thread writer = startUpload(raw);
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.status()).isEqualTo(413);
       assertThat(response.bodyText()).isEqualTo("too large");
@@ -149,7 +145,10 @@ class WriteTimeoutTest {
     assertThat(proxy.stats().writeTimeouts()).isZero();
   }
 
-  private static Thread uploading(RawClient raw, long length) {
+  /** Sends the head of a 256 MiB POST, then its body from a thread of its own. */
+  private static Thread startUpload(RawClient raw) throws IOException {
+    long length = 256L << 20;
+    raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + length + "\r\n\r\n");
     Thread writer = new Thread(() -> {
       try {
         for (long sent = 0; sent < length; sent += MEGABYTE.length) {
