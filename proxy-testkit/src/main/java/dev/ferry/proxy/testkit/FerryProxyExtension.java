@@ -2,6 +2,7 @@ package dev.ferry.proxy.testkit;
 
 import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.ProxyServer;
+import java.io.Closeable;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -379,12 +380,24 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   }
 
   private RecordingProxy start(ExtensionContext context) {
-    if (builder != null) {
-      return builder.start();
+    RecordingProxy.Builder from = builder;
+    if (from == null) {
+      Class<?> testClass = context.getRequiredTestClass();
+      from = annotation(context).map(a -> FerryTestOptions.builder(a, testClass))
+          .orElseGet(RecordingProxy::forward);
     }
-    Class<?> testClass = context.getRequiredTestClass();
-    return annotation(context).map(a -> FerryTestOptions.builder(a, testClass))
-        .orElseGet(RecordingProxy::forward).start();
+    List<Closeable> started = StartedUpstreams.newList();
+    RecordingProxy proxy = StartedUpstreams.collect(from::start, started);
+    if (!started.isEmpty()) {
+      // A server started for the proxy serves the whole top-level class, whose end closes it.
+      ExtensionContext top = context;
+      while (top.getParent().isPresent() && top.getParent().get() != context.getRoot()) {
+        top = top.getParent().get();
+      }
+      top.getStore(namespace()).put(started, (ExtensionContext.Store.CloseableResource)
+          () -> StartedUpstreams.close(started));
+    }
+    return proxy;
   }
 
   /** Publishes what a record-if-missing proxy could not save in the test report. */

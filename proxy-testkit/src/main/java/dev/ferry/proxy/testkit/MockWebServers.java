@@ -1,5 +1,7 @@
 package dev.ferry.proxy.testkit;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.function.Supplier;
 import okhttp3.mockwebserver.MockWebServer;
@@ -11,8 +13,21 @@ import okhttp3.mockwebserver.MockWebServer;
 final class MockWebServers {
   private MockWebServers() {}
 
-  /** The server's base URI, asked for at proxy start; asking starts the server if needed. */
+  /**
+   * The server's base URI, asked for at proxy start; asking starts the server if needed, and a
+   * server started so is handed to {@link StartedUpstreams}, to be closed with the tests.
+   */
   static Supplier<URI> upstream(MockWebServer server) {
-    return () -> server.url("/").uri();
+    return () -> {
+      try {
+        server.start();
+        StartedUpstreams.started(server);
+      } catch (IllegalArgumentException alreadyStarted) {
+        // "start() already called": the test started it, and closes it.
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not start the MockWebServer", e);
+      }
+      return server.url("/").uri();
+    };
   }
 }

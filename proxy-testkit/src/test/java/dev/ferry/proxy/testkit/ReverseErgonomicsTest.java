@@ -1,7 +1,12 @@
 package dev.ferry.proxy.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +17,7 @@ import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.platform.testkit.engine.EngineTestKit;
 
 /**
  * Issue 13 §6: a reverse proxy in front of a MockWebServer the class has not started yet, and
@@ -39,6 +45,36 @@ class ReverseErgonomicsTest {
     assertThat(response.body()).isEqualTo("from mock");
     FerryAssertions.assertThat(mine.recording()).eventually()
         .exchange(e -> e.path("/hello")).hasResponseBody("from mock");
+  }
+
+  /** A server the extension started is its to stop, once the class's tests are over. */
+  @Test
+  void closesTheMockWebServerItStartedWhenTheClassEnds() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(StartedByTheProxy.class)).execute()
+        .testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    assertThat(StartedByTheProxy.port).isPositive();
+    assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), StartedByTheProxy.port).close())
+        .as("the server's port, closed").isInstanceOf(ConnectException.class);
+  }
+
+  static class StartedByTheProxy {
+    static final MockWebServer origin = new MockWebServer();
+    static volatile int port;
+
+    @RegisterExtension
+    static FerryProxyExtension proxy = FerryProxyExtension.inFrontOf(origin);
+
+    @Test
+    void first(RecordingProxy mine) {
+      port = origin.getPort();
+    }
+
+    @Test
+    void second(RecordingProxy mine) throws Exception {
+      origin.enqueue(new MockResponse().setBody("still up"));
+      assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(mine.baseUri().resolve("/")).build(),
+          HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("still up");
+    }
   }
 
   @Test

@@ -1,0 +1,60 @@
+package dev.ferry.proxy.testkit;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Upstream servers the testkit started itself while starting a proxy (a MockWebServer given to
+ * {@code inFrontOf} that was not running yet): whoever started the proxy closes them when the
+ * tests that use them are over, so that no server thread or port outlives them.
+ */
+final class StartedUpstreams {
+  private static final ThreadLocal<List<Closeable>> STARTING = new ThreadLocal<>();
+
+  private StartedUpstreams() {}
+
+  /** Runs {@code start}, adding to {@code into} the servers started meanwhile on this thread. */
+  static <T> T collect(Supplier<T> start, List<Closeable> into) {
+    List<Closeable> previous = STARTING.get();
+    STARTING.set(into);
+    try {
+      return start.get();
+    } finally {
+      if (previous == null) {
+        STARTING.remove();
+      } else {
+        STARTING.set(previous);
+      }
+    }
+  }
+
+  /** Reports a server just started on behalf of the proxy starting on this thread. */
+  static void started(Closeable server) {
+    List<Closeable> collecting = STARTING.get();
+    if (collecting != null) {
+      collecting.add(server);
+    }
+  }
+
+  /** Closes {@code servers}, each even if another fails. */
+  static void close(List<Closeable> servers) throws IOException {
+    IOException failure = null;
+    for (Closeable server : servers) {
+      try {
+        server.close();
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  static List<Closeable> newList() {
+    return new ArrayList<>();
+  }
+}
