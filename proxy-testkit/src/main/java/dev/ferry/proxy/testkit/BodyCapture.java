@@ -7,18 +7,23 @@ import java.util.List;
  * The bytes of one body as they stream through, kept up to a cap; the rest is only counted. The
  * stream's reader (one connection thread) writes; the recorder reads after the exchange ends.
  *
- * <p>Memory: bytes are kept in chunks of at most 16 KiB, and each chunk is reserved from the
- * recording's byte budget before it is allocated. When the budget refuses (after the recording
- * dropped what it could), the capture stops keeping bytes and the body is marked truncated.
+ * <p>Memory: bytes are kept in chunks, each reserved from the recording's byte budget before it
+ * is allocated. A chunk is as large as the write that needs it, or as what is kept already (so
+ * that chunks double), and at most 16 KiB: a small body reserves about its own size, and a budget
+ * far below 16 KiB still holds small bodies. When the budget refuses (after the recording dropped
+ * what it could), the capture stops keeping bytes and the body is marked truncated.
  * {@link #take()} copies the chunks into one array and hands the unused reservation back.
  */
 final class BodyCapture {
-  private static final int CHUNK = 16 * 1024;
+  private static final int MAX_CHUNK = 16 * 1024;
+  private static final int MIN_CHUNK = 1024;
 
   private final int cap;
   private final Recording budget;
   private final List<byte[]> chunks = new ArrayList<>();
   private int kept;
+  /** Bytes used of the last chunk. */
+  private int used;
   private long reserved;
   private boolean refused;
   private boolean taken;
@@ -35,9 +40,9 @@ final class BodyCapture {
     int from = offset;
     int left = Math.min(length, cap - kept);
     while (left > 0 && !refused && !taken) {
-      int used = kept % CHUNK;
-      if (used == 0 && kept == reserved) {
-        int size = Math.min(CHUNK, cap - kept);
+      if (chunks.isEmpty() || used == chunks.get(chunks.size() - 1).length) {
+        int wanted = Math.max(left, Math.max(MIN_CHUNK, kept));
+        int size = Math.min(cap - kept, Math.min(MAX_CHUNK, wanted));
         if (!budget.reserve(size)) {
           refused = true;
           budget.noteTruncated();
@@ -45,10 +50,12 @@ final class BodyCapture {
         }
         reserved += size;
         chunks.add(new byte[size]);
+        used = 0;
       }
       byte[] chunk = chunks.get(chunks.size() - 1);
       int n = Math.min(left, chunk.length - used);
       System.arraycopy(bytes, from, chunk, used, n);
+      used += n;
       kept += n;
       from += n;
       left -= n;

@@ -106,6 +106,32 @@ class RecordingBudgetTest {
   }
 
   /** Sends {@code count} requests, reading and discarding each 1 MiB response. */
+  /** Bodies far smaller than a capture's largest chunk reserve about their own size. */
+  @Test
+  void keepsSmallBodiesWithinABudgetBelowOneChunk() throws Exception {
+    try (MockWebServer small = new MockWebServer()) {
+      for (int i = 0; i < 5; i++) {
+        small.enqueue(new MockResponse().setBody("x".repeat(1000)));
+      }
+      small.start();
+      try (RecordingProxy proxy = RecordingProxy.reverse(small.url("/").uri())
+          .maxRecordingBytes(10_000).start()) {
+        HttpClient client = proxy.httpClientBuilder().build();
+        for (int i = 0; i < 5; i++) {
+          client.send(HttpRequest.newBuilder(proxy.baseUri().resolve("/" + i)).build(),
+              HttpResponse.BodyHandlers.ofString());
+        }
+        Recording recording = proxy.recording();
+        recording.awaitExchanges(5, Duration.ofSeconds(10));
+        assertThat(recording.dropped()).isZero();
+        assertThat(recording.truncatedBodies()).isZero();
+        assertThat(recording.exchanges()).allSatisfy(e ->
+            assertThat(e.response().body().bytes()).hasSize(1000));
+        assertThat(recording.recordedBytes()).isLessThanOrEqualTo(10_000);
+      }
+    }
+  }
+
   private static void fetch(RecordingProxy proxy, int count) throws Exception {
     HttpClient client = proxy.httpClientBuilder().build();
     for (int i = 0; i < count; i++) {
