@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.Charset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -46,7 +48,10 @@ final class HarWriter {
       json.writeArrayFieldStart("pages");
       json.writeEndArray();
       json.writeArrayFieldStart("entries");
-      for (RecordedExchange exchange : exchanges) {
+      // HAR 1.2 prefers entries by startedDateTime; a recording holds them as they completed.
+      List<RecordedExchange> byStart = new ArrayList<>(exchanges);
+      byStart.sort(Comparator.comparing(RecordedExchange::startTime));
+      for (RecordedExchange exchange : byStart) {
         entry(json, exchange);
       }
       json.writeEndArray();

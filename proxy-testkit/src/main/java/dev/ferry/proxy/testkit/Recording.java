@@ -239,13 +239,16 @@ public final class Recording {
     }
   }
 
-  /** A snapshot of the recorded exchanges, oldest first. */
+  /**
+   * A snapshot of the recorded exchanges in the order they completed (a HAR export orders them
+   * by when they started).
+   */
   public List<RecordedExchange> exchanges() {
     return select(e -> true);
   }
 
   /**
-   * The recorded exchanges that match, oldest first:
+   * The recorded exchanges that match, in the order they completed:
    * {@code exchanges(e -> e.method("POST").path("/orders"))}.
    */
   public List<RecordedExchange> exchanges(UnaryOperator<ExchangeMatcher> matcher) {

@@ -145,6 +145,19 @@ class HarTest {
     assertThat(entries.get(1).has("serverIPAddress")).isFalse();
   }
 
+  /** HAR 1.2 prefers entries by start; a recording holds them as they completed. */
+  @Test
+  void ordersEntriesByWhenTheyStarted() throws Exception {
+    RecordedExchange first = proxy.recording().exchanges().get(0);
+    RecordedExchange.Builder earlier = first.toBuilder();
+    earlier.startTime = first.startTime().minusSeconds(5);
+    earlier.upstream = "localhost:1";
+    JsonNode entries = new ObjectMapper().readTree(Recording.of(List.of(first, earlier.build())).toHar())
+        .get("log").get("entries");
+    assertThat(entries.get(0).has("serverIPAddress")).as("the one that started first").isFalse();
+    assertThat(entries.get(1).get("serverIPAddress").asText()).isEqualTo("127.0.0.1");
+  }
+
   @Test
   void storesBinaryAsBase64AndGzipDecodedWithTheRawBytesKept() throws Exception {
     JsonNode entries = new ObjectMapper().readTree(proxy.recording().toHar()).get("log").get("entries");
