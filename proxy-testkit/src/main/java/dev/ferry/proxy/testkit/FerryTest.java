@@ -67,8 +67,10 @@ public @interface FerryTest {
   /**
    * Makes it a reverse proxy in front of the upstream held by this static field or returned by
    * this static no-argument method of the test class: a {@code URI}, a {@code String} URL, a
-   * {@code Supplier<URI>} or an OkHttp {@code MockWebServer}, read when the proxy starts. Default
-   * empty: a forward proxy.
+   * {@code Supplier<URI>} or an OkHttp {@code MockWebServer}, read when the proxy starts: before
+   * each test, after {@code @BeforeAll} methods; with {@code lifecycle = PER_CLASS}, before them,
+   * so a server started in {@code @BeforeAll} is not there yet (start it in a static initializer,
+   * or name a {@code MockWebServer}, which the proxy starts). Default empty: a forward proxy.
    */
   String reverse() default "";
 

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 
 /**
  * Turns a {@link FerryTest} annotation into a {@link RecordingProxy.Builder}. Members named by
- * the annotation are read when the proxy starts, so a server the class starts in a static
- * initializer or {@code @BeforeAll} is there by then.
+ * the annotation are read when the proxy starts: before each test by default, after the class's
+ * {@code @BeforeAll} methods; with {@link ProxyLifecycle#PER_CLASS}, before them (JUnit runs an
+ * extension's class callbacks first), so only a static initializer has run by then.
  */
 final class FerryTestOptions {
   private FerryTestOptions() {}
@@ -62,7 +63,9 @@ final class FerryTestOptions {
       }
       throw new ExtensionConfigurationException("@FerryTest(reverse = \"" + member + "\") must name"
           + " a static URI, String, Supplier<URI> or MockWebServer of " + testClass.getName()
-          + " (was " + (value == null ? "null" : value.getClass().getName()) + ")");
+          + " (was " + (value == null ? "null" : value.getClass().getName()) + ")"
+          + (value == null ? "; it is read when the proxy starts, which with PER_CLASS is before "
+              + "@BeforeAll methods run" : ""));
     };
   }
 
