@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Watches a file's directory (a {@link WatchService} watches directories, not files) on a
  * daemon thread named {@code ferry-config-watch}, and runs an action once a burst of changes to
- * the file has settled: editors write twice (truncate then write, or a temporary file renamed
+ * the file has settled (see {@link #awaitQuiet}): editors write twice (truncate then write, or a temporary file renamed
  * over the old one), and one reload per save is enough. When the file is a symbolic link (a
  * Kubernetes ConfigMap swaps a {@code ..data} link beside it), any change in the directory
  * counts; the action itself skips a file whose content did not change.
@@ -70,10 +70,7 @@ final class ConfigWatcher implements Closeable {
         if (!concernsFile(watch.take())) {
           continue;
         }
-        WatchKey next;
-        while ((next = watch.poll(quiet.toNanos(), TimeUnit.NANOSECONDS)) != null) {
-          concernsFile(next);
-        }
+        awaitQuiet();
         try {
           onChange.run();
         } catch (RuntimeException e) {
@@ -82,6 +79,26 @@ final class ConfigWatcher implements Closeable {
       }
     } catch (InterruptedException | ClosedWatchServiceException e) {
       log.debug("config_watch_stopped file={}", file);
+    }
+  }
+
+  /**
+   * Waits until the file has had no change for {@code quiet}, or for ten times that since the
+   * burst began. Changes to other files in the directory (a log written beside the config, say)
+   * do not extend the wait: they would put off a reload for as long as they go on.
+   */
+  private void awaitQuiet() throws InterruptedException {
+    long now = System.nanoTime();
+    long latest = now + 10 * quiet.toNanos();
+    long until = now + quiet.toNanos();
+    for (long left = until - now; left > 0; left = Math.min(until, latest) - System.nanoTime()) {
+      WatchKey next = watch.poll(left, TimeUnit.NANOSECONDS);
+      if (next == null) {
+        return;
+      }
+      if (concernsFile(next)) {
+        until = System.nanoTime() + quiet.toNanos();
+      }
     }
   }
 

@@ -5,15 +5,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.ProxyServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -124,6 +128,31 @@ class ConfigReloadTest {
     Await.until(() -> reloader.failed() == 2, DEADLINE, "the port change to be refused");
     assertThat(get("/b/x")).isEqualTo("200 B /b/x");
     assertThat(reloader.applied()).isEqualTo(1);
+  }
+
+  /** A log written beside the config, as the CLI's own often is, does not hold a reload back. */
+  @Test
+  void reloadsWhileAnotherFileInTheDirectoryKeepsChanging() throws Exception {
+    Path log = dir.resolve("ferry.log");
+    AtomicBoolean writing = new AtomicBoolean(true);
+    Thread writer = new Thread(() -> {
+      try {
+        while (writing.get()) {
+          Files.writeString(log, "a line\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // a steady log, not a flood
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }, "test-log-writer");
+    writer.start();
+    try {
+      Files.writeString(file, config(originB, "/b/"));
+      Await.until(() -> get("/b/x").equals("200 B /b/x"), DEADLINE, "the /b/ route to origin B");
+    } finally {
+      writing.set(false);
+      writer.join(5000);
+    }
   }
 
   @Test
