@@ -9,12 +9,13 @@ import java.util.TreeSet;
  * When a reverse proxy sends a request again, to another endpoint of the pool when there is one.
  * Immutable: each option returns a new value.
  *
- * <p>Retried: a connect failure, and a reset or end of stream before any response byte; plus the
+ * <p>Retried: a connect failure or connect timeout (the request never left: each attempt may take
+ * up to the connect timeout), and a reset or end of stream before any response byte; plus the
  * statuses named in {@link #onStatuses} (typically 502, 503, 504). Only idempotent methods
  * (RFC 9110 §9.2.2) unless {@link #nonIdempotent(boolean)}; and only while the request body can
  * be sent again (empty, or buffered within the proxy's {@code retryBufferBytes}). Never after
- * response bytes reached the client; never on a timeout, since the upstream may still be working
- * on the request. Waits between attempts back off exponentially with full jitter, and a 503's
+ * response bytes reached the client; never on a response timeout, since the upstream may still be
+ * working on the request. Waits between attempts back off exponentially with full jitter, and a 503's
  * {@code Retry-After} is honoured up to {@link #retryAfterCap}. A retry budget keeps retries to at
  * most {@link #budgetPercent} of the requests in flight to the pool (at least 3 at once), so
  * that retries cannot multiply an outage.
