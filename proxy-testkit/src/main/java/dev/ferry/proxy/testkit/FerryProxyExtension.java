@@ -389,13 +389,10 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     List<Closeable> started = StartedUpstreams.newList();
     RecordingProxy proxy = StartedUpstreams.collect(from::start, started);
     if (!started.isEmpty()) {
-      // A server started for the proxy serves the whole top-level class, whose end closes it.
-      ExtensionContext top = context;
-      while (top.getParent().isPresent() && top.getParent().get() != context.getRoot()) {
-        top = top.getParent().get();
-      }
-      top.getStore(namespace()).put(started, (ExtensionContext.Store.CloseableResource)
-          () -> StartedUpstreams.close(started));
+      // Closed when the whole run ends: a static server may serve several classes (a base class
+      // holding it and the extension), and once closed a MockWebServer cannot start again.
+      ExtensionContext.Store.CloseableResource closing = () -> StartedUpstreams.close(started);
+      context.getRoot().getStore(namespace()).put(started, closing);
     }
     return proxy;
   }

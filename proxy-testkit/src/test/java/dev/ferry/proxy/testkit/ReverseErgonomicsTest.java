@@ -47,7 +47,7 @@ class ReverseErgonomicsTest {
         .exchange(e -> e.path("/hello")).hasResponseBody("from mock");
   }
 
-  /** A server the extension started is its to stop, once the class's tests are over. */
+  /** A server the extension started is its to stop, once the run is over (here, the fixture's). */
   @Test
   void closesTheMockWebServerItStartedWhenTheClassEnds() {
     EngineTestKit.engine("junit-jupiter").selectors(selectClass(StartedByTheProxy.class)).execute()
