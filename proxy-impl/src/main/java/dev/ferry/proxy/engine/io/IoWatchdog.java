@@ -16,8 +16,8 @@ import java.util.function.Consumer;
  *   <li>Writes: Java's blocking sockets have no send timeout, so a peer that stops reading would
  *       hold a writer forever. A write that has made no progress past the write timeout has its
  *       socket closed; the blocked write then fails and frees its thread. A write blocked on a
-       peer that has answered meanwhile gives way sooner, when its output asks to
-       ({@link ConnectionOutput#yieldToAnswer}).
+ *       peer that has answered meanwhile gives way sooner, when its output asks to
+ *       ({@link ConnectionOutput#yieldToAnswer}).
  *   <li>Reads: a read under SO_TIMEOUT costs the JDK a poll, and on Java 17 two mode switches of
  *       the channel, per read; a plain read that just blocks is one system call. Such reads
  *       publish their deadline, and the sweep shuts down the input of any read still blocked past
