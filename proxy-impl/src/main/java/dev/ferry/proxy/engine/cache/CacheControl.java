@@ -16,7 +16,7 @@ final class CacheControl {
   static CacheControl of(Headers headers) {
     Map<String, String> directives = new HashMap<>();
     for (String value : headers.all("Cache-Control")) {
-      for (String part : splitOutsideQuotes(value)) {
+      for (String part : FieldLists.members(value)) {
         String directive = part.trim();
         if (directive.isEmpty()) {
           continue;
@@ -98,20 +98,5 @@ final class CacheControl {
     return value;
   }
 
-  private static String[] splitOutsideQuotes(String value) {
-    java.util.List<String> parts = new java.util.ArrayList<>();
-    boolean quoted = false;
-    int start = 0;
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '"') {
-        quoted = !quoted;
-      } else if (c == ',' && !quoted) {
-        parts.add(value.substring(start, i));
-        start = i + 1;
-      }
-    }
-    parts.add(value.substring(start));
-    return parts.toArray(new String[0]);
-  }
+
 }

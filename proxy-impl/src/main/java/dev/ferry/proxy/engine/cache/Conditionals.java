@@ -26,7 +26,7 @@ final class Conditionals {
     if (!ifNoneMatch.isEmpty()) {
       String etag = stored.first("ETag").map(Conditionals::weak).orElse(null);
       for (String value : ifNoneMatch) {
-        for (String candidate : value.split(",")) {
+        for (String candidate : FieldLists.members(value)) {
           String tag = candidate.trim();
           if (tag.equals("*") || (etag != null && weak(tag).equals(etag))) {
             return true;
@@ -35,7 +35,10 @@ final class Conditionals {
       }
       return false;
     }
-    Instant since = request.first("If-Modified-Since").flatMap(HttpDates::parse).orElse(null);
+    // One HTTP-date or none: a field given twice is a list, which is invalid and ignored (§13.1.3).
+    List<String> ifModifiedSince = request.all("If-Modified-Since");
+    Instant since = ifModifiedSince.size() == 1
+        ? HttpDates.parse(ifModifiedSince.get(0)).orElse(null) : null;
     Instant modified = stored.first("Last-Modified").flatMap(HttpDates::parse)
         .orElseGet(() -> Freshness.date(stored, entry.responseTime()));
     return since != null && !modified.isAfter(since);

@@ -60,7 +60,7 @@ final class Variants {
   static String normalise(String name, List<String> lines) {
     List<String> members = new ArrayList<>();
     for (String line : lines) {
-      for (String member : line.split(",")) {
+      for (String member : FieldLists.members(line)) {
         String trimmed = member.trim().replaceAll("\\s*([;=])\\s*", "$1").replaceAll("\\s+", " ");
         if (!trimmed.isEmpty()) {
           members.add(trimmed);

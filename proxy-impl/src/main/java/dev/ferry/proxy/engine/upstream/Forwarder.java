@@ -56,8 +56,12 @@ public final class Forwarder {
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
       "x-forwarded-proto", "x-forwarded-host", "forwarded");
+  /**
+   * Left out of a relayed response: an upstream's proxy authentication fields are for this hop
+   * (RFC 9110 §11.7), and a cache must not store them (RFC 9111 §3.1).
+   */
   private static final NameSet RELAYED_DROP = NameSet.of("proxy-authorization",
-      "proxy-authenticate", "via");
+      "proxy-authenticate", "proxy-authentication-info", "via");
 
   private final UpstreamPool pool;
   private final int upstreamTimeoutMillis;

@@ -116,6 +116,42 @@ class CacheReuseRulesTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(2);
   }
 
+  /** RFC 9110 §5.6.4: a comma inside a quoted parameter does not end a member. */
+  @Test
+  void keepsVaryValuesApartThatDifferOnlyInsideQuotes() throws Exception {
+    h.origin.enqueue(h.response("first").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept"));
+    h.origin.enqueue(h.response("second").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept"));
+    h.get("/quoted", "Accept", "text/html;p=\"a,b\", text/plain;q=\"c,d\"");
+    HttpResponse<String> other = h.get("/quoted", "Accept", "text/html;p=\"a,d\", text/plain;q=\"c,b\"");
+    assertThat(other.body()).isEqualTo("second");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
+  /** RFC 9110 §13.1.3: If-Modified-Since is one date; sent twice it is a list, and ignored. */
+  @Test
+  void ignoresIfModifiedSinceSentTwice() throws Exception {
+    h.origin.enqueue(h.response("dated").setHeader("Cache-Control", "max-age=100")
+        .setHeader("Last-Modified", HttpDates.format(h.clock.instant().minusSeconds(86_400))));
+    h.get("/twice");
+    HttpRequest.Builder request = HttpRequest.newBuilder(h.uri("/twice"))
+        .header("If-Modified-Since", HttpDates.format(h.clock.instant()))
+        .header("If-Modified-Since", HttpDates.format(h.clock.instant().minusSeconds(3 * 86_400)));
+    HttpResponse<String> answer = h.send(request);
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).isEqualTo("dated");
+  }
+
+  /** RFC 9111 §3.1: a shared cache stores no proxy authentication fields; they are not relayed either. */
+  @Test
+  void neitherRelaysNorStoresProxyAuthenticationInfo() throws Exception {
+    h.origin.enqueue(h.response("hello").setHeader("Cache-Control", "max-age=100")
+        .setHeader("Proxy-Authentication-Info", "nextnonce=\"abc\""));
+    assertThat(h.get("/nonce").headers().firstValue("Proxy-Authentication-Info")).isEmpty();
+    HttpResponse<String> hit = h.get("/nonce");
+    assertThat(verdict(hit)).isEqualTo("HIT");
+    assertThat(hit.headers().firstValue("Proxy-Authentication-Info")).isEmpty();
+  }
+
   @Test
   void answersIfModifiedSinceFromStoredDateWithoutLastModified() throws Exception {
     String date = HttpDates.format(h.clock.instant());

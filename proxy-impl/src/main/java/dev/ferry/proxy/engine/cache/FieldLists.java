@@ -1,0 +1,32 @@
+package dev.ferry.proxy.engine.cache;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The members of a list-based field value (RFC 9110 §5.6.1): split at commas outside quoted
+ * strings (§5.6.4, where a backslash escapes the next character), untrimmed, empty ones kept.
+ * A comma inside {@code text/html;p="a,b"} or an entity tag does not split it.
+ */
+final class FieldLists {
+  private FieldLists() {}
+
+  static List<String> members(String value) {
+    List<String> parts = new ArrayList<>();
+    boolean quoted = false;
+    int start = 0;
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (quoted && c == '\\') {
+        i++;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        parts.add(value.substring(start, i));
+        start = i + 1;
+      }
+    }
+    parts.add(value.substring(start));
+    return parts;
+  }
+}
