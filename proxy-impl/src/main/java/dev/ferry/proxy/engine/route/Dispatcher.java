@@ -79,7 +79,9 @@ public final class Dispatcher {
           } catch (HttpFailureException e) {
             endpoint.requestEnded();
             pool.releaseConnection();
-            pool.failed(endpoint, e.failure().name());
+            if (isEndpointFailure(e.failure())) {
+              pool.failed(endpoint, e.failure().name());
+            }
             if (!retryable(e, outbound, policy, attempt, hooks) || !startRetry(pool, policy)) {
               throw e;
             }
@@ -126,6 +128,20 @@ public final class Dispatcher {
         pool.release();
       }
     }
+  }
+
+  /**
+   * Whether a failed attempt tells against the endpoint: it could not be reached, timed out, broke
+   * off or answered badly. A client's failures (a body too slow or malformed, a client gone, a
+   * body too large) say nothing about it, and counting them would let any client get healthy
+   * endpoints ejected.
+   */
+  private static boolean isEndpointFailure(ProxyFailure failure) {
+    return switch (failure) {
+      case UPSTREAM_UNREACHABLE, UPSTREAM_BAD_RESPONSE, UPSTREAM_RESET, UPSTREAM_TIMEOUT,
+          UPSTREAM_CONNECT_TIMEOUT -> true;
+      default -> false;
+    };
   }
 
   /** Takes a retry-budget slot for the coming attempt; false when retries are at their share. */

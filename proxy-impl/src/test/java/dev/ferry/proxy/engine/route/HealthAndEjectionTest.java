@@ -7,10 +7,15 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -125,6 +130,32 @@ class HealthAndEjectionTest {
       assertThat(get(proxy, "/" + i)).isEqualTo("200 b /" + i);
     }
     assertThat(a.requests()).isEqualTo(aBefore);
+  }
+
+  /**
+   * A request that fails for the client's sake (here a broken chunked body, streamed after a
+   * 100 Continue; a body slower than minRequestBodyRate is the same) says nothing about the
+   * endpoint: it must not count towards ejecting it.
+   */
+  @Test
+  void doesNotEjectAnEndpointForTheClientsFailures() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url()).name("app").ejectAfter(2, Duration.ofSeconds(60))));
+    for (int i = 0; i < 4; i++) {
+      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+        socket.setSoTimeout(10_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+            + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        InputStream in = socket.getInputStream();
+        assertThat(new String(in.readNBytes(25), StandardCharsets.ISO_8859_1)).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+        out.write("5\r\nhello\r\nzz\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 400 ");
+      }
+    }
+    assertThat(state(proxy, a)).isEqualTo("healthy");
+    assertThat(get(proxy, "/after")).isEqualTo("200 a /after");
   }
 
   @Test
