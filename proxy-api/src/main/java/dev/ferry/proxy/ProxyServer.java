@@ -58,8 +58,9 @@ public interface ProxyServer extends AutoCloseable {
   ProxyServer start();
 
   /**
-   * Stops the proxy: stops accepting, closes idle connections, lets exchanges in progress finish
-   * for up to {@code grace}, then closes whatever is left. Returns when every connection and
+   * Stops the proxy: stops accepting, closes idle connections, lets exchanges in progress (and
+   * requests whose body is still being received) finish for up to {@code grace}, then closes
+   * whatever is left. Returns when every connection and
    * thread of the proxy has ended. Calling it again does nothing.
    */
   void stop(Duration grace);

@@ -423,6 +423,9 @@ final class ClientConnection implements Runnable {
       if (deadlineNanos == RequestArrival.READY) {
         return Wait.READY;
       }
+      if (arrival.awaitingBody()) {
+        state.receivingBody();
+      }
       long now = System.nanoTime();
       long leftMillis = (deadlineNanos - now) / 1_000_000;
       if (leftMillis <= 0) {

@@ -15,6 +15,8 @@ final class ConnectionState {
   private boolean idle = true;
   private boolean closeRequested;
   private boolean parked;
+  /** A request's head is in and its body is being received whole: it is in flight. */
+  private boolean receiving;
   private Thread runner;
   private UpstreamConnection tunnelPeer;
 
@@ -49,13 +51,25 @@ final class ConnectionState {
   boolean waitForRequest() {
     return guard.call(() -> {
       idle = true;
-      return !closeRequested;
+      // A connection resumed from the parker while its body arrives goes on with it.
+      return !closeRequested || receiving;
     });
+  }
+
+  /**
+   * The request's body is being received whole before its exchange: a stopping proxy lets it
+   * arrive and be served within the grace period, as it does an exchange in progress.
+   */
+  void receivingBody() {
+    guard.run(() -> receiving = true);
   }
 
   /** A request is coming; false if the connection was asked to close meanwhile. */
   boolean serveRequest() {
-    return unlessCloseRequested(() -> idle = false);
+    return unlessCloseRequested(() -> {
+      idle = false;
+      receiving = false;
+    });
   }
 
   /** Marks the waiting connection parked; false if it was asked to close instead. */
@@ -63,9 +77,10 @@ final class ConnectionState {
     return unlessCloseRequested(() -> parked = true);
   }
 
+  /** Makes {@code change} unless the proxy asked the connection to close and no body is arriving. */
   private boolean unlessCloseRequested(Runnable change) {
     return guard.call(() -> {
-      if (closeRequested) {
+      if (closeRequested && !receiving) {
         return false;
       }
       change.run();
@@ -87,6 +102,9 @@ final class ConnectionState {
   CloseNow requestClose() {
     return guard.call(() -> {
       closeRequested = true;
+      if (receiving) {
+        return CloseNow.LATER;
+      }
       boolean wasParked = parked;
       parked = false;
       return wasParked ? CloseNow.END : idle ? CloseNow.CLOSE_SOCKET : CloseNow.LATER;

@@ -240,6 +240,11 @@ final class RequestArrival {
     }
   }
 
+  /** True once the head is in and a body awaited whole is arriving (see {@link #nextDeadline}). */
+  boolean awaitingBody() {
+    return bodyStartNanos != 0;
+  }
+
   /**
    * The exchange begins at {@code startNanos}: returns when its head started ({@code fallback}
    * if unknown), and forgets it for the next request.

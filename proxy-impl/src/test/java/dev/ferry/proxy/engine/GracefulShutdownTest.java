@@ -71,6 +71,36 @@ class GracefulShutdownTest {
   }
 
   /**
+   * A request whose body the proxy is still receiving whole, before its exchange, is in flight:
+   * a stop lets the rest arrive and the exchange run, as for one on its way upstream.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1_048_576, 0})
+  void letsABodyStillArrivingFinishWhenStopping(int requestBufferBytes) throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("stored"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().requestBufferBytes(requestBufferBytes)
+        .upstream(Upstream.of(origin.url("/").toString())));
+    int port = proxy.port();
+    try (RawClient uploading = new RawClient(proxy.address())) {
+      uploading.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + "x".repeat(50_000));
+      Await.until(() -> proxy.stats().requestBufferBytes() + proxy.stats().requestSpoolBytes() > 0,
+          "the body to be received whole");
+      // Parked on the selector between its bytes, as a slow upload is.
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the arriving connection to be parked");
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+      Await.until(() -> !canConnect(port), "the listener to stop accepting");
+      uploading.send("y".repeat(150_000));
+      RawClient.RawResponse response = uploading.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("stored");
+      assertThat(response.header("Connection")).isEqualTo("close");
+      stopping.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBodySize()).isEqualTo(200_000);
+  }
+
+  /**
    * An answer sent while the proxy stops, with request bytes unread, still gets its lingering
    * close (on the connection's own thread: the stopping proxy's selector takes no more), so the
    * close does not reset the answer away before the client reads it.
