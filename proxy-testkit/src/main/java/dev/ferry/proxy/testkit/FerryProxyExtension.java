@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -386,7 +387,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
       from = annotation(context).map(a -> FerryTestOptions.builder(a, testClass))
           .orElseGet(RecordingProxy::forward);
     }
-    List<Closeable> started = StartedUpstreams.newList();
+    List<Closeable> started = new ArrayList<>();
     RecordingProxy proxy = StartedUpstreams.collect(from::start, started);
     if (!started.isEmpty()) {
       // Closed when the whole run ends: a static server may serve several classes (a base class

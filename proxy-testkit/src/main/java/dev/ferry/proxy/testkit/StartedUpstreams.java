@@ -2,7 +2,6 @@ package dev.ferry.proxy.testkit;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -52,9 +51,5 @@ final class StartedUpstreams {
     if (failure != null) {
       throw failure;
     }
-  }
-
-  static List<Closeable> newList() {
-    return new ArrayList<>();
   }
 }
