@@ -22,6 +22,7 @@ import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.Router;
 import dev.ferry.proxy.engine.tls.Interception;
 import dev.ferry.proxy.engine.tls.ReloadingServerTls;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import dev.ferry.proxy.engine.tls.UpstreamTlsContext;
 import dev.ferry.proxy.engine.tunnel.TunnelRelay;
 import dev.ferry.proxy.engine.upstream.Connector;
@@ -77,7 +78,8 @@ final class RealProxyServer implements ProxyServer {
   private final DestinationPolicy destinationPolicy;
   private final Forwarder forwarder;
   private final Dispatcher dispatcher;
-  private final SSLContext upstreamSslContext;
+  /** The handshake of every connection to an https upstream: requests' and health checks'. */
+  private final UpstreamHandshake upstreamHandshake;
   private final boolean insecureUpstreams;
   private final ReloadingServerTls serverTls;
   private final Interception interception;
@@ -119,11 +121,12 @@ final class RealProxyServer implements ProxyServer {
         output -> writeTimedOut(output.peer()));
     this.destinationPolicy = new DestinationPolicy(config);
     UpstreamTlsContext upstreamTls = config.upstreamTls().map(UpstreamTlsContext::create).orElse(null);
-    this.upstreamSslContext = upstreamTls != null ? upstreamTls.sslContext()
+    SSLContext upstreamSslContext = upstreamTls != null ? upstreamTls.sslContext()
         : config.upstreamSslContext().orElse(null);
     this.insecureUpstreams = upstreamTls != null && !upstreamTls.verifiesHosts();
+    this.upstreamHandshake = new UpstreamHandshake(upstreamSslContext, !insecureUpstreams);
     this.pool = new UpstreamPool(config.maxIdleUpstreamConnections(), config.upstreamKeepAlive(),
-        new Connector(config.connectTimeout(), upstreamSslContext, !insecureUpstreams, watchdog));
+        new Connector(config.connectTimeout(), upstreamHandshake, watchdog));
     // Built now, so a bad certificate file or a missing BouncyCastle fails build(), not start().
     this.serverTls = config.tls().map(ReloadingServerTls::create).orElse(null);
     this.interception = config.interceptTls().map(Interception::create).orElse(null);
@@ -207,7 +210,7 @@ final class RealProxyServer implements ProxyServer {
           ConnectionExecutor.platformThreads("ferry-health-" + port + "-"));
       checks.setRemoveOnCancelPolicy(true);
       healthChecks = checks;
-      router = new Router(config, upstreamSslContext, healthChecks,
+      router = new Router(config, upstreamHandshake, healthChecks,
           routeFilters -> BuiltInFilters.realise(routeFilters, config));
       router.start();
     }

@@ -113,7 +113,7 @@ public final class TestCertificates {
   }
 
   /** A context that presents this certificate, for a test server. */
-  SSLContext serverContext() throws Exception {
+  public SSLContext serverContext() throws Exception {
     KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     keys.init(keyStore, PASSWORD);
     SSLContext context = SSLContext.getInstance("TLS");

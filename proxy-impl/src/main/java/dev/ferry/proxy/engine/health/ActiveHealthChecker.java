@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.health;
 import dev.ferry.proxy.HealthCheck;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,8 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,19 +42,17 @@ public final class ActiveHealthChecker {
   private volatile boolean running;
 
   /**
-   * @param sslContext for https endpoints; null for the JDK's default trust
+   * @param tls the handshake with https endpoints: the one the proxy's requests use
    * @param scheduler the proxy's shared scheduler, which this checker never shuts down
    */
   public ActiveHealthChecker(String pool, HealthCheck check, List<LiveEndpoint> endpoints,
-      SSLContext sslContext, ScheduledExecutorService scheduler) {
+      UpstreamHandshake tls, ScheduledExecutorService scheduler) {
     this.pool = pool;
     this.check = check;
     for (LiveEndpoint endpoint : endpoints) {
       this.endpoints.add(new EndpointHealth(pool, endpoint, check));
     }
     this.scheduler = scheduler;
-    SSLSocketFactory tls = sslContext != null
-        ? sslContext.getSocketFactory() : (SSLSocketFactory) SSLSocketFactory.getDefault();
     this.probe = new HealthProbe(check, tls, open);
   }
 

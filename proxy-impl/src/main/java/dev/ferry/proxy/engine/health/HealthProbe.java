@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.health;
 
 import dev.ferry.proxy.HealthCheck;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,30 +13,26 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Set;
-import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One active health check of one endpoint: {@code GET <path> HTTP/1.1} with
  * {@code Connection: close} on a fresh connection (never a pooled one, which would test the pool
- * rather than the endpoint), TLS with host name verification for https, and only the status
- * line read. Connect, handshake and read share the check's timeout.
+ * rather than the endpoint), for https the TLS handshake requests' connections make (so an
+ * endpoint whose certificate the proxy refuses is unhealthy), and only the status line read. Connect, handshake and read share the check's timeout.
  */
 final class HealthProbe {
   /** A status line longer than this is not one: the endpoint is not speaking HTTP. */
   private static final int MAX_STATUS_LINE = 1024;
 
   private final HealthCheck check;
-  private final SSLSocketFactory tls;
+  private final UpstreamHandshake tls;
   /** Sockets of checks in progress, so that stopping closes them instead of waiting them out. */
   private final Set<Socket> open;
 
-  HealthProbe(HealthCheck check, SSLSocketFactory tls, Set<Socket> open) {
+  HealthProbe(HealthCheck check, UpstreamHandshake tls, Set<Socket> open) {
     this.check = check;
     this.tls = tls;
     this.open = open;
@@ -65,6 +62,8 @@ final class HealthProbe {
       return ProbeResult.failed("unknown_host");
     } catch (ConnectException e) {
       return ProbeResult.failed("connect_refused");
+    } catch (UpstreamHandshake.RefusedCertificateException e) {
+      return ProbeResult.failed("certificate_refused");
     } catch (SSLException e) {
       return ProbeResult.failed("tls_failed");
     } catch (IOException e) {
@@ -109,23 +108,10 @@ final class HealthProbe {
     throw last != null ? last : new UnknownHostException(host);
   }
 
+  /** Stopping closes {@code plain} while the handshake runs, which ends it; then the TLS socket. */
   private Socket handshake(Socket plain, String host, int port, long deadline) throws IOException {
-    SSLSocket socket = (SSLSocket) tls.createSocket(plain, host, port, true);
+    SSLSocket socket = tls.handshake(plain, host, port, remainingMillis(deadline));
     open.add(socket);
-    SSLParameters parameters = socket.getSSLParameters();
-    parameters.setEndpointIdentificationAlgorithm("HTTPS");
-    if (host.indexOf(':') < 0 && !Character.isDigit(host.charAt(host.length() - 1))) {
-      parameters.setServerNames(List.of(new SNIHostName(host)));
-    }
-    socket.setSSLParameters(parameters);
-    socket.setSoTimeout(remainingMillis(deadline));
-    try {
-      socket.startHandshake();
-    } catch (IOException e) {
-      open.remove(socket);
-      closeQuietly(socket);
-      throw e;
-    }
     open.remove(plain);
     return socket;
   }

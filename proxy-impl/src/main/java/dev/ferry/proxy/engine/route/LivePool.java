@@ -10,6 +10,7 @@ import dev.ferry.proxy.engine.health.Candidates;
 import dev.ferry.proxy.engine.health.OutlierDetector;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,7 +22,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +52,7 @@ public final class LivePool {
    * @param previous endpoints of the pool this one replaces, by authority and base path, whose
    *     health carries over
    */
-  LivePool(Upstream spec, Map<String, LiveEndpoint> previous, SSLContext sslContext,
+  LivePool(Upstream spec, Map<String, LiveEndpoint> previous, UpstreamHandshake tls,
       ScheduledExecutorService scheduler) {
     this.spec = spec;
     List<LiveEndpoint> list = new ArrayList<>();
@@ -71,7 +71,7 @@ public final class LivePool {
     this.outliers = new OutlierDetector(spec, endpoints, System::nanoTime);
     this.candidates = new Candidates(spec.name(), spec.panicThreshold());
     this.healthChecker = spec.healthCheck()
-        .map(check -> new ActiveHealthChecker(spec.name(), check, endpoints, sslContext, scheduler))
+        .map(check -> new ActiveHealthChecker(spec.name(), check, endpoints, tls, scheduler))
         .orElse(null);
   }
 

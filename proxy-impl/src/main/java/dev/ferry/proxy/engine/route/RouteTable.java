@@ -5,6 +5,7 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -13,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.UnaryOperator;
-import javax.net.ssl.SSLContext;
 
 /**
  * An immutable snapshot of the routes and pools of a reverse proxy. Routes are tried in order;
@@ -35,7 +35,7 @@ public final class RouteTable {
    *
    * @param realise turns a route's configured filters into the ones the engine runs
    */
-  static RouteTable build(ProxyConfig config, RouteTable previous, SSLContext sslContext,
+  static RouteTable build(ProxyConfig config, RouteTable previous, UpstreamHandshake tls,
       ScheduledExecutorService scheduler, UnaryOperator<List<Filter>> realise) {
     List<Route> all = new ArrayList<>(config.routes());
     config.upstream().ifPresent(upstream -> all.add(Route.to(upstream).name("default")));
@@ -46,7 +46,7 @@ public final class RouteTable {
       LivePool pool = pools.get(spec.name());
       if (pool == null) {
         pool = new LivePool(spec, previous == null ? Map.of() : previous.endpointsOf(spec.name()),
-            sslContext, scheduler);
+            tls, scheduler);
         pools.put(spec.name(), pool);
       } else if (!pool.spec().equals(spec)) {
         throw new IllegalArgumentException("two different pools are named " + spec.name()

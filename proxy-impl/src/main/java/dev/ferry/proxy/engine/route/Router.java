@@ -2,12 +2,12 @@ package dev.ferry.proxy.engine.route;
 
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
-import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,21 +22,21 @@ public final class Router {
   private static final Logger log = LoggerFactory.getLogger(Router.class);
   private static final int MAX_CHECK_THREADS = 64;
 
-  private final SSLContext sslContext;
+  private final UpstreamHandshake tls;
   private final ScheduledExecutorService scheduler;
   private final UnaryOperator<List<Filter>> realise;
   private final AtomicReference<RouteTable> table = new AtomicReference<>();
 
   /**
-   * @param sslContext for health checks of https endpoints; null for the JVM default
+   * @param tls the handshake of health checks of https endpoints, the one requests use
    * @param scheduler runs active health checks; owned by the proxy
    */
-  public Router(ProxyConfig config, SSLContext sslContext, ScheduledExecutorService scheduler,
+  public Router(ProxyConfig config, UpstreamHandshake tls, ScheduledExecutorService scheduler,
       UnaryOperator<List<Filter>> realise) {
-    this.sslContext = sslContext;
+    this.tls = tls;
     this.scheduler = scheduler;
     this.realise = realise;
-    table.set(RouteTable.build(config, null, sslContext, scheduler, realise));
+    table.set(RouteTable.build(config, null, tls, scheduler, realise));
   }
 
   /** Starts the health checks of the first table. */
@@ -71,7 +71,7 @@ public final class Router {
    */
   public void reconfigure(ProxyConfig config) {
     RouteTable old = table.get();
-    RouteTable next = RouteTable.build(config, old, sslContext, scheduler, realise);
+    RouteTable next = RouteTable.build(config, old, tls, scheduler, realise);
     sizeScheduler(next);
     next.startHealthChecks();
     table.set(next);

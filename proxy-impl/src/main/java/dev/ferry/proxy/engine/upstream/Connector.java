@@ -3,7 +3,7 @@ package dev.ferry.proxy.engine.upstream;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.IoWatchdog;
-import dev.ferry.proxy.engine.tls.OriginCertificates;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -11,16 +11,9 @@ import java.net.Socket;
 import java.nio.channels.SocketChannel;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateNotYetValidException;
 import java.time.Duration;
 import java.util.List;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,19 +30,13 @@ public final class Connector {
   private static final Logger log = LoggerFactory.getLogger(Connector.class);
 
   private final long connectTimeoutNanos;
-  private final SSLSocketFactory tls;
-  private final boolean verifyHosts;
+  private final UpstreamHandshake tls;
   private final IoWatchdog watchdog;
 
-  /**
-   * @param sslContext for https upstreams; null for the JVM's default
-   * @param verifyHosts false only for an explicitly insecure trust-all configuration
-   */
-  public Connector(Duration connectTimeout, SSLContext sslContext, boolean verifyHosts,
-      IoWatchdog watchdog) {
+  /** @param tls the handshake with https upstreams */
+  public Connector(Duration connectTimeout, UpstreamHandshake tls, IoWatchdog watchdog) {
     this.connectTimeoutNanos = connectTimeout.toNanos();
-    this.tls = sslContext == null ? null : sslContext.getSocketFactory();
-    this.verifyHosts = verifyHosts;
+    this.tls = tls;
     this.watchdog = watchdog;
   }
 
@@ -120,69 +107,16 @@ public final class Connector {
   }
 
   private Socket handshake(Socket plain, UpstreamKey key, long deadline) throws HttpFailureException {
-    SSLSocket socket = tlsHandshake(plain, key, deadline);
-    String refused = verifyHosts ? OriginCertificates.problem(socket.getSession()) : null;
-    if (refused != null) {
-      closeQuietly(socket);
-      log.warn("server_connect_failed host={} port={} error=tls reason=\"{}\"", key.host(), key.port(),
-          refused);
-      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
-          "TLS handshake with " + key.host() + " failed: " + refused);
-    }
-    return socket;
-  }
-
-  private SSLSocket tlsHandshake(Socket plain, UpstreamKey key, long deadline) throws HttpFailureException {
     try {
-      SSLSocketFactory factory = tls != null ? tls : (SSLSocketFactory) SSLSocketFactory.getDefault();
-      SSLSocket socket = (SSLSocket) factory.createSocket(plain, key.host(), key.port(), true);
-      SSLParameters parameters = socket.getSSLParameters();
-      parameters.setEndpointIdentificationAlgorithm(verifyHosts ? "HTTPS" : null);
-      parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-      if (isHostName(key.host())) {
-        parameters.setServerNames(List.of(new SNIHostName(key.host())));
-      }
-      socket.setSSLParameters(parameters);
       // The handshake blocks on reads: bound it by what is left of the connect budget.
-      socket.setSoTimeout(remainingMillis(deadline));
-      socket.startHandshake();
-      return socket;
+      return tls.handshake(plain, key.host(), key.port(), remainingMillis(deadline));
     } catch (IOException e) {
       closeQuietly(plain);
-      String reason = handshakeFailure(e);
+      String reason = UpstreamHandshake.failure(e);
       log.warn("server_connect_failed host={} port={} error=tls reason=\"{}\"", key.host(), key.port(), reason);
       throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
           "TLS handshake with " + key.host() + " failed: " + reason, e);
     }
-  }
-
-  /** A fixed text per cause, never the exception's own message (it may quote the peer). */
-  private static String handshakeFailure(IOException e) {
-    if (e instanceof SocketTimeoutException) {
-      return "timed out";
-    }
-    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      if (cause instanceof CertificateExpiredException) {
-        return "certificate expired";
-      }
-      if (cause instanceof CertificateNotYetValidException) {
-        return "certificate not yet valid";
-      }
-    }
-    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      String message = String.valueOf(cause.getMessage());
-      if (message.contains("No subject alternative") || message.contains("No name matching")) {
-        return "certificate does not match the host name";
-      }
-      if (message.contains("PKIX") || message.contains("unable to find valid certification path")) {
-        return "certificate not trusted";
-      }
-    }
-    return e instanceof SSLHandshakeException ? "handshake refused" : "connection lost during handshake";
-  }
-
-  private static boolean isHostName(String host) {
-    return host.indexOf(':') < 0 && !Character.isDigit(host.charAt(host.length() - 1));
   }
 
   private static int remainingMillis(long deadline) throws SocketTimeoutException {

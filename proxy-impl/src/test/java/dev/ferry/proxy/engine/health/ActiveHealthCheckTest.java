@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.HealthCheck;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
+import dev.ferry.proxy.engine.TestCertificates;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,6 +111,23 @@ class ActiveHealthCheckTest {
     assertThat(byName.healthy()).isTrue();
   }
 
+  /**
+   * The check's handshake is the one requests make: an endpoint whose certificate chain verifies
+   * but which the proxy refuses (a CN and no subject alternative name) answers its requests 502,
+   * so it must not look healthy.
+   */
+  @Test
+  void checksHttpsEndpointsWithTheCertificateRulesRequestsMeet() throws Exception {
+    TestCertificates noSan = TestCertificates.weak("localhost", false, List.of("-keyalg", "EC"), null);
+    Backend backend = backend(new Backend(noSan.serverContext()));
+    LiveEndpoint endpoint = endpoint(backend.url("localhost"));
+
+    start(FAST.unhealthyThreshold(1), endpoint, noSan.trustingContext());
+
+    Await.until(() -> !endpoint.healthy(), "a certificate without a subject alternative name to fail the check");
+    assertThat(backend.requests()).isEmpty();
+  }
+
   @Test
   void stopsItsChecksAndClosesOneInProgressWithoutWaitingForItsTimeout() throws Exception {
     Backend backend = backend(new Backend());
@@ -145,7 +164,8 @@ class ActiveHealthCheckTest {
   }
 
   private ActiveHealthChecker start(HealthCheck check, LiveEndpoint endpoint, SSLContext tls) {
-    ActiveHealthChecker checker = new ActiveHealthChecker("api", check, List.of(endpoint), tls, scheduler);
+    ActiveHealthChecker checker = new ActiveHealthChecker("api", check, List.of(endpoint),
+        new UpstreamHandshake(tls, true), scheduler);
     closeAfter.add(0, checker::stop);
     checker.start();
     return checker;

@@ -1,0 +1,105 @@
+package dev.ferry.proxy.engine.tls;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * The TLS handshake with an https upstream, one for every connection the proxy makes to one:
+ * those that carry requests and those of active health checks, so that a check passes exactly
+ * when a request's connection would. TLS 1.3 or 1.2, SNI for a host name, the host name
+ * verified against the certificate, and then what {@link OriginCertificates} refuses, unless the
+ * configuration is the explicitly insecure trust-all one.
+ */
+public final class UpstreamHandshake {
+  private final SSLSocketFactory factory;
+  private final boolean verifyHosts;
+
+  /**
+   * @param sslContext for https upstreams; null for the JVM's default trust
+   * @param verifyHosts false only for an explicitly insecure trust-all configuration
+   */
+  public UpstreamHandshake(SSLContext sslContext, boolean verifyHosts) {
+    this.factory = sslContext != null
+        ? sslContext.getSocketFactory() : (SSLSocketFactory) SSLSocketFactory.getDefault();
+    this.verifyHosts = verifyHosts;
+  }
+
+  /**
+   * Layers TLS over {@code plain}, connected to {@code host}, and completes the handshake within
+   * {@code timeoutMillis} (which stays the socket's read timeout). Throws
+   * {@link RefusedCertificateException} for a chain the JDK accepted and {@link OriginCertificates}
+   * does not; the caller closes {@code plain} on any failure.
+   */
+  public SSLSocket handshake(Socket plain, String host, int port, int timeoutMillis) throws IOException {
+    SSLSocket socket = (SSLSocket) factory.createSocket(plain, host, port, true);
+    SSLParameters parameters = socket.getSSLParameters();
+    parameters.setEndpointIdentificationAlgorithm(verifyHosts ? "HTTPS" : null);
+    parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+    if (isHostName(host)) {
+      parameters.setServerNames(List.of(new SNIHostName(host)));
+    }
+    socket.setSSLParameters(parameters);
+    socket.setSoTimeout(timeoutMillis);
+    socket.startHandshake();
+    String refused = verifyHosts ? OriginCertificates.problem(socket.getSession()) : null;
+    if (refused != null) {
+      throw new RefusedCertificateException(refused);
+    }
+    return socket;
+  }
+
+  /**
+   * Why a handshake failed, in a fixed text per cause: never the exception's own message, which
+   * may quote the peer.
+   */
+  public static String failure(IOException e) {
+    if (e instanceof RefusedCertificateException refused) {
+      return refused.getMessage();
+    }
+    if (e instanceof SocketTimeoutException) {
+      return "timed out";
+    }
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof CertificateExpiredException) {
+        return "certificate expired";
+      }
+      if (cause instanceof CertificateNotYetValidException) {
+        return "certificate not yet valid";
+      }
+    }
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      String message = String.valueOf(cause.getMessage());
+      if (message.contains("No subject alternative") || message.contains("No name matching")) {
+        return "certificate does not match the host name";
+      }
+      if (message.contains("PKIX") || message.contains("unable to find valid certification path")) {
+        return "certificate not trusted";
+      }
+    }
+    return e instanceof SSLHandshakeException ? "handshake refused" : "connection lost during handshake";
+  }
+
+  /** An IP literal gets no SNI (RFC 6066 §3). */
+  private static boolean isHostName(String host) {
+    return host.indexOf(':') < 0 && !Character.isDigit(host.charAt(host.length() - 1));
+  }
+
+  /** A chain the JDK accepted and {@link OriginCertificates} refuses; the message is the reason. */
+  public static final class RefusedCertificateException extends SSLHandshakeException {
+    private static final long serialVersionUID = 1L;
+
+    RefusedCertificateException(String reason) {
+      super(reason);
+    }
+  }
+}
