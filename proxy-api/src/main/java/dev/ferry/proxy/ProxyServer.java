@@ -669,7 +669,8 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
-     * The most header fields accepted in one message; default 100. Past it: 431.
+     * The most header fields accepted in one message, from clients and from upstreams (as
+     * Envoy's limit); default 100. Past it: 431 to a client, 502 for an upstream's response.
      *
      * @throws IllegalArgumentException unless between 1 and 10000
      */

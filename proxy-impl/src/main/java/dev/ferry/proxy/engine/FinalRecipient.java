@@ -5,11 +5,13 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.NameSet;
+import dev.ferry.proxy.engine.http1.RequestHead;
 import java.nio.charset.StandardCharsets;
 
 /**
  * The proxy's own answer to a TRACE or OPTIONS request whose {@code Max-Forwards} reached 0
- * (RFC 9110 §7.6.2): OPTIONS says what the proxy allows; TRACE reflects the request as the
+ * (RFC 9110 §7.6.2), and to a forward proxy's {@code OPTIONS *}: OPTIONS says what the proxy
+ * allows; TRACE reflects the request as the
  * client sent it (not with what filters added, such as an upstream's credentials) as
  * {@code message/http} (§9.3.8), without the fields that carry credentials.
  */
@@ -21,17 +23,18 @@ final class FinalRecipient {
   private FinalRecipient() {}
 
   /**
-   * @param received the header fields as the client sent them
+   * @param received the request head as the client sent it: its request-target as it came (an
+   *     absolute-form one too) and its fields
    * @param forward whether the proxy is a forward proxy, which also allows CONNECT
    */
-  static Response answer(Request request, Headers received, boolean forward) {
+  static Response answer(Request request, RequestHead received, boolean forward) {
     if (request.method().equals("OPTIONS")) {
       return Response.builder().status(200).header("Allow", forward ? ALLOW + ", CONNECT" : ALLOW).build();
     }
-    Headers headers = received;
+    Headers headers = received.headers();
     StringBuilder message = new StringBuilder()
-        .append(request.method()).append(' ').append(request.target()).append(' ')
-        .append(request.version()).append("\r\n");
+        .append(received.method()).append(' ').append(received.target()).append(' ')
+        .append(received.version()).append("\r\n");
     for (int i = 0; i < headers.size(); i++) {
       if (!NOT_REFLECTED.contains(headers.name(i))) {
         message.append(headers.name(i)).append(": ").append(headers.value(i)).append("\r\n");

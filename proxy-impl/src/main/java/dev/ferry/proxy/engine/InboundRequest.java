@@ -4,6 +4,7 @@ import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.MaxForwards;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.TargetPaths;
@@ -12,7 +13,7 @@ import java.util.List;
 /**
  * Turns a parsed request head into a {@link Request}, applying the rules that need more than one
  * field: the request-target form allowed in this mode (RFC 9112 §3.2), Host (§3.2.2), body
- * framing and size, and Expect (RFC 9110 §10.1.1). A reverse proxy normalises the target's path
+ * framing and size, Expect (RFC 9110 §10.1.1) and Max-Forwards (§7.6.2). A reverse proxy normalises the target's path
  * ({@link TargetPaths}) before routes, filters and the cache see it; a forward proxy passes the
  * URI on as it came (a proxy does not rewrite the target URI).
  */
@@ -22,8 +23,10 @@ final class InboundRequest {
   /**
    * The parts of a request that decide how the connection reads it; the request itself is left
    * unbuilt, with the client's fields and no body, for the exchange to finish in one build.
+   * {@code toProxyItself}: a forward proxy's {@code OPTIONS *}, which asks the proxy about
+   * itself (RFC 9110 §9.3.7), so the proxy answers it.
    */
-  record Parsed(Request.Builder request, long bodyLength, boolean expectContinue) {}
+  record Parsed(Request.Builder request, long bodyLength, boolean expectContinue, boolean toProxyItself) {}
 
   /**
    * @param upstreamAuthority the reverse proxy's upstream, standing in for the Host an HTTP/1.0
@@ -42,6 +45,7 @@ final class InboundRequest {
     String host = hosts.isEmpty() ? "" : hosts.get(0);
     Request.Builder builder = Request.builder().method(head.method()).version(head.version());
     String target = head.target();
+    boolean toProxyItself = false;
     if (target.indexOf('#') >= 0) {
       // No form of request-target has a fragment (RFC 9112 §3.2); in a path it would be read
       // as a segment, and dot-segments removed across it.
@@ -67,6 +71,12 @@ final class InboundRequest {
         } else if (!forward) {
           builder.target(TargetPaths.normalise(parsed.target()));
         }
+      } else if (forward && target.equals("*") && head.method().equals("OPTIONS")) {
+        if (host.isEmpty()) {
+          throw malformed("OPTIONS * without Host");
+        }
+        toProxyItself = true;
+        builder.authority(host).target(target);
       } else if (target.startsWith("/") || (target.equals("*") && head.method().equals("OPTIONS"))) {
         if (forward) {
           throw malformed("a forward proxy needs an absolute-form request-target (http://host/path)");
@@ -92,6 +102,7 @@ final class InboundRequest {
       throw new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
           "request body of " + length + " bytes exceeds " + maxBodyBytes + " bytes");
     }
+    MaxForwards.remaining(head.method(), head.headers());
     boolean expectContinue = false;
     List<String> expect = head.headers().all("Expect");
     if (!expect.isEmpty()) {
@@ -101,7 +112,7 @@ final class InboundRequest {
       expectContinue = head.minorVersion() == 1 && length != 0;
     }
     builder.headers(head.headers()).body(Body.empty());
-    return new Parsed(builder, length, expectContinue);
+    return new Parsed(builder, length, expectContinue, toProxyItself);
   }
 
   private static void checkConnectTarget(String target) throws HttpFailureException {

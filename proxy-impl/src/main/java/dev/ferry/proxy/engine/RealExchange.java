@@ -75,6 +75,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   private LiveRoute route;
   private LiveEndpoint endpoint;
   private boolean interimSent;
+  /** A forward proxy's {@code OPTIONS *}: the proxy answers it (see {@link InboundRequest.Parsed}). */
+  private boolean toProxyItself;
   private int staleRetries;
   private String requestId;
   private TraceContext trace;
@@ -163,6 +165,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       }
     }
     request = builder.build();
+    toProxyItself = parsed.toProxyItself();
     return true;
   }
 
@@ -312,8 +315,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     if (request.method().equals("CONNECT")) {
       return server.forwarder().connect(request, this);
     }
-    if (MaxForwards.remaining(request) == 0) {
-      return FinalRecipient.answer(request, head.headers(), !server.configuration().isReverse());
+    if (toProxyItself || MaxForwards.remaining(request) == 0) {
+      return FinalRecipient.answer(request, head, !server.configuration().isReverse());
     }
     Router router = server.router();
     if (router != null) {
@@ -523,7 +526,7 @@ final class RealExchange implements Exchange, DispatchHooks {
   public void interim(ResponseHead interim) throws IOException {
     if (head.minorVersion() == 1) {
       interimSent = true;
-      connection.sender().sendInterim(interim.status(), interim.reason(), interim.headers());
+      connection.sender().sendInterim(interim);
     }
   }
 

@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ChannelBody;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
@@ -36,6 +37,8 @@ final class ResponseSender {
   /** Below this a body is copied through the heap: the copies cost less than a direct relay's setup. */
   private static final int RELAY_MIN_BYTES = 16 * 1024;
   private static final NameSet CONTENT_LENGTH = NameSet.of("content-length");
+  /** Fields of a relayed interim response that are not passed on as received. */
+  private static final NameSet INTERIM_DROP = NameSet.of("content-length", "via");
 
   private final ConnectionOutput out;
 
@@ -143,14 +146,16 @@ final class ResponseSender {
   }
 
   /**
-   * Writes a bare 1xx head and flushes it, for interim responses. A 1xx has no content, so a
-   * Content-Length in it (which RFC 9110 §8.6 forbids) is dropped, not passed on to mislead.
+   * Writes a relayed 1xx head and flushes it. A 1xx has no content, so a Content-Length in it
+   * (which RFC 9110 §8.6 forbids) is dropped, not passed on to mislead.
    */
-  void sendInterim(int status, String reason, Headers headers) throws IOException {
+  void sendInterim(ResponseHead interim) throws IOException {
     Headers.Builder fields = Headers.builder();
-    HopByHop.strip(headers, false, CONTENT_LENGTH, fields);
+    HopByHop.strip(interim.headers(), false, INTERIM_DROP, fields);
+    // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, interim ones included.
+    fields.add("Via", HopByHop.via(interim.headers(), interim.minorVersion()));
     try {
-      HeadWriter.writeStatusHead(out, status, reason, fields.build());
+      HeadWriter.writeStatusHead(out, interim.status(), interim.reason(), fields.build());
       out.flush();
     } catch (IOException e) {
       throw clientClosed(e);

@@ -102,6 +102,31 @@ class ForwardProxyTest {
     assertThat(origin.getRequestCount()).isZero();
   }
 
+  /** RFC 9110 §9.3.7: OPTIONS * to a forward proxy asks about the proxy, which answers it. */
+  @Test
+  void answersOptionsAsteriskItself() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.header("Allow")).contains("GET", "CONNECT");
+      raw.send("OPTIONS * HTTP/1.0\r\n\r\n");
+      assertThat(raw.readResponse().status()).as("no Host names no server").isEqualTo(400);
+    }
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  /** RFC 9110 §9.3.8: TRACE at Max-Forwards 0 reflects the request-target as it came. */
+  @Test
+  void reflectsTheAbsoluteFormTargetOfATrace() throws Exception {
+    String target = origin.url("/t?q=1").toString();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("TRACE " + target + " HTTP/1.1\r\nHost: x\r\n"
+          + "Max-Forwards: 0\r\n\r\n").readResponse();
+      assertThat(response.bodyText()).startsWith("TRACE " + target + " HTTP/1.1\r\n");
+    }
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
   @Test
   void answers502NamingTheHostAndPortWhenOriginIsUnreachable() throws Exception {
     RefusingPort origin = ferry.track(new RefusingPort());

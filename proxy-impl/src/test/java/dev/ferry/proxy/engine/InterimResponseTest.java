@@ -52,6 +52,7 @@ class InterimResponseTest {
       RawClient.RawResponse hints = raw.readResponse();
       assertThat(hints.status()).isEqualTo(103);
       assertThat(hints.header("Link")).isEqualTo("</style.css>; rel=preload");
+      assertThat(hints.header("Via")).as("RFC 9110 §7.6.3: every message forwarded").isEqualTo("1.1 ferry");
       RawClient.RawResponse page = raw.readResponse();
       assertThat(page.status()).isEqualTo(200);
       assertThat(page.bodyText()).isEqualTo("page");

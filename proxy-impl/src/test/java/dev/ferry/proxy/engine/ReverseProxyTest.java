@@ -210,4 +210,56 @@ class ReverseProxyTest {
     assertThat(origin.takeRequest().getHeader("Max-Forwards")).isEqualTo("2");
     assertThat(origin.takeRequest().getHeader("Max-Forwards")).as("GET ignores it").isEqualTo("0");
   }
+
+  /**
+   * RFC 9110 §7.6.2: the proxy sends on the lesser of the value less one and its maximum, and a
+   * value that is not one number is refused rather than sent on unbounded or ignored.
+   */
+  @Test
+  void capsMaxForwardsAndRefusesOneThatIsNotANumber() throws Exception {
+    origin.enqueue(new MockResponse().setBody("traced"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 99999999999999999999\r\n\r\n")
+          .readResponse().status()).isEqualTo(200);
+    }
+    assertThat(origin.takeRequest().getHeader("Max-Forwards")).isEqualTo("2147483647");
+    for (String fields : new String[] {"Max-Forwards: 0\r\nMax-Forwards: 5", "Max-Forwards: 1, 0",
+        "Max-Forwards: -1", "Max-Forwards: ", "Max-Forwards: abc"}) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send("OPTIONS /o HTTP/1.1\r\nHost: a\r\n" + fields + "\r\n\r\n").readResponse().status())
+            .as(fields).isEqualTo(400);
+      }
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /** RFC 9110 §10.1.4: a client that takes trailers says so, and the proxy relays trailers. */
+  @Test
+  void passesOnThatTheClientTakesTrailers() throws Exception {
+    origin.enqueue(new MockResponse().setBody("a"));
+    origin.enqueue(new MockResponse().setBody("b"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /t HTTP/1.1\r\nHost: a\r\nTE: trailers\r\nConnection: TE\r\n\r\n").readResponse();
+      raw.send("GET /t HTTP/1.1\r\nHost: a\r\nTE: gzip\r\nConnection: TE\r\n\r\n").readResponse();
+    }
+    RecordedRequest trailers = origin.takeRequest();
+    assertThat(trailers.getHeader("TE")).isEqualTo("trailers");
+    assertThat(trailers.getHeader("Connection")).isEqualTo("TE");
+    assertThat(origin.takeRequest().getHeader("TE")).as("no coding but trailers is relayed").isNull();
+  }
+
+  /** RFC 9110 §5.6.1: no empty list member is generated, whatever Via came. */
+  @Test
+  void leavesEmptyMembersOutOfVia() throws Exception {
+    origin.enqueue(new MockResponse().setBody("v").addHeader("Via", ""));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    RawClient.RawResponse response;
+    try (RawClient raw = new RawClient(proxy.address())) {
+      response = raw.send("GET / HTTP/1.1\r\nHost: a\r\nVia: \r\nVia: 1.0 a, ,1.1 b\r\n\r\n").readResponse();
+    }
+    assertThat(origin.takeRequest().getHeader("Via")).isEqualTo("1.0 a, 1.1 b, 1.1 ferry");
+    assertThat(response.header("Via")).isEqualTo("1.1 ferry");
+  }
 }

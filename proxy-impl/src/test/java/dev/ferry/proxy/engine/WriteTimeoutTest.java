@@ -11,6 +11,8 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -143,6 +145,58 @@ class WriteTimeoutTest {
       writer.join(10_000);
     }
     assertThat(proxy.stats().writeTimeouts()).isZero();
+  }
+
+  /**
+   * The lingering close of a server that answers an upload early (Apache's, nginx's): it reads on
+   * a while after its answer, then closes with the body still coming, which resets the
+   * connection. The proxy's next body write fails, and the answer it has not read yet is what
+   * the client gets, not a 502 for a connection "closed without a complete response".
+   */
+  @Test
+  void relaysAnAnswerTheUpstreamSentBeforeClosingOnTheBody() throws Exception {
+    CountDownLatch originClosed = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // The head only.
+      }
+      out.write(("HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
+          + "too large").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      socket.shutdownOutput();
+      in.readNBytes(1000);
+      socket.setSoLinger(true, 0);
+      socket.close();
+      originClosed.countDown();
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      // Expect streams the body upstream as it comes, rather than receiving it whole first.
+      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 200000\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(100);
+      raw.output().write(new byte[2000]);
+      raw.output().flush();
+      assertThat(originClosed.await(10, TimeUnit.SECONDS)).as("the origin to close").isTrue();
+      Thread writer = new Thread(() -> {
+        try {
+          for (int i = 0; i < 99; i++) {
+            raw.output().write(new byte[2000]);
+            raw.output().flush();
+          }
+        } catch (IOException expected) {
+          // The proxy may close the connection once it has answered.
+        }
+      }, "test-upload");
+      writer.setDaemon(true);
+      writer.start();
+
+      RawClient.RawResponse response = raw.readResponse();
+
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.bodyText()).isEqualTo("too large");
+      assertThat(response.header("Connection")).isEqualTo("close");
+      writer.join(10_000);
+    }
   }
 
   /** Sends the head of a 256 MiB POST, then its body from a thread of its own. */

@@ -32,11 +32,27 @@ public final class HopByHop {
     return values.isEmpty() || !isListed(connectionOptions(headers), name) ? values : List.of();
   }
 
-  /** The {@code Via} value to send: the received ones joined, then {@code 1.1 ferry}. */
+  /**
+   * The {@code Via} value to send: the received members joined, then {@code 1.1 ferry} (or
+   * {@code 1.0 ferry} for an HTTP/1.0 message). Empty members (an empty {@code Via} field, a
+   * stray comma) are left out: RFC 9110 §5.6.1 forbids generating them.
+   */
   public static String via(Headers received, int minorVersion) {
     String hop = minorVersion == 0 ? "1.0 ferry" : "1.1 ferry";
     List<String> existing = endToEnd(received, "Via");
-    return existing.isEmpty() ? hop : String.join(", ", existing) + ", " + hop;
+    if (existing.isEmpty()) {
+      return hop;
+    }
+    StringBuilder via = new StringBuilder();
+    for (String value : existing) {
+      for (String member : value.split(",")) {
+        String trimmed = member.strip();
+        if (!trimmed.isEmpty()) {
+          via.append(trimmed).append(", ");
+        }
+      }
+    }
+    return via.append(hop).toString();
   }
 
   /**

@@ -10,36 +10,58 @@ import java.util.List;
  * methods ignore it.
  */
 public final class MaxForwards {
+  /** The largest value sent on: a larger one received goes on as this (RFC 9110 §7.6.2). */
+  static final long MAX_SUPPORTED = Integer.MAX_VALUE;
+  private static final long INVALID = -2;
+
   private MaxForwards() {}
 
   /**
    * The hops a TRACE or OPTIONS request may still make, or -1 when the field does not apply (any
-   * other method, no field, or not one non-negative number: treated as absent).
+   * other method, or no field). A value that is not one non-negative number (two fields, a
+   * list, a sign, letters, nothing) is refused: forwarded as it came it would bound nothing,
+   * and taken for absent it would let a loop run on.
+   *
+   * @throws HttpFailureException 400 for such a value
    */
-  public static long remaining(Request request) {
+  public static long remaining(Request request) throws HttpFailureException {
     return remaining(request.method(), request.headers());
   }
 
-  private static long remaining(String method, Headers headers) {
+  /** {@link #remaining(Request)} of a request's method and fields. */
+  public static long remaining(String method, Headers headers) throws HttpFailureException {
+    long remaining = parse(method, headers);
+    if (remaining == INVALID) {
+      throw new HttpFailureException(ProxyFailure.MALFORMED_REQUEST,
+          "Max-Forwards must be one non-negative integer");
+    }
+    return remaining;
+  }
+
+  /**
+   * Sets the field in the upstream's copy of the headers, when it applies: the received value
+   * less one, at most {@link #MAX_SUPPORTED}. The request has passed {@link #remaining}.
+   */
+  public static void decrement(String method, Headers received, Headers.Builder outbound) {
+    long remaining = parse(method, received);
+    if (remaining > 0) {
+      outbound.set("Max-Forwards", Long.toString(Math.min(remaining - 1, MAX_SUPPORTED)));
+    }
+  }
+
+  private static long parse(String method, Headers headers) {
     if (!method.equals("TRACE") && !method.equals("OPTIONS")) {
       return -1;
     }
     List<String> values = headers.all("Max-Forwards");
-    if (values.size() != 1) {
+    if (values.isEmpty()) {
       return -1;
     }
-    String value = values.get(0).trim();
-    if (value.isEmpty() || value.length() > 18 || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      return -1;
+    String value = values.size() == 1 ? values.get(0).trim() : "";
+    if (value.isEmpty() || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return INVALID;
     }
-    return Long.parseLong(value);
-  }
-
-  /** Takes one off the field in the upstream's copy of the headers, when it applies. */
-  public static void decrement(String method, Headers received, Headers.Builder outbound) {
-    long remaining = remaining(method, received);
-    if (remaining > 0) {
-      outbound.set("Max-Forwards", Long.toString(remaining - 1));
-    }
+    // Any number of digits: one too long for a long still allows more hops than are sent on.
+    return value.length() > 18 ? Long.MAX_VALUE : Long.parseLong(value);
   }
 }

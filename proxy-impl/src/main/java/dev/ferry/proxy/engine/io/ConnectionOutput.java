@@ -195,6 +195,12 @@ public final class ConnectionOutput extends OutputStream {
     if (yielded) {
       return new PeerAnsweredException("the peer answered while a write to it was blocked");
     }
+    if (yieldToAnswer && peerHasSent()) {
+      // The peer answered, stopped reading and closed (a server's lingering close ends in a
+      // reset when the body keeps coming): its answer is still there to read.
+      yielded = true;
+      return new PeerAnsweredException("the peer answered and closed while the body was being written");
+    }
     if (timedOut) {
       return new WriteTimeoutException("write made no progress for "
           + watchdog.writeTimeoutNanos() / 1_000_000 + " ms");
@@ -216,7 +222,8 @@ public final class ConnectionOutput extends OutputStream {
    * While on, a write blocked for a while on a peer that has sent something ends with
    * {@link PeerAnsweredException}, the socket's output shut down and its input left to read:
    * an upstream that answers a request before reading its body, and then stops reading, gets its
-   * answer relayed instead of a write timeout (RFC 9112 §9.5). Plain sockets only: a TLS
+   * answer relayed instead of a write timeout (RFC 9112 §9.5). So does a write that fails
+   * because such a peer closed the connection. Plain sockets only: a TLS
    * socket cannot give up a write without failing the whole connection.
    */
   public void yieldToAnswer(boolean on) {
@@ -233,13 +240,22 @@ public final class ConnectionOutput extends OutputStream {
     if (!yieldToAnswer || yielded) {
       return;
     }
-    try {
-      if (socket.getInputStream().available() > 0) {
-        yielded = true;
+    if (peerHasSent()) {
+      yielded = true;
+      try {
         socket.shutdownOutput();
+      } catch (IOException e) {
+        // The socket broke: the blocked write fails on its own.
       }
+    }
+  }
+
+  /** True if bytes from the peer wait to be read (after a reset too: the kernel keeps them). */
+  private boolean peerHasSent() {
+    try {
+      return socket.getInputStream().available() > 0;
     } catch (IOException e) {
-      // The socket broke: the blocked write fails on its own.
+      return false;
     }
   }
 

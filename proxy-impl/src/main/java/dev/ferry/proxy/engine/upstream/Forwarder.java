@@ -325,6 +325,12 @@ public final class Forwarder {
     boolean rewritten = requested != null && !requested.equals(originalHost);
     headers.add("Host", to == null || to.preserveHost() || rewritten ? originalHost : to.endpoint().authority());
     HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
+    if (!upgrade && request.version().equals("HTTP/1.1") && request.headers().containsToken("TE", "trailers")) {
+      // RFC 9110 §10.1.4: the client takes trailers and the proxy relays them, so this hop takes
+      // them too; some origins (gRPC's) send theirs only when asked. TE is a connection option.
+      headers.add("TE", "trailers");
+      headers.add("Connection", "TE");
+    }
     MaxForwards.decrement(request.method(), request.headers(), headers);
     if (to != null) {
       String client = HostNames.addressText(hooks.clientAddress().getAddress());
