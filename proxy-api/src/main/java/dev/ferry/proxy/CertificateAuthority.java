@@ -31,7 +31,7 @@ import javax.net.ssl.X509TrustManager;
  * <pre>{@code
  * CertificateAuthority ca = CertificateAuthority.generate(Duration.ofDays(1));
  * ProxyServer proxy = ProxyServer.builder()
- *     .interceptTls(InterceptTls.with(ca).hosts("*.example.com"))
+ *     .interceptTls(InterceptTls.of(ca).hosts("*.example.com"))
  *     .build()
  *     .start();
  * HttpClient client = HttpClient.newBuilder()

@@ -32,11 +32,23 @@ final class Checks {
     return value;
   }
 
-  /** @throws IllegalArgumentException "OPTION must be positive (was VALUE)" */
+  /**
+   * The longest duration an option takes: longer is no different from it in practice, and a
+   * duration past 292 years has no count of nanoseconds, which the engine keeps time in.
+   */
+  static final Duration MAX_DURATION = Duration.ofDays(365);
+
+  /**
+   * @throws IllegalArgumentException "OPTION must be positive (was VALUE)", or "OPTION must be at
+   *     most 365 days (was VALUE)"
+   */
   static Duration positive(String option, Duration value) {
     Objects.requireNonNull(value, option);
     if (value.isNegative() || value.isZero()) {
       throw new IllegalArgumentException(option + " must be positive (was " + value + ")");
+    }
+    if (value.compareTo(MAX_DURATION) > 0) {
+      throw new IllegalArgumentException(option + " must be at most 365 days (was " + value + ")");
     }
     return value;
   }

@@ -23,18 +23,39 @@ import java.util.regex.Pattern;
 public final class Filters {
   private Filters() {}
 
-  /** Sets request header {@code name} to {@code value}, replacing any it had. */
-  public static Filter setRequestHeader(String name, String value) {
+  /**
+   * A header set by a filter, validated when the filter is made: the proxy sets Host, framing and
+   * hop-by-hop fields itself, so one set here would be dropped or overwritten without a word.
+   */
+  private static void checkSettable(String filter, String name, String value) {
     Headers.checkName(name);
     Headers.checkValue(value, name);
+    if (Headers.isProxyManaged(name)) {
+      throw new IllegalArgumentException(filter + " cannot set " + name
+          + ": the proxy manages Host, message framing and hop-by-hop headers"
+          + (name.trim().equalsIgnoreCase("host") ? "; Filters.rewriteHost(...) changes the Host the upstream gets" : ""));
+    }
+  }
+
+  /**
+   * Sets request header {@code name} to {@code value}, replacing any it had.
+   *
+   * @throws IllegalArgumentException if the name or value is invalid, or the name is one the
+   *     proxy manages ({@link Headers#isProxyManaged}): for Host, use {@link #rewriteHost}
+   */
+  public static Filter setRequestHeader(String name, String value) {
+    checkSettable("setRequestHeader", name, value);
     return named("setRequestHeader(" + name + ")",
         (exchange, chain) -> chain.proceed(exchange.request().withHeader(name, value)));
   }
 
-  /** Adds request header {@code name: value}, keeping existing ones. */
+  /**
+   * Adds request header {@code name: value}, keeping existing ones.
+   *
+   * @throws IllegalArgumentException as {@link #setRequestHeader} does
+   */
   public static Filter addRequestHeader(String name, String value) {
-    Headers.checkName(name);
-    Headers.checkValue(value, name);
+    checkSettable("addRequestHeader", name, value);
     return named("addRequestHeader(" + name + ")", (exchange, chain) -> chain.proceed(
         exchange.request().withHeaders(exchange.request().headers().plus(name, value))));
   }
@@ -54,10 +75,14 @@ public final class Filters {
         chain.proceed(exchange.request().withHeaders(rename(exchange.request().headers(), from, to))));
   }
 
-  /** Sets response header {@code name} to {@code value}, replacing any it had. */
+  /**
+   * Sets response header {@code name} to {@code value}, replacing any it had.
+   *
+   * @throws IllegalArgumentException if the name or value is invalid, or the name is one the
+   *     proxy manages ({@link Headers#isProxyManaged})
+   */
   public static Filter setResponseHeader(String name, String value) {
-    Headers.checkName(name);
-    Headers.checkValue(value, name);
+    checkSettable("setResponseHeader", name, value);
     return named("setResponseHeader(" + name + ")",
         (exchange, chain) -> chain.proceed(exchange.request()).withHeader(name, value));
   }

@@ -54,7 +54,7 @@ public final class HealthCheck {
   /**
    * How often each endpoint is checked; default 5 s.
    *
-   * @throws IllegalArgumentException unless positive
+   * @throws IllegalArgumentException unless positive and at most 365 days
    */
   public HealthCheck interval(Duration interval) {
     return new HealthCheck(path, Checks.positive("interval", interval), timeout, healthyThreshold,
@@ -64,7 +64,7 @@ public final class HealthCheck {
   /**
    * How long one check may take, connect included; default 2 s.
    *
-   * @throws IllegalArgumentException unless positive
+   * @throws IllegalArgumentException unless positive and at most 365 days
    */
   public HealthCheck timeout(Duration timeout) {
     return new HealthCheck(path, interval, Checks.positive("timeout", timeout), healthyThreshold,

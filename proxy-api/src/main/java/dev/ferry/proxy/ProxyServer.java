@@ -264,7 +264,7 @@ public interface ProxyServer extends AutoCloseable {
      * default 10 s. Past it: 504 (as nginx answers a connect timeout); a refused connection, an
      * unknown host or a failed handshake is 502.
      *
-     * @throws IllegalArgumentException unless positive
+     * @throws IllegalArgumentException unless positive and at most 365 days
      */
     public Builder connectTimeout(Duration connectTimeout) {
       this.connectTimeout = Checks.positive("connectTimeout", connectTimeout);
@@ -278,7 +278,7 @@ public interface ProxyServer extends AutoCloseable {
      * before that is the {@link #idleTimeout}). This cuts off slowloris clients. Past it: 408 and
      * the connection is closed.
      *
-     * @throws IllegalArgumentException unless positive
+     * @throws IllegalArgumentException unless positive and at most 365 days
      */
     public Builder requestHeaderTimeout(Duration requestHeaderTimeout) {
       this.requestHeaderTimeout = Checks.positive("requestHeaderTimeout", requestHeaderTimeout);
@@ -289,7 +289,7 @@ public interface ProxyServer extends AutoCloseable {
      * How long a client connection may sit idle between requests, and the longest gap allowed
      * while reading a request body; default 60 s.
      *
-     * @throws IllegalArgumentException unless positive
+     * @throws IllegalArgumentException unless positive and at most 365 days
      */
     public Builder idleTimeout(Duration idleTimeout) {
       this.idleTimeout = Checks.positive("idleTimeout", idleTimeout);
@@ -300,7 +300,7 @@ public interface ProxyServer extends AutoCloseable {
      * How long to wait for the upstream's response head, and the longest gap allowed between
      * bytes of its body; default 60 s. Past it: 504 (or a cut connection mid-body).
      *
-     * @throws IllegalArgumentException unless positive
+     * @throws IllegalArgumentException unless positive and at most 365 days
      */
     public Builder upstreamTimeout(Duration upstreamTimeout) {
       this.upstreamTimeout = Checks.positive("upstreamTimeout", upstreamTimeout);
@@ -315,7 +315,7 @@ public interface ProxyServer extends AutoCloseable {
      * probed without blocking before reuse, and discarded if the upstream closed it or sent
      * unexpected bytes.
      *
-     * @throws IllegalArgumentException unless positive
+     * @throws IllegalArgumentException unless positive and at most 365 days
      */
     public Builder upstreamKeepAlive(Duration upstreamKeepAlive) {
       this.upstreamKeepAlive = Checks.positive("upstreamKeepAlive", upstreamKeepAlive);
@@ -331,7 +331,7 @@ public interface ProxyServer extends AutoCloseable {
      * upstream that answers an upload before reading it and stops reading has its answer relayed
      * after a second (or half this timeout) instead (RFC 9112 §9.5).
      *
-     * @throws IllegalArgumentException unless positive
+     * @throws IllegalArgumentException unless positive and at most 365 days
      */
     public Builder writeTimeout(Duration writeTimeout) {
       this.writeTimeout = Checks.positive("writeTimeout", writeTimeout);
@@ -516,7 +516,10 @@ public interface ProxyServer extends AutoCloseable {
       return this;
     }
 
-    /** Lets CONNECT tunnels go to any port; see {@link #allowConnectPorts(int...)}. */
+    /**
+     * Lets CONNECT tunnels go to any port; see {@link #allowConnectPorts(int...)}, which
+     * {@link #build()} refuses beside it.
+     */
     public Builder allowAnyConnectPort() {
       this.anyConnectPort = true;
       return this;
@@ -573,7 +576,7 @@ public interface ProxyServer extends AutoCloseable {
 
     /**
      * Serves the admin endpoints ({@code /_stats} as JSON, {@code /_dashboard}, {@code /_cache/stats},
-     * {@code /_cache/purge?url=}) on a listener of their own at {@code address}, such as
+     * {@code POST /_cache/purge?url=}) on a listener of their own at {@code address}, such as
      * {@code new InetSocketAddress("127.0.0.1", 9901)} (port 0: ephemeral, see
      * {@code ProxyServer#adminAddress()}). Default: no admin listener. Bind it to loopback unless
      * the network in front of it is trusted: it has no authentication. Requests a web page could
@@ -709,7 +712,9 @@ public interface ProxyServer extends AutoCloseable {
     /**
      * Adds a route after those already added, making this a reverse proxy. Routes are tried in
      * order and the first match wins; a request no route (nor the {@link #upstream} catch-all)
-     * matches is answered 404.
+     * matches is answered 404. A route that could never match, because one before it matches
+     * every request it would (the same conditions, or a shorter path prefix), is refused when
+     * the options are built.
      */
     public Builder route(Route route) {
       routes.add(Objects.requireNonNull(route, "route"));
@@ -742,6 +747,8 @@ public interface ProxyServer extends AutoCloseable {
      *
      * @throws IllegalStateException if options conflict, if virtual threads are asked for on a
      *     runtime older than Java 21, or if no engine is on the classpath
+     * @throws java.io.UncheckedIOException if a certificate or key file the options name cannot
+     *     be read (the message names it)
      */
     public ProxyServer build() {
       int feature = Runtime.version().feature();
@@ -756,7 +763,7 @@ public interface ProxyServer extends AutoCloseable {
      * Validates the options like {@link #build()} and returns the configuration without creating
      * a proxy, for {@link ProxyServer#reconfigure(ProxyConfig)}.
      *
-     * @throws IllegalStateException if options conflict
+     * @throws IllegalStateException if options conflict (a route that can never match among them)
      */
     public ProxyConfig buildConfig() {
       if (cache != null) {
@@ -780,12 +787,30 @@ public interface ProxyServer extends AutoCloseable {
             + "proxy reaches only its upstreams, and its /_stats is theirs); remove them or the "
             + "upstream and routes");
       }
+      if (anyConnectPort && !connectPorts.isEmpty()) {
+        throw new IllegalStateException("allowAnyConnectPort() allows every port, which makes "
+            + "allowConnectPorts(" + connectPorts + ") meaningless; keep one");
+      }
       if (requestSpoolDirectory != null && requestSpoolBytes == 0) {
         throw new IllegalStateException("requestSpoolDirectory is set but requestSpoolBytes(0) turns "
             + "spooling off; remove one");
       }
       checkPoolNames();
+      checkRoutesReachable();
       return new ProxyConfig(this);
+    }
+
+    /** The first match wins, so a route that an earlier one covers is a mistake. */
+    private void checkRoutesReachable() {
+      for (int i = 1; i < routes.size(); i++) {
+        for (int j = 0; j < i; j++) {
+          if (routes.get(j).covers(routes.get(i))) {
+            throw new IllegalStateException("route " + routes.get(i).name() + " (number " + (i + 1)
+                + ") can never match: route " + routes.get(j).name() + " before it matches every "
+                + "request it would; remove it, or add it before the wider one");
+          }
+        }
+      }
     }
 
     /** Routes name their pools; one name for two different pools would merge them. */

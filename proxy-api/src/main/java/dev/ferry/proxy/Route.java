@@ -123,19 +123,31 @@ public final class Route {
    * Matches exactly this path (the query is not part of it).
    *
    * @throws IllegalArgumentException unless it starts with {@code /}
+   * @throws IllegalStateException after {@link #stripPrefix()}, which needs a path prefix
    */
   public Route path(String path) {
+    checkNoStrip("path");
     return copy(name, host, checkPath(path), PathMatch.EXACT, methods, headers, filters, cache,
         timeout, retry, false);
+  }
+
+  /** stripPrefix() then an exact or regex path would leave nothing to strip: refused either way round. */
+  private void checkNoStrip(String method) {
+    if (stripPrefix) {
+      throw new IllegalStateException("stripPrefix needs a pathPrefix route: call " + method
+          + "(...) without stripPrefix(), or pathPrefix(...) instead");
+    }
   }
 
   /**
    * Matches paths in which this regular expression finds a match (anchor it with {@code ^} and
    * {@code $} to match whole paths).
    *
-   * @throws java.util.regex.PatternSyntaxException if it is not a valid expression
+   * @throws IllegalArgumentException if it is not a valid expression
+   * @throws IllegalStateException after {@link #stripPrefix()}, which needs a path prefix
    */
   public Route pathRegex(String regex) {
+    checkNoStrip("pathRegex");
     try {
       Pattern.compile(Objects.requireNonNull(regex, "regex"));
     } catch (PatternSyntaxException e) {
@@ -146,11 +158,19 @@ public final class Route {
         retry, false);
   }
 
-  /** Matches only these methods (upper case); each call adds to the set. */
+  /**
+   * Matches only these methods (upper case); each call adds to the set.
+   *
+   * @throws IllegalArgumentException if one is not a method name (an RFC 9110 token)
+   */
   public Route method(String... methods) {
     Set<String> set = new TreeSet<>(this.methods);
     for (String method : methods) {
-      set.add(Objects.requireNonNull(method, "method").toUpperCase(Locale.ROOT));
+      Objects.requireNonNull(method, "method");
+      if (method.isEmpty() || !method.chars().allMatch(c -> Headers.isTokenChar((char) c))) {
+        throw new IllegalArgumentException("route method is not a method name (was \"" + method + "\")");
+      }
+      set.add(method.toUpperCase(Locale.ROOT));
     }
     return copy(name, host, path, pathMatch, set, headers, filters, cache, timeout, retry, stripPrefix);
   }
@@ -182,13 +202,10 @@ public final class Route {
   /**
    * The upstream timeout for this route, instead of the proxy's {@code upstreamTimeout}.
    *
-   * @throws IllegalArgumentException unless positive
+   * @throws IllegalArgumentException unless positive and at most 365 days
    */
   public Route timeout(Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("route timeout must be positive (was " + timeout + ")");
-    }
+    Checks.positive("route timeout", timeout);
     return copy(name, host, path, pathMatch, methods, headers, filters, cache, timeout, retry, stripPrefix);
   }
 
@@ -302,6 +319,26 @@ public final class Route {
       }
     }
     return true;
+  }
+
+  /**
+   * True if this route matches every request {@code later} matches, so that {@code later}, tried
+   * after it, can never match: the same or a wider host, a prefix of its path, the same or more
+   * methods, and no header condition it lacks. Conservative: false when it cannot tell (one
+   * regular expression against another that differs).
+   */
+  boolean covers(Route later) {
+    boolean hostCovered = host == null || host.equals(later.host)
+        || (host.startsWith("*.") && later.host != null && later.host.endsWith(host.substring(1)));
+    boolean pathCovered = switch (pathMatch) {
+      case PREFIX -> path.equals("/")
+          || (later.pathMatch != PathMatch.REGEX && later.path.startsWith(path));
+      case EXACT -> later.pathMatch == PathMatch.EXACT && later.path.equals(path);
+      case REGEX -> later.pathMatch == PathMatch.REGEX && later.path.equals(path);
+    };
+    boolean methodsCovered = methods.isEmpty() || (!later.methods.isEmpty() && methods.containsAll(later.methods));
+    return hostCovered && pathCovered && methodsCovered
+        && later.headers.entrySet().containsAll(headers.entrySet());
   }
 
   private boolean hostMatches(String requestHost) {

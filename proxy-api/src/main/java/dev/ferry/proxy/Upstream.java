@@ -198,12 +198,10 @@ public final class Upstream {
    * ejected before (capped at 10 times); default 5 and 30 s. 0 failures turns ejection off.
    *
    * @throws IllegalArgumentException if failures is not 0 to 1000 or the duration not positive
+   *     and at most 365 days
    */
   public Upstream ejectAfter(int consecutiveFailures, Duration baseEjection) {
-    Objects.requireNonNull(baseEjection, "baseEjection");
-    if (baseEjection.isNegative() || baseEjection.isZero()) {
-      throw new IllegalArgumentException("baseEjection must be positive (was " + baseEjection + ")");
-    }
+    Checks.positive("baseEjection", baseEjection);
     Builder b = toBuilder();
     b.ejectAfterFailures = Checks.range("consecutiveFailures", consecutiveFailures, 0, 1000);
     b.baseEjection = baseEjection;

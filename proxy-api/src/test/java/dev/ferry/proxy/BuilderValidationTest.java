@@ -27,6 +27,49 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> builder.connectTimeout(Duration.ofSeconds(-1))).hasMessageContaining("connectTimeout");
     assertThatThrownBy(() -> builder.bindAddress("no such host.invalid")).hasMessageContaining("bindAddress");
     assertThatThrownBy(() -> builder.filter(null)).isInstanceOf(NullPointerException.class).hasMessage("filter");
+    // Too long to count in nanoseconds: refused when set, not an ArithmeticException from build().
+    assertThatThrownBy(() -> builder.writeTimeout(Duration.ofSeconds(Long.MAX_VALUE)))
+        .hasMessageStartingWith("writeTimeout must be at most 365 days");
+    assertThatThrownBy(() -> Route.to(Upstream.of("http://127.0.0.1:9001")).timeout(Duration.ofDays(400)))
+        .hasMessageStartingWith("route timeout must be at most 365 days");
+  }
+
+  /** The first match wins: a route an earlier one covers could never match. */
+  @Test
+  void refusesARouteThatCanNeverMatch() {
+    Upstream a = Upstream.of("http://127.0.0.1:9001");
+    Upstream b = Upstream.of("http://127.0.0.1:9002");
+    assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(a).pathPrefix("/a/"))
+        .route(Route.to(b).pathPrefix("/a/")).buildConfig()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("route /a/ (number 2) can never match: route /a/ before it");
+    assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(a).host("*.example.test").pathPrefix("/v1/"))
+        .route(Route.to(b).host("api.example.test").path("/v1/users").method("GET")).buildConfig())
+        .hasMessageContaining("can never match");
+    assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(a).pathPrefix("/a/"))
+        .route(Route.to(b).pathPrefix("/a/").header("X-Canary", "1")).buildConfig())
+        .as("a canary after its wider route").hasMessageContaining("can never match");
+    // Narrower routes first, and conditions the earlier route lacks, leave every route reachable.
+    ProxyServer.builder().route(Route.to(b).pathPrefix("/a/b/"))
+        .route(Route.to(b).pathPrefix("/a/").header("X-Canary", "1").method("GET"))
+        .route(Route.to(a).pathPrefix("/a/").method("GET", "POST"))
+        .route(Route.to(a).pathPrefix("/a/")).route(Route.to(b).pathRegex("^/a/"))
+        .route(Route.to(a).host("api.example.test")).buildConfig();
+  }
+
+  @Test
+  void refusesStripPrefixOnAnythingButAPathPrefixInEitherOrder() {
+    Route route = Route.to(Upstream.of("http://127.0.0.1:9001"));
+    assertThatThrownBy(() -> route.path("/exact").stripPrefix()).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> route.stripPrefix().path("/exact")).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("stripPrefix needs a pathPrefix route");
+    assertThatThrownBy(() -> route.stripPrefix().pathRegex("^/v1/")).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> route.method("G ET")).hasMessageContaining("not a method name");
+  }
+
+  @Test
+  void refusesAnyConnectPortBesideChosenPorts() {
+    assertThatThrownBy(() -> ProxyServer.builder().allowAnyConnectPort().allowConnectPorts(8443).buildConfig())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("keep one");
   }
 
   /** Two different pools under one name would be merged: build refuses it (start used to, leaving its port bound). */

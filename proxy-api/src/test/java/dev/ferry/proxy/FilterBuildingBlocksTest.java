@@ -92,6 +92,13 @@ class FilterBuildingBlocksTest {
         .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> Filters.stripPathPrefix("api")).hasMessageContaining("starting with /");
     assertThatThrownBy(() -> Filters.setRequestHeader("Bad Name", "x")).hasMessageContaining("header name");
+    // The proxy sets these itself: a filter's value would be dropped without a word.
+    assertThatThrownBy(() -> Filters.setRequestHeader("Host", "b.example"))
+        .hasMessageContaining("setRequestHeader cannot set Host").hasMessageContaining("rewriteHost");
+    assertThatThrownBy(() -> Filters.addRequestHeader("Transfer-Encoding", "chunked"))
+        .hasMessageContaining("addRequestHeader cannot set Transfer-Encoding");
+    assertThatThrownBy(() -> Filters.setResponseHeader("content-length", "3"))
+        .hasMessageContaining("setResponseHeader cannot set content-length");
     assertThatThrownBy(() -> Filters.maxInFlightPerClient(0)).hasMessageContaining("(was 0)");
   }
 }

@@ -147,6 +147,13 @@ final class CliOptions {
     routes.applyTo(builder);
     settings.observability.applyTo(builder);
     settings.tls.applyTo(builder);
+    try {
+      builder.buildConfig(); // options that contradict each other are a usage error too: exit 2
+    } catch (IllegalStateException e) {
+      String source = !e.getMessage().startsWith("route ") ? "" : routes.any() ? "--route: "
+          : config != null ? "--config " + configFile + ": " : "";
+      throw new IllegalArgumentException(source + e.getMessage(), e);
+    }
     return new Parsed(builder, settings.logLevel, false, false, configFile, settings.tls::writeGenerated,
         settings.tls::removeWritten);
   }

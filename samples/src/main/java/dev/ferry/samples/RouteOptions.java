@@ -44,7 +44,7 @@ final class RouteOptions {
       "      --retries N              retries of idempotent requests on connect failure or",
       "                               reset, on every route (default 1; 0 = off)",
       "      --max-requests-per-pool N  requests in flight per pool; more are answered 503",
-      "                               (default 1024)",
+      "                               (default 10000)",
       "      --preserve-host          send the client's Host to the upstream",
       "      --config FILE            read options from a YAML file and reload its pools, routes",
       "                               and filters when it changes or on SIGHUP (see README)");

@@ -131,6 +131,9 @@ class CliOptionsTest {
         .hasMessageStartingWith("--upstream http://127.0.0.1:9000 given twice");
     assertThatThrownBy(() -> CliOptions.parse("--route", "/a/=http://127.0.0.1:9", "--route", "/a/=http://127.0.0.1:8"))
         .hasMessageContaining("given twice");
+    assertThatThrownBy(() -> CliOptions.parse("--route", "/a/=http://127.0.0.1:9", "--route", "/a/b/=http://127.0.0.1:8"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("--route: route /a/b/ (number 2) can never match: route /a/ before it");
     assertThatThrownBy(() -> CliOptions.parse("-v", "-q")).hasMessageContaining("contradict");
     assertThat(CliOptions.parse("-v", "--verbose").logLevel()).as("saying it twice is no contradiction").isEqualTo("debug");
   }

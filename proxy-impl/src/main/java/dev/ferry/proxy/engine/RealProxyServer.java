@@ -147,7 +147,8 @@ final class RealProxyServer implements ProxyServer {
     try {
       guard.run(() -> {
         if (state != State.NEW) {
-          throw new IllegalStateException("proxy was already started; build a new one to start again");
+          throw new IllegalStateException((state == State.RUNNING ? "proxy was already started"
+              : "proxy was stopped") + "; a proxy starts once: build a new one to start again");
         }
       });
       startUnderLock();

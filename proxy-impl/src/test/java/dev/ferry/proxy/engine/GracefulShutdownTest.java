@@ -167,7 +167,15 @@ class GracefulShutdownTest {
     proxy.stop(Duration.ofSeconds(1));
     proxy.awaitTermination();
     assertThatThrownBy(proxy::start).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("already started");
+        .hasMessageContaining("proxy was stopped; a proxy starts once");
+  }
+
+  @Test
+  void saysAProxyStoppedBeforeItsStartWasStopped() {
+    ProxyServer proxy = ProxyServer.builder().port(0).build();
+    proxy.stop(Duration.ofSeconds(1));
+    assertThatThrownBy(proxy::start).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("proxy was stopped");
   }
 
   @Test

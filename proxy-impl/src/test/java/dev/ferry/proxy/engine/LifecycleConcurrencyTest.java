@@ -47,7 +47,7 @@ class LifecycleConcurrencyTest {
               default -> proxy.close();
             }
           } catch (IllegalStateException e) {
-            if (role != 0 || !e.getMessage().contains("already started")) {
+            if (role != 0 || !e.getMessage().contains("a proxy starts once")) {
               unexpected.add(e.toString());
             }
           } catch (RuntimeException e) {

@@ -104,6 +104,10 @@ final class Origins implements AutoCloseable {
       OutputStream out = socket.getOutputStream();
       String line;
       while ((line = readLine(in)) != null) {
+        String[] parts = line.split(" ");
+        if (parts.length < 3) {
+          return; // not a request line: the rest of a body this origin does not read (chunked)
+        }
         long length = 0;
         String header;
         while ((header = readLine(in)) != null && !header.isEmpty()) {
@@ -124,7 +128,7 @@ final class Origins implements AutoCloseable {
         } finally {
           inFlight.decrementAndGet();
         }
-        String path = line.split(" ")[1];
+        String path = parts[1];
         byte[] body = (name + " " + path).getBytes(StandardCharsets.UTF_8);
         int answer = path.equals("/health") ? healthStatus : status;
         out.write(("HTTP/1.1 " + answer + " X\r\n" + extraHeaders + "Content-Length: " + body.length
