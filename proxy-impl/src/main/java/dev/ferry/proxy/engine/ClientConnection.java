@@ -514,8 +514,17 @@ final class ClientConnection implements Runnable {
     return channel() == null ? null : server.idleParker();
   }
 
-  /** Hands the idle connection to the parker, unless the proxy asked it to close meanwhile. */
+  /**
+   * Hands the idle connection to the parker, unless the proxy asked it to close meanwhile. A TLS
+   * session that already holds more of the client's bytes (records that came with the last
+   * one read) is not parked: the selector would not see them, and the connection would wait
+   * for its deadline with its request in hand. It takes another turn in the queue instead, or,
+   * with the queue full, goes on reading (READY).
+   */
   private Wait park(IdleParker parker, long deadlineNanos) {
+    if (socket instanceof EngineSocket session && session.holdsReadableInput()) {
+      return server.executor().requeue(this) ? Wait.YIELDED : Wait.READY;
+    }
     in.dropBuffer();
     in.unwatch();
     if (socket instanceof EngineSocket session) {

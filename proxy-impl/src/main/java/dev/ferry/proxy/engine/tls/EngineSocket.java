@@ -150,6 +150,22 @@ public final class EngineSocket extends LayeredSocket {
   }
 
   /**
+   * True if a read would return bytes or make progress without the socket: decrypted bytes not
+   * yet read, or a whole record received and not yet unwrapped (a read takes one record's
+   * worth and leaves the records that came with it). A selector sees only the kernel's bytes,
+   * so a connection must not wait on one while this holds.
+   */
+  public boolean holdsReadableInput() {
+    readLock.lock();
+    try {
+      return (plaintext != null && plaintext.hasRemaining())
+          || (inbound != null && TlsRecords.holdsWholeRecord(inbound));
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  /**
    * Drops the buffers that hold nothing, so that a connection parked between requests keeps no
    * record-sized buffers; they are made again by the next read or write. Call it on the thread
    * that owns the connection, while no read or write runs.

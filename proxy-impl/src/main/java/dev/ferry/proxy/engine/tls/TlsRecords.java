@@ -52,6 +52,19 @@ public final class TlsRecords {
   }
 
   /**
+   * True if {@code received} holds, from its position, at least one whole record: its 5-byte
+   * header and the length the header gives (RFC 8446 §5.1).
+   */
+  static boolean holdsWholeRecord(ByteBuffer received) {
+    int start = received.position();
+    if (received.remaining() < 5) {
+      return false;
+    }
+    int length = (received.get(start + 3) & 0xff) << 8 | (received.get(start + 4) & 0xff);
+    return received.remaining() >= 5 + length;
+  }
+
+  /**
    * A plain HTTP 400 for a plain request sent to a TLS port, as nginx answers one: the client
    * (or a person with curl) reads why, where a TLS alert would only say the handshake failed.
    */

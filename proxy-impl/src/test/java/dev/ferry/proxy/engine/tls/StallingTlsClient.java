@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.tls;
 
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,6 +73,21 @@ public final class StallingTlsClient implements Closeable {
         default -> status = unwrap().getHandshakeStatus();
       }
     }
+    return this;
+  }
+
+  /**
+   * Sends each of {@code parts} as a record of its own, all in one socket write, so that they
+   * arrive together: a server reads them in one go and decrypts them one by one.
+   */
+  public StallingTlsClient sendRecords(String... parts) throws IOException {
+    ByteArrayOutputStream records = new ByteArrayOutputStream();
+    for (String part : parts) {
+      netOut.clear();
+      engine.wrap(ByteBuffer.wrap(part.getBytes(StandardCharsets.ISO_8859_1)), netOut);
+      records.write(netOut.array(), 0, netOut.position());
+    }
+    send(records.toByteArray(), records.size());
     return this;
   }
 
