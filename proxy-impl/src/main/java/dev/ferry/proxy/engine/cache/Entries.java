@@ -72,9 +72,10 @@ final class Entries {
 
   /**
    * Stores the response as it streams, if the rules allow; returns what to send on.
-   * {@code finished} runs once the copy is stored or abandoned (at once when nothing is kept).
+   * {@code outcome} is told once the copy is stored or abandoned, or at once that the response
+   * may not be stored.
    */
-  Response maybeStore(Request request, Response response, Instant requested, Runnable finished) {
+  Response maybeStore(Request request, Response response, Instant requested, StoreOutcome outcome) {
     Instant responded = clock.instant();
     Headers policy = policy(response.headers());
     boolean reusable = request.method().equals("GET")
@@ -82,7 +83,7 @@ final class Entries {
     long length = response.body().contentLength();
     if (!reusable || length > maxEntryBytes
         || !StoragePolicy.isStorable(request, response.status(), policy, storeSetCookie, responded)) {
-      finished.run();
+      outcome.refused();
       return response;
     }
     Headers headers = StoragePolicy.strip(response.headers().without(statusHeader), policy);
@@ -93,10 +94,10 @@ final class Entries {
     if (length == 0) {
       // A bodiless response (204, or Content-Length: 0) has nothing to stream: store it now.
       save.accept(ByteBuffer.allocate(0));
-      finished.run();
+      outcome.finished();
       return response;
     }
-    return response.withBody(new StoringBody(response.body(), maxEntryBytes, save, finished));
+    return response.withBody(new StoringBody(response.body(), maxEntryBytes, save, outcome::finished));
   }
 
   /** Stores {@code entry}, combining a partial one with the part already held (§3.4). */

@@ -115,10 +115,10 @@ public final class HttpCache implements ProxyCache {
     }
     if (stored == null && method.equals("GET") && !request.headers().contains("Range")) {
       CacheControl asked = requestCc;
-      return coalescer.run(Entries.key(request), finished -> fetch(request, upstream, verdict, finished),
+      return coalescer.run(Entries.key(request), outcome -> fetch(request, upstream, verdict, outcome),
           () -> {
             Response coalesced = answerFromStore(request, entries.lookup(request), asked, verdict);
-            return coalesced != null ? coalesced : fetch(request, upstream, verdict, () -> { });
+            return coalesced != null ? coalesced : fetch(request, upstream, verdict, StoreOutcome.NONE);
           });
     }
     return fetchOrRevalidate(request, stored, requestCc, upstream, verdict);
@@ -133,7 +133,7 @@ public final class HttpCache implements ProxyCache {
       return mark(response, "BYPASS", verdict);
     }
     entries.invalidate(request, response);
-    return mark(entries.maybeStore(request, response, requested, () -> { }), "BYPASS", verdict);
+    return mark(entries.maybeStore(request, response, requested, StoreOutcome.NONE), "BYPASS", verdict);
   }
 
   private Response fetchOrRevalidate(Request request, CacheEntry stored, CacheControl asked,
@@ -142,7 +142,7 @@ public final class HttpCache implements ProxyCache {
     try {
       Response response = stored != null && StoragePolicy.hasValidators(stored.headers())
           ? revalidate(request, stored, upstream, verdict)
-          : fetch(request, upstream, verdict, () -> { });
+          : fetch(request, upstream, verdict, StoreOutcome.NONE);
       if (stored != null && request.method().equals("HEAD") && response.status() == 200) {
         // A HEAD is not stored, but it tells about the stored GET (RFC 9111 §4.3.5).
         entries.applyHead(request, stored, response, requested);
@@ -205,17 +205,17 @@ public final class HttpCache implements ProxyCache {
   }
 
   private Response fetch(Request request, RealChain.Terminal upstream, Consumer<String> verdict,
-      Runnable finished) throws IOException {
+      StoreOutcome outcome) throws IOException {
     misses.increment();
     Instant requested = clock.instant();
     Response response;
     try {
       response = upstream.handle(request);
     } catch (IOException | RuntimeException e) {
-      finished.run();
+      outcome.finished();
       throw e;
     }
-    return mark(entries.maybeStore(request, response, requested, finished), "MISS", verdict);
+    return mark(entries.maybeStore(request, response, requested, outcome), "MISS", verdict);
   }
 
   /** RFC 5861 §4: stale-if-error, from the response or the request, within its window. */
@@ -248,12 +248,12 @@ public final class HttpCache implements ProxyCache {
       if (response.status() >= 500) {
         return mark(response, "MISS", verdict);
       }
-      return mark(entries.maybeStore(request, response, requested, () -> { }), "MISS", verdict);
+      return mark(entries.maybeStore(request, response, requested, StoreOutcome.NONE), "MISS", verdict);
     }
     CacheEntry updated = entries.applyNotModified(request, stored, response, requested);
     if (updated == null) {
       // The 304 was for another representation than the stored one: ask again, unconditionally.
-      return fetch(request, upstream, verdict, () -> { });
+      return fetch(request, upstream, verdict, StoreOutcome.NONE);
     }
     return mark(serve(updated, request, clock.instant()), "REVALIDATED", verdict);
   }

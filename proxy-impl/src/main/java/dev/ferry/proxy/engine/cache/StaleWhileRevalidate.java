@@ -87,7 +87,7 @@ final class StaleWhileRevalidate {
         entries.applyNotModified(request, stored, response, requested);
         return;
       }
-      Response storing = entries.maybeStore(request.withHeaders(conditional.headers()), response, requested, () -> { });
+      Response storing = entries.maybeStore(request.withHeaders(conditional.headers()), response, requested, StoreOutcome.NONE);
       try (InputStream in = storing.body().stream()) {
         in.transferTo(OutputStream.nullOutputStream());
       }

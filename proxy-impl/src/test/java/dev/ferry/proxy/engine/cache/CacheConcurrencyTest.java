@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.CRC32;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
@@ -58,6 +60,41 @@ class CacheConcurrencyTest {
     }
     CompletableFuture.allOf(responses.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
     assertThat(h.origin.getRequestCount()).isEqualTo(20);
+  }
+
+  /**
+   * Once a URL's answer could not be stored, its next concurrent misses go upstream side by side
+   * (Varnish's hit-for-miss): a long poll answered after seconds made each poller behind the
+   * first wait twice as long, every time.
+   */
+  @Test
+  void sendsConcurrentMissesOfAUrlKnownUncacheableUpstreamTogether() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    AtomicBoolean polling = new AtomicBoolean();
+    CountDownLatch together = new CountDownLatch(4);
+    h.origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        if (!polling.get()) {
+          return h.response("first").setHeader("Cache-Control", "no-store");
+        }
+        together.countDown();
+        // Each poll is answered once all four are at the origin at once, or alone after 10 s.
+        String answer = together.await(10, TimeUnit.SECONDS) ? "together" : "alone";
+        return h.response(answer).setHeader("Cache-Control", "no-store");
+      }
+    });
+    assertThat(h.get("/poll").body()).isEqualTo("first");
+    polling.set(true);
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<String>>> polls = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      polls.add(client.sendAsync(HttpRequest.newBuilder(h.uri("/poll")).build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    for (CompletableFuture<HttpResponse<String>> poll : polls) {
+      assertThat(poll.get(60, TimeUnit.SECONDS).body()).isEqualTo("together");
+    }
   }
 
   @Test

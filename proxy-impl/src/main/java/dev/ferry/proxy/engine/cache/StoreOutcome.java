@@ -1,0 +1,19 @@
+package dev.ferry.proxy.engine.cache;
+
+/**
+ * What became of a fetched response in the store, for the requests waiting on it
+ * ({@link MissCoalescer}): told once, as soon as it is known.
+ */
+@FunctionalInterface
+interface StoreOutcome {
+  /** Nothing waits on the response. */
+  StoreOutcome NONE = () -> { };
+
+  /** The copy is stored, or abandoned as it streamed (too large, a broken body, closed early). */
+  void finished();
+
+  /** Its head already says the response may not be stored (RFC 9111 §3). */
+  default void refused() {
+    finished();
+  }
+}
