@@ -31,8 +31,9 @@ final class InboundRequest {
   /**
    * @param upstreamAuthority the reverse proxy's upstream, standing in for the Host an HTTP/1.0
    *     client may omit; null in forward mode
+   * @param overTls the client speaks TLS to the proxy: an origin-form target is an https URL
    */
-  static Parsed parse(RequestHead head, String upstreamAuthority, long maxBodyBytes)
+  static Parsed parse(RequestHead head, String upstreamAuthority, boolean overTls, long maxBodyBytes)
       throws HttpFailureException {
     boolean forward = upstreamAuthority == null;
     List<String> hosts = head.headers().all("Host");
@@ -81,7 +82,7 @@ final class InboundRequest {
         if (forward) {
           throw malformed("a forward proxy needs an absolute-form request-target (http://host/path)");
         }
-        builder.authority(host.isEmpty() ? upstreamAuthority : host)
+        builder.scheme(overTls ? "https" : "http").authority(host.isEmpty() ? upstreamAuthority : host)
             .target(target.equals("*") ? target : TargetPaths.normalise(target));
       } else {
         throw malformed("invalid request-target form");

@@ -132,7 +132,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     try {
       String intercepted = connection.interceptAuthority();
       parsed = InboundRequest.parse(head, intercepted != null ? intercepted : reverseAuthority(),
-          config.maxRequestBodyBytes());
+          connection.isTls(), config.maxRequestBodyBytes());
       if (parsed.bodyLength() == Framing.CHUNKED && connection.bufferedChunksBroken()) {
         throw new HttpFailureException(ProxyFailure.MALFORMED_REQUEST, "invalid chunked request body");
       }

@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLSocket;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -58,6 +59,25 @@ class TlsTerminationTest {
     assertThat(response.body()).isEqualTo("behind tls");
     RecordedRequest seen = origin.takeRequest(5, TimeUnit.SECONDS);
     assertThat(seen.getHeader("X-Forwarded-Proto")).isEqualTo("https");
+  }
+
+  /** The client asked for an https URL: filters and the access log see that one, not http. */
+  @Test
+  void showsFiltersAndTheAccessLogTheHttpsUrlTheClientUsed() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("behind tls"));
+    AtomicReference<String> seenByFilter = new AtomicReference<>();
+    ProxyServer proxy = ferry.start(tlsProxy(origin).filter((exchange, chain) -> {
+      seenByFilter.set(exchange.request().url());
+      return chain.proceed(exchange.request());
+    }));
+    try (LogCapture logs = new LogCapture()) {
+      assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("behind tls");
+      Await.until(() -> !logs.lines("dev.ferry.access").isEmpty(), "the access log line");
+      assertThat(logs.lines("dev.ferry.access")).singleElement().asString()
+          .contains("GET https://localhost:" + proxy.port() + "/secure HTTP/1.1");
+    }
+    assertThat(seenByFilter.get()).isEqualTo("https://localhost:" + proxy.port() + "/secure");
   }
 
   /** Plain HTTP sent to the TLS port is told so in plain HTTP (a TLS alert said only "failed"), as nginx does. */

@@ -5,6 +5,7 @@ import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Locale;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
@@ -15,7 +16,8 @@ import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
  * Chooses, among several certificates, the one whose subject alternative names match the SNI
- * name the client sent; without SNI or a match, the first one of a key type the client accepts.
+ * name the client sent; without SNI or a match, the first one, the default (another of a key
+ * type the client accepts only when it cannot take the first one's).
  * As a client key manager it presents the first certificate of an accepted type. Aliases are the
  * index in the list, so lookups need no map. Immutable, hence thread-safe.
  */
@@ -29,12 +31,12 @@ final class SniKeyManager extends X509ExtendedKeyManager {
   @Override
   public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
     SSLSession handshake = socket instanceof SSLSocket ? ((SSLSocket) socket).getHandshakeSession() : null;
-    return choose(keyType, sniName(handshake));
+    return choose(keyType, handshake);
   }
 
   @Override
   public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-    return choose(keyType, sniName(engine.getHandshakeSession()));
+    return choose(keyType, engine.getHandshakeSession());
   }
 
   /** The host name a client asked for with SNI, or null. */
@@ -50,29 +52,63 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     return null;
   }
 
-  private String choose(String keyType, String sni) {
-    String fallback = null;
-    for (int i = 0; i < keys.size(); i++) {
-      CertifiedKey key = keys.get(i);
-      if (!key.keyType().equals(keyType)) {
-        continue; // the JDK asks once per key type it can use and takes the first non-null answer
+  /**
+   * The JDK asks once per key type it can use, in the client's order of preference, and takes
+   * the first answer that is not null: a certificate of another type is chosen by answering
+   * null for this one, when the client can take that type too.
+   */
+  private String choose(String keyType, SSLSession handshake) {
+    String sni = sniName(handshake);
+    if (sni != null) {
+      CertifiedKey matching = null;
+      for (int i = 0; i < keys.size(); i++) {
+        CertifiedKey key = keys.get(i);
+        if (SubjectNames.matches(key.leaf(), sni)) {
+          if (key.keyType().equals(keyType)) {
+            return Integer.toString(i);
+          }
+          matching = matching == null ? key : matching;
+        }
       }
-      if (sni != null && SubjectNames.matches(key.leaf(), sni)) {
-        return Integer.toString(i);
-      }
-      if (fallback == null) {
-        fallback = Integer.toString(i);
+      if (matching != null && clientAccepts(handshake, matching.keyType())) {
+        return null;
       }
     }
-    return sni != null && matchesAnyType(sni) ? null : fallback;
+    // No SNI, or no certificate for it: the first is the default, of whatever type.
+    CertifiedKey first = keys.get(0);
+    if (first.keyType().equals(keyType)) {
+      return "0";
+    }
+    if (clientAccepts(handshake, first.keyType())) {
+      return null;
+    }
+    for (int i = 1; i < keys.size(); i++) {
+      if (keys.get(i).keyType().equals(keyType)) {
+        return Integer.toString(i);
+      }
+    }
+    return null;
   }
 
   /**
-   * True if some certificate of another key type matches: then this key type must not answer
-   * with the default, so that the JDK goes on to ask for the type whose certificate matches.
+   * True if the client's signature algorithms include one for keys of {@code keyType} (EC: an
+   * ECDSA one; RSA: RSA or RSASSA-PSS), or if the handshake does not tell.
    */
-  private boolean matchesAnyType(String sni) {
-    return keys.stream().anyMatch(key -> SubjectNames.matches(key.leaf(), sni));
+  private static boolean clientAccepts(SSLSession handshake, String keyType) {
+    if (!(handshake instanceof ExtendedSSLSession session)) {
+      return true;
+    }
+    String[] algorithms = session.getPeerSupportedSignatureAlgorithms();
+    if (algorithms.length == 0) {
+      return true; // a TLS 1.2 client without the extension: RSA and ECDSA with SHA-1 (RFC 5246)
+    }
+    String family = keyType.equals("EC") ? "ECDSA" : keyType.toUpperCase(Locale.ROOT);
+    for (String algorithm : algorithms) {
+      if (algorithm.toUpperCase(Locale.ROOT).contains(family)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

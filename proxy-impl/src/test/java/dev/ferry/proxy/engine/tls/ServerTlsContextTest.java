@@ -67,6 +67,20 @@ class ServerTlsContextTest {
     assertThat(leafShownFor(ServerTlsContext.create(tls), "a.example.test", false)).isEqualTo("a.example.test");
   }
 
+  /**
+   * The first certificate is the default whatever its key type: the JDK asks for an EC one
+   * first, and an EC certificate listed second was shown to clients without SNI.
+   */
+  @Test
+  void showsFirstCertificateWithoutSniWhenTheOthersHaveAnotherKeyType() throws Exception {
+    ServerTls tls = pem("rsa", TestPki.server(ca, TestPki.rsa(), "site.example.test"))
+        .certificate(chain("ec", TestPki.server(ca, TestPki.ec(), "api.example.test")), key("ec"));
+    ServerTlsContext context = ServerTlsContext.create(tls);
+
+    assertThat(leafShownFor(context, "site.example.test", false)).isEqualTo("site.example.test");
+    assertThat(leafShownFor(context, "api.example.test", true)).isEqualTo("api.example.test");
+  }
+
   @Test
   void negotiatesHttp11OverTls13() throws Exception {
     ServerTlsContext context = ServerTlsContext.create(pem("a", TestPki.server(ca, TestPki.ec(), "a.example.test")));
