@@ -40,7 +40,7 @@ public final class Pem {
    */
   public static List<X509Certificate> certificates(Path file) {
     List<X509Certificate> certificates = new ArrayList<>();
-    Matcher block = BLOCK.matcher(read(file, "certificate"));
+    Matcher block = blocks(read(file, "certificate"), file);
     while (block.find()) {
       if (block.group(1).equals("CERTIFICATE")) {
         certificates.add(certificate(decode(block.group(2), file), file));
@@ -61,7 +61,7 @@ public final class Pem {
    * @throws UncheckedIOException if the file cannot be read
    */
   public static PrivateKey privateKey(Path file) {
-    Matcher block = BLOCK.matcher(read(file, "private key"));
+    Matcher block = blocks(read(file, "private key"), file);
     while (block.find()) {
       String type = block.group(1);
       if (type.equals("PRIVATE KEY")) {
@@ -82,6 +82,30 @@ public final class Pem {
   public static String encode(String type, byte[] der) {
     String base64 = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der);
     return "-----BEGIN " + type + "-----\n" + base64 + "\n-----END " + type + "-----\n";
+  }
+
+  /**
+   * The PEM blocks of {@code text}, once it is known that each BEGIN line has its END: a file
+   * caught half-written (a chain whose intermediate is cut short) would otherwise pass for the
+   * blocks before the cut, a leaf without its chain.
+   *
+   * @throws IllegalArgumentException naming the file if a block is unfinished
+   */
+  private static Matcher blocks(String text, Path file) {
+    Matcher block = BLOCK.matcher(text);
+    int complete = 0;
+    while (block.find()) {
+      complete++;
+    }
+    int begun = 0;
+    for (int at = text.indexOf("-----BEGIN "); at >= 0; at = text.indexOf("-----BEGIN ", at + 1)) {
+      begun++;
+    }
+    if (begun > complete) {
+      throw new IllegalArgumentException("PEM file " + file + " holds a BEGIN line without its END"
+          + " line: a block is cut short (is the file still being written?)");
+    }
+    return block.reset();
   }
 
   private static String read(Path file, String what) {

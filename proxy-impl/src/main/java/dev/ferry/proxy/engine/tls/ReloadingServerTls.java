@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * The listener's current {@link ServerTlsContext}, rebuilt when its files change or on
  * {@link #reload()}.
  *
- * <p>Change detection: {@link #current()} compares the files' modification times and sizes
- * with those last loaded, at most once per check interval, on the accepting thread. No
+ * <p>Change detection: {@link #current()} compares a digest of each file's content with those
+ * last loaded, at most once per check interval, on the accepting thread. No
  * WatchService: it needs a thread of its own, misses changes on some network file systems, and
  * sees a renamed-over file (how certbot and Kubernetes secrets update) as a directory event on
  * another path. A file changed in two steps may be caught half-written: the build then fails,
@@ -120,13 +123,21 @@ public final class ReloadingServerTls {
     log.info("tls_reloaded trigger={} files={}", trigger, files);
   }
 
+  /**
+   * What the files hold, as a digest each: a renewed certificate copied over the old one with
+   * its time kept ({@code cp -p}, {@code rsync -a}, {@code tar x}) has the same modification time
+   * and, same key size, the same length. The files are a few KiB, read once per check interval.
+   */
   private List<String> stamps() {
     List<String> stamps = new ArrayList<>();
     for (Path file : files) {
       try {
-        stamps.add(Files.getLastModifiedTime(file).toMillis() + "/" + Files.size(file));
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        stamps.add(HexFormat.of().formatHex(sha256.digest(Files.readAllBytes(file))));
       } catch (IOException e) {
         stamps.add("unreadable");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every JDK has SHA-256", e);
       }
     }
     return stamps;
