@@ -132,6 +132,33 @@ class ObservabilityTest {
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("b3")).contains("-d-e457b5a2e4d86bd1");
   }
 
+  /**
+   * B3 ids the proxy cannot continue start a trace of its own, and do not go upstream beside its
+   * traceparent, which would name another trace.
+   */
+  @Test
+  void dropsB3IdsItCouldNotContinue() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    for (int i = 0; i < 4; i++) {
+      origin.enqueue(new MockResponse());
+    }
+    get(proxy.address(), "/zero", "X-B3-TraceId", "0000000000000000", "X-B3-SpanId", "00f067aa0ba902b7");
+    RecordedRequest zero = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(zero.getHeader("X-B3-TraceId")).isNull();
+    assertThat(zero.getHeader("X-B3-SpanId")).isNull();
+    get(proxy.address(), "/nospan", "X-B3-TraceId", "a3ce929d0e0e4736", "X-B3-Sampled", "0");
+    RecordedRequest noSpan = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(noSpan.getHeader("X-B3-TraceId")).isNull();
+    assertThat(noSpan.getHeader("X-B3-Sampled")).as("a decision alone stays").isEqualTo("0");
+    get(proxy.address(), "/garbage", "b3", "hello-world");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("b3")).isNull();
+    get(proxy.address(), "/state", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-x");
+    RecordedRequest state = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(state.getHeader("b3")).as("x is no sampling state").isNull();
+    assertThat(state.getHeader("traceparent")).doesNotContain("80f198ee56343ba864fe8b2a57d3eff7");
+  }
+
   @Test
   void continuesTheTraceWithItsOwnSpanAsParent() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

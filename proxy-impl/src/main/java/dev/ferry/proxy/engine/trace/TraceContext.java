@@ -49,8 +49,8 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
    * (whichever header the trace was continued from), with the client's sampling state (a
    * deferred decision stays deferred, debug stays debug); and no {@code tracestate} unless the
    * trace came with a valid {@code traceparent} (W3C Trace Context §3.3: a tracestate is only
-   * meaningful with its traceparent). A trace the proxy started leaves B3 headers alone: they
-   * carry no ids, only a sampling decision.
+   * meaningful with its traceparent). A trace the proxy started sends on only a B3 sampling
+   * decision the client sent alone, never B3 ids it could not continue (invalid ones).
    */
   public Headers.Builder propagate(Headers received) {
     Headers.Builder headers = received.toBuilder().set("traceparent", traceparent());
@@ -58,6 +58,10 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       headers.remove("tracestate");
     }
     if (source == Source.STARTED) {
+      // B3 ids the client sent were not valid, or this trace would be theirs: never send them on
+      // beside a traceparent of another trace. A bare sampling decision stays.
+      headers.remove("X-B3-TraceId").remove("X-B3-SpanId").remove("X-B3-ParentSpanId");
+      received.first("b3").filter(b3 -> !isSamplingState(b3.trim())).ifPresent(b3 -> headers.remove("b3"));
       return headers;
     }
     String b3Trace = shortB3 ? traceId.substring(16) : traceId;
@@ -106,8 +110,8 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     String spanId;
     String sampled;
     if (single.isPresent()) {
-      String[] parts = single.get().trim().split("-");
-      if (parts.length < 2) {
+      String[] parts = single.get().trim().split("-", -1);
+      if (parts.length < 2 || parts.length > 4 || (parts.length > 2 && !isSamplingState(parts[2]))) {
         return Optional.empty();
       }
       traceId = parts[0];
@@ -149,6 +153,11 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     }
     return headers.first("X-B3-Flags").isPresent()
         || !denies(headers.first("X-B3-Sampled").orElse("1").trim());
+  }
+
+  /** A B3 single-header sampling state: accept, deny or debug. */
+  private static boolean isSamplingState(String value) {
+    return value.equals("1") || value.equals("0") || value.equals("d");
   }
 
   private static boolean denies(String sampled) {
