@@ -553,10 +553,10 @@ final class ClientConnection implements Runnable {
       head = parser.readRequest();
     } catch (SocketTimeoutException e) {
       RejectedHead.answer(server, this, new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT,
-          "request head not received in time"), startTime, startNanos, parser.failedOnHeadRequest());
+          "request head not received in time"), startTime, startNanos, parser);
       return false;
     } catch (HttpFailureException e) {
-      RejectedHead.answer(server, this, e, startTime, startNanos, parser.failedOnHeadRequest());
+      RejectedHead.answer(server, this, e, startTime, startNanos, parser);
       return false;
     } catch (IOException e) {
       log.debug("connection_closed_mid_head conn={} error={}", id, e.toString());

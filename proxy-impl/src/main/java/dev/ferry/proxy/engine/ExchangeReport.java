@@ -13,9 +13,11 @@ import org.slf4j.LoggerFactory;
  * {@code request_complete} at debug, the access-log entry and the listeners' summary. The
  * exchange builds one only when something will read it. Logged under {@link RealExchange}'s name.
  *
- * @param method the request's method (the head's, when no request was built)
- * @param url the request's URL (the head's target, when no request was built)
- * @param requestHeaders the fields as received, for the access log's referer and user agent
+ * @param method the request's method (the head's, when no request was built); null when not
+ *     even the request line could be read
+ * @param url the request's URL (the head's target, when no request was built); null likewise
+ * @param requestHeaders the fields as received, for the access log's referer and user agent;
+ *     null when none were read
  * @param requestBodyBytes body bytes read from the client
  * @param bodyBytes response body bytes written to the client
  * @param route the matched route's name, or null
@@ -44,12 +46,12 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
     String logged = failed || accessLogged || log.isDebugEnabled() ? LoggedUrls.redact(url) : url;
     if (failed) {
       log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
-          failure, status, bodyBytes, method, logged, connection.clientAddress(), requestId,
-          connection.id(), id);
+          failure, status, bodyBytes, orDash(method), orDash(logged), connection.clientAddress(),
+          orDash(requestId), connection.id(), id);
     }
     if (log.isDebugEnabled()) {
       log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
-          method, logged, status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
+          orDash(method), orDash(logged), status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
           connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
     }
     if (accessLogged) {
@@ -62,6 +64,11 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
       ExchangeSummary summary = summary(duration);
       server.listeners().each(l -> l.exchangeCompleted(summary));
     }
+  }
+
+  /** What is not known shows as {@code -}, as in the access log. */
+  private static String orDash(String value) {
+    return value == null ? "-" : value;
   }
 
   /** The {@code route= upstream= cache=} fields of the debug line, those that apply. */
@@ -85,14 +92,17 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
   private ExchangeSummary summary(Duration duration) {
     ExchangeSummary.Builder summary = ExchangeSummary.builder()
         .id(id).connectionId(connection.id()).clientAddress(connection.clientAddress())
-        .method(method).url(url).status(status)
+        .method(orDash(method)).url(orDash(url)).status(status)
         .requestBodyBytes(requestBodyBytes)
         .responseBodyBytes(bodyBytes).startTime(startTime).duration(duration);
     if (upstream != null) {
       summary.upstream(upstream);
     }
     if (requestId != null) {
-      summary.requestId(requestId).traceId(traceId);
+      summary.requestId(requestId);
+    }
+    if (traceId != null) {
+      summary.traceId(traceId);
     }
     if (route != null) {
       summary.route(route);

@@ -187,6 +187,32 @@ class AccessLogTest {
   }
 
   /**
+   * A head refused at a malformed field, after its request line and request ID: the answer and
+   * the log keep what was read (they said nothing of the request, its ID lost).
+   */
+  @Test
+  void keepsWhatWasReadOfAHeadRefusedAtABadField() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .accessLog(AccessLogFormat.COMBINED));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /orders?id=7 HTTP/1.1\r\nHost: a\r\n"
+          + "X-Request-Id: rid-400\r\nX-Bad: a\u0001b\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(response.header("X-Request-Id")).isEqualTo("rid-400");
+      Await.until(() -> !logs.lines("dev.ferry.access").isEmpty(), "the access log line");
+      assertThat(logs.lines("dev.ferry.access")).singleElement().asString()
+          .contains("\"GET /orders?id=7 HTTP/1.1\" 400 ").contains("rid=rid-400");
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse unknown = raw.send("G(T / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(unknown.status()).as("a broken request line names nothing").isEqualTo(400);
+      assertThat(unknown.header("X-Request-Id")).isNull();
+    }
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  /**
    * Latency counts from the request's first byte, like nginx's {@code $request_time}: a body
    * received whole before the exchange took a thread (the default) is in it, as is a head that
    * never completed (408).

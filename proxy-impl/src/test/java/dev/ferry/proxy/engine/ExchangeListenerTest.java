@@ -112,8 +112,15 @@ class ExchangeListenerTest {
       assertThat(raw.send("GET / HTTP/1.1\r\nHost : a\r\n\r\n").readResponse().status()).isEqualTo(400);
       ExchangeSummary summary = summaries.poll(5, TimeUnit.SECONDS);
       assertThat(summary.status()).isEqualTo(400);
-      assertThat(summary.method()).isEqualTo("-");
+      assertThat(summary.method()).as("its request line was read").isEqualTo("GET");
+      assertThat(summary.url()).isEqualTo("/");
       assertThat(summary.failure()).hasValue("MALFORMED_REQUEST");
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET  / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(400);
+      ExchangeSummary summary = summaries.poll(5, TimeUnit.SECONDS);
+      assertThat(summary.method()).as("a broken request line names nothing").isEqualTo("-");
+      assertThat(summary.url()).isEqualTo("-");
     }
   }
 }

@@ -39,6 +39,11 @@ public final class HeadParser {
   private int length;
   /** Whether the request read is a HEAD, once its request line is. */
   private boolean head;
+  /** The request line's parts once it is read, and the fields read after it: see {@link #partialRequest}. */
+  private String method;
+  private String target;
+  private int minor;
+  private Headers.Builder requestFields;
 
   public HeadParser(ConnectionInput in, int maxStartLineBytes, int maxHeaderBytes, int maxHeaderCount) {
     this.in = in;
@@ -83,12 +88,23 @@ public final class HeadParser {
         throw malformedRequest("invalid character in request-target");
       }
     }
-    int minor = parseVersion(sp2 + 1, length, true);
-    String method = string(0, sp1);
+    minor = parseVersion(sp2 + 1, length, true);
+    method = string(0, sp1);
     head = method.equals("HEAD");
-    String target = string(sp1 + 1, sp2);
-    Headers headers = readHeaders(false);
+    target = string(sp1 + 1, sp2);
+    requestFields = Headers.builder();
+    Headers headers = readHeaders(false, requestFields);
     return new RequestHead(method, target, minor, headers);
+  }
+
+  /**
+   * What was read of a request head that failed after its request line (a malformed field, too
+   * many, too slow): the request line and the fields before the failure, so that its answer and
+   * its log line keep what is known (its request ID, method and target); null if the request
+   * line itself failed.
+   */
+  public RequestHead partialRequest() {
+    return requestFields == null ? null : new RequestHead(method, target, minor, requestFields.build());
   }
 
   /** Reads a response head; anything malformed fails as a bad upstream response (502). */
@@ -97,7 +113,7 @@ public final class HeadParser {
     if (length < 12 || line[8] != ' ') {
       throw badResponse("malformed status line");
     }
-    int minor = parseVersion(0, 8, false);
+    int minorVersion = parseVersion(0, 8, false);
     int status = 0;
     for (int i = 9; i < 12; i++) {
       if (line[i] < '0' || line[i] > '9') {
@@ -116,16 +132,15 @@ public final class HeadParser {
       checkFieldValue(13, length, true);
       reason = string(13, length);
     }
-    return new ResponseHead(minor, status, reason, readHeaders(true));
+    return new ResponseHead(minorVersion, status, reason, readHeaders(true, Headers.builder()));
   }
 
   /** Reads chunked-body trailer fields (RFC 9112 §7.1.2), sharing the header limits. */
   public Headers readTrailers(boolean response) throws IOException {
-    return readHeaders(response);
+    return readHeaders(response, Headers.builder());
   }
 
-  private Headers readHeaders(boolean response) throws IOException {
-    Headers.Builder headers = Headers.builder();
+  private Headers readHeaders(boolean response, Headers.Builder headers) throws IOException {
     int budget = maxHeaderBytes;
     int count = 0;
     ProxyFailure tooLarge = response ? ProxyFailure.UPSTREAM_BAD_RESPONSE : ProxyFailure.HEADERS_TOO_LARGE;
