@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import org.slf4j.LoggerFactory;
 
 /**
  * The command-line proxy: {@code java -jar ferry.jar [options]}. See {@link CliOptions#USAGE}.
@@ -75,6 +76,11 @@ public final class FerryCli {
       // same metrics listener goes on the new builder, which the running proxy requires.
       ConfigReloader.watch(proxy, options.configFile(),
           () -> withMetrics(CliOptions.parse(args).builder(), metrics));
+    } else {
+      // A SIGHUP the JVM does not handle ends it: logrotate and service managers send one to ask
+      // for a reload, never to stop a server.
+      Hangup.onSignal(() -> LoggerFactory.getLogger(FerryCli.class).info("sighup_ignored "
+          + "reason=\"no --config to reload; certificate files reload by themselves when they change\""));
     }
     Banner.print(proxy, options.logLevel());
     proxy.awaitTermination();

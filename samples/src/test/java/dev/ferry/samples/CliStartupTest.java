@@ -80,6 +80,28 @@ class CliStartupTest {
     }
   }
 
+  /** logrotate's {@code kill -HUP}: without --config there is nothing to reload, and the proxy goes on. */
+  @Test
+  void goesOnAfterAHangupWithoutAConfigFile() throws Exception {
+    int port = freePort();
+    cli = run("-p", Integer.toString(port));
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    // The banner comes once the proxy is set up, its signal handler too (the port opens before).
+    while (!log().contains("Listening on")) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the banner").isNegative();
+      Thread.onSpinWait();
+    }
+    Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(cli.pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -HUP").isTrue();
+    while (!log().contains("sighup_ignored")) {
+      assertThat(cli.isAlive()).as("the CLI still runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the hangup to be logged: %s", log()).isNegative();
+      Thread.onSpinWait();
+    }
+    assertThat(accepts(port)).isTrue();
+  }
+
   private static boolean accepts(int port) {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 100);
