@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -173,6 +174,10 @@ public interface ProxyServer extends AutoCloseable {
     int maxHeaderCount = 100;
     long maxRequestBodyBytes = Long.MAX_VALUE;
     Upstream upstream;
+    /** Fields the proxy writes itself, which a request ID would overwrite or be overwritten by. */
+    private static final Set<String> REQUEST_ID_CLASHES = Set.of("traceparent", "tracestate", "b3",
+        "via", "forwarded");
+
     final List<Route> routes = new ArrayList<>();
     CacheSpec cache;
     final List<Filter> filters = new ArrayList<>();
@@ -545,10 +550,16 @@ public interface ProxyServer extends AutoCloseable {
      * {@link ExchangeSummary}.
      *
      * @throws IllegalArgumentException if it is not a valid header name, or is one the proxy
-     *     manages itself ({@link Headers#isProxyManaged}: Host, framing, hop-by-hop)
+     *     manages itself ({@link Headers#isProxyManaged}: Host, framing, hop-by-hop) or sets to
+     *     values of its own (trace context, {@code Via}, {@code Forwarded}, {@code X-Forwarded-*})
      */
     public Builder requestIdHeader(String name) {
       Headers.checkOwnFieldName(name, "requestIdHeader");
+      String lower = name.trim().toLowerCase(Locale.ROOT);
+      if (REQUEST_ID_CLASHES.contains(lower) || lower.startsWith("x-b3-") || lower.startsWith("x-forwarded-")) {
+        throw new IllegalArgumentException("requestIdHeader cannot be " + name
+            + ": the proxy sets that field to values of its own (trace context, Via, Forwarded)");
+      }
       this.requestIdHeader = name;
       return this;
     }

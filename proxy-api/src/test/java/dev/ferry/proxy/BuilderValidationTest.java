@@ -66,6 +66,16 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> route.method("G ET")).hasMessageContaining("not a method name");
   }
 
+  /** A request ID in a field the proxy writes would overwrite its trace context or be overwritten. */
+  @Test
+  void refusesARequestIdHeaderThatTheProxyWritesItself() {
+    for (String name : new String[] {"traceparent", "Via", "X-Forwarded-For", "x-b3-traceid", "Forwarded"}) {
+      assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name)).as(name)
+          .hasMessageStartingWith("requestIdHeader cannot be " + name);
+    }
+    ProxyServer.builder().requestIdHeader("X-Correlation-Id");
+  }
+
   @Test
   void refusesAnyConnectPortBesideChosenPorts() {
     assertThatThrownBy(() -> ProxyServer.builder().allowAnyConnectPort().allowConnectPorts(8443).buildConfig())
