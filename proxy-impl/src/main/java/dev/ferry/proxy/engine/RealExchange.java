@@ -26,7 +26,7 @@ import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.route.DispatchHooks;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.route.LiveRoute;
-import dev.ferry.proxy.engine.route.Router;
+import dev.ferry.proxy.engine.route.RouteTable;
 import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
@@ -77,6 +77,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   private boolean interimSent;
   /** A forward proxy's {@code OPTIONS *}: the proxy answers it (see {@link InboundRequest.Parsed}). */
   private boolean toProxyItself;
+  /** The filters and routes this exchange runs through, taken together when it begins. */
+  private RealProxyServer.Pipeline pipeline;
   private int staleRetries;
   private String requestId;
   private TraceContext trace;
@@ -188,7 +190,8 @@ final class RealExchange implements Exchange, DispatchHooks {
    */
   private Response runChain() {
     try {
-      return RealChain.run(server.filters(), this, request, this::terminal);
+      pipeline = server.pipeline();
+      return RealChain.run(pipeline.filters(), this, request, this::terminal);
     } catch (FilterException e) {
       log.error("filter_failed filter={} conn={} ex={}", e.filterName(), connection.id(), id, e);
       return failWith(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.publicDetail()));
@@ -318,9 +321,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     if (toProxyItself || MaxForwards.remaining(request) == 0) {
       return FinalRecipient.answer(request, head, !server.configuration().isReverse());
     }
-    Router router = server.router();
-    if (router != null) {
-      return routed(router, request);
+    if (pipeline.routes() != null) {
+      return routed(pipeline.routes(), request);
     }
     HttpCache cache = server.httpCache();
     if (cache != null && CacheAdmin.isPurge(request)) {
@@ -341,8 +343,8 @@ final class RealExchange implements Exchange, DispatchHooks {
    * Reverse mode: the first matching route (404 without one), its own filters, the cache unless
    * the route turns it off, then the pool.
    */
-  private Response routed(Router router, Request request) throws IOException {
-    route = router.current().match(request).orElseThrow(() ->
+  private Response routed(RouteTable routes, Request request) throws IOException {
+    route = routes.match(request).orElseThrow(() ->
         new HttpFailureException(ProxyFailure.NO_ROUTE, "no route matches this request"));
     LiveRoute matched = route;
     return RealChain.run(matched.filters(), this, request, routedRequest -> {

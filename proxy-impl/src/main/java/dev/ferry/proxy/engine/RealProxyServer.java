@@ -19,6 +19,7 @@ import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.IoWatchdog;
 import dev.ferry.proxy.engine.route.Dispatcher;
 import dev.ferry.proxy.engine.route.LiveRoute;
+import dev.ferry.proxy.engine.route.RouteTable;
 import dev.ferry.proxy.engine.route.Router;
 import dev.ferry.proxy.engine.tls.Interception;
 import dev.ferry.proxy.engine.tls.ReloadingServerTls;
@@ -70,7 +71,11 @@ final class RealProxyServer implements ProxyServer {
   private static final Logger log = LoggerFactory.getLogger(RealProxyServer.class);
 
   private volatile ProxyConfig config;
-  private volatile List<Filter> filters;
+  /**
+   * The proxy-wide filters and the route table, swapped together by {@link #reconfigure}: an
+   * exchange takes both from one snapshot, never one config's filters with another's routes.
+   */
+  private volatile Pipeline pipeline;
   private final Metrics metrics = new Metrics();
   private final ListenerDispatch listeners;
   private final UpstreamPool pool;
@@ -115,7 +120,7 @@ final class RealProxyServer implements ProxyServer {
     this.config = config;
     this.requestSpool = new SpoolDirectory(config.requestSpoolDirectory().orElse(null), config.requestSpoolBytes());
     // Realised once, here: built-in filters keep per-proxy state (rate-limit buckets).
-    this.filters = BuiltInFilters.realise(config.filters(), config);
+    this.pipeline = new Pipeline(BuiltInFilters.realise(config.filters(), config), null);
     this.listeners = new ListenerDispatch(config.listeners());
     this.watchdog = new IoWatchdog(config.writeTimeout().toNanos(),
         output -> writeTimedOut(output.peer()));
@@ -214,6 +219,7 @@ final class RealProxyServer implements ProxyServer {
       router = new Router(config, upstreamHandshake, healthChecks,
           routeFilters -> BuiltInFilters.realise(routeFilters, config));
       router.start();
+      pipeline = new Pipeline(pipeline.filters(), router.current());
     }
     if (cache != null) {
       InetSocketAddress self = new InetSocketAddress(serverSocket.getInetAddress(), port);
@@ -388,7 +394,8 @@ final class RealProxyServer implements ProxyServer {
       if (router != null) {
         router.reconfigure(next);
       }
-      filters = BuiltInFilters.realise(next.filters(), next);
+      pipeline = new Pipeline(BuiltInFilters.realise(next.filters(), next),
+          router == null ? null : router.current());
       config = next;
     } finally {
       lifecycle.unlock();
@@ -471,10 +478,13 @@ final class RealProxyServer implements ProxyServer {
     return guard.call(() -> state != State.RUNNING);
   }
 
-  /** The filter chain, with built-in filters realised by the engine. */
-  List<Filter> filters() {
-    return filters;
+  /** The filter chain, with built-in filters realised by the engine, and the routes it goes with. */
+  Pipeline pipeline() {
+    return pipeline;
   }
+
+  /** @param routes the route table of a reverse proxy; null in a forward one */
+  record Pipeline(List<Filter> filters, RouteTable routes) {}
 
   ProxyConfig configuration() {
     return config;

@@ -80,6 +80,40 @@ class ReconfigureTest {
     assertThat(proxy.config().upstream()).hasValueSatisfying(u -> assertThat(u.endpoints().get(0).port()).isEqualTo(green.port()));
   }
 
+  /**
+   * An exchange goes through the filters and the routes of one configuration: one that began in
+   * the old filters is routed by the old table. Before, it took the new routes after the old
+   * filters, and a reload that added authentication and a route to an admin pool together let
+   * unauthenticated requests reach that pool.
+   */
+  @Test
+  void routesAnExchangeByTheConfigurationWhoseFiltersItRan() throws Exception {
+    Origins blue = ferry.track(new Origins("blue"));
+    Origins green = ferry.track(new Origins("green"));
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(blue.url()).name("app"))
+        .filter((exchange, chain) -> {
+          inFilter.countDown();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return chain.proceed(exchange.request());
+        }));
+    HttpClient client = HttpClient.newHttpClient();
+    var answer = client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/x"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+
+    proxy.reconfigure(ProxyServer.builder().upstream(Upstream.of(green.url()).name("app")).buildConfig());
+    release.countDown();
+
+    assertThat(answer.get(10, TimeUnit.SECONDS).body()).isEqualTo("blue /x");
+    assertThat(green.requests()).isZero();
+  }
+
   @Test
   void refusesToChangeWhatARunningProxyCannot() throws Exception {
     Origins blue = ferry.track(new Origins("blue"));
