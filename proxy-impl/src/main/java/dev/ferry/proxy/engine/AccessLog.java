@@ -50,7 +50,7 @@ final class AccessLog {
     if (!isEnabled()) {
       return;
     }
-    log.atLevel(level).log(format == AccessLogFormat.JSON ? json(entry) : combined(entry));
+    LeveledLog.log(log, level, "{}", format == AccessLogFormat.JSON ? json(entry) : combined(entry));
   }
 
   private static String combined(Entry e) {

@@ -65,7 +65,7 @@ final class AdminServer implements AutoCloseable {
     }
     AdminServer admin = new AdminServer(server, socket, proxyPort);
     admin.acceptor.start();
-    log.atLevel(server.lifecycleLevel()).log("admin_started address={}",
+    LeveledLog.log(log, server.lifecycleLevel(), "admin_started address={}",
         HostNames.authorityText(admin.address.getAddress(), admin.address.getPort()));
     return admin;
   }

@@ -164,11 +164,11 @@ final class RealProxyServer implements ProxyServer {
       log.warn("upstream_tls_insecure certificates and host names of https upstreams are NOT verified");
     }
     if (interception != null) {
-      log.atLevel(lifecycleLevel()).log("interception_ca subject=\"{}\" sha256={} not_after={}",
+      LeveledLog.log(log, lifecycleLevel(), "interception_ca subject=\"{}\" sha256={} not_after={}",
           interception.authority().certificate().getSubjectX500Principal().getName(),
           interception.authority().sha256Fingerprint(), interception.authority().certificate().getNotAfter().toInstant());
     }
-    log.atLevel(lifecycleLevel()).log("proxy_started address={} mode={} concurrency={} config={}",
+    LeveledLog.log(log, lifecycleLevel(), "proxy_started address={} mode={} concurrency={} config={}",
         HostNames.authorityText(address().getAddress(), port()), config.isReverse() ? "reverse" : "forward",
         executor.description(), config);
     return this;
@@ -314,7 +314,7 @@ final class RealProxyServer implements ProxyServer {
       releaseParts();
       markStopped();
     }
-    log.atLevel(lifecycleLevel()).log("proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,
+    LeveledLog.log(log, lifecycleLevel(), "proxy_stopped port={} drained={} stop_ms={}", listener.port(), drained,
         (System.nanoTime() - started) / 1_000_000);
   }
 

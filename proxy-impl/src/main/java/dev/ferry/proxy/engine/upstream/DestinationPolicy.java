@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.upstream;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.LeveledLog;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -62,7 +63,7 @@ public final class DestinationPolicy implements DestinationCheck {
     ownAddresses = wildcard ? localAddresses() : Set.of(bound);
     ownPort = port;
     if (forward) {
-      log.atLevel(logLevel).log("forward_policy connect_ports={} private_destinations={} loops=denied",
+      LeveledLog.log(log, logLevel, "forward_policy connect_ports={} private_destinations={} loops=denied",
           anyConnectPort ? "any" : connectPorts, denyPrivate ? "denied" : "allowed");
     }
   }
