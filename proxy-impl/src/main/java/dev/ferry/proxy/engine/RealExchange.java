@@ -78,7 +78,7 @@ final class RealExchange implements Exchange, DispatchHooks {
   /** A forward proxy's {@code OPTIONS *}: the proxy answers it (see {@link InboundRequest.Parsed}). */
   private boolean toProxyItself;
   /** The filters and routes this exchange runs through, taken together when it begins. */
-  private RealProxyServer.Pipeline pipeline;
+  private Pipeline pipeline;
   private int staleRetries;
   private String requestId;
   private TraceContext trace;

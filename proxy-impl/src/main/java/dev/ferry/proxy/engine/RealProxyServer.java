@@ -1,6 +1,5 @@
 package dev.ferry.proxy.engine;
 
-import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
@@ -19,7 +18,6 @@ import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.io.IoWatchdog;
 import dev.ferry.proxy.engine.route.Dispatcher;
 import dev.ferry.proxy.engine.route.LiveRoute;
-import dev.ferry.proxy.engine.route.RouteTable;
 import dev.ferry.proxy.engine.route.Router;
 import dev.ferry.proxy.engine.tls.Interception;
 import dev.ferry.proxy.engine.tls.ReloadingServerTls;
@@ -482,9 +480,6 @@ final class RealProxyServer implements ProxyServer {
   Pipeline pipeline() {
     return pipeline;
   }
-
-  /** @param routes the route table of a reverse proxy; null in a forward one */
-  record Pipeline(List<Filter> filters, RouteTable routes) {}
 
   ProxyConfig configuration() {
     return config;

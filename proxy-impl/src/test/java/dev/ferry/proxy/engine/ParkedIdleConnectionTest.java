@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.Concurrency;
-import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.InterceptTls;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
@@ -595,7 +594,7 @@ class ParkedIdleConnectionTest {
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
         .concurrency(Concurrency.boundedPool(1, 1))
-        .filter(holdingTheThread("/busy", inFilter, release)));
+        .filter(HoldingFilter.holding("/busy", inFilter, release)));
     String body = "b".repeat(2000);
     try (Socket plain = new Socket(proxy.address().getAddress(), proxy.address().getPort());
         StallingTlsClient client = new StallingTlsClient(plain, certificates.trustingContext(), "localhost")) {
@@ -662,7 +661,7 @@ class ParkedIdleConnectionTest {
     CountDownLatch release = new CountDownLatch(1);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .concurrency(Concurrency.boundedPool(1, 16)).idleTimeout(Duration.ofSeconds(1)).minRequestBodyRate(0)
-        .filter(holdingTheThread("/block", inFilter, release)));
+        .filter(HoldingFilter.holding("/block", inFilter, release)));
     try (RawClient upload = new RawClient(proxy.address()); RawClient blocker = new RawClient(proxy.address())) {
       long sent = System.nanoTime();
       upload.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 30\r\n\r\n" + "a".repeat(10));
@@ -680,24 +679,6 @@ class ParkedIdleConnectionTest {
     origin.takeRequest(5, TimeUnit.SECONDS);
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getBody().readUtf8())
         .isEqualTo("a".repeat(10) + "b".repeat(10) + "c".repeat(10));
-  }
-
-  /**
-   * A filter that keeps the exchange for {@code path}, and so its thread, until {@code release}:
-   * {@code entered} counts down once it holds it.
-   */
-  private static Filter holdingTheThread(String path, CountDownLatch entered, CountDownLatch release) {
-    return (exchange, chain) -> {
-      if (exchange.request().path().equals(path)) {
-        entered.countDown();
-        try {
-          release.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      return chain.proceed(exchange.request());
-    };
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
+import dev.ferry.proxy.engine.HoldingFilter;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -93,15 +94,7 @@ class ReconfigureTest {
     CountDownLatch inFilter = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(blue.url()).name("app"))
-        .filter((exchange, chain) -> {
-          inFilter.countDown();
-          try {
-            release.await(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return chain.proceed(exchange.request());
-        }));
+        .filter(HoldingFilter.holding(null, inFilter, release)));
     HttpClient client = HttpClient.newHttpClient();
     var answer = client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/x"))
         .build(), HttpResponse.BodyHandlers.ofString());

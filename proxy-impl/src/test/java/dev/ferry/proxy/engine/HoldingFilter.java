@@ -1,0 +1,28 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.Filter;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** A filter that keeps an exchange, and so its thread, until the test releases it. */
+public final class HoldingFilter {
+  private HoldingFilter() {}
+
+  /**
+   * Holds exchanges for {@code path} (every exchange when null) until {@code release}, at most
+   * 10 s; {@code entered} counts down once one is held.
+   */
+  public static Filter holding(String path, CountDownLatch entered, CountDownLatch release) {
+    return (exchange, chain) -> {
+      if (path == null || exchange.request().path().equals(path)) {
+        entered.countDown();
+        try {
+          release.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return chain.proceed(exchange.request());
+    };
+  }
+}
