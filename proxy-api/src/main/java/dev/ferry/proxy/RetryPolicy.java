@@ -15,8 +15,10 @@ import java.util.TreeSet;
  * (RFC 9110 §9.2.2) unless {@link #nonIdempotent(boolean)}; and only while the request body can
  * be sent again (empty, or buffered within the proxy's {@code retryBufferBytes}). Never after
  * response bytes reached the client; never on a response timeout, since the upstream may still be
- * working on the request. Waits between attempts back off exponentially with full jitter, and a 503's
- * {@code Retry-After} is honoured up to {@link #retryAfterCap}. A retry budget keeps retries to at
+ * working on the request. Waits between attempts back off exponentially with full jitter. A 503's
+ * {@code Retry-After} speaks for the endpoint that sent it: a retry to another endpoint does not
+ * wait for it, and one to the same endpoint (the pool has no other left) waits for it up to
+ * {@link #retryAfterCap}. A retry budget keeps retries to at
  * most {@link #budgetPercent} of the requests in flight to the pool (at least 3 at once), so
  * that retries cannot multiply an outage.
  *
@@ -96,8 +98,9 @@ public final class RetryPolicy {
   }
 
   /**
-   * The longest {@code Retry-After} of a 503 that is waited for before retrying; default 1 s. A
-   * longer one is not retried: the 503 goes to the client.
+   * The longest {@code Retry-After} of a 503 that is waited for before retrying the endpoint that
+   * sent it; default 1 s. A longer one is not retried there: the 503 goes to the client unless
+   * another endpoint of the pool is left to try, which the retry goes to without waiting.
    *
    * @throws IllegalArgumentException if negative
    */

@@ -95,7 +95,9 @@ public final class Dispatcher {
           } else {
             pool.succeeded(endpoint);
           }
-          long retryAfterMillis = retryAfterMillis(response);
+          // Retry-After speaks for the endpoint that sent it: a retry that goes elsewhere need
+          // not wait for it.
+          long retryAfterMillis = pool.hasUntried(tried) ? 0 : retryAfterMillis(response);
           if (policy.statuses().contains(response.status())
               && attempt + hooks.staleRetries() < policy.retries()
               && idempotentOrAllowed(outbound, policy) && resendable(outbound)

@@ -13,15 +13,13 @@ import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,25 +41,23 @@ public final class LivePool {
   private final OutlierDetector outliers;
   private final Candidates candidates;
   private final ActiveHealthChecker healthChecker;
-  private final AtomicInteger active = new AtomicInteger();
-  private final Semaphore connections;
-  private final AtomicInteger pending = new AtomicInteger();
-  private final AtomicInteger retrying = new AtomicInteger();
+  private final PoolLoad load;
 
   /**
-   * @param previous endpoints of the pool this one replaces, by authority and base path, whose
-   *     health carries over
+   * @param previous the pool of the same name this one replaces, if any: its endpoints that stay
+   *     (same authority and base path) keep their health, and the requests and connections it
+   *     has in flight count against this one's limits
    */
-  LivePool(Upstream spec, Map<String, LiveEndpoint> previous, UpstreamHandshake tls,
-      ScheduledExecutorService scheduler) {
+  LivePool(Upstream spec, LivePool previous, UpstreamHandshake tls, ScheduledExecutorService scheduler) {
     this.spec = spec;
+    Map<String, LiveEndpoint> kept = previous == null ? Map.of() : previous.endpointsByKey();
     List<LiveEndpoint> list = new ArrayList<>();
     for (Upstream.Endpoint endpoint : spec.endpoints()) {
-      LiveEndpoint old = previous.get(key(endpoint));
+      LiveEndpoint old = kept.get(key(endpoint));
       list.add(old != null && old.endpoint().equals(endpoint) ? old : new LiveEndpoint(spec.name(), endpoint));
     }
     this.endpoints = List.copyOf(list);
-    this.connections = new Semaphore(spec.maxConnections());
+    this.load = previous == null ? new PoolLoad() : previous.load;
     Balancer balancer = spec.balancer();
     if (balancer.kind() == Balancer.Kind.ROUND_ROBIN
         && endpoints.stream().anyMatch(e -> e.weight() != endpoints.get(0).weight())) {
@@ -75,8 +71,16 @@ public final class LivePool {
         .orElse(null);
   }
 
-  static String key(Upstream.Endpoint endpoint) {
+  private static String key(Upstream.Endpoint endpoint) {
     return endpoint.scheme() + "://" + endpoint.authority() + endpoint.basePath();
+  }
+
+  private Map<String, LiveEndpoint> endpointsByKey() {
+    Map<String, LiveEndpoint> byKey = new HashMap<>();
+    for (LiveEndpoint endpoint : endpoints) {
+      byKey.put(key(endpoint.endpoint()), endpoint);
+    }
+    return byKey;
   }
 
   public String name() {
@@ -125,15 +129,14 @@ public final class LivePool {
    * {@link #release()}.
    */
   public void admit() throws HttpFailureException {
-    if (active.incrementAndGet() > spec.maxRequests()) {
-      active.decrementAndGet();
+    if (!load.tryAdmit(spec.maxRequests())) {
       throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
           "pool " + spec.name() + " has " + spec.maxRequests() + " requests in flight");
     }
   }
 
   public void release() {
-    active.decrementAndGet();
+    load.released();
   }
 
   /**
@@ -144,30 +147,27 @@ public final class LivePool {
    *     ran out
    */
   public void acquireConnection(long waitNanos) throws HttpFailureException {
-    if (connections.tryAcquire()) {
+    if (load.tryTakeConnection(spec.maxConnections())) {
       return;
     }
-    if (pending.incrementAndGet() > spec.maxPendingRequests()) {
-      pending.decrementAndGet();
+    if (!load.startWaiting(spec.maxPendingRequests())) {
       throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
           "pool " + spec.name() + " has " + spec.maxConnections() + " connections busy and "
               + spec.maxPendingRequests() + " requests waiting");
     }
     try {
-      if (!connections.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) {
+      if (!load.awaitConnection(spec.maxConnections(), waitNanos)) {
         throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
             "pool " + spec.name() + " had no free connection in time");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED, "interrupted waiting for pool " + spec.name());
-    } finally {
-      pending.decrementAndGet();
     }
   }
 
   public void releaseConnection() {
-    connections.release();
+    load.connectionReleased();
   }
 
   /**
@@ -192,18 +192,23 @@ public final class LivePool {
     return picker.pick(available, request, client);
   }
 
+  /** Whether {@link #choose} could pick an endpoint outside {@code tried} now. */
+  public boolean hasUntried(Set<LiveEndpoint> tried) {
+    for (LiveEndpoint endpoint : candidates.available(endpoints, System.nanoTime())) {
+      if (!tried.contains(endpoint)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Takes a slot of the retry budget, or returns false when retries are at their share. */
   public boolean tryStartRetry(int budgetPercent) {
-    int allowed = Math.max(MIN_RETRY_CONCURRENCY, active.get() * budgetPercent / 100);
-    if (retrying.incrementAndGet() > allowed) {
-      retrying.decrementAndGet();
-      return false;
-    }
-    return true;
+    return load.tryStartRetry(Math.max(MIN_RETRY_CONCURRENCY, load.active() * budgetPercent / 100));
   }
 
   public void retryEnded() {
-    retrying.decrementAndGet();
+    load.retryEnded();
   }
 
   public void succeeded(LiveEndpoint endpoint) {
@@ -216,7 +221,7 @@ public final class LivePool {
 
   /** Requests in flight to the pool now. */
   public int activeRequests() {
-    return active.get();
+    return load.active();
   }
 
   /** Each endpoint's state ({@code healthy}, {@code unhealthy}, {@code ejected}), for stats. */

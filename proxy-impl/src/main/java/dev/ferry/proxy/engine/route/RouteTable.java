@@ -7,7 +7,6 @@ import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +29,8 @@ public final class RouteTable {
   }
 
   /**
-   * Builds the table for {@code config}; endpoints of {@code previous} that stay (same pool name,
-   * same URL) keep their health.
+   * Builds the table for {@code config}; a pool of {@code previous} with the same name hands on
+   * its endpoints' health and its load (see {@link LivePool}).
    *
    * @param realise turns a route's configured filters into the ones the engine runs
    */
@@ -45,8 +44,7 @@ public final class RouteTable {
       Upstream spec = route.upstream();
       LivePool pool = pools.get(spec.name());
       if (pool == null) {
-        pool = new LivePool(spec, previous == null ? Map.of() : previous.endpointsOf(spec.name()),
-            tls, scheduler);
+        pool = new LivePool(spec, previous == null ? null : previous.pools.get(spec.name()), tls, scheduler);
         pools.put(spec.name(), pool);
       } else if (!pool.spec().equals(spec)) {
         throw new IllegalArgumentException("two different pools are named " + spec.name()
@@ -55,17 +53,6 @@ public final class RouteTable {
       routes.add(new LiveRoute(route, pool, realise.apply(route.filters())));
     }
     return new RouteTable(List.copyOf(routes), pools);
-  }
-
-  private Map<String, LiveEndpoint> endpointsOf(String poolName) {
-    LivePool pool = pools.get(poolName);
-    Map<String, LiveEndpoint> byKey = new HashMap<>();
-    if (pool != null) {
-      for (LiveEndpoint endpoint : pool.endpoints()) {
-        byKey.put(LivePool.key(endpoint.endpoint()), endpoint);
-      }
-    }
-    return byKey;
   }
 
   /** The first route that matches, if any. */

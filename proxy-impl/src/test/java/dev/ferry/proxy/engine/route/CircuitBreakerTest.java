@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -47,5 +50,68 @@ class CircuitBreakerTest {
     assertThat(refused).isEqualTo(2);
     assertThat(slow.maxConcurrentRequests()).isLessThanOrEqualTo(2);
     assertThat(proxy.stats().failures()).containsEntry("POOL_OVERLOADED", 2L);
+  }
+
+  /**
+   * The requests a pool has in flight still count after a reload. Before, the counters lived in
+   * the pool object a reload rebuilds, and a pool at its limit admitted as many again after any
+   * reload, even one that left it unchanged.
+   */
+  @Test
+  void keepsCountingRequestsInFlightAcrossAReload() throws Exception {
+    Origins held = ferry.track(new Origins("held"));
+    held.hold();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(held.url()).name("held-pool").maxRequests(2)));
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<String>>> first = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      first.add(client.sendAsync(request(proxy, "/first" + i), HttpResponse.BodyHandlers.ofString()));
+    }
+    Await.until(() -> held.requestsInFlight() == 2, "two requests at the origin");
+
+    proxy.reconfigure(proxy.config().toBuilder().buildConfig());
+    HttpResponse<String> third = client.send(request(proxy, "/third"), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(third.statusCode()).isEqualTo(503);
+    assertThat(third.body()).contains("held-pool");
+    held.release();
+    for (CompletableFuture<HttpResponse<String>> answer : first) {
+      assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+    // Released into the counters the new pool uses: it admits again.
+    assertThat(client.send(request(proxy, "/after"), HttpResponse.BodyHandlers.ofString()).statusCode())
+        .isEqualTo(200);
+  }
+
+  /** A reload that lowers a pool's connection limit applies it to the connections already held. */
+  @Test
+  void appliesALoweredConnectionLimitToConnectionsHeldBeforeTheReload() throws Exception {
+    Origins held = ferry.track(new Origins("held"));
+    held.hold();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(held.url()).name("held-pool").maxConnections(3).maxPendingRequests(0)));
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<String>>> first = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      first.add(client.sendAsync(request(proxy, "/first" + i), HttpResponse.BodyHandlers.ofString()));
+    }
+    Await.until(() -> held.requestsInFlight() == 2, "two requests at the origin");
+
+    proxy.reconfigure(ProxyServer.builder()
+        .upstream(Upstream.of(held.url()).name("held-pool").maxConnections(2).maxPendingRequests(0)).buildConfig());
+    HttpResponse<String> third = client.send(request(proxy, "/third"), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(third.statusCode()).isEqualTo(503);
+    assertThat(third.body()).contains("2 connections busy");
+    held.release();
+    for (CompletableFuture<HttpResponse<String>> answer : first) {
+      assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+  }
+
+  private static HttpRequest request(ProxyServer proxy, String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path))
+        .timeout(Duration.ofSeconds(10)).build();
   }
 }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,6 +27,7 @@ final class Origins implements AutoCloseable {
   private volatile int status = 200;
   private volatile String extraHeaders = "";
   private volatile long delayMillis;
+  private volatile CountDownLatch gate = new CountDownLatch(0);
   private volatile int healthStatus = 200;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
@@ -69,6 +71,21 @@ final class Origins implements AutoCloseable {
   /** From now on takes {@code millis} to answer each request (a slow backend). */
   void delay(long millis) {
     this.delayMillis = millis;
+  }
+
+  /** From now on holds each answer until {@link #release()}. */
+  void hold() {
+    gate = new CountDownLatch(1);
+  }
+
+  /** Sends the answers {@link #hold()} held back, and answers at once from now on. */
+  void release() {
+    gate.countDown();
+  }
+
+  /** Requests this origin is working on now. */
+  int requestsInFlight() {
+    return inFlight.get();
   }
 
   /** The most requests this origin was working on at once. */
@@ -123,6 +140,7 @@ final class Origins implements AutoCloseable {
           if (delayMillis > 0) {
             Thread.sleep(delayMillis);
           }
+          gate.await();
         } catch (InterruptedException e) {
           return;
         } finally {

@@ -80,6 +80,27 @@ class RetryTest {
     assertThat(busy.requests()).isEqualTo(1);
   }
 
+  /**
+   * A long Retry-After from one endpoint does not stop the retry from going to another. Before,
+   * any Retry-After above the cap answered the client with the 503 while a healthy endpoint was
+   * there to try.
+   */
+  @Test
+  void retriesAnotherEndpointAtOnceWhateverTheRetryAfter() throws Exception {
+    Origins busy = ferry.track(new Origins("busy"));
+    Origins idle = ferry.track(new Origins("idle"));
+    busy.answer(503, "Retry-After: 30\r\n");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.pool(busy.url(), idle.url()).ejectAfter(0, Duration.ofSeconds(1)))
+            .retry(RetryPolicy.retries(1).onStatuses(503).retryAfterCap(Duration.ofSeconds(1)))));
+    for (int i = 0; i < 4; i++) {
+      HttpResponse<String> response = send(proxy, "GET", "/" + i);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("idle /" + i);
+    }
+    assertThat(busy.requests()).isPositive();
+  }
+
   @Test
   void keepsRetriesWithinTheBudgetWhenTheBackendFails() throws Exception {
     Origins failing = ferry.track(new Origins("failing"));
