@@ -103,7 +103,9 @@ final class HarReader {
       bytes = params(content.path("params"), headers, mimeType);
     } else {
       String text = content.path("text").asText("");
-      if ("base64".equalsIgnoreCase(content.path("encoding").asText(""))) {
+      // postData's base64 mark is "_encoding" (HAR 1.2 has none there); older files wrote "encoding".
+      String encoding = content.path("encoding").asText(content.path("_encoding").asText(""));
+      if ("base64".equalsIgnoreCase(encoding)) {
         bytes = Base64.getDecoder().decode(text.replaceAll("\\s", ""));
       } else {
         bytes = text.getBytes(charset(headers, mimeType));

@@ -18,7 +18,8 @@ import java.util.List;
  *
  * <p>Bodies: {@code content.text} holds the decoded content, as the spec and viewers expect;
  * text when it round-trips through its charset exactly, else base64 with
- * {@code encoding: "base64"}. When a gzip or deflate Content-Encoding was undone, the exact wire
+ * {@code encoding: "base64"} ({@code _encoding} in {@code postData}, where HAR 1.2 has no such
+ * field). When a gzip or deflate Content-Encoding was undone, the exact wire
  * bytes are kept in the custom field {@code _ferryRaw} (base64). A body whose encoding the
  * testkit cannot undo ({@code br}, a damaged gzip) is written as its wire bytes, in base64, with
  * {@code _ferryEncoded: true}: import then keeps the bytes and the Content-Encoding together.
@@ -114,7 +115,7 @@ final class HarWriter {
       json.writeObjectFieldStart("postData");
       json.writeStringField("mimeType", body.contentType().orElse(""));
       if (!HarFields.formParams(json, body)) {
-        content(json, body);
+        content(json, body, "_encoding");
       }
       json.writeEndObject();
     }
@@ -146,7 +147,7 @@ final class HarWriter {
       json.writeNumberField("compression", decoded.length - body.size());
     }
     json.writeStringField("mimeType", body.contentType().orElse(""));
-    content(json, body);
+    content(json, body, "encoding");
     json.writeEndObject();
     if (!r.trailers().isEmpty()) {
       HarFields.headers(json, "_trailers", r.trailers());
@@ -157,12 +158,17 @@ final class HarWriter {
     json.writeEndObject();
   }
 
-  /** Fills text/encoding, plus _ferryRaw, _ferryEncoded and truncation marks where needed. */
-  private static void content(JsonGenerator json, RecordedBody body) throws IOException {
+  /**
+   * Fills text and its encoding, plus _ferryRaw, _ferryEncoded and truncation marks where needed.
+   * HAR 1.2 defines {@code encoding} for a response's content only; a request's {@code postData}
+   * carries it as the custom {@code _encoding}.
+   */
+  private static void content(JsonGenerator json, RecordedBody body, String encodingField)
+      throws IOException {
     if (body.isUndecodable()) {
       json.writeFieldName("text");
       json.writeBinary(body.bytes());
-      json.writeStringField("encoding", "base64");
+      json.writeStringField(encodingField, "base64");
       json.writeBooleanField("_ferryEncoded", true);
     } else {
       byte[] decoded = body.decoded();
@@ -173,7 +179,7 @@ final class HarWriter {
       } else {
         json.writeFieldName("text");
         json.writeBinary(decoded);
-        json.writeStringField("encoding", "base64");
+        json.writeStringField(encodingField, "base64");
       }
       if (body.isEncoded()) {
         json.writeFieldName("_ferryRaw");

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -112,6 +113,10 @@ public final class Recording {
   public static Recording fromHar(Path har) {
     try (Reader reader = Files.newBufferedReader(har, StandardCharsets.UTF_8)) {
       return of(HarReader.read(reader));
+    } catch (NoSuchFileException e) {
+      // A relative path resolves against the working directory, which in a build is the module's.
+      throw new UncheckedIOException("could not read HAR file " + har + ": there is no file at "
+          + har.toAbsolutePath() + " (to record it on the first run, use recordIfMissing)", e);
     } catch (IOException e) {
       throw new UncheckedIOException("could not read HAR file " + har + ": " + e.getMessage(), e);
     }

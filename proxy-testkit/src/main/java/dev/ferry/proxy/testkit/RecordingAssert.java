@@ -89,7 +89,12 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
     return hasNoExchange(e -> e.host(host));
   }
 
-  /** Verifies how many exchanges were recorded. */
+  /**
+   * Verifies how many exchanges were recorded. A CONNECT is an exchange of its own: with {@code
+   * interceptHttps()} each HTTPS session adds one before its requests, and without it each tunnel
+   * is one. To count requests only, use {@code hasExchangeCount(n, e -> e.method("GET"))} or
+   * another matcher.
+   */
   public RecordingAssert hasExchangeCount(int count) {
     isNotNull();
     waitFor(() -> actual.size() >= count);

@@ -53,6 +53,8 @@ final class ReplayFilter implements Filter {
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     Request request = exchange.request();
     if (request.method().equals("CONNECT") && intercepted.test(request.host())) {
+      // Answered here, not by the origin: record-if-missing must not save it again each run.
+      recorder.inFlight(exchange.id()).replayed = true;
       return Response.builder().status(200).reason("Connection Established").build();
     }
     byte[] head = new byte[0];

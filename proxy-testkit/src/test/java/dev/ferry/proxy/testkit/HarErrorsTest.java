@@ -65,7 +65,8 @@ class HarErrorsTest {
     Path missing = dir.resolve("missing.har");
     assertThatThrownBy(() -> Recording.fromHar(missing))
         .isInstanceOf(UncheckedIOException.class)
-        .hasMessageStartingWith("could not read HAR file " + missing + ": ");
+        .hasMessage("could not read HAR file " + missing + ": there is no file at " + missing.toAbsolutePath()
+            + " (to record it on the first run, use recordIfMissing)");
     assertThatThrownBy(() -> Recording.fromHar(new StringReader("{\"log\":{}}")))
         .isInstanceOf(UncheckedIOException.class)
         .hasMessage("could not read HAR: not a HAR log: no log.entries array");

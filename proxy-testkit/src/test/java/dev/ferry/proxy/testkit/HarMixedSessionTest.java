@@ -154,9 +154,11 @@ class HarMixedSessionTest {
       JsonNode post = request.get("postData");
       if (post != null) {
         assertThat(post.has("text") != post.has("params")).as("text or params").isTrue();
+        assertOnlyHarFields(post, "mimeType", "params", "text", "comment");
       }
       JsonNode response = entry.get("response");
       JsonNode content = response.get("content");
+      assertOnlyHarFields(content, "size", "compression", "mimeType", "text", "encoding", "comment");
       assertThat(content.get("size").isNumber()).isTrue();
       assertThat(content.get("mimeType").isTextual()).isTrue();
       byte[] text = content.has("text") ? contentBytes(content) : new byte[0];
@@ -247,6 +249,12 @@ class HarMixedSessionTest {
     RecordedExchange imported = Recording.fromHar(new java.io.StringReader(
         proxy.recording().toHar())).first(e -> e.method("POST")).orElseThrow();
     assertThat(imported.request().body().text()).isEqualTo("q=a+b&lang=en");
+  }
+
+  /** HAR 1.2's fields of the object, and custom ones, which must start with an underscore. */
+  private static void assertOnlyHarFields(JsonNode object, String... defined) {
+    object.fieldNames().forEachRemaining(name -> assertThat(name.startsWith("_") || List.of(defined).contains(name))
+        .as(name + " in " + object).isTrue());
   }
 
   private static byte[] contentBytes(JsonNode content) {

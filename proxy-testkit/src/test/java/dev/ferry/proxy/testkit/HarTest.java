@@ -162,7 +162,8 @@ class HarTest {
   void storesBinaryAsBase64AndGzipDecodedWithTheRawBytesKept() throws Exception {
     JsonNode entries = new ObjectMapper().readTree(proxy.recording().toHar()).get("log").get("entries");
     JsonNode binary = entries.get(1);
-    assertThat(binary.get("request").get("postData").get("encoding").asText()).isEqualTo("base64");
+    assertThat(binary.get("request").get("postData").get("_encoding").asText()).isEqualTo("base64");
+    assertThat(binary.get("request").get("postData").has("encoding")).as("not a HAR 1.2 postData field").isFalse();
     assertThat(binary.get("response").get("content").get("encoding").asText()).isEqualTo("base64");
     assertThat(binary.get("response").get("bodySize").asLong()).isEqualTo(BINARY.length);
     JsonNode zipped = entries.get(2).get("response");
@@ -234,5 +235,24 @@ class HarTest {
     assertThat(e.response().body().text()).isEqualTo("hello");
     assertThat(e.timings().waitTime()).isEqualTo(10);
     assertThat(e.clientAddress()).isEmpty();
+  }
+
+  /** Files written before the custom {@code _encoding} marked a base64 postData with {@code encoding}. */
+  @Test
+  void importsBase64RequestBodiesMarkedEitherWay() throws Exception {
+    for (String field : List.of("encoding", "_encoding")) {
+      String har = "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"x\",\"version\":\"1\"},"
+          + "\"entries\":[{\"startedDateTime\":\"2024-05-01T10:00:00.000Z\",\"time\":1,"
+          + "\"request\":{\"method\":\"POST\",\"url\":\"http://example.com/up\",\"httpVersion\":\"HTTP/1.1\","
+          + "\"headers\":[],\"queryString\":[],\"cookies\":[],\"headersSize\":-1,\"bodySize\":3,"
+          + "\"postData\":{\"mimeType\":\"application/octet-stream\",\"text\":\"AAEC\",\"" + field + "\":\"base64\"}},"
+          + "\"response\":{\"status\":204,\"statusText\":\"\",\"httpVersion\":\"HTTP/1.1\",\"headers\":[],"
+          + "\"cookies\":[],\"content\":{\"size\":0,\"mimeType\":\"\"},\"redirectURL\":\"\","
+          + "\"headersSize\":-1,\"bodySize\":0},\"cache\":{},\"timings\":{\"send\":0,\"wait\":1,\"receive\":0}}]}}";
+
+      RecordedExchange e = Recording.fromHar(new StringReader(har)).exchanges().get(0);
+
+      assertThat(e.request().body().bytes()).as(field).containsExactly(0, 1, 2);
+    }
   }
 }
