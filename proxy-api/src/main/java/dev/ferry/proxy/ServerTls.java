@@ -119,7 +119,9 @@ public final class ServerTls {
   /**
    * Asks clients for certificates issued by one of the CAs in {@code caCertificatesPem} (PEM,
    * one or more certificates); default {@link ClientAuth#NONE}. The file is reloaded when it
-   * changes.
+   * changes. A reverse proxy passes the certificate it verified to upstreams in RFC 9440's
+   * {@code Client-Cert} and {@code Client-Cert-Chain} fields, and drops those a client sends
+   * itself (with {@code X-Forwarded-Client-Cert}) whatever the mode.
    */
   public ServerTls clientAuth(ClientAuth mode, Path caCertificatesPem) {
     Objects.requireNonNull(mode, "mode");

@@ -10,6 +10,7 @@ import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.LingeringClose;
+import dev.ferry.proxy.engine.tls.ClientCertFields;
 import dev.ferry.proxy.engine.tls.EngineSocket;
 import dev.ferry.proxy.engine.tls.TlsRecords;
 import dev.ferry.proxy.engine.tunnel.Tunnel;
@@ -60,6 +61,9 @@ final class ClientConnection implements Runnable {
   /** Set from an intercepted CONNECT's 200 until its tunnel's first bytes arrive. */
   private volatile PendingIntercept pendingIntercept;
   private boolean tls;
+  /** The TLS listener's session with this client; null on a plain or intercepted connection. */
+  private EngineSocket listenerTls;
+  private ClientCertFields clientCert;
   private final InetSocketAddress clientAddress;
   private final InetSocketAddress localAddress;
   private final ConnectionState state = new ConnectionState();
@@ -131,8 +135,20 @@ final class ClientConnection implements Runnable {
    * that stalls in it is parked without a thread like one that stalls in its head.
    */
   private void terminateTls() throws IOException {
-    useStreams(server.serverTls().accept(socket, new byte[0]));
+    listenerTls = server.serverTls().accept(socket, new byte[0]);
+    useStreams(listenerTls);
     tls = true;
+  }
+
+  /**
+   * The client certificate the TLS listener verified, for upstreams (RFC 9440); read once, when
+   * the first request needs it, since the handshake is over by then.
+   */
+  ClientCertFields clientCertFields() {
+    if (clientCert == null) {
+      clientCert = listenerTls == null ? ClientCertFields.NONE : ClientCertFields.of(listenerTls.getSession());
+    }
+    return clientCert;
   }
 
   /**

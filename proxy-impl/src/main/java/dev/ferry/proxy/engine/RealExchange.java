@@ -29,6 +29,7 @@ import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.RouteTable;
 import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
+import dev.ferry.proxy.engine.tls.ClientCertFields;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.UndecidedDestination;
@@ -494,6 +495,11 @@ final class RealExchange implements Exchange, DispatchHooks {
   @Override
   public boolean clientUsesTls() {
     return connection.isTls();
+  }
+
+  @Override
+  public ClientCertFields clientCertFields() {
+    return connection.clientCertFields();
   }
 
   @Override

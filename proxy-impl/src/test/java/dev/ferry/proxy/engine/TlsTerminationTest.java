@@ -134,6 +134,58 @@ class TlsTerminationTest {
     Await.until(() -> proxy.stats().failures().containsKey("TLS_HANDSHAKE_FAILED"), "the refused handshake counted");
   }
 
+  /**
+   * RFC 9440: the upstream learns the certificate the listener verified from {@code Client-Cert}
+   * (and the rest of the chain from {@code Client-Cert-Chain}), and a client cannot claim one: its
+   * own {@code Client-Cert} and Envoy's {@code X-Forwarded-Client-Cert} are dropped, whether it
+   * presented a certificate or not. Before, both went through as the client sent them.
+   */
+  @Test
+  void tellsTheUpstreamTheVerifiedClientCertificateAndDropsClaimedOnes() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("with"));
+    origin.enqueue(new MockResponse().setBody("without"));
+    ProxyServer proxy = ferry.start(tlsProxy(origin).tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())
+        .clientAuth(ServerTls.ClientAuth.WANT, client.trustStore())));
+    javax.net.ssl.KeyManagerFactory keys = javax.net.ssl.KeyManagerFactory.getInstance(
+        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(client.keyStore(), TestCertificates.password());
+    javax.net.ssl.SSLContext withCertificate = javax.net.ssl.SSLContext.getInstance("TLS");
+    withCertificate.init(keys.getKeyManagers(), trustManagers(server.trustStore()), null);
+
+    assertThat(claiming(proxy, withCertificate).body()).isEqualTo("with");
+    RecordedRequest verified = origin.takeRequest();
+    java.security.cert.Certificate[] chain = client.keyStore().getCertificateChain(
+        client.keyStore().aliases().nextElement());
+    java.util.Base64.Encoder base64 = java.util.Base64.getEncoder();
+    assertThat(verified.getHeaders().values("Client-Cert"))
+        .containsExactly(":" + base64.encodeToString(chain[0].getEncoded()) + ":");
+    assertThat(verified.getHeaders().values("Client-Cert-Chain"))
+        .containsExactly(":" + base64.encodeToString(chain[1].getEncoded()) + ":");
+    assertThat(verified.getHeader("X-Forwarded-Client-Cert")).isNull();
+
+    assertThat(claiming(proxy, server.trustingContext()).body()).isEqualTo("without");
+    RecordedRequest unverified = origin.takeRequest();
+    assertThat(unverified.getHeader("Client-Cert")).isNull();
+    assertThat(unverified.getHeader("Client-Cert-Chain")).isNull();
+    assertThat(unverified.getHeader("X-Forwarded-Client-Cert")).isNull();
+  }
+
+  private static javax.net.ssl.TrustManager[] trustManagers(java.security.KeyStore store) throws Exception {
+    javax.net.ssl.TrustManagerFactory trust = javax.net.ssl.TrustManagerFactory.getInstance(
+        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    trust.init(store);
+    return trust.getTrustManagers();
+  }
+
+  /** A GET that claims a client certificate in the fields a TLS-terminating proxy would set. */
+  private static HttpResponse<String> claiming(ProxyServer proxy, javax.net.ssl.SSLContext context) throws Exception {
+    HttpClient https = HttpClient.newBuilder().sslContext(context).build();
+    return https.send(HttpRequest.newBuilder(URI.create("https://localhost:" + proxy.port() + "/secure"))
+        .header("Client-Cert", ":AAAA:").header("Client-Cert-Chain", ":AAAA:")
+        .header("X-Forwarded-Client-Cert", "Hash=00;Subject=\"CN=admin\"").build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   @Test
   void closesAConnectionThatNeverCompletesTheHandshakeAfterTheHeaderTimeout() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

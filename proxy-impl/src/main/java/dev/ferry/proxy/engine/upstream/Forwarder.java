@@ -20,6 +20,7 @@ import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
 import dev.ferry.proxy.engine.io.PeerAnsweredException;
+import dev.ferry.proxy.engine.tls.ClientCertFields;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -53,9 +54,15 @@ public final class Forwarder {
   /** Fields the forwarder rewrites itself, besides the hop-by-hop ones. */
   private static final NameSet FORWARD_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via");
+  /**
+   * A reverse proxy also sets the forwarding fields itself, and drops a client's claims to a
+   * verified client certificate: RFC 9440's fields, which this proxy sets from its own TLS
+   * listener, and Envoy's {@code X-Forwarded-Client-Cert}, which backends behind Envoy trust.
+   */
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
-      "x-forwarded-proto", "x-forwarded-host", "forwarded");
+      "x-forwarded-proto", "x-forwarded-host", "forwarded", "client-cert", "client-cert-chain",
+      "x-forwarded-client-cert");
   /**
    * Left out of a relayed response: an upstream's proxy authentication fields are for this hop
    * (RFC 9110 §11.7), and a cache must not store them (RFC 9111 §3.1).
@@ -342,6 +349,13 @@ public final class Forwarder {
       headers.add("X-Forwarded-Host", clientHost);
       headers.add("Forwarded", ForwardedHeader.value(HopByHop.endToEnd(request.headers(), "Forwarded"),
           client, clientHost, proto));
+      ClientCertFields certificate = hooks.clientCertFields();
+      if (certificate.present()) {
+        headers.add("Client-Cert", certificate.cert());
+        if (certificate.chain() != null) {
+          headers.add("Client-Cert-Chain", certificate.chain());
+        }
+      }
     }
     long length = request.body().contentLength();
     if (length > 0 || (length == 0 && !BODILESS_METHODS.contains(request.method()))) {

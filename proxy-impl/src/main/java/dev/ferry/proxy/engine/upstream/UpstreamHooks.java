@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.upstream;
 
 import dev.ferry.proxy.engine.http1.ResponseHead;
+import dev.ferry.proxy.engine.tls.ClientCertFields;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -31,6 +32,11 @@ public interface UpstreamHooks {
   /** True if the client reached the proxy over TLS, for {@code X-Forwarded-Proto}. */
   default boolean clientUsesTls() {
     return false;
+  }
+
+  /** The client certificate a TLS listener verified, for {@code Client-Cert} (RFC 9440). */
+  default ClientCertFields clientCertFields() {
+    return ClientCertFields.NONE;
   }
 
   /** A connection to the upstream is ready. */
