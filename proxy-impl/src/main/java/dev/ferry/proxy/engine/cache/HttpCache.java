@@ -83,7 +83,9 @@ public final class HttpCache implements ProxyCache {
   public Response handle(Request request, String requestedAuthority, RealChain.Terminal upstream,
       Consumer<String> verdict) throws IOException {
     String method = request.method();
-    if (!method.equals("GET") && !method.equals("HEAD")) {
+    if (!method.equals("GET") && !method.equals("HEAD") || request.headers().contains("If-Match")
+        || request.headers().contains("If-Unmodified-Since")) {
+      // RFC 9111 §4.3.2: preconditions only an origin server can evaluate go there.
       return passThrough(request, upstream, verdict);
     }
     CacheControl requestCc = CacheControl.of(request.headers());
@@ -124,7 +126,10 @@ public final class HttpCache implements ProxyCache {
     return fetchOrRevalidate(request, stored, requestCc, upstream, verdict);
   }
 
-  /** Not GET or HEAD: forward, invalidate after an unsafe method, keep a reusable POST answer. */
+  /**
+   * Not GET or HEAD, or a GET the cache may not answer: forward, invalidate after an unsafe
+   * method, keep a reusable POST answer.
+   */
   private Response passThrough(Request request, RealChain.Terminal upstream, Consumer<String> verdict)
       throws IOException {
     Instant requested = clock.instant();

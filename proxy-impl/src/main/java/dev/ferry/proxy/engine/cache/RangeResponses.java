@@ -90,7 +90,11 @@ final class RangeResponses {
     return "bytes " + span.first() + "-" + span.last() + "/" + length;
   }
 
-  /** RFC 9110 §13.1.5: a strong ETag or an exact Last-Modified date must still match. */
+  /**
+   * RFC 9110 §13.1.5: a strong ETag, or the exact date of a strong Last-Modified, must still
+   * match. A Last-Modified is strong to a cache only when the stored Date is at least a second
+   * later (§8.8.2.2): within its own second the resource may have changed again.
+   */
   private static boolean ifRangeMatches(Headers request, Headers stored) {
     Optional<String> ifRange = request.first("If-Range");
     if (ifRange.isEmpty()) {
@@ -103,6 +107,8 @@ final class RangeResponses {
     }
     Optional<Instant> date = HttpDates.parse(value);
     Optional<Instant> modified = stored.first("Last-Modified").flatMap(HttpDates::parse);
-    return date.isPresent() && modified.isPresent() && date.get().equals(modified.get());
+    Optional<Instant> sent = stored.first("Date").flatMap(HttpDates::parse);
+    return date.isPresent() && modified.isPresent() && date.get().equals(modified.get())
+        && sent.isPresent() && !sent.get().isBefore(modified.get().plusSeconds(1));
   }
 }

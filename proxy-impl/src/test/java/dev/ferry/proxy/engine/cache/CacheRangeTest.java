@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.http.HttpResponse;
+import java.time.Instant;
+import okhttp3.mockwebserver.MockResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -36,6 +38,57 @@ class CacheRangeTest {
     assertThat(h.get("/file", "Range", "bytes=0-0", "If-Range", "\"strong\"").body()).isEqualTo("0");
     assertThat(h.get("/file", "Range", "bytes=0-0", "If-Range", "\"other\"").body()).isEqualTo("0123456789");
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /**
+   * RFC 9110 §13.1.5 and §8.8.2.2: an If-Range date matches only a strong Last-Modified, one at
+   * least a second before the stored Date. Before, a Last-Modified equal to the Date matched, and
+   * a download resumed across a change within that second could mix two versions.
+   */
+  @Test
+  void honoursAnIfRangeDateOnlyForAStrongLastModified() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    Instant now = Instant.now();
+    String date = HttpDates.format(now);
+    String hourAgo = HttpDates.format(now.minusSeconds(3600));
+    h.origin.enqueue(h.response("0123456789").setHeader("Cache-Control", "max-age=100")
+        .setHeader("Date", date).setHeader("Last-Modified", date));
+    h.origin.enqueue(h.response("0123456789").setHeader("Cache-Control", "max-age=100")
+        .setHeader("Date", date).setHeader("Last-Modified", hourAgo));
+    h.get("/weak");
+    h.get("/strong");
+
+    HttpResponse<String> weak = h.get("/weak", "Range", "bytes=0-1", "If-Range", date);
+    HttpResponse<String> strong = h.get("/strong", "Range", "bytes=0-1", "If-Range", hourAgo);
+
+    assertThat(weak.statusCode()).isEqualTo(200);
+    assertThat(weak.body()).isEqualTo("0123456789");
+    assertThat(strong.statusCode()).isEqualTo(206);
+    assertThat(strong.body()).isEqualTo("01");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
+  /**
+   * RFC 9111 §4.3.2: a cache must not evaluate preconditions that only an origin server can
+   * (If-Match, If-Unmodified-Since); the request goes there. Before, a stored response answered it
+   * 200 whatever the precondition said.
+   */
+  @Test
+  void forwardsPreconditionsOnlyTheOriginCanEvaluate() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("stored").setHeader("Cache-Control", "max-age=100")
+        .setHeader("ETag", "\"a\"").setHeader("Last-Modified", HttpDates.format(Instant.now().minusSeconds(60))));
+    h.origin.enqueue(new MockResponse().setResponseCode(412));
+    h.origin.enqueue(new MockResponse().setResponseCode(412));
+    h.get("/doc");
+
+    assertThat(h.get("/doc", "If-Match", "\"zzz\"").statusCode()).isEqualTo(412);
+    assertThat(h.get("/doc", "If-Unmodified-Since", HttpDates.format(Instant.now().minusSeconds(3600))).statusCode())
+        .isEqualTo(412);
+    assertThat(h.origin.getRequestCount()).isEqualTo(3);
+    HttpResponse<String> plain = h.get("/doc");
+    assertThat(plain.body()).as("the stored response stays").isEqualTo("stored");
+    assertThat(plain.headers().firstValue("X-Cache")).hasValue("HIT");
   }
 
   @Test
