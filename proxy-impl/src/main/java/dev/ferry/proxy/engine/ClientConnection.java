@@ -614,9 +614,9 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /** See {@link RequestArrival#chunksBroken}: for the body after the head just read. */
-  boolean bufferedChunksBroken() {
-    return arrival.chunksBroken(in);
+  /** See {@link RequestArrival#chunkedRefusal}: for the body after the head just read. */
+  HttpFailureException chunkedBodyRefusal() {
+    return arrival.chunkedRefusal(in);
   }
 
   /** RFC 9112 §9.3: persistence is the default in 1.1 and opt-in in 1.0. */

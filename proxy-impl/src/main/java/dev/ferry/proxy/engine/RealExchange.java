@@ -136,8 +136,9 @@ final class RealExchange implements Exchange, DispatchHooks {
       String intercepted = connection.interceptAuthority();
       parsed = InboundRequest.parse(head, intercepted != null ? intercepted : reverseAuthority(),
           connection.isTls(), config.maxRequestBodyBytes());
-      if (parsed.bodyLength() == Framing.CHUNKED && connection.bufferedChunksBroken()) {
-        throw new HttpFailureException(ProxyFailure.MALFORMED_REQUEST, "invalid chunked request body");
+      HttpFailureException refused = parsed.bodyLength() == Framing.CHUNKED ? connection.chunkedBodyRefusal() : null;
+      if (refused != null) {
+        throw refused;
       }
     } catch (HttpFailureException e) {
       failure = e.failure().name();

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.ChunkedProgress;
 import dev.ferry.proxy.engine.http1.HeadScan;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.io.BodySpool;
 import dev.ferry.proxy.engine.io.ByteBudget;
 import dev.ferry.proxy.engine.io.ConnectionInput;
@@ -57,6 +58,8 @@ final class RequestArrival {
   private final long diskLimit;
   /** The progress of a chunked body being awaited on disk; null otherwise. */
   private ChunkedProgress chunks;
+  /** What that progress found wrong with the body, kept for the exchange that takes it. */
+  private HttpFailureException spooledRefusal;
   /**
    * When the head's first byte arrived (a new connection: when it was accepted), from which the
    * request-header timeout counts; 0 between requests.
@@ -191,7 +194,7 @@ final class RequestArrival {
     if (diskLimit == 0 || in.scanBuffered(HeadScan::isConnect)) {
       return false;
     }
-    ChunkedProgress progress = new ChunkedProgress(diskLimit, config.maxHeaderBytes());
+    ChunkedProgress progress = new ChunkedProgress(diskLimit, config.maxHeaderBytes(), config.maxHeaderCount());
     in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from + head, to));
     if (progress.done() || progress.stopped() || !spool(in, progress::feed)) {
       return false;
@@ -201,15 +204,20 @@ final class RequestArrival {
   }
 
   /**
-   * True if the chunked body buffered after a request head is already known to be malformed,
-   * so the request can be refused before any of it goes upstream. Only framing the decoder
-   * refuses stops {@link ChunkedProgress} (it follows no body limit here); a prefix that is
-   * well framed so far streams, and the decoder judges the rest.
+   * What the decoder will answer the chunked body after the head just read, when that is known
+   * before any of it goes upstream: followed on disk as it arrived, or buffered in memory after
+   * the head (a body awaited whole is all there). Null: the body, or the part of it here, is well
+   * framed (or past the limit it was followed to), and the decoder judges the rest as it streams.
    */
-  boolean chunksBroken(ConnectionInput in) {
-    ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes());
+  HttpFailureException chunkedRefusal(ConnectionInput in) {
+    HttpFailureException refused = spooledRefusal;
+    spooledRefusal = null;
+    if (refused != null) {
+      return refused;
+    }
+    ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes(), config.maxHeaderCount());
     in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from, to));
-    return progress.stopped();
+    return progress.refusal();
   }
 
   /** Sends the bytes {@code in} receives from now on to a new spool; false if none can be had. */
@@ -274,6 +282,7 @@ final class RequestArrival {
     ClientBody.Awaited awaited = bodyStartNanos == 0 ? ClientBody.Awaited.NONE
         : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos);
     bodyStartNanos = 0;
+    spooledRefusal = chunks != null ? chunks.refusal() : null;
     chunks = null;
     return awaited;
   }

@@ -279,17 +279,21 @@ class SpooledRequestBodyTest {
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).isEqualTo("/next");
   }
 
-  /** A chunked body that turns malformed on disk goes to its exchange, which answers 400. */
+  /**
+   * A chunked body that turns malformed on disk goes to its exchange, which answers 400 with
+   * none of it sent upstream (before, the head and the good chunks went first).
+   */
   @Test
   void answersAChunkedBodyThatTurnsMalformedOnDiskWith400() throws Exception {
-    MockWebServer origin = okOrigin(0);
-    ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()));
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    ProxyServer proxy = ferry.start(spooling(origin.url("/")));
     try (RawClient client = new RawClient(proxy.address())) {
       client.send(CHUNKED_HEAD + chunked(BODY, 8192).substring(0, 7 * (8192 + 8))); // 7 whole chunks
       Await.until(() -> proxy.stats().requestSpoolBytes() > 0, "the body to go to disk");
       client.send("zz\r\n");
       assertThat(client.readResponse().status()).isEqualTo(400);
     }
+    assertThat(origin.connectionCount()).as("connections to the upstream").isZero();
     Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
     assertThat(proxy.stats().requestSpoolBytes()).isZero();
   }

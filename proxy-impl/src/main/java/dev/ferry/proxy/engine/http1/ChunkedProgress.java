@@ -3,14 +3,15 @@ package dev.ferry.proxy.engine.http1;
 /**
  * Follows a chunked request body's framing (RFC 9112 §7.1) as its bytes arrive, without keeping
  * them: how far it has come, whether it has ended, and at least how many bytes it still needs.
- * A connection receiving such a body on disk before its exchange feeds it every byte it takes;
+ * A connection receiving such a body before its exchange feeds it the body's bytes;
  * {@link #feed} says how many of them were the body's (the rest start the next request).
  *
- * <p>It stops ({@link #stopped()}) at a body past its limit and at framing
- * {@link ChunkedInputStream} refuses, though not at all of it (a trailer line ending in a bare
- * LF, an extension a byte over the decoder's limit): the exchange's decoder then reads on and
- * judges. Stopping is always safe, as the body then streams; following a little further than
- * the decoder would only delays its 400. It never ends a body later than the decoder does.
+ * <p>It judges the framing as {@link ChunkedInputStream} does (sizes, extensions, the CRLF after
+ * each chunk's data, and the trailer section as {@link HeadParser#readTrailers} reads it: field
+ * lines of a token name and a colon, no folding, no control characters, within the header size
+ * and count limits), so that a body awaited whole and malformed is refused before any of it
+ * goes upstream ({@link #refusal()}). It also stops, with no refusal, at a body past its limit:
+ * that body then streams, and the decoder reads on and judges.
  */
 public final class ChunkedProgress {
   /**
@@ -20,24 +21,32 @@ public final class ChunkedProgress {
   private static final int AFTER_DATA = 6;
   private static final int MAX_SIZE_LINE = 4096;
 
-  private enum State { SIZE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER_START, TRAILER, END_LF, DONE, STOPPED }
+  private enum State {
+    SIZE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF,
+    TRAILER_START, TRAILER_NAME, TRAILER_VALUE, TRAILER_LF, END_LF, DONE, STOPPED
+  }
 
   private final long maxBodyBytes;
   private final int maxTrailerBytes;
+  private final int maxTrailerCount;
   private State state = State.SIZE;
   private long size;
   private int lineBytes;
   private long chunkLeft;
   private long total;
   private int trailerBytes;
+  private int trailerCount;
+  private HttpFailureException refusal;
 
   /**
    * @param maxBodyBytes the most data bytes to follow; a body declaring more stops it
-   * @param maxTrailerBytes the most bytes of trailer fields
+   * @param maxTrailerBytes the most bytes of trailer fields (the decoder's header size limit)
+   * @param maxTrailerCount the most trailer fields (the decoder's header count limit)
    */
-  public ChunkedProgress(long maxBodyBytes, int maxTrailerBytes) {
+  public ChunkedProgress(long maxBodyBytes, int maxTrailerBytes, int maxTrailerCount) {
     this.maxBodyBytes = maxBodyBytes;
     this.maxTrailerBytes = maxTrailerBytes;
+    this.maxTrailerCount = maxTrailerCount;
   }
 
   /**
@@ -55,61 +64,90 @@ public final class ChunkedProgress {
           state = State.DATA_CR;
         }
       } else {
-        step(bytes[i++]);
+        state = step(bytes[i++]);
       }
     }
     return i - from;
   }
 
-  private void step(byte b) {
-    switch (state) {
-      case SIZE -> {
-        int digit = HeadScan.hexValue(b);
-        if (digit >= 0 && lineBytes < 15) {
-          size = size * 16 + digit;
-          lineBytes++;
-          if (size > maxBodyBytes - total) {
-            state = State.STOPPED;
-          }
-        } else if (lineBytes > 0 && (b == ';' || b == ' ' || b == '\t')) {
-          state = State.EXTENSION;
-        } else {
-          state = lineBytes > 0 && b == '\r' ? State.SIZE_LF : State.STOPPED;
-        }
-      }
-      case EXTENSION -> {
-        if (b == '\r') {
-          state = State.SIZE_LF;
-        } else if (b == '\n' || (b >= 0 && b < 0x20 && b != '\t') || b == 0x7f || ++lineBytes > MAX_SIZE_LINE) {
-          state = State.STOPPED;
-        }
-      }
-      case SIZE_LF -> {
-        if (b != '\n') {
-          state = State.STOPPED;
-        } else if (size == 0) {
-          state = State.TRAILER_START;
-        } else {
-          total += size;
-          chunkLeft = size;
-          size = 0;
-          lineBytes = 0;
-          state = State.DATA;
-        }
-      }
-      case DATA_CR -> state = b == '\r' ? State.DATA_LF : State.STOPPED;
-      case DATA_LF -> state = b == '\n' ? State.SIZE : State.STOPPED;
-      case TRAILER_START -> state = b == '\r' ? State.END_LF : b == '\n' ? State.DONE : trailer(b);
-      case TRAILER -> state = b == '\n' ? State.TRAILER_START : trailer(b);
-      case END_LF -> state = b == '\n' ? State.DONE : State.STOPPED;
-      default -> throw new IllegalStateException(state.name());
+  private State step(byte b) {
+    if (state.compareTo(State.TRAILER_START) >= 0 && ++trailerBytes > maxTrailerBytes + 2) {
+      // Counting the final CRLF too: past this, the fields alone overflow the decoder's budget.
+      return refuse(ProxyFailure.HEADERS_TOO_LARGE, "trailer section too large");
     }
+    return switch (state) {
+      case SIZE -> size(b);
+      case EXTENSION -> b == '\r' ? State.SIZE_LF
+          : b == '\n' || isControl(b) || ++lineBytes > MAX_SIZE_LINE ? malformed("invalid chunk extension")
+          : State.EXTENSION;
+      case SIZE_LF -> b == '\n' ? sizeLineEnded() : malformed("chunk size line must end with CRLF");
+      case DATA_CR -> b == '\r' ? State.DATA_LF : malformed("chunk data must be followed by CRLF");
+      case DATA_LF -> b == '\n' ? State.SIZE : malformed("chunk data must be followed by CRLF");
+      case TRAILER_START -> b == '\r' ? State.END_LF : trailerLine(b);
+      case TRAILER_NAME -> b == ':' ? State.TRAILER_VALUE
+          : HeadParser.isTokenChar(b) ? State.TRAILER_NAME
+          : malformed("invalid character in field name (whitespace before colon?)");
+      case TRAILER_VALUE -> b == '\r' ? State.TRAILER_LF
+          : isControl(b) ? malformed("control character in field value") : State.TRAILER_VALUE;
+      case TRAILER_LF -> b == '\n' ? State.TRAILER_START : malformed("control character in field value");
+      case END_LF -> b == '\n' ? State.DONE : malformed("line must end with CRLF");
+      default -> throw new IllegalStateException(state.name());
+    };
   }
 
-  /** A byte of a trailer field line: a control character other than HTAB and CR is never one. */
-  private State trailer(byte b) {
-    boolean control = (b >= 0 && b < 0x20 && b != '\t' && b != '\r') || b == 0x7f;
-    return control || ++trailerBytes > maxTrailerBytes ? State.STOPPED : State.TRAILER;
+  private State size(byte b) {
+    int digit = HeadScan.hexValue(b);
+    if (digit >= 0) {
+      if (lineBytes == 15) {
+        return malformed("chunk size too large");
+      }
+      size = size * 16 + digit;
+      lineBytes++;
+      // Past the limit the body streams instead, and the decoder judges the rest.
+      return size > maxBodyBytes - total ? State.STOPPED : State.SIZE;
+    }
+    if (lineBytes > 0 && (b == ';' || b == ' ' || b == '\t')) {
+      lineBytes++; // the decoder counts this byte of the line too
+      return State.EXTENSION;
+    }
+    return lineBytes > 0 && b == '\r' ? State.SIZE_LF : malformed("invalid chunk size");
+  }
+
+  private State sizeLineEnded() {
+    if (size == 0) {
+      return State.TRAILER_START;
+    }
+    total += size;
+    chunkLeft = size;
+    size = 0;
+    lineBytes = 0;
+    return State.DATA;
+  }
+
+  /** The first byte of a trailer field line: its name's (no folding, no empty name). */
+  private State trailerLine(byte b) {
+    if (!HeadParser.isTokenChar(b)) {
+      return malformed(b == ' ' || b == '\t' ? "obsolete line folding is not allowed"
+          : "header line without a field name and colon");
+    }
+    if (++trailerCount > maxTrailerCount) {
+      return refuse(ProxyFailure.HEADERS_TOO_LARGE, "too many header fields");
+    }
+    return State.TRAILER_NAME;
+  }
+
+  /** A control character other than HTAB: never part of a line. */
+  private static boolean isControl(byte b) {
+    return (b >= 0 && b < 0x20 && b != '\t') || b == 0x7f;
+  }
+
+  private State malformed(String detail) {
+    return refuse(ProxyFailure.MALFORMED_REQUEST, detail);
+  }
+
+  private State refuse(ProxyFailure failure, String detail) {
+    refusal = new HttpFailureException(failure, detail);
+    return State.STOPPED;
   }
 
   /** True once the body's last chunk and the empty line after its trailer fields have come. */
@@ -120,6 +158,15 @@ public final class ChunkedProgress {
   /** True if the body stopped being followed: malformed as far as it came, or past the limit. */
   public boolean stopped() {
     return state == State.STOPPED;
+  }
+
+  /**
+   * What the decoder will answer the body, once this stopped at framing it refuses (a 400, or a
+   * 431 for trailers past the limits); null while it follows, once the body ended, or when it
+   * stopped at its limit.
+   */
+  public HttpFailureException refusal() {
+    return refusal;
   }
 
   /** The data bytes of the chunks so far. */
@@ -141,8 +188,8 @@ public final class ChunkedProgress {
       case SIZE -> lineBytes == 0 ? 4 : size == 0 ? 3 : 2 + size + AFTER_DATA;
       case EXTENSION -> size == 0 ? 3 : 2 + size + AFTER_DATA;
       case SIZE_LF -> size == 0 ? 2 : 1 + size + AFTER_DATA;
-      case TRAILER_START, END_LF -> 1;
-      case TRAILER -> 2;
+      case TRAILER_START, TRAILER_LF, END_LF -> 1;
+      case TRAILER_NAME, TRAILER_VALUE -> 2;
       case DONE, STOPPED -> 0;
     };
   }
