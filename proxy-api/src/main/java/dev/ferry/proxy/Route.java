@@ -325,9 +325,15 @@ public final class Route {
    * True if this route matches every request {@code later} matches, so that {@code later}, tried
    * after it, can never match: the same or a wider host, a prefix of its path, the same or more
    * methods, and no header condition it lacks. Conservative: false when it cannot tell (one
-   * regular expression against another that differs).
+   * regular expression against another that differs). {@link ProxyServer.Builder#buildConfig()}
+   * refuses a route an earlier one covers; tools that read routes from elsewhere (a config file)
+   * can check with this where they can still say where the route came from.
+   *
+   * <pre>{@code
+   * Route.to(api).pathPrefix("/v1/").covers(Route.to(api).pathPrefix("/v1/users/"))  // true
+   * }</pre>
    */
-  boolean covers(Route later) {
+  public boolean covers(Route later) {
     boolean hostCovered = host == null || host.equals(later.host)
         || (host.startsWith("*.") && later.host != null && later.host.endsWith(host.substring(1)));
     boolean pathCovered = switch (pathMatch) {

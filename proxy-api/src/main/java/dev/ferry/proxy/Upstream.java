@@ -368,18 +368,29 @@ public final class Upstream {
     static Endpoint parse(String url, int weight) {
       Objects.requireNonNull(url, "url");
       Checks.range("weight", weight, 1, 1000);
+      // Messages show the URL without credentials: they end up in logs and on terminals.
+      String shown = withoutCredentials(url);
       int colon = url.indexOf("://");
       String scheme = colon < 0 ? "" : url.substring(0, colon).toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https")) {
         throw new IllegalArgumentException(
-            "upstream must be an absolute http or https URL, like http://127.0.0.1:9000 (was " + url + ")");
+            "upstream must be an absolute http or https URL, like http://127.0.0.1:9000 (was " + shown + ")");
+      }
+      if (!shown.equals(url)) {
+        throw new IllegalArgumentException("upstream URL must not hold credentials (user:password@); "
+            + "send them in a header with a filter, such as Filters.setRequestHeader(\"Authorization\", ...) "
+            + "(was " + shown + ")");
       }
       if (url.indexOf('?') >= 0 || url.indexOf('#') >= 0) {
         throw new IllegalArgumentException("upstream URL must not have a query or fragment (was " + url + ")");
       }
       int slash = url.indexOf('/', colon + 3);
       String authority = slash < 0 ? url.substring(colon + 3) : url.substring(colon + 3, slash);
-      Authority.check(authority);
+      try {
+        Authority.check(authority);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("upstream URL has an invalid host or port: " + e.getMessage(), e);
+      }
       if (Authority.host(authority).isEmpty()) {
         throw new IllegalArgumentException("upstream URL must name a host (was " + url + ")");
       }
@@ -391,6 +402,22 @@ public final class Upstream {
         basePath = basePath.substring(0, basePath.length() - 1);
       }
       return new Endpoint(scheme, authority, basePath, weight);
+    }
+
+    /**
+     * {@code url} with a {@code user:password@} before its host shown as {@code ***@}; as it is
+     * without one. The last {@code @} before any query or fragment counts, since a password may
+     * hold a {@code /}.
+     */
+    private static String withoutCredentials(String url) {
+      int start = url.indexOf("://");
+      int end = url.length();
+      for (char c : new char[] {'?', '#'}) {
+        int at = url.indexOf(c, start + 3);
+        end = at >= 0 ? Math.min(end, at) : end;
+      }
+      int at = start < 0 ? -1 : url.lastIndexOf('@', end - 1);
+      return at > start ? url.substring(0, start + 3) + "***" + url.substring(at) : url;
     }
 
     /** {@code http} or {@code https}. */

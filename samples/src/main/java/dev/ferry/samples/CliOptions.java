@@ -2,6 +2,7 @@ package dev.ferry.samples;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Parses the command line onto a {@link ProxyServer.Builder}. Each flag maps to one builder
@@ -109,7 +111,7 @@ final class CliOptions {
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
-      if (SINGLE.contains(flag) && !seen.add(canonical(flag))) {
+      if ((SINGLE.contains(flag) || isSwitch(flag)) && !seen.add(canonical(flag))) {
         throw new IllegalArgumentException(flag + " may be given only once");
       }
       try {
@@ -136,7 +138,10 @@ final class CliOptions {
     // listener.threads counts like -t (the file's option names are the flags'), which overrides it.
     String threadsOption = seen.contains("--threads") ? "-t/--threads"
         : config != null && config.threads() != null ? "listener.threads" : null;
-    builder.concurrency(concurrency(settings.model, settings.threads, threadsOption));
+    Supplier<Concurrency> model = () -> concurrency(settings.model, settings.threads, threadsOption);
+    // An error about the file's listener.threads names its line.
+    builder.concurrency(threadsOption != null && threadsOption.equals("listener.threads")
+        ? config.threadsNode().call(model) : model.get());
     if (config != null && routes.any()) {
       throw new IllegalArgumentException(routes.firstFlag() + " cannot be combined with --config: "
           + "pools and routes come from the file");
@@ -148,7 +153,11 @@ final class CliOptions {
     settings.observability.applyTo(builder);
     settings.tls.applyTo(builder);
     try {
-      builder.buildConfig(); // options that contradict each other are a usage error too: exit 2
+      // Options that contradict each other are a usage error too: exit 2.
+      ProxyConfig built = builder.buildConfig();
+      if (config != null) {
+        config.checkCacheAsked(built);
+      }
     } catch (IllegalStateException e) {
       String source = !e.getMessage().startsWith("route ") ? "" : routes.any() ? "--route: "
           : config != null ? "--config " + configFile + ": " : "";
@@ -220,7 +229,11 @@ final class CliOptions {
           settings.quiet = true;
         }
         case "-p", "--port" -> builder.port(intValue(flag, value(args, ++i, flag)));
-        case "-b", "--bind" -> builder.bindAddress(value(args, ++i, flag));
+        case "-b", "--bind" -> {
+          String host = value(args, ++i, flag);
+          ListenAddresses.requireLocal("--bind", host);
+          builder.bindAddress(host);
+        }
         case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
         case "-t", "--threads" -> settings.threads = intValue(flag, value(args, ++i, flag));
         case "--config" -> value(args, ++i, flag); // read before the other flags
@@ -296,7 +309,7 @@ final class CliOptions {
         if (threadsGiven && virtualAvailable) {
           throw new IllegalArgumentException(threadsOption + " caps -c pool or -c thread; -c auto runs "
               + "virtual threads on Java " + Runtime.version().feature() + ", which have no cap: "
-              + "add -c pool to cap the threads, or drop -t");
+              + "add -c pool to cap the threads, or drop " + threadsOption);
         }
         yield threadsGiven ? Concurrency.boundedPool(threads, 1000) : Concurrency.auto();
       }
@@ -307,7 +320,7 @@ final class CliOptions {
         }
         if (threadsGiven) {
           throw new IllegalArgumentException(threadsOption + " caps -c pool or -c thread; virtual "
-              + "threads have no cap: drop -t, or use -c pool");
+              + "threads have no cap: drop " + threadsOption + ", or use -c pool");
         }
         yield Concurrency.virtualThreads();
       }
@@ -369,8 +382,17 @@ final class CliOptions {
       "--max-request-line-bytes", "--max-header-bytes", "--max-header-count", "-m", "--cache-mb", "--lb", "--health-check", "--retries",
       "--max-requests-per-pool", "--config");
 
+  /** A flag without a value: given twice, it is a mistake (a copy-paste, a stale script line). */
+  private static boolean isSwitch(String flag) {
+    return flag.equals("-v") || flag.equals("--verbose") || flag.equals("-q") || flag.equals("--quiet")
+        || RouteOptions.SWITCHES.contains(flag) || FilterOptions.SWITCHES.contains(flag)
+        || ObservabilityOptions.SWITCHES.contains(flag) || TlsOptions.SWITCHES.contains(flag);
+  }
+
   private static String canonical(String flag) {
     return switch (flag) {
+      case "-v" -> "--verbose";
+      case "-q" -> "--quiet";
       case "-p" -> "--port";
       case "-b" -> "--bind";
       case "-c" -> "--concurrency";

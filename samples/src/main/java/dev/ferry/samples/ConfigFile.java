@@ -2,6 +2,7 @@ package dev.ferry.samples;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.UpstreamTls;
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ final class ConfigFile {
   private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads");
   private static final List<String> CACHE = List.of("maxSizeBytes", "sizeMb", "maxEntryBytes",
       "storeSetCookie");
-  private static final List<String> MODELS = List.of("auto", "virtual", "pool", "thread");
+  private static final List<String> MODELS = List.of("auto", "virtual", "pool", "epoll", "thread");
 
   private static final Map<String, BiConsumer<ProxyServer.Builder, ConfigNode>> TIMEOUTS = new LinkedHashMap<>();
   private static final Map<String, BiConsumer<ProxyServer.Builder, ConfigNode>> LIMITS = new LinkedHashMap<>();
@@ -52,7 +53,9 @@ final class ConfigFile {
 
   private String concurrency;
   private Integer threads;
+  private ConfigNode threadsNode;
   private boolean reverse;
+  private ConfigNode cacheAsked;
 
   private ConfigFile() {}
 
@@ -86,7 +89,35 @@ final class ConfigFile {
     }
     config.reverse = ConfigRoutes.read(sections.get("pools"), sections.get("routes"),
         sections.get("upstream"), builder);
+    config.cacheAsked = firstCacheAsked(sections.get("routes"));
     return config;
+  }
+
+  /** The first route's {@code cache: true}, or null. */
+  private static ConfigNode firstCacheAsked(ConfigNode routes) {
+    if (routes == null) {
+      return null;
+    }
+    for (ConfigNode route : routes.list()) {
+      ConfigNode cache = route.entries().get("cache");
+      if (cache != null && cache.bool()) {
+        return cache;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Refuses a route's {@code cache: true} when the proxy ends up with no cache (neither a
+   * {@code cache} section nor {@code -m}): it would silently do nothing.
+   *
+   * @throws ConfigFileException naming the line
+   */
+  void checkCacheAsked(ProxyConfig proxy) {
+    if (cacheAsked != null && proxy.cache().isEmpty()) {
+      throw cacheAsked.error("asks for the cache, but none is configured: add a cache section "
+          + "(cache: {sizeMb: 64}) or -m");
+    }
   }
 
   /** The file's {@code listener.concurrency}, or null. */
@@ -99,6 +130,11 @@ final class ConfigFile {
     return threads;
   }
 
+  /** Where the file gives {@code listener.threads}, for errors about it; null without it. */
+  ConfigNode threadsNode() {
+    return threadsNode;
+  }
+
   /** True if the file has routes or a catch-all upstream. */
   boolean reverse() {
     return reverse;
@@ -109,15 +145,19 @@ final class ConfigFile {
       ConfigNode value = field.getValue();
       switch (field.getKey()) {
         case "port" -> value.call(() -> builder.port(value.integer()));
-        case "bind" -> value.call(() -> builder.bindAddress(value.text()));
+        case "bind" -> value.call(() -> {
+          ListenAddresses.requireLocal("bind", value.text());
+          return builder.bindAddress(value.text());
+        });
         case "concurrency" -> {
           concurrency = value.text();
           if (!MODELS.contains(concurrency)) {
-            throw value.error("must be auto, virtual, pool or thread (was " + concurrency + ")");
+            throw value.error("must be auto, virtual, pool (alias epoll) or thread (was " + concurrency + ")");
           }
         }
         default -> {
           threads = value.integer();
+          threadsNode = value;
           value.call(() -> Concurrency.boundedPool(threads, 1000)); // the range check, now
         }
       }

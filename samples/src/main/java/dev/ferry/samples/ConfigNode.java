@@ -188,7 +188,7 @@ final class ConfigNode {
       return (List<ConfigNode>) value;
     }
     if (value instanceof Map || value == null) {
-      throw error("must be a list");
+      throw error("must be a value or a list of values, not " + (value == null ? "empty" : "a mapping"));
     }
     return List.of(this);
   }

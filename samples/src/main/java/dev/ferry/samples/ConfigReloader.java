@@ -51,7 +51,7 @@ final class ConfigReloader {
    */
   static ConfigWatcher watch(ProxyServer proxy, Path file, Supplier<ProxyServer.Builder> parse) {
     ConfigReloader reloader = new ConfigReloader(proxy, file, parse);
-    Hangup.onSignal(() -> reloader.reload(true));
+    Signals.on("HUP", () -> reloader.reload(true));
     try {
       return ConfigWatcher.start(file, ConfigWatcher.DEBOUNCE, () -> reloader.reload(false));
     } catch (IOException e) {

@@ -51,8 +51,17 @@ final class ConfigRoutes {
     boolean reverse = false;
     Set<String> used = new HashSet<>();
     if (routes != null) {
+      List<Route> earlier = new ArrayList<>();
       for (ConfigNode item : routes.list()) {
         Route route = route(item, byName);
+        for (Route before : earlier) {
+          // The builder refuses this too, but here the message can name the line.
+          if (before.covers(route)) {
+            throw item.error("can never match: route " + before.name() + " before it matches every "
+                + "request it would; remove it, or move it before the wider one");
+          }
+        }
+        earlier.add(route);
         builder.route(route);
         used.add(route.upstream().name());
         reverse = true;

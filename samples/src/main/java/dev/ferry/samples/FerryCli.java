@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The command-line proxy: {@code java -jar ferry.jar [options]}. See {@link CliOptions#USAGE}.
- * Ctrl-C stops it gracefully, letting exchanges in flight finish for up to ten seconds. With
+ * SIGTERM or Ctrl-C stops it gracefully, letting exchanges in flight finish for up to ten
+ * seconds, and it exits 0 (1 when it cannot start, 2 for a usage error). With
  * {@code --config FILE}, a change to the file (or SIGHUP) reloads its pools, routes and filters.
  * With {@code --admin-port}, the admin listener also serves Prometheus {@code /metrics}.
  *
@@ -71,6 +72,12 @@ public final class FerryCli {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> proxy.stop(Duration.ofSeconds(10)),
         "ferry-shutdown"));
+    // A stop asked for (systemctl stop, docker stop, Ctrl-C) is a server's normal end: exit 0
+    // once drained by the hook above, not the JVM's 128 + signal, which service managers count
+    // as a failure (nginx and Caddy exit 0 too).
+    for (String stop : new String[] {"TERM", "INT"}) {
+      Signals.on(stop, () -> System.exit(0));
+    }
     if (options.configFile() != null) {
       // Reloads go through the same parse as startup, so the flags keep overriding the file; the
       // same metrics listener goes on the new builder, which the running proxy requires.
@@ -79,7 +86,7 @@ public final class FerryCli {
     } else {
       // A SIGHUP the JVM does not handle ends it: logrotate and service managers send one to ask
       // for a reload, never to stop a server.
-      Hangup.onSignal(() -> LoggerFactory.getLogger(FerryCli.class).info("sighup_ignored "
+      Signals.on("HUP", () -> LoggerFactory.getLogger(FerryCli.class).info("sighup_ignored "
           + "reason=\"no --config to reload; certificate files reload by themselves when they change\""));
     }
     Banner.print(proxy, options.logLevel());

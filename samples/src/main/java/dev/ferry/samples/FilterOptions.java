@@ -223,13 +223,15 @@ final class FilterOptions {
 
   private void setHeader(String value) {
     int colon = value.indexOf(':');
+    // The value is never shown: it is often a credential (an Authorization or an API key).
     if (colon <= 0) {
-      throw new IllegalArgumentException("--set-header must be NAME:VALUE (was " + value + ")");
+      throw new IllegalArgumentException("--set-header must be NAME:VALUE, like 'X-Api-Key: ...' "
+          + "(the argument has no colon after a name; it is not shown, as it may hold a secret)");
     }
     String name = value.substring(0, colon).trim();
     if (Headers.isProxyManaged(name)) {
       throw new IllegalArgumentException("--set-header cannot set " + name
-          + ": the proxy manages Host, message framing and hop-by-hop headers (was " + value + ")");
+          + ": the proxy manages Host, message framing and hop-by-hop headers");
     }
     if (!headerNames.add(name.toLowerCase(Locale.ROOT))) {
       throw new IllegalArgumentException("--set-header: " + name + " given twice (a header is set "

@@ -32,7 +32,8 @@ final class ObservabilityOptions {
       "                               for clients that accept text/html; {status}, {reason} and",
       "                               {detail} are filled in; repeatable",
       "      --request-id-header NAME  header carrying the request ID (default X-Request-Id)",
-      "      --no-stats-on-proxy-port  do not answer GET /_stats from loopback on the proxy port",
+      "      --no-stats-on-proxy-port  do not answer GET /_stats and /_dashboard from loopback on",
+      "                               a forward proxy's own port",
       "      --cache-status-header NAME  header telling HIT, MISS... (default X-Cache; needs -m)");
 
   /** Flags that take a value. */
@@ -125,11 +126,8 @@ final class ObservabilityOptions {
     }
     if (adminPort != null) {
       String host = adminBind != null ? adminBind : "127.0.0.1";
-      InetSocketAddress address = new InetSocketAddress(host, adminPort);
-      if (address.isUnresolved()) {
-        throw new IllegalArgumentException("--admin-bind must be an address of this host (was " + host + ")");
-      }
-      builder.admin(address);
+      ListenAddresses.requireLocal("--admin-bind", host);
+      builder.admin(new InetSocketAddress(host, adminPort));
     }
     if (cacheStatusHeader != null) {
       Optional<CacheSpec> cache = currentCache(builder);

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
@@ -38,7 +40,7 @@ final class PemFiles {
       }
       return path;
     } catch (IOException e) {
-      throw new IllegalArgumentException(flag + " cannot read " + value + ": " + e.getMessage());
+      throw new IllegalArgumentException(flag + " cannot read " + value + ": " + why(e));
     } catch (CertificateException e) {
       throw new IllegalArgumentException(flag + " file is not a PEM certificate (was " + value + ")");
     }
@@ -56,7 +58,7 @@ final class PemFiles {
     try {
       text = Files.readString(path, StandardCharsets.ISO_8859_1);
     } catch (IOException e) {
-      throw new IllegalArgumentException(flag + " cannot read " + value + ": " + e.getMessage());
+      throw new IllegalArgumentException(flag + " cannot read " + value + ": " + why(e));
     }
     if (text.contains("-----BEGIN PRIVATE KEY-----")) {
       return path;
@@ -142,6 +144,26 @@ final class PemFiles {
    * @throws IllegalArgumentException naming {@code flag} if the file cannot be written, or holds
    *     another private key
    */
+  /** Why a file could not be read, in words: the JDK's message for these is the path alone. */
+  static String why(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage();
+  }
+
+  /** What {@code path} holds now, or null if there is no such file. */
+  static String readIfPresent(String flag, Path path) {
+    try {
+      return Files.isRegularFile(path) ? Files.readString(path, StandardCharsets.US_ASCII) : null;
+    } catch (IOException e) {
+      throw new IllegalArgumentException(flag + " cannot read " + path + ": " + e);
+    }
+  }
+
   static boolean write(String flag, Path path, String pem, boolean secret) {
     try {
       boolean exists = Files.isRegularFile(path);

@@ -14,6 +14,9 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.management.ManagementFactory;
 
 /**
@@ -47,10 +50,33 @@ final class PrometheusEndpoint implements Filter {
   private void bindAllocatedBytes() {
     if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean threads
         && threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled()) {
-      FunctionCounter.builder("jvm.threads.allocated", threads,
-              com.sun.management.ThreadMXBean::getTotalThreadAllocatedBytes)
+      MethodHandle total = totalAllocatedBytes();
+      if (total == null) {
+        return;
+      }
+      FunctionCounter.builder("jvm.threads.allocated", threads, bean -> {
+            try {
+              return (long) total.invoke(bean);
+            } catch (Throwable e) {
+              return Double.NaN;
+            }
+          })
           .baseUnit("bytes").description("Heap bytes allocated by all threads since the JVM started")
           .register(registry);
+    }
+  }
+
+  /**
+   * {@code getTotalThreadAllocatedBytes()}, looked up when the proxy runs: Java 17 has it only
+   * from 17.0.9 (a backport of Java 21's), so a compiler for Java 21 or later, building for 17,
+   * does not know it, and an older 17 runtime lacks it (then the counter is left out).
+   */
+  private static MethodHandle totalAllocatedBytes() {
+    try {
+      return MethodHandles.publicLookup().findVirtual(com.sun.management.ThreadMXBean.class,
+          "getTotalThreadAllocatedBytes", MethodType.methodType(long.class));
+    } catch (ReflectiveOperationException e) {
+      return null;
     }
   }
 

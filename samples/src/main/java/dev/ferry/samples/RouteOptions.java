@@ -30,7 +30,8 @@ final class RouteOptions {
   /** The help text of these flags, a section of {@link CliOptions#USAGE}. */
   static final String USAGE = String.join("\n",
       "      --upstream URL[*N]       reverse proxy to URL, e.g. http://127.0.0.1:9000; repeatable:",
-      "                               all form one pool; *N gives an endpoint weight N",
+      "                               all form one pool; *N gives an endpoint weight N; a",
+      "                               path in URL (http://h:9000/app) goes before each path",
       "      --route 'PATTERN=URL[*N][,URL[*N]...]'",
       "                               send requests matching PATTERN, [HOSTGLOB]/PATH-PREFIX",
       "                               (api.example.test/v1/, *.example.test/, /static/), to a",

@@ -6,11 +6,14 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.UpstreamTls;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -64,6 +67,8 @@ final class TlsOptions {
   private final List<String> mitmHosts = new ArrayList<>();
   /** Files {@link #writeGenerated} created or replaced, for {@link #removeWritten}. */
   private final List<Path> written = new ArrayList<>();
+  /** What the files {@link #writeGenerated} replaced held before, to put back. */
+  private final Map<Path, String> replaced = new HashMap<>();
   private Path tlsClientCa;
   private Path upstreamCa;
   private Path upstreamClientCert;
@@ -146,16 +151,25 @@ final class TlsOptions {
     }
   }
 
-  /** Deletes the files {@link #writeGenerated} wrote. */
+  /**
+   * Undoes {@link #writeGenerated}: deletes the files it created, and puts back what those it
+   * replaced held (a CA certificate clients already trust, from an earlier run).
+   */
   void removeWritten() {
     for (Path file : written) {
       try {
-        Files.deleteIfExists(file);
+        String before = replaced.get(file);
+        if (before != null) {
+          Files.writeString(file, before, StandardCharsets.US_ASCII);
+        } else {
+          Files.deleteIfExists(file);
+        }
       } catch (IOException e) {
-        System.err.println("ferry: could not remove " + file + ": " + e);
+        System.err.println("ferry: could not restore " + file + ": " + e);
       }
     }
     written.clear();
+    replaced.clear();
   }
 
   private Optional<ServerTls> serverTls() {
@@ -253,9 +267,13 @@ final class TlsOptions {
     if (wroteKey) {
       written.add(caKeyOut);
     }
+    String before = PemFiles.readIfPresent("--ca-out", caOut);
     boolean wroteCertificate = PemFiles.write("--ca-out", caOut, authority.certificatePem(), false);
     if (wroteCertificate) {
       written.add(caOut);
+      if (before != null) {
+        replaced.put(caOut, before);
+      }
     }
     if (wroteKey || wroteCertificate) {
       // Logging is set up after the flags are parsed: until then stderr is the CLI's channel.

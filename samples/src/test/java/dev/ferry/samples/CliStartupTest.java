@@ -80,6 +80,44 @@ class CliStartupTest {
     }
   }
 
+  /**
+   * A CA certificate an earlier run wrote, which clients may trust, is put back when a later run
+   * that replaced it cannot start (it used to be deleted with the files the run created).
+   */
+  @Test
+  void putsBackTheCaFileItReplacedWhenThePortIsTaken() throws Exception {
+    Path caOut = dir.resolve("ca.pem");
+    String earlier = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    Files.writeString(caOut, earlier);
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      cli = run("-p", Integer.toString(taken.getLocalPort()), "--mitm", "--ca-out", caOut.toString());
+      assertThat(cli.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      assertThat(cli.exitValue()).as(log()).isEqualTo(1);
+    }
+    assertThat(Files.readString(caOut)).isEqualTo(earlier);
+  }
+
+  /**
+   * A stop asked for with SIGTERM (systemctl stop, docker stop) is the normal end: exit 0 once
+   * drained, not the JVM's 143, which service managers count as a failure.
+   */
+  @Test
+  void exitsZeroWhenAskedToStop() throws Exception {
+    int port = freePort();
+    cli = run("-p", Integer.toString(port));
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!log().contains("Listening on")) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the banner").isNegative();
+      Thread.onSpinWait();
+    }
+    Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(cli.pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -TERM").isTrue();
+    assertThat(cli.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("the CLI to stop").isTrue();
+    assertThat(cli.exitValue()).as(log()).isZero();
+    assertThat(log()).contains("proxy_stopped");
+  }
+
   /** logrotate's {@code kill -HUP}: without --config there is nothing to reload, and the proxy goes on. */
   @Test
   void goesOnAfterAHangupWithoutAConfigFile() throws Exception {

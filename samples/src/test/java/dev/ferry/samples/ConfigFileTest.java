@@ -145,7 +145,9 @@ class ConfigFileTest {
           .isEqualTo(Concurrency.boundedPool(64, 1000));
     } else {
       assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
-          .hasMessageStartingWith("listener.threads caps -c pool or -c thread");
+          .isInstanceOf(ConfigFileException.class)
+          .hasMessageStartingWith(file + " line 2: listener.threads caps -c pool or -c thread")
+          .hasMessageEndingWith("drop listener.threads");
     }
   }
 
@@ -265,6 +267,9 @@ class ConfigFileTest {
     assertLine(pools.replace("routes:", "  - name: spare\n    endpoints: [http://127.0.0.1:9002]\nroutes:"), 4,
         "pools[1] defines pool spare, which no route and no upstream uses: route to it (routes: ... "
             + "pool: spare, or upstream: spare) or remove it");
+    assertLine(pools + "  - pathPrefix: /v1/users/\n    pool: api\n", 7,
+        "routes[1] can never match: route /v1/ before it matches every request it would; remove it, "
+            + "or move it before the wider one");
     assertLine(pools.replace("name: api", "name: api\n    balancer: fastest"), 3,
         "pools[0].balancer must be round-robin, weighted, least-requests, random, hash:header:NAME, "
             + "hash:cookie:NAME, hash:client-ip or hash:path (was fastest)");
@@ -315,6 +320,22 @@ class ConfigFileTest {
         .hasMessage("--config cannot read " + dir + ": not a readable file");
     assertThatThrownBy(() -> CliOptions.parse("--config"))
         .hasMessage("--config needs a value");
+  }
+
+  /**
+   * A route's {@code cache: true} with no cache anywhere did nothing, silently; it is refused
+   * naming its line, unless the file's cache section or {@code -m} gives one.
+   */
+  @Test
+  void refusesARouteAskingForTheCacheWhenThereIsNone() throws IOException {
+    String routes = "pools:\n  - name: a\n    endpoints: [\"http://127.0.0.1:9\"]\n"
+        + "routes:\n  - pathPrefix: /static/\n    pool: a\n    cache: true\n";
+    assertThatThrownBy(() -> configOf(routes))
+        .isInstanceOf(ConfigFileException.class)
+        .hasMessageContaining("line 7").hasMessageContaining("asks for the cache, but none is configured");
+    assertThat(configOf(routes, "-m", "1").cache()).isPresent();
+    assertThat(configOf("cache:\n  sizeMb: 1\n" + routes).cache()).isPresent();
+    assertThat(configOf(routes.replace("cache: true", "cache: false")).cache()).isEmpty();
   }
 
   @Test

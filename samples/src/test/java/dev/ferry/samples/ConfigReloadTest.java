@@ -166,7 +166,7 @@ class ConfigReloadTest {
   @Test
   void reloadsOnHangupWhereTheJvmSupportsIt() throws Exception {
     AtomicInteger hangups = new AtomicInteger();
-    assumeTrue(Hangup.onSignal(hangups::incrementAndGet), "no sun.misc.Signal for HUP here");
+    assumeTrue(Signals.on("HUP", hangups::incrementAndGet), "no sun.misc.Signal for HUP here");
     Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(ProcessHandle.current().pid()))
         .inheritIO().start();
     assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();

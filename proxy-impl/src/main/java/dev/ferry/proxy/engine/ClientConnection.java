@@ -15,6 +15,7 @@ import dev.ferry.proxy.engine.tls.EngineSocket;
 import dev.ferry.proxy.engine.tls.TlsRecords;
 import dev.ferry.proxy.engine.tunnel.Tunnel;
 import dev.ferry.proxy.engine.tunnel.TunnelRelay;
+import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -235,7 +236,7 @@ final class ClientConnection implements Runnable {
     } catch (IOException e) {
       log.debug("connection_closed conn={} error={}", id, e.toString());
     } catch (RuntimeException | Error e) {
-      log.error("connection_crashed conn={} client={}", id, clientAddress, e);
+      log.error("connection_crashed conn={} client={}", id, clientText(), e);
     } finally {
       state.stopped(thread);
       if (!parkedNow && !relayed && !(linger && lingerHandedOver())) {
@@ -733,6 +734,11 @@ final class ClientConnection implements Runnable {
 
   InetSocketAddress clientAddress() {
     return clientAddress;
+  }
+
+  /** The client's address for logs: {@code 127.0.0.1:5000}, {@code [::1]:5000}. */
+  String clientText() {
+    return HostNames.authorityText(clientAddress.getAddress(), clientAddress.getPort());
   }
 
   InetSocketAddress localAddress() {

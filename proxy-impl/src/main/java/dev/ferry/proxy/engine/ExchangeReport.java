@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
+import dev.ferry.proxy.engine.upstream.HostNames;
 import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
@@ -46,17 +47,17 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
     String logged = failed || accessLogged || log.isDebugEnabled() ? LoggedUrls.redact(url) : url;
     if (failed) {
       log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
-          failure, status, bodyBytes, orDash(method), orDash(logged), connection.clientAddress(),
+          failure, status, bodyBytes, orDash(method), orDash(logged), connection.clientText(),
           orDash(requestId), connection.id(), id);
     }
     if (log.isDebugEnabled()) {
       log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
-          orDash(method), orDash(logged), status, bodyBytes, duration.toMillis(), connection.clientAddress(), requestId,
+          orDash(method), orDash(logged), status, bodyBytes, duration.toMillis(), connection.clientText(), requestId,
           connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
     }
     if (accessLogged) {
       server.accessLog().write(new AccessLog.Entry(startTime,
-          connection.clientAddress().getAddress().getHostAddress(), method, logged, version,
+          HostNames.addressText(connection.clientAddress().getAddress()), method, logged, version,
           status, bodyBytes, duration.toMillis(), upstream, route, cache, requestId, traceId,
           failure, requestHeaders));
     }

@@ -161,6 +161,13 @@ final class RealProxyServer implements ProxyServer {
     if (insecureUpstreams) {
       log.warn("upstream_tls_insecure certificates and host names of https upstreams are NOT verified");
     }
+    if (adminServer != null && !adminServer.address().getAddress().isLoopbackAddress()) {
+      // The admin endpoints have no authentication: anyone who can reach them reads the stats
+      // and may purge the cache.
+      log.warn("admin_exposed address={} the admin endpoints (/_stats, /_dashboard, /metrics, cache purge) "
+          + "have no authentication; keep this address behind a firewall", HostNames.authorityText(
+          adminServer.address().getAddress(), adminServer.address().getPort()));
+    }
     if (interception != null) {
       LeveledLog.log(log, lifecycleLevel(), "interception_ca subject=\"{}\" sha256={} not_after={}",
           interception.authority().certificate().getSubjectX500Principal().getName(),

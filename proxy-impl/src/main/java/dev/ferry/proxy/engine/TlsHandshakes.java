@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.upstream.HostNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
@@ -19,7 +20,8 @@ final class TlsHandshakes {
   static void failed(RealProxyServer server, InetSocketAddress client, long connectionId,
       IOException cause) {
     server.metrics().failure("TLS_HANDSHAKE_FAILED");
-    log.info("tls_handshake_failed client={} conn={} reason=\"{}\"", client, connectionId,
+    log.info("tls_handshake_failed client={} conn={} reason=\"{}\"",
+        HostNames.authorityText(client.getAddress(), client.getPort()), connectionId,
         cause instanceof SocketTimeoutException ? "timed out" : String.valueOf(cause.getMessage()));
   }
 }

@@ -203,7 +203,7 @@ public final class HostNames {
    * Java's {@code 0:0:0:0:0:0:0:1}), as nginx and Envoy write it, so an upstream's allow-list or
    * log search for {@code ::1} matches; no zone id.
    */
-  static String addressText(InetAddress address) {
+  public static String addressText(InetAddress address) {
     return address instanceof Inet4Address ? address.getHostAddress() : compressed(address.getAddress());
   }
 
