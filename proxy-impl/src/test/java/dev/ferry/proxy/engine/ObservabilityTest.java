@@ -11,6 +11,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -140,7 +142,7 @@ class ObservabilityTest {
   void dropsB3IdsItCouldNotContinue() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
       origin.enqueue(new MockResponse());
     }
     get(proxy.address(), "/zero", "X-B3-TraceId", "0000000000000000", "X-B3-SpanId", "00f067aa0ba902b7");
@@ -157,6 +159,43 @@ class ObservabilityTest {
     RecordedRequest state = origin.takeRequest(5, TimeUnit.SECONDS);
     assertThat(state.getHeader("b3")).as("x is no sampling state").isNull();
     assertThat(state.getHeader("traceparent")).doesNotContain("80f198ee56343ba864fe8b2a57d3eff7");
+    // Before, any X-B3-Sampled other than 0 or false was taken as "sample this".
+    get(proxy.address(), "/multi-state", "X-B3-TraceId", "80f198ee56343ba864fe8b2a57d3eff7",
+        "X-B3-SpanId", "e457b5a2e4d86bd1", "X-B3-Sampled", "2");
+    RecordedRequest multiState = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(multiState.getHeader("X-B3-TraceId")).as("2 is no sampling state").isNull();
+    assertThat(multiState.getHeader("traceparent")).doesNotContain("80f198ee56343ba864fe8b2a57d3eff7");
+  }
+
+  /**
+   * W3C Trace Context §3.3: a malformed tracestate (more than 32 members, a key twice, a key
+   * outside the grammar) is dropped, its traceparent continued. Before, it went on verbatim.
+   */
+  @Test
+  void dropsAMalformedTracestate() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    StringBuilder members = new StringBuilder();
+    for (int i = 0; i < 33; i++) {
+      members.append(i == 0 ? "" : ",").append("k").append(i).append("=v");
+    }
+    String thirtyTwo = members.substring(0, members.lastIndexOf(","));
+    Map<String, Boolean> kept = new LinkedHashMap<>();
+    kept.put(members.toString(), false);
+    kept.put("foo=1,foo=2", false);
+    kept.put("FOO BAR=1,ok=2", false);
+    kept.put("a=b=c", false);
+    kept.put(thirtyTwo, true);
+    kept.put("tenant@system=x, ,rojo=00f067aa0ba902b7", true);
+    for (Map.Entry<String, Boolean> entry : kept.entrySet()) {
+      origin.enqueue(new MockResponse());
+      get(proxy.address(), "/state", "traceparent", traceparent, "tracestate", entry.getKey());
+      RecordedRequest received = origin.takeRequest(5, TimeUnit.SECONDS);
+      assertThat(received.getHeader("traceparent")).contains("4bf92f3577b34da6a3ce929d0e0e4736");
+      assertThat(received.getHeader("tracestate")).as(entry.getKey())
+          .isEqualTo(entry.getValue() ? entry.getKey() : null);
+    }
   }
 
   @Test

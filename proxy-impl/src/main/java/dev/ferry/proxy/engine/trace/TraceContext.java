@@ -49,12 +49,12 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
    * (whichever header the trace was continued from), with the client's sampling state (a
    * deferred decision stays deferred, debug stays debug); and no {@code tracestate} unless the
    * trace came with a valid {@code traceparent} (W3C Trace Context §3.3: a tracestate is only
-   * meaningful with its traceparent). A trace the proxy started sends on only a B3 sampling
+   * meaningful with its traceparent) and it is well formed ({@link TraceState}). A trace the proxy started sends on only a B3 sampling
    * decision the client sent alone, never B3 ids it could not continue (invalid ones).
    */
   public Headers.Builder propagate(Headers received) {
     Headers.Builder headers = received.toBuilder().set("traceparent", traceparent());
-    if (source != Source.TRACEPARENT) {
+    if (source != Source.TRACEPARENT || !TraceState.valid(received.all("tracestate"))) {
       headers.remove("tracestate");
     }
     if (source == Source.STARTED) {
@@ -125,7 +125,11 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       }
       traceId = trace.get().trim();
       spanId = span.get().trim();
-      sampled = headers.first("X-B3-Flags").map(f -> "d").orElse(headers.first("X-B3-Sampled").orElse("").trim());
+      sampled = headers.first("X-B3-Flags").isPresent() ? "d"
+          : multiHeaderSampling(headers.first("X-B3-Sampled").orElse("").trim());
+      if (sampled == null) {
+        return Optional.empty();
+      }
     }
     traceId = traceId.toLowerCase(Locale.ROOT);
     spanId = spanId.toLowerCase(Locale.ROOT);
@@ -153,6 +157,18 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     }
     return headers.first("X-B3-Flags").isPresent()
         || !denies(headers.first("X-B3-Sampled").orElse("1").trim());
+  }
+
+  /**
+   * {@code X-B3-Sampled}: {@code 1} or {@code 0}, or the {@code true} and {@code false} older
+   * tracers send (which the B3 specification asks recipients to tolerate), as {@code 1} or
+   * {@code 0}; empty when absent (deferred); null for anything else, which cannot be continued.
+   */
+  private static String multiHeaderSampling(String value) {
+    if (value.isEmpty() || value.equals("1") || value.equals("0")) {
+      return value;
+    }
+    return value.equalsIgnoreCase("true") ? "1" : value.equalsIgnoreCase("false") ? "0" : null;
   }
 
   /** A B3 single-header sampling state: accept, deny or debug. */
