@@ -360,7 +360,7 @@ final class ClientConnection implements Runnable {
     if (ended.get()) {
       return; // closed meanwhile (the proxy stops): nothing to answer
     }
-    Overload.refuse(server, socket, "executor_full");
+    Overload.refuse(server, socket, id, "executor_full");
     end();
   }
 

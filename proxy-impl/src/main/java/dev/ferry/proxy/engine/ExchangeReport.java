@@ -4,6 +4,7 @@ import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.upstream.HostNames;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
@@ -14,6 +15,8 @@ import org.slf4j.LoggerFactory;
  * {@code request_complete} at debug, the access-log entry and the listeners' summary. The
  * exchange builds one only when something will read it. Logged under {@link RealExchange}'s name.
  *
+ * @param connectionId the client connection's ID
+ * @param client the client's address
  * @param method the request's method (the head's, when no request was built); null when not
  *     even the request line could be read
  * @param url the request's URL (the head's target, when no request was built); null likewise
@@ -27,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * @param traceId the trace the exchange belongs to, or null
  * @param failure the {@code ProxyFailure} name, or null
  */
-record ExchangeReport(long id, ClientConnection connection, Instant startTime, long nanos,
+record ExchangeReport(long id, long connectionId, InetSocketAddress client, Instant startTime, long nanos,
     String method, String url, String version, Headers requestHeaders, long requestBodyBytes,
     int status, long bodyBytes, String route, String upstream, String cache, String requestId,
     String traceId, String failure) {
@@ -40,24 +43,32 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
   }
 
   void emit(RealProxyServer server) {
+    emit(server, true);
+  }
+
+  /**
+   * @param logFailure false when the caller logs the failure itself ({@code exchange_failed} is
+   *     left out)
+   */
+  void emit(RealProxyServer server, boolean logFailure) {
     Duration duration = Duration.ofNanos(nanos);
-    boolean failed = failure != null && status > 0;
+    boolean failed = logFailure && failure != null && status > 0;
     boolean accessLogged = server.accessLog().isEnabled();
     // Only what a log line will show is redacted: listeners get the URL as it was.
     String logged = failed || accessLogged || log.isDebugEnabled() ? LoggedUrls.redact(url) : url;
     if (failed) {
       log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
-          failure, status, bodyBytes, orDash(method), orDash(logged), connection.clientText(),
-          orDash(requestId), connection.id(), id);
+          failure, status, bodyBytes, orDash(method), orDash(logged), clientText(),
+          orDash(requestId), connectionId, id);
     }
     if (log.isDebugEnabled()) {
       log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
-          orDash(method), orDash(logged), status, bodyBytes, duration.toMillis(), connection.clientText(), requestId,
-          connection.id(), id, routing(), failure == null ? "" : " failure=" + failure);
+          orDash(method), orDash(logged), status, bodyBytes, duration.toMillis(), clientText(), requestId,
+          connectionId, id, routing(), failure == null ? "" : " failure=" + failure);
     }
     if (accessLogged) {
       server.accessLog().write(new AccessLog.Entry(startTime,
-          HostNames.addressText(connection.clientAddress().getAddress()), method, logged, version,
+          HostNames.addressText(client.getAddress()), method, logged, version,
           status, bodyBytes, duration.toMillis(), upstream, route, cache, requestId, traceId,
           failure, requestHeaders));
     }
@@ -65,6 +76,11 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
       ExchangeSummary summary = summary(duration);
       server.listeners().each(l -> l.exchangeCompleted(summary));
     }
+  }
+
+  /** The client's address for logs: {@code 127.0.0.1:5000}, {@code [::1]:5000}. */
+  private String clientText() {
+    return HostNames.authorityText(client.getAddress(), client.getPort());
   }
 
   /** What is not known shows as {@code -}, as in the access log. */
@@ -92,7 +108,7 @@ record ExchangeReport(long id, ClientConnection connection, Instant startTime, l
 
   private ExchangeSummary summary(Duration duration) {
     ExchangeSummary.Builder summary = ExchangeSummary.builder()
-        .id(id).connectionId(connection.id()).clientAddress(connection.clientAddress())
+        .id(id).connectionId(connectionId).clientAddress(client)
         .method(orDash(method)).url(orDash(url)).status(status)
         .requestBodyBytes(requestBodyBytes)
         .responseBodyBytes(bodyBytes).startTime(startTime).duration(duration);

@@ -68,7 +68,7 @@ final class Listener implements Runnable {
       }
       if (!permits.tryAcquire()) {
         server.metrics().connectionsAccepted.increment();
-        reject(socket, "max_connections");
+        reject(socket, connectionIds.incrementAndGet(), "max_connections");
         continue;
       }
       dispatch(socket);
@@ -87,7 +87,7 @@ final class Listener implements Runnable {
     }
     server.metrics().connectionsAccepted.increment();
     if (!server.register(connection)) {
-      reject(socket, "stopping");
+      reject(socket, connection.id(), "stopping");
       permits.release();
       return;
     }
@@ -97,14 +97,14 @@ final class Listener implements Runnable {
       // A connection needs no thread until it sends something: under a burst of connects it
       // waits on the selector, and is refused only if its request finds no thread either.
       if (!connection.parkAtAccept()) {
-        reject(socket, "executor_full");
+        reject(socket, connection.id(), "executor_full");
         server.unregister(connection);
       }
     }
   }
 
-  private void reject(Socket socket, String reason) {
-    Overload.refuse(server, socket, reason);
+  private void reject(Socket socket, long connectionId, String reason) {
+    Overload.refuse(server, socket, connectionId, reason);
   }
 
   /** Stops accepting and waits for the accept thread to end. */

@@ -1,11 +1,14 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.engine.tls.TlsRecords;
+import dev.ferry.proxy.engine.upstream.HostNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +22,7 @@ final class Overload {
   private static final byte[] OVERLOADED = ("HTTP/1.1 503 Service Unavailable\r\n"
       + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 17\r\nConnection: close\r\n"
       + "Retry-After: 1\r\n\r\nProxy overloaded\n").getBytes(StandardCharsets.ISO_8859_1);
+  private static final int BODY_BYTES = "Proxy overloaded\n".length();
 
   private Overload() {}
 
@@ -39,18 +43,31 @@ final class Overload {
     }
   }
 
-  /** Answers and closes {@code socket}; {@code reason} goes into the log line. */
-  static void refuse(RealProxyServer server, Socket socket, String reason) {
+  /**
+   * Answers and closes {@code socket}; {@code reason} goes into the log line. The refusal is an
+   * exchange like any other answer the proxy makes: counted, in the access log (method and URL
+   * unknown, {@code -}) and reported to listeners, so an error rate taken from the access log or
+   * the request metrics sees overload too.
+   */
+  static void refuse(RealProxyServer server, Socket socket, long connectionId, String reason) {
+    long startNanos = System.nanoTime();
+    Instant startTime = Instant.now();
     server.metrics().connectionsRejected.increment();
+    server.metrics().exchanges.increment();
     server.metrics().status(503);
     server.metrics().failure("OVERLOADED");
-    log.warn("connection_rejected reason={} client={}", reason, socket.getRemoteSocketAddress());
+    InetSocketAddress client = (InetSocketAddress) socket.getRemoteSocketAddress();
+    log.warn("connection_rejected reason={} client={} conn={}", reason,
+        HostNames.authorityText(client.getAddress(), client.getPort()), connectionId);
+    boolean tls = server.serverTls() != null;
+    long bytes = 0;
     try {
       socket.setSoTimeout(1000);
       dropWhatArrived(socket.getInputStream());
       OutputStream out = socket.getOutputStream();
-      out.write(server.serverTls() != null ? TlsRecords.internalErrorAlert() : OVERLOADED);
+      out.write(tls ? TlsRecords.internalErrorAlert() : OVERLOADED);
       out.flush();
+      bytes = tls ? 0 : BODY_BYTES;
     } catch (IOException e) {
       log.debug("connection_reject_failed error={}", e.toString());
     } finally {
@@ -60,5 +77,9 @@ final class Overload {
         // Refused either way.
       }
     }
+    long nanos = System.nanoTime() - startNanos;
+    server.metrics().latency.record(nanos);
+    new ExchangeReport(server.nextExchangeId(), connectionId, client, startTime, nanos, null, null, null,
+        null, 0, 503, bytes, null, null, null, null, null, "OVERLOADED").emit(server, false);
   }
 }

@@ -383,7 +383,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     if (!ExchangeReport.wanted(server, failure != null && status > 0)) {
       return; // nothing to report: build no strings for it
     }
-    new ExchangeReport(id, connection, startTime, nanos,
+    new ExchangeReport(id, connection.id(), connection.clientAddress(), startTime, nanos,
         request != null ? request.method() : head.method(),
         request != null ? request.url() : head.target(), head.version(), head.headers(),
         clientBody == null ? 0 : clientBody.bytesRead(), status, bodyBytes,

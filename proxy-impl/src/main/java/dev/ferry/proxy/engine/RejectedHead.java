@@ -34,7 +34,7 @@ final class RejectedHead {
     long bytes = sent == null ? 0 : sent.bodyBytes();
     long nanos = System.nanoTime() - startNanos;
     server.metrics().latency.record(nanos);
-    new ExchangeReport(server.nextExchangeId(), connection, startTime, nanos,
+    new ExchangeReport(server.nextExchangeId(), connection.id(), connection.clientAddress(), startTime, nanos,
         partial == null ? null : partial.method(), partial == null ? null : partial.target(),
         partial == null ? null : partial.version(), partial == null ? null : partial.headers(), 0,
         e.failure().status(), bytes, null, null, null, requestId, null, e.failure().name())

@@ -3,6 +3,8 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.io.InputStream;
@@ -10,6 +12,8 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,11 +25,23 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ConnectionLimitsTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
+  /**
+   * The 503 is accounted for like any answer the proxy makes: an exchange in the stats, a
+   * summary for listeners (the access log and request metrics). Before, only the status count
+   * and the connection_rejected warning had it, so error rates from the access log missed
+   * overload.
+   */
   @Test
   void answers503WithRetryAfterPastMaxConnections() throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    List<ExchangeSummary> summaries = new CopyOnWriteArrayList<>();
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .maxConnections(2));
+        .maxConnections(2).listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        }));
     try (RawClient first = new RawClient(proxy.address());
         RawClient second = new RawClient(proxy.address())) {
       assertThat(first.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
@@ -39,6 +55,13 @@ class ConnectionLimitsTest {
       }
     }
     assertThat(proxy.stats().connectionsRejected()).isEqualTo(1);
+    Await.until(() -> summaries.size() == 3, "three exchanges reported");
+    assertThat(summaries).filteredOn(summary -> summary.status() == 503).singleElement().satisfies(refused -> {
+      assertThat(refused.failure()).hasValue("OVERLOADED");
+      assertThat(refused.method()).isEqualTo("-");
+      assertThat(refused.responseBodyBytes()).isEqualTo("Proxy overloaded\n".length());
+    });
+    assertThat(proxy.stats().exchanges()).isEqualTo(3);
     // Once a connection closes, a new one is served.
     Await.until(() -> proxy.stats().activeConnections() == 0, "connections to close");
     try (RawClient again = new RawClient(proxy.address())) {
