@@ -1,6 +1,7 @@
 package dev.ferry.proxy;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -201,6 +202,23 @@ public final class ProxyStats {
   public Map<String, Long> failures() {
     return failures;
   }
+
+  /**
+   * Every failure name {@link #failures()} may count, in no particular order: a metrics binding
+   * can publish each one from the start, at 0, so that a rate over it counts the first failure
+   * of a kind too (a series born with the value 1 hides it).
+   */
+  public static List<String> failureKinds() {
+    return FAILURE_KINDS;
+  }
+
+  private static final List<String> FAILURE_KINDS = List.of("MALFORMED_REQUEST", "REQUEST_TIMEOUT",
+      "BODY_TOO_LARGE", "URI_TOO_LONG", "EXPECTATION_FAILED", "HEADERS_TOO_LARGE", "DENIED",
+      "AUTHENTICATION_REQUIRED", "PROXY_AUTHENTICATION_REQUIRED", "RATE_LIMITED", "METHOD_NOT_ALLOWED",
+      "VERSION_NOT_SUPPORTED", "FILTER_FAILED", "UPSTREAM_UNREACHABLE", "UPSTREAM_BAD_RESPONSE",
+      "UPSTREAM_RESET", "NO_ROUTE", "NO_HEALTHY_UPSTREAM", "POOL_OVERLOADED", "UPSTREAM_TIMEOUT",
+      "UPSTREAM_CONNECT_TIMEOUT", "REVALIDATION_FAILED", "LOOP_DETECTED", "OVERLOADED", "CLIENT_CLOSED",
+      "RESPONSE_ABORTED", "WRITE_TIMEOUT", "TLS_HANDSHAKE_FAILED");
 
   /** Returns the counters as key=value pairs. */
   @Override

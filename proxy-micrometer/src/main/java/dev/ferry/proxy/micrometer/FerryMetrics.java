@@ -53,7 +53,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       {@code ferry.workers.active}, {@code ferry.queue.depth}, counters
  *       {@code ferry.connections.accepted} and {@code ferry.connections.rejected}, and
  *       {@code ferry.failures} tagged {@code failure} with each kind {@code ProxyStats.failures()}
- *       counts (connection-level ones included) from the first scrape after it happened; with a cache,
+ *       counts (connection-level ones included), each of {@code ProxyStats.failureKinds()} from
+ *       the first scrape on, at 0 until it happens; with a cache,
  *       {@code ferry.cache.size} (bytes), {@code ferry.cache.entries}, {@code ferry.cache.hit.ratio}
  *       and the counter {@code ferry.cache.lookups} tagged {@code result=hit|miss}; in a reverse
  *       proxy, {@code ferry.upstream.endpoint.healthy} per {@code pool} and {@code endpoint}:

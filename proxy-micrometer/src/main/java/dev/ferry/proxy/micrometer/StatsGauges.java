@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -19,9 +20,9 @@ import java.util.function.ToDoubleFunction;
  * {@code stats()} builds maps each time, so one snapshot is kept for {@link #MAX_AGE_NANOS} and
  * shared: a scrape may see values up to 100 ms old. Endpoints appear in pools when the proxy is
  * reconfigured: each new snapshot registers a health gauge for any endpoint not seen before; one
- * that left its pool reads NaN. Failure kinds likewise: {@code ferry.failures} counts each kind
- * {@code /_stats} counts, connection-level ones (a client's failed TLS handshake, a connection
- * turned away) included, from the snapshot that first saw it.
+ * that left its pool reads NaN. {@code ferry.failures} counts each kind {@code /_stats} counts,
+ * connection-level ones (a client's failed TLS handshake, a connection turned away) included,
+ * every known kind from the start at 0 ({@link ProxyStats#failureKinds()}).
  */
 final class StatsGauges {
   private static final long MAX_AGE_NANOS = 100_000_000L;
@@ -50,7 +51,10 @@ final class StatsGauges {
     // Endpoint gauges exist from the first scrape on; the values are read fresh by that scrape.
     ProxyStats stats = proxy.stats();
     gauges.registerNewEndpoints(stats.upstreamEndpoints());
-    gauges.registerNewFailures(stats.failures());
+    // Every kind from the start, at 0: a series that appears with its first failure counted
+    // hides that failure from rate() and increase().
+    gauges.registerNewFailures(ProxyStats.failureKinds());
+    gauges.registerNewFailures(stats.failures().keySet());
   }
 
   private void registerProxyGauges() {
@@ -116,7 +120,7 @@ final class StatsGauges {
       Snapshot fresh = new Snapshot(now, proxy.stats(), proxy.cache().map(ProxyCache::stats));
       snapshot = fresh;
       registerNewEndpoints(fresh.stats.upstreamEndpoints());
-      registerNewFailures(fresh.stats.failures());
+      registerNewFailures(fresh.stats.failures().keySet());
       return fresh;
     } catch (RuntimeException e) {
       // A proxy that is not started (or a broken engine) must not break the scrape.
@@ -135,8 +139,8 @@ final class StatsGauges {
     }));
   }
 
-  private void registerNewFailures(Map<String, Long> counted) {
-    for (String failure : counted.keySet()) {
+  private void registerNewFailures(Collection<String> kinds) {
+    for (String failure : kinds) {
       if (failures.add(failure)) {
         counter("ferry.failures", "Failed exchanges and connections by kind, as /_stats counts them",
             Tags.of("failure", failure), s -> s.stats.failures().getOrDefault(failure, 0L));

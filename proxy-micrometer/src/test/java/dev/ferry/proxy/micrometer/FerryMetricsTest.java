@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.ProxyStats;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import io.micrometer.core.instrument.Counter;
@@ -106,6 +107,27 @@ class FerryMetricsTest {
           registry.find("ferry.failures").tag("failure", failure).functionCounter();
       return counter != null && counter.count() == proxy.stats().failures().get(failure);
     }, "ferry.failures to count " + failure);
+  }
+
+  /**
+   * Every failure kind is a series from the first scrape, at 0: one born with its first failure
+   * counted hides that failure from rate() and increase(). Before, a kind appeared only on the
+   * scrape after its first failure, already at 1.
+   */
+  @Test
+  void publishesEveryFailureKindFromTheStartAtZero() throws Exception {
+    proxy = reverseProxy(Upstream.of("http://127.0.0.1:" + closedPort())).build().start();
+    metrics.bindTo(proxy);
+    for (String kind : ProxyStats.failureKinds()) {
+      io.micrometer.core.instrument.FunctionCounter counter =
+          registry.find("ferry.failures").tag("failure", kind).functionCounter();
+      assertThat(counter).as(kind).isNotNull();
+      assertThat(counter.count()).as(kind).isZero();
+    }
+    assertThat(get("/").statusCode()).isEqualTo(502);
+    // Stats are read at most every 100 ms: the count follows within that.
+    await(() -> registry.find("ferry.failures").tag("failure", "UPSTREAM_UNREACHABLE").functionCounter()
+        .count() == 1, "the failure to be counted");
   }
 
   @Test
