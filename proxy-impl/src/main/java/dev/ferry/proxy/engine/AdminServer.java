@@ -119,7 +119,7 @@ final class AdminServer implements AutoCloseable {
       sender.send(response, head.method().equals("HEAD"), head.minorVersion(), true, false);
       log.debug("admin_request method={} path={} status={}", head.method(), request.path(), response.status());
     } catch (IOException e) {
-      log.debug("admin_connection_failed error={}", e.toString());
+      log.debug("admin_connection_failed error=\"{}\"", e.toString());
     } catch (RuntimeException e) {
       log.error("admin_request_failed", e);
     }

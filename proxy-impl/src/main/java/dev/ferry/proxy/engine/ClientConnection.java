@@ -234,7 +234,7 @@ final class ClientConnection implements Runnable {
         }
       }
     } catch (IOException e) {
-      log.debug("connection_closed conn={} error={}", id, e.toString());
+      log.debug("connection_closed conn={} error=\"{}\"", id, e.toString());
     } catch (RuntimeException | Error e) {
       log.error("connection_crashed conn={} client={}", id, clientText(), e);
     } finally {
@@ -269,7 +269,7 @@ final class ClientConnection implements Runnable {
       }
       LingeringClose.drainBlocking(in);
     } catch (IOException e) {
-      log.debug("lingering_close_ended conn={} error={}", id, e.toString());
+      log.debug("lingering_close_ended conn={} error=\"{}\"", id, e.toString());
     }
     return false;
   }
@@ -576,7 +576,7 @@ final class ClientConnection implements Runnable {
       RejectedHead.answer(server, this, e, startTime, startNanos, parser);
       return false;
     } catch (IOException e) {
-      log.debug("connection_closed_mid_head conn={} error={}", id, e.toString());
+      log.debug("connection_closed_mid_head conn={} error=\"{}\"", id, e.toString());
       return false;
     } finally {
       in.readTimeout(millis(config.idleTimeout().toMillis()));

@@ -122,7 +122,7 @@ final class IdleParker implements AutoCloseable {
       }
     } catch (IOException | ClosedSelectorException e) {
       if (running) {
-        log.error("idle_parker_failed error={}", e.toString());
+        log.error("idle_parker_failed error=\"{}\"", e.toString());
       }
     }
   }

@@ -61,7 +61,7 @@ final class Listener implements Runnable {
         socket = serverSocket.accept();
       } catch (IOException e) {
         if (!serverSocket.isClosed()) {
-          log.warn("accept_failed address={} error={}", address, e.toString());
+          log.warn("accept_failed address={} error=\"{}\"", address, e.toString());
           continue;
         }
         return;

@@ -53,9 +53,9 @@ final class ListenerDispatch {
         call.accept(listener);
       } catch (RuntimeException e) {
         if (reported.add(listener)) {
-          log.warn("listener_failed listener={} error={}", listener, e.toString(), e);
+          log.warn("listener_failed listener={} error=\"{}\"", listener, e.toString(), e);
         } else {
-          log.debug("listener_failed listener={} error={}", listener, e.toString());
+          log.debug("listener_failed listener={} error=\"{}\"", listener, e.toString());
         }
       }
     }

@@ -69,7 +69,7 @@ final class Overload {
       out.flush();
       bytes = tls ? 0 : BODY_BYTES;
     } catch (IOException e) {
-      log.debug("connection_reject_failed error={}", e.toString());
+      log.debug("connection_reject_failed error=\"{}\"", e.toString());
     } finally {
       try {
         socket.close();

@@ -203,7 +203,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     } catch (HttpFailureException e) {
       return failWith(e);
     } catch (IOException e) {
-      log.debug("exchange_failed failure={} error={} conn={} ex={}",
+      log.debug("exchange_failed failure={} error=\"{}\" conn={} ex={}",
           ProxyFailure.UPSTREAM_BAD_RESPONSE, e.toString(), connection.id(), id);
       return failWith(new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
           "I/O error in the exchange"));
@@ -397,7 +397,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       try {
         closeable.close();
       } catch (IOException | RuntimeException e) {
-        log.debug("body_close_failed conn={} ex={} error={}", connection.id(), id, e.toString());
+        log.debug("body_close_failed conn={} ex={} error=\"{}\"", connection.id(), id, e.toString());
       }
     }
     owned.clear();

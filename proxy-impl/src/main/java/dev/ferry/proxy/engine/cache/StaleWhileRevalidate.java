@@ -93,7 +93,7 @@ final class StaleWhileRevalidate {
       }
     } catch (IOException | RuntimeException e) {
       // A failed refresh leaves the stale entry; the next request revalidates in the foreground.
-      log.debug("cache_refresh_failed url={} error={}", LoggedUrls.redact(Entries.key(request)), e.toString());
+      log.debug("cache_refresh_failed url={} error=\"{}\"", LoggedUrls.redact(Entries.key(request)), e.toString());
     }
   }
 }

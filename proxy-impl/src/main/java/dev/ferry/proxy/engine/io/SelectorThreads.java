@@ -25,7 +25,7 @@ public final class SelectorThreads {
     try {
       selector.close();
     } catch (IOException e) {
-      log.debug("selector_close_failed thread={} error={}", owner.getName(), e.toString());
+      log.debug("selector_close_failed thread={} error=\"{}\"", owner.getName(), e.toString());
     }
   }
 }

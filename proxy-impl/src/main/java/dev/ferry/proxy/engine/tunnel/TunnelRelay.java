@@ -119,7 +119,7 @@ public final class TunnelRelay implements AutoCloseable {
       }
     } catch (IOException | ClosedSelectorException e) {
       if (running) {
-        log.error("tunnel_relay_failed error={}", e.toString());
+        log.error("tunnel_relay_failed error=\"{}\"", e.toString());
       }
     } finally {
       new ArrayList<>(open).forEach(pair -> end(pair, false));
@@ -215,7 +215,7 @@ public final class TunnelRelay implements AutoCloseable {
     try {
       pair.listener.ended(pair.client.received, pair.upstream.received, writeTimedOut);
     } catch (RuntimeException e) {
-      log.error("tunnel_listener_failed error={}", e.toString(), e);
+      log.error("tunnel_listener_failed error=\"{}\"", e.toString(), e);
     }
   }
 

@@ -117,7 +117,7 @@ public final class DestinationPolicy implements DestinationCheck {
         addresses.addAll(Collections.list(nic.getInetAddresses()));
       }
     } catch (SocketException e) {
-      log.warn("local_addresses_unknown error={}", e.toString());
+      log.warn("local_addresses_unknown error=\"{}\"", e.toString());
     }
     addresses.add(InetAddress.getLoopbackAddress());
     return Set.copyOf(addresses);

@@ -125,7 +125,7 @@ public final class Forwarder {
       if (!idempotent || !retryable(connection, e, receivedBefore, body)) {
         throw classify(e, key, connection.input().bytesRead() > receivedBefore);
       }
-      log.debug("upstream_retry upstream={} error={}", key.authority(), e.toString());
+      log.debug("upstream_retry upstream={} error=\"{}\"", key.authority(), e.toString());
       hooks.staleConnectionRetried();
       connection = pool.openFresh(key, check, false);
       try {
