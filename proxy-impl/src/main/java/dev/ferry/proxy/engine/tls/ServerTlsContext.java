@@ -12,6 +12,8 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The listener's TLS, built once from a {@link ServerTls}: an {@link SSLContext} whose key
@@ -20,6 +22,7 @@ import javax.net.ssl.TrustManager;
  * the files change.
  */
 public final class ServerTlsContext {
+  private static final Logger log = LoggerFactory.getLogger(ServerTlsContext.class);
   private final SSLContext context;
   private final ClientAuth clientAuth;
   private final List<CertifiedKey> keys;
@@ -47,6 +50,11 @@ public final class ServerTlsContext {
 
   private static ServerTlsContext create(List<CertifiedKey> keys, ClientAuth clientAuth,
       TrustManager[] trust) {
+    for (CertifiedKey unused : SniKeyManager.unreachable(keys)) {
+      log.warn("tls_certificate_unused subject=\"{}\" reason=\"an earlier certificate of the same key "
+          + "type serves every name it has; remove it, or replace the other with it\"",
+          unused.leaf().getSubjectX500Principal().getName());
+    }
     try {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(new KeyManager[] {new SniKeyManager(keys)}, trust, null);

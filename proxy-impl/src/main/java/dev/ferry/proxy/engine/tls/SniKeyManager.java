@@ -4,6 +4,7 @@ import java.net.Socket;
 import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.ExtendedSSLSession;
@@ -26,6 +27,26 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
   SniKeyManager(List<CertifiedKey> keys) {
     this.keys = List.copyOf(keys);
+  }
+
+  /**
+   * The keys {@link #choose} can never pick: not the first of their key type (the default for
+   * clients that cannot take the first key's), and with every name they have matched first by an
+   * earlier key of their type. Such a certificate is a configuration mistake (the same one given
+   * twice, a renewal added beside the old one instead of replacing it).
+   */
+  static List<CertifiedKey> unreachable(List<CertifiedKey> keys) {
+    List<CertifiedKey> unreachable = new ArrayList<>();
+    for (int i = 1; i < keys.size(); i++) {
+      CertifiedKey key = keys.get(i);
+      List<CertifiedKey> earlier = keys.subList(0, i).stream()
+          .filter(before -> before.keyType().equals(key.keyType())).toList();
+      if (!earlier.isEmpty() && SubjectNames.names(key.leaf()).stream().allMatch(
+          name -> earlier.stream().anyMatch(before -> SubjectNames.matches(before.leaf(), name)))) {
+        unreachable.add(key);
+      }
+    }
+    return unreachable;
   }
 
   @Override

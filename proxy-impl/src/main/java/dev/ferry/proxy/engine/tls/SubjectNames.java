@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -58,6 +59,18 @@ final class SubjectNames {
       }
     }
     return false;
+  }
+
+  /** The DNS names (wildcards as written) and IP literals of {@code certificate}'s SAN. */
+  static List<String> names(X509Certificate certificate) {
+    List<String> names = new ArrayList<>();
+    for (List<?> san : alternativeNames(certificate)) {
+      int type = (Integer) san.get(0);
+      if (type == SAN_DNS || type == SAN_IP) {
+        names.add(String.valueOf(san.get(1)));
+      }
+    }
+    return names;
   }
 
   /** RFC 6125 §6.4.3: a wildcard stands for exactly one whole left-most label. */
