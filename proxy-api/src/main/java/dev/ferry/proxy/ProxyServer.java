@@ -61,7 +61,8 @@ public interface ProxyServer extends AutoCloseable {
   /**
    * Stops the proxy: stops accepting, closes idle connections, lets exchanges in progress (and
    * requests whose body is still being received) finish for up to {@code grace}, then closes
-   * whatever is left. Returns when every connection and
+   * whatever is left (those exchanges are logged and counted with the failure
+   * {@code PROXY_STOPPED}). Returns when every connection and
    * thread of the proxy has ended. Calling it again does nothing.
    */
   void stop(Duration grace);

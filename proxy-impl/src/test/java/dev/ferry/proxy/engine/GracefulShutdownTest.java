@@ -4,18 +4,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
@@ -158,6 +167,67 @@ class GracefulShutdownTest {
       never.countDown();
     }
     ThreadLeaks.assertNoThreadsFor(proxy.port());
+  }
+
+  /**
+   * An exchange waiting on its upstream when the grace runs out is cut and reported as
+   * PROXY_STOPPED, with no second connection to the upstream. Before, the interrupted read on a
+   * kept-alive connection looked stale: the proxy connected again (logging server_connect_failed
+   * error="null") and reported CLIENT_CLOSED with a 502 nobody received.
+   */
+  @Test
+  void reportsAnExchangeCutByTheStopAsProxyStoppedWithoutRetrying() throws Exception {
+    AtomicInteger accepted = new AtomicInteger();
+    try (ServerSocket origin = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+      Thread server = new Thread(() -> {
+        try (Socket upstream = origin.accept()) {
+          accepted.incrementAndGet();
+          upstream.setSoTimeout(30_000);
+          InputStream in = upstream.getInputStream();
+          readHead(in);
+          upstream.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+              .getBytes(StandardCharsets.US_ASCII));
+          readHead(in); // the second request is never answered
+          while (origin.accept() != null) {
+            accepted.incrementAndGet();
+          }
+        } catch (IOException e) {
+          // the test closed the origin
+        }
+      }, "silent-origin");
+      server.setDaemon(true);
+      server.start();
+      List<ExchangeSummary> summaries = new CopyOnWriteArrayList<>();
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()))
+          .listener(new ExchangeListener() {
+            @Override
+            public void exchangeCompleted(ExchangeSummary summary) {
+              summaries.add(summary);
+            }
+          }));
+      try (RawClient client = new RawClient(proxy.address())) {
+        assertThat(client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+        client.send("GET /second HTTP/1.1\r\nHost: a\r\n\r\n");
+        Await.until(() -> proxy.stats().activeExchanges() == 1 && summaries.size() == 1, "the second exchange to wait");
+        proxy.stop(Duration.ofMillis(300));
+      }
+      Await.until(() -> summaries.size() == 2, "the cut exchange to be reported");
+      assertThat(summaries.get(1).failure()).hasValue("PROXY_STOPPED");
+      assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 1L).doesNotContainKey("CLIENT_CLOSED");
+      assertThat(accepted.get()).as("connections to the upstream").isEqualTo(1);
+    }
+  }
+
+  private static void readHead(InputStream in) throws IOException {
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("closed");
+      }
+      matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+    }
   }
 
   @Test

@@ -31,7 +31,9 @@ public enum ProxyFailure {
   OVERLOADED(503, true, "Proxy overloaded"),
   CLIENT_CLOSED(0, true, "Client closed the connection"),
   RESPONSE_ABORTED(0, true, "Response aborted mid-body"),
-  WRITE_TIMEOUT(0, true, "Write timed out");
+  WRITE_TIMEOUT(0, true, "Write timed out"),
+  /** The proxy stopped, and its grace for exchanges in flight ran out: the connection was cut. */
+  PROXY_STOPPED(0, true, "Proxy stopped");
 
   private final int status;
   private final boolean closeConnection;

@@ -24,6 +24,7 @@ import dev.ferry.proxy.engine.tls.ClientCertFields;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -144,9 +145,17 @@ public final class Forwarder {
    * again. A request of another method is never sent twice (RFC 9110 §9.2.2): an upstream that
    * read it and then closed may have acted on it.
    */
+  /**
+   * A stop whose grace ran out interrupts the exchanges still running (the only interrupt they
+   * get): what failed then is the stop, not the upstream, and nothing is tried again.
+   */
+  private static boolean stopping(IOException e) {
+    return e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted();
+  }
+
   private static boolean retryable(UpstreamConnection connection, IOException e, long receivedBefore,
       Body body) {
-    return connection.reused()
+    return !stopping(e) && connection.reused()
         && !(e instanceof SocketTimeoutException)
         && connection.input().bytesRead() == receivedBefore
         && (body.isEmpty() || (body instanceof ReplayableBody && ((ReplayableBody) body).replayable()));
@@ -423,6 +432,10 @@ public final class Forwarder {
   private static HttpFailureException classify(IOException e, UpstreamKey key, boolean answered) {
     if (e instanceof HttpFailureException) {
       return (HttpFailureException) e;
+    }
+    if (stopping(e)) {
+      return new HttpFailureException(ProxyFailure.PROXY_STOPPED, "the proxy stopped before "
+          + key.host() + " answered", e);
     }
     if (e instanceof ContentTooLargeException) {
       // A filter's body limit tripped while the body streamed upstream: the client's fault.
