@@ -103,16 +103,8 @@ class CliStartupTest {
    */
   @Test
   void exitsZeroWhenAskedToStop() throws Exception {
-    int port = freePort();
-    cli = run("-p", Integer.toString(port));
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (!log().contains("Listening on")) {
-      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
-      assertThat(System.nanoTime() - deadline).as("the banner").isNegative();
-      Thread.onSpinWait();
-    }
-    Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(cli.pid())).start();
-    assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -TERM").isTrue();
+    startAndAwaitBanner(freePort());
+    signal("TERM");
     assertThat(cli.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).as("the CLI to stop").isTrue();
     assertThat(cli.exitValue()).as(log()).isZero();
     assertThat(log()).contains("proxy_stopped");
@@ -122,22 +114,34 @@ class CliStartupTest {
   @Test
   void goesOnAfterAHangupWithoutAConfigFile() throws Exception {
     int port = freePort();
-    cli = run("-p", Integer.toString(port));
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    // The banner comes once the proxy is set up, its signal handler too (the port opens before).
-    while (!log().contains("Listening on")) {
-      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
-      assertThat(System.nanoTime() - deadline).as("the banner").isNegative();
-      Thread.onSpinWait();
-    }
-    Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(cli.pid())).start();
-    assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -HUP").isTrue();
+    long deadline = startAndAwaitBanner(port);
+    signal("HUP");
     while (!log().contains("sighup_ignored")) {
       assertThat(cli.isAlive()).as("the CLI still runs: %s", log()).isTrue();
       assertThat(System.nanoTime() - deadline).as("the hangup to be logged: %s", log()).isNegative();
       Thread.onSpinWait();
     }
     assertThat(accepts(port)).isTrue();
+  }
+
+  /**
+   * Starts the CLI on {@code port} and waits for its banner, which comes once the proxy is set
+   * up, its signal handlers too (the port opens before); returns the test's deadline.
+   */
+  private long startAndAwaitBanner(int port) throws Exception {
+    cli = run("-p", Integer.toString(port));
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!log().contains("Listening on")) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the banner").isNegative();
+      Thread.onSpinWait();
+    }
+    return deadline;
+  }
+
+  private void signal(String name) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(cli.pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -" + name).isTrue();
   }
 
   private static boolean accepts(int port) {
