@@ -8,6 +8,7 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.micrometer.FerryMetrics;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -36,10 +37,25 @@ final class PrometheusEndpoint implements Filter {
   private final FerryMetrics metrics = FerryMetrics.of(registry);
 
   PrometheusEndpoint() {
+    // Micrometer counts the process's CPU time in nanoseconds (process_cpu_time_ns_total);
+    // Prometheus wants base units, and its clients' standard name, which dashboards expect, is
+    // process_cpu_seconds_total.
+    registry.config().meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"));
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
+    bindCpuSeconds();
     bindAllocatedBytes();
+  }
+
+  /** {@code process_cpu_seconds_total}: CPU time the JVM process has used. */
+  private void bindCpuSeconds() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        && os.getProcessCpuTime() >= 0) {
+      FunctionCounter.builder("process.cpu", os, bean -> bean.getProcessCpuTime() / 1e9)
+          .baseUnit("seconds").description("CPU time used by the process")
+          .register(registry);
+    }
   }
 
   /**

@@ -79,6 +79,19 @@ class PrometheusEndpointTest {
     assertThat(sum(scrape(), "jvm_threads_allocated_bytes_total")).isGreaterThan(before + 100_000);
   }
 
+  /**
+   * CPU time in seconds under the Prometheus clients' standard name, which dashboards expect;
+   * Micrometer's nanosecond counter (process_cpu_time_ns_total) is left out.
+   */
+  @Test
+  void countsProcessCpuInSeconds() throws Exception {
+    String text = scrape();
+    assertThat(text).contains("# TYPE process_cpu_seconds_total counter").doesNotContain("process_cpu_time_ns");
+    double seconds = sum(text, "process_cpu_seconds_total");
+    assertThat(seconds).isPositive().isLessThan(ProcessHandle.current().info().totalCpuDuration()
+        .orElseThrow().toNanos() / 1e9 + 60);
+  }
+
   @Test
   void answersWithThePrometheusContentTypeAndLeavesOtherPathsAlone() throws Exception {
     String admin = "http://" + FerryCli.hostPort(proxy.adminAddress().orElseThrow());
