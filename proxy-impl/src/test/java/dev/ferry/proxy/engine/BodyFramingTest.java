@@ -8,6 +8,7 @@ import java.io.IOException;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,6 +35,31 @@ class BodyFramingTest {
     assertThat(new String(received.body())).isEqualTo("hello world");
     assertThat(received.header("Transfer-Encoding")).isEqualTo("chunked");
     assertThat(received.header("X-Checksum")).isEqualTo("abc");
+  }
+
+  /**
+   * Trailers cannot stand in for the fields the proxy sets or vouches for: a forged client
+   * certificate or forwarding chain in a request's trailers is dropped, as in its header section.
+   * Before, they reached the upstream after the last chunk.
+   */
+  @Test
+  void dropsTrailersNamingFieldsTheProxyVouchesFor() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    reverseTo(origin.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+          + "Client-Cert: :Zm9yZ2Vk:\r\nClient-Cert-Chain: :Zm9yZ2Vk:\r\n"
+          + "X-Forwarded-Client-Cert: By=spiffe://evil\r\nX-Forwarded-For: 10.0.0.1\r\n"
+          + "X_Forwarded_Proto: https\r\nForwarded: for=10.0.0.1\r\nX-Checksum: abc\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+    }
+    TinyOrigin.Received received = origin.takeRequest();
+    assertThat(received.header("X-Checksum")).as("other trailers go on").isEqualTo("abc");
+    for (String forged : List.of("Client-Cert", "Client-Cert-Chain", "X-Forwarded-Client-Cert", "X_Forwarded_Proto")) {
+      assertThat(received.header(forged)).as(forged).isNull();
+    }
+    assertThat(received.headerLines()).as("the proxy's forwarding fields alone")
+        .noneMatch(line -> line.contains("10.0.0.1"));
   }
 
   @Test

@@ -16,10 +16,18 @@ public final class HopByHop {
       "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "http2-settings");
 
   /** Fields that must not appear in a trailer section (RFC 9110 §6.5.1). */
+  /**
+   * Fields a trailer section must not carry (RFC 9110 §6.5.1: framing, routing, authentication,
+   * caching), and those this proxy sets or vouches for in the header section (forwarding, the
+   * verified client certificate, Via, Max-Forwards): a recipient that merges trailers into its
+   * headers, as some servers can, would otherwise take a client's forgery for the proxy's word.
+   */
   private static final NameSet NOT_IN_TRAILERS = NameSet.of(
       "content-length", "transfer-encoding", "host", "connection", "keep-alive", "te",
       "trailer", "upgrade", "content-type", "content-encoding", "content-range",
-      "cache-control", "expect", "authorization", "set-cookie", "proxy-authorization");
+      "cache-control", "expect", "authorization", "set-cookie", "proxy-authorization",
+      "via", "max-forwards", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
+      "client-cert", "client-cert-chain", "x-forwarded-client-cert");
 
   private HopByHop() {}
 
@@ -133,7 +141,9 @@ public final class HopByHop {
     }
     Headers.Builder result = Headers.builder();
     for (int i = 0; i < trailers.size(); i++) {
-      if (!NOT_IN_TRAILERS.contains(trailers.name(i))) {
+      String name = trailers.name(i);
+      if (!NOT_IN_TRAILERS.contains(name)
+          && !(name.indexOf('_') >= 0 && NOT_IN_TRAILERS.contains(name.replace('_', '-')))) {
         result.add(trailers, i);
       }
     }
