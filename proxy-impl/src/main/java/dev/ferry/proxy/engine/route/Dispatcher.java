@@ -189,7 +189,10 @@ public final class Dispatcher {
     }
   }
 
-  /** A 503's Retry-After in milliseconds (delta-seconds or an HTTP date); 0 without one. */
+  /**
+   * A 503's Retry-After in milliseconds (delta-seconds or an HTTP date); 0 without one, and for
+   * one that is neither, which RFC 9110 §10.2.3 leaves meaningless (it used to stop the retry).
+   */
   static long retryAfterMillis(Response response) {
     if (response.status() != 503) {
       return 0;
@@ -206,7 +209,7 @@ public final class Dispatcher {
         ZonedDateTime at = ZonedDateTime.parse(text, DateTimeFormatter.RFC_1123_DATE_TIME);
         return Math.max(0, Duration.between(ZonedDateTime.now(at.getZone()), at).toMillis());
       } catch (DateTimeParseException unreadable) {
-        return Long.MAX_VALUE;
+        return 0;
       }
     }
   }

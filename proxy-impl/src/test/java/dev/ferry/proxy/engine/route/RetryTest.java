@@ -80,6 +80,18 @@ class RetryTest {
     assertThat(busy.requests()).isEqualTo(1);
   }
 
+  /** RFC 9110 §10.2.3: a Retry-After that is neither seconds nor a date means nothing; it used to stop the retry. */
+  @Test
+  void ignoresARetryAfterThatIsNeitherSecondsNorADate() throws Exception {
+    Origins busy = ferry.track(new Origins("busy"));
+    busy.answer(503, "Retry-After: soon\r\n");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(busy.url()).ejectAfter(0, Duration.ofSeconds(1)))
+            .retry(RetryPolicy.retries(1).onStatuses(503))));
+    assertThat(send(proxy, "GET", "/").statusCode()).isEqualTo(503);
+    assertThat(busy.requests()).as("the request and its retry").isEqualTo(2);
+  }
+
   /**
    * A long Retry-After from one endpoint does not stop the retry from going to another. Before,
    * any Retry-After above the cap answered the client with the 503 while a healthy endpoint was
