@@ -34,6 +34,8 @@ final class TlsOptions {
       "                               first being the default); reloaded when the file changes",
       "      --tls-key FILE           PKCS#8 PEM private key of the preceding --tls-cert",
       "      --tls-client-ca FILE     require client certificates issued by the PEM CA(s) in FILE",
+      "      --tls-client-auth MODE   need (default with --tls-client-ca) | want: ask for a",
+      "                               client certificate but serve clients without one",
       "      --upstream-ca FILE       trust https upstreams whose certificates chain to the",
       "                               PEM CA certificate(s) in FILE (default: system trust)",
       "      --upstream-client-cert FILE  PEM certificate shown to upstreams that require mutual",
@@ -51,7 +53,7 @@ final class TlsOptions {
       "                               default all hosts); the others are tunnelled unread");
 
   /** Flags that take a value. */
-  static final Set<String> FLAGS = Set.of("--tls-cert", "--tls-key", "--tls-client-ca",
+  static final Set<String> FLAGS = Set.of("--tls-cert", "--tls-key", "--tls-client-ca", "--tls-client-auth",
       "--upstream-ca", "--upstream-client-cert", "--upstream-client-key", "--ca-out",
       "--ca-key-out", "--ca-cert", "--ca-key", "--mitm-host");
   /** Flags without a value. */
@@ -70,6 +72,7 @@ final class TlsOptions {
   /** What the files {@link #writeGenerated} replaced held before, to put back. */
   private final Map<Path, String> replaced = new HashMap<>();
   private Path tlsClientCa;
+  private ServerTls.ClientAuth tlsClientAuth = ServerTls.ClientAuth.NEED;
   private Path upstreamCa;
   private Path upstreamClientCert;
   private Path upstreamClientKey;
@@ -105,6 +108,11 @@ final class TlsOptions {
       case "--tls-cert" -> tlsCerts.add(PemFiles.certificates(flag, value));
       case "--tls-key" -> tlsKeys.add(PemFiles.privateKey(flag, value));
       case "--tls-client-ca" -> tlsClientCa = PemFiles.certificates(flag, value);
+      case "--tls-client-auth" -> tlsClientAuth = switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        case "need" -> ServerTls.ClientAuth.NEED;
+        case "want" -> ServerTls.ClientAuth.WANT;
+        default -> throw new IllegalArgumentException("--tls-client-auth must be need or want (was " + value + ")");
+      };
       case "--upstream-ca" -> upstreamCa = PemFiles.certificates(flag, value);
       case "--upstream-client-cert" -> upstreamClientCert = PemFiles.certificates(flag, value);
       case "--upstream-client-key" -> upstreamClientKey = PemFiles.privateKey(flag, value);
@@ -177,6 +185,10 @@ final class TlsOptions {
       throw new IllegalArgumentException("--tls-cert and --tls-key go in pairs, a --tls-key for each "
           + "--tls-cert (got " + tlsCerts.size() + " --tls-cert and " + tlsKeys.size() + " --tls-key)");
     }
+    if (seen.contains("--tls-client-auth") && tlsClientCa == null) {
+      throw new IllegalArgumentException("--tls-client-auth needs --tls-client-ca, the CA(s) that "
+          + "issue the client certificates");
+    }
     if (tlsCerts.isEmpty()) {
       if (tlsClientCa != null) {
         throw new IllegalArgumentException("--tls-client-ca needs --tls-cert and --tls-key: client "
@@ -192,7 +204,7 @@ final class TlsOptions {
       tls = tls.certificate(tlsCerts.get(i), tlsKeys.get(i));
     }
     return Optional.of(tlsClientCa == null ? tls
-        : tls.clientAuth(ServerTls.ClientAuth.NEED, tlsClientCa));
+        : tls.clientAuth(tlsClientAuth, tlsClientCa));
   }
 
   private Optional<UpstreamTls> upstreamTls() {

@@ -53,6 +53,17 @@ class TlsFlagsTest {
         .clientAuth(ServerTls.ClientAuth.NEED, Path.of(ca)));
   }
 
+  /** Optional client certificates (WANT) could be had from the API only; the CLI asked for them always. */
+  @Test
+  void asksForClientCertificatesWithoutRequiringThemWhenTold() {
+    assertThat(configOf("--tls-cert", cert, "--tls-key", key, "--tls-client-ca", ca, "--tls-client-auth", "want")
+        .tls().orElseThrow().clientAuth()).isEqualTo(ServerTls.ClientAuth.WANT);
+    assertThatThrownBy(() -> CliOptions.parse("--tls-cert", cert, "--tls-key", key, "--tls-client-auth", "want"))
+        .hasMessageStartingWith("--tls-client-auth needs --tls-client-ca");
+    assertThatThrownBy(() -> CliOptions.parse("--tls-client-auth", "maybe"))
+        .hasMessage("--tls-client-auth must be need or want (was maybe)");
+  }
+
   @Test
   void configuresUpstreamTls() {
     assertThat(configOf("--upstream-ca", ca).upstreamTls())
