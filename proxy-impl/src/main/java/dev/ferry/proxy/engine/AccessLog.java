@@ -43,7 +43,7 @@ final class AccessLog {
 
   /** True if entries are written: callers skip building one otherwise. */
   boolean isEnabled() {
-    return format != AccessLogFormat.OFF && log.isEnabledForLevel(level);
+    return format != AccessLogFormat.OFF && LeveledLog.isEnabled(log, level);
   }
 
   void write(Entry entry) {
