@@ -9,7 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Saves what a record-if-missing run added to its HAR file. Answers the proxy made itself (a 502
+ * Saves what a record-if-missing run added to its HAR file, CONNECTs aside (a blind tunnel's
+ * bytes are not recorded, and an intercepted one's requests are saved on their own). Answers the
+ * proxy made itself (a 502
  * for a refused connect, a 504, a limit's 4xx), exchanges without a response and those a fault
  * changed (a status, a cut body; latency and bandwidth only slow the origin's answer) are not
  * what the origin says, so they are left out unless {@code includeFailures} (which
@@ -49,7 +51,9 @@ final class RecordIfMissing {
   List<RecordedExchange> save(Recording recording) {
     List<RecordedExchange> saved = new ArrayList<>();
     List<RecordedExchange> left = new ArrayList<>();
-    for (RecordedExchange e : recording.select(e -> !e.replayed() && !e.unmatched())) {
+    // A tunnel's CONNECT is never saved: replay cannot stand in for what went through it.
+    for (RecordedExchange e : recording.select(e -> !e.replayed() && !e.unmatched()
+        && !e.request().method().equals("CONNECT"))) {
       (savable(e) ? saved : left).add(e);
     }
     if (!saved.isEmpty()) {

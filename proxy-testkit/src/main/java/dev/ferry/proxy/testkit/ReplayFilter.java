@@ -26,7 +26,9 @@ import java.util.function.Predicate;
  * <p>A CONNECT to a host the proxy intercepts is answered 200 here, recorded or not (a browser's
  * HAR has no CONNECT entries): the engine then intercepts the session without a tunnel to the
  * origin, and the requests inside it are replayed, or forwarded over TLS of their own when
- * unmatched in record-if-missing, so HTTPS replays offline.
+ * unmatched in record-if-missing, so HTTPS replays offline. A CONNECT to a host it does not
+ * intercept is never answered from a recording (nothing of what went through the tunnel is
+ * recorded): record-if-missing opens the tunnel, and replay alone answers 502 saying why.
  */
 final class ReplayFilter implements Filter {
   private final Recorder recorder;
@@ -52,10 +54,21 @@ final class ReplayFilter implements Filter {
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     Request request = exchange.request();
-    if (request.method().equals("CONNECT") && intercepted.test(request.host())) {
-      // Answered here, not by the origin: record-if-missing must not save it again each run.
-      recorder.inFlight(exchange.id()).replayed = true;
-      return Response.builder().status(200).reason("Connection Established").build();
+    if (request.method().equals("CONNECT")) {
+      if (intercepted.test(request.host())) {
+        // Answered here, not by the origin: record-if-missing must not save it again each run.
+        recorder.inFlight(exchange.id()).replayed = true;
+        return Response.builder().status(200).reason("Connection Established").build();
+      }
+      // A tunnel the proxy does not decrypt carries bytes no recording holds: a "replayed" 200
+      // would leave the client's TLS handshake talking to nobody.
+      if (forwardUnmatched) {
+        return chain.proceed(request);
+      }
+      recorder.inFlight(exchange.id()).unmatched = true;
+      return Response.text(502, "Ferry replay: a CONNECT tunnel to " + request.authority()
+          + " cannot be replayed, as what goes through it is not recorded; intercept HTTPS "
+          + "(interceptHttps()) to record and replay the requests inside it\n");
     }
     byte[] head = new byte[0];
     InputStream rest = null;

@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CertificateAuthority;
 import java.io.StringReader;
-import java.nio.file.Path;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterEach;
@@ -100,6 +101,31 @@ class HttpsInterceptionTest {
         .filter(e -> !e.request().method().equals("CONNECT")).toList());
     try (RecordingProxy replay = RecordingProxy.forward().interceptHttps().replay(browserStyle).start()) {
       assertThat(get(replay, url)).isEqualTo("GET /orders: ");
+    }
+  }
+
+  /**
+   * A tunnel the proxy does not decrypt is opened on every record-if-missing run, and never
+   * answered from a recording. Before, the first run saved its CONNECT, and every later run
+   * "replayed" a 200 with no tunnel behind it, so the client's handshake failed with the origin up.
+   */
+  @Test
+  void tunnelsHttpsItDoesNotInterceptOnEveryRecordIfMissingRun(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("tunnel.har");
+    URI url = origin.url("/tunnelled");
+    for (int run = 0; run < 2; run++) {
+      try (RecordingProxy blind = RecordingProxy.forward().recordIfMissing(har).start()) {
+        HttpClient client = HttpClient.newBuilder().proxy(blind.proxySelector()).sslContext(origin.clientContext()).build();
+        assertThat(client.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString()).body())
+            .as("run %d", run).isEqualTo("GET /tunnelled: ");
+      }
+    }
+    assertThat(Files.exists(har) ? Recording.fromHar(har).size() : 0).as("no CONNECT saved").isZero();
+    try (RecordingProxy replay = RecordingProxy.forward().replay(Recording.create()).start()) {
+      HttpClient client = HttpClient.newBuilder().proxy(replay.proxySelector()).sslContext(origin.clientContext()).build();
+      assertThatThrownBy(() -> client.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString()))
+          .as("a tunnel cannot be replayed").hasMessageContaining("502");
+      assertThat(replay.recording().awaitExchange(e -> e.method("CONNECT"), WAIT).unmatched()).isTrue();
     }
   }
 

@@ -64,6 +64,15 @@ final class HttpsOrigin implements AutoCloseable {
     }
   }
 
+  /** A client context trusting this origin's CA: for clients that reach it through a blind tunnel. */
+  javax.net.ssl.SSLContext clientContext() {
+    try {
+      return authority.trustContext();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   int requestCount() {
     return server.getRequestCount();
   }
