@@ -112,6 +112,11 @@ final class HarReader {
       }
     }
     long size = content.path("_ferrySize").asLong(bytes.length);
+    if (!content.has("text") && !content.has("_ferryRaw") && !content.path("params").isArray()
+        && content.path("size").asLong(0) > 0) {
+      // A tool that kept no body wrote its size alone (Chrome does): the body is unknown, not empty.
+      size = content.path("size").asLong();
+    }
     return RecordedBody.of(bytes, size, headers);
   }
 

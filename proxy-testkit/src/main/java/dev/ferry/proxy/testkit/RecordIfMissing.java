@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Saves what a record-if-missing run added to its HAR file, CONNECTs aside (a blind tunnel's
  * bytes are not recorded, and an intercepted one's requests are saved on their own). Answers the
- * proxy made itself (a 502
- * for a refused connect, a 504, a limit's 4xx), exchanges without a response and those a fault
+ * proxy made itself (a 502 for a refused connect, a 504, a limit's 4xx), exchanges without a
+ * response and those a fault
  * changed (a status, a cut body; latency and bandwidth only slow the origin's answer) are not
  * what the origin says, so they are left out unless {@code includeFailures} (which
  * keeps the proxy-made answers that have a status); the run reports what it left out.

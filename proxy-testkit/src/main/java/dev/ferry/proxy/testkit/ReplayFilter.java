@@ -138,9 +138,10 @@ final class ReplayFilter implements Filter {
     }
     if (response.body().truncated()) {
       // Replaying a prefix as if it were the whole body would pass tests it should fail.
-      return Response.text(502, "Ferry replay: the recorded response body was cut at "
-          + response.body().bytes().length + " of its " + response.body().size() + " bytes "
-          + "(maxBodyBytes); record it again with a larger maxBodyBytes\n");
+      return Response.text(502, "Ferry replay: the recorded response body holds "
+          + response.body().bytes().length + " of its " + response.body().size() + " bytes (cut at "
+          + "maxBodyBytes, or left out by the tool that wrote the HAR); record it again, with a "
+          + "larger maxBodyBytes\n");
     }
     Headers headers = response.headers().without("Content-Length").without("Transfer-Encoding");
     Body body = response.trailers().isEmpty() ? Body.of(response.body().bytes())

@@ -10,8 +10,11 @@
  * static FerryProxyExtension proxy = FerryProxyExtension.forward();          // or .reverse(uri)
  * }</pre>
  * Outside JUnit: {@code try (RecordingProxy proxy = RecordingProxy.forward().start()) { ... }}.
- * The proxy binds 127.0.0.1 on an ephemeral port and forwards the exact bytes: bodies are not
- * decoded or re-encoded on the way through. Each test sees only its own exchanges, also when
+ * The proxy binds 127.0.0.1 on an ephemeral port and forwards bodies byte for byte: they are
+ * not decoded or re-encoded on the way through. Heads are a proxy's: it adds {@code traceparent},
+ * {@code X-Request-Id} and {@code Via} to requests (and forwarding fields in reverse mode), and
+ * {@code Via}, {@code X-Request-Id} and a missing {@code Date} to responses; recorded requests are
+ * what the origin received (see {@link dev.ferry.proxy.testkit.RecordedRequest}). Each test sees only its own exchanges, also when
  * tests run concurrently (see {@link dev.ferry.proxy.testkit.ProxyLifecycle}).
  *
  * <h2>Memory bounds</h2>

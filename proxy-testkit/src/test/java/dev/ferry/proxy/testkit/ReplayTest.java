@@ -2,6 +2,7 @@ package dev.ferry.proxy.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -242,7 +243,27 @@ class ReplayTest {
     try (RecordingProxy replay = RecordingProxy.forward().replay(recorded).start()) {
       HttpResponse<String> answer = get(replay, base + "/big");
       assertThat(answer.statusCode()).isEqualTo(502);
-      assertThat(answer.body()).contains("cut at 1000 of its 2000 bytes");
+      assertThat(answer.body()).contains("holds 1000 of its 2000 bytes");
+    }
+  }
+
+  /**
+   * A HAR entry whose body the writing tool left out (Chrome writes content.size alone) is not
+   * replayed as an empty body; it used to be, with Content-Length 0.
+   */
+  @Test
+  void refusesToReplayABodyTheHarLeftOut() throws Exception {
+    String har = "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":\"WebInspector\",\"version\":\"1\"},"
+        + "\"entries\":[{\"startedDateTime\":\"2024-05-01T10:00:00.000Z\",\"time\":1,"
+        + "\"request\":{\"method\":\"GET\",\"url\":\"http://127.0.0.1:9/kept-out\",\"httpVersion\":\"HTTP/1.1\","
+        + "\"headers\":[],\"queryString\":[],\"cookies\":[],\"headersSize\":-1,\"bodySize\":0},"
+        + "\"response\":{\"status\":200,\"statusText\":\"OK\",\"httpVersion\":\"HTTP/1.1\",\"headers\":[],"
+        + "\"cookies\":[],\"content\":{\"size\":5,\"mimeType\":\"text/plain\"},\"redirectURL\":\"\","
+        + "\"headersSize\":-1,\"bodySize\":5},\"cache\":{},\"timings\":{\"send\":0,\"wait\":1,\"receive\":0}}]}}";
+    try (RecordingProxy replay = RecordingProxy.forward().replay(Recording.fromHar(new StringReader(har))).start()) {
+      HttpResponse<String> answer = get(replay, "http://127.0.0.1:9/kept-out");
+      assertThat(answer.statusCode()).isEqualTo(502);
+      assertThat(answer.body()).contains("holds 0 of its 5 bytes");
     }
   }
 }
