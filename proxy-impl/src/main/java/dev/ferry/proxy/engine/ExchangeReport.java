@@ -58,12 +58,12 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
     String logged = failed || accessLogged || log.isDebugEnabled() ? LoggedUrls.redact(url) : url;
     if (failed) {
       log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
-          failure, status, bodyBytes, orDash(method), orDash(logged), clientText(),
+          failure, status, bodyBytes, orDash(method), uriField(logged), clientText(),
           orDash(requestId), connectionId, id);
     }
     if (log.isDebugEnabled()) {
       log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
-          orDash(method), orDash(logged), status, bodyBytes, duration.toMillis(), clientText(), requestId,
+          orDash(method), uriField(logged), status, bodyBytes, duration.toMillis(), clientText(), requestId,
           connectionId, id, routing(), failure == null ? "" : " failure=" + failure);
     }
     if (accessLogged) {
@@ -81,6 +81,11 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
   /** The client's address for logs: {@code 127.0.0.1:5000}, {@code [::1]:5000}. */
   private String clientText() {
     return HostNames.authorityText(client.getAddress(), client.getPort());
+  }
+
+  /** The {@code uri=} value: {@code -} when unknown, quoted when it needs to be (see {@link LogValues}). */
+  private static String uriField(String url) {
+    return url == null ? "-" : LogValues.of(url);
   }
 
   /** What is not known shows as {@code -}, as in the access log. */

@@ -116,7 +116,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.listeners().each(l -> l.exchangeStarted(this));
       if (log.isDebugEnabled()) {
         log.debug("request_start method={} uri={} client={} conn={} ex={}", request.method(),
-            LoggedUrls.redact(request.url()), connection.clientText(), connection.id(), id);
+            LogValues.of(LoggedUrls.redact(request.url())), connection.clientText(), connection.id(), id);
       }
       Response response = runChain();
       return response != null && respond(response);

@@ -164,6 +164,7 @@ class ObservabilityTest {
         "X-B3-SpanId", "e457b5a2e4d86bd1", "X-B3-Sampled", "2");
     RecordedRequest multiState = origin.takeRequest(5, TimeUnit.SECONDS);
     assertThat(multiState.getHeader("X-B3-TraceId")).as("2 is no sampling state").isNull();
+    assertThat(multiState.getHeader("X-B3-Sampled")).as("nor sent on as one").isNull();
     assertThat(multiState.getHeader("traceparent")).doesNotContain("80f198ee56343ba864fe8b2a57d3eff7");
   }
 

@@ -62,6 +62,8 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       // beside a traceparent of another trace. A bare sampling decision stays.
       headers.remove("X-B3-TraceId").remove("X-B3-SpanId").remove("X-B3-ParentSpanId");
       received.first("b3").filter(b3 -> !isSamplingState(b3.trim())).ifPresent(b3 -> headers.remove("b3"));
+      received.first("X-B3-Sampled").filter(sampled -> multiHeaderSampling(sampled.trim()) == null)
+          .ifPresent(sampled -> headers.remove("X-B3-Sampled"));
       return headers;
     }
     String b3Trace = shortB3 ? traceId.substring(16) : traceId;
