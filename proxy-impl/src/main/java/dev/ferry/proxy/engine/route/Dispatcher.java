@@ -95,22 +95,22 @@ public final class Dispatcher {
           } else {
             pool.succeeded(endpoint);
           }
-          // Retry-After speaks for the endpoint that sent it: a retry that goes elsewhere need
-          // not wait for it.
-          long retryAfterMillis = pool.hasUntried(tried) ? 0 : retryAfterMillis(response);
           if (policy.statuses().contains(response.status())
               && attempt + hooks.staleRetries() < policy.retries()
               && idempotentOrAllowed(outbound, policy) && resendable(outbound)
-              && !hooks.clientSawResponseBytes()
-              && retryAfterMillis <= policy.retryAfterCap().toMillis()
-              && startRetry(pool, policy)) {
-            response.body().close();
-            endpoint.requestEnded();
-            pool.releaseConnection();
-            log.info("upstream_retry pool={} endpoint={} attempt={} reason=status_{}", pool.name(),
-                endpoint.authority(), attempt + 1, response.status());
-            backoff(policy, attempt + 1, retryAfterMillis);
-            continue;
+              && !hooks.clientSawResponseBytes()) {
+            // Retry-After speaks for the endpoint that sent it: a retry that goes elsewhere
+            // need not wait for it.
+            long retryAfterMillis = pool.hasUntried(tried) ? 0 : retryAfterMillis(response);
+            if (retryAfterMillis <= policy.retryAfterCap().toMillis() && startRetry(pool, policy)) {
+              response.body().close();
+              endpoint.requestEnded();
+              pool.releaseConnection();
+              log.info("upstream_retry pool={} endpoint={} attempt={} reason=status_{}", pool.name(),
+                  endpoint.authority(), attempt + 1, response.status());
+              backoff(policy, attempt + 1, retryAfterMillis);
+              continue;
+            }
           }
           handedOver = true;
           return response.withBody(new ReleasingBody(response.body(), () -> {
