@@ -165,13 +165,34 @@ public final class Headers {
    * compared case-insensitively ({@code Connection: keep-alive, Upgrade} contains {@code upgrade}).
    */
   public boolean containsToken(String name, String token) {
+    Objects.requireNonNull(name, "name");
     Objects.requireNonNull(token, "token");
-    for (String value : all(name)) {
-      for (String element : value.split(",")) {
-        if (element.trim().equalsIgnoreCase(token)) {
-          return true;
-        }
+    // Scanned in place: the proxy asks this of every message it relays (Connection, TE).
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      if (namesAndValues[i].equalsIgnoreCase(name) && listsToken(namesAndValues[i + 1], token)) {
+        return true;
       }
+    }
+    return false;
+  }
+
+  private static boolean listsToken(String value, String token) {
+    int start = 0;
+    while (start <= value.length()) {
+      int comma = value.indexOf(',', start);
+      int end = comma < 0 ? value.length() : comma;
+      int from = start;
+      while (from < end && value.charAt(from) <= ' ') {
+        from++;
+      }
+      int to = end;
+      while (to > from && value.charAt(to - 1) <= ' ') {
+        to--;
+      }
+      if (to - from == token.length() && value.regionMatches(true, from, token, 0, token.length())) {
+        return true;
+      }
+      start = end + 1;
     }
     return false;
   }

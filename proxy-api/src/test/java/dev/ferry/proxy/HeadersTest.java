@@ -41,6 +41,13 @@ class HeadersTest {
     Headers headers = Headers.of("Connection", "keep-alive, Upgrade");
     assertThat(headers.containsToken("connection", "upgrade")).isTrue();
     assertThat(headers.containsToken("Connection", "close")).isFalse();
+    Headers spread = Headers.of("TE", "gzip", "Te", " ,\ttrailers\t ,", "X", "trailers");
+    assertThat(spread.containsToken("te", "TRAILERS")).isTrue();
+    assertThat(spread.containsToken("te", "")).isTrue(); // the empty member between the commas
+    assertThat(spread.containsToken("te", "trailer")).isFalse();
+    assertThat(spread.containsToken("te", "gzip, trailers")).isFalse();
+    assertThat(Headers.of("TE", "trailersx").containsToken("TE", "trailers")).isFalse();
+    assertThat(Headers.empty().containsToken("TE", "trailers")).isFalse();
   }
 
   @Test

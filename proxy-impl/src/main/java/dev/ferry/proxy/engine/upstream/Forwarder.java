@@ -140,12 +140,6 @@ public final class Forwarder {
   }
 
   /**
-   * Whether an idempotent request that failed on a reused connection goes once more on a fresh
-   * one: it failed before any response byte arrived, not by a timeout, and its body can be sent
-   * again. A request of another method is never sent twice (RFC 9110 §9.2.2): an upstream that
-   * read it and then closed may have acted on it.
-   */
-  /**
    * A stop whose grace ran out interrupts the exchanges still running (the only interrupt they
    * get): what failed then is the stop, not the upstream, and nothing is tried again.
    */
@@ -153,6 +147,12 @@ public final class Forwarder {
     return e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted();
   }
 
+  /**
+   * Whether an idempotent request that failed on a reused connection goes once more on a fresh
+   * one: it failed before any response byte arrived, not by a timeout, and its body can be sent
+   * again. A request of another method is never sent twice (RFC 9110 §9.2.2): an upstream that
+   * read it and then closed may have acted on it.
+   */
   private static boolean retryable(UpstreamConnection connection, IOException e, long receivedBefore,
       Body body) {
     return !stopping(e) && connection.reused()
