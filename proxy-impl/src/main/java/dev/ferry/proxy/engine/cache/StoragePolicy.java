@@ -55,7 +55,15 @@ final class StoragePolicy {
     if (!explicit && !Freshness.HEURISTICALLY_CACHEABLE.contains(status)) {
       return false;
     }
-    return Freshness.lifetimeSeconds(status, headers, received) > 0 || hasValidators(headers);
+    // Stale at once and without a validator, it is still worth keeping when it may be served
+    // stale (RFC 5861): on an upstream error, or while a refresh runs.
+    return Freshness.lifetimeSeconds(status, headers, received) > 0 || hasValidators(headers)
+        || servableStale(response);
+  }
+
+  private static boolean servableStale(CacheControl response) {
+    return !response.forbidsStale()
+        && (response.seconds("stale-if-error") > 0 || response.seconds("stale-while-revalidate") > 0);
   }
 
   /**

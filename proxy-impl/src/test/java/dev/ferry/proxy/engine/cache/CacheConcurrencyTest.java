@@ -117,6 +117,26 @@ class CacheConcurrencyTest {
     assertThat(h.get("/sie").statusCode()).as("past the stale-if-error window").isEqualTo(503);
   }
 
+  /** Stale on arrival and without a validator, it is kept for the error it may stand in for. */
+  @Test
+  void storesAResponseStaleOnArrivalForStaleIfError() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("last good").setHeader("Cache-Control", "max-age=0, stale-if-error=600"));
+    h.get("/sie-now");
+    h.advance(Duration.ofSeconds(1));
+    h.origin.enqueue(new MockResponse().setResponseCode(500));
+    HttpResponse<String> afterError = h.get("/sie-now");
+    assertThat(afterError.statusCode()).isEqualTo(200);
+    assertThat(afterError.body()).isEqualTo("last good");
+    assertThat(afterError.headers().firstValue("X-Cache")).hasValue("STALE");
+    // Without stale-if-error such a response is not worth storing: nothing could reuse it.
+    h.origin.enqueue(h.response("once").setHeader("Cache-Control", "max-age=0"));
+    h.origin.enqueue(h.response("twice").setHeader("Cache-Control", "max-age=0"));
+    h.get("/zero");
+    assertThat(h.get("/zero").headers().firstValue("X-Cache")).hasValue("MISS");
+    assertThat(h.cache().stats().entries()).isEqualTo(1);
+  }
+
   /** s-maxage implies proxy-revalidate (RFC 9111 §5.2.2.10), which stale-if-error does not lift (§4.2.4). */
   @Test
   void neverServesStaleIfErrorUnderSMaxage() throws Exception {
