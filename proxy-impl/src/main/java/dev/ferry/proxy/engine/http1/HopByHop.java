@@ -27,7 +27,10 @@ public final class HopByHop {
       "trailer", "upgrade", "content-type", "content-encoding", "content-range",
       "cache-control", "expect", "authorization", "set-cookie", "proxy-authorization",
       "via", "max-forwards", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
-      "client-cert", "client-cert-chain", "x-forwarded-client-cert");
+      "client-cert", "client-cert-chain", "x-forwarded-client-cert",
+      // Set or checked once, in the head: a trailer would slip past that check.
+      "x-request-id", "traceparent", "tracestate", "b3", "x-b3-traceid", "x-b3-spanid",
+      "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags");
 
   private HopByHop() {}
 
