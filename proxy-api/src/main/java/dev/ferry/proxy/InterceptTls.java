@@ -12,7 +12,8 @@ import java.util.function.Predicate;
  * value.
  *
  * <p>On a CONNECT to an intercepted host the proxy answers 200, completes the TLS handshake with
- * a certificate it issues for the host the client names (SNI, else the CONNECT host), and runs
+ * a certificate it issues for the CONNECT's host (whatever name the client's SNI gives: the
+ * session stays pinned to that host), and runs
  * each request inside through filters, cache and listeners like a plain one, sending it on to
  * the origin over verified TLS (see {@link UpstreamTls}). Other hosts, and bytes inside an
  * intercepted CONNECT that are not TLS, are tunnelled unchanged. The tunnel's first bytes, the

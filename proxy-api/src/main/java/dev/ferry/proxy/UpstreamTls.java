@@ -13,7 +13,9 @@ import java.util.Optional;
  * <p>Verification is on by default: the chain must lead to a trusted CA and the certificate must
  * name the host (RFC 9110 §4.3.4) in a subject alternative name (a CN alone is refused, RFC 9525
  * §6.3); no signature in the chain may use SHA-1 or MD5, and no key may be shorter than 2048 bits
- * (RSA, DSA) or 256 (EC). The proxy sends SNI for host names and offers TLS 1.2 and 1.3.
+ * (RSA, DSA) or 256 (EC), the trusted CA's included: a CA of {@link #trusting(Path)} or
+ * {@link #trusting(KeyStore)} with a shorter key is left out of the trust (and logged), and one
+ * holding no other CA fails the start. The proxy sends SNI for host names and offers TLS 1.2 and 1.3.
  * A certificate that fails verification makes the request fail with 502, naming the reason.
  *
  * <pre>{@code

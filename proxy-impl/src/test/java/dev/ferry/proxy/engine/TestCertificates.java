@@ -19,6 +19,7 @@ import javax.net.ssl.TrustManagerFactory;
 public final class TestCertificates {
   private static final char[] PASSWORD = "changeit".toCharArray();
 
+  private static final List<String> EC_P256 = List.of("-keyalg", "EC", "-groupname", "secp256r1");
   private final KeyStore keyStore;
 
   private TestCertificates(KeyStore keyStore) {
@@ -36,7 +37,7 @@ public final class TestCertificates {
    */
   public static TestCertificates issued(String dnsName, String startDate, int validityDays)
       throws Exception {
-    return issued(dnsName, startDate, validityDays, true, List.of("-keyalg", "EC", "-groupname", "secp256r1"), null);
+    return issued(dnsName, startDate, validityDays, true, EC_P256, null, EC_P256);
   }
 
   /**
@@ -46,19 +47,26 @@ public final class TestCertificates {
    */
   public static TestCertificates weak(String dnsName, boolean san, List<String> keyOptions,
       String signatureAlgorithm) throws Exception {
-    return issued(dnsName, null, 2, san, keyOptions, signatureAlgorithm);
+    return issued(dnsName, null, 2, san, keyOptions, signatureAlgorithm, EC_P256);
+  }
+
+  /** A sound leaf for {@code dnsName} issued by a CA with a key of {@code caKeyOptions} (keytool's). */
+  public static TestCertificates issuedByWeakCa(String dnsName, List<String> caKeyOptions) throws Exception {
+    return issued(dnsName, null, 2, true, EC_P256, null, caKeyOptions);
   }
 
   private static TestCertificates issued(String dnsName, String startDate, int validityDays, boolean san,
-      List<String> keyOptions, String signatureAlgorithm) throws Exception {
+      List<String> keyOptions, String signatureAlgorithm, List<String> caKeyOptions) throws Exception {
     Path dir = Files.createTempDirectory("ferry-certs");
     try {
       Path ca = dir.resolve("ca.p12");
       Path server = dir.resolve("server.p12");
       String pass = new String(PASSWORD);
-      keytool("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1",
-          "-dname", "CN=Ferry Test CA " + System.nanoTime(), "-ext", "bc:c", "-validity", "2",
-          "-storetype", "PKCS12", "-keystore", ca.toString(), "-storepass", pass);
+      List<String> authority = new ArrayList<>(List.of("-genkeypair", "-alias", "ca"));
+      authority.addAll(caKeyOptions);
+      authority.addAll(List.of("-dname", "CN=Ferry Test CA " + System.nanoTime(), "-ext", "bc:c",
+          "-validity", "2", "-storetype", "PKCS12", "-keystore", ca.toString(), "-storepass", pass));
+      keytool(authority.toArray(new String[0]));
       List<String> leaf = new ArrayList<>(List.of("-genkeypair", "-alias", "server"));
       leaf.addAll(keyOptions);
       leaf.addAll(List.of("-dname", "CN=" + dnsName, "-validity", "2", "-storetype", "PKCS12",

@@ -1,13 +1,18 @@
 package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.UpstreamTls;
+import dev.ferry.proxy.engine.tls.OriginCertificates;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLContext;
@@ -109,6 +114,34 @@ class UpstreamTlsTest {
         "certificate signed with SHA1withECDSA");
     assertRefused(TestCertificates.weak("localhost", true, List.of("-keyalg", "RSA", "-keysize", "1024"), null),
         "certificate with a 1024-bit RSA key");
+  }
+
+  /**
+   * An upstream's chain never holds the anchor it ends at, so a configured CA with a weak key is
+   * left out of the trust: a bundle still trusts its other CAs, and one of nothing else is refused.
+   */
+  @Test
+  void leavesAWeakConfiguredCaOutOfTheTrust() throws Exception {
+    TestCertificates weakCa = TestCertificates.issuedByWeakCa("localhost", List.of("-keyalg", "RSA", "-keysize", "1024"));
+    KeyStore bundle = KeyStore.getInstance("PKCS12");
+    bundle.load(null, null);
+    bundle.setCertificateEntry("weak", weakCa.keyStore().getCertificate("ca"));
+    bundle.setCertificateEntry("strong", localhost.keyStore().getCertificate("ca"));
+    try (LogCapture logs = new LogCapture()) {
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .route(Route.to(Upstream.of("https://localhost:" + tlsOrigin(weakCa.serverContext()) + "/")).pathPrefix("/weak/"))
+          .upstream(Upstream.of("https://localhost:" + tlsOrigin(localhost.serverContext()) + "/"))
+          .upstreamTls(UpstreamTls.trusting(bundle)));
+      assertThat(logs.lines(OriginCertificates.class.getName())).singleElement().asString()
+          .contains("upstream_ca_ignored").contains("1024-bit RSA key");
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send("GET /weak/ HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status()).isEqualTo(502);
+        assertThat(raw.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status()).isEqualTo(200);
+      }
+    }
+    assertThatThrownBy(() -> ferry.start(ProxyServer.builder().upstream(Upstream.of("https://localhost:1/"))
+        .upstreamTls(UpstreamTls.trusting(weakCa.keyStore()))))
+        .hasMessageContaining("no CA certificate with a key of at least 2048 bits");
   }
 
   private void assertRefused(TestCertificates weak, String reason) throws Exception {

@@ -7,11 +7,14 @@ import java.security.cert.X509Certificate;
 import java.security.interfaces.DSAKey;
 import java.security.interfaces.ECKey;
 import java.security.interfaces.RSAKey;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What browsers refuse in an upstream's certificate chain and the JDK lets through, checked once
@@ -25,10 +28,12 @@ import javax.net.ssl.SSLSession;
  *   <li>a signature by SHA-1 or MD5, which the JDK refuses only in chains ending at its own CAs
  *       (a self-signed root's signature on itself is not checked: nothing relies on it);
  *   <li>an RSA or DSA key under 2048 bits, an EC key under 256 (CA/Browser Forum Baseline
- *       Requirements §6.1.5).
+ *       Requirements §6.1.5), in the chain and in the trust anchor it ends at: a configured CA
+ *       with such a key is left out of the trust ({@link #strongAnchors}).
  * </ul>
  */
 public final class OriginCertificates {
+  private static final Logger log = LoggerFactory.getLogger(OriginCertificates.class);
   private static final int SAN_DNS = 2;
   private static final int SAN_IP = 7;
 
@@ -81,6 +86,25 @@ public final class OriginCertificates {
       }
     }
     return false;
+  }
+
+  /**
+   * The CA certificates of {@code configured} fit to anchor an upstream's chain: the peer's
+   * chain holds only what the upstream sent, never the anchor the JDK ended it at, so a weak
+   * anchor is refused here, once, instead of at every handshake. Each one left out is logged.
+   */
+  static List<X509Certificate> strongAnchors(List<X509Certificate> configured, String source) {
+    List<X509Certificate> strong = new ArrayList<>(configured.size());
+    for (X509Certificate ca : configured) {
+      String weak = weakKey(ca.getPublicKey());
+      if (weak == null) {
+        strong.add(ca);
+      } else {
+        log.warn("upstream_ca_ignored source={} subject=\"{}\" reason=\"{}\"", source,
+            ca.getSubjectX500Principal().getName(), weak);
+      }
+    }
+    return strong;
   }
 
   private static String weakKey(PublicKey key) {

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.KeyStoreException;
 import java.security.PrivateKey;
 import java.security.UnrecoverableKeyException;
 import java.security.cert.Certificate;
@@ -104,6 +105,22 @@ public final class Stores {
       throw new IllegalStateException("cannot make a trust store", e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The trusted certificates of {@code trustStore}: its certificate entries that are X.509. */
+  public static List<X509Certificate> certificates(KeyStore trustStore) {
+    try {
+      List<X509Certificate> certificates = new ArrayList<>();
+      for (String alias : Collections.list(trustStore.aliases())) {
+        if (trustStore.isCertificateEntry(alias)
+            && trustStore.getCertificate(alias) instanceof X509Certificate certificate) {
+          certificates.add(certificate);
+        }
+      }
+      return certificates;
+    } catch (KeyStoreException e) {
+      throw new IllegalArgumentException("trust store is unusable: " + e.getMessage(), e);
     }
   }
 

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
@@ -38,9 +39,9 @@ public final class UpstreamTlsContext {
     }
     TrustManager[] trust = null; // null: the JDK's default CAs
     if (tls.caFile().isPresent()) {
-      trust = new TrustManager[] {Stores.trustManager(tls.caFile().get())};
+      trust = anchoredAt(Pem.certificates(tls.caFile().get()), tls.caFile().get().toString());
     } else if (tls.trustStore().isPresent()) {
-      trust = new TrustManager[] {Stores.trustManager(tls.trustStore().get())};
+      trust = anchoredAt(Stores.certificates(tls.trustStore().get()), "trust store");
     }
     KeyManager[] keys = null;
     if (tls.clientCertificateFile().isPresent() && tls.clientKeyFile().isPresent()) {
@@ -62,6 +63,15 @@ public final class UpstreamTlsContext {
    */
   public static UpstreamTlsContext insecureTrustAll() {
     return new UpstreamTlsContext(context(null, new TrustManager[] {new InsecureTrustManager()}), false);
+  }
+
+  private static TrustManager[] anchoredAt(List<X509Certificate> configured, String source) {
+    List<X509Certificate> anchors = OriginCertificates.strongAnchors(configured, source);
+    if (anchors.isEmpty()) {
+      throw new IllegalArgumentException(source + ": no CA certificate with a key of at least 2048 bits"
+          + " (RSA, DSA) or 256 bits (EC) to trust upstreams with");
+    }
+    return new TrustManager[] {Stores.trustManager(Stores.trustStore(anchors))};
   }
 
   private static SSLContext context(KeyManager[] keys, TrustManager[] trust) {
