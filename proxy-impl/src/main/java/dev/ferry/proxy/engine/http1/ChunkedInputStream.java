@@ -13,6 +13,8 @@ import java.io.IOException;
  */
 public final class ChunkedInputStream extends BlockInputStream {
   private static final int MAX_SIZE_LINE = 4096;
+  /** A chunk size may have 15 significant hex digits: past this value another one overflows that. */
+  static final long MAX_BEFORE_DIGIT = (1L << 56) - 1;
 
   private final ConnectionInput in;
   private final boolean response;
@@ -86,7 +88,7 @@ public final class ChunkedInputStream extends BlockInputStream {
   private static long bufferedOfNextChunk(byte[] bytes, int from, int to) {
     long size = 0;
     int i = from;
-    while (i < to && i - from < 15 && HeadScan.hexValue(bytes[i]) >= 0) {
+    while (i < to && size <= MAX_BEFORE_DIGIT && HeadScan.hexValue(bytes[i]) >= 0) {
       size = size * 16 + HeadScan.hexValue(bytes[i]);
       i++;
     }
@@ -114,7 +116,11 @@ public final class ChunkedInputStream extends BlockInputStream {
     int digits = 0;
     int b = in.readByte();
     while (HeadScan.hexValue(b) >= 0) {
-      if (++digits > 15) {
+      // RFC 9112 §7.1: any number of digits; leading zeros are no overflow, only the line's length.
+      if (++digits > MAX_SIZE_LINE) {
+        throw malformed("chunk size line too long");
+      }
+      if (size > MAX_BEFORE_DIGIT) {
         throw malformed("chunk size too large");
       }
       size = size * 16 + HeadScan.hexValue(b);

@@ -98,7 +98,10 @@ public final class ChunkedProgress {
   private State size(byte b) {
     int digit = HeadScan.hexValue(b);
     if (digit >= 0) {
-      if (lineBytes == 15) {
+      if (lineBytes == MAX_SIZE_LINE) {
+        return malformed("chunk size line too long");
+      }
+      if (size > ChunkedInputStream.MAX_BEFORE_DIGIT) {
         return malformed("chunk size too large");
       }
       size = size * 16 + digit;

@@ -23,6 +23,9 @@ class ChunkedProgressTest {
       "5 ;x\r\nhello\r\n0\r\n\r\n",
       "A\r\n0123456789\r\n1\r\nx\r\n0\r\nX-Trailer: 1\r\nY: 2\r\n\r\n",
       "000a\r\n0123456789\r\n00\r\n\r\n",
+      // RFC 9112 §7.1: 1*HEXDIG; leading zeros are no overflow.
+      "0000000000000002\r\nhi\r\n00000000000000000000\r\n\r\n",
+      "0".repeat(4000) + "2\r\nhi\r\n0\r\n\r\n",
       "1\r\nx\r\n".repeat(50) + "0\r\n\r\n",
       "3e8\r\n" + "y".repeat(1000) + "\r\n0\r\n\r\n");
 
@@ -58,7 +61,7 @@ class ChunkedProgressTest {
    */
   private static final List<String> BROKEN = List.of("g\r\n", "\r\n", "5\nhello", "5\r\nhelloX",
       "5\r\nhello\rX", "1234567890abcdef0\r\n", "5;\u0001\r\n", "5 \n", "-5\r\n", "0x5\r\n",
-      "5;" + "e".repeat(4095) + "\r\n",
+      "5;" + "e".repeat(4095) + "\r\n", "0".repeat(4096) + "5\r\n", "0001000000000000000\r\n",
       "0\r\n\n", "0\r\nX: a\n\r\n", "0\r\nX: a\r\n b\r\n\r\n", "0\r\nX Y: 1\r\n\r\n",
       "0\r\n: 1\r\n\r\n", "0\r\nX\r\n\r\n", "0\r\nX: a\u0000b\r\n\r\n", "0\r\nX: a\rb\r\n\r\n",
       "0\r\n\rX\r\n\r\n");
