@@ -51,7 +51,8 @@ final class ListenerDispatch {
     for (ExchangeListener listener : listeners) {
       try {
         call.accept(listener);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | AssertionError | LinkageError | StackOverflowError e) {
+        // As for filters: what the listener's code throws, never the JVM's own failures.
         if (reported.add(listener)) {
           log.warn("listener_failed listener={} error=\"{}\"", listener, e.toString(), e);
         } else {

@@ -53,6 +53,11 @@ class ExchangeListenerTest {
       public void exchangeStarted(Exchange exchange) {
         throw new IllegalStateException("listener bug");
       }
+
+      @Override
+      public void responseHeaders(Exchange exchange, Response response) {
+        throw new AssertionError("a test's failed assertion");
+      }
     };
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("first"));

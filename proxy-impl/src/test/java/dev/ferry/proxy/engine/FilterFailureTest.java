@@ -43,6 +43,28 @@ class FilterFailureTest {
     assertThat(proxy.stats().failures()).containsKey("FILTER_FAILED").doesNotContainKey("UPSTREAM_BAD_RESPONSE");
   }
 
+  /** A test's filter that asserts: its failure is a 500 too, and the connection carries on. */
+  @Test
+  void answers500ForAnErrorAFilterThrows() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .filter((exchange, chain) -> {
+          if (exchange.request().path().equals("/assert")) {
+            throw new AssertionError("expected a header");
+          }
+          if (exchange.request().path().equals("/recurse")) {
+            throw new StackOverflowError();
+          }
+          return chain.proceed(exchange.request());
+        }));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /assert HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(500);
+      assertThat(raw.send("GET /recurse HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(500);
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(proxy.stats().failures()).containsEntry("FILTER_FAILED", 2L);
+  }
+
   @Test
   void keepsUpstreamFailurePassedOnByAFilterAsAGatewayError() throws Exception {
     RefusingPort origin = ferry.track(new RefusingPort());

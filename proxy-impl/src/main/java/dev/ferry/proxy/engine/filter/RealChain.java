@@ -75,7 +75,9 @@ public final class RealChain implements Filter.Chain {
       throw e;
     } catch (ContractViolation e) {
       throw new FilterException(name, e.getMessage(), e.getMessage(), e);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | AssertionError | LinkageError | StackOverflowError e) {
+      // What a filter's own code throws, a failed assertion in a test's filter included: a 500
+      // like any other. An OutOfMemoryError or InternalError still ends the connection.
       throw new FilterException(name, "filter " + name + " threw " + e, "filter " + name + " failed", e);
     } catch (IOException e) {
       if (!next.passedOn(e)) {
