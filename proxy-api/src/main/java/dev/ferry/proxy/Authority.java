@@ -1,5 +1,7 @@
 package dev.ferry.proxy;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -19,9 +21,52 @@ final class Authority {
             "Unexpected char %#04x at %d in authority: %s", (int) c, i, authority));
       }
     }
+    checkHost(authority);
     int port = port(authority, 0);
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535 in authority " + authority);
+    }
+  }
+
+  /** The host's shape: a bracketed IPv6 literal, or a name or IPv4 address without colons. */
+  private static void checkHost(String authority) {
+    if (authority.startsWith("[")) {
+      int end = authority.indexOf(']');
+      if (end < 0) {
+        throw new IllegalArgumentException("authority has an IPv6 literal without its ]: " + authority);
+      }
+      if (end + 1 < authority.length() && authority.charAt(end + 1) != ':') {
+        throw new IllegalArgumentException("authority has text after its IPv6 literal's ]: " + authority);
+      }
+      if (end > 1 && !isIpv6(authority.substring(1, end))) { // an empty one names no host: the caller's to say
+        throw new IllegalArgumentException("authority has an invalid IPv6 literal: " + authority);
+      }
+      return;
+    }
+    int colon = authority.indexOf(':');
+    if (authority.indexOf('[') >= 0 || authority.indexOf(']') >= 0
+        || colon >= 0 && authority.indexOf(':', colon + 1) >= 0) {
+      throw new IllegalArgumentException("authority must be host or host:port, an IPv6 address in brackets"
+          + " ([::1]:8080) (was " + authority + ")");
+    }
+  }
+
+  private static boolean isIpv6(String literal) {
+    if (literal.indexOf(':') < 0) {
+      return false;
+    }
+    for (int i = 0; i < literal.length(); i++) {
+      char c = literal.charAt(i);
+      if (!(c == ':' || c == '.' || Character.digit(c, 16) >= 0 && c < 0x80)) {
+        return false;
+      }
+    }
+    try {
+      // Bracketed, the text is parsed as an IPv6 literal and never looked up.
+      InetAddress.getByName("[" + literal + "]");
+      return true;
+    } catch (UnknownHostException e) {
+      return false;
     }
   }
 

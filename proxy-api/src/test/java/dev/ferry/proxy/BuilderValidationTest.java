@@ -160,6 +160,14 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> Upstream.of("http://x/?q")).hasMessageContaining("query or fragment");
     assertThatThrownBy(() -> Upstream.of("http://:19001")).hasMessage("upstream URL must name a host (was http://:19001)");
     assertThatThrownBy(() -> Upstream.of("http://[]:80/")).hasMessageContaining("must name a host");
+    assertThatThrownBy(() -> Upstream.of("http://[::1")).hasMessageContaining("IPv6 literal without its ]");
+    assertThatThrownBy(() -> Upstream.of("http://[zz]:80")).hasMessageContaining("invalid IPv6 literal");
+    assertThatThrownBy(() -> Upstream.of("http://[::1]x")).hasMessageContaining("text after its IPv6 literal");
+    assertThatThrownBy(() -> Upstream.of("http://a:80:90")).hasMessageContaining("an IPv6 address in brackets");
+    assertThatThrownBy(() -> Upstream.of("http://::1:80")).hasMessageContaining("an IPv6 address in brackets");
+    assertThatThrownBy(() -> Filters.rewriteHost("a]:80")).hasMessageContaining("host or host:port");
+    assertThat(Upstream.of("http://[::ffff:127.0.0.1]:8080/").endpoints().get(0).port()).isEqualTo(8080);
+    assertThat(Upstream.of("http://[2001:db8::1]").endpoints().get(0).host()).isEqualTo("2001:db8::1");
     assertThatThrownBy(() -> Upstream.of("http://127.0.0.1:0")).hasMessage("upstream port must be from 1 to 65535 (was http://127.0.0.1:0)");
     Upstream upstream = Upstream.of("https://api.example/v1/");
     assertThat(upstream.endpoints()).singleElement().satisfies(endpoint -> {
