@@ -134,16 +134,6 @@ final class PemFiles {
     }
   }
 
-  /**
-   * Writes {@code pem} to {@code path} unless it holds exactly that already (a config reload
-   * parses the flags again). A private key is never written over another one (it may be the key
-   * of a CA that clients trust), and its file is created readable by its owner only, where the
-   * file system has POSIX permissions, before any byte of the key is in it.
-   *
-   * @return true if the file was written
-   * @throws IllegalArgumentException naming {@code flag} if the file cannot be written, or holds
-   *     another private key
-   */
   /** Why a file could not be read, in words: the JDK's message for these is the path alone. */
   static String why(IOException e) {
     if (e instanceof NoSuchFileException) {
@@ -164,6 +154,16 @@ final class PemFiles {
     }
   }
 
+  /**
+   * Writes {@code pem} to {@code path} unless it holds exactly that already (a config reload
+   * parses the flags again). A private key is never written over another one (it may be the key
+   * of a CA that clients trust), and its file is created readable by its owner only, where the
+   * file system has POSIX permissions, before any byte of the key is in it.
+   *
+   * @return true if the file was written
+   * @throws IllegalArgumentException naming {@code flag} if the file cannot be written, or holds
+   *     another private key
+   */
   static boolean write(String flag, Path path, String pem, boolean secret) {
     try {
       boolean exists = Files.isRegularFile(path);

@@ -292,10 +292,6 @@ class TlsTerminationTest {
   }
 
   /**
-   * A TLS client refused because the proxy is full gets a TLS alert it can report
-   * ({@code internal_error}), not a plaintext 503 it would read as a corrupt record.
-   */
-  /**
    * A handshake refused after the hello (here no ALPN protocol in common) ends with the alert
    * that says why (RFC 8446 §6.2, RFC 7301 §3.2), not a bare close; the next client is served.
    */
@@ -316,6 +312,10 @@ class TlsTerminationTest {
     assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
   }
 
+  /**
+   * A TLS client refused because the proxy is full gets a TLS alert it can report
+   * ({@code internal_error}), not a plaintext 503 it would read as a corrupt record.
+   */
   @Test
   void refusesATlsClientPastMaxConnectionsWithAnAlert() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

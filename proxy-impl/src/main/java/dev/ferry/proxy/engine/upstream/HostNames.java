@@ -28,13 +28,6 @@ public final class HostNames {
 
   private HostNames() {}
 
-  /**
-   * Returns the canonical form of {@code host} (a name, an IPv4 literal, or an IPv6 literal with
-   * or without brackets). Never resolves anything.
-   *
-   * @throws HttpFailureException {@code MALFORMED_REQUEST} for an ambiguous IPv4 form or a host
-   *     that is no valid name or literal
-   */
   /** Letters, digits, hyphens, underscores and dots only: a name IDN would leave as it is. */
   private static boolean isPlainAscii(String host) {
     for (int i = 0; i < host.length(); i++) {
@@ -47,6 +40,13 @@ public final class HostNames {
     return true;
   }
 
+  /**
+   * Returns the canonical form of {@code host} (a name, an IPv4 literal, or an IPv6 literal with
+   * or without brackets). Never resolves anything.
+   *
+   * @throws HttpFailureException {@code MALFORMED_REQUEST} for an ambiguous IPv4 form or a host
+   *     that is no valid name or literal
+   */
   public static String normalise(String host) throws HttpFailureException {
     if (host.startsWith("[")) {
       if (host.length() < 3 || !host.endsWith("]")) {
