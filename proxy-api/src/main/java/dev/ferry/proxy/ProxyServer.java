@@ -59,8 +59,10 @@ public interface ProxyServer extends AutoCloseable {
   ProxyServer start();
 
   /**
-   * Stops the proxy: stops accepting, closes idle connections, lets exchanges in progress (and
-   * requests whose body is still being received) finish for up to {@code grace}, then closes
+   * Stops the proxy: stops accepting, closes idle connections (and plain CONNECT tunnels or
+   * upgraded connections at rest: the upstream spoke last, then nothing passed for half a
+   * second), lets exchanges in progress (and requests whose body is still being received, and
+   * tunnels until they come to rest) finish for up to {@code grace}, then closes
    * whatever is left (those exchanges are logged and counted with the failure
    * {@code PROXY_STOPPED}). Returns when every connection and
    * thread of the proxy has ended. Calling it again does nothing.

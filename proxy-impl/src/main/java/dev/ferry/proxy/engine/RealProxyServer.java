@@ -294,6 +294,10 @@ final class RealProxyServer implements ProxyServer {
     try {
       listener.close();
       connections.close().forEach(ClientConnection::requestClose);
+      TunnelRelay resting = guard.call(() -> tunnelRelay);
+      if (resting != null) {
+        resting.drain();
+      }
       if (adminServer != null) {
         adminServer.close();
       }

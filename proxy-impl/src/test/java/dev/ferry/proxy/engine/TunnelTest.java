@@ -9,6 +9,10 @@ import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
@@ -46,6 +50,55 @@ class TunnelTest {
           .isEqualTo("ping through the tunnel");
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "tunnel to close after the client");
+  }
+
+  /**
+   * Stopping closes a tunnel at rest (its upstream spoke last, then nothing) like an idle
+   * keep-alive connection, instead of holding the stop for its grace; one whose request awaits
+   * its answer is not cut.
+   */
+  @Test
+  void closesATunnelAtRestWhenStoppingAndLetsABusyOneFinish() throws Exception {
+    CountDownLatch asked = new CountDownLatch(1);
+    CountDownLatch answer = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      byte[] word = new byte[4];
+      while (in.readNBytes(word, 0, 4) == 4) {
+        if (new String(word, StandardCharsets.US_ASCII).equals("slow")) {
+          asked.countDown();
+          try {
+            answer.await();
+          } catch (InterruptedException e) {
+            throw new java.io.InterruptedIOException("the test ended");
+          }
+        }
+        out.write(word);
+        out.flush();
+      }
+    }));
+    proxy = ferry.start(connectingToTestPorts());
+    try (RawClient resting = tunnelTo(origin); RawClient busy = tunnelTo(origin)) {
+      resting.send("ping");
+      assertThat(resting.input().readNBytes(4)).isEqualTo("ping".getBytes(StandardCharsets.US_ASCII));
+      busy.send("slow");
+      assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(30)));
+      assertThat(resting.input().read()).as("the tunnel at rest closed").isEqualTo(-1);
+      assertThat(stopping).as("the busy tunnel holds the stop").isNotDone();
+      answer.countDown();
+      assertThat(busy.input().readNBytes(4)).isEqualTo("slow".getBytes(StandardCharsets.US_ASCII));
+      stopping.get(10, TimeUnit.SECONDS); // well inside the 30 s grace: nothing waited for it
+      assertThat(proxy.stats().failures()).doesNotContainKey("PROXY_STOPPED");
+    } finally {
+      answer.countDown();
+    }
+  }
+
+  private RawClient tunnelTo(TinyOrigin origin) throws Exception {
+    RawClient raw = new RawClient(proxy.address());
+    raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    assertThat(raw.readResponse(true).status()).isEqualTo(200);
+    return raw;
   }
 
   @Test

@@ -33,11 +33,17 @@ import org.slf4j.LoggerFactory;
  * sent anything for the idle timeout, when a write makes no progress for the write timeout, on
  * any error, or when its owner closes a socket; then both sockets are closed and its
  * {@link Listener} is told, once. Deadlines are checked four times a second.
+ *
+ * <p>While the proxy stops ({@link #drain}), a tunnel at rest is closed like an idle keep-alive
+ * connection instead of being held for the stop's grace: the upstream spoke last, nothing has
+ * passed for {@link #REST_NANOS} and nothing waits to be written. A request sent through a
+ * tunnel leaves it busy until the answer has come and gone quiet.
  */
 public final class TunnelRelay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TunnelRelay.class);
   private static final long SCAN_NANOS = 250_000_000L;
   private static final int READ_SIZE = 64 * 1024;
+  static final long REST_NANOS = 500_000_000L;
 
   /** Told once when a tunnel has ended and both its sockets are closed. */
   @FunctionalInterface
@@ -60,6 +66,9 @@ public final class TunnelRelay implements AutoCloseable {
   /** The relay thread's own; read by {@link #close} only after that thread has ended. */
   private final Set<Pair> open = new HashSet<>();
   private volatile boolean running = true;
+  private volatile boolean draining;
+  /** Set by {@link #drain}: the next turn of the loop scans at once. */
+  private volatile boolean scanNow;
   private long lastScan = System.nanoTime();
 
   /**
@@ -90,12 +99,20 @@ public final class TunnelRelay implements AutoCloseable {
     Pair pair = new Pair(new Side(client), new Side(upstream), listener);
     pair.upstream.queue(fromClient);
     pair.client.queue(fromUpstream);
+    pair.upstreamSpokeLast = fromClient.length == 0;
     arrivals.add(pair);
     selector.wakeup();
     if (!running) {
       // Closed meanwhile: close() may already have drained the queue.
       drainArrivals();
     }
+  }
+
+  /** The proxy stops: from now on, tunnels at rest are closed (see the class comment). */
+  public void drain() {
+    draining = true;
+    scanNow = true;
+    selector.wakeup();
   }
 
   private void loop() {
@@ -112,7 +129,8 @@ public final class TunnelRelay implements AutoCloseable {
           }
         }
         long now = System.nanoTime();
-        if (now - lastScan >= SCAN_NANOS) {
+        if (now - lastScan >= SCAN_NANOS || scanNow) {
+          scanNow = false;
           lastScan = now;
           scan(now);
         }
@@ -185,6 +203,7 @@ public final class TunnelRelay implements AutoCloseable {
     }
     side.received += n;
     side.pair.lastActivityNanos = System.nanoTime();
+    side.pair.upstreamSpokeLast = side == side.pair.upstream;
     scratch.flip();
     side.peer.channel.write(scratch);
     if (scratch.hasRemaining()) {
@@ -198,7 +217,7 @@ public final class TunnelRelay implements AutoCloseable {
         end(pair, false);
       } else if (pair.client.stalled(now, writeNanos) || pair.upstream.stalled(now, writeNanos)) {
         end(pair, true);
-      } else if (now - pair.lastActivityNanos >= idleNanos) {
+      } else if (now - pair.lastActivityNanos >= idleNanos || draining && pair.atRest(now)) {
         end(pair, false);
       }
     }
@@ -247,6 +266,8 @@ public final class TunnelRelay implements AutoCloseable {
     final Side upstream;
     final Listener listener;
     long lastActivityNanos = System.nanoTime();
+    /** True until the client sends something: the proxy's 200 (or the 101) was the last word. */
+    boolean upstreamSpokeLast = true;
     boolean ended;
 
     Pair(Side client, Side upstream, Listener listener) {
@@ -257,6 +278,11 @@ public final class TunnelRelay implements AutoCloseable {
       upstream.pair = this;
       client.peer = upstream;
       upstream.peer = client;
+    }
+
+    boolean atRest(long now) {
+      return upstreamSpokeLast && client.pending == null && upstream.pending == null
+          && now - lastActivityNanos >= REST_NANOS;
     }
   }
 
