@@ -65,7 +65,10 @@ public interface ProxyServer extends AutoCloseable {
    * tunnels until they come to rest) finish for up to {@code grace}, then closes
    * whatever is left (those exchanges are logged and counted with the failure
    * {@code PROXY_STOPPED}). Returns when every connection and
-   * thread of the proxy has ended. Calling it again does nothing.
+   * thread of the proxy has ended, or at most 2 s after the grace when code of a filter or
+   * listener ignores the interrupt that cuts it (as a blocking socket read does): that is logged
+   * as {@code proxy_stop_incomplete}, its connection is closed, and its thread ends when that
+   * code returns. Calling it again does nothing.
    */
   void stop(Duration grace);
 

@@ -67,6 +67,8 @@ import org.slf4j.event.Level;
  */
 final class RealProxyServer implements ProxyServer {
   private static final Logger log = LoggerFactory.getLogger(RealProxyServer.class);
+  /** How long a stop waits, past its grace, for the threads it cut to end. */
+  private static final Duration STRAGGLERS = Duration.ofSeconds(2);
 
   private volatile ProxyConfig config;
   /**
@@ -304,7 +306,12 @@ final class RealProxyServer implements ProxyServer {
       drained = connections.awaitEmpty(grace);
       if (!drained) {
         connections.snapshot().forEach(ClientConnection::forceClose);
-        connections.awaitEmpty(Duration.ofSeconds(10));
+        if (!connections.awaitEmpty(STRAGGLERS)) {
+          // Code of a filter or listener that ignores the interrupt (a blocking socket read does):
+          // its connection is closed, and the thread ends when that code returns.
+          log.warn("proxy_stop_incomplete port={} connections={} reason=\"a filter or listener ignored the interrupt\"",
+              listener.port(), connections.snapshot().size());
+        }
       }
       if (idleParker != null) {
         idleParker.close();
@@ -314,7 +321,7 @@ final class RealProxyServer implements ProxyServer {
         relay.close();
       }
       try {
-        executor.shutdown(Duration.ofSeconds(5));
+        executor.shutdown(STRAGGLERS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -170,6 +170,37 @@ class GracefulShutdownTest {
   }
 
   /**
+   * A filter that ignores the interrupt (as a blocking socket read does) holds the stop at most
+   * a moment past its grace; its thread ends once the filter returns.
+   */
+  @Test
+  void returnsSoonAfterTheGraceWhenAFilterIgnoresTheInterrupt() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .filter((exchange, chain) -> {
+          while (release.getCount() > 0) {
+            try {
+              release.await();
+            } catch (InterruptedException ignored) {
+              // what a blocking socket read amounts to
+            }
+          }
+          return chain.proceed(exchange.request());
+        }));
+    try (RawClient stuck = new RawClient(proxy.address())) {
+      stuck.send("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: a\r\n\r\n");
+      Await.until(() -> proxy.stats().activeExchanges() == 1, "the stuck exchange to start");
+      long started = System.nanoTime();
+      proxy.stop(Duration.ofMillis(300));
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(8));
+      assertThat(stuck.input().readAllBytes()).as("nothing sent after the force-close").isEmpty();
+    } finally {
+      release.countDown();
+    }
+    ThreadLeaks.assertNoThreadsFor(proxy.port());
+  }
+
+  /**
    * An exchange waiting on its upstream when the grace runs out is cut and reported as
    * PROXY_STOPPED, with no second connection to the upstream. Before, the interrupted read on a
    * kept-alive connection looked stale: the proxy connected again (logging server_connect_failed
