@@ -281,10 +281,10 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   public void beforeEach(ExtensionContext context) {
     RecordingProxy shared = store(context).get(CLASS_PROXY, RecordingProxy.class);
     ProxyLifecycle lifecycle = lifecycle(context);
+    boolean concurrent = runsConcurrently(context);
     boolean own = shared == null || lifecycle == ProxyLifecycle.PER_TEST
-        || (lifecycle == ProxyLifecycle.AUTO && context.getExecutionMode() == ExecutionMode.CONCURRENT);
-    if (!own && lifecycle == ProxyLifecycle.PER_CLASS
-        && context.getExecutionMode() == ExecutionMode.CONCURRENT && warnedOverlap.compareAndSet(false, true)) {
+        || (lifecycle == ProxyLifecycle.AUTO && concurrent);
+    if (!own && lifecycle == ProxyLifecycle.PER_CLASS && concurrent && warnedOverlap.compareAndSet(false, true)) {
       log.warn("Ferry proxy: tests of {} run concurrently on one PER_CLASS proxy, so each test's "
           + "recording also holds the exchanges of the tests that overlap it; ProxyLifecycle.AUTO "
           + "or PER_TEST gives each concurrent test a proxy of its own",
@@ -294,6 +294,17 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     store(context).put(TEST_PROXY, proxy);
     running.add(proxy);
     onThread.set(proxy);
+  }
+
+  /**
+   * JUnit reports the configured execution mode even with parallel execution switched off
+   * ({@code junit.jupiter.execution.parallel.enabled} false, its default), when every test runs
+   * one at a time whatever the mode says.
+   */
+  private static boolean runsConcurrently(ExtensionContext context) {
+    return context.getExecutionMode() == ExecutionMode.CONCURRENT
+        && context.getConfigurationParameter("junit.jupiter.execution.parallel.enabled", Boolean::parseBoolean)
+            .orElse(false);
   }
 
   @Override
