@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
@@ -55,10 +56,15 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
     return and("method=" + method, e -> e.request().method().equals(method));
   }
 
-  /** Also requires this host, compared case-insensitively. */
+  /**
+   * Also requires this host, compared as the proxy's access rules compare hosts: case-insensitively,
+   * without a trailing dot ({@code tracking.example.} is {@code tracking.example}), and an IPv6
+   * address with or without its brackets.
+   */
   public ExchangeMatcher host(String host) {
     Objects.requireNonNull(host, "host");
-    return and("host=" + host, e -> e.request().host().equalsIgnoreCase(host));
+    String wanted = comparable(host);
+    return and("host=" + host, e -> comparable(e.request().host()).equals(wanted));
   }
 
   /** Also requires this path (without the query), compared exactly. */
@@ -207,5 +213,11 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
   @Override
   public String toString() {
     return descriptions.isEmpty() ? "any exchange" : String.join(" ", descriptions);
+  }
+
+  private static String comparable(String host) {
+    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    bare = bare.endsWith(".") ? bare.substring(0, bare.length() - 1) : bare;
+    return bare.toLowerCase(Locale.ROOT);
   }
 }

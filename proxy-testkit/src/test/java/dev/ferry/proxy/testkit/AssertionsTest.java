@@ -53,6 +53,15 @@ class AssertionsTest {
   void namesTheUnwantedHost() {
     assertThatThrownBy(() -> FerryAssertions.assertThat(recording).hasNoExchangeTo("cdn.test"))
         .hasMessageContaining("Expected no exchange with host=cdn.test but found 1");
+    // Spelled with a trailing dot or another case, it is the same host, as the proxy's access rules have it.
+    assertThatThrownBy(() -> FerryAssertions.assertThat(recording).hasNoExchangeTo("CDN.test."))
+        .hasMessageContaining("but found 1");
+    Recording dotted = Recording.of(java.util.List.of(
+        exchange(1, "GET", "http://tracking.test./pixel", 200, "", "Content-Type", "image/gif"),
+        exchange(2, "GET", "http://[::1]:8080/", 200, "", "Content-Type", "text/plain")));
+    assertThatThrownBy(() -> FerryAssertions.assertThat(dotted).hasNoExchangeTo("tracking.test"))
+        .hasMessageContaining("but found 1");
+    FerryAssertions.assertThat(dotted).hasExchangeCount(1, e -> e.host("[::1]")).hasExchangeCount(1, e -> e.host("::1"));
   }
 
   @Test
