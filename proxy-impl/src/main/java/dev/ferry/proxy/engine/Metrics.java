@@ -49,7 +49,12 @@ final class Metrics {
   ProxyStats snapshot(UpstreamPool pool, Router router, ConnectionExecutor executor, long requestBufferBytes,
       long requestSpoolBytes) {
     Map<Integer, Long> statusCounts = new HashMap<>();
-    statuses.forEach((status, count) -> statusCounts.put(status, count.sum()));
+    statuses.forEach((status, count) -> {
+      long sum = count.sum();
+      if (sum > 0) { // a status taken back (uncountStatus) was never sent
+        statusCounts.put(status, sum);
+      }
+    });
     Map<String, Long> failureCounts = new HashMap<>();
     failures.forEach((failure, count) -> failureCounts.put(failure, count.sum()));
     return ProxyStats.builder()

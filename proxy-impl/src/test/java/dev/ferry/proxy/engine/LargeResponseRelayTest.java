@@ -116,6 +116,8 @@ class LargeResponseRelayTest {
       assertThat(response.header("connection")).isEqualTo("close");
       assertThat(raw.input().read()).isEqualTo(-1);
     }
+    assertThat(proxy.stats().responsesByStatus()).as("the upstream's status, taken back, is not listed")
+        .containsOnlyKeys(status);
     try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
     }
