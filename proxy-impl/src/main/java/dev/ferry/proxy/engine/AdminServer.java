@@ -113,7 +113,7 @@ final class AdminServer implements AutoCloseable {
         return;
       }
       Request request = Request.builder().method(head.method())
-          .authority(address.getAddress().getHostAddress() + ":" + address.getPort())
+          .authority(HostNames.authorityText(address.getAddress(), address.getPort()))
           .target(head.target().startsWith("/") ? head.target() : "/").headers(head.headers()).build();
       Response response = answer(request);
       sender.send(response, head.method().equals("HEAD"), head.minorVersion(), true, false);

@@ -24,9 +24,11 @@ final class InboundRequest {
    * The parts of a request that decide how the connection reads it; the request itself is left
    * unbuilt, with the client's fields and no body, for the exchange to finish in one build.
    * {@code toProxyItself}: a forward proxy's {@code OPTIONS *}, which asks the proxy about
-   * itself (RFC 9110 §9.3.7), so the proxy answers it.
+   * itself (RFC 9110 §9.3.7), so the proxy answers it. {@code hostNamed}: false when a reverse
+   * proxy's request named no host and the upstream's authority stands in for it.
    */
-  record Parsed(Request.Builder request, long bodyLength, boolean expectContinue, boolean toProxyItself) {}
+  record Parsed(Request.Builder request, long bodyLength, boolean expectContinue, boolean toProxyItself,
+      boolean hostNamed) {}
 
   /**
    * @param upstreamAuthority the reverse proxy's upstream, standing in for the Host an HTTP/1.0
@@ -47,6 +49,7 @@ final class InboundRequest {
     Request.Builder builder = Request.builder().method(head.method()).version(head.version());
     String target = head.target();
     boolean toProxyItself = false;
+    boolean hostNamed = true;
     if (target.indexOf('#') >= 0) {
       // No form of request-target has a fragment (RFC 9112 §3.2); in a path it would be read
       // as a segment, and dot-segments removed across it.
@@ -82,7 +85,8 @@ final class InboundRequest {
         if (forward) {
           throw malformed("a forward proxy needs an absolute-form request-target (http://host/path)");
         }
-        builder.scheme(overTls ? "https" : "http").authority(host.isEmpty() ? upstreamAuthority : host)
+        hostNamed = !host.isEmpty();
+        builder.scheme(overTls ? "https" : "http").authority(hostNamed ? host : upstreamAuthority)
             .target(target.equals("*") ? target : TargetPaths.normalise(target));
       } else {
         throw malformed("invalid request-target form");
@@ -113,7 +117,7 @@ final class InboundRequest {
       expectContinue = head.minorVersion() == 1 && length != 0;
     }
     builder.headers(head.headers()).body(Body.empty());
-    return new Parsed(builder, length, expectContinue, toProxyItself);
+    return new Parsed(builder, length, expectContinue, toProxyItself, hostNamed);
   }
 
   private static void checkConnectTarget(String target) throws HttpFailureException {

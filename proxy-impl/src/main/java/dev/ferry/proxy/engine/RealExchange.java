@@ -32,6 +32,7 @@ import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.tls.ClientCertFields;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.UndecidedDestination;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
@@ -78,6 +79,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   private boolean interimSent;
   /** A forward proxy's {@code OPTIONS *}: the proxy answers it (see {@link InboundRequest.Parsed}). */
   private boolean toProxyItself;
+  /** False when the client named no host and the request's authority stands in for one. */
+  private boolean hostNamed = true;
   /** The filters and routes this exchange runs through, taken together when it begins. */
   private Pipeline pipeline;
   private int staleRetries;
@@ -170,6 +173,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     request = builder.build();
     toProxyItself = parsed.toProxyItself();
+    hostNamed = parsed.hostNamed();
     return true;
   }
 
@@ -183,7 +187,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       return null;
     }
     return config.upstream().map(u -> u.endpoints().get(0).authority()).orElseGet(() ->
-        connection.localAddress().getAddress().getHostAddress() + ":" + connection.localAddress().getPort());
+        HostNames.authorityText(connection.localAddress().getAddress(), connection.localAddress().getPort()));
   }
 
   /**
@@ -237,7 +241,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
     trace = TraceContext.continueOrStart(head.headers());
     request = Request.builder().method(head.method()).version(head.version())
-        .authority(connection.localAddress().getAddress().getHostAddress() + ":" + connection.localAddress().getPort())
+        .authority(HostNames.authorityText(connection.localAddress().getAddress(), connection.localAddress().getPort()))
         .target(head.target()).headers(head.headers()).build();
     return CrossSiteGuard.refusal(request, connection.localAddress().getAddress().isLoopbackAddress())
         .orElseGet(() -> server.adminEndpoints().handle(request).orElseThrow());
@@ -491,6 +495,11 @@ final class RealExchange implements Exchange, DispatchHooks {
   @Override
   public String requestedAuthority() {
     return request.authority();
+  }
+
+  @Override
+  public boolean clientNamedHost() {
+    return hostNamed;
   }
 
   @Override

@@ -108,14 +108,43 @@ class ForwardPolicyTest {
     }
   }
 
-  /** The JDK turns an IPv4 wildcard on a default (IPv6) socket into ::, reachable over IPv6 too. */
-  @Test
-  void listensOnIpv4OnlyWhenBoundToTheIpv4Wildcard() throws Exception {
+  private static void assumeIpv6Loopback() throws Exception {
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, InetAddress.getByName("::1"))) {
-      // IPv6 loopback is there to be refused on.
+      // IPv6 loopback is there.
     } catch (java.io.IOException e) {
       Assumptions.abort("no IPv6 loopback here: " + e.getMessage());
     }
+  }
+
+  /**
+   * On an IPv6 listener, the proxy's own address stands in as the authority of a request that
+   * names none, bracketed; an IPv6 upstream is named bracketed in a 502.
+   */
+  @Test
+  void bracketsIpv6AddressesItNames() throws Exception {
+    assumeIpv6Loopback();
+    TinyOrigin origin = origin();
+    ProxyServer reverse = ferry.start(ProxyServer.builder().bindAddress("::1")
+        .route(dev.ferry.proxy.Route.to(dev.ferry.proxy.Upstream.of(origin.url("/"))).pathPrefix("/routed/")));
+    try (RawClient raw = new RawClient(reverse.address())) {
+      assertThat(raw.send("GET /elsewhere HTTP/1.0\r\n\r\n").readResponse().status()).as("no route: 404").isEqualTo(404);
+    }
+    int closed;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, InetAddress.getByName("::1"))) {
+      closed = free.getLocalPort();
+    }
+    ProxyServer forward = ferry.start(ProxyServer.builder().allowAnyConnectPort());
+    try (RawClient raw = new RawClient(forward.address())) {
+      RawClient.RawResponse refused = raw.send("CONNECT [::1]:" + closed + " HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+      assertThat(refused.status()).isEqualTo(502);
+      assertThat(refused.bodyText()).contains("[::1]:" + closed);
+    }
+  }
+
+  /** The JDK turns an IPv4 wildcard on a default (IPv6) socket into ::, reachable over IPv6 too. */
+  @Test
+  void listensOnIpv4OnlyWhenBoundToTheIpv4Wildcard() throws Exception {
+    assumeIpv6Loopback();
     TinyOrigin origin = origin();
     ProxyServer proxy = ferry.start(ProxyServer.builder().bindAddress("0.0.0.0").allowPrivateDestinations(true));
     assertThat(proxy.address().getAddress().getHostAddress()).isEqualTo("0.0.0.0");

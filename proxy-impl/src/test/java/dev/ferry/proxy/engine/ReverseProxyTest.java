@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
@@ -73,6 +74,32 @@ class ReverseProxyTest {
     assertThat(recorded.getHeader("X-Forwarded-Proto")).isEqualTo("http");
     assertThat(recorded.getHeader("X-Forwarded-Host")).isEqualTo("shop.example");
     assertThat(recorded.getHeader("Forwarded")).isEqualTo("for=127.0.0.1;host=\"shop.example\";proto=http");
+  }
+
+  /**
+   * A client that names no host (HTTP/1.0 without Host, an empty Host) is not said to have asked
+   * for the upstream's own address: no X-Forwarded-Host, no Forwarded host, and a pool that
+   * preserves the Host sends its endpoint's.
+   */
+  @Test
+  void reportsNoHostWhenTheClientNamedNone() throws Exception {
+    TinyOrigin other = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(other.url("/")).preserveHost()).pathPrefix("/kept/"))
+        .upstream(Upstream.of(origin.url("/").toString())));
+    origin.enqueue(new MockResponse().setBody("a"));
+    origin.enqueue(new MockResponse().setBody("b"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").readResponse().bodyText()).isEqualTo("a");
+      assertThat(raw.send("GET /b HTTP/1.1\r\nHost:\r\n\r\n").readResponse().bodyText()).isEqualTo("b");
+      assertThat(raw.send("GET /kept/c HTTP/1.1\r\nHost:\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+    for (int i = 0; i < 2; i++) {
+      RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+      assertThat(recorded.getHeader("X-Forwarded-Host")).as(recorded.getPath()).isNull();
+      assertThat(recorded.getHeader("Forwarded")).as(recorded.getPath()).isEqualTo("for=127.0.0.1;proto=http");
+    }
+    assertThat(other.takeRequest().header("Host")).isEqualTo("127.0.0.1:" + other.port());
   }
 
   /**

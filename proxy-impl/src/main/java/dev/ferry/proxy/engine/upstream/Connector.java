@@ -77,7 +77,7 @@ public final class Connector {
         last = e;
       }
     }
-    throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, key.host() + ":" + key.port(), last);
+    throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, key.authority(), last);
   }
 
   /**

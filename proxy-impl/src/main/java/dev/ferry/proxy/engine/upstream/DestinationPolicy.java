@@ -74,7 +74,7 @@ public final class DestinationPolicy implements DestinationCheck {
     if (!forward) {
       if (isSelf(port, addresses)) {
         throw new HttpFailureException(ProxyFailure.LOOP_DETECTED,
-            "upstream " + host + ":" + port + " is this proxy's own listener");
+            "upstream " + new UpstreamKey(host, port, false).authority() + " is this proxy's own listener");
       }
       return;
     }

@@ -12,8 +12,9 @@ import java.util.List;
 final class ForwardedHeader {
   private ForwardedHeader() {}
 
+  /** @param host the host the client asked for; null when it named none (no host= then) */
   static String value(List<String> received, String clientAddress, String host, String proto) {
-    String element = "for=" + node(clientAddress) + ";host=" + quoted(host) + ";proto=" + proto;
+    String element = "for=" + node(clientAddress) + (host == null ? "" : ";host=" + quoted(host)) + ";proto=" + proto;
     if (received.isEmpty()) {
       return element;
     }

@@ -339,7 +339,10 @@ public final class Forwarder {
     String requested = hooks.requestedAuthority();
     // A filter that rewrote the authority chose the upstream's Host itself.
     boolean rewritten = requested != null && !requested.equals(originalHost);
-    headers.add("Host", to == null || to.preserveHost() || rewritten ? originalHost : to.endpoint().authority());
+    // Without a host from the client (HTTP/1.0, an empty Host), the authority is a stand-in:
+    // not the client's to preserve, nor to report as the host it asked for.
+    boolean named = hooks.clientNamedHost();
+    headers.add("Host", to == null || to.preserveHost() && named || rewritten ? originalHost : to.endpoint().authority());
     HopByHop.strip(request.headers(), upgrade, to == null ? FORWARD_DROP : REVERSE_DROP, headers);
     if (!upgrade && request.version().equals("HTTP/1.1") && request.headers().containsToken("TE", "trailers")) {
       // RFC 9110 §10.1.4: the client takes trailers and the proxy relays them, so this hop takes
@@ -355,9 +358,11 @@ public final class Forwarder {
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
       headers.add("X-Forwarded-Proto", proto);
       String clientHost = requested != null ? requested : originalHost;
-      headers.add("X-Forwarded-Host", clientHost);
+      if (named) {
+        headers.add("X-Forwarded-Host", clientHost);
+      }
       headers.add("Forwarded", ForwardedHeader.value(HopByHop.endToEnd(request.headers(), "Forwarded"),
-          client, clientHost, proto));
+          client, named ? clientHost : null, proto));
       ClientCertFields certificate = hooks.clientCertFields();
       if (certificate.present()) {
         headers.add("Client-Cert", certificate.cert());

@@ -29,6 +29,15 @@ public interface UpstreamHooks {
     return null;
   }
 
+  /**
+   * False when the client named no host (an HTTP/1.0 request without Host, or an empty Host) and
+   * the request's authority stands in for one: then no {@code X-Forwarded-Host} or
+   * {@code Forwarded} host, and a preserved Host is the endpoint's.
+   */
+  default boolean clientNamedHost() {
+    return true;
+  }
+
   /** True if the client reached the proxy over TLS, for {@code X-Forwarded-Proto}. */
   default boolean clientUsesTls() {
     return false;
