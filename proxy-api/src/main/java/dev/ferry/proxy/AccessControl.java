@@ -126,7 +126,9 @@ public final class AccessControl implements Filter {
     }
 
     /**
-     * Allows these request methods (case-sensitive, as methods are).
+     * Allows these request methods, compared ignoring case: methods are case-sensitive (RFC 9110
+     * §9.1), but many servers upper-case them, so a rule for {@code DELETE} also covers
+     * {@code delete}, which a deny rule must not let through.
      *
      * @throws IllegalArgumentException if a method is not an HTTP token
      */

@@ -75,7 +75,9 @@ final class AccessRule {
       case ADDRESS -> target.address() == null
           ? (target.resolvesLater() ? Match.UNKNOWN : Match.NO)
           : of(block.contains(target.address()) || reachesLoopback(target.address()));
-      case METHOD -> of(target.method().equals(method));
+      // Methods are case-sensitive, but many servers upper-case them: a deny rule for DELETE
+      // that let "delete" through would be a rule a client steps around.
+      case METHOD -> of(target.method().equalsIgnoreCase(method));
       case PORT -> of(target.port() == port);
     };
   }

@@ -124,6 +124,9 @@ class AccessControlTest {
     try (Raw raw = new Raw(proxy.port())) {
       assertThat(raw.exchange("DELETE " + originUrl("127.0.0.1", "/") + " HTTP/1.1\r\nHost: x\r\n\r\n"))
           .contains("deny method DELETE");
+      // A server that upper-cases methods would run "delete" as DELETE.
+      assertThat(raw.exchange("delete " + originUrl("127.0.0.1", "/") + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+          .startsWith("HTTP/1.1 403");
     }
     assertThat(get("http://127.0.0.1:" + otherPort + "/")).startsWith("HTTP/1.1 403");
     assertThat(get(originUrl("127.0.0.1", "/"))).endsWith("ok");
