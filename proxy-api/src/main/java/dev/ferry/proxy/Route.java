@@ -159,7 +159,8 @@ public final class Route {
   }
 
   /**
-   * Matches only these methods (upper case); each call adds to the set.
+   * Matches only these methods (upper case); each call adds to the set. A route for {@code GET}
+   * also takes {@code HEAD} (RFC 9110 §9.1: a server that supports GET supports HEAD).
    *
    * @throws IllegalArgumentException if one is not a method name (an RFC 9110 token)
    */
@@ -310,7 +311,7 @@ public final class Route {
       default:
         pathOk = pathPattern.matcher(requestPath).find();
     }
-    if (!pathOk || (!methods.isEmpty() && !methods.contains(request.method()))) {
+    if (!pathOk || !matchesMethod(request.method())) {
       return false;
     }
     for (Map.Entry<String, String> condition : headers.entrySet()) {
@@ -342,9 +343,15 @@ public final class Route {
       case EXACT -> later.pathMatch == PathMatch.EXACT && later.path.equals(path);
       case REGEX -> later.pathMatch == PathMatch.REGEX && later.path.equals(path);
     };
-    boolean methodsCovered = methods.isEmpty() || (!later.methods.isEmpty() && methods.containsAll(later.methods));
+    boolean methodsCovered = methods.isEmpty()
+        || (!later.methods.isEmpty() && later.methods.stream().allMatch(this::matchesMethod));
     return hostCovered && pathCovered && methodsCovered
         && later.headers.entrySet().containsAll(headers.entrySet());
+  }
+
+  /** A route for GET takes HEAD too: a server supporting GET supports HEAD (RFC 9110 §9.1). */
+  private boolean matchesMethod(String method) {
+    return methods.isEmpty() || methods.contains(method) || method.equals("HEAD") && methods.contains("GET");
   }
 
   private boolean hostMatches(String requestHost) {

@@ -56,6 +56,17 @@ class BuilderValidationTest {
         .route(Route.to(a).host("api.example.test")).buildConfig();
   }
 
+  /** RFC 9110 §9.1: a server that supports GET supports HEAD, so a GET route takes HEAD too. */
+  @Test
+  void takesHeadOnAGetRoute() {
+    Route gets = Route.to(Upstream.of("http://127.0.0.1:9001")).pathPrefix("/a/").method("GET");
+    assertThat(gets.matches(Request.builder().method("HEAD").target("/a/x").build())).isTrue();
+    assertThat(gets.matches(Request.builder().method("POST").target("/a/x").build())).isFalse();
+    Route posts = Route.to(Upstream.of("http://127.0.0.1:9001")).pathPrefix("/a/").method("POST");
+    assertThat(posts.matches(Request.builder().method("HEAD").target("/a/x").build())).isFalse();
+    assertThat(gets.covers(Route.to(Upstream.of("http://127.0.0.1:9002")).pathPrefix("/a/").method("HEAD"))).isTrue();
+  }
+
   @Test
   void refusesStripPrefixOnAnythingButAPathPrefixInEitherOrder() {
     Route route = Route.to(Upstream.of("http://127.0.0.1:9001"));
