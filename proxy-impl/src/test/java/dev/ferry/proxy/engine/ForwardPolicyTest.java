@@ -39,6 +39,12 @@ class ForwardPolicyTest {
     // Not even after the refused connection's lingering close, which ends once the client has.
     Await.until(() -> proxy.stats().activeConnections() == 0, "the refused connection to end");
     assertThat(origin.connectionCount()).isZero();
+    // Refused before any lookup: a name that resolves nowhere is not a 502 "unknown host".
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse refused = raw.send("CONNECT no-such-host.invalid:25 HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+      assertThat(refused.status()).isEqualTo(403);
+      assertThat(refused.bodyText()).contains("port 25");
+    }
   }
 
   @Test

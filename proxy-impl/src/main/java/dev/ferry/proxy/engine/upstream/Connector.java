@@ -42,6 +42,7 @@ public final class Connector {
 
   UpstreamConnection open(UpstreamKey key, DestinationCheck check, boolean tunnel)
       throws HttpFailureException {
+    check.checkUnresolved(key.host(), key.port(), tunnel);
     List<InetAddress> addresses = resolve(key);
     check.check(key.host(), key.port(), addresses, tunnel);
     long deadline = System.nanoTime() + connectTimeoutNanos;
@@ -94,6 +95,7 @@ public final class Connector {
 
   /** Resolves {@code key}'s host and runs {@code check} on it, as {@link #open} would, without connecting. */
   static void vet(UpstreamKey key, DestinationCheck check) throws HttpFailureException {
+    check.checkUnresolved(key.host(), key.port(), false);
     check.check(key.host(), key.port(), resolve(key), false);
   }
 

@@ -30,11 +30,31 @@ public interface DestinationCheck {
   void check(String host, int port, List<InetAddress> addresses, boolean tunnel)
       throws HttpFailureException;
 
+  /**
+   * The part of the check that needs no addresses, run before DNS, so that a destination
+   * refused whatever it resolves to costs no lookup (nor a 502 for a name that does not
+   * resolve). Nothing by default.
+   *
+   * @throws HttpFailureException as {@link #check}
+   */
+  default void checkUnresolved(String host, int port, boolean tunnel) throws HttpFailureException {}
+
   /** Returns a check that runs this one, then {@code next}. */
   default DestinationCheck andThen(DestinationCheck next) {
-    return (host, port, addresses, tunnel) -> {
-      check(host, port, addresses, tunnel);
-      next.check(host, port, addresses, tunnel);
+    DestinationCheck first = this;
+    return new DestinationCheck() {
+      @Override
+      public void checkUnresolved(String host, int port, boolean tunnel) throws HttpFailureException {
+        first.checkUnresolved(host, port, tunnel);
+        next.checkUnresolved(host, port, tunnel);
+      }
+
+      @Override
+      public void check(String host, int port, List<InetAddress> addresses, boolean tunnel)
+          throws HttpFailureException {
+        first.check(host, port, addresses, tunnel);
+        next.check(host, port, addresses, tunnel);
+      }
     };
   }
 }

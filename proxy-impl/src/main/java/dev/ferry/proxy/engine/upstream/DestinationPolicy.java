@@ -69,6 +69,13 @@ public final class DestinationPolicy implements DestinationCheck {
   }
 
   @Override
+  public void checkUnresolved(String host, int port, boolean tunnel) throws HttpFailureException {
+    if (forward && tunnel && !anyConnectPort && !connectPorts.contains(port)) {
+      throw denied("CONNECT to port " + port + " is not allowed");
+    }
+  }
+
+  @Override
   public void check(String host, int port, List<InetAddress> addresses, boolean tunnel)
       throws HttpFailureException {
     if (!forward) {
@@ -78,9 +85,7 @@ public final class DestinationPolicy implements DestinationCheck {
       }
       return;
     }
-    if (tunnel && !anyConnectPort && !connectPorts.contains(port)) {
-      throw denied("CONNECT to port " + port + " is not allowed");
-    }
+    checkUnresolved(host, port, tunnel); // a caller may have skipped it
     if (isSelf(port, addresses)) {
       throw denied("destination is this proxy itself (loop)");
     }
