@@ -35,7 +35,8 @@ public final class RateLimit implements Filter {
 
   private RateLimit(Builder builder) {
     this.perSecond = builder.perSecond;
-    this.burst = builder.burst;
+    // Unset, twice the rate (as the CLI's --rate-limit): a limit of 1/s is not 20 at once.
+    this.burst = builder.burst > 0 ? builder.burst : (int) Math.max(1, Math.ceil(Math.min(2 * perSecond, Integer.MAX_VALUE)));
     this.keyHeader = builder.keyHeader;
     this.maxKeys = builder.maxKeys;
   }
@@ -79,7 +80,7 @@ public final class RateLimit implements Filter {
   /** A mutable builder of {@link RateLimit}. Not thread-safe. */
   public static final class Builder {
     private double perSecond = 10;
-    private int burst = 20;
+    private int burst;
     private String keyHeader;
     private int maxKeys = 100_000;
 
@@ -99,7 +100,7 @@ public final class RateLimit implements Filter {
     }
 
     /**
-     * Requests a key may send at once; default 20.
+     * Requests a key may send at once; default twice {@link #perSecond} (20 for the default 10).
      *
      * @throws IllegalArgumentException unless at least 1
      */

@@ -67,6 +67,10 @@ class FilterBuildingBlocksTest {
     assertThat(limit.keyHeader()).hasValue("X-Api-Key");
     assertThat(limit.maxKeys()).isEqualTo(50);
     assertThat(Filters.rateLimit().build().keyHeader()).isEmpty();
+    // Unset, the burst is twice the rate, as the CLI's: a login limit of 1/s lets 2 through at once.
+    assertThat(Filters.rateLimit().build().burst()).isEqualTo(20);
+    assertThat(Filters.rateLimit().perSecond(1).build().burst()).isEqualTo(2);
+    assertThat(Filters.rateLimit().perSecond(0.2).build().burst()).isEqualTo(1);
     assertThat(Filters.maxInFlightPerClient(4).maxPerClient()).isEqualTo(4);
     Authentication auth = Filters.authentication().credentials(Map.of("alice", "s3cret"))
         .bearerTokens(Set.of("t0ken")).realm("office").build();
