@@ -16,7 +16,9 @@ import java.util.function.Predicate;
  * session stays pinned to that host), and runs
  * each request inside through filters, cache and listeners like a plain one, sending it on to
  * the origin over verified TLS (see {@link UpstreamTls}). Other hosts, and bytes inside an
- * intercepted CONNECT that are not TLS, are tunnelled unchanged. The tunnel's first bytes, the
+ * intercepted CONNECT that are not TLS, are tunnelled unchanged; the client's first bytes tell
+ * which, so a protocol in which the server speaks first (SMTP, IMAP, FTP) cannot pass an
+ * intercepted CONNECT: keep such hosts out of {@link #hosts(String...)}. The tunnel's first bytes, the
  * handshake and the first request inside have the {@code requestHeaderTimeout} to arrive,
  * counted from the 200; a client quiet meanwhile waits without a thread (see
  * {@link Concurrency}). Clients must trust the {@link CertificateAuthority}.

@@ -216,7 +216,10 @@ public final class HttpCache implements ProxyCache {
     Response response;
     try {
       response = upstream.handle(request);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      outcome.failed(e);
+      throw e;
+    } catch (RuntimeException e) {
       outcome.finished();
       throw e;
     }

@@ -3,6 +3,8 @@ package dev.ferry.proxy.engine.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +24,10 @@ import java.util.concurrent.TimeoutException;
  * queueing behind a leader whose answer they cannot share. A long poll answered after seconds
  * would otherwise make every concurrent poller wait twice as long. The first response that can
  * be stored ends the memory.
+ *
+ * <p>A leader whose upstream timed out passes that failure to the misses waiting on it: each
+ * would otherwise wait for the leader and then a full upstream timeout of its own, in turn, and
+ * the origin that did not answer one request would be sent them all.
  */
 final class MissCoalescer {
   static final Duration WAIT = Duration.ofSeconds(30);
@@ -49,19 +55,46 @@ final class MissCoalescer {
     CompletableFuture<Void> mine = new CompletableFuture<>();
     CompletableFuture<Void> leader = inflight.putIfAbsent(key, mine);
     if (leader != null) {
-      awaitQuietly(leader);
+      HttpFailureException timedOut = awaitLeader(leader);
+      if (timedOut != null) {
+        throw new HttpFailureException(timedOut.failure(), timedOut.detail(), timedOut);
+      }
       return follow.afterLeader();
     }
     Runnable release = () -> {
       inflight.remove(key, mine);
       mine.complete(null);
     };
+    StoreOutcome outcome = remembering(key, release);
     try {
-      return leaderFetch.fetch(remembering(key, release));
+      return leaderFetch.fetch(new StoreOutcome() {
+        @Override
+        public void finished() {
+          outcome.finished();
+        }
+
+        @Override
+        public void refused() {
+          outcome.refused();
+        }
+
+        @Override
+        public void failed(IOException failure) {
+          if (failure instanceof HttpFailureException timeout && isTimeout(timeout.failure())) {
+            inflight.remove(key, mine);
+            mine.completeExceptionally(timeout);
+          }
+          outcome.finished();
+        }
+      });
     } catch (IOException | RuntimeException e) {
       release.run();
       throw e;
     }
+  }
+
+  private static boolean isTimeout(ProxyFailure failure) {
+    return failure == ProxyFailure.UPSTREAM_TIMEOUT || failure == ProxyFailure.UPSTREAM_CONNECT_TIMEOUT;
   }
 
   /** Keeps the memory of {@code key} up to date with its fetch's outcome, then runs {@code then}. */
@@ -81,13 +114,17 @@ final class MissCoalescer {
     };
   }
 
-  private static void awaitQuietly(CompletableFuture<Void> leader) {
+  /** Waits for the leader; returns its upstream's timeout to share, or null to look again. */
+  private static HttpFailureException awaitLeader(CompletableFuture<Void> leader) {
     try {
       leader.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException e) {
+      return (HttpFailureException) e.getCause();
+    } catch (TimeoutException e) {
       // the waiter fetches for itself
     }
+    return null;
   }
 }

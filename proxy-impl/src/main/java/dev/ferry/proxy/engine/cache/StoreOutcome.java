@@ -1,5 +1,7 @@
 package dev.ferry.proxy.engine.cache;
 
+import java.io.IOException;
+
 /**
  * What became of a fetched response in the store, for the requests waiting on it
  * ({@link MissCoalescer}): told once, as soon as it is known.
@@ -14,6 +16,11 @@ interface StoreOutcome {
 
   /** Its head already says the response may not be stored (RFC 9111 §3). */
   default void refused() {
+    finished();
+  }
+
+  /** There is no response: the fetch failed with {@code failure}. */
+  default void failed(IOException failure) {
     finished();
   }
 }

@@ -3,7 +3,10 @@ package dev.ferry.proxy.engine.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.CRC32;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
 import okhttp3.mockwebserver.SocketPolicy;
 import org.junit.jupiter.api.Test;
@@ -41,6 +45,28 @@ class CacheConcurrencyTest {
       assertThat(response.get(30, TimeUnit.SECONDS).body()).isEqualTo("shared answer");
     }
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /**
+   * Misses queued behind a request whose upstream timed out get its 504, not a full timeout of
+   * their own each, one after another, with the silent origin asked every time.
+   */
+  @Test
+  void sharesTheUpstreamTimeoutWithTheMissesWaitingOnIt() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.setDispatcher(answering(() -> new MockResponse().setSocketPolicy(SocketPolicy.NO_RESPONSE)));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .upstreamTimeout(Duration.ofSeconds(2)).cache(CacheSpec.inMemory()));
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      responses.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/hang"))
+          .build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    for (CompletableFuture<HttpResponse<String>> response : responses) {
+      assertThat(response.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(504);
+    }
+    assertThat(origin.getRequestCount()).as("requests the silent origin got").isEqualTo(1);
   }
 
   @Test
