@@ -158,6 +158,9 @@ final class RealExchange implements Exchange, DispatchHooks {
     // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
     Headers.Builder fields = trace.propagate(head.headers()).set(config.requestIdHeader(), requestId);
     HopByHop.keepOwnFields(head.headers(), fields, config.requestIdHeader(), "traceparent");
+    if (config.isReverse()) {
+      Forwarder.dropClientForwarding(head.headers(), fields);
+    }
     Request.Builder builder = parsed.request().headers(fields.build());
     if (parsed.bodyLength() != 0) {
       clientBody = connection.openBody(parsed.bodyLength(), parsed.expectContinue());

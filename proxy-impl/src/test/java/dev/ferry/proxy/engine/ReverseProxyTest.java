@@ -141,14 +141,27 @@ class ReverseProxyTest {
         .isEqualTo("for=127.0.0.1;host=\"x\";proto=http");
   }
 
-  /** A client's Forwarded elements stay, and this hop's comes last (RFC 7239 §4), as with X-Forwarded-For. */
+  /**
+   * A client's Forwarded elements are replaced by this hop's, as its X-Forwarded-Host and -Proto
+   * are: backends read the first element (Spring does), which the client would otherwise write.
+   * Forwarding fields the proxy does not set are dropped, underscore spellings too; a filter
+   * may still set them.
+   */
   @Test
-  void appendsItsOwnForwardedElementToTheClients() throws Exception {
+  void replacesForwardingFieldsAClientForged() throws Exception {
     origin.enqueue(new MockResponse().setBody("users"));
-    get(Upstream.of(origin.url("/").toString()),
-        "GET / HTTP/1.1\r\nHost: shop.example\r\nForwarded: for=1.2.3.4;proto=https\r\n\r\n");
-    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("Forwarded"))
-        .isEqualTo("for=1.2.3.4;proto=https, for=127.0.0.1;host=\"shop.example\";proto=http");
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter(Filters.setRequestHeader("X-Forwarded-Prefix", "/shop")));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: shop.example\r\nForwarded: for=1.2.3.4;host=evil.example;proto=https\r\n"
+          + "X-Forwarded-Port: 8443\r\nX-Real-IP: 6.6.6.6\r\nX_Real_IP: 6.6.6.6\r\nx-forwarded-server: evil\r\n"
+          + "X-Forwarded-Prefix: /evil\r\n\r\n").readResponse();
+    }
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeader("Forwarded")).isEqualTo("for=127.0.0.1;host=\"shop.example\";proto=http");
+    assertThat(recorded.getHeaders().names()).doesNotContain("X-Forwarded-Port", "X-Real-IP", "X_Real_IP",
+        "x-forwarded-server");
+    assertThat(recorded.getHeaders().values("X-Forwarded-Prefix")).containsExactly("/shop");
   }
 
   @Test

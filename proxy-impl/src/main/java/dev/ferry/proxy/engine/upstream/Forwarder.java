@@ -60,6 +60,14 @@ public final class Forwarder {
    * verified client certificate: RFC 9440's fields, which this proxy sets from its own TLS
    * listener, and Envoy's {@code X-Forwarded-Client-Cert}, which backends behind Envoy trust.
    */
+  /**
+   * Forwarding fields a reverse proxy does not set, that backends trust for the client's address
+   * or the URL it used (Spring reads X-Forwarded-Port and -Prefix, many read X-Real-IP): a
+   * client's are dropped on arrival, underscore spellings too (WSGI and CGI read X_Real_IP as
+   * X-Real-IP), so that only a filter of the proxy's can set them.
+   */
+  private static final NameSet CLIENT_FORGEABLE = NameSet.of("x-forwarded-port", "x-forwarded-prefix",
+      "x-forwarded-server", "x-real-ip");
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
       "x-forwarded-proto", "x-forwarded-host", "forwarded", "client-cert", "client-cert-chain",
@@ -332,6 +340,16 @@ public final class Forwarder {
     return headers.build();
   }
 
+  /** Takes a reverse proxy's client's forwarding fields the proxy does not set out of {@code fields}. */
+  public static void dropClientForwarding(Headers received, Headers.Builder fields) {
+    for (int i = 0; i < received.size(); i++) {
+      String name = received.name(i);
+      if (CLIENT_FORGEABLE.contains(name) || name.indexOf('_') >= 0 && CLIENT_FORGEABLE.contains(name.replace('_', '-'))) {
+        fields.remove(name);
+      }
+    }
+  }
+
   /** The request's fields for the upstream, built in one pass over the client's. */
   private Headers outboundHeaders(Request request, UpstreamHooks hooks, boolean upgrade, Target to) {
     Headers.Builder headers = Headers.builder();
@@ -361,8 +379,7 @@ public final class Forwarder {
       if (named) {
         headers.add("X-Forwarded-Host", clientHost);
       }
-      headers.add("Forwarded", ForwardedHeader.value(HopByHop.endToEnd(request.headers(), "Forwarded"),
-          client, named ? clientHost : null, proto));
+      headers.add("Forwarded", ForwardedHeader.value(client, named ? clientHost : null, proto));
       ClientCertFields certificate = hooks.clientCertFields();
       if (certificate.present()) {
         headers.add("Client-Cert", certificate.cert());
