@@ -739,6 +739,24 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
+     * Replaces the routes added so far with {@code routes}, in order: how a route is taken out
+     * of a running proxy's configuration.
+     *
+     * <pre>{@code
+     * ProxyConfig current = proxy.config();
+     * proxy.reconfigure(current.toBuilder()
+     *     .routes(current.routes().stream().filter(r -> !"canary".equals(r.name())).toList())
+     *     .buildConfig());
+     * }</pre>
+     */
+    public Builder routes(List<Route> routes) {
+      List<Route> replacing = List.copyOf(Objects.requireNonNull(routes, "routes"));
+      this.routes.clear();
+      this.routes.addAll(replacing);
+      return this;
+    }
+
+    /**
      * Adds an RFC 9111 shared cache after the filters (so access control holds on hits too).
      * Without one (the default) nothing is cached.
      */
@@ -750,6 +768,14 @@ public interface ProxyServer extends AutoCloseable {
     /** Adds a filter after those already added. */
     public Builder filter(Filter filter) {
       filters.add(Objects.requireNonNull(filter, "filter"));
+      return this;
+    }
+
+    /** Replaces the filters added so far with {@code filters}, in order; see {@link #routes}. */
+    public Builder filters(List<Filter> filters) {
+      List<Filter> replacing = List.copyOf(Objects.requireNonNull(filters, "filters"));
+      this.filters.clear();
+      this.filters.addAll(replacing);
       return this;
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.AccessLogFormat;
+import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
@@ -105,6 +106,31 @@ class ReconfigureTest {
 
     assertThat(answer.get(10, TimeUnit.SECONDS).body()).isEqualTo("blue /x");
     assertThat(green.requests()).isZero();
+  }
+
+  /** A route and a filter are taken out of a running proxy's configuration through its builder. */
+  @Test
+  void takesARouteAndAFilterOutOfTheRunningConfiguration() throws Exception {
+    Origins stable = ferry.track(new Origins("stable"));
+    Origins canary = ferry.track(new Origins("canary"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(canary.url()).name("canary")).name("canary").pathPrefix("/new/"))
+        .upstream(Upstream.of(stable.url()).name("stable"))
+        .filter(Filters.setRequestHeader("X-Stage", "canary")));
+    HttpClient client = HttpClient.newHttpClient();
+    URI uri = URI.create("http://127.0.0.1:" + proxy.port() + "/new/x");
+    assertThat(client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body())
+        .isEqualTo("canary /new/x");
+
+    ProxyConfig current = proxy.config();
+    proxy.reconfigure(current.toBuilder()
+        .routes(current.routes().stream().filter(r -> !"canary".equals(r.name())).toList())
+        .filters(List.of()).buildConfig());
+
+    assertThat(client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body())
+        .isEqualTo("stable /new/x");
+    assertThat(proxy.config().routes()).isEmpty();
+    assertThat(proxy.config().filters()).isEmpty();
   }
 
   @Test
