@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ExchangeListener;
 import dev.ferry.proxy.ExchangeSummary;
+import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
@@ -151,22 +152,10 @@ class GracefulShutdownTest {
   @Test
   void forceClosesStuckExchangeWhenGraceExpires() throws Exception {
     CountDownLatch never = new CountDownLatch(1);
-    ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .filter((exchange, chain) -> {
-          await(never);
-          return chain.proceed(exchange.request());
-        }));
-    try (RawClient stuck = new RawClient(proxy.address())) {
-      stuck.send("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: a\r\n\r\n");
-      Await.until(() -> proxy.stats().activeExchanges() == 1, "the stuck exchange to start");
-      long started = System.nanoTime();
-      proxy.stop(Duration.ofMillis(300));
-      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
-      assertThat(stuck.input().readAllBytes()).as("nothing sent after the force-close").isEmpty();
-    } finally {
-      never.countDown();
-    }
-    ThreadLeaks.assertNoThreadsFor(proxy.port());
+    assertStopCutsAStuckFilter((exchange, chain) -> {
+      await(never);
+      return chain.proceed(exchange.request());
+    }, never, Duration.ofSeconds(5));
   }
 
   /**
@@ -176,24 +165,32 @@ class GracefulShutdownTest {
   @Test
   void returnsSoonAfterTheGraceWhenAFilterIgnoresTheInterrupt() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .filter((exchange, chain) -> {
-          while (release.getCount() > 0) {
-            try {
-              release.await();
-            } catch (InterruptedException ignored) {
-              // what a blocking socket read amounts to
-            }
-          }
-          return chain.proceed(exchange.request());
-        }));
-    try (RawClient stuck = new RawClient(proxy.address())) {
-      stuck.send("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertStopCutsAStuckFilter((exchange, chain) -> {
+      while (release.getCount() > 0) {
+        try {
+          release.await();
+        } catch (InterruptedException ignored) {
+          // what a blocking socket read amounts to
+        }
+      }
+      return chain.proceed(exchange.request());
+    }, release, Duration.ofSeconds(8));
+  }
+
+  /**
+   * Stops with a 300 ms grace while {@code stuck} holds an exchange: the stop returns within
+   * {@code bound} and sends the client nothing, and once {@code release} lets the filter go no
+   * thread of the proxy is left.
+   */
+  private void assertStopCutsAStuckFilter(Filter stuck, CountDownLatch release, Duration bound) throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().filter(stuck));
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send("GET http://127.0.0.1:1/ HTTP/1.1\r\nHost: a\r\n\r\n");
       Await.until(() -> proxy.stats().activeExchanges() == 1, "the stuck exchange to start");
       long started = System.nanoTime();
       proxy.stop(Duration.ofMillis(300));
-      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(8));
-      assertThat(stuck.input().readAllBytes()).as("nothing sent after the force-close").isEmpty();
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(bound);
+      assertThat(client.input().readAllBytes()).as("nothing sent after the force-close").isEmpty();
     } finally {
       release.countDown();
     }
