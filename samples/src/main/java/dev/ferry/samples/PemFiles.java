@@ -13,11 +13,17 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.Signature;
+import java.security.PublicKey;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.DSAKey;
+import java.security.interfaces.ECKey;
+import java.security.interfaces.RSAKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
+import java.util.Collection;
 
 /**
  * Checks the PEM files named on the command line as the flags are read, so that a wrong file
@@ -33,12 +39,37 @@ final class PemFiles {
    * @throws IllegalArgumentException naming {@code flag} otherwise
    */
   static Path certificates(String flag, String value) {
+    parse(flag, value);
+    return Path.of(value);
+  }
+
+  /**
+   * Returns {@code value} as a path if it holds a CA certificate the proxy will trust upstreams
+   * with: one whose key is at least 2048 bits (RSA, DSA) or 256 (EC), as browsers require; the
+   * proxy leaves weaker ones out of its trust, so a file of nothing else would trust no one.
+   */
+  static Path trustAnchors(String flag, String value) {
+    for (Certificate certificate : parse(flag, value)) {
+      PublicKey key = certificate.getPublicKey();
+      boolean strong = key instanceof RSAKey rsa ? rsa.getModulus().bitLength() >= 2048
+          : key instanceof DSAKey dsa ? dsa.getParams() != null && dsa.getParams().getP().bitLength() >= 2048
+          : !(key instanceof ECKey ec) || ec.getParams().getOrder().bitLength() >= 256;
+      if (strong) {
+        return Path.of(value);
+      }
+    }
+    throw new IllegalArgumentException(flag + " file holds no CA certificate with a key of at least 2048 bits"
+        + " (RSA, DSA) or 256 bits (EC) (was " + value + ")");
+  }
+
+  private static Collection<? extends Certificate> parse(String flag, String value) {
     Path path = Path.of(value);
     try (InputStream in = Files.newInputStream(path)) {
-      if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+      Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+      if (certificates.isEmpty()) {
         throw new IllegalArgumentException(flag + " file holds no PEM certificate (was " + value + ")");
       }
-      return path;
+      return certificates;
     } catch (IOException e) {
       throw new IllegalArgumentException(flag + " cannot read " + value + ": " + why(e));
     } catch (CertificateException e) {

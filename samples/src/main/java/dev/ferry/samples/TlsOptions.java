@@ -113,7 +113,7 @@ final class TlsOptions {
         case "want" -> ServerTls.ClientAuth.WANT;
         default -> throw new IllegalArgumentException("--tls-client-auth must be need or want (was " + value + ")");
       };
-      case "--upstream-ca" -> upstreamCa = PemFiles.certificates(flag, value);
+      case "--upstream-ca" -> upstreamCa = PemFiles.trustAnchors(flag, value);
       case "--upstream-client-cert" -> upstreamClientCert = PemFiles.certificates(flag, value);
       case "--upstream-client-key" -> upstreamClientKey = PemFiles.privateKey(flag, value);
       case "--ca-out" -> caOut = Path.of(value);

@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.ProxyConfig;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -99,5 +103,22 @@ class CliHardeningOptionsTest {
         .hasMessageStartingWith("--upstream-ca");
     assertThatThrownBy(() -> CliOptions.parse("--upstream-ca", dir.resolve("missing.pem").toString()))
         .hasMessageStartingWith("--upstream-ca cannot read");
+    // A CA with a key browsers refuse is left out of the trust: a file of nothing else is an error.
+    Path store = dir.resolve("weak.p12");
+    Path weak = dir.resolve("weak.pem");
+    keytool("-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "1024", "-dname", "CN=Weak CA",
+        "-ext", "bc:c", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit");
+    keytool("-exportcert", "-rfc", "-alias", "ca", "-keystore", store.toString(), "-storepass", "changeit",
+        "-file", weak.toString());
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-ca", weak.toString()))
+        .hasMessageStartingWith("--upstream-ca file holds no CA certificate with a key of at least 2048 bits");
+  }
+
+  private static void keytool(String... arguments) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
+    command.addAll(List.of(arguments));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS) && process.exitValue() == 0).as(output).isTrue();
   }
 }
