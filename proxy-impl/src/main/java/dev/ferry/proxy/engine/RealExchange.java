@@ -232,7 +232,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     String target = head.target();
     int query = target.indexOf('?');
     String path = query < 0 ? target : target.substring(0, query);
-    return !config.isReverse() && config.statsOnProxyPort() && AdminEndpoints.serves(path)
+    return !config.isReverse() && config.statsOnProxyPort() && AdminEndpoints.servesOnProxyPort(path)
         && connection.interceptAuthority() == null
         && connection.clientAddress().getAddress().isLoopbackAddress()
         && head.headers().all("Content-Length").stream().allMatch(v -> v.trim().equals("0"))

@@ -267,6 +267,12 @@ class ObservabilityTest {
       assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: x\r\nSec-Fetch-Site: cross-site\r\n\r\n")
           .readResponse().status()).as("on the proxy port too").isEqualTo(403);
     }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      // The proxy port answers stats and the dashboard only: a purge there would be answered
+      // before its authentication and access control.
+      assertThat(raw.send("POST /_cache/purge?prefix=http:// HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+          .readResponse().status()).as("no purge on the proxy port").isEqualTo(400);
+    }
     try (RawClient raw = new RawClient(admin)) {
       assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: localhost:" + admin.getPort() + "\r\nOrigin: http://localhost:"
           + admin.getPort() + "\r\n\r\n").readResponse().status()).as("the dashboard's own fetch").isEqualTo(200);

@@ -31,7 +31,16 @@ public final class AdminEndpoints {
 
   /** True if {@code path} is an admin endpoint (answered here, never proxied). */
   public static boolean serves(String path) {
-    return PATHS.contains(path) || path.startsWith("/_cache/");
+    return servesOnProxyPort(path) || path.startsWith("/_cache/");
+  }
+
+  /**
+   * True if {@code path} is answered on a forward proxy's own port too (stats and dashboard,
+   * read-only): the cache's endpoints, which purge, are the admin listener's alone, since on the
+   * proxy port they would be answered before its authentication and access control.
+   */
+  public static boolean servesOnProxyPort(String path) {
+    return PATHS.contains(path);
   }
 
   /** The answer for {@code request}, or empty if the path is not an admin endpoint. */
