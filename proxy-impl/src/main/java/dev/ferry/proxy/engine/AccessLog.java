@@ -57,7 +57,7 @@ final class AccessLog {
     String request = e.method() == null ? "-" : e.method() + " " + e.url() + " " + e.version();
     return e.client() + " - - [" + CLF.format(e.time()) + "] \"" + escape(request) + "\" "
         + e.status() + " " + e.bytes() + " \"" + escape(LoggedUrls.redact(header(e, "Referer"))) + "\" \""
-        + escape(header(e, "User-Agent")) + "\" rid=" + orDash(e.requestId()) + " ms="
+        + escape(header(e, "User-Agent")) + "\" rid=" + (e.requestId() == null ? "-" : LogValues.of(e.requestId())) + " ms="
         // A route's default name is its pattern, which a regex may fill with anything: escaped.
         + e.latencyMillis() + (e.route() == null ? "" : " route=" + escape(e.route()))
         + (e.upstream() == null ? "" : " upstream=" + e.upstream())
@@ -87,10 +87,6 @@ final class AccessLog {
 
   private static String header(Entry e, String name) {
     return e.requestHeaders() == null ? "-" : e.requestHeaders().first(name).orElse("-");
-  }
-
-  private static String orDash(String value) {
-    return value == null ? "-" : value;
   }
 
   /** Combined-format escaping: quotes, backslashes and control bytes as nginx does ({@code \xHH}). */

@@ -59,11 +59,11 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
     if (failed) {
       log.info("exchange_failed failure={} status={} bytes={} method={} uri={} client={} rid={} conn={} ex={}",
           failure, status, bodyBytes, orDash(method), uriField(logged), clientText(),
-          orDash(requestId), connectionId, id);
+          ridField(), connectionId, id);
     }
     if (log.isDebugEnabled()) {
       log.debug("request_complete method={} uri={} status={} bytes={} latency_ms={} client={} rid={} conn={} ex={}{}{}",
-          orDash(method), uriField(logged), status, bodyBytes, duration.toMillis(), clientText(), requestId,
+          orDash(method), uriField(logged), status, bodyBytes, duration.toMillis(), clientText(), ridField(),
           connectionId, id, routing(), failure == null ? "" : " failure=" + failure);
     }
     if (accessLogged) {
@@ -89,6 +89,11 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
   }
 
   /** What is not known shows as {@code -}, as in the access log. */
+  /** A client's request ID may hold {@code =}: quoted then, so a logfmt parser reads it whole. */
+  private String ridField() {
+    return requestId == null ? "-" : LogValues.of(requestId);
+  }
+
   private static String orDash(String value) {
     return value == null ? "-" : value;
   }
