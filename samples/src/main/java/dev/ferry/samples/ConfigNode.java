@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,6 +66,12 @@ final class ConfigNode {
 
   private static ConfigNode read(JsonParser parser, Path file, String key, String path, int line) throws IOException {
     JsonToken token = parser.currentToken();
+    if (parser instanceof YAMLParser yaml && yaml.isCurrentAlias()) {
+      // Jackson reads an alias as its anchor's name, not the anchored value: a rule written
+      // with one would hold the wrong text, silently.
+      throw new ConfigFileException(file, line(parser.currentTokenLocation()),
+          (path.isEmpty() ? "" : path + ": ") + "YAML aliases (*name) are not supported; write the value out");
+    }
     if (token == JsonToken.START_OBJECT) {
       Map<String, ConfigNode> fields = new LinkedHashMap<>();
       while (parser.nextToken() == JsonToken.FIELD_NAME) {

@@ -293,6 +293,12 @@ class ConfigFileTest {
           port: 1
           port: 2
         """, 3, "listener.port is given twice");
+    // Jackson reads an alias as its anchor's name: a deny rule would name the wrong host.
+    assertLine("""
+        filters:
+          - deny-host: [other.test, &blocked evil.test]
+          - deny-host: *blocked
+        """, 3, "filters[1].deny-host: YAML aliases (*name) are not supported; write the value out");
   }
 
   @Test
