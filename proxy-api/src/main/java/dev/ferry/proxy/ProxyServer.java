@@ -1,5 +1,6 @@
 package dev.ferry.proxy;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -451,6 +452,13 @@ public interface ProxyServer extends AutoCloseable {
       if (!Files.isDirectory(requestSpoolDirectory)) {
         throw new IllegalArgumentException(
             "requestSpoolDirectory must be an existing directory (was " + requestSpoolDirectory + ")");
+      }
+      try {
+        // As a body would be: permissions, a read-only or special file system all show here.
+        Files.delete(Files.createTempFile(requestSpoolDirectory, "ferry-check-", ".tmp"));
+      } catch (IOException | UnsupportedOperationException e) {
+        throw new IllegalArgumentException("requestSpoolDirectory must be a directory the proxy can write"
+            + " files in (was " + requestSpoolDirectory + ": " + e + ")");
       }
       this.requestSpoolDirectory = requestSpoolDirectory;
       return this;

@@ -62,6 +62,14 @@ final class RouteOptions {
   /** A route from {@code --route}: its pattern (and that pattern as written), and its URLs. */
   private record PendingRoute(Route pattern, String written, List<PoolSpec.Endpoint> endpoints) {}
 
+  /** Host globs compare ignoring case, as host names do; paths exactly, as the router matches them. */
+  private static boolean samePattern(String a, String b) {
+    int slashA = a.indexOf('/');
+    int slashB = b.indexOf('/');
+    return slashA == slashB && a.regionMatches(true, 0, b, 0, Math.max(slashA, 0))
+        && a.substring(Math.max(slashA, 0)).equals(b.substring(Math.max(slashB, 0)));
+  }
+
   /**
    * Reads one flag of {@link #FLAGS} with its value.
    *
@@ -79,7 +87,7 @@ final class RouteOptions {
       }
       case "--route" -> {
         PendingRoute route = route(value);
-        if (routes.stream().anyMatch(r -> r.written().equalsIgnoreCase(route.written()))) {
+        if (routes.stream().anyMatch(r -> samePattern(r.written(), route.written()))) {
           throw new IllegalArgumentException(flag + ": the pattern of " + value + " is given twice; "
               + "the first match wins, so the second could never be used");
         }

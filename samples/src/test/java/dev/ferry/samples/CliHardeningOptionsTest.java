@@ -91,6 +91,9 @@ class CliHardeningOptionsTest {
     assertThatThrownBy(() -> CliOptions.parse("--request-spool-dir", missing.toString()))
         .hasMessageStartingWith("--request-spool-dir")
         .hasMessageContaining(missing.toString());
+    // A directory the proxy cannot write files in: a special file system here.
+    assertThatThrownBy(() -> CliOptions.parse("--request-spool-dir", "/proc"))
+        .hasMessageStartingWith("--request-spool-dir").hasMessageContaining("can write files in");
     Path file = Files.writeString(dir.resolve("file"), "not a directory");
     assertThatThrownBy(() -> CliOptions.parse("--request-spool-dir", file.toString()))
         .hasMessageStartingWith("--request-spool-dir");

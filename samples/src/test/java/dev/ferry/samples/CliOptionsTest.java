@@ -131,6 +131,11 @@ class CliOptionsTest {
         .hasMessageStartingWith("--upstream http://127.0.0.1:9000 given twice");
     assertThatThrownBy(() -> CliOptions.parse("--route", "/a/=http://127.0.0.1:9", "--route", "/a/=http://127.0.0.1:8"))
         .hasMessageContaining("given twice");
+    assertThatThrownBy(() -> CliOptions.parse("--route", "API.test/a/=http://127.0.0.1:9", "--route", "api.TEST/a/=http://127.0.0.1:8"))
+        .as("host names ignore case").hasMessageContaining("given twice");
+    // Paths are case-sensitive, and so is the router: two routes, both reachable.
+    assertThat(CliOptions.parse("--route", "/docs/=http://127.0.0.1:9", "--route", "/Docs/=http://127.0.0.1:8")
+        .builder().buildConfig().routes()).hasSize(2);
     assertThatThrownBy(() -> CliOptions.parse("--route", "/a/=http://127.0.0.1:9", "--route", "/a/b/=http://127.0.0.1:8"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("--route: route /a/b/ (number 2) can never match: route /a/ before it");
