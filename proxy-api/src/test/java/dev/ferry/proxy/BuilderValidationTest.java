@@ -84,6 +84,11 @@ class BuilderValidationTest {
       assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name)).as(name)
           .hasMessageStartingWith("requestIdHeader cannot be " + name);
     }
+    // A field with a meaning of its own: credentials would be replaced upstream, echoed and logged.
+    for (String name : new String[] {"Authorization", "Cookie", "Content-Type", "If-None-Match"}) {
+      assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name)).as(name)
+          .hasMessageContaining("means something else");
+    }
     ProxyServer.builder().requestIdHeader("X-Correlation-Id");
   }
 
