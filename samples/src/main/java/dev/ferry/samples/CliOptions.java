@@ -107,6 +107,7 @@ final class CliOptions {
       config = ConfigFile.read(configFile, builder, filters);
       settings.model = config.concurrency() != null ? config.concurrency() : settings.model;
       settings.threads = config.threads() != null ? config.threads() : settings.threads;
+      settings.fileCache = config.cache();
     }
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < args.length; i++) {
@@ -210,6 +211,8 @@ final class CliOptions {
     boolean verbose;
     boolean quiet;
     Long spoolBytes;
+    /** The config file's cache, whose other options {@code -m} keeps; null without one. */
+    CacheSpec fileCache;
     final ObservabilityOptions observability = new ObservabilityOptions();
     final TlsOptions tls = new TlsOptions();
   }
@@ -260,7 +263,8 @@ final class CliOptions {
         case "-m", "--cache-mb" -> {
           int megabytes = intValue(flag, value(args, ++i, flag));
           if (megabytes > 0) {
-            builder.cache(CacheSpec.inMemory().maxSizeBytes((long) megabytes << 20));
+            CacheSpec base = settings.fileCache != null ? settings.fileCache : CacheSpec.inMemory();
+            builder.cache(base.maxSizeBytes((long) megabytes << 20));
           } else if (megabytes < 0) {
             throw new IllegalArgumentException(flag + " must be 0 (no cache) or more (was " + megabytes + ")");
           }

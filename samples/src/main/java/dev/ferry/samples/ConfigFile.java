@@ -56,6 +56,7 @@ final class ConfigFile {
   private ConfigNode threadsNode;
   private boolean reverse;
   private ConfigNode cacheAsked;
+  private CacheSpec cache;
 
   private ConfigFile() {}
 
@@ -76,12 +77,13 @@ final class ConfigFile {
     options(sections.get("limits"), LIMITS, builder);
     ConfigNode cache = sections.get("cache");
     if (cache != null) {
-      builder.cache(cache(cache));
+      config.cache = cache(cache);
+      builder.cache(config.cache);
     }
     ConfigNode ca = sections.get("upstreamCa");
     if (ca != null) {
       String path = ca.directory().resolve(ca.text()).toString();
-      builder.upstreamTls(UpstreamTls.trusting(ca.call(() -> PemFiles.certificates("upstreamCa", path))));
+      builder.upstreamTls(UpstreamTls.trusting(ca.call(() -> PemFiles.trustAnchors("upstreamCa", path))));
     }
     ConfigNode filterList = sections.get("filters");
     if (filterList != null) {
@@ -118,6 +120,11 @@ final class ConfigFile {
       throw cacheAsked.error("asks for the cache, but none is configured: add a cache section "
           + "(cache: {sizeMb: 64}) or -m");
     }
+  }
+
+  /** The file's {@code cache} section, or null: {@code -m} changes only its size. */
+  CacheSpec cache() {
+    return cache;
   }
 
   /** The file's {@code listener.concurrency}, or null. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Balancer;
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.HealthCheck;
 import dev.ferry.proxy.ProxyConfig;
@@ -340,6 +341,12 @@ class ConfigFileTest {
         .isInstanceOf(ConfigFileException.class)
         .hasMessageContaining("line 7").hasMessageContaining("asks for the cache, but none is configured");
     assertThat(configOf(routes, "-m", "1").cache()).isPresent();
+    // -m next to the file's cache changes its size alone, as a flag overrides one value.
+    CacheSpec sized = configOf("cache:\n  sizeMb: 1\n  maxEntryBytes: 100\n  storeSetCookie: true\n", "-m", "8")
+        .cache().orElseThrow();
+    assertThat(sized.maxSizeBytes()).isEqualTo(8L << 20);
+    assertThat(sized.maxEntryBytes()).isEqualTo(100);
+    assertThat(sized.storesSetCookie()).isTrue();
     assertThat(configOf("cache:\n  sizeMb: 1\n" + routes).cache()).isPresent();
     assertThat(configOf(routes.replace("cache: true", "cache: false")).cache()).isEmpty();
   }
