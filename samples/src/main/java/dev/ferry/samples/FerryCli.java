@@ -42,6 +42,13 @@ public final class FerryCli {
       return;
     }
     configureLogging(options.logLevel());
+    // A stop asked for (systemctl stop, docker stop, Ctrl-C) is a server's normal end: exit 0
+    // once drained by the shutdown hook, not the JVM's 128 + signal, which service managers count
+    // as a failure (nginx and Caddy exit 0 too). From here on, so that one sent while the proxy
+    // starts (a CA being generated, say) ends it the same way.
+    for (String stop : new String[] {"TERM", "INT"}) {
+      Signals.on(stop, () -> System.exit(0));
+    }
     PrometheusEndpoint metrics = new PrometheusEndpoint();
     ProxyServer proxy;
     try {
@@ -72,12 +79,6 @@ public final class FerryCli {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> proxy.stop(Duration.ofSeconds(10)),
         "ferry-shutdown"));
-    // A stop asked for (systemctl stop, docker stop, Ctrl-C) is a server's normal end: exit 0
-    // once drained by the hook above, not the JVM's 128 + signal, which service managers count
-    // as a failure (nginx and Caddy exit 0 too).
-    for (String stop : new String[] {"TERM", "INT"}) {
-      Signals.on(stop, () -> System.exit(0));
-    }
     if (options.configFile() != null) {
       // Reloads go through the same parse as startup, so the flags keep overriding the file; the
       // same metrics listener goes on the new builder, which the running proxy requires.
