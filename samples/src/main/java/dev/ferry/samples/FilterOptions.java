@@ -200,7 +200,12 @@ final class FilterOptions {
   }
 
   private void connectPort(String value) {
-    if (value.equalsIgnoreCase("any")) {
+    boolean any = value.equalsIgnoreCase("any");
+    if (any ? !connectPorts.isEmpty() : anyConnectPort) {
+      throw new IllegalArgumentException("--allow-connect-port any and --allow-connect-port N contradict"
+          + " each other: any already lets CONNECT reach every port; keep one");
+    }
+    if (any) {
       anyConnectPort = true;
       return;
     }

@@ -62,6 +62,11 @@ final class RouteOptions {
   /** A route from {@code --route}: its pattern (and that pattern as written), and its URLs. */
   private record PendingRoute(Route pattern, String written, List<PoolSpec.Endpoint> endpoints) {}
 
+  /** One endpoint, whatever trailing slashes its base path is written with (as the pool sees it). */
+  private static boolean sameEndpoint(String a, String b) {
+    return Upstream.of(a).endpoints().get(0).equals(Upstream.of(b).endpoints().get(0));
+  }
+
   /** Host globs compare ignoring case, as host names do; paths exactly, as the router matches them. */
   private static boolean samePattern(String a, String b) {
     int slashA = a.indexOf('/');
@@ -79,7 +84,7 @@ final class RouteOptions {
     switch (flag) {
       case "--upstream" -> {
         PoolSpec.Endpoint endpoint = PoolSpec.check(PoolSpec.endpoint(flag, value));
-        if (upstream.stream().anyMatch(e -> e.url().equals(endpoint.url()))) {
+        if (upstream.stream().anyMatch(e -> sameEndpoint(e.url(), endpoint.url()))) {
           throw new IllegalArgumentException(flag + " " + endpoint.url() + " given twice: give it once, "
               + "with URL*N for a weight of N");
         }
@@ -238,7 +243,8 @@ final class RouteOptions {
     try {
       return Integer.parseInt(value.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + " must be a whole number (was " + value + ")");
+      throw new IllegalArgumentException(flag + " must be a whole number up to " + Integer.MAX_VALUE
+          + " (was " + value + ")");
     }
   }
 

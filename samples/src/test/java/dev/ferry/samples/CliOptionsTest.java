@@ -129,6 +129,12 @@ class CliOptionsTest {
         .hasMessageStartingWith("--set-header: x-a given twice");
     assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9000", "--upstream", "http://127.0.0.1:9000"))
         .hasMessageStartingWith("--upstream http://127.0.0.1:9000 given twice");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9000", "--upstream", "http://127.0.0.1:9000/"))
+        .as("the same endpoint, a trailing slash apart").hasMessageStartingWith("--upstream http://127.0.0.1:9000/ given twice");
+    assertThatThrownBy(() -> CliOptions.parse("--allow-connect-port", "any", "--allow-connect-port", "443"))
+        .hasMessageStartingWith("--allow-connect-port any and --allow-connect-port N contradict");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9", "--retries", "99999999999"))
+        .hasMessage("--retries must be a whole number up to 2147483647 (was 99999999999)");
     assertThatThrownBy(() -> CliOptions.parse("--route", "/a/=http://127.0.0.1:9", "--route", "/a/=http://127.0.0.1:8"))
         .hasMessageContaining("given twice");
     assertThatThrownBy(() -> CliOptions.parse("--route", "API.test/a/=http://127.0.0.1:9", "--route", "api.TEST/a/=http://127.0.0.1:8"))
