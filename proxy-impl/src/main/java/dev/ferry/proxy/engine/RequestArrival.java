@@ -118,8 +118,11 @@ final class RequestArrival {
   long nextDeadline(ConnectionInput in) {
     // Once a body goes to disk its head is whole: no need to scan it again for every few bytes.
     if (!in.spooling() && !in.scanBuffered(headDecidable)) {
-      // The head phase's room: its limit, and a small body after it.
-      return in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, null)
+      // The head phase's room: its limit, and a small body after it. Growth past the buffer's
+      // size comes from the budget bodies take from too: thousands of clients stalled in large
+      // heads would otherwise hold maxHeaderBytes each and exhaust the heap. Without room the
+      // exchange reads the rest on a thread, into a bounded line buffer.
+      return in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, budget)
           ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
     }
     if (!bodyPending(in)) {

@@ -446,14 +446,17 @@ class ParkedIdleConnectionTest {
       for (int i = 0; i < 6; i++) {
         slow.add(new RawClient(proxy.address()).send("GET /slow HTTP/1.1\r\nHost: a\r\nX-Part: "));
       }
-      // A head larger than the connection's 16 KiB buffer, stalled too: the buffer grows for it.
+      // A head larger than the connection's 16 KiB buffer, stalled too: the buffer grows for it,
+      // from the budget request bodies take from too, so that stalled heads cannot fill the heap.
       slow.add(new RawClient(proxy.address())
           .send("GET /slow HTTP/1.1\r\nHost: a\r\nX-Big: " + "b".repeat(20_000) + "\r\nX-Part: "));
       servesAnotherOnceAllPark(proxy, slow.size(), p -> new RawClient(p.address()));
+      assertThat(proxy.stats().requestBufferBytes()).as("the large head's growth, budgeted").isPositive();
       for (RawClient client : slow) {
         assertThat(client.send("1\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
       }
       assertThat(proxy.stats().connectionsRejected()).isZero();
+      Await.until(() -> proxy.stats().requestBufferBytes() == 0, "the grown buffer's bytes back in the budget");
     } finally {
       RawClient.closeAll(slow);
     }
