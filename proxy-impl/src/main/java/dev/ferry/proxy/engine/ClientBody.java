@@ -180,7 +180,7 @@ final class ClientBody implements Body {
     } catch (HttpFailureException e) {
       throw e;
     } catch (IOException e) {
-      throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client closed mid-body", e);
+      throw ResponseSender.clientSide("client closed mid-body", e);
     }
     if (n < 0) {
       completed();

@@ -646,7 +646,7 @@ final class ClientConnection implements Runnable {
       out.write(CONTINUE);
       out.flush();
     } catch (IOException e) {
-      throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client closed", e);
+      throw ResponseSender.clientSide("client closed", e);
     }
   }
 

@@ -17,10 +17,12 @@ import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
 import dev.ferry.proxy.engine.io.DirectBuffers;
 import dev.ferry.proxy.engine.io.InMemoryBody;
+import dev.ferry.proxy.engine.io.WriteTimeoutException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 
 /**
  * Writes a response to the client, framing it for this client (RFC 9112 §6): no body for HEAD,
@@ -340,7 +342,18 @@ final class ResponseSender {
   }
 
   private static HttpFailureException clientClosed(IOException e) {
-    return e instanceof HttpFailureException ? (HttpFailureException) e
-        : new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client closed: " + e.getMessage(), e);
+    return e instanceof HttpFailureException ? (HttpFailureException) e : clientSide("client closed: " + e.getMessage(), e);
+  }
+
+  /**
+   * What ended an exchange whose I/O with its client failed, named after who ended it: the
+   * proxy's write timeout, a stop whose grace ran out (its force-close interrupts the exchange),
+   * or else the client.
+   */
+  static HttpFailureException clientSide(String detail, IOException e) {
+    ProxyFailure failure = e instanceof WriteTimeoutException ? ProxyFailure.WRITE_TIMEOUT
+        : e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()
+        ? ProxyFailure.PROXY_STOPPED : ProxyFailure.CLIENT_CLOSED;
+    return new HttpFailureException(failure, failure == ProxyFailure.WRITE_TIMEOUT ? e.getMessage() : detail, e);
   }
 }

@@ -71,10 +71,26 @@ class WriteTimeoutTest {
       Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout on the stalled client");
       Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
     }
+    // Named after the proxy that cut it, not the client, which closed nothing.
+    Await.until(() -> proxy.stats().failures().containsKey("WRITE_TIMEOUT"), "the exchange counted as WRITE_TIMEOUT");
+    assertThat(proxy.stats().failures()).doesNotContainKey("CLIENT_CLOSED");
     // The only pool thread is free again.
     try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
     }
+  }
+
+  /** A write to a client that stopped reading, cut because the stop's grace ran out, is the stop's failure. */
+  @Test
+  void namesAWriteCutByTheStopAfterTheStop() throws Exception {
+    TinyOrigin origin = endlessBody();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (Socket stalled = ferry.track(stalledClient(proxy))) {
+      stalled.getOutputStream().write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      Await.until(() -> proxy.stats().activeExchanges() == 1, "the response to be under way");
+      proxy.stop(Duration.ofMillis(300));
+    }
+    assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 1L).doesNotContainKey("CLIENT_CLOSED");
   }
 
   /**
