@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * the file has settled (see {@link #awaitQuiet}): editors write twice (truncate then write, or a temporary file renamed
  * over the old one), and one reload per save is enough. When the file is a symbolic link (a
  * Kubernetes ConfigMap swaps a {@code ..data} link beside it), any change in the directory
- * counts; the action itself skips a file whose content did not change.
+ * counts, and the directory of the file it points to is watched too; the action itself skips a
+ * file whose content did not change.
  */
 final class ConfigWatcher implements Closeable {
   /** How long the directory must stay quiet after a change before the action runs. */
@@ -53,8 +54,15 @@ final class ConfigWatcher implements Closeable {
     Path absolute = file.toAbsolutePath();
     WatchService watch = absolute.getFileSystem().newWatchService();
     try {
-      absolute.getParent().register(watch, StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+      register(absolute.getParent(), watch);
+      if (Files.isSymbolicLink(absolute)) {
+        // A link to a file elsewhere (stow, /etc pointing into /opt): that file is edited in its
+        // own directory, where the link's directory sees nothing.
+        Path target = absolute.toRealPath().getParent();
+        if (!target.equals(absolute.getParent().toRealPath())) {
+          register(target, watch);
+        }
+      }
     } catch (IOException | RuntimeException e) {
       watch.close();
       throw e;
@@ -62,6 +70,11 @@ final class ConfigWatcher implements Closeable {
     ConfigWatcher watcher = new ConfigWatcher(absolute, watch, quiet, onChange);
     watcher.thread.start();
     return watcher;
+  }
+
+  private static void register(Path directory, WatchService watch) throws IOException {
+    directory.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+        StandardWatchEventKinds.ENTRY_DELETE);
   }
 
   private void run() {

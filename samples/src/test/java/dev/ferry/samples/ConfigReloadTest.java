@@ -130,6 +130,21 @@ class ConfigReloadTest {
     assertThat(reloader.applied()).isEqualTo(1);
   }
 
+  /** A config that is a link to a file in another directory reloads when that file is edited. */
+  @Test
+  void reloadsALinkedFileEditedInItsOwnDirectory() throws Exception {
+    Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+    Path real = Files.writeString(elsewhere.resolve("real.yaml"), config(originA, "/a/"));
+    Path linked = Files.createDirectories(dir.resolve("etc")).resolve("ferry.yaml");
+    Files.createSymbolicLink(linked, real);
+    String[] args = {"--config", linked.toString()};
+    ConfigReloader linkedReloader = new ConfigReloader(proxy, linked, () -> CliOptions.parse(args).builder());
+    try (ConfigWatcher linkedWatcher = ConfigWatcher.start(linked, Duration.ofMillis(50), () -> linkedReloader.reload(false))) {
+      Files.writeString(real, config(originB, "/b/"));
+      Await.until(() -> get("/b/x").equals("200 B /b/x"), DEADLINE, "the edit behind the link to be applied");
+    }
+  }
+
   /** A log written beside the config, as the CLI's own often is, does not hold a reload back. */
   @Test
   void reloadsWhileAnotherFileInTheDirectoryKeepsChanging() throws Exception {
