@@ -713,7 +713,9 @@ final class ClientConnection implements Runnable {
    * in case a filter blocks on something other than a socket.
    */
   void forceClose() {
-    // Close first: a woken filter must find the client gone, not slip a response out.
+    // Close first: a woken filter must find the client gone, not slip a response out. A write
+    // the close breaks is then the stop's failure, not the client's.
+    out.markStopped();
     closeSocket();
     ConnectionState.Forced forced = state.forceClose();
     if (forced.tunnelPeer() != null) {

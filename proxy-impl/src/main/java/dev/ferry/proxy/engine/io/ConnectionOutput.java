@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLSocket;
 
@@ -33,6 +34,8 @@ public final class ConnectionOutput extends OutputStream {
   private volatile boolean timedOut;
   private volatile boolean yieldToAnswer;
   private volatile boolean yielded;
+  /** Set before the proxy's stop closes the socket: a write that fails then failed because of it. */
+  private volatile boolean stopped;
 
   /**
    * @param watchdog bounds each write; null leaves writes unbounded
@@ -201,11 +204,24 @@ public final class ConnectionOutput extends OutputStream {
       yielded = true;
       return new PeerAnsweredException("the peer answered and closed while the body was being written");
     }
+    if (stopped) {
+      ClosedByInterruptException cut = new ClosedByInterruptException();
+      cut.initCause(e);
+      return cut;
+    }
     if (timedOut) {
       return new WriteTimeoutException("write made no progress for "
           + watchdog.writeTimeoutNanos() / 1_000_000 + " ms");
     }
     return e;
+  }
+
+  /**
+   * The proxy's stop is about to close the socket: a write failing from now on reports a
+   * {@link ClosedByInterruptException}, the stop's failure, not the client's.
+   */
+  public void markStopped() {
+    stopped = true;
   }
 
   /** True if a write started more than {@code timeoutNanos} before {@code now} is still blocked. */
