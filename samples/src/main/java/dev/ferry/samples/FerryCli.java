@@ -24,6 +24,13 @@ public final class FerryCli {
 
   /** Runs the proxy until the JVM is asked to stop. */
   public static void main(String[] args) throws InterruptedException {
+    // A stop asked for (systemctl stop, docker stop, Ctrl-C) is a server's normal end: exit 0
+    // once drained by the shutdown hook, not the JVM's 128 + signal, which service managers count
+    // as a failure (nginx and Caddy exit 0 too). First thing, so that one sent while the proxy
+    // starts (a CA being generated, say) ends it the same way.
+    for (String stop : new String[] {"TERM", "INT"}) {
+      Signals.on(stop, () -> System.exit(0));
+    }
     CliOptions.Parsed options;
     try {
       options = CliOptions.parse(args);
@@ -42,13 +49,6 @@ public final class FerryCli {
       return;
     }
     configureLogging(options.logLevel());
-    // A stop asked for (systemctl stop, docker stop, Ctrl-C) is a server's normal end: exit 0
-    // once drained by the shutdown hook, not the JVM's 128 + signal, which service managers count
-    // as a failure (nginx and Caddy exit 0 too). From here on, so that one sent while the proxy
-    // starts (a CA being generated, say) ends it the same way.
-    for (String stop : new String[] {"TERM", "INT"}) {
-      Signals.on(stop, () -> System.exit(0));
-    }
     PrometheusEndpoint metrics = new PrometheusEndpoint();
     ProxyServer proxy;
     try {

@@ -1,7 +1,6 @@
 package dev.ferry.samples;
 
 import java.lang.reflect.Proxy;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -11,8 +10,6 @@ import org.slf4j.LoggerFactory;
  * installed and the JVM's default stays.
  */
 final class Signals {
-  private static final Logger log = LoggerFactory.getLogger(Signals.class);
-
   private Signals() {}
 
   /**
@@ -37,7 +34,8 @@ final class Signals {
       signalClass.getMethod("handle", signalClass, handler).invoke(null, which, onSignal);
       return true;
     } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-      log.debug("signal_unavailable signal={} error=\"{}\"", signal, e.toString());
+      // Looked up here, not held: handlers are installed before the CLI configures logging.
+      LoggerFactory.getLogger(Signals.class).debug("signal_unavailable signal={} error=\"{}\"", signal, e.toString());
       return false;
     }
   }
