@@ -22,16 +22,20 @@ class BodyFramingTest {
     return proxy;
   }
 
-  @Test
-  void passesChunkedRequestBodyWithTrailers() throws Exception {
+  /** POSTs {@code chunks} as a chunked body through a reverse proxy; returns what the origin received. */
+  private TinyOrigin.Received uploadChunked(String chunks) throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     reverseTo(origin.url("/"));
     try (RawClient raw = new RawClient(proxy.address())) {
-      raw.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-          + "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n");
+      raw.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks);
       assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
     }
-    TinyOrigin.Received received = origin.takeRequest();
+    return origin.takeRequest();
+  }
+
+  @Test
+  void passesChunkedRequestBodyWithTrailers() throws Exception {
+    TinyOrigin.Received received = uploadChunked("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Checksum: abc\r\n\r\n");
     assertThat(new String(received.body())).isEqualTo("hello world");
     assertThat(received.header("Transfer-Encoding")).isEqualTo("chunked");
     assertThat(received.header("X-Checksum")).isEqualTo("abc");
@@ -44,17 +48,11 @@ class BodyFramingTest {
    */
   @Test
   void dropsTrailersNamingFieldsTheProxyVouchesFor() throws Exception {
-    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    reverseTo(origin.url("/"));
-    try (RawClient raw = new RawClient(proxy.address())) {
-      raw.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
-          + "Client-Cert: :Zm9yZ2Vk:\r\nClient-Cert-Chain: :Zm9yZ2Vk:\r\n"
-          + "X-Forwarded-Client-Cert: By=spiffe://evil\r\nX-Forwarded-For: 10.0.0.1\r\n"
-          + "X_Forwarded_Proto: https\r\nForwarded: for=10.0.0.1\r\nX-Request-Id: forged-id\r\n"
-          + "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nX-Checksum: abc\r\n\r\n");
-      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
-    }
-    TinyOrigin.Received received = origin.takeRequest();
+    TinyOrigin.Received received = uploadChunked("5\r\nhello\r\n0\r\n"
+        + "Client-Cert: :Zm9yZ2Vk:\r\nClient-Cert-Chain: :Zm9yZ2Vk:\r\n"
+        + "X-Forwarded-Client-Cert: By=spiffe://evil\r\nX-Forwarded-For: 10.0.0.1\r\n"
+        + "X_Forwarded_Proto: https\r\nForwarded: for=10.0.0.1\r\nX-Request-Id: forged-id\r\n"
+        + "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nX-Checksum: abc\r\n\r\n");
     assertThat(received.header("X-Checksum")).as("other trailers go on").isEqualTo("abc");
     for (String forged : List.of("Client-Cert", "Client-Cert-Chain", "X-Forwarded-Client-Cert", "X_Forwarded_Proto")) {
       assertThat(received.header(forged)).as(forged).isNull();

@@ -67,13 +67,23 @@ class RetryTest {
     assertThat(failing.requests()).isEqualTo(5);
   }
 
+  /** An origin answering every request 503 with this {@code Retry-After}. */
+  private Origins busyOrigin(String retryAfter) throws Exception {
+    Origins busy = ferry.track(new Origins("busy"));
+    busy.answer(503, "Retry-After: " + retryAfter + "\r\n");
+    return busy;
+  }
+
+  /** A proxy routing everything to {@code busy} (never ejected) with {@code retry}. */
+  private ProxyServer busyProxy(Origins busy, RetryPolicy retry) throws Exception {
+    return ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(busy.url()).ejectAfter(0, Duration.ofSeconds(1))).retry(retry)));
+  }
+
   @Test
   void honoursRetryAfterOnlyUpToTheCap() throws Exception {
-    Origins busy = ferry.track(new Origins("busy"));
-    busy.answer(503, "Retry-After: 30\r\n");
-    ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .route(Route.to(Upstream.of(busy.url()).ejectAfter(0, Duration.ofSeconds(1)))
-            .retry(RetryPolicy.retries(2).onStatuses(503).retryAfterCap(Duration.ofSeconds(1)))));
+    Origins busy = busyOrigin("30");
+    ProxyServer proxy = busyProxy(busy, RetryPolicy.retries(2).onStatuses(503).retryAfterCap(Duration.ofSeconds(1)));
     HttpResponse<String> response = send(proxy, "GET", "/");
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(response.headers().firstValue("Retry-After")).hasValue("30");
@@ -83,11 +93,8 @@ class RetryTest {
   /** RFC 9110 §10.2.3: a Retry-After that is neither seconds nor a date means nothing; it used to stop the retry. */
   @Test
   void ignoresARetryAfterThatIsNeitherSecondsNorADate() throws Exception {
-    Origins busy = ferry.track(new Origins("busy"));
-    busy.answer(503, "Retry-After: soon\r\n");
-    ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .route(Route.to(Upstream.of(busy.url()).ejectAfter(0, Duration.ofSeconds(1)))
-            .retry(RetryPolicy.retries(1).onStatuses(503))));
+    Origins busy = busyOrigin("soon");
+    ProxyServer proxy = busyProxy(busy, RetryPolicy.retries(1).onStatuses(503));
     assertThat(send(proxy, "GET", "/").statusCode()).isEqualTo(503);
     assertThat(busy.requests()).as("the request and its retry").isEqualTo(2);
   }
@@ -99,9 +106,8 @@ class RetryTest {
    */
   @Test
   void retriesAnotherEndpointAtOnceWhateverTheRetryAfter() throws Exception {
-    Origins busy = ferry.track(new Origins("busy"));
+    Origins busy = busyOrigin("30");
     Origins idle = ferry.track(new Origins("idle"));
-    busy.answer(503, "Retry-After: 30\r\n");
     ProxyServer proxy = ferry.start(ProxyServer.builder()
         .route(Route.to(Upstream.pool(busy.url(), idle.url()).ejectAfter(0, Duration.ofSeconds(1)))
             .retry(RetryPolicy.retries(1).onStatuses(503).retryAfterCap(Duration.ofSeconds(1)))));
