@@ -557,6 +557,7 @@ final class ClientConnection implements Runnable {
 
   private boolean exchange(int sequence) throws IOException {
     long now = System.nanoTime();
+    boolean headRefused = arrival.headRefused();
     long headStart = arrival.takeHeadStart(sequence == 1 ? acceptedNanos : now);
     long startNanos = arrival.takeFirstByte(now);
     Instant startTime = startNanos == now ? Instant.now() : Instant.now().minusNanos(now - startNanos);
@@ -566,6 +567,11 @@ final class ClientConnection implements Runnable {
     RequestHead head;
     HeadParser parser = new HeadParser(in, config.maxRequestLineBytes(), config.maxHeaderBytes(),
         config.maxHeaderCount());
+    if (headRefused) {
+      RejectedHead.answer(server, this, new HttpFailureException(ProxyFailure.OVERLOADED,
+          "no memory left for large request heads"), startTime, startNanos, parser);
+      return false;
+    }
     try {
       head = parser.readRequest();
     } catch (SocketTimeoutException e) {

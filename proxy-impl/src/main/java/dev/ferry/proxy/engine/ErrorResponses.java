@@ -18,7 +18,13 @@ final class ErrorResponses {
 
   static Response render(HttpFailureException e) {
     Response text = Response.text(e.failure().status(), e.failure().message() + ": " + e.detail() + "\n");
-    // RFC 9110 §15.5.6: a 405 names the methods the target does support.
-    return e.failure() == ProxyFailure.METHOD_NOT_ALLOWED ? text.withHeader("Allow", ALLOWED_METHODS) : text;
+    return switch (e.failure()) {
+      // RFC 9110 §15.5.6: a 405 names the methods the target does support.
+      case METHOD_NOT_ALLOWED -> text.withHeader("Allow", ALLOWED_METHODS);
+      // Overload passes within moments; without a hint, clients that retry at once add to it
+      // (RFC 9110 §10.2.3), as the 503 for a connection past the limit says (Overload).
+      case OVERLOADED, POOL_OVERLOADED -> text.withHeader("Retry-After", "1");
+      default -> text;
+    };
   }
 }

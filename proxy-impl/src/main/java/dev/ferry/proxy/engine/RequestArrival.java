@@ -67,6 +67,8 @@ final class RequestArrival {
   private long headStartNanos;
   /** When the request's first byte was seen, from which its latency counts; 0 between requests. */
   private long firstByteNanos;
+  /** Whether the head outgrew the buffer while the request-buffer budget was spent. */
+  private boolean headRefused;
   /** When the wait for a body awaited whole began, its head complete; 0 otherwise. */
   private long bodyStartNanos;
   /** The length of that body's head: the bytes buffered after it are the body's. */
@@ -121,9 +123,13 @@ final class RequestArrival {
       // The head phase's room: its limit, and a small body after it. Growth past the buffer's
       // size comes from the budget bodies take from too: thousands of clients stalled in large
       // heads would otherwise hold maxHeaderBytes each and exhaust the heap. Without room the
-      // exchange reads the rest on a thread, into a bounded line buffer.
-      return in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, budget)
-          ? headStartNanos + config.requestHeaderTimeout().toNanos() : READY;
+      // exchange refuses the request at once (503): reading the rest on a thread would let the
+      // same clients hold every thread of a bounded pool until their header timeout.
+      if (in.makeRoom(config.maxHeaderBytes() + CHUNKED_BYTES, budget)) {
+        return headStartNanos + config.requestHeaderTimeout().toNanos();
+      }
+      headRefused = true;
+      return READY;
     }
     if (!bodyPending(in)) {
       return READY;
@@ -261,9 +267,19 @@ final class RequestArrival {
    * if unknown), and forgets it for the next request.
    */
   long takeHeadStart(long fallback) {
+    headRefused = false;
     long start = headStartNanos != 0 ? headStartNanos : fallback;
     headStartNanos = 0;
     return start;
+  }
+
+  /**
+   * Whether the head now going to its exchange outgrew the connection's buffer with no room left
+   * in the request-buffer budget: it is to be refused (503), not read on a thread. Ask before
+   * {@link #takeHeadStart}, which forgets it.
+   */
+  boolean headRefused() {
+    return headRefused;
   }
 
   /**

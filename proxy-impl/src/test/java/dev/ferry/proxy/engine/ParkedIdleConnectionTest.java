@@ -463,6 +463,64 @@ class ParkedIdleConnectionTest {
   }
 
   /**
+   * Once stalled large heads have taken the whole request-buffer budget, the next head that
+   * outgrows its connection's buffer is answered 503 with Retry-After at once and closed, and
+   * other clients are still served. Before, it went to a thread to be read there, and on a
+   * bounded pool enough of them held every thread until their header timeout.
+   */
+  @Test
+  void refusesALargeHeadAtOnceWhileStalledHeadsHoldTheWholeBudget() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .concurrency(Concurrency.boundedPool(2, 16)).maxHeaderBytes(1024 * 1024));
+    String head = "GET /slow HTTP/1.1\r\nHost: a\r\nX-Big: ";
+    List<RawClient> stalled = new ArrayList<>();
+    try {
+      // Heads of a megabyte take the budget in large steps, then ones of 20 KB take what is left.
+      try (RawClient refused = stallUntilOneIsRefused(proxy, stalled, head + "b".repeat(1_000_000))) {
+        assertThat(refused.readResponse().status()).isEqualTo(503);
+      }
+      try (RawClient refused = stallUntilOneIsRefused(proxy, stalled, head + "b".repeat(20_000))) {
+        RawClient.RawResponse answer = refused.readResponse();
+        assertThat(answer.status()).isEqualTo(503);
+        assertThat(answer.headers()).containsEntry("retry-after", "1");
+        assertThat(refused.isClosedByPeer()).isTrue();
+      }
+      try (RawClient other = new RawClient(proxy.address())) {
+        assertThat(other.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      }
+    } finally {
+      RawClient.closeAll(stalled);
+    }
+    Await.until(() -> proxy.stats().requestBufferBytes() == 0, "the stalled heads' buffers back in the budget");
+    try (RawClient client = new RawClient(proxy.address())) {
+      assertThat(client.send(head + "b".repeat(20_000) + "\r\n\r\n").readResponse().status()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * Opens clients that each send {@code head} and stall, until the proxy refuses one for want of
+   * budget (returned; the others are added to {@code stalled}, each parked with its buffer grown).
+   */
+  private static RawClient stallUntilOneIsRefused(ProxyServer proxy, List<RawClient> stalled, String head)
+      throws Exception {
+    for (int i = 0; i < 200; i++) {
+      long refusedBefore = proxy.stats().failures().getOrDefault("OVERLOADED", 0L);
+      long bytesBefore = proxy.stats().requestBufferBytes();
+      RawClient client = new RawClient(proxy.address());
+      client.send(head);
+      Await.until(() -> proxy.stats().failures().getOrDefault("OVERLOADED", 0L) > refusedBefore
+          || proxy.stats().requestBufferBytes() > bytesBefore && proxy.stats().activeWorkers() == 0,
+          "the stalled head to park with its buffer grown, or to be refused");
+      if (proxy.stats().failures().getOrDefault("OVERLOADED", 0L) > refusedBefore) {
+        return client;
+      }
+      stalled.add(client);
+    }
+    throw new AssertionError("no head refused after 200 stalled heads took "
+        + proxy.stats().requestBufferBytes() + " bytes of the request-buffer budget");
+  }
+
+  /**
    * Clients that send a whole head declaring a small body (by length, or chunked), and part of
    * the body, and stall are parked until the body is complete, so a normal client is served meanwhile; each is then
    * forwarded with its whole body. Before, each held a thread reading its body for as long as

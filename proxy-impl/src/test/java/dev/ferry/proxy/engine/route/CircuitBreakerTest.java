@@ -43,6 +43,7 @@ class CircuitBreakerTest {
       } else {
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(response.body()).contains("slow-pool");
+        assertThat(response.headers().firstValue("Retry-After")).hasValue("1");
         refused++;
       }
     }
