@@ -82,7 +82,8 @@ public final class Dispatcher {
             if (isEndpointFailure(e.failure())) {
               pool.failed(endpoint, e.failure().name());
             }
-            if (!retryable(e, outbound, policy, attempt, hooks) || !startRetry(pool, policy)) {
+            if (!retryable(e, outbound, policy, attempt + chargedStaleRetries(pool, tried, hooks), hooks)
+                || !startRetry(pool, policy)) {
               throw e;
             }
             log.info("upstream_retry pool={} endpoint={} attempt={} reason={}", pool.name(),
@@ -96,7 +97,7 @@ public final class Dispatcher {
             pool.succeeded(endpoint);
           }
           if (policy.statuses().contains(response.status())
-              && attempt + hooks.staleRetries() < policy.retries()
+              && attempt + chargedStaleRetries(pool, tried, hooks) < policy.retries()
               && idempotentOrAllowed(outbound, policy) && resendable(outbound)
               && !hooks.clientSawResponseBytes()) {
             // Retry-After speaks for the endpoint that sent it: a retry that goes elsewhere
@@ -146,6 +147,17 @@ public final class Dispatcher {
     };
   }
 
+  /**
+   * The resends on a fresh connection after a stale pooled one failed that count as retries:
+   * those made so far when the next attempt would go back to an endpoint already tried (then
+   * {@code retries(1)} sends a request to one endpoint at most twice), none while the pool has an
+   * endpoint not tried yet. Charged regardless, a backend that crashed or resets every request
+   * spent a route's only retry on itself, and the client got a 502 with a healthy endpoint left.
+   */
+  private static int chargedStaleRetries(LivePool pool, Set<LiveEndpoint> tried, DispatchHooks hooks) {
+    return pool.hasUntried(tried) ? 0 : hooks.staleRetries();
+  }
+
   /** Takes a retry-budget slot for the coming attempt; false when retries are at their share. */
   private static boolean startRetry(LivePool pool, RetryPolicy policy) {
     if (!pool.tryStartRetry(policy.budgetPercent())) {
@@ -155,9 +167,10 @@ public final class Dispatcher {
     return true;
   }
 
+  /** @param attempts the attempts made so far that count against the policy's retries */
   private static boolean retryable(HttpFailureException e, Request request, RetryPolicy policy,
-      int attempt, DispatchHooks hooks) {
-    if (attempt + hooks.staleRetries() >= policy.retries() || hooks.clientSawResponseBytes()
+      int attempts, DispatchHooks hooks) {
+    if (attempts >= policy.retries() || hooks.clientSawResponseBytes()
         || !resendable(request)) {
       return false;
     }

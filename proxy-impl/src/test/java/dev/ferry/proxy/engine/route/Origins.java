@@ -29,6 +29,7 @@ final class Origins implements AutoCloseable {
   private volatile long delayMillis;
   private volatile CountDownLatch gate = new CountDownLatch(0);
   private volatile int healthStatus = 200;
+  private volatile boolean resetting;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
@@ -99,6 +100,11 @@ final class Origins implements AutoCloseable {
     this.extraHeaders = extraHeaders;
   }
 
+  /** From now on resets each connection on which a request arrives, unanswered (a failing backend). */
+  void resetEach() {
+    this.resetting = true;
+  }
+
   private void accept() {
     while (!server.isClosed()) {
       try {
@@ -135,6 +141,10 @@ final class Origins implements AutoCloseable {
         in.readNBytes((int) length);
         requests.incrementAndGet();
         lines.add(line);
+        if (resetting) {
+          socket.setSoLinger(true, 0);
+          return;
+        }
         maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         try {
           if (delayMillis > 0) {

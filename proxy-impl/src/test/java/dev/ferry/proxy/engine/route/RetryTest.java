@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.Balancer;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.RetryPolicy;
 import dev.ferry.proxy.Route;
@@ -49,6 +50,30 @@ class RetryTest {
       assertThat(response.body()).isEqualTo("live /orders/" + i);
     }
     assertThat(live.requests()).isEqualTo(6);
+  }
+
+  /**
+   * A backend that starts resetting every request while the proxy holds kept-alive connections
+   * to it: the request fails on the pooled connection and again on a fresh one, and the route's
+   * one retry still goes to the other endpoint. Before, the fresh connection's resend used up the
+   * retry and the client got a 502 with a healthy endpoint left.
+   */
+  @Test
+  void retriesAnotherEndpointAfterAStaleConnectionResendFailedToo() throws Exception {
+    Origins failing = ferry.track(new Origins("failing"));
+    Origins live = ferry.track(new Origins("live"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.pool(failing.url(), live.url()).balance(Balancer.roundRobin()))
+            .retry(RetryPolicy.retries(1))));
+    for (int i = 0; i < 4; i++) {
+      assertThat(send(proxy, "GET", "/warm").statusCode()).isEqualTo(200);
+    }
+    failing.resetEach();
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> response = send(proxy, "GET", "/after/" + i);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("live /after/" + i);
+    }
   }
 
   @Test
