@@ -49,8 +49,20 @@ final class CacheControl {
     if (argument.isEmpty() || !argument.chars().allMatch(c -> c >= '0' && c <= '9')) {
       return 0;
     }
-    // RFC 9111 §1.2.2: values past 2^31 are taken as 2^31.
-    return argument.length() > 10 ? 2147483648L : Math.min(Long.parseLong(argument), 2147483648L);
+    return deltaSeconds(argument);
+  }
+
+  /**
+   * The value of a delta-seconds (digits only), capped at 2^31 as RFC 9111 §1.2.2 asks of values
+   * too large to represent. Leading zeros count for nothing: {@code 000000000001} is 1 second.
+   */
+  static long deltaSeconds(String digits) {
+    int start = 0;
+    while (start < digits.length() - 1 && digits.charAt(start) == '0') {
+      start++;
+    }
+    return digits.length() - start > 10 ? 2147483648L
+        : Math.min(Long.parseLong(digits, start, digits.length(), 10), 2147483648L);
   }
 
   /**

@@ -84,6 +84,6 @@ final class Freshness {
     if (first.isEmpty() || !first.chars().allMatch(c -> c >= '0' && c <= '9')) {
       return 0;
     }
-    return first.length() > 10 ? 2147483648L : Long.parseLong(first);
+    return CacheControl.deltaSeconds(first);
   }
 }

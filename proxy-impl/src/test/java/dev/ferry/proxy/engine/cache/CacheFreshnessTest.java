@@ -61,6 +61,35 @@ class CacheFreshnessTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(2);
   }
 
+  /**
+   * RFC 9111 §1.2.2: only a delta-seconds too large to represent is taken as 2^31; leading zeros
+   * do not make one so. Before, any value of more than 10 digits was 2^31 seconds: fresh for 68
+   * years from max-age or s-maxage, or stale at once from Age.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"max-age=000000000010", "s-maxage=0000000000010"})
+  void readsDeltaSecondsWithLeadingZerosByTheirValue(String directive) throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", directive));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", directive));
+    h.get("/z");
+    h.advance(Duration.ofSeconds(5));
+    assertThat(cacheStatus(h.get("/z"))).isEqualTo("HIT");
+    h.advance(Duration.ofSeconds(6));
+    assertThat(h.get("/z").body()).isEqualTo("v2");
+  }
+
+  @Test
+  void readsAgeAndMaxStaleWithLeadingZerosByTheirValue() throws Exception {
+    h.origin.enqueue(h.response("aged").setHeader("Cache-Control", "max-age=60").setHeader("Age", "00000000005"));
+    h.origin.enqueue(h.response("again").setHeader("Cache-Control", "max-age=60"));
+    h.get("/age");
+    HttpResponse<String> hit = h.get("/age");
+    assertThat(cacheStatus(hit)).isEqualTo("HIT");
+    assertThat(hit.headers().firstValue("Age")).hasValue("5");
+    h.advance(Duration.ofSeconds(57));
+    assertThat(cacheStatus(h.get("/age", "Cache-Control", "max-stale=000000000001"))).isEqualTo("MISS");
+  }
+
   @Test
   void prefersSharedMaxAgeOverMaxAge() throws Exception {
     h.origin.enqueue(h.response("shared").setHeader("Cache-Control", "max-age=1, s-maxage=100"));
