@@ -111,7 +111,7 @@ final class Entries {
       }
       for (CacheEntry existing : store.variants(url)) {
         if (existing.variantKey().equals(entry.variantKey())) {
-          Optional<CacheEntry> combined = PartialContent.combine(existing, entry);
+          Optional<CacheEntry> combined = PartialContent.combine(existing, entry, maxEntryBytes);
           if (combined.isPresent()) {
             store.put(url, combined.get());
             return;

@@ -61,10 +61,12 @@ final class PartialContent {
 
   /**
    * §3.4: {@code incoming} combined with {@code existing}, or empty when they cannot combine:
-   * different strong validators, different lengths, or a gap between the parts. The combined
-   * entry takes the newer part's header fields.
+   * different strong validators, different lengths, a gap between the parts, or a combined body
+   * over {@code maxEntryBytes} (the limit every stored body keeps; a client fetching a large
+   * file piece by piece would otherwise build an entry that pushes the rest out of the cache).
+   * The combined entry takes the newer part's header fields.
    */
-  static Optional<CacheEntry> combine(CacheEntry existing, CacheEntry incoming) {
+  static Optional<CacheEntry> combine(CacheEntry existing, CacheEntry incoming, long maxEntryBytes) {
     if (existing.status() != 206 || incoming.status() != 206 || !sameStrongValidator(existing, incoming)) {
       return Optional.empty();
     }
@@ -75,6 +77,9 @@ final class PartialContent {
     }
     long first = Math.min(old.first, added.first);
     long last = Math.max(old.last, added.last);
+    if (last - first + 1 > maxEntryBytes) {
+      return Optional.empty();
+    }
     byte[] merged = new byte[(int) (last - first + 1)];
     existing.body().get(merged, (int) (old.first - first), existing.bodyLength());
     incoming.body().get(merged, (int) (added.first - first), incoming.bodyLength());

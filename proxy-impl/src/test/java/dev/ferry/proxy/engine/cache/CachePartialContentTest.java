@@ -70,6 +70,25 @@ class CachePartialContentTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(2);
   }
 
+  /**
+   * Parts combine only up to {@code maxEntryBytes}, the limit of every stored body. Before, a
+   * client fetching a large file in pieces built an entry of any size (3 MiB with a 1 MiB
+   * limit), which then answered whole requests and pushed the rest out of the cache.
+   */
+  @Test
+  void combinesPartsNoLargerThanMaxEntryBytes() throws Exception {
+    h = new CacheHarness(ferry, dev.ferry.proxy.CacheSpec.inMemory().maxEntryBytes(15));
+    h.origin.enqueue(part(0, 9));
+    h.origin.enqueue(part(8, 19));
+    h.origin.enqueue(h.response(BODY).setHeader("Cache-Control", "max-age=100"));
+    h.get("/large", "Range", "bytes=0-9");
+    h.get("/large", "Range", "bytes=8-19");
+    HttpResponse<String> whole = h.get("/large");
+    assertThat(verdict(whole)).isEqualTo("MISS");
+    assertThat(whole.body()).isEqualTo(BODY);
+    assertThat(h.origin.getRequestCount()).isEqualTo(3);
+  }
+
   @Test
   void keepsPartsWithDifferentValidatorsApart() throws Exception {
     h.origin.enqueue(part(0, 9));
