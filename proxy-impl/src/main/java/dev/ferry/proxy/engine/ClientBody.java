@@ -35,11 +35,13 @@ final class ClientBody implements Body {
   /**
    * How a body awaited whole before its exchange began arrived (see ClientConnection): the time
    * spent waiting for it, which counts against the minimum rate as if the exchange had waited,
-   * and when its bytes last arrived, from which a gap the idle timeout bounds goes on. A body
-   * the exchange reads from its start has {@link #NONE}.
+   * and when its bytes last arrived, from which a gap the idle timeout bounds goes on; whether
+   * its deadline passed before it was all there ({@code overdue}: the exchange answers 408
+   * without sending any of it upstream). A body the exchange reads from its start has
+   * {@link #NONE}.
    */
-  record Awaited(long waitedNanos, long lastArrivalNanos) {
-    static final Awaited NONE = new Awaited(0, 0);
+  record Awaited(long waitedNanos, long lastArrivalNanos, boolean overdue) {
+    static final Awaited NONE = new Awaited(0, 0, false);
   }
 
   private static final long GRACE_NANOS = 5_000_000_000L;

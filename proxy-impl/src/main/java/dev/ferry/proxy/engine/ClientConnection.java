@@ -446,6 +446,7 @@ final class ClientConnection implements Runnable {
       long now = System.nanoTime();
       long leftMillis = (deadlineNanos - now) / 1_000_000;
       if (leftMillis <= 0) {
+        arrival.deadlinePassed();
         return Wait.READY;
       }
       if (now - runningSinceNanos > TURN_NANOS && server.executor().othersWaiting()) {
@@ -632,6 +633,14 @@ final class ClientConnection implements Runnable {
       return !head.headers().containsToken("Connection", "close");
     }
     return head.headers().containsToken("Connection", "keep-alive");
+  }
+
+  /**
+   * Whether the body of the request just read was being awaited whole and its deadline passed
+   * before it was all there: it is answered 408 before any of it goes upstream.
+   */
+  boolean bodyOverdue() {
+    return awaitedBody.overdue();
   }
 
   ClientBody openBody(long length, boolean expectContinue) {

@@ -143,6 +143,11 @@ final class RealExchange implements Exchange, DispatchHooks {
       if (refused != null) {
         throw refused;
       }
+      if (parsed.bodyLength() != 0 && connection.bodyOverdue()) {
+        // nginx too answers a body that stalled while buffered without connecting upstream: the
+        // upstream would get a head and part of a body, then a closed connection.
+        throw new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT, "request body not received in time");
+      }
     } catch (HttpFailureException e) {
       failure = e.failure().name();
       countBeforeSending(e.failure().status(), failure);

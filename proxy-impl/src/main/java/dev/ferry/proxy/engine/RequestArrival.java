@@ -75,6 +75,8 @@ final class RequestArrival {
   private int bodyHeadBytes;
   /** When bytes of that body last arrived. */
   private long bodyLastArrivalNanos;
+  /** Whether that body's deadline passed before all of it arrived. */
+  private boolean bodyOverdue;
 
   RequestArrival(ProxyConfig config, ByteBudget budget, SpoolDirectory spools) {
     this.config = config;
@@ -263,6 +265,15 @@ final class RequestArrival {
   }
 
   /**
+   * The deadline {@link #nextDeadline} gave passed with the request still incomplete: a body
+   * being awaited is overdue (its exchange answers 408 without going upstream); a head goes to
+   * its parser, which answers 408 in turn.
+   */
+  void deadlinePassed() {
+    bodyOverdue = bodyStartNanos != 0;
+  }
+
+  /**
    * The exchange begins at {@code startNanos}: returns when its head started ({@code fallback}
    * if unknown), and forgets it for the next request.
    */
@@ -299,7 +310,8 @@ final class RequestArrival {
    */
   ClientBody.Awaited takeBody(long startNanos) {
     ClientBody.Awaited awaited = bodyStartNanos == 0 ? ClientBody.Awaited.NONE
-        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos);
+        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos, bodyOverdue);
+    bodyOverdue = false;
     bodyStartNanos = 0;
     spooledRefusal = chunks != null ? chunks.refusal() : null;
     chunks = null;

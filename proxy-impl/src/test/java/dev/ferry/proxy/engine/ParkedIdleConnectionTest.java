@@ -856,17 +856,32 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void answersASmallBodyLeftUnfinishedWhileParkedWith408() throws Exception {
+    answersABodyLeftUnfinishedWhileParkedWith408("Content-Length: 10\r\n\r\nfield=");
+  }
+
+  @Test
+  void answersAChunkedBodyLeftUnfinishedWhileParkedWith408() throws Exception {
+    answersABodyLeftUnfinishedWhileParkedWith408("Transfer-Encoding: chunked\r\n\r\n6\r\nfield=\r\n");
+  }
+
+  /**
+   * The body's head and start, then silence: 408, and nothing goes upstream. Before, the exchange
+   * connected upstream and sent the head and the part of the body it had before finding the
+   * stall, leaving the upstream a truncated request (nginx does not connect at all).
+   */
+  private void answersABodyLeftUnfinishedWhileParkedWith408(String framingAndStart) throws Exception {
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
         .concurrency(Concurrency.boundedPool(2, 0)).requestHeaderTimeout(Duration.ofMillis(600))
         .idleTimeout(Duration.ofMillis(600)));
     try (RawClient client = new RawClient(proxy.address())) {
       long sent = System.nanoTime();
-      client.send("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nfield=");
+      client.send("POST /form HTTP/1.1\r\nHost: a\r\n" + framingAndStart);
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the connection stalled mid-body to park");
       assertThat(client.readResponse().status()).isEqualTo(408);
       assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThan(Duration.ofMillis(500));
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
+    assertThat(proxy.stats().upstreamConnectionsOpened()).as("nothing sent upstream").isZero();
   }
 
   /**
@@ -887,6 +902,7 @@ class ParkedIdleConnectionTest {
           .isGreaterThan(Duration.ofMillis(1900)).isLessThan(Duration.ofMillis(3500));
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
+    assertThat(proxy.stats().upstreamConnectionsOpened()).as("nothing sent upstream").isZero();
   }
 
   /**
