@@ -499,18 +499,19 @@ class ParkedIdleConnectionTest {
 
   /**
    * Opens clients that each send {@code head} and stall, until the proxy refuses one for want of
-   * budget (returned; the others are added to {@code stalled}, each parked with its buffer grown).
+   * budget (returned; the others are added to {@code stalled}, each parked with what it sent).
    */
   private static RawClient stallUntilOneIsRefused(ProxyServer proxy, List<RawClient> stalled, String head)
       throws Exception {
+    Await.until(() -> proxy.stats().activeConnections() == stalled.size(), Duration.ofSeconds(10), () -> "a refused connection to end: " + stalled.size() + " " + proxy.stats());
     for (int i = 0; i < 200; i++) {
       long refusedBefore = proxy.stats().failures().getOrDefault("OVERLOADED", 0L);
-      long bytesBefore = proxy.stats().requestBufferBytes();
+      int open = stalled.size() + 1;
       RawClient client = new RawClient(proxy.address());
       client.send(head);
       Await.until(() -> proxy.stats().failures().getOrDefault("OVERLOADED", 0L) > refusedBefore
-          || proxy.stats().requestBufferBytes() > bytesBefore && proxy.stats().activeWorkers() == 0,
-          "the stalled head to park with its buffer grown, or to be refused");
+          || proxy.stats().activeConnections() == open && proxy.stats().activeWorkers() == 0,
+          "the stalled head to park, or to be refused");
       if (proxy.stats().failures().getOrDefault("OVERLOADED", 0L) > refusedBefore) {
         return client;
       }

@@ -192,7 +192,8 @@ public final class HeadScan {
     while (true) {
       int lineEnd = indexOf(buffer, '\n', i, limit);
       if (lineEnd < 0) {
-        return limit - i <= 64; // a chunk-size line under way; a longer one is the parser's
+        // A chunk-size line under way; a longer one, or one with a bare CR, is the parser's.
+        return limit - i <= 64 && !holdsBareCr(buffer, i, limit);
       }
       int sizeEnd = i;
       long size = 0;
@@ -203,7 +204,8 @@ public final class HeadScan {
         }
         sizeEnd++;
       }
-      if (sizeEnd == i || (buffer[sizeEnd] != ';' && buffer[sizeEnd] != '\r' && sizeEnd != lineEnd)) {
+      if (sizeEnd == i || (buffer[sizeEnd] != ';' && buffer[sizeEnd] != '\r' && sizeEnd != lineEnd)
+          || holdsBareCr(buffer, sizeEnd, lineEnd)) {
         return false;
       }
       total += size;
@@ -216,10 +218,10 @@ public final class HeadScan {
         while (true) {
           int end = indexOf(buffer, '\n', i, limit);
           if (end < 0) {
-            return true;
+            return !holdsBareCr(buffer, i, limit);
           }
-          if (end == i || (end == i + 1 && buffer[i] == '\r')) {
-            return false; // finished
+          if (end == i || (end == i + 1 && buffer[i] == '\r') || holdsBareCr(buffer, i, end)) {
+            return false; // finished, or a line the decoder refuses
           }
           i = end + 1;
         }
@@ -233,6 +235,14 @@ public final class HeadScan {
       }
       i += 2;
     }
+  }
+
+  /**
+   * Whether the line from {@code from} to its LF at {@code lineEnd} holds a CR anywhere but just
+   * before the LF: the decoder refuses it, so waiting for more of the body is pointless.
+   */
+  private static boolean holdsBareCr(byte[] buffer, int from, int lineEnd) {
+    return indexOf(buffer, '\r', from, lineEnd - 1) >= 0;
   }
 
   private static int indexOf(byte[] buffer, char c, int from, int to) {

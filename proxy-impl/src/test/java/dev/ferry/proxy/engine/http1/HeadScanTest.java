@@ -146,6 +146,11 @@ class HeadScanTest {
     assertThat(smallBodyPending(head + "32\r\n" + "x".repeat(50) + "\r\n33\r\n")).as("chunks adding up past it").isFalse();
     assertThat(smallBodyPending(head + "zz\r\n")).as("not a size").isFalse();
     assertThat(smallBodyPending(head + "5\r\n01234XY")).as("no CRLF after the data").isFalse();
+    assertThat(smallBodyPending(head + "5\rhello\r\n0\r\n\r\n")).as("a bare CR after the size").isFalse();
+    assertThat(smallBodyPending(head + "5\rhel")).as("a bare CR, the line under way").isFalse();
+    assertThat(smallBodyPending(head + "5\r\nhello\r\n0\r\r\n")).as("CR CR LF after the last size").isFalse();
+    assertThat(smallBodyPending(head + "0\r\nX-T: 1\r2\r\n")).as("a bare CR in a trailer").isFalse();
+    assertThat(smallBodyPending(head + "0\r\nX-T: 1\r2")).as("the same, the line under way").isFalse();
     assertThat(smallBodyPending(head + "5" + ";e".repeat(40))).as("a size line too long to wait for").isFalse();
     assertThat(smallBodyPending("POST /f HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")).isFalse();
     assertThat(smallBodyPending("POST /f HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"))
