@@ -80,7 +80,7 @@ class ObservabilityTest {
     }
     okhttp3.mockwebserver.RecordedRequest received = origin.takeRequest(5, TimeUnit.SECONDS);
     assertThat(received.getHeader("X-Request-Id")).isEqualTo("rid-9");
-    assertThat(received.getHeader("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]");
+    assertThat(received.getHeader("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]");
     assertThat(received.getHeader("X-Other")).isNull();
   }
 
@@ -100,9 +100,10 @@ class ObservabilityTest {
     get(proxy.address(), "/invalid", "traceparent", "garbage", "tracestate", "vendor=abc");
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("tracestate")).isNull();
     get(proxy.address(), "/deny", "b3", "0");
-    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent")).endsWith("-00");
-    get(proxy.address(), "/deny-multi", "X-B3-Sampled", "0");
-    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent")).endsWith("-00");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent")).endsWith("-02");
+    get(proxy.address(), "/deny-multi", "X-B3-Sampled", "0", "X-B3-Flags", "0");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent"))
+        .as("X-B3-Flags: 0 is no debug flag").endsWith("-02");
 
     get(proxy.address(), "/single", "b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1");
     RecordedRequest single = origin.takeRequest(5, TimeUnit.SECONDS);
@@ -220,7 +221,33 @@ class ObservabilityTest {
     assertThat(fromB3[3]).as("the sampled flag is respected").isEqualTo("00");
     get(proxy.address(), "/new", "traceparent", "garbage");
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent"))
-        .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
+        .as("sampled, its trace id random (Level 2)").matches("00-[0-9a-f]{32}-[0-9a-f]{16}-03");
+  }
+
+  /**
+   * Trace Context Level 2: a traceparent's random-trace-id flag stays (the trace id is kept, so
+   * it is still random), and a tracestate whose keys only Level 2 allows (a digit first, several
+   * {@code @}) is passed on. Before, the flag was cleared and such a tracestate dropped whole.
+   * B3 ids with {@code X-B3-Flags: 0} keep their deny decision (it forced sampling before).
+   */
+  @Test
+  void keepsLevelTwoFlagsAndKeysAndTheB3DecisionBesideFlagsZero() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < 2; i++) {
+      origin.enqueue(new MockResponse());
+    }
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    String state = "1vendor=abc,tenant@abcdefghijklmnop=x,a@b@c=1";
+    get(proxy.address(), "/l2", "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03",
+        "tracestate", state);
+    RecordedRequest level2 = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(level2.getHeader("traceparent")).endsWith("-03");
+    assertThat(level2.getHeader("tracestate")).isEqualTo(state);
+    get(proxy.address(), "/b3", "X-B3-TraceId", "80f198ee56343ba864fe8b2a57d3eff7",
+        "X-B3-SpanId", "e457b5a2e4d86bd1", "X-B3-Sampled", "0", "X-B3-Flags", "0");
+    RecordedRequest b3 = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(b3.getHeader("traceparent")).endsWith("-00");
+    assertThat(b3.getHeader("X-B3-Sampled")).isEqualTo("0");
   }
 
   @Test

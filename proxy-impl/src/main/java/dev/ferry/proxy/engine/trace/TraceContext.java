@@ -19,9 +19,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param shortB3 a B3 trace id of 64 bits, sent on as it came (the W3C id is it, zero-padded)
  * @param b3Sampling the B3 sampling state to send on: {@code 1}, {@code 0}, {@code d} (debug),
  *     or empty for a decision deferred (none was sent)
+ * @param randomTraceId whether the trace id is known to be random: Trace Context Level 2's
+ *     {@code random-trace-id} flag, set on traces the proxy starts and kept from a traceparent
+ *     (the proxy keeps its trace id, so the flag stays true; Level 1 recipients ignore it)
  */
 public record TraceContext(String traceId, String spanId, String parentId, boolean sampled,
-    Source source, boolean shortB3, String b3Sampling) {
+    Source source, boolean shortB3, String b3Sampling, boolean randomTraceId) {
   private static final String ZERO_TRACE = "0".repeat(32);
   private static final String ZERO_SPAN = "0".repeat(16);
 
@@ -35,12 +38,12 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
   }
 
   private static TraceContext start(boolean sampled) {
-    return new TraceContext(randomHex(16), randomHex(8), null, sampled, Source.STARTED, false, "");
+    return new TraceContext(randomHex(16), randomHex(8), null, sampled, Source.STARTED, false, "", true);
   }
 
   /** The {@code traceparent} to send upstream: this trace, with the proxy's span as parent. */
   public String traceparent() {
-    return "00-" + traceId + "-" + spanId + "-" + (sampled ? "01" : "00");
+    return "00-" + traceId + "-" + spanId + "-0" + ((sampled ? 1 : 0) | (randomTraceId ? 2 : 0));
   }
 
   /**
@@ -100,9 +103,10 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
         || flags.length() != 2 || !isHex(flags)) {
       return Optional.empty();
     }
-    boolean sampled = (Integer.parseInt(flags, 16) & 1) == 1;
+    int flagBits = Integer.parseInt(flags, 16);
+    boolean sampled = (flagBits & 1) == 1;
     return Optional.of(new TraceContext(traceId, randomHex(8), parent, sampled, Source.TRACEPARENT, false,
-        sampled ? "1" : "0"));
+        sampled ? "1" : "0", (flagBits & 2) == 2));
   }
 
   /** Zipkin B3: {@code b3: traceid-spanid[-sampled[-parent]]} or the {@code X-B3-*} headers. */
@@ -127,7 +131,7 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       }
       traceId = trace.get().trim();
       spanId = span.get().trim();
-      sampled = headers.first("X-B3-Flags").isPresent() ? "d"
+      sampled = b3Debug(headers) ? "d"
           : multiHeaderSampling(headers.first("X-B3-Sampled").orElse("").trim());
       if (sampled == null) {
         return Optional.empty();
@@ -145,7 +149,7 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     }
     String state = denies(sampled) ? "0" : sampled.isEmpty() || sampled.equals("d") ? sampled : "1";
     return Optional.of(new TraceContext(padded, randomHex(8), spanId, !denies(sampled),
-        Source.B3, traceId.length() == 16, state));
+        Source.B3, traceId.length() == 16, state, false));
   }
 
   /**
@@ -157,8 +161,15 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     if (single.isPresent()) {
       return !denies(single.get().trim());
     }
-    return headers.first("X-B3-Flags").isPresent()
-        || !denies(headers.first("X-B3-Sampled").orElse("1").trim());
+    return b3Debug(headers) || !denies(headers.first("X-B3-Sampled").orElse("1").trim());
+  }
+
+  /**
+   * B3's debug flag: {@code X-B3-Flags: 1}, the only value the specification gives it. Tracers
+   * that always send the field send {@code 0} when not debugging, which must not force sampling.
+   */
+  private static boolean b3Debug(Headers headers) {
+    return headers.first("X-B3-Flags").map(String::trim).filter("1"::equals).isPresent();
   }
 
   /**

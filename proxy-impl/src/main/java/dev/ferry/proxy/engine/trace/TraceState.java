@@ -34,23 +34,19 @@ final class TraceState {
     return true;
   }
 
-  /** {@code simple-key} or {@code tenant-id@system-id} (§3.3.1.3.1). */
+  /**
+   * Level 2's key, {@code (lcalpha / DIGIT) 0*255(keychar)} with {@code @} among the keychars:
+   * a superset of Level 1's {@code simple-key} and {@code tenant-id@system-id}, so that a
+   * tracestate a Level 2 tracer wrote is passed on, as both levels require of a valid one.
+   */
   private static boolean validKey(String key) {
-    int at = key.indexOf('@');
-    if (at < 0) {
-      return key.length() <= 256 && isLowerAlpha(key.charAt(0)) && keyChars(key, 1);
-    }
-    String tenant = key.substring(0, at);
-    String system = key.substring(at + 1);
-    return !tenant.isEmpty() && tenant.length() <= 241 && (isLowerAlpha(tenant.charAt(0)) || isDigit(tenant.charAt(0)))
-        && keyChars(tenant, 1) && !system.isEmpty() && system.length() <= 14
-        && isLowerAlpha(system.charAt(0)) && keyChars(system, 1);
+    return key.length() <= 256 && (isLowerAlpha(key.charAt(0)) || isDigit(key.charAt(0))) && keyChars(key, 1);
   }
 
   private static boolean keyChars(String key, int from) {
     for (int i = from; i < key.length(); i++) {
       char c = key.charAt(i);
-      if (!(isLowerAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/')) {
+      if (!(isLowerAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '*' || c == '/' || c == '@')) {
         return false;
       }
     }
