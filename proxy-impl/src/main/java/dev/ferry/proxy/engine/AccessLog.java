@@ -58,8 +58,8 @@ final class AccessLog {
     return e.client() + " - - [" + CLF.format(e.time()) + "] \"" + escape(request) + "\" "
         + e.status() + " " + e.bytes() + " \"" + escape(LoggedUrls.redact(header(e, "Referer"))) + "\" \""
         + escape(header(e, "User-Agent")) + "\" rid=" + (e.requestId() == null ? "-" : LogValues.of(e.requestId())) + " ms="
-        // A route's default name is its pattern, which a regex may fill with anything: escaped.
-        + e.latencyMillis() + (e.route() == null ? "" : " route=" + escape(e.route()))
+        // A route's default name is its pattern, which a regex may fill with anything: quoted.
+        + e.latencyMillis() + (e.route() == null ? "" : " route=" + LogValues.of(e.route()))
         + (e.upstream() == null ? "" : " upstream=" + e.upstream())
         + (e.cache() == null ? "" : " cache=" + e.cache())
         + (e.failure() == null ? "" : " failure=" + e.failure());

@@ -105,7 +105,7 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
     }
     StringBuilder fields = new StringBuilder();
     if (route != null) {
-      fields.append(" route=").append(route);
+      fields.append(" route=").append(LogValues.of(route));
     }
     if (upstream != null) {
       fields.append(" upstream=").append(upstream);

@@ -53,6 +53,24 @@ class AccessLogTest {
     assertThat(lines.get(1)).contains("\"GET /b HTTP/1.1\" 400 ").contains("failure=MALFORMED_REQUEST");
   }
 
+  /**
+   * A route's name (its pattern by default) is quoted where it holds a space or {@code =}: a
+   * route named {@code a b=x upstream=forged} logged unquoted as a second upstream field.
+   */
+  @Test
+  void quotesARouteNameThatWouldForgeFields() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().route(dev.ferry.proxy.Route
+        .to(Upstream.of(origin.url("/").toString())).name("a b=x upstream=forged")));
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      Await.until(() -> logs.lines("dev.ferry.access").size() >= 1, "an access line");
+      assertThat(logs.lines("dev.ferry.access").get(0))
+          .endsWith(" route=\"a b=x upstream=forged\" upstream=localhost:" + origin.getPort());
+    }
+  }
+
   @Test
   void writesOneJsonObjectPerExchange() throws Exception {
     List<String> lines = run(AccessLogFormat.JSON);

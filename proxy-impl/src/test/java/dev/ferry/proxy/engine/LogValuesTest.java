@@ -13,4 +13,11 @@ class LogValuesTest {
     assertThat(LogValues.of("/a\"b\\c")).isEqualTo("\"/a\\\"b\\\\c\"");
     assertThat(LogValues.of("")).isEqualTo("\"\"");
   }
+
+  @Test
+  void escapesWhatCouldEndTheLineOrHideInIt() {
+    assertThat(LogValues.of("a\nb")).isEqualTo("\"a\\x0Ab\"");
+    assertThat(LogValues.of("caf\u00e9")).isEqualTo("\"caf\\xE9\"");
+    assertThat(LogValues.of("a\u2192b")).isEqualTo("\"a\\u2192b\"");
+  }
 }
