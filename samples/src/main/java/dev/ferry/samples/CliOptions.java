@@ -79,13 +79,14 @@ final class CliOptions {
       "A long option's value may also follow an equals sign: --port=8081.");
 
   /**
-   * The parsed command line; {@code configFile} is null without {@code --config}; {@code help}
-   * and {@code version} ask for that text instead of a proxy; {@code writeFiles} writes the files
-   * the flags ask for (a generated CA) before the proxy starts, and {@code removeFiles} removes
-   * them if it could not.
+   * The parsed command line; {@code configFile} is null without {@code --config}, and
+   * {@code configBytes} its content as read before it was parsed (the reloader's baseline: an
+   * edit made while the proxy starts differs from it); {@code help} and {@code version} ask for
+   * that text instead of a proxy; {@code writeFiles} writes the files the flags ask for (a
+   * generated CA) before the proxy starts, and {@code removeFiles} removes them if it could not.
    */
   record Parsed(ProxyServer.Builder builder, String logLevel, boolean help, boolean version, Path configFile,
-      Runnable writeFiles, Runnable removeFiles) {}
+      byte[] configBytes, Runnable writeFiles, Runnable removeFiles) {}
 
   private CliOptions() {}
 
@@ -102,7 +103,9 @@ final class CliOptions {
     RouteOptions routes = new RouteOptions();
     Path configFile = configFile(args);
     ConfigFile config = null;
+    byte[] configBytes = null;
     if (configFile != null) {
+      configBytes = ConfigReloader.read(configFile);
       // The file first: flags given with it override its scalar options (the builder's last-wins).
       config = ConfigFile.read(configFile, builder, filters);
       settings.model = config.concurrency() != null ? config.concurrency() : settings.model;
@@ -123,7 +126,7 @@ final class CliOptions {
       }
       if (settings.help || settings.version) {
         return new Parsed(builder, settings.logLevel, settings.help, settings.version, configFile,
-            () -> { }, () -> { });
+            configBytes, () -> { }, () -> { });
       }
     }
     if (settings.verbose && settings.quiet) {
@@ -164,8 +167,8 @@ final class CliOptions {
           : config != null ? "--config " + configFile + ": " : "";
       throw new IllegalArgumentException(source + e.getMessage(), e);
     }
-    return new Parsed(builder, settings.logLevel, false, false, configFile, settings.tls::writeGenerated,
-        settings.tls::removeWritten);
+    return new Parsed(builder, settings.logLevel, false, false, configFile, configBytes,
+        settings.tls::writeGenerated, settings.tls::removeWritten);
   }
 
   /**

@@ -35,13 +35,16 @@ final class ConfigReloader {
   /**
    * A reloader of {@code file} for {@code proxy}, which was started from it.
    *
+   * @param parsed the file's bytes as read for the parse the proxy started from, or null: the
+   *     first change is judged against them, so that an edit made while the proxy started (after
+   *     that parse, before the watcher) is applied, not taken for the file as it was
    * @param parse parses the file and the flags onto a new builder, as at startup
    */
-  ConfigReloader(ProxyServer proxy, Path file, Supplier<ProxyServer.Builder> parse) {
+  ConfigReloader(ProxyServer proxy, Path file, byte[] parsed, Supplier<ProxyServer.Builder> parse) {
     this.proxy = proxy;
     this.file = file;
     this.parse = parse;
-    this.lastRead = read();
+    this.lastRead = parsed;
   }
 
   /**
@@ -49,15 +52,19 @@ final class ConfigReloader {
    * Returns the watcher, to close; if the directory cannot be watched, that is logged and
    * SIGHUP still works.
    */
-  static ConfigWatcher watch(ProxyServer proxy, Path file, Supplier<ProxyServer.Builder> parse) {
-    ConfigReloader reloader = new ConfigReloader(proxy, file, parse);
+  static ConfigWatcher watch(ProxyServer proxy, Path file, byte[] parsed, Supplier<ProxyServer.Builder> parse) {
+    ConfigReloader reloader = new ConfigReloader(proxy, file, parsed, parse);
     Signals.on("HUP", () -> reloader.reload(true));
+    ConfigWatcher watcher;
     try {
-      return ConfigWatcher.start(file, ConfigWatcher.DEBOUNCE, () -> reloader.reload(false));
+      watcher = ConfigWatcher.start(file, ConfigWatcher.DEBOUNCE, () -> reloader.reload(false));
     } catch (IOException e) {
       log.warn("config_watch_failed file={} error=\"{}\"", file, e.toString());
       return null;
     }
+    // An edit made before the watcher began sent it no event: compare once now.
+    reloader.reload(false);
+    return watcher;
   }
 
   /**
@@ -106,8 +113,12 @@ final class ConfigReloader {
     log.warn("config_reload_failed file={} line={} error=\"{}\"", file, line, error);
   }
 
-  /** The file's bytes, or null if it cannot be read now (the parse then says why). */
   private byte[] read() {
+    return read(file);
+  }
+
+  /** The file's bytes, or null if it cannot be read now (the parse then says why). */
+  static byte[] read(Path file) {
     try {
       return Files.readAllBytes(file);
     } catch (IOException e) {

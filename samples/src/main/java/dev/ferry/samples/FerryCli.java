@@ -82,7 +82,7 @@ public final class FerryCli {
     if (options.configFile() != null) {
       // Reloads go through the same parse as startup, so the flags keep overriding the file; the
       // same metrics listener goes on the new builder, which the running proxy requires.
-      ConfigReloader.watch(proxy, options.configFile(),
+      ConfigReloader.watch(proxy, options.configFile(), options.configBytes(),
           () -> withMetrics(CliOptions.parse(args).builder(), metrics));
     } else {
       // A SIGHUP the JVM does not handle ends it: logrotate and service managers send one to ask

@@ -156,9 +156,10 @@ final class RouteOptions {
       if (retry == null) {
         builder.upstream(pool);
       } else {
-        // builder.upstream(pool) is a catch-all with the default retry policy; a catch-all route
-        // that carries --retries is the same thing otherwise.
-        builder.route(Route.to(pool).retry(retry));
+        // builder.upstream(pool) is a catch-all named "default" with the default retry policy; a
+        // catch-all route that carries --retries is the same thing otherwise, name included (the
+        // route label of metrics and logs must not change with the retry count).
+        builder.route(Route.to(pool).name("default").retry(retry));
       }
     }
   }

@@ -63,8 +63,9 @@ class ConfigReloadTest {
     file = dir.resolve("ferry.yaml");
     Files.writeString(file, config(originA, "/a/"));
     String[] args = {"--config", file.toString()};
-    proxy = CliOptions.parse(args).builder().build().start();
-    reloader = new ConfigReloader(proxy, file, () -> CliOptions.parse(args).builder());
+    CliOptions.Parsed parsed = CliOptions.parse(args);
+    proxy = parsed.builder().build().start();
+    reloader = new ConfigReloader(proxy, file, parsed.configBytes(), () -> CliOptions.parse(args).builder());
     watcher = ConfigWatcher.start(file, Duration.ofMillis(50), () -> reloader.reload(false));
   }
 
@@ -138,7 +139,8 @@ class ConfigReloadTest {
     Path linked = Files.createDirectories(dir.resolve("etc")).resolve("ferry.yaml");
     Files.createSymbolicLink(linked, real);
     String[] args = {"--config", linked.toString()};
-    ConfigReloader linkedReloader = new ConfigReloader(proxy, linked, () -> CliOptions.parse(args).builder());
+    ConfigReloader linkedReloader = new ConfigReloader(proxy, linked, Files.readAllBytes(linked),
+        () -> CliOptions.parse(args).builder());
     try (ConfigWatcher linkedWatcher = ConfigWatcher.start(linked, Duration.ofMillis(50), () -> linkedReloader.reload(false))) {
       Files.writeString(real, config(originB, "/b/"));
       Await.until(() -> get("/b/x").equals("200 B /b/x"), DEADLINE, "the edit behind the link to be applied");
@@ -167,6 +169,33 @@ class ConfigReloadTest {
     } finally {
       writing.set(false);
       writer.join(5000);
+    }
+  }
+
+  /**
+   * An edit made while the proxy started (after the parse it started from, before the watcher)
+   * is applied once watching begins, and not taken for the file as it was: before, the reloader
+   * read its baseline when the watcher started, so that edit, and every later write of the same
+   * content, looked unchanged and was never applied (gateway probe).
+   */
+  @Test
+  void appliesAnEditMadeWhileTheProxyStarted() throws Exception {
+    String[] args = {"--config", file.toString()};
+    CliOptions.Parsed parsed = CliOptions.parse(args);
+    try (ProxyServer starting = parsed.builder().port(0).build().start()) {
+      Files.writeString(file, config(originB, "/b/"));
+      ConfigWatcher early = ConfigReloader.watch(starting, file, parsed.configBytes(),
+          () -> CliOptions.parse(args).builder());
+      try {
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + starting.port() + "/b/x")).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(response.body()).isEqualTo("B /b/x");
+      } finally {
+        if (early != null) {
+          early.close();
+        }
+      }
     }
   }
 

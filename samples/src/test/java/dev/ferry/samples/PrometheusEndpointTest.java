@@ -111,7 +111,7 @@ class PrometheusEndpointTest {
     PrometheusEndpoint metrics = new PrometheusEndpoint();
     try (ProxyServer reloaded = FerryCli.withMetrics(CliOptions.parse(args).builder(), metrics).build().start()) {
       // The reload path of FerryCli: the same listener goes on the new builder, as it must.
-      ConfigReloader reloader = new ConfigReloader(reloaded, file,
+      ConfigReloader reloader = new ConfigReloader(reloaded, file, Files.readAllBytes(file),
           () -> FerryCli.withMetrics(CliOptions.parse(args).builder(), metrics));
       Files.writeString(file, pool(origin.url("/v2/").toString()));
       assertThat(reloader.reload(true)).isTrue();

@@ -142,6 +142,7 @@ class RouteFlagsTest {
     assertThat(config.routes()).extracting(Route::retry).containsOnly(RetryPolicy.retries(3));
     assertThat(config.routes().get(1).path()).isEqualTo("/");
     assertThat(config.routes().get(1).host()).isEmpty();
+    assertThat(config.routes().get(1).name()).as("named as without --retries").isEqualTo("default");
     assertThat(configOf("--route", "/a/=http://127.0.0.1:9001").routes().get(0).retry())
         .isEqualTo(RetryPolicy.retries(1));
   }
