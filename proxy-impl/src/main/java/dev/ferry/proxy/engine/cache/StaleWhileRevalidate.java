@@ -69,7 +69,11 @@ final class StaleWhileRevalidate {
       return false;
     }
     Request refresh = Conditionals.conditional(request.withBody(Body.empty()), stored);
-    running.start(Entries.key(request), () -> refresh(request, refresh, requestedAuthority, stored));
+    String key = Entries.key(request);
+    if (!running.start(key, () -> refresh(request, refresh, requestedAuthority, stored))) {
+      log.debug("cache_refresh_not_started key={} reason=\"running for this URL, or {} running\"",
+          LoggedUrls.redact(key), BackgroundRefresh.MAX_RUNNING);
+    }
     return true;
   }
 

@@ -47,6 +47,50 @@ class CacheStaleWhileRevalidateTest {
         "the background refresh's thread to end");
   }
 
+  /**
+   * Many stale URLs behind a slow upstream: each is served stale at once, and no more than
+   * {@link BackgroundRefresh#MAX_RUNNING} refreshes run at a time. Before, each URL started a
+   * thread of its own and an upstream request, without bound (300 URLs: 300 threads).
+   */
+  @Test
+  void runsAtMostMaxRunningRefreshesAtOnce() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger refreshing = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger mostAtOnce = new java.util.concurrent.atomic.AtomicInteger();
+    h.origin.setDispatcher(new okhttp3.mockwebserver.Dispatcher() {
+      @Override
+      public okhttp3.mockwebserver.MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        if (request.getHeader("If-None-Match") != null) {
+          mostAtOnce.accumulateAndGet(refreshing.incrementAndGet(), Math::max);
+          try {
+            release.await(20, TimeUnit.SECONDS);
+          } finally {
+            refreshing.decrementAndGet();
+          }
+        }
+        return h.response("v1").setHeader("Cache-Control", "max-age=10, stale-while-revalidate=600")
+            .setHeader("ETag", "\"1\"");
+      }
+    });
+    int urls = BackgroundRefresh.MAX_RUNNING + 8;
+    for (int i = 0; i < urls; i++) {
+      h.get("/many/" + i);
+    }
+    h.advance(Duration.ofSeconds(30));
+    try {
+      for (int i = 0; i < urls; i++) {
+        HttpResponse<String> stale = h.get("/many/" + i);
+        assertThat(stale.headers().firstValue("X-Cache")).hasValue("STALE");
+      }
+      Await.until(() -> refreshing.get() == BackgroundRefresh.MAX_RUNNING, "the refreshes to reach the origin");
+      assertThat(mostAtOnce.get()).isEqualTo(BackgroundRefresh.MAX_RUNNING);
+    } finally {
+      release.countDown();
+    }
+    Await.until(() -> refreshing.get() == 0, "the held refreshes to end");
+  }
+
   /** A refresh keeps the Host a filter chose, as the request it stands for did. */
   @Test
   void refreshesWithTheHostAFilterRewrote() throws Exception {
