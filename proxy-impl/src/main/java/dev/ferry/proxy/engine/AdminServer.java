@@ -108,6 +108,8 @@ final class AdminServer implements AutoCloseable {
       RequestHead head;
       try {
         head = new HeadParser(in, 8192, 64 * 1024, 100).readRequest();
+        // The Host the cross-site guard reads must be the request's only one.
+        InboundRequest.singleHost(head);
       } catch (HttpFailureException e) {
         sender.send(ErrorResponses.render(e), false, 1, true, false);
         return;

@@ -38,14 +38,7 @@ final class InboundRequest {
   static Parsed parse(RequestHead head, String upstreamAuthority, boolean overTls, long maxBodyBytes)
       throws HttpFailureException {
     boolean forward = upstreamAuthority == null;
-    List<String> hosts = head.headers().all("Host");
-    if (hosts.size() > 1) {
-      throw malformed("more than one Host field");
-    }
-    if (hosts.isEmpty() && head.minorVersion() == 1) {
-      throw malformed("HTTP/1.1 request without Host");
-    }
-    String host = hosts.isEmpty() ? "" : hosts.get(0);
+    String host = singleHost(head);
     Request.Builder builder = Request.builder().method(head.method()).version(head.version());
     String target = head.target();
     boolean toProxyItself = false;
@@ -162,6 +155,22 @@ final class InboundRequest {
 
   private static boolean startsWithIgnoreCase(String s, String prefix) {
     return s.regionMatches(true, 0, prefix, 0, prefix.length());
+  }
+
+  /**
+   * RFC 9112 §3.2: the request's one Host field ("" for an HTTP/1.0 request without one); a
+   * second Host, or none in HTTP/1.1, is refused (400) whatever the request is for, the proxy's
+   * own endpoints included.
+   */
+  static String singleHost(RequestHead head) throws HttpFailureException {
+    List<String> hosts = head.headers().all("Host");
+    if (hosts.size() > 1) {
+      throw malformed("more than one Host field");
+    }
+    if (hosts.isEmpty() && head.minorVersion() == 1) {
+      throw malformed("HTTP/1.1 request without Host");
+    }
+    return hosts.isEmpty() ? "" : hosts.get(0);
   }
 
   private static HttpFailureException malformed(String detail) {

@@ -251,6 +251,12 @@ final class RealExchange implements Exchange, DispatchHooks {
     request = Request.builder().method(head.method()).version(head.version())
         .authority(HostNames.authorityText(connection.localAddress().getAddress(), connection.localAddress().getPort()))
         .target(head.target()).headers(head.headers()).build();
+    try {
+      // The Host the cross-site guard reads must be the request's only one.
+      InboundRequest.singleHost(head);
+    } catch (HttpFailureException e) {
+      return failWith(e);
+    }
     return CrossSiteGuard.refusal(request, connection.localAddress().getAddress().isLoopbackAddress())
         .orElseGet(() -> server.adminEndpoints().handle(request).orElseThrow());
   }

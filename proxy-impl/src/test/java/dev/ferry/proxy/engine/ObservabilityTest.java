@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -311,6 +312,28 @@ class ObservabilityTest {
       }
     }
     assertThat(get(admin, "/_stats").statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * RFC 9112 §3.2: an HTTP/1.1 request without Host, or with two, is answered 400 by the admin
+   * listener and the forward proxy's own endpoints too (they answered 200, and the rebinding
+   * check read only the first of two Host fields).
+   */
+  @Test
+  void refusesAdminRequestsWithoutOneHost() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().admin(new InetSocketAddress("127.0.0.1", 0)));
+    for (InetSocketAddress address : List.of(proxy.adminAddress().orElseThrow(), proxy.address())) {
+      for (String hosts : new String[] {"", "Host: localhost\r\nHost: rebind.evil.example\r\n"}) {
+        try (RawClient raw = new RawClient(address)) {
+          assertThat(raw.send("GET /_stats HTTP/1.1\r\n" + hosts + "\r\n").readResponse().status())
+              .as("%s to %s", hosts, address).isEqualTo(400);
+        }
+      }
+      try (RawClient raw = new RawClient(address)) {
+        assertThat(raw.send("GET /_stats HTTP/1.0\r\n\r\n").readResponse().status()).as("HTTP/1.0 needs none")
+            .isEqualTo(200);
+      }
+    }
   }
 
   @Test
