@@ -414,7 +414,7 @@ final class ClientConnection implements Runnable {
    */
   private void handshakeEnded(IOException cause) {
     if (socket instanceof EngineSocket session && session.handshakeBegun() && !session.handshaken()) {
-      TlsHandshakes.failed(server, clientAddress, id, cause);
+      TlsHandshakes.failed(server, clientAddress, id, cause, acceptedNanos);
     }
   }
 

@@ -1,9 +1,12 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.tls.PlainHttpOnTlsPort;
 import dev.ferry.proxy.engine.upstream.HostNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,9 +19,25 @@ final class TlsHandshakes {
 
   private TlsHandshakes() {}
 
-  /** Logs and counts a client's handshake that ended with {@code cause} before completing. */
+  /**
+   * Logs and counts a client's handshake that ended with {@code cause} before completing. Plain
+   * HTTP sent to the TLS port was answered 400: that is accounted for as a refused request
+   * (counted, {@code MALFORMED_REQUEST}, in the access log with method and URL {@code -}), as a
+   * malformed head on a plain port is.
+   */
   static void failed(RealProxyServer server, InetSocketAddress client, long connectionId,
-      IOException cause) {
+      IOException cause, long acceptedNanos) {
+    if (cause instanceof PlainHttpOnTlsPort) {
+      long nanos = System.nanoTime() - acceptedNanos;
+      server.metrics().exchanges.increment();
+      server.metrics().status(400);
+      server.metrics().failure(ProxyFailure.MALFORMED_REQUEST.name());
+      server.metrics().latency.record(nanos);
+      new ExchangeReport(server.nextExchangeId(), connectionId, client, Instant.now().minusNanos(nanos), nanos,
+          null, null, null, null, 0, 400, PlainHttpOnTlsPort.answerBodyBytes(), null, null, null, null, null,
+          ProxyFailure.MALFORMED_REQUEST.name()).emit(server);
+      return;
+    }
     server.metrics().failure("TLS_HANDSHAKE_FAILED");
     log.info("tls_handshake_failed client={} conn={} reason=\"{}\"",
         HostNames.authorityText(client.getAddress(), client.getPort()), connectionId,

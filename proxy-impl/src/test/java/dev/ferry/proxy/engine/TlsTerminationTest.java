@@ -80,18 +80,29 @@ class TlsTerminationTest {
     assertThat(seenByFilter.get()).isEqualTo("https://localhost:" + proxy.port() + "/secure");
   }
 
-  /** Plain HTTP sent to the TLS port is told so in plain HTTP (a TLS alert said only "failed"), as nginx does. */
+  /**
+   * Plain HTTP sent to the TLS port is told so in plain HTTP (a TLS alert said only "failed"), as
+   * nginx does, and accounted for as a refused request: counted and in the access log, as a
+   * malformed head on a plain port is (before, only as a failed handshake).
+   */
   @Test
   void answersPlainHttpSentToTheTlsPortWith400() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("behind tls"));
     ProxyServer proxy = ferry.start(tlsProxy(origin));
-    try (RawClient plain = new RawClient(proxy.address())) {
+    try (LogCapture logs = new LogCapture(); RawClient plain = new RawClient(proxy.address())) {
       RawClient.RawResponse answer = plain.send("GET /secure HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse();
       assertThat(answer.status()).isEqualTo(400);
       assertThat(answer.bodyText()).contains("HTTPS");
       assertThat(plain.isClosedByPeer()).isTrue();
+      Await.until(() -> !logs.lines("dev.ferry.access").isEmpty(), "the access line");
+      assertThat(logs.lines("dev.ferry.access").get(0)).contains("\"-\" 400 " + answer.body().length)
+          .contains("failure=MALFORMED_REQUEST");
     }
+    assertThat(proxy.stats().exchanges()).isEqualTo(1);
+    assertThat(proxy.stats().responsesByStatus()).containsEntry(400, 1L);
+    assertThat(proxy.stats().failures()).containsEntry("MALFORMED_REQUEST", 1L);
+    assertThat(proxy.stats().failures().getOrDefault("TLS_HANDSHAKE_FAILED", 0L)).as("one account of it").isZero();
     assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("behind tls");
     assertThat(origin.getRequestCount()).isEqualTo(1);
   }

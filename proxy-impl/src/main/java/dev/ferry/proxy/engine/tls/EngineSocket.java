@@ -235,7 +235,7 @@ public final class EngineSocket extends LayeredSocket {
     } catch (SSLException e) {
       if (!unwrapped && !engine.getUseClientMode() && TlsRecords.looksLikePlainHttp(inbound, inbound.position())) {
         answerPlainHttp();
-        throw new SSLHandshakeException("plain HTTP sent to the TLS port");
+        throw new PlainHttpOnTlsPort();
       }
       sendAlert();
       throw e;

@@ -72,6 +72,10 @@ public final class TlsRecords {
     return PLAIN_HTTP_ANSWER.clone();
   }
 
+  static long plainHttpBodyBytes() {
+    return PLAIN_HTTP_BODY.length();
+  }
+
   /**
    * True if {@code firstBytes[0..length)} can be the start of a TLS ClientHello: a handshake
    * record (0x16), record version 3.x with x from 0 (SSL 3.0) to 4, a plausible record length,
