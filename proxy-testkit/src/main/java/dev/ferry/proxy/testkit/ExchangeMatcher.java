@@ -85,7 +85,11 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
     return and("path~=" + regex, e -> pattern.matcher(e.request().path()).matches());
   }
 
-  /** Also requires this absolute URL, compared exactly. */
+  /**
+   * Also requires this absolute URL, compared exactly with {@link RecordedRequest#url()}, which
+   * leaves out the scheme's default port: write {@code https://host/path}, not
+   * {@code https://host:443/path}.
+   */
   public ExchangeMatcher url(String url) {
     Objects.requireNonNull(url, "url");
     return and("url=" + url, e -> e.request().url().equals(url));

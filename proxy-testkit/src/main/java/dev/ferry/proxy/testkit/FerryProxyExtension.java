@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * {@link Recording} parameters a test method receives are that test's, kept in JUnit's
  * {@link ExtensionContext.Store}. By default ({@link ProxyLifecycle#AUTO}) a static extension
  * runs one proxy for the class while tests run one at a time, each test seeing the exchanges that
- * started during it, and gives each test that runs concurrently a proxy of its own. An instance
+ * started during it, and gives each test that runs concurrently a proxy of its own, unless the
+ * class proxy was injected into a {@code @BeforeAll} method (or the constructor), whose clients
+ * stay wired to it: then concurrent tests share it (see {@link ProxyLifecycle#AUTO}). An instance
  * field (unless the class is {@code @TestInstance(PER_CLASS)}, whose one instance makes it a
  * class-wide extension like a static one), or {@link #perTest()}, runs a proxy per test;
  * {@link #perClass()} shares one proxy even
@@ -71,6 +73,8 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   private static final Logger log = LoggerFactory.getLogger(FerryProxyExtension.class);
   private static final String CLASS_PROXY = "classProxy";
   private static final String TEST_PROXY = "testProxy";
+  /** Set when the class proxy was injected outside a test (@BeforeAll, a constructor). */
+  private static final String CLASS_PROXY_WIRED = "classProxyWired";
   /** How long {@link #failOnUnexpectedTraffic} lets exchanges still in progress end; as long as a proxy's stop. */
   private static final Duration SETTLE = Duration.ofSeconds(2);
 
@@ -282,18 +286,33 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     RecordingProxy shared = store(context).get(CLASS_PROXY, RecordingProxy.class);
     ProxyLifecycle lifecycle = lifecycle(context);
     boolean concurrent = runsConcurrently(context);
+    // A client wired in @BeforeAll sends to the class proxy: a proxy of the test's own would
+    // leave that traffic where no test sees it, so AUTO then shares the class proxy as PER_CLASS.
+    boolean wired = store(context).get(CLASS_PROXY_WIRED) != null;
     boolean own = shared == null || lifecycle == ProxyLifecycle.PER_TEST
-        || (lifecycle == ProxyLifecycle.AUTO && concurrent);
-    if (!own && lifecycle == ProxyLifecycle.PER_CLASS && concurrent && warnedOverlap.compareAndSet(false, true)) {
-      log.warn("Ferry proxy: tests of {} run concurrently on one PER_CLASS proxy, so each test's "
-          + "recording also holds the exchanges of the tests that overlap it; ProxyLifecycle.AUTO "
-          + "or PER_TEST gives each concurrent test a proxy of its own",
-          context.getRequiredTestClass().getName());
+        || (lifecycle == ProxyLifecycle.AUTO && concurrent && !wired);
+    if (!own && concurrent && warnedOverlap.compareAndSet(false, true)) {
+      warnOverlap(context, lifecycle);
     }
     RecordingProxy proxy = own ? start(context) : shared.openView();
     store(context).put(TEST_PROXY, proxy);
     running.add(proxy);
     onThread.set(proxy);
+  }
+
+  private static void warnOverlap(ExtensionContext context, ProxyLifecycle lifecycle) {
+    String name = context.getRequiredTestClass().getName();
+    if (lifecycle == ProxyLifecycle.PER_CLASS) {
+      log.warn("Ferry proxy: tests of {} run concurrently on one PER_CLASS proxy, so each test's "
+          + "recording also holds the exchanges of the tests that overlap it; ProxyLifecycle.AUTO "
+          + "or PER_TEST gives each concurrent test a proxy of its own", name);
+    } else {
+      log.warn("Ferry proxy: tests of {} run concurrently, but the class's proxy was injected "
+          + "before its tests (@BeforeAll or a constructor), where clients may be wired to it; "
+          + "they share that proxy as with perClass(), so each test's recording also holds the "
+          + "exchanges of the tests that overlap it. Wire clients in the test (or @BeforeEach) "
+          + "from its own RecordingProxy for a proxy per concurrent test", name);
+    }
   }
 
   /**
@@ -347,6 +366,9 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     RecordingProxy proxy = find(context).orElseThrow(() -> new ParameterResolutionException(
         "no Ferry proxy is running for " + context.getDisplayName()
             + "; with a proxy per test it is not available in @BeforeAll methods"));
+    if (store(context).get(TEST_PROXY) == null) {
+      store(context).put(CLASS_PROXY_WIRED, Boolean.TRUE);
+    }
     return parameter.getParameter().getType() == Recording.class ? proxy.recording() : proxy;
   }
 

@@ -14,14 +14,17 @@ import java.util.Optional;
 final class InMemoryBodies {
   private InMemoryBodies() {}
 
-  /** The body's bytes if it can be read again and is at most {@code max} bytes long. */
+  /**
+   * The body's first bytes, at most {@code max} of them, if it can be read again and its length
+   * is known: a longer body keeps its prefix, as an origin's body does in a recording.
+   */
   static Optional<byte[]> read(Body body, int max) {
     long length = body.contentLength();
-    if (length < 0 || length > max || !body.isRepeatable()) {
+    if (length < 0 || !body.isRepeatable()) {
       return Optional.empty();
     }
     try (InputStream in = body.stream()) {
-      return Optional.of(in.readNBytes((int) length));
+      return Optional.of(in.readNBytes((int) Math.min(length, max)));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }

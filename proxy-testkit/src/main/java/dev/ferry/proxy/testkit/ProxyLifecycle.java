@@ -13,6 +13,13 @@ public enum ProxyLifecycle {
    * {@code @Execution(CONCURRENT)} or {@code junit.jupiter.execution.parallel.mode.default =
    * concurrent}), so concurrent tests never see each other's traffic. A new proxy starts in a few
    * milliseconds.
+   *
+   * <p>Once the class's proxy has been injected outside a test (a {@code RecordingProxy} or
+   * {@code Recording} parameter of a {@code @BeforeAll} method or of the constructor), clients
+   * may be wired to its port for the whole class: concurrent tests then share it as with
+   * {@link #PER_CLASS} (warning once), so their traffic is recorded and not sent to a proxy no
+   * test sees. For a proxy per concurrent test, wire clients in the test or in
+   * {@code @BeforeEach} from the {@code RecordingProxy} it receives.
    */
   AUTO,
 

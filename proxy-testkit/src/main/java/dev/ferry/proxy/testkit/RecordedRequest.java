@@ -8,13 +8,23 @@ import java.util.Optional;
 
 /**
  * A request as the client sent it to the proxy: method, target, version, header fields and the
- * captured body. Immutable.
+ * captured body, taken before any filter of yours runs and before the proxy prepares the request
+ * for its upstream. Immutable.
  *
  * <p>Its fields include the two the proxy sets before any filter runs, as its upstream gets them:
  * the request ID ({@code X-Request-Id}, the client's own if it sent one) and the trace context
  * ({@code traceparent}, with the proxy's span). Both change from run to run unless the client
  * sends them; {@link ReplayMatcher#methodAndUrl()}, {@code methodAndTarget()} and {@code body()}
- * ignore them.
+ * ignore them. In reverse mode the client's own forwarding fields ({@code X-Forwarded-For},
+ * {@code Forwarded}...) are already gone, as the proxy never passes them on.
+ *
+ * <p>It is not quite what the origin received: the client's hop-by-hop fields
+ * ({@code Connection}, the fields it names, {@code Keep-Alive}, {@code Proxy-Connection},
+ * {@code TE}, {@code Upgrade} outside an upgrade) are still there, and the fields the proxy adds
+ * on the way out ({@code Via}, in reverse mode {@code X-Forwarded-*} and {@code Forwarded}) and
+ * what your own filters change are not. So {@code Via} is never recorded, and to check what an
+ * origin was sent, look at the origin (a MockWebServer's {@code takeRequest()}). The body is the
+ * client's, byte for byte (up to {@code maxBodyBytes}).
  */
 public final class RecordedRequest {
   private final Request head;
@@ -29,12 +39,31 @@ public final class RecordedRequest {
 
   /**
    * Returns a recorded request made of this request's head (its body is ignored) and a captured
-   * body.
+   * body. A port that is the scheme's default ({@code :80} for {@code http}, {@code :443} for
+   * {@code https}) is left out of the authority and URL, as browsers and HAR tools write them
+   * (RFC 3986 §6.2.3); {@link #port()} still returns it. A CONNECT keeps its {@code host:port}.
    */
   public static RecordedRequest of(Request request, RecordedBody body) {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(body, "body");
-    return new RecordedRequest(request.withBody(Body.empty()), body, Headers.empty());
+    return new RecordedRequest(withoutDefaultPort(request.withBody(Body.empty())), body,
+        Headers.empty());
+  }
+
+  /**
+   * The engine names an intercepted request's origin by its CONNECT authority, which always has
+   * a port: without this, {@code https://host/} recorded as {@code https://host:443/} and never
+   * matched a browser's HAR or a {@code url(...)} condition.
+   */
+  private static Request withoutDefaultPort(Request request) {
+    String authority = request.authority();
+    String defaultPort = request.scheme().equals("https") ? ":443" : ":80";
+    if (request.method().equals("CONNECT") || !authority.endsWith(defaultPort)
+        || authority.endsWith("]")) {
+      return request;
+    }
+    return request.toBuilder()
+        .authority(authority.substring(0, authority.length() - defaultPort.length())).build();
   }
 
   /** Returns this request with the trailer fields that followed its chunked body. */
@@ -47,7 +76,10 @@ public final class RecordedRequest {
     return head.method();
   }
 
-  /** The absolute URL, {@code scheme://authority/target}. */
+  /**
+   * The absolute URL, {@code scheme://authority/target}, without the scheme's default port
+   * ({@code https://host/path}, not {@code https://host:443/path}).
+   */
   public String url() {
     return head.url();
   }
@@ -57,7 +89,7 @@ public final class RecordedRequest {
     return head.scheme();
   }
 
-  /** The origin's {@code host[:port]}. */
+  /** The origin's {@code host[:port]}, without the scheme's default port. */
   public String authority() {
     return head.authority();
   }
@@ -92,7 +124,10 @@ public final class RecordedRequest {
     return head.version();
   }
 
-  /** The header fields, in order and case as the client sent them. */
+  /**
+   * The header fields, in order and case as the client sent them, with the proxy's request ID and
+   * trace context (see the class description).
+   */
   public Headers headers() {
     return head.headers();
   }

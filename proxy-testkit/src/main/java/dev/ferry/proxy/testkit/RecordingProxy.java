@@ -522,9 +522,12 @@ public final class RecordingProxy implements AutoCloseable {
 
     /**
      * Answers from this recording instead of the network. An unmatched request gets a 502 whose
-     * body names the request and the nearest recorded ones. A body that was truncated when it
-     * was recorded replays truncated: record for replay with a large enough
-     * {@link #maxBodyBytes}. Bodies replay byte for byte, with their recorded
+     * body names the request and the nearest recorded ones. A matched exchange whose response
+     * body was truncated when it was recorded (cut at {@link #maxBodyBytes}, or left out by the
+     * tool that wrote the HAR) is not replayed as a prefix, which could pass a test that should
+     * fail: the request is answered 502, saying how many of the body's bytes were kept. Record
+     * for replay with a large enough {@link #maxBodyBytes}. A matched exchange that got no
+     * response is answered 502 too. Bodies replay byte for byte, with their recorded
      * {@code Content-Encoding} (gzip, br...) and trailers.
      */
     public Builder replay(Recording recording) {

@@ -102,7 +102,7 @@ final class ReplayFilter implements Filter {
     if (rest != null) {
       rest.close();
     }
-    return Response.text(502, explain(incoming));
+    return Response.text(502, explain(incoming, exchange.mode() == Exchange.Mode.REVERSE));
   }
 
   private RecordedExchange find(RecordedRequest incoming) {
@@ -154,7 +154,7 @@ final class ReplayFilter implements Filter {
     return answer.build();
   }
 
-  private String explain(RecordedRequest incoming) {
+  private String explain(RecordedRequest incoming, boolean reverse) {
     StringBuilder text = new StringBuilder("Ferry replay: no recorded exchange matches ")
         .append(incoming.method()).append(' ').append(incoming.url()).append('\n');
     if (recorded.isEmpty()) {
@@ -166,13 +166,19 @@ final class ReplayFilter implements Filter {
     nearest.sort(Comparator.comparingInt((RecordedRequest r) -> -closeness(r, incoming)));
     nearest.stream().map(RecordedRequest::toString).distinct().limit(5)
         .forEach(r -> text.append("  ").append(r).append('\n'));
-    boolean sameRequestLine = nearest.stream().anyMatch(r -> r.method().equals(incoming.method())
+    // What the mode's default matcher compares: the whole URL forward, the target in reverse
+    // (where every recorded URL names another run's ephemeral port). Only a recorded request
+    // equal in that may be said to differ in the rest (headers, body).
+    boolean sameRequest = nearest.stream().anyMatch(r -> r.method().equals(incoming.method())
+        && (reverse ? r.target().equals(incoming.target()) : r.url().equals(incoming.url())));
+    boolean sameTarget = nearest.stream().anyMatch(r -> r.method().equals(incoming.method())
         && r.target().equals(incoming.target()));
-    if (sameRequestLine) {
-      // A request with this very method and target was recorded: what differs is the rest the
-      // matcher compares (headers, body).
+    if (sameRequest) {
       text.append("A recorded request has this method and target: the matcher's other conditions "
           + "(headers, body) differ.\n");
+    } else if (sameTarget) {
+      text.append("A recorded request has this method and target at another origin: "
+          + "the scheme, host or port of its URL differ.\n");
     }
     return text.toString();
   }

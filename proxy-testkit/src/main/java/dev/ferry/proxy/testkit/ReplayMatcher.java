@@ -31,7 +31,10 @@ public interface ReplayMatcher {
     return (recorded, incoming) -> matches(recorded, incoming) && other.matches(recorded, incoming);
   }
 
-  /** Matches on the method and the absolute URL, both compared exactly. */
+  /**
+   * Matches on the method and the absolute URL, both compared exactly; URLs are recorded without
+   * the scheme's default port, so {@code https://host/a} matches a request to {@code host:443}.
+   */
   static ReplayMatcher methodAndUrl() {
     return (recorded, incoming) -> recorded.method().equals(incoming.method())
         && recorded.url().equals(incoming.url());

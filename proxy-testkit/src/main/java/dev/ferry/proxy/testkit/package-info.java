@@ -13,8 +13,11 @@
  * The proxy binds 127.0.0.1 on an ephemeral port and forwards bodies byte for byte: they are
  * not decoded or re-encoded on the way through. Heads are a proxy's: it adds {@code traceparent},
  * {@code X-Request-Id} and {@code Via} to requests (and forwarding fields in reverse mode), and
- * {@code Via}, {@code X-Request-Id} and a missing {@code Date} to responses; recorded requests are
- * what the origin received (see {@link dev.ferry.proxy.testkit.RecordedRequest}). Each test sees only its own exchanges, also when
+ * {@code Via}, {@code X-Request-Id} and a missing {@code Date} to responses. Recorded requests
+ * are what the client sent, with the proxy's {@code X-Request-Id} and {@code traceparent}, before
+ * the proxy drops hop-by-hop fields and adds {@code Via} (see
+ * {@link dev.ferry.proxy.testkit.RecordedRequest}).
+ * Each test sees only its own exchanges, also when
  * tests run concurrently (see {@link dev.ferry.proxy.testkit.ProxyLifecycle}).
  *
  * <h2>Memory bounds</h2>

@@ -186,6 +186,56 @@ class RecordingTest {
     assertThat(e.failure()).isPresent();
   }
 
+  /**
+   * Probe t6, defect 2: the docs said recorded requests are what the origin received; they are
+   * what the client sent, with the proxy's ids, as {@link dev.ferry.proxy.testkit.RecordedRequest}
+   * now says. The origin's side is shown for contrast.
+   */
+  @Test
+  void recordsTheRequestAsTheClientSentItBeforeHopByHopFieldsGo() throws Exception {
+    startProxy(RecordingProxy.forward());
+    origin.enqueue(new MockResponse().setBody("ok"));
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("GET " + url("/hops") + " HTTP/1.1\r\n"
+          + "Host: 127.0.0.1:" + origin.getPort() + "\r\nProxy-Connection: keep-alive\r\n"
+          + "Connection: close, X-Hop\r\nX-Hop: secret\r\nKeep-Alive: timeout=5\r\n"
+          + "X-Keep: yes\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket.getInputStream().readAllBytes();
+    }
+
+    RecordedRequest atOrigin = origin.takeRequest();
+    assertThat(atOrigin.getHeader("X-Hop")).isNull();
+    assertThat(atOrigin.getHeader("Via")).isEqualTo("1.1 ferry");
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.request().header("X-Keep")).contains("yes");
+    assertThat(e.request().header("X-Hop")).contains("secret");
+    assertThat(e.request().header("Connection")).contains("close, X-Hop");
+    assertThat(e.request().header("Proxy-Connection")).contains("keep-alive");
+    assertThat(e.request().header("Via")).isEmpty();
+    assertThat(e.request().header("X-Request-Id")).isEqualTo(
+        java.util.Optional.ofNullable(atOrigin.getHeader("X-Request-Id")));
+    assertThat(e.request().header("traceparent")).isEqualTo(
+        java.util.Optional.ofNullable(atOrigin.getHeader("traceparent")));
+  }
+
+  /** Probe t6, defect 5: such an answer over the cap was recorded with none of its bytes. */
+  @Test
+  void keepsTheFirstBytesOfAProxyAnswerLongerThanTheCap() throws Exception {
+    startProxy(RecordingProxy.forward().maxBodyBytes(20));
+    URI dead = url("/gone");
+    origin.close();
+
+    HttpResponse<byte[]> response = send(HttpRequest.newBuilder(dead));
+
+    assertThat(response.statusCode()).isEqualTo(502);
+    assertThat(response.body().length).isGreaterThan(20);
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.proxyMade()).isTrue();
+    assertThat(e.response().body().truncated()).isTrue();
+    assertThat(e.response().body().size()).isEqualTo(response.body().length);
+    assertThat(e.response().body().bytes()).isEqualTo(java.util.Arrays.copyOf(response.body(), 20));
+  }
+
   @Test
   void capturesAChunkedUploadAndForwardsItExactly() throws Exception {
     startProxy(RecordingProxy.forward());
