@@ -4,6 +4,7 @@ import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -12,7 +13,9 @@ import java.util.Locale;
  * says whether a later request selects it. Values are compared after normalisation, which
  * §4.1 allows ("by adding or removing whitespace ..., combining multiple header field lines,
  * or normalizing both values in a way that is known to have identical semantics"): list fields
- * of the Accept family are compared as sets of members, without case or whitespace.
+ * of the Accept family are compared without case or whitespace, {@code Accept-Encoding} and
+ * {@code Accept-Charset} as sets of members, {@code Accept} and {@code Accept-Language} in the
+ * order of their q-values and, among equal ones, as listed.
  */
 final class Variants {
   private Variants() {}
@@ -57,6 +60,20 @@ final class Variants {
     return !varyStar(stored.headers()) && key(stored.headers(), request).equals(stored.variantKey());
   }
 
+  /** A list member's q-value (1 without one, 0 for one that is not a number). */
+  private static double quality(String member) {
+    int q = member.indexOf(";q=");
+    if (q < 0) {
+      return 1;
+    }
+    int end = member.indexOf(';', q + 3);
+    try {
+      return Double.parseDouble(member.substring(q + 3, end < 0 ? member.length() : end));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   static String normalise(String name, List<String> lines) {
     List<String> members = new ArrayList<>();
     for (String line : lines) {
@@ -68,10 +85,19 @@ final class Variants {
       }
     }
     if (name.startsWith("accept")) {
-      // Accept, Accept-Encoding, Accept-Language, Accept-Charset: case-insensitive tokens whose
-      // preference is carried by q-values, not by order.
+      // Accept, Accept-Encoding, Accept-Language, Accept-Charset: case-insensitive tokens.
       members.replaceAll(member -> member.toLowerCase(Locale.ROOT));
-      Collections.sort(members);
+      if (name.equals("accept-encoding") || name.equals("accept-charset")) {
+        // Their variants are the same content, differently encoded: order is not significant
+        // (RFC 9111 §4.1).
+        Collections.sort(members);
+      } else {
+        // A language or media type listed first is preferred among equal q-values (RFC 4647
+        // §2.3; Spring, Django and Java's LanguageRange break ties by order): only the q-values
+        // order them, so "fr, en" and "en, fr" stay two variants, "en, fr;q=0.5" and
+        // "fr;q=0.5, en" one.
+        members.sort(Comparator.comparingDouble(Variants::quality).reversed());
+      }
     }
     return String.join(",", members);
   }

@@ -102,6 +102,22 @@ class CacheReuseRulesTest {
     assertThat(h.cache().stats().entries()).isEqualTo(1);
   }
 
+  /**
+   * §4.1 lets a cache reorder list members only where order is not significant: a language
+   * listed first is preferred among equal q-values (RFC 4647 §2.3), so "fr, en" does not select
+   * the variant stored for "en, fr" (it did: the members were sorted).
+   */
+  @Test
+  void keepsTheOrderOfLanguagesOfEqualQuality() throws Exception {
+    h.origin.enqueue(h.response("english").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept-Language"));
+    h.origin.enqueue(h.response("french").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept-Language"));
+    assertThat(h.get("/lang", "Accept-Language", "en, fr").body()).isEqualTo("english");
+    HttpResponse<String> french = h.get("/lang", "Accept-Language", "fr, en");
+    assertThat(verdict(french)).isEqualTo("MISS");
+    assertThat(french.body()).isEqualTo("french");
+    assertThat(verdict(h.get("/lang", "Accept-Language", "FR,EN"))).isEqualTo("HIT");
+  }
+
   /** §4.1: a field absent from one request matches only its absence, not an empty value. */
   @Test
   void keepsEmptyAndAbsentVaryFieldsApart() throws Exception {
