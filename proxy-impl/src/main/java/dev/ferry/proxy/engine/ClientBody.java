@@ -48,6 +48,8 @@ final class ClientBody implements Body {
 
   private final ConnectionInput in;
   private final long length;
+  /** A chunked body's data length, known in advance when all of it arrived before the exchange; else -1. */
+  private final long knownLength;
   private final long maxBytes;
   private final long minBytesPerSecond;
   private final long idleNanos;
@@ -61,9 +63,10 @@ final class ClientBody implements Body {
   private long quietSinceNanos;
   private boolean complete;
 
-  ClientBody(ConnectionInput in, long length, ProxyConfig config, ContinueSender continueSender,
-      Awaited awaited) {
+  ClientBody(ConnectionInput in, long length, long knownLength, ProxyConfig config,
+      ContinueSender continueSender, Awaited awaited) {
     this.in = in;
+    this.knownLength = knownLength;
     this.waitedNanos = awaited.waitedNanos();
     this.quietSinceNanos = awaited.lastArrivalNanos();
     this.length = length;
@@ -78,7 +81,7 @@ final class ClientBody implements Body {
 
   @Override
   public long contentLength() {
-    return length >= 0 ? length : -1;
+    return length >= 0 ? length : knownLength;
   }
 
   @Override

@@ -622,9 +622,9 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /** See {@link RequestArrival#chunkedRefusal}: for the body after the head just read. */
-  HttpFailureException chunkedBodyRefusal() {
-    return arrival.chunkedRefusal(in);
+  /** See {@link RequestArrival#chunkedBody}: for the body after the head just read. */
+  RequestArrival.ChunkedBody chunkedBody() {
+    return arrival.chunkedBody(in);
   }
 
   /** RFC 9112 §9.3: persistence is the default in 1.1 and opt-in in 1.0. */
@@ -643,8 +643,13 @@ final class ClientConnection implements Runnable {
     return awaitedBody.overdue();
   }
 
-  ClientBody openBody(long length, boolean expectContinue) {
-    return new ClientBody(in, length, config, expectContinue ? this::sendContinue : null, awaitedBody);
+  /**
+   * @param length the body's framing: its Content-Length, or {@code Framing.CHUNKED}
+   * @param knownLength a chunked body's length when all of it is here already, else -1
+   */
+  ClientBody openBody(long length, long knownLength, boolean expectContinue) {
+    return new ClientBody(in, length, knownLength, config, expectContinue ? this::sendContinue : null,
+        awaitedBody);
   }
 
   /**

@@ -135,13 +135,14 @@ final class RealExchange implements Exchange, DispatchHooks {
     requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
     trace = TraceContext.continueOrStart(head.headers());
     InboundRequest.Parsed parsed;
+    RequestArrival.ChunkedBody chunked;
     try {
       String intercepted = connection.interceptAuthority();
       parsed = InboundRequest.parse(head, intercepted != null ? intercepted : reverseAuthority(),
           connection.isTls(), config.maxRequestBodyBytes());
-      HttpFailureException refused = parsed.bodyLength() == Framing.CHUNKED ? connection.chunkedBodyRefusal() : null;
-      if (refused != null) {
-        throw refused;
+      chunked = parsed.bodyLength() == Framing.CHUNKED ? connection.chunkedBody() : null;
+      if (chunked != null && chunked.refusal() != null) {
+        throw chunked.refusal();
       }
       if (parsed.bodyLength() != 0 && connection.bodyOverdue()) {
         // nginx too answers a body that stalled while buffered without connecting upstream: the
@@ -168,7 +169,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     Request.Builder builder = parsed.request().headers(fields.build());
     if (parsed.bodyLength() != 0) {
-      clientBody = connection.openBody(parsed.bodyLength(), parsed.expectContinue());
+      clientBody = connection.openBody(parsed.bodyLength(), chunked == null ? -1 : chunked.length(),
+          parsed.expectContinue());
       builder.body(clientBody);
     }
     if (connection.interceptAuthority() != null) {

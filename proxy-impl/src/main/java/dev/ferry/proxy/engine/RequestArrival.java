@@ -58,8 +58,8 @@ final class RequestArrival {
   private final long diskLimit;
   /** The progress of a chunked body being awaited on disk; null otherwise. */
   private ChunkedProgress chunks;
-  /** What that progress found wrong with the body, kept for the exchange that takes it. */
-  private HttpFailureException spooledRefusal;
+  /** What that progress found of the body, kept for the exchange that takes it; null otherwise. */
+  private ChunkedBody spooledChunks;
   /**
    * When the head's first byte arrived (a new connection: when it was accepted), from which the
    * request-header timeout counts; 0 between requests.
@@ -215,20 +215,30 @@ final class RequestArrival {
   }
 
   /**
-   * What the decoder will answer the chunked body after the head just read, when that is known
-   * before any of it goes upstream: followed on disk as it arrived, or buffered in memory after
-   * the head (a body awaited whole is all there). Null: the body, or the part of it here, is well
-   * framed (or past the limit it was followed to), and the decoder judges the rest as it streams.
+   * What is known of a chunked body before any of it goes upstream.
+   *
+   * @param refusal what the decoder will answer it; null when the body, or the part of it here,
+   *     is well framed (or past the limit it was followed to), and the decoder judges the rest as
+   *     it streams
+   * @param length its data's length when all of it is here and it has no trailer fields, else -1:
+   *     it then goes upstream with that {@code Content-Length}, as nginx sends a body it buffered
+   *     (many servers, HTTP/1.0 ones and simple frameworks, read no chunked request bodies)
    */
-  HttpFailureException chunkedRefusal(ConnectionInput in) {
-    HttpFailureException refused = spooledRefusal;
-    spooledRefusal = null;
-    if (refused != null) {
-      return refused;
+  record ChunkedBody(HttpFailureException refusal, long length) {}
+
+  /**
+   * {@link ChunkedBody What is known} of the chunked body after the head just read: followed on
+   * disk as it arrived, or buffered in memory after the head (a body awaited whole is all there).
+   */
+  ChunkedBody chunkedBody(ConnectionInput in) {
+    ChunkedBody spooled = spooledChunks;
+    spooledChunks = null;
+    if (spooled != null) {
+      return spooled;
     }
     ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes(), config.maxHeaderCount());
     in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from, to));
-    return progress.refusal();
+    return new ChunkedBody(progress.refusal(), progress.wholeLength());
   }
 
   /** Sends the bytes {@code in} receives from now on to a new spool; false if none can be had. */
@@ -313,7 +323,7 @@ final class RequestArrival {
         : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos, bodyOverdue);
     bodyOverdue = false;
     bodyStartNanos = 0;
-    spooledRefusal = chunks != null ? chunks.refusal() : null;
+    spooledChunks = chunks != null ? new ChunkedBody(chunks.refusal(), chunks.wholeLength()) : null;
     chunks = null;
     return awaited;
   }

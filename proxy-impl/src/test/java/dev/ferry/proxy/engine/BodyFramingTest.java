@@ -42,6 +42,40 @@ class BodyFramingTest {
   }
 
   /**
+   * A chunked body that is all here before the request goes upstream, without trailers, goes
+   * with its Content-Length, as nginx sends a body it buffered: many servers (HTTP/1.0 ones,
+   * Python's http.server, simple frameworks) read no chunked request body. Before, it was sent
+   * chunked as it came.
+   */
+  @Test
+  void sendsAChunkedBodyThatIsAllHereWithItsLength() throws Exception {
+    TinyOrigin.Received received = uploadChunked("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n");
+    assertThat(new String(received.body())).isEqualTo("hello world");
+    assertThat(received.header("Content-Length")).isEqualTo("11");
+    assertThat(received.header("Transfer-Encoding")).isNull();
+  }
+
+  /** The same for a larger body received on disk as it trickled in. */
+  @Test
+  void sendsASpooledChunkedBodyWithItsLength() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    reverseTo(origin.url("/"));
+    String chunk = "x".repeat(10_000);
+    String framed = Integer.toHexString(chunk.length()) + "\r\n" + chunk + "\r\n";
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + framed + framed);
+      Await.until(() -> proxy.stats().requestSpoolBytes() > 0 || proxy.stats().requestBufferBytes() > 0,
+          "the body to be awaited whole");
+      raw.send(framed + "0\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+    }
+    TinyOrigin.Received received = origin.takeRequest();
+    assertThat(received.body()).hasSize(30_000);
+    assertThat(received.header("Content-Length")).isEqualTo("30000");
+    assertThat(received.header("Transfer-Encoding")).isNull();
+  }
+
+  /**
    * Trailers cannot stand in for the fields the proxy sets or vouches for: a forged client
    * certificate or forwarding chain in a request's trailers is dropped, as in its header section.
    * Before, they reached the upstream after the last chunk.

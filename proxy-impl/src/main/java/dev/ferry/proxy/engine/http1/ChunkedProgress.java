@@ -178,6 +178,14 @@ public final class ChunkedProgress {
   }
 
   /**
+   * The body's length once it has ended without trailer fields, else -1: what it can go on with
+   * as a {@code Content-Length} (trailers need the chunked framing to travel).
+   */
+  public long wholeLength() {
+    return done() && trailerCount == 0 ? total : -1;
+  }
+
+  /**
    * The fewest bytes the body can still take before it ends (0 once it has ended or stopped): a
    * read of this many cannot reach past it.
    */
