@@ -31,12 +31,15 @@ final class InboundRequest {
       boolean hostNamed) {}
 
   /**
-   * @param upstreamAuthority the reverse proxy's upstream, standing in for the Host an HTTP/1.0
-   *     client may omit; null in forward mode
+   * @param upstreamAuthority the reverse proxy's upstream, or an intercepted CONNECT's target,
+   *     standing in for the Host an HTTP/1.0 client may omit; null in forward mode
+   * @param normalisePaths a reverse proxy's: paths are normalised for its routes (and refused
+   *     where a backend could read them otherwise); a forward proxy, intercepting or not, passes
+   *     them on untouched
    * @param overTls the client speaks TLS to the proxy: an origin-form target is an https URL
    */
-  static Parsed parse(RequestHead head, String upstreamAuthority, boolean overTls, long maxBodyBytes)
-      throws HttpFailureException {
+  static Parsed parse(RequestHead head, String upstreamAuthority, boolean normalisePaths, boolean overTls,
+      long maxBodyBytes) throws HttpFailureException {
     boolean forward = upstreamAuthority == null;
     String host = singleHost(head);
     Request.Builder builder = Request.builder().method(head.method()).version(head.version());
@@ -65,7 +68,7 @@ final class InboundRequest {
         if (head.method().equals("OPTIONS") && hasNoPathOrQuery(target)) {
           // RFC 9112 §3.2.4: OPTIONS on an empty path goes to the origin as the server-wide "*".
           builder.target("*");
-        } else if (!forward) {
+        } else if (normalisePaths) {
           builder.target(TargetPaths.normalise(parsed.target()));
         }
       } else if (forward && target.equals("*") && head.method().equals("OPTIONS")) {
@@ -80,7 +83,7 @@ final class InboundRequest {
         }
         hostNamed = !host.isEmpty();
         builder.scheme(overTls ? "https" : "http").authority(hostNamed ? host : upstreamAuthority)
-            .target(target.equals("*") ? target : TargetPaths.normalise(target));
+            .target(target.equals("*") || !normalisePaths ? target : TargetPaths.normalise(target));
       } else {
         throw malformed("invalid request-target form");
       }

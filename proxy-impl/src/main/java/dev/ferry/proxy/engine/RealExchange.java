@@ -139,6 +139,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     try {
       String intercepted = connection.interceptAuthority();
       parsed = InboundRequest.parse(head, intercepted != null ? intercepted : reverseAuthority(),
+          intercepted == null && config.isReverse(),
           connection.isTls(), config.maxRequestBodyBytes());
       chunked = parsed.bodyLength() == Framing.CHUNKED ? connection.chunkedBody() : null;
       if (chunked != null && chunked.refusal() != null) {

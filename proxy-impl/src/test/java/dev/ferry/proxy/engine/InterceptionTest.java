@@ -110,6 +110,30 @@ class InterceptionTest {
   }
 
   /**
+   * An intercepting proxy is a forward proxy: the paths of the requests inside the session go to
+   * the origin untouched, as plain http paths do. Before, they were normalised as a reverse
+   * proxy's are (a // merged, %7E decoded) and some refused (%2F: 400).
+   */
+  @Test
+  void passesThePathsOfInterceptedRequestsOnUntouched() throws Exception {
+    int port = httpsOrigin();
+    ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      SSLSocket tls = (SSLSocket) ca.sslContext().getSocketFactory()
+          .createSocket(raw.socket(), "localhost", port, false);
+      String path = "/a//b/./c/%7E/%2F?q=%2e";
+      try (RawClient inside = new RawClient(tls)) {
+        RawClient.RawResponse response = inside.send("GET " + path + " HTTP/1.1\r\nHost: localhost:" + port
+            + "\r\n\r\n").readResponse();
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.bodyText()).isEqualTo("secure " + path);
+      }
+    }
+  }
+
+  /**
    * The session is pinned to the CONNECT's host: a client naming another host in its SNI gets a
    * leaf for the CONNECT's host, not one for a name outside the interception's scope.
    */

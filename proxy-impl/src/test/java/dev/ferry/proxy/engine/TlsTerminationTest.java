@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLSocket;
@@ -321,6 +322,34 @@ class TlsTerminationTest {
           .hasMessageContaining("no_application_protocol");
     }
     assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+  }
+
+  /**
+   * A client offering only ALPN {@code http/1.0} ({@code curl --http1.0 https://...}) is served
+   * in HTTP/1.0; one offering h2 and http/1.1 gets http/1.1. Before, the first was refused with
+   * no_application_protocol, though the proxy serves HTTP/1.0.
+   */
+  @Test
+  void negotiatesHttp10WithAClientOfferingOnlyThat() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
+    for (String[] offered : List.of(new String[] {"http/1.0"}, new String[] {"h2", "http/1.1"})) {
+      try (SSLSocket socket = (SSLSocket) server.trustingContext().getSocketFactory()
+          .createSocket("localhost", proxy.port())) {
+        socket.setSoTimeout(10_000);
+        javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+        parameters.setApplicationProtocols(offered);
+        socket.setSSLParameters(parameters);
+        socket.startHandshake();
+        String version = offered.length == 1 ? "1.0" : "1.1";
+        assertThat(socket.getApplicationProtocol()).isEqualTo("http/" + version);
+        RawClient client = new RawClient(socket);
+        assertThat(client.send("GET / HTTP/" + version + "\r\nHost: localhost\r\n\r\n").readResponse().bodyText())
+            .isEqualTo("ok");
+      }
+    }
   }
 
   /**

@@ -96,7 +96,7 @@ public final class ServerTlsContext {
     return context;
   }
 
-  /** Fresh parameters: TLS 1.2/1.3, ALPN {@code http/1.1}, and the client-auth mode. */
+  /** Fresh parameters: TLS 1.2/1.3, ALPN {@code http/1.1} (or 1.0), and the client-auth mode. */
   public SSLParameters parameters() {
     return TlsParameters.server(context, clientAuth);
   }

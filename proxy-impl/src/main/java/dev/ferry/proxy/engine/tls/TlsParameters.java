@@ -8,12 +8,15 @@ import javax.net.ssl.SSLParameters;
 
 /**
  * The handshake parameters Ferry uses on both sides: TLS 1.2 and 1.3 only (older versions are
- * broken, RFC 8996), ALPN {@code http/1.1} only, since the engine speaks HTTP/1.1 and a client
- * that negotiated h2 would send frames it cannot read.
+ * broken, RFC 8996), ALPN {@code http/1.1} (and, as a server, {@code http/1.0} for a client that
+ * offers only that, as {@code curl --http1.0} does: the engine serves HTTP/1.0 too), never
+ * {@code h2}: a client that negotiated it would send frames the engine cannot read.
  */
 public final class TlsParameters {
   static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
   static final String[] ALPN = {"http/1.1"};
+  /** In the server's order of preference: http/1.1 whenever the client offers it. */
+  static final String[] SERVER_ALPN = {"http/1.1", "http/1.0"};
 
   private TlsParameters() {}
 
@@ -21,7 +24,7 @@ public final class TlsParameters {
   public static SSLParameters server(SSLContext context, ClientAuth clientAuth) {
     SSLParameters parameters = context.getDefaultSSLParameters();
     parameters.setProtocols(PROTOCOLS);
-    parameters.setApplicationProtocols(ALPN);
+    parameters.setApplicationProtocols(SERVER_ALPN);
     parameters.setUseCipherSuitesOrder(true);
     if (clientAuth == ClientAuth.NEED) {
       parameters.setNeedClientAuth(true);
