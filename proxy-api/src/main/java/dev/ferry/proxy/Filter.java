@@ -37,8 +37,9 @@ import java.io.IOException;
  * <p>{@link Filters} has ready-made filters: header and path rewriting, access control,
  * authentication, rate and in-flight limits; {@link Filters#when} scopes any filter to a route.
  *
- * <p>Contract, enforced by the engine with messages that name the filter: a filter must not
- * return {@code null} and may call {@link Chain#proceed} at most once. A runtime exception thrown
+ * <p>Contract, enforced by the engine with messages that name the filter (a 500): a filter must
+ * not return {@code null} nor a 1xx response other than the 101 of an upgrade it passed on
+ * (an interim status is never a final answer), and may call {@link Chain#proceed} at most once. A runtime exception thrown
  * by a filter is answered with 500 and logged with the filter's {@code toString()} (a class
  * without one by its simple name, a lambda as {@code #N (a lambda in Class)}, its place in the
  * chain); the connection and the proxy carry on. An {@link IOException} from {@code proceed} means the upstream failed;

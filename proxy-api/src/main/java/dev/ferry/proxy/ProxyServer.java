@@ -827,11 +827,17 @@ public interface ProxyServer extends AutoCloseable {
      * Validates the options like {@link #build()} and returns the configuration without creating
      * a proxy, for {@link ProxyServer#reconfigure(ProxyConfig)}.
      *
-     * @throws IllegalStateException if options conflict (a route that can never match among them)
+     * @throws IllegalStateException if options conflict (a route that can never match among
+     *     them, a {@link #requestIdHeader} that is the cache's {@code statusHeader}, ...)
      */
     public ProxyConfig buildConfig() {
       if (cache != null) {
         cache.checkConsistent();
+        if (cache.statusHeader() != null && cache.statusHeader().equalsIgnoreCase(requestIdHeader)) {
+          throw new IllegalStateException("requestIdHeader " + requestIdHeader + " is the cache's status "
+              + "header too, and would hide every HIT and MISS: name another, or set the cache's "
+              + "statusHeader to another");
+        }
       }
       if (upstreamSslContext != null && upstreamTls != null) {
         throw new IllegalStateException("upstreamSslContext and upstreamTls both configure TLS to "

@@ -92,6 +92,14 @@ class BuilderValidationTest {
     ProxyServer.builder().requestIdHeader("X-Correlation-Id");
   }
 
+  /** The two would share one field, and the request ID would hide every cache verdict. */
+  @Test
+  void refusesARequestIdHeaderThatIsTheCachesStatusHeader() {
+    assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader("x-cache").cache(CacheSpec.inMemory()).buildConfig())
+        .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("requestIdHeader x-cache is the cache's status header");
+    ProxyServer.builder().requestIdHeader("X-Cache").cache(CacheSpec.inMemory().statusHeader("X-Cache-Status")).buildConfig();
+  }
+
   @Test
   void refusesAnyConnectPortBesideChosenPorts() {
     assertThatThrownBy(() -> ProxyServer.builder().allowAnyConnectPort().allowConnectPorts(8443).buildConfig())

@@ -158,6 +158,28 @@ class FilterContractTest {
     assertThat(response.bodyText()).contains("filter NullFilter returned null");
   }
 
+  /**
+   * A 1xx is never an exchange's final answer: written as one, a keep-alive client waited
+   * forever, or paired the next request's answer with this one.
+   */
+  @Test
+  void answers500NamingFilterThatAnswersAnInterimStatus() throws Exception {
+    Filter earlyHints = new Filter() {
+      @Override
+      public Response handle(dev.ferry.proxy.Exchange exchange, Chain chain) {
+        return Response.builder().status(103).build();
+      }
+
+      @Override
+      public String toString() {
+        return "EarlyHints";
+      }
+    };
+    RawClient.RawResponse response = get(earlyHints);
+    assertThat(response.status()).isEqualTo(500);
+    assertThat(response.bodyText()).contains("filter EarlyHints returned the interim status 103");
+  }
+
   @Test
   void answers500WhenFilterProceedsTwice() throws Exception {
     origin.enqueue(new MockResponse().setBody("once"));

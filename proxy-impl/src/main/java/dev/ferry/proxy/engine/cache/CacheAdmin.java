@@ -83,7 +83,7 @@ public final class CacheAdmin {
       }
       Optional<String> prefix = parameter(request, "prefix");
       if (prefix.isPresent() && !prefix.get().isEmpty()) {
-        String start = prefix.get();
+        String start = CacheKeys.url(prefix.get());
         cache.purgeIf(candidate -> candidate.startsWith(start));
         log.info("cache_purge prefix={}", start);
         return Response.text(200, "Purged " + start + "*\n");

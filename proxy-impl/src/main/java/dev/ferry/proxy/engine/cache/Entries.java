@@ -57,7 +57,7 @@ final class Entries {
   }
 
   static String key(Request request) {
-    return request.url();
+    return StoragePolicy.origin(request) + request.target();
   }
 
   /** The stored variant this request selects, complete or partial, or null. */
@@ -184,6 +184,7 @@ final class Entries {
     for (String field : new String[] {"Location", "Content-Location"}) {
       response.headers().first(field).map(String::trim).ifPresent(location -> {
         String resolved = resolve(target, origin, location);
+        resolved = resolved == null ? null : CacheKeys.url(resolved);
         if (resolved != null && resolved.regionMatches(true, 0, origin + "/", 0, origin.length() + 1)) {
           String path = resolved.substring(origin.length());
           store.remove(origin + path);

@@ -325,7 +325,7 @@ public final class HttpCache implements ProxyCache {
 
   @Override
   public boolean purge(String url) {
-    return entries.store().remove(url);
+    return entries.store().remove(CacheKeys.url(url));
   }
 
   @Override

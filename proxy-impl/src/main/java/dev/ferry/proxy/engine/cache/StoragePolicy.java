@@ -75,8 +75,9 @@ final class StoragePolicy {
       return false;
     }
     return headers.first("Content-Location")
-        .map(location -> location.trim().startsWith("/") ? origin(request) + location.trim() : location.trim())
-        .filter(location -> location.equals(request.url())).isPresent();
+        .map(location -> location.trim().startsWith("/") ? origin(request) + location.trim()
+            : CacheKeys.url(location.trim()))
+        .filter(location -> location.equals(Entries.key(request))).isPresent();
   }
 
   /**
@@ -94,8 +95,9 @@ final class StoragePolicy {
     return kept;
   }
 
+  /** The request's origin as its cache keys spell it ({@link CacheKeys}). */
   static String origin(Request request) {
-    return request.scheme() + "://" + request.authority();
+    return CacheKeys.origin(request.scheme(), request.authority());
   }
 
   static boolean hasValidators(Headers headers) {

@@ -13,7 +13,8 @@ import java.util.Objects;
 /**
  * Runs the filters in order, then the terminal stage, enforcing the filter contract with
  * messages that name the filter (as OkHttp's {@code RealInterceptorChain} does): no
- * {@code null} response, at most one {@code proceed()}.
+ * {@code null} response, no 1xx one but 101 (an upgrade the upstream accepted), at most one
+ * {@code proceed()}.
  */
 public final class RealChain implements Filter.Chain {
 
@@ -88,6 +89,13 @@ public final class RealChain implements Filter.Chain {
     }
     if (response == null) {
       String message = "filter " + name + " returned null";
+      throw new FilterException(name, message, message, null);
+    }
+    if (response.status() < 200 && response.status() != 101) {
+      // An interim response is never an exchange's answer (RFC 9110 §15.2): written as one, the
+      // client would wait for the final response, or take the next request's for this one's.
+      String message = "filter " + name + " returned the interim status " + response.status()
+          + " as its final response";
       throw new FilterException(name, message, message, null);
     }
     return response;

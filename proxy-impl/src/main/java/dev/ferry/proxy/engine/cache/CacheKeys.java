@@ -1,0 +1,53 @@
+package dev.ferry.proxy.engine.cache;
+
+import java.util.Locale;
+
+/**
+ * The URL an entry is stored under, with its origin in one spelling (RFC 9110 §4.2.3): scheme
+ * and host in lower case, without a trailing dot on the host or the scheme's default port. A
+ * client writing {@code SITE.TEST} or {@code site.test:80} reaches the entry stored for
+ * {@code site.test}, and a purge or an invalidation of one spelling removes it; without this,
+ * each spelling was an entry of its own, which purges missed and any client could multiply.
+ * The path and query are left as they are (a reverse proxy's path is already normalised).
+ */
+final class CacheKeys {
+  private CacheKeys() {}
+
+  /** {@code scheme://authority} in its one spelling. */
+  static String origin(String scheme, String authority) {
+    String lowerScheme = scheme.toLowerCase(Locale.ROOT);
+    String host = authority;
+    String port = "";
+    int close = authority.lastIndexOf(']');
+    int colon = authority.lastIndexOf(':');
+    if (colon > close) {
+      host = authority.substring(0, colon);
+      port = authority.substring(colon + 1);
+    }
+    host = host.toLowerCase(Locale.ROOT);
+    if (host.endsWith(".") && host.length() > 1) {
+      host = host.substring(0, host.length() - 1);
+    }
+    boolean defaultPort = port.isEmpty() || (lowerScheme.equals("http") && port.equals("80"))
+        || (lowerScheme.equals("https") && port.equals("443"));
+    return lowerScheme + "://" + host + (defaultPort ? "" : ":" + port);
+  }
+
+  /**
+   * An absolute URL (or a prefix of one that reaches past its authority) with its origin in its
+   * one spelling; anything else as it is.
+   */
+  static String url(String url) {
+    int scheme = url.indexOf("://");
+    if (scheme <= 0) {
+      return url;
+    }
+    int pathStart = url.indexOf('/', scheme + 3);
+    int queryStart = url.indexOf('?', scheme + 3);
+    int end = pathStart < 0 ? queryStart : queryStart < 0 ? pathStart : Math.min(pathStart, queryStart);
+    if (end < 0) {
+      return url; // a prefix that ends inside the authority: it may go on with a port
+    }
+    return origin(url.substring(0, scheme), url.substring(scheme + 3, end)) + url.substring(end);
+  }
+}

@@ -1,0 +1,48 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.ProxyCache;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * One URL is one cache entry, however the client spells its host (RFC 9110 §4.2.3: case, a
+ * trailing dot, the default port). Before, each spelling was an entry of its own: a purge of one
+ * left the others served, and any client could multiply the entries of a resource.
+ */
+class CacheKeyTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @Test
+  void storesOneEntryForEverySpellingOfTheOrigin() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("v1").setHeader("Cache-Control", "max-age=100"));
+    origin.enqueue(new MockResponse().setBody("v2").setHeader("Cache-Control", "max-age=100"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .cache(CacheSpec.inMemory()));
+    assertThat(get(proxy, "site.test").header("X-Cache")).isEqualTo("MISS");
+    for (String host : new String[] {"SITE.TEST", "site.test:80", "Site.Test."}) {
+      RawClient.RawResponse hit = get(proxy, host);
+      assertThat(hit.header("X-Cache")).as(host).isEqualTo("HIT");
+      assertThat(hit.bodyText()).isEqualTo("v1");
+    }
+    ProxyCache cache = proxy.cache().orElseThrow();
+    assertThat(cache.stats().entries()).isEqualTo(1);
+    assertThat(cache.purge("http://SITE.test:80/c")).isTrue();
+    RawClient.RawResponse after = get(proxy, "site.test");
+    assertThat(after.header("X-Cache")).isEqualTo("MISS");
+    assertThat(after.bodyText()).isEqualTo("v2");
+  }
+
+  private static RawClient.RawResponse get(ProxyServer proxy, String host) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      return raw.send("GET /c HTTP/1.1\r\nHost: " + host + "\r\n\r\n").readResponse();
+    }
+  }
+}
