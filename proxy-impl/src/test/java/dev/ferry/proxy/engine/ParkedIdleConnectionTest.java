@@ -476,10 +476,12 @@ class ParkedIdleConnectionTest {
     List<RawClient> stalled = new ArrayList<>();
     try {
       // Heads of a megabyte take the budget in large steps, then ones of 20 KB take what is left.
-      try (RawClient refused = stallUntilOneIsRefused(proxy, stalled, head + "b".repeat(1_000_000))) {
+      String large = head + "b".repeat(1_000_000);
+      try (RawClient refused = stallUntilOneIsRefused(proxy, stalled, large, 0)) {
         assertThat(refused.readResponse().status()).isEqualTo(503);
       }
-      try (RawClient refused = stallUntilOneIsRefused(proxy, stalled, head + "b".repeat(20_000))) {
+      try (RawClient refused = stallUntilOneIsRefused(proxy, stalled, head + "b".repeat(20_000),
+          stalled.size() * growth(large))) {
         RawClient.RawResponse answer = refused.readResponse();
         assertThat(answer.status()).isEqualTo(503);
         assertThat(answer.headers()).containsEntry("retry-after", "1");
@@ -499,19 +501,25 @@ class ParkedIdleConnectionTest {
 
   /**
    * Opens clients that each send {@code head} and stall, until the proxy refuses one for want of
-   * budget (returned; the others are added to {@code stalled}, each parked with what it sent).
+   * budget (returned; the others are added to {@code stalled}). Each is waited for until all its
+   * head is read and parked, which its buffer's growth tells (from the connection's 16 KiB to
+   * the power of two that holds the head): a client taken as parked after part of its head
+   * could be refused later, for the rest.
    */
-  private static RawClient stallUntilOneIsRefused(ProxyServer proxy, List<RawClient> stalled, String head)
-      throws Exception {
-    Await.until(() -> proxy.stats().activeConnections() == stalled.size(), Duration.ofSeconds(10), () -> "a refused connection to end: " + stalled.size() + " " + proxy.stats());
+  private static RawClient stallUntilOneIsRefused(ProxyServer proxy, List<RawClient> stalled, String head,
+      long stalledBytes) throws Exception {
+    long growth = growth(head);
+    Await.until(() -> proxy.stats().activeConnections() == stalled.size()
+        && proxy.stats().requestBufferBytes() == stalledBytes, Duration.ofSeconds(10),
+        () -> "a refused connection to end: " + proxy.stats());
     for (int i = 0; i < 200; i++) {
       long refusedBefore = proxy.stats().failures().getOrDefault("OVERLOADED", 0L);
-      int open = stalled.size() + 1;
+      long parkedBytes = proxy.stats().requestBufferBytes() + growth;
       RawClient client = new RawClient(proxy.address());
       client.send(head);
       Await.until(() -> proxy.stats().failures().getOrDefault("OVERLOADED", 0L) > refusedBefore
-          || proxy.stats().activeConnections() == open && proxy.stats().activeWorkers() == 0,
-          "the stalled head to park, or to be refused");
+          || proxy.stats().requestBufferBytes() == parkedBytes && proxy.stats().activeWorkers() == 0,
+          Duration.ofSeconds(10), () -> "the stalled head to park, or to be refused: " + proxy.stats());
       if (proxy.stats().failures().getOrDefault("OVERLOADED", 0L) > refusedBefore) {
         return client;
       }
@@ -519,6 +527,11 @@ class ParkedIdleConnectionTest {
     }
     throw new AssertionError("no head refused after 200 stalled heads took "
         + proxy.stats().requestBufferBytes() + " bytes of the request-buffer budget");
+  }
+
+  /** What a connection's buffer grows by, from its 16 KiB, to hold {@code head}. */
+  private static long growth(String head) {
+    return (Integer.highestOneBit(head.length() - 1) << 1) - 16 * 1024;
   }
 
   /**

@@ -52,9 +52,7 @@ class CacheFreshnessTest {
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"max-age =100", "max-age= 100"})
   void ignoresMaxAgeWithWhitespaceAroundEquals(String cacheControl) throws Exception {
-    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", cacheControl));
-    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", cacheControl));
-    h.get("/spaced");
+    storeFirstOfTwoVersions("/spaced", cacheControl);
     h.advance(Duration.ofSeconds(1));
     HttpResponse<String> second = h.get("/spaced");
     assertThat(second.body()).isEqualTo("v2");
@@ -69,13 +67,18 @@ class CacheFreshnessTest {
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"max-age=000000000010", "s-maxage=0000000000010"})
   void readsDeltaSecondsWithLeadingZerosByTheirValue(String directive) throws Exception {
-    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", directive));
-    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", directive));
-    h.get("/z");
+    storeFirstOfTwoVersions("/z", directive);
     h.advance(Duration.ofSeconds(5));
     assertThat(cacheStatus(h.get("/z"))).isEqualTo("HIT");
     h.advance(Duration.ofSeconds(6));
     assertThat(h.get("/z").body()).isEqualTo("v2");
+  }
+
+  /** The origin answers {@code path} with v1, then v2, both with {@code cacheControl}; v1 is fetched. */
+  private void storeFirstOfTwoVersions(String path, String cacheControl) throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", cacheControl));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", cacheControl));
+    h.get(path);
   }
 
   @Test
