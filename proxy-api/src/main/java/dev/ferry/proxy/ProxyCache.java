@@ -16,11 +16,17 @@ public interface ProxyCache {
 
   /**
    * Removes the stored responses for this absolute URL, every Vary variant (and partial entry)
-   * included; returns whether anything was stored for it.
+   * included; returns whether anything was stored for it. Entries are stored under one spelling
+   * of their origin (scheme and host in lower case, no trailing dot, no default port), and
+   * {@code url} is read the same way: {@code http://Site.Test:80/a} purges what
+   * {@code http://site.test/a} stored.
    */
   boolean purge(String url);
 
-  /** Removes the stored responses whose absolute URL matches. */
+  /**
+   * Removes the stored responses whose absolute URL matches, as stored: its origin spelled as
+   * {@link #purge} describes ({@code http://site.test/a}).
+   */
   void purgeIf(Predicate<String> url);
 
   /** Removes every stored response. */
