@@ -105,7 +105,7 @@ final class CliOptions {
     ConfigFile config = null;
     byte[] configBytes = null;
     if (configFile != null) {
-      configBytes = ConfigReloader.read(configFile);
+      configBytes = ConfigNode.bytes(configFile);
       // The file first: flags given with it override its scalar options (the builder's last-wins).
       config = ConfigFile.read(configFile, builder, filters);
       settings.model = config.concurrency() != null ? config.concurrency() : settings.model;

@@ -44,6 +44,19 @@ final class ConfigNode {
    *
    * @throws ConfigFileException if it cannot be read or is not valid YAML, naming the line
    */
+  /**
+   * The file's bytes, or null if it cannot be read now (the parse then says why). Here, in a
+   * class without a logger: the CLI reads its config before it sets up logging, and the first
+   * logger made would fix slf4j's binding and level.
+   */
+  static byte[] bytes(Path file) {
+    try {
+      return java.nio.file.Files.readAllBytes(file);
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
+
   static ConfigNode read(Path file) {
     try (JsonParser parser = YAML.createParser(file.toFile())) {
       if (parser.nextToken() == null) {

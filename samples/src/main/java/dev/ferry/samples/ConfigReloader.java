@@ -4,7 +4,6 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -114,16 +113,7 @@ final class ConfigReloader {
   }
 
   private byte[] read() {
-    return read(file);
-  }
-
-  /** The file's bytes, or null if it cannot be read now (the parse then says why). */
-  static byte[] read(Path file) {
-    try {
-      return Files.readAllBytes(file);
-    } catch (IOException e) {
-      return null;
-    }
+    return ConfigNode.bytes(file);
   }
 
   private static int routes(ProxyConfig config) {

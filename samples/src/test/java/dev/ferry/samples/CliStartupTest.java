@@ -110,6 +110,24 @@ class CliStartupTest {
     assertThat(log()).contains("proxy_stopped");
   }
 
+  /**
+   * With --config, -v still turns on debug logging in the CLI's own format. Reading the file
+   * for the reloader's baseline made a logger before the CLI set its binding and level: slf4j's
+   * default took over, -q and -v were ignored, and the format changed (CLI probe).
+   */
+  @Test
+  void logsAtTheLevelAskedForWithAConfigFile() throws Exception {
+    Path config = Files.writeString(dir.resolve("ferry.yaml"), "listener:\n  port: " + freePort() + "\n");
+    cli = run("--config", config.toString(), "-v");
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!log().contains("Listening on")) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the banner: %s", log()).isNegative();
+      Thread.onSpinWait();
+    }
+    assertThat(log()).contains("] [DEBUG] [").containsPattern("\\] \\[INFO\\] \\[[^]]+\\] proxy_started");
+  }
+
   /** logrotate's {@code kill -HUP}: without --config there is nothing to reload, and the proxy goes on. */
   @Test
   void goesOnAfterAHangupWithoutAConfigFile() throws Exception {
