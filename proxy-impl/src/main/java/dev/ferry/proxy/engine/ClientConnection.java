@@ -622,6 +622,14 @@ final class ClientConnection implements Runnable {
     }
   }
 
+  /**
+   * True if the client has closed or reset the connection while its exchange waits for the
+   * upstream (see {@link ConnectionInput#peerGone}); what it sent meanwhile stays buffered.
+   */
+  boolean clientGone() {
+    return in.peerGone();
+  }
+
   /** See {@link RequestArrival#chunkedBody}: for the body after the head just read. */
   RequestArrival.ChunkedBody chunkedBody() {
     return arrival.chunkedBody(in);

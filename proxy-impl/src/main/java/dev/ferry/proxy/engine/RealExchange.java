@@ -84,6 +84,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   /** The filters and routes this exchange runs through, taken together when it begins. */
   private Pipeline pipeline;
   private int staleRetries;
+  /** Whether the request goes upstream through the cache, whose fill outlives its client. */
+  private boolean throughCache;
   private String requestId;
   private TraceContext trace;
   private boolean counted;
@@ -358,6 +360,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       // A hit connects nowhere, so the access rules waiting on the host's addresses run now.
       server.forwarder().vet(request, this);
     }
+    throughCache = true;
     return cache.handle(request, requestedAuthority(),
         forwarded -> server.forwarder().forward(forwarded, this), verdict -> cacheVerdict = verdict);
   }
@@ -378,6 +381,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       if (cache == null || !matched.route().cacheEnabled() || Forwarder.isUpgrade(routedRequest)) {
         return server.dispatcher().dispatch(matched, routedRequest, this);
       }
+      throughCache = true;
       return cache.handle(routedRequest, requestedAuthority(),
           forwarded -> server.dispatcher().dispatch(matched, forwarded, this), verdict -> cacheVerdict = verdict);
     });
@@ -497,6 +501,15 @@ final class RealExchange implements Exchange, DispatchHooks {
   @Override
   public void endpointChosen(LiveEndpoint chosen) {
     endpoint = chosen;
+  }
+
+  /**
+   * A request through the cache is not abandoned with its client: its answer may be stored, and
+   * other clients may wait for it (nginx abandons only what it will not cache, too).
+   */
+  @Override
+  public boolean clientGone() {
+    return !throughCache && connection.clientGone();
   }
 
   @Override

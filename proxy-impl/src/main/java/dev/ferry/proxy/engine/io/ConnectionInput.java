@@ -356,6 +356,22 @@ public final class ConnectionInput extends InputStream {
     }
   }
 
+  /**
+   * True if the peer has gone: the connection reached its end or was reset, as one read waiting
+   * two milliseconds finds. Bytes that arrived (a pipelined request) are kept, buffered; so is the
+   * connection: a quiet peer is not gone.
+   */
+  public boolean peerGone() {
+    try {
+      // 2: a timeout of 1 ms has run out by the time the read is armed.
+      return !awaitData(2, false);
+    } catch (SocketTimeoutException quiet) {
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
   /** A copy of the bytes buffered and not yet read, which stay buffered. */
   public byte[] peekBuffered() {
     return buffer == null ? new byte[0] : Arrays.copyOfRange(buffer, pos, limit);

@@ -21,6 +21,7 @@ import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
 import dev.ferry.proxy.engine.io.PeerAnsweredException;
 import dev.ferry.proxy.engine.tls.ClientCertFields;
+import dev.ferry.proxy.engine.io.ConnectionInput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -52,6 +53,8 @@ public final class Forwarder {
       Set.of("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT");
   /** The most interim (1xx) responses relayed before a final one: an upstream cannot stream them forever. */
   static final int MAX_INTERIM = 32;
+  /** How long {@link #awaitAnswer} waits between asking whether the client is still there. */
+  private static final int CLIENT_PROBE_MILLIS = 1000;
   /** Fields the forwarder rewrites itself, besides the hop-by-hop ones. */
   private static final NameSet FORWARD_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via");
@@ -148,6 +151,30 @@ public final class Forwarder {
   }
 
   /**
+   * Waits for the upstream's first answer byte a second at a time, asking between waits whether
+   * the client is still there: a client that left gets its exchange abandoned (the upstream
+   * connection closed, {@code CLIENT_CLOSED}), as nginx does (499), instead of holding a thread
+   * and an upstream connection until the upstream timeout. A few hundred clients that reset
+   * after asking a slow upstream held a bounded pool's every thread for a minute. Returns when
+   * bytes or the end came, or when less than a wait is left before {@code deadlineNanos} (the
+   * head's read then times out as before).
+   */
+  private static void awaitAnswer(ConnectionInput upstream, long deadlineNanos, UpstreamHooks hooks)
+      throws IOException {
+    while (deadlineNanos - System.nanoTime() > CLIENT_PROBE_MILLIS * 1_000_000L) {
+      try {
+        upstream.awaitData(CLIENT_PROBE_MILLIS, false);
+        return;
+      } catch (SocketTimeoutException quiet) {
+        if (hooks.clientGone()) {
+          throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED,
+              "client closed the connection while the upstream had not answered");
+        }
+      }
+    }
+  }
+
+  /**
    * A stop whose grace ran out interrupts the exchanges still running (the only interrupt they
    * get): what failed then is the stop, not the upstream, and nothing is tried again.
    */
@@ -212,8 +239,11 @@ public final class Forwarder {
     }
     // The whole final head, not each read of it, must come within the upstream timeout from the
     // request on: an upstream trickling its head a byte at a time is not an answer.
+    long deadlineNanos = outbound.timeoutMillis() > 0
+        ? System.nanoTime() + outbound.timeoutMillis() * 1_000_000L : Long.MAX_VALUE;
+    awaitAnswer(connection.input(), deadlineNanos, hooks);
     if (outbound.timeoutMillis() > 0) {
-      connection.input().deadline(System.nanoTime() + outbound.timeoutMillis() * 1_000_000L);
+      connection.input().deadline(deadlineNanos);
     }
     HeadParser parser = new HeadParser(connection.input(), 8 * 1024, maxHeaderBytes, maxHeaderCount);
     ResponseHead head = parser.readResponse();

@@ -38,6 +38,15 @@ public interface UpstreamHooks {
     return true;
   }
 
+  /**
+   * True if the client has gone (closed or reset its connection) and the exchange is to be
+   * abandoned: asked while the upstream has not answered yet, between waits of a second. False
+   * for requests with nobody behind to abandon them (a cache fill others may wait on).
+   */
+  default boolean clientGone() {
+    return false;
+  }
+
   /** True if the client reached the proxy over TLS, for {@code X-Forwarded-Proto}. */
   default boolean clientUsesTls() {
     return false;

@@ -1,0 +1,52 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A client that leaves while its request waits for the upstream's answer: the exchange is
+ * abandoned within about a second (its thread and its upstream connection freed), as nginx does.
+ * Before, both were held until the upstream timeout: a few hundred clients that asked a stalled
+ * upstream and reset held a bounded pool's every thread for a minute (resources probe).
+ */
+class ClientGoneTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void abandonsTheExchangeOfAClientThatLeavesBeforeTheAnswer(boolean reset) throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()))
+          .concurrency(Concurrency.boundedPool(2, 16)));
+      RawClient client = new RawClient(proxy.address());
+      client.send("GET /stalled HTTP/1.1\r\nHost: a\r\n\r\n");
+      try (Socket upstream = origin.accept()) {
+        InputStream fromProxy = upstream.getInputStream();
+        assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /stalled HTTP/1.1");
+        if (reset) {
+          client.socket().setSoLinger(true, 0);
+        }
+        client.close();
+        Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
+            Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
+        while (TinyOrigin.readLine(fromProxy) != null) {
+          // the rest of the head, then the end: the proxy closed the upstream connection
+        }
+      }
+      Await.until(() -> proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0
+          && proxy.stats().activeWorkers() == 0, Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
+    }
+  }
+}
