@@ -264,6 +264,18 @@ final class ConnectionExecutor {
     heldIdle.decrementAndGet();
   }
 
+  /**
+   * Whether an exchange waiting for its upstream should look, a second at a time, for a client
+   * that has left: with platform threads once half of them are busy, where the timed waits buy
+   * back threads that departed clients would hold until the upstream timeout. Not before, nor on
+   * virtual threads, which no number of waiting exchanges runs short of: a timed read costs far
+   * more than a blocking one (measured on the 1 KiB miss path, about a fifth more CPU per request
+   * on Java 17's pool and half as much again on Java 25's virtual threads).
+   */
+  boolean watchesDepartedClients() {
+    return !virtual && activeWorkers() * 2 >= workers();
+  }
+
   /** True when connection tasks run on virtual threads, which are cheap to start afresh. */
   boolean isVirtual() {
     return virtual;

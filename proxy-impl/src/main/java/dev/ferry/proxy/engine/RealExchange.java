@@ -508,8 +508,13 @@ final class RealExchange implements Exchange, DispatchHooks {
    * other clients may wait for it (nginx abandons only what it will not cache, too).
    */
   @Override
+  public boolean watchesClient() {
+    return !throughCache && server.executor().watchesDepartedClients();
+  }
+
+  @Override
   public boolean clientGone() {
-    return !throughCache && connection.clientGone();
+    return connection.clientGone();
   }
 
   @Override

@@ -161,6 +161,9 @@ public final class Forwarder {
    */
   private static void awaitAnswer(ConnectionInput upstream, long deadlineNanos, UpstreamHooks hooks)
       throws IOException {
+    if (!hooks.watchesClient()) {
+      return;
+    }
     while (deadlineNanos - System.nanoTime() > CLIENT_PROBE_MILLIS * 1_000_000L) {
       try {
         upstream.awaitData(CLIENT_PROBE_MILLIS, false);

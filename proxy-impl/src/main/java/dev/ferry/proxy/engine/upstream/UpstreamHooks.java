@@ -39,10 +39,15 @@ public interface UpstreamHooks {
   }
 
   /**
-   * True if the client has gone (closed or reset its connection) and the exchange is to be
-   * abandoned: asked while the upstream has not answered yet, between waits of a second. False
-   * for requests with nobody behind to abandon them (a cache fill others may wait on).
+   * Whether the wait for the upstream's answer should go a second at a time, asking
+   * {@link #clientGone} between waits; false for requests nobody may abandon (a cache fill
+   * others may wait on), or where the timed waits cost more than they would free.
    */
+  default boolean watchesClient() {
+    return false;
+  }
+
+  /** True if the client has gone (closed or reset its connection): the exchange is abandoned. */
   default boolean clientGone() {
     return false;
   }
