@@ -111,6 +111,7 @@ final class CliOptions {
       settings.model = config.concurrency() != null ? config.concurrency() : settings.model;
       settings.threads = config.threads() != null ? config.threads() : settings.threads;
       settings.fileCache = config.cache();
+      settings.tls.fileUpstreamCa(config.upstreamCa());
     }
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < args.length; i++) {

@@ -57,6 +57,7 @@ final class ConfigFile {
   private boolean reverse;
   private ConfigNode cacheAsked;
   private CacheSpec cache;
+  private java.nio.file.Path upstreamCa;
 
   private ConfigFile() {}
 
@@ -83,7 +84,8 @@ final class ConfigFile {
     ConfigNode ca = sections.get("upstreamCa");
     if (ca != null) {
       String path = ca.directory().resolve(ca.text()).toString();
-      builder.upstreamTls(UpstreamTls.trusting(ca.call(() -> PemFiles.trustAnchors("upstreamCa", path))));
+      config.upstreamCa = ca.call(() -> PemFiles.trustAnchors("upstreamCa", path));
+      builder.upstreamTls(UpstreamTls.trusting(config.upstreamCa));
     }
     ConfigNode filterList = sections.get("filters");
     if (filterList != null) {
@@ -120,6 +122,14 @@ final class ConfigFile {
       throw cacheAsked.error("asks for the cache, but none is configured: add a cache section "
           + "(cache: {sizeMb: 64}) or -m");
     }
+  }
+
+  /**
+   * The file's {@code upstreamCa}, or null: the upstream TLS flags build on it (a client
+   * certificate keeps its trust) rather than replacing it with the system's.
+   */
+  java.nio.file.Path upstreamCa() {
+    return upstreamCa;
   }
 
   /** The file's {@code cache} section, or null: {@code -m} changes only its size. */
@@ -196,12 +206,24 @@ final class ConfigFile {
       CacheSpec current = spec;
       spec = value.call(() -> switch (field.getKey()) {
         case "maxSizeBytes" -> current.maxSizeBytes(value.longValue());
-        case "sizeMb" -> current.maxSizeBytes(value.longValue() << 20);
+        case "sizeMb" -> current.maxSizeBytes(megabytes(value));
         case "maxEntryBytes" -> current.maxEntryBytes(value.longValue());
         default -> current.storeSetCookie(value.bool());
       });
     }
     return spec;
+  }
+
+  /**
+   * {@code sizeMb} in bytes; a number of mebibytes whose bytes a long cannot hold is refused
+   * (shifted, 2^44 + 1 became 1 MiB).
+   */
+  private static long megabytes(ConfigNode value) {
+    long megabytes = value.longValue();
+    if (megabytes < 0 || megabytes > Long.MAX_VALUE >> 20) {
+      throw value.error("must be between 0 and " + (Long.MAX_VALUE >> 20) + " (was " + megabytes + ")");
+    }
+    return megabytes << 20;
   }
 
   /** Each item is one filter flag without its dashes: {@code - deny-host: "*.ads.example"}. */

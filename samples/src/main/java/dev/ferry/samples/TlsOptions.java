@@ -74,6 +74,8 @@ final class TlsOptions {
   private Path tlsClientCa;
   private ServerTls.ClientAuth tlsClientAuth = ServerTls.ClientAuth.NEED;
   private Path upstreamCa;
+  /** The config file's {@code upstreamCa}, or null. */
+  private Path fileUpstreamCa;
   private Path upstreamClientCert;
   private Path upstreamClientKey;
   private boolean upstreamInsecure;
@@ -207,6 +209,16 @@ final class TlsOptions {
         : tls.clientAuth(tlsClientAuth, tlsClientCa));
   }
 
+  /** The config file's {@code upstreamCa} (null: none), which the upstream TLS flags build on. */
+  void fileUpstreamCa(Path ca) {
+    this.fileUpstreamCa = ca;
+  }
+
+  /**
+   * The upstream TLS the flags ask for, on the trust {@code --upstream-ca} names, else the config
+   * file's {@code upstreamCa}, else the system's: a client certificate given by flag keeps the
+   * file's CA (it was replaced by the system's trust store, which widened what is trusted).
+   */
   private Optional<UpstreamTls> upstreamTls() {
     pair("--upstream-client-cert", upstreamClientCert, "--upstream-client-key", upstreamClientKey);
     if (upstreamClientCert != null) {
@@ -216,11 +228,16 @@ final class TlsOptions {
       throw new IllegalArgumentException("--upstream-insecure and --upstream-ca contradict each "
           + "other (trust everything, or trust this CA): keep one");
     }
+    if (upstreamInsecure && fileUpstreamCa != null) {
+      throw new IllegalArgumentException("--upstream-insecure and the config file's upstreamCa "
+          + "contradict each other (trust everything, or trust this CA): keep one");
+    }
     if (!upstreamInsecure && upstreamCa == null && upstreamClientCert == null) {
       return Optional.empty();
     }
+    Path trust = upstreamCa != null ? upstreamCa : fileUpstreamCa;
     UpstreamTls tls = upstreamInsecure ? UpstreamTls.insecureTrustAll()
-        : upstreamCa != null ? UpstreamTls.trusting(upstreamCa) : UpstreamTls.systemTrust();
+        : trust != null ? UpstreamTls.trusting(trust) : UpstreamTls.systemTrust();
     return Optional.of(upstreamClientCert == null ? tls
         : tls.clientCertificate(upstreamClientCert, upstreamClientKey));
   }

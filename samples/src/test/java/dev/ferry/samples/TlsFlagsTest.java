@@ -81,6 +81,21 @@ class TlsFlagsTest {
     assertThat(plain.interceptTls()).isEmpty();
   }
 
+  /**
+   * A client certificate given by flag keeps the config file's upstreamCa: it replaced it with
+   * the system's trust store, which then took any public certificate for a private upstream;
+   * --upstream-insecure beside the file's CA is refused as beside --upstream-ca (CLI probe).
+   */
+  @Test
+  void buildsTheUpstreamTlsFlagsOnTheConfigFilesCa() throws Exception {
+    Path config = java.nio.file.Files.writeString(dir.resolve("upstream-ca.yaml"), "upstreamCa: " + ca + "\n");
+    assertThat(configOf("--config", config.toString(), "--upstream-client-cert", cert,
+        "--upstream-client-key", key).upstreamTls())
+        .hasValue(UpstreamTls.trusting(Path.of(ca)).clientCertificate(Path.of(cert), Path.of(key)));
+    assertThatThrownBy(() -> CliOptions.parse("--config", config.toString(), "--upstream-insecure"))
+        .hasMessageStartingWith("--upstream-insecure and the config file's upstreamCa contradict each other");
+  }
+
   @Test
   void interceptsWithAGeneratedCaWrittenAsCertificateOnly() throws Exception {
     Path out = dir.resolve("mitm-ca.pem");
