@@ -83,7 +83,7 @@ public final class FerryCli {
       // Reloads go through the same parse as startup, so the flags keep overriding the file; the
       // same metrics listener goes on the new builder, which the running proxy requires.
       ConfigReloader.watch(proxy, options.configFile(), options.configBytes(),
-          () -> withMetrics(CliOptions.parse(args).builder(), metrics));
+          () -> reloaded(args, metrics, proxy.config()));
     } else {
       // A SIGHUP the JVM does not handle ends it: logrotate and service managers send one to ask
       // for a reload, never to stop a server.
@@ -102,6 +102,20 @@ public final class FerryCli {
     System.setProperty("slf4j.provider", CliLogProvider.class.getName());
     System.setProperty("slf4j.internal.verbosity", "WARN");
     System.setProperty(CliLogProvider.LEVEL_PROPERTY, level);
+  }
+
+  /**
+   * The builder a reload gives the proxy: the file and the flags parsed again, as at startup, but
+   * with what the flags read from files of their own ({@code --error-page} pages, the
+   * {@code --ca-cert} CA) as the running proxy has it. Those cannot change on a running proxy,
+   * and the flags are the same: an edit of such a file would otherwise make every reload fail,
+   * the config file's changes included, until a restart.
+   */
+  static ProxyServer.Builder reloaded(String[] args, PrometheusEndpoint metrics, ProxyConfig running) {
+    ProxyServer.Builder builder = withMetrics(CliOptions.parse(args).builder(), metrics);
+    running.errorPages().forEach(builder::errorPage);
+    running.interceptTls().ifPresent(builder::interceptTls);
+    return builder;
   }
 
   /** Adds Prometheus {@code /metrics} (and the listener feeding it) when there is an admin listener. */

@@ -199,6 +199,26 @@ class ConfigReloadTest {
     }
   }
 
+  /**
+   * A file a flag names (an --error-page) edited since startup does not block the config file's
+   * reloads: the running proxy keeps the page it read. Before, every reload failed with
+   * "errorPage cannot change on a running proxy" until a restart (CLI probe).
+   */
+  @Test
+  void reloadsTheFileWhenAnErrorPageNamedByAFlagChanged() throws Exception {
+    Path page = Files.writeString(dir.resolve("502.html"), "<p>first</p>");
+    String[] args = {"--config", file.toString(), "--error-page", "502=" + page};
+    try (ProxyServer paged = CliOptions.parse(args).builder().port(0).build().start()) {
+      ConfigReloader pagedReloader = new ConfigReloader(paged, file, Files.readAllBytes(file),
+          () -> FerryCli.reloaded(args, new PrometheusEndpoint(), paged.config()));
+      Files.writeString(page, "<p>second</p>");
+      Files.writeString(file, config(originB, "/b/"));
+      assertThat(pagedReloader.reload(false)).isTrue();
+      assertThat(paged.config().routes()).extracting(route -> route.path()).contains("/b/");
+      assertThat(paged.config().errorPages()).containsEntry(502, "<p>first</p>");
+    }
+  }
+
   @Test
   void skipsAFileWhoseContentDidNotChangeUnlessForced() {
     assertThat(reloader.reload(false)).isFalse();
