@@ -110,6 +110,16 @@ class InterceptionTest {
   }
 
   /**
+   * CONNECTs {@code raw} to the origin on {@code port} and returns the TLS socket over its tunnel,
+   * not yet handshaken, for {@code host} as the client names it.
+   */
+  private static SSLSocket intercepted(RawClient raw, int port, String host) throws Exception {
+    raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assertThat(raw.readResponse(true).status()).isEqualTo(200);
+    return (SSLSocket) ca.sslContext().getSocketFactory().createSocket(raw.socket(), host, port, false);
+  }
+
+  /**
    * An intercepting proxy is a forward proxy: the paths of the requests inside the session go to
    * the origin untouched, as plain http paths do. Before, they were normalised as a reverse
    * proxy's are (a // merged, %7E decoded) and some refused (%2F: 400).
@@ -119,10 +129,7 @@ class InterceptionTest {
     int port = httpsOrigin();
     ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
     try (RawClient raw = new RawClient(proxy.address())) {
-      raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
-      assertThat(raw.readResponse(true).status()).isEqualTo(200);
-      SSLSocket tls = (SSLSocket) ca.sslContext().getSocketFactory()
-          .createSocket(raw.socket(), "localhost", port, false);
+      SSLSocket tls = intercepted(raw, port, "localhost");
       String path = "/a//b/./c/%7E/%2F?q=%2e";
       try (RawClient inside = new RawClient(tls)) {
         RawClient.RawResponse response = inside.send("GET " + path + " HTTP/1.1\r\nHost: localhost:" + port
@@ -142,10 +149,7 @@ class InterceptionTest {
     int port = httpsOrigin();
     ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
     try (RawClient raw = new RawClient(proxy.address())) {
-      raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
-      assertThat(raw.readResponse(true).status()).isEqualTo(200);
-      SSLSocket tls = (SSLSocket) ca.sslContext().getSocketFactory()
-          .createSocket(raw.socket(), "other.example.test", port, false);
+      SSLSocket tls = intercepted(raw, port, "other.example.test");
       SSLParameters parameters = tls.getSSLParameters();
       parameters.setServerNames(List.of(new SNIHostName("other.example.test")));
       tls.setSSLParameters(parameters);
