@@ -33,6 +33,8 @@ final class ConnectionExecutor {
   private final int maxHeldIdle;
   /** Connection tasks handed to the pool and not started yet; see {@link #othersWaiting}. */
   private final AtomicInteger waiting = new AtomicInteger();
+  /** The pool's tasks running now: read per exchange, where the pool's own count takes its lock. */
+  private final AtomicInteger running = new AtomicInteger();
   /** Readable connections the idle parker holds back while the pool has no room. */
   private final AtomicInteger heldBack = new AtomicInteger();
 
@@ -120,9 +122,11 @@ final class ConnectionExecutor {
     }
     Runnable counted = () -> {
       waiting.decrementAndGet();
+      running.incrementAndGet();
       try {
         task.run();
       } finally {
+        running.decrementAndGet();
         if (queue != null) {
           queue.finished();
         }
@@ -273,7 +277,10 @@ final class ConnectionExecutor {
    * on Java 17's pool and half as much again on Java 25's virtual threads).
    */
   boolean watchesDepartedClients() {
-    return !virtual && activeWorkers() * 2 >= workers();
+    if (pool != null) {
+      return running.get() * 2 >= pool.getMaximumPoolSize();
+    }
+    return !virtual && (maxThreads - threadPermits.availablePermits()) * 2 >= maxThreads;
   }
 
   /** True when connection tasks run on virtual threads, which are cheap to start afresh. */
