@@ -54,12 +54,11 @@ final class ConfigReloader {
   static ConfigWatcher watch(ProxyServer proxy, Path file, byte[] parsed, Supplier<ProxyServer.Builder> parse) {
     ConfigReloader reloader = new ConfigReloader(proxy, file, parsed, parse);
     Signals.on("HUP", () -> reloader.reload(true));
-    ConfigWatcher watcher;
+    ConfigWatcher watcher = null;
     try {
       watcher = ConfigWatcher.start(file, ConfigWatcher.DEBOUNCE, () -> reloader.reload(false));
     } catch (IOException e) {
       log.warn("config_watch_failed file={} error=\"{}\"", file, e.toString());
-      return null;
     }
     // An edit made before the watcher began sent it no event: compare once now.
     reloader.reload(false);

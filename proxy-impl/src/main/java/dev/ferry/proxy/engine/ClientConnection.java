@@ -558,7 +558,7 @@ final class ClientConnection implements Runnable {
 
   private boolean exchange(int sequence) throws IOException {
     long now = System.nanoTime();
-    boolean headRefused = arrival.headRefused();
+    boolean headRefused = arrival.takeHeadRefused();
     long headStart = arrival.takeHeadStart(sequence == 1 ? acceptedNanos : now);
     long startNanos = arrival.takeFirstByte(now);
     Instant startTime = startNanos == now ? Instant.now() : Instant.now().minusNanos(now - startNanos);

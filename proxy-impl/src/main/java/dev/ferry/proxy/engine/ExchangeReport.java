@@ -36,6 +36,26 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
     String traceId, String failure) {
   private static final Logger log = LoggerFactory.getLogger(RealExchange.class);
 
+  /**
+   * Accounts for an answer the proxy gave before any request head was read (a connection past the
+   * limit, plain HTTP on the TLS port) like any exchange: counted, timed, and reported with
+   * method and URL unknown.
+   *
+   * @param startNanos when the connection was accepted
+   * @param logFailure false when the caller logs the failure itself
+   */
+  static void headless(RealProxyServer server, long connectionId, InetSocketAddress client, long startNanos,
+      int status, long bodyBytes, String failure, boolean logFailure) {
+    long nanos = System.nanoTime() - startNanos;
+    server.metrics().exchanges.increment();
+    server.metrics().status(status);
+    server.metrics().failure(failure);
+    server.metrics().latency.record(nanos);
+    new ExchangeReport(server.nextExchangeId(), connectionId, client, Instant.now().minusNanos(nanos), nanos,
+        null, null, null, null, 0, status, bodyBytes, null, null, null, null, null, failure)
+        .emit(server, logFailure);
+  }
+
   /** True if anything would read a report: otherwise the exchange builds none. */
   static boolean wanted(RealProxyServer server, boolean failed) {
     return failed || log.isDebugEnabled() || server.accessLog().isEnabled()

@@ -8,7 +8,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,11 +50,7 @@ final class Overload {
    */
   static void refuse(RealProxyServer server, Socket socket, long connectionId, String reason) {
     long startNanos = System.nanoTime();
-    Instant startTime = Instant.now();
     server.metrics().connectionsRejected.increment();
-    server.metrics().exchanges.increment();
-    server.metrics().status(503);
-    server.metrics().failure("OVERLOADED");
     InetSocketAddress client = (InetSocketAddress) socket.getRemoteSocketAddress();
     log.warn("connection_rejected reason={} client={} conn={}", reason,
         HostNames.authorityText(client.getAddress(), client.getPort()), connectionId);
@@ -77,9 +72,6 @@ final class Overload {
         // Refused either way.
       }
     }
-    long nanos = System.nanoTime() - startNanos;
-    server.metrics().latency.record(nanos);
-    new ExchangeReport(server.nextExchangeId(), connectionId, client, startTime, nanos, null, null, null,
-        null, 0, 503, bytes, null, null, null, null, null, "OVERLOADED").emit(server, false);
+    ExchangeReport.headless(server, connectionId, client, startNanos, 503, bytes, "OVERLOADED", false);
   }
 }

@@ -288,7 +288,6 @@ final class RequestArrival {
    * if unknown), and forgets it for the next request.
    */
   long takeHeadStart(long fallback) {
-    headRefused = false;
     long start = headStartNanos != 0 ? headStartNanos : fallback;
     headStartNanos = 0;
     return start;
@@ -296,11 +295,13 @@ final class RequestArrival {
 
   /**
    * Whether the head now going to its exchange outgrew the connection's buffer with no room left
-   * in the request-buffer budget: it is to be refused (503), not read on a thread. Ask before
-   * {@link #takeHeadStart}, which forgets it.
+   * in the request-buffer budget: it is to be refused (503), not read on a thread. Forgets it for
+   * the next request.
    */
-  boolean headRefused() {
-    return headRefused;
+  boolean takeHeadRefused() {
+    boolean refused = headRefused;
+    headRefused = false;
+    return refused;
   }
 
   /**

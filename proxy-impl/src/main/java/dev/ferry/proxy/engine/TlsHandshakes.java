@@ -6,7 +6,6 @@ import dev.ferry.proxy.engine.upstream.HostNames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,14 +27,8 @@ final class TlsHandshakes {
   static void failed(RealProxyServer server, InetSocketAddress client, long connectionId,
       IOException cause, long acceptedNanos) {
     if (cause instanceof PlainHttpOnTlsPort) {
-      long nanos = System.nanoTime() - acceptedNanos;
-      server.metrics().exchanges.increment();
-      server.metrics().status(400);
-      server.metrics().failure(ProxyFailure.MALFORMED_REQUEST.name());
-      server.metrics().latency.record(nanos);
-      new ExchangeReport(server.nextExchangeId(), connectionId, client, Instant.now().minusNanos(nanos), nanos,
-          null, null, null, null, 0, 400, PlainHttpOnTlsPort.answerBodyBytes(), null, null, null, null, null,
-          ProxyFailure.MALFORMED_REQUEST.name()).emit(server);
+      ExchangeReport.headless(server, connectionId, client, acceptedNanos, 400,
+          PlainHttpOnTlsPort.answerBodyBytes(), ProxyFailure.MALFORMED_REQUEST.name(), true);
       return;
     }
     server.metrics().failure("TLS_HANDSHAKE_FAILED");
