@@ -9,7 +9,9 @@ import org.assertj.core.api.AbstractAssert;
 
 /**
  * AssertJ assertions on one {@link RecordedExchange}: status, header fields and bodies. Body
- * assertions use the decoded text (gzip and deflate undone).
+ * assertions use the decoded text (gzip and deflate undone). A body the recording truncated
+ * ({@link RecordedBody#truncated()}) fails every body assertion it cannot decide from its first
+ * bytes, saying so: only {@code ...BodyContains} can pass on the part that was kept.
  */
 public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, RecordedExchange> {
 
@@ -122,6 +124,7 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
 
   private ExchangeAssert bodyEquals(String side, RecordedBody body, String text) {
     isNotNull();
+    refuseTruncated(side, body, "equals <" + text + ">");
     if (!body.text().equals(text)) {
       failWithMessage("Expected %s body%n  <%s>%nbut was%n  <%s>%nin %s", side, text, body.text(),
           actual);
@@ -132,14 +135,28 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
   private ExchangeAssert bodyContains(String side, RecordedBody body, String text) {
     isNotNull();
     if (!body.text().contains(text)) {
+      refuseTruncated(side, body, "contains <" + text + ">");
       failWithMessage("Expected %s body to contain%n  <%s>%nbut was%n  <%s>%nin %s", side, text,
           body.text(), actual);
     }
     return this;
   }
 
+  /**
+   * A body cut at a recording bound holds only its first bytes: an assertion on the whole body
+   * cannot be judged from them, and saying what they lack would blame the origin.
+   */
+  private void refuseTruncated(String side, RecordedBody body, String check) {
+    if (body.truncated()) {
+      failWithMessage("Cannot check that the %s body %s: only its first %d of %d bytes were "
+          + "recorded (raise maxBodyBytes, or maxRecordingBytes with TRUNCATE_BODIES)%nin %s",
+          side, check, body.capturedSize(), body.size(), actual);
+    }
+  }
+
   private ExchangeAssert json(String side, RecordedBody body, String path, Object expected) {
     isNotNull();
+    refuseTruncated(side, body, "has JSON field " + path);
     Optional<JsonNode> node = JsonField.find(body.text(), path);
     // Written as JSON, like the actual value: the string "2" is not the number 2.
     Object shown = expected instanceof CharSequence ? "\"" + expected + "\"" : expected;

@@ -276,9 +276,19 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    if (lifecycle(context) != ProxyLifecycle.PER_TEST) {
+    if (lifecycle(context) != ProxyLifecycle.PER_TEST && !sharesEnclosingProxy(context)) {
       store(context).put(CLASS_PROXY, start(context));
     }
+  }
+
+  /**
+   * A {@code @Nested} class runs on its enclosing class's proxy (the store's lookup finds it), so
+   * that clients wired to it in the outer {@code @BeforeAll} reach the nested tests' recordings;
+   * unless the nested class has a {@link FerryTest} of its own, which configures another proxy.
+   */
+  private boolean sharesEnclosingProxy(ExtensionContext context) {
+    return store(context).get(CLASS_PROXY) != null && (builder != null
+        || AnnotationSupport.findAnnotation(context.getRequiredTestClass(), FerryTest.class).isEmpty());
   }
 
   @Override
@@ -368,6 +378,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
             + "; with a proxy per test it is not available in @BeforeAll methods"));
     if (store(context).get(TEST_PROXY) == null) {
       store(context).put(CLASS_PROXY_WIRED, Boolean.TRUE);
+      proxy.keepAllTraffic();
     }
     return parameter.getParameter().getType() == Recording.class ? proxy.recording() : proxy;
   }

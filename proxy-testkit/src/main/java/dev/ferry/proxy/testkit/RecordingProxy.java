@@ -88,6 +88,8 @@ public final class RecordingProxy implements AutoCloseable {
   private volatile List<RecordedExchange> unrecorded = List.of();
   /** Set by the first {@link #close()}, which alone saves a record-if-missing file. */
   private final AtomicBoolean saved = new AtomicBoolean();
+  /** Set once the proxy itself was handed out beyond its tests' views (see keepAllTraffic). */
+  private volatile boolean keepsAllTraffic;
 
   private RecordingProxy(Builder b, URI upstream) {
     this.forward = upstream == null;
@@ -365,10 +367,22 @@ public final class RecordingProxy implements AutoCloseable {
     }
   }
 
-  /** Lets go of finished tests' traffic once no test uses the shared proxy. */
+  /**
+   * The proxy itself (not a test's view) was handed to code outside a test, a {@code @BeforeAll}
+   * method: its recording, which that code may read to the end of the class, keeps every
+   * exchange, within the recording's bounds, instead of letting go of finished tests' traffic.
+   */
+  void keepAllTraffic() {
+    keepsAllTraffic = true;
+  }
+
+  /**
+   * Lets go of finished tests' traffic once no test uses the shared proxy, unless the proxy's own
+   * recording is in a user's hands ({@link #keepAllTraffic}).
+   */
   private void closeView(RecordingProxy view) {
     views.remove(view);
-    if (views.isEmpty() && saver == null) {
+    if (views.isEmpty() && saver == null && !keepsAllTraffic) {
       recording.discardUpTo(view.recording.endOrder());
     }
   }

@@ -88,6 +88,34 @@ class AssertionsTest {
         .hasMessageContaining("Expected response body");
   }
 
+  @Test
+  void saysABodyWasTruncatedRatherThanJudgeItsPrefix() {
+    String whole = "{\"items\":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],\"total\":61}";
+    RecordedExchange cut = exchange(3, "GET", "http://shop.test/cart", 200, whole,
+        "Content-Type", "application/json");
+    RecordedExchange.Builder b = RecordedExchange.builder();
+    b.id = 3;
+    b.connectionId = 1;
+    b.sequence = 3;
+    b.startTime = cut.startTime();
+    b.duration = Duration.ofMillis(3);
+    b.clientAddress = cut.clientAddress().orElseThrow();
+    b.request = cut.request();
+    b.response = RecordedResponse.of(200, "OK", cut.response().headers(), RecordedBody.of(
+        whole.substring(0, 20).getBytes(StandardCharsets.UTF_8), whole.length(), cut.response().headers()));
+    ExchangeAssert truncated = FerryAssertions.assertThat(b.build());
+
+    assertThatThrownBy(() -> truncated.hasResponseJsonField("total", 61))
+        .hasMessageContaining("Cannot check that the response body has JSON field total: only its first 20 of "
+            + whole.length() + " bytes were recorded");
+    assertThatThrownBy(() -> truncated.hasResponseBody(whole))
+        .hasMessageContaining("only its first 20 of");
+    assertThatThrownBy(() -> truncated.responseBodyContains("\"total\""))
+        .hasMessageContaining("only its first 20 of");
+    // What the kept bytes show still passes.
+    truncated.responseBodyContains("\"items\"");
+  }
+
   private static RecordedExchange exchange(long id, String method, String url, int status,
       String responseBody, String... responseHeaders) {
     RecordedExchange.Builder b = RecordedExchange.builder();
