@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * field (unless the class is {@code @TestInstance(PER_CLASS)}, whose one instance makes it a
  * class-wide extension like a static one), or {@link #perTest()}, runs a proxy per test;
  * {@link #perClass()} shares one proxy even
- * with concurrent tests. The shortcut methods on the extension itself ({@link #recording()},
+ * with concurrent tests. A {@code @Nested} class runs on its enclosing class's proxy. A class
+ * proxy injected into {@code @BeforeAll} keeps the whole class's exchanges in its own recording;
+ * otherwise it lets go of each test's exchanges when the test ends. The shortcut methods on the extension itself ({@link #recording()},
  * {@link #current()}...) answer for the test running on the calling thread.
  *
  * <p>Bounds: the same as {@link RecordingProxy.Builder}: {@link #maxBodyBytes} (1 MiB per body),
