@@ -448,6 +448,23 @@ public final class ConnectionInput extends InputStream {
     return pos < limit || spooled() > 0;
   }
 
+  /**
+   * When nothing is buffered, takes in what already waits in the socket, without waiting: an
+   * upstream's answer that came while its request's body was still being sent. True if bytes are
+   * buffered afterwards.
+   */
+  public boolean takeWaiting() throws IOException {
+    if (!hasBuffered() && in.available() > 0) {
+      fill(true);
+    }
+    return hasBuffered();
+  }
+
+  /** True if bytes wait in the socket beyond those buffered. */
+  public boolean socketHasMore() throws IOException {
+    return in.available() > 0;
+  }
+
   /** The spooled bytes not yet read. */
   private long spooled() {
     return spool == null ? 0 : spool.unread();

@@ -251,6 +251,27 @@ public final class ConnectionOutput extends OutputStream {
     return yielded;
   }
 
+  /** True while {@link #yieldToAnswer} is on (a plain socket sending a body). */
+  public boolean watchesForAnswer() {
+    return yieldToAnswer;
+  }
+
+  /**
+   * The peer answered before the whole body was sent: gives way to it as a blocked write does
+   * ({@link #yieldToAnswer}), shutting the output down (what is buffered is not sent), and
+   * returns the exception that ends the sending.
+   */
+  public PeerAnsweredException giveWay(String why) {
+    yielded = true;
+    count = 0;
+    try {
+      socket.shutdownOutput();
+    } catch (IOException e) {
+      // The socket broke: its answer, if whole, is still read; else reading it fails.
+    }
+    return new PeerAnsweredException(why);
+  }
+
   /** Gives up a blocked write if the peer has sent something, when {@link #yieldToAnswer} is on. */
   void yieldIfAnswered() {
     if (!yieldToAnswer || yielded) {

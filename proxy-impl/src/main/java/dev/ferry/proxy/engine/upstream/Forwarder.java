@@ -229,7 +229,7 @@ public final class Forwarder {
     boolean body = !outbound.body().isEmpty();
     out.yieldToAnswer(body);
     try {
-      sendBody(outbound, out);
+      sendBody(outbound, connection);
       out.flush();
     } catch (PeerAnsweredException e) {
       // RFC 9112 §9.5: the upstream answered before taking the whole body (a 413, a 401) and
@@ -267,11 +267,12 @@ public final class Forwarder {
     return head;
   }
 
-  private void sendBody(Outbound outbound, ConnectionOutput out) throws IOException {
+  private void sendBody(Outbound outbound, UpstreamConnection connection) throws IOException {
     Body body = outbound.body();
     if (body.isEmpty()) {
       return;
     }
+    ConnectionOutput out = connection.output();
     long declared = outbound.declaredLength();
     boolean chunked = outbound.headers().contains("Transfer-Encoding");
     ChunkedOutputStream chunks = chunked ? new ChunkedOutputStream(out) : null;
@@ -279,7 +280,7 @@ public final class Forwarder {
     long total = 0;
     try (InputStream in = body.stream()) {
       int n;
-      while ((n = in.read(buffer)) > 0) {
+      while ((n = readBody(in, buffer, connection)) > 0) {
         total += n;
         if (declared >= 0 && total > declared) {
           throw lengthMismatch(declared, "more");
@@ -302,6 +303,32 @@ public final class Forwarder {
     }
     if (chunked) {
       chunks.finish(HopByHop.stripTrailers(body.trailers()));
+    }
+  }
+
+  /**
+   * Reads the body on, and then, before what was read goes anywhere, asks whether the upstream
+   * answered meanwhile (a read may wait for the client, or block inside after returning what was
+   * buffered): if it did, nothing more goes to it (see {@link EarlyAnswer}) and the connection
+   * ends after its answer. A client that stalls or fails mid-body after the upstream answered
+   * gets that answer, not the proxy's 408.
+   */
+  private static int readBody(InputStream in, byte[] buffer, UpstreamConnection connection)
+      throws IOException {
+    int n;
+    try {
+      n = in.read(buffer);
+    } catch (IOException e) {
+      stopIfAnswered(connection);
+      throw e;
+    }
+    stopIfAnswered(connection);
+    return n;
+  }
+
+  private static void stopIfAnswered(UpstreamConnection connection) throws IOException {
+    if (EarlyAnswer.arrived(connection)) {
+      throw connection.output().giveWay("the upstream answered before the whole body was sent");
     }
   }
 

@@ -1,0 +1,146 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * RFC 9112 §9.5: an upstream that answers while its request's body is still streaming (probe
+ * s8). Nothing more of the body goes to it, its answer reaches the client at once, and its
+ * connection is never pooled: before, the proxy sent the rest of the body, which an upstream
+ * that answered on the head reads as a request of its own, and pooled the connection, so the
+ * next client got the answer to a request the first one smuggled past the proxy.
+ */
+class EarlyUpstreamAnswerTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  @Test
+  void neverSendsOnOrPoolsAConnectionWhoseUpstreamAnsweredMidBody() throws Exception {
+    List<String> requestLines = new CopyOnWriteArrayList<>();
+    CountDownLatch answeredEarly = new CountDownLatch(1);
+    // Answers /early on its head alone, dropping the body bytes that came with it: what comes
+    // later is read as the next request. Other requests are answered with their request line.
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      String line;
+      while ((line = TinyOrigin.readLine(in)) != null) {
+        requestLines.add(line);
+        while (!TinyOrigin.readLine(in).isEmpty()) {
+          // The head's fields.
+        }
+        if (line.contains("/early")) {
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly".getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+          in.skipNBytes(in.available());
+          answeredEarly.countDown();
+          continue;
+        }
+        byte[] body = ("answered: " + line).getBytes(StandardCharsets.ISO_8859_1);
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    String smuggled = "GET /smuggled HTTP/1.1\r\nHost: a\r\nX-Swallow: ";
+    try (RawClient attacker = new RawClient(proxy.address())) {
+      // Expect: the body streams upstream as it comes, rather than being awaited whole.
+      attacker.send("POST /early HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: "
+          + (10 + smuggled.length()) + "\r\n\r\n");
+      assertThat(attacker.readResponse(true).status()).isEqualTo(100);
+      attacker.send("0123456789");
+      assertThat(answeredEarly.await(10, TimeUnit.SECONDS)).as("the origin to answer early").isTrue();
+      attacker.send(smuggled);
+
+      RawClient.RawResponse answer = attacker.readResponse();
+      assertThat(answer.bodyText()).isEqualTo("early");
+    }
+    try (RawClient victim = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = victim.send("GET /victim HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.bodyText()).isEqualTo("answered: GET /victim HTTP/1.1");
+    }
+    assertThat(requestLines).noneMatch(line -> line.contains("/smuggled"));
+  }
+
+  @Test
+  void sendsTheWholeBodyToAnUpstreamThatSentEarlyHintsWhileReadingIt() throws Exception {
+    CountDownLatch hinted = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // The head: Content-Length 20.
+      }
+      out.write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      hinted.countDown();
+      byte[] body = in.readNBytes(20);
+      out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      out.write(body);
+      out.flush();
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 20\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(100);
+      raw.send("0123456789");
+      assertThat(hinted.await(10, TimeUnit.SECONDS)).as("the origin to send its hints").isTrue();
+      raw.send("abcdefghij");
+
+      assertThat(raw.readResponse(true).status()).isEqualTo(103);
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("0123456789abcdefghij");
+    }
+  }
+
+  @Test
+  void relaysAnEarlyAnswerWhileTheClientIsStillUploading() throws Exception {
+    // Answers on the head, then reads and drops what comes, as a lingering close does.
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // The head only.
+      }
+      out.write(("HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
+          + "too large").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      in.transferTo(OutputStream.nullOutputStream());
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(100);
+      CountDownLatch answered = new CountDownLatch(1);
+      // 1 KiB every 10 ms: the whole body would take over a quarter of an hour.
+      Thread writer = new Thread(() -> {
+        try {
+          while (!answered.await(10, TimeUnit.MILLISECONDS)) {
+            raw.output().write(new byte[1024]);
+            raw.output().flush();
+          }
+        } catch (IOException | InterruptedException expected) {
+          // The proxy closes the connection after the answer.
+        }
+      }, "test-upload");
+      writer.setDaemon(true);
+      writer.start();
+
+      RawClient.RawResponse response = raw.readResponse();
+      answered.countDown();
+
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.bodyText()).isEqualTo("too large");
+      writer.join(10_000);
+    }
+  }
+}
