@@ -60,6 +60,8 @@ class DefaultPortUrlTest {
       assertThat(items.statusCode()).as(items.body()).isEqualTo(200);
       assertThat(items.body()).isEqualTo("items");
       assertThat(other.body()).as("a port other than the default stays in the URL").isEqualTo("other");
+      // An exchange is recorded just after its client has the answer: wait for both.
+      proxy.recording().awaitExchange(e -> e.path("/api/other"), Duration.ofSeconds(5));
       RecordedExchange recorded = proxy.recording()
           .awaitExchange(e -> e.path("/api/items"), Duration.ofSeconds(5));
       assertThat(recorded.request().url()).isEqualTo("https://shop.example/api/items");
