@@ -9,10 +9,11 @@ import java.util.TreeSet;
  * When a reverse proxy sends a request again, to another endpoint of the pool when there is one.
  * Immutable: each option returns a new value.
  *
- * <p>Retried: a connect failure or connect timeout (the request never left: each attempt may take
- * up to the connect timeout), and a reset or end of stream before any response byte; plus the
- * statuses named in {@link #onStatuses} (typically 502, 503, 504). Only idempotent methods
- * (RFC 9110 §9.2.2) unless {@link #nonIdempotent(boolean)}; and only while the request body can
+ * <p>Retried: a connect failure or connect timeout, whatever the method (the request never left:
+ * each attempt may take up to the connect timeout); a reset or end of stream before any response
+ * byte, and the statuses named in {@link #onStatuses} (typically 502, 503, 504), only for
+ * idempotent methods (RFC 9110 §9.2.2) unless {@link #nonIdempotent(boolean)}; and only while
+ * the request body can
  * be sent again (empty, or buffered within the proxy's {@code retryBufferBytes}). Never after
  * response bytes reached the client; never on a response timeout, since the upstream may still be
  * working on the request. Waits between attempts back off exponentially with full jitter. A 503's
@@ -77,7 +78,10 @@ public final class RetryPolicy {
     return with(retries, set, nonIdempotent);
   }
 
-  /** Whether non-idempotent methods (POST, PATCH) are retried too; default false. */
+  /**
+   * Whether non-idempotent methods (POST, PATCH) are retried too after a reset or a status;
+   * default false. A request that could not connect is retried whatever its method.
+   */
   public RetryPolicy nonIdempotent(boolean allowed) {
     return with(retries, statuses, allowed);
   }

@@ -29,6 +29,7 @@ import dev.ferry.proxy.engine.upstream.DestinationPolicy;
 import dev.ferry.proxy.engine.upstream.DetachedHooks;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.HostNames;
+import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -44,6 +45,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -408,7 +410,10 @@ final class RealProxyServer implements ProxyServer {
       ProxyConfig current = config;
       ConfigChanges.requireOnlyRoutingChanged(current, next);
       if (router != null) {
+        Set<UpstreamKey> removed = router.current().endpointKeys();
         router.reconfigure(next);
+        removed.removeAll(router.current().endpointKeys());
+        pool.closeIdle(removed);
       }
       pipeline = new Pipeline(BuiltInFilters.realise(next.filters(), next),
           router == null ? null : router.current());

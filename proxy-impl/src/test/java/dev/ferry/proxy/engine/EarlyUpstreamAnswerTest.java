@@ -13,6 +13,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * RFC 9112 §9.5: an upstream that answers while its request's body is still streaming (probe
@@ -24,8 +26,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class EarlyUpstreamAnswerTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
-  @Test
-  void neverSendsOnOrPoolsAConnectionWhoseUpstreamAnsweredMidBody() throws Exception {
+  /** Also when the early answer says {@code Connection: keep-alive}, which used to keep it pooled. */
+  @ParameterizedTest
+  @ValueSource(strings = {"", "Connection: keep-alive\r\n"})
+  void neverSendsOnOrPoolsAConnectionWhoseUpstreamAnsweredMidBody(String keepAlive) throws Exception {
     List<String> requestLines = new CopyOnWriteArrayList<>();
     CountDownLatch answeredEarly = new CountDownLatch(1);
     // Answers /early on its head alone, dropping the body bytes that came with it: what comes
@@ -38,7 +42,8 @@ class EarlyUpstreamAnswerTest {
           // The head's fields.
         }
         if (line.contains("/early")) {
-          out.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly".getBytes(StandardCharsets.ISO_8859_1));
+          out.write(("HTTP/1.1 200 OK\r\n" + keepAlive + "Content-Length: 5\r\n\r\nearly")
+              .getBytes(StandardCharsets.ISO_8859_1));
           out.flush();
           in.skipNBytes(in.available());
           answeredEarly.countDown();
@@ -70,6 +75,7 @@ class EarlyUpstreamAnswerTest {
       assertThat(response.bodyText()).isEqualTo("answered: GET /victim HTTP/1.1");
     }
     assertThat(requestLines).noneMatch(line -> line.contains("/smuggled"));
+    assertThat(proxy.stats().upstreamConnectionsReused()).as("the connection that answered early, pooled").isZero();
   }
 
   @Test

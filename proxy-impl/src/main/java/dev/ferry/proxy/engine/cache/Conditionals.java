@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.cache;
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.engine.http1.HttpDates;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.http1.HttpDates;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;

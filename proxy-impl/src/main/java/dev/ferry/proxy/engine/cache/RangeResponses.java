@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.cache;
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.HttpDates;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

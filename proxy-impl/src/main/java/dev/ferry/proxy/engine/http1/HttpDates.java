@@ -1,6 +1,5 @@
-package dev.ferry.proxy.engine.cache;
+package dev.ferry.proxy.engine.http1;
 
-import dev.ferry.proxy.engine.http1.DateField;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -19,7 +18,7 @@ import java.util.Set;
  * recipient must still accept. Names are matched without case, and the day name is checked only
  * to be one: a weekday that disagrees with the date does not make the date invalid.
  */
-final class HttpDates {
+public final class HttpDates {
   private static final DateTimeFormatter IMF = strict("dd MMM uuuu HH:mm:ss 'GMT'");
   private static final DateTimeFormatter RFC_850 = strict("dd-MMM-uu HH:mm:ss 'GMT'");
   private static final DateTimeFormatter ASCTIME = strict("MMM ppd HH:mm:ss uuuu");
@@ -29,7 +28,8 @@ final class HttpDates {
 
   private HttpDates() {}
 
-  static Optional<Instant> parse(String value) {
+  /** The instant {@code value} names in any of the three forms; empty if it is none of them. */
+  public static Optional<Instant> parse(String value) {
     Instant fixdate = imfFixdate(value);
     if (fixdate != null) {
       return Optional.of(fixdate);
@@ -102,7 +102,8 @@ final class HttpDates {
     return value;
   }
 
-  static String format(Instant instant) {
+  /** {@code instant} as an IMF-fixdate, the form a sender generates. */
+  public static String format(Instant instant) {
     return DateField.format(instant);
   }
 

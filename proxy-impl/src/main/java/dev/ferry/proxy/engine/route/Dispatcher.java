@@ -5,6 +5,7 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.RetryPolicy;
 import dev.ferry.proxy.Route;
+import dev.ferry.proxy.engine.http1.HttpDates;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -14,9 +15,7 @@ import dev.ferry.proxy.engine.upstream.ReplayableBody;
 import dev.ferry.proxy.engine.upstream.Target;
 import java.io.IOException;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -35,6 +34,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  /** Delta-seconds of more digits may not fit a long once in milliseconds. */
+  private static final int MAX_SECONDS_DIGITS = 15;
 
   private final Forwarder forwarder;
   private final int defaultTimeoutMillis;
@@ -215,16 +216,14 @@ public final class Dispatcher {
       return 0;
     }
     String text = value.get().trim();
-    try {
-      return Math.max(0, Long.parseLong(text)) * 1000;
-    } catch (NumberFormatException notSeconds) {
-      try {
-        ZonedDateTime at = ZonedDateTime.parse(text, DateTimeFormatter.RFC_1123_DATE_TIME);
-        return Math.max(0, Duration.between(ZonedDateTime.now(at.getZone()), at).toMillis());
-      } catch (DateTimeParseException unreadable) {
-        return 0;
-      }
+    if (!text.isEmpty() && text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      // Seconds past what milliseconds in a long hold are "very long", never 0 (RFC 9111 §1.2.2).
+      return text.length() > MAX_SECONDS_DIGITS ? Long.MAX_VALUE : Long.parseLong(text) * 1000;
     }
+    // Any of the three date forms a recipient must accept (RFC 9110 §5.6.7); else ignored.
+    return HttpDates.parse(text)
+        .map(at -> Math.max(0, Duration.between(Instant.now(), at).toMillis()))
+        .orElse(0L);
   }
 
   /**

@@ -8,19 +8,38 @@ import java.util.concurrent.atomic.AtomicInteger;
  * balancing and stats), health from active checks, and ejection by passive outlier detection.
  * Shared by every thread of the proxy; each field is independently atomic or volatile, since
  * exact agreement between them is not needed to pick an endpoint.
+ *
+ * <p>A reload that only reweighs an endpoint ({@link #reweighed}) gives the new pool an object
+ * sharing this one's state: the endpoint stays down or ejected, and requests in flight on the
+ * old pool end on the same count.
  */
 public final class LiveEndpoint {
   private final String pool;
   private final Upstream.Endpoint endpoint;
-  private final AtomicInteger active = new AtomicInteger();
-  private final AtomicInteger consecutiveFailures = new AtomicInteger();
-  private volatile boolean healthy = true;
-  private volatile long ejectedUntilNanos;
-  private volatile int ejections;
+  private final State state;
+
+  /** The live state, shared by the objects of one endpoint across reweighing reloads. */
+  private static final class State {
+    final AtomicInteger active = new AtomicInteger();
+    final AtomicInteger consecutiveFailures = new AtomicInteger();
+    volatile boolean healthy = true;
+    volatile long ejectedUntilNanos;
+    volatile int ejections;
+  }
 
   public LiveEndpoint(String pool, Upstream.Endpoint endpoint) {
+    this(pool, endpoint, new State());
+  }
+
+  private LiveEndpoint(String pool, Upstream.Endpoint endpoint, State state) {
     this.pool = pool;
     this.endpoint = endpoint;
+    this.state = state;
+  }
+
+  /** This endpoint as {@code reweighed} names it (another weight), with this one's live state. */
+  public LiveEndpoint reweighed(Upstream.Endpoint reweighed) {
+    return new LiveEndpoint(pool, reweighed, state);
   }
 
   /** The pool's name, for logs. */
@@ -44,62 +63,62 @@ public final class LiveEndpoint {
 
   /** Requests in flight to this endpoint now. */
   public int activeRequests() {
-    return active.get();
+    return state.active.get();
   }
 
   /** Counts a request starting; pair with {@link #requestEnded()}. */
   public void requestStarted() {
-    active.incrementAndGet();
+    state.active.incrementAndGet();
   }
 
   public void requestEnded() {
-    active.decrementAndGet();
+    state.active.decrementAndGet();
   }
 
   /** The active health check's verdict; true until a check says otherwise. */
   public boolean healthy() {
-    return healthy;
+    return state.healthy;
   }
 
   public void healthy(boolean healthy) {
-    this.healthy = healthy;
+    state.healthy = healthy;
   }
 
   /** True while passive outlier detection keeps this endpoint out. */
   public boolean ejected(long nowNanos) {
-    long until = ejectedUntilNanos;
+    long until = state.ejectedUntilNanos;
     return until != 0 && nowNanos - until < 0;
   }
 
   /** Ejects until {@code untilNanos} (a {@code System.nanoTime()} value); counts the ejection. */
   public void eject(long untilNanos) {
-    ejections++;
-    ejectedUntilNanos = untilNanos;
+    state.ejections++;
+    state.ejectedUntilNanos = untilNanos;
   }
 
   /** Ends an ejection early or marks it over; the ejection count stays. */
   public void uneject() {
-    ejectedUntilNanos = 0;
+    state.ejectedUntilNanos = 0;
   }
 
   /** How many times this endpoint was ejected so far (the next ejection lasts longer). */
   public int ejections() {
-    return ejections;
+    return state.ejections;
   }
 
   /** Failures (connect failure, reset, 5xx) since the last success; reset by a success. */
   public AtomicInteger consecutiveFailures() {
-    return consecutiveFailures;
+    return state.consecutiveFailures;
   }
 
   /** True if the balancer may choose it outside panic mode. */
   public boolean available(long nowNanos) {
-    return healthy && !ejected(nowNanos);
+    return state.healthy && !ejected(nowNanos);
   }
 
   /** {@code healthy}, {@code unhealthy} or {@code ejected}, for stats. */
   public String state(long nowNanos) {
-    return ejected(nowNanos) ? "ejected" : healthy ? "healthy" : "unhealthy";
+    return ejected(nowNanos) ? "ejected" : state.healthy ? "healthy" : "unhealthy";
   }
 
   @Override

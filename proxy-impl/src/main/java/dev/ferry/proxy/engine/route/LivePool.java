@@ -45,7 +45,8 @@ public final class LivePool {
 
   /**
    * @param previous the pool of the same name this one replaces, if any: its endpoints that stay
-   *     (same authority and base path) keep their health, and the requests and connections it
+   *     (same scheme, authority and base path, whatever their weight) keep their health and
+   *     ejections, and the requests and connections it
    *     has in flight count against this one's limits
    */
   LivePool(Upstream spec, LivePool previous, UpstreamHandshake tls, ScheduledExecutorService scheduler) {
@@ -54,7 +55,8 @@ public final class LivePool {
     List<LiveEndpoint> list = new ArrayList<>();
     for (Upstream.Endpoint endpoint : spec.endpoints()) {
       LiveEndpoint old = kept.get(key(endpoint));
-      list.add(old != null && old.endpoint().equals(endpoint) ? old : new LiveEndpoint(spec.name(), endpoint));
+      list.add(old == null ? new LiveEndpoint(spec.name(), endpoint)
+          : old.endpoint().equals(endpoint) ? old : old.reweighed(endpoint));
     }
     this.endpoints = List.copyOf(list);
     this.load = previous == null ? new PoolLoad() : previous.load;

@@ -5,12 +5,16 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
+import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.UnaryOperator;
 
@@ -63,6 +67,21 @@ public final class RouteTable {
       }
     }
     return Optional.empty();
+  }
+
+  /** Where this table's endpoints are connected to (one whose host is invalid never is). */
+  public Set<UpstreamKey> endpointKeys() {
+    Set<UpstreamKey> keys = new HashSet<>();
+    for (LivePool pool : pools.values()) {
+      for (LiveEndpoint endpoint : pool.endpoints()) {
+        try {
+          keys.add(UpstreamKey.of(endpoint.endpoint()));
+        } catch (HttpFailureException invalid) {
+          // Its exchanges fail before connecting.
+        }
+      }
+    }
+    return keys;
   }
 
   /** The running pools, by name. */

@@ -311,16 +311,21 @@ public final class Forwarder {
    * answered meanwhile (a read may wait for the client, or block inside after returning what was
    * buffered): if it did, nothing more goes to it (see {@link EarlyAnswer}) and the connection
    * ends after its answer. A client that stalls or fails mid-body after the upstream answered
-   * gets that answer, not the proxy's 408.
+   * gets that answer, not the proxy's 408. Where that cannot be asked (TLS), a connection whose
+   * body waited for the client is not reused.
    */
   private static int readBody(InputStream in, byte[] buffer, UpstreamConnection connection)
       throws IOException {
+    boolean mayWait = in.available() == 0;
     int n;
     try {
       n = in.read(buffer);
     } catch (IOException e) {
       stopIfAnswered(connection);
       throw e;
+    }
+    if (mayWait && n > 0 && !connection.output().watchesForAnswer()) {
+      connection.forgoReuse();
     }
     stopIfAnswered(connection);
     return n;
@@ -370,9 +375,9 @@ public final class Forwarder {
       connection.close();
       throw e;
     }
-    boolean keepAlive = !connection.output().yieldedToAnswer() && head.minorVersion() == 1
+    boolean keepAlive = connection.reusable() && (head.minorVersion() == 1
         ? !head.headers().containsToken("Connection", "close")
-        : head.headers().containsToken("Connection", "keep-alive");
+        : head.headers().containsToken("Connection", "keep-alive"));
     keepAliveTimeout(head.headers()).ifPresent(connection::keepAliveTimeout);
     UpstreamBody body = new UpstreamBody(connection, pool, length, keepAlive, head.status(),
         maxHeaderBytes, maxHeaderCount);
@@ -471,8 +476,7 @@ public final class Forwarder {
 
   private static UpstreamKey keyFor(Request request, Target to) throws HttpFailureException {
     if (to != null) {
-      return new UpstreamKey(HostNames.normalise(to.endpoint().host()), to.endpoint().port(),
-          to.endpoint().scheme().equals("https"));
+      return UpstreamKey.of(to.endpoint());
     }
     return new UpstreamKey(HostNames.normalise(request.host()), request.port(),
         request.scheme().equals("https"));

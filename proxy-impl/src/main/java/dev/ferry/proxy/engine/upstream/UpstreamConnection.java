@@ -23,6 +23,8 @@ public final class UpstreamConnection implements Closeable {
   private long idleSinceNanos;
   private long maxIdleNanos = Long.MAX_VALUE;
   private boolean reused;
+  /** Set when what was sent leaves the connection's state in doubt; see {@link #forgoReuse}. */
+  private boolean forgoReuse;
 
   UpstreamConnection(Socket socket, UpstreamKey key, IoWatchdog watchdog) throws IOException {
     this.socket = socket;
@@ -50,6 +52,19 @@ public final class UpstreamConnection implements Closeable {
   /** The address actually connected to. */
   public InetAddress remoteAddress() {
     return ((InetSocketAddress) socket.getRemoteSocketAddress()).getAddress();
+  }
+
+  /**
+   * Keeps this connection out of the pool after its exchange: a TLS upstream may have answered
+   * while the body waited for the client, which the proxy cannot tell from a session ticket.
+   */
+  public void forgoReuse() {
+    forgoReuse = true;
+  }
+
+  /** False once the connection may not carry another request, whatever its answer says. */
+  public boolean reusable() {
+    return !forgoReuse && !output.yieldedToAnswer();
   }
 
   /** True if this connection served an earlier request before the current one. */

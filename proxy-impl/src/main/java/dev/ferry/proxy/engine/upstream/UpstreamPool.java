@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -136,6 +137,24 @@ public final class UpstreamPool {
       }
     });
     expired.forEach(UpstreamConnection::close);
+  }
+
+  /**
+   * Closes the idle connections to {@code gone} (endpoints a reload removed), which would
+   * otherwise stay open until their keep-alive ends; connections busy now are not touched.
+   */
+  public void closeIdle(Set<UpstreamKey> gone) {
+    if (gone.isEmpty()) {
+      return;
+    }
+    List<UpstreamConnection> closing = new ArrayList<>();
+    guard.run(() -> gone.forEach(key -> {
+      Deque<UpstreamConnection> queue = idle.remove(key);
+      if (queue != null) {
+        closing.addAll(queue);
+      }
+    }));
+    closing.forEach(UpstreamConnection::close);
   }
 
   /** Closes every idle connection and refuses to keep any more. */

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import dev.ferry.proxy.engine.http1.HttpDates;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;

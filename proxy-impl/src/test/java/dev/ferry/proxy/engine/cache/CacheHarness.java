@@ -6,6 +6,7 @@ import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import dev.ferry.proxy.engine.http1.HttpDates;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

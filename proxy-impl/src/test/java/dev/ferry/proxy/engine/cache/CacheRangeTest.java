@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import dev.ferry.proxy.engine.http1.HttpDates;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import okhttp3.mockwebserver.MockResponse;

@@ -4,6 +4,7 @@ import static dev.ferry.proxy.engine.cache.CacheHarness.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import dev.ferry.proxy.engine.http1.HttpDates;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;

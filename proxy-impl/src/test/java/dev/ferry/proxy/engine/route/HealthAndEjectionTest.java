@@ -133,6 +133,34 @@ class HealthAndEjectionTest {
   }
 
   /**
+   * A reload that only changes an endpoint's weight keeps its live state (probe g8): an ejected
+   * endpoint stays out. Before, the new weight made a new endpoint, healthy and not ejected, and
+   * the dead backend took its new share of traffic until it was ejected again.
+   */
+  @Test
+  void keepsAnEndpointEjectedWhenAReloadOnlyChangesItsWeight() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    a.answer(500, "");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app").ejectAfter(3, Duration.ofSeconds(60))));
+    for (int i = 0; i < 6; i++) {
+      get(proxy, "/warm-" + i);
+    }
+    assertThat(proxy.stats().upstreamEndpoints().get("app")).containsEntry("127.0.0.1:" + a.port(), "ejected");
+
+    proxy.reconfigure(proxy.config().toBuilder().upstream(Upstream.weighted(a.url(), 2)
+        .endpoint(b.url(), 1).name("app").ejectAfter(3, Duration.ofSeconds(60))).buildConfig());
+
+    assertThat(proxy.stats().upstreamEndpoints().get("app")).containsEntry("127.0.0.1:" + a.port(), "ejected");
+    int aBefore = a.requests();
+    for (int i = 0; i < 10; i++) {
+      assertThat(get(proxy, "/" + i)).isEqualTo("200 b /" + i);
+    }
+    assertThat(a.requests()).isEqualTo(aBefore);
+  }
+
+  /**
    * A request that fails for the client's sake (here a broken chunked body, streamed after a
    * 100 Continue; a body slower than minRequestBodyRate is the same) says nothing about the
    * endpoint: it must not count towards ejecting it.

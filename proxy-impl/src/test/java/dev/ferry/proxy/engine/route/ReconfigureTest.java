@@ -83,6 +83,30 @@ class ReconfigureTest {
   }
 
   /**
+   * A reload that removes an endpoint closes the idle connections to it at once (probe g8), as
+   * nginx and Envoy do; they stayed open until their keep-alive ran out. Those to the endpoint
+   * that stays are kept.
+   */
+  @Test
+  void closesIdleConnectionsToAnEndpointTheReloadRemoved() throws Exception {
+    Origins kept = ferry.track(new Origins("kept"));
+    Origins removed = ferry.track(new Origins("removed"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstreamKeepAlive(Duration.ofSeconds(30))
+        .upstream(Upstream.pool(kept.url(), removed.url()).name("app")));
+    HttpClient client = HttpClient.newHttpClient();
+    for (int i = 0; i < 4; i++) {
+      client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/" + i)).build(),
+          HttpResponse.BodyHandlers.discarding());
+    }
+    Await.until(() -> proxy.stats().upstreamConnectionsIdle() == 2, "one idle connection to each endpoint");
+
+    proxy.reconfigure(proxy.config().toBuilder().upstream(Upstream.of(kept.url()).name("app")).buildConfig());
+
+    assertThat(proxy.stats().upstreamConnectionsIdle()).isEqualTo(1);
+    assertThat(proxy.stats().upstreamConnectionsOpen()).isEqualTo(1);
+  }
+
+  /**
    * An exchange goes through the filters and the routes of one configuration: one that began in
    * the old filters is routed by the old table. Before, it took the new routes after the old
    * filters, and a reload that added authentication and a route to an admin pool together let

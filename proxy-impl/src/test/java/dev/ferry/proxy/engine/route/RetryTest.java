@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Issue #10: per-route retries, idempotency, Retry-After, and the retry budget. */
 class RetryTest {
@@ -112,6 +114,22 @@ class RetryTest {
     HttpResponse<String> response = send(proxy, "GET", "/");
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(response.headers().firstValue("Retry-After")).hasValue("30");
+    assertThat(busy.requests()).isEqualTo(1);
+  }
+
+  /**
+   * Every way of saying "much later" is read as later than the cap (probe g8): delta-seconds
+   * that overflow milliseconds (it became negative, or unreadable and 0) and the RFC 850 and
+   * asctime dates a recipient must accept (RFC 9110 §5.6.7; only IMF-fixdate was read). Each was
+   * retried at once, against the upstream's word.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"9223372036854775807", "99999999999999999999",
+      "Tuesday, 31-Dec-69 23:59:59 GMT", "Fri Dec 31 23:59:59 2100"})
+  void readsEveryFormOfALongRetryAfterAsPastTheCap(String retryAfter) throws Exception {
+    Origins busy = busyOrigin(retryAfter);
+    ProxyServer proxy = busyProxy(busy, RetryPolicy.retries(2).onStatuses(503).retryAfterCap(Duration.ofSeconds(1)));
+    assertThat(send(proxy, "GET", "/").statusCode()).isEqualTo(503);
     assertThat(busy.requests()).isEqualTo(1);
   }
 
