@@ -43,6 +43,10 @@ import javax.net.ssl.SSLContext;
  *
  * <p>A proxy's threads are daemon threads, so an embedded proxy never keeps its host JVM alive;
  * a program whose main job is the proxy calls {@link #awaitTermination()}.
+ *
+ * <p>Size: this file is long because {@link Builder}, the one place every option is set and
+ * validated, is nested in it, as {@code ProxyServer.builder()} promises; most of its lines are the
+ * options' javadoc.
  */
 public interface ProxyServer extends AutoCloseable {
 

@@ -37,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * <p>Shutdown: the connection is interruptible only while it waits for the next request
  * (Helidon's {@code InterruptableTask.canInterrupt()}): {@link #requestClose()} closes an idle
  * connection at once and makes a busy one close after its current exchange.
+ *
+ * <p>Size: over 600 lines because it owns the socket's whole life, and its stages share that
+ * state: the wait for a request (quick wait, parking, turns in the pool), the exchanges, the
+ * lingering close, tunnels and the start of interception. {@link RequestArrival},
+ * {@link ConnectionState} and {@link IdleParker} already hold what could leave it.
  */
 final class ClientConnection implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);

@@ -66,6 +66,10 @@ import org.slf4j.event.Level;
  * <p>Shutdown: stop accepting; close connections that wait for a request; let busy ones finish
  * their exchange (they close afterwards) until the grace period ends; then close every socket,
  * which unblocks the remaining tasks; return once all of them have ended.
+ *
+ * <p>Size: over 600 lines because start, reconfiguration and stop must order the same parts
+ * (listener, executor, parker, watchdog, pool, router, cache) under one lock; the parts
+ * themselves live in their own classes.
  */
 final class RealProxyServer implements ProxyServer {
   private static final Logger log = LoggerFactory.getLogger(RealProxyServer.class);

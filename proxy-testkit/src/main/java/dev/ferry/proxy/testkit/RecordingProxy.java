@@ -71,6 +71,9 @@ import okhttp3.mockwebserver.MockWebServer;
  * }</pre>
  *
  * <p>Memory is bounded; see {@link Recording} and {@link Builder#maxRecordingBytes(long)}.
+ *
+ * <p>Size: over 600 lines because its {@link Builder}, nested as {@code RecordingProxy.forward()}
+ * returns it, and the client wiring helpers are public API, each with its javadoc.
  */
 public final class RecordingProxy implements AutoCloseable {
 

@@ -27,6 +27,10 @@ import javax.net.ssl.SSLSocket;
  * open for an answer. Where a connection must survive a timeout (a tunnel that goes on reading,
  * a wait before parking), {@link #recoverableTimeout} and {@link #awaitData} use SO_TIMEOUT.
  * TLS sockets always use SO_TIMEOUT.
+ *
+ * <p>Size: over 600 lines because every reading mode (heads, bodies, spooling, the two kinds of
+ * deadline, parking) works on the same buffer, position and limit; split, they would share them
+ * through accessors on the hot path.
  */
 public final class ConnectionInput extends InputStream {
   private final Socket socket;
