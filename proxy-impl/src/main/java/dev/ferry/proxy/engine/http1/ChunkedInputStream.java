@@ -8,7 +8,8 @@ import java.io.IOException;
 
 /**
  * Decodes a chunked body (RFC 9112 §7.1) from a shared connection input, strictly: hex sizes
- * without sign or whitespace, bounded extensions, CRLF after each chunk's data. Trailer fields
+ * without sign or leading whitespace, then only whitespace before a bounded extension or the
+ * line's CRLF, and CRLF after each chunk's data. Trailer fields
  * are read into {@link #trailers()} when the last chunk arrives.
  */
 public final class ChunkedInputStream extends BlockInputStream {
@@ -130,8 +131,16 @@ public final class ChunkedInputStream extends BlockInputStream {
       throw malformed("invalid chunk size");
     }
     int lineBytes = digits;
-    if (b == ';' || b == ' ' || b == '\t') {
-      // Chunk extensions (RFC 9112 §7.1.1) are allowed but ignored; only their length is bounded.
+    // BWS before an extension's ';' (RFC 9112 §7.1.1), tolerated before the line's end too, as
+    // nginx does; anything else after the size ("2 x") is no chunk size.
+    while (b == ' ' || b == '\t') {
+      if (++lineBytes > MAX_SIZE_LINE) {
+        throw malformed("chunk size line too long");
+      }
+      b = in.readByte();
+    }
+    if (b == ';') {
+      // Chunk extensions are allowed but ignored; only their length is bounded.
       while (b != '\r') {
         if (b == '\n' || (b < 0x20 && b != '\t') || b == 0x7f || ++lineBytes > MAX_SIZE_LINE) {
           throw malformed("invalid chunk extension");

@@ -22,7 +22,7 @@ public final class ChunkedProgress {
   private static final int MAX_SIZE_LINE = 4096;
 
   private enum State {
-    SIZE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF,
+    SIZE, SIZE_BWS, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF,
     TRAILER_START, TRAILER_NAME, TRAILER_VALUE, TRAILER_LF, END_LF, DONE, STOPPED
   }
 
@@ -77,6 +77,7 @@ public final class ChunkedProgress {
     }
     return switch (state) {
       case SIZE -> size(b);
+      case SIZE_BWS -> afterSize(b);
       case EXTENSION -> b == '\r' ? State.SIZE_LF
           : b == '\n' || isControl(b) || ++lineBytes > MAX_SIZE_LINE ? malformed("invalid chunk extension")
           : State.EXTENSION;
@@ -109,11 +110,18 @@ public final class ChunkedProgress {
       // Past the limit the body streams instead, and the decoder judges the rest.
       return size > maxBodyBytes - total ? State.STOPPED : State.SIZE;
     }
-    if (lineBytes > 0 && (b == ';' || b == ' ' || b == '\t')) {
-      lineBytes++; // the decoder counts this byte of the line too
-      return State.EXTENSION;
+    return lineBytes > 0 ? afterSize(b) : malformed("invalid chunk size");
+  }
+
+  /** What may follow a size, as the decoder reads it: whitespace, then an extension or CRLF. */
+  private State afterSize(byte b) {
+    if (b == ' ' || b == '\t' || b == ';') {
+      if (++lineBytes > MAX_SIZE_LINE) { // the decoder counts these bytes of the line too
+        return malformed("chunk size line too long");
+      }
+      return b == ';' ? State.EXTENSION : State.SIZE_BWS;
     }
-    return lineBytes > 0 && b == '\r' ? State.SIZE_LF : malformed("invalid chunk size");
+    return b == '\r' ? State.SIZE_LF : malformed("invalid chunk size");
   }
 
   private State sizeLineEnded() {
@@ -197,7 +205,7 @@ public final class ChunkedProgress {
       // A new line: "0" CRLF LF. After a size so far: the rest of its line (CRLF at least), then
       // for a last chunk an LF, else its data and the end.
       case SIZE -> lineBytes == 0 ? 4 : size == 0 ? 3 : 2 + size + AFTER_DATA;
-      case EXTENSION -> size == 0 ? 3 : 2 + size + AFTER_DATA;
+      case SIZE_BWS, EXTENSION -> size == 0 ? 3 : 2 + size + AFTER_DATA;
       case SIZE_LF -> size == 0 ? 2 : 1 + size + AFTER_DATA;
       case TRAILER_START, TRAILER_LF, END_LF -> 1;
       case TRAILER_NAME, TRAILER_VALUE -> 2;

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.http1;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import java.net.InetAddress;
@@ -8,9 +9,36 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Decoding a chunked body from a connection's input. */
 class ChunkedInputStreamTest {
+  /** What follows a chunk size is whitespace, an extension or the line's end; "2 x" was read as 2 (probe s8). */
+  @ParameterizedTest
+  @ValueSource(strings = {"2 x\r\nab\r\n0\r\n\r\n", "2\tx=1\r\nab\r\n0\r\n\r\n", "2 \"q\"\r\nab\r\n0\r\n\r\n"})
+  void refusesJunkAfterAChunkSize(String body) throws Exception {
+    assertThatThrownBy(() -> decode(body)).isInstanceOf(HttpFailureException.class)
+        .hasMessageContaining("chunk");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"2\r\nab\r\n0\r\n\r\n", "2 ;ext=1\r\nab\r\n0\r\n\r\n",
+      "2\t; ext\r\nab\r\n0\r\n\r\n", "2  \r\nab\r\n0\r\n\r\n"})
+  void acceptsWhitespaceBeforeAnExtensionOrTheLineEnd(String body) throws Exception {
+    assertThat(decode(body)).isEqualTo("ab");
+  }
+
+  private static String decode(String body) throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        Socket client = new Socket(server.getInetAddress(), server.getLocalPort());
+        Socket accepted = server.accept()) {
+      client.getOutputStream().write(body.getBytes(StandardCharsets.US_ASCII));
+      ChunkedInputStream chunked = new ChunkedInputStream(new ConnectionInput(accepted, 16 * 1024), false, 1024, 10);
+      return new String(chunked.readAllBytes(), StandardCharsets.US_ASCII);
+    }
+  }
+
   /**
    * At a chunk boundary, the next chunk's buffered bytes count as available once its size line is
    * buffered: the forwarder flushes upstream whenever nothing is available, and before, a body of

@@ -21,6 +21,7 @@ class ChunkedProgressTest {
       "5\r\nhello\r\n0\r\n\r\n",
       "5;name=value\r\nhello\r\n0\r\n\r\n",
       "5 ;x\r\nhello\r\n0\r\n\r\n",
+      "5 \t\r\nhello\r\n0 \r\n\r\n",
       "A\r\n0123456789\r\n1\r\nx\r\n0\r\nX-Trailer: 1\r\nY: 2\r\n\r\n",
       "000a\r\n0123456789\r\n00\r\n\r\n",
       // RFC 9112 §7.1: 1*HEXDIG; leading zeros are no overflow.
@@ -64,7 +65,7 @@ class ChunkedProgressTest {
       "5;" + "e".repeat(4095) + "\r\n", "0".repeat(4096) + "5\r\n", "0001000000000000000\r\n",
       "0\r\n\n", "0\r\nX: a\n\r\n", "0\r\nX: a\r\n b\r\n\r\n", "0\r\nX Y: 1\r\n\r\n",
       "0\r\n: 1\r\n\r\n", "0\r\nX\r\n\r\n", "0\r\nX: a\u0000b\r\n\r\n", "0\r\nX: a\rb\r\n\r\n",
-      "0\r\n\rX\r\n\r\n");
+      "0\r\n\rX\r\n\r\n", "2 x\r\n", "2\tx=1\r\n", "2" + " ".repeat(4096) + "\r\n");
 
   @Test
   void refusesWhatTheDecoderRefusesAndNothingElse() throws Exception {
