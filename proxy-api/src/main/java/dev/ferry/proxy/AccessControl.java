@@ -113,8 +113,9 @@ public final class AccessControl implements Filter {
      * addresses; see the class comment.
      *
      * @throws IllegalArgumentException if a value is empty or holds whitespace, looks like an
-     *     address block but is not a valid one, or ends in a number without being one (IPv4 must
-     *     be dotted decimal: {@code 0x7f.0.0.1} is refused)
+     *     address block but is not a valid one, is a glob over addresses ({@code 127.0.0.*}: write
+     *     {@code 127.0.0.0/24}), or ends in a number without being one (IPv4 must be dotted
+     *     decimal: {@code 0x7f.0.0.1} is refused)
      */
     public Builder allowHosts(String... hosts) {
       return hosts("allow", hosts);
@@ -180,6 +181,13 @@ public final class AccessControl implements Filter {
           throw new IllegalArgumentException(
               "host must be a name, a glob like *.example.com or an address block (was " + host + ")");
         }
+        if (isAddressGlob(host)) {
+          // A glob matches names as requests spell them; 127.0.0.* would miss every name that
+          // resolves to 127.0.0.1, which an address block catches.
+          throw new IllegalArgumentException("host " + host + " is a glob over addresses, which "
+              + "would match only requests that spell the address: write an address block such as "
+              + "127.0.0.0/8 or 169.254.0.0/16, matched on the resolved addresses");
+        }
         if (Cidr.looksLikeBlock(host)) {
           Cidr.check(host);
         } else if (endsInNumber(host)) {
@@ -190,6 +198,18 @@ public final class AccessControl implements Filter {
         rules.add(verdict + " host " + host);
       }
       return this;
+    }
+
+    /** A glob made of address characters: {@code 127.0.0.*}, {@code 169.254.*}, {@code fe80:*}. */
+    private static boolean isAddressGlob(String host) {
+      if (host.indexOf('*') < 0) {
+        return false;
+      }
+      boolean ipv4 = host.chars().anyMatch(c -> c >= '0' && c <= '9')
+          && host.chars().allMatch(c -> c == '*' || c == '.' || (c >= '0' && c <= '9'));
+      boolean ipv6 = host.indexOf(':') >= 0
+          && host.chars().allMatch(c -> c == '*' || c == ':' || Character.digit(c, 16) >= 0);
+      return ipv4 || ipv6;
     }
 
     /** Whether the last label is all digits or a {@code 0x} hex number, as in {@code 0x7f.0.0.1}. */

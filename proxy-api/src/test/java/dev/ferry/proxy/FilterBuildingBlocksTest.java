@@ -48,6 +48,19 @@ class FilterBuildingBlocksTest {
         .hasSize(3);
   }
 
+  /** A glob over addresses matched only requests spelling the address, not names resolving to it (probe f9). */
+  @Test
+  void refusesGlobsOverAddressesInHostRules() {
+    for (String glob : new String[] {"127.0.0.*", "169.254.*", "10.*.*.*", "fe80:*", "*:1"}) {
+      assertThatThrownBy(() -> Filters.accessControl().denyHosts(glob), glob)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("host " + glob + " is a glob over addresses")
+          .hasMessageContaining("address block");
+    }
+    assertThat(Filters.accessControl().denyHosts("*.example", "api-*.example", "*.1e100.net").build().rules())
+        .hasSize(3);
+  }
+
   @Test
   void keepsRulesInOrderAsText() {
     AccessControl acl = Filters.accessControl().denyHosts("*.ads.example", "127.0.0.0/8")

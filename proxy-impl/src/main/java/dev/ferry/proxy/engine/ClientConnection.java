@@ -3,7 +3,9 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.http1.HeadParser;
+import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
@@ -102,7 +104,11 @@ final class ClientConnection implements Runnable {
   ClientConnection(RealProxyServer server, Socket socket, long id) throws IOException {
     this.server = server;
     this.config = server.configuration();
-    this.arrival = new RequestArrival(config, server.requestBuffers(), server.requestSpool());
+    // Inside an intercepted session a request may go on the CONNECT's credentials: only the
+    // exchange can tell.
+    this.arrival = new RequestArrival(config, server.requestBuffers(), server.requestSpool(),
+        (bytes, from, to) -> interceptAuthority == null && BuiltInFilters.refusesCredentials(
+            server.pipeline().filters(), name -> HeadScan.fieldValue(bytes, from, to, name)));
     this.socket = socket;
     this.id = id;
     useStreams(socket);

@@ -82,6 +82,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   private boolean interimSent;
   /** A forward proxy's {@code OPTIONS *}: the proxy answers it (see {@link InboundRequest.Parsed}). */
   private boolean toProxyItself;
+  /** A loopback client's request to a forward proxy's own endpoints ({@code /_stats}...). */
+  private boolean toAdmin;
   /** False when the client named no host and the request's authority stands in for one. */
   private boolean hostNamed = true;
   /** The filters and routes this exchange runs through, taken together when it begins. */
@@ -116,7 +118,9 @@ final class RealExchange implements Exchange, DispatchHooks {
     server.metrics().activeExchanges.incrementAndGet();
     try {
       if (isAdminRequest()) {
-        return respond(adminAnswer());
+        Response refused = adminRequest();
+        Response response = refused != null ? refused : runChain();
+        return response != null && respond(response);
       }
       if (!parseRequest()) {
         return false;
@@ -252,21 +256,34 @@ final class RealExchange implements Exchange, DispatchHooks {
         && !head.headers().contains("Transfer-Encoding");
   }
 
-  private Response adminAnswer() {
+  /**
+   * Builds the request to the proxy's own endpoints, which then goes through the proxy-wide
+   * filters like any other (access rules on clients, authentication, limits), the endpoints
+   * standing for the upstream; returns the answer to a request refused before that, else null.
+   */
+  private Response adminRequest() {
     ProxyConfig config = server.configuration();
     requestId = RequestIds.keepOrGenerate(head.headers(), config.requestIdHeader());
     trace = TraceContext.continueOrStart(head.headers());
     request = Request.builder().method(head.method()).version(head.version())
         .authority(HostNames.authorityText(connection.localAddress().getAddress(), connection.localAddress().getPort()))
         .target(head.target()).headers(head.headers()).build();
+    toAdmin = true;
     try {
       // The Host the cross-site guard reads must be the request's only one.
       InboundRequest.singleHost(head);
     } catch (HttpFailureException e) {
       return failWith(e);
     }
+    return null;
+  }
+
+  /** The proxy's own endpoints' answer, at the end of the filter chain. */
+  private Response adminAnswer(Request request) {
     return CrossSiteGuard.refusal(request, connection.localAddress().getAddress().isLoopbackAddress())
-        .orElseGet(() -> server.adminEndpoints().handle(request).orElseThrow());
+        .or(() -> server.adminEndpoints().handle(request))
+        .orElseGet(() -> server.errorPages().render(new HttpFailureException(ProxyFailure.NO_ROUTE,
+            "no such endpoint of the proxy's own"), head.headers()));
   }
 
   /** Writes the response (or starts the tunnel); returns true if the connection stays open. */
@@ -343,6 +360,9 @@ final class RealExchange implements Exchange, DispatchHooks {
   }
 
   private Response terminalResponse(Request request) throws IOException {
+    if (toAdmin) {
+      return adminAnswer(request);
+    }
     if (request.method().equals("CONNECT")) {
       return server.forwarder().connect(request, this);
     }

@@ -241,6 +241,7 @@ final class RealProxyServer implements ProxyServer {
     }
     if (config.admin().isPresent()) {
       adminServer = AdminServer.start(this, config.admin().get(), port);
+      destinationPolicy.adminListening(adminServer.address().getAddress(), adminServer.address().getPort());
     }
     listener = new Listener(this, serverSocket, config.maxConnections());
     guard.run(() -> state = State.RUNNING);

@@ -50,6 +50,7 @@ final class RequestArrival {
    * scan a request without a body gets.
    */
   private final ConnectionInput.BufferedMeasure framing;
+  private final ConnectionInput.BufferedScan refusedBeforeBody;
   /** How many bytes a request with a body to await in memory takes, while some are missing, else -1. */
   private final ConnectionInput.BufferedMeasure pendingInMemory;
   /** The same for a body to await on disk by its length: not a CONNECT's. */
@@ -78,10 +79,17 @@ final class RequestArrival {
   /** Whether that body's deadline passed before all of it arrived. */
   private boolean bodyOverdue;
 
-  RequestArrival(ProxyConfig config, ByteBudget budget, SpoolDirectory spools) {
+  /**
+   * @param refusedBeforeBody whether the buffered head is sure to be refused whatever its body
+   *     (the proxy's credentials missing): its body is then not awaited, and the exchange answers
+   *     at once, so that such clients cannot fill the request buffers and the spool
+   */
+  RequestArrival(ProxyConfig config, ByteBudget budget, SpoolDirectory spools,
+      ConnectionInput.BufferedScan refusedBeforeBody) {
     this.config = config;
     this.budget = budget;
     this.spools = spools;
+    this.refusedBeforeBody = refusedBeforeBody;
     int maxLine = config.maxRequestLineBytes();
     int maxHead = config.maxHeaderBytes();
     this.headDecidable = (bytes, from, to) -> HeadScan.decidable(bytes, from, to, maxLine, maxHead);
@@ -160,7 +168,7 @@ final class RequestArrival {
           && in.makeSpoolRoom(Math.max(chunks.minRemaining(), CHUNKED_READ_BYTES));
     }
     long declared = in.measureBuffered(framing);
-    if (declared == -1) {
+    if (declared == -1 || in.scanBuffered(refusedBeforeBody)) {
       return false;
     }
     int waiting = in.socketAvailable();

@@ -78,6 +78,36 @@ class EarlyUpstreamAnswerTest {
     assertThat(proxy.stats().upstreamConnectionsReused()).as("the connection that answered early, pooled").isZero();
   }
 
+  /**
+   * An answer that comes once the whole body went is the answer, not an early one: the
+   * connection goes back to the pool. (A check after the body's end closed every connection
+   * whose upstream answered fast.)
+   */
+  @Test
+  void poolsTheConnectionOfAnUploadAnsweredAfterItsWholeBody() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    TinyOrigin origin = self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + request.body().length + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(request.body());
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .requestBufferBytes(0).requestSpoolBytes(0));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 20; i++) {
+        String body = "order-" + i;
+        RawClient.RawResponse response = raw.send("POST /orders HTTP/1.1\r\nHost: a\r\nContent-Length: "
+            + body.length() + "\r\n\r\n" + body).readResponse();
+        assertThat(response.bodyText()).isEqualTo(body);
+      }
+    }
+    assertThat(origin.connectionCount()).as("connections the origin saw").isEqualTo(1);
+  }
+
   @Test
   void sendsTheWholeBodyToAnUpstreamThatSentEarlyHintsWhileReadingIt() throws Exception {
     CountDownLatch hinted = new CountDownLatch(1);

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -99,6 +100,70 @@ class ForwardPolicyTest {
       }
     }
     assertThat(proxy.stats().exchanges()).isEqualTo(3);
+  }
+
+  /**
+   * The admin listener is the proxy's own too (probe f9): a request through the proxy reached it
+   * as the proxy's loopback client, so any proxy client could read stats and purge the cache.
+   */
+  @Test
+  void refusesRequestsThroughTheProxyToItsAdminListener() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().bindAddress("0.0.0.0").allowPrivateDestinations(true)
+        .admin(new java.net.InetSocketAddress("127.0.0.1", 0)));
+    int admin = proxy.adminAddress().orElseThrow().getPort();
+    for (String target : new String[] {"GET http://127.0.0.1:" + admin + "/_stats",
+        "POST http://localhost:" + admin + "/_cache/purge?prefix=http"}) {
+      try (RawClient raw = new RawClient(new java.net.InetSocketAddress("127.0.0.1", proxy.port()))) {
+        RawClient.RawResponse response = raw.send(target + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            .readResponse();
+        assertThat(response.status()).as(target).isEqualTo(403);
+        assertThat(response.bodyText()).contains("loop");
+      }
+    }
+  }
+
+  /**
+   * The proxy's own endpoints on its port pass the proxy-wide filters like any request (probe
+   * f9): a client the access rules deny, or one without the proxy's credentials, read
+   * {@code /_stats} and the dashboard all the same.
+   */
+  @Test
+  void appliesClientRulesAndCredentialsToTheProxysOwnEndpoints() throws Exception {
+    ProxyServer authenticating = ferry.start(ProxyServer.builder()
+        .filter(Filters.proxyAuthentication().credentials(java.util.Map.of("alice", "s3cret")).build()));
+    try (RawClient raw = new RawClient(authenticating.address())) {
+      assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").readResponse().status())
+          .isEqualTo(407);
+      String credentials = java.util.Base64.getEncoder().encodeToString("alice:s3cret".getBytes(StandardCharsets.UTF_8));
+      assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: 127.0.0.1\r\nProxy-Authorization: Basic "
+          + credentials + "\r\n\r\n").readResponse().status()).isEqualTo(200);
+    }
+    ProxyServer denying = ferry.start(ProxyServer.builder()
+        .filter(Filters.accessControl().denyClients("127.0.0.0/8").build()));
+    try (RawClient raw = new RawClient(denying.address())) {
+      assertThat(raw.send("GET /_stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").readResponse().status())
+          .isEqualTo(403);
+    }
+  }
+
+  /**
+   * A request without the proxy's credentials is answered 407 on its head, its body not awaited
+   * first (probe f9): before, any client could make the proxy buffer and spool bodies it was
+   * going to refuse, taking the room of those it serves.
+   */
+  @Test
+  void answersARequestWithoutCredentialsBeforeItsBodyArrives() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .filter(Filters.proxyAuthentication().credentials(java.util.Map.of("alice", "s3cret")).build()));
+    for (String credentials : new String[] {"", "Proxy-Authorization: Basic bm90OnJpZ2h0\r\n"}) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.socket().setSoTimeout(3000);
+        raw.send("POST http://127.0.0.1:9/upload HTTP/1.1\r\nHost: 127.0.0.1:9\r\n" + credentials
+            + "Content-Length: 1000000\r\n\r\n" + "x".repeat(1000));
+        assertThat(raw.readResponse().status()).as(credentials).isEqualTo(407);
+      }
+    }
+    assertThat(proxy.stats().requestSpoolBytes()).isZero();
   }
 
   @Test

@@ -50,7 +50,12 @@ final class TinyOrigin implements Closeable {
   private final CountDownLatch closed = new CountDownLatch(1);
 
   TinyOrigin(Handler handler) throws IOException {
-    serverSocket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), handler);
+  }
+
+  /** An origin on a listening socket of the test's own (a TLS one, say). */
+  TinyOrigin(ServerSocket serverSocket, Handler handler) {
+    this.serverSocket = serverSocket;
     Thread acceptor = new Thread(() -> {
       while (!serverSocket.isClosed()) {
         try {

@@ -13,8 +13,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiPredicate;
+import java.util.function.Function;
 
 /**
  * The engine's {@link Authentication}: Basic (and, in the reverse variant, Bearer) credentials
@@ -60,6 +62,15 @@ final class AuthenticationFilter implements Filter {
               "Basic realm=\"" + config.realm() + "\", charset=\"UTF-8\"");
     }
     return chain.proceed(config.checksProxyAuthorization() ? request.withoutHeader(header) : request);
+  }
+
+  /**
+   * True if a request whose credentials field reads {@code value} (null: none, or more than one)
+   * is refused, whatever it carries next: what the proxy checks before it awaits a body.
+   */
+  boolean refuses(Function<String, String> field) {
+    String value = field.apply(header.toLowerCase(Locale.ROOT));
+    return value == null || !accepts(value.trim());
   }
 
   private boolean accepts(String value) {

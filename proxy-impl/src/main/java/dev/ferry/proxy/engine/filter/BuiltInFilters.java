@@ -8,6 +8,7 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.RateLimit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Turns the API's built-in filter values ({@link AccessControl}, {@link Authentication},
@@ -45,6 +46,21 @@ public final class BuiltInFilters {
       throw new IllegalArgumentException("not a built-in filter: " + builtIn);
     }
     return implementation;
+  }
+
+  /**
+   * True if one of these realised filters is sure to refuse a request for its credentials alone,
+   * read from {@code field} (a field's single value by lower-case name, or null): such a request
+   * is answered without its body being awaited first, as nginx checks access before reading it,
+   * so clients without the proxy's credentials cannot fill its request buffers and spool.
+   */
+  public static boolean refusesCredentials(List<Filter> realised, Function<String, String> field) {
+    for (Filter filter : realised) {
+      if (filter instanceof AuthenticationFilter authentication && authentication.refuses(field)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Null for a filter that is not a built-in value. */

@@ -1,5 +1,7 @@
 package dev.ferry.proxy.engine.http1;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Judges a request head that is still arriving, as {@link HeadParser} would, without parsing it:
  * whether the bytes so far let the parser finish or refuse the head without waiting for more.
@@ -159,6 +161,38 @@ public final class HeadScan {
       lineStart = i + 1;
     }
     return -1;
+  }
+
+  /**
+   * The value of the field {@code name} (lower case) in the whole request head at
+   * {@code buffer[pos]}, without the whitespace around it; null if the head is not all there, or
+   * has no such field, or more than one.
+   */
+  public static String fieldValue(byte[] buffer, int pos, int limit, String name) {
+    boolean requestLine = false;
+    String value = null;
+    int lineStart = pos;
+    for (int i = pos; i < limit; i++) {
+      if (buffer[i] != '\n') {
+        continue;
+      }
+      int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
+      if (lineEnd == lineStart) {
+        if (requestLine) {
+          return value;
+        }
+      } else if (!requestLine) {
+        requestLine = true;
+      } else if (nameIs(buffer, lineStart, lineEnd, name)) {
+        if (value != null) {
+          return null;
+        }
+        int from = valueStart(buffer, lineStart + name.length() + 1, lineEnd);
+        value = new String(buffer, from, valueEnd(buffer, from, lineEnd) - from, StandardCharsets.ISO_8859_1);
+      }
+      lineStart = i + 1;
+    }
+    return null;
   }
 
   /**

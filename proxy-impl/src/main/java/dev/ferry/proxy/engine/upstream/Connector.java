@@ -72,7 +72,7 @@ public final class Connector {
       }
       Socket connected = key.tls() ? handshake(socket, key, deadline) : socket;
       try {
-        return new UpstreamConnection(connected, key, watchdog);
+        return new UpstreamConnection(connected, socket, key, watchdog);
       } catch (IOException e) {
         closeQuietly(connected);
         last = e;

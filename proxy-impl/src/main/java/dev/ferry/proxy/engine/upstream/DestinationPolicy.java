@@ -7,6 +7,7 @@ import dev.ferry.proxy.engine.LeveledLog;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -25,7 +26,8 @@ import org.slf4j.event.Level;
  *   <li>when the listener is bound to a non-loopback address, no loopback, link-local (the cloud
  *       metadata address 169.254.169.254 among them) or unspecified destination, unless
  *       {@code allowPrivateDestinations};
- *   <li>never back to the proxy's own listening address and port (a request loop).
+ *   <li>never back to the proxy's own listening address and port, nor to its admin listener's
+ *       (a request loop).
  * </ul>
  *
  * <p>A reverse proxy's upstreams are the operator's choice, so only the last applies to them,
@@ -42,10 +44,31 @@ public final class DestinationPolicy implements DestinationCheck {
   private final Set<Integer> connectPorts;
   private final boolean allowPrivate;
   private final Level logLevel;
-  private volatile Set<InetAddress> ownAddresses = Set.of();
-  private volatile boolean wildcard;
-  private volatile int ownPort = -1;
+  /** The proxy's listener, and its admin listener once it has one. */
+  private volatile List<Listening> own = List.of();
   private volatile boolean denyPrivate;
+
+  /** A listening socket of this proxy: a destination that is one is a loop. */
+  private record Listening(Set<InetAddress> addresses, boolean wildcard, int port) {
+    static Listening of(InetAddress bound, int port) {
+      boolean wildcard = bound.isAnyLocalAddress();
+      return new Listening(wildcard ? localAddresses() : Set.of(bound), wildcard, port);
+    }
+
+    boolean covers(int destinationPort, List<InetAddress> destinations) {
+      if (destinationPort != port) {
+        return false;
+      }
+      for (InetAddress address : destinations) {
+        // A wildcard listener answers on all of 127.0.0.0/8, not only on the addresses listed.
+        if (address.isAnyLocalAddress() || (wildcard && address.isLoopbackAddress())
+            || addresses.contains(address)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
 
   public DestinationPolicy(ProxyConfig config) {
     this.forward = !config.isReverse();
@@ -59,13 +82,21 @@ public final class DestinationPolicy implements DestinationCheck {
   public void listening(InetAddress bound, int port) {
     boolean local = bound.isLoopbackAddress();
     denyPrivate = forward && !local && !allowPrivate;
-    wildcard = bound.isAnyLocalAddress();
-    ownAddresses = wildcard ? localAddresses() : Set.of(bound);
-    ownPort = port;
+    own = List.of(Listening.of(bound, port));
     if (forward) {
       LeveledLog.log(log, logLevel, "forward_policy connect_ports={} private_destinations={} loops=denied",
           anyConnectPort ? "any" : connectPorts, denyPrivate ? "denied" : "allowed");
     }
+  }
+
+  /**
+   * Learns the admin listener once bound: a request through the proxy to it is a loop too (it
+   * would reach the admin endpoints, a cache purge among them, as the proxy's own loopback client).
+   */
+  public void adminListening(InetAddress bound, int port) {
+    List<Listening> with = new ArrayList<>(own);
+    with.add(Listening.of(bound, port));
+    own = List.copyOf(with);
   }
 
   @Override
@@ -98,13 +129,8 @@ public final class DestinationPolicy implements DestinationCheck {
   }
 
   private boolean isSelf(int port, List<InetAddress> addresses) {
-    if (port != ownPort) {
-      return false;
-    }
-    for (InetAddress address : addresses) {
-      // A wildcard listener answers on all of 127.0.0.0/8, not only on the addresses listed.
-      if (address.isAnyLocalAddress() || (wildcard && address.isLoopbackAddress())
-          || ownAddresses.contains(address)) {
+    for (Listening listening : own) {
+      if (listening.covers(port, addresses)) {
         return true;
       }
     }

@@ -279,8 +279,18 @@ public final class Forwarder {
     byte[] buffer = CopyBuffers.take();
     long total = 0;
     try (InputStream in = body.stream()) {
+      boolean allHere = declared >= 0 && in.available() >= declared;
+      if (!allHere) {
+        // The upstream gets the head now, not with the body's first bytes: it may answer on the
+        // head alone (RFC 9110 §10.1.1), and the client may be slow to send them.
+        out.flush();
+        if (!out.watchesForAnswer()) {
+          // TLS: an answer while the body waits cannot be told from a session ticket.
+          connection.forgoReuse();
+        }
+      }
       int n;
-      while ((n = readBody(in, buffer, connection)) > 0) {
+      while ((n = readBody(in, buffer, connection, chunked)) > 0) {
         total += n;
         if (declared >= 0 && total > declared) {
           throw lengthMismatch(declared, "more");
@@ -310,13 +320,14 @@ public final class Forwarder {
    * Reads the body on, and then, before what was read goes anywhere, asks whether the upstream
    * answered meanwhile (a read may wait for the client, or block inside after returning what was
    * buffered): if it did, nothing more goes to it (see {@link EarlyAnswer}) and the connection
-   * ends after its answer. A client that stalls or fails mid-body after the upstream answered
-   * gets that answer, not the proxy's 408. Where that cannot be asked (TLS), a connection whose
-   * body waited for the client is not reused.
+   * ends after its answer. The end of a body framed by length is no such moment: all of it went,
+   * and what the upstream sends now is its answer; a chunked body's last chunk is still to go. A
+   * client that stalls or fails mid-body after the upstream answered gets that answer, not the
+   * proxy's 408. Where the upstream cannot be asked (TLS), a connection whose body was not all
+   * here at the start is not reused.
    */
-  private static int readBody(InputStream in, byte[] buffer, UpstreamConnection connection)
-      throws IOException {
-    boolean mayWait = in.available() == 0;
+  private static int readBody(InputStream in, byte[] buffer, UpstreamConnection connection,
+      boolean chunked) throws IOException {
     int n;
     try {
       n = in.read(buffer);
@@ -324,10 +335,9 @@ public final class Forwarder {
       stopIfAnswered(connection);
       throw e;
     }
-    if (mayWait && n > 0 && !connection.output().watchesForAnswer()) {
-      connection.forgoReuse();
+    if (n > 0 || chunked) {
+      stopIfAnswered(connection);
     }
-    stopIfAnswered(connection);
     return n;
   }
 

@@ -15,6 +15,11 @@ public final class UpstreamConnection implements Closeable {
   private static final int BUFFER_SIZE = 16 * 1024;
 
   private final Socket socket;
+  /**
+   * The plain socket under a TLS one (else the same): a TLS socket counts as available only the
+   * bytes it has decrypted, not those waiting in the kernel.
+   */
+  private final Socket beneath;
   private final ConnectionInput input;
   private final ConnectionOutput output;
   private final UpstreamKey key;
@@ -26,8 +31,10 @@ public final class UpstreamConnection implements Closeable {
   /** Set when what was sent leaves the connection's state in doubt; see {@link #forgoReuse}. */
   private boolean forgoReuse;
 
-  UpstreamConnection(Socket socket, UpstreamKey key, IoWatchdog watchdog) throws IOException {
+  /** @param beneath the plain socket under a TLS {@code socket}; else {@code socket} itself */
+  UpstreamConnection(Socket socket, Socket beneath, UpstreamKey key, IoWatchdog watchdog) throws IOException {
     this.socket = socket;
+    this.beneath = beneath;
     this.key = key;
     this.input = new ConnectionInput(socket, BUFFER_SIZE, watchdog);
     this.output = new ConnectionOutput(socket, BUFFER_SIZE, watchdog);
@@ -103,9 +110,21 @@ public final class UpstreamConnection implements Closeable {
     return !socket.isClosed() && !input.hasBuffered();
   }
 
-  /** True if bytes nobody asked for wait in the socket (a second response, a late excess of the last). */
+  /**
+   * True if bytes nobody asked for wait in the socket (a second response, a late excess of the
+   * last). Under TLS, any record waiting in the kernel counts: one that is no application data
+   * (an alert, a late ticket) costs only a new connection. Records the JDK's TLS socket read
+   * ahead together with the last answer are beyond sight until a read (see the README's limits).
+   */
   boolean hasUnaskedBytes() {
-    return input.socketAvailable() > 0;
+    if (input.socketAvailable() > 0) {
+      return true;
+    }
+    try {
+      return beneath != socket && beneath.getInputStream().available() > 0;
+    } catch (IOException e) {
+      return true;
+    }
   }
 
   /**
