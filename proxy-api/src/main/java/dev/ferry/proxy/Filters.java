@@ -87,6 +87,19 @@ public final class Filters {
         (exchange, chain) -> chain.proceed(exchange.request()).withHeader(name, value));
   }
 
+  /**
+   * Adds response header {@code name: value}, keeping existing ones.
+   *
+   * @throws IllegalArgumentException as {@link #setResponseHeader} does
+   */
+  public static Filter addResponseHeader(String name, String value) {
+    checkSettable("addResponseHeader", name, value);
+    return named("addResponseHeader(" + name + ")", (exchange, chain) -> {
+      Response response = chain.proceed(exchange.request());
+      return response.withHeaders(response.headers().plus(name, value));
+    });
+  }
+
   /** Removes every response header named {@code name}. */
   public static Filter removeResponseHeader(String name) {
     Headers.checkName(name);

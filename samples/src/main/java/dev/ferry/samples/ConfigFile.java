@@ -102,7 +102,7 @@ final class ConfigFile {
     if (routes == null) {
       return null;
     }
-    for (ConfigNode route : routes.list()) {
+    for (ConfigNode route : routes.items(ConfigRoutes.ROUTE_ITEM)) {
       ConfigNode cache = route.entries().get("cache");
       if (cache != null && cache.bool()) {
         return cache;
@@ -232,7 +232,7 @@ final class ConfigFile {
     FilterOptions.FLAGS.forEach(flag -> names.add(flag.substring(2)));
     FilterOptions.SWITCHES.forEach(flag -> names.add(flag.substring(2)));
     names.sort(null);
-    for (ConfigNode item : node.list()) {
+    for (ConfigNode item : node.items("- deny-host: \"*.ads.example\"")) {
       Map<String, ConfigNode> fields = item.fields(names);
       if (fields.size() != 1) {
         throw item.error("must be one filter per item, like - deny-host: \"*.ads.example\"");

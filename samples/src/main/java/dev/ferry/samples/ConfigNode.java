@@ -213,6 +213,19 @@ final class ConfigNode {
     return List.of(this);
   }
 
+  /**
+   * The items of a section that is a list of mappings (pools, routes, filters).
+   *
+   * @throws ConfigFileException unless this is a list, naming how an item is written
+   */
+  @SuppressWarnings("unchecked")
+  List<ConfigNode> items(String example) {
+    if (!(value instanceof List)) {
+      throw error("must be a list, one item per entry, each written like " + example);
+    }
+    return (List<ConfigNode>) value;
+  }
+
   /** A scalar as text (numbers and booleans as written). */
   String text() {
     if (value == null || value instanceof Map || value instanceof List) {

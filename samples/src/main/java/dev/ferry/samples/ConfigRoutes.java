@@ -30,6 +30,8 @@ final class ConfigRoutes {
   private static final List<String> ROUTE = List.of("name", "host", "pathPrefix", "path",
       "pathRegex", "methods", "headers", "pool", "cache", "timeoutSeconds", "retries", "stripPrefix");
   private static final List<String> RETRIES = List.of("count", "statuses", "nonIdempotent");
+  private static final String POOL_ITEM = "\"- name: api\" with its endpoints on the lines below";
+  static final String ROUTE_ITEM = "\"- pathPrefix: /api/\" with its pool on the lines below";
 
   private ConfigRoutes() {}
 
@@ -41,7 +43,7 @@ final class ConfigRoutes {
   static boolean read(ConfigNode pools, ConfigNode routes, ConfigNode upstream, ProxyServer.Builder builder) {
     Map<String, Upstream> byName = new HashMap<>();
     if (pools != null) {
-      for (ConfigNode item : pools.list()) {
+      for (ConfigNode item : pools.items(POOL_ITEM)) {
         Upstream pool = pool(item);
         if (byName.put(pool.name(), pool) != null) {
           throw item.error("names pool " + pool.name() + " again; pool names must differ");
@@ -52,7 +54,7 @@ final class ConfigRoutes {
     Set<String> used = new HashSet<>();
     if (routes != null) {
       List<Route> earlier = new ArrayList<>();
-      for (ConfigNode item : routes.list()) {
+      for (ConfigNode item : routes.items(ROUTE_ITEM)) {
         Route route = route(item, byName);
         for (Route before : earlier) {
           // The builder refuses this too, but here the message can name the line.
@@ -75,7 +77,7 @@ final class ConfigRoutes {
     }
     if (pools != null) {
       // A pool nothing routes to would leave the proxy forwarding, or the pool idle, silently.
-      for (ConfigNode item : pools.list()) {
+      for (ConfigNode item : pools.items(POOL_ITEM)) {
         String name = item.fields(POOL).get("name").text();
         if (!used.contains(name)) {
           throw item.error("defines pool " + name + ", which no route and no upstream uses: "

@@ -278,6 +278,23 @@ class ConfigFileTest {
             + "hash:cookie:NAME, hash:client-ip or hash:path (was fastest)");
   }
 
+  /**
+   * A section that is a list says so, whatever was written instead (probe d9): a mapping was told
+   * to be a value or a list of values, and a value to be a mapping.
+   */
+  @Test
+  void saysThatPoolsRoutesAndFiltersAreListsOfItems() throws IOException {
+    assertLine("pools: x\n", 1, "pools must be a list, one item per entry, each written like "
+        + "\"- name: api\" with its endpoints on the lines below");
+    assertLine("pools:\n  name: api\n  endpoints: [http://127.0.0.1:9001]\n", 1,
+        "pools must be a list, one item per entry, each written like \"- name: api\" with its "
+            + "endpoints on the lines below");
+    assertLine("routes:\n  pathPrefix: /api/\n  pool: api\n", 1, "routes must be a list, one item per "
+        + "entry, each written like \"- pathPrefix: /api/\" with its pool on the lines below");
+    assertLine("filters:\n  deny-host: x\n", 1,
+        "filters must be a list, one item per entry, each written like - deny-host: \"*.ads.example\"");
+  }
+
   @Test
   void namesTheLineOfFilterErrorsAndDuplicateKeys() throws IOException {
     assertLine("""

@@ -64,17 +64,18 @@ class BuiltInFiltersTest {
   @Test
   void rewritesRequestAndResponseHeaders() throws Exception {
     origin.enqueue(new MockResponse().setHeader("Server", "origin/1.0").setHeader("X-Internal", "secret")
-        .setHeader("X-Old", "v"));
+        .setHeader("X-Old", "v").setHeader("Link", "</a.css>; rel=preload"));
     proxyWith(Filters.setRequestHeader("X-Env", "test"), Filters.addRequestHeader("X-Tag", "b"),
         Filters.removeRequestHeader("X-Drop"), Filters.renameRequestHeader("X-From", "X-To"),
         Filters.replaceRequestHeader("User-Agent", "^(\\w+).*", "agent=$1"),
         Filters.setResponseHeader("Server", "ferry"), Filters.removeResponseHeader("X-Internal"),
-        Filters.renameResponseHeader("X-Old", "X-New"));
+        Filters.renameResponseHeader("X-Old", "X-New"), Filters.addResponseHeader("Link", "</b.js>; rel=preload"));
     HttpResponse<String> response = send(get("/h").header("X-Drop", "1").header("X-From", "moved")
         .header("X-Tag", "a").header("User-Agent", "curl/8.0"));
     assertThat(response.headers().firstValue("Server")).hasValue("ferry");
     assertThat(response.headers().firstValue("X-Internal")).isEmpty();
     assertThat(response.headers().firstValue("X-New")).hasValue("v");
+    assertThat(response.headers().allValues("Link")).containsExactly("</a.css>; rel=preload", "</b.js>; rel=preload");
     RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
     assertThat(recorded.getHeader("X-Env")).isEqualTo("test");
     assertThat(recorded.getHeaders().values("X-Tag")).containsExactly("a", "b");
