@@ -115,11 +115,18 @@ class EarlyUpstreamAnswerTest {
       while (!TinyOrigin.readLine(in).isEmpty()) {
         // The head: Content-Length 20.
       }
+      // Two interim responses, the second after the proxy has seen the first: it is no answer
+      // either (probe v10: it was taken for one, and the upload failed with a 502).
       out.write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
           .getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
+      byte[] first = in.readNBytes(10);
+      out.write("HTTP/1.1 103 Early Hints\r\nLink: </b.js>; rel=preload\r\n\r\n"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
       hinted.countDown();
-      byte[] body = in.readNBytes(20);
+      byte[] body = (new String(first, StandardCharsets.ISO_8859_1)
+          + new String(in.readNBytes(10), StandardCharsets.ISO_8859_1)).getBytes(StandardCharsets.ISO_8859_1);
       out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
           .getBytes(StandardCharsets.ISO_8859_1));
       out.write(body);
@@ -134,9 +141,43 @@ class EarlyUpstreamAnswerTest {
       raw.send("abcdefghij");
 
       assertThat(raw.readResponse(true).status()).isEqualTo(103);
+      assertThat(raw.readResponse(true).status()).isEqualTo(103);
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.bodyText()).isEqualTo("0123456789abcdefghij");
+    }
+  }
+
+  /**
+   * A client that writes its whole upload before it reads gets the early answer, not a reset
+   * (probe v10): the lingering close discards up to 8 MiB, where at 64 KiB a client still sending
+   * a few megabytes was reset before it read anything.
+   */
+  @Test
+  void answersAClientThatSendsItsWholeUploadBeforeReading() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // The head only.
+      }
+      out.write(("HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
+          + "too large").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      in.transferTo(OutputStream.nullOutputStream());
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    byte[] body = new byte[3 << 20];
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: "
+          + body.length + "\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(100);
+      for (int sent = 0; sent < body.length; sent += 64 * 1024) {
+        raw.output().write(body, sent, 64 * 1024);
+      }
+      raw.output().flush();
+
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.bodyText()).isEqualTo("too large");
     }
   }
 

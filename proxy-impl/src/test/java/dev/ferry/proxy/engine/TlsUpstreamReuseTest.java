@@ -77,6 +77,32 @@ class TlsUpstreamReuseTest {
     assertThat(proxy.stats().upstreamConnectionsReused()).isZero();
   }
 
+  /**
+   * An upload that was all here when it went reuses its connection, through a route that keeps
+   * a copy for retries too (whose stream said nothing was here before its first read, so every
+   * POST over https closed its connection).
+   */
+  @Test
+  void reusesTheConnectionOfAnUploadThatWasAllHere() throws Exception {
+    TinyOrigin[] self = new TinyOrigin[1];
+    TinyOrigin origin = self[0] = tlsOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        out.write(answer(new String(request.body(), StandardCharsets.ISO_8859_1)));
+        out.flush();
+      }
+    });
+    ProxyServer proxy = proxyTo(origin);
+    try (RawClient client = new RawClient(proxy.address())) {
+      for (int i = 0; i < 5; i++) {
+        String body = "order-" + i;
+        assertThat(client.send("POST /orders HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length()
+            + "\r\n\r\n" + body).readResponse().bodyText()).isEqualTo(body);
+      }
+    }
+    assertThat(origin.connectionCount()).as("connections the origin saw").isEqualTo(1);
+  }
+
   @Test
   void doesNotReuseAConnectionOnWhichTheUpstreamSentUnaskedBytes() throws Exception {
     CountDownLatch answerRelayed = new CountDownLatch(1);

@@ -469,6 +469,24 @@ public final class ConnectionInput extends InputStream {
     return in.available() > 0;
   }
 
+  /**
+   * Appends what waits in the socket to the bytes buffered, without waiting (call when
+   * {@link #socketHasMore}); false if the buffer is full, which this does not grow.
+   */
+  public boolean takeMore() throws IOException {
+    if (!makeRoom(buffer == null ? bufferSize : buffer.length, null)) {
+      return false;
+    }
+    timeouts.soTimeout(0);
+    int n = in.read(buffer, limit, buffer.length - limit);
+    if (n <= 0) {
+      return false;
+    }
+    limit += n;
+    bytesRead += n;
+    return true;
+  }
+
   /** The spooled bytes not yet read. */
   private long spooled() {
     return spool == null ? 0 : spool.unread();

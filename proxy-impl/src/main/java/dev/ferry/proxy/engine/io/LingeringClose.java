@@ -7,9 +7,11 @@ import java.nio.channels.SocketChannel;
 
 /**
  * nginx's lingering close: stop sending, then read and discard what the client still sends, up
- * to 64 KiB or one second, so that a response sent while request bytes were still unread (a
- * rejected body, a refused CONNECT's tunnel bytes) arrives before the socket closes, instead of
- * being destroyed by the reset that closing with unread input sends.
+ * to 8 MiB or five seconds, so that a response sent while request bytes were still unread (a
+ * rejected body, an upstream's early answer to an upload, a refused CONNECT's tunnel bytes)
+ * arrives before the socket closes, instead of being destroyed by the reset that closing with
+ * unread input sends. (At 64 KiB or one second, a client uploading a few megabytes quickly was
+ * often reset before it read the answer; nginx lingers up to 30 s.)
  *
  * <p>{@link #begin} half-closes; then either {@link #drainBlocking} drains on the caller's
  * thread, or a selector calls {@link #drainReady} whenever the channel is readable until it
@@ -17,9 +19,9 @@ import java.nio.channels.SocketChannel;
  */
 public final class LingeringClose {
   /** How long a connection lingers at most. */
-  public static final long LINGER_NANOS = 1_000_000_000L;
+  public static final long LINGER_NANOS = 5_000_000_000L;
   /** How many bytes it discards at most. */
-  public static final long LINGER_BYTES = 64 * 1024;
+  public static final long LINGER_BYTES = 8L << 20;
 
   private LingeringClose() {}
 

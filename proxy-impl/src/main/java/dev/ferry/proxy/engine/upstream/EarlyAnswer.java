@@ -24,30 +24,48 @@ final class EarlyAnswer {
    * True if the upstream of {@code connection} has sent anything but whole interim responses:
    * what it sent is left buffered in the connection's input for the response to be read from.
    */
-  static boolean arrived(UpstreamConnection connection) throws IOException {
+  static boolean arrived(UpstreamConnection connection) {
     if (!connection.output().watchesForAnswer()) {
       return false;
     }
     ConnectionInput in = connection.input();
-    if (!in.takeWaiting()) {
+    try {
+      while (in.takeWaiting()) {
+        if (wholeInterims(in.peekBuffered()) < 0) {
+          return true;
+        }
+        if (!in.socketHasMore() || !in.takeMore()) {
+          // An interim head still arriving, or whole ones only: no answer yet.
+          return false;
+        }
+      }
+      return false;
+    } catch (IOException e) {
+      // The socket broke (a write timeout closed it, say): the body's next write tells why.
       return false;
     }
-    byte[] seen = in.peekBuffered();
+  }
+
+  /**
+   * How many bytes of {@code seen} are whole interim heads; -1 if it holds anything else, the
+   * start of a final answer.
+   */
+  private static int wholeInterims(byte[] seen) {
     int at = 0;
     while (at < seen.length) {
       if (seen.length - at < STATUS_LINE_START) {
-        return in.socketHasMore();
+        return at;
       }
       if (!interim(seen, at)) {
-        return true;
+        return -1;
       }
-      at = headEnd(seen, at);
-      if (at < 0) {
-        return in.socketHasMore();
+      int end = headEnd(seen, at);
+      if (end < 0) {
+        return at;
       }
+      at = end;
     }
-    // Whole interim responses only; more in the socket is what follows them.
-    return in.socketHasMore();
+    return at;
   }
 
   /** An "HTTP/1.x 1xx" status line other than 101, which ends the exchange as an answer does. */

@@ -341,7 +341,7 @@ public final class Forwarder {
     return n;
   }
 
-  private static void stopIfAnswered(UpstreamConnection connection) throws IOException {
+  private static void stopIfAnswered(UpstreamConnection connection) throws PeerAnsweredException {
     if (EarlyAnswer.arrived(connection)) {
       throw connection.output().giveWay("the upstream answered before the whole body was sent");
     }

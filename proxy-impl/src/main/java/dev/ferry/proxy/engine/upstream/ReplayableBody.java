@@ -125,7 +125,9 @@ public final class ReplayableBody implements Body {
       if (!overflowed && position < copied) {
         return copied - position;
       }
-      return source == null ? 0 : source.available();
+      // Opening the original reads nothing (a 100 Continue waits for the first read), and says
+      // how much of it is here: all of it, for a body awaited whole.
+      return source().available();
     }
 
     @Override
