@@ -149,12 +149,10 @@ class EarlyUpstreamAnswerTest {
   }
 
   /**
-   * A client that writes its whole upload before it reads gets the early answer, not a reset
-   * (probe v10): the lingering close discards up to 8 MiB, where at 64 KiB a client still sending
-   * a few megabytes was reset before it read anything.
+   * A proxy to an origin that answers 413 on the head, then reads and drops what comes, as a
+   * lingering close does.
    */
-  @Test
-  void answersAClientThatSendsItsWholeUploadBeforeReading() throws Exception {
+  private ProxyServer proxyToAnEarly413() throws Exception {
     TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
       while (!TinyOrigin.readLine(in).isEmpty()) {
         // The head only.
@@ -164,7 +162,17 @@ class EarlyUpstreamAnswerTest {
       out.flush();
       in.transferTo(OutputStream.nullOutputStream());
     }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    return ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+  }
+
+  /**
+   * A client that writes its whole upload before it reads gets the early answer, not a reset
+   * (probe v10): the lingering close discards up to 8 MiB, where at 64 KiB a client still sending
+   * a few megabytes was reset before it read anything.
+   */
+  @Test
+  void answersAClientThatSendsItsWholeUploadBeforeReading() throws Exception {
+    ProxyServer proxy = proxyToAnEarly413();
     byte[] body = new byte[3 << 20];
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: "
@@ -183,17 +191,7 @@ class EarlyUpstreamAnswerTest {
 
   @Test
   void relaysAnEarlyAnswerWhileTheClientIsStillUploading() throws Exception {
-    // Answers on the head, then reads and drops what comes, as a lingering close does.
-    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
-      while (!TinyOrigin.readLine(in).isEmpty()) {
-        // The head only.
-      }
-      out.write(("HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\n"
-          + "too large").getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      in.transferTo(OutputStream.nullOutputStream());
-    }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    ProxyServer proxy = proxyToAnEarly413();
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 100000000\r\n\r\n");
       assertThat(raw.readResponse(true).status()).isEqualTo(100);
