@@ -85,16 +85,8 @@ class EarlyUpstreamAnswerTest {
    */
   @Test
   void poolsTheConnectionOfAnUploadAnsweredAfterItsWholeBody() throws Exception {
-    TinyOrigin[] self = new TinyOrigin[1];
-    TinyOrigin origin = self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = self[0].readRequest(in)) != null) {
-        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + request.body().length + "\r\n\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1));
-        out.write(request.body());
-        out.flush();
-      }
-    }));
+    TinyOrigin origin = ferry.track(TinyOrigin.echoingBodies(
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())));
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .requestBufferBytes(0).requestSpoolBytes(0));
     try (RawClient raw = new RawClient(proxy.address())) {

@@ -82,6 +82,21 @@ final class TinyOrigin implements Closeable {
     acceptor.start();
   }
 
+  /** An origin on {@code serverSocket} answering every request with its own body, kept alive. */
+  static TinyOrigin echoingBodies(ServerSocket serverSocket) {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = new TinyOrigin(serverSocket, (socket, in, out) -> {
+      Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + request.body().length + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(request.body());
+        out.flush();
+      }
+    });
+    return self[0];
+  }
+
   /** An origin answering every request on a connection with the same raw bytes. */
   static TinyOrigin answering(String rawResponse) throws IOException {
     byte[] bytes = rawResponse.getBytes(StandardCharsets.ISO_8859_1);

@@ -84,14 +84,8 @@ class TlsUpstreamReuseTest {
    */
   @Test
   void reusesTheConnectionOfAnUploadThatWasAllHere() throws Exception {
-    TinyOrigin[] self = new TinyOrigin[1];
-    TinyOrigin origin = self[0] = tlsOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = self[0].readRequest(in)) != null) {
-        out.write(answer(new String(request.body(), StandardCharsets.ISO_8859_1)));
-        out.flush();
-      }
-    });
+    TinyOrigin origin = ferry.track(TinyOrigin.echoingBodies(localhost.serverContext()
+        .getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress())));
     ProxyServer proxy = proxyTo(origin);
     try (RawClient client = new RawClient(proxy.address())) {
       for (int i = 0; i < 5; i++) {
