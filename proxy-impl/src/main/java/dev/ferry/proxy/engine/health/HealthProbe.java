@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ProtocolException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
@@ -21,11 +22,16 @@ import javax.net.ssl.SSLSocket;
  * One active health check of one endpoint: {@code GET <path> HTTP/1.1} with
  * {@code Connection: close} on a fresh connection (never a pooled one, which would test the pool
  * rather than the endpoint), for https the TLS handshake requests' connections make (so an
- * endpoint whose certificate the proxy refuses is unhealthy), and only the status line read. Connect, handshake and read share the check's timeout.
+ * endpoint whose certificate the proxy refuses is unhealthy), and only the final status line
+ * read: interim 1xx responses (a {@code 103 Early Hints} before the 200) are skipped, as every
+ * HTTP/1.1 client must parse them (RFC 9110 §15.2). Connect, handshake and read share the
+ * check's timeout.
  */
 final class HealthProbe {
   /** A status line longer than this is not one: the endpoint is not speaking HTTP. */
   private static final int MAX_STATUS_LINE = 1024;
+  /** The most bytes of interim responses skipped before the final status line. */
+  private static final int MAX_INTERIM_BYTES = 16 * 1024;
 
   private final HealthCheck check;
   private final UpstreamHandshake tls;
@@ -47,15 +53,30 @@ final class HealthProbe {
       OutputStream out = socket.getOutputStream();
       out.write(request(endpoint));
       out.flush();
-      String statusLine = readStatusLine(socket, deadline);
-      if (statusLine == null) {
-        return ProbeResult.failed("closed_before_status");
+      Lines lines = new Lines(socket, deadline);
+      int interimBytes = 0;
+      while (true) {
+        String statusLine = lines.next(MAX_STATUS_LINE);
+        if (statusLine == null) {
+          return ProbeResult.failed("closed_before_status");
+        }
+        int status = status(statusLine);
+        if (status < 0) {
+          return ProbeResult.failed("bad_status_line");
+        }
+        if (status >= 200 || status == 101) {
+          return new ProbeResult(check.expects(status), "status_" + status);
+        }
+        // An interim response: its fields, then the next status line.
+        interimBytes += statusLine.length();
+        for (String field = lines.next(MAX_INTERIM_BYTES); field != null && !field.isEmpty();
+            field = lines.next(MAX_INTERIM_BYTES)) {
+          interimBytes += field.length();
+        }
+        if (interimBytes > MAX_INTERIM_BYTES) {
+          return ProbeResult.failed("bad_status_line");
+        }
       }
-      int status = status(statusLine);
-      if (status < 0) {
-        return ProbeResult.failed("bad_status_line");
-      }
-      return new ProbeResult(check.expects(status), "status_" + status);
     } catch (SocketTimeoutException e) {
       return ProbeResult.failed("timeout");
     } catch (UnknownHostException e) {
@@ -66,6 +87,8 @@ final class HealthProbe {
       return ProbeResult.failed("certificate_refused");
     } catch (SSLException e) {
       return ProbeResult.failed("tls_failed");
+    } catch (ProtocolException e) {
+      return ProbeResult.failed("bad_status_line");
     } catch (IOException e) {
       return ProbeResult.failed("io_error");
     } finally {
@@ -116,25 +139,54 @@ final class HealthProbe {
     return socket;
   }
 
-  /** Reads up to the first LF; each read is bounded by what is left of the deadline. */
-  private static String readStatusLine(Socket socket, long deadline) throws IOException {
-    InputStream in = socket.getInputStream();
-    byte[] buffer = new byte[MAX_STATUS_LINE];
-    int length = 0;
-    while (length < buffer.length) {
-      socket.setSoTimeout(remainingMillis(deadline));
-      int read = in.read(buffer, length, buffer.length - length);
-      if (read < 0) {
-        return null;
-      }
-      for (int i = length; i < length + read; i++) {
-        if (buffer[i] == '\n') {
-          return new String(buffer, 0, i, StandardCharsets.ISO_8859_1).trim();
+  /** The lines of a response head, read in chunks; each read bounded by what is left of the deadline. */
+  private static final class Lines {
+    private final Socket socket;
+    private final InputStream in;
+    private final long deadline;
+    private final byte[] buffer = new byte[4096];
+    private int position;
+    private int limit;
+
+    Lines(Socket socket, long deadline) throws IOException {
+      this.socket = socket;
+      this.in = socket.getInputStream();
+      this.deadline = deadline;
+    }
+
+    /**
+     * The next line without its line end and surrounding whitespace; null at the end of the
+     * stream.
+     *
+     * @throws ProtocolException if it is longer than {@code max} bytes: no status line, or a head
+     *     that does not end
+     */
+    String next(int max) throws IOException {
+      StringBuilder line = new StringBuilder();
+      while (true) {
+        if (position == limit) {
+          socket.setSoTimeout(remainingMillis(deadline));
+          int read = in.read(buffer);
+          if (read < 0) {
+            return null;
+          }
+          position = 0;
+          limit = read;
+        }
+        int start = position;
+        while (position < limit && buffer[position] != '\n') {
+          position++;
+        }
+        line.append(new String(buffer, start, position - start, StandardCharsets.ISO_8859_1));
+        if (line.length() > max) {
+          throw new ProtocolException("line too long");
+        }
+        if (position < limit) {
+          position++; // the LF
+          return line.toString().trim();
         }
       }
-      length += read;
     }
-    return "";
   }
 
   /** RFC 9112 §4: {@code HTTP/1.1 200 OK}; -1 if the line is not a status line. */

@@ -66,6 +66,21 @@ class ActiveHealthCheckTest {
     Await.until(endpoint::healthy, "a 204 to make it healthy again");
   }
 
+  /** RFC 9110 §15.2: a client parses the interim responses it did not ask for and reads on. */
+  @Test
+  void readsPastInterimResponsesToTheFinalStatus() throws Exception {
+    Backend backend = backend(new Backend());
+    backend.interim("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        + "HTTP/1.1 102 Processing\r\n\r\n");
+    LiveEndpoint endpoint = endpoint(backend.url("127.0.0.1"));
+    start(FAST.unhealthyThreshold(1), endpoint, null);
+
+    Await.until(() -> backend.requests().size() >= 3, "three checks answered");
+    assertThat(endpoint.healthy()).isTrue();
+    backend.answer(503);
+    Await.until(() -> !endpoint.healthy(), "the final 503 after the interim responses to count");
+  }
+
   @Test
   void countsABackendThatNeverAnswersAsFailedAfterTheTimeout() throws Exception {
     Backend backend = backend(new Backend());

@@ -30,6 +30,7 @@ final class Backend implements Closeable {
   private volatile ServerSocket listener;
   private volatile int status = 200;
   private volatile boolean silent;
+  private volatile String interim = "";
 
   Backend() throws IOException {
     this(null);
@@ -49,6 +50,11 @@ final class Backend implements Closeable {
   void answer(int status) {
     this.status = status;
     this.silent = false;
+  }
+
+  /** Sends {@code heads} (whole interim responses, such as 103 Early Hints) before each answer. */
+  void interim(String heads) {
+    this.interim = heads;
   }
 
   /** Reads requests but never answers; the connection stays open until the client closes it. */
@@ -118,7 +124,7 @@ final class Backend implements Closeable {
         }
         return;
       }
-      socket.getOutputStream().write(("HTTP/1.1 " + status + " Test\r\nContent-Length: 0\r\n"
+      socket.getOutputStream().write((interim + "HTTP/1.1 " + status + " Test\r\nContent-Length: 0\r\n"
           + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
     } catch (IOException e) {
       // The client went away (a timed-out or stopped check): nothing to answer.
