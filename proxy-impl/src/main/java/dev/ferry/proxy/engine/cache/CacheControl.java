@@ -1,12 +1,17 @@
 package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.http1.Tokens;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /** The directives of the Cache-Control fields of one message (RFC 9111 §5.2). */
 final class CacheControl {
+  /** The directives that keep a response from being stored or reused as it is. */
+  private static final Set<String> PROTECTIVE = Set.of("private", "no-store", "no-cache");
+
   private final Map<String, String> directives;
 
   private CacheControl(Map<String, String> directives) {
@@ -28,6 +33,14 @@ final class CacheControl {
         String name = (equals < 0 ? directive : directive.substring(0, equals)).toLowerCase(Locale.ROOT);
         String argument = equals < 0 ? "" : unquote(directive.substring(equals + 1));
         directives.putIfAbsent(name, argument);
+        if (!Tokens.isToken(name)) {
+          String meant = name.replaceAll("[^a-z-]", "");
+          if (PROTECTIVE.contains(meant)) {
+            // An unknown directive is ignored (§5.2.3), but "private;" or "\"no-store\"" says
+            // what its sender meant: a shared cache errs towards not sharing, as nginx does.
+            directives.putIfAbsent(meant, "");
+          }
+        }
       }
     }
     return new CacheControl(directives);

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.http1.Tokens;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -20,19 +21,26 @@ import java.util.Locale;
 final class Variants {
   private Variants() {}
 
-  /** The field names {@code Vary} lists, lower case, in order; includes {@code *} if listed. */
+  /**
+   * The field names {@code Vary} lists, lower case, in order; includes {@code *} if listed, and
+   * in place of a member that is no field name ({@code X-User Accept-Language} without its
+   * comma, {@code "X-User"}): taken as one name no request carries, such a member would let
+   * every request select a response meant for one user, so it is taken as varying on
+   * everything, as {@code *} is.
+   */
   static List<String> names(Headers response) {
     List<String> names = new ArrayList<>();
     for (String value : response.all("Vary")) {
       for (String name : value.split(",")) {
         String trimmed = name.trim().toLowerCase(Locale.ROOT);
         if (!trimmed.isEmpty()) {
-          names.add(trimmed);
+          names.add(Tokens.isToken(trimmed) ? trimmed : "*");
         }
       }
     }
     return names;
   }
+
 
   /** §4.1: a {@code *} member anywhere in {@code Vary} never matches a later request. */
   static boolean varyStar(Headers response) {

@@ -19,6 +19,16 @@ public final class Tokens {
 
   private Tokens() {}
 
+  /** RFC 9110 §5.6.2 token: one or more tchar. */
+  public static boolean isToken(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (!isTokenChar(text.charAt(i))) {
+        return false;
+      }
+    }
+    return !text.isEmpty();
+  }
+
   /** RFC 9110 §5.6.2 tchar. */
   public static boolean isTokenChar(char c) {
     return c < 128 && TCHAR[c];

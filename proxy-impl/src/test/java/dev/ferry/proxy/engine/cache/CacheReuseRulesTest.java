@@ -133,6 +133,42 @@ class CacheReuseRulesTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(2);
   }
 
+  /**
+   * A Vary member that is no field name (a list written with spaces, a quoted name) is no field
+   * any request carries: read as one, every user would select the first user's response.
+   */
+  @Test
+  void neverSharesAResponseWhoseVaryMemberIsNoFieldName() throws Exception {
+    for (String vary : new String[] {"X-User Accept-Language", "\"X-User\""}) {
+      h.origin.enqueue(h.response("alice's " + vary).setHeader("Cache-Control", "max-age=100").setHeader("Vary", vary));
+      h.origin.enqueue(h.response("bob's " + vary).setHeader("Cache-Control", "max-age=100").setHeader("Vary", vary));
+      String path = "/vary-malformed/" + vary.length();
+      h.get(path, "X-User", "alice");
+      HttpResponse<String> bob = h.get(path, "X-User", "bob");
+      assertThat(bob.body()).as("Vary: %s", vary).isEqualTo("bob's " + vary);
+      assertThat(verdict(bob)).isEqualTo("MISS");
+    }
+  }
+
+  /**
+   * A privacy directive with a stray character ({@code private;}, a quoted {@code "no-store"})
+   * is an unknown directive by the grammar, but its sender meant it: never shared.
+   */
+  @Test
+  void neverSharesAResponseWithAMalformedPrivateOrNoStore() throws Exception {
+    String[] forms = {"max-age=60, private;", "max-age=60, private ;", "max-age=60, \"no-store\"", "max-age=60, no-store;"};
+    for (int i = 0; i < forms.length; i++) {
+      String form = forms[i];
+      h.origin.enqueue(h.response("alice's " + form).setHeader("Cache-Control", form));
+      h.origin.enqueue(h.response("bob's " + form).setHeader("Cache-Control", form));
+      String path = "/cc-malformed/" + i;
+      h.get(path);
+      HttpResponse<String> second = h.get(path);
+      assertThat(second.body()).as("Cache-Control: %s", form).isEqualTo("bob's " + form);
+    }
+    assertThat(h.origin.getRequestCount()).isEqualTo(2 * forms.length);
+  }
+
   /** RFC 9110 §5.6.4: a comma inside a quoted parameter does not end a member. */
   @Test
   void keepsVaryValuesApartThatDifferOnlyInsideQuotes() throws Exception {
