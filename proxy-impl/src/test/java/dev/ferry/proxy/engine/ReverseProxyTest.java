@@ -252,6 +252,27 @@ class ReverseProxyTest {
   }
 
   /**
+   * RFC 9110 §7.6.1: a client's Connection options name its own hop-by-hop fields; the fields
+   * the proxy's filters set under those names are not the client's, and go upstream.
+   */
+  @Test
+  void keepsFilterSetFieldsThatTheClientsConnectionNames() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("got"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter(Filters.setRequestHeader("X-Internal-Auth", "from-ferry")));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /g HTTP/1.1\r\nHost: a\r\nConnection: X-Internal-Auth, X-Hop, keep-alive\r\n"
+          + "X-Internal-Auth: forged\r\nX-Hop: 1\r\nX-End: 2\r\n\r\n").readResponse().status()).isEqualTo(200);
+    }
+    RecordedRequest received = origin.takeRequest();
+    assertThat(received.getHeaders().values("X-Internal-Auth")).containsExactly("from-ferry");
+    assertThat(received.getHeader("X-Hop")).as("the client's hop-by-hop field").isNull();
+    assertThat(received.getHeader("X-End")).isEqualTo("2");
+    assertThat(received.getHeader("Connection")).isNull();
+  }
+
+  /**
    * RFC 9110 §7.6.2: the proxy sends on the lesser of the value less one and its maximum, and a
    * value that is not one number is refused rather than sent on unbounded or ignored.
    */

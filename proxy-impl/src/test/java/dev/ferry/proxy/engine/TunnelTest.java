@@ -330,14 +330,17 @@ class TunnelTest {
     assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_BAD_RESPONSE", 1L);
   }
 
-  @Test
-  void dropsH2cUpgradeOffers() throws Exception {
+  /** An offer of h2c anywhere (a list, a second line, any case) drops the whole Upgrade. */
+  @ParameterizedTest
+  @ValueSource(strings = {"Upgrade: h2c", "Upgrade: websocket, h2c", "Upgrade: websocket\r\nUpgrade: h2c",
+      "Upgrade: foo, H2C/1"})
+  void dropsH2cUpgradeOffers(String upgrade) throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("plain http/1.1"));
     proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-          + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n");
+          + upgrade + "\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n");
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.bodyText()).isEqualTo("plain http/1.1");

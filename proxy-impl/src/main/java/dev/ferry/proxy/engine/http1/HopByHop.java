@@ -15,7 +15,15 @@ public final class HopByHop {
   private static final NameSet ALWAYS = NameSet.of(
       "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "http2-settings");
 
-  /** Fields that must not appear in a trailer section (RFC 9110 §6.5.1). */
+  /** Connection options that say how the connection goes, not which field is hop-by-hop. */
+  private static final NameSet KEPT_OPTIONS = NameSet.of("close", "keep-alive", "upgrade", "te");
+  /**
+   * Fields a client's Connection options leave in place: framing and routing, which the writers
+   * set themselves whatever it lists, and the credentials the proxy's filters read.
+   */
+  private static final NameSet NOT_OPTIONAL = NameSet.of("host", "content-length",
+      "transfer-encoding", "expect", "authorization", "proxy-authorization");
+
   /**
    * Fields a trailer section must not carry (RFC 9110 §6.5.1: framing, routing, authentication,
    * caching), and those this proxy sets or vouches for in the header section (forwarding, the
@@ -110,23 +118,32 @@ public final class HopByHop {
   }
 
   /**
-   * Takes {@code own}, fields the proxy sets itself, out of the {@code Connection} options of
-   * {@code fields} (a copy of {@code received}): a client listing them as hop-by-hop would
-   * otherwise have the proxy's own request ID and trace context dropped on the way upstream.
+   * Applies the client's {@code Connection} options to {@code fields} (a copy of
+   * {@code received}) as the request arrives, before filters see it: the fields they name are
+   * the client's hop-by-hop fields, and go (RFC 9110 §7.6.1); the options go with them, so that
+   * fields set later by the proxy or its filters ({@code --set-header}) under the same names are
+   * passed on, not taken for the client's. {@code own}, fields the proxy has just set (the request
+   * ID, the trace context), stay; so do framing and routing fields, which the writers set
+   * whatever the client listed, and credentials, which filters read. {@code close},
+   * {@code keep-alive}, {@code upgrade} and {@code te} stay options, as the proxy reads them.
    */
-  public static void keepOwnFields(Headers received, Headers.Builder fields, String... own) {
+  public static void applyClientOptions(Headers received, Headers.Builder fields, String... own) {
     List<String> options = connectionOptions(received);
     if (options.isEmpty()) {
       return;
     }
     List<String> kept = new ArrayList<>(options.size());
     for (String option : options) {
+      if (KEPT_OPTIONS.contains(option)) {
+        kept.add(option);
+        continue;
+      }
       boolean ours = false;
       for (String name : own) {
         ours |= option.equalsIgnoreCase(name);
       }
-      if (!ours) {
-        kept.add(option);
+      if (!ours && !NOT_OPTIONAL.contains(option)) {
+        fields.remove(option);
       }
     }
     if (kept.size() < options.size()) {

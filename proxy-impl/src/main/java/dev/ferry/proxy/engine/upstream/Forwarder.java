@@ -28,7 +28,6 @@ import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -512,13 +511,15 @@ public final class Forwarder {
     return Optional.empty();
   }
 
-  /** WebSocket and similar upgrades pass through; h2c is dropped to keep the exchange HTTP/1.1. */
+  /** WebSocket and similar upgrades pass through; an offer of h2c is dropped to keep the exchange HTTP/1.1. */
   public static boolean isUpgrade(Request request) {
-    Optional<String> protocol = request.headers().first("Upgrade");
+    List<String> protocols = request.headers().all("Upgrade");
     // RFC 9110 §7.8: Upgrade in an HTTP/1.0 request is ignored (no 101 can go to such a client).
-    return protocol.isPresent() && !request.version().equals("HTTP/1.0")
+    // An offer of h2c anywhere in it (websocket, h2c) drops it all: once switched, the client
+    // would speak HTTP/2 to the upstream past every route, rule and filter.
+    return !protocols.isEmpty() && !request.version().equals("HTTP/1.0")
         && request.headers().containsToken("Connection", "upgrade")
-        && !protocol.get().trim().toLowerCase(Locale.ROOT).startsWith("h2c");
+        && !UpgradeProtocols.offersName(protocols, "h2c");
   }
 
   /**

@@ -26,6 +26,17 @@ final class UpgradeProtocols {
     return true;
   }
 
+  /** True if {@code requested} offers {@code name} in any version, as any member of any line. */
+  static boolean offersName(List<String> requested, String name) {
+    for (String protocol : protocols(requested)) {
+      int slash = protocol.indexOf('/');
+      if ((slash < 0 ? protocol : protocol.substring(0, slash)).equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean matches(String offer, String chosen) {
     if (offer.equalsIgnoreCase(chosen)) {
       return true;
