@@ -8,12 +8,17 @@
 #   SIZE=102400 CACHE=64 JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java samples/bench/profile.sh
 #   TLS=1 SIZE=102400 samples/bench/profile.sh   # clients speak TLS to Ferry (needs openssl)
 #   CLOSE=1 samples/bench/profile.sh              # a new connection per request
+#   PROFILER=async samples/bench/profile.sh       # CPU in the kernel too (async-profiler)
 # Settings: SIZE of the response body (1024), CACHE in MiB (unset: no cache, so the miss path),
 # TLS (1: Ferry terminates TLS with a certificate made for the run), CLOSE (1: "Connection: close"
 # on every request),
 # DURATION of the recorded run (10s), WARMUP (10s), JAVA to run Ferry (java on PATH), JFR_TOOL (the
 # jfr of a JDK 21+ for `jfr view`: Temurin 25 if present, else the one beside JAVA), KEEP=1 keeps
-# the recording (its path is printed). Needs nginx and wrk (apt-get install -y nginx wrk).
+# the recording (its path is printed), PROFILER (jfr; async: async-profiler 4.1, fetched from
+# Maven Central through the wrapper, samples CPU time in the kernel as well as in Java, on Linux
+# x64, and prints where the connection threads' time goes: each system call, split into the
+# call and the thread switches of calls that block, and the Java code, with its hottest
+# frames; JFR sees only the Java part). Needs nginx and wrk (apt-get install -y nginx wrk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -33,6 +38,36 @@ fi
 
 make_workdir profile
 
+# Prints where the sampled CPU time of async-profiler's collapsed stacks ($1) went: per system
+# call of Ferry's threads (a call whose stack reached the scheduler counted apart, as a thread
+# switch), their Java code, the JIT and everything else; then the Java code's hottest frames,
+# each stack counted at its deepest Ferry frame.
+summarize_cpu() {
+  awk '
+    { n = $NF; stack = substr($0, 1, length($0) - length($NF) - 1); total += n
+      if (stack ~ /C2Compiler|C1Compiler/) { part["JIT compilers"] += n; next }
+      if (stack !~ /dev\/ferry\//) { part["other threads (GC, pollers, the JVM)"] += n; next }
+      frames = split(stack, frame, ";"); call = ""; deepest = ""
+      for (i = 1; i <= frames; i++) {
+        if (call == "" && frame[i] ~ /(read0|write0|writev0|Net\.available|Net\.poll|EPollPoller|EPoll\.)/) call = frame[i]
+        if (call == "" && frame[i] ~ /^dev\/ferry\//) deepest = frame[i]
+      }
+      if (call != "") {
+        sub(/.*\//, "", call)
+        part["system call " call (stack ~ /schedule/ ? ", switching threads" : "")] += n
+      } else {
+        part["Java: Ferry and the JDK"] += n
+        hot[deepest] += n
+      }
+    }
+    END {
+      for (p in part) printf "%5.1f%%  %s\n", 100 * part[p] / total, p | "sort -rn"
+      close("sort -rn")
+      print "\nJava time by deepest Ferry frame (% of all samples):"
+      for (h in hot) printf "%5.1f%%  %s\n", 100 * hot[h] / total, h | "sort -rn | head -25"
+    }' "$1"
+}
+
 wait_for() { # $1 = file, $2 = text; up to 30 s
   for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
   echo "timed out waiting for '$2' in $1" >&2; cat "$1" >&2; return 1
@@ -45,7 +80,21 @@ read -r -a TLS_ARGS <<< "$TLS_FLAGS"
 PORT=$(free_port)
 CACHE_FLAGS=()
 [ -n "${CACHE:-}" ] && CACHE_FLAGS=(-m "$CACHE")
-"$JAVA" -Xmx1g "-XX:StartFlightRecording=filename=$WORK/ferry.jfr,settings=profile" -jar "$JAR" -q \
+PROFILER=${PROFILER:-jfr}
+case "$PROFILER" in
+  jfr) PROFILE_FLAGS=("-XX:StartFlightRecording=filename=$WORK/ferry.jfr,settings=profile") ;;
+  async)
+    AP_VERSION=4.1
+    ./mvnw -q dependency:copy "-Dartifact=tools.profiler:async-profiler:$AP_VERSION:jar:linux-x64" \
+      "-DoutputDirectory=$WORK/ap" || { echo "profile.sh: could not fetch async-profiler $AP_VERSION" >&2; exit 1; }
+    (cd "$WORK/ap" && jar xf "async-profiler-$AP_VERSION-linux-x64.jar" linux-x64/libasyncProfiler.so)
+    AGENT=$WORK/ap/linux-x64/libasyncProfiler.so
+    JCMD=$(dirname "$(readlink -f "$(command -v "$JAVA")")")/jcmd
+    # Loaded at start, started after the warm-up: the JIT's and the start's work stay out of it.
+    PROFILE_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints "-agentpath:$AGENT") ;;
+  *) echo "profile.sh: PROFILER must be jfr or async, not $PROFILER" >&2; exit 2 ;;
+esac
+"$JAVA" -Xmx1g "${PROFILE_FLAGS[@]}" -jar "$JAR" -q \
   -p "$PORT" --upstream "http://127.0.0.1:$ORIGIN_PORT" "${CACHE_FLAGS[@]}" "${TLS_ARGS[@]}" > "$WORK/ferry.out" 2>&1 &
 FERRY=$!
 PIDS+=("$FERRY")
@@ -57,6 +106,16 @@ echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${C
 WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
 timeout 120 wrk -t2 -c64 -d"$WARMUP" "${WRK_HEADERS[@]}" "$URL" > /dev/null
+if [ "$PROFILER" = async ]; then
+  # jcmd reads name=value pairs itself: the agent's options go quoted.
+  "$JCMD" "$FERRY" JVMTI.agent_load "$AGENT" '"start,event=cpu,interval=1ms"' > /dev/null
+  timeout 120 wrk -t2 -c64 -d"$DURATION" "${WRK_HEADERS[@]}" "$URL" | grep -E "Requests/sec|requests in" >&2
+  "$JCMD" "$FERRY" JVMTI.agent_load "$AGENT" "\"stop,collapsed,file=$WORK/cpu.collapsed\"" > /dev/null
+  [ -s "$WORK/cpu.collapsed" ] || { echo "no profile written" >&2; exit 1; }
+  summarize_cpu "$WORK/cpu.collapsed"
+  [ "${KEEP:-0}" = 1 ] && echo "profile kept (collapsed stacks, for flame graphs): $WORK/cpu.collapsed"
+  exit 0
+fi
 # The recording covers the warm-up too; the views below are dominated by the longer, hot part.
 timeout 120 wrk -t2 -c64 -d"$DURATION" "${WRK_HEADERS[@]}" "$URL" | grep -E "Requests/sec|requests in" >&2
 kill "$FERRY"
