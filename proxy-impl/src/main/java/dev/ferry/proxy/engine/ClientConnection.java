@@ -85,6 +85,8 @@ final class ClientConnection implements Runnable {
   private ClientBody.Awaited awaitedBody = ClientBody.Awaited.NONE;
   private final AtomicBoolean ended = new AtomicBoolean();
   private boolean linger;
+  /** Set when the connection must end with a reset rather than an orderly close. */
+  private volatile boolean reset;
   /**
    * Set, for good, when a lingering close is handed to the idle parker: the connection never
    * runs again, whatever its buffer still holds (the unread bytes behind a refusal).
@@ -680,6 +682,15 @@ final class ClientConnection implements Runnable {
     linger = true;
   }
 
+  /**
+   * Ends the connection with a reset (and over TLS without {@code close_notify}) rather than an
+   * orderly close: the one signal that a response without a length was cut off (RFC 9112 §8:
+   * a close-delimited message is complete only where the connection closes cleanly).
+   */
+  void resetOnClose() {
+    reset = true;
+  }
+
   private void sendContinue() throws IOException {
     try {
       out.write(CONTINUE);
@@ -788,6 +799,14 @@ final class ClientConnection implements Runnable {
 
   private void closeSocket() {
     try {
+      if (reset) {
+        SocketChannel beneath = channel();
+        Socket plain = beneath != null ? beneath.socket() : socket;
+        plain.setSoLinger(true, 0);
+        if (beneath != null) {
+          beneath.close(); // before the TLS layer could send its close_notify
+        }
+      }
       socket.close();
     } catch (IOException ignored) {
       // The connection is over either way.

@@ -327,6 +327,9 @@ final class RealExchange implements Exchange, DispatchHooks {
       logFailure(e);
       if (e.failure().status() == 0) {
         bodyBytes = connection.sender().bodyBytesSoFar();
+        if (e.failure() == ProxyFailure.RESPONSE_ABORTED && connection.sender().closeDelimited()) {
+          connection.resetOnClose();
+        }
         return false;
       }
       // Nothing of the response had left: the client gets the error in its place.

@@ -52,6 +52,8 @@ final class ResponseSender {
   private long headEnd;
   /** The body bytes of the last response written so far when it is chunked (framing is not body); else -1. */
   private long chunkedBytes = -1;
+  /** Whether the last response's body ends only where the connection does. */
+  private boolean closeDelimited;
 
   /**
    * The body bytes of the last response given to the connection, for the report of one whose
@@ -59,6 +61,15 @@ final class ResponseSender {
    */
   long bodyBytesSoFar() {
     return chunkedBytes >= 0 ? chunkedBytes : Math.max(0, out.bytesWritten() - headEnd);
+  }
+
+  /**
+   * Whether the last response given to the connection has a body that ends where the connection
+   * does (an HTTP/1.0 client's, without a length): if it fails midway, only an abortive close
+   * tells the client that it did not end.
+   */
+  boolean closeDelimited() {
+    return closeDelimited;
   }
 
   /** What was sent. */
@@ -85,12 +96,12 @@ final class ResponseSender {
       int clientMinor, boolean close, boolean tunnel) throws IOException {
     headEnd = Long.MAX_VALUE; // no body byte until the head is out
     chunkedBytes = -1;
+    closeDelimited = false;
     int status = response.status();
     boolean bodiless = headRequest || status < 200 || status == 204 || status == 304 || tunnel;
     Body body = response.body();
     long length = bodiless ? 0 : body.contentLength();
     boolean chunked = false;
-    boolean closeDelimited = false;
     // HEAD and 304 answers keep the Content-Length of the representation (RFC 9110 §8.6);
     // everything else is framed here, once, in a single pass over the fields.
     boolean keepLength = bodiless && !tunnel && status >= 200 && status != 204;

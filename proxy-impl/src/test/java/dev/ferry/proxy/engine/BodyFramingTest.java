@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
@@ -214,6 +215,34 @@ class BodyFramingTest {
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
       assertThat(readAllQuietly(raw)).contains("Content-Length: 1000").endsWith("only ten b");
+    }
+    Await.until(() -> proxy.stats().failures().getOrDefault("RESPONSE_ABORTED", 0L) == 1L,
+        "the aborted response to be counted");
+  }
+
+  /**
+   * An HTTP/1.0 client gets a body of unknown length delimited by the close (RFC 9112 §6.3): an
+   * orderly close would say the cut body is complete, so the proxy resets the connection.
+   */
+  @Test
+  void resetsAnHttp10ClientWhoseCloseDelimitedBodyTheUpstreamCut() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.readLine(in);
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // skip the head
+      }
+      out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nabc".getBytes());
+      out.flush();
+    }));
+    reverseTo(origin.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.0\r\nHost: a\r\n\r\n");
+      java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+      assertThatThrownBy(() -> {
+        for (int b; (b = raw.input().read()) != -1; ) {
+          received.write(b);
+        }
+      }).as("a reset, not an end of stream, after %s", received).isInstanceOf(java.net.SocketException.class);
     }
     Await.until(() -> proxy.stats().failures().getOrDefault("RESPONSE_ABORTED", 0L) == 1L,
         "the aborted response to be counted");
