@@ -682,6 +682,11 @@ final class ClientConnection implements Runnable {
     linger = true;
   }
 
+  /** Takes back {@link #lingerOnClose}: the connection just closes. */
+  void noLingerOnClose() {
+    linger = false;
+  }
+
   /**
    * Ends the connection with a reset (and over TLS without {@code close_notify}) rather than an
    * orderly close: the one signal that a response without a length was cut off (RFC 9112 §8:

@@ -320,15 +320,23 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     ResponseSender.Outcome outcome;
     try {
+      // RFC 9110 §9.3.6: a 2xx to a CONNECT has no framing and no content, tunnel or not (a
+      // filter's answer the proxy cannot tunnel: its head, then the close).
       outcome = connection.sender().send(response, idHeader, requestId,
-          request.method().equals("HEAD"), head.minorVersion(), wantsClose, tunnelling);
+          request.method().equals("HEAD"), head.minorVersion(), wantsClose,
+          tunnelling || connect && status / 100 == 2);
     } catch (HttpFailureException e) {
       failure = e.failure().name();
       logFailure(e);
       if (e.failure().status() == 0) {
         bodyBytes = connection.sender().bodyBytesSoFar();
-        if (e.failure() == ProxyFailure.RESPONSE_ABORTED && connection.sender().closeDelimited()) {
-          connection.resetOnClose();
+        if (e.failure() == ProxyFailure.RESPONSE_ABORTED) {
+          // Nothing more is for the client to read: a lingering close would flush what of the
+          // head is still buffered (a filter's body failing before its first byte: a drop).
+          connection.noLingerOnClose();
+          if (connection.sender().closeDelimited()) {
+            connection.resetOnClose();
+          }
         }
         return false;
       }

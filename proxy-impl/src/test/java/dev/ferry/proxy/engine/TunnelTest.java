@@ -2,7 +2,9 @@ package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.Body;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -124,6 +126,26 @@ class TunnelTest {
       RawClient.RawResponse response = raw.readResponse();
       assertThat(response.status()).isEqualTo(502);
       assertThat(response.bodyText()).contains("Could not connect to origin server: 127.0.0.1:" + closedPort);
+    }
+  }
+
+  /**
+   * RFC 9110 §9.3.6: a 2xx to a CONNECT carries no framing and no content. A filter's 2xx the
+   * proxy cannot tunnel (no interception) goes out as its head alone, then the connection closes:
+   * its body would be taken for the tunnel's first bytes.
+   */
+  @Test
+  void sendsAFiltersTwoHundredToAConnectWithoutFramingOrBody() throws Exception {
+    proxy = ferry.start(connectingToTestPorts().filter((exchange, chain) ->
+        exchange.request().method().equals("CONNECT")
+            ? Response.builder().status(200).body(Body.of("hello")).build()
+            : chain.proceed(exchange.request())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: x\r\n\r\n");
+      String all = new String(raw.input().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(all).startsWith("HTTP/1.1 200 ").endsWith("\r\n\r\n")
+          .doesNotContainIgnoringCase("Content-Length").doesNotContainIgnoringCase("Transfer-Encoding")
+          .doesNotContain("hello");
     }
   }
 

@@ -21,6 +21,12 @@ import java.util.Objects;
  * closes the connection without sending a single byte of response, and does not forward the
  * request. Both close the connection (a FIN, not a TCP RST: the public API cannot set
  * SO_LINGER).
+ *
+ * <p>The CONNECT that opens an intercepted HTTPS session is the proxy's plumbing, not an exchange
+ * of the client's: no fault applies to it, and the requests inside the session get the faults
+ * their rules select. A CONNECT that is not intercepted is the exchange itself: a
+ * {@code Fault.status(503)} refuses the tunnel, {@code dropBeforeResponse} closes the connection
+ * before any answer.
  */
 public final class Fault {
   enum Kind { LATENCY, BANDWIDTH, STATUS, RESET, DROP }

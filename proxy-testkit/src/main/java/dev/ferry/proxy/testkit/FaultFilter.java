@@ -28,6 +28,8 @@ final class FaultFilter implements Filter {
   private final Recorder recorder;
   private final List<Rule> fixed;
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
+  /** The hosts whose CONNECT opens an intercepted session: plumbing, not an exchange to fault. */
+  private volatile Predicate<String> intercepted = host -> false;
 
   /** A fault for the requests {@code when} selects; {@code owner} is the test view that added it. */
   record Rule(Predicate<Request> when, Fault fault, Object owner) {
@@ -42,6 +44,11 @@ final class FaultFilter implements Filter {
     this.fixed = List.copyOf(fixed);
   }
 
+  /** Leaves alone the CONNECTs to these hosts: their sessions' requests get the faults. */
+  void skipConnectsTo(Predicate<String> interceptedHosts) {
+    this.intercepted = interceptedHosts;
+  }
+
   void add(Rule rule) {
     rules.add(rule);
   }
@@ -54,6 +61,9 @@ final class FaultFilter implements Filter {
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     Request request = exchange.request();
+    if (request.method().equals("CONNECT") && intercepted.test(request.host())) {
+      return chain.proceed(request);
+    }
     List<Fault> faults = new ArrayList<>();
     for (List<Rule> list : List.of(fixed, rules)) {
       for (Rule rule : list) {
@@ -71,7 +81,8 @@ final class FaultFilter implements Filter {
     for (Fault fault : faults) {
       if (fault.kind() == Fault.Kind.DROP) {
         state.dropped = true;
-        return Response.builder()
+        // Not a 2xx: a CONNECT's 2xx goes out as its head alone, without reading the body.
+        return Response.builder().status(502)
             .body(Body.of(new FailingInputStream(0, null, "dropped before response"), 1))
             .build();
       }

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
@@ -121,12 +122,13 @@ public final class RecordingProxy implements AutoCloseable {
     }
     // After interception, so that a customizer's own interceptTls (hosts, a predicate) wins.
     b.customizers.forEach(c -> c.accept(proxy));
+    InterceptTls intercepting = proxy.buildConfig().interceptTls().orElse(null);
+    Predicate<String> intercepted = host -> intercepting != null && intercepting.intercepts(host);
+    faults.skipConnectsTo(intercepted);
     if (loaded != null) {
       ReplayMatcher matcher = b.matcher != null ? b.matcher
           : forward ? ReplayMatcher.methodAndUrl() : ReplayMatcher.methodAndTarget();
-      InterceptTls intercepting = proxy.buildConfig().interceptTls().orElse(null);
-      proxy.filter(new ReplayFilter(recorder, loaded, matcher, saver != null, b.maxBodyBytes,
-          host -> intercepting != null && intercepting.intercepts(host)));
+      proxy.filter(new ReplayFilter(recorder, loaded, matcher, saver != null, b.maxBodyBytes, intercepted));
     }
     this.server = proxy.build();
   }

@@ -134,6 +134,21 @@ class FaultTest {
     assertThat(e.fault()).contains("dropBeforeResponse");
   }
 
+  /** A CONNECT that is not intercepted is the exchange: dropped, it gets no byte of answer. */
+  @Test
+  void dropsAConnectBeforeAnyResponseByte() throws Exception {
+    proxy.inject(e -> e, Fault.dropBeforeResponse());
+
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("CONNECT 127.0.0.1:" + origin.getPort() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      assertThat(readUntilClosed(socket.getInputStream())).isEmpty();
+    }
+    RecordedExchange e = proxy.recording().awaitExchange(x -> x.method("CONNECT"), Duration.ofSeconds(5));
+    assertThat(e.response().status()).isZero();
+    assertThat(e.fault()).contains("dropBeforeResponse");
+  }
+
   @Test
   void stopsInjectingOnceCleared() throws Exception {
     origin.enqueue(new MockResponse().setBody("ok"));

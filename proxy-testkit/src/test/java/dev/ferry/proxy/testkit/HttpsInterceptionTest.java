@@ -40,6 +40,17 @@ class HttpsInterceptionTest {
     origin.close();
   }
 
+  /** The CONNECT opening an intercepted session is plumbing: faults go to the requests in it. */
+  @Test
+  void appliesFaultsToTheRequestsOfAnInterceptedSessionNotItsConnect() throws Exception {
+    proxy.inject(e -> e.host("localhost"), Fault.status(503));
+    HttpClient client = proxy.httpClientBuilder().build();
+    HttpResponse<String> response = client.send(HttpRequest.newBuilder(origin.url("/faulted")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.body()).isEqualTo("GET /faulted: ");
+  }
+
   @Test
   void recordsHttpsUrlsHeadersAndBodies() throws Exception {
     HttpClient client = proxy.httpClientBuilder().build();
