@@ -376,8 +376,11 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
     RecordingProxy proxy = find(context).orElseThrow(() -> new ParameterResolutionException(
-        "no Ferry proxy is running for " + context.getDisplayName()
-            + "; with a proxy per test it is not available in @BeforeAll methods"));
+        "no Ferry proxy is running for " + context.getDisplayName() + " when its "
+            + (parameter.getDeclaringExecutable() instanceof java.lang.reflect.Constructor
+                ? "constructor" : "@BeforeAll method") + " runs: with a proxy per test, the proxy"
+            + " starts before each test; take it as a parameter of the test or of a @BeforeEach"
+            + " method, or have one proxy for the class (lifecycle = PER_CLASS)"));
     if (store(context).get(TEST_PROXY) == null) {
       store(context).put(CLASS_PROXY_WIRED, Boolean.TRUE);
       proxy.keepAllTraffic();

@@ -30,8 +30,8 @@ import okhttp3.mockwebserver.MockWebServer;
 /**
  * A Ferry proxy that records every exchange, and can replay recordings and inject faults. It
  * binds 127.0.0.1 on an ephemeral port and, unlike a production forward proxy, tunnels CONNECT to
- * any port and reaches loopback destinations, since test origins are local and listen on
- * ephemeral ports. Its start and per-exchange log lines are at debug where the proxy-api allows.
+ * any port (unless {@code configure(b -> b.allowConnectPorts(...))} names the ports) and reaches
+ * loopback destinations, since test origins are local and listen on ephemeral ports. Its start and per-exchange log lines are at debug where the proxy-api allows.
  * {@link FerryProxyExtension} manages one per test class or test; it also works on its own:
  *
  * <pre>{@code
@@ -105,14 +105,14 @@ public final class RecordingProxy implements AutoCloseable {
         : new RecordIfMissing(b.recordIfMissing, b.recordFailures);
     this.loaded = saver != null ? saver.load() : b.replay != null ? b.replay.exchanges() : null;
     // Test origins are local and listen on ephemeral ports: a forward testkit proxy (bound to
-    // loopback) reaches loopback destinations and tunnels CONNECT to any port, unlike the
-    // engine's default.
+    // loopback) reaches loopback destinations and tunnels CONNECT to any port (unless a
+    // customizer names the ports), unlike the engine's default.
     // A line per exchange is noise in a test run: life-cycle and access lines go to debug.
     ProxyServer.Builder proxy = ProxyServer.builder().bindAddress("127.0.0.1").port(0).quietLogs(true);
     if (upstream != null) {
       proxy.upstream(Upstream.of(upstream.toString()));
     } else {
-      proxy.allowAnyConnectPort().allowPrivateDestinations(true);
+      proxy.allowPrivateDestinations(true);
     }
     // The recorder is the outermost filter so it sees what the client sent and received; faults
     // come next so the recording shows their effect; replay answers last, after user filters.
@@ -122,6 +122,10 @@ public final class RecordingProxy implements AutoCloseable {
     }
     // After interception, so that a customizer's own interceptTls (hosts, a predicate) wins.
     b.customizers.forEach(c -> c.accept(proxy));
+    if (upstream == null && proxy.buildConfig().allowedConnectPorts().equals(Set.of(443))) {
+      // Tunnels go to any port unless a customizer named the ports (the engine's default is 443).
+      proxy.allowAnyConnectPort();
+    }
     InterceptTls intercepting = proxy.buildConfig().interceptTls().orElse(null);
     Predicate<String> intercepted = host -> intercepting != null && intercepting.intercepts(host);
     faults.skipConnectsTo(intercepted);

@@ -1,0 +1,58 @@
+package dev.ferry.proxy.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.testkit.engine.EventConditions.finishedWithFailure;
+import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
+
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.testkit.engine.EngineTestKit;
+
+/** What a user's own configuration of a testkit proxy gets, and what it is told when it cannot. */
+class TestkitConfigurationTest {
+
+  /** The testkit's "any port" is its default, not the user's choice: the user's ports win. */
+  @Test
+  void tunnelsOnlyToTheConnectPortsAConfigureNames() throws Exception {
+    try (ServerSocket allowed = new ServerSocket(0); ServerSocket other = new ServerSocket(0);
+        RecordingProxy proxy = RecordingProxy.forward()
+            .configure(b -> b.allowConnectPorts(allowed.getLocalPort())).start()) {
+      assertThat(connectStatusLine(proxy, allowed.getLocalPort())).startsWith("HTTP/1.1 200");
+      assertThat(connectStatusLine(proxy, other.getLocalPort())).startsWith("HTTP/1.1 403");
+    }
+  }
+
+  /** A constructor runs before a per-test proxy starts: the message says so and what to do. */
+  @Test
+  void tellsAConstructorTakingAPerTestProxyWhereToTakeItInstead() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(TakesProxyInConstructor.class))
+        .execute().testEvents()
+        .assertThatEvents().haveExactly(1, finishedWithFailure(message(m -> m.contains("constructor")
+            && m.contains("@BeforeEach") && !m.contains("@BeforeAll"))));
+  }
+
+  @FerryTest
+  static class TakesProxyInConstructor {
+    TakesProxyInConstructor(RecordingProxy proxy) {}
+
+    @Test
+    void runs() {}
+  }
+
+  private static String connectStatusLine(RecordingProxy proxy, int port) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("CONNECT 127.0.0.1:" + port + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      InputStream in = socket.getInputStream();
+      StringBuilder line = new StringBuilder();
+      for (int b; (b = in.read()) != -1 && b != '\n'; ) {
+        line.append((char) b);
+      }
+      return line.toString();
+    }
+  }
+}
