@@ -42,7 +42,7 @@ public final class HttpCache implements ProxyCache {
   private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
 
   private final Entries entries;
-  private final MissCoalescer coalescer = new MissCoalescer();
+  private final MissCoalescer coalescer;
   private final StaleWhileRevalidate staleWhileRevalidate;
   private final String statusHeader;
   private final Clock clock;
@@ -52,8 +52,14 @@ public final class HttpCache implements ProxyCache {
   private final LongAdder misses = new LongAdder();
   private final LongAdder staleServed = new LongAdder();
 
-  /** A cache for a reverse proxy when {@code reverse}, else for a forward proxy. */
-  public HttpCache(CacheSpec spec, boolean reverse) {
+  /**
+   * A cache for a reverse proxy when {@code reverse}, else for a forward proxy.
+   *
+   * @param upstreamTimeout how long a request waits for its upstream's answer: misses waiting
+   *     on another's fetch of their URL wait at least as long
+   */
+  public HttpCache(CacheSpec spec, boolean reverse, Duration upstreamTimeout) {
+    this.coalescer = new MissCoalescer(MissCoalescer.WAIT, upstreamTimeout);
     CacheStore store = spec.store().orElseGet(() -> new CaffeineCacheStore(spec.maxSizeBytes()));
     this.clock = spec.clock();
     this.statusHeader = spec.statusHeader();

@@ -15,8 +15,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Concurrent misses for one URL make one upstream request: the first (the leader) fetches, the
- * others wait (up to {@link #WAIT}) until its response is stored or turns out uncacheable, then
- * look again, and fetch for themselves only if there is still nothing to serve. No lock is held
+ * others wait (up to {@link #WAIT}, or longer where the upstream timeout is longer) until its
+ * response is stored or turns out uncacheable, then look again, and fetch for themselves only if
+ * there is still nothing to serve. No lock is held
  * while anyone waits or does I/O; the leader's release is a completed future.
  *
  * <p>A URL whose last response could not be stored is remembered for {@link #UNCACHEABLE_FOR}
@@ -27,7 +28,9 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>A leader whose upstream timed out passes that failure to the misses waiting on it: each
  * would otherwise wait for the leader and then a full upstream timeout of its own, in turn, and
- * the origin that did not answer one request would be sent them all.
+ * the origin that did not answer one request would be sent them all. So the misses wait at
+ * least as long as the leader may wait for its answer: with a 35 s upstream timeout they once
+ * gave up after 30 s and each waited 35 s more.
  */
 final class MissCoalescer {
   static final Duration WAIT = Duration.ofSeconds(30);
@@ -45,8 +48,17 @@ final class MissCoalescer {
   }
 
   private final ConcurrentHashMap<String, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
+  private final long waitMillis;
   private final Cache<String, Boolean> uncacheable = Caffeine.newBuilder()
       .expireAfterWrite(UNCACHEABLE_FOR).maximumSize(MAX_UNCACHEABLE).build();
+
+  /**
+   * @param wait how long a miss waits for the leader at least ({@link #WAIT})
+   * @param upstreamTimeout how long the leader may wait for its upstream's answer
+   */
+  MissCoalescer(Duration wait, Duration upstreamTimeout) {
+    this.waitMillis = Math.max(wait.toMillis(), upstreamTimeout.plusSeconds(1).toMillis());
+  }
 
   Response run(String key, LeaderFetch leaderFetch, Follow follow) throws IOException {
     if (uncacheable.getIfPresent(key) != null) {
@@ -115,9 +127,9 @@ final class MissCoalescer {
   }
 
   /** Waits for the leader; returns its upstream's timeout to share, or null to look again. */
-  private static HttpFailureException awaitLeader(CompletableFuture<Void> leader) {
+  private HttpFailureException awaitLeader(CompletableFuture<Void> leader) {
     try {
-      leader.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      leader.get(waitMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException e) {

@@ -1,0 +1,72 @@
+package dev.ferry.proxy.engine.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.engine.Await;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class MissCoalescerTest {
+
+  /**
+   * A miss waits on the leader at least as long as the leader may wait for its upstream: with an
+   * upstream timeout past the usual wait, it once gave up first and sent the origin that did not
+   * answer a request of its own, answered after both waits together (probe u11).
+   */
+  @Test
+  void waitsForALeaderAsLongAsItsUpstreamTimeoutAndSharesTheTimeout() throws Exception {
+    Duration shortWait = Duration.ofMillis(100);
+    MissCoalescer coalescer = new MissCoalescer(shortWait, Duration.ofSeconds(5));
+    CountDownLatch leading = new CountDownLatch(1);
+    CountDownLatch timeUp = new CountDownLatch(1);
+    AtomicInteger ownFetches = new AtomicInteger();
+    CompletableFuture<Void> leader = CompletableFuture.runAsync(() -> {
+      try {
+        coalescer.run("k", outcome -> {
+          leading.countDown();
+          try {
+            timeUp.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            throw new java.io.InterruptedIOException();
+          }
+          HttpFailureException timeout = new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT, "no answer");
+          outcome.failed(timeout);
+          throw timeout;
+        }, () -> null);
+      } catch (Exception expected) {
+        // the leader's own timeout
+      }
+    });
+    assertThat(leading.await(10, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<Throwable> waiter = CompletableFuture.supplyAsync(() -> {
+      try {
+        coalescer.run("k", outcome -> {
+          ownFetches.incrementAndGet();
+          return null;
+        }, () -> {
+          ownFetches.incrementAndGet();
+          return null;
+        });
+        return null;
+      } catch (Exception e) {
+        return e;
+      }
+    });
+    // The behaviour under test is a wait past the short one: let it pass, then time the leader out.
+    long past = System.nanoTime() + 3 * shortWait.toNanos();
+    Await.until(() -> System.nanoTime() > past, "the short wait to pass");
+    assertThat(waiter).isNotDone();
+    timeUp.countDown();
+    assertThat(waiter.get(10, TimeUnit.SECONDS)).isInstanceOf(HttpFailureException.class)
+        .satisfies(e -> assertThat(((HttpFailureException) e).failure()).isEqualTo(ProxyFailure.UPSTREAM_TIMEOUT));
+    assertThat(ownFetches).hasValue(0);
+    leader.get(10, TimeUnit.SECONDS);
+  }
+}
