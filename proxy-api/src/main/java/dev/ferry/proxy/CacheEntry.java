@@ -42,8 +42,9 @@ public final class CacheEntry {
    *
    * @param requestTime when the request that fetched the response was sent
    * @param responseTime when the response's head arrived
-   * @param variantKey the normalised request values of the fields {@code Vary} names; entries of
-   *     one URL with equal keys replace each other
+   * @param variantKey the normalised request values of the fields {@code Vary} names, after the
+   *     route's pool where routes pick pools; entries of one URL with equal keys replace each
+   *     other
    * @throws IllegalArgumentException if {@code status} is not between 100 and 999
    */
   public static CacheEntry of(int status, String reason, Headers headers, byte[] body,
@@ -63,8 +64,9 @@ public final class CacheEntry {
    *
    * @param requestTime when the request that fetched the response was sent
    * @param responseTime when the response's head arrived
-   * @param variantKey the normalised request values of the fields {@code Vary} names; entries of
-   *     one URL with equal keys replace each other
+   * @param variantKey the normalised request values of the fields {@code Vary} names, after the
+   *     route's pool where routes pick pools; entries of one URL with equal keys replace each
+   *     other
    * @throws IllegalArgumentException if {@code status} is not between 100 and 999
    */
   public static CacheEntry of(int status, String reason, Headers headers, ByteBuffer body,
@@ -123,7 +125,11 @@ public final class CacheEntry {
     return responseTime;
   }
 
-  /** The key of this entry's {@code Vary} variant; empty when the response has no {@code Vary}. */
+  /**
+   * The key of this entry's variant: the route's pool, where routes pick pools, and the request
+   * values of the fields {@code Vary} names; empty for a response without {@code Vary} stored
+   * without routes.
+   */
   public String variantKey() {
     return variantKey;
   }

@@ -395,7 +395,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.forwarder().vet(request, this);
     }
     throughCache = true;
-    return cache.handle(request, requestedAuthority(),
+    return cache.handle(request, "", requestedAuthority(),
         forwarded -> server.forwarder().forward(forwarded, this), verdict -> cacheVerdict = verdict);
   }
 
@@ -416,7 +416,8 @@ final class RealExchange implements Exchange, DispatchHooks {
         return server.dispatcher().dispatch(matched, routedRequest, this);
       }
       throughCache = true;
-      return cache.handle(routedRequest, requestedAuthority(),
+      return cache.handle(routedRequest, matched.pool().name(),
+          requestedAuthority(),
           forwarded -> server.dispatcher().dispatch(matched, forwarded, this), verdict -> cacheVerdict = verdict);
     });
   }

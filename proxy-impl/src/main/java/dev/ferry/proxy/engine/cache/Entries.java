@@ -60,10 +60,10 @@ final class Entries {
     return StoragePolicy.origin(request) + request.target();
   }
 
-  /** The stored variant this request selects, complete or partial, or null. */
-  CacheEntry lookup(Request request) {
+  /** The stored variant this request selects in {@code partition}, complete or partial, or null. */
+  CacheEntry lookup(Request request, String partition) {
     for (CacheEntry candidate : store.variants(key(request))) {
-      if (Variants.matches(candidate, request.headers())) {
+      if (Variants.matches(candidate, partition, request.headers())) {
         return candidate;
       }
     }
@@ -75,7 +75,8 @@ final class Entries {
    * {@code outcome} is told once the copy is stored or abandoned, or at once that the response
    * may not be stored.
    */
-  Response maybeStore(Request request, Response response, Instant requested, StoreOutcome outcome) {
+  Response maybeStore(Request request, String partition, Response response, Instant requested,
+      StoreOutcome outcome) {
     Instant responded = clock.instant();
     Headers policy = policy(response.headers());
     boolean reusable = request.method().equals("GET")
@@ -87,7 +88,7 @@ final class Entries {
       return response;
     }
     Headers headers = StoragePolicy.strip(response.headers().without(statusHeader), policy);
-    String variant = Variants.key(response.headers(), request.headers());
+    String variant = Variants.key(partition, response.headers(), request.headers());
     String url = key(request);
     Consumer<ByteBuffer> save = body -> put(url, CacheEntry.of(response.status(), response.reason(), headers,
         bodies.keep(body), requested, responded, variant));

@@ -83,19 +83,22 @@ public final class HttpCache implements ProxyCache {
    * Handles one request, calling {@code upstream} when it must; reports its verdict (HIT,
    * MISS, REVALIDATED, STALE or BYPASS) to {@code verdict}.
    *
+   * @param partition what else than the URL tells responses apart: a route's pool, where routes
+   *     pick pools by more than the URL (a header); empty for none. Entries of one URL in two
+   *     partitions are two variants, never served across (nginx keys on the upstream too).
    * @param requestedAuthority the client's authority before filters, which a background
    *     refresh of this request keeps
    */
-  public Response handle(Request request, String requestedAuthority, RealChain.Terminal upstream,
-      Consumer<String> verdict) throws IOException {
+  public Response handle(Request request, String partition, String requestedAuthority,
+      RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
     String method = request.method();
     if (!method.equals("GET") && !method.equals("HEAD") || request.headers().contains("If-Match")
         || request.headers().contains("If-Unmodified-Since")) {
       // RFC 9111 §4.3.2: preconditions only an origin server can evaluate go there.
-      return passThrough(request, upstream, verdict);
+      return passThrough(request, partition, upstream, verdict);
     }
     CacheControl requestCc = CacheControl.of(request.headers());
-    CacheEntry stored = entries.lookup(request);
+    CacheEntry stored = entries.lookup(request, partition);
     if (log.isDebugEnabled()) {
       log.debug("cache_lookup key={} result={} age_ms={}", LoggedUrls.redact(Entries.key(request)),
           stored == null ? "absent" : "stored", stored == null ? -1
@@ -114,7 +117,7 @@ public final class HttpCache implements ProxyCache {
       return fromStore;
     }
     if (stored != null
-        && staleWhileRevalidate.refreshInBackground(request, requestedAuthority, stored, requestCc)) {
+        && staleWhileRevalidate.refreshInBackground(request, partition, requestedAuthority, stored, requestCc)) {
       return serveStale(request, stored, verdict);
     }
     if (requestCc.has("only-if-cached")) {
@@ -123,37 +126,38 @@ public final class HttpCache implements ProxyCache {
     }
     if (stored == null && method.equals("GET") && !request.headers().contains("Range")) {
       CacheControl asked = requestCc;
-      return coalescer.run(Entries.key(request), outcome -> fetch(request, upstream, verdict, outcome),
+      return coalescer.run(partition + " " + Entries.key(request),
+          outcome -> fetch(request, partition, upstream, verdict, outcome),
           () -> {
-            Response coalesced = answerFromStore(request, entries.lookup(request), asked, verdict);
-            return coalesced != null ? coalesced : fetch(request, upstream, verdict, StoreOutcome.NONE);
+            Response coalesced = answerFromStore(request, entries.lookup(request, partition), asked, verdict);
+            return coalesced != null ? coalesced : fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
           });
     }
-    return fetchOrRevalidate(request, stored, requestCc, upstream, verdict);
+    return fetchOrRevalidate(request, partition, stored, requestCc, upstream, verdict);
   }
 
   /**
    * Not GET or HEAD, or a GET the cache may not answer: forward, invalidate after an unsafe
    * method, keep a reusable POST answer.
    */
-  private Response passThrough(Request request, RealChain.Terminal upstream, Consumer<String> verdict)
-      throws IOException {
+  private Response passThrough(Request request, String partition, RealChain.Terminal upstream,
+      Consumer<String> verdict) throws IOException {
     Instant requested = clock.instant();
     Response response = upstream.handle(request);
     if (SAFE.contains(request.method()) || response.status() < 200 || response.status() >= 400) {
       return mark(response, "BYPASS", verdict);
     }
     entries.invalidate(request, response);
-    return mark(entries.maybeStore(request, response, requested, StoreOutcome.NONE), "BYPASS", verdict);
+    return mark(entries.maybeStore(request, partition, response, requested, StoreOutcome.NONE), "BYPASS", verdict);
   }
 
-  private Response fetchOrRevalidate(Request request, CacheEntry stored, CacheControl asked,
-      RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
+  private Response fetchOrRevalidate(Request request, String partition, CacheEntry stored,
+      CacheControl asked, RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
     Instant requested = clock.instant();
     try {
       Response response = stored != null && StoragePolicy.hasValidators(stored.headers())
-          ? revalidate(request, stored, upstream, verdict)
-          : fetch(request, upstream, verdict, StoreOutcome.NONE);
+          ? revalidate(request, partition, stored, upstream, verdict)
+          : fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
       if (stored != null && request.method().equals("HEAD") && response.status() == 200) {
         // A HEAD is not stored, but it tells about the stored GET (RFC 9111 §4.3.5).
         entries.applyHead(request, stored, response, requested);
@@ -215,8 +219,8 @@ public final class HttpCache implements ProxyCache {
     return mark(answer.get(), lookup.fresh ? "HIT" : "STALE", verdict);
   }
 
-  private Response fetch(Request request, RealChain.Terminal upstream, Consumer<String> verdict,
-      StoreOutcome outcome) throws IOException {
+  private Response fetch(Request request, String partition, RealChain.Terminal upstream,
+      Consumer<String> verdict, StoreOutcome outcome) throws IOException {
     misses.increment();
     Instant requested = clock.instant();
     Response response;
@@ -229,7 +233,7 @@ public final class HttpCache implements ProxyCache {
       outcome.finished();
       throw e;
     }
-    return mark(entries.maybeStore(request, response, requested, outcome), "MISS", verdict);
+    return mark(entries.maybeStore(request, partition, response, requested, outcome), "MISS", verdict);
   }
 
   /** RFC 5861 §4: stale-if-error, from the response or the request, within its window. */
@@ -253,8 +257,8 @@ public final class HttpCache implements ProxyCache {
     return mark(serve(stored, request, clock.instant()), "STALE", verdict);
   }
 
-  private Response revalidate(Request request, CacheEntry stored, RealChain.Terminal upstream,
-      Consumer<String> verdict) throws IOException {
+  private Response revalidate(Request request, String partition, CacheEntry stored,
+      RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
     Instant requested = clock.instant();
     Response response = upstream.handle(Conditionals.conditional(request, stored));
     if (response.status() != 304) {
@@ -262,12 +266,12 @@ public final class HttpCache implements ProxyCache {
       if (response.status() >= 500) {
         return mark(response, "MISS", verdict);
       }
-      return mark(entries.maybeStore(request, response, requested, StoreOutcome.NONE), "MISS", verdict);
+      return mark(entries.maybeStore(request, partition, response, requested, StoreOutcome.NONE), "MISS", verdict);
     }
     CacheEntry updated = entries.applyNotModified(request, stored, response, requested);
     if (updated == null) {
       // The 304 was for another representation than the stored one: ask again, unconditionally.
-      return fetch(request, upstream, verdict, StoreOutcome.NONE);
+      return fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
     }
     return mark(serve(updated, request, clock.instant()), "REVALIDATED", verdict);
   }

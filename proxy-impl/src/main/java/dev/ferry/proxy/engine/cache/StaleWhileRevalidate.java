@@ -50,8 +50,8 @@ final class StaleWhileRevalidate {
    * Starts a background refresh and returns true when {@code stored} may be served stale now;
    * false when the window does not apply and the request must revalidate in the foreground.
    */
-  boolean refreshInBackground(Request request, String requestedAuthority, CacheEntry stored,
-      CacheControl asked) {
+  boolean refreshInBackground(Request request, String partition, String requestedAuthority,
+      CacheEntry stored, CacheControl asked) {
     BackgroundRefresh running = refresher;
     if (running == null || Lookup.asksNoCache(asked, request.headers()) || asked.has("max-age")
         || asked.has("min-fresh")) {
@@ -70,16 +70,16 @@ final class StaleWhileRevalidate {
     }
     Request refresh = Conditionals.conditional(request.withBody(Body.empty()), stored);
     String key = Entries.key(request);
-    if (!running.start(key, () -> refresh(request, refresh, requestedAuthority, stored))) {
+    if (!running.start(partition + " " + key, () -> refresh(request, partition, refresh, requestedAuthority, stored))) {
       log.debug("cache_refresh_not_started key={} reason=\"running for this URL, or {} running\"",
           LoggedUrls.redact(key), BackgroundRefresh.MAX_RUNNING);
     }
     return true;
   }
 
-  private void refresh(Request request, Request conditional, String requestedAuthority,
-      CacheEntry stored) {
-    if (entries.lookup(request) != stored) {
+  private void refresh(Request request, String partition, Request conditional,
+      String requestedAuthority, CacheEntry stored) {
+    if (entries.lookup(request, partition) != stored) {
       // Another refresh replaced the entry after this request saw it stale: nothing to do.
       return;
     }
@@ -91,7 +91,8 @@ final class StaleWhileRevalidate {
         entries.applyNotModified(request, stored, response, requested);
         return;
       }
-      Response storing = entries.maybeStore(request.withHeaders(conditional.headers()), response, requested, StoreOutcome.NONE);
+      Response storing = entries.maybeStore(request.withHeaders(conditional.headers()), partition,
+          response, requested, StoreOutcome.NONE);
       try (InputStream in = storing.body().stream()) {
         in.transferTo(OutputStream.nullOutputStream());
       }

@@ -47,9 +47,16 @@ final class Variants {
     return names(response).contains("*");
   }
 
-  /** The variant key of {@code request} for a response with these headers. */
-  static String key(Headers response, Headers request) {
+  /**
+   * The variant key of {@code request} for a response with these headers, in {@code partition}
+   * (see {@code HttpCache.handle}): a partition's entries never match another's requests.
+   */
+  static String key(String partition, Headers response, Headers request) {
     StringBuilder key = new StringBuilder();
+    if (!partition.isEmpty()) {
+      // A field name has no space: this line can be no Vary field's.
+      key.append("partition ").append(partition).append('\n');
+    }
     for (String name : names(response)) {
       // Field values never hold a line feed, so it separates them unambiguously. An absent field
       // has no colon: it matches only another absence, never an empty value (§4.1).
@@ -63,9 +70,9 @@ final class Variants {
     return key.toString();
   }
 
-  /** True if {@code request} selects {@code stored}. */
-  static boolean matches(CacheEntry stored, Headers request) {
-    return !varyStar(stored.headers()) && key(stored.headers(), request).equals(stored.variantKey());
+  /** True if {@code request}, in {@code partition}, selects {@code stored}. */
+  static boolean matches(CacheEntry stored, String partition, Headers request) {
+    return !varyStar(stored.headers()) && key(partition, stored.headers(), request).equals(stored.variantKey());
   }
 
   /** A list member's q-value (1 without one, 0 for one that is not a number). */

@@ -138,6 +138,29 @@ class RoutingTest {
     assertThat(get(proxy, "/x").body()).isEqualTo("stable /x");
   }
 
+  /**
+   * Routes that pick pools by a header send one URL to two pools: their answers are two entries,
+   * never one served for the other (the cache's key is the URL; the pool tells them apart).
+   */
+  @Test
+  void keepsTheCachedAnswersOfPoolsThatHeaderRoutesPickApart() throws Exception {
+    Origins canary = origin("canary");
+    Origins stable = origin("stable");
+    canary.answer(200, "Cache-Control: max-age=60\r\n");
+    stable.answer(200, "Cache-Control: max-age=60\r\n");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().cache(CacheSpec.inMemory())
+        .route(Route.to(Upstream.of(canary.url()).name("canary")).header("X-Canary", "1"))
+        .upstream(Upstream.of(stable.url()).name("stable")));
+    HttpRequest flagged = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/home"))
+        .header("X-Canary", "1").build();
+    assertThat(client.send(flagged, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("canary /home");
+    assertThat(get(proxy, "/home").body()).isEqualTo("stable /home");
+    assertThat(get(proxy, "/home").body()).isEqualTo("stable /home");
+    assertThat(client.send(flagged, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("canary /home");
+    assertThat(canary.requests()).isEqualTo(1);
+    assertThat(stable.requests()).isEqualTo(1);
+  }
+
   @Test
   void reportsRouteAndEndpointInSummaries() throws Exception {
     Origins api = origin("api");
