@@ -27,8 +27,13 @@ final class InboundRequest {
    * itself (RFC 9110 §9.3.7), so the proxy answers it. {@code hostNamed}: false when a reverse
    * proxy's request named no host and the upstream's authority stands in for it.
    */
+  /**
+   * @param refusal the answer to a well-formed head the proxy refuses (a declared body over the
+   *     limit, an expectation it cannot meet), which still makes an exchange listeners see; null
+   *     for a request to serve
+   */
   record Parsed(Request.Builder request, long bodyLength, boolean expectContinue, boolean toProxyItself,
-      boolean hostNamed) {}
+      boolean hostNamed, HttpFailureException refusal) {}
 
   /**
    * @param upstreamAuthority the reverse proxy's upstream, or an intercepted CONNECT's target,
@@ -99,21 +104,25 @@ final class InboundRequest {
       // be a body to a hop in front and tunnel data here: two readings of one stream.
       throw malformed("CONNECT with content (Content-Length or Transfer-Encoding)");
     }
+    MaxForwards.remaining(head.method(), head.headers());
+    HttpFailureException refusal = null;
     if (length > maxBodyBytes) {
-      throw new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
+      refusal = new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
           "request body of " + length + " bytes exceeds " + maxBodyBytes + " bytes");
     }
-    MaxForwards.remaining(head.method(), head.headers());
     boolean expectContinue = false;
     List<String> expect = head.headers().all("Expect");
     if (!expect.isEmpty()) {
       if (expect.size() > 1 || !expect.get(0).trim().equalsIgnoreCase("100-continue")) {
-        throw new HttpFailureException(ProxyFailure.EXPECTATION_FAILED, "only 100-continue is supported");
+        if (refusal == null) {
+          refusal = new HttpFailureException(ProxyFailure.EXPECTATION_FAILED, "only 100-continue is supported");
+        }
+      } else {
+        expectContinue = head.minorVersion() == 1 && length != 0;
       }
-      expectContinue = head.minorVersion() == 1 && length != 0;
     }
     builder.headers(head.headers()).body(Body.empty());
-    return new Parsed(builder, length, expectContinue, toProxyItself, hostNamed);
+    return new Parsed(builder, length, expectContinue && refusal == null, toProxyItself, hostNamed, refusal);
   }
 
   private static void checkConnectTarget(String target) throws HttpFailureException {

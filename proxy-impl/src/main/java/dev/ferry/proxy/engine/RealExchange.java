@@ -82,6 +82,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   private boolean interimSent;
   /** A forward proxy's {@code OPTIONS *}: the proxy answers it (see {@link InboundRequest.Parsed}). */
   private boolean toProxyItself;
+  /** The answer to a well-formed head the proxy refuses without running filters; null to serve it. */
+  private HttpFailureException refusal;
   /** A loopback client's request to a forward proxy's own endpoints ({@code /_stats}...). */
   private boolean toAdmin;
   /** False when the client named no host and the request's authority stands in for one. */
@@ -130,7 +132,7 @@ final class RealExchange implements Exchange, DispatchHooks {
         log.debug("request_start method={} uri={} client={} conn={} ex={}", request.method(),
             LogValues.of(LoggedUrls.redact(request.url())), connection.clientText(), connection.id(), id);
       }
-      Response response = runChain();
+      Response response = refusal != null ? failWith(refusal) : runChain();
       return response != null && respond(response);
     } finally {
       finish();
@@ -150,11 +152,12 @@ final class RealExchange implements Exchange, DispatchHooks {
       parsed = InboundRequest.parse(head, intercepted != null ? intercepted : reverseAuthority(),
           intercepted == null && config.isReverse(),
           connection.isTls(), config.maxRequestBodyBytes());
-      chunked = parsed.bodyLength() == Framing.CHUNKED ? connection.chunkedBody() : null;
+      refusal = parsed.refusal();
+      chunked = parsed.bodyLength() == Framing.CHUNKED && refusal == null ? connection.chunkedBody() : null;
       if (chunked != null && chunked.refusal() != null) {
         throw chunked.refusal();
       }
-      if (parsed.bodyLength() != 0 && connection.bodyOverdue()) {
+      if (parsed.bodyLength() != 0 && refusal == null && connection.bodyOverdue()) {
         // nginx too answers a body that stalled while buffered without connecting upstream: the
         // upstream would get a head and part of a body, then a closed connection.
         throw new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT, "request body not received in time");
@@ -178,7 +181,10 @@ final class RealExchange implements Exchange, DispatchHooks {
       Forwarder.dropClientForwarding(head.headers(), fields);
     }
     Request.Builder builder = parsed.request().headers(fields.build());
-    if (parsed.bodyLength() != 0) {
+    if (refusal != null) {
+      // Its body is never read: the answer goes with Connection: close, then a lingering close.
+      connection.lingerOnClose();
+    } else if (parsed.bodyLength() != 0) {
       clientBody = connection.openBody(parsed.bodyLength(), chunked == null ? -1 : chunked.length(),
           parsed.expectContinue());
       builder.body(clientBody);

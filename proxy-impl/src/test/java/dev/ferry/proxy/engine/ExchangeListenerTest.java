@@ -128,4 +128,43 @@ class ExchangeListenerTest {
       assertThat(summary.url()).isEqualTo("-");
     }
   }
+  /**
+   * A well-formed head the proxy refuses (a declared body over the limit, an expectation it
+   * cannot meet) is an exchange like any: started with its request, its answer's head reported.
+   */
+  @Test
+  void reportsHeadsRefusedForTheirBodyOrExpectationAsExchanges() throws Exception {
+    List<String> events = new CopyOnWriteArrayList<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:9"))
+        .maxRequestBodyBytes(10).listener(new ExchangeListener() {
+      @Override
+      public void exchangeStarted(Exchange exchange) {
+        events.add("started " + exchange.request().method() + " " + exchange.request().headers().first("X-Kind").orElse(""));
+      }
+
+      @Override
+      public void responseHeaders(Exchange exchange, Response response) {
+        events.add("headers " + response.status());
+      }
+
+      @Override
+      public void exchangeCompleted(ExchangeSummary summary) {
+        events.add("completed " + summary.status());
+      }
+    }));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse tooLarge = raw.send("POST / HTTP/1.1\r\nHost: a\r\nX-Kind: large\r\n"
+          + "Content-Length: 100\r\n\r\n").readResponse();
+      assertThat(tooLarge.status()).isEqualTo(413);
+      assertThat(tooLarge.header("Connection")).isEqualTo("close");
+    }
+    Await.until(() -> events.size() == 3, "three events for the 413");
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\nX-Kind: expect\r\nExpect: something\r\n\r\n")
+          .readResponse().status()).isEqualTo(417);
+    }
+    Await.until(() -> events.size() == 6, "three events for the 417");
+    assertThat(events).containsExactly("started POST large", "headers 413", "completed 413",
+        "started GET expect", "headers 417", "completed 417");
+  }
 }
