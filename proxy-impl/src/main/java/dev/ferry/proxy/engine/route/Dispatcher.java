@@ -92,10 +92,9 @@ public final class Dispatcher {
             backoff(policy, attempt + 1, 0);
             continue;
           }
-          if (response.status() >= 500) {
+          boolean answered = response.status() < 500;
+          if (!answered) {
             pool.failed(endpoint, "status_" + response.status());
-          } else {
-            pool.succeeded(endpoint);
           }
           if (policy.statuses().contains(response.status())
               && attempt + chargedStaleRetries(pool, tried, hooks) < policy.retries()
@@ -105,6 +104,9 @@ public final class Dispatcher {
             // need not wait for it.
             long retryAfterMillis = pool.hasUntried(tried) ? 0 : retryAfterMillis(response);
             if (retryAfterMillis <= policy.retryAfterCap().toMillis() && startRetry(pool, policy)) {
+              if (answered) {
+                pool.succeeded(endpoint);
+              }
               response.body().close();
               endpoint.requestEnded();
               pool.releaseConnection();
@@ -115,11 +117,23 @@ public final class Dispatcher {
             }
           }
           handedOver = true;
+          // A 2xx-4xx head succeeds once its body has come whole (it may yet break off).
+          ReleasingBody.Outcome outcome = !answered ? ReleasingBody.Outcome.NONE : new ReleasingBody.Outcome() {
+            @Override
+            public void ended() {
+              pool.succeeded(endpoint);
+            }
+
+            @Override
+            public void failed(String reason) {
+              pool.failed(endpoint, reason);
+            }
+          };
           return response.withBody(new ReleasingBody(response.body(), () -> {
             endpoint.requestEnded();
             pool.releaseConnection();
             pool.release();
-          }));
+          }, outcome));
         } finally {
           if (retry) {
             // The retry's budget slot is held until its attempt has an answer head (or failed).
@@ -140,7 +154,7 @@ public final class Dispatcher {
    * body too large) say nothing about it, and counting them would let any client get healthy
    * endpoints ejected.
    */
-  private static boolean isEndpointFailure(ProxyFailure failure) {
+  static boolean isEndpointFailure(ProxyFailure failure) {
     return switch (failure) {
       case UPSTREAM_UNREACHABLE, UPSTREAM_BAD_RESPONSE, UPSTREAM_RESET, UPSTREAM_TIMEOUT,
           UPSTREAM_CONNECT_TIMEOUT -> true;

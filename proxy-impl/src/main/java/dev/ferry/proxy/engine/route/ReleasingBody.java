@@ -2,26 +2,49 @@ package dev.ferry.proxy.engine.route;
 
 import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.io.ChannelBody;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A response body that gives back what its request held (a pool's request and connection slots,
  * the endpoint's in-flight count) once, when it is read to its end or closed; the engine closes
- * every body when the exchange ends, so the release cannot be missed.
+ * every body when the exchange ends, so the release cannot be missed. It also tells how the body
+ * went, for outlier detection: read to its end (or empty), or broken off by the upstream (a reset,
+ * a stall, malformed framing) — an endpoint that answers its heads and fails its bodies fails.
+ * A body the client left unread tells nothing.
  */
 final class ReleasingBody implements Body, ChannelBody {
+  /** How a body went; told at most once. */
+  interface Outcome {
+    Outcome NONE = new Outcome() {
+      @Override
+      public void ended() {}
+
+      @Override
+      public void failed(String reason) {}
+    };
+
+    void ended();
+
+    void failed(String reason);
+  }
+
   private final Body body;
   private final Runnable release;
+  private final Outcome outcome;
   private final AtomicBoolean released = new AtomicBoolean();
+  private final AtomicBoolean told = new AtomicBoolean();
 
-  ReleasingBody(Body body, Runnable release) {
+  ReleasingBody(Body body, Runnable release, Outcome outcome) {
     this.body = body;
     this.release = release;
+    this.outcome = outcome;
   }
 
   @Override
@@ -39,18 +62,28 @@ final class ReleasingBody implements Body, ChannelBody {
     return new FilterInputStream(body.stream()) {
       @Override
       public int read() throws IOException {
-        int b = super.read();
+        int b;
+        try {
+          b = super.read();
+        } catch (IOException e) {
+          throw failed(e);
+        }
         if (b < 0) {
-          release();
+          ended();
         }
         return b;
       }
 
       @Override
       public int read(byte[] target, int offset, int length) throws IOException {
-        int n = super.read(target, offset, length);
+        int n;
+        try {
+          n = super.read(target, offset, length);
+        } catch (IOException e) {
+          throw failed(e);
+        }
         if (n < 0) {
-          release();
+          ended();
         }
         return n;
       }
@@ -60,7 +93,7 @@ final class ReleasingBody implements Body, ChannelBody {
         try {
           super.close();
         } finally {
-          release();
+          closed();
         }
       }
     };
@@ -73,9 +106,14 @@ final class ReleasingBody implements Body, ChannelBody {
 
   @Override
   public int read(ByteBuffer target) throws IOException {
-    int n = ((ChannelBody) body).read(target);
+    int n;
+    try {
+      n = ((ChannelBody) body).read(target);
+    } catch (IOException e) {
+      throw failed(e);
+    }
     if (n < 0) {
-      release();
+      ended();
     }
     return n;
   }
@@ -85,8 +123,33 @@ final class ReleasingBody implements Body, ChannelBody {
     try {
       body.close();
     } finally {
-      release();
+      closed();
     }
+  }
+
+  private void ended() {
+    if (told.compareAndSet(false, true)) {
+      outcome.ended();
+    }
+    release();
+  }
+
+  private IOException failed(IOException e) {
+    if (told.compareAndSet(false, true)) {
+      if (!(e instanceof HttpFailureException failure) || Dispatcher.isEndpointFailure(failure.failure())) {
+        outcome.failed("body_" + (e instanceof HttpFailureException failure ? failure.failure().name()
+            : e instanceof SocketTimeoutException ? "timeout" : "io_error"));
+      }
+    }
+    return e;
+  }
+
+  /** Closed before its end: only an empty body has had all there was. */
+  private void closed() {
+    if (body.contentLength() == 0) {
+      ended();
+    }
+    release();
   }
 
   private void release() {

@@ -7,6 +7,7 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -140,6 +141,28 @@ class HealthAndEjectionTest {
     Origins a = ferry.track(new Origins("a"));
     Origins b = ferry.track(new Origins("b"));
     ProxyServer proxy = withFailingEndpointEjected(a, b);
+    servedByBOnly(proxy, a);
+  }
+
+  /**
+   * An endpoint that answers its heads and then breaks its bodies off fails as one answering
+   * 500 does (probe u11): before, the head counted as a success and the endpoint kept its share.
+   */
+  @Test
+  void ejectsAnEndpointWhoseBodiesBreakOff() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    a.breakBodies();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app").ejectAfter(3, Duration.ofSeconds(60))));
+    for (int i = 0; i < 6; i++) {
+      try {
+        get(proxy, "/warm-" + i);
+      } catch (IOException brokenOff) {
+        // a's bodies end short of their length: the client sees the cut
+      }
+    }
+    awaitState(proxy, a, "ejected");
     servedByBOnly(proxy, a);
   }
 

@@ -30,6 +30,7 @@ final class Origins implements AutoCloseable {
   private volatile CountDownLatch gate = new CountDownLatch(0);
   private volatile int healthStatus = 200;
   private volatile boolean resetting;
+  private volatile boolean breakingBodies;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
@@ -105,6 +106,11 @@ final class Origins implements AutoCloseable {
     this.resetting = true;
   }
 
+  /** From now on answers a head that promises more body than follows, then resets. */
+  void breakBodies() {
+    this.breakingBodies = true;
+  }
+
   private void accept() {
     while (!server.isClosed()) {
       try {
@@ -159,10 +165,15 @@ final class Origins implements AutoCloseable {
         String path = parts[1];
         byte[] body = (name + " " + path).getBytes(StandardCharsets.UTF_8);
         int answer = path.equals("/health") ? healthStatus : status;
-        out.write(("HTTP/1.1 " + answer + " X\r\n" + extraHeaders + "Content-Length: " + body.length
-            + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        boolean breaking = breakingBodies && !path.equals("/health");
+        out.write(("HTTP/1.1 " + answer + " X\r\n" + extraHeaders + "Content-Length: "
+            + (body.length + (breaking ? 100 : 0)) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
         out.write(body);
         out.flush();
+        if (breaking) {
+          socket.setSoLinger(true, 0);
+          return;
+        }
       }
     } catch (IOException gone) {
       // The test closed the origin or the proxy dropped the connection.
