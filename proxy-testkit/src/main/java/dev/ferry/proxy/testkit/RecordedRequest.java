@@ -18,9 +18,12 @@ import java.util.Optional;
  * ignore them. In reverse mode the client's own forwarding fields ({@code X-Forwarded-For},
  * {@code Forwarded}...) are already gone, as the proxy never passes them on.
  *
- * <p>It is not quite what the origin received: the client's hop-by-hop fields
- * ({@code Connection}, the fields it names, {@code Keep-Alive}, {@code Proxy-Connection},
- * {@code TE}, {@code Upgrade} outside an upgrade) are still there, and the fields the proxy adds
+ * <p>The fields the client's {@code Connection} names are gone, with their names from it: the
+ * proxy takes them as they arrive, so that none can stand for a field a filter sets later.
+ *
+ * <p>It is not quite what the origin received: the client's other hop-by-hop fields
+ * ({@code Connection}, {@code Keep-Alive}, {@code Proxy-Connection}, {@code TE},
+ * {@code Upgrade} outside an upgrade) are still there, and the fields the proxy adds
  * on the way out ({@code Via}, in reverse mode {@code X-Forwarded-*} and {@code Forwarded}) and
  * what your own filters change are not. So {@code Via} is never recorded, and to check what an
  * origin was sent, look at the origin (a MockWebServer's {@code takeRequest()}). The body is the

@@ -17,6 +17,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -67,9 +69,10 @@ public final class Recording {
   private volatile IntSupplier inFlight = () -> 0;
   private long dropped;
   private long truncatedBodies;
-  // View state: exchanges whose start order is in (from, to].
+  // View state: exchanges whose start order is in (from, to], less those cleared from the view.
   private volatile long from;
   private volatile long to = Long.MAX_VALUE;
+  private final Set<Long> cleared = ConcurrentHashMap.newKeySet();
 
   Recording(int maxExchanges, long maxRecordingBytes, RecordingOverflow overflow) {
     this.root = this;
@@ -158,7 +161,8 @@ public final class Recording {
   }
 
   private boolean inScope(RecordedExchange exchange) {
-    return root == this || (exchange.order() > from && exchange.order() <= to);
+    return root == this || (exchange.order() > from && exchange.order() <= to
+        && !cleared.contains(exchange.order()));
   }
 
   /** Adds an exchange whose body bytes the recorder's captures already reserved. */
@@ -388,7 +392,18 @@ public final class Recording {
    */
   public void clear() {
     if (root != this) {
-      from = root.orders.getAsLong();
+      // Those recorded so far, not those started: one still in flight is recorded later, and
+      // stays in the view, as a root recording's clear keeps it.
+      lock.lock();
+      try {
+        for (RecordedExchange exchange : exchanges) {
+          if (inScope(exchange)) {
+            cleared.add(exchange.order());
+          }
+        }
+      } finally {
+        lock.unlock();
+      }
       return;
     }
     lock.lock();
