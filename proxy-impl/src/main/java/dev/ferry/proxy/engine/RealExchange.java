@@ -459,9 +459,11 @@ final class RealExchange implements Exchange, DispatchHooks {
 
   /** Closes every body this exchange produced or sent; those read to the end are unaffected. */
   private void closeOwned() {
-    for (Closeable closeable : owned) {
+    // Last taken, first closed: a body wrapping another (a cache copy around the upstream's)
+    // closes before what it wraps, and may still read it to its end.
+    for (int i = owned.size() - 1; i >= 0; i--) {
       try {
-        closeable.close();
+        owned.get(i).close();
       } catch (IOException | RuntimeException e) {
         log.debug("body_close_failed conn={} ex={} error=\"{}\"", connection.id(), id, e.toString());
       }

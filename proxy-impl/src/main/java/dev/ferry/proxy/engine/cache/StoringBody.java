@@ -12,8 +12,8 @@ import java.util.function.Consumer;
 
 /**
  * Streams a response body to the client while copying it for the cache. The copy is handed
- * over only when the body ended cleanly with every byte; a body that outgrows the entry limit,
- * fails, or is closed early is never stored.
+ * over only when the body ended cleanly with every byte; a body that outgrows the entry limit
+ * or fails is never stored. One whose client leaves is read to its end for the cache.
  */
 public final class StoringBody implements Body {
   private final Body body;
@@ -104,10 +104,24 @@ public final class StoringBody implements Body {
         return in.available();
       }
 
+      /**
+       * Closed before its end (its client left): the rest is read for the cache all the same,
+       * within the entry limit and the upstream's timeouts, so that the requests waiting for
+       * this response hit rather than each going upstream, as nginx finishes a cache fill.
+       */
       @Override
       public void close() throws IOException {
-        abandon();
-        in.close();
+        try {
+          byte[] rest = new byte[8192];
+          while (copy != null && read(rest, 0, rest.length) >= 0) {
+            // read() keeps the copy, stores it at its end, or abandons it
+          }
+        } catch (IOException e) {
+          // The upstream failed too: read() abandoned the copy.
+        } finally {
+          abandon();
+          in.close();
+        }
       }
 
       private void abandon() {

@@ -69,6 +69,29 @@ class CacheConcurrencyTest {
     assertThat(origin.getRequestCount()).as("requests the silent origin got").isEqualTo(1);
   }
 
+  /**
+   * A leader whose client leaves mid-body still fills the cache, so the misses waiting on it hit
+   * instead of each going upstream (probe u11: one abort sent all ten waiters to the origin).
+   */
+  @Test
+  void finishesTheFillWhenTheLeadersClientLeavesMidBody() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    String body = "x".repeat(200 * 1024);
+    h.origin.enqueue(h.response(body).setHeader("Cache-Control", "max-age=100")
+        .throttleBody(16 * 1024, 50, TimeUnit.MILLISECONDS));
+    h.origin.enqueue(h.response("asked again").setHeader("Cache-Control", "max-age=100"));
+    try (java.net.Socket leader = new java.net.Socket("127.0.0.1", h.uri("/").getPort())) {
+      leader.getOutputStream().write(("GET /big HTTP/1.1\r\nHost: " + h.uri("/").getAuthority() + "\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      leader.getInputStream().readNBytes(4096);
+      leader.setSoLinger(true, 0);
+    }
+    HttpResponse<String> waiter = h.get("/big");
+    assertThat(waiter.body()).hasSize(body.length());
+    assertThat(CacheHarness.verdict(waiter)).isEqualTo("HIT");
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
   @Test
   void releasesWaitersAtOnceWhenResponseIsUncacheable() throws Exception {
     CacheHarness h = new CacheHarness(ferry);
