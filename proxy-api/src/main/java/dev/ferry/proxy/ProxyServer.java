@@ -74,6 +74,11 @@ public interface ProxyServer extends AutoCloseable {
    * listener ignores the interrupt that cuts it (as a blocking socket read does): that is logged
    * as {@code proxy_stop_incomplete}, its connection is closed, and its thread ends when that
    * code returns. Calling it again does nothing.
+   *
+   * <p>Called by a filter or listener of this proxy (a shutdown endpoint), on the thread of one
+   * of its exchanges, it starts the stop on a thread of its own and returns at once: that
+   * exchange, like any other, then finishes within the grace, its answer sent with
+   * {@code Connection: close}. Use {@link #awaitTermination} elsewhere to wait for the end.
    */
   void stop(Duration grace);
 

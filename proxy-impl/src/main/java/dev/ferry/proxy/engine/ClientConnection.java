@@ -222,9 +222,18 @@ final class ClientConnection implements Runnable {
   /** An intercepted CONNECT answered 200, waiting for the tunnel's first bytes; tunnel may be null. */
   private record PendingIntercept(UpstreamConnection tunnel, String host, int port, String credentials) {}
 
+  /** The proxy whose connection the current thread serves, if it serves one. */
+  private static final ThreadLocal<RealProxyServer> SERVING = new ThreadLocal<>();
+
+  /** True on a thread serving one of {@code server}'s connections (a filter's, a listener's). */
+  static boolean servesFor(RealProxyServer server) {
+    return SERVING.get() == server;
+  }
+
   @Override
   public void run() {
     Thread thread = Thread.currentThread();
+    SERVING.set(server);
     state.started(thread);
     parkedAtAccept = false;
     runningSinceNanos = System.nanoTime();
@@ -256,6 +265,7 @@ final class ClientConnection implements Runnable {
         end();
       }
       thread.setName(previousName);
+      SERVING.remove();
     }
   }
 

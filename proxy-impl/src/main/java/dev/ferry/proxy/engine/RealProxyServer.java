@@ -276,6 +276,12 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public void stop(Duration grace) {
+    if (ClientConnection.servesFor(this)) {
+      // A filter or listener of this proxy: waiting here would wait on the caller's own exchange.
+      Thread stopper = new Thread(() -> stop(grace), "ferry-stop-" + port());
+      stopper.start();
+      return;
+    }
     boolean first;
     lifecycle.lock();
     try {

@@ -258,6 +258,30 @@ class GracefulShutdownTest {
     }
   }
 
+  /**
+   * A shutdown endpoint: a filter stopping its own proxy gets its answer out, and the stop waits
+   * for it like any exchange (probe e11: the stop waited the whole grace on the caller's own
+   * exchange, then cut it, and the client got nothing).
+   */
+  @Test
+  void answersTheExchangeWhoseFilterStopsTheProxy() throws Exception {
+    ProxyServer[] self = new ProxyServer[1];
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:9"))
+        .filter((exchange, chain) -> {
+          self[0].stop(Duration.ofSeconds(5));
+          return Response.text(200, "bye\n");
+        }));
+    self[0] = proxy;
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /shutdown HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("bye\n");
+      assertThat(response.header("Connection")).isEqualTo("close");
+    }
+    proxy.awaitTermination();
+    assertThat(proxy.stats().failures()).as("nothing cut by the stop").doesNotContainKey("PROXY_STOPPED");
+  }
+
   @Test
   void stopsTwiceAndAwaitsTermination() throws Exception {
     ProxyServer proxy = ferry.start(ProxyServer.builder());
