@@ -137,11 +137,31 @@ public final class FerryMetrics implements ExchangeListener {
 
   /**
    * Registers the gauges that read {@code proxy}'s {@link ProxyServer#stats()} (and its cache's
-   * statistics) when the registry is read. Call it once, after {@code start()}. The registry then
-   * holds a reference to the proxy; each read of the stats serves all the gauges of one scrape.
+   * statistics) when the registry is read. Call it once per proxy, after {@code start()}. The
+   * registry then holds a reference to the proxy; each read of the stats serves all the gauges of
+   * one scrape. A proxy starts once, so new options mean a new proxy: close the binding of the
+   * old one, which takes its gauges out of the registry (and the registry's hold on it), then
+   * bind the new one; gauges of one name and tags are registered once, so the new proxy's would
+   * otherwise be ignored and the old one's read on.
+   *
+   * <pre>{@code
+   * FerryMetrics.Binding binding = metrics.bindTo(proxy);
+   * ...
+   * proxy.stop(Duration.ofSeconds(5));
+   * binding.close();
+   * metrics.bindTo(replacement);
+   * }</pre>
    */
-  public void bindTo(ProxyServer proxy) {
-    StatsGauges.register(registry, tags, Objects.requireNonNull(proxy, "proxy"));
+  public Binding bindTo(ProxyServer proxy) {
+    return StatsGauges.register(registry, tags, Objects.requireNonNull(proxy, "proxy"))::close;
+  }
+
+  /** The gauges {@link #bindTo} registered for one proxy; closing removes them from the registry. */
+  @FunctionalInterface
+  public interface Binding extends AutoCloseable {
+    /** Removes the proxy's gauges from the registry; closing again does nothing. */
+    @Override
+    void close();
   }
 
   /** Records one exchange; never throws. */

@@ -6,13 +6,16 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ProxyStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -32,6 +35,8 @@ final class StatsGauges {
   private final ProxyServer proxy;
   private final Set<String> endpoints = ConcurrentHashMap.newKeySet();
   private final Set<String> failures = ConcurrentHashMap.newKeySet();
+  private final List<Meter> registered = new CopyOnWriteArrayList<>();
+  private volatile boolean closed;
   private volatile Snapshot snapshot;
 
   private record Snapshot(long at, ProxyStats stats, Optional<CacheStats> cache) {}
@@ -42,7 +47,8 @@ final class StatsGauges {
     this.proxy = proxy;
   }
 
-  static void register(MeterRegistry registry, Tags tags, ProxyServer proxy) {
+  /** Registers the gauges; closing what it returns removes them from the registry again. */
+  static StatsGauges register(MeterRegistry registry, Tags tags, ProxyServer proxy) {
     StatsGauges gauges = new StatsGauges(registry, tags, proxy);
     gauges.registerProxyGauges();
     if (proxy.cache().isPresent()) {
@@ -55,6 +61,16 @@ final class StatsGauges {
     // hides that failure from rate() and increase().
     gauges.registerNewFailures(ProxyStats.failureKinds());
     gauges.registerNewFailures(stats.failures().keySet());
+    return gauges;
+  }
+
+  /** Removes every gauge registered so far, and registers no more. */
+  void close() {
+    closed = true;
+    for (Meter meter : registered) {
+      registry.remove(meter);
+    }
+    registered.clear();
   }
 
   private void registerProxyGauges() {
@@ -92,13 +108,13 @@ final class StatsGauges {
   }
 
   private void gauge(String name, String description, String unit, ToDoubleFunction<Snapshot> value) {
-    Gauge.builder(name, this, gauges -> read(gauges.snapshot(), value))
-        .description(description).baseUnit(unit).tags(tags).strongReference(true).register(registry);
+    registered.add(Gauge.builder(name, this, gauges -> read(gauges.snapshot(), value))
+        .description(description).baseUnit(unit).tags(tags).strongReference(true).register(registry));
   }
 
   private void counter(String name, String description, Tags extra, ToDoubleFunction<Snapshot> value) {
-    FunctionCounter.builder(name, this, gauges -> read(gauges.snapshot(), value))
-        .description(description).tags(tags).tags(extra).register(registry);
+    registered.add(FunctionCounter.builder(name, this, gauges -> read(gauges.snapshot(), value))
+        .description(description).tags(tags).tags(extra).register(registry));
   }
 
   private static double read(Snapshot snapshot, ToDoubleFunction<Snapshot> value) {
@@ -130,18 +146,18 @@ final class StatsGauges {
 
   private void registerNewEndpoints(Map<String, Map<String, String>> pools) {
     pools.forEach((pool, states) -> states.keySet().forEach(endpoint -> {
-      if (endpoints.add(pool + '\n' + endpoint)) {
-        Gauge.builder("ferry.upstream.endpoint.healthy", this, gauges -> gauges.health(pool, endpoint))
+      if (!closed && endpoints.add(pool + '\n' + endpoint)) {
+        registered.add(Gauge.builder("ferry.upstream.endpoint.healthy", this, gauges -> gauges.health(pool, endpoint))
             .description("1 while the endpoint is healthy, 0 when unhealthy or ejected")
             .tags(tags).tags("pool", pool, "endpoint", endpoint).strongReference(true)
-            .register(registry);
+            .register(registry));
       }
     }));
   }
 
   private void registerNewFailures(Collection<String> kinds) {
     for (String failure : kinds) {
-      if (failures.add(failure)) {
+      if (!closed && failures.add(failure)) {
         counter("ferry.failures", "Failed exchanges and connections by kind, as /_stats counts them",
             Tags.of("failure", failure), s -> s.stats.failures().getOrDefault(failure, 0L));
       }

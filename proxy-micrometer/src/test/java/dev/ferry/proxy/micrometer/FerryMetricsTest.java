@@ -153,6 +153,34 @@ class FerryMetricsTest {
         .isEqualTo(1);
   }
 
+  /**
+   * A proxy starts once: new options mean a new proxy, bound in its place. Closing the old
+   * binding takes its gauges out, so the new proxy's are read (probe e11: they were ignored, and
+   * the registry read the stopped proxy on).
+   */
+  @Test
+  void rebindsTheGaugesToAProxyThatReplacesAnother() throws Exception {
+    proxy = reverseProxy(Upstream.of(origin.url("/").toString())).build().start();
+    FerryMetrics.Binding first = metrics.bindTo(proxy);
+    origin.enqueue(new MockResponse().setBody("one"));
+    assertThat(get("/one").body()).isEqualTo("one");
+    await(() -> registry.find("ferry.connections.accepted").functionCounter().count() == 1, "one connection");
+    proxy.close();
+    first.close();
+    assertThat(registry.find("ferry.connections.accepted").functionCounter()).isNull();
+
+    proxy = reverseProxy(Upstream.of(origin.url("/").toString())).build().start();
+    metrics.bindTo(proxy);
+    for (int i = 0; i < 2; i++) {
+      origin.enqueue(new MockResponse().setBody("two"));
+      assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + proxy.port() + "/two")).build(), HttpResponse.BodyHandlers.ofString())
+          .body()).isEqualTo("two");
+    }
+    await(() -> registry.find("ferry.connections.accepted").functionCounter().count() == 2,
+        "the new proxy's two connections");
+  }
+
   @Test
   void neverThrowsIntoTheProxy() {
     SimpleMeterRegistry broken = new SimpleMeterRegistry();
