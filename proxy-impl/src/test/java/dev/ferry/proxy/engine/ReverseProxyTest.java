@@ -262,11 +262,13 @@ class ReverseProxyTest {
     proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
         .filter(Filters.setRequestHeader("X-Internal-Auth", "from-ferry")));
     try (RawClient raw = new RawClient(proxy.address())) {
-      assertThat(raw.send("GET /g HTTP/1.1\r\nHost: a\r\nConnection: X-Internal-Auth, X-Hop, keep-alive\r\n"
-          + "X-Internal-Auth: forged\r\nX-Hop: 1\r\nX-End: 2\r\n\r\n").readResponse().status()).isEqualTo(200);
+      assertThat(raw.send("GET /g HTTP/1.1\r\nHost: a\r\nConnection: X-Internal-Auth, X-Hop, Authorization, keep-alive\r\n"
+          + "X-Internal-Auth: forged\r\nX-Hop: 1\r\nX-End: 2\r\nAuthorization: Basic dTpw\r\n\r\n").readResponse().status())
+          .isEqualTo(200);
     }
     RecordedRequest received = origin.takeRequest();
     assertThat(received.getHeaders().values("X-Internal-Auth")).containsExactly("from-ferry");
+    assertThat(received.getHeader("Authorization")).as("named by Connection: for this hop only").isNull();
     assertThat(received.getHeader("X-Hop")).as("the client's hop-by-hop field").isNull();
     assertThat(received.getHeader("X-End")).isEqualTo("2");
     assertThat(received.getHeader("Connection")).isNull();

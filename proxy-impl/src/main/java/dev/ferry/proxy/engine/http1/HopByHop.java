@@ -124,8 +124,10 @@ public final class HopByHop {
    * fields set later by the proxy or its filters ({@code --set-header}) under the same names are
    * passed on, not taken for the client's. {@code own}, fields the proxy has just set (the request
    * ID, the trace context), stay; so do framing and routing fields, which the writers set
-   * whatever the client listed, and credentials, which filters read. {@code close},
-   * {@code keep-alive}, {@code upgrade} and {@code te} stay options, as the proxy reads them.
+   * whatever the client listed, and credentials, which filters read: those stay options too, so
+   * the request that goes upstream drops them (a filter's own credentials with them: the safe
+   * side). {@code close}, {@code keep-alive}, {@code upgrade} and {@code te} stay options, as
+   * the proxy reads them.
    */
   public static void applyClientOptions(Headers received, Headers.Builder fields, String... own) {
     List<String> options = connectionOptions(received);
@@ -142,7 +144,10 @@ public final class HopByHop {
       for (String name : own) {
         ours |= option.equalsIgnoreCase(name);
       }
-      if (!ours && !NOT_OPTIONAL.contains(option)) {
+      if (NOT_OPTIONAL.contains(option)) {
+        // Left for the writers and filters; still named, so that what goes upstream drops it.
+        kept.add(option);
+      } else if (!ours) {
         fields.remove(option);
       }
     }

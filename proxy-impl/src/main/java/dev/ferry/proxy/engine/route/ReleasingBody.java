@@ -40,6 +40,8 @@ final class ReleasingBody implements Body, ChannelBody {
   private final Outcome outcome;
   private final AtomicBoolean released = new AtomicBoolean();
   private final AtomicBoolean told = new AtomicBoolean();
+  /** Bytes read so far: a relay stops at the promised length without reading the end. */
+  private long read;
 
   ReleasingBody(Body body, Runnable release, Outcome outcome) {
     this.body = body;
@@ -70,6 +72,8 @@ final class ReleasingBody implements Body, ChannelBody {
         }
         if (b < 0) {
           ended();
+        } else {
+          counted(1);
         }
         return b;
       }
@@ -84,6 +88,8 @@ final class ReleasingBody implements Body, ChannelBody {
         }
         if (n < 0) {
           ended();
+        } else {
+          counted(n);
         }
         return n;
       }
@@ -114,6 +120,8 @@ final class ReleasingBody implements Body, ChannelBody {
     }
     if (n < 0) {
       ended();
+    } else {
+      counted(n);
     }
     return n;
   }
@@ -124,6 +132,14 @@ final class ReleasingBody implements Body, ChannelBody {
       body.close();
     } finally {
       closed();
+    }
+  }
+
+  /** A body of known length has come whole once all of it is read, end of stream or not. */
+  private void counted(long bytes) {
+    read += bytes;
+    if (read == body.contentLength() && told.compareAndSet(false, true)) {
+      outcome.ended();
     }
   }
 

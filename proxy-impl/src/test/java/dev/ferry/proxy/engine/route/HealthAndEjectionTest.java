@@ -167,6 +167,30 @@ class HealthAndEjectionTest {
   }
 
   /**
+   * A large answer relayed whole counts as the success it is, though the relay stops at its
+   * length without reading the end (probe v11: sporadic 503s around 20 KB downloads ejected
+   * healthy endpoints).
+   */
+  @Test
+  void countsALargeAnswerRelayedWholeAsASuccess() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app").ejectAfter(3, Duration.ofSeconds(60))));
+    for (int[] step : new int[][] {{503, 4}, {200, 2}, {503, 4}}) {
+      a.answer(step[0], "");
+      b.answer(step[0], "");
+      a.bodyPadding(step[0] == 200 ? 20_000 : 0);
+      b.bodyPadding(step[0] == 200 ? 20_000 : 0);
+      for (int i = 0; i < step[1]; i++) {
+        assertThat(get(proxy, "/" + i)).startsWith(String.valueOf(step[0]));
+      }
+    }
+    assertThat(state(proxy, a)).isEqualTo("healthy");
+    assertThat(state(proxy, b)).isEqualTo("healthy");
+  }
+
+  /**
    * A reload that only changes an endpoint's weight keeps its live state (probe g8): an ejected
    * endpoint stays out. Before, the new weight made a new endpoint, healthy and not ejected, and
    * the dead backend took its new share of traffic until it was ejected again.

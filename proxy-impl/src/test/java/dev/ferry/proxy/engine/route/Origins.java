@@ -31,6 +31,7 @@ final class Origins implements AutoCloseable {
   private volatile int healthStatus = 200;
   private volatile boolean resetting;
   private volatile boolean breakingBodies;
+  private volatile int padding;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
@@ -106,6 +107,11 @@ final class Origins implements AutoCloseable {
     this.resetting = true;
   }
 
+  /** From now on pads each answer's body with this many more bytes. */
+  void bodyPadding(int bytes) {
+    this.padding = bytes;
+  }
+
   /** From now on answers a head that promises more body than follows, then resets. */
   void breakBodies() {
     this.breakingBodies = true;
@@ -163,7 +169,7 @@ final class Origins implements AutoCloseable {
           inFlight.decrementAndGet();
         }
         String path = parts[1];
-        byte[] body = (name + " " + path).getBytes(StandardCharsets.UTF_8);
+        byte[] body = (name + " " + path + "x".repeat(padding)).getBytes(StandardCharsets.UTF_8);
         int answer = path.equals("/health") ? healthStatus : status;
         boolean breaking = breakingBodies && !path.equals("/health");
         out.write(("HTTP/1.1 " + answer + " X\r\n" + extraHeaders + "Content-Length: "
