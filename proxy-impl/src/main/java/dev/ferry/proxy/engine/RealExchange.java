@@ -39,6 +39,7 @@ import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -401,7 +402,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.forwarder().vet(request, this);
     }
     throughCache = true;
-    return cache.handle(request, "", requestedAuthority(),
+    return cache.handle(request, "", server.configuration().upstreamTimeout(), requestedAuthority(),
         forwarded -> server.forwarder().forward(forwarded, this), verdict -> cacheVerdict = verdict);
   }
 
@@ -422,8 +423,10 @@ final class RealExchange implements Exchange, DispatchHooks {
         return server.dispatcher().dispatch(matched, routedRequest, this);
       }
       throughCache = true;
-      return cache.handle(routedRequest, matched.pool().name(),
-          requestedAuthority(),
+      Route spec = matched.route();
+      Duration leaderTimeout = spec.timeout().orElse(server.configuration().upstreamTimeout())
+          .multipliedBy(1L + spec.retry().retries());
+      return cache.handle(routedRequest, matched.pool().name(), leaderTimeout, requestedAuthority(),
           forwarded -> server.dispatcher().dispatch(matched, forwarded, this), verdict -> cacheVerdict = verdict);
     });
   }

@@ -52,14 +52,9 @@ public final class HttpCache implements ProxyCache {
   private final LongAdder misses = new LongAdder();
   private final LongAdder staleServed = new LongAdder();
 
-  /**
-   * A cache for a reverse proxy when {@code reverse}, else for a forward proxy.
-   *
-   * @param upstreamTimeout how long a request waits for its upstream's answer: misses waiting
-   *     on another's fetch of their URL wait at least as long
-   */
-  public HttpCache(CacheSpec spec, boolean reverse, Duration upstreamTimeout) {
-    this.coalescer = new MissCoalescer(MissCoalescer.WAIT, upstreamTimeout);
+  /** A cache for a reverse proxy when {@code reverse}, else for a forward proxy. */
+  public HttpCache(CacheSpec spec, boolean reverse) {
+    this.coalescer = new MissCoalescer(MissCoalescer.WAIT);
     CacheStore store = spec.store().orElseGet(() -> new CaffeineCacheStore(spec.maxSizeBytes()));
     this.clock = spec.clock();
     this.statusHeader = spec.statusHeader();
@@ -86,11 +81,14 @@ public final class HttpCache implements ProxyCache {
    * @param partition what else than the URL tells responses apart: a route's pool, where routes
    *     pick pools by more than the URL (a header); empty for none. Entries of one URL in two
    *     partitions are two variants, never served across (nginx keys on the upstream too).
+   * @param upstreamTimeout how long {@code upstream} may wait for an answer, retries included:
+   *     misses waiting on another's fetch of their URL wait as long
    * @param requestedAuthority the client's authority before filters, which a background
    *     refresh of this request keeps
    */
-  public Response handle(Request request, String partition, String requestedAuthority,
-      RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
+  public Response handle(Request request, String partition, Duration upstreamTimeout,
+      String requestedAuthority, RealChain.Terminal upstream, Consumer<String> verdict)
+      throws IOException {
     String method = request.method();
     if (!method.equals("GET") && !method.equals("HEAD") || request.headers().contains("If-Match")
         || request.headers().contains("If-Unmodified-Since")) {
@@ -126,7 +124,7 @@ public final class HttpCache implements ProxyCache {
     }
     if (stored == null && method.equals("GET") && !request.headers().contains("Range")) {
       CacheControl asked = requestCc;
-      return coalescer.run(partition + " " + Entries.key(request),
+      return coalescer.run(partition + " " + Entries.key(request), upstreamTimeout,
           outcome -> fetch(request, partition, upstream, verdict, outcome),
           () -> {
             Response coalesced = answerFromStore(request, entries.lookup(request, partition), asked, verdict);

@@ -48,26 +48,29 @@ final class MissCoalescer {
   }
 
   private final ConcurrentHashMap<String, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
-  private final long waitMillis;
+  private final long minimumWaitMillis;
   private final Cache<String, Boolean> uncacheable = Caffeine.newBuilder()
       .expireAfterWrite(UNCACHEABLE_FOR).maximumSize(MAX_UNCACHEABLE).build();
 
-  /**
-   * @param wait how long a miss waits for the leader at least ({@link #WAIT})
-   * @param upstreamTimeout how long the leader may wait for its upstream's answer
-   */
-  MissCoalescer(Duration wait, Duration upstreamTimeout) {
-    this.waitMillis = Math.max(wait.toMillis(), upstreamTimeout.plusSeconds(1).toMillis());
+  /** @param wait how long a miss waits for the leader at least ({@link #WAIT}) */
+  MissCoalescer(Duration wait) {
+    this.minimumWaitMillis = wait.toMillis();
   }
 
-  Response run(String key, LeaderFetch leaderFetch, Follow follow) throws IOException {
+  /**
+   * @param upstreamTimeout how long the leader may wait for its upstream's answer (a route's
+   *     timeout, times its tries): its misses wait as long, and a second
+   */
+  Response run(String key, Duration upstreamTimeout, LeaderFetch leaderFetch, Follow follow)
+      throws IOException {
     if (uncacheable.getIfPresent(key) != null) {
       return leaderFetch.fetch(remembering(key, () -> { }));
     }
     CompletableFuture<Void> mine = new CompletableFuture<>();
     CompletableFuture<Void> leader = inflight.putIfAbsent(key, mine);
     if (leader != null) {
-      HttpFailureException timedOut = awaitLeader(leader);
+      HttpFailureException timedOut = awaitLeader(leader,
+          Math.max(minimumWaitMillis, upstreamTimeout.plusSeconds(1).toMillis()));
       if (timedOut != null) {
         throw new HttpFailureException(timedOut.failure(), timedOut.detail(), timedOut);
       }
@@ -127,7 +130,7 @@ final class MissCoalescer {
   }
 
   /** Waits for the leader; returns its upstream's timeout to share, or null to look again. */
-  private HttpFailureException awaitLeader(CompletableFuture<Void> leader) {
+  private static HttpFailureException awaitLeader(CompletableFuture<Void> leader, long waitMillis) {
     try {
       leader.get(waitMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {

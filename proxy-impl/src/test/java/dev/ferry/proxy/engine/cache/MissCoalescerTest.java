@@ -16,20 +16,22 @@ import org.junit.jupiter.api.Test;
 class MissCoalescerTest {
 
   /**
-   * A miss waits on the leader at least as long as the leader may wait for its upstream: with an
-   * upstream timeout past the usual wait, it once gave up first and sent the origin that did not
-   * answer a request of its own, answered after both waits together (probe u11).
+   * A miss waits on the leader at least as long as the leader may wait for its upstream (a
+   * route's own timeout, times its tries): with an upstream timeout past the usual wait, it once
+   * gave up first and sent the origin that did not answer a request of its own, answered after
+   * both waits together (probes u11, v11).
    */
   @Test
   void waitsForALeaderAsLongAsItsUpstreamTimeoutAndSharesTheTimeout() throws Exception {
     Duration shortWait = Duration.ofMillis(100);
-    MissCoalescer coalescer = new MissCoalescer(shortWait, Duration.ofSeconds(5));
+    MissCoalescer coalescer = new MissCoalescer(shortWait);
+    Duration upstreamTimeout = Duration.ofSeconds(5);
     CountDownLatch leading = new CountDownLatch(1);
     CountDownLatch timeUp = new CountDownLatch(1);
     AtomicInteger ownFetches = new AtomicInteger();
     CompletableFuture<Void> leader = CompletableFuture.runAsync(() -> {
       try {
-        coalescer.run("k", outcome -> {
+        coalescer.run("k", upstreamTimeout, outcome -> {
           leading.countDown();
           try {
             timeUp.await(10, TimeUnit.SECONDS);
@@ -47,7 +49,7 @@ class MissCoalescerTest {
     assertThat(leading.await(10, TimeUnit.SECONDS)).isTrue();
     CompletableFuture<Throwable> waiter = CompletableFuture.supplyAsync(() -> {
       try {
-        coalescer.run("k", outcome -> {
+        coalescer.run("k", upstreamTimeout, outcome -> {
           ownFetches.incrementAndGet();
           return null;
         }, () -> {
