@@ -43,6 +43,7 @@ public final class ProxyConfig {
   private final ServerTls tls;
   private final InterceptTls interceptTls;
   private final Set<Integer> connectPorts;
+  private final boolean connectPortsNamed;
   private final boolean anyConnectPort;
   private final boolean allowPrivateDestinations;
   private final String requestIdHeader;
@@ -85,6 +86,7 @@ public final class ProxyConfig {
     interceptTls = builder.interceptTls;
     anyConnectPort = builder.anyConnectPort;
     connectPorts = builder.connectPorts.isEmpty() ? Set.of(443) : Set.copyOf(builder.connectPorts);
+    connectPortsNamed = !builder.connectPorts.isEmpty();
     allowPrivateDestinations = builder.allowPrivateDestinations;
     requestIdHeader = builder.requestIdHeader;
     accessLog = builder.accessLog;
@@ -207,6 +209,14 @@ public final class ProxyConfig {
    */
   public Set<Integer> allowedConnectPorts() {
     return connectPorts;
+  }
+
+  /**
+   * Whether {@link ProxyServer.Builder#allowConnectPorts(int...)} named the ports CONNECT may
+   * reach ({@code allowConnectPorts(443)} too), rather than leaving the default.
+   */
+  public boolean namesConnectPorts() {
+    return connectPortsNamed;
   }
 
   /** See {@link ProxyServer.Builder#allowAnyConnectPort()}. */

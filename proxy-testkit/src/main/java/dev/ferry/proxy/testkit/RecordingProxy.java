@@ -122,7 +122,7 @@ public final class RecordingProxy implements AutoCloseable {
     }
     // After interception, so that a customizer's own interceptTls (hosts, a predicate) wins.
     b.customizers.forEach(c -> c.accept(proxy));
-    if (upstream == null && proxy.buildConfig().allowedConnectPorts().equals(Set.of(443))) {
+    if (upstream == null && !proxy.buildConfig().namesConnectPorts()) {
       // Tunnels go to any port unless a customizer named the ports (the engine's default is 443).
       proxy.allowAnyConnectPort();
     }

@@ -26,6 +26,15 @@ class TestkitConfigurationTest {
     }
   }
 
+  /** 443 named is named too, though it is the engine's default (probe v11). */
+  @Test
+  void tunnelsOnlyTo443WhenAConfigureNamesIt() throws Exception {
+    try (ServerSocket other = new ServerSocket(0);
+        RecordingProxy proxy = RecordingProxy.forward().configure(b -> b.allowConnectPorts(443)).start()) {
+      assertThat(connectStatusLine(proxy, other.getLocalPort())).startsWith("HTTP/1.1 403");
+    }
+  }
+
   /** A constructor runs before a per-test proxy starts: the message says so and what to do. */
   @Test
   void tellsAConstructorTakingAPerTestProxyWhereToTakeItInstead() {
