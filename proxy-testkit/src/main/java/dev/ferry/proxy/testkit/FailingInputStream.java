@@ -49,8 +49,10 @@ final class FailingInputStream extends InputStream {
 
   @Override
   public void close() throws IOException {
-    if (source != null) {
-      source.close();
+    if (source == null) {
+      // A drop answering a HEAD: its body is only closed, and that must fail the answer too.
+      throw new IOException("ferry fault: " + reason);
     }
+    source.close();
   }
 }

@@ -134,6 +134,19 @@ class FaultTest {
     assertThat(e.fault()).contains("dropBeforeResponse");
   }
 
+  /** A HEAD's answer has no body to fail: dropped, it gets no byte of answer all the same (probe v11). */
+  @Test
+  void dropsAHeadBeforeAnyResponseByte() throws Exception {
+    proxy.inject(e -> e.path("/drop"), Fault.dropBeforeResponse());
+
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("HEAD " + url("/drop") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      assertThat(readUntilClosed(socket.getInputStream())).isEmpty();
+    }
+    assertThat(origin.getRequestCount()).as("never forwarded").isZero();
+  }
+
   /** A CONNECT that is not intercepted is the exchange: dropped, it gets no byte of answer. */
   @Test
   void dropsAConnectBeforeAnyResponseByte() throws Exception {
