@@ -65,6 +65,11 @@ final class InboundRequest {
         builder.authority(target).target(target);
       } else if (startsWithIgnoreCase(target, "http://") || startsWithIgnoreCase(target, "https://")) {
         builder.url(target);
+        if (!host.isEmpty()) {
+          // The target names the origin and the Host is replaced (RFC 9112 §3.2.2), but an
+          // invalid Host is still a bad request (§3.2), as it is beside an origin-form target.
+          Request.builder().authority(host);
+        }
         Request parsed = builder.build();
         if (parsed.authority().indexOf('@') >= 0 || parsed.authority().isEmpty()) {
           throw malformed("invalid authority in request-target");

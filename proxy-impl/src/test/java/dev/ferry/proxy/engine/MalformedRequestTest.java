@@ -77,6 +77,10 @@ class MalformedRequestTest {
         bad("invalid host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
         bad("host with userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n"),
         bad("ipv6 host without brackets", "GET / HTTP/1.1\r\nHost: ::1:8080\r\n\r\n"),
+        // RFC 9112 §3.2: an invalid Host is a 400 beside an absolute-form target too (probe p11).
+        bad("absolute-form with host port out of range", "GET http://a/ HTTP/1.1\r\nHost: a:65536\r\n\r\n"),
+        bad("absolute-form with host port not a number", "GET http://a/ HTTP/1.1\r\nHost: a:8O\r\n\r\n"),
+        bad("absolute-form with signed host port", "GET http://a/ HTTP/1.1\r\nHost: a:+80\r\n\r\n"),
         bad("invalid method character", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n"),
         bad("non-ascii target", "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n"),
         bad("fragment in origin-form", "GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n"),
