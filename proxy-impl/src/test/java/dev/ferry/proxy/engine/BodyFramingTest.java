@@ -203,14 +203,8 @@ class BodyFramingTest {
 
   @Test
   void cutsClientConnectionWhenUpstreamDiesMidBody() throws Exception {
-    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.readLine(in);
-      while (!TinyOrigin.readLine(in).isEmpty()) {
-        // skip the head
-      }
-      out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b".getBytes());
-      out.flush();
-    }));
+    TinyOrigin origin = ferry.track(
+        TinyOrigin.answeringThenClosing("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly ten b"));
     reverseTo(origin.url("/"));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -226,14 +220,7 @@ class BodyFramingTest {
    */
   @Test
   void resetsAnHttp10ClientWhoseCloseDelimitedBodyTheUpstreamCut() throws Exception {
-    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.readLine(in);
-      while (!TinyOrigin.readLine(in).isEmpty()) {
-        // skip the head
-      }
-      out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nabc".getBytes());
-      out.flush();
-    }));
+    TinyOrigin origin = ferry.track(TinyOrigin.answeringThenClosing(CUT_CHUNKED));
     reverseTo(origin.url("/"));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET / HTTP/1.0\r\nHost: a\r\n\r\n");
@@ -250,14 +237,7 @@ class BodyFramingTest {
 
   @Test
   void leavesChunkedResponseUnterminatedWhenUpstreamDiesMidChunk() throws Exception {
-    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.readLine(in);
-      while (!TinyOrigin.readLine(in).isEmpty()) {
-        // skip the head
-      }
-      out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nabc".getBytes());
-      out.flush();
-    }));
+    TinyOrigin origin = ferry.track(TinyOrigin.answeringThenClosing(CUT_CHUNKED));
     reverseTo(origin.url("/"));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -265,6 +245,10 @@ class BodyFramingTest {
       assertThat(all).contains("hello").doesNotContain("\r\n0\r\n\r\n");
     }
   }
+
+  /** A chunked body whose second chunk the upstream cuts off, closing. */
+  private static final String CUT_CHUNKED =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\nabc";
 
   private static String readAllQuietly(RawClient raw) throws IOException {
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();

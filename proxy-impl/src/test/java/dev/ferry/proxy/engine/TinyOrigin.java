@@ -99,13 +99,25 @@ final class TinyOrigin implements Closeable {
 
   /** An origin answering every request on a connection with the same raw bytes. */
   static TinyOrigin answering(String rawResponse) throws IOException {
+    return answering(rawResponse, true);
+  }
+
+  /** An origin answering a connection's first request with these raw bytes, then closing it. */
+  static TinyOrigin answeringThenClosing(String rawResponse) throws IOException {
+    return answering(rawResponse, false);
+  }
+
+  private static TinyOrigin answering(String rawResponse, boolean everyRequest) throws IOException {
     byte[] bytes = rawResponse.getBytes(StandardCharsets.ISO_8859_1);
     TinyOrigin[] self = new TinyOrigin[1];
     self[0] = new TinyOrigin((socket, in, out) -> {
-      while (self[0].readRequest(in) != null) {
+      do {
+        if (self[0].readRequest(in) == null) {
+          return;
+        }
         out.write(bytes);
         out.flush();
-      }
+      } while (everyRequest);
     });
     return self[0];
   }

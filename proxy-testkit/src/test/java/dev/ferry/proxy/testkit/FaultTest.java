@@ -122,11 +122,7 @@ class FaultTest {
   void dropsTheConnectionBeforeAnyResponseByte() throws Exception {
     proxy.inject(e -> e.path("/drop"), Fault.dropBeforeResponse());
 
-    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
-      socket.getOutputStream().write(("GET " + url("/drop") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      assertThat(readUntilClosed(socket.getInputStream())).isEmpty();
-    }
+    assertThat(answerTo("GET " + url("/drop"))).isEmpty();
     assertThatThrownBy(() -> get("/drop")).isInstanceOf(IOException.class);
     assertThat(origin.getRequestCount()).as("never forwarded").isZero();
     RecordedExchange e = proxy.recording().awaitExchanges(2, Duration.ofSeconds(5)).get(0);
@@ -139,11 +135,7 @@ class FaultTest {
   void dropsAHeadBeforeAnyResponseByte() throws Exception {
     proxy.inject(e -> e.path("/drop"), Fault.dropBeforeResponse());
 
-    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
-      socket.getOutputStream().write(("HEAD " + url("/drop") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      assertThat(readUntilClosed(socket.getInputStream())).isEmpty();
-    }
+    assertThat(answerTo("HEAD " + url("/drop"))).isEmpty();
     assertThat(origin.getRequestCount()).as("never forwarded").isZero();
   }
 
@@ -152,11 +144,7 @@ class FaultTest {
   void dropsAConnectBeforeAnyResponseByte() throws Exception {
     proxy.inject(e -> e, Fault.dropBeforeResponse());
 
-    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
-      socket.getOutputStream().write(("CONNECT 127.0.0.1:" + origin.getPort() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      assertThat(readUntilClosed(socket.getInputStream())).isEmpty();
-    }
+    assertThat(answerTo("CONNECT 127.0.0.1:" + origin.getPort())).isEmpty();
     RecordedExchange e = proxy.recording().awaitExchange(x -> x.method("CONNECT"), Duration.ofSeconds(5));
     assertThat(e.response().status()).isZero();
     assertThat(e.fault()).contains("dropBeforeResponse");
@@ -169,6 +157,15 @@ class FaultTest {
     proxy.clearFaults();
 
     assertThat(get("/x").statusCode()).isEqualTo(200);
+  }
+
+  /** Every byte the proxy answers {@code method target} with before it closes the connection. */
+  private byte[] answerTo(String methodAndTarget) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write((methodAndTarget + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      return readUntilClosed(socket.getInputStream());
+    }
   }
 
   private static byte[] readUntilClosed(InputStream in) throws IOException {

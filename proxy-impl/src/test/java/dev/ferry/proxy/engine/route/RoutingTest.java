@@ -144,10 +144,8 @@ class RoutingTest {
    */
   @Test
   void keepsTheCachedAnswersOfPoolsThatHeaderRoutesPickApart() throws Exception {
-    Origins canary = origin("canary");
-    Origins stable = origin("stable");
-    canary.answer(200, "Cache-Control: max-age=60\r\n");
-    stable.answer(200, "Cache-Control: max-age=60\r\n");
+    Origins canary = cacheableOrigin("canary");
+    Origins stable = cacheableOrigin("stable");
     ProxyServer proxy = ferry.start(ProxyServer.builder().cache(CacheSpec.inMemory())
         .route(Route.to(Upstream.of(canary.url()).name("canary")).header("X-Canary", "1"))
         .upstream(Upstream.of(stable.url()).name("stable")));
@@ -182,10 +180,8 @@ class RoutingTest {
 
   @Test
   void turnsTheCacheOffPerRoute() throws Exception {
-    Origins cached = origin("cached");
-    Origins live = origin("live");
-    cached.answer(200, "Cache-Control: max-age=60\r\n");
-    live.answer(200, "Cache-Control: max-age=60\r\n");
+    Origins cached = cacheableOrigin("cached");
+    Origins live = cacheableOrigin("live");
     ProxyServer proxy = ferry.start(ProxyServer.builder().cache(CacheSpec.inMemory())
         .route(Route.to(Upstream.of(live.url()).name("live")).pathPrefix("/live/").cache(false))
         .upstream(Upstream.of(cached.url()).name("cached")));
@@ -195,5 +191,12 @@ class RoutingTest {
     }
     assertThat(cached.requests()).isEqualTo(1);
     assertThat(live.requests()).isEqualTo(3);
+  }
+
+  /** An origin whose answers may be cached for a minute. */
+  private Origins cacheableOrigin(String name) throws Exception {
+    Origins origin = origin(name);
+    origin.answer(200, "Cache-Control: max-age=60\r\n");
+    return origin;
   }
 }
