@@ -195,8 +195,9 @@ public final class Upstream {
    * Passive outlier detection: after {@code consecutiveFailures} failures of the endpoint's own
    * in a row (connect failures and timeouts, resets, malformed or late answers, 5xx, bodies
    * broken off after their head; never a client's, such as a request body too slow; an answer
-   * counts as a success once its body has come whole), an endpoint is ejected for {@code baseEjection} times the number of times it was
-   * ejected before (capped at 10 times); default 5 and 30 s. 0 failures turns ejection off.
+   * counts as a success once its body has come whole), an endpoint is ejected for
+   * {@code baseEjection} times the number of times it was ejected before (capped at 10 times);
+   * default 5 and 30 s. 0 failures turns ejection off.
    *
    * @throws IllegalArgumentException if failures is not 0 to 1000 or the duration not positive
    *     and at most 365 days

@@ -26,11 +26,9 @@ final class InboundRequest {
    * {@code toProxyItself}: a forward proxy's {@code OPTIONS *}, which asks the proxy about
    * itself (RFC 9110 §9.3.7), so the proxy answers it. {@code hostNamed}: false when a reverse
    * proxy's request named no host and the upstream's authority stands in for it.
-   */
-  /**
-   * @param refusal the answer to a well-formed head the proxy refuses (a declared body over the
-   *     limit, an expectation it cannot meet), which still makes an exchange listeners see; null
-   *     for a request to serve
+   * {@code refusal}: the answer to a well-formed head the proxy refuses (a declared body over
+   * the limit, an expectation it cannot meet), which is still an exchange listeners see; null
+   * for a request to serve.
    */
   record Parsed(Request.Builder request, long bodyLength, boolean expectContinue, boolean toProxyItself,
       boolean hostNamed, HttpFailureException refusal) {}

@@ -31,7 +31,8 @@ import okhttp3.mockwebserver.MockWebServer;
  * A Ferry proxy that records every exchange, and can replay recordings and inject faults. It
  * binds 127.0.0.1 on an ephemeral port and, unlike a production forward proxy, tunnels CONNECT to
  * any port (unless {@code configure(b -> b.allowConnectPorts(...))} names the ports) and reaches
- * loopback destinations, since test origins are local and listen on ephemeral ports. Its start and per-exchange log lines are at debug where the proxy-api allows.
+ * loopback destinations, since test origins are local and listen on ephemeral ports. Its start
+ * and per-exchange log lines are at debug where the proxy-api allows.
  * {@link FerryProxyExtension} manages one per test class or test; it also works on its own:
  *
  * <pre>{@code
