@@ -276,12 +276,8 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public void stop(Duration grace) {
-    if (ClientConnection.servesFor(this)) {
-      // A filter or listener of this proxy: waiting here would wait on the caller's own exchange.
-      Thread stopper = new Thread(() -> stop(grace), "ferry-stop-" + port());
-      stopper.start();
-      return;
-    }
+    // A filter or listener of this proxy: waiting here would wait on the caller's own exchange.
+    boolean fromOwnExchange = ClientConnection.servesFor(this);
     boolean first;
     lifecycle.lock();
     try {
@@ -301,9 +297,22 @@ final class RealProxyServer implements ProxyServer {
       lifecycle.unlock();
     }
     if (!first) {
-      awaitQuietly();
+      if (!fromOwnExchange) {
+        awaitQuietly();
+      }
       return;
     }
+    if (fromOwnExchange) {
+      // Stopping already (the caller's answer says Connection: close); the rest waits elsewhere.
+      Thread stopper = new Thread(() -> drain(grace), "ferry-stop-" + port());
+      stopper.start();
+      return;
+    }
+    drain(grace);
+  }
+
+  /** The stop after the state has turned to STOPPING: closes, waits up to {@code grace}, releases. */
+  private void drain(Duration grace) {
     long started = System.nanoTime();
     boolean drained = false;
     try {
