@@ -29,7 +29,8 @@ class MissCoalescerTest {
     CountDownLatch leading = new CountDownLatch(1);
     CountDownLatch timeUp = new CountDownLatch(1);
     AtomicInteger ownFetches = new AtomicInteger();
-    CompletableFuture<Void> leader = CompletableFuture.runAsync(() -> {
+    // Threads of their own: the common pool may have one thread, which the leader would hold.
+    Thread leader = new Thread(() -> {
       try {
         coalescer.run("k", upstreamTimeout, outcome -> {
           leading.countDown();
@@ -45,9 +46,11 @@ class MissCoalescerTest {
       } catch (Exception expected) {
         // the leader's own timeout
       }
-    });
+    }, "leader");
+    leader.start();
     assertThat(leading.await(10, TimeUnit.SECONDS)).isTrue();
-    CompletableFuture<Throwable> waiter = CompletableFuture.supplyAsync(() -> {
+    CompletableFuture<Throwable> waiterOutcome = new CompletableFuture<>();
+    Thread waiter = new Thread(() -> {
       try {
         coalescer.run("k", upstreamTimeout, outcome -> {
           ownFetches.incrementAndGet();
@@ -56,19 +59,22 @@ class MissCoalescerTest {
           ownFetches.incrementAndGet();
           return null;
         });
-        return null;
+        waiterOutcome.complete(null);
       } catch (Exception e) {
-        return e;
+        waiterOutcome.complete(e);
       }
-    });
+    }, "waiter");
+    waiter.start();
+    Await.until(() -> waiter.getState() == Thread.State.TIMED_WAITING, "the miss to wait on the leader");
     // The behaviour under test is a wait past the short one: let it pass, then time the leader out.
     long past = System.nanoTime() + 3 * shortWait.toNanos();
     Await.until(() -> System.nanoTime() > past, "the short wait to pass");
-    assertThat(waiter).isNotDone();
+    assertThat(waiterOutcome).isNotDone();
     timeUp.countDown();
-    assertThat(waiter.get(10, TimeUnit.SECONDS)).isInstanceOf(HttpFailureException.class)
+    assertThat(waiterOutcome.get(10, TimeUnit.SECONDS)).isInstanceOf(HttpFailureException.class)
         .satisfies(e -> assertThat(((HttpFailureException) e).failure()).isEqualTo(ProxyFailure.UPSTREAM_TIMEOUT));
     assertThat(ownFetches).hasValue(0);
-    leader.get(10, TimeUnit.SECONDS);
+    leader.join(10_000);
+    assertThat(leader.isAlive()).isFalse();
   }
 }
