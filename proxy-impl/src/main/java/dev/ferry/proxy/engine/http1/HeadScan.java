@@ -63,21 +63,11 @@ public final class HeadScan {
    * to {@code limit} do not hold one.
    */
   public static int headLength(byte[] buffer, int pos, int limit) {
-    boolean requestLine = false;
-    int lineStart = pos;
-    for (int i = pos; i < limit; i++) {
-      if (buffer[i] != '\n') {
-        continue;
-      }
-      int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
-      if (lineEnd > lineStart) {
-        requestLine = true;
-      } else if (requestLine) {
-        return i + 1 - pos;
-      }
-      lineStart = i + 1;
+    FieldLines lines = new FieldLines(buffer, pos, limit);
+    while (lines.next()) {
+      // to the end of the head
     }
-    return -1;
+    return lines.headEnd < 0 ? -1 : lines.headEnd - pos;
   }
 
   /**
@@ -118,49 +108,35 @@ public final class HeadScan {
    * of it here, an {@code Expect}, framing the parser refuses).
    */
   public static long bodyFraming(byte[] buffer, int pos, int limit, long maxLengthBytes) {
-    boolean requestLine = false;
     long length = -1;
     boolean chunked = false;
-    int lineStart = pos;
-    for (int i = pos; i < limit; i++) {
-      if (buffer[i] != '\n') {
-        continue;
-      }
-      int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
-      if (lineEnd == lineStart) {
-        if (!requestLine) {
-          lineStart = i + 1;
-          continue;
-        }
-        if (length >= 0 && chunked) {
-          return -1; // both framings: the parser refuses it
-        }
-        long head = i + 1L - pos;
-        if (chunked) {
-          return -2 - head;
-        }
-        return length > limit - (i + 1) ? head + length : -1;
-      } else if (!requestLine) {
-        requestLine = true;
-      } else if (nameIs(buffer, lineStart, lineEnd, "content-length")) {
+    FieldLines lines = new FieldLines(buffer, pos, limit);
+    while (lines.next()) {
+      if (lines.nameIs("content-length")) {
         if (length >= 0) {
           return -1; // repeated: the parser judges
         }
-        length = smallNumber(buffer, lineStart + "content-length:".length(), lineEnd, maxLengthBytes);
+        length = smallNumber(buffer, lines.start + "content-length:".length(), lines.end, maxLengthBytes);
         if (length < 0) {
           return -1;
         }
-      } else if (nameIs(buffer, lineStart, lineEnd, "transfer-encoding")) {
-        if (chunked || !valueIs(buffer, lineStart + "transfer-encoding:".length(), lineEnd, "chunked")) {
+      } else if (lines.nameIs("transfer-encoding")) {
+        if (chunked || !valueIs(buffer, lines.start + "transfer-encoding:".length(), lines.end, "chunked")) {
           return -1;
         }
         chunked = true;
-      } else if (nameIs(buffer, lineStart, lineEnd, "expect")) {
+      } else if (lines.nameIs("expect")) {
         return -1;
       }
-      lineStart = i + 1;
     }
-    return -1;
+    if (lines.headEnd < 0 || length >= 0 && chunked) {
+      return -1; // no whole head yet; or both framings, which the parser refuses
+    }
+    long head = lines.headEnd - (long) pos;
+    if (chunked) {
+      return -2 - head;
+    }
+    return length > limit - lines.headEnd ? head + length : -1;
   }
 
   /**
@@ -169,30 +145,18 @@ public final class HeadScan {
    * has no such field, or more than one.
    */
   public static String fieldValue(byte[] buffer, int pos, int limit, String name) {
-    boolean requestLine = false;
     String value = null;
-    int lineStart = pos;
-    for (int i = pos; i < limit; i++) {
-      if (buffer[i] != '\n') {
-        continue;
-      }
-      int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
-      if (lineEnd == lineStart) {
-        if (requestLine) {
-          return value;
-        }
-      } else if (!requestLine) {
-        requestLine = true;
-      } else if (nameIs(buffer, lineStart, lineEnd, name)) {
+    FieldLines lines = new FieldLines(buffer, pos, limit);
+    while (lines.next()) {
+      if (lines.nameIs(name)) {
         if (value != null) {
           return null;
         }
-        int from = valueStart(buffer, lineStart + name.length() + 1, lineEnd);
-        value = new String(buffer, from, valueEnd(buffer, from, lineEnd) - from, StandardCharsets.ISO_8859_1);
+        int from = valueStart(buffer, lines.start + name.length() + 1, lines.end);
+        value = new String(buffer, from, valueEnd(buffer, from, lines.end) - from, StandardCharsets.ISO_8859_1);
       }
-      lineStart = i + 1;
     }
-    return null;
+    return lines.headEnd < 0 ? null : value;
   }
 
   /**
@@ -377,5 +341,59 @@ public final class HeadScan {
       }
     }
     return false;
+  }
+
+  /**
+   * The field lines of a request head in a buffer, one at a time: the empty lines before the
+   * request line (RFC 9112 §2.2) and the request line are passed over, and the empty line that
+   * ends the head ends the walk. Shared by the scans that read fields, so that they agree on
+   * where lines and the head end.
+   */
+  private static final class FieldLines {
+    private final byte[] buffer;
+    private final int limit;
+    private int next;
+    private boolean requestLine;
+    /** The current field line, without its line end. */
+    int start;
+    int end;
+    /** Just past the empty line that ends the head, once {@link #next} found it; else -1. */
+    int headEnd = -1;
+
+    FieldLines(byte[] buffer, int pos, int limit) {
+      this.buffer = buffer;
+      this.next = pos;
+      this.limit = limit;
+    }
+
+    /** Moves to the next field line; false at the end of the head or of the bytes. */
+    boolean next() {
+      for (int i = next; i < limit; i++) {
+        if (buffer[i] != '\n') {
+          continue;
+        }
+        int lineStart = next;
+        int lineEnd = i > lineStart && buffer[i - 1] == '\r' ? i - 1 : i;
+        next = i + 1;
+        if (lineEnd == lineStart) {
+          if (requestLine) {
+            headEnd = next;
+            return false;
+          }
+        } else if (!requestLine) {
+          requestLine = true;
+        } else {
+          start = lineStart;
+          end = lineEnd;
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** True if the current field line starts with {@code name} (lower case, any case) and a colon. */
+    boolean nameIs(String name) {
+      return HeadScan.nameIs(buffer, start, end, name);
+    }
   }
 }
