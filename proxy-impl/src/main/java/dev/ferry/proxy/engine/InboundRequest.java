@@ -133,33 +133,81 @@ final class InboundRequest {
     if (colon <= 0 || colon == target.length() - 1 || target.indexOf('/') >= 0 || target.indexOf('@') >= 0) {
       throw malformed("CONNECT needs an authority-form target, host:port");
     }
-    for (int i = colon + 1; i < target.length(); i++) {
-      if (!Character.isDigit(target.charAt(i))) {
-        throw malformed("CONNECT needs an authority-form target, host:port");
-      }
-    }
     checkHost(target);
+    if (Integer.parseInt(target, colon + 1, target.length(), 10) == 0) {
+      // Port 0 names no service; connecting to it fails late, as a 502 blaming the upstream.
+      throw malformed("CONNECT to port 0");
+    }
   }
 
-  /** Checks an authority, {@code host} or {@code host:port}. */
+  /**
+   * Checks an authority, {@code host} or {@code host:port}, against RFC 3986 §3.2.2–3.2.3 (RFC 9112
+   * §3.2: a Host with an invalid value is a 400): a registered name of unreserved characters,
+   * sub-delims and percent-escapes, or an IPv6 address in brackets, then an optional port of
+   * digits. A byte the grammar does not allow ({@code <}, {@code |}, {@code `}, a lone {@code %})
+   * is one a routing rule, a log or the upstream's own parser would read differently.
+   */
   private static void checkHost(String host) throws HttpFailureException {
-    if (!host.startsWith("[") && host.indexOf(':') != host.lastIndexOf(':')) {
-      // RFC 3986 §3.2.2: an IPv6 literal is bracketed; unbracketed, its port cannot be told apart.
-      throw malformed("IPv6 address without brackets in Host or request-target");
-    }
-    int close = host.indexOf(']');
-    if (host.startsWith("[") && (close < 0 || host.lastIndexOf(':', close) < 0
-        || close + 1 < host.length() && host.charAt(close + 1) != ':')) {
-      // Brackets hold an IPv6 literal and nothing else (RFC 3986 §3.2.2).
-      throw malformed("brackets around something other than an IPv6 address in Host or request-target");
-    }
-    for (int i = 0; i < host.length(); i++) {
-      char c = host.charAt(i);
-      if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\' || c == '"'
-          || c == '[' && i != 0 || c == ']' && i != close) {
+    int hostEnd;
+    if (host.startsWith("[")) {
+      int close = host.indexOf(']');
+      if (close < 0 || host.lastIndexOf(':', close) < 0 || !isIpv6Literal(host, 1, close)) {
+        // Brackets hold an IPv6 literal and nothing else (RFC 3986 §3.2.2).
+        throw malformed("brackets around something other than an IPv6 address in Host or request-target");
+      }
+      hostEnd = close + 1;
+    } else {
+      hostEnd = host.indexOf(':');
+      if (hostEnd >= 0 && hostEnd != host.lastIndexOf(':')) {
+        // RFC 3986 §3.2.2: an IPv6 literal is bracketed; unbracketed, its port cannot be told apart.
+        throw malformed("IPv6 address without brackets in Host or request-target");
+      }
+      hostEnd = hostEnd < 0 ? host.length() : hostEnd;
+      if (!isRegName(host, hostEnd)) {
         throw malformed("invalid host in Host or request-target");
       }
     }
+    if (hostEnd < host.length() && (host.charAt(hostEnd) != ':' || !isDigits(host, hostEnd + 1))) {
+      throw malformed("invalid port in Host or request-target");
+    }
+  }
+
+  private static boolean isRegName(String host, int end) {
+    for (int i = 0; i < end; i++) {
+      char c = host.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= end || Character.digit(host.charAt(i + 1), 16) < 0 || Character.digit(host.charAt(i + 2), 16) < 0) {
+          return false;
+        }
+        i += 2;
+      } else if (!(isAlphaNum(c) || "-._~!$&'()*+,;=".indexOf(c) >= 0)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isIpv6Literal(String host, int from, int to) {
+    for (int i = from; i < to; i++) {
+      char c = host.charAt(i);
+      if (Character.digit(c, 16) < 0 && c != ':' && c != '.') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isDigits(String s, int from) {
+    for (int i = from; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isAlphaNum(char c) {
+    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9';
   }
 
   /** True for an absolute-form target whose authority is all there is: {@code http://host:8080}. */

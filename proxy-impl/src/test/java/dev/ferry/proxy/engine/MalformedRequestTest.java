@@ -81,6 +81,17 @@ class MalformedRequestTest {
         bad("absolute-form with host port out of range", "GET http://a/ HTTP/1.1\r\nHost: a:65536\r\n\r\n"),
         bad("absolute-form with host port not a number", "GET http://a/ HTTP/1.1\r\nHost: a:8O\r\n\r\n"),
         bad("absolute-form with signed host port", "GET http://a/ HTTP/1.1\r\nHost: a:+80\r\n\r\n"),
+        // RFC 3986 §3.2.2: a registered name is unreserved characters, sub-delims and
+        // percent-escapes; these bytes would be read differently by rules, logs and upstreams.
+        bad("angle bracket in host", "GET / HTTP/1.1\r\nHost: a<b\r\n\r\n"),
+        bad("pipe in host", "GET / HTTP/1.1\r\nHost: a|b.example\r\n\r\n"),
+        bad("backtick in host", "GET / HTTP/1.1\r\nHost: a`b\r\n\r\n"),
+        bad("brace in host", "GET / HTTP/1.1\r\nHost: {a}\r\n\r\n"),
+        bad("lone percent in host", "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n"),
+        bad("bad percent in absolute-form", "GET http://a%g0/ HTTP/1.1\r\nHost: a\r\n\r\n"),
+        bad("text after an ipv6 literal", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n"),
+        bad("name in ipv6 brackets", "GET / HTTP/1.1\r\nHost: [a:b:example]\r\n\r\n"),
+        bad("port not a number", "GET / HTTP/1.1\r\nHost: a:8O\r\n\r\n"),
         bad("invalid method character", "G(T / HTTP/1.1\r\nHost: a\r\n\r\n"),
         bad("non-ascii target", "GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n"),
         bad("fragment in origin-form", "GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n"),

@@ -158,10 +158,15 @@ class TunnelTest {
     }
   }
 
-  /** RFC 3986 §3.2.2: an IPv6 literal is bracketed, and brackets hold nothing else. */
+  /**
+   * RFC 3986 §3.2.2: an IPv6 literal is bracketed, and brackets hold nothing else; a registered
+   * name has no {@code <} or {@code |}; and port 0 names no service (it used to be tried, and
+   * answered 502 as if the upstream had failed).
+   */
   @ParameterizedTest
-  @ValueSource(strings = {"::1:443", "0:0:0:0:0:0:0:1:443", "[127.0.0.1]:443", "[::1]x:443", "ex]ample.com:443"})
-  void rejectsConnectToAnAddressBracketedWrongly(String target) throws Exception {
+  @ValueSource(strings = {"::1:443", "0:0:0:0:0:0:0:1:443", "[127.0.0.1]:443", "[::1]x:443", "ex]ample.com:443",
+      "a<b.example:443", "a|b.example:443", "127.0.0.1:0", "127.0.0.1:00"})
+  void rejectsConnectToAnInvalidAuthority(String target) throws Exception {
     proxy = ferry.start(connectingToTestPorts());
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("CONNECT " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
