@@ -1,5 +1,6 @@
 package dev.ferry.samples;
 
+import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
@@ -26,7 +27,7 @@ final class Banner {
     List<String> lines = new ArrayList<>();
     lines.add("Ferry " + (config.isReverse() ? "reverse" : "forward") + " proxy");
     lines.add(row("port", proxy.port() + " (bind " + config.bindAddress() + ")"));
-    lines.add(row("concurrency", config.concurrency().toString()));
+    lines.add(row("concurrency", concurrency(config.concurrency())));
     lines.add(row("workers", workers(proxy)));
     lines.add(row("cache", config.cache().map(cache -> String.format(Locale.ROOT, "%.1f MiB, status header %s",
         cache.maxSizeBytes() / 1048576.0, cache.statusHeader())).orElse("off")));
@@ -46,6 +47,18 @@ final class Banner {
 
   private static String row(String name, String value) {
     return String.format(Locale.ROOT, "  %-12s %s", name, value);
+  }
+
+  /** The model by its CLI name; {@code auto} with what it chose on this Java, as the engine chooses. */
+  private static String concurrency(Concurrency concurrency) {
+    switch (concurrency.kind()) {
+      case AUTO:
+        return "auto (" + (Runtime.version().feature() >= 21 ? "virtual threads" : "bounded pool")
+            + " on Java " + Runtime.version().feature() + ")";
+      case VIRTUAL_THREADS: return "virtual";
+      case BOUNDED_POOL: return "pool";
+      default: return "thread";
+    }
   }
 
   /** Under virtual threads there is no fixed pool: the count is of live connection tasks. */

@@ -4,7 +4,6 @@ import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
-import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -369,11 +368,7 @@ final class CliOptions {
 
   /** Whole or fractional seconds ({@code 30}, {@code 0.5}). */
   private static Duration seconds(String flag, String value) {
-    try {
-      return Duration.ofNanos(new BigDecimal(value).movePointRight(9).longValueExact());
-    } catch (NumberFormatException | ArithmeticException e) {
-      throw new IllegalArgumentException(flag + " must be a number of seconds (was " + value + ")");
-    }
+    return Seconds.parse(flag, value);
   }
 
   private static boolean takesValue(String flag) {

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -130,9 +131,33 @@ public final class FerryCli {
     return version != null ? version : "dev";
   }
 
-  /** An address as {@code host:port}, the host numeric. */
+  /**
+   * An address as {@code host:port}, the host numeric and an IPv6 one in brackets and in RFC
+   * 5952's short form ({@code [::1]:8080}, the form a user types back, not Java's
+   * {@code 0:0:0:0:0:0:0:1}).
+   */
   static String hostPort(InetSocketAddress address) {
     String host = address.getAddress().getHostAddress();
-    return (address.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + address.getPort();
+    if (!(address.getAddress() instanceof Inet6Address)) {
+      return host + ":" + address.getPort();
+    }
+    int scope = host.indexOf('%');
+    String[] groups = (scope < 0 ? host : host.substring(0, scope)).split(":");
+    int runStart = -1;
+    int runLength = 1;
+    for (int i = 0; i < groups.length; i++) {
+      int j = i;
+      while (j < groups.length && groups[j].equals("0")) {
+        j++;
+      }
+      if (j - i > runLength) {
+        runStart = i;
+        runLength = j - i;
+      }
+    }
+    String text = runStart < 0 ? String.join(":", groups)
+        : String.join(":", Arrays.copyOfRange(groups, 0, runStart)) + "::"
+            + String.join(":", Arrays.copyOfRange(groups, runStart + runLength, groups.length));
+    return "[" + text + "]:" + address.getPort();
   }
 }

@@ -61,7 +61,13 @@ class CliHardeningOptionsTest {
 
   @Test
   void namesTheFlagInEveryBadValue() {
-    assertThatThrownBy(() -> CliOptions.parse("--write-timeout", "0")).hasMessageStartingWith("--write-timeout");
+    assertThatThrownBy(() -> CliOptions.parse("--write-timeout", "0"))
+        .hasMessage("--write-timeout must be a positive number of seconds (was 0)");
+    // The value as the user wrote it, not Java's Duration form (it said "was PT-1S").
+    assertThatThrownBy(() -> CliOptions.parse("--idle-timeout", "-1"))
+        .hasMessage("--idle-timeout must be a positive number of seconds (was -1)");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream-timeout", "99999999999"))
+        .hasMessage("--upstream-timeout must be at most 31536000 seconds, 365 days (was 99999999999)");
     assertThatThrownBy(() -> CliOptions.parse("--write-timeout", "soon"))
         .hasMessage("--write-timeout must be a number of seconds (was soon)");
     assertThatThrownBy(() -> CliOptions.parse("--min-body-rate", "-1")).hasMessageStartingWith("--min-body-rate");

@@ -1,0 +1,41 @@
+package dev.ferry.samples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The startup banner says what runs in the words of the CLI's own flags and addresses. */
+class BannerTest {
+
+  /** RFC 5952's short form, the one a user types back; Java's own is {@code 0:0:0:0:0:0:0:1}. */
+  @Test
+  void writesIpv6AddressesInTheirShortForm() throws Exception {
+    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("::1"), 8080))).isEqualTo("[::1]:8080");
+    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("::"), 80))).isEqualTo("[::]:80");
+    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("2001:db8:0:0:1:0:0:1"), 80)))
+        .as("the first of two equal runs of zeros").isEqualTo("[2001:db8::1:0:0:1]:80");
+    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("2001:db8:1:0:1:1:1:1"), 80)))
+        .as("a single zero group stays").isEqualTo("[2001:db8:1:0:1:1:1:1]:80");
+    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 80))).isEqualTo("127.0.0.1:80");
+  }
+
+  /** {@code auto} with what it chose here, where it showed the API's {@code auto()}. */
+  @Test
+  void namesTheConcurrencyModelAutoChose() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ProxyServer proxy = CliOptions.parse("-p", "0").builder().build().start()) {
+      Banner.print(proxy, "info", new PrintStream(out, true, StandardCharsets.UTF_8));
+    }
+    String chosen = Runtime.version().feature() >= 21 ? "virtual threads" : "bounded pool";
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("concurrency  auto (" + chosen + " on Java " + Runtime.version().feature() + ")")
+        .doesNotContain("auto()")
+        .containsPattern("Listening on 127\\.0\\.0\\.1:\\d+");
+  }
+}
