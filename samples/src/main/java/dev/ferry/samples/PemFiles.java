@@ -120,7 +120,7 @@ final class PemFiles {
             + "remove the file");
       }
     } catch (IOException e) {
-      throw new IllegalArgumentException(flag + " cannot read " + path + ": " + e);
+      throw new IllegalArgumentException(flag + " cannot read " + path + ": " + why(e));
     }
   }
 
@@ -181,7 +181,7 @@ final class PemFiles {
     try {
       return Files.isRegularFile(path) ? Files.readString(path, StandardCharsets.US_ASCII) : null;
     } catch (IOException e) {
-      throw new IllegalArgumentException(flag + " cannot read " + path + ": " + e);
+      throw new IllegalArgumentException(flag + " cannot read " + path + ": " + why(e));
     }
   }
 
@@ -210,7 +210,8 @@ final class PemFiles {
       Files.writeString(path, pem, StandardCharsets.US_ASCII);
       return true;
     } catch (IOException e) {
-      throw new IllegalArgumentException(flag + " cannot write " + path + ": " + e);
+      throw new IllegalArgumentException(flag + " cannot write " + path + ": "
+          + (e instanceof NoSuchFileException ? "no such directory" : why(e)));
     }
   }
 }

@@ -175,7 +175,7 @@ final class TlsOptions {
           Files.deleteIfExists(file);
         }
       } catch (IOException e) {
-        System.err.println("ferry: could not restore " + file + ": " + e);
+        System.err.println("ferry: could not restore " + file + ": " + PemFiles.why(e));
       }
     }
     written.clear();

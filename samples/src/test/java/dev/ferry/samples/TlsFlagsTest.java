@@ -188,6 +188,14 @@ class TlsFlagsTest {
         .hasMessageStartingWith("--mitm-host");
   }
 
+  /** The reason in words, as for files it cannot read (it showed java.nio.file.NoSuchFileException). */
+  @Test
+  void saysWhyItCannotWriteTheCaCertificate() {
+    Path missing = dir.resolve("missing").resolve("ca.pem");
+    assertThatThrownBy(() -> configOf("--mitm", "--ca-out", missing.toString()))
+        .hasMessage("--ca-out cannot write " + missing + ": no such directory");
+  }
+
   @Test
   void refusesARepeatedSingleValueFlag() {
     assertThatThrownBy(() -> CliOptions.parse("--upstream-ca", ca, "--upstream-ca", ca))
