@@ -204,10 +204,10 @@ final class ClientConnection implements Runnable {
       }
       return false;
     }
-    if (pending.tunnel() != null) {
-      pending.tunnel().close();
-    }
     state.tunnel(null);
+    if (pending.tunnel() != null) {
+      server.upstreamPool().adoptForTls(pending.tunnel());
+    }
     EngineSocket session = server.interception().accept(socket, in.takeBuffered(), pending.host());
     in.unwatch();
     useStreams(session);

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -80,6 +81,26 @@ class InterceptionTest {
     assertThat(inner.method()).isEqualTo("GET");
     assertThat(inner.url()).isEqualTo("https://localhost:" + port + "/orders?id=1");
     assertThat(inner.status()).isEqualTo(200);
+  }
+
+  /**
+   * The connection opened for the CONNECT carries the session's requests (probe h11): it was
+   * dropped unused once the ClientHello came and the requests opened another, so the origin saw
+   * an aborted connection for every intercepted session.
+   */
+  @Test
+  void carriesTheSessionOverTheConnectionOpenedForTheConnect() throws Exception {
+    AtomicInteger connections = new AtomicInteger();
+    int port = TlsOrigin.start(ferry, origin.serverContext(), connections);
+    ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
+    HttpClient client = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address()))
+        .sslContext(ca.sslContext()).build();
+    for (String path : List.of("/one", "/two")) {
+      assertThat(client.send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + path)).build(),
+          HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("secure " + path);
+    }
+    assertThat(connections).as("connections the origin accepted").hasValue(1);
+    assertThat(proxy.stats().upstreamConnectionsOpened()).isEqualTo(1);
   }
 
   @Test

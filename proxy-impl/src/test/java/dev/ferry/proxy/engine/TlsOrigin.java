@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
@@ -22,6 +23,11 @@ final class TlsOrigin {
 
   /** Starts one, closed by {@code ferry} after the test; returns its port. */
   static int start(ProxyTestExtension ferry, SSLContext context) throws IOException {
+    return start(ferry, context, new AtomicInteger());
+  }
+
+  /** Starts one that counts the connections it accepts in {@code connections}; returns its port. */
+  static int start(ProxyTestExtension ferry, SSLContext context, AtomicInteger connections) throws IOException {
     SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
         .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
     ferry.track(server);
@@ -30,6 +36,7 @@ final class TlsOrigin {
         Socket accepted;
         try {
           accepted = server.accept();
+          connections.incrementAndGet();
         } catch (IOException e) {
           continue; // closed: the loop ends
         }

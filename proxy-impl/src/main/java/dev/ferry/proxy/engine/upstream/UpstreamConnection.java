@@ -30,6 +30,8 @@ public final class UpstreamConnection implements Closeable {
   private boolean reused;
   /** Set when what was sent leaves the connection's state in doubt; see {@link #forgoReuse}. */
   private boolean forgoReuse;
+  /** Secured and pooled before its first request; see {@link #takeUnsent}. */
+  private boolean unsent;
 
   /** @param beneath the plain socket under a TLS {@code socket}; else {@code socket} itself */
   UpstreamConnection(Socket socket, Socket beneath, UpstreamKey key, IoWatchdog watchdog) throws IOException {
@@ -103,6 +105,22 @@ public final class UpstreamConnection implements Closeable {
 
   long idleNanos(long nowNanos) {
     return nowNanos - idleSinceNanos;
+  }
+
+  /** Marks a connection pooled before its first request: see {@link #takeUnsent}. */
+  void unsent() {
+    unsent = true;
+  }
+
+  /**
+   * True, once, for a connection pooled before its first request. The records that wait after
+   * its handshake (TLS 1.3 session tickets) answer no request, so the test for unasked bytes
+   * does not apply to it.
+   */
+  boolean takeUnsent() {
+    boolean was = unsent;
+    unsent = false;
+    return was;
   }
 
   /** A pooled connection is usable if open and the upstream sent nothing unasked meanwhile. */

@@ -90,6 +90,27 @@ public final class UpstreamPool {
     return connection;
   }
 
+  /**
+   * Secures an intercepted CONNECT's tunnel with TLS and keeps it idle for the session's requests
+   * to its host. The tunnel was opened before the client turned out to speak TLS; dropped unused,
+   * it left the origin one aborted connection per session besides the one the requests opened.
+   * A failed handshake closes it (logged), and the first request opens one of its own, whose
+   * failure the client is then answered with.
+   */
+  public void adoptForTls(UpstreamConnection tunnel) {
+    UpstreamConnection secured;
+    try {
+      secured = connector.secure(tunnel, new UpstreamKey(tunnel.key().host(), tunnel.key().port(), true));
+    } catch (HttpFailureException e) {
+      tunnel.close();
+      return;
+    }
+    // The tunnel, counted open, lives on as the secured connection, whose close counts it closed.
+    secured.onClose(open::decrementAndGet);
+    secured.unsent();
+    release(secured);
+  }
+
   /** Returns a connection whose last response was read completely, for reuse. */
   public void release(UpstreamConnection connection) {
     long now = System.nanoTime();
@@ -205,8 +226,8 @@ public final class UpstreamPool {
       if (candidate == null) {
         return null;
       }
-      boolean usable = probe || candidate.idleNanos(now) > PROBE_AFTER_NANOS
-          ? candidate.probeAlive() : !candidate.hasUnaskedBytes();
+      boolean usable = candidate.takeUnsent() || (probe || candidate.idleNanos(now) > PROBE_AFTER_NANOS
+          ? candidate.probeAlive() : !candidate.hasUnaskedBytes());
       if (usable) {
         return candidate;
       }
