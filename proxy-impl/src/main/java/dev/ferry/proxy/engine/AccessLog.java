@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.AccessLogFormat;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.engine.admin.Json;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -7,6 +7,7 @@ import dev.ferry.proxy.engine.filter.FilterException;
 import dev.ferry.proxy.engine.filter.RealChain;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
@@ -121,7 +122,7 @@ final class AdminServer implements AutoCloseable {
       sender.send(response, head.method().equals("HEAD"), head.minorVersion(), true, false);
       log.debug("admin_request method={} path={} status={}", head.method(), request.path(), response.status());
     } catch (IOException e) {
-      log.debug("admin_connection_failed error=\"{}\"", e.toString());
+      log.debug("admin_connection_failed error={}", LogValues.quoted(e.toString()));
     } catch (RuntimeException e) {
       log.error("admin_request_failed", e);
     }

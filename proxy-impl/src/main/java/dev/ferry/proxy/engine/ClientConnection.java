@@ -7,6 +7,7 @@ import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
@@ -256,7 +257,7 @@ final class ClientConnection implements Runnable {
         }
       }
     } catch (IOException e) {
-      log.debug("connection_closed conn={} error=\"{}\"", id, e.toString());
+      log.debug("connection_closed conn={} error={}", id, LogValues.quoted(e.toString()));
     } catch (RuntimeException | Error e) {
       log.error("connection_crashed conn={} client={}", id, clientText(), e);
     } finally {
@@ -292,7 +293,7 @@ final class ClientConnection implements Runnable {
       }
       LingeringClose.drainBlocking(in);
     } catch (IOException e) {
-      log.debug("lingering_close_ended conn={} error=\"{}\"", id, e.toString());
+      log.debug("lingering_close_ended conn={} error={}", id, LogValues.quoted(e.toString()));
     }
     return false;
   }
@@ -606,7 +607,7 @@ final class ClientConnection implements Runnable {
       RejectedHead.answer(server, this, e, startTime, startNanos, parser);
       return false;
     } catch (IOException e) {
-      log.debug("connection_closed_mid_head conn={} error=\"{}\"", id, e.toString());
+      log.debug("connection_closed_mid_head conn={} error={}", id, LogValues.quoted(e.toString()));
       return false;
     } finally {
       in.readTimeout(millis(config.idleTimeout().toMillis()));

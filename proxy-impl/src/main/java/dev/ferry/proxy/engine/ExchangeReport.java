@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.upstream.HostNames;
 import java.net.InetSocketAddress;

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.io.SelectorThreads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -122,7 +123,7 @@ final class IdleParker implements AutoCloseable {
       }
     } catch (IOException | ClosedSelectorException e) {
       if (running) {
-        log.error("idle_parker_failed error=\"{}\"", e.toString());
+        log.error("idle_parker_failed error={}", LogValues.quoted(e.toString()));
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -61,7 +62,7 @@ final class Listener implements Runnable {
         socket = serverSocket.accept();
       } catch (IOException e) {
         if (!serverSocket.isClosed()) {
-          log.warn("accept_failed address={} error=\"{}\"", address, e.toString());
+          log.warn("accept_failed address={} error={}", address, LogValues.quoted(e.toString()));
           continue;
         }
         return;

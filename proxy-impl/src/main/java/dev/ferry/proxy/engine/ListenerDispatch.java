@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.ExchangeListener;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.LogValues;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -54,9 +55,9 @@ final class ListenerDispatch {
       } catch (RuntimeException | AssertionError | LinkageError | StackOverflowError e) {
         // As for filters: what the listener's code throws, never the JVM's own failures.
         if (reported.add(listener)) {
-          log.warn("listener_failed listener={} error=\"{}\"", listener, e.toString(), e);
+          log.warn("listener_failed listener={} error={}", listener, LogValues.quoted(e.toString()), e);
         } else {
-          log.debug("listener_failed listener={} error=\"{}\"", listener, e.toString());
+          log.debug("listener_failed listener={} error={}", listener, LogValues.quoted(e.toString()));
         }
       }
     }

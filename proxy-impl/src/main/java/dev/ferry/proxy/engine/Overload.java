@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.tls.TlsRecords;
 import dev.ferry.proxy.engine.upstream.HostNames;
 import java.io.IOException;
@@ -64,7 +65,7 @@ final class Overload {
       out.flush();
       bytes = tls ? 0 : BODY_BYTES;
     } catch (IOException e) {
-      log.debug("connection_reject_failed error=\"{}\"", e.toString());
+      log.debug("connection_reject_failed error={}", LogValues.quoted(e.toString()));
     } finally {
       try {
         socket.close();

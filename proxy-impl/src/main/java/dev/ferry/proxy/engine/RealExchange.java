@@ -18,6 +18,7 @@ import dev.ferry.proxy.engine.filter.TunnelCredentials;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.http1.MaxForwards;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -234,8 +235,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     } catch (HttpFailureException e) {
       return failWith(e);
     } catch (IOException e) {
-      log.debug("exchange_failed failure={} error=\"{}\" conn={} ex={}",
-          ProxyFailure.UPSTREAM_BAD_RESPONSE, e.toString(), connection.id(), id);
+      log.debug("exchange_failed failure={} error={} conn={} ex={}",
+          ProxyFailure.UPSTREAM_BAD_RESPONSE, LogValues.quoted(e.toString()), connection.id(), id);
       return failWith(new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
           "I/O error in the exchange"));
     }
@@ -468,7 +469,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       try {
         owned.get(i).close();
       } catch (IOException | RuntimeException e) {
-        log.debug("body_close_failed conn={} ex={} error=\"{}\"", connection.id(), id, e.toString());
+        log.debug("body_close_failed conn={} ex={} error={}", connection.id(), id, LogValues.quoted(e.toString()));
       }
     }
     owned.clear();
@@ -490,8 +491,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   }
 
   private void logFailure(HttpFailureException e) {
-    log.debug("exchange_failed failure={} status={} detail=\"{}\" conn={} ex={}", e.failure(),
-        e.failure().status(), e.detail(), connection.id(), id);
+    log.debug("exchange_failed failure={} status={} detail={} conn={} ex={}", e.failure(),
+        e.failure().status(), LogValues.quoted(e.detail()), connection.id(), id);
   }
 
   @Override

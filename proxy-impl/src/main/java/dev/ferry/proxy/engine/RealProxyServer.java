@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.cache.CacheAdmin;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.BuiltInFilters;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ByteBudget;
 import dev.ferry.proxy.engine.io.SpoolDirectory;
@@ -177,8 +178,8 @@ final class RealProxyServer implements ProxyServer {
           adminServer.address().getAddress(), adminServer.address().getPort()));
     }
     if (interception != null) {
-      LeveledLog.log(log, lifecycleLevel(), "interception_ca subject=\"{}\" sha256={} not_after={}",
-          interception.authority().certificate().getSubjectX500Principal().getName(),
+      LeveledLog.log(log, lifecycleLevel(), "interception_ca subject={} sha256={} not_after={}",
+          LogValues.quoted(interception.authority().certificate().getSubjectX500Principal().getName()),
           interception.authority().sha256Fingerprint(), interception.authority().certificate().getNotAfter().toInstant());
     }
     LeveledLog.log(log, lifecycleLevel(), "proxy_started address={} mode={} concurrency={} config={}",
@@ -606,7 +607,7 @@ final class RealProxyServer implements ProxyServer {
           relay.start();
           tunnelRelay = relay;
         } catch (IOException e) {
-          log.warn("tunnel_relay_unavailable error=\"{}\" tunnels=threads", e.getMessage());
+          log.warn("tunnel_relay_unavailable error={} tunnels=threads", LogValues.quoted(e.getMessage()));
         }
       }
       return tunnelRelay;

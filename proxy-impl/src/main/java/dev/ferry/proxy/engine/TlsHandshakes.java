@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.tls.PlainHttpOnTlsPort;
 import dev.ferry.proxy.engine.upstream.HostNames;
@@ -32,8 +33,8 @@ final class TlsHandshakes {
       return;
     }
     server.metrics().failure("TLS_HANDSHAKE_FAILED");
-    log.info("tls_handshake_failed client={} conn={} reason=\"{}\"",
+    log.info("tls_handshake_failed client={} conn={} reason={}",
         HostNames.authorityText(client.getAddress(), client.getPort()), connectionId,
-        cause instanceof SocketTimeoutException ? "timed out" : String.valueOf(cause.getMessage()));
+        LogValues.quoted(cause instanceof SocketTimeoutException ? "timed out" : String.valueOf(cause.getMessage())));
   }
 }

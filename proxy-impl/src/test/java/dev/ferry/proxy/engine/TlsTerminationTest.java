@@ -8,12 +8,18 @@ import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.tls.StallingTlsClient;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -275,6 +281,56 @@ class TlsTerminationTest {
     Await.until(() -> proxy.stats().failures().containsKey("TLS_HANDSHAKE_FAILED"), "the abandoned handshake counted");
     Await.until(() -> proxy.stats().activeConnections() == 0, "the abandoned connection to end");
     assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+  }
+
+  /**
+   * A server name that is no host name is in the JDK's reason for the failed handshake, raw:
+   * logged unescaped, a client's quote ended the {@code reason} field and its newline forged a
+   * log line of its own (probe o12). It is escaped now, as every logged value is.
+   */
+  @Test
+  void escapesAClientsInvalidServerNameInTheLog() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
+    String placeholder = "a".repeat(40) + ".example";
+    String evil = "x\" forged=1\n[FORGED] GET /forged";
+    byte[] hello = clientHello(placeholder);
+    byte[] name = placeholder.getBytes(StandardCharsets.US_ASCII);
+    byte[] replacement = (evil + "#".repeat(name.length - evil.length())).getBytes(StandardCharsets.US_ASCII);
+    int at = indexOf(hello, name);
+    assertThat(at).as("the server name in the hello").isPositive();
+    System.arraycopy(replacement, 0, hello, at, replacement.length);
+    try (LogCapture logs = new LogCapture(); RawClient raw = new RawClient(proxy.address())) {
+      raw.socket().getOutputStream().write(hello);
+      raw.socket().getOutputStream().flush();
+      raw.isClosedByPeer();
+      Await.until(() -> !logs.lines("tls_handshake_failed").isEmpty(), "the failed handshake logged");
+      assertThat(logs.lines("tls_handshake_failed").get(0)).contains("x\\\" forged=1\\x0A[FORGED]");
+      assertThat(logs.lines("[FORGED]")).as("lines the client's bytes began").allMatch(l -> l.contains("tls_handshake_failed"));
+    }
+    assertThat(get(proxy, server.trustingContext()).body()).isEqualTo("ok");
+  }
+
+  /** The ClientHello a TLS client sends first, naming {@code serverName}. */
+  private static byte[] clientHello(String serverName) throws Exception {
+    SSLEngine engine = server.trustingContext().createSSLEngine(serverName, 443);
+    engine.setUseClientMode(true);
+    SSLParameters parameters = engine.getSSLParameters();
+    parameters.setServerNames(List.of(new SNIHostName(serverName)));
+    engine.setSSLParameters(parameters);
+    ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+    engine.wrap(ByteBuffer.allocate(0), out);
+    return Arrays.copyOf(out.array(), out.position());
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /**

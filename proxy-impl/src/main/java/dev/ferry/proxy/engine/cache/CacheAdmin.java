@@ -52,7 +52,7 @@ public final class CacheAdmin {
   public Response purge(Request request, InetSocketAddress client) {
     InetAddress address = client.getAddress();
     if (address == null || !(address.isLoopbackAddress() || allowPurge.test(address))) {
-      log.info("cache_purge_denied url={} client={}", LoggedUrls.redact(request.url()), client);
+      log.info("cache_purge_denied url={} client={}", LoggedUrls.logValue(request.url()), client);
       return Response.text(403, "Purge not allowed from this client\n");
     }
     return purgeUrl(request.url());
@@ -95,7 +95,7 @@ public final class CacheAdmin {
 
   private Response purgeUrl(String url) {
     boolean removed = cache.purge(url);
-    log.info("cache_purge url={} removed={}", LoggedUrls.redact(url), removed);
+    log.info("cache_purge url={} removed={}", LoggedUrls.logValue(url), removed);
     return removed ? Response.text(200, "Purged\n") : Response.text(404, "Not in cache\n");
   }
 

@@ -6,6 +6,7 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.http1.TargetPaths;
 import java.net.URI;
@@ -104,7 +105,7 @@ final class Entries {
   /** Stores {@code entry}, combining a partial one with the part already held (§3.4). */
   void put(String url, CacheEntry entry) {
     if (log.isDebugEnabled()) {
-      log.debug("cache_store key={} status={} size={}", LoggedUrls.redact(url), entry.status(), entry.bodyLength());
+      log.debug("cache_store key={} status={} size={}", LoggedUrls.logValue(url), entry.status(), entry.bodyLength());
     }
     if (entry.status() == 206) {
       if (!PartialContent.bodyMatches(entry.headers(), entry.bodyLength())) {
@@ -132,8 +133,8 @@ final class Entries {
     HttpCache.closeQuietly(notModified.body());
     if (!Conditionals.selects(notModified.headers(), stored.headers())) {
       if (log.isDebugEnabled()) {
-        log.debug("cache_304_mismatch key={} etag={}", LoggedUrls.redact(key(request)),
-            notModified.headers().first("ETag").orElse("-"));
+        log.debug("cache_304_mismatch key={} etag={}", LoggedUrls.logValue(key(request)),
+            LogValues.of(notModified.headers().first("ETag").orElse("-")));
       }
       store.remove(key(request));
       return null;

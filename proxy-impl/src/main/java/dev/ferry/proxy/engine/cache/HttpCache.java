@@ -98,7 +98,7 @@ public final class HttpCache implements ProxyCache {
     CacheControl requestCc = CacheControl.of(request.headers());
     CacheEntry stored = entries.lookup(request, partition);
     if (log.isDebugEnabled()) {
-      log.debug("cache_lookup key={} result={} age_ms={}", LoggedUrls.redact(Entries.key(request)),
+      log.debug("cache_lookup key={} result={} age_ms={}", LoggedUrls.logValue(Entries.key(request)),
           stored == null ? "absent" : "stored", stored == null ? -1
               : Duration.between(stored.responseTime(), clock.instant()).toMillis());
     }

@@ -5,6 +5,7 @@ import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,7 +73,7 @@ final class StaleWhileRevalidate {
     String key = Entries.key(request);
     if (!running.start(partition + " " + key, () -> refresh(request, partition, refresh, requestedAuthority, stored))) {
       log.debug("cache_refresh_not_started key={} reason=\"running for this URL, or {} running\"",
-          LoggedUrls.redact(key), BackgroundRefresh.MAX_RUNNING);
+          LoggedUrls.logValue(key), BackgroundRefresh.MAX_RUNNING);
     }
     return true;
   }
@@ -98,7 +99,8 @@ final class StaleWhileRevalidate {
       }
     } catch (IOException | RuntimeException e) {
       // A failed refresh leaves the stale entry; the next request revalidates in the foreground.
-      log.debug("cache_refresh_failed url={} error=\"{}\"", LoggedUrls.redact(Entries.key(request)), e.toString());
+      log.debug("cache_refresh_failed url={} error={}", LoggedUrls.logValue(Entries.key(request)),
+          LogValues.quoted(e.toString()));
     }
   }
 }

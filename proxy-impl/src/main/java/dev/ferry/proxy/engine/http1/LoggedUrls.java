@@ -16,6 +16,11 @@ public final class LoggedUrls {
 
   private LoggedUrls() {}
 
+  /** {@code url} redacted, as a key=value log event's value (see {@link LogValues#of}). */
+  public static String logValue(String url) {
+    return LogValues.of(redact(url));
+  }
+
   /** {@code url} with secret query values replaced; the same instance when it has none. */
   public static String redact(String url) {
     if (url == null) {

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.io;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import java.io.IOException;
 import java.nio.channels.Selector;
 import org.slf4j.Logger;
@@ -25,7 +26,7 @@ public final class SelectorThreads {
     try {
       selector.close();
     } catch (IOException e) {
-      log.debug("selector_close_failed thread={} error=\"{}\"", owner.getName(), e.toString());
+      log.debug("selector_close_failed thread={} error={}", owner.getName(), LogValues.quoted(e.toString()));
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.io;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,10 +39,10 @@ public final class SpoolDirectory {
       return BodySpool.create(where, budget);
     } catch (IOException | RuntimeException e) {
       if (warned.compareAndSet(false, true)) {
-        log.warn("request_spool_failed dir={} error=\"{}\" (request bodies stream instead; later failures at debug)",
-            where, e.toString());
+        log.warn("request_spool_failed dir={} error={} (request bodies stream instead; later failures at debug)",
+            where, LogValues.quoted(e.toString()));
       } else {
-        log.debug("request_spool_failed dir={} error=\"{}\"", where, e.toString());
+        log.debug("request_spool_failed dir={} error={}", where, LogValues.quoted(e.toString()));
       }
       return null;
     }

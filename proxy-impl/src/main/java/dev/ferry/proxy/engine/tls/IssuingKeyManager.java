@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.tls;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ferry.proxy.engine.http1.LogValues;
 import java.net.Socket;
 import java.security.Principal;
 import java.security.PrivateKey;
@@ -73,7 +74,7 @@ final class IssuingKeyManager extends X509ExtendedKeyManager {
       leaves.leafFor(host);
       return host;
     } catch (RuntimeException e) {
-      log.debug("tls_leaf_refused host=\"{}\" reason=\"{}\"", host, e.getMessage());
+      log.debug("tls_leaf_refused host={} reason={}", LogValues.quoted(host), LogValues.quoted(e.getMessage()));
       return null;
     }
   }

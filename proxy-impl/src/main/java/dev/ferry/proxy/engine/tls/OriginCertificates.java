@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.tls;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import java.security.PublicKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
@@ -100,8 +101,8 @@ public final class OriginCertificates {
       if (weak == null) {
         strong.add(ca);
       } else {
-        log.warn("upstream_ca_ignored source={} subject=\"{}\" reason=\"{}\"", source,
-            ca.getSubjectX500Principal().getName(), weak);
+        log.warn("upstream_ca_ignored source={} subject={} reason={}", source,
+            LogValues.quoted(ca.getSubjectX500Principal().getName()), LogValues.quoted(weak));
       }
     }
     return strong;

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.tls;
 
 import dev.ferry.proxy.ServerTls;
+import dev.ferry.proxy.engine.http1.LogValues;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -82,7 +83,8 @@ public final class ReloadingServerTls {
           attemptedStamps.set(stamps);
           rebuild("file_changed");
         } catch (RuntimeException e) {
-          log.warn("tls_reload_failed trigger=file_changed reason=\"{}\" keeping=previous", e.getMessage());
+          log.warn("tls_reload_failed trigger=file_changed reason={} keeping=previous",
+              LogValues.quoted(e.getMessage()));
         } finally {
           rebuilding.unlock();
         }

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.tls;
 
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.ServerTls.ClientAuth;
+import dev.ferry.proxy.engine.http1.LogValues;
 import java.io.IOException;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
@@ -51,9 +52,9 @@ public final class ServerTlsContext {
   private static ServerTlsContext create(List<CertifiedKey> keys, ClientAuth clientAuth,
       TrustManager[] trust) {
     for (CertifiedKey unused : SniKeyManager.unreachable(keys)) {
-      log.warn("tls_certificate_unused subject=\"{}\" reason=\"an earlier certificate of the same key "
+      log.warn("tls_certificate_unused subject={} reason=\"an earlier certificate of the same key "
           + "type serves every name it has; remove it, or replace the other with it\"",
-          unused.leaf().getSubjectX500Principal().getName());
+          LogValues.quoted(unused.leaf().getSubjectX500Principal().getName()));
     }
     try {
       SSLContext context = SSLContext.getInstance("TLS");

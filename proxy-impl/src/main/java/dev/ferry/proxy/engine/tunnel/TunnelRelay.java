@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.tunnel;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.io.SelectorThreads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -137,7 +138,7 @@ public final class TunnelRelay implements AutoCloseable {
       }
     } catch (IOException | ClosedSelectorException e) {
       if (running) {
-        log.error("tunnel_relay_failed error=\"{}\"", e.toString());
+        log.error("tunnel_relay_failed error={}", LogValues.quoted(e.toString()));
       }
     } finally {
       new ArrayList<>(open).forEach(pair -> end(pair, false));
@@ -234,7 +235,7 @@ public final class TunnelRelay implements AutoCloseable {
     try {
       pair.listener.ended(pair.client.received, pair.upstream.received, writeTimedOut);
     } catch (RuntimeException e) {
-      log.error("tunnel_listener_failed error=\"{}\"", e.toString(), e);
+      log.error("tunnel_listener_failed error={}", LogValues.quoted(e.toString()), e);
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.upstream;
 
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.IoWatchdog;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
@@ -65,8 +66,8 @@ public final class Connector {
         throw new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT, "connecting to " + key.host(), e);
       } catch (IOException e) {
         closeQuietly(socket);
-        log.warn("server_connect_failed host={} port={} address={} error=\"{}\"", key.host(),
-            key.port(), address.getHostAddress(), e.getMessage());
+        log.warn("server_connect_failed host={} port={} address={} error={}", key.host(),
+            key.port(), address.getHostAddress(), LogValues.quoted(e.getMessage()));
         last = e;
         continue;
       }
@@ -131,7 +132,8 @@ public final class Connector {
     } catch (IOException e) {
       closeQuietly(plain);
       String reason = UpstreamHandshake.failure(e);
-      log.warn("server_connect_failed host={} port={} error=tls reason=\"{}\"", key.host(), key.port(), reason);
+      log.warn("server_connect_failed host={} port={} error=tls reason={}", key.host(), key.port(),
+          LogValues.quoted(reason));
       throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
           "TLS handshake with " + key.host() + " failed: " + reason, e);
     }

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.upstream;
 
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.LeveledLog;
 import java.net.InetAddress;
@@ -148,7 +149,7 @@ public final class DestinationPolicy implements DestinationCheck {
         addresses.addAll(Collections.list(nic.getInetAddresses()));
       }
     } catch (SocketException e) {
-      log.warn("local_addresses_unknown error=\"{}\"", e.toString());
+      log.warn("local_addresses_unknown error={}", LogValues.quoted(e.toString()));
     }
     addresses.add(InetAddress.getLoopbackAddress());
     return Set.copyOf(addresses);

@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadWriter;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.MaxForwards;
 import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.NameSet;
@@ -136,7 +137,7 @@ public final class Forwarder {
       if (!idempotent || !retryable(connection, e, receivedBefore, body)) {
         throw classify(e, key, connection.input().bytesRead() > receivedBefore);
       }
-      log.debug("upstream_retry upstream={} error=\"{}\"", key.authority(), e.toString());
+      log.debug("upstream_retry upstream={} error={}", key.authority(), LogValues.quoted(e.toString()));
       hooks.staleConnectionRetried();
       connection = pool.openFresh(key, check, false);
       try {

@@ -1,4 +1,4 @@
-package dev.ferry.proxy.engine;
+package dev.ferry.proxy.engine.http1;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

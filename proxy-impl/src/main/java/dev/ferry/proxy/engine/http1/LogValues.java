@@ -1,4 +1,4 @@
-package dev.ferry.proxy.engine;
+package dev.ferry.proxy.engine.http1;
 
 /**
  * Values for key=value log events: as they are when a logfmt parser reads them back whole, else
@@ -8,10 +8,11 @@ package dev.ferry.proxy.engine;
  * pattern, by default) spaces and {@code =}: unquoted, they would end the value early or forge
  * the next key.
  */
-final class LogValues {
+public final class LogValues {
   private LogValues() {}
 
-  static String of(String value) {
+  /** {@code value} as it is where a logfmt parser reads it back whole, else quoted and escaped. */
+  public static String of(String value) {
     if (value.isEmpty()) {
       return "\"\"";
     }
@@ -22,6 +23,15 @@ final class LogValues {
       }
     }
     return value;
+  }
+
+  /**
+   * {@code value} always quoted and escaped (null as {@code "null"}): for a value that is quoted
+   * even when it need not be, such as an error's message, which may carry a peer's bytes (a TLS
+   * client's server name, a header).
+   */
+  public static String quoted(Object value) {
+    return quoted(String.valueOf(value));
   }
 
   private static String quoted(String value) {
