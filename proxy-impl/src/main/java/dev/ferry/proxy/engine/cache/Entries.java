@@ -160,12 +160,21 @@ final class Entries {
     }
   }
 
-  /** The stored response with {@code fresh}'s fields (RFC 9111 §3.2), stored again if it may be. */
+  /**
+   * The stored response with {@code fresh}'s fields (RFC 9111 §3.2), stored again if it may be,
+   * removed if the updated response may no longer be stored. A request that may not store (its
+   * {@code no-store}, its credentials) leaves the entry as it was: it is served the update, but
+   * one client's request is no purge of what others share (probe k12).
+   */
   private CacheEntry freshen(Request request, CacheEntry stored, Headers fresh, Instant requested) {
     Instant responded = clock.instant();
     Headers merged = Conditionals.updateHeaders(stored.headers(), fresh, responded);
     Headers policy = policy(merged);
     CacheEntry updated = stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded);
+    if (StoragePolicy.requestForbidsStoring(request, CacheControl.of(policy))) {
+      revalidations.increment();
+      return updated;
+    }
     if (StoragePolicy.isStorable(request, updated.status(), policy, storeSetCookie, responded)) {
       store.put(key(request), updated);
     } else {

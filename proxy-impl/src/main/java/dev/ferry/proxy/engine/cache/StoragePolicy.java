@@ -25,7 +25,6 @@ final class StoragePolicy {
    */
   static boolean isStorable(Request request, int status, Headers headers, boolean storeSetCookie,
       Instant received) {
-    CacheControl asked = CacheControl.of(request.headers());
     CacheControl response = CacheControl.of(headers);
     if (response.has("must-understand")) {
       if (!UNDERSTOOD.contains(status)) {
@@ -35,7 +34,7 @@ final class StoragePolicy {
       return false;
     }
     // A qualified private="Field" only keeps those fields out (§5.2.2.7): see strip().
-    if (asked.has("no-store") || response.hasUnqualified("private")) {
+    if (requestForbidsStoring(request, response) || response.hasUnqualified("private")) {
       return false;
     }
     if (!storeSetCookie && headers.contains("Set-Cookie") && !response.fieldNames("private").contains("set-cookie")) {
@@ -47,10 +46,6 @@ final class StoragePolicy {
     if (Variants.varyStar(headers)) {
       return false;
     }
-    if (request.headers().contains("Authorization")
-        && !(response.has("public") || response.has("s-maxage") || response.has("must-revalidate"))) {
-      return false;
-    }
     boolean explicit = Freshness.hasExplicitFreshness(headers) || response.has("public");
     if (!explicit && !Freshness.HEURISTICALLY_CACHEABLE.contains(status)) {
       return false;
@@ -59,6 +54,16 @@ final class StoragePolicy {
     // stale (RFC 5861): on an upstream error, or while a refresh runs.
     return Freshness.lifetimeSeconds(status, headers, received) > 0 || hasValidators(headers)
         || servableStale(response);
+  }
+
+  /**
+   * What of the request alone keeps a response to it out of the cache: its {@code no-store}
+   * (§5.2.1.5), or its credentials where the response does not allow sharing (§3.5). Such a
+   * request says nothing of a response stored for others, which it must leave as it is.
+   */
+  static boolean requestForbidsStoring(Request request, CacheControl response) {
+    return CacheControl.of(request.headers()).has("no-store") || request.headers().contains("Authorization")
+        && !(response.has("public") || response.has("s-maxage") || response.has("must-revalidate"));
   }
 
   private static boolean servableStale(CacheControl response) {

@@ -11,6 +11,8 @@ import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Validation (RFC 9111 §4.3), Vary (§4.1), invalidation (§4.4) and what is never stored. */
 class CacheValidationTest {
@@ -45,6 +47,31 @@ class CacheValidationTest {
     h.advance(Duration.ofSeconds(50));
     assertThat(verdict(h.get("/v"))).as("the 304's max-age now applies").isEqualTo("HIT");
     assertThat(h.cache().stats().revalidations()).isEqualTo(1);
+  }
+
+  /**
+   * A request that may not store (its {@code no-store}, its credentials) is revalidated for its
+   * client alone. A 304 to it removed the shared entry, every variant with it: a purge open to
+   * any client (probe k12).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"Cache-Control=no-store, no-cache", "Authorization=Bearer t"})
+  void leavesTheSharedEntryWhenARequestThatMayNotStoreRevalidatesIt(String field) throws Exception {
+    h.origin.setDispatcher(new okhttp3.mockwebserver.Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        MockResponse answer = "\"v1\"".equals(request.getHeader("If-None-Match"))
+            ? new MockResponse().setResponseCode(304) : h.response("shared");
+        return answer.setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"v1\"");
+      }
+    });
+    h.get("/s");
+    String[] nameValue = field.split("=", 2);
+    HttpResponse<String> revalidated = h.get("/s", nameValue[0], nameValue[1], "Pragma", "no-cache");
+    assertThat(revalidated.body()).isEqualTo("shared");
+    assertThat(h.origin.getRequestCount()).as("the revalidation reached the origin").isEqualTo(2);
+    assertThat(verdict(h.get("/s"))).as("the next client").isEqualTo("HIT");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
   }
 
   @Test
