@@ -421,7 +421,11 @@ final class RealExchange implements Exchange, DispatchHooks {
         return server.cacheAdmin().purge(routedRequest, connection.clientAddress());
       }
       if (cache == null || !matched.route().cacheEnabled() || Forwarder.isUpgrade(routedRequest)) {
-        return server.dispatcher().dispatch(matched, routedRequest, this);
+        Response response = server.dispatcher().dispatch(matched, routedRequest, this);
+        if (cache != null) {
+          cache.invalidateAfter(routedRequest, response);
+        }
+        return response;
       }
       throughCache = true;
       Route spec = matched.route();

@@ -193,7 +193,8 @@ final class Entries {
     store.remove(target);
     String origin = StoragePolicy.origin(request);
     for (String field : new String[] {"Location", "Content-Location"}) {
-      response.headers().first(field).map(String::trim).ifPresent(location -> {
+      // A fragment is for the client alone (RFC 9110 §10.2.2), never part of a key.
+      response.headers().first(field).map(value -> value.replaceFirst("#.*", "").trim()).ifPresent(location -> {
         String resolved = resolve(target, origin, location);
         resolved = resolved == null ? null : CacheKeys.url(resolved);
         if (resolved != null && resolved.regionMatches(true, 0, origin + "/", 0, origin.length() + 1)) {

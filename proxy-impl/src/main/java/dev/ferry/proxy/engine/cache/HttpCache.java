@@ -142,11 +142,24 @@ public final class HttpCache implements ProxyCache {
       Consumer<String> verdict) throws IOException {
     Instant requested = clock.instant();
     Response response = upstream.handle(request);
-    if (SAFE.contains(request.method()) || response.status() < 200 || response.status() >= 400) {
+    if (!invalidateAfter(request, response)) {
       return mark(response, "BYPASS", verdict);
     }
-    entries.invalidate(request, response);
     return mark(entries.maybeStore(request, partition, response, requested, StoreOutcome.NONE), "BYPASS", verdict);
+  }
+
+  /**
+   * RFC 9111 §4.4: after a non-error answer to an unsafe method, removes what is stored for its
+   * target and for a same-origin {@code Location} or {@code Content-Location}; true if it did.
+   * Called for requests that go by the cache too (a route that turns it off), since routes that
+   * do cache may serve those URLs.
+   */
+  public boolean invalidateAfter(Request request, Response response) {
+    if (SAFE.contains(request.method()) || response.status() < 200 || response.status() >= 400) {
+      return false;
+    }
+    entries.invalidate(request, response);
+    return true;
   }
 
   private Response fetchOrRevalidate(Request request, String partition, CacheEntry stored,

@@ -201,6 +201,20 @@ class CacheValidationTest {
     assertThat(h.get("/a/~b").body()).isEqualTo("v2");
   }
 
+  /**
+   * A Location may name a fragment (RFC 9110 §10.2.2), which is no part of a cache key: the URL
+   * with it never existed to be removed, and the page stayed (probe k12).
+   */
+  @Test
+  void invalidatesALocationThatNamesAFragment() throws Exception {
+    h.origin.enqueue(h.response("thread v1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("").setResponseCode(303).setHeader("Location", "/thread/7#post-1"));
+    h.origin.enqueue(h.response("thread v2").setHeader("Cache-Control", "max-age=100"));
+    h.get("/thread/7");
+    h.send(HttpRequest.newBuilder(h.uri("/reply")).POST(HttpRequest.BodyPublishers.ofString("text")));
+    assertThat(h.get("/thread/7").body()).isEqualTo("thread v2");
+  }
+
   @Test
   void keepsSeparateVariantsPerVaryValue() throws Exception {
     h.origin.enqueue(h.response("english").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept-Language"));

@@ -193,6 +193,29 @@ class RoutingTest {
     assertThat(live.requests()).isEqualTo(3);
   }
 
+  /**
+   * RFC 9111 §4.4: a write invalidates what the cache holds for its target though its own route
+   * does not cache (the common split of reads and writes); it went by, and the stale page stayed
+   * (probe k12).
+   */
+  @Test
+  void invalidatesTheCacheOnAWriteThroughARouteThatDoesNotCache() throws Exception {
+    Origins reads = cacheableOrigin("reads");
+    Origins writes = cacheableOrigin("writes");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().cache(CacheSpec.inMemory())
+        .route(Route.to(Upstream.of(writes.url()).name("writes")).method("PUT", "POST", "PATCH", "DELETE").cache(false))
+        .upstream(Upstream.of(reads.url()).name("reads")));
+    get(proxy, "/items/1");
+    get(proxy, "/items/1");
+    assertThat(reads.requests()).isEqualTo(1);
+    HttpResponse<String> put = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port()
+        + "/items/1")).PUT(HttpRequest.BodyPublishers.ofString("new")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(put.statusCode()).isEqualTo(200);
+    assertThat(writes.requests()).isEqualTo(1);
+    get(proxy, "/items/1");
+    assertThat(reads.requests()).as("the read after the write goes to the origin").isEqualTo(2);
+  }
+
   /** An origin whose answers may be cached for a minute. */
   private Origins cacheableOrigin(String name) throws Exception {
     Origins origin = origin(name);
