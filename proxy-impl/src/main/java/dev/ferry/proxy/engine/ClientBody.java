@@ -37,11 +37,12 @@ final class ClientBody implements Body {
    * spent waiting for it, which counts against the minimum rate as if the exchange had waited,
    * and when its bytes last arrived, from which a gap the idle timeout bounds goes on; whether
    * its deadline passed before it was all there ({@code overdue}: the exchange answers 408
-   * without sending any of it upstream). A body the exchange reads from its start has
-   * {@link #NONE}.
+   * without sending any of it upstream); whether the client left before it was all there
+   * ({@code abandoned}: the exchange ends as {@code CLIENT_CLOSED}, nothing sent upstream). A
+   * body the exchange reads from its start has {@link #NONE}.
    */
-  record Awaited(long waitedNanos, long lastArrivalNanos, boolean overdue) {
-    static final Awaited NONE = new Awaited(0, 0, false);
+  record Awaited(long waitedNanos, long lastArrivalNanos, boolean overdue, boolean abandoned) {
+    static final Awaited NONE = new Awaited(0, 0, false, false);
   }
 
   private static final long GRACE_NANOS = 5_000_000_000L;

@@ -481,11 +481,16 @@ final class ClientConnection implements Runnable {
       }
       try {
         if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)))) {
-          return Wait.END;
+          return arrival.clientLeft() ? Wait.READY : Wait.END;
         }
       } catch (SocketTimeoutException quiet) {
         out.release();
         return park(parker, deadlineNanos);
+      } catch (IOException reset) {
+        if (arrival.clientLeft()) {
+          return Wait.READY;
+        }
+        throw reset;
       }
       arrival.arrived(System.nanoTime());
     }
@@ -673,6 +678,14 @@ final class ClientConnection implements Runnable {
    */
   boolean bodyOverdue() {
     return awaitedBody.overdue();
+  }
+
+  /**
+   * Whether the body of the request just read was being awaited whole and its client left before
+   * it was all there: none of it goes upstream.
+   */
+  boolean bodyAbandoned() {
+    return awaitedBody.abandoned();
   }
 
   /**

@@ -78,6 +78,8 @@ final class RequestArrival {
   private long bodyLastArrivalNanos;
   /** Whether that body's deadline passed before all of it arrived. */
   private boolean bodyOverdue;
+  /** Whether the client left before all of that body arrived. */
+  private boolean bodyAbandoned;
 
   /**
    * @param refusedBeforeBody whether the buffered head is sure to be refused whatever its body
@@ -292,6 +294,17 @@ final class RequestArrival {
   }
 
   /**
+   * The client closed or reset the connection with the request still incomplete. True if its
+   * head was in and its body arriving: that request goes to its exchange, which accounts for it
+   * ({@code CLIENT_CLOSED}: counted and logged, as one whose body streams would be) without
+   * sending any of it upstream. False for a head cut short, which is no request.
+   */
+  boolean clientLeft() {
+    bodyAbandoned = bodyStartNanos != 0;
+    return bodyAbandoned;
+  }
+
+  /**
    * The exchange begins at {@code startNanos}: returns when its head started ({@code fallback}
    * if unknown), and forgets it for the next request.
    */
@@ -329,8 +342,9 @@ final class RequestArrival {
    */
   ClientBody.Awaited takeBody(long startNanos) {
     ClientBody.Awaited awaited = bodyStartNanos == 0 ? ClientBody.Awaited.NONE
-        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos, bodyOverdue);
+        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos, bodyOverdue, bodyAbandoned);
     bodyOverdue = false;
+    bodyAbandoned = false;
     bodyStartNanos = 0;
     spooledChunks = chunks != null ? new ChunkedBody(chunks.refusal(), chunks.wholeLength()) : null;
     chunks = null;

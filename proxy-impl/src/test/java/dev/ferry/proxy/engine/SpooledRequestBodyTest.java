@@ -3,6 +3,8 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
@@ -11,6 +13,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import okhttp3.mockwebserver.MockResponse;
@@ -18,6 +22,8 @@ import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Issue #14: a request body framed by {@code Content-Length} larger than the request buffer is
@@ -206,6 +212,43 @@ class SpooledRequestBodyTest {
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
     assertThat(proxy.stats().requestSpoolBytes()).isZero();
+  }
+
+  /**
+   * A client that leaves with its body awaited whole half sent, in memory or on disk, straight
+   * away or once parked, is accounted for as {@code CLIENT_CLOSED}, as one whose body streams is;
+   * none of it goes upstream. Before, it left no access line and no count (probe o12).
+   */
+  @ParameterizedTest(name = "body={0} parked={1}")
+  @CsvSource({"8000, false", "200000, false", "200000, true"})
+  void accountsForAnUploadTheClientLeavesHalfSent(int length, boolean parked) throws Exception {
+    MockWebServer origin = okOrigin(1);
+    BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
+    ProxyServer proxy = ferry.start(spooling(origin.url("/").toString()).listener(new ExchangeListener() {
+      @Override
+      public void exchangeCompleted(ExchangeSummary summary) {
+        summaries.add(summary);
+      }
+    }));
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send(uploadHead(length) + BODY.substring(0, length / 2));
+      if (parked) {
+        Await.until(() -> proxy.stats().activeWorkers() == 0 && proxy.stats().requestSpoolBytes() > 0,
+            "the connection stalled mid-body to park");
+      }
+    }
+    ExchangeSummary left = summaries.poll(10, TimeUnit.SECONDS);
+    assertThat(left).as("the exchange reported").isNotNull();
+    assertThat(left.method()).isEqualTo("POST");
+    assertThat(left.failure()).hasValue("CLIENT_CLOSED");
+    assertThat(proxy.stats().failures()).containsEntry("CLIENT_CLOSED", 1L);
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the connection to end");
+    assertThat(proxy.stats().requestSpoolBytes()).isZero();
+    assertThat(origin.getRequestCount()).as("requests that reached the origin").isZero();
+    try (RawClient next = new RawClient(proxy.address())) {
+      next.send(uploadHead(2) + "ok");
+      assertThat(next.readResponse().status()).isEqualTo(200);
+    }
   }
 
   /**
