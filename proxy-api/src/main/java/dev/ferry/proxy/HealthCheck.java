@@ -152,6 +152,24 @@ public final class HealthCheck {
 
   @Override
   public String toString() {
-    return "healthCheck(" + path + " every " + interval.toMillis() + " ms)";
+    return "healthCheck(" + withoutQueryValues(path) + " every " + interval.toMillis() + " ms)";
+  }
+
+  /**
+   * The path with each query parameter's value shown as {@code ***}: this text goes to logs and
+   * the CLI's banner, and a check's query may carry a token the endpoint asks for.
+   */
+  private static String withoutQueryValues(String path) {
+    int query = path.indexOf('?');
+    if (query < 0) {
+      return path;
+    }
+    StringBuilder shown = new StringBuilder(path.substring(0, query + 1));
+    String[] parameters = path.substring(query + 1).split("&", -1);
+    for (int i = 0; i < parameters.length; i++) {
+      int equals = parameters[i].indexOf('=');
+      shown.append(i == 0 ? "" : "&").append(equals < 0 ? parameters[i] : parameters[i].substring(0, equals + 1) + "***");
+    }
+    return shown.toString();
   }
 }

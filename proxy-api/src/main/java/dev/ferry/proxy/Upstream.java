@@ -383,8 +383,11 @@ public final class Upstream {
             + "send them in a header with a filter, such as Filters.setRequestHeader(\"Authorization\", ...) "
             + "(was " + shown + ")");
       }
-      if (url.indexOf('?') >= 0 || url.indexOf('#') >= 0) {
-        throw new IllegalArgumentException("upstream URL must not have a query or fragment (was " + url + ")");
+      int query = url.indexOf('?') >= 0 ? url.indexOf('?') : url.indexOf('#');
+      if (query >= 0) {
+        // Shown without it: a query given here by mistake may well hold a token.
+        throw new IllegalArgumentException("upstream URL must not have a query or fragment (was "
+            + url.substring(0, query) + url.charAt(query) + "...)");
       }
       int slash = url.indexOf('/', colon + 3);
       String authority = slash < 0 ? url.substring(colon + 3) : url.substring(colon + 3, slash);

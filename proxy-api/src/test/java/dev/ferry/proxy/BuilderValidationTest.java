@@ -35,6 +35,18 @@ class BuilderValidationTest {
   }
 
   /** The first match wins: a route an earlier one covers could never match. */
+  /**
+   * Texts that go to logs and banners leave out what may be a credential: a health check's query
+   * values, and the query of an upstream URL refused for having one (both were shown, probe o12).
+   */
+  @Test
+  void showsNoQueryValuesInTextsThatGoToLogs() {
+    assertThat(HealthCheck.http("/health?token=S3CRET&verbose").toString())
+        .isEqualTo("healthCheck(/health?token=***&verbose every 5000 ms)");
+    assertThatThrownBy(() -> Upstream.of("http://127.0.0.1:9001/app?token=S3CRET"))
+        .hasMessage("upstream URL must not have a query or fragment (was http://127.0.0.1:9001/app?...)");
+  }
+
   @Test
   void refusesARouteThatCanNeverMatch() {
     Upstream a = Upstream.of("http://127.0.0.1:9001");

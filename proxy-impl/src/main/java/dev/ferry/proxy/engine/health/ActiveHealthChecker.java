@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.health;
 
 import dev.ferry.proxy.HealthCheck;
+import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
@@ -68,7 +69,7 @@ public final class ActiveHealthChecker {
         tasks.add(scheduler.scheduleWithFixedDelay(() -> run(endpoint), 0, interval, TimeUnit.NANOSECONDS));
       }
       log.debug("health_checks_started pool={} endpoints={} path={} interval_ms={}",
-          pool, endpoints.size(), check.path(), check.interval().toMillis());
+          pool, endpoints.size(), LoggedUrls.logValue(check.path()), check.interval().toMillis());
     });
   }
 
