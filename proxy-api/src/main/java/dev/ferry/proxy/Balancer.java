@@ -63,7 +63,10 @@ public final class Balancer {
     return new Balancer(Kind.WEIGHTED, null, "");
   }
 
-  /** The less loaded of two endpoints picked at random (P2C), weighted. */
+  /**
+   * The less loaded of two endpoints picked at random (P2C): both drawn in proportion to weight,
+   * and their requests in flight compared per unit of weight.
+   */
   public static Balancer leastRequests() {
     return new Balancer(Kind.LEAST_REQUESTS, null, "");
   }

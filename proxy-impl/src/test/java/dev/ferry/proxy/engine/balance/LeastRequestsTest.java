@@ -60,6 +60,42 @@ class LeastRequestsTest {
     assertThat(counts.get(pool.get(0)) / 100_000.0).isCloseTo(0.75, within(0.01));
   }
 
+  /**
+   * In flight counts per unit of weight: an endpoint of weight 3 with 2 requests is less loaded
+   * than one of weight 1 with 1. Raw counts made the pair even once requests overlapped, and
+   * weights 3 and 1 split concurrent load 50/50 (probe g12).
+   */
+  @Test
+  void weighsTheRequestsInFlightByWeight() {
+    List<LiveEndpoint> pool = Pools.weighted(3, 1);
+    load(pool.get(0), 2);
+    load(pool.get(1), 1);
+    EndpointPicker picker = Pickers.create(Balancer.leastRequests(), pool, new SplittableRandom(7));
+    assertThat(Pools.count(picker, pool, 1_000).get(pool.get(0))).isEqualTo(1_000);
+    load(pool.get(0), 2);
+    assertThat(Pools.count(picker, pool, 1_000).get(pool.get(1))).as("4 of weight 3 against 1 of weight 1")
+        .isEqualTo(1_000);
+  }
+
+  /** Under steady concurrency, the load settles in proportion to weight. */
+  @Test
+  void sharesConcurrentLoadInProportionToWeight() {
+    List<LiveEndpoint> pool = Pools.weighted(3, 1);
+    EndpointPicker picker = Pickers.create(Balancer.leastRequests(), pool, new SplittableRandom(7));
+    java.util.ArrayDeque<LiveEndpoint> inFlight = new java.util.ArrayDeque<>();
+    Map<LiveEndpoint, Integer> counts = new java.util.HashMap<>();
+    for (int i = 0; i < 100_000; i++) {
+      if (inFlight.size() == 8) {
+        inFlight.poll().requestEnded();
+      }
+      LiveEndpoint picked = picker.pick(pool, Pools.REQUEST, Pools.CLIENT);
+      picked.requestStarted();
+      inFlight.add(picked);
+      counts.merge(picked, 1, Integer::sum);
+    }
+    assertThat(counts.get(pool.get(0)) / 100_000.0).isCloseTo(0.75, within(0.03));
+  }
+
   @Test
   void picksTheOnlyCandidate() {
     List<LiveEndpoint> pool = Pools.of(3);
