@@ -7,6 +7,7 @@ import dev.ferry.proxy.engine.cache.StoringBody;
 import dev.ferry.proxy.engine.http1.ChunkedOutputStream;
 import dev.ferry.proxy.engine.http1.DateField;
 import dev.ferry.proxy.engine.http1.HeadWriter;
+import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.NameSet;
@@ -106,7 +107,16 @@ final class ResponseSender {
     // everything else is framed here, once, in a single pass over the fields.
     boolean keepLength = bodiless && !tunnel && status >= 200 && status != 204;
     Headers.Builder fields = Headers.builder();
-    HopByHop.strip(response.headers(), status == 101, keepLength ? NameSet.EMPTY : CONTENT_LENGTH, fields);
+    HopByHop.strip(response.headers(), status == 101, CONTENT_LENGTH, fields);
+    if (keepLength) {
+      // Kept as one value, as nginx does: repeats ("5, 5", or two fields) or a value that is no
+      // length (probe s12: "5, 6", "abc", "-1") fail strict clients, such as Node's, and frame
+      // nothing here; an invalid one goes.
+      long representation = Framing.contentLength(response.headers());
+      if (representation >= 0) {
+        fields.add("Content-Length", Long.toString(representation));
+      }
+    }
     if (setName != null) {
       fields.set(setName, setValue);
     }

@@ -12,6 +12,8 @@ import okhttp3.mockwebserver.RecordedRequest;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Bodies in all three framings, both directions, and the responses that have none. */
 class BodyFramingTest {
@@ -109,6 +111,34 @@ class BodyFramingTest {
     RecordedRequest recorded = origin.takeRequest();
     assertThat(recorded.getBody().readUtf8()).isEqualTo("hello world");
     assertThat(recorded.getHeader("Content-Length")).isEqualTo("11");
+  }
+
+  /**
+   * The Content-Length of a HEAD or 304 answer frames nothing, and goes on to the client: as one
+   * value, or not at all when it is no length. Repeats and invalid values were relayed as they
+   * were, and strict clients (Node's) failed on them (probe s12).
+   */
+  @ParameterizedTest(name = "{0} {1} {2}")
+  @CsvSource(delimiter = '|', value = { // ~ stands for a line break between fields
+      "HEAD|200|Content-Length: 5~Content-Length: 5|5",
+      "HEAD|200|Content-Length: 5, 5|5",
+      "HEAD|200|Content-Length: 5~Content-Length: 6|",
+      "HEAD|200|Content-Length: abc|",
+      "GET|304|Content-Length: -1|",
+      "GET|304|Content-Length: 07|7"})
+  void passesOnTheContentLengthOfABodilessAnswerAsOneValidValue(String method, int status, String fields,
+      String expected) throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 " + status + " X\r\n"
+        + fields.replace("~", "\r\n") + "\r\nETag: \"e\"\r\n\r\n"));
+    reverseTo(origin.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 2; i++) {
+        raw.send(method + " / HTTP/1.1\r\nHost: a\r\n\r\n");
+        RawClient.RawResponse response = raw.readResponse(true);
+        assertThat(response.status()).isEqualTo(status);
+        assertThat(response.header("Content-Length")).isEqualTo(expected);
+      }
+    }
   }
 
   @Test
