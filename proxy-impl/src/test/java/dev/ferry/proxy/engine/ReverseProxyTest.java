@@ -6,6 +6,7 @@ import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -121,6 +122,25 @@ class ReverseProxyTest {
           .readResponse().status()).isEqualTo(204);
     }
     assertThat(origin.takeRequest().requestLine()).isEqualTo("OPTIONS * HTTP/1.1");
+  }
+
+  /**
+   * {@code OPTIONS *} names no resource, so neither a pool's base path nor a route's stripped
+   * prefix applies to it: it went up as {@code OPTIONS /app*} and {@code OPTIONS /*}, requests
+   * for resources of those names (probes s12, g12).
+   */
+  @Test
+  void forwardsTheServerWideOptionsRequestWithoutBasePathOrStrippedPrefix() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 204 No Content\r\nAllow: GET, OPTIONS\r\n\r\n"));
+    ProxyServer basePath = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/app"))));
+    ProxyServer stripping = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(origin.url("/"))).pathPrefix("/").stripPrefix()));
+    for (ProxyServer proxy : List.of(basePath, stripping)) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(204);
+      }
+      assertThat(origin.takeRequest().requestLine()).isEqualTo("OPTIONS * HTTP/1.1");
+    }
   }
 
   /** Nothing a client sends reaches into this hop's Forwarded element. */

@@ -246,7 +246,8 @@ public final class Dispatcher {
    * {@code /v1} prefix leaves {@code ../admin}, which must not reach the upstream as it is.
    */
   private static Request stripPrefix(Route route, Request request) throws HttpFailureException {
-    if (!route.stripsPrefix()) {
+    if (!route.stripsPrefix() || request.target().equals("*")) {
+      // OPTIONS * asks about the server as a whole (RFC 9112 §3.2.4): it has no path to strip.
       return request;
     }
     String prefix = route.path().endsWith("/") ? route.path().substring(0, route.path().length() - 1) : route.path();

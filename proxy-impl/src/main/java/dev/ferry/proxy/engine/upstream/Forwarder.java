@@ -111,7 +111,9 @@ public final class Forwarder {
     UpstreamKey key = keyFor(request, to);
     boolean upgrade = isUpgrade(request);
     Headers headers = outboundHeaders(request, hooks, upgrade, to);
-    String target = to == null ? request.target() : to.endpoint().basePath() + request.target();
+    // OPTIONS * asks about the server as a whole (RFC 9112 §3.2.4): no base path goes before it.
+    String target = to == null || request.target().equals("*") ? request.target()
+        : to.endpoint().basePath() + request.target();
     int timeoutMillis = to == null ? upstreamTimeoutMillis : to.timeoutMillis();
     DestinationCheck check = hooks.destinationCheck();
     boolean idempotent = Methods.isIdempotent(request.method());
