@@ -29,6 +29,8 @@ final class BodyCapture {
   private boolean taken;
   private volatile long total;
   private volatile long endNanos;
+  private volatile boolean complete;
+  private volatile boolean broken;
 
   BodyCapture(int cap, Recording budget) {
     this.cap = cap;
@@ -67,6 +69,38 @@ final class BodyCapture {
     if (endNanos == 0) {
       endNanos = System.nanoTime();
     }
+  }
+
+  /** Marks the body's EOF: every byte of it went through, and nothing is left to read. */
+  void complete() {
+    complete = true;
+    end();
+  }
+
+  boolean isComplete() {
+    return complete;
+  }
+
+  /** Marks the body's stream as failed: the client stalled or went away mid-body. */
+  void broken() {
+    broken = true;
+  }
+
+  boolean isBroken() {
+    return broken;
+  }
+
+  /** How many more bytes it would keep: none once at its cap or refused by the budget. */
+  synchronized int room() {
+    return refused || taken ? 0 : cap - kept;
+  }
+
+  /**
+   * True if a recording bound stopped it keeping bytes: the cap ({@code maxBodyBytes}) or the
+   * byte budget. A body it holds only part of otherwise went by partly unseen.
+   */
+  synchronized boolean hitLimit() {
+    return refused || kept >= cap;
   }
 
   long total() {

@@ -148,9 +148,13 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
    */
   private void refuseTruncated(String side, RecordedBody body, String check) {
     if (body.truncated()) {
+      // Raising a bound helps only where a bound cut the body.
+      String why = body.restUnseen()
+          ? "no recording limit was reached: the rest went through the proxy where the recorder "
+              + "could not see it, such as a request body that arrived after the proxy had answered"
+          : "raise maxBodyBytes, or maxRecordingBytes with TRUNCATE_BODIES";
       failWithMessage("Cannot check that the %s body %s: only its first %d of %d bytes were "
-          + "recorded (raise maxBodyBytes, or maxRecordingBytes with TRUNCATE_BODIES)%nin %s",
-          side, check, body.capturedSize(), body.size(), actual);
+          + "recorded (%s)%nin %s", side, check, body.capturedSize(), body.size(), why, actual);
     }
   }
 

@@ -229,6 +229,13 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
    * Fails a test, after it ran, if any of its exchanges does not match {@code expected} or was an
    * unmatched replay; the failure lists them. Exchanges still in progress when the test ends are
    * given up to two seconds to finish, and count.
+   *
+   * <p>With {@link #interceptHttps()}, the CONNECT that opens an intercepted session is the
+   * proxy's plumbing and is not judged, whatever its answer (as no fault applies to it): the
+   * requests inside the session are, with their {@code https://} URLs. A CONNECT the proxy
+   * tunnels without decrypting is judged like any request, since it is all the proxy sees of
+   * that traffic: {@code e -> e.pathStartsWith("/api/")} refuses it (it has no path), while
+   * {@code e -> e.host("api.example")} accepts a tunnel to that host.
    */
   public FerryProxyExtension failOnUnexpectedTraffic(UnaryOperator<ExchangeMatcher> expected) {
     this.expected = ExchangeMatcher.build(expected);
@@ -462,8 +469,9 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     ExchangeMatcher wanted = expected;
     // An exchange is recorded just after its client has the response: let those in progress end.
     proxy.recording().awaitQuiet(SETTLE);
-    List<RecordedExchange> unexpected =
-        proxy.recording().select(e -> e.unmatched() || !wanted.test(e));
+    // An intercepted session's CONNECT is plumbing, as it is to faults: its requests are judged.
+    List<RecordedExchange> unexpected = proxy.recording().select(
+        e -> !proxy.isInterceptedConnect(e) && (e.unmatched() || !wanted.test(e)));
     if (unexpected.isEmpty()) {
       return null;
     }

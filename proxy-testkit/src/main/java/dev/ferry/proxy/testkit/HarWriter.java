@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.Charset;
-import java.time.temporal.ChronoUnit;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Writes recorded exchanges as a HAR 1.2 log (http://www.softwareishard.com/blog/har-12-spec/),
@@ -32,6 +34,12 @@ import java.util.List;
  */
 final class HarWriter {
   static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * HAR 1.2's {@code YYYY-MM-DDThh:mm:ss.sTZD}, always with milliseconds: {@code Instant.toString()}
+   * leaves out a zero fraction, which strict readers refuse and string sorting misplaces.
+   */
+  private static final DateTimeFormatter STARTED =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX", Locale.ROOT).withZone(ZoneOffset.UTC);
 
   private HarWriter() {}
 
@@ -69,8 +77,7 @@ final class HarWriter {
 
   private static void entry(JsonGenerator json, RecordedExchange e) throws IOException {
     json.writeStartObject();
-    json.writeStringField("startedDateTime",
-        e.startTime().truncatedTo(ChronoUnit.MILLIS).toString());
+    json.writeStringField("startedDateTime", STARTED.format(e.startTime()));
     json.writeNumberField("time", e.timings().total());
     request(json, e.request());
     response(json, e.response());

@@ -20,18 +20,21 @@ import java.util.Optional;
  * tells how long it really was.
  */
 public final class RecordedBody {
-  private static final RecordedBody EMPTY = new RecordedBody(new byte[0], 0, null, null);
+  private static final RecordedBody EMPTY = new RecordedBody(new byte[0], 0, null, null, false);
 
   private final byte[] bytes;
   private final long size;
   private final String contentEncoding;
   private final String contentType;
+  private final boolean restUnseen;
 
-  private RecordedBody(byte[] bytes, long size, String contentEncoding, String contentType) {
+  private RecordedBody(byte[] bytes, long size, String contentEncoding, String contentType,
+      boolean restUnseen) {
     this.bytes = bytes;
     this.size = Math.max(size, bytes.length);
     this.contentEncoding = contentEncoding;
     this.contentType = contentType;
+    this.restUnseen = restUnseen && this.size > bytes.length;
   }
 
   /** Returns a body with no bytes. */
@@ -50,12 +53,21 @@ public final class RecordedBody {
 
   /** Like {@link #of} but takes ownership of {@code bytes}, which the caller must not change. */
   static RecordedBody owned(byte[] bytes, long size, Headers headers) {
+    return owned(bytes, size, headers, false);
+  }
+
+  /**
+   * Like {@link #owned(byte[], long, Headers)}; {@code restUnseen} says that no recording bound
+   * cut the body: its bytes past {@code bytes} went through the proxy where the recorder could
+   * not see them.
+   */
+  static RecordedBody owned(byte[] bytes, long size, Headers headers, boolean restUnseen) {
     String encoding = headers.first("Content-Encoding").map(String::trim).orElse(null);
     String type = headers.first("Content-Type").orElse(null);
     if (bytes.length == 0 && size <= 0 && encoding == null && type == null) {
       return EMPTY;
     }
-    return new RecordedBody(bytes, size, encoding, type);
+    return new RecordedBody(bytes, size, encoding, type, restUnseen);
   }
 
   /** The captured raw bytes, exactly as they went over the wire (a copy). */
@@ -73,9 +85,23 @@ public final class RecordedBody {
     return size;
   }
 
-  /** True if the body was longer than the capture cap, so {@link #bytes()} holds a prefix. */
+  /**
+   * True if {@link #bytes()} holds only a prefix of the body: it was longer than the capture cap
+   * or than the recording's byte budget allowed, or the rest of it went through the proxy where
+   * the recorder could not see it (the body of an answer the proxy made before a request
+   * existed).
+   */
   public boolean truncated() {
     return size > bytes.length;
+  }
+
+  /**
+   * True if the body is {@linkplain #truncated() truncated} although no recording bound cut it
+   * (neither {@code maxBodyBytes} nor the byte budget): the rest passed the recorder unseen. False
+   * when a bound cut it, or when the cause is unknown (a body imported from a HAR file).
+   */
+  boolean restUnseen() {
+    return restUnseen;
   }
 
   /** True if the body had no bytes at all. */

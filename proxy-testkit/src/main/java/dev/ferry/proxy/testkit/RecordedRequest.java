@@ -27,7 +27,10 @@ import java.util.Optional;
  * on the way out ({@code Via}, in reverse mode {@code X-Forwarded-*} and {@code Forwarded}) and
  * what your own filters change are not. So {@code Via} is never recorded, and to check what an
  * origin was sent, look at the origin (a MockWebServer's {@code takeRequest()}). The body is the
- * client's, byte for byte (up to {@code maxBodyBytes}).
+ * client's, byte for byte (up to {@code maxBodyBytes}), also when the proxy answered without
+ * forwarding it (the origin down, {@link Fault#dropBeforeResponse()}): what nothing read of it is
+ * read into the recording then. A client that awaited {@code 100 Continue} and was answered
+ * before its body was asked for never sent one: its body is recorded empty.
  */
 public final class RecordedRequest {
   private final Request head;

@@ -62,7 +62,9 @@ public final class RecordedResponse {
    * to {@code Via} and drops hop-by-hop fields ({@code Connection}, {@code Keep-Alive} and those
    * {@code Connection} names). The framing fields ({@code Content-Length},
    * {@code Transfer-Encoding}) are set by the proxy's writer for each client as it sends, so they
-   * may be absent here. Replay serves these headers as recorded, {@code Via} included.
+   * may be absent here. Replay serves these headers as recorded, {@code Via} included, and frames
+   * the recorded body anew; an answer without content (to a HEAD, a 304) keeps its recorded
+   * {@code Content-Length}, the length of the representation it describes.
    */
   public Headers headers() {
     return headers;

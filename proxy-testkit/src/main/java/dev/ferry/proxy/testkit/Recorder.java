@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Records every exchange through the public API only: as the first filter it tees the request
  * and response bodies (exact bytes forwarded, at most {@code maxBodyBytes} kept per body) and
  * notes filter-level times; as a listener it notes connection and head events and, when the
- * exchange completes, assembles the {@link RecordedExchange}. The two meet by exchange id.
+ * exchange completes, assembles the {@link RecordedExchange}. The two meet by exchange id. A
+ * request body the chain did not read to its end (never forwarded) is read into the recording,
+ * up to the cap, once the chain returns.
  *
  * <p>Answers the engine makes itself (a 502 for a failed connect, a 504, a limit's 4xx) never
  * pass the filter; their in-memory bodies are copied when the listener sees their head. Every
@@ -73,10 +75,11 @@ final class Recorder implements Filter, ExchangeListener {
     Request request = exchange.request();
     state.request = request;
     state.sequence = exchange.sequence();
+    TeeBody tee = null;
     if (!request.body().isEmpty()) {
       BodyCapture capture = new BodyCapture(maxBodyBytes, recording);
       state.requestBody = capture;
-      TeeBody tee = new TeeBody(request.body(), capture);
+      tee = new TeeBody(request.body(), capture);
       state.requestTee = tee;
       request = request.withBody(tee);
     }
@@ -86,12 +89,29 @@ final class Recorder implements Filter, ExchangeListener {
       response = chain.proceed(request);
     } finally {
       state.headersNanos = System.nanoTime();
+      if (tee != null) {
+        keepUnforwarded(exchange.request(), tee);
+      }
     }
     BodyCapture capture = new BodyCapture(maxBodyBytes, recording);
     state.responseBody = capture;
     Response teed = response.withBody(new TeeBody(response.body(), capture));
     state.filterResponse = teed;
     return teed;
+  }
+
+  /**
+   * Records the request body the chain left unread, up to the recording's cap (see
+   * {@link TeeBody#keepUnread}). A client waiting for {@code 100 Continue} is not asked for its
+   * body here: the engine sends the 100 when the body is first read, and a request answered
+   * before that must get no 100 (its client then never sent the body).
+   */
+  private static void keepUnforwarded(Request request, TeeBody tee) {
+    boolean awaitsContinue = request.headers().all("Expect").stream()
+        .anyMatch(value -> value.trim().equalsIgnoreCase("100-continue"));
+    if (!awaitsContinue || tee.isOpened()) {
+      tee.keepUnread();
+    }
   }
 
   @Override
@@ -201,11 +221,16 @@ final class Recorder implements Filter, ExchangeListener {
     return relayed ? response.withTrailers(trailers(sent.body())) : response;
   }
 
+  /**
+   * A body of which the proxy reports more bytes than went through the capture was cut either by
+   * a recording bound or, where none was reached, by bytes that passed the recorder unseen.
+   */
   private static RecordedBody body(BodyCapture capture, long reportedSize, Headers headers) {
     if (capture == null) {
-      return RecordedBody.owned(new byte[0], reportedSize, headers);
+      return RecordedBody.owned(new byte[0], reportedSize, headers, true);
     }
-    return RecordedBody.owned(capture.take(), Math.max(capture.total(), reportedSize), headers);
+    boolean unseen = !capture.hitLimit();
+    return RecordedBody.owned(capture.take(), Math.max(capture.total(), reportedSize), headers, unseen);
   }
 
   /** Derives HAR phases from what the public API shows; -1 where a phase was not observed. */

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -85,6 +86,8 @@ public final class RecordingProxy implements AutoCloseable {
   private final boolean forward;
   private final RecordIfMissing saver;
   private final List<RecordedExchange> loaded;
+  /** The hosts whose CONNECT opens an intercepted session rather than a tunnel. */
+  private final Predicate<String> intercepted;
   /** The proxy a test's view belongs to; null for the proxy itself. */
   private final RecordingProxy owner;
   private final Set<RecordingProxy> views = ConcurrentHashMap.newKeySet();
@@ -128,7 +131,7 @@ public final class RecordingProxy implements AutoCloseable {
       proxy.allowAnyConnectPort();
     }
     InterceptTls intercepting = proxy.buildConfig().interceptTls().orElse(null);
-    Predicate<String> intercepted = host -> intercepting != null && intercepting.intercepts(host);
+    this.intercepted = host -> intercepting != null && intercepting.intercepts(host);
     faults.skipConnectsTo(intercepted);
     if (loaded != null) {
       ReplayMatcher matcher = b.matcher != null ? b.matcher
@@ -147,6 +150,7 @@ public final class RecordingProxy implements AutoCloseable {
     this.forward = owner.forward;
     this.saver = null;
     this.loaded = null;
+    this.intercepted = owner.intercepted;
   }
 
   /** Returns a builder for a forward proxy: clients use it as their HTTP proxy. */
@@ -317,6 +321,15 @@ public final class RecordingProxy implements AutoCloseable {
         + ".interceptHttps() or @FerryTest(interceptHttps = true)"));
   }
 
+  /**
+   * True for a CONNECT that this proxy intercepts: its plumbing, not the client's traffic, whose
+   * session's requests are recorded as exchanges of their own. A CONNECT it tunnels is not.
+   */
+  boolean isInterceptedConnect(RecordedExchange exchange) {
+    RecordedRequest request = exchange.request();
+    return request.method().equals("CONNECT") && intercepted.test(request.host());
+  }
+
   /** A {@link ProxySelector} that sends every request through this proxy. */
   public ProxySelector proxySelector() {
     return ProxySelector.of(server.address());
@@ -406,7 +419,9 @@ public final class RecordingProxy implements AutoCloseable {
 
   /**
    * Configures a {@link RecordingProxy}. Reusable: each {@link #start()} makes a new proxy with
-   * its own recording. Not thread-safe.
+   * its own recording. Configure it from one thread; once configured, {@link #start()} may be
+   * called from several threads at once (as {@link FerryProxyExtension} does for concurrent
+   * tests), and the proxies it starts share one interception CA.
    *
    * <p>Recording bounds, all checked before bytes are allocated: {@link #maxBodyBytes} per body
    * (1 MiB), {@link #maxRecordingBytes} for all kept bodies together (64 MiB),
@@ -430,7 +445,8 @@ public final class RecordingProxy implements AutoCloseable {
     /** Null: the mode's default (see {@link #replayMatcher}). */
     private ReplayMatcher matcher;
     private boolean intercept;
-    private CertificateAuthority authority;
+    private volatile CertificateAuthority authority;
+    private final ReentrantLock authorityLock = new ReentrantLock();
 
     private Builder(Supplier<URI> upstream) {
       this.upstream = upstream;
@@ -474,12 +490,25 @@ public final class RecordingProxy implements AutoCloseable {
       }
     }
 
-    /** The interception CA, generated on first use. */
+    /**
+     * The interception CA, generated on first use. Concurrent tests start their proxies from one
+     * builder at once: they wait for the one CA rather than each generating its own, which a
+     * client set up to trust the first would refuse.
+     */
     private CertificateAuthority authority() {
-      if (authority == null) {
-        authority = CertificateAuthority.generate(Duration.ofDays(1));
+      CertificateAuthority generated = authority;
+      if (generated != null) {
+        return generated;
       }
-      return authority;
+      authorityLock.lock();
+      try {
+        if (authority == null) {
+          authority = CertificateAuthority.generate(Duration.ofDays(1));
+        }
+        return authority;
+      } finally {
+        authorityLock.unlock();
+      }
     }
 
     /**

@@ -87,7 +87,7 @@ final class ReplayFilter implements Filter {
       if (rest != null) {
         rest.close();
       }
-      return answer(match.response());
+      return answer(match.response(), request.method().equals("HEAD"));
     }
     if (forwardUnmatched) {
       Request forwarded = request;
@@ -130,9 +130,12 @@ final class ReplayFilter implements Filter {
 
   /**
    * Framing headers are dropped: the engine frames the replayed body for this client. The body
-   * goes out as recorded, still compressed if it was (its Content-Encoding stays).
+   * goes out as recorded, still compressed if it was (its Content-Encoding stays). An answer
+   * without content, to a HEAD or a 304, keeps its recorded Content-Length: it is the length of
+   * the representation it describes (RFC 9110 §8.6), not of the empty body recorded, and the
+   * engine passes it on for those as it does live.
    */
-  private static Response answer(RecordedResponse response) {
+  private static Response answer(RecordedResponse response, boolean head) {
     if (response.status() == 0) {
       return Response.text(502, "Ferry replay: the recorded exchange got no response\n");
     }
@@ -143,7 +146,10 @@ final class ReplayFilter implements Filter {
           + "maxBodyBytes, or left out by the tool that wrote the HAR); record it again, with a "
           + "larger maxBodyBytes\n");
     }
-    Headers headers = response.headers().without("Content-Length").without("Transfer-Encoding");
+    Headers headers = response.headers().without("Transfer-Encoding");
+    if (!head && response.status() != 304) {
+      headers = headers.without("Content-Length");
+    }
     Body body = response.trailers().isEmpty() ? Body.of(response.body().bytes())
         : new TrailingBody(response.body().bytes(), response.trailers());
     Response.Builder answer = Response.builder().status(response.status())

@@ -18,9 +18,15 @@ final class TeeInputStream extends FilterInputStream {
 
   @Override
   public int read() throws IOException {
-    int b = in.read();
+    int b;
+    try {
+      b = in.read();
+    } catch (IOException e) {
+      capture.broken();
+      throw e;
+    }
     if (b < 0) {
-      capture.end();
+      capture.complete();
     } else {
       capture.write(new byte[] {(byte) b}, 0, 1);
     }
@@ -29,9 +35,15 @@ final class TeeInputStream extends FilterInputStream {
 
   @Override
   public int read(byte[] buffer, int offset, int length) throws IOException {
-    int n = in.read(buffer, offset, length);
+    int n;
+    try {
+      n = in.read(buffer, offset, length);
+    } catch (IOException e) {
+      capture.broken();
+      throw e;
+    }
     if (n < 0) {
-      capture.end();
+      capture.complete();
     } else {
       capture.write(buffer, offset, n);
     }

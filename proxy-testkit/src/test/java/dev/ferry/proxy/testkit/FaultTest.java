@@ -130,6 +130,26 @@ class FaultTest {
     assertThat(e.fault()).contains("dropBeforeResponse");
   }
 
+  /**
+   * A dropped request is never forwarded, so nothing read its body through the recorder: it was
+   * recorded as empty, as if the client had sent nothing.
+   */
+  @Test
+  void recordsTheBodyOfARequestDroppedBeforeResponse() throws Exception {
+    proxy.inject(e -> e.path("/orders"), Fault.dropBeforeResponse());
+
+    assertThatThrownBy(() -> client.send(HttpRequest.newBuilder(url("/orders"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"order\":1}")).build(),
+        HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
+
+    RecordedExchange e = proxy.recording().awaitExchange(x -> x.method("POST"), Duration.ofSeconds(5));
+    assertThat(e.fault()).contains("dropBeforeResponse");
+    assertThat(e.request().body().text()).isEqualTo("{\"order\":1}");
+    assertThat(e.request().body().truncated()).isFalse();
+    FerryAssertions.assertThat(e).hasRequestJsonField("order", 1);
+  }
+
   /** A HEAD's answer has no body to fail: dropped, it gets no byte of answer all the same (probe v11). */
   @Test
   void dropsAHeadBeforeAnyResponseByte() throws Exception {

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Random;
@@ -143,6 +144,25 @@ class HarTest {
         .get("log").get("entries");
     assertThat(entries.get(0).get("serverIPAddress").asText()).isEqualTo("127.0.0.1");
     assertThat(entries.get(1).has("serverIPAddress")).isFalse();
+  }
+
+  /**
+   * HAR 1.2 writes {@code startedDateTime} as {@code YYYY-MM-DDThh:mm:ss.sTZD}. A start on a whole
+   * second used to be written without its fraction ({@code …:29Z}), which strict readers refuse
+   * and which sorts after {@code …:29.5Z} as a string.
+   */
+  @Test
+  void writesStartedDateTimeWithMillisecondsOnAWholeSecond() throws Exception {
+    RecordedExchange.Builder onTheSecond = proxy.recording().exchanges().get(0).toBuilder();
+    onTheSecond.startTime = Instant.parse("2026-12-01T23:52:29Z");
+    RecordedExchange.Builder withNanos = proxy.recording().exchanges().get(0).toBuilder();
+    withNanos.startTime = Instant.parse("2026-12-01T23:52:30.123456789Z");
+
+    JsonNode entries = new ObjectMapper().readTree(
+        Recording.of(List.of(onTheSecond.build(), withNanos.build())).toHar()).get("log").get("entries");
+
+    assertThat(entries.get(0).get("startedDateTime").asText()).isEqualTo("2026-12-01T23:52:29.000Z");
+    assertThat(entries.get(1).get("startedDateTime").asText()).isEqualTo("2026-12-01T23:52:30.123Z");
   }
 
   /** HAR 1.2 prefers entries by start; a recording holds them as they completed. */

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.InputStream;
 import java.net.Socket;
@@ -22,6 +23,28 @@ class MalformedTrafficRecordingTest {
       List<RecordedExchange> exchanges = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5));
       assertThat(exchanges.get(0).response().status()).isEqualTo(400);
       assertThat(exchanges.get(0).failure()).hasValue("MALFORMED_REQUEST");
+    }
+  }
+
+  /**
+   * The body of a 400 answered before a request existed never passes the recorder: only its size
+   * is known. An assertion on it used to tell the user to raise maxBodyBytes, a limit nothing
+   * had reached.
+   */
+  @Test
+  void saysNoLimitCutABodyTheRecorderNeverSaw() throws Exception {
+    try (RecordingProxy proxy = RecordingProxy.forward().start();
+        Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write("GET http://x/ HTTP/1.1\r\nHost : x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(new String(socket.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1))
+          .isEqualTo("HTTP/1.1 400");
+      RecordedExchange rejected = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+
+      assertThat(rejected.response().body().truncated()).isTrue();
+      assertThatThrownBy(() -> FerryAssertions.assertThat(rejected).responseBodyContains("Host"))
+          .hasMessageContaining("only its first 0 of " + rejected.response().body().size() + " bytes")
+          .hasMessageContaining("no recording limit was reached")
+          .hasMessageNotContaining("maxBodyBytes");
     }
   }
 }

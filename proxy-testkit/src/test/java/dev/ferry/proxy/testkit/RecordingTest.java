@@ -3,6 +3,8 @@ package dev.ferry.proxy.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -184,6 +186,54 @@ class RecordingTest {
     RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
     assertThat(e.response().status()).isEqualTo(502);
     assertThat(e.failure()).isPresent();
+  }
+
+  /**
+   * The proxy answers 502 without forwarding the body when the origin is down. Nothing read the
+   * body through the recorder, so it was recorded as 0 of its 11 bytes (the engine drained it
+   * unseen), with assertions telling the user to raise maxBodyBytes and no HAR postData.
+   */
+  @Test
+  void recordsTheBodyOfARequestTheOriginNeverRead() throws Exception {
+    startProxy(RecordingProxy.forward());
+    URI dead = url("/orders");
+    origin.close();
+
+    HttpResponse<byte[]> response = send(HttpRequest.newBuilder(dead)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"order\":1}")));
+
+    assertThat(response.statusCode()).isEqualTo(502);
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.request().body().text()).isEqualTo("{\"order\":1}");
+    assertThat(e.request().body().truncated()).isFalse();
+    FerryAssertions.assertThat(e).hasRequestJsonField("order", 1);
+    JsonNode postData = new ObjectMapper().readTree(proxy.recording().toHar())
+        .at("/log/entries/0/request/postData");
+    assertThat(postData.path("text").asText()).isEqualTo("{\"order\":1}");
+  }
+
+  /**
+   * A client that awaits {@code 100 Continue} sends its body only once asked. Reading an unread
+   * body into the recording must not be what asks: the proxy answers such a request, refused
+   * before its body was wanted, with no 100, as it does without the testkit.
+   */
+  @Test
+  void asksNoClientAwaitingContinueForABodyTheProxyNeverForwarded() throws Exception {
+    startProxy(RecordingProxy.forward());
+    URI dead = url("/orders");
+    origin.close();
+
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("POST " + dead + " HTTP/1.1\r\nHost: " + dead.getAuthority()
+          + "\r\nExpect: 100-continue\r\nContent-Length: 11\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+          java.nio.charset.StandardCharsets.ISO_8859_1));
+      assertThat(in.readLine()).startsWith("HTTP/1.1 502");
+    }
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.request().body().isEmpty()).as("the client never sent it").isTrue();
   }
 
   /**

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
@@ -223,6 +224,49 @@ class ReplayTest {
     }
     assertThat(Recording.fromHar(har).exchanges()).extracting(e -> e.request().path())
         .containsExactlyInAnyOrder("/a", "/b");
+  }
+
+  /**
+   * A HEAD's answer and a 304 carry the Content-Length of the representation they describe, with
+   * no body. Replay used to drop it and frame the recorded empty body instead, so a client that
+   * checks a download's size with HEAD worked live and broke on replay.
+   */
+  @Test
+  void replaysTheRecordedContentLengthOfHeadAnd304Answers(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("head.har");
+    String base;
+    HttpRequest.Builder head;
+    HttpRequest.Builder conditional;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setHeader("Content-Type", "application/zip")
+          .setHeader("Content-Length", "1234"));
+      origin.enqueue(new MockResponse().setResponseCode(304).setHeader("ETag", "\"v1\"")
+          .setHeader("Content-Length", "1234"));
+      origin.start();
+      base = "http://127.0.0.1:" + origin.getPort();
+      head = HttpRequest.newBuilder(URI.create(base + "/file.zip"))
+          .method("HEAD", HttpRequest.BodyPublishers.noBody());
+      conditional = HttpRequest.newBuilder(URI.create(base + "/file.zip")).header("If-None-Match", "\"v1\"");
+      try (RecordingProxy recorder = RecordingProxy.forward().start()) {
+        assertThat(contentLength(recorder, head)).as("live HEAD").contains("1234");
+        assertThat(contentLength(recorder, conditional)).as("live 304").contains("1234");
+        recorder.recording().awaitExchanges(2, Duration.ofSeconds(5));
+        recorder.recording().writeHar(har);
+      }
+    }
+    try (RecordingProxy replay = RecordingProxy.forward().replay(har).start()) {
+      assertThat(contentLength(replay, head)).as("replayed HEAD").contains("1234");
+      assertThat(contentLength(replay, conditional)).as("replayed 304").contains("1234");
+      replay.recording().awaitExchanges(2, Duration.ofSeconds(5));
+      assertThat(replay.recording().exchanges(e -> e.replayed())).hasSize(2);
+    }
+  }
+
+  private static Optional<String> contentLength(RecordingProxy proxy, HttpRequest.Builder request)
+      throws Exception {
+    HttpResponse<Void> response = proxy.httpClientBuilder().build().send(request.build(),
+        HttpResponse.BodyHandlers.discarding());
+    return response.headers().firstValue("Content-Length");
   }
 
   /** A body the recording cut at maxBodyBytes is not replayed as if it were the whole body. */

@@ -7,6 +7,7 @@ import static org.junit.platform.testkit.engine.TestExecutionResultConditions.in
 import static org.junit.platform.testkit.engine.TestExecutionResultConditions.message;
 
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -47,6 +48,82 @@ class UnexpectedTrafficTest {
         .assertStatistics(s -> s.started(1).failed(1))
         .assertThatEvents().haveExactly(1, finishedWithFailure(instanceOf(AssertionError.class),
             message(m -> m.contains("unexpected traffic") && m.contains("/tracking"))));
+  }
+
+  /**
+   * The CONNECT that opens an intercepted HTTPS session is the proxy's plumbing: the requests in
+   * the session are judged, not it. It used to fail every such test, listing
+   * {@code CONNECT localhost:<port> -> 200 Connection Established} as unexpected.
+   */
+  @Test
+  void judgesTheRequestsOfAnInterceptedSessionNotItsConnect() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(InterceptedFixture.class)).execute()
+        .testEvents()
+        .assertStatistics(s -> s.started(2).succeeded(1).failed(1))
+        .assertThatEvents().haveExactly(1, finishedWithFailure(instanceOf(AssertionError.class),
+            message(m -> m.contains("unexpected traffic (expected path^=/api/): 1 exchange was:")
+                && m.contains("GET https://localhost:" + InterceptedFixture.origin.port() + "/tracking")
+                && !m.substring(0, m.indexOf("All traffic")).contains("CONNECT"))));
+  }
+
+  /** A tunnel the proxy does not decrypt is all it sees of the session: the CONNECT is judged. */
+  @Test
+  void judgesATunnelItDoesNotIntercept() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(TunnelFixture.class)).execute()
+        .testEvents()
+        .assertStatistics(s -> s.started(1).failed(1))
+        .assertThatEvents().haveExactly(1, finishedWithFailure(instanceOf(AssertionError.class),
+            message(m -> m.contains("unexpected traffic")
+                && m.contains("CONNECT localhost:" + TunnelFixture.origin.port()))));
+  }
+
+  static class InterceptedFixture {
+    static final HttpsOrigin origin = HttpsOrigin.start();
+
+    @RegisterExtension
+    static FerryProxyExtension proxy = FerryProxyExtension.forward().interceptHttps()
+        .configure(b -> b.upstreamTls(origin.upstreamTls()))
+        .failOnUnexpectedTraffic(e -> e.pathStartsWith("/api/"));
+
+    @AfterAll
+    static void stopOrigin() {
+      origin.close();
+    }
+
+    @Test
+    void callsOnlyTheApi() throws Exception {
+      assertThat(get(proxy.httpClientBuilder().build(), origin.url("/api/orders"))).isEqualTo(200);
+    }
+
+    @Test
+    void callsTrackingToo() throws Exception {
+      assertThat(get(proxy.httpClientBuilder().build(), origin.url("/api/orders"))).isEqualTo(200);
+      assertThat(get(proxy.httpClientBuilder().build(), origin.url("/tracking"))).isEqualTo(200);
+    }
+  }
+
+  static class TunnelFixture {
+    static final HttpsOrigin origin = HttpsOrigin.start();
+
+    @RegisterExtension
+    static FerryProxyExtension proxy = FerryProxyExtension.forward()
+        .failOnUnexpectedTraffic(e -> e.pathStartsWith("/api/"));
+
+    @AfterAll
+    static void stopOrigin() {
+      origin.close();
+    }
+
+    @Test
+    void callsTheApiThroughATunnel() throws Exception {
+      HttpClient client = proxy.httpClientBuilder().sslContext(origin.clientContext()).build();
+      assertThat(get(client, origin.url("/api/orders"))).isEqualTo(200);
+    }
+  }
+
+  private static int get(HttpClient client, URI url) throws Exception {
+    return client.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   static class InProgressFixture {
