@@ -60,7 +60,8 @@ public final class CacheAdmin {
 
   /**
    * Answers the admin endpoints under {@code /_cache/}: {@code POST /_cache/purge?url=<absolute
-   * URL>} (200 or 404 as for PURGE), {@code POST /_cache/purge?prefix=<URL prefix>} (200),
+   * URL>} (200 or 404 as for PURGE), {@code POST /_cache/purge?prefix=<URL prefix>} or {@code ?prefix=</path prefix>} under every
+   * origin (200; anything else, which would match nothing, 400),
    * {@code GET /_cache/stats} (JSON). Access to the admin listener is the caller's concern.
    */
   public Response handleAdmin(Request request) {
@@ -82,15 +83,30 @@ public final class CacheAdmin {
         return purgeUrl(url.get());
       }
       Optional<String> prefix = parameter(request, "prefix");
-      if (prefix.isPresent() && !prefix.get().isEmpty()) {
+      if (prefix.isPresent() && prefix.get().startsWith("/")) {
+        // A path prefix, as a reverse proxy's users think of URLs: under every origin.
+        String start = prefix.get();
+        cache.purgeIf(candidate -> pathOf(candidate).startsWith(start));
+        log.info("cache_purge prefix={}", LoggedUrls.logValue(start));
+        return Response.text(200, "Purged *" + start + "*\n");
+      }
+      if (prefix.isPresent() && prefix.get().contains("://")) {
         String start = CacheKeys.url(prefix.get());
         cache.purgeIf(candidate -> candidate.startsWith(start));
-        log.info("cache_purge prefix={}", start);
+        log.info("cache_purge prefix={}", LoggedUrls.logValue(start));
         return Response.text(200, "Purged " + start + "*\n");
       }
-      return Response.text(400, "Give url=<absolute URL> or prefix=<URL prefix>\n");
+      // A prefix that is neither would match no key: it is refused rather than "purged".
+      return Response.text(400, "Give url=<absolute URL>, or prefix=<absolute URL prefix> or prefix=</path prefix>\n");
     }
     return Response.text(404, "No such cache endpoint\n");
+  }
+
+  /** The path and query of a stored absolute URL: what follows its {@code scheme://authority}. */
+  private static String pathOf(String url) {
+    int authority = url.indexOf("://") + 3;
+    int path = url.indexOf('/', authority);
+    return path < 0 ? "" : url.substring(path);
   }
 
   private Response purgeUrl(String url) {

@@ -86,6 +86,27 @@ class CacheAdminTest {
         .isEqualTo(400);
   }
 
+  /**
+   * A path prefix purges under every origin; one that is neither a path nor an absolute URL is
+   * refused. {@code prefix=/static/} used to answer "Purged" and remove nothing, keys being
+   * absolute URLs (probe k12).
+   */
+  @Test
+  void purgesByPathPrefixAndRefusesAPrefixThatMatchesNothing() throws Exception {
+    for (String path : new String[] {"/static/a.css", "/static/b.js", "/page"}) {
+      h.origin.enqueue(h.response(path).setHeader("Cache-Control", "max-age=100"));
+      h.get(path);
+    }
+    assertThat(h.cache().stats().entries()).isEqualTo(3);
+    Response byPath = admin.handleAdmin(Request.builder().method("POST")
+        .url("http://admin/_cache/purge?prefix=/static/").build());
+    assertThat(byPath.status()).isEqualTo(200);
+    assertThat(h.cache().stats().entries()).isEqualTo(1);
+    assertThat(admin.handleAdmin(Request.builder().method("POST")
+        .url("http://admin/_cache/purge?prefix=static/").build()).status()).isEqualTo(400);
+    assertThat(h.cache().stats().entries()).isEqualTo(1);
+  }
+
   @Test
   void reportsStatsAsJson() throws Exception {
     h.origin.enqueue(h.response("x").setHeader("Cache-Control", "max-age=100"));
