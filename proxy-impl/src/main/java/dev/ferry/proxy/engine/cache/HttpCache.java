@@ -90,8 +90,12 @@ public final class HttpCache implements ProxyCache {
       String requestedAuthority, RealChain.Terminal upstream, Consumer<String> verdict)
       throws IOException {
     String method = request.method();
-    if (!method.equals("GET") && !method.equals("HEAD") || request.headers().contains("If-Match")
-        || request.headers().contains("If-Unmodified-Since")) {
+    boolean read = method.equals("GET") || method.equals("HEAD");
+    if (!read || request.headers().contains("If-Match") || request.headers().contains("If-Unmodified-Since")) {
+      if (read && CacheControl.of(request.headers()).has("only-if-cached")) {
+        // §5.2.1.7: what only the origin can answer is not for a request that may not reach it.
+        return onlyIfCachedMiss(verdict);
+      }
       // RFC 9111 §4.3.2: preconditions only an origin server can evaluate go there.
       return passThrough(request, partition, upstream, verdict);
     }
@@ -119,8 +123,7 @@ public final class HttpCache implements ProxyCache {
       return serveStale(request, stored, verdict);
     }
     if (requestCc.has("only-if-cached")) {
-      misses.increment();
-      return mark(Response.text(504, "Not in cache: only-if-cached\n"), "MISS", verdict);
+      return onlyIfCachedMiss(verdict);
     }
     if (stored == null && method.equals("GET") && !request.headers().contains("Range")) {
       CacheControl asked = requestCc;
@@ -132,6 +135,12 @@ public final class HttpCache implements ProxyCache {
           });
     }
     return fetchOrRevalidate(request, partition, stored, requestCc, upstream, verdict);
+  }
+
+  /** RFC 9111 §5.2.1.7: a request that may be answered only from the store, and was not: 504. */
+  private Response onlyIfCachedMiss(Consumer<String> verdict) {
+    misses.increment();
+    return mark(Response.text(504, "Not in cache: only-if-cached\n"), "MISS", verdict);
   }
 
   /**

@@ -170,6 +170,20 @@ class CacheFreshnessTest {
     assertThat(h.origin.getRequestCount()).isZero();
   }
 
+  /**
+   * Preconditions only the origin can judge (If-Match, If-Unmodified-Since) are no reason to
+   * contact it against only-if-cached: 504. Such requests went to the origin (probe k12).
+   */
+  @Test
+  void answersOnlyIfCachedWith504WhenOnlyTheOriginCouldJudgeTheRequest() throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=100").setHeader("ETag", "\"a\""));
+    h.get("/guarded");
+    assertThat(h.get("/guarded", "Cache-Control", "only-if-cached", "If-Match", "\"a\"").statusCode()).isEqualTo(504);
+    assertThat(h.get("/guarded", "Cache-Control", "only-if-cached",
+        "If-Unmodified-Since", "Wed, 01 Oct 2025 00:00:00 GMT").statusCode()).isEqualTo(504);
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
   @Test
   void servesStaleWithinClientMaxStaleUnlessMustRevalidate() throws Exception {
     h.origin.enqueue(h.response("old").setHeader("Cache-Control", "max-age=10"));
