@@ -228,7 +228,11 @@ public final class HttpCache implements ProxyCache {
       return null;
     }
     Headers served = partial.headers().with("Age", Long.toString(Freshness.currentAgeSeconds(partial, now)));
-    Optional<Response> answer = RangeResponses.answerFromPartial(request.headers(), partial, served);
+    // RFC 9110 §13.2.2: the client's own validators are judged before its Range (the parts
+    // stored carry the representation's), as for a complete entry (probe k12).
+    Optional<Response> answer = Conditionals.notModified(request.headers(), partial)
+        ? Optional.of(Response.builder().status(304).headers(Conditionals.notModifiedHeaders(served)).build())
+        : RangeResponses.answerFromPartial(request.headers(), partial, served);
     if (answer.isEmpty()) {
       return null;
     }

@@ -40,6 +40,21 @@ class CachePartialContentTest {
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
   }
 
+  /**
+   * RFC 9110 §13.2.2: a client's matching If-None-Match is judged before its Range, for a stored
+   * part as for a whole entry: 304, where it got the bytes (probe k12).
+   */
+  @Test
+  void answersAClientsMatchingValidatorWith304FromAPartialEntry() throws Exception {
+    h.origin.enqueue(part(0, 9));
+    h.get("/video", "Range", "bytes=0-9");
+    HttpResponse<String> notModified = h.get("/video", "Range", "bytes=2-4", "If-None-Match", "\"whole\"");
+    assertThat(notModified.statusCode()).isEqualTo(304);
+    assertThat(notModified.headers().firstValue("ETag")).hasValue("\"whole\"");
+    assertThat(h.get("/video", "Range", "bytes=2-4", "If-None-Match", "\"other\"").statusCode()).isEqualTo(206);
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
   @Test
   void forwardsRangesAndWholeRequestsThePartialEntryCannotAnswer() throws Exception {
     h.origin.enqueue(part(0, 9));
