@@ -4,6 +4,7 @@ import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.util.Map;
 
 /**
@@ -27,18 +28,30 @@ final class ErrorPages {
    *     head could not be read
    */
   Response render(HttpFailureException e, Headers requestHeaders) {
-    Response text = ErrorResponses.render(e);
+    return dress(ErrorResponses.render(e), e.failure().message() + ": " + e.detail(), requestHeaders);
+  }
+
+  /**
+   * A built-in filter's own answer ({@code text}: 401, 407, 429) as the page for its status, to a
+   * client that accepts HTML, its other fields (a challenge, {@code Retry-After}) kept; as it is
+   * otherwise. Such answers were always plain text, whatever page was configured (probe s12).
+   */
+  Response render(Response text, ProxyFailure failure, Headers requestHeaders) {
+    return dress(text, failure.message(), requestHeaders);
+  }
+
+  private Response dress(Response text, String detail, Headers requestHeaders) {
     if (requestHeaders == null || !acceptsHtml(requestHeaders)) {
       return text;
     }
-    int status = e.failure().status();
-    String detail = e.failure().message() + ": " + e.detail();
+    int status = text.status();
     String html = pages.getOrDefault(status, DEFAULT)
         .replace("{status}", Integer.toString(status))
         .replace("{reason}", escape(text.reason()))
         .replace("{detail}", escape(detail));
     return text.toBuilder()
-        .headers(text.headers().without("Content-Type").plus("Content-Type", "text/html; charset=utf-8"))
+        .headers(text.headers().without("Content-Type").without("Content-Length")
+            .plus("Content-Type", "text/html; charset=utf-8"))
         .body(Body.of(html)).build();
   }
 

@@ -320,8 +320,10 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     ProxyAnswer answer = attribute(ProxyAnswer.class).orElse(null);
     if (failure == null && answer != null && answer.status() == status) {
-      // A built-in filter answered (401, 407, 429): the proxy's own answer, logged as such.
+      // A built-in filter answered (401, 407, 429): the proxy's own answer, logged as such and
+      // dressed as its error page.
       failure = answer.failure().name();
+      response = server.errorPages().render(response, answer.failure(), head.headers());
     }
     countBeforeSending(status, failure);
     String idHeader = server.configuration().requestIdHeader();

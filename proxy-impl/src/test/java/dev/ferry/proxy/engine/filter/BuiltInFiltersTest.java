@@ -153,6 +153,34 @@ class BuiltInFiltersTest {
     assertThat(origin.getRequestCount()).isEqualTo(2);
   }
 
+  /**
+   * A built-in filter's own answer (401, 429) is the configured error page for a client that
+   * accepts HTML, its challenge and Retry-After kept; plain text otherwise. It was always plain
+   * text, whatever page was set (probe s12).
+   */
+  @Test
+  void answersWithTheConfiguredErrorPageForItsOwnRefusals() throws Exception {
+    proxy = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .errorPage(401, "<p>{status} {reason}: {detail}</p>").errorPage(429, "<p>slow down: {status}</p>")
+        .filter(Filters.when(r -> r.path().startsWith("/private"), Filters.authentication()
+            .bearerTokens(Set.of("token-123")).build()))
+        .filter(Filters.rateLimit().perSecond(0.001).burst(1).build())
+        .build().start();
+    HttpResponse<String> page = send(get("/private").header("Accept", "text/html"));
+    assertThat(page.statusCode()).isEqualTo(401);
+    assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+    assertThat(page.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Basic"));
+    assertThat(page.body()).isEqualTo("<p>401 Unauthorized: Authentication required</p>");
+    HttpResponse<String> text = send(get("/private"));
+    assertThat(text.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+    origin.enqueue(new MockResponse().setBody("first"));
+    assertThat(send(get("/public")).body()).isEqualTo("first");
+    HttpResponse<String> limited = send(get("/public").header("Accept", "text/html"));
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(limited.headers().firstValue("Retry-After")).isPresent();
+    assertThat(limited.body()).isEqualTo("<p>slow down: 429</p>");
+  }
+
   @Test
   void appliesABuiltInFilterScopedByWhen() throws Exception {
     origin.enqueue(new MockResponse().setBody("first login"));
