@@ -46,8 +46,11 @@ public final class Upstream {
       for (int j = 0; j < i; j++) {
         Endpoint one = b.endpoints.get(i);
         Endpoint other = b.endpoints.get(j);
-        if (one.scheme().equals(other.scheme()) && one.authority().equalsIgnoreCase(other.authority())
-            && one.basePath().equals(other.basePath())) {
+        // Compared by host and port, so that an implied default port (http://h) and the same one
+        // written (http://h:80) are one endpoint too: twice, it took a double share with two
+        // separate health states (probe g12).
+        if (one.scheme().equals(other.scheme()) && one.host().equalsIgnoreCase(other.host())
+            && one.port() == other.port() && one.basePath().equals(other.basePath())) {
           throw new IllegalArgumentException("endpoint " + one.scheme() + "://" + one.authority()
               + one.basePath() + " is in the pool twice; give it once, with a weight for a larger share");
         }

@@ -47,6 +47,16 @@ class BuilderValidationTest {
         .hasMessage("upstream URL must not have a query or fragment (was http://127.0.0.1:9001/app?...)");
   }
 
+  /** The same endpoint with its default port implied and written is in the pool twice (probe g12). */
+  @Test
+  void refusesAnEndpointGivenTwiceWithAndWithoutItsDefaultPort() {
+    assertThatThrownBy(() -> Upstream.pool("http://127.0.0.1:80", "http://127.0.0.1"))
+        .hasMessageContaining("is in the pool twice");
+    assertThatThrownBy(() -> Upstream.weighted("https://h.test", 2).endpoint("https://H.test:443", 1))
+        .hasMessageContaining("is in the pool twice");
+    assertThat(Upstream.pool("http://h.test", "https://h.test:80").endpoints()).hasSize(2);
+  }
+
   @Test
   void refusesARouteThatCanNeverMatch() {
     Upstream a = Upstream.of("http://127.0.0.1:9001");
