@@ -879,8 +879,19 @@ public interface ProxyServer extends AutoCloseable {
       return new ProxyConfig(this);
     }
 
-    /** The first match wins, so a route that an earlier one covers is a mistake. */
+    /**
+     * The first match wins, so a route that an earlier one covers is a mistake, and so is a
+     * catch-all {@link #upstream} behind a route that matches every request.
+     */
     private void checkRoutesReachable() {
+      if (upstream != null) {
+        for (Route route : routes) {
+          if (route.covers(Route.to(upstream))) {
+            throw new IllegalStateException("the upstream(...) pool " + upstream.name() + " is never used: route "
+                + route.name() + " matches every request first; remove one, or narrow the route");
+          }
+        }
+      }
       for (int i = 1; i < routes.size(); i++) {
         for (int j = 0; j < i; j++) {
           if (routes.get(j).covers(routes.get(i))) {

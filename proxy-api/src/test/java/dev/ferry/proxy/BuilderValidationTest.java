@@ -57,6 +57,26 @@ class BuilderValidationTest {
     assertThat(Upstream.pool("http://h.test", "https://h.test:80").endpoints()).hasSize(2);
   }
 
+  /**
+   * Request paths are matched normalised, so a route path in another form matches nothing and
+   * its requests went to a later route without a word; and a catch-all pool behind a route that
+   * matches everything is never used (probe g12).
+   */
+  @Test
+  void refusesRoutePathsNoRequestPathCanMatchAndAPoolNoRequestReaches() {
+    Upstream a = Upstream.of("http://127.0.0.1:9001");
+    for (String path : new String[] {"/x%2Dy/", "/p//q/", "/%7Eu/", "/a/./b", "/a/../b", "/a%2fb", "/a%c3%a9", "/a%zz"}) {
+      assertThatThrownBy(() -> Route.to(a).pathPrefix(path)).as(path)
+          .hasMessageStartingWith("route path must be written as request paths are matched");
+    }
+    assertThat(Route.to(a).pathPrefix("/a%C3%A9/").path()).isEqualTo("/a%C3%A9/");
+    assertThat(Route.to(a).path("/x-y/~u").path()).isEqualTo("/x-y/~u");
+    Upstream b = Upstream.of("http://127.0.0.1:9002").name("b");
+    assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(a).pathPrefix("/")).upstream(b).buildConfig())
+        .hasMessageStartingWith("the upstream(...) pool b is never used");
+    assertThat(ProxyServer.builder().route(Route.to(a).pathPrefix("/api/")).upstream(b).buildConfig().routes()).hasSize(1);
+  }
+
   @Test
   void refusesARouteThatCanNeverMatch() {
     Upstream a = Upstream.of("http://127.0.0.1:9001");
