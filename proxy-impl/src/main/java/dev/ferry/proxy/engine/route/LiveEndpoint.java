@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Shared by every thread of the proxy; each field is independently atomic or volatile, since
  * exact agreement between them is not needed to pick an endpoint.
  *
- * <p>A reload that only reweighs an endpoint ({@link #reweighed}) gives the new pool an object
- * sharing this one's state: the endpoint stays down or ejected, and requests in flight on the
+ * <p>A reload that only reweighs an endpoint, or renames its pool ({@link #carriedTo}), gives the
+ * new pool an object sharing this one's state: the endpoint stays down or ejected, and requests in flight on the
  * old pool end on the same count.
  */
 public final class LiveEndpoint {
@@ -37,9 +37,12 @@ public final class LiveEndpoint {
     this.state = state;
   }
 
-  /** This endpoint as {@code reweighed} names it (another weight), with this one's live state. */
-  public LiveEndpoint reweighed(Upstream.Endpoint reweighed) {
-    return new LiveEndpoint(pool, reweighed, state);
+  /**
+   * This endpoint in {@code pool} as {@code endpoint} gives it (another weight, a renamed pool),
+   * with this one's live state.
+   */
+  public LiveEndpoint carriedTo(String pool, Upstream.Endpoint endpoint) {
+    return new LiveEndpoint(pool, endpoint, state);
   }
 
   /** The pool's name, for logs. */

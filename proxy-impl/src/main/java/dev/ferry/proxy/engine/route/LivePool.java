@@ -14,6 +14,7 @@ import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +45,7 @@ public final class LivePool {
   private final PoolLoad load;
 
   /**
-   * @param previous the pool of the same name this one replaces, if any: its endpoints that stay
+   * @param previous the pool this one replaces (of the same name, or renamed), if any: its endpoints that stay
    *     (same scheme, authority and base path, whatever their weight) keep their health and
    *     ejections, and the requests and connections it
    *     has in flight count against this one's limits
@@ -56,7 +57,8 @@ public final class LivePool {
     for (Upstream.Endpoint endpoint : spec.endpoints()) {
       LiveEndpoint old = kept.get(key(endpoint));
       list.add(old == null ? new LiveEndpoint(spec.name(), endpoint)
-          : old.endpoint().equals(endpoint) ? old : old.reweighed(endpoint));
+          : old.endpoint().equals(endpoint) && old.pool().equals(spec.name()) ? old
+          : old.carriedTo(spec.name(), endpoint));
     }
     this.endpoints = List.copyOf(list);
     this.load = previous == null ? new PoolLoad() : previous.load;
@@ -75,6 +77,13 @@ public final class LivePool {
 
   private static String key(Upstream.Endpoint endpoint) {
     return endpoint.scheme() + "://" + endpoint.authority() + endpoint.basePath();
+  }
+
+  /** The keys of a pool's endpoints (scheme, authority, base path), whatever their weights. */
+  static Set<String> endpointKeys(Upstream spec) {
+    Set<String> keys = new HashSet<>();
+    spec.endpoints().forEach(endpoint -> keys.add(key(endpoint)));
+    return keys;
   }
 
   private Map<String, LiveEndpoint> endpointsByKey() {

@@ -33,8 +33,8 @@ public final class RouteTable {
   }
 
   /**
-   * Builds the table for {@code config}; a pool of {@code previous} with the same name hands on
-   * its endpoints' health and its load (see {@link LivePool}).
+   * Builds the table for {@code config}; a pool of {@code previous} with the same name, or renamed
+   * with the same endpoints, hands on its endpoints' health and its load (see {@link LivePool}).
    *
    * @param realise turns a route's configured filters into the ones the engine runs
    */
@@ -44,11 +44,13 @@ public final class RouteTable {
     config.upstream().ifPresent(upstream -> all.add(Route.to(upstream).name("default")));
     Map<String, LivePool> pools = new LinkedHashMap<>();
     List<LiveRoute> routes = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    all.forEach(route -> names.add(route.upstream().name()));
     for (Route route : all) {
       Upstream spec = route.upstream();
       LivePool pool = pools.get(spec.name());
       if (pool == null) {
-        pool = new LivePool(spec, previous == null ? null : previous.pools.get(spec.name()), tls, scheduler);
+        pool = new LivePool(spec, previous == null ? null : previous.replacedBy(spec, names), tls, scheduler);
         pools.put(spec.name(), pool);
       } else if (!pool.spec().equals(spec)) {
         throw new IllegalArgumentException("two different pools are named " + spec.name()
@@ -57,6 +59,26 @@ public final class RouteTable {
       routes.add(new LiveRoute(route, pool, realise.apply(route.filters())));
     }
     return new RouteTable(List.copyOf(routes), pools);
+  }
+
+  /**
+   * The pool of this table that {@code spec} replaces: the one of its name, else one renamed (its
+   * name gone from the new table, {@code names}, and its endpoints the same), so that a rename
+   * alone forgets no endpoint's health (probe g12: a down endpoint was back in rotation); null
+   * for a new pool.
+   */
+  private LivePool replacedBy(Upstream spec, Set<String> names) {
+    LivePool named = pools.get(spec.name());
+    if (named != null) {
+      return named;
+    }
+    Set<String> keys = LivePool.endpointKeys(spec);
+    for (LivePool pool : pools.values()) {
+      if (!names.contains(pool.name()) && LivePool.endpointKeys(pool.spec()).equals(keys)) {
+        return pool;
+      }
+    }
+    return null;
   }
 
   /** The first route that matches, if any. */

@@ -95,6 +95,32 @@ class HealthAndEjectionTest {
   }
 
   /**
+   * A reload that only renames the pool keeps what its checks found: the down endpoint stays out.
+   * It came back healthy under the new name, and took half the traffic (probe g12).
+   */
+  @Test
+  void keepsAnEndpointDownWhenAReloadOnlyRenamesItsPool() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    HealthCheck slowCheck = HealthCheck.http("/health").interval(Duration.ofSeconds(30)).timeout(Duration.ofMillis(500))
+        .healthyThreshold(1).unhealthyThreshold(3);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app").healthCheck(fastCheck()).panicThreshold(0)));
+    a.health(503);
+    awaitState(proxy, a, "unhealthy");
+    // The renamed pool's checks need three failures in a row, 30 s apart: until then, only what
+    // the old checks found can keep a out.
+    proxy.reconfigure(proxy.config().toBuilder().upstream(
+        Upstream.pool(a.url(), b.url()).name("app2").healthCheck(slowCheck).panicThreshold(0)).buildConfig());
+    assertThat(proxy.stats().upstreamEndpoints().get("app2")).containsEntry("127.0.0.1:" + a.port(), "unhealthy");
+    int aBefore = a.nonHealthRequests();
+    for (int i = 0; i < 10; i++) {
+      assertThat(get(proxy, "/" + i)).isEqualTo("200 b /" + i);
+    }
+    assertThat(a.nonHealthRequests()).isEqualTo(aBefore);
+  }
+
+  /**
    * Endpoints whose checks hang until their timeout delay no other endpoint's checks: each
    * checked endpoint has a thread (two shared threads let two hanging endpoints hold up the rest).
    */
