@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.ProxyServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -32,14 +30,6 @@ class CliLogLayoutTest {
   }
 
   /** An IPv6 listener was printed as 0:0:0:0:0:0:0:1:8080, which no client can use. */
-  @Test
-  void bracketsAnIpv6ListeningAddress() throws Exception {
-    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("::1"), 8080)))
-        .isEqualTo("[0:0:0:0:0:0:0:1]:8080");
-    assertThat(FerryCli.hostPort(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 8080)))
-        .isEqualTo("127.0.0.1:8080");
-  }
-
   @Test
   void printsTheConfigurationThenOneListeningLineLast() {
     try (ProxyServer proxy = CliOptions.parse("-p", "0", "--admin-port", "0", "-m", "2",
