@@ -40,6 +40,30 @@ class CacheKeyTest {
     assertThat(after.bodyText()).isEqualTo("v2");
   }
 
+  /**
+   * A forward proxy keys paths as the client wrote them: a write to {@code /d%7Ed} invalidates
+   * the stored {@code /d~d} too, its normalised spelling (it left it served, probe k12).
+   */
+  @Test
+  void invalidatesTheNormalisedSpellingOfAWritesTargetInAForwardProxy() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("v1").setHeader("Cache-Control", "max-age=100"));
+    origin.enqueue(new MockResponse().setBody("written"));
+    origin.enqueue(new MockResponse().setBody("v2").setHeader("Cache-Control", "max-age=100"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
+    String base = "http://127.0.0.1:" + origin.getPort();
+    assertThat(forward(proxy, "GET " + base + "/d~d").bodyText()).isEqualTo("v1");
+    assertThat(forward(proxy, "GET " + base + "/d~d").header("X-Cache")).isEqualTo("HIT");
+    assertThat(forward(proxy, "PUT " + base + "/d%7Ed").status()).isEqualTo(200);
+    assertThat(forward(proxy, "GET " + base + "/d~d").bodyText()).isEqualTo("v2");
+  }
+
+  private static RawClient.RawResponse forward(ProxyServer proxy, String requestLine) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      return raw.send(requestLine + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").readResponse();
+    }
+  }
+
   private static RawClient.RawResponse get(ProxyServer proxy, String host) throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {
       return raw.send("GET /c HTTP/1.1\r\nHost: " + host + "\r\n\r\n").readResponse();

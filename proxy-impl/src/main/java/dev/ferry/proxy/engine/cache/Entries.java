@@ -190,24 +190,31 @@ final class Entries {
    */
   void invalidate(Request request, Response response) {
     String target = key(request);
-    store.remove(target);
     String origin = StoragePolicy.origin(request);
+    removeSpellings(origin, request.target());
     for (String field : new String[] {"Location", "Content-Location"}) {
       // A fragment is for the client alone (RFC 9110 §10.2.2), never part of a key.
       response.headers().first(field).map(value -> value.replaceFirst("#.*", "").trim()).ifPresent(location -> {
         String resolved = resolve(target, origin, location);
         resolved = resolved == null ? null : CacheKeys.url(resolved);
         if (resolved != null && resolved.regionMatches(true, 0, origin + "/", 0, origin.length() + 1)) {
-          String path = resolved.substring(origin.length());
-          store.remove(origin + path);
-          // A reverse proxy's keys hold normalised paths (TargetPaths), and so must the URL removed.
-          try {
-            store.remove(origin + TargetPaths.normalise(path));
-          } catch (HttpFailureException ignored) {
-            // No request could have stored a path the normaliser refuses.
-          }
+          removeSpellings(origin, resolved.substring(origin.length()));
         }
       });
+    }
+  }
+
+  /**
+   * Removes {@code path} under {@code origin} as written and normalised (TargetPaths): a reverse
+   * proxy's keys hold normalised paths, a forward proxy's the path as its client wrote it, so a
+   * write to {@code /d%7Ed} invalidates a stored {@code /d~d} too (probe k12).
+   */
+  private void removeSpellings(String origin, String path) {
+    store.remove(origin + path);
+    try {
+      store.remove(origin + TargetPaths.normalise(path));
+    } catch (HttpFailureException ignored) {
+      // No request could have stored a path the normaliser refuses.
     }
   }
 
