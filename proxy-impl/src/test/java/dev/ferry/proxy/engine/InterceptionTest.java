@@ -103,6 +103,50 @@ class InterceptionTest {
     assertThat(proxy.stats().upstreamConnectionsOpened()).isEqualTo(1);
   }
 
+  /**
+   * The connection opened for the CONNECT is checked like any idle one before its first request:
+   * one the origin dropped meanwhile (a silent client's timeout) is left for a new one. Secured
+   * and used unchecked, it answered the origin's 408 to a GET and failed a POST (probe v12).
+   */
+  @Test
+  void opensAnotherConnectionWhenTheOriginDroppedTheOneOpenedForTheConnect() throws Exception {
+    AtomicInteger dropped = new AtomicInteger();
+    int port = TlsOrigin.start(ferry, origin.serverContext(), new AtomicInteger(), 300, dropped);
+    ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      SSLSocket tls = intercepted(raw, port, "localhost");
+      tls.startHandshake();
+      Await.until(() -> dropped.get() == 1, "the origin to drop the connection opened for the CONNECT");
+      try (RawClient inside = new RawClient(tls)) {
+        assertThat(inside.send("GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().bodyText())
+            .isEqualTo("secure /a");
+        assertThat(inside.send("POST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nhi")
+            .readResponse().bodyText()).isEqualTo("secure /b");
+      }
+    }
+  }
+
+  /**
+   * The client's handshake with the proxy needs nothing from the origin: the origin sees no
+   * byte of TLS before the session's first request. It waited for the proxy's handshake with the
+   * origin, up to the connect timeout for an origin that never answers (probe v12).
+   */
+  @Test
+  void completesTheClientsHandshakeBeforeSpeakingTlsToTheOrigin() throws Exception {
+    AtomicInteger received = new AtomicInteger();
+    TinyOrigin silent = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (in.read() >= 0) {
+        received.incrementAndGet();
+      }
+    }));
+    ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      SSLSocket tls = intercepted(raw, silent.port(), "localhost");
+      tls.startHandshake();
+      assertThat(received).as("bytes the origin got before any request").hasValue(0);
+    }
+  }
+
   @Test
   void failsTheHandshakeOfAClientThatDoesNotTrustTheCaAndServesTheNext() throws Exception {
     int port = httpsOrigin();

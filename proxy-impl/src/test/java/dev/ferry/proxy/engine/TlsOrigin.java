@@ -5,11 +5,13 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 
 /**
  * An https origin answering every request with {@code secure PATH} (but {@code /hang}, which it
@@ -28,6 +30,16 @@ final class TlsOrigin {
 
   /** Starts one that counts the connections it accepts in {@code connections}; returns its port. */
   static int start(ProxyTestExtension ferry, SSLContext context, AtomicInteger connections) throws IOException {
+    return start(ferry, context, connections, 0, new AtomicInteger());
+  }
+
+  /**
+   * Starts one that closes a connection whose handshake has not begun within
+   * {@code handshakeTimeoutMillis} (0: never), as servers bound a silent client, counting those it
+   * closed in {@code dropped}; returns its port.
+   */
+  static int start(ProxyTestExtension ferry, SSLContext context, AtomicInteger connections,
+      int handshakeTimeoutMillis, AtomicInteger dropped) throws IOException {
     SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
         .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
     ferry.track(server);
@@ -42,6 +54,14 @@ final class TlsOrigin {
         }
         Thread connection = new Thread(() -> {
           try (Socket socket = accepted) {
+            socket.setSoTimeout(handshakeTimeoutMillis);
+            try {
+              ((SSLSocket) socket).startHandshake();
+            } catch (SocketTimeoutException silent) {
+              dropped.incrementAndGet();
+              return;
+            }
+            socket.setSoTimeout(0);
             serve(socket.getInputStream(), socket.getOutputStream(), server);
           } catch (IOException e) {
             // A refused handshake or a closed connection ends this connection only.

@@ -30,8 +30,8 @@ public final class UpstreamConnection implements Closeable {
   private boolean reused;
   /** Set when what was sent leaves the connection's state in doubt; see {@link #forgoReuse}. */
   private boolean forgoReuse;
-  /** Secured and pooled before its first request; see {@link #takeUnsent}. */
-  private boolean unsent;
+  /** A plain tunnel pooled for TLS requests, to be secured when taken; see UpstreamPool#adoptForTls. */
+  private volatile boolean secureWhenTaken;
 
   /** @param beneath the plain socket under a TLS {@code socket}; else {@code socket} itself */
   UpstreamConnection(Socket socket, Socket beneath, UpstreamKey key, IoWatchdog watchdog) throws IOException {
@@ -107,20 +107,13 @@ public final class UpstreamConnection implements Closeable {
     return nowNanos - idleSinceNanos;
   }
 
-  /** Marks a connection pooled before its first request: see {@link #takeUnsent}. */
-  void unsent() {
-    unsent = true;
+  /** Marks a plain tunnel pooled for TLS requests, which secures it when it takes it. */
+  void secureWhenTaken() {
+    secureWhenTaken = true;
   }
 
-  /**
-   * True, once, for a connection pooled before its first request. The records that wait after
-   * its handshake (TLS 1.3 session tickets) answer no request, so the test for unasked bytes
-   * does not apply to it.
-   */
-  boolean takeUnsent() {
-    boolean was = unsent;
-    unsent = false;
-    return was;
+  boolean securesWhenTaken() {
+    return secureWhenTaken;
   }
 
   /** A pooled connection is usable if open and the upstream sent nothing unasked meanwhile. */
