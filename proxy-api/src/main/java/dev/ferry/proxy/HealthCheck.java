@@ -46,7 +46,8 @@ public final class HealthCheck {
   public static HealthCheck http(String path) {
     Objects.requireNonNull(path, "path");
     if (!path.startsWith("/") || path.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
-      throw new IllegalArgumentException("health check path must start with / and have no spaces (was " + path + ")");
+      throw new IllegalArgumentException("health check path must start with / and have no spaces (was "
+          + withoutQueryValues(path) + ")");
     }
     return new HealthCheck(path, Duration.ofSeconds(5), Duration.ofSeconds(2), 2, 3, 200, 399);
   }

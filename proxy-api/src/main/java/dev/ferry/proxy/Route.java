@@ -384,6 +384,14 @@ public final class Route {
 
   /** What in {@code path} a normalised request path never holds, or null. */
   private static String unnormalised(String path) {
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      // RFC 3986 §3.3: a path's characters are unreserved, sub-delims, ':', '@', '/' and escapes.
+      if (!(c < 0x80 && Character.isLetterOrDigit(c)) && "-._~!$&'()*+,;=:@/%".indexOf(c) < 0) {
+        return "a character a request path never holds unescaped (" + (c < 0x20 || c >= 0x7f
+            ? String.format(Locale.ROOT, "U+%04X", (int) c) : String.valueOf(c)) + "; escape it, %XX in upper case)";
+      }
+    }
     if (path.contains("//")) {
       return "an empty segment (//)";
     }

@@ -73,7 +73,7 @@ final class ConfigNode {
       throw new ConfigFileException(file, e.getLocation() == null ? 0 : line(e.getLocation()),
           problem(e.getOriginalMessage()));
     } catch (IOException e) {
-      throw new ConfigFileException(file, 0, "cannot read: " + e);
+      throw new ConfigFileException(file, 0, "cannot read: " + PemFiles.why(e));
     }
   }
 

@@ -178,8 +178,11 @@ final class ObservabilityOptions {
     String html;
     try {
       html = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException(flag + " cannot read " + file + " (" + e + ")", e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(flag + " cannot read " + file + ": " + PemFiles.why(e), e);
+    } catch (RuntimeException e) {
+      // Bytes that are not UTF-8 (MalformedInputException is an IOException; this is the rest).
+      throw new IllegalArgumentException(flag + " cannot read " + file + ": " + e.getMessage(), e);
     }
     builder.errorPage(status, html);
   }

@@ -72,7 +72,8 @@ class ObservabilityFlagsTest {
         "--error-page", "302=" + dir.resolve("x.html"));
     assertRefused("--error-page status must be a number from 400 to 599 (was abc)",
         "--error-page", "abc=x.html");
-    assertRefused("--error-page cannot read " + dir.resolve("missing.html"),
+    // In words: it showed java.nio.file.NoSuchFileException (probe v12).
+    assertRefused("--error-page cannot read " + dir.resolve("missing.html") + ": no such file",
         "--error-page", "502=" + dir.resolve("missing.html"));
     assertRefused("--request-id-header", "--request-id-header", "Bad:Name");
     assertRefused("--cache-status-header needs a cache", "--cache-status-header", "X-Proxy-Cache");

@@ -9,6 +9,8 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,13 +46,13 @@ public final class RouteTable {
     config.upstream().ifPresent(upstream -> all.add(Route.to(upstream).name("default")));
     Map<String, LivePool> pools = new LinkedHashMap<>();
     List<LiveRoute> routes = new ArrayList<>();
-    Set<String> names = new HashSet<>();
-    all.forEach(route -> names.add(route.upstream().name()));
+    Map<String, Upstream> specs = new HashMap<>();
+    all.forEach(route -> specs.put(route.upstream().name(), route.upstream()));
     for (Route route : all) {
       Upstream spec = route.upstream();
       LivePool pool = pools.get(spec.name());
       if (pool == null) {
-        pool = new LivePool(spec, previous == null ? null : previous.replacedBy(spec, names), tls, scheduler);
+        pool = new LivePool(spec, previous == null ? null : previous.replacedBy(spec, specs), tls, scheduler);
         pools.put(spec.name(), pool);
       } else if (!pool.spec().equals(spec)) {
         throw new IllegalArgumentException("two different pools are named " + spec.name()
@@ -62,19 +64,24 @@ public final class RouteTable {
   }
 
   /**
-   * The pool of this table that {@code spec} replaces: the one of its name, else one renamed (its
-   * name gone from the new table, {@code names}, and its endpoints the same), so that a rename
-   * alone forgets no endpoint's health (probe g12: a down endpoint was back in rotation); null
-   * for a new pool.
+   * The pool of this table that {@code spec} replaces, whose endpoints' health and load it takes
+   * on: the one of its name if they share an endpoint; else one renamed, with the same endpoints,
+   * whose name the new table gives no pool of those endpoints (gone, or taken by a new pool), so
+   * that a rename alone forgets no endpoint's health (probe g12: a down endpoint was back in
+   * rotation; v12: also when a new pool takes the old name); null for a new pool.
+   *
+   * @param specs the new table's pools by name
    */
-  private LivePool replacedBy(Upstream spec, Set<String> names) {
+  private LivePool replacedBy(Upstream spec, Map<String, Upstream> specs) {
+    Set<String> keys = LivePool.endpointKeys(spec);
     LivePool named = pools.get(spec.name());
-    if (named != null) {
+    if (named != null && !Collections.disjoint(LivePool.endpointKeys(named.spec()), keys)) {
       return named;
     }
-    Set<String> keys = LivePool.endpointKeys(spec);
     for (LivePool pool : pools.values()) {
-      if (!names.contains(pool.name()) && LivePool.endpointKeys(pool.spec()).equals(keys)) {
+      Upstream successor = specs.get(pool.name());
+      if (LivePool.endpointKeys(pool.spec()).equals(keys)
+          && (successor == null || Collections.disjoint(LivePool.endpointKeys(successor), keys))) {
         return pool;
       }
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.HealthCheck;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
@@ -110,8 +111,12 @@ class HealthAndEjectionTest {
     awaitState(proxy, a, "unhealthy");
     // The renamed pool's checks need three failures in a row, 30 s apart: until then, only what
     // the old checks found can keep a out.
-    proxy.reconfigure(proxy.config().toBuilder().upstream(
-        Upstream.pool(a.url(), b.url()).name("app2").healthCheck(slowCheck).panicThreshold(0)).buildConfig());
+    // A new pool takes the old name (v12: the old pool's state went to it, by name alone).
+    Origins c = ferry.track(new Origins("c"));
+    proxy.reconfigure(proxy.config().toBuilder()
+        .route(Route.to(Upstream.of(c.url()).name("app")).pathPrefix("/other/"))
+        .upstream(Upstream.pool(a.url(), b.url()).name("app2").healthCheck(slowCheck).panicThreshold(0))
+        .buildConfig());
     assertThat(proxy.stats().upstreamEndpoints().get("app2")).containsEntry("127.0.0.1:" + a.port(), "unhealthy");
     int aBefore = a.nonHealthRequests();
     for (int i = 0; i < 10; i++) {
