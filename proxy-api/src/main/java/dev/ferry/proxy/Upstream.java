@@ -373,24 +373,21 @@ public final class Upstream {
     static Endpoint parse(String url, int weight) {
       Objects.requireNonNull(url, "url");
       Checks.range("weight", weight, 1, 1000);
-      // Messages show the URL without credentials: they end up in logs and on terminals.
-      String shown = withoutCredentials(url);
+      // Messages show the URL without credentials or query: they end up in logs and on terminals.
+      String shown = withoutQuery(withoutCredentials(url));
       int colon = url.indexOf("://");
       String scheme = colon < 0 ? "" : url.substring(0, colon).toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https")) {
         throw new IllegalArgumentException(
             "upstream must be an absolute http or https URL, like http://127.0.0.1:9000 (was " + shown + ")");
       }
-      if (!shown.equals(url)) {
+      if (!withoutCredentials(url).equals(url)) {
         throw new IllegalArgumentException("upstream URL must not hold credentials (user:password@); "
             + "send them in a header with a filter, such as Filters.setRequestHeader(\"Authorization\", ...) "
             + "(was " + shown + ")");
       }
-      int query = url.indexOf('?') >= 0 ? url.indexOf('?') : url.indexOf('#');
-      if (query >= 0) {
-        // Shown without it: a query given here by mistake may well hold a token.
-        throw new IllegalArgumentException("upstream URL must not have a query or fragment (was "
-            + url.substring(0, query) + url.charAt(query) + "...)");
+      if (url.indexOf('?') >= 0 || url.indexOf('#') >= 0) {
+        throw new IllegalArgumentException("upstream URL must not have a query or fragment (was " + shown + ")");
       }
       int slash = url.indexOf('/', colon + 3);
       String authority = slash < 0 ? url.substring(colon + 3) : url.substring(colon + 3, slash);
@@ -410,6 +407,12 @@ public final class Upstream {
         basePath = basePath.substring(0, basePath.length() - 1);
       }
       return new Endpoint(scheme, authority, basePath, weight);
+    }
+
+    /** {@code url} with a query or fragment shown as {@code ?...}: a query given by mistake may hold a token. */
+    private static String withoutQuery(String url) {
+      int query = url.indexOf('?') >= 0 ? url.indexOf('?') : url.indexOf('#');
+      return query < 0 ? url : url.substring(0, query) + url.charAt(query) + "...";
     }
 
     /**

@@ -45,6 +45,7 @@ class BuilderValidationTest {
         .isEqualTo("healthCheck(/health?token=***&verbose every 5000 ms)");
     assertThatThrownBy(() -> Upstream.of("http://127.0.0.1:9001/app?token=S3CRET"))
         .hasMessage("upstream URL must not have a query or fragment (was http://127.0.0.1:9001/app?...)");
+    assertThatThrownBy(() -> Upstream.of("ftp://127.0.0.1:9001/app?token=S3CRET")).hasMessageEndingWith("?...)");
   }
 
   /** The same endpoint with its default port implied and written is in the pool twice (probe g12). */

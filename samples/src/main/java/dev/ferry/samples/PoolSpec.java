@@ -38,7 +38,7 @@ final class PoolSpec {
       return new Endpoint(spec.substring(0, star), Integer.parseInt(weight));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(what + " weight must be a whole number, as in "
-          + "http://127.0.0.1:9002*3 (was " + text + ")");
+          + "http://127.0.0.1:9002*3 (was *" + weight + ")"); // not the URL: its query may hold a token
     }
   }
 
