@@ -205,10 +205,10 @@ final class ClientConnection implements Runnable {
       }
       return false;
     }
-    state.tunnel(null);
     if (pending.tunnel() != null) {
-      server.upstreamPool().adoptForTls(pending.tunnel());
+      pending.tunnel().close();
     }
+    state.tunnel(null);
     EngineSocket session = server.interception().accept(socket, in.takeBuffered(), pending.host());
     in.unwatch();
     useStreams(session);

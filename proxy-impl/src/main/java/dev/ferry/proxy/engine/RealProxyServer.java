@@ -555,11 +555,6 @@ final class RealProxyServer implements ProxyServer {
     return watchdog;
   }
 
-  /** Upstream connections kept between requests, shared by every route and forwarded request. */
-  UpstreamPool upstreamPool() {
-    return pool;
-  }
-
   DestinationPolicy destinationPolicy() {
     return destinationPolicy;
   }

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -35,8 +34,9 @@ final class TlsOrigin {
 
   /**
    * Starts one that closes a connection whose handshake has not begun within
-   * {@code handshakeTimeoutMillis} (0: never), as servers bound a silent client, counting those it
-   * closed in {@code dropped}; returns its port.
+   * {@code handshakeTimeoutMillis} (0: never), as servers bound a silent client, counting in
+   * {@code dropped} the connections that ended before a handshake (closed so, or by the client);
+   * returns its port.
    */
   static int start(ProxyTestExtension ferry, SSLContext context, AtomicInteger connections,
       int handshakeTimeoutMillis, AtomicInteger dropped) throws IOException {
@@ -57,7 +57,7 @@ final class TlsOrigin {
             socket.setSoTimeout(handshakeTimeoutMillis);
             try {
               ((SSLSocket) socket).startHandshake();
-            } catch (SocketTimeoutException silent) {
+            } catch (IOException silentOrGone) {
               dropped.incrementAndGet();
               return;
             }
@@ -71,6 +71,42 @@ final class TlsOrigin {
         connection.start();
       }
     }, "tls-origin");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return server.getLocalPort();
+  }
+
+  /**
+   * Starts one that runs each connection's handshake in its accept loop, one at a time (as
+   * Python's http.server wrapped in TLS does), then serves it on a thread of its own; returns its
+   * port. A connection that never handshakes holds every later one up to 10 s.
+   */
+  static int startSerial(ProxyTestExtension ferry, SSLContext context) throws IOException {
+    SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
+        .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    ferry.track(server);
+    Thread acceptor = new Thread(() -> {
+      while (!server.isClosed()) {
+        SSLSocket accepted;
+        try {
+          accepted = (SSLSocket) server.accept();
+          accepted.setSoTimeout(10_000);
+          accepted.startHandshake();
+          accepted.setSoTimeout(0);
+        } catch (IOException e) {
+          continue; // that connection failed, or the server closed: the loop decides
+        }
+        Thread connection = new Thread(() -> {
+          try (Socket socket = accepted) {
+            serve(socket.getInputStream(), socket.getOutputStream(), server);
+          } catch (IOException e) {
+            // A closed connection ends this connection only.
+          }
+        }, "tls-origin-connection");
+        connection.setDaemon(true);
+        connection.start();
+      }
+    }, "tls-origin-serial");
     acceptor.setDaemon(true);
     acceptor.start();
     return server.getLocalPort();

@@ -83,22 +83,6 @@ public final class Connector {
   }
 
   /**
-   * Runs a TLS handshake with {@code key}'s host over {@code plain}, a connection already open to
-   * it (an intercepted CONNECT's), within a connect timeout of its own.
-   *
-   * @throws HttpFailureException if the handshake fails; {@code plain}'s socket is closed then
-   */
-  UpstreamConnection secure(UpstreamConnection plain, UpstreamKey key) throws HttpFailureException {
-    Socket connected = handshake(plain.socket(), key, System.nanoTime() + connectTimeoutNanos);
-    try {
-      return new UpstreamConnection(connected, plain.socket(), key, watchdog);
-    } catch (IOException e) {
-      closeQuietly(connected);
-      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, key.authority(), e);
-    }
-  }
-
-  /**
    * A plain connection gets a channel's socket: its reads block without SO_TIMEOUT under the
    * {@link IoWatchdog} (one system call per read; a socket connected with a timeout by
    * {@code Socket.connect} stays non-blocking and polls before every read), and a CONNECT

@@ -30,8 +30,6 @@ public final class UpstreamConnection implements Closeable {
   private boolean reused;
   /** Set when what was sent leaves the connection's state in doubt; see {@link #forgoReuse}. */
   private boolean forgoReuse;
-  /** A plain tunnel pooled for TLS requests, to be secured when taken; see UpstreamPool#adoptForTls. */
-  private volatile boolean secureWhenTaken;
 
   /** @param beneath the plain socket under a TLS {@code socket}; else {@code socket} itself */
   UpstreamConnection(Socket socket, Socket beneath, UpstreamKey key, IoWatchdog watchdog) throws IOException {
@@ -105,15 +103,6 @@ public final class UpstreamConnection implements Closeable {
 
   long idleNanos(long nowNanos) {
     return nowNanos - idleSinceNanos;
-  }
-
-  /** Marks a plain tunnel pooled for TLS requests, which secures it when it takes it. */
-  void secureWhenTaken() {
-    secureWhenTaken = true;
-  }
-
-  boolean securesWhenTaken() {
-    return secureWhenTaken;
   }
 
   /** A pooled connection is usable if open and the upstream sent nothing unasked meanwhile. */

@@ -71,15 +71,8 @@ public final class UpstreamPool {
       try {
         check.check(key.host(), key.port(), List.of(pooled.remoteAddress()), false);
       } catch (HttpFailureException e) {
-        if (pooled.securesWhenTaken()) {
-          pooled.close(); // released, it would go back under its plain key
-        } else {
-          release(pooled);
-        }
+        release(pooled);
         throw e;
-      }
-      if (pooled.securesWhenTaken()) {
-        return secure(pooled, key);
       }
       reused.increment();
       return pooled;
@@ -97,25 +90,8 @@ public final class UpstreamPool {
     return connection;
   }
 
-  /**
-   * Keeps an intercepted CONNECT's tunnel, opened before the client turned out to speak TLS, idle
-   * for the session's requests to its host, to be secured when one takes it. Dropped unused, it
-   * left the origin an aborted connection per session besides the one the requests opened (probe
-   * h11). The handshake waits for a request, so the client's own handshake with the proxy never
-   * waits for the origin's, and a connection the origin dropped or wrote to meanwhile (a 408
-   * before any request) is found out first, like any idle one (probe v12).
-   */
-  public void adoptForTls(UpstreamConnection tunnel) {
-    tunnel.secureWhenTaken();
-    release(tunnel, new UpstreamKey(tunnel.key().host(), tunnel.key().port(), true));
-  }
-
   /** Returns a connection whose last response was read completely, for reuse. */
   public void release(UpstreamConnection connection) {
-    release(connection, connection.key());
-  }
-
-  private void release(UpstreamConnection connection, UpstreamKey key) {
     long now = System.nanoTime();
     try {
       connection.markIdle(now);
@@ -127,7 +103,7 @@ public final class UpstreamPool {
       if (closed || maxIdlePerKey == 0) {
         return false;
       }
-      idle.computeIfAbsent(key, k -> new ArrayDeque<>()).addFirst(connection);
+      idle.computeIfAbsent(connection.key(), k -> new ArrayDeque<>()).addFirst(connection);
       return true;
     });
     if (!kept) {
@@ -210,24 +186,6 @@ public final class UpstreamPool {
     return guard.call(() -> idle.values().stream().mapToInt(Deque::size).sum());
   }
 
-  /**
-   * Secures an adopted tunnel for {@code key} (see {@link #adoptForTls}): a new connection for the
-   * request, neither reused nor retried as one. A failed handshake is the request's answer, as
-   * on a connection opened for it.
-   */
-  private UpstreamConnection secure(UpstreamConnection plain, UpstreamKey key) throws HttpFailureException {
-    UpstreamConnection secured;
-    try {
-      secured = connector.secure(plain, key);
-    } catch (HttpFailureException e) {
-      plain.close();
-      throw e;
-    }
-    // The tunnel, counted open, lives on as the secured connection, whose close counts it closed.
-    secured.onClose(open::decrementAndGet);
-    return secured;
-  }
-
   private UpstreamConnection takeIdle(UpstreamKey key, boolean probe) {
     while (true) {
       long now = System.nanoTime();
@@ -247,9 +205,7 @@ public final class UpstreamPool {
       if (candidate == null) {
         return null;
       }
-      // A tunnel not yet secured has had no request: any byte or close since is the origin's
-      // own (a 408 for a connection that sent nothing), as on a plain idle connection.
-      boolean usable = probe || candidate.securesWhenTaken() || candidate.idleNanos(now) > PROBE_AFTER_NANOS
+      boolean usable = probe || candidate.idleNanos(now) > PROBE_AFTER_NANOS
           ? candidate.probeAlive() : !candidate.hasUnaskedBytes();
       if (usable) {
         return candidate;
