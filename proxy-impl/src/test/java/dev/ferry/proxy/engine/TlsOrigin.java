@@ -40,40 +40,24 @@ final class TlsOrigin {
    */
   static int start(ProxyTestExtension ferry, SSLContext context, AtomicInteger connections,
       int handshakeTimeoutMillis, AtomicInteger dropped) throws IOException {
-    SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
-        .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    ferry.track(server);
-    Thread acceptor = new Thread(() -> {
-      while (!server.isClosed()) {
-        Socket accepted;
-        try {
-          accepted = server.accept();
-          connections.incrementAndGet();
-        } catch (IOException e) {
-          continue; // closed: the loop ends
-        }
-        Thread connection = new Thread(() -> {
-          try (Socket socket = accepted) {
-            socket.setSoTimeout(handshakeTimeoutMillis);
-            try {
-              ((SSLSocket) socket).startHandshake();
-            } catch (IOException silentOrGone) {
-              dropped.incrementAndGet();
-              return;
-            }
-            socket.setSoTimeout(0);
-            serve(socket.getInputStream(), socket.getOutputStream(), server);
-          } catch (IOException e) {
-            // A refused handshake or a closed connection ends this connection only.
+    return listen(ferry, context, "tls-origin", (accepted, server) -> {
+      connections.incrementAndGet();
+      daemon("tls-origin-connection", () -> {
+        try (Socket socket = accepted) {
+          socket.setSoTimeout(handshakeTimeoutMillis);
+          try {
+            accepted.startHandshake();
+          } catch (IOException silentOrGone) {
+            dropped.incrementAndGet();
+            return;
           }
-        }, "tls-origin-connection");
-        connection.setDaemon(true);
-        connection.start();
-      }
-    }, "tls-origin");
-    acceptor.setDaemon(true);
-    acceptor.start();
-    return server.getLocalPort();
+          socket.setSoTimeout(0);
+          serve(socket.getInputStream(), socket.getOutputStream(), server);
+        } catch (IOException e) {
+          // A closed connection ends this connection only.
+        }
+      });
+    });
   }
 
   /**
@@ -82,34 +66,52 @@ final class TlsOrigin {
    * port. A connection that never handshakes holds every later one up to 10 s.
    */
   static int startSerial(ProxyTestExtension ferry, SSLContext context) throws IOException {
+    return listen(ferry, context, "tls-origin-serial", (accepted, server) -> {
+      try {
+        accepted.setSoTimeout(10_000);
+        accepted.startHandshake();
+        accepted.setSoTimeout(0);
+      } catch (IOException e) {
+        accepted.close();
+        return;
+      }
+      daemon("tls-origin-connection", () -> {
+        try (Socket socket = accepted) {
+          serve(socket.getInputStream(), socket.getOutputStream(), server);
+        } catch (IOException e) {
+          // A closed connection ends this connection only.
+        }
+      });
+    });
+  }
+
+  /** What an origin does with each connection it accepts, on its accepting thread. */
+  private interface Accepted {
+    void handle(SSLSocket accepted, SSLServerSocket server) throws IOException;
+  }
+
+  /** Listens on a free loopback port, closed by {@code ferry} after the test; returns the port. */
+  private static int listen(ProxyTestExtension ferry, SSLContext context, String name, Accepted accepted)
+      throws IOException {
     SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory()
         .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
     ferry.track(server);
-    Thread acceptor = new Thread(() -> {
+    daemon(name, () -> {
       while (!server.isClosed()) {
-        SSLSocket accepted;
         try {
-          accepted = (SSLSocket) server.accept();
-          accepted.setSoTimeout(10_000);
-          accepted.startHandshake();
-          accepted.setSoTimeout(0);
+          accepted.handle((SSLSocket) server.accept(), server);
         } catch (IOException e) {
-          continue; // that connection failed, or the server closed: the loop decides
+          // That connection failed, or the server closed: the loop decides.
         }
-        Thread connection = new Thread(() -> {
-          try (Socket socket = accepted) {
-            serve(socket.getInputStream(), socket.getOutputStream(), server);
-          } catch (IOException e) {
-            // A closed connection ends this connection only.
-          }
-        }, "tls-origin-connection");
-        connection.setDaemon(true);
-        connection.start();
       }
-    }, "tls-origin-serial");
-    acceptor.setDaemon(true);
-    acceptor.start();
+    });
     return server.getLocalPort();
+  }
+
+  private static void daemon(String name, Runnable task) {
+    Thread thread = new Thread(task, name);
+    thread.setDaemon(true);
+    thread.start();
   }
 
   private static void serve(InputStream in, OutputStream out, SSLServerSocket server) throws IOException {
