@@ -169,7 +169,8 @@ public final class HealthCheck {
     String[] parameters = path.substring(query + 1).split("&", -1);
     for (int i = 0; i < parameters.length; i++) {
       int equals = parameters[i].indexOf('=');
-      shown.append(i == 0 ? "" : "&").append(equals < 0 ? parameters[i] : parameters[i].substring(0, equals + 1) + "***");
+      shown.append(i == 0 ? "" : "&")
+          .append(equals < 0 ? parameters[i] : parameters[i].substring(0, equals + 1) + "***");
     }
     return shown.toString();
   }

@@ -176,7 +176,8 @@ final class InboundRequest {
     for (int i = 0; i < end; i++) {
       char c = host.charAt(i);
       if (c == '%') {
-        if (i + 2 >= end || Character.digit(host.charAt(i + 1), 16) < 0 || Character.digit(host.charAt(i + 2), 16) < 0) {
+        if (i + 2 >= end || Character.digit(host.charAt(i + 1), 16) < 0
+            || Character.digit(host.charAt(i + 2), 16) < 0) {
           return false;
         }
         i += 2;

@@ -60,9 +60,10 @@ public final class CacheAdmin {
 
   /**
    * Answers the admin endpoints under {@code /_cache/}: {@code POST /_cache/purge?url=<absolute
-   * URL>} (200 or 404 as for PURGE), {@code POST /_cache/purge?prefix=<URL prefix>} or {@code ?prefix=</path prefix>} under every
-   * origin (200; anything else, which would match nothing, 400),
-   * {@code GET /_cache/stats} (JSON). Access to the admin listener is the caller's concern.
+   * URL>} (200 or 404 as for PURGE), {@code POST /_cache/purge?prefix=<URL prefix>} or
+   * {@code ?prefix=</path prefix>} under every origin (200; anything else, which would match
+   * nothing, 400), {@code GET /_cache/stats} (JSON). Access to the admin listener is the
+   * caller's concern.
    */
   public Response handleAdmin(Request request) {
     String path = request.path();

@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Shared by every thread of the proxy; each field is independently atomic or volatile, since
  * exact agreement between them is not needed to pick an endpoint.
  *
- * <p>A reload that only reweighs an endpoint, or renames its pool ({@link #carriedTo}), gives the
- * new pool an object sharing this one's state: the endpoint stays down or ejected, and requests in flight on the
- * old pool end on the same count.
+ * <p>A reload that only reweighs an endpoint, or renames its pool ({@link #carriedTo}), gives
+ * the new pool an object sharing this one's state: the endpoint stays down or ejected, and
+ * requests in flight on the old pool end on the same count.
  */
 public final class LiveEndpoint {
   private final String pool;

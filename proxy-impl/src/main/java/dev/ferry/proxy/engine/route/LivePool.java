@@ -45,10 +45,10 @@ public final class LivePool {
   private final PoolLoad load;
 
   /**
-   * @param previous the pool this one replaces (of the same name, or renamed), if any: its endpoints that stay
-   *     (same scheme, authority and base path, whatever their weight) keep their health and
-   *     ejections, and the requests and connections it
-   *     has in flight count against this one's limits
+   * @param previous the pool this one replaces (of the same name, or renamed), if any: its
+   *     endpoints that stay (same scheme, authority and base path, whatever their weight) keep
+   *     their health and ejections, and the requests and connections it has in flight count
+   *     against this one's limits
    */
   LivePool(Upstream spec, LivePool previous, UpstreamHandshake tls, ScheduledExecutorService scheduler) {
     this.spec = spec;
