@@ -210,6 +210,11 @@ final class ResponseSender {
     byte[] copy = CopyBuffers.take();
     try {
       return copyBody(body, length, chunked, copy);
+    } catch (RuntimeException e) {
+      // A body's own bug (a filter's stream throwing unchecked) fails the response as its
+      // IOException would; it went past the exchange, and the connection's thread ended with
+      // the exchange counted a success (probe e13).
+      throw aborted("response body failed: " + e, e);
     } finally {
       CopyBuffers.give(copy);
     }
@@ -348,7 +353,7 @@ final class ResponseSender {
       body.stream().close();
     } catch (IllegalStateException alreadyRead) {
       // Nothing was going to be read from it anyway.
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       throw aborted("response body failed: " + e.getMessage(), e);
     }
   }

@@ -65,6 +65,59 @@ class FilterFailureTest {
     assertThat(proxy.stats().failures()).containsEntry("FILTER_FAILED", 2L);
   }
 
+  /**
+   * A filter's response body that throws unchecked fails the response, as its IOException would
+   * (RESPONSE_ABORTED, the connection closed), and the next client is served. It ended the
+   * connection's thread as a crash, with the exchange reported a success (probe e13).
+   */
+  @Test
+  void reportsAResponseBodyThatThrowsUncheckedAsAborted() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    java.util.concurrent.BlockingQueue<dev.ferry.proxy.ExchangeSummary> summaries =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .listener(new dev.ferry.proxy.ExchangeListener() {
+          @Override
+          public void exchangeCompleted(dev.ferry.proxy.ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        })
+        .filter((exchange, chain) -> {
+          if (!exchange.request().path().equals("/broken")) {
+            return chain.proceed(exchange.request());
+          }
+          return dev.ferry.proxy.Response.builder().status(200).body(new dev.ferry.proxy.Body() {
+            @Override
+            public long contentLength() {
+              return -1;
+            }
+
+            @Override
+            public java.io.InputStream stream() {
+              return new java.io.InputStream() {
+                @Override
+                public int read() {
+                  throw new java.io.UncheckedIOException(new IOException("generator failed"));
+                }
+              };
+            }
+          }).build();
+        }));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /broken HTTP/1.1\r\nHost: a\r\n\r\n");
+      // Read to the close: the head may have gone out, but never the end of the chunked body.
+      String got = new String(raw.input().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(got).doesNotEndWith("0\r\n\r\n");
+    }
+    dev.ferry.proxy.ExchangeSummary broken = summaries.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(broken).isNotNull();
+    assertThat(broken.failure()).hasValue("RESPONSE_ABORTED");
+    assertThat(proxy.stats().failures()).containsKey("RESPONSE_ABORTED");
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+  }
+
   @Test
   void keepsUpstreamFailurePassedOnByAFilterAsAGatewayError() throws Exception {
     RefusingPort origin = ferry.track(new RefusingPort());
