@@ -45,12 +45,14 @@ public final class LivePool {
   private final PoolLoad load;
 
   /**
-   * @param previous the pool this one replaces (of the same name, or renamed), if any: its
-   *     endpoints that stay (same scheme, authority and base path, whatever their weight) keep
-   *     their health and ejections, and the requests and connections it has in flight count
-   *     against this one's limits
+   * @param previous the pool whose endpoints this one takes on (of the same name, or renamed),
+   *     if any: those that stay (same scheme, authority and base path, whatever their weight)
+   *     keep their health and ejections
+   * @param loadOf the pool whose requests and connections in flight count against this one's
+   *     limits (the one of the same name, whatever its endpoints), if any
    */
-  LivePool(Upstream spec, LivePool previous, UpstreamHandshake tls, ScheduledExecutorService scheduler) {
+  LivePool(Upstream spec, LivePool previous, LivePool loadOf, UpstreamHandshake tls,
+      ScheduledExecutorService scheduler) {
     this.spec = spec;
     Map<String, LiveEndpoint> kept = previous == null ? Map.of() : previous.endpointsByKey();
     List<LiveEndpoint> list = new ArrayList<>();
@@ -61,7 +63,7 @@ public final class LivePool {
           : old.carriedTo(spec.name(), endpoint));
     }
     this.endpoints = List.copyOf(list);
-    this.load = previous == null ? new PoolLoad() : previous.load;
+    this.load = loadOf == null ? new PoolLoad() : loadOf.load;
     Balancer balancer = spec.balancer();
     if (balancer.kind() == Balancer.Kind.ROUND_ROBIN
         && endpoints.stream().anyMatch(e -> e.weight() != endpoints.get(0).weight())) {

@@ -52,7 +52,11 @@ public final class RouteTable {
       Upstream spec = route.upstream();
       LivePool pool = pools.get(spec.name());
       if (pool == null) {
-        pool = new LivePool(spec, previous == null ? null : previous.replacedBy(spec, specs), tls, scheduler);
+        LivePool replaced = previous == null ? null : previous.replacedBy(spec, specs);
+        LivePool named = previous == null ? null : previous.pools.get(spec.name());
+        // Load goes by name (an endpoint swap keeps the pool's limits on what is in flight, probe
+        // e13); endpoint health by endpoint, from the pool they were in.
+        pool = new LivePool(spec, replaced, named != null ? named : replaced, tls, scheduler);
         pools.put(spec.name(), pool);
       } else if (!pool.spec().equals(spec)) {
         throw new IllegalArgumentException("two different pools are named " + spec.name()
@@ -64,8 +68,7 @@ public final class RouteTable {
   }
 
   /**
-   * The pool of this table that {@code spec} replaces, whose endpoints' health and load it takes
-   * on: the one of its name if they share an endpoint; else one renamed, with the same endpoints,
+   * The pool of this table whose endpoints' health {@code spec} takes on: the one of its name if they share an endpoint; else one renamed, with the same endpoints,
    * whose name the new table gives no pool of those endpoints (gone, or taken by a new pool), so
    * that a rename alone forgets no endpoint's health (probe g12: a down endpoint was back in
    * rotation; v12: also when a new pool takes the old name); null for a new pool.

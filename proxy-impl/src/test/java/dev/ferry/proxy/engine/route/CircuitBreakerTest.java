@@ -85,6 +85,38 @@ class CircuitBreakerTest {
         .isEqualTo(200);
   }
 
+  /**
+   * A reload that swaps a pool's endpoints (blue/green) keeps counting the requests the old ones
+   * have in flight against the pool's limit: the pool is the same by name. A version that carried
+   * the count by endpoint admitted as many again (probe e13).
+   */
+  @Test
+  void keepsCountingRequestsInFlightWhenAReloadSwapsThePoolsEndpoints() throws Exception {
+    Origins blue = ferry.track(new Origins("blue"));
+    Origins green = ferry.track(new Origins("green"));
+    blue.hold();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(blue.url()).name("app").maxRequests(2)));
+    HttpClient client = HttpClient.newHttpClient();
+    List<CompletableFuture<HttpResponse<String>>> first = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      first.add(client.sendAsync(request(proxy, "/first" + i), HttpResponse.BodyHandlers.ofString()));
+    }
+    Await.until(() -> blue.requestsInFlight() == 2, "two requests at the blue endpoint");
+
+    proxy.reconfigure(ProxyServer.builder()
+        .upstream(Upstream.of(green.url()).name("app").maxRequests(2)).buildConfig());
+    HttpResponse<String> third = client.send(request(proxy, "/third"), HttpResponse.BodyHandlers.ofString());
+
+    assertThat(third.statusCode()).isEqualTo(503);
+    blue.release();
+    for (CompletableFuture<HttpResponse<String>> answer : first) {
+      assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    }
+    assertThat(client.send(request(proxy, "/after"), HttpResponse.BodyHandlers.ofString()).body())
+        .startsWith("green");
+  }
+
   /** A reload that lowers a pool's connection limit applies it to the connections already held. */
   @Test
   void appliesALoweredConnectionLimitToConnectionsHeldBeforeTheReload() throws Exception {
