@@ -331,6 +331,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     if (server.listeners().wantsResponseHeaders()) {
       Response sent = response.withHeader(idHeader, requestId);
       server.listeners().each(l -> l.responseHeaders(this, sent));
+      // A listener may have stopped the proxy: this answer then says so (probe e13).
+      wantsClose = wantsClose || server.isStopping();
     }
     ResponseSender.Outcome outcome;
     try {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.ExchangeListener;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Filter;
@@ -280,6 +281,31 @@ class GracefulShutdownTest {
     }
     proxy.awaitTermination();
     assertThat(proxy.stats().failures()).as("nothing cut by the stop").doesNotContainKey("PROXY_STOPPED");
+  }
+
+  /**
+   * The same from a listener's {@code responseHeaders}, the last callback before the head goes
+   * out: the answer said nothing of the close, and a request pipelined behind it was dropped
+   * without a word (probe e13).
+   */
+  @Test
+  void answersWithConnectionCloseWhenAListenerStopsTheProxyAtTheResponseHead() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer[] self = new ProxyServer[1];
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .listener(new ExchangeListener() {
+          @Override
+          public void responseHeaders(Exchange exchange, Response response) {
+            self[0].stop(Duration.ofSeconds(5));
+          }
+        }));
+    self[0] = proxy;
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /shutdown HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.bodyText()).isEqualTo("ok");
+      assertThat(response.header("Connection")).isEqualTo("close");
+    }
+    proxy.awaitTermination();
   }
 
   @Test
