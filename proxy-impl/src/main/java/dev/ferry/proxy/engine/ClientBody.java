@@ -38,11 +38,12 @@ final class ClientBody implements Body {
    * and when its bytes last arrived, from which a gap the idle timeout bounds goes on; whether
    * its deadline passed before it was all there ({@code overdue}: the exchange answers 408
    * without sending any of it upstream); whether the client left before it was all there
-   * ({@code abandoned}: the exchange ends as {@code CLIENT_CLOSED}, nothing sent upstream). A
-   * body the exchange reads from its start has {@link #NONE}.
+   * ({@code abandoned}: the exchange ends as {@code CLIENT_CLOSED}, nothing sent upstream);
+   * whether writing it to its spool file failed ({@code unstored}: the exchange answers 503,
+   * nothing sent upstream). A body the exchange reads from its start has {@link #NONE}.
    */
-  record Awaited(long waitedNanos, long lastArrivalNanos, boolean overdue, boolean abandoned) {
-    static final Awaited NONE = new Awaited(0, 0, false, false);
+  record Awaited(long waitedNanos, long lastArrivalNanos, boolean overdue, boolean abandoned, boolean unstored) {
+    static final Awaited NONE = new Awaited(0, 0, false, false, false);
   }
 
   private static final long GRACE_NANOS = 5_000_000_000L;

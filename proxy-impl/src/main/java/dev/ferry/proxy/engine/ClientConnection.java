@@ -13,6 +13,7 @@ import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.LingeringClose;
+import dev.ferry.proxy.engine.io.SpoolWriteException;
 import dev.ferry.proxy.engine.tls.ClientCertFields;
 import dev.ferry.proxy.engine.tls.EngineSocket;
 import dev.ferry.proxy.engine.tls.TlsRecords;
@@ -486,6 +487,10 @@ final class ClientConnection implements Runnable {
       } catch (SocketTimeoutException quiet) {
         out.release();
         return park(parker, deadlineNanos);
+      } catch (SpoolWriteException e) {
+        server.requestSpool().writeFailed(e);
+        arrival.spoolFailed();
+        return Wait.READY;
       } catch (IOException reset) {
         if (arrival.clientLeft()) {
           return Wait.READY;
@@ -686,6 +691,11 @@ final class ClientConnection implements Runnable {
    */
   boolean bodyAbandoned() {
     return awaitedBody.abandoned();
+  }
+
+  /** Whether the body of the request just read could not be written to its spool file. */
+  boolean bodyUnstored() {
+    return awaitedBody.unstored();
   }
 
   /**

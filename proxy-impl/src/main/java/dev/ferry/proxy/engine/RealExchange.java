@@ -164,6 +164,10 @@ final class RealExchange implements Exchange, DispatchHooks {
         // upstream would get a head and part of a body, then a closed connection.
         throw new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT, "request body not received in time");
       }
+      if (parsed.bodyLength() != 0 && refusal == null && connection.bodyUnstored()) {
+        // nginx answers 500 when it cannot write a body to its temporary file; this is no room.
+        throw new HttpFailureException(ProxyFailure.OVERLOADED, "no room to store the request body");
+      }
       if (parsed.bodyLength() != 0 && refusal == null && connection.bodyAbandoned()) {
         // Left unaccounted, an upload the client gave up on vanished from logs and counters.
         throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client left before its whole request body arrived");

@@ -80,6 +80,8 @@ final class RequestArrival {
   private boolean bodyOverdue;
   /** Whether the client left before all of that body arrived. */
   private boolean bodyAbandoned;
+  /** Whether writing that body to its spool file failed. */
+  private boolean bodyUnstored;
 
   /**
    * @param refusedBeforeBody whether the buffered head is sure to be refused whatever its body
@@ -305,6 +307,15 @@ final class RequestArrival {
   }
 
   /**
+   * Writing the body being awaited to its spool file failed (the disk full): its request goes to
+   * its exchange, which answers 503 without sending any of it upstream, where the connection
+   * used to end as if the client had left (probe r13).
+   */
+  void spoolFailed() {
+    bodyUnstored = true;
+  }
+
+  /**
    * The exchange begins at {@code startNanos}: returns when its head started ({@code fallback}
    * if unknown), and forgets it for the next request.
    */
@@ -342,9 +353,11 @@ final class RequestArrival {
    */
   ClientBody.Awaited takeBody(long startNanos) {
     ClientBody.Awaited awaited = bodyStartNanos == 0 ? ClientBody.Awaited.NONE
-        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos, bodyOverdue, bodyAbandoned);
+        : new ClientBody.Awaited(startNanos - bodyStartNanos, bodyLastArrivalNanos, bodyOverdue, bodyAbandoned,
+            bodyUnstored);
     bodyOverdue = false;
     bodyAbandoned = false;
+    bodyUnstored = false;
     bodyStartNanos = 0;
     spooledChunks = chunks != null ? new ChunkedBody(chunks.refusal(), chunks.wholeLength()) : null;
     chunks = null;

@@ -267,7 +267,11 @@ public final class ConnectionInput extends InputStream {
       if (n <= 0) {
         return false;
       }
-      spool.append(scratch, 0, n);
+      try {
+        spool.append(scratch, 0, n);
+      } catch (IOException e) {
+        throw new SpoolWriteException(e);
+      }
       bytesRead += n;
       return true;
     } finally {

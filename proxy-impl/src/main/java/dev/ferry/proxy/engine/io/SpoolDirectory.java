@@ -48,6 +48,19 @@ public final class SpoolDirectory {
     }
   }
 
+  /**
+   * Writing a spool failed (the disk filled up): logged as {@link #open} failures are, a warning
+   * the first time and at debug after, so that a flood of uploads cannot flood the log.
+   */
+  public void writeFailed(SpoolWriteException e) {
+    if (warned.compareAndSet(false, true)) {
+      log.warn("request_spool_failed error={} (answered 503; later failures at debug)",
+          LogValues.quoted(e.getMessage()));
+    } else {
+      log.debug("request_spool_failed error={}", LogValues.quoted(e.getMessage()));
+    }
+  }
+
   /** The disk space the spools take now, in bytes. */
   public long taken() {
     return budget.taken();

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -45,6 +46,28 @@ class ConnectionInputSpoolTest {
       assertThat(budget.taken()).as("the spool is gone").isZero();
       assertThat(in.takeBuffered()).as("before the socket's bytes").isEqualTo(bytes("GET /next"));
       assertThat(in.readNBytes(9)).isEqualTo(bytes(" HTTP/1.1"));
+    }
+  }
+
+  /**
+   * A spool file that cannot be written (a full disk; here its channel closed beneath it) is the
+   * proxy's failure, told apart from the client's: it ended the connection as if the client had
+   * left, and the upload was logged CLIENT_CLOSED with no warning (probe r13).
+   */
+  @Test
+  void tellsASpoolWriteFailureFromTheClientsFailure() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        Socket client = new Socket(server.getInetAddress(), server.getLocalPort());
+        Socket accepted = server.accept()) {
+      ConnectionInput in = new ConnectionInput(accepted, 64);
+      BodySpool spool = BodySpool.create(directory, new ByteBudget(1 << 20));
+      in.spoolTo(spool);
+      assertThat(in.makeSpoolRoom(1000)).isTrue();
+      spool.close();
+      client.getOutputStream().write(bytes("body-bytes"));
+      assertThatThrownBy(() -> in.awaitMore(5000)).isInstanceOf(SpoolWriteException.class)
+          .hasMessageStartingWith("writing the request body to its spool file failed");
+      in.release();
     }
   }
 
