@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Issue #10: a pool over its request limit answers 503 at once, naming the pool. */
 class CircuitBreakerTest {
@@ -54,67 +56,41 @@ class CircuitBreakerTest {
   }
 
   /**
-   * The requests a pool has in flight still count after a reload. Before, the counters lived in
-   * the pool object a reload rebuilds, and a pool at its limit admitted as many again after any
-   * reload, even one that left it unchanged.
+   * The requests a pool has in flight still count after a reload, by the pool's name: one that
+   * leaves it unchanged, and one that swaps its endpoints (blue/green). Before, the counters lived
+   * in the pool object a reload rebuilds, and a pool at its limit admitted as many again after any
+   * reload; later a version that carried them with the endpoints lost them in a swap (probe e13).
    */
-  @Test
-  void keepsCountingRequestsInFlightAcrossAReload() throws Exception {
-    Origins held = ferry.track(new Origins("held"));
-    held.hold();
-    ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .upstream(Upstream.of(held.url()).name("held-pool").maxRequests(2)));
-    HttpClient client = HttpClient.newHttpClient();
-    List<CompletableFuture<HttpResponse<String>>> first = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      first.add(client.sendAsync(request(proxy, "/first" + i), HttpResponse.BodyHandlers.ofString()));
-    }
-    Await.until(() -> held.requestsInFlight() == 2, "two requests at the origin");
-
-    proxy.reconfigure(proxy.config().toBuilder().buildConfig());
-    HttpResponse<String> third = client.send(request(proxy, "/third"), HttpResponse.BodyHandlers.ofString());
-
-    assertThat(third.statusCode()).isEqualTo(503);
-    assertThat(third.body()).contains("held-pool");
-    held.release();
-    for (CompletableFuture<HttpResponse<String>> answer : first) {
-      assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-    }
-    // Released into the counters the new pool uses: it admits again.
-    assertThat(client.send(request(proxy, "/after"), HttpResponse.BodyHandlers.ofString()).statusCode())
-        .isEqualTo(200);
-  }
-
-  /**
-   * A reload that swaps a pool's endpoints (blue/green) keeps counting the requests the old ones
-   * have in flight against the pool's limit: the pool is the same by name. A version that carried
-   * the count by endpoint admitted as many again (probe e13).
-   */
-  @Test
-  void keepsCountingRequestsInFlightWhenAReloadSwapsThePoolsEndpoints() throws Exception {
+  @ParameterizedTest(name = "endpoints swapped: {0}")
+  @ValueSource(booleans = {false, true})
+  void keepsCountingRequestsInFlightAcrossAReload(boolean swapEndpoints) throws Exception {
     Origins blue = ferry.track(new Origins("blue"));
     Origins green = ferry.track(new Origins("green"));
     blue.hold();
     ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .upstream(Upstream.of(blue.url()).name("app").maxRequests(2)));
+        .upstream(Upstream.of(blue.url()).name("held-pool").maxRequests(2)));
     HttpClient client = HttpClient.newHttpClient();
     List<CompletableFuture<HttpResponse<String>>> first = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       first.add(client.sendAsync(request(proxy, "/first" + i), HttpResponse.BodyHandlers.ofString()));
     }
-    Await.until(() -> blue.requestsInFlight() == 2, "two requests at the blue endpoint");
+    Await.until(() -> blue.requestsInFlight() == 2, "two requests at the origin");
 
+    Origins next = swapEndpoints ? green : blue;
     proxy.reconfigure(ProxyServer.builder()
-        .upstream(Upstream.of(green.url()).name("app").maxRequests(2)).buildConfig());
+        .upstream(Upstream.of(next.url()).name("held-pool").maxRequests(2)).buildConfig());
     HttpResponse<String> third = client.send(request(proxy, "/third"), HttpResponse.BodyHandlers.ofString());
 
     assertThat(third.statusCode()).isEqualTo(503);
+    assertThat(third.body()).contains("held-pool");
     blue.release();
     for (CompletableFuture<HttpResponse<String>> answer : first) {
       assertThat(answer.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
-    assertThat(client.send(request(proxy, "/after"), HttpResponse.BodyHandlers.ofString()).body())
-        .startsWith("green");
+    // Released into the counters the new pool uses: it admits again, to the new endpoints.
+    HttpResponse<String> after = client.send(request(proxy, "/after"), HttpResponse.BodyHandlers.ofString());
+    assertThat(after.statusCode()).isEqualTo(200);
+    assertThat(after.body()).startsWith(swapEndpoints ? "green" : "blue");
   }
 
   /** A reload that lowers a pool's connection limit applies it to the connections already held. */
