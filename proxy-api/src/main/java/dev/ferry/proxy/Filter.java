@@ -39,7 +39,9 @@ import java.io.IOException;
  *
  * <p>Contract, enforced by the engine with messages that name the filter (a 500): a filter must
  * not return {@code null} nor a 1xx response other than the 101 of an upgrade it passed on
- * (an interim status is never a final answer), and may call {@link Chain#proceed} at most once. A runtime exception thrown
+ * (an interim status is never a final answer), and may call {@link Chain#proceed} at most once,
+ * before it returns (a {@code proceed} from another thread once the filter has answered is
+ * refused: its exchange may be over and its client gone). A runtime exception thrown
  * by a filter is answered with 500 and logged with the filter's {@code toString()} (a class
  * without one by its simple name, a lambda as {@code #N (a lambda in Class)}, its place in the
  * chain); the connection and the proxy carry on. An {@link IOException} from {@code proceed} means the upstream failed;
@@ -73,7 +75,8 @@ public interface Filter {
      * Passes the request on and returns the response that comes back.
      *
      * @throws IOException if the upstream could not be reached, timed out or answered badly
-     * @throws IllegalStateException if called a second time by the same filter
+     * @throws IllegalStateException if called a second time by the same filter, or after the
+     *     filter returned
      */
     Response proceed(Request request) throws IOException;
   }

@@ -1,12 +1,18 @@
 package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
+import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
@@ -15,7 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue #8 item 5: a response a filter drops is closed by the engine, which releases the cache's
- * request-coalescing slot and the upstream connection behind it.
+ * request-coalescing slot and the upstream connection behind it; read afterwards, it fails.
  */
 class BodyReleaseTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
@@ -46,6 +52,38 @@ class BodyReleaseTest {
     }
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS)).isNotNull();
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS)).isNotNull();
+    ferry.assertNoLeaks(proxy);
+  }
+
+  @Test
+  @Timeout(10)
+  void readingAnUpstreamBodyTheEngineClosedFailsInsteadOfEndingEarly() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("fifteen bytes!\n"));
+    AtomicReference<Response> dropped = new AtomicReference<>();
+    CountDownLatch ended = new CountDownLatch(1);
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            ended.countDown();
+          }
+        })
+        .filter((exchange, chain) -> {
+          // The misuse: the upstream's response handed on (to another thread, say) and read
+          // after the filter answered by itself.
+          dropped.set(chain.proceed(exchange.request()));
+          return Response.text(200, "answered by the filter\n");
+        }));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText())
+          .isEqualTo("answered by the filter\n");
+    }
+    assertThat(ended.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThatThrownBy(() -> dropped.get().body().bytes(1000))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("closed before its end");
     ferry.assertNoLeaks(proxy);
   }
 }

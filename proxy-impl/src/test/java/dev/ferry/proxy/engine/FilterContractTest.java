@@ -1,14 +1,17 @@
 package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.BeforeEach;
@@ -190,5 +193,23 @@ class FilterContractTest {
     assertThat(response.status()).isEqualTo(500);
     assertThat(response.bodyText()).contains("called proceed() twice");
     assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void refusesAProceedAfterTheFilterReturned() throws Exception {
+    AtomicReference<Filter.Chain> kept = new AtomicReference<>();
+    AtomicReference<Request> request = new AtomicReference<>();
+    RawClient.RawResponse response = get((exchange, chain) -> {
+      // A chain left to another thread, used once the filter has answered by itself.
+      kept.set(chain);
+      request.set(exchange.request());
+      return Response.text(200, "answered\n");
+    });
+    assertThat(response.bodyText()).isEqualTo("answered\n");
+    assertThatThrownBy(() -> kept.get().proceed(request.get()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("called proceed() after it returned");
+    assertThat(origin.getRequestCount()).isZero();
+    ferry.assertNoLeaks(proxy);
   }
 }

@@ -30,6 +30,8 @@ public final class RealChain implements Filter.Chain {
   private final Terminal terminal;
   private final Filter caller;
   private boolean proceeded;
+  /** The calling filter has returned: a late proceed (from a thread it left behind) is refused. */
+  private volatile boolean callerReturned;
   private IOException downstreamFailure;
 
   private RealChain(List<Filter> filters, int index, Exchange exchange, Terminal terminal,
@@ -54,6 +56,10 @@ public final class RealChain implements Filter.Chain {
           + " passed a null request to proceed()");
       if (proceeded) {
         throw new ContractViolation("filter " + FilterNames.describe(caller, index - 1) + " called proceed() twice");
+      }
+      if (callerReturned) {
+        throw new ContractViolation("filter " + FilterNames.describe(caller, index - 1)
+            + " called proceed() after it returned");
       }
     }
     proceeded = true;
@@ -86,6 +92,8 @@ public final class RealChain implements Filter.Chain {
         throw new FilterException(name, "filter " + name + " threw " + e, "filter " + name + " failed", e);
       }
       throw e;
+    } finally {
+      next.callerReturned = true;
     }
     if (response == null) {
       String message = "filter " + name + " returned null";

@@ -31,7 +31,10 @@ public final class UpstreamBody implements Body, ChannelBody {
   private final int status;
   private final InputStream framed;
   private final AtomicBoolean opened = new AtomicBoolean();
-  private boolean finished;
+  // Volatile: the engine closes a body at the exchange's end while a filter's thread may read it.
+  private volatile boolean finished;
+  /** Closed before its end: a later read fails instead of passing for the body's end. */
+  private volatile boolean discarded;
   private long bytes;
 
   UpstreamBody(UpstreamConnection connection, UpstreamPool pool, long length, boolean reusable,
@@ -81,7 +84,7 @@ public final class UpstreamBody implements Body, ChannelBody {
   @Override
   public int read(ByteBuffer target) throws IOException {
     if (finished) {
-      return -1;
+      return endOfBody();
     }
     long remaining = length - bytes;
     if (target.remaining() > remaining) {
@@ -119,8 +122,21 @@ public final class UpstreamBody implements Body, ChannelBody {
   public void discard() {
     if (!finished) {
       finished = true;
+      discarded = true;
       connection.close();
     }
+  }
+
+  /**
+   * -1 after the body's end; after a close before it, an IOException, so that a reader the
+   * engine closed the body on (a filter's thread still reading once its exchange ended, probe e13)
+   * does not take what it got for the whole body.
+   */
+  private int endOfBody() throws IOException {
+    if (discarded) {
+      throw new IOException("the response body was closed before its end (" + bytes + " bytes read)");
+    }
+    return -1;
   }
 
   private void complete() {
@@ -140,7 +156,7 @@ public final class UpstreamBody implements Body, ChannelBody {
     @Override
     public int read(byte[] target, int offset, int count) throws IOException {
       if (finished) {
-        return -1;
+        return endOfBody();
       }
       int n;
       try {
