@@ -58,6 +58,26 @@ class CacheKeyTest {
     assertThat(forward(proxy, "GET " + base + "/d~d").bodyText()).isEqualTo("v2");
   }
 
+  /**
+   * Percent-escapes differing in the case of their hex digits are one character (RFC 3986
+   * §6.2.2.1): one entry, and a write in one spelling invalidates the other (it left the stored
+   * {@code /e%3ae} served after {@code DELETE /e%3Ae}, probe k12).
+   */
+  @Test
+  void treatsPercentEscapesInEitherCaseAsOneUrlInAForwardProxy() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("v1").setHeader("Cache-Control", "max-age=100"));
+    origin.enqueue(new MockResponse().setBody("deleted"));
+    origin.enqueue(new MockResponse().setBody("v2").setHeader("Cache-Control", "max-age=100"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
+    String base = "http://127.0.0.1:" + origin.getPort();
+    assertThat(forward(proxy, "GET " + base + "/e%3ae?q=%c3%a9").bodyText()).isEqualTo("v1");
+    assertThat(forward(proxy, "GET " + base + "/e%3Ae?q=%C3%a9").header("X-Cache")).isEqualTo("HIT");
+    assertThat(forward(proxy, "DELETE " + base + "/e%3Ae?q=%C3%A9").status()).isEqualTo(200);
+    assertThat(forward(proxy, "GET " + base + "/e%3ae?q=%c3%a9").bodyText()).isEqualTo("v2");
+    assertThat(proxy.cache().orElseThrow().purge(base + "/e%3Ae?q=%c3%A9")).isTrue();
+  }
+
   private static RawClient.RawResponse forward(ProxyServer proxy, String requestLine) throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {
       return raw.send(requestLine + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").readResponse();

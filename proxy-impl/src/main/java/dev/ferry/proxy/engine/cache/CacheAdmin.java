@@ -86,7 +86,7 @@ public final class CacheAdmin {
       Optional<String> prefix = parameter(request, "prefix");
       if (prefix.isPresent() && prefix.get().startsWith("/")) {
         // A path prefix, as a reverse proxy's users think of URLs: under every origin.
-        String start = prefix.get();
+        String start = CacheKeys.target(prefix.get());
         cache.purgeIf(candidate -> pathOf(candidate).startsWith(start));
         log.info("cache_purge prefix={}", LoggedUrls.logValue(start));
         return Response.text(200, "Purged *" + start + "*\n");

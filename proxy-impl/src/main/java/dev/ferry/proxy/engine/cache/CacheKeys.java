@@ -8,7 +8,10 @@ import java.util.Locale;
  * client writing {@code SITE.TEST} or {@code site.test:80} reaches the entry stored for
  * {@code site.test}, and a purge or an invalidation of one spelling removes it; without this,
  * each spelling was an entry of its own, which purges missed and any client could multiply.
- * The path and query are left as they are (a reverse proxy's path is already normalised).
+ * The path and query are left as they are (a reverse proxy's path is already normalised), but
+ * for the hex digits of percent-escapes, in upper case (RFC 3986 §6.2.2.1: {@code %3a} and
+ * {@code %3A} are one character): a forward proxy's client spelling a path either way reaches
+ * one entry, and a write in one spelling invalidates the other (probe k12).
  */
 final class CacheKeys {
   private CacheKeys() {}
@@ -48,6 +51,31 @@ final class CacheKeys {
     if (end < 0) {
       return url; // a prefix that ends inside the authority: it may go on with a port
     }
-    return origin(url.substring(0, scheme), url.substring(scheme + 3, end)) + url.substring(end);
+    return origin(url.substring(0, scheme), url.substring(scheme + 3, end)) + target(url.substring(end));
+  }
+
+  /** A path and query (or a prefix of them) with the hex digits of its percent-escapes in upper case. */
+  static String target(String target) {
+    int percent = target.indexOf('%');
+    if (percent < 0) {
+      return target;
+    }
+    char[] chars = null;
+    for (int i = percent; i >= 0 && i + 2 < target.length(); i = target.indexOf('%', i + 1)) {
+      char high = target.charAt(i + 1);
+      char low = target.charAt(i + 2);
+      if (isHex(high) && isHex(low) && (high >= 'a' || low >= 'a')) {
+        if (chars == null) {
+          chars = target.toCharArray();
+        }
+        chars[i + 1] = Character.toUpperCase(high);
+        chars[i + 2] = Character.toUpperCase(low);
+      }
+    }
+    return chars == null ? target : new String(chars);
+  }
+
+  private static boolean isHex(char c) {
+    return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
   }
 }

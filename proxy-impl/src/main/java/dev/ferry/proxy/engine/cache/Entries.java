@@ -58,7 +58,7 @@ final class Entries {
   }
 
   static String key(Request request) {
-    return StoragePolicy.origin(request) + request.target();
+    return StoragePolicy.origin(request) + CacheKeys.target(request.target());
   }
 
   /** The stored variant this request selects in {@code partition}, complete or partial, or null. */
@@ -210,7 +210,7 @@ final class Entries {
    * write to {@code /d%7Ed} invalidates a stored {@code /d~d} too (probe k12).
    */
   private void removeSpellings(String origin, String path) {
-    store.remove(origin + path);
+    store.remove(origin + CacheKeys.target(path));
     try {
       store.remove(origin + TargetPaths.normalise(path));
     } catch (HttpFailureException ignored) {
