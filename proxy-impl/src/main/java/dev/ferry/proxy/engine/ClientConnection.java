@@ -67,6 +67,8 @@ final class ClientConnection implements Runnable {
   private ResponseSender sender;
   /** The CONNECT target whose decrypted requests this connection carries; null otherwise. */
   private String interceptAuthority;
+  /** The tunnel to run once the current exchange ends (see {@link #tunnelAfterExchange}). */
+  private UpstreamConnection tunnelNext;
   private String interceptCredentials;
   /** Set from an intercepted CONNECT's 200 until its tunnel's first bytes arrive. */
   private volatile PendingIntercept pendingIntercept;
@@ -625,7 +627,32 @@ final class ClientConnection implements Runnable {
     // A buffer grown for the body before this head (pipelined behind it) goes now, not after
     // this exchange, whose response may stream for long.
     in.trimBuffer();
-    return new RealExchange(server, this, sequence, head, startTime, startNanos).run();
+    boolean more;
+    try {
+      more = new RealExchange(server, this, sequence, head, startTime, startNanos).run();
+    } catch (Throwable e) {
+      if (tunnelNext != null) {
+        tunnelNext.close();
+        tunnelNext = null;
+      }
+      throw e;
+    }
+    UpstreamConnection tunnel = tunnelNext;
+    if (tunnel == null) {
+      return more;
+    }
+    tunnelNext = null;
+    runTunnel(tunnel);
+    return false;
+  }
+
+  /**
+   * A CONNECT's 2xx or a 101 was sent: {@code upstream} is relayed once the exchange has ended,
+   * so that it is reported (access line, listeners, a testkit's recording) when the tunnel opens,
+   * not when it closes, on the relay and on a TLS connection's threads alike.
+   */
+  void tunnelAfterExchange(UpstreamConnection upstream) {
+    tunnelNext = upstream;
   }
 
   /**
@@ -781,11 +808,12 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * True once the connection, not the exchange, owns its tunnel: the tunnel relay runs it (and
-   * closes it at the end), or an intercepted CONNECT awaits the tunnel's first bytes.
+   * True once the connection, not the exchange, owns its tunnel: it runs after the exchange, the
+   * tunnel relay runs it (and closes it at the end), or an intercepted CONNECT awaits the
+   * tunnel's first bytes.
    */
   boolean ownsTunnel() {
-    return relayed || pendingIntercept != null;
+    return relayed || pendingIntercept != null || tunnelNext != null;
   }
 
   /** Closes the connection now if it waits for a request, else after the current exchange. */

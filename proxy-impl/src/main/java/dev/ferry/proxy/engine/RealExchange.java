@@ -377,7 +377,7 @@ final class RealExchange implements Exchange, DispatchHooks {
         return connection.intercept(tunnel, request.host(), request.port(),
             head.headers().first("Proxy-Authorization").orElse(null));
       }
-      connection.runTunnel(tunnel);
+      connection.tunnelAfterExchange(tunnel);
       return false;
     }
     return !wantsClose && !outcome.closeDelimited() && finishRequestBody();

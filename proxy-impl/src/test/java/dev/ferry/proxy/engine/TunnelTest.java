@@ -3,6 +3,8 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Body;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
@@ -226,6 +228,33 @@ class TunnelTest {
       writer.start();
       assertThat(raw.input().readNBytes(large.length)).isEqualTo(large);
       writer.join(10_000);
+    }
+  }
+
+  /**
+   * A tunnel on a TLS connection's threads is reported when it opens, as one on the relay is:
+   * a recording showed an intercepted {@code wss://} upgrade only once the socket closed (probe t14).
+   */
+  @Test
+  void reportsAnUpgradeOverTheTlsListenerWhileItsTunnelIsOpen() throws Exception {
+    TinyOrigin origin = ferry.track(upgradingEcho());
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    CountDownLatch upgraded = new CountDownLatch(1);
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            if (summary.status() == 101) {
+              upgraded.countDown();
+            }
+          }
+        }));
+    try (RawClient raw = new RawClient(proxy.address(), certificates.trustingContext())) {
+      assertUpgradeWorks(raw, "GET /ws HTTP/1.1\r\nHost: a\r\n", origin);
+      assertThat(upgraded.await(5, TimeUnit.SECONDS)).as("101 reported while the tunnel is open").isTrue();
+      raw.send("still-open");
+      assertThat(new String(raw.input().readNBytes(10), StandardCharsets.UTF_8)).isEqualTo("still-open");
     }
   }
 
