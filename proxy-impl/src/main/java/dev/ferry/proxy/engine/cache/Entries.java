@@ -162,26 +162,28 @@ final class Entries {
 
   /**
    * The stored response with {@code fresh}'s fields (RFC 9111 §3.2), stored again if it may be,
-   * removed if the updated response may no longer be stored. A request that may not store (its
-   * {@code no-store}, its credentials) leaves the entry as it was: it is served the update, but
-   * one client's request is no purge of what others share (probe k12).
+   * removed if the updated response may no longer be stored; returns it to answer the request
+   * that revalidated, with every field of {@code fresh}: those a qualified {@code private} or
+   * {@code no-cache} names are kept from the store only (§5.2.2.4 and §5.2.2.7 allow them after
+   * a successful revalidation; probe k14). A request that may not store (its {@code no-store},
+   * its credentials) leaves the entry as it was: it is served the update, but one client's
+   * request is no purge of what others share (probe k12).
    */
   private CacheEntry freshen(Request request, CacheEntry stored, Headers fresh, Instant requested) {
     Instant responded = clock.instant();
     Headers merged = Conditionals.updateHeaders(stored.headers(), fresh, responded);
     Headers policy = policy(merged);
-    CacheEntry updated = stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded);
+    CacheEntry answer = stored.withHeaders(merged, requested, responded);
+    revalidations.increment();
     if (StoragePolicy.requestForbidsStoring(request, CacheControl.of(policy))) {
-      revalidations.increment();
-      return updated;
+      return answer;
     }
-    if (StoragePolicy.isStorable(request, updated.status(), policy, storeSetCookie, responded)) {
-      store.put(key(request), updated);
+    if (StoragePolicy.isStorable(request, answer.status(), policy, storeSetCookie, responded)) {
+      store.put(key(request), stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded));
     } else {
       store.remove(key(request));
     }
-    revalidations.increment();
-    return updated;
+    return answer;
   }
 
   /**

@@ -77,6 +77,30 @@ class CacheReuseRulesTest {
     assertThat(hit.headers().firstValue("X-Kept")).hasValue("yes");
   }
 
+  /**
+   * After a successful revalidation the fields a qualified {@code private} or {@code no-cache}
+   * names go to the client that revalidated, as on a miss (RFC 9111 §5.2.2.4, §5.2.2.7), and are
+   * still never stored; they were stripped from that client's answer too (probe k14).
+   */
+  @Test
+  void servesTheFieldsA304NamedPrivateToTheRequestThatRevalidated() throws Exception {
+    String policy = "max-age=10, private=\"X-Priv\", no-cache=\"X-Tok\"";
+    h.origin.enqueue(h.response("shared part").setHeader("Cache-Control", policy).setHeader("ETag", "\"v1\"")
+        .setHeader("X-Priv", "value-1").setHeader("X-Tok", "token-1"));
+    h.origin.enqueue(new MockResponse().setResponseCode(304).setHeader("Cache-Control", policy)
+        .setHeader("ETag", "\"v1\"").setHeader("X-Priv", "value-2").setHeader("X-Tok", "token-2"));
+    h.get("/named");
+    h.advance(Duration.ofSeconds(30));
+    HttpResponse<String> revalidated = h.get("/named");
+    assertThat(verdict(revalidated)).isEqualTo("REVALIDATED");
+    assertThat(revalidated.headers().firstValue("X-Priv")).hasValue("value-2");
+    assertThat(revalidated.headers().firstValue("X-Tok")).hasValue("token-2");
+    HttpResponse<String> hit = h.get("/named");
+    assertThat(verdict(hit)).isEqualTo("HIT");
+    assertThat(hit.headers().firstValue("X-Priv")).isEmpty();
+    assertThat(hit.headers().firstValue("X-Tok")).isEmpty();
+  }
+
   @Test
   void answersLaterGetFromPostWithMatchingContentLocation() throws Exception {
     h.origin.enqueue(h.response("posted result").setHeader("Cache-Control", "max-age=100")
