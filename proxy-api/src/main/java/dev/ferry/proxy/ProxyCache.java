@@ -19,7 +19,9 @@ public interface ProxyCache {
    * included; returns whether anything was stored for it. Entries are stored under one spelling
    * of their origin (scheme and host in lower case, no trailing dot, no default port), and
    * {@code url} is read the same way: {@code http://Site.Test:80/a} purges what
-   * {@code http://site.test/a} stored.
+   * {@code http://site.test/a} stored. Its path is read as written and normalised (escapes of
+   * unreserved characters decoded, dot segments removed, as a reverse proxy's request targets
+   * are): {@code http://site.test/t%7Ex} purges what a request for {@code /t~x} stored.
    */
   boolean purge(String url);
 

@@ -12,7 +12,9 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,14 +88,21 @@ public final class CacheAdmin {
       Optional<String> prefix = parameter(request, "prefix");
       if (prefix.isPresent() && prefix.get().startsWith("/")) {
         // A path prefix, as a reverse proxy's users think of URLs: under every origin.
-        String start = CacheKeys.target(prefix.get());
-        cache.purgeIf(candidate -> pathOf(candidate).startsWith(start));
+        String start = prefix.get();
+        Set<String> spellings = CacheKeys.spellings(start, true);
+        cache.purgeIf(candidate -> {
+          String stored = pathOf(candidate);
+          return spellings.stream().anyMatch(stored::startsWith);
+        });
         log.info("cache_purge prefix={}", LoggedUrls.logValue(start));
         return Response.text(200, "Purged *" + start + "*\n");
       }
       if (prefix.isPresent() && prefix.get().contains("://")) {
         String start = CacheKeys.url(prefix.get());
-        cache.purgeIf(candidate -> candidate.startsWith(start));
+        int slash = start.indexOf('/', start.indexOf("://") + 3);
+        Set<String> starts = slash < 0 ? Set.of(start) : CacheKeys.spellings(start.substring(slash), true).stream()
+            .map(spelling -> start.substring(0, slash) + spelling).collect(Collectors.toSet());
+        cache.purgeIf(candidate -> starts.stream().anyMatch(candidate::startsWith));
         log.info("cache_purge prefix={}", LoggedUrls.logValue(start));
         return Response.text(200, "Purged " + start + "*\n");
       }

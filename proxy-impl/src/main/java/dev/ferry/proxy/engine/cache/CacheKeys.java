@@ -1,6 +1,10 @@
 package dev.ferry.proxy.engine.cache;
 
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.TargetPaths;
+import java.util.LinkedHashSet;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The URL an entry is stored under, with its origin in one spelling (RFC 9110 §4.2.3): scheme
@@ -52,6 +56,27 @@ final class CacheKeys {
       return url; // a prefix that ends inside the authority: it may go on with a port
     }
     return origin(url.substring(0, scheme), url.substring(scheme + 3, end)) + target(url.substring(end));
+  }
+
+  /**
+   * The keys a path and query may be stored under: as written (a forward proxy's) and normalised
+   * as a reverse proxy's request targets are ({@link TargetPaths}), so that a purge or an
+   * invalidation written either way removes what a request of either spelling stored (probes
+   * k12, k14). With {@code prefix}, a path ending in a {@code .} or {@code ..} segment is taken
+   * as written only: normalised, it would reach past what it names ({@code /a/.} is {@code /a/}).
+   */
+  static Set<String> spellings(String path, boolean prefix) {
+    Set<String> spellings = new LinkedHashSet<>(2);
+    spellings.add(target(path));
+    if (prefix && (path.endsWith("/.") || path.endsWith("/.."))) {
+      return spellings;
+    }
+    try {
+      spellings.add(TargetPaths.normalise(path));
+    } catch (HttpFailureException ignored) {
+      // No request could have stored a path the normaliser refuses.
+    }
+    return spellings;
   }
 
   /** A path and query (or a prefix of them) with the hex digits of its percent-escapes in upper case. */

@@ -5,10 +5,8 @@ import dev.ferry.proxy.CacheStore;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
-import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
-import dev.ferry.proxy.engine.http1.TargetPaths;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -207,17 +205,17 @@ final class Entries {
   }
 
   /**
-   * Removes {@code path} under {@code origin} as written and normalised (TargetPaths): a reverse
-   * proxy's keys hold normalised paths, a forward proxy's the path as its client wrote it, so a
-   * write to {@code /d%7Ed} invalidates a stored {@code /d~d} too (probe k12).
+   * Removes {@code path} under {@code origin} in each of its {@link CacheKeys#spellings}: a
+   * reverse proxy's keys hold normalised paths, a forward proxy's the path as its client wrote it,
+   * so a write to {@code /d%7Ed} invalidates a stored {@code /d~d} too (probe k12). True if an
+   * entry went.
    */
-  private void removeSpellings(String origin, String path) {
-    store.remove(origin + CacheKeys.target(path));
-    try {
-      store.remove(origin + TargetPaths.normalise(path));
-    } catch (HttpFailureException ignored) {
-      // No request could have stored a path the normaliser refuses.
+  boolean removeSpellings(String origin, String path) {
+    boolean removed = false;
+    for (String spelling : CacheKeys.spellings(path, false)) {
+      removed |= store.remove(origin + spelling);
     }
+    return removed;
   }
 
   /**

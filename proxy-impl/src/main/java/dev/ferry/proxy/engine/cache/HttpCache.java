@@ -359,7 +359,13 @@ public final class HttpCache implements ProxyCache {
 
   @Override
   public boolean purge(String url) {
-    return entries.store().remove(CacheKeys.url(url));
+    String key = CacheKeys.url(url);
+    int authority = key.indexOf("://");
+    int path = authority < 0 ? -1 : key.indexOf('/', authority + 3);
+    if (path < 0) {
+      return entries.store().remove(key);
+    }
+    return entries.removeSpellings(key.substring(0, path), key.substring(path));
   }
 
   @Override

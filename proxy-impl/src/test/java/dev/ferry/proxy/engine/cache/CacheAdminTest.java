@@ -87,6 +87,35 @@ class CacheAdminTest {
   }
 
   /**
+   * A reverse proxy stores normalised paths: a purge naming {@code /t%7Ex} or {@code /dot/./x}
+   * removes what {@code /t~x} and {@code /dot/x} stored (it answered 404 and left them served,
+   * probe k14); a prefix too, but one ending in a dot segment is not widened.
+   */
+  @Test
+  void purgesAUrlOrPrefixHoweverItsPathIsSpelled() throws Exception {
+    for (String path : new String[] {"/t~x", "/dot/x", "/u~1", "/u~2", "/a/.hidden", "/a/shown"}) {
+      h.origin.enqueue(h.response(path).setHeader("Cache-Control", "max-age=100"));
+      h.get(path);
+    }
+    assertThat(h.cache().stats().entries()).isEqualTo(6);
+    for (String spelled : new String[] {"/t%7Ex", "/dot/./x"}) {
+      assertThat(purge("url=" + java.net.URLEncoder.encode(url(spelled), java.nio.charset.StandardCharsets.UTF_8)))
+          .as(spelled).isEqualTo(200);
+    }
+    assertThat(h.cache().stats().entries()).isEqualTo(4);
+    assertThat(purge("prefix=" + java.net.URLEncoder.encode(url("/u%7e"), java.nio.charset.StandardCharsets.UTF_8)))
+        .isEqualTo(200);
+    assertThat(h.cache().stats().entries()).isEqualTo(2);
+    assertThat(purge("prefix=/a/.")).isEqualTo(200);
+    assertThat(h.cache().stats().entries()).as("/a/shown kept").isEqualTo(1);
+    assertThat(verdict(h.get("/a/shown"))).isEqualTo("HIT");
+  }
+
+  private int purge(String query) throws Exception {
+    return admin.handleAdmin(Request.builder().method("POST").url("http://admin/_cache/purge?" + query).build()).status();
+  }
+
+  /**
    * A path prefix purges under every origin; one that is neither a path nor an absolute URL is
    * refused. {@code prefix=/static/} used to answer "Purged" and remove nothing, keys being
    * absolute URLs (probe k12).
