@@ -81,9 +81,17 @@ final class Entries {
     boolean reusable = request.method().equals("GET")
         || request.method().equals("POST") && StoragePolicy.isReusablePost(request, policy);
     long length = response.body().contentLength();
-    if (!reusable || length > maxEntryBytes
-        || !StoragePolicy.isStorable(request, response.status(), policy, storeSetCookie, responded)) {
+    if (!reusable || length > maxEntryBytes) {
       outcome.refused();
+      return response;
+    }
+    if (!StoragePolicy.isStorable(request, response.status(), policy, storeSetCookie, responded)) {
+      // A 304 here answered the client's own condition; no-store and credentials are its own too.
+      if (response.status() == 304 || StoragePolicy.requestForbidsStoring(request, CacheControl.of(policy))) {
+        outcome.declined();
+      } else {
+        outcome.refused();
+      }
       return response;
     }
     Headers headers = StoragePolicy.strip(response.headers().without(statusHeader), policy);

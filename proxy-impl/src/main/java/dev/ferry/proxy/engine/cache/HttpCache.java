@@ -40,6 +40,11 @@ public final class HttpCache implements ProxyCache {
   private static final Logger log = LoggerFactory.getLogger(HttpCache.class);
   /** RFC 9110 §9.2.1: the safe methods; every other one invalidates (RFC 9111 §4.4). */
   private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+  /**
+   * How many leaders a miss may wait on (each for up to its fetch's timeout): one per variant
+   * (Vary) a burst of misses asks for, in practice one or two.
+   */
+  private static final int MISS_ROUNDS = 3;
 
   private final Entries entries;
   private final MissCoalescer coalescer;
@@ -126,15 +131,29 @@ public final class HttpCache implements ProxyCache {
       return onlyIfCachedMiss(verdict);
     }
     if (stored == null && method.equals("GET") && !request.headers().contains("Range")) {
-      CacheControl asked = requestCc;
-      return coalescer.run(partition + " " + Entries.key(request), upstreamTimeout,
-          outcome -> fetch(request, partition, upstream, verdict, outcome),
-          () -> {
-            Response coalesced = answerFromStore(request, entries.lookup(request, partition), asked, verdict);
-            return coalesced != null ? coalesced : fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
-          });
+      return coalescedMiss(request, partition, upstreamTimeout, requestCc, upstream, verdict, 1);
     }
     return fetchOrRevalidate(request, partition, stored, requestCc, upstream, verdict);
+  }
+
+  /**
+   * A miss through the {@link MissCoalescer}. A waiter that finds nothing to serve once its
+   * leader is done goes through it again, up to {@link #MISS_ROUNDS} times in all, and then
+   * fetches for itself.
+   */
+  private Response coalescedMiss(Request request, String partition, Duration upstreamTimeout,
+      CacheControl asked, RealChain.Terminal upstream, Consumer<String> verdict, int round) throws IOException {
+    return coalescer.run(partition + " " + Entries.key(request), upstreamTimeout,
+        outcome -> fetch(request, partition, upstream, verdict, outcome),
+        () -> {
+          Response coalesced = answerFromStore(request, entries.lookup(request, partition), asked, verdict);
+          if (coalesced != null) {
+            return coalesced;
+          }
+          return round < MISS_ROUNDS
+              ? coalescedMiss(request, partition, upstreamTimeout, asked, upstream, verdict, round + 1)
+              : fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
+        });
   }
 
   /** RFC 9111 §5.2.1.7: a request that may be answered only from the store, and was not: 504. */

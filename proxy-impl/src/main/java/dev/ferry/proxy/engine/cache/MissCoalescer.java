@@ -16,8 +16,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * Concurrent misses for one URL make one upstream request: the first (the leader) fetches, the
  * others wait (up to {@link #WAIT}, or longer where the upstream timeout is longer) until its
- * response is stored or turns out uncacheable, then look again, and fetch for themselves only if
- * there is still nothing to serve. No lock is held
+ * response is stored or turns out uncacheable, then look again; with still nothing to serve (the
+ * leader's was another variant, or its request's alone) they run through the coalescer again, so
+ * that one of them fetches while the rest wait, instead of all at once (probe k14). No lock is held
  * while anyone waits or does I/O; the leader's release is a completed future.
  *
  * <p>A URL whose last response could not be stored is remembered for {@link #UNCACHEABLE_FOR}
@@ -94,6 +95,11 @@ final class MissCoalescer {
         }
 
         @Override
+        public void declined() {
+          outcome.declined();
+        }
+
+        @Override
         public void failed(IOException failure) {
           if (failure instanceof HttpFailureException timeout && isTimeout(timeout.failure())) {
             inflight.remove(key, mine);
@@ -125,6 +131,11 @@ final class MissCoalescer {
       public void refused() {
         uncacheable.put(key, Boolean.TRUE);
         then.run();
+      }
+
+      @Override
+      public void declined() {
+        then.run(); // one request's no-store or credentials make no URL uncacheable
       }
     };
   }

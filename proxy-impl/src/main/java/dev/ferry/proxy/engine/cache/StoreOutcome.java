@@ -19,6 +19,14 @@ interface StoreOutcome {
     finished();
   }
 
+  /**
+   * The response may not be stored for what its request asked ({@code no-store}, credentials, a
+   * condition that made it a 304): it says nothing of the URL's other requests' responses.
+   */
+  default void declined() {
+    finished();
+  }
+
   /** There is no response: the fetch failed with {@code failure}. */
   default void failed(IOException failure) {
     finished();

@@ -25,6 +25,8 @@ import okhttp3.mockwebserver.RecordedRequest;
 import okhttp3.mockwebserver.SocketPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Coalescing, stale-if-error, and correct bodies while hits and evictions race. */
 class CacheConcurrencyTest {
@@ -90,6 +92,47 @@ class CacheConcurrencyTest {
     assertThat(waiter.body()).hasSize(body.length());
     assertThat(CacheHarness.verdict(waiter)).isEqualTo("HIT");
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /**
+   * Misses the leader's answer cannot serve (another variant, a leader's request that may not
+   * store) go through the coalescer again: one of them fetches while the rest wait. They all went
+   * upstream at once, eleven requests where two do (probe k14).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"Accept-Encoding=gzip", "Cache-Control=no-store"})
+  void coalescesTheMissesALeadersAnswerCannotServe(String leaderField) throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    CountDownLatch leaderAsked = new CountDownLatch(1);
+    h.origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        String encoding = String.valueOf(request.getHeader("Accept-Encoding"));
+        MockResponse answer = h.response(encoding).setHeader("Cache-Control", "max-age=100")
+            .setHeader("Vary", "Accept-Encoding").setHeadersDelay(500, TimeUnit.MILLISECONDS);
+        leaderAsked.countDown();
+        return answer;
+      }
+    });
+    HttpClient client = HttpClient.newHttpClient();
+    String[] field = leaderField.split("=", 2);
+    // The followers ask for br: the leader for gzip, or for br with a no-store of its own.
+    HttpRequest.Builder leading = HttpRequest.newBuilder(h.uri("/v")).header(field[0], field[1]);
+    if (!field[0].equals("Accept-Encoding")) {
+      leading.header("Accept-Encoding", "br");
+    }
+    CompletableFuture<HttpResponse<String>> leader = client.sendAsync(leading.build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(leaderAsked.await(10, TimeUnit.SECONDS)).isTrue();
+    List<CompletableFuture<HttpResponse<String>>> followers = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      followers.add(client.sendAsync(HttpRequest.newBuilder(h.uri("/v")).header("Accept-Encoding", "br").build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    assertThat(leader.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    for (CompletableFuture<HttpResponse<String>> follower : followers) {
+      assertThat(follower.get(30, TimeUnit.SECONDS).body()).isEqualTo("br");
+    }
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
   }
 
   @Test
