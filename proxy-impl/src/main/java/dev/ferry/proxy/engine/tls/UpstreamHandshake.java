@@ -45,8 +45,10 @@ public final class UpstreamHandshake {
     SSLParameters parameters = socket.getSSLParameters();
     parameters.setEndpointIdentificationAlgorithm(verifyHosts ? "HTTPS" : null);
     parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-    if (isHostName(host)) {
-      parameters.setServerNames(List.of(new SNIHostName(host)));
+    String name = SubjectNames.normalise(host);
+    if (!SubjectNames.isIpLiteral(name)) {
+      // Only IP literals go without (RFC 6066 §3): "backend1" and "web01" are names (probe i14).
+      parameters.setServerNames(List.of(new SNIHostName(name)));
     }
     socket.setSSLParameters(parameters);
     socket.setSoTimeout(timeoutMillis);
@@ -87,11 +89,6 @@ public final class UpstreamHandshake {
       }
     }
     return e instanceof SSLHandshakeException ? "handshake refused" : "connection lost during handshake";
-  }
-
-  /** An IP literal gets no SNI (RFC 6066 §3). */
-  private static boolean isHostName(String host) {
-    return host.indexOf(':') < 0 && !Character.isDigit(host.charAt(host.length() - 1));
   }
 
   /** A chain the JDK accepted and {@link OriginCertificates} refuses; the message is the reason. */

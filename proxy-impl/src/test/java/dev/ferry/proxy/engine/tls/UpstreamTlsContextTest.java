@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
@@ -22,6 +23,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Client-side TLS toward upstreams: verified by default, client certificates, the insecure option. */
 class UpstreamTlsContextTest {
@@ -87,6 +90,25 @@ class UpstreamTlsContextTest {
 
     assertThat(handshake(tls, "up.example.test")).isEqualTo(Handshakes.OK);
     assertThat(served.get(10, TimeUnit.SECONDS).getPeerCertificates()[0]).isEqualTo(proxy.certificate());
+  }
+
+  /**
+   * The proxy's own upstream handshake (forward proxy, interception) sends SNI for every name:
+   * {@code backend1} and {@code web01} went without, taken for IP literals by their last digit
+   * (probe i14); only an IP literal goes without.
+   */
+  @ParameterizedTest
+  @CsvSource({"backend1, backend1", "web01.internal., web01.internal", "127.0.0.1, ''"})
+  void sendsSniForEveryHostNameButAnIpLiteral(String host, String expected) throws Exception {
+    TestPki.Issued named = TestPki.server(ca, TestPki.ec(), host.replaceAll("\\.$", ""));
+    CompletableFuture<SSLSession> served = serve(ServerTlsContext.create(List.of(named.certifiedKey())));
+    Socket plain = new Socket(InetAddress.getLoopbackAddress(), handshakes.port());
+    UpstreamHandshake handshake = new UpstreamHandshake(UpstreamTlsContext.insecureTrustAll().sslContext(), false);
+    try (Socket socket = handshake.handshake(plain, host, handshakes.port(), 10_000)) {
+      assertThat(socket.getInputStream().read()).isEqualTo(Handshakes.OK);
+    }
+    List<SNIServerName> names = ((ExtendedSSLSession) served.get(10, TimeUnit.SECONDS)).getRequestedServerNames();
+    assertThat(names).isEqualTo(expected.isEmpty() ? List.of() : List.of(new SNIHostName(expected)));
   }
 
   private CompletableFuture<SSLSession> serve(ServerTlsContext context) {
