@@ -200,6 +200,19 @@ final class ClientConnection implements Runnable {
     PendingIntercept pending = pendingIntercept;
     pendingIntercept = null;
     byte[] first = in.peekBuffered();
+    // A ClientHello split after its first byte or two (a slow link, or a client slipping past
+    // inspection on purpose) is one all the same: the decision waits for three bytes (probe i14).
+    long deadline = acceptedNanos + config.requestHeaderTimeout().toNanos();
+    while (first.length < 3 && in.makeRoom(first.length + 3, null)) {
+      long left = (deadline - System.nanoTime()) / 1_000_000;
+      if (left <= 0) {
+        throw new SocketTimeoutException("tunnel's first bytes not received in time");
+      }
+      if (!in.awaitMore(millis(left))) {
+        break;
+      }
+      first = in.peekBuffered();
+    }
     if (!TlsRecords.looksLikeClientHello(first, first.length)) {
       if (pending.tunnel() != null) {
         runTunnel(pending.tunnel());

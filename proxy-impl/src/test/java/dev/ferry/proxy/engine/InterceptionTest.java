@@ -16,8 +16,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -25,6 +27,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,6 +129,37 @@ class InterceptionTest {
       tls.startHandshake();
       assertThat(received).as("bytes the origin got before any request").hasValue(0);
     }
+  }
+
+  /**
+   * A ClientHello whose first segment holds one byte is a ClientHello all the same: the session
+   * is intercepted. Classified on that byte, it was relayed to the origin as a plain tunnel, the
+   * client's TLS reaching past inspection (probe i14).
+   */
+  @Test
+  void interceptsAClientHelloSplitAfterItsFirstByte() throws Exception {
+    AtomicInteger received = new AtomicInteger();
+    TinyOrigin silent = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (in.read() >= 0) {
+        received.incrementAndGet();
+      }
+    }));
+    ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("CONNECT localhost:" + silent.port() + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(200);
+      SSLEngine client = ca.sslContext().createSSLEngine("localhost", silent.port());
+      client.setUseClientMode(true);
+      ByteBuffer hello = ByteBuffer.allocate(client.getSession().getPacketBufferSize());
+      client.wrap(ByteBuffer.allocate(0), hello);
+      byte[] bytes = Arrays.copyOf(hello.array(), hello.position());
+      raw.send(Arrays.copyOf(bytes, 1));
+      Thread.sleep(300); // the input's shape, not a wait: the first byte arrives in a segment of its own
+      raw.send(Arrays.copyOfRange(bytes, 1, bytes.length));
+      raw.socket().setSoTimeout(5_000);
+      assertThat(raw.input().read()).as("a TLS handshake record from the proxy").isEqualTo(0x16);
+    }
+    assertThat(received).as("bytes the origin got").hasValue(0);
   }
 
   /**
