@@ -184,6 +184,44 @@ class ReverseProxyTest {
     assertThat(recorded.getHeaders().values("X-Forwarded-Prefix")).containsExactly("/shop");
   }
 
+  /**
+   * The fields backends read the scheme from before {@code X-Forwarded-Proto} (Rack's
+   * {@code X-Forwarded-Ssl}, {@code -Scheme}) are a client's to forge too: a plain-http client
+   * passed for https (probe g14).
+   */
+  @Test
+  void dropsTheSchemeFieldsAClientForged() throws Exception {
+    origin.enqueue(new MockResponse());
+    get(Upstream.of(origin.url("/").toString()), "GET / HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Ssl: on\r\n"
+        + "X-Forwarded-Scheme: https\r\nX_Forwarded_Ssl: on\r\nFront-End-Https: on\r\nX-Url-Scheme: https\r\n"
+        + "X-Forwarded-Protocol: https\r\nX_Forwarded_Proto: https\r\n\r\n");
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeaders().names()).doesNotContain("X-Forwarded-Ssl", "X-Forwarded-Scheme",
+        "X_Forwarded_Ssl", "Front-End-Https", "X-Url-Scheme", "X-Forwarded-Protocol", "X_Forwarded_Proto");
+    assertThat(recorded.getHeader("X-Forwarded-Proto")).isEqualTo("http");
+  }
+
+  /**
+   * A filter's {@code X-Forwarded-Proto}, {@code -Host} or {@code Forwarded} (what a TLS-terminating
+   * load balancer in front would say) goes upstream; the proxy put its own in their place without
+   * a word (probe g14). A client's are still replaced.
+   */
+  @Test
+  void forwardsTheForwardingFieldsAFilterSet() throws Exception {
+    origin.enqueue(new MockResponse());
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter(Filters.setRequestHeader("X-Forwarded-Proto", "https"))
+        .filter(Filters.setRequestHeader("X-Forwarded-Host", "www.example"))
+        .filter(Filters.setRequestHeader("Forwarded", "for=10.0.0.1;proto=https")));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Proto: ftp\r\n\r\n").readResponse();
+    }
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeaders().values("X-Forwarded-Proto")).containsExactly("https");
+    assertThat(recorded.getHeaders().values("X-Forwarded-Host")).containsExactly("www.example");
+    assertThat(recorded.getHeaders().values("Forwarded")).containsExactly("for=10.0.0.1;proto=https");
+  }
+
   @Test
   void preservesClientHostWhenAsked() throws Exception {
     origin.enqueue(new MockResponse());

@@ -69,12 +69,18 @@ public final class Forwarder {
    * client's are dropped on arrival, underscore spellings too (WSGI and CGI read X_Real_IP as
    * X-Real-IP), so that only a filter of the proxy's can set them.
    */
+  /**
+   * A reverse proxy's client's forwarding fields, dropped on arrival: what this hop reports (the
+   * scheme, the host, RFC 7239's element) is the proxy's or a filter's to say, never the client's.
+   * Rack reads {@code X-Forwarded-Ssl} and {@code -Scheme} before {@code -Proto}: passed on, they
+   * let a plain-http client pass for https (probe g14).
+   */
   private static final NameSet CLIENT_FORGEABLE = NameSet.of("x-forwarded-port", "x-forwarded-prefix",
-      "x-forwarded-server", "x-real-ip");
+      "x-forwarded-server", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "forwarded",
+      "x-forwarded-ssl", "x-forwarded-scheme", "x-forwarded-protocol", "front-end-https", "x-url-scheme");
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
-      "x-forwarded-proto", "x-forwarded-host", "forwarded", "client-cert", "client-cert-chain",
-      "x-forwarded-client-cert");
+      "client-cert", "client-cert-chain", "x-forwarded-client-cert");
   /**
    * Left out of a relayed response: an upstream's proxy authentication fields are for this hop
    * (RFC 9110 §11.7), and a cache must not store them (RFC 9111 §3.1).
@@ -451,12 +457,19 @@ public final class Forwarder {
       String proto = hooks.clientUsesTls() ? "https" : "http";
       List<String> earlier = HopByHop.endToEnd(request.headers(), "X-Forwarded-For");
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
-      headers.add("X-Forwarded-Proto", proto);
+      // The client's were dropped on arrival: one here was set by a filter (a TLS-terminating
+      // load balancer in front says https), and goes on in place of the proxy's (probe g14).
+      Headers filtered = request.headers();
+      if (!filtered.contains("X-Forwarded-Proto")) {
+        headers.add("X-Forwarded-Proto", proto);
+      }
       String clientHost = requested != null ? requested : originalHost;
-      if (named) {
+      if (named && !filtered.contains("X-Forwarded-Host")) {
         headers.add("X-Forwarded-Host", clientHost);
       }
-      headers.add("Forwarded", ForwardedHeader.value(client, named ? clientHost : null, proto));
+      if (!filtered.contains("Forwarded")) {
+        headers.add("Forwarded", ForwardedHeader.value(client, named ? clientHost : null, proto));
+      }
       ClientCertFields certificate = hooks.clientCertFields();
       if (certificate.present()) {
         headers.add("Client-Cert", certificate.cert());
