@@ -8,11 +8,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies a check's thresholds to one endpoint: {@code unhealthyThreshold} failed checks in a
  * row turn a healthy endpoint unhealthy, {@code healthyThreshold} passed ones turn it back. The
- * verdict lives in {@link LiveEndpoint#healthy()} so that it survives a reconfiguration that
- * keeps the endpoint; only the streak counts here start over.
- *
- * <p>Concurrency: called only from the endpoint's own periodic task, whose runs never overlap
- * and are ordered by the scheduler's queue, so the counters need no atomics.
+ * verdict and the streak live in {@link LiveEndpoint} so that they survive a reconfiguration that
+ * keeps the endpoint (an old checker's last run may overlap a new one's first: the streak is
+ * atomic).
  */
 final class EndpointHealth {
   private static final Logger log = LoggerFactory.getLogger(EndpointHealth.class);
@@ -20,8 +18,6 @@ final class EndpointHealth {
   private final String pool;
   private final LiveEndpoint endpoint;
   private final HealthCheck check;
-  private int failedInRow;
-  private int passedInRow;
 
   EndpointHealth(String pool, LiveEndpoint endpoint, HealthCheck check) {
     this.pool = pool;
@@ -34,25 +30,20 @@ final class EndpointHealth {
   }
 
   void record(ProbeResult result) {
+    int inRow = endpoint.checkStreak(result.passed());
     if (result.passed()) {
-      failedInRow = 0;
-      passedInRow++;
-      if (!endpoint.healthy() && passedInRow >= check.healthyThreshold()) {
+      if (!endpoint.healthy() && inRow >= check.healthyThreshold()) {
         endpoint.healthy(true);
         log.info("endpoint_up pool={} endpoint={} reason=health_check_passed checks_passed={}",
-            pool, endpoint.authority(), passedInRow);
+            pool, endpoint.authority(), inRow);
       }
+    } else if (endpoint.healthy() && inRow >= check.unhealthyThreshold()) {
+      endpoint.healthy(false);
+      log.warn("endpoint_down pool={} endpoint={} reason={} checks_failed={}",
+          pool, endpoint.authority(), result.detail(), inRow);
     } else {
-      passedInRow = 0;
-      failedInRow++;
-      if (endpoint.healthy() && failedInRow >= check.unhealthyThreshold()) {
-        endpoint.healthy(false);
-        log.warn("endpoint_down pool={} endpoint={} reason={} checks_failed={}",
-            pool, endpoint.authority(), result.detail(), failedInRow);
-      } else {
-        log.debug("health_check_failed pool={} endpoint={} reason={} checks_failed={}",
-            pool, endpoint.authority(), result.detail(), failedInRow);
-      }
+      log.debug("health_check_failed pool={} endpoint={} reason={} checks_failed={}",
+          pool, endpoint.authority(), result.detail(), inRow);
     }
   }
 }

@@ -23,6 +23,8 @@ public final class LiveEndpoint {
     final AtomicInteger active = new AtomicInteger();
     final AtomicInteger consecutiveFailures = new AtomicInteger();
     volatile boolean healthy = true;
+    /** Health checks in a row with one result: passed if positive, failed if negative. */
+    final AtomicInteger checkStreak = new AtomicInteger();
     volatile long ejectedUntilNanos;
     volatile int ejections;
   }
@@ -79,6 +81,16 @@ public final class LiveEndpoint {
   }
 
   /** The active health check's verdict; true until a check says otherwise. */
+  /**
+   * Counts a health check's result and returns how many checks in a row have now had it. The
+   * streak is kept across reloads with the verdict: started over at each, a reload more often
+   * than interval × threshold kept a failing endpoint in rotation (probe g14).
+   */
+  public int checkStreak(boolean passed) {
+    int streak = state.checkStreak.updateAndGet(s -> passed ? Math.max(s, 0) + 1 : Math.min(s, 0) - 1);
+    return Math.abs(streak);
+  }
+
   public boolean healthy() {
     return state.healthy;
   }

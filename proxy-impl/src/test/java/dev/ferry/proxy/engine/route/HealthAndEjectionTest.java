@@ -19,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -93,6 +94,32 @@ class HealthAndEjectionTest {
         .upstream(Upstream.pool(a.url(), b.url()).name("app").panicThreshold(0)).buildConfig());
     assertThat(proxy.stats().upstreamEndpoints().get("app")).containsEntry("127.0.0.1:" + a.port(), "healthy");
     assertThat(servedBy(proxy, "a", 10)).isEqualTo(5);
+  }
+
+  /**
+   * The checks' streak survives reloads as the verdict does: started over at each, reloads more
+   * often than interval × threshold kept a failing endpoint in rotation for ever (probe g14).
+   */
+  @Test
+  void takesAnEndpointOutWhoseChecksFailAcrossReloads() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    Origins c = ferry.track(new Origins("c"));
+    HealthCheck check = HealthCheck.http("/health").interval(Duration.ofMillis(50)).timeout(Duration.ofMillis(500))
+        .healthyThreshold(1).unhealthyThreshold(3);
+    Upstream app = Upstream.pool(a.url(), b.url()).name("app").healthCheck(check).panicThreshold(0);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(app));
+    a.health(503);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    for (int reload = 0; !state(proxy, a).equals("unhealthy"); reload++) {
+      assertThat(System.nanoTime()).as("a marked unhealthy while reloads follow each check").isLessThan(deadline);
+      int checked = a.requests() - a.nonHealthRequests();
+      Await.until(() -> a.requests() - a.nonHealthRequests() > checked, "the next check of a");
+      // Each reload changes a route beside the pool, which it leaves as it was.
+      proxy.reconfigure(proxy.config().toBuilder()
+          .routes(List.of(Route.to(Upstream.of(c.url()).name("other")).pathPrefix("/other" + reload + "/")))
+          .buildConfig());
+    }
   }
 
   /**
