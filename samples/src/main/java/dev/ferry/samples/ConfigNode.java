@@ -23,6 +23,7 @@ import java.util.function.Supplier;
  */
 final class ConfigNode {
   private static final YAMLFactory YAML = new YAMLFactory();
+  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("[-+]?(0|[1-9][0-9]*)");
 
   private final Path file;
   private final String key;
@@ -30,13 +31,24 @@ final class ConfigNode {
   private final int line;
   /** A {@code Map<String, ConfigNode>}, a {@code List<ConfigNode>}, a scalar, or null. */
   private final Object value;
+  /**
+   * A scalar as the file writes it: YAML 1.1 types {@code yes} as true, {@code 1.10} as 1.1 and
+   * {@code 010} as 8, which text options must not see (a header match on {@code yes} matched
+   * {@code true}, probe g14); null for a mapping, a list or nothing.
+   */
+  private final String written;
 
   private ConfigNode(Path file, String key, String path, int line, Object value) {
+    this(file, key, path, line, value, null);
+  }
+
+  private ConfigNode(Path file, String key, String path, int line, Object value, String written) {
     this.file = file;
     this.key = key;
     this.path = path;
     this.line = line;
     this.value = value;
+    this.written = written;
   }
 
   /**
@@ -112,7 +124,7 @@ final class ConfigNode {
       case VALUE_FALSE -> Boolean.FALSE;
       default -> null;
     };
-    return new ConfigNode(file, key, path, line, scalar);
+    return new ConfigNode(file, key, path, line, scalar, scalar == null ? null : parser.getText());
   }
 
   /**
@@ -226,12 +238,12 @@ final class ConfigNode {
     return (List<ConfigNode>) value;
   }
 
-  /** A scalar as text (numbers and booleans as written). */
+  /** A scalar as text, as written ({@code yes}, {@code 1.10}, {@code 010}: not true, 1.1, 8). */
   String text() {
-    if (value == null || value instanceof Map || value instanceof List) {
+    if (written == null) {
       throw error("must be a single value");
     }
-    return value.toString();
+    return written;
   }
 
   /** A whole number that fits an {@code int}. */
@@ -248,6 +260,11 @@ final class ConfigNode {
     if (!(value instanceof Integer || value instanceof Long)) {
       throw error("must be a whole number (was " + shown() + ")");
     }
+    if (!DECIMAL.matcher(written).matches()) {
+      // YAML 1.1 reads 010 as 8, 0x1F as 31 and 1_000 as 1000: taken silently, a typo changes
+      // a limit (probe g14).
+      throw error("must be a whole number in decimal digits, without leading zeros (was " + written + ")");
+    }
     return ((Number) value).longValue();
   }
 
@@ -256,7 +273,7 @@ final class ConfigNode {
     if (!(value instanceof Number || value instanceof String)) {
       throw error("must be a number of seconds (was " + shown() + ")");
     }
-    return call(() -> Seconds.parse(path, value.toString()));
+    return call(() -> Seconds.parse(path, written));
   }
 
   /** {@code true} or {@code false}. */
@@ -292,7 +309,7 @@ final class ConfigNode {
   /** The value as an error message shows it: a scalar as written, else what kind of value it is. */
   private String shown() {
     return value instanceof List ? "a list" : value instanceof Map ? "a mapping"
-        : value == null ? "nothing" : value.toString();
+        : value == null ? "nothing" : written;
   }
 
   /** The directory of the file, against which relative paths in it resolve. */

@@ -190,6 +190,29 @@ class ConfigFileTest {
         + "filters, pools, routes, upstream");
   }
 
+  /**
+   * Values are read as written: YAML 1.1 made {@code yes} true, {@code 1.10} 1.1 and {@code 010}
+   * 8, and a route matched on the converted text (probe g14); a number that YAML 1.1 would
+   * convert (octal, hex, digits grouped) is refused where a whole number is wanted.
+   */
+  @Test
+  void readsValuesAsWrittenAndRefusesNumbersYamlWouldConvert() throws IOException {
+    ProxyConfig config = configOf("""
+        pools:
+          - name: api
+            endpoints: [http://127.0.0.1:9001]
+        routes:
+          - pool: api
+            headers: {X-A: yes, X-B: 1.10, X-C: 010, X-D: 0x1F, X-E: 1_000, X-F: on}
+        """);
+    assertThat(config.routes().get(0).headers()).containsExactlyInAnyOrderEntriesOf(java.util.Map.of(
+        "x-a", "yes", "x-b", "1.10", "x-c", "010", "x-d", "0x1F", "x-e", "1_000", "x-f", "on"));
+    for (String number : new String[] {"010", "0x1F", "1_000"}) {
+      assertLine("listener:\n  threads: " + number + "\n", 2,
+          "listener.threads must be a whole number in decimal digits, without leading zeros (was " + number + ")");
+    }
+  }
+
   @Test
   void namesTheLineOfAnUnknownKey() throws IOException {
     Path file = write("""
