@@ -114,7 +114,13 @@ final class PemFiles {
    */
   static void checkWritable(String flag, Path path, String pem) {
     try {
-      if (Files.isRegularFile(path) && !Files.readString(path, StandardCharsets.US_ASCII).equals(pem)) {
+      String held = Files.isRegularFile(path) ? Files.readString(path, StandardCharsets.US_ASCII) : null;
+      if (held != null && held.isEmpty()) {
+        // Its permissions are not the key's to choose: the key goes to a file made for it.
+        throw new IllegalArgumentException(flag + ": " + path + " exists and is empty; remove it, and the "
+            + "key is written to a new file readable by its owner only");
+      }
+      if (held != null && !held.equals(pem)) {
         throw new IllegalArgumentException(flag + ": " + path + " exists and holds another key, "
             + "perhaps of a CA that clients trust: load that CA with --ca-cert and --ca-key, or "
             + "remove the file");
@@ -172,6 +178,12 @@ final class PemFiles {
     }
     if (e instanceof AccessDeniedException) {
       return "permission denied";
+    }
+    if (e instanceof java.nio.file.FileAlreadyExistsException) {
+      return "something is in the way (a symbolic link to nowhere?)";
+    }
+    if (e instanceof java.nio.file.FileSystemException failed && failed.getReason() != null) {
+      return failed.getReason();
     }
     return e.getMessage();
   }

@@ -223,6 +223,23 @@ class TlsFlagsTest {
    * A refused command line leaves no CA behind, and a CA's existing key is never written over;
    * an accepted one writes the CA only once the proxy runs (a port in use leaves no files).
    */
+  /**
+   * The reasons a key file is not written are said in words: an empty file was said to hold
+   * "another key", and a symbolic link to nowhere gave "cannot write X: X" (probe i14).
+   */
+  @Test
+  void saysWhyAKeyFileIsNotWritten() throws Exception {
+    Path empty = Files.createFile(dir.resolve("empty.key"));
+    Path caOut = dir.resolve("ca.pem");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", caOut.toString(), "--ca-key-out", empty.toString()))
+        .hasMessage("--ca-key-out: " + empty + " exists and is empty; remove it, and the key is written "
+            + "to a new file readable by its owner only");
+    Path dangling = Files.createSymbolicLink(dir.resolve("dangling.key"), dir.resolve("nowhere/k.key"));
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", caOut.toString(), "--ca-key-out",
+        dangling.toString()).writeFiles().run())
+        .hasMessageContaining("--ca-key-out cannot write " + dangling + ": something is in the way (a symbolic link to nowhere?)");
+  }
+
   @Test
   void writesNoCaForARefusedCommandLineAndNeverOverwritesAKey() throws Exception {
     Path out = dir.resolve("refused-ca.pem");
