@@ -9,17 +9,23 @@ import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.UpstreamTls;
 import dev.ferry.proxy.engine.tls.OriginCertificates;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Issue #8 item 3: https upstreams. Trust comes from configuration; an untrusted, expired or
@@ -65,6 +71,59 @@ class UpstreamTlsTest {
       assertThat(raw.send("GET /hang HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(504);
     }
     assertThat(Duration.ofNanos(System.nanoTime() - start)).as("time to the 504").isLessThan(Duration.ofMillis(3500));
+  }
+
+  /**
+   * A close-delimited body from an https upstream is whole only once a {@code close_notify} came
+   * (RFC 9112 §9.8): cut short by a bare TCP close, it reached the client as whole (its last
+   * chunk written) and was cached (probe i14). Ended by the alert, it is whole and cached.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void takesACloseDelimitedBodyForWholeOnlyAfterACloseNotify(boolean closeNotify) throws Exception {
+    SSLContext context = localhost.serverContext();
+    AtomicInteger asked = new AtomicInteger();
+    try (ServerSocket server = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+      Thread origin = new Thread(() -> {
+        while (true) {
+          try (Socket plain = server.accept()) {
+            SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, null, true);
+            tls.setUseClientMode(false);
+            InputStream in = tls.getInputStream();
+            int matched = 0;
+            while (matched < 4) {
+              int b = in.read();
+              matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+            }
+            asked.incrementAndGet();
+            tls.getOutputStream().write(("HTTP/1.1 200 OK\r\nConnection: close\r\nCache-Control: max-age=60\r\n\r\n"
+                + "x".repeat(50)).getBytes(StandardCharsets.US_ASCII));
+            tls.getOutputStream().flush();
+            if (closeNotify) {
+              tls.close();
+            } // else the plain socket closes beneath it: no close_notify
+          } catch (IOException e) {
+            return; // the server socket closed
+          }
+        }
+      }, "close-delimited-origin");
+      origin.setDaemon(true);
+      origin.start();
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("https://localhost:" + server.getLocalPort() + "/"))
+          .upstreamSslContext(localhost.trustingContext()).cache(dev.ferry.proxy.CacheSpec.inMemory()));
+      for (int i = 0; i < 2; i++) {
+        try (RawClient raw = new RawClient(proxy.address())) {
+          raw.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n");
+          if (closeNotify) {
+            assertThat(raw.readResponse().bodyText()).isEqualTo("x".repeat(50));
+          } else {
+            assertThatThrownBy(raw::readResponse).as("a body cut short").isInstanceOf(IOException.class);
+          }
+        }
+      }
+      assertThat(asked).as("requests the origin got").hasValue(closeNotify ? 1 : 2);
+    }
   }
 
   @Test

@@ -91,7 +91,7 @@ public final class Connector {
    * switches per read and a plain one none.
    */
   private static Socket newSocket(boolean tls) throws IOException {
-    return tls ? new Socket() : SocketChannel.open().socket();
+    return tls ? new BeneathTlsSocket() : SocketChannel.open().socket();
   }
 
   /** Resolves {@code key}'s host and runs {@code check} on it, as {@link #open} would, without connecting. */

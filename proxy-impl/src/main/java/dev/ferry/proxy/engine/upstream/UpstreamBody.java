@@ -166,6 +166,11 @@ public final class UpstreamBody implements Body, ChannelBody {
         throw e;
       }
       if (n < 0) {
+        if (length == Framing.UNTIL_CLOSE && connection.closedWithoutCloseNotify()) {
+          // RFC 9112 §9.8: complete only with a closure alert; this one may be truncated (probe i14).
+          discard();
+          throw new EOFException("TLS connection closed without close_notify: the body may be cut short");
+        }
         complete();
         return -1;
       }

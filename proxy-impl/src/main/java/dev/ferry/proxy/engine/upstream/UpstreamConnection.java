@@ -40,6 +40,14 @@ public final class UpstreamConnection implements Closeable {
     this.output = new ConnectionOutput(socket, BUFFER_SIZE, watchdog);
   }
 
+  /**
+   * True if the upstream closed its TLS connection without {@code close_notify}: what it sent up
+   * to the close may have been cut short (see {@link BeneathTlsSocket}).
+   */
+  boolean closedWithoutCloseNotify() {
+    return beneath instanceof BeneathTlsSocket tls && tls.endReadWithoutCloseNotify();
+  }
+
   public UpstreamKey key() {
     return key;
   }
