@@ -29,6 +29,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
@@ -103,7 +104,7 @@ final class ClientConnection implements Runnable {
   private volatile boolean parkedAtAccept;
   /** When this connection's task last started on a thread. */
   private long runningSinceNanos;
-  /** Set when the tunnel relay took the connection over: it ends the connection, not run(). */
+  /** Set when the tunnel relay, or a tunnel's own threads, took the connection over: they end it, not run(). */
   private boolean relayed;
   private int sequence;
 
@@ -782,7 +783,8 @@ final class ClientConnection implements Runnable {
   /**
    * Relays bytes between this client and {@code upstream} until both sides are done: on the
    * proxy's {@link TunnelRelay} when both sockets are plain, so the tunnel holds no thread (this
-   * task then ends and the relay ends the connection), else on this thread and one more.
+   * task then ends and the relay ends the connection), else on two threads: on virtual threads
+   * this one and one more, on a pool two of their own, this task ending at once.
    */
   void runTunnel(UpstreamConnection upstream) throws IOException {
     state.tunnel(upstream);
@@ -809,8 +811,24 @@ final class ClientConnection implements Runnable {
     upstream.input().recoverableTimeout(idleMillis);
     Tunnel tunnel = new Tunnel(socket, in, out, upstream.socket(), upstream.input(),
         upstream.output(), idleMillis);
+    ThreadFactory threads = server.executor().auxiliaryThreads();
+    if (server.executor().isVirtual()) {
+      runTunnel(tunnel, upstream, threads);
+      return;
+    }
+    // Not on a pool thread: idle tunnels on TLS sockets held every thread of the pool, and new
+    // clients then got nothing at all (probe i14). Its own threads are bounded as connections
+    // are (maxConnections), and the last of them ends the connection.
+    relayed = true;
+    threads.newThread(() -> {
+      runTunnel(tunnel, upstream, threads);
+      end();
+    }).start();
+  }
+
+  private void runTunnel(Tunnel tunnel, UpstreamConnection upstream, ThreadFactory threads) {
     try {
-      tunnel.run(server.executor().auxiliaryThreads());
+      tunnel.run(threads);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {

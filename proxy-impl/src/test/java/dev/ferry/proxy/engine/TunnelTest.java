@@ -14,6 +14,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -229,6 +231,31 @@ class TunnelTest {
       assertThat(raw.input().readNBytes(large.length)).isEqualTo(large);
       writer.join(10_000);
     }
+  }
+
+  /**
+   * Open tunnels on TLS sockets hold no thread of a bounded pool: two idle ones took both
+   * threads of a pool of two, and every later client got nothing at all (probe i14).
+   */
+  @Test
+  void servesNewClientsWhileTunnelsOverTheTlsListenerHoldEveryPoolThreadsWorth() throws Exception {
+    TinyOrigin origin = ferry.track(upgradingEcho());
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .concurrency(dev.ferry.proxy.Concurrency.boundedPool(2, 16))
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())));
+    List<RawClient> open = new ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        RawClient raw = new RawClient(proxy.address(), certificates.trustingContext());
+        open.add(raw);
+        raw.socket().setSoTimeout(5_000);
+        assertUpgradeWorks(raw, "GET /ws HTTP/1.1\r\nHost: a\r\n", origin);
+      }
+    } finally {
+      RawClient.closeAll(open);
+    }
+    ferry.assertNoLeaks(proxy);
   }
 
   /**
