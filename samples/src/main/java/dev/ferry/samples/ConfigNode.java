@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * One value of a YAML config file with where it was written: its key path
@@ -23,7 +24,7 @@ import java.util.function.Supplier;
  */
 final class ConfigNode {
   private static final YAMLFactory YAML = new YAMLFactory();
-  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("[-+]?(0|[1-9][0-9]*)");
+  private static final Pattern DECIMAL = Pattern.compile("[-+]?(0|[1-9][0-9]*)");
 
   private final Path file;
   private final String key;

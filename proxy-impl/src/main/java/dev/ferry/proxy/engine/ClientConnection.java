@@ -104,7 +104,10 @@ final class ClientConnection implements Runnable {
   private volatile boolean parkedAtAccept;
   /** When this connection's task last started on a thread. */
   private long runningSinceNanos;
-  /** Set when the tunnel relay, or a tunnel's own threads, took the connection over: they end it, not run(). */
+  /**
+   * Set when the tunnel relay, or a tunnel's own threads, took the connection over: they end it,
+   * not run().
+   */
   private boolean relayed;
   private int sequence;
 

@@ -118,11 +118,7 @@ class InterceptionTest {
   @Test
   void completesTheClientsHandshakeBeforeSpeakingTlsToTheOrigin() throws Exception {
     AtomicInteger received = new AtomicInteger();
-    TinyOrigin silent = ferry.track(new TinyOrigin((socket, in, out) -> {
-      while (in.read() >= 0) {
-        received.incrementAndGet();
-      }
-    }));
+    TinyOrigin silent = countingSilentOrigin(received);
     ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
     try (RawClient raw = new RawClient(proxy.address())) {
       SSLSocket tls = intercepted(raw, silent.port(), "localhost");
@@ -139,11 +135,7 @@ class InterceptionTest {
   @Test
   void interceptsAClientHelloSplitAfterItsFirstByte() throws Exception {
     AtomicInteger received = new AtomicInteger();
-    TinyOrigin silent = ferry.track(new TinyOrigin((socket, in, out) -> {
-      while (in.read() >= 0) {
-        received.incrementAndGet();
-      }
-    }));
+    TinyOrigin silent = countingSilentOrigin(received);
     ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("CONNECT localhost:" + silent.port() + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -226,6 +218,15 @@ class InterceptionTest {
    * CONNECTs {@code raw} to the origin on {@code port} and returns the TLS socket over its tunnel,
    * not yet handshaken, for {@code host} as the client names it.
    */
+  /** An origin that answers nothing and counts the bytes it gets into {@code received}. */
+  private TinyOrigin countingSilentOrigin(AtomicInteger received) throws IOException {
+    return ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (in.read() >= 0) {
+        received.incrementAndGet();
+      }
+    }));
+  }
+
   private static SSLSocket intercepted(RawClient raw, int port, String host) throws Exception {
     raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assertThat(raw.readResponse(true).status()).isEqualTo(200);

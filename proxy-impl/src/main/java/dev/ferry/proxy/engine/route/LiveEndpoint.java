@@ -80,7 +80,6 @@ public final class LiveEndpoint {
     state.active.decrementAndGet();
   }
 
-  /** The active health check's verdict; true until a check says otherwise. */
   /**
    * Counts a health check's result and returns how many checks in a row have now had it. The
    * streak is kept across reloads with the verdict: started over at each, a reload more often
@@ -91,6 +90,7 @@ public final class LiveEndpoint {
     return Math.abs(streak);
   }
 
+  /** The active health check's verdict; true until a check says otherwise. */
   public boolean healthy() {
     return state.healthy;
   }

@@ -59,25 +59,21 @@ public final class Forwarder {
   private static final NameSet FORWARD_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via");
   /**
-   * A reverse proxy also sets the forwarding fields itself, and drops a client's claims to a
-   * verified client certificate: RFC 9440's fields, which this proxy sets from its own TLS
-   * listener, and Envoy's {@code X-Forwarded-Client-Cert}, which backends behind Envoy trust.
-   */
-  /**
-   * Forwarding fields a reverse proxy does not set, that backends trust for the client's address
-   * or the URL it used (Spring reads X-Forwarded-Port and -Prefix, many read X-Real-IP): a
-   * client's are dropped on arrival, underscore spellings too (WSGI and CGI read X_Real_IP as
-   * X-Real-IP), so that only a filter of the proxy's can set them.
-   */
-  /**
-   * A reverse proxy's client's forwarding fields, dropped on arrival: what this hop reports (the
-   * scheme, the host, RFC 7239's element) is the proxy's or a filter's to say, never the client's.
-   * Rack reads {@code X-Forwarded-Ssl} and {@code -Scheme} before {@code -Proto}: passed on, they
-   * let a plain-http client pass for https (probe g14).
+   * A reverse proxy's client's forwarding fields, dropped on arrival, underscore spellings too
+   * (WSGI and CGI read X_Real_IP as X-Real-IP): what this hop reports (the scheme, the host, RFC
+   * 7239's element) is the proxy's or a filter's to say, never the client's, and backends trust
+   * the others for the client's address or the URL it used (Spring reads X-Forwarded-Port and
+   * -Prefix, many read X-Real-IP; Rack reads X-Forwarded-Ssl and -Scheme before -Proto, which let
+   * a plain-http client pass for https, probe g14).
    */
   private static final NameSet CLIENT_FORGEABLE = NameSet.of("x-forwarded-port", "x-forwarded-prefix",
       "x-forwarded-server", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "forwarded",
       "x-forwarded-ssl", "x-forwarded-scheme", "x-forwarded-protocol", "front-end-https", "x-url-scheme");
+  /**
+   * A reverse proxy also sets X-Forwarded-For itself, and drops a client's claims to a verified
+   * client certificate: RFC 9440's fields, which this proxy sets from its own TLS listener, and
+   * Envoy's {@code X-Forwarded-Client-Cert}, which backends behind Envoy trust.
+   */
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
       "client-cert", "client-cert-chain", "x-forwarded-client-cert");
