@@ -18,7 +18,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * The admin listener: a small, separate server for operators ({@code /_stats}, {@code /_dashboard}
  * and whatever the configured admin filters answer, such as {@code /metrics}). It reads one request
  * per connection, answers with {@code Connection: close}, and never forwards anything. Traffic is
- * light, so each connection gets a short-lived platform thread, at most 16 at once; reads and
- * writes are bounded like the proxy's own.
+ * light, so each connection gets a short-lived platform thread, at most 16 at once (one more is
+ * answered 503); its head is due within the proxy's header timeout (10 s at most), and writes
+ * are bounded like the proxy's own.
  */
 final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -40,7 +43,13 @@ final class AdminServer implements AutoCloseable {
   private final RealProxyServer server;
   private final ServerSocket socket;
   private final InetSocketAddress address;
+  private static final byte[] BUSY = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+      + "Content-Length: 47\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+      + "Admin listener busy: too many open connections\n").getBytes(StandardCharsets.US_ASCII);
+
   private final Semaphore slots = new Semaphore(MAX_CONCURRENT);
+  /** The first refusal for want of a slot is a warning, the rest debug lines. */
+  private volatile boolean warnedBusy;
   private final AtomicLong ids = new AtomicLong();
   private final Thread acceptor;
 
@@ -84,7 +93,7 @@ final class AdminServer implements AutoCloseable {
         return;
       }
       if (!slots.tryAcquire()) {
-        closeQuietly(client);
+        refuseBusy(client);
         continue;
       }
       Thread worker = new Thread(() -> {
@@ -105,16 +114,24 @@ final class AdminServer implements AutoCloseable {
       ConnectionInput in = new ConnectionInput(client, 8192);
       ConnectionOutput out = new ConnectionOutput(client, 8192, server.watchdog());
       ResponseSender sender = new ResponseSender(out);
-      in.readTimeout(READ_TIMEOUT_MILLIS);
+      // The whole head within the proxy's header timeout, not each read: a client trickling a
+      // byte at a time held its slot for ever, and sixteen of them took the listener (probe o14).
+      long headTimeout = Math.min(READ_TIMEOUT_MILLIS, server.configuration().requestHeaderTimeout().toMillis());
+      in.deadline(System.nanoTime() + headTimeout * 1_000_000L);
       RequestHead head;
       try {
         head = new HeadParser(in, 8192, 64 * 1024, 100).readRequest();
         // The Host the cross-site guard reads must be the request's only one.
         InboundRequest.singleHost(head);
+      } catch (SocketTimeoutException e) {
+        sender.send(ErrorResponses.render(new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT,
+            "request head not received in time")), false, 1, true, false);
+        return;
       } catch (HttpFailureException e) {
         sender.send(ErrorResponses.render(e), false, 1, true, false);
         return;
       }
+      in.readTimeout(READ_TIMEOUT_MILLIS);
       Request request = Request.builder().method(head.method())
           .authority(HostNames.authorityText(address.getAddress(), address.getPort()))
           .target(head.target().startsWith("/") ? head.target() : "/").headers(head.headers()).build();
@@ -125,6 +142,25 @@ final class AdminServer implements AutoCloseable {
       log.debug("admin_connection_failed error={}", LogValues.quoted(e.toString()));
     } catch (RuntimeException e) {
       log.error("admin_request_failed", e);
+    }
+  }
+
+  /**
+   * Every slot is taken: a 503 (a few bytes, which a new connection's send buffer takes at once,
+   * so the acceptor never waits), where the connection was closed unanswered and unlogged.
+   */
+  private void refuseBusy(Socket client) {
+    if (!warnedBusy) {
+      warnedBusy = true;
+      log.warn("admin_busy connections={} (requests over it are answered 503; logged once, then at debug)",
+          MAX_CONCURRENT);
+    } else {
+      log.debug("admin_busy connections={}", MAX_CONCURRENT);
+    }
+    try (client) {
+      client.getOutputStream().write(BUSY);
+    } catch (IOException e) {
+      log.debug("admin_connection_failed error={}", LogValues.quoted(e.toString()));
     }
   }
 
