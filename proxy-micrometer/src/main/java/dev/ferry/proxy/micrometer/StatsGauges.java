@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,8 +23,9 @@ import java.util.function.ToDoubleFunction;
  * The gauges over a proxy's {@link ProxyStats}. A scrape reads a dozen gauges in a burst, and
  * {@code stats()} builds maps each time, so one snapshot is kept for {@link #MAX_AGE_NANOS} and
  * shared: a scrape may see values up to 100 ms old. Endpoints appear in pools when the proxy is
- * reconfigured: each new snapshot registers a health gauge for any endpoint not seen before; one
- * that left its pool reads NaN. {@code ferry.failures} counts each kind {@code /_stats} counts,
+ * reconfigured: each new snapshot registers a health gauge for any endpoint not seen before, and
+ * removes the gauge of one that left its pool (kept, it read NaN for ever, which turned a pool's
+ * {@code sum} and {@code avg} into NaN; probe o14). {@code ferry.failures} counts each kind {@code /_stats} counts,
  * connection-level ones (a client's failed TLS handshake, a connection turned away) included,
  * every known kind from the start at 0 ({@link ProxyStats#failureKinds()}).
  */
@@ -33,7 +35,8 @@ final class StatsGauges {
   private final MeterRegistry registry;
   private final Tags tags;
   private final ProxyServer proxy;
-  private final Set<String> endpoints = ConcurrentHashMap.newKeySet();
+  /** The endpoint health gauges by {@code pool + '\n' + endpoint}. */
+  private final Map<String, Meter> endpoints = new ConcurrentHashMap<>();
   private final Set<String> failures = ConcurrentHashMap.newKeySet();
   private final List<Meter> registered = new CopyOnWriteArrayList<>();
   private volatile boolean closed;
@@ -145,14 +148,29 @@ final class StatsGauges {
   }
 
   private void registerNewEndpoints(Map<String, Map<String, String>> pools) {
+    Set<String> present = new HashSet<>();
     pools.forEach((pool, states) -> states.keySet().forEach(endpoint -> {
-      if (!closed && endpoints.add(pool + '\n' + endpoint)) {
-        registered.add(Gauge.builder("ferry.upstream.endpoint.healthy", this, gauges -> gauges.health(pool, endpoint))
-            .description("1 while the endpoint is healthy, 0 when unhealthy or ejected")
-            .tags(tags).tags("pool", pool, "endpoint", endpoint).strongReference(true)
-            .register(registry));
+      String key = pool + '\n' + endpoint;
+      present.add(key);
+      if (!closed) {
+        endpoints.computeIfAbsent(key, absent -> {
+          Meter gauge = Gauge.builder("ferry.upstream.endpoint.healthy", this, gauges -> gauges.health(pool, endpoint))
+              .description("1 while the endpoint is healthy, 0 when unhealthy or ejected")
+              .tags(tags).tags("pool", pool, "endpoint", endpoint).strongReference(true)
+              .register(registry);
+          registered.add(gauge);
+          return gauge;
+        });
       }
     }));
+    endpoints.entrySet().removeIf(entry -> {
+      if (present.contains(entry.getKey())) {
+        return false;
+      }
+      registry.remove(entry.getValue());
+      registered.remove(entry.getValue());
+      return true;
+    });
   }
 
   private void registerNewFailures(Collection<String> kinds) {

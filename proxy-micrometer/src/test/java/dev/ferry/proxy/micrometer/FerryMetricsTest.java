@@ -154,6 +154,30 @@ class FerryMetricsTest {
   }
 
   /**
+   * An endpoint a reload takes out of its pool takes its health gauge with it; left behind, it
+   * read NaN for ever, and the pool's sum and avg with it (probe o14).
+   */
+  @Test
+  void removesTheHealthGaugeOfAnEndpointAReloadTookOut() throws Exception {
+    try (MockWebServer second = new MockWebServer()) {
+      second.start();
+      String kept = origin.url("/").host() + ":" + origin.getPort();
+      String removed = second.url("/").host() + ":" + second.getPort();
+      proxy = reverseProxy(Upstream.pool(origin.url("/").toString(), second.url("/").toString()).name("api"))
+          .build().start();
+      metrics.bindTo(proxy);
+      assertThat(registry.find("ferry.upstream.endpoint.healthy").tag("endpoint", removed).gauge().value()).isEqualTo(1);
+      proxy.reconfigure(proxy.config().toBuilder()
+          .routes(java.util.List.of(Route.to(Upstream.pool(origin.url("/").toString()).name("api")).name("api")))
+          .buildConfig());
+      await(() -> gauge("ferry.connections.active") >= 0
+          && registry.find("ferry.upstream.endpoint.healthy").tag("endpoint", removed).gauge() == null,
+          "the removed endpoint's gauge to go");
+      assertThat(registry.find("ferry.upstream.endpoint.healthy").tag("endpoint", kept).gauge().value()).isEqualTo(1);
+    }
+  }
+
+  /**
    * A proxy starts once: new options mean a new proxy, bound in its place. Closing the old
    * binding takes its gauges out, so the new proxy's are read (probe e11: they were ignored, and
    * the registry read the stopped proxy on).
