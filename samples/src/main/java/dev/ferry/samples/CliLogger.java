@@ -9,9 +9,14 @@ import org.slf4j.event.Level;
 import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 
-/** A logger of {@link CliLogProvider}: {@code [timestamp] [LEVEL] [thread] message} on stderr. */
+/**
+ * A logger of {@link CliLogProvider}: {@code [timestamp] [LEVEL] [thread] message} on stderr;
+ * the access log's lines bare.
+ */
 final class CliLogger extends LegacyAbstractLogger {
   private static final long serialVersionUID = 1L;
+  /** The engine's access log, whose lines carry their own time. */
+  static final String ACCESS_LOGGER = "dev.ferry.access";
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
 
   private final int threshold;
@@ -54,9 +59,11 @@ final class CliLogger extends LegacyAbstractLogger {
   @Override
   protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern,
       Object[] arguments, Throwable throwable) {
+    String message = MessageFormatter.basicArrayFormat(pattern, arguments);
+    // An access line is a log format of its own (combined, one JSON object): as nginx writes
+    // it, so that log tools and jq read it as it is (probe o14).
     StringBuilder line = new StringBuilder(128)
-        .append(line(OffsetDateTime.now(), level, Thread.currentThread().getName(),
-            MessageFormatter.basicArrayFormat(pattern, arguments)))
+        .append(name.equals(ACCESS_LOGGER) ? message : line(OffsetDateTime.now(), level, Thread.currentThread().getName(), message))
         .append(System.lineSeparator());
     if (throwable != null) {
       StringWriter trace = new StringWriter();

@@ -21,6 +21,26 @@ class CliLogLayoutTest {
         .isEqualTo("[2026-11-29T16:12:55.123Z] [WARN] [ferry-conn-8080-1] server_connect_failed host=a");
   }
 
+  /**
+   * Access lines are written bare, as the README shows them and nginx writes them: a prefix
+   * before each JSON object kept jq from reading the log (probe o14).
+   */
+  @Test
+  void writesAccessLinesBareAndOtherEventsWithTheirPrefix() {
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    try {
+      new CliLogger("dev.ferry.access", Level.INFO).info("{\"status\":200}");
+      new CliLogger("dev.ferry.proxy", Level.INFO).info("proxy_started");
+    } finally {
+      System.setErr(stderr);
+    }
+    String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\\R");
+    assertThat(lines[0]).isEqualTo("{\"status\":200}");
+    assertThat(lines[1]).matches("\\[[^]]+\\] \\[INFO\\] \\[[^]]+\\] proxy_started");
+  }
+
   @Test
   void honoursTheConfiguredLevel() {
     CliLogger logger = new CliLogger("x", Level.WARN);
