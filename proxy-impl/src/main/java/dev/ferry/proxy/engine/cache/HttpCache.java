@@ -60,7 +60,9 @@ public final class HttpCache implements ProxyCache {
   /** A cache for a reverse proxy when {@code reverse}, else for a forward proxy. */
   public HttpCache(CacheSpec spec, boolean reverse) {
     this.coalescer = new MissCoalescer(MissCoalescer.WAIT);
-    CacheStore store = spec.store().orElseGet(() -> new CaffeineCacheStore(spec.maxSizeBytes()));
+    // An application's store may fail (a shared one's network): its failures are misses.
+    CacheStore store = spec.store().<CacheStore>map(GuardedStore::new)
+        .orElseGet(() -> new CaffeineCacheStore(spec.maxSizeBytes()));
     this.clock = spec.clock();
     this.statusHeader = spec.statusHeader();
     this.targetedField = spec.targetedField();

@@ -17,13 +17,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The storage SPI: any {@link CacheStore} takes the default's place, and proxies can share one. */
 class CacheStoreSpiTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
   /** A store the way a shared tier would be: entries by key, no knowledge of HTTP caching. */
-  static final class MapStore implements CacheStore {
+  static class MapStore implements CacheStore {
     final ConcurrentHashMap<String, List<CacheEntry>> entries = new ConcurrentHashMap<>();
 
     @Override
@@ -101,5 +103,40 @@ class CacheStoreSpiTest {
     assertThat(verdict(first.get("/shared"))).isEqualTo("HIT");
     first.cache().purgeAll();
     assertThat(store.entryCount()).isZero();
+  }
+
+  /**
+   * A store that fails (a shared tier's network) makes misses, served from the origin and not
+   * blamed on it: a lookup that threw crashed the client's connection, and a put that threw was
+   * answered 502 as the origin's bad response (probe e14).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"variants", "put"})
+  void servesFromTheOriginWhenTheStoreFails(String failing) throws Exception {
+    MapStore store = new MapStore() {
+      @Override
+      public List<CacheEntry> variants(String key) {
+        if (failing.equals("variants")) {
+          throw new IllegalStateException("store unreachable");
+        }
+        return super.variants(key);
+      }
+
+      @Override
+      public void put(String key, CacheEntry entry) {
+        if (failing.equals("put")) {
+          throw new IllegalStateException("store unreachable");
+        }
+        super.put(key, entry);
+      }
+    };
+    CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().store(store));
+    for (int i = 0; i < 2; i++) {
+      h.origin.enqueue(h.response("fresh " + i).setHeader("Cache-Control", "max-age=100"));
+      java.net.http.HttpResponse<String> response = h.get("/s");
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).isEqualTo("fresh " + i);
+    }
+    assertThat(h.proxy.stats().failures()).isEmpty();
   }
 }
