@@ -39,7 +39,8 @@ import java.io.IOException;
  *
  * <p>Contract, enforced by the engine with messages that name the filter (a 500): a filter must
  * not return {@code null} nor a 1xx response other than the 101 of an upgrade it passed on
- * (an interim status is never a final answer), and may call {@link Chain#proceed} at most once,
+ * (an interim status is never a final answer), nor pass on a request it turned into a
+ * {@code CONNECT} (only a client's own opens a tunnel), and may call {@link Chain#proceed} at most once,
  * before it returns (a {@code proceed} from another thread once the filter has answered is
  * refused: its exchange may be over and its client gone). A runtime exception thrown
  * by a filter is answered with 500 and logged with the filter's {@code toString()} (a class

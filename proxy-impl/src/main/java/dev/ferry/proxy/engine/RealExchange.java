@@ -395,6 +395,12 @@ final class RealExchange implements Exchange, DispatchHooks {
       return adminAnswer(request);
     }
     if (request.method().equals("CONNECT")) {
+      if (!head.method().equals("CONNECT")) {
+        // A tunnel is a forward proxy's client's own request. Made by a filter (a method
+        // override), it reached any host and port a reverse proxy's client named (probe e14).
+        throw new HttpFailureException(ProxyFailure.FILTER_FAILED,
+            "a filter turned the request into a CONNECT; only a client's own CONNECT opens a tunnel");
+      }
       return server.forwarder().connect(request, this);
     }
     if (toProxyItself || MaxForwards.remaining(request) == 0) {

@@ -212,4 +212,46 @@ class FilterContractTest {
     assertThat(origin.getRequestCount()).isZero();
     ferry.assertNoLeaks(proxy);
   }
+
+  /**
+   * A 101 is the upstream's acceptance of an upgrade: one a filter made up went out without
+   * {@code Upgrade}, and the connection went on as HTTP (probe e14).
+   */
+  @Test
+  void answers500WhenAFilterMakesUpA101() throws Exception {
+    RawClient.RawResponse response = get(new Filter() {
+      @Override
+      public Response handle(dev.ferry.proxy.Exchange exchange, Filter.Chain chain) {
+        return Response.builder().status(101).build();
+      }
+
+      @Override
+      public String toString() {
+        return "Switcher";
+      }
+    });
+    assertThat(response.status()).isEqualTo(500);
+    assertThat(response.bodyText()).contains("filter Switcher returned 101 Switching Protocols without an upgrade");
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  /**
+   * A CONNECT a filter made (a method override) opens no tunnel: a reverse proxy connected to
+   * whatever host and port the client's Host named (probe e14).
+   */
+  @Test
+  void opensNoTunnelForACONNECTAFilterMade() throws Exception {
+    TinyOrigin elsewhere = ferry.track(TinyOrigin.answering("HTTP/1.1 204 No Content\r\n\r\n"));
+    RawClient.RawResponse response;
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter((exchange, chain) -> chain.proceed(exchange.request().toBuilder().method("CONNECT").build())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      response = raw.send("GET / HTTP/1.1\r\nHost: 127.0.0.1:" + elsewhere.port() + "\r\n\r\n").readResponse();
+    }
+    assertThat(response.status()).isEqualTo(500);
+    assertThat(response.bodyText()).contains("only a client's own CONNECT opens a tunnel");
+    assertThat(elsewhere.connectionCount()).isZero();
+    assertThat(origin.getRequestCount()).isZero();
+    ferry.assertNoLeaks(proxy);
+  }
 }

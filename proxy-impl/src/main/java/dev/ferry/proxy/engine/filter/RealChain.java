@@ -13,7 +13,7 @@ import java.util.Objects;
 /**
  * Runs the filters in order, then the terminal stage, enforcing the filter contract with
  * messages that name the filter (as OkHttp's {@code RealInterceptorChain} does): no
- * {@code null} response, no 1xx one but 101 (an upgrade the upstream accepted), at most one
+ * {@code null} response, no 1xx one but the 101 of an upgrade the upstream accepted, at most one
  * {@code proceed()}.
  */
 public final class RealChain implements Filter.Chain {
@@ -32,6 +32,8 @@ public final class RealChain implements Filter.Chain {
   private boolean proceeded;
   /** The calling filter has returned: a late proceed (from a thread it left behind) is refused. */
   private volatile boolean callerReturned;
+  /** The status {@code proceed} returned; 0 until it has. */
+  private int proceededStatus;
   private IOException downstreamFailure;
 
   private RealChain(List<Filter> filters, int index, Exchange exchange, Terminal terminal,
@@ -64,7 +66,9 @@ public final class RealChain implements Filter.Chain {
     }
     proceeded = true;
     try {
-      return index == filters.size() ? terminal.handle(request) : handleNext(request);
+      Response response = index == filters.size() ? terminal.handle(request) : handleNext(request);
+      proceededStatus = response == null ? 0 : response.status();
+      return response;
     } catch (IOException e) {
       downstreamFailure = e;
       throw e;
@@ -97,6 +101,12 @@ public final class RealChain implements Filter.Chain {
     }
     if (response == null) {
       String message = "filter " + name + " returned null";
+      throw new FilterException(name, message, message, null);
+    }
+    if (response.status() == 101 && next.proceededStatus != 101) {
+      // A 101 is the upstream's acceptance of an upgrade, with its connection to tunnel to; one a
+      // filter made up went out without Upgrade, and the connection went on as HTTP (probe e14).
+      String message = "filter " + name + " returned 101 Switching Protocols without an upgrade the upstream accepted";
       throw new FilterException(name, message, message, null);
     }
     if (response.status() < 200 && response.status() != 101) {
