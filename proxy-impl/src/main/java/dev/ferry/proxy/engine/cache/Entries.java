@@ -86,8 +86,8 @@ final class Entries {
       return response;
     }
     if (!StoragePolicy.isStorable(request, response.status(), policy, storeSetCookie, responded)) {
-      // A 304 here answered the client's own condition; no-store and credentials are its own too.
-      if (response.status() == 304 || StoragePolicy.requestForbidsStoring(request, CacheControl.of(policy))) {
+      // A 304 here answered the client's own condition: it says nothing of the URL.
+      if (response.status() == 304) {
         outcome.declined();
       } else {
         outcome.refused();

@@ -140,19 +140,19 @@ public final class HttpCache implements ProxyCache {
 
   /**
    * A miss through the {@link MissCoalescer}. A waiter that finds nothing to serve once its
-   * leader is done goes through it again, up to {@link #MISS_ROUNDS} times in all, and then
-   * fetches for itself.
+   * leader's response was stored (another variant) goes through it again, up to
+   * {@link #MISS_ROUNDS} times in all; otherwise it fetches for itself.
    */
   private Response coalescedMiss(Request request, String partition, Duration upstreamTimeout,
       CacheControl asked, RealChain.Terminal upstream, Consumer<String> verdict, int round) throws IOException {
     return coalescer.run(partition + " " + Entries.key(request), upstreamTimeout,
         outcome -> fetch(request, partition, upstream, verdict, outcome),
-        () -> {
+        again -> {
           Response coalesced = answerFromStore(request, entries.lookup(request, partition), asked, verdict);
           if (coalesced != null) {
             return coalesced;
           }
-          return round < MISS_ROUNDS
+          return again && round < MISS_ROUNDS
               ? coalescedMiss(request, partition, upstreamTimeout, asked, upstream, verdict, round + 1)
               : fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
         });

@@ -12,13 +12,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * Concurrent misses for one URL make one upstream request: the first (the leader) fetches, the
  * others wait (up to {@link #WAIT}, or longer where the upstream timeout is longer) until its
- * response is stored or turns out uncacheable, then look again; with still nothing to serve (the
- * leader's was another variant, or its request's alone) they run through the coalescer again, so
- * that one of them fetches while the rest wait, instead of all at once (probe k14). No lock is held
+ * response is stored or turns out uncacheable, then look again. With still nothing to serve
+ * after a response that was stored (another variant) or a 304 to the leader's own condition,
+ * they run through the coalescer again, so that one of them fetches while the rest wait, instead
+ * of all at once (probe k14); after one that could not be stored, or a failed fetch, they fetch
+ * side by side (queued behind each other, a burst of requests with credentials waited for one
+ * leader after another, probe v14). No lock is held
  * while anyone waits or does I/O; the leader's release is a completed future.
  *
  * <p>A URL whose last response could not be stored is remembered for {@link #UNCACHEABLE_FOR}
@@ -45,10 +49,19 @@ final class MissCoalescer {
 
   /** What a waiter does once the leader is done: look in the store again, else fetch. */
   interface Follow {
-    Response afterLeader() throws IOException;
+    /**
+     * @param again true if the leader's response was stored (another variant than the
+     *     waiter's, say) or its request's alone: with still nothing to serve, the waiter may
+     *     go through the coalescer again. False if it was not storable or the fetch failed:
+     *     the waiters then fetch side by side, as before the leader.
+     */
+    Response afterLeader(boolean again) throws IOException;
   }
 
-  private final ConcurrentHashMap<String, CompletableFuture<Void>> inflight = new ConcurrentHashMap<>();
+  /** How a leader's fetch ended, for its waiters. */
+  private enum Ended { STORED, DECLINED, REFUSED, FAILED }
+
+  private final ConcurrentHashMap<String, CompletableFuture<Ended>> inflight = new ConcurrentHashMap<>();
   private final long minimumWaitMillis;
   private final Cache<String, Boolean> uncacheable = Caffeine.newBuilder()
       .expireAfterWrite(UNCACHEABLE_FOR).maximumSize(MAX_UNCACHEABLE).build();
@@ -65,21 +78,22 @@ final class MissCoalescer {
   Response run(String key, Duration upstreamTimeout, LeaderFetch leaderFetch, Follow follow)
       throws IOException {
     if (uncacheable.getIfPresent(key) != null) {
-      return leaderFetch.fetch(remembering(key, () -> { }));
+      return leaderFetch.fetch(remembering(key, ended -> { }));
     }
-    CompletableFuture<Void> mine = new CompletableFuture<>();
-    CompletableFuture<Void> leader = inflight.putIfAbsent(key, mine);
+    CompletableFuture<Ended> mine = new CompletableFuture<>();
+    CompletableFuture<Ended> leader = inflight.putIfAbsent(key, mine);
     if (leader != null) {
-      HttpFailureException timedOut = awaitLeader(leader,
-          Math.max(minimumWaitMillis, upstreamTimeout.plusSeconds(1).toMillis()));
-      if (timedOut != null) {
+      Ended ended;
+      try {
+        ended = awaitLeader(leader, Math.max(minimumWaitMillis, upstreamTimeout.plusSeconds(1).toMillis()));
+      } catch (HttpFailureException timedOut) {
         throw new HttpFailureException(timedOut.failure(), timedOut.detail(), timedOut);
       }
-      return follow.afterLeader();
+      return follow.afterLeader(ended == Ended.STORED || ended == Ended.DECLINED);
     }
-    Runnable release = () -> {
+    Consumer<Ended> release = ended -> {
       inflight.remove(key, mine);
-      mine.complete(null);
+      mine.complete(ended);
     };
     StoreOutcome outcome = remembering(key, release);
     try {
@@ -105,11 +119,11 @@ final class MissCoalescer {
             inflight.remove(key, mine);
             mine.completeExceptionally(timeout);
           }
-          outcome.finished();
+          outcome.failed(failure);
         }
       });
     } catch (IOException | RuntimeException e) {
-      release.run();
+      release.accept(Ended.FAILED);
       throw e;
     }
   }
@@ -118,36 +132,48 @@ final class MissCoalescer {
     return failure == ProxyFailure.UPSTREAM_TIMEOUT || failure == ProxyFailure.UPSTREAM_CONNECT_TIMEOUT;
   }
 
-  /** Keeps the memory of {@code key} up to date with its fetch's outcome, then runs {@code then}. */
-  private StoreOutcome remembering(String key, Runnable then) {
+  /** Keeps the memory of {@code key} up to date with its fetch's outcome, then tells {@code then}. */
+  private StoreOutcome remembering(String key, Consumer<Ended> then) {
     return new StoreOutcome() {
       @Override
       public void finished() {
         uncacheable.invalidate(key);
-        then.run();
+        then.accept(Ended.STORED);
       }
 
       @Override
       public void refused() {
         uncacheable.put(key, Boolean.TRUE);
-        then.run();
+        then.accept(Ended.REFUSED);
       }
 
       @Override
       public void declined() {
-        then.run(); // one request's no-store or credentials make no URL uncacheable
+        // A 304 to the leader's own condition says nothing of the URL: no memory either way.
+        then.accept(Ended.DECLINED);
+      }
+
+      @Override
+      public void failed(IOException failure) {
+        uncacheable.invalidate(key);
+        then.accept(Ended.FAILED);
       }
     };
   }
 
-  /** Waits for the leader; returns its upstream's timeout to share, or null to look again. */
-  private static HttpFailureException awaitLeader(CompletableFuture<Void> leader, long waitMillis) {
+  /**
+   * Waits for the leader; returns how its fetch ended, or null if it took too long (the waiter
+   * then fetches for itself).
+   *
+   * @throws HttpFailureException the leader's upstream timeout, to share
+   */
+  private static Ended awaitLeader(CompletableFuture<Ended> leader, long waitMillis) throws HttpFailureException {
     try {
-      leader.get(waitMillis, TimeUnit.MILLISECONDS);
+      return leader.get(waitMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException e) {
-      return (HttpFailureException) e.getCause();
+      throw (HttpFailureException) e.getCause();
     } catch (TimeoutException e) {
       // the waiter fetches for itself
     }

@@ -20,8 +20,8 @@ interface StoreOutcome {
   }
 
   /**
-   * The response may not be stored for what its request asked ({@code no-store}, credentials, a
-   * condition that made it a 304): it says nothing of the URL's other requests' responses.
+   * The response is a 304 to the request's own condition: it says nothing of what the URL's
+   * other requests would be answered.
    */
   default void declined() {
     finished();

@@ -12,6 +12,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class MissCoalescerTest {
 
@@ -42,7 +44,7 @@ class MissCoalescerTest {
           HttpFailureException timeout = new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT, "no answer");
           outcome.failed(timeout);
           throw timeout;
-        }, () -> null);
+        }, again -> null);
       } catch (Exception expected) {
         // the leader's own timeout
       }
@@ -55,7 +57,7 @@ class MissCoalescerTest {
         coalescer.run("k", upstreamTimeout, outcome -> {
           ownFetches.incrementAndGet();
           return null;
-        }, () -> {
+        }, again -> {
           ownFetches.incrementAndGet();
           return null;
         });
@@ -76,5 +78,59 @@ class MissCoalescerTest {
     assertThat(ownFetches).hasValue(0);
     leader.join(10_000);
     assertThat(leader.isAlive()).isFalse();
+  }
+
+  /**
+   * A waiter whose leader stored nothing (its fetch failed, or its response could not be stored)
+   * fetches for itself at once; only one whose leader stored a response (another variant) or
+   * got a 304 to its own condition goes through the coalescer again. Queued behind each other,
+   * waiters on a failing origin waited for one failure after another (probe v14).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"failed", "refused", "finished", "declined"})
+  void tellsItsWaitersWhetherToQueueAgain(String ended) throws Exception {
+    MissCoalescer coalescer = new MissCoalescer(Duration.ofSeconds(5));
+    CountDownLatch leading = new CountDownLatch(1);
+    CountDownLatch end = new CountDownLatch(1);
+    Thread leader = new Thread(() -> {
+      try {
+        coalescer.run("k", Duration.ofSeconds(5), outcome -> {
+          leading.countDown();
+          try {
+            end.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            throw new java.io.InterruptedIOException();
+          }
+          switch (ended) {
+            case "failed" -> outcome.failed(new java.io.IOException("connection reset"));
+            case "refused" -> outcome.refused();
+            case "finished" -> outcome.finished();
+            default -> outcome.declined();
+          }
+          return null;
+        }, again -> null);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, "leader");
+    leader.start();
+    assertThat(leading.await(10, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<Boolean> queueAgain = new CompletableFuture<>();
+    Thread waiter = new Thread(() -> {
+      try {
+        coalescer.run("k", Duration.ofSeconds(5), outcome -> null, again -> {
+          queueAgain.complete(again);
+          return null;
+        });
+      } catch (Exception e) {
+        queueAgain.completeExceptionally(e);
+      }
+    }, "waiter");
+    waiter.start();
+    Await.until(() -> waiter.getState() == Thread.State.TIMED_WAITING, "the miss to wait on the leader");
+    end.countDown();
+    assertThat(queueAgain.get(10, TimeUnit.SECONDS)).isEqualTo(ended.equals("finished") || ended.equals("declined"));
+    leader.join(10_000);
+    waiter.join(10_000);
   }
 }
