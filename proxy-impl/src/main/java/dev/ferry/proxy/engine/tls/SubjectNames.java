@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import java.util.regex.Pattern;
 
 /** Host names and IP literals as certificates name them (RFC 6125 subject alternative names). */
@@ -25,6 +27,24 @@ final class SubjectNames {
       name = name.substring(1, name.length() - 1);
     }
     return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+  }
+
+  /**
+   * The SNI to send to {@code host} (RFC 6066 §3): its name, normalised; none for an IP literal,
+   * nor for a name SNI cannot carry ({@code web_1}, not a letter-digit-hyphen name: the JDK
+   * refuses it, and the refusal escaped as an unanswered request and a leaked connection, probe
+   * v14).
+   */
+  static List<SNIServerName> serverNames(String host) {
+    String name = normalise(host);
+    if (isIpLiteral(name)) {
+      return List.of();
+    }
+    try {
+      return List.of(new SNIHostName(name));
+    } catch (IllegalArgumentException e) {
+      return List.of();
+    }
   }
 
   /** True for an IPv4 or IPv6 literal; never resolves a name. */

@@ -1,8 +1,6 @@
 package dev.ferry.proxy.engine.tls;
 
 import dev.ferry.proxy.ServerTls.ClientAuth;
-import java.util.List;
-import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
@@ -43,10 +41,7 @@ public final class TlsParameters {
     SSLParameters parameters = context.getDefaultSSLParameters();
     parameters.setProtocols(PROTOCOLS);
     parameters.setApplicationProtocols(ALPN);
-    String name = SubjectNames.normalise(host);
-    if (!SubjectNames.isIpLiteral(name)) {
-      parameters.setServerNames(List.of(new SNIHostName(name)));
-    }
+    parameters.setServerNames(SubjectNames.serverNames(host));
     if (verifyHost) {
       parameters.setEndpointIdentificationAlgorithm("HTTPS");
     }

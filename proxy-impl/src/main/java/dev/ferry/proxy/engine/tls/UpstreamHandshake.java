@@ -5,8 +5,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
-import java.util.List;
-import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
@@ -45,11 +43,8 @@ public final class UpstreamHandshake {
     SSLParameters parameters = socket.getSSLParameters();
     parameters.setEndpointIdentificationAlgorithm(verifyHosts ? "HTTPS" : null);
     parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-    String name = SubjectNames.normalise(host);
-    if (!SubjectNames.isIpLiteral(name)) {
-      // Only IP literals go without (RFC 6066 §3): "backend1" and "web01" are names (probe i14).
-      parameters.setServerNames(List.of(new SNIHostName(name)));
-    }
+    // "backend1" and "web01" are names: they went without, taken for IP literals (probe i14).
+    parameters.setServerNames(SubjectNames.serverNames(host));
     socket.setSSLParameters(parameters);
     socket.setSoTimeout(timeoutMillis);
     socket.startHandshake();

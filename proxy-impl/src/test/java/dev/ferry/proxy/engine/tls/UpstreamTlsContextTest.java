@@ -95,10 +95,11 @@ class UpstreamTlsContextTest {
   /**
    * The proxy's own upstream handshake (forward proxy, interception) sends SNI for every name:
    * {@code backend1} and {@code web01} went without, taken for IP literals by their last digit
-   * (probe i14); only an IP literal goes without.
+   * (probe i14); only an IP literal goes without, and a name SNI cannot carry ({@code web_1}:
+   * the JDK's refusal escaped, the request went unanswered, probe v14).
    */
   @ParameterizedTest
-  @CsvSource({"backend1, backend1", "web01.internal., web01.internal", "127.0.0.1, ''"})
+  @CsvSource({"backend1, backend1", "web01.internal., web01.internal", "127.0.0.1, ''", "web_1, ''"})
   void sendsSniForEveryHostNameButAnIpLiteral(String host, String expected) throws Exception {
     TestPki.Issued named = TestPki.server(ca, TestPki.ec(), host.replaceAll("\\.$", ""));
     CompletableFuture<SSLSession> served = serve(ServerTlsContext.create(List.of(named.certifiedKey())));
