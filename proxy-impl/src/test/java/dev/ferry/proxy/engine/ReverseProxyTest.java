@@ -194,10 +194,12 @@ class ReverseProxyTest {
     origin.enqueue(new MockResponse());
     get(Upstream.of(origin.url("/").toString()), "GET / HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Ssl: on\r\n"
         + "X-Forwarded-Scheme: https\r\nX_Forwarded_Ssl: on\r\nFront-End-Https: on\r\nX-Url-Scheme: https\r\n"
-        + "X-Forwarded-Protocol: https\r\nX_Forwarded_Proto: https\r\n\r\n");
+        + "X-Forwarded-Protocol: https\r\nX_Forwarded_Proto: https\r\nX-Scheme: https\r\n"
+        + "X-Forwarded-Https: on\r\nX-Original-URL: /admin\r\nX-Rewrite-URL: /admin\r\n\r\n");
     RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
     assertThat(recorded.getHeaders().names()).doesNotContain("X-Forwarded-Ssl", "X-Forwarded-Scheme",
-        "X_Forwarded_Ssl", "Front-End-Https", "X-Url-Scheme", "X-Forwarded-Protocol", "X_Forwarded_Proto");
+        "X_Forwarded_Ssl", "Front-End-Https", "X-Url-Scheme", "X-Forwarded-Protocol", "X_Forwarded_Proto",
+        "X-Scheme", "X-Forwarded-Https", "X-Original-URL", "X-Rewrite-URL");
     assertThat(recorded.getHeader("X-Forwarded-Proto")).isEqualTo("http");
   }
 
@@ -220,6 +222,23 @@ class ReverseProxyTest {
     assertThat(recorded.getHeaders().values("X-Forwarded-Proto")).containsExactly("https");
     assertThat(recorded.getHeaders().values("X-Forwarded-Host")).containsExactly("www.example");
     assertThat(recorded.getHeaders().values("Forwarded")).containsExactly("for=10.0.0.1;proto=https");
+  }
+
+  /**
+   * The proxy's own Forwarded says what a filter's X-Forwarded-Proto and -Host say: it said
+   * {@code proto=http} beside a filter's {@code X-Forwarded-Proto: https} (probe v14).
+   */
+  @Test
+  void saysInItsForwardedWhatAFiltersForwardingFieldsSay() throws Exception {
+    origin.enqueue(new MockResponse());
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter(Filters.setRequestHeader("X-Forwarded-Proto", "https"))
+        .filter(Filters.setRequestHeader("X-Forwarded-Host", "www.example")));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n").readResponse();
+    }
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeaders().values("Forwarded")).containsExactly("for=127.0.0.1;host=\"www.example\";proto=https");
   }
 
   @Test

@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,12 +64,14 @@ public final class Forwarder {
    * (WSGI and CGI read X_Real_IP as X-Real-IP): what this hop reports (the scheme, the host, RFC
    * 7239's element) is the proxy's or a filter's to say, never the client's, and backends trust
    * the others for the client's address or the URL it used (Spring reads X-Forwarded-Port and
-   * -Prefix, many read X-Real-IP; Rack reads X-Forwarded-Ssl and -Scheme before -Proto, which let
-   * a plain-http client pass for https, probe g14).
+   * -Prefix, many read X-Real-IP; Rack reads X-Forwarded-Ssl and -Scheme before -Proto, Tornado
+   * X-Scheme, which let a plain-http client pass for https, probes g14, v14; Symfony took
+   * X-Original-URL and X-Rewrite-URL for the path, past access rules on the real one).
    */
   private static final NameSet CLIENT_FORGEABLE = NameSet.of("x-forwarded-port", "x-forwarded-prefix",
       "x-forwarded-server", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "forwarded",
-      "x-forwarded-ssl", "x-forwarded-scheme", "x-forwarded-protocol", "front-end-https", "x-url-scheme");
+      "x-forwarded-ssl", "x-forwarded-scheme", "x-forwarded-protocol", "x-forwarded-https", "x-scheme",
+      "front-end-https", "x-url-scheme", "x-original-url", "x-rewrite-url");
   /**
    * A reverse proxy also sets X-Forwarded-For itself, and drops a client's claims to a verified
    * client certificate: RFC 9440's fields, which this proxy sets from its own TLS listener, and
@@ -81,6 +84,8 @@ public final class Forwarder {
    * Left out of a relayed response: an upstream's proxy authentication fields are for this hop
    * (RFC 9110 §11.7), and a cache must not store them (RFC 9111 §3.1).
    */
+  /** RFC 3986's scheme: what RFC 7239's {@code proto=} may carry. */
+  private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*");
   private static final NameSet RELAYED_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "proxy-authentication-info", "via");
 
@@ -455,16 +460,21 @@ public final class Forwarder {
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);
       // The client's were dropped on arrival: one here was set by a filter (a TLS-terminating
       // load balancer in front says https), and goes on in place of the proxy's (probe g14).
+      // The proxy's Forwarded then says what they say (Spring reads Forwarded first, probe v14).
       Headers filtered = request.headers();
+      String clientHost = requested != null ? requested : originalHost;
+      Optional<String> filterProto = filtered.first("X-Forwarded-Proto").map(String::trim)
+          .filter(value -> URI_SCHEME.matcher(value).matches());
+      Optional<String> filterHost = filtered.first("X-Forwarded-Host").map(String::trim);
       if (!filtered.contains("X-Forwarded-Proto")) {
         headers.add("X-Forwarded-Proto", proto);
       }
-      String clientHost = requested != null ? requested : originalHost;
       if (named && !filtered.contains("X-Forwarded-Host")) {
         headers.add("X-Forwarded-Host", clientHost);
       }
       if (!filtered.contains("Forwarded")) {
-        headers.add("Forwarded", ForwardedHeader.value(client, named ? clientHost : null, proto));
+        headers.add("Forwarded", ForwardedHeader.value(client,
+            filterHost.orElse(named ? clientHost : null), filterProto.orElse(proto)));
       }
       ClientCertFields certificate = hooks.clientCertFields();
       if (certificate.present()) {
