@@ -78,6 +78,28 @@ class CacheKeyTest {
     assertThat(proxy.cache().orElseThrow().purge(base + "/e%3Ae?q=%c3%A9")).isTrue();
   }
 
+  /**
+   * Escapes of unreserved characters are those characters (RFC 3986 §6.2.2.2): a forward
+   * proxy's entry stored as {@code /u/t%7ex} is purged as {@code /u/t~x} (it stayed, probe v14),
+   * and a URL without a path is the one with {@code /} (probe e14).
+   */
+  @Test
+  void purgesAForwardProxysEntryHoweverItsPathIsSpelled() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < 2; i++) {
+      origin.enqueue(new MockResponse().setBody("v" + i).setHeader("Cache-Control", "max-age=100"));
+    }
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
+    String base = "http://127.0.0.1:" + origin.getPort();
+    forward(proxy, "GET " + base + "/u/t%7ex");
+    forward(proxy, "GET " + base + "/");
+    ProxyCache cache = proxy.cache().orElseThrow();
+    assertThat(cache.stats().entries()).isEqualTo(2);
+    assertThat(cache.purge(base + "/u/t~x")).isTrue();
+    assertThat(cache.purge(base)).isTrue();
+    assertThat(cache.stats().entries()).isZero();
+  }
+
   private static RawClient.RawResponse forward(ProxyServer proxy, String requestLine) throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {
       return raw.send(requestLine + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").readResponse();

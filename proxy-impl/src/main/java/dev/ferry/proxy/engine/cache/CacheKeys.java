@@ -13,9 +13,10 @@ import java.util.Set;
  * {@code site.test}, and a purge or an invalidation of one spelling removes it; without this,
  * each spelling was an entry of its own, which purges missed and any client could multiply.
  * The path and query are left as they are (a reverse proxy's path is already normalised), but
- * for the hex digits of percent-escapes, in upper case (RFC 3986 §6.2.2.1: {@code %3a} and
- * {@code %3A} are one character): a forward proxy's client spelling a path either way reaches
- * one entry, and a write in one spelling invalidates the other (probe k12).
+ * for their percent-escapes, in RFC 3986's normal form ({@link #target}: {@code %3a} and
+ * {@code %3A} are one character, {@code %7e} is {@code ~}): a forward proxy's client spelling a
+ * path either way reaches one entry, and a write or a purge in one spelling removes the other
+ * (probes k12, v14).
  */
 final class CacheKeys {
   private CacheKeys() {}
@@ -79,28 +80,42 @@ final class CacheKeys {
     return spellings;
   }
 
-  /** A path and query (or a prefix of them) with the hex digits of its percent-escapes in upper case. */
+  /**
+   * A path and query (or a prefix of them) in RFC 3986's syntax-based normal form (§6.2.2): the
+   * escapes of unreserved characters decoded ({@code %7E} is {@code ~}), the others' hex digits in
+   * upper case. URLs that differ only so are one resource to every client and origin.
+   */
   static String target(String target) {
     int percent = target.indexOf('%');
     if (percent < 0) {
       return target;
     }
-    char[] chars = null;
+    StringBuilder normal = null;
+    int copied = 0;
     for (int i = percent; i >= 0 && i + 2 < target.length(); i = target.indexOf('%', i + 1)) {
-      char high = target.charAt(i + 1);
-      char low = target.charAt(i + 2);
-      if (isHex(high) && isHex(low) && (high >= 'a' || low >= 'a')) {
-        if (chars == null) {
-          chars = target.toCharArray();
-        }
-        chars[i + 1] = Character.toUpperCase(high);
-        chars[i + 2] = Character.toUpperCase(low);
+      int high = Character.digit(target.charAt(i + 1), 16);
+      int low = Character.digit(target.charAt(i + 2), 16);
+      if (high < 0 || low < 0 || target.charAt(i + 1) > 'f' || target.charAt(i + 2) > 'f') {
+        continue;
       }
+      char decoded = (char) (high * 16 + low);
+      String spelled = isUnreserved(decoded) ? String.valueOf(decoded)
+          : target.substring(i, i + 3).toUpperCase(Locale.ROOT);
+      if (spelled.equals(target.substring(i, i + 3))) {
+        continue;
+      }
+      if (normal == null) {
+        normal = new StringBuilder(target.length());
+      }
+      normal.append(target, copied, i).append(spelled);
+      copied = i + 3;
+      i += 2;
     }
-    return chars == null ? target : new String(chars);
+    return normal == null ? target : normal.append(target, copied, target.length()).toString();
   }
 
-  private static boolean isHex(char c) {
-    return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+  private static boolean isUnreserved(char c) {
+    return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+        || c == '-' || c == '.' || c == '_' || c == '~';
   }
 }

@@ -382,9 +382,16 @@ public final class HttpCache implements ProxyCache {
   public boolean purge(String url) {
     String key = CacheKeys.url(url);
     int authority = key.indexOf("://");
-    int path = authority < 0 ? -1 : key.indexOf('/', authority + 3);
-    if (path < 0) {
+    if (authority < 0) {
       return entries.store().remove(key);
+    }
+    int path = key.indexOf('/', authority + 3);
+    int query = key.indexOf('?', authority + 3);
+    if (path < 0 || query >= 0 && query < path) {
+      // No path is the path "/" (RFC 9110 §4.2.3): http://site.test purges http://site.test/ (probe e14).
+      int end = query < 0 ? key.length() : query;
+      key = key.substring(0, end) + "/" + key.substring(end);
+      path = end;
     }
     return entries.removeSpellings(key.substring(0, path), key.substring(path));
   }
