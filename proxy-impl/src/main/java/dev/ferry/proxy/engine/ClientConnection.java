@@ -70,6 +70,8 @@ final class ClientConnection implements Runnable {
   private String interceptAuthority;
   /** The tunnel to run once the current exchange ends (see {@link #tunnelAfterExchange}). */
   private UpstreamConnection tunnelNext;
+  /** A tunnel on a TLS socket, running on threads: a stopping proxy closes it if at rest. */
+  private volatile Tunnel blockingTunnel;
   private String interceptCredentials;
   /** Set from an intercepted CONNECT's 200 until its tunnel's first bytes arrive. */
   private volatile PendingIntercept pendingIntercept;
@@ -830,11 +832,13 @@ final class ClientConnection implements Runnable {
   }
 
   private void runTunnel(Tunnel tunnel, UpstreamConnection upstream, ThreadFactory threads) {
+    blockingTunnel = tunnel;
     try {
       tunnel.run(threads);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      blockingTunnel = null;
       upstream.close();
       log.debug("tunnel_closed conn={} to_upstream={} to_client={}", id, tunnel.bytesToUpstream(),
           tunnel.bytesToClient());
@@ -850,8 +854,24 @@ final class ClientConnection implements Runnable {
     return relayed || pendingIntercept != null || tunnelNext != null;
   }
 
+  /**
+   * For a stopping proxy: closes a tunnel on a TLS socket that is at rest, as the relay closes a
+   * plain one, rather than holding the stop for its grace (probe v14). True if it did.
+   */
+  boolean closeIfTunnelAtRest() {
+    Tunnel tunnel = blockingTunnel;
+    if (tunnel == null || !tunnel.atRest(System.nanoTime())) {
+      return false;
+    }
+    forceClose();
+    return true;
+  }
+
   /** Closes the connection now if it waits for a request, else after the current exchange. */
   void requestClose() {
+    if (closeIfTunnelAtRest()) {
+      return;
+    }
     switch (state.requestClose()) {
       case END -> end();
       case CLOSE_SOCKET -> closeSocket();

@@ -100,6 +100,40 @@ class TunnelTest {
     }
   }
 
+  /**
+   * A tunnel on a TLS socket at rest closes at a stop as a relayed one does: through the TLS
+   * listener it held the stop for its whole grace (probe v14).
+   */
+  @Test
+  void closesATunnelAtRestOverTheTlsListenerWhenStopping() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      byte[] word = new byte[4];
+      while (in.readNBytes(word, 0, 4) == 4) {
+        out.write(word);
+        out.flush();
+      }
+    }));
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    proxy = ferry.start(connectingToTestPorts()
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())));
+    try (RawClient resting = new RawClient(proxy.address(), certificates.trustingContext())) {
+      resting.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(resting.readResponse(true).status()).isEqualTo(200);
+      resting.send("ping");
+      assertThat(resting.input().readNBytes(4)).isEqualTo("ping".getBytes(StandardCharsets.US_ASCII));
+      // A thread of its own: the common pool may have none to spare on a small machine.
+      CompletableFuture<Void> stopping = new CompletableFuture<>();
+      new Thread(() -> {
+        proxy.stop(Duration.ofSeconds(30));
+        stopping.complete(null);
+      }, "stopper").start();
+      resting.socket().setSoTimeout(10_000);
+      assertThat(resting.input().read()).as("the tunnel at rest closed").isEqualTo(-1);
+      stopping.get(10, TimeUnit.SECONDS); // well inside the 30 s grace
+      assertThat(proxy.stats().failures()).doesNotContainKey("PROXY_STOPPED");
+    }
+  }
+
   private RawClient tunnelTo(TinyOrigin origin) throws Exception {
     RawClient raw = new RawClient(proxy.address());
     raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLSocket;
 
@@ -30,6 +31,10 @@ public final class Tunnel {
   private final AtomicLong lastActivity = new AtomicLong(System.nanoTime());
   private final AtomicLong toUpstream = new AtomicLong();
   private final AtomicLong toClient = new AtomicLong();
+  /** True until the client sends something: the proxy's 200 (or the 101) was the last word. */
+  private volatile boolean upstreamSpokeLast = true;
+  /** Writes under way, each from a read to its flush. */
+  private final AtomicInteger writing = new AtomicInteger();
 
   public Tunnel(Socket client, InputStream clientIn, OutputStream clientOut, Socket upstream,
       InputStream upstreamIn, OutputStream upstreamOut, int idleTimeoutMillis) {
@@ -53,6 +58,15 @@ public final class Tunnel {
       close(client);
       downstream.join();
     }
+  }
+
+  /**
+   * True if the tunnel is at rest as the {@link TunnelRelay} means it (a stopping proxy closes
+   * such a tunnel like an idle connection): the upstream spoke last, nothing has passed for
+   * {@link TunnelRelay#REST_NANOS}, and no write is under way.
+   */
+  public boolean atRest(long nowNanos) {
+    return upstreamSpokeLast && writing.get() == 0 && nowNanos - lastActivity.get() >= TunnelRelay.REST_NANOS;
   }
 
   /** Bytes sent from the client to the upstream. */
@@ -81,9 +95,15 @@ public final class Tunnel {
         if (n < 0) {
           break;
         }
+        writing.incrementAndGet();
         lastActivity.set(System.nanoTime());
-        out.write(buffer, 0, n);
-        out.flush();
+        upstreamSpokeLast = counter == toClient;
+        try {
+          out.write(buffer, 0, n);
+          out.flush();
+        } finally {
+          writing.decrementAndGet();
+        }
         counter.addAndGet(n);
       }
       halfClose(destination);
