@@ -179,8 +179,9 @@ final class PemFiles {
     if (e instanceof AccessDeniedException) {
       return "permission denied";
     }
-    if (e instanceof java.nio.file.FileAlreadyExistsException) {
-      return "something is in the way (a symbolic link to nowhere?)";
+    if (e instanceof java.nio.file.FileAlreadyExistsException exists) {
+      return exists.getFile() != null && Files.isDirectory(Path.of(exists.getFile())) ? "it is a directory"
+          : "something is in the way (a symbolic link to nowhere?)";
     }
     if (e instanceof java.nio.file.FileSystemException failed && failed.getReason() != null) {
       return failed.getReason();

@@ -157,7 +157,13 @@ final class TlsOptions {
    */
   void writeGenerated() {
     if (generated != null) {
-      write(generated);
+      try {
+        write(generated);
+      } catch (IllegalArgumentException e) {
+        // The key written before a certificate that could not be: not left behind (probe v14).
+        removeWritten();
+        throw e;
+      }
     }
   }
 

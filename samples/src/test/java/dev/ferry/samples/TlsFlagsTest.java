@@ -230,7 +230,7 @@ class TlsFlagsTest {
   @Test
   void saysWhyAKeyFileIsNotWritten() throws Exception {
     Path empty = Files.createFile(dir.resolve("empty.key"));
-    Path caOut = dir.resolve("ca.pem");
+    Path caOut = dir.resolve("why-ca.pem");
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", caOut.toString(), "--ca-key-out", empty.toString()))
         .hasMessage("--ca-key-out: " + empty + " exists and is empty; remove it, and the key is written "
             + "to a new file readable by its owner only");
@@ -238,6 +238,13 @@ class TlsFlagsTest {
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", caOut.toString(), "--ca-key-out",
         dangling.toString()).writeFiles().run())
         .hasMessageContaining("--ca-key-out cannot write " + dangling + ": something is in the way (a symbolic link to nowhere?)");
+    // A certificate that cannot be written leaves no key behind (probe v14).
+    Path directory = Files.createDirectory(dir.resolve("a-directory.pem"));
+    Path key = dir.resolve("why-new.key");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", directory.toString(), "--ca-key-out",
+        key.toString()).writeFiles().run())
+        .hasMessageStartingWith("--ca-out cannot write " + directory + ": ");
+    assertThat(key).doesNotExist();
   }
 
   @Test
