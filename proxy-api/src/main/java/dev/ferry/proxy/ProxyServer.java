@@ -608,7 +608,8 @@ public interface ProxyServer extends AutoCloseable {
 
     /**
      * An HTML page for the proxy's own answers with this status (404, 5xx, 4xx limits...), sent
-     * to clients that accept {@code text/html}; others get the plain-text answer. In the page,
+     * to clients that accept {@code text/html} (named in {@code Accept} with a {@code q} above 0
+     * and not below {@code text/plain}'s); others get the plain-text answer. In the page,
      * {@code {status}}, {@code {reason}} and {@code {detail}} are replaced by the answer's status,
      * reason and detail, HTML-escaped. Without one, a built-in page is used. Each call for a status
      * replaces the earlier one.

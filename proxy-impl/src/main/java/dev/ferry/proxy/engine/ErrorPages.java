@@ -55,13 +55,43 @@ final class ErrorPages {
         .body(Body.of(html)).build();
   }
 
+  /**
+   * True if the client names {@code text/html} among what it accepts, with a weight above 0 and
+   * none below that of {@code text/plain} (RFC 9110 §12.5.1: {@code q=0} is "not acceptable"; a
+   * client that refused HTML, or preferred plain text, got the page, probe h14). A client that
+   * names no {@code text/html} (curl's {@code *}{@code /*}) gets the plain text.
+   */
   private static boolean acceptsHtml(Headers headers) {
+    double html = -1;
+    double plain = -1;
     for (String accept : headers.all("Accept")) {
-      if (accept.toLowerCase(java.util.Locale.ROOT).contains("text/html")) {
-        return true;
+      for (String range : accept.split(",")) {
+        String[] parts = range.split(";");
+        String type = parts[0].trim().toLowerCase(java.util.Locale.ROOT);
+        if (type.equals("text/html")) {
+          html = Math.max(html, weight(parts));
+        } else if (type.equals("text/plain")) {
+          plain = Math.max(plain, weight(parts));
+        }
       }
     }
-    return false;
+    return html > 0 && html >= plain;
+  }
+
+  /** A media range's {@code q}, 1 without one; 0 for one that does not parse. */
+  private static double weight(String[] parameters) {
+    for (int i = 1; i < parameters.length; i++) {
+      String parameter = parameters[i].trim();
+      if (parameter.length() > 2 && parameter.regionMatches(true, 0, "q=", 0, 2)) {
+        try {
+          double q = Double.parseDouble(parameter.substring(2).trim());
+          return q >= 0 && q <= 1 ? q : 0;
+        } catch (NumberFormatException e) {
+          return 0;
+        }
+      }
+    }
+    return 1;
   }
 
   static String escape(String text) {

@@ -22,6 +22,8 @@ import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.ParameterizedTest;
 
 /**
  * Issue #11: request IDs and trace context on the way through, /_stats in the documented shape on
@@ -391,6 +393,26 @@ class ObservabilityTest {
       assertThat(text.bodyText()).startsWith("Could not connect to origin server");
     }
     assertThat(ErrorPages.escape(target)).isEqualTo("http://unknown-host-&lt;b&gt;.invalid/");
+  }
+
+  /**
+   * HTML goes to a client that accepts it above nothing and above plain text: one that said
+   * {@code text/html;q=0} (not acceptable), or preferred {@code text/plain}, got the page (probe h14).
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "text/html;q=0, */*|text/plain",
+      "text/html; q=0.0, application/json|text/plain",
+      "text/plain, text/html;q=0.5|text/plain",
+      "text/html;q=0.5, text/plain;q=0.4|text/html",
+      "TEXT/HTML;Q=1|text/html"})
+  void answersHtmlOnlyToClientsThatPreferIt(String accept, String expected) throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET http://no-such-host.invalid/ HTTP/1.1\r\nHost: x\r\n"
+          + "Accept: " + accept + "\r\n\r\n").readResponse();
+      assertThat(response.header("Content-Type")).as(accept).startsWith(expected);
+    }
   }
 
   @Test
