@@ -22,7 +22,9 @@ import java.net.SocketTimeoutException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,9 +33,10 @@ import org.slf4j.LoggerFactory;
  * The admin listener: a small, separate server for operators ({@code /_stats}, {@code /_dashboard}
  * and whatever the configured admin filters answer, such as {@code /metrics}). It reads one request
  * per connection, answers with {@code Connection: close}, and never forwards anything. Traffic is
- * light, so each connection gets a short-lived platform thread, at most 16 at once (one more is
- * answered 503); its head is due within the proxy's header timeout (10 s at most), and writes
- * are bounded like the proxy's own.
+ * light, so each connection gets a short-lived platform thread, at most 16 at once (one more
+ * takes the slot of the connection waiting longest for its head, else is answered 503); its head
+ * is due within the proxy's header timeout (10 s at most), and writes are bounded like the
+ * proxy's own.
  */
 final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -48,6 +51,8 @@ final class AdminServer implements AutoCloseable {
       + "Admin listener busy: too many open connections\n").getBytes(StandardCharsets.US_ASCII);
 
   private final Semaphore slots = new Semaphore(MAX_CONCURRENT);
+  /** Connections still reading their request head, oldest first. */
+  private final ConcurrentLinkedQueue<Socket> readingHeads = new ConcurrentLinkedQueue<>();
   /** The first refusal for want of a slot is a warning, the rest debug lines. */
   private volatile boolean warnedBusy;
   private final AtomicLong ids = new AtomicLong();
@@ -92,19 +97,40 @@ final class AdminServer implements AutoCloseable {
       } catch (IOException e) {
         return;
       }
-      if (!slots.tryAcquire()) {
+      if (!slots.tryAcquire() && !evictSlowestHead()) {
         refuseBusy(client);
         continue;
       }
+      readingHeads.add(client);
       Thread worker = new Thread(() -> {
         try {
           serve(client);
         } finally {
+          readingHeads.remove(client);
           slots.release();
         }
       }, "ferry-admin-" + proxyPort + "-conn-" + ids.incrementAndGet());
       worker.setDaemon(true);
       worker.start();
+    }
+  }
+
+  /**
+   * Every slot is taken: the connection that has waited longest for the rest of its head gives
+   * its slot up, so that clients trickling heads cannot keep a scrape out even for the header
+   * timeout (a request being answered is never cut). True if a slot came free.
+   */
+  private boolean evictSlowestHead() {
+    Socket slowest = readingHeads.poll();
+    if (slowest == null) {
+      return false;
+    }
+    closeQuietly(slowest);
+    try {
+      return slots.tryAcquire(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
@@ -130,6 +156,8 @@ final class AdminServer implements AutoCloseable {
       } catch (HttpFailureException e) {
         sender.send(ErrorResponses.render(e), false, 1, true, false);
         return;
+      } finally {
+        readingHeads.remove(client);
       }
       in.readTimeout(READ_TIMEOUT_MILLIS);
       Request request = Request.builder().method(head.method())

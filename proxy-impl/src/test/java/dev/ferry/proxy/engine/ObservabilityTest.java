@@ -322,40 +322,39 @@ class ObservabilityTest {
    * check read only the first of two Host fields).
    */
   /**
-   * Clients trickling their heads hold an admin slot for the header timeout at most, and a
-   * connection past the sixteen slots is answered 503; the seventeenth was closed unanswered
-   * and unlogged, and a byte every few seconds kept the listener taken for ever (probe o14).
+   * Clients trickling their heads cannot keep a scrape out: a connection past the sixteen slots
+   * takes the slot of the one waiting longest for its head, and a head not in within the header
+   * timeout is answered 408. The seventeenth was closed unanswered and unlogged, and a byte every
+   * few seconds kept the listener taken for ever (probe o14).
    */
   @Test
-  void answersAdminConnectionsPastItsSlots503AndTimesSlowHeadsOut() throws Exception {
+  void servesAScrapeWhileSlowHeadsHoldEveryAdminSlot() throws Exception {
     ProxyServer proxy = ferry.start(ProxyServer.builder().admin(new InetSocketAddress("127.0.0.1", 0))
-        .requestHeaderTimeout(java.time.Duration.ofSeconds(1)));
+        .requestHeaderTimeout(java.time.Duration.ofSeconds(5)));
     InetSocketAddress admin = proxy.adminAddress().orElseThrow();
     List<RawClient> slow = new java.util.ArrayList<>();
     try {
       for (int i = 0; i < 16; i++) {
         slow.add(new RawClient(admin).send("GET /_stats HTTP/1.1\r\n"));
       }
-      Await.until(() -> {
-        try (RawClient extra = new RawClient(admin)) {
-          return extra.send("GET /_stats HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status() == 503;
-        } catch (java.io.IOException e) {
-          return false;
+      for (int i = 0; i < 3; i++) {
+        try (RawClient scrape = new RawClient(admin)) {
+          assertThat(scrape.send("GET /_stats HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status())
+              .as("scrape %d beside sixteen slow heads", i).isEqualTo(200);
         }
-      }, "a connection past the sixteen slots answered 503");
-      for (RawClient client : slow) {
-        assertThat(client.readResponse().status()).as("a head not sent in time").isEqualTo(408);
       }
+      int timedOut = 0;
+      for (RawClient client : slow) {
+        try {
+          timedOut += client.readResponse().status() == 408 ? 1 : 0;
+        } catch (java.io.IOException evicted) {
+          // one of those that gave its slot up
+        }
+      }
+      assertThat(timedOut).as("heads not sent in time, answered 408").isPositive();
     } finally {
       RawClient.closeAll(slow);
     }
-    Await.until(() -> {
-      try (RawClient scrape = new RawClient(admin)) {
-        return scrape.send("GET /_stats HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status() == 200;
-      } catch (java.io.IOException e) {
-        return false;
-      }
-    }, "stats answered again");
   }
 
   @Test
