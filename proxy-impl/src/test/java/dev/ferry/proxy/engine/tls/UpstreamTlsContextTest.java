@@ -112,6 +112,32 @@ class UpstreamTlsContextTest {
     assertThat(names).isEqualTo(expected.isEmpty() ? List.of() : List.of(new SNIHostName(expected)));
   }
 
+  /**
+   * A name the JDK's host check cannot take ({@code web_1}, a Compose service) is checked
+   * against the verified certificate by the proxy: it was refused whatever the certificate said,
+   * as "handshake refused" (probe v15).
+   */
+  @ParameterizedTest
+  @CsvSource({"web_1, true", "web_2, false"})
+  void checksANameTheJdkCannotAgainstTheVerifiedCertificate(String host, boolean matches) throws Exception {
+    TestPki.Issued named = TestPki.server(ca, TestPki.ec(), "web_1");
+    serve(ServerTlsContext.create(List.of(named.certifiedKey())));
+    UpstreamHandshake handshake = new UpstreamHandshake(
+        UpstreamTlsContext.create(UpstreamTls.trusting(caFile())).sslContext(), true);
+    Socket plain = new Socket(InetAddress.getLoopbackAddress(), handshakes.port());
+    if (matches) {
+      try (Socket socket = handshake.handshake(plain, host, handshakes.port(), 10_000)) {
+        assertThat(socket.getInputStream().read()).isEqualTo(Handshakes.OK);
+      }
+    } else {
+      try (plain) {
+        assertThatThrownBy(() -> handshake.handshake(plain, host, handshakes.port(), 10_000))
+            .isInstanceOf(UpstreamHandshake.RefusedCertificateException.class)
+            .hasMessage("certificate does not match the host name");
+      }
+    }
+  }
+
   private CompletableFuture<SSLSession> serve(ServerTlsContext context) {
     return handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
   }
