@@ -14,6 +14,7 @@ import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.upstream.HostNames;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -42,6 +43,7 @@ final class AdminServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
   private static final int MAX_CONCURRENT = 16;
   private static final int READ_TIMEOUT_MILLIS = 10_000;
+  private static final int LINGER_MILLIS = 1_000;
 
   private final RealProxyServer server;
   private final ServerSocket socket;
@@ -51,6 +53,8 @@ final class AdminServer implements AutoCloseable {
       + "Admin listener busy: too many open connections\n").getBytes(StandardCharsets.US_ASCII);
 
   private final Semaphore slots = new Semaphore(MAX_CONCURRENT);
+  /** Refusals closing lingeringly at once, each on a short-lived thread of its own. */
+  private final Semaphore refusers = new Semaphore(MAX_CONCURRENT);
   /** Connections still reading their request head, oldest first. */
   private final ConcurrentLinkedQueue<Socket> readingHeads = new ConcurrentLinkedQueue<>();
   /** The first refusal for want of a slot is a warning, the rest debug lines. */
@@ -174,8 +178,8 @@ final class AdminServer implements AutoCloseable {
   }
 
   /**
-   * Every slot is taken: a 503 (a few bytes, which a new connection's send buffer takes at once,
-   * so the acceptor never waits), where the connection was closed unanswered and unlogged.
+   * Every slot is taken: a 503, then a lingering close on a thread of its own (at most 16 at
+   * once; past that the connection is closed), where it was closed unanswered and unlogged.
    */
   private void refuseBusy(Socket client) {
     if (!warnedBusy) {
@@ -185,11 +189,31 @@ final class AdminServer implements AutoCloseable {
     } else {
       log.debug("admin_busy connections={}", MAX_CONCURRENT);
     }
-    try (client) {
-      client.getOutputStream().write(BUSY);
-    } catch (IOException e) {
-      log.debug("admin_connection_failed error={}", LogValues.quoted(e.toString()));
+    if (!refusers.tryAcquire()) {
+      closeQuietly(client); // a flood of refusals: the lingering closes are busy already
+      return;
     }
+    Thread refuser = new Thread(() -> {
+      try (client) {
+        client.getOutputStream().write(BUSY);
+        // A lingering close: closed on a request not yet read, the socket sent a reset, and the
+        // client lost the 503 with it (probe v15).
+        client.shutdownOutput();
+        client.setSoTimeout(LINGER_MILLIS);
+        InputStream in = client.getInputStream();
+        byte[] discard = new byte[4096];
+        long deadline = System.nanoTime() + LINGER_MILLIS * 1_000_000L;
+        while (in.read(discard) >= 0 && System.nanoTime() < deadline) {
+          // the client's request, unread
+        }
+      } catch (IOException e) {
+        log.debug("admin_connection_failed error={}", LogValues.quoted(e.toString()));
+      } finally {
+        refusers.release();
+      }
+    }, "ferry-admin-" + proxyPort + "-busy");
+    refuser.setDaemon(true);
+    refuser.start();
   }
 
   /**

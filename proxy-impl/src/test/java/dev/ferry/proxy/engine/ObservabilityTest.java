@@ -15,15 +15,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Issue #11: request IDs and trace context on the way through, /_stats in the documented shape on
@@ -354,6 +356,52 @@ class ObservabilityTest {
       assertThat(timedOut).as("heads not sent in time, answered 408").isPositive();
     } finally {
       RawClient.closeAll(slow);
+    }
+  }
+
+  /**
+   * With all sixteen slots answering, a seventeenth request gets its 503 even when it was sent
+   * at once: closed with the request unread, the socket sent a reset and the 503 was lost
+   * (probe v15).
+   */
+  @Test
+  void answersARequestPastSixteenBeingAnswered503() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger holding = new AtomicInteger();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().admin(new InetSocketAddress("127.0.0.1", 0))
+        .adminFilter((exchange, chain) -> {
+          holding.incrementAndGet();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return chain.proceed(exchange.request());
+        }));
+    InetSocketAddress admin = proxy.adminAddress().orElseThrow();
+    List<RawClient> held = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 16; i++) {
+        held.add(new RawClient(admin).send("GET /_stats HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+      }
+      Await.until(() -> holding.get() == 16, "sixteen requests being answered");
+      // Sent at once, ahead of the refusals: requests that wait unread in the accept queue.
+      List<RawClient> extra = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 10; i++) {
+          extra.add(new RawClient(admin).send("GET /_stats HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        }
+        for (RawClient client : extra) {
+          RawClient.RawResponse busy = client.readResponse();
+          assertThat(busy.status()).isEqualTo(503);
+          assertThat(busy.header("Retry-After")).isEqualTo("1");
+        }
+      } finally {
+        RawClient.closeAll(extra);
+      }
+    } finally {
+      release.countDown();
+      RawClient.closeAll(held);
     }
   }
 
