@@ -87,6 +87,8 @@ class HttpsInterceptionTest {
     Path har = dir.resolve("https.har");
     URI url = origin.url("/orders");
     assertThat(get(proxy, url)).isEqualTo("GET /orders: ");
+    // Recorded as it completes, which can be just after the client read its answer.
+    proxy.recording().awaitExchange(e -> e.method("GET").path("/orders"), Duration.ofSeconds(5));
     Path ferrys = dir.resolve("ferrys.har");
     proxy.recording().writeHar(ferrys);
     try (RecordingProxy first = RecordingProxy.forward().interceptHttps()
