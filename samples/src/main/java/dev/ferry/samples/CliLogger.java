@@ -63,7 +63,8 @@ final class CliLogger extends LegacyAbstractLogger {
     // An access line is a log format of its own (combined, one JSON object): as nginx writes
     // it, so that log tools and jq read it as it is (probe o14).
     StringBuilder line = new StringBuilder(128)
-        .append(name.equals(ACCESS_LOGGER) ? message : line(OffsetDateTime.now(), level, Thread.currentThread().getName(), message))
+        .append(name.equals(ACCESS_LOGGER) ? message
+            : line(OffsetDateTime.now(), level, Thread.currentThread().getName(), message))
         .append(System.lineSeparator());
     if (throwable != null) {
       StringWriter trace = new StringWriter();

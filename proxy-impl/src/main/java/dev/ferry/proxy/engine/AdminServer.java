@@ -45,13 +45,13 @@ final class AdminServer implements AutoCloseable {
   private static final int READ_TIMEOUT_MILLIS = 10_000;
   private static final int LINGER_MILLIS = 1_000;
 
-  private final RealProxyServer server;
-  private final ServerSocket socket;
-  private final InetSocketAddress address;
   private static final byte[] BUSY = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
       + "Content-Length: 47\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
       + "Admin listener busy: too many open connections\n").getBytes(StandardCharsets.US_ASCII);
 
+  private final RealProxyServer server;
+  private final ServerSocket socket;
+  private final InetSocketAddress address;
   private final Semaphore slots = new Semaphore(MAX_CONCURRENT);
   /** Refusals closing lingeringly at once, each on a short-lived thread of its own. */
   private final Semaphore refusers = new Semaphore(MAX_CONCURRENT);
@@ -146,7 +146,8 @@ final class AdminServer implements AutoCloseable {
       ResponseSender sender = new ResponseSender(out);
       // The whole head within the proxy's header timeout, not each read: a client trickling a
       // byte at a time held its slot for ever, and sixteen of them took the listener (probe o14).
-      long headTimeout = Math.min(READ_TIMEOUT_MILLIS, server.configuration().requestHeaderTimeout().toMillis());
+      long headTimeout = Math.min(READ_TIMEOUT_MILLIS,
+          server.configuration().requestHeaderTimeout().toMillis());
       in.deadline(System.nanoTime() + headTimeout * 1_000_000L);
       RequestHead head;
       try {

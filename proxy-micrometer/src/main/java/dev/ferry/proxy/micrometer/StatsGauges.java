@@ -25,9 +25,10 @@ import java.util.function.ToDoubleFunction;
  * shared: a scrape may see values up to 100 ms old. Endpoints appear in pools when the proxy is
  * reconfigured: each new snapshot registers a health gauge for any endpoint not seen before, and
  * removes the gauge of one that left its pool (kept, it read NaN for ever, which turned a pool's
- * {@code sum} and {@code avg} into NaN; probe o14). {@code ferry.failures} counts each kind {@code /_stats} counts,
- * connection-level ones (a client's failed TLS handshake, a connection turned away) included,
- * every known kind from the start at 0 ({@link ProxyStats#failureKinds()}).
+ * {@code sum} and {@code avg} into NaN; probe o14). {@code ferry.failures} counts each kind
+ * {@code /_stats} counts, connection-level ones (a client's failed TLS handshake, a connection
+ * turned away) included, every known kind from the start at 0
+ * ({@link ProxyStats#failureKinds()}).
  */
 final class StatsGauges {
   private static final long MAX_AGE_NANOS = 100_000_000L;
@@ -154,7 +155,8 @@ final class StatsGauges {
       present.add(key);
       if (!closed) {
         endpoints.computeIfAbsent(key, absent -> {
-          Meter gauge = Gauge.builder("ferry.upstream.endpoint.healthy", this, gauges -> gauges.health(pool, endpoint))
+          Meter gauge = Gauge.builder("ferry.upstream.endpoint.healthy", this,
+                  gauges -> gauges.health(pool, endpoint))
               .description("1 while the endpoint is healthy, 0 when unhealthy or ejected")
               .tags(tags).tags("pool", pool, "endpoint", endpoint).strongReference(true)
               .register(registry);

@@ -167,7 +167,8 @@ final class MissCoalescer {
    *
    * @throws HttpFailureException the leader's upstream timeout, to share
    */
-  private static Ended awaitLeader(CompletableFuture<Ended> leader, long waitMillis) throws HttpFailureException {
+  private static Ended awaitLeader(CompletableFuture<Ended> leader, long waitMillis)
+      throws HttpFailureException {
     try {
       return leader.get(waitMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {

@@ -106,7 +106,8 @@ public final class RealChain implements Filter.Chain {
     if (response.status() == 101 && next.proceededStatus != 101) {
       // A 101 is the upstream's acceptance of an upgrade, with its connection to tunnel to; one a
       // filter made up went out without Upgrade, and the connection went on as HTTP (probe e14).
-      String message = "filter " + name + " returned 101 Switching Protocols without an upgrade the upstream accepted";
+      String message = "filter " + name
+          + " returned 101 Switching Protocols without an upgrade the upstream accepted";
       throw new FilterException(name, message, message, null);
     }
     if (response.status() < 200 && response.status() != 101) {

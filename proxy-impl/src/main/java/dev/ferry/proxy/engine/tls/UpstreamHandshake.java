@@ -48,7 +48,8 @@ public final class UpstreamHandshake {
     List<SNIServerName> names = SubjectNames.serverNames(host);
     // The JDK's host check refuses a name SNI cannot carry (web_1) whatever the certificate says:
     // such a name is matched here, against the chain the JDK verified (probe v15).
-    boolean ownHostCheck = verifyHosts && names.isEmpty() && !SubjectNames.isIpLiteral(SubjectNames.normalise(host));
+    boolean ownHostCheck = verifyHosts && names.isEmpty()
+        && !SubjectNames.isIpLiteral(SubjectNames.normalise(host));
     parameters.setEndpointIdentificationAlgorithm(verifyHosts && !ownHostCheck ? "HTTPS" : null);
     parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
     parameters.setServerNames(names);
