@@ -18,7 +18,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
@@ -367,24 +366,16 @@ class ObservabilityTest {
   @Test
   void answersARequestPastSixteenBeingAnswered503() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    AtomicInteger holding = new AtomicInteger();
+    CountDownLatch holding = new CountDownLatch(16);
     ProxyServer proxy = ferry.start(ProxyServer.builder().admin(new InetSocketAddress("127.0.0.1", 0))
-        .adminFilter((exchange, chain) -> {
-          holding.incrementAndGet();
-          try {
-            release.await(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return chain.proceed(exchange.request());
-        }));
+        .adminFilter(HoldingFilter.holding(null, holding, release)));
     InetSocketAddress admin = proxy.adminAddress().orElseThrow();
     List<RawClient> held = new java.util.ArrayList<>();
     try {
       for (int i = 0; i < 16; i++) {
         held.add(new RawClient(admin).send("GET /_stats HTTP/1.1\r\nHost: localhost\r\n\r\n"));
       }
-      Await.until(() -> holding.get() == 16, "sixteen requests being answered");
+      assertThat(holding.await(10, TimeUnit.SECONDS)).as("sixteen requests being answered").isTrue();
       // Sent at once, ahead of the refusals: requests that wait unread in the accept queue.
       List<RawClient> extra = new java.util.ArrayList<>();
       try {
