@@ -1,9 +1,9 @@
 package dev.ferry.proxy.engine.http1;
 
 /**
- * URLs as the logs show them: the values of query parameters that carry credentials (tokens,
- * signatures, passwords, API keys, OAuth codes, session ids, as in pre-signed and OAuth
- * redirect URLs; names percent-decoded first) and the userinfo of an absolute URL
+ * URLs as the logs show them: the values of query and path parameters that carry credentials
+ * (tokens, signatures, passwords, API keys, OAuth codes, session ids, as in pre-signed and OAuth
+ * redirect URLs and {@code ;jsessionid=}; names percent-decoded first) and the userinfo of an absolute URL
  * or authority-form target are replaced by {@code ***}, as {@code Authorization} and
  * {@code Cookie} values never reach a log. Listeners and the testkit get the URL as it was.
  */
@@ -26,7 +26,7 @@ public final class LoggedUrls {
     if (url == null) {
       return null;
     }
-    return redactQuery(withoutUserinfo(url));
+    return redactParameters(withoutUserinfo(url));
   }
 
   /**
@@ -34,49 +34,77 @@ public final class LoggedUrls {
    * {@code user:password@host:443} as {@code ***@host:443}; the same instance without userinfo.
    */
   private static String withoutUserinfo(String url) {
-    int scheme = url.indexOf("://");
-    if (scheme < 0 && url.startsWith("/")) {
-      return url;
-    }
-    int authority = scheme < 0 ? 0 : scheme + 3;
-    int end = authority;
-    while (end < url.length() && url.charAt(end) != '/' && url.charAt(end) != '?') {
-      end++;
-    }
+    int authority = authorityStart(url);
+    int end = authorityEnd(url);
     int at = url.lastIndexOf('@', end - 1);
     return at < authority ? url : url.substring(0, authority) + REDACTED + url.substring(at);
   }
 
-  private static String redactQuery(String url) {
-    int query = url.indexOf('?');
-    if (query < 0) {
-      return url;
+  /** Where the authority begins: after {@code scheme://}, else at 0 (authority-form). */
+  private static int authorityStart(String url) {
+    int scheme = url.indexOf("://");
+    return scheme < 0 ? 0 : scheme + 3;
+  }
+
+  /** Where the path begins (the authority ends); 0 for origin-form, the length for authority-form. */
+  private static int authorityEnd(String url) {
+    if (url.startsWith("/")) {
+      return 0;
     }
+    int end = authorityStart(url);
+    while (end < url.length() && url.charAt(end) != '/' && url.charAt(end) != '?') {
+      end++;
+    }
+    return end;
+  }
+
+  /**
+   * Redacts the parameters of the query, separated by {@code &} or, in the older form HTML 4
+   * recommended, by {@code ;}, and those of path segments ({@code /app;jsessionid=...}, as servlet
+   * containers rewrite URLs to carry a session).
+   */
+  private static String redactParameters(String url) {
+    int query = url.indexOf('?');
     StringBuilder out = null;
-    int start = query + 1;
-    while (start <= url.length()) {
-      int end = url.indexOf('&', start);
-      if (end < 0) {
-        end = url.length();
-      }
+    int copied = 0;
+    int at = authorityEnd(url);
+    while ((at = parameterStart(url, at, query)) >= 0) {
+      int start = at + 1;
+      int end = parameterEnd(url, start, query);
       int equals = url.indexOf('=', start);
       if (equals > start && equals < end && isSecret(url, start, equals)) {
         if (out == null) {
-          out = new StringBuilder(url.length()).append(url, 0, start);
+          out = new StringBuilder(url.length());
         }
-        out.append(url, start, equals + 1).append(REDACTED);
-      } else if (out != null) {
-        out.append(url, start, end);
+        out.append(url, copied, equals + 1).append(REDACTED);
+        copied = end;
       }
-      if (end == url.length()) {
-        break;
-      }
-      if (out != null) {
-        out.append('&');
-      }
-      start = end + 1;
+      at = end;
     }
-    return out == null ? url : out.toString();
+    return out == null ? url : out.append(url, copied, url.length()).toString();
+  }
+
+  /** The separator at or after {@code from} that a parameter follows; -1 if none is left. */
+  private static int parameterStart(String url, int from, int query) {
+    for (int i = from; i < url.length(); i++) {
+      char c = url.charAt(i);
+      if (i == query || c == ';' || (c == '&' && query >= 0 && i > query)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Where the parameter from {@code start} ends: at the next separator, or at the end. */
+  private static int parameterEnd(String url, int start, int query) {
+    for (int i = start; i < url.length(); i++) {
+      char c = url.charAt(i);
+      boolean inQuery = query >= 0 && i > query;
+      if (i == query || c == ';' || (inQuery ? c == '&' : c == '/')) {
+        return i;
+      }
+    }
+    return url.length();
   }
 
   /**

@@ -17,6 +17,17 @@ class LoggedUrlsTest {
   }
 
   @Test
+  void replacesCredentialsAfterSemicolonsInQueriesAndPaths() {
+    assertThat(LoggedUrls.redact("/p?a=1;token=t;b=2")).isEqualTo("/p?a=1;token=***;b=2");
+    assertThat(LoggedUrls.redact("/p?a=1&b=x;secret=s&c")).isEqualTo("/p?a=1&b=x;secret=***&c");
+    assertThat(LoggedUrls.redact("/app;jsessionid=ABC123/page?x=1"))
+        .isEqualTo("/app;jsessionid=***/page?x=1");
+    assertThat(LoggedUrls.redact("http://h/shop;jsessionid=ABC;v=2?sig=s"))
+        .isEqualTo("http://h/shop;jsessionid=***;v=2?sig=***");
+    assertThat(LoggedUrls.redact("/a;session=1?b=2;jwt=3")).isEqualTo("/a;session=***?b=2;jwt=***");
+  }
+
+  @Test
   void survivesBrokenAndNestedEscapesInParameterNames() {
     assertThat(LoggedUrls.redact("/a?%25zz=1")).isEqualTo("/a?%25zz=1");
     assertThat(LoggedUrls.redact("/a?x%ZZ=1&b=2")).isEqualTo("/a?x%ZZ=1&b=2");
@@ -32,5 +43,7 @@ class LoggedUrlsTest {
     assertThat(LoggedUrls.redact("/at@sign")).isEqualTo("/at@sign");
     assertThat(LoggedUrls.redact("host:443")).isEqualTo("host:443");
     assertThat(LoggedUrls.redact("/p?=token&keyboard=1")).isEqualTo("/p?=token&keyboard=1");
+    assertThat(LoggedUrls.redact("/a;b/c;v=1?q=x;y")).isEqualTo("/a;b/c;v=1?q=x;y");
+    assertThat(LoggedUrls.redact("http://h;x/p")).as("a semicolon in the authority").isEqualTo("http://h;x/p");
   }
 }
