@@ -31,6 +31,7 @@ public final class Upstream {
   private final String name;
   private final List<Endpoint> endpoints;
   private final boolean preserveHost;
+  private final boolean keepLocation;
   private final Balancer balancer;
   private final HealthCheck healthCheck;
   private final int maxConnections;
@@ -59,6 +60,7 @@ public final class Upstream {
     this.name = b.name;
     this.endpoints = List.copyOf(b.endpoints);
     this.preserveHost = b.preserveHost;
+    this.keepLocation = b.keepLocation;
     this.balancer = b.balancer;
     this.healthCheck = b.healthCheck;
     this.maxConnections = b.maxConnections;
@@ -140,6 +142,21 @@ public final class Upstream {
   public Upstream preserveHost() {
     Builder b = toBuilder();
     b.preserveHost = true;
+    return new Upstream(b);
+  }
+
+  /**
+   * Passes the endpoints' {@code Location} and {@code Refresh} fields on as they come. By
+   * default one that names an endpoint itself ({@code http://10.0.0.5:8080/app/login}, built
+   * from the {@code Host} the proxy sent) is rewritten to the path the client would ask for
+   * ({@code /v1/login} through a {@link Route#stripPrefix() stripPrefix} route on {@code /v1/}
+   * before an endpoint with base path {@code /app}), as nginx's {@code proxy_redirect default}
+   * does: an endpoint's own address is seldom one the client can reach. Any other URL, and a
+   * path without scheme and host, goes on unchanged.
+   */
+  public Upstream keepLocation() {
+    Builder b = toBuilder();
+    b.keepLocation = true;
     return new Upstream(b);
   }
 
@@ -253,6 +270,11 @@ public final class Upstream {
     return preserveHost;
   }
 
+  /** True if {@code Location} and {@code Refresh} naming an endpoint go on unchanged; see {@link #keepLocation()}. */
+  public boolean keepsLocation() {
+    return keepLocation;
+  }
+
   /** The balancing policy. */
   public Balancer balancer() {
     return balancer;
@@ -303,6 +325,7 @@ public final class Upstream {
     b.name = name;
     b.endpoints.addAll(endpoints);
     b.preserveHost = preserveHost;
+    b.keepLocation = keepLocation;
     b.balancer = balancer;
     b.healthCheck = healthCheck;
     b.maxConnections = maxConnections;
@@ -323,7 +346,8 @@ public final class Upstream {
     }
     Upstream that = (Upstream) other;
     return name.equals(that.name) && endpoints.equals(that.endpoints)
-        && preserveHost == that.preserveHost && balancer.equals(that.balancer)
+        && preserveHost == that.preserveHost && keepLocation == that.keepLocation
+        && balancer.equals(that.balancer)
         && Objects.equals(healthCheck, that.healthCheck) && maxConnections == that.maxConnections
         && maxPendingRequests == that.maxPendingRequests && maxRequests == that.maxRequests
         && ejectAfterFailures == that.ejectAfterFailures && baseEjection.equals(that.baseEjection)
@@ -333,7 +357,7 @@ public final class Upstream {
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, endpoints, preserveHost, balancer, healthCheck);
+    return Objects.hash(name, endpoints, preserveHost, keepLocation, balancer, healthCheck);
   }
 
   /** The endpoints (with weights other than 1) and the options that differ from the defaults. */
@@ -353,7 +377,7 @@ public final class Upstream {
     if (healthCheck != null) {
       text += " " + healthCheck;
     }
-    return text + (preserveHost ? " (preserveHost)" : "");
+    return text + (preserveHost ? " (preserveHost)" : "") + (keepLocation ? " (keepLocation)" : "");
   }
 
   /** One endpoint of a pool: where to connect, the base path, and its weight. */
@@ -487,6 +511,7 @@ public final class Upstream {
     String name;
     final List<Endpoint> endpoints = new ArrayList<>();
     boolean preserveHost;
+    boolean keepLocation;
     Balancer balancer = Balancer.roundRobin();
     HealthCheck healthCheck;
     int maxConnections = 10_000;

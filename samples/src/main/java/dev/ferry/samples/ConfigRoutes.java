@@ -22,7 +22,7 @@ import java.util.TreeSet;
 final class ConfigRoutes {
   private static final List<String> POOL = List.of("name", "endpoints", "balancer", "healthCheck",
       "maxConnections", "maxPendingRequests", "maxRequests", "ejectAfter", "maxEjectedPercent",
-      "panicThreshold", "preserveHost");
+      "panicThreshold", "preserveHost", "keepLocation");
   private static final List<String> ENDPOINT = List.of("url", "weight");
   private static final List<String> HEALTH = List.of("path", "intervalSeconds", "timeoutSeconds",
       "healthyThreshold", "unhealthyThreshold", "expectStatus");
@@ -112,6 +112,7 @@ final class ConfigRoutes {
         case "maxEjectedPercent" -> current.maxEjectedPercent(value.integer());
         case "panicThreshold" -> current.panicThreshold(value.integer());
         case "preserveHost" -> value.bool() ? current.preserveHost() : current;
+        case "keepLocation" -> value.bool() ? current.keepLocation() : current;
         default -> current; // name and endpoints, above
       });
     }

@@ -16,7 +16,7 @@ import java.util.Set;
  * The CLI's reverse-proxy flags: {@code --upstream} (repeatable, one pool), {@code --route}
  * (repeatable, first match wins, before the {@code --upstream} catch-all), and the options every
  * pool or route gets: {@code --lb}, {@code --health-check}, {@code --max-requests-per-pool},
- * {@code --retries}, {@code --preserve-host}. Values are checked when read, by the same
+ * {@code --retries}, {@code --preserve-host}, {@code --keep-location}. Values are checked when read, by the same
  * {@link Upstream}, {@link Route} and {@link Balancer} methods the builder uses.
  */
 final class RouteOptions {
@@ -25,7 +25,7 @@ final class RouteOptions {
       "--retries", "--max-requests-per-pool");
 
   /** Flags without a value. */
-  static final Set<String> SWITCHES = Set.of("--preserve-host");
+  static final Set<String> SWITCHES = Set.of("--preserve-host", "--keep-location");
 
   /** The help text of these flags, a section of {@link CliOptions#USAGE}. */
   static final String USAGE = String.join("\n",
@@ -48,6 +48,9 @@ final class RouteOptions {
       "      --max-requests-per-pool N  requests in flight per pool; more are answered 503",
       "                               (default 10000)",
       "      --preserve-host          send the client's Host to the upstream",
+      "      --keep-location          pass an upstream's Location and Refresh naming the",
+      "                               upstream itself on as they are (default: rewritten to",
+      "                               the client's path, as nginx's proxy_redirect default)",
       "      --config FILE            read options from a YAML file and reload its pools, routes",
       "                               and filters when it changes or on SIGHUP (see README)");
 
@@ -58,6 +61,7 @@ final class RouteOptions {
   private RetryPolicy retry;
   private Integer maxRequests;
   private boolean preserveHost;
+  private boolean keepLocation;
 
   /** A {@code --route} as given: pattern checked, pool built when all flags are known. */
   /** A route from {@code --route}: its pattern (and that pattern as written), and its URLs. */
@@ -111,18 +115,19 @@ final class RouteOptions {
     }
   }
 
-  /** Reads {@code --preserve-host}. */
+  /** Reads {@code --preserve-host} or {@code --keep-location}. */
   void add(String flag) {
-    if (!SWITCHES.contains(flag)) {
-      throw new IllegalArgumentException("unknown option " + flag);
+    switch (flag) {
+      case "--preserve-host" -> preserveHost = true;
+      case "--keep-location" -> keepLocation = true;
+      default -> throw new IllegalArgumentException("unknown option " + flag);
     }
-    preserveHost = true;
   }
 
   /** True if a flag here was given: they cannot be combined with {@code --config}. */
   boolean any() {
     return !upstream.isEmpty() || !routes.isEmpty() || balancer != null || healthCheck != null
-        || retry != null || maxRequests != null || preserveHost;
+        || retry != null || maxRequests != null || preserveHost || keepLocation;
   }
 
   /** The first flag given here, for the message that refuses it next to {@code --config}. */
@@ -130,7 +135,7 @@ final class RouteOptions {
     return !upstream.isEmpty() ? "--upstream" : !routes.isEmpty() ? "--route"
         : balancer != null ? "--lb" : healthCheck != null ? "--health-check"
         : retry != null ? "--retries" : maxRequests != null ? "--max-requests-per-pool"
-        : "--preserve-host";
+        : preserveHost ? "--preserve-host" : "--keep-location";
   }
 
   /** True if there is an upstream or a route: the proxy is a reverse proxy. */
@@ -187,6 +192,9 @@ final class RouteOptions {
     }
     if (preserveHost) {
       pool = pool.preserveHost();
+    }
+    if (keepLocation) {
+      pool = pool.keepLocation();
     }
     pools.put(List.copyOf(endpoints), pool);
     return pool;

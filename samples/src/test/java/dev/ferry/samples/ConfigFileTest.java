@@ -109,6 +109,8 @@ class ConfigFileTest {
     assertThat(admin.upstream()).isSameAs(web).isSameAs(health.upstream());
     assertThat(web.balancer()).isEqualTo(Balancer.hashCookie("session"));
     assertThat(web.preservesHost()).isTrue();
+    assertThat(web.keepsLocation()).isTrue();
+    assertThat(apiPool.keepsLocation()).isFalse();
   }
 
   @Test

@@ -123,13 +123,18 @@ class RouteFlagsTest {
   void appliesPoolFlagsToEveryPool() {
     ProxyConfig config = configOf("--route", "/a/=http://127.0.0.1:9001",
         "--upstream", "http://127.0.0.1:9002", "--health-check", "/healthz:2.5",
-        "--max-requests-per-pool", "64", "--lb", "least-requests", "--preserve-host");
+        "--max-requests-per-pool", "64", "--lb", "least-requests", "--preserve-host", "--keep-location");
     for (Upstream pool : List.of(config.routes().get(0).upstream(), config.upstream().orElseThrow())) {
       assertThat(pool.healthCheck()).hasValue(HealthCheck.http("/healthz").interval(Duration.ofMillis(2500)));
       assertThat(pool.maxRequests()).isEqualTo(64);
       assertThat(pool.balancer()).isEqualTo(Balancer.leastRequests());
       assertThat(pool.preservesHost()).isTrue();
+      assertThat(pool.keepsLocation()).isTrue();
     }
+    assertThat(configOf("--upstream", "http://127.0.0.1:9002").upstream().orElseThrow().keepsLocation())
+        .as("rewritten by default").isFalse();
+    assertThatThrownBy(() -> CliOptions.parse("--keep-location"))
+        .hasMessage("--keep-location needs --upstream or --route");
     assertThat(configOf("--upstream", "http://127.0.0.1:9002", "--health-check", "/up")
         .upstream().orElseThrow().healthCheck()).hasValue(HealthCheck.http("/up"));
   }
@@ -205,6 +210,6 @@ class RouteFlagsTest {
   void documentsEachFlagInUsage() {
     assertThat(CliOptions.USAGE).contains("--upstream URL[*N]", "--route 'PATTERN=", "--lb POLICY",
         "--health-check PATH[:SECS]", "--retries N", "--max-requests-per-pool N",
-        "--preserve-host", "--config FILE");
+        "--preserve-host", "--keep-location", "--config FILE");
   }
 }

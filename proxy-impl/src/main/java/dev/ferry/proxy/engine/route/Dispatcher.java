@@ -55,7 +55,8 @@ public final class Dispatcher {
     LivePool pool = route.pool();
     Route spec = route.route();
     RetryPolicy policy = spec.retry();
-    Request outbound = stripPrefix(spec, request);
+    String stripped = strippedPrefix(spec, request);
+    Request outbound = stripped.isEmpty() ? request : stripPrefix(stripped, request);
     if (policy.retries() > 0 && !outbound.body().isEmpty()
         && outbound.body().contentLength() <= retryBufferBytes) {
       outbound = outbound.withBody(ReplayableBody.of(outbound.body(), retryBufferBytes));
@@ -76,7 +77,8 @@ public final class Dispatcher {
           endpoint.requestStarted();
           try {
             response = forwarder.forward(outbound, hooks,
-                new Target(endpoint.endpoint(), pool.spec().preservesHost(), timeout));
+                new Target(endpoint.endpoint(), pool.spec().preservesHost(), timeout, stripped,
+                    !pool.spec().keepsLocation()));
           } catch (HttpFailureException e) {
             endpoint.requestEnded();
             pool.releaseConnection();
@@ -240,17 +242,21 @@ public final class Dispatcher {
         .orElse(0L);
   }
 
+  /** The prefix a stripPrefix route takes off {@code request}'s path ({@code /v1}); else empty. */
+  private static String strippedPrefix(Route route, Request request) {
+    if (!route.stripsPrefix() || request.target().equals("*")) {
+      // OPTIONS * asks about the server as a whole (RFC 9112 §3.2.4): it has no path to strip.
+      return "";
+    }
+    return route.path().endsWith("/") ? route.path().substring(0, route.path().length() - 1) : route.path();
+  }
+
   /**
    * {@code /v1/users} on a {@code /v1/} (or {@code /v1}) prefix route becomes {@code /users}.
    * What is left always goes up as an absolute path, normalised: {@code /v1../admin} on a
    * {@code /v1} prefix leaves {@code ../admin}, which must not reach the upstream as it is.
    */
-  private static Request stripPrefix(Route route, Request request) throws HttpFailureException {
-    if (!route.stripsPrefix() || request.target().equals("*")) {
-      // OPTIONS * asks about the server as a whole (RFC 9112 §3.2.4): it has no path to strip.
-      return request;
-    }
-    String prefix = route.path().endsWith("/") ? route.path().substring(0, route.path().length() - 1) : route.path();
+  private static Request stripPrefix(String prefix, Request request) throws HttpFailureException {
     String rest = request.target().substring(prefix.length());
     return request.withTarget(TargetPaths.normalise(rest.startsWith("/") ? rest : "/" + rest));
   }

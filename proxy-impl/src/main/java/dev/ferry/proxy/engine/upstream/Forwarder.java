@@ -156,7 +156,7 @@ public final class Forwarder {
         throw classify(retryFailure, key, connection.input().bytesRead() > 0);
       }
     }
-    return toResponse(request, head, connection, upgrade, hooks);
+    return toResponse(request, head, connection, upgrade, hooks, to);
   }
 
   /**
@@ -363,7 +363,7 @@ public final class Forwarder {
   }
 
   private Response toResponse(Request request, ResponseHead head, UpstreamConnection connection,
-      boolean upgrade, UpstreamHooks hooks) throws IOException {
+      boolean upgrade, UpstreamHooks hooks, Target to) throws IOException {
     if (head.status() == 101) {
       if (!upgrade) {
         connection.close();
@@ -379,7 +379,7 @@ public final class Forwarder {
       }
       hooks.tunnel(connection);
       return Response.builder().status(101).reason(head.reason())
-          .headers(relayed(head, true))
+          .headers(relayed(head, true, null))
           .build();
     }
     long length;
@@ -401,7 +401,7 @@ public final class Forwarder {
     UpstreamBody body = new UpstreamBody(connection, pool, length, keepAlive, head.status(),
         maxHeaderBytes, maxHeaderCount);
     hooks.attach(body);
-    Headers headers = relayed(head, false);
+    Headers headers = relayed(head, false, to);
     Response.Builder response = Response.builder().status(head.status()).headers(headers).body(body);
     if (!head.reason().isEmpty()) {
       response.reason(head.reason());
@@ -411,12 +411,16 @@ public final class Forwarder {
 
   /**
    * A response head's fields as relayed to the client: hop-by-hop and proxy auth gone, Via added,
-   * and a Date when it came without one (RFC 9110 §6.6.1: a recipient with a clock adds the time
-   * it received the response to one it forwards or caches).
+   * a Date when it came without one (RFC 9110 §6.6.1: a recipient with a clock adds the time
+   * it received the response to one it forwards or caches), and a reverse proxy's endpoint
+   * naming itself in Location or Refresh rewritten ({@link Redirects}).
    */
-  private static Headers relayed(ResponseHead head, boolean upgrade) {
+  private static Headers relayed(ResponseHead head, boolean upgrade, Target to) {
     Headers.Builder headers = Headers.builder();
     HopByHop.strip(head.headers(), upgrade, RELAYED_DROP, headers);
+    if (to != null && to.rewriteLocation()) {
+      Redirects.rewrite(head.headers(), headers, to);
+    }
     headers.add("Via", HopByHop.via(head.headers(), head.minorVersion()));
     if (!head.headers().contains("Date")) {
       headers.add("Date", DateField.now());
@@ -471,6 +475,11 @@ public final class Forwarder {
       }
       if (named && !filtered.contains("X-Forwarded-Host")) {
         headers.add("X-Forwarded-Host", clientHost);
+      }
+      if (!to.strippedPrefix().isEmpty() && !filtered.contains("X-Forwarded-Prefix")) {
+        // What the route took off the path, for a backend that builds links (Spring, Traefik's
+        // stripPrefix); a client's own was dropped on arrival.
+        headers.add("X-Forwarded-Prefix", to.strippedPrefix());
       }
       if (!filtered.contains("Forwarded")) {
         headers.add("Forwarded", ForwardedHeader.value(client,

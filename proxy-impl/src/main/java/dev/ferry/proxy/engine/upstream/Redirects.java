@@ -1,0 +1,106 @@
+package dev.ferry.proxy.engine.upstream;
+
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import java.util.Locale;
+
+/**
+ * A reverse proxy's answer to an endpoint naming itself: a backend builds absolute URLs from the
+ * {@code Host} it received, which is the endpoint's own authority unless the pool preserves the
+ * client's, and an address such as {@code http://10.0.0.5:8080/login} is seldom one the client
+ * can reach. A {@code Location} or a {@code Refresh} URL whose scheme, host and port are the
+ * endpoint's, under its base path, becomes the path the client would ask for: the route's
+ * stripped prefix, then what follows the base path (nginx's {@code proxy_redirect default}).
+ * The result is a relative reference, which RFC 9110 §10.2.2 allows and clients resolve against
+ * the URL they asked for, so that it holds whatever scheme and host the client used. Any other
+ * value goes on as it came.
+ */
+final class Redirects {
+  private static final String URL_PARAMETER = "url=";
+
+  private Redirects() {}
+
+  /** Rewrites {@code fields}' Location and Refresh that name {@code to}'s endpoint. */
+  static void rewrite(Headers received, Headers.Builder fields, Target to) {
+    String location = received.first("Location").orElse(null);
+    if (location != null) {
+      String local = local(location.trim(), to);
+      if (local != null) {
+        fields.set("Location", local);
+      }
+    }
+    String refresh = received.first("Refresh").orElse(null);
+    if (refresh != null) {
+      int url = refresh.toLowerCase(Locale.ROOT).indexOf(URL_PARAMETER);
+      if (url >= 0) {
+        int start = url + URL_PARAMETER.length();
+        String target = refresh.substring(start).trim();
+        boolean quoted = target.length() >= 2 && (target.charAt(0) == '"' || target.charAt(0) == '\'')
+            && target.charAt(target.length() - 1) == target.charAt(0);
+        String local = local(quoted ? target.substring(1, target.length() - 1) : target, to);
+        if (local != null) {
+          fields.set("Refresh", refresh.substring(0, start) + local);
+        }
+      }
+    }
+  }
+
+  /**
+   * The client's path for {@code url} if it is an absolute URL of {@code to}'s endpoint under its
+   * base path; null otherwise.
+   */
+  static String local(String url, Target to) {
+    Upstream.Endpoint endpoint = to.endpoint();
+    String scheme = endpoint.scheme();
+    if (!url.regionMatches(true, 0, scheme, 0, scheme.length())
+        || !url.startsWith("://", scheme.length())) {
+      return null;
+    }
+    int authorityStart = scheme.length() + 3;
+    int pathStart = authorityStart;
+    while (pathStart < url.length() && "/?#".indexOf(url.charAt(pathStart)) < 0) {
+      pathStart++;
+    }
+    if (!sameEndpoint(url.substring(authorityStart, pathStart), endpoint)) {
+      return null;
+    }
+    String rest = url.substring(pathStart);
+    String base = endpoint.basePath();
+    if (!base.isEmpty()) {
+      if (!rest.startsWith(base)
+          || rest.length() > base.length() && "/?#".indexOf(rest.charAt(base.length())) < 0) {
+        return null; // outside the base path: not a path the proxy maps to the client's
+      }
+      rest = rest.substring(base.length());
+    }
+    return to.strippedPrefix() + (rest.startsWith("/") ? rest : "/" + rest);
+  }
+
+  /** Whether {@code authority} (host, optional port, no userinfo) is {@code endpoint}'s. */
+  private static boolean sameEndpoint(String authority, Upstream.Endpoint endpoint) {
+    if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+      return false;
+    }
+    int close = authority.lastIndexOf(']');
+    int colon = authority.lastIndexOf(':');
+    String host = colon > close ? authority.substring(0, colon) : authority;
+    String portText = colon > close ? authority.substring(colon + 1) : "";
+    int port;
+    if (portText.isEmpty()) {
+      port = endpoint.scheme().equals("https") ? 443 : 80;
+    } else if (portText.length() <= 5 && portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      port = Integer.parseInt(portText);
+    } else {
+      return false;
+    }
+    if (port != endpoint.port()) {
+      return false;
+    }
+    try {
+      return HostNames.normalise(host).equals(HostNames.normalise(endpoint.host()));
+    } catch (HttpFailureException e) {
+      return false;
+    }
+  }
+}
