@@ -161,6 +161,51 @@ class StaleUpstreamConnectionTest {
     assertThat(self[0].connectionCount()).isEqualTo(2);
   }
 
+  /**
+   * An upstream that answers one request twice (probe r22): the excess answer is read as the
+   * next request's, which cannot be told apart, but that request's own answer, which then waits
+   * in the socket, must not be read as the answer of the request after it, and so on for ever.
+   */
+  @Test
+  void leavesAConnectionWhoseLastRequestsOwnAnswerCameAfterAnExcessOne() throws Exception {
+    java.util.concurrent.CountDownLatch secondAnswered = new java.util.concurrent.CountDownLatch(1);
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      boolean excessDue = false;
+      while ((request = self[0].readRequest(in)) != null) {
+        String path = request.requestLine().split(" ")[1];
+        if (excessDue) {
+          out.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nEXCESS".getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+          excessDue = false;
+        }
+        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + path.length() + "\r\n\r\n" + path)
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        if (path.equals("/late")) {
+          excessDue = true;
+        } else if (path.equals("/r0")) {
+          secondAnswered.countDown();
+        }
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    assertThat(getClosing(proxy, "/late")).isEqualTo("/late");
+    assertThat(getClosing(proxy, "/r0")).as("the excess answer, read as the next request's").isEqualTo("EXCESS");
+    assertThat(secondAnswered.await(5, TimeUnit.SECONDS)).isTrue();
+    for (String path : new String[] {"/r1", "/r2"}) {
+      assertThat(getClosing(proxy, path)).isEqualTo(path);
+    }
+  }
+
+  /** A GET on a connection of its own, closed after its answer, as many clients send them. */
+  private static String getClosing(ProxyServer proxy, String path) throws IOException {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      return raw.send("GET " + path + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").readResponse().bodyText();
+    }
+  }
+
   @Test
   void probesConnectionIdleOverASecondAndDiscardsOneWithUnaskedBytes() throws Exception {
     TinyOrigin[] self = new TinyOrigin[1];
