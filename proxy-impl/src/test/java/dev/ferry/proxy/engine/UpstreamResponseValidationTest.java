@@ -35,7 +35,13 @@ class UpstreamResponseValidationTest {
         Arguments.of("not http", "SSH-2.0-OpenSSH_9.2\r\n\r\n"),
         Arguments.of("unsupported transfer-encoding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx"),
         Arguments.of("oversize head", "HTTP/1.1 200 OK\r\nX-Big: " + "b".repeat(3000) + "\r\nContent-Length: 0\r\n\r\n"),
-        Arguments.of("invalid chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nqq\r\n"));
+        Arguments.of("invalid chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nqq\r\n"),
+        // A first chunk the decoder refuses, there with the head: 502, not the head and a cut
+        // (probe r22; junk after the digits already was).
+        Arguments.of("chunk size with a sign", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n\r\n"),
+        Arguments.of("chunk size with 0x", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n"),
+        Arguments.of("chunk size line ending in a bare LF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n"),
+        Arguments.of("junk after the chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -47,17 +53,10 @@ class UpstreamResponseValidationTest {
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
       RawClient.RawResponse response = raw.readResponse();
-      if (name.equals("invalid chunk")) {
-        // The head was fine and went out; the body fails mid-way, so the connection is cut.
-        assertThat(response.status()).isEqualTo(200);
-      } else {
-        assertThat(response.status()).as(name).isEqualTo(502);
-        assertThat(response.header("Set-Cookie")).isNull();
-        assertThat(response.header("X-Bad")).isNull();
-        assertThat(response.bodyText()).startsWith("Bad response from origin server");
-      }
-    } catch (java.io.IOException cut) {
-      assertThat(name).isEqualTo("invalid chunk");
+      assertThat(response.status()).as(name).isEqualTo(502);
+      assertThat(response.header("Set-Cookie")).isNull();
+      assertThat(response.header("X-Bad")).isNull();
+      assertThat(response.bodyText()).startsWith("Bad response from origin server");
     }
     TinyOrigin good = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     proxy.close();

@@ -16,6 +16,8 @@ public final class ChunkedInputStream extends BlockInputStream {
   private static final int MAX_SIZE_LINE = 4096;
   /** A chunk size may have 15 significant hex digits: past this value another one overflows that. */
   static final long MAX_BEFORE_DIGIT = (1L << 56) - 1;
+  /** What a size line the decoder refuses counts as available: its read fails without waiting. */
+  private static final long REFUSED = 1;
 
   private final ConnectionInput in;
   private final boolean response;
@@ -84,22 +86,45 @@ public final class ChunkedInputStream extends BlockInputStream {
   /**
    * How many data bytes of the chunk whose size line starts at {@code bytes[from]} are buffered
    * up to {@code to}: 0 unless its size line is complete and the chunk is not the last. A line
-   * the decoder refuses may count too; reading it then fails at once, without waiting.
+   * the decoder refuses counts as 1 once the byte it refuses is buffered: reading it then fails
+   * at once, without waiting, so that an upstream's malformed first chunk is answered 502 before
+   * the response head goes out (a caller flushes what it passed on before a read that would
+   * wait). The checks are {@link #readChunkSize}'s.
    */
   private static long bufferedOfNextChunk(byte[] bytes, int from, int to) {
     long size = 0;
+    int digits = 0;
     int i = from;
-    while (i < to && size <= MAX_BEFORE_DIGIT && HeadScan.hexValue(bytes[i]) >= 0) {
+    for (; i < to && HeadScan.hexValue(bytes[i]) >= 0; i++) {
+      if (++digits > MAX_SIZE_LINE || size > MAX_BEFORE_DIGIT) {
+        return REFUSED;
+      }
       size = size * 16 + HeadScan.hexValue(bytes[i]);
-      i++;
     }
-    while (i < to && bytes[i] != '\r' && bytes[i] != '\n') {
-      i++; // chunk extensions
+    if (i < to && digits == 0) {
+      return REFUSED;
     }
-    if (size == 0 || i + 1 >= to || bytes[i] != '\r' || bytes[i + 1] != '\n') {
-      return 0;
+    int lineBytes = digits;
+    for (; i < to && (bytes[i] == ' ' || bytes[i] == '\t'); i++) {
+      if (++lineBytes > MAX_SIZE_LINE) {
+        return REFUSED;
+      }
     }
-    return Math.min(size, to - (i + 2));
+    if (i < to && bytes[i] == ';') {
+      for (; i < to && bytes[i] != '\r'; i++) {
+        byte b = bytes[i];
+        if (b == '\n' || (b < 0x20 && b != '\t') || b == 0x7f || ++lineBytes > MAX_SIZE_LINE) {
+          return REFUSED;
+        }
+      }
+    }
+    if (i + 1 >= to) {
+      return i < to && bytes[i] != '\r' ? REFUSED : 0;
+    }
+    if (bytes[i] != '\r' || bytes[i + 1] != '\n') {
+      return REFUSED;
+    }
+    return size == 0 ? 0 : Math.min(size, to - (i + 2));
   }
 
   /** True once the last chunk and the trailers have been read. */
