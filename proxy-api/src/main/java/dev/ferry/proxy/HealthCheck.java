@@ -10,7 +10,9 @@ import java.util.Objects;
  * (so a check that times out never piles up). The path is sent as given, without the endpoint's base
  * path. An endpoint turns unhealthy after
  * {@link #unhealthyThreshold} failed checks in a row (a status outside the expected range, a
- * connect failure or a timeout) and healthy again after {@link #healthyThreshold} good ones.
+ * connect failure, a timeout before the whole response head came, or a head a request's answer
+ * would be refused for: malformed, or with conflicting framing) and healthy again after
+ * {@link #healthyThreshold} good ones. The body is not read.
  * Endpoints start healthy. Immutable: each option returns a new value.
  *
  * <pre>{@code

@@ -1,15 +1,18 @@
 package dev.ferry.proxy.engine.health;
 
 import dev.ferry.proxy.HealthCheck;
+import dev.ferry.proxy.engine.http1.Framing;
+import dev.ferry.proxy.engine.http1.HeadParser;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ResponseHead;
+import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProtocolException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
@@ -22,16 +25,21 @@ import javax.net.ssl.SSLSocket;
  * One active health check of one endpoint: {@code GET <path> HTTP/1.1} with
  * {@code Connection: close} on a fresh connection (never a pooled one, which would test the pool
  * rather than the endpoint), for https the TLS handshake requests' connections make (so an
- * endpoint whose certificate the proxy refuses is unhealthy), and only the final status line
- * read: interim 1xx responses (a {@code 103 Early Hints} before the 200) are skipped, as every
- * HTTP/1.1 client must parse them (RFC 9110 §15.2). Connect, handshake and read share the
- * check's timeout.
+ * endpoint whose certificate the proxy refuses is unhealthy), and the final response head read
+ * whole by the parser requests' answers go through, with its framing checked: a head that would
+ * be a 502 or a 504 for a request (a malformed field, two Content-Lengths, a head that never
+ * ends) fails the check, whatever its status (probe r22). Interim 1xx responses (a
+ * {@code 103 Early Hints} before the 200) are skipped, as every HTTP/1.1 client must parse them
+ * (RFC 9110 §15.2). Connect, handshake and read share the check's timeout. The body is not read.
  */
 final class HealthProbe {
   /** A status line longer than this is not one: the endpoint is not speaking HTTP. */
   private static final int MAX_STATUS_LINE = 1024;
-  /** The most bytes of interim responses skipped before the final status line. */
-  private static final int MAX_INTERIM_BYTES = 16 * 1024;
+  /** Interim responses skipped before the final one, at most: as many as a request's are relayed. */
+  private static final int MAX_INTERIM = 32;
+  /** The largest head any proxy configuration would take from an endpoint: the builder's maxima. */
+  private static final int MAX_HEAD_BYTES = 1024 * 1024;
+  private static final int MAX_FIELDS = 10_000;
 
   private final HealthCheck check;
   private final UpstreamHandshake tls;
@@ -53,30 +61,22 @@ final class HealthProbe {
       OutputStream out = socket.getOutputStream();
       out.write(request(endpoint));
       out.flush();
-      Lines lines = new Lines(socket, deadline);
-      int interimBytes = 0;
-      while (true) {
-        String statusLine = lines.next(MAX_STATUS_LINE);
-        if (statusLine == null) {
+      ConnectionInput in = new ConnectionInput(socket, 4096);
+      in.deadline(deadline);
+      for (int interim = 0; interim <= MAX_INTERIM; interim++) {
+        if (!in.awaitData(remainingMillis(deadline), false)) {
           return ProbeResult.failed("closed_before_status");
         }
-        int status = status(statusLine);
-        if (status < 0) {
-          return ProbeResult.failed("bad_status_line");
-        }
+        ResponseHead head = new HeadParser(in, MAX_STATUS_LINE, MAX_HEAD_BYTES, MAX_FIELDS).readResponse();
+        int status = head.status();
         if (status >= 200 || status == 101) {
+          Framing.responseBodyLength("GET", status, head.headers());
           return new ProbeResult(check.expects(status), "status_" + status);
         }
-        // An interim response: its fields, then the next status line.
-        interimBytes += statusLine.length();
-        for (String field = lines.next(MAX_INTERIM_BYTES); field != null && !field.isEmpty();
-            field = lines.next(MAX_INTERIM_BYTES)) {
-          interimBytes += field.length();
-        }
-        if (interimBytes > MAX_INTERIM_BYTES) {
-          return ProbeResult.failed("bad_status_line");
-        }
       }
+      return ProbeResult.failed("bad_response");
+    } catch (HttpFailureException e) {
+      return ProbeResult.failed("bad_response");
     } catch (SocketTimeoutException e) {
       return ProbeResult.failed("timeout");
     } catch (UnknownHostException e) {
@@ -87,8 +87,6 @@ final class HealthProbe {
       return ProbeResult.failed("certificate_refused");
     } catch (SSLException e) {
       return ProbeResult.failed("tls_failed");
-    } catch (ProtocolException e) {
-      return ProbeResult.failed("bad_status_line");
     } catch (IOException e) {
       return ProbeResult.failed("io_error");
     } finally {
@@ -137,75 +135,6 @@ final class HealthProbe {
     open.add(socket);
     open.remove(plain);
     return socket;
-  }
-
-  /** The lines of a response head, read in chunks; each read bounded by what is left of the deadline. */
-  private static final class Lines {
-    private final Socket socket;
-    private final InputStream in;
-    private final long deadline;
-    private final byte[] buffer = new byte[4096];
-    private int position;
-    private int limit;
-
-    Lines(Socket socket, long deadline) throws IOException {
-      this.socket = socket;
-      this.in = socket.getInputStream();
-      this.deadline = deadline;
-    }
-
-    /**
-     * The next line without its line end and surrounding whitespace; null at the end of the
-     * stream.
-     *
-     * @throws ProtocolException if it is longer than {@code max} bytes: no status line, or a head
-     *     that does not end
-     */
-    String next(int max) throws IOException {
-      StringBuilder line = new StringBuilder();
-      while (true) {
-        if (position == limit) {
-          socket.setSoTimeout(remainingMillis(deadline));
-          int read = in.read(buffer);
-          if (read < 0) {
-            return null;
-          }
-          position = 0;
-          limit = read;
-        }
-        int start = position;
-        while (position < limit && buffer[position] != '\n') {
-          position++;
-        }
-        line.append(new String(buffer, start, position - start, StandardCharsets.ISO_8859_1));
-        if (line.length() > max) {
-          throw new ProtocolException("line too long");
-        }
-        if (position < limit) {
-          position++; // the LF
-          return line.toString().trim();
-        }
-      }
-    }
-  }
-
-  /** RFC 9112 §4: {@code HTTP/1.1 200 OK}; -1 if the line is not a status line. */
-  static int status(String line) {
-    if (!line.startsWith("HTTP/1.") || line.length() < 12 || line.charAt(8) != ' ') {
-      return -1;
-    }
-    if (line.length() > 12 && line.charAt(12) != ' ') {
-      return -1;
-    }
-    int status = 0;
-    for (int i = 9; i < 12; i++) {
-      char c = line.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      status = status * 10 + (c - '0');
-    }
-    return status >= 100 ? status : -1;
   }
 
   private static int remainingMillis(long deadline) throws SocketTimeoutException {

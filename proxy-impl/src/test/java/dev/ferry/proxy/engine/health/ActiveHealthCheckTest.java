@@ -81,6 +81,27 @@ class ActiveHealthCheckTest {
     Await.until(() -> !endpoint.healthy(), "the final 503 after the interim responses to count");
   }
 
+  /**
+   * A head a request's answer would be refused for fails the check, whatever its status line
+   * says (probe r22: only the status line was read, and such endpoints stayed in rotation).
+   */
+  @Test
+  void marksAnEndpointWhoseHeadIsMalformedOrNeverEndsUnhealthy() throws Exception {
+    Backend backend = backend(new Backend());
+    LiveEndpoint endpoint = endpoint(backend.url("127.0.0.1"));
+    start(FAST.timeout(Duration.ofMillis(300)).unhealthyThreshold(1).healthyThreshold(1), endpoint, null);
+    Await.until(() -> backend.requests().size() >= 2, "two checks answered");
+    assertThat(endpoint.healthy()).isTrue();
+    for (String broken : new String[] {"HTTP/1.1 200 OK\r\nX-Endless: 1\r\n",
+        "HTTP/1.1 200 OK\r\nno colon in this line\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"}) {
+      backend.answerBroken(broken);
+      Await.until(() -> !endpoint.healthy(), "the endpoint to turn unhealthy on " + broken.replace("\r\n", "|"));
+      backend.answer(200);
+      Await.until(endpoint::healthy, "the endpoint to turn healthy again");
+    }
+  }
+
   @Test
   void countsABackendThatNeverAnswersAsFailedAfterTheTimeout() throws Exception {
     Backend backend = backend(new Backend());

@@ -31,6 +31,8 @@ final class Backend implements Closeable {
   private volatile int status = 200;
   private volatile boolean silent;
   private volatile String interim = "";
+  /** Sent as it is instead of an answer, then the connection held until the client closes; or null. */
+  private volatile String broken;
 
   Backend() throws IOException {
     this(null);
@@ -50,11 +52,20 @@ final class Backend implements Closeable {
   void answer(int status) {
     this.status = status;
     this.silent = false;
+    this.broken = null;
   }
 
   /** Sends {@code heads} (whole interim responses, such as 103 Early Hints) before each answer. */
   void interim(String heads) {
     this.interim = heads;
+  }
+
+  /**
+   * Sends {@code bytes} as it is in place of an answer (a malformed head, or one that never
+   * ends) and then holds the connection until the client closes it.
+   */
+  void answerBroken(String bytes) {
+    this.broken = bytes;
   }
 
   /** Reads requests but never answers; the connection stays open until the client closes it. */
@@ -118,7 +129,11 @@ final class Backend implements Closeable {
         return;
       }
       requests.add(head);
-      if (silent) {
+      String brokenAnswer = broken;
+      if (brokenAnswer != null) {
+        socket.getOutputStream().write(brokenAnswer.getBytes(StandardCharsets.ISO_8859_1));
+      }
+      if (silent || brokenAnswer != null) {
         if (in.read() < 0) {
           heldClosedByPeer.incrementAndGet();
         }

@@ -54,14 +54,4 @@ class EndpointHealthTest {
 
     assertThat(endpoint.healthy()).isTrue();
   }
-
-  @Test
-  void readsTheStatusFromTheStatusLine() {
-    assertThat(HealthProbe.status("HTTP/1.1 200 OK")).isEqualTo(200);
-    assertThat(HealthProbe.status("HTTP/1.0 503")).isEqualTo(503);
-    assertThat(HealthProbe.status("HTTP/1.1 204 ")).isEqualTo(204);
-    assertThat(HealthProbe.status("HTTP/1.1 2000 OK")).isEqualTo(-1);
-    assertThat(HealthProbe.status("SSH-2.0-OpenSSH_9.6")).isEqualTo(-1);
-    assertThat(HealthProbe.status("HTTP/1.1 abc")).isEqualTo(-1);
-  }
 }
