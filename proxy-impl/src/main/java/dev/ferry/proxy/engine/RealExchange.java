@@ -319,7 +319,7 @@ final class RealExchange implements Exchange, DispatchHooks {
         // A refused CONNECT: whatever follows is the client's tunnel bytes, not a request.
         || (connect && !tunnelling)
         || unreadBody;
-    if (unreadBody || (connect && !tunnelling)) {
+    if (connect && !tunnelling) {
       connection.lingerOnClose();
     }
     ProxyAnswer answer = attribute(ProxyAnswer.class).orElse(null);
@@ -337,6 +337,12 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.listeners().each(l -> l.responseHeaders(this, sent));
       // A listener may have stopped the proxy: this answer then says so (probe e13).
       wantsClose = wantsClose || server.isStopping();
+    }
+    if (wantsClose && clientBody != null && !clientBody.isComplete()) {
+      // The rest of the body may still be on its way, however little is left (an upstream
+      // answered early, and the client asked to close): closing with it unread would reset the
+      // answer (probe l22), so the close lingers.
+      connection.lingerOnClose();
     }
     ResponseSender.Outcome outcome;
     try {
