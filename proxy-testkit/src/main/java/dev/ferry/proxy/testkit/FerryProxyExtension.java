@@ -3,6 +3,7 @@ package dev.ferry.proxy.testkit;
 import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.ProxyServer;
 import java.io.Closeable;
+import java.lang.reflect.Modifier;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -293,11 +294,14 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   /**
    * A {@code @Nested} class runs on its enclosing class's proxy (the store's lookup finds it), so
    * that clients wired to it in the outer {@code @BeforeAll} reach the nested tests' recordings;
-   * unless the nested class has a {@link FerryTest} of its own, which configures another proxy.
+   * unless the nested class has a {@link FerryTest} of its own, which configures another proxy,
+   * whether the enclosing class's came from {@code @FerryTest} or from
+   * {@code @RegisterExtension} (JUnit then runs the nested class with that instance, not one of
+   * its own; the nested annotation was ignored, probe t22).
    */
   private boolean sharesEnclosingProxy(ExtensionContext context) {
-    return store(context).get(CLASS_PROXY) != null && (builder != null
-        || AnnotationSupport.findAnnotation(context.getRequiredTestClass(), FerryTest.class).isEmpty());
+    return store(context).get(CLASS_PROXY) != null
+        && AnnotationSupport.findAnnotation(context.getRequiredTestClass(), FerryTest.class).isEmpty();
   }
 
   @Override
@@ -419,10 +423,27 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   }
 
   private ProxyLifecycle lifecycle(ExtensionContext context) {
-    if (builder == null) {
-      return annotation(context).map(FerryTest::lifecycle).orElse(ProxyLifecycle.PER_TEST);
+    Optional<FerryTest> annotated = builder == null ? annotation(context) : nestedAnnotation(context);
+    if (builder == null || annotated.isPresent()) {
+      return annotated.map(FerryTest::lifecycle).orElse(ProxyLifecycle.PER_TEST);
     }
     return lifecycle != null ? lifecycle : ProxyLifecycle.AUTO;
+  }
+
+  /**
+   * For an instance configured in code: the {@link FerryTest} of the {@code @Nested} class under
+   * way, or of a nested class enclosing it, which configures that class's proxy instead.
+   */
+  private static Optional<FerryTest> nestedAnnotation(ExtensionContext context) {
+    for (Class<?> c = context.getTestClass().orElse(null);
+        c != null && c.getEnclosingClass() != null && !Modifier.isStatic(c.getModifiers());
+        c = c.getEnclosingClass()) {
+      Optional<FerryTest> found = AnnotationSupport.findAnnotation(c, FerryTest.class);
+      if (found.isPresent()) {
+        return found;
+      }
+    }
+    return Optional.empty();
   }
 
   /** The test class's {@link FerryTest}, or for a {@code @Nested} class its nearest enclosing one's. */
@@ -437,12 +458,10 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   }
 
   private RecordingProxy start(ExtensionContext context) {
-    RecordingProxy.Builder from = builder;
-    if (from == null) {
-      Class<?> testClass = context.getRequiredTestClass();
-      from = annotation(context).map(a -> FerryTestOptions.builder(a, testClass))
-          .orElseGet(RecordingProxy::forward);
-    }
+    Class<?> testClass = context.getRequiredTestClass();
+    Optional<FerryTest> annotated = builder == null ? annotation(context) : nestedAnnotation(context);
+    RecordingProxy.Builder from = annotated.map(a -> FerryTestOptions.builder(a, testClass))
+        .orElseGet(() -> builder != null ? builder : RecordingProxy.forward());
     List<Closeable> started = new ArrayList<>();
     RecordingProxy proxy = StartedUpstreams.collect(from::start, started);
     if (!started.isEmpty()) {

@@ -34,6 +34,18 @@ class ClassProxyScopeTest {
         .assertStatistics(s -> s.started(2).succeeded(2));
   }
 
+  /**
+   * A nested class's own {@code @FerryTest} configures its proxy under an enclosing class that
+   * registered the extension in code too (probe t22: JUnit runs the nested class with the outer
+   * instance, which gave it the outer forward proxy and ignored the annotation).
+   */
+  @Test
+  void nestedFerryTestConfiguresItsOwnProxyUnderAnOuterExtensionRegisteredInCode() {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(ProgrammaticOuter.class))
+        .execute().testEvents()
+        .assertStatistics(s -> s.started(2).succeeded(2));
+  }
+
   @Test
   void classRecordingKeepsEveryTestsExchangesToAfterAll() {
     EngineTestKit.engine("junit-jupiter").selectors(selectClass(ReadsClassRecording.class))
@@ -93,6 +105,39 @@ class ClassProxyScopeTest {
         assertThat(mine.port()).as("the proxy the outer @BeforeAll wired").isEqualTo(wiredPort);
         get(client, origin, "/inner");
         mine.recording().awaitExchange(e -> e.path("/inner"), Duration.ofSeconds(5));
+      }
+    }
+  }
+
+  static class ProgrammaticOuter {
+    static final MockWebServer REVERSE_ORIGIN = new MockWebServer();
+
+    static {
+      REVERSE_ORIGIN.setDispatcher(new Dispatcher() {
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+          return new MockResponse().setBody("origin " + request.getPath());
+        }
+      });
+    }
+
+    @RegisterExtension
+    static FerryProxyExtension proxy = FerryProxyExtension.forward();
+
+    @Test
+    void outer(RecordingProxy mine) {
+      assertThat(mine.isForward()).isTrue();
+    }
+
+    @Nested
+    @FerryTest(reverse = "REVERSE_ORIGIN")
+    class Reverse {
+      @Test
+      void reverse(RecordingProxy mine) throws Exception {
+        assertThat(mine.isForward()).as("the nested class's own reverse proxy").isFalse();
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(mine.baseUri().resolve("/rev")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.body()).isEqualTo("origin /rev");
       }
     }
   }
