@@ -1,6 +1,7 @@
 package dev.ferry.proxy.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.StringReader;
 import java.net.URI;
@@ -267,6 +268,37 @@ class ReplayTest {
     HttpResponse<Void> response = proxy.httpClientBuilder().build().send(request.build(),
         HttpResponse.BodyHandlers.discarding());
     return response.headers().firstValue("Content-Length");
+  }
+
+  /**
+   * A response that broke off live (the origin closed mid-body) breaks off after the same bytes
+   * in replay; it used to be answered whole, a 200 with the bytes that came, so a test that
+   * failed live passed offline (probe t22).
+   */
+  @Test
+  void replaysAResponseThatBrokeOffLiveBrokenOff(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("cut.har");
+    String base;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("x".repeat(100_000))
+          .setSocketPolicy(okhttp3.mockwebserver.SocketPolicy.DISCONNECT_DURING_RESPONSE_BODY));
+      origin.start();
+      base = "http://127.0.0.1:" + origin.getPort();
+      try (RecordingProxy recorder = RecordingProxy.forward().start()) {
+        String url = base + "/download";
+        assertThatThrownBy(() -> get(recorder, url)).as("live").isInstanceOf(java.io.IOException.class);
+        RecordedExchange cut = recorder.recording().awaitExchange(e -> e.path("/download"), Duration.ofSeconds(5));
+        assertThat(cut.failure()).isPresent();
+        recorder.recording().writeHar(har);
+      }
+    }
+    try (RecordingProxy replay = RecordingProxy.forward().replay(har).start()) {
+      String url = base + "/download";
+      assertThatThrownBy(() -> get(replay, url)).as("replayed").isInstanceOf(java.io.IOException.class);
+      RecordedExchange replayed = replay.recording().awaitExchange(e -> e.path("/download"), Duration.ofSeconds(5));
+      assertThat(replayed.replayed()).isTrue();
+      assertThat(replayed.failure()).isPresent();
+    }
   }
 
   /** A body the recording cut at maxBodyBytes is not replayed as if it were the whole body. */
