@@ -171,6 +171,10 @@ class StaleUpstreamConnectionTest {
     java.util.concurrent.CountDownLatch secondAnswered = new java.util.concurrent.CountDownLatch(1);
     TinyOrigin[] self = new TinyOrigin[1];
     self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      // Each answer leaves at once: with Nagle's algorithm the one after the excess waits for
+      // its acknowledgement and can arrive after the next request went out, which no client
+      // could tell from that request's answer (the README's limit).
+      socket.setTcpNoDelay(true);
       TinyOrigin.Received request;
       boolean excessDue = false;
       while ((request = self[0].readRequest(in)) != null) {
