@@ -65,7 +65,10 @@ class LocationRewriteTest {
     String[] kept = {"https://id.example.test/authorize?x=1", "/relative/path", "next",
         "http://127.0.0.1:" + port + "/outside-the-base", "https://127.0.0.1:" + port + "/app/other-scheme",
         "http://127.0.0.1:" + (port == 65535 ? 1 : port + 1) + "/app/other-port",
-        "http://user@127.0.0.1:" + port + "/app/userinfo"};
+        "http://user@127.0.0.1:" + port + "/app/userinfo",
+        // Rewritten to //evil.example/x or /\\evil.example/x, they would leave the client's host
+        // (probe v22); as they came, they name the endpoint.
+        "http://127.0.0.1:" + port + "/app//evil.example/x", "http://127.0.0.1:" + port + "/app/\\evil.example/x"};
     for (String location : kept) {
       origin.enqueue(redirect(location));
     }

@@ -74,7 +74,23 @@ final class Redirects {
       }
       rest = rest.substring(base.length());
     }
-    return to.strippedPrefix() + (rest.startsWith("/") ? rest : "/" + rest);
+    String local = to.strippedPrefix() + (rest.startsWith("/") ? rest : "/" + rest);
+    return sameHost(local) ? local : null;
+  }
+
+  /**
+   * Whether {@code path} stays on the client's host when resolved: not {@code //evil.example/}
+   * (a network-path reference, RFC 3986 §4.2) nor {@code /\evil.example/}, which browsers read
+   * alike, also with tabs or other controls between, which URL parsers strip (probe v22). Such a
+   * value goes on as the endpoint sent it, naming the endpoint: unreachable, never elsewhere.
+   */
+  private static boolean sameHost(String path) {
+    for (int i = 0; i < path.length(); i++) {
+      if (path.charAt(i) <= ' ' || path.charAt(i) == 0x7f) {
+        return false;
+      }
+    }
+    return path.length() < 2 || (path.charAt(1) != '/' && path.charAt(1) != '\\');
   }
 
   /** Whether {@code authority} (host, optional port, no userinfo) is {@code endpoint}'s. */

@@ -1,0 +1,36 @@
+package dev.ferry.proxy.engine.upstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Upstream;
+import org.junit.jupiter.api.Test;
+
+class RedirectsTest {
+  private static Target target(String endpoint, String strippedPrefix) {
+    return new Target(Upstream.of(endpoint).endpoints().get(0), false, 1000, strippedPrefix, true);
+  }
+
+  @Test
+  void mapsTheEndpointsOwnUrlsToTheClientsPath() {
+    Target to = target("http://10.0.0.5:8080/app", "/v1");
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/login?next=%2F", to)).isEqualTo("/v1/login?next=%2F");
+    assertThat(Redirects.local("http://10.0.0.5:8080/app", to)).isEqualTo("/v1/");
+    assertThat(Redirects.local("http://10.0.0.5:8080/app?x", to)).isEqualTo("/v1/?x");
+    assertThat(Redirects.local("http://10.0.0.5/app/x", target("http://10.0.0.5/app", ""))).isEqualTo("/x");
+    assertThat(Redirects.local("http://[::1]:9000/x", target("http://[0:0:0:0:0:0:0:1]:9000", ""))).isEqualTo("/x");
+  }
+
+  @Test
+  void leavesWhatWouldResolveToAnotherHostOrPlace() {
+    Target to = target("http://10.0.0.5:8080", "");
+    assertThat(Redirects.local("http://10.0.0.5:8080//evil.example/x", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/\\evil.example/x", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/\t/evil.example/x", to)).as("URL parsers drop tabs").isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/a b", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8081/x", to)).isNull();
+    assertThat(Redirects.local("https://10.0.0.5:8080/x", to)).isNull();
+    assertThat(Redirects.local("//10.0.0.5:8080/x", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.50:8080/x", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/app-other", target("http://10.0.0.5:8080/app", ""))).isNull();
+  }
+}
