@@ -45,16 +45,17 @@ public final class ActiveHealthChecker {
   /**
    * @param tls the handshake with https endpoints: the one the proxy's requests use
    * @param scheduler the proxy's shared scheduler, which this checker never shuts down
+   * @param limits the limits requests' answers are read with, which answers to checks meet too
    */
   public ActiveHealthChecker(String pool, HealthCheck check, List<LiveEndpoint> endpoints,
-      UpstreamHandshake tls, ScheduledExecutorService scheduler) {
+      UpstreamHandshake tls, ScheduledExecutorService scheduler, HeadLimits limits) {
     this.pool = pool;
     this.check = check;
     for (LiveEndpoint endpoint : endpoints) {
       this.endpoints.add(new EndpointHealth(pool, endpoint, check));
     }
     this.scheduler = scheduler;
-    this.probe = new HealthProbe(check, tls, open);
+    this.probe = new HealthProbe(check, tls, open, limits);
   }
 
   /** Schedules a check of every endpoint now and then every interval; does nothing if started. */

@@ -8,6 +8,7 @@ import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
@@ -26,9 +27,10 @@ import javax.net.ssl.SSLSocket;
  * {@code Connection: close} on a fresh connection (never a pooled one, which would test the pool
  * rather than the endpoint), for https the TLS handshake requests' connections make (so an
  * endpoint whose certificate the proxy refuses is unhealthy), and the final response head read
- * whole by the parser requests' answers go through, with its framing checked: a head that would
- * be a 502 or a 504 for a request (a malformed field, two Content-Lengths, a head that never
- * ends) fails the check, whatever its status (probe r22). Interim 1xx responses (a
+ * whole by the parser requests' answers go through, with the proxy's limits on heads and its
+ * framing checked: a head that would be a 502 or a 504 for a request (a malformed field, two
+ * Content-Lengths, too many fields, a head that never ends) fails the check, whatever its status
+ * (probes r22, v22). Interim 1xx responses (a
  * {@code 103 Early Hints} before the 200) are skipped, as every HTTP/1.1 client must parse them
  * (RFC 9110 §15.2). Connect, handshake and read share the check's timeout. The body is not read.
  */
@@ -37,19 +39,18 @@ final class HealthProbe {
   private static final int MAX_STATUS_LINE = 1024;
   /** Interim responses skipped before the final one, at most: as many as a request's are relayed. */
   private static final int MAX_INTERIM = 32;
-  /** The largest head any proxy configuration would take from an endpoint: the builder's maxima. */
-  private static final int MAX_HEAD_BYTES = 1024 * 1024;
-  private static final int MAX_FIELDS = 10_000;
 
   private final HealthCheck check;
   private final UpstreamHandshake tls;
   /** Sockets of checks in progress, so that stopping closes them instead of waiting them out. */
   private final Set<Socket> open;
+  private final HeadLimits limits;
 
-  HealthProbe(HealthCheck check, UpstreamHandshake tls, Set<Socket> open) {
+  HealthProbe(HealthCheck check, UpstreamHandshake tls, Set<Socket> open, HeadLimits limits) {
     this.check = check;
     this.tls = tls;
     this.open = open;
+    this.limits = limits;
   }
 
   ProbeResult probe(LiveEndpoint endpoint) {
@@ -62,12 +63,11 @@ final class HealthProbe {
       out.write(request(endpoint));
       out.flush();
       ConnectionInput in = new ConnectionInput(socket, 4096);
+      // The whole head, however it trickles in, within the check's time (probe v22).
       in.deadline(deadline);
       for (int interim = 0; interim <= MAX_INTERIM; interim++) {
-        if (!in.awaitData(remainingMillis(deadline), false)) {
-          return ProbeResult.failed("closed_before_status");
-        }
-        ResponseHead head = new HeadParser(in, MAX_STATUS_LINE, MAX_HEAD_BYTES, MAX_FIELDS).readResponse();
+        ResponseHead head = new HeadParser(in, MAX_STATUS_LINE, limits.maxHeaderBytes(),
+            limits.maxHeaderCount()).readResponse();
         int status = head.status();
         if (status >= 200 || status == 101) {
           Framing.responseBodyLength("GET", status, head.headers());
@@ -77,6 +77,8 @@ final class HealthProbe {
       return ProbeResult.failed("bad_response");
     } catch (HttpFailureException e) {
       return ProbeResult.failed("bad_response");
+    } catch (EOFException e) {
+      return ProbeResult.failed("closed_before_head");
     } catch (SocketTimeoutException e) {
       return ProbeResult.failed("timeout");
     } catch (UnknownHostException e) {

@@ -7,6 +7,7 @@ import dev.ferry.proxy.engine.balance.EndpointPicker;
 import dev.ferry.proxy.engine.balance.Pickers;
 import dev.ferry.proxy.engine.health.ActiveHealthChecker;
 import dev.ferry.proxy.engine.health.Candidates;
+import dev.ferry.proxy.engine.health.HeadLimits;
 import dev.ferry.proxy.engine.health.OutlierDetector;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -52,7 +53,7 @@ public final class LivePool {
    *     limits (the one of the same name, whatever its endpoints), if any
    */
   LivePool(Upstream spec, LivePool previous, LivePool loadOf, UpstreamHandshake tls,
-      ScheduledExecutorService scheduler) {
+      ScheduledExecutorService scheduler, HeadLimits limits) {
     this.spec = spec;
     Map<String, LiveEndpoint> kept = previous == null ? Map.of() : previous.endpointsByKey();
     List<LiveEndpoint> list = new ArrayList<>();
@@ -73,7 +74,7 @@ public final class LivePool {
     this.outliers = new OutlierDetector(spec, endpoints, System::nanoTime);
     this.candidates = new Candidates(spec.name(), spec.panicThreshold());
     this.healthChecker = spec.healthCheck()
-        .map(check -> new ActiveHealthChecker(spec.name(), check, endpoints, tls, scheduler))
+        .map(check -> new ActiveHealthChecker(spec.name(), check, endpoints, tls, scheduler, limits))
         .orElse(null);
   }
 

@@ -5,6 +5,7 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.health.HeadLimits;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
@@ -56,7 +57,8 @@ public final class RouteTable {
         LivePool named = previous == null ? null : previous.pools.get(spec.name());
         // Load goes by name (an endpoint swap keeps the pool's limits on what is in flight, probe
         // e13); endpoint health by endpoint, from the pool they were in.
-        pool = new LivePool(spec, replaced, named != null ? named : replaced, tls, scheduler);
+        pool = new LivePool(spec, replaced, named != null ? named : replaced, tls, scheduler,
+            HeadLimits.of(config));
         pools.put(spec.name(), pool);
       } else if (!pool.spec().equals(spec)) {
         throw new IllegalArgumentException("two different pools are named " + spec.name()

@@ -22,6 +22,9 @@ class ActiveHealthCheckTest {
       .interval(Duration.ofMillis(20)).timeout(Duration.ofSeconds(2))
       .healthyThreshold(2).unhealthyThreshold(2);
 
+  /** The proxy's default limits on an upstream's head. */
+  private static final HeadLimits LIMITS = new HeadLimits(64 * 1024, 100);
+
   private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(2);
   private final List<AutoCloseable> closeAfter = new ArrayList<>();
 
@@ -93,6 +96,7 @@ class ActiveHealthCheckTest {
     Await.until(() -> backend.requests().size() >= 2, "two checks answered");
     assertThat(endpoint.healthy()).isTrue();
     for (String broken : new String[] {"HTTP/1.1 200 OK\r\nX-Endless: 1\r\n",
+        "HTTP/1.1 200 OK\r\n" + "X-Many: 1\r\n".repeat(101) + "Content-Length: 0\r\n\r\n",
         "HTTP/1.1 200 OK\r\nno colon in this line\r\nContent-Length: 0\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"}) {
       backend.answerBroken(broken);
@@ -100,6 +104,12 @@ class ActiveHealthCheckTest {
       backend.answer(200);
       Await.until(endpoint::healthy, "the endpoint to turn healthy again");
     }
+    // A field at a time, each within any read timeout: the check's timeout bounds the whole head
+    // (probe v22: it bounded each read, and such an endpoint stayed healthy).
+    backend.trickleHead();
+    Await.until(() -> !endpoint.healthy(), "the endpoint to turn unhealthy on a head that never ends");
+    backend.answer(200);
+    Await.until(endpoint::healthy, "the endpoint to turn healthy again");
   }
 
   @Test
@@ -201,7 +211,7 @@ class ActiveHealthCheckTest {
 
   private ActiveHealthChecker start(HealthCheck check, LiveEndpoint endpoint, SSLContext tls) {
     ActiveHealthChecker checker = new ActiveHealthChecker("api", check, List.of(endpoint),
-        new UpstreamHandshake(tls, true), scheduler);
+        new UpstreamHandshake(tls, true), scheduler, LIMITS);
     closeAfter.add(0, checker::stop);
     checker.start();
     return checker;

@@ -33,6 +33,8 @@ final class Backend implements Closeable {
   private volatile String interim = "";
   /** Sent as it is instead of an answer, then the connection held until the client closes; or null. */
   private volatile String broken;
+  /** Whether the answer is a head that never ends, a field every few milliseconds. */
+  private volatile boolean trickle;
 
   Backend() throws IOException {
     this(null);
@@ -53,6 +55,7 @@ final class Backend implements Closeable {
     this.status = status;
     this.silent = false;
     this.broken = null;
+    this.trickle = false;
   }
 
   /** Sends {@code heads} (whole interim responses, such as 103 Early Hints) before each answer. */
@@ -66,6 +69,14 @@ final class Backend implements Closeable {
    */
   void answerBroken(String bytes) {
     this.broken = bytes;
+  }
+
+  /**
+   * Answers with a head that never ends: a status line, then a field every 20 ms, each well
+   * within any read timeout, until the client closes the connection.
+   */
+  void trickleHead() {
+    this.trickle = true;
   }
 
   /** Reads requests but never answers; the connection stays open until the client closes it. */
@@ -129,6 +140,14 @@ final class Backend implements Closeable {
         return;
       }
       requests.add(head);
+      if (trickle) {
+        socket.getOutputStream().write("HTTP/1.1 200 OK\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        while (true) {
+          // The pause is the input under test (a head slower than the check's timeout), not a wait.
+          Thread.sleep(20);
+          socket.getOutputStream().write("X-Slow: 1\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+      }
       String brokenAnswer = broken;
       if (brokenAnswer != null) {
         socket.getOutputStream().write(brokenAnswer.getBytes(StandardCharsets.ISO_8859_1));
@@ -143,6 +162,8 @@ final class Backend implements Closeable {
           + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
     } catch (IOException e) {
       // The client went away (a timed-out or stopped check): nothing to answer.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       sockets.remove(socket);
     }
