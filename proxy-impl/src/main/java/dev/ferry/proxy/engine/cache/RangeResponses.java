@@ -16,8 +16,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Answers byte ranges (RFC 9110 §14) from a stored complete response or from a partial entry
  * that covers them: one range as a 206 with Content-Range, several as
  * {@code multipart/byteranges} (§14.6), none satisfiable as 416. Other units, a malformed Range,
- * a failed If-Range, or more than {@link #MAX_RANGES} ranges (a cheap defence against
- * many-small-ranges abuse, §14.2) fall back to the whole response, which the RFC allows.
+ * a failed If-Range, more than {@link #MAX_RANGES} ranges, or ranges that add up to more than
+ * the whole (overlaps; defences against many-small-ranges and overlap abuse, §14.2 and §17.15)
+ * fall back to the whole response, which the RFC allows.
  */
 final class RangeResponses {
   static final int MAX_RANGES = 16;
@@ -54,13 +55,18 @@ final class RangeResponses {
   private static Optional<Response> respond(String range, CacheEntry stored, long offset, long length,
       Headers served) {
     List<ByteRanges.Span> spans = ByteRanges.parse(range, length);
-    if (spans == null || spans.size() > MAX_RANGES) {
+    if (spans == null || spans.size() > MAX_RANGES || covered(spans) > length) {
+      // Overlapping ranges ask for more than the whole: "bytes=0-,0-,..." made a hit 16 times
+      // its size, built on the heap (probe k22). The whole response, once, as nginx answers.
       return Optional.empty();
     }
     Headers base = served.without("Content-Length").without("Content-Range");
     if (spans.isEmpty()) {
+      // The stored freshness is the representation's, not this answer's: a cache behind would
+      // store the 416 and answer every request with it.
       return Optional.of(Response.builder().status(416)
-          .headers(base.without("Content-Type").plus("Content-Range", "bytes */" + length)).build());
+          .headers(base.without("Content-Type").without("Cache-Control").without("Expires")
+              .plus("Content-Range", "bytes */" + length)).build());
     }
     if (spans.size() == 1) {
       ByteRanges.Span span = spans.get(0);
@@ -85,6 +91,15 @@ final class RangeResponses {
     return Optional.of(Response.builder().status(206)
         .headers(base.without("Content-Type").plus("Content-Type", "multipart/byteranges; boundary=" + boundary))
         .body(new StoredBody(ByteBuffer.wrap(body.toByteArray()))).build());
+  }
+
+  /** The bytes the ranges ask for, overlaps counted each time. */
+  private static long covered(List<ByteRanges.Span> spans) {
+    long total = 0;
+    for (ByteRanges.Span span : spans) {
+      total += span.length();
+    }
+    return total;
   }
 
   private static String contentRange(ByteRanges.Span span, long length) {

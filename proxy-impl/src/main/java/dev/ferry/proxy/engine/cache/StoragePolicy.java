@@ -43,6 +43,11 @@ final class StoragePolicy {
     if (status == 304 || status < 200 || status == 206 && !PartialContent.isSingleRange(headers)) {
       return false;
     }
+    if (status == 416) {
+      // An answer to the Range it was asked with, which is no part of the key: stored, it
+      // answered every later request for the URL, ranged or not (probe k22).
+      return false;
+    }
     if (Variants.varyStar(headers)) {
       return false;
     }

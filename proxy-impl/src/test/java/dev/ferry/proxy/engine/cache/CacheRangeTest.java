@@ -42,6 +42,45 @@ class CacheRangeTest {
   }
 
   /**
+   * Overlapping ranges that ask for more than the whole get the whole, once (probe k22:
+   * {@code bytes=0-,0-,...} made a hit sixteen times its size, built on the heap); and the
+   * cache's own 416 carries no freshness a cache behind it would store it by.
+   */
+  @Test
+  void answersOverlappingRangesWithTheWholeResponseAndA416WithoutFreshness() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("0123456789").setHeader("Cache-Control", "max-age=100"));
+    h.get("/file");
+    HttpResponse<String> overlapping = h.get("/file", "Range", "bytes=0-,0-,0-");
+    assertThat(overlapping.statusCode()).isEqualTo(200);
+    assertThat(overlapping.body()).isEqualTo("0123456789");
+    assertThat(h.get("/file", "Range", "bytes=0-5,3-8").statusCode()).as("overlapping").isEqualTo(200);
+    assertThat(h.get("/file", "Range", "bytes=0-1,4-5").statusCode()).as("disjoint").isEqualTo(206);
+    HttpResponse<String> unsatisfiable = h.get("/file", "Range", "bytes=10-");
+    assertThat(unsatisfiable.statusCode()).isEqualTo(416);
+    assertThat(unsatisfiable.headers().firstValue("Cache-Control")).isEmpty();
+    assertThat(unsatisfiable.headers().firstValue("Expires")).isEmpty();
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /**
+   * A 416 answers the Range it was asked with, which is no part of the cache key: stored with
+   * its freshness, it answered every later request for the URL, ranged or not (probe k22).
+   */
+  @Test
+  void neverStoresA416() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(new MockResponse().setResponseCode(416).setHeader("Cache-Control", "max-age=600")
+        .setHeader("Content-Range", "bytes */10"));
+    h.origin.enqueue(h.response("0123456789").setHeader("Cache-Control", "max-age=100"));
+    assertThat(h.get("/file", "Range", "bytes=100-").statusCode()).isEqualTo(416);
+    HttpResponse<String> plain = h.get("/file");
+    assertThat(plain.statusCode()).isEqualTo(200);
+    assertThat(plain.body()).isEqualTo("0123456789");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
+  /**
    * RFC 9110 §13.1.5 and §8.8.2.2: an If-Range date matches only a strong Last-Modified, one at
    * least a second before the stored Date. Before, a Last-Modified equal to the Date matched, and
    * a download resumed across a change within that second could mix two versions.
