@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Vary variants (RFC 9111 §4.1): which request fields a response varies on, and the key that
@@ -26,7 +27,10 @@ final class Variants {
    * in place of a member that is no field name ({@code X-User Accept-Language} without its
    * comma, {@code "X-User"}): taken as one name no request carries, such a member would let
    * every request select a response meant for one user, so it is taken as varying on
-   * everything, as {@code *} is.
+   * everything, as {@code *} is. So are the fields a reverse proxy writes for each client
+   * ({@code X-Forwarded-For}, {@code Forwarded}): the origin varied on the client's address,
+   * which the client's own request does not hold, and every client selected the first one's
+   * answer (probe k22).
    */
   static List<String> names(Headers response) {
     List<String> names = new ArrayList<>();
@@ -34,12 +38,15 @@ final class Variants {
       for (String name : value.split(",")) {
         String trimmed = name.trim().toLowerCase(Locale.ROOT);
         if (!trimmed.isEmpty()) {
-          names.add(Tokens.isToken(trimmed) ? trimmed : "*");
+          names.add(Tokens.isToken(trimmed) && !PER_CLIENT.contains(trimmed) ? trimmed : "*");
         }
       }
     }
     return names;
   }
+
+  /** Fields whose value the proxy sets from the client's address; see {@link #names}. */
+  private static final Set<String> PER_CLIENT = Set.of("x-forwarded-for", "forwarded");
 
 
   /** §4.1: a {@code *} member anywhere in {@code Vary} never matches a later request. */

@@ -175,6 +175,24 @@ class CacheReuseRulesTest {
   }
 
   /**
+   * The forwarding fields a reverse proxy writes from each client's address: the origin varied
+   * on what the proxy sent, which no client's request holds, so every client selected the first
+   * one's answer (probe k22). Such a response is kept for nobody, as with {@code Vary: *}.
+   */
+  @Test
+  void neverSharesAResponseThatVariesOnTheForwardedClientAddress() throws Exception {
+    for (String vary : new String[] {"X-Forwarded-For", "Accept, forwarded"}) {
+      h.origin.enqueue(h.response("first " + vary).setHeader("Cache-Control", "max-age=100").setHeader("Vary", vary));
+      h.origin.enqueue(h.response("second " + vary).setHeader("Cache-Control", "max-age=100").setHeader("Vary", vary));
+      String path = "/vary-client/" + vary.length();
+      h.get(path);
+      HttpResponse<String> second = h.get(path);
+      assertThat(second.body()).as("Vary: %s", vary).isEqualTo("second " + vary);
+      assertThat(verdict(second)).isEqualTo("MISS");
+    }
+  }
+
+  /**
    * A privacy directive with a stray character ({@code private;}, a quoted {@code "no-store"})
    * is an unknown directive by the grammar, but its sender meant it: never shared.
    */
