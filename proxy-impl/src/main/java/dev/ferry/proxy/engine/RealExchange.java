@@ -455,7 +455,10 @@ final class RealExchange implements Exchange, DispatchHooks {
       Route spec = matched.route();
       Duration leaderTimeout = spec.timeout().orElse(server.configuration().upstreamTimeout())
           .multipliedBy(1L + spec.retry().retries());
-      return cache.handle(routedRequest, matched.pool().name(), leaderTimeout, requestedAuthority(),
+      // One URL may reach one pool as two requests, by two routes (one stripping a prefix, one
+      // with filters of its own): the route is part of the partition (probe v22).
+      String partition = matched.pool().name() + " " + spec.name();
+      return cache.handle(routedRequest, partition, leaderTimeout, requestedAuthority(),
           forwarded -> server.dispatcher().dispatch(matched, forwarded, this), verdict -> cacheVerdict = verdict);
     });
   }

@@ -85,9 +85,10 @@ public final class HttpCache implements ProxyCache {
    * Handles one request, calling {@code upstream} when it must; reports its verdict (HIT,
    * MISS, REVALIDATED, STALE or BYPASS) to {@code verdict}.
    *
-   * @param partition what else than the URL tells responses apart: the route's pool (routes
-   *     may send one URL to two pools, by a header); empty without routes. Entries of one URL in
-   *     two partitions are two variants, never served across (nginx keys on the upstream too).
+   * @param partition what else than the URL tells responses apart: the route's pool and the
+   *     route (routes may send one URL to two pools, by a header, or to one pool as two requests,
+   *     one stripping a prefix); empty without routes. Entries of one URL in two partitions are
+   *     two variants, never served across (nginx keys on the upstream too).
    * @param upstreamTimeout how long {@code upstream} may wait for an answer, retries included:
    *     misses waiting on another's fetch of their URL wait as long
    * @param requestedAuthority the client's authority before filters, which a background

@@ -159,6 +159,27 @@ class RoutingTest {
     assertThat(stable.requests()).isEqualTo(1);
   }
 
+  /**
+   * Two routes to one pool, one stripping its prefix: one URL is two upstream requests, and
+   * their answers two entries (probe v22: the partition was the pool, and the second route was
+   * answered with the first one's entry, Location rewritten for the first).
+   */
+  @Test
+  void keepsTheCachedAnswersOfTwoRoutesToOnePoolApart() throws Exception {
+    Origins api = cacheableOrigin("api");
+    Upstream pool = Upstream.of(api.url()).name("api");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().cache(CacheSpec.inMemory())
+        .route(Route.to(pool).name("v1").pathPrefix("/v1/").header("X-Api", "1").stripPrefix())
+        .upstream(pool));
+    HttpRequest flagged = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/v1/loc"))
+        .header("X-Api", "1").build();
+    assertThat(client.send(flagged, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("api /loc");
+    assertThat(get(proxy, "/v1/loc").body()).isEqualTo("api /v1/loc");
+    assertThat(client.send(flagged, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("api /loc");
+    assertThat(get(proxy, "/v1/loc").body()).isEqualTo("api /v1/loc");
+    assertThat(api.requests()).as("one fetch per route").isEqualTo(2);
+  }
+
   @Test
   void reportsRouteAndEndpointInSummaries() throws Exception {
     Origins api = origin("api");
