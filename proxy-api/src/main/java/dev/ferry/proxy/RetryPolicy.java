@@ -13,8 +13,8 @@ import java.util.TreeSet;
  * each attempt may take up to the connect timeout); a reset or end of stream before any response
  * byte, and the statuses named in {@link #onStatuses} (typically 502, 503, 504), only for
  * idempotent methods (RFC 9110 §9.2.2) unless {@link #nonIdempotent(boolean)}; and only while
- * the request body can
- * be sent again (empty, or buffered within the proxy's {@code retryBufferBytes}). Never after
+ * the request body can be sent again (empty, none of it sent yet, as after a connect failure, or
+ * no more of it sent than the proxy's {@code retryBufferBytes} keeps a copy of). Never after
  * response bytes reached the client; never on a response timeout, since the upstream may still be
  * working on the request. Waits between attempts back off exponentially with full jitter. A 503's
  * {@code Retry-After} speaks for the endpoint that sent it: a retry to another endpoint does not

@@ -57,8 +57,10 @@ public final class Dispatcher {
     RetryPolicy policy = spec.retry();
     String stripped = strippedPrefix(spec, request);
     Request outbound = stripped.isEmpty() ? request : stripPrefix(stripped, request);
-    if (policy.retries() > 0 && !outbound.body().isEmpty()
-        && outbound.body().contentLength() <= retryBufferBytes) {
+    if (policy.retries() > 0 && !outbound.body().isEmpty()) {
+      // Whatever its length: a body none of which was read yet (a connect that failed) can be
+      // sent again; a larger one stops being replayable once more than the buffer was read.
+      // (A 100 KB POST to a refused endpoint was a 502, not a retry, probe g22.)
       outbound = outbound.withBody(ReplayableBody.of(outbound.body(), retryBufferBytes));
     }
     int timeout = spec.timeout().map(Dispatcher::millis).orElse(defaultTimeoutMillis);
