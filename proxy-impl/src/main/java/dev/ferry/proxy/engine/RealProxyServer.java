@@ -232,7 +232,7 @@ final class RealProxyServer implements ProxyServer {
       checks.setRemoveOnCancelPolicy(true);
       healthChecks = checks;
       router = new Router(config, upstreamHandshake, healthChecks,
-          routeFilters -> BuiltInFilters.realise(routeFilters, config));
+          (routeFilters, previous) -> BuiltInFilters.realise(routeFilters, config, previous));
       router.start();
       pipeline = new Pipeline(pipeline.filters(), router.current());
     }
@@ -458,7 +458,7 @@ final class RealProxyServer implements ProxyServer {
         removed.removeAll(router.current().endpointKeys());
         pool.closeIdle(removed);
       }
-      pipeline = new Pipeline(BuiltInFilters.realise(next.filters(), next),
+      pipeline = new Pipeline(BuiltInFilters.realise(next.filters(), next, pipeline.filters()),
           router == null ? null : router.current());
       config = next;
     } finally {

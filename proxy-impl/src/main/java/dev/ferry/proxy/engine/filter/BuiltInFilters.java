@@ -27,8 +27,30 @@ public final class BuiltInFilters {
    *     options (none of today's does)
    */
   public static List<Filter> realise(List<Filter> configured, ProxyConfig config) {
+    return realise(configured, config, List.of());
+  }
+
+  /**
+   * As {@link #realise(List, ProxyConfig)}, for a reload: a built-in value with the settings of
+   * one in {@code previous} (the list this one replaces, realised) keeps that implementation and
+   * its state, each at most once, so a reload resets no client's rate limit.
+   */
+  public static List<Filter> realise(List<Filter> configured, ProxyConfig config, List<Filter> previous) {
+    List<Filter> unclaimed = new ArrayList<>(previous);
     List<Filter> realised = new ArrayList<>(configured.size());
     for (Filter filter : configured) {
+      Filter kept = null;
+      for (Filter candidate : unclaimed) {
+        if (candidate instanceof CarriedOver carried && carried.sameAs(filter)) {
+          kept = candidate;
+          break;
+        }
+      }
+      if (kept != null) {
+        unclaimed.remove(kept);
+        realised.add(kept);
+        continue;
+      }
       Filter implementation = implementation(filter);
       realised.add(implementation != null ? implementation : filter);
     }

@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The engine's {@link InFlightLimit}. Memory is bounded by the clients active now: an address's
  * counter is dropped when it returns to zero.
  */
-final class InFlightLimitFilter implements Filter {
+final class InFlightLimitFilter implements Filter, CarriedOver {
   private final InFlightLimit config;
   private final int max;
   private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
@@ -21,6 +21,11 @@ final class InFlightLimitFilter implements Filter {
   InFlightLimitFilter(InFlightLimit config) {
     this.config = config;
     this.max = config.maxPerClient();
+  }
+
+  @Override
+  public boolean sameAs(Filter builtIn) {
+    return builtIn instanceof InFlightLimit other && other.maxPerClient() == max;
   }
 
   @Override

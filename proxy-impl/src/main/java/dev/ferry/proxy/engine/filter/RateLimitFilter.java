@@ -24,7 +24,7 @@ import java.util.function.LongSupplier;
  * single LRU map behind one lock, clients do not queue behind each other. Cache maintenance runs
  * on the calling thread, not on a shared pool of the host application.
  */
-final class RateLimitFilter implements Filter {
+final class RateLimitFilter implements Filter, CarriedOver {
   private static final long MAX_IDLE_NANOS = TimeUnit.DAYS.toNanos(1);
 
   private final RateLimit config;
@@ -52,6 +52,13 @@ final class RateLimitFilter implements Filter {
         .ticker(ticker::getAsLong)
         .executor(Runnable::run)
         .build();
+  }
+
+  @Override
+  public boolean sameAs(Filter builtIn) {
+    return builtIn instanceof RateLimit other && other.perSecond() == config.perSecond()
+        && other.burst() == config.burst() && other.keyHeader().equals(config.keyHeader())
+        && other.maxKeys() == config.maxKeys();
   }
 
   @Override

@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.UnaryOperator;
+import java.util.function.BinaryOperator;
 
 /**
  * An immutable snapshot of the routes and pools of a reverse proxy. Routes are tried in order;
@@ -39,10 +39,11 @@ public final class RouteTable {
    * Builds the table for {@code config}; a pool of {@code previous} with the same name, or renamed
    * with the same endpoints, hands on its endpoints' health and its load (see {@link LivePool}).
    *
-   * @param realise turns a route's configured filters into the ones the engine runs
+   * @param realise turns a route's configured filters, and those the route of its name ran
+   *     before the reload (none at first), into the ones the engine runs
    */
   static RouteTable build(ProxyConfig config, RouteTable previous, UpstreamHandshake tls,
-      ScheduledExecutorService scheduler, UnaryOperator<List<Filter>> realise) {
+      ScheduledExecutorService scheduler, BinaryOperator<List<Filter>> realise) {
     List<Route> all = new ArrayList<>(config.routes());
     config.upstream().ifPresent(upstream -> all.add(Route.to(upstream).name("default")));
     Map<String, LivePool> pools = new LinkedHashMap<>();
@@ -64,7 +65,10 @@ public final class RouteTable {
         throw new IllegalArgumentException("two different pools are named " + spec.name()
             + "; give each pool its own name");
       }
-      routes.add(new LiveRoute(route, pool, realise.apply(route.filters())));
+      List<Filter> before = previous == null ? List.of() : previous.routes.stream()
+          .filter(old -> old.route().name().equals(route.name())).findFirst()
+          .map(LiveRoute::filters).orElse(List.of());
+      routes.add(new LiveRoute(route, pool, realise.apply(route.filters(), before)));
     }
     return new RouteTable(List.copyOf(routes), pools);
   }

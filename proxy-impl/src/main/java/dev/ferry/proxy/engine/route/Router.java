@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.UnaryOperator;
+import java.util.function.BinaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +24,7 @@ public final class Router {
 
   private final UpstreamHandshake tls;
   private final ScheduledExecutorService scheduler;
-  private final UnaryOperator<List<Filter>> realise;
+  private final BinaryOperator<List<Filter>> realise;
   private final AtomicReference<RouteTable> table = new AtomicReference<>();
 
   /**
@@ -32,7 +32,7 @@ public final class Router {
    * @param scheduler runs active health checks; owned by the proxy
    */
   public Router(ProxyConfig config, UpstreamHandshake tls, ScheduledExecutorService scheduler,
-      UnaryOperator<List<Filter>> realise) {
+      BinaryOperator<List<Filter>> realise) {
     this.tls = tls;
     this.scheduler = scheduler;
     this.realise = realise;

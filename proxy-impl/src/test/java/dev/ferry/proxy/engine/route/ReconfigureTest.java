@@ -83,6 +83,45 @@ class ReconfigureTest {
   }
 
   /**
+   * A reload keeps the state of built-in filters whose settings it keeps, proxy-wide and per
+   * route: every SIGHUP (and so every log rotation) gave each client a fresh burst (probe g22).
+   * One whose settings change starts afresh.
+   */
+  @Test
+  void keepsRateLimitsAcrossAReloadThatKeepsTheirSettings() throws Exception {
+    Origins app = ferry.track(new Origins("app"));
+    // Proxy-wide: three per tenant (or per address without one); on /limited/, one per address.
+    UnaryOperator<ProxyServer.Builder> limits = builder -> builder
+        .filter(Filters.rateLimit().perSecond(0.01).burst(3).keyHeader("X-Tenant").build())
+        .route(Route.to(Upstream.of(app.url()).name("app")).pathPrefix("/limited/")
+            .filter(Filters.rateLimit().perSecond(0.01).burst(1).build()))
+        .upstream(Upstream.of(app.url()).name("app"));
+    ProxyServer proxy = ferry.start(limits.apply(ProxyServer.builder()));
+    HttpClient client = HttpClient.newHttpClient();
+    UnaryOperator<String> status = path -> {
+      try {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path));
+        if (path.startsWith("/c")) {
+          request.header("X-Tenant", "t1");
+        }
+        return Integer.toString(client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    assertThat(List.of(status.apply("/limited/a"), status.apply("/limited/b"))).containsExactly("200", "429");
+    assertThat(List.of(status.apply("/c"), status.apply("/c"), status.apply("/c"), status.apply("/c")))
+        .containsExactly("200", "200", "200", "429");
+    proxy.reconfigure(limits.apply(ProxyServer.builder()).buildConfig());
+    assertThat(status.apply("/c")).as("the proxy-wide bucket, kept").isEqualTo("429");
+    assertThat(status.apply("/limited/a")).as("the route's bucket, kept").isEqualTo("429");
+    proxy.reconfigure(ProxyServer.builder()
+        .filter(Filters.rateLimit().perSecond(0.01).burst(4).keyHeader("X-Tenant").build())
+        .upstream(Upstream.of(app.url()).name("app")).buildConfig());
+    assertThat(status.apply("/c")).as("new settings, a new bucket").isEqualTo("200");
+  }
+
+  /**
    * A reload that removes an endpoint closes the idle connections to it at once (probe g8), as
    * nginx and Envoy do; they stayed open until their keep-alive ran out. Those to the endpoint
    * that stays are kept.
