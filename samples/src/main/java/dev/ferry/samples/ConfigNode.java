@@ -256,9 +256,9 @@ final class ConfigNode {
     return (int) number;
   }
 
-  /** A whole number. */
+  /** A whole number, quoted or not ({@code "8080"}, as templating tools quote every value). */
   long longValue() {
-    if (!(value instanceof Integer || value instanceof Long)) {
+    if (!(value instanceof Integer || value instanceof Long || value instanceof String)) {
       throw error("must be a whole number (was " + shown() + ")");
     }
     if (!DECIMAL.matcher(written).matches()) {
@@ -266,7 +266,11 @@ final class ConfigNode {
       // a limit (probe g14).
       throw error("must be a whole number in decimal digits, without leading zeros (was " + written + ")");
     }
-    return ((Number) value).longValue();
+    try {
+      return Long.parseLong(written);
+    } catch (NumberFormatException e) {
+      throw error("must be a whole number up to " + Long.MAX_VALUE + " (was " + written + ")");
+    }
   }
 
   /** Whole or fractional seconds. */
@@ -277,12 +281,22 @@ final class ConfigNode {
     return call(() -> Seconds.parse(path, written));
   }
 
-  /** {@code true} or {@code false}. */
+  /**
+   * {@code true} or {@code false} as written, quoted or not ({@code "true"}, as templating tools
+   * quote every value); not YAML 1.1's {@code yes}, {@code on}, {@code no}, {@code off}, read as
+   * written like every other value (probe g22: a quoted {@code "true"} was refused with a message
+   * that showed {@code true}).
+   */
   boolean bool() {
-    if (!(value instanceof Boolean)) {
-      throw error("must be true or false (was " + shown() + ")");
+    if ((value instanceof Boolean || value instanceof String) && written != null) {
+      if (written.equalsIgnoreCase("true")) {
+        return true;
+      }
+      if (written.equalsIgnoreCase("false")) {
+        return false;
+      }
     }
-    return (Boolean) value;
+    throw error("must be true or false (was " + shown() + ")");
   }
 
   /**

@@ -215,6 +215,34 @@ class ConfigFileTest {
     }
   }
 
+  /**
+   * Templating tools (Helm's {@code quote}, envsubst) quote every value: a quoted number or
+   * boolean is the number or boolean it spells (probe g22: refused with a message that showed
+   * the very value it asked for), and YAML 1.1's {@code yes}/{@code on} are read as written, so
+   * refused as booleans like any other word.
+   */
+  @Test
+  void takesQuotedNumbersAndBooleansAndRefusesYamlWordsForBooleans() throws IOException {
+    ProxyConfig config = configOf("""
+        listener:
+          port: "0"
+          threads: '16'
+        pools:
+          - name: api
+            endpoints: [http://127.0.0.1:9001]
+            preserveHost: "true"
+            keepLocation: 'FALSE'
+        upstream: api
+        """);
+    assertThat(config.port()).isZero();
+    assertThat(config.upstream().orElseThrow().preservesHost()).isTrue();
+    assertThat(config.upstream().orElseThrow().keepsLocation()).isFalse();
+    for (String word : new String[] {"yes", "on", "\"no\""}) {
+      assertLine("pools:\n  - name: api\n    endpoints: [http://127.0.0.1:9001]\n    preserveHost: " + word
+          + "\nupstream: api\n", 4, "pools[0].preserveHost must be true or false (was " + word.replace("\"", "") + ")");
+    }
+  }
+
   @Test
   void namesTheLineOfAnUnknownKey() throws IOException {
     Path file = write("""
