@@ -197,12 +197,11 @@ public final class HttpCache implements ProxyCache {
       CacheControl asked, RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
     Instant requested = clock.instant();
     try {
-      Response response = stored != null && StoragePolicy.hasValidators(stored.headers())
-          ? revalidate(request, partition, stored, upstream, verdict)
+      boolean revalidating = stored != null && StoragePolicy.hasValidators(stored.headers());
+      Response response = revalidating ? revalidate(request, partition, stored, upstream, verdict)
           : fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
-      if (stored != null && request.method().equals("HEAD") && response.status() == 200) {
-        // A HEAD is not stored, but it tells about the stored GET (RFC 9111 §4.3.5).
-        entries.applyHead(request, stored, response, requested);
+      if (stored != null && !revalidating) {
+        applyHead(request, stored, response, requested);
       }
       if (response.status() >= 500 && stored != null && staleIfError(stored, asked)) {
         closeQuietly(response.body());
@@ -303,11 +302,23 @@ public final class HttpCache implements ProxyCache {
     return mark(serve(stored, request, clock.instant()), "STALE", verdict);
   }
 
+  /**
+   * A HEAD is not stored, but the origin's 200 to it tells about the stored GET (RFC 9111
+   * §4.3.5). Only the origin's: a HEAD answered from an entry a 304 freshened was counted and
+   * stored twice (probe o22).
+   */
+  private void applyHead(Request request, CacheEntry stored, Response response, Instant requested) {
+    if (request.method().equals("HEAD") && response.status() == 200) {
+      entries.applyHead(request, stored, response, requested);
+    }
+  }
+
   private Response revalidate(Request request, String partition, CacheEntry stored,
       RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
     Instant requested = clock.instant();
     Response response = upstream.handle(Conditionals.conditional(request, stored));
     if (response.status() != 304) {
+      applyHead(request, stored, response, requested);
       misses.increment();
       if (response.status() >= 500) {
         return mark(response, "MISS", verdict);

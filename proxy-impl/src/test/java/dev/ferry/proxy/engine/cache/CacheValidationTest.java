@@ -49,6 +49,21 @@ class CacheValidationTest {
     assertThat(h.cache().stats().revalidations()).isEqualTo(1);
   }
 
+  /** A HEAD that revalidated the stored GET with a 304 is one revalidation (probe o22: two). */
+  @Test
+  void countsAHeadRevalidatedWithA304Once() throws Exception {
+    h.origin.enqueue(h.response("body").setHeader("Cache-Control", "max-age=10").setHeader("ETag", "\"v1\""));
+    h.origin.enqueue(new MockResponse().setResponseCode(304).setHeader("ETag", "\"v1\"")
+        .setHeader("Cache-Control", "max-age=100"));
+    h.get("/h");
+    h.advance(Duration.ofSeconds(30));
+    HttpResponse<String> head = h.request("HEAD", "/h");
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(verdict(head)).isEqualTo("REVALIDATED");
+    assertThat(h.cache().stats().revalidations()).isEqualTo(1);
+    assertThat(verdict(h.get("/h"))).as("the 304's max-age now applies").isEqualTo("HIT");
+  }
+
   /**
    * A request that may not store (its {@code no-store}, its credentials) is revalidated for its
    * client alone. A 304 to it removed the shared entry, every variant with it: a purge open to
