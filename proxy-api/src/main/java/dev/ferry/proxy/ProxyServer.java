@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -876,8 +877,37 @@ public interface ProxyServer extends AutoCloseable {
             + "spooling off; remove one");
       }
       checkPoolNames();
+      checkRouteNames();
       checkRoutesReachable();
       return new ProxyConfig(this);
+    }
+
+    /**
+     * A name given with {@link Route#name} is the route's in logs, metrics and statistics: one
+     * given twice, or {@code default} (the {@link #upstream} catch-all's) beside a catch-all,
+     * merged two routes' traffic there (probe o22). Routes left with their pattern as name may
+     * share it.
+     */
+    private void checkRouteNames() {
+      Set<String> taken = new HashSet<>();
+      if (upstream != null) {
+        taken.add("default");
+      }
+      for (Route route : routes) {
+        if (route.named() && taken.contains(route.name())) {
+          throw new IllegalStateException("two routes are named " + route.name()
+              + (route.name().equals("default") ? " (the upstream(...) catch-all's name)" : "")
+              + "; give each route its own name");
+        }
+        taken.add(route.name());
+      }
+      for (Route route : routes) {
+        if (!route.named() && routes.stream().anyMatch(other -> other != route && other.named()
+            && other.name().equals(route.name()))) {
+          throw new IllegalStateException("route " + route.name() + " has the name another route was "
+              + "given; give each route its own name");
+        }
+      }
     }
 
     /**

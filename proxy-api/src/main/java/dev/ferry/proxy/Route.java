@@ -239,6 +239,11 @@ public final class Route {
     return name != null ? name : pattern();
   }
 
+  /** True if the name was given with {@link #name(String)}, not taken from the pattern. */
+  boolean named() {
+    return name != null;
+  }
+
   /** The host glob, if the route matches on host. */
   public Optional<String> host() {
     return Optional.ofNullable(host);

@@ -163,6 +163,27 @@ class BuilderValidationTest {
         .hasMessageStartingWith("two different pools are named p");
   }
 
+  /**
+   * A route's given name labels its traffic in logs and metrics: two routes given one name, or a
+   * route named {@code default} beside the catch-all, merged their traffic (probe o22). Routes
+   * left with their pattern as name may share it.
+   */
+  @Test
+  void refusesARouteNameGivenTwiceOrTheCatchAllsName() {
+    Upstream pool = Upstream.of("http://127.0.0.1:9001");
+    assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(pool).name("dup").pathPrefix("/a/"))
+        .route(Route.to(pool).name("dup").pathPrefix("/b/")).buildConfig())
+        .isInstanceOf(IllegalStateException.class).hasMessage("two routes are named dup; give each route its own name");
+    assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(pool).name("default").pathPrefix("/c/"))
+        .upstream(pool).buildConfig())
+        .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("two routes are named default");
+    assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(pool).pathPrefix("/a/"))
+        .route(Route.to(pool).name("/a/").pathPrefix("/b/")).buildConfig())
+        .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("two routes are named /a/");
+    ProxyServer.builder().route(Route.to(pool).pathPrefix("/a/").header("X-Canary", "1"))
+        .route(Route.to(pool).pathPrefix("/a/")).buildConfig();
+  }
+
   /** Names go into log lines and labels: a newline in one could forge a line of the access log. */
   @Test
   void refusesNamesWithControlCharacters() {
