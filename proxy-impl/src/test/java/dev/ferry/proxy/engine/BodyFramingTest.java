@@ -329,14 +329,53 @@ class BodyFramingTest {
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.socket().setSoTimeout(5_000);
       raw.send("GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
-      StringBuilder head = new StringBuilder();
-      while (!head.toString().endsWith("\r\n\r\n")) {
-        int b = raw.input().read();
-        assertThat(b).as("the head, before any body byte was sent").isNotNegative();
-        head.append((char) b);
-      }
+      String head = readUntil(raw, "\r\n\r\n", "the head, before any body byte was sent");
       headSeen.countDown();
-      assertThat(head.toString()).startsWith("HTTP/1.1 200");
+      assertThat(head).startsWith("HTTP/1.1 200");
     }
+  }
+
+  /**
+   * A chunk's data goes to the client when it came, not when the CRLF after it does: a writer
+   * may send that CRLF only with its next chunk, and the data waited for it (probe v22).
+   */
+  @Test
+  void relaysAChunksDataBeforeTheCrlfAfterIt() throws Exception {
+    java.util.concurrent.CountDownLatch dataSeen = new java.util.concurrent.CountDownLatch(1);
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      if (self[0].readRequest(in) != null) {
+        out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello"
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        out.flush();
+        try {
+          dataSeen.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          return;
+        }
+        out.write("\r\n0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.socket().setSoTimeout(5_000);
+      raw.send("GET /stream HTTP/1.1\r\nHost: a\r\n\r\n");
+      String seen = readUntil(raw, "hello", "the chunk's data, before its CRLF was sent");
+      dataSeen.countDown();
+      assertThat(seen).startsWith("HTTP/1.1 200");
+      readUntil(raw, "0\r\n\r\n", "the last chunk, once the origin sent it");
+    }
+  }
+
+  /** Reads byte by byte until {@code end}; fails, saying what was awaited, if the stream ends. */
+  private static String readUntil(RawClient raw, String end, String what) throws IOException {
+    StringBuilder read = new StringBuilder();
+    while (!read.toString().endsWith(end)) {
+      int b = raw.input().read();
+      assertThat(b).as(what).isNotNegative();
+      read.append((char) b);
+    }
+    return read.toString();
   }
 }

@@ -24,6 +24,8 @@ public final class ChunkedInputStream extends BlockInputStream {
   private final int maxTrailerBytes;
   private final int maxTrailerCount;
   private long remainingInChunk;
+  /** A chunk's data was read whole; its CRLF is checked by the next read. */
+  private boolean crlfDue;
   private boolean done;
   private Headers trailers = Headers.empty();
 
@@ -47,6 +49,10 @@ public final class ChunkedInputStream extends BlockInputStream {
       return 0;
     }
     if (remainingInChunk == 0) {
+      if (crlfDue) {
+        expectCrlf();
+        crlfDue = false;
+      }
       remainingInChunk = readChunkSize();
       if (remainingInChunk == 0) {
         trailers = new HeadParser(in, MAX_SIZE_LINE, maxTrailerBytes, maxTrailerCount)
@@ -60,9 +66,9 @@ public final class ChunkedInputStream extends BlockInputStream {
       throw new EOFException("connection closed inside a chunk");
     }
     remainingInChunk -= n;
-    if (remainingInChunk == 0) {
-      expectCrlf();
-    }
+    // The CRLF after the data waits for the next read: the data goes on now, whenever the CRLF
+    // comes (a writer may send it with the next chunk; the chunk waited for it, probe v22).
+    crlfDue = remainingInChunk == 0;
     return n;
   }
 
@@ -80,7 +86,19 @@ public final class ChunkedInputStream extends BlockInputStream {
     if (remainingInChunk > 0) {
       return (int) Math.min(in.available(), remainingInChunk);
     }
-    return (int) in.measureBuffered(ChunkedInputStream::bufferedOfNextChunk);
+    return (int) in.measureBuffered(crlfDue ? ChunkedInputStream::bufferedAfterCrlf
+        : ChunkedInputStream::bufferedOfNextChunk);
+  }
+
+  /** As {@link #bufferedOfNextChunk}, for a next chunk behind the CRLF the last chunk's data owes. */
+  private static long bufferedAfterCrlf(byte[] bytes, int from, int to) {
+    if (to - from < 2) {
+      return from < to && bytes[from] != '\r' ? REFUSED : 0;
+    }
+    if (bytes[from] != '\r' || bytes[from + 1] != '\n') {
+      return REFUSED;
+    }
+    return bufferedOfNextChunk(bytes, from + 2, to);
   }
 
   /**
