@@ -456,9 +456,8 @@ final class RealExchange implements Exchange, DispatchHooks {
       Duration leaderTimeout = spec.timeout().orElse(server.configuration().upstreamTimeout())
           .multipliedBy(1L + spec.retry().retries());
       // One URL may reach one pool as two requests, by two routes (one stripping a prefix, one
-      // with filters of its own): the route is part of the partition (probe v22).
-      String partition = matched.pool().name() + " " + spec.name();
-      return cache.handle(routedRequest, partition, leaderTimeout, requestedAuthority(),
+      // with filters of its own): the route is part of the partition (probes v22, v23).
+      return cache.handle(routedRequest, matched.cachePartition(), leaderTimeout, requestedAuthority(),
           forwarded -> server.dispatcher().dispatch(matched, forwarded, this), verdict -> cacheVerdict = verdict);
     });
   }

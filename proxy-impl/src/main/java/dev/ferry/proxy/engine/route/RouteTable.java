@@ -48,6 +48,7 @@ public final class RouteTable {
     config.upstream().ifPresent(upstream -> all.add(Route.to(upstream).name("default")));
     Map<String, LivePool> pools = new LinkedHashMap<>();
     List<LiveRoute> routes = new ArrayList<>();
+    Map<String, Integer> byName = new HashMap<>();
     Map<String, Upstream> specs = new HashMap<>();
     all.forEach(route -> specs.put(route.upstream().name(), route.upstream()));
     for (Route route : all) {
@@ -68,7 +69,9 @@ public final class RouteTable {
       List<Filter> before = previous == null ? List.of() : previous.routes.stream()
           .filter(old -> old.route().name().equals(route.name())).findFirst()
           .map(LiveRoute::filters).orElse(List.of());
-      routes.add(new LiveRoute(route, pool, realise.apply(route.filters(), before)));
+      int nth = byName.merge(route.name(), 1, Integer::sum);
+      String partition = spec.name() + " " + route.name() + (nth > 1 ? " #" + nth : "");
+      routes.add(new LiveRoute(route, pool, realise.apply(route.filters(), before), partition));
     }
     return new RouteTable(List.copyOf(routes), pools);
   }

@@ -180,6 +180,21 @@ class RoutingTest {
     assertThat(api.requests()).as("one fetch per route").isEqualTo(2);
   }
 
+  /** As above, with two routes that share their pattern and so their name (probe v23). */
+  @Test
+  void keepsTheCachedAnswersOfTwoRoutesWithOnePatternApart() throws Exception {
+    Origins api = cacheableOrigin("api");
+    Upstream pool = Upstream.of(api.url()).name("api");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().cache(CacheSpec.inMemory())
+        .route(Route.to(pool).pathPrefix("/v1/").header("X-Strip", "1").stripPrefix())
+        .route(Route.to(pool).pathPrefix("/v1/")));
+    HttpRequest flagged = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/v1/a"))
+        .header("X-Strip", "1").build();
+    assertThat(client.send(flagged, HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("api /a");
+    assertThat(get(proxy, "/v1/a").body()).isEqualTo("api /v1/a");
+    assertThat(api.requests()).isEqualTo(2);
+  }
+
   @Test
   void reportsRouteAndEndpointInSummaries() throws Exception {
     Origins api = origin("api");
