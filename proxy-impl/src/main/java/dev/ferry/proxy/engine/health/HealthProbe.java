@@ -30,9 +30,9 @@ import javax.net.ssl.SSLSocket;
  * whole by the parser requests' answers go through, with the proxy's limits on heads and its
  * framing checked: a head that would be a 502 or a 504 for a request (a malformed field, two
  * Content-Lengths, too many fields, a head that never ends) fails the check, whatever its status
- * (probes r22, v22). Interim 1xx responses (a
- * {@code 103 Early Hints} before the 200) are skipped, as every HTTP/1.1 client must parse them
- * (RFC 9110 §15.2). Connect, handshake and read share the check's timeout. The body is not read.
+ * (probes r22, v22). Interim 1xx responses (a {@code 103 Early Hints} before the 200) are
+ * skipped, as every HTTP/1.1 client must parse them (RFC 9110 §15.2). Connect, handshake and
+ * read share the check's timeout. The body is not read.
  */
 final class HealthProbe {
   /** A status line longer than this is not one: the endpoint is not speaking HTTP. */
