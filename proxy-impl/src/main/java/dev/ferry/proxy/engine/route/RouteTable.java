@@ -66,10 +66,12 @@ public final class RouteTable {
         throw new IllegalArgumentException("two different pools are named " + spec.name()
             + "; give each pool its own name");
       }
-      List<Filter> before = previous == null ? List.of() : previous.routes.stream()
-          .filter(old -> old.route().name().equals(route.name())).findFirst()
-          .map(LiveRoute::filters).orElse(List.of());
+      // Routes left with their pattern as name may share it: each is the nth of its name, in the
+      // table before as now (its filters' state, its cache entries are its own, probe v23).
       int nth = byName.merge(route.name(), 1, Integer::sum);
+      List<Filter> before = previous == null ? List.of() : previous.routes.stream()
+          .filter(old -> old.route().name().equals(route.name())).skip(nth - 1L).findFirst()
+          .map(LiveRoute::filters).orElse(List.of());
       String partition = spec.name() + " " + route.name() + (nth > 1 ? " #" + nth : "");
       routes.add(new LiveRoute(route, pool, realise.apply(route.filters(), before), partition));
     }

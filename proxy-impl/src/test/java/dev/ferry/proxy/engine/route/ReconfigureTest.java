@@ -122,6 +122,32 @@ class ReconfigureTest {
   }
 
   /**
+   * Two routes that share their pattern, and so their name, each keep their own limiter over a
+   * reload (probe v23: both took the first one's).
+   */
+  @Test
+  void keepsTheRateLimitsOfRoutesThatShareAPatternApart() throws Exception {
+    Origins app = ferry.track(new Origins("app"));
+    UnaryOperator<ProxyServer.Builder> routes = builder -> builder
+        .route(Route.to(Upstream.of(app.url()).name("app")).pathPrefix("/v1/").header("X-A", "1")
+            .filter(Filters.rateLimit().perSecond(0.01).burst(1).build()))
+        .route(Route.to(Upstream.of(app.url()).name("app")).pathPrefix("/v1/")
+            .filter(Filters.rateLimit().perSecond(0.01).burst(1).build()));
+    ProxyServer proxy = ferry.start(routes.apply(ProxyServer.builder()));
+    HttpClient client = HttpClient.newHttpClient();
+    HttpRequest flagged = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/v1/x"))
+        .header("X-A", "1").build();
+    HttpRequest plain = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/v1/x")).build();
+    assertThat(client.send(flagged, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+    assertThat(client.send(flagged, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(429);
+    proxy.reconfigure(routes.apply(ProxyServer.builder()).buildConfig());
+    assertThat(client.send(plain, HttpResponse.BodyHandlers.discarding()).statusCode())
+        .as("the second route's own bucket, untouched").isEqualTo(200);
+    assertThat(client.send(flagged, HttpResponse.BodyHandlers.discarding()).statusCode())
+        .as("the first route's, kept").isEqualTo(429);
+  }
+
+  /**
    * A reload that removes an endpoint closes the idle connections to it at once (probe g8), as
    * nginx and Envoy do; they stayed open until their keep-alive ran out. Those to the endpoint
    * that stays are kept.
