@@ -226,6 +226,7 @@ class ConfigFileTest {
     ProxyConfig config = configOf("""
         listener:
           port: "0"
+          concurrency: "pool"
           threads: '16'
         pools:
           - name: api
@@ -235,6 +236,7 @@ class ConfigFileTest {
         upstream: api
         """);
     assertThat(config.port()).isZero();
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(16, 1000));
     assertThat(config.upstream().orElseThrow().preservesHost()).isTrue();
     assertThat(config.upstream().orElseThrow().keepsLocation()).isFalse();
     for (String word : new String[] {"yes", "on", "\"no\""}) {
