@@ -59,9 +59,11 @@ public final class Dispatcher {
     Request outbound = stripped.isEmpty() ? request : stripPrefix(stripped, request);
     if (policy.retries() > 0 && !outbound.body().isEmpty()) {
       // Whatever its length: a body none of which was read yet (a connect that failed) can be
-      // sent again; a larger one stops being replayable once more than the buffer was read.
-      // (A 100 KB POST to a refused endpoint was a 502, not a retry, probe g22.)
-      outbound = outbound.withBody(ReplayableBody.of(outbound.body(), retryBufferBytes));
+      // sent again (a 100 KB POST to a refused endpoint was a 502, not a retry, probe g22). One
+      // declared larger than the buffer could never be replayed once read: nothing of it is kept.
+      long length = outbound.body().contentLength();
+      outbound = outbound.withBody(ReplayableBody.of(outbound.body(),
+          length > retryBufferBytes ? 0 : retryBufferBytes));
     }
     int timeout = spec.timeout().map(Dispatcher::millis).orElse(defaultTimeoutMillis);
     pool.admit();
