@@ -12,6 +12,8 @@ import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -206,7 +208,7 @@ final class Entries {
         String resolved = resolve(target, origin, location);
         resolved = resolved == null ? null : CacheKeys.url(resolved);
         if (resolved != null && resolved.regionMatches(true, 0, origin + "/", 0, origin.length() + 1)) {
-          removeSpellings(origin, resolved.substring(origin.length()));
+          removeSpellings(origin, withoutDotSegments(resolved.substring(origin.length())));
         }
       });
     }
@@ -224,6 +226,35 @@ final class Entries {
       removed |= store.remove(origin + spelling);
     }
     return removed;
+  }
+
+  /**
+   * RFC 3986 §5.2.4's remove_dot_segments on a resolved reference's path (the query left as it
+   * is): unlike a request target, whose path climbing above the root is refused, a reference's
+   * {@code ..} at the root is dropped ({@code ../c} from {@code /w} is {@code /c}), which
+   * {@link URI#resolve} does not do (probe k24).
+   */
+  static String withoutDotSegments(String target) {
+    int query = target.indexOf('?');
+    String path = query < 0 ? target : target.substring(0, query);
+    if (!path.contains("/.")) {
+      return target;
+    }
+    Deque<String> kept = new ArrayDeque<>();
+    String[] segments = path.split("/", -1);
+    for (int i = 1; i < segments.length; i++) {
+      boolean last = i == segments.length - 1;
+      if (segments[i].equals("..")) {
+        kept.pollLast();
+      } else if (!segments[i].equals(".")) {
+        kept.addLast(segments[i]);
+        continue;
+      }
+      if (last) {
+        kept.addLast(""); // "/a/.." is "/", a directory
+      }
+    }
+    return "/" + String.join("/", kept) + (query < 0 ? "" : target.substring(query));
   }
 
   /**

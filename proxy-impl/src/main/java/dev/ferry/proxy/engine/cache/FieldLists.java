@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * The members of a list-based field value (RFC 9110 §5.6.1): split at commas outside quoted
  * strings (§5.6.4, where a backslash escapes the next character), untrimmed, empty ones kept.
- * A comma inside {@code text/html;p="a,b"} or an entity tag does not split it.
+ * A comma inside {@code text/html;p="a,b"} or an entity tag does not split it; every comma after
+ * a quote that is never closed does.
  */
 final class FieldLists {
   private FieldLists() {}
@@ -26,7 +27,14 @@ final class FieldLists {
         start = i + 1;
       }
     }
-    parts.add(value.substring(start));
+    if (quoted) {
+      // A quoted-string never closed is malformed (§5.6.4), and no comma after its quote is
+      // quoted: a member after it still counts, so that "foo=\"a, private" keeps a shared cache
+      // from storing the response (probe k24; nginx reads it so too).
+      parts.addAll(List.of(value.substring(start).split(",", -1)));
+    } else {
+      parts.add(value.substring(start));
+    }
     return parts;
   }
 }

@@ -217,6 +217,27 @@ class CacheValidationTest {
   }
 
   /**
+   * Dot-segments that climb above the root are dropped when a reference is resolved (RFC 3986
+   * §5.2.4): {@code ../c} from {@code /w} names {@code /c} (probe k24; {@code URI.resolve}
+   * kept {@code /../c}, which named nothing).
+   */
+  @Test
+  void invalidatesALocationWhoseDotSegmentsClimbAboveTheRoot() throws Exception {
+    String[][] cases = {{"/w", "Content-Location", "../c"}, {"/w2", "Location", "../../c2"},
+        {"/w3", "Content-Location", "/../c3"},
+        {"/d/w4", "Location", "http://" + h.uri("/").getRawAuthority() + "/d/../../c4"}};
+    for (String[] c : cases) {
+      String stored = "/c" + c[0].replaceAll("\\D", "");
+      h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=100"));
+      h.origin.enqueue(h.response("done").setHeader(c[1], c[2]));
+      h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100"));
+      h.get(stored);
+      h.send(HttpRequest.newBuilder(h.uri(c[0])).PUT(HttpRequest.BodyPublishers.ofString("x")));
+      assertThat(h.get(stored).body()).as("%s: %s", c[1], c[2]).isEqualTo("v2");
+    }
+  }
+
+  /**
    * A Location may name a fragment (RFC 9110 §10.2.2), which is no part of a cache key: the URL
    * with it never existed to be removed, and the page stayed (probe k12).
    */
