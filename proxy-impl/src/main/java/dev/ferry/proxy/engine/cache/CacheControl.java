@@ -12,6 +12,14 @@ final class CacheControl {
   /** The directives that keep a response from being stored or reused as it is. */
   private static final Set<String> PROTECTIVE = Set.of("private", "no-store", "no-cache");
 
+  /**
+   * The directives whose argument lists fields: every occurrence counts (§4.2.1, "the most
+   * restrictive directive should be honored"), where the first of any other wins. An origin's
+   * two middlewares sending {@code private="Set-Cookie"} and then {@code private} had the second
+   * ignored and the response shared (probe k24).
+   */
+  private static final Set<String> QUALIFIABLE = Set.of("private", "no-cache");
+
   private final Map<String, String> directives;
 
   private CacheControl(Map<String, String> directives) {
@@ -32,13 +40,17 @@ final class CacheControl {
         int equals = directive.indexOf('=');
         String name = (equals < 0 ? directive : directive.substring(0, equals)).toLowerCase(Locale.ROOT);
         String argument = equals < 0 ? "" : unquote(directive.substring(equals + 1));
-        directives.putIfAbsent(name, argument);
+        if (QUALIFIABLE.contains(name)) {
+          directives.merge(name, argument, CacheControl::mostRestrictive);
+        } else {
+          directives.putIfAbsent(name, argument);
+        }
         if (!Tokens.isToken(name)) {
           String meant = name.replaceAll("[^a-z-]", "");
           if (PROTECTIVE.contains(meant)) {
             // An unknown directive is ignored (§5.2.3), but "private;" or "\"no-store\"" says
             // what its sender meant: a shared cache errs towards not sharing, as nginx does.
-            directives.putIfAbsent(meant, "");
+            directives.merge(meant, "", CacheControl::mostRestrictive);
           }
         }
       }
@@ -114,6 +126,11 @@ final class CacheControl {
   /** The argument of a directive given without one is empty: {@code max-stale} alone. */
   String argument(String name) {
     return directives.get(name);
+  }
+
+  /** Unqualified (empty) if either is; otherwise the field names of both. */
+  private static String mostRestrictive(String one, String other) {
+    return one.isBlank() || other.isBlank() ? "" : one + "," + other;
   }
 
   private static String unquote(String value) {

@@ -15,9 +15,10 @@ import java.util.Set;
  * says whether a later request selects it. Values are compared after normalisation, which
  * §4.1 allows ("by adding or removing whitespace ..., combining multiple header field lines,
  * or normalizing both values in a way that is known to have identical semantics"): list fields
- * of the Accept family are compared without case or whitespace, {@code Accept-Encoding} and
- * {@code Accept-Charset} as sets of members, {@code Accept} and {@code Accept-Language} in the
- * order of their q-values and, among equal ones, as listed.
+ * of the Accept family are compared without the case and whitespace their grammar ignores
+ * (parameter values kept as they came), {@code Accept-Encoding} and {@code Accept-Charset} as
+ * sets of members, {@code Accept} and {@code Accept-Language} in the order of their q-values
+ * and, among equal ones, as listed; any other field as sent, each line trimmed.
  */
 final class Variants {
   private Variants() {}
@@ -97,30 +98,78 @@ final class Variants {
   }
 
   static String normalise(String name, List<String> lines) {
+    if (!name.startsWith("accept")) {
+      // A field the cache knows nothing of is compared as sent, each line trimmed (RFC 9110
+      // §5.5): its spaces, commas and case may all mean something to the origin (probe k24).
+      List<String> trimmed = new ArrayList<>(lines.size());
+      lines.forEach(line -> trimmed.add(line.strip()));
+      return String.join(", ", trimmed);
+    }
     List<String> members = new ArrayList<>();
     for (String line : lines) {
       for (String member : FieldLists.members(line)) {
-        String trimmed = member.trim().replaceAll("\\s*([;=])\\s*", "$1").replaceAll("\\s+", " ");
-        if (!trimmed.isEmpty()) {
-          members.add(trimmed);
+        String normalised = acceptMember(member);
+        if (!normalised.isEmpty()) {
+          members.add(normalised);
         }
       }
     }
-    if (name.startsWith("accept")) {
-      // Accept, Accept-Encoding, Accept-Language, Accept-Charset: case-insensitive tokens.
-      members.replaceAll(member -> member.toLowerCase(Locale.ROOT));
-      if (name.equals("accept-encoding") || name.equals("accept-charset")) {
-        // Their variants are the same content, differently encoded: order is not significant
-        // (RFC 9111 §4.1).
-        Collections.sort(members);
-      } else {
-        // A language or media type listed first is preferred among equal q-values (RFC 4647
-        // §2.3; Spring, Django and Java's LanguageRange break ties by order): only the q-values
-        // order them, so "fr, en" and "en, fr" stay two variants, "en, fr;q=0.5" and
-        // "fr;q=0.5, en" one.
-        members.sort(Comparator.comparingDouble(Variants::quality).reversed());
-      }
+    if (name.equals("accept-encoding") || name.equals("accept-charset")) {
+      // Their variants are the same content, differently encoded: order is not significant
+      // (RFC 9111 §4.1).
+      Collections.sort(members);
+    } else {
+      // A language or media type listed first is preferred among equal q-values (RFC 4647
+      // §2.3; Spring, Django and Java's LanguageRange break ties by order): only the q-values
+      // order them, so "fr, en" and "en, fr" stay two variants, "en, fr;q=0.5" and
+      // "fr;q=0.5, en" one.
+      members.sort(Comparator.comparingDouble(Variants::quality).reversed());
     }
     return String.join(",", members);
+  }
+
+  /**
+   * One member of an Accept-family field, normalised where its grammar says case and spaces
+   * mean nothing: the token (media range, coding, language, charset) and parameter names lower
+   * case, no spaces around {@code ;} and {@code =}, runs of spaces made one. A parameter's value
+   * is kept as it came, quoted or not: a media type's parameter values may be case-sensitive
+   * (RFC 9110 §8.3.1; a {@code profile} is a URI), and a quoted-string's spaces are its own
+   * (probe k24: both selected another client's variant).
+   */
+  private static String acceptMember(String member) {
+    StringBuilder out = new StringBuilder(member.length());
+    boolean quoted = false;
+    boolean inValue = false;
+    boolean space = false;
+    for (int i = 0; i < member.length(); i++) {
+      char c = member.charAt(i);
+      if (quoted) {
+        out.append(c);
+        if (c == '\\' && i + 1 < member.length()) {
+          out.append(member.charAt(++i));
+        } else if (c == '"') {
+          quoted = false;
+        }
+        continue;
+      }
+      if (c == ' ' || c == '\t') {
+        space = true;
+        continue;
+      }
+      boolean separator = c == ';' || c == '=';
+      if (space && !separator && out.length() > 0 && !endsWithSeparator(out)) {
+        out.append(' ');
+      }
+      space = false;
+      quoted = c == '"';
+      inValue = c == '=' || (inValue && c != ';');
+      out.append(inValue || c < 'A' || c > 'Z' ? c : (char) (c + ('a' - 'A')));
+    }
+    return out.toString();
+  }
+
+  private static boolean endsWithSeparator(StringBuilder out) {
+    char last = out.charAt(out.length() - 1);
+    return last == ';' || last == '=';
   }
 }

@@ -78,6 +78,38 @@ class CacheReuseRulesTest {
   }
 
   /**
+   * Every {@code private} and {@code no-cache} counts, the most restrictive winning (RFC 9111
+   * §4.2.1): an unqualified one after a qualified one, on the same line or another, keeps the
+   * response private (or revalidated); two qualified ones strip the fields of both (probe k24:
+   * the first one alone was read, and one client's page went to the next).
+   */
+  @Test
+  void honoursEveryPrivateAndNoCacheDirective() throws Exception {
+    String[][] policies = {{"max-age=100, private=\"Set-Cookie\"", "private"},
+        {"max-age=100, private=\"X-A\", private"}, {"max-age=100, no-cache=\"X-A\", no-cache"},
+        {"max-age=100, private=\"X-A\", private;"}};
+    for (int i = 0; i < policies.length; i++) {
+      String path = "/every/" + i;
+      for (String user : new String[] {"alice", "bob"}) {
+        MockResponse response = h.response(user + "'s page").setHeader("ETag", "\"" + user + "\"");
+        for (String policy : policies[i]) {
+          response.addHeader("Cache-Control", policy);
+        }
+        h.origin.enqueue(response);
+      }
+      h.get(path);
+      assertThat(h.get(path).body()).as(String.join(" | ", policies[i])).isEqualTo("bob's page");
+    }
+    h.origin.enqueue(h.response("shared").addHeader("Cache-Control", "max-age=100, private=\"X-A\"")
+        .addHeader("Cache-Control", "private=\"X-Session\"").setHeader("X-A", "a").setHeader("X-Session", "alice"));
+    h.get("/both-named");
+    HttpResponse<String> hit = h.get("/both-named");
+    assertThat(verdict(hit)).isEqualTo("HIT");
+    assertThat(hit.headers().firstValue("X-A")).isEmpty();
+    assertThat(hit.headers().firstValue("X-Session")).isEmpty();
+  }
+
+  /**
    * After a successful revalidation the fields a qualified {@code private} or {@code no-cache}
    * names go to the client that revalidated, as on a miss (RFC 9111 §5.2.2.4, §5.2.2.7), and are
    * still never stored; they were stripped from that client's answer too (probe k14).
@@ -223,6 +255,29 @@ class CacheReuseRulesTest {
     HttpResponse<String> other = h.get("/quoted", "Accept", "text/html;p=\"a,d\", text/plain;q=\"c,b\"");
     assertThat(other.body()).isEqualTo("second");
     assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
+  /**
+   * Only what the Accept grammar says is insignificant is normalised: a parameter's value keeps
+   * its case and a quoted-string its spaces; a field the cache does not know is compared as sent
+   * (probe k24: each pair below selected the other's variant).
+   */
+  @Test
+  void keepsVariantsApartThatDifferInSignificantCaseOrSpaces() throws Exception {
+    String[][] pairs = {{"Accept", "application/ld+json; profile=\"https://ex.test/Person\"",
+        "application/ld+json;profile=\"https://ex.test/person\""},
+        {"Accept", "text/x; a=Token", "text/x; a=token"}, {"Accept", "text/x; a=\"A  B\"", "text/x; a=\"A B\""},
+        {"X-Token", "a, b", "a,b"}, {"X-Token", "x = 1", "x=1"}};
+    for (int i = 0; i < pairs.length; i++) {
+      String path = "/significant/" + i;
+      h.origin.enqueue(h.response("first").setHeader("Cache-Control", "max-age=100").setHeader("Vary", pairs[i][0]));
+      h.origin.enqueue(h.response("second").setHeader("Cache-Control", "max-age=100").setHeader("Vary", pairs[i][0]));
+      h.get(path, pairs[i][0], pairs[i][1]);
+      assertThat(h.get(path, pairs[i][0], pairs[i][2]).body()).as("%s: %s", pairs[i][0], pairs[i][2]).isEqualTo("second");
+    }
+    h.origin.enqueue(h.response("one").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Accept"));
+    h.get("/insignificant", "Accept", "Text/HTML ;  Level=1;q=0.5, */*");
+    assertThat(verdict(h.get("/insignificant", "Accept", "*/*, text/html;level=1; q=0.5"))).isEqualTo("HIT");
   }
 
   /** RFC 9110 §13.1.3: If-Modified-Since is one date; sent twice it is a list, and ignored. */
