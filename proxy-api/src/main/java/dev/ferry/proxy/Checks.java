@@ -52,4 +52,60 @@ final class Checks {
     }
     return value;
   }
+
+  /**
+   * What in {@code path} a normalised request path never holds (RFC 3986 §6.2.2, as the engine
+   * normalises request paths before routing), or null.
+   */
+  static String unnormalisedPath(String path) {
+    String unescaped = unescapedCharacter(path, "");
+    if (unescaped != null) {
+      return unescaped;
+    }
+    if (path.contains("//")) {
+      return "an empty segment (//)";
+    }
+    if (path.contains("\\")) {
+      return "a backslash";
+    }
+    for (String segment : path.split("/", -1)) {
+      if (segment.equals(".") || segment.equals("..")) {
+        return "a dot-segment (" + segment + ")";
+      }
+    }
+    for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+      char decoded = (char) Integer.parseInt(path.substring(i + 1, i + 3), 16);
+      if (decoded == '/' || decoded == '\\') {
+        return "an escaped slash or backslash (" + path.substring(i, i + 3) + "), which requests may not hold";
+      }
+      if (Character.isLetterOrDigit(decoded) && decoded < 0x80 || "-._~".indexOf(decoded) >= 0) {
+        return "an escaped unreserved character (" + path.substring(i, i + 3) + " for " + decoded + ")";
+      }
+      if (!path.substring(i + 1, i + 3).equals(path.substring(i + 1, i + 3).toUpperCase(Locale.ROOT))) {
+        return "an escape in lower case (" + path.substring(i, i + 3) + ")";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The first character in {@code target} that a request path never holds unescaped (RFC 3986
+   * §3.3: unreserved, sub-delims, {@code :}, {@code @}, {@code /} and escapes) and that is not
+   * in {@code alsoAllowed}, or a {@code %} that escapes nothing, described; null if none.
+   */
+  static String unescapedCharacter(String target, String alsoAllowed) {
+    for (int i = 0; i < target.length(); i++) {
+      char c = target.charAt(i);
+      if (c == '%' && (i + 2 >= target.length() || Character.digit(target.charAt(i + 1), 16) < 0
+          || Character.digit(target.charAt(i + 2), 16) < 0)) {
+        return "a % that escapes nothing";
+      }
+      if (!(c < 0x80 && Character.isLetterOrDigit(c)) && "-._~!$&'()*+,;=:@/%".indexOf(c) < 0
+          && alsoAllowed.indexOf(c) < 0) {
+        return "a character a request path never holds unescaped (" + (c <= 0x20 || c >= 0x7f
+            ? String.format(Locale.ROOT, "U+%04X", (int) c) : String.valueOf(c)) + "; escape it, %XX in upper case)";
+      }
+    }
+    return null;
+  }
 }

@@ -377,7 +377,7 @@ public final class Route {
     if (!path.startsWith("/")) {
       throw new IllegalArgumentException("route path must start with / (was " + path + ")");
     }
-    String unmatchable = unnormalised(path);
+    String unmatchable = Checks.unnormalisedPath(path);
     if (unmatchable != null) {
       // Request paths are matched normalised: a pattern in another form matches none of them,
       // and its requests went to a later route without a word (probe g12).
@@ -385,46 +385,6 @@ public final class Route {
           + "normalised (RFC 3986 §6.2.2): it holds " + unmatchable + " (was " + path + ")");
     }
     return path;
-  }
-
-  /** What in {@code path} a normalised request path never holds, or null. */
-  private static String unnormalised(String path) {
-    for (int i = 0; i < path.length(); i++) {
-      char c = path.charAt(i);
-      // RFC 3986 §3.3: a path's characters are unreserved, sub-delims, ':', '@', '/' and escapes.
-      if (!(c < 0x80 && Character.isLetterOrDigit(c)) && "-._~!$&'()*+,;=:@/%".indexOf(c) < 0) {
-        return "a character a request path never holds unescaped (" + (c < 0x20 || c >= 0x7f
-            ? String.format(Locale.ROOT, "U+%04X", (int) c) : String.valueOf(c)) + "; escape it, %XX in upper case)";
-      }
-    }
-    if (path.contains("//")) {
-      return "an empty segment (//)";
-    }
-    if (path.contains("\\")) {
-      return "a backslash";
-    }
-    for (String segment : path.split("/", -1)) {
-      if (segment.equals(".") || segment.equals("..")) {
-        return "a dot-segment (" + segment + ")";
-      }
-    }
-    for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
-      if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0
-          || Character.digit(path.charAt(i + 2), 16) < 0) {
-        return "a % that escapes nothing";
-      }
-      char decoded = (char) Integer.parseInt(path.substring(i + 1, i + 3), 16);
-      if (decoded == '/' || decoded == '\\') {
-        return "an escaped slash or backslash (" + path.substring(i, i + 3) + "), which requests may not hold";
-      }
-      if (Character.isLetterOrDigit(decoded) && decoded < 0x80 || "-._~".indexOf(decoded) >= 0) {
-        return "an escaped unreserved character (" + path.substring(i, i + 3) + " for " + decoded + ")";
-      }
-      if (!path.substring(i + 1, i + 3).equals(path.substring(i + 1, i + 3).toUpperCase(Locale.ROOT))) {
-        return "an escape in lower case (" + path.substring(i, i + 3) + ")";
-      }
-    }
-    return null;
   }
 
   private Route copy(String name, String host, String path, PathMatch pathMatch, Set<String> methods,

@@ -430,6 +430,13 @@ public final class Upstream {
       while (basePath.endsWith("/")) {
         basePath = basePath.substring(0, basePath.length() - 1);
       }
+      String unnormalised = Checks.unnormalisedPath(basePath);
+      if (unnormalised != null) {
+        // It goes before every request path as it is: a dot-segment or an escape there meant
+        // another path to the endpoint than the one written (probe g24: /app/x/.. sent /app/x/../x).
+        throw new IllegalArgumentException("upstream base path must be written normalised (RFC 3986 §6.2.2): "
+            + "it holds " + unnormalised + " (was " + shown + ")");
+      }
       return new Endpoint(scheme, authority, basePath, weight);
     }
 

@@ -76,6 +76,16 @@ class BuilderValidationTest {
     assertThat(Route.to(a).pathPrefix("/a;v=1/@me:x/").path()).isEqualTo("/a;v=1/@me:x/");
     // A health check's query stays out of the message refusing its path too (probe v12).
     assertThatThrownBy(() -> HealthCheck.http("health?token=S3CRET")).hasMessageEndingWith("(was health?token=***)");
+    // A fragment, or a character no request target holds, never reaches a backend (probe g24).
+    for (String path : new String[] {"/health#frag", "/health<x>", "/h{x}", "/h\u00e9", "/h x", "/h%zz", "/h%4"}) {
+      assertThatThrownBy(() -> HealthCheck.http(path)).as(path)
+          .hasMessageStartingWith("health check path must start with / and be a request target");
+    }
+    assertThat(HealthCheck.http("/h%C3%A9/x;v=1?a=b&c=/d?").path()).isEqualTo("/h%C3%A9/x;v=1?a=b&c=/d?");
+    for (String url : new String[] {"http://h/app/x/..", "http://h/./app", "http://h//app", "http://h/a b", "http://h/%2e"}) {
+      assertThatThrownBy(() -> Upstream.of(url)).as(url).hasMessageStartingWith("upstream base path must be written normalised");
+    }
+    assertThat(Upstream.of("http://h/app/v%C3%A9;v=1/").endpoints().get(0).basePath()).isEqualTo("/app/v%C3%A9;v=1");
     Upstream b = Upstream.of("http://127.0.0.1:9002").name("b");
     assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(a).pathPrefix("/")).upstream(b).buildConfig())
         .hasMessageStartingWith("the upstream(...) pool b is never used");

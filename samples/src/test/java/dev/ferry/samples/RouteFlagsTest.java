@@ -184,6 +184,9 @@ class RouteFlagsTest {
         .hasMessage("--max-requests-per-pool: maxRequests must be between 1 and 1000000 (was 0)");
     assertThatThrownBy(() -> CliOptions.parse("--health-check", "health"))
         .hasMessageStartingWith("--health-check: health check path must start with /");
+    assertThatThrownBy(() -> CliOptions.parse("--health-check", "/health#frag:1"))
+        .hasMessageStartingWith("--health-check: health check path must start with /")
+        .hasMessageContaining("'#'");
     assertThatThrownBy(() -> CliOptions.parse("--health-check", "/health:soon"))
         .hasMessage("--health-check interval must be a number of seconds (was soon)");
   }

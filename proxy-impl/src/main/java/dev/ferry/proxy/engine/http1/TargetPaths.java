@@ -68,6 +68,31 @@ public final class TargetPaths {
     return query < 0 ? out.toString() : out.append(target, query, target.length()).toString();
   }
 
+  /**
+   * {@code target}'s path as a servlet container reads it, the parameters of each segment
+   * removed and the empty segments that leaves merged ({@code /admin;x/s} and
+   * {@code /;x/admin/s} are {@code /admin/s}); the query as it is. A target without {@code ;} in
+   * its path is returned as it is.
+   */
+  public static String withoutSegmentParameters(String target) {
+    int query = target.indexOf('?');
+    int end = query < 0 ? target.length() : query;
+    int semicolon = target.indexOf(';');
+    if (semicolon < 0 || semicolon > end) {
+      return target;
+    }
+    StringBuilder path = new StringBuilder(end);
+    boolean inParameters = false;
+    for (int i = 0; i < end; i++) {
+      char c = target.charAt(i);
+      inParameters = c == ';' || (inParameters && c != '/');
+      if (!inParameters) {
+        path.append(c);
+      }
+    }
+    return mergeSlashes(path.toString()) + target.substring(end);
+  }
+
   private static boolean needsWork(String target, int end) {
     for (int i = 0; i < end; i++) {
       char c = target.charAt(i);

@@ -7,6 +7,8 @@ import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.health.HeadLimits;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.http1.TargetPaths;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import java.util.ArrayList;
@@ -102,8 +104,28 @@ public final class RouteTable {
     return null;
   }
 
-  /** The first route that matches, if any. */
-  public Optional<LiveRoute> match(Request request) {
+  /**
+   * The first route that matches, if any.
+   *
+   * @throws HttpFailureException MALFORMED_REQUEST when path parameters decide the route: a
+   *     servlet container reads {@code /admin;x/s} as {@code /admin/s}, so a route for
+   *     {@code /admin/} (its own filters, its own pool) would be passed by for a later one in
+   *     front of the same application (probe h24). Parameters that leave the route as it is
+   *     ({@code ;jsessionid=...}) are served.
+   */
+  public Optional<LiveRoute> match(Request request) throws HttpFailureException {
+    Optional<LiveRoute> matched = firstMatch(request);
+    if (request.target().startsWith("/")) {
+      String servletView = TargetPaths.withoutSegmentParameters(request.target());
+      if (servletView != request.target() && !firstMatch(request.withTarget(servletView)).equals(matched)) {
+        throw new HttpFailureException(ProxyFailure.MALFORMED_REQUEST,
+            "path parameters (;) would route the request elsewhere than the path without them");
+      }
+    }
+    return matched;
+  }
+
+  private Optional<LiveRoute> firstMatch(Request request) {
     for (LiveRoute route : routes) {
       if (route.route().matches(request)) {
         return Optional.of(route);

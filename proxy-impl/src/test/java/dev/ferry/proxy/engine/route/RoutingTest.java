@@ -91,6 +91,27 @@ class RoutingTest {
     assertThat(raw(proxy, "x", "/api%2Fsecret")).as("an escaped slash").startsWith("400");
   }
 
+  /**
+   * A servlet container reads {@code /api;x/secret} as {@code /api/secret}: path parameters that
+   * would pass by the {@code /api/} route for the catch-all in front of the same application
+   * are refused; those that leave the route as it is are served as they came (probe h24).
+   */
+  @Test
+  void refusesPathParametersThatWouldPassARouteBy() throws Exception {
+    Origins api = origin("api");
+    Origins web = origin("web");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(web.url()))
+        .route(Route.to(Upstream.of(api.url())).pathPrefix("/api/")));
+    for (String path : new String[] {"/api;x/secret", "/api;/secret", "/;x/api/secret", "/x/../api;jsessionid=1/s"}) {
+      assertThat(raw(proxy, "x", path)).as(path).startsWith("400");
+    }
+    assertThat(raw(proxy, "x", "/api/secret;jsessionid=1")).isEqualTo("200 api /api/secret;jsessionid=1");
+    assertThat(raw(proxy, "x", "/home;jsessionid=1?a=;b")).isEqualTo("200 web /home;jsessionid=1?a=;b");
+    assertThat(raw(proxy, "x", "/api/x;v=1/y")).isEqualTo("200 api /api/x;v=1/y");
+    assertThat(api.requests() + web.requests()).isEqualTo(3);
+  }
+
   @Test
   void answers404WhenNoRouteMatches() throws Exception {
     Origins api = origin("api");
