@@ -55,6 +55,32 @@ public final class TestCertificates {
     return issued(dnsName, null, 2, true, EC_P256, null, caKeyOptions);
   }
 
+  /**
+   * A self-signed certificate for {@code dnsName} (and 127.0.0.1 when the name is localhost) with
+   * an EC P-256 key, alias {@code server}: trusted directly, it is its own trust anchor.
+   */
+  public static TestCertificates selfSigned(String dnsName, String startDate, int validityDays) throws Exception {
+    Path dir = Files.createTempDirectory("ferry-certs");
+    Path server = dir.resolve("server.p12");
+    try {
+      List<String> command = new ArrayList<>(List.of("-genkeypair", "-alias", "server"));
+      command.addAll(EC_P256);
+      command.addAll(List.of("-dname", "CN=" + dnsName, "-ext", "SAN=dns:" + dnsName
+          + (dnsName.equals("localhost") ? ",ip:127.0.0.1" : ""), "-startdate", startDate,
+          "-validity", Integer.toString(validityDays), "-storetype", "PKCS12",
+          "-keystore", server.toString(), "-storepass", new String(PASSWORD)));
+      keytool(command.toArray(new String[0]));
+      KeyStore keyStore = KeyStore.getInstance("PKCS12");
+      try (InputStream in = Files.newInputStream(server)) {
+        keyStore.load(in, PASSWORD);
+      }
+      return new TestCertificates(keyStore);
+    } finally {
+      Files.deleteIfExists(server);
+      Files.delete(dir);
+    }
+  }
+
   private static TestCertificates issued(String dnsName, String startDate, int validityDays, boolean san,
       List<String> keyOptions, String signatureAlgorithm, List<String> caKeyOptions) throws Exception {
     Path dir = Files.createTempDirectory("ferry-certs");

@@ -225,6 +225,44 @@ class UpstreamTlsTest {
     assertThat(response.bodyText()).contains("certificate expired");
   }
 
+  /**
+   * The JDK checks no dates of a trust anchor: a configured self-signed certificate that
+   * expired (its own anchor), or an expired CA, verified, and interception would have shown its
+   * client a clean certificate (probe s24). Such an anchor is left out of the trust, logged; with
+   * nothing else to trust the proxy does not start.
+   */
+  @Test
+  void refusesToTrustAnExpiredCertificateOrCa() throws Exception {
+    TestCertificates selfSigned = TestCertificates.selfSigned("localhost", "-10d", 1);
+    KeyStore pinned = KeyStore.getInstance("PKCS12");
+    pinned.load(null, null);
+    pinned.setCertificateEntry("pinned", selfSigned.keyStore().getCertificate("server"));
+    TestCertificates expiredCa = TestCertificates.issuedByWeakCa("localhost",
+        List.of("-keyalg", "EC", "-groupname", "secp256r1", "-startdate", "-10d"));
+    for (KeyStore trust : List.of(pinned, expiredCa.keyStore())) {
+      try (LogCapture logs = new LogCapture()) {
+        assertThatThrownBy(() -> ferry.start(ProxyServer.builder()
+            .upstream(Upstream.of("https://localhost:" + tlsOrigin(expiredCa.serverContext()) + "/"))
+            .upstreamTls(UpstreamTls.trusting(trust))))
+            .hasMessageContaining("valid now, to trust upstreams with");
+        assertThat(logs.lines(OriginCertificates.class.getName())).singleElement().asString()
+            .contains("upstream_ca_ignored").contains("certificate expired");
+      }
+    }
+    KeyStore bundle = KeyStore.getInstance("PKCS12");
+    bundle.load(null, null);
+    bundle.setCertificateEntry("expired", expiredCa.keyStore().getCertificate("ca"));
+    bundle.setCertificateEntry("sound", localhost.keyStore().getCertificate("ca"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of("https://localhost:" + tlsOrigin(expiredCa.serverContext()) + "/")).pathPrefix("/old/"))
+        .upstream(Upstream.of("https://localhost:" + tlsOrigin(localhost.serverContext()) + "/"))
+        .upstreamTls(UpstreamTls.trusting(bundle)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /old/ HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status()).isEqualTo(502);
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status()).isEqualTo(200);
+    }
+  }
+
   @Test
   @Timeout(10)
   void answers502InTimeWhenUpstreamNeverSpeaksTls() throws Exception {

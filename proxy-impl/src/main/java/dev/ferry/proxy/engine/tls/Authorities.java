@@ -16,6 +16,8 @@ import java.util.HexFormat;
 public final class Authorities {
   /** Clients whose clocks run a little behind must still accept a certificate made just now. */
   static final Duration BACKDATE = Duration.ofHours(1);
+  /** The index of keyCertSign in {@link X509Certificate#getKeyUsage()}. */
+  private static final int KEY_CERT_SIGN = 5;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private Authorities() {}
@@ -42,13 +44,25 @@ public final class Authorities {
    * BouncyCastle: only issuing leaves does.
    *
    * @throws IllegalArgumentException naming the file if either is unusable, they do not match,
-   *     or the certificate is not a CA
+   *     or the certificate is not a CA, may not sign certificates (key usage) or has a weak key
    */
   public static CertificateAuthority load(Path certificatePem, Path privateKeyPem) {
     CertifiedKey key = CertifiedKey.load(certificatePem, privateKeyPem);
     if (key.leaf().getBasicConstraints() < 0) {
       throw new IllegalArgumentException("certificate file " + certificatePem + " is not a CA: "
           + key.leaf().getSubjectX500Principal().getName() + " lacks basic constraints CA:true");
+    }
+    boolean[] usage = key.leaf().getKeyUsage();
+    if (usage != null && (usage.length <= KEY_CERT_SIGN || !usage[KEY_CERT_SIGN])) {
+      // RFC 5280 §4.2.1.3: every client refuses what such a CA signs; it started, and every
+      // intercepted session failed in the client (probe s24).
+      throw new IllegalArgumentException("certificate file " + certificatePem + " cannot issue certificates: "
+          + "its key usage lacks keyCertSign (RFC 5280 §4.2.1.3)");
+    }
+    String weak = OriginCertificates.weakKey(key.leaf().getPublicKey());
+    if (weak != null) {
+      throw new IllegalArgumentException("certificate file " + certificatePem + " holds a CA with a " + weak
+          + ": clients refuse certificates it signs; use a key of at least 2048 bits (RSA) or 256 bits (EC)");
     }
     return CertificateAuthority.of(key.leaf(), key.privateKey());
   }

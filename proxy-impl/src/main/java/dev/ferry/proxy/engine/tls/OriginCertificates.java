@@ -3,6 +3,8 @@ package dev.ferry.proxy.engine.tls;
 import dev.ferry.proxy.engine.http1.LogValues;
 import java.security.PublicKey;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.DSAKey;
@@ -30,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *       (a self-signed root's signature on itself is not checked: nothing relies on it);
  *   <li>an RSA or DSA key under 2048 bits, an EC key under 256 (CA/Browser Forum Baseline
  *       Requirements §6.1.5), in the chain and in the trust anchor it ends at: a configured CA
- *       with such a key is left out of the trust ({@link #strongAnchors}).
+ *       with such a key is left out of the trust ({@link #usableAnchors});
+ *   <li>a certificate in the chain, or a configured anchor, that is not valid now.
  * </ul>
  */
 public final class OriginCertificates {
@@ -56,6 +59,10 @@ public final class OriginCertificates {
     }
     for (Certificate certificate : chain) {
       X509Certificate x509 = (X509Certificate) certificate;
+      String expired = outOfDate(x509);
+      if (expired != null) {
+        return expired;
+      }
       String algorithm = x509.getSigAlgName().toUpperCase(Locale.ROOT);
       boolean selfSigned = x509.getSubjectX500Principal().equals(x509.getIssuerX500Principal());
       boolean broken = algorithm.contains("SHA1") || algorithm.contains("MD5") || algorithm.contains("MD2");
@@ -90,14 +97,36 @@ public final class OriginCertificates {
   }
 
   /**
+   * Why {@code certificate} is not valid now, or null. The JDK checks the dates of the chain it
+   * builds but not of its trust anchor, so a configured self-signed certificate that expired,
+   * which is its own anchor, passed unchecked, and interception showed its client a clean
+   * certificate for it (probe s24).
+   */
+  private static String outOfDate(X509Certificate certificate) {
+    try {
+      certificate.checkValidity();
+      return null;
+    } catch (CertificateExpiredException e) {
+      return "certificate expired";
+    } catch (CertificateNotYetValidException e) {
+      return "certificate not yet valid";
+    }
+  }
+
+  /**
    * The CA certificates of {@code configured} fit to anchor an upstream's chain: the peer's
    * chain holds only what the upstream sent, never the anchor the JDK ended it at, so a weak
-   * anchor is refused here, once, instead of at every handshake. Each one left out is logged.
+   * anchor, or one not valid now (whose dates the JDK never checks: probe s24), is refused here,
+   * once, instead of at every handshake. Each one left out is logged. A CA that expires while
+   * the proxy runs is trusted until the next start or reload.
    */
-  static List<X509Certificate> strongAnchors(List<X509Certificate> configured, String source) {
+  static List<X509Certificate> usableAnchors(List<X509Certificate> configured, String source) {
     List<X509Certificate> strong = new ArrayList<>(configured.size());
     for (X509Certificate ca : configured) {
       String weak = weakKey(ca.getPublicKey());
+      if (weak == null) {
+        weak = outOfDate(ca);
+      }
       if (weak == null) {
         strong.add(ca);
       } else {
@@ -108,7 +137,7 @@ public final class OriginCertificates {
     return strong;
   }
 
-  private static String weakKey(PublicKey key) {
+  static String weakKey(PublicKey key) {
     if (key instanceof RSAKey && ((RSAKey) key).getModulus().bitLength() < 2048) {
       return ((RSAKey) key).getModulus().bitLength() + "-bit RSA key";
     }

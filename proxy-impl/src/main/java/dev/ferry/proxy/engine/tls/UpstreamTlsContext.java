@@ -66,10 +66,10 @@ public final class UpstreamTlsContext {
   }
 
   private static TrustManager[] anchoredAt(List<X509Certificate> configured, String source) {
-    List<X509Certificate> anchors = OriginCertificates.strongAnchors(configured, source);
+    List<X509Certificate> anchors = OriginCertificates.usableAnchors(configured, source);
     if (anchors.isEmpty()) {
       throw new IllegalArgumentException(source + ": no CA certificate with a key of at least 2048 bits"
-          + " (RSA, DSA) or 256 bits (EC) to trust upstreams with");
+          + " (RSA, DSA) or 256 bits (EC), valid now, to trust upstreams with");
     }
     return new TrustManager[] {Stores.trustManager(Stores.trustStore(anchors))};
   }

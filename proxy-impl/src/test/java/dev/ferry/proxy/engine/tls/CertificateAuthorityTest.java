@@ -11,6 +11,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import org.bouncycastle.asn1.x509.KeyUsage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,6 +68,25 @@ class CertificateAuthorityTest {
     assertThatThrownBy(() -> CertificateAuthority.fromPem(certificate, key))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(certificate.toString()).hasMessageContaining("not a CA");
+  }
+
+  /**
+   * A CA whose key usage lacks keyCertSign, or whose key is weak, signs what every client
+   * refuses: it is refused at load, naming the file, not at every intercepted session (probe s24).
+   */
+  @Test
+  void refusesToLoadACaClientsWouldNotTrustToIssue() throws Exception {
+    Object[][] cases = {
+        {TestPki.ca("Signs nothing", TestPki.ec(), KeyUsage.digitalSignature), "lacks keyCertSign"},
+        {TestPki.ca("Weak", TestPki.rsa(1024), KeyUsage.keyCertSign), "1024-bit RSA key"}};
+    for (Object[] c : cases) {
+      TestPki.Issued ca = (TestPki.Issued) c[0];
+      Path certificate = TestPki.writePem(dir, "ca-" + c[1].hashCode() + ".pem", List.of(ca.certificate()));
+      Path key = TestPki.writeKey(dir, "ca-" + c[1].hashCode() + ".key", ca.keys().getPrivate());
+      assertThatThrownBy(() -> CertificateAuthority.fromPem(certificate, key)).as((String) c[1])
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(certificate.toString()).hasMessageContaining((String) c[1]);
+    }
   }
 
   @Test

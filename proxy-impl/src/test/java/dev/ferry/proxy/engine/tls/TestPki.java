@@ -56,21 +56,30 @@ final class TestPki {
   }
 
   static KeyPair rsa() {
+    return rsa(2048);
+  }
+
+  static Issued ca(String name) {
+    return ca(name, ec(), KeyUsage.keyCertSign | KeyUsage.cRLSign);
+  }
+
+  /** A CA with these keys and key usage (BouncyCastle's {@link KeyUsage} bits). */
+  static Issued ca(String name, KeyPair keys, int keyUsage) {
+    X500Name subject = new X500Name("CN=" + name);
+    X509Certificate certificate = build(new JcaX509v3CertificateBuilder(subject, serial(),
+        from(-1), from(2), subject, keys.getPublic()), keyUsage, null, keys.getPrivate());
+    return new Issued(certificate, keys, List.of(certificate));
+  }
+
+  /** An RSA key pair of {@code bits}. */
+  static KeyPair rsa(int bits) {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-      generator.initialize(2048);
+      generator.initialize(bits);
       return generator.generateKeyPair();
     } catch (GeneralSecurityException e) {
       throw new AssertionError(e);
     }
-  }
-
-  static Issued ca(String name) {
-    KeyPair keys = ec();
-    X500Name subject = new X500Name("CN=" + name);
-    X509Certificate certificate = build(new JcaX509v3CertificateBuilder(subject, serial(),
-        from(-1), from(2), subject, keys.getPublic()), true, null, keys.getPrivate());
-    return new Issued(certificate, keys, List.of(certificate));
   }
 
   /** A server certificate (serverAuth) for these DNS names and IP literals. */
@@ -92,7 +101,7 @@ final class TestPki {
     X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
         X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded()), serial(),
         from(-1), from(1), new X500Name("CN=" + names[0].replace(':', '-')), keys.getPublic());
-    X509Certificate certificate = build(builder, false,
+    X509Certificate certificate = build(builder, 0,
         new Object[] {purpose, new GeneralNames(sans.toArray(new GeneralName[0]))},
         ca.keys().getPrivate());
     List<X509Certificate> chain = new ArrayList<>(List.of(certificate));
@@ -100,12 +109,13 @@ final class TestPki {
     return new Issued(certificate, keys, chain);
   }
 
-  private static X509Certificate build(X509v3CertificateBuilder builder, boolean ca, Object[] leaf,
+  /** A CA's certificate with {@code caKeyUsage}, or with 0 a leaf's described by {@code leaf}. */
+  private static X509Certificate build(X509v3CertificateBuilder builder, int caKeyUsage, Object[] leaf,
       PrivateKey signer) {
     try {
-      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
-      if (ca) {
-        builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(caKeyUsage != 0));
+      if (caKeyUsage != 0) {
+        builder.addExtension(Extension.keyUsage, true, new KeyUsage(caKeyUsage));
       } else {
         builder.addExtension(Extension.keyUsage, true,
             new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
