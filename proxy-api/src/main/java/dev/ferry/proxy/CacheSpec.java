@@ -91,11 +91,13 @@ public final class CacheSpec {
    * The response header that tells HIT, MISS, REVALIDATED, STALE or BYPASS; default
    * {@code X-Cache}.
    *
-   * @throws IllegalArgumentException if it is not a valid field name, or is one the proxy manages
-   *     itself ({@link Headers#isProxyManaged}: Host, framing, hop-by-hop)
+   * @throws IllegalArgumentException if it is not a valid field name, is one the proxy manages
+   *     itself ({@link Headers#isProxyManaged}: Host, framing, hop-by-hop) or sets itself (trace
+   *     context, {@code Via}...), or one with a meaning of its own ({@code Cache-Control},
+   *     {@code Content-Type}, {@code Set-Cookie}...), which the status would replace
    */
   public CacheSpec statusHeader(String name) {
-    Headers.checkOwnFieldName(name, "statusHeader");
+    OwnFields.check(name, "statusHeader");
     return new CacheSpec(maxSizeBytes, maxEntryBytes, name, clock, targetedField, hideTargetedField,
         storeSetCookie, store);
   }
@@ -111,10 +113,12 @@ public final class CacheSpec {
    * {@code Cache-Control} and {@code Expires} for Ferry's own caching; default
    * {@code CDN-Cache-Control}. Forward proxies ignore it.
    *
-   * @throws IllegalArgumentException if it is not a valid field name
+   * @throws IllegalArgumentException if it is not a valid field name, or names a field with a
+   *     meaning of its own ({@code Cache-Control}, {@code Content-Length}...): read as
+   *     targeted, and with {@link #hideTargetedField()} removed from every response
    */
   public CacheSpec targetedField(String name) {
-    Headers.checkName(name);
+    OwnFields.check(name, "targetedField");
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, name, hideTargetedField,
         storeSetCookie, store);
   }

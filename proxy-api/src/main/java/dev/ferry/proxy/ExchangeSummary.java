@@ -128,6 +128,30 @@ public final class ExchangeSummary {
   }
 
   /**
+   * {@code url} as a log may show it: the proxy's own logs redact only values named like
+   * credentials, but a listener logging the summary (as {@link ExchangeListener}'s example does)
+   * printed tokens and passwords the access log masked (probe e24).
+   */
+  private static String shownUrl(String url) {
+    int scheme = url.indexOf("://");
+    int authority = scheme < 0 ? 0 : scheme + 3;
+    int pathStart = authority;
+    while (pathStart < url.length() && "/?".indexOf(url.charAt(pathStart)) < 0) {
+      pathStart++;
+    }
+    if (url.startsWith("/")) {
+      pathStart = 0;
+    }
+    int at = url.lastIndexOf('@', pathStart - 1);
+    String head = at < authority ? url.substring(0, pathStart) : url.substring(0, authority) + "***" + url.substring(at, pathStart);
+    String rest = url.substring(pathStart);
+    int query = rest.indexOf('?');
+    String path = (query < 0 ? rest : rest.substring(0, query)).replaceAll(";[^/]*", ";***");
+    String values = query < 0 ? "" : "?" + rest.substring(query + 1).replaceAll("=[^&]*", "=***");
+    return head + path + values;
+  }
+
+  /**
    * Why the exchange failed, if it did: a failure name such as {@code UPSTREAM_TIMEOUT} or
    * {@code CLIENT_CLOSED}. Empty for an exchange that completed normally, whatever its status.
    */
@@ -135,10 +159,14 @@ public final class ExchangeSummary {
     return Optional.ofNullable(failure);
   }
 
-  /** Returns a one-line, key=value description. */
+  /**
+   * Returns a one-line, key=value description, for logs: its URL without what may carry a
+   * credential (userinfo, and the values of path parameters and of the query, each {@code ***});
+   * {@link #url()} has them.
+   */
   @Override
   public String toString() {
-    return "exchange id=" + id + " conn=" + connectionId + " method=" + method + " url=" + url
+    return "exchange id=" + id + " conn=" + connectionId + " method=" + method + " url=" + shownUrl(url)
         + " status=" + status + " latency_ms=" + duration.toMillis()
         + (requestId == null ? "" : " rid=" + requestId)
         + (route == null ? "" : " route=" + route)

@@ -191,14 +191,6 @@ public interface ProxyServer extends AutoCloseable {
     int maxHeaderCount = 100;
     long maxRequestBodyBytes = Long.MAX_VALUE;
     Upstream upstream;
-    /** Fields the proxy writes itself, which a request ID would overwrite or be overwritten by. */
-    private static final Set<String> REQUEST_ID_CLASHES = Set.of("traceparent", "tracestate", "b3",
-        "via", "forwarded");
-    private static final Set<String> REQUEST_ID_MEANINGFUL = Set.of("authorization", "proxy-authorization",
-        "cookie", "set-cookie", "www-authenticate", "accept", "accept-encoding", "accept-language",
-        "cache-control", "pragma", "range", "if-match", "if-none-match", "if-modified-since",
-        "if-unmodified-since", "if-range", "referer", "user-agent", "origin", "location", "etag",
-        "expires", "last-modified", "vary", "age", "date");
 
     final List<Route> routes = new ArrayList<>();
     CacheSpec cache;
@@ -579,24 +571,15 @@ public interface ProxyServer extends AutoCloseable {
      * {@link ExchangeSummary}.
      *
      * @throws IllegalArgumentException if it is not a valid header name, or is one the proxy
-     *     manages itself ({@link Headers#isProxyManaged}: Host, framing, hop-by-hop) or sets to
-     *     values of its own (trace context, {@code Via}, {@code Forwarded}, {@code X-Forwarded-*}),
-     *     or one that carries credentials or content metadata ({@code Authorization},
-     *     {@code Cookie}, {@code Content-*}...): its value would be replaced upstream, echoed
-     *     to the client and written to the logs
+     *     manages itself ({@link Headers#isProxyManaged}: Host, framing, hop-by-hop), sets or
+     *     acts on itself (trace context, {@code Via}, {@code Forwarded}, {@code X-Forwarded-*},
+     *     {@code Expect}, {@code Max-Forwards}), or one with a meaning of its own (credentials,
+     *     caching, content metadata: {@code Authorization}, {@code Cache-Control},
+     *     {@code Content-*}...): its value would be replaced upstream, echoed to the client and
+     *     written to the logs
      */
     public Builder requestIdHeader(String name) {
-      Headers.checkOwnFieldName(name, "requestIdHeader");
-      String lower = name.trim().toLowerCase(Locale.ROOT);
-      if (REQUEST_ID_CLASHES.contains(lower) || lower.startsWith("x-b3-") || lower.startsWith("x-forwarded-")) {
-        throw new IllegalArgumentException("requestIdHeader cannot be " + name
-            + ": the proxy sets that field to values of its own (trace context, Via, Forwarded)");
-      }
-      if (REQUEST_ID_MEANINGFUL.contains(lower) || lower.startsWith("content-")) {
-        throw new IllegalArgumentException("requestIdHeader cannot be " + name
-            + ": that field means something else (credentials or content metadata); its value would be"
-            + " replaced upstream, echoed to the client and logged");
-      }
+      OwnFields.check(name, "requestIdHeader");
       this.requestIdHeader = name;
       return this;
     }

@@ -398,7 +398,8 @@ public final class Upstream {
       Objects.requireNonNull(url, "url");
       Checks.range("weight", weight, 1, 1000);
       // Messages show the URL without credentials or query: they end up in logs and on terminals.
-      String shown = withoutQuery(withoutCredentials(url));
+      // Controls show as ?: a CR LF in a message would forge a line of the log it lands in.
+      String shown = withoutQuery(withoutCredentials(url)).replaceAll("\\p{Cntrl}", "?");
       int colon = url.indexOf("://");
       String scheme = colon < 0 ? "" : url.substring(0, colon).toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https")) {
@@ -421,10 +422,10 @@ public final class Upstream {
         throw new IllegalArgumentException("upstream URL has an invalid host or port: " + e.getMessage(), e);
       }
       if (Authority.host(authority).isEmpty()) {
-        throw new IllegalArgumentException("upstream URL must name a host (was " + url + ")");
+        throw new IllegalArgumentException("upstream URL must name a host (was " + shown + ")");
       }
       if (Authority.port(authority, 1) == 0) {
-        throw new IllegalArgumentException("upstream port must be from 1 to 65535 (was " + url + ")");
+        throw new IllegalArgumentException("upstream port must be from 1 to 65535 (was " + shown + ")");
       }
       String basePath = slash < 0 ? "" : url.substring(slash);
       while (basePath.endsWith("/")) {

@@ -86,6 +86,9 @@ class BuilderValidationTest {
       assertThatThrownBy(() -> Upstream.of(url)).as(url).hasMessageStartingWith("upstream base path must be written normalised");
     }
     assertThat(Upstream.of("http://h/app/v%C3%A9;v=1/").endpoints().get(0).basePath()).isEqualTo("/app/v%C3%A9;v=1");
+    // A CR LF in the base path went into the request line: a header of the URL's choosing (probe e24).
+    assertThatThrownBy(() -> Upstream.of("http://h/app\r\nX-Injected: 1\r\nX-Pad:"))
+        .hasMessageStartingWith("upstream base path must be written normalised").hasMessageNotContaining("\r");
     Upstream b = Upstream.of("http://127.0.0.1:9002").name("b");
     assertThatThrownBy(() -> ProxyServer.builder().route(Route.to(a).pathPrefix("/")).upstream(b).buildConfig())
         .hasMessageStartingWith("the upstream(...) pool b is never used");
@@ -146,7 +149,31 @@ class BuilderValidationTest {
       assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name)).as(name)
           .hasMessageContaining("means something else");
     }
+    // Fields the proxy acts on, or with a meaning of their own the ID would replace (probe e24).
+    for (String name : new String[] {"Expect", "Max-Forwards", "Client-Cert", "X-Real-IP", "Proxy-Authenticate",
+        "Retry-After", "Sec-WebSocket-Key", "Access-Control-Allow-Origin"}) {
+      assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name)).as(name)
+          .hasMessageStartingWith("requestIdHeader cannot be " + name);
+    }
     ProxyServer.builder().requestIdHeader("X-Correlation-Id");
+  }
+
+  /**
+   * A cache status or a targeted cache-control field in a field with a meaning of its own
+   * replaced that meaning: {@code Cache-Control: MISS} reached clients (probe e24).
+   */
+  @Test
+  void refusesACacheStatusOrTargetedFieldThatMeansSomethingElse() {
+    for (String name : new String[] {"Cache-Control", "Content-Type", "Set-Cookie", "Age", "Via", "traceparent"}) {
+      assertThatThrownBy(() -> CacheSpec.inMemory().statusHeader(name)).as(name)
+          .hasMessageStartingWith("statusHeader cannot be " + name);
+    }
+    for (String name : new String[] {"Cache-Control", "Content-Length", "Expires"}) {
+      assertThatThrownBy(() -> CacheSpec.inMemory().targetedField(name)).as(name)
+          .hasMessageStartingWith("targetedField cannot be " + name);
+    }
+    assertThat(CacheSpec.inMemory().statusHeader("X-Cache-Status").targetedField("Ferry-Cache-Control")
+        .statusHeader()).isEqualTo("X-Cache-Status");
   }
 
   /** The two would share one field, and the request ID would hide every cache verdict. */

@@ -112,4 +112,24 @@ class MessageValuesTest {
     org.assertj.core.api.Assertions.assertThat(summary.toString()).isEqualTo("exchange id=7 conn=3 method=GET "
         + "url=http://a/x status=200 latency_ms=4 rid=rid-1 route=api upstream=10.0.0.5:8080 cache=HIT");
   }
+
+  /**
+   * The summary's line is for logs: no userinfo, path-parameter or query value in it, as in the
+   * access log; {@code url()} keeps them (probe e24: the listener example logged tokens).
+   */
+  @Test
+  void describesAnExchangeWithoutTheCredentialsItsUrlMayCarry() {
+    String[][] cases = {
+        {"http://a/x?access_token=SECRET&debug", "http://a/x?access_token=***&debug"},
+        {"http://alice:hunter2@a:8080/y", "http://***@a:8080/y"},
+        {"http://a/app;jsessionid=S3/p?q=1=2&r=", "http://a/app;***/p?q=***&r=***"},
+        {"/origin?x=1", "/origin?x=***"}, {"alice:pw@a:443", "***@a:443"}};
+    for (String[] c : cases) {
+      ExchangeSummary summary = ExchangeSummary.builder().id(1).connectionId(1)
+          .clientAddress(new java.net.InetSocketAddress("127.0.0.1", 5000)).startTime(java.time.Instant.EPOCH)
+          .method("GET").url(c[0]).status(200).duration(java.time.Duration.ZERO).build();
+      org.assertj.core.api.Assertions.assertThat(summary.toString()).as(c[0]).contains(" url=" + c[1] + " ");
+      org.assertj.core.api.Assertions.assertThat(summary.url()).isEqualTo(c[0]);
+    }
+  }
 }

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.proxy.Body;
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.ExchangeListener;
 import dev.ferry.proxy.ExchangeSummary;
@@ -10,6 +11,7 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,6 +54,41 @@ class BodyReleaseTest {
     }
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS)).isNotNull();
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS)).isNotNull();
+    ferry.assertNoLeaks(proxy);
+  }
+
+  /**
+   * A request body that fails with an unchecked exception while it goes upstream (a filter's
+   * stream, or a body a filter read before proceeding with it) is a 500, and its half-written
+   * upstream connection is closed: it was neither closed nor pooled, past the proxy's stop too
+   * (probe e24).
+   */
+  @Test
+  @Timeout(20)
+  void closesTheUpstreamConnectionOfABodyThatFailsUnchecked() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .filter((exchange, chain) -> {
+          if (exchange.request().path().equals("/read-first")) {
+            exchange.request().body().bytes(1 << 16);
+            return chain.proceed(exchange.request());
+          }
+          InputStream broken = new InputStream() {
+            @Override
+            public int read() {
+              throw new IllegalStateException("decoder failed");
+            }
+          };
+          return chain.proceed(exchange.request().withBody(Body.of(broken, 5)));
+        }));
+    for (String path : new String[] {"/read-first", "/broken", "/read-first", "/broken"}) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send("POST " + path
+            + " HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello").readResponse();
+        assertThat(response.status()).as(path).isEqualTo(500);
+      }
+    }
     ferry.assertNoLeaks(proxy);
   }
 

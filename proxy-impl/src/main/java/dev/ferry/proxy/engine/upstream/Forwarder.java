@@ -138,7 +138,9 @@ public final class Forwarder {
     ResponseHead head;
     try {
       head = exchange(connection, outbound, hooks);
-    } catch (HttpFailureException e) {
+    } catch (HttpFailureException | RuntimeException | Error e) {
+      // A body that fails with an unchecked exception (a filter's stream, or one read before)
+      // left the connection half-written: it was neither closed nor pooled (probe e24).
       connection.close();
       throw e;
     } catch (IOException e) {
@@ -151,6 +153,9 @@ public final class Forwarder {
       connection = pool.openFresh(key, check, false);
       try {
         head = exchange(connection, outbound, hooks);
+      } catch (RuntimeException | Error failure) {
+        connection.close();
+        throw failure;
       } catch (IOException retryFailure) {
         connection.close();
         throw classify(retryFailure, key, connection.input().bytesRead() > 0);

@@ -1,0 +1,50 @@
+package dev.ferry.proxy;
+
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The check of an option naming a field the proxy writes values of its own into (a request ID, a
+ * cache status, a targeted cache-control field): a field that already has a meaning would have
+ * that meaning replaced, on the way upstream, to the client, or both (probe e24: a cache status
+ * in {@code Cache-Control} answered {@code Cache-Control: MISS}; a request ID in
+ * {@code Max-Forwards} sent a UUID where a number goes).
+ */
+final class OwnFields {
+  private OwnFields() {}
+
+  /** Fields the proxy writes, or acts on, itself. */
+  private static final Set<String> PROXY_SET = Set.of("traceparent", "tracestate", "b3", "via",
+      "forwarded", "x-real-ip", "client-cert", "client-cert-chain", "expect", "max-forwards");
+
+  /** Fields with a meaning of their own (RFC 9110's registry and common extensions). */
+  private static final Set<String> MEANINGFUL = Set.of("authorization", "proxy-authorization",
+      "proxy-authenticate", "authentication-info", "proxy-authentication-info", "www-authenticate",
+      "cookie", "set-cookie", "accept", "accept-charset", "accept-encoding", "accept-language",
+      "accept-ranges", "allow", "cache-control", "pragma", "range", "if-match", "if-none-match",
+      "if-modified-since", "if-unmodified-since", "if-range", "referer", "user-agent", "from",
+      "origin", "location", "refresh", "etag", "expires", "last-modified", "vary", "age", "date",
+      "retry-after", "server", "link", "alt-svc", "strict-transport-security", "priority",
+      "prefer", "preference-applied", "early-data");
+
+  /**
+   * @throws IllegalArgumentException "OPTION cannot be NAME: ..." for an invalid name, one the
+   *     proxy manages ({@link Headers#isProxyManaged}), sets or acts on itself (trace context,
+   *     {@code Via}, {@code Forwarded}, {@code X-Forwarded-*}, {@code Expect}...), or one with a
+   *     meaning of its own (credentials, caching, content metadata, {@code Sec-*}, CORS)
+   */
+  static void check(String name, String option) {
+    Headers.checkOwnFieldName(name, option);
+    String lower = name.trim().toLowerCase(Locale.ROOT);
+    if (PROXY_SET.contains(lower) || lower.startsWith("x-b3-") || lower.startsWith("x-forwarded-")) {
+      throw new IllegalArgumentException(option + " cannot be " + name
+          + ": the proxy sets or acts on that field itself (trace context, Via, Forwarded, Expect...)");
+    }
+    if (MEANINGFUL.contains(lower) || lower.startsWith("content-") || lower.startsWith("sec-")
+        || lower.startsWith("access-control-")) {
+      throw new IllegalArgumentException(option + " cannot be " + name
+          + ": that field means something else (credentials, caching, content metadata...),"
+          + " which the proxy's value would replace");
+    }
+  }
+}
