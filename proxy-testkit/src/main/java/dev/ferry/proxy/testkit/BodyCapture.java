@@ -1,6 +1,7 @@
 package dev.ferry.proxy.testkit;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -9,10 +10,14 @@ import java.util.List;
  *
  * <p>Memory: bytes are kept in chunks, each reserved from the recording's byte budget before it
  * is allocated. A chunk is as large as the write that needs it, or as what is kept already (so
- * that chunks double), and at most 16 KiB: a small body reserves about its own size, and a budget
- * far below 16 KiB still holds small bodies. When the budget refuses (after the recording dropped
- * what it could), the capture stops keeping bytes and the body is marked truncated.
- * {@link #take()} copies the chunks into one array and hands the unused reservation back.
+ * that chunks double), at least 1 KiB and at most 16 KiB, but the room beyond the write is taken
+ * only where the budget has it free: for the bytes of the write itself the recording may drop
+ * its oldest exchanges ({@link RecordingOverflow#DROP_OLDEST}), for room to grow never. Once the
+ * body ends, its last chunk is cut to what it holds and the rest handed back. So a small body
+ * reserves its own size, and exchanges that fit the budget together are all kept, also when
+ * the budget is far below 16 KiB. When the budget refuses (after the recording dropped what it
+ * could), the capture stops keeping bytes and the body is marked truncated. {@link #take()}
+ * copies the chunks into one array and hands the unused reservation back.
  */
 final class BodyCapture {
   private static final int MAX_CHUNK = 16 * 1024;
@@ -45,10 +50,16 @@ final class BodyCapture {
       if (chunks.isEmpty() || used == chunks.get(chunks.size() - 1).length) {
         int wanted = Math.max(left, Math.max(MIN_CHUNK, kept));
         int size = Math.min(cap - kept, Math.min(MAX_CHUNK, wanted));
-        if (!budget.reserve(size)) {
-          refused = true;
-          budget.noteTruncated();
-          break;
+        int needed = Math.min(left, MAX_CHUNK);
+        // Evicting for a 1 KiB minimum a 50-byte body never used dropped every exchange kept
+        // under a small budget (probe t24): room to grow is taken only if it is free.
+        if (size == needed || !budget.reserveIfFree(size)) {
+          size = needed;
+          if (!budget.reserve(size)) {
+            refused = true;
+            budget.noteTruncated();
+            break;
+          }
         }
         reserved += size;
         chunks.add(new byte[size]);
@@ -64,10 +75,27 @@ final class BodyCapture {
     }
   }
 
-  /** Marks the end of the body: EOF seen, or the stream closed. Keeps the first mark. */
+  /**
+   * Marks the end of the body: EOF seen, or the stream closed. Keeps the first mark. Hands back
+   * the room the body did not use, so that it is free for the rest of the exchange (probe t24).
+   */
   void end() {
     if (endNanos == 0) {
       endNanos = System.nanoTime();
+    }
+    trim();
+  }
+
+  private synchronized void trim() {
+    if (taken || chunks.isEmpty()) {
+      return;
+    }
+    int last = chunks.size() - 1;
+    int unused = chunks.get(last).length - used;
+    if (unused > 0) {
+      chunks.set(last, Arrays.copyOf(chunks.get(last), used));
+      budget.release(unused);
+      reserved -= unused;
     }
   }
 

@@ -2,6 +2,7 @@ package dev.ferry.proxy.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.proxy.Headers;
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -71,7 +72,10 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
     return bodyContains("request", actual.request().body(), text);
   }
 
-  /** Verifies a field of the JSON request body, by a path such as {@code items[0].sku}. */
+  /**
+   * Verifies a field of the JSON request body, by a path such as {@code items[0].sku}, as
+   * {@link #hasResponseJsonField} does.
+   */
   public ExchangeAssert hasRequestJsonField(String path, Object expected) {
     return json("request", actual.request().body(), path, expected);
   }
@@ -88,7 +92,9 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
 
   /**
    * Verifies a field of the JSON response body, by a path such as {@code order.items[0].id}.
-   * Numbers compare by value, so {@code 42} equals {@code 42.0}.
+   * Numbers compare by value, so {@code 42} equals {@code 42.0}, also inside an expected
+   * {@code Map} or {@code List}. The body must be one JSON value with nothing after it: the
+   * assertion fails saying so when the body is empty, malformed or followed by other content.
    */
   public ExchangeAssert hasResponseJsonField(String path, Object expected) {
     return json("response", actual.response().body(), path, expected);
@@ -148,22 +154,25 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
    */
   private void refuseTruncated(String side, RecordedBody body, String check) {
     if (body.truncated()) {
-      // Raising a bound helps only where a bound cut the body.
-      String why = body.restUnseen()
-          ? "no recording limit was reached: the rest went through the proxy where the recorder "
-              + "could not see it, such as a request body that arrived after the proxy had answered"
-          : "raise maxBodyBytes, or maxRecordingBytes with TRUNCATE_BODIES";
-      failWithMessage("Cannot check that the %s body %s: only its first %d of %d bytes were "
-          + "recorded (%s)%nin %s", side, check, body.capturedSize(), body.size(), why, actual);
+      failWithMessage("%s%nin %s", body.undecidable(side, check), actual);
     }
   }
 
   private ExchangeAssert json(String side, RecordedBody body, String path, Object expected) {
     isNotNull();
     refuseTruncated(side, body, "has JSON field " + path);
-    Optional<JsonNode> node = JsonField.find(body.text(), path);
     // Written as JSON, like the actual value: the string "2" is not the number 2.
     Object shown = expected instanceof CharSequence ? "\"" + expected + "\"" : expected;
+    JsonNode root;
+    try {
+      root = JsonField.parse(body.text());
+    } catch (IOException e) {
+      // "No such field" would send the reader looking for a field in what is not JSON (probe t24).
+      failWithMessage("Expected %s JSON field %s = %s but the %s body is not valid JSON (%s):%n"
+          + "  <%s>%nin %s", side, path, shown, side, e.getMessage(), body.text(), actual);
+      return this;
+    }
+    Optional<JsonNode> node = JsonField.find(root, path);
     if (node.isEmpty()) {
       failWithMessage("Expected %s JSON field %s = %s but there is no such field in%n  <%s>%nin %s",
           side, path, shown, body.text(), actual);

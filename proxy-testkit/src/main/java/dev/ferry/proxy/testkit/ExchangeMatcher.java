@@ -88,7 +88,8 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
   /**
    * Also requires this absolute URL, compared exactly with {@link RecordedRequest#url()}, which
    * leaves out the scheme's default port: write {@code https://host/path}, not
-   * {@code https://host:443/path}.
+   * {@code https://host:443/path}. A CONNECT's URL is that of the origin it opens, with its
+   * port: {@code https://host:port/}.
    */
   public ExchangeMatcher url(String url) {
     Objects.requireNonNull(url, "url");
@@ -108,11 +109,28 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
         e -> e.request().headers().all(name).contains(value));
   }
 
-  /** Also requires the decoded request body text to contain this. Not for faults. */
+  /**
+   * Also requires the decoded request body text to contain this. Not for faults.
+   *
+   * <p>A {@linkplain RecordedBody#truncated() truncated} body that contains the text in the part
+   * that was kept matches. One whose kept part does not cannot be decided, and testing it throws
+   * an {@link AssertionError} that says how many bytes were kept: otherwise
+   * {@code hasNoExchange(e -> e.bodyContains("secret"))} would pass without having seen the body
+   * (probe t24).
+   */
   public ExchangeMatcher bodyContains(String text) {
     Objects.requireNonNull(text, "text");
-    return beyondHead("body contains \"" + text + "\"",
-        e -> e.request().body().text().contains(text));
+    return beyondHead("body contains \"" + text + "\"", e -> {
+      RecordedBody body = e.request().body();
+      if (body.text().contains(text)) {
+        return true;
+      }
+      if (body.truncated()) {
+        throw new AssertionError(body.undecidable("request", "contains <" + text + ">")
+            + System.lineSeparator() + "in " + e);
+      }
+      return false;
+    });
   }
 
   /** Also requires this response status. Not for faults. */

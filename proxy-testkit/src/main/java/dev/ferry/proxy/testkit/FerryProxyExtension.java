@@ -460,7 +460,8 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   private RecordingProxy start(ExtensionContext context) {
     Class<?> testClass = context.getRequiredTestClass();
     Optional<FerryTest> annotated = builder == null ? annotation(context) : nestedAnnotation(context);
-    RecordingProxy.Builder from = annotated.map(a -> FerryTestOptions.builder(a, testClass))
+    RecordingProxy.Builder from = annotated.map(a -> FerryTestOptions.builder(a, testClass,
+            () -> authority(context)))
         .orElseGet(() -> builder != null ? builder : RecordingProxy.forward());
     List<Closeable> started = new ArrayList<>();
     RecordingProxy proxy = StartedUpstreams.collect(from::start, started);
@@ -471,6 +472,16 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
       context.getRoot().getStore(namespace()).put(started, closing);
     }
     return proxy;
+  }
+
+  /**
+   * This extension's interception CA for {@code @FerryTest(interceptHttps = true)}, generated
+   * once, as a {@code @RegisterExtension} builder's is: kept in the root store under this
+   * extension's namespace, which JUnit fills once however many tests start proxies at once.
+   */
+  private CertificateAuthority authority(ExtensionContext context) {
+    return context.getRoot().getStore(namespace()).getOrComputeIfAbsent(CertificateAuthority.class,
+        k -> CertificateAuthority.generate(Duration.ofDays(1)), CertificateAuthority.class);
   }
 
   /** Publishes what a record-if-missing proxy could not save in the test report. */

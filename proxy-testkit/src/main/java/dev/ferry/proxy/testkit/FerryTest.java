@@ -76,10 +76,14 @@ public @interface FerryTest {
 
   /**
    * Whether the forward proxy intercepts HTTPS, recording {@code https://} exchanges with their
-   * headers and bodies; each proxy generates its own CA, which
-   * {@link RecordingProxy#httpClientBuilder()} trusts and {@link RecordingProxy#sslContext()}
-   * hands to other clients. Default false: CONNECT tunnels are relayed unread. Not with
-   * {@link #reverse()}.
+   * headers and bodies. The extension generates one CA, when its first proxy starts, and every
+   * proxy it starts uses it (a proxy per test, concurrent tests, {@code @Nested} classes), as
+   * {@link RecordingProxy.Builder#interceptHttps()} does for the {@code @RegisterExtension}
+   * form: {@link RecordingProxy#httpClientBuilder()} trusts it, and a client set up once from
+   * {@link RecordingProxy#sslContext()} or {@link RecordingProxy#caCertificatePem()} keeps
+   * working in every test of the class. A {@link #configure()} method may call
+   * {@code interceptHttps(CertificateAuthority)} to use a CA of your own. Default false: CONNECT
+   * tunnels are relayed unread. Not with {@link #reverse()}.
    */
   boolean interceptHttps() default false;
 

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.testkit;
 
+import dev.ferry.proxy.CertificateAuthority;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -20,7 +21,13 @@ import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 final class FerryTestOptions {
   private FerryTestOptions() {}
 
-  static RecordingProxy.Builder builder(FerryTest a, Class<?> testClass) {
+  /**
+   * The builder for one proxy. {@code authority} is the extension's one interception CA, asked
+   * for only when the annotation intercepts HTTPS: a builder per proxy would generate a CA per
+   * test, where the {@code @RegisterExtension} form shares one (probe t24).
+   */
+  static RecordingProxy.Builder builder(FerryTest a, Class<?> testClass,
+      Supplier<CertificateAuthority> authority) {
     RecordingProxy.Builder b = a.reverse().isEmpty() ? RecordingProxy.forward()
         : RecordingProxy.reverse(upstream(testClass, a.reverse()));
     b.maxBodyBytes(a.maxBodyBytes()).maxExchanges(a.maxExchanges())
@@ -31,7 +38,7 @@ final class FerryTestOptions {
         throw new ExtensionConfigurationException("@FerryTest(interceptHttps = true) is for "
             + "forward proxies; remove reverse = \"" + a.reverse() + "\" or interceptHttps");
       }
-      b.interceptHttps();
+      b.interceptHttps(authority.get());
     }
     if (!a.replay().isEmpty()) {
       b.replay(Path.of(a.replay()));

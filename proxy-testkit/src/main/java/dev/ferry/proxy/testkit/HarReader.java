@@ -3,6 +3,7 @@ package dev.ferry.proxy.testkit;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
 import java.io.IOException;
 import java.io.Reader;
 import java.net.InetSocketAddress;
@@ -91,7 +92,11 @@ final class HarReader {
       headers = headers.without("Content-Encoding");
     }
     RecordedBody body = body(content, headers, content.path("mimeType").asText(""));
-    return RecordedResponse.of(status, node.path("statusText").asText(""), headers, body)
+    String reason = node.path("statusText").asText("");
+    // Refused here, naming the entry, by the check replay would meet: a CR LF reason phrase was
+    // accepted and only failed each replayed request with an internal 500 (probe t24).
+    Response.builder().reason(reason);
+    return RecordedResponse.of(status, reason, headers, body)
         .withTrailers(headers(node.path("_trailers")));
   }
 

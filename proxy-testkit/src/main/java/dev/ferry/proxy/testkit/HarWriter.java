@@ -112,7 +112,8 @@ final class HarWriter {
   private static void request(JsonGenerator json, RecordedRequest r) throws IOException {
     json.writeObjectFieldStart("request");
     json.writeStringField("method", r.method());
-    json.writeStringField("url", url(r));
+    // HAR needs an absolute URL: a CONNECT's is that of the origin it opens.
+    json.writeStringField("url", r.url());
     json.writeStringField("httpVersion", r.version());
     HarFields.cookies(json, r.headers().all("Cookie"), false);
     HarFields.headers(json, "headers", r.headers());
@@ -132,11 +133,6 @@ final class HarWriter {
     json.writeNumberField("headersSize", -1);
     json.writeNumberField("bodySize", body.size());
     json.writeEndObject();
-  }
-
-  /** HAR needs an absolute URL; a CONNECT's target is an authority, written as its origin. */
-  static String url(RecordedRequest r) {
-    return r.method().equals("CONNECT") ? "https://" + r.authority() + "/" : r.url();
   }
 
   private static void response(JsonGenerator json, RecordedResponse r) throws IOException {

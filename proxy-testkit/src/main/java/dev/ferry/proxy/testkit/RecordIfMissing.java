@@ -1,7 +1,12 @@
 package dev.ferry.proxy.testkit;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,9 +22,12 @@ import org.slf4j.LoggerFactory;
  * what the origin says, so they are left out unless {@code includeFailures} (which
  * keeps the proxy-made answers that have a status); the run reports what it left out.
  *
- * <p>Concurrent tests each get a proxy of their own, and may all record into one file: each save
- * adds its exchanges to what the file holds at that moment, under a lock per file, so no test's
- * exchanges overwrite another's (within one JVM).
+ * <p>Concurrent tests each get a proxy of their own, and may all record into one file, also from
+ * several JVMs (surefire forks): each save reads the file, adds its exchanges and writes it back
+ * while it holds a lock per file in this JVM and an exclusive lock on the sibling file
+ * {@code <har>.lock} across JVMs, so no test's exchanges overwrite another's. The lock file is
+ * left in place: deleting it would let a waiting JVM lock a file that another has replaced.
+ * Reading needs no lock, since {@link Recording#writeHar(Path)} replaces the file as a whole.
  */
 final class RecordIfMissing {
   private static final Logger log = LoggerFactory.getLogger(RecordingProxy.class);
@@ -37,11 +45,9 @@ final class RecordIfMissing {
     return file;
   }
 
-  /** The exchanges the file holds now (none if it does not exist yet), read under its lock. */
+  /** The exchanges the file holds now (none if it does not exist yet). */
   List<RecordedExchange> load() {
-    synchronized (lock()) {
-      return Files.exists(file) ? Recording.fromHar(file).exchanges() : List.of();
-    }
+    return Files.exists(file) ? Recording.fromHar(file).exchanges() : List.of();
   }
 
   /**
@@ -57,16 +63,31 @@ final class RecordIfMissing {
       (savable(e) ? saved : left).add(e);
     }
     if (!saved.isEmpty()) {
+      // A JVM holds a file lock for the whole JVM, and a second lock() from another of its
+      // threads throws: the monitor keeps this JVM's savers to one at a time first.
       synchronized (lock()) {
-        List<RecordedExchange> all = new ArrayList<>(load());
-        all.addAll(saved);
-        Recording.of(all).writeHar(file);
+        try (FileChannel channel = openLockFile(); FileLock held = channel.lock()) {
+          List<RecordedExchange> all = new ArrayList<>(load());
+          all.addAll(saved);
+          Recording.of(all).writeHar(file);
+        } catch (IOException e) {
+          throw new UncheckedIOException("could not lock HAR file " + file + " to save into it: "
+              + e.getMessage(), e);
+        }
       }
     }
     if (!left.isEmpty() || recording.dropped() > 0) {
       log.warn(report(left, recording.dropped()));
     }
     return List.copyOf(left);
+  }
+
+  /** The sibling lock file of the HAR; two forks saving at once used to lose entries (probe t24). */
+  private FileChannel openLockFile() throws IOException {
+    Path har = file.toAbsolutePath();
+    Files.createDirectories(har.getParent());
+    return FileChannel.open(har.resolveSibling(har.getFileName() + ".lock"),
+        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
   }
 
   private Object lock() {

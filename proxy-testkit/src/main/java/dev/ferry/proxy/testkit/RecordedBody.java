@@ -104,6 +104,20 @@ public final class RecordedBody {
     return restUnseen;
   }
 
+  /**
+   * The message of a check this truncated body cannot decide, such as {@code contains <x>}: how
+   * many bytes were kept, and what would keep more.
+   */
+  String undecidable(String side, String check) {
+    // Raising a bound helps only where a bound cut the body.
+    String why = restUnseen
+        ? "no recording limit was reached: the rest went through the proxy where the recorder "
+            + "could not see it, such as a request body that arrived after the proxy had answered"
+        : "raise maxBodyBytes, or maxRecordingBytes with TRUNCATE_BODIES";
+    return String.format(Locale.ROOT, "Cannot check that the %s body %s: only its first %d of %d "
+        + "bytes were recorded (%s)", side, check, bytes.length, size, why);
+  }
+
   /** True if the body had no bytes at all. */
   public boolean isEmpty() {
     return size == 0;

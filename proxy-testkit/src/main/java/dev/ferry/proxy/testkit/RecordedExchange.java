@@ -170,7 +170,11 @@ public final class RecordedExchange {
     return Optional.ofNullable(fault);
   }
 
-  /** True if a replaying proxy answered it from a recording instead of the network. */
+  /**
+   * True if a replaying proxy answered it from a recording instead of the network. Never for a
+   * CONNECT: a replaying proxy that intercepts HTTPS answers an intercepted one itself (no
+   * recording holds it), and its session's requests are replayed or not on their own.
+   */
   public boolean replayed() {
     return replayed;
   }

@@ -84,10 +84,13 @@ public final class RecordedRequest {
 
   /**
    * The absolute URL, {@code scheme://authority/target}, without the scheme's default port
-   * ({@code https://host/path}, not {@code https://host:443/path}).
+   * ({@code https://host/path}, not {@code https://host:443/path}). A CONNECT, whose target is
+   * an authority, has the URL of the origin it opens, with its port always written, as the
+   * HAR export has it: {@code https://host:port/} ({@code https://host:443/} too).
    */
   public String url() {
-    return head.url();
+    // It was the bare host:port, which no url(...) condition could match to the HAR (probe t24).
+    return head.method().equals("CONNECT") ? "https://" + head.authority() + "/" : head.url();
   }
 
   /** {@code http} or {@code https}. */
@@ -161,9 +164,12 @@ public final class RecordedRequest {
     return head;
   }
 
-  /** Returns {@code POST http://host/path}. */
+  /**
+   * Returns {@code POST http://host/path}, or for a CONNECT its request line's
+   * {@code CONNECT host:port}.
+   */
   @Override
   public String toString() {
-    return method() + " " + url();
+    return method() + " " + (method().equals("CONNECT") ? authority() : url());
   }
 }

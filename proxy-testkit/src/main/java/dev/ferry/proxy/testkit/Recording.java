@@ -6,9 +6,12 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -207,6 +211,11 @@ public final class Recording {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Reserves budget for {@code bytes} only if it is free, dropping nothing for them. */
+  boolean reserveIfFree(int bytes) {
+    return budget.tryReserve(bytes);
   }
 
   void release(long bytes) {
@@ -441,22 +450,47 @@ public final class Recording {
   }
 
   /**
-   * Writes the recording as a HAR 1.2 file, creating parent directories as needed.
+   * Writes the recording as a HAR 1.2 file, creating parent directories as needed. The file is
+   * replaced as a whole: the HAR is written to a temporary file in the same directory, which is
+   * then moved over {@code path} (atomically where the file system can), so a reader, in this
+   * JVM or another, sees the old file or the new one, never a half-written one.
    *
    * @throws UncheckedIOException if the file cannot be written; the message reads
    *     {@code could not write HAR file <path>: <cause>}
    */
   public void writeHar(Path path) {
+    Path target = path.toAbsolutePath();
+    Path temp = null;
     try {
-      Path parent = path.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      try (Writer writer = Files.newBufferedWriter(path, StandardCharsets.UTF_8)) {
+      Path parent = target.getParent();
+      Files.createDirectories(parent);
+      // Truncating the target and streaming into it let another fork read half a file (probe t24).
+      // Not Files.createTempFile, whose owner-only permissions the HAR would keep.
+      temp = parent.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+      try (Writer writer = Files.newBufferedWriter(temp, StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         HarWriter.write(exchanges(), writer);
       }
+      try {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+      temp = null;
     } catch (IOException e) {
       throw new UncheckedIOException("could not write HAR file " + path + ": " + e.getMessage(), e);
+    } finally {
+      deleteQuietly(temp);
+    }
+  }
+
+  private static void deleteQuietly(Path temp) {
+    if (temp != null) {
+      try {
+        Files.deleteIfExists(temp);
+      } catch (IOException ignored) {
+        // The write has already failed; that is the error to report.
+      }
     }
   }
 

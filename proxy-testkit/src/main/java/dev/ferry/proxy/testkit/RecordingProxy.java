@@ -604,6 +604,12 @@ public final class RecordingProxy implements AutoCloseable {
      * file need not exist yet: the first run records everything, later runs work offline.
      * Answers the proxy made itself (a 502 because the origin was down, a 504) are not saved,
      * so a failed run is not replayed forever; {@link RecordingProxy#unrecorded()} lists them.
+     *
+     * <p>Proxies of concurrent tests, also in other JVMs (surefire forks), may record into one
+     * file: each adds its exchanges to what the file holds when it closes, under a lock on the
+     * sibling file {@code <har>.lock}, which is created there and left in place (ignore
+     * {@code *.har.lock} in version control). The file is replaced whole, so a run reading it
+     * meanwhile never sees it half-written.
      */
     public Builder recordIfMissing(Path har) {
       this.recordIfMissing = Objects.requireNonNull(har, "har");

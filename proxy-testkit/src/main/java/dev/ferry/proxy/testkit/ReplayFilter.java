@@ -26,7 +26,8 @@ import java.util.function.Predicate;
  * <p>A CONNECT to a host the proxy intercepts is answered 200 here, recorded or not (a browser's
  * HAR has no CONNECT entries): the engine then intercepts the session without a tunnel to the
  * origin, and the requests inside it are replayed, or forwarded over TLS of their own when
- * unmatched in record-if-missing, so HTTPS replays offline. A CONNECT to a host it does not
+ * unmatched in record-if-missing, so HTTPS replays offline. That CONNECT is not
+ * {@linkplain RecordedExchange#replayed() replayed}: no recording answered it. A CONNECT to a host it does not
  * intercept is never answered from a recording (nothing of what went through the tunnel is
  * recorded): record-if-missing opens the tunnel, and replay alone answers 502 saying why.
  */
@@ -56,8 +57,8 @@ final class ReplayFilter implements Filter {
     Request request = exchange.request();
     if (request.method().equals("CONNECT")) {
       if (intercepted.test(request.host())) {
-        // Answered here, not by the origin: record-if-missing must not save it again each run.
-        recorder.inFlight(exchange.id()).replayed = true;
+        // Not marked replayed: no recording answered it, and a first run reported it as replayed
+        // (probe t24). Record-if-missing leaves every CONNECT out of the file on its own.
         return Response.builder().status(200).reason("Connection Established").build();
       }
       // A tunnel the proxy does not decrypt carries bytes no recording holds: a "replayed" 200

@@ -88,6 +88,38 @@ class AssertionsTest {
         .hasMessageContaining("Expected response body");
   }
 
+  /** Content after the first JSON value, or a broken value, is not a JSON body (probe t24). */
+  @Test
+  void failsAJsonFieldOfABodyThatIsNotJson() {
+    for (String body : new String[] {"{\"status\":\"ok\"} <html>error page</html>",
+        "{\"status\":\"ok\"}{\"status\":\"failed\"}", "{\"status\":\"ok\"", ""}) {
+      ExchangeAssert e = FerryAssertions.assertThat(exchange(3, "GET", "http://shop.test/s", 200, body,
+          "Content-Type", "application/json"));
+      assertThatThrownBy(() -> e.hasResponseJsonField("status", "ok")).as(body)
+          .hasMessageContaining("Expected response JSON field status = \"ok\" but the response body is"
+              + " not valid JSON")
+          .hasMessageNotContaining("no such field");
+    }
+    FerryAssertions.assertThat(exchange(3, "GET", "http://shop.test/s", 200, " {\"status\":\"ok\"}\n",
+        "Content-Type", "application/json")).hasResponseJsonField("status", "ok");
+  }
+
+  /** Numbers compare by value inside an expected object or list too (probe t24). */
+  @Test
+  void comparesNestedNumbersByValue() {
+    ExchangeAssert e = FerryAssertions.assertThat(exchange(3, "GET", "http://shop.test/s", 200,
+        "{\"id\":7.0,\"item\":{\"qty\":2.0,\"sizes\":[1,2.50]},\"price\":0.1}",
+        "Content-Type", "application/json"));
+    e.hasResponseJsonField("id", 7)
+        .hasResponseJsonField("item", java.util.Map.of("qty", 2, "sizes", java.util.List.of(1.0, 2.5f)))
+        .hasResponseJsonField("item.sizes", java.util.List.of(1L, new java.math.BigDecimal("2.5")))
+        .hasResponseJsonField("price", 0.1f);
+    assertThatThrownBy(() -> e.hasResponseJsonField("item", java.util.Map.of("qty", 3, "sizes",
+        java.util.List.of(1, 2.5)))).hasMessageContaining("but was {\"qty\":2.0");
+    assertThatThrownBy(() -> e.hasResponseJsonField("item.sizes", java.util.List.of("1", 2.5)))
+        .as("a string is not the number it spells, nested either").hasMessageContaining("but was [1,2.5]");
+  }
+
   @Test
   void saysABodyWasTruncatedRatherThanJudgeItsPrefix() {
     String whole = "{\"items\":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],\"total\":61}";

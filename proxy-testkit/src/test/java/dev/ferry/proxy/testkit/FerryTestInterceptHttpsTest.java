@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
-/** {@code @FerryTest(interceptHttps = true)}: the injected proxy records https:// exchanges. */
+/**
+ * {@code @FerryTest(interceptHttps = true)}: the injected proxy records https:// exchanges, with
+ * the extension's one CA.
+ */
 @FerryTest(interceptHttps = true, configure = "trustOrigin")
 class FerryTestInterceptHttpsTest {
   private static final HttpsOrigin origin = HttpsOrigin.start();
@@ -16,6 +22,9 @@ class FerryTestInterceptHttpsTest {
   static void trustOrigin(RecordingProxy.Builder proxy) {
     proxy.configure(b -> b.upstreamTls(origin.upstreamTls()));
   }
+
+  /** The CA of every proxy the class's extension started, one per test. */
+  private static final Set<String> authorities = ConcurrentHashMap.newKeySet();
 
   @AfterAll
   static void stopOrigin() {
@@ -30,5 +39,19 @@ class FerryTestInterceptHttpsTest {
     assertThat(recording.awaitExchange(e -> e.path("/annotated"), Duration.ofSeconds(10))
         .request().url()).isEqualTo("https://localhost:" + origin.port() + "/annotated");
     assertThat(proxy.certificateAuthority()).isPresent();
+  }
+
+  /**
+   * Every test's proxy uses the extension's one CA, as with {@code @RegisterExtension}: each
+   * proxy generated its own, so a client set up to trust the first failed in the next test
+   * (probe t24).
+   */
+  @RepeatedTest(3)
+  void sharesOneCaWithEveryProxyOfTheExtension(RecordingProxy proxy) throws Exception {
+    authorities.add(proxy.caCertificatePem());
+    assertThat(authorities).hasSize(1);
+    HttpResponse<String> response = proxy.httpClientBuilder().build().send(
+        HttpRequest.newBuilder(origin.url("/again")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.body()).isEqualTo("GET /again: ");
   }
 }

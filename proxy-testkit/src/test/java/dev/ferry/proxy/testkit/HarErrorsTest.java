@@ -72,6 +72,29 @@ class HarErrorsTest {
         .hasMessage("could not read HAR: not a HAR log: no log.entries array");
   }
 
+  /**
+   * A reason phrase with CR LF was accepted, and replay then failed every request for it with an
+   * internal 500 that did not say which entry was bad (probe t24): refused at import, as a header
+   * value is.
+   */
+  @Test
+  void refusesAReasonPhraseThatAResponseCannotCarry() {
+    for (String reason : new String[] {"OK\\r\\nX-Evil: 1", "OK\\nX", "OK\\u0000", "\\u20ac"}) {
+      String har = "{\"log\":{\"version\":\"1.2\",\"entries\":[{\"startedDateTime\":\"2024-05-01T10:00:00.000Z\","
+          + "\"request\":{\"method\":\"GET\",\"url\":\"http://h.test/a\",\"headers\":[]},"
+          + "\"response\":{\"status\":200,\"statusText\":\"" + reason + "\",\"headers\":[],"
+          + "\"content\":{\"size\":0,\"text\":\"\"}}}]}}";
+      assertThatThrownBy(() -> Recording.fromHar(new StringReader(har))).as(reason)
+          .isInstanceOf(UncheckedIOException.class)
+          .hasMessageStartingWith("could not read HAR: HAR entry 0 (http://h.test/a) is not valid: Unexpected char")
+          .hasMessageEndingWith("in reason phrase");
+    }
+    String fine = "{\"log\":{\"entries\":[{\"request\":{\"method\":\"GET\",\"url\":\"http://h.test/a\"},"
+        + "\"response\":{\"status\":200,\"statusText\":\"Tout va bien \\u00e9\\t!\"}}]}}";
+    assertThat(Recording.fromHar(new StringReader(fine)).exchanges().get(0).response().reason())
+        .isEqualTo("Tout va bien \u00e9\t!");
+  }
+
   private static List<RecordedExchange> exchanges(int count, int bodyBytes) {
     List<RecordedExchange> list = new ArrayList<>();
     for (int i = 0; i < count; i++) {

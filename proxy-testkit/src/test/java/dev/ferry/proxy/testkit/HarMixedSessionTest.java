@@ -237,7 +237,7 @@ class HarMixedSessionTest {
     RecordedExchange connect = imported.stream()
         .filter(e -> e.request().method().equals("CONNECT")).findFirst().orElseThrow();
     assertThat(connect.request().authority()).isEqualTo("127.0.0.1:" + origin.getPort());
-    assertThat(connect.request().url()).isEqualTo("127.0.0.1:" + origin.getPort());
+    assertThat(connect.request().url()).isEqualTo("https://127.0.0.1:" + origin.getPort() + "/");
   }
 
   @Test

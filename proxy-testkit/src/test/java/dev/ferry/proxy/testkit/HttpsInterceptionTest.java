@@ -118,6 +118,55 @@ class HttpsInterceptionTest {
   }
 
   /**
+   * An intercepted CONNECT is answered by the proxy, not from a recording: it is not replayed,
+   * on a first record-if-missing run nor on a later one (it was, on both: probe t24), and it is
+   * still left out of the file.
+   */
+  @Test
+  void neverReportsAnInterceptedConnectAsReplayed(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("first.har");
+    URI url = origin.url("/live");
+    for (int run = 0; run < 2; run++) {
+      try (RecordingProxy proxy = RecordingProxy.forward().interceptHttps()
+          .configure(b -> b.upstreamTls(origin.upstreamTls())).recordIfMissing(har).start()) {
+        assertThat(get(proxy, url)).isEqualTo("GET /live: ");
+        proxy.recording().awaitExchange(e -> e.method("GET").path("/live"), WAIT);
+        FerryAssertions.assertThat(proxy.recording()).eventually()
+            .hasExchangeCount(1, e -> e.method("CONNECT"))
+            .hasExchangeCount(run, e -> e.replayed())
+            .hasNoExchange(e -> e.method("CONNECT").replayed());
+      }
+    }
+    assertThat(Recording.fromHar(har).exchanges()).extracting(e -> e.request().method())
+        .containsExactly("GET");
+  }
+
+  /**
+   * A CONNECT's url() is the URL its HAR entry has, {@code https://host:port/}, so a url(...)
+   * condition finds a tunnel; it was the bare {@code host:port} (probe t24).
+   */
+  @Test
+  void givesAConnectTheUrlOfItsHarEntry() throws Exception {
+    URI url = origin.url("/tunnelled");
+    try (RecordingProxy blind = RecordingProxy.forward().start()) {
+      HttpClient client = HttpClient.newBuilder().proxy(blind.proxySelector()).sslContext(origin.clientContext()).build();
+      assertThat(client.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString()).body())
+          .isEqualTo("GET /tunnelled: ");
+      RecordedExchange connect = blind.recording().awaitExchange(e -> e.method("CONNECT"), WAIT);
+      String expected = "https://localhost:" + origin.port() + "/";
+      assertThat(connect.request().url()).isEqualTo(expected);
+      assertThat(connect.request().toString()).isEqualTo("CONNECT localhost:" + origin.port());
+      assertThat(blind.recording().exchanges(e -> e.url(expected))).containsExactly(connect);
+      assertThat(HarWriter.JSON.readTree(blind.recording().toHar()).at("/log/entries/0/request/url").asText())
+          .isEqualTo(expected);
+      RecordedRequest imported = Recording.fromHar(new StringReader(blind.recording().toHar()))
+          .exchanges().get(0).request();
+      assertThat(imported.url()).isEqualTo(expected);
+      assertThat(imported.authority()).isEqualTo("localhost:" + origin.port());
+    }
+  }
+
+  /**
    * A tunnel the proxy does not decrypt is opened on every record-if-missing run, and never
    * answered from a recording. Before, the first run saved its CONNECT, and every later run
    * "replayed" a 200 with no tunnel behind it, so the client's handshake failed with the origin up.

@@ -105,7 +105,6 @@ class RecordingBudgetTest {
         .hasMessage("maxExchanges must be at least 1 (was 0)");
   }
 
-  /** Sends {@code count} requests, reading and discarding each 1 MiB response. */
   /** Bodies far smaller than a capture's largest chunk reserve about their own size. */
   @Test
   void keepsSmallBodiesWithinABudgetBelowOneChunk() throws Exception {
@@ -132,6 +131,48 @@ class RecordingBudgetTest {
     }
   }
 
+  /**
+   * Exchanges that fit the budget together are all kept, whole, however small the budget: each
+   * capture used to reserve at least 1 KiB, dropping every older exchange to make room it never
+   * used, and then truncating bodies too (probe t24). Past the budget the oldest are dropped,
+   * and under DROP_OLDEST no body that fits is truncated.
+   */
+  @Test
+  void keepsEveryExchangeThatFitsASmallBudget() throws Exception {
+    for (long budget : new long[] {2100, 1200, 500}) {
+      try (MockWebServer small = new MockWebServer();
+          RecordingProxy proxy = RecordingProxy.forward().maxRecordingBytes(budget).start()) {
+        small.setDispatcher(new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            return new MockResponse().setBody("0123456789".repeat(10));
+          }
+        });
+        small.start();
+        HttpClient client = proxy.httpClientBuilder().build();
+        Recording recording = proxy.recording();
+        for (int i = 0; i < 6; i++) {
+          HttpResponse<String> response = client.send(HttpRequest.newBuilder(small.url("/k" + i).uri())
+              .POST(HttpRequest.BodyPublishers.ofString("R".repeat(50))).build(), HttpResponse.BodyHandlers.ofString());
+          assertThat(response.body()).hasSize(100);
+          int done = i + 1;
+          assertThat(recording.await(() -> recording.size() + recording.dropped() == done, Duration.ofSeconds(5)))
+              .as("budget %d, exchange %d recorded", budget, done).isTrue();
+        }
+        int fit = (int) Math.min(6, budget / 150);
+        assertThat(recording.size()).as("budget %d kept", budget).isEqualTo(fit);
+        assertThat(recording.dropped()).as("budget %d dropped", budget).isEqualTo(6 - fit);
+        assertThat(recording.truncatedBodies()).as("budget %d truncated", budget).isZero();
+        assertThat(recording.exchanges()).allSatisfy(e -> {
+          assertThat(e.request().body().bytes()).hasSize(50);
+          assertThat(e.response().body().bytes()).hasSize(100);
+        });
+        assertThat(recording.exchanges().get(fit - 1).request().path()).isEqualTo("/k5");
+      }
+    }
+  }
+
+  /** Sends {@code count} requests, reading and discarding each 1 MiB response. */
   private static void fetch(RecordingProxy proxy, int count) throws Exception {
     HttpClient client = proxy.httpClientBuilder().build();
     for (int i = 0; i < count; i++) {

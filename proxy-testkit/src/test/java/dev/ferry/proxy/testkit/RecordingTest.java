@@ -120,6 +120,29 @@ class RecordingTest {
     assertThat(body.truncated()).isFalse();
   }
 
+  /**
+   * A body condition cannot pass a negative check on the part of a body the recording did not
+   * keep: bodyContains refuses it, saying how much was kept, as requestBodyContains does (probe t24).
+   */
+  @Test
+  void failsANegativeBodyMatchOnATruncatedBody() throws Exception {
+    startProxy(RecordingProxy.forward().maxBodyBytes(1024));
+    origin.enqueue(new MockResponse().setResponseCode(204));
+    String upload = "x".repeat(2000) + "password=hunter2";
+    send(HttpRequest.newBuilder(url("/upload")).POST(HttpRequest.BodyPublishers.ofString(upload)));
+    RecordingAssert recorded = FerryAssertions.assertThat(proxy.recording()).eventually();
+    recorded.hasExchangeCount(1);
+
+    assertThatThrownBy(() -> recorded.hasNoExchange(e -> e.bodyContains("hunter2")))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("Cannot check that the request body contains <hunter2>: only its first"
+            + " 1024 of 2016 bytes were recorded (raise maxBodyBytes");
+    assertThatThrownBy(() -> recorded.allExchangesMatch(e -> e.bodyContains("hunter2")))
+        .hasMessageContaining("only its first 1024 of 2016 bytes");
+    // What the kept part shows is a sound answer.
+    recorded.hasExchange(e -> e.bodyContains("xxx")).allExchangesMatch(e -> e.bodyContains("xxx"));
+  }
+
   @Test
   void truncatesCaptureAtTheCapButForwardsEveryByte() throws Exception {
     startProxy(RecordingProxy.forward().maxBodyBytes(1000));

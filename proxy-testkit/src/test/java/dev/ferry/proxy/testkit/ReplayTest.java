@@ -3,17 +3,30 @@ package dev.ferry.proxy.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
+import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -341,5 +354,101 @@ class ReplayTest {
       assertThat(answer.statusCode()).isEqualTo(502);
       assertThat(answer.body()).contains("holds 0 of its 5 bytes");
     }
+  }
+
+  /**
+   * Forks recording into one file (surefire's forkCount) replace it whole, under a lock on
+   * {@code <har>.lock}: a reader never sees a half-written file, and no save loses another's
+   * entries. The save truncated the file and streamed into it (probe t24).
+   */
+  @Test
+  void neverShowsAHalfWrittenFileWhileProxiesSaveIntoIt(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("shared.har");
+    int rounds = 12;
+    int requests = 4;
+    try (MockWebServer origin = answeringEverything("y".repeat(4000))) {
+      String base = "http://127.0.0.1:" + origin.getPort();
+      AtomicBoolean writing = new AtomicBoolean(true);
+      ExecutorService threads = Executors.newFixedThreadPool(3);
+      try {
+        Future<Integer> reads = threads.submit(() -> readWhile(har, writing));
+        List<Future<?>> writers = new ArrayList<>();
+        for (String name : List.of("a", "b")) {
+          writers.add(threads.submit(() -> recordRounds(base + "/" + name, rounds, requests, har)));
+        }
+        for (Future<?> writer : writers) {
+          writer.get(40, TimeUnit.SECONDS);
+        }
+        writing.set(false);
+        assertThat(reads.get(10, TimeUnit.SECONDS)).as("complete reads").isPositive();
+      } finally {
+        writing.set(false);
+        threads.shutdownNow();
+      }
+    }
+    assertThat(Recording.fromHar(har).exchanges()).hasSize(2 * rounds * requests);
+  }
+
+  /** A save waits while another JVM holds the HAR's lock file, then adds to what the file holds. */
+  @Test
+  void waitsForAnotherJvmThatHoldsTheFileLock(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("forked.har");
+    Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), HarLockHolder.class.getName(),
+        har.resolveSibling("forked.har.lock").toString()).redirectErrorStream(true).start();
+    ExecutorService closer = Executors.newSingleThreadExecutor();
+    try (MockWebServer origin = answeringEverything("z")) {
+      BufferedReader said = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(said.readLine()).isEqualTo("locked");
+      RecordingProxy proxy = RecordingProxy.forward().recordIfMissing(har).start();
+      get(proxy, "http://127.0.0.1:" + origin.getPort() + "/while-locked");
+      proxy.recording().awaitExchanges(1, Duration.ofSeconds(5));
+      Future<?> save = closer.submit(proxy::close);
+      assertThatThrownBy(() -> save.get(500, TimeUnit.MILLISECONDS)).as("saved while locked")
+          .isInstanceOf(TimeoutException.class);
+      holder.getOutputStream().close();
+      save.get(20, TimeUnit.SECONDS);
+    } finally {
+      holder.destroy();
+      closer.shutdownNow();
+    }
+    assertThat(Recording.fromHar(har).exchanges()).extracting(e -> e.request().path())
+        .containsExactly("/while-locked");
+  }
+
+  private static MockWebServer answeringEverything(String body) throws Exception {
+    MockWebServer origin = new MockWebServer();
+    origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        return new MockResponse().setBody(body);
+      }
+    });
+    origin.start();
+    return origin;
+  }
+
+  private static Void recordRounds(String base, int rounds, int requests, Path har) throws Exception {
+    for (int round = 0; round < rounds; round++) {
+      try (RecordingProxy proxy = RecordingProxy.forward().recordIfMissing(har).start()) {
+        for (int i = 0; i < requests; i++) {
+          assertThat(get(proxy, base + "/" + round + "/" + i).statusCode()).isEqualTo(200);
+        }
+        proxy.recording().awaitExchanges(requests, Duration.ofSeconds(5));
+      }
+    }
+    return null;
+  }
+
+  /** Reads the file over and over while it is being written; fails on the first bad read. */
+  private static int readWhile(Path har, AtomicBoolean writing) {
+    int reads = 0;
+    while (writing.get()) {
+      if (Files.exists(har)) {
+        Recording.fromHar(har);
+        reads++;
+      }
+    }
+    return reads;
   }
 }
