@@ -57,10 +57,13 @@ public interface ProxyServer extends AutoCloseable {
   }
 
   /**
-   * Binds the listener and starts accepting connections. Returns this proxy.
+   * Binds the listener and starts accepting connections. Returns this proxy. A proxy starts
+   * once: one whose start failed (its address in use, an admin port taken) is stopped, with
+   * everything it had started released, and {@link #awaitTermination()} returns; build another
+   * from the same builder to try again.
    *
    * @throws java.io.UncheckedIOException if the address cannot be bound, naming it
-   * @throws IllegalStateException if the proxy was already started or stopped
+   * @throws IllegalStateException if the proxy was already started, stopped, or failed to start
    */
   ProxyServer start();
 

@@ -118,6 +118,8 @@ final class RealProxyServer implements ProxyServer {
   /** Held by start() throughout and by stop() to decide, so stop never sees a half-started proxy. */
   private final ReentrantLock lifecycle = new ReentrantLock();
   private State state = State.NEW;
+  /** Set, under the lifecycle lock, when start() failed; the proxy is stopped then. */
+  private boolean startFailed;
   private Listener listener;
   private ConnectionExecutor executor;
   private ScheduledExecutorService sweeper;
@@ -160,8 +162,10 @@ final class RealProxyServer implements ProxyServer {
     try {
       guard.run(() -> {
         if (state != State.NEW) {
+          // A failed start stops the proxy too: the message said "stopped" to one that never ran (probe e24).
           throw new IllegalStateException((state == State.RUNNING ? "proxy was already started"
-              : "proxy was stopped") + "; a proxy starts once: build a new one to start again");
+              : startFailed ? "proxy failed to start" : "proxy was stopped")
+              + "; a proxy starts once: build a new one to start again");
         }
       });
       startUnderLock();
@@ -195,10 +199,17 @@ final class RealProxyServer implements ProxyServer {
    * started before it, the listening socket included, and the proxy is stopped.
    */
   private void startUnderLock() {
-    ServerSocket serverSocket = bind();
+    ServerSocket serverSocket;
+    try {
+      serverSocket = bind();
+    } catch (RuntimeException e) {
+      startFailed = true;
+      throw e;
+    }
     try {
       startParts(serverSocket);
     } catch (RuntimeException | Error e) {
+      startFailed = true;
       releaseParts();
       closeQuietly(serverSocket);
       markStopped();

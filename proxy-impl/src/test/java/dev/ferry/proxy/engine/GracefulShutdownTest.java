@@ -363,6 +363,10 @@ class GracefulShutdownTest {
       ProxyServer proxy = ProxyServer.builder().port(taken.getLocalPort()).build();
       assertThatThrownBy(proxy::start).isInstanceOf(UncheckedIOException.class)
           .hasMessageStartingWith("could not bind 127.0.0.1:" + taken.getLocalPort());
+      proxy.awaitTermination();
+      // It never ran: "proxy was stopped" sent its user looking for a stop (probe e24).
+      assertThatThrownBy(proxy::start).isInstanceOf(IllegalStateException.class)
+          .hasMessage("proxy failed to start; a proxy starts once: build a new one to start again");
     }
   }
 
