@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.tls.ServerTlsContext;
 import dev.ferry.proxy.engine.tls.StallingTlsClient;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -92,6 +93,21 @@ class TlsTerminationTest {
    * nginx does, and accounted for as a refused request: counted and in the access log, as a
    * malformed head on a plain port is (before, only as a failed handshake).
    */
+  /** An expired certificate is still served, but the start says so (probe g24: not a word). */
+  @Test
+  void warnsAtStartOfACertificateThatIsNotValidNow() throws Exception {
+    TestCertificates expired = TestCertificates.issued("localhost", "-10d", 1);
+    try (LogCapture logs = new LogCapture()) {
+      ferry.start(ProxyServer.builder().tls(ServerTls.keyStore(expired.keyStore(), TestCertificates.password())));
+      assertThat(logs.lines(ServerTlsContext.class.getName())).singleElement().asString()
+          .contains("tls_certificate_not_valid").contains("subject=\"CN=localhost\"");
+    }
+    try (LogCapture logs = new LogCapture()) {
+      ferry.start(ProxyServer.builder().tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
+      assertThat(logs.lines(ServerTlsContext.class.getName())).isEmpty();
+    }
+  }
+
   @Test
   void answersPlainHttpSentToTheTlsPortWith400() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

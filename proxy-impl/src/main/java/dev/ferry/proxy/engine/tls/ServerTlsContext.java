@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.KeyManager;
@@ -56,12 +58,30 @@ public final class ServerTlsContext {
           + "type serves every name it has; remove it, or replace the other with it\"",
           LogValues.quoted(unused.leaf().getSubjectX500Principal().getName()));
     }
+    for (CertifiedKey key : keys) {
+      warnIfNotValidNow(key.leaf());
+    }
     try {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(new KeyManager[] {new SniKeyManager(keys)}, trust, null);
       return new ServerTlsContext(context, clientAuth, keys);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot make a TLS server context", e);
+    }
+  }
+
+  /**
+   * A certificate every client refuses is still served (a renewal may be on its way, and the
+   * files reload when it lands), but said at every load, at start and reload alike: it started
+   * without a word (probe g24).
+   */
+  private static void warnIfNotValidNow(X509Certificate leaf) {
+    Instant now = Instant.now();
+    if (now.isAfter(leaf.getNotAfter().toInstant()) || now.isBefore(leaf.getNotBefore().toInstant())) {
+      log.warn("tls_certificate_not_valid subject={} not_before={} not_after={} reason=\"clients refuse it; "
+          + "renew it (the files are reloaded when they change)\"",
+          LogValues.quoted(leaf.getSubjectX500Principal().getName()), leaf.getNotBefore().toInstant(),
+          leaf.getNotAfter().toInstant());
     }
   }
 
