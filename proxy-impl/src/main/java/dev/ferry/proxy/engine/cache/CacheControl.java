@@ -29,7 +29,7 @@ final class CacheControl {
   static CacheControl of(Headers headers) {
     Map<String, String> directives = new HashMap<>();
     for (String value : headers.all("Cache-Control")) {
-      for (String part : FieldLists.members(value)) {
+      for (String part : FieldLists.members(value, true)) {
         String directive = part.trim();
         if (directive.isEmpty()) {
           continue;
@@ -41,7 +41,10 @@ final class CacheControl {
         String name = (equals < 0 ? directive : directive.substring(0, equals)).toLowerCase(Locale.ROOT);
         String argument = equals < 0 ? "" : unquote(directive.substring(equals + 1));
         if (QUALIFIABLE.contains(name)) {
-          directives.merge(name, argument, CacheControl::mostRestrictive);
+          // A field list whose quote never closes (private="Authorization) names no field: the
+          // directive counts unqualified, the stricter reading (probe v24: the page was shared).
+          boolean malformed = argument.startsWith("\"");
+          directives.merge(name, malformed ? "" : argument, CacheControl::mostRestrictive);
         } else {
           directives.putIfAbsent(name, argument);
         }
@@ -139,6 +142,4 @@ final class CacheControl {
     }
     return value;
   }
-
-
 }

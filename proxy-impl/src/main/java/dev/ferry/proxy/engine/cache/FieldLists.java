@@ -13,6 +13,16 @@ final class FieldLists {
   private FieldLists() {}
 
   static List<String> members(String value) {
+    return members(value, false);
+  }
+
+  /**
+   * As {@link #members(String)}; with {@code argumentsOnly}, a quote opens a quoted-string only
+   * right after {@code =}, and is a character like any other elsewhere: Cache-Control's grammar
+   * has quoted-strings only as a directive's argument, and {@code foo=a"b, private, c"d} or
+   * {@code "a, private, b"} hid the {@code private} between two stray quotes (probe v24).
+   */
+  static List<String> members(String value, boolean argumentsOnly) {
     List<String> parts = new ArrayList<>();
     boolean quoted = false;
     int start = 0;
@@ -20,7 +30,7 @@ final class FieldLists {
       char c = value.charAt(i);
       if (quoted && c == '\\') {
         i++;
-      } else if (c == '"') {
+      } else if (c == '"' && (quoted || !argumentsOnly || (i > 0 && value.charAt(i - 1) == '='))) {
         quoted = !quoted;
       } else if (c == ',' && !quoted) {
         parts.add(value.substring(start, i));

@@ -46,6 +46,13 @@ final class Variants {
     return names;
   }
 
+  /**
+   * The fields normalised by their list grammar; not every name that starts with "accept"
+   * ({@code Accept-Version: 1.0.0-RC} selected the {@code 1.0.0-rc} variant, probe v24).
+   */
+  private static final Set<String> ACCEPT_FAMILY = Set.of("accept", "accept-encoding", "accept-charset",
+      "accept-language");
+
   /** Fields whose value the proxy sets from the client's address; see {@link #names}. */
   private static final Set<String> PER_CLIENT = Set.of("x-forwarded-for", "forwarded");
 
@@ -98,7 +105,7 @@ final class Variants {
   }
 
   static String normalise(String name, List<String> lines) {
-    if (!name.startsWith("accept")) {
+    if (!ACCEPT_FAMILY.contains(name)) {
       // A field the cache knows nothing of is compared as sent, each line trimmed (RFC 9110
       // §5.5): its spaces, commas and case may all mean something to the origin (probe k24).
       List<String> trimmed = new ArrayList<>(lines.size());

@@ -227,13 +227,15 @@ class CacheReuseRulesTest {
   /**
    * A privacy directive with a stray character ({@code private;}, a quoted {@code "no-store"})
    * is an unknown directive by the grammar, but its sender meant it: never shared. Nor is one
-   * after a quoted-string that is never closed (probe k24: it hid the rest of the line).
+   * after a quoted-string that is never closed (probe k24: it hid the rest of the line), one
+   * between quotes where no argument begins, or one whose field list is never closed (v24).
    */
   @Test
   void neverSharesAResponseWithAMalformedPrivateOrNoStore() throws Exception {
     String[] forms = {"max-age=60, private;", "max-age=60, private ;", "max-age=60, \"no-store\"",
         "max-age=60, no-store;", "max-age=60, foo=\"bar, private", "max-age=60, foo=\"a\\\", private",
-        "max-age=60, foo=\"bar, no-store"};
+        "max-age=60, foo=\"bar, no-store", "max-age=60, foo=a\"b, private, bar=c\"d",
+        "max-age=60, \"a, no-store, b\"", "max-age=60, private=\"Authorization", "max-age=60, no-cache=\"x, y"};
     for (int i = 0; i < forms.length; i++) {
       String form = forms[i];
       h.origin.enqueue(h.response("alice's " + form).setHeader("Cache-Control", form));
@@ -267,7 +269,7 @@ class CacheReuseRulesTest {
     String[][] pairs = {{"Accept", "application/ld+json; profile=\"https://ex.test/Person\"",
         "application/ld+json;profile=\"https://ex.test/person\""},
         {"Accept", "text/x; a=Token", "text/x; a=token"}, {"Accept", "text/x; a=\"A  B\"", "text/x; a=\"A B\""},
-        {"X-Token", "a, b", "a,b"}, {"X-Token", "x = 1", "x=1"}};
+        {"X-Token", "a, b", "a,b"}, {"X-Token", "x = 1", "x=1"}, {"Accept-Version", "1.0.0-RC", "1.0.0-rc"}};
     for (int i = 0; i < pairs.length; i++) {
       String path = "/significant/" + i;
       h.origin.enqueue(h.response("first").setHeader("Cache-Control", "max-age=100").setHeader("Vary", pairs[i][0]));
