@@ -179,7 +179,7 @@ public final class AccessControl implements Filter {
       for (String host : nonEmpty(hosts, "hosts")) {
         if (host.isEmpty() || host.chars().anyMatch(Character::isWhitespace)) {
           throw new IllegalArgumentException(
-              "host must be a name, a glob like *.example.com or an address block (was " + host + ")");
+              "host must be a name, a glob like *.example.com or an address block (was " + Checks.shown(host) + ")");
         }
         if (isAddressGlob(host)) {
           // A glob matches names as requests spell them; 127.0.0.* would miss every name that

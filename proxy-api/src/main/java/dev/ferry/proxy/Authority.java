@@ -18,7 +18,7 @@ final class Authority {
       char c = authority.charAt(i);
       if (c <= 0x20 || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\') {
         throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "Unexpected char %#04x at %d in authority: %s", (int) c, i, authority));
+            "Unexpected char %#04x at %d in authority: %s", (int) c, i, Checks.shown(authority)));
       }
     }
     checkHost(authority);
@@ -47,7 +47,7 @@ final class Authority {
     if (authority.indexOf('[') >= 0 || authority.indexOf(']') >= 0
         || colon >= 0 && authority.indexOf(':', colon + 1) >= 0) {
       throw new IllegalArgumentException("authority must be host or host:port, an IPv6 address in brackets"
-          + " ([::1]:8080) (was " + authority + ")");
+          + " ([::1]:8080) (was " + Checks.shown(authority) + ")");
     }
   }
 

@@ -94,7 +94,7 @@ public final class Balancer {
   public static Balancer hashCookie(String name) {
     Objects.requireNonNull(name, "name");
     if (name.isBlank() || name.indexOf('=') >= 0 || name.indexOf(';') >= 0) {
-      throw new IllegalArgumentException("cookie name must be a token (was " + name + ")");
+      throw new IllegalArgumentException("cookie name must be a token (was " + Checks.shown(name) + ")");
     }
     return new Balancer(Kind.HASH, HashOn.COOKIE, name);
   }

@@ -8,6 +8,15 @@ import java.util.Objects;
 final class Checks {
   private Checks() {}
 
+  /**
+   * {@code value} as an error message may show it, its control characters as {@code ?}: a
+   * message lands in a log or on a terminal, where a CR LF would forge a line and an escape
+   * sequence would repaint the screen (probe v24).
+   */
+  static String shown(String value) {
+    return value.replaceAll("\\p{Cntrl}", "?");
+  }
+
   /** @throws IllegalArgumentException "OPTION must be between MIN and MAX (was VALUE)" */
   static int range(String option, int value, int min, int max) {
     if (value < min || value > max) {
@@ -27,7 +36,7 @@ final class Checks {
     Objects.requireNonNull(value, option);
     if (value.isBlank() || value.chars().anyMatch(Character::isISOControl)) {
       throw new IllegalArgumentException(option + " must not be blank or hold control characters "
-          + "(was \"" + value.replaceAll("\\p{Cntrl}", "?") + "\")");
+          + "(was \"" + shown(value) + "\")");
     }
     return value;
   }

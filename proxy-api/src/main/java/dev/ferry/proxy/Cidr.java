@@ -41,7 +41,7 @@ final class Cidr {
         ? -1 : Integer.parseInt(digits);
     if (prefix < 0 || prefix > bits) {
       throw new IllegalArgumentException(
-          "CIDR prefix length must be between 0 and " + bits + " (was " + text + ")");
+          "CIDR prefix length must be between 0 and " + bits + " (was " + Checks.shown(text) + ")");
     }
   }
 
@@ -55,7 +55,7 @@ final class Cidr {
     }
     if (!valid) {
       throw new IllegalArgumentException("CIDR must be an IP address block like 10.0.0.0/8, with "
-          + "IPv4 in dotted decimal (was " + text + ")");
+          + "IPv4 in dotted decimal (was " + Checks.shown(text) + ")");
     }
     return 32;
   }
@@ -72,7 +72,7 @@ final class Cidr {
     }
     if (!valid) {
       throw new IllegalArgumentException("CIDR must be an IP address block like fd00::/8, with "
-          + "IPv4-mapped addresses in dotted decimal (was " + text + ")");
+          + "IPv4-mapped addresses in dotted decimal (was " + Checks.shown(text) + ")");
     }
     return 128;
   }

@@ -244,7 +244,7 @@ public final class Headers {
       char c = name.charAt(i);
       if (!isTokenChar(c)) {
         throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "Unexpected char %#04x at %d in header name: %s", (int) c, i, name));
+            "Unexpected char %#04x at %d in header name: %s", (int) c, i, Checks.shown(name)));
       }
     }
   }

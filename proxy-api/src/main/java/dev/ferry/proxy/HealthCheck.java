@@ -56,7 +56,7 @@ public final class HealthCheck {
     String invalid = path.startsWith("/") ? Checks.unescapedCharacter(path, "?") : "no leading /";
     if (invalid != null) {
       throw new IllegalArgumentException("health check path must start with / and be a request target, "
-          + "without a #fragment: it holds " + invalid + " (was " + withoutQueryValues(path) + ")");
+          + "without a #fragment: it holds " + invalid + " (was " + Checks.shown(withoutQueryValues(path)) + ")");
     }
     return new HealthCheck(path, Duration.ofSeconds(5), Duration.ofSeconds(2), 2, 3, 200, 399);
   }

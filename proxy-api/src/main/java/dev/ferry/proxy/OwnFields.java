@@ -25,13 +25,22 @@ final class OwnFields {
       "if-modified-since", "if-unmodified-since", "if-range", "referer", "user-agent", "from",
       "origin", "location", "refresh", "etag", "expires", "last-modified", "vary", "age", "date",
       "retry-after", "server", "link", "alt-svc", "strict-transport-security", "priority",
-      "prefer", "preference-applied", "early-data");
+      "prefer", "preference-applied", "early-data", "cache-status", "x-frame-options",
+      "x-content-type-options", "x-xss-protection", "referrer-policy", "permissions-policy",
+      "cross-origin-opener-policy", "cross-origin-embedder-policy", "cross-origin-resource-policy",
+      "clear-site-data", "x-permitted-cross-domain-policies", "timing-allow-origin",
+      "server-timing", "nel", "report-to", "reporting-endpoints");
+
+  /** Targeted cache-control fields (RFC 9213): refused for anything but the targeted field. */
+  private static final Set<String> TARGETED = Set.of("cdn-cache-control", "surrogate-control");
 
   /**
    * @throws IllegalArgumentException "OPTION cannot be NAME: ..." for an invalid name, one the
    *     proxy manages ({@link Headers#isProxyManaged}), sets or acts on itself (trace context,
    *     {@code Via}, {@code Forwarded}, {@code X-Forwarded-*}, {@code Expect}...), or one with a
-   *     meaning of its own (credentials, caching, content metadata, {@code Sec-*}, CORS)
+   *     meaning of its own (credentials, caching, content metadata, browser security policies,
+   *     {@code Sec-*}, CORS; a targeted cache-control field, unless {@code option} is
+   *     {@code targetedField})
    */
   static void check(String name, String option) {
     Headers.checkOwnFieldName(name, option);
@@ -41,7 +50,7 @@ final class OwnFields {
           + ": the proxy sets or acts on that field itself (trace context, Via, Forwarded, Expect...)");
     }
     if (MEANINGFUL.contains(lower) || lower.startsWith("content-") || lower.startsWith("sec-")
-        || lower.startsWith("access-control-")) {
+        || lower.startsWith("access-control-") || (TARGETED.contains(lower) && !option.equals("targetedField"))) {
       throw new IllegalArgumentException(option + " cannot be " + name
           + ": that field means something else (credentials, caching, content metadata...),"
           + " which the proxy's value would replace");

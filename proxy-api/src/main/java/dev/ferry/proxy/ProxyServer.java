@@ -258,7 +258,7 @@ public interface ProxyServer extends AutoCloseable {
         InetAddress.getByName(bindAddress);
       } catch (UnknownHostException e) {
         throw new IllegalArgumentException(
-            "bindAddress must be an IP address or a resolvable host name (was " + bindAddress + ")", e);
+            "bindAddress must be an IP address or a resolvable host name (was " + Checks.shown(bindAddress) + ")", e);
       }
       this.bindAddress = bindAddress;
       return this;

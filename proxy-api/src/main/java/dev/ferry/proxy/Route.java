@@ -375,14 +375,14 @@ public final class Route {
   private static String checkPath(String path) {
     Objects.requireNonNull(path, "path");
     if (!path.startsWith("/")) {
-      throw new IllegalArgumentException("route path must start with / (was " + path + ")");
+      throw new IllegalArgumentException("route path must start with / (was " + Checks.shown(path) + ")");
     }
     String unmatchable = Checks.unnormalisedPath(path);
     if (unmatchable != null) {
       // Request paths are matched normalised: a pattern in another form matches none of them,
       // and its requests went to a later route without a word (probe g12).
       throw new IllegalArgumentException("route path must be written as request paths are matched, "
-          + "normalised (RFC 3986 §6.2.2): it holds " + unmatchable + " (was " + path + ")");
+          + "normalised (RFC 3986 §6.2.2): it holds " + unmatchable + " (was " + Checks.shown(path) + ")");
     }
     return path;
   }

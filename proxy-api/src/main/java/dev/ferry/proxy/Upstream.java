@@ -399,7 +399,7 @@ public final class Upstream {
       Checks.range("weight", weight, 1, 1000);
       // Messages show the URL without credentials or query: they end up in logs and on terminals.
       // Controls show as ?: a CR LF in a message would forge a line of the log it lands in.
-      String shown = withoutQuery(withoutCredentials(url)).replaceAll("\\p{Cntrl}", "?");
+      String shown = Checks.shown(withoutQuery(withoutCredentials(url)));
       int colon = url.indexOf("://");
       String scheme = colon < 0 ? "" : url.substring(0, colon).toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https")) {

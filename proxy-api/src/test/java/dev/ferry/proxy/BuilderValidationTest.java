@@ -164,7 +164,9 @@ class BuilderValidationTest {
    */
   @Test
   void refusesACacheStatusOrTargetedFieldThatMeansSomethingElse() {
-    for (String name : new String[] {"Cache-Control", "Content-Type", "Set-Cookie", "Age", "Via", "traceparent"}) {
+    for (String name : new String[] {"Cache-Control", "Content-Type", "Set-Cookie", "Age", "Via", "traceparent",
+        "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy", "Cache-Status",
+        "CDN-Cache-Control"}) {
       assertThatThrownBy(() -> CacheSpec.inMemory().statusHeader(name)).as(name)
           .hasMessageStartingWith("statusHeader cannot be " + name);
     }
@@ -174,6 +176,14 @@ class BuilderValidationTest {
     }
     assertThat(CacheSpec.inMemory().statusHeader("X-Cache-Status").targetedField("Ferry-Cache-Control")
         .statusHeader()).isEqualTo("X-Cache-Status");
+    assertThat(CacheSpec.inMemory().targetedField("Surrogate-Control").targetedField()).isEqualTo("Surrogate-Control");
+    // Messages show control characters as ?: a CR LF would forge a log line (probe v24).
+    assertThatThrownBy(() -> HealthCheck.http("/h\r\n[main] INFO forged")).hasMessageNotContaining("\r")
+        .hasMessageNotContaining("\n");
+    assertThatThrownBy(() -> Upstream.of("http://127.0.0.1:9\u001b[31m")).hasMessageNotContaining("\u001b");
+    assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader("X-\u001b[31m")).hasMessageNotContaining("\u001b");
+    assertThatThrownBy(() -> Route.to(Upstream.of("http://h")).pathPrefix("/a\u001b[31m/"))
+        .hasMessageNotContaining("\u001b");
   }
 
   /** The two would share one field, and the request ID would hide every cache verdict. */

@@ -23,6 +23,14 @@ import org.slf4j.LoggerFactory;
 public final class FerryCli {
   private FerryCli() {}
 
+  /**
+   * The line a refusal prints, its control characters as {@code ?}: a value echoed from a flag or
+   * a config file could otherwise clear the terminal or forge a line of a captured log (probe v24).
+   */
+  private static String error(RuntimeException e) {
+    return ("ferry: " + e.getMessage()).replaceAll("\\p{Cntrl}", "?");
+  }
+
   /** Runs the proxy until the JVM is asked to stop. */
   public static void main(String[] args) throws InterruptedException {
     // A stop asked for (systemctl stop, docker stop, Ctrl-C) is a server's normal end: exit 0
@@ -36,7 +44,7 @@ public final class FerryCli {
     try {
       options = CliOptions.parse(args);
     } catch (IllegalArgumentException e) {
-      System.err.println("ferry: " + e.getMessage());
+      System.err.println(error(e));
       System.err.println("Run with --help for usage.");
       System.exit(2);
       return;
@@ -55,7 +63,7 @@ public final class FerryCli {
     try {
       proxy = withMetrics(options.builder(), metrics).build();
     } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
-      System.err.println("ferry: " + e.getMessage());
+      System.err.println(error(e));
       System.exit(1);
       return;
     }
@@ -63,7 +71,7 @@ public final class FerryCli {
       // Before the listener opens: a client that finds the port open finds the CA file too.
       options.writeFiles().run();
     } catch (IllegalArgumentException e) {
-      System.err.println("ferry: " + e.getMessage());
+      System.err.println(error(e));
       System.exit(2);
       return;
     }
@@ -71,7 +79,7 @@ public final class FerryCli {
       proxy.start();
     } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
       options.removeFiles().run();
-      System.err.println("ferry: " + e.getMessage());
+      System.err.println(error(e));
       System.exit(1);
       return;
     }

@@ -6,11 +6,13 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
+import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 
 /** Makes {@link CertificateAuthority} values: generated per run, or loaded from PEM files. */
 public final class Authorities {
@@ -18,6 +20,8 @@ public final class Authorities {
   static final Duration BACKDATE = Duration.ofHours(1);
   /** The index of keyCertSign in {@link X509Certificate#getKeyUsage()}. */
   private static final int KEY_CERT_SIGN = 5;
+  private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+  private static final String ANY_PURPOSE = "2.5.29.37.0";
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private Authorities() {}
@@ -44,27 +48,54 @@ public final class Authorities {
    * BouncyCastle: only issuing leaves does.
    *
    * @throws IllegalArgumentException naming the file if either is unusable, they do not match,
-   *     or the certificate is not a CA, may not sign certificates (key usage) or has a weak key
+   *     or the certificate is not a CA, may not sign certificates (key usage), may not stand
+   *     above server certificates (extended key usage), or has a key of another type than RSA
+   *     or EC, or a weak one
    */
   public static CertificateAuthority load(Path certificatePem, Path privateKeyPem) {
+    // The certificate is judged before the key is matched to it: a key on a curve this JDK
+    // cannot sign with read as "does not belong to" the certificate (probe v24).
+    String unfit = unfitToIssue(Pem.certificates(certificatePem).get(0));
+    if (unfit != null) {
+      throw new IllegalArgumentException("certificate file " + certificatePem + " " + unfit);
+    }
     CertifiedKey key = CertifiedKey.load(certificatePem, privateKeyPem);
-    if (key.leaf().getBasicConstraints() < 0) {
-      throw new IllegalArgumentException("certificate file " + certificatePem + " is not a CA: "
-          + key.leaf().getSubjectX500Principal().getName() + " lacks basic constraints CA:true");
-    }
-    boolean[] usage = key.leaf().getKeyUsage();
-    if (usage != null && (usage.length <= KEY_CERT_SIGN || !usage[KEY_CERT_SIGN])) {
-      // RFC 5280 §4.2.1.3: every client refuses what such a CA signs; it started, and every
-      // intercepted session failed in the client (probe s24).
-      throw new IllegalArgumentException("certificate file " + certificatePem + " cannot issue certificates: "
-          + "its key usage lacks keyCertSign (RFC 5280 §4.2.1.3)");
-    }
-    String weak = OriginCertificates.weakKey(key.leaf().getPublicKey());
-    if (weak != null) {
-      throw new IllegalArgumentException("certificate file " + certificatePem + " holds a CA with a " + weak
-          + ": clients refuse certificates it signs; use a key of at least 2048 bits (RSA) or 256 bits (EC)");
-    }
     return CertificateAuthority.of(key.leaf(), key.privateKey());
+  }
+
+  /**
+   * Why clients would refuse every certificate {@code ca} issues (or Ferry could not issue
+   * one), as what follows "certificate file F", or null. Each of these used to start, and
+   * every intercepted session then failed in the client (probes s24, v24).
+   */
+  private static String unfitToIssue(X509Certificate ca) {
+    if (ca.getBasicConstraints() < 0) {
+      return "is not a CA: " + ca.getSubjectX500Principal().getName() + " lacks basic constraints CA:true";
+    }
+    boolean[] usage = ca.getKeyUsage();
+    if (usage != null && (usage.length <= KEY_CERT_SIGN || !usage[KEY_CERT_SIGN])) {
+      return "cannot issue certificates: its key usage lacks keyCertSign (RFC 5280 §4.2.1.3)";
+    }
+    List<String> purposes;
+    try {
+      purposes = ca.getExtendedKeyUsage();
+    } catch (CertificateParsingException e) {
+      return "has an extended key usage that cannot be read: " + e.getMessage();
+    }
+    if (purposes != null && !purposes.contains(SERVER_AUTH) && !purposes.contains(ANY_PURPOSE)) {
+      // Browsers and OpenSSL apply a CA's extended key usage to every certificate below it.
+      return "cannot issue server certificates: its extended key usage lacks serverAuth";
+    }
+    String algorithm = ca.getPublicKey().getAlgorithm();
+    if (!algorithm.equals("RSA") && !algorithm.equals("EC")) {
+      return "holds a CA with an " + algorithm + " key: Ferry issues certificates with RSA or EC CA keys";
+    }
+    String weak = OriginCertificates.weakKey(ca.getPublicKey());
+    if (weak != null) {
+      return "holds a CA with a " + weak
+          + ": clients refuse certificates it signs; use a key of at least 2048 bits (RSA) or 256 bits (EC)";
+    }
+    return null;
   }
 
   /** A new EC key pair on P-256 (secp256r1), which every TLS client accepts. */

@@ -31,6 +31,11 @@ public record CertifiedKey(List<X509Certificate> chain, PrivateKey privateKey) {
    */
   public static CertifiedKey load(Path chainFile, Path keyFile) {
     CertifiedKey key = new CertifiedKey(Pem.certificates(chainFile), Pem.privateKey(keyFile));
+    String unusable = key.cannotSign();
+    if (unusable != null) {
+      throw new IllegalArgumentException("private key file " + keyFile + " cannot sign in this JDK ("
+          + unusable + "): use an RSA key, or an EC key on P-256, P-384 or P-521");
+    }
     if (!key.keyMatchesLeaf()) {
       throw new IllegalArgumentException("private key file " + keyFile
           + " does not belong to the first certificate in " + chainFile + " ("
@@ -44,17 +49,42 @@ public record CertifiedKey(List<X509Certificate> chain, PrivateKey privateKey) {
     return chain.get(0);
   }
 
+  /**
+   * Why the private key cannot sign at all, or null: a curve the JDK does not support
+   * (secp256k1 since Java 16) failed the match below, reported as a key that does not belong
+   * to its certificate (probe v24).
+   */
+  private String cannotSign() {
+    String algorithm = signatureAlgorithm(privateKey.getAlgorithm());
+    if (algorithm == null) {
+      return null;
+    }
+    try {
+      Signature signer = Signature.getInstance(algorithm);
+      signer.initSign(privateKey);
+      signer.update(CHALLENGE);
+      signer.sign();
+      return null;
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return String.valueOf(e.getMessage());
+    }
+  }
+
+  private static String signatureAlgorithm(String keyAlgorithm) {
+    return switch (keyAlgorithm) {
+      case "EC" -> "SHA256withECDSA";
+      case "RSA" -> "SHA256withRSA";
+      default -> null;
+    };
+  }
+
   /** True if the private key signs what the leaf's public key verifies. */
   public boolean keyMatchesLeaf() {
     PublicKey publicKey = leaf().getPublicKey();
     if (!publicKey.getAlgorithm().equals(privateKey.getAlgorithm())) {
       return false;
     }
-    String algorithm = switch (publicKey.getAlgorithm()) {
-      case "EC" -> "SHA256withECDSA";
-      case "RSA" -> "SHA256withRSA";
-      default -> null;
-    };
+    String algorithm = signatureAlgorithm(publicKey.getAlgorithm());
     if (algorithm == null) {
       return true; // other algorithms: the handshake is the check
     }

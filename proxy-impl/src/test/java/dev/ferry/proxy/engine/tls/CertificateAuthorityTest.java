@@ -11,6 +11,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,12 +74,17 @@ class CertificateAuthorityTest {
   /**
    * A CA whose key usage lacks keyCertSign, or whose key is weak, signs what every client
    * refuses: it is refused at load, naming the file, not at every intercepted session (probe s24).
+   * So is one whose extended key usage leaves out serverAuth, or whose key Ferry cannot issue
+   * with (v24). A CA restricted to serverAuth is fine.
    */
   @Test
   void refusesToLoadACaClientsWouldNotTrustToIssue() throws Exception {
     Object[][] cases = {
         {TestPki.ca("Signs nothing", TestPki.ec(), KeyUsage.digitalSignature), "lacks keyCertSign"},
-        {TestPki.ca("Weak", TestPki.rsa(1024), KeyUsage.keyCertSign), "1024-bit RSA key"}};
+        {TestPki.ca("Weak", TestPki.rsa(1024), KeyUsage.keyCertSign), "1024-bit RSA key"},
+        {TestPki.ca("Clients only", TestPki.ec(), KeyUsage.keyCertSign, KeyPurposeId.id_kp_clientAuth),
+            "extended key usage lacks serverAuth"},
+        {TestPki.ca("Edwards", TestPki.ed25519(), KeyUsage.keyCertSign), "EdDSA key"}};
     for (Object[] c : cases) {
       TestPki.Issued ca = (TestPki.Issued) c[0];
       Path certificate = TestPki.writePem(dir, "ca-" + c[1].hashCode() + ".pem", List.of(ca.certificate()));
@@ -87,6 +93,14 @@ class CertificateAuthorityTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining(certificate.toString()).hasMessageContaining((String) c[1]);
     }
+  }
+
+  @Test
+  void loadsACaRestrictedToServerCertificates() throws Exception {
+    TestPki.Issued ca = TestPki.ca("Servers only", TestPki.ec(), KeyUsage.keyCertSign, KeyPurposeId.id_kp_serverAuth);
+    Path certificate = TestPki.writePem(dir, "servers.pem", List.of(ca.certificate()));
+    Path key = TestPki.writeKey(dir, "servers.key", ca.keys().getPrivate());
+    assertThat(CertificateAuthority.fromPem(certificate, key).certificate()).isEqualTo(ca.certificate());
   }
 
   @Test

@@ -63,12 +63,32 @@ final class TestPki {
     return ca(name, ec(), KeyUsage.keyCertSign | KeyUsage.cRLSign);
   }
 
-  /** A CA with these keys and key usage (BouncyCastle's {@link KeyUsage} bits). */
-  static Issued ca(String name, KeyPair keys, int keyUsage) {
+  /**
+   * A CA with these keys and key usage (BouncyCastle's {@link KeyUsage} bits), and these extended
+   * key usages if any.
+   */
+  static Issued ca(String name, KeyPair keys, int keyUsage, KeyPurposeId... purposes) {
     X500Name subject = new X500Name("CN=" + name);
-    X509Certificate certificate = build(new JcaX509v3CertificateBuilder(subject, serial(),
-        from(-1), from(2), subject, keys.getPublic()), keyUsage, null, keys.getPrivate());
+    X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, serial(),
+        from(-1), from(2), subject, keys.getPublic());
+    if (purposes.length > 0) {
+      try {
+        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes));
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }
+    X509Certificate certificate = build(builder, keyUsage, null, keys.getPrivate());
     return new Issued(certificate, keys, List.of(certificate));
+  }
+
+  /** An Ed25519 key pair. */
+  static KeyPair ed25519() {
+    try {
+      return KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new AssertionError(e);
+    }
   }
 
   /** An RSA key pair of {@code bits}. */
@@ -122,7 +142,11 @@ final class TestPki {
         builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage((KeyPurposeId) leaf[0]));
         builder.addExtension(Extension.subjectAlternativeName, false, (GeneralNames) leaf[1]);
       }
-      String algorithm = signer.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
+      String algorithm = switch (signer.getAlgorithm()) {
+        case "EC" -> "SHA256withECDSA";
+        case "RSA" -> "SHA256withRSA";
+        default -> "Ed25519";
+      };
       return new JcaX509CertificateConverter().getCertificate(
           builder.build(new JcaContentSignerBuilder(algorithm).build(signer)));
     } catch (Exception e) {
