@@ -105,10 +105,30 @@ public final class RecordedBody {
   }
 
   /**
-   * The message of a check this truncated body cannot decide, such as {@code contains <x>}: how
-   * many bytes were kept, and what would keep more.
+   * True if a check on the body's whole content can be judged from what was recorded: the body is
+   * empty, or it is neither {@linkplain #truncated() truncated} nor
+   * {@linkplain #isUndecodable() undecodable}.
+   */
+  boolean decidable() {
+    return isEmpty() || (!truncated() && !isUndecodable());
+  }
+
+  /**
+   * The message of a check this body cannot decide ({@link #decidable()} is false), such as
+   * {@code contains <x>}: which Content-Encoding could not be decoded, or how many bytes were
+   * kept and what would keep more.
    */
   String undecidable(String side, String check) {
+    // A gzip body cut before its header ends is undecodable because it was cut: keeping more
+    // would decode it. A coding the testkit never undoes stays encoded however much is kept.
+    if (isUndecodable() && !(truncated() && undoable())) {
+      String cause = undoable()
+          ? "its bytes are not valid " + contentEncoding
+          : "the testkit undoes a single gzip, x-gzip or deflate coding only";
+      return String.format(Locale.ROOT, "Cannot check that the %s body %s: its Content-Encoding "
+          + "%s could not be decoded (%s), so the recorded bytes are still encoded", side, check,
+          contentEncoding, cause);
+    }
     // Raising a bound helps only where a bound cut the body.
     String why = restUnseen
         ? "no recording limit was reached: the rest went through the proxy where the recorder "
@@ -152,10 +172,19 @@ public final class RecordedBody {
     return bytes.clone();
   }
 
+  /** True if the Content-Encoding is one {@link #decoded()} tries to undo. */
+  private boolean undoable() {
+    return contentEncoding != null && (contentEncoding.equalsIgnoreCase("gzip")
+        || contentEncoding.equalsIgnoreCase("x-gzip")
+        || contentEncoding.equalsIgnoreCase("deflate"));
+  }
+
   /**
    * True if the body carries a Content-Encoding (other than {@code identity}) that
-   * {@link #decoded()} does not undo, such as {@code br}, or a gzip body too damaged to decode:
-   * its bytes are still encoded. HAR export keeps them, and the Content-Encoding, as they are.
+   * {@link #decoded()} does not undo, such as {@code br}, {@code zstd} or stacked codings
+   * ({@code gzip, gzip}), or a gzip body too damaged to decode: its bytes are still encoded. HAR
+   * export keeps them, and the Content-Encoding, as they are. Body assertions and
+   * {@link ExchangeMatcher#bodyContains} refuse to judge such a body's content from them.
    */
   public boolean isUndecodable() {
     return contentEncoding != null && !contentEncoding.equalsIgnoreCase("identity")

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
+import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Assertions over hand-made exchanges: no sockets needed to check messages. */
@@ -117,7 +119,38 @@ class AssertionsTest {
     assertThatThrownBy(() -> e.hasResponseJsonField("item", java.util.Map.of("qty", 3, "sizes",
         java.util.List.of(1, 2.5)))).hasMessageContaining("but was {\"qty\":2.0");
     assertThatThrownBy(() -> e.hasResponseJsonField("item.sizes", java.util.List.of("1", 2.5)))
-        .as("a string is not the number it spells, nested either").hasMessageContaining("but was [1,2.5]");
+        .as("a string is not the number it spells, nested either").hasMessageContaining("but was [1,2.50]");
+  }
+
+  /**
+   * A decimal compares by the value the body writes, not by the double nearest it, and one too
+   * large for a double is still a number: a mismatch is an AssertionError (probe v24).
+   */
+  @Test
+  void comparesJsonDecimalsByTheirWrittenValue() {
+    ExchangeAssert e = FerryAssertions.assertThat(exchange(3, "GET", "http://shop.test/pay", 200,
+        "{\"amount\":1.00000000000000001,\"order\":{\"amount\":1.00000000000000001},"
+            + "\"huge\":1e400}",
+        "Content-Type", "application/json"));
+    BigDecimal exact = new BigDecimal("1.00000000000000001");
+    e.hasResponseJsonField("amount", exact)
+        .hasResponseJsonField("order", Map.of("amount", exact))
+        .hasResponseJsonField("huge", new BigDecimal("1e400"))
+        .hasResponseJsonField("order", Map.of("amount", new BigDecimal("1.000000000000000010")));
+    assertThatThrownBy(() -> e.hasResponseJsonField("amount", 1))
+        .hasMessageContaining(
+            "Expected response JSON field amount = 1 but was 1.00000000000000001");
+    assertThatThrownBy(() -> e.hasResponseJsonField("order", Map.of("amount", 1)))
+        .hasMessageContaining("but was {\"amount\":1.00000000000000001}");
+    assertThatThrownBy(() -> e.hasResponseJsonField("huge", 1))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("Expected response JSON field huge = 1 but was 1E+400");
+    assertThatThrownBy(() -> e.hasResponseJsonField("huge", Double.POSITIVE_INFINITY))
+        .as("JSON cannot write Infinity").isInstanceOf(AssertionError.class)
+        .hasMessageContaining("huge = Infinity but was 1E+400");
+    assertThatThrownBy(() -> e.hasResponseJsonField("order", Map.of("amount", Double.NaN)))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("but was {\"amount\":1.00000000000000001}");
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 import okhttp3.mockwebserver.MockResponse;
@@ -141,6 +142,46 @@ class RecordingTest {
         .hasMessageContaining("only its first 1024 of 2016 bytes");
     // What the kept part shows is a sound answer.
     recorded.hasExchange(e -> e.bodyContains("xxx")).allExchangesMatch(e -> e.bodyContains("xxx"));
+  }
+
+  /**
+   * A body whose Content-Encoding the recorder could not undo (stacked codings, or one it never
+   * decodes) shows only encoded bytes: a negative bodyContains cannot pass on them, and the body
+   * assertions refuse to judge them, naming the encoding (probe v24).
+   */
+  @Test
+  void failsBodyChecksOnABodyItCouldNotDecode() throws Exception {
+    startProxy(RecordingProxy.forward());
+    String json = "{\"token\":\"the-secret-value\"}";
+    // The testkit never decodes br, so gzip bytes stand in for brotli ones.
+    Map<String, byte[]> uploads = Map.of("gzip, gzip", gzip(gzip(json)), "br", gzip(json));
+    for (Map.Entry<String, byte[]> upload : uploads.entrySet()) {
+      origin.enqueue(new MockResponse().setResponseCode(204));
+      send(HttpRequest.newBuilder(url("/upload/" + upload.getKey().replace(", ", "-")))
+          .header("Content-Encoding", upload.getKey())
+          .POST(HttpRequest.BodyPublishers.ofByteArray(upload.getValue())));
+    }
+    FerryAssertions.assertThat(proxy.recording()).eventually().hasExchangeCount(2);
+
+    for (String coding : uploads.keySet()) {
+      String path = "/upload/" + coding.replace(", ", "-");
+      String undecoded = "its Content-Encoding " + coding + " could not be decoded";
+      assertThatThrownBy(() -> FerryAssertions.assertThat(proxy.recording())
+          .hasNoExchange(e -> e.path(path).bodyContains("the-secret-value")))
+          .as(coding).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("Cannot check that the request body contains <the-secret-value>: "
+              + undecoded);
+      ExchangeAssert exchange =
+          FerryAssertions.assertThat(proxy.recording()).exchange(e -> e.path(path));
+      assertThatThrownBy(() -> exchange.requestBodyContains("the-secret-value")).as(coding)
+          .hasMessageContaining(undecoded);
+      assertThatThrownBy(() -> exchange.hasRequestBody(json)).as(coding)
+          .hasMessageContaining(undecoded);
+      assertThatThrownBy(() -> exchange.hasRequestJsonField("token", "the-secret-value")).as(coding)
+          .hasMessageContaining("Cannot check that the request body has JSON field token: "
+              + undecoded + " (the testkit undoes a single gzip, x-gzip or deflate coding only),"
+              + " so the recorded bytes are still encoded");
+    }
   }
 
   @Test
@@ -355,9 +396,13 @@ class RecordingTest {
   }
 
   static byte[] gzip(String text) throws Exception {
+    return gzip(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  static byte[] gzip(byte[] content) throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (GZIPOutputStream out = new GZIPOutputStream(bytes)) {
-      out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      out.write(content);
     }
     return bytes.toByteArray();
   }
