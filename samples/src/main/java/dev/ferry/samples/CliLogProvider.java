@@ -27,7 +27,13 @@ public final class CliLogProvider implements SLF4JServiceProvider, ILoggerFactor
   private final ConcurrentMap<String, Logger> loggers = new ConcurrentHashMap<>();
   private final IMarkerFactory markers = new BasicMarkerFactory();
   private final MDCAdapter mdc = new NOPMDCAdapter();
-  private volatile Level level = Level.INFO;
+  /**
+   * The level of every logger, set from the flags once they are read ({@link #level(String)}).
+   * Static: slf4j may bind while the flags are parsed (loading a {@code --ca-cert} CA touches
+   * engine classes with loggers), and those loggers follow the flags too (probe d24: with
+   * {@code --ca-cert}, slf4j bound before its provider was chosen, and {@code -q} was ignored).
+   */
+  private static volatile int threshold = Level.INFO.toInt();
 
   /** Made by slf4j. */
   public CliLogProvider() {}
@@ -54,16 +60,26 @@ public final class CliLogProvider implements SLF4JServiceProvider, ILoggerFactor
 
   @Override
   public void initialize() {
-    String configured = System.getProperty(LEVEL_PROPERTY, "info");
+    level(System.getProperty(LEVEL_PROPERTY, "info"));
+  }
+
+  /** Sets every logger's level: trace, debug, info, warn or error (anything else is info). */
+  static void level(String configured) {
+    Level level;
     try {
       level = Level.valueOf(configured.toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
       level = Level.INFO;
     }
+    threshold = level.toInt();
+  }
+
+  private static int threshold() {
+    return threshold;
   }
 
   @Override
   public Logger getLogger(String name) {
-    return loggers.computeIfAbsent(name, n -> new CliLogger(n, level));
+    return loggers.computeIfAbsent(name, n -> new CliLogger(n, CliLogProvider::threshold));
   }
 }

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.function.IntSupplier;
 import org.slf4j.Marker;
 import org.slf4j.event.Level;
 import org.slf4j.helpers.LegacyAbstractLogger;
@@ -19,36 +20,41 @@ final class CliLogger extends LegacyAbstractLogger {
   static final String ACCESS_LOGGER = "dev.ferry.access";
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
 
-  private final int threshold;
+  /** Read at each call: a logger made before the flags were read still follows them. */
+  private final IntSupplier threshold;
 
   CliLogger(String name, Level level) {
+    this(name, level::toInt);
+  }
+
+  CliLogger(String name, IntSupplier threshold) {
     this.name = name;
-    this.threshold = level.toInt();
+    this.threshold = threshold;
   }
 
   @Override
   public boolean isTraceEnabled() {
-    return Level.TRACE.toInt() >= threshold;
+    return Level.TRACE.toInt() >= threshold.getAsInt();
   }
 
   @Override
   public boolean isDebugEnabled() {
-    return Level.DEBUG.toInt() >= threshold;
+    return Level.DEBUG.toInt() >= threshold.getAsInt();
   }
 
   @Override
   public boolean isInfoEnabled() {
-    return Level.INFO.toInt() >= threshold;
+    return Level.INFO.toInt() >= threshold.getAsInt();
   }
 
   @Override
   public boolean isWarnEnabled() {
-    return Level.WARN.toInt() >= threshold;
+    return Level.WARN.toInt() >= threshold.getAsInt();
   }
 
   @Override
   public boolean isErrorEnabled() {
-    return Level.ERROR.toInt() >= threshold;
+    return Level.ERROR.toInt() >= threshold.getAsInt();
   }
 
   @Override

@@ -40,6 +40,10 @@ public final class FerryCli {
     for (String stop : new String[] {"TERM", "INT"}) {
       Signals.on(stop, () -> System.exit(0));
     }
+    // Before anything can log: parsing loads files (a --ca-cert CA) through engine classes whose
+    // loggers would bind slf4j to whatever provider it found first (probe d24).
+    System.setProperty("slf4j.provider", CliLogProvider.class.getName());
+    System.setProperty("slf4j.internal.verbosity", "WARN");
     CliOptions.Parsed options;
     try {
       options = CliOptions.parse(args);
@@ -104,13 +108,12 @@ public final class FerryCli {
   }
 
   /**
-   * The CLI's slf4j binding and level. The first logger made reads them: this runs before any.
-   * slf4j's own note that it loads the provider named by the property is noise on a CLI.
+   * The CLI's log level, for every logger, those made while the flags were parsed included (the
+   * binding itself is chosen first thing in {@link #main}).
    */
   private static void configureLogging(String level) {
-    System.setProperty("slf4j.provider", CliLogProvider.class.getName());
-    System.setProperty("slf4j.internal.verbosity", "WARN");
     System.setProperty(CliLogProvider.LEVEL_PROPERTY, level);
+    CliLogProvider.level(level);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.ferry.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CertificateAuthority;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -126,6 +127,26 @@ class CliStartupTest {
       Thread.onSpinWait();
     }
     assertThat(log()).contains("] [DEBUG] [").containsPattern("\\] \\[INFO\\] \\[[^]]+\\] proxy_started");
+  }
+
+  /**
+   * Likewise with --ca-cert: loading the CA while the flags were parsed bound slf4j to its
+   * default before the CLI chose its own, and -q, -v and the line format were ignored (probe d24).
+   */
+  @Test
+  void logsAtTheLevelAskedForWithACaCertificate() throws Exception {
+    CertificateAuthority ca = CertificateAuthority.generate(Duration.ofDays(1));
+    Path certificate = Files.writeString(dir.resolve("ca.pem"), ca.certificatePem());
+    Path key = Files.writeString(dir.resolve("ca.key"), ca.privateKeyPem());
+    cli = run("-p", Integer.toString(freePort()), "--ca-cert", certificate.toString(), "--ca-key", key.toString(), "-v");
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!log().contains("Listening on")) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the banner: %s", log()).isNegative();
+      Thread.onSpinWait();
+    }
+    assertThat(log()).contains("] [DEBUG] [").containsPattern("\\] \\[INFO\\] \\[[^]]+\\] proxy_started")
+        .doesNotContain("] INFO dev.ferry");
   }
 
   /** logrotate's {@code kill -HUP}: without --config there is nothing to reload, and the proxy goes on. */

@@ -437,7 +437,7 @@ final class RealExchange implements Exchange, DispatchHooks {
    */
   private Response routed(RouteTable routes, Request request) throws IOException {
     route = routes.match(request).orElseThrow(() ->
-        new HttpFailureException(ProxyFailure.NO_ROUTE, "no route matches this request"));
+        new HttpFailureException(ProxyFailure.NO_ROUTE, "no route matches its host, path and method"));
     LiveRoute matched = route;
     return RealChain.run(matched.filters(), this, request, routedRequest -> {
       HttpCache cache = server.httpCache();

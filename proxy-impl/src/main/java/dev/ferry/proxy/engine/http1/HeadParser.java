@@ -68,7 +68,8 @@ public final class HeadParser {
     do {
       // RFC 9112 §2.2: ignore a few empty lines before the request line.
       // The limit is the request-line's (RFC 9112 §3), without its CRLF; the line read has its CR.
-      readLine(withCr(maxStartLineBytes), false, ProxyFailure.URI_TOO_LONG, "request line too long");
+      readLine(withCr(maxStartLineBytes), false, ProxyFailure.URI_TOO_LONG,
+          "over " + maxStartLineBytes + " bytes");
     } while (length == 0 && ++empty <= MAX_LEADING_EMPTY_LINES);
     int sp1 = indexOf(' ', 0);
     int sp2 = sp1 < 0 ? -1 : indexOf(' ', sp1 + 1);
