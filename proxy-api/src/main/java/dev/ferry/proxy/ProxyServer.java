@@ -322,6 +322,12 @@ public interface ProxyServer extends AutoCloseable {
      * How long to wait for the upstream's response head, and the longest gap allowed between
      * bytes of its body; default 60 s. Past it: 504 (or a cut connection mid-body).
      *
+     * <p>The wait for the head starts once the request's last byte is written, which is when the
+     * kernel has taken it: on loopback or a fast network its send buffer holds megabytes, so an
+     * upstream that reads a large upload slowly and answers at its end must do so within this
+     * time of the upload leaving the proxy, as with nginx's {@code proxy_read_timeout}. A write
+     * to an upstream that stops reading is bounded by {@link #writeTimeout} instead.
+     *
      * @throws IllegalArgumentException unless positive and at most 365 days
      */
     public Builder upstreamTimeout(Duration upstreamTimeout) {

@@ -64,6 +64,8 @@ final class ClientBody implements Body {
   /** When the client last sent bytes before the exchange (a body awaited whole); 0 once read on. */
   private long quietSinceNanos;
   private boolean complete;
+  /** Set when a read failed (timed out, the client left): what is left can never be drained. */
+  private boolean broken;
 
   ClientBody(ConnectionInput in, long length, long knownLength, ProxyConfig config,
       ContinueSender continueSender, Awaited awaited) {
@@ -122,7 +124,9 @@ final class ClientBody implements Body {
    * 100 Continue. A chunked body's remainder is unknown, so it is not.
    */
   boolean drainable(long maxBytes) {
-    return complete || (!awaitingContinue() && length >= 0 && length - bytesRead <= maxBytes);
+    // A read that failed leaves the connection unusable, whatever is left: its answer must say
+    // it closes (probe l24: an early answer relayed after the body stalled said nothing of it).
+    return complete || (!broken && !awaitingContinue() && length >= 0 && length - bytesRead <= maxBytes);
   }
 
   /** True if the client still waits for 100 Continue before sending the body. */
@@ -185,8 +189,10 @@ final class ClientBody implements Body {
         waitedNanos += System.nanoTime() - started;
       }
     } catch (HttpFailureException e) {
+      broken = true;
       throw e;
     } catch (IOException e) {
+      broken = true;
       throw ResponseSender.clientSide("client closed mid-body", e);
     }
     if (n < 0) {

@@ -233,6 +233,32 @@ class EarlyUpstreamAnswerTest {
     }
   }
 
+  /**
+   * An early answer relayed once the client's body stalled (it waits for the answer it was told
+   * to send the body for) closes the connection, and says so: a small remainder, drained to keep
+   * other connections, cannot be here, the read having failed (probe l24: no Connection: close).
+   */
+  @Test
+  void saysItClosesAfterAnEarlyAnswerWhoseBodyStalled() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // The head only.
+      }
+      out.write("HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope".getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      in.transferTo(OutputStream.nullOutputStream());
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .idleTimeout(java.time.Duration.ofSeconds(1)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 64\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(100);
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(401);
+      assertThat(response.header("Connection")).isEqualTo("close");
+    }
+  }
+
   @Test
   void relaysAnEarlyAnswerWhileTheClientIsStillUploading() throws Exception {
     ProxyServer proxy = proxyToAnEarly413();

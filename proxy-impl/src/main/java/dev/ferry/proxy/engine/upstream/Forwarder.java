@@ -124,9 +124,12 @@ public final class Forwarder {
     int timeoutMillis = to == null ? upstreamTimeoutMillis : to.timeoutMillis();
     DestinationCheck check = hooks.destinationCheck();
     boolean idempotent = Methods.isIdempotent(request.method());
-    // A request that may not be sent twice is never retried: its pooled connection is probed first.
-    UpstreamConnection connection = pool.acquire(key, check, !idempotent);
     Body body = request.body();
+    // A request that may not be sent twice, or whose body could not be sent again (larger than
+    // the retry buffer, or of unknown length), is never retried: its pooled connection is probed
+    // first (probe l24: a PUT of 100 KB went out on connections the upstream had closed, 502).
+    boolean resendable = body.isEmpty() || (body.contentLength() >= 0 && body.contentLength() <= retryBufferBytes);
+    UpstreamConnection connection = pool.acquire(key, check, !idempotent || !resendable);
     // A route's dispatcher may have wrapped the body already: never keep two copies.
     if (idempotent && connection.reused() && !body.isEmpty() && !(body instanceof ReplayableBody)
         && body.contentLength() <= retryBufferBytes) {
