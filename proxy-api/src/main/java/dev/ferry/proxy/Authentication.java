@@ -108,7 +108,8 @@ public final class Authentication implements Filter {
       Objects.requireNonNull(usersAndPasswords, "usersAndPasswords");
       usersAndPasswords.forEach((user, password) -> {
         if (user.isEmpty() || user.indexOf(':') >= 0) {
-          throw new IllegalArgumentException("user name must be non-empty and without ':' (was " + Checks.shown(user) + ")");
+          throw new IllegalArgumentException("user name must be non-empty and without ':' (was "
+              + Checks.shown(user) + ")");
         }
         credentials.put(user, Objects.requireNonNull(password, "password"));
       });
@@ -145,7 +146,8 @@ public final class Authentication implements Filter {
     public Builder realm(String realm) {
       Objects.requireNonNull(realm, "realm");
       if (realm.chars().anyMatch(c -> c == '"' || c == '\\' || c < 0x20 || c == 0x7f)) {
-        throw new IllegalArgumentException("realm must not contain quotes or control characters (was " + Checks.shown(realm) + ")");
+        throw new IllegalArgumentException("realm must not contain quotes or control characters (was "
+            + Checks.shown(realm) + ")");
       }
       this.realm = realm;
       return this;

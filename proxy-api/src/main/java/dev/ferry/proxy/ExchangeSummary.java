@@ -143,7 +143,8 @@ public final class ExchangeSummary {
       pathStart = 0;
     }
     int at = url.lastIndexOf('@', pathStart - 1);
-    String head = at < authority ? url.substring(0, pathStart) : url.substring(0, authority) + "***" + url.substring(at, pathStart);
+    String head = at < authority ? url.substring(0, pathStart)
+        : url.substring(0, authority) + "***" + url.substring(at, pathStart);
     String rest = url.substring(pathStart);
     int query = rest.indexOf('?');
     String path = (query < 0 ? rest : rest.substring(0, query)).replaceAll(";[^/]*", ";***");

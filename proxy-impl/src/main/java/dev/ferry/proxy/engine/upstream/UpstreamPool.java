@@ -31,9 +31,10 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Reuse is checked, as OkHttp's {@code RealConnection.isHealthy} does: a connection idle for
  * more than {@link #PROBE_AFTER_NANOS}, or about to carry a request that may not or cannot be
- * sent twice (a POST, or a body too large to keep for a resend), gets a one-millisecond read probe, which finds a FIN, a reset or unasked bytes; any
- * other is checked for unasked bytes waiting in the socket (one {@code ioctl}), so that bytes an
- * upstream sent after its response, however late, are never read as the next request's response.
+ * sent twice (a POST, or a body too large to keep for a resend), gets a one-millisecond read
+ * probe, which finds a FIN, a reset or unasked bytes; any other is checked for unasked bytes
+ * waiting in the socket (one {@code ioctl}), so that bytes an upstream sent after its response,
+ * however late, are never read as the next request's response.
  * A connection with anything unasked is never reused. The checks run outside the pool's lock.
  */
 public final class UpstreamPool {
