@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.engine.http1.CanonicalAuthority;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.MaxForwards;
@@ -73,6 +74,7 @@ final class InboundRequest {
           throw malformed("invalid authority in request-target");
         }
         checkHost(parsed.authority());
+        builder.authority(CanonicalAuthority.of(parsed.scheme(), parsed.authority()));
         if (head.method().equals("OPTIONS") && hasNoPathOrQuery(target)) {
           // RFC 9112 §3.2.4: OPTIONS on an empty path goes to the origin as the server-wide "*".
           builder.target("*");
@@ -90,7 +92,10 @@ final class InboundRequest {
           throw malformed("a forward proxy needs an absolute-form request-target (http://host/path)");
         }
         hostNamed = !host.isEmpty();
-        builder.scheme(overTls ? "https" : "http").authority(hostNamed ? host : upstreamAuthority)
+        String scheme = overTls ? "https" : "http";
+        // One spelling of the host, as the cache keys on it: what goes upstream (preserved Host,
+        // X-Forwarded-Host, Forwarded) is what the stored answer was built for (probe p24).
+        builder.scheme(scheme).authority(hostNamed ? CanonicalAuthority.of(scheme, host) : upstreamAuthority)
             .target(target.equals("*") || !normalisePaths ? target : TargetPaths.normalise(target));
       } else {
         throw malformed("invalid request-target form");

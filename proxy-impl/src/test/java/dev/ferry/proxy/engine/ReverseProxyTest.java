@@ -204,6 +204,42 @@ class ReverseProxyTest {
   }
 
   /**
+   * The other host, URL and address claims proxies and CDNs set are a client's to forge too: an
+   * origin building its answer from a client's {@code X-Original-Host} had it cached for all
+   * (probe p24).
+   */
+  @Test
+  void dropsTheHostUrlAndAddressClaimsAClientForged() throws Exception {
+    origin.enqueue(new MockResponse());
+    String[] forged = {"X-Original-Host", "X-Host", "X-HTTP-Host-Override", "X-Original-URI", "X-Forwarded-Uri",
+        "X-Forwarded-Path", "X-Envoy-Original-Path", "Client-IP", "True-Client-IP", "X-Client-IP",
+        "X-Cluster-Client-IP", "X-Forwarded", "Forwarded-For", "X-Arr-Ssl", "CF-Visitor", "X_Original_Host"};
+    StringBuilder head = new StringBuilder("GET / HTTP/1.1\r\nHost: shop.example\r\n");
+    for (String name : forged) {
+      head.append(name).append(": evil.example\r\n");
+    }
+    get(Upstream.of(origin.url("/").toString()), head.append("\r\n").toString());
+    RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(recorded.getHeaders().names()).doesNotContainAnyElementsOf(List.of(forged));
+  }
+
+  /**
+   * The host goes upstream in the spelling the cache keys on: lower case, without a trailing dot
+   * or the default port. {@code SITE.TEST.} was stored under {@code site.test} from an answer
+   * the origin built for {@code SITE.TEST.} (probe p24).
+   */
+  @Test
+  void tellsTheUpstreamTheHostInOneSpelling() throws Exception {
+    for (String host : new String[] {"SHOP.Example.", "shop.example:80", "shop.example:"}) {
+      origin.enqueue(new MockResponse());
+      get(Upstream.of(origin.url("/").toString()), "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+      RecordedRequest recorded = origin.takeRequest(5, TimeUnit.SECONDS);
+      assertThat(recorded.getHeader("X-Forwarded-Host")).as(host).isEqualTo("shop.example");
+      assertThat(recorded.getHeader("Forwarded")).as(host).contains("host=\"shop.example\"");
+    }
+  }
+
+  /**
    * A filter's {@code X-Forwarded-Proto}, {@code -Host} or {@code Forwarded} (what a TLS-terminating
    * load balancer in front would say) goes upstream; the proxy put its own in their place without
    * a word (probe g14). A client's are still replaced.

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.io.IOException;
@@ -107,6 +108,47 @@ class StaleUpstreamConnectionTest {
       assertThat(response.bodyText()).isEqualTo("abc");
     }
     assertThat(origin.connectionCount()).isEqualTo(3);
+  }
+
+  /**
+   * An upstream that never reads a GET's content takes it for the start of the next request on
+   * the connection: the connection that carried one ends with it, and the next client gets its
+   * own page, not one the first chose. Nor is the answer to such a GET stored: the key holds no
+   * content, and an origin that reads it answered for everyone (probe p24).
+   */
+  @Test
+  void neverStoresOrReusesTheConnectionOfAGetWithContent() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      String line;
+      while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
+        String path = line.split(" ")[1];
+        String field;
+        while ((field = TinyOrigin.readLine(in)) != null && !field.isEmpty()) {
+          // The rest of the head; a body, if any, is left unread, as many GET handlers do.
+        }
+        byte[] page = ("page for " + path).getBytes(StandardCharsets.ISO_8859_1);
+        out.write(("HTTP/1.1 200 OK\r\nCache-Control: max-age=100\r\nContent-Length: " + page.length
+            + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.write(page);
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .cache(CacheSpec.inMemory()));
+    String smuggled = "GET /evil HTTP/1.1\r\nX-Ignore: ";
+    try (RawClient attacker = new RawClient(proxy.address())) {
+      RawClient.RawResponse fat = attacker.send("GET /a HTTP/1.1\r\nHost: a\r\nContent-Length: "
+          + smuggled.length() + "\r\n\r\n" + smuggled).readResponse();
+      assertThat(fat.bodyText()).isEqualTo("page for /a");
+      assertThat(fat.header("X-Cache")).isEqualTo("BYPASS");
+    }
+    try (RawClient victim = new RawClient(proxy.address())) {
+      assertThat(victim.send("GET /victim HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText())
+          .isEqualTo("page for /victim");
+      assertThat(victim.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().header("X-Cache"))
+          .isEqualTo("MISS");
+    }
+    assertThat(origin.connectionCount()).isEqualTo(2);
   }
 
   /**

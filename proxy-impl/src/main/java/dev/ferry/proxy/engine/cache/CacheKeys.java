@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.cache;
 
+import dev.ferry.proxy.engine.http1.CanonicalAuthority;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.TargetPaths;
 import java.util.LinkedHashSet;
@@ -23,22 +24,7 @@ final class CacheKeys {
 
   /** {@code scheme://authority} in its one spelling. */
   static String origin(String scheme, String authority) {
-    String lowerScheme = scheme.toLowerCase(Locale.ROOT);
-    String host = authority;
-    String port = "";
-    int close = authority.lastIndexOf(']');
-    int colon = authority.lastIndexOf(':');
-    if (colon > close) {
-      host = authority.substring(0, colon);
-      port = authority.substring(colon + 1);
-    }
-    host = host.toLowerCase(Locale.ROOT);
-    if (host.endsWith(".") && host.length() > 1) {
-      host = host.substring(0, host.length() - 1);
-    }
-    boolean defaultPort = port.isEmpty() || (lowerScheme.equals("http") && port.equals("80"))
-        || (lowerScheme.equals("https") && port.equals("443"));
-    return lowerScheme + "://" + host + (defaultPort ? "" : ":" + port);
+    return scheme.toLowerCase(Locale.ROOT) + "://" + CanonicalAuthority.of(scheme, authority);
   }
 
   /**

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
@@ -40,6 +41,9 @@ public final class HttpCache implements ProxyCache {
   private static final Logger log = LoggerFactory.getLogger(HttpCache.class);
   /** RFC 9110 §9.2.1: the safe methods; every other one invalidates (RFC 9111 §4.4). */
   private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+  /** Fields with which frameworks take a GET for another method: no part of the key. */
+  private static final List<String> METHOD_OVERRIDES = List.of("X-HTTP-Method-Override", "X-HTTP-Method",
+      "X-Method-Override");
   /**
    * How many leaders a miss may wait on (each for up to its fetch's timeout): one per variant
    * (Vary) a burst of misses asks for, in practice one or two.
@@ -99,6 +103,13 @@ public final class HttpCache implements ProxyCache {
       throws IOException {
     String method = request.method();
     boolean read = method.equals("GET") || method.equals("HEAD");
+    if (read && (!request.body().isEmpty() || METHOD_OVERRIDES.stream().anyMatch(request.headers()::contains))) {
+      // Content, or a method override, the key does not hold and an origin may read (body
+      // parsers and method-override middleware do): its answer stored, one client chose what
+      // every client got, a 405 for a DELETE for one (probe p24). Nor is such a request answered
+      // from the store: the origin may answer it otherwise.
+      return passThrough(request, partition, upstream, verdict);
+    }
     if (!read || request.headers().contains("If-Match") || request.headers().contains("If-Unmodified-Since")) {
       if (read && CacheControl.of(request.headers()).has("only-if-cached")) {
         // §5.2.1.7: what only the origin can answer is not for a request that may not reach it.

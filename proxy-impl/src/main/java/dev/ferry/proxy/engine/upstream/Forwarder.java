@@ -66,12 +66,19 @@ public final class Forwarder {
    * the others for the client's address or the URL it used (Spring reads X-Forwarded-Port and
    * -Prefix, many read X-Real-IP; Rack reads X-Forwarded-Ssl and -Scheme before -Proto, Tornado
    * X-Scheme, which let a plain-http client pass for https, probes g14, v14; Symfony took
-   * X-Original-URL and X-Rewrite-URL for the path, past access rules on the real one).
+   * X-Original-URL and X-Rewrite-URL for the path, past access rules on the real one). So are
+   * the other host, URL and address claims proxies and CDNs set and backends read (IIS ARR's
+   * X-Original-Host, nginx auth_request's X-Original-URI, Traefik's X-Forwarded-Uri, Envoy's,
+   * Akamai's and Cloudflare's): a client's own was a host or URL the cache did not key on, and
+   * an origin that built its answer from it had that answer served to everyone (probe p24).
    */
   private static final NameSet CLIENT_FORGEABLE = NameSet.of("x-forwarded-port", "x-forwarded-prefix",
       "x-forwarded-server", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "forwarded",
       "x-forwarded-ssl", "x-forwarded-scheme", "x-forwarded-protocol", "x-forwarded-https", "x-scheme",
-      "front-end-https", "x-url-scheme", "x-original-url", "x-rewrite-url");
+      "front-end-https", "x-url-scheme", "x-original-url", "x-rewrite-url", "x-original-host", "x-host",
+      "x-http-host-override", "x-original-uri", "x-forwarded-uri", "x-forwarded-path",
+      "x-envoy-original-path", "client-ip", "true-client-ip", "x-client-ip", "x-cluster-client-ip",
+      "x-forwarded", "forwarded-for", "x-arr-ssl", "cf-visitor");
   /**
    * A reverse proxy also sets X-Forwarded-For itself, and drops a client's claims to a verified
    * client certificate: RFC 9440's fields, which this proxy sets from its own TLS listener, and
@@ -80,12 +87,12 @@ public final class Forwarder {
   private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
       "client-cert", "client-cert-chain", "x-forwarded-client-cert");
+  /** RFC 3986's scheme: what RFC 7239's {@code proto=} may carry. */
+  private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*");
   /**
    * Left out of a relayed response: an upstream's proxy authentication fields are for this hop
    * (RFC 9110 §11.7), and a cache must not store them (RFC 9111 §3.1).
    */
-  /** RFC 3986's scheme: what RFC 7239's {@code proto=} may carry. */
-  private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*");
   private static final NameSet RELAYED_DROP = NameSet.of("proxy-authorization",
       "proxy-authenticate", "proxy-authentication-info", "via");
 
@@ -163,6 +170,12 @@ public final class Forwarder {
         connection.close();
         throw classify(retryFailure, key, connection.input().bytesRead() > 0);
       }
+    }
+    if (!body.isEmpty() && (request.method().equals("GET") || request.method().equals("HEAD"))) {
+      // Content has no meaning on a GET (RFC 9110 §9.3.1), and an upstream that never reads it
+      // takes it for the start of the next request on this connection: one client's chosen
+      // "request" answered for the next client (probe p24). The connection ends with this exchange.
+      connection.forgoReuse();
     }
     return toResponse(request, head, connection, upgrade, hooks, to);
   }

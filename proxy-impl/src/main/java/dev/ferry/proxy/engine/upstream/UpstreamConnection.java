@@ -71,7 +71,8 @@ public final class UpstreamConnection implements Closeable {
 
   /**
    * Keeps this connection out of the pool after its exchange: a TLS upstream may have answered
-   * while the body waited for the client, which the proxy cannot tell from a session ticket.
+   * while the body waited for the client, which the proxy cannot tell from a session ticket; an
+   * upstream sent content on a GET may have left it unread.
    */
   public void forgoReuse() {
     forgoReuse = true;

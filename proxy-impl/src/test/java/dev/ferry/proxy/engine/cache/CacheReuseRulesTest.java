@@ -282,6 +282,25 @@ class CacheReuseRulesTest {
     assertThat(verdict(h.get("/insignificant", "Accept", "*/*, text/html;level=1; q=0.5"))).isEqualTo("HIT");
   }
 
+  /**
+   * A method override is no part of the key: the origin may answer the GET as another method
+   * (method-override middleware), so it is neither stored nor answered from the store; a 405 for
+   * one client's DELETE was every client's page (probe p24). A GET with content is kept out the
+   * same way (StaleUpstreamConnectionTest).
+   */
+  @Test
+  void neverStoresOrServesAGetWithAMethodOverride() throws Exception {
+    h.origin.enqueue(h.response("stored").setHeader("Cache-Control", "max-age=100"));
+    h.get("/overridden");
+    h.origin.enqueue(h.response("deleted").setResponseCode(405).setHeader("Cache-Control", "max-age=100"));
+    HttpResponse<String> overridden = h.get("/overridden", "X-HTTP-Method-Override", "DELETE");
+    assertThat(overridden.body()).isEqualTo("deleted");
+    assertThat(verdict(overridden)).isEqualTo("BYPASS");
+    HttpResponse<String> next = h.get("/overridden");
+    assertThat(next.body()).isEqualTo("stored");
+    assertThat(verdict(next)).isEqualTo("HIT");
+  }
+
   /** RFC 9110 §13.1.3: If-Modified-Since is one date; sent twice it is a list, and ignored. */
   @Test
   void ignoresIfModifiedSinceSentTwice() throws Exception {
