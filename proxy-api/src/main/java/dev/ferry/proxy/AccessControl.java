@@ -177,9 +177,10 @@ public final class AccessControl implements Filter {
 
     private Builder hosts(String verdict, String... hosts) {
       for (String host : nonEmpty(hosts, "hosts")) {
-        if (host.isEmpty() || host.chars().anyMatch(Character::isWhitespace)) {
+        if (host.isEmpty() || host.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
           throw new IllegalArgumentException(
-              "host must be a name, a glob like *.example.com or an address block (was " + Checks.shown(host) + ")");
+              "host must be a name, a glob like *.example.com or an address block (was "
+                + Checks.shown(host) + ")");
         }
         if (isAddressGlob(host)) {
           // A glob matches names as requests spell them; 127.0.0.* would miss every name that

@@ -93,7 +93,9 @@ public final class Balancer {
    */
   public static Balancer hashCookie(String name) {
     Objects.requireNonNull(name, "name");
-    if (name.isBlank() || name.indexOf('=') >= 0 || name.indexOf(';') >= 0) {
+    // RFC 6265 §4.1.1: a cookie-name is a token; a control character in one went raw into the
+    // banner and the start's log line (probe v25).
+    if (name.isEmpty() || !name.chars().allMatch(c -> Headers.isTokenChar((char) c))) {
       throw new IllegalArgumentException("cookie name must be a token (was " + Checks.shown(name) + ")");
     }
     return new Balancer(Kind.HASH, HashOn.COOKIE, name);

@@ -14,7 +14,8 @@ final class Checks {
    * sequence would repaint the screen (probe v24).
    */
   static String shown(String value) {
-    return value.replaceAll("\\p{Cntrl}", "?");
+    // \p{Cc}: the C1 controls (U+0080-U+009F, a CSI among them) too, which \p{Cntrl} leaves.
+    return value.replaceAll("\\p{Cc}", "?");
   }
 
   /** @throws IllegalArgumentException "OPTION must be between MIN and MAX (was VALUE)" */

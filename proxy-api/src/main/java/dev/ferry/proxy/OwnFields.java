@@ -29,7 +29,9 @@ final class OwnFields {
       "x-content-type-options", "x-xss-protection", "referrer-policy", "permissions-policy",
       "cross-origin-opener-policy", "cross-origin-embedder-policy", "cross-origin-resource-policy",
       "clear-site-data", "x-permitted-cross-domain-policies", "timing-allow-origin",
-      "server-timing", "nel", "report-to", "reporting-endpoints");
+      "server-timing", "nel", "report-to", "reporting-endpoints", "feature-policy", "document-policy",
+      "origin-agent-cluster", "service-worker-allowed", "expect-ct", "public-key-pins",
+      "public-key-pins-report-only", "x-dns-prefetch-control", "x-download-options");
 
   /** Targeted cache-control fields (RFC 9213): refused for anything but the targeted field. */
   private static final Set<String> TARGETED = Set.of("cdn-cache-control", "surrogate-control");
@@ -50,7 +52,8 @@ final class OwnFields {
           + ": the proxy sets or acts on that field itself (trace context, Via, Forwarded, Expect...)");
     }
     if (MEANINGFUL.contains(lower) || lower.startsWith("content-") || lower.startsWith("sec-")
-        || lower.startsWith("access-control-") || (TARGETED.contains(lower) && !option.equals("targetedField"))) {
+        || lower.startsWith("access-control-")
+        || ((TARGETED.contains(lower) || lower.endsWith("-cdn-cache-control")) && !option.equals("targetedField"))) {
       throw new IllegalArgumentException(option + " cannot be " + name
           + ": that field means something else (credentials, caching, content metadata...),"
           + " which the proxy's value would replace");

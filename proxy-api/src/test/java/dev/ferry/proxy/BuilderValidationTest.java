@@ -166,7 +166,7 @@ class BuilderValidationTest {
   void refusesACacheStatusOrTargetedFieldThatMeansSomethingElse() {
     for (String name : new String[] {"Cache-Control", "Content-Type", "Set-Cookie", "Age", "Via", "traceparent",
         "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy", "Cache-Status",
-        "CDN-Cache-Control"}) {
+        "CDN-Cache-Control", "Feature-Policy", "Origin-Agent-Cluster", "Expect-CT", "Cloudflare-CDN-Cache-Control"}) {
       assertThatThrownBy(() -> CacheSpec.inMemory().statusHeader(name)).as(name)
           .hasMessageStartingWith("statusHeader cannot be " + name);
     }
@@ -184,6 +184,14 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader("X-\u001b[31m")).hasMessageNotContaining("\u001b");
     assertThatThrownBy(() -> Route.to(Upstream.of("http://h")).pathPrefix("/a\u001b[31m/"))
         .hasMessageNotContaining("\u001b");
+    // C1 controls (a CSI) too; and values that went raw into the banner are refused (probe v25).
+    assertThatThrownBy(() -> Route.to(Upstream.of("http://h")).pathPrefix("/a\u009b2J/"))
+        .hasMessageNotContaining("\u009b");
+    assertThatThrownBy(() -> Balancer.hashCookie("sid\r\n[WARN] forged")).hasMessageNotContaining("\n");
+    assertThatThrownBy(() -> Route.to(Upstream.of("http://h")).pathRegex("^/a|\r\nWARN forged"))
+        .hasMessageStartingWith("pathRegex must not hold control characters").hasMessageNotContaining("\n");
+    assertThatThrownBy(() -> Filters.accessControl().allowHosts("a\u001b[2Jb.test"))
+        .hasMessageStartingWith("host must be a name").hasMessageNotContaining("\u001b");
   }
 
   /** The two would share one field, and the request ID would hide every cache verdict. */

@@ -28,7 +28,7 @@ public final class FerryCli {
    * a config file could otherwise clear the terminal or forge a line of a captured log (probe v24).
    */
   private static String error(RuntimeException e) {
-    return ("ferry: " + e.getMessage()).replaceAll("\\p{Cntrl}", "?");
+    return ("ferry: " + e.getMessage()).replaceAll("\\p{Cc}", "?");
   }
 
   /** Runs the proxy until the JVM is asked to stop. */

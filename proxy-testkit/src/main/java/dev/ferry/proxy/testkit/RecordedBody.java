@@ -5,7 +5,9 @@ import java.nio.charset.Charset;
 import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -61,8 +63,27 @@ public final class RecordedBody {
    * cut the body: its bytes past {@code bytes} went through the proxy where the recorder could
    * not see them.
    */
+  /**
+   * The codings of every Content-Encoding line, in order, joined as one list (RFC 9110 §5.3:
+   * two lines are one comma-joined list), without empty members and {@code identity}; null
+   * for none. Only the first line was read: {@code gzip} on two lines passed for one gzip, and
+   * body checks judged bytes still encoded (probe v25).
+   */
+  private static String contentCodings(Headers headers) {
+    List<String> codings = new ArrayList<>();
+    for (String line : headers.all("Content-Encoding")) {
+      for (String member : line.split(",")) {
+        String coding = member.trim();
+        if (!coding.isEmpty() && !coding.equalsIgnoreCase("identity")) {
+          codings.add(coding);
+        }
+      }
+    }
+    return codings.isEmpty() ? null : String.join(", ", codings);
+  }
+
   static RecordedBody owned(byte[] bytes, long size, Headers headers, boolean restUnseen) {
-    String encoding = headers.first("Content-Encoding").map(String::trim).orElse(null);
+    String encoding = contentCodings(headers);
     String type = headers.first("Content-Type").orElse(null);
     if (bytes.length == 0 && size <= 0 && encoding == null && type == null) {
       return EMPTY;

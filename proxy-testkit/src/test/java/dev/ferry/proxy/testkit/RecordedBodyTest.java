@@ -32,6 +32,27 @@ class RecordedBodyTest {
     assertThat(TEXT).startsWith(body.text());
   }
 
+  /**
+   * Content-Encoding on two lines is one list (RFC 9110 §5.3): gzip twice is stacked, not one
+   * gzip, and identity or an empty value is no coding (probe v25: only the first line was read).
+   */
+  @Test
+  void readsEveryContentEncodingLine() throws Exception {
+    byte[] twice = RecordingTest.gzip(RecordingTest.gzip(TEXT));
+    RecordedBody stacked = RecordedBody.of(twice, twice.length,
+        Headers.builder().add("Content-Encoding", "gzip").add("Content-Encoding", "gzip").build());
+    assertThat(stacked.contentEncoding()).hasValue("gzip, gzip");
+    assertThat(stacked.isUndecodable()).isTrue();
+    byte[] once = RecordingTest.gzip(TEXT);
+    RecordedBody identityFirst = RecordedBody.of(once, once.length,
+        Headers.builder().add("Content-Encoding", "identity").add("Content-Encoding", "gzip").build());
+    assertThat(identityFirst.text()).isEqualTo(TEXT);
+    byte[] plain = TEXT.getBytes(StandardCharsets.UTF_8);
+    RecordedBody empty = RecordedBody.of(plain, plain.length, Headers.of("Content-Encoding", ""));
+    assertThat(empty.isUndecodable()).isFalse();
+    assertThat(empty.text()).isEqualTo(TEXT);
+  }
+
   @Test
   void leavesUnknownEncodingsAsTheyAre() {
     byte[] raw = {1, 2, 3};

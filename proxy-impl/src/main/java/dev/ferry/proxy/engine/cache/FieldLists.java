@@ -18,20 +18,24 @@ final class FieldLists {
 
   /**
    * As {@link #members(String)}; with {@code argumentsOnly}, a quote opens a quoted-string only
-   * right after {@code =}, and is a character like any other elsewhere: Cache-Control's grammar
-   * has quoted-strings only as a directive's argument, and {@code foo=a"b, private, c"d} or
-   * {@code "a, private, b"} hid the {@code private} between two stray quotes (probe v24).
+   * right after a member's first {@code =}, and is a character like any other elsewhere:
+   * Cache-Control's grammar has quoted-strings only as a directive's whole argument, and
+   * {@code foo=a"b, private, c"d}, {@code "a, private, b"} (probe v24) or
+   * {@code foo=a="b, private, c"} (v25) hid the {@code private} between two stray quotes.
    */
   static List<String> members(String value, boolean argumentsOnly) {
     List<String> parts = new ArrayList<>();
     boolean quoted = false;
     int start = 0;
+    int argumentStart = -1;
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (quoted && c == '\\') {
         i++;
-      } else if (c == '"' && (quoted || !argumentsOnly || (i > 0 && value.charAt(i - 1) == '='))) {
+      } else if (c == '"' && (quoted || !argumentsOnly || i == argumentStart)) {
         quoted = !quoted;
+      } else if (c == '=' && !quoted && argumentStart < start) {
+        argumentStart = i + 1;
       } else if (c == ',' && !quoted) {
         parts.add(value.substring(start, i));
         start = i + 1;

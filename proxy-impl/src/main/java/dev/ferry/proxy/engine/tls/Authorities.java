@@ -21,7 +21,6 @@ public final class Authorities {
   /** The index of keyCertSign in {@link X509Certificate#getKeyUsage()}. */
   private static final int KEY_CERT_SIGN = 5;
   private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
-  private static final String ANY_PURPOSE = "2.5.29.37.0";
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private Authorities() {}
@@ -82,8 +81,9 @@ public final class Authorities {
     } catch (CertificateParsingException e) {
       return "has an extended key usage that cannot be read: " + e.getMessage();
     }
-    if (purposes != null && !purposes.contains(SERVER_AUTH) && !purposes.contains(ANY_PURPOSE)) {
-      // Browsers and OpenSSL apply a CA's extended key usage to every certificate below it.
+    if (purposes != null && !purposes.contains(SERVER_AUTH)) {
+      // Browsers and OpenSSL apply a CA's extended key usage to every certificate below it, and
+      // OpenSSL takes anyExtendedKeyUsage alone for no server purpose (probe v25).
       return "cannot issue server certificates: its extended key usage lacks serverAuth";
     }
     String algorithm = ca.getPublicKey().getAlgorithm();

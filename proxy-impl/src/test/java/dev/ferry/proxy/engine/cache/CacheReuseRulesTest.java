@@ -235,7 +235,8 @@ class CacheReuseRulesTest {
     String[] forms = {"max-age=60, private;", "max-age=60, private ;", "max-age=60, \"no-store\"",
         "max-age=60, no-store;", "max-age=60, foo=\"bar, private", "max-age=60, foo=\"a\\\", private",
         "max-age=60, foo=\"bar, no-store", "max-age=60, foo=a\"b, private, bar=c\"d",
-        "max-age=60, \"a, no-store, b\"", "max-age=60, private=\"Authorization", "max-age=60, no-cache=\"x, y"};
+        "max-age=60, \"a, no-store, b\"", "max-age=60, private=\"Authorization", "max-age=60, no-cache=\"x, y",
+        "max-age=60, foo=a=\"b, private, c\"", "max-age=60, foo==\", no-store\""};
     for (int i = 0; i < forms.length; i++) {
       String form = forms[i];
       h.origin.enqueue(h.response("alice's " + form).setHeader("Cache-Control", form));

@@ -84,7 +84,9 @@ class CertificateAuthorityTest {
         {TestPki.ca("Weak", TestPki.rsa(1024), KeyUsage.keyCertSign), "1024-bit RSA key"},
         {TestPki.ca("Clients only", TestPki.ec(), KeyUsage.keyCertSign, KeyPurposeId.id_kp_clientAuth),
             "extended key usage lacks serverAuth"},
-        {TestPki.ca("Edwards", TestPki.ed25519(), KeyUsage.keyCertSign), "EdDSA key"}};
+        {TestPki.ca("Edwards", TestPki.ed25519(), KeyUsage.keyCertSign), "EdDSA key"},
+        {TestPki.ca("Any purpose", TestPki.ec(), KeyUsage.keyCertSign, KeyPurposeId.anyExtendedKeyUsage),
+            "extended key usage lacks serverAuth"}};
     for (Object[] c : cases) {
       TestPki.Issued ca = (TestPki.Issued) c[0];
       Path certificate = TestPki.writePem(dir, "ca-" + c[1].hashCode() + ".pem", List.of(ca.certificate()));
