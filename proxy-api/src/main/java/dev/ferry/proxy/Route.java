@@ -104,7 +104,7 @@ public final class Route {
     String lower = glob.toLowerCase(Locale.ROOT);
     String bare = lower.startsWith("*.") ? lower.substring(2) : lower;
     if (bare.isEmpty() || !bare.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_')) {
-      throw new IllegalArgumentException("route host must be a host name or *.domain (was " + glob + ")");
+      throw new IllegalArgumentException("route host must be a host name or *.domain (was " + Checks.shown(glob) + ")");
     }
     return copy(name, lower, path, pathMatch, methods, headers, filters, cache, timeout, retry, stripPrefix);
   }

@@ -188,6 +188,8 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> Route.to(Upstream.of("http://h")).pathPrefix("/a\u009b2J/"))
         .hasMessageNotContaining("\u009b");
     assertThatThrownBy(() -> Balancer.hashCookie("sid\r\n[WARN] forged")).hasMessageNotContaining("\n");
+    assertThatThrownBy(() -> Route.to(Upstream.of("http://h")).host("h\r\n[INFO] forged\u009b2J"))
+        .hasMessageStartingWith("route host must be").hasMessageNotContaining("\n").hasMessageNotContaining("\u009b");
     assertThatThrownBy(() -> Route.to(Upstream.of("http://h")).pathRegex("^/a|\r\nWARN forged"))
         .hasMessageStartingWith("pathRegex must not hold control characters").hasMessageNotContaining("\n");
     assertThatThrownBy(() -> Filters.accessControl().allowHosts("a\u001b[2Jb.test"))

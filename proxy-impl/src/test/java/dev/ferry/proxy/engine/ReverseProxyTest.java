@@ -213,7 +213,9 @@ class ReverseProxyTest {
     origin.enqueue(new MockResponse());
     String[] forged = {"X-Original-Host", "X-Host", "X-HTTP-Host-Override", "X-Original-URI", "X-Forwarded-Uri",
         "X-Forwarded-Path", "X-Envoy-Original-Path", "Client-IP", "True-Client-IP", "X-Client-IP",
-        "X-Cluster-Client-IP", "X-Forwarded", "Forwarded-For", "X-Arr-Ssl", "CF-Visitor", "X_Original_Host"};
+        "X-Cluster-Client-IP", "X-Forwarded", "Forwarded-For", "X-Arr-Ssl", "CF-Visitor", "X_Original_Host",
+        "CF-Connecting-IP", "Fastly-Client-IP", "X-Azure-ClientIP", "X-Envoy-External-Address", "X-Originating-IP",
+        "X-Remote-Addr", "X-Original-Forwarded-For", "X-Forwarded-Url"};
     StringBuilder head = new StringBuilder("GET / HTTP/1.1\r\nHost: shop.example\r\n");
     for (String name : forged) {
       head.append(name).append(": evil.example\r\n");

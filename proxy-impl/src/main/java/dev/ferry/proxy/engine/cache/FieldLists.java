@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.cache;
 
+import dev.ferry.proxy.engine.http1.Tokens;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,17 +29,22 @@ final class FieldLists {
     boolean quoted = false;
     int start = 0;
     int argumentStart = -1;
+    boolean equalsSeen = false;
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (quoted && c == '\\') {
         i++;
       } else if (c == '"' && (quoted || !argumentsOnly || i == argumentStart)) {
         quoted = !quoted;
-      } else if (c == '=' && !quoted && argumentStart < start) {
-        argumentStart = i + 1;
+      } else if (c == '=' && !quoted && !equalsSeen) {
+        equalsSeen = true;
+        // Only a directive's argument: a member whose name is no token has none (probe v26:
+        // "=\", private, \"" and "a\"b=\", private" hid the private).
+        argumentStart = Tokens.isToken(value.substring(start, i).trim()) ? i + 1 : -1;
       } else if (c == ',' && !quoted) {
         parts.add(value.substring(start, i));
         start = i + 1;
+        equalsSeen = false;
       }
     }
     if (quoted) {

@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
@@ -41,9 +42,9 @@ public final class HttpCache implements ProxyCache {
   private static final Logger log = LoggerFactory.getLogger(HttpCache.class);
   /** RFC 9110 §9.2.1: the safe methods; every other one invalidates (RFC 9111 §4.4). */
   private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
-  /** Fields with which frameworks take a GET for another method: no part of the key. */
-  private static final List<String> METHOD_OVERRIDES = List.of("X-HTTP-Method-Override", "X-HTTP-Method",
-      "X-Method-Override");
+  /** Fields with which frameworks take a GET for another method, lower case: no part of the key. */
+  private static final Set<String> METHOD_OVERRIDES = Set.of("x-http-method-override", "x-http-method",
+      "x-method-override");
   /**
    * How many leaders a miss may wait on (each for up to its fetch's timeout): one per variant
    * (Vary) a burst of misses asks for, in practice one or two.
@@ -103,7 +104,7 @@ public final class HttpCache implements ProxyCache {
       throws IOException {
     String method = request.method();
     boolean read = method.equals("GET") || method.equals("HEAD");
-    if (read && (!request.body().isEmpty() || METHOD_OVERRIDES.stream().anyMatch(request.headers()::contains))) {
+    if (read && (!request.body().isEmpty() || overridesMethod(request.headers()))) {
       // Content, or a method override, the key does not hold and an origin may read (body
       // parsers and method-override middleware do): its answer stored, one client chose what
       // every client got, a 405 for a DELETE for one (probe p24). Nor is such a request answered
@@ -148,6 +149,19 @@ public final class HttpCache implements ProxyCache {
       return coalescedMiss(request, partition, upstreamTimeout, requestCc, upstream, verdict, 1);
     }
     return fetchOrRevalidate(request, partition, stored, requestCc, upstream, verdict);
+  }
+
+  /**
+   * True if {@code headers} hold a method override, in an underscore spelling too: CGI, PHP and
+   * WSGI backends read {@code X_HTTP_Method_Override} as the dashed name (probe v26).
+   */
+  private static boolean overridesMethod(Headers headers) {
+    for (int i = 0; i < headers.size(); i++) {
+      if (METHOD_OVERRIDES.contains(headers.name(i).replace('_', '-').toLowerCase(Locale.ROOT))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -78,7 +78,9 @@ public final class Forwarder {
       "front-end-https", "x-url-scheme", "x-original-url", "x-rewrite-url", "x-original-host", "x-host",
       "x-http-host-override", "x-original-uri", "x-forwarded-uri", "x-forwarded-path",
       "x-envoy-original-path", "client-ip", "true-client-ip", "x-client-ip", "x-cluster-client-ip",
-      "x-forwarded", "forwarded-for", "x-arr-ssl", "cf-visitor");
+      "x-forwarded", "forwarded-for", "x-arr-ssl", "cf-visitor", "cf-connecting-ip", "fastly-client-ip",
+      "x-azure-clientip", "x-envoy-external-address", "x-originating-ip", "x-remote-addr",
+      "x-original-forwarded-for", "x-forwarded-url");
   /**
    * A reverse proxy also sets X-Forwarded-For itself, and drops a client's claims to a verified
    * client certificate: RFC 9440's fields, which this proxy sets from its own TLS listener, and
