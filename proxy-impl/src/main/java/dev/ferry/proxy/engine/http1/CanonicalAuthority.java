@@ -15,21 +15,27 @@ public final class CanonicalAuthority {
 
   /** {@code authority} ({@code host[:port]}, an IPv6 literal bracketed) in its one spelling. */
   public static String of(String scheme, String authority) {
-    String host = authority;
-    String port = "";
     int close = authority.lastIndexOf(']');
     int colon = authority.lastIndexOf(':');
-    if (colon > close) {
-      host = authority.substring(0, colon);
-      port = authority.substring(colon + 1);
+    int hostEnd = colon > close ? colon : authority.length();
+    String port = hostEnd == authority.length() ? null : authority.substring(hostEnd + 1);
+    boolean defaultPort = port != null && (port.isEmpty() || (scheme.equalsIgnoreCase("http") && port.equals("80"))
+        || (scheme.equalsIgnoreCase("https") && port.equals("443")));
+    boolean trailingDot = hostEnd > 1 && authority.charAt(hostEnd - 1) == '.';
+    if (!defaultPort && !trailingDot && !hasUpperCase(authority, hostEnd)) {
+      return authority; // the common case, on every request: no copy
     }
-    host = host.toLowerCase(Locale.ROOT);
-    if (host.endsWith(".") && host.length() > 1) {
-      host = host.substring(0, host.length() - 1);
+    String host = authority.substring(0, trailingDot ? hostEnd - 1 : hostEnd).toLowerCase(Locale.ROOT);
+    return port == null || defaultPort ? host : host + ":" + port;
+  }
+
+  private static boolean hasUpperCase(String text, int end) {
+    for (int i = 0; i < end; i++) {
+      char c = text.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        return true;
+      }
     }
-    boolean defaultPort = port.isEmpty() || (scheme.equalsIgnoreCase("http") && port.equals("80"))
-        || (scheme.equalsIgnoreCase("https") && port.equals("443"));
-    String canonical = defaultPort ? host : host + ":" + port;
-    return canonical.equals(authority) ? authority : canonical;
+    return false;
   }
 }
