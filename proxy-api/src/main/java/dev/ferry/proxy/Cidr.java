@@ -62,17 +62,25 @@ final class Cidr {
 
   private static int ipv6Bits(String address, String text) {
     boolean valid = address.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
+    boolean mapped = false;
     if (valid) {
       try {
         // Hex digits, colons and dots only: parsed as a literal, never looked up.
-        valid = !(InetAddress.getByName(address) instanceof Inet4Address);
+        mapped = InetAddress.getByName(address) instanceof Inet4Address;
       } catch (UnknownHostException e) {
         valid = false;
       }
     }
+    if (mapped) {
+      // The JDK reads ::ffff:a.b.c.d as the IPv4 address itself, and so are clients' mapped
+      // addresses read: an IPv4 block covers them. The message asked for dotted decimal, the
+      // very form it refused (probe a24).
+      throw new IllegalArgumentException("CIDR " + Checks.shown(text) + " is an IPv4-mapped block: write it as "
+          + "IPv4 (10.0.0.0/8), which also matches clients and destinations in IPv4-mapped form");
+    }
     if (!valid) {
-      throw new IllegalArgumentException("CIDR must be an IP address block like fd00::/8, with "
-          + "IPv4-mapped addresses in dotted decimal (was " + Checks.shown(text) + ")");
+      throw new IllegalArgumentException("CIDR must be an IP address block like fd00::/8 (was "
+          + Checks.shown(text) + ")");
     }
     return 128;
   }

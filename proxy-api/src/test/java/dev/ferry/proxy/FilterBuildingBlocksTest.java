@@ -32,12 +32,18 @@ class FilterBuildingBlocksTest {
 
   @Test
   void refusesLegacyIpv4FormsInRules() {
-    for (String legacy : new String[] {"127.1", "2130706433", "0177.0.0.1", "127.000.000.001", "0",
-        "::ffff:127.0.0.1"}) {
+    for (String legacy : new String[] {"127.1", "2130706433", "0177.0.0.1", "127.000.000.001", "0"}) {
       assertThatThrownBy(() -> Filters.accessControl().denyHosts(legacy), legacy)
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(was " + legacy + ")");
     }
     assertThatThrownBy(() -> Filters.accessControl().allowClients("10.1/16")).hasMessageContaining("dotted decimal");
+    // An IPv4-mapped block is said to be one, with the form to write instead: the message asked
+    // for the very dotted decimal it refused (probe a24).
+    for (String mapped : new String[] {"::ffff:127.0.0.1", "::ffff:10.0.0.0/104", "::ffff:7f00:1"}) {
+      assertThatThrownBy(() -> Filters.accessControl().denyClients(mapped), mapped)
+          .hasMessage("CIDR " + mapped + " is an IPv4-mapped block: write it as IPv4 (10.0.0.0/8), which also "
+              + "matches clients and destinations in IPv4-mapped form");
+    }
     for (String legacy : new String[] {"0x7f.0.0.1", "0X7F.1", "example.123", "localhost.0x1."}) {
       assertThatThrownBy(() -> Filters.accessControl().denyHosts(legacy), legacy)
           .isInstanceOf(IllegalArgumentException.class)

@@ -76,8 +76,10 @@ final class AccessRule {
           ? (target.resolvesLater() ? Match.UNKNOWN : Match.NO)
           : of(block.contains(target.address()) || reachesLoopback(target.address()));
       // Methods are case-sensitive, but many servers upper-case them: a deny rule for DELETE
-      // that let "delete" through would be a rule a client steps around.
-      case METHOD -> of(target.method().equalsIgnoreCase(method));
+      // that let "delete" through would be a rule a client steps around. An allow rule names
+      // exactly what it lets through: "get" is no GET it allowed (probe a24), and went upstream
+      // as "get" to servers that take it for GET or send it to a catch-all.
+      case METHOD -> of(allow ? target.method().equals(method) : target.method().equalsIgnoreCase(method));
       case PORT -> of(target.port() == port);
     };
   }

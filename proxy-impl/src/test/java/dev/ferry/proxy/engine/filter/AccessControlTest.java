@@ -132,6 +132,26 @@ class AccessControlTest {
     assertThat(get(originUrl("127.0.0.1", "/"))).endsWith("ok");
   }
 
+  /**
+   * An allow rule names exactly the method it lets through: under an allow-list of GET, "get"
+   * was let through and went upstream as it was, to servers that run it as GET or send it to a
+   * catch-all (probe a24).
+   */
+  @Test
+  void allowsOnlyTheMethodAsWritten() throws Exception {
+    proxy = ProxyServer.builder().filter(Filters.accessControl().allowMethods("GET").denyByDefault().build())
+        .build().start();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    try (Raw raw = new Raw(proxy.port())) {
+      for (String method : new String[] {"get", "gEt"}) {
+        assertThat(raw.exchange(method + " " + originUrl("127.0.0.1", "/") + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+            .as(method).startsWith("HTTP/1.1 403");
+      }
+    }
+    assertThat(get(originUrl("127.0.0.1", "/"))).endsWith("ok");
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
   @Test
   void deniesIpv6ClientsByBlock() throws Exception {
     boolean ipv6;
