@@ -56,8 +56,10 @@ public final class TestCertificates {
   }
 
   /**
-   * A self-signed certificate for {@code dnsName} (and 127.0.0.1 when the name is localhost) with
-   * an EC P-256 key, alias {@code server}: trusted directly, it is its own trust anchor.
+   * A self-signed certificate for {@code dnsName} alone (no address) with an EC P-256 key, alias
+   * {@code server}: trusted directly ({@link #trustingContext()}), it is its own trust anchor.
+   *
+   * @param startDate keytool's {@code -startdate}, e.g. {@code -10d}, or null for now
    */
   public static TestCertificates selfSigned(String dnsName, String startDate, int validityDays) throws Exception {
     Path dir = Files.createTempDirectory("ferry-certs");
@@ -65,10 +67,12 @@ public final class TestCertificates {
     try {
       List<String> command = new ArrayList<>(List.of("-genkeypair", "-alias", "server"));
       command.addAll(EC_P256);
-      command.addAll(List.of("-dname", "CN=" + dnsName, "-ext", "SAN=dns:" + dnsName
-          + (dnsName.equals("localhost") ? ",ip:127.0.0.1" : ""), "-startdate", startDate,
+      command.addAll(List.of("-dname", "CN=" + dnsName, "-ext", "SAN=dns:" + dnsName,
           "-validity", Integer.toString(validityDays), "-storetype", "PKCS12",
           "-keystore", server.toString(), "-storepass", new String(PASSWORD)));
+      if (startDate != null) {
+        command.addAll(List.of("-startdate", startDate));
+      }
       keytool(command.toArray(new String[0]));
       KeyStore keyStore = KeyStore.getInstance("PKCS12");
       try (InputStream in = Files.newInputStream(server)) {
@@ -168,7 +172,9 @@ public final class TestCertificates {
   public KeyStore trustStore() throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
-    trust.setCertificateEntry("ca", keyStore.getCertificate("ca"));
+    // An issued certificate's CA; a self-signed one is its own.
+    String anchor = keyStore.containsAlias("ca") ? "ca" : "server";
+    trust.setCertificateEntry(anchor, keyStore.getCertificate(anchor));
     return trust;
   }
 

@@ -157,7 +157,10 @@ public final class HttpCache implements ProxyCache {
    */
   private static boolean overridesMethod(Headers headers) {
     for (int i = 0; i < headers.size(); i++) {
-      if (METHOD_OVERRIDES.contains(headers.name(i).replace('_', '-').toLowerCase(Locale.ROOT))) {
+      String name = headers.name(i);
+      // Every GET through the cache asks: only X- names are spelled into a copy.
+      if ((name.charAt(0) == 'x' || name.charAt(0) == 'X')
+          && METHOD_OVERRIDES.contains(name.replace('_', '-').toLowerCase(Locale.ROOT))) {
         return true;
       }
     }

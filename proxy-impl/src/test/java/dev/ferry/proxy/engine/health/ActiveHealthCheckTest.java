@@ -141,7 +141,7 @@ class ActiveHealthCheckTest {
 
   @Test
   void checksHttpsEndpointsAndVerifiesTheHostName() throws Exception {
-    SelfSignedCertificate certificate = SelfSignedCertificate.forLocalhost();
+    TestCertificates certificate = TestCertificates.selfSigned("localhost", null, 2);
     SSLContext trusting = certificate.trustingContext();
     Backend backend = backend(new Backend(certificate.serverContext()));
     LiveEndpoint byName = endpoint(backend.url("localhost"));
