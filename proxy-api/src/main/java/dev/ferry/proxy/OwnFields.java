@@ -15,7 +15,8 @@ final class OwnFields {
 
   /** Fields the proxy writes, or acts on, itself. */
   private static final Set<String> PROXY_SET = Set.of("traceparent", "tracestate", "b3", "via",
-      "forwarded", "x-real-ip", "client-cert", "client-cert-chain", "expect", "max-forwards");
+      "forwarded", "x-real-ip", "client-cert", "client-cert-chain", "expect", "max-forwards",
+      "proxy-status");
 
   /** Fields with a meaning of their own (RFC 9110's registry and common extensions). */
   private static final Set<String> MEANINGFUL = Set.of("authorization", "proxy-authorization",
@@ -31,7 +32,8 @@ final class OwnFields {
       "clear-site-data", "x-permitted-cross-domain-policies", "timing-allow-origin",
       "server-timing", "nel", "report-to", "reporting-endpoints", "feature-policy", "document-policy",
       "origin-agent-cluster", "service-worker-allowed", "expect-ct", "public-key-pins",
-      "public-key-pins-report-only", "x-dns-prefetch-control", "x-download-options");
+      "public-key-pins-report-only", "x-dns-prefetch-control", "x-download-options",
+      "x-http-method-override", "x-http-method", "x-method-override");
 
   /** Targeted cache-control fields (RFC 9213): refused for anything but the targeted field. */
   private static final Set<String> TARGETED = Set.of("cdn-cache-control", "surrogate-control");
@@ -39,14 +41,15 @@ final class OwnFields {
   /**
    * @throws IllegalArgumentException "OPTION cannot be NAME: ..." for an invalid name, one the
    *     proxy manages ({@link Headers#isProxyManaged}), sets or acts on itself (trace context,
-   *     {@code Via}, {@code Forwarded}, {@code X-Forwarded-*}, {@code Expect}...), or one with a
-   *     meaning of its own (credentials, caching, content metadata, browser security policies,
-   *     {@code Sec-*}, CORS; a targeted cache-control field, unless {@code option} is
+   *     {@code Via}, {@code Forwarded}, {@code X-Forwarded-*}, {@code Expect},
+   *     {@code Proxy-Status}...), or one with a meaning of its own (credentials, caching, content
+   *     metadata, browser security policies, method overrides, {@code Sec-*}, CORS; a targeted cache-control field, unless {@code option} is
    *     {@code targetedField})
    */
   static void check(String name, String option) {
     Headers.checkOwnFieldName(name, option);
-    String lower = name.trim().toLowerCase(Locale.ROOT);
+    // Backends read X_HTTP_Method_Override as the dashed name (CGI, PHP, WSGI): so do these checks.
+    String lower = name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
     if (PROXY_SET.contains(lower) || lower.startsWith("x-b3-") || lower.startsWith("x-forwarded-")) {
       throw new IllegalArgumentException(option + " cannot be " + name
           + ": the proxy sets or acts on that field itself (trace context, Via, Forwarded, Expect...)");
@@ -55,7 +58,7 @@ final class OwnFields {
         || lower.startsWith("access-control-")
         || ((TARGETED.contains(lower) || lower.endsWith("-cdn-cache-control")) && !option.equals("targetedField"))) {
       throw new IllegalArgumentException(option + " cannot be " + name
-          + ": that field means something else (credentials, caching, content metadata...),"
+          + ": that field means something else (credentials, caching, content metadata, method overrides...),"
           + " which the proxy's value would replace");
     }
   }

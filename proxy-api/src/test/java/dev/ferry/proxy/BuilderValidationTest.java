@@ -155,6 +155,15 @@ class BuilderValidationTest {
       assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name)).as(name)
           .hasMessageStartingWith("requestIdHeader cannot be " + name);
     }
+    // Method overrides, which backends and the cache act on, in any spelling; RFC 9209's
+    // Proxy-Status; underscore spellings of the proxy's own fields (probe v27).
+    for (String name : new String[] {"X-HTTP-Method-Override", "x-http-method", "X_Method_Override",
+        "Proxy-Status", "X_Forwarded_For"}) {
+      assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name)).as(name)
+          .hasMessageStartingWith("requestIdHeader cannot be " + name);
+      assertThatThrownBy(() -> CacheSpec.inMemory().statusHeader(name)).as(name)
+          .hasMessageStartingWith("statusHeader cannot be " + name);
+    }
     ProxyServer.builder().requestIdHeader("X-Correlation-Id");
   }
 

@@ -37,7 +37,7 @@ public final class TestCertificates {
    */
   public static TestCertificates issued(String dnsName, String startDate, int validityDays)
       throws Exception {
-    return issued(dnsName, startDate, validityDays, true, EC_P256, null, EC_P256);
+    return issued(dnsName, startDate, validityDays, true, EC_P256, null, EC_P256, null);
   }
 
   /**
@@ -47,12 +47,17 @@ public final class TestCertificates {
    */
   public static TestCertificates weak(String dnsName, boolean san, List<String> keyOptions,
       String signatureAlgorithm) throws Exception {
-    return issued(dnsName, null, 2, san, keyOptions, signatureAlgorithm, EC_P256);
+    return issued(dnsName, null, 2, san, keyOptions, signatureAlgorithm, EC_P256, null);
   }
 
   /** A sound leaf for {@code dnsName} issued by a CA with a key of {@code caKeyOptions} (keytool's). */
   public static TestCertificates issuedByWeakCa(String dnsName, List<String> caKeyOptions) throws Exception {
-    return issued(dnsName, null, 2, true, EC_P256, null, caKeyOptions);
+    return issued(dnsName, null, 2, true, EC_P256, null, caKeyOptions, null);
+  }
+
+  /** A leaf for {@code dnsName} valid now, issued by a CA that expired days ago (served in its chain). */
+  public static TestCertificates issuedByExpiredCa(String dnsName) throws Exception {
+    return issued(dnsName, null, 2, true, EC_P256, null, EC_P256, "-10d");
   }
 
   /**
@@ -86,7 +91,8 @@ public final class TestCertificates {
   }
 
   private static TestCertificates issued(String dnsName, String startDate, int validityDays, boolean san,
-      List<String> keyOptions, String signatureAlgorithm, List<String> caKeyOptions) throws Exception {
+      List<String> keyOptions, String signatureAlgorithm, List<String> caKeyOptions, String caStartDate)
+      throws Exception {
     Path dir = Files.createTempDirectory("ferry-certs");
     try {
       Path ca = dir.resolve("ca.p12");
@@ -96,6 +102,9 @@ public final class TestCertificates {
       authority.addAll(caKeyOptions);
       authority.addAll(List.of("-dname", "CN=Ferry Test CA " + System.nanoTime(), "-ext", "bc:c",
           "-validity", "2", "-storetype", "PKCS12", "-keystore", ca.toString(), "-storepass", pass));
+      if (caStartDate != null) {
+        authority.addAll(List.of("-startdate", caStartDate));
+      }
       keytool(authority.toArray(new String[0]));
       List<String> leaf = new ArrayList<>(List.of("-genkeypair", "-alias", "server"));
       leaf.addAll(keyOptions);

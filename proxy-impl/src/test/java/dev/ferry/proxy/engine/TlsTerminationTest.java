@@ -89,11 +89,9 @@ class TlsTerminationTest {
   }
 
   /**
-   * Plain HTTP sent to the TLS port is told so in plain HTTP (a TLS alert said only "failed"), as
-   * nginx does, and accounted for as a refused request: counted and in the access log, as a
-   * malformed head on a plain port is (before, only as a failed handshake).
+   * An expired certificate is still served, but the start says so (probe g24: not a word); an
+   * expired CA in the chain served too, which clients refuse alike (probe v27).
    */
-  /** An expired certificate is still served, but the start says so (probe g24: not a word). */
   @Test
   void warnsAtStartOfACertificateThatIsNotValidNow() throws Exception {
     TestCertificates expired = TestCertificates.issued("localhost", "-10d", 1);
@@ -102,12 +100,24 @@ class TlsTerminationTest {
       assertThat(logs.lines(ServerTlsContext.class.getName())).singleElement().asString()
           .contains("tls_certificate_not_valid").contains("subject=\"CN=localhost\"");
     }
+    TestCertificates expiredCa = TestCertificates.issuedByExpiredCa("localhost");
+    try (LogCapture logs = new LogCapture()) {
+      ferry.start(ProxyServer.builder().tls(ServerTls.keyStore(expiredCa.keyStore(), TestCertificates.password())));
+      assertThat(logs.lines(ServerTlsContext.class.getName())).singleElement().asString()
+          .contains("tls_certificate_not_valid").contains("subject=\"CN=Ferry Test CA")
+          .contains("leaf=\"CN=localhost\"");
+    }
     try (LogCapture logs = new LogCapture()) {
       ferry.start(ProxyServer.builder().tls(ServerTls.keyStore(server.keyStore(), TestCertificates.password())));
       assertThat(logs.lines(ServerTlsContext.class.getName())).isEmpty();
     }
   }
 
+  /**
+   * Plain HTTP sent to the TLS port is told so in plain HTTP (a TLS alert said only "failed"), as
+   * nginx does, and accounted for as a refused request: counted and in the access log, as a
+   * malformed head on a plain port is (before, only as a failed handshake).
+   */
   @Test
   void answersPlainHttpSentToTheTlsPortWith400() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

@@ -40,7 +40,9 @@ final class FieldLists {
         equalsSeen = true;
         // Only a directive's argument: a member whose name is no token has none (probe v26:
         // "=\", private, \"" and "a\"b=\", private" hid the private).
-        argumentStart = Tokens.isToken(value.substring(start, i).trim()) ? i + 1 : -1;
+        // Nor one with whitespace before its = (RFC 9111 §5.2 has none there; probe v27:
+        // "foo =\"a, private, b\"" hid the private), which CacheControl reads as no directive.
+        argumentStart = Tokens.isToken(withoutLeadingWhitespace(value, start, i)) ? i + 1 : -1;
       } else if (c == ',' && !quoted) {
         parts.add(value.substring(start, i));
         start = i + 1;
@@ -56,5 +58,13 @@ final class FieldLists {
       parts.add(value.substring(start));
     }
     return parts;
+  }
+
+  /** {@code value}'s characters from {@code start} to {@code end}, past the list's OWS. */
+  private static String withoutLeadingWhitespace(String value, int start, int end) {
+    while (start < end && (value.charAt(start) == ' ' || value.charAt(start) == '\t')) {
+      start++;
+    }
+    return value.substring(start, end);
   }
 }

@@ -12,13 +12,13 @@ import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.filter.RealChain;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
+import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
@@ -42,9 +42,6 @@ public final class HttpCache implements ProxyCache {
   private static final Logger log = LoggerFactory.getLogger(HttpCache.class);
   /** RFC 9110 §9.2.1: the safe methods; every other one invalidates (RFC 9111 §4.4). */
   private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
-  /** Fields with which frameworks take a GET for another method, lower case: no part of the key. */
-  private static final Set<String> METHOD_OVERRIDES = Set.of("x-http-method-override", "x-http-method",
-      "x-method-override");
   /**
    * How many leaders a miss may wait on (each for up to its fetch's timeout): one per variant
    * (Vary) a burst of misses asks for, in practice one or two.
@@ -104,7 +101,7 @@ public final class HttpCache implements ProxyCache {
       throws IOException {
     String method = request.method();
     boolean read = method.equals("GET") || method.equals("HEAD");
-    if (read && (!request.body().isEmpty() || overridesMethod(request.headers()))) {
+    if (read && (!request.body().isEmpty() || Methods.overridden(request.headers()))) {
       // Content, or a method override, the key does not hold and an origin may read (body
       // parsers and method-override middleware do): its answer stored, one client chose what
       // every client got, a 405 for a DELETE for one (probe p24). Nor is such a request answered
@@ -149,22 +146,6 @@ public final class HttpCache implements ProxyCache {
       return coalescedMiss(request, partition, upstreamTimeout, requestCc, upstream, verdict, 1);
     }
     return fetchOrRevalidate(request, partition, stored, requestCc, upstream, verdict);
-  }
-
-  /**
-   * True if {@code headers} hold a method override, in an underscore spelling too: CGI, PHP and
-   * WSGI backends read {@code X_HTTP_Method_Override} as the dashed name (probe v26).
-   */
-  private static boolean overridesMethod(Headers headers) {
-    for (int i = 0; i < headers.size(); i++) {
-      String name = headers.name(i);
-      // Every GET through the cache asks: only X- names are spelled into a copy.
-      if ((name.charAt(0) == 'x' || name.charAt(0) == 'X')
-          && METHOD_OVERRIDES.contains(name.replace('_', '-').toLowerCase(Locale.ROOT))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**
@@ -231,13 +212,14 @@ public final class HttpCache implements ProxyCache {
       if (stored != null && !revalidating) {
         applyHead(request, stored, response, requested);
       }
-      if (response.status() >= 500 && stored != null && staleIfError(stored, asked)) {
+      if (isError(response.status()) && stored != null && staleIfError(stored, asked)) {
         closeQuietly(response.body());
         return serveStale(request, stored, verdict);
       }
       return response;
     } catch (IOException e) {
-      if (stored != null && staleIfError(stored, asked)) {
+      if (stored != null && (!(e instanceof HttpFailureException failure) || isError(failure.failure().status()))
+          && staleIfError(stored, asked)) {
         return serveStale(request, stored, verdict);
       }
       if (stored != null && e instanceof HttpFailureException failure && failure.failure().status() >= 500
@@ -248,6 +230,15 @@ public final class HttpCache implements ProxyCache {
       }
       throw e;
     }
+  }
+
+  /**
+   * RFC 5861 §4: the errors {@code stale-if-error} hides are 500, 502, 503 and 504; a 501 or a
+   * 505 is the origin's final word on the request, and was hidden behind the stale copy (probe
+   * k25).
+   */
+  private static boolean isError(int status) {
+    return status == 500 || status == 502 || status == 503 || status == 504;
   }
 
   /** A stored complete response that may answer as it is, or null. */

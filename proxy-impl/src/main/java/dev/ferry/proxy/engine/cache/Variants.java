@@ -29,9 +29,10 @@ final class Variants {
    * comma, {@code "X-User"}): taken as one name no request carries, such a member would let
    * every request select a response meant for one user, so it is taken as varying on
    * everything, as {@code *} is. So are the fields a reverse proxy writes for each client
-   * ({@code X-Forwarded-For}, {@code Forwarded}): the origin varied on the client's address,
+   * ({@code X-Forwarded-For}, {@code Forwarded}, RFC 9440's {@code Client-Cert} and
+   * {@code Client-Cert-Chain}): the origin varied on the client's address or certificate,
    * which the client's own request does not hold, and every client selected the first one's
-   * answer (probe k22).
+   * answer (probes k22, k25).
    */
   static List<String> names(Headers response) {
     List<String> names = new ArrayList<>();
@@ -54,7 +55,8 @@ final class Variants {
       "accept-language");
 
   /** Fields whose value the proxy sets from the client's address; see {@link #names}. */
-  private static final Set<String> PER_CLIENT = Set.of("x-forwarded-for", "forwarded");
+  private static final Set<String> PER_CLIENT = Set.of("x-forwarded-for", "forwarded", "client-cert",
+      "client-cert-chain");
 
 
   /** §4.1: a {@code *} member anywhere in {@code Vary} never matches a later request. */

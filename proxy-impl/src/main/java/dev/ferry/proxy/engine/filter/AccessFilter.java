@@ -6,11 +6,14 @@ import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.UndecidedDestination;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The engine's {@link AccessControl}. Client, method and name rules are decided here, on the
@@ -45,21 +48,39 @@ final class AccessFilter implements Filter {
       host = HostNames.normalise(host);
       literal = HostNames.literal(host).orElse(null);
     }
-    AccessTarget target = new AccessTarget(client, request.method(), host, request.port(), literal,
-        forward && literal == null);
-    AccessPolicy.Verdict verdict = policy.verdict(target);
-    if (verdict.denial != null) {
-      throw verdict.denial;
+    List<String> methods = methods(request);
+    boolean undecided = false;
+    for (String method : methods) {
+      AccessPolicy.Verdict verdict = policy.verdict(new AccessTarget(client, method, host, request.port(),
+          literal, forward && literal == null));
+      if (verdict.denial != null) {
+        throw verdict.denial;
+      }
+      undecided |= verdict.undecided;
     }
     if (forward && policy.readsDestination()) {
-      DestinationCheck check = new DestinationRules(policy, client, request.method());
+      DestinationCheck check = new DestinationRules(policy, client, methods);
       exchange.attribute(DestinationCheck.class,
           exchange.attribute(DestinationCheck.class).map(earlier -> earlier.andThen(check)).orElse(check));
-      if (verdict.undecided) {
+      if (undecided) {
         exchange.attribute(UndecidedDestination.class, UndecidedDestination.MARK);
       }
     }
     return chain.proceed(request);
+  }
+
+  /**
+   * The request's method, then each method an override field asks the backend to run instead:
+   * method-override middleware ran a {@code POST} with {@code X-HTTP-Method-Override: DELETE} as
+   * the DELETE a rule denied (probe v27). Each must be allowed.
+   */
+  private List<String> methods(Request request) {
+    if (!policy.readsMethod() || !Methods.overridden(request.headers())) {
+      return List.of(request.method());
+    }
+    List<String> methods = new ArrayList<>(Methods.overrides(request.headers()));
+    methods.add(0, request.method());
+    return methods;
   }
 
   @Override

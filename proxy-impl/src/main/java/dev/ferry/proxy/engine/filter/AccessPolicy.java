@@ -16,6 +16,7 @@ final class AccessPolicy {
   private final List<AccessRule> rules;
   private final boolean allowByDefault;
   private final boolean readsDestination;
+  private final boolean readsMethod;
 
   AccessPolicy(AccessControl config) {
     List<AccessRule> parsed = new ArrayList<>();
@@ -23,11 +24,17 @@ final class AccessPolicy {
     this.rules = List.copyOf(parsed);
     this.allowByDefault = config.allowsByDefault();
     this.readsDestination = rules.stream().anyMatch(AccessRule::readsDestination);
+    this.readsMethod = rules.stream().anyMatch(AccessRule::readsMethod);
   }
 
   /** Whether any rule looks at the destination, so that it must be checked at connect time. */
   boolean readsDestination() {
     return readsDestination;
+  }
+
+  /** Whether any rule looks at the method. */
+  boolean readsMethod() {
+    return readsMethod;
   }
 
   /**

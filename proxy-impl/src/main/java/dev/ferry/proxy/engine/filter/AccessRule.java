@@ -68,6 +68,10 @@ final class AccessRule {
     return kind == Kind.NAME || kind == Kind.ADDRESS || kind == Kind.PORT;
   }
 
+  boolean readsMethod() {
+    return kind == Kind.METHOD;
+  }
+
   Match match(AccessTarget target) {
     return switch (kind) {
       case CLIENT -> of(block.contains(target.client()));

@@ -14,22 +14,25 @@ import java.util.Optional;
 final class DestinationRules implements DestinationCheck {
   private final AccessPolicy policy;
   private final InetAddress client;
-  private final String method;
+  private final List<String> methods;
 
-  DestinationRules(AccessPolicy policy, InetAddress client, String method) {
+  /** {@code methods}: the request's, then those its override fields name (each must be allowed). */
+  DestinationRules(AccessPolicy policy, InetAddress client, List<String> methods) {
     this.policy = policy;
     this.client = client;
-    this.method = method;
+    this.methods = methods;
   }
 
   @Override
   public void check(String host, int port, List<InetAddress> addresses, boolean tunnel)
       throws HttpFailureException {
-    if (addresses.isEmpty()) {
-      deny(policy.denial(new AccessTarget(client, method, host, port, null, false)));
-    }
-    for (InetAddress address : addresses) {
-      deny(policy.denial(new AccessTarget(client, method, host, port, address, false)));
+    for (String method : methods) {
+      if (addresses.isEmpty()) {
+        deny(policy.denial(new AccessTarget(client, method, host, port, null, false)));
+      }
+      for (InetAddress address : addresses) {
+        deny(policy.denial(new AccessTarget(client, method, host, port, address, false)));
+      }
     }
   }
 

@@ -1,16 +1,81 @@
 package dev.ferry.proxy.engine.http1;
 
+import dev.ferry.proxy.Headers;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
-/** What the request methods promise about being sent twice. */
+/** What the request methods promise, and the fields with which frameworks take one for another. */
 public final class Methods {
   /** RFC 9110 §9.2.2: the methods whose repetition has the effect of one request. */
   private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+  /** Methods whose content every server reads: it is what they are for. */
+  private static final Set<String> WITH_CONTENT = Set.of("POST", "PUT", "PATCH");
+  /**
+   * Fields with which method-override middleware (Express, Rails, Symfony, Laravel...) takes a
+   * request for another method; underscore spellings too, as CGI, PHP and WSGI backends read
+   * {@code X_HTTP_Method_Override} as the dashed name (probe v26).
+   */
+  private static final NameSet OVERRIDES = NameSet.of("x-http-method-override", "x-http-method",
+      "x-method-override");
 
   private Methods() {}
 
   /** True for an idempotent method, which a proxy may send again after a failure (RFC 9110 §9.2.2). */
   public static boolean isIdempotent(String method) {
     return IDEMPOTENT.contains(method);
+  }
+
+  /**
+   * True for POST, PUT and PATCH, whose content a server reads before it answers. Content on any
+   * other method has no meaning a server must honour (RFC 9110 §9.3.1, §9.3.5, §9.3.7), and one
+   * that never reads it takes it for the start of the next request on the connection.
+   */
+  public static boolean readsContent(String method) {
+    return WITH_CONTENT.contains(method);
+  }
+
+  /** True if {@code name} is a method-override field, in any case, dashed or underscored. */
+  public static boolean isOverride(String name) {
+    return OVERRIDES.contains(name) || name.indexOf('_') >= 0 && OVERRIDES.contains(name.replace('_', '-'));
+  }
+
+  /** True if {@code headers} hold a method-override field. */
+  public static boolean overridden(Headers headers) {
+    for (int i = 0; i < headers.size(); i++) {
+      if (isOverride(headers.name(i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The methods {@code headers} ask a backend to take the request for: each override field's
+   * value as written and each of its comma-separated members, trimmed (frameworks read the
+   * first line, the whole joined value, or a member); blank ones name none. Empty without an
+   * override field.
+   */
+  public static List<String> overrides(Headers headers) {
+    List<String> methods = new ArrayList<>(0);
+    for (int i = 0; i < headers.size(); i++) {
+      if (isOverride(headers.name(i))) {
+        String value = headers.value(i);
+        addNamed(methods, value);
+        if (value.indexOf(',') >= 0) {
+          for (String member : value.split(",", -1)) {
+            addNamed(methods, member);
+          }
+        }
+      }
+    }
+    return methods;
+  }
+
+  private static void addNamed(List<String> methods, String value) {
+    String method = value.trim();
+    if (!method.isEmpty()) {
+      methods.add(method);
+    }
   }
 }

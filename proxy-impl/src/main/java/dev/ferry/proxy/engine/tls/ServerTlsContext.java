@@ -59,7 +59,7 @@ public final class ServerTlsContext {
           LogValues.quoted(unused.leaf().getSubjectX500Principal().getName()));
     }
     for (CertifiedKey key : keys) {
-      warnIfNotValidNow(key.leaf());
+      warnIfNotValidNow(key);
     }
     try {
       SSLContext context = SSLContext.getInstance("TLS");
@@ -73,15 +73,19 @@ public final class ServerTlsContext {
   /**
    * A certificate every client refuses is still served (a renewal may be on its way, and the
    * files reload when it lands), but said at every load, at start and reload alike: it started
-   * without a word (probe g24).
+   * without a word (probe g24). Any certificate of the chain served: clients refuse a chain with
+   * an expired intermediate as they refuse an expired leaf (probe v27).
    */
-  private static void warnIfNotValidNow(X509Certificate leaf) {
+  private static void warnIfNotValidNow(CertifiedKey key) {
     Instant now = Instant.now();
-    if (now.isAfter(leaf.getNotAfter().toInstant()) || now.isBefore(leaf.getNotBefore().toInstant())) {
-      log.warn("tls_certificate_not_valid subject={} not_before={} not_after={} reason=\"clients refuse it; "
-          + "renew it (the files are reloaded when they change)\"",
-          LogValues.quoted(leaf.getSubjectX500Principal().getName()), leaf.getNotBefore().toInstant(),
-          leaf.getNotAfter().toInstant());
+    for (X509Certificate certificate : key.chain()) {
+      if (now.isAfter(certificate.getNotAfter().toInstant()) || now.isBefore(certificate.getNotBefore().toInstant())) {
+        log.warn("tls_certificate_not_valid subject={} leaf={} not_before={} not_after={} reason=\"clients refuse "
+            + "it; renew it (the files are reloaded when they change)\"",
+            LogValues.quoted(certificate.getSubjectX500Principal().getName()),
+            LogValues.quoted(key.leaf().getSubjectX500Principal().getName()),
+            certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant());
+      }
     }
   }
 

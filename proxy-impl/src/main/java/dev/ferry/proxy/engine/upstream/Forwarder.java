@@ -173,10 +173,12 @@ public final class Forwarder {
         throw classify(retryFailure, key, connection.input().bytesRead() > 0);
       }
     }
-    if (!body.isEmpty() && (request.method().equals("GET") || request.method().equals("HEAD"))) {
-      // Content has no meaning on a GET (RFC 9110 §9.3.1), and an upstream that never reads it
-      // takes it for the start of the next request on this connection: one client's chosen
-      // "request" answered for the next client (probe p24). The connection ends with this exchange.
+    if (!body.isEmpty() && !Methods.readsContent(request.method())) {
+      // Content has no meaning on a GET, HEAD, DELETE, OPTIONS or TRACE (RFC 9110 §9.3), nor
+      // surely on an extension method, and an upstream that never reads it takes it for the start
+      // of the next request on this connection: one client's chosen "request" answered for the
+      // next client (probe p24 with GET, v27 with DELETE, OPTIONS, TRACE and PROPFIND). The
+      // connection ends with this exchange.
       connection.forgoReuse();
     }
     return toResponse(request, head, connection, upgrade, hooks, to);
@@ -417,6 +419,13 @@ public final class Forwarder {
       connection.close();
       throw e;
     }
+    if (request.method().equals("HEAD") && announcesContent(head.headers())) {
+      // A server that answers HEAD as GET (Python's do_HEAD = do_GET) writes the body after the
+      // head, often in a second write that Nagle's algorithm holds until the proxy's delayed
+      // ACK, up to 40 ms later: past the unasked-bytes check of the next reuse, the next client
+      // got a 502 for a "malformed status line" (probe c25). HEADs are few; this costs little.
+      connection.forgoReuse();
+    }
     boolean keepAlive = connection.reusable() && (head.minorVersion() == 1
         ? !head.headers().containsToken("Connection", "close")
         : head.headers().containsToken("Connection", "keep-alive"));
@@ -430,6 +439,12 @@ public final class Forwarder {
       response.reason(head.reason());
     }
     return response.build();
+  }
+
+  /** True if a response's framing fields announce content: a length above 0, or a coding. */
+  private static boolean announcesContent(Headers headers) {
+    return headers.contains("Transfer-Encoding")
+        || headers.first("Content-Length").filter(length -> !length.trim().equals("0")).isPresent();
   }
 
   /**

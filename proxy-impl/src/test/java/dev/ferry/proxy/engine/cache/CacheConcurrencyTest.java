@@ -214,6 +214,26 @@ class CacheConcurrencyTest {
     assertThat(h.get("/sie").statusCode()).as("past the stale-if-error window").isEqualTo(503);
   }
 
+  /**
+   * RFC 5861 §4: the errors stale-if-error stands in for are 500, 502, 503 and 504. A 501 or a
+   * 505 is the origin's final word and reaches the client (probe k25: the stale copy hid them).
+   */
+  @Test
+  void passesOnAFinalServerAnswerThatIsNoErrorOfStaleIfError() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("last good").setHeader("Cache-Control", "max-age=10, stale-if-error=600"));
+    h.get("/sie-final");
+    h.advance(Duration.ofSeconds(60));
+    for (int status : new int[] {501, 505, 511}) {
+      h.origin.enqueue(new MockResponse().setResponseCode(status));
+      assertThat(h.get("/sie-final").statusCode()).isEqualTo(status);
+    }
+    for (int status : new int[] {500, 502, 504}) {
+      h.origin.enqueue(new MockResponse().setResponseCode(status));
+      assertServedStale(h.get("/sie-final"));
+    }
+  }
+
   /** Stale on arrival and without a validator, it is kept for the error it may stand in for. */
   @Test
   void storesAResponseStaleOnArrivalForStaleIfError() throws Exception {

@@ -207,16 +207,18 @@ class CacheReuseRulesTest {
   }
 
   /**
-   * The forwarding fields a reverse proxy writes from each client's address: the origin varied
-   * on what the proxy sent, which no client's request holds, so every client selected the first
-   * one's answer (probe k22). Such a response is kept for nobody, as with {@code Vary: *}.
+   * The forwarding fields a reverse proxy writes from each client's address or certificate: the
+   * origin varied on what the proxy sent, which no client's request holds, so every client
+   * selected the first one's answer (probe k22; k25 with RFC 9440's Client-Cert, one client's
+   * page served to every other certificate). Such a response is kept for nobody, as with
+   * {@code Vary: *}.
    */
   @Test
-  void neverSharesAResponseThatVariesOnTheForwardedClientAddress() throws Exception {
-    for (String vary : new String[] {"X-Forwarded-For", "Accept, forwarded"}) {
+  void neverSharesAResponseThatVariesOnTheForwardedClientAddressOrCertificate() throws Exception {
+    for (String vary : new String[] {"X-Forwarded-For", "Accept, forwarded", "Client-Cert", "client-cert-chain"}) {
       h.origin.enqueue(h.response("first " + vary).setHeader("Cache-Control", "max-age=100").setHeader("Vary", vary));
       h.origin.enqueue(h.response("second " + vary).setHeader("Cache-Control", "max-age=100").setHeader("Vary", vary));
-      String path = "/vary-client/" + vary.length();
+      String path = "/vary-client/" + vary.toLowerCase(java.util.Locale.ROOT).replace(", ", "-");
       h.get(path);
       HttpResponse<String> second = h.get(path);
       assertThat(second.body()).as("Vary: %s", vary).isEqualTo("second " + vary);
@@ -237,7 +239,8 @@ class CacheReuseRulesTest {
         "max-age=60, foo=\"bar, no-store", "max-age=60, foo=a\"b, private, bar=c\"d",
         "max-age=60, \"a, no-store, b\"", "max-age=60, private=\"Authorization", "max-age=60, no-cache=\"x, y",
         "max-age=60, foo=a=\"b, private, c\"", "max-age=60, foo==\", no-store\"", "max-age=60, =\", private, \"",
-        "max-age=60, a\"b=\", private, \"", "max-age=60, foo bar=\", private, \""};
+        "max-age=60, a\"b=\", private, \"", "max-age=60, foo bar=\", private, \"",
+        "max-age=60, foo =\"a, private, b\"", "max-age=60, foo\t=\"a, no-store, b\""};
     for (int i = 0; i < forms.length; i++) {
       String form = forms[i];
       h.origin.enqueue(h.response("alice's " + form).setHeader("Cache-Control", form));

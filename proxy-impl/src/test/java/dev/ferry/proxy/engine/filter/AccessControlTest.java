@@ -152,6 +152,39 @@ class AccessControlTest {
     assertThat(origin.getRequestCount()).isEqualTo(1);
   }
 
+  /**
+   * Method-override middleware runs a POST with {@code X-HTTP-Method-Override: DELETE} as a
+   * DELETE: the rules apply to each method an override field names, as to the request's own
+   * (probe v27: the DELETE a rule denied went through as a POST).
+   */
+  @Test
+  void appliesMethodRulesToTheMethodsOverrideFieldsName() throws Exception {
+    proxy = ProxyServer.builder().filter(Filters.accessControl().denyMethods("DELETE")
+        .allowPorts(origin.getPort()).denyByDefault().build()).build().start();
+    for (int i = 0; i < 2; i++) {
+      origin.enqueue(new MockResponse().setBody("ok"));
+    }
+    String post = "POST " + originUrl("127.0.0.1", "/users/1") + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n";
+    try (Raw raw = new Raw(proxy.port())) {
+      for (String override : new String[] {"X-HTTP-Method-Override: DELETE", "X_HTTP_Method: delete",
+          "x-method-override: PUT, DELETE", "X-HTTP-Method-Override:  DELETE "}) {
+        assertThat(raw.exchange(post + override + "\r\n\r\n")).as(override).startsWith("HTTP/1.1 403")
+            .contains("deny method DELETE");
+      }
+      assertThat(raw.exchange(post + "X-HTTP-Method-Override: PUT\r\n\r\n")).endsWith("ok");
+      assertThat(raw.exchange(post + "X-HTTP-Method-Override:\r\n\r\n")).endsWith("ok");
+    }
+    proxy.close();
+    proxy = ProxyServer.builder().filter(Filters.accessControl().allowMethods("GET", "POST").denyByDefault()
+        .build()).build().start();
+    origin.enqueue(new MockResponse().setBody("ok"));
+    try (Raw raw = new Raw(proxy.port())) {
+      assertThat(raw.exchange(post + "X-HTTP-Method: PATCH\r\n\r\n")).startsWith("HTTP/1.1 403");
+      assertThat(raw.exchange(post + "X-HTTP-Method: GET\r\n\r\n")).endsWith("ok");
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(3);
+  }
+
   @Test
   void deniesIpv6ClientsByBlock() throws Exception {
     boolean ipv6;

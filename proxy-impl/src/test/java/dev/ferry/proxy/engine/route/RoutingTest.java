@@ -112,6 +112,26 @@ class RoutingTest {
     assertThat(api.requests() + web.requests()).isEqualTo(3);
   }
 
+  /**
+   * A Host of two names, {@code evil.test,app.good.test}, matched a route for {@code *.good.test}
+   * and reached its backend as an {@code X-Forwarded-Host} list whose first element is
+   * {@code evil.test} (probe h25): a host is a DNS name or an address, so sub-delims and
+   * percent-escapes in it are refused.
+   */
+  @Test
+  void refusesAHostNoNameOrAddressCouldBe() throws Exception {
+    Origins good = origin("good");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(good.url())).host("*.good.test")));
+    for (String host : new String[] {"evil.test,app.good.test", "evil.test;x=app.good.test", "a'b.good.test",
+        "evil.test%2capp.good.test", "*.good.test", "a=b.good.test"}) {
+      assertThat(raw(proxy, host, "/")).as(host).startsWith("400");
+    }
+    assertThat(raw(proxy, "App.Good.Test", "/")).isEqualTo("200 good /");
+    assertThat(raw(proxy, "app_1.good.test:80", "/")).isEqualTo("200 good /");
+    assertThat(good.requests()).isEqualTo(2);
+  }
+
   @Test
   void answers404WhenNoRouteMatches() throws Exception {
     Origins api = origin("api");
