@@ -70,16 +70,23 @@ final class AccessFilter implements Filter {
   }
 
   /**
-   * The request's method, then each method an override field asks the backend to run instead:
-   * method-override middleware ran a {@code POST} with {@code X-HTTP-Method-Override: DELETE} as
-   * the DELETE a rule denied (probe v27). Each must be allowed.
+   * The request's method, then each method an override field or an {@code _method} query
+   * parameter asks the backend to run instead: method-override middleware ran a {@code POST}
+   * with {@code X-HTTP-Method-Override: DELETE} as the DELETE a rule denied (probe v27). Each
+   * must be allowed.
    */
   private List<String> methods(Request request) {
-    if (!policy.readsMethod() || !Methods.overridden(request.headers())) {
+    if (!policy.readsMethod()) {
       return List.of(request.method());
     }
-    List<String> methods = new ArrayList<>(Methods.overrides(request.headers()));
-    methods.add(0, request.method());
+    List<String> inQuery = Methods.queryOverrides(request.target());
+    if (inQuery.isEmpty() && !Methods.overridden(request.headers())) {
+      return List.of(request.method());
+    }
+    List<String> methods = new ArrayList<>();
+    methods.add(request.method());
+    methods.addAll(Methods.overrides(request.headers()));
+    methods.addAll(inQuery);
     return methods;
   }
 

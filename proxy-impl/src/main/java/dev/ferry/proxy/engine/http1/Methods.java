@@ -1,6 +1,8 @@
 package dev.ferry.proxy.engine.http1;
 
 import dev.ferry.proxy.Headers;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -70,6 +72,37 @@ public final class Methods {
       }
     }
     return methods;
+  }
+
+  /**
+   * The methods a request-target's {@code _method} query parameters name, name and value
+   * percent-decoded: Symfony and Laravel run a POST as the method {@code ?_method=DELETE} names. (Rails reads it
+   * from a form body only, which a proxy streaming the body cannot judge.)
+   */
+  public static List<String> queryOverrides(String target) {
+    int query = target.indexOf('?');
+    if (query < 0 || target.indexOf("method", query) < 0) {
+      return List.of();
+    }
+    List<String> methods = new ArrayList<>(1);
+    for (String parameter : target.substring(query + 1).split("&", -1)) {
+      int equals = parameter.indexOf('=');
+      // PHP reads a dot or a space in a parameter name as an underscore: ".method" is "_method".
+      if (equals >= 0 && decoded(parameter.substring(0, equals)).replace('.', '_').replace(' ', '_')
+          .equals("_method")) {
+        addNamed(methods, decoded(parameter.substring(equals + 1)));
+      }
+    }
+    return methods;
+  }
+
+  /** A query component percent-decoded as form decoders read it ({@code +} a space); as sent if malformed. */
+  private static String decoded(String component) {
+    try {
+      return URLDecoder.decode(component, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return component;
+    }
   }
 
   private static void addNamed(List<String> methods, String value) {

@@ -171,6 +171,13 @@ class AccessControlTest {
         assertThat(raw.exchange(post + override + "\r\n\r\n")).as(override).startsWith("HTTP/1.1 403")
             .contains("deny method DELETE");
       }
+      // Symfony and Laravel read ?_method= on a POST the same way.
+      String postQuery = post.replace("/users/1", "/users/1?a=1&_method=delete");
+      assertThat(raw.exchange(postQuery + "\r\n")).startsWith("HTTP/1.1 403");
+      for (String query : new String[] {"?%5Fmethod=DEL%45TE", "?.method=DELETE", "?x&+method=DELETE"}) {
+        assertThat(raw.exchange(post.replace("/users/1", "/users/1" + query) + "\r\n")).as(query)
+            .startsWith("HTTP/1.1 403");
+      }
       assertThat(raw.exchange(post + "X-HTTP-Method-Override: PUT\r\n\r\n")).endsWith("ok");
       assertThat(raw.exchange(post + "X-HTTP-Method-Override:\r\n\r\n")).endsWith("ok");
     }
