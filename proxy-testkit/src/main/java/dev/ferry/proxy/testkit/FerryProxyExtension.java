@@ -3,6 +3,8 @@ package dev.ferry.proxy.testkit;
 import dev.ferry.proxy.CertificateAuthority;
 import dev.ferry.proxy.ProxyServer;
 import java.io.Closeable;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Executable;
 import java.lang.reflect.Modifier;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +20,8 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -67,7 +71,9 @@ import org.slf4j.LoggerFactory;
  * <p>Bounds: the same as {@link RecordingProxy.Builder}: {@link #maxBodyBytes} (1 MiB per body),
  * {@link #maxRecordingBytes} (64 MiB for all bodies), {@link #maxExchanges} (100,000).
  *
- * <p>Configure the extension where it is declared; it must not be reconfigured once tests run.
+ * <p>Configure the extension where it is declared: once it has started a proxy, its
+ * configuration methods throw {@link IllegalStateException}, as a change then would reach only
+ * later tests. To change the running test's proxy, use {@link #inject} for a fault.
  * It never touches JVM-global proxy settings: wire clients with
  * {@link RecordingProxy#httpClientBuilder()} or {@link RecordingProxy#proxySelector()}.
  */
@@ -88,6 +94,8 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   private final Set<RecordingProxy> running = ConcurrentHashMap.newKeySet();
   private final ThreadLocal<RecordingProxy> onThread = new ThreadLocal<>();
   private final AtomicBoolean warnedOverlap = new AtomicBoolean();
+  /** Set once a proxy has started: from then on the configuration methods refuse changes. */
+  private volatile boolean started;
 
   /** Used by {@link FerryTest}: a proxy configured by the annotation. */
   public FerryProxyExtension() {
@@ -126,31 +134,31 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   /** Customises the underlying {@link ProxyServer.Builder}; see {@link RecordingProxy.Builder#configure}. */
   public FerryProxyExtension configure(Consumer<ProxyServer.Builder> customizer) {
-    programmatic().configure(customizer);
+    configurable("configure").configure(customizer);
     return this;
   }
 
   /** The most bytes kept of each body; default 1 MiB. See {@link RecordingProxy.Builder#maxBodyBytes}. */
   public FerryProxyExtension maxBodyBytes(int maxBodyBytes) {
-    programmatic().maxBodyBytes(maxBodyBytes);
+    configurable("maxBodyBytes").maxBodyBytes(maxBodyBytes);
     return this;
   }
 
   /** The most exchanges held; default 100,000. See {@link RecordingProxy.Builder#maxExchanges}. */
   public FerryProxyExtension maxExchanges(int maxExchanges) {
-    programmatic().maxExchanges(maxExchanges);
+    configurable("maxExchanges").maxExchanges(maxExchanges);
     return this;
   }
 
   /** The byte budget; default 64 MiB. See {@link RecordingProxy.Builder#maxRecordingBytes}. */
   public FerryProxyExtension maxRecordingBytes(long maxRecordingBytes) {
-    programmatic().maxRecordingBytes(maxRecordingBytes);
+    configurable("maxRecordingBytes").maxRecordingBytes(maxRecordingBytes);
     return this;
   }
 
   /** What happens past the byte budget; see {@link RecordingProxy.Builder#overflow}. */
   public FerryProxyExtension overflow(RecordingOverflow overflow) {
-    programmatic().overflow(overflow);
+    configurable("overflow").overflow(overflow);
     return this;
   }
 
@@ -160,7 +168,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
    * {@link RecordingProxy#httpClientBuilder()} or {@link RecordingProxy#sslContext()}.
    */
   public FerryProxyExtension interceptHttps() {
-    programmatic().interceptHttps();
+    configurable("interceptHttps").interceptHttps();
     return this;
   }
 
@@ -169,37 +177,39 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
    * {@link RecordingProxy.Builder#interceptHttps(CertificateAuthority)}.
    */
   public FerryProxyExtension interceptHttps(CertificateAuthority authority) {
-    programmatic().interceptHttps(authority);
+    configurable("interceptHttps").interceptHttps(authority);
     return this;
   }
 
   /** Runs a new proxy for each test, even when registered on a static field. */
   public FerryProxyExtension perTest() {
+    requireUnstarted("perTest");
     lifecycle = ProxyLifecycle.PER_TEST;
     return this;
   }
 
   /** Runs one proxy for the test class even for concurrent tests; needs a static field. */
   public FerryProxyExtension perClass() {
+    requireUnstarted("perClass");
     lifecycle = ProxyLifecycle.PER_CLASS;
     return this;
   }
 
   /** Answers from a HAR file instead of the network; see {@link RecordingProxy.Builder#replay(Path)}. */
   public FerryProxyExtension replay(Path har) {
-    programmatic().replay(har);
+    configurable("replay").replay(har);
     return this;
   }
 
   /** Replays a HAR file and records what it lacks; see {@link RecordingProxy.Builder#recordIfMissing}. */
   public FerryProxyExtension recordIfMissing(Path har) {
-    programmatic().recordIfMissing(har);
+    configurable("recordIfMissing").recordIfMissing(har);
     return this;
   }
 
   /** Whether record-if-missing saves the proxy's own failure answers; default false. */
   public FerryProxyExtension recordFailures(boolean recordFailures) {
-    programmatic().recordFailures(recordFailures);
+    configurable("recordFailures").recordFailures(recordFailures);
     return this;
   }
 
@@ -208,13 +218,18 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
    * for a reverse one (see {@link RecordingProxy.Builder#replayMatcher}).
    */
   public FerryProxyExtension replayMatcher(ReplayMatcher matcher) {
-    programmatic().replayMatcher(matcher);
+    configurable("replayMatcher").replayMatcher(matcher);
     return this;
   }
 
-  /** Injects a fault into every exchange whose request matches, in every test. */
+  /**
+   * Injects a fault into every exchange whose request matches, in every test.
+   *
+   * @throws IllegalStateException once the extension has started a proxy: for the running test,
+   *     use {@link #inject} instead
+   */
   public FerryProxyExtension fault(UnaryOperator<ExchangeMatcher> when, Fault fault) {
-    programmatic().fault(when, fault);
+    configurable("fault").fault(when, fault);
     return this;
   }
 
@@ -229,7 +244,9 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   /**
    * Fails a test, after it ran, if any of its exchanges does not match {@code expected} or was an
    * unmatched replay; the failure lists them. Exchanges still in progress when the test ends are
-   * given up to two seconds to finish, and count.
+   * given up to two seconds to finish, and count. Each exchange is judged as it is recorded, so
+   * one the recording later drops to stay within its bounds ({@link #maxExchanges}, the byte
+   * budget), or that the test clears from its recording, still fails the test.
    *
    * <p>With {@link #interceptHttps()}, the CONNECT that opens an intercepted session is the
    * proxy's plumbing and is not judged, whatever its answer (as no fault applies to it): the
@@ -239,6 +256,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
    * {@code e -> e.host("api.example")} accepts a tunnel to that host.
    */
   public FerryProxyExtension failOnUnexpectedTraffic(UnaryOperator<ExchangeMatcher> expected) {
+    requireUnstarted("failOnUnexpectedTraffic");
     this.expected = ExchangeMatcher.build(expected);
     return this;
   }
@@ -318,6 +336,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
       warnOverlap(context, lifecycle);
     }
     RecordingProxy proxy = own ? start(context) : shared.openView();
+    judgeTraffic(proxy);
     store(context).put(TEST_PROXY, proxy);
     running.add(proxy);
     onThread.set(proxy);
@@ -386,17 +405,37 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-    RecordingProxy proxy = find(context).orElseThrow(() -> new ParameterResolutionException(
-        "no Ferry proxy is running for " + context.getDisplayName() + " when its "
-            + (parameter.getDeclaringExecutable() instanceof java.lang.reflect.Constructor
-                ? "constructor" : "@BeforeAll method") + " runs: with a proxy per test, the proxy"
-            + " starts before each test; take it as a parameter of the test or of a @BeforeEach"
-            + " method, or have one proxy for the class (lifecycle = PER_CLASS)"));
+    RecordingProxy proxy = find(context).orElseThrow(() -> noProxy(parameter, context));
     if (store(context).get(TEST_PROXY) == null) {
       store(context).put(CLASS_PROXY_WIRED, Boolean.TRUE);
       proxy.keepAllTraffic();
     }
     return parameter.getParameter().getType() == Recording.class ? proxy.recording() : proxy;
+  }
+
+  /**
+   * Names the kind of method that asked for a proxy where none runs: every method that was not a
+   * constructor used to be called "@BeforeAll", also an {@code @AfterAll} one (probe t25). With a
+   * proxy per test there is no class recording for {@code @AfterAll} to read.
+   */
+  private static ParameterResolutionException noProxy(ParameterContext parameter,
+      ExtensionContext context) {
+    Executable executable = parameter.getDeclaringExecutable();
+    boolean afterAll = executable.isAnnotationPresent(AfterAll.class);
+    String kind = executable instanceof Constructor ? "constructor"
+        : executable.isAnnotationPresent(BeforeAll.class) ? "@BeforeAll method " + executable.getName()
+        : afterAll ? "@AfterAll method " + executable.getName()
+        : "method " + executable.getName();
+    String advice = afterAll
+        ? "with a proxy per test, each test's proxy has stopped by then and there is no class "
+            + "recording to read; read each test's recording in the test or an @AfterEach method, "
+            + "or have one proxy for the class (lifecycle = PER_CLASS) and take it in a @BeforeAll "
+            + "method too, so that its recording keeps the class's traffic for @AfterAll"
+        : "with a proxy per test, the proxy starts before each test; take it as a parameter of "
+            + "the test or of a @BeforeEach method, or have one proxy for the class "
+            + "(lifecycle = PER_CLASS)";
+    return new ParameterResolutionException("no Ferry proxy is running for "
+        + context.getDisplayName() + " when its " + kind + " runs: " + advice);
   }
 
   private Optional<RecordingProxy> find(ExtensionContext context) {
@@ -412,6 +451,27 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   private ExtensionContext.Namespace namespace() {
     return ExtensionContext.Namespace.create(FerryProxyExtension.class, this);
+  }
+
+  /** The builder, for configuration method {@code method}; see {@link #requireUnstarted}. */
+  private RecordingProxy.Builder configurable(String method) {
+    RecordingProxy.Builder configured = programmatic();
+    requireUnstarted(method);
+    return configured;
+  }
+
+  /**
+   * Refuses to reconfigure the extension once it has started a proxy: the change would miss the
+   * running test and reach only later ones, which then depend on test order (probe t25).
+   */
+  private void requireUnstarted(String method) {
+    if (started) {
+      throw new IllegalStateException(method + "(...) configures the extension, which has "
+          + "already started a proxy: it would change only the tests that run after this one. "
+          + "Configure the extension where it is declared; for the running test, "
+          + (method.equals("fault") ? "inject a fault with inject(...), which ends with the test"
+              : "start a RecordingProxy of its own (RecordingProxy.forward()...start())"));
+    }
   }
 
   private RecordingProxy.Builder programmatic() {
@@ -458,6 +518,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   }
 
   private RecordingProxy start(ExtensionContext context) {
+    started = true;
     Class<?> testClass = context.getRequiredTestClass();
     Optional<FerryTest> annotated = builder == null ? annotation(context) : nestedAnnotation(context);
     RecordingProxy.Builder from = annotated.map(a -> FerryTestOptions.builder(a, testClass,
@@ -496,21 +557,25 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     if (expected == null) {
       return null;
     }
-    ExchangeMatcher wanted = expected;
-    // An exchange is recorded just after its client has the response: let those in progress end.
+    // An exchange is recorded, and judged, just after its client has the response: let those
+    // in progress end.
     proxy.recording().awaitQuiet(SETTLE);
-    // An intercepted session's CONNECT is plumbing, as it is to faults: its requests are judged.
-    List<RecordedExchange> unexpected = proxy.recording().select(
-        e -> !proxy.isInterceptedConnect(e) && (e.unmatched() || !wanted.test(e)));
-    if (unexpected.isEmpty()) {
-      return null;
+    return proxy.recording().unexpectedTraffic()
+        .map(verdict -> new AssertionError(verdict + "\nAll traffic: " + proxy.recording()))
+        .orElse(null);
+  }
+
+  /**
+   * Has the test's recording judge each exchange as it is recorded, rather than what it still
+   * holds when the test ends: an exchange dropped past the recording's bounds would then go
+   * unjudged (probe t25). An intercepted session's CONNECT is plumbing, as it is to faults: its
+   * requests are judged.
+   */
+  private void judgeTraffic(RecordingProxy proxy) {
+    ExchangeMatcher wanted = expected;
+    if (wanted != null) {
+      proxy.recording().judgeEach(new TrafficJudge(
+          e -> !proxy.isInterceptedConnect(e) && (e.unmatched() || !wanted.test(e)), wanted.toString()));
     }
-    long unmatched = unexpected.stream().filter(RecordedExchange::unmatched).count();
-    String why = unmatched == 0 ? "expected " + wanted
-        : unmatched == unexpected.size() ? "the replay had no recording for them"
-        : "expected " + wanted + "; the replay had no recording for the " + unmatched + " marked unmatched";
-    return new AssertionError("Ferry proxy saw unexpected traffic (" + why + "): "
-        + Recording.describe(unexpected).replace(" recorded:", ":") + "\nAll traffic: "
-        + proxy.recording());
   }
 }

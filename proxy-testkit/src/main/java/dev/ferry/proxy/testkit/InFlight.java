@@ -1,6 +1,7 @@
 package dev.ferry.proxy.testkit;
 
 import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 
@@ -23,6 +24,8 @@ final class InFlight {
   volatile Response filterResponse;
   volatile BodyCapture responseBody;
   volatile Response sentResponse;
+  /** The fields of {@link #sentResponse} as the client got them (see {@link SentHeaders}). */
+  volatile Headers sentHeaders;
   volatile BodyCapture proxyMadeBody;
   volatile boolean replayed;
   volatile boolean unmatched;

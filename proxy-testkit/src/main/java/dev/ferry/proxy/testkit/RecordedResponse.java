@@ -60,10 +60,11 @@ public final class RecordedResponse {
    * The header fields of the response the proxy wrote to the client, which are not exactly those
    * the origin sent: as an HTTP intermediary (RFC 9110 §7.6.3) Ferry appends {@code 1.1 ferry}
    * to {@code Via} and drops hop-by-hop fields ({@code Connection}, {@code Keep-Alive} and those
-   * {@code Connection} names). The framing fields ({@code Content-Length},
-   * {@code Transfer-Encoding}) are set by the proxy's writer for each client as it sends, so they
-   * may be absent here. Replay serves these headers as recorded, {@code Via} included, and frames
-   * the recorded body anew; an answer without content (to a HEAD, a 304) keeps its recorded
+   * {@code Connection} names), and adds a {@code Date} when the response had none. A body of
+   * known length is framed by {@code Content-Length}, as the client got it, also for the answers
+   * the proxy made itself and replayed ones; a body sent chunked has neither it nor
+   * {@code Transfer-Encoding}, which is hop-by-hop. Replay serves these headers as recorded,
+   * {@code Via} included, and frames the recorded body anew; an answer without content (to a HEAD, a 304) keeps its recorded
    * {@code Content-Length}, the length of the representation it describes.
    */
   public Headers headers() {

@@ -9,6 +9,7 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -60,6 +61,7 @@ final class Recorder implements Filter, ExchangeListener {
   public void responseHeaders(Exchange exchange, Response response) {
     InFlight state = inFlight(exchange.id());
     state.sentResponse = response;
+    state.sentHeaders = SentHeaders.of(response, exchange.request().method(), Instant.now());
     if (!relayed(state)) {
       InMemoryBodies.read(response.body(), maxBodyBytes).ifPresent(bytes -> {
         BodyCapture capture = new BodyCapture(maxBodyBytes, recording);
@@ -216,7 +218,7 @@ final class Recorder implements Filter, ExchangeListener {
     // none, flagged as truncated by its known size.
     boolean relayed = relayed(state);
     BodyCapture capture = relayed ? state.responseBody : state.proxyMadeBody;
-    RecordedResponse response = RecordedResponse.of(sent.status(), sent.reason(), sent.headers(),
+    RecordedResponse response = RecordedResponse.of(sent.status(), sent.reason(), state.sentHeaders,
         body(capture, summary.responseBodyBytes(), sent.headers()));
     return relayed ? response.withTrailers(trailers(sent.body())) : response;
   }

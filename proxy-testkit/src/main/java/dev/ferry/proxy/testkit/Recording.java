@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
@@ -27,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -54,10 +56,15 @@ import java.util.function.UnaryOperator;
  * {@code maxExchanges} (100,000 by default) are held. Past a bound the oldest exchanges are
  * dropped ({@link #dropped()}) or, with {@link RecordingOverflow#TRUNCATE_BODIES}, new bodies
  * are truncated ({@link #truncatedBodies()}). Set the bounds on
- * {@link RecordingProxy.Builder} or {@link FerryProxyExtension}.
+ * {@link RecordingProxy.Builder} or {@link FerryProxyExtension}. While exchanges are dropped, the
+ * {@link RecordingAssert} checks a dropped one could decide otherwise fail, naming the bound.
  *
  * <p>The recording a test receives from {@link FerryProxyExtension} is that test's own view of
  * the proxy's traffic: it holds the exchanges that started while the test ran.
+ *
+ * <p>Size: over 600 lines because it is public API, each method with its javadoc, and it holds
+ * both a proxy's exchanges and the tests' views of them, whose drop counts and traffic judges are
+ * kept under the one lock that adds and evicts exchanges.
  */
 public final class Recording {
 
@@ -71,8 +78,13 @@ public final class Recording {
   private final RecordingOverflow overflow;
   private volatile LongSupplier orders = () -> 0;
   private volatile IntSupplier inFlight = () -> 0;
-  private long dropped;
   private long truncatedBodies;
+  /** The open views, which count their own drops and judge their own traffic; guarded by lock. */
+  private final Set<Recording> views;
+  // Per recording (root or view), guarded by lock: the drops of exchanges it held, and why.
+  private long dropped;
+  private long droppedForBytes;
+  private TrafficJudge judge;
   // View state: exchanges whose start order is in (from, to], less those cleared from the view.
   private volatile long from;
   private volatile long to = Long.MAX_VALUE;
@@ -86,6 +98,7 @@ public final class Recording {
     this.maxExchanges = maxExchanges;
     this.budget = new ByteBudget(maxRecordingBytes);
     this.overflow = overflow;
+    this.views = new HashSet<>();
   }
 
   private Recording(Recording root, long from) {
@@ -96,6 +109,7 @@ public final class Recording {
     this.maxExchanges = root.maxExchanges;
     this.budget = root.budget;
     this.overflow = root.overflow;
+    this.views = root.views;
     this.from = from;
   }
 
@@ -151,12 +165,25 @@ public final class Recording {
 
   /** A view of the exchanges that start from now on, for one test on a shared proxy. */
   Recording view() {
-    return new Recording(root, root.orders.getAsLong());
+    lock.lock();
+    try {
+      Recording view = new Recording(root, root.orders.getAsLong());
+      views.add(view);
+      return view;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Ends a view: exchanges that start from now on are not in it. */
   void end() {
-    to = root.orders.getAsLong();
+    lock.lock();
+    try {
+      to = root.orders.getAsLong();
+      views.remove(this);
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** The last start order a closed view holds. */
@@ -169,13 +196,21 @@ public final class Recording {
         && !cleared.contains(exchange.order()));
   }
 
-  /** Adds an exchange whose body bytes the recorder's captures already reserved. */
+  /**
+   * Adds an exchange whose body bytes the recorder's captures already reserved, judging it first
+   * for each recording that holds it and has a judge (see {@link #judgeEach}).
+   */
   void add(RecordedExchange exchange) {
     lock.lock();
     try {
+      forEachHolder(exchange, r -> {
+        if (r.judge != null) {
+          r.judge.judge(exchange);
+        }
+      });
       exchanges.addLast(exchange);
       while (exchanges.size() > maxExchanges) {
-        evictOldest();
+        evictOldest(false);
       }
       changed.signalAll();
     } finally {
@@ -205,7 +240,7 @@ public final class Recording {
         if (exchanges.isEmpty()) {
           return false;
         }
-        evictOldest();
+        evictOldest(true);
       }
       return true;
     } finally {
@@ -231,10 +266,55 @@ public final class Recording {
     }
   }
 
-  private void evictOldest() {
+  /** Drops the oldest exchange, counting it in each recording that held it. */
+  private void evictOldest(boolean forBytes) {
     RecordedExchange oldest = exchanges.removeFirst();
     budget.release(oldest.retainedBytes());
-    dropped++;
+    forEachHolder(oldest, r -> {
+      r.dropped++;
+      if (forBytes) {
+        r.droppedForBytes++;
+      }
+    });
+  }
+
+  /** Runs {@code action} for the root and each open view holding {@code exchange}; under lock. */
+  private void forEachHolder(RecordedExchange exchange, Consumer<Recording> action) {
+    action.accept(root);
+    for (Recording view : views) {
+      if (view.inScope(exchange)) {
+        action.accept(view);
+      }
+    }
+  }
+
+  /**
+   * Judges each exchange of this recording as it is recorded, those already held included, so
+   * that dropping it later past a bound, or {@link #clear()}, cannot hide it from the verdict
+   * (probe t25); replaces an earlier judge.
+   */
+  void judgeEach(TrafficJudge judge) {
+    lock.lock();
+    try {
+      this.judge = judge;
+      for (RecordedExchange exchange : exchanges) {
+        if (inScope(exchange)) {
+          judge.judge(exchange);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The verdict of this recording's judge, if it has one and it found unexpected traffic. */
+  Optional<String> unexpectedTraffic() {
+    lock.lock();
+    try {
+      return judge == null ? Optional.empty() : judge.verdict();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
@@ -300,10 +380,41 @@ public final class Recording {
 
   /**
    * How many exchanges were dropped, oldest first, to stay within {@code maxExchanges} or the
-   * byte budget. For a test's view on a shared proxy, the proxy's count.
+   * byte budget. For a test's view on a shared proxy, how many of the test's own exchanges were:
+   * another test's drops do not make this test's checks undecidable. While it is above zero,
+   * the checks that a dropped exchange could change fail (see {@link RecordingAssert}).
    */
   public long dropped() {
-    return locked(() -> root.dropped);
+    return locked(() -> dropped);
+  }
+
+  /**
+   * Says how many exchanges were dropped and which bound to raise, for a check the dropped ones
+   * could have decided otherwise; empty if none was dropped.
+   */
+  Optional<String> droppedReason() {
+    lock.lock();
+    try {
+      List<String> reasons = new ArrayList<>();
+      long forCount = dropped - droppedForBytes;
+      if (forCount > 0) {
+        reasons.add(exchangesWere(forCount) + " dropped to stay within maxExchanges ("
+            + maxExchanges + "): raise maxExchanges");
+      }
+      if (droppedForBytes > 0) {
+        reasons.add(exchangesWere(droppedForBytes) + " dropped to stay within the byte budget "
+            + "(maxRecordingBytes " + budget.max() + "): raise maxRecordingBytes, or set "
+            + "overflow(RecordingOverflow.TRUNCATE_BODIES) to keep every exchange and truncate "
+            + "new bodies instead");
+      }
+      return reasons.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", reasons));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static String exchangesWere(long count) {
+    return count + (count == 1 ? " exchange was" : " exchanges were");
   }
 
   /**
@@ -396,8 +507,9 @@ public final class Recording {
   }
 
   /**
-   * Forgets every recorded exchange. For a test's view on a shared proxy, hides those recorded
-   * so far from this view only.
+   * Forgets every recorded exchange, and the count of those dropped. For a test's view on a
+   * shared proxy, hides those recorded so far from this view only. An extension's
+   * {@code failOnUnexpectedTraffic} has judged them already: clearing does not forgive one.
    */
   public void clear() {
     if (root != this) {
@@ -410,6 +522,8 @@ public final class Recording {
             cleared.add(exchange.order());
           }
         }
+        dropped = 0;
+        droppedForBytes = 0;
       } finally {
         lock.unlock();
       }
@@ -420,6 +534,7 @@ public final class Recording {
       exchanges.forEach(e -> budget.release(e.retainedBytes()));
       exchanges.clear();
       dropped = 0;
+      droppedForBytes = 0;
       truncatedBodies = 0;
     } finally {
       lock.unlock();

@@ -24,6 +24,12 @@ import org.assertj.core.api.AbstractAssert;
  * <p>When waiting, positive assertions ({@code hasExchange}, {@code exchange}) pass as soon as
  * they hold; the others ({@code hasNoExchange}, {@code hasExchangeCount},
  * {@code allExchangesMatch}) first wait until the proxy has no exchange in progress, then check.
+ *
+ * <p>A recording past its bounds drops its oldest exchanges ({@link Recording#dropped()}). The
+ * checks a dropped exchange could have decided otherwise ({@code hasNoExchange},
+ * {@code hasNoExchangeTo}, {@code allExchangesMatch}, {@code hasExchangeCount}) then fail, saying
+ * how many were dropped and which bound to raise, as body checks a truncated body cannot decide
+ * do; {@code hasExchange} still passes when a kept exchange matches.
  */
 public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recording> {
   /** How long {@link #eventually()} waits. */
@@ -71,7 +77,11 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
     return this;
   }
 
-  /** Verifies that no exchange matches. */
+  /**
+   * Verifies that no exchange matches.
+   *
+   * <p>Fails while exchanges were dropped ({@link Recording#dropped()}): one of them could match.
+   */
   public RecordingAssert hasNoExchange(UnaryOperator<ExchangeMatcher> matcher) {
     isNotNull();
     ExchangeMatcher m = ExchangeMatcher.build(matcher);
@@ -80,10 +90,14 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
     if (!found.isEmpty()) {
       failWithMessage("Expected no exchange with %s but found %d; %s", m, found.size(), describe());
     }
+    refuseIfDropped("no exchange has " + m);
     return this;
   }
 
-  /** Verifies that no exchange went to this host. */
+  /**
+   * Verifies that no exchange went to this host. Fails while exchanges were dropped, as
+   * {@link #hasNoExchange} does.
+   */
   public RecordingAssert hasNoExchangeTo(String host) {
     Objects.requireNonNull(host, "host");
     return hasNoExchange(e -> e.host(host));
@@ -94,18 +108,25 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
    * interceptHttps()} each HTTPS session adds one before its requests, and without it each tunnel
    * is one. To count requests only, use {@code hasExchangeCount(n, e -> e.method("GET"))} or
    * another matcher.
+   *
+   * <p>Fails while exchanges were dropped ({@link Recording#dropped()}): they were made, but the
+   * recording no longer holds them.
    */
   public RecordingAssert hasExchangeCount(int count) {
     isNotNull();
-    waitFor(() -> actual.size() >= count);
+    waitFor(() -> actual.size() + actual.dropped() >= count);
     settle();
     if (actual.size() != count) {
       failWithMessage("Expected %d exchanges%s but %s", count, within(), describe());
     }
+    refuseIfDropped(count + " exchanges were made");
     return this;
   }
 
-  /** Verifies how many exchanges match. */
+  /**
+   * Verifies how many exchanges match. Fails while exchanges were dropped, as
+   * {@link #hasExchangeCount(int)} does: a dropped one could match.
+   */
   public RecordingAssert hasExchangeCount(int count, UnaryOperator<ExchangeMatcher> matcher) {
     isNotNull();
     ExchangeMatcher m = ExchangeMatcher.build(matcher);
@@ -116,10 +137,14 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
       failWithMessage("Expected %d exchanges with %s%s but found %d; %s", count, m, within(),
           found, describe());
     }
+    refuseIfDropped(count + " exchanges have " + m);
     return this;
   }
 
-  /** Verifies that every exchange matches. */
+  /**
+   * Verifies that every exchange matches. Fails while exchanges were dropped
+   * ({@link Recording#dropped()}): one of them could fail to match.
+   */
   public RecordingAssert allExchangesMatch(UnaryOperator<ExchangeMatcher> matcher) {
     isNotNull();
     ExchangeMatcher m = ExchangeMatcher.build(matcher);
@@ -129,7 +154,18 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
       failWithMessage("Expected every exchange to have %s but %d did not; %s", m, others.size(),
           describe());
     }
+    refuseIfDropped("every exchange has " + m);
     return this;
+  }
+
+  /**
+   * Fails a check that the kept exchanges pass but a dropped one could have failed, as a body
+   * check a truncated body cannot decide fails: passing it would hide traffic (probe t25).
+   */
+  private void refuseIfDropped(String claim) {
+    actual.droppedReason().ifPresent(reason -> failWithMessage(
+        "Cannot tell whether %s: %s, and a dropped exchange could change the answer; %s", claim,
+        reason, describe()));
   }
 
   /** Verifies that an exchange matches and returns assertions on the first that does. */

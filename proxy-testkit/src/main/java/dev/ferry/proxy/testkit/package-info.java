@@ -25,7 +25,10 @@
  * {@code maxRecordingBytes} of bodies in all (64 MiB, reserved before allocating) and at most
  * {@code maxExchanges} exchanges (100,000). Past them it drops the oldest exchanges or truncates
  * bodies, and counts it ({@code dropped()}, {@code truncatedBodies()}); it never exhausts the
- * heap.
+ * heap. While exchanges are dropped, the assertions a dropped one could decide otherwise
+ * ({@code hasNoExchange}, {@code allExchangesMatch}, {@code hasExchangeCount}) fail, naming the
+ * bound to raise; {@code failOnUnexpectedTraffic} judges each exchange as it is recorded, so
+ * dropping never hides one.
  *
  * <h2>Wire the client</h2>
  * <ul>
@@ -60,7 +63,8 @@
  * One {@link dev.ferry.proxy.testkit.ExchangeMatcher} vocabulary ({@code e -> e.method("POST")
  * .path("/orders")}) selects exchanges everywhere: recordings, assertions, waiting, faults and
  * unexpected-traffic checks. Recorded responses are what the client got: Ferry adds
- * {@code Via: 1.1 ferry} and drops hop-by-hop fields.
+ * {@code Via: 1.1 ferry}, a missing {@code Date} and the {@code Content-Length} of a body of known
+ * length, also to the answers it makes itself, and drops hop-by-hop fields.
  *
  * <h2>Save, replay, break</h2>
  * {@code recording().writeHar(path)} streams HAR 1.2 that browser HAR viewers open;
