@@ -76,12 +76,13 @@ public final class Methods {
 
   /**
    * The methods a request-target's {@code _method} query parameters name, name and value
-   * percent-decoded: Symfony and Laravel run a POST as the method {@code ?_method=DELETE} names. (Rails reads it
-   * from a form body only, which a proxy streaming the body cannot judge.)
+   * percent-decoded, in any case: Symfony, Laravel and Jersey run a POST as the method
+   * {@code ?_method=DELETE} names. (Rails reads it from a form body only, which a proxy
+   * streaming the body cannot judge.)
    */
   public static List<String> queryOverrides(String target) {
     int query = target.indexOf('?');
-    if (query < 0 || target.indexOf("method", query) < 0) {
+    if (query < 0 || !containsMethod(target, query)) {
       return List.of();
     }
     List<String> methods = new ArrayList<>(1);
@@ -89,11 +90,21 @@ public final class Methods {
       int equals = parameter.indexOf('=');
       // PHP reads a dot or a space in a parameter name as an underscore: ".method" is "_method".
       if (equals >= 0 && decoded(parameter.substring(0, equals)).replace('.', '_').replace(' ', '_')
-          .equals("_method")) {
+          .equalsIgnoreCase("_method")) {
         addNamed(methods, decoded(parameter.substring(equals + 1)));
       }
     }
     return methods;
+  }
+
+  /** Whether "method" appears after {@code from} in any case: most queries have no override. */
+  private static boolean containsMethod(String target, int from) {
+    for (int i = from; i + 6 <= target.length(); i++) {
+      if (target.regionMatches(true, i, "method", 0, 6)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A query component percent-decoded as form decoders read it ({@code +} a space); as sent if malformed. */

@@ -441,10 +441,22 @@ public final class Forwarder {
     return response.build();
   }
 
-  /** True if a response's framing fields announce content: a length above 0, or a coding. */
+  /**
+   * True if a response's framing fields announce content: a coding, or any length but 0 on any
+   * line or list member (probe v28: a second line, {@code Content-Length: 0} then {@code 44}).
+   */
   private static boolean announcesContent(Headers headers) {
-    return headers.contains("Transfer-Encoding")
-        || headers.first("Content-Length").filter(length -> !length.trim().equals("0")).isPresent();
+    if (headers.contains("Transfer-Encoding")) {
+      return true;
+    }
+    for (String line : headers.all("Content-Length")) {
+      for (String member : line.split(",", -1)) {
+        if (!member.trim().equals("0")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**
