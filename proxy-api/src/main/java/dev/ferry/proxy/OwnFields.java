@@ -33,7 +33,8 @@ final class OwnFields {
       "server-timing", "nel", "report-to", "reporting-endpoints", "feature-policy", "document-policy",
       "origin-agent-cluster", "service-worker-allowed", "expect-ct", "public-key-pins",
       "public-key-pins-report-only", "x-dns-prefetch-control", "x-download-options",
-      "x-http-method-override", "x-http-method", "x-method-override");
+      "x-http-method-override", "x-http-method", "x-method-override", "repr-digest", "digest",
+      "want-repr-digest", "want-content-digest", "want-digest", "warning", "baggage");
 
   /** Targeted cache-control fields (RFC 9213): refused for anything but the targeted field. */
   private static final Set<String> TARGETED = Set.of("cdn-cache-control", "surrogate-control");
@@ -43,7 +44,8 @@ final class OwnFields {
    *     proxy manages ({@link Headers#isProxyManaged}), sets or acts on itself (trace context,
    *     {@code Via}, {@code Forwarded}, {@code X-Forwarded-*}, {@code Expect},
    *     {@code Proxy-Status}...), or one with a meaning of its own (credentials, caching, content
-   *     metadata, browser security policies, method overrides, {@code Sec-*}, CORS; a targeted cache-control field, unless {@code option} is
+   *     metadata, integrity digests, browser security policies, method overrides, {@code Sec-*},
+   *     CORS; a targeted cache-control field, unless {@code option} is
    *     {@code targetedField})
    */
   static void check(String name, String option) {

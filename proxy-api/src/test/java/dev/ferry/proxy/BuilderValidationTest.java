@@ -156,9 +156,10 @@ class BuilderValidationTest {
           .hasMessageStartingWith("requestIdHeader cannot be " + name);
     }
     // Method overrides, which backends and the cache act on, in any spelling; RFC 9209's
-    // Proxy-Status; underscore spellings of the proxy's own fields (probe v27).
+    // Proxy-Status; underscore spellings of the proxy's own fields (probe v27); RFC 9530's
+    // integrity digests, whose origin value a request ID replaced (probe o25).
     for (String name : new String[] {"X-HTTP-Method-Override", "x-http-method", "X_Method_Override",
-        "Proxy-Status", "X_Forwarded_For"}) {
+        "Proxy-Status", "X_Forwarded_For", "Repr-Digest", "Want-Content-Digest", "Digest", "Warning"}) {
       assertThatThrownBy(() -> ProxyServer.builder().requestIdHeader(name)).as(name)
           .hasMessageStartingWith("requestIdHeader cannot be " + name);
       assertThatThrownBy(() -> CacheSpec.inMemory().statusHeader(name)).as(name)
