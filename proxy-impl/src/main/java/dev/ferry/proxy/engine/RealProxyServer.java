@@ -466,8 +466,9 @@ final class RealProxyServer implements ProxyServer {
       if (router != null) {
         Set<UpstreamKey> removed = router.current().endpointKeys();
         router.reconfigure(next);
-        removed.removeAll(router.current().endpointKeys());
-        pool.closeIdle(removed);
+        Set<UpstreamKey> kept = router.current().endpointKeys();
+        removed.removeAll(kept);
+        pool.retire(removed, kept);
       }
       pipeline = new Pipeline(BuiltInFilters.realise(next.filters(), next, pipeline.filters()),
           router == null ? null : router.current());

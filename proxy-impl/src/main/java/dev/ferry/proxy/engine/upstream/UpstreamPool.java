@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,8 @@ public final class UpstreamPool {
 
   private final Guard guard = new Guard();
   private final Map<UpstreamKey, Deque<UpstreamConnection>> idle = new HashMap<>();
+  /** Endpoints a reload removed: their connections close as their exchanges end. Guarded. */
+  private final Set<UpstreamKey> retired = new HashSet<>();
   private final int maxIdlePerKey;
   private final long keepAliveNanos;
   private final Connector connector;
@@ -101,7 +104,7 @@ public final class UpstreamPool {
       return;
     }
     boolean kept = guard.call(() -> {
-      if (closed || maxIdlePerKey == 0) {
+      if (closed || maxIdlePerKey == 0 || retired.contains(connection.key())) {
         return false;
       }
       idle.computeIfAbsent(connection.key(), k -> new ArrayDeque<>()).addFirst(connection);
@@ -142,19 +145,23 @@ public final class UpstreamPool {
 
   /**
    * Closes the idle connections to {@code gone} (endpoints a reload removed), which would
-   * otherwise stay open until their keep-alive ends; connections busy now are not touched.
+   * otherwise stay open until their keep-alive ends; connections busy now finish their exchange
+   * and are closed as they come back (probe g25: they were pooled again, open to an endpoint no
+   * pool leads to). {@code current} are the endpoints the reload kept or added: one removed
+   * before and back now is pooled again.
    */
-  public void closeIdle(Set<UpstreamKey> gone) {
-    if (gone.isEmpty()) {
-      return;
-    }
+  public void retire(Set<UpstreamKey> gone, Set<UpstreamKey> current) {
     List<UpstreamConnection> closing = new ArrayList<>();
-    guard.run(() -> gone.forEach(key -> {
-      Deque<UpstreamConnection> queue = idle.remove(key);
-      if (queue != null) {
-        closing.addAll(queue);
-      }
-    }));
+    guard.run(() -> {
+      retired.removeAll(current);
+      retired.addAll(gone);
+      gone.forEach(key -> {
+        Deque<UpstreamConnection> queue = idle.remove(key);
+        if (queue != null) {
+          closing.addAll(queue);
+        }
+      });
+    });
     closing.forEach(UpstreamConnection::close);
   }
 

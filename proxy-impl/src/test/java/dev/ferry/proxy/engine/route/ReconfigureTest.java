@@ -172,6 +172,49 @@ class ReconfigureTest {
   }
 
   /**
+   * A connection busy with an exchange when the reload removed its endpoint finishes the exchange
+   * and is closed as it comes back, not pooled again to an endpoint no pool leads to (probe
+   * g25: it stayed open for the whole keep-alive). An endpoint removed and then added again is
+   * pooled again.
+   */
+  @Test
+  void closesTheBusyConnectionToARemovedEndpointWhenItsExchangeEnds() throws Exception {
+    Origins kept = ferry.track(new Origins("kept"));
+    Origins removed = ferry.track(new Origins("removed"));
+    CountDownLatch answered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstreamKeepAlive(Duration.ofSeconds(30))
+        .upstream(Upstream.of(removed.url()).name("app"))
+        .filter((exchange, chain) -> {
+          // Holds the exchange with its answer's body still unread: the connection is busy.
+          var response = chain.proceed(exchange.request());
+          answered.countDown();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return response;
+        }));
+    HttpClient client = HttpClient.newHttpClient();
+    var answer = client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/x"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(answered.await(10, TimeUnit.SECONDS)).isTrue();
+
+    proxy.reconfigure(proxy.config().toBuilder().upstream(Upstream.of(kept.url()).name("app")).buildConfig());
+    release.countDown();
+
+    assertThat(answer.get(10, TimeUnit.SECONDS).body()).isEqualTo("removed /x");
+    Await.until(() -> proxy.stats().upstreamConnectionsOpen() == 0, "the connection to the removed endpoint closed");
+    assertThat(proxy.stats().upstreamConnectionsIdle()).isZero();
+
+    proxy.reconfigure(proxy.config().toBuilder().upstream(Upstream.of(removed.url()).name("app")).buildConfig());
+    client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/y")).build(),
+        HttpResponse.BodyHandlers.discarding());
+    Await.until(() -> proxy.stats().upstreamConnectionsIdle() == 1, "the endpoint back in the pool is pooled again");
+  }
+
+  /**
    * An exchange goes through the filters and the routes of one configuration: one that began in
    * the old filters is routed by the old table. Before, it took the new routes after the old
    * filters, and a reload that added authentication and a route to an admin pool together let
