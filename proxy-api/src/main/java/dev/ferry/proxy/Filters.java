@@ -35,13 +35,19 @@ public final class Filters {
           + ": the proxy manages Host, message framing and hop-by-hop headers"
           + (name.trim().equalsIgnoreCase("host") ? "; Filters.rewriteHost(...) changes the Host the upstream gets" : ""));
     }
+    if (name.trim().equalsIgnoreCase("expect")) {
+      // Never sent on: the proxy answers 100-continue itself (probe d25: accepted, then dropped).
+      throw new IllegalArgumentException(filter + " cannot set Expect: the proxy answers "
+          + "Expect: 100-continue itself and sends no Expect upstream");
+    }
   }
 
   /**
    * Sets request header {@code name} to {@code value}, replacing any it had.
    *
    * @throws IllegalArgumentException if the name or value is invalid, or the name is one the
-   *     proxy manages ({@link Headers#isProxyManaged}): for Host, use {@link #rewriteHost}
+   *     proxy manages ({@link Headers#isProxyManaged}): for Host, use {@link #rewriteHost}; or
+   *     {@code Expect}, which the proxy answers and never sends on
    */
   public static Filter setRequestHeader(String name, String value) {
     checkSettable("setRequestHeader", name, value);

@@ -78,7 +78,8 @@ public final class Headers {
    * Whether the proxy sets this field itself on every message it sends: {@code Host}, the
    * framing fields ({@code Content-Length}, {@code Transfer-Encoding}) and the hop-by-hop ones
    * ({@code Connection}, {@code Keep-Alive}, {@code TE}, {@code Trailer}, {@code Upgrade},
-   * {@code Proxy-Connection}). Options that name a header of the proxy's own (a request ID, a
+   * {@code Proxy-Connection}), in an underscore spelling too ({@code Content_Length}), which the
+   * proxy drops with the field. Options that name a header of the proxy's own (a request ID, a
    * cache status) refuse these, since the value would be overwritten or would break framing.
    *
    * <pre>{@code
@@ -87,7 +88,7 @@ public final class Headers {
    * }</pre>
    */
   public static boolean isProxyManaged(String name) {
-    return PROXY_MANAGED.contains(name.trim().toLowerCase(Locale.ROOT));
+    return PROXY_MANAGED.contains(name.trim().toLowerCase(Locale.ROOT).replace('_', '-'));
   }
 
   /** Checks {@code name} for an option naming a header the proxy adds; see {@link #isProxyManaged}. */

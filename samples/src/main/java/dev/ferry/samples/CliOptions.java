@@ -19,6 +19,8 @@ import java.util.function.Supplier;
  * method, so defaults and validation messages live in one place: the builder.
  */
 final class CliOptions {
+  /** CacheSpec's largest size, 1 TiB, in the MiB of {@code -m}. */
+  private static final int MAX_CACHE_MB = 1 << 20;
   static final int DEFAULT_PORT = 8080;
 
   static final String USAGE = String.join("\n",
@@ -163,6 +165,7 @@ final class CliOptions {
       if (config != null) {
         config.checkCacheAsked(built);
       }
+      filters.checkNotSetting(built.requestIdHeader());
     } catch (IllegalStateException e) {
       String source = !e.getMessage().startsWith("route ") ? "" : routes.any() ? "--route: "
           : config != null ? "--config " + configFile + ": " : "";
@@ -266,7 +269,11 @@ final class CliOptions {
         case "--max-header-count" -> builder.maxHeaderCount(intValue(flag, value(args, ++i, flag)));
         case "-m", "--cache-mb" -> {
           int megabytes = intValue(flag, value(args, ++i, flag));
-          if (megabytes > 0) {
+          if (megabytes > MAX_CACHE_MB) {
+            // In the unit the flag takes, not the bytes CacheSpec counts (probe d25).
+            throw new IllegalArgumentException(flag + " must be at most " + MAX_CACHE_MB + " (1 TiB; was "
+                + megabytes + ")");
+          } else if (megabytes > 0) {
             CacheSpec base = settings.fileCache != null ? settings.fileCache : CacheSpec.inMemory();
             builder.cache(base.maxSizeBytes((long) megabytes << 20));
           } else if (megabytes < 0) {

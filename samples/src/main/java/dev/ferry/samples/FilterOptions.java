@@ -238,11 +238,30 @@ final class FilterOptions {
       throw new IllegalArgumentException("--set-header cannot set " + name
           + ": the proxy manages Host, message framing and hop-by-hop headers");
     }
+    if (name.equalsIgnoreCase("Expect")) {
+      throw new IllegalArgumentException("--set-header cannot set Expect: the proxy answers "
+          + "Expect: 100-continue itself and sends no Expect upstream");
+    }
     if (!headerNames.add(name.toLowerCase(Locale.ROOT))) {
       throw new IllegalArgumentException("--set-header: " + name + " given twice (a header is set "
           + "to one value; the first would be lost)");
     }
     setHeaders.add(Filters.setRequestHeader(name, value.substring(colon + 1).trim()));
+  }
+
+  /**
+   * Refuses a {@code --set-header} of the request ID header: the upstream would get the set
+   * value while the client and the log got the request's own ID, and no line of the proxy's log
+   * would match one of the backend's (probe d25).
+   *
+   * @throws IllegalArgumentException naming both flags
+   */
+  void checkNotSetting(String requestIdHeader) {
+    if (headerNames.contains(requestIdHeader.toLowerCase(Locale.ROOT))) {
+      throw new IllegalArgumentException("--set-header " + requestIdHeader + " would send one ID upstream "
+          + "while the client and the log get each request's own: it is the request ID header (set with "
+          + "--request-id-header, X-Request-Id by default); drop it, or name another request ID header");
+    }
   }
 
   private static RateLimit rateLimit(String spec) {

@@ -3,6 +3,7 @@ package dev.ferry.samples;
 import dev.ferry.proxy.AccessLogFormat;
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -49,6 +50,7 @@ final class ObservabilityOptions {
   private Integer adminPort;
   private String adminBind;
   private String cacheStatusHeader;
+  private String requestIdHeader;
   private AccessLogFormat accessLog;
   private boolean noStatsOnProxyPort;
 
@@ -83,7 +85,9 @@ final class ObservabilityOptions {
           throw new IllegalArgumentException(flag + " cannot be " + value
               + ": the proxy manages Host, message framing and hop-by-hop headers");
         }
-        builder.requestIdHeader(value);
+        // Checked now, set in applyTo: the cache's status header it must differ from is known then.
+        ProxyServer.builder().requestIdHeader(value);
+        requestIdHeader = value.trim();
       }
       case "--cache-status-header" -> cacheStatusHeader = CacheSpec.inMemory().statusHeader(value).statusHeader();
       default -> throw new IllegalArgumentException("unknown option " + flag);
@@ -129,24 +133,45 @@ final class ObservabilityOptions {
       ListenAddresses.requireLocal("--admin-bind", host);
       builder.admin(new InetSocketAddress(host, adminPort));
     }
+    if (cacheStatusHeader == null && requestIdHeader == null) {
+      return;
+    }
+    ProxyConfig snapshot = snapshot(builder);
+    Optional<CacheSpec> cache = snapshot.cache();
+    if (cacheStatusHeader != null && cache.isEmpty()) {
+      throw new IllegalArgumentException("--cache-status-header needs a cache (-m, --cache-mb N)");
+    }
+    String statusHeader = cacheStatusHeader != null ? cacheStatusHeader
+        : cache.map(CacheSpec::statusHeader).orElse(null);
+    String id = requestIdHeader != null ? requestIdHeader : snapshot.requestIdHeader();
+    if (id.equalsIgnoreCase(statusHeader)) {
+      // The builder's own message names its methods, not the flags (probe d25).
+      throw new IllegalArgumentException((requestIdHeader != null ? "--request-id-header " + id
+          : "the request ID header " + id + " (--request-id-header's default)") + " is the cache's status header too ("
+          + (cacheStatusHeader != null ? "--cache-status-header" : "X-Cache, --cache-status-header's default")
+          + "), and would hide every HIT and MISS: give --request-id-header or --cache-status-header another name");
+    }
     if (cacheStatusHeader != null) {
-      Optional<CacheSpec> cache = currentCache(builder);
-      if (cache.isEmpty()) {
-        throw new IllegalArgumentException("--cache-status-header needs a cache (-m, --cache-mb N)");
-      }
       builder.cache(cache.get().statusHeader(cacheStatusHeader));
+    }
+    if (requestIdHeader != null) {
+      builder.requestIdHeader(requestIdHeader);
     }
   }
 
+
+
   /**
-   * The cache configured so far. The builder keeps its options to itself, so they are read back
-   * from a snapshot of it; a snapshot that does not validate yet fails the same way at build().
+   * The configuration so far, for the cache and request ID the other flags set. The builder keeps
+   * its options to itself, so they are read back from a snapshot of it; a snapshot that does not
+   * validate yet fails the same way at build().
    */
-  private static Optional<CacheSpec> currentCache(ProxyServer.Builder builder) {
+  private ProxyConfig snapshot(ProxyServer.Builder builder) {
     try {
-      return builder.buildConfig().cache();
+      return builder.buildConfig();
     } catch (IllegalStateException e) {
-      throw new IllegalArgumentException("--cache-status-header: " + e.getMessage(), e);
+      throw new IllegalArgumentException((cacheStatusHeader != null ? "--cache-status-header: " : "")
+          + e.getMessage(), e);
     }
   }
 

@@ -84,6 +84,41 @@ class ObservabilityFlagsTest {
     assertRefused("--admin-port needs a value", "--admin-port");
   }
 
+  /**
+   * A request ID header that is the cache's status header is refused naming the flags, not the
+   * builder's methods (probe d25), whichever flag names it; one that only the default status
+   * header would clash with is fine once --cache-status-header names another.
+   */
+  @Test
+  void refusesARequestIdHeaderThatIsTheCacheStatusHeaderNamingTheFlags() {
+    assertRefused("the request ID header X-Request-Id (--request-id-header's default) is the cache's status "
+        + "header too (--cache-status-header)", "-m", "1", "--cache-status-header", "x-request-id");
+    assertRefused("--request-id-header X-Trace is the cache's status header too (--cache-status-header)",
+        "-m", "1", "--request-id-header", "X-Trace", "--cache-status-header", "x-trace");
+    assertRefused("--request-id-header X-Cache is the cache's status header too (X-Cache, --cache-status-header's default)",
+        "--request-id-header", "X-Cache", "-m", "1");
+    ProxyConfig config = configOf("--request-id-header", "X-Cache", "-m", "1", "--cache-status-header", "X-Hit");
+    assertThat(config.requestIdHeader()).isEqualTo("X-Cache");
+    assertThat(config.cache().orElseThrow().statusHeader()).isEqualTo("X-Hit");
+  }
+
+  /** The --set-header of the request ID header sent one ID upstream and another to the log (probe d25). */
+  @Test
+  void refusesSettingTheRequestIdHeader() {
+    assertRefused("--set-header X-Request-Id would send one ID upstream", "--set-header", "x-request-id: fixed");
+    assertRefused("--set-header X-Trace would send one ID upstream",
+        "--set-header", "X-Trace: fixed", "--request-id-header", "X-Trace");
+    assertThat(configOf("--set-header", "X-Request-Id: fixed", "--request-id-header", "X-Trace").requestIdHeader())
+        .isEqualTo("X-Trace");
+  }
+
+  /** A size past CacheSpec's 1 TiB is refused in the MiB the flag takes, not in bytes (probe d25). */
+  @Test
+  void refusesACacheSizePastItsLimitInMebibytes() {
+    assertRefused("-m must be at most 1048576 (1 TiB; was 99999999)", "-m", "99999999");
+    assertThat(configOf("--cache-mb", "1048576").cache().orElseThrow().maxSizeBytes()).isEqualTo(1L << 40);
+  }
+
   @Test
   void refusesARepeatedSingleValueFlag() throws Exception {
     assertRefused("--admin-port may be given only once", "--admin-port", "1", "--admin-port", "2");
