@@ -453,8 +453,9 @@ final class RealExchange implements Exchange, DispatchHooks {
       }
       throughCache = true;
       Route spec = matched.route();
-      Duration leaderTimeout = spec.timeout().orElse(server.configuration().upstreamTimeout())
-          .multipliedBy(1L + spec.retry().retries());
+      // In nanoseconds: Duration.multipliedBy goes through BigDecimal, on every request to the cache.
+      Duration leaderTimeout = Duration.ofNanos(spec.timeout().orElse(server.configuration().upstreamTimeout())
+          .toNanos() * (1L + spec.retry().retries()));
       // One URL may reach one pool as two requests, by two routes (one stripping a prefix, one
       // with filters of its own): the route is part of the partition (probes v22, v23).
       return cache.handle(routedRequest, matched.cachePartition(), leaderTimeout, requestedAuthority(),

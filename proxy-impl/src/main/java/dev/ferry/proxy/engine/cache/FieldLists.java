@@ -42,7 +42,7 @@ final class FieldLists {
         // "=\", private, \"" and "a\"b=\", private" hid the private).
         // Nor one with whitespace before its = (RFC 9111 §5.2 has none there; probe v27:
         // "foo =\"a, private, b\"" hid the private), which CacheControl reads as no directive.
-        argumentStart = Tokens.isToken(withoutLeadingWhitespace(value, start, i)) ? i + 1 : -1;
+        argumentStart = isTokenAfterWhitespace(value, start, i) ? i + 1 : -1;
       } else if (c == ',' && !quoted) {
         parts.add(value.substring(start, i));
         start = i + 1;
@@ -60,11 +60,22 @@ final class FieldLists {
     return parts;
   }
 
-  /** {@code value}'s characters from {@code start} to {@code end}, past the list's OWS. */
-  private static String withoutLeadingWhitespace(String value, int start, int end) {
+  /**
+   * Whether {@code value}'s characters from {@code start} to {@code end}, past the list's OWS, are
+   * a token; in place, as every Cache-Control of every hit goes through it.
+   */
+  private static boolean isTokenAfterWhitespace(String value, int start, int end) {
     while (start < end && (value.charAt(start) == ' ' || value.charAt(start) == '\t')) {
       start++;
     }
-    return value.substring(start, end);
+    if (start == end) {
+      return false;
+    }
+    for (int i = start; i < end; i++) {
+      if (!Tokens.isTokenChar(value.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -18,15 +18,22 @@ public final class CanonicalAuthority {
     int close = authority.lastIndexOf(']');
     int colon = authority.lastIndexOf(':');
     int hostEnd = colon > close ? colon : authority.length();
-    String port = hostEnd == authority.length() ? null : authority.substring(hostEnd + 1);
-    boolean defaultPort = port != null && (port.isEmpty() || (scheme.equalsIgnoreCase("http") && port.equals("80"))
-        || (scheme.equalsIgnoreCase("https") && port.equals("443")));
+    boolean hasPort = hostEnd < authority.length();
+    // Compared in place: the common case, on every request, copies nothing.
+    boolean defaultPort = hasPort && (hostEnd == authority.length() - 1
+        || scheme.equalsIgnoreCase("http") && isPort(authority, hostEnd, "80")
+        || scheme.equalsIgnoreCase("https") && isPort(authority, hostEnd, "443"));
     boolean trailingDot = hostEnd > 1 && authority.charAt(hostEnd - 1) == '.';
     if (!defaultPort && !trailingDot && !hasUpperCase(authority, hostEnd)) {
-      return authority; // the common case, on every request: no copy
+      return authority;
     }
     String host = authority.substring(0, trailingDot ? hostEnd - 1 : hostEnd).toLowerCase(Locale.ROOT);
-    return port == null || defaultPort ? host : host + ":" + port;
+    return !hasPort || defaultPort ? host : host + authority.substring(hostEnd);
+  }
+
+  /** Whether what follows the colon at {@code colon} is exactly {@code port}. */
+  private static boolean isPort(String authority, int colon, String port) {
+    return authority.length() - colon - 1 == port.length() && authority.startsWith(port, colon + 1);
   }
 
   private static boolean hasUpperCase(String text, int end) {
