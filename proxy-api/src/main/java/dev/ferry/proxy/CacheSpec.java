@@ -228,7 +228,12 @@ public final class CacheSpec {
    */
   @Override
   public String toString() {
+    // Every option a default does not set, so that a refused reconfiguration shows what differs.
     return "inMemory(maxSizeBytes=" + maxSizeBytes + ", maxEntryBytes=" + maxEntryBytes
-        + (storeSetCookie ? ", storeSetCookie=true" : "") + (store == null ? "" : ", store=" + store) + ")";
+        + (storeSetCookie ? ", storeSetCookie=true" : "") + (store == null ? "" : ", store=" + store)
+        + (statusHeader.equals("X-Cache") ? "" : ", statusHeader=" + statusHeader)
+        + (targetedField.equals("CDN-Cache-Control") ? "" : ", targetedField=" + targetedField)
+        + (hideTargetedField ? ", hideTargetedField=true" : "")
+        + (clock.equals(Clock.systemUTC()) ? "" : ", clock=" + clock) + ")";
   }
 }

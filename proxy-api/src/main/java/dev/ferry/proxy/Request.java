@@ -134,8 +134,19 @@ public final class Request {
     return toBuilder().body(body).build();
   }
 
-  /** Returns a copy with this origin-form target ({@code /path?query}) instead. */
+  /**
+   * Returns a copy with this origin-form target ({@code /path?query}) instead.
+   *
+   * @throws IllegalArgumentException unless {@code target} starts with {@code /} (an OPTIONS
+   *     request's {@code *} too), as the builder's {@code target} does for an invalid character
+   */
   public Request withTarget(String target) {
+    Objects.requireNonNull(target, "target");
+    if (!target.startsWith("/") && !(target.equals("*") && method.equals("OPTIONS"))) {
+      // Anything else named no route, and a catch-all answered 404 (probe e25).
+      throw new IllegalArgumentException("withTarget needs an origin-form target starting with /, like "
+          + "/items?id=1 (was " + Checks.shown(target) + ")");
+    }
     return toBuilder().target(target).build();
   }
 

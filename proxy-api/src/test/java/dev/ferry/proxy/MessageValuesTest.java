@@ -41,6 +41,12 @@ class MessageValuesTest {
     assertThat(original.headers().first("X-A")).hasValue("1");
     assertThat(changed.headers().first("X-A")).hasValue("2");
     assertThat(changed.target()).isEqualTo("/y");
+    // Not origin-form: it named no route, and a catch-all answered 404 (probe e25).
+    for (String target : new String[] {"items?id=1", "http://a/y", "*"}) {
+      assertThatThrownBy(() -> original.withTarget(target)).as(target).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("withTarget needs an origin-form target starting with /");
+    }
+    assertThat(Request.builder().method("OPTIONS").url("http://a/x").build().withTarget("*").target()).isEqualTo("*");
   }
 
   @Test

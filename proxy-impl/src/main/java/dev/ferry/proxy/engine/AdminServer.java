@@ -20,7 +20,6 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -76,9 +75,7 @@ final class AdminServer implements AutoCloseable {
   static AdminServer start(RealProxyServer server, InetSocketAddress bind, int proxyPort) {
     ServerSocket socket;
     try {
-      socket = ServerSocketChannel.open(RealProxyServer.family(bind.getAddress())).socket();
-      socket.setReuseAddress(true);
-      socket.bind(bind, 64);
+      socket = RealProxyServer.listen(bind, 64);
     } catch (IOException e) {
       throw new UncheckedIOException("could not bind admin listener " + bind + ": " + e.getMessage(), e);
     }

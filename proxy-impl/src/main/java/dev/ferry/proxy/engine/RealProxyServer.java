@@ -261,15 +261,29 @@ final class RealProxyServer implements ProxyServer {
     listener.start();
   }
 
+  /**
+   * A listening channel's socket bound to {@code address}; on failure the channel is closed, not
+   * left open until the JVM exits (probe e25: one descriptor per failed start, port in use).
+   */
+  static ServerSocket listen(InetSocketAddress address, int backlog) throws IOException {
+    ServerSocketChannel channel = ServerSocketChannel.open(family(address.getAddress()));
+    try {
+      ServerSocket socket = channel.socket();
+      socket.setReuseAddress(true);
+      socket.bind(address, backlog);
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
   private ServerSocket bind() {
     try {
       // A channel's socket, so that accepted connections have channels the idle parker can
       // select on; they are used in blocking mode otherwise.
       InetAddress address = InetAddress.getByName(config.bindAddress());
-      ServerSocket serverSocket = ServerSocketChannel.open(family(address)).socket();
-      serverSocket.setReuseAddress(true);
-      serverSocket.bind(new InetSocketAddress(address, config.port()), 1024);
-      return serverSocket;
+      return listen(new InetSocketAddress(address, config.port()), 1024);
     } catch (IOException e) {
       markStopped();
       throw new UncheckedIOException("could not bind " + config.bindAddress() + ":" + config.port()

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.Exchange;
@@ -20,6 +21,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -354,6 +357,32 @@ class GracefulShutdownTest {
     ThreadLeaks.assertNoThreadsFor(port);
     try (ServerSocket again = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
       assertThat(again.getLocalPort()).as("the port was let go").isEqualTo(port);
+    }
+  }
+
+  /**
+   * A start that fails to bind, the proxy's port or the admin port, closes the channel it
+   * opened: each failed start kept a descriptor for the life of the JVM (probe e25).
+   */
+  @Test
+  void closesTheListeningChannelOfAStartThatCouldNotBind() throws Exception {
+    Path descriptors = Path.of("/proc/self/fd");
+    assumeTrue(Files.isDirectory(descriptors), "needs /proc/self/fd (Linux) to count descriptors");
+    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      long before = openDescriptors(descriptors);
+      for (int i = 0; i < 10; i++) {
+        ProxyServer proxy = i % 2 == 0 ? ProxyServer.builder().port(taken.getLocalPort()).build()
+            : ProxyServer.builder().port(0).admin(new InetSocketAddress("127.0.0.1", taken.getLocalPort())).build();
+        assertThatThrownBy(proxy::start).isInstanceOf(UncheckedIOException.class);
+        proxy.awaitTermination();
+      }
+      assertThat(openDescriptors(descriptors)).as("descriptors after ten failed starts").isLessThan(before + 5);
+    }
+  }
+
+  private static long openDescriptors(Path descriptors) throws IOException {
+    try (var entries = Files.list(descriptors)) {
+      return entries.count();
     }
   }
 

@@ -37,6 +37,27 @@ class TimeoutTest {
     assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_TIMEOUT", 1L);
   }
 
+  /**
+   * A timeout under a millisecond is a timeout, not none: it became a socket timeout of 0, which
+   * waits forever (probe e25), for the proxy's and a route's alike.
+   */
+  @Test
+  void answers504ForATimeoutUnderAMillisecond() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.NO_RESPONSE));
+    origin.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.NO_RESPONSE));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .upstreamTimeout(Duration.ofNanos(500_000))
+        .route(dev.ferry.proxy.Route.to(Upstream.of(origin.url("/").toString())).pathPrefix("/r/")
+            .timeout(Duration.ofNanos(1))));
+    for (String path : new String[] {"/", "/r/x"}) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).as(path)
+            .isEqualTo(504);
+      }
+    }
+  }
+
   @Test
   void answers502WhenUpstreamDropsTheConnection() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

@@ -45,7 +45,7 @@ public final class Dispatcher {
   public Dispatcher(Forwarder forwarder, Duration upstreamTimeout, int retryBufferBytes,
       Duration connectTimeout) {
     this.forwarder = forwarder;
-    this.defaultTimeoutMillis = millis(upstreamTimeout);
+    this.defaultTimeoutMillis = Forwarder.timeoutMillis(upstreamTimeout);
     this.retryBufferBytes = retryBufferBytes;
     this.connectionWaitNanos = connectTimeout.toNanos();
   }
@@ -65,7 +65,7 @@ public final class Dispatcher {
       outbound = outbound.withBody(ReplayableBody.of(outbound.body(),
           length > retryBufferBytes ? 0 : retryBufferBytes));
     }
-    int timeout = spec.timeout().map(Dispatcher::millis).orElse(defaultTimeoutMillis);
+    int timeout = spec.timeout().map(Forwarder::timeoutMillis).orElse(defaultTimeoutMillis);
     pool.admit();
     boolean handedOver = false;
     try {
@@ -263,10 +263,6 @@ public final class Dispatcher {
   private static Request stripPrefix(String prefix, Request request) throws HttpFailureException {
     String rest = request.target().substring(prefix.length());
     return request.withTarget(TargetPaths.normalise(rest.startsWith("/") ? rest : "/" + rest));
-  }
-
-  private static int millis(Duration duration) {
-    return (int) Math.min(Integer.MAX_VALUE, duration.toMillis());
   }
 
   /** The endpoints tried so far and {@code endpoint}: a one-element set on the first attempt. */

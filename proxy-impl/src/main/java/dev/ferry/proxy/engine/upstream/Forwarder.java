@@ -107,7 +107,7 @@ public final class Forwarder {
   public Forwarder(UpstreamPool pool, Duration upstreamTimeout, int maxHeaderBytes,
       int maxHeaderCount, int retryBufferBytes) {
     this.pool = pool;
-    this.upstreamTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, upstreamTimeout.toMillis());
+    this.upstreamTimeoutMillis = timeoutMillis(upstreamTimeout);
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxHeaderCount = maxHeaderCount;
     this.retryBufferBytes = retryBufferBytes;
@@ -439,6 +439,14 @@ public final class Forwarder {
       response.reason(head.reason());
     }
     return response.build();
+  }
+
+  /**
+   * A response timeout as a socket's read timeout: at least 1 ms, since 0 waits forever (probe
+   * e25: a timeout under a millisecond turned the timeout off).
+   */
+  public static int timeoutMillis(Duration timeout) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
   }
 
   /**

@@ -286,6 +286,15 @@ class ReconfigureTest {
       assertThatThrownBy(() -> proxy.reconfigure(change.apply(proxy.config().toBuilder()).buildConfig()))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot change on a running proxy");
     }
+    // Every cache option counts: a new status header was taken, shown by config(), and never
+    // applied (probe e25).
+    ProxyServer cached = ferry.start(ProxyServer.builder().upstream(Upstream.of(blue.url()))
+        .cache(dev.ferry.proxy.CacheSpec.inMemory()));
+    assertThatThrownBy(() -> cached.reconfigure(cached.config().toBuilder()
+        .cache(dev.ferry.proxy.CacheSpec.inMemory().statusHeader("X-My-Cache")).buildConfig()))
+        .hasMessageStartingWith("cache cannot change on a running proxy").hasMessageContaining("statusHeader=X-My-Cache");
+    assertThat(cached.config().cache().orElseThrow().statusHeader()).isEqualTo("X-Cache");
+    cached.reconfigure(cached.config().toBuilder().cache(dev.ferry.proxy.CacheSpec.inMemory()).buildConfig());
     ProxyServer forward = ferry.start(ProxyServer.builder());
     assertThatThrownBy(() -> forward.reconfigure(forward.config().toBuilder().statsOnProxyPort(false).buildConfig()))
         .hasMessageStartingWith("statsOnProxyPort cannot change on a running proxy");
