@@ -70,8 +70,9 @@ public interface ProxyServer extends AutoCloseable {
   /**
    * Stops the proxy: stops accepting, closes idle connections (and plain CONNECT tunnels or
    * upgraded connections at rest: the upstream spoke last, then nothing passed for half a
-   * second), lets exchanges in progress (and requests whose body is still being received, and
-   * tunnels until they come to rest) finish for up to {@code grace}, then closes
+   * second), lets exchanges in progress (and requests whose body is still being received,
+   * requests already sent on connections waiting in the pool's queue for a thread, and tunnels
+   * until they come to rest) finish for up to {@code grace}, then closes
    * whatever is left (those exchanges are logged and counted with the failure
    * {@code PROXY_STOPPED}). Returns when every connection and
    * thread of the proxy has ended, or at most 2 s after the grace when code of a filter or

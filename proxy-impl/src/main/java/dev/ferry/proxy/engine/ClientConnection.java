@@ -427,6 +427,12 @@ final class ClientConnection implements Runnable {
    */
   private Wait awaitRequest(boolean first) throws IOException {
     if (!state.waitForRequest()) {
+      // Asked to close while queued for a thread: a request the client already sent is served
+      // (its answer saying Connection: close), not reset with the connection (probe l25).
+      if (!socket.isClosed() && (in.hasBuffered() || in.socketAvailable() > 0)) {
+        state.serveArrivedRequest();
+        return Wait.READY;
+      }
       return Wait.END;
     }
     in.trimBuffer();

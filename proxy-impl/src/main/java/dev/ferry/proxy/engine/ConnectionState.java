@@ -107,8 +107,22 @@ final class ConnectionState {
       }
       boolean wasParked = parked;
       parked = false;
-      return wasParked ? CloseNow.END : idle ? CloseNow.CLOSE_SOCKET : CloseNow.LATER;
+      if (wasParked) {
+        return CloseNow.END;
+      }
+      // Queued for a thread (no task runs it, none parked it): its task serves a request the
+      // client already sent (see the connection's awaitRequest), where closing the socket reset
+      // it unanswered (probe l25: a stopping pool reset every queued request).
+      return idle && runner != null ? CloseNow.CLOSE_SOCKET : CloseNow.LATER;
     });
+  }
+
+  /**
+   * Serves a request that had arrived when the proxy asked the connection to close while it
+   * was queued for a thread; its answer says {@code Connection: close}.
+   */
+  void serveArrivedRequest() {
+    guard.run(() -> idle = false);
   }
 
   /** What {@link #forceClose()} leaves to its caller: the tunnel's upstream to close, and whether to end the connection. */

@@ -338,7 +338,6 @@ final class RealProxyServer implements ProxyServer {
     drain(grace);
   }
 
-  /** The stop after the state has turned to STOPPING: closes, waits up to {@code grace}, releases. */
   /**
    * Waits up to {@code grace} for the connections to end, closing tunnels on TLS sockets as they
    * come to rest, four times a second (the relay does the same for plain ones).
@@ -357,6 +356,7 @@ final class RealProxyServer implements ProxyServer {
     }
   }
 
+  /** The stop after the state has turned to STOPPING: closes, waits up to {@code grace}, releases. */
   private void drain(Duration grace) {
     long started = System.nanoTime();
     boolean drained = false;

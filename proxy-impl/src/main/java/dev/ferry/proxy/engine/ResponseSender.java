@@ -371,7 +371,22 @@ final class ResponseSender {
   }
 
   private static HttpFailureException aborted(String detail, Throwable cause) {
-    return new HttpFailureException(ProxyFailure.RESPONSE_ABORTED, detail, cause);
+    return new HttpFailureException(stoppedBy(cause) ? ProxyFailure.PROXY_STOPPED : ProxyFailure.RESPONSE_ABORTED,
+        detail, cause);
+  }
+
+  /**
+   * True if a stop whose grace ran out ended the body: its force-close interrupts the exchange,
+   * which closes the upstream's channel in the middle of a read. It was logged as the upstream
+   * failing mid-body (probe l25).
+   */
+  private static boolean stoppedBy(Throwable cause) {
+    for (Throwable c = cause; c != null; c = c.getCause()) {
+      if (c instanceof ClosedByInterruptException) {
+        return true;
+      }
+    }
+    return Thread.currentThread().isInterrupted();
   }
 
   private static HttpFailureException clientClosed(IOException e) {

@@ -252,6 +252,84 @@ class GracefulShutdownTest {
     }
   }
 
+  /**
+   * A response body still streaming when the grace runs out is cut as the stop's doing: the
+   * interrupt closes the upstream's channel mid-read, which was logged as the upstream failing
+   * mid-body, RESPONSE_ABORTED (probe l25).
+   */
+  @Test
+  void reportsABodyCutByTheStopAsProxyStopped() throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+      Thread server = new Thread(() -> {
+        try (Socket upstream = origin.accept()) {
+          readHead(upstream.getInputStream());
+          var out = upstream.getOutputStream();
+          out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          readHead(upstream.getInputStream()); // never comes: the stream stays open, silent
+        } catch (IOException e) {
+          // the proxy's stop closed it
+        }
+      }, "streaming-origin");
+      server.setDaemon(true);
+      server.start();
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())));
+      try (RawClient client = new RawClient(proxy.address())) {
+        client.send("GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
+        readHead(client.input()); // the response has begun: the stop cuts its body
+        proxy.stop(Duration.ofMillis(300));
+      }
+      Await.until(() -> proxy.stats().failures().containsKey("PROXY_STOPPED"), "the cut to be counted");
+      assertThat(proxy.stats().failures()).doesNotContainKey("RESPONSE_ABORTED");
+    }
+  }
+
+  /**
+   * On a bounded pool, a stop serves the requests that wait in the queue for a thread: they
+   * were received, and closing their connections reset them unanswered, nothing logged, and
+   * the stop said it drained (probe l25).
+   */
+  @Test
+  void servesTheRequestsQueuedForAThreadWhenStopping() throws Exception {
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < 3; i++) {
+      origin.enqueue(new MockResponse().setBody("served"));
+    }
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .filter(HoldingFilter.holding("/first", inFilter, release)));
+    List<RawClient> clients = new java.util.ArrayList<>();
+    try {
+      for (String path : new String[] {"/first", "/second", "/third"}) {
+        RawClient client = new RawClient(proxy.address());
+        clients.add(client);
+        client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        if (path.equals("/first")) {
+          assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+      }
+      Await.until(() -> proxy.stats().queueDepth() == 2, "two connections to wait for the one thread");
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+      Await.until(() -> !canConnect(proxy.port()), "the stop to begin");
+      release.countDown();
+      for (RawClient client : clients) {
+        RawClient.RawResponse response = client.readResponse();
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.header("Connection")).isEqualTo("close");
+      }
+      stopping.get(20, TimeUnit.SECONDS);
+    } finally {
+      for (RawClient client : clients) {
+        client.close();
+      }
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(3);
+  }
+
   private static void readHead(InputStream in) throws IOException {
     int matched = 0;
     while (matched < 4) {
