@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  */
 final class CliOptions {
   /** CacheSpec's largest size, 1 TiB, in the MiB of {@code -m}. */
-  private static final int MAX_CACHE_MB = 1 << 20;
+  static final int MAX_CACHE_MB = 1 << 20;
   static final int DEFAULT_PORT = 8080;
 
   static final String USAGE = String.join("\n",

@@ -215,13 +215,13 @@ final class ConfigFile {
   }
 
   /**
-   * {@code sizeMb} in bytes; a number of mebibytes whose bytes a long cannot hold is refused
-   * (shifted, 2^44 + 1 became 1 MiB).
+   * {@code sizeMb} in bytes, refused in the unit it is written in past the cache's 1 TiB (probe
+   * v29: the message counted bytes; shifted unchecked, 2^44 + 1 became 1 MiB).
    */
   private static long megabytes(ConfigNode value) {
     long megabytes = value.longValue();
-    if (megabytes < 0 || megabytes > Long.MAX_VALUE >> 20) {
-      throw value.error("must be between 0 and " + (Long.MAX_VALUE >> 20) + " (was " + megabytes + ")");
+    if (megabytes < 1 || megabytes > CliOptions.MAX_CACHE_MB) {
+      throw value.error("must be between 1 and " + CliOptions.MAX_CACHE_MB + " (1 TiB; was " + megabytes + ")");
     }
     return megabytes << 20;
   }

@@ -257,7 +257,9 @@ final class FilterOptions {
    * @throws IllegalArgumentException naming both flags
    */
   void checkNotSetting(String requestIdHeader) {
-    if (headerNames.contains(requestIdHeader.toLowerCase(Locale.ROOT))) {
+    // Backends read X_Request_Id as the dashed name (CGI, PHP, WSGI): compared so (probe v29).
+    String id = requestIdHeader.toLowerCase(Locale.ROOT).replace('_', '-');
+    if (headerNames.stream().anyMatch(name -> name.replace('_', '-').equals(id))) {
       throw new IllegalArgumentException("--set-header " + requestIdHeader + " would send one ID upstream "
           + "while the client and the log get each request's own: it is the request ID header (set with "
           + "--request-id-header, X-Request-Id by default); drop it, or name another request ID header");

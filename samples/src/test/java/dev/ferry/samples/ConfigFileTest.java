@@ -184,8 +184,10 @@ class ConfigFileTest {
   @Test
   void namesTheKeyAndTheKindOfAWrongValue() throws IOException {
     assertLine("listener:\n  threads: [1]\n", 2, "listener.threads must be a whole number (was a list)");
+    // In the MiB the key counts, the cache's own bound (probe v29: in bytes, and a false one).
     assertLine("cache:\n  sizeMb: 17592186044417\n", 2,
-        "cache.sizeMb must be between 0 and 8796093022207 (was 17592186044417)");
+        "cache.sizeMb must be between 1 and 1048576 (1 TiB; was 17592186044417)");
+    assertLine("cache:\n  sizeMb: 2000000\n", 2, "cache.sizeMb must be between 1 and 1048576 (1 TiB; was 2000000)");
     assertLine("listener:\n  port: {a: 1}\n", 2, "listener.port must be a whole number (was a mapping)");
     assertLine("timeouts:\n  idleTimeout: .inf\n", 2, "timeouts.idleTimeout must be a number of seconds (was .inf)");
     assertLine("- 1\n", 1, "the file must be a mapping of listener, timeouts, limits, cache, upstreamCa, "

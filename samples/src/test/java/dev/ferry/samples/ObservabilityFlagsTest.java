@@ -108,6 +108,10 @@ class ObservabilityFlagsTest {
     assertRefused("--set-header X-Request-Id would send one ID upstream", "--set-header", "x-request-id: fixed");
     assertRefused("--set-header X-Trace would send one ID upstream",
         "--set-header", "X-Trace: fixed", "--request-id-header", "X-Trace");
+    // Backends read underscores as dashes (probe v29).
+    assertRefused("--set-header X-Request-Id would send one ID upstream", "--set-header", "X_Request_Id: fixed");
+    assertRefused("--set-header X_Trace_Id would send one ID upstream",
+        "--set-header", "X-Trace-Id: fixed", "--request-id-header", "X_Trace_Id");
     assertThat(configOf("--set-header", "X-Request-Id: fixed", "--request-id-header", "X-Trace").requestIdHeader())
         .isEqualTo("X-Trace");
   }

@@ -37,7 +37,7 @@ public final class TestCertificates {
    */
   public static TestCertificates issued(String dnsName, String startDate, int validityDays)
       throws Exception {
-    return issued(dnsName, startDate, validityDays, true, EC_P256, null, EC_P256, null);
+    return issued(dnsName, startDate, validityDays, hostSan(dnsName), EC_P256, null, EC_P256, null);
   }
 
   /**
@@ -47,17 +47,29 @@ public final class TestCertificates {
    */
   public static TestCertificates weak(String dnsName, boolean san, List<String> keyOptions,
       String signatureAlgorithm) throws Exception {
-    return issued(dnsName, null, 2, san, keyOptions, signatureAlgorithm, EC_P256, null);
+    return issued(dnsName, null, 2, san ? hostSan(dnsName) : null, keyOptions, signatureAlgorithm, EC_P256, null);
   }
 
   /** A sound leaf for {@code dnsName} issued by a CA with a key of {@code caKeyOptions} (keytool's). */
   public static TestCertificates issuedByWeakCa(String dnsName, List<String> caKeyOptions) throws Exception {
-    return issued(dnsName, null, 2, true, EC_P256, null, caKeyOptions, null);
+    return issued(dnsName, null, 2, hostSan(dnsName), EC_P256, null, caKeyOptions, null);
+  }
+
+  /**
+   * A leaf whose subject's CN is {@code commonName} and whose SAN holds only the IP address
+   * {@code ip}: the JDK's host check matches a name against the CN then, RFC 9525 does not.
+   */
+  public static TestCertificates issuedForAddressOnly(String commonName, String ip) throws Exception {
+    return issued(commonName, null, 2, "ip:" + ip, EC_P256, null, EC_P256, null);
+  }
+
+  private static String hostSan(String dnsName) {
+    return "dns:" + dnsName + (dnsName.equals("localhost") ? ",ip:127.0.0.1" : "");
   }
 
   /** A leaf for {@code dnsName} valid now, issued by a CA that expired days ago (served in its chain). */
   public static TestCertificates issuedByExpiredCa(String dnsName) throws Exception {
-    return issued(dnsName, null, 2, true, EC_P256, null, EC_P256, "-10d");
+    return issued(dnsName, null, 2, hostSan(dnsName), EC_P256, null, EC_P256, "-10d");
   }
 
   /**
@@ -90,7 +102,7 @@ public final class TestCertificates {
     }
   }
 
-  private static TestCertificates issued(String dnsName, String startDate, int validityDays, boolean san,
+  private static TestCertificates issued(String dnsName, String startDate, int validityDays, String san,
       List<String> keyOptions, String signatureAlgorithm, List<String> caKeyOptions, String caStartDate)
       throws Exception {
     Path dir = Files.createTempDirectory("ferry-certs");
@@ -117,8 +129,8 @@ public final class TestCertificates {
           "-keystore", ca.toString(), "-storepass", pass,
           "-infile", dir.resolve("server.csr").toString(),
           "-outfile", dir.resolve("server.cer").toString(), "-validity", Integer.toString(validityDays)));
-      if (san) {
-        sign.addAll(List.of("-ext", "SAN=dns:" + dnsName + (dnsName.equals("localhost") ? ",ip:127.0.0.1" : "")));
+      if (san != null) {
+        sign.addAll(List.of("-ext", "SAN=" + san));
       }
       if (signatureAlgorithm != null) {
         sign.addAll(List.of("-sigalg", signatureAlgorithm));

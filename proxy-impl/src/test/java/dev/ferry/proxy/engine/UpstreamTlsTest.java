@@ -15,11 +15,17 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -173,6 +179,9 @@ class UpstreamTlsTest {
         "certificate signed with SHA1withECDSA");
     assertRefused(TestCertificates.weak("localhost", true, List.of("-keyalg", "RSA", "-keysize", "1024"), null),
         "certificate with a 1024-bit RSA key");
+    // A SAN with an IP address alone: the JDK matched "localhost" against the CN (probe s25).
+    assertRefused(TestCertificates.issuedForAddressOnly("localhost", "127.0.0.1"),
+        "certificate does not match the host name");
   }
 
   /**
@@ -261,6 +270,95 @@ class UpstreamTlsTest {
       assertThat(raw.send("GET /old/ HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status()).isEqualTo(502);
       assertThat(raw.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n").readResponse().status()).isEqualTo(200);
     }
+  }
+
+  /**
+   * An extra certificate the origin sends that is on no path to the trust, expired (as the
+   * AddTrust cross-signed root Sectigo sites kept sending after 2020), is no reason to refuse:
+   * the JDK, curl and browsers accept the chain (probe s25: 502 "certificate expired").
+   */
+  @Test
+  void acceptsAChainWithAnExpiredCertificateOnNoPathToTheTrust() throws Exception {
+    PrivateKey key = (PrivateKey) localhost.keyStore()
+        .getKey("server", TestCertificates.password());
+    X509Certificate[] chain = {
+        (X509Certificate) localhost.keyStore().getCertificate("server"),
+        (X509Certificate) TestCertificates.selfSigned("old.test", "-10d", 1).keyStore()
+            .getCertificate("server")};
+    // A key store refuses a chain whose links do not follow; a key manager serves what it is given.
+    X509ExtendedKeyManager keys = new X509ExtendedKeyManager() {
+      @Override
+      public String chooseEngineServerAlias(String type, Principal[] issuers, SSLEngine e) {
+        return "server";
+      }
+
+      @Override
+      public String chooseServerAlias(String type, Principal[] issuers, Socket socket) {
+        return "server";
+      }
+
+      @Override
+      public X509Certificate[] getCertificateChain(String alias) {
+        return chain;
+      }
+
+      @Override
+      public PrivateKey getPrivateKey(String alias) {
+        return key;
+      }
+
+      @Override
+      public String[] getServerAliases(String type, Principal[] issuers) {
+        return new String[] {"server"};
+      }
+
+      @Override
+      public String[] getClientAliases(String type, Principal[] issuers) {
+        return null;
+      }
+
+      @Override
+      public String chooseClientAlias(String[] type, Principal[] issuers, Socket socket) {
+        return null;
+      }
+    };
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(new KeyManager[] {keys}, null, null);
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + tlsOrigin(context) + "/"))
+        .upstreamSslContext(localhost.trustingContext()));
+    assertThat(get(proxy).status()).isEqualTo(200);
+  }
+
+  /**
+   * The connect timeout bounds the whole handshake, not each of its reads: an upstream that
+   * trickles a TLS record a byte at a time held the exchange for minutes (probe s25).
+   */
+  @Test
+  @Timeout(20)
+  void answers502InTimeWhenUpstreamTricklesItsHandshake() throws Exception {
+    ServerSocket trickling = ferry.track(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    Thread acceptor = new Thread(() -> {
+      try (Socket peer = ferry.track(trickling.accept())) {
+        // A handshake record of 16 KiB, announced, then one byte of it every 100 ms.
+        peer.getOutputStream().write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00});
+        for (int i = 0; i < 16384 && !peer.isClosed(); i++) {
+          peer.getOutputStream().write(2);
+          peer.getOutputStream().flush();
+          Thread.sleep(100); // the trickle is the input under test, not a synchronisation
+        }
+      } catch (IOException | InterruptedException done) {
+        // The proxy gave up, or the test is over.
+      }
+    }, "trickling-origin");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + trickling.getLocalPort() + "/"))
+        .connectTimeout(Duration.ofMillis(500)).upstreamTimeout(Duration.ofSeconds(30)));
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.bodyText()).contains("timed out");
   }
 
   @Test

@@ -82,19 +82,32 @@ public final class Methods {
    */
   public static List<String> queryOverrides(String target) {
     int query = target.indexOf('?');
-    if (query < 0 || !containsMethod(target, query)) {
+    // A name may be escaped (_%6Dethod): only a query without "method" and without escapes is
+    // passed over unparsed.
+    if (query < 0 || !containsMethod(target, query) && target.indexOf('%', query) < 0) {
       return List.of();
     }
     List<String> methods = new ArrayList<>(1);
     for (String parameter : target.substring(query + 1).split("&", -1)) {
       int equals = parameter.indexOf('=');
-      // PHP reads a dot or a space in a parameter name as an underscore: ".method" is "_method".
-      if (equals >= 0 && decoded(parameter.substring(0, equals)).replace('.', '_').replace(' ', '_')
-          .equalsIgnoreCase("_method")) {
+      if (equals >= 0 && namesMethod(decoded(parameter.substring(0, equals)))) {
         addNamed(methods, decoded(parameter.substring(equals + 1)));
       }
     }
     return methods;
+  }
+
+  /**
+   * Whether a decoded parameter name is {@code _method} as some backend reads it: PHP drops a
+   * name's leading spaces and reads a dot or a space in it as an underscore, so " _method" and
+   * ".method" are "_method" (probe v29); " method" is too, read as the space's underscore.
+   */
+  private static boolean namesMethod(String name) {
+    return asPhpReads(name.stripLeading()) || asPhpReads(name);
+  }
+
+  private static boolean asPhpReads(String name) {
+    return name.replace('.', '_').replace(' ', '_').equalsIgnoreCase("_method");
   }
 
   /** Whether "method" appears after {@code from} in any case: most queries have no override. */

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *   <li>an RSA or DSA key under 2048 bits, an EC key under 256 (CA/Browser Forum Baseline
  *       Requirements §6.1.5), in the chain and in the trust anchor it ends at: a configured CA
  *       with such a key is left out of the trust ({@link #usableAnchors});
- *   <li>a certificate in the chain, or a configured anchor, that is not valid now.
+ *   <li>a leaf, or a configured anchor, that is not valid now (the JDK checks the rest of the
+ *       path it builds).
  * </ul>
  */
 public final class OriginCertificates {
@@ -57,12 +58,16 @@ public final class OriginCertificates {
     if (!namesAHost((X509Certificate) chain[0])) {
       return "certificate has no subject alternative name (a CN alone names no host)";
     }
+    // Dates of the leaf only: the JDK checks those of every other certificate of the path it
+    // builds, and an extra one the origin sent that is on no path (an expired cross-signed
+    // root, as Sectigo sites sent after 2020) is no reason to refuse (probe s25). The leaf's are
+    // checked for when it is its own trust anchor, whose dates the JDK never checks.
+    String expired = outOfDate((X509Certificate) chain[0]);
+    if (expired != null) {
+      return expired;
+    }
     for (Certificate certificate : chain) {
       X509Certificate x509 = (X509Certificate) certificate;
-      String expired = outOfDate(x509);
-      if (expired != null) {
-        return expired;
-      }
       String algorithm = x509.getSigAlgName().toUpperCase(Locale.ROOT);
       boolean selfSigned = x509.getSubjectX500Principal().equals(x509.getIssuerX500Principal());
       boolean broken = algorithm.contains("SHA1") || algorithm.contains("MD5") || algorithm.contains("MD2");

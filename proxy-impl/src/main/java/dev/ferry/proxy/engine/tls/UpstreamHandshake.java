@@ -57,7 +57,10 @@ public final class UpstreamHandshake {
     socket.setSoTimeout(timeoutMillis);
     socket.startHandshake();
     String refused = verifyHosts ? OriginCertificates.problem(socket.getSession()) : null;
-    if (refused == null && ownHostCheck
+    // Every host is matched against the SAN here too: the JDK's check falls back to the CN when
+    // the SAN holds no DNS name (an IP address alone), which RFC 9525 §6.3 and browsers do not,
+    // and interception showed such an origin clean (probe s25).
+    if (refused == null && verifyHosts
         && !SubjectNames.matches((X509Certificate) socket.getSession().getPeerCertificates()[0], host)) {
       refused = "certificate does not match the host name";
     }

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.upstream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 
 /**
  * The plain socket beneath an upstream's TLS, which tells whether TLS read it to its end. JSSE
@@ -14,7 +15,29 @@ import java.io.InputStream;
  */
 final class BeneathTlsSocket extends java.net.Socket {
   private volatile boolean endRead;
+  private volatile long deadlineNanos;
   private InputStream watched;
+
+  /**
+   * Bounds every read from now by {@code deadlineNanos} (0: no deadline) as well as by the
+   * socket's timeout: the TLS handshake reads under SO_TIMEOUT, which bounds each read, so an
+   * upstream trickling its handshake a byte at a time held the exchange for minutes past the
+   * connect timeout (probe s25).
+   */
+  void deadline(long deadlineNanos) {
+    this.deadlineNanos = deadlineNanos;
+  }
+
+  private void beforeRead() throws IOException {
+    long deadline = deadlineNanos;
+    if (deadline != 0) {
+      long left = (deadline - System.nanoTime()) / 1_000_000;
+      if (left <= 0) {
+        throw new SocketTimeoutException("deadline passed");
+      }
+      setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
+    }
+  }
 
   @Override
   public synchronized InputStream getInputStream() throws IOException {
@@ -22,11 +45,13 @@ final class BeneathTlsSocket extends java.net.Socket {
       watched = new FilterInputStream(super.getInputStream()) {
         @Override
         public int read() throws IOException {
+          beforeRead();
           return ended(super.read());
         }
 
         @Override
         public int read(byte[] target, int offset, int length) throws IOException {
+          beforeRead();
           return ended(super.read(target, offset, length));
         }
       };

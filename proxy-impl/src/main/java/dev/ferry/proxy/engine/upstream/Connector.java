@@ -110,9 +110,18 @@ public final class Connector {
   }
 
   private Socket handshake(Socket plain, UpstreamKey key, long deadline) throws HttpFailureException {
+    BeneathTlsSocket beneath = plain instanceof BeneathTlsSocket socket ? socket : null;
     try {
-      // The handshake blocks on reads: bound it by what is left of the connect budget.
-      return tls.handshake(plain, key.host(), key.port(), remainingMillis(deadline));
+      // The handshake blocks on reads: bound each, and all of them, by what is left of the
+      // connect budget.
+      if (beneath != null) {
+        beneath.deadline(deadline);
+      }
+      Socket handshaken = tls.handshake(plain, key.host(), key.port(), remainingMillis(deadline));
+      if (beneath != null) {
+        beneath.deadline(0);
+      }
+      return handshaken;
     } catch (IOException e) {
       closeQuietly(plain);
       String reason = UpstreamHandshake.failure(e);

@@ -419,7 +419,7 @@ public final class Forwarder {
       connection.close();
       throw e;
     }
-    if (request.method().equals("HEAD") && announcesContent(head.headers())) {
+    if (request.method().equals("HEAD") && announcesContent(head.status(), head.headers())) {
       // A server that answers HEAD as GET (Python's do_HEAD = do_GET) writes the body after the
       // head, often in a second write that Nagle's algorithm holds until the proxy's delayed
       // ACK, up to 40 ms later: past the unasked-bytes check of the next reuse, the next client
@@ -450,11 +450,16 @@ public final class Forwarder {
   }
 
   /**
-   * True if a response's framing fields announce content: a coding, or any length but 0 on any
-   * line or list member (probe v28: a second line, {@code Content-Length: 0} then {@code 44}).
+   * True if a HEAD's answer announces content a GET's would carry: a coding, any length but 0
+   * on any line or list member (probe v28: {@code Content-Length: 0} then {@code 44}), or no
+   * framing at all, which for a GET is a body delimited by the close (probe v29: the late body
+   * of a server answering HEAD as GET reached the next client as a 502).
    */
-  private static boolean announcesContent(Headers headers) {
-    if (headers.contains("Transfer-Encoding")) {
+  private static boolean announcesContent(int status, Headers headers) {
+    if (status == 204 || status == 304) {
+      return false;
+    }
+    if (headers.contains("Transfer-Encoding") || !headers.contains("Content-Length")) {
       return true;
     }
     for (String line : headers.all("Content-Length")) {
