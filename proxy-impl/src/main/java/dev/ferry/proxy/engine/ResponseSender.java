@@ -154,8 +154,16 @@ final class ResponseSender {
     try {
       written = bodiless ? 0 : writeBody(body, length, chunked);
     } catch (HttpFailureException e) {
-      throw e.failure() == ProxyFailure.RESPONSE_ABORTED && fromUpstream(body) && out.retract(headStart)
-          ? unsent(e) : e;
+      if (e.failure() == ProxyFailure.RESPONSE_ABORTED && fromUpstream(body) && out.retract(headStart)) {
+        throw unsent(e);
+      }
+      if (e.failure() == ProxyFailure.RESPONSE_ABORTED && e.getCause() == null && out.retract(headStart)) {
+        // A filter's body whose length is not the one it declared, none of it sent: the
+        // filter's mistake, answered 500 as a request body's is, where the client got a close
+        // and the logs a 200 (probe e25). A body that fails (a drop fault) still drops.
+        throw new HttpFailureException(ProxyFailure.FILTER_FAILED, "a filter's response " + e.detail(), e);
+      }
+      throw e;
     }
     if (bodiless) {
       discardUnread(body);

@@ -9,6 +9,7 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -159,6 +160,23 @@ class FilterContractTest {
     RawClient.RawResponse response = get(nullFilter);
     assertThat(response.status()).isEqualTo(500);
     assertThat(response.bodyText()).contains("filter NullFilter returned null");
+  }
+
+  /**
+   * A filter's response body whose stream yields more bytes than it declared, none of it sent
+   * yet, is the filter's mistake: answered 500 and counted so. The client got a close while the
+   * summary and stats said 200 (probe e25). (One that yields fewer has sent its head by the
+   * time its end shows: the client sees the body end short, as of an upstream cut midway.)
+   */
+  @Test
+  void answers500ForAFilterBodyLongerThanItDeclared() throws Exception {
+    Filter lying = (exchange, chain) -> Response.builder().status(200)
+        .body(Body.of(new java.io.ByteArrayInputStream("fifteen bytes!!".getBytes(StandardCharsets.US_ASCII)), 10))
+        .build();
+    RawClient.RawResponse response = get(lying);
+    assertThat(response.status()).isEqualTo(500);
+    assertThat(proxy.stats().responsesByStatus()).containsEntry(500, 1L).doesNotContainKey(200);
+    assertThat(proxy.stats().failures()).containsEntry("FILTER_FAILED", 1L);
   }
 
   /**
