@@ -167,4 +167,31 @@ class ExchangeListenerTest {
     assertThat(events).containsExactly("started POST large", "headers 413", "completed 413",
         "started GET expect", "headers 417", "completed 417");
   }
+
+  /**
+   * A body received whole before its exchange was read from the client, though a filter answered
+   * without reading it: it was reported as 0 bytes (probe e25, a 3 MB upload answered 403).
+   */
+  @Test
+  void countsABodyReceivedWholeThatAFilterLeftUnread() throws Exception {
+    BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:1/"))
+        .filter((exchange, chain) -> Response.builder().status(403).build())
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        }));
+    try (RawClient uploading = new RawClient(proxy.address())) {
+      uploading.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + "x".repeat(50_000));
+      Await.until(() -> proxy.stats().requestBufferBytes() + proxy.stats().requestSpoolBytes() > 0,
+          "the body to be received whole");
+      uploading.send("y".repeat(150_000));
+      assertThat(uploading.readResponse().status()).isEqualTo(403);
+    }
+    ExchangeSummary summary = summaries.poll(10, TimeUnit.SECONDS);
+    assertThat(summary).isNotNull();
+    assertThat(summary.requestBodyBytes()).isEqualTo(200_000);
+  }
 }
