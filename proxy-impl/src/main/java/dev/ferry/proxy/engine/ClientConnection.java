@@ -874,6 +874,11 @@ final class ClientConnection implements Runnable {
   }
 
   /** Closes the connection now if it waits for a request, else after the current exchange. */
+  /** The idle parker hands the connection, readable, to the executor. */
+  void leaveParker() {
+    state.unpark();
+  }
+
   void requestClose() {
     if (closeIfTunnelAtRest()) {
       return;

@@ -88,7 +88,7 @@ final class ConnectionState {
     });
   }
 
-  /** The parker gave the connection up: its deadline passed or its channel broke. */
+  /** The parker gave the connection up: its deadline passed, its channel broke, or it is readable. */
   void unpark() {
     guard.run(() -> parked = false);
   }

@@ -149,6 +149,9 @@ final class IdleParker implements AutoCloseable {
       connection.expireParked();
       return;
     }
+    // No longer parked: a stop that comes while it waits for a thread lets it serve the request
+    // that woke it, where it ended it as parked and reset the request (probe v30).
+    connection.leaveParker();
     if (overflow.isEmpty()) {
       try {
         executor.execute(connection);

@@ -330,6 +330,41 @@ class GracefulShutdownTest {
     assertThat(origin.getRequestCount()).isEqualTo(3);
   }
 
+  /**
+   * A kept-alive connection whose next request woke it on the idle parker and now waits in the
+   * queue for a thread is served too when the stop comes: it still counted as parked, and was
+   * ended, its request reset (probe v30).
+   */
+  @Test
+  void servesAKeptAliveRequestQueuedForAThreadWhenStopping() throws Exception {
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < 3; i++) {
+      origin.enqueue(new MockResponse().setBody("served"));
+    }
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .filter(HoldingFilter.holding("/hold", inFilter, release)));
+    try (RawClient kept = new RawClient(proxy.address()); RawClient holding = new RawClient(proxy.address())) {
+      assertThat(kept.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the kept-alive connection to be parked");
+      holding.send("GET /hold HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+      kept.send("GET /two HTTP/1.1\r\nHost: a\r\n\r\n");
+      Await.until(() -> proxy.stats().queueDepth() == 1, "the woken connection to wait for the one thread");
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+      Await.until(() -> !canConnect(proxy.port()), "the stop to begin");
+      release.countDown();
+      assertThat(holding.readResponse().status()).isEqualTo(200);
+      RawClient.RawResponse second = kept.readResponse();
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(second.header("Connection")).isEqualTo("close");
+      stopping.get(20, TimeUnit.SECONDS);
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(3);
+  }
+
   private static void readHead(InputStream in) throws IOException {
     int matched = 0;
     while (matched < 4) {

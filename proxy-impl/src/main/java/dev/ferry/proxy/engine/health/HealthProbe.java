@@ -7,6 +7,7 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
+import dev.ferry.proxy.engine.tls.BeneathTlsSocket;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.io.EOFException;
 import java.io.IOException;
@@ -113,11 +114,13 @@ final class HealthProbe {
     int port = endpoint.endpoint().port();
     IOException last = null;
     for (InetAddress address : InetAddress.getAllByName(host)) {
-      Socket socket = new Socket();
+      boolean https = "https".equals(endpoint.endpoint().scheme());
+      // Beneath TLS, a socket that bounds the whole handshake by the deadline, not each read.
+      Socket socket = https ? new BeneathTlsSocket() : new Socket();
       open.add(socket);
       try {
         socket.connect(new InetSocketAddress(address, port), remainingMillis(deadline));
-        return "https".equals(endpoint.endpoint().scheme()) ? handshake(socket, host, port, deadline) : socket;
+        return https ? handshake(socket, host, port, deadline) : socket;
       } catch (SocketTimeoutException e) {
         open.remove(socket);
         closeQuietly(socket);
@@ -133,7 +136,7 @@ final class HealthProbe {
 
   /** Stopping closes {@code plain} while the handshake runs, which ends it; then the TLS socket. */
   private Socket handshake(Socket plain, String host, int port, long deadline) throws IOException {
-    SSLSocket socket = tls.handshake(plain, host, port, remainingMillis(deadline));
+    SSLSocket socket = tls.handshake(plain, host, port, deadline);
     open.add(socket);
     open.remove(plain);
     return socket;

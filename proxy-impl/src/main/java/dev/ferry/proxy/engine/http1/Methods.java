@@ -62,13 +62,7 @@ public final class Methods {
     List<String> methods = new ArrayList<>(0);
     for (int i = 0; i < headers.size(); i++) {
       if (isOverride(headers.name(i))) {
-        String value = headers.value(i);
-        addNamed(methods, value);
-        if (value.indexOf(',') >= 0) {
-          for (String member : value.split(",", -1)) {
-            addNamed(methods, member);
-          }
-        }
+        addValue(methods, headers.value(i));
       }
     }
     return methods;
@@ -91,7 +85,7 @@ public final class Methods {
     for (String parameter : target.substring(query + 1).split("&", -1)) {
       int equals = parameter.indexOf('=');
       if (equals >= 0 && namesMethod(decoded(parameter.substring(0, equals)))) {
-        addNamed(methods, decoded(parameter.substring(equals + 1)));
+        addValue(methods, decoded(parameter.substring(equals + 1)));
       }
     }
     return methods;
@@ -103,7 +97,10 @@ public final class Methods {
    * ".method" are "_method" (probe v29); " method" is too, read as the space's underscore.
    */
   private static boolean namesMethod(String name) {
-    return asPhpReads(name.stripLeading()) || asPhpReads(name);
+    // PHP ends a name at a NUL: "_method\0x" is "_method" (probe v30).
+    int nul = name.indexOf('\0');
+    String named = nul < 0 ? name : name.substring(0, nul);
+    return asPhpReads(named.stripLeading()) || asPhpReads(named);
   }
 
   private static boolean asPhpReads(String name) {
@@ -126,6 +123,16 @@ public final class Methods {
       return URLDecoder.decode(component, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       return component;
+    }
+  }
+
+  /** {@code value} as written and each of its comma-separated members. */
+  private static void addValue(List<String> methods, String value) {
+    addNamed(methods, value);
+    if (value.indexOf(',') >= 0) {
+      for (String member : value.split(",", -1)) {
+        addNamed(methods, member);
+      }
     }
   }
 

@@ -36,12 +36,36 @@ public final class UpstreamHandshake {
   }
 
   /**
-   * Layers TLS over {@code plain}, connected to {@code host}, and completes the handshake within
-   * {@code timeoutMillis} (which stays the socket's read timeout). Throws
-   * {@link RefusedCertificateException} for a chain the JDK accepted and {@link OriginCertificates}
-   * does not; the caller closes {@code plain} on any failure.
+   * Layers TLS over {@code plain}, connected to {@code host}, and completes the handshake by
+   * {@code deadlineNanos} ({@link System#nanoTime}): every read is bounded by it, and, when
+   * {@code plain} is a {@link BeneathTlsSocket}, all of them together. What is left of it then
+   * stays the socket's read timeout. Throws {@link RefusedCertificateException} for a chain the
+   * JDK accepted and {@link OriginCertificates} does not; the caller closes {@code plain} on any
+   * failure.
    */
-  public SSLSocket handshake(Socket plain, String host, int port, int timeoutMillis) throws IOException {
+  public SSLSocket handshake(Socket plain, String host, int port, long deadlineNanos) throws IOException {
+    BeneathTlsSocket beneath = plain instanceof BeneathTlsSocket socket ? socket : null;
+    if (beneath != null) {
+      beneath.deadline(deadlineNanos);
+    }
+    try {
+      return handshakeBy(plain, host, port, remainingMillis(deadlineNanos));
+    } finally {
+      if (beneath != null) {
+        beneath.deadline(0);
+      }
+    }
+  }
+
+  private static int remainingMillis(long deadlineNanos) throws SocketTimeoutException {
+    long remaining = (deadlineNanos - System.nanoTime()) / 1_000_000;
+    if (remaining <= 0) {
+      throw new SocketTimeoutException("deadline passed");
+    }
+    return (int) Math.min(Integer.MAX_VALUE, remaining);
+  }
+
+  private SSLSocket handshakeBy(Socket plain, String host, int port, int timeoutMillis) throws IOException {
     SSLSocket socket = (SSLSocket) factory.createSocket(plain, host, port, true);
     SSLParameters parameters = socket.getSSLParameters();
     // "backend1" and "web01" are names: they went without, taken for IP literals (probe i14).

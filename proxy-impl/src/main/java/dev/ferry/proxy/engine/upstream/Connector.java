@@ -4,6 +4,7 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.IoWatchdog;
+import dev.ferry.proxy.engine.tls.BeneathTlsSocket;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -110,18 +111,9 @@ public final class Connector {
   }
 
   private Socket handshake(Socket plain, UpstreamKey key, long deadline) throws HttpFailureException {
-    BeneathTlsSocket beneath = plain instanceof BeneathTlsSocket socket ? socket : null;
     try {
-      // The handshake blocks on reads: bound each, and all of them, by what is left of the
-      // connect budget.
-      if (beneath != null) {
-        beneath.deadline(deadline);
-      }
-      Socket handshaken = tls.handshake(plain, key.host(), key.port(), remainingMillis(deadline));
-      if (beneath != null) {
-        beneath.deadline(0);
-      }
-      return handshaken;
+      // The handshake blocks on reads: bounded by what is left of the connect budget.
+      return tls.handshake(plain, key.host(), key.port(), deadline);
     } catch (IOException e) {
       closeQuietly(plain);
       String reason = UpstreamHandshake.failure(e);

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.upstream;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.IoWatchdog;
+import dev.ferry.proxy.engine.tls.BeneathTlsSocket;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;

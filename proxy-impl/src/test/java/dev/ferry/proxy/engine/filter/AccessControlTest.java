@@ -175,7 +175,8 @@ class AccessControlTest {
       String postQuery = post.replace("/users/1", "/users/1?a=1&_method=delete");
       assertThat(raw.exchange(postQuery + "\r\n")).startsWith("HTTP/1.1 403");
       for (String query : new String[] {"?%5Fmethod=DEL%45TE", "?.method=DELETE", "?x&+method=DELETE", "?_METHOD=DELETE",
-          "?_%6Dethod=DELETE", "?_%4D%45THOD=DELETE", "?%20_method=DELETE", "?+_method=DELETE"}) {
+          "?_%6Dethod=DELETE", "?_%4D%45THOD=DELETE", "?%20_method=DELETE", "?+_method=DELETE",
+          "?_method%00x=DELETE", "?_method=GET,DELETE"}) {
         assertThat(raw.exchange(post.replace("/users/1", "/users/1" + query) + "\r\n")).as(query)
             .startsWith("HTTP/1.1 403");
       }

@@ -8,6 +8,10 @@ import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.TestCertificates;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -172,6 +176,40 @@ class ActiveHealthCheckTest {
 
     Await.until(() -> !endpoint.healthy(), "a certificate without a subject alternative name to fail the check");
     assertThat(backend.requests()).isEmpty();
+  }
+
+  /**
+   * The check's timeout bounds its whole TLS handshake, not each read: an endpoint trickling its
+   * handshake a byte at a time stayed healthy for as long as it kept trickling (probe v30).
+   */
+  @Test
+  void failsACheckWhoseHandshakeTricklesPastTheTimeout() throws Exception {
+    ServerSocket trickling = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    closeAfter.add(trickling);
+    Thread server = new Thread(() -> {
+      while (!trickling.isClosed()) {
+        try (Socket peer = trickling.accept()) {
+          // A handshake record of 16 KiB, announced, then a byte of it every 50 ms.
+          peer.getOutputStream().write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00});
+          for (int i = 0; i < 16384; i++) {
+            peer.getOutputStream().write(2);
+            peer.getOutputStream().flush();
+            Thread.sleep(50); // the trickle is the input under test, not a synchronisation
+          }
+        } catch (IOException e) {
+          // The check gave up on this connection, or the test is over.
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "trickling-endpoint");
+    server.setDaemon(true);
+    server.start();
+    LiveEndpoint endpoint = endpoint("https://localhost:" + trickling.getLocalPort());
+
+    start(FAST.timeout(Duration.ofMillis(300)).unhealthyThreshold(1), endpoint, null);
+
+    Await.until(() -> !endpoint.healthy(), "the trickled handshake to fail the check");
   }
 
   @Test

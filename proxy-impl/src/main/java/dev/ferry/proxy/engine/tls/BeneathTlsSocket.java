@@ -1,4 +1,4 @@
-package dev.ferry.proxy.engine.upstream;
+package dev.ferry.proxy.engine.tls;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -13,7 +13,7 @@ import java.net.SocketTimeoutException;
  * {@code close_notify}, so only a connection cut short has the plain end of stream read. A body
  * delimited by the close is complete only after a {@code close_notify} (RFC 9112 §9.8).
  */
-final class BeneathTlsSocket extends java.net.Socket {
+public final class BeneathTlsSocket extends java.net.Socket {
   private volatile boolean endRead;
   private volatile long deadlineNanos;
   private InputStream watched;
@@ -22,7 +22,7 @@ final class BeneathTlsSocket extends java.net.Socket {
    * Bounds every read from now by {@code deadlineNanos} (0: no deadline) as well as by the
    * socket's timeout: the TLS handshake reads under SO_TIMEOUT, which bounds each read, so an
    * upstream trickling its handshake a byte at a time held the exchange for minutes past the
-   * connect timeout (probe s25).
+   * connect timeout (probe s25), and a health check past its timeout (v30).
    */
   void deadline(long deadlineNanos) {
     this.deadlineNanos = deadlineNanos;
@@ -67,7 +67,7 @@ final class BeneathTlsSocket extends java.net.Socket {
   }
 
   /** True once TLS read the plain end of stream: the peer closed without {@code close_notify}. */
-  boolean endReadWithoutCloseNotify() {
+  public boolean endReadWithoutCloseNotify() {
     return endRead;
   }
 }
