@@ -296,12 +296,7 @@ class GracefulShutdownTest {
     CountDownLatch inFilter = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     MockWebServer origin = ferry.mockOrigin();
-    for (int i = 0; i < 3; i++) {
-      origin.enqueue(new MockResponse().setBody("served"));
-    }
-    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
-        .upstream(Upstream.of(origin.url("/").toString()))
-        .filter(HoldingFilter.holding("/first", inFilter, release)));
+    ProxyServer proxy = oneThreadHolding(origin, "/first", inFilter, release);
     List<RawClient> clients = new java.util.ArrayList<>();
     try {
       for (String path : new String[] {"/first", "/second", "/third"}) {
@@ -340,12 +335,7 @@ class GracefulShutdownTest {
     CountDownLatch inFilter = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     MockWebServer origin = ferry.mockOrigin();
-    for (int i = 0; i < 3; i++) {
-      origin.enqueue(new MockResponse().setBody("served"));
-    }
-    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
-        .upstream(Upstream.of(origin.url("/").toString()))
-        .filter(HoldingFilter.holding("/hold", inFilter, release)));
+    ProxyServer proxy = oneThreadHolding(origin, "/hold", inFilter, release);
     try (RawClient kept = new RawClient(proxy.address()); RawClient holding = new RawClient(proxy.address())) {
       assertThat(kept.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the kept-alive connection to be parked");
@@ -363,6 +353,21 @@ class GracefulShutdownTest {
       stopping.get(20, TimeUnit.SECONDS);
     }
     assertThat(origin.getRequestCount()).isEqualTo(3);
+  }
+
+  /**
+   * A proxy on a pool of one thread in front of {@code origin} (three answers queued), whose
+   * filter holds the exchange for {@code heldPath} until {@code release}: the connections that
+   * come meanwhile wait in the queue.
+   */
+  private ProxyServer oneThreadHolding(MockWebServer origin, String heldPath, CountDownLatch entered,
+      CountDownLatch release) throws Exception {
+    for (int i = 0; i < 3; i++) {
+      origin.enqueue(new MockResponse().setBody("served"));
+    }
+    return ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .filter(HoldingFilter.holding(heldPath, entered, release)));
   }
 
   private static void readHead(InputStream in) throws IOException {
