@@ -34,7 +34,6 @@ class BuilderValidationTest {
         .hasMessageStartingWith("route timeout must be at most 365 days");
   }
 
-  /** The first match wins: a route an earlier one covers could never match. */
   /**
    * Texts that go to logs and banners leave out what may be a credential: a health check's query
    * values, and the query of an upstream URL refused for having one (both were shown, probe o12).
@@ -95,6 +94,7 @@ class BuilderValidationTest {
     assertThat(ProxyServer.builder().route(Route.to(a).pathPrefix("/api/")).upstream(b).buildConfig().routes()).hasSize(1);
   }
 
+  /** The first match wins: a route an earlier one covers could never match. */
   @Test
   void refusesARouteThatCanNeverMatch() {
     Upstream a = Upstream.of("http://127.0.0.1:9001");

@@ -53,11 +53,6 @@ final class ConfigNode {
   }
 
   /**
-   * Reads {@code file}; an empty file is an empty mapping.
-   *
-   * @throws ConfigFileException if it cannot be read or is not valid YAML, naming the line
-   */
-  /**
    * The file's bytes, or null if it cannot be read now (the parse then says why). Here, in a
    * class without a logger: the CLI reads its config before it sets up logging, and the first
    * logger made would fix slf4j's binding and level.
@@ -70,6 +65,11 @@ final class ConfigNode {
     }
   }
 
+  /**
+   * Reads {@code file}; an empty file is an empty mapping.
+   *
+   * @throws ConfigFileException if it cannot be read or is not valid YAML, naming the line
+   */
   static ConfigNode read(Path file) {
     try (JsonParser parser = YAML.createParser(file.toFile())) {
       if (parser.nextToken() == null) {

@@ -63,8 +63,10 @@ final class RouteOptions {
   private boolean preserveHost;
   private boolean keepLocation;
 
-  /** A {@code --route} as given: pattern checked, pool built when all flags are known. */
-  /** A route from {@code --route}: its pattern (and that pattern as written), and its URLs. */
+  /**
+   * A route from {@code --route} as given: its pattern, checked (and that pattern as written),
+   * and its URLs; the pool is built when all flags are known.
+   */
   private record PendingRoute(Route pattern, String written, List<PoolSpec.Endpoint> endpoints) {}
 
   /** One endpoint, whatever trailing slashes its base path is written with (as the pool sees it). */

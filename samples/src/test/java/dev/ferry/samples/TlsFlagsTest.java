@@ -220,10 +220,6 @@ class TlsFlagsTest {
   }
 
   /**
-   * A refused command line leaves no CA behind, and a CA's existing key is never written over;
-   * an accepted one writes the CA only once the proxy runs (a port in use leaves no files).
-   */
-  /**
    * The reasons a key file is not written are said in words: an empty file was said to hold
    * "another key", and a symbolic link to nowhere gave "cannot write X: X" (probe i14).
    */
@@ -247,6 +243,10 @@ class TlsFlagsTest {
     assertThat(key).doesNotExist();
   }
 
+  /**
+   * A refused command line leaves no CA behind, and a CA's existing key is never written over;
+   * an accepted one writes the CA only once the proxy runs (a port in use leaves no files).
+   */
   @Test
   void writesNoCaForARefusedCommandLineAndNeverOverwritesAKey() throws Exception {
     Path out = dir.resolve("refused-ca.pem");

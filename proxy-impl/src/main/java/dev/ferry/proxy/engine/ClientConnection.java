@@ -873,12 +873,12 @@ final class ClientConnection implements Runnable {
     return true;
   }
 
-  /** Closes the connection now if it waits for a request, else after the current exchange. */
   /** The idle parker hands the connection, readable, to the executor. */
   void leaveParker() {
     state.unpark();
   }
 
+  /** Closes the connection now if it waits for a request, else after the current exchange. */
   void requestClose() {
     if (closeIfTunnelAtRest()) {
       return;

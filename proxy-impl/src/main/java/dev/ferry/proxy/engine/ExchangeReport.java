@@ -109,12 +109,12 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
     return url == null ? "-" : LogValues.of(url);
   }
 
-  /** What is not known shows as {@code -}, as in the access log. */
   /** A client's request ID may hold {@code =}: quoted then, so a logfmt parser reads it whole. */
   private String ridField() {
     return requestId == null ? "-" : LogValues.of(requestId);
   }
 
+  /** What is not known shows as {@code -}, as in the access log. */
   private static String orDash(String value) {
     return value == null ? "-" : value;
   }

@@ -634,7 +634,6 @@ final class RealProxyServer implements ProxyServer {
     return interception;
   }
 
-  /** Holds idle connections of the bounded pool without a thread; null for other models. */
   /**
    * The relay for plain tunnels, started with the first tunnel (most proxies never see one).
    * Null if the proxy stopped before it was needed or no selector could be opened: tunnels then
@@ -657,6 +656,7 @@ final class RealProxyServer implements ProxyServer {
     });
   }
 
+  /** Holds idle connections without a thread; null for a model that does not park them. */
   IdleParker idleParker() {
     return idleParker;
   }

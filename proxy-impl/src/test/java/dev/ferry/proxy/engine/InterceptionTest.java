@@ -214,10 +214,6 @@ class InterceptionTest {
     assertThat(response.body()).contains("certificate not trusted");
   }
 
-  /**
-   * CONNECTs {@code raw} to the origin on {@code port} and returns the TLS socket over its tunnel,
-   * not yet handshaken, for {@code host} as the client names it.
-   */
   /** An origin that answers nothing and counts the bytes it gets into {@code received}. */
   private TinyOrigin countingSilentOrigin(AtomicInteger received) throws IOException {
     return ferry.track(new TinyOrigin((socket, in, out) -> {
@@ -227,6 +223,10 @@ class InterceptionTest {
     }));
   }
 
+  /**
+   * CONNECTs {@code raw} to the origin on {@code port} and returns the TLS socket over its tunnel,
+   * not yet handshaken, for {@code host} as the client names it.
+   */
   private static SSLSocket intercepted(RawClient raw, int port, String host) throws Exception {
     raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assertThat(raw.readResponse(true).status()).isEqualTo(200);

@@ -318,11 +318,6 @@ class ObservabilityTest {
   }
 
   /**
-   * RFC 9112 §3.2: an HTTP/1.1 request without Host, or with two, is answered 400 by the admin
-   * listener and the forward proxy's own endpoints too (they answered 200, and the rebinding
-   * check read only the first of two Host fields).
-   */
-  /**
    * Clients trickling their heads cannot keep a scrape out: a connection past the sixteen slots
    * takes the slot of the one waiting longest for its head, and a head not in within the header
    * timeout is answered 408. The seventeenth was closed unanswered and unlogged, and a byte every
@@ -396,6 +391,11 @@ class ObservabilityTest {
     }
   }
 
+  /**
+   * RFC 9112 §3.2: an HTTP/1.1 request without Host, or with two, is answered 400 by the admin
+   * listener and the forward proxy's own endpoints too (they answered 200, and the rebinding
+   * check read only the first of two Host fields).
+   */
   @Test
   void refusesAdminRequestsWithoutOneHost() throws Exception {
     ProxyServer proxy = ferry.start(ProxyServer.builder().admin(new InetSocketAddress("127.0.0.1", 0)));

@@ -59,11 +59,6 @@ public final class RecordedBody {
   }
 
   /**
-   * Like {@link #owned(byte[], long, Headers)}; {@code restUnseen} says that no recording bound
-   * cut the body: its bytes past {@code bytes} went through the proxy where the recorder could
-   * not see them.
-   */
-  /**
    * The codings of every Content-Encoding line, in order, joined as one list (RFC 9110 §5.3:
    * two lines are one comma-joined list), without empty members and {@code identity}; null
    * for none. Only the first line was read: {@code gzip} on two lines passed for one gzip, and
@@ -82,6 +77,11 @@ public final class RecordedBody {
     return codings.isEmpty() ? null : String.join(", ", codings);
   }
 
+  /**
+   * Like {@link #owned(byte[], long, Headers)}; {@code restUnseen} says that no recording bound
+   * cut the body: its bytes past {@code bytes} went through the proxy where the recorder could
+   * not see them.
+   */
   static RecordedBody owned(byte[] bytes, long size, Headers headers, boolean restUnseen) {
     String encoding = contentCodings(headers);
     String type = headers.first("Content-Type").orElse(null);
