@@ -105,7 +105,7 @@ class UpstreamTlsContextTest {
     CompletableFuture<SSLSession> served = serve(ServerTlsContext.create(List.of(named.certifiedKey())));
     Socket plain = new Socket(InetAddress.getLoopbackAddress(), handshakes.port());
     UpstreamHandshake handshake = new UpstreamHandshake(UpstreamTlsContext.insecureTrustAll().sslContext(), false);
-    try (Socket socket = handshake.handshake(plain, host, handshakes.port(), 10_000)) {
+    try (Socket socket = handshake.handshake(plain, host, handshakes.port(), inTenSeconds())) {
       assertThat(socket.getInputStream().read()).isEqualTo(Handshakes.OK);
     }
     List<SNIServerName> names = ((ExtendedSSLSession) served.get(10, TimeUnit.SECONDS)).getRequestedServerNames();
@@ -126,16 +126,21 @@ class UpstreamTlsContextTest {
         UpstreamTlsContext.create(UpstreamTls.trusting(caFile())).sslContext(), true);
     Socket plain = new Socket(InetAddress.getLoopbackAddress(), handshakes.port());
     if (matches) {
-      try (Socket socket = handshake.handshake(plain, host, handshakes.port(), 10_000)) {
+      try (Socket socket = handshake.handshake(plain, host, handshakes.port(), inTenSeconds())) {
         assertThat(socket.getInputStream().read()).isEqualTo(Handshakes.OK);
       }
     } else {
       try (plain) {
-        assertThatThrownBy(() -> handshake.handshake(plain, host, handshakes.port(), 10_000))
+        assertThatThrownBy(() -> handshake.handshake(plain, host, handshakes.port(), inTenSeconds()))
             .isInstanceOf(UpstreamHandshake.RefusedCertificateException.class)
             .hasMessage("certificate does not match the host name");
       }
     }
+  }
+
+  /** A handshake deadline ten seconds from now, as {@link System#nanoTime} counts. */
+  private static long inTenSeconds() {
+    return System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
   }
 
   private CompletableFuture<SSLSession> serve(ServerTlsContext context) {
