@@ -119,6 +119,9 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
    * (probe t24). So does a body whose Content-Encoding the recorder could not decode
    * ({@link RecordedBody#isUndecodable()}: {@code br}, {@code zstd}, {@code gzip, gzip}...) when
    * its raw bytes do not hold the text as they are; the message names the encoding (probe v24).
+   * Positive look-ups ({@code hasExchange}, {@code exchange}, {@code awaitExchange},
+   * {@code first}) pass over such a body while another exchange is known to match, and fail with
+   * that error only when none is (probe t26).
    */
   public ExchangeMatcher bodyContains(String text) {
     Objects.requireNonNull(text, "text");
@@ -129,7 +132,7 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
       }
       // Still encoded or cut short, the recorded bytes say nothing of what the content lacks.
       if (!body.decidable()) {
-        throw new AssertionError(body.undecidable("request", "contains <" + text + ">")
+        throw new UndecidableBodyError(body.undecidable("request", "contains <" + text + ">")
             + System.lineSeparator() + "in " + e);
       }
       return false;

@@ -353,9 +353,17 @@ public final class Recording {
     return select(ExchangeMatcher.build(matcher));
   }
 
-  /** The first recorded exchange that matches, if any. */
+  /**
+   * The first recorded exchange known to match, if any. A {@code bodyContains(...)} condition
+   * that cannot judge an exchange's body (truncated, or in an encoding the recorder could not
+   * decode) passes over it; when no exchange is known to match and one could not be judged,
+   * this throws.
+   *
+   * @throws AssertionError if no exchange is known to match and one could not be judged; the
+   *     message says why
+   */
   public Optional<RecordedExchange> first(UnaryOperator<ExchangeMatcher> matcher) {
-    return exchanges(matcher).stream().findFirst();
+    return find(ExchangeMatcher.build(matcher)).first();
   }
 
   List<RecordedExchange> select(Predicate<? super RecordedExchange> filter) {
@@ -370,6 +378,47 @@ public final class Recording {
       return found;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * The exchanges known to match, for positive look-ups: one whose body a condition could not
+   * judge is passed over, and the first such error kept, so that an unrelated truncated upload
+   * does not fail a check another exchange passes (probe t26).
+   */
+  Found find(Predicate<? super RecordedExchange> filter) {
+    lock.lock();
+    try {
+      List<RecordedExchange> found = new ArrayList<>();
+      UndecidableBodyError undecided = null;
+      for (RecordedExchange exchange : exchanges) {
+        try {
+          if (inScope(exchange) && filter.test(exchange)) {
+            found.add(exchange);
+          }
+        } catch (UndecidableBodyError e) {
+          undecided = undecided == null ? e : undecided;
+        }
+      }
+      return new Found(found, undecided);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** What {@link #find} found: the exchanges known to match, and why one could not be judged. */
+  record Found(List<RecordedExchange> matches, UndecidableBodyError undecided) {
+    /** True once an exchange is known to match. */
+    boolean any() {
+      return !matches.isEmpty();
+    }
+
+    /** The first known match; none known, the reason one could not be judged is thrown. */
+    Optional<RecordedExchange> first() {
+      if (matches.isEmpty() && undecided != null) {
+        throw undecided;
+      }
+      return matches.stream().findFirst();
     }
   }
 
@@ -459,8 +508,11 @@ public final class Recording {
   public RecordedExchange awaitExchange(UnaryOperator<ExchangeMatcher> matcher,
       Duration timeout) {
     ExchangeMatcher m = ExchangeMatcher.build(matcher);
-    awaitTrue(() -> !select(m).isEmpty(), timeout, "an exchange with " + m);
-    return select(m).get(0);
+    if (!await(() -> find(m).any(), timeout)) {
+      find(m).first(); // none known to match: one that could not be judged says why
+      throw timedOut("an exchange with " + m, timeout);
+    }
+    return find(m).first().orElseThrow();
   }
 
   /** Waits until {@code condition} holds, re-checking whenever the recording changes. */
@@ -501,9 +553,13 @@ public final class Recording {
 
   private void awaitTrue(BooleanSupplier condition, Duration timeout, String what) {
     if (!await(condition, timeout)) {
-      throw new AssertionError("expected " + what + " within " + timeout.toMillis() + " ms but "
-          + describe(exchanges()));
+      throw timedOut(what, timeout);
     }
+  }
+
+  private AssertionError timedOut(String what, Duration timeout) {
+    return new AssertionError("expected " + what + " within " + timeout.toMillis() + " ms but "
+        + describe(exchanges()));
   }
 
   /**

@@ -145,6 +145,51 @@ class RecordingTest {
   }
 
   /**
+   * A positive look-up finds the exchange that matches even when another's body cannot be
+   * judged (a truncated upload): it failed at once on the first such body, under eventually()
+   * too, blaming the unrelated upload (probe t26). With no match known it still says why.
+   */
+  @Test
+  void findsAMatchBesideABodyItCannotJudge() throws Exception {
+    startProxy(RecordingProxy.forward().maxBodyBytes(1024));
+    origin.enqueue(new MockResponse().setResponseCode(204));
+    origin.enqueue(new MockResponse().setResponseCode(204));
+    send(HttpRequest.newBuilder(url("/upload")).POST(HttpRequest.BodyPublishers.ofByteArray(new byte[4096])));
+    Recording recording = proxy.recording();
+    RecordingAssert recorded = FerryAssertions.assertThat(recording).eventually(Duration.ofSeconds(10));
+    recorded.hasExchangeCount(1);
+    assertThatThrownBy(() -> FerryAssertions.assertThat(recording).hasExchange(e -> e.bodyContains("uploaded")))
+        .hasMessageContaining("none is known to have it")
+        .hasMessageContaining("only its first 1024 of 4096 bytes were recorded");
+    assertThatThrownBy(() -> recording.first(e -> e.bodyContains("uploaded")))
+        .hasMessageContaining("only its first 1024 of 4096 bytes were recorded");
+
+    // Sent after the waits below have begun: they wait for it instead of failing on the upload.
+    Thread notifier = new Thread(() -> {
+      try {
+        recording.awaitExchanges(1, Duration.ofSeconds(5));
+        send(HttpRequest.newBuilder(url("/notify"))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"event\":\"uploaded\"}")));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    notifier.start();
+    recorded.hasExchange(e -> e.bodyContains("uploaded"));
+    notifier.join();
+
+    // The upload's truncated body would refuse requestBodyContains: the exchange is /notify's.
+    recorded.exchange(e -> e.bodyContains("uploaded")).requestBodyContains("uploaded");
+    assertThat(recording.awaitExchange(e -> e.bodyContains("uploaded"), Duration.ofSeconds(1))
+        .request().path()).isEqualTo("/notify");
+    assertThat(recording.first(e -> e.bodyContains("uploaded"))).get()
+        .extracting(e -> e.request().path()).isEqualTo("/notify");
+    // Negative checks still refuse to judge the upload.
+    assertThatThrownBy(() -> recorded.hasNoExchange(e -> e.bodyContains("uploaded")))
+        .hasMessageContaining("only its first 1024 of 4096 bytes were recorded");
+  }
+
+  /**
    * A body whose Content-Encoding the recorder could not undo (stacked codings, or one it never
    * decodes) shows only encoded bytes: a negative bodyContains cannot pass on them, and the body
    * assertions refuse to judge them, naming the encoding (probe v24).
