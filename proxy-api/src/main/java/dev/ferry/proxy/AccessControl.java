@@ -191,7 +191,7 @@ public final class AccessControl implements Filter {
         }
         if (Cidr.looksLikeBlock(host)) {
           Cidr.check(host);
-        } else if (endsInNumber(host)) {
+        } else if (Authority.endsInNumber(host)) {
           // Requests spelling a host this way are refused 400, so such a rule could never match.
           throw new IllegalArgumentException("host " + host + " ends in a number, so it is an IPv4 "
               + "address in a legacy form (hex, octal or too few parts): write it in dotted decimal");
@@ -214,14 +214,6 @@ public final class AccessControl implements Filter {
     }
 
     /** Whether the last label is all digits or a {@code 0x} hex number, as in {@code 0x7f.0.0.1}. */
-    private static boolean endsInNumber(String host) {
-      String name = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
-      String last = name.substring(name.lastIndexOf('.') + 1);
-      String digits = last.regionMatches(true, 0, "0x", 0, 2) ? last.substring(2) : last;
-      int radix = digits.length() < last.length() ? 16 : 10;
-      return !last.isEmpty() && digits.chars().allMatch(c -> Character.digit(c, radix) >= 0);
-    }
-
     private Builder methods(String verdict, String... methods) {
       for (String method : nonEmpty(methods, "methods")) {
         Request.builder().method(method);

@@ -70,6 +70,41 @@ final class Authority {
     }
   }
 
+  /**
+   * WHATWG URL "ends in a number": the last label (a trailing dot aside) is all digits, or
+   * {@code 0x} and hex digits, so the host is an IPv4 address whatever else it holds.
+   */
+  static boolean endsInNumber(String host) {
+    String name = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+    String last = name.substring(name.lastIndexOf('.') + 1);
+    String digits = last.regionMatches(true, 0, "0x", 0, 2) ? last.substring(2) : last;
+    int radix = digits.length() < last.length() ? 16 : 10;
+    return !last.isEmpty() && digits.chars().allMatch(c -> c < 0x80 && Character.digit(c, radix) >= 0);
+  }
+
+  /**
+   * An IPv4 address in a legacy form (hex, octal, too few parts: {@code 127.1}, {@code 0x7f.1},
+   * {@code 2130706433}), which resolvers read differently and the proxy refuses in requests.
+   */
+  static boolean isLegacyIpv4(String host) {
+    return host.indexOf(':') < 0 && endsInNumber(host) && !isDottedDecimal(host.endsWith(".") ? host.substring(0, host.length() - 1) : host);
+  }
+
+  /** Four parts from 0 to 255 in decimal, without leading zeros. */
+  private static boolean isDottedDecimal(String host) {
+    String[] parts = host.split("\\.", -1);
+    if (parts.length != 4) {
+      return false;
+    }
+    for (String part : parts) {
+      if (part.isEmpty() || part.length() > 3 || part.length() > 1 && part.charAt(0) == '0'
+          || !part.chars().allMatch(c -> c >= '0' && c <= '9') || Integer.parseInt(part) > 255) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   static String host(String authority) {
     if (authority.startsWith("[")) {
       int end = authority.indexOf(']');

@@ -75,7 +75,9 @@ public final class CacheSpec {
 
   /**
    * The largest body stored, in bytes; larger ones stream through uncached. Default 1 MiB. It
-   * must not exceed {@link #maxSizeBytes(long)}, which building the proxy checks.
+   * must not exceed {@link #maxSizeBytes(long)}, which building the proxy checks. An entry
+   * weighs its URL and head besides its body ({@link CacheEntry#weightBytes()}): with the two
+   * equal, a body within that weight of the bound is not stored either.
    *
    * @throws IllegalArgumentException if less than 1
    */

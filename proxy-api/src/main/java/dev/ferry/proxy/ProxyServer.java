@@ -73,8 +73,8 @@ public interface ProxyServer extends AutoCloseable {
    * second), lets exchanges in progress (and requests whose body is still being received,
    * requests already sent on connections waiting in the pool's queue for a thread, and tunnels
    * until they come to rest) finish for up to {@code grace}, then closes
-   * whatever is left (those exchanges are logged and counted with the failure
-   * {@code PROXY_STOPPED}). Returns when every connection and
+   * whatever is left (those exchanges, and requests still queued for a thread, closed
+   * unanswered, are logged and counted with the failure {@code PROXY_STOPPED}). Returns when every connection and
    * thread of the proxy has ended, or at most 2 s after the grace when code of a filter or
    * listener ignores the interrupt that cuts it (as a blocking socket read does): that is logged
    * as {@code proxy_stop_incomplete}, its connection is closed, and its thread ends when that
@@ -84,6 +84,11 @@ public interface ProxyServer extends AutoCloseable {
    * of its exchanges, it starts the stop on a thread of its own and returns at once: that
    * exchange, like any other, then finishes within the grace, its answer sent with
    * {@code Connection: close}. Use {@link #awaitTermination} elsewhere to wait for the end.
+   *
+   * <p>A negative grace is none; one of more than 100 years (such as
+   * {@code ChronoUnit.FOREVER.getDuration()}) waits as long as the exchanges take.
+   *
+   * @throws NullPointerException if {@code grace} is null, before anything stops
    */
   void stop(Duration grace);
 

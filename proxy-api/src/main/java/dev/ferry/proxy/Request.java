@@ -200,12 +200,17 @@ public final class Request {
 
     /**
      * Sets scheme, authority and target from an absolute URL such as
-     * {@code http://example.com:8080/a?b}.
+     * {@code http://example.com:8080/a?b}. A fragment ({@code #top}) is dropped, as a browser
+     * drops it: it is never part of a request (RFC 9110 §4.2.4).
      *
      * @throws IllegalArgumentException if the URL is not absolute http or https
      */
     public Builder url(String url) {
       Objects.requireNonNull(url, "url");
+      int fragment = url.indexOf('#');
+      if (fragment >= 0) {
+        url = url.substring(0, fragment);
+      }
       int colon = url.indexOf("://");
       if (colon < 0) {
         throw new IllegalArgumentException("url must be absolute, like http://host/path (was " + url + ")");
@@ -250,12 +255,19 @@ public final class Request {
     /**
      * Sets the request-target; default {@code /}.
      *
-     * @throws IllegalArgumentException if it is empty or holds whitespace or control characters
+     * @throws IllegalArgumentException if it is empty, holds whitespace or control characters,
+     *     or a fragment ({@code #}), which no request-target has (RFC 9112 §3.2)
      */
     public Builder target(String target) {
       Objects.requireNonNull(target, "target");
       if (target.isEmpty()) {
         throw new IllegalArgumentException("target must not be empty; use / for the root");
+      }
+      int fragment = target.indexOf('#');
+      if (fragment >= 0) {
+        // The proxy answers 400 to a client sending one; the origin would read it as a path.
+        throw new IllegalArgumentException("target must not hold a fragment (at " + fragment
+            + " in " + Checks.shown(target) + "): drop it, or percent-encode a # meant as data (%23)");
       }
       for (int i = 0; i < target.length(); i++) {
         char c = target.charAt(i);

@@ -95,15 +95,23 @@ public final class Route {
 
   /**
    * Matches only this host (the request's {@code Host}, without port, case-insensitively); a
-   * leading {@code *.} matches any subdomain at any depth, not the name itself.
+   * leading {@code *.} matches any subdomain at any depth, not the name itself. A fully
+   * qualified spelling ({@code api.example.}) is the same name: its trailing dot is dropped, as
+   * it is from a request's {@code Host}.
    *
-   * @throws IllegalArgumentException if blank or with characters a host cannot have
+   * @throws IllegalArgumentException if blank, with an empty label, or with characters a host
+   *     cannot have
    */
   public Route host(String glob) {
     Objects.requireNonNull(glob, "host");
     String lower = glob.toLowerCase(Locale.ROOT);
+    if (lower.endsWith(".")) {
+      // Kept, it matched no request: a request's Host loses its trailing dot (probe e26).
+      lower = lower.substring(0, lower.length() - 1);
+    }
     String bare = lower.startsWith("*.") ? lower.substring(2) : lower;
-    if (bare.isEmpty() || !bare.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_')) {
+    if (bare.isEmpty() || bare.startsWith(".") || bare.endsWith(".") || bare.contains("..")
+        || !bare.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_')) {
       throw new IllegalArgumentException("route host must be a host name or *.domain (was " + Checks.shown(glob) + ")");
     }
     return copy(name, lower, path, pathMatch, methods, headers, filters, cache, timeout, retry, stripPrefix);

@@ -77,7 +77,8 @@ public final class Upstream {
    *
    * @param url an absolute {@code http} or {@code https} URL, optionally with a base path that
    *     is put before every request's path
-   * @throws IllegalArgumentException if the URL is not one
+   * @throws IllegalArgumentException if the URL is not one, or spells an IPv4 address in a
+   *     legacy form ({@code 127.1}, {@code 0x7f.0.0.1}) rather than dotted decimal
    */
   public static Upstream of(String url) {
     return pool(url);
@@ -87,6 +88,7 @@ public final class Upstream {
    * Returns a pool of these endpoints, each of weight 1, named after the first one.
    *
    * @throws IllegalArgumentException if there is no URL or one is not an absolute http(s) URL
+   *     (see {@link #of(String)})
    */
   public static Upstream pool(String... urls) {
     if (urls.length == 0) {
@@ -423,6 +425,13 @@ public final class Upstream {
       }
       if (Authority.host(authority).isEmpty()) {
         throw new IllegalArgumentException("upstream URL must name a host (was " + shown + ")");
+      }
+      if (Authority.isLegacyIpv4(Authority.host(authority))) {
+        // The proxy answers 400 to a request naming its host so: every request would get it,
+        // a client error for the operator's configuration (probe v31).
+        throw new IllegalArgumentException("upstream URL host " + Authority.host(authority) + " is an "
+            + "IPv4 address in a legacy form (hex, octal or too few parts): write it in dotted decimal, "
+            + "like 127.0.0.1 (was " + shown + ")");
       }
       if (Authority.port(authority, 1) == 0) {
         throw new IllegalArgumentException("upstream port must be from 1 to 65535 (was " + shown + ")");

@@ -318,6 +318,13 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> Upstream.of("ftp://x")).hasMessageContaining("absolute http or https URL");
     assertThatThrownBy(() -> Upstream.of("http://x/?q")).hasMessageContaining("query or fragment");
     assertThatThrownBy(() -> Upstream.of("http://:19001")).hasMessage("upstream URL must name a host (was http://:19001)");
+    // Accepted, every request naming the host so got 400 (probe v31): refused here instead.
+    for (String legacy : new String[] {"127.1", "2130706433", "0x7f.0.0.1", "127.0.1", "127.000.0.1", "1.2.3.4.5"}) {
+      assertThatThrownBy(() -> Upstream.of("http://" + legacy + ":8080")).as(legacy)
+          .hasMessageStartingWith("upstream URL host " + legacy + " is an IPv4 address in a legacy form");
+    }
+    assertThat(Upstream.pool("http://127.0.0.1:8080", "http://10.0.0.255.:80", "http://[::1]:80", "http://a1.example:80",
+        "http://x.0a:80", "http://[::ffff:127.0.0.1]:80").endpoints()).hasSize(6);
     assertThatThrownBy(() -> Upstream.of("http://[]:80/")).hasMessageContaining("must name a host");
     assertThatThrownBy(() -> Upstream.of("http://[::1")).hasMessageContaining("IPv6 literal without its ]");
     assertThatThrownBy(() -> Upstream.of("http://[zz]:80")).hasMessageContaining("invalid IPv6 literal");

@@ -49,6 +49,23 @@ class MessageValuesTest {
     assertThat(Request.builder().method("OPTIONS").url("http://a/x").build().withTarget("*").target()).isEqualTo("*");
   }
 
+  /**
+   * No request-target has a fragment (RFC 9112 §3.2): the proxy answers a client's 400, and a
+   * filter's went upstream in the request line (probe e26). A URL's fragment is dropped.
+   */
+  @Test
+  void refusesAFragmentInTheTargetAndDropsAUrls() {
+    Request original = Request.builder().url("http://a/x").build();
+    assertThatThrownBy(() -> original.withTarget("/echo#section-2")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("target must not hold a fragment (at 5 in /echo#section-2)");
+    assertThatThrownBy(() -> Request.builder().target("/#")).hasMessageContaining("percent-encode a # meant as data");
+    Request fromUrl = Request.builder().url("http://127.0.0.1:8080/echo?q=1#top").build();
+    assertThat(fromUrl.target()).isEqualTo("/echo?q=1");
+    assertThat(fromUrl.authority()).isEqualTo("127.0.0.1:8080");
+    assertThat(Request.builder().url("http://a#top").build().url()).isEqualTo("http://a/");
+    assertThat(original.withTarget("/a%23b").target()).isEqualTo("/a%23b");
+  }
+
   @Test
   void validatesRequestParts() {
     assertThatThrownBy(() -> Request.builder().method("GE T"))

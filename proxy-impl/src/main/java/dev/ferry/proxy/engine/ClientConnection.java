@@ -365,6 +365,15 @@ final class ClientConnection implements Runnable {
     }
   }
 
+  /**
+   * True if the client sent bytes no exchange has read: a request waiting. Under TLS a parked
+   * connection's request is still ciphertext in the kernel (probe v31).
+   */
+  private boolean requestArrived() {
+    return !socket.isClosed() && (in.hasBuffered() || in.socketAvailable() > 0
+        || socket instanceof EngineSocket session && session.hasUnreadInput());
+  }
+
   /** The channel a parked connection waits on (beneath TLS); null for sockets made without one. */
   SocketChannel channel() {
     return socket instanceof EngineSocket session ? session.channelBeneath() : socket.getChannel();
@@ -429,7 +438,7 @@ final class ClientConnection implements Runnable {
     if (!state.waitForRequest()) {
       // Asked to close while queued for a thread: a request the client already sent is served
       // (its answer saying Connection: close), not reset with the connection (probe l25).
-      if (!socket.isClosed() && (in.hasBuffered() || in.socketAvailable() > 0)) {
+      if (requestArrived()) {
         state.serveArrivedRequest();
         return Wait.READY;
       }
@@ -745,6 +754,14 @@ final class ClientConnection implements Runnable {
     return awaitedBody.abandoned();
   }
 
+  /**
+   * How much of the body of the request just read arrived, for one that never arrived whole: what
+   * the connection holds after its head, at most its {@code declared} length.
+   */
+  long bufferedBodyBytes(long declared) {
+    return declared >= 0 ? Math.min(in.buffered(), declared) : in.buffered();
+  }
+
   /** Whether the body of the request just read could not be written to its spool file. */
   boolean bodyUnstored() {
     return awaitedBody.unstored();
@@ -883,7 +900,7 @@ final class ClientConnection implements Runnable {
     if (closeIfTunnelAtRest()) {
       return;
     }
-    switch (state.requestClose()) {
+    switch (state.requestClose(!lingering && holdsPartialHead())) {
       case END -> end();
       case CLOSE_SOCKET -> closeSocket();
       case LATER -> { } // serving a request: it closes itself after the exchange
@@ -895,6 +912,12 @@ final class ClientConnection implements Runnable {
    * in case a filter blocks on something other than a socket.
    */
   void forceClose() {
+    if (state.queued() && requestArrived()) {
+      // A request that waited in the queue for the whole grace is cut unanswered: like an
+      // exchange cut then, it is logged and counted (probe v31: it vanished without a trace).
+      log.info("exchange_failed failure=PROXY_STOPPED status=0 queued=true client={} conn={}", clientText(), id);
+      ExchangeReport.headless(server, id, clientAddress, System.nanoTime(), 0, 0, "PROXY_STOPPED", false);
+    }
     // Close first: a woken filter must find the client gone, not slip a response out. A write
     // the close breaks is then the stop's failure, not the client's.
     out.markStopped();

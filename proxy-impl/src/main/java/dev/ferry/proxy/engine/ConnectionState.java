@@ -98,10 +98,19 @@ final class ConnectionState {
     guard.run(() -> tunnelPeer = peer);
   }
 
-  /** Asks the connection to close once it is not serving a request. */
-  CloseNow requestClose() {
+  /**
+   * Asks the connection to close once it is not serving a request.
+   *
+   * @param partialHead whether the connection holds part of a request head: parked, it is not
+   *     idle but a request arriving, let in within the grace like a body arriving (probe v31: it
+   *     was closed unanswered where the same half head queued for a thread was served)
+   */
+  CloseNow requestClose(boolean partialHead) {
     return guard.call(() -> {
       closeRequested = true;
+      if (parked && partialHead) {
+        receiving = true;
+      }
       if (receiving) {
         return CloseNow.LATER;
       }
@@ -123,6 +132,11 @@ final class ConnectionState {
    */
   void serveArrivedRequest() {
     guard.run(() -> idle = false);
+  }
+
+  /** True while queued for a thread: no task runs it, none parked it, and it serves nothing. */
+  boolean queued() {
+    return guard.call(() -> runner == null && !parked && idle);
   }
 
   /** What {@link #forceClose()} leaves to its caller: the tunnel's upstream to close, and whether to end the connection. */

@@ -49,7 +49,9 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
       int status, long bodyBytes, String failure, boolean logFailure) {
     long nanos = System.nanoTime() - startNanos;
     server.metrics().exchanges.increment();
-    server.metrics().status(status);
+    if (status > 0) {
+      server.metrics().status(status);
+    }
     server.metrics().failure(failure);
     server.metrics().latency.record(nanos);
     new ExchangeReport(server.nextExchangeId(), connectionId, client, Instant.now().minusNanos(nanos), nanos,

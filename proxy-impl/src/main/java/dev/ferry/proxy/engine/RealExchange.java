@@ -77,6 +77,10 @@ final class RealExchange implements Exchange, DispatchHooks {
   private final List<Closeable> owned = new ArrayList<>(2);
   private Request request;
   private ClientBody clientBody;
+  /** A body awaited whole that never arrived whole (see {@link #arrivalFailure}); else null. */
+  private HttpFailureException arrivalFailure;
+  /** How much of that body arrived. */
+  private long arrivedBodyBytes;
   private UpstreamConnection tunnel;
   private String upstream;
   private LiveRoute route;
@@ -134,6 +138,10 @@ final class RealExchange implements Exchange, DispatchHooks {
         log.debug("request_start method={} uri={} client={} conn={} ex={}", request.method(),
             LogValues.of(LoggedUrls.redact(request.url())), connection.clientText(), connection.id(), id);
       }
+      if (arrivalFailure != null) {
+        answerAndClose(arrivalFailure);
+        return false;
+      }
       Response response = refusal != null ? failWith(refusal) : runChain();
       return response != null && respond(response);
     } finally {
@@ -156,32 +164,11 @@ final class RealExchange implements Exchange, DispatchHooks {
           connection.isTls(), config.maxRequestBodyBytes());
       refusal = parsed.refusal();
       chunked = parsed.bodyLength() == Framing.CHUNKED && refusal == null ? connection.chunkedBody() : null;
-      if (chunked != null && chunked.refusal() != null) {
-        throw chunked.refusal();
-      }
-      if (parsed.bodyLength() != 0 && refusal == null && connection.bodyOverdue()) {
-        // nginx too answers a body that stalled while buffered without connecting upstream: the
-        // upstream would get a head and part of a body, then a closed connection.
-        throw new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT, "request body not received in time");
-      }
-      if (parsed.bodyLength() != 0 && refusal == null && connection.bodyUnstored()) {
-        // nginx answers 500 when it cannot write a body to its temporary file; this is no room.
-        throw new HttpFailureException(ProxyFailure.OVERLOADED, "no room to store the request body");
-      }
-      if (parsed.bodyLength() != 0 && refusal == null && connection.bodyAbandoned()) {
-        // Left unaccounted, an upload the client gave up on vanished from logs and counters.
-        throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client left before its whole request body arrived");
+      if (refusal == null && parsed.bodyLength() != 0) {
+        arrivalFailure = arrivalFailure(chunked);
       }
     } catch (HttpFailureException e) {
-      failure = e.failure().name();
-      countBeforeSending(e.failure().status(), failure);
-      connection.lingerOnClose();
-      ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId,
-          head.method().equals("HEAD"));
-      if (sent != null) {
-        status = sent.status();
-        bodyBytes = sent.bodyBytes();
-      }
+      answerAndClose(e);
       return false;
     }
     // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
@@ -194,6 +181,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     if (refusal != null) {
       // Its body is never read: the answer goes with Connection: close, then a lingering close.
       connection.lingerOnClose();
+    } else if (arrivalFailure != null) {
+      arrivedBodyBytes = connection.bufferedBodyBytes(parsed.bodyLength());
     } else if (parsed.bodyLength() != 0) {
       clientBody = connection.openBody(parsed.bodyLength(), chunked == null ? -1 : chunked.length(),
           parsed.expectContinue());
@@ -211,6 +200,44 @@ final class RealExchange implements Exchange, DispatchHooks {
     toProxyItself = parsed.toProxyItself();
     hostNamed = parsed.hostNamed();
     return true;
+  }
+
+  /**
+   * What went wrong with a body awaited whole before the exchange, if anything. The request is
+   * whole and built, so the exchange starts and is reported with its URL like any other (probe
+   * e26: listeners saw it complete without a start, its URL relative and its body 0 bytes).
+   */
+  private HttpFailureException arrivalFailure(RequestArrival.ChunkedBody chunked) {
+    if (chunked != null && chunked.refusal() != null) {
+      return chunked.refusal();
+    }
+    if (connection.bodyOverdue()) {
+      // nginx too answers a body that stalled while buffered without connecting upstream: the
+      // upstream would get a head and part of a body, then a closed connection.
+      return new HttpFailureException(ProxyFailure.REQUEST_TIMEOUT, "request body not received in time");
+    }
+    if (connection.bodyUnstored()) {
+      // nginx answers 500 when it cannot write a body to its temporary file; this is no room.
+      return new HttpFailureException(ProxyFailure.OVERLOADED, "no room to store the request body");
+    }
+    if (connection.bodyAbandoned()) {
+      // Left unaccounted, an upload the client gave up on vanished from logs and counters.
+      return new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client left before its whole request body arrived");
+    }
+    return null;
+  }
+
+  /** Answers a request that cannot go on with {@code e}'s error, and closes the connection after. */
+  private void answerAndClose(HttpFailureException e) {
+    failure = e.failure().name();
+    countBeforeSending(e.failure().status(), failure);
+    connection.lingerOnClose();
+    ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId,
+        head.method().equals("HEAD"));
+    if (sent != null) {
+      status = sent.status();
+      bodyBytes = sent.bodyBytes();
+    }
   }
 
   /**
@@ -238,8 +265,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       log.error("filter_failed filter={} conn={} ex={}", e.filterName(), connection.id(), id, e);
       return failWith(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.publicDetail()));
     } catch (ContentTooLargeException e) {
-      return failWith(new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
-          "request body exceeds the limit"));
+      return failWith(HttpFailureException.bodyTooLarge(e));
     } catch (HttpFailureException e) {
       return failWith(e);
     } catch (IOException e) {
@@ -487,7 +513,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     new ExchangeReport(id, connection.id(), connection.clientAddress(), startTime, nanos,
         request != null ? request.method() : head.method(),
         request != null ? request.url() : head.target(), head.version(), head.headers(),
-        clientBody == null ? 0 : clientBody.bytesRead(), status, bodyBytes,
+        clientBody == null ? arrivedBodyBytes : clientBody.bytesRead(), status, bodyBytes,
         route == null ? null : route.name(), upstream, cacheVerdict, requestId,
         trace == null ? null : trace.traceId(), failure).emit(server);
   }

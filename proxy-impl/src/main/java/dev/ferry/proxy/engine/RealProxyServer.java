@@ -76,6 +76,8 @@ final class RealProxyServer implements ProxyServer {
   private static final Logger log = LoggerFactory.getLogger(RealProxyServer.class);
   /** How long a stop waits, past its grace, for the threads it cut to end. */
   private static final Duration STRAGGLERS = Duration.ofSeconds(2);
+  /** Far enough to be for ever, near enough that nanoTime plus it cannot overflow. */
+  private static final Duration LONGEST_GRACE = Duration.ofDays(365L * 100);
   private static final long REST_SCAN_NANOS = 250_000_000L;
 
   private volatile ProxyConfig config;
@@ -303,6 +305,15 @@ final class RealProxyServer implements ProxyServer {
 
   @Override
   public void stop(Duration grace) {
+    // Checked before the state changes: a grace past Long.MAX_VALUE nanoseconds (FOREVER) threw
+    // once the listener was closed, and left the proxy half stopped (probe v31).
+    Objects.requireNonNull(grace, "grace");
+    Duration bounded = grace.compareTo(LONGEST_GRACE) > 0 ? LONGEST_GRACE
+        : grace.isNegative() ? Duration.ZERO : grace;
+    stopWithin(bounded);
+  }
+
+  private void stopWithin(Duration grace) {
     // A filter or listener of this proxy: waiting here would wait on the caller's own exchange.
     boolean fromOwnExchange = ClientConnection.servesFor(this);
     boolean first;

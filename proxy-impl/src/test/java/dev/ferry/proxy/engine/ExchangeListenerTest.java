@@ -169,6 +169,52 @@ class ExchangeListenerTest {
   }
 
   /**
+   * A body awaited whole whose client leaves, or stalls past the idle timeout, before it is all
+   * there: the request was read and parsed, so the exchange starts and is reported with its
+   * absolute URL and the body bytes that came. Listeners saw it complete without a start, its URL
+   * relative and its body 0 bytes, unlike the same body streamed (probe e26).
+   */
+  @Test
+  void startsAndReportsWholeAnExchangeWhoseAwaitedBodyNeverCame() throws Exception {
+    List<String> events = new CopyOnWriteArrayList<>();
+    BlockingQueue<ExchangeSummary> summaries = new LinkedBlockingQueue<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:1/"))
+        .idleTimeout(java.time.Duration.ofMillis(500))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeStarted(Exchange exchange) {
+            events.add("started " + exchange.request().url());
+          }
+
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            events.add("completed " + summary.url());
+            summaries.add(summary);
+          }
+        }));
+    try (RawClient leaving = new RawClient(proxy.address())) {
+      leaving.send("POST /echo HTTP/1.1\r\nHost: site.test\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(40_000));
+      Await.until(() -> proxy.stats().requestBufferBytes() + proxy.stats().requestSpoolBytes() > 0,
+          "the body to be awaited whole");
+    }
+    ExchangeSummary left = summaries.poll(10, TimeUnit.SECONDS);
+    assertThat(left).isNotNull();
+    assertThat(left.failure()).hasValue("CLIENT_CLOSED");
+    assertThat(left.requestBodyBytes()).isEqualTo(40_000);
+    try (RawClient stalling = new RawClient(proxy.address())) {
+      RawClient.RawResponse timedOut = stalling.send("POST /slow HTTP/1.1\r\nHost: site.test\r\n"
+          + "Content-Length: 100\r\n\r\n" + "y".repeat(30)).readResponse();
+      assertThat(timedOut.status()).isEqualTo(408);
+    }
+    ExchangeSummary stalled = summaries.poll(10, TimeUnit.SECONDS);
+    assertThat(stalled.failure()).hasValue("REQUEST_TIMEOUT");
+    assertThat(stalled.requestBodyBytes()).isEqualTo(30);
+    assertThat(events).containsExactly(
+        "started http://site.test/echo", "completed http://site.test/echo",
+        "started http://site.test/slow", "completed http://site.test/slow");
+  }
+
+  /**
    * A body received whole before its exchange was read from the client, though a filter answered
    * without reading it: it was reported as 0 bytes (probe e25, a 3 MB upload answered 403).
    */
@@ -193,5 +239,16 @@ class ExchangeListenerTest {
     ExchangeSummary summary = summaries.poll(10, TimeUnit.SECONDS);
     assertThat(summary).isNotNull();
     assertThat(summary.requestBodyBytes()).isEqualTo(200_000);
+    // All of it in the head's own write, never awaited: counted alike, not 0 (probe v31).
+    for (String framing : new String[] {"Content-Length: 5000\r\nConnection: close",
+        "Transfer-Encoding: chunked"}) {
+      String body = framing.startsWith("Content") ? "z".repeat(5000) : "1388\r\n" + "z".repeat(5000) + "\r\n0\r\n\r\n";
+      try (RawClient oneWrite = new RawClient(proxy.address())) {
+        oneWrite.send("POST /upload HTTP/1.1\r\nHost: a\r\n" + framing + "\r\n\r\n" + body);
+        assertThat(oneWrite.readResponse().status()).isEqualTo(403);
+      }
+      ExchangeSummary whole = summaries.poll(10, TimeUnit.SECONDS);
+      assertThat(whole.requestBodyBytes()).as(framing).isEqualTo(5000);
+    }
   }
 }

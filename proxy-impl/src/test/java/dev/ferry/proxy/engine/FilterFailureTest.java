@@ -118,6 +118,76 @@ class FilterFailureTest {
     }
   }
 
+  /**
+   * A request body a filter supplied that fails with its own IOException is the filter's failure:
+   * it was taken for the upstream resetting (502 UPSTREAM_RESET), a GET was retried, and five of
+   * them ejected a healthy endpoint (probe e26).
+   */
+  @Test
+  void answers500ForARequestBodyAFilterSuppliedThatFails() throws Exception {
+    TinyOrigin first = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    TinyOrigin second = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.pool(first.url("/"), second.url("/")))
+        .filter((exchange, chain) -> chain.proceed(exchange.request().withBody(
+            dev.ferry.proxy.Body.of(new FailingAfter(5000), 10_000)))));
+    for (String method : new String[] {"GET", "POST", "PUT", "GET", "POST", "GET"}) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send(method + " / HTTP/1.1\r\nHost: a\r\n"
+            + "Content-Length: 1\r\n\r\nx").readResponse();
+        assertThat(response.status()).as(method).isEqualTo(500);
+      }
+    }
+    assertThat(proxy.stats().failures()).containsEntry("FILTER_FAILED", 6L).doesNotContainKey("UPSTREAM_RESET");
+    assertThat(proxy.stats().upstreamEndpoints().values()).allSatisfy(
+        endpoints -> assertThat(endpoints.values()).containsOnly("healthy"));
+  }
+
+  /**
+   * The proxy's own body limit reaches a filter reading the body as the public
+   * ContentTooLargeException, so that it can answer it: it was an engine-internal exception,
+   * told apart only by its class name (probe e26). Buffered and streamed bodies alike.
+   */
+  @Test
+  void letsAFilterCatchTheProxysBodyLimitAsContentTooLarge() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    for (int buffer : new int[] {64 * 1024, 0}) {
+      ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+          .maxRequestBodyBytes(1000).requestBufferBytes(buffer).requestSpoolBytes(0)
+          .filter((exchange, chain) -> {
+            try {
+              exchange.request().body().bytes(10_000_000);
+            } catch (dev.ferry.proxy.ContentTooLargeException e) {
+              return dev.ferry.proxy.Response.builder().status(413).body(dev.ferry.proxy.Body.of("{\"error\":\"too big\"}")).build();
+            }
+            return chain.proceed(exchange.request());
+          }));
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send("POST / HTTP/1.1\r\nHost: a\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n1388\r\n" + "b".repeat(5000) + "\r\n0\r\n\r\n").readResponse();
+        assertThat(response.status()).as("buffer %d", buffer).isEqualTo(413);
+        assertThat(response.bodyText()).as("buffer %d", buffer).isEqualTo("{\"error\":\"too big\"}");
+      }
+    }
+  }
+
+  /** A body source that fails after {@code good} bytes, as a decompressor or a file may. */
+  private static final class FailingAfter extends java.io.InputStream {
+    private int left;
+
+    FailingAfter(int good) {
+      this.left = good;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left-- <= 0) {
+        throw new IOException("source failed");
+      }
+      return 'z';
+    }
+  }
+
   @Test
   void keepsUpstreamFailurePassedOnByAFilterAsAGatewayError() throws Exception {
     RefusingPort origin = ferry.track(new RefusingPort());

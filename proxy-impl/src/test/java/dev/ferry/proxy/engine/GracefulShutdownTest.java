@@ -356,6 +356,101 @@ class GracefulShutdownTest {
   }
 
   /**
+   * A parked connection holding half a request head is not idle: the stop lets the rest arrive
+   * within the grace and serves it, as it does the same half head queued for a thread. It was
+   * closed unanswered, and the stop said it drained (probe v31).
+   */
+  @Test
+  void servesAParkedHalfHeadCompletedWithinTheGrace() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("served"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
+        .upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient half = new RawClient(proxy.address())) {
+      half.send("GET /h HTTP/1.1\r\nHo");
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the half head to be parked");
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+      Await.until(() -> !canConnect(proxy.port()), "the stop to begin");
+      half.send("st: a\r\n\r\n");
+      RawClient.RawResponse response = half.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      stopping.get(20, TimeUnit.SECONDS);
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /**
+   * Requests still queued for a thread when the grace ends are cut unanswered: they were reset
+   * with no log line and no count, only the held exchange counted PROXY_STOPPED (probe v31).
+   */
+  @Test
+  void countsTheQueuedRequestsCutWhenTheGraceEnds() throws Exception {
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = oneThreadHolding(origin, "/first", inFilter, never);
+    List<RawClient> clients = new java.util.ArrayList<>();
+    try {
+      for (String path : new String[] {"/first", "/second", "/third"}) {
+        RawClient client = new RawClient(proxy.address());
+        clients.add(client);
+        client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        if (path.equals("/first")) {
+          assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+      }
+      Await.until(() -> proxy.stats().queueDepth() == 2, "two connections to wait for the one thread");
+      proxy.stop(Duration.ofMillis(300));
+      assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 3L);
+    } finally {
+      never.countDown();
+      for (RawClient client : clients) {
+        client.close();
+      }
+    }
+  }
+
+  /**
+   * The same over TLS: a parked TLS connection has dropped its buffers, so its request waits as
+   * ciphertext in the kernel, where the stop did not look; it was closed unanswered and the stop
+   * said it drained (probe v31).
+   */
+  @Test
+  void servesAKeptAliveTlsRequestQueuedForAThreadWhenStopping() throws Exception {
+    TestCertificates certificate = TestCertificates.issued("localhost", null, 2);
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < 3; i++) {
+      origin.enqueue(new MockResponse().setBody("served"));
+    }
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificate.keyStore(), TestCertificates.password()))
+        .filter(HoldingFilter.holding("/hold", inFilter, release)));
+    javax.net.ssl.SSLContext trusting = certificate.trustingContext();
+    try (RawClient kept = new RawClient(proxy.address(), trusting);
+        RawClient holding = new RawClient(proxy.address(), trusting)) {
+      assertThat(kept.send("GET /one HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the kept-alive connection to be parked");
+      holding.send("GET /hold HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+      kept.send("GET /two HTTP/1.1\r\nHost: a\r\n\r\n");
+      Await.until(() -> proxy.stats().queueDepth() == 1, "the woken connection to wait for the one thread");
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+      Await.until(() -> !canConnect(proxy.port()), "the stop to begin");
+      release.countDown();
+      assertThat(holding.readResponse().status()).isEqualTo(200);
+      RawClient.RawResponse second = kept.readResponse();
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(second.header("Connection")).isEqualTo("close");
+      stopping.get(20, TimeUnit.SECONDS);
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(3);
+  }
+
+  /**
    * A proxy on a pool of one thread in front of {@code origin} (three answers queued), whose
    * filter holds the exchange for {@code heldPath} until {@code release}: the connections that
    * come meanwhile wait in the queue.

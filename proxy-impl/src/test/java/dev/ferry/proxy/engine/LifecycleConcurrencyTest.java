@@ -23,6 +23,24 @@ class LifecycleConcurrencyTest {
 
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
+  /**
+   * A grace of FOREVER overflowed in nanoseconds once the listener was closed: the stop threw
+   * half done, logged nothing and left a pool thread running (probe v31); a null grace threw
+   * only after the stop had begun.
+   */
+  @Test
+  void checksAndBoundsTheGraceBeforeStopping() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(dev.ferry.proxy.Upstream.of(origin.url("/"))));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> proxy.stop(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("grace");
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+    proxy.stop(java.time.temporal.ChronoUnit.FOREVER.getDuration());
+    ThreadLeaks.assertNoThreadsFor(proxy.port());
+  }
+
   @Test
   void survivesConcurrentStartStopAndClose() throws Exception {
     for (int round = 0; round < ROUNDS; round++) {

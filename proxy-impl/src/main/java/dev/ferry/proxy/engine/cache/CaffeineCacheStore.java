@@ -21,8 +21,10 @@ final class CaffeineCacheStore implements CacheStore {
 
   private final Cache<String, List<CacheEntry>> cache;
   private final LongAdder evictions = new LongAdder();
+  private final long maxBytes;
 
   CaffeineCacheStore(long maxBytes) {
+    this.maxBytes = maxBytes;
     this.cache = Caffeine.newBuilder()
         .maximumWeight(maxBytes)
         .weigher((String url, List<CacheEntry> variants) -> weight(url, variants))
@@ -41,12 +43,20 @@ final class CaffeineCacheStore implements CacheStore {
     return variants == null ? List.of() : variants;
   }
 
-  /** Stores {@code entry} first, replacing the variant with the same key, keeping at most 16. */
+  /**
+   * Stores {@code entry} first, replacing the variant with the same key, keeping at most 16. An
+   * entry heavier than the whole cache (its body near {@code maxEntryBytes} where that equals
+   * {@code maxSizeBytes}: the head weighs too) is not stored, only the variant it replaces
+   * dropped: Caffeine would take it and evict it at once, counted as an eviction (probe e26).
+   */
   @Override
   public void put(String url, CacheEntry entry) {
+    boolean fits = weight(url, List.of(entry)) <= maxBytes;
     cache.asMap().compute(url, (key, existing) -> {
       List<CacheEntry> variants = new ArrayList<>();
-      variants.add(entry);
+      if (fits) {
+        variants.add(entry);
+      }
       if (existing != null) {
         for (CacheEntry other : existing) {
           if (!other.variantKey().equals(entry.variantKey()) && variants.size() < MAX_VARIANTS) {
@@ -54,7 +64,7 @@ final class CaffeineCacheStore implements CacheStore {
           }
         }
       }
-      return List.copyOf(variants);
+      return variants.isEmpty() ? null : List.copyOf(variants);
     });
   }
 

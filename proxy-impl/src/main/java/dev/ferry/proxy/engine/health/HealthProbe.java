@@ -120,7 +120,7 @@ final class HealthProbe {
       open.add(socket);
       try {
         socket.connect(new InetSocketAddress(address, port), remainingMillis(deadline));
-        return https ? handshake(socket, host, port, deadline) : socket;
+        return https ? handshake((BeneathTlsSocket) socket, host, port, deadline) : socket;
       } catch (SocketTimeoutException e) {
         open.remove(socket);
         closeQuietly(socket);
@@ -134,9 +134,15 @@ final class HealthProbe {
     throw last != null ? last : new UnknownHostException(host);
   }
 
-  /** Stopping closes {@code plain} while the handshake runs, which ends it; then the TLS socket. */
-  private Socket handshake(Socket plain, String host, int port, long deadline) throws IOException {
+  /**
+   * Stopping closes {@code plain} while the handshake runs, which ends it; then the TLS socket.
+   * The deadline then bounds every read beneath TLS, as {@link ConnectionInput#deadline} does
+   * above it: a record trickled a byte at a time is one read for TLS, which held the check 30
+   * times its timeout and then counted it healthy (probe v31).
+   */
+  private Socket handshake(BeneathTlsSocket plain, String host, int port, long deadline) throws IOException {
     SSLSocket socket = tls.handshake(plain, host, port, deadline);
+    plain.deadline(deadline);
     open.add(socket);
     open.remove(plain);
     return socket;

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.http1;
 
+import dev.ferry.proxy.ContentTooLargeException;
 import java.io.IOException;
 
 /**
@@ -22,6 +23,15 @@ public final class HttpFailureException extends IOException {
     super(failure + ": " + detail, cause);
     this.failure = failure;
     this.detail = detail;
+  }
+
+  /**
+   * A body past a limit, the proxy's or a filter's: 413, its detail the exception's message,
+   * which names the limit and never the content.
+   */
+  public static HttpFailureException bodyTooLarge(ContentTooLargeException e) {
+    return new HttpFailureException(ProxyFailure.BODY_TOO_LARGE,
+        e.getMessage() == null ? "request body exceeds the limit" : e.getMessage(), e);
   }
 
   public ProxyFailure failure() {

@@ -1,7 +1,7 @@
 package dev.ferry.proxy.engine.http1;
 
 import dev.ferry.proxy.Headers;
-import java.net.URLDecoder;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,13 +117,32 @@ public final class Methods {
     return false;
   }
 
-  /** A query component percent-decoded as form decoders read it ({@code +} a space); as sent if malformed. */
+  /**
+   * A query component percent-decoded as PHP's {@code urldecode} reads it: {@code +} a space,
+   * each valid {@code %XX} its byte, and a {@code %} not followed by two hex digits kept as it is.
+   * A strict decoder gave up on the whole name at one bad escape, so {@code _method%00%=DELETE},
+   * which PHP reads as {@code _method}, passed as a name holding no NUL (probe v31).
+   */
   private static String decoded(String component) {
-    try {
-      return URLDecoder.decode(component, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
+    if (component.indexOf('%') < 0 && component.indexOf('+') < 0) {
       return component;
     }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(component.length());
+    for (int i = 0; i < component.length(); i++) {
+      char c = component.charAt(i);
+      int high = i + 2 < component.length() ? Character.digit(component.charAt(i + 1), 16) : -1;
+      int low = high >= 0 ? Character.digit(component.charAt(i + 2), 16) : -1;
+      if (c == '%' && low >= 0) {
+        bytes.write(high << 4 | low);
+        i += 2;
+      } else if (c == '+') {
+        bytes.write(' ');
+      } else {
+        byte[] raw = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+        bytes.write(raw, 0, raw.length);
+      }
+    }
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 
   /** {@code value} as written and each of its comma-separated members. */

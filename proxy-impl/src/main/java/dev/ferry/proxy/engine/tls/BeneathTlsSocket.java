@@ -22,9 +22,10 @@ public final class BeneathTlsSocket extends java.net.Socket {
    * Bounds every read from now by {@code deadlineNanos} (0: no deadline) as well as by the
    * socket's timeout: the TLS handshake reads under SO_TIMEOUT, which bounds each read, so an
    * upstream trickling its handshake a byte at a time held the exchange for minutes past the
-   * connect timeout (probe s25), and a health check past its timeout (v30).
+   * connect timeout (probe s25), and a health check past its timeout (v30). A health check sets
+   * it again after the handshake: its whole answer is bounded too (v31).
    */
-  void deadline(long deadlineNanos) {
+  public void deadline(long deadlineNanos) {
     this.deadlineNanos = deadlineNanos;
   }
 

@@ -150,6 +150,22 @@ public final class EngineSocket extends LayeredSocket {
   }
 
   /**
+   * True if the client sent something this session has not read: decrypted or whole records
+   * held ({@link #holdsReadableInput()}), or ciphertext still in the kernel, where a parked
+   * connection's next request waits (a stop must serve it, not take the connection for idle).
+   */
+  public boolean hasUnreadInput() {
+    if (holdsReadableInput()) {
+      return true;
+    }
+    try {
+      return plain.getInputStream().available() > 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
    * True if a read would return bytes or make progress without the socket: decrypted bytes not
    * yet read, or a whole record received and not yet unwrapped (a read takes one record's
    * worth and leaves the records that came with it). A selector sees only the kernel's bytes,

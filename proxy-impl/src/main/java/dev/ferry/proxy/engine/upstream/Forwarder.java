@@ -228,7 +228,7 @@ public final class Forwarder {
   private static boolean retryable(UpstreamConnection connection, IOException e, long receivedBefore,
       Body body) {
     return !stopping(e) && connection.reused()
-        && !(e instanceof SocketTimeoutException)
+        && !(e instanceof SocketTimeoutException) && !(e instanceof ContentTooLargeException)
         && connection.input().bytesRead() == receivedBefore
         && (body.isEmpty() || (body instanceof ReplayableBody && ((ReplayableBody) body).replayable()));
   }
@@ -367,12 +367,25 @@ public final class Forwarder {
       n = in.read(buffer);
     } catch (IOException e) {
       stopIfAnswered(connection);
-      throw e;
+      throw bodyFailed(e);
     }
     if (n > 0 || chunked) {
       stopIfAnswered(connection);
     }
     return n;
+  }
+
+  /**
+   * A request body's own failure, told apart from the upstream's: the client's body fails with
+   * the engine's own exceptions (the client left, too slow, too large), so any other comes from
+   * a body a filter supplied, and is the filter's failure (500), not a reset by an upstream that
+   * would then be retried and counted against a healthy endpoint (probe e26).
+   */
+  private static IOException bodyFailed(IOException e) {
+    if (e instanceof HttpFailureException || e instanceof ContentTooLargeException || stopping(e)) {
+      return e;
+    }
+    return new HttpFailureException(ProxyFailure.FILTER_FAILED, "the request body failed", e);
   }
 
   private static void stopIfAnswered(UpstreamConnection connection) throws PeerAnsweredException {
@@ -629,8 +642,9 @@ public final class Forwarder {
           + key.host() + " answered", e);
     }
     if (e instanceof ContentTooLargeException) {
-      // A filter's body limit tripped while the body streamed upstream: the client's fault.
-      return new HttpFailureException(ProxyFailure.BODY_TOO_LARGE, "request body exceeds the limit", e);
+      // A body limit (the proxy's or a filter's) tripped while the body streamed upstream: the
+      // client's fault.
+      return HttpFailureException.bodyTooLarge((ContentTooLargeException) e);
     }
     if (e instanceof SocketTimeoutException) {
       return new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,

@@ -44,6 +44,32 @@ class CacheStorageTest {
     assertThat(h.cache().stats().entries()).isEqualTo(1);
   }
 
+  /**
+   * With maxEntryBytes equal to maxSizeBytes, a body just under it weighs more than the cache
+   * with its head: it was stored and evicted at once, each time counted as an eviction (probe
+   * e26). It is not stored, and what it replaces is gone.
+   */
+  @Test
+  void neitherStoresNorCountsAsEvictedAnEntryHeavierThanTheCache() throws Exception {
+    CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxSizeBytes(100_000).maxEntryBytes(100_000));
+    h.origin.enqueue(h.response("old").setHeader("Cache-Control", "max-age=0").setHeader("ETag", "\"a\""));
+    for (int i = 0; i < 3; i++) {
+      h.origin.enqueue(h.response("x".repeat(99_500)).setHeader("Cache-Control", "max-age=600"));
+    }
+    h.origin.enqueue(h.response("small").setHeader("Cache-Control", "max-age=600"));
+    assertThat(h.get("/near-bound").body()).isEqualTo("old");
+    assertThat(h.cache().stats().entries()).isEqualTo(1);
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<String> miss = h.get("/near-bound");
+      assertThat(miss.body()).hasSize(99_500);
+      assertThat(CacheHarness.verdict(miss)).isNotEqualTo("HIT");
+    }
+    assertThat(h.cache().stats().entries()).isZero();
+    assertThat(h.cache().stats().evictions()).isZero();
+    assertThat(h.get("/near-bound").body()).isEqualTo("small");
+    assertThat(CacheHarness.verdict(h.get("/near-bound"))).isEqualTo("HIT");
+  }
+
   @Test
   void servesLargeHitsWholeAndKeepsTheConnectionInStep() throws Exception {
     CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxEntryBytes(4 << 20));

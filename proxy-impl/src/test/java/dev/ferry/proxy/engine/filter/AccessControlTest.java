@@ -176,7 +176,9 @@ class AccessControlTest {
       assertThat(raw.exchange(postQuery + "\r\n")).startsWith("HTTP/1.1 403");
       for (String query : new String[] {"?%5Fmethod=DEL%45TE", "?.method=DELETE", "?x&+method=DELETE", "?_METHOD=DELETE",
           "?_%6Dethod=DELETE", "?_%4D%45THOD=DELETE", "?%20_method=DELETE", "?+_method=DELETE",
-          "?_method%00x=DELETE", "?_method=GET,DELETE"}) {
+          "?_method%00x=DELETE", "?_method=GET,DELETE",
+          // A bad escape beside the NUL: PHP decodes what it can and cuts at the NUL (probe v31).
+          "?_method%00%=DELETE", "?_method%00%zz=DELETE", "?%20_method%00%-1=delete"}) {
         assertThat(raw.exchange(post.replace("/users/1", "/users/1" + query) + "\r\n")).as(query)
             .startsWith("HTTP/1.1 403");
       }

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -210,6 +211,121 @@ class ActiveHealthCheckTest {
     start(FAST.timeout(Duration.ofMillis(300)).unhealthyThreshold(1), endpoint, null);
 
     Await.until(() -> !endpoint.healthy(), "the trickled handshake to fail the check");
+  }
+
+  /**
+   * After the handshake, the check's timeout bounds its whole answer over TLS too: one record
+   * trickled a byte at a time is a single read for TLS, which held the check 30 times its timeout
+   * and then counted the endpoint healthy (probe v31).
+   */
+  @Test
+  void failsACheckWhoseAnswerTricklesOverTlsPastTheTimeout() throws Exception {
+    TestCertificates certificate = TestCertificates.selfSigned("localhost", null, 2);
+    javax.net.ssl.SSLSocketFactory tls = certificate.serverContext().getSocketFactory();
+    ServerSocket listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    closeAfter.add(listening);
+    Thread server = new Thread(() -> {
+      while (!listening.isClosed()) {
+        try (Socket peer = listening.accept()) {
+          TricklingSocket trickling = new TricklingSocket(peer);
+          javax.net.ssl.SSLSocket session = (javax.net.ssl.SSLSocket) tls.createSocket(trickling, null, true);
+          session.setUseClientMode(false);
+          session.startHandshake();
+          session.getInputStream().read(new byte[4096]);
+          trickling.trickle = true;
+          session.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+          session.getOutputStream().flush();
+        } catch (IOException e) {
+          // The check gave up on this connection, or the test is over.
+        }
+      }
+    }, "trickling-tls-endpoint");
+    server.setDaemon(true);
+    server.start();
+    LiveEndpoint endpoint = endpoint("https://localhost:" + listening.getLocalPort());
+
+    start(FAST.timeout(Duration.ofMillis(500)).unhealthyThreshold(1), endpoint, certificate.trustingContext());
+
+    Await.until(() -> !endpoint.healthy(), Duration.ofSeconds(5), () -> "the trickled answer to fail the check");
+  }
+
+  /** A plain socket whose writes go out a byte every 100 ms once {@link #trickle} is set. */
+  private static final class TricklingSocket extends Socket {
+    private final Socket inner;
+    volatile boolean trickle;
+
+    TricklingSocket(Socket inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public java.io.InputStream getInputStream() throws IOException {
+      return inner.getInputStream();
+    }
+
+    @Override
+    public java.io.OutputStream getOutputStream() throws IOException {
+      java.io.OutputStream out = inner.getOutputStream();
+      return new java.io.OutputStream() {
+        @Override
+        public void write(int b) throws IOException {
+          out.write(b);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+          if (!trickle) {
+            out.write(bytes, offset, length);
+            return;
+          }
+          for (int i = 0; i < length; i++) {
+            out.write(bytes[offset + i]);
+            out.flush();
+            try {
+              Thread.sleep(100); // the trickle is the input under test, not a synchronisation
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new IOException(e);
+            }
+          }
+        }
+      };
+    }
+
+    @Override
+    public boolean isConnected() {
+      return inner.isConnected();
+    }
+
+    @Override
+    public boolean isClosed() {
+      return inner.isClosed();
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+      inner.close();
+    }
+
+    @Override
+    public java.net.InetAddress getInetAddress() {
+      return inner.getInetAddress();
+    }
+
+    @Override
+    public int getPort() {
+      return inner.getPort();
+    }
+
+    @Override
+    public synchronized void setSoTimeout(int timeout) throws java.net.SocketException {
+      inner.setSoTimeout(timeout);
+    }
+
+    @Override
+    public synchronized int getSoTimeout() throws java.net.SocketException {
+      return inner.getSoTimeout();
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.ExchangeListener;
@@ -130,6 +131,25 @@ class RoutingTest {
     assertThat(raw(proxy, "App.Good.Test", "/")).isEqualTo("200 good /");
     assertThat(raw(proxy, "app_1.good.test:80", "/")).isEqualTo("200 good /");
     assertThat(good.requests()).isEqualTo(2);
+  }
+
+  /**
+   * A route for the fully qualified {@code api.example.} matched no request: a request's Host
+   * loses its trailing dot before matching, the route's kept it (probe e26).
+   */
+  @Test
+  void routesAFullyQualifiedHostAsTheSameName() throws Exception {
+    Origins api = origin("api");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(api.url())).host("API.example.").name("api"))
+        .route(Route.to(Upstream.of(api.url())).host("*.wild.example.").name("wild")));
+    assertThat(raw(proxy, "api.example", "/")).isEqualTo("200 api /");
+    assertThat(raw(proxy, "api.example.", "/")).isEqualTo("200 api /");
+    assertThat(raw(proxy, "a.wild.example.", "/")).isEqualTo("200 api /");
+    for (String host : new String[] {"api..example", ".api.example", "api.example..", "*..example"}) {
+      assertThatThrownBy(() -> Route.to(Upstream.of(api.url())).host(host)).as(host)
+          .hasMessageStartingWith("route host must be a host name or *.domain");
+    }
   }
 
   @Test
