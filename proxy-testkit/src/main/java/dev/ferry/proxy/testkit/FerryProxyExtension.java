@@ -65,8 +65,11 @@ import org.slf4j.LoggerFactory;
  * {@link #perClass()} shares one proxy even
  * with concurrent tests. A {@code @Nested} class runs on its enclosing class's proxy. A class
  * proxy injected into {@code @BeforeAll} keeps the whole class's exchanges in its own recording;
- * otherwise it lets go of each test's exchanges when the test ends. The shortcut methods on the extension itself ({@link #recording()},
- * {@link #current()}...) answer for the test running on the calling thread.
+ * otherwise it lets go of each test's exchanges when the test ends. On a class proxy that replays,
+ * each test replays a recorded sequence from its start, as on a proxy of its own (unless tests
+ * share the proxy concurrently; see {@link #perClass()}). The shortcut methods on the extension
+ * itself ({@link #recording()}, {@link #current()}...) answer for the test running on the
+ * calling thread.
  *
  * <p>Bounds: the same as {@link RecordingProxy.Builder}: {@link #maxBodyBytes} (1 MiB per body),
  * {@link #maxRecordingBytes} (64 MiB for all bodies), {@link #maxExchanges} (100,000).
@@ -188,7 +191,11 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     return this;
   }
 
-  /** Runs one proxy for the test class even for concurrent tests; needs a static field. */
+  /**
+   * Runs one proxy for the test class even for concurrent tests; needs a static field. A replayed
+   * sequence (several recordings of one request) starts over for each test that starts while no
+   * other runs; tests that overlap go on through it together, each getting the next answer.
+   */
   public FerryProxyExtension perClass() {
     requireUnstarted("perClass");
     lifecycle = ProxyLifecycle.PER_CLASS;
@@ -334,6 +341,10 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
         || (lifecycle == ProxyLifecycle.AUTO && concurrent && !wired);
     if (!own && concurrent && warnedOverlap.compareAndSet(false, true)) {
       warnOverlap(context, lifecycle);
+    }
+    if (!own) {
+      // A recorded sequence replays from its start in each test, as on a proxy of the test's own.
+      shared.restartReplay();
     }
     RecordingProxy proxy = own ? start(context) : shared.openView();
     judgeTraffic(proxy);
@@ -548,8 +559,10 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   /** Publishes what a record-if-missing proxy could not save in the test report. */
   private static void report(ExtensionContext context, RecordingProxy proxy) {
     if (!proxy.unrecorded().isEmpty()) {
-      context.publishReportEntry("ferry.unrecorded", Recording.describe(proxy.unrecorded())
-          .replace(" recorded:", " not recorded (the proxy answered them itself):"));
+      context.publishReportEntry("ferry.unrecorded", Recording.describe(proxy.unrecorded(), "proxy.unrecorded()")
+          .replace(" recorded:", " not recorded (the proxy answered them itself, a fault changed "
+              + "the answer, or the response body was cut at maxBodyBytes; the WARN log line says "
+              + "which):"));
     }
   }
 

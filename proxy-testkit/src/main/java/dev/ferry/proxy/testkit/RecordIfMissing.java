@@ -17,10 +17,11 @@ import org.slf4j.LoggerFactory;
  * Saves what a record-if-missing run added to its HAR file, CONNECTs aside (a blind tunnel's
  * bytes are not recorded, and an intercepted one's requests are saved on their own). Answers the
  * proxy made itself (a 502 for a refused connect, a 504, a limit's 4xx), exchanges without a
- * response and those a fault
- * changed (a status, a cut body; latency and bandwidth only slow the origin's answer) are not
- * what the origin says, so they are left out unless {@code includeFailures} (which
- * keeps the proxy-made answers that have a status); the run reports what it left out.
+ * response and those a fault changed (a status, a cut body; latency and bandwidth only slow the
+ * origin's answer) are not what the origin says, so they are left out unless
+ * {@code includeFailures} (which keeps the proxy-made answers that have a status). A response
+ * body cut at {@code maxBodyBytes} is left out whatever {@code includeFailures} says: replay
+ * would answer it 502 in every later run. The run reports what it left out, and why.
  *
  * <p>Concurrent tests each get a proxy of their own, and may all record into one file, also from
  * several JVMs (surefire forks): each save reads the file, adds its exchanges and writes it back
@@ -95,11 +96,27 @@ final class RecordIfMissing {
   }
 
   private boolean savable(RecordedExchange e) {
-    if (e.response().status() == 0 || e.faultChangedResponse()) {
-      return false;
+    return whyNotSavable(e) == null;
+  }
+
+  /** Why {@code e} is left out of the file, or null if it is saved. */
+  private String whyNotSavable(RecordedExchange e) {
+    if (e.response().status() == 0) {
+      return "the origin did not answer";
     }
-    boolean failed = e.proxyMade() || e.failure().isPresent();
-    return !failed || includeFailures;
+    if (e.faultChangedResponse()) {
+      return "a fault changed the answer";
+    }
+    if (e.response().body().truncated()) {
+      RecordedBody body = e.response().body();
+      return "response body cut at maxBodyBytes, " + body.capturedSize() + " of " + body.size()
+          + " bytes kept: raise maxBodyBytes";
+    }
+    if ((e.proxyMade() || e.failure().isPresent()) && !includeFailures) {
+      // The exchange's own line names the failure.
+      return e.proxyMade() ? "proxy-made" : "the origin's answer broke off";
+    }
+    return null;
   }
 
   /** Names every request that could not be recorded, and why. */
@@ -107,9 +124,9 @@ final class RecordIfMissing {
     StringBuilder text = new StringBuilder("Ferry recordIfMissing(").append(file).append("): ");
     if (!left.isEmpty()) {
       text.append(left.size()).append(left.size() == 1 ? " request was" : " requests were")
-          .append(" not recorded (the origin did not answer them, or a fault changed the answer):");
+          .append(" not recorded:");
       for (RecordedExchange e : left) {
-        text.append("\n  ").append(e);
+        text.append("\n  ").append(e).append(": ").append(whyNotSavable(e));
       }
     }
     if (dropped > 0) {

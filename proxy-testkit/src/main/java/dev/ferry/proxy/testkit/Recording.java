@@ -67,6 +67,11 @@ import java.util.function.UnaryOperator;
  * kept under the one lock that adds and evicts exchanges.
  */
 public final class Recording {
+  /**
+   * The most exchanges a failure message lists; the rest are counted. Thousands made messages of
+   * megabytes, which buried the line that mattered.
+   */
+  static final int MAX_LISTED = 100;
 
   private final Recording root;
   // Root state; a view uses its root's.
@@ -665,21 +670,36 @@ public final class Recording {
     }
   }
 
-  /** Describes the exchanges, one per line, as assertion messages do. */
+  /**
+   * Describes the exchanges, one per line up to {@link #MAX_LISTED}, then how many more there
+   * are, as assertion messages do.
+   */
   static String describe(List<RecordedExchange> exchanges) {
+    return describe(exchanges, "recording.exchanges()");
+  }
+
+  /** As {@link #describe(List)}, naming {@code allIn} as where to find every exchange. */
+  static String describe(List<RecordedExchange> exchanges, String allIn) {
     if (exchanges.isEmpty()) {
       return "no exchanges were recorded";
     }
     StringBuilder text = new StringBuilder()
         .append(exchanges.size()).append(exchanges.size() == 1 ? " exchange was" : " exchanges were")
         .append(" recorded:");
-    for (RecordedExchange exchange : exchanges) {
+    for (RecordedExchange exchange : exchanges.subList(0, Math.min(exchanges.size(), MAX_LISTED))) {
       text.append("\n  ").append(exchange);
+    }
+    if (exchanges.size() > MAX_LISTED) {
+      text.append("\n  ... and ").append(exchanges.size() - MAX_LISTED).append(" more (")
+          .append(allIn).append(" has them all)");
     }
     return text.toString();
   }
 
-  /** Lists the recorded exchanges, one per line, and what was dropped or truncated. */
+  /**
+   * Lists the recorded exchanges, one per line up to {@link #MAX_LISTED} and a count of the rest,
+   * and what was dropped or truncated.
+   */
   @Override
   public String toString() {
     String lost = dropped() == 0 && truncatedBodies() == 0 ? ""

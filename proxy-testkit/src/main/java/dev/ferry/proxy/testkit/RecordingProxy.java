@@ -91,6 +91,10 @@ public final class RecordingProxy implements AutoCloseable {
   /** The proxy a test's view belongs to; null for the proxy itself. */
   private final RecordingProxy owner;
   private final Set<RecordingProxy> views = ConcurrentHashMap.newKeySet();
+  /** Makes opening, closing and counting views one step, for {@link #restartReplay()}. */
+  private final ReentrantLock viewLock = new ReentrantLock();
+  /** The replay filter; null for a view and for a proxy that does not replay. */
+  private final ReplayFilter replay;
   /** The client context trusting the interception CA; made on first use, shared with views. */
   private volatile SSLContext clientContext;
   private volatile List<RecordedExchange> unrecorded = List.of();
@@ -136,7 +140,10 @@ public final class RecordingProxy implements AutoCloseable {
     if (loaded != null) {
       ReplayMatcher matcher = b.matcher != null ? b.matcher
           : forward ? ReplayMatcher.methodAndUrl() : ReplayMatcher.methodAndTarget();
-      proxy.filter(new ReplayFilter(recorder, loaded, matcher, saver != null, b.maxBodyBytes, intercepted));
+      this.replay = new ReplayFilter(recorder, loaded, matcher, saver != null, b.maxBodyBytes, intercepted);
+      proxy.filter(replay);
+    } else {
+      this.replay = null;
     }
     this.server = proxy.build();
   }
@@ -151,6 +158,7 @@ public final class RecordingProxy implements AutoCloseable {
     this.saver = null;
     this.loaded = null;
     this.intercepted = owner.intercepted;
+    this.replay = null;
   }
 
   /** Returns a builder for a forward proxy: clients use it as their HTTP proxy. */
@@ -203,9 +211,32 @@ public final class RecordingProxy implements AutoCloseable {
    * (the exchanges that start from now until it is closed) and its own injected faults.
    */
   RecordingProxy openView() {
-    RecordingProxy view = new RecordingProxy(this);
-    views.add(view);
-    return view;
+    viewLock.lock();
+    try {
+      RecordingProxy view = new RecordingProxy(this);
+      views.add(view);
+      return view;
+    } finally {
+      viewLock.unlock();
+    }
+  }
+
+  /**
+   * Starts the replay's recorded sequences over, so that the next test on this shared proxy
+   * replays from the start of the file as it would on a proxy of its own; unless a test's view is
+   * open, whose sequences this would restart midway: tests that share the proxy concurrently
+   * ({@code perClass()}) go on through the sequences together. Checked and done under the lock
+   * that opens views, so no test starts in between.
+   */
+  void restartReplay() {
+    viewLock.lock();
+    try {
+      if (replay != null && views.isEmpty()) {
+        replay.restart();
+      }
+    } finally {
+      viewLock.unlock();
+    }
   }
 
   /** The recorded exchanges: for a test's view, those that started while the test ran. */
@@ -263,8 +294,9 @@ public final class RecordingProxy implements AutoCloseable {
 
   /**
    * The requests a record-if-missing proxy did not save when it closed, because the proxy
-   * answered them itself (a refused connect, a timeout) or a fault changed them; empty before
-   * {@link #close()} and for other proxies. The same list is logged as a warning.
+   * answered them itself (a refused connect, a timeout), a fault changed them, or their response
+   * body was cut at {@code maxBodyBytes}; empty before {@link #close()} and for other proxies.
+   * The same list is logged as a warning, with the reason for each.
    */
   public List<RecordedExchange> unrecorded() {
     return unrecorded;
@@ -371,7 +403,8 @@ public final class RecordingProxy implements AutoCloseable {
    * Stops the proxy, letting exchanges in progress finish for up to two seconds. In
    * record-if-missing mode it then adds the new exchanges, if any, to the HAR file (as it is now:
    * other proxies may have added theirs), leaving out (and reporting in {@link #unrecorded()}) the
-   * answers the proxy made itself; a second close saves nothing. For a test's view
+   * answers the proxy made itself or a fault changed, and responses whose body was cut at
+   * {@code maxBodyBytes}; a second close saves nothing. For a test's view
    * of a shared proxy, ends the view and removes its faults; the proxy keeps running.
    *
    * @throws UncheckedIOException if the HAR file cannot be written
@@ -404,9 +437,14 @@ public final class RecordingProxy implements AutoCloseable {
    * recording is in a user's hands ({@link #keepAllTraffic}).
    */
   private void closeView(RecordingProxy view) {
-    views.remove(view);
-    if (views.isEmpty() && saver == null && !keepsAllTraffic) {
-      recording.discardUpTo(view.recording.endOrder());
+    viewLock.lock();
+    try {
+      views.remove(view);
+      if (views.isEmpty() && saver == null && !keepsAllTraffic) {
+        recording.discardUpTo(view.recording.endOrder());
+      }
+    } finally {
+      viewLock.unlock();
     }
   }
 
@@ -603,7 +641,13 @@ public final class RecordingProxy implements AutoCloseable {
      * and on {@link RecordingProxy#close()} writes the file with the new exchanges added. The
      * file need not exist yet: the first run records everything, later runs work offline.
      * Answers the proxy made itself (a 502 because the origin was down, a 504) are not saved,
-     * so a failed run is not replayed forever; {@link RecordingProxy#unrecorded()} lists them.
+     * so a failed run is not replayed forever, nor are answers a fault changed, nor responses
+     * whose body was cut at {@link #maxBodyBytes} (replay would answer them 502): raise it to
+     * record them. {@link RecordingProxy#unrecorded()} lists what was left out, and a warning
+     * says why for each. A recorded entry that cannot be replayed (its response body cut, as
+     * files saved by earlier versions may hold, or no response) is no match: the request is
+     * forwarded, and recorded again, so such a file heals once {@link #maxBodyBytes} is large
+     * enough.
      *
      * <p>Proxies of concurrent tests, also in other JVMs (surefire forks), may record into one
      * file: each adds its exchanges to what the file holds when it closes, under a lock on the

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,9 +20,10 @@ import java.util.function.Predicate;
 /**
  * Answers requests from recorded exchanges instead of the network; the last filter, so user
  * filters still see replayed traffic. Several recorded exchanges for one request are served in
- * recorded order, the last one repeating, so a recorded polling sequence replays as it happened.
- * An unmatched request is answered 502 with what was asked and the nearest recorded requests,
- * or forwarded when {@code forwardUnmatched} (record-if-missing).
+ * recorded order, the last one repeating, so a recorded polling sequence replays as it happened
+ * ({@link #restart()} starts them over). An unmatched request is answered 502 with what was asked
+ * and the nearest recorded requests, or forwarded when {@code forwardUnmatched}
+ * (record-if-missing), which also forwards a request whose only matches cannot be replayed.
  *
  * <p>A CONNECT to a host the proxy intercepts is answered 200 here, recorded or not (a browser's
  * HAR has no CONNECT entries): the engine then intercepts the session without a tunnel to the
@@ -75,12 +77,16 @@ final class ReplayFilter implements Filter {
     InputStream rest = null;
     if (!request.body().isEmpty()) {
       rest = request.body().stream();
-      head = rest.readNBytes(maxBodyBytes);
+      // A byte past the cap tells a body of unknown length (chunked) that is longer than the cap
+      // from one that fits: taken as whole, its prefix matched a recorded body equal to it.
+      head = rest.readNBytes(maxBodyBytes == Integer.MAX_VALUE ? maxBodyBytes : maxBodyBytes + 1);
     }
+    // For a longer chunked body, cap + 1 is a lower bound: enough to mark it truncated.
     long size = rest != null && request.body().contentLength() >= 0
         ? request.body().contentLength() : head.length;
+    byte[] kept = head.length > maxBodyBytes ? Arrays.copyOf(head, maxBodyBytes) : head;
     RecordedRequest incoming = RecordedRequest.of(request,
-        RecordedBody.of(head, size, request.headers()));
+        RecordedBody.of(kept, size, request.headers()));
     RecordedExchange match = find(incoming);
     InFlight state = recorder.inFlight(exchange.id());
     if (match != null) {
@@ -106,16 +112,28 @@ final class ReplayFilter implements Filter {
     return Response.text(502, explain(incoming, exchange.mode() == Exchange.Mode.REVERSE));
   }
 
+  /**
+   * The next recorded exchange in the request's sequence. One that cannot be replayed (its
+   * response body cut, or no response) is passed over while another matches: a file healed by
+   * record-if-missing holds the old cut entry and the whole one recorded after it. When only
+   * such entries match, replay alone answers from the first (a 502 saying why), while
+   * record-if-missing forwards the request to record it again.
+   */
   private RecordedExchange find(RecordedRequest incoming) {
     lock.lock();
     try {
       int last = -1;
+      int unreplayable = -1;
       for (int i = 0; i < recorded.size(); i++) {
-        if (matcher.matches(recorded.get(i).request(), incoming)) {
-          if (uses[i] == 0) {
-            uses[i]++;
-            return recorded.get(i);
-          }
+        if (!matcher.matches(recorded.get(i).request(), incoming)) {
+          continue;
+        }
+        if (!replayable(recorded.get(i))) {
+          unreplayable = unreplayable < 0 ? i : unreplayable;
+        } else if (uses[i] == 0) {
+          uses[i]++;
+          return recorded.get(i);
+        } else {
           last = i;
         }
       }
@@ -123,7 +141,25 @@ final class ReplayFilter implements Filter {
         uses[last]++;
         return recorded.get(last);
       }
-      return null;
+      return unreplayable >= 0 && !forwardUnmatched ? recorded.get(unreplayable) : null;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static boolean replayable(RecordedExchange exchange) {
+    RecordedResponse response = exchange.response();
+    return response.status() != 0 && !response.body().truncated();
+  }
+
+  /**
+   * Serves every recorded sequence from its start again, for a new test on a proxy shared by a
+   * test class: its sequences used to go on where the previous test left them.
+   */
+  void restart() {
+    lock.lock();
+    try {
+      Arrays.fill(uses, 0);
     } finally {
       lock.unlock();
     }

@@ -16,8 +16,9 @@ import java.util.Objects;
  *     .start();
  * }</pre>
  *
- * <p>The incoming request's body is read (up to the proxy's body cap) before matching, so body
- * matchers see it; when the request is then forwarded, the exact bytes go on unchanged.
+ * <p>The incoming request's body is read (up to the proxy's {@code maxBodyBytes}, and a byte more
+ * to know whether it is longer) before matching, so body matchers see it; when the request is
+ * then forwarded, the exact bytes go on unchanged.
  */
 @FunctionalInterface
 public interface ReplayMatcher {
@@ -56,8 +57,16 @@ public interface ReplayMatcher {
     return (recorded, incoming) -> recorded.headers().all(name).equals(incoming.headers().all(name));
   }
 
-  /** Matches when both request bodies have the same decoded bytes. */
+  /**
+   * Matches when both request bodies are whole and have the same decoded bytes. A body longer
+   * than {@code maxBodyBytes} (the recording's, or the replaying proxy's for the incoming one) is
+   * kept only in part, and two bodies cannot be compared past what was kept: a
+   * {@linkplain RecordedBody#truncated() truncated} body never matches, not even an equal one.
+   * To match on bodies, set {@code maxBodyBytes} above the largest body, when recording and when
+   * replaying.
+   */
   static ReplayMatcher body() {
-    return (recorded, incoming) -> Arrays.equals(recorded.body().decoded(), incoming.body().decoded());
+    return (recorded, incoming) -> !recorded.body().truncated() && !incoming.body().truncated()
+        && Arrays.equals(recorded.body().decoded(), incoming.body().decoded());
   }
 }

@@ -13,9 +13,6 @@ import java.util.function.Predicate;
  * the recording's memory bounds. Called under the recording's lock.
  */
 final class TrafficJudge {
-  /** Lines kept for the failure message; the count goes on past them. */
-  private static final int MAX_LISTED = 100;
-
   private final Predicate<RecordedExchange> unexpected;
   private final String expected;
   private final List<String> listed = new ArrayList<>();
@@ -46,7 +43,8 @@ final class TrafficJudge {
     if (exchange.unmatched()) {
       unmatched++;
     }
-    if (listed.size() < MAX_LISTED) {
+    // Lines kept for the failure message; the count goes on past them.
+    if (listed.size() < Recording.MAX_LISTED) {
       listed.add(exchange + refused);
     }
   }

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,96 @@ class RecordIfMissingFailuresTest {
     assertThat(saved.response().status()).isEqualTo(502);
     assertThat(saved.proxyMade()).isTrue();
     assertThat(saved.response().body().text()).isNotEmpty();
+  }
+
+  /**
+   * A response body cut at maxBodyBytes could never be replayed (its replay answers 502), so it is
+   * not saved, and the report says why; it used to be saved, and every later run answered 502.
+   */
+  @Test
+  void leavesOutAResponseBodyCutAtMaxBodyBytesAndSaysWhy(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("big.har");
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("x".repeat(2000)));
+      origin.enqueue(new MockResponse().setBody("small"));
+      origin.start();
+      String base = "http://127.0.0.1:" + origin.getPort();
+      RecordingProxy proxy = RecordingProxy.forward().recordIfMissing(har).maxBodyBytes(1000).start();
+      try {
+        HttpClient client = proxy.httpClientBuilder().build();
+        assertThat(get(client, base + "/big").body()).hasSize(2000);
+        assertThat(get(client, base + "/small").body()).isEqualTo("small");
+        FerryAssertions.assertThat(proxy.recording()).eventually().hasExchangeCount(2);
+      } finally {
+        proxy.close();
+      }
+
+      assertThat(proxy.unrecorded()).singleElement()
+          .satisfies(e -> assertThat(e.request().path()).isEqualTo("/big"));
+      assertThat(Recording.fromHar(har).exchanges()).singleElement()
+          .satisfies(e -> assertThat(e.request().path()).isEqualTo("/small"));
+      assertThat(new RecordIfMissing(har, false).report(proxy.unrecorded(), 0))
+          .contains("GET " + base + "/big")
+          .contains("response body cut at maxBodyBytes, 1000 of 2000 bytes kept: raise maxBodyBytes");
+    }
+  }
+
+  /**
+   * An entry saved before the fix above, its response body cut, is no match for record-if-missing:
+   * the request is forwarded and recorded whole, so the file heals once maxBodyBytes is raised
+   * and then replays offline, also in pure replay.
+   */
+  @Test
+  void forwardsAgainAnEntryThatCannotBeReplayedAndHealsTheFile(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("old.har");
+    String url;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("x".repeat(2000)));
+      origin.enqueue(new MockResponse().setBody("y".repeat(2000)));
+      origin.start();
+      url = "http://127.0.0.1:" + origin.getPort() + "/big";
+      try (RecordingProxy old = RecordingProxy.forward().maxBodyBytes(1000).start()) {
+        get(old.httpClientBuilder().build(), url);
+        old.recording().awaitExchanges(1, Duration.ofSeconds(5));
+        old.recording().writeHar(har);
+      }
+      try (RecordingProxy proxy = RecordingProxy.forward().recordIfMissing(har).start()) {
+        HttpResponse<String> healed = get(proxy.httpClientBuilder().build(), url);
+        assertThat(healed.statusCode()).isEqualTo(200);
+        assertThat(healed.body()).isEqualTo("y".repeat(2000));
+        proxy.recording().awaitExchanges(1, Duration.ofSeconds(5));
+      }
+      assertThat(origin.getRequestCount()).isEqualTo(2);
+    }
+    // The origin is gone: the complete entry answers.
+    try (RecordingProxy offline = RecordingProxy.forward().recordIfMissing(har).start()) {
+      assertThat(get(offline.httpClientBuilder().build(), url).body()).isEqualTo("y".repeat(2000));
+    }
+    try (RecordingProxy replay = RecordingProxy.forward().replay(har).start()) {
+      assertThat(get(replay.httpClientBuilder().build(), url).body()).isEqualTo("y".repeat(2000));
+    }
+  }
+
+  /** Pure replay of an entry cut at maxBodyBytes still answers 502 saying so. */
+  @Test
+  void replayAloneStillRefusesAnEntryThatCannotBeReplayed(@TempDir Path dir) throws Exception {
+    Path har = dir.resolve("cut.har");
+    String url;
+    try (MockWebServer origin = new MockWebServer()) {
+      origin.enqueue(new MockResponse().setBody("x".repeat(2000)));
+      origin.start();
+      url = "http://127.0.0.1:" + origin.getPort() + "/big";
+      try (RecordingProxy old = RecordingProxy.forward().maxBodyBytes(1000).start()) {
+        get(old.httpClientBuilder().build(), url);
+        old.recording().awaitExchanges(1, Duration.ofSeconds(5));
+        old.recording().writeHar(har);
+      }
+    }
+    try (RecordingProxy replay = RecordingProxy.forward().replay(har).start()) {
+      HttpResponse<String> answer = get(replay.httpClientBuilder().build(), url);
+      assertThat(answer.statusCode()).isEqualTo(502);
+      assertThat(answer.body()).contains("holds 1000 of its 2000 bytes");
+    }
   }
 
   private static HttpResponse<String> get(HttpClient client, String url) throws Exception {
