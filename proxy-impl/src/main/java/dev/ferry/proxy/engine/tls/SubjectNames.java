@@ -66,6 +66,20 @@ final class SubjectNames {
 
   /** True if {@code certificate} has a SAN for {@code host} (DNS with RFC 6125 wildcards, or IP). */
   static boolean matches(X509Certificate certificate, String host) {
+    return matches(certificate, host, false);
+  }
+
+  /**
+   * {@link #matches}, for an origin's certificate: a wildcard must leave two labels
+   * ({@code *.example.com}, not {@code *.com} or {@code *.internal}), as curl, OpenSSL and
+   * browsers require. The JDK applies its public-suffix rule only to chains ending at its own
+   * CAs, so under a configured CA interception showed such an origin clean (probe v31).
+   */
+  static boolean matchesOrigin(X509Certificate certificate, String host) {
+    return matches(certificate, host, true);
+  }
+
+  private static boolean matches(X509Certificate certificate, String host, boolean twoLabelWildcards) {
     String name = normalise(host);
     boolean ip = isIpLiteral(name);
     for (List<?> san : alternativeNames(certificate)) {
@@ -74,7 +88,9 @@ final class SubjectNames {
       if (ip && type == SAN_IP && address(value).equals(address(name))) {
         return true;
       }
-      if (!ip && type == SAN_DNS && dnsMatches(normalise(value), name)) {
+      String pattern = normalise(value);
+      if (!ip && type == SAN_DNS && dnsMatches(pattern, name)
+          && (!twoLabelWildcards || !pattern.startsWith("*.") || pattern.indexOf('.', 2) > 0)) {
         return true;
       }
     }

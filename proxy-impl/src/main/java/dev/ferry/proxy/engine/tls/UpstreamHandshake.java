@@ -85,7 +85,7 @@ public final class UpstreamHandshake {
     // the SAN holds no DNS name (an IP address alone), which RFC 9525 §6.3 and browsers do not,
     // and interception showed such an origin clean (probe s25).
     if (refused == null && verifyHosts
-        && !SubjectNames.matches((X509Certificate) socket.getSession().getPeerCertificates()[0], host)) {
+        && !SubjectNames.matchesOrigin((X509Certificate) socket.getSession().getPeerCertificates()[0], host)) {
       refused = "certificate does not match the host name";
     }
     if (refused != null) {
