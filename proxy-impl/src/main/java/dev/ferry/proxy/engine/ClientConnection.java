@@ -900,7 +900,9 @@ final class ClientConnection implements Runnable {
     if (closeIfTunnelAtRest()) {
       return;
     }
-    switch (state.requestClose(!lingering && holdsPartialHead())) {
+    // Not requestArrived(): a TLS session's own check waits for its read lock, which the
+    // connection's thread may hold in a blocking read.
+    switch (state.requestClose(!lingering && !socket.isClosed() && (in.hasBuffered() || in.socketAvailable() > 0))) {
       case END -> end();
       case CLOSE_SOCKET -> closeSocket();
       case LATER -> { } // serving a request: it closes itself after the exchange

@@ -101,14 +101,15 @@ final class ConnectionState {
   /**
    * Asks the connection to close once it is not serving a request.
    *
-   * @param partialHead whether the connection holds part of a request head: parked, it is not
-   *     idle but a request arriving, let in within the grace like a body arriving (probe v31: it
-   *     was closed unanswered where the same half head queued for a thread was served)
+   * @param requestArriving whether the client sent bytes no exchange has read (part of a head,
+   *     or a whole request): waiting for the rest, parked or on its thread, the connection is not
+   *     idle but receiving a request, let in within the grace like a body arriving (probe v31: a
+   *     parked half head was closed unanswered where the same half head queued was served)
    */
-  CloseNow requestClose(boolean partialHead) {
+  CloseNow requestClose(boolean requestArriving) {
     return guard.call(() -> {
       closeRequested = true;
-      if (parked && partialHead) {
+      if (requestArriving && idle) {
         receiving = true;
       }
       if (receiving) {
