@@ -73,8 +73,9 @@ public interface ProxyServer extends AutoCloseable {
    * second), lets exchanges in progress (and requests whose body is still being received,
    * requests already sent on connections waiting in the pool's queue for a thread, and tunnels
    * until they come to rest) finish for up to {@code grace}, then closes
-   * whatever is left (those exchanges, and requests still queued for a thread, closed
-   * unanswered, are logged and counted with the failure {@code PROXY_STOPPED}). Returns when every connection and
+   * whatever is left (those exchanges, and requests still queued for a thread or still
+   * arriving, closed unanswered, are logged and counted with the failure
+   * {@code PROXY_STOPPED}). Returns when every connection and
    * thread of the proxy has ended, or at most 2 s after the grace when code of a filter or
    * listener ignores the interrupt that cuts it (as a blocking socket read does): that is logged
    * as {@code proxy_stop_incomplete}, its connection is closed, and its thread ends when that

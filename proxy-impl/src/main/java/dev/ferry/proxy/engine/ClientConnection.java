@@ -762,6 +762,11 @@ final class ClientConnection implements Runnable {
     return declared >= 0 ? Math.min(in.buffered(), declared) : in.buffered();
   }
 
+  /** True once the proxy's stop closed the connection: what broke then is the stop's doing. */
+  boolean stoppedByProxy() {
+    return out.stopped();
+  }
+
   /** Whether the body of the request just read could not be written to its spool file. */
   boolean bodyUnstored() {
     return awaitedBody.unstored();
@@ -914,10 +919,11 @@ final class ClientConnection implements Runnable {
    * in case a filter blocks on something other than a socket.
    */
   void forceClose() {
-    if (state.queued() && requestArrived()) {
-      // A request that waited in the queue for the whole grace is cut unanswered: like an
-      // exchange cut then, it is logged and counted (probe v31: it vanished without a trace).
-      log.info("exchange_failed failure=PROXY_STOPPED status=0 queued=true client={} conn={}", clientText(), id);
+    if (state.requestWaiting(this::requestArrived)) {
+      // A request that waited in the queue for the whole grace, or whose body was still arriving
+      // on the selector, is cut unanswered: like an exchange cut then, it is logged and counted
+      // (probes v30, v31: it vanished without a trace).
+      log.info("exchange_failed failure=PROXY_STOPPED status=0 waiting=true client={} conn={}", clientText(), id);
       ExchangeReport.headless(server, id, clientAddress, System.nanoTime(), 0, 0, "PROXY_STOPPED", false);
     }
     // Close first: a woken filter must find the client gone, not slip a response out. A write

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
+import java.util.function.BooleanSupplier;
 
 /**
  * The part of a client connection that other threads touch: whether it waits for a request or
@@ -135,9 +136,13 @@ final class ConnectionState {
     guard.run(() -> idle = false);
   }
 
-  /** True while queued for a thread: no task runs it, none parked it, and it serves nothing. */
-  boolean queued() {
-    return guard.call(() -> runner == null && !parked && idle);
+  /**
+   * True while a request waits with no thread on it: queued for one (no task runs it, none
+   * parked it, and it serves nothing) with {@code arrived} bytes, or parked while its body
+   * arrives whole.
+   */
+  boolean requestWaiting(BooleanSupplier arrived) {
+    return guard.call(() -> parked ? receiving : runner == null && idle && arrived.getAsBoolean());
   }
 
   /** What {@link #forceClose()} leaves to its caller: the tunnel's upstream to close, and whether to end the connection. */

@@ -221,8 +221,11 @@ final class RealExchange implements Exchange, DispatchHooks {
       return new HttpFailureException(ProxyFailure.OVERLOADED, "no room to store the request body");
     }
     if (connection.bodyAbandoned()) {
-      // Left unaccounted, an upload the client gave up on vanished from logs and counters.
-      return new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client left before its whole request body arrived");
+      // Left unaccounted, an upload the client gave up on vanished from logs and counters. Cut by
+      // a stop whose grace ended, it is the stop's (probe v30).
+      return connection.stoppedByProxy()
+          ? new HttpFailureException(ProxyFailure.PROXY_STOPPED, "the proxy stopped before the whole request body arrived")
+          : new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "client left before its whole request body arrived");
     }
     return null;
   }

@@ -115,6 +115,25 @@ class GracefulShutdownTest {
   }
 
   /**
+   * A body still arriving when the grace ends is cut: that is the stop's doing, logged and
+   * counted PROXY_STOPPED, where it vanished without a trace (probe v30), or passed for the
+   * client leaving.
+   */
+  @Test
+  void countsABodyStillArrivingWhenTheGraceEndsAsStopped() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient uploading = new RawClient(proxy.address())) {
+      uploading.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + "x".repeat(50_000));
+      Await.until(() -> proxy.stats().requestBufferBytes() + proxy.stats().requestSpoolBytes() > 0,
+          "the body to be received whole");
+      proxy.stop(Duration.ofMillis(300));
+    }
+    assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 1L).doesNotContainKey("CLIENT_CLOSED");
+    assertThat(origin.getRequestCount()).isZero();
+  }
+
+  /**
    * An answer sent while the proxy stops, with request bytes unread, still gets its lingering
    * close (on the connection's own thread: the stopping proxy's selector takes no more), so the
    * close does not reset the answer away before the client reads it.

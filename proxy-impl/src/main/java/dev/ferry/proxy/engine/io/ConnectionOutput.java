@@ -224,6 +224,11 @@ public final class ConnectionOutput extends OutputStream {
     stopped = true;
   }
 
+  /** True once the proxy's stop closed the socket (see {@link #markStopped()}). */
+  public boolean stopped() {
+    return stopped;
+  }
+
   /** True if a write started more than {@code timeoutNanos} before {@code now} is still blocked. */
   boolean stalledSince(long now, long timeoutNanos) {
     long started = writeStartedNanos;
