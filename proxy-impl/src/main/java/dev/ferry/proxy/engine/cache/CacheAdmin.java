@@ -10,8 +10,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -81,30 +83,37 @@ public final class CacheAdmin {
       if (!request.method().equals("POST")) {
         return notAllowed("POST");
       }
-      Optional<String> url = parameter(request, "url");
-      if (url.isPresent()) {
-        return purgeUrl(url.get());
+      List<String> urls = parameter(request, "url");
+      if (!urls.isEmpty()) {
+        return purgeUrl(urls);
       }
-      Optional<String> prefix = parameter(request, "prefix");
-      if (prefix.isPresent() && prefix.get().startsWith("/")) {
+      List<String> prefixes = parameter(request, "prefix");
+      if (!prefixes.isEmpty() && prefixes.stream().allMatch(prefix -> prefix.startsWith("/"))) {
         // A path prefix, as a reverse proxy's users think of URLs: under every origin.
-        String start = prefix.get();
-        Set<String> spellings = CacheKeys.spellings(start, true);
+        Set<String> spellings = prefixes.stream().flatMap(start -> CacheKeys.spellings(start, true).stream())
+            .collect(Collectors.toSet());
         cache.purgeIf(candidate -> {
           String stored = pathOf(candidate);
           return spellings.stream().anyMatch(stored::startsWith);
         });
-        log.info("cache_purge prefix={}", LoggedUrls.logValue(start));
-        return Response.text(200, "Purged *" + start + "*\n");
+        log.info("cache_purge prefix={}", LoggedUrls.logValue(prefixes.get(0)));
+        return Response.text(200, "Purged *" + prefixes.get(0) + "*\n");
       }
-      if (prefix.isPresent() && prefix.get().contains("://")) {
-        String start = CacheKeys.url(prefix.get());
-        int slash = start.indexOf('/', start.indexOf("://") + 3);
-        Set<String> starts = slash < 0 ? Set.of(start) : CacheKeys.spellings(start.substring(slash), true).stream()
-            .map(spelling -> start.substring(0, slash) + spelling).collect(Collectors.toSet());
+      if (!prefixes.isEmpty() && prefixes.stream().allMatch(prefix -> prefix.contains("://"))) {
+        Set<String> starts = new HashSet<>();
+        for (String prefix : prefixes) {
+          String start = CacheKeys.url(prefix);
+          int slash = start.indexOf('/', start.indexOf("://") + 3);
+          if (slash < 0) {
+            starts.add(start);
+          } else {
+            CacheKeys.spellings(start.substring(slash), true).forEach(spelling -> starts.add(start.substring(0, slash) + spelling));
+          }
+        }
         cache.purgeIf(candidate -> starts.stream().anyMatch(candidate::startsWith));
-        log.info("cache_purge prefix={}", LoggedUrls.logValue(start));
-        return Response.text(200, "Purged " + start + "*\n");
+        String shown = CacheKeys.url(prefixes.get(0));
+        log.info("cache_purge prefix={}", LoggedUrls.logValue(shown));
+        return Response.text(200, "Purged " + shown + "*\n");
       }
       // A prefix that is neither would match no key: it is refused rather than "purged".
       return Response.text(400, "Give url=<absolute URL>, or prefix=<absolute URL prefix> or prefix=</path prefix>\n");
@@ -120,8 +129,16 @@ public final class CacheAdmin {
   }
 
   private Response purgeUrl(String url) {
-    boolean removed = cache.purge(url);
-    log.info("cache_purge url={} removed={}", LoggedUrls.logValue(url), removed);
+    return purgeUrl(List.of(url));
+  }
+
+  /** Purges the entries of every spelling in {@code urls}: 200 if any was cached, else 404. */
+  private Response purgeUrl(List<String> urls) {
+    boolean removed = false;
+    for (String url : urls) {
+      removed |= cache.purge(url);
+    }
+    log.info("cache_purge url={} removed={}", LoggedUrls.logValue(urls.get(0)), removed);
     return removed ? Response.text(200, "Purged\n") : Response.text(404, "Not in cache\n");
   }
 
@@ -129,18 +146,41 @@ public final class CacheAdmin {
     return Response.text(405, "Method not allowed\n").withHeader("Allow", allow);
   }
 
-  private static Optional<String> parameter(Request request, String name) {
+  /**
+   * The value of the query parameter {@code name} in each way it may be meant: as written (a URL
+   * pasted from a log or a browser, {@code url=http://h/My%20Doc.pdf}), and form-decoded once (a
+   * URL a tool encoded as a parameter, {@code url=http%3A%2F%2Fh%2FMy%2520Doc.pdf}), when that
+   * differs and is still a URL. Decoded alone, a URL written as it is lost its escapes and named
+   * no entry, answered "Not in cache" or "Purged" while the entry stayed (probe k26). Empty when
+   * the parameter is absent or no reading is a URL.
+   */
+  private static List<String> parameter(Request request, String name) {
     for (String pair : request.query().orElse("").split("&")) {
       int equals = pair.indexOf('=');
       if (equals > 0 && pair.substring(0, equals).equals(name)) {
-        try {
-          return Optional.of(URLDecoder.decode(pair.substring(equals + 1), StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-          return Optional.empty();
+        String raw = pair.substring(equals + 1);
+        List<String> readings = new ArrayList<>(2);
+        if (isUrl(raw)) {
+          readings.add(raw);
         }
+        try {
+          String decoded = URLDecoder.decode(raw, StandardCharsets.UTF_8);
+          if (!decoded.equals(raw) && isUrl(decoded)) {
+            readings.add(decoded);
+          }
+        } catch (IllegalArgumentException e) {
+          // A malformed escape: only the value as written can be meant.
+        }
+        return readings;
       }
     }
-    return Optional.empty();
+    return List.of();
+  }
+
+  /** Whether {@code value} could name cache keys: a path or an absolute URL, nothing a target cannot hold. */
+  private static boolean isUrl(String value) {
+    return (value.startsWith("/") || value.contains("://"))
+        && value.chars().allMatch(c -> c > 0x20 && c < 0x7f);
   }
 
   static String statsJson(CacheStats stats) {

@@ -110,7 +110,9 @@ public final class HttpDates {
   /** RFC 9110 §5.6.7: a two-digit year more than 50 years ahead is in the past century. */
   private static Instant rfc850(String text) {
     LocalDateTime parsed = LocalDateTime.parse(text, RFC_850);
-    if (parsed.getYear() > LocalDateTime.now(ZoneOffset.UTC).getYear() + 50) {
+    // RFC 9110 §5.6.7: "more than 50 years in the future" by the date, not the year: a date late
+    // in the year fifty years on was kept a century ahead, fresh for fifty years (probe k26).
+    if (parsed.isAfter(LocalDateTime.now(ZoneOffset.UTC).plusYears(50))) {
       parsed = parsed.minusYears(100);
     }
     return toInstant(parsed);

@@ -18,6 +18,25 @@ class HttpDatesTest {
     assertThat(HttpDates.parse("Sun Nov 16 08:49:37 1994")).hasValue(NOV_6.plus(Duration.ofDays(10)));
   }
 
+  /**
+   * RFC 9110 §5.6.7: a two-digit year that appears more than 50 years ahead is the last such
+   * year in the past, judged by the date: a day late in the year fifty years on was kept a
+   * century ahead, and an Expires in 1976 made a response fresh for fifty years (probe k26).
+   */
+  @Test
+  void readsAnRfc850DateMoreThanFiftyYearsAheadInThePast() {
+    java.time.format.DateTimeFormatter rfc850 = java.time.format.DateTimeFormatter
+        .ofPattern("EEEE, dd-MMM-yy HH:mm:ss 'GMT'", java.util.Locale.ROOT);
+    java.time.LocalDateTime fiftyYearsOn = java.time.LocalDateTime.now(java.time.ZoneOffset.UTC)
+        .withNano(0).plusYears(50);
+    java.time.LocalDateTime beyond = fiftyYearsOn.plusDays(2);
+    java.time.LocalDateTime within = fiftyYearsOn.minusDays(2);
+    assertThat(HttpDates.parse(beyond.format(rfc850)))
+        .hasValue(beyond.minusYears(100).toInstant(java.time.ZoneOffset.UTC));
+    assertThat(HttpDates.parse(within.format(rfc850)))
+        .hasValue(within.toInstant(java.time.ZoneOffset.UTC));
+  }
+
   @Test
   void ignoresCaseAndAWrongWeekday() {
     assertThat(HttpDates.parse("sun, 06 nov 1994 08:49:37 gmt")).hasValue(NOV_6);
