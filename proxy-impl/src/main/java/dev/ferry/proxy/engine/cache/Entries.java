@@ -107,7 +107,7 @@ final class Entries {
       outcome.finished();
       return response;
     }
-    return response.withBody(new StoringBody(response.body(), maxEntryBytes, save, outcome::finished));
+    return response.withBody(new StoringBody(response.body(), maxEntryBytes, save, outcome));
   }
 
   /** Stores {@code entry}, combining a partial one with the part already held (§3.4). */

@@ -114,6 +114,11 @@ final class MissCoalescer {
         }
 
         @Override
+        public void abandoned() {
+          outcome.abandoned();
+        }
+
+        @Override
         public void failed(IOException failure) {
           if (failure instanceof HttpFailureException timeout && isTimeout(timeout.failure())) {
             inflight.remove(key, mine);
@@ -151,6 +156,12 @@ final class MissCoalescer {
       public void declined() {
         // A 304 to the leader's own condition says nothing of the URL: no memory either way.
         then.accept(Ended.DECLINED);
+      }
+
+      @Override
+      public void abandoned() {
+        // A body that broke says nothing of the URL's next answer: no memory either way.
+        then.accept(Ended.FAILED);
       }
 
       @Override

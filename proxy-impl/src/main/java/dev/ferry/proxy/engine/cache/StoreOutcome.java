@@ -11,11 +11,22 @@ interface StoreOutcome {
   /** Nothing waits on the response. */
   StoreOutcome NONE = () -> { };
 
-  /** The copy is stored, or abandoned as it streamed (too large, a broken body, closed early). */
+  /** The copy is stored. */
   void finished();
 
-  /** Its head already says the response may not be stored (RFC 9111 §3). */
+  /**
+   * The response may not be stored: its head says so (RFC 9111 §3), or its body outgrew the
+   * entry limit as it streamed.
+   */
   default void refused() {
+    finished();
+  }
+
+  /**
+   * The copy was given up as it streamed: the body broke or ended short, or it was closed
+   * unread. Nothing was stored, and nothing is known of the URL's next answer.
+   */
+  default void abandoned() {
     finished();
   }
 

@@ -19,19 +19,19 @@ public final class StoringBody implements Body {
   private final Body body;
   private final long maxBytes;
   private final Consumer<ByteBuffer> store;
-  private final Runnable finished;
+  private final StoreOutcome outcome;
   private final AtomicBoolean released = new AtomicBoolean();
   private InputStream opened;
 
   /**
-   * @param finished runs once when the copy is stored or abandoned, so requests waiting for
-   *     this response can go on
+   * @param outcome told once whether the copy was stored, outgrew the limit or was given up, so
+   *     that requests waiting for this response go on, and how
    */
-  StoringBody(Body body, long maxBytes, Consumer<ByteBuffer> store, Runnable finished) {
+  StoringBody(Body body, long maxBytes, Consumer<ByteBuffer> store, StoreOutcome outcome) {
     this.body = body;
     this.maxBytes = maxBytes;
     this.store = store;
-    this.finished = finished;
+    this.outcome = outcome;
   }
 
   @Override
@@ -51,13 +51,14 @@ public final class StoringBody implements Body {
       opened.close();
       return;
     }
-    release();
+    release(outcome::abandoned);
     body.close();
   }
 
-  private void release() {
+  /** Tells the outcome, once: {@code tell} is one of its methods. */
+  private void release(Runnable tell) {
     if (released.compareAndSet(false, true)) {
-      finished.run();
+      tell.run();
     }
   }
 
@@ -75,7 +76,7 @@ public final class StoringBody implements Body {
         try {
           n = in.read(target, offset, length);
         } catch (IOException e) {
-          abandon();
+          abandon(outcome::abandoned);
           throw e;
         }
         if (copy == null) {
@@ -84,16 +85,20 @@ public final class StoringBody implements Body {
         if (n < 0) {
           if (expected < 0 || copy.size() == expected) {
             store.accept(copy.view());
+            abandon(outcome::finished);
+          } else {
+            abandon(outcome::abandoned);
           }
-          abandon();
         } else if (copy.size() + n > maxBytes) {
-          abandon();
+          // Known only now (a chunked body, say): the waiters go upstream side by side, and the
+          // URL's next misses too, as after a head that says so (probe h26: one by one).
+          abandon(outcome::refused);
         } else {
           copy.write(target, offset, n);
           if (copy.size() == expected) {
             // Store before the last bytes go out, so the client's next request can hit.
             store.accept(copy.view());
-            abandon();
+            abandon(outcome::finished);
           }
         }
         return n;
@@ -119,15 +124,16 @@ public final class StoringBody implements Body {
         } catch (IOException e) {
           // The upstream failed too: read() abandoned the copy.
         } finally {
-          abandon();
+          abandon(outcome::abandoned);
           in.close();
         }
       }
 
-      private void abandon() {
+      /** Drops the copy, if not yet done, and tells the outcome with {@code tell}. */
+      private void abandon(Runnable tell) {
         if (copy != null) {
           copy = null;
-          release();
+          release(tell);
         }
       }
     };

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -152,6 +153,49 @@ class CacheConcurrencyTest {
     }
     CompletableFuture.allOf(responses.toArray(new CompletableFuture[0])).get(20, TimeUnit.SECONDS);
     assertThat(h.origin.getRequestCount()).isEqualTo(20);
+  }
+
+  /**
+   * A leader whose body breaks, or outgrows the entry limit only as it streams (a chunked body),
+   * stores nothing: its waiters go upstream side by side, as after a head that says so. They were
+   * let go one at a time, each waiting through the attempt before its own (probe h26).
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void sendsTheWaitersUpstreamTogetherWhenTheLeadersBodyIsNotStored(boolean tooLarge) throws Exception {
+    CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxEntryBytes(10_000));
+    CountDownLatch followersWaiting = new CountDownLatch(1);
+    AtomicBoolean led = new AtomicBoolean();
+    CountDownLatch together = new CountDownLatch(3);
+    h.origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        if (led.compareAndSet(false, true)) {
+          followersWaiting.await(10, TimeUnit.SECONDS);
+          MockResponse answer = new MockResponse().setHeader("Cache-Control", "max-age=100");
+          return tooLarge ? answer.setChunkedBody("x".repeat(50_000), 4096)
+              : answer.setBody("x".repeat(5_000)).setSocketPolicy(SocketPolicy.DISCONNECT_DURING_RESPONSE_BODY);
+        }
+        together.countDown();
+        // Answered once all three are at the origin at once, or alone after 5 s.
+        String answer = together.await(5, TimeUnit.SECONDS) ? "together" : "alone";
+        return h.response(answer).setHeader("Cache-Control", "no-store");
+      }
+    });
+    HttpClient client = HttpClient.newHttpClient();
+    CompletableFuture<HttpResponse<String>> leader = client.sendAsync(HttpRequest.newBuilder(h.uri("/f")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    Await.until(() -> h.origin.getRequestCount() == 1, "the leader to ask the origin");
+    List<CompletableFuture<HttpResponse<String>>> followers = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      followers.add(client.sendAsync(HttpRequest.newBuilder(h.uri("/f")).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    Await.until(() -> h.proxy.stats().activeExchanges() == 4, "three misses to wait on the leader");
+    followersWaiting.countDown();
+    leader.handle((response, failure) -> null).get(30, TimeUnit.SECONDS);
+    for (CompletableFuture<HttpResponse<String>> follower : followers) {
+      assertThat(follower.get(30, TimeUnit.SECONDS).body()).isEqualTo("together");
+    }
   }
 
   /**
