@@ -150,6 +150,11 @@ final class ClientBody implements Body {
     return receivedWhole ? Math.max(bytesRead, contentLength()) : bytesRead;
   }
 
+  /** The declared bytes not yet read from the client; negative for a chunked body. */
+  long unreadBytes() {
+    return length >= 0 ? length - bytesRead : -1;
+  }
+
   /**
    * Reads and discards what is left, up to {@code maxBytes}, so the connection can serve its next
    * request (Helidon's {@code consumeEntity}). Returns false if the body was larger or broken.

@@ -101,6 +101,8 @@ final class ClientConnection implements Runnable {
   private volatile boolean lingering;
   /** Bytes that lingering close may still discard; the parker's thread's own. */
   private long lingerLeft;
+  /** How many bytes a lingering close discards at most (see {@link #lingerOnClose(long)}). */
+  private long lingerBudget = LingeringClose.LINGER_BYTES;
   private volatile long parkedDeadlineNanos;
   /** Parked at accept, for want of a thread, and not run yet: refused if its request finds none. */
   private volatile boolean parkedAtAccept;
@@ -308,12 +310,12 @@ final class ClientConnection implements Runnable {
       if (parker != null && state.park()) {
         in.unwatch();
         parkedDeadlineNanos = System.nanoTime() + LingeringClose.LINGER_NANOS;
-        lingerLeft = LingeringClose.LINGER_BYTES;
+        lingerLeft = lingerBudget;
         lingering = true;
         parker.park(this);
         return true;
       }
-      LingeringClose.drainBlocking(in);
+      LingeringClose.drainBlocking(in, lingerBudget);
     } catch (IOException e) {
       log.debug("lingering_close_ended conn={} error={}", id, LogValues.quoted(e.toString()));
     }
@@ -363,6 +365,22 @@ final class ClientConnection implements Runnable {
     if (ended.compareAndSet(false, true)) {
       server.unregister(this);
     }
+  }
+
+  /**
+   * True if what is buffered, if anything, is blank lines alone: RFC 9112 §2.2 has a server
+   * ignore those before a request line (some clients send one after a POST body), so they are no
+   * request arriving. Taken for one, they held a stop for its whole grace (probe v32).
+   */
+  private boolean blankLinesOnly() {
+    return in.scanBuffered((bytes, from, to) -> {
+      for (int i = from; i < to; i++) {
+        if (bytes[i] != '\r' && bytes[i] != '\n') {
+          return false;
+        }
+      }
+      return true;
+    });
   }
 
   /**
@@ -497,6 +515,10 @@ final class ClientConnection implements Runnable {
   private Wait awaitHead(IdleParker parker) throws IOException {
     arrival.headStarted(sequence == 0 ? acceptedNanos : System.nanoTime());
     while (true) {
+      if (blankLinesOnly() && state.closeRequested()) {
+        // Asked to close while the kernel held bytes, which turned out blank lines: idle after all.
+        return Wait.END;
+      }
       long deadlineNanos = arrival.nextDeadline(in);
       if (deadlineNanos == RequestArrival.READY) {
         return Wait.READY;
@@ -790,6 +812,17 @@ final class ClientConnection implements Runnable {
     linger = true;
   }
 
+  /**
+   * {@link #lingerOnClose()} for a request body the client declared and has not all sent: the
+   * close discards at least the rest of it ({@link LingeringClose#budget}).
+   *
+   * @param unreadBytes the declared bytes not yet received; negative if unknown
+   */
+  void lingerOnClose(long unreadBytes) {
+    linger = true;
+    lingerBudget = Math.max(lingerBudget, LingeringClose.budget(unreadBytes));
+  }
+
   /** Takes back {@link #lingerOnClose}: the connection just closes. */
   void noLingerOnClose() {
     linger = false;
@@ -907,7 +940,9 @@ final class ClientConnection implements Runnable {
     }
     // Not requestArrived(): a TLS session's own check waits for its read lock, which the
     // connection's thread may hold in a blocking read.
-    switch (state.requestClose(!lingering && !socket.isClosed() && (in.hasBuffered() || in.socketAvailable() > 0))) {
+    boolean arriving = !lingering && !socket.isClosed()
+        && (in.hasBuffered() && !blankLinesOnly() || in.socketAvailable() > 0);
+    switch (state.requestClose(arriving)) {
       case END -> end();
       case CLOSE_SOCKET -> closeSocket();
       case LATER -> { } // serving a request: it closes itself after the exchange

@@ -73,6 +73,11 @@ final class ConnectionState {
     });
   }
 
+  /** True once the proxy asked the connection to close. */
+  boolean closeRequested() {
+    return guard.call(() -> closeRequested);
+  }
+
   /** Marks the waiting connection parked; false if it was asked to close instead. */
   boolean park() {
     return unlessCloseRequested(() -> parked = true);

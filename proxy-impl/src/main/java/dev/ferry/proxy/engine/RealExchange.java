@@ -180,7 +180,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     Request.Builder builder = parsed.request().headers(fields.build());
     if (refusal != null) {
       // Its body is never read: the answer goes with Connection: close, then a lingering close.
-      connection.lingerOnClose();
+      connection.lingerOnClose(parsed.bodyLength() - connection.bufferedBodyBytes(parsed.bodyLength()));
     } else if (arrivalFailure != null) {
       arrivedBodyBytes = connection.bufferedBodyBytes(parsed.bodyLength());
     } else if (parsed.bodyLength() != 0) {
@@ -370,8 +370,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     if (wantsClose && clientBody != null && !clientBody.isComplete()) {
       // The rest of the body may still be on its way, however little is left (an upstream
       // answered early, and the client asked to close): closing with it unread would reset the
-      // answer (probe l22), so the close lingers.
-      connection.lingerOnClose();
+      // answer (probe l22), so the close lingers, for all of it when its length is known.
+      connection.lingerOnClose(clientBody.unreadBytes());
     }
     ResponseSender.Outcome outcome;
     try {

@@ -400,6 +400,33 @@ class GracefulShutdownTest {
   }
 
   /**
+   * Blank lines after a request (RFC 9112 §2.2: some clients send a CRLF after a POST body) are
+   * no request arriving: the kept-alive connection is idle and closes at once when the proxy
+   * stops. Taken for a request, it held the stop for its whole grace (probe v32).
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void closesAnIdleConnectionHoldingBlankLinesAtOnceWhenStopping(boolean separateWrite) throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("served"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(4, 8))
+        .upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient kept = new RawClient(proxy.address())) {
+      String post = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi";
+      kept.send(separateWrite ? post : post + "\r\n");
+      assertThat(kept.readResponse().status()).isEqualTo(200);
+      // Parked or waiting on its thread, as it happens: idle either way.
+      if (separateWrite) {
+        kept.send("\r\n");
+      }
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(60)));
+      stopping.get(20, TimeUnit.SECONDS);
+      assertThat(kept.input().read()).as("closed, unanswered").isEqualTo(-1);
+    }
+    assertThat(proxy.stats().failures()).doesNotContainKey("PROXY_STOPPED");
+  }
+
+  /**
    * A connection holding half a request head is not idle: the stop lets the rest arrive within
    * the grace and serves it, parked or waiting on its thread, as it does the same half head
    * queued for a thread. Parked, it was closed unanswered, and the stop said it drained (probe
