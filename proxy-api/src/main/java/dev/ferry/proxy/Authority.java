@@ -83,6 +83,20 @@ final class Authority {
   }
 
   /**
+   * Whether {@code host} is spelled as the proxy takes a host in requests: an IPv6 literal, or
+   * labels of letters, digits, {@code -} and {@code _}, none empty, with at most a trailing dot;
+   * no percent-escape.
+   */
+  static boolean isHostSpelling(String host) {
+    if (host.indexOf(':') >= 0) {
+      return true; // an IPv6 literal, checked with its brackets
+    }
+    String name = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+    return !name.isEmpty() && !name.startsWith(".") && !name.endsWith(".") && !name.contains("..")
+        && name.chars().allMatch(c -> c < 0x80 && (Character.isLetterOrDigit(c) || c == '-' || c == '_' || c == '.'));
+  }
+
+  /**
    * An IPv4 address in a legacy form (hex, octal, too few parts: {@code 127.1}, {@code 0x7f.1},
    * {@code 2130706433}), which resolvers read differently and the proxy refuses in requests.
    */

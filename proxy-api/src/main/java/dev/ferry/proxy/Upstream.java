@@ -77,8 +77,9 @@ public final class Upstream {
    *
    * @param url an absolute {@code http} or {@code https} URL, optionally with a base path that
    *     is put before every request's path
-   * @throws IllegalArgumentException if the URL is not one, or spells an IPv4 address in a
-   *     legacy form ({@code 127.1}, {@code 0x7f.0.0.1}) rather than dotted decimal
+   * @throws IllegalArgumentException if the URL is not one, or its host is no host name (an
+   *     escape, an empty label) or spells an IPv4 address in a legacy form ({@code 127.1},
+   *     {@code 0x7f.0.0.1}) rather than dotted decimal
    */
   public static Upstream of(String url) {
     return pool(url);
@@ -425,6 +426,12 @@ public final class Upstream {
       }
       if (Authority.host(authority).isEmpty()) {
         throw new IllegalArgumentException("upstream URL must name a host (was " + shown + ")");
+      }
+      if (!Authority.isHostSpelling(Authority.host(authority))) {
+        // The proxy answers 400 to a request naming such a host (an escape, an empty label):
+        // every request would get it, blamed on the client (probe v32).
+        throw new IllegalArgumentException("upstream URL host " + Checks.shown(Authority.host(authority))
+            + " is no host name: letters, digits, '-', '_' and non-empty labels only (was " + shown + ")");
       }
       if (Authority.isLegacyIpv4(Authority.host(authority))) {
         // The proxy answers 400 to a request naming its host so: every request would get it,

@@ -323,6 +323,11 @@ class BuilderValidationTest {
       assertThatThrownBy(() -> Upstream.of("http://" + legacy + ":8080")).as(legacy)
           .hasMessageStartingWith("upstream URL host " + legacy + " is an IPv4 address in a legacy form");
     }
+    // Accepted, then every request got 400 (probe v32).
+    for (String unspellable : new String[] {"127%2E1", "a..b", ".localhost", "localhost..", "local%68ost"}) {
+      assertThatThrownBy(() -> Upstream.of("http://" + unspellable + ":8080")).as(unspellable)
+          .hasMessageStartingWith("upstream URL host " + unspellable + " is no host name");
+    }
     assertThat(Upstream.pool("http://127.0.0.1:8080", "http://10.0.0.255.:80", "http://[::1]:80", "http://a1.example:80",
         "http://x.0a:80", "http://[::ffff:127.0.0.1]:80").endpoints()).hasSize(6);
     assertThatThrownBy(() -> Upstream.of("http://[]:80/")).hasMessageContaining("must name a host");

@@ -182,7 +182,8 @@ final class RealExchange implements Exchange, DispatchHooks {
       // Its body is never read: the answer goes with Connection: close, then a lingering close.
       connection.lingerOnClose(parsed.bodyLength() - connection.bufferedBodyBytes(parsed.bodyLength()));
     } else if (arrivalFailure != null) {
-      arrivedBodyBytes = connection.bufferedBodyBytes(parsed.bodyLength());
+      // Chunked, its data bytes, not its framing's (probe v32: 20 for 10).
+      arrivedBodyBytes = chunked != null ? chunked.dataBytes() : connection.bufferedBodyBytes(parsed.bodyLength());
     } else if (parsed.bodyLength() != 0) {
       clientBody = connection.openBody(parsed.bodyLength(), chunked == null ? -1 : chunked.length(),
           parsed.expectContinue());

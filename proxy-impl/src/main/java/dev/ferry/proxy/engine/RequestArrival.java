@@ -235,8 +235,9 @@ final class RequestArrival {
    * @param length its data's length when all of it is here and it has no trailer fields, else -1:
    *     it then goes upstream with that {@code Content-Length}, as nginx sends a body it buffered
    *     (many servers, HTTP/1.0 ones and simple frameworks, read no chunked request bodies)
+   * @param dataBytes the data bytes of the chunks here: what of the body arrived, framing aside
    */
-  record ChunkedBody(HttpFailureException refusal, long length) {}
+  record ChunkedBody(HttpFailureException refusal, long length, long dataBytes) {}
 
   /**
    * {@link ChunkedBody What is known} of the chunked body after the head just read: followed on
@@ -250,7 +251,7 @@ final class RequestArrival {
     }
     ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes(), config.maxHeaderCount());
     in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from, to));
-    return new ChunkedBody(progress.refusal(), progress.wholeLength());
+    return new ChunkedBody(progress.refusal(), progress.wholeLength(), progress.dataBytes());
   }
 
   /** Sends the bytes {@code in} receives from now on to a new spool; false if none can be had. */
@@ -359,7 +360,7 @@ final class RequestArrival {
     bodyAbandoned = false;
     bodyUnstored = false;
     bodyStartNanos = 0;
-    spooledChunks = chunks != null ? new ChunkedBody(chunks.refusal(), chunks.wholeLength()) : null;
+    spooledChunks = chunks != null ? new ChunkedBody(chunks.refusal(), chunks.wholeLength(), chunks.dataBytes()) : null;
     chunks = null;
     return awaited;
   }

@@ -209,9 +209,16 @@ class ExchangeListenerTest {
     ExchangeSummary stalled = summaries.poll(10, TimeUnit.SECONDS);
     assertThat(stalled.failure()).hasValue("REQUEST_TIMEOUT");
     assertThat(stalled.requestBodyBytes()).isEqualTo(30);
+    // Chunked, its data bytes count, not its framing's (probe v32: 20 for 10).
+    try (RawClient chunking = new RawClient(proxy.address())) {
+      assertThat(chunking.send("POST /chunks HTTP/1.1\r\nHost: site.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "5\r\nabcde\r\n5\r\nfghij\r\n").readResponse().status()).isEqualTo(408);
+    }
+    assertThat(summaries.poll(10, TimeUnit.SECONDS).requestBodyBytes()).isEqualTo(10);
     assertThat(events).containsExactly(
         "started http://site.test/echo", "completed http://site.test/echo",
-        "started http://site.test/slow", "completed http://site.test/slow");
+        "started http://site.test/slow", "completed http://site.test/slow",
+        "started http://site.test/chunks", "completed http://site.test/chunks");
   }
 
   /**

@@ -48,19 +48,26 @@ final class CaffeineCacheStore implements CacheStore {
    * entry heavier than the whole cache (its body near {@code maxEntryBytes} where that equals
    * {@code maxSizeBytes}: the head weighs too) is not stored, only the variant it replaces
    * dropped: Caffeine would take it and evict it at once, counted as an eviction (probe e26).
+   * Likewise the URL's older variants are kept only while all of them together fit: a variant
+   * that fits alone took its siblings over the bound, and all of them were evicted at once
+   * (probe v32).
    */
   @Override
   public void put(String url, CacheEntry entry) {
-    boolean fits = weight(url, List.of(entry)) <= maxBytes;
+    long weight = weight(url, List.of(entry));
+    boolean fits = weight <= maxBytes;
     cache.asMap().compute(url, (key, existing) -> {
       List<CacheEntry> variants = new ArrayList<>();
+      long total = fits ? weight : url.length() * 2L;
       if (fits) {
         variants.add(entry);
       }
       if (existing != null) {
         for (CacheEntry other : existing) {
-          if (!other.variantKey().equals(entry.variantKey()) && variants.size() < MAX_VARIANTS) {
+          if (!other.variantKey().equals(entry.variantKey()) && variants.size() < MAX_VARIANTS
+              && total + other.weightBytes() <= maxBytes) {
             variants.add(other);
+            total += other.weightBytes();
           }
         }
       }

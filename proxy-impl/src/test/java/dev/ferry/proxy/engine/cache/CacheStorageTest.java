@@ -70,6 +70,29 @@ class CacheStorageTest {
     assertThat(CacheHarness.verdict(h.get("/near-bound"))).isEqualTo("HIT");
   }
 
+  /**
+   * A variant that fits alone took its URL's other variants over the bound, and Caffeine
+   * evicted them all at once: alternating languages never hit (probe v32). The older variants
+   * make room instead.
+   */
+  @Test
+  void keepsTheNewVariantWhenItsSiblingsWouldOutweighTheCache() throws Exception {
+    CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxSizeBytes(10_000).maxEntryBytes(10_000));
+    for (String language : new String[] {"en", "fr"}) {
+      h.origin.enqueue(h.response(language.repeat(3000)).setHeader("Cache-Control", "max-age=600")
+          .setHeader("Vary", "Accept-Language"));
+    }
+    String[] english = {"Accept-Language", "en"};
+    String[] french = {"Accept-Language", "fr"};
+    assertThat(CacheHarness.verdict(h.get("/page", english))).isEqualTo("MISS");
+    assertThat(CacheHarness.verdict(h.get("/page", english))).isEqualTo("HIT");
+    assertThat(CacheHarness.verdict(h.get("/page", french))).isEqualTo("MISS");
+    HttpResponse<String> hit = h.get("/page", french);
+    assertThat(CacheHarness.verdict(hit)).isEqualTo("HIT");
+    assertThat(hit.body()).isEqualTo("fr".repeat(3000));
+    assertThat(h.cache().stats().evictions()).isZero();
+  }
+
   @Test
   void servesLargeHitsWholeAndKeepsTheConnectionInStep() throws Exception {
     CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxEntryBytes(4 << 20));
