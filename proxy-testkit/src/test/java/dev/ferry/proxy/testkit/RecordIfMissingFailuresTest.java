@@ -103,12 +103,7 @@ class RecordIfMissingFailuresTest {
       origin.enqueue(new MockResponse().setBody("x".repeat(2000)));
       origin.enqueue(new MockResponse().setBody("y".repeat(2000)));
       origin.start();
-      url = "http://127.0.0.1:" + origin.getPort() + "/big";
-      try (RecordingProxy old = RecordingProxy.forward().maxBodyBytes(1000).start()) {
-        get(old.httpClientBuilder().build(), url);
-        old.recording().awaitExchanges(1, Duration.ofSeconds(5));
-        old.recording().writeHar(har);
-      }
+      url = writeCutEntry(origin, har);
       try (RecordingProxy proxy = RecordingProxy.forward().recordIfMissing(har).start()) {
         HttpResponse<String> healed = get(proxy.httpClientBuilder().build(), url);
         assertThat(healed.statusCode()).isEqualTo(200);
@@ -126,6 +121,20 @@ class RecordIfMissingFailuresTest {
     }
   }
 
+  /**
+   * Records {@code origin}'s next answer to {@code /big}, 2000 bytes, cut at 1000, into
+   * {@code har}, as a version that saved cut bodies did; returns the URL.
+   */
+  private static String writeCutEntry(MockWebServer origin, Path har) throws Exception {
+    String url = "http://127.0.0.1:" + origin.getPort() + "/big";
+    try (RecordingProxy old = RecordingProxy.forward().maxBodyBytes(1000).start()) {
+      get(old.httpClientBuilder().build(), url);
+      old.recording().awaitExchanges(1, Duration.ofSeconds(5));
+      old.recording().writeHar(har);
+    }
+    return url;
+  }
+
   /** Pure replay of an entry cut at maxBodyBytes still answers 502 saying so. */
   @Test
   void replayAloneStillRefusesAnEntryThatCannotBeReplayed(@TempDir Path dir) throws Exception {
@@ -134,12 +143,7 @@ class RecordIfMissingFailuresTest {
     try (MockWebServer origin = new MockWebServer()) {
       origin.enqueue(new MockResponse().setBody("x".repeat(2000)));
       origin.start();
-      url = "http://127.0.0.1:" + origin.getPort() + "/big";
-      try (RecordingProxy old = RecordingProxy.forward().maxBodyBytes(1000).start()) {
-        get(old.httpClientBuilder().build(), url);
-        old.recording().awaitExchanges(1, Duration.ofSeconds(5));
-        old.recording().writeHar(har);
-      }
+      url = writeCutEntry(origin, har);
     }
     try (RecordingProxy replay = RecordingProxy.forward().replay(har).start()) {
       HttpResponse<String> answer = get(replay.httpClientBuilder().build(), url);
