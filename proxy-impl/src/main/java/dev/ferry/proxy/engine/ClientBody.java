@@ -15,6 +15,7 @@ import dev.ferry.proxy.engine.io.ConnectionInput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
  * A request body streaming from the client connection. It answers {@code 100 Continue} on first
@@ -58,6 +59,7 @@ final class ClientBody implements Body {
   private final long idleNanos;
   private final InputStream framed;
   private final ContinueSender continueSender;
+  private final BooleanSupplier stoppedByProxy;
   private boolean opened;
   private boolean continueSent;
   private long bytesRead;
@@ -70,9 +72,14 @@ final class ClientBody implements Body {
   /** Set when a read failed (timed out, the client left): what is left can never be drained. */
   private boolean broken;
 
+  /**
+   * @param stoppedByProxy whether the proxy's stop closed the connection: a read that fails then
+   *     is the stop's cut, not the client leaving (probe v33)
+   */
   ClientBody(ConnectionInput in, long length, long knownLength, ProxyConfig config,
-      ContinueSender continueSender, Awaited awaited) {
+      ContinueSender continueSender, Awaited awaited, BooleanSupplier stoppedByProxy) {
     this.in = in;
+    this.stoppedByProxy = stoppedByProxy;
     this.knownLength = knownLength;
     // Awaited whole, or all of it came with the head (one write, no wait): segmentation must not
     // decide whether a body a filter left unread is counted (probe v31: 0 or 5000 bytes).
@@ -215,6 +222,9 @@ final class ClientBody implements Body {
       throw e;
     } catch (IOException e) {
       broken = true;
+      if (stoppedByProxy.getAsBoolean()) {
+        throw new HttpFailureException(ProxyFailure.PROXY_STOPPED, "the proxy stopped before the whole request body arrived", e);
+      }
       throw ResponseSender.clientSide("client closed mid-body", e);
     }
     if (n < 0) {

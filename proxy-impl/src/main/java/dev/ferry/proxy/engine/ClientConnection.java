@@ -800,7 +800,7 @@ final class ClientConnection implements Runnable {
    */
   ClientBody openBody(long length, long knownLength, boolean expectContinue) {
     return new ClientBody(in, length, knownLength, config, expectContinue ? this::sendContinue : null,
-        awaitedBody);
+        awaitedBody, this::stoppedByProxy);
   }
 
   /**

@@ -134,6 +134,24 @@ class GracefulShutdownTest {
   }
 
   /**
+   * The same for a body streaming upstream on its exchange's thread: the read the stop's close
+   * broke was counted as the client leaving (probe v33).
+   */
+  @Test
+  void countsABodyStillStreamingWhenTheGraceEndsAsStopped() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().requestBufferBytes(0).requestSpoolBytes(0)
+        .minRequestBodyRate(0).upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient uploading = new RawClient(proxy.address())) {
+      uploading.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(10));
+      Await.until(() -> origin.getRequestCount() == 1 || proxy.stats().activeExchanges() == 1,
+          "the exchange to stream the body");
+      proxy.stop(Duration.ofMillis(300));
+    }
+    assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 1L).doesNotContainKey("CLIENT_CLOSED");
+  }
+
+  /**
    * An answer sent while the proxy stops, with request bytes unread, still gets its lingering
    * close (on the connection's own thread: the stopping proxy's selector takes no more), so the
    * close does not reset the answer away before the client reads it.
