@@ -384,6 +384,26 @@ final class ClientConnection implements Runnable {
   }
 
   /**
+   * Like {@link #requestArrived()}, on the connection's own thread, which may read: what waits
+   * in the socket is taken in, and blank lines alone are no request. Ciphertext still in the
+   * kernel counts, as it cannot be read without its session.
+   */
+  private boolean requestWaitsUnread() {
+    if (socket.isClosed()) {
+      return false;
+    }
+    try {
+      in.takeWaiting();
+    } catch (IOException e) {
+      return false;
+    }
+    if (in.hasBuffered()) {
+      return !blankLinesOnly();
+    }
+    return socket instanceof EngineSocket session && session.hasUnreadInput();
+  }
+
+  /**
    * True if the client sent bytes no exchange has read: a request waiting. Under TLS a parked
    * connection's request is still ciphertext in the kernel (probe v31).
    */
@@ -454,9 +474,11 @@ final class ClientConnection implements Runnable {
    */
   private Wait awaitRequest(boolean first) throws IOException {
     if (!state.waitForRequest()) {
-      // Asked to close while queued for a thread: a request the client already sent is served
-      // (its answer saying Connection: close), not reset with the connection (probe l25).
-      if (requestArrived()) {
+      // Asked to close while queued for a thread (or while its last exchange ended): a request
+      // the client already sent is served (its answer saying Connection: close), not reset with
+      // the connection (probe l25); blank lines are none, and waiting for the request they do
+      // not start held the stop for its grace (probe v32).
+      if (requestWaitsUnread()) {
         state.serveArrivedRequest();
         return Wait.READY;
       }
