@@ -367,51 +367,6 @@ final class ClientConnection implements Runnable {
     }
   }
 
-  /**
-   * True if what is buffered, if anything, is blank lines alone: RFC 9112 §2.2 has a server
-   * ignore those before a request line (some clients send one after a POST body), so they are no
-   * request arriving. Taken for one, they held a stop for its whole grace (probe v32).
-   */
-  private boolean blankLinesOnly() {
-    return in.scanBuffered((bytes, from, to) -> {
-      for (int i = from; i < to; i++) {
-        if (bytes[i] != '\r' && bytes[i] != '\n') {
-          return false;
-        }
-      }
-      return true;
-    });
-  }
-
-  /**
-   * Like {@link #requestArrived()}, on the connection's own thread, which may read: what waits
-   * in the socket is taken in, and blank lines alone are no request. Ciphertext still in the
-   * kernel counts, as it cannot be read without its session.
-   */
-  private boolean requestWaitsUnread() {
-    if (socket.isClosed()) {
-      return false;
-    }
-    try {
-      in.takeWaiting();
-    } catch (IOException e) {
-      return false;
-    }
-    if (in.hasBuffered()) {
-      return !blankLinesOnly();
-    }
-    return socket instanceof EngineSocket session && session.hasUnreadInput();
-  }
-
-  /**
-   * True if the client sent bytes no exchange has read: a request waiting. Under TLS a parked
-   * connection's request is still ciphertext in the kernel (probe v31).
-   */
-  private boolean requestArrived() {
-    return !socket.isClosed() && (in.hasBuffered() || in.socketAvailable() > 0
-        || socket instanceof EngineSocket session && session.hasUnreadInput());
-  }
-
   /** The channel a parked connection waits on (beneath TLS); null for sockets made without one. */
   SocketChannel channel() {
     return socket instanceof EngineSocket session ? session.channelBeneath() : socket.getChannel();
@@ -478,7 +433,7 @@ final class ClientConnection implements Runnable {
       // the client already sent is served (its answer saying Connection: close), not reset with
       // the connection (probe l25); blank lines are none, and waiting for the request they do
       // not start held the stop for its grace (probe v32).
-      if (requestWaitsUnread()) {
+      if (UnreadInput.waitsOnOwnThread(socket, in)) {
         state.serveArrivedRequest();
         return Wait.READY;
       }
@@ -537,7 +492,7 @@ final class ClientConnection implements Runnable {
   private Wait awaitHead(IdleParker parker) throws IOException {
     arrival.headStarted(sequence == 0 ? acceptedNanos : System.nanoTime());
     while (true) {
-      if (blankLinesOnly() && state.closeRequested()) {
+      if (UnreadInput.blankLinesOnly(in) && state.closeRequested()) {
         // Asked to close while the kernel held bytes, which turned out blank lines: idle after all.
         return Wait.END;
       }
@@ -960,11 +915,7 @@ final class ClientConnection implements Runnable {
     if (closeIfTunnelAtRest()) {
       return;
     }
-    // Not requestArrived(): a TLS session's own check waits for its read lock, which the
-    // connection's thread may hold in a blocking read.
-    boolean arriving = !lingering && !socket.isClosed()
-        && (in.hasBuffered() && !blankLinesOnly() || in.socketAvailable() > 0);
-    switch (state.requestClose(arriving)) {
+    switch (state.requestClose(!lingering && UnreadInput.arriving(socket, in))) {
       case END -> end();
       case CLOSE_SOCKET -> closeSocket();
       case LATER -> { } // serving a request: it closes itself after the exchange
@@ -976,7 +927,7 @@ final class ClientConnection implements Runnable {
    * in case a filter blocks on something other than a socket.
    */
   void forceClose() {
-    if (state.requestWaiting(this::requestArrived)) {
+    if (state.requestWaiting(() -> UnreadInput.arrived(socket, in))) {
       // A request that waited in the queue for the whole grace, or whose body was still arriving
       // on the selector, is cut unanswered: like an exchange cut then, it is logged and counted
       // (probes v30, v31: it vanished without a trace).

@@ -95,15 +95,13 @@ class GracefulShutdownTest {
     origin.enqueue(new MockResponse().setBody("stored"));
     ProxyServer proxy = ferry.start(ProxyServer.builder().requestBufferBytes(requestBufferBytes)
         .upstream(Upstream.of(origin.url("/").toString())));
-    int port = proxy.port();
     try (RawClient uploading = new RawClient(proxy.address())) {
       uploading.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + "x".repeat(50_000));
       Await.until(() -> proxy.stats().requestBufferBytes() + proxy.stats().requestSpoolBytes() > 0,
           "the body to be received whole");
       // Parked on the selector between its bytes, as a slow upload is.
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the arriving connection to be parked");
-      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
-      Await.until(() -> !canConnect(port), "the listener to stop accepting");
+      CompletableFuture<Void> stopping = stopBegun(proxy);
       uploading.send("y".repeat(150_000));
       RawClient.RawResponse response = uploading.readResponse();
       assertThat(response.status()).isEqualTo(200);
@@ -323,13 +321,10 @@ class GracefulShutdownTest {
     ProxyServer proxy = oneThreadHolding(origin, "/first", inFilter, release);
     List<RawClient> clients = twoQueuedBehindAHeldOne(proxy, inFilter);
     try {
-      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
-      Await.until(() -> !canConnect(proxy.port()), "the stop to begin");
+      CompletableFuture<Void> stopping = stopBegun(proxy);
       release.countDown();
       for (RawClient client : clients) {
-        RawClient.RawResponse response = client.readResponse();
-        assertThat(response.status()).isEqualTo(200);
-        assertThat(response.header("Connection")).isEqualTo("close");
+        assertServedClosing(client);
       }
       stopping.get(20, TimeUnit.SECONDS);
     } finally {
@@ -392,13 +387,10 @@ class GracefulShutdownTest {
       assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
       kept.send("GET /two HTTP/1.1\r\nHost: a\r\n\r\n");
       Await.until(() -> proxy.stats().queueDepth() == 1, "the woken connection to wait for the one thread");
-      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
-      Await.until(() -> !canConnect(proxy.port()), "the stop to begin");
+      CompletableFuture<Void> stopping = stopBegun(proxy);
       release.countDown();
       assertThat(holding.readResponse().status()).isEqualTo(200);
-      RawClient.RawResponse second = kept.readResponse();
-      assertThat(second.status()).isEqualTo(200);
-      assertThat(second.header("Connection")).isEqualTo("close");
+      assertServedClosing(kept);
       stopping.get(20, TimeUnit.SECONDS);
     }
     assertThat(origin.getRequestCount()).isEqualTo(3);
@@ -447,12 +439,9 @@ class GracefulShutdownTest {
       half.send("GET /h HTTP/1.1\r\nHo");
       // Parked, or still on its thread, or queued for one: each serves the request once whole.
       Await.until(() -> proxy.stats().connectionsAccepted() == 1, "the connection to be accepted");
-      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
-      Await.until(() -> !canConnect(proxy.port()), "the stop to begin");
+      CompletableFuture<Void> stopping = stopBegun(proxy);
       half.send("st: a\r\n\r\n");
-      RawClient.RawResponse response = half.readResponse();
-      assertThat(response.status()).isEqualTo(200);
-      assertThat(response.header("Connection")).isEqualTo("close");
+      assertServedClosing(half);
       stopping.get(20, TimeUnit.SECONDS);
     }
     assertThat(origin.getRequestCount()).isEqualTo(1);
@@ -653,6 +642,21 @@ class GracefulShutdownTest {
       assertThatThrownBy(proxy::start).isInstanceOf(IllegalStateException.class)
           .hasMessage("proxy failed to start; a proxy starts once: build a new one to start again");
     }
+  }
+
+  /** Starts {@code proxy}'s stop with 10 s of grace on another thread; returns once it stopped accepting. */
+  private static CompletableFuture<Void> stopBegun(ProxyServer proxy) {
+    int port = proxy.port();
+    CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(10)));
+    Await.until(() -> !canConnect(port), "the stop to begin");
+    return stopping;
+  }
+
+  /** {@code client}'s request was served during the stop, its answer saying the connection closes. */
+  private static void assertServedClosing(RawClient client) throws IOException {
+    RawClient.RawResponse response = client.readResponse();
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.header("Connection")).isEqualTo("close");
   }
 
   private static boolean canConnect(int port) {
