@@ -360,8 +360,9 @@ public interface ProxyServer extends AutoCloseable {
     /**
      * How long one write may make no progress, to a client, to an upstream or in either
      * direction of a tunnel; default 60 s. Blocking sockets have no send timeout, so a watchdog
-     * closes the socket of a write that passed its deadline: a client that asks for a large body
-     * and never reads cannot pin a connection task. Counted in
+     * resets the connection of a write that passed its deadline (what it could not send is
+     * dropped, not kept by the kernel for a peer that reads nothing): a client that asks for a
+     * large body and never reads cannot pin a connection task. Counted in
      * {@link ProxyStats#writeTimeouts()} and logged as {@code write_timeout}. An {@code http}
      * upstream that answers an upload before reading it and stops reading has its answer relayed
      * after a second (or half this timeout) instead (RFC 9112 §9.5).

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
@@ -74,10 +75,36 @@ class WriteTimeoutTest {
     // Named after the proxy that cut it, not the client, which closed nothing.
     Await.until(() -> proxy.stats().failures().containsKey("WRITE_TIMEOUT"), "the exchange counted as WRITE_TIMEOUT");
     assertThat(proxy.stats().failures()).doesNotContainKey("CLIENT_CLOSED");
-    // The only pool thread is free again.
+    // The only pool thread is free again (it ends the connection before it returns to the pool).
+    Await.until(() -> proxy.stats().activeWorkers() == 0, "the pool thread to be free");
     try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
     }
+  }
+
+  /**
+   * The connection cut for a write timeout is reset, not closed: the response can never be
+   * delivered, and the kernel should not keep the unsent part for a peer that reads nothing.
+   */
+  @Test
+  void resetsTheConnectionOfAClientThatStopsReading() throws Exception {
+    TinyOrigin origin = endlessBody();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .writeTimeout(WRITE_TIMEOUT));
+    try (Socket stalled = ferry.track(stalledClient(proxy))) {
+      stalled.getOutputStream().write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout on the stalled client");
+      stalled.setSoTimeout(10_000);
+      InputStream in = stalled.getInputStream();
+      byte[] buffer = new byte[65536];
+      assertThatThrownBy(() -> {
+        while (in.read(buffer) >= 0) {
+          // What reached the client before the cut.
+        }
+      }).as("the connection to end in a reset, not an end of stream")
+          .isInstanceOf(java.net.SocketException.class).hasMessageContaining("reset");
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
   }
 
   /** A write to a client that stopped reading, cut because the stop's grace ran out, is the stop's failure. */
@@ -113,6 +140,7 @@ class WriteTimeoutTest {
       Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout on the stalled TLS client");
       Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
     }
+    Await.until(() -> proxy.stats().activeWorkers() == 0, "the pool thread to be free");
     try (RawClient raw = new RawClient(proxy.address(), certificates.trustingContext())) {
       assertThat(raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
     }

@@ -305,6 +305,14 @@ public final class ConnectionOutput extends OutputStream {
   void abortStalledWrite() {
     timedOut = true;
     try {
+      // A reset, not a FIN: the peer is not reading, so what fills the send buffer would never
+      // go, and an orphaned socket keeps that buffer for minutes of zero-window probes (nginx's
+      // reset_timedout_connection). The peer also learns that the message was cut.
+      socket.setSoLinger(true, 0);
+    } catch (IOException ignored) {
+      // Already closed: nothing waits to be sent.
+    }
+    try {
       socket.close();
     } catch (IOException ignored) {
       // The write fails either way.
