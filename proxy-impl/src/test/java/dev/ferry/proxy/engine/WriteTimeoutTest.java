@@ -261,6 +261,33 @@ class WriteTimeoutTest {
     return writer;
   }
 
+  /** In a tunnel too, the side that stopped taking bytes is reset when its write times out. */
+  @Test
+  void resetsTheClientOfATunnelThatStopsReading() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (true) {
+        out.write(MEGABYTE);
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().writeTimeout(WRITE_TIMEOUT)
+        .allowAnyConnectPort());
+    try (Socket client = ferry.track(stalledClient(proxy))) {
+      client.getOutputStream().write(("CONNECT 127.0.0.1:" + origin.port()
+          + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout in the tunnel");
+      client.setSoTimeout(10_000);
+      InputStream in = client.getInputStream();
+      byte[] buffer = new byte[65536];
+      assertThatThrownBy(() -> {
+        while (in.read(buffer) >= 0) {
+          // The 200 and what the tunnel relayed before the cut.
+        }
+      }).as("the tunnel to end in a reset, not an end of stream")
+          .isInstanceOf(java.net.SocketException.class).hasMessageContaining("reset");
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the tunnel's connection to end");
+  }
+
   @Test
   void closesTunnelWhoseTargetStopsReading() throws Exception {
     TinyOrigin origin = neverReads();

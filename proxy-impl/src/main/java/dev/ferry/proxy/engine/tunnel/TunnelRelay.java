@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.tunnel;
 import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.io.SelectorThreads;
 import java.io.IOException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
@@ -217,6 +218,8 @@ public final class TunnelRelay implements AutoCloseable {
       if (!pair.client.channel.isOpen() || !pair.upstream.channel.isOpen()) {
         end(pair, false);
       } else if (pair.client.stalled(now, writeNanos) || pair.upstream.stalled(now, writeNanos)) {
+        pair.client.resetIfStalled(now, writeNanos);
+        pair.upstream.resetIfStalled(now, writeNanos);
         end(pair, true);
       } else if (now - pair.lastActivityNanos >= idleNanos || draining && pair.atRest(now)) {
         end(pair, false);
@@ -366,6 +369,20 @@ public final class TunnelRelay implements AutoCloseable {
 
     boolean stalled(long now, long writeNanos) {
       return pending != null && now - progressNanos >= writeNanos;
+    }
+
+    /**
+     * Makes the coming close of a stalled side a reset, as ConnectionOutput does for a write
+     * timeout: what it would not take is dropped rather than kept by the kernel.
+     */
+    void resetIfStalled(long now, long writeNanos) {
+      if (stalled(now, writeNanos)) {
+        try {
+          channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException ignored) {
+          // Closed already: nothing waits to be sent.
+        }
+      }
     }
   }
 }
