@@ -134,13 +134,27 @@ final class ClientBody implements Body {
 
   /**
    * True if what is left of the body can be drained to keep the connection: it is complete, or
-   * its remaining declared length is at most {@code maxBytes} and the client is not waiting for
-   * 100 Continue. A chunked body's remainder is unknown, so it is not.
+   * {@linkplain #held() all here}, or its remaining declared length is at most {@code maxBytes},
+   * and the client is not waiting for 100 Continue. The rest of a chunked body still arriving is
+   * unknown, so it is not.
    */
   boolean drainable(long maxBytes) {
     // A read that failed leaves the connection unusable, whatever is left: its answer must say
     // it closes (probe l24: an early answer relayed after the body stalled said nothing of it).
-    return complete || (!broken && !awaitingContinue() && length >= 0 && length - bytesRead <= maxBytes);
+    // A body held whole closed the connection when over 64 KiB of it went unread (an early
+    // answer, a 502: probe r27), or when it was an empty chunked one, which went upstream as
+    // Content-Length: 0 without a read of its last chunk (probe h27).
+    return complete || (!broken && !awaitingContinue()
+        && (held() || length >= 0 && length - bytesRead <= maxBytes));
+  }
+
+  /**
+   * True if the rest of the body is here: buffered in memory or spooled, or waiting in the
+   * socket, so that draining it waits for no one, however large it is. A chunked body is when
+   * all of it arrived before the exchange.
+   */
+  private boolean held() {
+    return length >= 0 ? in.buffered() + in.socketAvailable() >= length - bytesRead : knownLength >= 0;
   }
 
   /** True if the client still waits for 100 Continue before sending the body. */
@@ -163,8 +177,9 @@ final class ClientBody implements Body {
   }
 
   /**
-   * Reads and discards what is left, up to {@code maxBytes}, so the connection can serve its next
-   * request (Helidon's {@code consumeEntity}). Returns false if the body was larger or broken.
+   * Reads and discards what is left, up to {@code maxBytes} unless all of it is
+   * {@linkplain #held() here}, so the connection can serve its next request (Helidon's
+   * {@code consumeEntity}). Returns false if the body was larger or broken.
    */
   boolean drain(long maxBytes) {
     if (complete) {
@@ -174,7 +189,7 @@ final class ClientBody implements Body {
       return false;
     }
     byte[] scratch = new byte[8192];
-    long budget = maxBytes;
+    long budget = held() ? Long.MAX_VALUE : maxBytes;
     try {
       int n;
       while (budget > 0 && (n = readBody(scratch, 0, (int) Math.min(scratch.length, budget))) > 0) {

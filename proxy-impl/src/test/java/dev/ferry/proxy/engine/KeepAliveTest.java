@@ -12,6 +12,8 @@ import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class KeepAliveTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
@@ -70,6 +72,21 @@ class KeepAliveTest {
     assertThat(origin.takeRequest().getBody().readUtf8()).isEqualTo("abc");
   }
 
+  /** RFC 9112 §7.1: "0" and an empty trailer section end a chunked body; the connection goes on. */
+  @Test
+  void keepsTheConnectionAfterAnEmptyChunkedBody() throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /empty HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+          + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawClient.RawResponse first = raw.readResponse();
+      assertThat(first.bodyText()).isEqualTo("body of /empty");
+      assertThat(first.header("Connection")).isNull();
+      assertThat(raw.readResponse().bodyText()).isEqualTo("body of /next");
+    }
+    assertThat(proxy.stats().connectionsAccepted()).isEqualTo(1);
+    assertThat(origin.takeRequest().getHeader("Content-Length")).isEqualTo("0");
+  }
+
   @Test
   void closesIdleConnectionAfterIdleTimeout() throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {
@@ -94,6 +111,73 @@ class KeepAliveTest {
       raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
       assertThat(raw.readResponse().bodyText()).isEqualTo("body of /next");
     }
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /**
+   * A body the proxy holds whole, in memory or spooled, is skipped however large, rather than
+   * the connection closed (probe r27: every refused upload over 64 KiB cost the client a reconnect).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {200_000, 3_000_000})
+  void skipsAnUnreadBodyItHoldsWhole(int size) throws Exception {
+    proxy.close();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter((exchange, chain) -> exchange.request().path().equals("/blocked")
+            ? dev.ferry.proxy.Response.text(403, "no\n") : chain.proceed(exchange.request())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /blocked HTTP/1.1\r\nHost: a\r\nContent-Length: " + size + "\r\n\r\n");
+      raw.output().write(new byte[size]);
+      raw.output().flush();
+      RawClient.RawResponse refused = raw.readResponse();
+      assertThat(refused.status()).isEqualTo(403);
+      assertThat(refused.header("Connection")).isNull();
+      raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("body of /next");
+    }
+    assertThat(proxy.stats().connectionsAccepted()).isEqualTo(1);
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /** The same for the proxy's own 502: the upload it could not deliver is skipped, not the connection. */
+  @Test
+  void keepsTheConnectionAfterA502ForALargeUpload() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket unused = new java.net.ServerSocket(0)) {
+      closedPort = unused.getLocalPort();
+    }
+    proxy.close();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:" + closedPort)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 2; i++) {
+        raw.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n");
+        raw.output().write(new byte[100_000]);
+        raw.output().flush();
+        RawClient.RawResponse failed = raw.readResponse();
+        assertThat(failed.status()).isEqualTo(502);
+        assertThat(failed.header("Connection")).isNull();
+      }
+    }
+    assertThat(proxy.stats().connectionsAccepted()).isEqualTo(1);
+  }
+
+  /** A chunked body that arrived whole is known to its end, so a filter's answer need not close. */
+  @Test
+  void skipsAnUnreadChunkedBodyThatArrivedWhole() throws Exception {
+    proxy.close();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter((exchange, chain) -> exchange.request().path().equals("/blocked")
+            ? dev.ferry.proxy.Response.text(403, "no\n") : chain.proceed(exchange.request())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /blocked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "5\r\nGET /\r\n0\r\n\r\n");
+      RawClient.RawResponse refused = raw.readResponse();
+      assertThat(refused.status()).isEqualTo(403);
+      assertThat(refused.header("Connection")).isNull();
+      raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("body of /next");
+    }
+    assertThat(proxy.stats().connectionsAccepted()).isEqualTo(1);
     assertThat(origin.getRequestCount()).isEqualTo(1);
   }
 }

@@ -149,7 +149,7 @@ class WriteTimeoutTest {
   @Test
   void failsRequestWhoseUpstreamStopsReadingTheBody() throws Exception {
     TinyOrigin origin = neverReads();
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+    ProxyServer proxy = ferry.start(streamingBodies().upstream(Upstream.of(origin.url("/")))
         .writeTimeout(WRITE_TIMEOUT));
     try (RawClient raw = new RawClient(proxy.address())) {
       Thread writer = startUpload(raw);
@@ -178,7 +178,7 @@ class WriteTimeoutTest {
       socket.shutdownOutput();
       self[0].awaitQuiet(30_000);
     }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+    ProxyServer proxy = ferry.start(streamingBodies().upstream(Upstream.of(origin.url("/")))
         .writeTimeout(Duration.ofSeconds(10)));
     try (RawClient raw = new RawClient(proxy.address())) {
       Thread writer = startUpload(raw);
@@ -241,6 +241,14 @@ class WriteTimeoutTest {
       assertThat(response.header("Connection")).isEqualTo("close");
       writer.join(10_000);
     }
+  }
+
+  /**
+   * A proxy that awaits no body whole: an upload streams upstream as it arrives, and one left
+   * unread is the client's to send still, so the answer closes the connection.
+   */
+  private static ProxyServer.Builder streamingBodies() {
+    return ProxyServer.builder().requestBufferBytes(0).requestSpoolBytes(0);
   }
 
   /** Sends the head of a 256 MiB POST, then its body from a thread of its own. */
