@@ -927,13 +927,7 @@ final class ClientConnection implements Runnable {
    * in case a filter blocks on something other than a socket.
    */
   void forceClose() {
-    if (state.requestWaiting(() -> UnreadInput.arrived(socket, in))) {
-      // A request that waited in the queue for the whole grace, or whose body was still arriving
-      // on the selector, is cut unanswered: like an exchange cut then, it is logged and counted
-      // (probes v30, v31: it vanished without a trace).
-      log.info("exchange_failed failure=PROXY_STOPPED status=0 waiting=true client={} conn={}", clientText(), id);
-      ExchangeReport.headless(server, id, clientAddress, System.nanoTime(), 0, 0, "PROXY_STOPPED", false);
-    }
+    boolean waiting = state.requestWaiting(() -> UnreadInput.arrived(socket, in));
     // Close first: a woken filter must find the client gone, not slip a response out. A write
     // the close breaks is then the stop's failure, not the client's.
     out.markStopped();
@@ -942,8 +936,36 @@ final class ClientConnection implements Runnable {
     if (forced.tunnelPeer() != null) {
       forced.tunnelPeer().close();
     }
+    if (waiting) {
+      // A request that waited in the queue for the whole grace, or whose body was still arriving
+      // on the selector, is cut unanswered: like an exchange cut then, it is logged and counted
+      // (probes v30, v31: it vanished without a trace).
+      if (forced.wasParked() && arrival.clientLeft()) {
+        failArrivingBody();
+      } else {
+        log.info("exchange_failed failure=PROXY_STOPPED status=0 waiting=true client={} conn={}", clientText(), id);
+        ExchangeReport.headless(server, id, clientAddress, System.nanoTime(), 0, 0, "PROXY_STOPPED", false);
+      }
+    }
     if (forced.wasParked()) {
       end();
+    }
+  }
+
+  /**
+   * The stop's grace ended while this parked connection received a request's body: its head is
+   * whole, so its exchange runs here, on the stop's thread, and ends at once as PROXY_STOPPED,
+   * nothing sent upstream, reported with its request line, ID, body bytes and duration, started
+   * for listeners, like a body its client abandons (probe v34: a line of dashes, no start).
+   */
+  private void failArrivingBody() {
+    try {
+      exchange(++sequence);
+    } catch (IOException e) {
+      log.debug("connection_closed conn={} error={}", id, LogValues.quoted(e.toString()));
+    } catch (RuntimeException e) {
+      // The stop goes on with the other connections.
+      log.error("connection_crashed conn={} client={}", id, clientText(), e);
     }
   }
 

@@ -116,24 +116,50 @@ class GracefulShutdownTest {
    * A body still arriving when the grace ends is cut: that is the stop's doing, logged and
    * counted PROXY_STOPPED, where it vanished without a trace (probe v30), or passed for the
    * client leaving: awaited whole (parked between its bytes) or streaming upstream on its
-   * exchange's thread (probe v33).
+   * exchange's thread (probe v33). Either way it is reported as the request it is, started for
+   * listeners, with its URL and body bytes (probe v34: parked, it was a line of dashes).
    */
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void countsABodyStillArrivingWhenTheGraceEndsAsStopped(boolean streamed) throws Exception {
     MockWebServer origin = ferry.mockOrigin();
-    ProxyServer.Builder builder = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()));
+    List<String> started = new CopyOnWriteArrayList<>();
+    List<ExchangeSummary> completed = new CopyOnWriteArrayList<>();
+    ProxyServer.Builder builder = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeStarted(Exchange exchange) {
+            started.add(exchange.request().url());
+          }
+
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            completed.add(summary);
+          }
+        });
     if (streamed) {
       builder.requestBufferBytes(0).requestSpoolBytes(0).minRequestBodyRate(0);
     }
     ProxyServer proxy = ferry.start(builder);
     try (RawClient uploading = new RawClient(proxy.address())) {
-      uploading.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + "x".repeat(50_000));
+      uploading.send("POST /upload?id=7 HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + "x".repeat(50_000));
       Await.until(() -> streamed ? proxy.stats().activeExchanges() == 1
           : proxy.stats().requestBufferBytes() + proxy.stats().requestSpoolBytes() > 0, "the body to be arriving");
       proxy.stop(Duration.ofMillis(300));
     }
     assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 1L).doesNotContainKey("CLIENT_CLOSED");
+    Await.until(() -> completed.size() == 1, "the cut exchange to be reported");
+    ExchangeSummary cut = completed.get(0);
+    assertThat(started).containsExactly("http://a/upload?id=7");
+    assertThat(cut.method()).isEqualTo("POST");
+    assertThat(cut.url()).isEqualTo("http://a/upload?id=7");
+    assertThat(cut.requestId()).isPresent();
+    assertThat(cut.duration()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    assertThat(cut.requestBodyBytes()).isPositive();
+    if (!streamed) {
+      assertThat(cut.requestBodyBytes()).isEqualTo(50_000);
+      assertThat(origin.getRequestCount()).as("nothing sent upstream").isZero();
+    }
   }
 
   /**
