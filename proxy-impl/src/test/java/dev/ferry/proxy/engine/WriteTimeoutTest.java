@@ -94,15 +94,7 @@ class WriteTimeoutTest {
     try (Socket stalled = ferry.track(stalledClient(proxy))) {
       stalled.getOutputStream().write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
       Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout on the stalled client");
-      stalled.setSoTimeout(10_000);
-      InputStream in = stalled.getInputStream();
-      byte[] buffer = new byte[65536];
-      assertThatThrownBy(() -> {
-        while (in.read(buffer) >= 0) {
-          // What reached the client before the cut.
-        }
-      }).as("the connection to end in a reset, not an end of stream")
-          .isInstanceOf(java.net.SocketException.class).hasMessageContaining("reset");
+      assertEndsInAReset(stalled);
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
   }
@@ -251,6 +243,19 @@ class WriteTimeoutTest {
     return ProxyServer.builder().requestBufferBytes(0).requestSpoolBytes(0);
   }
 
+  /** Reads what reached {@code client} before the cut, which must end in a reset, not an end of stream. */
+  private static void assertEndsInAReset(Socket client) throws IOException {
+    client.setSoTimeout(10_000);
+    InputStream in = client.getInputStream();
+    byte[] buffer = new byte[65536];
+    assertThatThrownBy(() -> {
+      while (in.read(buffer) >= 0) {
+        // What the proxy sent before it gave up on the client.
+      }
+    }).as("the connection to end in a reset").isInstanceOf(java.net.SocketException.class)
+        .hasMessageContaining("reset");
+  }
+
   /** Sends the head of a 256 MiB POST, then its body from a thread of its own. */
   private static Thread startUpload(RawClient raw) throws IOException {
     long length = 256L << 20;
@@ -283,15 +288,7 @@ class WriteTimeoutTest {
       client.getOutputStream().write(("CONNECT 127.0.0.1:" + origin.port()
           + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout in the tunnel");
-      client.setSoTimeout(10_000);
-      InputStream in = client.getInputStream();
-      byte[] buffer = new byte[65536];
-      assertThatThrownBy(() -> {
-        while (in.read(buffer) >= 0) {
-          // The 200 and what the tunnel relayed before the cut.
-        }
-      }).as("the tunnel to end in a reset, not an end of stream")
-          .isInstanceOf(java.net.SocketException.class).hasMessageContaining("reset");
+      assertEndsInAReset(client);
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the tunnel's connection to end");
   }
