@@ -52,8 +52,13 @@ final class ClientBody implements Body {
 
   private final ConnectionInput in;
   private final long length;
-  /** A chunked body's data length, known in advance when all of it arrived before the exchange; else -1. */
+  /**
+   * A chunked body's data length, known in advance when all of it arrived before the exchange
+   * without trailer fields; else -1.
+   */
   private final long knownLength;
+  /** A chunked body all of which, trailers included, arrived before the exchange. */
+  private final boolean chunkedHere;
   private final long maxBytes;
   private final long minBytesPerSecond;
   private final long idleNanos;
@@ -76,15 +81,16 @@ final class ClientBody implements Body {
    * @param stoppedByProxy whether the proxy's stop closed the connection: a read that fails then
    *     is the stop's cut, not the client leaving (probe v33)
    */
-  ClientBody(ConnectionInput in, long length, long knownLength, ProxyConfig config,
+  ClientBody(ConnectionInput in, long length, RequestArrival.ChunkedBody chunked, ProxyConfig config,
       ContinueSender continueSender, Awaited awaited, BooleanSupplier stoppedByProxy) {
     this.in = in;
     this.stoppedByProxy = stoppedByProxy;
-    this.knownLength = knownLength;
+    this.knownLength = chunked == null ? -1 : chunked.length();
+    this.chunkedHere = chunked != null && chunked.whole();
     // Awaited whole, or all of it came with the head (one write, no wait): segmentation must not
     // decide whether a body a filter left unread is counted (probe v31: 0 or 5000 bytes).
     this.receivedWhole = awaited != Awaited.NONE ? !awaited.overdue() && !awaited.abandoned() && !awaited.unstored()
-        : length >= 0 ? in.buffered() >= length : knownLength >= 0;
+        : length >= 0 ? in.buffered() >= length : chunkedHere;
     this.waitedNanos = awaited.waitedNanos();
     this.quietSinceNanos = awaited.lastArrivalNanos();
     this.length = length;
@@ -134,18 +140,18 @@ final class ClientBody implements Body {
 
   /**
    * True if what is left of the body can be drained to keep the connection: it is complete, or
-   * {@linkplain #held() all here}, or its remaining declared length is at most {@code maxBytes},
-   * and the client is not waiting for 100 Continue. The rest of a chunked body still arriving is
-   * unknown, so it is not.
+   * {@linkplain #held() all here}, and the client is not waiting for 100 Continue. The rest of a
+   * body still to come is not waited for on the exchange's thread: a client that sends its head,
+   * is answered (a 401) and goes quiet would hold that thread for the body's deadlines (probe
+   * v35); its connection closes after the answer, lingering on the selector instead.
    */
-  boolean drainable(long maxBytes) {
+  boolean drainable() {
     // A read that failed leaves the connection unusable, whatever is left: its answer must say
     // it closes (probe l24: an early answer relayed after the body stalled said nothing of it).
     // A body held whole closed the connection when over 64 KiB of it went unread (an early
     // answer, a 502: probe r27), or when it was an empty chunked one, which went upstream as
-    // Content-Length: 0 without a read of its last chunk (probe h27).
-    return complete || (!broken && !awaitingContinue()
-        && (held() || length >= 0 && length - bytesRead <= maxBytes));
+    // Content-Length: 0 without a read of its last chunk (probe h27), or one with trailers (v35).
+    return complete || (!broken && !awaitingContinue() && held());
   }
 
   /**
@@ -154,7 +160,7 @@ final class ClientBody implements Body {
    * all of it arrived before the exchange.
    */
   private boolean held() {
-    return length >= 0 ? in.buffered() + in.socketAvailable() >= length - bytesRead : knownLength >= 0;
+    return length >= 0 ? in.buffered() + in.socketAvailable() >= length - bytesRead : chunkedHere;
   }
 
   /** True if the client still waits for 100 Continue before sending the body. */
@@ -177,23 +183,21 @@ final class ClientBody implements Body {
   }
 
   /**
-   * Reads and discards what is left, up to {@code maxBytes} unless all of it is
-   * {@linkplain #held() here}, so the connection can serve its next request (Helidon's
-   * {@code consumeEntity}). Returns false if the body was larger or broken.
+   * Reads and discards what is left once it is {@linkplain #drainable() drainable}, so the
+   * connection can serve its next request (Helidon's {@code consumeEntity}). Returns false if
+   * the body broke.
    */
-  boolean drain(long maxBytes) {
+  boolean drain() {
     if (complete) {
       return true;
     }
-    if (awaitingContinue()) {
+    if (awaitingContinue() || !held()) {
       return false;
     }
     byte[] scratch = new byte[8192];
-    long budget = held() ? Long.MAX_VALUE : maxBytes;
     try {
-      int n;
-      while (budget > 0 && (n = readBody(scratch, 0, (int) Math.min(scratch.length, budget))) > 0) {
-        budget -= n;
+      while (readBody(scratch, 0, scratch.length) > 0) {
+        // Discarded.
       }
       return complete;
     } catch (IOException e) {

@@ -773,10 +773,10 @@ final class ClientConnection implements Runnable {
 
   /**
    * @param length the body's framing: its Content-Length, or {@code Framing.CHUNKED}
-   * @param knownLength a chunked body's length when all of it is here already, else -1
+   * @param chunked what is known of a chunked body before it is read; null for a length
    */
-  ClientBody openBody(long length, long knownLength, boolean expectContinue) {
-    return new ClientBody(in, length, knownLength, config, expectContinue ? this::sendContinue : null,
+  ClientBody openBody(long length, RequestArrival.ChunkedBody chunked, boolean expectContinue) {
+    return new ClientBody(in, length, chunked, config, expectContinue ? this::sendContinue : null,
         awaitedBody, this::stoppedByProxy);
   }
 
@@ -942,10 +942,10 @@ final class ClientConnection implements Runnable {
       // (probes v30, v31: it vanished without a trace).
       if (forced.wasParked() && arrival.clientLeft()) {
         failArrivingBody();
-      } else {
-        log.info("exchange_failed failure=PROXY_STOPPED status=0 waiting=true client={} conn={}", clientText(), id);
-        ExchangeReport.headless(server, id, clientAddress, System.nanoTime(), 0, 0, "PROXY_STOPPED", false);
+        return;
       }
+      log.info("exchange_failed failure=PROXY_STOPPED status=0 waiting=true client={} conn={}", clientText(), id);
+      ExchangeReport.headless(server, id, clientAddress, System.nanoTime(), 0, 0, "PROXY_STOPPED", false);
     }
     if (forced.wasParked()) {
       end();
@@ -954,19 +954,26 @@ final class ClientConnection implements Runnable {
 
   /**
    * The stop's grace ended while this parked connection received a request's body: its head is
-   * whole, so its exchange runs here, on the stop's thread, and ends at once as PROXY_STOPPED,
-   * nothing sent upstream, reported with its request line, ID, body bytes and duration, started
-   * for listeners, like a body its client abandons (probe v34: a line of dashes, no start).
+   * whole, so its exchange runs, ends at once as PROXY_STOPPED with nothing sent upstream, and
+   * is reported with its request line, ID, body bytes and duration, started for listeners, like
+   * a body its client abandons (probe v34: a line of dashes, no start). On a thread of its own,
+   * marked as serving this proxy: on the stop's, listeners ran one connection after another
+   * past the stop's bound, and one that stopped the proxy waited for itself (probe v35).
    */
   private void failArrivingBody() {
-    try {
-      exchange(++sequence);
-    } catch (IOException e) {
-      log.debug("connection_closed conn={} error={}", id, LogValues.quoted(e.toString()));
-    } catch (RuntimeException e) {
-      // The stop goes on with the other connections.
-      log.error("connection_crashed conn={} client={}", id, clientText(), e);
-    }
+    server.executor().auxiliaryThreads().newThread(() -> {
+      SERVING.set(server);
+      try {
+        exchange(++sequence);
+      } catch (IOException e) {
+        log.debug("connection_closed conn={} error={}", id, LogValues.quoted(e.toString()));
+      } catch (RuntimeException | Error e) {
+        log.error("connection_crashed conn={} client={}", id, clientText(), e);
+      } finally {
+        SERVING.remove();
+        end();
+      }
+    }).start();
   }
 
   ResponseSender sender() {

@@ -65,7 +65,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RealExchange implements Exchange, DispatchHooks {
   private static final Logger log = LoggerFactory.getLogger(RealExchange.class);
-  private static final long DRAIN_LIMIT = 64 * 1024;
 
   private final RealProxyServer server;
   private final ClientConnection connection;
@@ -185,7 +184,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       // Chunked, its data bytes, not its framing's (probe v32: 20 for 10).
       arrivedBodyBytes = chunked != null ? chunked.dataBytes() : connection.bufferedBodyBytes(parsed.bodyLength());
     } else if (parsed.bodyLength() != 0) {
-      clientBody = connection.openBody(parsed.bodyLength(), chunked == null ? -1 : chunked.length(),
+      clientBody = connection.openBody(parsed.bodyLength(), chunked,
           parsed.expectContinue());
       builder.body(clientBody);
     }
@@ -342,7 +341,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     // without a tunnel to the origin: its requests go there, or to the filters, as usual.
     boolean tunnelling = (tunnel != null && (status == 101 || (connect && status / 100 == 2)))
         || intercepting;
-    boolean unreadBody = clientBody != null && !clientBody.drainable(DRAIN_LIMIT);
+    boolean unreadBody = clientBody != null && !clientBody.drainable();
     boolean wantsClose = !connection.clientKeepsAlive(head) || server.isStopping()
         || server.executor().shouldShedKeepAlive()
         || (failure != null && ProxyFailure.valueOf(failure).closeConnection())
@@ -495,7 +494,7 @@ final class RealExchange implements Exchange, DispatchHooks {
 
   /** Reads what is left of the request body so the next request starts at the right byte. */
   private boolean finishRequestBody() {
-    return clientBody == null || clientBody.drain(DRAIN_LIMIT);
+    return clientBody == null || clientBody.drain();
   }
 
   private void finish() {

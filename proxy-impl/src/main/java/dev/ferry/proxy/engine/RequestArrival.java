@@ -236,8 +236,9 @@ final class RequestArrival {
    *     it then goes upstream with that {@code Content-Length}, as nginx sends a body it buffered
    *     (many servers, HTTP/1.0 ones and simple frameworks, read no chunked request bodies)
    * @param dataBytes the data bytes of the chunks here: what of the body arrived, framing aside
+   * @param whole true when all of it is here, its last chunk and trailer section included
    */
-  record ChunkedBody(HttpFailureException refusal, long length, long dataBytes) {}
+  record ChunkedBody(HttpFailureException refusal, long length, long dataBytes, boolean whole) {}
 
   /**
    * {@link ChunkedBody What is known} of the chunked body after the head just read: followed on
@@ -251,7 +252,7 @@ final class RequestArrival {
     }
     ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes(), config.maxHeaderCount());
     in.measureBuffered((bytes, from, to) -> progress.feed(bytes, from, to));
-    return new ChunkedBody(progress.refusal(), progress.wholeLength(), progress.dataBytes());
+    return new ChunkedBody(progress.refusal(), progress.wholeLength(), progress.dataBytes(), progress.done());
   }
 
   /** Sends the bytes {@code in} receives from now on to a new spool; false if none can be had. */
@@ -360,7 +361,8 @@ final class RequestArrival {
     bodyAbandoned = false;
     bodyUnstored = false;
     bodyStartNanos = 0;
-    spooledChunks = chunks != null ? new ChunkedBody(chunks.refusal(), chunks.wholeLength(), chunks.dataBytes()) : null;
+    spooledChunks = chunks != null ? new ChunkedBody(chunks.refusal(), chunks.wholeLength(), chunks.dataBytes(),
+        chunks.done()) : null;
     chunks = null;
     return awaited;
   }

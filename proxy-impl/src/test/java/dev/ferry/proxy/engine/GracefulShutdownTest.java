@@ -670,6 +670,56 @@ class GracefulShutdownTest {
     }
   }
 
+  /**
+   * Listeners told of the parked uploads the stop cuts run beside the stop, not on its thread:
+   * there they ran one connection after another, holding the stop for as long as they took, and
+   * one that stopped the proxy itself waited for its own stop to end (probe v35).
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  @org.junit.jupiter.api.Timeout(60) // before the fix the stop waited for itself, for good
+  void reportsCutUploadsBesideTheStop(boolean listenerStopsTheProxy) throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> completed = new CopyOnWriteArrayList<>();
+    ProxyServer[] self = new ProxyServer[1];
+    ProxyServer proxy = self[0] = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeStarted(Exchange exchange) {
+            if (listenerStopsTheProxy) {
+              self[0].stop(Duration.ofSeconds(30));
+            }
+            await(release);
+          }
+
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            completed.add(summary.url());
+          }
+        }));
+    List<RawClient> uploads = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        RawClient upload = new RawClient(proxy.address());
+        uploads.add(upload);
+        upload.send("POST /up" + i + " HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + "x".repeat(50_000));
+      }
+      Await.until(() -> proxy.stats().requestBufferBytes() > 0 && proxy.stats().activeWorkers() == 0,
+          "the uploads to be parked");
+      CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofMillis(300)));
+      stopping.get(10, TimeUnit.SECONDS);
+      release.countDown();
+      Await.until(() -> completed.size() == 3, "the three cut uploads to be reported");
+      assertThat(completed).containsExactlyInAnyOrder("http://a/up0", "http://a/up1", "http://a/up2");
+    } finally {
+      release.countDown();
+      for (RawClient upload : uploads) {
+        upload.close();
+      }
+    }
+  }
+
   /** Starts {@code proxy}'s stop with 10 s of grace on another thread; returns once it stopped accepting. */
   private static CompletableFuture<Void> stopBegun(ProxyServer proxy) {
     int port = proxy.port();

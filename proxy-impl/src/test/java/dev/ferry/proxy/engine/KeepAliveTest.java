@@ -140,11 +140,39 @@ class KeepAliveTest {
     assertThat(proxy.stats().connectionsAccepted()).isEqualTo(1);
   }
 
-  /** A chunked body that arrived whole is known to its end, so a filter's answer need not close. */
-  @Test
-  void skipsAnUnreadChunkedBodyThatArrivedWhole() throws Exception {
+  /**
+   * A chunked body that arrived whole is known to its end, so a filter's answer need not close,
+   * trailer fields or not (probe v35: one with a trailer closed the connection).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"", "X-Checksum: 1\r\n"})
+  void skipsAnUnreadChunkedBodyThatArrivedWhole(String trailer) throws Exception {
     assertBlockedAndTheConnectionKept(raw -> raw.send("POST /blocked HTTP/1.1\r\nHost: a\r\n"
-        + "Transfer-Encoding: chunked\r\n\r\n5\r\nGET /\r\n0\r\n\r\n"));
+        + "Transfer-Encoding: chunked\r\n\r\n5\r\nGET /\r\n0\r\n" + trailer + "\r\n"));
+  }
+
+  /**
+   * A body still to come is not waited for on a thread once the request is answered: the
+   * connection closes (lingering without a thread), and a client that sent its head and went
+   * quiet holds nothing (probe v35: each such 401 held a pool thread for the body's deadlines).
+   */
+  @Test
+  void closesRatherThanWaitForTheRestOfARefusedBody() throws Exception {
+    proxy.close();
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .concurrency(dev.ferry.proxy.Concurrency.boundedPool(1, 0)).minRequestBodyRate(0)
+        .filter(dev.ferry.proxy.Filters.authentication().credentials(java.util.Map.of("u", "p")).build()));
+    try (RawClient quiet = new RawClient(proxy.address())) {
+      quiet.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 60000\r\n\r\n0123456789");
+      RawClient.RawResponse refused = quiet.readResponse();
+      assertThat(refused.status()).isEqualTo(401);
+      assertThat(refused.header("Connection")).isEqualTo("close");
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the only pool thread to be free");
+      try (RawClient next = new RawClient(proxy.address())) {
+        next.send("GET /ok HTTP/1.1\r\nHost: a\r\nAuthorization: Basic dTpw\r\n\r\n");
+        assertThat(next.readResponse().bodyText()).isEqualTo("body of /ok");
+      }
+    }
   }
 
   /** Sends a request on a connection to a proxy whose filter answers it 403. */
