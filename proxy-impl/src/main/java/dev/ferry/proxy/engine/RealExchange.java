@@ -265,6 +265,11 @@ final class RealExchange implements Exchange, DispatchHooks {
       pipeline = server.pipeline();
       return RealChain.run(pipeline.filters(), this, request, this::terminal);
     } catch (FilterException e) {
+      if (connection.stoppedByProxy()) {
+        // The stop closed the client and interrupted the filter: its failure is the stop's.
+        return failWith(new HttpFailureException(ProxyFailure.PROXY_STOPPED,
+            "the proxy stopped while filter " + e.filterName() + " ran"));
+      }
       log.error("filter_failed filter={} conn={} ex={}", e.filterName(), connection.id(), id, e);
       return failWith(new HttpFailureException(ProxyFailure.FILTER_FAILED, e.publicDetail()));
     } catch (ContentTooLargeException e) {

@@ -301,6 +301,43 @@ class GracefulShutdownTest {
   }
 
   /**
+   * A filter that fails because the stop interrupted it (a wait that throws
+   * {@code InterruptedIOException}, as the testkit's latency fault does) ends as the stop's doing,
+   * PROXY_STOPPED, logged at debug: it was counted FILTER_FAILED and logged at ERROR with a stack
+   * trace on every test that stopped a proxy mid-latency (probe t27).
+   */
+  @Test
+  void reportsAFilterInterruptedByTheStopAsProxyStopped() throws Exception {
+    List<ExchangeSummary> summaries = new CopyOnWriteArrayList<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .filter((exchange, chain) -> {
+          try {
+            new CountDownLatch(1).await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            throw new java.io.InterruptedIOException("latency interrupted");
+          }
+          return chain.proceed(exchange.request());
+        })
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        }));
+    try (LogCapture logs = new LogCapture(); RawClient client = new RawClient(proxy.address())) {
+      client.send("GET http://127.0.0.1:1/slow HTTP/1.1\r\nHost: a\r\n\r\n");
+      Await.until(() -> proxy.stats().activeExchanges() == 1, "the exchange to wait in its filter");
+      proxy.stop(Duration.ofMillis(300));
+      assertThat(client.input().readAllBytes()).as("nothing sent after the force-close").isEmpty();
+      Await.until(() -> summaries.size() == 1, "the cut exchange to be reported");
+      assertThat(summaries.get(0).failure()).hasValue("PROXY_STOPPED");
+      assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 1L).doesNotContainKey("FILTER_FAILED");
+      assertThat(logs.lines("filter_failed")).isEmpty();
+    }
+    ThreadLeaks.assertNoThreadsFor(proxy.port());
+  }
+
+  /**
    * A response body still streaming when the grace runs out is cut as the stop's doing: the
    * interrupt closes the upstream's channel mid-read, which was logged as the upstream failing
    * mid-body, RESPONSE_ABORTED (probe l25).

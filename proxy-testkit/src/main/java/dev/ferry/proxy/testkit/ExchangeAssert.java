@@ -134,10 +134,12 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
 
   private ExchangeAssert bodyEquals(String side, RecordedBody body, String text) {
     isNotNull();
-    refuseUndecidable(side, body, "equals <" + text + ">");
-    if (!body.text().equals(text)) {
-      failWithMessage("Expected %s body%n  <%s>%nbut was%n  <%s>%nin %s", side, text, body.text(),
-          actual);
+    refuseUndecidable(side, body, "equals <" + BodyExcerpt.of(text) + ">");
+    String was = body.text();
+    if (!was.equals(text)) {
+      int at = BodyExcerpt.firstDifference(was, text);
+      failWithMessage("Expected %s body%n  <%s>%nbut was%n  <%s>%n(first difference at character %s)%nin %s",
+          side, BodyExcerpt.around(text, at), BodyExcerpt.around(was, at), at, actual);
     }
     return this;
   }
@@ -145,9 +147,9 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
   private ExchangeAssert bodyContains(String side, RecordedBody body, String text) {
     isNotNull();
     if (!body.text().contains(text)) {
-      refuseUndecidable(side, body, "contains <" + text + ">");
-      failWithMessage("Expected %s body to contain%n  <%s>%nbut was%n  <%s>%nin %s", side, text,
-          body.text(), actual);
+      refuseUndecidable(side, body, "contains <" + BodyExcerpt.of(text) + ">");
+      failWithMessage("Expected %s body to contain%n  <%s>%nbut was%n  <%s>%nin %s", side,
+          BodyExcerpt.of(text), BodyExcerpt.of(body.text()), actual);
     }
     return this;
   }
@@ -174,16 +176,17 @@ public final class ExchangeAssert extends AbstractAssert<ExchangeAssert, Recorde
     } catch (IOException e) {
       // "No such field" would send the reader looking for a field in what is not JSON (probe t24).
       failWithMessage("Expected %s JSON field %s = %s but the %s body is not valid JSON (%s):%n"
-          + "  <%s>%nin %s", side, path, shown, side, e.getMessage(), body.text(), actual);
+          + "  <%s>%nin %s", side, path, shown, side, e.getMessage(), BodyExcerpt.of(body.text()),
+          actual);
       return this;
     }
     Optional<JsonNode> node = JsonField.find(root, path);
     if (node.isEmpty()) {
       failWithMessage("Expected %s JSON field %s = %s but there is no such field in%n  <%s>%nin %s",
-          side, path, shown, body.text(), actual);
+          side, path, shown, BodyExcerpt.of(body.text()), actual);
     } else if (!JsonField.equalTo(node.get(), expected)) {
       failWithMessage("Expected %s JSON field %s = %s but was %s in %s", side, path, shown,
-          node.get(), actual);
+          BodyExcerpt.of(node.get().toString()), actual);
     }
     return this;
   }

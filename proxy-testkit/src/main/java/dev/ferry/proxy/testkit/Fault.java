@@ -78,8 +78,10 @@ public final class Fault {
   }
 
   /**
-   * Closes the connection after this many response body bytes (or at the end of a shorter body,
-   * before it is complete).
+   * Closes the connection after this many response body bytes, so the client sees a cut body.
+   * A body with fewer bytes is cut before its end: one of known length loses at least its last
+   * byte, a chunked one its last chunk. An empty body has nothing to cut: its response arrives
+   * whole.
    *
    * @throws IllegalArgumentException if {@code afterBytes} is negative
    */
@@ -91,8 +93,8 @@ public final class Fault {
   }
 
   /**
-   * Closes the connection before any response byte is sent; the request is not forwarded. Has no
-   * effect on HEAD requests, whose response has no body to abort.
+   * Closes the connection before any response byte is sent; the request is not forwarded. A HEAD
+   * and a CONNECT that is not intercepted are dropped the same way.
    */
   public static Fault dropBeforeResponse() {
     return new Fault(Kind.DROP, 0);

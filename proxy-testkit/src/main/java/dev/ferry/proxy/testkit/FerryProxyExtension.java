@@ -540,8 +540,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     if (!started.isEmpty()) {
       // Closed when the whole run ends: a static server may serve several classes (a base class
       // holding it and the extension), and once closed a MockWebServer cannot start again.
-      ExtensionContext.Store.CloseableResource closing = () -> StartedUpstreams.close(started);
-      context.getRoot().getStore(namespace()).put(started, closing);
+      context.getRoot().getStore(namespace()).put(started, new StartedUpstreams.Closing(started));
     }
     return proxy;
   }

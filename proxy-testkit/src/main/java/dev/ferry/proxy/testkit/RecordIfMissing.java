@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Saves what a record-if-missing run added to its HAR file, CONNECTs aside (a blind tunnel's
- * bytes are not recorded, and an intercepted one's requests are saved on their own). Answers the
+ * Saves what a record-if-missing run added to its HAR file, CONNECTs and protocol switches
+ * (101, a WebSocket's upgrade) aside: what goes through a blind tunnel or an upgraded
+ * connection is not recorded, and an intercepted tunnel's requests are saved on their own. Answers the
  * proxy made itself (a 502 for a refused connect, a 504, a limit's 4xx), exchanges without a
  * response and those a fault changed (a status, a cut body; latency and bandwidth only slow the
  * origin's answer) are not what the origin says, so they are left out unless
@@ -58,9 +59,10 @@ final class RecordIfMissing {
   List<RecordedExchange> save(Recording recording) {
     List<RecordedExchange> saved = new ArrayList<>();
     List<RecordedExchange> left = new ArrayList<>();
-    // A tunnel's CONNECT is never saved: replay cannot stand in for what went through it.
+    // A tunnel's CONNECT and a protocol switch (a WebSocket's 101) are never saved: replay cannot
+    // stand in for what went through them, and a saved 101 failed every later run (probe t27).
     for (RecordedExchange e : recording.select(e -> !e.replayed() && !e.unmatched()
-        && !e.request().method().equals("CONNECT"))) {
+        && !e.request().method().equals("CONNECT") && e.response().status() != 101)) {
       (savable(e) ? saved : left).add(e);
     }
     if (!saved.isEmpty()) {

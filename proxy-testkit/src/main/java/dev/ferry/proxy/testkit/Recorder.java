@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Records every exchange through the public API only: as the first filter it tees the request
@@ -31,10 +32,13 @@ final class Recorder implements Filter, ExchangeListener {
   private final int maxBodyBytes;
   private final ConcurrentHashMap<Long, InFlight> inFlight = new ConcurrentHashMap<>();
   private final AtomicLong orders = new AtomicLong();
+  /** The proxy's own {@code host:port}: where a request refused before it was parsed was sent. */
+  private final Supplier<String> proxyAuthority;
 
-  Recorder(Recording recording, int maxBodyBytes) {
+  Recorder(Recording recording, int maxBodyBytes, Supplier<String> proxyAuthority) {
     this.recording = recording;
     this.maxBodyBytes = maxBodyBytes;
+    this.proxyAuthority = proxyAuthority;
     recording.attach(orders::get, inFlight::size);
   }
 
@@ -173,20 +177,35 @@ final class Recorder implements Filter, ExchangeListener {
     return sent != null && relayed != null && sent.body() == relayed.body();
   }
 
-  private static RecordedRequest request(ExchangeSummary summary, InFlight state) {
+  private RecordedRequest request(ExchangeSummary summary, InFlight state) {
     Request request = state.request;
     if (request == null) {
-      // The request head could not be parsed into a request: keep what the summary knows.
-      Request.Builder fallback = Request.builder();
-      try {
-        fallback.method(summary.method()).url(summary.url());
-      } catch (IllegalArgumentException e) {
-        fallback.header("X-Ferry-Unparsed-Target", summary.url().replaceAll("[^\\x20-\\x7e]", "?"));
-      }
-      return RecordedRequest.of(fallback.build(), RecordedBody.empty());
+      return RecordedRequest.of(unparsed(summary), RecordedBody.empty());
     }
     return RecordedRequest.of(request, body(state.requestBody, summary.requestBodyBytes(),
         request.headers())).withTrailers(trailers(state.requestTee));
+  }
+
+  /**
+   * A request the engine refused before it became one: what the summary kept of its line. An
+   * origin-form target (sent to a forward proxy's address as if it were the origin) and one
+   * that cannot be read are recorded at the proxy's address, where the client sent them; the
+   * summary does not keep the Host field.
+   */
+  private Request unparsed(ExchangeSummary summary) {
+    Request.Builder fallback = Request.builder().authority(proxyAuthority.get());
+    String target = summary.url();
+    try {
+      fallback.method(summary.method());
+      if (target.startsWith("/")) {
+        fallback.target(target);
+      } else {
+        fallback.url(target);
+      }
+    } catch (IllegalArgumentException e) {
+      fallback.header("X-Ferry-Unparsed-Target", target.replaceAll("[^\\x20-\\x7e]", "?"));
+    }
+    return fallback.build();
   }
 
   /** Trailers are known once the body was read to its end; a body that failed has none. */

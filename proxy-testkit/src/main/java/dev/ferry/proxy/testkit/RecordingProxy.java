@@ -107,7 +107,7 @@ public final class RecordingProxy implements AutoCloseable {
     this.forward = upstream == null;
     this.owner = null;
     this.recording = new Recording(b.maxExchanges, b.maxRecordingBytes, b.overflow);
-    Recorder recorder = new Recorder(recording, b.maxBodyBytes);
+    Recorder recorder = new Recorder(recording, b.maxBodyBytes, () -> "127.0.0.1:" + port());
     this.faults = new FaultFilter(recorder, b.faults);
     this.saver = b.recordIfMissing == null ? null
         : new RecordIfMissing(b.recordIfMissing, b.recordFailures);

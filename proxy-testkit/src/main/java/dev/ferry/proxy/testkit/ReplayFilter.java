@@ -114,7 +114,7 @@ final class ReplayFilter implements Filter {
 
   /**
    * The next recorded exchange in the request's sequence. One that cannot be replayed (its
-   * response body cut, or no response) is passed over while another matches: a file healed by
+   * response body cut, no response, or a protocol switch) is passed over while another matches: a file healed by
    * record-if-missing holds the old cut entry and the whole one recorded after it. When only
    * such entries match, replay alone answers from the first (a 502 saying why), while
    * record-if-missing forwards the request to record it again.
@@ -149,7 +149,7 @@ final class ReplayFilter implements Filter {
 
   private static boolean replayable(RecordedExchange exchange) {
     RecordedResponse response = exchange.response();
-    return response.status() != 0 && !response.body().truncated();
+    return response.status() != 0 && response.status() != 101 && !response.body().truncated();
   }
 
   /**
@@ -178,6 +178,12 @@ final class ReplayFilter implements Filter {
     RecordedResponse response = exchange.response();
     if (response.status() == 0) {
       return Response.text(502, "Ferry replay: the recorded exchange got no response\n");
+    }
+    if (response.status() == 101) {
+      // Answered 101, the engine would look for an upgrade the upstream accepted: there is none.
+      return Response.text(502, "Ferry replay: the recorded exchange switched protocols (101, such "
+          + "as a WebSocket's upgrade), and what went over the connection after it is not "
+          + "recorded; use recordIfMissing, which forwards it, or leave it out of replayed tests\n");
     }
     if (response.body().truncated()) {
       // Replaying a prefix as if it were the whole body would pass tests it should fail.

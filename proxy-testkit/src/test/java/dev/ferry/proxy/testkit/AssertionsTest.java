@@ -1,5 +1,6 @@
 package dev.ferry.proxy.testkit;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.Headers;
@@ -179,6 +180,36 @@ class AssertionsTest {
         .hasMessageContaining("only its first 20 of");
     // What the kept bytes show still passes.
     truncated.responseBodyContains("\"items\"");
+  }
+
+  /**
+   * A large body shows in a failure message as a window with its size, around the first
+   * difference for an equality check: messages held the whole decoded body, megabytes of it
+   * (probe t27).
+   */
+  @Test
+  void showsAWindowOfALargeBodyInFailureMessages() {
+    String big = "a".repeat(400_000) + "B" + "c".repeat(400_000);
+    ExchangeAssert e = FerryAssertions.assertThat(exchange(3, "GET", "http://shop.test/big", 200, big,
+        "Content-Type", "text/plain"));
+    String expected = "a".repeat(400_000) + "X" + "c".repeat(400_000);
+
+    assertThatThrownBy(() -> e.hasResponseBody(expected))
+        .hasMessageContaining("first difference at character 400000")
+        .hasMessageContaining("aaaB" + "c".repeat(100))
+        .hasMessageContaining("aaaX" + "c".repeat(100))
+        .hasMessageContaining("of 800001)")
+        .satisfies(thrown -> assertThat(thrown.getMessage().length()).isLessThan(5_000));
+    assertThatThrownBy(() -> e.responseBodyContains("needle"))
+        .hasMessageContaining("(800001 characters in all)")
+        .satisfies(thrown -> assertThat(thrown.getMessage().length()).isLessThan(5_000));
+    assertThatThrownBy(() -> e.hasResponseJsonField("id", 1))
+        .hasMessageContaining("not valid JSON")
+        .satisfies(thrown -> assertThat(thrown.getMessage().length()).isLessThan(5_000));
+    // A small body still shows whole.
+    assertThatThrownBy(() -> FerryAssertions.assertThat(exchange(4, "GET", "http://shop.test/s", 200, "short one",
+        "Content-Type", "text/plain")).hasResponseBody("short two"))
+        .hasMessageContaining("<short two>").hasMessageContaining("<short one>");
   }
 
   private static RecordedExchange exchange(long id, String method, String url, int status,

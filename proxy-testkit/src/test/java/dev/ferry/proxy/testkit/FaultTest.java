@@ -118,6 +118,28 @@ class FaultTest {
     assertThat(e.response().body().capturedSize()).isEqualTo(1000);
   }
 
+  /**
+   * A reset set past the end of a body of known length keeps back its last byte: the engine had
+   * sent the whole body before the stream failed, so the client got a complete 200 (probe t27).
+   */
+  @Test
+  void cutsABodyShorterThanTheResetPoint() throws Exception {
+    origin.enqueue(new MockResponse().setBody("z".repeat(5000)));
+    proxy.inject(e -> e, Fault.resetMidResponse(99_999));
+
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("GET " + url("/short") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      byte[] received = readUntilClosed(socket.getInputStream());
+      String text = new String(received, StandardCharsets.ISO_8859_1);
+      assertThat(text).startsWith("HTTP/1.1 200").contains("Content-Length: 5000");
+      assertThat(received.length - (text.indexOf("\r\n\r\n") + 4)).isEqualTo(4999);
+    }
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.failure()).contains("RESPONSE_ABORTED");
+    assertThat(e.response().body().capturedSize()).isEqualTo(4999);
+  }
+
   @Test
   void dropsTheConnectionBeforeAnyResponseByte() throws Exception {
     proxy.inject(e -> e.path("/drop"), Fault.dropBeforeResponse());

@@ -87,7 +87,7 @@ final class HttpsOrigin implements AutoCloseable {
   }
 
   /** Sends every text message back, prefixed. */
-  private static final class Echo extends WebSocketListener {
+  static final class Echo extends WebSocketListener {
     @Override
     public void onMessage(WebSocket webSocket, String text) {
       webSocket.send("echo " + text);

@@ -27,6 +27,27 @@ class MalformedTrafficRecordingTest {
   }
 
   /**
+   * An origin-form request sent straight to a forward proxy (a client wired to its address rather
+   * than configured to use it) is recorded with the target it sent, at the proxy's address: it was
+   * recorded as {@code GET http://localhost/}, so a path matcher could not find it (probe t27).
+   */
+  @Test
+  void recordsTheTargetOfAnOriginFormRequestAForwardProxyRefused() throws Exception {
+    try (RecordingProxy proxy = RecordingProxy.forward().start();
+        Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("GET /orders?id=7 HTTP/1.1\r\nHost: 127.0.0.1:" + proxy.port() + "\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(new String(socket.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1))
+          .isEqualTo("HTTP/1.1 400");
+      RecordedExchange refused = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+
+      assertThat(refused.request().url()).isEqualTo("http://127.0.0.1:" + proxy.port() + "/orders?id=7");
+      assertThat(refused.failure()).hasValue("MALFORMED_REQUEST");
+      FerryAssertions.assertThat(proxy.recording()).hasExchange(e -> e.path("/orders"));
+    }
+  }
+
+  /**
    * The body of a 400 answered before a request existed never passes the recorder: only its size
    * is known. An assertion on it used to tell the user to raise maxBodyBytes, a limit nothing
    * had reached.
