@@ -10,6 +10,8 @@ import java.util.Set;
 /** The directives of the Cache-Control fields of one message (RFC 9111 §5.2). */
 final class CacheControl {
   /** The directives that keep a response from being stored or reused as it is. */
+  /** 2^31: what RFC 9111 §1.2.2 has a cache take for a delta-seconds it cannot represent. */
+  static final long DELTA_SECONDS_MAX = 2147483648L;
   private static final Set<String> PROTECTIVE = Set.of("private", "no-store", "no-cache");
 
   /**
@@ -89,8 +91,8 @@ final class CacheControl {
     while (start < digits.length() - 1 && digits.charAt(start) == '0') {
       start++;
     }
-    return digits.length() - start > 10 ? 2147483648L
-        : Math.min(Long.parseLong(digits, start, digits.length(), 10), 2147483648L);
+    return digits.length() - start > 10 ? DELTA_SECONDS_MAX
+        : Math.min(Long.parseLong(digits, start, digits.length(), 10), DELTA_SECONDS_MAX);
   }
 
   /**

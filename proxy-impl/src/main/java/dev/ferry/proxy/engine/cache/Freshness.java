@@ -59,7 +59,10 @@ final class Freshness {
     return cc.has("s-maxage") || cc.has("max-age") || headers.contains("Expires");
   }
 
-  /** RFC 9111 §4.2.3 current_age, in seconds. */
+  /**
+   * RFC 9111 §4.2.3 current_age, in seconds, at most 2^31: past the greatest delta-seconds a
+   * cache takes and sends that value (§1.2.2).
+   */
   static long currentAgeSeconds(CacheEntry stored, Instant now) {
     long ageValue = stored.headers().first("Age").map(Freshness::parseAge).orElse(0L);
     Instant date = date(stored.headers(), stored.responseTime());
@@ -68,7 +71,7 @@ final class Freshness {
     long correctedAgeValue = ageValue + responseDelay;
     long correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
     long residentTime = Math.max(0, Duration.between(stored.responseTime(), now).getSeconds());
-    return correctedInitialAge + residentTime;
+    return Math.min(CacheControl.DELTA_SECONDS_MAX, correctedInitialAge + residentTime);
   }
 
   static Instant date(Headers headers, Instant received) {

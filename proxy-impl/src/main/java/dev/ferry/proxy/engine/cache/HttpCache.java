@@ -222,6 +222,9 @@ public final class HttpCache implements ProxyCache {
           && staleIfError(stored, asked)) {
         return serveStale(request, stored, verdict);
       }
+      // The cache could not answer and the origin failed: a miss, as the access log and metrics
+      // say of one the origin answered (they said nothing of the cache, probe k27).
+      verdict.accept("MISS");
       if (stored != null && e instanceof HttpFailureException failure && failure.failure().status() >= 500
           && CacheControl.of(entries.policy(stored.headers())).forbidsStale()) {
         // RFC 9111 §5.2.2.2: a cache that cannot revalidate a must-revalidate response answers

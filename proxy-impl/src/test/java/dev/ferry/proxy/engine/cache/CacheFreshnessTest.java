@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import dev.ferry.proxy.engine.http1.HttpDates;
 import java.net.http.HttpResponse;
@@ -92,6 +93,21 @@ class CacheFreshnessTest {
     assertThat(hit.headers().firstValue("Age")).hasValue("5");
     h.advance(Duration.ofSeconds(57));
     assertThat(cacheStatus(h.get("/age", "Cache-Control", "max-stale=000000000001"))).isEqualTo("MISS");
+  }
+
+  /**
+   * RFC 9111 §1.2.2: an age past the greatest delta-seconds is sent as 2^31 (2147483648); it kept
+   * counting past it (probe k27).
+   */
+  @Test
+  void capsTheAgeItSendsAtTwoToTheThirtyFirst() throws Exception {
+    h.origin.enqueue(h.response("ancient").setHeader("Cache-Control", "max-age=60").setHeader("Age", "2147483640"));
+    h.get("/ancient");
+    h.advance(Duration.ofSeconds(100));
+    HttpResponse<String> stale = h.get("/ancient", "Cache-Control", "max-stale");
+    assertThat(stale.body()).isEqualTo("ancient");
+    assertThat(stale.headers().firstValue("Age")).hasValue("2147483648");
+    assertThat(h.origin.getRequestCount()).isEqualTo(1);
   }
 
   @Test
@@ -212,6 +228,10 @@ class CacheFreshnessTest {
     HttpResponse<String> response = h.get("/strict", "Cache-Control", "max-stale=60");
     assertThat(response.statusCode()).isEqualTo(504);
     assertThat(response.body()).doesNotContain("strict").startsWith("Stored response must be revalidated");
+    // The access log and metrics say the cache missed, as of any miss (they said nothing, probe k27).
+    Await.until(() -> h.summaries.size() == 2, "both exchanges to be reported");
+    assertThat(h.summaries.get(1).failure()).hasValue("REVALIDATION_FAILED");
+    assertThat(h.summaries.get(1).cache()).hasValue("MISS");
   }
 
   @Test

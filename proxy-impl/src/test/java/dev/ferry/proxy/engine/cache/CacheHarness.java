@@ -1,6 +1,8 @@
 package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.ProxyServer;
@@ -16,6 +18,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 
@@ -27,6 +31,8 @@ final class CacheHarness {
   final MockWebServer origin;
   final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   final ProxyServer proxy;
+  /** What listeners were told of each exchange, in completion order. */
+  final List<ExchangeSummary> summaries = new CopyOnWriteArrayList<>();
   private final HttpClient client = HttpClient.newHttpClient();
 
   CacheHarness(ProxyTestExtension ferry) throws IOException {
@@ -36,7 +42,12 @@ final class CacheHarness {
   CacheHarness(ProxyTestExtension ferry, CacheSpec spec, Filter... filters) throws IOException {
     origin = ferry.mockOrigin();
     ProxyServer.Builder builder = ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
-        .cache(spec.clock(clock));
+        .cache(spec.clock(clock)).listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            summaries.add(summary);
+          }
+        });
     for (Filter filter : filters) {
       builder.filter(filter);
     }
