@@ -40,7 +40,8 @@ public final class Fault {
   }
 
   /**
-   * Delays the request by this long before it is forwarded.
+   * Delays the request by this long before it is forwarded. Closing the proxy ends the delay:
+   * the exchange is then not forwarded, and its connection closes without an answer.
    *
    * @throws IllegalArgumentException if the delay is negative
    */
@@ -53,7 +54,8 @@ public final class Fault {
   }
 
   /**
-   * Limits the response body to this many bytes per second.
+   * Limits the response body to this many bytes per second. Closing the proxy cuts a body
+   * still being throttled.
    *
    * @throws IllegalArgumentException if the rate is below 1
    */

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
@@ -28,6 +27,7 @@ final class FaultFilter implements Filter {
   private final Recorder recorder;
   private final List<Rule> fixed;
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
+  private final FaultPauses pauses = new FaultPauses();
   /** The hosts whose CONNECT opens an intercepted session: plumbing, not an exchange to fault. */
   private volatile Predicate<String> intercepted = host -> false;
 
@@ -81,13 +81,14 @@ final class FaultFilter implements Filter {
     for (Fault fault : faults) {
       if (fault.kind() == Fault.Kind.DROP) {
         state.dropped = true;
-        // Not a 2xx: a CONNECT's 2xx goes out as its head alone, without reading the body.
-        return Response.builder().status(502)
-            .body(Body.of(new FailingInputStream(0, null, "dropped before response"), 1))
-            .build();
+        return dropped("dropped before response");
       }
       if (fault.kind() == Fault.Kind.LATENCY) {
-        pause(fault.amount());
+        if (!pauses.pause(fault.amount())) {
+          // The proxy is closing: the exchange ends now, unanswered, not at the close's grace.
+          state.dropped = true;
+          return dropped("the proxy closed during the injected latency");
+        }
         state.releasedNanos = System.nanoTime();
       }
     }
@@ -99,7 +100,7 @@ final class FaultFilter implements Filter {
           break;
         case BANDWIDTH:
           response = response.withBody(Body.of(
-              new ThrottledInputStream(response.body().stream(), fault.amount()),
+              new ThrottledInputStream(response.body().stream(), fault.amount(), pauses),
               response.body().contentLength()));
           break;
         case RESET:
@@ -117,16 +118,18 @@ final class FaultFilter implements Filter {
     return response;
   }
 
-  /** Latency is the fault itself, not test synchronisation: the exchange's thread waits. */
-  static void pause(long nanos) throws IOException {
-    long deadline = System.nanoTime() + nanos;
-    long left;
-    while ((left = deadline - System.nanoTime()) > 0) {
-      LockSupport.parkNanos(left);
-      if (Thread.interrupted()) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("fault latency interrupted");
-      }
-    }
+  /** Ends the waits of latency and bandwidth faults: the proxy is closing. */
+  void close() {
+    pauses.close();
+  }
+
+  /**
+   * A response whose body fails before its first byte, reported ready so that the engine reads
+   * it before flushing the head: the client gets nothing. Not a 2xx: a CONNECT's 2xx goes out as
+   * its head alone, without reading the body.
+   */
+  private static Response dropped(String reason) {
+    return Response.builder().status(502)
+        .body(Body.of(new FailingInputStream(0, null, reason), 1)).build();
   }
 }

@@ -400,7 +400,8 @@ public final class RecordingProxy implements AutoCloseable {
   }
 
   /**
-   * Stops the proxy, letting exchanges in progress finish for up to two seconds. In
+   * Stops the proxy, letting exchanges in progress finish for up to two seconds; one held by an
+   * injected latency or bandwidth fault ends at once, its connection closed. In
    * record-if-missing mode it then adds the new exchanges, if any, to the HAR file (as it is now:
    * other proxies may have added theirs), leaving out (and reporting in {@link #unrecorded()}) the
    * answers the proxy made itself or a fault changed, and responses whose body was cut at
@@ -417,6 +418,7 @@ public final class RecordingProxy implements AutoCloseable {
       owner.closeView(this);
       return;
     }
+    faults.close();
     server.stop(Duration.ofSeconds(2));
     if (saver != null && saved.compareAndSet(false, true)) {
       unrecorded = saver.save(recording);

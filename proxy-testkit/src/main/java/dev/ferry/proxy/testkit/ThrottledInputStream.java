@@ -8,11 +8,13 @@ import java.io.InputStream;
 final class ThrottledInputStream extends FilterInputStream {
   private final long bytesPerSecond;
   private final int slice;
+  private final FaultPauses pauses;
   private long startNanos;
   private long passed;
 
-  ThrottledInputStream(InputStream in, long bytesPerSecond) {
+  ThrottledInputStream(InputStream in, long bytesPerSecond, FaultPauses pauses) {
     super(in);
+    this.pauses = pauses;
     this.bytesPerSecond = bytesPerSecond;
     this.slice = (int) Math.max(1, Math.min(64 * 1024, bytesPerSecond / 20));
   }
@@ -31,7 +33,9 @@ final class ThrottledInputStream extends FilterInputStream {
     }
     // Wait until the bytes already passed are within the rate, then pass one more slice.
     long due = startNanos + passed * 1_000_000_000L / bytesPerSecond;
-    FaultFilter.pause(due - System.nanoTime());
+    if (!pauses.pause(due - System.nanoTime())) {
+      throw new IOException("ferry fault: the proxy closed while throttling the response");
+    }
     int n = in.read(buffer, offset, Math.min(length, slice));
     if (n > 0) {
       passed += n;

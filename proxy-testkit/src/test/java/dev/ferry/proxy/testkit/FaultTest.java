@@ -66,6 +66,48 @@ class FaultTest {
     assertThat(slow.timings().total()).isGreaterThanOrEqualTo(300);
   }
 
+  /**
+   * A test ending while an injected latency holds an exchange (its client timed out, as tested)
+   * closes the proxy at once, the exchange unanswered: the close waited out its 2 s grace, then
+   * the interrupt was logged as the fault filter failing (probe t27).
+   */
+  @Test
+  void closesAtOnceWhileALatencyHoldsAnExchange() throws Exception {
+    proxy.inject(e -> e.path("/slow"), Fault.latency(Duration.ofSeconds(30)));
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("GET " + url("/slow") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      awaitOneActiveExchange();
+      long started = System.nanoTime();
+      proxy.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).as("close within the grace").isLessThan(Duration.ofMillis(1500));
+      assertThat(readUntilClosed(socket.getInputStream())).as("no answer").isEmpty();
+    }
+    assertThat(origin.getRequestCount()).as("never forwarded").isZero();
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.response().status()).isZero();
+    assertThat(e.failure()).isNotEqualTo(java.util.Optional.of("FILTER_FAILED"));
+  }
+
+  /** The same for a response a bandwidth fault is throttling: the close cuts it. */
+  @Test
+  void closesAtOnceWhileABandwidthFaultThrottlesAResponse() throws Exception {
+    origin.enqueue(new MockResponse().setBody("t".repeat(100_000)));
+    proxy.inject(e -> e, Fault.bandwidth(1_000));
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.getOutputStream().write(("GET " + url("/trickle") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      InputStream in = socket.getInputStream();
+      assertThat(new String(in.readNBytes(12), StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+      long started = System.nanoTime();
+      proxy.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).as("close within the grace").isLessThan(Duration.ofMillis(1500));
+      assertThat(readUntilClosed(in).length).as("the body cut").isLessThan(100_000);
+    }
+    RecordedExchange e = proxy.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+    assertThat(e.failure()).hasValue("RESPONSE_ABORTED");
+  }
+
   @Test
   void limitsBandwidth() throws Exception {
     String body = "x".repeat(4000);
@@ -199,6 +241,15 @@ class FaultTest {
     proxy.clearFaults();
 
     assertThat(get("/x").statusCode()).isEqualTo(200);
+  }
+
+  /** Waits, up to 5 s, until the proxy has one exchange in progress. */
+  private void awaitOneActiveExchange() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (proxy.server().stats().activeExchanges() != 1) {
+      assertThat(System.nanoTime()).as("one exchange in progress within 5 s").isLessThan(deadline);
+      java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+    }
   }
 
   /** Every byte the proxy answers {@code method target} with before it closes the connection. */
