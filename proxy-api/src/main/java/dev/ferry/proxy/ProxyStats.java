@@ -96,7 +96,10 @@ public final class ProxyStats {
     return upstreamConnectionsOpened;
   }
 
-  /** Upstream requests sent on a pooled, reused connection. */
+  /**
+   * Upstream requests answered on a pooled, reused connection (whose response head came on it;
+   * one sent again on a new connection after the pooled one turned out closed is not counted).
+   */
   public long upstreamConnectionsReused() {
     return upstreamConnectionsReused;
   }

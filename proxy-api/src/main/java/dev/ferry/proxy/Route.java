@@ -192,6 +192,9 @@ public final class Route {
 
   /**
    * Matches only requests with this header at this exact value; each call adds a condition.
+   * A field sent on several lines is matched as one line of their values joined by {@code ", "}
+   * (RFC 9110 §5.3), so {@code X-Canary: 0} and {@code X-Canary: 1} is {@code "0, 1"}, not
+   * {@code "1"}.
    *
    * @throws IllegalArgumentException if the name is not a valid header name
    */
@@ -334,7 +337,10 @@ public final class Route {
       return false;
     }
     for (Map.Entry<String, String> condition : headers.entrySet()) {
-      if (!request.headers().all(condition.getKey()).contains(condition.getValue())) {
+      // Repeated lines mean what one line of their values joined by commas means (RFC 9110
+      // §5.3): "X-Canary: 0" beside "X-Canary: 1" is "0, 1", not 1 (probe g28).
+      List<String> lines = request.headers().all(condition.getKey());
+      if (lines.isEmpty() || !String.join(", ", lines).equals(condition.getValue())) {
         return false;
       }
     }

@@ -625,6 +625,11 @@ final class RealExchange implements Exchange, DispatchHooks {
   }
 
   @Override
+  public boolean watchesClientOfCrowdedPool() {
+    return !throughCache;
+  }
+
+  @Override
   public boolean clientGone() {
     return connection.clientGone();
   }

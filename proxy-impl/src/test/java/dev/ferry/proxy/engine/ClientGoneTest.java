@@ -49,4 +49,44 @@ class ClientGoneTest {
           && proxy.stats().activeWorkers() == 0, Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
     }
   }
+
+  /**
+   * With threads to spare, a departed client is looked for only where its request holds a
+   * pool's scarce slot: a pool at half its {@code maxRequests} or more. A client that left a slow
+   * upstream held the only slot of {@code maxRequests(1)} until the answer came, logged 200, and
+   * the next client was refused 503 POOL_OVERLOADED (probe g28).
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void freesTheCrowdedPoolSlotOfAClientThatLeaves(boolean reset) throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()).maxRequests(1)));
+      RawClient client = new RawClient(proxy.address());
+      client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+      try (Socket upstream = origin.accept()) {
+        InputStream fromProxy = upstream.getInputStream();
+        assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /slow HTTP/1.1");
+        if (reset) {
+          client.socket().setSoLinger(true, 0);
+        }
+        client.close();
+        Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
+            Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
+        while (TinyOrigin.readLine(fromProxy) != null) {
+          // the rest of the head, then the end: the proxy closed the upstream connection
+        }
+      }
+      try (RawClient next = new RawClient(proxy.address())) {
+        next.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        try (Socket upstream = origin.accept()) {
+          assertThat(TinyOrigin.readLine(upstream.getInputStream())).isEqualTo("GET /next HTTP/1.1");
+          upstream.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          assertThat(next.readResponse().status()).as("the slot was freed").isEqualTo(200);
+        }
+      }
+      assertThat(proxy.stats().failures()).doesNotContainKey("POOL_OVERLOADED");
+    }
+  }
 }

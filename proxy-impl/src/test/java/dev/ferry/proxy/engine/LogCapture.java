@@ -13,16 +13,16 @@ import java.util.stream.Collectors;
  * Reads what the tests' slf4j binding wrote to its log file ({@code target/test.log}, set in the
  * pom's surefire configuration) since this capture was opened.
  */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
   private final Path file = Path.of(System.getProperty("org.slf4j.simpleLogger.logFile", "target/test.log"));
   private final long start;
 
-  LogCapture() {
+  public LogCapture() {
     this.start = size();
   }
 
   /** The lines written since the capture opened that contain {@code marker}. */
-  List<String> lines(String marker) {
+  public List<String> lines(String marker) {
     try {
       byte[] all = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
       String text = new String(all, (int) Math.min(start, all.length), (int) Math.max(0, all.length - start),

@@ -73,6 +73,9 @@ class UpstreamPoolTest {
       assertThat(second.bodyText()).isEqualTo("fresh");
     }
     assertThat(origin.connectionCount()).isEqualTo(2);
+    // The stale connection answered nothing: it is no reuse (it was counted as one, probe g28).
+    assertThat(proxy.stats().upstreamConnectionsReused()).isZero();
+    assertThat(proxy.stats().upstreamConnectionsOpened()).isEqualTo(2);
   }
 
   /** Issue #8 item 1 replaced the old contract (a POST on a stale connection got 502). */

@@ -42,7 +42,8 @@ public final class Candidates {
         log.warn("pool_panic pool={} available={} total={} threshold_percent={}",
             pool, available, all.size(), panicThresholdPercent);
       } else {
-        log.info("pool_panic_ended pool={} available={} total={}", pool, available, all.size());
+        // At warn like its start, so that a log of warnings alone says when it ended.
+        log.warn("pool_panic_ended pool={} available={} total={}", pool, available, all.size());
       }
     }
     return select(all, available, panicNow, nowNanos);

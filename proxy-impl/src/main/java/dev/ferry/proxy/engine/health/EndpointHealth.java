@@ -29,18 +29,36 @@ final class EndpointHealth {
     return endpoint;
   }
 
+  /**
+   * Applies one check's result. {@code endpoint_down} and {@code endpoint_up} say when the
+   * endpoint leaves and rejoins the rotation, both at warn so that a log of warnings alone tells
+   * both: while outlier detection keeps the endpoint out, a change of its health is logged
+   * without them ({@code endpoint_unhealthy}, {@code endpoint_healthy ... still_down=ejected}),
+   * and the ejection's end logs {@code endpoint_up} (probe g28: "up" was logged for an endpoint
+   * still ejected, and at info, unseen in a quiet log).
+   */
   void record(ProbeResult result) {
     int inRow = endpoint.checkStreak(result.passed());
     if (result.passed()) {
       if (!endpoint.healthy() && inRow >= check.healthyThreshold()) {
         endpoint.healthy(true);
-        log.info("endpoint_up pool={} endpoint={} reason=health_check_passed checks_passed={}",
-            pool, endpoint.authority(), inRow);
+        if (endpoint.ejected(System.nanoTime())) {
+          log.info("endpoint_healthy pool={} endpoint={} checks_passed={} still_down=ejected",
+              pool, endpoint.authority(), inRow);
+        } else {
+          log.warn("endpoint_up pool={} endpoint={} reason=health_check_passed checks_passed={}",
+              pool, endpoint.authority(), inRow);
+        }
       }
     } else if (endpoint.healthy() && inRow >= check.unhealthyThreshold()) {
       endpoint.healthy(false);
-      log.warn("endpoint_down pool={} endpoint={} reason={} checks_failed={}",
-          pool, endpoint.authority(), result.detail(), inRow);
+      if (endpoint.ejected(System.nanoTime())) {
+        log.info("endpoint_unhealthy pool={} endpoint={} reason={} checks_failed={} already_down=ejected",
+            pool, endpoint.authority(), result.detail(), inRow);
+      } else {
+        log.warn("endpoint_down pool={} endpoint={} reason={} checks_failed={}",
+            pool, endpoint.authority(), result.detail(), inRow);
+      }
     } else {
       log.debug("health_check_failed pool={} endpoint={} reason={} checks_failed={}",
           pool, endpoint.authority(), result.detail(), inRow);

@@ -99,7 +99,7 @@ public final class OutlierDetector {
     for (LiveEndpoint endpoint : ejected) {
       if (!endpoint.ejected(now) && ejected.remove(endpoint)) {
         if (endpoint.healthy()) {
-          log.info("endpoint_up pool={} endpoint={} reason=ejection_ended", pool, endpoint.authority());
+          log.warn("endpoint_up pool={} endpoint={} reason=ejection_ended", pool, endpoint.authority());
         } else {
           // Still down by its health check, which logs endpoint_up when it passes again.
           log.info("endpoint_ejection_ended pool={} endpoint={} still_down=health_check", pool,

@@ -82,7 +82,7 @@ public final class Dispatcher {
           try {
             response = forwarder.forward(outbound, hooks,
                 new Target(endpoint.endpoint(), pool.spec().preservesHost(), timeout, stripped,
-                    !pool.spec().keepsLocation()));
+                    !pool.spec().keepsLocation(), pool.crowded()));
           } catch (HttpFailureException e) {
             endpoint.requestEnded();
             pool.releaseConnection();

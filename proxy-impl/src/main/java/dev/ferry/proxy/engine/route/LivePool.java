@@ -132,7 +132,7 @@ public final class LivePool {
     for (LiveEndpoint endpoint : endpoints) {
       if (!endpoint.healthy()) {
         endpoint.healthy(true);
-        log.info("endpoint_healthy pool={} endpoint={} reason=health_check_removed", spec.name(),
+        log.warn("endpoint_up pool={} endpoint={} reason=health_check_removed", spec.name(),
             endpoint.endpoint().authority());
       }
     }
@@ -151,6 +151,16 @@ public final class LivePool {
 
   public void release() {
     load.released();
+  }
+
+  /**
+   * True when half of one of the pool's circuit-breaker limits is in use, or requests wait for a
+   * connection: a request's slot is then worth freeing as soon as its client leaves (see
+   * {@link dev.ferry.proxy.engine.upstream.Target#watchClient()}).
+   */
+  public boolean crowded() {
+    return (long) load.active() * 2 >= spec.maxRequests()
+        || (long) load.connections() * 2 >= spec.maxConnections() || load.pending() > 0;
   }
 
   /**

@@ -35,6 +35,14 @@ final class PoolLoad {
     return active.get();
   }
 
+  int connections() {
+    return connections.get();
+  }
+
+  int pending() {
+    return pending.get();
+  }
+
   boolean tryStartRetry(int max) {
     return tryIncrement(retrying, max);
   }

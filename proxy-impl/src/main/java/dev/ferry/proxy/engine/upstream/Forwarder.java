@@ -145,7 +145,7 @@ public final class Forwarder {
       body = ReplayableBody.of(body, retryBufferBytes);
     }
     Outbound outbound = new Outbound(request.method(), target, headers, body,
-        request.body().contentLength(), timeoutMillis);
+        request.body().contentLength(), timeoutMillis, to != null && to.watchClient());
     long receivedBefore = connection.input().bytesRead();
     ResponseHead head;
     try {
@@ -173,6 +173,9 @@ public final class Forwarder {
         throw classify(retryFailure, key, connection.input().bytesRead() > 0);
       }
     }
+    if (connection.reused()) {
+      pool.answeredOnReused();
+    }
     if (!body.isEmpty() && !Methods.readsContent(request.method())) {
       // Content has no meaning on a GET, HEAD, DELETE, OPTIONS or TRACE (RFC 9110 §9.3), nor
       // surely on an extension method, and an upstream that never reads it takes it for the start
@@ -191,11 +194,12 @@ public final class Forwarder {
    * and an upstream connection until the upstream timeout. A few hundred clients that reset
    * after asking a slow upstream held a bounded pool's every thread for a minute. Returns when
    * bytes or the end came, or when less than a wait is left before {@code deadlineNanos} (the
-   * head's read then times out as before).
+   * head's read then times out as before). Done when the hooks ask it, or when the pool is
+   * crowded (see {@link Target#watchClient()}) and the request may be abandoned.
    */
-  private static void awaitAnswer(ConnectionInput upstream, long deadlineNanos, UpstreamHooks hooks)
-      throws IOException {
-    if (!hooks.watchesClient()) {
+  private static void awaitAnswer(ConnectionInput upstream, long deadlineNanos, UpstreamHooks hooks,
+      boolean crowdedPool) throws IOException {
+    if (!hooks.watchesClient() && !(crowdedPool && hooks.watchesClientOfCrowdedPool())) {
       return;
     }
     while (deadlineNanos - System.nanoTime() > CLIENT_PROBE_MILLIS * 1_000_000L) {
@@ -248,7 +252,7 @@ public final class Forwarder {
 
   /** What goes upstream: the same for a first attempt and a retry. */
   private record Outbound(String method, String target, Headers headers, Body body,
-      long declaredLength, int timeoutMillis) {}
+      long declaredLength, int timeoutMillis, boolean watchClient) {}
 
   private ResponseHead exchange(UpstreamConnection connection, Outbound outbound,
       UpstreamHooks hooks) throws IOException {
@@ -278,7 +282,7 @@ public final class Forwarder {
     // request on: an upstream trickling its head a byte at a time is not an answer.
     long deadlineNanos = outbound.timeoutMillis() > 0
         ? System.nanoTime() + outbound.timeoutMillis() * 1_000_000L : Long.MAX_VALUE;
-    awaitAnswer(connection.input(), deadlineNanos, hooks);
+    awaitAnswer(connection.input(), deadlineNanos, hooks, outbound.watchClient());
     if (outbound.timeoutMillis() > 0) {
       connection.input().deadline(deadlineNanos);
     }

@@ -14,7 +14,8 @@ import java.util.Locale;
  * stripped prefix, then what follows the base path (nginx's {@code proxy_redirect default}).
  * The result is a relative reference, which RFC 9110 §10.2.2 allows and clients resolve against
  * the URL they asked for, so that it holds whatever scheme and host the client used. Any other
- * value goes on as it came.
+ * value goes on as it came, and so does one whose path has dot-segments, which could climb out
+ * of the base path or the route's prefix.
  */
 final class Redirects {
   private static final String URL_PARAMETER = "url=";
@@ -66,6 +67,11 @@ final class Redirects {
       return null;
     }
     String rest = url.substring(pathStart);
+    if (hasDotSegment(rest)) {
+      // /app/../admin resolves outside the base path (RFC 3986 §5.2.4), and the prefix put before
+      // it would be climbed out of the same way: such a value is not mapped (probe g28).
+      return null;
+    }
     String base = endpoint.basePath();
     if (!base.isEmpty()) {
       if (!rest.startsWith(base)
@@ -76,6 +82,24 @@ final class Redirects {
     }
     String local = to.strippedPrefix() + (rest.startsWith("/") ? rest : "/" + rest);
     return sameHost(local) ? local : null;
+  }
+
+  /**
+   * Whether the path of {@code pathAndMore} (up to its query or fragment) has a {@code .} or
+   * {@code ..} segment, also percent-encoded ({@code %2e}), which a client's resolution removes.
+   */
+  private static boolean hasDotSegment(String pathAndMore) {
+    int end = 0;
+    while (end < pathAndMore.length() && "?#".indexOf(pathAndMore.charAt(end)) < 0) {
+      end++;
+    }
+    for (String segment : pathAndMore.substring(0, end).split("/", -1)) {
+      String decoded = segment.replaceAll("(?i)%2e", ".");
+      if (decoded.equals(".") || decoded.equals("..")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

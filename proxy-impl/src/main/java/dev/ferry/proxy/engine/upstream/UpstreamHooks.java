@@ -47,6 +47,14 @@ public interface UpstreamHooks {
     return false;
   }
 
+  /**
+   * Whether the wait may watch the client when the pool is crowded (see
+   * {@link Target#watchClient()}); false for requests nobody may abandon.
+   */
+  default boolean watchesClientOfCrowdedPool() {
+    return false;
+  }
+
   /** True if the client has gone (closed or reset its connection): the exchange is abandoned. */
   default boolean clientGone() {
     return false;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.HealthCheck;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.LogCapture;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import org.junit.jupiter.api.Test;
 
@@ -53,5 +54,35 @@ class EndpointHealthTest {
     health.record(PASSED);
 
     assertThat(endpoint.healthy()).isTrue();
+  }
+
+  /**
+   * {@code endpoint_down} and {@code endpoint_up} say when the endpoint leaves and rejoins the
+   * rotation, both at warn: while it is ejected, its health changing is neither (it was, and
+   * "up" was logged for an endpoint still out; "up" at info was missing from a quiet log, probe
+   * g28).
+   */
+  @Test
+  void logsDownAndUpAtWarnOnlyWhenTheEndpointLeavesOrRejoinsTheRotation() {
+    endpoint.eject(System.nanoTime() + java.time.Duration.ofMinutes(1).toNanos());
+    try (LogCapture logs = new LogCapture()) {
+      for (int i = 0; i < 3; i++) {
+        health.record(FAILED);
+      }
+      health.record(PASSED);
+      health.record(PASSED);
+      assertThat(endpoint.healthy()).isTrue();
+      assertThat(logs.lines("endpoint_down pool=api")).as("already out, ejected").isEmpty();
+      assertThat(logs.lines("endpoint_up pool=api")).as("still out, ejected").isEmpty();
+
+      endpoint.uneject();
+      for (int i = 0; i < 3; i++) {
+        health.record(FAILED);
+      }
+      assertThat(logs.lines("endpoint_down pool=api")).singleElement().asString().contains("WARN");
+      health.record(PASSED);
+      health.record(PASSED);
+      assertThat(logs.lines("endpoint_up pool=api")).singleElement().asString().contains("WARN");
+    }
   }
 }

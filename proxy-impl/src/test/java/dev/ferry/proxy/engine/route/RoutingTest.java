@@ -36,11 +36,18 @@ class RoutingTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  /** java.net.http sets Host itself, so tests choose the host by a raw request instead. */
-  private static String raw(ProxyServer proxy, String host, String path) throws Exception {
+  /**
+   * java.net.http sets Host itself, so tests choose the host by a raw request instead; the
+   * status and the body, after any {@code fieldLines} ("Name: value").
+   */
+  private static String raw(ProxyServer proxy, String host, String path, String... fieldLines) throws Exception {
+    StringBuilder fields = new StringBuilder();
+    for (String line : fieldLines) {
+      fields.append(line).append("\r\n");
+    }
     try (var socket = new java.net.Socket("127.0.0.1", proxy.port())) {
       socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host
-          + "\r\nConnection: close\r\n\r\n").getBytes());
+          + "\r\nConnection: close\r\n" + fields + "\r\n").getBytes());
       String response = new String(socket.getInputStream().readAllBytes());
       return response.substring(9, 12) + " " + response.substring(response.indexOf("\r\n\r\n") + 4);
     }
@@ -197,6 +204,26 @@ class RoutingTest {
         HttpResponse.BodyHandlers.ofString());
     assertThat(flagged.body()).isEqualTo("canary /x");
     assertThat(get(proxy, "/x").body()).isEqualTo("stable /x");
+  }
+
+  /**
+   * A header sent on several lines is matched as one line of its values joined (RFC 9110 §5.3):
+   * "X-Canary: 0" beside "X-Canary: 1" is "0, 1", which a route for "1" does not take, the same
+   * as one line "0, 1". Any line equal to the value used to be enough (probe g28).
+   */
+  @Test
+  void matchesAHeaderSentOnSeveralLinesAsTheirJoinedValue() throws Exception {
+    Origins canary = origin("canary");
+    Origins both = origin("both");
+    Origins stable = origin("stable");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(canary.url()).name("canary")).header("X-Canary", "1"))
+        .route(Route.to(Upstream.of(both.url()).name("both")).header("X-Canary", "0, 1"))
+        .upstream(Upstream.of(stable.url()).name("stable")));
+    assertThat(raw(proxy, "a", "/x", "X-Canary: 1")).isEqualTo("200 canary /x");
+    assertThat(raw(proxy, "a", "/x", "X-Canary: 0", "X-Canary: 1")).isEqualTo("200 both /x");
+    assertThat(raw(proxy, "a", "/x", "X-Canary: 0, 1")).isEqualTo("200 both /x");
+    assertThat(raw(proxy, "a", "/x", "X-Canary: 1", "X-Canary: 0")).isEqualTo("200 stable /x");
   }
 
   /**

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class RedirectsTest {
   private static Target target(String endpoint, String strippedPrefix) {
-    return new Target(Upstream.of(endpoint).endpoints().get(0), false, 1000, strippedPrefix, true);
+    return new Target(Upstream.of(endpoint).endpoints().get(0), false, 1000, strippedPrefix, true, false);
   }
 
   @Test
@@ -32,5 +32,22 @@ class RedirectsTest {
     assertThat(Redirects.local("//10.0.0.5:8080/x", to)).isNull();
     assertThat(Redirects.local("http://10.0.0.50:8080/x", to)).isNull();
     assertThat(Redirects.local("http://10.0.0.5:8080/app-other", target("http://10.0.0.5:8080/app", ""))).isNull();
+  }
+
+  /**
+   * A path with dot-segments may climb out of the base path or the route's prefix when the client
+   * resolves it: {@code /app/../admin} is the endpoint's {@code /admin}, and was mapped to
+   * {@code /v1/../admin}, the proxy's {@code /admin} (probe g28). It goes on as it came.
+   */
+  @Test
+  void leavesAPathWithDotSegments() {
+    Target to = target("http://10.0.0.5:8080/app", "/v1");
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/../admin", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/%2e%2E/admin", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/./x", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/..", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/x?next=/../y", to)).as("a query is no path")
+        .isEqualTo("/v1/x?next=/../y");
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/..x/.y", to)).isEqualTo("/v1/..x/.y");
   }
 }
