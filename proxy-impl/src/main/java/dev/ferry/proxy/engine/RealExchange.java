@@ -173,6 +173,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     // The upstream sees the exchange's ID and, as its parent, the proxy's own span.
     Headers.Builder fields = trace.propagate(head.headers()).set(config.requestIdHeader(), requestId);
     HopByHop.applyClientOptions(head.headers(), fields, config.requestIdHeader(), "traceparent");
+    OwnFields.dropUnderscoreSpellings(head.headers(), fields, config.requestIdHeader());
     if (config.isReverse()) {
       Forwarder.dropClientForwarding(head.headers(), fields);
     }

@@ -89,6 +89,26 @@ class ObservabilityTest {
   }
 
   /**
+   * A client's underscore spelling of the request ID or a B3 field goes: a CGI-style backend
+   * reads it as the proxy's own field, and got {@code spoofed,<the proxy's ID>} (probe c28).
+   */
+  @Test
+  void dropsUnderscoreSpellingsOfTheFieldsItSets() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("a"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /u HTTP/1.1\r\nHost: a\r\nX_Request_Id: spoofed\r\n"
+          + "X_B3_TraceId: 11111111111111111111111111111111\r\nx_b3_spanid: 2222222222222222\r\n"
+          + "X_Other: kept\r\n\r\n").readResponse().status()).isEqualTo(200);
+    }
+    okhttp3.mockwebserver.RecordedRequest received = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(received.getHeaders().names()).doesNotContain("X_Request_Id", "X_B3_TraceId", "x_b3_spanid")
+        .contains("X_Other");
+    assertThat(received.getHeader("X-Request-Id")).isNotEqualTo("spoofed").isNotEmpty();
+  }
+
+  /**
    * A tracestate goes on only with the valid traceparent it belongs to (W3C Trace Context §3.3);
    * a B3 "do not sample" decision holds; a continued B3 trace's headers name the proxy's span.
    */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.LogCapture;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -130,6 +131,21 @@ class CacheAdminTest {
     assertThat(h.cache().stats().entries()).isEqualTo(1);
     assertThat(purge("prefix=/files/My%20")).isEqualTo(200);
     assertThat(h.cache().stats().entries()).isZero();
+  }
+
+  /**
+   * A URL given encoded, its query with it, is logged decoded and so redacted: the raw reading
+   * was logged, its {@code %3Ftoken%3D} unseen by the redaction (probe c28).
+   */
+  @Test
+  void redactsTheSecretsOfAnEncodedUrlItLogs() throws Exception {
+    h.origin.enqueue(h.response("secret").setHeader("Cache-Control", "max-age=100"));
+    h.get("/k?token=TOPSECRET1");
+    try (LogCapture logs = new LogCapture()) {
+      assertThat(purge("url=" + url("/k%3Ftoken%3DTOPSECRET1"))).isEqualTo(200);
+      assertThat(logs.lines("cache_purge")).singleElement().asString()
+          .contains("token=***").doesNotContain("TOPSECRET1");
+    }
   }
 
   private int purge(String query) throws Exception {
