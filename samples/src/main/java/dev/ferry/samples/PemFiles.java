@@ -131,6 +131,23 @@ final class PemFiles {
   }
 
   /**
+   * Refuses {@code path} if it holds a private key: a certificate written there would lose it
+   * (probe c28: {@code --ca-out ca.key} replaced the key of a CA clients trusted).
+   *
+   * @throws IllegalArgumentException naming {@code flag}
+   */
+  static void refuseKeyFile(String flag, Path path) {
+    try {
+      if (Files.isRegularFile(path) && Files.readString(path, StandardCharsets.ISO_8859_1).contains("PRIVATE KEY-----")) {
+        throw new IllegalArgumentException(flag + ": " + path + " holds a private key, which the "
+            + "certificate would replace; name another file (the key goes to --ca-key-out)");
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException(flag + " cannot read " + path + ": " + why(e));
+    }
+  }
+
+  /**
    * Checks that the private key in {@code key} belongs to the first certificate in
    * {@code chain}: a key signs a few bytes and the certificate's public key must verify them,
    * whatever the algorithm (RSA, EC, Ed25519).

@@ -145,6 +145,10 @@ final class TlsOptions {
       // Refused now, not once the proxy runs: a key already there is never written over.
       PemFiles.checkWritable("--ca-key-out", caKeyOut, generated.privateKeyPem());
     }
+    if (generated != null && caOut != null) {
+      // Nor by the certificate: --ca-out naming the key file (a slip) lost a trusted CA's key.
+      PemFiles.refuseKeyFile("--ca-out", caOut);
+    }
   }
 
   /**

@@ -264,6 +264,12 @@ class TlsFlagsTest {
         .hasMessageStartingWith("--ca-key-out: " + keyOut + " exists and holds another key");
     assertThat(Files.readString(keyOut)).isEqualTo("the key of a CA clients trust");
     assertThat(out).doesNotExist();
+    // --ca-out naming a key file, a slip, lost the key of a CA clients trust (probe c28).
+    Path keyFile = dir.resolve("kept-ca.key");
+    Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", keyFile.toString()))
+        .hasMessageStartingWith("--ca-out: " + keyFile + " holds a private key");
+    assertThat(Files.readString(keyFile)).startsWith("-----BEGIN PRIVATE KEY-----");
     Path both = dir.resolve("ca-and-key.pem");
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", both.toString(), "--ca-key-out",
         dir.resolve(".").resolve("ca-and-key.pem").toString()))
