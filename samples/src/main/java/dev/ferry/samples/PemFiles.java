@@ -131,12 +131,18 @@ final class PemFiles {
   }
 
   /**
-   * Refuses {@code path} if it holds a private key: a certificate written there would lose it
-   * (probe c28: {@code --ca-out ca.key} replaced the key of a CA clients trusted).
+   * Refuses {@code path} as a place for a certificate if it is a symbolic link, which the write
+   * would follow to a file someone else chose (probe s28; the key's flag refuses one too), or
+   * if it holds a private key, which the certificate would replace (probe c28:
+   * {@code --ca-out ca.key} replaced the key of a CA clients trusted).
    *
    * @throws IllegalArgumentException naming {@code flag}
    */
-  static void refuseKeyFile(String flag, Path path) {
+  static void checkCertificateFile(String flag, Path path) {
+    if (Files.isSymbolicLink(path)) {
+      throw new IllegalArgumentException(flag + ": " + path + " is a symbolic link; name the file "
+          + "itself (the link is not followed)");
+    }
     try {
       if (Files.isRegularFile(path) && Files.readString(path, StandardCharsets.ISO_8859_1).contains("PRIVATE KEY-----")) {
         throw new IllegalArgumentException(flag + ": " + path + " holds a private key, which the "

@@ -147,7 +147,7 @@ final class TlsOptions {
     }
     if (generated != null && caOut != null) {
       // Nor by the certificate: --ca-out naming the key file (a slip) lost a trusted CA's key.
-      PemFiles.refuseKeyFile("--ca-out", caOut);
+      PemFiles.checkCertificateFile("--ca-out", caOut);
     }
   }
 

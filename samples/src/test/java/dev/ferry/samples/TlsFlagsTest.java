@@ -270,6 +270,12 @@ class TlsFlagsTest {
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", keyFile.toString()))
         .hasMessageStartingWith("--ca-out: " + keyFile + " holds a private key");
     assertThat(Files.readString(keyFile)).startsWith("-----BEGIN PRIVATE KEY-----");
+    // Nor through a symbolic link, as --ca-key-out refuses one: it wrote over the link's target (probe s28).
+    Path victim = Files.writeString(dir.resolve("victim.txt"), "precious");
+    Path link = Files.createSymbolicLink(dir.resolve("linked-ca.pem"), victim);
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", link.toString()))
+        .hasMessageStartingWith("--ca-out: " + link + " is a symbolic link");
+    assertThat(Files.readString(victim)).isEqualTo("precious");
     Path both = dir.resolve("ca-and-key.pem");
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", both.toString(), "--ca-key-out",
         dir.resolve(".").resolve("ca-and-key.pem").toString()))
