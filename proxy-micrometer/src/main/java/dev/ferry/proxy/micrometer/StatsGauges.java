@@ -157,7 +157,7 @@ final class StatsGauges {
         endpoints.computeIfAbsent(key, absent -> {
           Meter gauge = Gauge.builder("ferry.upstream.endpoint.healthy", this,
                   gauges -> gauges.health(pool, endpoint))
-              .description("1 while the endpoint is healthy, 0 when unhealthy or ejected")
+              .description("1 while the endpoint is healthy, 0 when unhealthy, ejected or removed")
               .tags(tags).tags("pool", pool, "endpoint", endpoint).strongReference(true)
               .register(registry);
           registered.add(gauge);
@@ -184,10 +184,17 @@ final class StatsGauges {
     }
   }
 
+  /**
+   * 1 while the endpoint is healthy, else 0: unhealthy, ejected, or taken out by a reload. The
+   * scrape that refreshes the stats may already hold a removed endpoint's gauge, which read NaN
+   * there, breaking alerts on {@code == 0} and the pool's min and avg (probe c28).
+   */
   private double health(String pool, String endpoint) {
     Snapshot current = snapshot();
-    String state = current == null ? null
-        : current.stats.upstreamEndpoints().getOrDefault(pool, Map.of()).get(endpoint);
-    return state == null ? Double.NaN : state.equals("healthy") ? 1 : 0;
+    if (current == null) {
+      return Double.NaN;
+    }
+    String state = current.stats.upstreamEndpoints().getOrDefault(pool, Map.of()).get(endpoint);
+    return "healthy".equals(state) ? 1 : 0;
   }
 }
