@@ -40,6 +40,7 @@ public final class FerryCli {
     for (String stop : new String[] {"TERM", "INT"}) {
       Signals.on(stop, () -> System.exit(0));
     }
+    Thread.setDefaultUncaughtExceptionHandler(MemoryGuards.exitOnOutOfMemory(Runtime.getRuntime()::halt));
     // Before anything can log: parsing loads files (a --ca-cert CA) through engine classes whose
     // loggers would bind slf4j to whatever provider it found first (probe d24).
     System.setProperty("slf4j.provider", CliLogProvider.class.getName());
@@ -47,6 +48,7 @@ public final class FerryCli {
     CliOptions.Parsed options;
     try {
       options = CliOptions.parse(args);
+      MemoryGuards.checkCacheFits(options.builder().buildConfig(), Runtime.getRuntime().maxMemory());
     } catch (IllegalArgumentException e) {
       System.err.println(error(e));
       System.err.println("Run with --help for usage.");

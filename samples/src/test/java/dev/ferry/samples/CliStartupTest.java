@@ -37,8 +37,12 @@ class CliStartupTest {
   }
 
   private Process run(String... args) throws IOException {
+    return runWithHeap("-Xmx256m", args);
+  }
+
+  private Process runWithHeap(String maxHeap, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), FerryCli.class.getName()));
+        maxHeap, "-cp", System.getProperty("java.class.path"), FerryCli.class.getName()));
     command.addAll(List.of(args));
     return new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("cli.log").toFile()).start();
@@ -64,6 +68,19 @@ class CliStartupTest {
     }
     assertThat(caOut).as("the CA file once the port accepts").exists();
     assertThat(Files.readString(caOut)).startsWith("-----BEGIN CERTIFICATE-----");
+  }
+
+  /**
+   * A cache the heap cannot hold is refused at start, naming the flag: accepted, it filled the
+   * heap, and the proxy went on accepting connections it never answered, deaf to SIGTERM (probe
+   * c28).
+   */
+  @Test
+  void refusesACacheLargerThanTheHeap() throws Exception {
+    cli = runWithHeap("-Xmx64m", "-p", "0", "-m", "200");
+    assertThat(cli.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(cli.exitValue()).as(log()).isEqualTo(2);
+    assertThat(log()).contains("-m/--cache-mb: a cache of 200 MiB does not fit in this JVM's heap");
   }
 
   /** A proxy that cannot start leaves no CA behind, so a retry can write its key there. */

@@ -184,6 +184,12 @@ final class RealProxyServer implements ProxyServer {
           + "have no authentication; keep this address behind a firewall", HostNames.authorityText(
           adminServer.address().getAddress(), adminServer.address().getPort()));
     }
+    config.cache().filter(spec -> spec.maxSizeBytes() > Runtime.getRuntime().maxMemory() / 2).ifPresent(spec ->
+        // Small bodies, and large ones past the off-heap cap, are kept on the heap: a cache this
+        // size, once full, may exhaust it (probe c28: 200 MiB in a 64 MiB heap).
+        log.warn("cache_larger_than_heap max_size_bytes={} max_heap_bytes={} a full cache may exhaust the heap; "
+            + "give the JVM a larger -Xmx or the cache a smaller maxSizeBytes", spec.maxSizeBytes(),
+            Runtime.getRuntime().maxMemory()));
     if (interception != null) {
       LeveledLog.log(log, lifecycleLevel(), "interception_ca subject={} sha256={} not_after={}",
           LogValues.quoted(interception.authority().certificate().getSubjectX500Principal().getName()),
