@@ -58,49 +58,63 @@ final class FaultFilter implements Filter {
     rules.removeIf(rule -> rule.owner() == owner);
   }
 
+  /**
+   * Removes the rules of {@code owner}, a test's view that closed, and ends the waits of those
+   * still holding exchanges: the held request reached the origin during the next test (probe t28).
+   */
+  void end(Object owner) {
+    clear(owner);
+    pauses.close(owner);
+  }
+
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     Request request = exchange.request();
     if (request.method().equals("CONNECT") && intercepted.test(request.host())) {
       return chain.proceed(request);
     }
-    List<Fault> faults = new ArrayList<>();
+    List<Rule> matched = new ArrayList<>();
     for (List<Rule> list : List.of(fixed, rules)) {
       for (Rule rule : list) {
         if (rule.when().test(request)) {
-          faults.add(rule.fault());
+          matched.add(rule);
         }
       }
     }
-    if (faults.isEmpty()) {
+    if (matched.isEmpty()) {
       return chain.proceed(request);
     }
+    List<Fault> faults = new ArrayList<>(matched.size());
+    matched.forEach(rule -> faults.add(rule.fault()));
     InFlight state = recorder.inFlight(exchange.id());
     state.fault = faults.size() == 1 ? faults.get(0).toString() : faults.toString();
     state.faultChangedResponse = faults.stream().anyMatch(Fault::changesResponse);
-    for (Fault fault : faults) {
+    for (Rule rule : matched) {
+      Fault fault = rule.fault();
       if (fault.kind() == Fault.Kind.DROP) {
         state.dropped = true;
         return dropped("dropped before response");
       }
       if (fault.kind() == Fault.Kind.LATENCY) {
-        if (!pauses.pause(fault.amount())) {
-          // The proxy is closing: the exchange ends now, unanswered, not at the close's grace.
+        if (!pauses.pause(fault.amount(), rule.owner())) {
+          // The proxy is closing, or the test that injected the fault ended: the exchange ends
+          // now, unanswered, not at the close's grace nor in the middle of the next test.
           state.dropped = true;
-          return dropped("the proxy closed during the injected latency");
+          return dropped("the injected latency was ended by a close");
         }
         state.releasedNanos = System.nanoTime();
       }
     }
     Response response = chain.proceed(request);
-    for (Fault fault : faults) {
+    for (Rule rule : matched) {
+      Fault fault = rule.fault();
       switch (fault.kind()) {
         case STATUS:
           response = response.toBuilder().status((int) fault.amount()).build();
           break;
         case BANDWIDTH:
           response = response.withBody(Body.of(
-              new ThrottledInputStream(response.body().stream(), fault.amount(), pauses),
+              new ThrottledInputStream(response.body().stream(), fault.amount(), pauses, rule.owner()),
               response.body().contentLength()));
           break;
         case RESET:

@@ -1,35 +1,49 @@
 package dev.ferry.proxy.testkit;
 
 import java.io.InterruptedIOException;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The waits faults impose (latency, bandwidth), which the proxy's close cuts short: a test that
- * ends while an injected latency holds an exchange (a client that timed out, as tested) would
- * otherwise hold the close for its whole grace, and the interrupt at its end was logged as the
- * fault filter failing (probe t27).
+ * The waits faults impose (latency, bandwidth), which the proxy's close cuts short, and a test
+ * view's close those of the faults its test injected: a test that ends while an injected latency
+ * holds an exchange (a client that timed out, as tested) would otherwise hold the close for its
+ * whole grace, and the interrupt at its end was logged as the fault filter failing (probe t27);
+ * on a shared proxy the held request reached the origin during the next test (probe t28).
  */
 final class FaultPauses {
-  private final Set<Thread> waiting = ConcurrentHashMap.newKeySet();
+  /** Each waiting thread's wait. */
+  private final Map<Thread, Wait> waiting = new ConcurrentHashMap<>();
   private volatile boolean closing;
 
+  /** One wait: the owner of the fault it is for (null: the proxy's own rules), and whether it was cut. */
+  private static final class Wait {
+    final Object owner;
+    volatile boolean cut;
+
+    Wait(Object owner) {
+      this.owner = owner;
+    }
+  }
+
   /**
-   * Waits {@code nanos}; the wait is the fault itself, not test synchronisation.
+   * Waits {@code nanos} for a fault {@code owner} injected (null for the proxy's own); the wait
+   * is the fault itself, not test synchronisation.
    *
-   * @return false if the proxy began closing first
+   * @return false if the proxy began closing first, or the owner's test view was closed
    * @throws InterruptedIOException if the thread was interrupted
    */
-  boolean pause(long nanos) throws InterruptedIOException {
+  boolean pause(long nanos, Object owner) throws InterruptedIOException {
     Thread self = Thread.currentThread();
-    // Registered before closing is read: a close either is seen here or finds this thread.
-    waiting.add(self);
+    Wait wait = new Wait(owner);
+    // Registered before the flags are read: a close either is seen here or finds this wait.
+    waiting.put(self, wait);
     try {
       long deadline = System.nanoTime() + nanos;
       long left;
       while ((left = deadline - System.nanoTime()) > 0) {
-        if (closing) {
+        if (closing || wait.cut) {
           return false;
         }
         LockSupport.parkNanos(this, left);
@@ -47,6 +61,19 @@ final class FaultPauses {
   /** Ends every wait at once, and those to come. */
   void close() {
     closing = true;
-    waiting.forEach(LockSupport::unpark);
+    waiting.keySet().forEach(LockSupport::unpark);
+  }
+
+  /**
+   * Ends the waits of the faults {@code owner} injected. Call it after removing the owner's
+   * rules, so that no wait for them starts after it.
+   */
+  void close(Object owner) {
+    waiting.forEach((thread, wait) -> {
+      if (wait.owner == owner) {
+        wait.cut = true;
+        LockSupport.unpark(thread);
+      }
+    });
   }
 }

@@ -406,7 +406,8 @@ public final class RecordingProxy implements AutoCloseable {
    * other proxies may have added theirs), leaving out (and reporting in {@link #unrecorded()}) the
    * answers the proxy made itself or a fault changed, and responses whose body was cut at
    * {@code maxBodyBytes}; a second close saves nothing. For a test's view
-   * of a shared proxy, ends the view and removes its faults; the proxy keeps running.
+   * of a shared proxy, ends the view and removes its faults (an exchange one of them holds in a
+   * latency or bandwidth fault ends at once, as at the proxy's close); the proxy keeps running.
    *
    * @throws UncheckedIOException if the HAR file cannot be written
    */
@@ -414,7 +415,7 @@ public final class RecordingProxy implements AutoCloseable {
   public void close() {
     if (owner != null) {
       recording.end();
-      faults.clear(this);
+      faults.end(this);
       owner.closeView(this);
       return;
     }

@@ -9,12 +9,14 @@ final class ThrottledInputStream extends FilterInputStream {
   private final long bytesPerSecond;
   private final int slice;
   private final FaultPauses pauses;
+  private final Object owner;
   private long startNanos;
   private long passed;
 
-  ThrottledInputStream(InputStream in, long bytesPerSecond, FaultPauses pauses) {
+  ThrottledInputStream(InputStream in, long bytesPerSecond, FaultPauses pauses, Object owner) {
     super(in);
     this.pauses = pauses;
+    this.owner = owner;
     this.bytesPerSecond = bytesPerSecond;
     this.slice = (int) Math.max(1, Math.min(64 * 1024, bytesPerSecond / 20));
   }
@@ -33,8 +35,8 @@ final class ThrottledInputStream extends FilterInputStream {
     }
     // Wait until the bytes already passed are within the rate, then pass one more slice.
     long due = startNanos + passed * 1_000_000_000L / bytesPerSecond;
-    if (!pauses.pause(due - System.nanoTime())) {
-      throw new IOException("ferry fault: the proxy closed while throttling the response");
+    if (!pauses.pause(due - System.nanoTime(), owner)) {
+      throw new IOException("ferry fault: a close ended the throttled response");
     }
     int n = in.read(buffer, offset, Math.min(length, slice));
     if (n > 0) {

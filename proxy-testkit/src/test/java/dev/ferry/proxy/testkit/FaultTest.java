@@ -89,6 +89,27 @@ class FaultTest {
     assertThat(e.failure()).isNotEqualTo(java.util.Optional.of("FILTER_FAILED"));
   }
 
+  /**
+   * On a proxy shared by a class, a test's view closing ends the latency its fault holds: the
+   * held request reached the origin during the next test (probe t28).
+   */
+  @Test
+  void endsTheLatencyOfATestsFaultWhenItsViewCloses() throws Exception {
+    RecordingProxy view = proxy.openView();
+    view.inject(e -> e.path("/slow"), Fault.latency(Duration.ofSeconds(30)));
+    try (Socket socket = new Socket("127.0.0.1", proxy.port())) {
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write(("GET " + url("/slow") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      awaitOneActiveExchange();
+      view.close();
+      assertThat(readUntilClosed(socket.getInputStream())).as("no answer").isEmpty();
+    }
+    assertThat(origin.getRequestCount()).as("never forwarded").isZero();
+    origin.enqueue(new MockResponse().setBody("next test"));
+    assertThat(get("/next").body()).as("the proxy serves on").isEqualTo("next test");
+  }
+
   /** The same for a response a bandwidth fault is throttling: the close cuts it. */
   @Test
   void closesAtOnceWhileABandwidthFaultThrottlesAResponse() throws Exception {
