@@ -95,6 +95,10 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   private ExchangeMatcher expected;
   /** An index of the test proxies and views in use, for the shortcut methods; the Store owns them. */
   private final Set<RecordingProxy> running = ConcurrentHashMap.newKeySet();
+  /** Class proxies, from the class's beforeAll to its afterAll. */
+  private final Set<RecordingProxy> classProxies = ConcurrentHashMap.newKeySet();
+  /** Class proxies {@link #current()} handed out before their tests: clients are wired to them. */
+  private final Set<RecordingProxy> wiredOutsideTests = ConcurrentHashMap.newKeySet();
   private final ThreadLocal<RecordingProxy> onThread = new ThreadLocal<>();
   private final AtomicBoolean warnedOverlap = new AtomicBoolean();
   /** Set once a proxy has started: from then on the configuration methods refuse changes. */
@@ -270,6 +274,11 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   /**
    * The proxy of the test running on this thread (for a shared proxy, that test's view of it).
+   * Outside a test, while no test runs: the class's proxy, if exactly one class has one (in a
+   * {@code @BeforeAll} method, or while a framework prepares the tests, as Spring evaluates a
+   * {@code @DynamicPropertySource} supplier: {@code () -> ferry.baseUri().toString()}). Clients
+   * wired to it then are recorded in the tests' recordings, as when the proxy is taken as a
+   * {@code @BeforeAll} parameter.
    *
    * @throws IllegalStateException if no test runs on this thread and not exactly one proxy is
    *     in use (take a {@link RecordingProxy} parameter instead)
@@ -280,6 +289,14 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
       return mine;
     }
     List<RecordingProxy> proxies = List.copyOf(running);
+    List<RecordingProxy> classes = List.copyOf(classProxies);
+    if (proxies.isEmpty() && classes.size() == 1) {
+      // Before the tests: it refused (probe t28), though the class proxy was the one in use.
+      RecordingProxy wired = classes.get(0);
+      wiredOutsideTests.add(wired);
+      wired.keepAllTraffic();
+      return wired;
+    }
     if (proxies.size() != 1) {
       throw new IllegalStateException(proxies.isEmpty()
           ? "no Ferry proxy is in use by a test; it starts before each test (or before all)"
@@ -312,7 +329,9 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   @Override
   public void beforeAll(ExtensionContext context) {
     if (lifecycle(context) != ProxyLifecycle.PER_TEST && !sharesEnclosingProxy(context)) {
-      store(context).put(CLASS_PROXY, start(context));
+      RecordingProxy proxy = start(context);
+      store(context).put(CLASS_PROXY, proxy);
+      classProxies.add(proxy);
     }
   }
 
@@ -336,7 +355,8 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     boolean concurrent = runsConcurrently(context);
     // A client wired in @BeforeAll sends to the class proxy: a proxy of the test's own would
     // leave that traffic where no test sees it, so AUTO then shares the class proxy as PER_CLASS.
-    boolean wired = store(context).get(CLASS_PROXY_WIRED) != null;
+    boolean wired = store(context).get(CLASS_PROXY_WIRED) != null
+        || shared != null && wiredOutsideTests.contains(shared);
     boolean own = shared == null || lifecycle == ProxyLifecycle.PER_TEST
         || (lifecycle == ProxyLifecycle.AUTO && concurrent && !wired);
     if (!own && concurrent && warnedOverlap.compareAndSet(false, true)) {
@@ -403,6 +423,8 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   public void afterAll(ExtensionContext context) {
     RecordingProxy proxy = context.getStore(namespace()).remove(CLASS_PROXY, RecordingProxy.class);
     if (proxy != null) {
+      classProxies.remove(proxy);
+      wiredOutsideTests.remove(proxy);
       proxy.close();
       report(context, proxy);
     }

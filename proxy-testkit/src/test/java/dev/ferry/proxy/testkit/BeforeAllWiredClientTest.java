@@ -39,6 +39,66 @@ class BeforeAllWiredClientTest {
         .assertStatistics(s -> s.started(2).succeeded(2));
   }
 
+  /**
+   * The extension's own shortcuts answer outside a test with the class's proxy, as a
+   * {@code @BeforeAll} parameter does: {@code ferry.baseUri()} in a {@code @BeforeAll} method (or a
+   * Spring {@code @DynamicPropertySource} supplier) threw "no Ferry proxy is in use" (probe t28).
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"false", "true"})
+  void answersTheExtensionsShortcutsInBeforeAllWithTheClassProxy(String parallel) {
+    EngineTestKit.engine("junit-jupiter").selectors(selectClass(WiredThroughTheExtension.class))
+        .configurationParameter("junit.jupiter.execution.parallel.enabled", parallel)
+        .execute().testEvents()
+        .assertStatistics(s -> s.started(2).succeeded(2));
+  }
+
+  @Execution(ExecutionMode.CONCURRENT)
+  static class WiredThroughTheExtension {
+    private static MockWebServer origin;
+    private static HttpClient client;
+    private static URI proxyUri;
+
+    @RegisterExtension
+    static FerryProxyExtension proxy = FerryProxyExtension.forward();
+
+    @BeforeAll
+    static void wire() throws Exception {
+      origin = new MockWebServer();
+      origin.setDispatcher(new Dispatcher() {
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+          return new MockResponse().setBody(request.getPath());
+        }
+      });
+      origin.start();
+      client = proxy.httpClientBuilder().build();
+      proxyUri = proxy.baseUri();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+      origin.close();
+    }
+
+    private static void sendsAndSees(RecordingProxy mine, String path) throws Exception {
+      client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + origin.getPort() + path))
+          .build(), HttpResponse.BodyHandlers.discarding());
+      assertThat(mine.baseUri()).as("the proxy wired in @BeforeAll").isEqualTo(proxyUri);
+      mine.recording().awaitExchange(e -> e.path(path), Duration.ofSeconds(5));
+    }
+
+    @Test
+    void first(RecordingProxy mine) throws Exception {
+      sendsAndSees(mine, "/first");
+    }
+
+    @Test
+    void second(RecordingProxy mine) throws Exception {
+      sendsAndSees(mine, "/second");
+    }
+  }
+
   @Execution(ExecutionMode.CONCURRENT)
   static class WiredInBeforeAll {
     // Made in @BeforeAll: a run of this class directly, besides the engine test's, starts afresh.
