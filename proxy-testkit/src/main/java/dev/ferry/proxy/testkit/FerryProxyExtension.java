@@ -559,11 +559,9 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
         .orElseGet(() -> builder != null ? builder : RecordingProxy.forward());
     List<Closeable> started = new ArrayList<>();
     RecordingProxy proxy = StartedUpstreams.collect(from::start, started);
-    if (!started.isEmpty()) {
-      // Closed when the whole run ends: a static server may serve several classes (a base class
-      // holding it and the extension), and once closed a MockWebServer cannot start again.
-      context.getRoot().getStore(namespace()).put(started, new StartedUpstreams.Closing(started));
-    }
+    // Closed when the JVM exits: a static server may serve several classes (a base class holding
+    // it and the extension), also across runs in one JVM, and a closed MockWebServer cannot start.
+    StartedUpstreams.closeAtExit(started);
     return proxy;
   }
 

@@ -187,7 +187,7 @@ public final class RecordingProxy implements AutoCloseable {
   /**
    * Returns a builder for a reverse proxy in front of OkHttp's MockWebServer, which starts with
    * the proxy if it has not started yet. A server started so through {@link FerryProxyExtension}
-   * is closed when the test run ends; used directly, the test closes it. Needs {@code com.squareup.okhttp3:mockwebserver} on the
+   * is closed when the JVM exits; used directly, the test closes it. Needs {@code com.squareup.okhttp3:mockwebserver} on the
    * test classpath (the testkit declares it optional). It is not an overload of
    * {@code reverse}: javac would then need MockWebServer to compile every {@code reverse(uri)}.
    *

@@ -3,16 +3,18 @@ package dev.ferry.proxy.testkit;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Upstream servers the testkit started itself while starting a proxy (a MockWebServer given to
- * {@code inFrontOf} that was not running yet): whoever started the proxy closes them when the
- * tests that use them are over, so that no server thread or port outlives them.
+ * {@code inFrontOf} that was not running yet), which it closes when the JVM exits.
  */
 final class StartedUpstreams {
   private static final ThreadLocal<List<Closeable>> STARTING = new ThreadLocal<>();
+  private static final List<Closeable> AT_EXIT = new CopyOnWriteArrayList<>();
+  private static final AtomicBoolean HOOKED = new AtomicBoolean();
 
   private StartedUpstreams() {}
 
@@ -40,30 +42,25 @@ final class StartedUpstreams {
   }
 
   /**
-   * Closes its servers when the JUnit store holding it closes. Both interfaces: JUnit before 5.13
-   * closes only a {@code CloseableResource}, and 5.13 on warn about one that is not also
-   * {@code AutoCloseable} (probe t27).
+   * Closes {@code servers} when the JVM exits. Not when the JUnit run ends: a build that reuses
+   * one JVM for several runs (surefire with {@code forkCount} over 1 runs each class as a run of
+   * its own) handed later classes a server closed for good, since a MockWebServer cannot start
+   * again, and their requests got 502 (probe t28). A test class may still close its server
+   * itself, in {@code @AfterAll}; closing it again is harmless.
    */
-  static final class Closing implements ExtensionContext.Store.CloseableResource, AutoCloseable {
-    private final List<Closeable> servers;
-
-    Closing(List<Closeable> servers) {
-      this.servers = servers;
+  static void closeAtExit(List<Closeable> servers) {
+    AT_EXIT.addAll(servers);
+    if (HOOKED.compareAndSet(false, true)) {
+      Runtime.getRuntime().addShutdownHook(new Thread(StartedUpstreams::closeAll, "ferry-testkit-upstreams"));
     }
+  }
 
-    /** Closes every server, each even if another fails. */
-    @Override
-    public void close() throws IOException {
-      IOException failure = null;
-      for (Closeable server : servers) {
-        try {
-          server.close();
-        } catch (IOException e) {
-          failure = e;
-        }
-      }
-      if (failure != null) {
-        throw failure;
+  private static void closeAll() {
+    for (Closeable server : AT_EXIT) {
+      try {
+        server.close();
+      } catch (IOException e) {
+        // The JVM is exiting: the server's port goes with it.
       }
     }
   }

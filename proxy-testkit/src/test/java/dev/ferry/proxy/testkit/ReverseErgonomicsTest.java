@@ -1,10 +1,8 @@
 package dev.ferry.proxy.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -47,14 +45,20 @@ class ReverseErgonomicsTest {
         .exchange(e -> e.path("/hello")).hasResponseBody("from mock");
   }
 
-  /** A server the extension started is its to stop, once the run is over (here, the fixture's). */
+  /**
+   * A server the extension started serves every run in the JVM, and is closed when the JVM
+   * exits: closed at the end of a run, it was gone for good for the next run in the same JVM (a
+   * surefire fork with forkCount over 1 runs each class as a run of its own), whose requests got
+   * 502 (probe t28).
+   */
   @Test
-  void closesTheMockWebServerItStartedWhenTheClassEnds() {
-    EngineTestKit.engine("junit-jupiter").selectors(selectClass(StartedByTheProxy.class)).execute()
-        .testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+  void keepsTheMockWebServerItStartedForTheNextRunInTheJvm() throws Exception {
+    for (int run = 1; run <= 2; run++) {
+      EngineTestKit.engine("junit-jupiter").selectors(selectClass(StartedByTheProxy.class)).execute()
+          .testEvents().assertStatistics(s -> s.started(2).succeeded(2));
+    }
     assertThat(StartedByTheProxy.port).isPositive();
-    assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), StartedByTheProxy.port).close())
-        .as("the server's port, closed").isInstanceOf(ConnectException.class);
+    new Socket(InetAddress.getLoopbackAddress(), StartedByTheProxy.port).close();
   }
 
   static class StartedByTheProxy {
