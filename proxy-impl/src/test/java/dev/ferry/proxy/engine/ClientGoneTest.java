@@ -30,21 +30,7 @@ class ClientGoneTest {
       ProxyServer proxy = ferry.start(ProxyServer.builder()
           .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()))
           .concurrency(Concurrency.boundedPool(2, 16)));
-      RawClient client = new RawClient(proxy.address());
-      client.send("GET /stalled HTTP/1.1\r\nHost: a\r\n\r\n");
-      try (Socket upstream = origin.accept()) {
-        InputStream fromProxy = upstream.getInputStream();
-        assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /stalled HTTP/1.1");
-        if (reset) {
-          client.socket().setSoLinger(true, 0);
-        }
-        client.close();
-        Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
-            Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
-        while (TinyOrigin.readLine(fromProxy) != null) {
-          // the rest of the head, then the end: the proxy closed the upstream connection
-        }
-      }
+      leaveWhileTheUpstreamWaits(proxy, origin, reset);
       Await.until(() -> proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0
           && proxy.stats().activeWorkers() == 0, Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
     }
@@ -62,21 +48,7 @@ class ClientGoneTest {
     try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
       ProxyServer proxy = ferry.start(ProxyServer.builder()
           .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()).maxRequests(1)));
-      RawClient client = new RawClient(proxy.address());
-      client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
-      try (Socket upstream = origin.accept()) {
-        InputStream fromProxy = upstream.getInputStream();
-        assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /slow HTTP/1.1");
-        if (reset) {
-          client.socket().setSoLinger(true, 0);
-        }
-        client.close();
-        Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
-            Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
-        while (TinyOrigin.readLine(fromProxy) != null) {
-          // the rest of the head, then the end: the proxy closed the upstream connection
-        }
-      }
+      leaveWhileTheUpstreamWaits(proxy, origin, reset);
       try (RawClient next = new RawClient(proxy.address())) {
         next.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
         try (Socket upstream = origin.accept()) {
@@ -87,6 +59,29 @@ class ClientGoneTest {
         }
       }
       assertThat(proxy.stats().failures()).doesNotContainKey("POOL_OVERLOADED");
+    }
+  }
+
+  /**
+   * A client asks {@code origin}, which never answers, and leaves (a FIN, or a reset); returns
+   * once the proxy has abandoned the exchange and closed its upstream connection.
+   */
+  private static void leaveWhileTheUpstreamWaits(ProxyServer proxy, ServerSocket origin, boolean reset)
+      throws Exception {
+    RawClient client = new RawClient(proxy.address());
+    client.send("GET /stalled HTTP/1.1\r\nHost: a\r\n\r\n");
+    try (Socket upstream = origin.accept()) {
+      InputStream fromProxy = upstream.getInputStream();
+      assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /stalled HTTP/1.1");
+      if (reset) {
+        client.socket().setSoLinger(true, 0);
+      }
+      client.close();
+      Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
+          Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
+      while (TinyOrigin.readLine(fromProxy) != null) {
+        // the rest of the head, then the end: the proxy closed the upstream connection
+      }
     }
   }
 }

@@ -10,10 +10,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import okhttp3.mockwebserver.Dispatcher;
-import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
-import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,14 +61,7 @@ class BeforeAllWiredClientTest {
 
     @BeforeAll
     static void wire() throws Exception {
-      origin = new MockWebServer();
-      origin.setDispatcher(new Dispatcher() {
-        @Override
-        public MockResponse dispatch(RecordedRequest request) {
-          return new MockResponse().setBody(request.getPath());
-        }
-      });
-      origin.start();
+      origin = ClassProxyScopeTest.origin();
       client = proxy.httpClientBuilder().build();
       proxyUri = proxy.baseUri();
     }
@@ -88,14 +78,9 @@ class BeforeAllWiredClientTest {
       mine.recording().awaitExchange(e -> e.path(path), Duration.ofSeconds(5));
     }
 
-    @Test
-    void first(RecordingProxy mine) throws Exception {
-      sendsAndSees(mine, "/first");
-    }
-
-    @Test
-    void second(RecordingProxy mine) throws Exception {
-      sendsAndSees(mine, "/second");
+    @org.junit.jupiter.api.RepeatedTest(2)
+    void sends(RecordingProxy mine, org.junit.jupiter.api.RepetitionInfo repetition) throws Exception {
+      sendsAndSees(mine, "/" + repetition.getCurrentRepetition());
     }
   }
 
@@ -113,14 +98,7 @@ class BeforeAllWiredClientTest {
     @BeforeAll
     static void wire(RecordingProxy classProxy) throws Exception {
       bothRunning = new CountDownLatch(2);
-      origin = new MockWebServer();
-      origin.setDispatcher(new Dispatcher() {
-        @Override
-        public MockResponse dispatch(RecordedRequest request) {
-          return new MockResponse().setBody(request.getPath());
-        }
-      });
-      origin.start();
+      origin = ClassProxyScopeTest.origin();
       client = classProxy.httpClientBuilder().build();
       wiredPort = classProxy.port();
     }

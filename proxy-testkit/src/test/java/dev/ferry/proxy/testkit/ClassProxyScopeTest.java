@@ -55,7 +55,8 @@ class ClassProxyScopeTest {
         .containsExactlyInAnyOrder("/before-all", "/one", "/two");
   }
 
-  private static MockWebServer origin() throws Exception {
+  /** A started origin that answers every request with its path. */
+  static MockWebServer origin() throws Exception {
     MockWebServer origin = new MockWebServer();
     origin.setDispatcher(new Dispatcher() {
       @Override
