@@ -114,7 +114,7 @@ final class PemFiles {
    */
   static void checkWritable(String flag, Path path, String pem) {
     try {
-      String held = Files.isRegularFile(path) ? Files.readString(path, StandardCharsets.US_ASCII) : null;
+      String held = Files.isRegularFile(path) ? Files.readString(path, StandardCharsets.ISO_8859_1) : null;
       if (held != null && held.isEmpty()) {
         // Its permissions are not the key's to choose: the key goes to a file made for it.
         throw new IllegalArgumentException(flag + ": " + path + " exists and is empty; remove it, and the "
@@ -144,9 +144,16 @@ final class PemFiles {
           + "itself (the link is not followed)");
     }
     try {
-      if (Files.isRegularFile(path) && Files.readString(path, StandardCharsets.ISO_8859_1).contains("PRIVATE KEY-----")) {
+      String held = Files.isRegularFile(path) ? Files.readString(path, StandardCharsets.ISO_8859_1) : "";
+      if (held.contains("PRIVATE KEY-----")) {
         throw new IllegalArgumentException(flag + ": " + path + " holds a private key, which the "
             + "certificate would replace; name another file (the key goes to --ca-key-out)");
+      }
+      if (!held.isBlank() && !held.stripLeading().startsWith("-----BEGIN CERTIFICATE-----")) {
+        // A DER or PKCS#12 key shows no PEM label, and was refused as unreadable text (probe v36).
+        throw new IllegalArgumentException(flag + ": " + path + " exists and holds no PEM certificate "
+            + "(a key, a DER or PKCS#12 file?), which the certificate would replace; name another "
+            + "file, or remove it");
       }
     } catch (IOException e) {
       throw new IllegalArgumentException(flag + " cannot read " + path + ": " + why(e));
@@ -215,7 +222,7 @@ final class PemFiles {
   /** What {@code path} holds now, or null if there is no such file. */
   static String readIfPresent(String flag, Path path) {
     try {
-      return Files.isRegularFile(path) ? Files.readString(path, StandardCharsets.US_ASCII) : null;
+      return Files.isRegularFile(path) ? Files.readString(path, StandardCharsets.ISO_8859_1) : null;
     } catch (IOException e) {
       throw new IllegalArgumentException(flag + " cannot read " + path + ": " + why(e));
     }
@@ -234,7 +241,7 @@ final class PemFiles {
   static boolean write(String flag, Path path, String pem, boolean secret) {
     try {
       boolean exists = Files.isRegularFile(path);
-      if (exists && Files.readString(path, StandardCharsets.US_ASCII).equals(pem)) {
+      if (exists && Files.readString(path, StandardCharsets.ISO_8859_1).equals(pem)) {
         return false;
       }
       if (secret) {

@@ -276,6 +276,10 @@ class TlsFlagsTest {
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", link.toString()))
         .hasMessageStartingWith("--ca-out: " + link + " is a symbolic link");
     assertThat(Files.readString(victim)).isEqualTo("precious");
+    // A file that is no PEM certificate (a DER key) is refused for what it is, not as unreadable (probe v36).
+    Path der = Files.write(dir.resolve("ca.der"), new byte[] {0x30, (byte) 0x82, 0x04, (byte) 0xbe, (byte) 0xff});
+    assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", der.toString()))
+        .hasMessageStartingWith("--ca-out: " + der + " exists and holds no PEM certificate");
     Path both = dir.resolve("ca-and-key.pem");
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", both.toString(), "--ca-key-out",
         dir.resolve(".").resolve("ca-and-key.pem").toString()))

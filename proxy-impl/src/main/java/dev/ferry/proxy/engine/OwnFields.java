@@ -17,15 +17,21 @@ final class OwnFields {
 
   private OwnFields() {}
 
-  /** Removes from {@code fields} the underscore spellings of own fields found in {@code received}. */
+  /**
+   * Removes from {@code fields} the client's other spellings of own fields found in
+   * {@code received}: with underscores, or, for a request ID header named with underscores
+   * ({@code Req_Id}), with hyphens (probe v36: {@code Req-Id: spoof} went beside it).
+   */
   static void dropUnderscoreSpellings(Headers received, Headers.Builder fields, String requestIdHeader) {
+    String requestId = requestIdHeader.replace('_', '-');
     for (int i = 0; i < received.size(); i++) {
       String name = received.name(i);
-      if (name.indexOf('_') >= 0) {
-        String hyphenated = name.replace('_', '-');
-        if (TRACE.contains(hyphenated) || hyphenated.equalsIgnoreCase(requestIdHeader)) {
-          fields.remove(name);
-        }
+      if (name.equalsIgnoreCase(requestIdHeader)) {
+        continue;
+      }
+      String hyphenated = name.replace('_', '-');
+      if (hyphenated.equalsIgnoreCase(requestId) || name.indexOf('_') >= 0 && TRACE.contains(hyphenated)) {
+        fields.remove(name);
       }
     }
   }

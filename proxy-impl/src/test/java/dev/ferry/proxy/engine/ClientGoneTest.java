@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -59,6 +60,39 @@ class ClientGoneTest {
         }
       }
       assertThat(proxy.stats().failures()).doesNotContainKey("POOL_OVERLOADED");
+    }
+  }
+
+  /**
+   * A request waiting for a pool connection whose client leaves meanwhile is never sent, a POST
+   * with its body buffered whole included: it reached the origin seconds after its client left,
+   * and held the only connection meanwhile (probe v36).
+   */
+  @Test
+  void neverSendsARequestWhoseClientLeftWhileItWaitedForAConnection() throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()).maxConnections(1).maxPendingRequests(5)));
+      try (RawClient first = new RawClient(proxy.address()); Socket upstream = origin.accept()) {
+        first.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+        InputStream fromProxy = upstream.getInputStream();
+        assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /first HTTP/1.1");
+        while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+          // the rest of the head
+        }
+        RawClient leaving = new RawClient(proxy.address());
+        leaving.send("POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody");
+        Await.until(() -> proxy.stats().activeExchanges() == 2, "the POST to wait for the connection");
+        leaving.close();
+        upstream.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertThat(first.readResponse().status()).isEqualTo(200);
+        Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
+            Duration.ofSeconds(10), () -> "the POST to be dropped: " + proxy.stats());
+        first.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(TinyOrigin.readLine(fromProxy)).as("the next request on the connection, not the POST")
+            .isEqualTo("GET /next HTTP/1.1");
+      }
     }
   }
 

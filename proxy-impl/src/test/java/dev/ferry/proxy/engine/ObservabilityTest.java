@@ -108,6 +108,22 @@ class ObservabilityTest {
     assertThat(received.getHeader("X-Request-Id")).isNotEqualTo("spoofed").isNotEmpty();
   }
 
+  /** A request ID header named with underscores drops the client's hyphen spelling (probe v36). */
+  @Test
+  void dropsTheHyphenSpellingOfAnUnderscoreRequestIdHeader() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("a"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().requestIdHeader("Req_Id")
+        .upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /u HTTP/1.1\r\nHost: a\r\nReq-Id: spoof4\r\n\r\n").readResponse().status())
+          .isEqualTo(200);
+    }
+    okhttp3.mockwebserver.RecordedRequest received = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(received.getHeaders().names()).doesNotContain("Req-Id").contains("Req_Id");
+    assertThat(received.getHeader("Req_Id")).isNotEqualTo("spoof4");
+  }
+
   /**
    * A tracestate goes on only with the valid traceparent it belongs to (W3C Trace Context §3.3);
    * a B3 "do not sample" decision holds; a continued B3 trace's headers name the proxy's span.

@@ -33,6 +33,9 @@ final class FailingInputStream extends InputStream {
     }
     int n = source.read(buffer, offset, (int) Math.min(length, limit - passed));
     if (n < 0) {
+      if (passed == 0) {
+        return -1; // an empty body (chunked, of unknown length) has nothing to cut: it ends whole
+      }
       throw new IOException("ferry fault: " + reason + " (body ended after " + passed + " bytes)");
     }
     passed += n;

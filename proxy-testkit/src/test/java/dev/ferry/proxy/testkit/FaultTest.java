@@ -203,6 +203,18 @@ class FaultTest {
     assertThat(e.response().body().capturedSize()).isEqualTo(4999);
   }
 
+  /** An empty body has nothing to cut: its response arrives whole (probe v36: no byte came). */
+  @Test
+  void leavesAnEmptyBodyWhole() throws Exception {
+    origin.enqueue(new MockResponse().setBody(""));
+    proxy.inject(e -> e, Fault.resetMidResponse(1024));
+
+    HttpResponse<String> response = get("/empty");
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEmpty();
+  }
+
   @Test
   void dropsTheConnectionBeforeAnyResponseByte() throws Exception {
     proxy.inject(e -> e.path("/drop"), Fault.dropBeforeResponse());

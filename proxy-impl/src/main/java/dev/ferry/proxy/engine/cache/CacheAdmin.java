@@ -96,7 +96,8 @@ public final class CacheAdmin {
           String stored = pathOf(candidate);
           return spellings.stream().anyMatch(stored::startsWith);
         });
-        log.info("cache_purge prefix={}", LoggedUrls.logValue(prefixes.get(0)));
+        // The decoded reading, as for url=: an encoded query is one there, which redaction finds.
+        log.info("cache_purge prefix={}", LoggedUrls.logValue(prefixes.get(prefixes.size() - 1)));
         return Response.text(200, "Purged *" + prefixes.get(0) + "*\n");
       }
       if (!prefixes.isEmpty() && prefixes.stream().allMatch(prefix -> prefix.contains("://"))) {
@@ -112,7 +113,7 @@ public final class CacheAdmin {
         }
         cache.purgeIf(candidate -> starts.stream().anyMatch(candidate::startsWith));
         String shown = CacheKeys.url(prefixes.get(0));
-        log.info("cache_purge prefix={}", LoggedUrls.logValue(shown));
+        log.info("cache_purge prefix={}", LoggedUrls.logValue(CacheKeys.url(prefixes.get(prefixes.size() - 1))));
         return Response.text(200, "Purged " + shown + "*\n");
       }
       // A prefix that is neither would match no key: it is refused rather than "purged".

@@ -295,6 +295,8 @@ public final class HttpCache implements ProxyCache {
       response = upstream.handle(request);
     } catch (IOException e) {
       outcome.failed(e);
+      // A miss whose upstream failed is still a miss (probe v36: a plain GET's had no verdict).
+      verdict.accept("MISS");
       throw e;
     } catch (RuntimeException e) {
       outcome.finished();

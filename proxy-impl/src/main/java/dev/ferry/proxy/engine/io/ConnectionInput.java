@@ -367,10 +367,17 @@ public final class ConnectionInput extends InputStream {
   /**
    * True if the peer has gone: the connection reached its end or was reset, as one read waiting
    * two milliseconds finds. Bytes that arrived (a pipelined request) are kept, buffered; so is the
-   * connection: a quiet peer is not gone.
+   * connection: a quiet peer is not gone. Past bytes already buffered (a request body held
+   * whole) the read appends to them, where the buffer has room and nothing is spooled after
+   * them; otherwise nothing can be told and the peer is taken as there (probe v36: a POST whose
+   * body was buffered was sent on after its client left).
    */
   public boolean peerGone() {
     try {
+      if (hasBuffered()) {
+        boolean room = buffer != null && limit < buffer.length && spool == null;
+        return room && !awaitMore(2);
+      }
       // 2: a timeout of 1 ms has run out by the time the read is armed.
       return !awaitData(2, false);
     } catch (SocketTimeoutException quiet) {

@@ -77,7 +77,14 @@ public final class Dispatcher {
           tried = withTried(tried, endpoint);
           hooks.endpointChosen(endpoint);
           Response response;
-          pool.acquireConnection(connectionWaitNanos);
+          if (pool.acquireConnection(connectionWaitNanos) && hooks.watchesClientOfCrowdedPool()
+              && hooks.clientGone()) {
+            // It waited for a connection, its client left meanwhile: nothing goes upstream, a
+            // POST included (probe v36: it reached the origin seconds after its client left).
+            pool.releaseConnection();
+            throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED,
+                "client closed the connection while its request waited for a pool connection");
+          }
           endpoint.requestStarted();
           try {
             response = forwarder.forward(outbound, hooks,

@@ -167,12 +167,13 @@ public final class LivePool {
    * Takes one of the pool's {@code maxConnections} slots, waiting up to {@code waitNanos} as one
    * of at most {@code maxPendingRequests} waiters. Pair with {@link #releaseConnection()}.
    *
+   * @return whether the request had to wait for the slot
    * @throws HttpFailureException POOL_OVERLOADED (503) when the wait queue is full or the wait
    *     ran out
    */
-  public void acquireConnection(long waitNanos) throws HttpFailureException {
+  public boolean acquireConnection(long waitNanos) throws HttpFailureException {
     if (load.tryTakeConnection(spec.maxConnections())) {
-      return;
+      return false;
     }
     if (!load.startWaiting(spec.maxPendingRequests())) {
       throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
@@ -188,6 +189,7 @@ public final class LivePool {
       Thread.currentThread().interrupt();
       throw new HttpFailureException(ProxyFailure.POOL_OVERLOADED, "interrupted waiting for pool " + spec.name());
     }
+    return true;
   }
 
   public void releaseConnection() {

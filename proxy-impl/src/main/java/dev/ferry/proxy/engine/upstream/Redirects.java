@@ -93,7 +93,8 @@ final class Redirects {
     while (end < pathAndMore.length() && "?#".indexOf(pathAndMore.charAt(end)) < 0) {
       end++;
     }
-    for (String segment : pathAndMore.substring(0, end).split("/", -1)) {
+    // Browsers read a backslash as a slash in http(s) paths (WHATWG URL): /app/..\admin climbs too.
+    for (String segment : pathAndMore.substring(0, end).replace('\\', '/').split("/", -1)) {
       String decoded = segment.replaceAll("(?i)%2e", ".");
       if (decoded.equals(".") || decoded.equals("..")) {
         return true;

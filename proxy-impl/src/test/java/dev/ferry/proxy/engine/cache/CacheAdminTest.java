@@ -145,6 +145,10 @@ class CacheAdminTest {
       assertThat(purge("url=" + url("/k%3Ftoken%3DTOPSECRET1"))).isEqualTo(200);
       assertThat(logs.lines("cache_purge")).singleElement().asString()
           .contains("token=***").doesNotContain("TOPSECRET1");
+      // The prefix= forms too (probe v36).
+      purge("prefix=/k%3Ftoken%3DTOPSECRET2");
+      purge("prefix=" + url("/k%3Ftoken%3DTOPSECRET3"));
+      assertThat(logs.lines("cache_purge prefix")).hasSize(2).noneMatch(line -> line.contains("TOPSECRET"));
     }
   }
 

@@ -232,6 +232,10 @@ class CacheFreshnessTest {
     Await.until(() -> h.summaries.size() == 2, "both exchanges to be reported");
     assertThat(h.summaries.get(1).failure()).hasValue("REVALIDATION_FAILED");
     assertThat(h.summaries.get(1).cache()).hasValue("MISS");
+    // A plain miss whose upstream failed too (probe v36: it had no verdict).
+    assertThat(h.get("/never-stored").statusCode()).isEqualTo(502);
+    Await.until(() -> h.summaries.size() == 3, "the failed miss to be reported");
+    assertThat(h.summaries.get(2).cache()).hasValue("MISS");
   }
 
   @Test

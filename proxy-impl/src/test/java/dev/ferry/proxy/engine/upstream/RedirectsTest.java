@@ -46,6 +46,9 @@ class RedirectsTest {
     assertThat(Redirects.local("http://10.0.0.5:8080/app/%2e%2E/admin", to)).isNull();
     assertThat(Redirects.local("http://10.0.0.5:8080/app/./x", to)).isNull();
     assertThat(Redirects.local("http://10.0.0.5:8080/app/..", to)).isNull();
+    // Browsers read a backslash as a slash: /v1/..\admin resolves to /admin (probe v36).
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/..\\admin", to)).isNull();
+    assertThat(Redirects.local("http://10.0.0.5:8080/app/x/.%2E\\admin", to)).isNull();
     assertThat(Redirects.local("http://10.0.0.5:8080/app/x?next=/../y", to)).as("a query is no path")
         .isEqualTo("/v1/x?next=/../y");
     assertThat(Redirects.local("http://10.0.0.5:8080/app/..x/.y", to)).isEqualTo("/v1/..x/.y");
