@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.route.LivePool;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,6 +30,7 @@ class ClientGoneTest {
   @ValueSource(booleans = {true, false})
   void abandonsTheExchangeOfAClientThatLeavesBeforeTheAnswer(boolean reset) throws Exception {
     try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
       ProxyServer proxy = ferry.start(ProxyServer.builder()
           .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()))
           .concurrency(Concurrency.boundedPool(2, 16)));
@@ -47,6 +50,7 @@ class ClientGoneTest {
   @ValueSource(booleans = {true, false})
   void freesTheCrowdedPoolSlotOfAClientThatLeaves(boolean reset) throws Exception {
     try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
       ProxyServer proxy = ferry.start(ProxyServer.builder()
           .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()).maxRequests(1)));
       leaveWhileTheUpstreamWaits(proxy, origin, reset);
@@ -71,29 +75,39 @@ class ClientGoneTest {
   @Test
   void neverSendsARequestWhoseClientLeftWhileItWaitedForAConnection() throws Exception {
     try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
-      ProxyServer proxy = ferry.start(ProxyServer.builder()
+      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
+      // Platform threads: the test sees the POST's thread wait for the pool connection.
+      ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(8, 8))
           .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()).maxConnections(1).maxPendingRequests(5)));
-      try (RawClient first = new RawClient(proxy.address()); Socket upstream = origin.accept()) {
+      try (RawClient first = new RawClient(proxy.address())) {
         first.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
-        InputStream fromProxy = upstream.getInputStream();
-        assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /first HTTP/1.1");
-        while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
-          // the rest of the head
+        try (Socket upstream = origin.accept()) {
+          InputStream fromProxy = upstream.getInputStream();
+          assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /first HTTP/1.1");
+          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+            // the rest of the head
+          }
+          RawClient leaving = new RawClient(proxy.address());
+          leaving.send("POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody");
+          Await.until(ClientGoneTest::aRequestWaitsForAPoolConnection, "the POST to wait for the connection");
+          leaving.close();
+          upstream.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          assertThat(first.readResponse().status()).isEqualTo(200);
+          Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
+              Duration.ofSeconds(10), () -> "the POST to be dropped: " + proxy.stats());
+          first.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+          assertThat(TinyOrigin.readLine(fromProxy)).as("the next request on the connection, not the POST")
+              .isEqualTo("GET /next HTTP/1.1");
         }
-        RawClient leaving = new RawClient(proxy.address());
-        leaving.send("POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody");
-        Await.until(() -> proxy.stats().activeExchanges() == 2, "the POST to wait for the connection");
-        leaving.close();
-        upstream.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        assertThat(first.readResponse().status()).isEqualTo(200);
-        Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
-            Duration.ofSeconds(10), () -> "the POST to be dropped: " + proxy.stats());
-        first.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
-        assertThat(TinyOrigin.readLine(fromProxy)).as("the next request on the connection, not the POST")
-            .isEqualTo("GET /next HTTP/1.1");
       }
     }
+  }
+
+  private static boolean aRequestWaitsForAPoolConnection() {
+    return Thread.getAllStackTraces().values().stream().flatMap(Arrays::stream)
+        .anyMatch(frame -> frame.getClassName().equals(LivePool.class.getName())
+            && frame.getMethodName().equals("acquireConnection"));
   }
 
   /**
