@@ -7,11 +7,14 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.route.LivePool;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -101,6 +104,59 @@ class ClientGoneTest {
               .isEqualTo("GET /next HTTP/1.1");
         }
       }
+    }
+  }
+
+  /**
+   * A client that leaves while a slow filter (an injected latency, a remote authorisation) holds
+   * its request has nothing sent upstream for it: it reached the origin after the client left
+   * (probe t28).
+   */
+  @Test
+  void neverSendsARequestWhoseClientLeftDuringASlowFilter() throws Exception {
+    CountDownLatch clientLeft = new CountDownLatch(1);
+    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()))
+          .filter((exchange, chain) -> {
+            if (exchange.request().target().equals("/slow")) {
+              holdOverASecondUntil(clientLeft);
+            }
+            return chain.proceed(exchange.request());
+          }));
+      RawClient leaving = new RawClient(proxy.address());
+      leaving.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+      Await.until(() -> proxy.stats().activeExchanges() == 1, "the slow filter to hold the request");
+      leaving.close();
+      clientLeft.countDown();
+      Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1,
+          Duration.ofSeconds(10), () -> "the request to be dropped: " + proxy.stats());
+      try (RawClient next = new RawClient(proxy.address())) {
+        next.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        try (Socket upstream = origin.accept()) {
+          assertThat(TinyOrigin.readLine(upstream.getInputStream()))
+              .as("the next request is the first the origin sees").isEqualTo("GET /next HTTP/1.1");
+          upstream.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          assertThat(next.readResponse().status()).isEqualTo(200);
+        }
+      }
+    }
+  }
+
+  /** A slow filter: over the second after which the client is looked for, and until {@code event}. */
+  private static void holdOverASecondUntil(CountDownLatch event) throws InterruptedIOException {
+    long started = System.nanoTime();
+    try {
+      event.await(10, TimeUnit.SECONDS);
+      long rest = TimeUnit.MILLISECONDS.toNanos(1_100) - (System.nanoTime() - started);
+      if (rest > 0) {
+        TimeUnit.NANOSECONDS.sleep(rest);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("stopped");
     }
   }
 
