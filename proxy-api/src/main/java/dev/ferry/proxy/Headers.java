@@ -25,7 +25,7 @@ import java.util.Set;
  * }</pre>
  */
 public final class Headers {
-  private static final Headers EMPTY = new Headers(new String[0]);
+  private static final Headers EMPTY = new Headers(new String[0], 0);
   private static final boolean[] TCHAR = new boolean[128];
   private static final Set<String> PROXY_MANAGED = Set.of("host", "content-length",
       "transfer-encoding", "connection", "proxy-connection", "keep-alive", "te", "trailer", "upgrade");
@@ -43,11 +43,17 @@ public final class Headers {
     }
   }
 
-  /** Alternating names and values: name0, value0, name1, value1, ... */
+  /**
+   * Alternating names and values: name0, value0, name1, value1, ...; the first {@link #length}
+   * slots are used. The array may be the builder's own, handed over by {@link Builder#build()}
+   * without a trimming copy (the builder copies it before changing anything again).
+   */
   private final String[] namesAndValues;
+  private final int length;
 
-  private Headers(String[] namesAndValues) {
+  private Headers(String[] namesAndValues, int length) {
     this.namesAndValues = namesAndValues;
+    this.length = length;
   }
 
   /** Returns the empty header list. */
@@ -107,33 +113,41 @@ public final class Headers {
 
   /** Returns a builder that starts with these fields. */
   public Builder toBuilder() {
-    return new Builder(Arrays.copyOf(namesAndValues, namesAndValues.length + 4), namesAndValues.length);
+    return new Builder(Arrays.copyOf(namesAndValues, length + 4), length);
   }
 
   /** Returns the number of fields, counting repeated names separately. */
   public int size() {
-    return namesAndValues.length / 2;
+    return length / 2;
   }
 
   /** Returns true if there are no fields. */
   public boolean isEmpty() {
-    return namesAndValues.length == 0;
+    return length == 0;
   }
 
-  /** Returns the name of field {@code index}, in the case it was given. */
+  /**
+   * Returns the name of field {@code index}, in the case it was given.
+   *
+   * @throws IndexOutOfBoundsException unless {@code 0 <= index < size()}
+   */
   public String name(int index) {
-    return namesAndValues[index * 2];
+    return namesAndValues[Objects.checkIndex(index, length / 2) * 2];
   }
 
-  /** Returns the value of field {@code index}. */
+  /**
+   * Returns the value of field {@code index}.
+   *
+   * @throws IndexOutOfBoundsException unless {@code 0 <= index < size()}
+   */
   public String value(int index) {
-    return namesAndValues[index * 2 + 1];
+    return namesAndValues[Objects.checkIndex(index, length / 2) * 2 + 1];
   }
 
   /** Returns the first value of the named field, looked up case-insensitively. */
   public Optional<String> first(String name) {
     Objects.requireNonNull(name, "name");
-    for (int i = 0; i < namesAndValues.length; i += 2) {
+    for (int i = 0; i < length; i += 2) {
       if (namesAndValues[i].equalsIgnoreCase(name)) {
         return Optional.of(namesAndValues[i + 1]);
       }
@@ -145,7 +159,7 @@ public final class Headers {
   public List<String> all(String name) {
     Objects.requireNonNull(name, "name");
     List<String> values = null;
-    for (int i = 0; i < namesAndValues.length; i += 2) {
+    for (int i = 0; i < length; i += 2) {
       if (namesAndValues[i].equalsIgnoreCase(name)) {
         if (values == null) {
           values = new ArrayList<>(2);
@@ -158,7 +172,13 @@ public final class Headers {
 
   /** Returns true if at least one field has this name. */
   public boolean contains(String name) {
-    return first(name).isPresent();
+    Objects.requireNonNull(name, "name");
+    for (int i = 0; i < length; i += 2) {
+      if (namesAndValues[i].equalsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -169,7 +189,7 @@ public final class Headers {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(token, "token");
     // Scanned in place: the proxy asks this of every message it relays (Connection, TE).
-    for (int i = 0; i < namesAndValues.length; i += 2) {
+    for (int i = 0; i < length; i += 2) {
       if (namesAndValues[i].equalsIgnoreCase(name) && listsToken(namesAndValues[i + 1], token)) {
         return true;
       }
@@ -218,19 +238,24 @@ public final class Headers {
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof Headers && Arrays.equals(namesAndValues, ((Headers) other).namesAndValues);
+    return other instanceof Headers that
+        && Arrays.equals(namesAndValues, 0, length, that.namesAndValues, 0, that.length);
   }
 
   @Override
   public int hashCode() {
-    return Arrays.hashCode(namesAndValues);
+    int result = 1;
+    for (int i = 0; i < length; i++) {
+      result = 31 * result + namesAndValues[i].hashCode();
+    }
+    return result;
   }
 
   /** Returns the fields one per line, as {@code Name: value}. */
   @Override
   public String toString() {
     StringBuilder result = new StringBuilder();
-    for (int i = 0; i < namesAndValues.length; i += 2) {
+    for (int i = 0; i < length; i += 2) {
       result.append(namesAndValues[i]).append(": ").append(namesAndValues[i + 1]).append('\n');
     }
     return result.toString();
@@ -273,6 +298,8 @@ public final class Headers {
     // A bare array rather than a list: a message's fields are copied a few times per exchange.
     private String[] namesAndValues;
     private int size;
+    /** Whether a built {@link Headers} holds {@link #namesAndValues}: copy it before a change. */
+    private boolean shared;
 
     private Builder(String[] namesAndValues, int size) {
       this.namesAndValues = namesAndValues;
@@ -317,6 +344,7 @@ public final class Headers {
     /** Removes every field of this name. */
     public Builder remove(String name) {
       Objects.requireNonNull(name, "name");
+      unshare();
       int kept = 0;
       for (int i = 0; i < size; i += 2) {
         if (!namesAndValues[i].equalsIgnoreCase(name)) {
@@ -331,12 +359,26 @@ public final class Headers {
 
     /** Returns the immutable header list. */
     public Headers build() {
-      return size == 0 ? EMPTY : new Headers(Arrays.copyOf(namesAndValues, size));
+      if (size == 0) {
+        return EMPTY;
+      }
+      shared = true;
+      return new Headers(namesAndValues, size);
+    }
+
+    private void unshare() {
+      if (shared) {
+        namesAndValues = namesAndValues.clone();
+        shared = false;
+      }
     }
 
     private void append(String name, String value) {
       if (size + 2 > namesAndValues.length) {
         namesAndValues = Arrays.copyOf(namesAndValues, Math.max(8, namesAndValues.length * 2));
+        shared = false;
+      } else {
+        unshare();
       }
       namesAndValues[size++] = name;
       namesAndValues[size++] = value;

@@ -37,6 +37,25 @@ class HeadersTest {
   }
 
   @Test
+  void builtHeadersStayAsBuiltWhenTheirBuilderChangesAfterwards() {
+    Headers.Builder builder = Headers.builder().add("X-A", "1").add("X-B", "2");
+    Headers first = builder.build();
+    builder.add("X-C", "3");
+    Headers second = builder.build();
+    builder.remove("X-A").set("X-B", "9");
+    Headers third = builder.build();
+
+    assertThat(first).isEqualTo(Headers.of("X-A", "1", "X-B", "2"))
+        .hasSameHashCodeAs(Headers.of("X-A", "1", "X-B", "2"));
+    assertThat(first.size()).isEqualTo(2);
+    assertThat(second).isEqualTo(Headers.of("X-A", "1", "X-B", "2", "X-C", "3"));
+    assertThat(third).isEqualTo(Headers.of("X-C", "3", "X-B", "9"));
+    assertThat(first).isNotEqualTo(second);
+    assertThatThrownBy(() -> first.name(2)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> first.value(-1)).isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
   void findsTokensInCommaLists() {
     Headers headers = Headers.of("Connection", "keep-alive, Upgrade");
     assertThat(headers.containsToken("connection", "upgrade")).isTrue();

@@ -80,6 +80,8 @@ final class ClientConnection implements Runnable {
   private EngineSocket listenerTls;
   private ClientCertFields clientCert;
   private final InetSocketAddress clientAddress;
+  /** {@link #clientAddressText()}, once made (racy single check: any thread may make the same String). */
+  private String clientAddressText;
   private final InetSocketAddress localAddress;
   private final ConnectionState state = new ConnectionState();
   /** When the connection was accepted, or its intercepted TLS session began. */
@@ -986,6 +988,16 @@ final class ClientConnection implements Runnable {
 
   InetSocketAddress clientAddress() {
     return clientAddress;
+  }
+
+  /** The client's address as forwarding headers carry it, made once per connection, not per request. */
+  String clientAddressText() {
+    String text = clientAddressText;
+    if (text == null) {
+      text = HostNames.addressText(clientAddress.getAddress());
+      clientAddressText = text;
+    }
+    return text;
   }
 
   /** The client's address for logs: {@code 127.0.0.1:5000}, {@code [::1]:5000}. */

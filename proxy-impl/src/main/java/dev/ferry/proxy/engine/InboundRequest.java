@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.engine.http1.CanonicalAuthority;
 import dev.ferry.proxy.engine.http1.Framing;
@@ -231,14 +232,20 @@ final class InboundRequest {
    * own endpoints included.
    */
   static String singleHost(RequestHead head) throws HttpFailureException {
-    List<String> hosts = head.headers().all("Host");
-    if (hosts.size() > 1) {
-      throw malformed("more than one Host field");
+    Headers headers = head.headers();
+    String host = null;
+    for (int i = 0; i < headers.size(); i++) {
+      if (headers.name(i).equalsIgnoreCase("Host")) {
+        if (host != null) {
+          throw malformed("more than one Host field");
+        }
+        host = headers.value(i);
+      }
     }
-    if (hosts.isEmpty() && head.minorVersion() == 1) {
+    if (host == null && head.minorVersion() == 1) {
       throw malformed("HTTP/1.1 request without Host");
     }
-    return hosts.isEmpty() ? "" : hosts.get(0);
+    return host == null ? "" : host;
   }
 
   private static HttpFailureException malformed(String detail) {

@@ -600,6 +600,11 @@ final class RealExchange implements Exchange, DispatchHooks {
   }
 
   @Override
+  public String clientAddressText() {
+    return connection.clientAddressText();
+  }
+
+  @Override
   public InetSocketAddress localAddress() {
     return connection.localAddress();
   }
@@ -706,7 +711,7 @@ final class RealExchange implements Exchange, DispatchHooks {
 
   @Override
   public void upstreamConnected(UpstreamConnection upstreamConnection, boolean reused) {
-    upstream = upstreamConnection.key().authority();
+    upstream = upstreamConnection.authority();
     InetSocketAddress address = (InetSocketAddress) upstreamConnection.socket().getRemoteSocketAddress();
     server.listeners().each(l -> l.upstreamConnected(this, address, reused));
   }

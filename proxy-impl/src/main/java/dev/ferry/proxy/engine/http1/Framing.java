@@ -77,8 +77,14 @@ public final class Framing {
       if (!headers.name(i).equalsIgnoreCase("Content-Length")) {
         continue;
       }
-      for (String element : headers.value(i).split(",", -1)) {
-        long value = parseDigits(element.trim());
+      String field = headers.value(i);
+      // Walks the comma-separated elements in place: this runs on every message.
+      for (int start = 0, end; start <= field.length(); start = end + 1) {
+        end = field.indexOf(',', start);
+        if (end < 0) {
+          end = field.length();
+        }
+        long value = parseDigits(field, start, end);
         if (value < 0 || (result >= 0 && result != value)) {
           return -2;
         }
@@ -88,19 +94,31 @@ public final class Framing {
     return result;
   }
 
-  private static long parseDigits(String digits) {
-    if (digits.isEmpty() || digits.length() > 18) {
+  /** The digits of {@code text} from {@code start} to {@code end}, without what {@link String#trim()} removes around them; -1 if none or not only digits. */
+  private static long parseDigits(String text, int start, int end) {
+    while (start < end && isBlank(text.charAt(start))) {
+      start++;
+    }
+    while (end > start && isBlank(text.charAt(end - 1))) {
+      end--;
+    }
+    if (start == end || end - start > 18) {
       return -1;
     }
     long value = 0;
-    for (int i = 0; i < digits.length(); i++) {
-      char c = digits.charAt(i);
+    for (int i = start; i < end; i++) {
+      char c = text.charAt(i);
       if (c < '0' || c > '9') {
         return -1;
       }
       value = value * 10 + (c - '0');
     }
     return value;
+  }
+
+  /** What {@link String#trim()} removes. */
+  private static boolean isBlank(char c) {
+    return c <= ' ';
   }
 
   private static boolean isOnlyChunked(List<String> values) {

@@ -68,8 +68,7 @@ public final class HeadParser {
     do {
       // RFC 9112 §2.2: ignore a few empty lines before the request line.
       // The limit is the request-line's (RFC 9112 §3), without its CRLF; the line read has its CR.
-      readLine(withCr(maxStartLineBytes), false, ProxyFailure.URI_TOO_LONG,
-          "over " + maxStartLineBytes + " bytes");
+      readLine(withCr(maxStartLineBytes), false, ProxyFailure.URI_TOO_LONG, null);
     } while (length == 0 && ++empty <= MAX_LEADING_EMPTY_LINES);
     int sp1 = indexOf(' ', 0);
     int sp2 = sp1 < 0 ? -1 : indexOf(' ', sp1 + 1);
@@ -186,7 +185,8 @@ public final class HeadParser {
   }
 
   /**
-   * Reads up to LF into {@link #line}, without the line end. Every line must end with CRLF, in
+   * Reads up to LF into {@link #line}, without the line end; past {@code max}, fails as
+   * {@code overflow} with {@code detail} (null: the request line's, naming its limit). Every line must end with CRLF, in
    * responses too: RFC 9112 §2.2 lets a recipient accept a bare LF, but an upstream that reflects
    * input into a field value could then split one field into two (a {@code Set-Cookie} of the
    * attacker's choosing), so a bare LF is a bad request or a bad response (502).
@@ -208,7 +208,8 @@ public final class HeadParser {
         return;
       }
       if (length >= max) {
-        throw new HttpFailureException(overflow, detail);
+        // A request line's detail names its limit, built only when it is exceeded.
+        throw new HttpFailureException(overflow, detail != null ? detail : "over " + maxStartLineBytes + " bytes");
       }
     }
   }

@@ -191,13 +191,18 @@ public final class HopByHop {
       if (!headers.name(i).equalsIgnoreCase("connection")) {
         continue;
       }
-      for (String option : headers.value(i).split(",")) {
-        String trimmed = option.trim();
-        if (!trimmed.isEmpty()) {
+      String field = headers.value(i);
+      for (int start = 0, end; start < field.length(); start = end + 1) {
+        end = field.indexOf(',', start);
+        if (end < 0) {
+          end = field.length();
+        }
+        String option = field.substring(start, end).trim();
+        if (!option.isEmpty()) {
           if (options.isEmpty()) {
             options = new ArrayList<>(2);
           }
-          options.add(trimmed);
+          options.add(option);
         }
       }
     }

@@ -128,8 +128,8 @@ public final class Forwarder {
     boolean upgrade = isUpgrade(request);
     Headers headers = outboundHeaders(request, hooks, upgrade, to);
     // OPTIONS * asks about the server as a whole (RFC 9112 §3.2.4): no base path goes before it.
-    String target = to == null || request.target().equals("*") ? request.target()
-        : to.endpoint().basePath() + request.target();
+    String target = to == null || request.target().equals("*") || to.endpoint().basePath().isEmpty()
+        ? request.target() : to.endpoint().basePath() + request.target();
     int timeoutMillis = to == null ? upstreamTimeoutMillis : to.timeoutMillis();
     DestinationCheck check = hooks.destinationCheck();
     boolean idempotent = Methods.isIdempotent(request.method());
@@ -538,7 +538,7 @@ public final class Forwarder {
     }
     MaxForwards.decrement(request.method(), request.headers(), headers);
     if (to != null) {
-      String client = HostNames.addressText(hooks.clientAddress().getAddress());
+      String client = hooks.clientAddressText();
       String proto = hooks.clientUsesTls() ? "https" : "http";
       List<String> earlier = HopByHop.endToEnd(request.headers(), "X-Forwarded-For");
       headers.add("X-Forwarded-For", earlier.isEmpty() ? client : String.join(", ", earlier) + ", " + client);

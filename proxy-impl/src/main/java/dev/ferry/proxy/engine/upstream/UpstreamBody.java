@@ -144,7 +144,9 @@ public final class UpstreamBody implements Body, ChannelBody {
       return;
     }
     finished = true;
-    log.debug("server_response status={} bytes={} upstream={}", status, bytes, connection.key().authority());
+    if (log.isDebugEnabled()) {
+      log.debug("server_response status={} bytes={} upstream={}", status, bytes, connection.authority());
+    }
     if (reusable) {
       pool.release(connection);
     } else {

@@ -24,6 +24,8 @@ public final class UpstreamConnection implements Closeable {
   private final ConnectionInput input;
   private final ConnectionOutput output;
   private final UpstreamKey key;
+  /** The key's {@code host:port}, made once: every exchange on the connection reports it. */
+  private final String authority;
   private final AtomicBoolean closed = new AtomicBoolean();
   private Runnable onClose = () -> {};
   private long idleSinceNanos;
@@ -37,6 +39,7 @@ public final class UpstreamConnection implements Closeable {
     this.socket = socket;
     this.beneath = beneath;
     this.key = key;
+    this.authority = key.authority();
     this.input = new ConnectionInput(socket, BUFFER_SIZE, watchdog);
     this.output = new ConnectionOutput(socket, BUFFER_SIZE, watchdog);
   }
@@ -51,6 +54,11 @@ public final class UpstreamConnection implements Closeable {
 
   public UpstreamKey key() {
     return key;
+  }
+
+  /** {@code host:port} of {@link #key()}, as summaries and logs report it. */
+  public String authority() {
+    return authority;
   }
 
   public Socket socket() {

@@ -8,8 +8,13 @@ import java.net.InetSocketAddress;
 /** What the forwarder needs from the exchange it serves. */
 public interface UpstreamHooks {
 
-  /** The client's address, for {@code X-Forwarded-For}. */
+  /** The client's address, for balancing by client and {@code X-Forwarded-For}. */
   InetSocketAddress clientAddress();
+
+  /** The client's address as forwarding headers carry it ({@link HostNames#addressText}). */
+  default String clientAddressText() {
+    return HostNames.addressText(clientAddress().getAddress());
+  }
 
   /** Decides on the addresses a new or pooled connection goes to; throws to refuse. */
   DestinationCheck destinationCheck();
