@@ -12,6 +12,7 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.BlockInputStream;
 import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.upstream.Forwarder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -60,6 +61,8 @@ final class ClientBody implements Body {
   /** A chunked body all of which, trailers included, arrived before the exchange. */
   private final boolean chunkedHere;
   private final long maxBytes;
+  /** A reverse proxy: the client's forwarding claims are dropped from the trailers (see {@link #trailers()}). */
+  private final boolean reverse;
   private final long minBytesPerSecond;
   private final long idleNanos;
   private final InputStream framed;
@@ -95,6 +98,7 @@ final class ClientBody implements Body {
     this.quietSinceNanos = awaited.lastArrivalNanos();
     this.length = length;
     this.maxBytes = config.maxRequestBodyBytes();
+    this.reverse = config.isReverse();
     this.minBytesPerSecond = config.minRequestBodyRate();
     this.idleNanos = config.idleTimeout().toNanos();
     this.continueSender = continueSender;
@@ -129,9 +133,12 @@ final class ClientBody implements Body {
 
   @Override
   public Headers trailers() {
-    return framed instanceof ChunkedInputStream
-        ? HopByHop.stripTrailers(((ChunkedInputStream) framed).trailers())
-        : Headers.empty();
+    if (!(framed instanceof ChunkedInputStream chunked)) {
+      return Headers.empty();
+    }
+    Headers trailers = HopByHop.stripTrailers(chunked.trailers());
+    // Dropped on arrival from the trailers too, as from the head (RealExchange.parseRequest).
+    return reverse ? Forwarder.withoutClientForwarding(trailers) : trailers;
   }
 
   boolean isComplete() {

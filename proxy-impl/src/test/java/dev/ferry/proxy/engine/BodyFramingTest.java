@@ -99,6 +99,22 @@ class BodyFramingTest {
         .noneMatch(line -> line.contains("forged-id") || line.contains("4bf92f3577b34da6a3ce929d0e0e4736"));
   }
 
+  /**
+   * A reverse proxy drops a client's own address and URL claims (X-Real-IP, X-Original-URL and
+   * the like, underscore spellings too) on arrival: sent as trailers instead, they are dropped
+   * as well, or a backend that merges trailers into its headers (Apache's MergeTrailers) would
+   * take them for the proxy's word. Before, they reached the upstream after the last chunk.
+   */
+  @Test
+  void dropsTrailersNamingTheClientClaimsAReverseProxyDrops() throws Exception {
+    TinyOrigin.Received received = uploadChunked("5\r\nhello\r\n0\r\n"
+        + "X-Real-IP: 10.0.0.1\r\nX-Original-URL: /admin\r\nX-Forwarded-Port: 443\r\n"
+        + "X-Client-IP: 10.0.0.2\r\nTrue-Client-IP: 10.0.0.3\r\nX_Real_IP: 10.0.0.4\r\nX-Checksum: abc\r\n\r\n");
+    assertThat(received.header("X-Checksum")).as("other trailers go on").isEqualTo("abc");
+    assertThat(received.headerLines()).as("no client claim")
+        .noneMatch(line -> line.contains("10.0.0.") || line.contains("/admin") || line.contains("443"));
+  }
+
   @Test
   void passesContentLengthRequestBody() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

@@ -120,6 +120,28 @@ class MalformedRequestTest {
   }
 
   /**
+   * A body framed by a final chunked but in a coding applied before it that the proxy does not
+   * implement is answered 501, as RFC 9112 §6.1 has a server do, not 400 (the framing is not
+   * in doubt), and closed; it never goes upstream. Before, it was a 400.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"gzip, chunked", "deflate,chunked", "br , chunked", "gzip\r\nTransfer-Encoding: chunked"})
+  void answers501ForATransferCodingItDoesNotImplementBeforeAFinalChunked(String codings) throws Exception {
+    int before = origin.getRequestCount();
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + codings + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(501);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(response.bodyText()).startsWith("Transfer coding not implemented");
+      assertThat(raw.isClosedByPeer()).isTrue();
+    }
+    assertThat(origin.getRequestCount()).as("requests that reached the origin").isEqualTo(before);
+    assertThat(proxy.stats().failures()).containsEntry("CODING_NOT_IMPLEMENTED", 1L);
+    assertNextClientServed();
+  }
+
+  /**
    * A head the client has not finished but that is already broken is refused at once, not after
    * the request-header timeout: the wait for the rest of a slow head (which parks it) stops at
    * the first line the parser refuses. The client's read would time out long before the 30 s.

@@ -28,6 +28,13 @@ public final class Framing {
         throw malformed("Content-Length together with Transfer-Encoding");
       }
       if (!isOnlyChunked(transferEncoding)) {
+        if (endsInOneChunked(transferEncoding)) {
+          // RFC 9112 §6.1: framed, but in a coding the proxy does not implement (gzip, chunked);
+          // never passed on, as an upstream might read such framing its own way.
+          throw new HttpFailureException(ProxyFailure.CODING_NOT_IMPLEMENTED,
+              "only the chunked transfer coding is implemented");
+        }
+        // RFC 9112 §6.3: without a final chunked, the body's length cannot be known.
         throw malformed("Transfer-Encoding must be exactly chunked");
       }
       return CHUNKED;
@@ -124,6 +131,22 @@ public final class Framing {
   private static boolean isOnlyChunked(List<String> values) {
     String[] codings = String.join(",", values).split(",", -1);
     return codings.length == 1 && codings[0].trim().equalsIgnoreCase("chunked");
+  }
+
+  /**
+   * Whether the codings are tokens (without parameters) of which chunked is the last, and the
+   * only chunked: a body framed as it should be, in codings applied before it.
+   */
+  private static boolean endsInOneChunked(List<String> values) {
+    String[] codings = String.join(",", values).split(",", -1);
+    for (int i = 0; i < codings.length; i++) {
+      String coding = codings[i].trim();
+      if (coding.isEmpty() || !Tokens.isToken(coding)
+          || coding.equalsIgnoreCase("chunked") != (i == codings.length - 1)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static HttpFailureException malformed(String detail) {

@@ -17,6 +17,8 @@ public enum ProxyFailure {
   RATE_LIMITED(429, false, "Too many requests"),
   METHOD_NOT_ALLOWED(405, false, "Method not allowed here"),
   VERSION_NOT_SUPPORTED(505, true, "HTTP version not supported"),
+  /** A request body in a transfer coding the proxy does not implement, framed by a final chunked (RFC 9112 §6.1). */
+  CODING_NOT_IMPLEMENTED(501, true, "Transfer coding not implemented"),
   FILTER_FAILED(500, false, "Internal proxy error"),
   UPSTREAM_UNREACHABLE(502, false, "Could not connect to origin server"),
   UPSTREAM_BAD_RESPONSE(502, true, "Bad response from origin server"),

@@ -512,10 +512,32 @@ public final class Forwarder {
   public static void dropClientForwarding(Headers received, Headers.Builder fields) {
     for (int i = 0; i < received.size(); i++) {
       String name = received.name(i);
-      if (CLIENT_FORGEABLE.contains(name) || name.indexOf('_') >= 0 && CLIENT_FORGEABLE.contains(name.replace('_', '-'))) {
+      if (isClientForgeable(name)) {
         fields.remove(name);
       }
     }
+  }
+
+  /**
+   * A request's trailers without the client's forwarding claims, as {@link #dropClientForwarding}
+   * leaves its head: a backend that merges trailers into its headers would take them for the
+   * proxy's word.
+   */
+  public static Headers withoutClientForwarding(Headers trailers) {
+    if (trailers.isEmpty()) {
+      return trailers;
+    }
+    Headers.Builder kept = Headers.builder();
+    for (int i = 0; i < trailers.size(); i++) {
+      if (!isClientForgeable(trailers.name(i))) {
+        kept.add(trailers, i);
+      }
+    }
+    return kept.build();
+  }
+
+  private static boolean isClientForgeable(String name) {
+    return CLIENT_FORGEABLE.contains(name) || name.indexOf('_') >= 0 && CLIENT_FORGEABLE.contains(name.replace('_', '-'));
   }
 
   /** The request's fields for the upstream, built in one pass over the client's. */
