@@ -99,6 +99,55 @@ class WriteTimeoutTest {
     Await.until(() -> proxy.stats().activeConnections() == 0, "the stalled connection to end");
   }
 
+  /**
+   * The write timeout ends a peer that takes nothing for that long, not one that reads on slower
+   * than a whole write lasts: a cache hit's body went out in one gathering write, whose deadline
+   * covered all of it, and a client reading a 4 MiB hit steadily at about 1 MiB/s was reset after
+   * the timeout (probe gw1). Writes now go out in pieces, each piece's progress restarting the clock.
+   */
+  @Test
+  void keepsAClientThatReadsALargeCacheHitSlowerThanTheTimeoutButSteadily() throws Exception {
+    byte[] body = new byte[4 << 20];
+    java.util.Arrays.fill(body, (byte) 'x');
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (self[0].readRequest(in) != null) {
+        out.write(("HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: " + body.length + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .cache(dev.ferry.proxy.CacheSpec.inMemory().maxEntryBytes(8 << 20)).writeTimeout(Duration.ofSeconds(1)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().header("X-Cache")).isEqualTo("MISS");
+    }
+    try (Socket slow = ferry.track(stalledClient(proxy))) {
+      slow.setSoTimeout(10_000);
+      slow.getOutputStream().write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = slow.getInputStream();
+      byte[] piece = new byte[16 * 1024];
+      long received = 0;
+      long headBytes = -1;
+      long started = System.nanoTime();
+      // About 1 MiB/s: 4 s for the body, four times the write timeout.
+      for (int n; (headBytes < 0 || received < headBytes + body.length) && (n = in.read(piece)) >= 0; ) {
+        if (headBytes < 0) {
+          // The head is small and comes first: it ends in the first read.
+          headBytes = new String(piece, 0, n, StandardCharsets.ISO_8859_1).indexOf("\r\n\r\n") + 4;
+          assertThat(new String(piece, 0, n, StandardCharsets.ISO_8859_1)).contains("X-Cache: HIT");
+        }
+        received += n;
+        long due = started + received * 1_000_000_000L / (1 << 20);
+        java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
+      }
+      assertThat(received).as("the whole hit, head and body").isEqualTo(headBytes + body.length);
+    }
+    assertThat(proxy.stats().writeTimeouts()).isZero();
+    assertThat(proxy.stats().failures()).doesNotContainKey("WRITE_TIMEOUT");
+  }
+
   /** A write to a client that stopped reading, cut because the stop's grace ran out, is the stop's failure. */
   @Test
   void namesAWriteCutByTheStopAfterTheStop() throws Exception {

@@ -14,9 +14,18 @@ import javax.net.ssl.SSLSocket;
  *
  * <p>Every write to the socket runs under the {@link IoWatchdog}'s deadline, when there is
  * one: a write that makes no progress in time has its socket closed and fails with
- * {@link WriteTimeoutException}.
+ * {@link WriteTimeoutException}. Progress is what the kernel took: a large write goes to it in
+ * pieces of at most {@link #PIECE_BYTES}, each piece taken restarting the clock, so a peer that
+ * reads on, however slowly, is not cut for a write longer than the timeout.
  */
 public final class ConnectionOutput extends OutputStream {
+  /**
+   * The most one system call is given to write. A blocking write returns only once the kernel
+   * took all of it, so its progress shows between calls alone: 64 KiB makes a peer reading 1 KiB/s
+   * outlast the default timeout, and leaves a fast peer's large body a handful of calls.
+   */
+  static final int PIECE_BYTES = 64 * 1024;
+
   private final Socket socket;
   private final OutputStream out;
   private final int bufferSize;
@@ -119,15 +128,19 @@ public final class ConnectionOutput extends OutputStream {
     ByteBuffer[] parts = count == 0 ? new ByteBuffer[] {bytes}
         : new ByteBuffer[] {ByteBuffer.wrap(buffer, 0, count), bytes};
     count = 0;
-    beginWrite();
+    int end = bytes.limit();
     try {
-      // Until the last part is out: the body, or the head alone when the body is empty.
-      while (parts[parts.length - 1].hasRemaining() || parts[0].hasRemaining()) {
+      // Until the last part is out: the body, or the head alone when the body is empty; the
+      // head and the body's first piece together, then the body piece by piece.
+      while (bytes.position() < end || parts[0].hasRemaining()) {
+        bytes.limit(Math.min(end, bytes.position() + PIECE_BYTES));
+        beginWrite();
         channel.write(parts);
       }
     } catch (IOException e) {
       throw writeFailure(e);
     } finally {
+      bytes.limit(end);
       writeStartedNanos = 0;
     }
     return true;
@@ -172,9 +185,13 @@ public final class ConnectionOutput extends OutputStream {
   }
 
   private void writeToSocket(byte[] source, int offset, int length) throws IOException {
-    beginWrite();
     try {
-      out.write(source, offset, length);
+      for (int done = 0; done < length; ) {
+        int piece = Math.min(PIECE_BYTES, length - done);
+        beginWrite();
+        out.write(source, offset + done, piece);
+        done += piece;
+      }
     } catch (IOException e) {
       throw writeFailure(e);
     } finally {
@@ -182,7 +199,7 @@ public final class ConnectionOutput extends OutputStream {
     }
   }
 
-  /** Puts the write about to start under the watchdog, if there is one. */
+  /** Puts the write (or piece of one) about to start under the watchdog, if there is one. */
   private void beginWrite() {
     if (watchdog == null) {
       return;
