@@ -101,7 +101,10 @@ public final class Framing {
     return result;
   }
 
-  /** The digits of {@code text} from {@code start} to {@code end}, without what {@link String#trim()} removes around them; -1 if none or not only digits. */
+  /**
+   * The number {@code text} holds from {@code start} to {@code end}, without what
+   * {@link String#trim()} removes around it; -1 if that is empty or not only digits.
+   */
   private static long parseDigits(String text, int start, int end) {
     while (start < end && isBlank(text.charAt(start))) {
       start++;

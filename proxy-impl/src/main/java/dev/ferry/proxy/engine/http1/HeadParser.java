@@ -186,7 +186,8 @@ public final class HeadParser {
 
   /**
    * Reads up to LF into {@link #line}, without the line end; past {@code max}, fails as
-   * {@code overflow} with {@code detail} (null: the request line's, naming its limit). Every line must end with CRLF, in
+   * {@code overflow} with {@code detail} (null: the request line's, naming its limit).
+   * Every line must end with CRLF, in
    * responses too: RFC 9112 §2.2 lets a recipient accept a bare LF, but an upstream that reflects
    * input into a field value could then split one field into two (a {@code Set-Cookie} of the
    * attacker's choosing), so a bare LF is a bad request or a bad response (502).

@@ -537,7 +537,8 @@ public final class Forwarder {
   }
 
   private static boolean isClientForgeable(String name) {
-    return CLIENT_FORGEABLE.contains(name) || name.indexOf('_') >= 0 && CLIENT_FORGEABLE.contains(name.replace('_', '-'));
+    return CLIENT_FORGEABLE.contains(name)
+        || name.indexOf('_') >= 0 && CLIENT_FORGEABLE.contains(name.replace('_', '-'));
   }
 
   /** The request's fields for the upstream, built in one pass over the client's. */
