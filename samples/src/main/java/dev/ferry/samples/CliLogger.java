@@ -81,6 +81,17 @@ final class CliLogger extends LegacyAbstractLogger {
     System.err.print(line);
   }
 
+  /**
+   * {@code value} as the CLI's own key=value events carry a file path or an error: quoted, with
+   * {@code "} and {@code \} escaped and control characters shown as {@code ?} (as its startup
+   * errors show them), so that a logfmt parser reads it back whole and no value (a config
+   * file's crafted key, echoed in an error) can end the line and forge the next (probe o1).
+   */
+  static String quoted(Object value) {
+    String text = String.valueOf(value).replace("\\", "\\\\").replace("\"", "\\\"");
+    return '"' + text.replaceAll("\\p{Cc}", "?") + '"';
+  }
+
   /** One event as {@code [timestamp] [LEVEL] [thread] message}, without the line end. */
   static String line(OffsetDateTime time, Level level, String thread, String message) {
     return "[" + TIME.format(time) + "] [" + level + "] [" + thread + "] " + message;

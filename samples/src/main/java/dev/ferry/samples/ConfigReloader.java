@@ -58,7 +58,7 @@ final class ConfigReloader {
     try {
       watcher = ConfigWatcher.start(file, ConfigWatcher.DEBOUNCE, () -> reloader.reload(false));
     } catch (IOException e) {
-      log.warn("config_watch_failed file={} error=\"{}\"", file, e.toString());
+      log.warn("config_watch_failed file={} error={}", CliLogger.quoted(file), CliLogger.quoted(e));
     }
     // An edit made before the watcher began sent it no event: compare once now.
     reloader.reload(false);
@@ -83,7 +83,8 @@ final class ConfigReloader {
         ProxyConfig config = builder.buildConfig();
         proxy.reconfigure(config);
         applied.incrementAndGet();
-        log.info("config_reloaded file={} routes={} pools={}", file, routes(config), pools(config));
+        log.info("config_reloaded file={} routes={} pools={}", CliLogger.quoted(file), routes(config),
+            pools(config));
         return true;
       } catch (ConfigFileException e) {
         failed(e.line(), e.detail());
@@ -108,7 +109,8 @@ final class ConfigReloader {
 
   private void failed(int line, String error) {
     failed.incrementAndGet();
-    log.warn("config_reload_failed file={} line={} error=\"{}\"", file, line, error);
+    log.warn("config_reload_failed file={} line={} error={}", CliLogger.quoted(file), line,
+        CliLogger.quoted(error));
   }
 
   private byte[] read() {

@@ -87,11 +87,11 @@ final class ConfigWatcher implements Closeable {
         try {
           onChange.run();
         } catch (RuntimeException e) {
-          log.error("config_reload_crashed file={}", file, e);
+          log.error("config_reload_crashed file={}", CliLogger.quoted(file), e);
         }
       }
     } catch (InterruptedException | ClosedWatchServiceException e) {
-      log.debug("config_watch_stopped file={}", file);
+      log.debug("config_watch_stopped file={}", CliLogger.quoted(file));
     }
   }
 

@@ -242,9 +242,10 @@ final class FilterOptions {
       throw new IllegalArgumentException("--set-header cannot set Expect: the proxy answers "
           + "Expect: 100-continue itself and sends no Expect upstream");
     }
-    if (!headerNames.add(name.toLowerCase(Locale.ROOT))) {
+    // Compared as CGI, PHP and WSGI backends read them: X_Tenant and X-Tenant are one variable.
+    if (!headerNames.add(name.toLowerCase(Locale.ROOT).replace('_', '-'))) {
       throw new IllegalArgumentException("--set-header: " + name + " given twice (a header is set "
-          + "to one value; the first would be lost)");
+          + "to one value, and backends read _ as -; the first would be lost)");
     }
     setHeaders.add(Filters.setRequestHeader(name, value.substring(colon + 1).trim()));
   }
@@ -259,7 +260,7 @@ final class FilterOptions {
   void checkNotSetting(String requestIdHeader) {
     // Backends read X_Request_Id as the dashed name (CGI, PHP, WSGI): compared so (probe v29).
     String id = requestIdHeader.toLowerCase(Locale.ROOT).replace('_', '-');
-    if (headerNames.stream().anyMatch(name -> name.replace('_', '-').equals(id))) {
+    if (headerNames.contains(id)) {
       throw new IllegalArgumentException("--set-header " + requestIdHeader + " would send one ID upstream "
           + "while the client and the log get each request's own: it is the request ID header (set with "
           + "--request-id-header, X-Request-Id by default); drop it, or name another request ID header");

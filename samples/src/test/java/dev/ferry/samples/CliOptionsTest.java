@@ -127,6 +127,9 @@ class CliOptionsTest {
         .hasMessage("--auth: user u given twice (one password each)");
     assertThatThrownBy(() -> CliOptions.parse("--set-header", "X-A:1", "--set-header", "x-a:2"))
         .hasMessageStartingWith("--set-header: x-a given twice");
+    // CGI, PHP and WSGI backends read both as HTTP_X_TENANT: one value would be lost (probe o4).
+    assertThatThrownBy(() -> CliOptions.parse("--set-header", "X_Tenant:alpha", "--set-header", "X-Tenant:beta"))
+        .hasMessageStartingWith("--set-header: X-Tenant given twice");
     assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9000", "--upstream", "http://127.0.0.1:9000"))
         .hasMessageStartingWith("--upstream http://127.0.0.1:9000 given twice");
     assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9000", "--upstream", "http://127.0.0.1:9000/"))

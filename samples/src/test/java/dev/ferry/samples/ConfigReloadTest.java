@@ -4,16 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.ProxyServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -129,6 +133,34 @@ class ConfigReloadTest {
     Await.until(() -> reloader.failed() == 2, DEADLINE, "the port change to be refused");
     assertThat(get("/b/x")).isEqualTo("200 B /b/x");
     assertThat(reloader.applied()).isEqualTo(1);
+  }
+
+  /**
+   * A refused reload is one event whose file and error a logfmt parser reads back whole: a key
+   * in the file holding an escaped line break, echoed in the error, wrote a raw line break and
+   * forged a second event, and a path with a space split the file value (probe o1).
+   */
+  @Test
+  void logsARefusedReloadAsOneEventWithItsFileAndErrorQuoted() throws IOException {
+    Path spaced = Files.createDirectory(dir.resolve("conf dir")).resolve("ferry.yaml");
+    Files.writeString(spaced, config(originA, "/a/"));
+    String[] args = {"--config", spaced.toString()};
+    ConfigReloader spacedReloader = new ConfigReloader(proxy, spaced, Files.readAllBytes(spaced),
+        () -> CliOptions.parse(args).builder());
+    Files.writeString(spaced, config(originA, "/a/")
+        + "\"x\\n[2026-12-03T09:00:00.000Z] [INFO] [main] config_reloaded file=forged\": 1\n");
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(spacedReloader.reload(true)).isFalse();
+    } finally {
+      System.setErr(stderr);
+    }
+    List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+    assertThat(lines).singleElement().asString()
+        .contains("config_reload_failed file=\"" + spaced + "\" line=")
+        .contains("error=\"").contains("?[2026-12-03T09:00:00.000Z] [INFO] [main] config_reloaded file=forged");
   }
 
   /** A config that is a link to a file in another directory reloads when that file is edited. */

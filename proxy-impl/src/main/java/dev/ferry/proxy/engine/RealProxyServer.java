@@ -197,7 +197,7 @@ final class RealProxyServer implements ProxyServer {
     }
     LeveledLog.log(log, lifecycleLevel(), "proxy_started address={} mode={} concurrency={} config={}",
         HostNames.authorityText(address().getAddress(), port()), config.isReverse() ? "reverse" : "forward",
-        executor.description(), config);
+        LogValues.of(executor.description()), LogValues.quoted(config));
     return this;
   }
 

@@ -68,6 +68,26 @@ class ObservabilityTest {
   }
 
   /**
+   * Two request ID field lines are one list ({@code one, two}, RFC 9110 §5.3), which is no usable
+   * ID: the proxy makes its own, as for a repeated traceparent, and the upstream gets that one
+   * alone. Before, the first was kept and the second silently dropped (probe o3).
+   */
+  @Test
+  void generatesARequestIdWhenTheClientSentTwo() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("a"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    String id;
+    try (RawClient raw = new RawClient(proxy.address())) {
+      id = raw.send("GET /two HTTP/1.1\r\nHost: a\r\nX-Request-Id: one\r\nX-Request-Id: two\r\n\r\n")
+          .readResponse().header("X-Request-Id");
+    }
+    assertThat(id).matches("[0-9a-f-]{36}");
+    okhttp3.mockwebserver.RecordedRequest received = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(received.getHeaders().values("X-Request-Id")).containsExactly(id);
+  }
+
+  /**
    * A client listing the request ID or traceparent in Connection does not strip the proxy's own
    * from the upstream request (they went missing there while the client still got an ID back);
    * the other fields it lists are dropped as before.

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.health;
 
 import dev.ferry.proxy.HealthCheck;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
@@ -70,7 +71,7 @@ public final class ActiveHealthChecker {
         tasks.add(scheduler.scheduleWithFixedDelay(() -> run(endpoint), 0, interval, TimeUnit.NANOSECONDS));
       }
       log.debug("health_checks_started pool={} endpoints={} path={} interval_ms={}",
-          pool, endpoints.size(), LoggedUrls.logValue(check.path()), check.interval().toMillis());
+          LogValues.of(pool), endpoints.size(), LoggedUrls.logValue(check.path()), check.interval().toMillis());
     });
   }
 
@@ -106,7 +107,7 @@ public final class ActiveHealthChecker {
         }
       });
     } catch (Throwable t) {
-      log.error("health_check_crashed pool={} endpoint={}", pool, endpoint.endpoint().authority(), t);
+      log.error("health_check_crashed pool={} endpoint={}", LogValues.of(pool), endpoint.endpoint().authority(), t);
     }
   }
 }

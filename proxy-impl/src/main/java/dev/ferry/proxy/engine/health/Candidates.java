@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.health;
 
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,10 +41,10 @@ public final class Candidates {
     if (panic.get() != panicNow && panic.compareAndSet(!panicNow, panicNow)) {
       if (panicNow) {
         log.warn("pool_panic pool={} available={} total={} threshold_percent={}",
-            pool, available, all.size(), panicThresholdPercent);
+            LogValues.of(pool), available, all.size(), panicThresholdPercent);
       } else {
         // At warn like its start, so that a log of warnings alone says when it ended.
-        log.warn("pool_panic_ended pool={} available={} total={}", pool, available, all.size());
+        log.warn("pool_panic_ended pool={} available={} total={}", LogValues.of(pool), available, all.size());
       }
     }
     return select(all, available, panicNow, nowNanos);

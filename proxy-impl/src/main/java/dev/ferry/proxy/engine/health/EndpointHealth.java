@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.health;
 
 import dev.ferry.proxy.HealthCheck;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,24 +45,24 @@ final class EndpointHealth {
         endpoint.healthy(true);
         if (endpoint.ejected(System.nanoTime())) {
           log.info("endpoint_healthy pool={} endpoint={} checks_passed={} still_down=ejected",
-              pool, endpoint.authority(), inRow);
+              LogValues.of(pool), endpoint.authority(), inRow);
         } else {
           log.warn("endpoint_up pool={} endpoint={} reason=health_check_passed checks_passed={}",
-              pool, endpoint.authority(), inRow);
+              LogValues.of(pool), endpoint.authority(), inRow);
         }
       }
     } else if (endpoint.healthy() && inRow >= check.unhealthyThreshold()) {
       endpoint.healthy(false);
       if (endpoint.ejected(System.nanoTime())) {
         log.info("endpoint_unhealthy pool={} endpoint={} reason={} checks_failed={} already_down=ejected",
-            pool, endpoint.authority(), result.detail(), inRow);
+            LogValues.of(pool), endpoint.authority(), result.detail(), inRow);
       } else {
         log.warn("endpoint_down pool={} endpoint={} reason={} checks_failed={}",
-            pool, endpoint.authority(), result.detail(), inRow);
+            LogValues.of(pool), endpoint.authority(), result.detail(), inRow);
       }
     } else {
       log.debug("health_check_failed pool={} endpoint={} reason={} checks_failed={}",
-          pool, endpoint.authority(), result.detail(), inRow);
+          LogValues.of(pool), endpoint.authority(), result.detail(), inRow);
     }
   }
 }

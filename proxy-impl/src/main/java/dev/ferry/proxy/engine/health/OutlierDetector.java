@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.health;
 
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.io.Guard;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import java.time.Duration;
@@ -99,10 +100,10 @@ public final class OutlierDetector {
     for (LiveEndpoint endpoint : ejected) {
       if (!endpoint.ejected(now) && ejected.remove(endpoint)) {
         if (endpoint.healthy()) {
-          log.warn("endpoint_up pool={} endpoint={} reason=ejection_ended", pool, endpoint.authority());
+          log.warn("endpoint_up pool={} endpoint={} reason=ejection_ended", LogValues.of(pool), endpoint.authority());
         } else {
           // Still down by its health check, which logs endpoint_up when it passes again.
-          log.info("endpoint_ejection_ended pool={} endpoint={} still_down=health_check", pool,
+          log.info("endpoint_ejection_ended pool={} endpoint={} still_down=health_check", LogValues.of(pool),
               endpoint.authority());
         }
       }
@@ -123,7 +124,7 @@ public final class OutlierDetector {
     if (alreadyEjected >= maxEjected) {
       // The streak stays, so the next failure tries again once another endpoint is back.
       log.debug("ejection_skipped pool={} endpoint={} ejected={} max_ejected={}",
-          pool, endpoint.authority(), alreadyEjected, maxEjected);
+          LogValues.of(pool), endpoint.authority(), alreadyEjected, maxEjected);
       return;
     }
     long nanos = ejectionNanos(endpoint.ejections() + 1);
@@ -131,7 +132,7 @@ public final class OutlierDetector {
     endpoint.consecutiveFailures().set(0);
     ejected.add(endpoint);
     log.warn("endpoint_down pool={} endpoint={} reason=ejected consecutive_failures={} last_failure={} ejection_ms={}",
-        pool, endpoint.authority(), failures, reason, nanos / 1_000_000);
+        LogValues.of(pool), endpoint.authority(), failures, reason, nanos / 1_000_000);
   }
 
   private long ejectionNanos(int ejection) {

@@ -7,6 +7,7 @@ import dev.ferry.proxy.RetryPolicy;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.engine.http1.HttpDates;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.TargetPaths;
@@ -100,7 +101,7 @@ public final class Dispatcher {
                 || !startRetry(pool, policy)) {
               throw e;
             }
-            log.info("upstream_retry pool={} endpoint={} attempt={} reason={}", pool.name(),
+            log.info("upstream_retry pool={} endpoint={} attempt={} reason={}", LogValues.of(pool.name()),
                 endpoint.authority(), attempt + 1, e.failure());
             backoff(policy, attempt + 1, 0);
             continue;
@@ -123,7 +124,7 @@ public final class Dispatcher {
               response.body().close();
               endpoint.requestEnded();
               pool.releaseConnection();
-              log.info("upstream_retry pool={} endpoint={} attempt={} reason=status_{}", pool.name(),
+              log.info("upstream_retry pool={} endpoint={} attempt={} reason=status_{}", LogValues.of(pool.name()),
                   endpoint.authority(), attempt + 1, response.status());
               backoff(policy, attempt + 1, retryAfterMillis);
               continue;
@@ -189,7 +190,7 @@ public final class Dispatcher {
   /** Takes a retry-budget slot for the coming attempt; false when retries are at their share. */
   private static boolean startRetry(LivePool pool, RetryPolicy policy) {
     if (!pool.tryStartRetry(policy.budgetPercent())) {
-      log.info("retry_budget_exhausted pool={}", pool.name());
+      log.info("retry_budget_exhausted pool={}", LogValues.of(pool.name()));
       return false;
     }
     return true;

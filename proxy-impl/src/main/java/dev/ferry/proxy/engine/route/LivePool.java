@@ -10,6 +10,7 @@ import dev.ferry.proxy.engine.health.Candidates;
 import dev.ferry.proxy.engine.health.HeadLimits;
 import dev.ferry.proxy.engine.health.OutlierDetector;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.net.InetAddress;
@@ -132,7 +133,7 @@ public final class LivePool {
     for (LiveEndpoint endpoint : endpoints) {
       if (!endpoint.healthy()) {
         endpoint.healthy(true);
-        log.warn("endpoint_up pool={} endpoint={} reason=health_check_removed", spec.name(),
+        log.warn("endpoint_up pool={} endpoint={} reason=health_check_removed", LogValues.of(spec.name()),
             endpoint.endpoint().authority());
       }
     }

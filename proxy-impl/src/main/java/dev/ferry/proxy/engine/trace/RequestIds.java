@@ -1,14 +1,13 @@
 package dev.ferry.proxy.engine.trace;
 
 import dev.ferry.proxy.Headers;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The request ID of an exchange: the client's, when it sent a usable one in the configured header
  * (visible ASCII other than {@code "} and {@code \}, at most 200 characters, so that it cannot
- * break a log line, quoted or not), else a new UUID.
+ * break a log line, quoted or not, in one field line), else a new UUID.
  */
 public final class RequestIds {
   private static final int MAX_LENGTH = 200;
@@ -16,9 +15,17 @@ public final class RequestIds {
   private RequestIds() {}
 
   public static String keepOrGenerate(Headers headers, String header) {
-    Optional<String> given = headers.first(header).map(String::trim);
-    if (given.isPresent() && usable(given.get())) {
-      return given.get();
+    String given = null;
+    int lines = 0;
+    for (int i = 0; i < headers.size(); i++) {
+      if (headers.name(i).equalsIgnoreCase(header)) {
+        given = headers.value(i).trim();
+        lines++;
+      }
+    }
+    // Two field lines are one list ("a, b", RFC 9110 §5.3): no usable ID, as a comma is not one.
+    if (lines == 1 && usable(given)) {
+      return given;
     }
     // A version-4 UUID from the thread's own generator: a request ID needs to be unique, not
     // unguessable, and UUID.randomUUID() goes through a shared SecureRandom on every request.

@@ -85,4 +85,19 @@ class EndpointHealthTest {
       assertThat(logs.lines("endpoint_up pool=api")).singleElement().asString().contains("WARN");
     }
   }
+
+  /**
+   * A pool's name may hold spaces and quotes (a config file's {@code name: "web pool"}): its
+   * events quote it, as the metrics and the access log do, so that a logfmt parser reads
+   * {@code pool} whole (probe o2: {@code pool=web pool} read as {@code pool=web}).
+   */
+  @Test
+  void quotesAPoolNameThatALogfmtParserWouldSplit() {
+    EndpointHealth spaced = new EndpointHealth("web \"pool\"", endpoint, HealthCheck.http("/health").unhealthyThreshold(1));
+    try (LogCapture logs = new LogCapture()) {
+      spaced.record(FAILED);
+      assertThat(logs.lines("endpoint_down")).singleElement().asString()
+          .contains("endpoint_down pool=\"web \\\"pool\\\"\" endpoint=10.0.0.1:8080");
+    }
+  }
 }
