@@ -40,8 +40,10 @@ public final class Fault {
   }
 
   /**
-   * Delays the request by this long before it is forwarded. Closing the proxy ends the delay:
-   * the exchange is then not forwarded, and its connection closes without an answer.
+   * Delays the request by this long before it is forwarded. Closing the proxy, or the end of the
+   * test that injected the fault with {@code inject}, ends the delay: the request is then not
+   * forwarded, and answered {@code 503} by the proxy (not left unanswered, which a client such
+   * as {@code java.net.http} would take as a reason to send it again).
    *
    * @throws IllegalArgumentException if the delay is negative
    */
@@ -96,7 +98,10 @@ public final class Fault {
 
   /**
    * Closes the connection before any response byte is sent; the request is not forwarded. A HEAD
-   * and a CONNECT that is not intercepted are dropped the same way.
+   * and a CONNECT that is not intercepted are dropped the same way. A client may send an
+   * idempotent request that met a closed connection once more on a new one, as
+   * {@code java.net.http} does for a GET (RFC 9110 §9.2.2): the recording then holds both
+   * attempts, each dropped while the fault stays.
    */
   public static Fault dropBeforeResponse() {
     return new Fault(Kind.DROP, 0);

@@ -98,9 +98,11 @@ final class FaultFilter implements Filter {
       if (fault.kind() == Fault.Kind.LATENCY) {
         if (!pauses.pause(fault.amount(), rule.owner())) {
           // The proxy is closing, or the test that injected the fault ended: the exchange ends
-          // now, unanswered, not at the close's grace nor in the middle of the next test.
-          state.dropped = true;
-          return dropped("the injected latency was ended by a close");
+          // now, not at the close's grace nor in the middle of the next test. Answered, not
+          // dropped: a client resends an idempotent request whose connection closed unanswered
+          // (java.net.http does, RFC 9110 §9.2.2), and the resent one, the rule gone, reached
+          // the origin during the next test and was in its recording (probe tk1).
+          return latencyEnded();
         }
         state.releasedNanos = System.nanoTime();
       }
@@ -138,6 +140,14 @@ final class FaultFilter implements Filter {
   /** Ends the waits of latency and bandwidth faults: the proxy is closing. */
   void close() {
     pauses.close();
+  }
+
+  /** The answer to a request whose injected latency ended with its test or its proxy: never sent. */
+  private static Response latencyEnded() {
+    return Response.builder().status(503)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .body(Body.of("Ferry testkit: the test that delayed this request with Fault.latency ended (or its "
+            + "proxy closed); the request was not sent\n")).build();
   }
 
   /**

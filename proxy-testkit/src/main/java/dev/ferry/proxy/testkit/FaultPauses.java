@@ -1,7 +1,10 @@
 package dev.ferry.proxy.testkit;
 
 import java.io.InterruptedIOException;
+import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
@@ -15,6 +18,11 @@ import java.util.concurrent.locks.LockSupport;
 final class FaultPauses {
   /** Each waiting thread's wait. */
   private final Map<Thread, Wait> waiting = new ConcurrentHashMap<>();
+  /**
+   * Owners whose views closed: a wait for a rule matched just before its view closed starts
+   * after the close looked for waits, and must end at once too (weakly held: views come and go).
+   */
+  private final Set<Object> ended = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
   private volatile boolean closing;
 
   /** One wait: the owner of the fault it is for (null: the proxy's own rules), and whether it was cut. */
@@ -43,7 +51,7 @@ final class FaultPauses {
       long deadline = System.nanoTime() + nanos;
       long left;
       while ((left = deadline - System.nanoTime()) > 0) {
-        if (closing || wait.cut) {
+        if (closing || wait.cut || owner != null && ended.contains(owner)) {
           return false;
         }
         LockSupport.parkNanos(this, left);
@@ -65,10 +73,12 @@ final class FaultPauses {
   }
 
   /**
-   * Ends the waits of the faults {@code owner} injected. Call it after removing the owner's
-   * rules, so that no wait for them starts after it.
+   * Ends the waits of the faults {@code owner} injected, and those of its rules a request
+   * matched before they were removed that have yet to begin.
    */
   void close(Object owner) {
+    // Marked before the waits are looked for: a wait registered meanwhile sees the mark.
+    ended.add(owner);
     waiting.forEach((thread, wait) -> {
       if (wait.owner == owner) {
         wait.cut = true;

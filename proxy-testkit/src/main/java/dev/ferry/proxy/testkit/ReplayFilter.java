@@ -16,6 +16,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers requests from recorded exchanges instead of the network; the last filter, so user
@@ -34,6 +36,7 @@ import java.util.function.Predicate;
  * recorded): record-if-missing opens the tunnel, and replay alone answers 502 saying why.
  */
 final class ReplayFilter implements Filter {
+  private static final Logger log = LoggerFactory.getLogger(RecordingProxy.class);
   private final Recorder recorder;
   private final List<RecordedExchange> recorded;
   private final int[] uses;
@@ -69,9 +72,13 @@ final class ReplayFilter implements Filter {
         return chain.proceed(request);
       }
       recorder.inFlight(exchange.id()).unmatched = true;
-      return Response.text(502, "Ferry replay: a CONNECT tunnel to " + request.authority()
-          + " cannot be replayed, as what goes through it is not recorded; intercept HTTPS "
-          + "(interceptHttps()) to record and replay the requests inside it\n");
+      String why = "a CONNECT tunnel to " + request.authority() + " cannot be replayed, as what goes "
+          + "through it is not recorded; intercept HTTPS (interceptHttps()) to record and replay the "
+          + "requests inside it";
+      // Logged too: a client shows only "Tunnel failed, got: 502", never this answer's body.
+      log.warn("replay_tunnel_refused authority={} fix=\"intercept HTTPS (interceptHttps()) to record "
+          + "and replay the requests inside it\"", request.authority());
+      return Response.text(502, "Ferry replay: " + why + "\n");
     }
     byte[] head = new byte[0];
     InputStream rest = null;
