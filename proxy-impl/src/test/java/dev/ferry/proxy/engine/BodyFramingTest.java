@@ -111,8 +111,12 @@ class BodyFramingTest {
         + "X-Real-IP: 10.0.0.1\r\nX-Original-URL: /admin\r\nX-Forwarded-Port: 443\r\n"
         + "X-Client-IP: 10.0.0.2\r\nTrue-Client-IP: 10.0.0.3\r\nX_Real_IP: 10.0.0.4\r\nX-Checksum: abc\r\n\r\n");
     assertThat(received.header("X-Checksum")).as("other trailers go on").isEqualTo("abc");
+    for (String claim : List.of("X-Real-IP", "X-Original-URL", "X-Forwarded-Port", "X-Client-IP",
+        "True-Client-IP", "X_Real_IP")) {
+      assertThat(received.header(claim)).as(claim).isNull();
+    }
     assertThat(received.headerLines()).as("no client claim")
-        .noneMatch(line -> line.contains("10.0.0.") || line.contains("/admin") || line.contains("443"));
+        .noneMatch(line -> line.contains("10.0.0.") || line.contains("/admin"));
   }
 
   @Test

@@ -102,12 +102,12 @@ class WriteTimeoutTest {
   /**
    * The write timeout ends a peer that takes nothing for that long, not one that reads on slower
    * than a whole write lasts: a cache hit's body went out in one gathering write, whose deadline
-   * covered all of it, and a client reading a 4 MiB hit steadily at about 1 MiB/s was reset after
+   * covered all of it, and a client reading an 8 MiB hit steadily at about 2 MiB/s was reset after
    * the timeout (probe gw1). Writes now go out in pieces, each piece's progress restarting the clock.
    */
   @Test
   void keepsAClientThatReadsALargeCacheHitSlowerThanTheTimeoutButSteadily() throws Exception {
-    byte[] body = new byte[4 << 20];
+    byte[] body = new byte[8 << 20];
     java.util.Arrays.fill(body, (byte) 'x');
     TinyOrigin[] self = new TinyOrigin[1];
     self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
@@ -119,7 +119,7 @@ class WriteTimeoutTest {
       }
     }));
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
-        .cache(dev.ferry.proxy.CacheSpec.inMemory().maxEntryBytes(8 << 20)).writeTimeout(Duration.ofSeconds(1)));
+        .cache(dev.ferry.proxy.CacheSpec.inMemory().maxSizeBytes(32L << 20).maxEntryBytes(16 << 20)).writeTimeout(Duration.ofSeconds(2)));
     try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().header("X-Cache")).isEqualTo("MISS");
     }
@@ -131,7 +131,7 @@ class WriteTimeoutTest {
       long received = 0;
       long headBytes = -1;
       long started = System.nanoTime();
-      // About 1 MiB/s: 4 s for the body, four times the write timeout.
+      // About 2 MiB/s: 4 s for the body, twice the write timeout; a 64 KiB piece takes 30 ms.
       for (int n; (headBytes < 0 || received < headBytes + body.length) && (n = in.read(piece)) >= 0; ) {
         if (headBytes < 0) {
           // The head is small and comes first: it ends in the first read.
@@ -139,7 +139,7 @@ class WriteTimeoutTest {
           assertThat(new String(piece, 0, n, StandardCharsets.ISO_8859_1)).contains("X-Cache: HIT");
         }
         received += n;
-        long due = started + received * 1_000_000_000L / (1 << 20);
+        long due = started + received * 1_000_000_000L / (2 << 20);
         java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
       }
       assertThat(received).as("the whole hit, head and body").isEqualTo(headBytes + body.length);
