@@ -76,8 +76,7 @@ final class ReplayFilter implements Filter {
           + "through it is not recorded; intercept HTTPS (interceptHttps()) to record and replay the "
           + "requests inside it";
       // Logged too: a client shows only "Tunnel failed, got: 502", never this answer's body.
-      log.warn("replay_tunnel_refused authority={} fix=\"intercept HTTPS (interceptHttps()) to record "
-          + "and replay the requests inside it\"", request.authority());
+      log.warn("replay_tunnel_refused authority={} reason=\"{}\"", request.authority(), why);
       return Response.text(502, "Ferry replay: " + why + "\n");
     }
     byte[] head = new byte[0];
