@@ -363,8 +363,8 @@ public interface ProxyServer extends AutoCloseable {
      * resets the connection of a write that passed its deadline (what it could not send is
      * dropped, not kept by the kernel for a peer that reads nothing): a client that asks for a
      * large body and never reads cannot pin a connection task. Progress is what the kernel
-     * takes: writes go to it in pieces of at most 64 KiB, each restarting the clock, so a peer
-     * that keeps reading is never cut unless it takes less than 64 KiB in this time. Counted in
+     * takes: writes go to it in pieces of at most 256 KiB, each restarting the clock, so a peer
+     * that keeps reading is never cut unless it takes less than 256 KiB in this time. Counted in
      * {@link ProxyStats#writeTimeouts()} and logged as {@code write_timeout}. An {@code http}
      * upstream that answers an upload before reading it and stops reading has its answer relayed
      * after a second (or half this timeout) instead (RFC 9112 §9.5).

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,45 @@ class LargeResponseRelayTest {
           .isEqualTo(String.valueOf(SIZE));
     }
     assertThat(origin.connectionCount()).isEqualTo(1);
+  }
+
+  /**
+   * The part of a body that came with its head is passed on at once, not held until more of the
+   * body arrives to go out with it in one write: the origin sends the rest only once the client
+   * has that part.
+   */
+  @Test
+  void passesOnTheBytesThatCameWithTheHeadBeforeTheRestArrives() throws Exception {
+    int first = 1_000;
+    CountDownLatch clientHasFirstPart = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      requestPath(in);
+      out.write(head(SIZE).getBytes(StandardCharsets.ISO_8859_1));
+      out.write(BODY, 0, first);
+      out.flush();
+      try {
+        clientHasFirstPart.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      out.write(BODY, first, SIZE - first);
+      out.flush();
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.socket().setSoTimeout(5_000);
+      raw.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+      InputStream in = raw.input();
+      assertThat(TinyOrigin.readLine(in)).isEqualTo("HTTP/1.1 200 OK");
+      while (!TinyOrigin.readLine(in).isEmpty()) {
+        // skip the head
+      }
+      byte[] body = in.readNBytes(first);
+      clientHasFirstPart.countDown();
+      byte[] rest = in.readNBytes(SIZE - first);
+      assertThat(body).isEqualTo(Arrays.copyOf(BODY, first));
+      assertThat(rest).isEqualTo(Arrays.copyOfRange(BODY, first, SIZE));
+    }
   }
 
   @Test

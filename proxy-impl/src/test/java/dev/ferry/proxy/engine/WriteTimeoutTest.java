@@ -131,7 +131,7 @@ class WriteTimeoutTest {
       long received = 0;
       long headBytes = -1;
       long started = System.nanoTime();
-      // About 2 MiB/s: 4 s for the body, twice the write timeout; a 64 KiB piece takes 30 ms.
+      // About 2 MiB/s: 4 s for the body, twice the write timeout; a 256 KiB piece takes 125 ms.
       for (int n; (headBytes < 0 || received < headBytes + body.length) && (n = in.read(piece)) >= 0; ) {
         if (headBytes < 0) {
           // The head is small and comes first: it ends in the first read.
