@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
  * <pre>{@code
  * ProxyServer.builder()
  *     .filter(Filters.accessControl().allowClients("10.0.0.0/8", "::1/128").denyHosts("*.ads.example").build())
- *     .filter(Filters.proxyAuthentication().credentials(Map.of("alice", "s3cret")).build())
  *     .filter(Filters.rateLimit().perSecond(50).burst(100).build())
+ *     .filter(Filters.proxyAuthentication().credentials(Map.of("alice", "s3cret")).build())
  *     .filter(Filters.maxInFlightPerClient(8))
  *     .filter(Filters.setRequestHeader("X-Env", "test"))
  *     .filter(Filters.stripPathPrefix("/api"));
@@ -261,7 +261,11 @@ public final class Filters {
     return Authentication.builder(false);
   }
 
-  /** Returns a builder of a token-bucket rate limiter per client address (or per header value). */
+  /**
+   * Returns a builder of a token-bucket rate limiter per client address (or per header value).
+   * Keyed by address, register it before authentication, so that wrong passwords count too;
+   * keyed by a header the client sends, after it (see {@link RateLimit.Builder#keyHeader}).
+   */
   public static RateLimit.Builder rateLimit() {
     return RateLimit.builder();
   }

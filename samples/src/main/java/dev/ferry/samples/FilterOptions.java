@@ -53,10 +53,11 @@ final class FilterOptions {
       "                               when bound to a non-loopback address, still allow loopback,",
       "                               link-local and unspecified destinations (default: denied;",
       "                               always allowed when bound to loopback)",
-      "Filters (after access control, in this order: authentication, rate limit, headers):",
+      "Filters (after access control, in this order: rate limit, authentication, headers):",
+      "      --rate-limit N/s[:BURST] requests per second per client address (burst default 2N),",
+      "                               failed logins included",
       "      --auth USER:PASS         require Proxy-Authorization (forward) or Authorization",
       "                               (reverse) Basic credentials; repeatable, once per user",
-      "      --rate-limit N/s[:BURST] requests per second per client address (burst default 2N)",
       "      --set-header NAME:VALUE  set a request header; repeatable (not Host, Content-Length",
       "                               or a hop-by-hop header such as Connection)");
 
@@ -166,12 +167,14 @@ final class FilterOptions {
     if (allowPrivateDestinations) {
       builder.allowPrivateDestinations(true);
     }
+    // The limit before the password check, as nginx's limit_req runs before auth_basic: every
+    // request from an address counts, so a wrong password is no free guess (probe acl1).
+    if (rateLimit != null) {
+      builder.filter(rateLimit);
+    }
     if (!credentials.isEmpty()) {
       builder.filter((reverse ? Filters.authentication() : Filters.proxyAuthentication())
           .credentials(credentials).build());
-    }
-    if (rateLimit != null) {
-      builder.filter(rateLimit);
     }
     setHeaders.forEach(builder::filter);
   }

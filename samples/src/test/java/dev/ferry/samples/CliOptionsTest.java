@@ -93,8 +93,8 @@ class CliOptionsTest {
         "--auth", "alice:s3cret", "--rate-limit", "5/s:2", "--set-header", "X-Env: test");
     assertThat(config.filters()).extracting(Object::toString).containsExactly(
         "AccessControl[deny host *.ads.example, allow client 10.0.0.0/8] else deny",
-        "ProxyAuthentication(realm=ferry)",
         "RateLimit(5.00/s, burst 2)",
+        "ProxyAuthentication(realm=ferry)",
         "setRequestHeader(X-Env)");
   }
 

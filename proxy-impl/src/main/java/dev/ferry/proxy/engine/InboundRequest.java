@@ -38,12 +38,13 @@ final class InboundRequest {
   /**
    * @param upstreamAuthority the reverse proxy's upstream, or an intercepted CONNECT's target,
    *     standing in for the Host an HTTP/1.0 client may omit; null in forward mode
-   * @param normalisePaths a reverse proxy's: paths are normalised for its routes (and refused
-   *     where a backend could read them otherwise); a forward proxy, intercepting or not, passes
-   *     them on untouched
+   * @param reverse a reverse proxy's request (not one in an intercepted session): its path is
+   *     normalised for its routes (and refused where a backend could read it otherwise), and an
+   *     absolute-form target must name the listener's scheme; a forward proxy, intercepting or
+   *     not, passes paths on untouched
    * @param overTls the client speaks TLS to the proxy: an origin-form target is an https URL
    */
-  static Parsed parse(RequestHead head, String upstreamAuthority, boolean normalisePaths, boolean overTls,
+  static Parsed parse(RequestHead head, String upstreamAuthority, boolean reverse, boolean overTls,
       long maxBodyBytes) throws HttpFailureException {
     boolean forward = upstreamAuthority == null;
     String host = singleHost(head);
@@ -74,12 +75,21 @@ final class InboundRequest {
         if (parsed.authority().indexOf('@') >= 0 || parsed.authority().isEmpty()) {
           throw malformed("invalid authority in request-target");
         }
+        String listening = overTls ? "https" : "http";
+        if (reverse && !parsed.scheme().equalsIgnoreCase(listening)) {
+          // The upstream hears the connection's scheme (X-Forwarded-Proto, Forwarded) while the
+          // cache would key on the written one: one request in the clear could store an
+          // answer for the https URL (probe poison1). Not this listener's URL (RFC 9110 §7.4).
+          // (An intercepted session's requests are all https, whatever they spell.)
+          throw new HttpFailureException(ProxyFailure.MISDIRECTED_REQUEST,
+              parsed.scheme() + " request-target on an " + listening + " listener");
+        }
         checkHost(parsed.authority());
         builder.authority(CanonicalAuthority.of(parsed.scheme(), parsed.authority()));
         if (head.method().equals("OPTIONS") && hasNoPathOrQuery(target)) {
           // RFC 9112 §3.2.4: OPTIONS on an empty path goes to the origin as the server-wide "*".
           builder.target("*");
-        } else if (normalisePaths) {
+        } else if (reverse) {
           builder.target(TargetPaths.normalise(parsed.target()));
         }
       } else if (forward && target.equals("*") && head.method().equals("OPTIONS")) {
@@ -97,7 +107,7 @@ final class InboundRequest {
         // One spelling of the host, as the cache keys on it: what goes upstream (preserved Host,
         // X-Forwarded-Host, Forwarded) is what the stored answer was built for (probe p24).
         builder.scheme(scheme).authority(hostNamed ? CanonicalAuthority.of(scheme, host) : upstreamAuthority)
-            .target(target.equals("*") || !normalisePaths ? target : TargetPaths.normalise(target));
+            .target(target.equals("*") || !reverse ? target : TargetPaths.normalise(target));
       } else {
         throw malformed("invalid request-target form");
       }

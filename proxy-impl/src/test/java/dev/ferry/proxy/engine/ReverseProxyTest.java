@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
@@ -439,5 +440,34 @@ class ReverseProxyTest {
     }
     assertThat(origin.takeRequest().getHeader("Via")).isEqualTo("1.0 a, 1.1 b, 1.1 ferry");
     assertThat(response.header("Via")).isEqualTo("1.1 ferry");
+  }
+  /**
+   * Probe poison1: a reverse proxy took an absolute-form target's scheme as written while the
+   * upstream heard the connection's ({@code X-Forwarded-Proto: http}), and the cache keyed the
+   * answer on the written one: one request in the clear stored, under the https URL, the answer
+   * meant for http (an origin's redirect to https, served to every https client from a shared
+   * store). Now it is 421 (and a close, as for every refused head), nothing goes upstream or into
+   * the cache, and the next connection is served.
+   */
+  @Test
+  void answers421ToAnAbsoluteFormTargetOfAnotherScheme() throws Exception {
+    origin.enqueue(new MockResponse().setHeader("Cache-Control", "public, max-age=60").setBody("plain"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .cache(CacheSpec.inMemory().maxSizeBytes(1 << 20)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse misdirected = raw.send("GET https://site.test/home HTTP/1.1\r\nHost: site.test\r\n\r\n")
+          .readResponse();
+      assertThat(misdirected.status()).isEqualTo(421);
+      assertThat(misdirected.header("connection")).isEqualTo("close");
+      assertThat(raw.input().read()).isEqualTo(-1);
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET http://site.test/home HTTP/1.1\r\nHost: site.test\r\n\r\n").readResponse().bodyText())
+          .isEqualTo("plain");
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("X-Forwarded-Proto")).isEqualTo("http");
+    assertThat(proxy.stats().failures()).containsEntry("MISDIRECTED_REQUEST", 1L);
+    assertThat(proxy.cache().orElseThrow().stats().entries()).as("the http answer alone").isEqualTo(1);
   }
 }

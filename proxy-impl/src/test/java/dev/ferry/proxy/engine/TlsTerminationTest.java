@@ -89,6 +89,28 @@ class TlsTerminationTest {
   }
 
   /**
+   * Probe poison1, over TLS: an {@code http://} absolute-form target on a TLS listener is 421;
+   * the upstream would hear {@code https} while the cache keyed the answer on the http URL.
+   */
+  @Test
+  void answers421ToAnHttpAbsoluteFormTargetOverTls() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("behind tls"));
+    ProxyServer proxy = ferry.start(tlsProxy(origin));
+    String authority = "localhost:" + proxy.port();
+    try (RawClient raw = new RawClient(proxy.address(), server.trustingContext())) {
+      assertThat(raw.send("GET http://" + authority + "/secure HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+          .readResponse().status()).isEqualTo(421);
+    }
+    try (RawClient raw = new RawClient(proxy.address(), server.trustingContext())) {
+      assertThat(raw.send("GET https://" + authority + "/secure HTTP/1.1\r\nHost: " + authority + "\r\n\r\n")
+          .readResponse().bodyText()).isEqualTo("behind tls");
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+    assertThat(proxy.stats().failures()).containsEntry("MISDIRECTED_REQUEST", 1L);
+  }
+
+  /**
    * An expired certificate is still served, but the start says so (probe g24: not a word); an
    * expired CA in the chain served too, which clients refuse alike (probe v27).
    */

@@ -16,6 +16,8 @@ public enum ProxyFailure {
   PROXY_AUTHENTICATION_REQUIRED(407, false, "Proxy authentication required"),
   RATE_LIMITED(429, false, "Too many requests"),
   METHOD_NOT_ALLOWED(405, false, "Method not allowed here"),
+  /** A reverse proxy's absolute-form target whose scheme is not its listener's (RFC 9110 §7.4). */
+  MISDIRECTED_REQUEST(421, true, "Misdirected request"),
   VERSION_NOT_SUPPORTED(505, true, "HTTP version not supported"),
   /** A request body in a transfer coding the proxy does not implement, framed by a final chunked (RFC 9112 §6.1). */
   CODING_NOT_IMPLEMENTED(501, true, "Transfer coding not implemented"),
