@@ -472,7 +472,13 @@ final class RealExchange implements Exchange, DispatchHooks {
       return server.cacheAdmin().purge(request, connection.clientAddress());
     }
     if (cache == null || Forwarder.isUpgrade(request)) {
-      return server.forwarder().forward(request, this);
+      Response response = server.forwarder().forward(request, this);
+      if (cache != null) {
+        // An upgrade the origin declined is an ordinary answer: a DELETE's 200 still invalidates
+        // (probe poison2), as on the routed path.
+        cache.invalidateAfter(request, response);
+      }
+      return response;
     }
     if (attribute(UndecidedDestination.class).isPresent()) {
       // A hit connects nowhere, so the access rules waiting on the host's addresses run now.

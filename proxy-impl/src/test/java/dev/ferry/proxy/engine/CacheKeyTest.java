@@ -59,6 +59,28 @@ class CacheKeyTest {
   }
 
   /**
+   * Probe poison2: a forward proxy sent a write carrying {@code Upgrade} past the cache without
+   * invalidating: the origin's 200 to {@code DELETE} with {@code Upgrade: websocket} left the
+   * stored GET served (RFC 9111 §4.4).
+   */
+  @Test
+  void invalidatesAfterAWriteThatAskedForAnUpgradeTheOriginDeclined() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("v1").setHeader("Cache-Control", "max-age=100"));
+    origin.enqueue(new MockResponse().setBody("deleted"));
+    origin.enqueue(new MockResponse().setBody("v2").setHeader("Cache-Control", "max-age=100"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
+    String base = "http://127.0.0.1:" + origin.getPort();
+    assertThat(forward(proxy, "GET " + base + "/doc").bodyText()).isEqualTo("v1");
+    assertThat(forward(proxy, "GET " + base + "/doc").header("X-Cache")).isEqualTo("HIT");
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("DELETE " + base + "/doc HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nContent-Length: 0\r\n\r\n").readResponse().bodyText()).isEqualTo("deleted");
+    }
+    assertThat(forward(proxy, "GET " + base + "/doc").bodyText()).isEqualTo("v2");
+  }
+
+  /**
    * Percent-escapes differing in the case of their hex digits are one character (RFC 3986
    * §6.2.2.1): one entry, and a write in one spelling invalidates the other (it left the stored
    * {@code /e%3ae} served after {@code DELETE /e%3Ae}, probe k12).
