@@ -107,7 +107,17 @@ final class Entries {
       outcome.finished();
       return response;
     }
+    if (length < 0 && isEventStream(response.headers())) {
+      outcome.streaming();
+    }
     return response.withBody(new StoringBody(response.body(), maxEntryBytes, save, outcome));
+  }
+
+  /** True for server-sent events, a body that lasts as long as its origin keeps it open. */
+  private static boolean isEventStream(Headers headers) {
+    String type = headers.first("Content-Type").orElse("").strip();
+    int end = type.indexOf(';');
+    return (end < 0 ? type : type.substring(0, end).strip()).equalsIgnoreCase("text/event-stream");
   }
 
   /** Stores {@code entry}, combining a partial one with the part already held (§3.4). */

@@ -20,8 +20,9 @@ import java.util.function.Consumer;
  * response is stored or turns out uncacheable, then look again. With still nothing to serve
  * after a response that was stored (another variant) or a 304 to the leader's own condition,
  * they run through the coalescer again, so that one of them fetches while the rest wait, instead
- * of all at once (probe k14); after one that could not be stored, or a failed fetch, they fetch
- * side by side (queued behind each other, a burst of requests with credentials waited for one
+ * of all at once (probe k14); after one that could not be stored, or a failed fetch, or as soon
+ * as the leader's head shows server-sent events (a body that ends when its origin ends it), they
+ * fetch side by side (queued behind each other, a burst of requests with credentials waited for one
  * leader after another, probe v14). No lock is held
  * while anyone waits or does I/O; the leader's release is a completed future.
  *
@@ -58,8 +59,8 @@ final class MissCoalescer {
     Response afterLeader(boolean again) throws IOException;
   }
 
-  /** How a leader's fetch ended, for its waiters. */
-  private enum Ended { STORED, DECLINED, REFUSED, FAILED }
+  /** How a leader's fetch ended, for its waiters (STREAMING: it has not, and may never). */
+  private enum Ended { STORED, DECLINED, REFUSED, FAILED, STREAMING }
 
   private final ConcurrentHashMap<String, CompletableFuture<Ended>> inflight = new ConcurrentHashMap<>();
   private final long minimumWaitMillis;
@@ -116,6 +117,13 @@ final class MissCoalescer {
         @Override
         public void abandoned() {
           outcome.abandoned();
+        }
+
+        @Override
+        public void streaming() {
+          // Server-sent events end when their origin ends them: the waiters fetch side by side
+          // now, rather than get nothing, not even a head, until then (probe stream1).
+          release.accept(Ended.STREAMING);
         }
 
         @Override

@@ -38,6 +38,13 @@ interface StoreOutcome {
     finished();
   }
 
+  /**
+   * The response may be stored, but its body is a stream (server-sent events) that ends when
+   * its origin ends it, if ever: nothing should wait for it to be stored. The copy's own end is
+   * told later, as for any response.
+   */
+  default void streaming() {}
+
   /** There is no response: the fetch failed with {@code failure}. */
   default void failed(IOException failure) {
     finished();

@@ -156,6 +156,36 @@ class CacheConcurrencyTest {
   }
 
   /**
+   * Probe stream1: server-sent events the cache may store (a validator, no-cache) made a second
+   * subscriber wait, without even a head, until the first one's stream ended (up to 61 s). The
+   * waiters now go upstream as soon as the leader's head shows an event stream.
+   */
+  @Test
+  void sendsAWaiterUpstreamAtOnceWhenTheLeadersAnswerIsAnEventStream() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    for (int i = 0; i < 2; i++) {
+      // 40 events at one every 250 ms: a stream of about 10 s.
+      h.origin.enqueue(h.response("").setHeader("Content-Type", "text/event-stream; charset=utf-8")
+          .setHeader("Cache-Control", "no-cache").setHeader("ETag", "\"s\"")
+          .setChunkedBody("data: tick\n\n".repeat(40), 12).throttleBody(12, 250, TimeUnit.MILLISECONDS));
+    }
+    HttpClient client = HttpClient.newHttpClient();
+    HttpRequest events = HttpRequest.newBuilder(h.uri("/events")).build();
+    HttpResponse<java.io.InputStream> first = client.send(events, HttpResponse.BodyHandlers.ofInputStream());
+    try (java.io.InputStream firstEvents = first.body()) {
+      assertThat(new String(firstEvents.readNBytes(12), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("data: tick\n\n");
+      HttpResponse<java.io.InputStream> second = client.sendAsync(events, HttpResponse.BodyHandlers.ofInputStream())
+          .get(5, TimeUnit.SECONDS);
+      try (java.io.InputStream secondEvents = second.body()) {
+        assertThat(second.statusCode()).isEqualTo(200);
+        assertThat(new String(secondEvents.readNBytes(12), java.nio.charset.StandardCharsets.UTF_8))
+            .isEqualTo("data: tick\n\n");
+      }
+    }
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
+  /**
    * A leader whose body breaks, or outgrows the entry limit only as it streams (a chunked body),
    * stores nothing: its waiters go upstream side by side, as after a head that says so. They were
    * let go one at a time, each waiting through the attempt before its own (probe h26).
