@@ -446,6 +446,13 @@ final class ClientConnection implements Runnable {
     try {
       in.unspoolRest();
       wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
+      while (wait == Wait.READY && in.hasBuffered() && UnreadInput.blankLinesOnly(in)) {
+        // Blank lines before a request line are ignored (RFC 9112 §2.2; some clients send one
+        // after a POST body): the connection is still idle, under its idle deadline, not in a
+        // head under the header timeout, which answered it an unasked 408 (probe lc1).
+        in.skip(in.available());
+        wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
+      }
       IdleParker parker = parker();
       if (wait == Wait.READY && parker != null && pendingIntercept == null) { // tunnel bytes are no head
         wait = awaitHead(parker);
