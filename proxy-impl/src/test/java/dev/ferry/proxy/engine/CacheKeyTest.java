@@ -46,11 +46,8 @@ class CacheKeyTest {
    */
   @Test
   void invalidatesTheNormalisedSpellingOfAWritesTargetInAForwardProxy() throws Exception {
-    MockWebServer origin = ferry.mockOrigin();
-    origin.enqueue(new MockResponse().setBody("v1").setHeader("Cache-Control", "max-age=100"));
-    origin.enqueue(new MockResponse().setBody("written"));
-    origin.enqueue(new MockResponse().setBody("v2").setHeader("Cache-Control", "max-age=100"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
+    MockWebServer origin = originAroundAWrite("written");
+    ProxyServer proxy = cachingForwardProxy();
     String base = "http://127.0.0.1:" + origin.getPort();
     assertThat(forward(proxy, "GET " + base + "/d~d").bodyText()).isEqualTo("v1");
     assertThat(forward(proxy, "GET " + base + "/d~d").header("X-Cache")).isEqualTo("HIT");
@@ -65,11 +62,8 @@ class CacheKeyTest {
    */
   @Test
   void invalidatesAfterAWriteThatAskedForAnUpgradeTheOriginDeclined() throws Exception {
-    MockWebServer origin = ferry.mockOrigin();
-    origin.enqueue(new MockResponse().setBody("v1").setHeader("Cache-Control", "max-age=100"));
-    origin.enqueue(new MockResponse().setBody("deleted"));
-    origin.enqueue(new MockResponse().setBody("v2").setHeader("Cache-Control", "max-age=100"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
+    MockWebServer origin = originAroundAWrite("deleted");
+    ProxyServer proxy = cachingForwardProxy();
     String base = "http://127.0.0.1:" + origin.getPort();
     assertThat(forward(proxy, "GET " + base + "/doc").bodyText()).isEqualTo("v1");
     assertThat(forward(proxy, "GET " + base + "/doc").header("X-Cache")).isEqualTo("HIT");
@@ -87,11 +81,8 @@ class CacheKeyTest {
    */
   @Test
   void treatsPercentEscapesInEitherCaseAsOneUrlInAForwardProxy() throws Exception {
-    MockWebServer origin = ferry.mockOrigin();
-    origin.enqueue(new MockResponse().setBody("v1").setHeader("Cache-Control", "max-age=100"));
-    origin.enqueue(new MockResponse().setBody("deleted"));
-    origin.enqueue(new MockResponse().setBody("v2").setHeader("Cache-Control", "max-age=100"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
+    MockWebServer origin = originAroundAWrite("deleted");
+    ProxyServer proxy = cachingForwardProxy();
     String base = "http://127.0.0.1:" + origin.getPort();
     assertThat(forward(proxy, "GET " + base + "/e%3ae?q=%c3%a9").bodyText()).isEqualTo("v1");
     assertThat(forward(proxy, "GET " + base + "/e%3Ae?q=%C3%a9").header("X-Cache")).isEqualTo("HIT");
@@ -111,7 +102,7 @@ class CacheKeyTest {
     for (int i = 0; i < 2; i++) {
       origin.enqueue(new MockResponse().setBody("v" + i).setHeader("Cache-Control", "max-age=100"));
     }
-    ProxyServer proxy = ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
+    ProxyServer proxy = cachingForwardProxy();
     String base = "http://127.0.0.1:" + origin.getPort();
     forward(proxy, "GET " + base + "/u/t%7ex");
     forward(proxy, "GET " + base + "/");
@@ -120,6 +111,19 @@ class CacheKeyTest {
     assertThat(cache.purge(base + "/u/t~x")).isTrue();
     assertThat(cache.purge(base)).isTrue();
     assertThat(cache.stats().entries()).isZero();
+  }
+
+  /** An origin answering a fresh "v1", then {@code written} to a write, then a fresh "v2". */
+  private MockWebServer originAroundAWrite(String written) throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("v1").setHeader("Cache-Control", "max-age=100"));
+    origin.enqueue(new MockResponse().setBody(written));
+    origin.enqueue(new MockResponse().setBody("v2").setHeader("Cache-Control", "max-age=100"));
+    return origin;
+  }
+
+  private ProxyServer cachingForwardProxy() throws Exception {
+    return ferry.start(ProxyServer.builder().allowPrivateDestinations(true).cache(CacheSpec.inMemory()));
   }
 
   private static RawClient.RawResponse forward(ProxyServer proxy, String requestLine) throws Exception {
