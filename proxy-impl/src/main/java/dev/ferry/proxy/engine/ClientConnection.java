@@ -103,6 +103,11 @@ final class ClientConnection implements Runnable {
   private volatile boolean lingering;
   /** Bytes that lingering close may still discard; the parker's thread's own. */
   private long lingerLeft;
+  /**
+   * A lingering close whose input a read deadline shut down: nothing more can be read from it,
+   * so it waits out its time on the parker without being watched for reads.
+   */
+  private volatile boolean lingerBlind;
   /** How many bytes a lingering close discards at most (see {@link #lingerOnClose(long)}). */
   private long lingerBudget = LingeringClose.LINGER_BYTES;
   private volatile long parkedDeadlineNanos;
@@ -307,12 +312,23 @@ final class ClientConnection implements Runnable {
     // What the client still sends is drained from the socket; a body it sent to disk is dropped.
     in.discardSpool();
     try {
-      LingeringClose.begin(socket, out);
+      // A body read cut by its deadline (a streaming body too slow) shut the input: reads end at
+      // once, and closing then, with the client's bytes unread, reset the 408 away (probe lc2).
+      // Nor may the output be half-closed: past its FIN, a socket whose input is shut answers
+      // the client's next bytes with a reset. Such a connection is only held, for the linger's
+      // time, for the client to read the answer.
+      boolean blind = socket.isInputShutdown();
+      if (blind) {
+        out.flush();
+      } else {
+        LingeringClose.begin(socket, out);
+      }
       IdleParker parker = parker();
       if (parker != null && state.park()) {
         in.unwatch();
         parkedDeadlineNanos = System.nanoTime() + LingeringClose.LINGER_NANOS;
         lingerLeft = lingerBudget;
+        lingerBlind = blind;
         lingering = true;
         parker.park(this);
         return true;
@@ -327,6 +343,11 @@ final class ClientConnection implements Runnable {
   /** True once the connection lingers on the idle parker (see {@link #lingerHandedOver}). */
   boolean lingering() {
     return lingering;
+  }
+
+  /** True for a lingering connection that cannot be read, only held until its deadline. */
+  boolean lingersBlind() {
+    return lingerBlind;
   }
 
   /**

@@ -134,7 +134,8 @@ final class IdleParker implements AutoCloseable {
       SocketChannel channel = connection.channel();
       try {
         channel.configureBlocking(false);
-        channel.register(selector, SelectionKey.OP_READ, connection);
+        // A blind linger's input is shut: always "readable", it would spin the selector.
+        channel.register(selector, connection.lingersBlind() ? 0 : SelectionKey.OP_READ, connection);
       } catch (IOException | RuntimeException e) {
         // Closed meanwhile (the proxy stops, the client left): nothing to wait for.
         expired.add(connection);

@@ -966,6 +966,31 @@ class ParkedIdleConnectionTest {
   }
 
   /**
+   * Probe lc2: a streaming body that stalled past its deadline was answered 408, and the
+   * connection was closed at once with the client's later bytes unread: a reset, which can
+   * destroy the 408 before the client reads it. The read deadline had shut the input, so the
+   * linger read an end at once. Now the connection is held for the linger's time (unread: the
+   * input cannot be read), and the client's bytes meanwhile meet no reset.
+   */
+  @Test
+  void lingersAfterA408ForAStreamingBodyThatStalled() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
+        .requestBufferBytes(0).requestSpoolBytes(0).idleTimeout(Duration.ofMillis(400)));
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(100));
+      assertThat(client.readResponse().status()).isEqualTo(408);
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the answered connection to linger without a thread");
+      for (int i = 0; i < 5; i++) {
+        client.send("y".repeat(100));
+        // Input shaping: the client sends on, a little at a time, as a slow uploader does.
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);
+      }
+      assertThat(proxy.stats().activeConnections()).as("still lingering").isEqualTo(1);
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the lingering connection to end");
+  }
+
+  /**
    * Waits until all {@code stalled} clients are parked (connected, no worker busy), then has a
    * client from {@code opener} served; nobody may have been refused.
    */
