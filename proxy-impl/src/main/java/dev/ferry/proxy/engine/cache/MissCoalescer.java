@@ -22,9 +22,9 @@ import java.util.function.Consumer;
  * they run through the coalescer again, so that one of them fetches while the rest wait, instead
  * of all at once (probe k14); after one that could not be stored, or a failed fetch, or as soon
  * as the leader's head shows server-sent events (a body that ends when its origin ends it), they
- * fetch side by side (queued behind each other, a burst of requests with credentials waited for one
- * leader after another, probe v14). No lock is held
- * while anyone waits or does I/O; the leader's release is a completed future.
+ * fetch side by side (queued behind each other, a burst of requests with credentials waited for
+ * one leader after another, probe v14). No lock is held while anyone waits or does I/O; the
+ * leader's release is a completed future.
  *
  * <p>A URL whose last response could not be stored is remembered for {@link #UNCACHEABLE_FOR}
  * (Varnish's hit-for-miss): its next misses go upstream at once, side by side, instead of
