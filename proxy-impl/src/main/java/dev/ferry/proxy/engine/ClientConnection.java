@@ -957,7 +957,8 @@ final class ClientConnection implements Runnable {
    * in case a filter blocks on something other than a socket.
    */
   void forceClose() {
-    boolean waiting = state.requestWaiting(() -> UnreadInput.arrived(socket, in));
+    boolean waiting = state.cutWaiting(() -> UnreadInput.arrived(socket, in),
+        () -> UnreadInput.arriving(socket, in));
     // Close first: a woken filter must find the client gone, not slip a response out. A write
     // the close breaks is then the stop's failure, not the client's.
     out.markStopped();

@@ -142,12 +142,25 @@ final class ConnectionState {
   }
 
   /**
-   * True while a request waits with no thread on it: queued for one (no task runs it, none
-   * parked it, and it serves nothing) with {@code arrived} bytes, or parked while its body
-   * arrives whole.
+   * The grace is over: true if a request waits unserved, which the caller then reports as cut.
+   * That is a connection parked while its body arrives whole, or one that serves nothing with
+   * bytes unread: {@code queued} says so of one no thread runs, {@code running} of one whose
+   * thread has not read its request yet (the thread a stop freed can take up a queued connection
+   * just before this, CI). Such a request is not served after all once counted here: the thread
+   * finds the connection asked to close with nothing arriving, and ends it.
    */
-  boolean requestWaiting(BooleanSupplier arrived) {
-    return guard.call(() -> parked ? receiving : runner == null && idle && arrived.getAsBoolean());
+  boolean cutWaiting(BooleanSupplier queued, BooleanSupplier running) {
+    return guard.call(() -> {
+      closeRequested = true;
+      if (parked) {
+        return receiving;
+      }
+      boolean waiting = idle && (runner == null ? queued.getAsBoolean() : running.getAsBoolean());
+      if (waiting) {
+        receiving = false;
+      }
+      return waiting;
+    });
   }
 
   /** What {@link #forceClose()} leaves to its caller: the tunnel's upstream to close, and whether to end the connection. */

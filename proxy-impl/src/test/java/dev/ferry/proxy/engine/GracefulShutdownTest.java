@@ -533,6 +533,27 @@ class GracefulShutdownTest {
   }
 
   /**
+   * An exchange still connecting upstream when the grace ends: the stop's interrupt breaks the
+   * connect, and that failure is the stop's, not the upstream's (CI: a queued request that got
+   * the freed thread in the test above was counted UPSTREAM_UNREACHABLE; on a route it would
+   * have been retried and held against a healthy endpoint).
+   */
+  @Test
+  void countsAConnectCutByTheStopAsTheStops() throws Exception {
+    try (UnansweredPort port = new UnansweredPort()) {
+      ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(port.url("/")))
+          .connectTimeout(Duration.ofSeconds(30)));
+      try (RawClient client = new RawClient(proxy.address())) {
+        client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+        Await.until(() -> proxy.stats().activeExchanges() == 1, "the exchange to start");
+        proxy.stop(Duration.ofMillis(200));
+      }
+      assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 1L)
+          .doesNotContainKey("UPSTREAM_UNREACHABLE");
+    }
+  }
+
+  /**
    * The same over TLS: a parked TLS connection has dropped its buffers, so its request waits as
    * ciphertext in the kernel, where the stop did not look; it was closed unanswered and the stop
    * said it drained (probe v31).

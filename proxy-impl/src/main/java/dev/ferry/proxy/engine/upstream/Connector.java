@@ -10,8 +10,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.channels.SocketChannel;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.SocketChannel;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
@@ -67,6 +68,7 @@ public final class Connector {
         throw new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT, "connecting to " + key.host(), e);
       } catch (IOException e) {
         closeQuietly(socket);
+        throwIfStopped(e, key);
         log.warn("server_connect_failed host={} port={} address={} error={}", key.host(),
             key.port(), address.getHostAddress(), LogValues.quoted(e.getMessage()));
         last = e;
@@ -116,11 +118,24 @@ public final class Connector {
       return tls.handshake(plain, key.host(), key.port(), deadline);
     } catch (IOException e) {
       closeQuietly(plain);
+      throwIfStopped(e, key);
       String reason = UpstreamHandshake.failure(e);
       log.warn("server_connect_failed host={} port={} error=tls reason={}", key.host(), key.port(),
           LogValues.quoted(reason));
       throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
           "TLS handshake with " + key.host() + " failed: " + reason, e);
+    }
+  }
+
+  /**
+   * A connect or handshake the proxy's stop broke (it interrupts the threads it cuts) is the
+   * stop's failure: counted as an unreachable upstream it would be retried on another endpoint
+   * and held against this one's health.
+   */
+  private static void throwIfStopped(IOException e, UpstreamKey key) throws HttpFailureException {
+    if (e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
+      throw new HttpFailureException(ProxyFailure.PROXY_STOPPED,
+          "the proxy stopped while connecting to " + key.host(), e);
     }
   }
 
