@@ -25,7 +25,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -45,8 +44,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Size: over 600 lines because it owns the socket's whole life, and its stages share that
  * state: the wait for a request (quick wait, parking, turns in the pool), the exchanges, the
- * lingering close, tunnels and the start of interception. {@link RequestArrival},
- * {@link ConnectionState} and {@link IdleParker} already hold what could leave it.
+ * hand-over of the lingering close, tunnels and the start of interception. {@link RequestArrival},
+ * {@link ConnectionState}, {@link ClientLinger} and {@link IdleParker} already hold what could
+ * leave it.
  */
 final class ClientConnection implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
@@ -93,23 +93,9 @@ final class ClientConnection implements Runnable {
   /** How the body of the exchange under way was awaited; see ClientBody.Awaited. */
   private ClientBody.Awaited awaitedBody = ClientBody.Awaited.NONE;
   private final AtomicBoolean ended = new AtomicBoolean();
-  private boolean linger;
+  private final ClientLinger linger = new ClientLinger();
   /** Set when the connection must end with a reset rather than an orderly close. */
   private volatile boolean reset;
-  /**
-   * Set, for good, when a lingering close is handed to the idle parker: the connection never
-   * runs again, whatever its buffer still holds (the unread bytes behind a refusal).
-   */
-  private volatile boolean lingering;
-  /** Bytes that lingering close may still discard; the parker's thread's own. */
-  private long lingerLeft;
-  /**
-   * A lingering close whose input a read deadline shut down: nothing more can be read from it,
-   * so it waits out its time on the parker without being watched for reads.
-   */
-  private volatile boolean lingerBlind;
-  /** How many bytes a lingering close discards at most (see {@link #lingerOnClose(long)}). */
-  private long lingerBudget = LingeringClose.LINGER_BYTES;
   private volatile long parkedDeadlineNanos;
   /** Parked at accept, for want of a thread, and not run yet: refused if its request finds none. */
   private volatile boolean parkedAtAccept;
@@ -293,7 +279,7 @@ final class ClientConnection implements Runnable {
       log.error("connection_crashed conn={} client={}", id, clientText(), e);
     } finally {
       state.stopped(thread);
-      if (!parkedNow && !relayed && !(linger && lingerHandedOver())) {
+      if (!parkedNow && !relayed && !(linger.asked() && lingerHandedOver())) {
         end();
       }
       thread.setName(previousName);
@@ -312,56 +298,25 @@ final class ClientConnection implements Runnable {
     // What the client still sends is drained from the socket; a body it sent to disk is dropped.
     in.discardSpool();
     try {
-      // A body read cut by its deadline (a streaming body too slow) shut the input: reads end at
-      // once, and closing then, with the client's bytes unread, reset the 408 away (probe lc2).
-      // Nor may the output be half-closed: past its FIN, a socket whose input is shut answers
-      // the client's next bytes with a reset. Such a connection is only held, for the linger's
-      // time, for the client to read the answer.
-      boolean blind = socket.isInputShutdown();
-      if (blind) {
-        out.flush();
-      } else {
-        LingeringClose.begin(socket, out);
-      }
+      boolean blind = linger.begin(socket, out);
       IdleParker parker = parker();
       if (parker != null && state.park()) {
         in.unwatch();
         parkedDeadlineNanos = System.nanoTime() + LingeringClose.LINGER_NANOS;
-        lingerLeft = lingerBudget;
-        lingerBlind = blind;
-        lingering = true;
+        linger.handedToParker(blind);
         parker.park(this);
         return true;
       }
-      LingeringClose.drainBlocking(in, lingerBudget);
+      linger.drainHere(in);
     } catch (IOException e) {
       log.debug("lingering_close_ended conn={} error={}", id, LogValues.quoted(e.toString()));
     }
     return false;
   }
 
-  /** True once the connection lingers on the idle parker (see {@link #lingerHandedOver}). */
-  boolean lingering() {
-    return lingering;
-  }
-
-  /** True for a lingering connection that cannot be read, only held until its deadline. */
-  boolean lingersBlind() {
-    return lingerBlind;
-  }
-
-  /**
-   * The lingering connection's channel is readable: discards what came, on the parker's thread,
-   * through its {@code scratch} buffer. Returns true once the close is over (the client finished
-   * or sent all that is discarded); the parker then ends it.
-   */
-  boolean drainLinger(ByteBuffer scratch) {
-    try {
-      lingerLeft = LingeringClose.drainReady(channel(), lingerLeft, scratch);
-    } catch (IOException e) {
-      lingerLeft = -1;
-    }
-    return lingerLeft < 0;
+  /** The connection's lingering close, which the idle parker drains once handed over. */
+  ClientLinger linger() {
+    return linger;
   }
 
   /** The parker ends a lingering connection: its close is over, or its second has passed. */
@@ -811,31 +766,6 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * Asks for a lingering close: the connection ends with request bytes possibly unread (a
-   * rejected body, a refused CONNECT's tunnel bytes), and closing a socket with unread input
-   * sends a reset that can destroy the response before the client reads it.
-   */
-  void lingerOnClose() {
-    linger = true;
-  }
-
-  /**
-   * {@link #lingerOnClose()} for a request body the client declared and has not all sent: the
-   * close discards at least the rest of it ({@link LingeringClose#budget}).
-   *
-   * @param unreadBytes the declared bytes not yet received; negative if unknown
-   */
-  void lingerOnClose(long unreadBytes) {
-    linger = true;
-    lingerBudget = Math.max(lingerBudget, LingeringClose.budget(unreadBytes));
-  }
-
-  /** Takes back {@link #lingerOnClose}: the connection just closes. */
-  void noLingerOnClose() {
-    linger = false;
-  }
-
-  /**
    * Ends the connection with a reset (and over TLS without {@code close_notify}) rather than an
    * orderly close: the one signal that a response without a length was cut off (RFC 9112 §8:
    * a close-delimited message is complete only where the connection closes cleanly).
@@ -945,7 +875,7 @@ final class ClientConnection implements Runnable {
     if (closeIfTunnelAtRest()) {
       return;
     }
-    switch (state.requestClose(!lingering && UnreadInput.arriving(socket, in))) {
+    switch (state.requestClose(!linger.onParker() && UnreadInput.arriving(socket, in))) {
       case END -> end();
       case CLOSE_SOCKET -> closeSocket();
       case LATER -> { } // serving a request: it closes itself after the exchange

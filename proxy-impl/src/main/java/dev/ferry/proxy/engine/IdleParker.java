@@ -86,8 +86,8 @@ final class IdleParker implements AutoCloseable {
           SelectionKey key = it.next();
           it.remove();
           ClientConnection connection = (ClientConnection) key.attachment();
-          if (connection.lingering()) {
-            if (connection.drainLinger(lingerScratch)) {
+          if (connection.linger().onParker()) {
+            if (connection.linger().drain(connection.channel(), lingerScratch)) {
               key.cancel();
               expired.add(connection);
             }
@@ -112,7 +112,7 @@ final class IdleParker implements AutoCloseable {
         }
         ready.forEach(this::resume);
         for (ClientConnection connection : expired) {
-          if (connection.lingering()) {
+          if (connection.linger().onParker()) {
             connection.endLinger();
           } else if (connection.holdsPartialHead()) {
             resume(connection); // its exchange answers 408
@@ -135,7 +135,7 @@ final class IdleParker implements AutoCloseable {
       try {
         channel.configureBlocking(false);
         // A blind linger's input is shut: always "readable", it would spin the selector.
-        channel.register(selector, connection.lingersBlind() ? 0 : SelectionKey.OP_READ, connection);
+        channel.register(selector, connection.linger().blind() ? 0 : SelectionKey.OP_READ, connection);
       } catch (IOException | RuntimeException e) {
         // Closed meanwhile (the proxy stops, the client left): nothing to wait for.
         expired.add(connection);

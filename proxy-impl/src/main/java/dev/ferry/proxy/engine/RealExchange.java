@@ -183,7 +183,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     Request.Builder builder = parsed.request().headers(fields.build());
     if (refusal != null) {
       // Its body is never read: the answer goes with Connection: close, then a lingering close.
-      connection.lingerOnClose(parsed.bodyLength() - connection.bufferedBodyBytes(parsed.bodyLength()));
+      connection.linger().ask(parsed.bodyLength() - connection.bufferedBodyBytes(parsed.bodyLength()));
     } else if (arrivalFailure != null) {
       // Chunked, its data bytes, not its framing's (probe v32: 20 for 10).
       arrivedBodyBytes = chunked != null ? chunked.dataBytes() : connection.bufferedBodyBytes(parsed.bodyLength());
@@ -238,7 +238,7 @@ final class RealExchange implements Exchange, DispatchHooks {
   private void answerAndClose(HttpFailureException e) {
     failure = e.failure().name();
     countBeforeSending(e.failure().status(), failure);
-    connection.lingerOnClose();
+    connection.linger().ask();
     ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId,
         head.method().equals("HEAD"));
     if (sent != null) {
@@ -358,7 +358,7 @@ final class RealExchange implements Exchange, DispatchHooks {
         || (connect && !tunnelling)
         || unreadBody;
     if (connect && !tunnelling) {
-      connection.lingerOnClose();
+      connection.linger().ask();
     }
     ProxyAnswer answer = attribute(ProxyAnswer.class).orElse(null);
     if (failure == null && answer != null && answer.status() == status) {
@@ -380,7 +380,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       // The rest of the body may still be on its way, however little is left (an upstream
       // answered early, and the client asked to close): closing with it unread would reset the
       // answer (probe l22), so the close lingers, for all of it when its length is known.
-      connection.lingerOnClose(clientBody.unreadBytes());
+      connection.linger().ask(clientBody.unreadBytes());
     }
     ResponseSender.Outcome outcome;
     try {
@@ -397,7 +397,7 @@ final class RealExchange implements Exchange, DispatchHooks {
         if (e.failure() == ProxyFailure.RESPONSE_ABORTED) {
           // Nothing more is for the client to read: a lingering close would flush what of the
           // head is still buffered (a filter's body failing before its first byte: a drop).
-          connection.noLingerOnClose();
+          connection.linger().cancel();
           if (connection.sender().closeDelimited()) {
             connection.resetOnClose();
           }
@@ -408,7 +408,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.metrics().uncountStatus(status);
       status = e.failure().status();
       countBeforeSending(status, failure);
-      connection.lingerOnClose();
+      connection.linger().ask();
       ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId,
           request.method().equals("HEAD"));
       bodyBytes = sent == null ? 0 : sent.bodyBytes();

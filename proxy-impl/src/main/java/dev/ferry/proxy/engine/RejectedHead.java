@@ -25,7 +25,7 @@ final class RejectedHead {
     if (e.failure().status() > 0) {
       server.metrics().status(e.failure().status());
     }
-    connection.lingerOnClose();
+    connection.linger().ask();
     RequestHead partial = parser.partialRequest();
     String requestId = partial == null ? null
         : RequestIds.keepOrGenerate(partial.headers(), server.configuration().requestIdHeader());
