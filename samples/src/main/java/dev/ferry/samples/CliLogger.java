@@ -65,11 +65,14 @@ final class CliLogger extends LegacyAbstractLogger {
   @Override
   protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern,
       Object[] arguments, Throwable throwable) {
-    String message = MessageFormatter.basicArrayFormat(pattern, arguments);
+    // The access log's one argument is its whole line: no placeholders to look for.
+    boolean access = name.equals(ACCESS_LOGGER);
+    String message = access && "{}".equals(pattern) && arguments != null && arguments.length == 1
+        ? String.valueOf(arguments[0]) : MessageFormatter.basicArrayFormat(pattern, arguments);
     // An access line is a log format of its own (combined, one JSON object): as nginx writes
     // it, so that log tools and jq read it as it is (probe o14).
     StringBuilder line = new StringBuilder(128)
-        .append(name.equals(ACCESS_LOGGER) ? message
+        .append(access ? message
             : line(OffsetDateTime.now(), level, Thread.currentThread().getName(), message))
         .append(System.lineSeparator());
     if (throwable != null) {

@@ -33,6 +33,10 @@ final class AccessLog {
 
   private final AccessLogFormat format;
   private final Level level;
+  /** The last second formatted: lines of the same second reuse its text, as nginx's cached time. */
+  private volatile Stamp lastStamp = new Stamp(Long.MIN_VALUE, "");
+
+  private record Stamp(long second, String text) {}
 
   /**
    * @param quiet log at debug instead of info (proxies started by tests)
@@ -54,9 +58,9 @@ final class AccessLog {
     LeveledLog.log(log, level, "{}", format == AccessLogFormat.JSON ? json(entry) : combined(entry));
   }
 
-  private static String combined(Entry e) {
+  private String combined(Entry e) {
     String request = e.method() == null ? "-" : e.method() + " " + e.url() + " " + e.version();
-    return e.client() + " - - [" + CLF.format(e.time()) + "] \"" + escape(request) + "\" "
+    return e.client() + " - - [" + stamp(e.time()) + "] \"" + escape(request) + "\" "
         + e.status() + " " + e.bytes() + " \"" + escape(LoggedUrls.redact(header(e, "Referer"))) + "\" \""
         + escape(header(e, "User-Agent")) + "\" rid=" + (e.requestId() == null ? "-" : LogValues.of(e.requestId())) + " ms="
         // A route's default name is its pattern, which a regex may fill with anything: quoted.
@@ -64,6 +68,16 @@ final class AccessLog {
         + (e.upstream() == null ? "" : " upstream=" + e.upstream())
         + (e.cache() == null ? "" : " cache=" + e.cache())
         + (e.failure() == null ? "" : " failure=" + e.failure());
+  }
+
+  private String stamp(Instant time) {
+    Stamp last = lastStamp;
+    long second = time.getEpochSecond();
+    if (last.second() != second) {
+      last = new Stamp(second, CLF.format(time));
+      lastStamp = last;
+    }
+    return last.text();
   }
 
   private static String json(Entry e) {
