@@ -289,6 +289,31 @@ class ParkedIdleConnectionTest {
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
     ProxyServer proxy = ferry.start(tlsProxy(certificates)
         .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofMillis(600)));
+    closesATlsConnectionTricklingARecord(proxy, certificates, 0);
+  }
+
+  /**
+   * The same for a connection that waits for its next request on its own thread (a pool with
+   * threads to spare holds a few idle ones): the wait is one blocking read, and the session's
+   * read waited SO_TIMEOUT afresh after every byte that completed no record, so the thread was
+   * held and the idle timeout never came while the bytes did (probe tls F1).
+   */
+  @Test
+  void closesATlsConnectionHeldOnItsThreadTricklingARecordAtTheIdleTimeout() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(tlsProxy(certificates)
+        .concurrency(Concurrency.boundedPool(16, 0)).idleTimeout(Duration.ofMillis(600)));
+    closesATlsConnectionTricklingARecord(proxy, certificates, 1);
+  }
+
+  /**
+   * Serves one request over TLS, waits until the idle connection holds {@code heldWorkers}
+   * threads (0: parked), then trickles an application-data record's header and payload a byte
+   * every 100 ms at most, and asserts that the proxy closes the connection before the record is
+   * whole, and not before the idle timeout (600 ms).
+   */
+  private static void closesATlsConnectionTricklingARecord(ProxyServer proxy,
+      TestCertificates certificates, int heldWorkers) throws Exception {
     try (Socket plain = new Socket()) {
       plain.connect(proxy.address(), 5000);
       plain.setSoTimeout(5000);
@@ -296,7 +321,8 @@ class ParkedIdleConnectionTest {
           .createSocket(plain, "localhost", proxy.port(), false));
       assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
       long served = System.nanoTime();
-      Await.until(() -> proxy.stats().activeWorkers() == 0, "the idle TLS connection to park");
+      Await.until(() -> proxy.stats().activeWorkers() == heldWorkers,
+          heldWorkers == 0 ? "the idle TLS connection to park" : "the idle TLS connection to wait on its thread");
       // An application-data record's header, then its 64-byte payload, a byte every 100 ms at most.
       byte[] header = {0x17, 0x03, 0x03, 0x00, 0x40};
       boolean closed = false;

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
@@ -74,6 +75,11 @@ public final class EngineSocket extends LayeredSocket {
   /** The peer's close_notify or end of stream was read; read lock. */
   private boolean inputDone;
   private volatile long bytesReceived;
+  /**
+   * When the blocking call under way (a read, a handshake) began, or 0 before its first socket
+   * read; read lock. Its later socket reads wait only for what is left of SO_TIMEOUT.
+   */
+  private long blockedSinceNanos;
 
   /**
    * @param plain the accepted socket; closing this one closes it
@@ -114,6 +120,7 @@ public final class EngineSocket extends LayeredSocket {
   public void startHandshake() throws IOException {
     readLock.lock();
     try {
+      blockedSinceNanos = 0;
       while (!handshaken) {
         if (!advance()) {
           throw new SSLHandshakeException("the client closed the connection before its handshake");
@@ -215,6 +222,7 @@ public final class EngineSocket extends LayeredSocket {
     }
     readLock.lock();
     try {
+      blockedSinceNanos = 0;
       while (plaintext == null || !plaintext.hasRemaining()) {
         if (inputDone || !advance()) {
           return -1;
@@ -294,7 +302,7 @@ public final class EngineSocket extends LayeredSocket {
     if (inbound.limit() == inbound.capacity()) {
       inbound = grow(inbound, packet);
     }
-    int n = netIn.read(inbound.array(), inbound.limit(), inbound.capacity() - inbound.limit());
+    int n = readWithinTimeout();
     if (n < 0) {
       inputDone = true;
       if (!handshaken && bytesReceived > 0) {
@@ -310,6 +318,38 @@ public final class EngineSocket extends LayeredSocket {
     inbound.limit(inbound.limit() + n);
     bytesReceived += n;
     return true;
+  }
+
+  /**
+   * Reads ciphertext behind what is buffered. SO_TIMEOUT bounds the whole blocking call, not
+   * each socket read: a client that trickled a record a byte at a time, each byte within the
+   * timeout, completed no record and restarted the wait with every byte, so a kept-alive
+   * connection waiting on its thread outlived the idle and header timeouts for as long as the
+   * bytes came (probe tls F1). The first read of a call takes the timeout as it is set.
+   */
+  private int readWithinTimeout() throws IOException {
+    byte[] array = inbound.array();
+    int offset = inbound.limit();
+    int length = inbound.capacity() - offset;
+    long now = System.nanoTime();
+    if (blockedSinceNanos == 0) {
+      blockedSinceNanos = now;
+      return netIn.read(array, offset, length);
+    }
+    int timeout = plain.getSoTimeout();
+    if (timeout == 0) {
+      return netIn.read(array, offset, length);
+    }
+    long left = timeout - (now - blockedSinceNanos) / 1_000_000;
+    if (left <= 0) {
+      throw new SocketTimeoutException("Read timed out");
+    }
+    plain.setSoTimeout((int) left);
+    try {
+      return netIn.read(array, offset, length);
+    } finally {
+      plain.setSoTimeout(timeout);
+    }
   }
 
   /**
