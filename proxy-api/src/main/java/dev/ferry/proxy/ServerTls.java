@@ -12,7 +12,9 @@ import java.util.Optional;
  * TLS on the proxy's listener: the certificates it shows clients and whether it asks them for
  * theirs. Immutable: each option returns a new value.
  *
- * <p>The listener speaks TLS 1.2 and 1.3 only and offers ALPN {@code http/1.1}. With several
+ * <p>The listener speaks TLS 1.2 and 1.3 only, TLS 1.2 with forward-secret AEAD cipher suites
+ * only (ECDHE or DHE with AES-GCM or ChaCha20-Poly1305, RFC 9325; unless the JVM's
+ * {@code jdk.tls.server.cipherSuites} names others), and offers ALPN {@code http/1.1}. With several
  * certificates, the one whose subject alternative names match the client's SNI name is shown;
  * the first is the default (no SNI, or no match). Certificate files are checked for changes
  * as connections arrive and reloaded without a restart; a file that fails to load keeps the

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.tls;
 
 import dev.ferry.proxy.ServerTls.ClientAuth;
+import java.util.Arrays;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
@@ -9,6 +10,13 @@ import javax.net.ssl.SSLParameters;
  * broken, RFC 8996), ALPN {@code http/1.1} (and, as a server, {@code http/1.0} for a client that
  * offers only that, as {@code curl --http1.0} does: the engine serves HTTP/1.0 too), never
  * {@code h2}: a client that negotiated it would send frames the engine cannot read.
+ *
+ * <p>As a server, TLS 1.2 is offered with forward-secret AEAD suites only (ECDHE or DHE with
+ * AES-GCM or ChaCha20-Poly1305: RFC 9325 §4.2, Mozilla's "intermediate" set): the JDK's defaults
+ * also allow RSA key transport, which RFC 9325 §4.1 says not to negotiate, and CBC suites. Unless
+ * the JVM's {@code jdk.tls.server.cipherSuites} names the suites, whose choice then stands. To
+ * upstreams the JDK's defaults stay, as nginx's {@code proxy_ssl_ciphers} does: an older backend
+ * must still be reachable, and {@code jdk.tls.client.cipherSuites} narrows them.
  */
 public final class TlsParameters {
   static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
@@ -22,6 +30,10 @@ public final class TlsParameters {
   public static SSLParameters server(SSLContext context, ClientAuth clientAuth) {
     SSLParameters parameters = context.getDefaultSSLParameters();
     parameters.setProtocols(PROTOCOLS);
+    if (System.getProperty("jdk.tls.server.cipherSuites") == null) {
+      parameters.setCipherSuites(Arrays.stream(parameters.getCipherSuites())
+          .filter(TlsParameters::servedSuite).toArray(String[]::new));
+    }
     parameters.setApplicationProtocols(SERVER_ALPN);
     parameters.setUseCipherSuitesOrder(true);
     if (clientAuth == ClientAuth.NEED) {
@@ -30,6 +42,17 @@ public final class TlsParameters {
       parameters.setWantClientAuth(true);
     }
     return parameters;
+  }
+
+  /**
+   * TLS 1.3's suites (all AEAD, all forward-secret), TLS 1.2's that are both, and the
+   * renegotiation-info signal (RFC 5746).
+   */
+  static boolean servedSuite(String suite) {
+    boolean tls13 = suite.startsWith("TLS_AES_") || suite.startsWith("TLS_CHACHA20_");
+    boolean forwardSecret = suite.startsWith("TLS_ECDHE_") || suite.startsWith("TLS_DHE_");
+    boolean aead = suite.contains("_GCM_") || suite.contains("_CHACHA20_POLY1305_");
+    return tls13 || forwardSecret && aead || suite.equals("TLS_EMPTY_RENEGOTIATION_INFO_SCSV");
   }
 
   /**

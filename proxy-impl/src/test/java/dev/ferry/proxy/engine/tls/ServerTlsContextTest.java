@@ -171,6 +171,34 @@ class ServerTlsContextTest {
   }
 
   /** The first DNS SAN of the leaf the server showed a client that asked for {@code host}. */
+  /**
+   * TLS 1.2 is served with forward-secret AEAD suites only (RFC 9325 §4.1, §4.2): a client
+   * offering RSA key transport or CBC alone is refused, one offering ECDHE with GCM is served.
+   * Before, the JDK's defaults let both through (probe tls F2).
+   */
+  @Test
+  void servesTls12OnlyWithForwardSecretAeadSuites() throws Exception {
+    ServerTlsContext rsa = ServerTlsContext.create(pem("rsa", TestPki.server(ca, TestPki.rsa(), "a.example.test")));
+    ServerTlsContext ec = ServerTlsContext.create(pem("ec", TestPki.server(ca, TestPki.ec(), "a.example.test")));
+
+    assertThat(tls12HandshakeWith(rsa, "TLS_RSA_WITH_AES_128_GCM_SHA256")).isFalse();
+    assertThat(tls12HandshakeWith(rsa, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")).isFalse();
+    assertThat(tls12HandshakeWith(ec, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384")).isFalse();
+    assertThat(tls12HandshakeWith(rsa, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")).isTrue();
+    assertThat(tls12HandshakeWith(ec, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")).isTrue();
+  }
+
+  /** Whether a TLS 1.2 client offering {@code suite} alone completes a handshake with {@code context}. */
+  private boolean tls12HandshakeWith(ServerTlsContext context, String suite) throws Exception {
+    handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
+    try (Handshakes.Client connection = handshakes.connect(Handshakes.clientContext(ca.certificate(), null),
+        "a.example.test", true)) {
+      connection.socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+      connection.socket.setEnabledCipherSuites(new String[] {suite});
+      return readOrFail(connection) == Handshakes.OK;
+    }
+  }
+
   private String leafShownFor(ServerTlsContext context, String host, boolean sni) throws Exception {
     CompletableFuture<SSLSession> served = handshakes.serveOne(plain -> context.accept(plain, new byte[0]));
     SSLContext client = Handshakes.clientContext(ca.certificate(), null);
