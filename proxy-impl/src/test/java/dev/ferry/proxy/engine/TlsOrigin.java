@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -83,6 +84,49 @@ final class TlsOrigin {
         }
       });
     });
+  }
+
+  /**
+   * Starts one that speaks only {@code protocol} and requires a client certificate, refusing a
+   * client without one with an alert; returns its port. The connection beneath stays open until
+   * the client closes it, so that the alert is read, not lost to the reset a close can bring
+   * when the client's request arrives after it.
+   */
+  static int startNeedingClientCertificates(ProxyTestExtension ferry, SSLContext context, String protocol)
+      throws IOException {
+    ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    ferry.track(listener);
+    daemon("tls-origin-mtls", () -> {
+      while (!listener.isClosed()) {
+        try {
+          Socket plain = listener.accept();
+          daemon("tls-origin-connection", () -> refuseWithoutCertificate(plain, context, protocol));
+        } catch (IOException e) {
+          // The listener closed: the loop ends.
+        }
+      }
+    });
+    return listener.getLocalPort();
+  }
+
+  private static void refuseWithoutCertificate(Socket plain, SSLContext context, String protocol) {
+    try (Socket held = plain) {
+      held.setSoTimeout(10_000);
+      SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(held, null, false);
+      tls.setEnabledProtocols(new String[] {protocol});
+      tls.setNeedClientAuth(true);
+      try {
+        tls.startHandshake();
+        tls.getInputStream().read();
+      } catch (IOException refused) {
+        // The alert is sent; now wait for the client to close.
+        while (held.getInputStream().read() >= 0) {
+          // Whatever the client sends after the alert is not read as TLS.
+        }
+      }
+    } catch (IOException e) {
+      // The client is gone.
+    }
   }
 
   /** What an origin does with each connection it accepts, on its accepting thread. */

@@ -146,6 +146,27 @@ class UpstreamTlsTest {
     assertThat(proxy.stats().upstreamConnectionsOpened()).isEqualTo(1);
   }
 
+  /**
+   * An upstream that requires a client certificate the proxy has none of is a 502 that says so.
+   * Before, over TLS 1.3 (where the client's handshake completes before the server checks its
+   * certificate, and the refusal comes as an alert at the first read) it was a reset upstream,
+   * "closed the connection without a complete response", retried as one. (Over TLS 1.2 the
+   * refusal races the client's last flight, which often fails first, on a broken pipe.)
+   */
+  @Test
+  void answers502NamingTheClientCertificateATls13UpstreamRequires() throws Exception {
+    int port = TlsOrigin.startNeedingClientCertificates(ferry, localhost.serverContext(), "TLSv1.3");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/"))
+        .upstreamSslContext(localhost.trustingContext()));
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(502);
+    // The JDK's server says bad_certificate up to Java 17, certificate_required later.
+    assertThat(response.bodyText()).as(response.bodyText())
+        .containsPattern("TLS handshake with localhost failed: the upstream (refused the|requires a) client certificate");
+    assertThat(proxy.stats().failures()).containsOnlyKeys("UPSTREAM_UNREACHABLE");
+  }
+
   @Test
   void answers502ForUntrustedCertificate() throws Exception {
     int port = tlsOrigin(localhost.serverContext());

@@ -22,6 +22,8 @@ import javax.net.ssl.SSLSocketFactory;
  * configuration is the explicitly insecure trust-all one.
  */
 public final class UpstreamHandshake {
+  private static final String RECEIVED_ALERT = "Received fatal alert:";
+
   private final SSLSocketFactory factory;
   private final boolean verifyHosts;
 
@@ -122,7 +124,52 @@ public final class UpstreamHandshake {
         return "certificate not trusted";
       }
     }
+    String alert = receivedAlert(e);
+    if ("certificate_required".equals(alert)) {
+      return "the upstream requires a client certificate";
+    }
+    if (refusedClientCertificate(e)) {
+      return "the upstream refused the client certificate or its absence (alert " + alert + ")";
+    }
+    if (alert != null) {
+      return "refused by the upstream (alert " + alert + ")";
+    }
     return e instanceof SSLHandshakeException ? "handshake refused" : "connection lost during handshake";
+  }
+
+  /**
+   * True if the upstream's fatal alert in {@code e} refuses the client's certificate, or its
+   * absence: as a server's alerts, these are about the client's certificate (RFC 8446 §6.2).
+   * Over TLS 1.3 the server checks it after the client's handshake is done, so its refusal comes
+   * at the first read, as the answer to the first request.
+   */
+  public static boolean refusedClientCertificate(IOException e) {
+    String alert = receivedAlert(e);
+    return alert != null && switch (alert) {
+      case "certificate_required", "bad_certificate", "unsupported_certificate", "certificate_revoked",
+          "certificate_expired", "certificate_unknown", "unknown_ca", "access_denied" -> true;
+      default -> false;
+    };
+  }
+
+  /**
+   * The fatal alert the upstream sent, as the JDK reports it ({@code Received fatal alert:
+   * certificate_required}), anywhere in {@code e}'s causes; null if none.
+   */
+  static String receivedAlert(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      String message = String.valueOf(cause.getMessage());
+      int at = message.indexOf(RECEIVED_ALERT);
+      if (at >= 0) {
+        String alert = message.substring(at + RECEIVED_ALERT.length()).trim();
+        int end = 0;
+        while (end < alert.length() && (Character.isLetterOrDigit(alert.charAt(end)) || alert.charAt(end) == '_')) {
+          end++;
+        }
+        return end == 0 ? null : alert.substring(0, end);
+      }
+    }
+    return null;
   }
 
   /** A chain the JDK accepted and {@link OriginCertificates} refuses; the message is the reason. */

@@ -22,6 +22,7 @@ import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
 import dev.ferry.proxy.engine.io.PeerAnsweredException;
 import dev.ferry.proxy.engine.tls.ClientCertFields;
+import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import java.io.IOException;
 import java.io.InputStream;
@@ -676,6 +677,12 @@ public final class Forwarder {
     if (e instanceof SocketTimeoutException) {
       return new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
           "no response from " + key.host(), e);
+    }
+    if (!answered && key.tls() && UpstreamHandshake.refusedClientCertificate(e)) {
+      // The TLS 1.3 server's refusal of the client's certificate, at the first read: the
+      // handshake's failure, not a connection reset before an answer.
+      return new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
+          "TLS handshake with " + key.host() + " failed: " + UpstreamHandshake.failure(e), e);
     }
     if (answered) {
       return new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
