@@ -180,7 +180,8 @@ public final class Upstream {
   /**
    * Circuit breaker: the most connections busy with requests to the whole pool; default 10000
    * (the proxy's own default {@code maxConnections}, so the breaker is opt-in). A request that
-   * would need another connection waits (see {@link #maxPendingRequests}).
+   * would need another connection waits (see {@link #maxPendingRequests}). An upgraded
+   * connection (a WebSocket) counts until its tunnel closes, here and in {@link #maxRequests}.
    *
    * @throws IllegalArgumentException unless between 1 and 1000000
    */

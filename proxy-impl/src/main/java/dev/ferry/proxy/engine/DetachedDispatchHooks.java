@@ -31,6 +31,11 @@ final class DetachedDispatchHooks implements DispatchHooks {
   }
 
   @Override
+  public void afterTunnel(Runnable action) {
+    action.run();
+  }
+
+  @Override
   public String requestedAuthority() {
     return hooks.requestedAuthority();
   }

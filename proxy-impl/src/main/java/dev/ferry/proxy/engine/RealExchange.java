@@ -747,6 +747,15 @@ final class RealExchange implements Exchange, DispatchHooks {
   }
 
   @Override
+  public void afterTunnel(Runnable action) {
+    if (tunnel == null) {
+      action.run();
+    } else {
+      tunnel.whenClosed(action);
+    }
+  }
+
+  @Override
   public String toString() {
     return "Exchange{id=" + id + ", conn=" + connection.id() + ", request=" + request + "}";
   }

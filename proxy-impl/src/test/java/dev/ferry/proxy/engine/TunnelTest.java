@@ -8,8 +8,10 @@ import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Upstream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -317,6 +319,40 @@ class TunnelTest {
       raw.send("still-open");
       assertThat(new String(raw.input().readNBytes(10), StandardCharsets.UTF_8)).isEqualTo("still-open");
     }
+  }
+
+  /**
+   * A WebSocket's upstream connection is one of its pool's connections and requests in use until
+   * the tunnel closes: past {@code maxRequests} the next upgrade is refused 503, and once the
+   * tunnel ends the pool takes one again. Before, the pool's slots were given back when the 101
+   * had been sent, and six WebSockets went through a pool of two (probe gateway2).
+   */
+  @Test
+  void countsAWebSocketAgainstItsPoolUntilTheTunnelCloses() throws Exception {
+    TinyOrigin origin = ferry.track(upgradingEcho());
+    proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(origin.url("/")).name("ws-pool").maxRequests(1).maxConnections(1)));
+    try (RawClient first = new RawClient(proxy.address())) {
+      assertUpgradeWorks(first, "GET /ws HTTP/1.1\r\nHost: a\r\n", origin);
+      try (RawClient second = new RawClient(proxy.address())) {
+        RawClient.RawResponse refused = askForWebSocket(second).readResponse();
+        assertThat(refused.status()).isEqualTo(503);
+        assertThat(refused.bodyText()).contains("ws-pool");
+      }
+    }
+    // The pool's slot comes back when the upstream end of the tunnel has closed, just after.
+    Await.until(() -> {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        return askForWebSocket(raw).readResponse(true).status() == 101;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }, "an upgrade to go through once the first tunnel ended");
+  }
+
+  private static RawClient askForWebSocket(RawClient raw) throws IOException {
+    return raw.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
   }
 
   private void assertUpgradeWorks(String requestStart, TinyOrigin origin) throws Exception {

@@ -13,4 +13,10 @@ public interface DispatchHooks extends UpstreamHooks {
 
   /** True once any byte of an answer (an interim response) has gone to the client. */
   boolean clientSawResponseBytes();
+
+  /**
+   * Runs {@code action} once the tunnel a 101 answer began has ended (its upstream connection
+   * closed, whether the tunnel ran or the exchange ended first); at once if there is none.
+   */
+  void afterTunnel(Runnable action);
 }

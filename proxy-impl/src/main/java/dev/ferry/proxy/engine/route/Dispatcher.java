@@ -131,6 +131,19 @@ public final class Dispatcher {
             }
           }
           handedOver = true;
+          Runnable release = () -> {
+            endpoint.requestEnded();
+            pool.releaseConnection();
+            pool.release();
+          };
+          if (response.status() == 101) {
+            // The upstream connection carries the tunnel now: it stays one of the pool's
+            // connections and requests in use until the tunnel ends (probe gateway2: six
+            // WebSockets through a pool of maxConnections 2).
+            pool.succeeded(endpoint);
+            hooks.afterTunnel(release);
+            return response;
+          }
           // A 2xx-4xx head succeeds once its body has come whole (it may yet break off).
           ReleasingBody.Outcome outcome = !answered ? ReleasingBody.Outcome.NONE : new ReleasingBody.Outcome() {
             @Override
@@ -143,11 +156,7 @@ public final class Dispatcher {
               pool.failed(endpoint, reason);
             }
           };
-          return response.withBody(new ReleasingBody(response.body(), () -> {
-            endpoint.requestEnded();
-            pool.releaseConnection();
-            pool.release();
-          }, outcome));
+          return response.withBody(new ReleasingBody(response.body(), release, outcome));
         } finally {
           if (retry) {
             // The retry's budget slot is held until its attempt has an answer head (or failed).

@@ -27,6 +27,7 @@ public final class UpstreamConnection implements Closeable {
   /** The key's {@code host:port}, made once: every exchange on the connection reports it. */
   private final String authority;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Run once at the first close; guarded by {@code this} until then. */
   private Runnable onClose = () -> {};
   private long idleSinceNanos;
   private long maxIdleNanos = Long.MAX_VALUE;
@@ -153,16 +154,34 @@ public final class UpstreamConnection implements Closeable {
     return input.probeQuiet();
   }
 
-  /** Runs {@code action} once, when this connection is first closed. */
-  void onClose(Runnable action) {
-    this.onClose = action;
+  /**
+   * Runs {@code action} once, when this connection is first closed, after the actions registered
+   * before it; at once if it is closed already.
+   */
+  public void whenClosed(Runnable action) {
+    synchronized (this) {
+      if (!closed.get()) {
+        Runnable before = onClose;
+        onClose = () -> {
+          before.run();
+          action.run();
+        };
+        return;
+      }
+    }
+    action.run();
   }
 
   @Override
   public void close() {
     Connector.closeQuietly(socket);
-    if (closed.compareAndSet(false, true)) {
-      onClose.run();
+    Runnable actions;
+    synchronized (this) {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      actions = onClose;
     }
+    actions.run();
   }
 }

@@ -89,7 +89,7 @@ public final class UpstreamPool {
     UpstreamConnection connection = connector.open(key, check, tunnel);
     opened.increment();
     open.incrementAndGet();
-    connection.onClose(open::decrementAndGet);
+    connection.whenClosed(open::decrementAndGet);
     return connection;
   }
 
