@@ -276,7 +276,7 @@ final class ClientConnection implements Runnable {
     } catch (IOException e) {
       log.debug("connection_closed conn={} error={}", id, LogValues.quoted(e.toString()));
     } catch (RuntimeException | Error e) {
-      log.error("connection_crashed conn={} client={}", id, clientText(), e);
+      crashed(e);
     } finally {
       state.stopped(thread);
       if (!parkedNow && !relayed && !(linger.asked() && lingerHandedOver())) {
@@ -284,6 +284,18 @@ final class ClientConnection implements Runnable {
       }
       thread.setName(previousName);
       SERVING.remove();
+    }
+  }
+
+  /**
+   * Logs a failure no stage handled. An OutOfMemoryError goes on to end the thread, so that the
+   * JVM's handler for it (the CLI's exits, README) sees it: caught here, a proxy whose heap a
+   * flood had spent went on serving, or failing to (probe resources F2).
+   */
+  private void crashed(Throwable e) {
+    log.error("connection_crashed conn={} client={}", id, clientText(), e);
+    if (e instanceof OutOfMemoryError outOfMemory) {
+      throw outOfMemory;
     }
   }
 
@@ -929,7 +941,7 @@ final class ClientConnection implements Runnable {
       } catch (IOException e) {
         log.debug("connection_closed conn={} error={}", id, LogValues.quoted(e.toString()));
       } catch (RuntimeException | Error e) {
-        log.error("connection_crashed conn={} client={}", id, clientText(), e);
+        crashed(e);
       } finally {
         SERVING.remove();
         end();

@@ -43,6 +43,39 @@ class FilterFailureTest {
     assertThat(proxy.stats().failures()).containsKey("FILTER_FAILED").doesNotContainKey("UPSTREAM_BAD_RESPONSE");
   }
 
+  /**
+   * An OutOfMemoryError ends its connection's thread, where the JVM's handler (the CLI's exits,
+   * so that a supervisor restarts it) sees it; the proxy serves the next connection. Before, it
+   * was logged as a crashed connection and went no further (probe resources F2).
+   */
+  @Test
+  void letsAnOutOfMemoryErrorEndItsThread() throws Exception {
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .filter((exchange, chain) -> {
+          if (exchange.request().path().equals("/oom")) {
+            throw new OutOfMemoryError("test heap");
+          }
+          return chain.proceed(exchange.request());
+        }));
+    java.util.List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+    Thread.setDefaultUncaughtExceptionHandler((thread, failure) -> uncaught.add(failure));
+    try {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        raw.send("GET /oom HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(raw.input().read()).as("the connection closed unanswered").isEqualTo(-1);
+      }
+      Await.until(() -> !uncaught.isEmpty(), "the error to reach the thread's end");
+      assertThat(uncaught).singleElement().isInstanceOf(OutOfMemoryError.class);
+    } finally {
+      Thread.setDefaultUncaughtExceptionHandler(before);
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+    }
+  }
+
   /** A test's filter that asserts: its failure is a 500 too, and the connection carries on. */
   @Test
   void answers500ForAnErrorAFilterThrows() throws Exception {

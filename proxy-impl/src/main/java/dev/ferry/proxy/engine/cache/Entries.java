@@ -7,6 +7,7 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
+import dev.ferry.proxy.engine.io.ByteBudget;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
@@ -35,12 +36,15 @@ final class Entries {
   private final String statusHeader;
   private final boolean storeSetCookie;
   private final StoredBodies bodies;
+  /** What the copies of bodies being stored hold together at most (see {@link StoringBody}). */
+  private final ByteBudget filling;
   final LongAdder revalidations = new LongAdder();
 
   Entries(CacheStore store, TargetedCacheControl targeted, Clock clock, long maxEntryBytes,
-      String statusHeader, boolean storeSetCookie, StoredBodies bodies) {
+      String statusHeader, boolean storeSetCookie, StoredBodies bodies, ByteBudget filling) {
     this.store = store;
     this.bodies = bodies;
+    this.filling = filling;
     this.targeted = targeted;
     this.clock = clock;
     this.maxEntryBytes = maxEntryBytes;
@@ -110,7 +114,7 @@ final class Entries {
     if (length < 0 && isEventStream(response.headers())) {
       outcome.streaming();
     }
-    return response.withBody(new StoringBody(response.body(), maxEntryBytes, save, outcome));
+    return response.withBody(new StoringBody(response.body(), maxEntryBytes, filling, save, outcome));
   }
 
   /** True for server-sent events, a body that lasts as long as its origin keeps it open. */

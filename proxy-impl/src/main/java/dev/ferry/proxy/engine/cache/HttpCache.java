@@ -14,6 +14,7 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.io.ByteBudget;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -70,8 +71,17 @@ public final class HttpCache implements ProxyCache {
     this.targetedField = spec.targetedField();
     this.hideTargetedField = reverse && spec.hidesTargetedField();
     this.entries = new Entries(store, new TargetedCacheControl(reverse, spec.targetedField()), clock,
-        spec.maxEntryBytes(), statusHeader, spec.storesSetCookie(), new StoredBodies(spec.maxSizeBytes()));
+        spec.maxEntryBytes(), statusHeader, spec.storesSetCookie(), new StoredBodies(spec.maxSizeBytes()),
+        new ByteBudget(fillingBytes(spec.maxSizeBytes())));
     this.staleWhileRevalidate = new StaleWhileRevalidate(entries, clock);
+  }
+
+  /**
+   * What the copies of bodies being stored may hold together: as much as the cache holds, but no
+   * more than a quarter of the heap, so that slow fills of many URLs at once cannot exhaust it.
+   */
+  static long fillingBytes(long maxSizeBytes) {
+    return Math.min(maxSizeBytes, Runtime.getRuntime().maxMemory() / 4);
   }
 
   /** Fetches a stale entry again in the background, for no waiting client. */
