@@ -286,10 +286,7 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void closesAParkedTlsConnectionTricklingARecordAtTheIdleTimeout() throws Exception {
-    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    ProxyServer proxy = ferry.start(tlsProxy(certificates)
-        .concurrency(Concurrency.boundedPool(2, 0)).idleTimeout(Duration.ofMillis(600)));
-    closesATlsConnectionTricklingARecord(proxy, certificates, 0);
+    closesATlsConnectionTricklingARecord(Concurrency.boundedPool(2, 0), 0);
   }
 
   /**
@@ -300,20 +297,20 @@ class ParkedIdleConnectionTest {
    */
   @Test
   void closesATlsConnectionHeldOnItsThreadTricklingARecordAtTheIdleTimeout() throws Exception {
-    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
-    ProxyServer proxy = ferry.start(tlsProxy(certificates)
-        .concurrency(Concurrency.boundedPool(16, 0)).idleTimeout(Duration.ofMillis(600)));
-    closesATlsConnectionTricklingARecord(proxy, certificates, 1);
+    closesATlsConnectionTricklingARecord(Concurrency.boundedPool(16, 0), 1);
   }
 
   /**
-   * Serves one request over TLS, waits until the idle connection holds {@code heldWorkers}
-   * threads (0: parked), then trickles an application-data record's header and payload a byte
-   * every 100 ms at most, and asserts that the proxy closes the connection before the record is
-   * whole, and not before the idle timeout (600 ms).
+   * Serves one request over TLS by a proxy on {@code concurrency} with an idle timeout of 600 ms,
+   * waits until the idle connection holds {@code heldWorkers} threads (0: parked), then trickles
+   * an application-data record's header and payload a byte every 100 ms at most, and asserts
+   * that the proxy closes the connection before the record is whole, and not before the timeout.
    */
-  private static void closesATlsConnectionTricklingARecord(ProxyServer proxy,
-      TestCertificates certificates, int heldWorkers) throws Exception {
+  private void closesATlsConnectionTricklingARecord(Concurrency concurrency, int heldWorkers)
+      throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(tlsProxy(certificates).concurrency(concurrency)
+        .idleTimeout(Duration.ofMillis(600)));
     try (Socket plain = new Socket()) {
       plain.connect(proxy.address(), 5000);
       plain.setSoTimeout(5000);
