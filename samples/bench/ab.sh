@@ -54,6 +54,8 @@ allocated() { # $1 = admin port
     | awk '$1=="jvm_threads_allocated_bytes_total" {printf "%.0f", $2}'
 }
 
+# Runs in a command substitution, a subshell whose PIDS the exit trap never sees: it stops its
+# own Ferry on every way out.
 run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc_b p99_ms timeouts"
   local port admin pid url t0 t1 a0 a1 n rps p99 timeouts flags
   port=$(free_port)
@@ -66,7 +68,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
   for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
   url="$SCHEME://127.0.0.1:$port/bytes/$SIZE"
   [ "$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 5 "$url")" = 200 ] \
-    || { echo "no 200 from $url" >&2; cat "$WORK/ferry.out" >&2; exit 1; }
+    || { echo "no 200 from $url" >&2; cat "$WORK/ferry.out" >&2; kill "$pid"; exit 1; }
   timeout 120 wrk -t2 -c"$CONNS" -d"$WARMUP" "${WRK_HEADERS[@]}" "$url" > /dev/null
   a0=$(allocated "$admin")
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
