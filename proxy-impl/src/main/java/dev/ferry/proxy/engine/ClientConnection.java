@@ -199,7 +199,6 @@ final class ClientConnection implements Runnable {
    */
   private boolean beginIntercepted() throws IOException {
     PendingIntercept pending = pendingIntercept;
-    pendingIntercept = null;
     byte[] first = in.peekBuffered();
     // A ClientHello split after its first byte or two (a slow link, or a client slipping past
     // inspection on purpose) is one all the same: the decision waits for three bytes (probe i14).
@@ -214,6 +213,10 @@ final class ClientConnection implements Runnable {
       }
       first = in.peekBuffered();
     }
+    // Decided: from here the tunnel is relayed or closed below. Until now it was the pending
+    // intercept's, which end() closes: cleared before the wait, a tunnel whose first bytes never
+    // came was left open, an upstream socket per stalled client (probe resources2 F2).
+    pendingIntercept = null;
     if (!TlsRecords.looksLikeClientHello(first, first.length)) {
       if (pending.tunnel() != null) {
         runTunnel(pending.tunnel());
@@ -442,8 +445,9 @@ final class ClientConnection implements Runnable {
         wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
       }
       IdleParker parker = parker();
-      if (wait == Wait.READY && parker != null && pendingIntercept == null) { // tunnel bytes are no head
-        wait = awaitHead(parker);
+      if (wait == Wait.READY && parker != null) {
+        // An intercepted tunnel's bytes are no head: only its first three are waited for.
+        wait = pendingIntercept == null ? awaitHead(parker) : awaitTunnelStart(parker);
       }
     } catch (SocketTimeoutException e) {
       log.debug("connection_idle_timeout conn={} first={}", id, first);
@@ -531,6 +535,33 @@ final class ClientConnection implements Runnable {
       }
       arrival.arrived(System.nanoTime());
     }
+  }
+
+  /**
+   * An intercepted CONNECT's tunnel has begun: waits briefly for the three bytes that tell a
+   * ClientHello from other traffic ({@link #beginIntercepted}), parking while the client is
+   * quiet, as for a slow head: a client that sent a byte or two and stalled held a thread until
+   * the request-header timeout, and 250 of them stalled a pool of 200 (probe resources2 F1).
+   * READY once they are in, the deadline has passed, or the client left (the decision is then
+   * made with what came); PARKED while the client is quiet.
+   */
+  private Wait awaitTunnelStart(IdleParker parker) throws IOException {
+    long deadlineNanos = acceptedNanos + config.requestHeaderTimeout().toNanos();
+    while (in.available() < 3 && in.makeRoom(in.available() + 3, null)) {
+      long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
+      if (leftMillis <= 0) {
+        return Wait.READY;
+      }
+      try {
+        if (!in.awaitMore(millis(Math.min(QUICK_WAIT_PARKING_MILLIS, leftMillis)))) {
+          return Wait.READY;
+        }
+      } catch (SocketTimeoutException quiet) {
+        out.release();
+        return park(parker, deadlineNanos);
+      }
+    }
+    return Wait.READY;
   }
 
   /**

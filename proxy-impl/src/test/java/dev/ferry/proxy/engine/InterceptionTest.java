@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CertificateAuthority;
+import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ExchangeListener;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Filters;
@@ -18,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Base64;
@@ -152,6 +154,62 @@ class InterceptionTest {
       assertThat(raw.input().read()).as("a TLS handshake record from the proxy").isEqualTo(0x16);
     }
     assertThat(received).as("bytes the origin got").hasValue(0);
+  }
+
+  /**
+   * Intercepted tunnels whose clients sent a byte and stalled wait for the rest on the idle
+   * parker, not on a thread each: four of them on a pool of two leave both threads free. Before,
+   * each held a thread until the request-header timeout, and 250 stalled a pool of 200 (probe
+   * resources2 F1).
+   */
+  @Test
+  void parksInterceptedTunnelsStalledAfterTheirFirstByte() throws Exception {
+    TinyOrigin silent = countingSilentOrigin(new AtomicInteger());
+    ProxyServer proxy = ferry.start(interceptingBuilder()
+        .concurrency(Concurrency.boundedPool(2, 8)).requestHeaderTimeout(Duration.ofSeconds(30)));
+    List<RawClient> stalled = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 4; i++) {
+        stalled.add(connectAndStall(proxy, silent.port()));
+      }
+      Await.until(() -> proxy.stats().activeWorkers() == 0 && proxy.stats().activeConnections() == 4,
+          "the four stalled tunnels to wait without a thread");
+    } finally {
+      for (RawClient raw : stalled) {
+        raw.close();
+      }
+    }
+  }
+
+  /**
+   * The connection the proxy opened for an intercepted CONNECT is closed when the tunnel's first
+   * bytes do not all come by the request-header timeout. Before, it stayed open, an upstream
+   * socket left per stalled client (probe resources2 F2).
+   */
+  @Test
+  void closesTheUpstreamOfAnInterceptedTunnelWhoseFirstBytesNeverCame() throws Exception {
+    TinyOrigin silent = countingSilentOrigin(new AtomicInteger());
+    ProxyServer proxy = ferry.start(interceptingBuilder().requestHeaderTimeout(Duration.ofMillis(500)));
+    try (RawClient raw = connectAndStall(proxy, silent.port())) {
+      raw.socket().setSoTimeout(10_000);
+      assertThat(raw.input().read()).as("closed at the request-header timeout").isEqualTo(-1);
+    }
+    Await.until(() -> proxy.stats().upstreamConnectionsOpen() == 0, "the tunnel's upstream to close");
+  }
+
+  private ProxyServer.Builder interceptingBuilder() throws Exception {
+    return ProxyServer.builder().allowAnyConnectPort()
+        .interceptTls(InterceptTls.of(ca).hosts("localhost"))
+        .upstreamTls(UpstreamTls.trusting(origin.trustStore()));
+  }
+
+  /** CONNECTs to {@code port} through {@code proxy}, then sends a handshake record's first byte alone. */
+  private static RawClient connectAndStall(ProxyServer proxy, int port) throws IOException {
+    RawClient raw = new RawClient(proxy.address());
+    raw.send("CONNECT localhost:" + port + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assertThat(raw.readResponse(true).status()).isEqualTo(200);
+    raw.send(new byte[] {0x16});
+    return raw;
   }
 
   /**
