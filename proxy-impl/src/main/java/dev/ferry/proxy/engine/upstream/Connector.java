@@ -11,7 +11,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -133,7 +132,7 @@ public final class Connector {
    * and held against this one's health.
    */
   private static void throwIfStopped(IOException e, UpstreamKey key) throws HttpFailureException {
-    if (e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
+    if (Forwarder.stopping(e)) {
       throw new HttpFailureException(ProxyFailure.PROXY_STOPPED,
           "the proxy stopped while connecting to " + key.host(), e);
     }

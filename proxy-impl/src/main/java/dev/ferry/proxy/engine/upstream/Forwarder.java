@@ -220,7 +220,7 @@ public final class Forwarder {
    * A stop whose grace ran out interrupts the exchanges still running (the only interrupt they
    * get): what failed then is the stop, not the upstream, and nothing is tried again.
    */
-  private static boolean stopping(IOException e) {
+  static boolean stopping(IOException e) {
     return e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted();
   }
 
