@@ -3,6 +3,8 @@ package dev.ferry.proxy;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /** The argument checks of the API's builders and values, with one message style for all. */
 final class Checks {
@@ -40,6 +42,28 @@ final class Checks {
           + "(was \"" + shown(value) + "\")");
     }
     return value;
+  }
+
+  /**
+   * Compiles the regular expression {@code option} takes. It names its filter or route in logs
+   * and stats, so a control character in it would forge a log line (probe v25): a regex writes
+   * one as {@code \r}, {@code \n} or {@code \xHH} instead.
+   *
+   * @throws IllegalArgumentException naming the option, if it holds a control character or is
+   *     not a regular expression
+   */
+  static Pattern regex(String option, String regex) {
+    Objects.requireNonNull(regex, option);
+    if (regex.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(option + " must not hold control characters; write them as "
+          + "\\r, \\n or \\xHH (was " + shown(regex) + ")");
+    }
+    try {
+      return Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      throw new IllegalArgumentException(option + " is not a regular expression: " + e.getDescription()
+          + " near index " + e.getIndex() + " (was " + shown(regex) + ")", e);
+    }
   }
 
   /**

@@ -128,21 +128,25 @@ public final class Filters {
    * {@code replacement} ({@link java.util.regex.Matcher#replaceAll} syntax, {@code $1} for
    * groups).
    *
-   * @throws java.util.regex.PatternSyntaxException if the regex is invalid
+   * @throws IllegalArgumentException if the regex is invalid or holds a control character
    */
   public static Filter replaceRequestHeader(String name, String regex, String replacement) {
     Headers.checkName(name);
-    Pattern pattern = Pattern.compile(regex);
+    Pattern pattern = Checks.regex("replaceRequestHeader regex", regex);
     Objects.requireNonNull(replacement, "replacement");
     return named("replaceRequestHeader(" + name + ", " + regex + ")", (exchange, chain) ->
         chain.proceed(exchange.request().withHeaders(
             replace(exchange.request().headers(), name, pattern, replacement))));
   }
 
-  /** Like {@link #replaceRequestHeader}, on the response. */
+  /**
+   * Like {@link #replaceRequestHeader}, on the response.
+   *
+   * @throws IllegalArgumentException if the regex is invalid or holds a control character
+   */
   public static Filter replaceResponseHeader(String name, String regex, String replacement) {
     Headers.checkName(name);
-    Pattern pattern = Pattern.compile(regex);
+    Pattern pattern = Checks.regex("replaceResponseHeader regex", regex);
     Objects.requireNonNull(replacement, "replacement");
     return named("replaceResponseHeader(" + name + ", " + regex + ")", (exchange, chain) -> {
       Response response = chain.proceed(exchange.request());
@@ -189,9 +193,11 @@ public final class Filters {
    * Rewrites the request-target ({@code /path?query}) with a regex, as
    * {@link java.util.regex.Matcher#replaceAll} does: {@code rewritePath("^/old/(.*)", "/new/$1")}.
    * A rewrite that does not yield an origin-form target is answered 500.
+   *
+   * @throws IllegalArgumentException if the regex is invalid or holds a control character
    */
   public static Filter rewritePath(String regex, String replacement) {
-    Pattern pattern = Pattern.compile(regex);
+    Pattern pattern = Checks.regex("rewritePath regex", regex);
     Objects.requireNonNull(replacement, "replacement");
     return named("rewritePath(" + regex + ")", (exchange, chain) -> {
       Request request = exchange.request();
@@ -251,7 +257,12 @@ public final class Filters {
     return AccessControl.builder();
   }
 
-  /** Returns a builder of a {@code Proxy-Authorization: Basic} (or reverse {@code Authorization}) check. */
+  /**
+   * Returns a builder of a {@code Proxy-Authorization: Basic} check for forward proxies (407 and
+   * {@code Proxy-Authenticate} without valid credentials; the field is never forwarded). A
+   * reverse proxy's clients send {@code Authorization} instead: {@link ProxyServer.Builder#build()}
+   * refuses this filter beside an upstream or a route; use {@link #authentication()} there.
+   */
   public static Authentication.Builder proxyAuthentication() {
     return Authentication.builder(true);
   }

@@ -22,6 +22,10 @@ public interface ProxyCache {
    * {@code http://site.test/a} stored. Its path is read as written and normalised (escapes of
    * unreserved characters decoded, dot segments removed, as a reverse proxy's request targets
    * are): {@code http://site.test/t%7Ex} purges what a request for {@code /t~x} stored.
+   *
+   * @throws NullPointerException if {@code url} is null
+   * @throws IllegalArgumentException if {@code url} is not an absolute {@code http} or
+   *     {@code https} URL (a path alone names no entry: use {@link #purgeIf} to match paths)
    */
   boolean purge(String url);
 

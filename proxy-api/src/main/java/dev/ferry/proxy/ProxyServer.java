@@ -870,6 +870,14 @@ public interface ProxyServer extends AutoCloseable {
             + "proxy reaches only its upstreams, and its /_stats is theirs); remove them or the "
             + "upstream and routes");
       }
+      if (reverse && filters.stream().anyMatch(
+          filter -> filter instanceof Authentication auth && auth.checksProxyAuthorization())) {
+        // Clients of a gateway take it for the origin and never send Proxy-Authorization to one
+        // (RFC 9110 §11.7.1): every request was answered 407 (probe embed F1).
+        throw new IllegalStateException("Filters.proxyAuthentication() is for forward proxies: "
+            + "clients of a reverse proxy send Authorization, not Proxy-Authorization; use "
+            + "Filters.authentication() (401) with upstream and routes");
+      }
       if (anyConnectPort && !connectPorts.isEmpty()) {
         throw new IllegalStateException("allowAnyConnectPort() allows every port, which makes "
             + "allowConnectPorts(" + connectPorts + ") meaningless; keep one");

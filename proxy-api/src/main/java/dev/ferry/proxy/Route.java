@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * One entry of a reverse proxy's route table: which requests it matches (host, path, method,
@@ -156,18 +155,8 @@ public final class Route {
    */
   public Route pathRegex(String regex) {
     checkNoStrip("pathRegex");
-    if (Objects.requireNonNull(regex, "regex").chars().anyMatch(Character::isISOControl)) {
-      // The pattern names an unnamed route in logs and stats: a CR LF in it forged their lines
-      // (probe v25). A regex writes a control character as \r, \n or \x.. instead.
-      throw new IllegalArgumentException("pathRegex must not hold control characters; write them as \\r, "
-          + "\\n or \\xHH (was " + Checks.shown(regex) + ")");
-    }
-    try {
-      Pattern.compile(Objects.requireNonNull(regex, "regex"));
-    } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException("pathRegex is not a regular expression: " + e.getDescription()
-          + " near index " + e.getIndex() + " (was " + Checks.shown(regex) + ")", e);
-    }
+    // The pattern names an unnamed route in logs and stats.
+    Checks.regex("pathRegex", regex);
     return copy(name, host, regex, PathMatch.REGEX, methods, headers, filters, cache, timeout,
         retry, false);
   }

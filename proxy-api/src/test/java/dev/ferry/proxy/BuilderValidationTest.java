@@ -291,6 +291,23 @@ class BuilderValidationTest {
         .allowsPrivateDestinations()).isTrue();
   }
 
+  /** A gateway's clients never send Proxy-Authorization: the check answered every one 407 (probe embed F1). */
+  @Test
+  void refusesProxyAuthenticationOnAReverseProxy() {
+    Upstream pool = Upstream.of("http://127.0.0.1:9001");
+    Authentication proxyAuth = Filters.proxyAuthentication().credentials(java.util.Map.of("a", "b")).build();
+    for (ProxyServer.Builder builder : List.of(ProxyServer.builder().upstream(pool).filter(proxyAuth),
+        ProxyServer.builder().route(Route.to(pool).pathPrefix("/a/")).filter(proxyAuth))) {
+      assertThatThrownBy(builder::buildConfig).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("Filters.proxyAuthentication() is for forward proxies")
+          .hasMessageContaining("use Filters.authentication()");
+    }
+    assertThat(ProxyServer.builder().filter(proxyAuth).buildConfig().filters()).containsExactly(proxyAuth);
+    Authentication reverseAuth = Filters.authentication().credentials(java.util.Map.of("a", "b")).build();
+    assertThat(ProxyServer.builder().upstream(pool).filter(reverseAuth).buildConfig().filters())
+        .containsExactly(reverseAuth);
+  }
+
   @Test
   void refusesASpoolDirectoryWithSpoolingOff() {
     Path dir = Path.of(System.getProperty("java.io.tmpdir"));
@@ -308,6 +325,22 @@ class BuilderValidationTest {
         .hasMessageContaining("is in the pool twice");
     assertThatThrownBy(() -> Route.to(Upstream.of("http://a:1")).pathRegex("(["))
         .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("pathRegex is not a regular expression");
+  }
+
+  /** The filters' regexes failed with the JDK's PatternSyntaxException, naming no option (probe embed F3). */
+  @Test
+  void refusesABrokenFilterRegexNamingTheOption() {
+    assertThatThrownBy(() -> Filters.rewritePath("(", "/x")).isExactlyInstanceOf(IllegalArgumentException.class)
+        .hasMessage("rewritePath regex is not a regular expression: Unclosed group near index 1 (was ()");
+    assertThatThrownBy(() -> Filters.replaceRequestHeader("X-A", "[a", "b"))
+        .isExactlyInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("replaceRequestHeader regex is not a regular expression");
+    assertThatThrownBy(() -> Filters.replaceResponseHeader("X-A", "a\r\nWARN forged", "b"))
+        .isExactlyInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("replaceResponseHeader regex must not hold control characters")
+        .hasMessageNotContaining("\n");
+    assertThatThrownBy(() -> Filters.rewritePath(null, "/x")).isInstanceOf(NullPointerException.class)
+        .hasMessage("rewritePath regex");
   }
 
   @Test

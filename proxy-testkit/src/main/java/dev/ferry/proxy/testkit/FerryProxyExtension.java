@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -85,6 +86,9 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
   private static final Logger log = LoggerFactory.getLogger(FerryProxyExtension.class);
   private static final String CLASS_PROXY = "classProxy";
   private static final String TEST_PROXY = "testProxy";
+  /** Which of these extensions run for a context, keyed by its unique id; see supportsParameter. */
+  private static final ExtensionContext.Namespace REGISTERED =
+      ExtensionContext.Namespace.create(FerryProxyExtension.class, "registered");
   /** Set when the class proxy was injected outside a test (@BeforeAll, a constructor). */
   private static final String CLASS_PROXY_WIRED = "classProxyWired";
   /** How long {@link #failOnUnexpectedTraffic} lets exchanges still in progress end; as long as a proxy's stop. */
@@ -328,6 +332,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   @Override
   public void beforeAll(ExtensionContext context) {
+    register(context);
     if (lifecycle(context) != ProxyLifecycle.PER_TEST && !sharesEnclosingProxy(context)) {
       RecordingProxy proxy = start(context);
       store(context).put(CLASS_PROXY, proxy);
@@ -350,6 +355,7 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
 
   @Override
   public void beforeEach(ExtensionContext context) {
+    register(context);
     RecordingProxy shared = store(context).get(CLASS_PROXY, RecordingProxy.class);
     ProxyLifecycle lifecycle = lifecycle(context);
     boolean concurrent = runsConcurrently(context);
@@ -430,14 +436,29 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
     }
   }
 
+  /**
+   * Supports {@link RecordingProxy} and {@link Recording} parameters. With several of these
+   * extensions in a class (a reverse proxy per service), only the first registered answers, to
+   * refuse such a parameter with a message that says what to use instead: each answering left
+   * JUnit's own "multiple competing ParameterResolvers", which names no remedy (probe testkit2 F2).
+   */
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
     Class<?> type = parameter.getParameter().getType();
-    return type == RecordingProxy.class || type == Recording.class;
+    List<FerryProxyExtension> registered = registered(context);
+    return (type == RecordingProxy.class || type == Recording.class)
+        && (registered.size() < 2 || registered.get(0) == this);
   }
 
   @Override
   public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+    int registered = registered(context).size();
+    if (registered > 1) {
+      throw new ParameterResolutionException(registered + " Ferry proxy extensions run for "
+          + context.getDisplayName() + ", and a " + parameter.getParameter().getType().getSimpleName()
+          + " parameter does not say which proxy it means: use the extensions' fields instead "
+          + "(orders.current(), orders.recording(), orders.baseUri())");
+    }
     RecordingProxy proxy = find(context).orElseThrow(() -> noProxy(parameter, context));
     if (store(context).get(TEST_PROXY) == null) {
       store(context).put(CLASS_PROXY_WIRED, Boolean.TRUE);
@@ -469,6 +490,23 @@ public final class FerryProxyExtension implements BeforeAllCallback, AfterAllCal
             + "(lifecycle = PER_CLASS)";
     return new ParameterResolutionException("no Ferry proxy is running for "
         + context.getDisplayName() + " when its " + kind + " runs: " + advice);
+  }
+
+  /** Notes that this extension runs for {@code context} (a class's or a test's). */
+  private void register(ExtensionContext context) {
+    @SuppressWarnings("unchecked")
+    List<FerryProxyExtension> registered = context.getStore(REGISTERED).getOrComputeIfAbsent(
+        context.getUniqueId(), id -> new CopyOnWriteArrayList<FerryProxyExtension>(), List.class);
+    if (!registered.contains(this)) {
+      registered.add(this);
+    }
+  }
+
+  /** The extensions that run for {@code context}, in the order JUnit called them. */
+  @SuppressWarnings("unchecked")
+  private static List<FerryProxyExtension> registered(ExtensionContext context) {
+    List<FerryProxyExtension> registered = context.getStore(REGISTERED).get(context.getUniqueId(), List.class);
+    return registered == null ? List.of() : registered;
   }
 
   private Optional<RecordingProxy> find(ExtensionContext context) {

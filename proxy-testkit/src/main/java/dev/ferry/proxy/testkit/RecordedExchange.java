@@ -186,7 +186,10 @@ public final class RecordedExchange {
 
   /**
    * True if the proxy made the response itself rather than relaying one: a 502 for a failed
-   * connect, a 504 for a timeout, a limit's 4xx. {@link #failure()} names the cause.
+   * connect, a 504 for a timeout, a limit's 4xx. {@link #failure()} names the cause. An answer
+   * a filter of your own made (a stub added with {@code configure(b -> b.filter(...))}) is not:
+   * the recorder sees it come back through the filter chain as an origin's answer does, and
+   * {@code recordIfMissing} keeps it like one.
    */
   public boolean proxyMade() {
     return proxyMade;

@@ -541,6 +541,11 @@ public final class Recording {
     }
   }
 
+  /** Exchanges the proxy has in progress now: begun, not recorded yet. */
+  int inProgress() {
+    return root.inFlight.getAsInt();
+  }
+
   /** Waits until the proxy has no exchange in progress; false if that did not happen in time. */
   boolean awaitQuiet(Duration timeout) {
     return await(() -> root.inFlight.getAsInt() == 0, timeout);

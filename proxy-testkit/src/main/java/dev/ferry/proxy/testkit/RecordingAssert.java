@@ -13,7 +13,9 @@ import org.assertj.core.api.AbstractAssert;
  *
  * <p>An exchange is recorded just after the client got its response, so assert on what a client
  * just did with {@link #eventually()}, which waits (5 seconds by default) instead of failing at
- * once:
+ * once. Without it a check sees only what was recorded when it ran: right after a call returned,
+ * its exchange may still be in progress, so {@code hasExchange} can fail (the message then says
+ * how many exchanges were in progress) and {@code hasNoExchange} can pass over it:
  *
  * <pre>{@code
  * assertThat(proxy.recording()).eventually()
@@ -198,7 +200,17 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
     return deadline.isZero() ? "" : " within " + deadline.toMillis() + " ms";
   }
 
+  /**
+   * The recording, and the exchanges still in progress: a check that did not wait, right after
+   * a client returned, failed on "no exchanges were recorded" with no hint that its exchange was
+   * being recorded (probe testkit2 F1).
+   */
   private String describe() {
-    return actual.toString();
+    int inProgress = actual.inProgress();
+    if (inProgress == 0) {
+      return actual.toString();
+    }
+    return actual + (inProgress == 1 ? "; 1 exchange was" : "; " + inProgress + " exchanges were")
+        + " still in progress" + (deadline.isZero() ? " (use eventually() to wait for it)" : "");
   }
 }

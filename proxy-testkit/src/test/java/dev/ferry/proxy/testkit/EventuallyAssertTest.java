@@ -51,6 +51,26 @@ class EventuallyAssertTest {
     assertThat(call.get(5, TimeUnit.SECONDS).body()).isEqualTo("late");
   }
 
+  /** It failed on "no exchanges were recorded", with no hint of the one under way (probe testkit2 F1). */
+  @Test
+  void saysWhenAnAssertionThatDidNotWaitFoundExchangesInProgress() throws Exception {
+    origin.enqueue(new MockResponse().setBody("late").setHeadersDelay(500, TimeUnit.MILLISECONDS));
+    CompletableFuture<HttpResponse<String>> call = HttpClient.newHttpClient().sendAsync(
+        HttpRequest.newBuilder(proxy.baseUri().resolve("/slow")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS)).as("the request reached the origin").isNotNull();
+
+    assertThatThrownBy(() -> FerryAssertions.assertThat(proxy.recording()).hasExchange(e -> e.path("/slow")))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageEndingWith("no exchanges were recorded; 1 exchange was still in progress "
+            + "(use eventually() to wait for it)");
+
+    assertThat(call.get(5, TimeUnit.SECONDS).body()).isEqualTo("late");
+    FerryAssertions.assertThat(proxy.recording()).eventually().hasExchangeCount(1);
+    assertThatThrownBy(() -> FerryAssertions.assertThat(proxy.recording()).hasExchangeCount(2))
+        .hasMessageContaining("/slow -> 200 OK").hasMessageNotContaining("in progress");
+  }
+
   @Test
   void failsAtTheDeadlineNamingWhatItWaitedFor() {
     assertThatThrownBy(() -> FerryAssertions.assertThat(proxy.recording())

@@ -85,7 +85,9 @@ public final class CacheAdmin {
       }
       List<String> urls = parameter(request, "url");
       if (!urls.isEmpty()) {
-        return purgeUrl(urls);
+        return urls.stream().allMatch(CacheKeys::isAbsoluteHttp) ? purgeUrl(urls)
+            : Response.text(400, "url= takes an absolute http or https URL; for a path under every "
+                + "origin give prefix=</path prefix>\n");
       }
       List<String> prefixes = parameter(request, "prefix");
       if (!prefixes.isEmpty() && prefixes.stream().allMatch(prefix -> prefix.startsWith("/"))) {

@@ -31,6 +31,14 @@ final class CacheKeys {
    * An absolute URL (or a prefix of one that reaches past its authority) with its origin in its
    * one spelling; anything else as it is.
    */
+  /** True for {@code http://} or {@code https://} (any case) followed by an authority. */
+  static boolean isAbsoluteHttp(String url) {
+    int scheme = url.indexOf("://");
+    return (scheme == 4 && url.regionMatches(true, 0, "http", 0, 4)
+        || scheme == 5 && url.regionMatches(true, 0, "https", 0, 5))
+        && url.length() > scheme + 3 && "/?#".indexOf(url.charAt(scheme + 3)) < 0;
+  }
+
   static String url(String url) {
     int scheme = url.indexOf("://");
     if (scheme <= 0) {

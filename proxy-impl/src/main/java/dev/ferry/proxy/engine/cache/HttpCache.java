@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
@@ -426,11 +427,13 @@ public final class HttpCache implements ProxyCache {
 
   @Override
   public boolean purge(String url) {
+    if (!CacheKeys.isAbsoluteHttp(Objects.requireNonNull(url, "url"))) {
+      // Keys are absolute URLs: a path alone matched nothing and read as "not cached" (probe embed F2).
+      throw new IllegalArgumentException("purge takes an absolute http or https URL, such as "
+          + "http://site.test/a (was " + LoggedUrls.logValue(url) + "); purgeIf matches by path");
+    }
     String key = CacheKeys.url(url);
     int authority = key.indexOf("://");
-    if (authority < 0) {
-      return entries.store().remove(key);
-    }
     int path = key.indexOf('/', authority + 3);
     int query = key.indexOf('?', authority + 3);
     if (path < 0 || query >= 0 && query < path) {

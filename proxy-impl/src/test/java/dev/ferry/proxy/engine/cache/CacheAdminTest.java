@@ -88,6 +88,29 @@ class CacheAdminTest {
   }
 
   /**
+   * Entries are keyed by absolute URL: a path, or anything else, matched none and read as "not
+   * cached", and a null failed inside the engine (probe embed F2).
+   */
+  @Test
+  void refusesAPurgeOfSomethingOtherThanAnAbsoluteUrl() throws Exception {
+    h.origin.enqueue(h.response("kept").setHeader("Cache-Control", "max-age=100"));
+    h.get("/a/2");
+    for (String notAUrl : new String[] {"/a/2", "not a url", "ftp://127.0.0.1/a/2", "http:///a/2", "http://"}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.cache().purge(notAUrl), notAUrl)
+          .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("purge takes an absolute http or https URL");
+      String encoded = java.net.URLEncoder.encode(notAUrl, java.nio.charset.StandardCharsets.UTF_8);
+      Response answer = admin.handleAdmin(Request.builder().method("POST").url("http://admin/_cache/purge?url=" + encoded).build());
+      assertThat(answer.status()).as(notAUrl).isEqualTo(400);
+      assertThat(body(answer)).as(notAUrl).contains("absolute");
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.cache().purge(null))
+        .isInstanceOf(NullPointerException.class).hasMessage("url");
+    assertThat(h.cache().stats().entries()).isEqualTo(1);
+    assertThat(h.cache().purge("HTTPS://127.0.0.1:" + h.proxy.port() + "/a/2")).isFalse();
+    assertThat(h.cache().purge(url("/a/2"))).isTrue();
+  }
+
+  /**
    * A reverse proxy stores normalised paths: a purge naming {@code /t%7Ex} or {@code /dot/./x}
    * removes what {@code /t~x} and {@code /dot/x} stored (it answered 404 and left them served,
    * probe k14); a prefix too, but one ending in a dot segment is not widened.
