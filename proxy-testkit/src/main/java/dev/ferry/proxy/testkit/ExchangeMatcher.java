@@ -67,6 +67,25 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
     return and("host=" + host, e -> comparable(e.request().host()).equals(wanted));
   }
 
+  /**
+   * Also requires this origin port (the scheme's default when the URL names none): two origins
+   * on {@code localhost} tell apart by it.
+   *
+   * @throws IllegalArgumentException unless between 1 and 65535
+   */
+  public ExchangeMatcher port(int port) {
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port must be between 1 and 65535 (was " + port + ")");
+    }
+    return and("port=" + port, e -> e.request().port() == port);
+  }
+
+  /** Also requires this scheme, {@code http} or {@code https}, in any case. */
+  public ExchangeMatcher scheme(String scheme) {
+    Objects.requireNonNull(scheme, "scheme");
+    return and("scheme=" + scheme, e -> e.request().scheme().equalsIgnoreCase(scheme));
+  }
+
   /** Also requires this path (without the query), compared exactly. */
   public ExchangeMatcher path(String path) {
     Objects.requireNonNull(path, "path");

@@ -67,6 +67,23 @@ class AssertionsTest {
     FerryAssertions.assertThat(dotted).hasExchangeCount(1, e -> e.host("[::1]")).hasExchangeCount(1, e -> e.host("::1"));
   }
 
+  /** Two origins on one host tell apart by port, which no matcher had (probe testkit2). */
+  @Test
+  void matchesByPortAndScheme() {
+    Recording two = Recording.of(java.util.List.of(
+        exchange(1, "GET", "http://localhost:8081/a", 200, "", "Content-Type", "text/plain"),
+        exchange(2, "GET", "https://localhost:8443/b", 200, "", "Content-Type", "text/plain"),
+        exchange(3, "GET", "http://localhost/c", 200, "", "Content-Type", "text/plain")));
+    FerryAssertions.assertThat(two).hasExchangeCount(1, e -> e.host("localhost").port(8081))
+        .hasExchangeCount(1, e -> e.scheme("HTTPS").port(8443).path("/b"))
+        .hasExchangeCount(1, e -> e.port(80).path("/c"))
+        .hasNoExchange(e -> e.scheme("https").port(8081));
+    assertThatThrownBy(() -> FerryAssertions.assertThat(two).hasNoExchange(e -> e.port(8443)))
+        .hasMessageContaining("Expected no exchange with port=8443 but found 1");
+    assertThatThrownBy(() -> ExchangeMatcher.build(e -> e.port(0))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port must be between 1 and 65535 (was 0)");
+  }
+
   @Test
   void reportsTheCountThatWasRecorded() {
     assertThatThrownBy(() -> FerryAssertions.assertThat(recording).hasExchangeCount(3))

@@ -22,7 +22,18 @@ public final class HopByHop {
    * set themselves whatever it lists, and the credentials the proxy's filters read.
    */
   private static final NameSet NOT_OPTIONAL = NameSet.of("host", "content-length",
-      "transfer-encoding", "expect", "authorization", "proxy-authorization");
+      "transfer-encoding", "expect", "authorization", "proxy-authorization",
+      // Listed, the client's directives were for this hop, whose cache is the proxy's: removed,
+      // its no-store and no-cache went unheeded, a stored answer served (probe semantics F1).
+      "cache-control", "pragma");
+
+  /**
+   * The fields that govern caching. Listed in a response's Connection they were for this hop,
+   * which the proxy's cache is part of: they stay for it, still listed, and go when the response
+   * is sent ({@link #stripForCache}).
+   */
+  private static final NameSet CACHE_FIELDS = NameSet.of("cache-control", "pragma", "expires",
+      "vary", "cdn-cache-control");
 
   /**
    * Fields a trailer section must not carry (RFC 9110 §6.5.1: framing, routing, authentication,
@@ -93,8 +104,27 @@ public final class HopByHop {
    */
   public static void strip(Headers headers, boolean keepUpgrade, NameSet drop,
       Headers.Builder into) {
+    strip(headers, keepUpgrade, drop, NameSet.EMPTY, into);
+  }
+
+  /**
+   * {@link #strip(Headers, boolean, NameSet, Headers.Builder)} for a response on its way to the
+   * proxy's cache: the caching fields its {@code Connection} lists were for this hop, the cache
+   * included, so they stay, and a {@code Connection} field naming them, which the
+   * {@code ResponseSender} strips with them. Removed here, a {@code no-store} or a {@code Vary}
+   * the upstream listed went unheeded, and one client's page was stored and served to all
+   * (probe semantics F1); RFC 9111 §3.1 lets a cache store the response either way.
+   */
+  public static void stripForCache(Headers headers, boolean keepUpgrade, NameSet drop,
+      Headers.Builder into) {
+    strip(headers, keepUpgrade, drop, CACHE_FIELDS, into);
+  }
+
+  private static void strip(Headers headers, boolean keepUpgrade, NameSet drop, NameSet keepListed,
+      Headers.Builder into) {
     List<String> listed = connectionOptions(headers);
     boolean upgrade = false;
+    List<String> kept = List.of();
     for (int i = 0; i < headers.size(); i++) {
       String name = headers.name(i);
       if (name.equalsIgnoreCase("upgrade")) {
@@ -102,14 +132,25 @@ public final class HopByHop {
         if (!keepUpgrade) {
           continue;
         }
-      } else if (ALWAYS.contains(name) || drop.contains(name) || isListed(listed, name)
+      } else if (ALWAYS.contains(name) || drop.contains(name)
           || name.indexOf('_') >= 0 && isDropped(name.replace('_', '-'), drop)) {
         continue;
+      } else if (isListed(listed, name)) {
+        if (!keepListed.contains(name)) {
+          continue;
+        }
+        if (!isListed(kept, name)) {
+          kept = kept.isEmpty() ? new ArrayList<>(2) : kept;
+          kept.add(name);
+        }
       }
       into.add(headers, i);
     }
     if (keepUpgrade && upgrade) {
       into.add("Connection", "Upgrade");
+    }
+    if (!kept.isEmpty()) {
+      into.add("Connection", String.join(", ", kept));
     }
   }
 

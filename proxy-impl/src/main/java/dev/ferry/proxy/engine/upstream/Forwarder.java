@@ -498,12 +498,13 @@ public final class Forwarder {
    */
   private static Headers relayed(ResponseHead head, boolean upgrade, Target to) {
     Headers.Builder headers = Headers.builder();
-    HopByHop.strip(head.headers(), upgrade, RELAYED_DROP, headers);
+    HopByHop.stripForCache(head.headers(), upgrade, RELAYED_DROP, headers);
     if (to != null && to.rewriteLocation()) {
       Redirects.rewrite(head.headers(), headers, to);
     }
     headers.add("Via", HopByHop.via(head.headers(), head.minorVersion()));
-    if (!head.headers().contains("Date")) {
+    if (HopByHop.endToEnd(head.headers(), "Date").isEmpty()) {
+      // One its Connection lists goes, and was not replaced (probe semantics).
       headers.add("Date", DateField.now());
     }
     return headers.build();

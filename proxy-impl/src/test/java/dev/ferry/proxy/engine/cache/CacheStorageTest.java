@@ -34,6 +34,71 @@ class CacheStorageTest {
     assertThat(h.get("/t").body()).isEqualTo("complete");
   }
 
+  /**
+   * Caching fields an upstream lists in Connection were for this hop, the proxy's cache included:
+   * removed before the cache saw them, a listed no-store stored one user's page for everyone,
+   * and a listed Vary was ignored (probe semantics F1). They are obeyed, and never reach the client.
+   */
+  @Test
+  void obeysCachingFieldsAnUpstreamListsInConnection() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("alice's page").setHeader("Cache-Control", "no-store, private")
+        .setHeader("Connection", "Cache-Control"));
+    h.origin.enqueue(h.response("bob's page"));
+    HttpResponse<String> alice = h.get("/account");
+    assertThat(alice.body()).isEqualTo("alice's page");
+    assertThat(alice.headers().map()).doesNotContainKeys("cache-control", "connection");
+    assertThat(h.get("/account").body()).isEqualTo("bob's page");
+
+    h.origin.enqueue(h.response("for the proxy").setHeader("Cache-Control", "max-age=100")
+        .setHeader("Connection", "cache-control"));
+    assertThat(h.get("/listed-fresh").headers().map()).doesNotContainKeys("cache-control", "connection");
+    HttpResponse<String> hit = h.get("/listed-fresh");
+    assertThat(hit.body()).isEqualTo("for the proxy");
+    assertThat(CacheHarness.verdict(hit)).isEqualTo("HIT");
+    assertThat(hit.headers().map()).doesNotContainKeys("cache-control", "connection");
+
+    h.origin.enqueue(h.response("a's").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Cookie")
+        .setHeader("Connection", "Vary"));
+    h.origin.enqueue(h.response("b's").setHeader("Cache-Control", "max-age=100").setHeader("Vary", "Cookie")
+        .setHeader("Connection", "Vary"));
+    assertThat(h.get("/varied", "Cookie", "user=a").body()).isEqualTo("a's");
+    HttpResponse<String> other = h.get("/varied", "Cookie", "user=b");
+    assertThat(other.body()).isEqualTo("b's");
+    assertThat(other.headers().map()).doesNotContainKeys("vary", "connection");
+    assertThat(h.get("/varied", "Cookie", "user=a").body()).isEqualTo("a's");
+    assertThat(h.origin.getRequestCount()).isEqualTo(5);
+
+    // A listed Date goes too, and the proxy adds its own, as for a response without one.
+    h.origin.enqueue(h.response("dated").setHeader("Connection", "Date"));
+    assertThat(h.get("/dated").headers().allValues("Date")).hasSize(1);
+  }
+
+  /** A client's listed Cache-Control was for the proxy too: its no-cache went unheeded (probe semantics F1). */
+  @Test
+  void obeysCachingFieldsAClientListsInConnection() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("stored").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("fetched again").setHeader("Cache-Control", "max-age=100"));
+    assertThat(h.get("/page").body()).isEqualTo("stored");
+    h.origin.takeRequest();
+    for (String listed : new String[] {"Cache-Control: no-cache\r\nConnection: Cache-Control",
+        "Pragma: no-cache\r\nConnection: Pragma"}) {
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", h.proxy.port())) {
+        socket.getOutputStream().write(("GET /page HTTP/1.1\r\nHost: 127.0.0.1\r\n" + listed + "\r\n\r\n")
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        socket.shutdownOutput();
+        String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(answer).as(listed).startsWith("HTTP/1.1 200").endsWith("fetched again");
+      }
+      h.origin.enqueue(h.response("fetched again").setHeader("Cache-Control", "max-age=100"));
+      okhttp3.mockwebserver.RecordedRequest forwarded = h.origin.takeRequest(5, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(forwarded).as("the request went to the origin").isNotNull();
+      assertThat(forwarded.getHeader("Cache-Control")).as("hop-by-hop, not forwarded").isNull();
+      assertThat(forwarded.getHeader("Pragma")).isNull();
+    }
+  }
+
   @Test
   void streamsBodiesOverTheEntryLimitUncached() throws Exception {
     CacheHarness h = new CacheHarness(ferry, CacheSpec.inMemory().maxEntryBytes(1000));
