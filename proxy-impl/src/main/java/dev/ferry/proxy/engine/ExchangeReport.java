@@ -56,7 +56,7 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
     server.metrics().latency.record(nanos);
     new ExchangeReport(server.nextExchangeId(), connectionId, client, Instant.now().minusNanos(nanos), nanos,
         null, null, null, null, 0, status, bodyBytes, null, null, null, null, null, failure)
-        .emit(server, logFailure);
+        .emit(server, logFailure, true);
   }
 
   /** True if anything would read a report: otherwise the exchange builds none. */
@@ -66,14 +66,16 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
   }
 
   void emit(RealProxyServer server) {
-    emit(server, true);
+    emit(server, true, true);
   }
 
   /**
    * @param logFailure false when the caller logs the failure itself ({@code exchange_failed} is
    *     left out)
+   * @param traffic false for a request to the proxy's own endpoints: logged, but no exchange to
+   *     the listeners, whose metrics and recordings are of the traffic proxied
    */
-  void emit(RealProxyServer server, boolean logFailure) {
+  void emit(RealProxyServer server, boolean logFailure, boolean traffic) {
     Duration duration = Duration.ofNanos(nanos);
     boolean failed = logFailure && failure != null && status > 0;
     boolean accessLogged = server.accessLog().isEnabled();
@@ -95,7 +97,7 @@ record ExchangeReport(long id, long connectionId, InetSocketAddress client, Inst
           status, bodyBytes, duration.toMillis(), upstream, route, cache, requestId, traceId,
           failure, requestHeaders));
     }
-    if (!server.listeners().isEmpty()) {
+    if (traffic && !server.listeners().isEmpty()) {
       ExchangeSummary summary = summary(duration);
       server.listeners().each(l -> l.exchangeCompleted(summary));
     }

@@ -333,6 +333,38 @@ class ObservabilityTest {
   }
 
   /**
+   * Reads of a forward proxy's own endpoints on its port are no proxied traffic: they were
+   * counted as exchanges, statuses and latencies, and passed to listeners, so an idle proxy's
+   * dashboard showed its own polls as a request a second (probe metrics F2). They are still
+   * access-logged.
+   */
+  @Test
+  void leavesReadsOfItsOwnEndpointsOutOfTheTrafficItCounts() throws Exception {
+    List<ExchangeSummary> completed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().accessLog(dev.ferry.proxy.AccessLogFormat.JSON)
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            completed.add(summary);
+          }
+        }));
+    try (LogCapture logs = new LogCapture()) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(get(proxy.address(), "/_stats").statusCode()).isEqualTo(200);
+      }
+      assertThat(get(proxy.address(), "/_dashboard").statusCode()).isEqualTo(200);
+      Await.until(() -> logs.lines("dev.ferry.access").size() >= 4, java.time.Duration.ofSeconds(5),
+          () -> "four access lines in " + logs.lines(""));
+    }
+    dev.ferry.proxy.ProxyStats stats = proxy.stats();
+    assertThat(stats.exchanges()).isZero();
+    assertThat(stats.activeExchanges()).isZero();
+    assertThat(stats.responsesByStatus()).isEmpty();
+    assertThat(stats.latencyP99Millis()).isZero();
+    assertThat(completed).isEmpty();
+  }
+
+  /**
    * The admin endpoints have no authentication: requests a web page could have sent (a form
    * posted cross-site, a DNS-rebound name) are refused; curl and scrapers are not.
    */
