@@ -29,11 +29,6 @@ final class Metrics {
     statuses.computeIfAbsent(status, s -> new LongAdder()).increment();
   }
 
-  /** Takes back a status counted for a response that was replaced by an error before it left. */
-  void uncountStatus(int status) {
-    statuses.computeIfAbsent(status, s -> new LongAdder()).decrement();
-  }
-
   void failure(String failure) {
     failures.computeIfAbsent(failure, f -> new LongAdder()).increment();
   }
@@ -51,7 +46,7 @@ final class Metrics {
     Map<Integer, Long> statusCounts = new HashMap<>();
     statuses.forEach((status, count) -> {
       long sum = count.sum();
-      if (sum > 0) { // a status taken back (uncountStatus) was never sent
+      if (sum > 0) { // made, and not yet incremented
         statusCounts.put(status, sum);
       }
     });

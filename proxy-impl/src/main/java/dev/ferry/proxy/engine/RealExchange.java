@@ -104,6 +104,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   private String requestId;
   private TraceContext trace;
   private boolean counted;
+  /** Set once the response's status is counted, as its head leaves; see countStatusOnce. */
+  private boolean statusCounted;
   private String cacheVerdict;
   private String countedFailure;
   private Map<Class<?>, Object> attributes;
@@ -371,7 +373,10 @@ final class RealExchange implements Exchange, DispatchHooks {
       failure = answer.failure().name();
       response = server.errorPages().render(response, answer.failure(), head.headers());
     }
-    countBeforeSending(status, failure);
+    countFailure(failure);
+    int leaving = status;
+    Runnable countStatus = () -> countStatusOnce(leaving);
+    connection.sender().whenHeadLeaves(countStatus);
     String idHeader = server.configuration().requestIdHeader();
     owned.add(response.body());
     if (server.listeners().wantsResponseHeaders()) {
@@ -397,6 +402,8 @@ final class RealExchange implements Exchange, DispatchHooks {
       failure = e.failure().name();
       logFailure(e);
       if (e.failure().status() == 0) {
+        // The exchange ends with this status, whether or not its head got out.
+        countStatus.run();
         bodyBytes = connection.sender().bodyBytesSoFar();
         if (e.failure() == ProxyFailure.RESPONSE_ABORTED) {
           // Nothing more is for the client to read: a lingering close would flush what of the
@@ -408,10 +415,8 @@ final class RealExchange implements Exchange, DispatchHooks {
         }
         return false;
       }
-      // Nothing of the response had left: the client gets the error in its place.
-      if (!toAdmin) {
-        server.metrics().uncountStatus(status);
-      }
+      // Nothing of the response had left, nor was its status counted: the client gets the error
+      // in its place.
       status = e.failure().status();
       countBeforeSending(status, failure);
       connection.linger().ask();
@@ -575,20 +580,31 @@ final class RealExchange implements Exchange, DispatchHooks {
 
   /**
    * Counts the status (and any failure so far) before the response goes out, so that stats read
-   * by a client that has just received it already include it. A request to the proxy's own
+   * by a client that has just received it already include it; a response that may still be
+   * replaced (see {@link #respond}) has its status counted as its head leaves instead. A request to the proxy's own
    * endpoints is no proxied traffic, and counts nowhere but the access log: counted, the
    * dashboard's own polls showed an idle proxy serving a request a second (probe metrics F2).
    */
   private void countBeforeSending(int status, String failure) {
-    counted = true;
-    countedFailure = failure;
-    if (toAdmin) {
-      return;
-    }
-    if (status > 0) {
+    countFailure(failure);
+    if (status > 0 && !toAdmin) {
       server.metrics().status(status);
     }
-    if (failure != null) {
+  }
+
+  /** Counts {@code status} the first time it is called (the output's hook, or the failure path). */
+  private void countStatusOnce(int status) {
+    if (!statusCounted && status > 0 && !toAdmin) {
+      statusCounted = true;
+      server.metrics().status(status);
+    }
+  }
+
+  /** Counts the failure so far, if any; the exchange's counting is then done but for its status. */
+  private void countFailure(String failure) {
+    counted = true;
+    countedFailure = failure;
+    if (failure != null && !toAdmin) {
       server.metrics().failure(failure);
     }
   }

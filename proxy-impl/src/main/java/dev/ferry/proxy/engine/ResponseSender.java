@@ -51,6 +51,8 @@ final class ResponseSender {
 
   /** Where the last head ended in {@link ConnectionOutput#bytesWritten}: what followed was body. */
   private long headEnd;
+  /** See {@link #whenHeadLeaves}; null once the next send took it. */
+  private Runnable headLeaving;
   /** The body bytes of the last response written so far when it is chunked (framing is not body); else -1. */
   private long chunkedBytes = -1;
   /** Whether the last response's body ends only where the connection does. */
@@ -77,6 +79,16 @@ final class ResponseSender {
   record Outcome(int status, long bodyBytes, boolean closeDelimited) {}
 
   /**
+   * Has the next {@link #send} run {@code action} as its head starts out to the client, and not
+   * at all if the response is taken back before any of it left (a body that failed first, which
+   * an error then replaces): a status counted up front and taken back made the statistics'
+   * counters go down (probe metrics F1).
+   */
+  void whenHeadLeaves(Runnable action) {
+    headLeaving = action;
+  }
+
+  /**
    * Writes head and body.
    *
    * @param close whether the connection closes after this response
@@ -96,6 +108,8 @@ final class ResponseSender {
   Outcome send(Response response, String setName, String setValue, boolean headRequest,
       int clientMinor, boolean close, boolean tunnel) throws IOException {
     headEnd = Long.MAX_VALUE; // no body byte until the head is out
+    Runnable leaving = headLeaving;
+    headLeaving = null;
     chunkedBytes = -1;
     closeDelimited = false;
     int status = response.status();
@@ -150,14 +164,19 @@ final class ResponseSender {
       throw clientClosed(e);
     }
     headEnd = out.bytesWritten();
+    // From here the head leaves with the next write: a head written past the buffer's room has
+    // partly left already, and can no longer be taken back either.
+    out.beforeNextWrite(leaving);
     long written;
     try {
       written = bodiless ? 0 : writeBody(body, length, chunked);
     } catch (HttpFailureException e) {
       if (e.failure() == ProxyFailure.RESPONSE_ABORTED && fromUpstream(body) && out.retract(headStart)) {
+        out.beforeNextWrite(null);
         throw unsent(e);
       }
       if (e.failure() == ProxyFailure.RESPONSE_ABORTED && e.getCause() == null && out.retract(headStart)) {
+        out.beforeNextWrite(null);
         // A filter's body whose length is not the one it declared, none of it sent: the
         // filter's mistake, answered 500 as a request body's is, where the client got a close
         // and the logs a 200 (probe e25). A body that fails (a drop fault) still drops.

@@ -333,6 +333,44 @@ class ObservabilityTest {
   }
 
   /**
+   * A status is counted as its head leaves: counted up front, the 200 of an upstream that reset
+   * before its first body byte showed in the statistics until the 502 replaced it, and then its
+   * count went down (probe metrics F1).
+   */
+  @Test
+  void neverCountsAStatusWhoseHeadDidNotLeave() throws Exception {
+    CountDownLatch headRead = new CountDownLatch(1);
+    TinyOrigin[] origin = new TinyOrigin[1];
+    origin[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      origin[0].readRequest(in);
+      out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      out.flush();
+      try {
+        headRead.await(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      socket.setSoLinger(true, 0);
+    }));
+    List<Map<Integer, Long>> seenWithTheHead = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ProxyServer[] proxy = new ProxyServer[1];
+    proxy[0] = ferry.start(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:" + origin[0].port()))
+        .listener(new ExchangeListener() {
+          @Override
+          public void responseHeaders(dev.ferry.proxy.Exchange exchange, dev.ferry.proxy.Response response) {
+            seenWithTheHead.add(proxy[0].stats().responsesByStatus());
+            headRead.countDown();
+          }
+        }));
+    assertThat(get(proxy[0].address(), "/reset").statusCode()).isEqualTo(502);
+    assertThat(seenWithTheHead).containsExactly(Map.of());
+    assertThat(proxy[0].stats().responsesByStatus()).isEqualTo(Map.of(502, 1L));
+    origin[0].close();
+    assertThat(get(proxy[0].address(), "/gone").statusCode()).isEqualTo(502);
+    assertThat(proxy[0].stats().responsesByStatus()).isEqualTo(Map.of(502, 2L));
+  }
+
+  /**
    * Reads of a forward proxy's own endpoints on its port are no proxied traffic: they were
    * counted as exchanges, statuses and latencies, and passed to listeners, so an idle proxy's
    * dashboard showed its own polls as a request a second (probe metrics F2). They are still

@@ -40,6 +40,7 @@ public final class ConnectionOutput extends OutputStream {
   private byte[] buffer;
   private int count;
   private long bytesWritten;
+  private Runnable beforeNextWrite;
   private boolean watched;
   private volatile long writeStartedNanos;
   private volatile boolean timedOut;
@@ -201,8 +202,21 @@ public final class ConnectionOutput extends OutputStream {
     }
   }
 
+  /**
+   * Runs {@code action} once, just before the next write to the socket (not to the buffer), or
+   * never if it is replaced first; null forgets one. What a client can read has been counted.
+   */
+  public void beforeNextWrite(Runnable action) {
+    beforeNextWrite = action;
+  }
+
   /** Puts the write (or piece of one) about to start under the watchdog, if there is one. */
   private void beginWrite() {
+    Runnable action = beforeNextWrite;
+    if (action != null) {
+      beforeNextWrite = null;
+      action.run();
+    }
     if (watchdog == null) {
       return;
     }
