@@ -58,6 +58,7 @@ final class ConfigFile {
   private ConfigNode cacheAsked;
   private CacheSpec cache;
   private java.nio.file.Path upstreamCa;
+  private ConfigNode spoolDirectory;
 
   private ConfigFile() {}
 
@@ -76,6 +77,9 @@ final class ConfigFile {
     }
     options(sections.get("timeouts"), TIMEOUTS, builder);
     options(sections.get("limits"), LIMITS, builder);
+    if (sections.get("limits") != null) {
+      config.spoolDirectory = sections.get("limits").entries().get("requestSpoolDirectory");
+    }
     ConfigNode cache = sections.get("cache");
     if (cache != null) {
       config.cache = cache(cache);
@@ -95,6 +99,11 @@ final class ConfigFile {
         sections.get("upstream"), builder);
     config.cacheAsked = firstCacheAsked(sections.get("routes"));
     return config;
+  }
+
+  /** The file's {@code limits.requestSpoolDirectory}, for errors naming its line; null without one. */
+  ConfigNode spoolDirectory() {
+    return spoolDirectory;
   }
 
   /** The first route's {@code cache: true}, or null. */

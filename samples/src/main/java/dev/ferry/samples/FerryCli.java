@@ -48,19 +48,24 @@ public final class FerryCli {
     CliOptions.Parsed options;
     try {
       options = CliOptions.parse(args);
-      MemoryGuards.checkCacheFits(options.builder().buildConfig(), Runtime.getRuntime().maxMemory());
     } catch (IllegalArgumentException e) {
-      System.err.println(error(e));
-      System.err.println("Run with --help for usage.");
-      System.exit(2);
+      usageError(e);
       return;
     }
+    // Before the options are checked together: parsing stops at --help, and the checks of
+    // flags before it failed with a stack trace (probe readmecli F1).
     if (options.help()) {
       System.out.println(CliOptions.USAGE);
       return;
     }
     if (options.version()) {
       System.out.println("ferry " + version() + " (Java " + Runtime.version() + ")");
+      return;
+    }
+    try {
+      MemoryGuards.checkCacheFits(options.builder().buildConfig(), Runtime.getRuntime().maxMemory());
+    } catch (IllegalArgumentException e) {
+      usageError(e);
       return;
     }
     configureLogging(options.logLevel());
@@ -136,6 +141,13 @@ public final class FerryCli {
   static ProxyServer.Builder withMetrics(ProxyServer.Builder builder, PrometheusEndpoint metrics) {
     ProxyConfig config = builder.buildConfig();
     return config.admin().isPresent() ? metrics.install(builder) : builder;
+  }
+
+  /** A usage error: the message, a pointer to --help, and exit status 2. */
+  private static void usageError(IllegalArgumentException e) {
+    System.err.println(error(e));
+    System.err.println("Run with --help for usage.");
+    System.exit(2);
   }
 
   /** The version in the jar's manifest; {@code dev} when run from classes, outside the jar. */

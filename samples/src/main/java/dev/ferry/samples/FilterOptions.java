@@ -77,6 +77,13 @@ final class FilterOptions {
   private final List<Filter> setHeaders = new ArrayList<>();
   private final Set<String> headerNames = new HashSet<>();
   private RateLimit rateLimit;
+  /** Whether {@link #rateLimit} came from the config file, for the message refusing a second. */
+  private boolean rateLimitInFile;
+
+  /** The config file's filters are in: what comes next is the flags'. */
+  void fileRead() {
+    rateLimitInFile = rateLimit != null;
+  }
 
   /**
    * Reads one flag of {@link #FLAGS} with its value.
@@ -122,7 +129,11 @@ final class FilterOptions {
         case "--auth" -> credential(value);
         case "--rate-limit" -> {
           if (rateLimit != null) {
-            throw new IllegalArgumentException("--rate-limit may be given only once");
+            // Given once as a flag beside the file's, "only once" read as if it were not (probe readmecli F2).
+            throw new IllegalArgumentException(rateLimitInFile
+                ? "--rate-limit: the config file's filters have a rate-limit already; give one, in the "
+                    + "file or as the flag"
+                : "--rate-limit may be given only once");
           }
           rateLimit = rateLimit(value);
         }

@@ -71,7 +71,12 @@ final class RouteOptions {
 
   /** One endpoint, whatever trailing slashes its base path is written with (as the pool sees it). */
   private static boolean sameEndpoint(String a, String b) {
-    return Upstream.of(a).endpoints().get(0).equals(Upstream.of(b).endpoints().get(0));
+    // As the pool compares them: http://h and http://h:80 are one (they were told apart here,
+    // and the pool's own refusal named no flag: probe readmecli F2).
+    Upstream.Endpoint one = Upstream.of(a).endpoints().get(0);
+    Upstream.Endpoint other = Upstream.of(b).endpoints().get(0);
+    return one.scheme().equals(other.scheme()) && one.host().equalsIgnoreCase(other.host())
+        && one.port() == other.port() && one.basePath().equals(other.basePath());
   }
 
   /** Host globs compare ignoring case, as host names do; paths exactly, as the router matches them. */

@@ -226,6 +226,9 @@ class CliOptionsTest {
     String dir = System.getProperty("java.io.tmpdir");
     assertThatThrownBy(() -> CliOptions.parse("--request-spool-dir", dir, "--request-spool-bytes", "0"))
         .hasMessageStartingWith("--request-spool-dir and --request-spool-bytes 0 contradict each other");
+    // The default port written out is the same endpoint: the pool's refusal named no flag (probe readmecli F2).
+    assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:80", "--upstream", "http://127.0.0.1"))
+        .hasMessageStartingWith("--upstream http://127.0.0.1 given twice");
     assertThatThrownBy(() -> CliOptions.parse("--no-stats-on-proxy-port", "--upstream", "http://127.0.0.1:9000"))
         .hasMessageStartingWith("--no-stats-on-proxy-port is for forward proxies");
     assertThat(configOf("--no-stats-on-proxy-port").statsOnProxyPort()).isFalse();

@@ -83,6 +83,21 @@ class CliStartupTest {
     assertThat(log()).contains("-m/--cache-mb: a cache of 200 MiB does not fit in this JVM's heap");
   }
 
+  /**
+   * --help and --version answer whatever came before them: after flags that contradict each
+   * other they failed with a stack trace and exit status 1 (probe readmecli F1).
+   */
+  @Test
+  void answersHelpAndVersionAfterContradictoryFlags() throws Exception {
+    for (String ask : new String[] {"--help", "--version"}) {
+      cli = run("--request-spool-dir", dir.toString(), "--request-spool-bytes", "0", ask);
+      assertThat(cli.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      assertThat(cli.exitValue()).as(log()).isZero();
+      assertThat(log()).as(ask).contains(ask.equals("--help") ? "--request-spool-bytes" : "ferry ")
+          .doesNotContain("Exception");
+    }
+  }
+
   /** A proxy that cannot start leaves no CA behind, so a retry can write its key there. */
   @Test
   void removesTheCaFilesWhenThePortIsTaken() throws Exception {

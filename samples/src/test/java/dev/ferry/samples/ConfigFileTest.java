@@ -434,6 +434,41 @@ class ConfigFileTest {
         .hasMessage("--config may be given only once");
   }
 
+  /**
+   * Conflicts between the file and the flags, or inside the file, are named: they were refused in
+   * the builder's words, or as if a flag given once were given twice (probe readmecli F2).
+   */
+  @Test
+  void namesTheFileAndTheFlagsOfAConflict() throws IOException {
+    Path file = write("""
+        limits:
+          requestSpoolDirectory: .
+        filters:
+          - rate-limit: 10/s
+        """);
+    assertThatThrownBy(() -> CliOptions.parse("--config", file.toString(), "--request-spool-bytes", "0"))
+        .isInstanceOf(ConfigFileException.class)
+        .hasMessage(file + " line 2: limits.requestSpoolDirectory contradicts --request-spool-bytes 0 (0 turns "
+            + "spooling off): keep one");
+    assertThatThrownBy(() -> CliOptions.parse("--config", file.toString(), "--rate-limit", "5/s"))
+        .hasMessage("--rate-limit: the config file's filters have a rate-limit already; give one, in the file "
+            + "or as the flag");
+    Path routes = write("""
+        pools:
+          - name: api
+            endpoints: [http://127.0.0.1:9001]
+        routes:
+          - name: r
+            pool: api
+            pathPrefix: /a/
+          - name: r
+            pool: api
+            pathPrefix: /b/
+        """);
+    assertThatThrownBy(() -> CliOptions.parse("--config", routes.toString()))
+        .hasMessageStartingWith("--config " + routes + ": two routes are named r");
+  }
+
   private void assertLine(String yaml, int line, String detail) throws IOException {
     Path file = write(yaml);
     assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
