@@ -581,9 +581,10 @@ final class RealExchange implements Exchange, DispatchHooks {
   /**
    * Counts the status (and any failure so far) before the response goes out, so that stats read
    * by a client that has just received it already include it; a response that may still be
-   * replaced (see {@link #respond}) has its status counted as its head leaves instead. A request to the proxy's own
-   * endpoints is no proxied traffic, and counts nowhere but the access log: counted, the
-   * dashboard's own polls showed an idle proxy serving a request a second (probe metrics F2).
+   * replaced (see {@link #respond}) has its status counted as its head leaves instead. A request
+   * to the proxy's own endpoints is no proxied traffic, and counts nowhere but the access log:
+   * counted, the dashboard's own polls showed an idle proxy serving a request a second (probe
+   * metrics F2).
    */
   private void countBeforeSending(int status, String failure) {
     countFailure(failure);
