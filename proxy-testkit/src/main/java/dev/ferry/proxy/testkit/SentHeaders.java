@@ -34,7 +34,8 @@ final class SentHeaders {
   static Headers of(Response sent, String method, Instant at) {
     int status = sent.status();
     boolean tunnel = status == 101 || method.equals("CONNECT") && status / 100 == 2;
-    Headers headers = sent.headers();
+    // A 101 keeps its Connection: Upgrade, as the writer sends it.
+    Headers headers = status == 101 ? sent.headers() : withoutConnectionOptions(sent.headers());
     if (!tunnel && !headers.contains("Date")) {
       headers = headers.plus("Date", IMF_FIXDATE.format(
           at.truncatedTo(ChronoUnit.SECONDS).atOffset(ZoneOffset.UTC)));
@@ -47,5 +48,25 @@ final class SentHeaders {
     long length = sent.body().contentLength();
     headers = headers.without("Content-Length");
     return length >= 0 ? headers.plus("Content-Length", Long.toString(length)) : headers;
+  }
+
+  /**
+   * Without {@code Connection} and the fields it names, which the writer drops: caching fields
+   * an upstream listed there stay on the response for the proxy's cache until then.
+   */
+  private static Headers withoutConnectionOptions(Headers headers) {
+    if (!headers.contains("Connection")) {
+      return headers;
+    }
+    Headers result = headers;
+    for (String line : headers.all("Connection")) {
+      for (String option : line.split(",")) {
+        String name = option.trim();
+        if (!name.isEmpty()) {
+          result = result.without(name);
+        }
+      }
+    }
+    return result.without("Connection");
   }
 }

@@ -59,6 +59,25 @@ class RecordedResponseHeadersTest {
   }
 
   /**
+   * Caching fields an upstream lists in Connection stay on the response for the proxy's cache,
+   * and the writer drops them: the recording, too, has what the client got.
+   */
+  @Test
+  void recordsNoFieldTheUpstreamsConnectionListed() throws Exception {
+    try (MockWebServer origin = new MockWebServer();
+        RecordingProxy proxy = RecordingProxy.forward().start()) {
+      origin.enqueue(new MockResponse().setBody("listed").setHeader("Cache-Control", "no-store")
+          .setHeader("Connection", "Cache-Control"));
+      origin.start();
+      HttpResponse<String> got = send(proxy, origin.url("/listed").uri());
+      assertThat(got.headers().map()).doesNotContainKeys("cache-control", "connection");
+      RecordedExchange exchange = proxy.recording().awaitExchange(e -> e.path("/listed"), WAIT);
+      assertRecordedAsReceived(got, exchange);
+      assertThat(exchange.response().headers().contains("Cache-Control")).isFalse();
+    }
+  }
+
+  /**
    * The recorded Content-Length is the one on the wire; the recorded Date is the engine's to the
    * second, taken as the head went out: the engine formats its own a moment later.
    */
