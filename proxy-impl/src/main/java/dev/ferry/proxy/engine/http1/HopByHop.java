@@ -63,6 +63,34 @@ public final class HopByHop {
   }
 
   /**
+   * True if the message's {@code Connection} lists {@code name}. Allocates nothing: most
+   * upstream responses carry {@code Connection: keep-alive}, and this runs on every one.
+   */
+  public static boolean connectionLists(Headers headers, String name) {
+    for (int i = 0; i < headers.size(); i++) {
+      if (headers.name(i).equalsIgnoreCase("connection")) {
+        String field = headers.value(i);
+        for (int start = 0, end; start < field.length(); start = end + 1) {
+          end = field.indexOf(',', start);
+          end = end < 0 ? field.length() : end;
+          int from = start;
+          int to = end;
+          while (from < to && field.charAt(from) <= ' ') {
+            from++;
+          }
+          while (to > from && field.charAt(to - 1) <= ' ') {
+            to--;
+          }
+          if (to - from == name.length() && field.regionMatches(true, from, name, 0, name.length())) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
    * The {@code Via} value to send: the received members joined, then {@code 1.1 ferry} (or
    * {@code 1.0 ferry} for an HTTP/1.0 message). Empty members (an empty {@code Via} field, a
    * stray comma) are left out: RFC 9110 §5.6.1 forbids generating them.

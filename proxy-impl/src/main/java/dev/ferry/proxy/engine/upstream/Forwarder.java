@@ -503,7 +503,7 @@ public final class Forwarder {
       Redirects.rewrite(head.headers(), headers, to);
     }
     headers.add("Via", HopByHop.via(head.headers(), head.minorVersion()));
-    if (HopByHop.endToEnd(head.headers(), "Date").isEmpty()) {
+    if (!head.headers().contains("Date") || HopByHop.connectionLists(head.headers(), "Date")) {
       // One its Connection lists goes, and was not replaced (probe semantics).
       headers.add("Date", DateField.now());
     }

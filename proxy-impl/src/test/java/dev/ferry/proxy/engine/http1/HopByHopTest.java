@@ -9,6 +9,19 @@ import org.junit.jupiter.api.Test;
 class HopByHopTest {
 
   @Test
+  void tellsWhetherConnectionListsAFieldAsTheStripDoes() {
+    Headers headers = Headers.builder().add("Date", "x").add("Connection", "keep-alive, \tDATE ")
+        .add("Connection", ",,Cache-Control").build();
+    assertThat(HopByHop.connectionLists(headers, "Date")).isTrue();
+    assertThat(HopByHop.connectionLists(headers, "cache-control")).isTrue();
+    assertThat(HopByHop.connectionLists(headers, "Keep-Alive")).isTrue();
+    assertThat(HopByHop.connectionLists(headers, "Dat")).isFalse();
+    assertThat(HopByHop.connectionLists(headers, "Cache")).isFalse();
+    assertThat(HopByHop.connectionLists(Headers.builder().add("Date", "x").build(), "Date")).isFalse();
+    assertThat(HopByHop.strip(headers, false).contains("Date")).isFalse();
+  }
+
+  @Test
   void nameSetMatchesWholeNamesInAnyCase() {
     NameSet names = NameSet.of("content-length", "te", "Via");
     assertThat(names.contains("Content-Length")).isTrue();
