@@ -3,8 +3,10 @@ package dev.ferry.proxy.engine.cache;
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpDates;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -104,17 +106,49 @@ final class Conditionals {
     }
     for (int i = 0; i < fresh.size(); i++) {
       String name = fresh.name(i);
-      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Via")) {
+      if (updatable(name)) {
         updated.remove(name);
       }
     }
     for (int i = 0; i < fresh.size(); i++) {
       String name = fresh.name(i);
-      if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Via")) {
+      if (updatable(name)) {
         updated.add(name, fresh.value(i));
       }
     }
+    List<String> options = connectionOptions(stored, fresh);
+    updated.remove("Connection");
+    if (!options.isEmpty()) {
+      updated.add("Connection", String.join(", ", options));
+    }
     return updated.build();
+  }
+
+  private static boolean updatable(String name) {
+    return !name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Via")
+        && !name.equalsIgnoreCase("Connection");
+  }
+
+  /**
+   * The Connection options of a freshened entry. Caching fields an upstream listed stay on the
+   * stored response for this cache, still listed, so that hits never show them
+   * ({@code HopByHop.stripForCache}): a stored one the 304 does not replace stays listed, one it
+   * replaces is the 304's, listed only if the 304 lists it. Merged as any other field, the stored
+   * options outlived the fields they named and hid the 304's end-to-end {@code Cache-Control}.
+   */
+  private static List<String> connectionOptions(Headers stored, Headers fresh) {
+    List<String> options = new ArrayList<>();
+    for (String option : HopByHop.connectionOptions(stored)) {
+      if (!fresh.contains(option) || HopByHop.connectionLists(fresh, option)) {
+        options.add(option);
+      }
+    }
+    for (String option : HopByHop.connectionOptions(fresh)) {
+      if (options.stream().noneMatch(option::equalsIgnoreCase)) {
+        options.add(option);
+      }
+    }
+    return options;
   }
 
   static String weak(String tag) {

@@ -254,7 +254,7 @@ public final class HopByHop {
   }
 
   /** The options of the Connection fields, trimmed; empty (and no allocation) without one. */
-  private static List<String> connectionOptions(Headers headers) {
+  public static List<String> connectionOptions(Headers headers) {
     List<String> options = List.of();
     for (int i = 0; i < headers.size(); i++) {
       if (!headers.name(i).equalsIgnoreCase("connection")) {

@@ -74,6 +74,30 @@ class CacheStorageTest {
     assertThat(h.get("/dated").headers().allValues("Date")).hasSize(1);
   }
 
+  /**
+   * A 304 freshening an entry whose caching fields were listed replaces them with its own: its
+   * end-to-end Cache-Control reaches clients, where the stored Connection option outlived the
+   * field it named and hid it.
+   */
+  @Test
+  void showsTheEndToEndCacheControlOfA304ThatFreshensAnEntryStoredWithListedFields() throws Exception {
+    CacheHarness h = new CacheHarness(ferry);
+    h.origin.enqueue(h.response("validated").setHeader("ETag", "\"a\"").setHeader("Cache-Control", "max-age=0")
+        .setHeader("Connection", "Cache-Control"));
+    h.origin.enqueue(new MockResponse().setResponseCode(304).setHeader("ETag", "\"a\"")
+        .setHeader("Cache-Control", "max-age=100"));
+    HttpResponse<String> first = h.get("/revalidated");
+    assertThat(first.headers().map()).doesNotContainKeys("cache-control", "connection");
+    HttpResponse<String> freshened = h.get("/revalidated");
+    assertThat(freshened.body()).isEqualTo("validated");
+    assertThat(freshened.headers().firstValue("Cache-Control")).hasValue("max-age=100");
+    HttpResponse<String> hit = h.get("/revalidated");
+    assertThat(CacheHarness.verdict(hit)).isEqualTo("HIT");
+    assertThat(hit.headers().firstValue("Cache-Control")).hasValue("max-age=100");
+    assertThat(hit.headers().map()).doesNotContainKey("connection");
+    assertThat(h.origin.getRequestCount()).isEqualTo(2);
+  }
+
   /** A client's listed Cache-Control was for the proxy too: its no-cache went unheeded (probe semantics F1). */
   @Test
   void obeysCachingFieldsAClientListsInConnection() throws Exception {
