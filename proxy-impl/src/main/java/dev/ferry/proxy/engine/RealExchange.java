@@ -103,11 +103,8 @@ final class RealExchange implements Exchange, DispatchHooks {
   private boolean throughCache;
   private String requestId;
   private TraceContext trace;
-  private boolean counted;
-  /** Set once the response's status is counted, as its head leaves; see countStatusOnce. */
-  private boolean statusCounted;
+  private ExchangeTally tally;
   private String cacheVerdict;
-  private String countedFailure;
   private Map<Class<?>, Object> attributes;
   private int status;
   private long bodyBytes;
@@ -126,7 +123,9 @@ final class RealExchange implements Exchange, DispatchHooks {
 
   /** Runs the exchange; returns true if the connection may read another request. */
   boolean run() throws IOException {
-    if (isAdminRequest()) {
+    boolean admin = isAdminRequest();
+    tally = new ExchangeTally(server.metrics(), !admin);
+    if (admin) {
       try {
         Response refused = adminRequest();
         Response response = refused != null ? refused : runChain();
@@ -135,8 +134,6 @@ final class RealExchange implements Exchange, DispatchHooks {
         finish();
       }
     }
-    server.metrics().exchanges.increment();
-    server.metrics().activeExchanges.incrementAndGet();
     try {
       if (!parseRequest()) {
         return false;
@@ -243,7 +240,7 @@ final class RealExchange implements Exchange, DispatchHooks {
   /** Answers a request that cannot go on with {@code e}'s error, and closes the connection after. */
   private void answerAndClose(HttpFailureException e) {
     failure = e.failure().name();
-    countBeforeSending(e.failure().status(), failure);
+    tally.beforeSending(e.failure().status(), failure);
     connection.linger().ask();
     ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId,
         head.method().equals("HEAD"));
@@ -373,9 +370,9 @@ final class RealExchange implements Exchange, DispatchHooks {
       failure = answer.failure().name();
       response = server.errorPages().render(response, answer.failure(), head.headers());
     }
-    countFailure(failure);
+    tally.failure(failure);
     int leaving = status;
-    Runnable countStatus = () -> countStatusOnce(leaving);
+    Runnable countStatus = () -> tally.statusOnce(leaving);
     connection.sender().whenHeadLeaves(countStatus);
     String idHeader = server.configuration().requestIdHeader();
     owned.add(response.body());
@@ -418,7 +415,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       // Nothing of the response had left, nor was its status counted: the client gets the error
       // in its place.
       status = e.failure().status();
-      countBeforeSending(status, failure);
+      tally.beforeSending(status, failure);
       connection.linger().ask();
       ResponseSender.Outcome sent = connection.sendError(e, head.headers(), requestId,
           request.method().equals("HEAD"));
@@ -544,15 +541,7 @@ final class RealExchange implements Exchange, DispatchHooks {
       tunnel.close();
     }
     long nanos = System.nanoTime() - startNanos;
-    if (!toAdmin) {
-      server.metrics().activeExchanges.decrementAndGet();
-      if (!counted) {
-        countBeforeSending(status, failure);
-      } else if (failure != null && !failure.equals(countedFailure)) {
-        server.metrics().failure(failure);
-      }
-      server.metrics().latency.record(nanos);
-    }
+    tally.finish(status, failure, nanos);
     if (!ExchangeReport.wanted(server, failure != null && status > 0)) {
       return; // nothing to report: build no strings for it
     }
@@ -576,38 +565,6 @@ final class RealExchange implements Exchange, DispatchHooks {
       }
     }
     owned.clear();
-  }
-
-  /**
-   * Counts the status (and any failure so far) before the response goes out, so that stats read
-   * by a client that has just received it already include it; a response that may still be
-   * replaced (see {@link #respond}) has its status counted as its head leaves instead. A request
-   * to the proxy's own endpoints is no proxied traffic, and counts nowhere but the access log:
-   * counted, the dashboard's own polls showed an idle proxy serving a request a second (probe
-   * metrics F2).
-   */
-  private void countBeforeSending(int status, String failure) {
-    countFailure(failure);
-    if (status > 0 && !toAdmin) {
-      server.metrics().status(status);
-    }
-  }
-
-  /** Counts {@code status} the first time it is called (the output's hook, or the failure path). */
-  private void countStatusOnce(int status) {
-    if (!statusCounted && status > 0 && !toAdmin) {
-      statusCounted = true;
-      server.metrics().status(status);
-    }
-  }
-
-  /** Counts the failure so far, if any; the exchange's counting is then done but for its status. */
-  private void countFailure(String failure) {
-    counted = true;
-    countedFailure = failure;
-    if (failure != null && !toAdmin) {
-      server.metrics().failure(failure);
-    }
   }
 
   private void logFailure(HttpFailureException e) {
