@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /** The proxy's counters: cheap to bump from many threads, snapshotted into {@link ProxyStats}. */
@@ -22,11 +23,20 @@ final class Metrics {
   final LongAdder writeTimeouts = new LongAdder();
   final LatencyWindow latency = new LatencyWindow(6);
   private final long startedNanos = System.nanoTime();
-  private final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
+  /**
+   * Counts by status code (three digits, RFC 9110 §15), indexed by it, made on first use: a map
+   * keyed by {@code Integer} boxed every status of 128 or more and hashed it on every response.
+   */
+  private final AtomicReferenceArray<LongAdder> statuses = new AtomicReferenceArray<>(1000);
   private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
 
   void status(int status) {
-    statuses.computeIfAbsent(status, s -> new LongAdder()).increment();
+    LongAdder count = statuses.get(status);
+    if (count == null) {
+      statuses.compareAndSet(status, null, new LongAdder());
+      count = statuses.get(status);
+    }
+    count.increment();
   }
 
   void failure(String failure) {
@@ -44,12 +54,13 @@ final class Metrics {
   ProxyStats snapshot(UpstreamPool pool, Router router, ConnectionExecutor executor, long requestBufferBytes,
       long requestSpoolBytes) {
     Map<Integer, Long> statusCounts = new HashMap<>();
-    statuses.forEach((status, count) -> {
-      long sum = count.sum();
+    for (int status = 0; status < statuses.length(); status++) {
+      LongAdder count = statuses.get(status);
+      long sum = count == null ? 0 : count.sum();
       if (sum > 0) { // made, and not yet incremented
         statusCounts.put(status, sum);
       }
-    });
+    }
     Map<String, Long> failureCounts = new HashMap<>();
     failures.forEach((failure, count) -> failureCounts.put(failure, count.sum()));
     return ProxyStats.builder()
