@@ -949,7 +949,10 @@ final class ClientConnection implements Runnable {
         return;
       }
       log.info("exchange_failed failure=PROXY_STOPPED status=0 waiting=true client={} conn={}", clientText(), id);
-      ExchangeReport.headless(server, id, clientAddress, System.nanoTime(), 0, 0, "PROXY_STOPPED", false);
+      // Timed from its first byte, as a served one is: it waited the whole grace, not a millisecond.
+      // No thread runs the connection now, so its arrival is the stop's to read.
+      long firstByte = arrival.firstByte(sequence == 0 ? acceptedNanos : System.nanoTime());
+      ExchangeReport.headless(server, id, clientAddress, firstByte, 0, 0, "PROXY_STOPPED", false);
     }
     if (forced.wasParked()) {
       end();

@@ -344,9 +344,14 @@ final class RequestArrival {
    * {@code $request_time} counts from the first byte read too); forgets it for the next request.
    */
   long takeFirstByte(long fallback) {
-    long first = firstByteNanos != 0 ? firstByteNanos : fallback;
+    long first = firstByte(fallback);
     firstByteNanos = 0;
     return first;
+  }
+
+  /** When the request's first byte was seen ({@code fallback} if it was not), remembered still. */
+  long firstByte(long fallback) {
+    return firstByteNanos != 0 ? firstByteNanos : fallback;
   }
 
   /**

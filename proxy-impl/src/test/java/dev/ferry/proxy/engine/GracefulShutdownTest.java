@@ -513,17 +513,25 @@ class GracefulShutdownTest {
   /**
    * Requests still queued for a thread when the grace ends are cut unanswered: they were reset
    * with no log line and no count, only the held exchange counted PROXY_STOPPED (probe v31).
+   * Each is timed from its first byte, like a served one: they were reported as lasting a
+   * millisecond, timed from the cut, after waiting the whole grace.
    */
   @Test
   void countsTheQueuedRequestsCutWhenTheGraceEnds() throws Exception {
     CountDownLatch inFilter = new CountDownLatch(1);
     CountDownLatch never = new CountDownLatch(1);
     MockWebServer origin = ferry.mockOrigin();
-    ProxyServer proxy = oneThreadHolding(origin, "/first", inFilter, never);
+    List<ExchangeSummary> completed = new CopyOnWriteArrayList<>();
+    ProxyServer proxy = oneThreadHolding(origin, "/first", inFilter, never, completed::add);
     List<RawClient> clients = twoQueuedBehindAHeldOne(proxy, inFilter);
     try {
       proxy.stop(Duration.ofMillis(300));
       assertThat(proxy.stats().failures()).containsEntry("PROXY_STOPPED", 3L);
+      assertThat(completed).hasSize(3).allSatisfy(summary -> {
+        assertThat(summary.failure()).hasValue("PROXY_STOPPED");
+        assertThat(summary.duration()).as("timed from its first byte, the grace included")
+            .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+      });
     } finally {
       never.countDown();
       for (RawClient client : clients) {
@@ -573,12 +581,23 @@ class GracefulShutdownTest {
    */
   private ProxyServer oneThreadHolding(MockWebServer origin, String heldPath, CountDownLatch entered,
       CountDownLatch release) throws Exception {
+    return oneThreadHolding(origin, heldPath, entered, release, summary -> { });
+  }
+
+  private ProxyServer oneThreadHolding(MockWebServer origin, String heldPath, CountDownLatch entered,
+      CountDownLatch release, java.util.function.Consumer<ExchangeSummary> completed) throws Exception {
     for (int i = 0; i < 3; i++) {
       origin.enqueue(new MockResponse().setBody("served"));
     }
     return ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
         .upstream(Upstream.of(origin.url("/").toString()))
-        .filter(HoldingFilter.holding(heldPath, entered, release)));
+        .filter(HoldingFilter.holding(heldPath, entered, release))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            completed.accept(summary);
+          }
+        }));
   }
 
   private static void readHead(InputStream in) throws IOException {
