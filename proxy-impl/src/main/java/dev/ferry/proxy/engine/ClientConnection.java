@@ -56,6 +56,8 @@ final class ClientConnection implements Runnable {
   private static final long QUICK_WAIT_PARKING_MILLIS = 50;
   /** How long a connection keeps its pool thread while others wait for one; see awaitData. */
   private static final long TURN_NANOS = 20_000_000L;
+  /** A wait for a thread shorter than this is not looked into (it would cost a system call). */
+  private static final long QUEUE_WAIT_NANOS = 1_000_000L;
   private static final byte[] CONTINUE =
       "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
@@ -101,6 +103,17 @@ final class ClientConnection implements Runnable {
   private volatile boolean parkedAtAccept;
   /** When this connection's task last started on a thread. */
   private long runningSinceNanos;
+  /**
+   * When the connection last went to the executor for a thread: accepted, woken on the idle
+   * parker by its client's bytes, or put back for its turn.
+   */
+  private volatile long queuedNanos = acceptedNanos;
+  /**
+   * When the request this turn found waiting was in already, {@link #queuedNanos}; 0 if none
+   * was. Its latency counts from then, the wait for a thread included (README: from its first
+   * byte): timed from when a thread got to it, a saturated pool's queue never showed in latency.
+   */
+  private long readySinceNanos;
   /**
    * Set when the tunnel relay, or a tunnel's own threads, took the connection over: they end it,
    * not run().
@@ -258,6 +271,7 @@ final class ClientConnection implements Runnable {
     state.started(thread);
     parkedAtAccept = false;
     runningSinceNanos = System.nanoTime();
+    readySinceNanos = requestWaitedForThread() ? queuedNanos : 0;
     String previousName = thread.getName();
     thread.setName("ferry-conn-" + localAddress.getPort() + "-" + id);
     boolean parkedNow = false;
@@ -288,6 +302,16 @@ final class ClientConnection implements Runnable {
       thread.setName(previousName);
       SERVING.remove();
     }
+  }
+
+  /**
+   * Whether this turn began with request bytes that came while the connection waited over a
+   * millisecond for a thread. Not a TLS handshake still to run, nor an intercepted tunnel's
+   * start: their bytes are no request.
+   */
+  private boolean requestWaitedForThread() {
+    return runningSinceNanos - queuedNanos > QUEUE_WAIT_NANOS && pendingIntercept == null
+        && (tls || server.serverTls() == null) && UnreadInput.arriving(socket, in);
   }
 
   /**
@@ -491,7 +515,8 @@ final class ClientConnection implements Runnable {
    * while the client is quiet; END if it leaves.
    */
   private Wait awaitHead(IdleParker parker) throws IOException {
-    arrival.headStarted(sequence == 0 ? acceptedNanos : System.nanoTime());
+    arrival.headStarted(sequence == 0 ? acceptedNanos : System.nanoTime(), readySinceNanos);
+    readySinceNanos = 0;
     while (true) {
       if (UnreadInput.blankLinesOnly(in) && state.closeRequested()) {
         // Asked to close while the kernel held bytes, which turned out blank lines: idle after all.
@@ -596,7 +621,7 @@ final class ClientConnection implements Runnable {
     // the selector sees it.
     IdleParker parker = parker();
     if (server.executor().othersWaiting()
-        && System.nanoTime() - runningSinceNanos > TURN_NANOS && server.executor().requeue(this)) {
+        && System.nanoTime() - runningSinceNanos > TURN_NANOS && requeue()) {
       return Wait.YIELDED;
     }
     if (parker != null && !first && server.executor().holdIdle()) {
@@ -638,7 +663,7 @@ final class ClientConnection implements Runnable {
    */
   private Wait park(IdleParker parker, long deadlineNanos) {
     if (socket instanceof EngineSocket session && session.holdsReadableInput()) {
-      return server.executor().requeue(this) ? Wait.YIELDED : Wait.READY;
+      return requeue() ? Wait.YIELDED : Wait.READY;
     }
     in.dropBuffer();
     in.unwatch();
@@ -910,7 +935,14 @@ final class ClientConnection implements Runnable {
 
   /** The idle parker hands the connection, readable, to the executor. */
   void leaveParker() {
+    queuedNanos = System.nanoTime();
     state.unpark();
+  }
+
+  /** Goes to the back of the executor's queue; false if there is no room (see ConnectionExecutor). */
+  private boolean requeue() {
+    queuedNanos = System.nanoTime();
+    return server.executor().requeue(this);
   }
 
   /** Closes the connection now if it waits for a request, else after the current exchange. */
@@ -951,7 +983,7 @@ final class ClientConnection implements Runnable {
       log.info("exchange_failed failure=PROXY_STOPPED status=0 waiting=true client={} conn={}", clientText(), id);
       // Timed from its first byte, as a served one is: it waited the whole grace, not a millisecond.
       // No thread runs the connection now, so its arrival is the stop's to read.
-      long firstByte = arrival.firstByte(sequence == 0 ? acceptedNanos : System.nanoTime());
+      long firstByte = arrival.firstByte(queuedNanos);
       ExchangeReport.headless(server, id, clientAddress, firstByte, 0, 0, "PROXY_STOPPED", false);
     }
     if (forced.wasParked()) {

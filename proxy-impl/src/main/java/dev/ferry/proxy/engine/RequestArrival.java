@@ -112,12 +112,13 @@ final class RequestArrival {
 
   /**
    * The request's first byte is here: its head started at {@code nanos} (for the timeout),
-   * unless an earlier start is known.
+   * unless an earlier start is known; its latency counts from {@code readySince}, when it was
+   * known to be in (0: now).
    */
-  void headStarted(long nanos) {
+  void headStarted(long nanos, long readySince) {
     if (headStartNanos == 0) {
       headStartNanos = nanos;
-      firstByteNanos = System.nanoTime();
+      firstByteNanos = readySince != 0 ? readySince : System.nanoTime();
     }
   }
 

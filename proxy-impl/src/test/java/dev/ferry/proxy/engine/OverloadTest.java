@@ -3,10 +3,16 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.MockResponse;
@@ -128,5 +134,48 @@ class OverloadTest {
       RawClient.closeAll(quiet);
     }
     assertThat(proxy.stats().connectionsRejected()).isZero();
+  }
+
+  /**
+   * A request that waited in the pool's queue for a thread is timed from its arrival, as the
+   * README says (the access log's time and latency count from the first byte), whether its
+   * connection was new or kept alive and woken on the idle parker: it was timed from when a
+   * thread got to it, so a saturated pool's queue never showed in latency.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void timesARequestThatWaitedForAThreadFromItsArrival(boolean keptAlive) throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    Map<String, Duration> durations = new ConcurrentHashMap<>();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 8))
+        .upstream(Upstream.of(origin.url("/").toString()))
+        .filter(HoldingFilter.holding("/hold", new CountDownLatch(1), release))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            durations.put(URI.create(summary.url()).getPath(), summary.duration());
+          }
+        }));
+    for (int i = 0; i < 3; i++) {
+      origin.enqueue(new MockResponse().setBody("ok"));
+    }
+    try (RawClient waiting = new RawClient(proxy.address()); RawClient busy = new RawClient(proxy.address())) {
+      if (keptAlive) {
+        assertThat(waiting.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+        Await.until(() -> proxy.stats().activeWorkers() == 0, "the kept-alive connection to be parked");
+      }
+      busy.send("GET /hold HTTP/1.1\r\nHost: a\r\n\r\n");
+      Await.until(() -> proxy.stats().activeExchanges() == 1, "the held exchange to take the one thread");
+      waiting.send("GET /waited HTTP/1.1\r\nHost: a\r\n\r\n");
+      Await.until(() -> proxy.stats().queueDepth() == 1, "the request to wait for the thread");
+      Thread.sleep(300); // the wait for a thread under test
+      release.countDown();
+      assertThat(waiting.readResponse().status()).isEqualTo(200);
+      assertThat(busy.readResponse().status()).isEqualTo(200);
+      Await.until(() -> durations.containsKey("/waited"), "the waited request to be reported");
+      assertThat(durations.get("/waited")).as("timed from its arrival, its wait for a thread included")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    }
   }
 }
