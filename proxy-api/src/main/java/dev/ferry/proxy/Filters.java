@@ -217,7 +217,9 @@ public final class Filters {
   /**
    * Sends requests with this {@code Host} (and authority): {@code rewriteHost("internal.example:8080")}.
    * In a reverse proxy the upstream gets this {@code Host} instead of its endpoint's (as with
-   * {@code preserveHost}, but this name), and {@code X-Forwarded-Host} keeps the client's.
+   * {@code preserveHost}, but this name), and {@code X-Forwarded-Host} keeps the client's. The
+   * cache keys on this host and keeps a copy per client host, as the upstream may answer each
+   * otherwise (links built from {@code X-Forwarded-Host}); purge by the URL with this host.
    *
    * @throws IllegalArgumentException if it is not a valid {@code host[:port]}
    */

@@ -243,6 +243,39 @@ class ReverseProxyTest {
   }
 
   /**
+   * A filter that rewrites the host leaves the client's going upstream in {@code X-Forwarded-Host}
+   * and {@code Forwarded}, from which origins build links and redirects: the cache keeps a copy
+   * per client host. One client's {@code Host: evil.example} was stored under the rewritten host
+   * and served to every client, whatever {@code Vary} said (probe filtercache F1).
+   */
+  @Test
+  void cachesACopyPerClientHostWhenAFilterRewritesTheHost() throws Exception {
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter(Filters.rewriteHost("app.internal"))
+        .cache(CacheSpec.inMemory()));
+    for (String host : new String[] {"evil.example", "www.example"}) {
+      origin.enqueue(new MockResponse().setHeader("Cache-Control", "public, max-age=60")
+          .setHeader("Vary", "X-Forwarded-Host").setBody("<a href=\"https://" + host + "/login\">"));
+    }
+    assertThat(getThroughCache("evil.example").bodyText()).contains("evil.example");
+    RawClient.RawResponse victim = getThroughCache("www.example");
+    assertThat(victim.bodyText()).contains("www.example");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("X-Forwarded-Host")).isEqualTo("evil.example");
+    RecordedRequest second = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(second.getHeader("Host")).isEqualTo("app.internal");
+    assertThat(second.getHeader("X-Forwarded-Host")).isEqualTo("www.example");
+    RawClient.RawResponse again = getThroughCache("WWW.example");
+    assertThat(again.header("X-Cache")).as("the client host's own copy, in any spelling").isEqualTo("HIT");
+    assertThat(again.bodyText()).contains("www.example");
+  }
+
+  private RawClient.RawResponse getThroughCache(String host) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      return raw.send("GET /home HTTP/1.1\r\nHost: " + host + "\r\n\r\n").readResponse();
+    }
+  }
+
+  /**
    * A filter's {@code X-Forwarded-Proto}, {@code -Host} or {@code Forwarded} (what a TLS-terminating
    * load balancer in front would say) goes upstream; the proxy put its own in their place without
    * a word (probe g14). A client's are still replaced.

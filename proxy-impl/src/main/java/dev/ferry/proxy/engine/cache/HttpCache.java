@@ -98,18 +98,20 @@ public final class HttpCache implements ProxyCache {
    * Handles one request, calling {@code upstream} when it must; reports its verdict (HIT,
    * MISS, REVALIDATED, STALE or BYPASS) to {@code verdict}.
    *
-   * @param partition what else than the URL tells responses apart: the route's pool and the
+   * @param routePartition what else than the URL tells responses apart: the route's pool and the
    *     route (routes may send one URL to two pools, by a header, or to one pool as two requests,
    *     one stripping a prefix); empty without routes. Entries of one URL in two partitions are
    *     two variants, never served across (nginx keys on the upstream too).
    * @param upstreamTimeout how long {@code upstream} may wait for an answer, retries included:
    *     misses waiting on another's fetch of their URL wait as long
    * @param requestedAuthority the client's authority before filters, which a background
-   *     refresh of this request keeps
+   *     refresh of this request keeps; when a filter changed it, the client's host is part of the
+   *     partition too (see {@link #clientHostPartition})
    */
-  public Response handle(Request request, String partition, Duration upstreamTimeout,
+  public Response handle(Request request, String routePartition, Duration upstreamTimeout,
       String requestedAuthority, RealChain.Terminal upstream, Consumer<String> verdict)
       throws IOException {
+    String partition = clientHostPartition(routePartition, request, requestedAuthority);
     String method = request.method();
     boolean read = method.equals("GET") || method.equals("HEAD");
     if (read && (!request.body().isEmpty() || Methods.overridden(request.headers()))) {
@@ -164,6 +166,21 @@ public final class HttpCache implements ProxyCache {
    * leader's response was stored (another variant) goes through it again, up to
    * {@link #MISS_ROUNDS} times in all; otherwise it fetches for itself.
    */
+  /**
+   * {@code partition}, with the client's host when a filter rewrote the request's
+   * ({@code rewriteHost}): the key then names the rewritten host, while the client's goes upstream
+   * in {@code X-Forwarded-Host} and {@code Forwarded}, from which origins build links and
+   * redirects. One client's {@code Host: evil.example} was stored under the shared key and served
+   * to every client (probe filtercache F1); {@code Vary: X-Forwarded-Host} could not help, as
+   * those fields are the proxy's, written after the cache.
+   */
+  static String clientHostPartition(String partition, Request request, String requestedAuthority) {
+    if (requestedAuthority == null || requestedAuthority.equals(request.authority())) {
+      return partition;
+    }
+    return partition + "\nclient-host " + requestedAuthority;
+  }
+
   private Response coalescedMiss(Request request, String partition, Duration upstreamTimeout,
       CacheControl asked, RealChain.Terminal upstream, Consumer<String> verdict, int round) throws IOException {
     return coalescer.run(partition + " " + Entries.key(request), upstreamTimeout,
