@@ -51,6 +51,14 @@ public final class OutlierDetector {
     this.all = List.copyOf(endpoints);
     this.maxEjected = Math.max(1, all.size() * spec.maxEjectedPercent() / 100);
     this.nanoClock = nanoClock;
+    // A reload's pool takes on the endpoints it kept, ejected ones too: their return is this
+    // detector's to log (probe soak F1: a --quiet log showed them down for good).
+    long now = nanoClock.getAsLong();
+    for (LiveEndpoint endpoint : all) {
+      if (endpoint.ejected(now)) {
+        ejected.add(endpoint);
+      }
+    }
   }
 
   /** A request to {@code endpoint} succeeded: its failure streak ends. */

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.LogCapture;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -126,6 +127,22 @@ class OutlierDetectionTest {
 
     assertThat(pool.get(0).ejected(clock.get())).isTrue();
     assertThat(pool.get(1).ejected(clock.get())).isFalse();
+  }
+
+  /**
+   * A reload's pool keeps the ejected endpoints it takes on, and logs their return: the new
+   * detector knew of no ejection, so {@code endpoint_up} never came (probe soak F1).
+   */
+  @Test
+  void logsTheReturnOfAnEndpointEjectedBeforeAReload() {
+    List<LiveEndpoint> pool = pool(2);
+    detector(pool, 1, 50).onFailure(pool.get(0), "connect_failed");
+    OutlierDetector reloaded = detector(pool, 1, 50);
+    try (LogCapture logs = new LogCapture()) {
+      clock.addAndGet(BASE.toNanos());
+      reloaded.onSuccess(pool.get(1));
+      assertThat(logs.lines("endpoint_up pool=api endpoint=10.0.0.1:8080 reason=ejection_ended")).hasSize(1);
+    }
   }
 
   @Test
