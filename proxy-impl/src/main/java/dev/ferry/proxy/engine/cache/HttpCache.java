@@ -162,11 +162,6 @@ public final class HttpCache implements ProxyCache {
   }
 
   /**
-   * A miss through the {@link MissCoalescer}. A waiter that finds nothing to serve once its
-   * leader's response was stored (another variant) goes through it again, up to
-   * {@link #MISS_ROUNDS} times in all; otherwise it fetches for itself.
-   */
-  /**
    * {@code partition}, with the client's host when a filter rewrote the request's
    * ({@code rewriteHost}): the key then names the rewritten host, while the client's goes upstream
    * in {@code X-Forwarded-Host} and {@code Forwarded}, from which origins build links and
@@ -181,6 +176,11 @@ public final class HttpCache implements ProxyCache {
     return partition + "\nclient-host " + requestedAuthority;
   }
 
+  /**
+   * A miss through the {@link MissCoalescer}. A waiter that finds nothing to serve once its
+   * leader's response was stored (another variant) goes through it again, up to
+   * {@link #MISS_ROUNDS} times in all; otherwise it fetches for itself.
+   */
   private Response coalescedMiss(Request request, String partition, Duration upstreamTimeout,
       CacheControl asked, RealChain.Terminal upstream, Consumer<String> verdict, int round) throws IOException {
     return coalescer.run(partition + " " + Entries.key(request), upstreamTimeout,
