@@ -493,7 +493,8 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.forwarder().vet(request, this);
     }
     throughCache = true;
-    return cache.handle(request, "", server.configuration().upstreamTimeout(), requestedAuthority(),
+    return cache.handle(request, HttpCache.partition("", request, requestedAuthority(), hostNamed),
+        server.configuration().upstreamTimeout(), requestedAuthority(),
         forwarded -> server.forwarder().forward(forwarded, this), verdict -> cacheVerdict = verdict);
   }
 
@@ -525,7 +526,9 @@ final class RealExchange implements Exchange, DispatchHooks {
           .toNanos() * (1L + spec.retry().retries()));
       // One URL may reach one pool as two requests, by two routes (one stripping a prefix, one
       // with filters of its own): the route is part of the partition (probes v22, v23).
-      return cache.handle(routedRequest, matched.cachePartition(), leaderTimeout, requestedAuthority(),
+      String partition = HttpCache.partition(matched.cachePartition(), routedRequest, requestedAuthority(),
+          hostNamed);
+      return cache.handle(routedRequest, partition, leaderTimeout, requestedAuthority(),
           forwarded -> server.dispatcher().dispatch(matched, forwarded, this), verdict -> cacheVerdict = verdict);
     });
   }

@@ -269,6 +269,27 @@ class ReverseProxyTest {
     assertThat(again.bodyText()).contains("www.example");
   }
 
+  /**
+   * With the host rewritten, a client that named none (HTTP/1.0 without {@code Host}) has a copy
+   * of its own: it stands for the first endpoint's authority but the upstream is told no host, and
+   * its copy answered a client whose {@code Host} was that authority (probe filtercache2).
+   */
+  @Test
+  void keepsTheCopyOfAClientThatNamedNoHostApartWhenAFilterRewritesTheHost() throws Exception {
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .filter(Filters.rewriteHost("app.internal"))
+        .cache(CacheSpec.inMemory()));
+    origin.enqueue(new MockResponse().setHeader("Cache-Control", "public, max-age=60").setBody("no host"));
+    origin.enqueue(new MockResponse().setHeader("Cache-Control", "public, max-age=60").setBody("named"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /home HTTP/1.0\r\n\r\n").readResponse().bodyText()).isEqualTo("no host");
+    }
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("X-Forwarded-Host")).isNull();
+    String standIn = origin.getHostName() + ":" + origin.getPort();
+    assertThat(getThroughCache(standIn).bodyText()).isEqualTo("named");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("X-Forwarded-Host")).isEqualTo(standIn);
+  }
+
   private RawClient.RawResponse getThroughCache(String host) throws Exception {
     try (RawClient raw = new RawClient(proxy.address())) {
       return raw.send("GET /home HTTP/1.1\r\nHost: " + host + "\r\n\r\n").readResponse();

@@ -98,20 +98,19 @@ public final class HttpCache implements ProxyCache {
    * Handles one request, calling {@code upstream} when it must; reports its verdict (HIT,
    * MISS, REVALIDATED, STALE or BYPASS) to {@code verdict}.
    *
-   * @param routePartition what else than the URL tells responses apart: the route's pool and the
-   *     route (routes may send one URL to two pools, by a header, or to one pool as two requests,
-   *     one stripping a prefix); empty without routes. Entries of one URL in two partitions are
-   *     two variants, never served across (nginx keys on the upstream too).
+   * @param partition what else than the URL tells responses apart (see {@link #partition}): the
+   *     route's pool and the route (routes may send one URL to two pools, by a header, or to one
+   *     pool as two requests, one stripping a prefix), empty without routes; and the client's host
+   *     where a filter rewrote it. Entries of one URL in two partitions are two variants, never
+   *     served across (nginx keys on the upstream too).
    * @param upstreamTimeout how long {@code upstream} may wait for an answer, retries included:
    *     misses waiting on another's fetch of their URL wait as long
    * @param requestedAuthority the client's authority before filters, which a background
-   *     refresh of this request keeps; when a filter changed it, the client's host is part of the
-   *     partition too (see {@link #clientHostPartition})
+   *     refresh of this request keeps
    */
-  public Response handle(Request request, String routePartition, Duration upstreamTimeout,
+  public Response handle(Request request, String partition, Duration upstreamTimeout,
       String requestedAuthority, RealChain.Terminal upstream, Consumer<String> verdict)
       throws IOException {
-    String partition = clientHostPartition(routePartition, request, requestedAuthority);
     String method = request.method();
     boolean read = method.equals("GET") || method.equals("HEAD");
     if (read && (!request.body().isEmpty() || Methods.overridden(request.headers()))) {
@@ -162,18 +161,21 @@ public final class HttpCache implements ProxyCache {
   }
 
   /**
-   * {@code partition}, with the client's host when a filter rewrote the request's
-   * ({@code rewriteHost}): the key then names the rewritten host, while the client's goes upstream
-   * in {@code X-Forwarded-Host} and {@code Forwarded}, from which origins build links and
-   * redirects. One client's {@code Host: evil.example} was stored under the shared key and served
-   * to every client (probe filtercache F1); {@code Vary: X-Forwarded-Host} could not help, as
-   * those fields are the proxy's, written after the cache.
+   * The partition of {@code request} for {@link #handle}: {@code routePartition}, with the host
+   * the client asked for, {@code requestedAuthority}, when a filter rewrote it ({@code rewriteHost}):
+   * the key then names the rewritten host, while the client's goes upstream in
+   * {@code X-Forwarded-Host} and {@code Forwarded}, from which origins build links and redirects.
+   * One client's {@code Host: evil.example} was stored under the shared key and served to every
+   * client (probe filtercache F1); {@code Vary: X-Forwarded-Host} could not help, as those fields
+   * are the proxy's, written after the cache. A client that named no host is one of its own, as
+   * the upstream is told none (its authority is a stand-in, probe filtercache2).
    */
-  static String clientHostPartition(String partition, Request request, String requestedAuthority) {
+  public static String partition(String routePartition, Request request, String requestedAuthority,
+      boolean clientNamedHost) {
     if (requestedAuthority == null || requestedAuthority.equals(request.authority())) {
-      return partition;
+      return routePartition;
     }
-    return partition + "\nclient-host " + requestedAuthority;
+    return routePartition + "\nclient-host " + (clientNamedHost ? requestedAuthority : "");
   }
 
   /**
