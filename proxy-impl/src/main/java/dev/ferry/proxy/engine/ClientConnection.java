@@ -515,7 +515,10 @@ final class ClientConnection implements Runnable {
    * while the client is quiet; END if it leaves.
    */
   private Wait awaitHead(IdleParker parker) throws IOException {
-    arrival.headStarted(sequence == 0 ? acceptedNanos : System.nanoTime(), readySinceNanos);
+    // Bytes buffered already came with the last read, or before it: a pipelined request's wait
+    // behind the one before it counts, as a wait for a thread does (readySinceNanos).
+    long arrived = readySinceNanos != 0 ? readySinceNanos : in.hasBuffered() ? in.lastReadNanos() : 0;
+    arrival.headStarted(sequence == 0 ? acceptedNanos : System.nanoTime(), arrived);
     readySinceNanos = 0;
     while (true) {
       if (UnreadInput.blankLinesOnly(in) && state.closeRequested()) {

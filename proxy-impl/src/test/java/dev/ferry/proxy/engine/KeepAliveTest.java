@@ -2,9 +2,15 @@ package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -70,6 +76,35 @@ class KeepAliveTest {
     }
     origin.takeRequest();
     assertThat(origin.takeRequest().getBody().readUtf8()).isEqualTo("abc");
+  }
+
+  /**
+   * A pipelined request is timed from its arrival, its wait behind the one before it included
+   * (README: latency counts from the first byte): it was timed from when the request before it
+   * ended, so the access log said 300 ms of a request its client waited 600 ms for (probe overload F1).
+   */
+  @Test
+  void timesAPipelinedRequestFromItsArrival() throws Exception {
+    MockWebServer slow = ferry.mockOrigin();
+    for (int i = 0; i < 2; i++) {
+      slow.enqueue(new MockResponse().setHeadersDelay(300, TimeUnit.MILLISECONDS).setBody("slow"));
+    }
+    Map<String, Duration> durations = new ConcurrentHashMap<>();
+    ProxyServer timed = ferry.start(ProxyServer.builder().upstream(Upstream.of(slow.url("/").toString()))
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            durations.put(URI.create(summary.url()).getPath(), summary.duration());
+          }
+        }));
+    try (RawClient raw = new RawClient(timed.address())) {
+      raw.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("slow");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("slow");
+    }
+    Await.until(() -> durations.size() == 2, "both exchanges to be reported");
+    assertThat(durations.get("/second")).as("its wait behind /first included")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(550));
   }
 
   /** RFC 9112 §7.1: "0" and an empty trailer section end a chunked body; the connection goes on. */

@@ -52,6 +52,7 @@ public final class ConnectionInput extends InputStream {
   private int pos;
   private int limit;
   private long bytesRead;
+  private long lastReadNanos;
 
   /** An input whose reads all use SO_TIMEOUT. */
   public ConnectionInput(Socket socket, int bufferSize) throws IOException {
@@ -123,7 +124,7 @@ public final class ConnectionInput extends InputStream {
     if (first < 0) {
       return false;
     }
-    bytesRead++;
+    received(1);
     buffer = new byte[bufferSize];
     buffer[0] = (byte) first;
     limit = 1;
@@ -132,7 +133,7 @@ public final class ConnectionInput extends InputStream {
       int n = in.read(buffer, 1, Math.min(available, bufferSize - 1));
       if (n > 0) {
         limit += n;
-        bytesRead += n;
+        received(n);
       }
     }
     return true;
@@ -219,7 +220,7 @@ public final class ConnectionInput extends InputStream {
       return false;
     }
     limit += n;
-    bytesRead += n;
+    received(n);
     return true;
   }
 
@@ -272,7 +273,7 @@ public final class ConnectionInput extends InputStream {
       } catch (IOException e) {
         throw new SpoolWriteException(e);
       }
-      bytesRead += n;
+      received(n);
       return true;
     } finally {
       CopyBuffers.give(scratch);
@@ -494,7 +495,7 @@ public final class ConnectionInput extends InputStream {
       return false;
     }
     limit += n;
-    bytesRead += n;
+    received(n);
     return true;
   }
 
@@ -576,7 +577,7 @@ public final class ConnectionInput extends InputStream {
         // Large reads bypass the buffer; nothing is left in it to keep in order.
         int n = readSocket(target, offset, length);
         if (n > 0) {
-          bytesRead += n;
+          received(n);
         }
         return n;
       }
@@ -604,6 +605,19 @@ public final class ConnectionInput extends InputStream {
   /** Total bytes received on this connection. */
   public long bytesRead() {
     return bytesRead;
+  }
+
+  /**
+   * When bytes last came from the socket ({@code System.nanoTime()}), 0 before any: a request
+   * buffered while the one before it was served (pipelined) arrived then at the latest.
+   */
+  public long lastReadNanos() {
+    return lastReadNanos;
+  }
+
+  private void received(int n) {
+    bytesRead += n;
+    lastReadNanos = System.nanoTime();
   }
 
   private boolean fill() throws IOException {
@@ -635,7 +649,7 @@ public final class ConnectionInput extends InputStream {
       return false;
     }
     limit = n;
-    bytesRead += n;
+    received(n);
     return true;
   }
 
@@ -696,7 +710,7 @@ public final class ConnectionInput extends InputStream {
       int n = in.read(bytes, 0, bytes.length);
       if (n > 0) {
         target.put(bytes, 0, n);
-        bytesRead += n;
+        received(n);
       }
       return n;
     }
@@ -709,7 +723,7 @@ public final class ConnectionInput extends InputStream {
       timeouts.done();
     }
     if (n > 0) {
-      bytesRead += n;
+      received(n);
     }
     return n;
   }
