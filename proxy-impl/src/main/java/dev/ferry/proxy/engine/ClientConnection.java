@@ -306,12 +306,12 @@ final class ClientConnection implements Runnable {
 
   /**
    * Whether this turn began with request bytes that came while the connection waited over a
-   * millisecond for a thread. Not a TLS handshake still to run, nor an intercepted tunnel's
-   * start: their bytes are no request.
+   * millisecond for a thread: under TLS, records still in the kernel too (probe accounting F1).
+   * Not a TLS handshake still to run, nor an intercepted tunnel's start: their bytes are no request.
    */
   private boolean requestWaitedForThread() {
     return runningSinceNanos - queuedNanos > QUEUE_WAIT_NANOS && pendingIntercept == null
-        && (tls || server.serverTls() == null) && UnreadInput.arriving(socket, in);
+        && (tls || server.serverTls() == null) && UnreadInput.arrived(socket, in);
   }
 
   /**

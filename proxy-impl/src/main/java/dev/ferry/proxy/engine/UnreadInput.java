@@ -58,8 +58,9 @@ final class UnreadInput {
   }
 
   /**
-   * On the stop's thread, for a connection no thread runs (queued, so no lock is held): any byte
-   * unread. Under TLS a parked connection's request is still ciphertext in the kernel (probe v31).
+   * For a connection no other thread runs (queued, so no lock is held; or its own thread as its
+   * turn begins): any byte unread. Under TLS a parked connection's request is still ciphertext in
+   * the kernel (probe v31).
    */
   static boolean arrived(Socket socket, ConnectionInput in) {
     return !socket.isClosed() && (in.hasBuffered() || in.socketAvailable() > 0
