@@ -493,8 +493,8 @@ final class RealExchange implements Exchange, DispatchHooks {
       server.forwarder().vet(request, this);
     }
     throughCache = true;
-    return cache.handle(request, HttpCache.partition("", request, requestedAuthority(), hostNamed),
-        server.configuration().upstreamTimeout(), requestedAuthority(),
+    return cache.handle(request, cachePartition("", request), server.configuration().upstreamTimeout(),
+        requestedAuthority(),
         forwarded -> server.forwarder().forward(forwarded, this), verdict -> cacheVerdict = verdict);
   }
 
@@ -526,11 +526,15 @@ final class RealExchange implements Exchange, DispatchHooks {
           .toNanos() * (1L + spec.retry().retries()));
       // One URL may reach one pool as two requests, by two routes (one stripping a prefix, one
       // with filters of its own): the route is part of the partition (probes v22, v23).
-      String partition = HttpCache.partition(matched.cachePartition(), routedRequest, requestedAuthority(),
-          hostNamed);
-      return cache.handle(routedRequest, partition, leaderTimeout, requestedAuthority(),
+      return cache.handle(routedRequest, cachePartition(matched.cachePartition(), routedRequest),
+          leaderTimeout, requestedAuthority(),
           forwarded -> server.dispatcher().dispatch(matched, forwarded, this), verdict -> cacheVerdict = verdict);
     });
+  }
+
+  /** The cache partition of {@code request}, the client's host in it where a filter rewrote that. */
+  private String cachePartition(String routePartition, Request request) {
+    return HttpCache.partition(routePartition, request, requestedAuthority(), hostNamed);
   }
 
   /** Reads what is left of the request body so the next request starts at the right byte. */
