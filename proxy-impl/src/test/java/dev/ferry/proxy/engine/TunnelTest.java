@@ -270,6 +270,78 @@ class TunnelTest {
   }
 
   /**
+   * A client's half-close over TLS ends its direction only: the upstream's answer still streams
+   * to it while bytes pass, past the idle timeout. It was cut, with a clean end, one idle timeout
+   * after the half-close (probe upgrade F1).
+   */
+  @Test
+  void relaysTheUpstreamsAnswerAfterTheClientHalfClosesOverTheTlsListener() throws Exception {
+    TinyOrigin origin = ferry.track(answeringAfterTheClientsEnd(
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())));
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .idleTimeout(Duration.ofMillis(600))
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())));
+    try (RawClient raw = new RawClient(proxy.address(), certificates.trustingContext())) {
+      assertHalfClosedClientGetsTheWholeAnswer(raw);
+    }
+  }
+
+  /**
+   * A half-close toward an https upstream is a half-close (close_notify, the socket still read),
+   * not a close: the answer the upstream sends after the client's end still reaches the client
+   * (probe upgrade F2).
+   */
+  @Test
+  void passesAClientsHalfCloseToAnHttpsUpstreamAsAHalfClose() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    TinyOrigin origin = ferry.track(answeringAfterTheClientsEnd(
+        certificates.serverContext().getServerSocketFactory()
+            .createServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("https://localhost:" + origin.port() + "/"))
+        .upstreamTls(dev.ferry.proxy.UpstreamTls.trusting(certificates.trustStore()))
+        .idleTimeout(Duration.ofMillis(600)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertHalfClosedClientGetsTheWholeAnswer(raw);
+    }
+  }
+
+  private void assertHalfClosedClientGetsTheWholeAnswer(RawClient raw) throws IOException {
+    raw.send("GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    assertThat(raw.readResponse(true).status()).isEqualTo(101);
+    raw.send("last words");
+    raw.shutdownOutput();
+    assertThat(new String(raw.input().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("0123456");
+  }
+
+  /**
+   * An origin that switches to websocket, reads until the client's end, then answers a byte every
+   * 200 ms for longer than the proxy's idle timeout of 600 ms, and closes.
+   */
+  private static TinyOrigin answeringAfterTheClientsEnd(java.net.ServerSocket serverSocket) {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = new TinyOrigin(serverSocket, (Socket socket, InputStream in, OutputStream out) -> {
+      self[0].readRequest(in);
+      out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      in.transferTo(OutputStream.nullOutputStream());
+      for (int i = 0; i < 7; i++) {
+        out.write('0' + i);
+        out.flush();
+        try {
+          Thread.sleep(200); // the trickle is the input under test, not a synchronisation
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    });
+    return self[0];
+  }
+
+  /**
    * Open tunnels on TLS sockets hold no thread of a bounded pool: two idle ones took both
    * threads of a pool of two, and every later client got nothing at all (probe i14).
    */

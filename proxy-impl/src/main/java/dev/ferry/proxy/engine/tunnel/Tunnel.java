@@ -8,7 +8,6 @@ import java.net.SocketTimeoutException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLSocket;
 
 /**
  * Relays bytes both ways between the client and an upstream, after CONNECT or a 101 upgrade,
@@ -47,17 +46,17 @@ public final class Tunnel {
     this.idleTimeoutMillis = idleTimeoutMillis;
   }
 
-  /** Relays until both directions end, then closes the upstream socket. */
+  /**
+   * Relays until both directions end, then closes the upstream socket. A direction ends at its
+   * end of stream, or when nothing has passed either way for the idle timeout; the other goes
+   * on while bytes pass (RFC 9110 §9.3.6: what the open side sends is still delivered).
+   */
   public void run(ThreadFactory threads) throws InterruptedException {
     Thread downstream = threads.newThread(() -> pump(upstreamIn, clientOut, client, toClient));
     downstream.start();
     pump(clientIn, upstreamOut, upstream, toUpstream);
-    downstream.join(Math.max(1, idleTimeoutMillis));
+    downstream.join();
     close(upstream);
-    if (downstream.isAlive()) {
-      close(client);
-      downstream.join();
-    }
   }
 
   /**
@@ -113,11 +112,15 @@ public final class Tunnel {
     }
   }
 
+  /**
+   * Passes an end of stream on. On a TLS socket that is a close_notify with the socket still
+   * read (TLS 1.3 half-closes; under TLS 1.2 the peer answers with its own and closes), as the
+   * client's own TLS half-close reached the upstream: closing it cut the answer the upstream
+   * was still sending (probe upgrade F2).
+   */
   private static void halfClose(Socket socket) {
     try {
-      if (socket instanceof SSLSocket) {
-        socket.close();
-      } else if (!socket.isClosed() && !socket.isOutputShutdown()) {
+      if (!socket.isClosed() && !socket.isOutputShutdown()) {
         socket.shutdownOutput();
       }
     } catch (IOException e) {
