@@ -343,6 +343,61 @@ class ParkedIdleConnectionTest {
   }
 
   /**
+   * A TLS connection closed while parked, at its idle timeout after a request or at the header
+   * timeout before any, says so with close_notify (RFC 8446 §6.1) before the end of the stream:
+   * the parked socket is non-blocking, and its close sent none (probe tlsframe F1).
+   */
+  @Test
+  void sendsCloseNotifyWhenClosingAParkedTlsConnection() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(tlsProxy(certificates).concurrency(Concurrency.boundedPool(2, 16))
+        .idleTimeout(Duration.ofMillis(300)).requestHeaderTimeout(Duration.ofMillis(600)));
+    for (boolean request : new boolean[] {true, false}) {
+      java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+      Socket plain = new Socket() {
+        @Override
+        public InputStream getInputStream() throws IOException {
+          return new java.io.FilterInputStream(super.getInputStream()) {
+            @Override
+            public int read(byte[] bytes, int offset, int length) throws IOException {
+              int n = super.read(bytes, offset, length);
+              if (n > 0) {
+                received.write(bytes, offset, n);
+              }
+              return n;
+            }
+          };
+        }
+      };
+      plain.connect(proxy.address(), 5_000);
+      plain.setSoTimeout(5_000);
+      javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) certificates.trustingContext().getSocketFactory()
+          .createSocket(plain, "localhost", proxy.port(), true);
+      // TLS 1.2, whose record headers say which records are alerts.
+      tls.setEnabledProtocols(new String[] {"TLSv1.2"});
+      try (RawClient client = new RawClient(tls)) {
+        tls.startHandshake();
+        if (request) {
+          assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+        }
+        assertThat(client.input().read()).isEqualTo(-1);
+      }
+      assertThat(lastRecordType(received.toByteArray())).as("the last record (21: an alert) of " + (request
+          ? "a connection idle after a request" : "a connection that sent no request")).isEqualTo(21);
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "both connections to end");
+  }
+
+  /** The content type of the last TLS record in {@code stream}. */
+  private static int lastRecordType(byte[] stream) {
+    int type = -1;
+    for (int at = 0; at + 5 <= stream.length; at += 5 + ((stream[at + 3] & 0xff) << 8 | stream[at + 4] & 0xff)) {
+      type = stream[at];
+    }
+    return type;
+  }
+
+  /**
    * Clients that connect to a TLS listener and never send their ClientHello are parked like
    * silent plain clients, so they do not hold the pool's threads in handshakes: a real client is
    * still served. Before, each held a thread for the request-header timeout, and with the pool

@@ -507,11 +507,24 @@ public final class EngineSocket extends LayeredSocket {
 
   /** Sends close_notify once, if the connection can still write without blocking anyone. */
   private void closeOutbound() throws IOException {
+    wrapCloseNotify();
+    flushOutbound();
+  }
+
+  private void wrapCloseNotify() throws IOException {
     engine.closeOutbound();
     for (int wraps = 0; wraps < MAX_WRAPS && !engine.isOutboundDone(); wraps++) {
       wrap(EMPTY);
     }
-    flushOutbound();
+  }
+
+  /** {@link #closeOutbound} on a non-blocking channel: what the socket takes at once goes. */
+  private void closeOutboundWithoutWaiting(SocketChannel channel) throws IOException {
+    wrapCloseNotify();
+    if (outbound != null && outbound.position() > 0) {
+      channel.write(ByteBuffer.wrap(outbound.array(), 0, outbound.position()));
+      outbound.clear();
+    }
   }
 
   private static ByteBuffer grow(ByteBuffer readMode, int atLeast) {
@@ -537,9 +550,10 @@ public final class EngineSocket extends LayeredSocket {
   }
 
   /**
-   * Sends close_notify (when the handshake completed and the channel beneath is blocking, which
-   * it is not while a selector watches it), then closes the socket beneath. A write blocked on a
-   * client that reads nothing does not hold the close up: then no close_notify is sent.
+   * Sends close_notify (when the handshake completed), then closes the socket beneath. A write
+   * blocked on a client that reads nothing does not hold the close up: then no close_notify is
+   * sent. On a channel a selector watches (a parked connection), which is non-blocking, the
+   * close_notify goes in one write that does not wait: an idle connection's socket has room.
    */
   @Override
   public void close() throws IOException {
@@ -549,10 +563,14 @@ public final class EngineSocket extends LayeredSocket {
     closed = true;
     try {
       SocketChannel channel = plain.getChannel();
-      if (handshaken && !outputShut && (channel == null || channel.isBlocking()) && writeLock.tryLock()) {
+      if (handshaken && !outputShut && writeLock.tryLock()) {
         try {
           outputShut = true;
-          closeOutbound();
+          if (channel == null || channel.isBlocking()) {
+            closeOutbound();
+          } else {
+            closeOutboundWithoutWaiting(channel);
+          }
         } finally {
           writeLock.unlock();
         }
