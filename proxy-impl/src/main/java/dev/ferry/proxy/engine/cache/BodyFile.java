@@ -37,17 +37,25 @@ final class BodyFile implements AutoCloseable {
   static final int BLOCK_BYTES = 64 * 1024;
   /** Smaller bodies go out with their head in one write, which beats a head and a sendfile. */
   static final int MIN_BYTES = BLOCK_BYTES;
+  /**
+   * Each body is a mapping of its own, and a process has a bounded number of them (Linux's
+   * vm.max_map_count, 65530 by default, shared with the JVM's thread stacks and heap): past
+   * this many, bodies go to direct buffers rather than fail the JVM's own mappings.
+   */
+  static final int MAX_MAPPINGS = 8192;
   private static final Path SHARED_MEMORY = Path.of("/dev/shm");
 
   private final FileChannel file;
   private final LongConsumer freed;
   private final int blocks;
+  private final int maxMappings;
   private final BitSet taken;
   private final ReferenceQueue<ByteBuffer> collected = new ReferenceQueue<>();
   /** Keeps the references reachable until their mappings are collected. */
   private final Set<Run> live = ConcurrentHashMap.newKeySet();
 
-  private BodyFile(FileChannel file, long maxBytes, LongConsumer freed) {
+  private BodyFile(FileChannel file, long maxBytes, int maxMappings, LongConsumer freed) {
+    this.maxMappings = maxMappings;
     this.file = file;
     this.freed = freed;
     this.blocks = (int) Math.min(Integer.MAX_VALUE, maxBytes / BLOCK_BYTES);
@@ -60,10 +68,10 @@ final class BodyFile implements AutoCloseable {
    * {@code freed} is told the length of each body whose blocks are free again.
    */
   static BodyFile open(long maxBytes, LongConsumer freed) {
-    return open(SHARED_MEMORY, maxBytes, freed);
+    return open(SHARED_MEMORY, maxBytes, MAX_MAPPINGS, freed);
   }
 
-  static BodyFile open(Path directory, long maxBytes, LongConsumer freed) {
+  static BodyFile open(Path directory, long maxBytes, int maxMappings, LongConsumer freed) {
     if (maxBytes < MIN_BYTES || !Files.isDirectory(directory)) {
       return null;
     }
@@ -80,7 +88,7 @@ final class BodyFile implements AutoCloseable {
       } finally {
         Files.delete(path);
       }
-      return new BodyFile(file, bound, freed);
+      return new BodyFile(file, bound, maxMappings, freed);
     } catch (IOException | UnsupportedOperationException e) {
       return null;
     }
@@ -88,10 +96,14 @@ final class BodyFile implements AutoCloseable {
 
   /**
    * Writes {@code body}'s remaining bytes to a run of free blocks and maps them; null, with
-   * {@code body} untouched, when no run is free or the write fails.
+   * {@code body} untouched, when no run is free, the mappings are at their bound, or the write
+   * fails.
    */
   Region store(ByteBuffer body) {
     drain();
+    if (live.size() >= maxMappings) {
+      return null;
+    }
     int length = body.remaining();
     int count = (length + BLOCK_BYTES - 1) / BLOCK_BYTES;
     int first = take(count);

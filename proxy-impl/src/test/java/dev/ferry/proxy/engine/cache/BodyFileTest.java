@@ -141,7 +141,7 @@ class BodyFileTest {
   @Test
   void takesAdjacentBlocksAndFreesThemOnceTheMappingIsCollected(@TempDir Path directory) {
     AtomicLong freed = new AtomicLong();
-    BodyFile file = BodyFile.open(directory, 4L * BodyFile.BLOCK_BYTES, freed::addAndGet);
+    BodyFile file = BodyFile.open(directory, 4L * BodyFile.BLOCK_BYTES, 8, freed::addAndGet);
     assertThat(file).isNotNull();
     try (Stream<Path> left = Files.list(directory)) {
       assertThat(left).as("the file is removed from its directory once open").isEmpty();
@@ -180,8 +180,25 @@ class BodyFileTest {
 
   @Test
   void opensNoFileWhereTheDirectoryIsMissingOrTooSmallForABody(@TempDir Path directory) {
-    assertThat(BodyFile.open(directory.resolve("missing"), 1 << 20, n -> { })).isNull();
-    assertThat(BodyFile.open(directory, BodyFile.MIN_BYTES - 1, n -> { })).isNull();
+    assertThat(BodyFile.open(directory.resolve("missing"), 1 << 20, 8, n -> { })).isNull();
+    assertThat(BodyFile.open(directory, BodyFile.MIN_BYTES - 1, 8, n -> { })).isNull();
+  }
+
+  @Test
+  void keepsNoMoreBodiesThanItsBoundOnMappings(@TempDir Path directory) {
+    BodyFile file = BodyFile.open(directory, 8L * BodyFile.BLOCK_BYTES, 2, n -> { });
+    try {
+      List<BodyFile.Region> kept = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        kept.add(file.store(ByteBuffer.wrap(random(BodyFile.BLOCK_BYTES, 20 + i))));
+      }
+      assertThat(kept).doesNotContainNull();
+      assertThat(file.store(ByteBuffer.wrap(random(BodyFile.BLOCK_BYTES, 22))))
+          .as("blocks are free, but a third mapping is past the bound").isNull();
+      assertThat(kept).hasSize(2);
+    } finally {
+      file.close();
+    }
   }
 
   private static ProxyServer.Builder pooled(MockWebServer origin, CacheSpec cache) {
