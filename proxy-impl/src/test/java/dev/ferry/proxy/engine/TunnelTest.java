@@ -17,6 +17,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -339,6 +340,92 @@ class TunnelTest {
       }
     });
     return self[0];
+  }
+
+  /**
+   * A client reading a large answer slowly keeps its tunnel open: bytes waiting for it are no
+   * idleness. The relay stopped reading the upstream for it and cut the tunnel, with a clean end,
+   * one idle timeout later (probe tunnelflake F1).
+   */
+  @Test
+  void keepsATunnelOpenWhileASlowClientTakesALargeAnswer() throws Exception {
+    CompletableFuture<String> heard = new CompletableFuture<>();
+    TinyOrigin origin = ferry.track(new TinyOrigin(largeAnswerHearing(heard)));
+    proxy = ferry.start(connectingToTestPorts().idleTimeout(Duration.ofMillis(400)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertSlowReaderGetsAllAndIsHeard(raw, origin, heard);
+    }
+  }
+
+  /**
+   * The same over the TLS listener, where the tunnel runs on two threads: the client's direction,
+   * quiet while the other was blocked writing to the slow reader, took itself for idle and
+   * half-closed the upstream, and what the client sent later was lost (probe tunnelflake F2).
+   */
+  @Test
+  void keepsATunnelOverTheTlsListenerOpenWhileASlowClientTakesALargeAnswer() throws Exception {
+    CompletableFuture<String> heard = new CompletableFuture<>();
+    TinyOrigin origin = ferry.track(new TinyOrigin(largeAnswerHearing(heard)));
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    proxy = ferry.start(connectingToTestPorts().idleTimeout(Duration.ofMillis(400))
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())));
+    try (RawClient raw = new RawClient(proxy.address(), certificates.trustingContext())) {
+      assertSlowReaderGetsAllAndIsHeard(raw, origin, heard);
+    }
+  }
+
+  private static final int LARGE_ANSWER = 6 << 20;
+
+  /** Sends {@link #LARGE_ANSWER} bytes at once while it reads a line for {@code heard}. */
+  private static TinyOrigin.Handler largeAnswerHearing(CompletableFuture<String> heard) {
+    return (socket, in, out) -> {
+      Thread reader = new Thread(() -> {
+        try {
+          heard.complete(TinyOrigin.readLine(in));
+        } catch (IOException e) {
+          heard.completeExceptionally(e);
+        }
+      });
+      reader.start();
+      byte[] piece = new byte[64 * 1024];
+      for (int sent = 0; sent < LARGE_ANSWER; sent += piece.length) {
+        Arrays.fill(piece, (byte) ('a' + sent / piece.length % 26));
+        out.write(piece);
+      }
+      out.flush();
+      try {
+        reader.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+  }
+
+  /** Reads the answer slowly, saying "late" a quarter of the way in, while the proxy still writes. */
+  private void assertSlowReaderGetsAllAndIsHeard(RawClient raw, TinyOrigin origin, CompletableFuture<String> heard)
+      throws Exception {
+    raw.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    assertThat(raw.readResponse(true).status()).isEqualTo(200);
+    byte[] buffer = new byte[16 * 1024];
+    int received = 0;
+    boolean intact = true;
+    while (received < LARGE_ANSWER) {
+      int n = raw.input().read(buffer);
+      if (n < 0) {
+        break;
+      }
+      for (int i = 0; i < n; i++) {
+        intact &= buffer[i] == (byte) ('a' + (received + i) / (64 * 1024) % 26);
+      }
+      if (received < LARGE_ANSWER / 4 && received + n >= LARGE_ANSWER / 4) {
+        raw.send("late\n");
+      }
+      received += n;
+      Thread.sleep(8); // the slow reader is the input under test, not a synchronisation
+    }
+    assertThat(received).as("bytes of the answer before the end").isEqualTo(LARGE_ANSWER);
+    assertThat(intact).isTrue();
+    assertThat(heard.get(10, TimeUnit.SECONDS)).as("what the client said on the way").isEqualTo("late");
   }
 
   /**

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Relays bytes both ways between the client and an upstream, after CONNECT or a 101 upgrade,
  * until both directions have ended. One direction runs on the calling thread, the other on a
  * thread from {@code threads}. An end of stream on one side is passed on as a half-close; the
- * tunnel closes when neither side has sent anything for {@code idleTimeoutMillis}. For tunnels
+ * tunnel closes when nothing has passed either way for {@code idleTimeoutMillis} and no write is
+ * under way. For tunnels
  * with a TLS socket on either side; plain ones go through the {@link TunnelRelay}, which needs
  * no thread per tunnel.
  */
@@ -86,7 +87,10 @@ public final class Tunnel {
         try {
           n = in.read(buffer);
         } catch (SocketTimeoutException e) {
-          if (System.nanoTime() - lastActivity.get() >= idleTimeoutMillis * 1_000_000L) {
+          // A write under way in the other direction (a slow reader taking a large answer) is
+          // no idleness: that side sent no end (probe tunnelflake F2), and the write timeout
+          // watches the write.
+          if (writing.get() == 0 && System.nanoTime() - lastActivity.get() >= idleTimeoutMillis * 1_000_000L) {
             break;
           }
           continue;
@@ -100,6 +104,7 @@ public final class Tunnel {
         try {
           out.write(buffer, 0, n);
           out.flush();
+          lastActivity.set(System.nanoTime());
         } finally {
           writing.decrementAndGet();
         }

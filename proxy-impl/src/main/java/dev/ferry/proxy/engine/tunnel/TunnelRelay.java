@@ -31,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * written straight to the other; what the other side cannot take yet waits in a buffer of its
  * own, and the readable side is not read again until that has gone (back-pressure, so a tunnel
  * buffers at most one read). An end of stream is passed on as a half-close once everything
- * before it is written. A tunnel ends when both directions have ended, when neither side has
- * sent anything for the idle timeout, when a write makes no progress for the write timeout, on
+ * before it is written. A tunnel ends when both directions have ended, when nothing has passed
+ * either way for the idle timeout and nothing waits to be written (a slow reader's tunnel is not
+ * idle: its bytes wait for it, under the write timeout), when a write makes no progress for the
+ * write timeout, on
  * any error, or when its owner closes a socket; then both sockets are closed and its
  * {@link Listener} is told, once. Deadlines are checked four times a second.
  *
@@ -221,7 +223,7 @@ public final class TunnelRelay implements AutoCloseable {
         pair.client.resetIfStalled(now, writeNanos);
         pair.upstream.resetIfStalled(now, writeNanos);
         end(pair, true);
-      } else if (now - pair.lastActivityNanos >= idleNanos || draining && pair.atRest(now)) {
+      } else if (pair.idle(now, idleNanos) || draining && pair.atRest(now)) {
         end(pair, false);
       }
     }
@@ -285,8 +287,17 @@ public final class TunnelRelay implements AutoCloseable {
     }
 
     boolean atRest(long now) {
-      return upstreamSpokeLast && client.pending == null && upstream.pending == null
-          && now - lastActivityNanos >= REST_NANOS;
+      return upstreamSpokeLast && idle(now, REST_NANOS);
+    }
+
+    /**
+     * Nothing passed for {@code nanos} and nothing waits to be written: while bytes wait for a
+     * side, the write timeout watches it instead (probe tunnelflake F1: a client reading a large
+     * answer slowly was cut, with a clean end, one idle timeout after the relay stopped reading
+     * the upstream for it).
+     */
+    boolean idle(long now, long nanos) {
+      return client.pending == null && upstream.pending == null && now - lastActivityNanos >= nanos;
     }
   }
 
@@ -337,6 +348,7 @@ public final class TunnelRelay implements AutoCloseable {
       }
       if (channel.write(pending) > 0) {
         progressNanos = System.nanoTime();
+        pair.lastActivityNanos = progressNanos;
       }
       if (!pending.hasRemaining()) {
         pending = null;
