@@ -17,12 +17,10 @@ import dev.ferry.proxy.engine.io.ChannelBody;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
 import dev.ferry.proxy.engine.io.DirectBuffers;
-import dev.ferry.proxy.engine.io.FileRegionBody;
 import dev.ferry.proxy.engine.io.InMemoryBody;
 import dev.ferry.proxy.engine.io.WriteTimeoutException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.ref.Reference;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
@@ -215,19 +213,6 @@ final class ResponseSender {
   }
 
   private long writeBody(Body body, long length, boolean chunked) throws IOException {
-    if (!chunked && body instanceof FileRegionBody && ((FileRegionBody) body).file() != null) {
-      FileRegionBody stored = (FileRegionBody) body;
-      try {
-        if (out.transferAndFlush(stored.file(), stored.offset(), length)) {
-          return length;
-        }
-      } catch (IOException e) {
-        throw clientClosed(e);
-      } finally {
-        // The body holds its bytes' place in the file: it must stay reachable until they are sent.
-        Reference.reachabilityFence(body);
-      }
-    }
     if (!chunked && body instanceof InMemoryBody) {
       try {
         if (out.writeAndFlush(((InMemoryBody) body).bytes())) {

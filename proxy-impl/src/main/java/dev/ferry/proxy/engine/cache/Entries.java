@@ -61,16 +61,6 @@ final class Entries {
     return targeted.policy(headers);
   }
 
-  /** A hit's body: {@code stored}'s bytes, sent from the body file where they are in it. */
-  StoredBody body(CacheEntry stored) {
-    return new StoredBody(stored.body(), bodies.region(stored));
-  }
-
-  /** The proxy stops: the body file goes (bodies being sent from it go on). */
-  void close() {
-    bodies.close();
-  }
-
   static String key(Request request) {
     return StoragePolicy.origin(request) + CacheKeys.target(request.target());
   }
@@ -113,11 +103,8 @@ final class Entries {
     Headers headers = StoragePolicy.strip(response.headers().without(statusHeader), policy);
     String variant = Variants.key(partition, response.headers(), request.headers());
     String url = key(request);
-    Consumer<ByteBuffer> save = body -> {
-      StoredBodies.Kept kept = bodies.keepForEntry(body);
-      put(url, bodies.entry(CacheEntry.of(response.status(), response.reason(), headers, kept.bytes(),
-          requested, responded, variant), kept));
-    };
+    Consumer<ByteBuffer> save = body -> put(url, CacheEntry.of(response.status(), response.reason(), headers,
+        bodies.keep(body), requested, responded, variant));
     if (length == 0) {
       // A bodiless response (204, or Content-Length: 0) has nothing to stream: store it now.
       save.accept(ByteBuffer.allocate(0));
@@ -208,14 +195,13 @@ final class Entries {
     Instant responded = clock.instant();
     Headers merged = Conditionals.updateHeaders(stored.headers(), fresh, responded);
     Headers policy = policy(merged);
-    CacheEntry answer = bodies.sameBody(stored, stored.withHeaders(merged, requested, responded));
+    CacheEntry answer = stored.withHeaders(merged, requested, responded);
     revalidations.increment();
     if (StoragePolicy.requestForbidsStoring(request, CacheControl.of(policy))) {
       return answer;
     }
     if (StoragePolicy.isStorable(request, answer.status(), policy, storeSetCookie, responded)) {
-      store.put(key(request),
-          bodies.sameBody(stored, stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded)));
+      store.put(key(request), stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded));
     } else {
       store.remove(key(request));
     }

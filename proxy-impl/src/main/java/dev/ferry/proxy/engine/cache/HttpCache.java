@@ -61,12 +61,8 @@ public final class HttpCache implements ProxyCache {
   private final LongAdder misses = new LongAdder();
   private final LongAdder staleServed = new LongAdder();
 
-  /**
-   * A cache for a reverse proxy when {@code reverse}, else for a forward proxy; {@code sendsFiles}
-   * when its hits go out on platform threads, which send large bodies from a {@link BodyFile}
-   * (with the built-in store only: an application's store gets buffers).
-   */
-  public HttpCache(CacheSpec spec, boolean reverse, boolean sendsFiles) {
+  /** A cache for a reverse proxy when {@code reverse}, else for a forward proxy. */
+  public HttpCache(CacheSpec spec, boolean reverse) {
     this.coalescer = new MissCoalescer(MissCoalescer.WAIT);
     // An application's store may fail (a shared one's network): its failures are misses.
     CacheStore store = spec.store().<CacheStore>map(GuardedStore::new)
@@ -76,8 +72,7 @@ public final class HttpCache implements ProxyCache {
     this.targetedField = spec.targetedField();
     this.hideTargetedField = reverse && spec.hidesTargetedField();
     this.entries = new Entries(store, new TargetedCacheControl(reverse, spec.targetedField()), clock,
-        spec.maxEntryBytes(), statusHeader, spec.storesSetCookie(),
-        new StoredBodies(spec.maxSizeBytes(), sendsFiles && spec.store().isEmpty()),
+        spec.maxEntryBytes(), statusHeader, spec.storesSetCookie(), new StoredBodies(spec.maxSizeBytes()),
         new ByteBudget(fillingBytes(spec.maxSizeBytes())));
     this.staleWhileRevalidate = new StaleWhileRevalidate(entries, clock);
   }
@@ -403,7 +398,6 @@ public final class HttpCache implements ProxyCache {
   /** Stops background refreshes; called when the proxy stops. */
   public void close() {
     staleWhileRevalidate.close();
-    entries.close();
   }
 
   private Response serve(CacheEntry stored, Request request, Instant now) {
@@ -426,7 +420,7 @@ public final class HttpCache implements ProxyCache {
       return Response.builder().status(stored.status()).reason(stored.reason()).headers(headers).build();
     }
     return Response.builder().status(stored.status()).reason(stored.reason()).headers(headers)
-        .body(entries.body(stored)).build();
+        .body(new StoredBody(stored.body())).build();
   }
 
   private Response mark(Response response, String status, Consumer<String> verdict) {

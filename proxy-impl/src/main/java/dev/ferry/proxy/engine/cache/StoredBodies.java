@@ -1,9 +1,6 @@
 package dev.ferry.proxy.engine.cache;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.sun.management.HotSpotDiagnosticMXBean;
-import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.engine.io.ByteBudget;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.PhantomReference;
@@ -30,11 +27,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * heap, as smaller ones always are. A buffer counts until the collector has found it unreachable
  * (a phantom reference, polled on each store), so the accounting needs no thread and never
  * delays the JDK's own freeing of the memory.
- *
- * <p>With a {@link BodyFile} (the cache of a proxy on platform threads, on Linux), bodies of
- * {@value BodyFile#MIN_BYTES} bytes or more go there first, within the same per-cache bound, and
- * a hit is sent from the file; each {@link CacheEntry} made of one is told apart by
- * {@link #region}.
  */
 final class StoredBodies {
   /** Smaller bodies stay on the heap: their copy is cheap and a direct buffer has its own cost. */
@@ -48,93 +40,10 @@ final class StoredBodies {
 
   /** The bytes this cache holds off the heap, collected or not. */
   private final ByteBudget bytes;
-  private final long limit;
-  /** Whether large bodies go to a body file first, opened with the first of them. */
-  private final boolean bodyFile;
-  /** Null until then, and where none could be opened (or the cache is closed). */
-  private BodyFile file;
-  private boolean fileOpened;
-  private boolean closed;
-  /** The file's body of each entry made of one, by identity, while the entry is reachable. */
-  private final Cache<CacheEntry, BodyFile.Region> regions;
 
-  /**
-   * @param limit the most bytes this cache holds off the heap, collected or not
-   * @param bodyFile whether large bodies go to a {@link BodyFile} first (where one can be made);
-   *     else to direct buffers only
-   */
-  StoredBodies(long limit, boolean bodyFile) {
+  /** @param limit the most bytes this cache holds off the heap, collected or not */
+  StoredBodies(long limit) {
     this.bytes = new ByteBudget(limit);
-    this.limit = limit;
-    this.bodyFile = bodyFile;
-    this.regions = bodyFile ? Caffeine.newBuilder().weakKeys().build() : null;
-  }
-
-  /**
-   * A body as the cache keeps it ({@link #keep}), and where in the body file it is (null when it
-   * is not there): {@link #entry} makes the entry and remembers the place.
-   */
-  record Kept(ByteBuffer bytes, BodyFile.Region region) {}
-
-  /**
-   * Returns {@code body}'s remaining bytes as the cache keeps them: in the body file when large
-   * and there is room, else as {@link #keep} does. Consumes {@code body}.
-   */
-  Kept keepForEntry(ByteBuffer body) {
-    int length = body.remaining();
-    BodyFile file = length >= BodyFile.MIN_BYTES ? file() : null;
-    if (file != null && bytes.tryTake(length)) {
-      BodyFile.Region region = file.store(body);
-      if (region != null) {
-        return new Kept(region.bytes(), region);
-      }
-      bytes.give(length);
-    }
-    return new Kept(keep(body), null);
-  }
-
-  /** {@code entry}, made of {@code kept}'s bytes, remembered with its place in the body file. */
-  CacheEntry entry(CacheEntry entry, Kept kept) {
-    if (kept.region() != null) {
-      regions.put(entry, kept.region());
-    }
-    return entry;
-  }
-
-  /** {@code derived} shares {@code stored}'s body (a 304 freshened it): the same place in the file. */
-  CacheEntry sameBody(CacheEntry stored, CacheEntry derived) {
-    BodyFile.Region region = region(stored);
-    if (region != null) {
-      regions.put(derived, region);
-    }
-    return derived;
-  }
-
-  /** Where {@code entry}'s body is in the body file; null if it is elsewhere. */
-  BodyFile.Region region(CacheEntry entry) {
-    return regions == null || entry.bodyLength() < BodyFile.MIN_BYTES ? null : regions.getIfPresent(entry);
-  }
-
-  /** Closes the body file: the proxy stops. Bodies already mapped stay readable. */
-  synchronized void close() {
-    closed = true;
-    if (file != null) {
-      file.close();
-      file = null;
-    }
-  }
-
-  private synchronized BodyFile openedFile() {
-    return file;
-  }
-
-  /** The body file, opened now if this is the first large body; null if there is none. */
-  private synchronized BodyFile file() {
-    if (bodyFile && !fileOpened && !closed) {
-      fileOpened = true;
-      file = BodyFile.open(limit, bytes::give);
-    }
-    return file;
   }
 
   /**
@@ -165,10 +74,6 @@ final class StoredBodies {
   /** The bytes this cache holds off the heap now, including those not yet collected. */
   long offHeapBytes() {
     drain();
-    BodyFile opened = openedFile();
-    if (opened != null) {
-      opened.drain();
-    }
     return bytes.taken();
   }
 

@@ -1,44 +1,20 @@
 package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.Body;
-import dev.ferry.proxy.engine.io.FileRegionBody;
 import dev.ferry.proxy.engine.io.InMemoryBody;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /**
  * A stored body served without a defensive copy: the stored bytes are never written to, so a
- * hit is written straight from them ({@code Body.of(byte[])} would clone), or sent from the
- * {@link BodyFile} that holds them.
+ * hit is written straight from them ({@code Body.of(byte[])} would clone).
  */
-final class StoredBody implements Body, InMemoryBody, FileRegionBody {
+final class StoredBody implements Body, InMemoryBody {
   private final ByteBuffer bytes;
-  /** Where the bytes are in the body file, held so that its blocks stay theirs; or null. */
-  private final BodyFile.Region region;
 
   /** @param bytes a view of the stored bytes from its position to its limit; not modified */
   StoredBody(ByteBuffer bytes) {
-    this(bytes, null);
-  }
-
-  /**
-   * @param bytes a view of the stored bytes from its position to its limit; not modified
-   * @param region where all of those bytes are in the body file; null if they are not there
-   */
-  StoredBody(ByteBuffer bytes, BodyFile.Region region) {
     this.bytes = bytes;
-    this.region = region != null && region.length() == bytes.remaining() ? region : null;
-  }
-
-  @Override
-  public FileChannel file() {
-    return region == null ? null : region.file();
-  }
-
-  @Override
-  public long offset() {
-    return region == null ? 0 : region.offset();
   }
 
   @Override

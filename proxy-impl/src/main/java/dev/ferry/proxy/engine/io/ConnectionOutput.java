@@ -1,12 +1,10 @@
 package dev.ferry.proxy.engine.io;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLSocket;
 
@@ -146,40 +144,6 @@ public final class ConnectionOutput extends OutputStream {
       throw writeFailure(e);
     } finally {
       bytes.limit(end);
-      writeStartedNanos = 0;
-    }
-    return true;
-  }
-
-  /**
-   * Writes what is buffered (the head), then {@code length} bytes of {@code file} from
-   * {@code offset}, sent by the kernel from the file ({@code sendfile}), and returns true; false,
-   * writing nothing, unless this output writes to a blocking socket channel. Each piece of at most
-   * {@code PIECE_BYTES} is one timed write, as in {@link #writeAndFlush}.
-   */
-  public boolean transferAndFlush(FileChannel file, long offset, long length) throws IOException {
-    if (!writesChannel()) {
-      return false;
-    }
-    bytesWritten += length;
-    ByteBuffer head = count == 0 ? ByteBuffer.allocate(0) : ByteBuffer.wrap(buffer, 0, count);
-    count = 0;
-    try {
-      while (head.hasRemaining()) {
-        beginWrite();
-        channel.write(head);
-      }
-      for (long done = 0; done < length; ) {
-        beginWrite();
-        long sent = file.transferTo(offset + done, Math.min(PIECE_BYTES, length - done), channel);
-        if (sent <= 0) {
-          throw new EOFException("the body file ended " + (length - done) + " bytes early");
-        }
-        done += sent;
-      }
-    } catch (IOException e) {
-      throw writeFailure(e);
-    } finally {
       writeStartedNanos = 0;
     }
     return true;

@@ -78,7 +78,7 @@ class OffHeapBodyTest {
 
   @Test
   void keepsABodyOnTheHeapPastTheCachesOffHeapBound() {
-    StoredBodies bodies = new StoredBodies(40 * 1024, false);
+    StoredBodies bodies = new StoredBodies(40 * 1024);
     ByteBuffer first = bodies.keep(ByteBuffer.wrap(filled(32 * 1024, 1)));
     ByteBuffer second = bodies.keep(ByteBuffer.wrap(filled(32 * 1024, 2)));
 
@@ -91,7 +91,7 @@ class OffHeapBodyTest {
 
   @Test
   void countsAnOffHeapBodyUntilTheCollectorFindsItUnreachable() {
-    StoredBodies bodies = new StoredBodies(40 * 1024, false);
+    StoredBodies bodies = new StoredBodies(40 * 1024);
     assertThat(bodies.keep(ByteBuffer.wrap(filled(32 * 1024, 1))).isDirect()).isTrue();
     assertThat(bodies.offHeapBytes()).isEqualTo(32 * 1024);
 
@@ -104,7 +104,7 @@ class OffHeapBodyTest {
 
   @Test
   void keepsASmallBodyAsItsOwnArrayAndTrimsAnOversizedOne() {
-    StoredBodies bodies = new StoredBodies(1 << 20, false);
+    StoredBodies bodies = new StoredBodies(1 << 20);
     byte[] exact = filled(1000, 4);
     ByteBuffer kept = bodies.keep(ByteBuffer.wrap(exact));
     assertThat(kept.array()).isSameAs(exact);
