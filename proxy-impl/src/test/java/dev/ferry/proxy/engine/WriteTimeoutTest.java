@@ -342,6 +342,33 @@ class WriteTimeoutTest {
     Await.until(() -> proxy.stats().activeConnections() == 0, "the tunnel's connection to end");
   }
 
+  /**
+   * Over the TLS listener (a tunnel on two threads) too: the client that stopped taking bytes
+   * ends the tunnel at the write timeout, whatever its idle timeout (60 s here), now that a write
+   * under way keeps the other direction from taking the tunnel for idle.
+   */
+  @Test
+  void endsATunnelOverTheTlsListenerWhoseClientStopsReading() throws Exception {
+    TinyOrigin origin = ferry.track(new TinyOrigin((socket, in, out) -> {
+      while (true) {
+        out.write(MEGABYTE);
+      }
+    }));
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().writeTimeout(WRITE_TIMEOUT).allowAnyConnectPort()
+        .tls(dev.ferry.proxy.ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())));
+    try (Socket plain = ferry.track(stalledClient(proxy))) {
+      javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) certificates.trustingContext().getSocketFactory()
+          .createSocket(plain, "localhost", proxy.port(), true);
+      tls.startHandshake();
+      tls.getOutputStream().write(("CONNECT 127.0.0.1:" + origin.port()
+          + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      tls.getOutputStream().flush();
+      Await.until(() -> proxy.stats().writeTimeouts() >= 1, "a write timeout in the tunnel");
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the tunnel's connection to end");
+  }
+
   @Test
   void closesTunnelWhoseTargetStopsReading() throws Exception {
     TinyOrigin origin = neverReads();
