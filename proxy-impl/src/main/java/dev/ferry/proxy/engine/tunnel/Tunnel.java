@@ -14,9 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * until both directions have ended. One direction runs on the calling thread, the other on a
  * thread from {@code threads}. An end of stream on one side is passed on as a half-close; the
  * tunnel closes when nothing has passed either way for {@code idleTimeoutMillis} and no write is
- * under way. For tunnels
- * with a TLS socket on either side; plain ones go through the {@link TunnelRelay}, which needs
- * no thread per tunnel.
+ * under way. For tunnels with a TLS socket on either side; plain ones go through the
+ * {@link TunnelRelay}, which needs no thread per tunnel.
  */
 public final class Tunnel {
   private static final int BUFFER_SIZE = 16 * 1024;

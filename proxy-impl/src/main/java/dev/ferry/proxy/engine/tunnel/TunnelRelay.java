@@ -34,9 +34,8 @@ import org.slf4j.LoggerFactory;
  * before it is written. A tunnel ends when both directions have ended, when nothing has passed
  * either way for the idle timeout and nothing waits to be written (a slow reader's tunnel is not
  * idle: its bytes wait for it, under the write timeout), when a write makes no progress for the
- * write timeout, on
- * any error, or when its owner closes a socket; then both sockets are closed and its
- * {@link Listener} is told, once. Deadlines are checked four times a second.
+ * write timeout, on any error, or when its owner closes a socket; then both sockets are closed
+ * and its {@link Listener} is told, once. Deadlines are checked four times a second.
  *
  * <p>While the proxy stops ({@link #drain}), a tunnel at rest is closed like an idle keep-alive
  * connection instead of being held for the stop's grace: the upstream spoke last, nothing has
