@@ -307,6 +307,41 @@ class TunnelTest {
     }
   }
 
+  /**
+   * A tunnel to an https upstream that was sent close_notify (the client's half-close) and
+   * neither answers it nor closes ends at its idle timeout, not one idle timeout later: closing
+   * TLS 1.3 waited for the peer's close_notify for as long as the read timeout (probe tunnels2).
+   */
+  @Test
+  void endsATunnelToASilentHttpsUpstreamAtTheIdleTimeout() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    CountDownLatch done = new CountDownLatch(1);
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin(certificates.serverContext().getServerSocketFactory()
+        .createServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()), (socket, in, out) -> {
+          self[0].readRequest(in);
+          out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+          in.transferTo(OutputStream.nullOutputStream());
+          self[0].awaitGate(done); // silent, and open, after the client's end
+        }));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of("https://localhost:" + self[0].port() + "/"))
+        .upstreamTls(dev.ferry.proxy.UpstreamTls.trusting(certificates.trustStore()))
+        .idleTimeout(Duration.ofSeconds(1)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      assertThat(raw.readResponse(true).status()).isEqualTo(101);
+      raw.shutdownOutput();
+      assertThat(raw.input().read()).as("the tunnel's end, at the idle timeout").isEqualTo(-1);
+      Await.until(() -> proxy.stats().activeConnections() == 0, Duration.ofMillis(500),
+          () -> "the tunnel's connection to end with it, not an idle timeout later");
+    } finally {
+      done.countDown();
+    }
+  }
+
   private void assertHalfClosedClientGetsTheWholeAnswer(RawClient raw) throws IOException {
     raw.send("GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.tunnel;
 
+import dev.ferry.proxy.engine.upstream.Connector;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -56,7 +57,7 @@ public final class Tunnel {
     downstream.start();
     pump(clientIn, upstreamOut, upstream, toUpstream);
     downstream.join();
-    close(upstream);
+    Connector.closeQuietly(upstream);
   }
 
   /**
@@ -111,8 +112,8 @@ public final class Tunnel {
       }
       halfClose(destination);
     } catch (IOException e) {
-      close(client);
-      close(upstream);
+      Connector.closeQuietly(client);
+      Connector.closeQuietly(upstream);
     }
   }
 
@@ -128,15 +129,7 @@ public final class Tunnel {
         socket.shutdownOutput();
       }
     } catch (IOException e) {
-      close(socket);
-    }
-  }
-
-  private static void close(Socket socket) {
-    try {
-      socket.close();
-    } catch (IOException ignored) {
-      // Best effort: the tunnel is ending.
+      Connector.closeQuietly(socket);
     }
   }
 }

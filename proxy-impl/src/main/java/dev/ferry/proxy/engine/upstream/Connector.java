@@ -146,7 +146,11 @@ public final class Connector {
     return (int) Math.min(Integer.MAX_VALUE, remaining);
   }
 
-  static void closeQuietly(Socket socket) {
+  /**
+   * Closes {@code socket}, without waiting for a TLS peer's answer to close_notify (one that sent
+   * none and keeps its connection open held a closing tunnel for a read timeout; probe tunnels2).
+   */
+  public static void closeQuietly(Socket socket) {
     if (socket instanceof SSLSocket && !socket.isClosed()) {
       try {
         // Closing TLS 1.3 waits up to SO_TIMEOUT for the peer's answer to close_notify: a
