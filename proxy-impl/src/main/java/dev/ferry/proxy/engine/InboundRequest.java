@@ -4,13 +4,13 @@ import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.engine.http1.CanonicalAuthority;
+import dev.ferry.proxy.engine.http1.Expectations;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.MaxForwards;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.TargetPaths;
-import java.util.List;
 
 /**
  * Turns a parsed request head into a {@link Request}, applying the rules that need more than one
@@ -130,15 +130,14 @@ final class InboundRequest {
           "request body of " + length + " bytes exceeds " + maxBodyBytes + " bytes");
     }
     boolean expectContinue = false;
-    List<String> expect = head.headers().all("Expect");
-    if (!expect.isEmpty()) {
-      if (expect.size() > 1 || !expect.get(0).trim().equalsIgnoreCase("100-continue")) {
+    switch (Expectations.of(head.headers().all("Expect"))) {
+      case CONTINUE -> expectContinue = head.minorVersion() == 1 && length != 0;
+      case UNSUPPORTED -> {
         if (refusal == null) {
           refusal = new HttpFailureException(ProxyFailure.EXPECTATION_FAILED, "only 100-continue is supported");
         }
-      } else {
-        expectContinue = head.minorVersion() == 1 && length != 0;
       }
+      case NONE -> { }
     }
     builder.headers(head.headers()).body(Body.empty());
     return new Parsed(builder, length, expectContinue && refusal == null, toProxyItself, hostNamed, refusal);

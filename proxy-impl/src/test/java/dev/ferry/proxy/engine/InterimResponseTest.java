@@ -8,6 +8,8 @@ import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Expect: 100-continue and 1xx responses (RFC 9110 §10.1.1, §15.2). */
 class InterimResponseTest {
@@ -31,12 +33,46 @@ class InterimResponseTest {
     assertThat(recorded.getHeader("Expect")).isNull();
   }
 
+  /** RFC 9110 §10.1.1, §5.3: Expect is a list; 100-continue named twice is still only that (probe hostile F2). */
+  @ParameterizedTest
+  @ValueSource(strings = {"Expect: 100-continue, 100-continue\r\n",
+      "Expect: 100-continue\r\nExpect: 100-Continue\r\n", "Expect: , 100-continue,\r\n"})
+  void answers100ContinueToAnExpectationListOfOnly100Continue(String expect) throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("stored"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n" + expect + "\r\n");
+      assertThat(raw.readResponse().status()).isEqualTo(100);
+      raw.send("data");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("stored");
+    }
+    assertThat(origin.takeRequest().getBody().readUtf8()).isEqualTo("data");
+  }
+
+  /** An empty Expect field asks for nothing (RFC 9110 §5.6.1.2): the request is served, not refused 417. */
   @Test
-  void rejectsUnknownExpectation() throws Exception {
+  void servesARequestWithAnEmptyExpect() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("stored"));
+    proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect:\r\n\r\ndata");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("stored");
+    }
+    assertThat(origin.takeRequest().getBody().readUtf8()).isEqualTo("data");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"Expect: teapot\r\n", "Expect: 100-continue, teapot\r\n",
+      "Expect: 100-continue\r\nExpect: teapot\r\n"})
+  void rejectsAListWithAnUnknownExpectation(String expect) throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
     try (RawClient raw = new RawClient(proxy.address())) {
-      raw.send("PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: teapot\r\n\r\ndata");
+      raw.send("PUT /f HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n" + expect + "\r\ndata");
       assertThat(raw.readResponse().status()).isEqualTo(417);
     }
     assertThat(origin.getRequestCount()).isZero();
