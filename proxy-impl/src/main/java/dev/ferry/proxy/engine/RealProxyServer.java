@@ -119,7 +119,11 @@ final class RealProxyServer implements ProxyServer {
   private final CountDownLatch terminated = new CountDownLatch(1);
   /** Held by start() throughout and by stop() to decide, so stop never sees a half-started proxy. */
   private final ReentrantLock lifecycle = new ReentrantLock();
-  private State state = State.NEW;
+  /**
+   * Changed under {@link #guard}; volatile so that {@link #isStopping}, asked twice per exchange
+   * on every connection's thread, reads it without taking that proxy-wide lock.
+   */
+  private volatile State state = State.NEW;
   /** Set, under the lifecycle lock, when start() failed; the proxy is stopped then. */
   private boolean startFailed;
   private Listener listener;
@@ -582,7 +586,7 @@ final class RealProxyServer implements ProxyServer {
   }
 
   boolean isStopping() {
-    return guard.call(() -> state != State.RUNNING);
+    return state != State.RUNNING;
   }
 
   /** The filter chain, with built-in filters realised by the engine, and the routes it goes with. */
