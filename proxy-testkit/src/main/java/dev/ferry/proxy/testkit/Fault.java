@@ -85,7 +85,9 @@ public final class Fault {
    * Closes the connection after this many response body bytes, so the client sees a cut body.
    * A body with fewer bytes is cut before its end: one of known length loses at least its last
    * byte, a chunked one its last chunk. An empty body has nothing to cut: its response arrives
-   * whole.
+   * whole. {@code java.net.http} and OkHttp fail the read of a body cut short of its
+   * {@code Content-Length}; {@code HttpURLConnection} does not: its stream ends early without an
+   * error, so a test with it checks the length it read.
    *
    * @throws IllegalArgumentException if {@code afterBytes} is negative
    */

@@ -191,6 +191,22 @@ public final class Recording {
     }
   }
 
+  /**
+   * What a failure on a test's view of its class's shared proxy adds: an exchange is counted by
+   * when it reached the proxy, so a request an earlier test sent without waiting for it counts
+   * in the test running when it arrives (probe testkit3 F1).
+   */
+  static final String SHARED_PROXY_HINT = "\n(This test shares its class's proxy, and its "
+      + "recording holds the exchanges that reached the proxy while it ran: a request an earlier "
+      + "test sent without waiting for it, such as an unjoined sendAsync, is counted in the test "
+      + "running when it arrives. Wait for such requests in the test that sends them, or give "
+      + "each test its own proxy with FerryProxyExtension.perTest().)";
+
+  /** True for one test's view of its class's shared proxy (see {@link #view()}). */
+  boolean sharesItsProxy() {
+    return root != this;
+  }
+
   /** The last start order a closed view holds. */
   long endOrder() {
     return to;

@@ -128,7 +128,8 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
     waitFor(() -> actual.size() + actual.dropped() >= count);
     settle();
     if (actual.size() != count) {
-      failWithMessage("Expected %d exchanges%s but %s", count, within(), describe());
+      failWithMessage("Expected %d exchanges%s but %s%s", count, within(), describe(),
+          actual.size() > count && actual.sharesItsProxy() ? Recording.SHARED_PROXY_HINT : "");
     }
     refuseIfDropped(count + " exchanges were made");
     return this;

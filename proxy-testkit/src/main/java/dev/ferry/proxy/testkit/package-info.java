@@ -63,8 +63,9 @@
  * One {@link dev.ferry.proxy.testkit.ExchangeMatcher} vocabulary ({@code e -> e.method("POST")
  * .path("/orders")}) selects exchanges everywhere: recordings, assertions, waiting, faults and
  * unexpected-traffic checks. Recorded responses are what the client got: Ferry adds
- * {@code Via: 1.1 ferry}, a missing {@code Date} and the {@code Content-Length} of a body of known
- * length, also to the answers it makes itself, and drops hop-by-hop fields.
+ * {@code Via: 1.1 ferry} to the answers it forwards, a missing {@code Date} and the
+ * {@code Content-Length} of a body of known length also to those it makes itself (a 502, a replay
+ * miss, a replayed answer, which carry no {@code Via}), and drops hop-by-hop fields.
  *
  * <h2>Save, replay, break</h2>
  * {@code recording().writeHar(path)} streams HAR 1.2 that browser HAR viewers open;
