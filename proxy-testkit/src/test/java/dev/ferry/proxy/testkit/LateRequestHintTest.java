@@ -30,6 +30,12 @@ import org.junit.platform.testkit.engine.EngineTestKit;
  */
 class LateRequestHintTest {
   private static final String HINT = "This test shares its class's proxy";
+  static final MockWebServer origin = origin();
+
+  @AfterAll
+  static void stopOrigin() throws Exception {
+    origin.shutdown();
+  }
 
   @Test
   void explainsAnUnexpectedRequestThatAnEarlierTestSentLate() {
@@ -61,13 +67,23 @@ class LateRequestHintTest {
   }
 
   /** The first test leaves a request that goes out only once the second has begun. */
+  @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
   abstract static class LateSender {
-    static void sendLateRequest(FerryProxyExtension proxy, MockWebServer origin,
-        CountDownLatch secondStarted) {
-      HttpClient client = proxy.httpClientBuilder().build();
+    abstract FerryProxyExtension proxy();
+
+    abstract CountDownLatch secondStarted();
+
+    /** What the second test checks once the late request has been recorded. */
+    void check() {}
+
+    @Test
+    @Order(1)
+    void firesAndForgets() throws Exception {
+      get();
+      HttpClient client = proxy().httpClientBuilder().build();
       CompletableFuture.runAsync(() -> {
         try {
-          if (secondStarted.await(10, TimeUnit.SECONDS)) {
+          if (secondStarted().await(10, TimeUnit.SECONDS)) {
             client.send(HttpRequest.newBuilder(origin.url("/late").uri()).build(),
                 HttpResponse.BodyHandlers.discarding());
           }
@@ -77,71 +93,58 @@ class LateRequestHintTest {
       });
     }
 
-    static void awaitLateRequest(FerryProxyExtension proxy, CountDownLatch secondStarted) {
-      secondStarted.countDown();
-      proxy.recording().awaitExchange(e -> e.path("/late"), Duration.ofSeconds(10));
+    @Test
+    @Order(2)
+    void runsWhileTheLateRequestArrives() throws Exception {
+      get();
+      secondStarted().countDown();
+      proxy().recording().awaitExchange(e -> e.path("/late"), Duration.ofSeconds(10));
+      check();
     }
 
-    static void get(FerryProxyExtension proxy, URI url) throws Exception {
-      assertThat(proxy.httpClientBuilder().build().send(HttpRequest.newBuilder(url).build(),
+    private void get() throws Exception {
+      URI url = origin.url("/expected").uri();
+      assertThat(proxy().httpClientBuilder().build().send(HttpRequest.newBuilder(url).build(),
           HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
     }
   }
 
-  @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
   static class UnexpectedFixture extends LateSender {
-    static final MockWebServer origin = origin();
     static final CountDownLatch secondStarted = new CountDownLatch(1);
 
     @RegisterExtension
     static FerryProxyExtension proxy = FerryProxyExtension.forward()
         .failOnUnexpectedTraffic(e -> e.path("/expected"));
 
-    @AfterAll
-    static void stopOrigin() throws Exception {
-      origin.shutdown();
+    @Override
+    FerryProxyExtension proxy() {
+      return proxy;
     }
 
-    @Test
-    @Order(1)
-    void firesAndForgets() throws Exception {
-      get(proxy, origin.url("/expected").uri());
-      sendLateRequest(proxy, origin, secondStarted);
-    }
-
-    @Test
-    @Order(2)
-    void makesOnlyExpectedRequests() throws Exception {
-      get(proxy, origin.url("/expected").uri());
-      awaitLateRequest(proxy, secondStarted);
+    @Override
+    CountDownLatch secondStarted() {
+      return secondStarted;
     }
   }
 
-  @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
   static class CountFixture extends LateSender {
-    static final MockWebServer origin = origin();
     static final CountDownLatch secondStarted = new CountDownLatch(1);
 
     @RegisterExtension
     static FerryProxyExtension proxy = FerryProxyExtension.forward();
 
-    @AfterAll
-    static void stopOrigin() throws Exception {
-      origin.shutdown();
+    @Override
+    FerryProxyExtension proxy() {
+      return proxy;
     }
 
-    @Test
-    @Order(1)
-    void firesAndForgets() throws Exception {
-      get(proxy, origin.url("/first").uri());
-      sendLateRequest(proxy, origin, secondStarted);
+    @Override
+    CountDownLatch secondStarted() {
+      return secondStarted;
     }
 
-    @Test
-    @Order(2)
-    void makesOneRequest() throws Exception {
-      get(proxy, origin.url("/second").uri());
-      awaitLateRequest(proxy, secondStarted);
+    @Override
+    void check() {
       FerryAssertions.assertThat(proxy.recording()).hasExchangeCount(1);
     }
   }
