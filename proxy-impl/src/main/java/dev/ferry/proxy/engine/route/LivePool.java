@@ -238,6 +238,16 @@ public final class LivePool {
     load.retryEnded();
   }
 
+  /**
+   * Logs what changed with time alone, without a request: an ejection that ended
+   * ({@code endpoint_up}) and panic mode starting or ending as health checks and ejections moved
+   * endpoints. Requests notice both too; this tells an idle pool's log when it happened.
+   */
+  void noticeChanges() {
+    outliers.noticeReturns();
+    candidates.available(endpoints, System.nanoTime());
+  }
+
   public void succeeded(LiveEndpoint endpoint) {
     outliers.onSuccess(endpoint);
   }

@@ -2,10 +2,12 @@ package dev.ferry.proxy.engine.route;
 
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.tls.UpstreamHandshake;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BinaryOperator;
 import org.slf4j.Logger;
@@ -29,7 +31,8 @@ public final class Router {
 
   /**
    * @param tls the handshake of health checks of https endpoints, the one requests use
-   * @param scheduler runs active health checks; owned by the proxy
+   * @param scheduler runs active health checks and the watch on ejections and panic mode;
+   *     owned by the proxy
    */
   public Router(ProxyConfig config, UpstreamHandshake tls, ScheduledExecutorService scheduler,
       BinaryOperator<List<Filter>> realise) {
@@ -39,10 +42,24 @@ public final class Router {
     table.set(RouteTable.build(config, null, tls, scheduler, realise));
   }
 
-  /** Starts the health checks of the first table. */
+  /**
+   * Starts the health checks of the first table, and a check each second, on the same threads,
+   * that logs the ends of ejections and panic mode in pools no request reaches (they were logged
+   * only with the next request, a minute late or never; probe gateway F1).
+   */
   public void start() {
     sizeScheduler(table.get());
     table.get().startHealthChecks();
+    scheduler.scheduleWithFixedDelay(this::noticeChanges, 1, 1, TimeUnit.SECONDS);
+  }
+
+  private void noticeChanges() {
+    try {
+      table.get().pools().values().forEach(LivePool::noticeChanges);
+    } catch (RuntimeException e) {
+      // A periodic task that throws is never run again.
+      log.warn("pool_watch_failed error={}", LogValues.quoted(e.toString()), e);
+    }
   }
 
   /**

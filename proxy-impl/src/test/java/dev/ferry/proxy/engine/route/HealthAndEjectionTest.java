@@ -7,6 +7,7 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
+import dev.ferry.proxy.engine.LogCapture;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.io.IOException;
 import java.io.InputStream;
@@ -294,6 +295,46 @@ class HealthAndEjectionTest {
     a.release();
     assertThat(state(proxy, a)).isEqualTo("healthy");
     assertThat(get(proxy, "/after")).isEqualTo("200 a /after");
+  }
+
+  /**
+   * The end of an ejection is logged when it happens, not with the pool's next request: an
+   * idle pool's log showed an endpoint down for good (probe gateway F1).
+   */
+  @Test
+  void logsTheEndOfAnEjectionWithoutARequest() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    a.answer(500, "");
+    try (LogCapture logs = new LogCapture()) {
+      ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(
+          Upstream.pool(a.url(), b.url()).name("app").ejectAfter(3, Duration.ofSeconds(1))));
+      for (int i = 0; i < 6; i++) {
+        get(proxy, "/warm-" + i);
+      }
+      assertThat(logs.lines("endpoint_down pool=app endpoint=127.0.0.1:" + a.port())).hasSize(1);
+      Await.until(() -> logs.lines("endpoint_up pool=app endpoint=127.0.0.1:" + a.port()
+          + " reason=ejection_ended").size() == 1, Duration.ofSeconds(10), () -> "endpoint_up without a request");
+    }
+  }
+
+  /** Panic mode's start and end are logged as the health checks move endpoints, requests or none. */
+  @Test
+  void logsPanicModeStartingAndEndingWithoutARequest() throws Exception {
+    Origins a = ferry.track(new Origins("a"));
+    Origins b = ferry.track(new Origins("b"));
+    a.health(503);
+    b.health(503);
+    try (LogCapture logs = new LogCapture()) {
+      ferry.start(ProxyServer.builder().upstream(
+          Upstream.pool(a.url(), b.url()).name("app").healthCheck(fastCheck())));
+      Await.until(() -> logs.lines("pool_panic pool=app available=0 total=2").size() == 1,
+          Duration.ofSeconds(10), () -> "pool_panic without a request");
+      a.health(200);
+      b.health(200);
+      Await.until(() -> logs.lines("pool_panic_ended pool=app available=2 total=2").size() == 1,
+          Duration.ofSeconds(10), () -> "pool_panic_ended without a request");
+    }
   }
 
   @Test
