@@ -76,7 +76,14 @@ public final class Request {
     return target;
   }
 
-  /** The path of {@link #target()}, without the query. */
+  /**
+   * The path of {@link #target()}, without the query. On a reverse proxy it is normalised before
+   * any filter sees it (escaped unreserved characters decoded, slashes merged, dot-segments
+   * removed), so a filter matching a prefix sees the path the backend will resolve. A forward
+   * proxy passes paths on as the client spelled them: {@code /%61dmin}, {@code //admin} and
+   * {@code /x/../admin} are three paths here and one to many origins, so a forward proxy's
+   * filters should decide access on hosts, not on path prefixes.
+   */
   public String path() {
     int query = target.indexOf('?');
     return query < 0 ? target : target.substring(0, query);
