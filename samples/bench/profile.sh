@@ -8,10 +8,12 @@
 #   SIZE=102400 CACHE=64 JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java samples/bench/profile.sh
 #   TLS=1 SIZE=102400 samples/bench/profile.sh   # clients speak TLS to Ferry (needs openssl)
 #   CLOSE=1 samples/bench/profile.sh              # a new connection per request
+#   ACCESS_LOG=1 samples/bench/profile.sh         # the CLI's default access log on (to a file)
 #   PROFILER=async samples/bench/profile.sh       # CPU in the kernel too (async-profiler)
 # Settings: SIZE of the response body (1024), CACHE in MiB (unset: no cache, so the miss path),
 # TLS (1: Ferry terminates TLS with a certificate made for the run), CLOSE (1: "Connection: close"
-# on every request),
+# on every request), ACCESS_LOG (1: without -q, so the access log is written, to the run's
+# ferry.out),
 # DURATION of the recorded run (10s), WARMUP (10s), JAVA to run Ferry (java on PATH), JFR_TOOL (the
 # jfr of a JDK 21+ for `jfr view`: Temurin 25 if present, else the one beside JAVA), KEEP=1 keeps
 # the recording (its path is printed), PROFILER (jfr; async: async-profiler 4.1, fetched from
@@ -94,7 +96,9 @@ case "$PROFILER" in
     PROFILE_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints "-agentpath:$AGENT") ;;
   *) echo "profile.sh: PROFILER must be jfr or async, not $PROFILER" >&2; exit 2 ;;
 esac
-"$JAVA" -Xmx1g "${PROFILE_FLAGS[@]}" -jar "$JAR" -q \
+LOG_FLAGS=(-q)
+[ "${ACCESS_LOG:-0}" = 1 ] && LOG_FLAGS=()
+"$JAVA" -Xmx1g "${PROFILE_FLAGS[@]}" -jar "$JAR" "${LOG_FLAGS[@]}" \
   -p "$PORT" --upstream "http://127.0.0.1:$ORIGIN_PORT" "${CACHE_FLAGS[@]}" "${TLS_ARGS[@]}" > "$WORK/ferry.out" 2>&1 &
 FERRY=$!
 PIDS+=("$FERRY")

@@ -12,7 +12,7 @@ import org.slf4j.helpers.MessageFormatter;
 
 /**
  * A logger of {@link CliLogProvider}: {@code [timestamp] [LEVEL] [thread] message} on stderr;
- * the access log's lines bare.
+ * the access log's lines bare, and batched (see {@link CliLogSink}).
  */
 final class CliLogger extends LegacyAbstractLogger {
   private static final long serialVersionUID = 1L;
@@ -80,8 +80,8 @@ final class CliLogger extends LegacyAbstractLogger {
       throwable.printStackTrace(new PrintWriter(trace));
       line.append(trace);
     }
-    // One print per event, so lines from concurrent threads do not interleave.
-    System.err.print(line);
+    // One piece per event, so lines from concurrent threads do not interleave.
+    CliLogSink.write(line, access);
   }
 
   /**

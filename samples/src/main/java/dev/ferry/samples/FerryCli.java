@@ -97,8 +97,10 @@ public final class FerryCli {
     if (proxy.adminAddress().isPresent()) {
       metrics.bindTo(proxy);
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> proxy.stop(Duration.ofSeconds(10)),
-        "ferry-shutdown"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      proxy.stop(Duration.ofSeconds(10));
+      CliLogSink.flush();
+    }, "ferry-shutdown"));
     if (options.configFile() != null) {
       // Reloads go through the same parse as startup, so the flags keep overriding the file; the
       // same metrics listener goes on the new builder, which the running proxy requires.

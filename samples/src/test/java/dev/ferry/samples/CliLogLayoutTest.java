@@ -8,6 +8,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
@@ -39,6 +41,35 @@ class CliLogLayoutTest {
     String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\\R");
     assertThat(lines[0]).isEqualTo("{\"status\":200}");
     assertThat(lines[1]).matches("\\[[^]]+\\] \\[INFO\\] \\[[^]]+\\] proxy_started");
+  }
+
+  /**
+   * Access lines are batched (a write per exchange took twice the CPU), yet reach stderr by
+   * themselves within the flush interval, and before any later event.
+   */
+  @Test
+  void writesBatchedAccessLinesWithinTheFlushIntervalAndBeforeLaterEvents() {
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    try {
+      CliLogger access = new CliLogger("dev.ferry.access", Level.INFO);
+      access.info("{\"status\":201}");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (!bytes.toString(StandardCharsets.UTF_8).contains("{\"status\":201}")) {
+        assertThat(System.nanoTime()).as("the batched access line to be written").isLessThan(deadline);
+        Thread.onSpinWait();
+      }
+      access.info("{\"status\":202}");
+      access.info("{\"status\":203}");
+      new CliLogger("dev.ferry.proxy", Level.INFO).warn("proxy_stopping");
+    } finally {
+      System.setErr(stderr);
+    }
+    List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+    assertThat(lines).hasSize(4);
+    assertThat(lines.subList(0, 3)).containsExactly("{\"status\":201}", "{\"status\":202}", "{\"status\":203}");
+    assertThat(lines.get(3)).endsWith("proxy_stopping");
   }
 
   @Test
