@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * {@link ExtensionContext.Store}. By default ({@link ProxyLifecycle#AUTO}) a static extension
  * runs one proxy for the class while tests run one at a time, each test seeing the exchanges that
  * started during it (so a request a test sends without waiting for it, reaching the proxy after
- * that test ended, counts in the next one; failures then say so), and gives each test that runs concurrently a proxy of its own, unless the
+ * that test ended, counts in the next one; failures then say so), and gives each test that runs
+ * concurrently a proxy of its own, unless the
  * class proxy was injected into a {@code @BeforeAll} method (or the constructor), whose clients
  * stay wired to it: then concurrent tests share it (see {@link ProxyLifecycle#AUTO}). An instance
  * field (unless the class is {@code @TestInstance(PER_CLASS)}, whose one instance makes it a
