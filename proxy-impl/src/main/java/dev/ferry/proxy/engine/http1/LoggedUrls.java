@@ -52,7 +52,8 @@ public final class LoggedUrls {
       return 0;
     }
     int end = authorityStart(url);
-    while (end < url.length() && url.charAt(end) != '/' && url.charAt(end) != '?') {
+    while (end < url.length() && url.charAt(end) != '/' && url.charAt(end) != '?'
+        && url.charAt(end) != '#') {
       end++;
     }
     return end;
@@ -60,11 +61,16 @@ public final class LoggedUrls {
 
   /**
    * Redacts the parameters of the query, separated by {@code &} or, in the older form HTML 4
-   * recommended, by {@code ;}, and those of path segments ({@code /app;jsessionid=...}, as servlet
+   * recommended, by {@code ;}, those of the fragment (OAuth's implicit flow returns
+   * {@code #access_token=...}; a client should not send one, but some do, and a {@code Referer}
+   * may hold one), and those of path segments ({@code /app;jsessionid=...}, as servlet
    * containers rewrite URLs to carry a session).
    */
   private static String redactParameters(String url) {
-    int query = url.indexOf('?');
+    int question = url.indexOf('?');
+    int hash = url.indexOf('#');
+    // Where the query or, without one before it, the fragment begins: '&' separates from there.
+    int query = question < 0 ? hash : hash < 0 ? question : Math.min(question, hash);
     StringBuilder out = null;
     int copied = 0;
     int at = authorityEnd(url);
@@ -88,7 +94,7 @@ public final class LoggedUrls {
   private static int parameterStart(String url, int from, int query) {
     for (int i = from; i < url.length(); i++) {
       char c = url.charAt(i);
-      if (i == query || c == ';' || (c == '&' && query >= 0 && i > query)) {
+      if (i == query || c == ';' || c == '#' || (c == '&' && query >= 0 && i > query)) {
         return i;
       }
     }
@@ -100,7 +106,7 @@ public final class LoggedUrls {
     for (int i = start; i < url.length(); i++) {
       char c = url.charAt(i);
       boolean inQuery = query >= 0 && i > query;
-      if (i == query || c == ';' || (inQuery ? c == '&' : c == '/')) {
+      if (i == query || c == ';' || c == '#' || (inQuery ? c == '&' : c == '/')) {
         return i;
       }
     }

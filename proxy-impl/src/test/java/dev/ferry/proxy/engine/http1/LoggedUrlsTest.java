@@ -6,6 +6,17 @@ import org.junit.jupiter.api.Test;
 
 class LoggedUrlsTest {
 
+  /** OAuth tokens travel in fragments too (probe obs F1: logged in clear, and after a query as its last value's). */
+  @Test
+  void redactsCredentialsInAFragment() {
+    assertThat(LoggedUrls.redact("/cb#access_token=t&state=x")).isEqualTo("/cb#access_token=***&state=x");
+    assertThat(LoggedUrls.redact("http://a/cb?x=1#id_token=t")).isEqualTo("http://a/cb?x=1#id_token=***");
+    assertThat(LoggedUrls.redact("http://a/cb?token=q#state=s&code=c"))
+        .isEqualTo("http://a/cb?token=***#state=s&code=***");
+    assertThat(LoggedUrls.redact("http://a#token=t")).isEqualTo("http://a#token=***");
+    assertThat(LoggedUrls.redact("/p#section-2")).isEqualTo("/p#section-2");
+  }
+
   @Test
   void replacesTheValuesOfCredentialParameters() {
     assertThat(LoggedUrls.redact("http://a/p?token=t&x=1&api_key=k&sig=s&Session_Id=9&code=c&q"))
