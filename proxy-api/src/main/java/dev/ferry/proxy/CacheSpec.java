@@ -1,6 +1,7 @@
 package dev.ferry.proxy;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,6 +24,7 @@ import java.util.Optional;
  */
 public final class CacheSpec {
   private static final long MAX_SIZE_BYTES = 1L << 40;
+  private static final List<String> LOOPBACK = List.of("127.0.0.0/8", "::1");
 
   private final long maxSizeBytes;
   private final long maxEntryBytes;
@@ -32,9 +34,11 @@ public final class CacheSpec {
   private final boolean hideTargetedField;
   private final boolean storeSetCookie;
   private final CacheStore store;
+  private final List<String> purgeClients;
 
   private CacheSpec(long maxSizeBytes, long maxEntryBytes, String statusHeader, Clock clock,
-      String targetedField, boolean hideTargetedField, boolean storeSetCookie, CacheStore store) {
+      String targetedField, boolean hideTargetedField, boolean storeSetCookie, CacheStore store,
+      List<String> purgeClients) {
     this.maxSizeBytes = maxSizeBytes;
     this.maxEntryBytes = maxEntryBytes;
     this.statusHeader = statusHeader;
@@ -43,6 +47,7 @@ public final class CacheSpec {
     this.hideTargetedField = hideTargetedField;
     this.storeSetCookie = storeSetCookie;
     this.store = store;
+    this.purgeClients = purgeClients;
   }
 
   /**
@@ -51,7 +56,7 @@ public final class CacheSpec {
    */
   public static CacheSpec inMemory() {
     return new CacheSpec(10L << 20, 1L << 20, "X-Cache", Clock.systemUTC(), "CDN-Cache-Control",
-        false, false, null);
+        false, false, null, LOOPBACK);
   }
 
   /**
@@ -70,7 +75,7 @@ public final class CacheSpec {
           "maxSizeBytes must be between 1 and %d (was %d)", MAX_SIZE_BYTES, maxSizeBytes));
     }
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie, store);
+        hideTargetedField, storeSetCookie, store, purgeClients);
   }
 
   /**
@@ -86,7 +91,7 @@ public final class CacheSpec {
       throw new IllegalArgumentException("maxEntryBytes must be at least 1 (was " + maxEntryBytes + ")");
     }
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie, store);
+        hideTargetedField, storeSetCookie, store, purgeClients);
   }
 
   /**
@@ -101,13 +106,13 @@ public final class CacheSpec {
   public CacheSpec statusHeader(String name) {
     OwnFields.check(name, "statusHeader");
     return new CacheSpec(maxSizeBytes, maxEntryBytes, name, clock, targetedField, hideTargetedField,
-        storeSetCookie, store);
+        storeSetCookie, store, purgeClients);
   }
 
   /** The clock that ages entries; default UTC system time. Tests pass a controllable one. */
   public CacheSpec clock(Clock clock) {
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, Objects.requireNonNull(clock, "clock"),
-        targetedField, hideTargetedField, storeSetCookie, store);
+        targetedField, hideTargetedField, storeSetCookie, store, purgeClients);
   }
 
   /**
@@ -122,13 +127,13 @@ public final class CacheSpec {
   public CacheSpec targetedField(String name) {
     OwnFields.check(name, "targetedField");
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, name, hideTargetedField,
-        storeSetCookie, store);
+        storeSetCookie, store, purgeClients);
   }
 
   /** In reverse mode, removes the targeted field from responses sent to clients. Off by default. */
   public CacheSpec hideTargetedField() {
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField, true,
-        storeSetCookie, store);
+        storeSetCookie, store, purgeClients);
   }
 
   /**
@@ -138,7 +143,7 @@ public final class CacheSpec {
    */
   public CacheSpec storeSetCookie(boolean storeSetCookie) {
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie, store);
+        hideTargetedField, storeSetCookie, store, purgeClients);
   }
 
   /**
@@ -149,7 +154,41 @@ public final class CacheSpec {
    */
   public CacheSpec store(CacheStore store) {
     return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie, Objects.requireNonNull(store, "store"));
+        hideTargetedField, storeSetCookie, Objects.requireNonNull(store, "store"), purgeClients);
+  }
+
+  /**
+   * The clients that may remove an entry with the {@code PURGE} method (Varnish's and Squid's
+   * convention) sent to the proxy's own port, as address blocks ({@code 10.0.0.0/8},
+   * {@code 2001:db8::/32}, a bare address); default loopback ({@code 127.0.0.0/8} and
+   * {@code ::1}). Each call replaces the earlier list; none ({@code purgeFrom()}) turns the
+   * method off, so that every {@code PURGE} is answered 403.
+   *
+   * <p>Behind a reverse proxy on the same host (nginx in front of Ferry), every client reaches
+   * Ferry from loopback, and the default would let anyone purge: turn the method off there and
+   * purge through the admin listener ({@link ProxyServer.Builder#admin}) or
+   * {@link ProxyCache#purge} instead.
+   *
+   * <pre>{@code
+   * CacheSpec.inMemory().purgeFrom("10.1.0.0/16");   // the deploy hosts only
+   * CacheSpec.inMemory().purgeFrom();                // PURGE refused to everyone
+   * }</pre>
+   *
+   * @throws IllegalArgumentException naming a block that is not an IP address with a prefix
+   *     length that fits it
+   */
+  public CacheSpec purgeFrom(String... cidrs) {
+    Objects.requireNonNull(cidrs, "cidrs");
+    for (String cidr : cidrs) {
+      Cidr.check(Objects.requireNonNull(cidr, "cidrs contains null"));
+    }
+    return new CacheSpec(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
+        hideTargetedField, storeSetCookie, store, List.of(cidrs));
+  }
+
+  /** See {@link #purgeFrom(String...)}; empty when the {@code PURGE} method is off. */
+  public List<String> purgeClients() {
+    return purgeClients;
   }
 
   /** See {@link #store(CacheStore)}; empty for the default in-memory store. */
@@ -215,13 +254,14 @@ public final class CacheSpec {
     return maxSizeBytes == that.maxSizeBytes && maxEntryBytes == that.maxEntryBytes
         && statusHeader.equals(that.statusHeader) && clock.equals(that.clock)
         && targetedField.equals(that.targetedField) && hideTargetedField == that.hideTargetedField
-        && storeSetCookie == that.storeSetCookie && Objects.equals(store, that.store);
+        && storeSetCookie == that.storeSetCookie && Objects.equals(store, that.store)
+        && purgeClients.equals(that.purgeClients);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(maxSizeBytes, maxEntryBytes, statusHeader, clock, targetedField,
-        hideTargetedField, storeSetCookie, store);
+        hideTargetedField, storeSetCookie, store, purgeClients);
   }
 
   /**
@@ -236,6 +276,7 @@ public final class CacheSpec {
         + (statusHeader.equals("X-Cache") ? "" : ", statusHeader=" + statusHeader)
         + (targetedField.equals("CDN-Cache-Control") ? "" : ", targetedField=" + targetedField)
         + (hideTargetedField ? ", hideTargetedField=true" : "")
+        + (purgeClients.equals(LOOPBACK) ? "" : ", purgeFrom=" + purgeClients)
         + (clock.equals(Clock.systemUTC()) ? "" : ", clock=" + clock) + ")";
   }
 }

@@ -56,6 +56,20 @@ class CacheSpecTest {
   }
 
   @Test
+  void purgesFromLoopbackUnlessToldOtherwiseAndChecksEachBlock() {
+    assertThat(CacheSpec.inMemory().purgeClients()).containsExactly("127.0.0.0/8", "::1");
+    CacheSpec deployHosts = CacheSpec.inMemory().purgeFrom("10.1.0.0/16", "2001:db8::/32");
+    assertThat(deployHosts.purgeClients()).containsExactly("10.1.0.0/16", "2001:db8::/32");
+    assertThat(deployHosts).isNotEqualTo(CacheSpec.inMemory())
+        .hasToString("inMemory(maxSizeBytes=10485760, maxEntryBytes=1048576, purgeFrom=[10.1.0.0/16, 2001:db8::/32])");
+    assertThat(CacheSpec.inMemory().purgeFrom().purgeClients()).isEmpty();
+    assertThatThrownBy(() -> CacheSpec.inMemory().purgeFrom("10.0.0.0/33"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("10.0.0.0/33");
+    assertThatThrownBy(() -> CacheSpec.inMemory().purgeFrom("deploy.example.com"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("deploy.example.com");
+  }
+
+  @Test
   void takesAnEntrysBodyBufferOverWithoutCopyingAndHandsOutReadOnlyViews() {
     ByteBuffer direct = ByteBuffer.allocateDirect(8).put("xxbodyyy".getBytes(StandardCharsets.US_ASCII));
     direct.position(2).limit(6);

@@ -25,7 +25,7 @@ final class ConfigFile {
       "upstreamCa", "filters", "pools", "routes", "upstream");
   private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads");
   private static final List<String> CACHE = List.of("maxSizeBytes", "sizeMb", "maxEntryBytes",
-      "storeSetCookie");
+      "storeSetCookie", "purgeFrom");
   private static final List<String> MODELS = List.of("auto", "virtual", "pool", "epoll", "thread");
 
   private static final Map<String, BiConsumer<ProxyServer.Builder, ConfigNode>> TIMEOUTS = new LinkedHashMap<>();
@@ -217,10 +217,19 @@ final class ConfigFile {
         case "maxSizeBytes" -> current.maxSizeBytes(value.longValue());
         case "sizeMb" -> current.maxSizeBytes(megabytes(value));
         case "maxEntryBytes" -> current.maxEntryBytes(value.longValue());
+        case "purgeFrom" -> current.purgeFrom(purgeFrom(value));
         default -> current.storeSetCookie(value.bool());
       });
     }
     return spec;
+  }
+
+  /** {@code purgeFrom}'s address blocks: a list (empty, or {@code none}: PURGE is off). */
+  private static String[] purgeFrom(ConfigNode value) {
+    if (!value.isList() && value.text().equals("none")) {
+      return new String[0];
+    }
+    return value.list().stream().map(ConfigNode::text).toArray(String[]::new);
   }
 
   /**

@@ -10,14 +10,16 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * The observability flags: admin listener, access log, error pages, request IDs and the cache's
- * status header. Each maps onto one builder method (or a {@link CacheSpec} option); the admin
+ * The observability and admin flags: admin listener, access log, error pages, request IDs, the
+ * cache's status header and who may purge it. Each maps onto one builder method (or a {@link CacheSpec} option); the admin
  * address and the cache header are applied after all flags, since they combine two flags or a
  * flag and the cache, in whichever order they were given.
  */
@@ -35,15 +37,20 @@ final class ObservabilityOptions {
       "      --request-id-header NAME  header carrying the request ID (default X-Request-Id)",
       "      --no-stats-on-proxy-port  do not answer GET /_stats and /_dashboard from loopback on",
       "                               a forward proxy's own port",
-      "      --cache-status-header NAME  header telling HIT, MISS... (default X-Cache; needs -m)");
+      "      --cache-status-header NAME  header telling HIT, MISS... (default X-Cache; needs -m)",
+      "      --purge-from CIDR|none   clients allowed to send PURGE to the proxy port (default",
+      "                               loopback; repeatable; none: PURGE is refused to all, as",
+      "                               behind nginx on the same host, where every client is",
+      "                               loopback; the admin listener's /_cache/purge stays)");
 
   /** Flags that take a value. */
   static final Set<String> FLAGS = Set.of("--admin-port", "--admin-bind", "--access-log",
-      "--error-page", "--request-id-header", "--cache-status-header");
+      "--error-page", "--request-id-header", "--cache-status-header", "--purge-from");
   /** Flags without a value. */
   static final Set<String> SWITCHES = Set.of("--no-stats-on-proxy-port");
 
-  private static final Set<String> REPEATABLE = Set.of("--error-page", "--no-stats-on-proxy-port");
+  private static final Set<String> REPEATABLE = Set.of("--error-page", "--no-stats-on-proxy-port",
+      "--purge-from");
 
   private final Set<String> seen = new HashSet<>();
   private final Set<Integer> errorPageStatuses = new HashSet<>();
@@ -53,6 +60,8 @@ final class ObservabilityOptions {
   private String requestIdHeader;
   private AccessLogFormat accessLog;
   private boolean noStatsOnProxyPort;
+  /** The {@code --purge-from} blocks, empty for {@code none}; null when the flag is not given. */
+  private List<String> purgeFrom;
 
   /** Applies a switch. */
   void add(String flag, ProxyServer.Builder builder) {
@@ -90,7 +99,28 @@ final class ObservabilityOptions {
         requestIdHeader = value.trim();
       }
       case "--cache-status-header" -> cacheStatusHeader = CacheSpec.inMemory().statusHeader(value).statusHeader();
+      case "--purge-from" -> purgeFrom(flag, value);
       default -> throw new IllegalArgumentException("unknown option " + flag);
+    }
+  }
+
+  private void purgeFrom(String flag, String value) {
+    boolean none = value.equals("none");
+    if (purgeFrom != null && (none || purgeFrom.isEmpty())) {
+      throw new IllegalArgumentException(flag + " none turns PURGE off and cannot be combined with "
+          + "address blocks: give none alone, or the blocks alone");
+    }
+    if (purgeFrom == null) {
+      purgeFrom = new ArrayList<>();
+    }
+    if (!none) {
+      try {
+        CacheSpec.inMemory().purgeFrom(value);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(flag + " takes an address block such as 10.0.0.0/8 or ::1, "
+            + "or none: " + e.getMessage(), e);
+      }
+      purgeFrom.add(value);
     }
   }
 
@@ -133,13 +163,20 @@ final class ObservabilityOptions {
       ListenAddresses.requireLocal("--admin-bind", host);
       builder.admin(new InetSocketAddress(host, adminPort));
     }
-    if (cacheStatusHeader == null && requestIdHeader == null) {
+    if (cacheStatusHeader == null && requestIdHeader == null && purgeFrom == null) {
       return;
     }
     ProxyConfig snapshot = snapshot(builder);
     Optional<CacheSpec> cache = snapshot.cache();
     if (cacheStatusHeader != null && cache.isEmpty()) {
       throw new IllegalArgumentException("--cache-status-header needs a cache (-m, --cache-mb N)");
+    }
+    if (purgeFrom != null && cache.isEmpty()) {
+      throw new IllegalArgumentException("--purge-from needs a cache (-m, --cache-mb N)");
+    }
+    if (purgeFrom != null) {
+      cache = Optional.of(cache.get().purgeFrom(purgeFrom.toArray(String[]::new)));
+      builder.cache(cache.get());
     }
     String statusHeader = cacheStatusHeader != null ? cacheStatusHeader
         : cache.map(CacheSpec::statusHeader).orElse(null);

@@ -428,6 +428,17 @@ class ConfigFileTest {
   }
 
   @Test
+  void readsWhoMayPurgeFromTheCacheSection() throws IOException {
+    assertThat(configOf("cache:\n  purgeFrom: [10.1.0.0/16, \"::1\"]\n").cache().orElseThrow().purgeClients())
+        .containsExactly("10.1.0.0/16", "::1");
+    assertThat(configOf("cache:\n  purgeFrom: none\n").cache().orElseThrow().purgeClients()).isEmpty();
+    assertThat(configOf("cache:\n  purgeFrom: []\n").cache().orElseThrow().purgeClients()).isEmpty();
+    assertThatThrownBy(() -> configOf("cache:\n  purgeFrom: [deploy.example.com]\n"))
+        .isInstanceOf(ConfigFileException.class).hasMessageContaining("line 2")
+        .hasMessageContaining("deploy.example.com");
+  }
+
+  @Test
   void refusesTheConfigFlagTwice() throws IOException {
     Path file = write("listener: {port: 0}\n");
     assertThatThrownBy(() -> CliOptions.parse("--config", file.toString(), "--config", file.toString()))

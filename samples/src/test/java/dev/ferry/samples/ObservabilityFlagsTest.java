@@ -56,6 +56,23 @@ class ObservabilityFlagsTest {
   }
 
   @Test
+  void namesWhoMayPurgeWithEveryPurgeFromFlag() {
+    assertThat(configOf("-m", "1").cache().orElseThrow().purgeClients()).containsExactly("127.0.0.0/8", "::1");
+    assertThat(configOf("--purge-from", "10.1.0.0/16", "-m", "1", "--purge-from", "::1",
+        "--cache-status-header", "X-Hit").cache().orElseThrow())
+        .satisfies(cache -> assertThat(cache.purgeClients()).containsExactly("10.1.0.0/16", "::1"))
+        .satisfies(cache -> assertThat(cache.statusHeader()).isEqualTo("X-Hit"));
+    assertThat(configOf("-m", "1", "--purge-from", "none").cache().orElseThrow().purgeClients()).isEmpty();
+    assertRefused("--purge-from needs a cache (-m, --cache-mb N)", "--purge-from", "none");
+    assertRefused("--purge-from takes an address block such as 10.0.0.0/8 or ::1, or none",
+        "-m", "1", "--purge-from", "deploy.example.com");
+    assertRefused("--purge-from none turns PURGE off and cannot be combined with address blocks",
+        "-m", "1", "--purge-from", "10.0.0.0/8", "--purge-from", "none");
+    assertRefused("--purge-from none turns PURGE off and cannot be combined with address blocks",
+        "-m", "1", "--purge-from", "none", "--purge-from", "none");
+  }
+
+  @Test
   void bindsTheAdminListenerWhereAsked() {
     assertThat(configOf("--admin-bind", "0.0.0.0", "--admin-port", "0").admin())
         .hasValue(new InetSocketAddress("0.0.0.0", 0));

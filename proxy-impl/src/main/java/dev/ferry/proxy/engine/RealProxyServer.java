@@ -156,7 +156,7 @@ final class RealProxyServer implements ProxyServer {
     this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
         config.connectTimeout());
     this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse())).orElse(null);
-    this.cacheAdmin = cache == null ? null : new CacheAdmin(cache);
+    this.cacheAdmin = cache == null ? null : new CacheAdmin(cache, config.cache().get().purgeClients());
     this.adminEndpoints = new AdminEndpoints(this, cacheAdmin);
     this.errorPages = new ErrorPages(config.errorPages());
     this.accessLog = new AccessLog(config.accessLog(), config.quietLogs());

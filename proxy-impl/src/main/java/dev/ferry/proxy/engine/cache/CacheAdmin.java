@@ -5,6 +5,7 @@ import dev.ferry.proxy.CacheStats;
 import dev.ferry.proxy.ProxyCache;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.filter.AddressBlock;
 import dev.ferry.proxy.engine.http1.LoggedUrls;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,7 +16,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,25 +23,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Cache operations over HTTP: the {@code PURGE} method (Varnish's and Squid's convention) on the
  * proxy's own listener, and the admin endpoints {@code POST /_cache/purge?url=...} (or
- * {@code ?prefix=...}) and {@code GET /_cache/stats}. Purging is refused to clients that are not
- * on loopback unless the allow predicate admits them: a purge from anyone is a cheap way to
- * send every request to the origin.
+ * {@code ?prefix=...}) and {@code GET /_cache/stats}. {@code PURGE} is answered only to the
+ * clients {@code CacheSpec.purgeFrom} names (loopback by default): a purge from anyone is a cheap
+ * way to send every request to the origin.
  */
 public final class CacheAdmin {
   private static final Logger log = LoggerFactory.getLogger(CacheAdmin.class);
 
   private final ProxyCache cache;
-  private final Predicate<InetAddress> allowPurge;
+  private final List<AddressBlock> purgeClients;
 
-  /** Purges allowed from loopback clients only. */
-  public CacheAdmin(ProxyCache cache) {
-    this(cache, InetAddress::isLoopbackAddress);
-  }
-
-  /** Purges allowed from the clients {@code allowPurge} accepts (loopback only unless it says so). */
-  public CacheAdmin(ProxyCache cache, Predicate<InetAddress> allowPurge) {
+  /** {@code PURGE} allowed from the clients in {@code purgeClients}; none, the method is off. */
+  public CacheAdmin(ProxyCache cache, List<String> purgeClients) {
     this.cache = cache;
-    this.allowPurge = allowPurge;
+    this.purgeClients = purgeClients.stream().map(AddressBlock::parse).toList();
   }
 
   /** True for a request that {@link #purge} answers. */
@@ -55,11 +50,12 @@ public final class CacheAdmin {
    */
   public Response purge(Request request, InetSocketAddress client) {
     InetAddress address = client.getAddress();
-    if (address == null || !(address.isLoopbackAddress() || allowPurge.test(address))) {
+    if (address == null || purgeClients.stream().noneMatch(block -> block.contains(address))) {
       log.info("cache_purge_denied url={} client={}", LoggedUrls.logValue(request.url()), client);
-      return Response.text(403, "Purge not allowed from this client\n");
+      return Response.text(403, purgeClients.isEmpty() ? "The PURGE method is off on this proxy\n"
+          : "Purge not allowed from this client\n");
     }
-    return purgeUrl(request.url());
+    return purgeUrl(List.of(request.url()), " client=" + client);
   }
 
   /**
@@ -85,7 +81,7 @@ public final class CacheAdmin {
       }
       List<String> urls = parameter(request, "url");
       if (!urls.isEmpty()) {
-        return urls.stream().allMatch(CacheKeys::isAbsoluteHttp) ? purgeUrl(urls)
+        return urls.stream().allMatch(CacheKeys::isAbsoluteHttp) ? purgeUrl(urls, "")
             : Response.text(400, "url= takes an absolute http or https URL; for a path under every "
                 + "origin give prefix=</path prefix>\n");
       }
@@ -131,19 +127,15 @@ public final class CacheAdmin {
     return path < 0 ? "" : url.substring(path);
   }
 
-  private Response purgeUrl(String url) {
-    return purgeUrl(List.of(url));
-  }
-
   /** Purges the entries of every spelling in {@code urls}: 200 if any was cached, else 404. */
-  private Response purgeUrl(List<String> urls) {
+  private Response purgeUrl(List<String> urls, String from) {
     boolean removed = false;
     for (String url : urls) {
       removed |= cache.purge(url);
     }
     // The last reading is the decoded one when there are two: a query written encoded
     // (k%3Ftoken%3D...) is a query there, which redaction finds (probe c28: the token was logged).
-    log.info("cache_purge url={} removed={}", LoggedUrls.logValue(urls.get(urls.size() - 1)), removed);
+    log.info("cache_purge url={} removed={}{}", LoggedUrls.logValue(urls.get(urls.size() - 1)), removed, from);
     return removed ? Response.text(200, "Purged\n") : Response.text(404, "Not in cache\n");
   }
 

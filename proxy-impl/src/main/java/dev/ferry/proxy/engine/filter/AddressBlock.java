@@ -5,7 +5,7 @@ import dev.ferry.proxy.engine.upstream.HostNames;
 import java.net.InetAddress;
 
 /** An IPv4 or IPv6 address block such as {@code 10.0.0.0/8} or {@code ::1/128}. */
-final class AddressBlock {
+public final class AddressBlock {
   private final byte[] network;
   private final int prefixLength;
 
@@ -19,7 +19,7 @@ final class AddressBlock {
    *
    * @throws IllegalArgumentException if it is not an IP literal with a valid prefix
    */
-  static AddressBlock parse(String text) {
+  public static AddressBlock parse(String text) {
     int slash = text.indexOf('/');
     String literal = slash < 0 ? text : text.substring(0, slash);
     InetAddress address;
@@ -39,7 +39,8 @@ final class AddressBlock {
     return new AddressBlock(bytes, prefix);
   }
 
-  boolean contains(InetAddress address) {
+  /** Whether {@code address} is in this block (an IPv4-mapped IPv6 address as its IPv4 one). */
+  public boolean contains(InetAddress address) {
     byte[] candidate = comparable(address.getAddress());
     if (candidate == null) {
       return false;

@@ -3,12 +3,15 @@ package dev.ferry.proxy.engine.cache;
 import static dev.ferry.proxy.engine.cache.CacheHarness.verdict;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.LogCapture;
 import dev.ferry.proxy.engine.ProxyTestExtension;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -24,7 +27,7 @@ class CacheAdminTest {
   @BeforeEach
   void start() throws Exception {
     h = new CacheHarness(ferry);
-    admin = new CacheAdmin(h.cache());
+    admin = new CacheAdmin(h.cache(), CacheSpec.inMemory().purgeClients());
   }
 
   private String url(String path) {
@@ -62,8 +65,38 @@ class CacheAdminTest {
     Request purge = Request.builder().method("PURGE").url(url("/guarded")).build();
     assertThat(admin.purge(purge, remote).status()).isEqualTo(403);
     assertThat(h.cache().stats().entries()).isEqualTo(2);
-    CacheAdmin allowing = new CacheAdmin(h.cache(), address -> address.getAddress()[0] == 10);
+    CacheAdmin allowing = new CacheAdmin(h.cache(), List.of("10.0.0.0/8"));
     assertThat(allowing.purge(purge, remote).status()).isEqualTo(200);
+  }
+
+  @Test
+  void purgeMethodThroughTheProxyPortAnswersLoopbackByDefault() throws Exception {
+    storeTwoVariants("/by-default");
+    HttpResponse<String> purged = h.request("PURGE", "/by-default");
+    assertThat(purged.statusCode()).isEqualTo(200);
+    assertThat(h.cache().stats().entries()).isZero();
+  }
+
+  @Test
+  void refusesPurgeFromLoopbackWhenPurgeFromNamesOtherClients() throws Exception {
+    // Behind nginx on the same host every client is loopback: loopback must not stay allowed.
+    CacheHarness fronted = new CacheHarness(ferry, CacheSpec.inMemory().purgeFrom("10.1.0.0/16"));
+    fronted.origin.enqueue(fronted.response("kept").setHeader("Cache-Control", "max-age=100"));
+    fronted.get("/fronted");
+    HttpResponse<String> refused = fronted.request("PURGE", "/fronted");
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(verdict(fronted.get("/fronted"))).isEqualTo("HIT");
+  }
+
+  @Test
+  void purgeMethodTurnedOffIsRefusedToEveryClient() throws Exception {
+    CacheHarness off = new CacheHarness(ferry, CacheSpec.inMemory().purgeFrom());
+    off.origin.enqueue(off.response("kept").setHeader("Cache-Control", "max-age=100"));
+    off.get("/off");
+    HttpResponse<String> refused = off.request("PURGE", "/off");
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.body()).contains("PURGE method is off");
+    assertThat(off.cache().stats().entries()).isEqualTo(1);
   }
 
   @Test
