@@ -8,9 +8,13 @@ package dev.ferry.proxy.engine.http1;
  * {@code Cookie} values never reach a log. Listeners and the testkit get the URL as it was.
  */
 public final class LoggedUrls {
-  private static final String[] SECRET_PARTS = {"token", "secret", "passw", "pwd", "apikey", "api_key",
-      "api-key", "signature", "credential", "session", "auth", "jwt"};
-  private static final String[] SECRET_NAMES = {"key", "sig", "code"};
+  private static final String[] SECRET_PARTS = {"token", "secret", "passw", "passphrase", "pwd",
+      "apikey", "api_key", "api-key", "accesskey", "privatekey", "signature", "credential", "session",
+      "auth", "jwt", "assertion"};
+  /** Whole names only: as parts they are in too many harmless ones (keyword, pinned, bypass). */
+  private static final String[] SECRET_NAMES = {"key", "sig", "code", "pass", "pw", "pin", "otp"};
+  /** A key named as one ({@code api_key}, {@code subscription-key}), not {@code monkey}. */
+  private static final String[] SECRET_SUFFIXES = {"_key", "-key", ".key"};
   private static final String REDACTED = "***";
   private static final int MAX_DECODINGS = 3;
 
@@ -139,6 +143,11 @@ public final class LoggedUrls {
     int length = to - from;
     for (String exact : SECRET_NAMES) {
       if (length == exact.length() && url.regionMatches(true, from, exact, 0, length)) {
+        return true;
+      }
+    }
+    for (String suffix : SECRET_SUFFIXES) {
+      if (length > suffix.length() && url.regionMatches(true, to - suffix.length(), suffix, 0, suffix.length())) {
         return true;
       }
     }

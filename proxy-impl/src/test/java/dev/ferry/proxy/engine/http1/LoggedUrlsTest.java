@@ -27,6 +27,19 @@ class LoggedUrlsTest {
     assertThat(LoggedUrls.redact("alice:pw@host:443")).as("a CONNECT target").isEqualTo("***@host:443");
   }
 
+  /** Names seen in real APIs that the first list missed (probe obs F4). */
+  @Test
+  void replacesKeysPasswordsAndAssertionsUnderTheirCommonNames() {
+    assertThat(LoggedUrls.redact("/p?private_key=a&access_key=b&subscription-key=c&pass=d&pw=e"))
+        .isEqualTo("/p?private_key=***&access_key=***&subscription-key=***&pass=***&pw=***");
+    assertThat(LoggedUrls.redact("/oauth/token?client_assertion=eyJ&client_assertion_type=jwt-bearer"))
+        .isEqualTo("/oauth/token?client_assertion=***&client_assertion_type=***");
+    assertThat(LoggedUrls.redact("/p?AccessKey=a&privateKey=b&passphrase=c&otp=d&pin=e"))
+        .isEqualTo("/p?AccessKey=***&privateKey=***&passphrase=***&otp=***&pin=***");
+    assertThat(LoggedUrls.redact("/p?keyword=x&monkey=y&keys=z&pinned=1"))
+        .as("key, pass and pin inside other words").isEqualTo("/p?keyword=x&monkey=y&keys=z&pinned=1");
+  }
+
   @Test
   void replacesCredentialsAfterSemicolonsInQueriesAndPaths() {
     assertThat(LoggedUrls.redact("/p?a=1;token=t;b=2")).isEqualTo("/p?a=1;token=***;b=2");
