@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
+import java.time.Duration;
 import java.time.Instant;
 
 /** Whether a stored response may answer a request without the upstream (RFC 9111 §4.2, §5.2). */
@@ -18,7 +19,11 @@ final class Lookup {
     long lifetime = Freshness.lifetimeSeconds(stored, policy);
     long age = Freshness.currentAgeSeconds(stored, now);
     fresh = lifetime > age;
-    servable = decide(asked, response, lifetime, age, requestHeaders);
+    // Age counts whole seconds; a fraction past them is age too, for the request's max-age: a
+    // reload's max-age=0 is not answered with a copy stored 0.9 s ago.
+    Duration resident = Duration.between(stored.responseTime(), now);
+    boolean pastWholeSeconds = !resident.isNegative() && resident.getNano() > 0;
+    servable = decide(asked, response, lifetime, age, pastWholeSeconds, requestHeaders);
   }
 
   /**
@@ -31,12 +36,13 @@ final class Lookup {
   }
 
   private boolean decide(CacheControl asked, CacheControl response, long lifetime, long age,
-      Headers requestHeaders) {
+      boolean pastWholeSeconds, Headers requestHeaders) {
     // A qualified no-cache="Field" only withholds those fields, stripped when stored (§5.2.2.4).
     if (asksNoCache(asked, requestHeaders) || response.hasUnqualified("no-cache")) {
       return false;
     }
-    if (asked.has("max-age") && age > asked.seconds("max-age")) {
+    if (asked.has("max-age") && (age > asked.seconds("max-age")
+        || age == asked.seconds("max-age") && pastWholeSeconds)) {
       return false;
     }
     if (asked.has("min-fresh") && lifetime - age < asked.seconds("min-fresh")) {

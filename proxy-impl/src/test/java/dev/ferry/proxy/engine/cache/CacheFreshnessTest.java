@@ -179,6 +179,23 @@ class CacheFreshnessTest {
     assertThat(h.get("/r", "Cache-Control", "min-fresh=30").body()).isEqualTo("v3");
   }
 
+  /**
+   * A request's max-age=0 (a browser's reload) is not answered with a copy stored a fraction of
+   * a second ago: age is counted in whole seconds, and 0.3 s passed for 0 (probe cache F1).
+   */
+  @Test
+  void revalidatesForRequestMaxAgeZeroWithinTheSecondTheResponseWasStored() throws Exception {
+    h.origin.enqueue(h.response("v1").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("v2").setHeader("Cache-Control", "max-age=100"));
+    h.origin.enqueue(h.response("v3").setHeader("Cache-Control", "max-age=100"));
+    h.get("/reload");
+    h.advance(Duration.ofMillis(300));
+    assertThat(h.get("/reload", "Cache-Control", "max-age=0").body()).isEqualTo("v2");
+    h.advance(Duration.ofMillis(5300));
+    assertThat(h.get("/reload", "Cache-Control", "max-age=5").body()).as("5.3 s old for max-age=5").isEqualTo("v3");
+    assertThat(h.get("/reload", "Cache-Control", "max-age=5").body()).as("0 s old").isEqualTo("v3");
+  }
+
   @Test
   void answersOnlyIfCachedWith504WhenAbsent() throws Exception {
     HttpResponse<String> response = h.get("/missing", "Cache-Control", "only-if-cached");
