@@ -37,6 +37,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 final class CertificateBuilder {
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int MAX_COMMON_NAME = 64;
 
   private CertificateBuilder() {}
 
@@ -61,11 +62,16 @@ final class CertificateBuilder {
 
   /**
    * A server certificate for {@code host} (a DNS name, or an IP literal when {@code ip}), signed
-   * by the CA: subject alternative name, serverAuth, digitalSignature (the key is EC).
+   * by the CA: subject alternative name, serverAuth, digitalSignature (the key is EC); the host
+   * is the subject's CN too when it fits one.
    */
   static X509Certificate leaf(String host, boolean ip, PublicKey leafKey, X509Certificate caCertificate,
       PrivateKey caKey, Instant notBefore, Instant notAfter) {
-    X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, host).build();
+    // RFC 5280 caps a commonName at 64 characters; past that, the SAN alone names the host,
+    // under an empty subject, which makes the SAN critical (§4.1.2.6).
+    boolean nameFits = host.length() <= MAX_COMMON_NAME;
+    X500NameBuilder names = new X500NameBuilder(BCStyle.INSTANCE);
+    X500Name subject = nameFits ? names.addRDN(BCStyle.CN, host).build() : names.build();
     GeneralName san = new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, host);
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
@@ -74,7 +80,7 @@ final class CertificateBuilder {
           .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
           .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
-          .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(san))
+          .addExtension(Extension.subjectAlternativeName, !nameFits, new GeneralNames(san))
           .addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(leafKey))
           .addExtension(Extension.authorityKeyIdentifier, false,
               extensions.createAuthorityKeyIdentifier(caCertificate));

@@ -110,6 +110,23 @@ class InterceptionTest {
     assertThat(leaf.getPublicKey().getAlgorithm()).isEqualTo("EC");
   }
 
+  /**
+   * RFC 5280 caps a commonName at 64 characters: a longer host is named by the SAN alone, under
+   * an empty subject and a critical SAN (§4.1.2.6), as public CAs issue them (probe tls F4).
+   */
+  @Test
+  void namesAHostLongerThanACommonNameMayBeInTheSanAlone() throws Exception {
+    String longHost = "a".repeat(60) + "." + "b".repeat(60) + ".example.test";
+    X509Certificate leaf = handshake(longHost, false, longHost);
+
+    assertThat(leaf.getSubjectX500Principal().getName()).isEmpty();
+    assertThat(leaf.getCriticalExtensionOIDs()).contains("2.5.29.17");
+    assertThat(leaf.getSubjectAlternativeNames()).containsExactly(List.of(2, longHost));
+    X509Certificate shortLeaf = interception.leaves().leafFor("short.example.test").leaf();
+    assertThat(shortLeaf.getSubjectX500Principal().getName()).isEqualTo("CN=short.example.test");
+    assertThat(shortLeaf.getNonCriticalExtensionOIDs()).contains("2.5.29.17");
+  }
+
   @Test
   void refusesToIssueForTextThatIsNoHost() {
     assertThatThrownBy(() -> interception.leaves().leafFor("evil host/\u0000"))
