@@ -63,6 +63,11 @@ public final class TestCertificates {
     return issued(commonName, null, 2, "ip:" + ip, EC_P256, null, EC_P256, null);
   }
 
+  /** A sound leaf for {@code dnsName} whose extended key usage allows client authentication only. */
+  public static TestCertificates issuedForClientsOnly(String dnsName) throws Exception {
+    return issued(dnsName, null, 2, hostSan(dnsName), EC_P256, null, EC_P256, null, "clientAuth");
+  }
+
   private static String hostSan(String dnsName) {
     return "dns:" + dnsName + (dnsName.equals("localhost") ? ",ip:127.0.0.1" : "");
   }
@@ -105,6 +110,13 @@ public final class TestCertificates {
   private static TestCertificates issued(String dnsName, String startDate, int validityDays, String san,
       List<String> keyOptions, String signatureAlgorithm, List<String> caKeyOptions, String caStartDate)
       throws Exception {
+    return issued(dnsName, startDate, validityDays, san, keyOptions, signatureAlgorithm, caKeyOptions,
+        caStartDate, null);
+  }
+
+  private static TestCertificates issued(String dnsName, String startDate, int validityDays, String san,
+      List<String> keyOptions, String signatureAlgorithm, List<String> caKeyOptions, String caStartDate,
+      String extendedKeyUsage) throws Exception {
     Path dir = Files.createTempDirectory("ferry-certs");
     try {
       Path ca = dir.resolve("ca.p12");
@@ -134,6 +146,9 @@ public final class TestCertificates {
       }
       if (signatureAlgorithm != null) {
         sign.addAll(List.of("-sigalg", signatureAlgorithm));
+      }
+      if (extendedKeyUsage != null) {
+        sign.addAll(List.of("-ext", "EKU=" + extendedKeyUsage));
       }
       if (startDate != null) {
         sign.addAll(List.of("-startdate", startDate));

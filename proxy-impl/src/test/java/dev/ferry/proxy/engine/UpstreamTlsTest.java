@@ -203,6 +203,36 @@ class UpstreamTlsTest {
     // A SAN with an IP address alone: the JDK matched "localhost" against the CN (probe s25).
     assertRefused(TestCertificates.issuedForAddressOnly("localhost", "127.0.0.1"),
         "certificate does not match the host name");
+    // It read "handshake refused" (probe tls F3).
+    assertRefused(TestCertificates.issuedForClientsOnly("localhost"),
+        "certificate not issued for TLS servers (key usage)");
+  }
+
+  /** An https upstream URL naming a plain HTTP port: the 502 says so (probe tls F3: "handshake refused"). */
+  @Test
+  @Timeout(10)
+  void answers502NamingAnUpstreamThatSpeaksPlainHttp() throws Exception {
+    ServerSocket plain = ferry.track(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    Thread origin = new Thread(() -> {
+      try {
+        while (true) {
+          Socket socket = ferry.track(plain.accept());
+          socket.getInputStream().read(new byte[512]);
+          socket.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
+          socket.close();
+        }
+      } catch (IOException closed) {
+        // The test is over.
+      }
+    }, "plain-origin");
+    origin.setDaemon(true);
+    origin.start();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + plain.getLocalPort() + "/")));
+    RawClient.RawResponse response = get(proxy);
+    assertThat(response.status()).isEqualTo(502);
+    assertThat(response.bodyText()).as(response.bodyText()).contains("the upstream does not speak TLS");
   }
 
   /**

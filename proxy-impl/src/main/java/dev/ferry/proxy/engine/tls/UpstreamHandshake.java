@@ -123,6 +123,12 @@ public final class UpstreamHandshake {
       if (message.contains("PKIX") || message.contains("unable to find valid certification path")) {
         return "certificate not trusted";
       }
+      if (message.contains("Extended key usage does not permit") || message.contains("KeyUsage does not allow")) {
+        return "certificate not issued for TLS servers (key usage)";
+      }
+      if (message.contains("Unsupported or unrecognized SSL message")) {
+        return "the upstream does not speak TLS (plain HTTP on this port?)";
+      }
     }
     String alert = receivedAlert(e);
     if ("certificate_required".equals(alert)) {
