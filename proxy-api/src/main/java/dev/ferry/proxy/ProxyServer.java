@@ -629,7 +629,8 @@ public interface ProxyServer extends AutoCloseable {
      * Serves the admin endpoints ({@code /_stats} as JSON, {@code /_dashboard}, {@code /_cache/stats},
      * {@code POST /_cache/purge?url=}) on a listener of their own at {@code address}, such as
      * {@code new InetSocketAddress("127.0.0.1", 9901)} (port 0: ephemeral, see
-     * {@code ProxyServer#adminAddress()}). Default: no admin listener. Bind it to loopback unless
+     * {@code ProxyServer#adminAddress()}; another port must not be the proxy's own on the same
+     * address, which {@link #build()} refuses). Default: no admin listener. Bind it to loopback unless
      * the network in front of it is trusted: it has no authentication. Requests a web page could
      * have sent (another {@code Origin}, a cross-site {@code Sec-Fetch-Site}, or on loopback a
      * {@code Host} other than an address, {@code localhost} or the machine's own name) are
@@ -886,10 +887,25 @@ public interface ProxyServer extends AutoCloseable {
         throw new IllegalStateException("requestSpoolDirectory is set but requestSpoolBytes(0) turns "
             + "spooling off; remove one");
       }
+      if (admin != null && admin.getPort() != 0 && admin.getPort() == port && sharesAddress(admin, bindAddress)) {
+        throw new IllegalStateException("the admin listener's port " + port + " is the proxy's own port "
+            + "on the same address: give admin(...) another port, or 0 for any free one");
+      }
       checkPoolNames();
       checkRouteNames();
       checkRoutesReachable();
       return new ProxyConfig(this);
+    }
+
+    /** Whether two listeners on one port would collide: one address, or either a wildcard. */
+    private static boolean sharesAddress(InetSocketAddress admin, String bindAddress) {
+      try {
+        InetAddress bind = InetAddress.getByName(bindAddress);
+        InetAddress other = admin.getAddress();
+        return other == null || other.isAnyLocalAddress() || bind.isAnyLocalAddress() || other.equals(bind);
+      } catch (UnknownHostException e) {
+        return false;
+      }
     }
 
     /**

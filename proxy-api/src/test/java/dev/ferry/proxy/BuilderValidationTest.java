@@ -38,6 +38,22 @@ class BuilderValidationTest {
    * Texts that go to logs and banners leave out what may be a credential: a health check's query
    * values, and the query of an upstream URL refused for having one (both were shown, probe o12).
    */
+  /** The second listener failed to bind at start, as if another process held the port (probe cli F1). */
+  @Test
+  void refusesAnAdminListenerOnTheProxysOwnPort() {
+    String message = "the admin listener's port 18725 is the proxy's own port on the same address";
+    assertThatThrownBy(() -> ProxyServer.builder().port(18725)
+        .admin(new java.net.InetSocketAddress("127.0.0.1", 18725)).buildConfig())
+        .isInstanceOf(IllegalStateException.class).hasMessageStartingWith(message);
+    assertThatThrownBy(() -> ProxyServer.builder().port(18725).bindAddress("0.0.0.0")
+        .admin(new java.net.InetSocketAddress("127.0.0.1", 18725)).buildConfig())
+        .hasMessageStartingWith(message);
+    assertThat(ProxyServer.builder().port(0).admin(new java.net.InetSocketAddress("127.0.0.1", 0)).buildConfig()
+        .admin()).isPresent();
+    assertThat(ProxyServer.builder().port(18725).bindAddress("127.0.0.2")
+        .admin(new java.net.InetSocketAddress("127.0.0.1", 18725)).buildConfig().admin()).isPresent();
+  }
+
   @Test
   void showsNoQueryValuesInTextsThatGoToLogs() {
     assertThat(HealthCheck.http("/health?token=S3CRET&verbose").toString())

@@ -363,11 +363,15 @@ final class CliOptions {
     return args[index];
   }
 
-  private static int intValue(String flag, String value) {
+  /**
+   * {@code value} as an {@code int}; one past any {@code int} is refused as out of range, not
+   * "up to 2147483647", which no flag's own range is (probe cli F2): the setting's range check
+   * names that range for any value that fits.
+   */
+  static int intValue(String flag, String value) {
     long parsed = longValue(flag, value);
     if (parsed > Integer.MAX_VALUE || parsed < Integer.MIN_VALUE) {
-      throw new IllegalArgumentException(flag + " must be a whole number up to " + Integer.MAX_VALUE
-          + " (was " + value + ")");
+      throw outOfRange(flag, value);
     }
     return (int) parsed;
   }
@@ -376,9 +380,15 @@ final class CliOptions {
     try {
       return Long.parseLong(value);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + " must be a whole number"
-          + (value.matches("-?\\d+") ? " up to " + Long.MAX_VALUE : "") + " (was " + value + ")");
+      if (value.matches("-?\\d+")) {
+        throw outOfRange(flag, value);
+      }
+      throw new IllegalArgumentException(flag + " must be a whole number (was " + value + ")");
     }
+  }
+
+  private static IllegalArgumentException outOfRange(String flag, String value) {
+    return new IllegalArgumentException(flag + " is out of range (was " + value + ")");
   }
 
   /** Whole or fractional seconds ({@code 30}, {@code 0.5}). */

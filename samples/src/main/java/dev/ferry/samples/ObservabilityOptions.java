@@ -162,6 +162,15 @@ final class ObservabilityOptions {
       String host = adminBind != null ? adminBind : "127.0.0.1";
       ListenAddresses.requireLocal("--admin-bind", host);
       builder.admin(new InetSocketAddress(host, adminPort));
+      try {
+        builder.buildConfig();
+      } catch (IllegalStateException e) {
+        if (e.getMessage().startsWith("the admin listener's port")) {
+          // In the flags' words, not the builder's (probe cli F1: it failed to bind, exit 1).
+          throw new IllegalArgumentException("--admin-port " + adminPort + " is the proxy's port (-p) too: "
+              + "give the admin listener another port, or 0 for any free one", e);
+        }
+      }
     }
     if (cacheStatusHeader == null && requestIdHeader == null && purgeFrom == null) {
       return;

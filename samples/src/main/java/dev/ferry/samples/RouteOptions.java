@@ -112,9 +112,9 @@ final class RouteOptions {
       }
       case "--lb" -> balancer = PoolSpec.balancer(flag, value);
       case "--health-check" -> healthCheck = PoolSpec.healthCheck(flag, value);
-      case "--retries" -> retry = RetryPolicy.retries(wholeNumber(flag, value));
+      case "--retries" -> retry = RetryPolicy.retries(CliOptions.intValue(flag, value.trim()));
       case "--max-requests-per-pool" -> {
-        int max = wholeNumber(flag, value);
+        int max = CliOptions.intValue(flag, value.trim());
         Upstream.of("http://127.0.0.1").maxRequests(max); // the builder's range check, now
         maxRequests = max;
       }
@@ -254,15 +254,6 @@ final class RouteOptions {
       }
     }
     return value.indexOf('=');
-  }
-
-  private static int wholeNumber(String flag, String value) {
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + " must be a whole number up to " + Integer.MAX_VALUE
-          + " (was " + value + ")");
-    }
   }
 
   /** The route's pattern, sent to {@code pool}. */

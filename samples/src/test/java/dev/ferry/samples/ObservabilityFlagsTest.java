@@ -99,6 +99,8 @@ class ObservabilityFlagsTest {
         "-m", "1", "--cache-status-header", "Transfer-Encoding");
     assertRefused("--request-id-header cannot be content-length", "--request-id-header", "content-length");
     assertRefused("--admin-port needs a value", "--admin-port");
+    assertRefused("--admin-port 18725 is the proxy's port (-p) too: give the admin listener another port",
+        "-p", "18725", "--admin-port", "18725");
   }
 
   /**

@@ -77,7 +77,8 @@ final class AdminServer implements AutoCloseable {
     try {
       socket = RealProxyServer.listen(bind, 64);
     } catch (IOException e) {
-      throw new UncheckedIOException("could not bind admin listener " + bind + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("could not bind admin listener " + bind.getHostString() + ":"
+          + bind.getPort() + ": " + e.getMessage(), e);
     }
     AdminServer admin = new AdminServer(server, socket, proxyPort);
     admin.acceptor.start();
