@@ -144,7 +144,8 @@ final class ObservabilityOptions {
   void checkMode(boolean reverse) {
     if (reverse && noStatsOnProxyPort) {
       throw new IllegalArgumentException("--no-stats-on-proxy-port is for forward proxies (a reverse "
-          + "proxy passes /_stats to its upstream already); remove it or --upstream and --route");
+          + "proxy passes /_stats to its upstream already); remove it, or the reverse proxy's upstreams "
+          + "(--upstream, --route, or the config file's upstream and routes)");
     }
   }
 

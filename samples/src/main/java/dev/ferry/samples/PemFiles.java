@@ -64,6 +64,11 @@ final class PemFiles {
 
   private static Collection<? extends Certificate> parse(String flag, String value) {
     Path path = Path.of(value);
+    if (Files.isDirectory(path)) {
+      // Opened, a directory fails at its first read, which the certificate parser reported as
+      // "not a PEM certificate" (probe cli F4).
+      throw new IllegalArgumentException(flag + " cannot read " + value + ": it is a directory");
+    }
     try (InputStream in = Files.newInputStream(path)) {
       Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
       if (certificates.isEmpty()) {
@@ -212,6 +217,9 @@ final class PemFiles {
     if (e instanceof java.nio.file.FileAlreadyExistsException exists) {
       return exists.getFile() != null && Files.isDirectory(Path.of(exists.getFile())) ? "it is a directory"
           : "something is in the way (a symbolic link to nowhere?)";
+    }
+    if (e instanceof java.nio.charset.CharacterCodingException) {
+      return "not UTF-8 text"; // it read "Input length = 1" (probe cli F3)
     }
     if (e instanceof java.nio.file.FileSystemException failed && failed.getReason() != null) {
       return failed.getReason();

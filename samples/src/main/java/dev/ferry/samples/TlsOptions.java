@@ -32,7 +32,8 @@ final class TlsOptions {
       "      --tls-cert FILE          serve TLS: PEM certificate chain, leaf first (with --tls-key;",
       "                               repeat the pair for more certificates, chosen by SNI, the",
       "                               first being the default); reloaded when the file changes",
-      "      --tls-key FILE           PKCS#8 PEM private key of the preceding --tls-cert",
+      "      --tls-key FILE           PKCS#8 PEM private key of the --tls-cert of its rank (the",
+      "                               first --tls-key with the first --tls-cert; in any order)",
       "      --tls-client-ca FILE     require client certificates issued by the PEM CA(s) in FILE",
       "      --tls-client-auth MODE   need (default with --tls-client-ca) | want: ask for a",
       "                               client certificate but serve clients without one",
@@ -273,6 +274,11 @@ final class TlsOptions {
   }
 
   private CertificateAuthority loaded() {
+    if (mitm) {
+      // The loaded CA was used and --mitm's generated one silently not (probe cli F6).
+      throw new IllegalArgumentException("--mitm generates a CA and --ca-cert with --ca-key load one; "
+          + "give --mitm (with --ca-out) or --ca-cert and --ca-key, not both");
+    }
     if (caOut != null || caKeyOut != null) {
       throw new IllegalArgumentException((caOut != null ? "--ca-out" : "--ca-key-out")
           + " writes a generated CA; with --ca-cert and --ca-key the CA is in " + caCert
@@ -344,7 +350,8 @@ final class TlsOptions {
       String message = String.valueOf(e.getMessage());
       if (message.contains("interceptTls")) {
         throw new IllegalArgumentException((mitm ? "--mitm" : "--ca-cert") + " intercepts HTTPS "
-            + "in a forward proxy; remove it or --upstream and --route", e);
+            + "in a forward proxy; remove it, or the reverse proxy's upstreams (--upstream, --route, or the "
+            + "config file's upstream and routes)", e);
       }
       if (message.contains("upstreamTls")) {
         throw new IllegalArgumentException("--upstream-ca, --upstream-client-cert and "

@@ -79,7 +79,7 @@ class ObservabilityFlagsTest {
   }
 
   @Test
-  void refusesBadValuesNamingTheFlag() {
+  void refusesBadValuesNamingTheFlag() throws Exception {
     assertRefused("--access-log must be combined, json or off (was xml)", "--access-log", "xml");
     assertRefused("--admin-port must be a port from 0 to 65535 (was 70000)", "--admin-port", "70000");
     assertRefused("--admin-port must be a port from 0 to 65535 (was x)", "--admin-port", "x");
@@ -92,6 +92,9 @@ class ObservabilityFlagsTest {
     // In words: it showed java.nio.file.NoSuchFileException (probe v12).
     assertRefused("--error-page cannot read " + dir.resolve("missing.html") + ": no such file",
         "--error-page", "502=" + dir.resolve("missing.html"));
+    // It said "Input length = 1" (probe cli F3).
+    Path latin1 = Files.write(dir.resolve("latin1.html"), new byte[] {(byte) 0xff, (byte) 0xfe, '<', 'p', '>'});
+    assertRefused("--error-page cannot read " + latin1 + ": not UTF-8 text", "--error-page", "502=" + latin1);
     assertRefused("--request-id-header", "--request-id-header", "Bad:Name");
     assertRefused("--cache-status-header needs a cache", "--cache-status-header", "X-Proxy-Cache");
     assertRefused("--cache-status-header", "-m", "1", "--cache-status-header", "X Cache");

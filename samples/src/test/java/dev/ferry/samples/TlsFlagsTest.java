@@ -186,6 +186,9 @@ class TlsFlagsTest {
     assertThatThrownBy(() -> CliOptions.parse("--mitm", "--ca-out", dir.resolve("h.pem").toString(),
         "--mitm-host", "bad host"))
         .hasMessageStartingWith("--mitm-host");
+    // The loaded CA was used and --mitm said nothing (probe cli F6).
+    assertThatThrownBy(() -> configOf("--mitm", "--ca-cert", cert, "--ca-key", key))
+        .hasMessageStartingWith("--mitm generates a CA and --ca-cert with --ca-key load one");
   }
 
   /** The reason in words, as for files it cannot read (it showed java.nio.file.NoSuchFileException). */
@@ -212,6 +215,9 @@ class TlsFlagsTest {
         .hasMessage("--tls-key file holds no PEM private key (was " + cert + ")");
     assertThatThrownBy(() -> CliOptions.parse("--ca-cert", dir.resolve("missing.pem").toString()))
         .hasMessageStartingWith("--ca-cert cannot read");
+    // It said "not a PEM certificate" (probe cli F4).
+    assertThatThrownBy(() -> CliOptions.parse("--tls-cert", dir.toString()))
+        .hasMessage("--tls-cert cannot read " + dir + ": it is a directory");
     Path pkcs1 = Files.writeString(dir.resolve("rsa.key"),
         "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n");
     assertThatThrownBy(() -> CliOptions.parse("--upstream-client-key", pkcs1.toString()))
