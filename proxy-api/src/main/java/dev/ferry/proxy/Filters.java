@@ -242,7 +242,8 @@ public final class Filters {
   /**
    * Applies {@code filter} only to requests that match {@code condition}; others pass straight
    * on. Use it to scope any filter to a route:
-   * {@code Filters.when(r -> r.path().startsWith("/login"), Filters.rateLimit().perSecond(1).build())}.
+   * {@code Filters.when(r -> r.resolvedPath().startsWith("/login"), Filters.rateLimit().perSecond(1).build())}
+   * (see {@link Request#resolvedPath()} for why not {@code path()}).
    */
   public static Filter when(Predicate<Request> condition, Filter filter) {
     Objects.requireNonNull(condition, "condition");

@@ -81,12 +81,32 @@ public final class Request {
    * any filter sees it (escaped unreserved characters decoded, slashes merged, dot-segments
    * removed), so a filter matching a prefix sees the path the backend will resolve. A forward
    * proxy passes paths on as the client spelled them: {@code /%61dmin}, {@code //admin} and
-   * {@code /x/../admin} are three paths here and one to many origins, so a forward proxy's
-   * filters should decide access on hosts, not on path prefixes.
+   * {@code /x/../admin} are three paths here and one to many origins: a filter that decides
+   * access on a path should match {@link #resolvedPath()}.
    */
   public String path() {
     int query = target.indexOf('?');
     return query < 0 ? target : target.substring(0, query);
+  }
+
+  /**
+   * The path as the most liberal origin would resolve it, to decide access on: escapes of
+   * unreserved characters decoded ({@code /%61dmin} is {@code /admin}), {@code \}, {@code %2F}
+   * and {@code %5C} taken as slashes, segment parameters dropped ({@code /admin;x/},
+   * {@code /..;/}, as servlet containers read them), empty segments merged and dot-segments
+   * removed, never above the root. Every spelling that some server would take for
+   * {@code /admin/panel} reads {@code /admin/panel} here, so a rule on it holds on a forward
+   * proxy, which passes the path on as the client wrote it. It is for matching only: the
+   * request still goes upstream with {@link #path()}. A path that is not one ({@code *}, a
+   * CONNECT's authority) is returned as it is.
+   *
+   * <pre>{@code
+   * Filters.when(request -> request.resolvedPath().startsWith("/admin/"),
+   *     (exchange, chain) -> Response.text(403, "Forbidden\n"))
+   * }</pre>
+   */
+  public String resolvedPath() {
+    return ResolvedPaths.of(path());
   }
 
   /** The query of {@link #target()} without the {@code ?}, if there is one. */

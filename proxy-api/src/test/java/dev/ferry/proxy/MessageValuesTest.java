@@ -26,6 +26,26 @@ class MessageValuesTest {
     assertThat(Request.builder().url("http://example.com").build().port()).isEqualTo(80);
   }
 
+  /** Every spelling some server resolves to /admin/panel reads so, for filters to match on. */
+  @Test
+  void resolvesPathsAsTheMostLiberalOriginWould() {
+    for (String spelling : new String[] {"/admin/panel", "/%61dmin/panel", "//admin//panel", "/x/../admin/panel",
+        "/admin;jsessionid=1/panel", "/x/..;/admin/panel", "/admin%2Fpanel", "/admin%2fpanel", "/admin\\panel",
+        "/admin%5Cpanel", "/./admin/./panel", "/../../admin/panel", "/%2E%2E/admin/panel", "/admin/panel;x"}) {
+      assertThat(Request.builder().url("http://h" + spelling + "?q=1").build().resolvedPath()).as(spelling)
+          .isEqualTo("/admin/panel");
+    }
+    assertThat(Request.builder().url("http://h/a/b/").build().resolvedPath()).isEqualTo("/a/b/");
+    assertThat(Request.builder().url("http://h/a/b/..").build().resolvedPath()).isEqualTo("/a/");
+    assertThat(Request.builder().url("http://h/..").build().resolvedPath()).isEqualTo("/");
+    assertThat(Request.builder().url("http://h/a%20b/%c3%a9/%zz").build().resolvedPath())
+        .as("other escapes upper-cased, a broken one kept").isEqualTo("/a%20b/%C3%A9/%zz");
+    assertThat(Request.builder().url("http://h/plain/path").build().resolvedPath()).isEqualTo("/plain/path");
+    Request connect = Request.builder().method("CONNECT").authority("example.com:443").target("example.com:443").build();
+    assertThat(connect.resolvedPath()).isEqualTo("example.com:443");
+    assertThat(Request.builder().url("http://h/%61dmin").build().path()).as("path() unchanged").isEqualTo("/%61dmin");
+  }
+
   @Test
   void describesConnectByItsAuthority() {
     Request connect = Request.builder().method("CONNECT").authority("example.com:443")

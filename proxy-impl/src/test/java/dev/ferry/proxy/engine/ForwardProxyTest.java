@@ -2,7 +2,9 @@ package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Response;
 import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -48,6 +50,29 @@ class ForwardProxyTest {
     assertThat(recorded.getMethod()).isEqualTo(method);
     assertThat(recorded.getRequestLine()).isEqualTo(method + " /m?x=1 HTTP/1.1");
     assertThat(recorded.getBody().readUtf8()).isEqualTo(withBody ? "payload-" + method : "");
+  }
+
+  /**
+   * A forward proxy passes paths on as spelled, so a rule on path() alone let /%61dmin/ through to
+   * an origin that reads /admin/ (probe acl F1); one on resolvedPath() holds for every spelling.
+   */
+  @Test
+  void holdsAPathRuleOnTheResolvedPathForEverySpelling() throws Exception {
+    ProxyServer guarded = ferry.start(ProxyServer.builder().filter(Filters.when(
+        request -> request.resolvedPath().startsWith("/admin/"),
+        (exchange, chain) -> Response.text(403, "Forbidden\n"))));
+    try (RawClient raw = new RawClient(guarded.address())) {
+      for (String spelling : new String[] {"/admin/x", "/%61dmin/x", "//admin/x", "/public/../admin/x",
+          "/admin;v=1/x", "/public/..;/admin/x", "/admin%2Fx"}) {
+        raw.send("GET " + origin.url("/").toString().replaceAll("/$", "") + spelling + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(raw.readResponse().status()).as(spelling).isEqualTo(403);
+      }
+      origin.enqueue(new MockResponse().setBody("public"));
+      raw.send("GET " + origin.url("/").toString().replaceAll("/$", "") + "/%7Epublic//page HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("public");
+    }
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).as("passed on as spelled").isEqualTo("/%7Epublic//page");
   }
 
   @Test
