@@ -785,12 +785,21 @@ final class ClientConnection implements Runnable {
     return arrival.chunkedBody(in);
   }
 
-  /** RFC 9112 §9.3: persistence is the default in 1.1 and opt-in in 1.0. */
+  /**
+   * RFC 9112 §9.3: persistence is the default in 1.1 and opt-in in 1.0, except that a proxy
+   * "MUST NOT maintain a persistent connection with an HTTP/1.0 client": a request it forwards
+   * as a proxy (absolute-form, or a CONNECT) from a 1.0 client ends its connection whatever its
+   * {@code Connection: keep-alive} says, since 1.0 proxies before it may have passed that on
+   * blindly. Where Ferry answers as the origin (a reverse proxy, an intercepted session, its own
+   * {@code /_stats}) the client's opt-in holds, as it does at nginx.
+   */
   boolean clientKeepsAlive(RequestHead head) {
     if (head.minorVersion() == 1) {
       return !head.headers().containsToken("Connection", "close");
     }
-    return head.headers().containsToken("Connection", "keep-alive");
+    boolean proxied = !head.target().startsWith("/") && interceptAuthority == null
+        && !server.configuration().isReverse();
+    return !proxied && head.headers().containsToken("Connection", "keep-alive");
   }
 
   /**

@@ -75,6 +75,29 @@ class ForwardProxyTest {
     assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getPath()).as("passed on as spelled").isEqualTo("/%7Epublic//page");
   }
 
+  /**
+   * RFC 9112 §9.3: a proxy must not keep a connection with an HTTP/1.0 client persistent, its
+   * Connection: keep-alive notwithstanding (probe sem F1: the next request was served on it);
+   * the proxy's own /_stats, answered as an origin, keeps the client's opt-in.
+   */
+  @Test
+  void closesAnHttp10ClientsConnectionAfterAForwardedRequest() throws Exception {
+    origin.enqueue(new MockResponse().setBody("once"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET " + origin.url("/ten") + " HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.bodyText()).isEqualTo("once");
+      assertThat(response.header("Connection")).isNotEqualToIgnoringCase("keep-alive");
+      assertThat(raw.isClosedByPeer()).isTrue();
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse stats = raw.send("GET /_stats HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").readResponse();
+      assertThat(stats.status()).isEqualTo(200);
+      assertThat(stats.header("Connection")).isEqualToIgnoringCase("keep-alive");
+      assertThat(raw.send("GET /_stats HTTP/1.0\r\n\r\n").readResponse().status()).isEqualTo(200);
+    }
+  }
+
   @Test
   void forwardsHeadWithoutBody() throws Exception {
     origin.enqueue(new MockResponse().setHeader("Content-Length", "1234"));
