@@ -13,11 +13,13 @@ import java.nio.charset.StandardCharsets;
  * (RFC 9110 §7.6.2), and to a forward proxy's {@code OPTIONS *}: OPTIONS says what the proxy
  * allows; TRACE reflects the request as the
  * client sent it (not with what filters added, such as an upstream's credentials) as
- * {@code message/http} (§9.3.8), without the fields that carry credentials.
+ * {@code message/http} (§9.3.8), without the fields that carry credentials, and without the
+ * framing fields of a body it does not reflect (a TRACE has no content, §9.3.8; one sent anyway is
+ * read and dropped, so a Content-Length left in made the reflection a truncated message).
  */
 final class FinalRecipient {
   private static final NameSet NOT_REFLECTED = NameSet.of("authorization", "proxy-authorization",
-      "cookie", "x-api-key");
+      "cookie", "x-api-key", "content-length", "transfer-encoding");
   private static final String ALLOW = "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE";
 
   private FinalRecipient() {}

@@ -414,6 +414,11 @@ class ReverseProxyTest {
       assertThat(origin.getRequestCount()).as("answered by the proxy").isZero();
       assertThat(raw.send("TRACE /t HTTP/1.1\r\nHost: a\r\nMax-Forwards: 3\r\n\r\n").readResponse().status())
           .isEqualTo(200);
+      // A body a TRACE should not have is dropped, and so is its length (probe sem F4).
+      RawClient.RawResponse withBody = raw.send("TRACE /b HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n"
+          + "Content-Length: 5\r\n\r\nHELLO").readResponse();
+      assertThat(withBody.bodyText()).startsWith("TRACE /b HTTP/1.1\r\n").doesNotContain("Content-Length")
+          .doesNotContain("HELLO").endsWith("\r\n\r\n");
       assertThat(raw.send("GET /g HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n\r\n").readResponse().bodyText())
           .isEqualTo("got");
     }
