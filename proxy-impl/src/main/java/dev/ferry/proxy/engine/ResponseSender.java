@@ -40,6 +40,7 @@ final class ResponseSender {
   /** Below this a body is copied through the heap: the copies cost less than a direct relay's setup. */
   private static final int RELAY_MIN_BYTES = 16 * 1024;
   private static final NameSet CONTENT_LENGTH = NameSet.of("content-length");
+  private static final NameSet CONTENT_LENGTH_AND_TRAILER = NameSet.of("content-length", "trailer");
   /** Fields of a relayed interim response that are not passed on as received. */
   private static final NameSet INTERIM_DROP = NameSet.of("content-length", "via");
 
@@ -121,7 +122,11 @@ final class ResponseSender {
     // everything else is framed here, once, in a single pass over the fields.
     boolean keepLength = bodiless && !tunnel && status >= 200 && status != 204;
     Headers.Builder fields = Headers.builder();
-    HopByHop.strip(response.headers(), status == 101, CONTENT_LENGTH, fields);
+    // A Trailer field announces a trailer section, which only chunked framing has: one that goes
+    // with a length or to an HTTP/1.0 client (a cache hit of a chunked fill) would mislead.
+    boolean trailerSection = !bodiless && length < 0 && clientMinor == 1;
+    HopByHop.strip(response.headers(), status == 101,
+        bodiless || trailerSection ? CONTENT_LENGTH : CONTENT_LENGTH_AND_TRAILER, fields);
     if (keepLength) {
       // Kept as one value, as nginx does: repeats ("5, 5", or two fields) or a value that is no
       // length (probe s12: "5, 6", "abc", "-1") fail strict clients, such as Node's, and frame

@@ -177,6 +177,12 @@ class BodyFramingTest {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
       assertThat(raw.readResponse().bodyText()).isEqualTo("abcdefg");
     }
+    // An HTTP/1.0 client gets no trailer section, so no Trailer field announcing one (probe sem).
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET / HTTP/1.0\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.bodyText()).isEqualTo("abcdefg");
+      assertThat(response.header("Trailer")).isNull();
+    }
   }
 
   @Test
