@@ -209,6 +209,10 @@ final class ResponseSender {
     HopByHop.strip(interim.headers(), false, INTERIM_DROP, fields);
     // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, interim ones included.
     fields.add("Via", HopByHop.via(interim.headers(), interim.minorVersion()));
+    if (!interim.headers().contains("Date")) {
+      // §6.6.1: a recipient with a clock adds the Date a response it forwards lacks, 1xx included.
+      fields.add("Date", DateField.now());
+    }
     try {
       HeadWriter.writeStatusHead(out, interim.status(), interim.reason(), fields.build());
       out.flush();

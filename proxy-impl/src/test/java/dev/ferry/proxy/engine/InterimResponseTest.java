@@ -89,6 +89,8 @@ class InterimResponseTest {
       assertThat(hints.status()).isEqualTo(103);
       assertThat(hints.header("Link")).isEqualTo("</style.css>; rel=preload");
       assertThat(hints.header("Via")).as("RFC 9110 §7.6.3: every message forwarded").isEqualTo("1.1 ferry");
+      assertThat(hints.header("Date")).as("RFC 9110 §6.6.1: added when forwarded without (probe sem F2)")
+          .matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT");
       RawClient.RawResponse page = raw.readResponse();
       assertThat(page.status()).isEqualTo(200);
       assertThat(page.bodyText()).isEqualTo("page");
