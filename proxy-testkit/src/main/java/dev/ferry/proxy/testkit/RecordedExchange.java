@@ -179,7 +179,11 @@ public final class RecordedExchange {
     return replayed;
   }
 
-  /** True if a replaying proxy found no recorded exchange for it (and answered 502). */
+  /**
+   * True if a replaying proxy found no recorded exchange it could replay for it (and answered
+   * 502): none matched, or only ones that cannot be replayed (a body cut or left out, no
+   * response, a protocol switch), whose 502 says why.
+   */
   public boolean unmatched() {
     return unmatched;
   }

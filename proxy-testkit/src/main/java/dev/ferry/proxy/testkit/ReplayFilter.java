@@ -96,7 +96,10 @@ final class ReplayFilter implements Filter {
     RecordedExchange match = find(incoming);
     InFlight state = recorder.inFlight(exchange.id());
     if (match != null) {
-      state.replayed = true;
+      // A match that cannot be replayed is answered 502 saying why, and flagged as a request no
+      // recording answered: failOnUnexpectedTraffic let it pass as replayed (probe testkit F2).
+      state.replayed = replayable(match);
+      state.unmatched = !state.replayed;
       if (rest != null) {
         rest.close();
       }

@@ -333,6 +333,10 @@ class ReplayTest {
       HttpResponse<String> answer = get(replay, base + "/big");
       assertThat(answer.statusCode()).isEqualTo(502);
       assertThat(answer.body()).contains("holds 1000 of its 2000 bytes");
+      // Flagged as no recording answered it, so failOnUnexpectedTraffic sees it (probe testkit F2).
+      RecordedExchange refused = replay.recording().awaitExchanges(1, Duration.ofSeconds(5)).get(0);
+      assertThat(refused.unmatched()).isTrue();
+      assertThat(refused.replayed()).isFalse();
     }
   }
 
@@ -350,6 +354,14 @@ class ReplayTest {
         + "\"cookies\":[],\"content\":{\"size\":5,\"mimeType\":\"text/plain\"},\"redirectURL\":\"\","
         + "\"headersSize\":-1,\"bodySize\":5},\"cache\":{},\"timings\":{\"send\":0,\"wait\":1,\"receive\":0}}]}}";
     try (RecordingProxy replay = RecordingProxy.forward().replay(Recording.fromHar(new StringReader(har))).start()) {
+      HttpResponse<String> answer = get(replay, "http://127.0.0.1:9/kept-out");
+      assertThat(answer.statusCode()).isEqualTo(502);
+      assertThat(answer.body()).contains("holds 0 of its 5 bytes");
+    }
+    // Nor is one written with an empty text beside its size (probe testkit F3: an empty 200).
+    String emptyText = har.replace("\"content\":{\"size\":5,", "\"content\":{\"size\":5,\"text\":\"\",");
+    assertThat(emptyText).contains("\"text\":\"\"");
+    try (RecordingProxy replay = RecordingProxy.forward().replay(Recording.fromHar(new StringReader(emptyText))).start()) {
       HttpResponse<String> answer = get(replay, "http://127.0.0.1:9/kept-out");
       assertThat(answer.statusCode()).isEqualTo(502);
       assertThat(answer.body()).contains("holds 0 of its 5 bytes");
