@@ -1,6 +1,7 @@
 package dev.ferry.proxy.testkit;
 
 import dev.ferry.proxy.Request;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -86,7 +87,10 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
     return and("scheme=" + scheme, e -> e.request().scheme().equalsIgnoreCase(scheme));
   }
 
-  /** Also requires this path (without the query), compared exactly. */
+  /**
+   * Also requires this path (without the query), compared exactly as sent, escapes and all:
+   * {@code /files/my%20file.txt}, not {@code /files/my file.txt}.
+   */
   public ExchangeMatcher path(String path) {
     Objects.requireNonNull(path, "path");
     return and("path=" + path, e -> e.request().path().equals(path));
@@ -113,6 +117,20 @@ public final class ExchangeMatcher implements Predicate<RecordedExchange> {
   public ExchangeMatcher url(String url) {
     Objects.requireNonNull(url, "url");
     return and("url=" + url, e -> e.request().url().equals(url));
+  }
+
+  /**
+   * Also requires the query to carry the parameter {@code name} with {@code value} (one of its
+   * values, when repeated), both compared form-decoded as UTF-8: {@code queryParameter("q", "a b")}
+   * matches {@code ?q=a+b} and {@code ?q=a%20b}.
+   */
+  public ExchangeMatcher queryParameter(String name, String value) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(value, "value");
+    return and("query " + name + "=" + value, e -> e.request().query()
+        .map(query -> HarFields.queryPairs(query, StandardCharsets.UTF_8).stream()
+            .anyMatch(pair -> pair[0].equals(name) && pair[1].equals(value)))
+        .orElse(false));
   }
 
   /** Also requires a request header field with this name. */

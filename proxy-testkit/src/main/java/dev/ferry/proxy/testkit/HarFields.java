@@ -44,7 +44,7 @@ final class HarFields {
   static void queryString(JsonGenerator json, String query) throws IOException {
     json.writeArrayFieldStart("queryString");
     if (query != null) {
-      for (String[] pair : split(query, StandardCharsets.UTF_8)) {
+      for (String[] pair : queryPairs(query, StandardCharsets.UTF_8)) {
         pair(json, pair[0], pair[1]);
       }
     }
@@ -62,7 +62,7 @@ final class HarFields {
     }
     Charset charset = body.charset();
     String text = new String(body.bytes(), charset);
-    List<String[]> params = split(text, charset);
+    List<String[]> params = queryPairs(text, charset);
     if (params.isEmpty() || !encode(params, charset).equals(text)
         || !java.util.Arrays.equals(text.getBytes(charset), body.bytes())) {
       return false;
@@ -88,7 +88,8 @@ final class HarFields {
     return text.toString();
   }
 
-  private static List<String[]> split(String query, Charset charset) {
+  /** The name=value pairs of a query or form body, each form-decoded ({@code +} a space). */
+  static List<String[]> queryPairs(String query, Charset charset) {
     List<String[]> pairs = new ArrayList<>();
     for (String pair : query.split("&")) {
       if (!pair.isEmpty()) {

@@ -1,10 +1,14 @@
 package dev.ferry.proxy.testkit;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import org.assertj.core.api.AbstractAssert;
 
 /**
@@ -151,6 +155,49 @@ public final class RecordingAssert extends AbstractAssert<RecordingAssert, Recor
     }
     refuseIfDropped(count + " exchanges have " + m);
     return this;
+  }
+
+  /**
+   * Verifies that exchanges matching each matcher were made in this order: one matching the
+   * first, a later one matching the second, and so on (others may come between). Exchanges are
+   * ordered by when they started on the proxy; imported ones, by the order they were recorded in.
+   *
+   * <pre>{@code
+   * assertThat(recording).eventually().hasExchangesInOrder(
+   *     e -> e.method("POST").path("/login"), e -> e.method("GET").path("/account"));
+   * }</pre>
+   *
+   * @throws IllegalArgumentException without a matcher
+   */
+  @SafeVarargs
+  public final RecordingAssert hasExchangesInOrder(UnaryOperator<ExchangeMatcher>... matchers) {
+    isNotNull();
+    if (matchers.length == 0) {
+      throw new IllegalArgumentException("hasExchangesInOrder needs at least one matcher");
+    }
+    List<ExchangeMatcher> inOrder = Arrays.stream(matchers).map(ExchangeMatcher::build).toList();
+    if (!waitFor(() -> firstOutOfOrder(inOrder) < 0)) {
+      int missing = firstOutOfOrder(inOrder);
+      failWithMessage("Expected exchanges in this order: %s%s but %s; %s",
+          inOrder.stream().map(m -> "[" + m + "]").collect(Collectors.joining(", ")), within(),
+          missing == 0 ? "none has " + inOrder.get(0)
+              : "none with " + inOrder.get(missing) + " came after one with " + inOrder.get(missing - 1),
+          describe());
+    }
+    return this;
+  }
+
+  /** The index of the first matcher no exchange answers in turn; -1 when all do. */
+  private int firstOutOfOrder(List<ExchangeMatcher> inOrder) {
+    List<RecordedExchange> started = new ArrayList<>(actual.exchanges());
+    started.sort(Comparator.comparingLong(RecordedExchange::order));
+    int next = 0;
+    for (RecordedExchange exchange : started) {
+      if (next < inOrder.size() && inOrder.get(next).test(exchange)) {
+        next++;
+      }
+    }
+    return next == inOrder.size() ? -1 : next;
   }
 
   /**

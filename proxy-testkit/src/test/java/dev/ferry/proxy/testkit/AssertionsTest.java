@@ -41,6 +41,31 @@ class AssertionsTest {
         .requestBodyContains("quest");
   }
 
+  /** Order and query parameters had no assertion of their own (probe testkit F6). */
+  @Test
+  void assertsTheOrderOfExchangesAndTheirQueryParameters() {
+    Recording three = Recording.of(java.util.List.of(
+        exchange(1, "POST", "http://shop.test/login", 200, "", "Content-Type", "text/plain"),
+        exchange(2, "GET", "http://shop.test/search?q=red+shoes&page=2&tag=a&tag=b", 200, "", "Content-Type", "text/plain"),
+        exchange(3, "GET", "http://shop.test/account", 200, "", "Content-Type", "text/plain")));
+    FerryAssertions.assertThat(three)
+        .hasExchangesInOrder(e -> e.path("/login"), e -> e.path("/account"))
+        .hasExchangesInOrder(e -> e.path("/login"), e -> e.path("/search"), e -> e.path("/account"))
+        .hasExchange(e -> e.queryParameter("q", "red shoes").queryParameter("page", "2"))
+        .hasExchange(e -> e.queryParameter("tag", "b"))
+        .hasNoExchange(e -> e.queryParameter("page", "3"))
+        .hasNoExchange(e -> e.queryParameter("q", "red+shoes"));
+    assertThatThrownBy(() -> FerryAssertions.assertThat(three)
+        .hasExchangesInOrder(e -> e.path("/account"), e -> e.path("/login")))
+        .hasMessageContaining("Expected exchanges in this order: [path=/account], [path=/login]")
+        .hasMessageContaining("none with path=/login came after one with path=/account")
+        .hasMessageContaining("3 exchanges were recorded:");
+    assertThatThrownBy(() -> FerryAssertions.assertThat(three).hasExchangesInOrder(e -> e.path("/logout")))
+        .hasMessageContaining("but none has path=/logout");
+    assertThatThrownBy(() -> FerryAssertions.assertThat(three).hasExchangesInOrder())
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   @Test
   void listsTheRecordedExchangesWhenNoneMatches() {
     assertThatThrownBy(() -> FerryAssertions.assertThat(recording)
