@@ -252,11 +252,33 @@ final class ReplayFilter implements Filter {
     if (sameRequest) {
       text.append("A recorded request has this method and target: the matcher's other conditions "
           + "(headers, body) differ.\n");
+      RecordedRequest twin = nearest.stream().filter(r -> r.method().equals(incoming.method())
+          && (reverse ? r.target().equals(incoming.target()) : r.url().equals(incoming.url())))
+          .findFirst().orElseThrow();
+      if (!Arrays.equals(twin.body().bytes(), incoming.body().bytes())) {
+        // Which bodies differed went unsaid (probe testkit F7): both, where they part.
+        String recordedText = excerptable(twin.body());
+        String incomingText = excerptable(incoming.body());
+        int from = BodyExcerpt.firstDifference(recordedText, incomingText);
+        text.append("Its body: ").append(BodyExcerpt.around(recordedText, from)).append('\n')
+            .append("This body: ").append(BodyExcerpt.around(incomingText, from)).append('\n');
+      }
     } else if (sameTarget) {
       text.append("A recorded request has this method and target at another origin: "
           + "the scheme, host or port of its URL differ.\n");
     }
     return text.toString();
+  }
+
+  /** A body as text for a message: decoded where it can be, otherwise what it is. */
+  private static String excerptable(RecordedBody body) {
+    if (body.isEmpty()) {
+      return "(empty)";
+    }
+    if (body.isUndecodable()) {
+      return "(" + body.size() + " bytes the testkit cannot decode)";
+    }
+    return body.text();
   }
 
   /** Same method and authority weigh most, then the length of the common URL prefix. */

@@ -128,7 +128,8 @@ class ReplayTest {
       HttpResponse<String> miss = post(replay, base + "/q", "c");
       assertThat(miss.statusCode()).isEqualTo(502);
       assertThat(miss.body()).as("a miss says what part differed")
-          .contains("A recorded request has this method and target: the matcher's other conditions");
+          .contains("A recorded request has this method and target: the matcher's other conditions")
+          .as("and shows the bodies (probe testkit F7)").contains("Its body: a\n").contains("This body: c\n");
     }
   }
 
