@@ -32,7 +32,10 @@ public final class ExchangeTimings {
     return new ExchangeTimings(blocked, connect, send, wait, receive);
   }
 
-  /** Milliseconds the request was held back before going upstream (injected latency), or -1. */
+  /**
+   * Milliseconds from the start of the exchange until the request went upstream: the filters
+   * before it and an injected latency; -1 if it never went upstream.
+   */
   public double blocked() {
     return blocked;
   }

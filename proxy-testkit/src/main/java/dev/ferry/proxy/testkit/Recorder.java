@@ -138,7 +138,7 @@ final class Recorder implements Filter, ExchangeListener {
     b.clientAddress = summary.clientAddress();
     b.request = request(summary, state);
     b.response = response(summary, state);
-    b.timings = timings(state, completedNanos);
+    b.timings = timings(state, completedNanos, !state.dropped && summary.status() > 0);
     b.upstream = summary.upstream().orElse(null);
     b.requestId = summary.requestId().orElse(null);
     b.traceId = summary.traceId().orElse(null);
@@ -255,12 +255,16 @@ final class Recorder implements Filter, ExchangeListener {
   }
 
   /** Derives HAR phases from what the public API shows; -1 where a phase was not observed. */
-  private static ExchangeTimings timings(InFlight s, long completedNanos) {
+  private static ExchangeTimings timings(InFlight s, long completedNanos, boolean answered) {
     if (s.proceedNanos == 0) {
-      return ExchangeTimings.of(-1, -1, -1, -1, millis(completedNanos - s.startedNanos));
+      // Answered without going upstream (a fault, a filter, a replay): waiting for that answer,
+      // not receiving one (probe testkit F4: a dropped exchange showed a receive phase).
+      return ExchangeTimings.of(-1, -1, 0, millis(completedNanos - s.startedNanos), 0);
     }
     long released = Math.max(s.proceedNanos, s.releasedNanos);
-    double blocked = s.releasedNanos == 0 ? -1 : millis(released - s.proceedNanos);
+    // From the exchange's start, so that the phases add up to its time: the filters before the
+    // request went on took a first request's 28 ms that no phase showed (probe testkit F4).
+    double blocked = millis(released - s.startedNanos);
     double connect = s.connectedNanos == 0 || s.reused ? -1 : millis(s.connectedNanos - released);
     long sendStart = s.connectedNanos != 0 ? s.connectedNanos : released;
     long sendEnd = sendStart;
@@ -268,9 +272,13 @@ final class Recorder implements Filter, ExchangeListener {
       sendEnd = Math.max(sendStart, Math.min(s.requestBody.endNanos(), s.headersNanos));
     }
     double send = millis(sendEnd - sendStart);
-    double wait = millis(s.headersNanos - sendEnd);
     long end = s.responseBody != null && s.responseBody.endNanos() != 0
         ? s.responseBody.endNanos() : completedNanos;
+    if (s.headersNanos == 0 || !answered) {
+      // No response reached the client: the time after sending went waiting, none receiving.
+      return ExchangeTimings.of(blocked, connect, send, millis(end - sendEnd), 0);
+    }
+    double wait = millis(s.headersNanos - sendEnd);
     double receive = millis(end - s.headersNanos);
     return ExchangeTimings.of(blocked, connect, send, wait, receive);
   }

@@ -259,6 +259,9 @@ class FaultTest {
     RecordedExchange e = proxy.recording().awaitExchanges(2, Duration.ofSeconds(5)).get(0);
     assertThat(e.response().status()).isZero();
     assertThat(e.fault()).contains("dropBeforeResponse");
+    // No response was received, so no receive phase (probe testkit F4).
+    assertThat(e.timings().receive()).isZero();
+    assertThat(e.timings().waitTime()).isPositive();
   }
 
   /**

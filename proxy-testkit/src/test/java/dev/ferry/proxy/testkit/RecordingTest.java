@@ -81,6 +81,7 @@ class RecordingTest {
     assertThat(e.failure()).isEmpty();
     assertThat(e.timings().connect()).as("fresh upstream connection, timed").isNotNegative();
     assertThat(e.timings().waitTime()).as("the origin's answer took time").isPositive();
+    assertThat(e.timings().blocked()).as("from the exchange's start to upstream (probe testkit F4)").isNotNegative();
     assertThat(e.timings().total()).as("phases fit in the exchange")
         .isLessThanOrEqualTo(e.duration().toNanos() / 1e6 + 0.001);
     assertThat(e.connectionId()).isPositive();
