@@ -495,7 +495,7 @@ final class ClientConnection implements Runnable {
    */
   private void handshakeEnded(IOException cause) {
     if (socket instanceof EngineSocket session && session.handshakeBegun() && !session.handshaken()) {
-      TlsHandshakes.failed(server, clientAddress, id, cause, acceptedNanos);
+      TlsHandshakes.failed(server, clientAddress, id, cause, acceptedNanos, interceptAuthority != null);
     }
   }
 

@@ -250,9 +250,14 @@ class InterceptionTest {
     int port = httpsOrigin();
     ProxyServer proxy = interceptingProxy(new LinkedBlockingQueue<>());
     HttpClient untrusting = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address())).build();
-    assertThatThrownBy(() -> untrusting.send(HttpRequest.newBuilder(
-        URI.create("https://localhost:" + port + "/")).build(), HttpResponse.BodyHandlers.ofString()))
-        .isInstanceOf(IOException.class);
+    try (LogCapture logs = new LogCapture()) {
+      assertThatThrownBy(() -> untrusting.send(HttpRequest.newBuilder(
+          URI.create("https://localhost:" + port + "/")).build(), HttpResponse.BodyHandlers.ofString()))
+          .isInstanceOf(IOException.class);
+      // The most common interception mistake, said as such (probe testkit F5: a bare alert).
+      Await.until(() -> !logs.lines("tls_handshake_failed").isEmpty(), "the failed handshake logged");
+      assertThat(logs.lines("tls_handshake_failed").get(0)).contains("does not trust the interception CA");
+    }
     HttpClient trusting = HttpClient.newBuilder().proxy(ProxySelector.of(proxy.address()))
         .sslContext(ca.sslContext()).build();
     assertThat(trusting.send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/next")).build(),

@@ -45,6 +45,8 @@ import javax.net.ssl.SSLSession;
  * }</pre>
  */
 public final class EngineSocket extends LayeredSocket {
+  /** Why a handshake failed whose client closed the connection before it completed. */
+  public static final String CLOSED_IN_HANDSHAKE = "the client closed the connection during the handshake";
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
   /** Bounds the wraps of one handshake flight or closing, against an engine that never settles. */
   private static final int MAX_WRAPS = 16;
@@ -306,7 +308,7 @@ public final class EngineSocket extends LayeredSocket {
     if (n < 0) {
       inputDone = true;
       if (!handshaken && bytesReceived > 0) {
-        throw new SSLHandshakeException("the client closed the connection during the handshake");
+        throw new SSLHandshakeException(CLOSED_IN_HANDSHAKE);
       }
       try {
         engine.closeInbound();

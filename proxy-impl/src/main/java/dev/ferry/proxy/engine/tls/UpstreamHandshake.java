@@ -159,10 +159,10 @@ public final class UpstreamHandshake {
   }
 
   /**
-   * The fatal alert the upstream sent, as the JDK reports it ({@code Received fatal alert:
+   * The fatal alert the peer sent, as the JDK reports it ({@code Received fatal alert:
    * certificate_required}), anywhere in {@code e}'s causes; null if none.
    */
-  static String receivedAlert(Throwable e) {
+  public static String receivedAlert(Throwable e) {
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {
       String message = String.valueOf(cause.getMessage());
       int at = message.indexOf(RECEIVED_ALERT);
