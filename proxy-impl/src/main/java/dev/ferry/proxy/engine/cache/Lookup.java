@@ -2,7 +2,6 @@ package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
-import java.time.Duration;
 import java.time.Instant;
 
 /** Whether a stored response may answer a request without the upstream (RFC 9111 §4.2, §5.2). */
@@ -21,8 +20,9 @@ final class Lookup {
     fresh = lifetime > age;
     // Age counts whole seconds; a fraction past them is age too, for the request's max-age: a
     // reload's max-age=0 is not answered with a copy stored 0.9 s ago.
-    Duration resident = Duration.between(stored.responseTime(), now);
-    boolean pastWholeSeconds = !resident.isNegative() && resident.getNano() > 0;
+    // Whole seconds apart unless their nanosecond parts differ: no Duration made on every hit.
+    boolean pastWholeSeconds = !now.isBefore(stored.responseTime())
+        && now.getNano() != stored.responseTime().getNano();
     servable = decide(asked, response, lifetime, age, pastWholeSeconds, requestHeaders);
   }
 
