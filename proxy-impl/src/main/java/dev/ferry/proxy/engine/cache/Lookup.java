@@ -19,8 +19,8 @@ final class Lookup {
     long age = Freshness.currentAgeSeconds(stored, now);
     fresh = lifetime > age;
     // Age counts whole seconds; a fraction past them is age too, for the request's max-age: a
-    // reload's max-age=0 is not answered with a copy stored 0.9 s ago.
-    // Whole seconds apart unless their nanosecond parts differ: no Duration made on every hit.
+    // reload's max-age=0 is not answered with a copy stored 0.9 s ago. The two instants are
+    // whole seconds apart unless their nanosecond parts differ (no Duration made on every hit).
     boolean pastWholeSeconds = !now.isBefore(stored.responseTime())
         && now.getNano() != stored.responseTime().getNano();
     servable = decide(asked, response, lifetime, age, pastWholeSeconds, requestHeaders);
