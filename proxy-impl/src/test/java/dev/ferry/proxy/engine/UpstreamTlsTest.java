@@ -212,24 +212,14 @@ class UpstreamTlsTest {
   @Test
   @Timeout(10)
   void answers502NamingAnUpstreamThatSpeaksPlainHttp() throws Exception {
-    ServerSocket plain = ferry.track(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
-    Thread origin = new Thread(() -> {
-      try {
-        while (true) {
-          Socket socket = ferry.track(plain.accept());
-          socket.getInputStream().read(new byte[512]);
-          socket.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-              .getBytes(StandardCharsets.US_ASCII));
-          socket.close();
-        }
-      } catch (IOException closed) {
-        // The test is over.
-      }
-    }, "plain-origin");
-    origin.setDaemon(true);
-    origin.start();
+    // A plain HTTP server's answer to a ClientHello: 400 and close.
+    TinyOrigin plain = ferry.track(new TinyOrigin((socket, in, out) -> {
+      in.read(new byte[512]);
+      out.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+    }));
     ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .upstream(Upstream.of("https://localhost:" + plain.getLocalPort() + "/")));
+        .upstream(Upstream.of("https://localhost:" + plain.port() + "/")));
     RawClient.RawResponse response = get(proxy);
     assertThat(response.status()).isEqualTo(502);
     assertThat(response.bodyText()).as(response.bodyText()).contains("the upstream does not speak TLS");
