@@ -67,6 +67,8 @@ final class ClientConnection implements Runnable {
   private final long id;
   private ConnectionInput in;
   private ConnectionOutput out;
+  /** Made on the first exchange that forwards a request; see {@link #departureWatch}. */
+  private DepartureWatch departureWatch;
   private ResponseSender sender;
   /** The CONNECT target whose decrypted requests this connection carries; null otherwise. */
   private String interceptAuthority;
@@ -778,6 +780,20 @@ final class ClientConnection implements Runnable {
    */
   boolean clientGone() {
     return in.peerGone();
+  }
+
+  /**
+   * The watch for this client leaving while its exchange waits long for the upstream; null where
+   * there is no selector to watch it on (no parker, or no channel beneath).
+   */
+  DepartureWatch departureWatch() {
+    if (departureWatch == null) {
+      IdleParker parker = parker();
+      if (parker != null) {
+        departureWatch = new DepartureWatch(channel(), parker, this::clientGone);
+      }
+    }
+    return departureWatch;
   }
 
   /** See {@link RequestArrival#chunkedBody}: for the body after the head just read. */

@@ -41,6 +41,10 @@ import org.slf4j.LoggerFactory;
  * their requests refused). A new connection parked at accept for want of a thread
  * ({@link ClientConnection#parkAtAccept}) is not admitted yet: its first request is answered 503
  * when no thread takes it.
+ *
+ * <p>It also watches the sockets of clients whose exchanges wait long for their upstream
+ * ({@link DepartureWatch}): such a socket is registered like an idle one, and when it turns
+ * readable it is looked at, not resumed.
  */
 final class IdleParker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IdleParker.class);
@@ -50,6 +54,8 @@ final class IdleParker implements AutoCloseable {
   private final Selector selector;
   private final ConnectionExecutor executor;
   private final Queue<ClientConnection> arrivals = new ConcurrentLinkedQueue<>();
+  /** Departure watches taken or given back; each is looked at on this thread. */
+  private final Queue<DepartureWatch> watches = new ConcurrentLinkedQueue<>();
   /** Readable connections waiting for room in the executor, oldest first; this thread's own. */
   private final ArrayDeque<ClientConnection> overflow = new ArrayDeque<>();
   private final Thread thread;
@@ -74,6 +80,20 @@ final class IdleParker implements AutoCloseable {
     selector.wakeup();
   }
 
+  /**
+   * Takes {@code watch} (newly WATCHED) to watch its client's socket, or, once its exchange has
+   * reclaimed it, gives the socket back in blocking mode.
+   */
+  void watch(DepartureWatch watch) {
+    watches.add(watch);
+    selector.wakeup();
+  }
+
+  /** False once stopped: a watch given back then is not settled here. */
+  boolean running() {
+    return running && thread.isAlive();
+  }
+
   private void loop() {
     try {
       while (running) {
@@ -81,10 +101,21 @@ final class IdleParker implements AutoCloseable {
         handOverOverflow();
         List<ClientConnection> ready = new ArrayList<>();
         List<ClientConnection> expired = new ArrayList<>();
+        List<DepartureWatch> looked = new ArrayList<>();
+        List<DepartureWatch> readable = new ArrayList<>();
         register(expired);
+        registerWatches(looked);
         for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
           SelectionKey key = it.next();
           it.remove();
+          if (key.attachment() instanceof DepartureWatch watch) {
+            key.cancel();
+            if (!looked.contains(watch)) {
+              looked.add(watch); // not reclaimed in this same turn
+            }
+            readable.add(watch);
+            continue;
+          }
           ClientConnection connection = (ClientConnection) key.attachment();
           if (connection.linger().onParker()) {
             if (connection.linger().drain(connection.channel(), lingerScratch)) {
@@ -100,15 +131,20 @@ final class IdleParker implements AutoCloseable {
         if (now - lastScan >= EXPIRY_SCAN_NANOS) {
           lastScan = now;
           for (SelectionKey key : selector.keys()) {
-            ClientConnection connection = (ClientConnection) key.attachment();
+            if (!(key.attachment() instanceof ClientConnection connection)) {
+              continue; // a departure watch: its exchange's deadlines bound it
+            }
             if (key.isValid() && now - connection.parkedDeadlineNanos() > 0) {
               key.cancel();
               expired.add(connection);
             }
           }
         }
-        if (!ready.isEmpty() || !expired.isEmpty()) {
+        if (!ready.isEmpty() || !expired.isEmpty() || !looked.isEmpty()) {
           selector.selectNow();
+        }
+        for (DepartureWatch watch : looked) {
+          settle(watch, readable.contains(watch));
         }
         ready.forEach(this::resume);
         for (ClientConnection connection : expired) {
@@ -141,6 +177,51 @@ final class IdleParker implements AutoCloseable {
         expired.add(connection);
       }
     }
+  }
+
+  /**
+   * Registers the sockets of watches newly taken; a watch its exchange reclaimed has its key
+   * cancelled and joins {@code looked}, to be settled once the selector has let go of it.
+   */
+  private void registerWatches(List<DepartureWatch> looked) {
+    DepartureWatch watch;
+    while ((watch = watches.poll()) != null) {
+      if (!watch.pending() || looked.contains(watch)) {
+        continue; // settled already, or queued twice
+      }
+      SelectionKey key = watch.key();
+      if (watch.reclaimed()) {
+        if (key != null) {
+          key.cancel();
+          looked.add(watch);
+        } else {
+          watch.settle(false); // never registered: the socket is still blocking
+        }
+      } else if (key == null) {
+        try {
+          watch.channel().configureBlocking(false);
+          watch.key(watch.channel().register(selector, SelectionKey.OP_READ, watch));
+        } catch (IOException | RuntimeException e) {
+          // Closed meanwhile: the exchange finds out on its own.
+          settle(watch, false);
+        }
+      }
+    }
+  }
+
+  /**
+   * Puts a watched socket back in blocking mode (its key flushed) and settles its watch; one that
+   * turned {@code readable} is looked at first (see {@link DepartureWatch#clientLeft}).
+   */
+  private static void settle(DepartureWatch watch, boolean readable) {
+    try {
+      watch.channel().configureBlocking(true);
+    } catch (IOException | RuntimeException e) {
+      // Closed meanwhile: nothing to put back; the exchange finds out on its own.
+      watch.settle(false);
+      return;
+    }
+    watch.settle(readable && watch.clientLeft());
   }
 
   private void resume(ClientConnection connection) {

@@ -31,6 +31,7 @@ import dev.ferry.proxy.engine.route.RouteTable;
 import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.tls.ClientCertFields;
+import dev.ferry.proxy.engine.upstream.ClientWatch;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.HostNames;
@@ -649,8 +650,13 @@ final class RealExchange implements Exchange, DispatchHooks {
   }
 
   @Override
-  public boolean watchesClientOfCrowdedPool() {
+  public boolean abandonable() {
     return !throughCache;
+  }
+
+  @Override
+  public ClientWatch clientWatch() {
+    return throughCache ? null : connection.departureWatch();
   }
 
   @Override

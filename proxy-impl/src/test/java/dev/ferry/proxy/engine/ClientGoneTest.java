@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.route.LivePool;
 import java.io.InputStream;
@@ -40,6 +41,99 @@ class ClientGoneTest {
       leaveWhileTheUpstreamWaits(proxy, origin, reset);
       Await.until(() -> proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0
           && proxy.stats().activeWorkers() == 0, Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
+    }
+  }
+
+  /**
+   * With threads to spare (the default concurrency, nothing crowded), a client that leaves is
+   * noticed all the same: its socket is watched on the parker's selector once the wait passes a
+   * second. Before, only half-busy platform threads or a crowded pool had it looked for, so it
+   * held its thread, its upstream connection and a CLOSE-WAIT socket until the upstream timeout,
+   * a minute (soak probe F1).
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void abandonsTheExchangeOfAClientThatLeavesWithThreadsToSpare(boolean reset) throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())));
+      leaveWhileTheUpstreamWaits(proxy, origin, reset);
+      Await.until(() -> proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0,
+          Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
+    }
+  }
+
+  /**
+   * A TLS client that leaves sends a {@code close_notify} before its FIN: bytes to read, which
+   * the watch decrypts to tell the alert from a pipelined request. Taken for a client still there,
+   * its exchange would wait for the upstream timeout.
+   */
+  @Test
+  void abandonsTheExchangeOfATlsClientThatLeaves() throws Exception {
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password()))
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())));
+      RawClient client = new RawClient(proxy.address(), certificates.trustingContext());
+      client.send("GET /stalled HTTP/1.1\r\nHost: a\r\n\r\n");
+      try (Socket upstream = origin.accept()) {
+        assertThat(TinyOrigin.readLine(upstream.getInputStream())).isEqualTo("GET /stalled HTTP/1.1");
+        slowUpstream();
+        client.close();
+        Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1
+            && proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0,
+            Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
+      }
+    }
+  }
+
+  /**
+   * A client still there when a slow answer comes gets it, and its connection serves on: the
+   * watch gave its socket back in blocking mode. A request it pipelined meanwhile (bytes that
+   * woke the watch) is the connection's next, not lost and not taken for a departure.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void answersAClientThatWaitedPastTheWatch(boolean pipelines) throws Exception {
+    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
+      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
+      ProxyServer proxy = ferry.start(ProxyServer.builder()
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())));
+      try (RawClient client = new RawClient(proxy.address())) {
+        client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+        try (Socket upstream = origin.accept()) {
+          InputStream fromProxy = upstream.getInputStream();
+          assertThat(TinyOrigin.readLine(fromProxy)).isEqualTo("GET /slow HTTP/1.1");
+          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+            // the rest of the head
+          }
+          slowUpstream();
+          if (pipelines) {
+            client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+            slowUpstream();
+          }
+          upstream.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow"
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          RawClient.RawResponse slow = client.readResponse();
+          assertThat(slow.status()).isEqualTo(200);
+          assertThat(new String(slow.body(), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("slow");
+          if (!pipelines) {
+            client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+          }
+          assertThat(TinyOrigin.readLine(fromProxy)).as("the next request, on the same connections")
+              .isEqualTo("GET /next HTTP/1.1");
+          while (!TinyOrigin.readLine(fromProxy).isEmpty()) {
+            // the rest of the head
+          }
+          upstream.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          assertThat(client.readResponse().status()).isEqualTo(200);
+        }
+      }
+      assertThat(proxy.stats().failures()).doesNotContainKey("CLIENT_CLOSED");
     }
   }
 
@@ -143,6 +237,11 @@ class ClientGoneTest {
         }
       }
     }
+  }
+
+  /** An upstream slow to answer: past the second after which the client is watched, and a sweep. */
+  private static void slowUpstream() throws InterruptedException {
+    TimeUnit.MILLISECONDS.sleep(DepartureWatch.AFTER_NANOS / 1_000_000 + 300);
   }
 
   /** A slow filter: over the second after which the client is looked for, and until {@code event}. */

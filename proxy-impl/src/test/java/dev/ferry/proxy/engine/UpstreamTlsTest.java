@@ -80,6 +80,28 @@ class UpstreamTlsTest {
   }
 
   /**
+   * A client that leaves while an https upstream is silent has its exchange abandoned within
+   * about a second, on a proxy with threads to spare: reads from a TLS upstream are timed
+   * anyway, so its wait goes a second at a time and looks for the client between. Before, only
+   * half-busy threads or a crowded pool had it looked for, and the exchange held its thread and
+   * upstream connection until the upstream timeout (soak probe F1).
+   */
+  @Test
+  void abandonsTheWaitForASilentHttpsUpstreamWhenTheClientLeaves() throws Exception {
+    int port = tlsOrigin(localhost.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/"))
+        .upstreamSslContext(localhost.trustingContext()));
+    RawClient raw = new RawClient(proxy.address());
+    raw.send("GET /hang HTTP/1.1\r\nHost: a\r\n\r\n");
+    Await.until(() -> proxy.stats().upstreamConnectionsOpen() == 1, "the request to reach the upstream");
+    raw.close();
+    Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1
+        && proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0,
+        Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
+  }
+
+  /**
    * A close-delimited body from an https upstream is whole only once a {@code close_notify} came
    * (RFC 9112 §9.8): cut short by a bare TCP close, it reached the client as whole (its last
    * chunk written) and was cached (probe i14). Ended by the alert, it is whole and cached.

@@ -440,6 +440,35 @@ public final class ConnectionInput extends InputStream {
   }
 
   /**
+   * Has the watchdog run {@code action} once, on its thread, at {@code atNanos} (up to a sweep
+   * late), unless {@link #cancelLongWait} comes first: work that only a read waiting longer than
+   * usual is worth, at no cost to reads that end sooner. The action must not block. Returns
+   * false, and does nothing, for an input whose reads the watchdog does not see (TLS, SO_TIMEOUT
+   * reads, no watchdog).
+   */
+  public boolean onLongWait(Runnable action, long atNanos) {
+    return timeouts.onLongWait(action, atNanos);
+  }
+
+  /** Drops the action {@link #onLongWait} set, if it has not run. */
+  public void cancelLongWait() {
+    timeouts.cancelLongWait();
+  }
+
+  /**
+   * Ends this input from another thread: a read blocked now returns the end of the stream, and
+   * so does every read after it. For an exchange abandoned while it waits for its peer; the
+   * connection is closed afterwards, never reused.
+   */
+  public void abandon() {
+    try {
+      socket.shutdownInput();
+    } catch (IOException ignored) {
+      // Closed meanwhile: no read is left to end.
+    }
+  }
+
+  /**
    * Takes this input out of the watchdog's sweep until its next watched read, for a connection
    * that waits elsewhere (parked on a selector) and may stay idle for long.
    */

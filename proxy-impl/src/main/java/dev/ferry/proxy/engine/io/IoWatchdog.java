@@ -23,6 +23,8 @@ import java.util.function.Consumer;
  *       publish their deadline, and the sweep shuts down the input of any read still blocked past
  *       it: the read ends, the stream reports a timeout, and the output stays open for an answer
  *       (a 408).
+ *   <li>Long waits: a read's long-wait action runs here once its time has come (see
+ *       {@link ConnectionInput#onLongWait}).
  * </ul>
  *
  * <p>This is the pattern of Okio's {@code AsyncTimeout}, with a periodic sweep instead of a
@@ -124,6 +126,7 @@ public final class IoWatchdog {
         inputs.remove(input);
       } else {
         input.expireIfPast(now);
+        input.runLongWaitIfDue(now);
       }
     }
   }

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.io;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
  * The timeouts of one socket's reads, for {@link ConnectionInput} (whose class comment gives the
@@ -14,8 +15,15 @@ import java.net.SocketTimeoutException;
  * <p>A read goes {@link #arm()}, the read itself, {@link #end(int)} (or {@link #failure} for
  * what it threw), then {@link #done()}; a read that {@link #arm()} did not watch runs under the
  * SO_TIMEOUT it set.
+ *
+ * <p>A watched input may also carry a long-wait action ({@link #onLongWait}), which the sweep runs
+ * once when its time comes, for work that only a wait longer than usual is worth (looking for a
+ * client that left while an upstream is slow to answer).
  */
 final class ReadTimeouts {
+  private static final AtomicReferenceFieldUpdater<ReadTimeouts, Runnable> LONG_WAIT =
+      AtomicReferenceFieldUpdater.newUpdater(ReadTimeouts.class, Runnable.class, "longWait");
+
   private final Socket socket;
   /** Null when reads must use SO_TIMEOUT (TLS, no watchdog). */
   private final IoWatchdog watchdog;
@@ -28,6 +36,9 @@ final class ReadTimeouts {
   private volatile long blockedUntilNanos;
   /** Set by the watchdog when it ended a read at its deadline; the input is over. */
   private volatile boolean expired;
+  /** Run once by the sweep from {@link #longWaitAtNanos} on; null when none is due. */
+  private volatile Runnable longWait;
+  private volatile long longWaitAtNanos;
 
   ReadTimeouts(Socket socket, IoWatchdog watchdog) {
     this.socket = socket;
@@ -125,6 +136,30 @@ final class ReadTimeouts {
     if (watched) {
       watched = false;
       watchdog.unwatch(this);
+    }
+  }
+
+  /** See {@link ConnectionInput#onLongWait}: true if the sweep will see this input's reads. */
+  boolean onLongWait(Runnable action, long atNanos) {
+    if (watchdog == null || recoverable || !watchdog.running()) {
+      return false;
+    }
+    longWaitAtNanos = atNanos;
+    longWait = action;
+    return true;
+  }
+
+  /** Drops a long-wait action that has not run. */
+  void cancelLongWait() {
+    longWait = null;
+  }
+
+  /** Runs the long-wait action if its time has come (the watchdog's sweep). */
+  void runLongWaitIfDue(long now) {
+    Runnable action = longWait;
+    // Taken only if it is still the one read: a worker may have replaced it meanwhile.
+    if (action != null && now - longWaitAtNanos >= 0 && LONG_WAIT.compareAndSet(this, action, null)) {
+      action.run();
     }
   }
 

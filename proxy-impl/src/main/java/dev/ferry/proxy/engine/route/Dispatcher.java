@@ -78,7 +78,7 @@ public final class Dispatcher {
           tried = withTried(tried, endpoint);
           hooks.endpointChosen(endpoint);
           Response response;
-          if (pool.acquireConnection(connectionWaitNanos) && hooks.watchesClientOfCrowdedPool()
+          if (pool.acquireConnection(connectionWaitNanos) && hooks.abandonable()
               && hooks.clientGone()) {
             // It waited for a connection, its client left meanwhile: nothing goes upstream, a
             // POST included (probe v36: it reached the origin seconds after its client left).

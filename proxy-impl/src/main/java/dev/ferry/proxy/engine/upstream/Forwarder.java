@@ -189,18 +189,48 @@ public final class Forwarder {
   }
 
   /**
+   * Reads the upstream's first head under {@code watch}: a client found gone meanwhile fails the
+   * exchange as {@code CLIENT_CLOSED}, whether the read failed for it (the watch ended the
+   * upstream's input) or came back first, and nothing is tried again.
+   */
+  private static ResponseHead readWatched(HeadParser parser, ClientWatch watch) throws IOException {
+    ResponseHead head;
+    try {
+      head = parser.readResponse();
+    } catch (Throwable e) {
+      // Disarmed whatever failed: an armed watch would take the client's socket later.
+      if (watch.disarm()) {
+        throw clientLeftWhileWaiting();
+      }
+      throw e;
+    }
+    if (watch.disarm()) {
+      throw clientLeftWhileWaiting();
+    }
+    return head;
+  }
+
+  private static HttpFailureException clientLeftWhileWaiting() {
+    return new HttpFailureException(ProxyFailure.CLIENT_CLOSED,
+        "client closed the connection while the upstream had not answered");
+  }
+
+  /**
    * Waits for the upstream's first answer byte a second at a time, asking between waits whether
    * the client is still there: a client that left gets its exchange abandoned (the upstream
    * connection closed, {@code CLIENT_CLOSED}), as nginx does (499), instead of holding a thread
    * and an upstream connection until the upstream timeout. A few hundred clients that reset
    * after asking a slow upstream held a bounded pool's every thread for a minute. Returns when
    * bytes or the end came, or when less than a wait is left before {@code deadlineNanos} (the
-   * head's read then times out as before). Done when the hooks ask it, or when the pool is
-   * crowded (see {@link Target#watchClient()}) and the request may be abandoned.
+   * head's read then times out as before). For an exchange without a {@link ClientWatch}, where
+   * it may be abandoned: always when the upstream's reads are timed anyway (TLS), where a wait a
+   * second at a time costs nothing more; otherwise when the hooks ask it, or when the pool is
+   * crowded (see {@link Target#watchClient()}).
    */
   private static void awaitAnswer(ConnectionInput upstream, long deadlineNanos, UpstreamHooks hooks,
       boolean crowdedPool) throws IOException {
-    if (!hooks.watchesClient() && !(crowdedPool && hooks.watchesClientOfCrowdedPool())) {
+    boolean timedAnyway = !upstream.readsChannel();
+    if (!hooks.watchesClient() && !((crowdedPool || timedAnyway) && hooks.abandonable())) {
       return;
     }
     while (deadlineNanos - System.nanoTime() > CLIENT_PROBE_MILLIS * 1_000_000L) {
@@ -209,8 +239,7 @@ public final class Forwarder {
         return;
       } catch (SocketTimeoutException quiet) {
         if (hooks.clientGone()) {
-          throw new HttpFailureException(ProxyFailure.CLIENT_CLOSED,
-              "client closed the connection while the upstream had not answered");
+          throw clientLeftWhileWaiting();
         }
       }
     }
@@ -283,12 +312,19 @@ public final class Forwarder {
     // request on: an upstream trickling its head a byte at a time is not an answer.
     long deadlineNanos = outbound.timeoutMillis() > 0
         ? System.nanoTime() + outbound.timeoutMillis() * 1_000_000L : Long.MAX_VALUE;
-    awaitAnswer(connection.input(), deadlineNanos, hooks, outbound.watchClient());
     if (outbound.timeoutMillis() > 0) {
       connection.input().deadline(deadlineNanos);
     }
+    ClientWatch watch = hooks.clientWatch();
+    if (watch == null || !watch.arm(connection.input())) {
+      watch = null;
+      awaitAnswer(connection.input(), deadlineNanos, hooks, outbound.watchClient());
+      if (outbound.timeoutMillis() > 0) {
+        connection.input().deadline(deadlineNanos);
+      }
+    }
     HeadParser parser = new HeadParser(connection.input(), 8 * 1024, maxHeaderBytes, maxHeaderCount);
-    ResponseHead head = parser.readResponse();
+    ResponseHead head = watch == null ? parser.readResponse() : readWatched(parser, watch);
     // RFC 9110 §15.2: a proxy forwards 1xx responses unless it asked for them itself; Ferry never
     // sends Expect upstream, so every interim response, 100 Continue included, goes on. They do
     // not stretch the wait for the final response, and there are at most MAX_INTERIM of them.

@@ -46,18 +46,28 @@ public interface UpstreamHooks {
   /**
    * Whether the wait for the upstream's answer should go a second at a time, asking
    * {@link #clientGone} between waits; false for requests nobody may abandon (a cache fill
-   * others may wait on), or where the timed waits cost more than they would free.
+   * others may wait on), or where the timed waits cost more than they would free. Asked only
+   * where there is no {@link #clientWatch}.
    */
   default boolean watchesClient() {
     return false;
   }
 
   /**
-   * Whether the wait may watch the client when the pool is crowded (see
-   * {@link Target#watchClient()}); false for requests nobody may abandon.
+   * Whether the exchange may be abandoned when its client leaves; false for requests nobody may
+   * abandon (a cache fill others may wait on).
    */
-  default boolean watchesClientOfCrowdedPool() {
+  default boolean abandonable() {
     return false;
+  }
+
+  /**
+   * The watch for a client that leaves while the upstream is slow to answer (see
+   * {@link ClientWatch}); null where there is none: for requests nobody may abandon, or a client
+   * connection that cannot be watched, which {@link #watchesClient} may cover instead.
+   */
+  default ClientWatch clientWatch() {
+    return null;
   }
 
   /** True if the client has gone (closed or reset its connection): the exchange is abandoned. */
