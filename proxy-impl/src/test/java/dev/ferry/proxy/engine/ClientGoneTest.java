@@ -83,9 +83,7 @@ class ClientGoneTest {
         assertThat(TinyOrigin.readLine(upstream.getInputStream())).isEqualTo("GET /stalled HTTP/1.1");
         slowUpstream();
         client.close();
-        Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1
-            && proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0,
-            Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
+        awaitAbandoned(proxy);
       }
     }
   }
@@ -237,6 +235,13 @@ class ClientGoneTest {
         }
       }
     }
+  }
+
+  /** Waits for the one exchange of {@code proxy} to be abandoned, its upstream connection closed. */
+  static void awaitAbandoned(ProxyServer proxy) {
+    Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1
+        && proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0,
+        Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
   }
 
   /** An upstream slow to answer: past the second after which the client is watched, and a sweep. */

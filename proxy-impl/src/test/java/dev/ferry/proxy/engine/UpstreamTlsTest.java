@@ -96,9 +96,7 @@ class UpstreamTlsTest {
     raw.send("GET /hang HTTP/1.1\r\nHost: a\r\n\r\n");
     Await.until(() -> proxy.stats().upstreamConnectionsOpen() == 1, "the request to reach the upstream");
     raw.close();
-    Await.until(() -> proxy.stats().failures().getOrDefault("CLIENT_CLOSED", 0L) == 1
-        && proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0,
-        Duration.ofSeconds(10), () -> "the exchange to be abandoned: " + proxy.stats());
+    ClientGoneTest.awaitAbandoned(proxy);
   }
 
   /**
