@@ -62,6 +62,27 @@ final class TlsOrigin {
   }
 
   /**
+   * Starts one that negotiates only the ALPN {@code protocols} with clients that offer any
+   * (refusing those that offer none of them, as servers of HTTP/2 alone do), and serves HTTP/1.1
+   * to the others; returns its port.
+   */
+  static int startSpeaking(ProxyTestExtension ferry, SSLContext context, String... protocols) throws IOException {
+    return listen(ferry, context, "tls-origin-alpn", (accepted, server) -> {
+      javax.net.ssl.SSLParameters parameters = accepted.getSSLParameters();
+      parameters.setApplicationProtocols(protocols);
+      accepted.setSSLParameters(parameters);
+      daemon("tls-origin-connection", () -> {
+        try (Socket socket = accepted) {
+          accepted.startHandshake();
+          serve(socket.getInputStream(), socket.getOutputStream(), server);
+        } catch (IOException e) {
+          // A refused handshake or a closed connection ends this connection only.
+        }
+      });
+    });
+  }
+
+  /**
    * Starts one that runs each connection's handshake in its accept loop, one at a time (as
    * Python's http.server wrapped in TLS does), then serves it on a thread of its own; returns its
    * port. A connection that never handshakes holds every later one up to 10 s.
@@ -166,6 +187,14 @@ final class TlsOrigin {
       while ((line = TinyOrigin.readLine(in)) != null && !line.isEmpty()) {
         // A proxy's credentials are for the proxy: say so when they leak this far.
         proxyCredentials |= line.regionMatches(true, 0, "Proxy-Authorization:", 0, 20);
+      }
+      if (path.equals("/early")) {
+        // Refuses the body unread, as a server's size limit does, and closes: the body the proxy
+        // is still sending makes the close a reset.
+        out.write(("HTTP/1.1 413 Content Too Large\r\nContent-Length: 8\r\nConnection: close\r\n\r\n"
+            + "too much").getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        return;
       }
       if (path.equals("/hang")) {
         // Never answers, nor reads again (so never answers a close_notify), until the test ends.

@@ -80,6 +80,28 @@ class UpstreamTlsTest {
   }
 
   /**
+   * An https upstream that answers before reading the body (a size limit, an authorisation) and
+   * closes has its answer relayed, as a plain upstream's is (RFC 9112 §9.5): the write to it
+   * fails on the reset its close brings, and the answer it sent before is still there to read.
+   * It was a 502, "closed the connection without a complete response" (clients probe F1).
+   */
+  @Test
+  void relaysTheAnswerOfAnHttpsUpstreamThatRefusesTheBodyUnread() throws Exception {
+    int port = tlsOrigin(localhost.serverContext());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + port + "/"))
+        .upstreamSslContext(localhost.trustingContext()));
+    byte[] body = new byte[4 << 20]; // more than the socket buffers on the way hold
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length + "\r\n\r\n");
+      raw.send(body);
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.bodyText()).isEqualTo("too much");
+    }
+  }
+
+  /**
    * A client that leaves while an https upstream is silent has its exchange abandoned within
    * about a second, on a proxy with threads to spare: reads from a TLS upstream are timed
    * anyway, so its wait goes a second at a time and looks for the client between. Before, only
@@ -150,6 +172,28 @@ class UpstreamTlsTest {
       }
       assertThat(asked).as("requests the origin got").hasValue(closeNotify ? 1 : 2);
     }
+  }
+
+  /**
+   * Upstream handshakes offer ALPN {@code http/1.1}, the protocol the proxy speaks: a server of
+   * HTTP/2 alone refuses it, and the 502 says why. Without ALPN such a server took the handshake
+   * for HTTP/2 and answered the request with an error page, relayed as a broken 403 (clients probe
+   * F2); one that speaks both is told to speak HTTP/1.1.
+   */
+  @Test
+  void offersHttp11InAlpnAndNamesAnUpstreamOfHttp2Alone() throws Exception {
+    int h2Only = TlsOrigin.startSpeaking(ferry, localhost.serverContext(), "h2");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + h2Only + "/"))
+        .upstreamSslContext(localhost.trustingContext()));
+    RawClient.RawResponse refused = get(proxy);
+    assertThat(refused.status()).isEqualTo(502);
+    assertThat(refused.bodyText()).contains("HTTP/2");
+    int both = TlsOrigin.startSpeaking(ferry, localhost.serverContext(), "h2", "http/1.1");
+    ProxyServer second = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("https://localhost:" + both + "/"))
+        .upstreamSslContext(localhost.trustingContext()));
+    assertThat(get(second).bodyText()).isEqualTo("secure /");
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -45,6 +46,8 @@ public final class ConnectionOutput extends OutputStream {
   private volatile long writeStartedNanos;
   private volatile boolean timedOut;
   private volatile boolean yieldToAnswer;
+  /** A body is being sent over TLS, where only a failed write can give way (see {@link #yieldToAnswer}). */
+  private boolean tlsBodySending;
   private volatile boolean yielded;
   /** Set before the proxy's stop closes the socket: a write that fails then failed because of it. */
   private volatile boolean stopped;
@@ -246,6 +249,12 @@ public final class ConnectionOutput extends OutputStream {
       return new WriteTimeoutException("write made no progress for "
           + watchdog.writeTimeoutNanos() / 1_000_000 + " ms");
     }
+    if (tlsBodySending && !(e instanceof SSLException)) {
+      // The socket beneath failed (the peer closed or reset), which the JDK's TLS socket leaves
+      // its session's input intact for: an answer the peer sent before its close is read there.
+      yielded = true;
+      return new PeerAnsweredException("the peer closed while the body was being written");
+    }
     return e;
   }
 
@@ -277,11 +286,13 @@ public final class ConnectionOutput extends OutputStream {
    * {@link PeerAnsweredException}, the socket's output shut down and its input left to read:
    * an upstream that answers a request before reading its body, and then stops reading, gets its
    * answer relayed instead of a write timeout (RFC 9112 §9.5). So does a write that fails
-   * because such a peer closed the connection. Plain sockets only: a TLS
-   * socket cannot give up a write without failing the whole connection.
+   * because such a peer closed the connection. On TLS, which cannot give up a write without
+   * failing the whole connection, only the write that fails because the peer closed or reset
+   * gives way: its answer, if it sent one, is read as the plain socket's is.
    */
   public void yieldToAnswer(boolean on) {
     yieldToAnswer = on && channel != null;
+    tlsBodySending = on && channel == null;
   }
 
   /** True if a write gave way to the peer's answer: nothing more may be sent. */

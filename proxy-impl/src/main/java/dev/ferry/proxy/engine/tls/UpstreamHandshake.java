@@ -77,7 +77,10 @@ public final class UpstreamHandshake {
     boolean ownHostCheck = verifyHosts && names.isEmpty()
         && !SubjectNames.isIpLiteral(SubjectNames.normalise(host));
     parameters.setEndpointIdentificationAlgorithm(verifyHosts && !ownHostCheck ? "HTTPS" : null);
-    parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+    parameters.setProtocols(TlsParameters.PROTOCOLS);
+    // What the engine speaks: a server of HTTP/2 alone refuses it, where without ALPN it took the
+    // connection for HTTP/2 and answered the request with an error (clients probe F2).
+    parameters.setApplicationProtocols(TlsParameters.ALPN);
     parameters.setServerNames(names);
     socket.setSSLParameters(parameters);
     socket.setSoTimeout(timeoutMillis);
@@ -136,6 +139,9 @@ public final class UpstreamHandshake {
     }
     if (refusedClientCertificate(e)) {
       return "the upstream refused the client certificate or its absence (alert " + alert + ")";
+    }
+    if ("no_application_protocol".equals(alert)) {
+      return "the upstream does not speak HTTP/1.1 (HTTP/2 only?), which is what Ferry speaks to upstreams";
     }
     if (alert != null) {
       return "refused by the upstream (alert " + alert + ")";
