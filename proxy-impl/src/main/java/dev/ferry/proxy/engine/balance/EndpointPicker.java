@@ -22,4 +22,14 @@ public interface EndpointPicker {
    * @param client the client's address (for {@code hash:client-ip})
    */
   LiveEndpoint pick(List<LiveEndpoint> candidates, Request request, InetAddress client);
+
+  /**
+   * Chooses one of {@code candidates} (the endpoints not tried yet) for a retry: as {@link #pick},
+   * but without moving the turn of a policy that keeps one. A retry that took a turn took the
+   * next request's: in a pool of a good and a failing endpoint, round-robin sent every first
+   * attempt to the failing one (gateway probe F1).
+   */
+  default LiveEndpoint pickForRetry(List<LiveEndpoint> candidates, Request request, InetAddress client) {
+    return pick(candidates, request, client);
+  }
 }

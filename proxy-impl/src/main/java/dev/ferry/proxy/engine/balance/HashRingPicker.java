@@ -26,12 +26,22 @@ final class HashRingPicker implements EndpointPicker {
 
   @Override
   public LiveEndpoint pick(List<LiveEndpoint> candidates, Request request, InetAddress client) {
+    return pick(candidates, request, client, false);
+  }
+
+  @Override
+  public LiveEndpoint pickForRetry(List<LiveEndpoint> candidates, Request request, InetAddress client) {
+    return pick(candidates, request, client, true);
+  }
+
+  private LiveEndpoint pick(List<LiveEndpoint> candidates, Request request, InetAddress client, boolean retry) {
     String value = key.read(request, client);
-    if (value == null) {
-      return withoutKey.pick(candidates, request, client);
-    }
     // Candidates are a sublist of the pool, so the same size means all of them: skip the scan.
-    LiveEndpoint owner = ring.owner(XxHash64.hash(value), candidates, candidates.size() == ringEndpoints);
-    return owner != null ? owner : withoutKey.pick(candidates, request, client);
+    LiveEndpoint owner = value == null ? null
+        : ring.owner(XxHash64.hash(value), candidates, candidates.size() == ringEndpoints);
+    if (owner != null) {
+      return owner;
+    }
+    return retry ? withoutKey.pickForRetry(candidates, request, client) : withoutKey.pick(candidates, request, client);
   }
 }

@@ -17,4 +17,9 @@ final class RoundRobinPicker implements EndpointPicker {
   public LiveEndpoint pick(List<LiveEndpoint> candidates, Request request, InetAddress client) {
     return candidates.get((int) Math.floorMod(next.getAndIncrement(), (long) candidates.size()));
   }
+
+  @Override
+  public LiveEndpoint pickForRetry(List<LiveEndpoint> candidates, Request request, InetAddress client) {
+    return candidates.get((int) Math.floorMod(next.get(), (long) candidates.size()));
+  }
 }

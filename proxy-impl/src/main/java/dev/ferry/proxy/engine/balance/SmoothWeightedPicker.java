@@ -37,6 +37,27 @@ final class SmoothWeightedPicker implements EndpointPicker {
     return guard.call(() -> next(candidates));
   }
 
+  /** The candidate the next pick among {@code candidates} would choose, the weights left as they are. */
+  @Override
+  public LiveEndpoint pickForRetry(List<LiveEndpoint> candidates, Request request, InetAddress client) {
+    if (candidates.size() == 1) {
+      return candidates.get(0);
+    }
+    return guard.call(() -> {
+      LiveEndpoint best = null;
+      long bestWeight = 0;
+      for (LiveEndpoint candidate : candidates) {
+        long[] weight = current.get(candidate);
+        long next = (weight == null ? 0 : weight[0]) + candidate.weight();
+        if (best == null || next > bestWeight) {
+          best = candidate;
+          bestWeight = next;
+        }
+      }
+      return best;
+    });
+  }
+
   private LiveEndpoint next(List<LiveEndpoint> candidates) {
     LiveEndpoint best = null;
     long[] bestWeight = null;

@@ -209,14 +209,17 @@ public final class LivePool {
       throw new HttpFailureException(ProxyFailure.NO_HEALTHY_UPSTREAM,
           "no healthy endpoint in pool " + spec.name());
     }
-    if (!tried.isEmpty() && available.size() > 1) {
+    if (tried.isEmpty()) {
+      return picker.pick(available, request, client);
+    }
+    if (available.size() > 1) {
       List<LiveEndpoint> untried = new ArrayList<>(available);
       untried.removeAll(tried);
       if (!untried.isEmpty()) {
         available = untried;
       }
     }
-    return picker.pick(available, request, client);
+    return picker.pickForRetry(available, request, client);
   }
 
   /** Whether {@link #choose} could pick an endpoint outside {@code tried} now. */

@@ -168,6 +168,28 @@ class RetryTest {
     assertThat(busy.requests()).isPositive();
   }
 
+  /**
+   * A retry's pick leaves the pool's turn alone: an endpoint that fails every request (and is not
+   * ejected) gets its share of first attempts, not all of them. Before, the retry took the next
+   * request's turn, which went to the failing endpoint again: 59 of 60 first attempts, each paid
+   * for with a retry (gateway probe F1).
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void leavesTheBalancingTurnToTheNextRequestWhenRetrying(boolean weighted) throws Exception {
+    Origins busy = busyOrigin("1");
+    Origins idle = ferry.track(new Origins("idle"));
+    Origins other = ferry.track(new Origins("other"));
+    Upstream pool = Upstream.pool(busy.url(), idle.url(), other.url()).ejectAfter(0, Duration.ofSeconds(1))
+        .balance(weighted ? Balancer.weighted() : Balancer.roundRobin());
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(pool).retry(RetryPolicy.retries(1).onStatuses(503))));
+    for (int i = 0; i < 12; i++) {
+      assertThat(send(proxy, "GET", "/" + i).statusCode()).isEqualTo(200);
+    }
+    assertThat(busy.requests()).as("first attempts on the failing endpoint, a third of them").isEqualTo(4);
+  }
+
   @Test
   void keepsRetriesWithinTheBudgetWhenTheBackendFails() throws Exception {
     Origins failing = ferry.track(new Origins("failing"));
