@@ -119,6 +119,23 @@ final class Authority {
     return true;
   }
 
+  /**
+   * What tells two spellings of one host apart from two hosts: case and a root dot aside, and an
+   * IPv6 literal in its one canonical form ({@code [0:0:0:0:0:0:0:1]} is {@code [::1]}). Names
+   * are not resolved.
+   */
+  static String identity(String host) {
+    if (host.indexOf(':') >= 0) {
+      try {
+        return InetAddress.getByName("[" + host + "]").getHostAddress();
+      } catch (UnknownHostException e) {
+        return host; // checked before: not reached
+      }
+    }
+    String lower = host.toLowerCase(Locale.ROOT);
+    return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
+  }
+
   static String host(String authority) {
     if (authority.startsWith("[")) {
       int end = authority.indexOf(']');

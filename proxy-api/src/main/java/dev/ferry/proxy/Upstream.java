@@ -47,11 +47,8 @@ public final class Upstream {
       for (int j = 0; j < i; j++) {
         Endpoint one = b.endpoints.get(i);
         Endpoint other = b.endpoints.get(j);
-        // Compared by host and port, so that an implied default port (http://h) and the same one
-        // written (http://h:80) are one endpoint too: twice, it took a double share with two
-        // separate health states (probe g12).
-        if (one.scheme().equals(other.scheme()) && one.host().equalsIgnoreCase(other.host())
-            && one.port() == other.port() && one.basePath().equals(other.basePath())) {
+        // Twice, it took a double share with two separate health states (probe g12).
+        if (one.sameTarget(other)) {
           throw new IllegalArgumentException("endpoint " + one.scheme() + "://" + one.authority()
               + one.basePath() + " is in the pool twice; give it once, with a weight for a larger share");
         }
@@ -493,6 +490,17 @@ public final class Upstream {
     /** The host, without brackets for IPv6. */
     public String host() {
       return Authority.host(authority);
+    }
+
+    /**
+     * Whether {@code other} is this endpoint, whatever its weight and spelling: the same scheme,
+     * base path, port (an implied default port and the same one written are one), and host (case
+     * and a root dot aside; an IPv6 literal in any of its forms, {@code [::1]} and
+     * {@code [0:0:0:0:0:0:0:1]}). Host names are not resolved.
+     */
+    public boolean sameTarget(Endpoint other) {
+      return scheme.equals(other.scheme) && port() == other.port() && basePath.equals(other.basePath)
+          && Authority.identity(host()).equals(Authority.identity(other.host()));
     }
 
     /** The port, explicit or the scheme's default. */

@@ -74,6 +74,22 @@ class BuilderValidationTest {
   }
 
   /**
+   * One address written two ways is one endpoint: an IPv6 literal compressed or not, a host name
+   * with its root dot. Both were taken as two, each with its own share and health state (gateway
+   * probe F3).
+   */
+  @Test
+  void refusesAnEndpointGivenTwiceUnderTwoSpellings() {
+    assertThatThrownBy(() -> Upstream.pool("http://[::1]:9000", "http://[0:0:0:0:0:0:0:1]:9000"))
+        .hasMessageContaining("is in the pool twice");
+    assertThatThrownBy(() -> Upstream.pool("http://[2001:DB8::1]:9000", "http://[2001:db8:0::1]:9000"))
+        .hasMessageContaining("is in the pool twice");
+    assertThatThrownBy(() -> Upstream.pool("http://h.test:9000", "http://h.test.:9000"))
+        .hasMessageContaining("is in the pool twice");
+    assertThat(Upstream.pool("http://[::1]:9000", "http://[::2]:9000").endpoints()).hasSize(2);
+  }
+
+  /**
    * Request paths are matched normalised, so a route path in another form matches nothing and
    * its requests went to a later route without a word; and a catch-all pool behind a route that
    * matches everything is never used (probe g12).

@@ -73,10 +73,7 @@ final class RouteOptions {
   private static boolean sameEndpoint(String a, String b) {
     // As the pool compares them: http://h and http://h:80 are one (they were told apart here,
     // and the pool's own refusal named no flag: probe readmecli F2).
-    Upstream.Endpoint one = Upstream.of(a).endpoints().get(0);
-    Upstream.Endpoint other = Upstream.of(b).endpoints().get(0);
-    return one.scheme().equals(other.scheme()) && one.host().equalsIgnoreCase(other.host())
-        && one.port() == other.port() && one.basePath().equals(other.basePath());
+    return Upstream.of(a).endpoints().get(0).sameTarget(Upstream.of(b).endpoints().get(0));
   }
 
   /** Host globs compare ignoring case, as host names do; paths exactly, as the router matches them. */

@@ -134,6 +134,9 @@ class CliOptionsTest {
         .hasMessageStartingWith("--upstream http://127.0.0.1:9000 given twice");
     assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9000", "--upstream", "http://127.0.0.1:9000/"))
         .as("the same endpoint, a trailing slash apart").hasMessageStartingWith("--upstream http://127.0.0.1:9000/ given twice");
+    assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://[::1]:9000", "--upstream", "http://[0:0:0:0:0:0:0:1]:9000"))
+        .as("one IPv6 address written two ways (gateway probe F3)")
+        .hasMessageStartingWith("--upstream http://[0:0:0:0:0:0:0:1]:9000 given twice");
     assertThatThrownBy(() -> CliOptions.parse("--allow-connect-port", "any", "--allow-connect-port", "443"))
         .hasMessageStartingWith("--allow-connect-port any and --allow-connect-port N contradict");
     assertThatThrownBy(() -> CliOptions.parse("--upstream", "http://127.0.0.1:9", "--retries", "99999999999"))
