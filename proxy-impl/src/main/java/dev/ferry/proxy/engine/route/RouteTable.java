@@ -125,6 +125,24 @@ public final class RouteTable {
     return matched;
   }
 
+  /**
+   * For a request no route matches: the target to redirect it to when the first route matching
+   * its path with a slash after it is a prefix route for exactly that ({@code /v1} to
+   * {@code /v1/}, its query kept), as nginx redirects for a prefix location written with its
+   * slash; null otherwise.
+   */
+  public String slashRedirect(Request request) {
+    String path = request.path();
+    if (!path.startsWith("/") || path.endsWith("/")) {
+      return null;
+    }
+    String slashed = path + "/";
+    String target = slashed + request.target().substring(path.length());
+    Optional<LiveRoute> there = firstMatch(request.withTarget(target));
+    return there.isPresent() && there.get().route().pathMatch() == Route.PathMatch.PREFIX
+        && there.get().route().path().equals(slashed) ? target : null;
+  }
+
   private Optional<LiveRoute> firstMatch(Request request) {
     for (LiveRoute route : routes) {
       if (route.route().matches(request)) {

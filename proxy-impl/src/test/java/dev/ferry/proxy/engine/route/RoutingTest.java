@@ -171,6 +171,33 @@ class RoutingTest {
     assertThat(proxy.stats().failures()).containsEntry("NO_ROUTE", 1L);
   }
 
+  /**
+   * A request for a prefix route's path without its last slash ({@code /v1} for {@code /v1/})
+   * that no route matches is redirected to the path with the slash, its query kept, as nginx
+   * answers for a prefix location written with its slash: 301 for GET and HEAD, 308 for other
+   * methods, which must not turn into a GET. It was a 404, the "base" of a stripped API answering
+   * that no route exists (gateway probe F2). A route that does match the path keeps it.
+   */
+  @Test
+  void redirectsThePathOfAPrefixRouteWithoutItsSlashToTheRoute() throws Exception {
+    Origins api = origin("api");
+    Origins exact = origin("exact");
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .route(Route.to(Upstream.of(api.url()).name("api")).pathPrefix("/v1/").stripPrefix())
+        .route(Route.to(Upstream.of(exact.url()).name("exact")).path("/v2"))
+        .route(Route.to(Upstream.of(exact.url()).name("v2")).pathPrefix("/v2/")));
+    HttpResponse<String> get = get(proxy, "/v1?page=2");
+    assertThat(get.statusCode()).isEqualTo(301);
+    assertThat(get.headers().firstValue("Location")).hasValue("/v1/?page=2");
+    HttpResponse<String> post = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/v1"))
+        .POST(HttpRequest.BodyPublishers.ofString("order")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(post.statusCode()).isEqualTo(308);
+    assertThat(post.headers().firstValue("Location")).hasValue("/v1/");
+    assertThat(get(proxy, "/v2").body()).as("a route for the path itself").isEqualTo("exact /v2");
+    assertThat(get(proxy, "/v3").statusCode()).isEqualTo(404);
+    assertThat(api.requests()).isZero();
+  }
+
   @Test
   void stripsPrefixAndAppliesRouteFiltersOnlyToItsRoute() throws Exception {
     Origins api = origin("api");
