@@ -790,7 +790,7 @@ final class ClientConnection implements Runnable {
     if (departureWatch == null) {
       IdleParker parker = parker();
       if (parker != null) {
-        departureWatch = new DepartureWatch(channel(), parker, this::clientGone);
+        departureWatch = new DepartureWatch(channel(), parker, this::clientGone, () -> in.hasBuffered());
       }
     }
     return departureWatch;

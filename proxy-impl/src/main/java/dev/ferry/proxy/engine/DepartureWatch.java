@@ -19,7 +19,10 @@ import java.util.function.BooleanSupplier;
  * sent something: a socket with nothing to read is a client gone; bytes are read into the
  * connection's buffer as between timed waits ({@link ClientConnection#clientGone}), which
  * tells a pipelined request from a TLS {@code close_notify}. A client gone has the upstream's
- * input ended, which wakes the exchange to be abandoned; either way the watch is over.
+ * input ended, which wakes the exchange to be abandoned; a client that sent bytes of a request
+ * is there, and the watch is over. Bytes that tell neither (a TLS record that is no data, such as
+ * the {@code user_canceled} alert a Java client sends before its {@code close_notify}, or part
+ * of a record) leave the socket watched for what comes next.
  *
  * <p>Before, only a crowded pool or half-busy platform threads had the wait go a second at a
  * time (a timed read costs about a fifth more CPU per request than a blocking one), so on an
@@ -45,6 +48,7 @@ final class DepartureWatch implements ClientWatch {
   private final SocketChannel channel;
   private final IdleParker parker;
   private final BooleanSupplier clientGone;
+  private final BooleanSupplier holdsInput;
   private final AtomicInteger state = new AtomicInteger(OFF);
   private final Runnable onLongWait = this::waitedLong;
   /** Written before ARMED, read after WATCHED is taken: published by {@link #state}. */
@@ -57,11 +61,26 @@ final class DepartureWatch implements ClientWatch {
   /** The parker's own: the key while the selector has the socket. */
   private SelectionKey key;
 
-  /** @param clientGone reads what the client sent and tells whether it left, on a blocking socket */
-  DepartureWatch(SocketChannel channel, IdleParker parker, BooleanSupplier clientGone) {
+  /** What a look at a socket that turned readable found. */
+  enum Look {
+    /** The client closed or reset the connection. */
+    LEFT,
+    /** It sent bytes of a request: it is there. */
+    STAYED,
+    /** What it sent tells neither: watch on. */
+    UNTOLD
+  }
+
+  /**
+   * @param clientGone reads what the client sent and tells whether it left, on a blocking socket
+   * @param holdsInput whether bytes the client sent wait to be read as a request
+   */
+  DepartureWatch(SocketChannel channel, IdleParker parker, BooleanSupplier clientGone,
+      BooleanSupplier holdsInput) {
     this.channel = channel;
     this.parker = parker;
     this.clientGone = clientGone;
+    this.holdsInput = holdsInput;
   }
 
   @Override
@@ -156,19 +175,22 @@ final class DepartureWatch implements ClientWatch {
   }
 
   /**
-   * Whether the client of a socket that turned readable (back in blocking mode) has left. The
+   * What the client of a socket that turned readable (back in blocking mode) did. The
    * exchange's thread is blocked on the upstream meanwhile, and takes the connection back only
    * once the watch is DONE, so the connection's input is this thread's to read.
    */
-  boolean clientLeft() {
+  Look look() {
     try {
       if (channel.socket().getInputStream().available() == 0) {
-        return true; // readable with nothing to read: the end, or a reset
+        return Look.LEFT; // readable with nothing to read: the end, or a reset
       }
     } catch (IOException e) {
-      return true;
+      return Look.LEFT;
     }
-    return clientGone.getAsBoolean();
+    if (clientGone.getAsBoolean()) {
+      return Look.LEFT;
+    }
+    return holdsInput.getAsBoolean() ? Look.STAYED : Look.UNTOLD;
   }
 
   /**

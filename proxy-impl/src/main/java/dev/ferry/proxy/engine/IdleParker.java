@@ -211,9 +211,10 @@ final class IdleParker implements AutoCloseable {
 
   /**
    * Puts a watched socket back in blocking mode (its key flushed) and settles its watch; one that
-   * turned {@code readable} is looked at first (see {@link DepartureWatch#clientLeft}).
+   * turned {@code readable} is looked at first (see {@link DepartureWatch#look}), and watched on
+   * when what came told nothing.
    */
-  private static void settle(DepartureWatch watch, boolean readable) {
+  private void settle(DepartureWatch watch, boolean readable) {
     try {
       watch.channel().configureBlocking(true);
     } catch (IOException | RuntimeException e) {
@@ -221,7 +222,18 @@ final class IdleParker implements AutoCloseable {
       watch.settle(false);
       return;
     }
-    watch.settle(readable && watch.clientLeft());
+    DepartureWatch.Look look = readable ? watch.look() : DepartureWatch.Look.STAYED;
+    if (look == DepartureWatch.Look.UNTOLD && !watch.reclaimed()) {
+      try {
+        watch.channel().configureBlocking(false);
+        watch.key(watch.channel().register(selector, SelectionKey.OP_READ, watch));
+        return;
+      } catch (IOException | RuntimeException e) {
+        settle(watch, false); // closed meanwhile
+        return;
+      }
+    }
+    watch.settle(look == DepartureWatch.Look.LEFT);
   }
 
   private void resume(ClientConnection connection) {
