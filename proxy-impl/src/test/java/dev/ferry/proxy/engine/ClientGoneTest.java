@@ -30,18 +30,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ClientGoneTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
+  /** A bounded pool of two threads, one of them the exchange's: half busy. */
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void abandonsTheExchangeOfAClientThatLeavesBeforeTheAnswer(boolean reset) throws Exception {
-    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
-      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
-      ProxyServer proxy = ferry.start(ProxyServer.builder()
-          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()))
-          .concurrency(Concurrency.boundedPool(2, 16)));
-      leaveWhileTheUpstreamWaits(proxy, origin, reset);
-      Await.until(() -> proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0
-          && proxy.stats().activeWorkers() == 0, Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
-    }
+    assertNothingHeldOnceTheClientLeaves(Concurrency.boundedPool(2, 16), reset);
   }
 
   /**
@@ -51,15 +44,7 @@ class ClientGoneTest {
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void abandonsTheExchangeOfAClientThatLeavesWithoutASelector(boolean reset) throws Exception {
-    try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
-      origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
-      ProxyServer proxy = ferry.start(ProxyServer.builder()
-          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort()))
-          .concurrency(Concurrency.threadPerConnection(2)));
-      leaveWhileTheUpstreamWaits(proxy, origin, reset);
-      Await.until(() -> proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0,
-          Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
-    }
+    assertNothingHeldOnceTheClientLeaves(Concurrency.threadPerConnection(2), reset);
   }
 
   /**
@@ -72,13 +57,21 @@ class ClientGoneTest {
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void abandonsTheExchangeOfAClientThatLeavesWithThreadsToSpare(boolean reset) throws Exception {
+    assertNothingHeldOnceTheClientLeaves(Concurrency.auto(), reset);
+  }
+
+  /**
+   * A client leaves (a FIN, or a reset) while an origin that never answers holds its request:
+   * the exchange is abandoned, and neither a task nor an upstream connection is held after it.
+   */
+  private void assertNothingHeldOnceTheClientLeaves(Concurrency concurrency, boolean reset) throws Exception {
     try (ServerSocket origin = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
       origin.setSoTimeout(10_000); // a missed connection fails the test instead of hanging it
       ProxyServer proxy = ferry.start(ProxyServer.builder()
-          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())));
+          .upstream(Upstream.of("http://127.0.0.1:" + origin.getLocalPort())).concurrency(concurrency));
       leaveWhileTheUpstreamWaits(proxy, origin, reset);
-      Await.until(() -> proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0,
-          Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
+      Await.until(() -> proxy.stats().activeExchanges() == 0 && proxy.stats().upstreamConnectionsOpen() == 0
+          && proxy.stats().activeWorkers() == 0, Duration.ofSeconds(10), () -> "nothing held: " + proxy.stats());
     }
   }
 
