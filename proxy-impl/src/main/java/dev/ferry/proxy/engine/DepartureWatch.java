@@ -86,8 +86,6 @@ final class DepartureWatch implements ClientWatch {
   @Override
   public boolean arm(ConnectionInput upstream) {
     this.upstream = upstream;
-    gone = false;
-    reclaimed = false;
     state.set(ARMED);
     if (!upstream.onLongWait(onLongWait, System.nanoTime() + AFTER_NANOS)) {
       state.set(OFF);
@@ -106,18 +104,24 @@ final class DepartureWatch implements ClientWatch {
 
   @Override
   public boolean disarm() throws IOException {
-    ConnectionInput input = upstream;
-    input.cancelLongWait();
+    upstream.cancelLongWait();
+    boolean left = false;
     if (!state.compareAndSet(ARMED, OFF)) {
       waiter = Thread.currentThread();
       reclaimed = true;
       parker.watch(this);
-      awaitSettled();
-      waiter = null;
-      state.set(OFF);
+      try {
+        awaitSettled();
+        left = gone;
+      } finally {
+        waiter = null;
+        reclaimed = false;
+        gone = false;
+        state.set(OFF);
+      }
     }
     upstream = null;
-    return gone;
+    return left;
   }
 
   private void awaitSettled() throws IOException {

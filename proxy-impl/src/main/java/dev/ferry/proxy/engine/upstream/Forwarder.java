@@ -312,16 +312,13 @@ public final class Forwarder {
     // request on: an upstream trickling its head a byte at a time is not an answer.
     long deadlineNanos = outbound.timeoutMillis() > 0
         ? System.nanoTime() + outbound.timeoutMillis() * 1_000_000L : Long.MAX_VALUE;
-    if (outbound.timeoutMillis() > 0) {
-      connection.input().deadline(deadlineNanos);
-    }
     ClientWatch watch = hooks.clientWatch();
     if (watch == null || !watch.arm(connection.input())) {
       watch = null;
       awaitAnswer(connection.input(), deadlineNanos, hooks, outbound.watchClient());
-      if (outbound.timeoutMillis() > 0) {
-        connection.input().deadline(deadlineNanos);
-      }
+    }
+    if (outbound.timeoutMillis() > 0) {
+      connection.input().deadline(deadlineNanos);
     }
     HeadParser parser = new HeadParser(connection.input(), 8 * 1024, maxHeaderBytes, maxHeaderCount);
     ResponseHead head = watch == null ? parser.readResponse() : readWatched(parser, watch);
