@@ -291,8 +291,8 @@ final class ConnectionExecutor {
   }
 
   /**
-   * Whether an exchange waiting for its upstream should look, a second at a time, for a client
-   * that has left: with platform threads once half of them are busy, where the timed waits buy
+   * Whether an exchange waiting for its upstream without a {@link DepartureWatch} (no selector:
+   * {@code threadPerConnection}) should look, a second at a time, for a client that has left: with platform threads once half of them are busy, where the timed waits buy
    * back threads that departed clients would hold until the upstream timeout. Not before, nor on
    * virtual threads, which no number of waiting exchanges runs short of: a timed read costs far
    * more than a blocking one (measured on the 1 KiB miss path, about a fifth more CPU per request

@@ -156,10 +156,9 @@ class ClientGoneTest {
   }
 
   /**
-   * With threads to spare, a departed client is looked for only where its request holds a
-   * pool's scarce slot: a pool at half its {@code maxRequests} or more. A client that left a slow
-   * upstream held the only slot of {@code maxRequests(1)} until the answer came, logged 200, and
-   * the next client was refused 503 POOL_OVERLOADED (probe g28).
+   * A departed client gives back its pool's scarce slot. A client that left a slow upstream held
+   * the only slot of {@code maxRequests(1)} until the answer came, logged 200, and the next client
+   * was refused 503 POOL_OVERLOADED (probe g28).
    */
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
