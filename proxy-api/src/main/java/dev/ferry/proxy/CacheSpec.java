@@ -65,7 +65,13 @@ public final class CacheSpec {
    * written without a copy; they count against this bound like any other. Direct memory is given
    * back when the garbage collector finds an evicted body unreachable, so the off-heap bytes,
    * including those awaiting collection, are held to this bound and to half the JVM's direct
-   * memory limit ({@code -XX:MaxDirectMemorySize}); past either, bodies stay on the heap.
+   * memory limit ({@code -XX:MaxDirectMemorySize}); past either, bodies stay on the heap. Where
+   * hits go out on platform threads (the bounded pool, thread per connection) and with the
+   * built-in store, bodies of 64 KiB or more go first to unlinked files of their own in
+   * {@code /dev/shm} (shared memory, not disk), from which a hit on a plain connection is sent by
+   * the kernel ({@code sendfile}); they count against this bound too, and against half the shared
+   * memory free when the first was made, at most 8,192 files and a quarter of the free file
+   * descriptors; past those, or where {@code /dev/shm} is missing or full, they stay in memory.
    *
    * @throws IllegalArgumentException unless between 1 and 1 TiB (1099511627776)
    */

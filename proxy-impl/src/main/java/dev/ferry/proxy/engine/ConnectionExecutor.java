@@ -53,6 +53,12 @@ final class ConnectionExecutor {
     this.maxHeldIdle = pool != null ? maxThreads / 4 : virtual ? MAX_HELD_IDLE_VIRTUAL : 0;
   }
 
+  /** True if {@link #create} runs connections on virtual threads for {@code concurrency}. */
+  static boolean runsOnVirtualThreads(Concurrency concurrency) {
+    return concurrency.kind() == Concurrency.Kind.VIRTUAL_THREADS
+        || concurrency.kind() == Concurrency.Kind.AUTO && VirtualThreads.factory("ferry-probe-").isPresent();
+  }
+
   static ConnectionExecutor create(Concurrency concurrency, int port) {
     ThreadFactory platform = platformThreads("ferry-conn-" + port + "-");
     switch (concurrency.kind()) {

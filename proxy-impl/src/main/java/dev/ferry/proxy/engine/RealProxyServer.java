@@ -155,7 +155,8 @@ final class RealProxyServer implements ProxyServer {
         config.maxHeaderCount(), config.retryBufferBytes());
     this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
         config.connectTimeout());
-    this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse())).orElse(null);
+    this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse(),
+        !ConnectionExecutor.runsOnVirtualThreads(config.concurrency()))).orElse(null);
     this.cacheAdmin = cache == null ? null : new CacheAdmin(cache, config.cache().get().purgeClients());
     this.adminEndpoints = new AdminEndpoints(this, cacheAdmin);
     this.errorPages = new ErrorPages(config.errorPages());

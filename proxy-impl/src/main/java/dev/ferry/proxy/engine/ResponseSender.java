@@ -17,10 +17,12 @@ import dev.ferry.proxy.engine.io.ChannelBody;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.CopyBuffers;
 import dev.ferry.proxy.engine.io.DirectBuffers;
+import dev.ferry.proxy.engine.io.FileRegionBody;
 import dev.ferry.proxy.engine.io.InMemoryBody;
 import dev.ferry.proxy.engine.io.WriteTimeoutException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Reference;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
@@ -34,7 +36,7 @@ import java.nio.channels.ClosedByInterruptException;
  * truncated body for a whole one. The head goes out with the body's first bytes; but the head of
  * a body of unknown length (server-sent events, a long poll) goes out at once when none of its
  * bytes is ready ({@code InputStream.available()}), so the client sees it when it came. A body held in memory (a cache hit) goes out with its head in
- * one gathering write.
+ * one gathering write; one held in a file (a large hit on a plain socket) is sent from the file.
  */
 final class ResponseSender {
   /** Below this a body is copied through the heap: the copies cost less than a direct relay's setup. */
@@ -222,6 +224,18 @@ final class ResponseSender {
   }
 
   private long writeBody(Body body, long length, boolean chunked) throws IOException {
+    if (!chunked && body instanceof FileRegionBody && ((FileRegionBody) body).file() != null) {
+      try {
+        if (out.transferAndFlush(((FileRegionBody) body).file(), length)) {
+          return length;
+        }
+      } catch (IOException e) {
+        throw clientClosed(e);
+      } finally {
+        // The body holds its file open: it must stay reachable until the file's bytes are sent.
+        Reference.reachabilityFence(body);
+      }
+    }
     if (!chunked && body instanceof InMemoryBody) {
       try {
         if (out.writeAndFlush(((InMemoryBody) body).bytes())) {

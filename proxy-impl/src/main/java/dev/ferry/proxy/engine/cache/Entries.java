@@ -61,6 +61,16 @@ final class Entries {
     return targeted.policy(headers);
   }
 
+  /** The file {@code stored}'s whole body is in, to send a hit from; or null. */
+  BodyFiles.Region region(CacheEntry stored) {
+    return bodies.region(stored);
+  }
+
+  /** The proxy stops: the body files' descriptors close (hits go on from memory). */
+  void close() {
+    bodies.close();
+  }
+
   static String key(Request request) {
     return StoragePolicy.origin(request) + CacheKeys.target(request.target());
   }
@@ -103,8 +113,8 @@ final class Entries {
     Headers headers = StoragePolicy.strip(response.headers().without(statusHeader), policy);
     String variant = Variants.key(partition, response.headers(), request.headers());
     String url = key(request);
-    Consumer<ByteBuffer> save = body -> put(url, CacheEntry.of(response.status(), response.reason(), headers,
-        bodies.keep(body), requested, responded, variant));
+    Consumer<ByteBuffer> save = body -> put(url, bodies.store(body, kept -> CacheEntry.of(response.status(),
+        response.reason(), headers, kept, requested, responded, variant)));
     if (length == 0) {
       // A bodiless response (204, or Content-Length: 0) has nothing to stream: store it now.
       save.accept(ByteBuffer.allocate(0));
@@ -195,13 +205,14 @@ final class Entries {
     Instant responded = clock.instant();
     Headers merged = Conditionals.updateHeaders(stored.headers(), fresh, responded);
     Headers policy = policy(merged);
-    CacheEntry answer = stored.withHeaders(merged, requested, responded);
+    CacheEntry answer = bodies.sameBody(stored, stored.withHeaders(merged, requested, responded));
     revalidations.increment();
     if (StoragePolicy.requestForbidsStoring(request, CacheControl.of(policy))) {
       return answer;
     }
     if (StoragePolicy.isStorable(request, answer.status(), policy, storeSetCookie, responded)) {
-      store.put(key(request), stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded));
+      store.put(key(request),
+          bodies.sameBody(stored, stored.withHeaders(StoragePolicy.strip(merged, policy), requested, responded)));
     } else {
       store.remove(key(request));
     }

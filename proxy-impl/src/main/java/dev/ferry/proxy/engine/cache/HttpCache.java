@@ -16,6 +16,7 @@ import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.ByteBudget;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,8 +62,18 @@ public final class HttpCache implements ProxyCache {
   private final LongAdder misses = new LongAdder();
   private final LongAdder staleServed = new LongAdder();
 
-  /** A cache for a reverse proxy when {@code reverse}, else for a forward proxy. */
-  public HttpCache(CacheSpec spec, boolean reverse) {
+  /**
+   * A cache for a reverse proxy when {@code reverse}, else for a forward proxy. {@code sendsFiles}
+   * when its hits go out on platform threads, which send large bodies from {@link BodyFiles} in
+   * shared memory (with the built-in store only: an application's store gets buffers); not on
+   * virtual threads, where the JDK's {@code sendfile} path gains nothing.
+   */
+  public HttpCache(CacheSpec spec, boolean reverse, boolean sendsFiles) {
+    this(spec, reverse, sendsFiles && spec.store().isEmpty() ? BodyFiles.SHARED_MEMORY : null);
+  }
+
+  /** As above, with large bodies in files in {@code fileDirectory}, or in memory if null. */
+  HttpCache(CacheSpec spec, boolean reverse, Path fileDirectory) {
     this.coalescer = new MissCoalescer(MissCoalescer.WAIT);
     // An application's store may fail (a shared one's network): its failures are misses.
     CacheStore store = spec.store().<CacheStore>map(GuardedStore::new)
@@ -72,7 +83,7 @@ public final class HttpCache implements ProxyCache {
     this.targetedField = spec.targetedField();
     this.hideTargetedField = reverse && spec.hidesTargetedField();
     this.entries = new Entries(store, new TargetedCacheControl(reverse, spec.targetedField()), clock,
-        spec.maxEntryBytes(), statusHeader, spec.storesSetCookie(), new StoredBodies(spec.maxSizeBytes()),
+        spec.maxEntryBytes(), statusHeader, spec.storesSetCookie(), new StoredBodies(spec.maxSizeBytes(), fileDirectory),
         new ByteBudget(fillingBytes(spec.maxSizeBytes())));
     this.staleWhileRevalidate = new StaleWhileRevalidate(entries, clock);
   }
@@ -398,6 +409,7 @@ public final class HttpCache implements ProxyCache {
   /** Stops background refreshes; called when the proxy stops. */
   public void close() {
     staleWhileRevalidate.close();
+    entries.close();
   }
 
   private Response serve(CacheEntry stored, Request request, Instant now) {
@@ -420,7 +432,7 @@ public final class HttpCache implements ProxyCache {
       return Response.builder().status(stored.status()).reason(stored.reason()).headers(headers).build();
     }
     return Response.builder().status(stored.status()).reason(stored.reason()).headers(headers)
-        .body(new StoredBody(stored.body())).build();
+        .body(new StoredBody(stored.body(), entries.region(stored))).build();
   }
 
   private Response mark(Response response, String status, Consumer<String> verdict) {

@@ -1,15 +1,20 @@
 package dev.ferry.proxy.engine.cache;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.engine.io.ByteBudget;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.PhantomReference;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * Where the cache keeps the bodies it stores. Bodies of {@value #MIN_OFF_HEAP_BYTES} bytes or
@@ -27,6 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * heap, as smaller ones always are. A buffer counts until the collector has found it unreachable
  * (a phantom reference, polled on each store), so the accounting needs no thread and never
  * delays the JDK's own freeing of the memory.
+ *
+ * <p>Where hits go out on platform threads, bodies of {@value BodyFiles#MIN_BYTES} bytes or more
+ * go to {@link BodyFiles} first, and a hit of one is sent from its file; those bytes count in the
+ * same bound of the cache.
  */
 final class StoredBodies {
   /** Smaller bodies stay on the heap: their copy is cheap and a direct buffer has its own cost. */
@@ -40,10 +49,64 @@ final class StoredBodies {
 
   /** The bytes this cache holds off the heap, collected or not. */
   private final ByteBudget bytes;
+  /** Where large bodies go first; null if not to files. */
+  private final BodyFiles files;
+  /** The file of each entry whose body is in one (weak keys compare by identity). */
+  private final Cache<CacheEntry, BodyFiles.Region> regions;
 
   /** @param limit the most bytes this cache holds off the heap, collected or not */
   StoredBodies(long limit) {
+    this(limit, null);
+  }
+
+  /**
+   * @param limit the most bytes this cache holds off the heap, collected or not
+   * @param fileDirectory where to keep large bodies in files ({@link BodyFiles#SHARED_MEMORY}),
+   *     or null to keep them in memory
+   */
+  StoredBodies(long limit, Path fileDirectory) {
     this.bytes = new ByteBudget(limit);
+    this.files = fileDirectory == null ? null : BodyFiles.in(fileDirectory, bytes);
+    this.regions = files == null ? null : Caffeine.newBuilder().weakKeys().build();
+  }
+
+  /**
+   * Keeps {@code body}'s remaining bytes, in a file if it is large and there is room, else as
+   * {@link #keep} does, and returns the entry {@code entry} makes of them. Consumes {@code body}.
+   */
+  CacheEntry store(ByteBuffer body, Function<ByteBuffer, CacheEntry> entry) {
+    if (regions != null) {
+      // Drops the regions of collected entries, so that their mappings can be collected too.
+      regions.cleanUp();
+    }
+    BodyFiles.Region region = files == null ? null : files.keep(body);
+    if (region == null) {
+      return entry.apply(keep(body));
+    }
+    CacheEntry made = entry.apply(region.bytes());
+    regions.put(made, region);
+    return made;
+  }
+
+  /** The file {@code entry}'s whole body is in, or null. */
+  BodyFiles.Region region(CacheEntry entry) {
+    return regions == null || entry.bodyLength() < BodyFiles.MIN_BYTES ? null : regions.getIfPresent(entry);
+  }
+
+  /** Returns {@code updated}, made from {@code stored} with the same body, in its file too. */
+  CacheEntry sameBody(CacheEntry stored, CacheEntry updated) {
+    BodyFiles.Region region = region(stored);
+    if (region != null) {
+      regions.put(updated, region);
+    }
+    return updated;
+  }
+
+  /** The proxy stops: the body files' descriptors close. */
+  void close() {
+    if (files != null) {
+      files.close();
+    }
   }
 
   /**

@@ -1,10 +1,12 @@
 package dev.ferry.proxy.engine.io;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
@@ -49,6 +51,8 @@ public final class ConnectionOutput extends OutputStream {
   /** A body is being sent over TLS, where only a failed write can give way (see {@link #yieldToAnswer}). */
   private boolean tlsBodySending;
   private volatile boolean yielded;
+  /** A body is being sent from a file (see {@link #wakeTransfer}). */
+  private volatile boolean transferring;
   /** Set before the proxy's stop closes the socket: a write that fails then failed because of it. */
   private volatile boolean stopped;
 
@@ -147,6 +151,44 @@ public final class ConnectionOutput extends OutputStream {
       throw writeFailure(e);
     } finally {
       bytes.limit(end);
+      writeStartedNanos = 0;
+    }
+    return true;
+  }
+
+  /**
+   * Writes what is buffered (the head), then the first {@code length} bytes of {@code file}, sent
+   * by the kernel from the file's pages ({@code sendfile}), and returns true; returns false,
+   * writing nothing, unless this output writes to a blocking socket channel and {@code file} is
+   * open. Each piece of at most {@link #PIECE_BYTES} is one timed write, as in
+   * {@link #writeAndFlush}. A thread blocked in {@code sendfile} is not woken by the socket's
+   * close, only by shutting its output down, which a write timeout and the proxy's stop do.
+   */
+  public boolean transferAndFlush(FileChannel file, long length) throws IOException {
+    if (!writesChannel() || !file.isOpen()) {
+      return false;
+    }
+    bytesWritten += length;
+    ByteBuffer head = ByteBuffer.wrap(buffer == null ? new byte[0] : buffer, 0, count);
+    count = 0;
+    try {
+      while (head.hasRemaining()) {
+        beginWrite();
+        channel.write(head);
+      }
+      transferring = true;
+      for (long done = 0; done < length; ) {
+        beginWrite();
+        long sent = file.transferTo(done, Math.min(PIECE_BYTES, length - done), channel);
+        if (sent <= 0) {
+          throw new EOFException("the body's file ended " + (length - done) + " bytes early");
+        }
+        done += sent;
+      }
+    } catch (IOException e) {
+      throw writeFailure(e);
+    } finally {
+      transferring = false;
       writeStartedNanos = 0;
     }
     return true;
@@ -264,6 +306,7 @@ public final class ConnectionOutput extends OutputStream {
    */
   public void markStopped() {
     stopped = true;
+    wakeTransfer();
   }
 
   /** True once the proxy's stop closed the socket (see {@link #markStopped()}). */
@@ -348,6 +391,7 @@ public final class ConnectionOutput extends OutputStream {
   /** Closes the socket under a stalled write, which then fails with a write timeout. */
   void abortStalledWrite() {
     timedOut = true;
+    wakeTransfer();
     try {
       // A reset, not a FIN: the peer is not reading, so what fills the send buffer would never
       // go, and an orphaned socket keeps that buffer for minutes of zero-window probes (nginx's
@@ -360,6 +404,21 @@ public final class ConnectionOutput extends OutputStream {
       socket.close();
     } catch (IOException ignored) {
       // The write fails either way.
+    }
+  }
+
+  /**
+   * Wakes a thread blocked in {@link #transferAndFlush}'s {@code sendfile}, which the socket's
+   * close would not: the JDK defers closing a socket's descriptor while a system call uses it,
+   * and {@code sendfile} on a peer that reads nothing would never return.
+   */
+  private void wakeTransfer() {
+    if (transferring) {
+      try {
+        socket.shutdownOutput();
+      } catch (IOException ignored) {
+        // Closed already: the transfer has failed.
+      }
     }
   }
 

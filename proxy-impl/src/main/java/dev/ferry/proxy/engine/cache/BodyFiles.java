@@ -1,0 +1,246 @@
+package dev.ferry.proxy.engine.cache;
+
+import com.sun.management.UnixOperatingSystemMXBean;
+import dev.ferry.proxy.engine.io.ByteBudget;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
+import java.lang.ref.PhantomReference;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Large stored bodies kept in files of shared memory ({@code /dev/shm}, a tmpfs), each in a file
+ * of its own, so that a hit on a plain socket is sent by the kernel from the file's pages
+ * ({@code sendfile}) instead of copied from a buffer into the socket: on Java 17's pool a 100 KiB
+ * hit took 10-18 % less CPU (paired {@code samples/bench/ab.sh}). The body is also mapped
+ * read-only, and the mapping is the entry's {@code ByteBuffer}, for everything that reads it as
+ * bytes (ranges, TLS, filters); the pages are the file's, held once.
+ *
+ * <p>A file is written once and never again: the kernel keeps sending a file's pages after
+ * {@code sendfile} returns (they stay queued in the socket until the peer takes them), so a
+ * page that could be rewritten could put another body's bytes into a slow reader's hit. The file
+ * is unlinked at once (owner-only while it has a name) and lives while its descriptor is open:
+ * that is closed once the mapping is unreachable (no entry, no hit being sent), found by a
+ * phantom reference polled on each store, or when the proxy stops.
+ *
+ * <p>Bounded three ways, past which a body goes to memory as before: the cache's own bound on
+ * bytes held outside the heap (counted until collected), half of the shared memory free when the
+ * first file was made (a full tmpfs, as Docker's 64 MiB default, also ends in memory: a failed
+ * write lowers the bound), and {@value #MAX_FILES} files or a quarter of the free file
+ * descriptors, whichever is fewer, per process: each file costs a descriptor and a mapping, and
+ * Linux allows a process 65,530 mappings by default, shared with thread stacks and the heap.
+ */
+final class BodyFiles {
+  /** Smaller bodies gain little: the head's write and the system call cost what the copy saves. */
+  static final int MIN_BYTES = 64 * 1024;
+  static final Path SHARED_MEMORY = Path.of("/dev/shm");
+  private static final int MAX_FILES = 8192;
+  private static final Logger log = LoggerFactory.getLogger(BodyFiles.class);
+  private static final ReferenceQueue<ByteBuffer> COLLECTED = new ReferenceQueue<>();
+  /** Keeps the references reachable until their mappings are collected. */
+  private static final Set<Held> LIVE = ConcurrentHashMap.newKeySet();
+  private static final AtomicInteger FILES = new AtomicInteger();
+  private static final AtomicLong PROCESS_BYTES = new AtomicLong();
+  private static volatile long processLimit = -1;
+  private static volatile int maxFiles = -1;
+
+  private final Path directory;
+  /** The cache's bytes outside the heap, shared with its direct buffers. */
+  private final ByteBudget budget;
+  private volatile boolean closed;
+
+  private BodyFiles(Path directory, ByteBudget budget) {
+    this.directory = directory;
+    this.budget = budget;
+  }
+
+  /** Files in {@code directory}, counted in {@code budget}; null where it is not a directory. */
+  static BodyFiles in(Path directory, ByteBudget budget) {
+    return Files.isDirectory(directory) && Files.isWritable(directory) ? new BodyFiles(directory, budget) : null;
+  }
+
+  /**
+   * Returns where {@code body}'s remaining bytes were put, consuming them; null, consuming
+   * nothing, if it is too small or a bound leaves no room (the caller keeps it in memory).
+   */
+  Region keep(ByteBuffer body) {
+    drain();
+    int length = body.remaining();
+    if (closed || length < MIN_BYTES || !reserve(length)) {
+      return null;
+    }
+    FileChannel file = null;
+    try {
+      file = create();
+      ByteBuffer source = body.duplicate();
+      while (source.hasRemaining()) {
+        file.write(source);
+      }
+      ByteBuffer mapping = file.map(FileChannel.MapMode.READ_ONLY, 0, length);
+      LIVE.add(new Held(mapping, file, this, length));
+      body.position(body.limit());
+      return new Region(file, mapping);
+    } catch (IOException | RuntimeException e) {
+      // A full tmpfs fails the write: take no more than is held now until some is given back.
+      processLimit = Math.min(processLimit, PROCESS_BYTES.get() - length);
+      log.debug("cache_body_file_failed size={} error={}", length, e.toString());
+      closeQuietly(file);
+      unreserve(length);
+      return null;
+    }
+  }
+
+  /** The bytes held in files now, including those whose mapping is not yet collected. */
+  static long processBytes() {
+    drain();
+    return PROCESS_BYTES.get();
+  }
+
+  /** The proxy stops: the files' descriptors close (bodies keep their mappings until collected). */
+  void close() {
+    closed = true;
+    for (Held held : LIVE) {
+      if (held.owner == this) {
+        closeQuietly(held.file);
+      }
+    }
+  }
+
+  private FileChannel create() throws IOException {
+    Path path = Files.createTempFile(directory, "ferry-body-", "",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try {
+      return FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } finally {
+      Files.delete(path);
+    }
+  }
+
+  private boolean reserve(int length) {
+    if (FILES.incrementAndGet() > maxFiles()) {
+      FILES.decrementAndGet();
+      return false;
+    }
+    if (PROCESS_BYTES.addAndGet(length) > processLimit()) {
+      PROCESS_BYTES.addAndGet(-length);
+      FILES.decrementAndGet();
+      return false;
+    }
+    if (!budget.tryTake(length)) {
+      PROCESS_BYTES.addAndGet(-length);
+      FILES.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  private void unreserve(int length) {
+    budget.give(length);
+    PROCESS_BYTES.addAndGet(-length);
+    FILES.decrementAndGet();
+  }
+
+  private static void drain() {
+    for (Reference<? extends ByteBuffer> collected; (collected = COLLECTED.poll()) != null; ) {
+      Held held = (Held) collected;
+      if (LIVE.remove(held)) {
+        closeQuietly(held.file);
+        held.owner.unreserve(held.length);
+      }
+    }
+  }
+
+  private long processLimit() {
+    long known = processLimit;
+    if (known < 0) {
+      try {
+        known = Files.getFileStore(directory).getUsableSpace() / 2;
+      } catch (IOException e) {
+        known = 0;
+      }
+      processLimit = known;
+    }
+    return known;
+  }
+
+  private static int maxFiles() {
+    int known = maxFiles;
+    if (known < 0) {
+      known = MAX_FILES;
+      OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+      if (os instanceof UnixOperatingSystemMXBean) {
+        UnixOperatingSystemMXBean unix = (UnixOperatingSystemMXBean) os;
+        long free = unix.getMaxFileDescriptorCount() - unix.getOpenFileDescriptorCount();
+        known = (int) Math.max(0, Math.min(known, free / 4));
+      }
+      maxFiles = known;
+    }
+    return known;
+  }
+
+  private static void closeQuietly(FileChannel file) {
+    if (file == null) {
+      return;
+    }
+    try {
+      file.close();
+    } catch (IOException e) {
+      // Nothing was written through it since: closing cannot lose data.
+    }
+  }
+
+  /**
+   * A body in its file: {@link #file} to send it from while this region is reachable, and
+   * {@link #bytes} (the mapping) to read it. The file's descriptor may be closed under it (the
+   * proxy's stop, or an interrupt of a thread sending from it): then it is read from the mapping.
+   */
+  static final class Region {
+    private final FileChannel file;
+    private final ByteBuffer bytes;
+
+    Region(FileChannel file, ByteBuffer bytes) {
+      this.file = file;
+      this.bytes = bytes;
+    }
+
+    FileChannel file() {
+      return file;
+    }
+
+    /** The body's bytes, the whole file, mapped read-only; the view the entry is made with. */
+    ByteBuffer bytes() {
+      return bytes;
+    }
+
+    long length() {
+      return bytes.capacity();
+    }
+  }
+
+  /** One body's file, closed and counted out once the collector finds its mapping unreachable. */
+  private static final class Held extends PhantomReference<ByteBuffer> {
+    final FileChannel file;
+    final BodyFiles owner;
+    final int length;
+
+    Held(ByteBuffer mapping, FileChannel file, BodyFiles owner, int length) {
+      super(mapping, COLLECTED);
+      this.file = file;
+      this.owner = owner;
+      this.length = length;
+    }
+  }
+}
