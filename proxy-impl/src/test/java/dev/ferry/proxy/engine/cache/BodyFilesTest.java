@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.engine.Await;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -96,6 +98,28 @@ class BodyFilesTest {
     assertThat(entry.body()).as("still read from its mapping").isEqualTo(ByteBuffer.wrap(bytes));
     assertThat(bodies.region(bodies.store(ByteBuffer.wrap(random(BodyFiles.MIN_BYTES, 9)), BodyFilesTest::entry)))
         .as("no new file once closed").isNull();
+  }
+
+  /**
+   * The JDK writes a heap buffer through a temporary direct buffer of the write's size, kept
+   * per thread: written whole, an 8 MiB body left its storing thread holding 8 MiB for good.
+   */
+  @Test
+  void leavesTheStoringThreadNoBufferAsLargeAsTheBody() throws Exception {
+    StoredBodies bodies = new StoredBodies(64 << 20, directory);
+    BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+        .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
+    long[] grown = {-1};
+    CacheEntry[] stored = new CacheEntry[1];
+    Thread storing = new Thread(() -> {
+      long before = direct.getTotalCapacity();
+      stored[0] = bodies.store(ByteBuffer.wrap(random(8 << 20, 10)), BodyFilesTest::entry);
+      grown[0] = direct.getTotalCapacity() - before;
+    });
+    storing.start();
+    storing.join(30_000);
+    assertThat(bodies.region(stored[0])).as("the body in a file").isNotNull();
+    assertThat(grown[0]).as("direct memory the storing thread kept").isBetween(0L, 1L << 20);
   }
 
   private static CacheEntry entry(ByteBuffer body) {
