@@ -70,7 +70,7 @@ public final class CacheSpec {
    * built-in store, bodies of 64 KiB or more go first to unlinked files of their own in
    * {@code /dev/shm} (shared memory, not disk), from which a hit on a plain connection is sent by
    * the kernel ({@code sendfile}); they count against this bound too, and against half the shared
-   * memory free when the first was made, at most 8,192 files and a quarter of the free file
+   * memory free when the first was made, at most 8,192 files and an eighth of the free file
    * descriptors; past those, or where {@code /dev/shm} is missing or full, they stay in memory.
    *
    * @throws IllegalArgumentException unless between 1 and 1 TiB (1099511627776)

@@ -3,6 +3,7 @@ package dev.ferry.samples;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.function.IntSupplier;
 import org.slf4j.Marker;
@@ -19,6 +20,12 @@ final class CliLogger extends LegacyAbstractLogger {
   /** The engine's access log, whose lines carry their own time. */
   static final String ACCESS_LOGGER = "dev.ferry.access";
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+  /**
+   * Resolved once, when the first logger is made at start: resolving it reads the JDK's time zone
+   * data from a file, which a process out of file descriptors cannot open, and the first warning
+   * of such a process (a failed accept) then threw an Error instead of being logged.
+   */
+  private static final ZoneId ZONE = ZoneId.systemDefault();
 
   /** Read at each call: a logger made before the flags were read still follows them. */
   private final IntSupplier threshold;
@@ -73,7 +80,7 @@ final class CliLogger extends LegacyAbstractLogger {
     // it, so that log tools and jq read it as it is (probe o14).
     StringBuilder line = new StringBuilder(128)
         .append(access ? message
-            : line(OffsetDateTime.now(), level, Thread.currentThread().getName(), message))
+            : line(OffsetDateTime.now(ZONE), level, Thread.currentThread().getName(), message))
         .append(System.lineSeparator());
     if (throwable != null) {
       StringWriter trace = new StringWriter();

@@ -1,6 +1,7 @@
 package dev.ferry.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.CertificateAuthority;
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,6 +48,81 @@ class CliStartupTest {
     command.addAll(List.of(args));
     return new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve("cli.log").toFile()).start();
+  }
+
+  /**
+   * A proxy out of file descriptors pauses its accepts and serves again once it has some back.
+   * The first failed accept's warning loaded the time zone data, which failed for want of a
+   * descriptor, and the Error ended the accept thread: the port went on taking connections that
+   * nothing answered (probe bodyfile2 F1).
+   */
+  @Test
+  void servesAgainOnceItHasFileDescriptorsBack() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/bin/sh")) && Files.isDirectory(Path.of("/proc/self/fd")),
+        "needs /bin/sh's ulimit and /proc (Linux)");
+    int port = freePort();
+    List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", "ulimit -n 160 && exec \"$@\"", "sh",
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
+        // The CLI's own logger, as in its jar (the test class path also holds slf4j-simple).
+        "-Dslf4j.provider=" + CliLogProvider.class.getName(),
+        "-cp", System.getProperty("java.class.path"), FerryCli.class.getName(), "-p", Integer.toString(port), "-q"));
+    cli = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("cli.log").toFile()).start();
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    // Connecting alone: a request's answer may log, and the first log line was the one that failed.
+    while (!accepts(port)) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the port to open").isNegative();
+      Thread.onSpinWait();
+    }
+
+    List<Socket> held = new ArrayList<>();
+    try {
+      // More connections than the proxy has descriptors: the rest wait in the kernel's backlog.
+      for (int i = 0; i < 400; i++) {
+        Socket socket = new Socket();
+        held.add(socket);
+        try {
+          socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+        } catch (IOException backlogFull) {
+          // The backlog is full too: the proxy's accepts fail meanwhile.
+        }
+      }
+      deadline = System.nanoTime() + DEADLINE.toNanos();
+      Path descriptors = Path.of("/proc", Long.toString(cli.pid()), "fd");
+      while (openFiles(descriptors) < 155) {
+        assertThat(System.nanoTime() - deadline).as("the proxy to run out of descriptors: %s", log()).isNegative();
+        Thread.onSpinWait();
+      }
+    } finally {
+      for (Socket socket : held) {
+        socket.close();
+      }
+    }
+    deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!answers(port)) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the proxy to answer again: %s", log()).isNegative();
+      Thread.onSpinWait();
+    }
+  }
+
+  private static long openFiles(Path descriptors) throws IOException {
+    try (java.util.stream.Stream<Path> open = Files.list(descriptors)) {
+      return open.count();
+    }
+  }
+
+  /** True if a request to the proxy on {@code port} is answered (a forward proxy's 400 will do). */
+  private static boolean answers(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+      socket.setSoTimeout(2000);
+      socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: ferry.test\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      byte[] start = socket.getInputStream().readNBytes(9);
+      return new String(start, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 ");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static int freePort() throws IOException {

@@ -17,10 +17,13 @@ import org.slf4j.LoggerFactory;
  * at once (as Helidon's {@code SocketTransportBinding} does), rather than left unanswered in the
  * kernel's backlog ({@link Overload}). One the executor cannot take waits on the idle parker's
  * selector until it sends something, and is refused the same way only if no thread is free then
- * either (without a parker, at once).
+ * either (without a parker, at once). A failed accept (the process out of file descriptors)
+ * pauses the loop, from 50 ms doubling to 1.6 s while failures go on.
  */
 final class Listener implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Listener.class);
+  private static final long FIRST_PAUSE_MILLIS = 50;
+  private static final long MAX_PAUSE_MILLIS = 1600;
 
   private final RealProxyServer server;
   private final ServerSocket serverSocket;
@@ -56,24 +59,63 @@ final class Listener implements Runnable {
 
   @Override
   public void run() {
+    long pauseMillis = 0;
     while (!serverSocket.isClosed()) {
       Socket socket;
       try {
         socket = serverSocket.accept();
       } catch (IOException e) {
-        if (!serverSocket.isClosed()) {
-          log.warn("accept_failed address={} error={}", address, LogValues.quoted(e.toString()));
-          continue;
+        if (serverSocket.isClosed()) {
+          return;
         }
-        return;
-      }
-      if (!permits.tryAcquire()) {
-        server.metrics().connectionsAccepted.increment();
-        reject(socket, connectionIds.incrementAndGet(), "max_connections");
+        pauseMillis = failed(e, pauseMillis);
         continue;
       }
-      dispatch(socket);
+      pauseMillis = 0;
+      try {
+        take(socket);
+      } catch (RuntimeException | Error e) {
+        if (e instanceof VirtualMachineError) {
+          throw e;
+        }
+        // This thread is the listener: nothing one connection throws may end it.
+        closeQuietly(socket);
+        pauseMillis = failed(e, pauseMillis);
+      }
     }
+  }
+
+  private void take(Socket socket) {
+    if (!permits.tryAcquire()) {
+      server.metrics().connectionsAccepted.increment();
+      reject(socket, connectionIds.incrementAndGet(), "max_connections");
+      return;
+    }
+    dispatch(socket);
+  }
+
+  /**
+   * Logs a failed accept and pauses before the next, longer at each failure in a row: a process
+   * out of file descriptors fails every accept at once (Tomcat's acceptor pauses the same way),
+   * and retrying without a pause would spin a core and flood the log. Returns the pause taken.
+   * A failure of the logging itself (it may need a file too) is ignored.
+   */
+  private long failed(Throwable failure, long lastPauseMillis) {
+    long pauseMillis = lastPauseMillis == 0 ? FIRST_PAUSE_MILLIS : Math.min(MAX_PAUSE_MILLIS, 2 * lastPauseMillis);
+    try {
+      log.warn("accept_failed address={} error={} pause_ms={}", address, LogValues.quoted(failure.toString()),
+          pauseMillis);
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+    }
+    try {
+      Thread.sleep(pauseMillis);
+    } catch (InterruptedException e) {
+      // The listener is closing: the loop sees its socket closed.
+    }
+    return pauseMillis;
   }
 
   private void dispatch(Socket socket) {

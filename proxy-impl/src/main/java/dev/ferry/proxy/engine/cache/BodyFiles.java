@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -38,10 +39,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Bounded three ways, past which a body goes to memory as before: the cache's own bound on
  * bytes held outside the heap (counted until collected), half of the shared memory free when the
- * first file was made (a full tmpfs, as Docker's 64 MiB default, also ends in memory: a failed
- * write lowers the bound), and {@value #MAX_FILES} files or a quarter of the free file
- * descriptors, whichever is fewer, per process: each file costs a descriptor and a mapping, and
- * Linux allows a process 65,530 mappings by default, shared with thread stacks and the heap.
+ * first file was made, and {@value #MAX_FILES} files or an eighth of the free file descriptors,
+ * whichever is fewer, per process: each file costs a descriptor and a mapping (Linux allows a
+ * process 65,530 mappings by default, shared with thread stacks and the heap), and connections
+ * need descriptors more. A full tmpfs (as a container's 64 MiB default) or a process out of
+ * descriptors lowers the bound to what is held then, measured again a minute later.
  */
 final class BodyFiles {
   /**
@@ -60,6 +62,10 @@ final class BodyFiles {
   private static final AtomicLong PROCESS_BYTES = new AtomicLong();
   private static volatile long processLimit = -1;
   private static volatile int maxFiles = -1;
+  /** How long bounds lowered by a failure stay so before they are measured again. */
+  private static final long REMEASURE_NANOS = TimeUnit.MINUTES.toNanos(1);
+  private static volatile boolean lowered;
+  private static volatile long loweredAtNanos;
 
   private final Path directory;
   /** The cache's bytes outside the heap, shared with its direct buffers. */
@@ -146,7 +152,11 @@ final class BodyFiles {
       processLimit = Math.max(0, PROCESS_BYTES.get());
     } else if (message.contains("Too many open files")) {
       maxFiles = Math.max(0, FILES.get());
+    } else {
+      return;
     }
+    loweredAtNanos = System.nanoTime();
+    lowered = true;
   }
 
   private FileChannel create() throws IOException {
@@ -160,6 +170,12 @@ final class BodyFiles {
   }
 
   private boolean reserve(int length) {
+    if (lowered && System.nanoTime() - loweredAtNanos > REMEASURE_NANOS) {
+      // Room may have come back since (another process's files gone, descriptors closed).
+      lowered = false;
+      processLimit = -1;
+      maxFiles = -1;
+    }
     if (FILES.incrementAndGet() > maxFiles()) {
       FILES.decrementAndGet();
       return false;
@@ -197,7 +213,7 @@ final class BodyFiles {
     long known = processLimit;
     if (known < 0) {
       try {
-        known = Files.getFileStore(directory).getUsableSpace() / 2;
+        known = PROCESS_BYTES.get() + Files.getFileStore(directory).getUsableSpace() / 2;
       } catch (IOException e) {
         known = 0;
       }
@@ -214,7 +230,7 @@ final class BodyFiles {
       if (os instanceof UnixOperatingSystemMXBean) {
         UnixOperatingSystemMXBean unix = (UnixOperatingSystemMXBean) os;
         long free = unix.getMaxFileDescriptorCount() - unix.getOpenFileDescriptorCount();
-        known = (int) Math.max(0, Math.min(known, free / 4));
+        known = (int) Math.max(0, Math.min(known, FILES.get() + free / 8));
       }
       maxFiles = known;
     }

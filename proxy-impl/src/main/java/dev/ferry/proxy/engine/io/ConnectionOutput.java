@@ -391,15 +391,16 @@ public final class ConnectionOutput extends OutputStream {
   /** Closes the socket under a stalled write, which then fails with a write timeout. */
   void abortStalledWrite() {
     timedOut = true;
-    wakeTransfer();
     try {
       // A reset, not a FIN: the peer is not reading, so what fills the send buffer would never
       // go, and an orphaned socket keeps that buffer for minutes of zero-window probes (nginx's
-      // reset_timedout_connection). The peer also learns that the message was cut.
+      // reset_timedout_connection). The peer also learns that the message was cut. Set before
+      // a transfer is woken: its thread may close the socket first, and that close must reset.
       socket.setSoLinger(true, 0);
     } catch (IOException ignored) {
       // Already closed: nothing waits to be sent.
     }
+    wakeTransfer();
     try {
       socket.close();
     } catch (IOException ignored) {

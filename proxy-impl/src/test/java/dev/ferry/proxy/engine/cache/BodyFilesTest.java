@@ -109,7 +109,7 @@ class BodyFilesTest {
     StoredBodies bodies = new StoredBodies(64 << 20, directory);
     BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
         .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
-    long[] grown = {-1};
+    long[] grown = {Long.MAX_VALUE};
     CacheEntry[] stored = new CacheEntry[1];
     Thread storing = new Thread(() -> {
       long before = direct.getTotalCapacity();
@@ -119,7 +119,8 @@ class BodyFilesTest {
     storing.start();
     storing.join(30_000);
     assertThat(bodies.region(stored[0])).as("the body in a file").isNotNull();
-    assertThat(grown[0]).as("direct memory the storing thread kept").isBetween(0L, 1L << 20);
+    assertThat(grown[0]).as("direct memory the storing thread kept (others may free some meanwhile)")
+        .isLessThan(1L << 20);
   }
 
   private static CacheEntry entry(ByteBuffer body) {
