@@ -38,6 +38,8 @@ final class ObservabilityOptions {
       "      --no-stats-on-proxy-port  do not answer GET /_stats and /_dashboard from loopback on",
       "                               a forward proxy's own port",
       "      --cache-status-header NAME  header telling HIT, MISS... (default X-Cache; needs -m)",
+      "      --cache-max-entry-mb N   largest response the cache stores, in MiB (default 1; at",
+      "                               most -m; needs -m); larger ones pass through uncached",
       "      --purge-from CIDR|none   clients allowed to send PURGE to the proxy port (default",
       "                               loopback; repeatable; none: PURGE is refused to all, as",
       "                               behind nginx on the same host, where every client is",
@@ -45,7 +47,7 @@ final class ObservabilityOptions {
 
   /** Flags that take a value. */
   static final Set<String> FLAGS = Set.of("--admin-port", "--admin-bind", "--access-log",
-      "--error-page", "--request-id-header", "--cache-status-header", "--purge-from");
+      "--error-page", "--request-id-header", "--cache-status-header", "--cache-max-entry-mb", "--purge-from");
   /** Flags without a value. */
   static final Set<String> SWITCHES = Set.of("--no-stats-on-proxy-port");
 
@@ -57,6 +59,7 @@ final class ObservabilityOptions {
   private Integer adminPort;
   private String adminBind;
   private String cacheStatusHeader;
+  private Integer cacheMaxEntryMb;
   private String requestIdHeader;
   private AccessLogFormat accessLog;
   private boolean noStatsOnProxyPort;
@@ -99,6 +102,13 @@ final class ObservabilityOptions {
         requestIdHeader = value.trim();
       }
       case "--cache-status-header" -> cacheStatusHeader = CacheSpec.inMemory().statusHeader(value).statusHeader();
+      case "--cache-max-entry-mb" -> {
+        int megabytes = CliOptions.intValue(flag, value);
+        if (megabytes < 1) {
+          throw new IllegalArgumentException(flag + " must be 1 or more (was " + megabytes + ")");
+        }
+        cacheMaxEntryMb = megabytes;
+      }
       case "--purge-from" -> purgeFrom(flag, value);
       default -> throw new IllegalArgumentException("unknown option " + flag);
     }
@@ -173,7 +183,7 @@ final class ObservabilityOptions {
         }
       }
     }
-    if (cacheStatusHeader == null && requestIdHeader == null && purgeFrom == null) {
+    if (cacheStatusHeader == null && requestIdHeader == null && purgeFrom == null && cacheMaxEntryMb == null) {
       return;
     }
     ProxyConfig snapshot = snapshot(builder);
@@ -183,6 +193,18 @@ final class ObservabilityOptions {
     }
     if (purgeFrom != null && cache.isEmpty()) {
       throw new IllegalArgumentException("--purge-from needs a cache (-m, --cache-mb N)");
+    }
+    if (cacheMaxEntryMb != null) {
+      if (cache.isEmpty()) {
+        throw new IllegalArgumentException("--cache-max-entry-mb needs a cache (-m, --cache-mb N)");
+      }
+      long bytes = (long) cacheMaxEntryMb << 20;
+      if (bytes > cache.get().maxSizeBytes()) {
+        throw new IllegalArgumentException("--cache-max-entry-mb " + cacheMaxEntryMb + " is more than the whole cache ("
+            + (cache.get().maxSizeBytes() >> 20) + " MiB, -m): give a larger -m or a smaller entry size");
+      }
+      cache = Optional.of(cache.get().maxEntryBytes(bytes));
+      builder.cache(cache.get());
     }
     if (purgeFrom != null) {
       cache = Optional.of(cache.get().purgeFrom(purgeFrom.toArray(String[]::new)));

@@ -55,6 +55,23 @@ class ObservabilityFlagsTest {
         .statusHeader()).isEqualTo("X-Proxy-Cache");
   }
 
+  /** Without it, a CLI user could cache nothing over 1 MiB except through a config file (probe bodyfile2). */
+  @Test
+  void setsTheLargestStoredResponseWhicheverComesFirst() {
+    assertThat(configOf("--cache-max-entry-mb", "8", "-m", "64", "--cache-status-header", "X-Hit")
+        .cache().orElseThrow())
+        .satisfies(cache -> assertThat(cache.maxEntryBytes()).isEqualTo(8L << 20))
+        .satisfies(cache -> assertThat(cache.maxSizeBytes()).isEqualTo(64L << 20))
+        .satisfies(cache -> assertThat(cache.statusHeader()).isEqualTo("X-Hit"));
+    assertThat(configOf("-m", "64").cache().orElseThrow().maxEntryBytes()).isEqualTo(1L << 20);
+    assertRefused("--cache-max-entry-mb needs a cache (-m, --cache-mb N)", "--cache-max-entry-mb", "8");
+    assertRefused("--cache-max-entry-mb 65 is more than the whole cache (64 MiB, -m)",
+        "-m", "64", "--cache-max-entry-mb", "65");
+    assertRefused("--cache-max-entry-mb must be 1 or more (was 0)", "-m", "64", "--cache-max-entry-mb", "0");
+    assertRefused("--cache-max-entry-mb", "-m", "64", "--cache-max-entry-mb", "lots");
+    assertRefused("--cache-max-entry-mb", "-m", "64", "--cache-max-entry-mb", "2", "--cache-max-entry-mb", "4");
+  }
+
   @Test
   void namesWhoMayPurgeWithEveryPurgeFromFlag() {
     assertThat(configOf("-m", "1").cache().orElseThrow().purgeClients()).containsExactly("127.0.0.0/8", "::1");
