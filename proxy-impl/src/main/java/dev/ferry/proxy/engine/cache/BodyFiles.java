@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.cache;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.io.ByteBudget;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -103,16 +104,15 @@ final class BodyFiles {
     } catch (IOException | RuntimeException e) {
       closeQuietly(file);
       unreserve(length);
-      lowerBounds(e);
-      log.debug("cache_body_file_failed size={} error={}", length, e.toString());
+      if (lowerBounds(e)) {
+        // Once a minute at most: hits of new large bodies are written from memory meanwhile.
+        log.warn("cache_body_files_full size={} held_bytes={} files={} error={}", length, PROCESS_BYTES.get(),
+            FILES.get(), LogValues.quoted(e.toString()));
+      } else {
+        log.debug("cache_body_file_failed size={} error={}", length, LogValues.quoted(e.toString()));
+      }
       return null;
     }
-  }
-
-  /** The bytes held in files now, including those whose mapping is not yet collected. */
-  static long processBytes() {
-    drain();
-    return PROCESS_BYTES.get();
   }
 
   /** The proxy stops: the files' descriptors close (bodies keep their mappings until collected). */
@@ -144,19 +144,20 @@ final class BodyFiles {
   /**
    * After a failure the system reports for lack of room, takes no more than is held now: a full
    * tmpfs ({@code ENOSPC}, as a container's 64 MiB default) or the process out of descriptors
-   * ({@code EMFILE}). Other failures (an interrupt) change nothing.
+   * ({@code EMFILE}); true if it did. Other failures (an interrupt) change nothing.
    */
-  private static void lowerBounds(Exception e) {
+  private static boolean lowerBounds(Exception e) {
     String message = String.valueOf(e.getMessage());
     if (message.contains("No space left")) {
       processLimit = Math.max(0, PROCESS_BYTES.get());
     } else if (message.contains("Too many open files")) {
       maxFiles = Math.max(0, FILES.get());
     } else {
-      return;
+      return false;
     }
     loweredAtNanos = System.nanoTime();
     lowered = true;
+    return true;
   }
 
   private FileChannel create() throws IOException {
