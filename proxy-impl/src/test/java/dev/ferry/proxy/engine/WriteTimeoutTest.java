@@ -293,7 +293,8 @@ class WriteTimeoutTest {
   }
 
   /** Reads what reached {@code client} before the cut, which must end in a reset, not an end of stream. */
-  private static void assertEndsInAReset(Socket client) throws IOException {
+  /** Reads what {@code client} was sent until the connection ends, which must be a reset. */
+  static void assertEndsInAReset(Socket client) throws IOException {
     client.setSoTimeout(10_000);
     InputStream in = client.getInputStream();
     byte[] buffer = new byte[65536];
