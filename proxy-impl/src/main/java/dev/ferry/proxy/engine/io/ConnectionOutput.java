@@ -168,14 +168,9 @@ public final class ConnectionOutput extends OutputStream {
     if (!writesChannel() || !file.isOpen()) {
       return false;
     }
+    flushBuffer();
     bytesWritten += length;
-    ByteBuffer head = ByteBuffer.wrap(buffer == null ? new byte[0] : buffer, 0, count);
-    count = 0;
     try {
-      while (head.hasRemaining()) {
-        beginWrite();
-        channel.write(head);
-      }
       transferring = true;
       for (long done = 0; done < length; ) {
         beginWrite();
