@@ -38,6 +38,7 @@ final class Entries {
   private final StoredBodies bodies;
   /** What the copies of bodies being stored hold together at most (see {@link StoringBody}). */
   private final ByteBudget filling;
+  private final StoredFacts.Memo facts = new StoredFacts.Memo(this::workOutFacts);
   final LongAdder revalidations = new LongAdder();
 
   Entries(CacheStore store, TargetedCacheControl targeted, Clock clock, long maxEntryBytes,
@@ -61,9 +62,15 @@ final class Entries {
     return targeted.policy(headers);
   }
 
-  /** The file {@code stored}'s whole body is in, to send a hit from; or null. */
-  BodyFiles.Region region(CacheEntry stored) {
-    return bodies.region(stored);
+  /** What {@code stored}'s fields say of its freshness, and the file its body is in. */
+  StoredFacts facts(CacheEntry stored) {
+    return facts.of(stored);
+  }
+
+  private StoredFacts workOutFacts(CacheEntry stored) {
+    Headers policy = policy(stored.headers());
+    return new StoredFacts(stored, CacheControl.of(policy), Freshness.lifetimeSeconds(stored, policy),
+        bodies.region(stored));
   }
 
   /** The proxy stops: the body files' descriptors close (hits go on from memory). */

@@ -60,18 +60,26 @@ final class Freshness {
   }
 
   /**
-   * RFC 9111 §4.2.3 current_age, in seconds, at most 2^31: past the greatest delta-seconds a
-   * cache takes and sends that value (§1.2.2).
+   * RFC 9111 §4.2.3 corrected_initial_age of a stored response: its age when it was received, by
+   * its {@code Age} and {@code Date} fields and the time its request took.
    */
-  static long currentAgeSeconds(CacheEntry stored, Instant now) {
+  static long initialAgeSeconds(CacheEntry stored) {
     long ageValue = stored.headers().first("Age").map(Freshness::parseAge).orElse(0L);
     Instant date = date(stored.headers(), stored.responseTime());
     long apparentAge = Math.max(0, Duration.between(date, stored.responseTime()).getSeconds());
     long responseDelay = Math.max(0, Duration.between(stored.requestTime(), stored.responseTime()).getSeconds());
-    long correctedAgeValue = ageValue + responseDelay;
-    long correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
-    long residentTime = Math.max(0, Duration.between(stored.responseTime(), now).getSeconds());
-    return Math.min(CacheControl.DELTA_SECONDS_MAX, correctedInitialAge + residentTime);
+    return Math.max(apparentAge, ageValue + responseDelay);
+  }
+
+  /**
+   * RFC 9111 §4.2.3 current_age at {@code now} of a response received at {@code responseTime}
+   * aged {@code initialAgeSeconds} then, in seconds, at most 2^31: past the greatest
+   * delta-seconds a cache takes and sends that value (§1.2.2).
+   */
+  static long currentAgeSeconds(long initialAgeSeconds, Instant responseTime, Instant now) {
+    long residentTime = Math.max(0, now.getEpochSecond() - responseTime.getEpochSecond()
+        - (now.getNano() < responseTime.getNano() ? 1 : 0));
+    return Math.min(CacheControl.DELTA_SECONDS_MAX, initialAgeSeconds + residentTime);
   }
 
   static Instant date(Headers headers, Instant received) {

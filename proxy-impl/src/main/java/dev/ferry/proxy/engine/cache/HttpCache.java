@@ -267,7 +267,7 @@ public final class HttpCache implements ProxyCache {
       // say of one the origin answered (they said nothing of the cache, probe k27).
       verdict.accept("MISS");
       if (stored != null && e instanceof HttpFailureException failure && failure.failure().status() >= 500
-          && CacheControl.of(entries.policy(stored.headers())).forbidsStale()) {
+          && entries.facts(stored).response.forbidsStale()) {
         // RFC 9111 §5.2.2.2: a cache that cannot revalidate a must-revalidate response answers
         // with an error, 504 unless another is more fitting; never with the stale response.
         throw new HttpFailureException(ProxyFailure.REVALIDATION_FAILED, failure.detail(), e);
@@ -292,7 +292,8 @@ public final class HttpCache implements ProxyCache {
       return null;
     }
     Instant now = clock.instant();
-    Lookup lookup = new Lookup(stored, entries.policy(stored.headers()), asked, now, request.headers());
+    StoredFacts facts = entries.facts(stored);
+    Lookup lookup = new Lookup(stored, facts, asked, now, request.headers());
     if (!lookup.servable) {
       return null;
     }
@@ -300,18 +301,19 @@ public final class HttpCache implements ProxyCache {
     if (!lookup.fresh) {
       staleServed.increment();
     }
-    return mark(serve(stored, request, now), lookup.fresh ? "HIT" : "STALE", verdict);
+    return mark(serve(stored, facts, request, now), lookup.fresh ? "HIT" : "STALE", verdict);
   }
 
   /** A servable partial entry answers a GET whose ranges it holds (RFC 9111 §3.3). */
   private Response answerFromPartial(Request request, CacheEntry partial, CacheControl asked,
       Consumer<String> verdict) {
     Instant now = clock.instant();
-    Lookup lookup = new Lookup(partial, entries.policy(partial.headers()), asked, now, request.headers());
+    StoredFacts facts = entries.facts(partial);
+    Lookup lookup = new Lookup(partial, facts, asked, now, request.headers());
     if (!lookup.servable || !request.method().equals("GET")) {
       return null;
     }
-    Headers served = partial.headers().with("Age", Long.toString(Freshness.currentAgeSeconds(partial, now)));
+    Headers served = partial.headers().with("Age", Long.toString(facts.currentAgeSeconds(now)));
     // RFC 9110 §13.2.2: the client's own validators are judged before its Range (the parts
     // stored carry the representation's), as for a complete entry (probe k12).
     Optional<Response> answer = Conditionals.notModified(request.headers(), partial)
@@ -348,23 +350,18 @@ public final class HttpCache implements ProxyCache {
 
   /** RFC 5861 §4: stale-if-error, from the response or the request, within its window. */
   private boolean staleIfError(CacheEntry stored, CacheControl asked) {
-    Headers policy = entries.policy(stored.headers());
-    CacheControl response = CacheControl.of(policy);
-    if (response.forbidsStale()) {
+    StoredFacts facts = entries.facts(stored);
+    if (facts.response.forbidsStale()) {
       return false;
     }
-    long window = Math.max(response.seconds("stale-if-error"), asked.seconds("stale-if-error"));
-    if (window < 0) {
-      return false;
-    }
-    long staleness = Freshness.currentAgeSeconds(stored, clock.instant()) - Freshness.lifetimeSeconds(stored, policy);
-    return staleness <= window;
+    long window = Math.max(facts.response.seconds("stale-if-error"), asked.seconds("stale-if-error"));
+    return window >= 0 && facts.stalenessSeconds(clock.instant()) <= window;
   }
 
   private Response serveStale(Request request, CacheEntry stored, Consumer<String> verdict) {
     hits.increment();
     staleServed.increment();
-    return mark(serve(stored, request, clock.instant()), "STALE", verdict);
+    return mark(serve(stored, entries.facts(stored), request, clock.instant()), "STALE", verdict);
   }
 
   /**
@@ -395,7 +392,7 @@ public final class HttpCache implements ProxyCache {
       // The 304 was for another representation than the stored one: ask again, unconditionally.
       return fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
     }
-    return mark(serve(updated, request, clock.instant()), "REVALIDATED", verdict);
+    return mark(serve(updated, entries.facts(updated), request, clock.instant()), "REVALIDATED", verdict);
   }
 
   /**
@@ -412,8 +409,8 @@ public final class HttpCache implements ProxyCache {
     entries.close();
   }
 
-  private Response serve(CacheEntry stored, Request request, Instant now) {
-    Headers headers = stored.headers().with("Age", Long.toString(Freshness.currentAgeSeconds(stored, now)));
+  private Response serve(CacheEntry stored, StoredFacts facts, Request request, Instant now) {
+    Headers headers = stored.headers().with("Age", Long.toString(facts.currentAgeSeconds(now)));
     if (Conditionals.notModified(request.headers(), stored)) {
       return Response.builder().status(304).headers(Conditionals.notModifiedHeaders(headers)).build();
     }
@@ -432,7 +429,7 @@ public final class HttpCache implements ProxyCache {
       return Response.builder().status(stored.status()).reason(stored.reason()).headers(headers).build();
     }
     return Response.builder().status(stored.status()).reason(stored.reason()).headers(headers)
-        .body(new StoredBody(stored.body(), entries.region(stored))).build();
+        .body(new StoredBody(stored.body(), facts.region())).build();
   }
 
   private Response mark(Response response, String status, Consumer<String> verdict) {

@@ -9,21 +9,16 @@ final class Lookup {
   final boolean fresh;
   final boolean servable;
 
-  /**
-   * @param policy the stored headers that govern caching: in reverse mode, with a targeted
-   *     field (RFC 9213) standing in for Cache-Control
-   */
-  Lookup(CacheEntry stored, Headers policy, CacheControl asked, Instant now, Headers requestHeaders) {
-    CacheControl response = CacheControl.of(policy);
-    long lifetime = Freshness.lifetimeSeconds(stored, policy);
-    long age = Freshness.currentAgeSeconds(stored, now);
-    fresh = lifetime > age;
+  /** @param stored the entry {@code facts} are of */
+  Lookup(CacheEntry stored, StoredFacts facts, CacheControl asked, Instant now, Headers requestHeaders) {
+    long age = facts.currentAgeSeconds(now);
+    fresh = facts.lifetimeSeconds > age;
     // Age counts whole seconds; a fraction past them is age too, for the request's max-age: a
     // reload's max-age=0 is not answered with a copy stored 0.9 s ago. The two instants are
     // whole seconds apart unless their nanosecond parts differ (no Duration made on every hit).
     boolean pastWholeSeconds = !now.isBefore(stored.responseTime())
         && now.getNano() != stored.responseTime().getNano();
-    servable = decide(asked, response, lifetime, age, pastWholeSeconds, requestHeaders);
+    servable = decide(asked, facts.response, facts.lifetimeSeconds, age, pastWholeSeconds, requestHeaders);
   }
 
   /**

@@ -2,7 +2,6 @@ package dev.ferry.proxy.engine.cache;
 
 import dev.ferry.proxy.Body;
 import dev.ferry.proxy.CacheEntry;
-import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.LogValues;
@@ -58,15 +57,9 @@ final class StaleWhileRevalidate {
         || asked.has("min-fresh")) {
       return false;
     }
-    Headers policy = entries.policy(stored.headers());
-    CacheControl response = CacheControl.of(policy);
-    long window = response.seconds("stale-while-revalidate");
-    if (response.forbidsStale() || window < 0) {
-      return false;
-    }
-    long staleness = Freshness.currentAgeSeconds(stored, clock.instant())
-        - Freshness.lifetimeSeconds(stored, policy);
-    if (staleness > window) {
+    StoredFacts facts = entries.facts(stored);
+    long window = facts.response.seconds("stale-while-revalidate");
+    if (facts.response.forbidsStale() || window < 0 || facts.stalenessSeconds(clock.instant()) > window) {
       return false;
     }
     Request refresh = Conditionals.conditional(request.withBody(Body.empty()), stored);
