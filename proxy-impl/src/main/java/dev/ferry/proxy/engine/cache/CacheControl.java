@@ -3,15 +3,16 @@ package dev.ferry.proxy.engine.cache;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.engine.http1.Tokens;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 /** The directives of the Cache-Control fields of one message (RFC 9111 §5.2). */
 final class CacheControl {
-  /** The directives that keep a response from being stored or reused as it is. */
   /** 2^31: what RFC 9111 §1.2.2 has a cache take for a delta-seconds it cannot represent. */
   static final long DELTA_SECONDS_MAX = 2147483648L;
+  /** The directives that keep a response from being stored or reused as it is. */
   private static final Set<String> PROTECTIVE = Set.of("private", "no-store", "no-cache");
 
   /**
@@ -22,6 +23,9 @@ final class CacheControl {
    */
   private static final Set<String> QUALIFIABLE = Set.of("private", "no-cache");
 
+  /** A message without Cache-Control, as most requests are: nothing to parse or allocate. */
+  private static final CacheControl NONE = new CacheControl(Map.of());
+
   private final Map<String, String> directives;
 
   private CacheControl(Map<String, String> directives) {
@@ -29,8 +33,12 @@ final class CacheControl {
   }
 
   static CacheControl of(Headers headers) {
+    List<String> fields = headers.all("Cache-Control");
+    if (fields.isEmpty()) {
+      return NONE;
+    }
     Map<String, String> directives = new HashMap<>();
-    for (String value : headers.all("Cache-Control")) {
+    for (String value : fields) {
       for (String part : FieldLists.members(value, true)) {
         String directive = part.trim();
         if (directive.isEmpty()) {

@@ -42,9 +42,12 @@ final class Conditionals {
     List<String> ifModifiedSince = request.all("If-Modified-Since");
     Instant since = ifModifiedSince.size() == 1
         ? HttpDates.parse(ifModifiedSince.get(0)).orElse(null) : null;
+    if (since == null) {
+      return false; // and nothing stored parsed: a plain GET, the usual hit, asks for no date
+    }
     Instant modified = stored.first("Last-Modified").flatMap(HttpDates::parse)
         .orElseGet(() -> Freshness.date(stored, entry.responseTime()));
-    return since != null && !modified.isAfter(since);
+    return !modified.isAfter(since);
   }
 
   /** The request with the client's validators replaced by the stored response's (RFC 9111 §4.3.1). */
