@@ -49,8 +49,8 @@ final class StoredFacts extends WeakReference<CacheEntry> {
   }
 
   /**
-   * The file the entry's whole body is in, or null. Never null while the entry is held: the
-   * body store holds the file for as long as its entry lives.
+   * The file the entry's whole body is in, or null if it is in memory. A body in a file is
+   * found for as long as its entry is held: the body store keeps the file while the entry lives.
    */
   BodyFiles.Region region() {
     return region == null ? null : region.get();
