@@ -58,7 +58,7 @@ final class Entries {
   }
 
   /** The headers that govern caching (see {@link TargetedCacheControl}). */
-  Headers policy(Headers headers) {
+  private Headers policy(Headers headers) {
     return targeted.policy(headers);
   }
 
