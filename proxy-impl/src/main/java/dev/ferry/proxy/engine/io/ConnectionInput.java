@@ -14,10 +14,11 @@ import javax.net.ssl.SSLSocket;
  * The buffered input side of one socket, shared by the head parser and the body streams that
  * follow it on the same connection.
  *
- * <p>Memory: the buffer is allocated when bytes arrive and dropped by {@link #awaitData} while
- * the connection waits for its next message, so an idle keep-alive connection holds no large
- * buffer. Timeouts: {@link #deadline(long)} bounds the total time of a sequence of reads (a
- * request head), which per-read SO_TIMEOUT alone cannot do against a slowloris client.
+ * <p>Memory: the buffer is taken from {@link ConnectionBuffers} when bytes arrive and given
+ * back by {@link #awaitData} while the connection waits for its next message, so an idle
+ * keep-alive connection holds no large buffer. Timeouts: {@link #deadline(long)} bounds the
+ * total time of a sequence of reads (a request head), which per-read SO_TIMEOUT alone cannot do
+ * against a slowloris client.
  *
  * <p>Two kinds of timeout. On a plain socket with an {@link IoWatchdog}, reads under
  * {@link #readTimeout} or {@link #deadline} block without SO_TIMEOUT (one system call, where a
@@ -125,7 +126,7 @@ public final class ConnectionInput extends InputStream {
       return false;
     }
     received(1);
-    buffer = new byte[bufferSize];
+    buffer = ConnectionBuffers.take(bufferSize);
     buffer[0] = (byte) first;
     limit = 1;
     int available = in.available();
@@ -170,7 +171,7 @@ public final class ConnectionInput extends InputStream {
    */
   public boolean makeRoom(int maxBufferBytes, ByteBudget budget) {
     if (buffer == null) {
-      buffer = new byte[bufferSize];
+      buffer = ConnectionBuffers.take(bufferSize);
     }
     if (pos > 0) {
       System.arraycopy(buffer, pos, buffer, 0, limit - pos);
@@ -185,7 +186,9 @@ public final class ConnectionInput extends InputStream {
     }
     int wanted = (int) Math.min(maxBufferBytes, 2L * buffer.length);
     if (budget == null) {
-      buffer = Arrays.copyOf(buffer, wanted);
+      byte[] old = buffer;
+      buffer = Arrays.copyOf(old, wanted);
+      giveBack(old);
       return true;
     }
     int size = GrowthBuffers.sizeFor(wanted);
@@ -196,9 +199,7 @@ public final class ConnectionInput extends InputStream {
     budgeted.addAndGet(size - buffer.length);
     byte[] grown = GrowthBuffers.take(wanted);
     System.arraycopy(buffer, 0, grown, 0, limit);
-    if (pooled) {
-      GrowthBuffers.give(buffer);
-    }
+    giveBack(buffer);
     buffer = grown;
     pooled = true;
     return true;
@@ -425,18 +426,38 @@ public final class ConnectionInput extends InputStream {
   }
 
   /**
-   * Drops the buffer, which holds nothing unread, on the connection's own thread: a pooled one
-   * goes back to its pool (no other thread can still be using it), and its budget is given back.
+   * Drops the buffer, which holds nothing unread, on the connection's own thread: it goes back to
+   * its pool (no other thread can still be using it), and its budget is given back.
    */
   private void dropEmptyBuffer() {
-    if (pooled) {
-      GrowthBuffers.give(buffer);
-      pooled = false;
-    }
+    byte[] dropped = buffer;
     buffer = null;
     pos = 0;
     limit = 0;
+    giveBack(dropped);
     giveBackBudget();
+  }
+
+  /** Gives an array this input no longer uses (if any) back to the pool it came from. */
+  private void giveBack(byte[] dropped) {
+    if (dropped == null) {
+      return;
+    }
+    if (pooled) {
+      GrowthBuffers.give(dropped);
+      pooled = false;
+    } else {
+      ConnectionBuffers.give(dropped);
+    }
+  }
+
+  /**
+   * The connection is over and no thread but the caller's, its last user, will touch this input
+   * again: its buffer goes back to the pool, whatever it still held.
+   */
+  public void recycle() {
+    lineScratch = null;
+    dropEmptyBuffer();
   }
 
   /**
@@ -659,7 +680,7 @@ public final class ConnectionInput extends InputStream {
    */
   private boolean fill(boolean ready) throws IOException {
     if (buffer == null) {
-      buffer = new byte[bufferSize];
+      buffer = ConnectionBuffers.take(bufferSize);
     }
     pos = 0;
     limit = 0;

@@ -12,8 +12,9 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 
 /**
- * The buffered output side of one socket. The buffer is allocated on first write and dropped by
- * {@link #release()} once flushed, so an idle connection keeps no output buffer.
+ * The buffered output side of one socket. The buffer is taken from {@link ConnectionBuffers} on
+ * first write and given back by {@link #release()} once flushed, so an idle connection keeps no
+ * output buffer.
  *
  * <p>Every write to the socket runs under the {@link IoWatchdog}'s deadline, when there is
  * one: a write that makes no progress in time has its socket closed and fails with
@@ -70,7 +71,7 @@ public final class ConnectionOutput extends OutputStream {
   @Override
   public void write(int b) throws IOException {
     if (buffer == null) {
-      buffer = new byte[bufferSize];
+      buffer = ConnectionBuffers.take(bufferSize);
     }
     if (count == buffer.length) {
       flushBuffer();
@@ -88,7 +89,7 @@ public final class ConnectionOutput extends OutputStream {
     int length = text.length();
     bytesWritten += length;
     if (buffer == null) {
-      buffer = new byte[bufferSize];
+      buffer = ConnectionBuffers.take(bufferSize);
     }
     for (int done = 0; done < length; ) {
       if (count == buffer.length) {
@@ -110,7 +111,7 @@ public final class ConnectionOutput extends OutputStream {
       return;
     }
     if (buffer == null) {
-      buffer = new byte[bufferSize];
+      buffer = ConnectionBuffers.take(bufferSize);
     }
     if (length > buffer.length - count) {
       flushBuffer();
@@ -194,10 +195,23 @@ public final class ConnectionOutput extends OutputStream {
     return channel != null && channel.isBlocking();
   }
 
-  /** Flushes, then drops the buffer until the next write. */
+  /** Flushes, then gives the buffer back to its pool until the next write. */
   public void release() throws IOException {
     flush();
+    recycle();
+  }
+
+  /**
+   * Gives the buffer back to its pool, dropping whatever it still held unsent: for a connection
+   * that is over, on the thread that was its last user, or once flushed ({@link #release}).
+   */
+  public void recycle() {
+    byte[] dropped = buffer;
     buffer = null;
+    count = 0;
+    if (dropped != null) {
+      ConnectionBuffers.give(dropped);
+    }
   }
 
   /**

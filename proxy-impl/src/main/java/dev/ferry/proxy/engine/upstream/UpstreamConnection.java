@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine.upstream;
 
+import dev.ferry.proxy.engine.io.ConnectionBuffers;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.io.ConnectionOutput;
 import dev.ferry.proxy.engine.io.IoWatchdog;
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /** One connection from the proxy to an upstream, with its buffered streams. */
 public final class UpstreamConnection implements Closeable {
-  private static final int BUFFER_SIZE = 16 * 1024;
+  private static final int BUFFER_SIZE = ConnectionBuffers.SIZE;
 
   private final Socket socket;
   /**
