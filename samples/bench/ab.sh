@@ -17,8 +17,11 @@
 # CLI flags, e.g. "-m 64" for cache hits), SIZE of the body (1024), CONNS (wrk's connections,
 # 64), CLOSE (1: "Connection: close" on every request), TLS (1: Ferry terminates TLS with a
 # certificate made for the run; needs openssl), UPLOAD (bytes of a body POSTed with every
-# request, which the origin reads and answers like a GET; 0: GETs), ROUNDS (3), DURATION (8s), WARMUP per run (5s),
-# JAVA (java on PATH). Needs nginx, wrk and curl.
+# request, which the origin reads and answers like a GET; 0: GETs), ROUNDS (3), DURATION (8s),
+# WARMUP per run (20s: Ferry's JIT still compiles 10 to 20 s into a 1 KiB miss load, about 10 %
+# of its CPU samples then, and until about 30 s with a new connection per request; a shorter
+# warm-up measures the compiler as much as the change), JAVA (java on PATH). Needs nginx, wrk
+# and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -28,7 +31,7 @@ B=${B:-samples/target/ferry.jar}
 SIZE=${SIZE:-1024}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8s}
-WARMUP=${WARMUP:-5s}
+WARMUP=${WARMUP:-20s}
 JAVA=${JAVA:-java}
 CONNS=${CONNS:-64}
 WRK_HEADERS=()
