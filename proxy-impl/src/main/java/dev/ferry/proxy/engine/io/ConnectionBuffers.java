@@ -5,7 +5,7 @@ package dev.ferry.proxy.engine.io;
  * for each side when bytes arrive or leave, and gives it back when it drops it (waiting for its
  * next request, or over). Clients that open a connection per request (ab without {@code -k},
  * scripts, many health checkers) made Ferry allocate and zero two fresh 16 KiB arrays for every
- * request: 32 of the 40 KB it allocated per request. Only arrays of {@link #SIZE} are pooled;
+ * request: 32 of the 39 KB it allocated per request. Only arrays of {@link #SIZE} are pooled;
  * an input or output of another size allocates its own. At most 128 are kept (2 MiB).
  */
 public final class ConnectionBuffers {

@@ -42,8 +42,6 @@ public final class ConnectionInput extends InputStream {
   /** What the buffer's growth took from {@link #budget}; given back when the buffer is dropped. */
   private final AtomicLong budgeted = new AtomicLong();
   private ByteBudget budget;
-  /** Whether the buffer came from {@link GrowthBuffers}, to go back there when dropped. */
-  private boolean pooled;
   private byte[] lineScratch;
   /**
    * Bytes of the stream that come after those buffered and before the socket's: a request body
@@ -201,7 +199,6 @@ public final class ConnectionInput extends InputStream {
     System.arraycopy(buffer, 0, grown, 0, limit);
     giveBack(buffer);
     buffer = grown;
-    pooled = true;
     return true;
   }
 
@@ -438,16 +435,14 @@ public final class ConnectionInput extends InputStream {
     giveBackBudget();
   }
 
-  /** Gives an array this input no longer uses (if any) back to the pool it came from. */
-  private void giveBack(byte[] dropped) {
-    if (dropped == null) {
-      return;
-    }
-    if (pooled) {
-      GrowthBuffers.give(dropped);
-      pooled = false;
-    } else {
+  /**
+   * Gives an array this input no longer uses (if any) to the pool of its size: the connection
+   * buffers' or the growth buffers'; each keeps only its own sizes.
+   */
+  private static void giveBack(byte[] dropped) {
+    if (dropped != null) {
       ConnectionBuffers.give(dropped);
+      GrowthBuffers.give(dropped);
     }
   }
 

@@ -35,7 +35,10 @@ final class GrowthBuffers {
     return size > MAX ? new byte[size] : POOLS[Integer.numberOfTrailingZeros(size / MIN)].take();
   }
 
-  /** Returns a buffer from {@link #take}; the caller must not touch it afterwards. */
+  /**
+   * Takes back a buffer nothing will touch any more (one from {@link #take}, or any other array
+   * of a size it pools); other sizes are left to the collector.
+   */
   static void give(byte[] buffer) {
     int size = buffer.length;
     if (size <= MAX && Integer.bitCount(size) == 1 && size >= MIN) {
