@@ -20,7 +20,8 @@
 # request, which the origin reads and answers like a GET; 0: GETs), ROUNDS (3), DURATION (8s),
 # WARMUP per run (20s: Ferry's JIT still compiles 10 to 20 s into a 1 KiB miss load, about 10 %
 # of its CPU samples then, and until about 30 s with a new connection per request; a shorter
-# warm-up measures the compiler as much as the change), JAVA (java on PATH). Needs nginx, wrk
+# warm-up measures the compiler as much as the change), REWARM (8s: a second warm-up run on new
+# connections, see warm_up in origin.sh), JAVA (java on PATH). Needs nginx, wrk
 # and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -72,7 +73,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
   url="$SCHEME://127.0.0.1:$port/bytes/$SIZE"
   [ "$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 5 "$url")" = 200 ] \
     || { echo "no 200 from $url" >&2; cat "$WORK/ferry.out" >&2; kill "$pid"; exit 1; }
-  timeout 120 wrk -t2 -c"$CONNS" -d"$WARMUP" "${WRK_HEADERS[@]}" "$url" > /dev/null
+  warm_up "$url" -t2 -c"$CONNS" "${WRK_HEADERS[@]}"
   a0=$(allocated "$admin")
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   timeout 120 wrk -t2 -c"$CONNS" -d"$DURATION" --latency "${WRK_HEADERS[@]}" "$url" > "$WORK/wrk.out"

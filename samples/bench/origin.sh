@@ -51,6 +51,19 @@ EOF
   echo "nginx did not start on port $ORIGIN_PORT" >&2; cat "$dir/nginx.out" >&2; return 1
 }
 
+# Warms a JVM up under wrk's load: a run of $WARMUP, then one of $REWARM (8s) on new connections,
+# then the caller measures. Connections that last the whole first run never close while it runs,
+# so the first closes (at its end) take branches that C2 compiled as never taken: it throws away
+# the hottest compiled methods (the wait for a request, the socket reads) and compiles them again,
+# 2 to 3 s of compiler CPU on Java 17, which without the second run fell into the measured window
+# (about 15 % of its CPU samples, and of its req/s). Arguments: the URL, then wrk's options.
+warm_up() {
+  local url=$1
+  shift
+  timeout 120 wrk "$@" -d"$WARMUP" "$url" > /dev/null
+  timeout 60 wrk "$@" -d"${REWARM:-8s}" "$url" > /dev/null
+}
+
 # With TLS=1: makes a throwaway certificate for 127.0.0.1 in directory $1 and sets SCHEME=https and
 # TLS_FLAGS (the CLI's --tls-cert/--tls-key for it); else SCHEME=http and no flags. Exits naming
 # the script ($2) if openssl is missing.

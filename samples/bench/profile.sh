@@ -14,7 +14,8 @@
 # TLS (1: Ferry terminates TLS with a certificate made for the run), CLOSE (1: "Connection: close"
 # on every request), ACCESS_LOG (1: without -q, so the access log is written, to the run's
 # ferry.out),
-# DURATION of the recorded run (10s), WARMUP (10s), JAVA to run Ferry (java on PATH), JFR_TOOL (the
+# DURATION of the recorded run (10s), WARMUP (10s) and REWARM (8s: a second warm-up run on new
+# connections, see warm_up in origin.sh), JAVA to run Ferry (java on PATH), JFR_TOOL (the
 # jfr of a JDK 21+ for `jfr view`: Temurin 25 if present, else the one beside JAVA), KEEP=1 keeps
 # the recording (its path is printed), PROFILER (jfr; async: async-profiler 4.1, fetched from
 # Maven Central through the wrapper, samples CPU time in the kernel as well as in Java, on Linux
@@ -106,10 +107,10 @@ wait_for "$WORK/ferry.out" Listening
 URL="$SCHEME://127.0.0.1:$PORT/bytes/$SIZE"
 [ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 "$URL")" = 200 ] || { echo "no 200 from $URL" >&2; exit 1; }
 
-echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP, recorded $DURATION" >&2
+echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP + ${REWARM:-8s}, recorded $DURATION" >&2
 WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
-timeout 120 wrk -t2 -c64 -d"$WARMUP" "${WRK_HEADERS[@]}" "$URL" > /dev/null
+warm_up "$URL" -t2 -c64 "${WRK_HEADERS[@]}"
 if [ "$PROFILER" = async ]; then
   # jcmd reads name=value pairs itself: the agent's options go quoted.
   "$JCMD" "$FERRY" JVMTI.agent_load "$AGENT" '"start,event=cpu,interval=1ms"' > /dev/null

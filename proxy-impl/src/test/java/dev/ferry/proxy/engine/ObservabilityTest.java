@@ -148,6 +148,32 @@ class ObservabilityTest {
    * A tracestate goes on only with the valid traceparent it belongs to (W3C Trace Context §3.3);
    * a B3 "do not sample" decision holds; a continued B3 trace's headers name the proxy's span.
    */
+  /**
+   * A request with no trace field at all (the common case, which skips the parsing) starts a
+   * sampled trace of random ids, sent upstream as one traceparent; one whose only trace field is
+   * spelled in capitals still goes the parsing way.
+   */
+  @Test
+  void startsASampledTraceForARequestWithoutTraceFields() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString())));
+    origin.enqueue(new MockResponse());
+    origin.enqueue(new MockResponse());
+    origin.enqueue(new MockResponse());
+    get(proxy.address(), "/none", "X-Other", "1");
+    get(proxy.address(), "/none-again");
+    RecordedRequest first = origin.takeRequest(5, TimeUnit.SECONDS);
+    RecordedRequest second = origin.takeRequest(5, TimeUnit.SECONDS);
+    assertThat(first.getHeaders().values("traceparent")).singleElement().asString()
+        .matches("00-[0-9a-f]{32}-[0-9a-f]{16}-03");
+    assertThat(first.getHeader("tracestate")).isNull();
+    assertThat(first.getHeader("traceparent").split("-")[1])
+        .isNotEqualTo(second.getHeader("traceparent").split("-")[1]);
+    get(proxy.address(), "/capitals", "TRACEPARENT", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    assertThat(origin.takeRequest(5, TimeUnit.SECONDS).getHeader("traceparent"))
+        .startsWith("00-4bf92f3577b34da6a3ce929d0e0e4736-");
+  }
+
   @Test
   void propagatesTracestateOnlyWithItsTraceparentAndB3WithItsOwnSpan() throws Exception {
     MockWebServer origin = ferry.mockOrigin();

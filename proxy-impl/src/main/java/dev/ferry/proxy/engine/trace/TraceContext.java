@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.trace;
 
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.engine.http1.NameSet;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
@@ -27,12 +28,19 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
     Source source, boolean shortB3, String b3Sampling, boolean randomTraceId) {
   private static final String ZERO_TRACE = "0".repeat(32);
   private static final String ZERO_SPAN = "0".repeat(16);
+  /** Every field this class reads or replaces. */
+  private static final NameSet TRACE_FIELDS = NameSet.of("traceparent", "tracestate", "b3", "X-B3-TraceId",
+      "X-B3-SpanId", "X-B3-ParentSpanId", "X-B3-Sampled", "X-B3-Flags");
 
   /** Where a trace came from. */
   public enum Source { STARTED, TRACEPARENT, B3 }
 
   /** Continues the trace the request carries, or starts one. */
   public static TraceContext continueOrStart(Headers headers) {
+    if (!carriesTrace(headers)) {
+      // Most requests carry none: one pass over the names, not a lookup per field read below.
+      return start(true);
+    }
     return fromTraceparent(headers).or(() -> fromB3(headers))
         .orElseGet(() -> start(b3SamplingDecision(headers)));
   }
@@ -56,6 +64,9 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
    * decision the client sent alone, never B3 ids it could not continue (invalid ones).
    */
   public Headers.Builder propagate(Headers received) {
+    if (source == Source.STARTED && !carriesTrace(received)) {
+      return received.toBuilder().add("traceparent", traceparent());
+    }
     Headers.Builder headers = received.toBuilder().set("traceparent", traceparent());
     if (source != Source.TRACEPARENT || !TraceState.valid(received.all("tracestate"))) {
       headers.remove("tracestate");
@@ -81,6 +92,16 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
       }
     }
     return headers;
+  }
+
+  /** Whether {@code headers} hold any field of W3C Trace Context or B3. */
+  private static boolean carriesTrace(Headers headers) {
+    for (int i = 0; i < headers.size(); i++) {
+      if (TRACE_FIELDS.contains(headers.name(i))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** RFC-like strict parse of version 00 (and forward-compatible higher versions). */
