@@ -9,13 +9,14 @@
 #   cp samples/target/ferry.jar /tmp/before.jar   # then change, rebuild, and:
 #   ./mvnw -q -DskipTests package && A=/tmp/before.jar samples/bench/ab.sh
 #   A_FLAGS="-t 200" B_FLAGS="-t 256" samples/bench/ab.sh   # one jar, two flag sets
+#   B_JVM_FLAGS="-Xms64m" samples/bench/ab.sh                # one jar, two sets of JVM options
 #   CONNS=512 A=/tmp/before.jar samples/bench/ab.sh          # many more clients than threads
 #   CLOSE=1 A=/tmp/before.jar samples/bench/ab.sh            # a new connection per request
 #   TLS=1 A=/tmp/before.jar samples/bench/ab.sh              # clients speak TLS to Ferry
 #   UPLOAD=102400 A=/tmp/before.jar samples/bench/ab.sh      # POST a 100 KiB body each time
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
-# CLI flags, e.g. "-m 64" for cache hits), SIZE of the body (1024), CONNS (wrk's connections,
-# 64), CLOSE (1: "Connection: close" on every request), TLS (1: Ferry terminates TLS with a
+# CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options),
+# SIZE of the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every request), TLS (1: Ferry terminates TLS with a
 # certificate made for the run; needs openssl), UPLOAD (bytes of a body POSTed with every
 # request, which the origin reads and answers like a GET; 0: GETs), ROUNDS (3), DURATION (8s),
 # WARMUP per run (20s: Ferry's JIT still compiles 10 to 20 s into a 1 KiB miss load, about 10 %
@@ -60,12 +61,13 @@ allocated() { # $1 = admin port
 
 # Runs in a command substitution, a subshell whose PIDS the exit trap never sees: it stops its
 # own Ferry on every way out.
-run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc_b p99_ms timeouts"
-  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts flags
+run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints "label rps cpu_us alloc_b p99_ms timeouts"
+  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts flags jvm_flags
   port=$(free_port)
   admin=$(free_port)
   read -r -a flags <<< "$3 $TLS_FLAGS"
-  "$JAVA" -Xmx1g -jar "$2" -q -p "$port" --admin-port "$admin" \
+  read -r -a jvm_flags <<< "$4"
+  "$JAVA" -Xmx1g "${jvm_flags[@]}" -jar "$2" -q -p "$port" --admin-port "$admin" \
     --upstream "http://127.0.0.1:$ORIGIN_PORT" "${flags[@]}" > "$WORK/ferry.out" 2>&1 &
   pid=$!
   PIDS+=("$pid")
@@ -91,8 +93,8 @@ run() { # $1 = label, $2 = jar, $3 = extra flags; prints "label rps cpu_us alloc
 }
 
 echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
-echo "  A = $A ${A_FLAGS:-}" >&2
-echo "  B = $B ${B_FLAGS:-}" >&2
+echo "  A = ${A_JVM_FLAGS:-} $A ${A_FLAGS:-}" >&2
+echo "  B = ${B_JVM_FLAGS:-} $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"
 for round in $(seq 1 "$ROUNDS"); do
   # A then B in odd rounds, B then A in even ones: whichever runs second in a round can run
@@ -100,7 +102,7 @@ for round in $(seq 1 "$ROUNDS"); do
   order="A B"
   [ $((round % 2)) = 0 ] && order="B A"
   for side in $order; do
-    if [ "$side" = A ]; then line=$(run A "$A" "${A_FLAGS:-}"); else line=$(run B "$B" "${B_FLAGS:-}"); fi
+    if [ "$side" = A ]; then line=$(run A "$A" "${A_FLAGS:-}" "${A_JVM_FLAGS:-}"); else line=$(run B "$B" "${B_FLAGS:-}" "${B_JVM_FLAGS:-}"); fi
     echo "$line" >> "$WORK/results"
     read -r _ rps cpu alloc p99 timeouts <<< "$line"
     echo "  round $round $side: $rps req/s, p99 $p99 ms, $timeouts timed out, $cpu µs CPU/request," \
