@@ -55,8 +55,9 @@ EOF
 # then the caller measures. Connections that last the whole first run never close while it runs,
 # so the first closes (at its end) take branches that C2 compiled as never taken: it throws away
 # the hottest compiled methods (the wait for a request, the socket reads) and compiles them again,
-# 2 to 3 s of compiler CPU on Java 17, which without the second run fell into the measured window
-# (about 15 % of its CPU samples, and of its req/s). Arguments: the URL, then wrk's options.
+# up to 2.3 s of compiler CPU on Java 17 (0.6 s in another run), which without the second run fell
+# into the measured window (up to about 15 % of its CPU samples). Arguments: the URL, then wrk's
+# options.
 warm_up() {
   local url=$1
   shift

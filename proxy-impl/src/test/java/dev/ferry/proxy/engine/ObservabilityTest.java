@@ -145,10 +145,6 @@ class ObservabilityTest {
   }
 
   /**
-   * A tracestate goes on only with the valid traceparent it belongs to (W3C Trace Context §3.3);
-   * a B3 "do not sample" decision holds; a continued B3 trace's headers name the proxy's span.
-   */
-  /**
    * A request with no trace field at all (the common case, which skips the parsing) starts a
    * sampled trace of random ids, sent upstream as one traceparent; one whose only trace field is
    * spelled in capitals still goes the parsing way.
@@ -174,6 +170,10 @@ class ObservabilityTest {
         .startsWith("00-4bf92f3577b34da6a3ce929d0e0e4736-");
   }
 
+  /**
+   * A tracestate goes on only with the valid traceparent it belongs to (W3C Trace Context §3.3);
+   * a B3 "do not sample" decision holds; a continued B3 trace's headers name the proxy's span.
+   */
   @Test
   void propagatesTracestateOnlyWithItsTraceparentAndB3WithItsOwnSpan() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
