@@ -16,14 +16,14 @@
 #   UPLOAD=102400 A=/tmp/before.jar samples/bench/ab.sh      # POST a 100 KiB body each time
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options),
-# SIZE of the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every request), TLS (1: Ferry terminates TLS with a
-# certificate made for the run; needs openssl), UPLOAD (bytes of a body POSTed with every
-# request, which the origin reads and answers like a GET; 0: GETs), ROUNDS (3), DURATION (8s),
-# WARMUP per run (20s: Ferry's JIT still compiles 10 to 20 s into a 1 KiB miss load, about 10 %
-# of its CPU samples then, and until about 30 s with a new connection per request; a shorter
-# warm-up measures the compiler as much as the change), REWARM (8s: a second warm-up run on new
-# connections, see warm_up in origin.sh), JAVA (java on PATH). Needs nginx, wrk
-# and curl.
+# SIZE of the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every
+# request), TLS (1: Ferry terminates TLS with a certificate made for the run; needs openssl),
+# UPLOAD (bytes of a body POSTed with every request, which the origin reads and answers like a
+# GET; 0: GETs), ROUNDS (3), DURATION (8s), WARMUP per run (20s: C2 compiles Ferry's hot paths
+# for about 20 s of a 1 KiB miss load, and until about 30 s with a new connection per request; a
+# shorter warm-up measures the compiler as much as the change; samples/bench/warm-up.sh shows
+# the curve), REWARM (8s: a second warm-up run on new connections, see warm_up in origin.sh),
+# JAVA (java on PATH). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh

@@ -19,9 +19,9 @@
 #   DURATION=3s ROUNDS=1 JIT_WARMUP=3s IDLE=2000 samples/bench/compare.sh   # quick check, ~4 minutes
 # Settings: DURATION (10s), ROUNDS (2), WARMUP (3s before each run), JIT_WARMUP (15s once per
 # row and size before the first round, so that round 1 does not measure the JIT compiling the
-# JVMs' hot paths: on Java 17 C2 compiles Ferry's for about 25 s of a 1 KiB miss load, counting
-# the recompiles the first closed connections cause, see warm_up in origin.sh), IDLE connections (10000), HOLD seconds (10),
-# LITTLEPROXY version (2.2.0),
+# JVMs' hot paths: on Java 17 C2 compiles Ferry's for about 20 s of a 1 KiB miss load, counting
+# the recompiles the first closed connections cause, see warm_up in origin.sh), IDLE
+# connections (10000), HOLD seconds (10), LITTLEPROXY version (2.2.0),
 # JAVA17 (java on PATH), JDK25 (/usr/lib/jvm/temurin-25-jdk-amd64; its rows are skipped if absent).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
