@@ -32,21 +32,24 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
   private static final NameSet TRACE_FIELDS = NameSet.of("traceparent", "tracestate", "b3", "X-B3-TraceId",
       "X-B3-SpanId", "X-B3-ParentSpanId", "X-B3-Sampled", "X-B3-Flags");
 
-  /** Where a trace came from. */
-  public enum Source { STARTED, TRACEPARENT, B3 }
+  /**
+   * Where a trace came from: started by the proxy for a request with no trace field at all
+   * ({@code NONE}) or with only fields it could not continue ({@code STARTED}), or continued.
+   */
+  public enum Source { NONE, STARTED, TRACEPARENT, B3 }
 
   /** Continues the trace the request carries, or starts one. */
   public static TraceContext continueOrStart(Headers headers) {
     if (!carriesTrace(headers)) {
       // Most requests carry none: one pass over the names, not a lookup per field read below.
-      return start(true);
+      return start(true, Source.NONE);
     }
     return fromTraceparent(headers).or(() -> fromB3(headers))
-        .orElseGet(() -> start(b3SamplingDecision(headers)));
+        .orElseGet(() -> start(b3SamplingDecision(headers), Source.STARTED));
   }
 
-  private static TraceContext start(boolean sampled) {
-    return new TraceContext(randomHex(16), randomHex(8), null, sampled, Source.STARTED, false, "", true);
+  private static TraceContext start(boolean sampled, Source source) {
+    return new TraceContext(randomHex(16), randomHex(8), null, sampled, source, false, "", true);
   }
 
   /** The {@code traceparent} to send upstream: this trace, with the proxy's span as parent. */
@@ -60,11 +63,14 @@ public record TraceContext(String traceId, String spanId, String parentId, boole
    * (whichever header the trace was continued from), with the client's sampling state (a
    * deferred decision stays deferred, debug stays debug); and no {@code tracestate} unless the
    * trace came with a valid {@code traceparent} (W3C Trace Context §3.3: a tracestate is only
-   * meaningful with its traceparent) and it is well formed ({@link TraceState}). A trace the proxy started sends on only a B3 sampling
-   * decision the client sent alone, never B3 ids it could not continue (invalid ones).
+   * meaningful with its traceparent) and it is well formed ({@link TraceState}). A trace the
+   * proxy started sends on only a B3 sampling decision the client sent alone, never B3 ids it
+   * could not continue (invalid ones). {@code received} are the fields this trace was made from
+   * by {@link #continueOrStart}: for a request that had no trace field, they are not looked at
+   * again.
    */
   public Headers.Builder propagate(Headers received) {
-    if (source == Source.STARTED && !carriesTrace(received)) {
+    if (source == Source.NONE) {
       return received.toBuilder().add("traceparent", traceparent());
     }
     Headers.Builder headers = received.toBuilder().set("traceparent", traceparent());
