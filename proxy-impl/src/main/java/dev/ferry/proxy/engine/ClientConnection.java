@@ -674,16 +674,25 @@ final class ClientConnection implements Runnable {
     long quickMillis = Math.min(parker != null && !server.executor().isVirtual()
         ? QUICK_WAIT_PARKING_MILLIS : QUICK_WAIT_MILLIS, idleMillis);
     long startNanos = System.nanoTime();
+    if (!state.beginBriefWait()) {
+      return Wait.END;
+    }
     try {
       return in.awaitData(millis(quickMillis), false) ? Wait.READY : Wait.END;
     } catch (SocketTimeoutException e) {
       if (idleMillis <= quickMillis) {
         throw e;
       }
+    } finally {
+      state.endBriefWait(() -> in.hasBuffered() && !UnreadInput.blankLinesOnly(in));
     }
     out.release();
     if (parker != null) {
       return park(parker, startNanos + idleMillis * 1_000_000L);
+    }
+    // A stop that came during the brief wait left the socket open for this thread to close.
+    if (state.closeRequested()) {
+      return Wait.END;
     }
     return in.awaitData(millis(idleMillis - quickMillis), true) ? Wait.READY : Wait.END;
   }
@@ -1013,7 +1022,7 @@ final class ClientConnection implements Runnable {
     if (closeIfTunnelAtRest()) {
       return;
     }
-    switch (state.requestClose(!linger.onParker() && UnreadInput.arriving(socket, in))) {
+    switch (state.requestClose(() -> !linger.onParker() && UnreadInput.arriving(socket, in))) {
       case END -> end();
       case CLOSE_SOCKET -> closeSocket();
       case LATER -> { } // serving a request: it closes itself after the exchange

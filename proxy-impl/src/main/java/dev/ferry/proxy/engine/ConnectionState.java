@@ -18,6 +18,8 @@ final class ConnectionState {
   private boolean parked;
   /** A request's head is in and its body is being received whole: it is in flight. */
   private boolean receiving;
+  /** Its thread waits briefly for a request (see {@link #beginBriefWait}). */
+  private boolean briefWait;
   private Thread runner;
   private UpstreamConnection tunnelPeer;
 
@@ -73,6 +75,33 @@ final class ConnectionState {
     });
   }
 
+  /**
+   * The connection's thread begins a wait for a request that ends by itself within a moment,
+   * after which the thread looks for a close request itself; false if the proxy asked the
+   * connection to close already, with nothing arriving. A stop leaves such a wait alone rather
+   * than close the socket under it: the read may have taken the client's bytes from the kernel
+   * and not yet have buffered them, where neither looks finds them, and a request the client
+   * sent before the stop was closed unanswered (CI: a half head, parked or on its thread).
+   */
+  boolean beginBriefWait() {
+    return unlessCloseRequested(() -> briefWait = true);
+  }
+
+  /**
+   * The brief wait is over. If the proxy asked the connection to close meanwhile, a request
+   * that has come ({@code requestArrived}, asked only then) is let in within the grace like
+   * one arriving when the stop looked; with nothing come, the thread finds the close request
+   * when it would park or wait on.
+   */
+  void endBriefWait(BooleanSupplier requestArrived) {
+    guard.run(() -> {
+      briefWait = false;
+      if (closeRequested && idle && requestArrived.getAsBoolean()) {
+        receiving = true;
+      }
+    });
+  }
+
   /** True once the proxy asked the connection to close. */
   boolean closeRequested() {
     return guard.call(() -> closeRequested);
@@ -110,12 +139,13 @@ final class ConnectionState {
    * @param requestArriving whether the client sent bytes no exchange has read (part of a head,
    *     or a whole request): waiting for the rest, parked or on its thread, the connection is not
    *     idle but receiving a request, let in within the grace like a body arriving (probe v31: a
-   *     parked half head was closed unanswered where the same half head queued was served)
+   *     parked half head was closed unanswered where the same half head queued was served);
+   *     asked under the guard, so that no brief wait begins between the look and the decision
    */
-  CloseNow requestClose(boolean requestArriving) {
+  CloseNow requestClose(BooleanSupplier requestArriving) {
     return guard.call(() -> {
       closeRequested = true;
-      if (requestArriving && idle) {
+      if (idle && !receiving && requestArriving.getAsBoolean()) {
         receiving = true;
       }
       if (receiving) {
@@ -125,6 +155,9 @@ final class ConnectionState {
       parked = false;
       if (wasParked) {
         return CloseNow.END;
+      }
+      if (briefWait) {
+        return CloseNow.LATER; // its thread ends it, or lets in what came, when the wait ends
       }
       // Queued for a thread (no task runs it, none parked it): its task serves a request the
       // client already sent (see the connection's awaitRequest), where closing the socket reset
