@@ -665,6 +665,9 @@ final class ClientConnection implements Runnable {
     }
     if (parker != null && !first && server.executor().holdIdle()) {
       try {
+        if (!state.mayWaitLong()) {
+          return Wait.END;
+        }
         return in.awaitDataUntil(System.nanoTime() + idleMillis * 1_000_000L) ? Wait.READY : Wait.END;
       } finally {
         server.executor().releaseIdle();
@@ -690,8 +693,7 @@ final class ClientConnection implements Runnable {
     if (parker != null) {
       return park(parker, startNanos + idleMillis * 1_000_000L);
     }
-    // A stop that came during the brief wait left the socket open for this thread to close.
-    if (state.closeRequested()) {
+    if (!state.mayWaitLong()) {
       return Wait.END;
     }
     return in.awaitData(millis(idleMillis - quickMillis), true) ? Wait.READY : Wait.END;

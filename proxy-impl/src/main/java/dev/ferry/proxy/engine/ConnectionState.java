@@ -102,6 +102,16 @@ final class ConnectionState {
     });
   }
 
+  /**
+   * False if the proxy asked the connection to close with nothing arriving: its thread ends it
+   * rather than begin a long wait for a request. A stop that came during a brief wait left the
+   * socket open for the thread to close; a long wait begun after it (the wait ended with blank
+   * lines only, or with nothing) would hold the stop for its whole grace.
+   */
+  boolean mayWaitLong() {
+    return guard.call(() -> !closeRequested || receiving);
+  }
+
   /** True once the proxy asked the connection to close. */
   boolean closeRequested() {
     return guard.call(() -> closeRequested);

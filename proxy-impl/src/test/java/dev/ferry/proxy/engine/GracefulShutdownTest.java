@@ -511,6 +511,27 @@ class GracefulShutdownTest {
   }
 
   /**
+   * A stop that finds a new connection in its thread's brief first wait leaves the socket open
+   * for the thread (closing it under the read could lose a request the read had just taken); the
+   * thread then closes it when the wait ends with nothing. With no parker (one thread per
+   * connection) the wait goes on to the request-header timeout, so it must not begin once the
+   * stop has come, or the stop waits out its grace.
+   */
+  @Test
+  void closesAConnectionStoppedInItsBriefWaitWithoutWaitingOutTheGrace() throws Exception {
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.threadPerConnection(8))
+        .requestHeaderTimeout(Duration.ofSeconds(60))
+        .upstream(Upstream.of(ferry.mockOrigin().url("/").toString())));
+    try (RawClient silent = new RawClient(proxy.address())) {
+      Await.until(() -> proxy.stats().connectionsAccepted() == 1, "the connection to be accepted");
+      CompletableFuture<Void> stopping = stopBegun(proxy);
+      stopping.get(5, TimeUnit.SECONDS);
+      assertThat(silent.input().read()).as("closed, unanswered").isEqualTo(-1);
+    }
+    assertThat(proxy.stats().failures()).isEmpty();
+  }
+
+  /**
    * Requests still queued for a thread when the grace ends are cut unanswered: they were reset
    * with no log line and no count, only the held exchange counted PROXY_STOPPED (probe v31).
    * Each is timed from its first byte, like a served one: they were reported as lasting a
