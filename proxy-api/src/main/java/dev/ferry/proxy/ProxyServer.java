@@ -69,10 +69,10 @@ public interface ProxyServer extends AutoCloseable {
 
   /**
    * Stops the proxy: stops accepting, closes idle connections (one whose thread is in its brief
-   * wait for a request, at most 50 ms on platform threads and 200 ms on virtual ones, when that
-   * wait ends, serving a request that arrives by then; and plain CONNECT tunnels or upgraded
-   * connections at rest: the upstream spoke last, then nothing passed for half a second), lets
-   * exchanges in progress (and requests whose body is still being received,
+   * wait for a request closes when that wait ends, within 50 ms on platform threads and 200 ms on
+   * virtual ones, and a request that comes by then is served) and plain CONNECT tunnels or
+   * upgraded connections at rest (the upstream spoke last, then nothing passed for half a
+   * second), lets exchanges in progress (and requests whose body is still being received,
    * requests already sent on connections waiting in the pool's queue for a thread, and tunnels
    * until they come to rest) finish for up to {@code grace}, then closes
    * whatever is left (those exchanges, and requests still queued for a thread or still

@@ -502,6 +502,9 @@ final class ClientConnection implements Runnable {
         // after a POST body): the connection is still idle, under its idle deadline, not in a
         // head under the header timeout, which answered it an unasked 408 (probe lc1).
         in.skip(in.available());
+        if (!state.blankLinesSkipped()) {
+          return Wait.END;
+        }
         wait = awaitData(first ? firstRequestWaitMillis() : idleWaitMillis(), first);
       }
       IdleParker parker = parker();
@@ -665,9 +668,6 @@ final class ClientConnection implements Runnable {
     }
     if (parker != null && !first && server.executor().holdIdle()) {
       try {
-        if (!state.mayWaitLong()) {
-          return Wait.END;
-        }
         return in.awaitDataUntil(System.nanoTime() + idleMillis * 1_000_000L) ? Wait.READY : Wait.END;
       } finally {
         server.executor().releaseIdle();
@@ -693,7 +693,7 @@ final class ClientConnection implements Runnable {
     if (parker != null) {
       return park(parker, startNanos + idleMillis * 1_000_000L);
     }
-    if (!state.mayWaitLong()) {
+    if (!state.mayWaitOn()) {
       return Wait.END;
     }
     return in.awaitData(millis(idleMillis - quickMillis), true) ? Wait.READY : Wait.END;

@@ -104,12 +104,29 @@ final class ConnectionState {
 
   /**
    * False if the proxy asked the connection to close with nothing arriving: its thread ends it
-   * rather than begin a long wait for a request. A stop that came during a brief wait left the
-   * socket open for the thread to close; a long wait begun after it (the wait ended with blank
-   * lines only, or with nothing) would hold the stop for its whole grace.
+   * rather than wait on for a request. A stop that came during a brief wait left the socket open
+   * for the thread to close; a wait begun after it (the brief wait ended with nothing, and no
+   * parker takes the connection, or with blank lines only) would hold the stop for its grace.
    */
-  boolean mayWaitLong() {
-    return guard.call(() -> !closeRequested || receiving);
+  boolean mayWaitOn() {
+    return unlessCloseRequested(() -> { });
+  }
+
+  /**
+   * The idle connection's thread skipped blank lines, which are no request (RFC 9112 §2.2);
+   * false if the proxy asked the connection to close, which its thread then ends. A stop that
+   * took those bytes, unread, for a request arriving takes the connection for idle after all:
+   * waiting on for that request held the stop for its grace (a queued connection holding one
+   * CRLF), and a stop that left the connection to its thread's brief wait is not waited out.
+   */
+  boolean blankLinesSkipped() {
+    return guard.call(() -> {
+      if (closeRequested) {
+        receiving = false;
+        return false;
+      }
+      return true;
+    });
   }
 
   /** True once the proxy asked the connection to close. */

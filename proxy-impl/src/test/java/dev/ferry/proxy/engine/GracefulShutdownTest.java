@@ -399,6 +399,34 @@ class GracefulShutdownTest {
   }
 
   /**
+   * A connection queued for a thread with only blank lines unread is idle (RFC 9112 §2.2: they
+   * are no request): the stop counted the unread bytes as a request arriving, and the thread,
+   * having skipped them, parked the connection to wait for it, holding the stop for its whole
+   * grace and then counting a request cut that never was.
+   */
+  @Test
+  void closesAQueuedConnectionHoldingOnlyBlankLinesWithoutWaitingOutTheGrace() throws Exception {
+    CountDownLatch inFilter = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    MockWebServer origin = ferry.mockOrigin();
+    ProxyServer proxy = oneThreadHolding(origin, "/first", inFilter, release);
+    try (RawClient held = new RawClient(proxy.address());
+        RawClient blank = new RawClient(proxy.address())) {
+      held.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
+      blank.send("\r\n");
+      Await.until(() -> proxy.stats().queueDepth() == 1, "the blank line's connection to wait for the one thread");
+      CompletableFuture<Void> stopping = stopBegun(proxy);
+      release.countDown();
+      assertServedClosing(held);
+      stopping.get(5, TimeUnit.SECONDS);
+      assertThat(blank.input().read()).as("closed, unanswered").isEqualTo(-1);
+    }
+    assertThat(proxy.stats().failures()).isEmpty();
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /**
    * Sends {@code /first}, which the proxy's filter holds, then {@code /second} and {@code /third}
    * on connections of their own; returns the three clients once two wait for the one thread.
    */
