@@ -10,9 +10,11 @@
 #   CLOSE=1 samples/bench/profile.sh              # a new connection per request
 #   ACCESS_LOG=1 samples/bench/profile.sh         # the CLI's default access log on (to a file)
 #   PROFILER=async samples/bench/profile.sh       # CPU in the kernel too (async-profiler)
+#   FORWARD=1 samples/bench/profile.sh            # a forward proxy: absolute-form requests
 # Settings: SIZE of the response body (1024), CACHE in MiB (unset: no cache, so the miss path),
 # TLS (1: Ferry terminates TLS with a certificate made for the run), CLOSE (1: "Connection: close"
-# on every request), ACCESS_LOG (1: without -q, so the access log is written, to the run's
+# on every request), FORWARD (1: Ferry as a forward proxy, no --upstream, wrk sending absolute-form
+# targets for the origin), ACCESS_LOG (1: without -q, so the access log is written, to the run's
 # ferry.out),
 # DURATION of the recorded run (10s), WARMUP (10s) and REWARM (8s: a second warm-up run on new
 # connections, see warm_up in origin.sh), JAVA to run Ferry (java on PATH), JFR_TOOL (the
@@ -99,22 +101,36 @@ case "$PROFILER" in
 esac
 LOG_FLAGS=(-q)
 [ "${ACCESS_LOG:-0}" = 1 ] && LOG_FLAGS=()
+MODE_FLAGS=(--upstream "http://127.0.0.1:$ORIGIN_PORT")
+WRK_SCRIPT=()
+CURL_PROXY=()
+if [ "${FORWARD:-0}" = 1 ]; then
+  MODE_FLAGS=(--allow-private-destinations)
+  echo "wrk.path = \"http://127.0.0.1:$ORIGIN_PORT/bytes/$SIZE\"" > "$WORK/forward.lua"
+  WRK_SCRIPT=(-s "$WORK/forward.lua")
+fi
 "$JAVA" -Xmx1g "${PROFILE_FLAGS[@]}" -jar "$JAR" "${LOG_FLAGS[@]}" \
-  -p "$PORT" --upstream "http://127.0.0.1:$ORIGIN_PORT" "${CACHE_FLAGS[@]}" "${TLS_ARGS[@]}" > "$WORK/ferry.out" 2>&1 &
+  -p "$PORT" "${MODE_FLAGS[@]}" "${CACHE_FLAGS[@]}" "${TLS_ARGS[@]}" > "$WORK/ferry.out" 2>&1 &
 FERRY=$!
 PIDS+=("$FERRY")
 wait_for "$WORK/ferry.out" Listening
 URL="$SCHEME://127.0.0.1:$PORT/bytes/$SIZE"
-[ "$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 "$URL")" = 200 ] || { echo "no 200 from $URL" >&2; exit 1; }
+CHECK_URL=$URL
+if [ "${FORWARD:-0}" = 1 ]; then
+  CURL_PROXY=(-x "$SCHEME://127.0.0.1:$PORT" --proxy-insecure)
+  CHECK_URL="http://127.0.0.1:$ORIGIN_PORT/bytes/$SIZE"
+fi
+[ "$(curl -sk "${CURL_PROXY[@]}" -o /dev/null -w '%{http_code}' --max-time 5 "$CHECK_URL")" = 200 ] ||
+  { echo "no 200 from $CHECK_URL${CURL_PROXY[*]:+ through }${CURL_PROXY[1]:-}" >&2; exit 1; }
 
-echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP + ${REWARM:-8s}, recorded $DURATION" >&2
+echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP + ${REWARM:-8s}, recorded $DURATION${FORWARD:+, forward proxy}" >&2
 WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
-warm_up "$URL" -t2 -c64 "${WRK_HEADERS[@]}"
+warm_up "$URL" -t2 -c64 "${WRK_HEADERS[@]}" "${WRK_SCRIPT[@]}"
 if [ "$PROFILER" = async ]; then
   # jcmd reads name=value pairs itself: the agent's options go quoted.
   "$JCMD" "$FERRY" JVMTI.agent_load "$AGENT" '"start,event=cpu,interval=1ms"' > /dev/null
-  timeout 120 wrk -t2 -c64 -d"$DURATION" "${WRK_HEADERS[@]}" "$URL" | grep -E "Requests/sec|requests in" >&2
+  timeout 120 wrk -t2 -c64 -d"$DURATION" "${WRK_HEADERS[@]}" "${WRK_SCRIPT[@]}" "$URL" | grep -E "Requests/sec|requests in" >&2
   "$JCMD" "$FERRY" JVMTI.agent_load "$AGENT" "\"stop,collapsed,file=$WORK/cpu.collapsed\"" > /dev/null
   [ -s "$WORK/cpu.collapsed" ] || { echo "no profile written" >&2; exit 1; }
   summarize_cpu "$WORK/cpu.collapsed"
@@ -122,7 +138,7 @@ if [ "$PROFILER" = async ]; then
   exit 0
 fi
 # The recording covers the warm-up too; the views below are dominated by the longer, hot part.
-timeout 120 wrk -t2 -c64 -d"$DURATION" "${WRK_HEADERS[@]}" "$URL" | grep -E "Requests/sec|requests in" >&2
+timeout 120 wrk -t2 -c64 -d"$DURATION" "${WRK_HEADERS[@]}" "${WRK_SCRIPT[@]}" "$URL" | grep -E "Requests/sec|requests in" >&2
 kill "$FERRY"
 timeout 30 tail --pid="$FERRY" -f /dev/null || true
 [ -s "$WORK/ferry.jfr" ] || { echo "no recording written" >&2; exit 1; }
