@@ -120,6 +120,31 @@ class MalformedRequestTest {
   }
 
   /**
+   * The 400 names what is wrong with a field: its name or its value. Each field is checked once,
+   * by {@code Headers} as the parser adds it, and the parser tells the two failures apart.
+   */
+  @Test
+  void namesWhetherAFieldsNameOrItsValueIsInvalid() throws Exception {
+    assertThat(badRequestDetail("GET / HTTP/1.1\r\nHost: a\r\nX-Bad : x\r\n\r\n"))
+        .isEqualTo("Bad request: invalid character in field name (whitespace before colon?)");
+    assertThat(badRequestDetail("GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\u0001b\r\n\r\n"))
+        .isEqualTo("Bad request: control character in field value");
+    assertThat(badRequestDetail("GET / HTTP/1.1\r\nHost: a\r\nX\u00e9: a\u0001b\r\n\r\n"))
+        .as("a name and a value both invalid: the name is named")
+        .isEqualTo("Bad request: invalid character in field name (whitespace before colon?)");
+    assertNextClientServed();
+  }
+
+  private String badRequestDetail(String request) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send(request);
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.status()).isEqualTo(400);
+      return response.bodyText().strip();
+    }
+  }
+
+  /**
    * A body framed by a final chunked but in a coding applied before it that the proxy does not
    * implement is answered 501, as RFC 9112 §6.1 has a server do, not 400 (the framing is not
    * in doubt), and closed; it never goes upstream. Before, it was a 400.

@@ -37,6 +37,25 @@ class UpstreamHeadTest {
     }
   }
 
+  /**
+   * A response field with a control character in its value, or a name that is no token, is a
+   * bad response (RFC 9112 §5): 502, and nothing of it reaches the client.
+   */
+  @Test
+  void answers502ForAnInvalidFieldNameOrValue() throws Exception {
+    for (String field : new String[] {"X-Echo: a\u0001b", "X Echo: b", "X-Echo\u00e9: c", "X-Echo: d\u007f"}) {
+      TinyOrigin origin = ferry.track(TinyOrigin.answering(
+          "HTTP/1.1 200 OK\r\n" + field + "\r\nContent-Length: 2\r\n\r\nok"));
+      ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(response.status()).as(field).isEqualTo(502);
+        assertThat(response.headers().keySet()).as(field)
+            .noneMatch(name -> name.toLowerCase().startsWith("x-echo") || name.contains(" "));
+      }
+    }
+  }
+
   /** RFC 9110 §6.6.1: a proxy with a clock adds Date to a response it forwards without one. */
   @Test
   void addsDateToAResponseWithoutOneAndKeepsTheOrigins() throws Exception {

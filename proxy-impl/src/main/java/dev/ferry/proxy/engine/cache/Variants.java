@@ -23,6 +23,9 @@ import java.util.Set;
 final class Variants {
   private Variants() {}
 
+  /** Starts a partition's line in a key: a field name has no space, so no Vary line can. */
+  private static final String PARTITION = "partition ";
+
   /**
    * The field names {@code Vary} lists, lower case, in order; includes {@code *} if listed, and
    * in place of a member that is no field name ({@code X-User Accept-Language} without its
@@ -69,12 +72,15 @@ final class Variants {
    * (see {@code HttpCache.handle}): a partition's entries never match another's requests.
    */
   static String key(String partition, Headers response, Headers request) {
+    return key(partition, names(response), request);
+  }
+
+  private static String key(String partition, List<String> names, Headers request) {
     StringBuilder key = new StringBuilder();
     if (!partition.isEmpty()) {
-      // A field name has no space: this line can be no Vary field's.
-      key.append("partition ").append(partition).append('\n');
+      key.append(PARTITION).append(partition).append('\n');
     }
-    for (String name : names(response)) {
+    for (String name : names) {
       // Field values never hold a line feed, so it separates them unambiguously. An absent field
       // has no colon: it matches only another absence, never an empty value (§4.1).
       List<String> lines = request.all(name);
@@ -89,7 +95,22 @@ final class Variants {
 
   /** True if {@code request}, in {@code partition}, selects {@code stored}. */
   static boolean matches(CacheEntry stored, String partition, Headers request) {
-    return !varyStar(stored.headers()) && key(partition, stored.headers(), request).equals(stored.variantKey());
+    if (!stored.headers().contains("Vary")) {
+      // Most responses vary on nothing: their key is the partition's alone, compared in place
+      // rather than built again for every hit.
+      return isPartitionOnly(stored.variantKey(), partition);
+    }
+    List<String> names = names(stored.headers());
+    return !names.contains("*") && key(partition, names, request).equals(stored.variantKey());
+  }
+
+  /** True if {@code key} is what {@link #key} makes for {@code partition} and no Vary field. */
+  private static boolean isPartitionOnly(String key, String partition) {
+    if (partition.isEmpty()) {
+      return key.isEmpty();
+    }
+    return key.length() == PARTITION.length() + partition.length() + 1 && key.startsWith(PARTITION)
+        && key.startsWith(partition, PARTITION.length()) && key.charAt(key.length() - 1) == '\n';
   }
 
   /** A list member's q-value (1 without one, 0 for one that is not a number). */

@@ -89,8 +89,8 @@ public final class Dispatcher {
           endpoint.requestStarted();
           try {
             response = forwarder.forward(outbound, hooks,
-                new Target(endpoint.endpoint(), pool.spec().preservesHost(), timeout, stripped,
-                    !pool.spec().keepsLocation(), pool.crowded()));
+                new Target(endpoint.endpoint(), endpoint.key(), pool.spec().preservesHost(), timeout,
+                    stripped, !pool.spec().keepsLocation(), pool.crowded()));
           } catch (HttpFailureException e) {
             endpoint.requestEnded();
             pool.releaseConnection();

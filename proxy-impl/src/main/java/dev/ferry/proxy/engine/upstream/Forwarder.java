@@ -654,7 +654,7 @@ public final class Forwarder {
 
   private static UpstreamKey keyFor(Request request, Target to) throws HttpFailureException {
     if (to != null) {
-      return UpstreamKey.of(to.endpoint());
+      return to.key();
     }
     return new UpstreamKey(HostNames.normalise(request.host()), request.port(),
         request.scheme().equals("https"));

@@ -3,11 +3,17 @@ package dev.ferry.proxy.engine.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
 import org.junit.jupiter.api.Test;
 
 class RedirectsTest {
   private static Target target(String endpoint, String strippedPrefix) {
-    return new Target(Upstream.of(endpoint).endpoints().get(0), false, 1000, strippedPrefix, true, false);
+    Upstream.Endpoint chosen = Upstream.of(endpoint).endpoints().get(0);
+    try {
+      return new Target(chosen, UpstreamKey.of(chosen), false, 1000, strippedPrefix, true, false);
+    } catch (HttpFailureException e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test
