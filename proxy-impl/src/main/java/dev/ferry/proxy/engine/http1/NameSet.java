@@ -51,8 +51,15 @@ public final class NameSet {
     if (length >= byLength.length) {
       return false;
     }
-    for (String candidate : byLength[length]) {
-      if (candidate.equalsIgnoreCase(name)) {
+    String[] candidates = byLength[length];
+    if (candidates.length == 0 || length == 0) {
+      return candidates.length > 0;
+    }
+    // Most lookups miss: a first char that differs in more than ASCII case rules a candidate out
+    // without a call (set bit 0x20 folds letters, and equal chars stay equal).
+    int first = name.charAt(0) | 0x20;
+    for (String candidate : candidates) {
+      if ((candidate.charAt(0) | 0x20) == first && candidate.equalsIgnoreCase(name)) {
         return true;
       }
     }
