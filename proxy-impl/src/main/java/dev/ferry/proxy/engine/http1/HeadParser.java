@@ -170,8 +170,8 @@ public final class HeadParser {
         end--;
       }
       try {
-        // Headers checks what RFC 9112 asks here, a token for the name and no control character
-        // in the value, once; this parser checked each field as well before it, twice per field.
+        // Headers.Builder checks what RFC 9112 asks of a field (a token for its name, no control
+        // character in its value): one pass over each; the parser only says which part failed.
         headers.add(fieldName(colon), string(start, end));
       } catch (IllegalArgumentException e) {
         throw fail(response, validName(colon) ? "control character in field value"

@@ -62,8 +62,9 @@ public final class LiveEndpoint {
 
   /**
    * The key of the endpoint's connections in the upstream pool, worked out on first use and then
-   * kept: normalising the host again for every request took about 1.5 % of a proxied request's
-   * CPU. The route table has checked that it can be worked out before any request comes.
+   * kept: normalising the host again for every request took about 1 % of a proxied request's
+   * CPU samples. An endpoint whose host is no valid name or literal throws every time, and its
+   * exchanges fail before connecting.
    */
   public UpstreamKey key() throws HttpFailureException {
     UpstreamKey known = key;

@@ -158,7 +158,7 @@ public final class RouteTable {
     for (LivePool pool : pools.values()) {
       for (LiveEndpoint endpoint : pool.endpoints()) {
         try {
-          keys.add(UpstreamKey.of(endpoint.endpoint()));
+          keys.add(endpoint.key());
         } catch (HttpFailureException invalid) {
           // Its exchanges fail before connecting.
         }
