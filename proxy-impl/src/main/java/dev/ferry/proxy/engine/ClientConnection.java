@@ -124,6 +124,11 @@ final class ClientConnection implements Runnable {
   private boolean relayed;
   /** Set once the connection became a tunnel, which may use its streams from another thread. */
   private boolean tunneled;
+  /**
+   * Set by {@link #cutAtGraceEnd}, on the stop's thread, for its {@link #forceClose}: a request
+   * was cut waiting.
+   */
+  private boolean cutRequestWaiting;
   /** The name of the thread serving this connection's turns, made at its first turn. */
   private String threadName;
   private int sequence;
@@ -486,8 +491,7 @@ final class ClientConnection implements Runnable {
       // the client already sent is served (its answer saying Connection: close), not reset with
       // the connection (probe l25); blank lines are none, and waiting for the request they do
       // not start held the stop for its grace (probe v32).
-      if (UnreadInput.waitsOnOwnThread(socket, in)) {
-        state.serveArrivedRequest();
+      if (UnreadInput.waitsOnOwnThread(socket, in) && state.serveArrivedRequest()) {
         return Wait.READY;
       }
       return Wait.END;
@@ -1032,12 +1036,22 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * Closes the connection and any tunnel now, whatever it is doing, and interrupts its thread
-   * in case a filter blocks on something other than a socket.
+   * The stop's grace is over: decides, before any connection is closed (see
+   * {@link #forceClose}), whether a request waits unserved here, to be reported as cut. From
+   * here no thread serves a request on this connection.
+   */
+  void cutAtGraceEnd() {
+    cutRequestWaiting = state.cutWaiting(() -> UnreadInput.arrived(socket, in),
+        () -> UnreadInput.arriving(socket, in));
+  }
+
+  /**
+   * After {@link #cutAtGraceEnd}: closes the connection and any tunnel now, whatever it is
+   * doing, reports a request cut waiting, and interrupts the connection's thread in case a
+   * filter blocks on something other than a socket.
    */
   void forceClose() {
-    boolean waiting = state.cutWaiting(() -> UnreadInput.arrived(socket, in),
-        () -> UnreadInput.arriving(socket, in));
+    boolean waiting = cutRequestWaiting;
     // Close first: a woken filter must find the client gone, not slip a response out. A write
     // the close breaks is then the stop's failure, not the client's.
     out.markStopped();

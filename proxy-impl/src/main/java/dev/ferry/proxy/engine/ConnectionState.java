@@ -20,6 +20,8 @@ final class ConnectionState {
   private boolean receiving;
   /** Its thread waits briefly for a request (see {@link #beginBriefWait}). */
   private boolean briefWait;
+  /** The stop's grace ended ({@link #cutWaiting}): no request is served from here on. */
+  private boolean cut;
   private Thread runner;
   private UpstreamConnection tunnelPeer;
 
@@ -96,7 +98,7 @@ final class ConnectionState {
   void endBriefWait(BooleanSupplier requestArrived) {
     guard.run(() -> {
       briefWait = false;
-      if (closeRequested && idle && requestArrived.getAsBoolean()) {
+      if (closeRequested && !cut && idle && requestArrived.getAsBoolean()) {
         receiving = true;
       }
     });
@@ -195,10 +197,17 @@ final class ConnectionState {
 
   /**
    * Serves a request that had arrived when the proxy asked the connection to close while it
-   * was queued for a thread; its answer says {@code Connection: close}.
+   * was queued for a thread; its answer says {@code Connection: close}. False once the stop's
+   * grace has ended ({@link #cutWaiting}): such a request was reported cut, or came too late.
    */
-  void serveArrivedRequest() {
-    guard.run(() -> idle = false);
+  boolean serveArrivedRequest() {
+    return guard.call(() -> {
+      if (cut) {
+        return false;
+      }
+      idle = false;
+      return true;
+    });
   }
 
   /**
@@ -207,11 +216,13 @@ final class ConnectionState {
    * bytes unread: {@code queued} says so of one no thread runs, {@code running} of one whose
    * thread has not read its request yet (the thread a stop freed can take up a queued connection
    * just before this, CI). Such a request is not served after all once counted here: the thread
-   * finds the connection asked to close with nothing arriving, and ends it.
+   * finds the connection asked to close with nothing arriving, and ends it. From here no request
+   * is let in or served on the connection, whatever its thread reads next.
    */
   boolean cutWaiting(BooleanSupplier queued, BooleanSupplier running) {
     return guard.call(() -> {
       closeRequested = true;
+      cut = true;
       if (parked) {
         return receiving;
       }
