@@ -124,11 +124,6 @@ final class ClientConnection implements Runnable {
   private boolean relayed;
   /** Set once the connection became a tunnel, which may use its streams from another thread. */
   private boolean tunneled;
-  /**
-   * Set by {@link #cutAtGraceEnd}, on the stop's thread, for its {@link #forceClose}: a request
-   * was cut waiting.
-   */
-  private boolean cutRequestWaiting;
   /** The name of the thread serving this connection's turns, made at its first turn. */
   private String threadName;
   private int sequence;
@@ -1041,7 +1036,7 @@ final class ClientConnection implements Runnable {
    * here no thread serves a request on this connection.
    */
   void cutAtGraceEnd() {
-    cutRequestWaiting = state.cutWaiting(() -> UnreadInput.arrived(socket, in),
+    state.cut(() -> UnreadInput.arrived(socket, in),
         () -> UnreadInput.arriving(socket, in));
   }
 
@@ -1051,7 +1046,6 @@ final class ClientConnection implements Runnable {
    * filter blocks on something other than a socket.
    */
   void forceClose() {
-    boolean waiting = cutRequestWaiting;
     // Close first: a woken filter must find the client gone, not slip a response out. A write
     // the close breaks is then the stop's failure, not the client's.
     out.markStopped();
@@ -1060,7 +1054,7 @@ final class ClientConnection implements Runnable {
     if (forced.tunnelPeer() != null) {
       forced.tunnelPeer().close();
     }
-    if (waiting) {
+    if (forced.requestCut()) {
       // A request that waited in the queue for the whole grace, or whose body was still arriving
       // on the selector, is cut unanswered: like an exchange cut then, it is logged and counted
       // (probes v30, v31: it vanished without a trace).

@@ -20,8 +20,10 @@ final class ConnectionState {
   private boolean receiving;
   /** Its thread waits briefly for a request (see {@link #beginBriefWait}). */
   private boolean briefWait;
-  /** The stop's grace ended ({@link #cutWaiting}): no request is served from here on. */
+  /** The stop's grace ended ({@link #cut}): no request is served from here on. */
   private boolean cut;
+  /** {@link #cut} found a request waiting unserved, for {@link #forceClose} to report. */
+  private boolean requestCut;
   private Thread runner;
   private UpstreamConnection tunnelPeer;
 
@@ -198,7 +200,7 @@ final class ConnectionState {
   /**
    * Serves a request that had arrived when the proxy asked the connection to close while it
    * was queued for a thread; its answer says {@code Connection: close}. False once the stop's
-   * grace has ended ({@link #cutWaiting}): such a request was reported cut, or came too late.
+   * grace has ended ({@link #cut}): such a request was reported cut, or came too late.
    */
   boolean serveArrivedRequest() {
     return guard.call(() -> {
@@ -211,31 +213,34 @@ final class ConnectionState {
   }
 
   /**
-   * The grace is over: true if a request waits unserved, which the caller then reports as cut.
-   * That is a connection parked while its body arrives whole, or one that serves nothing with
+   * The grace is over: notes whether a request waits unserved, which {@link #forceClose} then
+   * hands its caller to report as cut. That is a connection parked while its body arrives whole, or one that serves nothing with
    * bytes unread: {@code queued} says so of one no thread runs, {@code running} of one whose
    * thread has not read its request yet (the thread a stop freed can take up a queued connection
    * just before this, CI). Such a request is not served after all once counted here: the thread
    * finds the connection asked to close with nothing arriving, and ends it. From here no request
    * is let in or served on the connection, whatever its thread reads next.
    */
-  boolean cutWaiting(BooleanSupplier queued, BooleanSupplier running) {
-    return guard.call(() -> {
+  void cut(BooleanSupplier queued, BooleanSupplier running) {
+    guard.run(() -> {
       closeRequested = true;
       cut = true;
       if (parked) {
-        return receiving;
+        requestCut = receiving;
+        return;
       }
-      boolean waiting = idle && (runner == null ? queued.getAsBoolean() : running.getAsBoolean());
-      if (waiting) {
+      requestCut = idle && (runner == null ? queued.getAsBoolean() : running.getAsBoolean());
+      if (requestCut) {
         receiving = false;
       }
-      return waiting;
     });
   }
 
-  /** What {@link #forceClose()} leaves to its caller: the tunnel's upstream to close, and whether to end the connection. */
-  record Forced(UpstreamConnection tunnelPeer, boolean wasParked) {}
+  /**
+   * What {@link #forceClose()} leaves to its caller: the tunnel's upstream to close, whether to
+   * end the connection, and whether {@link #cut} found a request waiting to report.
+   */
+  record Forced(UpstreamConnection tunnelPeer, boolean wasParked, boolean requestCut) {}
 
   /**
    * Asks the connection to close now and interrupts its thread, in case a filter blocks on
@@ -249,7 +254,10 @@ final class ConnectionState {
       if (runner != null) {
         runner.interrupt();
       }
-      return new Forced(tunnelPeer, wasParked);
+      // Handed over once: the cut request is reported by one close.
+      boolean cutNow = requestCut;
+      requestCut = false;
+      return new Forced(tunnelPeer, wasParked, cutNow);
     });
   }
 }
