@@ -72,6 +72,8 @@ public final class CacheSpec {
    * the kernel ({@code sendfile}); they count against this bound too, and against half the shared
    * memory free when the first was made, at most 8,192 files and an eighth of the free file
    * descriptors; past those, or where {@code /dev/shm} is missing or full, they stay in memory.
+   * {@link CacheStats#directBytes()}, {@link CacheStats#fileBytes()} and
+   * {@link CacheStats#bodyFiles()} report what is held where.
    *
    * @throws IllegalArgumentException unless between 1 and 1 TiB (1099511627776)
    */

@@ -9,9 +9,12 @@ public final class CacheStats {
   private final long entries;
   private final long bytes;
   private final long evictions;
+  private final long directBytes;
+  private final long fileBytes;
+  private final long bodyFiles;
 
   private CacheStats(long hits, long misses, long revalidations, long staleServed, long entries,
-      long bytes, long evictions) {
+      long bytes, long evictions, long directBytes, long fileBytes, long bodyFiles) {
     this.hits = hits;
     this.misses = misses;
     this.revalidations = revalidations;
@@ -19,12 +22,29 @@ public final class CacheStats {
     this.entries = entries;
     this.bytes = bytes;
     this.evictions = evictions;
+    this.directBytes = directBytes;
+    this.fileBytes = fileBytes;
+    this.bodyFiles = bodyFiles;
   }
 
   /** Returns a snapshot with these counts, in the order of the accessors. */
   public static CacheStats of(long hits, long misses, long revalidations, long staleServed,
       long entries, long bytes, long evictions) {
-    return new CacheStats(hits, misses, revalidations, staleServed, entries, bytes, evictions);
+    return new CacheStats(hits, misses, revalidations, staleServed, entries, bytes, evictions, 0, 0, 0);
+  }
+
+  /**
+   * Returns this snapshot with where the stored bodies lie outside the Java heap, as
+   * {@link #directBytes}, {@link #fileBytes} and {@link #bodyFiles} report it.
+   *
+   * <pre>{@code
+   * CacheStats stats = CacheStats.of(hits, misses, 0, 0, entries, bytes, evictions)
+   *     .withOffHeap(directBytes, 0, 0);
+   * }</pre>
+   */
+  public CacheStats withOffHeap(long directBytes, long fileBytes, long bodyFiles) {
+    return new CacheStats(hits, misses, revalidations, staleServed, entries, bytes, evictions,
+        directBytes, fileBytes, bodyFiles);
   }
 
   /** Requests answered from a stored response without contacting the upstream. */
@@ -58,7 +78,10 @@ public final class CacheStats {
     return entries;
   }
 
-  /** Bytes the stored responses take now (bodies and headers). */
+  /**
+   * Bytes the stored responses take now (bodies and headers), wherever their bodies are held: on
+   * the heap, in direct memory or in files ({@link #directBytes}, {@link #fileBytes}).
+   */
   public long bytes() {
     return bytes;
   }
@@ -68,10 +91,36 @@ public final class CacheStats {
     return evictions;
   }
 
+  /**
+   * Bytes of stored bodies held in direct memory, off the heap and within the JVM's direct memory
+   * limit ({@code -XX:MaxDirectMemorySize}). Direct memory is given back only once the garbage
+   * collector finds a buffer unreachable, so an evicted body counts until then; this is what the
+   * process holds, not only what live entries take ({@link #bytes}).
+   */
+  public long directBytes() {
+    return directBytes;
+  }
+
+  /**
+   * Bytes of stored bodies held in files in shared memory ({@code /dev/shm}, a tmpfs: memory
+   * that counts against a container's memory limit, not disk), evicted ones included until the
+   * collector finds them unreachable, as for {@link #directBytes}. Zero where large hits are not
+   * sent from files (virtual threads, an application's {@link CacheStore}, no {@code /dev/shm}).
+   */
+  public long fileBytes() {
+    return fileBytes;
+  }
+
+  /** The files {@link #fileBytes} counts: each keeps a file descriptor open. */
+  public long bodyFiles() {
+    return bodyFiles;
+  }
+
   @Override
   public String toString() {
     return "hits=" + hits + " misses=" + misses + " revalidations=" + revalidations
         + " stale_served=" + staleServed + " entries=" + entries + " bytes=" + bytes
-        + " evictions=" + evictions;
+        + " evictions=" + evictions + " direct_bytes=" + directBytes + " file_bytes=" + fileBytes
+        + " body_files=" + bodyFiles;
   }
 }

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.CacheStats;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,6 +91,38 @@ class LargeHitFileTest {
 
     proxy.stop(Duration.ofSeconds(1));
     assertThat(openBodyFiles()).as("the files' descriptors close with the proxy").isEqualTo(filesBefore);
+  }
+
+  /**
+   * The cache's statistics and {@code /_stats} say where stored bodies lie off the heap: a large
+   * one in a file, a middling one in direct memory, a small one on the heap (counted in neither);
+   * purged, they count until the collector has found them unreachable.
+   */
+  @Test
+  void reportsTheStoredBodiesHeldInFilesAndInDirectMemory() throws Exception {
+    bodies.put("/large", random(LARGE, 6));
+    bodies.put("/medium", random(32 * 1024, 7));
+    ProxyServer proxy = ferry.start(cachingPool().admin(new InetSocketAddress("127.0.0.1", 0)));
+    fetch(proxy, "/large", "MISS");
+    fetch(proxy, "/medium", "MISS");
+    fetch(proxy, "/small", "MISS");
+
+    CacheStats stats = proxy.cache().orElseThrow().stats();
+    assertThat(stats.fileBytes()).isEqualTo(LARGE);
+    assertThat(stats.bodyFiles()).isOne();
+    assertThat(stats.directBytes()).isEqualTo(32 * 1024);
+    try (RawClient raw = new RawClient(proxy.adminAddress().orElseThrow())) {
+      String json = new String(raw.send("GET /_stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").readResponse().body(),
+          StandardCharsets.UTF_8).replace(" ", "");
+      assertThat(json).contains("\"file_bytes\":" + LARGE, "\"body_files\":1", "\"direct_bytes\":" + 32 * 1024);
+    }
+
+    proxy.cache().orElseThrow().purgeAll();
+    Await.until(() -> {
+      System.gc();
+      CacheStats now = proxy.cache().orElseThrow().stats();
+      return now.fileBytes() == 0 && now.bodyFiles() == 0 && now.directBytes() == 0;
+    }, "the purged bodies to be collected and counted out");
   }
 
   /**

@@ -109,11 +109,21 @@ final class StatsGauges {
         s -> cache(s, CacheStats::misses));
     counter("ferry.cache.evictions", "Entries evicted to stay within the size bound", Tags.empty(),
         s -> cache(s, CacheStats::evictions));
+    gauge("ferry.cache.offheap", "Bytes of stored bodies off the heap, evicted ones until collected", "bytes",
+        Tags.of("storage", "direct"), s -> cache(s, CacheStats::directBytes));
+    gauge("ferry.cache.offheap", "Bytes of stored bodies off the heap, evicted ones until collected", "bytes",
+        Tags.of("storage", "file"), s -> cache(s, CacheStats::fileBytes));
+    gauge("ferry.cache.body.files", "Shared-memory files holding stored bodies, each an open descriptor", null,
+        s -> cache(s, CacheStats::bodyFiles));
   }
 
   private void gauge(String name, String description, String unit, ToDoubleFunction<Snapshot> value) {
+    gauge(name, description, unit, Tags.empty(), value);
+  }
+
+  private void gauge(String name, String description, String unit, Tags extra, ToDoubleFunction<Snapshot> value) {
     registered.add(Gauge.builder(name, this, gauges -> read(gauges.snapshot(), value))
-        .description(description).baseUnit(unit).tags(tags).strongReference(true).register(registry));
+        .description(description).baseUnit(unit).tags(tags).tags(extra).strongReference(true).register(registry));
   }
 
   private void counter(String name, String description, Tags extra, ToDoubleFunction<Snapshot> value) {

@@ -145,6 +145,14 @@ class FerryMetricsTest {
         .isEqualTo(1);
     assertThat(gauge("ferry.cache.hit.ratio")).isEqualTo(0.5);
     assertThat(gauge("ferry.cache.size")).isPositive();
+    // A body of 20 KiB is kept in direct memory (16 KiB and up; 64 KiB and up go to files on
+    // platform threads): the off-heap gauges say so.
+    origin.enqueue(new MockResponse().setHeader("Cache-Control", "max-age=60").setBody("x".repeat(20 * 1024)));
+    assertThat(get("/middling").body()).hasSize(20 * 1024);
+    await(() -> registry.find("ferry.cache.offheap").tag("storage", "direct").gauge().value() == 20 * 1024,
+        "the stored body counted in direct memory");
+    assertThat(registry.find("ferry.cache.offheap").tag("storage", "file").gauge().value()).isZero();
+    assertThat(gauge("ferry.cache.body.files")).isZero();
     assertThat(registry.find("ferry.connections.accepted").functionCounter().count()).isPositive();
     assertThat(gauge("ferry.connections.active")).isGreaterThanOrEqualTo(0);
     assertThat(gauge("ferry.upstream.connections.open")).isGreaterThanOrEqualTo(0);

@@ -33,6 +33,9 @@ public final class StatsJson {
         .field("revalidations", cache.map(CacheStats::revalidations).orElse(0L))
         .field("stale_served", cache.map(CacheStats::staleServed).orElse(0L))
         .field("evictions", cache.map(CacheStats::evictions).orElse(0L))
+        .field("direct_bytes", cache.map(CacheStats::directBytes).orElse(0L))
+        .field("file_bytes", cache.map(CacheStats::fileBytes).orElse(0L))
+        .field("body_files", cache.map(CacheStats::bodyFiles).orElse(0L))
         .end();
     json.object("thread_pool")
         .field("workers", stats.workers())

@@ -71,6 +71,9 @@ final class BodyFiles {
   private final Path directory;
   /** The cache's bytes outside the heap, shared with its direct buffers. */
   private final ByteBudget budget;
+  /** This cache's files and their bytes, collected or not: {@link #files()}, {@link #bytes()}. */
+  private final AtomicLong heldBytes = new AtomicLong();
+  private final AtomicInteger heldFiles = new AtomicInteger();
   private volatile boolean closed;
 
   private BodyFiles(Path directory, ByteBudget budget) {
@@ -113,6 +116,18 @@ final class BodyFiles {
       }
       return null;
     }
+  }
+
+  /** The bytes of this cache's files, including those whose mappings await collection. */
+  long bytes() {
+    drain();
+    return heldBytes.get();
+  }
+
+  /** This cache's files, each an open descriptor until its mapping is collected. */
+  int files() {
+    drain();
+    return heldFiles.get();
   }
 
   /** The proxy stops: the files' descriptors close (bodies keep their mappings until collected). */
@@ -191,10 +206,14 @@ final class BodyFiles {
       FILES.decrementAndGet();
       return false;
     }
+    heldBytes.addAndGet(length);
+    heldFiles.incrementAndGet();
     return true;
   }
 
   private void unreserve(int length) {
+    heldFiles.decrementAndGet();
+    heldBytes.addAndGet(-length);
     budget.give(length);
     PROCESS_BYTES.addAndGet(-length);
     FILES.decrementAndGet();

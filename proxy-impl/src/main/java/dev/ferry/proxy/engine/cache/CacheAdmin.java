@@ -182,7 +182,9 @@ public final class CacheAdmin {
 
   static String statsJson(CacheStats stats) {
     return String.format(Locale.ROOT, "{\"hits\":%d,\"misses\":%d,\"hit_rate\":%.4f,\"revalidations\":%d,"
-        + "\"stale_served\":%d,\"entries\":%d,\"bytes\":%d,\"evictions\":%d}\n", stats.hits(), stats.misses(),
-        stats.hitRate(), stats.revalidations(), stats.staleServed(), stats.entries(), stats.bytes(), stats.evictions());
+        + "\"stale_served\":%d,\"entries\":%d,\"bytes\":%d,\"evictions\":%d,\"direct_bytes\":%d,"
+        + "\"file_bytes\":%d,\"body_files\":%d}\n", stats.hits(), stats.misses(), stats.hitRate(),
+        stats.revalidations(), stats.staleServed(), stats.entries(), stats.bytes(), stats.evictions(),
+        stats.directBytes(), stats.fileBytes(), stats.bodyFiles());
   }
 }

@@ -57,6 +57,11 @@ final class Entries {
     return store;
   }
 
+  /** Where the stored bodies are held, for the cache's statistics. */
+  StoredBodies bodies() {
+    return bodies;
+  }
+
   /** The headers that govern caching (see {@link TargetedCacheControl}). */
   private Headers policy(Headers headers) {
     return targeted.policy(headers);

@@ -449,8 +449,10 @@ public final class HttpCache implements ProxyCache {
   @Override
   public CacheStats stats() {
     CacheStore store = entries.store();
+    StoredBodies bodies = entries.bodies();
     return CacheStats.of(hits.sum(), misses.sum(), entries.revalidations.sum(), staleServed.sum(),
-        store.entryCount(), store.byteCount(), store.evictionCount());
+        store.entryCount(), store.byteCount(), store.evictionCount())
+        .withOffHeap(bodies.directBytes(), bodies.fileBytes(), bodies.files());
   }
 
   @Override

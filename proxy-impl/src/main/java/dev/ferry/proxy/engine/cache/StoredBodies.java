@@ -75,10 +75,7 @@ final class StoredBodies {
    * {@link #keep} does, and returns the entry {@code entry} makes of them. Consumes {@code body}.
    */
   CacheEntry store(ByteBuffer body, Function<ByteBuffer, CacheEntry> entry) {
-    if (regions != null) {
-      // Drops the regions of collected entries, so that their mappings can be collected too.
-      regions.cleanUp();
-    }
+    forgetCollectedEntries();
     BodyFiles.Region region = files == null ? null : files.keep(body);
     if (region == null) {
       return entry.apply(keep(body));
@@ -138,6 +135,36 @@ final class StoredBodies {
   long offHeapBytes() {
     drain();
     return bytes.taken();
+  }
+
+  /** The bytes of this cache's bodies in files ({@link BodyFiles}), including those not yet collected. */
+  long fileBytes() {
+    forgetCollectedEntries();
+    return files == null ? 0 : files.bytes();
+  }
+
+  /** This cache's body files, including those whose mappings await collection. */
+  int files() {
+    forgetCollectedEntries();
+    return files == null ? 0 : files.files();
+  }
+
+  /**
+   * Drops the regions of collected entries, so that their mappings can be collected too: the
+   * weak-keyed map lets go of a region only in its own maintenance.
+   */
+  private void forgetCollectedEntries() {
+    if (regions != null) {
+      regions.cleanUp();
+    }
+  }
+
+  /**
+   * The bytes of this cache's bodies in direct memory, including those not yet collected: what
+   * it holds off the heap and not in files (the two share one bound).
+   */
+  long directBytes() {
+    return Math.max(0, offHeapBytes() - fileBytes());
   }
 
   private static ByteBuffer onHeap(ByteBuffer body) {
