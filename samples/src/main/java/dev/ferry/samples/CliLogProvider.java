@@ -7,7 +7,6 @@ import org.slf4j.IMarkerFactory;
 import org.slf4j.Logger;
 import org.slf4j.event.Level;
 import org.slf4j.helpers.BasicMarkerFactory;
-import org.slf4j.helpers.NOPMDCAdapter;
 import org.slf4j.spi.MDCAdapter;
 import org.slf4j.spi.SLF4JServiceProvider;
 
@@ -26,7 +25,8 @@ public final class CliLogProvider implements SLF4JServiceProvider, ILoggerFactor
 
   private final ConcurrentMap<String, Logger> loggers = new ConcurrentHashMap<>();
   private final IMarkerFactory markers = new BasicMarkerFactory();
-  private final MDCAdapter mdc = new NOPMDCAdapter();
+  /** Carries the connection a thread serves ({@code ProxyServer.MDC_CONNECTION}) for the thread column. */
+  private final MDCAdapter mdc = new CliMdc();
   /**
    * The level of every logger, set from the flags once they are read ({@link #level(String)}).
    * Static: slf4j may bind while the flags are parsed (loading a {@code --ca-cert} CA touches

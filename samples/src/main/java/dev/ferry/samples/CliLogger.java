@@ -1,11 +1,13 @@
 package dev.ferry.samples;
 
+import dev.ferry.proxy.ProxyServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.function.IntSupplier;
+import org.slf4j.MDC;
 import org.slf4j.Marker;
 import org.slf4j.event.Level;
 import org.slf4j.helpers.LegacyAbstractLogger;
@@ -80,7 +82,7 @@ final class CliLogger extends LegacyAbstractLogger {
     // it, so that log tools and jq read it as it is (probe o14).
     StringBuilder line = new StringBuilder(128)
         .append(access ? message
-            : line(OffsetDateTime.now(ZONE), level, Thread.currentThread().getName(), message))
+            : line(OffsetDateTime.now(ZONE), level, threadColumn(), message))
         .append(System.lineSeparator());
     if (throwable != null) {
       StringWriter trace = new StringWriter();
@@ -100,6 +102,15 @@ final class CliLogger extends LegacyAbstractLogger {
   static String quoted(Object value) {
     String text = String.valueOf(value).replace("\\", "\\\\").replace("\"", "\\\"");
     return '"' + text.replaceAll("\\p{Cc}", "?") + '"';
+  }
+
+  /**
+   * The connection the thread serves ({@link ProxyServer#MDC_CONNECTION}), as nginx's error log
+   * names the connection of each line; else the thread's name.
+   */
+  private static String threadColumn() {
+    String connection = MDC.get(ProxyServer.MDC_CONNECTION);
+    return connection != null ? connection : Thread.currentThread().getName();
   }
 
   /** One event as {@code [timestamp] [LEVEL] [thread] message}, without the line end. */

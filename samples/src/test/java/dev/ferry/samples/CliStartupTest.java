@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -256,6 +257,31 @@ class CliStartupTest {
     }
     assertThat(log()).contains("] [DEBUG] [").containsPattern("\\] \\[INFO\\] \\[[^]]+\\] proxy_started")
         .doesNotContain("] INFO dev.ferry");
+  }
+
+  /**
+   * A line without {@code conn=} (a refused connect upstream) still names the connection it came
+   * from in its thread column: from the MDC now that threads are not renamed per connection.
+   */
+  @Test
+  void namesEachLinesConnectionInItsThreadColumn() throws Exception {
+    int port = freePort();
+    cli = run("-p", Integer.toString(port), "--upstream", "http://127.0.0.1:" + freePort());
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!log().contains("Listening on")) {
+      assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
+      assertThat(System.nanoTime() - deadline).as("the banner: %s", log()).isNegative();
+      Thread.onSpinWait();
+    }
+    assertThat(answers(port)).isTrue();
+    assertThat(answers(port)).isTrue();
+    Pattern refused = Pattern.compile("\\[WARN\\] \\[(ferry-conn-" + port + "-\\d+)\\] server_connect_failed ");
+    while (refused.matcher(log()).results().count() < 2) {
+      assertThat(System.nanoTime() - deadline).as("two refused connects logged: %s", log()).isNegative();
+      Thread.onSpinWait();
+    }
+    assertThat(refused.matcher(log()).results().map(match -> match.group(1)).distinct())
+        .as("each line names its own connection").hasSize(2);
   }
 
   /** logrotate's {@code kill -HUP}: without --config there is nothing to reload, and the proxy goes on. */

@@ -61,10 +61,10 @@ final class ConnectionExecutor {
   }
 
   static ConnectionExecutor create(Concurrency concurrency, int port) {
-    ThreadFactory platform = platformThreads("ferry-conn-" + port + "-");
+    ThreadFactory platform = platformThreads("ferry-worker-" + port + "-");
     switch (concurrency.kind()) {
       case AUTO: {
-        ThreadFactory virtual = VirtualThreads.factory("ferry-conn-" + port + "-").orElse(null);
+        ThreadFactory virtual = VirtualThreads.factory("ferry-worker-" + port + "-").orElse(null);
         if (virtual != null) {
           return new ConnectionExecutor("virtualThreads", virtual, null, null, 0);
         }
@@ -72,7 +72,7 @@ final class ConnectionExecutor {
       }
       case VIRTUAL_THREADS:
         return new ConnectionExecutor("virtualThreads",
-            VirtualThreads.factory("ferry-conn-" + port + "-").orElseThrow(() ->
+            VirtualThreads.factory("ferry-worker-" + port + "-").orElseThrow(() ->
                 new IllegalStateException("virtual threads need Java 21+, running on " + Runtime.version())),
             null, null, 0);
       case BOUNDED_POOL:
