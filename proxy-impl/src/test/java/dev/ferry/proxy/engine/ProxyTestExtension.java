@@ -110,9 +110,18 @@ public final class ProxyTestExtension implements BeforeEachCallback, AfterEachCa
           failures.add(e);
         }
       }
+      // All stopped before any is checked: two proxies on different addresses (::1 and
+      // 127.0.0.1) may share a port number, and their threads are told apart by it alone.
       for (StartedProxy started : proxies) {
         try {
-          stopAndCheck(started);
+          started.proxy().close();
+        } catch (RuntimeException e) {
+          failures.add(e);
+        }
+      }
+      for (StartedProxy started : proxies) {
+        try {
+          checkStopped(started);
         } catch (RuntimeException | AssertionError e) {
           failures.add(e);
         }
@@ -136,9 +145,8 @@ public final class ProxyTestExtension implements BeforeEachCallback, AfterEachCa
     }
   }
 
-  private void stopAndCheck(StartedProxy started) {
+  private void checkStopped(StartedProxy started) {
     ProxyServer proxy = started.proxy();
-    proxy.close();
     ThreadLeaks.assertNoThreadsFor(started.port());
     Await.until(() -> {
       ProxyStats stats = proxy.stats();
