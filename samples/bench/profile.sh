@@ -54,7 +54,7 @@ summarize_cpu() {
       if (stack !~ /dev\/ferry\//) { part["other threads (GC, pollers, the JVM)"] += n; next }
       frames = split(stack, frame, ";"); call = ""; deepest = ""
       for (i = 1; i <= frames; i++) {
-        if (call == "" && frame[i] ~ /(read0|write0|writev0|Net\.available|Net\.poll|EPollPoller|EPoll\.)/) call = frame[i]
+        if (call == "" && frame[i] ~ /(read0|write0|writev0|transferTo0|Net\.available|Net\.poll|EPollPoller|EPoll\.)/) call = frame[i]
         if (call == "" && frame[i] ~ /^dev\/ferry\//) deepest = frame[i]
       }
       if (call != "") {
