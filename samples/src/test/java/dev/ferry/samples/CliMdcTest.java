@@ -26,6 +26,25 @@ class CliMdcTest {
   }
 
   @Test
+  void copiesAndRestoresTheConnectionWithTheOtherKeys() {
+    mdc.put("ferry.conn", "ferry-conn-8080-2");
+    mdc.put("user", "u1");
+    Map<String, String> copy = mdc.getCopyOfContextMap();
+    assertThat(copy).isEqualTo(Map.of("ferry.conn", "ferry-conn-8080-2", "user", "u1"));
+
+    mdc.clear();
+    assertThat(mdc.get("ferry.conn")).isNull();
+    assertThat(mdc.get("user")).isNull();
+    assertThat(mdc.getCopyOfContextMap()).isEmpty();
+    mdc.setContextMap(copy);
+    assertThat(mdc.get("ferry.conn")).isEqualTo("ferry-conn-8080-2");
+    assertThat(mdc.get("user")).isEqualTo("u1");
+    mdc.setContextMap(Map.of("user", "u2"));
+    assertThat(mdc.get("ferry.conn")).isNull();
+    assertThat(mdc.getCopyOfContextMap()).isEqualTo(Map.of("user", "u2"));
+  }
+
+  @Test
   void stacksValuesByKey() {
     mdc.pushByKey("k", "a");
     mdc.pushByKey("k", "b");
