@@ -2,15 +2,17 @@
 # Paired A/B of two builds of the CLI (or of one build with two flag sets) on Ferry's miss path:
 # on a noisy machine only runs of A and B taken in turn, several times, tell a few per cent from
 # noise. An nginx static origin on loopback, then per round: A warmed up and measured, B warmed
-# up and measured. Prints req/s, p99 latency, requests wrk gave up on (2 s timeout), CPU per
-# request (/proc ticks) and heap allocation per request (the CLI's
-# jvm_threads_allocated_bytes_total) for every run, then the medians.
+# up and measured. Prints req/s, p99 latency, requests wrk gave up on (2 s timeout), answers
+# other than 2xx/3xx (counted in req/s too: a full pool's 503s), CPU per request (/proc ticks)
+# and heap allocation per request (the CLI's jvm_threads_allocated_bytes_total) for every run,
+# then the medians.
 # Loopback only; every run is bounded in time; everything started is stopped on exit.
 #   cp samples/target/ferry.jar /tmp/before.jar   # then change, rebuild, and:
 #   ./mvnw -q -DskipTests package && A=/tmp/before.jar samples/bench/ab.sh
 #   A_FLAGS="-t 200" B_FLAGS="-t 256" samples/bench/ab.sh   # one jar, two flag sets
 #   B_JVM_FLAGS="-Xms64m" samples/bench/ab.sh                # one jar, two sets of JVM options
 #   CONNS=512 A=/tmp/before.jar samples/bench/ab.sh          # many more clients than threads
+#   CONNS=2000 A_FLAGS="--queue 1000" samples/bench/ab.sh    # more busy clients than pool and queue
 #   CLOSE=1 A=/tmp/before.jar samples/bench/ab.sh            # a new connection per request
 #   TLS=1 A=/tmp/before.jar samples/bench/ab.sh              # clients speak TLS to Ferry
 #   UPLOAD=102400 A=/tmp/before.jar samples/bench/ab.sh      # POST a 100 KiB body each time
@@ -61,8 +63,8 @@ allocated() { # $1 = admin port
 
 # Runs in a command substitution, a subshell whose PIDS the exit trap never sees: it stops its
 # own Ferry on every way out.
-run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints "label rps cpu_us alloc_b p99_ms timeouts"
-  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts flags jvm_flags
+run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints "label rps cpu_us alloc_b p99_ms timeouts refused"
+  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts refused flags jvm_flags
   port=$(free_port)
   admin=$(free_port)
   read -r -a flags <<< "$3 $TLS_FLAGS"
@@ -88,8 +90,10 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
   p99=$(awk '$1 == "99%" {v = $2 + 0; if ($2 ~ /us$/) v /= 1000; else if ($2 ~ /[^m]s$/) v *= 1000;
     printf "%.1f", v}' "$WORK/wrk.out")
   timeouts=$(awk '/Socket errors/ {print $NF}' "$WORK/wrk.out")
+  # Answers other than 2xx and 3xx (a full pool's 503s) count in req/s too: shown apart.
+  refused=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.out")
   echo "$1 $rps $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n )) $(( (${a1:-0} - ${a0:-0}) / n ))" \
-    "${p99:-0} ${timeouts:-0}"
+    "${p99:-0} ${timeouts:-0} ${refused:-0}"
 }
 
 echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
@@ -104,9 +108,9 @@ for round in $(seq 1 "$ROUNDS"); do
   for side in $order; do
     if [ "$side" = A ]; then line=$(run A "$A" "${A_FLAGS:-}" "${A_JVM_FLAGS:-}"); else line=$(run B "$B" "${B_FLAGS:-}" "${B_JVM_FLAGS:-}"); fi
     echo "$line" >> "$WORK/results"
-    read -r _ rps cpu alloc p99 timeouts <<< "$line"
-    echo "  round $round $side: $rps req/s, p99 $p99 ms, $timeouts timed out, $cpu µs CPU/request," \
-      "$alloc B allocated/request" >&2
+    read -r _ rps cpu alloc p99 timeouts refused <<< "$line"
+    echo "  round $round $side: $rps req/s, p99 $p99 ms, $timeouts timed out, $refused not 2xx/3xx," \
+      "$cpu µs CPU/request, $alloc B allocated/request" >&2
   done
 done
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -114,6 +118,7 @@ for side in A B; do
   echo "$side: median $(awk -v s="$side" '$1 == s {print $2}' "$WORK/results" | median) req/s," \
     "p99 $(awk -v s="$side" '$1 == s {print $5}' "$WORK/results" | median) ms," \
     "$(awk -v s="$side" '$1 == s {print $6}' "$WORK/results" | median) timed out," \
+    "$(awk -v s="$side" '$1 == s {print $7}' "$WORK/results" | median) not 2xx/3xx," \
     "$(awk -v s="$side" '$1 == s {print $3}' "$WORK/results" | median) µs CPU/request," \
     "$(awk -v s="$side" '$1 == s {print $4}' "$WORK/results" | median) B allocated/request"
 done

@@ -7,7 +7,8 @@ import java.util.Locale;
  * socket and loops over the connection's requests. This chooses what runs those tasks.
  *
  * <pre>{@code
- * ProxyServer.builder().concurrency(Concurrency.boundedPool(200, 1000));
+ * // 400 threads; past 400 ready connections waiting for one, a new client is answered 503
+ * ProxyServer.builder().concurrency(Concurrency.boundedPool(400, 400));
  * }</pre>
  */
 public final class Concurrency {
@@ -24,7 +25,7 @@ public final class Concurrency {
     THREAD_PER_CONNECTION
   }
 
-  private static final Concurrency AUTO = new Concurrency(Kind.AUTO, 200, 1000);
+  private static final Concurrency AUTO = new Concurrency(Kind.AUTO, 200, 10_000);
 
   private final Kind kind;
   private final int maxThreads;
@@ -37,7 +38,14 @@ public final class Concurrency {
   }
 
   /**
-   * Virtual threads on Java 21+, otherwise {@code boundedPool(200, 1000)}. The default.
+   * Virtual threads on Java 21+, otherwise {@code boundedPool(200, 10000)}. The default.
+   *
+   * <p>The pool's queue holds as many connections as {@link ProxyServer.Builder#maxConnections}
+   * admits by default, so that on Java 17, as with virtual threads, clients busier than the
+   * threads take turns rather than being refused: with a queue of 1,000, 2,000 clients each
+   * sending its next request at once had a fifth of their requests answered 503 for want of a
+   * thread, and each refused client reconnected to be refused again. A smaller queue, in
+   * {@link #boundedPool}, refuses sooner instead of queueing longer.
    */
   public static Concurrency auto() {
     return AUTO;

@@ -12,7 +12,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * Parses the command line onto a {@link ProxyServer.Builder}. Each flag maps to one builder
@@ -36,6 +35,8 @@ final class CliOptions {
       "                               park idle connections on a selector without a thread;",
       "                               epoll is another name for pool)",
       "  -t, --threads N              thread cap for pool and thread (default 200)",
+      "      --queue N                connections with a request ready that wait for a thread",
+      "                               of pool; past them a new client gets 503 (default 10000)",
       RouteOptions.USAGE,
       TlsOptions.USAGE,
       "      --connect-timeout SECS   upstream connect plus TLS handshake (default 10; a",
@@ -113,6 +114,7 @@ final class CliOptions {
       filters.fileRead();
       settings.model = config.concurrency() != null ? config.concurrency() : settings.model;
       settings.threads = config.threads() != null ? config.threads() : settings.threads;
+      settings.queue = config.queue() != null ? config.queue() : settings.queue;
       settings.fileCache = config.cache();
       settings.tls.fileUpstreamCa(config.upstreamCa());
     }
@@ -148,13 +150,25 @@ final class CliOptions {
       throw config.spoolDirectory().error("contradicts --request-spool-bytes 0 (0 turns spooling "
           + "off): keep one");
     }
-    // listener.threads counts like -t (the file's option names are the flags'), which overrides it.
+    // listener.threads and .queue count like -t and --queue (the file's option names are the
+    // flags'), which override them.
     String threadsOption = seen.contains("--threads") ? "-t/--threads"
         : config != null && config.threads() != null ? "listener.threads" : null;
-    Supplier<Concurrency> model = () -> concurrency(settings.model, settings.threads, threadsOption);
-    // An error about the file's listener.threads names its line.
-    builder.concurrency(threadsOption != null && threadsOption.equals("listener.threads")
-        ? config.threadsNode().call(model) : model.get());
+    String queueOption = seen.contains("--queue") ? "--queue"
+        : config != null && config.queue() != null ? "listener.queue" : null;
+    try {
+      builder.concurrency(concurrency(settings.model, settings.threads, threadsOption, settings.queue, queueOption));
+    } catch (IllegalArgumentException e) {
+      // An error about the file's listener.threads or listener.queue names its line.
+      ConfigNode node = config == null ? null : e.getMessage().startsWith("listener.threads") ? config.threadsNode()
+          : e.getMessage().startsWith("listener.queue") ? config.queueNode() : null;
+      if (node != null) {
+        node.call(() -> {
+          throw e;
+        });
+      }
+      throw e;
+    }
     if (config != null && routes.any()) {
       throw new IllegalArgumentException(routes.firstFlag() + " cannot be combined with --config: "
           + "pools and routes come from the file");
@@ -219,6 +233,8 @@ final class CliOptions {
   private static final class Settings {
     String model = "auto";
     int threads = 200;
+    /** The queue of {@code auto}'s pool on Java 17, as many as the default connection limit. */
+    int queue = Concurrency.auto().queueSize();
     String logLevel = "info";
     boolean help;
     boolean version;
@@ -253,6 +269,7 @@ final class CliOptions {
         }
         case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
         case "-t", "--threads" -> settings.threads = intValue(flag, value(args, ++i, flag));
+        case "--queue" -> settings.queue = intValue(flag, value(args, ++i, flag));
         case "--config" -> value(args, ++i, flag); // read before the other flags
         case "--connect-timeout" -> builder.connectTimeout(seconds(flag, value(args, ++i, flag)));
         case "--upstream-timeout" -> builder.upstreamTimeout(seconds(flag, value(args, ++i, flag)));
@@ -319,12 +336,19 @@ final class CliOptions {
    *
    * @param threadsOption the option that set the thread cap ({@code -t/--threads} or the file's
    *     {@code listener.threads}), or null
+   * @param queueOption the option that set the pool's queue ({@code --queue} or the file's
+   *     {@code listener.queue}), or null
    */
-  private static Concurrency concurrency(String model, int threads, String threadsOption) {
+  private static Concurrency concurrency(String model, int threads, String threadsOption, int queue,
+      String queueOption) {
     boolean virtualAvailable = Runtime.version().feature() >= 21;
     boolean threadsGiven = threadsOption != null;
+    boolean queueGiven = queueOption != null;
     if (threadsGiven && threads < 1) {
       throw new IllegalArgumentException(threadsOption + " must be at least 1 (was " + threads + ")");
+    }
+    if (queueGiven && queue < 0) {
+      throw new IllegalArgumentException(queueOption + " must not be negative (was " + queue + ")");
     }
     return switch (model) {
       case "auto" -> {
@@ -333,7 +357,12 @@ final class CliOptions {
               + "virtual threads on Java " + Runtime.version().feature() + ", which have no cap: "
               + "add -c pool to cap the threads, or drop " + threadsOption);
         }
-        yield threadsGiven ? Concurrency.boundedPool(threads, 1000) : Concurrency.auto();
+        if (queueGiven && virtualAvailable) {
+          throw new IllegalArgumentException(queueOption + " sizes the queue of -c pool; -c auto runs "
+              + "virtual threads on Java " + Runtime.version().feature() + ", which need none: "
+              + "add -c pool, or drop " + queueOption);
+        }
+        yield threadsGiven || queueGiven ? Concurrency.boundedPool(threads, queue) : Concurrency.auto();
       }
       case "virtual" -> {
         if (!virtualAvailable) {
@@ -344,10 +373,21 @@ final class CliOptions {
           throw new IllegalArgumentException(threadsOption + " caps -c pool or -c thread; virtual "
               + "threads have no cap: drop " + threadsOption + ", or use -c pool");
         }
+        if (queueGiven) {
+          throw new IllegalArgumentException(queueOption + " sizes the queue of -c pool; virtual "
+              + "threads need none: drop " + queueOption + ", or use -c pool");
+        }
         yield Concurrency.virtualThreads();
       }
-      case "pool", "epoll" -> Concurrency.boundedPool(threads, 1000);
-      case "thread" -> Concurrency.threadPerConnection(threads);
+      case "pool", "epoll" -> Concurrency.boundedPool(threads, queue);
+      case "thread" -> {
+        if (queueGiven) {
+          throw new IllegalArgumentException(queueOption + " sizes the queue of -c pool; -c thread "
+              + "queues nothing (past its cap a new client gets 503): drop " + queueOption
+              + ", or use -c pool");
+        }
+        yield Concurrency.threadPerConnection(threads);
+      }
       default -> throw new IllegalArgumentException(
           "--concurrency must be auto, virtual, pool (alias epoll) or thread (was " + model + ")");
     };
@@ -403,7 +443,7 @@ final class CliOptions {
 
   /** Flags that set one value: given twice, the first would be silently dropped. */
   private static final Set<String> SINGLE = Set.of("-p", "--port", "-b", "--bind", "-c",
-      "--concurrency", "-t", "--threads", "--connect-timeout",
+      "--concurrency", "-t", "--threads", "--queue", "--connect-timeout",
       "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
       "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate", "--request-buffer-bytes",
       "--request-spool-bytes", "--request-spool-dir", "--max-body-bytes", "--max-connections",

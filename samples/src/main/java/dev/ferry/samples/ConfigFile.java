@@ -23,7 +23,7 @@ import java.util.function.BiConsumer;
 final class ConfigFile {
   private static final List<String> SECTIONS = List.of("listener", "timeouts", "limits", "cache",
       "upstreamCa", "filters", "pools", "routes", "upstream");
-  private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads");
+  private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads", "queue");
   private static final List<String> CACHE = List.of("maxSizeBytes", "sizeMb", "maxEntryBytes",
       "storeSetCookie", "purgeFrom");
   private static final List<String> MODELS = List.of("auto", "virtual", "pool", "epoll", "thread");
@@ -54,6 +54,8 @@ final class ConfigFile {
   private String concurrency;
   private Integer threads;
   private ConfigNode threadsNode;
+  private Integer queue;
+  private ConfigNode queueNode;
   private boolean reverse;
   private ConfigNode cacheAsked;
   private CacheSpec cache;
@@ -161,6 +163,16 @@ final class ConfigFile {
     return threadsNode;
   }
 
+  /** The file's {@code listener.queue}, or null. */
+  Integer queue() {
+    return queue;
+  }
+
+  /** Where the file gives {@code listener.queue}, for errors about it; null without it. */
+  ConfigNode queueNode() {
+    return queueNode;
+  }
+
   /** True if the file has routes or a catch-all upstream. */
   boolean reverse() {
     return reverse;
@@ -181,10 +193,17 @@ final class ConfigFile {
             throw value.error("must be auto, virtual, pool (alias epoll) or thread (was " + concurrency + ")");
           }
         }
-        default -> {
+        case "threads" -> {
           threads = value.integer();
           threadsNode = value;
-          value.call(() -> Concurrency.boundedPool(threads, 1000)); // the range check, now
+          value.call(() -> Concurrency.boundedPool(threads, 0)); // the range check, now
+        }
+        default -> {
+          queue = value.integer();
+          queueNode = value;
+          if (queue < 0) {
+            throw value.error("must not be negative (was " + queue + ")");
+          }
         }
       }
     }

@@ -31,7 +31,7 @@ class CliOptionsTest {
         "--max-connections", "50");
     assertThat(config.port()).isZero();
     assertThat(config.bindAddress()).isEqualTo("0.0.0.0");
-    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(16, 1000));
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(16, 10_000));
     assertThat(config.upstream()).hasValueSatisfying(upstream -> {
       assertThat(upstream.endpoints().get(0).authority()).isEqualTo("127.0.0.1:9000");
       assertThat(upstream.endpoints().get(0).basePath()).isEqualTo("/api");
@@ -212,15 +212,39 @@ class CliOptionsTest {
   @Test
   void appliesThreadsToTheDefaultModelOrRefusesIt() {
     if (Runtime.version().feature() < 21) {
-      assertThat(configOf("-t", "7").concurrency().toString()).isEqualTo("boundedPool(7, 1000)");
+      assertThat(configOf("-t", "7").concurrency().toString()).isEqualTo("boundedPool(7, 10000)");
       assertThatThrownBy(() -> CliOptions.parse("-c", "virtual")).hasMessageStartingWith("-c/--concurrency virtual needs Java 21");
     } else {
       assertThatThrownBy(() -> CliOptions.parse("-t", "7")).hasMessageStartingWith("-t/--threads caps -c pool");
-      assertThat(configOf("-c", "pool", "-t", "7").concurrency().toString()).isEqualTo("boundedPool(7, 1000)");
+      assertThat(configOf("-c", "pool", "-t", "7").concurrency().toString()).isEqualTo("boundedPool(7, 10000)");
       assertThatThrownBy(() -> CliOptions.parse("-c", "virtual", "-t", "10"))
           .hasMessageStartingWith("-t/--threads caps -c pool or -c thread; virtual threads have no cap");
     }
     assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "-t", "0")).hasMessageContaining("at least 1");
+  }
+
+  /**
+   * --queue sizes the pool's queue (the default, 10,000, admits as many clients as the default
+   * connection limit); the models without a queue refuse it, naming the flag.
+   */
+  @Test
+  void sizesThePoolsQueueOrRefusesItWhereThereIsNone() {
+    assertThat(configOf("-c", "pool").concurrency()).isEqualTo(Concurrency.boundedPool(200, 10_000));
+    assertThat(configOf("-c", "pool", "--queue", "0", "-t", "8").concurrency()).isEqualTo(Concurrency.boundedPool(8, 0));
+    assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "--queue", "-1"))
+        .hasMessage("--queue must not be negative (was -1)");
+    assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "--queue", "5", "--queue", "6"))
+        .hasMessage("--queue may be given only once");
+    assertThatThrownBy(() -> CliOptions.parse("-c", "thread", "--queue", "5"))
+        .hasMessageStartingWith("--queue sizes the queue of -c pool; -c thread queues nothing");
+    if (Runtime.version().feature() < 21) {
+      assertThat(configOf("--queue", "50").concurrency()).isEqualTo(Concurrency.boundedPool(200, 50));
+    } else {
+      assertThatThrownBy(() -> CliOptions.parse("--queue", "50"))
+          .hasMessageStartingWith("--queue sizes the queue of -c pool; -c auto runs virtual threads");
+      assertThatThrownBy(() -> CliOptions.parse("-c", "virtual", "--queue", "50"))
+          .hasMessage("--queue sizes the queue of -c pool; virtual threads need none: drop --queue, or use -c pool");
+    }
   }
 
   /** Flags that cancel each other out were resolved silently, one of them quietly doing nothing. */

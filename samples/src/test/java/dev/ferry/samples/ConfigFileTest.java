@@ -52,7 +52,7 @@ class ConfigFileTest {
     ProxyConfig config = configOf(readmeExample());
     assertThat(config.port()).isEqualTo(8080);
     assertThat(config.bindAddress()).isEqualTo("127.0.0.1");
-    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(64, 1000));
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(64, 10_000));
     assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofMillis(30_500));
     assertThat(config.maxHeaderCount()).isEqualTo(100);
@@ -126,7 +126,7 @@ class ConfigFileTest {
           - deny-client: 10.0.0.0/8
         """, "-p", "0", "-t", "4", "--allow-client", "127.0.0.0/8");
     assertThat(config.port()).isZero();
-    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(4, 1000));
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(4, 10_000));
     assertThat(config.idleTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.filters()).extracting(Object::toString).containsExactly(
         "AccessControl[deny client 10.0.0.0/8, allow client 127.0.0.0/8] else deny");
@@ -145,13 +145,34 @@ class ConfigFileTest {
         """);
     if (Runtime.version().feature() < 21) {
       assertThat(CliOptions.parse("--config", file.toString()).builder().buildConfig().concurrency())
-          .isEqualTo(Concurrency.boundedPool(64, 1000));
+          .isEqualTo(Concurrency.boundedPool(64, 10_000));
     } else {
       assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
           .isInstanceOf(ConfigFileException.class)
           .hasMessageStartingWith(file + " line 2: listener.threads caps -c pool or -c thread")
           .hasMessageEndingWith("drop listener.threads");
     }
+  }
+
+  /** listener.queue sizes the pool's queue as --queue does, and a value the pool cannot take names its line. */
+  @Test
+  void appliesListenerQueueLikeTheFlag() throws IOException {
+    Path file = write("""
+        listener:
+          concurrency: pool
+          queue: 300
+        """);
+    assertThat(CliOptions.parse("--config", file.toString()).builder().buildConfig().concurrency())
+        .isEqualTo(Concurrency.boundedPool(200, 300));
+    assertLine("listener:\n  queue: -1\n", 2, "listener.queue must not be negative (was -1)");
+    Path thread = write("""
+        listener:
+          concurrency: thread
+          queue: 300
+        """);
+    assertThatThrownBy(() -> CliOptions.parse("--config", thread.toString()))
+        .isInstanceOf(ConfigFileException.class)
+        .hasMessageStartingWith(thread + " line 3: listener.queue sizes the queue of -c pool; -c thread queues nothing");
   }
 
   @Test
@@ -238,7 +259,7 @@ class ConfigFileTest {
         upstream: api
         """);
     assertThat(config.port()).isZero();
-    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(16, 1000));
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(16, 10_000));
     assertThat(config.upstream().orElseThrow().preservesHost()).isTrue();
     assertThat(config.upstream().orElseThrow().keepsLocation()).isFalse();
     for (String word : new String[] {"yes", "on", "\"no\""}) {
@@ -257,7 +278,7 @@ class ConfigFileTest {
     assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
         .isInstanceOf(ConfigFileException.class)
         .hasMessage(file + " line 3: listener.prot is not a known key; expected one of port, bind, "
-            + "concurrency, threads")
+            + "concurrency, threads, queue")
         .satisfies(e -> assertThat(((ConfigFileException) e).line()).isEqualTo(3));
   }
 

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * <p>A readable connection that the executor has no room for (every thread busy and the queue
  * full) waits here, in arrival order, and is handed over again every few milliseconds until it
  * fits: a client already admitted is made to wait under a burst, not answered 503 (before, 2,000
- * busy keep-alive clients on the default pool of 200 threads and 1,000 queued had about 40 % of
+ * busy keep-alive clients on a pool of 200 threads and 1,000 queued had about 40 % of
  * their requests refused). A new connection parked at accept for want of a thread
  * ({@link ClientConnection#parkAtAccept}) is not admitted yet: its first request is answered 503
  * when no thread takes it.
