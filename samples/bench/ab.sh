@@ -16,16 +16,18 @@
 #   CLOSE=1 A=/tmp/before.jar samples/bench/ab.sh            # a new connection per request
 #   TLS=1 A=/tmp/before.jar samples/bench/ab.sh              # clients speak TLS to Ferry
 #   UPLOAD=102400 A=/tmp/before.jar samples/bench/ab.sh      # POST a 100 KiB body each time
+#   DELAY=50 CONNS=500 B_FLAGS="-c pool -t 1000" samples/bench/ab.sh  # a backend taking 50 ms
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
-# CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options),
-# SIZE of the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every
-# request), TLS (1: Ferry terminates TLS with a certificate made for the run; needs openssl),
-# UPLOAD (bytes of a body POSTed with every request, which the origin reads and answers like a
-# GET; 0: GETs), ROUNDS (3), DURATION (8s), WARMUP per run (20s: C2 compiles Ferry's hot paths
-# for about 20 s of a 1 KiB miss load, and until about 30 s with a new connection per request; a
-# shorter warm-up measures the compiler as much as the change; samples/bench/warm-up.sh shows
-# the curve), REWARM (8s: a second warm-up run on new connections, see warm_up in origin.sh),
-# JAVA (java on PATH). Needs nginx, wrk and curl.
+# CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options), SIZE of
+# the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every request),
+# TLS (1: Ferry terminates TLS with a certificate made for the run; needs openssl), UPLOAD (bytes
+# of a body POSTed with every request, which the origin reads and answers like a GET; 0: GETs),
+# DELAY (ms: the origin is samples/bench/SlowOrigin.java answering after DELAY, on Java 25 where
+# installed, instead of nginx answering at once; 0), ROUNDS (3), DURATION (8s), WARMUP per run
+# (20s: C2 compiles Ferry's hot paths for about 20 s of a 1 KiB miss load, and until about 30 s
+# with a new connection per request; a shorter warm-up measures the compiler as much as the change;
+# samples/bench/warm-up.sh shows the curve), REWARM (8s: a second warm-up run on new connections,
+# see warm_up in origin.sh), JAVA (java on PATH). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -41,6 +43,7 @@ CONNS=${CONNS:-64}
 WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
 UPLOAD=${UPLOAD:-0}
+DELAY=${DELAY:-0}
 for jar in "$A" "$B"; do
   [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }
 done
@@ -48,7 +51,11 @@ require_load_tools ab.sh
 
 make_workdir ab
 
-start_static_origin "$WORK" "$SIZE"
+if [ "$DELAY" -gt 0 ]; then
+  start_slow_origin "$WORK" "$SIZE" "$DELAY"
+else
+  start_static_origin "$WORK" "$SIZE"
+fi
 if [ "$UPLOAD" -gt 0 ]; then
   printf 'wrk.method = "POST"\nwrk.body = string.rep("x", %d)\n' "$UPLOAD" > "$WORK/upload.lua"
   WRK_HEADERS+=(-s "$WORK/upload.lua")

@@ -51,6 +51,19 @@ EOF
   echo "nginx did not start on port $ORIGIN_PORT" >&2; cat "$dir/nginx.out" >&2; return 1
 }
 
+# Starts SlowOrigin.java (an origin answering every request with $2 bytes after $3 ms) on a free
+# loopback port, on Temurin 25 where installed (a virtual thread per request), else on java:
+# sets ORIGIN_PORT and appends its PID to the caller's PIDS array. $1 is the run's directory.
+start_slow_origin() {
+  local dir=$1 size=$2 delay=$3 java=java
+  [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] && java=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+  ORIGIN_PORT=$(free_port)
+  "$java" samples/bench/SlowOrigin.java "$ORIGIN_PORT" "$delay" "$size" > "$dir/origin.out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 300); do ss -Hltn "sport = :$ORIGIN_PORT" | grep -q . && return 0; sleep 0.1; done
+  echo "SlowOrigin did not start on port $ORIGIN_PORT" >&2; cat "$dir/origin.out" >&2; return 1
+}
+
 # Warms a JVM up under wrk's load: a run of $WARMUP, then one of $REWARM (8s) on new connections,
 # then the caller measures. Connections that last the whole first run never close while it runs,
 # so the first closes (at its end) take branches that C2 compiled as never taken: it throws away
