@@ -157,11 +157,14 @@ final class CliOptions {
     String queueOption = seen.contains("--queue") ? "--queue"
         : config != null && config.queue() != null ? "listener.queue" : null;
     try {
-      builder.concurrency(concurrency(settings.model, settings.threads, threadsOption, settings.queue, queueOption));
+      builder.concurrency(
+          concurrency(settings.model, settings.threads, threadsOption, settings.queue, queueOption));
     } catch (IllegalArgumentException e) {
       // An error about the file's listener.threads or listener.queue names its line.
-      ConfigNode node = config == null ? null : e.getMessage().startsWith("listener.threads") ? config.threadsNode()
-          : e.getMessage().startsWith("listener.queue") ? config.queueNode() : null;
+      String message = e.getMessage();
+      ConfigNode node = config == null ? null
+          : message.startsWith("listener.threads") ? config.threadsNode()
+          : message.startsWith("listener.queue") ? config.queueNode() : null;
       if (node != null) {
         node.call(() -> {
           throw e;
