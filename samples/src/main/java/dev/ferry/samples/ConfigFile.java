@@ -198,11 +198,11 @@ final class ConfigFile {
           threadsNode = value;
           value.call(() -> Concurrency.boundedPool(threads, 0)); // the range check, now
         }
-        default -> {
+        case "queue" -> {
           queue = value.integer();
           queueNode = value;
           if (queue < 0) {
-            throw value.error("must not be negative (was " + queue + ")");
+            throw value.error("must not be negative (was " + queue + ")"); // the range check, now
           }
         }
       }
