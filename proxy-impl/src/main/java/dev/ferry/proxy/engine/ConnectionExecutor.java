@@ -11,12 +11,15 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs connection tasks as the {@link Concurrency} option says. A task that cannot run at once or
  * be queued is rejected with {@link RejectedExecutionException}; the listener answers it 503.
  */
 final class ConnectionExecutor {
+  private static final Logger log = LoggerFactory.getLogger(ConnectionExecutor.class);
   private static final int MAX_HELD_IDLE_VIRTUAL = 256;
   /** How long a task with no queue waits for a thread that has just finished its last one. */
   private static final long HAND_OFF_WAIT_MILLIS = 5;
@@ -30,6 +33,8 @@ final class ConnectionExecutor {
   private final IdleFirstQueue queue;
   private final Semaphore threadPermits;
   private final int maxThreads;
+  /** Moves the pool's thread cap with the load ({@code auto()} on Java 17); null: a fixed cap. */
+  private final PoolSizer sizer;
   /** Idle keep-alive connections waiting on their own thread now; see {@link #holdIdle}. */
   private final AtomicInteger heldIdle = new AtomicInteger();
   private final int maxHeldIdle;
@@ -41,7 +46,7 @@ final class ConnectionExecutor {
   private final AtomicInteger heldBack = new AtomicInteger();
 
   private ConnectionExecutor(String description, ThreadFactory threads, ThreadPoolExecutor pool,
-      Semaphore threadPermits, int maxThreads) {
+      Semaphore threadPermits, int maxThreads, PoolSizer sizer) {
     this.description = description;
     this.threads = threads;
     this.virtual = pool == null && threadPermits == null;
@@ -50,8 +55,10 @@ final class ConnectionExecutor {
         ? (IdleFirstQueue) pool.getQueue() : null;
     this.threadPermits = threadPermits;
     this.maxThreads = maxThreads;
+    this.sizer = sizer;
     // On the pool, held connections are bounded by the threads running (see holdIdle).
-    this.maxHeldIdle = pool != null ? maxThreads : virtual ? MAX_HELD_IDLE_VIRTUAL : 0;
+    this.maxHeldIdle = pool != null ? (sizer != null ? sizer.ceiling() : maxThreads)
+        : virtual ? MAX_HELD_IDLE_VIRTUAL : 0;
   }
 
   /** True if {@link #create} runs connections on virtual threads for {@code concurrency}. */
@@ -66,28 +73,30 @@ final class ConnectionExecutor {
       case AUTO: {
         ThreadFactory virtual = VirtualThreads.factory("ferry-worker-" + port + "-").orElse(null);
         if (virtual != null) {
-          return new ConnectionExecutor("virtualThreads", virtual, null, null, 0);
+          return new ConnectionExecutor("virtualThreads", virtual, null, null, 0, null);
         }
-        return pooled(Concurrency.boundedPool(concurrency.maxThreads(), concurrency.queueSize()), platform);
+        return pooled(Concurrency.boundedPool(concurrency.maxThreads(), concurrency.queueSize()), platform,
+            new PoolSizer(concurrency.maxThreads(), PoolSizer.systemCpuLoad()));
       }
       case VIRTUAL_THREADS:
         return new ConnectionExecutor("virtualThreads",
             VirtualThreads.factory("ferry-worker-" + port + "-").orElseThrow(() ->
                 new IllegalStateException("virtual threads need Java 21+, running on " + Runtime.version())),
-            null, null, 0);
+            null, null, 0, null);
       case BOUNDED_POOL:
-        return pooled(concurrency, platform);
+        return pooled(concurrency, platform, null);
       default:
         return new ConnectionExecutor("threadPerConnection(" + concurrency.maxThreads() + ")",
-            platform, null, new Semaphore(concurrency.maxThreads()), concurrency.maxThreads());
+            platform, null, new Semaphore(concurrency.maxThreads()), concurrency.maxThreads(), null);
     }
   }
 
   /**
    * A pool that starts threads as tasks need them, up to {@code maxThreads}: a task goes to an
-   * idle thread, else to a new thread, else waits in the queue (see {@link IdleFirstQueue}).
+   * idle thread, else to a new thread, else waits in the queue (see {@link IdleFirstQueue}). With
+   * a {@code sizer}, the cap moves with the load (see {@link #adjustThreads}).
    */
-  private static ConnectionExecutor pooled(Concurrency concurrency, ThreadFactory platform) {
+  private static ConnectionExecutor pooled(Concurrency concurrency, ThreadFactory platform, PoolSizer sizer) {
     BlockingQueue<Runnable> queue = concurrency.queueSize() == 0
         ? new SynchronousQueue<>() : new IdleFirstQueue(concurrency.queueSize());
     ThreadPoolExecutor pool = new ThreadPoolExecutor(0, concurrency.maxThreads(), 30, TimeUnit.SECONDS,
@@ -96,7 +105,43 @@ final class ConnectionExecutor {
     if (queue instanceof IdleFirstQueue) {
       ((IdleFirstQueue) queue).feed(pool);
     }
-    return new ConnectionExecutor(concurrency.toString(), platform, pool, null, concurrency.maxThreads());
+    String description = sizer == null ? concurrency.toString()
+        : "boundedPool(" + sizer.base() + ".." + sizer.ceiling() + ", " + concurrency.queueSize() + ")";
+    return new ConnectionExecutor(description, platform, pool, null, concurrency.maxThreads(), sizer);
+  }
+
+  /** True if the pool's thread cap moves with the load: {@link #adjustThreads} is to be called. */
+  boolean adjustsThreads() {
+    return sizer != null;
+  }
+
+  /**
+   * Sets the pool's thread cap as its {@link PoolSizer} decides; called every
+   * {@link PoolSizer#TICK_MILLIS}. A raised cap starts threads for the connections already
+   * queued at once: the pool itself starts threads only for tasks handed to it afterwards, and
+   * queued connections would wait for the busy threads regardless. A lowered cap ends threads
+   * as they finish their current connection's turn.
+   */
+  void adjustThreads() {
+    int current = pool.getMaximumPoolSize();
+    // Connections wait for a thread only if every thread is taken: one handed to an idle thread
+    // counts as waiting until it starts.
+    boolean starved = running.get() >= current && othersWaiting();
+    int next = sizer.next(current, starved, System.nanoTime());
+    if (next == current || pool.isShutdown()) {
+      return;
+    }
+    pool.setMaximumPoolSize(next);
+    if (next > current) {
+      int start = Math.min(next - pool.getPoolSize(), pool.getQueue().size());
+      if (start > 0) {
+        // A raised core size starts that many threads, each taking a queued task; back at 0 at
+        // once, they end after 30 s idle like the rest.
+        pool.setCorePoolSize(Math.min(next, pool.getPoolSize() + start));
+        pool.setCorePoolSize(0);
+      }
+    }
+    log.debug("pool_threads_cap threads={} was={} waiting={}", next, current, waiting.get() + heldBack.get());
   }
 
   /**
@@ -277,7 +322,7 @@ final class ConnectionExecutor {
    * its next request or the idle timeout.
    */
   boolean holdIdle() {
-    if (pool != null && running.get() * 2 >= maxThreads) {
+    if (pool != null && running.get() * 2 >= pool.getMaximumPoolSize()) {
       return false;
     }
     if (heldIdle.incrementAndGet() <= maxHeldIdle) {

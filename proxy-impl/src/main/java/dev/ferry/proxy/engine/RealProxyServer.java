@@ -247,6 +247,10 @@ final class RealProxyServer implements ProxyServer {
         ConnectionExecutor.platformThreads("ferry-pool-sweeper-" + port + "-"));
     sweeper.scheduleWithFixedDelay(pool::evictExpired, 1, 1, TimeUnit.SECONDS);
     sweeper.scheduleAtFixedRate(metrics.latency::rotate, 10, 10, TimeUnit.SECONDS);
+    if (executor.adjustsThreads()) {
+      sweeper.scheduleWithFixedDelay(executor::adjustThreads, PoolSizer.TICK_MILLIS, PoolSizer.TICK_MILLIS,
+          TimeUnit.MILLISECONDS);
+    }
     if (config.isReverse()) {
       // Checks block on sockets: the router gives them a thread per checked endpoint (see
       // Router). Core threads never time out: with periodic tasks queued, a pool allowed to

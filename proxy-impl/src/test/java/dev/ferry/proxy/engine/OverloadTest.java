@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -146,6 +147,55 @@ class OverloadTest {
       assertThat(second.readResponse().status()).isEqualTo(200);
     } finally {
       RawClient.closeAll(waiting);
+    }
+    assertThat(proxy.stats().connectionsRejected()).isZero();
+  }
+
+  /**
+   * Java 17's default pool grows past its 200 threads while connections wait for one and the
+   * CPUs idle, as they do when every thread waits on a slow backend: 260 requests held at once
+   * (a filter standing in for a backend that takes its time) are all under way together, where
+   * the fixed 200 threads left 60 waiting until the first ones finished. On Java 21+ the default
+   * is virtual threads, which have no cap to grow.
+   */
+  @Test
+  void servesMoreSlowRequestsAtOnceThanTheDefaultPoolsThreads() throws Exception {
+    long descriptors = ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
+        ? unix.getMaxFileDescriptorCount() : 0;
+    assumeTrue(descriptors >= 4096, "260 clients, the proxy's ends of them and its upstream "
+        + "connections need 4,096 file descriptors; this process may open " + descriptors);
+    int clients = 260;
+    AtomicInteger held = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of(origin.url("/")))
+        .filter((exchange, chain) -> {
+          held.incrementAndGet();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return chain.proceed(exchange.request());
+        }));
+    List<RawClient> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < clients; i++) {
+        slow.add(new RawClient(proxy.address()).send("GET /" + i + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+      }
+      Await.until(() -> held.get() == clients, Duration.ofSeconds(20),
+          () -> "every request under way at once; " + held.get() + " are, on " + proxy.stats().workers() + " threads");
+      if (!ConnectionExecutor.runsOnVirtualThreads(Concurrency.auto())) {
+        assertThat(proxy.stats().workers()).as("the pool's thread cap").isGreaterThanOrEqualTo(clients);
+      }
+      release.countDown();
+      for (RawClient client : slow) {
+        assertThat(client.readResponse().status()).isEqualTo(200);
+      }
+    } finally {
+      release.countDown();
+      RawClient.closeAll(slow);
     }
     assertThat(proxy.stats().connectionsRejected()).isZero();
   }
