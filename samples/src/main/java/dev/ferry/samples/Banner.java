@@ -53,8 +53,9 @@ final class Banner {
   private static String concurrency(Concurrency concurrency) {
     switch (concurrency.kind()) {
       case AUTO:
-        return "auto (" + (Runtime.version().feature() >= 21 ? "virtual threads" : "bounded pool")
-            + " on Java " + Runtime.version().feature() + ")";
+        int feature = Runtime.version().feature();
+        return feature >= 21 ? "auto (virtual threads on Java " + feature + ")"
+            : "auto (bounded pool on Java " + feature + ", growing while clients wait and the CPUs have room)";
       case VIRTUAL_THREADS: return "virtual";
       case BOUNDED_POOL: return "pool";
       default: return "thread";

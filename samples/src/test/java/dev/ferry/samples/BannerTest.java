@@ -32,9 +32,11 @@ class BannerTest {
     try (ProxyServer proxy = CliOptions.parse("-p", "0").builder().build().start()) {
       Banner.print(proxy, "info", new PrintStream(out, true, StandardCharsets.UTF_8));
     }
-    String chosen = Runtime.version().feature() >= 21 ? "virtual threads" : "bounded pool";
+    int feature = Runtime.version().feature();
+    String chosen = feature >= 21 ? "virtual threads on Java " + feature
+        : "bounded pool on Java " + feature + ", growing while clients wait and the CPUs have room";
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("concurrency  auto (" + chosen + " on Java " + Runtime.version().feature() + ")")
+        .contains("concurrency  auto (" + chosen + ")")
         .doesNotContain("auto()")
         .containsPattern("Listening on 127\\.0\\.0\\.1:\\d+");
   }
