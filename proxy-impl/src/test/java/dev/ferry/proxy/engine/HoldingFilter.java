@@ -10,14 +10,15 @@ public final class HoldingFilter {
 
   /**
    * Holds exchanges for {@code path} (every exchange when null) until {@code release}, at most
-   * 10 s; {@code entered} counts down once one is held.
+   * 30 s (long enough for a test to count how many are held at once); {@code entered} counts
+   * down once one is held.
    */
   public static Filter holding(String path, CountDownLatch entered, CountDownLatch release) {
     return (exchange, chain) -> {
       if (path == null || exchange.request().path().equals(path)) {
         entered.countDown();
         try {
-          release.await(10, TimeUnit.SECONDS);
+          release.await(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
