@@ -9,6 +9,8 @@ import java.util.Locale;
  * <pre>{@code
  * // 400 threads; past 400 ready connections waiting for one, a new client is answered 503
  * ProxyServer.builder().concurrency(Concurrency.boundedPool(400, 400));
+ * // 100 threads, up to 500 while clients wait and the CPUs have room (a slow backend)
+ * ProxyServer.builder().concurrency(Concurrency.boundedPool(100, 10_000).growingTo(500));
  * }</pre>
  */
 public final class Concurrency {
@@ -25,30 +27,28 @@ public final class Concurrency {
     THREAD_PER_CONNECTION
   }
 
-  private static final Concurrency AUTO = new Concurrency(Kind.AUTO, 200, 10_000);
+  private static final Concurrency AUTO = new Concurrency(Kind.AUTO, 200, 10_000, 1_000);
 
   private final Kind kind;
   private final int maxThreads;
   private final int queueSize;
+  private final int threadCeiling;
 
-  private Concurrency(Kind kind, int maxThreads, int queueSize) {
+  private Concurrency(Kind kind, int maxThreads, int queueSize, int threadCeiling) {
     this.kind = kind;
     this.maxThreads = maxThreads;
     this.queueSize = queueSize;
+    this.threadCeiling = threadCeiling;
   }
 
   /**
-   * Virtual threads on Java 21+, otherwise {@code boundedPool(200, 10000)} whose thread cap moves
-   * with the load. The default.
+   * Virtual threads on Java 21+, otherwise {@code boundedPool(200, 10000).growingTo(1000)}. The
+   * default.
    *
-   * <p>On Java 17 the cap grows from 200 toward 1,000 (by a quarter every 250 ms) while every
-   * thread is taken, connections wait for one and the machine's CPUs are less than three
-   * quarters busy; it shrinks by a fifth at a time while they are more than nine tenths busy, and
-   * returns to 200 once no connection has waited for 30 s. Threads that wait on a slow backend
-   * leave the CPUs idle, and 200 of them served a backend taking 50 ms at 3.7k requests a second
-   * with clients queued; growing, the pool served 6.1k. More threads than the CPUs can keep busy
-   * only add switching (1,000 fixed threads ran a CPU-bound load 17 % slower than 200), which the
-   * CPU load tells apart. {@link #boundedPool} keeps its cap fixed.
+   * <p>On Java 17 the pool's cap of 200 threads moves with the load up to 1,000: see
+   * {@link #growingTo}. Threads that wait on a slow backend leave the CPUs idle, and a fixed 200
+   * of them served a backend taking 50 ms at 3.8k requests a second with 300 clients queued;
+   * growing, the pool served 6.1k.
    *
    * <p>The pool's queue holds as many connections as {@link ProxyServer.Builder#maxConnections}
    * admits by default, so that on Java 17, as with virtual threads, clients busier than the
@@ -71,11 +71,12 @@ public final class Concurrency {
    * connection keeps no thread stack.
    */
   public static Concurrency virtualThreads() {
-    return new Concurrency(Kind.VIRTUAL_THREADS, 0, 0);
+    return new Concurrency(Kind.VIRTUAL_THREADS, 0, 0, 0);
   }
 
   /**
-   * A pool of at most {@code maxThreads} platform threads; up to {@code queueSize} accepted
+   * A pool of at most {@code maxThreads} platform threads (a fixed cap; {@link #growingTo} lets it
+   * grow with the load); up to {@code queueSize} accepted
    * connections wait for a thread, and past that a new connection is answered 503 at once.
    * Threads start as work needs them, not ahead of it: a connection goes to an idle thread if
    * there is one, else to a new thread while there are fewer than {@code maxThreads}, else to the
@@ -108,7 +109,38 @@ public final class Concurrency {
     if (queueSize < 0) {
       throw new IllegalArgumentException("queueSize must not be negative (was " + queueSize + ")");
     }
-    return new Concurrency(Kind.BOUNDED_POOL, maxThreads, queueSize);
+    return new Concurrency(Kind.BOUNDED_POOL, maxThreads, queueSize, maxThreads);
+  }
+
+  /**
+   * This bounded pool, with a thread cap that moves with the load from {@code maxThreads()} up to
+   * {@code ceiling}. Every 250 ms: while every thread is taken, connections wait for one and the
+   * machine's CPUs (or the container's share) are less than three quarters busy, the cap grows by
+   * a quarter; while the CPUs are more than nine tenths busy, a grown cap shrinks by a fifth; and
+   * once no connection has waited for 30 s it returns to {@code maxThreads()}. Threads that are
+   * let in start at once for the connections already queued, and threads above the cap end as
+   * they finish their connection's turn.
+   *
+   * <p>For a pool in front of backends that take their time: a connection's thread waits while
+   * its upstream answers, so a fixed cap limits the requests under way whatever the CPUs could
+   * do. A fixed large cap is no answer, since threads the CPUs cannot keep busy only add
+   * switching (1,000 fixed threads ran a CPU-bound load 17 % slower than 200); the CPU load tells
+   * the two apart. Each thread costs its stack, about 256 KiB of memory measured under load.
+   * {@code growingTo(maxThreads())} is the fixed pool.
+   *
+   * @throws IllegalStateException if this is not a {@link #boundedPool}
+   * @throws IllegalArgumentException if {@code ceiling < maxThreads()}
+   */
+  public Concurrency growingTo(int ceiling) {
+    if (kind != Kind.BOUNDED_POOL) {
+      throw new IllegalStateException("growingTo applies to boundedPool(maxThreads, queueSize), not to "
+          + this + (kind == Kind.AUTO ? ", whose pool on Java 17 grows to " + threadCeiling : ""));
+    }
+    if (ceiling < maxThreads) {
+      throw new IllegalArgumentException("growingTo(" + ceiling + ") is below the pool's maxThreads "
+          + maxThreads + ": give at least " + maxThreads);
+    }
+    return new Concurrency(Kind.BOUNDED_POOL, maxThreads, queueSize, ceiling);
   }
 
   /**
@@ -121,7 +153,7 @@ public final class Concurrency {
     if (maxThreads < 1) {
       throw new IllegalArgumentException("maxThreads must be at least 1 (was " + maxThreads + ")");
     }
-    return new Concurrency(Kind.THREAD_PER_CONNECTION, maxThreads, 0);
+    return new Concurrency(Kind.THREAD_PER_CONNECTION, maxThreads, 0, maxThreads);
   }
 
   /** The kind of executor. */
@@ -129,7 +161,10 @@ public final class Concurrency {
     return kind;
   }
 
-  /** The thread cap for {@link Kind#BOUNDED_POOL} and {@link Kind#THREAD_PER_CONNECTION}. */
+  /**
+   * The thread cap for {@link Kind#BOUNDED_POOL} (where it starts, if it {@linkplain #growingTo
+   * grows}) and {@link Kind#THREAD_PER_CONNECTION}.
+   */
   public int maxThreads() {
     return maxThreads;
   }
@@ -139,28 +174,39 @@ public final class Concurrency {
     return queueSize;
   }
 
+  /**
+   * The most threads a {@link Kind#BOUNDED_POOL} may {@linkplain #growingTo grow} to, its
+   * {@link #maxThreads()} when fixed; for {@link #auto()}, what its pool on Java 17 grows to
+   * (1,000); for {@link Kind#THREAD_PER_CONNECTION}, its cap; 0 for virtual threads.
+   */
+  public int threadCeiling() {
+    return threadCeiling;
+  }
+
   @Override
   public boolean equals(Object other) {
     if (!(other instanceof Concurrency)) {
       return false;
     }
     Concurrency that = (Concurrency) other;
-    return kind == that.kind && maxThreads == that.maxThreads && queueSize == that.queueSize;
+    return kind == that.kind && maxThreads == that.maxThreads && queueSize == that.queueSize
+        && threadCeiling == that.threadCeiling;
   }
 
   @Override
   public int hashCode() {
-    return kind.hashCode() * 31 * 31 + maxThreads * 31 + queueSize;
+    return ((kind.hashCode() * 31 + maxThreads) * 31 + queueSize) * 31 + threadCeiling;
   }
 
-  /** Returns {@code boundedPool(200, 1000)} and the like. */
+  /** Returns {@code boundedPool(200, 1000)}, {@code boundedPool(100, 0).growingTo(400)} and the like. */
   @Override
   public String toString() {
     switch (kind) {
       case AUTO: return "auto()";
       case VIRTUAL_THREADS: return "virtualThreads()";
       case BOUNDED_POOL:
-        return String.format(Locale.ROOT, "boundedPool(%d, %d)", maxThreads, queueSize);
+        return String.format(Locale.ROOT, "boundedPool(%d, %d)", maxThreads, queueSize)
+            + (threadCeiling > maxThreads ? ".growingTo(" + threadCeiling + ")" : "");
       default: return String.format(Locale.ROOT, "threadPerConnection(%d)", maxThreads);
     }
   }

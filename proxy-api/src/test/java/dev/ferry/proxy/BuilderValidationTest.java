@@ -376,6 +376,32 @@ class BuilderValidationTest {
   }
 
   @Test
+  void letsABoundedPoolGrowToACeilingAtLeastItsCap() {
+    Concurrency growing = Concurrency.boundedPool(4, 8).growingTo(20);
+    assertThat(growing).hasToString("boundedPool(4, 8).growingTo(20)");
+    assertThat(growing.maxThreads()).isEqualTo(4);
+    assertThat(growing.threadCeiling()).isEqualTo(20);
+    assertThat(growing).isNotEqualTo(Concurrency.boundedPool(4, 8))
+        .isEqualTo(Concurrency.boundedPool(4, 8).growingTo(20))
+        .hasSameHashCodeAs(Concurrency.boundedPool(4, 8).growingTo(20));
+    assertThat(Concurrency.boundedPool(4, 8).growingTo(4)).as("a fixed cap")
+        .isEqualTo(Concurrency.boundedPool(4, 8)).hasToString("boundedPool(4, 8)");
+    assertThat(Concurrency.boundedPool(4, 8).threadCeiling()).isEqualTo(4);
+    assertThat(Concurrency.auto().threadCeiling()).isEqualTo(1000);
+    assertThat(Concurrency.virtualThreads().threadCeiling()).isZero();
+    assertThatThrownBy(() -> Concurrency.boundedPool(4, 8).growingTo(3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("growingTo(3) is below the pool's maxThreads 4: give at least 4");
+    assertThatThrownBy(() -> Concurrency.auto().growingTo(2000))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("growingTo applies to boundedPool(maxThreads, queueSize), not to auto(), whose pool on "
+            + "Java 17 grows to 1000");
+    assertThatThrownBy(() -> Concurrency.threadPerConnection(4).growingTo(8))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("growingTo applies to boundedPool(maxThreads, queueSize), not to threadPerConnection(4)");
+  }
+
+  @Test
   void validatesConcurrencyAndUpstream() {
     assertThatThrownBy(() -> Concurrency.boundedPool(0, 1)).hasMessage("maxThreads must be at least 1 (was 0)");
     assertThatThrownBy(() -> Concurrency.boundedPool(1, -1)).hasMessage("queueSize must not be negative (was -1)");

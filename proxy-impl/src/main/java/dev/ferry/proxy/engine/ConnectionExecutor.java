@@ -9,6 +9,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -33,7 +34,7 @@ final class ConnectionExecutor {
   private final IdleFirstQueue queue;
   private final Semaphore threadPermits;
   private final int maxThreads;
-  /** Moves the pool's thread cap with the load ({@code auto()} on Java 17); null: a fixed cap. */
+  /** Moves the pool's thread cap with the load (a growing pool, as auto()'s on Java 17); null: fixed. */
   private final PoolSizer sizer;
   /** Idle keep-alive connections waiting on their own thread now; see {@link #holdIdle}. */
   private final AtomicInteger heldIdle = new AtomicInteger();
@@ -44,6 +45,8 @@ final class ConnectionExecutor {
   private final AtomicInteger running = new AtomicInteger();
   /** Readable connections the idle parker holds back while the pool has no room. */
   private final AtomicInteger heldBack = new AtomicInteger();
+  /** Whether the pool refused a connection for want of a thread since {@link #adjustThreads} last ran. */
+  private final AtomicBoolean refusedSinceAdjusted = new AtomicBoolean();
 
   private ConnectionExecutor(String description, ThreadFactory threads, ThreadPoolExecutor pool,
       Semaphore threadPermits, int maxThreads, PoolSizer sizer) {
@@ -75,8 +78,8 @@ final class ConnectionExecutor {
         if (virtual != null) {
           return new ConnectionExecutor("virtualThreads", virtual, null, null, 0, null);
         }
-        return pooled(Concurrency.boundedPool(concurrency.maxThreads(), concurrency.queueSize()), platform,
-            new PoolSizer(concurrency.maxThreads(), PoolSizer.systemCpuLoad()));
+        return pooled(Concurrency.boundedPool(concurrency.maxThreads(), concurrency.queueSize())
+            .growingTo(concurrency.threadCeiling()), platform);
       }
       case VIRTUAL_THREADS:
         return new ConnectionExecutor("virtualThreads",
@@ -84,7 +87,7 @@ final class ConnectionExecutor {
                 new IllegalStateException("virtual threads need Java 21+, running on " + Runtime.version())),
             null, null, 0, null);
       case BOUNDED_POOL:
-        return pooled(concurrency, platform, null);
+        return pooled(concurrency, platform);
       default:
         return new ConnectionExecutor("threadPerConnection(" + concurrency.maxThreads() + ")",
             platform, null, new Semaphore(concurrency.maxThreads()), concurrency.maxThreads(), null);
@@ -93,10 +96,11 @@ final class ConnectionExecutor {
 
   /**
    * A pool that starts threads as tasks need them, up to {@code maxThreads}: a task goes to an
-   * idle thread, else to a new thread, else waits in the queue (see {@link IdleFirstQueue}). With
-   * a {@code sizer}, the cap moves with the load (see {@link #adjustThreads}).
+   * idle thread, else to a new thread, else waits in the queue (see {@link IdleFirstQueue}). A
+   * pool {@linkplain Concurrency#growingTo growing} past its cap gets a {@link PoolSizer} (see
+   * {@link #adjustThreads}).
    */
-  private static ConnectionExecutor pooled(Concurrency concurrency, ThreadFactory platform, PoolSizer sizer) {
+  private static ConnectionExecutor pooled(Concurrency concurrency, ThreadFactory platform) {
     BlockingQueue<Runnable> queue = concurrency.queueSize() == 0
         ? new SynchronousQueue<>() : new IdleFirstQueue(concurrency.queueSize());
     ThreadPoolExecutor pool = new ThreadPoolExecutor(0, concurrency.maxThreads(), 30, TimeUnit.SECONDS,
@@ -105,9 +109,9 @@ final class ConnectionExecutor {
     if (queue instanceof IdleFirstQueue) {
       ((IdleFirstQueue) queue).feed(pool);
     }
-    String description = sizer == null ? concurrency.toString()
-        : "boundedPool(" + sizer.base() + ".." + sizer.ceiling() + ", " + concurrency.queueSize() + ")";
-    return new ConnectionExecutor(description, platform, pool, null, concurrency.maxThreads(), sizer);
+    PoolSizer sizer = concurrency.threadCeiling() > concurrency.maxThreads()
+        ? new PoolSizer(concurrency.maxThreads(), concurrency.threadCeiling(), PoolSizer.systemCpuLoad()) : null;
+    return new ConnectionExecutor(concurrency.toString(), platform, pool, null, concurrency.maxThreads(), sizer);
   }
 
   /** True if the pool's thread cap moves with the load: {@link #adjustThreads} is to be called. */
@@ -125,8 +129,9 @@ final class ConnectionExecutor {
   void adjustThreads() {
     int current = pool.getMaximumPoolSize();
     // Connections wait for a thread only if every thread is taken: one handed to an idle thread
-    // counts as waiting until it starts.
-    boolean starved = running.get() >= current && othersWaiting();
+    // counts as waiting until it starts. A full queue, or none, refuses them instead.
+    boolean refused = refusedSinceAdjusted.getAndSet(false);
+    boolean starved = refused || running.get() >= current && othersWaiting();
     int next = sizer.next(current, starved, System.nanoTime());
     if (next == current || pool.isShutdown()) {
       return;
@@ -216,6 +221,7 @@ final class ConnectionExecutor {
       if (queue != null) {
         queue.finished();
       }
+      refusedSinceAdjusted.set(true);
       throw e;
     }
   }

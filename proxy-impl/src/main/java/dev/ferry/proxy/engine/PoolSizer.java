@@ -5,9 +5,10 @@ import java.lang.management.ManagementFactory;
 import java.util.function.DoubleSupplier;
 
 /**
- * Decides the thread cap of {@link dev.ferry.proxy.Concurrency#auto()}'s pool on Java 17, every
- * {@link #TICK_MILLIS}: from its base up to five times that while connections wait for a thread
- * and the machine's CPUs have room, and back down when they have none.
+ * Decides the thread cap of a {@linkplain dev.ferry.proxy.Concurrency#growingTo growing} pool
+ * (Java 17's default), every {@link #TICK_MILLIS}: from its base up to its ceiling while
+ * connections wait for a thread and the machine's CPUs have room, and back down when they have
+ * none.
  *
  * <p>A connection's thread blocks while its upstream answers, so in front of a slow backend
  * 200 threads serve at most 200 requests at a time whatever the CPUs could do: with a backend
@@ -23,8 +24,6 @@ import java.util.function.DoubleSupplier;
  */
 final class PoolSizer {
   static final long TICK_MILLIS = 250;
-  /** The cap grows at most to this many times the base. */
-  static final int GROWTH = 5;
   /** Below this load, connections waiting for a thread get more threads. */
   static final double GROW_BELOW = 0.75;
   /** Above this load, a grown cap shrinks: the threads cost more than they bring. */
@@ -38,9 +37,9 @@ final class PoolSizer {
   private long lastWaitNanos;
 
   /** {@code cpuLoad} gives the CPUs' recent load from 0 to 1, or a negative value if unknown. */
-  PoolSizer(int base, DoubleSupplier cpuLoad) {
+  PoolSizer(int base, int ceiling, DoubleSupplier cpuLoad) {
     this.base = base;
-    this.ceiling = (int) Math.min(Integer.MAX_VALUE, (long) base * GROWTH);
+    this.ceiling = ceiling;
     this.cpuLoad = cpuLoad;
   }
 
@@ -55,10 +54,6 @@ final class PoolSizer {
       // A runtime without the jdk.management module: the cap stays at its base.
     }
     return () -> -1;
-  }
-
-  int base() {
-    return base;
   }
 
   int ceiling() {
@@ -76,7 +71,7 @@ final class PoolSizer {
     }
     double load = cpuLoad.getAsDouble();
     if (waiting && load >= 0 && load < GROW_BELOW && current < ceiling) {
-      return (int) Math.min(ceiling, current + Math.max(1, current / 4));
+      return (int) Math.min(ceiling, (long) current + Math.max(1, current / 4));
     }
     if (load > SHRINK_ABOVE && current > base) {
       return Math.max(base, current - Math.max(1, current / 5));

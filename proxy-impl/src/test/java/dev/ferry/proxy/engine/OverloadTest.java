@@ -186,6 +186,69 @@ class OverloadTest {
     assertThat(proxy.stats().connectionsRejected()).isZero();
   }
 
+  /** An explicit growing pool starts threads for the connections queued once its cap grows. */
+  @Test
+  void growsAnExplicitPoolToItsCeilingForQueuedConnections() throws Exception {
+    int clients = 6;
+    CountDownLatch held = new CountDownLatch(clients);
+    CountDownLatch release = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .concurrency(Concurrency.boundedPool(2, 100).growingTo(8))
+        .upstream(Upstream.of(origin.url("/")))
+        .filter(HoldingFilter.holding(null, held, release)));
+    List<RawClient> slow = new ArrayList<>();
+    try {
+      for (int i = 0; i < clients; i++) {
+        slow.add(new RawClient(proxy.address()).send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+      }
+      Await.until(() -> held.getCount() == 0, Duration.ofSeconds(20), () -> "every request under way at once; "
+          + (clients - held.getCount()) + " are, on " + proxy.stats().workers() + " threads");
+      assertThat(proxy.stats().workers()).as("the pool's thread cap").isBetween(clients, 8);
+      release.countDown();
+      for (RawClient client : slow) {
+        assertThat(client.readResponse().status()).isEqualTo(200);
+      }
+    } finally {
+      release.countDown();
+      RawClient.closeAll(slow);
+    }
+    assertThat(proxy.stats().connectionsRejected()).isZero();
+  }
+
+  /**
+   * A growing pool without a queue refuses a client while its threads are all busy, as a fixed
+   * one does, and takes that refusal as the sign to grow: the next client is served.
+   */
+  @Test
+  void growsAPoolWithoutAQueueAfterRefusingAClient() throws Exception {
+    CountDownLatch held = new CountDownLatch(2);
+    CountDownLatch release = new CountDownLatch(1);
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .concurrency(Concurrency.boundedPool(1, 0).growingTo(4))
+        .upstream(Upstream.of(origin.url("/")))
+        .filter(HoldingFilter.holding("/hold", held, release)));
+    try (RawClient first = new RawClient(proxy.address())) {
+      first.send("GET /hold HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      Await.until(() -> held.getCount() == 1, "the first request to hold the one thread");
+      try (RawClient refused = new RawClient(proxy.address())) {
+        assertThat(refused.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(503);
+      }
+      Await.until(() -> proxy.stats().workers() > 1, "the cap to grow after the refusal");
+      try (RawClient next = new RawClient(proxy.address())) {
+        next.send("GET /hold HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        assertThat(held.await(10, TimeUnit.SECONDS)).as("the next client held beside the first").isTrue();
+        release.countDown();
+        assertThat(next.readResponse().status()).isEqualTo(200);
+      }
+      assertThat(first.readResponse().status()).isEqualTo(200);
+    } finally {
+      release.countDown();
+    }
+    assertThat(proxy.stats().connectionsRejected()).isEqualTo(1);
+  }
+
   /**
    * New connections that say nothing yet are not refused while every thread is busy (a burst of
    * connects overflowed the queue and got 503 though they needed no thread): they wait on the

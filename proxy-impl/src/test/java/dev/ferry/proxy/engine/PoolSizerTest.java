@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 /** The policy of Java 17's default pool: the CPU load is given, as the JVM would report it. */
 class PoolSizerTest {
   private double load;
-  private final PoolSizer sizer = new PoolSizer(200, () -> load);
+  private final PoolSizer sizer = new PoolSizer(200, 1000, () -> load);
 
   @Test
   void growsByAQuarterWhileConnectionsWaitAndTheCpusHaveRoom() {
@@ -16,7 +16,7 @@ class PoolSizerTest {
     assertThat(sizer.next(200, true, 0)).isEqualTo(250);
     assertThat(sizer.next(250, true, 0)).isEqualTo(312);
     assertThat(sizer.next(900, true, 0)).isEqualTo(1000);
-    assertThat(sizer.next(1000, true, 0)).as("five times the base at most").isEqualTo(1000);
+    assertThat(sizer.next(1000, true, 0)).as("the ceiling at most").isEqualTo(1000);
   }
 
   @Test
@@ -53,8 +53,8 @@ class PoolSizerTest {
   @Test
   void growsASmallPoolByAtLeastOneThread() {
     load = 0.10;
-    assertThat(new PoolSizer(1, () -> load).next(1, true, 0)).isEqualTo(2);
-    assertThat(new PoolSizer(3, () -> load).next(3, true, 0)).isEqualTo(4);
+    assertThat(new PoolSizer(1, 5, () -> load).next(1, true, 0)).isEqualTo(2);
+    assertThat(new PoolSizer(3, 5, () -> load).next(3, true, 0)).isEqualTo(4);
   }
 
   @Test
