@@ -55,11 +55,16 @@ final class Banner {
       case AUTO:
         int feature = Runtime.version().feature();
         return feature >= 21 ? "auto (virtual threads on Java " + feature + ")"
-            : "auto (bounded pool on Java " + feature + ", growing while clients wait and the CPUs have room)";
+            : "auto (bounded pool on Java " + feature + ", " + growing(concurrency) + ")";
       case VIRTUAL_THREADS: return "virtual";
-      case BOUNDED_POOL: return "pool";
+      case BOUNDED_POOL:
+        return concurrency.threadCeiling() > concurrency.maxThreads() ? "pool (" + growing(concurrency) + ")" : "pool";
       default: return "thread";
     }
+  }
+
+  private static String growing(Concurrency concurrency) {
+    return "growing to " + concurrency.threadCeiling() + " threads while clients wait and the CPUs have room";
   }
 
   /** Under virtual threads there is no fixed pool: the count is of live connection tasks. */

@@ -35,9 +35,13 @@ final class CliOptions {
       "                               200 threads grow to 1000 while clients wait and the CPUs",
       "                               have room; both park idle connections on a selector",
       "                               without a thread; epoll is another name for pool)",
-      "  -t, --threads N              thread cap for pool and thread, fixed (default 200)",
+      "  -t, --threads N              thread cap for pool and thread (default 200; fixed",
+      "                               unless --max-threads lets the pool grow)",
       "      --queue N                connections with a request ready that wait for a thread",
       "                               of pool; past them a new client gets 503 (default 10000)",
+      "      --max-threads N          let the pool's cap grow from -t up to N while clients",
+      "                               wait and the CPUs have room (default: 1000 for auto's",
+      "                               pool on Java 17; none for -c pool)",
       RouteOptions.USAGE,
       TlsOptions.USAGE,
       "      --connect-timeout SECS   upstream connect plus TLS handshake (default 10; a",
@@ -116,6 +120,7 @@ final class CliOptions {
       settings.model = config.concurrency() != null ? config.concurrency() : settings.model;
       settings.threads = config.threads() != null ? config.threads() : settings.threads;
       settings.queue = config.queue() != null ? config.queue() : settings.queue;
+      settings.maxThreads = config.maxThreads() != null ? config.maxThreads() : settings.maxThreads;
       settings.fileCache = config.cache();
       settings.tls.fileUpstreamCa(config.upstreamCa());
     }
@@ -151,21 +156,26 @@ final class CliOptions {
       throw config.spoolDirectory().error("contradicts --request-spool-bytes 0 (0 turns spooling "
           + "off): keep one");
     }
-    // listener.threads and .queue count like -t and --queue (the file's option names are the
-    // flags'), which override them.
+    // listener.threads, .queue and .maxThreads count like -t, --queue and --max-threads (the
+    // file's option names are the flags'), which override them.
     String threadsOption = seen.contains("--threads") ? "-t/--threads"
         : config != null && config.threads() != null ? "listener.threads" : null;
     String queueOption = seen.contains("--queue") ? "--queue"
         : config != null && config.queue() != null ? "listener.queue" : null;
+    String maxThreadsOption = seen.contains("--max-threads") ? "--max-threads"
+        : config != null && config.maxThreads() != null ? "listener.maxThreads" : null;
     try {
-      builder.concurrency(
-          concurrency(settings.model, settings.threads, threadsOption, settings.queue, queueOption));
+      builder.concurrency(ConcurrencyOptions.of(settings.model,
+          new ConcurrencyOptions.Given(settings.threads, threadsOption),
+          new ConcurrencyOptions.Given(settings.queue, queueOption),
+          new ConcurrencyOptions.Given(settings.maxThreads, maxThreadsOption)));
     } catch (IllegalArgumentException e) {
-      // An error about the file's listener.threads or listener.queue names its line.
+      // An error about the file's listener.threads, .queue or .maxThreads names its line.
       String message = e.getMessage();
       ConfigNode node = config == null ? null
           : message.startsWith("listener.threads") ? config.threadsNode()
-          : message.startsWith("listener.queue") ? config.queueNode() : null;
+          : message.startsWith("listener.queue") ? config.queueNode()
+          : message.startsWith("listener.maxThreads") ? config.maxThreadsNode() : null;
       if (node != null) {
         node.call(() -> {
           throw e;
@@ -239,6 +249,8 @@ final class CliOptions {
     int threads = 200;
     /** The queue of {@code auto}'s pool on Java 17, as many as the default connection limit. */
     int queue = Concurrency.auto().queueSize();
+    /** The pool's ceiling, read only where --max-threads or listener.maxThreads gave it. */
+    int maxThreads;
     String logLevel = "info";
     boolean help;
     boolean version;
@@ -274,6 +286,7 @@ final class CliOptions {
         case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
         case "-t", "--threads" -> settings.threads = intValue(flag, value(args, ++i, flag));
         case "--queue" -> settings.queue = intValue(flag, value(args, ++i, flag));
+        case "--max-threads" -> settings.maxThreads = intValue(flag, value(args, ++i, flag));
         case "--config" -> value(args, ++i, flag); // read before the other flags
         case "--connect-timeout" -> builder.connectTimeout(seconds(flag, value(args, ++i, flag)));
         case "--upstream-timeout" -> builder.upstreamTimeout(seconds(flag, value(args, ++i, flag)));
@@ -333,70 +346,6 @@ final class CliOptions {
       return i;
   }
 
-  /**
-   * The model {@code -c} names, with {@code -t}'s cap where the model has threads to cap: on
-   * Java 17, {@code auto} is the bounded pool and takes it; virtual threads have none, so a
-   * {@code -t} there is refused rather than ignored.
-   *
-   * @param threadsOption the option that set the thread cap ({@code -t/--threads} or the file's
-   *     {@code listener.threads}), or null
-   * @param queueOption the option that set the pool's queue ({@code --queue} or the file's
-   *     {@code listener.queue}), or null
-   */
-  private static Concurrency concurrency(String model, int threads, String threadsOption, int queue,
-      String queueOption) {
-    boolean virtualAvailable = Runtime.version().feature() >= 21;
-    boolean threadsGiven = threadsOption != null;
-    boolean queueGiven = queueOption != null;
-    if (threadsGiven && threads < 1) {
-      throw new IllegalArgumentException(threadsOption + " must be at least 1 (was " + threads + ")");
-    }
-    if (queueGiven && queue < 0) {
-      throw new IllegalArgumentException(queueOption + " must not be negative (was " + queue + ")");
-    }
-    return switch (model) {
-      case "auto" -> {
-        if (threadsGiven && virtualAvailable) {
-          throw new IllegalArgumentException(threadsOption + " caps -c pool or -c thread; -c auto runs "
-              + "virtual threads on Java " + Runtime.version().feature() + ", which have no cap: "
-              + "add -c pool to cap the threads, or drop " + threadsOption);
-        }
-        if (queueGiven && virtualAvailable) {
-          throw new IllegalArgumentException(queueOption + " sizes the queue of -c pool; -c auto runs "
-              + "virtual threads on Java " + Runtime.version().feature() + ", which need none: "
-              + "add -c pool, or drop " + queueOption);
-        }
-        yield threadsGiven || queueGiven ? Concurrency.boundedPool(threads, queue) : Concurrency.auto();
-      }
-      case "virtual" -> {
-        if (!virtualAvailable) {
-          throw new IllegalArgumentException("-c/--concurrency virtual needs Java 21 or later (this is "
-              + "Java " + Runtime.version().feature() + "): use -c auto or -c pool");
-        }
-        if (threadsGiven) {
-          throw new IllegalArgumentException(threadsOption + " caps -c pool or -c thread; virtual "
-              + "threads have no cap: drop " + threadsOption + ", or use -c pool");
-        }
-        if (queueGiven) {
-          throw new IllegalArgumentException(queueOption + " sizes the queue of -c pool; virtual "
-              + "threads need none: drop " + queueOption + ", or use -c pool");
-        }
-        yield Concurrency.virtualThreads();
-      }
-      case "pool", "epoll" -> Concurrency.boundedPool(threads, queue);
-      case "thread" -> {
-        if (queueGiven) {
-          throw new IllegalArgumentException(queueOption + " sizes the queue of -c pool; -c thread "
-              + "queues nothing (past its cap a new client gets 503): drop " + queueOption
-              + ", or use -c pool");
-        }
-        yield Concurrency.threadPerConnection(threads);
-      }
-      default -> throw new IllegalArgumentException(
-          "--concurrency must be auto, virtual, pool (alias epoll) or thread (was " + model + ")");
-    };
-  }
-
   private static String value(String[] args, int index, String flag) {
     if (index >= args.length) {
       throw new IllegalArgumentException(flag + " needs a value");
@@ -447,7 +396,7 @@ final class CliOptions {
 
   /** Flags that set one value: given twice, the first would be silently dropped. */
   private static final Set<String> SINGLE = Set.of("-p", "--port", "-b", "--bind", "-c",
-      "--concurrency", "-t", "--threads", "--queue", "--connect-timeout",
+      "--concurrency", "-t", "--threads", "--queue", "--max-threads", "--connect-timeout",
       "--upstream-timeout", "--upstream-keepalive", "--max-idle-upstream", "--retry-buffer-bytes",
       "--idle-timeout", "--header-timeout", "--write-timeout", "--min-body-rate", "--request-buffer-bytes",
       "--request-spool-bytes", "--request-spool-dir", "--max-body-bytes", "--max-connections",

@@ -23,7 +23,8 @@ import java.util.function.BiConsumer;
 final class ConfigFile {
   private static final List<String> SECTIONS = List.of("listener", "timeouts", "limits", "cache",
       "upstreamCa", "filters", "pools", "routes", "upstream");
-  private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads", "queue");
+  private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads", "queue",
+      "maxThreads");
   private static final List<String> CACHE = List.of("maxSizeBytes", "sizeMb", "maxEntryBytes",
       "storeSetCookie", "purgeFrom");
   private static final List<String> MODELS = List.of("auto", "virtual", "pool", "epoll", "thread");
@@ -56,6 +57,8 @@ final class ConfigFile {
   private ConfigNode threadsNode;
   private Integer queue;
   private ConfigNode queueNode;
+  private Integer maxThreads;
+  private ConfigNode maxThreadsNode;
   private boolean reverse;
   private ConfigNode cacheAsked;
   private CacheSpec cache;
@@ -173,6 +176,16 @@ final class ConfigFile {
     return queueNode;
   }
 
+  /** The file's {@code listener.maxThreads}, or null. */
+  Integer maxThreads() {
+    return maxThreads;
+  }
+
+  /** Where the file gives {@code listener.maxThreads}, for errors about it; null without it. */
+  ConfigNode maxThreadsNode() {
+    return maxThreadsNode;
+  }
+
   /** True if the file has routes or a catch-all upstream. */
   boolean reverse() {
     return reverse;
@@ -203,6 +216,13 @@ final class ConfigFile {
           queueNode = value;
           if (queue < 0) {
             throw value.error("must not be negative (was " + queue + ")"); // the range check, now
+          }
+        }
+        case "maxThreads" -> {
+          maxThreads = value.integer();
+          maxThreadsNode = value;
+          if (maxThreads < 1) {
+            throw value.error("must be at least 1 (was " + maxThreads + ")"); // the range check, now
           }
         }
       }

@@ -28,16 +28,30 @@ class BannerTest {
   /** {@code auto} with what it chose here, where it showed the API's {@code auto()}. */
   @Test
   void namesTheConcurrencyModelAutoChose() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (ProxyServer proxy = CliOptions.parse("-p", "0").builder().build().start()) {
-      Banner.print(proxy, "info", new PrintStream(out, true, StandardCharsets.UTF_8));
-    }
     int feature = Runtime.version().feature();
     String chosen = feature >= 21 ? "virtual threads on Java " + feature
-        : "bounded pool on Java " + feature + ", growing while clients wait and the CPUs have room";
-    assertThat(out.toString(StandardCharsets.UTF_8))
+        : "bounded pool on Java " + feature + ", growing to 1000 threads while clients wait and the CPUs have room";
+    assertThat(banner("-p", "0"))
         .contains("concurrency  auto (" + chosen + ")")
         .doesNotContain("auto()")
         .containsPattern("Listening on 127\\.0\\.0\\.1:\\d+");
+  }
+
+  /** A pool that grows says how far; a fixed one is just the pool. */
+  @Test
+  void namesTheCeilingOfAGrowingPool() {
+    assertThat(banner("-p", "0", "-c", "pool", "--max-threads", "400"))
+        .contains("concurrency  pool (growing to 400 threads while clients wait and the CPUs have room)\n")
+        .contains("workers      200 threads, queue of 10000\n");
+    assertThat(banner("-p", "0", "-c", "pool")).contains("concurrency  pool\n");
+  }
+
+  /** The banner of the CLI started with {@code args}, with its lines ended by {@code \n}. */
+  private static String banner(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ProxyServer proxy = CliOptions.parse(args).builder().build().start()) {
+      Banner.print(proxy, "info", new PrintStream(out, true, StandardCharsets.UTF_8));
+    }
+    return out.toString(StandardCharsets.UTF_8).replace(System.lineSeparator(), "\n");
   }
 }

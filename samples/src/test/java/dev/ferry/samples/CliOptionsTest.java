@@ -238,12 +238,51 @@ class CliOptionsTest {
     assertThatThrownBy(() -> CliOptions.parse("-c", "thread", "--queue", "5"))
         .hasMessageStartingWith("--queue sizes the queue of -c pool; -c thread queues nothing");
     if (Runtime.version().feature() < 21) {
-      assertThat(configOf("--queue", "50").concurrency()).isEqualTo(Concurrency.boundedPool(200, 50));
+      assertThat(configOf("--queue", "50").concurrency()).as("auto's pool, still growing")
+          .isEqualTo(Concurrency.boundedPool(200, 50).growingTo(1000));
     } else {
       assertThatThrownBy(() -> CliOptions.parse("--queue", "50"))
           .hasMessageStartingWith("--queue sizes the queue of -c pool; -c auto runs virtual threads");
       assertThatThrownBy(() -> CliOptions.parse("-c", "virtual", "--queue", "50"))
           .hasMessage("--queue sizes the queue of -c pool; virtual threads need none: drop --queue, or use -c pool");
+    }
+  }
+
+  /**
+   * --max-threads lets the pool grow from -t; -t alone fixes it, on -c pool and on auto's pool
+   * (Java 17); the models with no pool to grow refuse it, naming the flag.
+   */
+  @Test
+  void letsThePoolGrowToMaxThreadsOrRefusesItWhereThereIsNoPool() {
+    assertThat(configOf("-c", "pool", "--max-threads", "800").concurrency())
+        .isEqualTo(Concurrency.boundedPool(200, 10_000).growingTo(800));
+    assertThat(configOf("-c", "pool", "-t", "50", "--max-threads", "50").concurrency())
+        .isEqualTo(Concurrency.boundedPool(50, 10_000));
+    assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "-t", "300", "--max-threads", "250"))
+        .hasMessage("--max-threads 250 is below the pool's starting cap of 300 threads: give at least 300, "
+            + "or lower -t/--threads");
+    assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "--max-threads", "100"))
+        .hasMessage("--max-threads 100 is below the pool's starting cap of 200 threads: give at least 200, "
+            + "or lower it with -t/--threads");
+    assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "--max-threads", "0"))
+        .hasMessage("--max-threads must be at least 1 (was 0)");
+    assertThatThrownBy(() -> CliOptions.parse("-c", "pool", "--max-threads", "400", "--max-threads", "500"))
+        .hasMessage("--max-threads may be given only once");
+    assertThatThrownBy(() -> CliOptions.parse("-c", "thread", "--max-threads", "400"))
+        .hasMessage("--max-threads lets -c pool grow; -c thread keeps the cap -t gives: drop --max-threads, "
+            + "or use -c pool");
+    if (Runtime.version().feature() < 21) {
+      assertThat(configOf().concurrency()).isEqualTo(Concurrency.auto());
+      assertThat(configOf("-t", "300").concurrency()).as("-t fixes auto's pool").isEqualTo(Concurrency.boundedPool(300, 10_000));
+      assertThat(configOf("--max-threads", "2000").concurrency())
+          .isEqualTo(Concurrency.boundedPool(200, 10_000).growingTo(2000));
+      assertThat(configOf("-t", "100", "--max-threads", "400").concurrency())
+          .isEqualTo(Concurrency.boundedPool(100, 10_000).growingTo(400));
+    } else {
+      assertThatThrownBy(() -> CliOptions.parse("--max-threads", "400"))
+          .hasMessageStartingWith("--max-threads lets -c pool grow; -c auto runs virtual threads on Java ");
+      assertThatThrownBy(() -> CliOptions.parse("-c", "virtual", "--max-threads", "400"))
+          .hasMessage("--max-threads lets -c pool grow; virtual threads have no cap: drop --max-threads, or use -c pool");
     }
   }
 

@@ -52,7 +52,7 @@ class ConfigFileTest {
     ProxyConfig config = configOf(readmeExample());
     assertThat(config.port()).isEqualTo(8080);
     assertThat(config.bindAddress()).isEqualTo("127.0.0.1");
-    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(64, 10_000));
+    assertThat(config.concurrency()).isEqualTo(Concurrency.boundedPool(64, 10_000).growingTo(256));
     assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.upstreamTimeout()).isEqualTo(Duration.ofMillis(30_500));
     assertThat(config.maxHeaderCount()).isEqualTo(100);
@@ -175,6 +175,31 @@ class ConfigFileTest {
         .hasMessageStartingWith(thread + " line 3: listener.queue sizes the queue of -c pool; -c thread queues nothing");
   }
 
+  /** listener.maxThreads lets the pool grow as --max-threads does, and a value it cannot take names its line. */
+  @Test
+  void appliesListenerMaxThreadsLikeTheFlag() throws IOException {
+    Path file = write("""
+        listener:
+          concurrency: pool
+          threads: 100
+          maxThreads: 400
+        """);
+    assertThat(CliOptions.parse("--config", file.toString()).builder().buildConfig().concurrency())
+        .isEqualTo(Concurrency.boundedPool(100, 10_000).growingTo(400));
+    assertThat(CliOptions.parse("--config", file.toString(), "--max-threads", "500").builder().buildConfig()
+        .concurrency()).as("the flag over the file").isEqualTo(Concurrency.boundedPool(100, 10_000).growingTo(500));
+    assertLine("listener:\n  maxThreads: 0\n", 2, "listener.maxThreads must be at least 1 (was 0)");
+    Path below = write("""
+        listener:
+          concurrency: pool
+          threads: 100
+          maxThreads: 50
+        """);
+    assertThatThrownBy(() -> CliOptions.parse("--config", below.toString()))
+        .isInstanceOf(ConfigFileException.class)
+        .hasMessageStartingWith(below + " line 4: listener.maxThreads 50 is below the pool's starting cap of 100");
+  }
+
   @Test
   void refusesRoutingFlagsNextToTheFile() throws IOException {
     Path file = write("""
@@ -278,7 +303,7 @@ class ConfigFileTest {
     assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
         .isInstanceOf(ConfigFileException.class)
         .hasMessage(file + " line 3: listener.prot is not a known key; expected one of port, bind, "
-            + "concurrency, threads, queue")
+            + "concurrency, threads, queue, maxThreads")
         .satisfies(e -> assertThat(((ConfigFileException) e).line()).isEqualTo(3));
   }
 

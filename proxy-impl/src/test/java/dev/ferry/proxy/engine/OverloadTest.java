@@ -157,54 +157,40 @@ class OverloadTest {
   @Test
   void servesMoreSlowRequestsAtOnceThanTheDefaultPoolsThreads() throws Exception {
     assumeDescriptors(4096, "260 clients, the proxy's ends of them and its upstream connections");
-    int clients = 260;
-    CountDownLatch held = new CountDownLatch(clients);
-    CountDownLatch release = new CountDownLatch(1);
-    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .upstream(Upstream.of(origin.url("/")))
-        .filter(HoldingFilter.holding(null, held, release)));
-    List<RawClient> slow = new ArrayList<>();
-    try {
-      for (int i = 0; i < clients; i++) {
-        slow.add(new RawClient(proxy.address()).send("GET /" + i + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
-      }
-      // Holds last up to 30 s: a pool that did not grow has 200 under way until then.
-      Await.until(() -> held.getCount() == 0, Duration.ofSeconds(20), () -> "every request under way at once; "
-          + (clients - held.getCount()) + " are, on " + proxy.stats().workers() + " threads");
-      if (!ConnectionExecutor.runsOnVirtualThreads(Concurrency.auto())) {
-        assertThat(proxy.stats().workers()).as("the pool's thread cap").isGreaterThanOrEqualTo(clients);
-      }
-      release.countDown();
-      for (RawClient client : slow) {
-        assertThat(client.readResponse().status()).isEqualTo(200);
-      }
-    } finally {
-      release.countDown();
-      RawClient.closeAll(slow);
+    int threads = holdAtOnce(260, ProxyServer.builder());
+    if (!ConnectionExecutor.runsOnVirtualThreads(Concurrency.auto())) {
+      assertThat(threads).as("the pool's thread cap").isGreaterThanOrEqualTo(260);
     }
-    assertThat(proxy.stats().connectionsRejected()).isZero();
   }
 
   /** An explicit growing pool starts threads for the connections queued once its cap grows. */
   @Test
   void growsAnExplicitPoolToItsCeilingForQueuedConnections() throws Exception {
-    int clients = 6;
+    int threads = holdAtOnce(6, ProxyServer.builder().concurrency(Concurrency.boundedPool(2, 100).growingTo(8)));
+    assertThat(threads).as("the pool's thread cap").isBetween(6, 8);
+  }
+
+  /**
+   * Starts a proxy from {@code builder} whose requests are held until all {@code clients}
+   * clients' are held at once (holds last up to 30 s, so a pool that did not grow stays short of
+   * them until then), then released and answered 200 with none refused. Returns the proxy's
+   * {@code workers()} while they were all held.
+   */
+  private int holdAtOnce(int clients, ProxyServer.Builder builder) throws Exception {
     CountDownLatch held = new CountDownLatch(clients);
     CountDownLatch release = new CountDownLatch(1);
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    ProxyServer proxy = ferry.start(ProxyServer.builder()
-        .concurrency(Concurrency.boundedPool(2, 100).growingTo(8))
-        .upstream(Upstream.of(origin.url("/")))
+    ProxyServer proxy = ferry.start(builder.upstream(Upstream.of(origin.url("/")))
         .filter(HoldingFilter.holding(null, held, release)));
     List<RawClient> slow = new ArrayList<>();
+    int workers;
     try {
       for (int i = 0; i < clients; i++) {
-        slow.add(new RawClient(proxy.address()).send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+        slow.add(new RawClient(proxy.address()).send("GET /" + i + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
       }
       Await.until(() -> held.getCount() == 0, Duration.ofSeconds(20), () -> "every request under way at once; "
           + (clients - held.getCount()) + " are, on " + proxy.stats().workers() + " threads");
-      assertThat(proxy.stats().workers()).as("the pool's thread cap").isBetween(clients, 8);
+      workers = proxy.stats().workers();
       release.countDown();
       for (RawClient client : slow) {
         assertThat(client.readResponse().status()).isEqualTo(200);
@@ -214,6 +200,7 @@ class OverloadTest {
       RawClient.closeAll(slow);
     }
     assertThat(proxy.stats().connectionsRejected()).isZero();
+    return workers;
   }
 
   /**
