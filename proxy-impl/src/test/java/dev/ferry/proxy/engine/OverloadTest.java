@@ -11,6 +11,7 @@ import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.time.Duration;
@@ -205,11 +206,14 @@ class OverloadTest {
 
   /**
    * A growing pool without a queue refuses a client while its threads are all busy, as a fixed
-   * one does, and takes that refusal as the sign to grow: the next client is served.
+   * one does, and takes the refusals as the sign to grow: a later client is served beside the
+   * held one. Each refusal is weighed at the pool's next look at the CPUs, and a look that finds
+   * them busy (a compiler at work, on a CI machine) lets it pass, so clients keep coming until
+   * one is served, as they would.
    */
   @Test
-  void growsAPoolWithoutAQueueAfterRefusingAClient() throws Exception {
-    CountDownLatch held = new CountDownLatch(2);
+  void growsAPoolWithoutAQueueAfterRefusingClients() throws Exception {
+    CountDownLatch held = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     ProxyServer proxy = ferry.start(ProxyServer.builder()
@@ -218,22 +222,26 @@ class OverloadTest {
         .filter(HoldingFilter.holding("/hold", held, release)));
     try (RawClient first = new RawClient(proxy.address())) {
       first.send("GET /hold HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-      Await.until(() -> held.getCount() == 1, "the first request to hold the one thread");
-      try (RawClient refused = new RawClient(proxy.address())) {
-        assertThat(refused.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(503);
-      }
-      Await.until(() -> proxy.stats().workers() > 1, "the cap to grow after the refusal");
-      try (RawClient next = new RawClient(proxy.address())) {
-        next.send("GET /hold HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-        assertThat(held.await(10, TimeUnit.SECONDS)).as("the next client held beside the first").isTrue();
-        release.countDown();
-        assertThat(next.readResponse().status()).isEqualTo(200);
-      }
+      assertThat(held.await(10, TimeUnit.SECONDS)).as("the first request holds the one thread").isTrue();
+      assertThat(statusOfANewClient(proxy)).isEqualTo(503);
+      Await.until(() -> statusOfANewClient(proxy) == 200, Duration.ofSeconds(20),
+          () -> "a client served beside the held one; the pool's cap is " + proxy.stats().workers());
+      assertThat(proxy.stats().workers()).as("the pool's thread cap").isBetween(2, 4);
+      release.countDown();
       assertThat(first.readResponse().status()).isEqualTo(200);
     } finally {
       release.countDown();
     }
-    assertThat(proxy.stats().connectionsRejected()).isEqualTo(1);
+    assertThat(proxy.stats().connectionsRejected()).isPositive();
+  }
+
+  /** The status a new client's request gets; an I/O failure reads as 0. */
+  private static int statusOfANewClient(ProxyServer proxy) {
+    try (RawClient client = new RawClient(proxy.address())) {
+      return client.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").readResponse().status();
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   /**
