@@ -246,7 +246,8 @@ final class CliOptions {
   /** Options that are not builder calls themselves. */
   private static final class Settings {
     String model = "auto";
-    int threads = 200;
+    /** The cap of {@code auto}'s pool on Java 17, where it starts. */
+    int threads = Concurrency.auto().maxThreads();
     /** The queue of {@code auto}'s pool on Java 17, as many as the default connection limit. */
     int queue = Concurrency.auto().queueSize();
     /** The pool's ceiling, read only where --max-threads or listener.maxThreads gave it. */

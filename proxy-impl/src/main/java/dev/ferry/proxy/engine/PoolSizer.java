@@ -69,6 +69,9 @@ final class PoolSizer {
   int next(int current, boolean waiting, long nowNanos) {
     if (waiting) {
       lastWaitNanos = nowNanos;
+    } else if (current <= base) {
+      // Nothing to decide, so no reading of the CPUs: an idle proxy reads none.
+      return current;
     }
     double load = cpuLoad.getAsDouble();
     if (waiting && load >= 0 && load < GROW_BELOW && current < ceiling) {

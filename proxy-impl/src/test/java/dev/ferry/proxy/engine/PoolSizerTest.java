@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The policy of Java 17's default pool: the CPU load is given, as the JVM would report it. */
@@ -42,6 +43,19 @@ class PoolSizerTest {
     assertThat(sizer.next(500, true, start)).isEqualTo(625);
     assertThat(sizer.next(625, false, start + TimeUnit.SECONDS.toNanos(29))).isEqualTo(625);
     assertThat(sizer.next(625, false, start + TimeUnit.SECONDS.toNanos(31))).isEqualTo(200);
+  }
+
+  @Test
+  void readsNoLoadWhileNobodyWaitsAndTheCapIsAtItsBase() {
+    AtomicInteger reads = new AtomicInteger();
+    PoolSizer counting = new PoolSizer(200, 1000, () -> {
+      reads.incrementAndGet();
+      return 0.10;
+    });
+    assertThat(counting.next(200, false, 0)).isEqualTo(200);
+    assertThat(reads).hasValue(0);
+    assertThat(counting.next(200, true, 0)).isEqualTo(250);
+    assertThat(reads).hasValue(1);
   }
 
   @Test
