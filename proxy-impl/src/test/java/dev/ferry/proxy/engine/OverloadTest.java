@@ -172,10 +172,10 @@ class OverloadTest {
   }
 
   /**
-   * Starts a proxy from {@code builder} whose requests are held until all {@code clients}
-   * clients' are held at once (holds last up to 30 s, so a pool that did not grow stays short of
-   * them until then), then released and answered 200 with none refused. Returns the proxy's
-   * {@code workers()} while they were all held.
+   * Starts a proxy from {@code builder} that holds every request, sends one from each of
+   * {@code clients} new clients, and waits until all are held at once (holds last up to 30 s, so a
+   * pool that did not grow stays short of them until then); then releases them, expects every one
+   * answered 200 and none refused, and returns the proxy's {@code workers()} while all were held.
    */
   private int holdAtOnce(int clients, ProxyServer.Builder builder) throws Exception {
     CountDownLatch held = new CountDownLatch(clients);
