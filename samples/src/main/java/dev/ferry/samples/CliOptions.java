@@ -164,15 +164,18 @@ final class CliOptions {
         : config != null && config.queue() != null ? "listener.queue" : null;
     String maxThreadsOption = seen.contains("--max-threads") ? "--max-threads"
         : config != null && config.maxThreads() != null ? "listener.maxThreads" : null;
+    String modelOption = !seen.contains("--concurrency") && config != null && config.concurrency() != null
+        ? "listener.concurrency" : "-c/--concurrency";
     try {
-      builder.concurrency(ConcurrencyOptions.of(settings.model,
+      builder.concurrency(ConcurrencyOptions.of(settings.model, modelOption,
           new ConcurrencyOptions.Given(settings.threads, threadsOption),
           new ConcurrencyOptions.Given(settings.queue, queueOption),
           new ConcurrencyOptions.Given(settings.maxThreads, maxThreadsOption)));
     } catch (IllegalArgumentException e) {
-      // An error about the file's listener.threads, .queue or .maxThreads names its line.
+      // An error about the file's listener.concurrency, .threads, .queue or .maxThreads names its line.
       String message = e.getMessage();
       ConfigNode node = config == null ? null
+          : message.startsWith("listener.concurrency") ? config.concurrencyNode()
           : message.startsWith("listener.threads") ? config.threadsNode()
           : message.startsWith("listener.queue") ? config.queueNode()
           : message.startsWith("listener.maxThreads") ? config.maxThreadsNode() : null;

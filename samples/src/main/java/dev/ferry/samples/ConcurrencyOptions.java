@@ -19,11 +19,12 @@ final class ConcurrencyOptions {
   }
 
   /**
-   * The model {@code model} names. On Java 17, {@code auto} is the bounded pool and takes the
+   * The model {@code model} names ({@code modelOption} names the option that gave it, for
+   * errors). On Java 17, {@code auto} is the bounded pool and takes the
    * pool's numbers: its own (200 threads growing to 1,000, a queue of 10,000) unless given; a
    * {@code -t} without {@code --max-threads} fixes its cap, as {@code -c pool} does.
    */
-  static Concurrency of(String model, Given threads, Given queue, Given ceiling) {
+  static Concurrency of(String model, String modelOption, Given threads, Given queue, Given ceiling) {
     int java = Runtime.version().feature();
     boolean virtualAvailable = java >= 21;
     if (threads.given() && threads.value() < 1) {
@@ -56,8 +57,8 @@ final class ConcurrencyOptions {
       }
       case "virtual" -> {
         if (!virtualAvailable) {
-          throw new IllegalArgumentException("-c/--concurrency virtual needs Java 21 or later (this is "
-              + "Java " + java + "): use -c auto or -c pool");
+          throw new IllegalArgumentException(modelOption + " virtual needs Java 21 or later (this is "
+              + "Java " + java + "): use auto or pool");
         }
         refuse(threads, " caps -c pool or -c thread; virtual threads have no cap: drop " + threads.option()
             + ", or use -c pool");

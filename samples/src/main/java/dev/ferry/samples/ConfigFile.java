@@ -53,6 +53,7 @@ final class ConfigFile {
   }
 
   private String concurrency;
+  private ConfigNode concurrencyNode;
   private Integer threads;
   private ConfigNode threadsNode;
   private Integer queue;
@@ -156,6 +157,11 @@ final class ConfigFile {
     return concurrency;
   }
 
+  /** Where the file gives {@code listener.concurrency}, for errors about it; null without it. */
+  ConfigNode concurrencyNode() {
+    return concurrencyNode;
+  }
+
   /** The file's {@code listener.threads}, or null. */
   Integer threads() {
     return threads;
@@ -202,6 +208,7 @@ final class ConfigFile {
         });
         case "concurrency" -> {
           concurrency = value.text();
+          concurrencyNode = value;
           if (!MODELS.contains(concurrency)) {
             throw value.error("must be auto, virtual, pool (alias epoll) or thread (was " + concurrency + ")");
           }

@@ -175,6 +175,20 @@ class ConfigFileTest {
         .hasMessageStartingWith(thread + " line 3: listener.queue sizes the queue of -c pool; -c thread queues nothing");
   }
 
+  /** A model this Java lacks is refused naming the file's line, as the flag names itself. */
+  @Test
+  void namesTheLineOfAConcurrencyModelThisJavaLacks() throws IOException {
+    int java = Runtime.version().feature();
+    if (java < 21) {
+      assertLine("listener:\n  concurrency: virtual\n", 2, "listener.concurrency virtual needs Java 21 or "
+          + "later (this is Java " + java + "): use auto or pool");
+    } else {
+      Path file = write("listener:\n  concurrency: virtual\n");
+      assertThat(CliOptions.parse("--config", file.toString()).builder().buildConfig().concurrency())
+          .isEqualTo(Concurrency.virtualThreads());
+    }
+  }
+
   /** listener.maxThreads lets the pool grow as --max-threads does, and a value it cannot take names its line. */
   @Test
   void appliesListenerMaxThreadsLikeTheFlag() throws IOException {
