@@ -3,9 +3,9 @@
 # on a noisy machine only runs of A and B taken in turn, several times, tell a few per cent from
 # noise. An nginx static origin on loopback, then per round: A warmed up and measured, B warmed
 # up and measured. Prints req/s, p99 latency, requests wrk gave up on (2 s timeout), answers
-# other than 2xx/3xx (counted in req/s too: a full pool's 503s), CPU per request (/proc ticks)
-# and heap allocation per request (the CLI's jvm_threads_allocated_bytes_total) for every run,
-# then the medians.
+# other than 2xx/3xx (counted in req/s too: a full pool's 503s), CPU per request (/proc ticks),
+# heap allocation per request (the CLI's jvm_threads_allocated_bytes_total) and the process's
+# peak resident memory over its warm-up and run (VmHWM) for every run, then the medians.
 # Loopback only; every run is bounded in time; everything started is stopped on exit.
 #   cp samples/target/ferry.jar /tmp/before.jar   # then change, rebuild, and:
 #   ./mvnw -q -DskipTests package && A=/tmp/before.jar samples/bench/ab.sh
@@ -70,8 +70,8 @@ allocated() { # $1 = admin port
 
 # Runs in a command substitution, a subshell whose PIDS the exit trap never sees: it stops its
 # own Ferry on every way out.
-run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints "label rps cpu_us alloc_b p99_ms timeouts refused"
-  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts refused flags jvm_flags
+run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints "label rps cpu_us alloc_b p99_ms timeouts refused rss_mib"
+  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts refused rss flags jvm_flags
   port=$(free_port)
   admin=$(free_port)
   read -r -a flags <<< "$3 $TLS_FLAGS"
@@ -90,6 +90,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
   timeout 120 wrk -t2 -c"$CONNS" -d"$DURATION" --latency "${WRK_HEADERS[@]}" "$url" > "$WORK/wrk.out"
   t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   a1=$(allocated "$admin")
+  rss=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
   kill "$pid"
   timeout 30 tail --pid="$pid" -f /dev/null || true
   n=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
@@ -100,7 +101,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
   # Answers other than 2xx and 3xx (a full pool's 503s) count in req/s too: shown apart.
   refused=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.out")
   echo "$1 $rps $(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n )) $(( (${a1:-0} - ${a0:-0}) / n ))" \
-    "${p99:-0} ${timeouts:-0} ${refused:-0}"
+    "${p99:-0} ${timeouts:-0} ${refused:-0} ${rss:-0}"
 }
 
 echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
@@ -115,9 +116,9 @@ for round in $(seq 1 "$ROUNDS"); do
   for side in $order; do
     if [ "$side" = A ]; then line=$(run A "$A" "${A_FLAGS:-}" "${A_JVM_FLAGS:-}"); else line=$(run B "$B" "${B_FLAGS:-}" "${B_JVM_FLAGS:-}"); fi
     echo "$line" >> "$WORK/results"
-    read -r _ rps cpu alloc p99 timeouts refused <<< "$line"
+    read -r _ rps cpu alloc p99 timeouts refused rss <<< "$line"
     echo "  round $round $side: $rps req/s, p99 $p99 ms, $timeouts timed out, $refused not 2xx/3xx," \
-      "$cpu µs CPU/request, $alloc B allocated/request" >&2
+      "$cpu µs CPU/request, $alloc B allocated/request, peak RSS $rss MiB" >&2
   done
 done
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
@@ -127,5 +128,6 @@ for side in A B; do
     "$(awk -v s="$side" '$1 == s {print $6}' "$WORK/results" | median) timed out," \
     "$(awk -v s="$side" '$1 == s {print $7}' "$WORK/results" | median) not 2xx/3xx," \
     "$(awk -v s="$side" '$1 == s {print $3}' "$WORK/results" | median) µs CPU/request," \
-    "$(awk -v s="$side" '$1 == s {print $4}' "$WORK/results" | median) B allocated/request"
+    "$(awk -v s="$side" '$1 == s {print $4}' "$WORK/results" | median) B allocated/request," \
+    "peak RSS $(awk -v s="$side" '$1 == s {print $8}' "$WORK/results" | median) MiB"
 done
