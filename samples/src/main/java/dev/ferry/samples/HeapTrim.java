@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
  * without {@code -Xms}, a 64th of the machine's memory (384 MiB on a 24 GiB machine), whatever
  * the proxy needs. A proxy's live heap is a few MiB, but G1 cycles its young generation through
  * all of the committed heap, so the process's resident memory was set by the machine's RAM, not
- * by its load: 332–334 MiB peak under a benchmark's load, against 139–255 MiB once trimmed, at
- * the same request rates (README "Memory"). One full collection right
+ * by its load: about 335 MiB peak under the benchmark's load, against 166–235 MiB (medians) once
+ * trimmed, at the same request rates (paired {@code samples/bench/ab.sh}, README "Memory"). One full collection right
  * after the start lets the collector shrink the heap to what is live (its
  * {@code MaxHeapFreeRatio}); it grows again as far as the load needs, up to {@code -Xmx}.
  *

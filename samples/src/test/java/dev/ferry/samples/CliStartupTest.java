@@ -282,7 +282,7 @@ class CliStartupTest {
    * The heap the JVM committed at launch by its own rule (without -Xms, a 64th of the machine's
    * memory, -Xmx at most) is given back once the proxy runs: G1 cycled its young generation
    * through all of it, and the proxy's resident memory under load was the machine's share, not
-   * what the load needed (about 333 MiB peak against 139–255 MiB trimmed, README "Memory").
+   * what the load needed (about 335 MiB peak against 166–235 MiB trimmed, README "Memory").
    */
   @Test
   void givesBackTheHeapTheJvmCommittedAtLaunch() throws Exception {
