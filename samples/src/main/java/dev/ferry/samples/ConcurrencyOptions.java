@@ -51,9 +51,8 @@ final class ConcurrencyOptions {
         if (!threads.given() && !queue.given() && !ceiling.given()) {
           yield Concurrency.auto();
         }
-        int grown = ceiling.given() ? ceiling.value()
-            : threads.given() ? threads.value() : Concurrency.auto().threadCeiling();
-        yield pool(threads, queue, new Given(grown, ceiling.option()));
+        yield pool(threads, queue,
+            orElse(ceiling, threads.given() ? threads.value() : Concurrency.auto().threadCeiling()));
       }
       case "virtual" -> {
         if (!virtualAvailable) {
@@ -68,7 +67,7 @@ final class ConcurrencyOptions {
             + ", or use -c pool");
         yield Concurrency.virtualThreads();
       }
-      case "pool", "epoll" -> pool(threads, queue, ceiling.given() ? ceiling : new Given(threads.value(), null));
+      case "pool", "epoll" -> pool(threads, queue, orElse(ceiling, threads.value()));
       case "thread" -> {
         refuse(queue, " sizes the queue of -c pool; -c thread queues nothing (past its cap a new client "
             + "gets 503): drop " + queue.option() + ", or use -c pool");
@@ -88,6 +87,11 @@ final class ConcurrencyOptions {
           + (threads.given() ? ", or lower " + threads.option() : ", or lower it with -t/--threads"));
     }
     return Concurrency.boundedPool(threads.value(), queue.value()).growingTo(ceiling.value());
+  }
+
+  /** The ceiling given, else {@code otherwise}, which no option named. */
+  private static Given orElse(Given ceiling, int otherwise) {
+    return ceiling.given() ? ceiling : new Given(otherwise, null);
   }
 
   private static void refuse(Given number, String why) {
