@@ -12,7 +12,7 @@ import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.io.BlockInputStream;
 import dev.ferry.proxy.engine.io.ConnectionInput;
-import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.UpstreamFields;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -138,7 +138,7 @@ final class ClientBody implements Body {
     }
     Headers trailers = HopByHop.stripTrailers(chunked.trailers());
     // Dropped on arrival from the trailers too, as from the head (RealExchange.parseRequest).
-    return reverse ? Forwarder.withoutClientForwarding(trailers) : trailers;
+    return reverse ? UpstreamFields.withoutClientForwarding(trailers) : trailers;
   }
 
   boolean isComplete() {

@@ -38,6 +38,7 @@ import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.UndecidedDestination;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
+import dev.ferry.proxy.engine.upstream.UpstreamFields;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -182,7 +183,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     HopByHop.applyClientOptions(head.headers(), fields, config.requestIdHeader(), "traceparent");
     OwnFields.dropUnderscoreSpellings(head.headers(), fields, config.requestIdHeader());
     if (config.isReverse()) {
-      Forwarder.dropClientForwarding(head.headers(), fields);
+      UpstreamFields.dropClientForwarding(head.headers(), fields);
     }
     Request.Builder builder = parsed.request().headers(fields.build());
     if (refusal != null) {
