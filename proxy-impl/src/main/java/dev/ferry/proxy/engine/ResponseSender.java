@@ -1,16 +1,12 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Body;
-import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.cache.StoringBody;
 import dev.ferry.proxy.engine.http1.ChunkedOutputStream;
-import dev.ferry.proxy.engine.http1.DateField;
 import dev.ferry.proxy.engine.http1.HeadWriter;
-import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
-import dev.ferry.proxy.engine.http1.NameSet;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ChannelBody;
@@ -41,10 +37,6 @@ import java.nio.channels.ClosedByInterruptException;
 final class ResponseSender {
   /** Below this a body is copied through the heap: the copies cost less than a direct relay's setup. */
   private static final int RELAY_MIN_BYTES = 16 * 1024;
-  private static final NameSet CONTENT_LENGTH = NameSet.of("content-length");
-  private static final NameSet CONTENT_LENGTH_AND_TRAILER = NameSet.of("content-length", "trailer");
-  /** Fields of a relayed interim response that are not passed on as received. */
-  private static final NameSet INTERIM_DROP = NameSet.of("content-length", "via");
 
   private final ConnectionOutput out;
 
@@ -114,59 +106,16 @@ final class ResponseSender {
     Runnable leaving = headLeaving;
     headLeaving = null;
     chunkedBytes = -1;
-    closeDelimited = false;
+    ClientHead head = ClientHead.frame(response, setName, setValue, headRequest, clientMinor, close, tunnel);
+    closeDelimited = head.closeDelimited();
     int status = response.status();
-    boolean bodiless = headRequest || status < 200 || status == 204 || status == 304 || tunnel;
+    boolean bodiless = head.bodiless();
     Body body = response.body();
-    long length = bodiless ? 0 : body.contentLength();
-    boolean chunked = false;
-    // HEAD and 304 answers keep the Content-Length of the representation (RFC 9110 §8.6);
-    // everything else is framed here, once, in a single pass over the fields.
-    boolean keepLength = bodiless && !tunnel && status >= 200 && status != 204;
-    Headers.Builder fields = Headers.builder();
-    // A Trailer field announces a trailer section, which only chunked framing has: one that goes
-    // with a length or to an HTTP/1.0 client (a cache hit of a chunked fill) would mislead.
-    boolean trailerSection = !bodiless && length < 0 && clientMinor == 1;
-    HopByHop.strip(response.headers(), status == 101,
-        bodiless || trailerSection ? CONTENT_LENGTH : CONTENT_LENGTH_AND_TRAILER, fields);
-    if (keepLength) {
-      // Kept as one value, as nginx does: repeats ("5, 5", or two fields) or a value that is no
-      // length (probe s12: "5, 6", "abc", "-1") fail strict clients, such as Node's, and frame
-      // nothing here; an invalid one goes.
-      long representation = Framing.contentLength(response.headers());
-      if (representation >= 0) {
-        fields.add("Content-Length", Long.toString(representation));
-      }
-    }
-    if (setName != null) {
-      fields.set(setName, setValue);
-    }
-    if (!tunnel && !response.headers().contains("Date")) {
-      // The proxy's own answers (errors, filters', admin, cache-less 200s): RFC 9110 §6.6.1 asks
-      // a sender with a clock for a Date; relayed and cached responses carry theirs already.
-      fields.add("Date", DateField.now());
-    }
-    if (!bodiless) {
-      if (length >= 0) {
-        fields.add("Content-Length", Long.toString(length));
-      } else if (clientMinor == 1) {
-        fields.add("Transfer-Encoding", "chunked");
-        chunked = true;
-      } else {
-        closeDelimited = true;
-      }
-    }
-    if (!tunnel) {
-      if (close || closeDelimited) {
-        fields.add("Connection", "close");
-      } else if (clientMinor == 0) {
-        fields.add("Connection", "keep-alive");
-      }
-    }
-    Headers headers = fields.build();
+    long length = head.length();
+    boolean chunked = head.chunked();
     long headStart = out.bytesWritten();
     try {
-      HeadWriter.writeStatusHead(out, status, response.reason(), headers);
+      HeadWriter.writeStatusHead(out, status, response.reason(), head.fields());
     } catch (IOException e) {
       throw clientClosed(e);
     }
@@ -203,20 +152,11 @@ final class ResponseSender {
   }
 
   /**
-   * Writes a relayed 1xx head and flushes it. A 1xx has no content, so a Content-Length in it
-   * (which RFC 9110 §8.6 forbids) is dropped, not passed on to mislead.
+   * Writes a relayed 1xx head ({@link ClientHead#interim}) and flushes it.
    */
   void sendInterim(ResponseHead interim) throws IOException {
-    Headers.Builder fields = Headers.builder();
-    HopByHop.strip(interim.headers(), false, INTERIM_DROP, fields);
-    // RFC 9110 §7.6.3: a proxy adds Via to every message it forwards, interim ones included.
-    fields.add("Via", HopByHop.via(interim.headers(), interim.minorVersion()));
-    if (!interim.headers().contains("Date")) {
-      // §6.6.1: a recipient with a clock adds the Date a response it forwards lacks, 1xx included.
-      fields.add("Date", DateField.now());
-    }
     try {
-      HeadWriter.writeStatusHead(out, interim.status(), interim.reason(), fields.build());
+      HeadWriter.writeStatusHead(out, interim.status(), interim.reason(), ClientHead.interim(interim));
       out.flush();
     } catch (IOException e) {
       throw clientClosed(e);
