@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * the proxy needs. A proxy's live heap is a few MiB, but G1 cycles its young generation through
  * all of the committed heap, so the process's resident memory was set by the machine's RAM, not
  * by its load: about 335 MiB peak under the benchmark's load, against 166–235 MiB (medians) once
- * trimmed, at the same request rates (paired {@code samples/bench/ab.sh}, README "Memory"). One full collection right
- * after the start lets the collector shrink the heap to what is live (its
+ * trimmed, at the same request rates (paired {@code samples/bench/ab.sh}, README "Memory"). One
+ * full collection right after the start lets the collector shrink the heap to what is live (its
  * {@code MaxHeapFreeRatio}); it grows again as far as the load needs, up to {@code -Xmx}.
  *
  * <p>Not done when the user sized the starting heap ({@code -Xms}, {@code -XX:InitialHeapSize},
@@ -31,7 +31,7 @@ final class HeapTrim {
 
   private HeapTrim() {}
 
-  /** Trims the heap unless {@link #wanted} says not to, and logs what it committed before and after, at debug. */
+  /** Trims the heap unless {@link #wanted} says not to; logs what was committed before and after, at debug. */
   static void afterStart() {
     HotSpotDiagnosticMXBean hotSpot;
     try {

@@ -106,6 +106,7 @@ final class ResponseSender {
     Runnable leaving = headLeaving;
     headLeaving = null;
     chunkedBytes = -1;
+    closeDelimited = false;
     ClientHead head = ClientHead.frame(response, setName, setValue, headRequest, clientMinor, close, tunnel);
     closeDelimited = head.closeDelimited();
     int status = response.status();
