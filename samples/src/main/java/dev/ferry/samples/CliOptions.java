@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -158,14 +159,13 @@ final class CliOptions {
     }
     // listener.threads, .queue and .maxThreads count like -t, --queue and --max-threads (the
     // file's option names are the flags'), which override them.
-    String threadsOption = seen.contains("--threads") ? "-t/--threads"
-        : config != null && config.threads() != null ? "listener.threads" : null;
-    String queueOption = seen.contains("--queue") ? "--queue"
-        : config != null && config.queue() != null ? "listener.queue" : null;
-    String maxThreadsOption = seen.contains("--max-threads") ? "--max-threads"
-        : config != null && config.maxThreads() != null ? "listener.maxThreads" : null;
-    String modelOption = !seen.contains("--concurrency") && config != null && config.concurrency() != null
-        ? "listener.concurrency" : "-c/--concurrency";
+    String threadsOption = givenBy(seen, "--threads", "-t/--threads",
+        config == null ? null : config.threads(), "listener.threads");
+    String queueOption = givenBy(seen, "--queue", "--queue", config == null ? null : config.queue(), "listener.queue");
+    String maxThreadsOption = givenBy(seen, "--max-threads", "--max-threads",
+        config == null ? null : config.maxThreads(), "listener.maxThreads");
+    String modelOption = Objects.requireNonNullElse(givenBy(seen, "--concurrency", "-c/--concurrency",
+        config == null ? null : config.concurrency(), "listener.concurrency"), "-c/--concurrency");
     try {
       builder.concurrency(ConcurrencyOptions.of(settings.model, modelOption,
           new ConcurrencyOptions.Given(settings.threads, threadsOption),
@@ -244,6 +244,14 @@ final class CliOptions {
       }
     }
     return null;
+  }
+
+  /**
+   * What names a setting in errors: the flag ({@code name}) if it was {@code seen}, else the config
+   * file's {@code key} if the file gave a value, else null (the setting's default).
+   */
+  private static String givenBy(Set<String> seen, String flag, String name, Object fromFile, String key) {
+    return seen.contains(flag) ? name : fromFile != null ? key : null;
   }
 
   /** Options that are not builder calls themselves. */
