@@ -152,7 +152,7 @@ final class ReleasingBody implements Body, ChannelBody {
 
   private IOException failed(IOException e) {
     if (told.compareAndSet(false, true)) {
-      if (!(e instanceof HttpFailureException failure) || Dispatcher.isEndpointFailure(failure.failure())) {
+      if (!(e instanceof HttpFailureException failure) || Attempts.isEndpointFailure(failure.failure())) {
         outcome.failed("body_" + (e instanceof HttpFailureException failure ? failure.failure().name()
             : e instanceof SocketTimeoutException ? "timeout" : "io_error"));
       }
