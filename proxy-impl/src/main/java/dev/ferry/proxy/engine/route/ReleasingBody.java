@@ -70,28 +70,17 @@ final class ReleasingBody implements Body, ChannelBody {
         } catch (IOException e) {
           throw failed(e);
         }
-        if (b < 0) {
-          ended();
-        } else {
-          counted(1);
-        }
+        noted(b < 0 ? -1 : 1);
         return b;
       }
 
       @Override
       public int read(byte[] target, int offset, int length) throws IOException {
-        int n;
         try {
-          n = super.read(target, offset, length);
+          return noted(super.read(target, offset, length));
         } catch (IOException e) {
           throw failed(e);
         }
-        if (n < 0) {
-          ended();
-        } else {
-          counted(n);
-        }
-        return n;
       }
 
       @Override
@@ -118,12 +107,7 @@ final class ReleasingBody implements Body, ChannelBody {
     } catch (IOException e) {
       throw failed(e);
     }
-    if (n < 0) {
-      ended();
-    } else {
-      counted(n);
-    }
-    return n;
+    return noted(n);
   }
 
   @Override
@@ -133,6 +117,16 @@ final class ReleasingBody implements Body, ChannelBody {
     } finally {
       closed();
     }
+  }
+
+  /** Notes what a read returned, the end of the body or that many more bytes; returns it. */
+  private int noted(int n) {
+    if (n < 0) {
+      ended();
+    } else {
+      counted(n);
+    }
+    return n;
   }
 
   /** A body of known length has come whole once all of it is read, end of stream or not. */
