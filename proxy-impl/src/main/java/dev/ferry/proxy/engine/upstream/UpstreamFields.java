@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The rules for the fields of a forwarded exchange, apart from the I/O that carries them: what a
@@ -25,8 +26,9 @@ public final class UpstreamFields {
       Set.of("GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT");
 
   /** Fields the forwarder sets itself, besides the hop-by-hop ones. */
-  private static final NameSet FORWARD_DROP = NameSet.of("proxy-authorization",
+  private static final List<String> SET_BY_FORWARDER = List.of("proxy-authorization",
       "proxy-authenticate", "content-length", "expect", "host", "via");
+  private static final NameSet FORWARD_DROP = NameSet.of(SET_BY_FORWARDER.toArray(String[]::new));
 
   /**
    * A reverse proxy's client's forwarding fields, dropped on arrival, underscore spellings too
@@ -56,9 +58,9 @@ public final class UpstreamFields {
    * client certificate: RFC 9440's fields, which this proxy sets from its own TLS listener, and
    * Envoy's {@code X-Forwarded-Client-Cert}, which backends behind Envoy trust.
    */
-  private static final NameSet REVERSE_DROP = NameSet.of("proxy-authorization",
-      "proxy-authenticate", "content-length", "expect", "host", "via", "x-forwarded-for",
-      "client-cert", "client-cert-chain", "x-forwarded-client-cert");
+  private static final NameSet REVERSE_DROP = NameSet.of(Stream.concat(SET_BY_FORWARDER.stream(),
+      Stream.of("x-forwarded-for", "client-cert", "client-cert-chain", "x-forwarded-client-cert"))
+      .toArray(String[]::new));
 
   /** RFC 3986's scheme: what RFC 7239's {@code proto=} may carry. */
   private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*");
