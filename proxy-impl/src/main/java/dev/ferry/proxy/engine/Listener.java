@@ -57,9 +57,6 @@ final class Listener implements Runnable {
     permits.release();
   }
 
-  /** PROTOTYPE: the event loop, when {@link EventLoop#wanted}. */
-  private EventLoop[] loops;
-
   @Override
   public void run() {
     long pauseMillis = 0;
@@ -125,17 +122,6 @@ final class Listener implements Runnable {
     ClientConnection connection;
     try {
       socket.setTcpNoDelay(true);
-      if (loops == null && EventLoop.wanted(server)) {
-        loops = new EventLoop[Integer.getInteger("ferry.loops", Runtime.getRuntime().availableProcessors())];
-        for (int i = 0; i < loops.length; i++) {
-          loops[i] = new EventLoop(server, this);
-        }
-      }
-      if (loops != null) {
-        server.metrics().connectionsAccepted.increment();
-        loops[(int) (connectionIds.incrementAndGet() % loops.length)].take(socket.getChannel());
-        return;
-      }
       connection = new ClientConnection(server, socket, connectionIds.incrementAndGet());
     } catch (IOException e) {
       closeQuietly(socket);
@@ -146,6 +132,12 @@ final class Listener implements Runnable {
     if (!server.register(connection)) {
       reject(socket, connection.id(), "stopping");
       permits.release();
+      return;
+    }
+    EventLoop[] loops = server.eventLoops();
+    if (loops != null) {
+      // Round robin: a connection stays with the loop that took it.
+      loops[(int) (connection.id() % loops.length)].take(connection);
       return;
     }
     try {

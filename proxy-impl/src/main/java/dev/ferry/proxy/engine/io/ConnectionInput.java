@@ -602,9 +602,8 @@ public final class ConnectionInput extends InputStream {
   }
 
   /**
-   * Prototype (event loop): reads what a non-blocking channel has into the buffer, after the
-   * bytes buffered. Returns the bytes read, 0 if none came or the buffer is full, -1 at end of
-   * stream.
+   * Event loop: reads what a non-blocking channel has into the buffer, after the bytes buffered.
+   * Returns the bytes read, 0 if none came or the buffer is full, -1 at end of stream.
    */
   public int fillNonBlocking(java.nio.channels.SocketChannel channel) throws IOException {
     if (buffer == null) {
@@ -631,7 +630,7 @@ public final class ConnectionInput extends InputStream {
     return n;
   }
 
-  /** Prototype (event loop): moves up to {@code max} buffered bytes into {@code target}, reading nothing. */
+  /** Event loop: moves up to {@code max} buffered bytes into {@code target}, reading nothing. */
   public int takeBuffered(java.nio.ByteBuffer target, long max) {
     int n = (int) Math.min(Math.min(limit - pos, target.remaining()), max);
     target.put(buffer, pos, n);
@@ -639,19 +638,17 @@ public final class ConnectionInput extends InputStream {
     return n;
   }
 
-  /** Prototype (event loop): the buffered bytes, for a scan that must not change them. */
-  public byte[] bufferArray() {
-    return buffer;
-  }
-
-  /** Prototype (event loop): where the buffered bytes start. */
+  /** Event loop: where the buffered bytes start, for {@link #rewindTo}. */
   public int bufferPos() {
     return pos;
   }
 
-  /** Prototype (event loop): skips {@code n} buffered bytes. */
-  public void skipBuffered(int n) {
-    pos += n;
+  /**
+   * Event loop: goes back to {@code mark}, a {@link #bufferPos} taken since the last read, so
+   * that a head parsed from the buffer can be parsed again by the thread it is handed to.
+   */
+  public void rewindTo(int mark) {
+    pos = mark;
   }
 
   /** Reads one byte, failing at end of stream. */
