@@ -54,6 +54,8 @@ final class EventLoop implements AutoCloseable {
   private final Map<UpstreamKey, ArrayDeque<LoopUpstream>> idle = new HashMap<>();
   private final Set<LoopExchange> running = new LinkedHashSet<>();
   private final ArrayDeque<ByteBuffer> spareBuffers = new ArrayDeque<>();
+  /** Connections to hand to the executor at the end of this turn (see {@link #handOverAll}). */
+  private final List<ClientConnection> handOvers = new ArrayList<>();
   /** What an idle upstream connection's check reads into (see {@link LoopUpstream#quiet}). */
   private final ByteBuffer probe = ByteBuffer.allocateDirect(1);
   private final Thread thread;
@@ -102,6 +104,7 @@ final class EventLoop implements AutoCloseable {
           lastScan = now;
           scan(now);
         }
+        handOverAll();
       }
     } catch (IOException | ClosedSelectorException e) {
       if (open) {
@@ -134,6 +137,19 @@ final class EventLoop implements AutoCloseable {
       // The stopping proxy closed the connection: it is over.
       if (attachment instanceof LoopExchange exchange) {
         exchange.abort(e);
+      }
+    } catch (RuntimeException e) {
+      // A defect must not end the loop and strand every connection on it: this one ends.
+      log.error("event_loop_exchange_failed error={}", LogValues.quoted(e.toString()), e);
+      if (attachment instanceof LoopExchange exchange) {
+        exchange.abort(e);
+      } else if (attachment instanceof ClientConnection connection) {
+        key.cancel();
+        connection.endOnLoop();
+      } else if (((LoopUpstream) attachment).exchange != null) {
+        ((LoopUpstream) attachment).exchange.abort(e);
+      } else {
+        dropIdle((LoopUpstream) attachment);
       }
     }
   }
@@ -187,23 +203,37 @@ final class EventLoop implements AutoCloseable {
   }
 
   /**
-   * Gives {@code connection} to the executor, its bytes read so far in its input, as the idle
-   * parker resumes a readable one; its key must be cancelled already.
+   * Gives {@code connection} to the executor once this turn's keys are done, its bytes read so
+   * far in its input, as the idle parker resumes a readable one; its key must be cancelled.
    */
-  void handOver(ClientConnection connection) {
-    try {
-      selector.selectNow(); // flushes the cancelled key, or the channel cannot block again
-      connection.channel().configureBlocking(true);
-    } catch (IOException | RuntimeException e) {
-      connection.endOnLoop();
+  private void handOver(ClientConnection connection) {
+    handOvers.add(connection);
+  }
+
+  /**
+   * Hands over this turn's connections: their cancelled keys flushed first (a channel still
+   * registered cannot block again), which the turn's iteration over the selected keys forbids.
+   */
+  private void handOverAll() throws IOException {
+    if (handOvers.isEmpty()) {
       return;
     }
-    connection.leaveParker();
-    try {
-      server.executor().execute(connection);
-    } catch (RejectedExecutionException e) {
-      connection.refuseOverloaded();
+    selector.selectNow();
+    for (ClientConnection connection : handOvers) {
+      try {
+        connection.channel().configureBlocking(true);
+      } catch (IOException | RuntimeException e) {
+        connection.endOnLoop();
+        continue;
+      }
+      connection.leaveParker();
+      try {
+        server.executor().execute(connection);
+      } catch (RejectedExecutionException e) {
+        connection.refuseOverloaded();
+      }
     }
+    handOvers.clear();
   }
 
   /** An exchange began on this loop: its deadlines are watched until it ends. */
@@ -233,10 +263,18 @@ final class EventLoop implements AutoCloseable {
         server.configuration().upstreamKeepAlive().toNanos());
   }
 
-  /** Keeps {@code upstream} for the next exchange to its endpoint, most recent first. */
+  /**
+   * Keeps {@code upstream} for the next exchange to its endpoint, most recent first, up to
+   * {@code maxIdleUpstreamConnections} per endpoint on this loop.
+   */
   void release(LoopUpstream upstream) {
+    ArrayDeque<LoopUpstream> waiting = idle.computeIfAbsent(upstream.key, k -> new ArrayDeque<>());
+    if (waiting.size() >= server.configuration().maxIdleUpstreamConnections()) {
+      upstream.close(); // the proxy's cap per upstream, per loop here
+      return;
+    }
     upstream.idle(System.nanoTime());
-    idle.computeIfAbsent(upstream.key, k -> new ArrayDeque<>()).addFirst(upstream);
+    waiting.addFirst(upstream);
   }
 
   private void dropIdle(LoopUpstream upstream) {

@@ -25,6 +25,7 @@ import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.Target;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
@@ -231,7 +232,7 @@ final class LoopExchange implements DispatchHooks {
     Request request = parsed.request().headers(fields.build()).build();
     Optional<LiveRoute> matched = pipeline.routes().match(request);
     if (matched.isEmpty() || !matched.get().filters().isEmpty() || matched.get().route().stripsPrefix()
-        || !plainHttp(matched.get().pool())) {
+        || !loopable(matched.get().pool())) {
       return null;
     }
     LivePool pool = matched.get().pool();
@@ -253,9 +254,16 @@ final class LoopExchange implements DispatchHooks {
         trace.traceId(), parsed.hostNamed());
   }
 
-  private static boolean plainHttp(LivePool pool) {
+  /**
+   * True if every endpoint of {@code pool} is one a loop can reach without waiting: plain
+   * {@code http}, at an address or at {@code localhost} (a name the system's resolver might take
+   * long to look up would stall every connection of the loop; the blocking path looks it up).
+   */
+  private static boolean loopable(LivePool pool) {
     for (LiveEndpoint endpoint : pool.endpoints()) {
-      if (!endpoint.endpoint().scheme().equals("http")) {
+      String host = endpoint.endpoint().host();
+      if (!endpoint.endpoint().scheme().equals("http")
+          || !(host.equalsIgnoreCase("localhost") || HostNames.literal(host).isPresent())) {
         return false;
       }
     }
