@@ -557,8 +557,10 @@ final class LoopExchange implements DispatchHooks {
           upstreamReusable = false;
         }
       }
-      n = Math.min(n, used);
-    } else if (!closeDelimited) {
+      bodyBytes = chunks.dataBytes(); // the data, as the blocking path counts it, not the framing
+      return;
+    }
+    if (!closeDelimited) {
       remaining -= n;
     }
     bodyBytes += n;
