@@ -56,6 +56,13 @@ final class EventLoop implements AutoCloseable {
   private final ArrayDeque<ByteBuffer> spareBuffers = new ArrayDeque<>();
   /** Connections to hand to the executor at the end of this turn (see {@link #handOverAll}). */
   private final List<ClientConnection> handOvers = new ArrayList<>();
+  /**
+   * Where a chunked answer's bytes are copied to be followed ({@link LoopExchange}): one per loop,
+   * used by one exchange at a time, never kept between its calls.
+   */
+  final byte[] chunkScratch = new byte[16 * 1024];
+  /** Where this loop's exchanges build their heads, one at a time. */
+  final LoopHead head = new LoopHead();
   /** What an idle upstream connection's check reads into (see {@link LoopUpstream#quiet}). */
   private final ByteBuffer probe = ByteBuffer.allocateDirect(1);
   private final Thread thread;

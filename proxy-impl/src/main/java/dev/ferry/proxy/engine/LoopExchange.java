@@ -110,7 +110,6 @@ final class LoopExchange implements DispatchHooks {
   /** The client's bytes: filled from the upstream, drained to the client ({@link #draining}). */
   private ByteBuffer out;
   private boolean draining;
-  private final byte[] chunkScratch = new byte[16 * 1024];
 
   /** The answer's head was read and stands (no retry): failures now are answered, not retried. */
   private boolean headParsed;
@@ -329,10 +328,7 @@ final class LoopExchange implements DispatchHooks {
     Headers outbound = UpstreamFields.outbound(request, this, false, to);
     String target = to.endpoint().basePath().isEmpty() ? request.target()
         : to.endpoint().basePath() + request.target();
-    StringBuilder text = new StringBuilder(256 + 64 * outbound.size())
-        .append(request.method()).append(' ').append(target).append(" HTTP/1.1\r\n");
-    appendFields(text, outbound);
-    return ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.ISO_8859_1));
+    return loop.head.request(request.method(), target).fields(outbound).copy();
   }
 
   private void writeRequest() {
@@ -407,10 +403,8 @@ final class LoopExchange implements DispatchHooks {
         throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
             "more than " + Forwarder.MAX_INTERIM + " interim (1xx) responses");
       }
-      StringBuilder text = statusLine(response.status(), response.reason());
-      appendFields(text, ClientHead.interim(response));
       ensureOut();
-      out.put(text.toString().getBytes(StandardCharsets.ISO_8859_1));
+      loop.head.status(response.status(), response.reason()).fields(ClientHead.interim(response)).into(out);
     }
   }
 
@@ -455,10 +449,8 @@ final class LoopExchange implements DispatchHooks {
         headRequest, head.minorVersion(), closeAfter, false);
     // An answer that ends with its connection goes to the HTTP/1.1 client in chunks made here.
     encodeChunks = closeDelimited && clientHead.chunked();
-    StringBuilder text = statusLine(status, response.reason());
-    appendFields(text, clientHead.fields());
     ensureOut();
-    out.put(text.toString().getBytes(StandardCharsets.ISO_8859_1));
+    loop.head.status(status, response.reason()).fields(clientHead.fields()).into(out);
     if (remaining > 0 && upstream.input().hasBuffered()) {
       relay();
     } else {
@@ -485,7 +477,7 @@ final class LoopExchange implements DispatchHooks {
     int limit = out.limit();
     int room = out.remaining() - (encodeChunks ? 2 + LAST_CHUNK.length : 0);
     if (chunks != null) {
-      room = Math.min(room, chunkScratch.length);
+      room = Math.min(room, loop.chunkScratch.length);
     }
     out.limit(out.position() + (int) Math.min(room, remaining));
     int n;
@@ -544,8 +536,8 @@ final class LoopExchange implements DispatchHooks {
   private void counted(int before) throws HttpFailureException {
     int n = out.position() - before;
     if (chunks != null) {
-      out.get(before, chunkScratch, 0, n);
-      int used = chunks.feed(chunkScratch, 0, n);
+      out.get(before, loop.chunkScratch, 0, n);
+      int used = chunks.feed(loop.chunkScratch, 0, n);
       if (chunks.refusal() != null) {
         out.position(before);
         throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
@@ -842,10 +834,8 @@ final class LoopExchange implements DispatchHooks {
     closeAfter |= connection.closeRequested();
     ClientHead clientHead = ClientHead.frame(page.withBody(Body.of(body)), server.configuration().requestIdHeader(),
         requestId, headRequest, head.minorVersion(), closeAfter, false);
-    StringBuilder text = statusLine(status, page.reason());
-    appendFields(text, clientHead.fields());
     ensureOut();
-    out.put(text.toString().getBytes(StandardCharsets.ISO_8859_1));
+    loop.head.status(status, page.reason()).fields(clientHead.fields()).into(out);
     if (!headRequest) {
       out.put(body, 0, Math.min(body.length, out.remaining()));
       bodyBytes = body.length;
@@ -924,17 +914,6 @@ final class LoopExchange implements DispatchHooks {
     if (out == null) {
       out = loop.takeBuffer();
     }
-  }
-
-  private static StringBuilder statusLine(int status, String reason) {
-    return new StringBuilder(512).append("HTTP/1.1 ").append(status).append(' ').append(reason).append("\r\n");
-  }
-
-  private static void appendFields(StringBuilder text, Headers headers) {
-    for (int i = 0; i < headers.size(); i++) {
-      text.append(headers.name(i)).append(": ").append(headers.value(i)).append("\r\n");
-    }
-    text.append("\r\n");
   }
 
   // What the shared parts ask of the exchange (UpstreamFields, Attempts).
