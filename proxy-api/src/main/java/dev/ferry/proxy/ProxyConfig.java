@@ -51,6 +51,7 @@ public final class ProxyConfig {
   private final Map<Integer, String> errorPages;
   private final InetSocketAddress admin;
   private final boolean statsOnProxyPort;
+  private final boolean eventLoop;
   private final boolean quietLogs;
   private final List<Filter> adminFilters;
   private final int maxIdleUpstreamConnections;
@@ -93,6 +94,7 @@ public final class ProxyConfig {
     errorPages = Map.copyOf(builder.errorPages);
     admin = builder.admin;
     statsOnProxyPort = builder.statsOnProxyPort;
+    eventLoop = builder.eventLoop;
     quietLogs = builder.quietLogs;
     adminFilters = List.copyOf(builder.adminFilters);
     maxIdleUpstreamConnections = builder.maxIdleUpstreamConnections;
@@ -249,6 +251,11 @@ public final class ProxyConfig {
     return Optional.ofNullable(admin);
   }
 
+  /** See {@link ProxyServer.Builder#eventLoop(boolean)}. */
+  public boolean eventLoop() {
+    return eventLoop;
+  }
+
   /** See {@link ProxyServer.Builder#statsOnProxyPort(boolean)}. */
   public boolean statsOnProxyPort() {
     return statsOnProxyPort;
@@ -364,6 +371,7 @@ public final class ProxyConfig {
     }
     add(parts, "admin", admin, null);
     add(parts, "statsOnProxyPort", statsOnProxyPort, DEFAULTS.statsOnProxyPort);
+    add(parts, "eventLoop", eventLoop, DEFAULTS.eventLoop);
     add(parts, "quietLogs", quietLogs, DEFAULTS.quietLogs);
     if (!adminFilters.isEmpty()) {
       parts.add("adminFilters=" + adminFilters.size());

@@ -36,6 +36,9 @@ final class CliOptions {
       "                               200 threads grow to 1000 while clients wait and the CPUs",
       "                               have room; both park idle connections on a selector",
       "                               without a thread; epoll is another name for pool)",
+      "      --event-loop             a reverse proxy's plain GETs and HEADs (no filters, no",
+      "                               cache) on a selector thread per core; everything else on",
+      "                               the -c model's threads",
       "  -t, --threads N              thread cap for pool and thread (default 200; fixed",
       "                               unless --max-threads lets the pool grow)",
       "      --queue N                connections with a request ready that wait for a thread",
@@ -296,6 +299,7 @@ final class CliOptions {
           builder.bindAddress(host);
         }
         case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
+        case "--event-loop" -> builder.eventLoop(true);
         case "-t", "--threads" -> settings.threads = intValue(flag, value(args, ++i, flag));
         case "--queue" -> settings.queue = intValue(flag, value(args, ++i, flag));
         case "--max-threads" -> settings.maxThreads = intValue(flag, value(args, ++i, flag));
@@ -418,6 +422,7 @@ final class CliOptions {
   /** A flag without a value: given twice, it is a mistake (a copy-paste, a stale script line). */
   private static boolean isSwitch(String flag) {
     return flag.equals("-v") || flag.equals("--verbose") || flag.equals("-q") || flag.equals("--quiet")
+        || flag.equals("--event-loop")
         || RouteOptions.SWITCHES.contains(flag) || FilterOptions.SWITCHES.contains(flag)
         || ObservabilityOptions.SWITCHES.contains(flag) || TlsOptions.SWITCHES.contains(flag);
   }

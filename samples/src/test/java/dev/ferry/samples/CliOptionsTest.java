@@ -51,6 +51,15 @@ class CliOptionsTest {
   }
 
   @Test
+  void turnsTheEventLoopsOnForAReverseProxyOnly() {
+    assertThat(configOf("--upstream", "http://127.0.0.1:9000", "--event-loop").eventLoop()).isTrue();
+    assertThat(configOf("--upstream", "http://127.0.0.1:9000").eventLoop()).isFalse();
+    assertThatThrownBy(() -> configOf("--event-loop")).hasMessageContaining("reverse proxies");
+    assertThatThrownBy(() -> CliOptions.parse("--event-loop", "--event-loop"))
+        .hasMessage("--event-loop may be given only once");
+  }
+
+  @Test
   void reportsHelpAndLogLevels() {
     assertThat(CliOptions.parse("-h").help()).isTrue();
     assertThat(CliOptions.parse("-v").logLevel()).isEqualTo("debug");

@@ -1006,6 +1006,48 @@ final class ClientConnection implements Runnable {
     return true;
   }
 
+  /**
+   * Waits for its next request on an event loop ({@link EventLoop}): parked, with no thread, until
+   * its idle deadline (from accept, the request-header timeout). False if the proxy asked it to
+   * close meanwhile: the caller then ends it.
+   */
+  boolean parkOnLoop() {
+    in.dropBuffer();
+    parkedDeadlineNanos = sequence == 0 ? acceptedNanos + config.requestHeaderTimeout().toNanos()
+        : System.nanoTime() + config.idleTimeout().toNanos();
+    return state.park();
+  }
+
+  /** The loop serves the request it read: false if the proxy asked the connection to close. */
+  boolean serveOnLoop() {
+    state.unpark();
+    if (!state.serveRequest()) {
+      return false;
+    }
+    sequence++;
+    return true;
+  }
+
+  /** The loop's exchange ended: false if the connection must close now (the proxy stops). */
+  boolean nextOnLoop() {
+    return state.waitForRequest();
+  }
+
+  /** Whether the proxy asked this connection to close (its answer then says so). */
+  boolean closeRequested() {
+    return state.closeRequested();
+  }
+
+  ConnectionInput input() {
+    return in;
+  }
+
+  /** The loop is done with the connection: closed, and its slot given back, exactly once. */
+  void endOnLoop() {
+    state.unpark();
+    end();
+  }
+
   /** The idle parker hands the connection, readable, to the executor. */
   void leaveParker() {
     queuedNanos = System.nanoTime();

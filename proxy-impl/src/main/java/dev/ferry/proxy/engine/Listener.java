@@ -134,6 +134,12 @@ final class Listener implements Runnable {
       permits.release();
       return;
     }
+    EventLoop[] loops = server.eventLoops();
+    if (loops != null) {
+      // Round robin: a connection stays with the loop that took it.
+      loops[(int) (connection.id() % loops.length)].take(connection);
+      return;
+    }
     try {
       server.executor().execute(connection);
     } catch (RejectedExecutionException e) {

@@ -4,6 +4,7 @@ import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.ExchangeListener;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.LogValues;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,10 +22,31 @@ final class ListenerDispatch {
   private final List<ExchangeListener> listeners;
   private final Set<ExchangeListener> reported = ConcurrentHashMap.newKeySet();
   private final boolean wantsResponseHeaders;
+  private final boolean completionOnly;
 
   ListenerDispatch(List<ExchangeListener> listeners) {
     this.listeners = listeners;
     this.wantsResponseHeaders = listeners.stream().anyMatch(ListenerDispatch::overridesResponseHeaders);
+    this.completionOnly = listeners.stream().allMatch(listener ->
+        !overrides(listener, "exchangeStarted", Exchange.class)
+            && !overrides(listener, "upstreamConnected", Exchange.class, InetSocketAddress.class, boolean.class)
+            && !overridesResponseHeaders(listener));
+  }
+
+  /**
+   * True if no listener has more than its own {@code exchangeCompleted}: an exchange on an event
+   * loop, which has no {@link Exchange} to show, may then run ({@link LoopExchange}).
+   */
+  boolean completionOnly() {
+    return completionOnly;
+  }
+
+  private static boolean overrides(ExchangeListener listener, String method, Class<?>... parameters) {
+    try {
+      return listener.getClass().getMethod(method, parameters).getDeclaringClass() != ExchangeListener.class;
+    } catch (NoSuchMethodException e) {
+      return true;
+    }
   }
 
   boolean isEmpty() {
@@ -40,12 +62,7 @@ final class ListenerDispatch {
   }
 
   private static boolean overridesResponseHeaders(ExchangeListener listener) {
-    try {
-      return listener.getClass().getMethod("responseHeaders", Exchange.class, Response.class)
-          .getDeclaringClass() != ExchangeListener.class;
-    } catch (NoSuchMethodException e) {
-      return true;
-    }
+    return overrides(listener, "responseHeaders", Exchange.class, Response.class);
   }
 
   void each(Consumer<ExchangeListener> call) {

@@ -52,6 +52,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -104,6 +105,8 @@ final class RealProxyServer implements ProxyServer {
   private final AdminEndpoints adminEndpoints;
   private AdminServer adminServer;
   private IdleParker idleParker;
+  /** The event loops, when {@code eventLoop(true)}; null otherwise. */
+  private volatile EventLoop[] eventLoops;
   /** Created with the first tunnel, under {@link #guard}. */
   private TunnelRelay tunnelRelay;
   private ScheduledExecutorService healthChecks;
@@ -241,6 +244,20 @@ final class RealProxyServer implements ProxyServer {
         throw new UncheckedIOException("could not open a selector for idle connections: " + e.getMessage(), e);
       }
       idleParker.start();
+    }
+    if (config.eventLoop()) {
+      EventLoop[] loops = new EventLoop[Runtime.getRuntime().availableProcessors()];
+      ThreadFactory threads = ConnectionExecutor.platformThreads("ferry-loop-" + port + "-");
+      try {
+        for (int i = 0; i < loops.length; i++) {
+          loops[i] = new EventLoop(this, threads);
+          loops[i].start();
+        }
+      } catch (IOException e) {
+        closeLoops(loops);
+        throw new UncheckedIOException("could not open a selector for the event loops: " + e.getMessage(), e);
+      }
+      eventLoops = loops;
     }
     watchdog.start(ConnectionExecutor.platformThreads("ferry-watchdog-" + port + "-"));
     sweeper = Executors.newSingleThreadScheduledExecutor(
@@ -417,6 +434,7 @@ final class RealProxyServer implements ProxyServer {
       if (idleParker != null) {
         idleParker.close();
       }
+      closeLoops(eventLoops);
       TunnelRelay relay = guard.call(() -> tunnelRelay);
       if (relay != null) {
         relay.close();
@@ -464,6 +482,7 @@ final class RealProxyServer implements ProxyServer {
     if (idleParker != null) {
       idleParker.close();
     }
+    closeLoops(eventLoops);
     pool.close();
     for (ExecutorService service : ended) {
       try {
@@ -685,6 +704,26 @@ final class RealProxyServer implements ProxyServer {
       }
       return tunnelRelay;
     });
+  }
+
+  /** The blocking path's upstream pool, which also counts the event loops' connections. */
+  UpstreamPool upstreamPool() {
+    return pool;
+  }
+
+  /** The event loops new connections go to; null without {@code eventLoop(true)}. */
+  EventLoop[] eventLoops() {
+    return eventLoops;
+  }
+
+  private static void closeLoops(EventLoop[] loops) {
+    if (loops != null) {
+      for (EventLoop loop : loops) {
+        if (loop != null) {
+          loop.close();
+        }
+      }
+    }
   }
 
   /** Holds idle connections without a thread; null for a model that does not park them. */

@@ -53,9 +53,25 @@ public final class ProxyTestExtension implements BeforeEachCallback, AfterEachCa
 
   /** Builds and starts a proxy that is stopped and checked for leaks after the test. */
   public ProxyServer start(ProxyServer.Builder builder) {
-    ProxyServer proxy = builder.build().start();
+    ProxyServer proxy = build(builder).start();
     proxies.add(new StartedProxy(proxy, proxy.port()));
     return proxy;
+  }
+
+  /**
+   * Builds {@code builder}; with {@code -Dferry.test.eventLoop=true}, with the event loops on
+   * wherever they may be (a reverse proxy without TLS), so that the suite can be run against
+   * them: {@code ./mvnw -o -pl proxy-impl test -Dferry.test.eventLoop=true}.
+   */
+  private static ProxyServer build(ProxyServer.Builder builder) {
+    if (Boolean.getBoolean("ferry.test.eventLoop")) {
+      try {
+        return builder.eventLoop(true).build();
+      } catch (IllegalStateException notReverse) {
+        builder.eventLoop(false);
+      }
+    }
+    return builder.build();
   }
 
   /** A started MockWebServer, shut down after the test. */

@@ -601,6 +601,56 @@ public final class ConnectionInput extends InputStream {
     return moved;
   }
 
+  /**
+   * Event loop: reads what a non-blocking channel has into the buffer, after the bytes buffered.
+   * Returns the bytes read, 0 if none came or the buffer is full, -1 at end of stream.
+   */
+  public int fillNonBlocking(java.nio.channels.SocketChannel channel) throws IOException {
+    if (buffer == null) {
+      buffer = ConnectionBuffers.take(bufferSize);
+      pos = 0;
+      limit = 0;
+    }
+    if (pos == limit) {
+      pos = 0;
+      limit = 0;
+    } else if (limit == buffer.length && pos > 0) {
+      System.arraycopy(buffer, pos, buffer, 0, limit - pos);
+      limit -= pos;
+      pos = 0;
+    }
+    if (limit == buffer.length) {
+      return 0;
+    }
+    int n = channel.read(java.nio.ByteBuffer.wrap(buffer, limit, buffer.length - limit));
+    if (n > 0) {
+      limit += n;
+      received(n);
+    }
+    return n;
+  }
+
+  /** Event loop: moves up to {@code max} buffered bytes into {@code target}, reading nothing. */
+  public int takeBuffered(java.nio.ByteBuffer target, long max) {
+    int n = (int) Math.min(Math.min(limit - pos, target.remaining()), max);
+    target.put(buffer, pos, n);
+    pos += n;
+    return n;
+  }
+
+  /** Event loop: where the buffered bytes start, for {@link #rewindTo}. */
+  public int bufferPos() {
+    return pos;
+  }
+
+  /**
+   * Event loop: goes back to {@code mark}, a {@link #bufferPos} taken since the last read, so
+   * that a head parsed from the buffer can be parsed again by the thread it is handed to.
+   */
+  public void rewindTo(int mark) {
+    pos = mark;
+  }
+
   /** Reads one byte, failing at end of stream. */
   public int readByte() throws IOException {
     if (pos == limit && !fill()) {

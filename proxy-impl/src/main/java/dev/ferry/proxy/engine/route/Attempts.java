@@ -27,12 +27,12 @@ import org.slf4j.LoggerFactory;
  * blocking {@link Dispatcher} sleeps for the wait it returns; a caller that must not block (an
  * event loop) can set a timer instead and keep the same rules.
  */
-final class Attempts {
+public final class Attempts {
   private static final Logger log = LoggerFactory.getLogger(Attempts.class);
   /** Delta-seconds of more digits may not fit a long once in milliseconds. */
   private static final int MAX_SECONDS_DIGITS = 15;
   /** What {@link #afterFailure} and {@link #afterStatus} return when the outcome stands. */
-  static final long NO_RETRY = -1;
+  public static final long NO_RETRY = -1;
 
   private final LivePool pool;
   private final RetryPolicy policy;
@@ -43,7 +43,7 @@ final class Attempts {
   private int attempt = -1;
 
   /** @param request the request as it goes upstream, its body replayable where it can be */
-  Attempts(LivePool pool, RetryPolicy policy, Request request, DispatchHooks hooks) {
+  public Attempts(LivePool pool, RetryPolicy policy, Request request, DispatchHooks hooks) {
     this.pool = pool;
     this.policy = policy;
     this.request = request;
@@ -54,7 +54,7 @@ final class Attempts {
    * Begins the next attempt; true if it is a retry, which holds the retry budget's slot taken for
    * it until {@link LivePool#retryEnded}.
    */
-  boolean begin() {
+  public boolean begin() {
     return ++attempt > 0;
   }
 
@@ -63,7 +63,7 @@ final class Attempts {
    *
    * @throws HttpFailureException NO_HEALTHY_UPSTREAM (503) when none may be chosen
    */
-  LiveEndpoint choose() throws HttpFailureException {
+  public LiveEndpoint choose() throws HttpFailureException {
     LiveEndpoint endpoint = pool.choose(request, hooks.clientAddress().getAddress(), tried);
     tried = withTried(tried, endpoint);
     hooks.endpointChosen(endpoint);
@@ -75,7 +75,7 @@ final class Attempts {
    * the endpoint where it says something of it ({@link #isEndpointFailure}). Returns how many
    * milliseconds to wait before the retry, its budget slot taken, or {@link #NO_RETRY}.
    */
-  long afterFailure(LiveEndpoint endpoint, HttpFailureException e) {
+  public long afterFailure(LiveEndpoint endpoint, HttpFailureException e) {
     if (isEndpointFailure(e.failure())) {
       pool.failed(endpoint, e.failure().name());
     }
@@ -93,7 +93,7 @@ final class Attempts {
    * status the policy retries (then a 2xx-4xx has counted for the endpoint, whose answer is
    * dropped); else {@link #NO_RETRY}, and the response stands.
    */
-  long afterStatus(LiveEndpoint endpoint, Response response) {
+  public long afterStatus(LiveEndpoint endpoint, Response response) {
     int status = response.status();
     boolean answered = status < 500;
     if (!answered) {

@@ -165,6 +165,14 @@ public final class LivePool {
   }
 
   /**
+   * Takes one of the pool's connections if one is free now, without waiting: an event loop
+   * cannot wait, and hands a request that finds none to a thread that can.
+   */
+  public boolean tryAcquireConnection() {
+    return load.tryTakeConnection(spec.maxConnections());
+  }
+
+  /**
    * Takes one of the pool's {@code maxConnections} slots, waiting up to {@code waitNanos} as one
    * of at most {@code maxPendingRequests} waiters. Pair with {@link #releaseConnection()}.
    *

@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class Forwarder {
   private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
   /** The most interim (1xx) responses relayed before a final one: an upstream cannot stream them forever. */
-  static final int MAX_INTERIM = 32;
+  public static final int MAX_INTERIM = 32;
   /** How long {@link #awaitAnswer} waits between asking whether the client is still there. */
   private static final int CLIENT_PROBE_MILLIS = 1000;
 
@@ -411,12 +411,7 @@ public final class Forwarder {
     }
     long length;
     try {
-      if (head.minorVersion() == 0 && head.headers().contains("Transfer-Encoding")) {
-        // RFC 9112 §6.1: an HTTP/1.0 message's Transfer-Encoding means faulty framing.
-        throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
-            "HTTP/1.0 response with Transfer-Encoding");
-      }
-      length = Framing.responseBodyLength(request.method(), head.status(), head.headers());
+      length = bodyLength(request.method(), head);
     } catch (HttpFailureException e) {
       connection.close();
       throw e;
@@ -444,6 +439,21 @@ public final class Forwarder {
   }
 
   /**
+   * The length of the body that follows {@code head}, {@link Framing#CHUNKED} or
+   * {@link Framing#UNTIL_CLOSE}, for a request of {@code method}.
+   *
+   * @throws HttpFailureException (502) for faulty framing
+   */
+  public static long bodyLength(String method, ResponseHead head) throws HttpFailureException {
+    if (head.minorVersion() == 0 && head.headers().contains("Transfer-Encoding")) {
+      // RFC 9112 §6.1: an HTTP/1.0 message's Transfer-Encoding means faulty framing.
+      throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+          "HTTP/1.0 response with Transfer-Encoding");
+    }
+    return Framing.responseBodyLength(method, head.status(), head.headers());
+  }
+
+  /**
    * A response timeout as a socket's read timeout: at least 1 ms, since 0 waits forever (probe
    * e25: a timeout under a millisecond turned the timeout off).
    */
@@ -457,7 +467,7 @@ public final class Forwarder {
    * framing at all, which for a GET is a body delimited by the close (probe v29: the late body
    * of a server answering HEAD as GET reached the next client as a 502).
    */
-  private static boolean announcesContent(int status, Headers headers) {
+  public static boolean announcesContent(int status, Headers headers) {
     if (status == 204 || status == 304) {
       return false;
     }
@@ -494,7 +504,7 @@ public final class Forwarder {
   }
 
   /** The {@code timeout} parameter of {@code Keep-Alive} (RFC 2068 §19.7.1.1), in seconds. */
-  static Optional<Long> keepAliveTimeout(Headers headers) {
+  public static Optional<Long> keepAliveTimeout(Headers headers) {
     for (String value : headers.all("Keep-Alive")) {
       for (String parameter : value.split(",")) {
         String[] pair = parameter.trim().split("=", 2);

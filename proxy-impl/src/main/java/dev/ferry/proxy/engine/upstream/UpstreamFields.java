@@ -80,7 +80,7 @@ public final class UpstreamFields {
    * it received the response to one it forwards or caches), and a reverse proxy's endpoint
    * naming itself in Location or Refresh rewritten ({@link Redirects}).
    */
-  static Headers relayed(ResponseHead head, boolean upgrade, Target to) {
+  public static Headers relayed(ResponseHead head, boolean upgrade, Target to) {
     Headers.Builder headers = Headers.builder();
     HopByHop.stripForCache(head.headers(), upgrade, RELAYED_DROP, headers);
     if (to != null && to.rewriteLocation()) {
@@ -128,7 +128,7 @@ public final class UpstreamFields {
   }
 
   /** The request's fields for the upstream, built in one pass over the client's. */
-  static Headers outbound(Request request, UpstreamHooks hooks, boolean upgrade, Target to) {
+  public static Headers outbound(Request request, UpstreamHooks hooks, boolean upgrade, Target to) {
     Headers.Builder headers = Headers.builder();
     String originalHost = request.authority();
     String requested = hooks.requestedAuthority();

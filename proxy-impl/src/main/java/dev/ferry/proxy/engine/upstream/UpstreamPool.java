@@ -53,6 +53,8 @@ public final class UpstreamPool {
   private final LongAdder opened = new LongAdder();
   private final LongAdder reused = new LongAdder();
   private final AtomicLong open = new AtomicLong();
+  /** Idle connections of the event loops, which keep their own (see {@link #loopOpened}). */
+  private final AtomicLong loopIdle = new AtomicLong();
   private boolean closed;
 
   public UpstreamPool(int maxIdlePerKey, Duration keepAlive, Connector connector) {
@@ -192,6 +194,24 @@ public final class UpstreamPool {
     reused.increment();
   }
 
+  /**
+   * Counts a connection an event loop opened and keeps itself: one of the proxy's upstream
+   * connections all the same, in its statistics and its leak checks. Pair with {@link #loopClosed}.
+   */
+  public void loopOpened() {
+    opened.increment();
+    open.incrementAndGet();
+  }
+
+  public void loopClosed() {
+    open.decrementAndGet();
+  }
+
+  /** An event loop's connection went idle ({@code +1}), or was taken or closed idle ({@code -1}). */
+  public void loopIdle(int change) {
+    loopIdle.addAndGet(change);
+  }
+
   /** Connections open now, busy or idle; a leak check's zero after stop. */
   public long openCount() {
     return open.get();
@@ -199,7 +219,7 @@ public final class UpstreamPool {
 
   /** Idle connections held now, for tests and stats. */
   public int idleCount() {
-    return guard.call(() -> idle.values().stream().mapToInt(Deque::size).sum());
+    return guard.call(() -> idle.values().stream().mapToInt(Deque::size).sum()) + (int) loopIdle.get();
   }
 
   private UpstreamConnection takeIdle(UpstreamKey key, boolean probe) {

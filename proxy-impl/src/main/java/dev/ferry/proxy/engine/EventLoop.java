@@ -1,0 +1,363 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.engine.http1.LogValues;
+import dev.ferry.proxy.engine.io.DirectBuffers;
+import dev.ferry.proxy.engine.io.SelectorThreads;
+import dev.ferry.proxy.engine.upstream.UpstreamKey;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One selector thread of the event-loop core ({@code ProxyServer.Builder#eventLoop}): it holds
+ * its share of the client connections while they wait for a request, and runs on itself the
+ * exchanges nothing can block on: a reverse proxy's GET or HEAD without a body, with no filter
+ * and no cache, to a plain-http pool (see {@link LoopExchange#start}). Any other request, and a
+ * head that did not come whole in one read, is handed to the executor with its bytes, as the
+ * idle parker hands over a readable connection, and served there as before; such a connection
+ * stays with the executor from then on.
+ *
+ * <p>Concurrency: this thread owns the selector, the exchanges and the upstream connections.
+ * Other threads only enqueue new connections and wake it; the stopping proxy may close a
+ * connection parked here (its key then goes invalid, and nothing here touches it again).
+ * Deadlines (idle and header timeouts, the upstream's connect and response timeouts, the
+ * client's write timeout, the upstream keep-alive) are checked every {@value #SCAN_MILLIS} ms.
+ */
+final class EventLoop implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
+  static final long SCAN_MILLIS = 100;
+  /** Heap buffers kept for responses once the direct ones are all taken (128 KiB each). */
+  private static final int SPARE_BUFFERS = 16;
+
+  private final RealProxyServer server;
+  private final Selector selector;
+  private final Queue<ClientConnection> arrivals = new ConcurrentLinkedQueue<>();
+  private final Map<UpstreamKey, ArrayDeque<LoopUpstream>> idle = new HashMap<>();
+  private final Set<LoopExchange> running = new LinkedHashSet<>();
+  private final ArrayDeque<ByteBuffer> spareBuffers = new ArrayDeque<>();
+  /** Connections to hand to the executor at the end of this turn (see {@link #handOverAll}). */
+  private final List<ClientConnection> handOvers = new ArrayList<>();
+  /**
+   * Where a chunked answer's bytes are copied to be followed ({@link LoopExchange}): one per loop,
+   * used by one exchange at a time, never kept between its calls.
+   */
+  final byte[] chunkScratch = new byte[16 * 1024];
+  /** Where this loop's exchanges build their heads, one at a time. */
+  final LoopHead head = new LoopHead();
+  /** What an idle upstream connection's check reads into (see {@link LoopUpstream#quiet}). */
+  private final ByteBuffer probe = ByteBuffer.allocateDirect(1);
+  private final Thread thread;
+  private volatile boolean open = true;
+  private long lastScan = System.nanoTime();
+
+  EventLoop(RealProxyServer server, ThreadFactory threads) throws IOException {
+    this.server = server;
+    this.selector = Selector.open();
+    this.thread = threads.newThread(this::loop);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Takes a new connection (registered with the proxy already) to wait for its request here. */
+  void take(ClientConnection connection) {
+    arrivals.add(connection);
+    selector.wakeup();
+  }
+
+  RealProxyServer server() {
+    return server;
+  }
+
+  Selector selector() {
+    return selector;
+  }
+
+  private void loop() {
+    try {
+      while (open) {
+        selector.select(SCAN_MILLIS);
+        ClientConnection arrived;
+        while ((arrived = arrivals.poll()) != null) {
+          park(arrived);
+        }
+        for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
+          SelectionKey key = it.next();
+          it.remove();
+          ready(key);
+        }
+        long now = System.nanoTime();
+        if (now - lastScan >= SCAN_MILLIS * 1_000_000L) {
+          lastScan = now;
+          scan(now);
+        }
+        handOverAll();
+      }
+    } catch (IOException | ClosedSelectorException e) {
+      if (open) {
+        log.error("event_loop_failed error={}", LogValues.quoted(e.toString()));
+      }
+    } finally {
+      releaseAll();
+    }
+  }
+
+  private void ready(SelectionKey key) {
+    Object attachment = key.attachment();
+    if (!key.isValid()) {
+      return; // closed by the stopping proxy meanwhile
+    }
+    try {
+      if (attachment instanceof ClientConnection connection) {
+        requestArrived(connection, key);
+      } else if (attachment instanceof LoopExchange exchange) {
+        exchange.clientReady();
+      } else {
+        LoopUpstream upstream = (LoopUpstream) attachment;
+        if (upstream.exchange == null) {
+          dropIdle(upstream); // unasked bytes, or its close: never reused
+        } else {
+          upstream.exchange.upstreamReady(upstream);
+        }
+      }
+    } catch (CancelledKeyException e) {
+      // The stopping proxy closed the connection: it is over.
+      if (attachment instanceof LoopExchange exchange) {
+        exchange.abort(e);
+      }
+    } catch (RuntimeException e) {
+      // A defect must not end the loop and strand every connection on it: this one ends.
+      log.error("event_loop_exchange_failed error={}", LogValues.quoted(e.toString()), e);
+      if (attachment instanceof LoopExchange exchange) {
+        exchange.abort(e);
+      } else if (attachment instanceof ClientConnection connection) {
+        key.cancel();
+        connection.endOnLoop();
+      } else if (((LoopUpstream) attachment).exchange != null) {
+        ((LoopUpstream) attachment).exchange.abort(e);
+      } else {
+        dropIdle((LoopUpstream) attachment);
+      }
+    }
+  }
+
+  /** Registers an idle connection to wait for its next request; ends it if it must close. */
+  void park(ClientConnection connection) {
+    if (!connection.parkOnLoop()) {
+      connection.endOnLoop();
+      return;
+    }
+    try {
+      SocketChannel channel = connection.channel();
+      channel.configureBlocking(false);
+      channel.register(selector, SelectionKey.OP_READ, connection);
+    } catch (IOException | RuntimeException e) {
+      connection.endOnLoop(); // closed meanwhile (the client left, the proxy stops)
+    }
+  }
+
+  /** A parked connection turned readable: its exchange runs here, or it is handed over. */
+  private void requestArrived(ClientConnection connection, SelectionKey key) {
+    switch (LoopExchange.start(this, connection, key)) {
+      case STARTED, WAITING -> { }
+      case ENDED -> {
+        key.cancel();
+        connection.endOnLoop();
+      }
+      case HAND_OVER -> {
+        key.cancel();
+        handOver(connection);
+      }
+    }
+  }
+
+  /**
+   * An exchange on {@code connection} ended and it may carry another: serves a request that came
+   * already (pipelined), or waits for the next one on {@code key}.
+   */
+  void next(ClientConnection connection, SelectionKey key) {
+    key.attach(connection);
+    if (connection.input().hasBuffered()) {
+      requestArrived(connection, key);
+      return;
+    }
+    if (!connection.parkOnLoop()) {
+      key.cancel();
+      connection.endOnLoop();
+      return;
+    }
+    key.interestOps(SelectionKey.OP_READ);
+  }
+
+  /**
+   * Gives {@code connection} to the executor once this turn's keys are done, its bytes read so
+   * far in its input, as the idle parker resumes a readable one; its key must be cancelled.
+   */
+  private void handOver(ClientConnection connection) {
+    handOvers.add(connection);
+  }
+
+  /**
+   * Hands over this turn's connections: their cancelled keys flushed first (a channel still
+   * registered cannot block again), which the turn's iteration over the selected keys forbids.
+   */
+  private void handOverAll() throws IOException {
+    if (handOvers.isEmpty()) {
+      return;
+    }
+    selector.selectNow();
+    for (ClientConnection connection : handOvers) {
+      try {
+        connection.channel().configureBlocking(true);
+      } catch (IOException | RuntimeException e) {
+        connection.endOnLoop();
+        continue;
+      }
+      connection.leaveParker();
+      try {
+        server.executor().execute(connection);
+      } catch (RejectedExecutionException e) {
+        connection.refuseOverloaded();
+      }
+    }
+    handOvers.clear();
+  }
+
+  /** An exchange began on this loop: its deadlines are watched until it ends. */
+  void running(LoopExchange exchange) {
+    running.add(exchange);
+  }
+
+  void ended(LoopExchange exchange) {
+    running.remove(exchange);
+  }
+
+  /** An idle upstream connection to {@code key}, or null if none is left. */
+  LoopUpstream idleUpstream(UpstreamKey key) {
+    ArrayDeque<LoopUpstream> waiting = idle.get(key);
+    LoopUpstream upstream;
+    while (waiting != null && (upstream = waiting.pollFirst()) != null) {
+      if (upstream.quiet(probe)) {
+        return upstream;
+      }
+      upstream.close();
+    }
+    return null;
+  }
+
+  LoopUpstream openUpstream(UpstreamKey key, InetSocketAddress address) throws IOException {
+    return LoopUpstream.open(key, address, selector, server.upstreamPool(),
+        server.configuration().upstreamKeepAlive().toNanos());
+  }
+
+  /**
+   * Keeps {@code upstream} for the next exchange to its endpoint, most recent first, up to
+   * {@code maxIdleUpstreamConnections} per endpoint on this loop.
+   */
+  void release(LoopUpstream upstream) {
+    ArrayDeque<LoopUpstream> waiting = idle.computeIfAbsent(upstream.key, k -> new ArrayDeque<>());
+    if (waiting.size() >= server.configuration().maxIdleUpstreamConnections()) {
+      upstream.close(); // the proxy's cap per upstream, per loop here
+      return;
+    }
+    upstream.idle(System.nanoTime());
+    waiting.addFirst(upstream);
+  }
+
+  private void dropIdle(LoopUpstream upstream) {
+    ArrayDeque<LoopUpstream> waiting = idle.get(upstream.key);
+    if (waiting != null) {
+      waiting.remove(upstream);
+    }
+    upstream.close();
+  }
+
+  /**
+   * A buffer for a response's bytes, given back with {@link #giveBack}: one of the process's
+   * pooled direct buffers (which the blocking relay shares), else one of this loop's heap
+   * buffers. Never a direct buffer of its own: direct memory dropped is freed only when the
+   * collector finds it, and a loop taking and dropping them under load held 800 MiB of RSS.
+   */
+  ByteBuffer takeBuffer() {
+    ByteBuffer direct = DirectBuffers.take();
+    if (direct != null) {
+      return direct;
+    }
+    ByteBuffer spare = spareBuffers.pollFirst();
+    return spare != null ? spare.clear() : ByteBuffer.allocate(DirectBuffers.SIZE);
+  }
+
+  void giveBack(ByteBuffer buffer) {
+    if (buffer.isDirect()) {
+      DirectBuffers.give(buffer);
+    } else if (spareBuffers.size() < SPARE_BUFFERS) {
+      spareBuffers.addFirst(buffer);
+    }
+  }
+
+  /** Expires what waited too long: parked connections, exchanges, idle upstream connections. */
+  private void scan(long now) {
+    List<ClientConnection> expired = new ArrayList<>();
+    for (SelectionKey key : selector.keys()) {
+      if (key.isValid() && key.attachment() instanceof ClientConnection connection
+          && now - connection.parkedDeadlineNanos() > 0) {
+        key.cancel();
+        expired.add(connection);
+      }
+    }
+    expired.forEach(ClientConnection::expireParked);
+    for (LoopExchange exchange : List.copyOf(running)) {
+      exchange.checkDeadline(now);
+    }
+    for (ArrayDeque<LoopUpstream> waiting : idle.values()) {
+      waiting.removeIf(upstream -> {
+        if (now - upstream.idleSinceNanos <= upstream.maxIdleNanos) {
+          return false;
+        }
+        upstream.close();
+        return true;
+      });
+    }
+  }
+
+  /** On this thread, once stopped: closes what it still holds. */
+  private void releaseAll() {
+    for (LoopExchange exchange : List.copyOf(running)) {
+      exchange.abort(new IOException("the proxy stopped"));
+    }
+    idle.values().forEach(waiting -> waiting.forEach(LoopUpstream::close));
+    idle.clear();
+    for (SelectionKey key : selector.keys()) {
+      if (key.attachment() instanceof ClientConnection connection) {
+        connection.endOnLoop();
+      }
+    }
+  }
+
+  /** Stops the thread; the connections parked here are ended, in-flight exchanges cut. */
+  @Override
+  public void close() {
+    open = false;
+    SelectorThreads.stop(selector, thread);
+  }
+}

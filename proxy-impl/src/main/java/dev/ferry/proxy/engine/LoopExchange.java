@@ -1,0 +1,967 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.Body;
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.http1.ChunkedProgress;
+import dev.ferry.proxy.engine.http1.Framing;
+import dev.ferry.proxy.engine.http1.HeadParser;
+import dev.ferry.proxy.engine.http1.HeadScan;
+import dev.ferry.proxy.engine.http1.HopByHop;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import dev.ferry.proxy.engine.http1.RequestHead;
+import dev.ferry.proxy.engine.http1.ResponseHead;
+import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.route.Attempts;
+import dev.ferry.proxy.engine.route.DispatchHooks;
+import dev.ferry.proxy.engine.route.LiveEndpoint;
+import dev.ferry.proxy.engine.route.LivePool;
+import dev.ferry.proxy.engine.route.LiveRoute;
+import dev.ferry.proxy.engine.trace.RequestIds;
+import dev.ferry.proxy.engine.trace.TraceContext;
+import dev.ferry.proxy.engine.upstream.DestinationCheck;
+import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.HostNames;
+import dev.ferry.proxy.engine.upstream.Target;
+import dev.ferry.proxy.engine.upstream.UpstreamBody;
+import dev.ferry.proxy.engine.upstream.UpstreamConnection;
+import dev.ferry.proxy.engine.upstream.UpstreamFields;
+import dev.ferry.proxy.engine.upstream.UpstreamKey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One exchange run on an {@link EventLoop}: a reverse proxy's GET or HEAD without a body, sent
+ * to a plain-http endpoint of its route's pool on a connection of the loop's own, its answer
+ * relayed as it comes, never buffered whole. It does what the blocking path does for such a
+ * request, with the same parts: the head parsed by {@link HeadParser}, the fields upstream by
+ * {@link UpstreamFields}, the endpoint, retries and backoff by {@link Attempts}, the client's head
+ * by {@link ClientHead}, errors by the proxy's error pages, the report by {@link ExchangeReport}.
+ * Where the blocking path would wait it registers for readiness, and where it would time out a
+ * deadline is checked by the loop.
+ *
+ * <p>What it does not take ({@link #start} hands the connection to the executor instead, with
+ * nothing sent): a request with a body or an expectation, an upgrade, a head that is malformed
+ * or did not come whole, a proxy with filters or a cache, listeners that want more than the
+ * completed exchange, a route with filters or a stripped prefix, a pool with an https endpoint,
+ * and a request that finds the pool's connections all taken.
+ */
+final class LoopExchange implements DispatchHooks {
+  private static final Logger log = LoggerFactory.getLogger(LoopExchange.class);
+  private static final int CHUNK_SIZE_ROOM = 10;
+  private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
+  private static final ConnectionInput.BufferedScan HEAD_WHOLE =
+      (bytes, from, to) -> HeadScan.headLength(bytes, from, to) >= 0;
+
+  /** What {@link #start} did with a readable connection. */
+  enum Start {
+    /** An exchange runs on the loop; its key is the exchange's now. */
+    STARTED,
+    /** Nothing came yet (a spurious wake): it stays parked. */
+    WAITING,
+    /** The client left, or the connection must close: end it. */
+    ENDED,
+    /** Not the loop's to serve: hand it to the executor, its bytes unread. */
+    HAND_OVER
+  }
+
+  /** What the loop waits for, and fails at its deadline. */
+  private enum Await { NOTHING, CONNECT, RESPONSE, CLIENT, BACKOFF }
+
+  private final EventLoop loop;
+  private final RealProxyServer server;
+  private final ClientConnection connection;
+  private final SelectionKey clientKey;
+  private final RequestHead head;
+  private final Request request;
+  private final LiveRoute route;
+  private final LivePool pool;
+  private final Attempts attempts;
+  private final String requestId;
+  private final String traceId;
+  private final boolean hostNamed;
+  private final Instant startTime;
+  /** When the read that brought the head came: a pipelined request's wait counts. */
+  private final long startNanos;
+  private final ExchangeTally tally;
+  private final int timeoutMillis;
+  private final boolean headRequest;
+  private boolean closeAfter;
+
+  private LiveEndpoint endpoint;
+  private LoopUpstream upstream;
+  private boolean retrying;
+  private ByteBuffer requestBytes;
+  /** The client's bytes: filled from the upstream, drained to the client ({@link #draining}). */
+  private ByteBuffer out;
+  private boolean draining;
+
+  /** The answer's head was read and stands (no retry): failures now are answered, not retried. */
+  private boolean headParsed;
+  /** Some of the answer went to the client: a failure now can only cut it off. */
+  private boolean committed;
+  private int interims;
+  /** The client's socket is read meanwhile, to see it leave (and keep what it pipelines). */
+  private boolean watchingClient = true;
+  private long remaining;
+  private ChunkedProgress chunks;
+  private boolean closeDelimited;
+  private boolean upstreamReusable;
+  private boolean upstreamDone;
+  /** The answer ends with its connection and goes chunked: each read becomes a chunk here. */
+  private boolean encodeChunks;
+
+  private Await await = Await.NOTHING;
+  /** Set once reported: nothing more happens on this exchange. */
+  private boolean finished;
+  private long deadlineNanos;
+  private int staleRetries;
+  /** What the upstream connection had read before this attempt: nothing since, and it may be stale. */
+  private long readBefore;
+  private int status;
+  private long bodyBytes;
+  private String failure;
+  private String upstreamText;
+
+  private LoopExchange(EventLoop loop, ClientConnection connection, SelectionKey clientKey,
+      RequestHead head, Request request, LiveRoute route, String requestId, String traceId,
+      boolean hostNamed) {
+    this.loop = loop;
+    this.server = loop.server();
+    this.connection = connection;
+    this.clientKey = clientKey;
+    this.head = head;
+    this.request = request;
+    this.route = route;
+    this.pool = route.pool();
+    this.attempts = new Attempts(pool, route.route().retry(), request, this);
+    this.requestId = requestId;
+    this.traceId = traceId;
+    this.hostNamed = hostNamed;
+    this.tally = new ExchangeTally(server.metrics(), true);
+    long now = System.nanoTime();
+    this.startNanos = Math.min(now, connection.input().lastReadNanos());
+    this.startTime = Instant.now().minusNanos(now - startNanos);
+    this.timeoutMillis = route.route().timeout().map(Forwarder::timeoutMillis)
+        .orElse(Forwarder.timeoutMillis(server.configuration().upstreamTimeout()));
+    this.headRequest = head.method().equals("HEAD");
+    this.closeAfter = !keepsAlive(head);
+  }
+
+  /**
+   * Reads what a parked connection's client sent and starts its exchange here if the loop can
+   * serve it; otherwise says what the loop should do with the connection.
+   */
+  static Start start(EventLoop loop, ClientConnection connection, SelectionKey key) {
+    ConnectionInput in = connection.input();
+    try {
+      if (in.fillNonBlocking(connection.channel()) < 0) {
+        return in.hasBuffered() ? Start.HAND_OVER : Start.ENDED;
+      }
+    } catch (IOException e) {
+      return Start.ENDED;
+    }
+    if (!in.hasBuffered()) {
+      return Start.WAITING;
+    }
+    if (!in.scanBuffered(HEAD_WHOLE)) {
+      return Start.HAND_OVER; // a head in pieces: the blocking path's slow-client rules apply
+    }
+    int mark = in.bufferPos();
+    LoopExchange exchange = null;
+    try {
+      exchange = prepare(loop, connection, key);
+    } catch (IOException | RuntimeException e) {
+      log.debug("loop_hand_over conn={} error={}", connection.id(), e.toString());
+    }
+    if (exchange == null) {
+      in.rewindTo(mark);
+      return Start.HAND_OVER;
+    }
+    exchange.begin();
+    return Start.STARTED;
+  }
+
+  /** Parses the head and checks that the loop may serve it; null if it may not. */
+  private static LoopExchange prepare(EventLoop loop, ClientConnection connection, SelectionKey key)
+      throws IOException {
+    RealProxyServer server = loop.server();
+    ProxyConfig config = server.configuration();
+    Pipeline pipeline = server.pipeline();
+    if (!pipeline.filters().isEmpty() || pipeline.routes() == null || server.cache().isPresent()
+        || !server.listeners().completionOnly()) {
+      return null;
+    }
+    RequestHead head = new HeadParser(connection.input(), config.maxRequestLineBytes(),
+        config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
+    Headers received = head.headers();
+    if (head.minorVersion() != 1 || !(head.method().equals("GET") || head.method().equals("HEAD"))
+        || received.contains("Content-Length") || received.contains("Transfer-Encoding")
+        || received.contains("Upgrade") || received.contains("Expect")) {
+      return null;
+    }
+    String requestId = RequestIds.keepOrGenerate(received, config.requestIdHeader());
+    TraceContext trace = TraceContext.continueOrStart(received);
+    InboundRequest.Parsed parsed = InboundRequest.parse(head,
+        config.upstream().map(u -> u.endpoints().get(0).authority()).orElse(null), true, false,
+        config.maxRequestBodyBytes());
+    if (parsed.refusal() != null || parsed.bodyLength() != 0 || parsed.expectContinue()
+        || parsed.toProxyItself()) {
+      return null;
+    }
+    Headers.Builder fields = trace.propagate(received).set(config.requestIdHeader(), requestId);
+    HopByHop.applyClientOptions(received, fields, config.requestIdHeader(), "traceparent");
+    OwnFields.dropUnderscoreSpellings(received, fields, config.requestIdHeader());
+    UpstreamFields.dropClientForwarding(received, fields);
+    Request request = parsed.request().headers(fields.build()).build();
+    Optional<LiveRoute> matched = pipeline.routes().match(request);
+    if (matched.isEmpty() || !matched.get().filters().isEmpty() || matched.get().route().stripsPrefix()
+        || !loopable(matched.get().pool())) {
+      return null;
+    }
+    LivePool pool = matched.get().pool();
+    try {
+      pool.admit();
+    } catch (HttpFailureException overloaded) {
+      return null; // the blocking path answers it, as it would have
+    }
+    if (!pool.tryAcquireConnection()) {
+      pool.release();
+      return null; // it waits for a connection on a thread
+    }
+    if (!connection.serveOnLoop()) {
+      pool.releaseConnection();
+      pool.release();
+      return null; // asked to close: the blocking path serves what came, or ends it
+    }
+    return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
+        trace.traceId(), parsed.hostNamed());
+  }
+
+  /**
+   * True if every endpoint of {@code pool} is one a loop can reach without waiting: plain
+   * {@code http}, at an address or at {@code localhost} (a name the system's resolver might take
+   * long to look up would stall every connection of the loop; the blocking path looks it up).
+   */
+  private static boolean loopable(LivePool pool) {
+    for (LiveEndpoint endpoint : pool.endpoints()) {
+      String host = endpoint.endpoint().host();
+      if (!endpoint.endpoint().scheme().equals("http")
+          || !(host.equalsIgnoreCase("localhost") || HostNames.literal(host).isPresent())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean keepsAlive(RequestHead head) {
+    return !head.headers().containsToken("Connection", "close");
+  }
+
+  private void begin() {
+    clientKey.attach(this);
+    clientInterest(0);
+    loop.running(this);
+    attempt();
+  }
+
+  /** Sends the request to the endpoint the next attempt chooses. */
+  private void attempt() {
+    retrying = attempts.begin();
+    try {
+      endpoint = attempts.choose();
+    } catch (HttpFailureException e) {
+      attemptEnded();
+      pool.releaseConnection();
+      pool.release();
+      answerFailure(e);
+      return;
+    }
+    endpoint.requestStarted();
+    send(true);
+  }
+
+  /** Sends the request on an idle connection to the chosen endpoint, or a new one. */
+  private void send(boolean mayReuse) {
+    UpstreamKey key;
+    try {
+      key = endpoint.key();
+      Target to = new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, "",
+          !pool.spec().keepsLocation(), false);
+      requestBytes = requestHead(to);
+      upstream = mayReuse ? loop.idleUpstream(key) : null;
+      if (upstream != null) {
+        upstream.taken(this);
+      } else {
+        upstream = loop.openUpstream(key, resolved(key));
+        upstream.exchange = this;
+      }
+    } catch (IOException e) {
+      failedBeforeAnswer(connectFailure(e));
+      return;
+    }
+    readBefore = upstream.connected() ? upstream.input().bytesRead() : 0;
+    if (upstream.connected()) {
+      writeRequest();
+    } else {
+      upstream.interest(SelectionKey.OP_CONNECT);
+      awaitUntil(Await.CONNECT, server.configuration().connectTimeout().toNanos());
+    }
+  }
+
+  private ByteBuffer requestHead(Target to) {
+    Headers outbound = UpstreamFields.outbound(request, this, false, to);
+    String target = to.endpoint().basePath().isEmpty() ? request.target()
+        : to.endpoint().basePath() + request.target();
+    return loop.head.request(request.method(), target).fields(outbound).copy();
+  }
+
+  private void writeRequest() {
+    try {
+      upstream.channel.write(requestBytes);
+    } catch (IOException e) {
+      failedBeforeAnswer(e);
+      return;
+    }
+    if (requestBytes.hasRemaining()) {
+      upstream.interest(SelectionKey.OP_WRITE);
+    } else {
+      upstream.interest(SelectionKey.OP_READ);
+    }
+    awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+  }
+
+  /** The upstream connection is ready for what this exchange waits for. */
+  void upstreamReady(LoopUpstream ready) {
+    SelectionKey key = ready.selection;
+    boolean connecting = key.isConnectable();
+    try {
+      if (connecting) {
+        ready.finishConnect();
+        if (ready.connected()) {
+          writeRequest();
+        }
+      } else if (key.isWritable()) {
+        writeRequest();
+      } else if (key.isReadable()) {
+        if (headParsed) {
+          relay();
+        } else {
+          readHead();
+        }
+      }
+    } catch (IOException e) {
+      upstreamFailed(connecting ? connectFailure(e) : e);
+    }
+  }
+
+  /** The upstream failed: before its answer's head, before any of its body, or mid-body. */
+  private void upstreamFailed(IOException e) {
+    if (committed) {
+      abort(new HttpFailureException(ProxyFailure.RESPONSE_ABORTED, e.toString(), e));
+    } else if (headParsed) {
+      failedBeforeBody(e);
+    } else {
+      failedBeforeAnswer(e);
+    }
+  }
+
+  private void readHead() throws IOException {
+    ConnectionInput in = upstream.input();
+    if (in.fillNonBlocking(upstream.channel) < 0) {
+      throw new IOException("the upstream closed the connection");
+    }
+    while (in.scanBuffered(HEAD_WHOLE)) {
+      ProxyConfig config = server.configuration();
+      ResponseHead response = new HeadParser(in, 8 * 1024, config.maxHeaderBytes(),
+          config.maxHeaderCount()).readResponse();
+      if (response.status() == 101) {
+        throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+            "101 Switching Protocols without an Upgrade request");
+      }
+      if (response.status() >= 200) {
+        answered(response);
+        return;
+      }
+      // RFC 9110 §15.2: interim answers go on (Ferry asked for none), at most MAX_INTERIM.
+      if (++interims > Forwarder.MAX_INTERIM) {
+        throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+            "more than " + Forwarder.MAX_INTERIM + " interim (1xx) responses");
+      }
+      ensureOut();
+      loop.head.status(response.status(), response.reason()).fields(ClientHead.interim(response)).into(out);
+    }
+  }
+
+  private void answered(ResponseHead response) throws IOException {
+    long length = Forwarder.bodyLength(request.method(), response);
+    attemptEnded();
+    Target to = new Target(endpoint.endpoint(), upstream.key, pool.spec().preservesHost(), timeoutMillis, "",
+        !pool.spec().keepsLocation(), false);
+    Headers relayed = UpstreamFields.relayed(response, false, to);
+    Response framed = Response.builder().status(response.status()).reason(response.reason())
+        .headers(relayed).body(Body.of(InputStream.nullInputStream(), length >= 0 ? length : -1)).build();
+    long wait = attempts.afterStatus(endpoint, framed);
+    if (wait != Attempts.NO_RETRY) {
+      upstream.close(); // its body is not read: the connection cannot carry another request
+      upstream = null;
+      endpoint.requestEnded();
+      pool.releaseConnection();
+      retryAfter(wait);
+      return;
+    }
+    headParsed = true;
+    status = response.status();
+    if (upstream.reused()) {
+      server.upstreamPool().answeredOnReused();
+    }
+    upstreamReusable = reusable(response)
+        && !(headRequest && Forwarder.announcesContent(status, response.headers()));
+    Forwarder.keepAliveTimeout(response.headers()).ifPresent(upstream::keepAliveTimeout);
+    if (length == Framing.CHUNKED) {
+      ProxyConfig config = server.configuration();
+      chunks = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes(), config.maxHeaderCount());
+      remaining = Long.MAX_VALUE;
+    } else if (length == Framing.UNTIL_CLOSE) {
+      closeDelimited = true;
+      upstreamReusable = false;
+      remaining = Long.MAX_VALUE;
+    } else {
+      remaining = length;
+    }
+    closeAfter |= connection.closeRequested();
+    ClientHead clientHead = ClientHead.frame(framed, server.configuration().requestIdHeader(), requestId,
+        headRequest, head.minorVersion(), closeAfter, false);
+    // An answer that ends with its connection goes to the HTTP/1.1 client in chunks made here.
+    encodeChunks = closeDelimited && clientHead.chunked();
+    ensureOut();
+    loop.head.status(status, response.reason()).fields(clientHead.fields()).into(out);
+    if (remaining > 0 && upstream.input().hasBuffered()) {
+      relay();
+    } else {
+      afterRead();
+    }
+  }
+
+  private static boolean reusable(ResponseHead response) {
+    Headers headers = response.headers();
+    return response.minorVersion() == 1 ? !headers.containsToken("Connection", "close")
+        : headers.containsToken("Connection", "keep-alive");
+  }
+
+  /**
+   * Moves the body's next bytes into {@link #out}: those read with the head first, then what the
+   * upstream's socket has. An answer that ends with its connection, going to the client chunked,
+   * gets each read framed as a chunk here.
+   */
+  private void relay() throws IOException {
+    int before = out.position();
+    if (encodeChunks) {
+      out.position(before + CHUNK_SIZE_ROOM);
+    }
+    int limit = out.limit();
+    int room = out.remaining() - (encodeChunks ? 2 + LAST_CHUNK.length : 0);
+    if (chunks != null) {
+      room = Math.min(room, loop.chunkScratch.length);
+    }
+    out.limit(out.position() + (int) Math.min(room, remaining));
+    int n;
+    try {
+      ConnectionInput in = upstream.input();
+      n = in.hasBuffered() ? in.takeBuffered(out, Long.MAX_VALUE) : upstream.channel.read(out);
+    } finally {
+      out.limit(limit);
+    }
+    if (encodeChunks) {
+      frameChunk(before, Math.max(n, 0), n < 0);
+    }
+    if (n < 0) {
+      if (!closeDelimited) {
+        throw new IOException("the upstream closed the connection before the end of its body");
+      }
+      remaining = 0;
+    } else if (encodeChunks) {
+      bodyBytes += n;
+    } else {
+      counted(before);
+    }
+    if (remaining == 0 && upstream.input().hasBuffered()) {
+      upstreamReusable = false; // bytes past its answer: never read as the next one's
+    }
+    afterRead();
+  }
+
+  /**
+   * Frames the {@code n} bytes read after the room left at {@code start} as one chunk (none if
+   * 0), and the last chunk after it at the end of the answer.
+   */
+  private void frameChunk(int start, int n, boolean last) {
+    int data = start + CHUNK_SIZE_ROOM;
+    if (n == 0) {
+      out.position(start);
+    } else {
+      byte[] size = (Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+      // The size line goes right before the data, and both move down to the chunk's start.
+      int sizeStart = data - size.length;
+      out.put(sizeStart, size);
+      ByteBuffer chunk = out.duplicate().position(sizeStart).limit(data + n);
+      out.position(start).put(chunk);
+      out.put((byte) '\r').put((byte) '\n');
+    }
+    if (last) {
+      out.put(LAST_CHUNK);
+    }
+  }
+
+  /**
+   * Counts the body bytes just put in {@link #out} from {@code before}, following chunks.
+   *
+   * @throws HttpFailureException (502) for chunks framed wrong
+   */
+  private void counted(int before) throws HttpFailureException {
+    int n = out.position() - before;
+    if (chunks != null) {
+      out.get(before, loop.chunkScratch, 0, n);
+      int used = chunks.feed(loop.chunkScratch, 0, n);
+      if (chunks.refusal() != null) {
+        out.position(before);
+        throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+            "malformed chunked response body: " + chunks.refusal().getMessage());
+      } else if (chunks.done()) {
+        out.position(before + used);
+        remaining = 0;
+        if (used < n) {
+          upstreamReusable = false;
+        }
+      }
+      bodyBytes = chunks.dataBytes(); // the data, as the blocking path counts it, not the framing
+      return;
+    }
+    if (!closeDelimited) {
+      remaining -= n;
+    }
+    bodyBytes += n;
+  }
+
+  /**
+   * Writes what was read to the client, and reads on, waits for the client, or ends. Nothing goes
+   * to the client before the first byte of a body that has one: an upstream that closes or
+   * stalls before it is still answered 502 or 504, as on the blocking path.
+   */
+  private void afterRead() {
+    if (!committed && remaining != 0 && bodyBytes == 0 && chunks == null && !closeDelimited) {
+      upstream.interest(SelectionKey.OP_READ);
+      awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+      return;
+    }
+    if (!committed) {
+      committed = true;
+      tally.beforeSending(status, null);
+    }
+    out.flip();
+    draining = true;
+    if (remaining == 0) {
+      upstreamDone = true;
+      releaseUpstream(failure != null);
+    }
+    if (!flush()) {
+      if (!finished && !upstreamDone) {
+        upstream.interest(0);
+      }
+      return;
+    }
+    if (upstreamDone) {
+      finish();
+    } else {
+      upstream.interest(SelectionKey.OP_READ);
+      awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+    }
+  }
+
+  /**
+   * Writes what {@link #out} holds; true once all of it went. False while the client's socket is
+   * full (then it waits for room), or once a write failed (the exchange is over then).
+   */
+  private boolean flush() {
+    if (!draining) {
+      return true;
+    }
+    try {
+      connection.channel().write(out);
+    } catch (IOException e) {
+      abort(e); // the client left: CLIENT_CLOSED
+      return false;
+    }
+    if (out.hasRemaining()) {
+      clientInterest(SelectionKey.OP_WRITE);
+      awaitUntil(Await.CLIENT, server.configuration().writeTimeout().toNanos());
+      return false;
+    }
+    draining = false;
+    out.clear();
+    clientInterest(0);
+    return true;
+  }
+
+  /**
+   * Sets what the client's key waits for: {@code ops}, and reading while the client is watched
+   * for leaving (its pipelined bytes are kept in its input meanwhile).
+   */
+  private void clientInterest(int ops) {
+    clientKey.interestOps(ops | (watchingClient ? SelectionKey.OP_READ : 0));
+  }
+
+  /** The client's socket has room again, or sent something (more requests, or its close). */
+  void clientReady() {
+    if (clientKey.isReadable() && watchingClient) {
+      ConnectionInput in = connection.input();
+      int n;
+      try {
+        n = in.fillNonBlocking(connection.channel());
+      } catch (IOException e) {
+        n = -1;
+      }
+      if (n < 0) {
+        abort(new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "the client closed the connection"));
+        return;
+      }
+      if (n == 0) {
+        watchingClient = false; // its input is full: it waits for this exchange to end
+        clientInterest(draining ? SelectionKey.OP_WRITE : 0);
+      }
+      if (!clientKey.isWritable()) {
+        return;
+      }
+    }
+    if (!flush()) {
+      return;
+    }
+    if (upstreamDone || upstream == null) {
+      finish();
+    } else {
+      upstream.interest(SelectionKey.OP_READ);
+      awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+    }
+  }
+
+  /**
+   * The answer has come whole, or broke off: the upstream connection goes back (or is closed),
+   * the pool's slots too; a whole answer below 500 counts for the endpoint, one the upstream
+   * broke off against it (the client's leaving says nothing of it).
+   */
+  private void releaseUpstream(boolean upstreamFault) {
+    if (upstreamReusable && failure == null) {
+      loop.release(upstream);
+    } else {
+      upstream.close();
+    }
+    upstream = null;
+    endpoint.requestEnded();
+    pool.releaseConnection();
+    pool.release();
+    if (upstreamFault) {
+      pool.failed(endpoint, failure);
+    } else if (failure == null && status < 500) {
+      pool.succeeded(endpoint);
+    }
+  }
+
+  /**
+   * The upstream failed before the head of an answer that stands: a stale connection's request
+   * is sent again on a new one; otherwise the attempt failed, and is retried or answered.
+   */
+  private void failedBeforeAnswer(IOException e) {
+    boolean headBegun = upstream != null && upstream.connected()
+        && upstream.input().bytesRead() > readBefore;
+    boolean stale = upstream != null && upstream.reused() && !headBegun
+        && !(e instanceof HttpFailureException);
+    if (upstream != null) {
+      upstream.close();
+      upstream = null;
+    }
+    if (stale && staleRetries == 0) {
+      // A pooled connection the upstream had closed: sent again on a new one, as the blocking
+      // path resends on a stale connection, without counting an attempt.
+      staleRetries++;
+      send(false);
+      return;
+    }
+    HttpFailureException failed = e instanceof HttpFailureException h ? h
+        : headBegun ? new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+            endpoint.endpoint().host() + " closed the connection in the middle of its response head", e)
+        : new HttpFailureException(ProxyFailure.UPSTREAM_RESET,
+            endpoint.endpoint().host() + " closed the connection without a complete response", e);
+    endpoint.requestEnded();
+    pool.releaseConnection();
+    long wait = attempts.afterFailure(endpoint, failed);
+    attemptEnded();
+    if (wait == Attempts.NO_RETRY) {
+      pool.release();
+      answerFailure(failed);
+      return;
+    }
+    retryAfter(wait);
+  }
+
+  /**
+   * The upstream closed or stalled after its answer's head, before any of its body: nothing went
+   * to the client yet, so it is answered 502 or 504, and the endpoint is charged.
+   */
+  private void failedBeforeBody(IOException e) {
+    HttpFailureException failed = e instanceof HttpFailureException h ? h
+        : new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
+            endpoint.endpoint().host() + " closed the connection before its response body", e);
+    failure = failed.failure().name();
+    upstreamReusable = false;
+    releaseUpstream(true);
+    failure = null;
+    out.clear();
+    closeAfter = true; // as on the blocking path, which cannot tell what else the upstream sent
+    answerFailure(failed);
+  }
+
+  /**
+   * The endpoint's address, checked as the blocking path's connector checks it: never the
+   * proxy's own listener (508). A name is looked up here, on the loop (the JDK caches lookups).
+   */
+  private InetSocketAddress resolved(UpstreamKey key) throws HttpFailureException {
+    InetSocketAddress address = new InetSocketAddress(key.host(), key.port());
+    if (address.isUnresolved()) {
+      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, "unknown host " + key.host());
+    }
+    server.destinationPolicy().check(key.host(), key.port(), List.of(address.getAddress()), false);
+    return address;
+  }
+
+  private HttpFailureException connectFailure(IOException e) {
+    if (e instanceof HttpFailureException h) {
+      return h;
+    }
+    String host = endpoint.endpoint().host();
+    return new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
+        e instanceof ConnectException ? "connection refused by " + host : "could not connect to " + host
+            + ": " + e.getMessage(), e);
+  }
+
+  /** The retry's budget slot is held until its attempt has an answer head, or failed. */
+  private void attemptEnded() {
+    if (retrying) {
+      retrying = false;
+      pool.retryEnded();
+    }
+  }
+
+  private void retryAfter(long waitMillis) {
+    if (waitMillis <= 0) {
+      retryNow();
+      return;
+    }
+    awaitUntil(Await.BACKOFF, waitMillis * 1_000_000L);
+  }
+
+  private void retryNow() {
+    await = Await.NOTHING;
+    if (!pool.tryAcquireConnection()) {
+      pool.release();
+      answerFailure(new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
+          "pool " + pool.name() + " had no free connection for the retry"));
+      return;
+    }
+    attempt();
+  }
+
+  private void awaitUntil(Await what, long nanos) {
+    await = what;
+    deadlineNanos = System.nanoTime() + nanos;
+  }
+
+  /** Called by the loop's scan: fails what waited past its deadline. */
+  void checkDeadline(long now) {
+    if (await == Await.NOTHING || now - deadlineNanos < 0) {
+      return;
+    }
+    Await passed = await;
+    await = Await.NOTHING;
+    switch (passed) {
+      case BACKOFF -> retryNow();
+      case CONNECT -> failedBeforeAnswer(new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT,
+          "could not connect to " + endpoint.endpoint().host() + " in time"));
+      case RESPONSE -> {
+        HttpFailureException timeout = new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
+            "no response from " + endpoint.endpoint().host());
+        upstreamFailed(timeout);
+      }
+      case CLIENT -> {
+        server.metrics().writeTimeouts.increment();
+        connection.resetOnClose(); // as on the blocking path: what it did not read is dropped
+        abort(new HttpFailureException(ProxyFailure.WRITE_TIMEOUT, "the client read nothing in time"));
+      }
+      default -> { }
+    }
+  }
+
+  /** Answers {@code e} with the proxy's error page, as the blocking path would. */
+  private void answerFailure(HttpFailureException e) {
+    failure = e.failure().name();
+    Response page = e.failure().status() == 0 ? null : server.errorPages().render(e, head.headers());
+    if (page == null) {
+      closeAfter = true;
+      finish();
+      return;
+    }
+    status = page.status();
+    byte[] body;
+    try (InputStream stream = page.body().stream()) {
+      body = stream.readAllBytes();
+    } catch (IOException unexpected) {
+      body = new byte[0];
+    }
+    closeAfter |= connection.closeRequested();
+    ClientHead clientHead = ClientHead.frame(page.withBody(Body.of(body)), server.configuration().requestIdHeader(),
+        requestId, headRequest, head.minorVersion(), closeAfter, false);
+    ensureOut();
+    loop.head.status(status, page.reason()).fields(clientHead.fields()).into(out);
+    if (!headRequest) {
+      out.put(body, 0, Math.min(body.length, out.remaining()));
+      bodyBytes = body.length;
+    }
+    committed = true;
+    upstreamDone = true;
+    tally.beforeSending(status, failure);
+    out.flip();
+    draining = true;
+    if (flush()) {
+      finish();
+    }
+  }
+
+  /** Ends the exchange and the connection now: the client left, or the answer broke off. */
+  void abort(Exception e) {
+    if (finished) {
+      return;
+    }
+    // The stop's grace ended: the connection was closed under the exchange (PROXY_STOPPED).
+    ProxyFailure cause = connection.stoppedByProxy() ? ProxyFailure.PROXY_STOPPED
+        : e instanceof HttpFailureException h ? h.failure() : ProxyFailure.CLIENT_CLOSED;
+    if (failure == null) {
+      failure = cause.name();
+    }
+    log.debug("loop_exchange_aborted conn={} error={}", connection.id(), e.toString());
+    if (upstream != null) {
+      upstreamReusable = false;
+      if (!headParsed) {
+        // Connecting, or waiting for the answer's head: the attempt's slots go back.
+        attemptEnded();
+        upstream.close();
+        upstream = null;
+        endpoint.requestEnded();
+        pool.releaseConnection();
+        pool.release();
+      } else {
+        releaseUpstream(cause == ProxyFailure.RESPONSE_ABORTED || cause == ProxyFailure.UPSTREAM_TIMEOUT);
+      }
+    } else if (!upstreamDone && await == Await.BACKOFF) {
+      pool.release();
+    }
+    closeAfter = true;
+    draining = false;
+    finish();
+  }
+
+  /** Reports the exchange, and waits for the client's next request or ends the connection. */
+  private void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    await = Await.NOTHING;
+    loop.ended(this);
+    if (out != null) {
+      loop.giveBack(out);
+      out = null;
+    }
+    long nanos = System.nanoTime() - startNanos;
+    tally.finish(status, failure, nanos);
+    if (ExchangeReport.wanted(server, failure != null && status > 0)) {
+      new ExchangeReport(server.nextExchangeId(), connection.id(), connection.clientAddress(), startTime,
+          nanos, request.method(), request.url(), head.version(), head.headers(), 0, status, bodyBytes,
+          route.name(), upstreamText, null, requestId, traceId, failure).emit(server, true, true);
+    }
+    if (closeAfter || !connection.nextOnLoop()) {
+      clientKey.cancel();
+      connection.endOnLoop();
+      return;
+    }
+    loop.next(connection, clientKey);
+  }
+
+  private void ensureOut() {
+    if (out == null) {
+      out = loop.takeBuffer();
+    }
+  }
+
+  // What the shared parts ask of the exchange (UpstreamFields, Attempts).
+
+  @Override
+  public InetSocketAddress clientAddress() {
+    return connection.clientAddress();
+  }
+
+  @Override
+  public DestinationCheck destinationCheck() {
+    return server.destinationPolicy();
+  }
+
+  @Override
+  public boolean clientNamedHost() {
+    return hostNamed;
+  }
+
+  @Override
+  public void endpointChosen(LiveEndpoint chosen) {
+    upstreamText = chosen.authority();
+  }
+
+  @Override
+  public int staleRetries() {
+    return staleRetries;
+  }
+
+  @Override
+  public boolean clientSawResponseBytes() {
+    return committed;
+  }
+
+  @Override
+  public void afterTunnel(Runnable action) {
+    throw new IllegalStateException("no tunnel on an event loop");
+  }
+
+  @Override
+  public void upstreamConnected(UpstreamConnection connection, boolean reused) {}
+
+  @Override
+  public void interim(ResponseHead interim) {}
+
+  @Override
+  public void attach(UpstreamBody body) {}
+
+  @Override
+  public void tunnel(UpstreamConnection connection) {}
+}

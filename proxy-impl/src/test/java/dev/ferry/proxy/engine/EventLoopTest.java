@@ -1,0 +1,220 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.ServerTls;
+import dev.ferry.proxy.Upstream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import okhttp3.mockwebserver.MockResponse;
+import okhttp3.mockwebserver.MockWebServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The event loops ({@code eventLoop(true)}): what they serve themselves, what they hand to the
+ * threads, and how their exchanges fail, against real origins and raw clients.
+ */
+class EventLoopTest {
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  private ProxyServer loopProxy(String upstream) {
+    return ferry.start(ProxyServer.builder().upstream(Upstream.of(upstream)).eventLoop(true));
+  }
+
+  /**
+   * With the pool's one thread held by a request handed over (a POST to an origin that does not
+   * answer yet), GETs are still answered: they run on the loops, not on a thread.
+   */
+  @Test
+  void answersGetsWhileEveryThreadIsBusy() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        if (request.requestLine().startsWith("POST")) {
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .concurrency(Concurrency.boundedPool(1, 0)).eventLoop(true));
+    try (RawClient held = new RawClient(proxy.address())) {
+      held.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+      Await.until(() -> self[0].connectionCount() >= 1, "the POST to reach the origin");
+      for (int i = 0; i < 3; i++) {
+        try (RawClient raw = new RawClient(proxy.address())) {
+          RawClient.RawResponse response = raw.send("GET /g" + i + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+          assertThat(response.status()).isEqualTo(200);
+          assertThat(response.bodyText()).isEqualTo("ok");
+          assertThat(response.header("via")).isEqualTo("1.1 ferry");
+        }
+      }
+      release.countDown();
+      assertThat(held.readResponse().bodyText()).isEqualTo("ok");
+    }
+  }
+
+  /** A request with a body goes to the threads with its bytes; the connection serves on there. */
+  @Test
+  void handsRequestsWithBodiesToTheThreads() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("posted"));
+    origin.enqueue(new MockResponse().setBody("got"));
+    ProxyServer proxy = loopProxy(origin.url("/").toString());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("posted");
+      raw.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("got");
+    }
+    assertThat(origin.takeRequest().getBody().readUtf8()).isEqualTo("hello");
+    assertThat(origin.takeRequest().getPath()).isEqualTo("/g");
+  }
+
+  /** Requests sent together are answered in order, each on the upstream connection kept. */
+  @Test
+  void answersPipelinedRequestsInOrderOnOneUpstreamConnection() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    for (int i = 0; i < 3; i++) {
+      origin.enqueue(new MockResponse().setBody("r" + i));
+    }
+    ProxyServer proxy = loopProxy(origin.url("/").toString());
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("GET /0 HTTP/1.1\r\nHost: a\r\n\r\nGET /1 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("r0");
+      assertThat(raw.readResponse().bodyText()).isEqualTo("r1");
+      RawClient.RawResponse head = raw.readResponse(true);
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.body()).isEmpty();
+    }
+    assertThat(proxy.stats().upstreamConnectionsOpened()).isEqualTo(1);
+    assertThat(proxy.stats().upstreamConnectionsReused()).isEqualTo(2);
+  }
+
+  /**
+   * An answer of unknown length goes to an HTTP/1.1 client chunked: one read until the
+   * upstream's close is framed here, one chunked is relayed as its chunks end.
+   */
+  @Test
+  void relaysAnswersOfUnknownLengthChunked() throws Exception {
+    byte[] body = new byte[70_000];
+    Arrays.fill(body, (byte) 'c');
+    TinyOrigin untilClose = ferry.track(new TinyOrigin((socket, in, out) -> {
+      out.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      out.write(body);
+    }));
+    ProxyServer proxy = loopProxy(untilClose.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.header("transfer-encoding")).isEqualTo("chunked");
+      assertThat(response.body()).isEqualTo(body);
+    }
+    MockWebServer chunked = ferry.mockOrigin();
+    chunked.enqueue(new MockResponse().setChunkedBody("d".repeat(50_000), 4096));
+    ProxyServer second = loopProxy(chunked.url("/").toString());
+    try (RawClient raw = new RawClient(second.address())) {
+      RawClient.RawResponse response = raw.send("GET /d HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.bodyText()).isEqualTo("d".repeat(50_000));
+      raw.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n");
+      chunked.enqueue(new MockResponse().setBody("again"));
+      assertThat(raw.readResponse().bodyText()).isEqualTo("again");
+    }
+  }
+
+  /** A client that reads slowly gets all of a large answer: the upstream is read as it makes room. */
+  @Test
+  void relaysALargeAnswerToASlowReader() throws Exception {
+    byte[] body = new byte[3 * 1024 * 1024];
+    for (int i = 0; i < body.length; i++) {
+      body[i] = (byte) ('a' + i % 26);
+    }
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody(new okio.Buffer().write(body)));
+    ProxyServer proxy = loopProxy(origin.url("/").toString());
+    Socket socket = new Socket();
+    socket.setReceiveBufferSize(4096);
+    socket.connect(proxy.address());
+    try (RawClient raw = new RawClient(socket)) {
+      raw.send("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+      // A byte at a time through a 4 KiB receive buffer: the loop waits for room again and again.
+      RawClient.RawResponse response = raw.readResponse();
+      assertThat(response.body()).isEqualTo(body);
+    }
+  }
+
+  /** An endpoint that refuses connections is answered 502; the client's connection goes on. */
+  @Test
+  void answers502ForARefusingEndpointAndKeepsTheConnection() throws Exception {
+    RefusingPort refusing = ferry.track(new RefusingPort());
+    ProxyServer proxy = loopProxy(refusing.url("/"));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 2; i++) {
+        RawClient.RawResponse response = raw.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(response.status()).isEqualTo(502);
+        assertThat(response.header("x-request-id")).isNotBlank();
+      }
+    }
+    assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_UNREACHABLE", 2L);
+  }
+
+  /** An upstream that never answers is answered 504 at the upstream timeout. */
+  @Test
+  void answers504AtTheUpstreamTimeout() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    TinyOrigin silent = ferry.track(new TinyOrigin((socket, in, out) -> {
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        // closes
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(silent.url("/")))
+        .upstreamTimeout(Duration.ofMillis(300)).eventLoop(true));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /s HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(504);
+    } finally {
+      release.countDown();
+    }
+    assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_TIMEOUT", 1L);
+  }
+
+  /** A connection that sends nothing is closed at the idle timeout, with no thread spent on it. */
+  @Test
+  void closesAnIdleConnectionAtTheIdleTimeout() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    origin.enqueue(new MockResponse().setBody("one"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .idleTimeout(Duration.ofMillis(300)).eventLoop(true));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("one");
+      raw.socket().setSoTimeout(5000);
+      assertThat(raw.input().read()).isEqualTo(-1);
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the idle connection to be closed");
+  }
+
+  @Test
+  void refusesEventLoopsOnAForwardProxyOrWithTls() {
+    assertThatThrownBy(() -> ProxyServer.builder().eventLoop(true).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("reverse proxies");
+    assertThatThrownBy(() -> ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:1")).eventLoop(true)
+            .tls(ServerTls.keyStore(java.nio.file.Path.of("absent.p12"), "x".toCharArray())).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("plain HTTP only");
+  }
+}
