@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.upstream.UpstreamConnection;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
 import java.io.IOException;
@@ -102,12 +103,10 @@ final class LoopUpstream {
   }
 
   /**
-   * Honours the upstream's {@code Keep-Alive: timeout=N} (seconds), as the blocking pool does:
-   * dropped a second before the upstream would drop it (half the time for N below 2).
+   * Honours the upstream's {@code Keep-Alive: timeout=N} (seconds), as the blocking pool does.
    */
   void keepAliveTimeout(long seconds) {
-    long nanos = seconds >= 2 ? (seconds - 1) * 1_000_000_000L : seconds * 500_000_000L;
-    maxIdleNanos = Math.min(maxIdleNanos, nanos);
+    maxIdleNanos = Math.min(maxIdleNanos, UpstreamConnection.keepAliveNanos(seconds));
   }
 
   /**

@@ -104,8 +104,12 @@ public final class UpstreamConnection implements Closeable {
    * before the upstream would drop it, a second early (half the time for N below 2).
    */
   void keepAliveTimeout(long seconds) {
-    long nanos = seconds >= 2 ? (seconds - 1) * 1_000_000_000L : seconds * 500_000_000L;
-    maxIdleNanos = Math.min(maxIdleNanos, nanos);
+    maxIdleNanos = Math.min(maxIdleNanos, keepAliveNanos(seconds));
+  }
+
+  /** How long a connection is kept idle for an upstream's {@code Keep-Alive: timeout=seconds}. */
+  public static long keepAliveNanos(long seconds) {
+    return seconds >= 2 ? (seconds - 1) * 1_000_000_000L : seconds * 500_000_000L;
   }
 
   void markIdle(long nowNanos) throws IOException {

@@ -203,6 +203,7 @@ public final class UpstreamPool {
     open.incrementAndGet();
   }
 
+  /** An event loop's connection counted by {@link #loopOpened} closed. */
   public void loopClosed() {
     open.decrementAndGet();
   }
