@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * One selector thread of the event-loop core ({@code ProxyServer.Builder#eventLoop}): it holds
  * its share of the client connections while they wait for a request, and runs on itself the
  * exchanges nothing can block on: a reverse proxy's GET or HEAD without a body, with no filter
- * and no cache, to a plain-http pool (see {@link LoopExchange#start}). Any other request, and a
+ * and no cache, to a plain-http pool (see {@link LoopAdmission}). Any other request, and a
  * head that did not come whole in one read, is handed to the executor with its bytes, as the
  * idle parker hands over a readable connection, and served there as before; such a connection
  * stays with the executor from then on.
@@ -87,10 +87,6 @@ final class EventLoop implements AutoCloseable {
 
   RealProxyServer server() {
     return server;
-  }
-
-  Selector selector() {
-    return selector;
   }
 
   private void loop() {
@@ -178,7 +174,7 @@ final class EventLoop implements AutoCloseable {
 
   /** A parked connection turned readable: its exchange runs here, or it is handed over. */
   private void requestArrived(ClientConnection connection, SelectionKey key) {
-    switch (LoopExchange.start(this, connection, key)) {
+    switch (LoopAdmission.start(this, connection, key)) {
       case STARTED, WAITING -> { }
       case ENDED -> {
         key.cancel();

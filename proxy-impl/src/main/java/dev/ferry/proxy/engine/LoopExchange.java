@@ -5,12 +5,9 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
-import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.http1.ChunkedProgress;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HeadParser;
-import dev.ferry.proxy.engine.http1.HeadScan;
-import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
@@ -21,11 +18,8 @@ import dev.ferry.proxy.engine.route.DispatchHooks;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.route.LivePool;
 import dev.ferry.proxy.engine.route.LiveRoute;
-import dev.ferry.proxy.engine.trace.RequestIds;
-import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
-import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.Target;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
@@ -37,11 +31,9 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,30 +47,12 @@ import org.slf4j.LoggerFactory;
  * Where the blocking path would wait it registers for readiness, and where it would time out a
  * deadline is checked by the loop.
  *
- * <p>What it does not take ({@link #start} hands the connection to the executor instead, with
- * nothing sent): a request with a body or an expectation, an upgrade, a head that is malformed
- * or did not come whole, a proxy with filters or a cache, listeners that want more than the
- * completed exchange, a route with filters or a stripped prefix, a pool with an https endpoint,
- * and a request that finds the pool's connections all taken.
+ * <p>Which requests it takes is {@link LoopAdmission}'s to decide.
  */
 final class LoopExchange implements DispatchHooks {
   private static final Logger log = LoggerFactory.getLogger(LoopExchange.class);
   private static final int CHUNK_SIZE_ROOM = 10;
   private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
-  private static final ConnectionInput.BufferedScan HEAD_WHOLE =
-      (bytes, from, to) -> HeadScan.headLength(bytes, from, to) >= 0;
-
-  /** What {@link #start} did with a readable connection. */
-  enum Start {
-    /** An exchange runs on the loop; its key is the exchange's now. */
-    STARTED,
-    /** Nothing came yet (a spurious wake): it stays parked. */
-    WAITING,
-    /** The client left, or the connection must close: end it. */
-    ENDED,
-    /** Not the loop's to serve: hand it to the executor, its bytes unread. */
-    HAND_OVER
-  }
 
   /** What the loop waits for, and fails at its deadline. */
   private enum Await { NOTHING, CONNECT, RESPONSE, CLIENT, BACKOFF }
@@ -138,7 +112,7 @@ final class LoopExchange implements DispatchHooks {
   private String failure;
   private String upstreamText;
 
-  private LoopExchange(EventLoop loop, ClientConnection connection, SelectionKey clientKey,
+  LoopExchange(EventLoop loop, ClientConnection connection, SelectionKey clientKey,
       RequestHead head, Request request, LiveRoute route, String requestId, String traceId,
       boolean hostNamed) {
     this.loop = loop;
@@ -163,117 +137,12 @@ final class LoopExchange implements DispatchHooks {
     this.closeAfter = !keepsAlive(head);
   }
 
-  /**
-   * Reads what a parked connection's client sent and starts its exchange here if the loop can
-   * serve it; otherwise says what the loop should do with the connection.
-   */
-  static Start start(EventLoop loop, ClientConnection connection, SelectionKey key) {
-    ConnectionInput in = connection.input();
-    try {
-      if (in.fillNonBlocking(connection.channel()) < 0) {
-        return in.hasBuffered() ? Start.HAND_OVER : Start.ENDED;
-      }
-    } catch (IOException e) {
-      return Start.ENDED;
-    }
-    if (!in.hasBuffered()) {
-      return Start.WAITING;
-    }
-    if (!in.scanBuffered(HEAD_WHOLE)) {
-      return Start.HAND_OVER; // a head in pieces: the blocking path's slow-client rules apply
-    }
-    int mark = in.bufferPos();
-    LoopExchange exchange = null;
-    try {
-      exchange = prepare(loop, connection, key);
-    } catch (IOException | RuntimeException e) {
-      log.debug("loop_hand_over conn={} error={}", connection.id(), e.toString());
-    }
-    if (exchange == null) {
-      in.rewindTo(mark);
-      return Start.HAND_OVER;
-    }
-    exchange.begin();
-    return Start.STARTED;
-  }
-
-  /** Parses the head and checks that the loop may serve it; null if it may not. */
-  private static LoopExchange prepare(EventLoop loop, ClientConnection connection, SelectionKey key)
-      throws IOException {
-    RealProxyServer server = loop.server();
-    ProxyConfig config = server.configuration();
-    Pipeline pipeline = server.pipeline();
-    if (!pipeline.filters().isEmpty() || pipeline.routes() == null || server.cache().isPresent()
-        || !server.listeners().completionOnly()) {
-      return null;
-    }
-    RequestHead head = new HeadParser(connection.input(), config.maxRequestLineBytes(),
-        config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
-    Headers received = head.headers();
-    if (head.minorVersion() != 1 || !(head.method().equals("GET") || head.method().equals("HEAD"))
-        || received.contains("Content-Length") || received.contains("Transfer-Encoding")
-        || received.contains("Upgrade") || received.contains("Expect")) {
-      return null;
-    }
-    String requestId = RequestIds.keepOrGenerate(received, config.requestIdHeader());
-    TraceContext trace = TraceContext.continueOrStart(received);
-    InboundRequest.Parsed parsed = InboundRequest.parse(head,
-        config.upstream().map(u -> u.endpoints().get(0).authority()).orElse(null), true, false,
-        config.maxRequestBodyBytes());
-    if (parsed.refusal() != null || parsed.bodyLength() != 0 || parsed.expectContinue()
-        || parsed.toProxyItself()) {
-      return null;
-    }
-    Headers.Builder fields = trace.propagate(received).set(config.requestIdHeader(), requestId);
-    HopByHop.applyClientOptions(received, fields, config.requestIdHeader(), "traceparent");
-    OwnFields.dropUnderscoreSpellings(received, fields, config.requestIdHeader());
-    UpstreamFields.dropClientForwarding(received, fields);
-    Request request = parsed.request().headers(fields.build()).build();
-    Optional<LiveRoute> matched = pipeline.routes().match(request);
-    if (matched.isEmpty() || !matched.get().filters().isEmpty() || matched.get().route().stripsPrefix()
-        || !loopable(matched.get().pool())) {
-      return null;
-    }
-    LivePool pool = matched.get().pool();
-    try {
-      pool.admit();
-    } catch (HttpFailureException overloaded) {
-      return null; // the blocking path answers it, as it would have
-    }
-    if (!pool.tryAcquireConnection()) {
-      pool.release();
-      return null; // it waits for a connection on a thread
-    }
-    if (!connection.serveOnLoop()) {
-      pool.releaseConnection();
-      pool.release();
-      return null; // asked to close: the blocking path serves what came, or ends it
-    }
-    return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
-        trace.traceId(), parsed.hostNamed());
-  }
-
-  /**
-   * True if every endpoint of {@code pool} is one a loop can reach without waiting: plain
-   * {@code http}, at an address or at {@code localhost} (a name the system's resolver might take
-   * long to look up would stall every connection of the loop; the blocking path looks it up).
-   */
-  private static boolean loopable(LivePool pool) {
-    for (LiveEndpoint endpoint : pool.endpoints()) {
-      String host = endpoint.endpoint().host();
-      if (!endpoint.endpoint().scheme().equals("http")
-          || !(host.equalsIgnoreCase("localhost") || HostNames.literal(host).isPresent())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   private static boolean keepsAlive(RequestHead head) {
     return !head.headers().containsToken("Connection", "close");
   }
 
-  private void begin() {
+  /** Runs the exchange: its first attempt goes upstream now. */
+  void begin() {
     clientKey.attach(this);
     clientInterest(0);
     loop.running(this);
@@ -386,7 +255,7 @@ final class LoopExchange implements DispatchHooks {
     if (in.fillNonBlocking(upstream.channel) < 0) {
       throw new IOException("the upstream closed the connection");
     }
-    while (in.scanBuffered(HEAD_WHOLE)) {
+    while (in.scanBuffered(LoopAdmission.HEAD_WHOLE)) {
       ProxyConfig config = server.configuration();
       ResponseHead response = new HeadParser(in, 8 * 1024, config.maxHeaderBytes(),
           config.maxHeaderCount()).readResponse();

@@ -1,0 +1,160 @@
+package dev.ferry.proxy.engine;
+
+import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.ProxyConfig;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.engine.http1.HeadParser;
+import dev.ferry.proxy.engine.http1.HeadScan;
+import dev.ferry.proxy.engine.http1.HopByHop;
+import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.RequestHead;
+import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.route.LiveEndpoint;
+import dev.ferry.proxy.engine.route.LivePool;
+import dev.ferry.proxy.engine.route.LiveRoute;
+import dev.ferry.proxy.engine.trace.RequestIds;
+import dev.ferry.proxy.engine.trace.TraceContext;
+import dev.ferry.proxy.engine.upstream.HostNames;
+import dev.ferry.proxy.engine.upstream.UpstreamFields;
+import java.io.IOException;
+import java.nio.channels.SelectionKey;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a reverse
+ * proxy's GET or HEAD from an HTTP/1.1 client whose head came whole, with no body, expectation
+ * or upgrade, when the proxy has no filters and no cache and its listeners want only the
+ * completed exchange, the route has no filters and strips no prefix, every endpoint of its pool
+ * is plain {@code http} at an address or {@code localhost}, and the pool has a connection free
+ * now. Anything else, a malformed head included, goes to the threads with nothing sent, and is
+ * answered there as it always was.
+ */
+final class LoopAdmission {
+  private static final Logger log = LoggerFactory.getLogger(LoopAdmission.class);
+  /** Whether the bytes buffered hold a whole head (a request's or a response's). */
+  static final ConnectionInput.BufferedScan HEAD_WHOLE =
+      (bytes, from, to) -> HeadScan.headLength(bytes, from, to) >= 0;
+
+  private LoopAdmission() {}
+
+  /** What {@link #start} did with a readable connection. */
+  enum Start {
+    /** An exchange runs on the loop; its key is the exchange's now. */
+    STARTED,
+    /** Nothing came yet (a spurious wake): it stays parked. */
+    WAITING,
+    /** The client left, or the connection must close: end it. */
+    ENDED,
+    /** Not the loop's to serve: hand it to the executor, its bytes unread. */
+    HAND_OVER
+  }
+
+  /**
+   * Reads what a parked connection's client sent and starts its exchange here if the loop can
+   * serve it; otherwise says what the loop should do with the connection.
+   */
+  static Start start(EventLoop loop, ClientConnection connection, SelectionKey key) {
+    ConnectionInput in = connection.input();
+    try {
+      if (in.fillNonBlocking(connection.channel()) < 0) {
+        return in.hasBuffered() ? Start.HAND_OVER : Start.ENDED;
+      }
+    } catch (IOException e) {
+      return Start.ENDED;
+    }
+    if (!in.hasBuffered()) {
+      return Start.WAITING;
+    }
+    if (!in.scanBuffered(HEAD_WHOLE)) {
+      return Start.HAND_OVER; // a head in pieces: the blocking path's slow-client rules apply
+    }
+    int mark = in.bufferPos();
+    LoopExchange exchange = null;
+    try {
+      exchange = prepare(loop, connection, key);
+    } catch (IOException | RuntimeException e) {
+      log.debug("loop_hand_over conn={} error={}", connection.id(), e.toString());
+    }
+    if (exchange == null) {
+      in.rewindTo(mark);
+      return Start.HAND_OVER;
+    }
+    exchange.begin();
+    return Start.STARTED;
+  }
+
+  /** Parses the head and checks that the loop may serve it; null if it may not. */
+  private static LoopExchange prepare(EventLoop loop, ClientConnection connection, SelectionKey key)
+      throws IOException {
+    RealProxyServer server = loop.server();
+    ProxyConfig config = server.configuration();
+    Pipeline pipeline = server.pipeline();
+    if (!pipeline.filters().isEmpty() || pipeline.routes() == null || server.cache().isPresent()
+        || !server.listeners().completionOnly()) {
+      return null;
+    }
+    RequestHead head = new HeadParser(connection.input(), config.maxRequestLineBytes(),
+        config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
+    Headers received = head.headers();
+    if (head.minorVersion() != 1 || !(head.method().equals("GET") || head.method().equals("HEAD"))
+        || received.contains("Content-Length") || received.contains("Transfer-Encoding")
+        || received.contains("Upgrade") || received.contains("Expect")) {
+      return null;
+    }
+    String requestId = RequestIds.keepOrGenerate(received, config.requestIdHeader());
+    TraceContext trace = TraceContext.continueOrStart(received);
+    InboundRequest.Parsed parsed = InboundRequest.parse(head,
+        config.upstream().map(u -> u.endpoints().get(0).authority()).orElse(null), true, false,
+        config.maxRequestBodyBytes());
+    if (parsed.refusal() != null || parsed.bodyLength() != 0 || parsed.expectContinue()
+        || parsed.toProxyItself()) {
+      return null;
+    }
+    Headers.Builder fields = trace.propagate(received).set(config.requestIdHeader(), requestId);
+    HopByHop.applyClientOptions(received, fields, config.requestIdHeader(), "traceparent");
+    OwnFields.dropUnderscoreSpellings(received, fields, config.requestIdHeader());
+    UpstreamFields.dropClientForwarding(received, fields);
+    Request request = parsed.request().headers(fields.build()).build();
+    Optional<LiveRoute> matched = pipeline.routes().match(request);
+    if (matched.isEmpty() || !matched.get().filters().isEmpty() || matched.get().route().stripsPrefix()
+        || !loopable(matched.get().pool())) {
+      return null;
+    }
+    LivePool pool = matched.get().pool();
+    try {
+      pool.admit();
+    } catch (HttpFailureException overloaded) {
+      return null; // the blocking path answers it, as it would have
+    }
+    if (!pool.tryAcquireConnection()) {
+      pool.release();
+      return null; // it waits for a connection on a thread
+    }
+    if (!connection.serveOnLoop()) {
+      pool.releaseConnection();
+      pool.release();
+      return null; // asked to close: the blocking path serves what came, or ends it
+    }
+    return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
+        trace.traceId(), parsed.hostNamed());
+  }
+
+  /**
+   * True if every endpoint of {@code pool} is one a loop can reach without waiting: plain
+   * {@code http}, at an address or at {@code localhost} (a name the system's resolver might take
+   * long to look up would stall every connection of the loop; the blocking path looks it up).
+   */
+  private static boolean loopable(LivePool pool) {
+    for (LiveEndpoint endpoint : pool.endpoints()) {
+      String host = endpoint.endpoint().host();
+      if (!endpoint.endpoint().scheme().equals("http")
+          || !(host.equalsIgnoreCase("localhost") || HostNames.literal(host).isPresent())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+}
