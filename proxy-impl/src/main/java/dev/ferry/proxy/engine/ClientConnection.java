@@ -1033,6 +1033,11 @@ final class ClientConnection implements Runnable {
     return state.waitForRequest();
   }
 
+  /** True until a request of this connection has been served: a new client, not yet admitted. */
+  boolean neverServed() {
+    return sequence == 0;
+  }
+
   /** Whether the proxy asked this connection to close (its answer then says so). */
   boolean closeRequested() {
     return state.closeRequested();

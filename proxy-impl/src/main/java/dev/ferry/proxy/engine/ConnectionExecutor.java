@@ -293,7 +293,7 @@ final class ConnectionExecutor {
     return pool == null ? 0 : pool.getQueue().size() + heldBack.get();
   }
 
-  /** Counts connections the idle parker holds back for lack of room ({@code delta} ±1). */
+  /** Counts connections the idle parker or an event loop holds back for lack of room. */
   void heldBack(int delta) {
     heldBack.addAndGet(delta);
   }

@@ -78,6 +78,8 @@ final class LoopExchange implements DispatchHooks {
   private boolean closeAfter;
 
   private LiveEndpoint endpoint;
+  /** Where the attempt under way goes. */
+  private Target target;
   private LoopUpstream upstream;
   private boolean retrying;
   private ByteBuffer requestBytes;
@@ -170,9 +172,9 @@ final class LoopExchange implements DispatchHooks {
     UpstreamKey key;
     try {
       key = endpoint.key();
-      Target to = new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, "",
+      target = new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, "",
           !pool.spec().keepsLocation(), false);
-      requestBytes = requestHead(to);
+      requestBytes = requestHead(target);
       upstream = mayReuse ? loop.idleUpstream(key) : null;
       if (upstream != null) {
         upstream.taken(this);
@@ -280,11 +282,13 @@ final class LoopExchange implements DispatchHooks {
   private void answered(ResponseHead response) throws IOException {
     long length = Forwarder.bodyLength(request.method(), response);
     attemptEnded();
-    Target to = new Target(endpoint.endpoint(), upstream.key, pool.spec().preservesHost(), timeoutMillis, "",
-        !pool.spec().keepsLocation(), false);
-    Headers relayed = UpstreamFields.relayed(response, false, to);
-    Response framed = Response.builder().status(response.status()).reason(response.reason())
-        .headers(relayed).body(Body.of(InputStream.nullInputStream(), length >= 0 ? length : -1)).build();
+    Response.Builder builder = Response.builder().status(response.status())
+        .headers(UpstreamFields.relayed(response, false, target))
+        .body(Body.of(InputStream.nullInputStream(), length >= 0 ? length : -1));
+    if (!response.reason().isEmpty()) {
+      builder.reason(response.reason()); // else the status's usual phrase, as on the blocking path
+    }
+    Response framed = builder.build();
     long wait = attempts.afterStatus(endpoint, framed);
     if (wait != Attempts.NO_RETRY) {
       upstream.close(); // its body is not read: the connection cannot carry another request
@@ -299,7 +303,7 @@ final class LoopExchange implements DispatchHooks {
     if (upstream.reused()) {
       server.upstreamPool().answeredOnReused();
     }
-    upstreamReusable = reusable(response)
+    upstreamReusable = Forwarder.keepsAlive(response)
         && !(headRequest && Forwarder.announcesContent(status, response.headers()));
     Forwarder.keepAliveTimeout(response.headers()).ifPresent(upstream::keepAliveTimeout);
     if (length == Framing.CHUNKED) {
@@ -319,18 +323,12 @@ final class LoopExchange implements DispatchHooks {
     // An answer that ends with its connection goes to the HTTP/1.1 client in chunks made here.
     encodeChunks = closeDelimited && clientHead.chunked();
     ensureOut();
-    loop.head.status(status, response.reason()).fields(clientHead.fields()).into(out);
+    loop.head.status(status, framed.reason()).fields(clientHead.fields()).into(out);
     if (remaining > 0 && upstream.input().hasBuffered()) {
       relay();
     } else {
       afterRead();
     }
-  }
-
-  private static boolean reusable(ResponseHead response) {
-    Headers headers = response.headers();
-    return response.minorVersion() == 1 ? !headers.containsToken("Connection", "close")
-        : headers.containsToken("Connection", "keep-alive");
   }
 
   /**

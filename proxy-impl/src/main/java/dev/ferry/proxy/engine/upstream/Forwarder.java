@@ -423,9 +423,7 @@ public final class Forwarder {
       // got a 502 for a "malformed status line" (probe c25). HEADs are few; this costs little.
       connection.forgoReuse();
     }
-    boolean keepAlive = connection.reusable() && (head.minorVersion() == 1
-        ? !head.headers().containsToken("Connection", "close")
-        : head.headers().containsToken("Connection", "keep-alive"));
+    boolean keepAlive = connection.reusable() && keepsAlive(head);
     keepAliveTimeout(head.headers()).ifPresent(connection::keepAliveTimeout);
     UpstreamBody body = new UpstreamBody(connection, pool, length, keepAlive, head.status(),
         maxHeaderBytes, maxHeaderCount);
@@ -501,6 +499,12 @@ public final class Forwarder {
     }
     return new UpstreamKey(HostNames.normalise(request.host()), request.port(),
         request.scheme().equals("https"));
+  }
+
+  /** Whether the upstream keeps the connection open after {@code head}'s answer (RFC 9112 §9.3). */
+  public static boolean keepsAlive(ResponseHead head) {
+    return head.minorVersion() == 1 ? !head.headers().containsToken("Connection", "close")
+        : head.headers().containsToken("Connection", "keep-alive");
   }
 
   /** The {@code timeout} parameter of {@code Keep-Alive} (RFC 2068 §19.7.1.1), in seconds. */
