@@ -308,6 +308,14 @@ if $HAVE25; then
   start_ferry "$JDK25/bin/java"
   ROWS+=("Ferry reverse, Java 25 (auto = virtual)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
+# The event loops (--event-loop): the same exchanges on a selector thread per core.
+FERRY_FLAGS=(--event-loop); start_ferry "$JAVA17"
+ROWS+=("Ferry reverse, Java 17, --event-loop|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+if $HAVE25; then
+  start_ferry "$JDK25/bin/java"
+  ROWS+=("Ferry reverse, Java 25, --event-loop|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+fi
+FERRY_FLAGS=()
 # What an event loop in Java can reach here at best: bytes relayed, no HTTP work at all.
 start_ceiling "$JAVA17"
 ROWS+=("Java NIO event-loop ceiling, Java 17 (bytes only, no HTTP work)|reverse|$CEILING_PORT|$CEILING_PID|")
