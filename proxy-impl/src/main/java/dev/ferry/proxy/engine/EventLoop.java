@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +44,6 @@ import org.slf4j.LoggerFactory;
 final class EventLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventLoop.class);
   static final long SCAN_MILLIS = 100;
-  private static final long OVERFLOW_RETRY_MILLIS = 5;
   /** Heap buffers kept for responses once the direct ones are all taken (128 KiB each). */
   private static final int SPARE_BUFFERS = 16;
 
@@ -57,8 +55,7 @@ final class EventLoop implements AutoCloseable {
   private final ArrayDeque<ByteBuffer> spareBuffers = new ArrayDeque<>();
   /** Connections to hand to the executor at the end of this turn (see {@link #handOverAll}). */
   private final List<ClientConnection> handOvers = new ArrayList<>();
-  /** Handed-over connections waiting for room in the executor, oldest first. */
-  private final ArrayDeque<ClientConnection> overflow = new ArrayDeque<>();
+  private final ExecutorHandOver executorHandOver;
   /**
    * Where a chunked answer's bytes are copied to be followed ({@link LoopExchange}): one per loop,
    * used by one exchange at a time, never kept between its calls.
@@ -75,6 +72,7 @@ final class EventLoop implements AutoCloseable {
   EventLoop(RealProxyServer server, ThreadFactory threads) throws IOException {
     this.server = server;
     this.selector = Selector.open();
+    this.executorHandOver = new ExecutorHandOver(server.executor());
     this.thread = threads.newThread(this::loop);
   }
 
@@ -95,8 +93,8 @@ final class EventLoop implements AutoCloseable {
   private void loop() {
     try {
       while (open) {
-        selector.select(overflow.isEmpty() ? SCAN_MILLIS : OVERFLOW_RETRY_MILLIS);
-        handOverOverflow();
+        selector.select(executorHandOver.selectMillis(SCAN_MILLIS));
+        executorHandOver.retry();
         ClientConnection arrived;
         while ((arrived = arrivals.poll()) != null) {
           park(arrived);
@@ -234,38 +232,9 @@ final class EventLoop implements AutoCloseable {
         continue;
       }
       connection.leaveParker();
-      if (overflow.isEmpty()) {
-        try {
-          server.executor().execute(connection);
-          continue;
-        } catch (RejectedExecutionException e) {
-          // No room: it waits below, with any others.
-        }
-      }
-      if (connection.neverServed()) {
-        // A new client's first request that finds no thread is refused at once, as at accept.
-        connection.refuseOverloaded();
-        continue;
-      }
-      // An admitted client is made to wait for a thread under a burst, not answered 503, as
-      // the idle parker's connections are.
-      overflow.addLast(connection);
-      server.executor().heldBack(1);
+      executorHandOver.handOver(connection, connection.neverServed());
     }
     handOvers.clear();
-  }
-
-  /** Hands waiting connections to the executor, oldest first, while it takes them. */
-  private void handOverOverflow() {
-    while (!overflow.isEmpty()) {
-      try {
-        server.executor().execute(overflow.peekFirst());
-      } catch (RejectedExecutionException e) {
-        return;
-      }
-      overflow.pollFirst();
-      server.executor().heldBack(-1);
-    }
   }
 
   /** An exchange began on this loop: its deadlines are watched until it ends. */
@@ -377,9 +346,7 @@ final class EventLoop implements AutoCloseable {
         connection.endOnLoop();
       }
     }
-    overflow.forEach(ClientConnection::endOnLoop);
-    server.executor().heldBack(-overflow.size());
-    overflow.clear();
+    executorHandOver.abandon();
   }
 
   /** Stops the thread; the connections parked here are ended, in-flight exchanges cut. */

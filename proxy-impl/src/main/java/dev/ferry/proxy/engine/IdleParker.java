@@ -8,13 +8,11 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,12 +33,9 @@ import org.slf4j.LoggerFactory;
  * still send until they finish or their second passes, and then ends them.
  *
  * <p>A readable connection that the executor has no room for (every thread busy and the queue
- * full) waits here, in arrival order, and is handed over again every few milliseconds until it
- * fits: a client already admitted is made to wait under a burst, not answered 503 (before, 2,000
- * busy keep-alive clients on a pool of 200 threads and 1,000 queued had about 40 % of
- * their requests refused). A new connection parked at accept for want of a thread
- * ({@link ClientConnection#parkAtAccept}) is not admitted yet: its first request is answered 503
- * when no thread takes it.
+ * full) waits here for one ({@link ExecutorHandOver}); a new connection parked at accept for
+ * want of a thread ({@link ClientConnection#parkAtAccept}) is not admitted yet, and its first
+ * request is answered 503 when no thread takes it.
  *
  * <p>It also watches the sockets of clients whose exchanges wait long for their upstream
  * ({@link DepartureWatch}): such a socket is registered like an idle one, and when it turns
@@ -49,15 +44,12 @@ import org.slf4j.LoggerFactory;
 final class IdleParker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IdleParker.class);
   private static final long EXPIRY_SCAN_NANOS = 250_000_000L;
-  private static final long OVERFLOW_RETRY_MILLIS = 5;
 
   private final Selector selector;
-  private final ConnectionExecutor executor;
   private final Queue<ClientConnection> arrivals = new ConcurrentLinkedQueue<>();
   /** Departure watches taken or given back; each is looked at on this thread. */
   private final Queue<DepartureWatch> watches = new ConcurrentLinkedQueue<>();
-  /** Readable connections waiting for room in the executor, oldest first; this thread's own. */
-  private final ArrayDeque<ClientConnection> overflow = new ArrayDeque<>();
+  private final ExecutorHandOver executorHandOver;
   private final Thread thread;
   /** Where lingering connections' last bytes are read and dropped; this thread's own. */
   private final ByteBuffer lingerScratch = ByteBuffer.allocateDirect(8192);
@@ -66,7 +58,7 @@ final class IdleParker implements AutoCloseable {
 
   IdleParker(ConnectionExecutor executor, ThreadFactory threads) throws IOException {
     this.selector = Selector.open();
-    this.executor = executor;
+    this.executorHandOver = new ExecutorHandOver(executor);
     this.thread = threads.newThread(this::loop);
   }
 
@@ -97,8 +89,8 @@ final class IdleParker implements AutoCloseable {
   private void loop() {
     try {
       while (running) {
-        selector.select(overflow.isEmpty() ? EXPIRY_SCAN_NANOS / 1_000_000 : OVERFLOW_RETRY_MILLIS);
-        handOverOverflow();
+        selector.select(executorHandOver.selectMillis(EXPIRY_SCAN_NANOS / 1_000_000));
+        executorHandOver.retry();
         List<ClientConnection> ready = new ArrayList<>();
         List<ClientConnection> expired = new ArrayList<>();
         List<DepartureWatch> looked = new ArrayList<>();
@@ -246,34 +238,7 @@ final class IdleParker implements AutoCloseable {
     // No longer parked: a stop that comes while it waits for a thread lets it serve the request
     // that woke it, where it ended it as parked and reset the request (probe v30).
     connection.leaveParker();
-    if (overflow.isEmpty()) {
-      try {
-        executor.execute(connection);
-        return;
-      } catch (RejectedExecutionException e) {
-        // No room: wait below, with any others.
-      }
-    }
-    if (connection.parkedAtAccept()) {
-      // A new client's first request that finds no thread is refused at once, as at accept.
-      connection.refuseOverloaded();
-      return;
-    }
-    overflow.addLast(connection);
-    executor.heldBack(1);
-  }
-
-  /** Hands waiting connections to the executor, oldest first, while it takes them. */
-  private void handOverOverflow() {
-    while (!overflow.isEmpty()) {
-      try {
-        executor.execute(overflow.peekFirst());
-      } catch (RejectedExecutionException e) {
-        return;
-      }
-      overflow.pollFirst();
-      executor.heldBack(-1);
-    }
+    executorHandOver.handOver(connection, connection.parkedAtAccept());
   }
 
   /** Stops the selector thread; parked connections are closed by their owner. */
