@@ -330,6 +330,12 @@ if $HAVE25; then
   start_ferry "$JDK25/bin/java"
   ROWS+=("Ferry cache hits, Java 25 (auto = virtual)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
+FERRY_FLAGS=(-m 64 --event-loop); start_ferry "$JAVA17"
+ROWS+=("Ferry cache hits, Java 17, --event-loop|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+if $HAVE25; then
+  start_ferry "$JDK25/bin/java"
+  ROWS+=("Ferry cache hits, Java 25, --event-loop|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+fi
 FERRY_FLAGS=()
 for size in "${SIZES[@]}"; do
   echo "wrk.path = \"http://127.0.0.1:$ORIGIN_PORT/bytes/$size\"" > "$WORK/forward-$size.lua"

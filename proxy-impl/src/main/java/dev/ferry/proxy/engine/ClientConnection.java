@@ -660,6 +660,15 @@ final class ClientConnection implements Runnable {
     // its EngineSocket: that unwraps every whole record it has before a read waits, so once a
     // timed read has found no decrypted bytes, whatever comes next is still in the kernel, where
     // the selector sees it.
+    EventLoop loop = server.eventLoop(id);
+    if (loop != null && !first && !in.hasBuffered() && LoopAdmission.mayServe(server)) {
+      // Served here (a request its loop handed over), it waits for the next one on the loop,
+      // which serves what it can itself: one POST kept a keep-alive client off the loop for good.
+      out.release();
+      in.unwatch();
+      loop.take(this);
+      return Wait.PARKED;
+    }
     IdleParker parker = parker();
     if (server.executor().othersWaiting()
         && System.nanoTime() - runningSinceNanos > TURN_NANOS && requeue()) {

@@ -29,11 +29,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One selector thread of the event-loop core ({@code ProxyServer.Builder#eventLoop}): it holds
  * its share of the client connections while they wait for a request, and runs on itself the
- * exchanges nothing can block on: a reverse proxy's GET or HEAD without a body, with no filter
- * and no cache, to a plain-http pool (see {@link LoopAdmission}). Any other request, and a
+ * exchanges nothing can block on: a reverse proxy's GET or HEAD without a body and with no
+ * filter, answered from the cache or sent to a plain-http pool (see {@link LoopAdmission}). Any
+ * other request, a cache miss included, and a
  * head that did not come whole in one read, is handed to the executor with its bytes, as the
- * idle parker hands over a readable connection, and served there as before; such a connection
- * stays with the executor from then on.
+ * idle parker hands over a readable connection, and served there as before; once that exchange
+ * is over, the connection waits for its next request here again.
  *
  * <p>Concurrency: this thread owns the selector, the exchanges and the upstream connections.
  * Other threads only enqueue new connections and wake it; the stopping proxy may close a
@@ -80,7 +81,10 @@ final class EventLoop implements AutoCloseable {
     thread.start();
   }
 
-  /** Takes a new connection (registered with the proxy already) to wait for its request here. */
+  /**
+   * Takes a connection (registered with the proxy already) to wait for its request here: a new
+   * one, or one whose exchange on a thread is over.
+   */
   void take(ClientConnection connection) {
     arrivals.add(connection);
     selector.wakeup();

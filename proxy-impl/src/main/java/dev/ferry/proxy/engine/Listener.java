@@ -134,10 +134,9 @@ final class Listener implements Runnable {
       permits.release();
       return;
     }
-    EventLoop[] loops = server.eventLoops();
-    if (loops != null) {
-      // Round robin: a connection stays with the loop that took it.
-      loops[(int) (connection.id() % loops.length)].take(connection);
+    EventLoop loop = server.eventLoop(connection.id());
+    if (loop != null) {
+      loop.take(connection);
       return;
     }
     try {

@@ -3,6 +3,8 @@ package dev.ferry.proxy.engine;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HopByHop;
@@ -25,11 +27,14 @@ import org.slf4j.LoggerFactory;
 /**
  * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a reverse
  * proxy's GET or HEAD from an HTTP/1.1 client whose head came whole, with no body, expectation
- * or upgrade, when the proxy has no filters and no cache and its listeners want only the
- * completed exchange, the route has no filters and strips no prefix, every endpoint of its pool
- * is plain {@code http} at an address or {@code localhost}, and the pool has a connection free
- * now. Anything else, a malformed head included, goes to the threads with nothing sent, and is
- * answered there as it always was.
+ * or upgrade, when the proxy has no filters and its listeners want only the completed exchange,
+ * and the route has no filters and strips no prefix. On a route the cache serves, it answers
+ * what the built-in store answers alone (a fresh hit, a 304, ranges); a miss or a revalidation
+ * goes to the threads, which fetch and store it, as does every request when the cache's store is
+ * an application's. Otherwise it goes upstream from the loop when every endpoint of the route's
+ * pool is plain {@code http} at an address or {@code localhost} and the pool has a connection
+ * free now. Anything else, a malformed head included, goes to the threads with nothing sent, and
+ * is answered there as it always was.
  */
 final class LoopAdmission {
   private static final Logger log = LoggerFactory.getLogger(LoopAdmission.class);
@@ -85,14 +90,22 @@ final class LoopAdmission {
     return Start.STARTED;
   }
 
+  /**
+   * False when the loops serve no request of {@code server} as it is set up now: it has filters,
+   * it is no reverse proxy, or a listener wants more than the completed exchange.
+   */
+  static boolean mayServe(RealProxyServer server) {
+    Pipeline pipeline = server.pipeline();
+    return pipeline.filters().isEmpty() && pipeline.routes() != null && server.listeners().completionOnly();
+  }
+
   /** Parses the head and checks that the loop may serve it; null if it may not. */
   private static LoopExchange prepare(EventLoop loop, ClientConnection connection, SelectionKey key)
       throws IOException {
     RealProxyServer server = loop.server();
     ProxyConfig config = server.configuration();
     Pipeline pipeline = server.pipeline();
-    if (!pipeline.filters().isEmpty() || pipeline.routes() == null || server.cache().isPresent()
-        || !server.listeners().completionOnly()) {
+    if (!mayServe(server)) {
       return null;
     }
     RequestHead head = new HeadParser(connection.input(), config.maxRequestLineBytes(),
@@ -118,8 +131,17 @@ final class LoopAdmission {
     UpstreamFields.dropClientForwarding(received, fields);
     Request request = parsed.request().headers(fields.build()).build();
     Optional<LiveRoute> matched = pipeline.routes().match(request);
-    if (matched.isEmpty() || !matched.get().filters().isEmpty() || matched.get().route().stripsPrefix()
-        || !loopable(matched.get().pool())) {
+    if (matched.isEmpty() || !matched.get().filters().isEmpty() || matched.get().route().stripsPrefix()) {
+      return null;
+    }
+    HttpCache cache = server.httpCache();
+    if (cache != null && matched.get().route().cacheEnabled()) {
+      if (!cache.storeInMemory()) {
+        return null; // an application's store may wait on its network: the threads look it up
+      }
+      return stored(loop, connection, key, head, request, matched.get(), requestId, trace, parsed.hostNamed());
+    }
+    if (!loopable(matched.get().pool())) {
       return null;
     }
     LivePool pool = matched.get().pool();
@@ -139,6 +161,30 @@ final class LoopAdmission {
     }
     return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
         trace.traceId(), parsed.hostNamed());
+  }
+
+  /**
+   * A request to a caching route: the exchange that sends what the store answers, or null when
+   * the store has no answer (a miss, a revalidation), which the threads then fetch and store.
+   */
+  private static LoopExchange stored(EventLoop loop, ClientConnection connection, SelectionKey key,
+      RequestHead head, Request request, LiveRoute route, String requestId, TraceContext trace,
+      boolean hostNamed) {
+    if (connection.closeRequested()) {
+      return null; // the threads serve what came, saying the connection closes, or end it
+    }
+    String[] verdict = new String[1];
+    // No filter ran: the authority the client asked for is the request's, as the threads see it.
+    Response answer = loop.server().httpCache().answerStored(request,
+        HttpCache.partition(route.cachePartition(), request, request.authority(), hostNamed),
+        status -> verdict[0] = status);
+    if (answer == null || !connection.serveOnLoop()) {
+      return null;
+    }
+    LoopExchange exchange = new LoopExchange(loop, connection, key, head, request, route, requestId,
+        trace.traceId(), hostNamed);
+    exchange.answerWith(answer, verdict[0]);
+    return exchange;
   }
 
   /**

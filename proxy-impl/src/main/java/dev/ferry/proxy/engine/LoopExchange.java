@@ -13,6 +13,7 @@ import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.io.InMemoryBody;
 import dev.ferry.proxy.engine.route.Attempts;
 import dev.ferry.proxy.engine.route.DispatchHooks;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
@@ -45,13 +46,16 @@ import org.slf4j.LoggerFactory;
  * {@link UpstreamFields}, the endpoint, retries and backoff by {@link Attempts}, the client's head
  * by {@link ClientHead}, errors by the proxy's error pages, the report by {@link ExchangeReport}.
  * Where the blocking path would wait it registers for readiness, and where it would time out a
- * deadline is checked by the loop.
+ * deadline is checked by the loop. On a caching route it sends the cache's answer instead
+ * ({@link #answerWith}), when the store has one.
  *
  * <p>Which requests it takes is {@link LoopAdmission}'s to decide.
  */
 final class LoopExchange implements DispatchHooks {
   private static final Logger log = LoggerFactory.getLogger(LoopExchange.class);
   private static final int CHUNK_SIZE_ROOM = 10;
+  /** A whole body up to this size is copied behind its head, for one plain write. */
+  private static final int COPIED_BODY_BYTES = 16 * 1024;
   private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
   /** What the loop waits for, and fails at its deadline. */
@@ -85,7 +89,12 @@ final class LoopExchange implements DispatchHooks {
   private ByteBuffer requestBytes;
   /** The client's bytes: filled from the upstream, drained to the client ({@link #draining}). */
   private ByteBuffer out;
+  /** A whole body's bytes that go after {@link #out}'s (see {@link #sendWhole}); or null. */
+  private ByteBuffer tail;
   private boolean draining;
+  /** The cache's answer to send, instead of going upstream; or null. */
+  private Response stored;
+  private String cacheVerdict;
 
   /** The answer's head was read and stands (no retry): failures now are answered, not retried. */
   private boolean headParsed;
@@ -143,12 +152,38 @@ final class LoopExchange implements DispatchHooks {
     return !head.headers().containsToken("Connection", "close");
   }
 
-  /** Runs the exchange: its first attempt goes upstream now. */
+  /**
+   * Makes this exchange send {@code stored}, the cache's answer (its verdict {@code verdict}),
+   * instead of going upstream.
+   */
+  void answerWith(Response stored, String verdict) {
+    this.stored = stored;
+    this.cacheVerdict = verdict;
+  }
+
+  /** Runs the exchange: the stored answer goes out, or its first attempt goes upstream, now. */
   void begin() {
     clientKey.attach(this);
     clientInterest(0);
     loop.running(this);
-    attempt();
+    if (stored == null) {
+      attempt();
+      return;
+    }
+    try {
+      sendWhole(stored, wholeBody(stored.body()));
+    } catch (IOException e) {
+      abort(e);
+    }
+  }
+
+  private static ByteBuffer wholeBody(Body body) throws IOException {
+    if (body instanceof InMemoryBody inMemory) {
+      return inMemory.bytes();
+    }
+    try (InputStream stream = body.stream()) {
+      return ByteBuffer.wrap(stream.readAllBytes());
+    }
   }
 
   /** Sends the request to the endpoint the next attempt chooses. */
@@ -469,18 +504,23 @@ final class LoopExchange implements DispatchHooks {
       return true;
     }
     try {
-      connection.channel().write(out);
+      if (tail == null) {
+        connection.channel().write(out);
+      } else {
+        connection.channel().write(new ByteBuffer[] {out, tail});
+      }
     } catch (IOException e) {
       abort(e); // the client left: CLIENT_CLOSED
       return false;
     }
-    if (out.hasRemaining()) {
+    if (out.hasRemaining() || tail != null && tail.hasRemaining()) {
       clientInterest(SelectionKey.OP_WRITE);
       awaitUntil(Await.CLIENT, server.configuration().writeTimeout().toNanos());
       return false;
     }
     draining = false;
     out.clear();
+    tail = null;
     clientInterest(0);
     return true;
   }
@@ -691,21 +731,34 @@ final class LoopExchange implements DispatchHooks {
       finish();
       return;
     }
-    status = page.status();
     byte[] body;
     try (InputStream stream = page.body().stream()) {
       body = stream.readAllBytes();
     } catch (IOException unexpected) {
       body = new byte[0];
     }
+    sendWhole(page.withBody(Body.of(body)), ByteBuffer.wrap(body));
+  }
+
+  /**
+   * Sends {@code response}, whose body is {@code body}, all in memory (an error page, a stored
+   * answer), and ends the exchange once it went. A small body goes in the head's buffer, a
+   * larger one after it in the same (gathering) write, not copied.
+   */
+  private void sendWhole(Response response, ByteBuffer body) {
+    status = response.status();
     closeAfter |= connection.closeRequested();
-    ClientHead clientHead = ClientHead.frame(page.withBody(Body.of(body)), server.configuration().requestIdHeader(),
+    ClientHead clientHead = ClientHead.frame(response, server.configuration().requestIdHeader(),
         requestId, headRequest, head.minorVersion(), closeAfter, false);
     ensureOut();
-    loop.head.status(status, page.reason()).fields(clientHead.fields()).into(out);
+    loop.head.status(status, response.reason()).fields(clientHead.fields()).into(out);
     if (!headRequest) {
-      out.put(body, 0, Math.min(body.length, out.remaining()));
-      bodyBytes = body.length;
+      bodyBytes = body.remaining();
+      if (body.remaining() <= Math.min(COPIED_BODY_BYTES, out.remaining())) {
+        out.put(body);
+      } else {
+        tail = body;
+      }
     }
     committed = true;
     upstreamDone = true;
@@ -767,7 +820,7 @@ final class LoopExchange implements DispatchHooks {
     if (ExchangeReport.wanted(server, failure != null && status > 0)) {
       new ExchangeReport(server.nextExchangeId(), connection.id(), connection.clientAddress(), startTime,
           nanos, request.method(), request.url(), head.version(), head.headers(), 0, status, bodyBytes,
-          route.name(), upstreamText, null, requestId, traceId, failure).emit(server, true, true);
+          route.name(), upstreamText, cacheVerdict, requestId, traceId, failure).emit(server, true, true);
     }
     if (closeAfter || !connection.nextOnLoop()) {
       clientKey.cancel();

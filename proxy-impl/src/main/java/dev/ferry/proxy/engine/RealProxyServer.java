@@ -716,6 +716,15 @@ final class RealProxyServer implements ProxyServer {
     return eventLoops;
   }
 
+  /**
+   * The event loop that holds the connection {@code connectionId} while it waits for a request
+   * (one per connection, chosen round robin); null without {@code eventLoop(true)}.
+   */
+  EventLoop eventLoop(long connectionId) {
+    EventLoop[] loops = eventLoops;
+    return loops == null ? null : loops[(int) (connectionId % loops.length)];
+  }
+
   private static void closeLoops(EventLoop[] loops) {
     if (loops != null) {
       for (EventLoop loop : loops) {

@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,75 @@ class EventLoopTest {
     }
   }
 
+  /**
+   * On a caching route the loop sends what the store answers (a hit, small or large, a HEAD, a
+   * 304, a range) while the pool's one thread is held; the miss that filled the store was the
+   * threads'.
+   */
+  @Test
+  void answersCacheHitsWhileEveryThreadIsBusy() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    byte[] large = new byte[100_000];
+    Arrays.fill(large, (byte) 'L');
+    AtomicInteger requests = new AtomicInteger();
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        String line = request.requestLine();
+        requests.incrementAndGet();
+        if (line.startsWith("POST")) {
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        byte[] body = line.contains("/large") ? large : "small".getBytes(StandardCharsets.ISO_8859_1);
+        out.write(("HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nETag: \"v1\"\r\nContent-Length: "
+            + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+        out.write(body);
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .cache(CacheSpec.inMemory()).concurrency(Concurrency.boundedPool(1, 0)).eventLoop(true));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (String path : new String[] {"/small", "/large"}) {
+        RawClient.RawResponse miss = raw.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(miss.header("x-cache")).isEqualTo("MISS");
+      }
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the priming connection's thread to be free");
+    try (RawClient held = new RawClient(proxy.address())) {
+      held.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+      Await.until(() -> requests.get() >= 3, "the POST to reach the origin");
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse small = raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(small.header("x-cache")).isEqualTo("HIT");
+        assertThat(small.bodyText()).isEqualTo("small");
+        assertThat(small.header("age")).isNotNull();
+        RawClient.RawResponse whole = raw.send("GET /large HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(whole.header("x-cache")).isEqualTo("HIT");
+        assertThat(whole.body()).isEqualTo(large);
+        RawClient.RawResponse head = raw.send("HEAD /large HTTP/1.1\r\nHost: a\r\n\r\n").readResponse(true);
+        assertThat(head.header("content-length")).isEqualTo("100000");
+        assertThat(head.body()).isEmpty();
+        RawClient.RawResponse notModified = raw.send(
+            "GET /large HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"v1\"\r\n\r\n").readResponse(true);
+        assertThat(notModified.status()).isEqualTo(304);
+        RawClient.RawResponse range = raw.send(
+            "GET /large HTTP/1.1\r\nHost: a\r\nRange: bytes=10-19\r\n\r\n").readResponse();
+        assertThat(range.status()).isEqualTo(206);
+        assertThat(range.bodyText()).isEqualTo("L".repeat(10));
+      }
+      assertThat(proxy.cache().orElseThrow().stats().hits()).isEqualTo(5);
+      release.countDown();
+      assertThat(held.readResponse().bodyText()).isEqualTo("small");
+    }
+    assertThat(requests.get()).isEqualTo(3);
+  }
+
   /** A request with a body goes to the threads with its bytes; the connection serves on there. */
   @Test
   void handsRequestsWithBodiesToTheThreads() throws Exception {
@@ -84,6 +155,48 @@ class EventLoopTest {
     }
     assertThat(origin.takeRequest().getBody().readUtf8()).isEqualTo("hello");
     assertThat(origin.takeRequest().getPath()).isEqualTo("/g");
+  }
+
+  /**
+   * A connection whose request went to a thread waits for the next one on its loop again: its
+   * GET is answered there while the pool's one thread is held by another client's POST.
+   */
+  @Test
+  void returnsAConnectionToItsLoopAfterAnExchangeOnAThread() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger holds = new AtomicInteger();
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        if (request.requestLine().startsWith("POST /hold")) {
+          holds.incrementAndGet();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
+        .concurrency(Concurrency.boundedPool(1, 0)).eventLoop(true));
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send("POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+      assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to give the idle connection back");
+      try (RawClient held = new RawClient(proxy.address())) {
+        held.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+        Await.until(() -> holds.get() == 1, "the POST to reach the origin");
+        RawClient.RawResponse got = client.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(got.status()).isEqualTo(200);
+        assertThat(got.bodyText()).isEqualTo("ok");
+        release.countDown();
+        assertThat(held.readResponse().bodyText()).isEqualTo("ok");
+      }
+    }
   }
 
   /** Requests sent together are answered in order, each on the upstream connection kept. */

@@ -61,6 +61,8 @@ public final class HttpCache implements ProxyCache {
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
   private final LongAdder staleServed = new LongAdder();
+  /** Whether the store is the built-in one, in this process's memory (see {@link #storeInMemory}). */
+  private final boolean storeInMemory;
 
   /**
    * A cache for a reverse proxy when {@code reverse}, else for a forward proxy. {@code sendsFiles}
@@ -78,6 +80,7 @@ public final class HttpCache implements ProxyCache {
     // An application's store may fail (a shared one's network): its failures are misses.
     CacheStore store = spec.store().<CacheStore>map(GuardedStore::new)
         .orElseGet(() -> new CaffeineCacheStore(spec.maxSizeBytes()));
+    this.storeInMemory = spec.store().isEmpty();
     this.clock = spec.clock();
     this.statusHeader = spec.statusHeader();
     this.targetedField = spec.targetedField();
@@ -140,23 +143,13 @@ public final class HttpCache implements ProxyCache {
       return passThrough(request, partition, upstream, verdict);
     }
     CacheControl requestCc = CacheControl.of(request.headers());
-    CacheEntry stored = entries.lookup(request, partition);
-    if (log.isDebugEnabled()) {
-      log.debug("cache_lookup key={} result={} age_ms={}", LoggedUrls.logValue(Entries.key(request)),
-          stored == null ? "absent" : "stored", stored == null ? -1
-              : Duration.between(stored.responseTime(), clock.instant()).toMillis());
-    }
-    if (stored != null && stored.status() == 206) {
-      Response fromPartial = answerFromPartial(request, stored, requestCc, verdict);
-      if (fromPartial != null) {
-        return fromPartial;
-      }
-      // A partial entry answers only the ranges it holds; otherwise this is a miss.
-      stored = null;
-    }
-    Response fromStore = answerFromStore(request, stored, requestCc, verdict);
+    CacheEntry stored = lookup(request, partition);
+    Response fromStore = answerStored(request, stored, requestCc, verdict);
     if (fromStore != null) {
       return fromStore;
+    }
+    if (stored != null && stored.status() == 206) {
+      stored = null; // a partial entry answers only the ranges it holds; otherwise this is a miss
     }
     if (stored != null
         && staleWhileRevalidate.refreshInBackground(request, partition, requestedAuthority, stored, requestCc)) {
@@ -169,6 +162,49 @@ public final class HttpCache implements ProxyCache {
       return coalescedMiss(request, partition, upstreamTimeout, requestCc, upstream, verdict, 1);
     }
     return fetchOrRevalidate(request, partition, stored, requestCc, upstream, verdict);
+  }
+
+  /**
+   * True when the store is the built-in one, in this process's memory, whose lookups never wait;
+   * an application's store may be across a network.
+   */
+  public boolean storeInMemory() {
+    return storeInMemory;
+  }
+
+  /**
+   * What {@link #handle} answers {@code request} from the store alone, counted as a hit, or null
+   * where it would ask the upstream (a miss, a stale entry to revalidate, a request the store may
+   * not answer), with nothing counted or started. For a caller that must not wait for an
+   * upstream, an event loop, which hands a null answer's request to {@link #handle} elsewhere.
+   */
+  public Response answerStored(Request request, String partition, Consumer<String> verdict) {
+    String method = request.method();
+    if (!(method.equals("GET") || method.equals("HEAD")) || !request.body().isEmpty()
+        || Methods.overridden(request.headers()) || request.headers().contains("If-Match")
+        || request.headers().contains("If-Unmodified-Since")) {
+      return null; // handle() sends it by the store (a pass-through, or only-if-cached's 504)
+    }
+    return answerStored(request, lookup(request, partition), CacheControl.of(request.headers()), verdict);
+  }
+
+  private CacheEntry lookup(Request request, String partition) {
+    CacheEntry stored = entries.lookup(request, partition);
+    if (log.isDebugEnabled()) {
+      log.debug("cache_lookup key={} result={} age_ms={}", LoggedUrls.logValue(Entries.key(request)),
+          stored == null ? "absent" : "stored", stored == null ? -1
+              : Duration.between(stored.responseTime(), clock.instant()).toMillis());
+    }
+    return stored;
+  }
+
+  /** A stored answer, partial (for the ranges it holds) or complete, that may answer as it is. */
+  private Response answerStored(Request request, CacheEntry stored, CacheControl asked,
+      Consumer<String> verdict) {
+    if (stored != null && stored.status() == 206) {
+      return answerFromPartial(request, stored, asked, verdict);
+    }
+    return answerFromStore(request, stored, asked, verdict);
   }
 
   /**
