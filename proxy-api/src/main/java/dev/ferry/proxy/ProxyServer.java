@@ -680,11 +680,13 @@ public interface ProxyServer extends AutoCloseable {
      * Whether a reverse proxy serves its plain requests on event loops: a selector thread per
      * core holds the client connections between requests and runs, without a thread of the
      * {@link #concurrency} model, each GET or HEAD without a body whose route has no filters and
-     * no stripped prefix and whose pool's endpoints are all {@code http}, when the proxy has no
-     * filters and no cache and its listeners implement only
-     * {@link ExchangeListener#exchangeCompleted}. Everything else (other requests, a head that
-     * arrives in pieces, a pool whose connections are all taken) goes to the concurrency model's
-     * threads as without it, and that connection stays there. Default false.
+     * no stripped prefix, when the proxy has no filters and its listeners implement only
+     * {@link ExchangeListener#exchangeCompleted}. On a route the {@link #cache} serves (with its
+     * built-in store), the loop sends what the store answers alone (hits, 304s, ranges);
+     * otherwise it goes upstream when the pool's endpoints are all {@code http}. Everything else
+     * (other requests, cache misses, a head that arrives in pieces, a pool whose connections are
+     * all taken) goes to the concurrency model's threads as without it, and the connection comes
+     * back to its loop after that exchange. Default false.
      *
      * <p>It takes about a quarter off the CPU per request of such a path (see the README's
      * performance section). {@link #build()} refuses it on a forward proxy, and with TLS on the

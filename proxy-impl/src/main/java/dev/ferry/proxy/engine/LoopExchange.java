@@ -5,8 +5,6 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
-import dev.ferry.proxy.engine.http1.ChunkedProgress;
-import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
@@ -32,7 +30,6 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import org.slf4j.Logger;
@@ -41,7 +38,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One exchange run on an {@link EventLoop}: a reverse proxy's GET or HEAD without a body, sent
  * to a plain-http endpoint of its route's pool on a connection of the loop's own, its answer
- * relayed as it comes, never buffered whole. It does what the blocking path does for such a
+ * relayed as it comes ({@link LoopBody}), never buffered whole. It does what the blocking path does for such a
  * request, with the same parts: the head parsed by {@link HeadParser}, the fields upstream by
  * {@link UpstreamFields}, the endpoint, retries and backoff by {@link Attempts}, the client's head
  * by {@link ClientHead}, errors by the proxy's error pages, the report by {@link ExchangeReport}.
@@ -53,10 +50,8 @@ import org.slf4j.LoggerFactory;
  */
 final class LoopExchange implements DispatchHooks {
   private static final Logger log = LoggerFactory.getLogger(LoopExchange.class);
-  private static final int CHUNK_SIZE_ROOM = 10;
   /** A whole body up to this size is copied behind its head, for one plain write. */
   private static final int COPIED_BODY_BYTES = 16 * 1024;
-  private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
   /** What the loop waits for, and fails at its deadline. */
   private enum Await { NOTHING, CONNECT, RESPONSE, CLIENT, BACKOFF }
@@ -103,13 +98,10 @@ final class LoopExchange implements DispatchHooks {
   private int interims;
   /** The client's socket is read meanwhile, to see it leave (and keep what it pipelines). */
   private boolean watchingClient = true;
-  private long remaining;
-  private ChunkedProgress chunks;
-  private boolean closeDelimited;
+  /** The answer's body as it passes, once its head stands; null before, and for a whole answer. */
+  private LoopBody body;
   private boolean upstreamReusable;
   private boolean upstreamDone;
-  /** The answer ends with its connection and goes chunked: each read becomes a chunk here. */
-  private boolean encodeChunks;
 
   private Await await = Await.NOTHING;
   /** Set once reported: nothing more happens on this exchange. */
@@ -341,123 +333,29 @@ final class LoopExchange implements DispatchHooks {
     upstreamReusable = Forwarder.keepsAlive(response)
         && !(headRequest && Forwarder.announcesContent(status, response.headers()));
     Forwarder.keepAliveTimeout(response.headers()).ifPresent(upstream::keepAliveTimeout);
-    if (length == Framing.CHUNKED) {
-      ProxyConfig config = server.configuration();
-      chunks = new ChunkedProgress(Long.MAX_VALUE, config.maxHeaderBytes(), config.maxHeaderCount());
-      remaining = Long.MAX_VALUE;
-    } else if (length == Framing.UNTIL_CLOSE) {
-      closeDelimited = true;
-      upstreamReusable = false;
-      remaining = Long.MAX_VALUE;
-    } else {
-      remaining = length;
-    }
     closeAfter |= connection.closeRequested();
-    ClientHead clientHead = ClientHead.frame(framed, server.configuration().requestIdHeader(), requestId,
+    ProxyConfig config = server.configuration();
+    ClientHead clientHead = ClientHead.frame(framed, config.requestIdHeader(), requestId,
         headRequest, head.minorVersion(), closeAfter, false);
-    // An answer that ends with its connection goes to the HTTP/1.1 client in chunks made here.
-    encodeChunks = closeDelimited && clientHead.chunked();
+    body = new LoopBody(length, clientHead.chunked(), config.maxHeaderBytes(), config.maxHeaderCount());
+    upstreamReusable &= !body.closeDelimited();
     ensureOut();
     loop.head.status(status, framed.reason()).fields(clientHead.fields()).into(out);
-    if (remaining > 0 && upstream.input().hasBuffered()) {
+    if (!body.done() && upstream.input().hasBuffered()) {
       relay();
     } else {
       afterRead();
     }
   }
 
-  /**
-   * Moves the body's next bytes into {@link #out}: those read with the head first, then what the
-   * upstream's socket has. An answer that ends with its connection, going to the client chunked,
-   * gets each read framed as a chunk here.
-   */
+  /** Moves the body's next bytes into {@link #out} ({@link LoopBody#relay}), then sends them on. */
   private void relay() throws IOException {
-    int before = out.position();
-    if (encodeChunks) {
-      out.position(before + CHUNK_SIZE_ROOM);
-    }
-    int limit = out.limit();
-    int room = out.remaining() - (encodeChunks ? 2 + LAST_CHUNK.length : 0);
-    if (chunks != null) {
-      room = Math.min(room, loop.chunkScratch.length);
-    }
-    out.limit(out.position() + (int) Math.min(room, remaining));
-    int n;
-    try {
-      ConnectionInput in = upstream.input();
-      n = in.hasBuffered() ? in.takeBuffered(out, Long.MAX_VALUE) : upstream.channel.read(out);
-    } finally {
-      out.limit(limit);
-    }
-    if (encodeChunks) {
-      frameChunk(before, Math.max(n, 0), n < 0);
-    }
-    if (n < 0) {
-      if (!closeDelimited) {
-        throw new IOException("the upstream closed the connection before the end of its body");
-      }
-      remaining = 0;
-    } else if (encodeChunks) {
-      bodyBytes += n;
-    } else {
-      counted(before);
-    }
-    if (remaining == 0 && upstream.input().hasBuffered()) {
+    body.relay(upstream.input(), upstream.channel, out, loop.chunkScratch);
+    bodyBytes = body.bytes();
+    if (body.excess()) {
       upstreamReusable = false; // bytes past its answer: never read as the next one's
     }
     afterRead();
-  }
-
-  /**
-   * Frames the {@code n} bytes read after the room left at {@code start} as one chunk (none if
-   * 0), and the last chunk after it at the end of the answer.
-   */
-  private void frameChunk(int start, int n, boolean last) {
-    int data = start + CHUNK_SIZE_ROOM;
-    if (n == 0) {
-      out.position(start);
-    } else {
-      byte[] size = (Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
-      // The size line goes right before the data, and both move down to the chunk's start.
-      int sizeStart = data - size.length;
-      out.put(sizeStart, size);
-      ByteBuffer chunk = out.duplicate().position(sizeStart).limit(data + n);
-      out.position(start).put(chunk);
-      out.put((byte) '\r').put((byte) '\n');
-    }
-    if (last) {
-      out.put(LAST_CHUNK);
-    }
-  }
-
-  /**
-   * Counts the body bytes just put in {@link #out} from {@code before}, following chunks.
-   *
-   * @throws HttpFailureException (502) for chunks framed wrong
-   */
-  private void counted(int before) throws HttpFailureException {
-    int n = out.position() - before;
-    if (chunks != null) {
-      out.get(before, loop.chunkScratch, 0, n);
-      int used = chunks.feed(loop.chunkScratch, 0, n);
-      if (chunks.refusal() != null) {
-        out.position(before);
-        throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
-            "malformed chunked response body: " + chunks.refusal().getMessage());
-      } else if (chunks.done()) {
-        out.position(before + used);
-        remaining = 0;
-        if (used < n) {
-          upstreamReusable = false;
-        }
-      }
-      bodyBytes = chunks.dataBytes(); // the data, as the blocking path counts it, not the framing
-      return;
-    }
-    if (!closeDelimited) {
-      remaining -= n;
-    }
-    bodyBytes += n;
   }
 
   /**
@@ -466,7 +364,7 @@ final class LoopExchange implements DispatchHooks {
    * stalls before it is still answered 502 or 504, as on the blocking path.
    */
   private void afterRead() {
-    if (!committed && remaining != 0 && bodyBytes == 0 && chunks == null && !closeDelimited) {
+    if (!committed && body.awaitsFirstByte()) {
       upstream.interest(SelectionKey.OP_READ);
       awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
       return;
@@ -477,7 +375,7 @@ final class LoopExchange implements DispatchHooks {
     }
     out.flip();
     draining = true;
-    if (remaining == 0) {
+    if (body.done()) {
       upstreamDone = true;
       releaseUpstream(failure != null);
     }
@@ -741,11 +639,11 @@ final class LoopExchange implements DispatchHooks {
   }
 
   /**
-   * Sends {@code response}, whose body is {@code body}, all in memory (an error page, a stored
+   * Sends {@code response}, whose body is {@code content}, all in memory (an error page, a stored
    * answer), and ends the exchange once it went. A small body goes in the head's buffer, a
    * larger one after it in the same (gathering) write, not copied.
    */
-  private void sendWhole(Response response, ByteBuffer body) {
+  private void sendWhole(Response response, ByteBuffer content) {
     status = response.status();
     closeAfter |= connection.closeRequested();
     ClientHead clientHead = ClientHead.frame(response, server.configuration().requestIdHeader(),
@@ -753,11 +651,11 @@ final class LoopExchange implements DispatchHooks {
     ensureOut();
     loop.head.status(status, response.reason()).fields(clientHead.fields()).into(out);
     if (!headRequest) {
-      bodyBytes = body.remaining();
-      if (body.remaining() <= Math.min(COPIED_BODY_BYTES, out.remaining())) {
-        out.put(body);
+      bodyBytes = content.remaining();
+      if (content.remaining() <= Math.min(COPIED_BODY_BYTES, out.remaining())) {
+        out.put(content);
       } else {
-        tail = body;
+        tail = content;
       }
     }
     committed = true;
