@@ -8,6 +8,7 @@ import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
+import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,53 @@ class EventLoopTest {
     return ferry.start(ProxyServer.builder().upstream(Upstream.of(upstream)).eventLoop(true));
   }
 
+  private static final byte[] OK = "ok".getBytes(StandardCharsets.ISO_8859_1);
+
+  /**
+   * An origin that answers each request 200 with {@code fields} and the body {@code body} makes
+   * of its request line, but holds a {@code POST /hold} until {@code release}; {@code requests}
+   * counts every request as it arrives.
+   */
+  private TinyOrigin holdingOrigin(CountDownLatch release, AtomicInteger requests, String fields,
+      Function<String, byte[]> body) throws IOException {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        String line = request.requestLine();
+        requests.incrementAndGet();
+        if (line.startsWith("POST /hold")) {
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        byte[] content = body.apply(line);
+        out.write(("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: " + content.length + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(content);
+        out.flush();
+      }
+    }));
+    return self[0];
+  }
+
+  /** A loop proxy to {@code origin} whose concurrency model has one thread and no queue. */
+  private static ProxyServer.Builder oneThread(TinyOrigin origin) {
+    return ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .concurrency(Concurrency.boundedPool(1, 0)).eventLoop(true);
+  }
+
+  /**
+   * Sends {@code POST /hold} on {@code client}: it takes a thread until the origin is released;
+   * returns once it is the origin's {@code nth} request.
+   */
+  private static void hold(RawClient client, AtomicInteger requests, int nth) throws IOException {
+    client.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+    Await.until(() -> requests.get() >= nth, "the POST to reach the origin");
+  }
+
   /**
    * With the pool's one thread held by a request handed over (a POST to an origin that does not
    * answer yet), GETs are still answered: they run on the loops, not on a thread.
@@ -38,26 +87,11 @@ class EventLoopTest {
   @Test
   void answersGetsWhileEveryThreadIsBusy() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    TinyOrigin[] self = new TinyOrigin[1];
-    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = self[0].readRequest(in)) != null) {
-        if (request.requestLine().startsWith("POST")) {
-          try {
-            release.await(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-      }
-    }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
-        .concurrency(Concurrency.boundedPool(1, 0)).eventLoop(true));
+    AtomicInteger requests = new AtomicInteger();
+    TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
+    ProxyServer proxy = ferry.start(oneThread(origin));
     try (RawClient held = new RawClient(proxy.address())) {
-      held.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
-      Await.until(() -> self[0].connectionCount() >= 1, "the POST to reach the origin");
+      hold(held, requests, 1);
       for (int i = 0; i < 3; i++) {
         try (RawClient raw = new RawClient(proxy.address())) {
           RawClient.RawResponse response = raw.send("GET /g" + i + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
@@ -82,28 +116,9 @@ class EventLoopTest {
     byte[] large = new byte[100_000];
     Arrays.fill(large, (byte) 'L');
     AtomicInteger requests = new AtomicInteger();
-    TinyOrigin[] self = new TinyOrigin[1];
-    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = self[0].readRequest(in)) != null) {
-        String line = request.requestLine();
-        requests.incrementAndGet();
-        if (line.startsWith("POST")) {
-          try {
-            release.await(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-        byte[] body = line.contains("/large") ? large : "small".getBytes(StandardCharsets.ISO_8859_1);
-        out.write(("HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nETag: \"v1\"\r\nContent-Length: "
-            + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-        out.write(body);
-        out.flush();
-      }
-    }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
-        .cache(CacheSpec.inMemory()).concurrency(Concurrency.boundedPool(1, 0)).eventLoop(true));
+    TinyOrigin origin = holdingOrigin(release, requests, "Cache-Control: max-age=600\r\nETag: \"v1\"\r\n",
+        line -> line.contains("/large") ? large : "small".getBytes(StandardCharsets.ISO_8859_1));
+    ProxyServer proxy = ferry.start(oneThread(origin).cache(CacheSpec.inMemory()));
     try (RawClient raw = new RawClient(proxy.address())) {
       for (String path : new String[] {"/small", "/large"}) {
         RawClient.RawResponse miss = raw.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
@@ -112,8 +127,7 @@ class EventLoopTest {
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the priming connection's thread to be free");
     try (RawClient held = new RawClient(proxy.address())) {
-      held.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
-      Await.until(() -> requests.get() >= 3, "the POST to reach the origin");
+      hold(held, requests, 3);
       try (RawClient raw = new RawClient(proxy.address())) {
         RawClient.RawResponse small = raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
         assertThat(small.header("x-cache")).isEqualTo("HIT");
@@ -164,32 +178,15 @@ class EventLoopTest {
   @Test
   void returnsAConnectionToItsLoopAfterAnExchangeOnAThread() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    AtomicInteger holds = new AtomicInteger();
-    TinyOrigin[] self = new TinyOrigin[1];
-    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = self[0].readRequest(in)) != null) {
-        if (request.requestLine().startsWith("POST /hold")) {
-          holds.incrementAndGet();
-          try {
-            release.await(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-      }
-    }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(self[0].url("/")))
-        .concurrency(Concurrency.boundedPool(1, 0)).eventLoop(true));
+    AtomicInteger requests = new AtomicInteger();
+    TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
+    ProxyServer proxy = ferry.start(oneThread(origin));
     try (RawClient client = new RawClient(proxy.address())) {
       client.send("POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
       assertThat(client.readResponse().bodyText()).isEqualTo("ok");
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to give the idle connection back");
       try (RawClient held = new RawClient(proxy.address())) {
-        held.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
-        Await.until(() -> holds.get() == 1, "the POST to reach the origin");
+        hold(held, requests, 2);
         RawClient.RawResponse got = client.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
         assertThat(got.status()).isEqualTo(200);
         assertThat(got.bodyText()).isEqualTo("ok");
