@@ -88,6 +88,17 @@ final class EventLoop implements AutoCloseable {
   void take(ClientConnection connection) {
     arrivals.add(connection);
     selector.wakeup();
+    if (!open) {
+      endArrivals(); // stopped meanwhile: its thread may have ended them all already
+    }
+  }
+
+  /** Ends the connections taken and not yet parked; any thread may, each is polled once. */
+  private void endArrivals() {
+    ClientConnection arrived;
+    while ((arrived = arrivals.poll()) != null) {
+      arrived.endOnLoop();
+    }
   }
 
   RealProxyServer server() {
@@ -350,6 +361,7 @@ final class EventLoop implements AutoCloseable {
         connection.endOnLoop();
       }
     }
+    endArrivals();
     executorHandOver.abandon();
   }
 

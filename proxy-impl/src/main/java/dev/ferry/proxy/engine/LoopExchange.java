@@ -11,6 +11,7 @@ import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
+import dev.ferry.proxy.engine.io.FileRegionBody;
 import dev.ferry.proxy.engine.io.InMemoryBody;
 import dev.ferry.proxy.engine.route.Attempts;
 import dev.ferry.proxy.engine.route.DispatchHooks;
@@ -29,6 +30,7 @@ import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.time.Instant;
 import java.util.List;
@@ -84,8 +86,8 @@ final class LoopExchange implements DispatchHooks {
   private ByteBuffer requestBytes;
   /** The client's bytes: filled from the upstream, drained to the client ({@link #draining}). */
   private ByteBuffer out;
-  /** A whole body's bytes that go after {@link #out}'s (see {@link #sendWhole}); or null. */
-  private ByteBuffer tail;
+  /** A whole body that goes after {@link #out}'s bytes (see {@link #sendWhole}); or null. */
+  private LoopTail tail;
   private boolean draining;
   /** The cache's answer to send, instead of going upstream; or null. */
   private Response stored;
@@ -163,7 +165,8 @@ final class LoopExchange implements DispatchHooks {
       return;
     }
     try {
-      sendWhole(stored, wholeBody(stored.body()));
+      FileChannel file = stored.body() instanceof FileRegionBody region ? region.file() : null;
+      sendWhole(stored, wholeBody(stored.body()), file != null && file.isOpen() ? file : null);
     } catch (IOException e) {
       abort(e);
     }
@@ -401,17 +404,19 @@ final class LoopExchange implements DispatchHooks {
     if (!draining) {
       return true;
     }
+    boolean all;
     try {
       if (tail == null) {
         connection.channel().write(out);
+        all = !out.hasRemaining();
       } else {
-        connection.channel().write(new ByteBuffer[] {out, tail});
+        all = tail.write(connection.channel(), out);
       }
     } catch (IOException e) {
       abort(e); // the client left: CLIENT_CLOSED
       return false;
     }
-    if (out.hasRemaining() || tail != null && tail.hasRemaining()) {
+    if (!all) {
       clientInterest(SelectionKey.OP_WRITE);
       awaitUntil(Await.CLIENT, server.configuration().writeTimeout().toNanos());
       return false;
@@ -635,15 +640,15 @@ final class LoopExchange implements DispatchHooks {
     } catch (IOException unexpected) {
       body = new byte[0];
     }
-    sendWhole(page.withBody(Body.of(body)), ByteBuffer.wrap(body));
+    sendWhole(page.withBody(Body.of(body)), ByteBuffer.wrap(body), null);
   }
 
   /**
    * Sends {@code response}, whose body is {@code content}, all in memory (an error page, a stored
-   * answer), and ends the exchange once it went. A small body goes in the head's buffer, a
-   * larger one after it in the same (gathering) write, not copied.
+   * answer) and in {@code file} too if not null, and ends the exchange once it went. A small body
+   * goes in the head's buffer, a larger one after it ({@link LoopTail}), not copied.
    */
-  private void sendWhole(Response response, ByteBuffer content) {
+  private void sendWhole(Response response, ByteBuffer content, FileChannel file) {
     status = response.status();
     closeAfter |= connection.closeRequested();
     ClientHead clientHead = ClientHead.frame(response, server.configuration().requestIdHeader(),
@@ -655,7 +660,7 @@ final class LoopExchange implements DispatchHooks {
       if (content.remaining() <= Math.min(COPIED_BODY_BYTES, out.remaining())) {
         out.put(content);
       } else {
-        tail = content;
+        tail = new LoopTail(content, file);
       }
     }
     committed = true;

@@ -158,8 +158,9 @@ final class RealProxyServer implements ProxyServer {
         config.maxHeaderCount(), config.retryBufferBytes());
     this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
         config.connectTimeout());
+    // Large hits go out by sendfile from platform threads: the pool's, or the event loops'.
     this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse(),
-        !ConnectionExecutor.runsOnVirtualThreads(config.concurrency()))).orElse(null);
+        !ConnectionExecutor.runsOnVirtualThreads(config.concurrency()) || config.eventLoop())).orElse(null);
     this.cacheAdmin = cache == null ? null : new CacheAdmin(cache, config.cache().get().purgeClients());
     this.adminEndpoints = new AdminEndpoints(this, cacheAdmin);
     this.errorPages = new ErrorPages(config.errorPages());

@@ -66,9 +66,10 @@ public final class HttpCache implements ProxyCache {
 
   /**
    * A cache for a reverse proxy when {@code reverse}, else for a forward proxy. {@code sendsFiles}
-   * when its hits go out on platform threads, which send large bodies from {@link BodyFiles} in
-   * shared memory (with the built-in store only: an application's store gets buffers); not on
-   * virtual threads, where the JDK's {@code sendfile} path gains nothing.
+   * when its hits go out on platform threads (a pool's, or the event loops'), which send large
+   * bodies from {@link BodyFiles} in shared memory (with the built-in store only: an
+   * application's store gets buffers); not on virtual threads, where the JDK's {@code sendfile}
+   * path gains nothing.
    */
   public HttpCache(CacheSpec spec, boolean reverse, boolean sendsFiles) {
     this(spec, reverse, sendsFiles && spec.store().isEmpty() ? BodyFiles.SHARED_MEMORY : null);
