@@ -21,7 +21,8 @@
 # row and size before the first round, so that round 1 does not measure the JIT compiling the
 # JVMs' hot paths: on Java 17 C2 compiles Ferry's for about 20 s of a 1 KiB miss load, counting
 # the recompiles the first closed connections cause, see warm_up in origin.sh), IDLE
-# connections (10000), HOLD seconds (10), LITTLEPROXY version (2.2.0),
+# connections (10000; 0 skips the probe), HOLD seconds (10), LITTLEPROXY version (2.2.0), SIZES
+# of the files ("1024 102400"; "102400" measures large bodies only, in about half the time),
 # JAVA17 (java on PATH), JDK25 (/usr/lib/jvm/temurin-25-jdk-amd64; its rows are skipped if absent).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,7 +37,7 @@ JAVA17=${JAVA17:-java}
 JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 LITTLEPROXY=${LITTLEPROXY:-2.2.0}
 JVM_OPTS=(-Xmx1g)
-SIZES=(1024 102400)
+read -r -a SIZES <<< "${SIZES:-1024 102400}"
 [ -f "$JAR" ] || { echo "build first: ./mvnw -q -DskipTests package"; exit 1; }
 
 # --- tools ---------------------------------------------------------------------------------------
@@ -401,10 +402,15 @@ baseline() { # $1 = kind; index of the nginx row that a row of this kind is comp
 }
 echo
 echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*version: //'), wrk -t2 -c64 -d$DURATION, median of $ROUNDS:" \
-  "\`DURATION=$DURATION ROUNDS=$ROUNDS IDLE=$IDLE samples/bench/compare.sh\`"
+  "\`DURATION=$DURATION ROUNDS=$ROUNDS IDLE=$IDLE SIZES=\"${SIZES[*]}\" samples/bench/compare.sh\`"
 echo
-echo "| path | 1 KiB req/s | ×peer | p99 | CPU µs/req | alloc/req | 100 KiB req/s | ×peer | p99 | CPU µs/req | alloc/req | peak RSS |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+header="| path"; rule="| ---"
+for size in "${SIZES[@]}"; do
+  header+=" | $(awk -v s="$size" 'BEGIN { print (s % 1024 ? s " B" : s / 1024 " KiB") }') req/s | ×peer | p99 | CPU µs/req | alloc/req"
+  rule+=" | ---: | ---: | ---: | ---: | ---:"
+done
+echo "$header | peak RSS |"
+echo "$rule | ---: |"
 for i in "${!ROWS[@]}"; do
   IFS='|' read -r label kind port pids admin <<< "${ROWS[i]}"
   base=$(baseline "$kind")
@@ -429,6 +435,9 @@ echo "alloc/req: Ferry's heap allocation per request (jvm_threads_allocated_byte
 # --- idle connections ----------------------------------------------------------------------------
 # The load peers stop first; each idle probe gets a fresh server with the origin still up.
 for row in "${ROWS[@]:1}"; do IFS='|' read -r label kind port pids admin <<< "$row"; stop_started $pids; done
+if [ "$IDLE" -le 0 ]; then
+  exit 0
+fi
 PROBE=samples/bench/IdleProbe.java
 IDLE_ROWS=()
 idle_probe() { # $1 = label, $2 = port, $3 = pids (comma-separated), $4 = jcmd or ""
