@@ -139,7 +139,8 @@ final class LoopAdmission {
       if (!cache.storeInMemory()) {
         return null; // an application's store may wait on its network: the threads look it up
       }
-      return stored(loop, connection, key, head, request, matched.get(), requestId, trace, parsed.hostNamed());
+      return stored(loop, connection, key, head, request, matched.get(), requestId, trace,
+          parsed.hostNamed());
     }
     if (!loopable(matched.get().pool())) {
       return null;

@@ -37,7 +37,8 @@ final class LoopBody {
    * @param maxHeaderCount the limit on its trailer fields' count
    */
   LoopBody(long length, boolean clientChunked, int maxHeaderBytes, int maxHeaderCount) {
-    chunks = length == Framing.CHUNKED ? new ChunkedProgress(Long.MAX_VALUE, maxHeaderBytes, maxHeaderCount) : null;
+    chunks = length == Framing.CHUNKED
+        ? new ChunkedProgress(Long.MAX_VALUE, maxHeaderBytes, maxHeaderCount) : null;
     closeDelimited = length == Framing.UNTIL_CLOSE;
     encodeChunks = closeDelimited && clientChunked;
     remaining = length < 0 ? Long.MAX_VALUE : length;

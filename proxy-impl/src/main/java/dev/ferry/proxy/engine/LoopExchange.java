@@ -40,10 +40,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One exchange run on an {@link EventLoop}: a reverse proxy's GET or HEAD without a body, sent
  * to a plain-http endpoint of its route's pool on a connection of the loop's own, its answer
- * relayed as it comes ({@link LoopBody}), never buffered whole. It does what the blocking path does for such a
- * request, with the same parts: the head parsed by {@link HeadParser}, the fields upstream by
- * {@link UpstreamFields}, the endpoint, retries and backoff by {@link Attempts}, the client's head
- * by {@link ClientHead}, errors by the proxy's error pages, the report by {@link ExchangeReport}.
+ * relayed as it comes ({@link LoopBody}), never buffered whole. It does what the blocking path
+ * does for such a request, with the same parts: the head parsed by {@link HeadParser}, the
+ * fields upstream by {@link UpstreamFields}, the endpoint, retries and backoff by
+ * {@link Attempts}, the client's head by {@link ClientHead}, errors by the proxy's error pages,
+ * the report by {@link ExchangeReport}.
  * Where the blocking path would wait it registers for readiness, and where it would time out a
  * deadline is checked by the loop. On a caching route it sends the cache's answer instead
  * ({@link #answerWith}), when the store has one.

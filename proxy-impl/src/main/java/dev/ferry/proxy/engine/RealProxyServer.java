@@ -159,8 +159,8 @@ final class RealProxyServer implements ProxyServer {
     this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
         config.connectTimeout());
     // Large hits go out by sendfile from platform threads: the pool's, or the event loops'.
-    this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse(),
-        !ConnectionExecutor.runsOnVirtualThreads(config.concurrency()) || config.eventLoop())).orElse(null);
+    boolean platformHits = !ConnectionExecutor.runsOnVirtualThreads(config.concurrency()) || config.eventLoop();
+    this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse(), platformHits)).orElse(null);
     this.cacheAdmin = cache == null ? null : new CacheAdmin(cache, config.cache().get().purgeClients());
     this.adminEndpoints = new AdminEndpoints(this, cacheAdmin);
     this.errorPages = new ErrorPages(config.errorPages());
