@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Ferry against nginx, side by side in one run (issue 14): an nginx static origin serving 1 KiB
 # and 100 KiB files; nginx as a reverse proxy and with proxy_cache; Ferry's miss path and cache
-# hits on Java 17 (default `-c auto` = bounded pool) and, when installed, Java 25 (`auto` =
-# virtual threads). For each row and size: a 3 s warm-up, then ROUNDS runs of
+# hits on Java 17 (defaults: the event loops, and `-c auto` = bounded pool for the rest) and, when
+# installed, Java 25 (`auto` = virtual threads), then both with --no-event-loop. For each row and size: a 3 s warm-up, then ROUNDS runs of
 # `wrk -t2 -c64 -d$DURATION --latency`; the table shows medians of req/s and p99, the proxy
 # process's CPU per request (user+sys ticks from /proc/PID/stat; nginx: master and workers) and
 # its peak RSS (VmHWM), and for Ferry the heap bytes allocated per request (the CLI's
@@ -299,22 +299,23 @@ ROWS+=("nginx static origin (direct, no proxy)|origin|$ORIGIN_PORT|$ORIGIN_PIDS"
 P=$(free_port); nginx_proxy "$WORK/nginx-reverse" "$P" "" ""
 start_nginx "$WORK/nginx-reverse" "$P"
 ROWS+=("nginx reverse proxy|reverse|$P|$NGINX_PIDS")
+# The defaults: a plain reverse proxy's GETs on the event loops, the rest on -c auto's threads.
 FERRY_FLAGS=(); start_ferry "$JAVA17"
-ROWS+=("Ferry reverse, Java 17 (auto = pool)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+ROWS+=("Ferry reverse, Java 17 (default: loops + pool)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 # The same with a small initial heap: G1 fills whatever young generation its initial heap (1/64 of
 # RAM by default) allows, whatever the allocation rate, so -Xms, not the code, decides most of RSS.
 start_ferry "$JAVA17" -Xms64m
 ROWS+=("Ferry reverse, Java 17, -Xms64m|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 if $HAVE25; then
   start_ferry "$JDK25/bin/java"
-  ROWS+=("Ferry reverse, Java 25 (auto = virtual)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+  ROWS+=("Ferry reverse, Java 25 (default: loops + virtual)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
-# The event loops (--event-loop): the same exchanges on a selector thread per core.
-FERRY_FLAGS=(--event-loop); start_ferry "$JAVA17"
-ROWS+=("Ferry reverse, Java 17, --event-loop|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+# Without the event loops (--no-event-loop): every exchange on the concurrency model's threads.
+FERRY_FLAGS=(--no-event-loop); start_ferry "$JAVA17"
+ROWS+=("Ferry reverse, Java 17, --no-event-loop (pool)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 if $HAVE25; then
   start_ferry "$JDK25/bin/java"
-  ROWS+=("Ferry reverse, Java 25, --event-loop|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+  ROWS+=("Ferry reverse, Java 25, --no-event-loop (virtual)|reverse|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
 FERRY_FLAGS=()
 # What an event loop in Java can reach here at best: bytes relayed, no HTTP work at all.
@@ -326,16 +327,16 @@ P=$(free_port); nginx_proxy "$WORK/nginx-cache" "$P" \
 start_nginx "$WORK/nginx-cache" "$P"
 ROWS+=("nginx proxy_cache hits|cache|$P|$NGINX_PIDS")
 FERRY_FLAGS=(-m 64); start_ferry "$JAVA17"
-ROWS+=("Ferry cache hits, Java 17 (auto = pool)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+ROWS+=("Ferry cache hits, Java 17 (default: loops + pool)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 if $HAVE25; then
   start_ferry "$JDK25/bin/java"
-  ROWS+=("Ferry cache hits, Java 25 (auto = virtual)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+  ROWS+=("Ferry cache hits, Java 25 (default: loops + virtual)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
-FERRY_FLAGS=(-m 64 --event-loop); start_ferry "$JAVA17"
-ROWS+=("Ferry cache hits, Java 17, --event-loop|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+FERRY_FLAGS=(-m 64 --no-event-loop); start_ferry "$JAVA17"
+ROWS+=("Ferry cache hits, Java 17, --no-event-loop (pool)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 if $HAVE25; then
   start_ferry "$JDK25/bin/java"
-  ROWS+=("Ferry cache hits, Java 25, --event-loop|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+  ROWS+=("Ferry cache hits, Java 25, --no-event-loop (virtual)|cache|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
 FERRY_FLAGS=()
 for size in "${SIZES[@]}"; do
@@ -455,15 +456,20 @@ stop_started $NGINX_PIDS
 # model, not the connection limit (default 10000); the heap-free ratios let G1 return the heap
 # freed by the probe's GC.run, so RSS shows live memory.
 JVM_OPTS=(-Xmx1g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30)
-FERRY_FLAGS=(--max-connections $((IDLE + 100)))
-start_ferry "$JAVA17"
-idle_probe "Ferry, Java 17 (auto = pool)" "$FERRY_PORT" "$FERRY_PID" "$JCMD17"
-stop_started "$FERRY_PID"
-if $HAVE25; then
-  start_ferry "$JDK25/bin/java"
-  idle_probe "Ferry, Java 25 (auto = virtual)" "$FERRY_PORT" "$FERRY_PID" "$JDK25/bin/jcmd"
+for loops in default --no-event-loop; do
+  FERRY_FLAGS=(--max-connections $((IDLE + 100)))
+  [ "$loops" = default ] || FERRY_FLAGS+=("$loops")
+  start_ferry "$JAVA17"
+  idle_probe "Ferry, Java 17 ($([ "$loops" = default ] && echo "default: loops + pool" || echo "$loops, pool"))" \
+    "$FERRY_PORT" "$FERRY_PID" "$JCMD17"
   stop_started "$FERRY_PID"
-fi
+  if $HAVE25; then
+    start_ferry "$JDK25/bin/java"
+    idle_probe "Ferry, Java 25 ($([ "$loops" = default ] && echo "default: loops + virtual" || echo "$loops, virtual"))" \
+      "$FERRY_PORT" "$FERRY_PID" "$JDK25/bin/jcmd"
+    stop_started "$FERRY_PID"
+  fi
+done
 
 echo
 echo "| $IDLE idle keep-alive connections, ${HOLD} s | held | answered after hold | closed during hold | not kept (Connection: close) | refused | no answer | KiB per idle connection |"

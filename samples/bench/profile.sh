@@ -11,11 +11,12 @@
 #   ACCESS_LOG=1 samples/bench/profile.sh         # the CLI's default access log on (to a file)
 #   PROFILER=async samples/bench/profile.sh       # CPU in the kernel too (async-profiler)
 #   FORWARD=1 samples/bench/profile.sh            # a forward proxy: absolute-form requests
+#   FLAGS="--event-loop" samples/bench/profile.sh # extra CLI flags (here: the event loops)
 # Settings: SIZE of the response body (1024), CACHE in MiB (unset: no cache, so the miss path),
 # TLS (1: Ferry terminates TLS with a certificate made for the run), CLOSE (1: "Connection: close"
 # on every request), FORWARD (1: Ferry as a forward proxy, no --upstream, wrk sending absolute-form
 # targets for the origin), ACCESS_LOG (1: without -q, so the access log is written, to the run's
-# ferry.out),
+# ferry.out), FLAGS (extra CLI flags for Ferry, split on spaces),
 # DURATION of the recorded run (10s), WARMUP (10s) and REWARM (8s: a second warm-up run on new
 # connections, see warm_up in origin.sh), JAVA to run Ferry (java on PATH), JFR_TOOL (the
 # jfr of a JDK 21+ for `jfr view`: Temurin 25 if present, else the one beside JAVA), KEEP=1 keeps
@@ -100,6 +101,7 @@ case "$PROFILER" in
   *) echo "profile.sh: PROFILER must be jfr or async, not $PROFILER" >&2; exit 2 ;;
 esac
 LOG_FLAGS=(-q)
+read -r -a EXTRA_FLAGS <<< "${FLAGS:-}"
 [ "${ACCESS_LOG:-0}" = 1 ] && LOG_FLAGS=()
 MODE_FLAGS=(--upstream "http://127.0.0.1:$ORIGIN_PORT")
 WRK_SCRIPT=()
@@ -110,7 +112,7 @@ if [ "${FORWARD:-0}" = 1 ]; then
   WRK_SCRIPT=(-s "$WORK/forward.lua")
 fi
 "$JAVA" -Xmx1g "${PROFILE_FLAGS[@]}" -jar "$JAR" "${LOG_FLAGS[@]}" \
-  -p "$PORT" "${MODE_FLAGS[@]}" "${CACHE_FLAGS[@]}" "${TLS_ARGS[@]}" > "$WORK/ferry.out" 2>&1 &
+  -p "$PORT" "${MODE_FLAGS[@]}" "${CACHE_FLAGS[@]}" "${TLS_ARGS[@]}" "${EXTRA_FLAGS[@]}" > "$WORK/ferry.out" 2>&1 &
 FERRY=$!
 PIDS+=("$FERRY")
 wait_for "$WORK/ferry.out" Listening
@@ -123,7 +125,7 @@ fi
 [ "$(curl -sk "${CURL_PROXY[@]}" -o /dev/null -w '%{http_code}' --max-time 5 "$CHECK_URL")" = 200 ] ||
   { echo "no 200 from $CHECK_URL${CURL_PROXY[*]:+ through }${CURL_PROXY[1]:-}" >&2; exit 1; }
 
-echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP + ${REWARM:-8s}, recorded $DURATION${FORWARD:+, forward proxy}" >&2
+echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP + ${REWARM:-8s}, recorded $DURATION${FORWARD:+, forward proxy}${FLAGS:+, flags $FLAGS}" >&2
 WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
 warm_up "$URL" -t2 -c64 "${WRK_HEADERS[@]}" "${WRK_SCRIPT[@]}"

@@ -52,6 +52,7 @@ public final class ProxyConfig {
   private final InetSocketAddress admin;
   private final boolean statsOnProxyPort;
   private final boolean eventLoop;
+  private final Boolean eventLoopChoice;
   private final boolean quietLogs;
   private final List<Filter> adminFilters;
   private final int maxIdleUpstreamConnections;
@@ -94,7 +95,9 @@ public final class ProxyConfig {
     errorPages = Map.copyOf(builder.errorPages);
     admin = builder.admin;
     statsOnProxyPort = builder.statsOnProxyPort;
-    eventLoop = builder.eventLoop;
+    eventLoopChoice = builder.eventLoop;
+    eventLoop = eventLoopChoice != null ? eventLoopChoice
+        : (builder.upstream != null || !builder.routes.isEmpty()) && builder.tls == null;
     quietLogs = builder.quietLogs;
     adminFilters = List.copyOf(builder.adminFilters);
     maxIdleUpstreamConnections = builder.maxIdleUpstreamConnections;
@@ -251,9 +254,17 @@ public final class ProxyConfig {
     return Optional.ofNullable(admin);
   }
 
-  /** See {@link ProxyServer.Builder#eventLoop(boolean)}. */
+  /**
+   * Whether the event loops run: as {@link ProxyServer.Builder#eventLoop(boolean)} was set, or
+   * by default true for a reverse proxy without TLS on its listener.
+   */
   public boolean eventLoop() {
     return eventLoop;
+  }
+
+  /** The builder's own choice, null where it was left to the default. */
+  Boolean eventLoopChoice() {
+    return eventLoopChoice;
   }
 
   /** See {@link ProxyServer.Builder#statsOnProxyPort(boolean)}. */
@@ -371,7 +382,7 @@ public final class ProxyConfig {
     }
     add(parts, "admin", admin, null);
     add(parts, "statsOnProxyPort", statsOnProxyPort, DEFAULTS.statsOnProxyPort);
-    add(parts, "eventLoop", eventLoop, DEFAULTS.eventLoop);
+    add(parts, "eventLoop", eventLoopChoice, null);
     add(parts, "quietLogs", quietLogs, DEFAULTS.quietLogs);
     if (!adminFilters.isEmpty()) {
       parts.add("adminFilters=" + adminFilters.size());

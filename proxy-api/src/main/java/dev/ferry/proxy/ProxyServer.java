@@ -204,7 +204,8 @@ public interface ProxyServer extends AutoCloseable {
     final Map<Integer, String> errorPages = new TreeMap<>();
     InetSocketAddress admin;
     boolean statsOnProxyPort = true;
-    boolean eventLoop;
+    /** Null until {@link #eventLoop(boolean)} is called: on where the loops can serve. */
+    Boolean eventLoop;
     boolean quietLogs;
     final List<Filter> adminFilters = new ArrayList<>();
     int maxIdleUpstreamConnections = 64;
@@ -251,7 +252,7 @@ public interface ProxyServer extends AutoCloseable {
       errorPages.putAll(config.errorPages());
       admin = config.admin().orElse(null);
       statsOnProxyPort = config.statsOnProxyPort();
-      eventLoop = config.eventLoop();
+      eventLoop = config.eventLoopChoice();
       quietLogs = config.quietLogs();
       adminFilters.addAll(config.adminFilters());
       maxIdleUpstreamConnections = config.maxIdleUpstreamConnections();
@@ -683,17 +684,21 @@ public interface ProxyServer extends AutoCloseable {
      * no stripped prefix, when the proxy has no filters and its listeners implement only
      * {@link ExchangeListener#exchangeCompleted}. On a route the {@link #cache} serves (with its
      * built-in store), the loop sends what the store answers alone (hits, 304s, ranges);
-     * otherwise it goes upstream when the pool's endpoints are all {@code http}. Everything else
-     * (other requests, cache misses, a head that arrives in pieces, a pool whose connections are
-     * all taken) goes to the concurrency model's threads as without it, and the connection comes
-     * back to its loop after that exchange. Default false.
+     * otherwise it goes upstream when the pool's endpoints are all {@code http} at an IP address
+     * or {@code localhost}. Everything else (other requests, cache misses, a head that arrives in
+     * pieces, a pool whose connections are all taken) goes to the concurrency model's threads as
+     * without it, and the connection comes back to its loop after that exchange. A proxy none of
+     * whose routes the loops could serve (filters on every route, upstreams named by host name or
+     * reached over {@code https}) gives its connections to the threads from the start.
      *
-     * <p>It takes about a quarter off the CPU per request of such a path (see the README's
-     * performance section). {@link #build()} refuses it on a forward proxy, and with TLS on the
-     * listener.
+     * <p>Default: on for a reverse proxy without {@link #tls}, off otherwise. It takes about a
+     * third off the CPU per request of such a path and holds an idle connection in about half the
+     * memory (see the README's performance section); {@code eventLoop(false)} keeps every
+     * connection on the concurrency model's threads. {@link #build()} refuses
+     * {@code eventLoop(true)} on a forward proxy, and with TLS on the listener.
      *
      * <pre>{@code
-     * ProxyServer.builder().upstream("http://127.0.0.1:8081").eventLoop(true).build().start();
+     * ProxyServer.builder().upstream("http://127.0.0.1:8081").eventLoop(false).build().start();
      * }</pre>
      */
     public Builder eventLoop(boolean enabled) {
@@ -910,10 +915,10 @@ public interface ProxyServer extends AutoCloseable {
             + "proxy reaches only its upstreams, and its /_stats is theirs); remove them or the "
             + "upstream and routes");
       }
-      if (eventLoop && tls != null) {
+      if (Boolean.TRUE.equals(eventLoop) && tls != null) {
         throw new IllegalStateException("eventLoop(true) serves plain HTTP only: remove it or tls(...)");
       }
-      if (eventLoop && !reverse) {
+      if (Boolean.TRUE.equals(eventLoop) && !reverse) {
         throw new IllegalStateException("eventLoop(true) is for reverse proxies: add an upstream or "
             + "routes, or remove it");
       }

@@ -36,9 +36,12 @@ final class CliOptions {
       "                               200 threads grow to 1000 while clients wait and the CPUs",
       "                               have room; both park idle connections on a selector",
       "                               without a thread; epoll is another name for pool)",
-      "      --event-loop             a reverse proxy's plain GETs and HEADs (no filters) and",
-      "                               its cache hits on a selector thread per core; everything",
-      "                               else (cache misses too) on the -c model's threads",
+      "      --no-event-loop          every connection on the -c model's threads. By default a",
+      "                               reverse proxy without --tls-cert serves its plain GETs",
+      "                               and HEADs (no filters) and its cache hits on a selector",
+      "                               thread per core, everything else (cache misses too) on",
+      "                               the threads; --event-loop insists on that (an error",
+      "                               where it cannot: a forward proxy, --tls-cert)",
       "  -t, --threads N              thread cap for pool and thread (default 200; fixed",
       "                               unless --max-threads lets the pool grow)",
       "      --queue N                connections with a request ready that wait for a thread",
@@ -147,6 +150,9 @@ final class CliOptions {
     }
     if (settings.verbose && settings.quiet) {
       throw new IllegalArgumentException("-v/--verbose and -q/--quiet contradict each other: keep one");
+    }
+    if (seen.contains("--event-loop") && seen.contains("--no-event-loop")) {
+      throw new IllegalArgumentException("--event-loop and --no-event-loop contradict each other: keep one");
     }
     if (settings.quiet) {
       settings.observability.checkQuiet();
@@ -300,6 +306,7 @@ final class CliOptions {
         }
         case "-c", "--concurrency" -> settings.model = value(args, ++i, flag).toLowerCase(Locale.ROOT);
         case "--event-loop" -> builder.eventLoop(true);
+        case "--no-event-loop" -> builder.eventLoop(false);
         case "-t", "--threads" -> settings.threads = intValue(flag, value(args, ++i, flag));
         case "--queue" -> settings.queue = intValue(flag, value(args, ++i, flag));
         case "--max-threads" -> settings.maxThreads = intValue(flag, value(args, ++i, flag));
@@ -422,7 +429,7 @@ final class CliOptions {
   /** A flag without a value: given twice, it is a mistake (a copy-paste, a stale script line). */
   private static boolean isSwitch(String flag) {
     return flag.equals("-v") || flag.equals("--verbose") || flag.equals("-q") || flag.equals("--quiet")
-        || flag.equals("--event-loop")
+        || flag.equals("--event-loop") || flag.equals("--no-event-loop")
         || RouteOptions.SWITCHES.contains(flag) || FilterOptions.SWITCHES.contains(flag)
         || ObservabilityOptions.SWITCHES.contains(flag) || TlsOptions.SWITCHES.contains(flag);
   }

@@ -50,6 +50,7 @@ final class ConfigChanges {
     FIXED.put("errorPage", ProxyConfig::errorPages);
     FIXED.put("admin", ProxyConfig::admin);
     FIXED.put("statsOnProxyPort", ProxyConfig::statsOnProxyPort);
+    FIXED.put("eventLoop", ProxyConfig::eventLoop); // the loops start with the proxy
     // By every option (probe e25: compared by toString, a new statusHeader was taken and never
     // applied, while config() showed it).
     FIXED.put("cache", ProxyConfig::cache);

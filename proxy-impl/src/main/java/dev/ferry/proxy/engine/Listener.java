@@ -135,7 +135,7 @@ final class Listener implements Runnable {
       return;
     }
     EventLoop loop = server.eventLoop(connection.id());
-    if (loop != null) {
+    if (loop != null && LoopAdmission.mayServe(server)) {
       loop.take(connection);
       return;
     }

@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
@@ -14,12 +15,14 @@ import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.route.LivePool;
 import dev.ferry.proxy.engine.route.LiveRoute;
+import dev.ferry.proxy.engine.route.RouteTable;
 import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.UpstreamFields;
 import java.io.IOException;
 import java.nio.channels.SelectionKey;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,12 +94,30 @@ final class LoopAdmission {
   }
 
   /**
-   * False when the loops serve no request of {@code server} as it is set up now: it has filters,
-   * it is no reverse proxy, or a listener wants more than the completed exchange.
+   * False when the loops serve no request of {@code server} as it is set up now: no route they
+   * could serve (see {@link #servesSome}), or a listener wants more than the completed exchange.
    */
   static boolean mayServe(RealProxyServer server) {
-    Pipeline pipeline = server.pipeline();
-    return pipeline.filters().isEmpty() && pipeline.routes() != null && server.listeners().completionOnly();
+    return server.pipeline().loopServes() && server.listeners().completionOnly();
+  }
+
+  /**
+   * Whether a loop could serve some request through {@code filters} and {@code routes}: no
+   * proxy-wide filters, and a route without filters or a stripped prefix that the built-in
+   * {@code cache} serves or whose pool a loop reaches ({@link #loopable}).
+   */
+  static boolean servesSome(List<Filter> filters, RouteTable routes, HttpCache cache) {
+    if (!filters.isEmpty() || routes == null) {
+      return false;
+    }
+    for (LiveRoute route : routes.routes()) {
+      if (route.filters().isEmpty() && !route.route().stripsPrefix()
+          && (cache != null && route.route().cacheEnabled() && cache.storeInMemory()
+              || loopable(route.pool()))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Parses the head and checks that the loop may serve it; null if it may not. */
@@ -105,7 +126,7 @@ final class LoopAdmission {
     RealProxyServer server = loop.server();
     ProxyConfig config = server.configuration();
     Pipeline pipeline = server.pipeline();
-    if (!mayServe(server)) {
+    if (!pipeline.loopServes() || !server.listeners().completionOnly()) {
       return null;
     }
     RequestHead head = new HeadParser(connection.input(), config.maxRequestLineBytes(),

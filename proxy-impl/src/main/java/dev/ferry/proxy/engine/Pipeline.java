@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.route.RouteTable;
 import java.util.List;
 
@@ -10,5 +11,14 @@ import java.util.List;
  * begins, so it never runs one configuration's filters and another's routes.
  *
  * @param routes the route table of a reverse proxy; null in a forward one
+ * @param loopServes whether the event loops could serve some request through it (see
+ *     {@link LoopAdmission#servesSome}): where they never could, connections go to the threads
+ *     from the start rather than through a loop that hands every request over
  */
-record Pipeline(List<Filter> filters, RouteTable routes) {}
+record Pipeline(List<Filter> filters, RouteTable routes, boolean loopServes) {
+
+  /** The pipeline of {@code filters} and {@code routes}, with {@code cache} for the loops' hits. */
+  static Pipeline of(List<Filter> filters, RouteTable routes, HttpCache cache) {
+    return new Pipeline(filters, routes, LoopAdmission.servesSome(filters, routes, cache));
+  }
+}

@@ -105,7 +105,7 @@ final class RealProxyServer implements ProxyServer {
   private final AdminEndpoints adminEndpoints;
   private AdminServer adminServer;
   private IdleParker idleParker;
-  /** The event loops, when {@code eventLoop(true)}; null otherwise. */
+  /** The event loops, when the configuration runs them ({@code ProxyConfig.eventLoop()}); null otherwise. */
   private volatile EventLoop[] eventLoops;
   /** Created with the first tunnel, under {@link #guard}. */
   private TunnelRelay tunnelRelay;
@@ -139,7 +139,7 @@ final class RealProxyServer implements ProxyServer {
     this.config = config;
     this.requestSpool = new SpoolDirectory(config.requestSpoolDirectory().orElse(null), config.requestSpoolBytes());
     // Realised once, here: built-in filters keep per-proxy state (rate-limit buckets).
-    this.pipeline = new Pipeline(BuiltInFilters.realise(config.filters(), config), null);
+    this.pipeline = Pipeline.of(BuiltInFilters.realise(config.filters(), config), null, null);
     this.listeners = new ListenerDispatch(config.listeners());
     this.watchdog = new IoWatchdog(config.writeTimeout().toNanos(),
         output -> writeTimedOut(output.peer()));
@@ -280,7 +280,7 @@ final class RealProxyServer implements ProxyServer {
       router = new Router(config, upstreamHandshake, healthChecks,
           (routeFilters, previous) -> BuiltInFilters.realise(routeFilters, config, previous));
       router.start();
-      pipeline = new Pipeline(pipeline.filters(), router.current());
+      pipeline = Pipeline.of(pipeline.filters(), router.current(), cache);
     }
     if (cache != null) {
       InetSocketAddress self = new InetSocketAddress(serverSocket.getInetAddress(), port);
@@ -535,8 +535,8 @@ final class RealProxyServer implements ProxyServer {
         removed.removeAll(kept);
         pool.retire(removed, kept);
       }
-      pipeline = new Pipeline(BuiltInFilters.realise(next.filters(), next, pipeline.filters()),
-          router == null ? null : router.current());
+      pipeline = Pipeline.of(BuiltInFilters.realise(next.filters(), next, pipeline.filters()),
+          router == null ? null : router.current(), cache);
       config = next;
     } finally {
       lifecycle.unlock();
@@ -712,14 +712,14 @@ final class RealProxyServer implements ProxyServer {
     return pool;
   }
 
-  /** The event loops new connections go to; null without {@code eventLoop(true)}. */
+  /** The event loops new connections go to; null when the configuration runs none. */
   EventLoop[] eventLoops() {
     return eventLoops;
   }
 
   /**
    * The event loop that holds the connection {@code connectionId} while it waits for a request
-   * (one per connection, chosen round robin); null without {@code eventLoop(true)}.
+   * (one per connection, chosen round robin); null when the configuration runs none.
    */
   EventLoop eventLoop(long connectionId) {
     EventLoop[] loops = eventLoops;

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Route;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
 import java.io.IOException;
@@ -20,12 +22,15 @@ import java.util.function.Function;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The event loops ({@code eventLoop(true)}): what they serve themselves, what they hand to the
- * threads, and how their exchanges fail, against real origins and raw clients.
+ * The event loops (on by default for a plain reverse proxy): what they serve themselves, what they
+ * hand to the threads, and how their exchanges fail, against real origins and raw clients.
  */
+@DisabledIfSystemProperty(named = "ferry.test.eventLoop", matches = "false",
+    disabledReason = "these tests are of the event loops, which -Dferry.test.eventLoop=false turns off")
 class EventLoopTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
@@ -65,10 +70,13 @@ class EventLoopTest {
     return self[0];
   }
 
-  /** A loop proxy to {@code origin} whose concurrency model has one thread and no queue. */
+  /**
+   * A proxy to {@code origin} whose concurrency model has one thread and no queue; its loops are
+   * on by default.
+   */
   private static ProxyServer.Builder oneThread(TinyOrigin origin) {
     return ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .concurrency(Concurrency.boundedPool(1, 0)).eventLoop(true);
+        .concurrency(Concurrency.boundedPool(1, 0));
   }
 
   /**
@@ -82,7 +90,7 @@ class EventLoopTest {
 
   /**
    * With the pool's one thread held by a request handed over (a POST to an origin that does not
-   * answer yet), GETs are still answered: they run on the loops, not on a thread.
+   * answer yet), GETs are still answered: they run on the loops, on by default, not on a thread.
    */
   @Test
   void answersGetsWhileEveryThreadIsBusy() throws Exception {
@@ -90,6 +98,7 @@ class EventLoopTest {
     AtomicInteger requests = new AtomicInteger();
     TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
     ProxyServer proxy = ferry.start(oneThread(origin));
+    assertThat(proxy.config().eventLoop()).isTrue();
     try (RawClient held = new RawClient(proxy.address())) {
       hold(held, requests, 1);
       for (int i = 0; i < 3; i++) {
@@ -320,6 +329,51 @@ class EventLoopTest {
       assertThat(raw.input().read()).isEqualTo(-1);
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the idle connection to be closed");
+  }
+
+  /**
+   * Where no route could be served on a loop (a proxy-wide filter, an upstream named by a host
+   * name, one reached over https), connections go straight to the threads: a loop would only hand
+   * every request over. A route the loops can serve beside such ones is enough to use them.
+   */
+  @Test
+  void givesConnectionsToTheThreadsWhereNoRouteCanBeServedOnALoop() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
+    RealProxyServer filtered = (RealProxyServer) ferry.start(oneThread(origin)
+        .filter(Filters.setRequestHeader("X-Seen", "1")));
+    assertThat(filtered.config().eventLoop()).isTrue();
+    assertThat(filtered.pipeline().loopServes()).isFalse();
+    try (RawClient held = new RawClient(filtered.address())) {
+      hold(held, requests, 1);
+      try (RawClient raw = new RawClient(filtered.address())) {
+        // The one thread is held, and the loop never took this connection: refused at once.
+        assertThat(raw.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(503);
+      }
+      release.countDown();
+      assertThat(held.readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(loopServes(ProxyServer.builder().upstream(Upstream.of("http://origin.test:8080")))).isFalse();
+    assertThat(loopServes(ProxyServer.builder().upstream(Upstream.of("https://127.0.0.1:8443")))).isFalse();
+    assertThat(loopServes(ProxyServer.builder().upstream(Upstream.of("https://127.0.0.1:8443"))
+        .route(Route.to(Upstream.of("http://127.0.0.1:8080")).pathPrefix("/plain")))).isTrue();
+  }
+
+  private boolean loopServes(ProxyServer.Builder builder) {
+    return ((RealProxyServer) ferry.start(builder)).pipeline().loopServes();
+  }
+
+  /** {@code eventLoop(false)} keeps every connection on the threads; a forward proxy has none. */
+  @Test
+  void runsNoLoopsWhenTurnedOffOrWhereTheyCannotServe() throws Exception {
+    assertThat(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:1")).eventLoop(false).build()
+        .config().eventLoop()).isFalse();
+    assertThat(ProxyServer.builder().build().config().eventLoop()).isFalse();
+    TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
+    assertThat(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:1"))
+        .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())).build()
+        .config().eventLoop()).isFalse();
   }
 
   @Test

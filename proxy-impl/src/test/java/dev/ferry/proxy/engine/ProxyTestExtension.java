@@ -59,19 +59,21 @@ public final class ProxyTestExtension implements BeforeEachCallback, AfterEachCa
   }
 
   /**
-   * Builds {@code builder}; with {@code -Dferry.test.eventLoop=true}, with the event loops on
-   * wherever they may be (a reverse proxy without TLS), so that the suite can be run against
-   * them: {@code ./mvnw -o -pl proxy-impl test -Dferry.test.eventLoop=true}.
+   * Builds {@code builder}; with {@code -Dferry.test.eventLoop=false}, with the event loops off
+   * (they are on by default for a reverse proxy without TLS), so that the suite can be run
+   * against the concurrency model's threads alone:
+   * {@code ./mvnw -o -pl proxy-impl test -Dferry.test.eventLoop=false}.
    */
   private static ProxyServer build(ProxyServer.Builder builder) {
-    if (Boolean.getBoolean("ferry.test.eventLoop")) {
-      try {
-        return builder.eventLoop(true).build();
-      } catch (IllegalStateException notReverse) {
-        builder.eventLoop(false);
-      }
+    if (loopsOff()) {
+      builder.eventLoop(false);
     }
     return builder.build();
+  }
+
+  /** Whether the run keeps the event loops off ({@code -Dferry.test.eventLoop=false}). */
+  static boolean loopsOff() {
+    return "false".equals(System.getProperty("ferry.test.eventLoop"));
   }
 
   /** A started MockWebServer, shut down after the test. */

@@ -121,8 +121,9 @@ class UpstreamPoolTest {
       }
     }));
     TinyOrigin origin = self[0];
+    // The shared pool's cap: each event loop keeps its own idle connections, up to the cap each.
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .maxIdleUpstreamConnections(2));
+        .maxIdleUpstreamConnections(2).eventLoop(false));
     List<RawClient> clients = new ArrayList<>();
     try {
       for (int i = 0; i < 6; i++) {

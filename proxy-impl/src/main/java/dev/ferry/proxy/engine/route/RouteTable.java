@@ -167,6 +167,11 @@ public final class RouteTable {
     return keys;
   }
 
+  /** The routes in the order they are matched, the catch-all {@code upstream(...)} last. */
+  public List<LiveRoute> routes() {
+    return routes;
+  }
+
   /** The running pools, by name. */
   public Map<String, LivePool> pools() {
     return pools;

@@ -282,7 +282,8 @@ class ReconfigureTest {
     // by name instead of accepted and ignored.
     for (UnaryOperator<ProxyServer.Builder> change : List.<UnaryOperator<ProxyServer.Builder>>of(
         b -> b.accessLog(AccessLogFormat.JSON), b -> b.quietLogs(true), b -> b.errorPage(502, "<p>down</p>"),
-        b -> b.requestIdHeader("X-Trace-Id"), b -> b.admin(new InetSocketAddress("127.0.0.1", 0)))) {
+        b -> b.requestIdHeader("X-Trace-Id"), b -> b.admin(new InetSocketAddress("127.0.0.1", 0)),
+        b -> b.eventLoop(!proxy.config().eventLoop()))) {
       assertThatThrownBy(() -> proxy.reconfigure(change.apply(proxy.config().toBuilder()).buildConfig()))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot change on a running proxy");
     }
