@@ -341,7 +341,7 @@ final class ClientConnection implements Runnable {
    * samples of clients that open a connection per request ({@code CLOSE=1 profile.sh}), where
    * the MDC's put and remove take 0.4 %.
    */
-  private String logName() {
+  String logName() {
     String name = logName;
     if (name == null) {
       name = "ferry-conn-" + localAddress.getPort() + "-" + id;

@@ -50,12 +50,13 @@ final class ConfigChanges {
     FIXED.put("errorPage", ProxyConfig::errorPages);
     FIXED.put("admin", ProxyConfig::admin);
     FIXED.put("statsOnProxyPort", ProxyConfig::statsOnProxyPort);
-    FIXED.put("eventLoop", ProxyConfig::eventLoop); // the loops start with the proxy
     // By every option (probe e25: compared by toString, a new statusHeader was taken and never
     // applied, while config() showed it).
     FIXED.put("cache", ProxyConfig::cache);
     FIXED.put("listeners", ProxyConfig::listeners);
     FIXED.put("mode (forward or reverse)", c -> c.isReverse() ? "reverse" : "forward");
+    // After the mode, which decides the default: the loops start with the proxy.
+    FIXED.put("eventLoop", ProxyConfig::eventLoop);
   }
 
   private ConfigChanges() {}

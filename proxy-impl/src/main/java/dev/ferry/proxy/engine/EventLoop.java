@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.io.DirectBuffers;
 import dev.ferry.proxy.engine.io.SelectorThreads;
@@ -25,6 +26,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One selector thread of the event-loop core ({@code ProxyServer.Builder#eventLoop}): it holds
@@ -140,6 +142,11 @@ final class EventLoop implements AutoCloseable {
     if (!key.isValid()) {
       return; // closed by the stopping proxy meanwhile
     }
+    ClientConnection served = servedBy(attachment);
+    if (served != null) {
+      // The thread column of the CLI's log lines names the connection, as on the threads.
+      MDC.put(ProxyServer.MDC_CONNECTION, served.logName());
+    }
     try {
       if (attachment instanceof ClientConnection connection) {
         requestArrived(connection, key);
@@ -171,7 +178,23 @@ final class EventLoop implements AutoCloseable {
       } else {
         dropIdle((LoopUpstream) attachment);
       }
+    } finally {
+      if (served != null) {
+        MDC.remove(ProxyServer.MDC_CONNECTION);
+      }
     }
+  }
+
+  /** The client connection a key's event is for; null for an idle upstream connection's. */
+  private static ClientConnection servedBy(Object attachment) {
+    if (attachment instanceof ClientConnection connection) {
+      return connection;
+    }
+    if (attachment instanceof LoopExchange exchange) {
+      return exchange.connection();
+    }
+    LoopExchange exchange = ((LoopUpstream) attachment).exchange;
+    return exchange == null ? null : exchange.connection();
   }
 
   /** Registers an idle connection to wait for its next request; ends it if it must close. */
@@ -336,7 +359,12 @@ final class EventLoop implements AutoCloseable {
     }
     expired.forEach(ClientConnection::expireParked);
     for (LoopExchange exchange : List.copyOf(running)) {
-      exchange.checkDeadline(now);
+      MDC.put(ProxyServer.MDC_CONNECTION, exchange.connection().logName());
+      try {
+        exchange.checkDeadline(now);
+      } finally {
+        MDC.remove(ProxyServer.MDC_CONNECTION);
+      }
     }
     for (ArrayDeque<LoopUpstream> waiting : idle.values()) {
       waiting.removeIf(upstream -> {

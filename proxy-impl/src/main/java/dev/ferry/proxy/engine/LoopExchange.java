@@ -7,6 +7,7 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
@@ -82,6 +83,8 @@ final class LoopExchange implements DispatchHooks {
   private LiveEndpoint endpoint;
   /** Where the attempt under way goes. */
   private Target target;
+  /** The address of the connection this attempt opens; null while it reuses an idle one. */
+  private InetSocketAddress connectingTo;
   private LoopUpstream upstream;
   private boolean retrying;
   private ByteBuffer requestBytes;
@@ -206,11 +209,13 @@ final class LoopExchange implements DispatchHooks {
       target = new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, "",
           !pool.spec().keepsLocation(), false);
       requestBytes = requestHead(target);
+      connectingTo = null;
       upstream = mayReuse ? loop.idleUpstream(key) : null;
       if (upstream != null) {
         upstream.taken(this);
       } else {
-        upstream = loop.openUpstream(key, resolved(key));
+        connectingTo = resolved(key);
+        upstream = loop.openUpstream(key, connectingTo);
         upstream.exchange = this;
       }
     } catch (IOException e) {
@@ -563,10 +568,23 @@ final class LoopExchange implements DispatchHooks {
     if (e instanceof HttpFailureException h) {
       return h;
     }
+    connectFailed(LogValues.quoted(e.getMessage()));
     String host = endpoint.endpoint().host();
     return new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
         e instanceof ConnectException ? "connection refused by " + host : "could not connect to " + host
             + ": " + e.getMessage(), e);
+  }
+
+  /** The client connection this exchange serves. */
+  ClientConnection connection() {
+    return connection;
+  }
+
+  /** The blocking path's {@code Connector} event for a connect that failed, with its error. */
+  private void connectFailed(String error) {
+    UpstreamKey key = target.key();
+    log.warn("server_connect_failed host={} port={} address={} error={}", key.host(), key.port(),
+        connectingTo == null ? "-" : connectingTo.getAddress().getHostAddress(), error);
   }
 
   /** The retry's budget slot is held until its attempt has an answer head, or failed. */
@@ -610,8 +628,11 @@ final class LoopExchange implements DispatchHooks {
     await = Await.NOTHING;
     switch (passed) {
       case BACKOFF -> retryNow();
-      case CONNECT -> failedBeforeAnswer(new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT,
-          "could not connect to " + endpoint.endpoint().host() + " in time"));
+      case CONNECT -> {
+        connectFailed("timeout");
+        failedBeforeAnswer(new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT,
+            "could not connect to " + endpoint.endpoint().host() + " in time"));
+      }
       case RESPONSE -> {
         HttpFailureException timeout = new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
             "no response from " + endpoint.endpoint().host());
