@@ -126,6 +126,11 @@ final class ClientConnection implements Runnable {
   private boolean relayed;
   /** Set once the connection became a tunnel, which may use its streams from another thread. */
   private boolean tunneled;
+  /**
+   * Whether the last exchange served on a thread was one its loop would have served itself
+   * ({@link LoopAdmission#wouldServe}): only then does the connection wait on its loop again.
+   */
+  private boolean lastLoopsKind;
   /** The connection's name in the MDC ({@link ProxyServer#MDC_CONNECTION}), made at its first turn. */
   private String logName;
   private int sequence;
@@ -333,6 +338,11 @@ final class ClientConnection implements Runnable {
     if (e instanceof OutOfMemoryError outOfMemory) {
       throw outOfMemory;
     }
+  }
+
+  /** The exchange just served on this thread was (or was not) of the kind its loop serves. */
+  void servedLoopsKind(boolean loopsKind) {
+    lastLoopsKind = loopsKind;
   }
 
   /**
@@ -661,9 +671,11 @@ final class ClientConnection implements Runnable {
     // timed read has found no decrypted bytes, whatever comes next is still in the kernel, where
     // the selector sees it.
     EventLoop loop = server.eventLoop(id);
-    if (loop != null && !first && !in.hasBuffered() && LoopAdmission.mayServe(server)) {
-      // Served here (a request its loop handed over), it waits for the next one on the loop,
-      // which serves what it can itself: one POST kept a keep-alive client off the loop for good.
+    if (loop != null && !first && lastLoopsKind && !in.hasBuffered() && LoopAdmission.mayServe(server)) {
+      // Served here though its loop could have served it (a head in pieces, no pool connection
+      // free, a hit after a miss), it waits for the next request on the loop: one cache miss kept
+      // a keep-alive client off the loop for good. One whose requests are the threads' anyway
+      // (POSTs, misses, a pool over https) stays: a hand-over per request cost a third more CPU.
       out.release();
       in.unwatch();
       loop.take(this);

@@ -112,12 +112,42 @@ final class LoopAdmission {
     }
     for (LiveRoute route : routes.routes()) {
       if (route.filters().isEmpty() && !route.route().stripsPrefix()
-          && (cache != null && route.route().cacheEnabled() && cache.storeInMemory()
-              || loopable(route.pool()))) {
+          && (caches(route, cache) || loopable(route.pool()))) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Whether a loop would have served, itself, an exchange the threads just served: a
+   * {@link #plain} request on a route without filters or a stripped prefix, answered from the
+   * store on a caching route ({@code cacheVerdict} HIT or STALE), else through a pool a loop
+   * reaches. Only then does its connection go back to its loop: one whose requests are the
+   * threads' anyway (POSTs, misses, a pool over https) would pay a hand-over for each of them.
+   */
+  static boolean wouldServe(RequestHead head, LiveRoute route, String cacheVerdict, HttpCache cache) {
+    if (route == null || !plain(head) || !route.filters().isEmpty() || route.route().stripsPrefix()) {
+      return false;
+    }
+    return caches(route, cache) ? "HIT".equals(cacheVerdict) || "STALE".equals(cacheVerdict)
+        : loopable(route.pool());
+  }
+
+  /** Whether the loops answer {@code route}'s requests from the built-in {@code cache}'s store. */
+  private static boolean caches(LiveRoute route, HttpCache cache) {
+    return cache != null && route.route().cacheEnabled() && cache.storeInMemory();
+  }
+
+  /**
+   * A request a loop may take by its head alone: an HTTP/1.1 GET or HEAD without a body, an
+   * {@code Upgrade} or an {@code Expect}.
+   */
+  static boolean plain(RequestHead head) {
+    Headers received = head.headers();
+    return head.minorVersion() == 1 && (head.method().equals("GET") || head.method().equals("HEAD"))
+        && !received.contains("Content-Length") && !received.contains("Transfer-Encoding")
+        && !received.contains("Upgrade") && !received.contains("Expect");
   }
 
   /** Parses the head and checks that the loop may serve it; null if it may not. */
@@ -131,12 +161,10 @@ final class LoopAdmission {
     }
     RequestHead head = new HeadParser(connection.input(), config.maxRequestLineBytes(),
         config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
-    Headers received = head.headers();
-    if (head.minorVersion() != 1 || !(head.method().equals("GET") || head.method().equals("HEAD"))
-        || received.contains("Content-Length") || received.contains("Transfer-Encoding")
-        || received.contains("Upgrade") || received.contains("Expect")) {
+    if (!plain(head)) {
       return null;
     }
+    Headers received = head.headers();
     String requestId = RequestIds.keepOrGenerate(received, config.requestIdHeader());
     TraceContext trace = TraceContext.continueOrStart(received);
     InboundRequest.Parsed parsed = InboundRequest.parse(head,
@@ -157,7 +185,7 @@ final class LoopAdmission {
     }
     HttpCache cache = server.httpCache();
     if (cache != null && matched.get().route().cacheEnabled()) {
-      if (!cache.storeInMemory()) {
+      if (!caches(matched.get(), cache)) {
         return null; // an application's store may wait on its network: the threads look it up
       }
       return stored(loop, connection, key, head, request, matched.get(), requestId, trace,

@@ -12,6 +12,7 @@ import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
 import java.io.IOException;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -184,8 +185,9 @@ class EventLoopTest {
   }
 
   /**
-   * A connection whose request went to a thread waits for the next one on its loop again: its
-   * GET is answered there while the pool's one thread is held by another client's POST.
+   * A connection whose request the loop could have served but handed to a thread (its head came
+   * in pieces) waits for the next one on its loop again: its GET is answered there while the
+   * pool's one thread is held by another client's POST.
    */
   @Test
   void returnsAConnectionToItsLoopAfterAnExchangeOnAThread() throws Exception {
@@ -194,7 +196,9 @@ class EventLoopTest {
     TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
     ProxyServer proxy = ferry.start(oneThread(origin));
     try (RawClient client = new RawClient(proxy.address())) {
-      client.send("POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+      client.send("GET /first HTTP/1.1\r\nHo");
+      Await.until(() -> proxy.stats().activeWorkers() == 1, "the head in pieces to go to the thread");
+      client.send("st: a\r\n\r\n");
       assertThat(client.readResponse().bodyText()).isEqualTo("ok");
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to give the idle connection back");
       try (RawClient held = new RawClient(proxy.address())) {
@@ -204,6 +208,34 @@ class EventLoopTest {
         assertThat(got.bodyText()).isEqualTo("ok");
         release.countDown();
         assertThat(held.readResponse().bodyText()).isEqualTo("ok");
+      }
+    }
+  }
+
+  /**
+   * A connection whose request only the threads serve (a POST) stays with them for the next
+   * one, as without the loops: back on its loop, every such request would be parsed there and
+   * handed over again. Its GET waits for the thread another client's POST holds.
+   */
+  @Test
+  void keepsAConnectionOnTheThreadsAfterARequestOnlyTheyServe() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
+    ProxyServer proxy = ferry.start(oneThread(origin));
+    try (RawClient client = new RawClient(proxy.address())) {
+      client.send("POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+      assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+      Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to park the idle connection");
+      try (RawClient held = new RawClient(proxy.address())) {
+        hold(held, requests, 2);
+        client.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n");
+        client.socket().setSoTimeout(500);
+        assertThatThrownBy(client::readResponse).as("answered on a loop").isInstanceOf(SocketTimeoutException.class);
+        release.countDown();
+        assertThat(held.readResponse().bodyText()).isEqualTo("ok");
+        client.socket().setSoTimeout(5000);
+        assertThat(client.readResponse().bodyText()).isEqualTo("ok");
       }
     }
   }
