@@ -71,6 +71,15 @@ class EventLoopTest {
     return self[0];
   }
 
+  /** A {@link #holdingOrigin} answering "ok", the latch that releases its POSTs, its request count. */
+  private record Holding(CountDownLatch release, AtomicInteger requests, TinyOrigin origin) {}
+
+  private Holding holding() throws IOException {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    return new Holding(release, requests, holdingOrigin(release, requests, "", line -> OK));
+  }
+
   /**
    * A proxy to {@code origin} whose concurrency model has one thread and no queue; its loops are
    * on by default.
@@ -95,13 +104,11 @@ class EventLoopTest {
    */
   @Test
   void answersGetsWhileEveryThreadIsBusy() throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicInteger requests = new AtomicInteger();
-    TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
-    ProxyServer proxy = ferry.start(oneThread(origin));
+    Holding origin = holding();
+    ProxyServer proxy = ferry.start(oneThread(origin.origin()));
     assertThat(proxy.config().eventLoop()).isTrue();
     try (RawClient held = new RawClient(proxy.address())) {
-      hold(held, requests, 1);
+      hold(held, origin.requests(), 1);
       for (int i = 0; i < 3; i++) {
         try (RawClient raw = new RawClient(proxy.address())) {
           RawClient.RawResponse response = raw.send("GET /g" + i + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
@@ -110,7 +117,7 @@ class EventLoopTest {
           assertThat(response.header("via")).isEqualTo("1.1 ferry");
         }
       }
-      release.countDown();
+      origin.release().countDown();
       assertThat(held.readResponse().bodyText()).isEqualTo("ok");
     }
   }
@@ -191,10 +198,8 @@ class EventLoopTest {
    */
   @Test
   void returnsAConnectionToItsLoopAfterAnExchangeOnAThread() throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicInteger requests = new AtomicInteger();
-    TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
-    ProxyServer proxy = ferry.start(oneThread(origin));
+    Holding origin = holding();
+    ProxyServer proxy = ferry.start(oneThread(origin.origin()));
     try (RawClient client = new RawClient(proxy.address())) {
       client.send("GET /first HTTP/1.1\r\nHo");
       Await.until(() -> proxy.stats().activeWorkers() == 1, "the head in pieces to go to the thread");
@@ -202,11 +207,11 @@ class EventLoopTest {
       assertThat(client.readResponse().bodyText()).isEqualTo("ok");
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to give the idle connection back");
       try (RawClient held = new RawClient(proxy.address())) {
-        hold(held, requests, 2);
+        hold(held, origin.requests(), 2);
         RawClient.RawResponse got = client.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
         assertThat(got.status()).isEqualTo(200);
         assertThat(got.bodyText()).isEqualTo("ok");
-        release.countDown();
+        origin.release().countDown();
         assertThat(held.readResponse().bodyText()).isEqualTo("ok");
       }
     }
@@ -219,20 +224,18 @@ class EventLoopTest {
    */
   @Test
   void keepsAConnectionOnTheThreadsAfterARequestOnlyTheyServe() throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicInteger requests = new AtomicInteger();
-    TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
-    ProxyServer proxy = ferry.start(oneThread(origin));
+    Holding origin = holding();
+    ProxyServer proxy = ferry.start(oneThread(origin.origin()));
     try (RawClient client = new RawClient(proxy.address())) {
       client.send("POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
       assertThat(client.readResponse().bodyText()).isEqualTo("ok");
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to park the idle connection");
       try (RawClient held = new RawClient(proxy.address())) {
-        hold(held, requests, 2);
+        hold(held, origin.requests(), 2);
         client.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n");
         client.socket().setSoTimeout(500);
         assertThatThrownBy(client::readResponse).as("answered on a loop").isInstanceOf(SocketTimeoutException.class);
-        release.countDown();
+        origin.release().countDown();
         assertThat(held.readResponse().bodyText()).isEqualTo("ok");
         client.socket().setSoTimeout(5000);
         assertThat(client.readResponse().bodyText()).isEqualTo("ok");
@@ -370,20 +373,18 @@ class EventLoopTest {
    */
   @Test
   void givesConnectionsToTheThreadsWhereNoRouteCanBeServedOnALoop() throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicInteger requests = new AtomicInteger();
-    TinyOrigin origin = holdingOrigin(release, requests, "", line -> OK);
-    RealProxyServer filtered = (RealProxyServer) ferry.start(oneThread(origin)
+    Holding origin = holding();
+    RealProxyServer filtered = (RealProxyServer) ferry.start(oneThread(origin.origin())
         .filter(Filters.setRequestHeader("X-Seen", "1")));
     assertThat(filtered.config().eventLoop()).isTrue();
     assertThat(filtered.pipeline().loopServes()).isFalse();
     try (RawClient held = new RawClient(filtered.address())) {
-      hold(held, requests, 1);
+      hold(held, origin.requests(), 1);
       try (RawClient raw = new RawClient(filtered.address())) {
         // The one thread is held, and the loop never took this connection: refused at once.
         assertThat(raw.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(503);
       }
-      release.countDown();
+      origin.release().countDown();
       assertThat(held.readResponse().bodyText()).isEqualTo("ok");
     }
     assertThat(loopServes(ProxyServer.builder().upstream(Upstream.of("http://origin.test:8080")))).isFalse();
