@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.ProxyStats;
 import java.io.IOException;
@@ -69,6 +70,17 @@ public final class ProxyTestExtension implements BeforeEachCallback, AfterEachCa
       builder.eventLoop(false);
     }
     return builder.build();
+  }
+
+  /**
+   * {@code builder}'s configuration for a reconfigure, built as {@link #start} builds a proxy:
+   * with the loops off in a threads-only run, which a running proxy's {@code eventLoop} must match.
+   */
+  public ProxyConfig config(ProxyServer.Builder builder) {
+    if (loopsOff()) {
+      builder.eventLoop(false);
+    }
+    return builder.buildConfig();
   }
 
   /** Whether the run keeps the event loops off ({@code -Dferry.test.eventLoop=false}). */

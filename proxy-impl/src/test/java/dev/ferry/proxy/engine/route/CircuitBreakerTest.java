@@ -77,8 +77,8 @@ class CircuitBreakerTest {
     Await.until(() -> blue.requestsInFlight() == 2, "two requests at the origin");
 
     Origins next = swapEndpoints ? green : blue;
-    proxy.reconfigure(ProxyServer.builder()
-        .upstream(Upstream.of(next.url()).name("held-pool").maxRequests(2)).buildConfig());
+    proxy.reconfigure(ferry.config(ProxyServer.builder()
+        .upstream(Upstream.of(next.url()).name("held-pool").maxRequests(2))));
     HttpResponse<String> third = client.send(request(proxy, "/third"), HttpResponse.BodyHandlers.ofString());
 
     assertThat(third.statusCode()).isEqualTo(503);
@@ -107,8 +107,8 @@ class CircuitBreakerTest {
     }
     Await.until(() -> held.requestsInFlight() == 2, "two requests at the origin");
 
-    proxy.reconfigure(ProxyServer.builder()
-        .upstream(Upstream.of(held.url()).name("held-pool").maxConnections(2).maxPendingRequests(0)).buildConfig());
+    proxy.reconfigure(ferry.config(ProxyServer.builder()
+        .upstream(Upstream.of(held.url()).name("held-pool").maxConnections(2).maxPendingRequests(0))));
     HttpResponse<String> third = client.send(request(proxy, "/third"), HttpResponse.BodyHandlers.ofString());
 
     assertThat(third.statusCode()).isEqualTo(503);

@@ -112,12 +112,12 @@ class ReconfigureTest {
     assertThat(List.of(status.apply("/limited/a"), status.apply("/limited/b"))).containsExactly("200", "429");
     assertThat(List.of(status.apply("/c"), status.apply("/c"), status.apply("/c"), status.apply("/c")))
         .containsExactly("200", "200", "200", "429");
-    proxy.reconfigure(limits.apply(ProxyServer.builder()).buildConfig());
+    proxy.reconfigure(ferry.config(limits.apply(ProxyServer.builder())));
     assertThat(status.apply("/c")).as("the proxy-wide bucket, kept").isEqualTo("429");
     assertThat(status.apply("/limited/a")).as("the route's bucket, kept").isEqualTo("429");
-    proxy.reconfigure(ProxyServer.builder()
+    proxy.reconfigure(ferry.config(ProxyServer.builder()
         .filter(Filters.rateLimit().perSecond(0.01).burst(4).keyHeader("X-Tenant").build())
-        .upstream(Upstream.of(app.url()).name("app")).buildConfig());
+        .upstream(Upstream.of(app.url()).name("app"))));
     assertThat(status.apply("/c")).as("new settings, a new bucket").isEqualTo("200");
   }
 
@@ -140,7 +140,7 @@ class ReconfigureTest {
     HttpRequest plain = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/v1/x")).build();
     assertThat(client.send(flagged, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
     assertThat(client.send(flagged, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(429);
-    proxy.reconfigure(routes.apply(ProxyServer.builder()).buildConfig());
+    proxy.reconfigure(ferry.config(routes.apply(ProxyServer.builder())));
     assertThat(client.send(plain, HttpResponse.BodyHandlers.discarding()).statusCode())
         .as("the second route's own bucket, untouched").isEqualTo(200);
     assertThat(client.send(flagged, HttpResponse.BodyHandlers.discarding()).statusCode())
@@ -233,7 +233,7 @@ class ReconfigureTest {
         .build(), HttpResponse.BodyHandlers.ofString());
     assertThat(inFilter.await(10, TimeUnit.SECONDS)).isTrue();
 
-    proxy.reconfigure(ProxyServer.builder().upstream(Upstream.of(green.url()).name("app")).buildConfig());
+    proxy.reconfigure(ferry.config(ProxyServer.builder().upstream(Upstream.of(green.url()).name("app"))));
     release.countDown();
 
     assertThat(answer.get(10, TimeUnit.SECONDS).body()).isEqualTo("blue /x");
