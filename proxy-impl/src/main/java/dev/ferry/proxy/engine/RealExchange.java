@@ -560,7 +560,9 @@ final class RealExchange implements Exchange, DispatchHooks {
     }
     long nanos = System.nanoTime() - startNanos;
     tally.finish(status, failure, nanos);
-    connection.servedLoopsKind(LoopAdmission.wouldServe(head, route, cacheVerdict, server.httpCache()));
+    if (server.eventLoops() != null) {
+      connection.servedLoopsKind(LoopAdmission.wouldServe(head, route, cacheVerdict, server.httpCache()));
+    }
     if (!ExchangeReport.wanted(server, failure != null && status > 0)) {
       return; // nothing to report: build no strings for it
     }
