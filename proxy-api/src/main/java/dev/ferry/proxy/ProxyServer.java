@@ -687,7 +687,9 @@ public interface ProxyServer extends AutoCloseable {
      * otherwise it goes upstream when the pool's endpoints are all {@code http} at an IP address
      * or {@code localhost}. Everything else (other requests, cache misses, a head that arrives in
      * pieces, a pool whose connections are all taken) goes to the concurrency model's threads as
-     * without it, and the connection comes back to its loop after that exchange. A proxy none of
+     * without it; the connection comes back to its loop after that exchange if the loop could
+     * have served it, and otherwise stays with the threads (a client sending POSTs is not handed
+     * over for each). A proxy none of
      * whose routes the loops could serve (filters on every route, upstreams named by host name or
      * reached over {@code https}) gives its connections to the threads from the start.
      *

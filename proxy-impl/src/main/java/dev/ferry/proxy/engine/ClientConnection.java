@@ -673,9 +673,9 @@ final class ClientConnection implements Runnable {
     EventLoop loop = server.eventLoop(id);
     if (loop != null && !first && lastLoopsKind && !in.hasBuffered() && LoopAdmission.mayServe(server)) {
       // Served here though its loop could have served it (a head in pieces, no pool connection
-      // free, a hit after a miss), it waits for the next request on the loop: one cache miss kept
-      // a keep-alive client off the loop for good. One whose requests are the threads' anyway
-      // (POSTs, misses, a pool over https) stays: a hand-over per request cost a third more CPU.
+      // free, a hit after a miss), it waits for the next request on the loop, which serves what
+      // it can itself. One whose requests are the threads' anyway (POSTs, misses, a pool over
+      // https) stays: a hand-over per request cost a third more CPU.
       out.release();
       in.unwatch();
       loop.take(this);
