@@ -24,7 +24,7 @@ final class ConfigFile {
   private static final List<String> SECTIONS = List.of("listener", "timeouts", "limits", "cache",
       "upstreamCa", "filters", "pools", "routes", "upstream");
   private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads", "queue",
-      "maxThreads");
+      "maxThreads", "eventLoop");
   private static final List<String> CACHE = List.of("maxSizeBytes", "sizeMb", "maxEntryBytes",
       "storeSetCookie", "purgeFrom");
   private static final List<String> MODELS = List.of("auto", "virtual", "pool", "epoll", "thread");
@@ -225,6 +225,7 @@ final class ConfigFile {
             throw value.error("must not be negative (was " + queue + ")"); // the range check, now
           }
         }
+        case "eventLoop" -> value.call(() -> builder.eventLoop(value.bool()));
         case "maxThreads" -> {
           maxThreads = value.integer();
           maxThreadsNode = value;

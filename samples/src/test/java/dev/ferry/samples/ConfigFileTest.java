@@ -214,6 +214,37 @@ class ConfigFileTest {
         .hasMessageStartingWith(below + " line 4: listener.maxThreads 50 is below the pool's starting cap of 100");
   }
 
+  /**
+   * listener.eventLoop turns the event loops off (or insists on them) as --no-event-loop and
+   * --event-loop do, and either flag overrides it; a value other than true or false names its line.
+   */
+  @Test
+  void appliesListenerEventLoopLikeTheFlags() throws IOException {
+    Path off = write("""
+        listener:
+          eventLoop: false
+        pools:
+          - name: web
+            endpoints: [http://127.0.0.1:9001]
+        upstream: web
+        """);
+    assertThat(CliOptions.parse("--config", off.toString()).builder().buildConfig().eventLoop()).isFalse();
+    assertThat(CliOptions.parse("--config", off.toString(), "--event-loop").builder().buildConfig().eventLoop())
+        .as("the flag over the file").isTrue();
+    Path on = write("""
+        listener:
+          eventLoop: true
+        pools:
+          - name: web
+            endpoints: [http://127.0.0.1:9001]
+        upstream: web
+        """);
+    assertThat(CliOptions.parse("--config", on.toString()).builder().buildConfig().eventLoop()).isTrue();
+    assertThat(CliOptions.parse("--config", on.toString(), "--no-event-loop").builder().buildConfig()
+        .eventLoop()).as("the flag over the file").isFalse();
+    assertLine("listener:\n  eventLoop: maybe\n", 2, "listener.eventLoop must be true or false (was maybe)");
+  }
+
   @Test
   void refusesRoutingFlagsNextToTheFile() throws IOException {
     Path file = write("""
@@ -317,7 +348,7 @@ class ConfigFileTest {
     assertThatThrownBy(() -> CliOptions.parse("--config", file.toString()))
         .isInstanceOf(ConfigFileException.class)
         .hasMessage(file + " line 3: listener.prot is not a known key; expected one of port, bind, "
-            + "concurrency, threads, queue, maxThreads")
+            + "concurrency, threads, queue, maxThreads, eventLoop")
         .satisfies(e -> assertThat(((ConfigFileException) e).line()).isEqualTo(3));
   }
 

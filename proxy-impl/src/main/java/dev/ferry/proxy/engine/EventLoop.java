@@ -39,7 +39,8 @@ import org.slf4j.MDC;
  * is over, the connection waits for its next request here again.
  *
  * <p>Concurrency: this thread owns the selector, the exchanges and the upstream connections.
- * Other threads only enqueue new connections and wake it; the stopping proxy may close a
+ * Other threads only enqueue new connections and work for its exchanges (a name looked up,
+ * {@link #later}) and wake it; the stopping proxy may close a
  * connection parked here (its key then goes invalid, and nothing here touches it again).
  * Deadlines (idle and header timeouts, the upstream's connect and response timeouts, the
  * client's write timeout, the upstream keep-alive) are checked every {@value #SCAN_MILLIS} ms.
@@ -53,6 +54,8 @@ final class EventLoop implements AutoCloseable {
   private final RealProxyServer server;
   private final Selector selector;
   private final Queue<ClientConnection> arrivals = new ConcurrentLinkedQueue<>();
+  /** Work other threads give an exchange of this loop (a name looked up), run on this thread. */
+  private final Queue<Later> later = new ConcurrentLinkedQueue<>();
   private final Map<UpstreamKey, ArrayDeque<LoopUpstream>> idle = new HashMap<>();
   private final Set<LoopExchange> running = new LinkedHashSet<>();
   private final ArrayDeque<ByteBuffer> spareBuffers = new ArrayDeque<>();
@@ -95,6 +98,31 @@ final class EventLoop implements AutoCloseable {
     }
   }
 
+  /** Work for one exchange, run by the loop's thread. */
+  private record Later(LoopExchange exchange, Runnable work) { }
+
+  /**
+   * Runs {@code work} for {@code exchange} on this loop's thread at its next turn; any thread may
+   * call. Once the loop stopped it never runs: the loop ended the exchange already.
+   */
+  void later(LoopExchange exchange, Runnable work) {
+    later.add(new Later(exchange, work));
+    selector.wakeup();
+  }
+
+  /** Runs a {@link #later} task as an event of its exchange's connection ({@link #ready}). */
+  private void run(Later task) {
+    MDC.put(ProxyServer.MDC_CONNECTION, task.exchange().connection().logName());
+    try {
+      task.work().run();
+    } catch (RuntimeException e) {
+      log.error("event_loop_exchange_failed error={}", LogValues.quoted(e.toString()), e);
+      task.exchange().abort(e);
+    } finally {
+      MDC.remove(ProxyServer.MDC_CONNECTION);
+    }
+  }
+
   /** Ends the connections taken and not yet parked; any thread may, each is polled once. */
   private void endArrivals() {
     ClientConnection arrived;
@@ -115,6 +143,10 @@ final class EventLoop implements AutoCloseable {
         ClientConnection arrived;
         while ((arrived = arrivals.poll()) != null) {
           park(arrived);
+        }
+        Later task;
+        while ((task = later.poll()) != null) {
+          run(task);
         }
         for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
           SelectionKey key = it.next();

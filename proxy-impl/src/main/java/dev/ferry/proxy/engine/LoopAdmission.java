@@ -18,7 +18,6 @@ import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.RouteTable;
 import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
-import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.UpstreamFields;
 import java.io.IOException;
 import java.nio.channels.SelectionKey;
@@ -35,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * what the built-in store answers alone (a fresh hit, a 304, ranges); a miss or a revalidation
  * goes to the threads, which fetch and store it, as does every request when the cache's store is
  * an application's. Otherwise it goes upstream from the loop when every endpoint of the route's
- * pool is plain {@code http} at an address or {@code localhost} and the pool has a connection
- * free now. Anything else, a malformed head included, goes to the threads with nothing sent, and
+ * pool is plain {@code http} (at an address, or at a name looked up off the loop) and the pool
+ * has a connection free now. Anything else, a malformed head included, goes to the threads with nothing sent, and
  * is answered there as it always was.
  */
 final class LoopAdmission {
@@ -238,15 +237,12 @@ final class LoopAdmission {
   }
 
   /**
-   * True if every endpoint of {@code pool} is one a loop can reach without waiting: plain
-   * {@code http}, at an address or at {@code localhost} (a name the system's resolver might take
-   * long to look up would stall every connection of the loop; the blocking path looks it up).
+   * True if every endpoint of {@code pool} is plain {@code http}: a loop reaches it by address,
+   * or by a name looked up off the loop ({@link dev.ferry.proxy.engine.upstream.NameLookups}).
    */
   private static boolean loopable(LivePool pool) {
     for (LiveEndpoint endpoint : pool.endpoints()) {
-      String host = endpoint.endpoint().host();
-      if (!endpoint.endpoint().scheme().equals("http")
-          || !(host.equalsIgnoreCase("localhost") || HostNames.literal(host).isPresent())) {
+      if (!endpoint.endpoint().scheme().equals("http")) {
         return false;
       }
     }

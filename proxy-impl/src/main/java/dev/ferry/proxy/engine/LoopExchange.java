@@ -21,6 +21,8 @@ import dev.ferry.proxy.engine.route.LivePool;
 import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
+import dev.ferry.proxy.engine.upstream.HostNames;
+import dev.ferry.proxy.engine.upstream.NameLookups;
 import dev.ferry.proxy.engine.upstream.Target;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
@@ -29,12 +31,14 @@ import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,6 +118,13 @@ final class LoopExchange implements DispatchHooks {
   private boolean finished;
   private long deadlineNanos;
   private int staleRetries;
+  /** The addresses this attempt connects to, in turn, and the next one's index. */
+  private List<InetAddress> addresses;
+  private int nextAddress;
+  /** Counts the lookups started: an answer to one the exchange gave up on is dropped. */
+  private int lookups;
+  /** The attempt waits for its endpoint's name to be looked up (it holds the pool's slots). */
+  private boolean lookingUp;
   /** What the upstream connection had read before this attempt: nothing since, and it may be stale. */
   private long readBefore;
   private int status;
@@ -201,34 +212,104 @@ final class LoopExchange implements DispatchHooks {
     send(true);
   }
 
-  /** Sends the request on an idle connection to the chosen endpoint, or a new one. */
+  /**
+   * Sends the request on an idle connection to the chosen endpoint, or a new one: to its address,
+   * or to the addresses its name has, looked up off the loop ({@link NameLookups}).
+   */
   private void send(boolean mayReuse) {
     UpstreamKey key;
     try {
       key = endpoint.key();
-      target = new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, "",
-          !pool.spec().keepsLocation(), false);
-      requestBytes = requestHead(target);
-      connectingTo = null;
-      upstream = mayReuse ? loop.idleUpstream(key) : null;
-      if (upstream != null) {
-        upstream.taken(this);
-      } else {
-        connectingTo = resolved(key);
-        upstream = loop.openUpstream(key, connectingTo);
-        upstream.exchange = this;
-      }
-    } catch (IOException e) {
-      failedBeforeAnswer(connectFailure(e));
+    } catch (HttpFailureException e) {
+      failedBeforeAnswer(e);
       return;
     }
-    readBefore = upstream.connected() ? upstream.input().bytesRead() : 0;
+    target = new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, "",
+        !pool.spec().keepsLocation(), false);
+    requestBytes = requestHead(target);
+    connectingTo = null;
+    upstream = mayReuse ? loop.idleUpstream(key) : null;
+    if (upstream != null) {
+      upstream.taken(this);
+      readBefore = upstream.input().bytesRead();
+      writeRequest();
+      return;
+    }
+    // The connect timeout covers the lookup too: a resolver that does not answer fails the
+    // attempt in time (504), as a connect that does not complete does.
+    awaitUntil(Await.CONNECT, server.configuration().connectTimeout().toNanos());
+    Optional<InetAddress> address = HostNames.literal(key.host());
+    if (address.isPresent()) {
+      connect(List.of(address.get()));
+      return;
+    }
+    int lookup = ++lookups;
+    lookingUp = true;
+    server.nameLookups().lookUp(key,
+        (found, failure) -> loop.later(this, () -> lookedUp(lookup, found, failure)));
+  }
+
+  /** The name was looked up: the attempt goes on, unless it ended meanwhile (a timeout, the client). */
+  private void lookedUp(int lookup, List<InetAddress> found, HttpFailureException failure) {
+    if (!lookingUp || lookup != lookups) {
+      return;
+    }
+    lookingUp = false;
+    if (failure != null) {
+      failedBeforeAnswer(failure);
+      return;
+    }
+    connect(found);
+  }
+
+  /**
+   * Connects to the first of {@code found} that takes the connection, each checked as the
+   * blocking path's connector checks them first: never the proxy's own listener (508).
+   */
+  private void connect(List<InetAddress> found) {
+    UpstreamKey key = target.key();
+    try {
+      server.destinationPolicy().check(key.host(), key.port(), found, false);
+    } catch (HttpFailureException e) {
+      failedBeforeAnswer(e);
+      return;
+    }
+    addresses = found;
+    nextAddress = 0;
+    connectNext();
+  }
+
+  /** Opens a connection to the next address; a refused one moves on to the one after it. */
+  private void connectNext() {
+    UpstreamKey key = target.key();
+    connectingTo = new InetSocketAddress(addresses.get(nextAddress++), key.port());
+    try {
+      upstream = loop.openUpstream(key, connectingTo);
+      upstream.exchange = this;
+    } catch (IOException e) {
+      connectBroke(e);
+      return;
+    }
+    readBefore = 0;
     if (upstream.connected()) {
       writeRequest();
     } else {
       upstream.interest(SelectionKey.OP_CONNECT);
-      awaitUntil(Await.CONNECT, server.configuration().connectTimeout().toNanos());
     }
+  }
+
+  /** A connect failed: on to the next address within the same deadline, or the attempt failed. */
+  private void connectBroke(IOException e) {
+    HttpFailureException failed = connectFailure(e);
+    if (e instanceof HttpFailureException || nextAddress >= addresses.size()) {
+      failedBeforeAnswer(failed);
+      return;
+    }
+    if (upstream != null) {
+      upstream.close();
+      upstream = null;
+    }
+    connectNext();
   }
 
   private ByteBuffer requestHead(Target to) {
@@ -273,7 +354,11 @@ final class LoopExchange implements DispatchHooks {
         }
       }
     } catch (IOException e) {
-      upstreamFailed(connecting ? connectFailure(e) : e);
+      if (connecting) {
+        connectBroke(e);
+      } else {
+        upstreamFailed(e);
+      }
     }
   }
 
@@ -551,19 +636,6 @@ final class LoopExchange implements DispatchHooks {
     answerFailure(failed);
   }
 
-  /**
-   * The endpoint's address, checked as the blocking path's connector checks it: never the
-   * proxy's own listener (508). A name is looked up here, on the loop (the JDK caches lookups).
-   */
-  private InetSocketAddress resolved(UpstreamKey key) throws HttpFailureException {
-    InetSocketAddress address = new InetSocketAddress(key.host(), key.port());
-    if (address.isUnresolved()) {
-      throw new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, "unknown host " + key.host());
-    }
-    server.destinationPolicy().check(key.host(), key.port(), List.of(address.getAddress()), false);
-    return address;
-  }
-
   private HttpFailureException connectFailure(IOException e) {
     if (e instanceof HttpFailureException h) {
       return h;
@@ -629,6 +701,7 @@ final class LoopExchange implements DispatchHooks {
     switch (passed) {
       case BACKOFF -> retryNow();
       case CONNECT -> {
+        lookingUp = false;
         connectFailed("timeout");
         failedBeforeAnswer(new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT,
             "could not connect to " + endpoint.endpoint().host() + " in time"));
@@ -720,6 +793,12 @@ final class LoopExchange implements DispatchHooks {
       } else {
         releaseUpstream(cause == ProxyFailure.RESPONSE_ABORTED || cause == ProxyFailure.UPSTREAM_TIMEOUT);
       }
+    } else if (lookingUp) {
+      lookingUp = false; // its answer is dropped: the attempt's slots go back here
+      attemptEnded();
+      endpoint.requestEnded();
+      pool.releaseConnection();
+      pool.release();
     } else if (!upstreamDone && await == Await.BACKOFF) {
       pool.release();
     }

@@ -30,6 +30,7 @@ import dev.ferry.proxy.engine.upstream.DestinationPolicy;
 import dev.ferry.proxy.engine.upstream.DetachedHooks;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.HostNames;
+import dev.ferry.proxy.engine.upstream.NameLookups;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import dev.ferry.proxy.engine.upstream.UpstreamPool;
 import java.io.IOException;
@@ -107,6 +108,8 @@ final class RealProxyServer implements ProxyServer {
   private IdleParker idleParker;
   /** The event loops, when the configuration runs them ({@code ProxyConfig.eventLoop()}); null otherwise. */
   private volatile EventLoop[] eventLoops;
+  /** Where the loops look up upstream host names; null without loops. */
+  private volatile NameLookups nameLookups;
   /** Created with the first tunnel, under {@link #guard}. */
   private TunnelRelay tunnelRelay;
   private ScheduledExecutorService healthChecks;
@@ -247,6 +250,7 @@ final class RealProxyServer implements ProxyServer {
       idleParker.start();
     }
     if (config.eventLoop()) {
+      nameLookups = new NameLookups(ConnectionExecutor.platformThreads("ferry-lookup-" + port + "-"));
       EventLoop[] loops = new EventLoop[Runtime.getRuntime().availableProcessors()];
       ThreadFactory threads = ConnectionExecutor.platformThreads("ferry-loop-" + port + "-");
       try {
@@ -484,6 +488,9 @@ final class RealProxyServer implements ProxyServer {
       idleParker.close();
     }
     closeLoops(eventLoops);
+    if (nameLookups != null) {
+      nameLookups.close();
+    }
     pool.close();
     for (ExecutorService service : ended) {
       try {
@@ -715,6 +722,10 @@ final class RealProxyServer implements ProxyServer {
   /** The event loops new connections go to; null when the configuration runs none. */
   EventLoop[] eventLoops() {
     return eventLoops;
+  }
+
+  NameLookups nameLookups() {
+    return nameLookups;
   }
 
   /**

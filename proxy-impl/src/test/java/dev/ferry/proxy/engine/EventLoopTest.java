@@ -10,7 +10,9 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.ServerTls;
 import dev.ferry.proxy.Upstream;
+import dev.ferry.proxy.engine.upstream.HostNames;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -367,9 +369,9 @@ class EventLoopTest {
   }
 
   /**
-   * Where no route could be served on a loop (a proxy-wide filter, an upstream named by a host
-   * name, one reached over https), connections go straight to the threads: a loop would only hand
-   * every request over. A route the loops can serve beside such ones is enough to use them.
+   * Where no route could be served on a loop (a proxy-wide filter, an upstream reached over
+   * https), connections go straight to the threads: a loop would only hand every request over. A
+   * route the loops can serve beside such ones is enough to use them; a host name is.
    */
   @Test
   void givesConnectionsToTheThreadsWhereNoRouteCanBeServedOnALoop() throws Exception {
@@ -387,10 +389,58 @@ class EventLoopTest {
       origin.release().countDown();
       assertThat(held.readResponse().bodyText()).isEqualTo("ok");
     }
-    assertThat(loopServes(ProxyServer.builder().upstream(Upstream.of("http://origin.test:8080")))).isFalse();
+    assertThat(loopServes(ProxyServer.builder().upstream(Upstream.of("http://origin.test:8080")))).isTrue();
     assertThat(loopServes(ProxyServer.builder().upstream(Upstream.of("https://127.0.0.1:8443")))).isFalse();
     assertThat(loopServes(ProxyServer.builder().upstream(Upstream.of("https://127.0.0.1:8443"))
         .route(Route.to(Upstream.of("http://127.0.0.1:8080")).pathPrefix("/plain")))).isTrue();
+  }
+
+  /**
+   * An upstream named by a host name is served on a loop while the pool's one thread is held: the
+   * name is looked up off the loop, on a lookup thread. A name that does not resolve is answered
+   * 502 there too, its pool's one connection slot given back: the next request is answered the
+   * same, not handed to the held thread.
+   */
+  @Test
+  void looksUpUpstreamNamesOffTheLoopAndServesThemThere() throws Exception {
+    Holding origin = holding();
+    String name = loopbackName();
+    ProxyServer proxy = ferry.start(ProxyServer.builder()
+        .upstream(Upstream.of("http://" + name + ":" + origin.origin().port()))
+        .route(Route.to(Upstream.of("http://no-such-host.invalid:80").maxConnections(1)).pathPrefix("/nowhere"))
+        .concurrency(Concurrency.boundedPool(1, 0)));
+    try (RawClient held = new RawClient(proxy.address())) {
+      hold(held, origin.requests(), 1);
+      try (RawClient raw = new RawClient(proxy.address())) {
+        for (int i = 0; i < 2; i++) {
+          RawClient.RawResponse named = raw.send("GET /g" + i + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+          assertThat(named.status()).isEqualTo(200);
+          assertThat(named.bodyText()).isEqualTo("ok");
+          RawClient.RawResponse unknown = raw.send("GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+          assertThat(unknown.status()).isEqualTo(502);
+          assertThat(unknown.bodyText()).contains("no-such-host.invalid (unknown host)");
+        }
+      }
+      origin.release().countDown();
+      assertThat(held.readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_UNREACHABLE", 2L);
+  }
+
+  /**
+   * This machine's name if it is looked up to a loopback address (where the origins listen), as
+   * on most machines; else {@code localhost}, a name all the same.
+   */
+  private static String loopbackName() {
+    try {
+      String name = InetAddress.getLocalHost().getHostName();
+      if (HostNames.literal(name).isEmpty() && InetAddress.getByName(name).isLoopbackAddress()) {
+        return name;
+      }
+    } catch (IOException e) {
+      // no name of its own: localhost
+    }
+    return "localhost";
   }
 
   private boolean loopServes(ProxyServer.Builder builder) {

@@ -102,7 +102,8 @@ public final class Connector {
     check.check(key.host(), key.port(), resolve(key), false);
   }
 
-  private static List<InetAddress> resolve(UpstreamKey key) throws HttpFailureException {
+  /** Looks {@code key}'s host up (the JDK's cache first); an unknown host is 502. */
+  static List<InetAddress> resolve(UpstreamKey key) throws HttpFailureException {
     try {
       return List.of(InetAddress.getAllByName(key.host()));
     } catch (UnknownHostException e) {
