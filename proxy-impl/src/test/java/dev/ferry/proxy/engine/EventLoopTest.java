@@ -428,6 +428,41 @@ class EventLoopTest {
   }
 
   /**
+   * A client that leaves while its upstream's name is looked up gives back the pool's connection
+   * slot its exchange held: the next request to that pool of one slot is still served on a loop
+   * (answered 502, the name unknown) while the one thread is held, not handed to the threads for
+   * want of a slot. The name is new, so that the JDK has no answer cached and the lookup takes a
+   * while (about half a millisecond here); the client closes as soon as its exchange runs.
+   */
+  @Test
+  void givesBackTheSlotsOfAnExchangeWhoseClientLeftDuringTheLookup() throws Exception {
+    Holding origin = holding();
+    String unknown = "gone-" + System.nanoTime() + ".invalid";
+    ProxyServer proxy = ferry.start(oneThread(origin.origin())
+        .route(Route.to(Upstream.of("http://" + unknown + ":80").maxConnections(1)).pathPrefix("/gone")));
+    try (Socket gone = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+      gone.getOutputStream().write("GET /gone HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+      // Closed as soon as its exchange runs: a spin, as the lookup takes well under a millisecond.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (proxy.stats().activeExchanges() == 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0, "the client's connection to end");
+    try (RawClient held = new RawClient(proxy.address())) {
+      hold(held, origin.requests(), 1);
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse response = raw.send("GET /gone HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(response.status()).isEqualTo(502);
+        assertThat(response.bodyText()).contains(unknown + " (unknown host)");
+      }
+      origin.release().countDown();
+      assertThat(held.readResponse().bodyText()).isEqualTo("ok");
+    }
+    assertThat(proxy.stats().failures()).containsEntry("CLIENT_CLOSED", 1L);
+  }
+
+  /**
    * This machine's name if it is looked up to a loopback address (where the origins listen), as
    * on most machines; else {@code localhost}, a name all the same.
    */
