@@ -385,12 +385,15 @@ public final class Upstream {
   public static final class Endpoint {
     private final String scheme;
     private final String authority;
+    /** {@link #authority}'s host, worked out once: the proxy asks for it on every request. */
+    private final String host;
     private final String basePath;
     private final int weight;
 
     private Endpoint(String scheme, String authority, String basePath, int weight) {
       this.scheme = scheme;
       this.authority = authority;
+      this.host = Authority.host(authority);
       this.basePath = basePath;
       this.weight = weight;
     }
@@ -489,7 +492,7 @@ public final class Upstream {
 
     /** The host, without brackets for IPv6. */
     public String host() {
-      return Authority.host(authority);
+      return host;
     }
 
     /**

@@ -49,7 +49,7 @@ final class CliMdc implements MDCAdapter {
   @Override
   public void remove(String key) {
     if (ProxyServer.MDC_CONNECTION.equals(key)) {
-      connection.remove();
+      connection.set(null); // its entry stays: removed, the next put would make one again
       return;
     }
     Map<String, String> map = values.get();

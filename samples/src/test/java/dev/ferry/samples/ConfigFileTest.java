@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -220,29 +221,20 @@ class ConfigFileTest {
    */
   @Test
   void appliesListenerEventLoopLikeTheFlags() throws IOException {
-    Path off = write("""
-        listener:
-          eventLoop: false
-        pools:
-          - name: web
-            endpoints: [http://127.0.0.1:9001]
-        upstream: web
-        """);
-    assertThat(CliOptions.parse("--config", off.toString()).builder().buildConfig().eventLoop()).isFalse();
-    assertThat(CliOptions.parse("--config", off.toString(), "--event-loop").builder().buildConfig().eventLoop())
-        .as("the flag over the file").isTrue();
-    Path on = write("""
-        listener:
-          eventLoop: true
-        pools:
-          - name: web
-            endpoints: [http://127.0.0.1:9001]
-        upstream: web
-        """);
-    assertThat(CliOptions.parse("--config", on.toString()).builder().buildConfig().eventLoop()).isTrue();
-    assertThat(CliOptions.parse("--config", on.toString(), "--no-event-loop").builder().buildConfig()
-        .eventLoop()).as("the flag over the file").isFalse();
+    assertThat(eventLoop("false")).isFalse();
+    assertThat(eventLoop("false", "--event-loop")).as("the flag over the file").isTrue();
+    assertThat(eventLoop("true")).isTrue();
+    assertThat(eventLoop("true", "--no-event-loop")).as("the flag over the file").isFalse();
     assertLine("listener:\n  eventLoop: maybe\n", 2, "listener.eventLoop must be true or false (was maybe)");
+  }
+
+  /** The effective eventLoop of a reverse proxy's file with {@code listener.eventLoop: value}, and {@code flags}. */
+  private boolean eventLoop(String value, String... flags) throws IOException {
+    Path file = write("listener:\n  eventLoop: " + value + "\n"
+        + "pools:\n  - name: web\n    endpoints: [http://127.0.0.1:9001]\nupstream: web\n");
+    List<String> args = new ArrayList<>(List.of("--config", file.toString()));
+    args.addAll(List.of(flags));
+    return CliOptions.parse(args.toArray(String[]::new)).builder().buildConfig().eventLoop();
   }
 
   @Test

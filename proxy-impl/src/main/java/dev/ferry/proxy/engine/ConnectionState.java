@@ -14,7 +14,12 @@ import java.util.function.BooleanSupplier;
 final class ConnectionState {
   private final Guard guard = new Guard();
   private boolean idle = true;
-  private boolean closeRequested;
+  /**
+   * Written under the guard with the rest; volatile so that {@link #closeRequested} may read it
+   * without the lock (a loop asks up to three times per request, and the answer may change the
+   * moment the lock is let go either way).
+   */
+  private volatile boolean closeRequested;
   private boolean parked;
   /** A request's head is in and its body is being received whole: it is in flight. */
   private boolean receiving;
@@ -135,7 +140,7 @@ final class ConnectionState {
 
   /** True once the proxy asked the connection to close. */
   boolean closeRequested() {
-    return guard.call(() -> closeRequested);
+    return closeRequested;
   }
 
   /** Marks the waiting connection parked; false if it was asked to close instead. */

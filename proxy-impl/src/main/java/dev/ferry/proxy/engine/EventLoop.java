@@ -16,7 +16,6 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +66,12 @@ final class EventLoop implements AutoCloseable {
    * used by one exchange at a time, never kept between its calls.
    */
   final byte[] chunkScratch = new byte[16 * 1024];
+  /**
+   * Where the heads this loop parses have their lines read, one head at a time: a line up to 8 KiB
+   * (the default request-line limit) needs no array of its own, and a connection's own array
+   * would be made anew for each request, as a waiting connection drops it.
+   */
+  final byte[] lineScratch = new byte[8 * 1024];
   /** Where this loop's exchanges build their heads, one at a time. */
   final LoopHead head = new LoopHead();
   /** What an idle upstream connection's check reads into (see {@link LoopUpstream#quiet}). */
@@ -138,7 +143,9 @@ final class EventLoop implements AutoCloseable {
   private void loop() {
     try {
       while (open) {
-        selector.select(executorHandOver.selectMillis(SCAN_MILLIS));
+        // Each ready key is handled as the selector finds it: no selected-key set to fill and
+        // empty (a hash set's node per event).
+        selector.select(this::ready, executorHandOver.selectMillis(SCAN_MILLIS));
         executorHandOver.retry();
         ClientConnection arrived;
         while ((arrived = arrivals.poll()) != null) {
@@ -147,11 +154,6 @@ final class EventLoop implements AutoCloseable {
         Later task;
         while ((task = later.poll()) != null) {
           run(task);
-        }
-        for (Iterator<SelectionKey> it = selector.selectedKeys().iterator(); it.hasNext(); ) {
-          SelectionKey key = it.next();
-          it.remove();
-          ready(key);
         }
         long now = System.nanoTime();
         if (now - lastScan >= SCAN_MILLIS * 1_000_000L) {

@@ -158,7 +158,7 @@ final class LoopAdmission {
     if (!pipeline.loopServes() || !server.listeners().completionOnly()) {
       return null;
     }
-    RequestHead head = new HeadParser(connection.input(), config.maxRequestLineBytes(),
+    RequestHead head = new HeadParser(connection.input(), loop.lineScratch, config.maxRequestLineBytes(),
         config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
     if (!plain(head)) {
       return null;

@@ -235,6 +235,8 @@ final class LoopExchange implements DispatchHooks {
       writeRequest();
       return;
     }
+    // Written once connected, after other exchanges of the loop built their heads.
+    requestBytes = LoopHead.kept(requestBytes);
     // The connect timeout covers the lookup too: a resolver that does not answer fails the
     // attempt in time (504), as a connect that does not complete does.
     awaitUntil(Await.CONNECT, server.configuration().connectTimeout().toNanos());
@@ -316,9 +318,13 @@ final class LoopExchange implements DispatchHooks {
     Headers outbound = UpstreamFields.outbound(request, this, false, to);
     String target = to.endpoint().basePath().isEmpty() ? request.target()
         : to.endpoint().basePath() + request.target();
-    return loop.head.request(request.method(), target).fields(outbound).copy();
+    return loop.head.request(request.method(), target).fields(outbound).view();
   }
 
+  /**
+   * Writes the request's head; what the socket does not take now is kept apart from the loop's
+   * head buffer ({@link LoopHead#view}), and written when it has room.
+   */
   private void writeRequest() {
     try {
       upstream.channel.write(requestBytes);
@@ -327,6 +333,7 @@ final class LoopExchange implements DispatchHooks {
       return;
     }
     if (requestBytes.hasRemaining()) {
+      requestBytes = LoopHead.kept(requestBytes);
       upstream.interest(SelectionKey.OP_WRITE);
     } else {
       upstream.interest(SelectionKey.OP_READ);
@@ -380,7 +387,7 @@ final class LoopExchange implements DispatchHooks {
     }
     while (in.scanBuffered(LoopAdmission.HEAD_WHOLE)) {
       ProxyConfig config = server.configuration();
-      ResponseHead response = new HeadParser(in, 8 * 1024, config.maxHeaderBytes(),
+      ResponseHead response = new HeadParser(in, loop.lineScratch, 8 * 1024, config.maxHeaderBytes(),
           config.maxHeaderCount()).readResponse();
       if (response.status() == 101) {
         throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,

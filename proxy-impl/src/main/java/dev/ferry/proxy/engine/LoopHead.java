@@ -13,6 +13,8 @@ import java.util.Arrays;
 final class LoopHead {
   private byte[] bytes = new byte[4096];
   private int length;
+  /** {@link #view()}'s buffer over {@link #bytes}, made again only when they grow. */
+  private ByteBuffer view = ByteBuffer.wrap(bytes);
 
   /** Starts a request head: {@code METHOD SP target SP HTTP/1.1 CRLF}. */
   LoopHead request(String method, String target) {
@@ -44,9 +46,20 @@ final class LoopHead {
     out.put(bytes, 0, length);
   }
 
-  /** The head in an array of its own, for a write that may take several turns. */
-  ByteBuffer copy() {
-    return ByteBuffer.wrap(Arrays.copyOf(bytes, length));
+  /**
+   * The head where it was built, for a write now: valid until the loop builds its next head, so
+   * what a write leaves must be {@link #kept}.
+   */
+  ByteBuffer view() {
+    if (view.array() != bytes) {
+      view = ByteBuffer.wrap(bytes);
+    }
+    return view.limit(length).position(0);
+  }
+
+  /** What {@code head} (a {@link #view}, or such a copy) has left, in an array of its own. */
+  static ByteBuffer kept(ByteBuffer head) {
+    return ByteBuffer.wrap(Arrays.copyOfRange(head.array(), head.position(), head.limit()));
   }
 
   private LoopHead text(String text) {

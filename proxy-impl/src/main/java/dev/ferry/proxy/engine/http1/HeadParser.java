@@ -46,11 +46,20 @@ public final class HeadParser {
   private Headers.Builder requestFields;
 
   public HeadParser(ConnectionInput in, int maxStartLineBytes, int maxHeaderBytes, int maxHeaderCount) {
+    this(in, in.lineScratch(), maxStartLineBytes, maxHeaderBytes, maxHeaderCount);
+  }
+
+  /**
+   * A parser that reads lines into {@code scratch} rather than the connection's array: an event
+   * loop's own, which its heads use one at a time (a connection's is dropped while it waits).
+   */
+  public HeadParser(ConnectionInput in, byte[] scratch, int maxStartLineBytes, int maxHeaderBytes,
+      int maxHeaderCount) {
     this.in = in;
     this.maxStartLineBytes = maxStartLineBytes;
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxHeaderCount = maxHeaderCount;
-    this.line = in.lineScratch();
+    this.line = scratch;
   }
 
   /**

@@ -19,6 +19,8 @@ public final class LiveEndpoint {
   private final String pool;
   private final Upstream.Endpoint endpoint;
   private final State state;
+  /** {@link #authority()}, worked out once: every exchange reports it. */
+  private final String authority;
   /** {@link #key()}, once worked out; racing threads work out equal keys. */
   private volatile UpstreamKey key;
 
@@ -41,6 +43,8 @@ public final class LiveEndpoint {
     this.pool = pool;
     this.endpoint = endpoint;
     this.state = state;
+    String host = endpoint.host();
+    this.authority = (host.indexOf(':') >= 0 ? "[" + host + "]:" : host + ":") + endpoint.port();
   }
 
   /**
@@ -77,8 +81,7 @@ public final class LiveEndpoint {
 
   /** {@code host:port}, for logs, stats and summaries. */
   public String authority() {
-    return endpoint.host().indexOf(':') >= 0
-        ? "[" + endpoint.host() + "]:" + endpoint.port() : endpoint.host() + ":" + endpoint.port();
+    return authority;
   }
 
   public int weight() {
