@@ -43,8 +43,6 @@ public final class ConnectionInput extends InputStream {
   private final AtomicLong budgeted = new AtomicLong();
   private ByteBudget budget;
   private byte[] lineScratch;
-  /** {@link #fillNonBlocking}'s buffer over {@link #buffer}, made again when the array changes. */
-  private java.nio.ByteBuffer readView;
   /**
    * Bytes of the stream that come after those buffered and before the socket's: a request body
    * received on disk before its exchange (see {@link #spoolTo}); null when there are none.
@@ -431,7 +429,6 @@ public final class ConnectionInput extends InputStream {
   private void dropEmptyBuffer() {
     byte[] dropped = buffer;
     buffer = null;
-    readView = null;
     pos = 0;
     limit = 0;
     giveBack(dropped);
@@ -625,12 +622,7 @@ public final class ConnectionInput extends InputStream {
     if (limit == buffer.length) {
       return 0;
     }
-    java.nio.ByteBuffer view = readView;
-    if (view == null || view.array() != buffer) {
-      view = java.nio.ByteBuffer.wrap(buffer);
-      readView = view;
-    }
-    int n = channel.read(view.limit(buffer.length).position(limit));
+    int n = channel.read(java.nio.ByteBuffer.wrap(buffer, limit, buffer.length - limit));
     if (n > 0) {
       limit += n;
       received(n);
