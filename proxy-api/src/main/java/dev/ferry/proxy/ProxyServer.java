@@ -685,13 +685,13 @@ public interface ProxyServer extends AutoCloseable {
      * {@link ExchangeListener#exchangeCompleted}. On a route the {@link #cache} serves (with its
      * built-in store), the loop sends what the store answers alone (hits, 304s, ranges);
      * otherwise it goes upstream when the pool's endpoints are all plain {@code http} (a host
-     * name is looked up on a thread of its own, never on a loop). Everything else (other requests, cache misses, a head that arrives in
-     * pieces, a pool whose connections are all taken) goes to the concurrency model's threads as
-     * without it; the connection comes back to its loop after that exchange if the loop could
-     * have served it, and otherwise stays with the threads (a client sending POSTs is not handed
-     * over for each). A proxy none of
-     * whose routes the loops could serve (filters on every route, upstreams reached over
-     * {@code https}) gives its connections to the threads from the start.
+     * name is looked up on a thread of its own, never on a loop). Everything else (other
+     * requests, cache misses, a head that arrives in pieces, a pool whose connections are all
+     * taken) goes to the concurrency model's threads as without it; the connection comes back to
+     * its loop after that exchange if the loop could have served it, and otherwise stays with the
+     * threads (a client sending POSTs is not handed over for each). A proxy none of whose routes
+     * the loops could serve (filters on every route, upstreams reached over {@code https}) gives
+     * its connections to the threads from the start.
      *
      * <p>Default: on for a reverse proxy without {@link #tls}, off otherwise. It takes about a
      * third off the CPU per request of such a path and holds an idle connection in about half the

@@ -228,7 +228,7 @@ class ConfigFileTest {
     assertLine("listener:\n  eventLoop: maybe\n", 2, "listener.eventLoop must be true or false (was maybe)");
   }
 
-  /** The effective eventLoop of a reverse proxy's file with {@code listener.eventLoop: value}, and {@code flags}. */
+  /** The effective eventLoop of a reverse proxy's file with {@code listener.eventLoop: value}, and flags. */
   private boolean eventLoop(String value, String... flags) throws IOException {
     Path file = write("listener:\n  eventLoop: " + value + "\n"
         + "pools:\n  - name: web\n    endpoints: [http://127.0.0.1:9001]\nupstream: web\n");

@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * goes to the threads, which fetch and store it, as does every request when the cache's store is
  * an application's. Otherwise it goes upstream from the loop when every endpoint of the route's
  * pool is plain {@code http} (at an address, or at a name looked up off the loop) and the pool
- * has a connection free now. Anything else, a malformed head included, goes to the threads with nothing sent, and
- * is answered there as it always was.
+ * has a connection free now. Anything else, a malformed head included, goes to the threads with
+ * nothing sent, and is answered there as it always was.
  */
 final class LoopAdmission {
   private static final Logger log = LoggerFactory.getLogger(LoopAdmission.class);
@@ -158,8 +158,8 @@ final class LoopAdmission {
     if (!pipeline.loopServes() || !server.listeners().completionOnly()) {
       return null;
     }
-    RequestHead head = new HeadParser(connection.input(), loop.lineScratch, config.maxRequestLineBytes(),
-        config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
+    RequestHead head = new HeadParser(connection.input(), loop.lineScratch,
+        config.maxRequestLineBytes(), config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
     if (!plain(head)) {
       return null;
     }
