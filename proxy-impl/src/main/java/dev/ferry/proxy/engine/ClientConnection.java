@@ -707,7 +707,7 @@ final class ClientConnection implements Runnable {
         throw e;
       }
     } finally {
-      state.endBriefWait(() -> in.hasBuffered() && !UnreadInput.blankLinesOnly(in));
+      state.endBriefWait(this::requestBuffered);
     }
     out.release();
     if (parker != null) {
@@ -1033,15 +1033,45 @@ final class ClientConnection implements Runnable {
    * close meanwhile: the caller then ends it.
    */
   boolean parkOnLoop() {
-    in.dropBuffer();
     parkedDeadlineNanos = sequence == 0 ? acceptedNanos + config.requestHeaderTimeout().toNanos()
         : System.nanoTime() + config.idleTimeout().toNanos();
+    return waitOnLoop();
+  }
+
+  /**
+   * Parked on its loop again after a read that found nothing, its deadline kept; false if the
+   * proxy asked it to close meanwhile: the caller then ends it.
+   */
+  boolean waitOnLoop() {
+    in.dropBuffer();
     return state.park();
+  }
+
+  /**
+   * The loop is about to read what the client sent: from here the connection is not parked, and
+   * a stopping proxy leaves it to the loop (see {@link ConnectionState#beginBriefWait}). False
+   * if the proxy asked it to close with nothing arriving: the caller ends it.
+   */
+  boolean beginReadOnLoop() {
+    return state.beginBriefWait();
+  }
+
+  /**
+   * The loop's read is over. False if the proxy asked the connection to close meanwhile and
+   * no request came (blank lines are none): the caller ends it. Under the state's lock, so that a
+   * stop looking from here on sees what the read buffered.
+   */
+  boolean endReadOnLoop() {
+    return state.endBriefWait(this::requestBuffered);
+  }
+
+  /** On the connection's own thread or loop: bytes read and not yet served, more than blank lines. */
+  private boolean requestBuffered() {
+    return in.hasBuffered() && !UnreadInput.blankLinesOnly(in);
   }
 
   /** The loop serves the request it read: false if the proxy asked the connection to close. */
   boolean serveOnLoop() {
-    state.unpark();
     if (!state.serveRequest()) {
       return false;
     }

@@ -91,23 +91,31 @@ final class ConnectionState {
    * than close the socket under it: the read may have taken the client's bytes from the kernel
    * and not yet have buffered them, where neither looks finds them, and a request the client
    * sent before the stop was closed unanswered (CI: a half head, parked or on its thread).
+   * An event loop's read of a parked connection is such a wait too: the connection is no longer
+   * parked from here, so a stop leaves it to the loop instead of ending it under the read (CI: a
+   * half head the loop was reading when the stop looked, closed unanswered).
    */
   boolean beginBriefWait() {
-    return unlessCloseRequested(() -> briefWait = true);
+    return unlessCloseRequested(() -> {
+      parked = false;
+      briefWait = true;
+    });
   }
 
   /**
    * The brief wait is over. If the proxy asked the connection to close meanwhile, a request
    * that has come ({@code requestArrived}, asked only then) is let in within the grace like
-   * one arriving when the stop looked; with nothing come, the thread finds the close request
-   * when it would park or wait on.
+   * one arriving when the stop looked. False if the proxy asked it to close and no request is
+   * arriving: a thread finds that again when it would park or wait on; a loop ends the
+   * connection at once.
    */
-  void endBriefWait(BooleanSupplier requestArrived) {
-    guard.run(() -> {
+  boolean endBriefWait(BooleanSupplier requestArrived) {
+    return guard.call(() -> {
       briefWait = false;
       if (closeRequested && !cut && idle && requestArrived.getAsBoolean()) {
         receiving = true;
       }
+      return !closeRequested || receiving;
     });
   }
 

@@ -249,7 +249,13 @@ final class EventLoop implements AutoCloseable {
   /** A parked connection turned readable: its exchange runs here, or it is handed over. */
   private void requestArrived(ClientConnection connection, SelectionKey key) {
     switch (LoopAdmission.start(this, connection, key)) {
-      case STARTED, WAITING -> { }
+      case STARTED -> { }
+      case WAITING -> {
+        if (!connection.waitOnLoop()) {
+          key.cancel();
+          connection.endOnLoop();
+        }
+      }
       case ENDED -> {
         key.cancel();
         connection.endOnLoop();

@@ -43,6 +43,8 @@ final class LoopAdmission {
   /** Whether the bytes buffered hold a whole head (a request's or a response's). */
   static final ConnectionInput.BufferedScan HEAD_WHOLE =
       (bytes, from, to) -> HeadScan.headLength(bytes, from, to) >= 0;
+  /** What {@link #start} takes for its read when the connection broke (a read returns -1 or more). */
+  private static final int BROKEN = -2;
 
   private LoopAdmission() {}
 
@@ -50,7 +52,7 @@ final class LoopAdmission {
   enum Start {
     /** An exchange runs on the loop; its key is the exchange's now. */
     STARTED,
-    /** Nothing came yet (a spurious wake): it stays parked. */
+    /** Nothing came yet (a spurious wake): park it again. */
     WAITING,
     /** The client left, or the connection must close: end it. */
     ENDED,
@@ -64,12 +66,20 @@ final class LoopAdmission {
    */
   static Start start(EventLoop loop, ClientConnection connection, SelectionKey key) {
     ConnectionInput in = connection.input();
+    if (!connection.beginReadOnLoop()) {
+      return Start.ENDED; // the proxy stops, and nothing came
+    }
+    int read;
     try {
-      if (in.fillNonBlocking(connection.channel()) < 0) {
-        return in.hasBuffered() ? Start.HAND_OVER : Start.ENDED;
-      }
+      read = in.fillNonBlocking(connection.channel());
     } catch (IOException e) {
+      read = BROKEN;
+    }
+    if (!connection.endReadOnLoop() || read == BROKEN) {
       return Start.ENDED;
+    }
+    if (read < 0) {
+      return in.hasBuffered() ? Start.HAND_OVER : Start.ENDED;
     }
     if (!in.hasBuffered()) {
       return Start.WAITING;
