@@ -20,6 +20,8 @@ public final class TestCertificates {
   private static final char[] PASSWORD = "changeit".toCharArray();
 
   private static final List<String> EC_P256 = List.of("-keyalg", "EC", "-groupname", "secp256r1");
+  private static final List<String> QUICK_JVM =
+      List.of("-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-J-XX:-UsePerfData");
   private final KeyStore keyStore;
 
   private TestCertificates(KeyStore keyStore) {
@@ -178,6 +180,9 @@ public final class TestCertificates {
   private static void keytool(String... arguments) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    // A short-lived JVM: C1 alone and the serial collector start it in 0.4 s instead of 0.65 s
+    // (seven runs per certificate set, some forty sets in the suite).
+    command.addAll(QUICK_JVM);
     command.addAll(List.of(arguments));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes());
