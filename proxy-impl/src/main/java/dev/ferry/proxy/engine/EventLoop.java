@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.engine.http1.LogValues;
+import dev.ferry.proxy.engine.http1.RecentValues;
 import dev.ferry.proxy.engine.io.DirectBuffers;
 import dev.ferry.proxy.engine.io.SelectorThreads;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
@@ -72,6 +73,8 @@ final class EventLoop implements AutoCloseable {
    * would be made anew for each request, as a waiting connection drops it.
    */
   final byte[] lineScratch = new byte[8 * 1024];
+  /** The strings this loop's heads carried lately, for the next heads that carry them again. */
+  final RecentValues recentValues = new RecentValues();
   /** Where this loop's exchanges build their heads, one at a time. */
   final LoopHead head = new LoopHead();
   /** What an idle upstream connection's check reads into (see {@link LoopUpstream#quiet}). */

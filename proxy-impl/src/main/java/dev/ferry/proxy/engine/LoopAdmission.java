@@ -168,7 +168,7 @@ final class LoopAdmission {
     if (!pipeline.loopServes() || !server.listeners().completionOnly()) {
       return null;
     }
-    RequestHead head = new HeadParser(connection.input(), loop.lineScratch,
+    RequestHead head = new HeadParser(connection.input(), loop.lineScratch, loop.recentValues,
         config.maxRequestLineBytes(), config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
     if (!plain(head)) {
       return null;

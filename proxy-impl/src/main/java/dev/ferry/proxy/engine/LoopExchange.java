@@ -387,8 +387,8 @@ final class LoopExchange implements DispatchHooks {
     }
     while (in.scanBuffered(LoopAdmission.HEAD_WHOLE)) {
       ProxyConfig config = server.configuration();
-      ResponseHead response = new HeadParser(in, loop.lineScratch, 8 * 1024, config.maxHeaderBytes(),
-          config.maxHeaderCount()).readResponse();
+      ResponseHead response = new HeadParser(in, loop.lineScratch, loop.recentValues, 8 * 1024,
+          config.maxHeaderBytes(), config.maxHeaderCount()).readResponse();
       if (response.status() == 101) {
         throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
             "101 Switching Protocols without an Upgrade request");

@@ -35,6 +35,8 @@ public final class HeadParser {
   private final int maxStartLineBytes;
   private final int maxHeaderBytes;
   private final int maxHeaderCount;
+  /** The loop's recent strings, or null (a connection's thread): see {@link RecentValues}. */
+  private final RecentValues recent;
   private byte[] line;
   private int length;
   /** Whether the request read is a HEAD, once its request line is. */
@@ -46,19 +48,21 @@ public final class HeadParser {
   private Headers.Builder requestFields;
 
   public HeadParser(ConnectionInput in, int maxStartLineBytes, int maxHeaderBytes, int maxHeaderCount) {
-    this(in, in.lineScratch(), maxStartLineBytes, maxHeaderBytes, maxHeaderCount);
+    this(in, in.lineScratch(), null, maxStartLineBytes, maxHeaderBytes, maxHeaderCount);
   }
 
   /**
    * A parser that reads lines into {@code scratch} rather than the connection's array: an event
-   * loop's own, which its heads use one at a time (a connection's is dropped while it waits).
+   * loop's own, which its heads use one at a time (a connection's is dropped while it waits); and
+   * takes the strings it makes from {@code recent} when they came lately, as the loop's are.
    */
-  public HeadParser(ConnectionInput in, byte[] scratch, int maxStartLineBytes, int maxHeaderBytes,
-      int maxHeaderCount) {
+  public HeadParser(ConnectionInput in, byte[] scratch, RecentValues recent, int maxStartLineBytes,
+      int maxHeaderBytes, int maxHeaderCount) {
     this.in = in;
     this.maxStartLineBytes = maxStartLineBytes;
     this.maxHeaderBytes = maxHeaderBytes;
     this.maxHeaderCount = maxHeaderCount;
+    this.recent = recent;
     this.line = scratch;
   }
 
@@ -98,9 +102,10 @@ public final class HeadParser {
       }
     }
     minor = parseVersion(sp2 + 1, length, true);
-    method = string(0, sp1);
+    method = recentString(0, sp1);
     head = method.equals("HEAD");
-    target = string(sp1 + 1, sp2);
+    // A query may carry a token: such a target is not kept for the next request.
+    target = hasQuery(sp1 + 1, sp2) ? string(sp1 + 1, sp2) : recentString(sp1 + 1, sp2);
     requestFields = Headers.builder();
     Headers headers = readHeaders(false, requestFields);
     return new RequestHead(method, target, minor, headers);
@@ -139,7 +144,7 @@ public final class HeadParser {
         throw badResponse("malformed status line");
       }
       checkFieldValue(13, length, true);
-      reason = string(13, length);
+      reason = recentString(13, length);
     }
     return new ResponseHead(minorVersion, status, reason, readHeaders(true, Headers.builder()));
   }
@@ -181,7 +186,9 @@ public final class HeadParser {
       try {
         // Headers.Builder checks what RFC 9112 asks of a field (a token for its name, no control
         // character in its value): one pass over each; the parser only says which part failed.
-        headers.add(fieldName(colon), string(start, end));
+        String name = fieldName(colon);
+        headers.add(name, recent != null && RecentValues.keeps(name) ? recent.of(line, start, end)
+            : string(start, end));
       } catch (IllegalArgumentException e) {
         throw fail(response, validName(colon) ? "control character in field value"
             : "invalid character in field name (whitespace before colon?)");
@@ -291,6 +298,20 @@ public final class HeadParser {
 
   private String string(int from, int to) {
     return new String(line, from, to - from, StandardCharsets.ISO_8859_1);
+  }
+
+  private boolean hasQuery(int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (line[i] == '?') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The line's bytes {@code [from, to)} as a string, the same one as lately if the loop's table has it. */
+  private String recentString(int from, int to) {
+    return recent == null ? string(from, to) : recent.of(line, from, to);
   }
 
   private static boolean isDigit(byte b) {
