@@ -105,7 +105,8 @@ public final class HeadParser {
     method = recentString(0, sp1);
     head = method.equals("HEAD");
     // A query may carry a token: such a target is not kept for the next request.
-    target = hasQuery(sp1 + 1, sp2) ? string(sp1 + 1, sp2) : recentString(sp1 + 1, sp2);
+    target = recent == null || hasQuery(sp1 + 1, sp2) ? string(sp1 + 1, sp2)
+        : recent.of(line, sp1 + 1, sp2);
     requestFields = Headers.builder();
     Headers headers = readHeaders(false, requestFields);
     return new RequestHead(method, target, minor, headers);
