@@ -7,6 +7,7 @@ import java.lang.management.MemoryMXBean;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -14,10 +15,18 @@ import org.slf4j.LoggerFactory;
  * without {@code -Xms}, a 64th of the machine's memory (384 MiB on a 24 GiB machine), whatever
  * the proxy needs. A proxy's live heap is a few MiB, but G1 cycles its young generation through
  * all of the committed heap, so the process's resident memory was set by the machine's RAM, not
- * by its load: about 335 MiB peak under the benchmark's load, against 166–235 MiB (medians) once
- * trimmed, at the same request rates (paired {@code samples/bench/ab.sh}, README "Memory"). One
- * full collection right after the start lets the collector shrink the heap to what is live (its
- * {@code MaxHeapFreeRatio}); it grows again as far as the load needs, up to {@code -Xmx}.
+ * by its load: about 335 MiB peak under the benchmark's load. One full collection right after the
+ * start lets the collector shrink the heap; it grows again as far as the load needs, up to
+ * {@code -Xmx}.
+ *
+ * <p>On G1 the heap is trimmed to a quarter of that starting size, not to what is live: G1 grows
+ * a heap below a quarter of its starting size by half the distance back to it in one step (its
+ * rule for a heap shrunk too far), and it grows a small heap at the first young collections of a
+ * load, while the compilers still compete for the CPU. A heap trimmed to what is live (27 MiB)
+ * went back to 204 MiB within two seconds of the benchmark's load and peaked at 241 MiB of RSS;
+ * one trimmed to the quarter grows in small steps, if at all (README, Performance, "Memory"). The
+ * second collection that does it runs with {@code MinHeapFreeRatio} and {@code MaxHeapFreeRatio}
+ * set for that size, and both are put back at once.
  *
  * <p>Not done when the user sized the starting heap ({@code -Xms}, {@code -XX:InitialHeapSize},
  * {@code MinHeapSize}, {@code InitialRAMPercentage}: that heap is theirs), where explicit
@@ -29,6 +38,8 @@ final class HeapTrim {
   static final List<String> STARTING_HEAP_FLAGS =
       List.of("InitialHeapSize", "MinHeapSize", "InitialRAMPercentage");
 
+  private static final Logger LOG = LoggerFactory.getLogger(HeapTrim.class);
+
   private HeapTrim() {}
 
   /** Trims the heap unless {@link #wanted} says not to; logs what was committed before and after, at debug. */
@@ -39,15 +50,21 @@ final class HeapTrim {
     } catch (RuntimeException | LinkageError e) {
       return;
     }
-    if (hotSpot == null || !wanted(name -> option(hotSpot, name))) {
+    Function<String, Optional<VMOption>> option = name -> option(hotSpot, name);
+    if (hotSpot == null || !wanted(option)) {
       return;
     }
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     long before = memory.getHeapMemoryUsage().getCommitted();
     System.gc();
-    long after = memory.getHeapMemoryUsage().getCommitted();
-    LoggerFactory.getLogger(HeapTrim.class).debug("heap_trimmed committed_mb={} was_mb={} max_mb={}",
-        after >> 20, before >> 20, memory.getHeapMemoryUsage().getMax() >> 20);
+    long floor = g1Floor(option);
+    long committed = memory.getHeapMemoryUsage().getCommitted();
+    if (committed < floor) {
+      regrowTo(hotSpot, option, floor, memory.getHeapMemoryUsage().getUsed());
+    }
+    LOG.debug("heap_trimmed committed_mb={} was_mb={} floor_mb={} max_mb={}",
+        memory.getHeapMemoryUsage().getCommitted() >> 20, before >> 20, floor >> 20,
+        memory.getHeapMemoryUsage().getMax() >> 20);
   }
 
   /**
@@ -64,6 +81,67 @@ final class HeapTrim {
       }
     }
     return option.apply("DisableExplicitGC").map(flag -> !flag.getValue().equals("true")).orElse(true);
+  }
+
+  /**
+   * The committed heap below which G1 would grow back halfway to its starting size: a quarter of
+   * {@code InitialHeapSize}, plus a MiB since G1 commits whole regions; 0 on another collector or
+   * where the JVM does not say.
+   */
+  static long g1Floor(Function<String, Optional<VMOption>> option) {
+    boolean g1 = option.apply("UseG1GC").map(flag -> flag.getValue().equals("true")).orElse(false);
+    if (!g1) {
+      return 0;
+    }
+    return option.apply("InitialHeapSize").map(flag -> Long.parseLong(flag.getValue()) / 4 + (1 << 20)).orElse(0L);
+  }
+
+  /**
+   * The free share of a heap of {@code size} bytes holding {@code used}, in whole per cent rounded
+   * down, between 0 and 99. G1 counts a heap's used part in whole regions, so a collection keeping
+   * that share free may leave a little less than {@code size}; {@link #regrowTo} then asks for one
+   * per cent more.
+   */
+  static int freeRatio(long used, long size) {
+    long percent = 100 - (100 * used + size - 1) / size;
+    return (int) Math.max(0, Math.min(99, percent));
+  }
+
+  /**
+   * Full collections that leave at least {@code floor} committed: for their length the collector's
+   * free-heap ratios ask for the share of {@code floor} that {@code used} leaves free (G1 grows the
+   * heap to it), one per cent more each time the heap stayed short, three times at most; both
+   * ratios are put back however it ends.
+   */
+  private static void regrowTo(HotSpotDiagnosticMXBean hotSpot, Function<String, Optional<VMOption>> option,
+      long floor, long used) {
+    Optional<VMOption> min = option.apply("MinHeapFreeRatio");
+    Optional<VMOption> max = option.apply("MaxHeapFreeRatio");
+    if (min.isEmpty() || max.isEmpty()) {
+      return;
+    }
+    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    int oldMin = Integer.parseInt(min.get().getValue());
+    int oldMax = Integer.parseInt(max.get().getValue());
+    try {
+      int ratio = freeRatio(used, floor);
+      for (int attempt = 0; attempt < 3 && ratio <= 99 && memory.getHeapMemoryUsage().getCommitted() < floor;
+          attempt++, ratio++) {
+        // The JVM refuses a minimum above the maximum, so the maximum moves first and back last.
+        hotSpot.setVMOption("MaxHeapFreeRatio", Integer.toString(Math.max(ratio, oldMax)));
+        hotSpot.setVMOption("MinHeapFreeRatio", Integer.toString(ratio));
+        System.gc();
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("heap_regrow_skipped reason=\"{}\"", e.toString());
+    } finally {
+      try {
+        hotSpot.setVMOption("MinHeapFreeRatio", Integer.toString(oldMin));
+        hotSpot.setVMOption("MaxHeapFreeRatio", Integer.toString(oldMax));
+      } catch (RuntimeException e) {
+        LOG.warn("heap_ratios_not_restored min={} max={} reason=\"{}\"", oldMin, oldMax, e.toString());
+      }
+    }
   }
 
   private static Optional<VMOption> option(HotSpotDiagnosticMXBean hotSpot, String name) {

@@ -282,17 +282,21 @@ class CliStartupTest {
    * The heap the JVM committed at launch by its own rule (without -Xms, a 64th of the machine's
    * memory, -Xmx at most) is given back once the proxy runs: G1 cycled its young generation
    * through all of it, and the proxy's resident memory under load was the machine's share, not
-   * what the load needed (about 335 MiB peak against 166–235 MiB trimmed, README "Memory").
+   * what the load needed (about 335 MiB peak). On G1 it keeps a quarter of it: below that G1 grew
+   * the heap back halfway in one step as soon as a load began (README "Memory").
    */
   @Test
   void givesBackTheHeapTheJvmCommittedAtLaunch() throws Exception {
     cli = run("-p", Integer.toString(freePort()), "-v");
     hangUpAndAwaitItsLine(awaitBanner());
-    Matcher trimmed = Pattern.compile("heap_trimmed committed_mb=(\\d+) was_mb=(\\d+) ").matcher(log());
+    Matcher trimmed = Pattern.compile("heap_trimmed committed_mb=(\\d+) was_mb=(\\d+) floor_mb=(\\d+) ")
+        .matcher(log());
     assertThat(trimmed.find()).as("the trim logged: %s", log()).isTrue();
+    long committed = Long.parseLong(trimmed.group(1));
     long was = Long.parseLong(trimmed.group(2));
     assumeTrue(was >= 64, "the JVM started with " + was + " MiB of heap, too little to show a trim");
-    assertThat(Long.parseLong(trimmed.group(1))).as("MiB committed after the trim").isLessThan(was / 2);
+    assertThat(committed).as("MiB committed after the trim").isLessThan(was / 2)
+        .isGreaterThanOrEqualTo(Long.parseLong(trimmed.group(3)));
   }
 
   /** A starting heap the user chose is theirs: no collection is forced to shrink it. */

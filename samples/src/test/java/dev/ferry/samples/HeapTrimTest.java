@@ -35,6 +35,32 @@ class HeapTrimTest {
     assertThat(HeapTrim.wanted(name -> Optional.empty())).isTrue();
   }
 
+  @Test
+  void keepsAQuarterOfTheStartingHeapOnG1() {
+    Map<String, String> values = Map.of("UseG1GC", "true", "InitialHeapSize", Long.toString(384L << 20));
+    assertThat(HeapTrim.g1Floor(values(values))).isEqualTo(97L << 20);
+  }
+
+  @Test
+  void keepsNoFloorOnAnotherCollector() {
+    assertThat(HeapTrim.g1Floor(values(Map.of("UseG1GC", "false", "InitialHeapSize", "402653184")))).isZero();
+    assertThat(HeapTrim.g1Floor(values(Map.of("UseG1GC", "true")))).isZero();
+    assertThat(HeapTrim.g1Floor(name -> Optional.empty())).isZero();
+  }
+
+  @Test
+  void asksForTheFreeShareThatLeavesTheFloor() {
+    assertThat(HeapTrim.freeRatio(6L << 20, 97L << 20)).isEqualTo(93);
+    assertThat(HeapTrim.freeRatio(97L << 20, 97L << 20)).isZero();
+    assertThat(HeapTrim.freeRatio(200L << 20, 97L << 20)).isZero();
+    assertThat(HeapTrim.freeRatio(1, 97L << 20)).isEqualTo(99);
+  }
+
+  /** A JVM with these flags' values, set by the JVM itself. */
+  private static java.util.function.Function<String, Optional<VMOption>> values(Map<String, String> values) {
+    return name -> Optional.ofNullable(values.get(name)).map(value -> new VMOption(name, value, false, Origin.ERGONOMIC));
+  }
+
   /** A JVM whose starting-heap flags have these origins (the others absent), with DisableExplicitGC as given. */
   private static java.util.function.Function<String, Optional<VMOption>> flags(Map<String, Origin> origins,
       String disableExplicitGc) {
