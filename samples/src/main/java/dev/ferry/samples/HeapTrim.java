@@ -98,9 +98,10 @@ final class HeapTrim {
 
   /**
    * The free share of a heap of {@code size} bytes holding {@code used}, in whole per cent rounded
-   * down, between 0 and 99. G1 counts a heap's used part in whole regions, so a collection keeping
-   * that share free may leave a little less than {@code size}; {@link #regrowTo} then asks for one
-   * per cent more.
+   * down, between 0 and 99. G1 counts a heap's used part in whole regions, so a heap that keeps
+   * this share free is often larger than {@code size} (113 against 97 MiB for 6 MiB used), and
+   * sometimes smaller: {@link #regrowTo} starts a per cent below it and asks for more while the
+   * heap stays short.
    */
   static int freeRatio(long used, long size) {
     long percent = 100 - (100 * used + size - 1) / size;
@@ -109,9 +110,10 @@ final class HeapTrim {
 
   /**
    * Full collections that leave at least {@code floor} committed: for their length the collector's
-   * free-heap ratios ask for the share of {@code floor} that {@code used} leaves free (G1 grows the
-   * heap to it), one per cent more each time the heap stayed short, three times at most; both
-   * ratios are put back however it ends.
+   * free-heap ratios ask for a per cent less than the share of {@code floor} that {@code used}
+   * leaves free (G1 grows the heap to it), one per cent more each time the heap stayed short, four
+   * times at most (a collection of a few MiB live takes 7–14 ms); both ratios are put back however
+   * it ends.
    */
   private static void regrowTo(HotSpotDiagnosticMXBean hotSpot, Function<String, Optional<VMOption>> option,
       long floor, long used) {
@@ -124,8 +126,8 @@ final class HeapTrim {
     int oldMin = Integer.parseInt(min.get().getValue());
     int oldMax = Integer.parseInt(max.get().getValue());
     try {
-      int ratio = freeRatio(used, floor);
-      for (int attempt = 0; attempt < 3 && ratio <= 99 && memory.getHeapMemoryUsage().getCommitted() < floor;
+      int ratio = Math.max(0, freeRatio(used, floor) - 1);
+      for (int attempt = 0; attempt < 4 && ratio <= 99 && memory.getHeapMemoryUsage().getCommitted() < floor;
           attempt++, ratio++) {
         // The JVM refuses a minimum above the maximum, so the maximum moves first and back last.
         hotSpot.setVMOption("MaxHeapFreeRatio", Integer.toString(Math.max(ratio, oldMax)));
