@@ -90,15 +90,15 @@ public final class Attempts {
   /**
    * The attempt on {@code endpoint} was answered {@code response}'s head: a 5xx counts against the
    * endpoint. Returns how many milliseconds to wait before the retry, its budget slot taken, for a
-   * status the policy retries (then a 2xx-4xx has counted for the endpoint, whose answer is
-   * dropped); else {@link #NO_RETRY}, and the response stands.
+   * status the policy retries (only 5xx ones: {@link dev.ferry.proxy.RetryPolicy#onStatuses});
+   * else {@link #NO_RETRY}, and the response stands.
    */
   public long afterStatus(LiveEndpoint endpoint, Response response) {
     int status = response.status();
-    boolean answered = status < 500;
-    if (!answered) {
-      pool.failed(endpoint, "status_" + status);
+    if (status < 500) {
+      return NO_RETRY; // every answer but a 5xx, at once: no set looked up, no status boxed
     }
+    pool.failed(endpoint, "status_" + status);
     if (!policy.statuses().contains(status) || countedAttempts() >= policy.retries()
         || !idempotentOrAllowed() || !resendable() || hooks.clientSawResponseBytes()) {
       return NO_RETRY;
@@ -108,9 +108,6 @@ public final class Attempts {
     long retryAfterMillis = pool.hasUntried(tried) ? 0 : retryAfterMillis(response);
     if (retryAfterMillis > policy.retryAfterCap().toMillis() || !startRetry()) {
       return NO_RETRY;
-    }
-    if (answered) {
-      pool.succeeded(endpoint);
     }
     log.info("upstream_retry pool={} endpoint={} attempt={} reason=status_{}", LogValues.of(pool.name()),
         endpoint.authority(), attempt + 1, status);
