@@ -12,7 +12,6 @@ import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
-import dev.ferry.proxy.engine.io.FileRegionBody;
 import dev.ferry.proxy.engine.io.InMemoryBody;
 import dev.ferry.proxy.engine.route.Attempts;
 import dev.ferry.proxy.engine.route.DispatchHooks;
@@ -34,7 +33,6 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.time.Instant;
 import java.util.List;
@@ -180,8 +178,7 @@ final class LoopExchange implements DispatchHooks {
       return;
     }
     try {
-      FileChannel file = stored.body() instanceof FileRegionBody region ? region.file() : null;
-      sendWhole(stored, wholeBody(stored.body()), file != null && file.isOpen() ? file : null);
+      sendWhole(stored, wholeBody(stored.body()));
     } catch (IOException e) {
       abort(e);
     }
@@ -742,15 +739,15 @@ final class LoopExchange implements DispatchHooks {
     } catch (IOException unexpected) {
       body = new byte[0];
     }
-    sendWhole(page.withBody(Body.of(body)), ByteBuffer.wrap(body), null);
+    sendWhole(page.withBody(Body.of(body)), ByteBuffer.wrap(body));
   }
 
   /**
    * Sends {@code response}, whose body is {@code content}, all in memory (an error page, a stored
-   * answer) and in {@code file} too if not null, and ends the exchange once it went. A small body
-   * goes in the head's buffer, a larger one after it ({@link LoopTail}), not copied.
+   * answer, a stored body's mapping), and ends the exchange once it went. A small body goes in the
+   * head's buffer, a larger one after it ({@link LoopTail}), not copied.
    */
-  private void sendWhole(Response response, ByteBuffer content, FileChannel file) {
+  private void sendWhole(Response response, ByteBuffer content) {
     status = response.status();
     closeAfter |= connection.closeRequested();
     ClientHead clientHead = ClientHead.frame(response, server.configuration().requestIdHeader(),
@@ -762,7 +759,7 @@ final class LoopExchange implements DispatchHooks {
       if (content.remaining() <= Math.min(COPIED_BODY_BYTES, out.remaining())) {
         out.put(content);
       } else {
-        tail = new LoopTail(content, file);
+        tail = new LoopTail(content);
       }
     }
     committed = true;

@@ -161,7 +161,8 @@ final class RealProxyServer implements ProxyServer {
         config.maxHeaderCount(), config.retryBufferBytes());
     this.dispatcher = new Dispatcher(forwarder, config.upstreamTimeout(), config.retryBufferBytes(),
         config.connectTimeout());
-    // Large hits go out by sendfile from platform threads: the pool's, or the event loops'.
+    // Large bodies go to files where hits go out on platform threads: the pool's, which send them
+    // by sendfile, or the event loops', which write the files' pages mapped (LoopTail).
     boolean platformHits = !ConnectionExecutor.runsOnVirtualThreads(config.concurrency()) || config.eventLoop();
     this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse(), platformHits)).orElse(null);
     this.cacheAdmin = cache == null ? null : new CacheAdmin(cache, config.cache().get().purgeClients());

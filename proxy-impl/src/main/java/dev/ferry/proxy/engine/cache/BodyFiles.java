@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Large stored bodies kept in files of shared memory ({@code /dev/shm}, a tmpfs), each in a file
- * of its own, so that a hit on a plain socket is sent by the kernel from the file's pages
- * ({@code sendfile}) instead of copied from a buffer into the socket: on Java 17's pool a 100 KiB
- * hit took about a fifth less CPU than from direct memory (paired {@code samples/bench/ab.sh}). The body is also mapped
+ * of its own, so that a hit on a plain socket served by a thread is sent by the kernel from the
+ * file's pages ({@code sendfile}) instead of copied from a buffer into the socket: on Java 17's
+ * pool a 100 KiB hit took about a fifth less CPU than from direct memory (paired
+ * {@code samples/bench/ab.sh}). An event loop writes the mapping with the head in one gathering
+ * write instead, which measured faster there ({@code LoopTail}). The body is also mapped
  * read-only, and the mapping is the entry's {@code ByteBuffer}, for everything that reads it as
  * bytes (ranges, TLS, filters); the pages are the file's, held once.
  *
