@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * load, while the compilers still compete for the CPU. A heap trimmed to what is live (27 MiB)
  * went back to 204 MiB within two seconds of the benchmark's load and peaked at 241 MiB of RSS;
  * one trimmed to the quarter grows in small steps, if at all (README, Performance, "Memory"). The
- * second collection that does it runs with {@code MinHeapFreeRatio} and {@code MaxHeapFreeRatio}
- * set for that size, and both are put back at once.
+ * one or two collections after the first that do it run with {@code MinHeapFreeRatio} and
+ * {@code MaxHeapFreeRatio} set for that size, and both are put back at once.
  *
  * <p>Not done when the user sized the starting heap ({@code -Xms}, {@code -XX:InitialHeapSize},
  * {@code MinHeapSize}, {@code InitialRAMPercentage}: that heap is theirs), where explicit
@@ -58,9 +58,8 @@ final class HeapTrim {
     long before = memory.getHeapMemoryUsage().getCommitted();
     System.gc();
     long floor = g1Floor(option);
-    long committed = memory.getHeapMemoryUsage().getCommitted();
-    if (committed < floor) {
-      regrowTo(hotSpot, option, floor, memory.getHeapMemoryUsage().getUsed());
+    if (memory.getHeapMemoryUsage().getCommitted() < floor) {
+      regrowTo(hotSpot, option, memory, floor);
     }
     LOG.debug("heap_trimmed committed_mb={} was_mb={} floor_mb={} max_mb={}",
         memory.getHeapMemoryUsage().getCommitted() >> 20, before >> 20, floor >> 20,
@@ -110,23 +109,22 @@ final class HeapTrim {
 
   /**
    * Full collections that leave at least {@code floor} committed: for their length the collector's
-   * free-heap ratios ask for a per cent less than the share of {@code floor} that {@code used}
+   * free-heap ratios ask for a per cent less than the share of {@code floor} that the live heap
    * leaves free (G1 grows the heap to it), one per cent more each time the heap stayed short, four
    * times at most (a collection of a few MiB live takes 7–14 ms); both ratios are put back however
    * it ends.
    */
   private static void regrowTo(HotSpotDiagnosticMXBean hotSpot, Function<String, Optional<VMOption>> option,
-      long floor, long used) {
+      MemoryMXBean memory, long floor) {
     Optional<VMOption> min = option.apply("MinHeapFreeRatio");
     Optional<VMOption> max = option.apply("MaxHeapFreeRatio");
     if (min.isEmpty() || max.isEmpty()) {
       return;
     }
-    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     int oldMin = Integer.parseInt(min.get().getValue());
     int oldMax = Integer.parseInt(max.get().getValue());
     try {
-      int ratio = Math.max(0, freeRatio(used, floor) - 1);
+      int ratio = Math.max(0, freeRatio(memory.getHeapMemoryUsage().getUsed(), floor) - 1);
       for (int attempt = 0; attempt < 4 && ratio <= 99 && memory.getHeapMemoryUsage().getCommitted() < floor;
           attempt++, ratio++) {
         // The JVM refuses a minimum above the maximum, so the maximum moves first and back last.
