@@ -17,13 +17,15 @@
 #   TLS=1 A=/tmp/before.jar samples/bench/ab.sh              # clients speak TLS to Ferry
 #   UPLOAD=102400 A=/tmp/before.jar samples/bench/ab.sh      # POST a 100 KiB body each time
 #   DELAY=50 CONNS=500 B_FLAGS="-c pool -t 1000" samples/bench/ab.sh  # a backend taking 50 ms
+#   FORWARD=1 A_FLAGS="--no-event-loop" samples/bench/ab.sh  # Ferry as a forward proxy
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options), SIZE of
 # the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every request),
 # TLS (1: Ferry terminates TLS with a certificate made for the run; needs openssl), UPLOAD (bytes
 # of a body POSTed with every request, which the origin reads and answers like a GET; 0: GETs),
 # DELAY (ms: the origin is samples/bench/SlowOrigin.java answering after DELAY, on Java 25 where
-# installed, instead of nginx answering at once; 0), ROUNDS (3), DURATION (8s), WARMUP per run
+# installed, instead of nginx answering at once; 0), FORWARD (1: Ferry is a forward proxy, with
+# --allow-private-destinations, and wrk sends it absolute-form targets; not with TLS or UPLOAD), ROUNDS (3), DURATION (8s), WARMUP per run
 # (20s: C2 compiles Ferry's hot paths for about 20 s of a 1 KiB miss load, and until about 30 s
 # with a new connection per request; a shorter warm-up measures the compiler as much as the change;
 # samples/bench/warm-up.sh shows the curve), REWARM (8s: a second warm-up run on new connections,
@@ -44,6 +46,10 @@ WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
 UPLOAD=${UPLOAD:-0}
 DELAY=${DELAY:-0}
+FORWARD=${FORWARD:-0}
+if [ "$FORWARD" = 1 ] && { [ "$UPLOAD" -gt 0 ] || [ "${TLS:-0}" = 1 ]; }; then
+  echo "ab.sh: FORWARD=1 runs GETs over plain HTTP: leave out UPLOAD and TLS"; exit 2
+fi
 for jar in "$A" "$B"; do
   [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }
 done
@@ -62,6 +68,11 @@ if [ "$UPLOAD" -gt 0 ]; then
 fi
 
 tls_listener "$WORK" ab.sh
+if [ "$FORWARD" = 1 ]; then
+  # wrk connects to the proxy and sends the origin's absolute URL as the request target.
+  printf 'wrk.path = "http://127.0.0.1:%s/bytes/%s"\n' "$ORIGIN_PORT" "$SIZE" > "$WORK/forward.lua"
+  WRK_HEADERS+=(-s "$WORK/forward.lua")
+fi
 
 allocated() { # $1 = admin port
   curl -s --max-time 5 "http://127.0.0.1:$1/metrics" \
@@ -71,19 +82,25 @@ allocated() { # $1 = admin port
 # Runs in a command substitution, a subshell whose PIDS the exit trap never sees: it stops its
 # own Ferry on every way out.
 run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints "label rps cpu_us alloc_b p99_ms timeouts refused rss_mib"
-  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts refused rss flags jvm_flags
+  local port admin pid url t0 t1 a0 a1 n rps p99 timeouts refused rss flags jvm_flags mode check
   port=$(free_port)
   admin=$(free_port)
   read -r -a flags <<< "$3 $TLS_FLAGS"
   read -r -a jvm_flags <<< "$4"
+  mode=(--upstream "http://127.0.0.1:$ORIGIN_PORT")
+  url="$SCHEME://127.0.0.1:$port/bytes/$SIZE"
+  check=("$url")
+  if [ "$FORWARD" = 1 ]; then
+    mode=(--allow-private-destinations)
+    check=(-x "http://127.0.0.1:$port" "http://127.0.0.1:$ORIGIN_PORT/bytes/$SIZE")
+  fi
   "$JAVA" -Xmx1g "${jvm_flags[@]}" -jar "$2" -q -p "$port" --admin-port "$admin" \
-    --upstream "http://127.0.0.1:$ORIGIN_PORT" "${flags[@]}" > "$WORK/ferry.out" 2>&1 &
+    "${mode[@]}" "${flags[@]}" > "$WORK/ferry.out" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
-  url="$SCHEME://127.0.0.1:$port/bytes/$SIZE"
-  [ "$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 5 "$url")" = 200 ] \
-    || { echo "no 200 from $url" >&2; cat "$WORK/ferry.out" >&2; kill "$pid"; exit 1; }
+  [ "$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 5 "${check[@]}")" = 200 ] \
+    || { echo "no 200 from ${check[*]}" >&2; cat "$WORK/ferry.out" >&2; kill "$pid"; exit 1; }
   warm_up "$url" -t2 -c"$CONNS" "${WRK_HEADERS[@]}"
   a0=$(allocated "$admin")
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
@@ -104,7 +121,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
     "${p99:-0} ${timeouts:-0} ${refused:-0} ${rss:-0}"
 }
 
-echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME$([ "$FORWARD" = 1 ] && echo ", forward proxy"), body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
 echo "  A = ${A_JVM_FLAGS:-} $A ${A_FLAGS:-}" >&2
 echo "  B = ${B_JVM_FLAGS:-} $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"

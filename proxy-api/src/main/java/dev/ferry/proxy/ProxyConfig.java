@@ -96,8 +96,7 @@ public final class ProxyConfig {
     admin = builder.admin;
     statsOnProxyPort = builder.statsOnProxyPort;
     eventLoopChoice = builder.eventLoop;
-    eventLoop = eventLoopChoice != null ? eventLoopChoice
-        : (builder.upstream != null || !builder.routes.isEmpty()) && builder.tls == null;
+    eventLoop = eventLoopChoice != null ? eventLoopChoice : builder.tls == null;
     quietLogs = builder.quietLogs;
     adminFilters = List.copyOf(builder.adminFilters);
     maxIdleUpstreamConnections = builder.maxIdleUpstreamConnections;
@@ -256,7 +255,7 @@ public final class ProxyConfig {
 
   /**
    * Whether the event loops run: as {@link ProxyServer.Builder#eventLoop(boolean)} was set, or
-   * by default true for a reverse proxy without TLS on its listener.
+   * by default true for a proxy, forward or reverse, without TLS on its listener.
    */
   public boolean eventLoop() {
     return eventLoop;

@@ -678,26 +678,28 @@ public interface ProxyServer extends AutoCloseable {
     }
 
     /**
-     * Whether a reverse proxy serves its plain requests on event loops: a selector thread per
-     * core holds the client connections between requests and runs, without a thread of the
-     * {@link #concurrency} model, each GET or HEAD without a body whose route has no filters and
-     * no stripped prefix, when the proxy has no filters and its listeners implement only
-     * {@link ExchangeListener#exchangeCompleted}. On a route the {@link #cache} serves (with its
-     * built-in store), the loop sends what the store answers alone (hits, 304s, ranges);
-     * otherwise it goes upstream when the pool's endpoints are all plain {@code http} (a host
-     * name is looked up on a thread of its own, never on a loop). Everything else (other
-     * requests, cache misses, a head that arrives in pieces, a pool whose connections are all
-     * taken) goes to the concurrency model's threads as without it; the connection comes back to
-     * its loop after that exchange if the loop could have served it, and otherwise stays with the
-     * threads (a client sending POSTs is not handed over for each). A proxy none of whose routes
-     * the loops could serve (filters on every route, upstreams reached over {@code https}) gives
-     * its connections to the threads from the start.
+     * Whether the proxy serves its plain requests on event loops: a selector thread per core
+     * holds the client connections between requests and runs, without a thread of the
+     * {@link #concurrency} model, each GET or HEAD without a body when the proxy has no filters
+     * and its listeners implement only {@link ExchangeListener#exchangeCompleted}: in a reverse
+     * proxy, one whose route has no filters and no stripped prefix; in a forward proxy, one to an
+     * absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
+     * store), the loop sends what the store answers alone (hits, 304s, ranges); otherwise it goes
+     * upstream, to the origin the request names or, in a reverse proxy, when the pool's endpoints
+     * are all plain {@code http} (a host name is looked up on a thread of its own, never on a
+     * loop). Everything else (other requests, CONNECT and {@code https://} targets, cache misses, a
+     * head that arrives in pieces, a pool whose connections are all taken) goes to the
+     * concurrency model's threads as without it; the connection comes back to its loop after that
+     * exchange if the loop could have served it, and otherwise stays with the threads (a client
+     * sending POSTs is not handed over for each). A proxy whose requests the loops could never
+     * serve (proxy-wide filters, filters on every route, upstreams reached over {@code https})
+     * gives its connections to the threads from the start.
      *
-     * <p>Default: on for a reverse proxy without {@link #tls}, off otherwise. It takes about a
-     * third off the CPU per request of such a path and holds an idle connection in about half the
-     * memory (see the README's performance section); {@code eventLoop(false)} keeps every
-     * connection on the concurrency model's threads. {@link #build()} refuses
-     * {@code eventLoop(true)} on a forward proxy, and with TLS on the listener.
+     * <p>Default: on without {@link #tls}, off with it. It takes about a third off the CPU per
+     * request of such a path and holds an idle connection in about half the memory (see the
+     * README's performance section); {@code eventLoop(false)} keeps every connection on the
+     * concurrency model's threads. {@link #build()} refuses {@code eventLoop(true)} with TLS on
+     * the listener.
      *
      * <pre>{@code
      * ProxyServer.builder().upstream("http://127.0.0.1:8081").eventLoop(false).build().start();
@@ -919,10 +921,6 @@ public interface ProxyServer extends AutoCloseable {
       }
       if (Boolean.TRUE.equals(eventLoop) && tls != null) {
         throw new IllegalStateException("eventLoop(true) serves plain HTTP only: remove it or tls(...)");
-      }
-      if (Boolean.TRUE.equals(eventLoop) && !reverse) {
-        throw new IllegalStateException("eventLoop(true) is for reverse proxies: add an upstream or "
-            + "routes, or remove it");
       }
       if (reverse && filters.stream().anyMatch(
           filter -> filter instanceof Authentication auth && auth.checksProxyAuthorization())) {

@@ -27,16 +27,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a reverse
- * proxy's GET or HEAD from an HTTP/1.1 client whose head came whole, with no body, expectation
- * or upgrade, when the proxy has no filters and its listeners want only the completed exchange,
- * and the route has no filters and strips no prefix. On a route the cache serves, it answers
+ * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET or
+ * HEAD from an HTTP/1.1 client whose head came whole, with no body, expectation or upgrade, when
+ * the proxy has no filters and its listeners want only the completed exchange: in a reverse
+ * proxy, one whose route has no filters and strips no prefix; in a forward proxy, one whose
+ * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
+ * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
  * what the built-in store answers alone (a fresh hit, a 304, ranges); a miss or a revalidation
  * goes to the threads, which fetch and store it, as does every request when the cache's store is
- * an application's. Otherwise it goes upstream from the loop when every endpoint of the route's
- * pool is plain {@code http} (at an address, or at a name looked up off the loop) and the pool
- * has a connection free now. Anything else, a malformed head included, goes to the threads with
- * nothing sent, and is answered there as it always was.
+ * an application's. Otherwise it goes upstream from the loop: to a forward proxy's origin, or
+ * when every endpoint of the route's pool is plain {@code http} (at an address, or at a name
+ * looked up off the loop) and the pool has a connection free now. Anything else, a malformed
+ * head included, goes to the threads with nothing sent, and is answered there as it always was.
  */
 final class LoopAdmission {
   private static final Logger log = LoggerFactory.getLogger(LoopAdmission.class);
@@ -112,12 +114,16 @@ final class LoopAdmission {
 
   /**
    * Whether a loop could serve some request through {@code filters} and {@code routes}: no
-   * proxy-wide filters, and a route without filters or a stripped prefix that the built-in
+   * proxy-wide filters, and in a forward proxy ({@code routes} null) no cache or the built-in
+   * store, in a reverse one a route without filters or a stripped prefix that the built-in
    * {@code cache} serves or whose pool a loop reaches ({@link #loopable}).
    */
   static boolean servesSome(List<Filter> filters, RouteTable routes, HttpCache cache) {
-    if (!filters.isEmpty() || routes == null) {
+    if (!filters.isEmpty()) {
       return false;
+    }
+    if (routes == null) {
+      return cache == null || cache.storeInMemory();
     }
     for (LiveRoute route : routes.routes()) {
       if (route.filters().isEmpty() && !route.route().stripsPrefix()
@@ -129,23 +135,43 @@ final class LoopAdmission {
   }
 
   /**
-   * Whether a loop would have served, itself, an exchange the threads just served: a
-   * {@link #plain} request on a route without filters or a stripped prefix, answered from the
-   * store on a caching route ({@code cacheVerdict} HIT or STALE), else through a pool a loop
-   * reaches. Only then does its connection go back to its loop: one whose requests are the
-   * threads' anyway (POSTs, misses, a pool over https) would pay a hand-over for each of them.
+   * Whether a loop would have served, itself, an exchange the threads just served through
+   * {@code pipeline} (null if none ran): a {@link #plain} request, in a forward proxy to an
+   * absolute {@code http} URL, in a reverse one on a route without filters or a stripped prefix;
+   * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE), else
+   * to an origin or through a pool a loop reaches. Only then does its connection go back to its
+   * loop: one whose requests are the threads' anyway (POSTs, misses, a pool over https) would pay
+   * a hand-over for each of them.
    */
-  static boolean wouldServe(RequestHead head, LiveRoute route, String cacheVerdict, HttpCache cache) {
-    if (route == null || !plain(head) || !route.filters().isEmpty() || route.route().stripsPrefix()) {
+  static boolean wouldServe(RequestHead head, Pipeline pipeline, LiveRoute route, String cacheVerdict,
+      HttpCache cache) {
+    if (pipeline == null || !plain(head)) {
       return false;
     }
-    return caches(route, cache) ? "HIT".equals(cacheVerdict) || "STALE".equals(cacheVerdict)
-        : loopable(route.pool());
+    if (pipeline.routes() == null) {
+      return absoluteHttp(head.target()) && (cache == null || storedAnswer(cacheVerdict));
+    }
+    if (route == null || !route.filters().isEmpty() || route.route().stripsPrefix()) {
+      return false;
+    }
+    return caches(route, cache) ? storedAnswer(cacheVerdict) : loopable(route.pool());
+  }
+
+  private static boolean storedAnswer(String cacheVerdict) {
+    return "HIT".equals(cacheVerdict) || "STALE".equals(cacheVerdict);
   }
 
   /** Whether the loops answer {@code route}'s requests from the built-in {@code cache}'s store. */
   private static boolean caches(LiveRoute route, HttpCache cache) {
     return cache != null && route.route().cacheEnabled() && cache.storeInMemory();
+  }
+
+  /**
+   * Whether a forward proxy's request target is an absolute {@code http} URL (its scheme in any
+   * case, RFC 3986 §3.1), the only form a loop forwards.
+   */
+  static boolean absoluteHttp(String target) {
+    return target.regionMatches(true, 0, "http://", 0, 7);
   }
 
   /**
@@ -170,14 +196,15 @@ final class LoopAdmission {
     }
     RequestHead head = new HeadParser(connection.input(), loop.lineScratch, loop.recentValues,
         config.maxRequestLineBytes(), config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
-    if (!plain(head)) {
+    boolean forward = pipeline.routes() == null;
+    if (!plain(head) || forward && !absoluteHttp(head.target())) {
       return null;
     }
     Headers received = head.headers();
     String requestId = RequestIds.keepOrGenerate(received, config.requestIdHeader());
     TraceContext trace = TraceContext.continueOrStart(received);
-    InboundRequest.Parsed parsed = InboundRequest.parse(head,
-        config.upstream().map(u -> u.endpoints().get(0).authority()).orElse(null), true, false,
+    InboundRequest.Parsed parsed = InboundRequest.parse(head, forward ? null
+        : config.upstream().map(u -> u.endpoints().get(0).authority()).orElse(null), !forward, false,
         config.maxRequestBodyBytes());
     if (parsed.refusal() != null || parsed.bodyLength() != 0 || parsed.expectContinue()
         || parsed.toProxyItself()) {
@@ -186,6 +213,10 @@ final class LoopAdmission {
     Headers.Builder fields = trace.propagate(received).set(config.requestIdHeader(), requestId);
     HopByHop.applyClientOptions(received, fields, config.requestIdHeader(), "traceparent");
     OwnFields.dropUnderscoreSpellings(received, fields, config.requestIdHeader());
+    if (forward) {
+      return forward(loop, connection, key, head, parsed.request().headers(fields.build()).build(),
+          requestId, trace, parsed.hostNamed());
+    }
     UpstreamFields.dropClientForwarding(received, fields);
     Request request = parsed.request().headers(fields.build()).build();
     Optional<LiveRoute> matched = pipeline.routes().match(request);
@@ -198,7 +229,7 @@ final class LoopAdmission {
         return null; // an application's store may wait on its network: the threads look it up
       }
       return stored(loop, connection, key, head, request, matched.get(), requestId, trace,
-          parsed.hostNamed());
+          parsed.hostNamed(), matched.get().cachePartition());
     }
     if (!loopable(matched.get().pool())) {
       return null;
@@ -223,19 +254,42 @@ final class LoopAdmission {
   }
 
   /**
-   * A request to a caching route: the exchange that sends what the store answers, or null when
-   * the store has no answer (a miss, a revalidation), which the threads then fetch and store.
+   * A forward proxy's request to an {@code http} origin: the exchange that sends it there, or,
+   * with a cache, that sends what the store answers (null for a miss, which the threads fetch).
+   */
+  private static LoopExchange forward(EventLoop loop, ClientConnection connection, SelectionKey key,
+      RequestHead head, Request request, String requestId, TraceContext trace, boolean hostNamed) {
+    if (!request.scheme().equals("http")) {
+      return null;
+    }
+    HttpCache cache = loop.server().httpCache();
+    if (cache != null) {
+      // An application's store may wait on its network: the threads look it up.
+      return cache.storeInMemory()
+          ? stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, "") : null;
+    }
+    if (!connection.serveOnLoop()) {
+      return null; // asked to close: the blocking path serves what came, or ends it
+    }
+    return new LoopExchange(loop, connection, key, head, request, null, requestId, trace.traceId(),
+        hostNamed);
+  }
+
+  /**
+   * A request the cache serves (on a caching route, or to a forward proxy with a cache, {@code
+   * route} null then): the exchange that sends what the store answers, or null when the store has
+   * no answer (a miss, a revalidation), which the threads then fetch and store.
    */
   private static LoopExchange stored(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, Request request, LiveRoute route, String requestId, TraceContext trace,
-      boolean hostNamed) {
+      boolean hostNamed, String partition) {
     if (connection.closeRequested()) {
       return null; // the threads serve what came, saying the connection closes, or end it
     }
     String[] verdict = new String[1];
     // No filter ran: the authority the client asked for is the request's, as the threads see it.
     Response answer = loop.server().httpCache().answerStored(request,
-        HttpCache.partition(route.cachePartition(), request, request.authority(), hostNamed),
+        HttpCache.partition(partition, request, request.authority(), hostNamed),
         status -> verdict[0] = status);
     if (answer == null || !connection.serveOnLoop()) {
       return null;

@@ -16,7 +16,6 @@ import dev.ferry.proxy.engine.io.InMemoryBody;
 import dev.ferry.proxy.engine.route.Attempts;
 import dev.ferry.proxy.engine.route.DispatchHooks;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
-import dev.ferry.proxy.engine.route.LivePool;
 import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
@@ -41,13 +40,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One exchange run on an {@link EventLoop}: a reverse proxy's GET or HEAD without a body, sent
- * to a plain-http endpoint of its route's pool on a connection of the loop's own, its answer
- * relayed as it comes ({@link LoopBody}), never buffered whole. It does what the blocking path
- * does for such a request, with the same parts: the head parsed by {@link HeadParser}, the
- * fields upstream by {@link UpstreamFields}, the endpoint, retries and backoff by
- * {@link Attempts}, the client's head by {@link ClientHead}, errors by the proxy's error pages,
- * the report by {@link ExchangeReport}.
+ * One exchange run on an {@link EventLoop}: a GET or HEAD without a body, sent to a plain-http
+ * endpoint of a reverse proxy's route ({@link LoopRoute}) or to the origin a forward proxy's
+ * request names ({@link LoopOrigin}), on a connection of the loop's own, its answer relayed as it
+ * comes ({@link LoopBody}), never buffered whole. It does what the blocking path does for such a
+ * request, with the same parts: the head parsed by {@link HeadParser}, the fields upstream by
+ * {@link UpstreamFields}, a route's endpoint, retries and backoff by {@link Attempts}, the
+ * client's head by {@link ClientHead}, errors by the proxy's error pages, the report by
+ * {@link ExchangeReport}.
  * Where the blocking path would wait it registers for readiness, and where it would time out a
  * deadline is checked by the loop. On a caching route it sends the cache's answer instead
  * ({@link #answerWith}), when the store has one.
@@ -68,9 +68,7 @@ final class LoopExchange implements DispatchHooks {
   private final SelectionKey clientKey;
   private final RequestHead head;
   private final Request request;
-  private final LiveRoute route;
-  private final LivePool pool;
-  private final Attempts attempts;
+  private final LoopDestination destination;
   private final String requestId;
   private final String traceId;
   private final boolean hostNamed;
@@ -82,13 +80,13 @@ final class LoopExchange implements DispatchHooks {
   private final boolean headRequest;
   private boolean closeAfter;
 
-  private LiveEndpoint endpoint;
-  /** Where the attempt under way goes. */
+  /** The key of the attempt under way's connections. */
+  private UpstreamKey upstreamKey;
+  /** Where a reverse proxy's attempt under way goes; null for a forward proxy's. */
   private Target target;
   /** The address of the connection this attempt opens; null while it reuses an idle one. */
   private InetSocketAddress connectingTo;
   private LoopUpstream upstream;
-  private boolean retrying;
   private ByteBuffer requestBytes;
   /** The client's bytes: filled from the upstream, drained to the client ({@link #draining}). */
   private ByteBuffer out;
@@ -130,6 +128,7 @@ final class LoopExchange implements DispatchHooks {
   private String failure;
   private String upstreamText;
 
+  /** @param route the reverse proxy's route; null for a forward proxy's request */
   LoopExchange(EventLoop loop, ClientConnection connection, SelectionKey clientKey,
       RequestHead head, Request request, LiveRoute route, String requestId, String traceId,
       boolean hostNamed) {
@@ -139,9 +138,8 @@ final class LoopExchange implements DispatchHooks {
     this.clientKey = clientKey;
     this.head = head;
     this.request = request;
-    this.route = route;
-    this.pool = route.pool();
-    this.attempts = new Attempts(pool, route.route().retry(), request, this);
+    this.destination = route == null ? new LoopOrigin(request, server.configuration())
+        : new LoopRoute(route, request, this, server.configuration());
     this.requestId = requestId;
     this.traceId = traceId;
     this.hostNamed = hostNamed;
@@ -149,8 +147,7 @@ final class LoopExchange implements DispatchHooks {
     long now = System.nanoTime();
     this.startNanos = Math.min(now, connection.input().lastReadNanos());
     this.startTime = Instant.now().minusNanos(now - startNanos);
-    this.timeoutMillis = route.route().timeout().map(Forwarder::timeoutMillis)
-        .orElse(Forwarder.timeoutMillis(server.configuration().upstreamTimeout()));
+    this.timeoutMillis = destination.timeoutMillis();
     this.headRequest = head.method().equals("HEAD");
     this.closeAfter = !keepsAlive(head);
   }
@@ -193,37 +190,32 @@ final class LoopExchange implements DispatchHooks {
     }
   }
 
-  /** Sends the request to the endpoint the next attempt chooses. */
+  /** Sends the request to where the next attempt goes. */
   private void attempt() {
-    retrying = attempts.begin();
     try {
-      endpoint = attempts.choose();
+      destination.begin();
     } catch (HttpFailureException e) {
-      attemptEnded();
-      pool.releaseConnection();
-      pool.release();
       answerFailure(e);
       return;
     }
-    endpoint.requestStarted();
     send(true);
   }
 
   /**
-   * Sends the request on an idle connection to the chosen endpoint, or a new one: to its address,
-   * or to the addresses its name has, looked up off the loop ({@link NameLookups}).
+   * Sends the request on an idle connection to the attempt's endpoint or origin, or a new one: to
+   * its address, or to the addresses its name has, looked up off the loop ({@link NameLookups}).
    */
   private void send(boolean mayReuse) {
     UpstreamKey key;
     try {
-      key = endpoint.key();
+      key = destination.key();
     } catch (HttpFailureException e) {
       failedBeforeAnswer(e);
       return;
     }
-    target = new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, "",
-        !pool.spec().keepsLocation(), false);
-    requestBytes = requestHead(target);
+    upstreamKey = key;
+    target = destination.target(key);
+    requestBytes = requestHead();
     connectingTo = null;
     upstream = mayReuse ? loop.idleUpstream(key) : null;
     if (upstream != null) {
@@ -266,7 +258,7 @@ final class LoopExchange implements DispatchHooks {
    * blocking path's connector checks them first: never the proxy's own listener (508).
    */
   private void connect(List<InetAddress> found) {
-    UpstreamKey key = target.key();
+    UpstreamKey key = upstreamKey;
     try {
       server.destinationPolicy().check(key.host(), key.port(), found, false);
     } catch (HttpFailureException e) {
@@ -280,7 +272,7 @@ final class LoopExchange implements DispatchHooks {
 
   /** Opens a connection to the next address; a refused one moves on to the one after it. */
   private void connectNext() {
-    UpstreamKey key = target.key();
+    UpstreamKey key = upstreamKey;
     connectingTo = new InetSocketAddress(addresses.get(nextAddress++), key.port());
     try {
       upstream = loop.openUpstream(key, connectingTo);
@@ -311,11 +303,11 @@ final class LoopExchange implements DispatchHooks {
     connectNext();
   }
 
-  private ByteBuffer requestHead(Target to) {
-    Headers outbound = UpstreamFields.outbound(request, this, false, to);
-    String target = to.endpoint().basePath().isEmpty() ? request.target()
-        : to.endpoint().basePath() + request.target();
-    return loop.head.request(request.method(), target).fields(outbound).view();
+  private ByteBuffer requestHead() {
+    Headers outbound = UpstreamFields.outbound(request, this, false, target);
+    String path = target == null || target.endpoint().basePath().isEmpty() ? request.target()
+        : target.endpoint().basePath() + request.target();
+    return loop.head.request(request.method(), path).fields(outbound).view();
   }
 
   /**
@@ -406,7 +398,6 @@ final class LoopExchange implements DispatchHooks {
 
   private void answered(ResponseHead response) throws IOException {
     long length = Forwarder.bodyLength(request.method(), response);
-    attemptEnded();
     Response.Builder builder = Response.builder().status(response.status())
         .headers(UpstreamFields.relayed(response, false, target))
         .body(Body.of(InputStream.nullInputStream(), length >= 0 ? length : -1));
@@ -414,12 +405,10 @@ final class LoopExchange implements DispatchHooks {
       builder.reason(response.reason()); // else the status's usual phrase, as on the blocking path
     }
     Response framed = builder.build();
-    long wait = attempts.afterStatus(endpoint, framed);
+    long wait = destination.answered(framed);
     if (wait != Attempts.NO_RETRY) {
       upstream.close(); // its body is not read: the connection cannot carry another request
       upstream = null;
-      endpoint.requestEnded();
-      pool.releaseConnection();
       retryAfter(wait);
       return;
     }
@@ -566,7 +555,7 @@ final class LoopExchange implements DispatchHooks {
 
   /**
    * The answer has come whole, or broke off: the upstream connection goes back (or is closed),
-   * the pool's slots too; a whole answer below 500 counts for the endpoint, one the upstream
+   * a route's slots too; a whole answer below 500 counts for the endpoint, one the upstream
    * broke off against it (the client's leaving says nothing of it).
    */
   private void releaseUpstream(boolean upstreamFault) {
@@ -576,14 +565,7 @@ final class LoopExchange implements DispatchHooks {
       upstream.close();
     }
     upstream = null;
-    endpoint.requestEnded();
-    pool.releaseConnection();
-    pool.release();
-    if (upstreamFault) {
-      pool.failed(endpoint, failure);
-    } else if (failure == null && status < 500) {
-      pool.succeeded(endpoint);
-    }
+    destination.ended(upstreamFault, failure, status);
   }
 
   /**
@@ -608,15 +590,11 @@ final class LoopExchange implements DispatchHooks {
     }
     HttpFailureException failed = e instanceof HttpFailureException h ? h
         : headBegun ? new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
-            endpoint.endpoint().host() + " closed the connection in the middle of its response head", e)
+            destination.host() + " closed the connection in the middle of its response head", e)
         : new HttpFailureException(ProxyFailure.UPSTREAM_RESET,
-            endpoint.endpoint().host() + " closed the connection without a complete response", e);
-    endpoint.requestEnded();
-    pool.releaseConnection();
-    long wait = attempts.afterFailure(endpoint, failed);
-    attemptEnded();
+            destination.host() + " closed the connection without a complete response", e);
+    long wait = destination.failed(failed);
     if (wait == Attempts.NO_RETRY) {
-      pool.release();
       answerFailure(failed);
       return;
     }
@@ -630,7 +608,7 @@ final class LoopExchange implements DispatchHooks {
   private void failedBeforeBody(IOException e) {
     HttpFailureException failed = e instanceof HttpFailureException h ? h
         : new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
-            endpoint.endpoint().host() + " closed the connection before its response body", e);
+            destination.host() + " closed the connection before its response body", e);
     failure = failed.failure().name();
     upstreamReusable = false;
     releaseUpstream(true);
@@ -645,7 +623,7 @@ final class LoopExchange implements DispatchHooks {
       return h;
     }
     connectFailed(LogValues.quoted(e.getMessage()));
-    String host = endpoint.endpoint().host();
+    String host = destination.host();
     return new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
         e instanceof ConnectException ? "connection refused by " + host : "could not connect to " + host
             + ": " + e.getMessage(), e);
@@ -658,17 +636,9 @@ final class LoopExchange implements DispatchHooks {
 
   /** The blocking path's {@code Connector} event for a connect that failed, with its error. */
   private void connectFailed(String error) {
-    UpstreamKey key = target.key();
+    UpstreamKey key = upstreamKey;
     log.warn("server_connect_failed host={} port={} address={} error={}", key.host(), key.port(),
         connectingTo == null ? "-" : connectingTo.getAddress().getHostAddress(), error);
-  }
-
-  /** The retry's budget slot is held until its attempt has an answer head, or failed. */
-  private void attemptEnded() {
-    if (retrying) {
-      retrying = false;
-      pool.retryEnded();
-    }
   }
 
   private void retryAfter(long waitMillis) {
@@ -681,10 +651,10 @@ final class LoopExchange implements DispatchHooks {
 
   private void retryNow() {
     await = Await.NOTHING;
-    if (!pool.tryAcquireConnection()) {
-      pool.release();
-      answerFailure(new HttpFailureException(ProxyFailure.POOL_OVERLOADED,
-          "pool " + pool.name() + " had no free connection for the retry"));
+    try {
+      destination.retry();
+    } catch (HttpFailureException e) {
+      answerFailure(e);
       return;
     }
     attempt();
@@ -708,11 +678,11 @@ final class LoopExchange implements DispatchHooks {
         lookingUp = false;
         connectFailed("timeout");
         failedBeforeAnswer(new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT,
-            "could not connect to " + endpoint.endpoint().host() + " in time"));
+            "could not connect to " + destination.host() + " in time"));
       }
       case RESPONSE -> {
         HttpFailureException timeout = new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
-            "no response from " + endpoint.endpoint().host());
+            "no response from " + destination.host());
         upstreamFailed(timeout);
       }
       case CLIENT -> {
@@ -788,23 +758,17 @@ final class LoopExchange implements DispatchHooks {
       upstreamReusable = false;
       if (!headParsed) {
         // Connecting, or waiting for the answer's head: the attempt's slots go back.
-        attemptEnded();
         upstream.close();
         upstream = null;
-        endpoint.requestEnded();
-        pool.releaseConnection();
-        pool.release();
+        destination.abandoned();
       } else {
         releaseUpstream(cause == ProxyFailure.RESPONSE_ABORTED || cause == ProxyFailure.UPSTREAM_TIMEOUT);
       }
     } else if (lookingUp) {
       lookingUp = false; // its answer is dropped: the attempt's slots go back here
-      attemptEnded();
-      endpoint.requestEnded();
-      pool.releaseConnection();
-      pool.release();
+      destination.abandoned();
     } else if (!upstreamDone && await == Await.BACKOFF) {
-      pool.release();
+      destination.abandonedInBackoff();
     }
     closeAfter = true;
     draining = false;
@@ -828,7 +792,7 @@ final class LoopExchange implements DispatchHooks {
     if (ExchangeReport.wanted(server, failure != null && status > 0)) {
       new ExchangeReport(server.nextExchangeId(), connection.id(), connection.clientAddress(), startTime,
           nanos, request.method(), request.url(), head.version(), head.headers(), 0, status, bodyBytes,
-          route.name(), upstreamText, cacheVerdict, requestId, traceId, failure).emit(server, true, true);
+          destination.routeName(), upstreamText, cacheVerdict, requestId, traceId, failure).emit(server, true, true);
     }
     if (closeAfter || !connection.nextOnLoop()) {
       clientKey.cancel();

@@ -561,7 +561,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     long nanos = System.nanoTime() - startNanos;
     tally.finish(status, failure, nanos);
     if (server.eventLoops() != null) {
-      connection.servedLoopsKind(LoopAdmission.wouldServe(head, route, cacheVerdict, server.httpCache()));
+      connection.servedLoopsKind(LoopAdmission.wouldServe(head, pipeline, route, cacheVerdict,
+          server.httpCache()));
     }
     if (!ExchangeReport.wanted(server, failure != null && status > 0)) {
       return; // nothing to report: build no strings for it

@@ -21,7 +21,6 @@ import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import org.junit.jupiter.api.Test;
@@ -41,47 +40,6 @@ class EventLoopTest {
     return ferry.start(ProxyServer.builder().upstream(Upstream.of(upstream)).eventLoop(true));
   }
 
-  private static final byte[] OK = "ok".getBytes(StandardCharsets.ISO_8859_1);
-
-  /**
-   * An origin that answers each request 200 with {@code fields} and the body {@code body} makes
-   * of its request line, but holds a {@code POST /hold} until {@code release}; {@code requests}
-   * counts every request as it arrives.
-   */
-  private TinyOrigin holdingOrigin(CountDownLatch release, AtomicInteger requests, String fields,
-      Function<String, byte[]> body) throws IOException {
-    TinyOrigin[] self = new TinyOrigin[1];
-    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = self[0].readRequest(in)) != null) {
-        String line = request.requestLine();
-        requests.incrementAndGet();
-        if (line.startsWith("POST /hold")) {
-          try {
-            release.await(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-        byte[] content = body.apply(line);
-        out.write(("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: " + content.length + "\r\n\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1));
-        out.write(content);
-        out.flush();
-      }
-    }));
-    return self[0];
-  }
-
-  /** A {@link #holdingOrigin} answering "ok", the latch that releases its POSTs, its request count. */
-  private record Holding(CountDownLatch release, AtomicInteger requests, TinyOrigin origin) {}
-
-  private Holding holding() throws IOException {
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicInteger requests = new AtomicInteger();
-    return new Holding(release, requests, holdingOrigin(release, requests, "", line -> OK));
-  }
-
   /**
    * A proxy to {@code origin} whose concurrency model has one thread and no queue; its loops are
    * on by default.
@@ -92,25 +50,16 @@ class EventLoopTest {
   }
 
   /**
-   * Sends {@code POST /hold} on {@code client}: it takes a thread until the origin is released;
-   * returns once it is the origin's {@code nth} request.
-   */
-  private static void hold(RawClient client, AtomicInteger requests, int nth) throws IOException {
-    client.send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
-    Await.until(() -> requests.get() >= nth, "the POST to reach the origin");
-  }
-
-  /**
    * With the pool's one thread held by a request handed over (a POST to an origin that does not
    * answer yet), GETs are still answered: they run on the loops, on by default, not on a thread.
    */
   @Test
   void answersGetsWhileEveryThreadIsBusy() throws Exception {
-    Holding origin = holding();
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     ProxyServer proxy = ferry.start(oneThread(origin.origin()));
     assertThat(proxy.config().eventLoop()).isTrue();
     try (RawClient held = new RawClient(proxy.address())) {
-      hold(held, origin.requests(), 1);
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
       for (int i = 0; i < 3; i++) {
         try (RawClient raw = new RawClient(proxy.address())) {
           RawClient.RawResponse response = raw.send("GET /g" + i + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
@@ -135,7 +84,7 @@ class EventLoopTest {
     byte[] large = new byte[100_000];
     Arrays.fill(large, (byte) 'L');
     AtomicInteger requests = new AtomicInteger();
-    TinyOrigin origin = holdingOrigin(release, requests, "Cache-Control: max-age=600\r\nETag: \"v1\"\r\n",
+    TinyOrigin origin = HoldingOrigin.start(ferry, release, requests, "Cache-Control: max-age=600\r\nETag: \"v1\"\r\n",
         line -> line.contains("/large") ? large : "small".getBytes(StandardCharsets.ISO_8859_1));
     ProxyServer proxy = ferry.start(oneThread(origin).cache(CacheSpec.inMemory()));
     try (RawClient raw = new RawClient(proxy.address())) {
@@ -149,7 +98,7 @@ class EventLoopTest {
     Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
         "the priming connection's thread to be free");
     try (RawClient held = new RawClient(proxy.address())) {
-      hold(held, requests, 3);
+      HoldingOrigin.hold(held, "/hold", requests, 3);
       try (RawClient raw = new RawClient(proxy.address())) {
         RawClient.RawResponse small = raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
         assertThat(small.header("x-cache")).isEqualTo("HIT");
@@ -200,7 +149,7 @@ class EventLoopTest {
    */
   @Test
   void returnsAConnectionToItsLoopAfterAnExchangeOnAThread() throws Exception {
-    Holding origin = holding();
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     ProxyServer proxy = ferry.start(oneThread(origin.origin()));
     try (RawClient client = new RawClient(proxy.address())) {
       client.send("GET /first HTTP/1.1\r\nHo");
@@ -209,7 +158,7 @@ class EventLoopTest {
       assertThat(client.readResponse().bodyText()).isEqualTo("ok");
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to give the idle connection back");
       try (RawClient held = new RawClient(proxy.address())) {
-        hold(held, origin.requests(), 2);
+        HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
         RawClient.RawResponse got = client.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
         assertThat(got.status()).isEqualTo(200);
         assertThat(got.bodyText()).isEqualTo("ok");
@@ -226,14 +175,14 @@ class EventLoopTest {
    */
   @Test
   void keepsAConnectionOnTheThreadsAfterARequestOnlyTheyServe() throws Exception {
-    Holding origin = holding();
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     ProxyServer proxy = ferry.start(oneThread(origin.origin()));
     try (RawClient client = new RawClient(proxy.address())) {
       client.send("POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
       assertThat(client.readResponse().bodyText()).isEqualTo("ok");
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to park the idle connection");
       try (RawClient held = new RawClient(proxy.address())) {
-        hold(held, origin.requests(), 2);
+        HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
         client.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n");
         client.socket().setSoTimeout(500);
         assertThatThrownBy(client::readResponse).as("answered on a loop").isInstanceOf(SocketTimeoutException.class);
@@ -375,13 +324,13 @@ class EventLoopTest {
    */
   @Test
   void givesConnectionsToTheThreadsWhereNoRouteCanBeServedOnALoop() throws Exception {
-    Holding origin = holding();
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     RealProxyServer filtered = (RealProxyServer) ferry.start(oneThread(origin.origin())
         .filter(Filters.setRequestHeader("X-Seen", "1")));
     assertThat(filtered.config().eventLoop()).isTrue();
     assertThat(filtered.pipeline().loopServes()).isFalse();
     try (RawClient held = new RawClient(filtered.address())) {
-      hold(held, origin.requests(), 1);
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
       try (RawClient raw = new RawClient(filtered.address())) {
         // The one thread is held, and the loop never took this connection: refused at once.
         assertThat(raw.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(503);
@@ -403,14 +352,14 @@ class EventLoopTest {
    */
   @Test
   void looksUpUpstreamNamesOffTheLoopAndServesThemThere() throws Exception {
-    Holding origin = holding();
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     String name = loopbackName();
     ProxyServer proxy = ferry.start(ProxyServer.builder()
         .upstream(Upstream.of("http://" + name + ":" + origin.origin().port()))
         .route(Route.to(Upstream.of("http://no-such-host.invalid:80").maxConnections(1)).pathPrefix("/nowhere"))
         .concurrency(Concurrency.boundedPool(1, 0)));
     try (RawClient held = new RawClient(proxy.address())) {
-      hold(held, origin.requests(), 1);
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
       try (RawClient raw = new RawClient(proxy.address())) {
         for (int i = 0; i < 2; i++) {
           RawClient.RawResponse named = raw.send("GET /g" + i + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
@@ -436,7 +385,7 @@ class EventLoopTest {
    */
   @Test
   void givesBackTheSlotsOfAnExchangeWhoseClientLeftDuringTheLookup() throws Exception {
-    Holding origin = holding();
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     String unknown = "gone-" + System.nanoTime() + ".invalid";
     ProxyServer proxy = ferry.start(oneThread(origin.origin())
         .route(Route.to(Upstream.of("http://" + unknown + ":80").maxConnections(1)).pathPrefix("/gone")));
@@ -450,7 +399,7 @@ class EventLoopTest {
     }
     Await.until(() -> proxy.stats().activeConnections() == 0, "the client's connection to end");
     try (RawClient held = new RawClient(proxy.address())) {
-      hold(held, origin.requests(), 1);
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
       try (RawClient raw = new RawClient(proxy.address())) {
         RawClient.RawResponse response = raw.send("GET /gone HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
         assertThat(response.status()).isEqualTo(502);
@@ -482,12 +431,12 @@ class EventLoopTest {
     return ((RealProxyServer) ferry.start(builder)).pipeline().loopServes();
   }
 
-  /** {@code eventLoop(false)} keeps every connection on the threads; a forward proxy has none. */
+  /** {@code eventLoop(false)} keeps every connection on the threads, as TLS on the listener does. */
   @Test
   void runsNoLoopsWhenTurnedOffOrWhereTheyCannotServe() throws Exception {
     assertThat(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:1")).eventLoop(false).build()
         .config().eventLoop()).isFalse();
-    assertThat(ProxyServer.builder().build().config().eventLoop()).isFalse();
+    assertThat(ProxyServer.builder().eventLoop(false).build().config().eventLoop()).isFalse();
     TestCertificates certificates = TestCertificates.issued("localhost", null, 2);
     assertThat(ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:1"))
         .tls(ServerTls.keyStore(certificates.keyStore(), TestCertificates.password())).build()
@@ -495,9 +444,7 @@ class EventLoopTest {
   }
 
   @Test
-  void refusesEventLoopsOnAForwardProxyOrWithTls() {
-    assertThatThrownBy(() -> ProxyServer.builder().eventLoop(true).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("reverse proxies");
+  void refusesEventLoopsWithTls() {
     assertThatThrownBy(() -> ProxyServer.builder().upstream(Upstream.of("http://127.0.0.1:1")).eventLoop(true)
             .tls(ServerTls.keyStore(java.nio.file.Path.of("absent.p12"), "x".toCharArray())).build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("plain HTTP only");

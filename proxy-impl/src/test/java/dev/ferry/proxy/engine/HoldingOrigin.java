@@ -1,0 +1,65 @@
+package dev.ferry.proxy.engine;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * An origin that holds a {@code POST .../hold} until released, for tests that take a proxy's
+ * only thread with one request and show that other requests are served without one (on the event
+ * loops): {@code release} lets the held POSTs be answered, {@code requests} counts every request
+ * as it arrives.
+ */
+record HoldingOrigin(CountDownLatch release, AtomicInteger requests, TinyOrigin origin) {
+  static final byte[] OK = "ok".getBytes(StandardCharsets.ISO_8859_1);
+
+  /** One answering "ok" to everything. */
+  static HoldingOrigin answeringOk(ProxyTestExtension ferry) throws IOException {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    return new HoldingOrigin(release, requests, start(ferry, release, requests, "", line -> OK));
+  }
+
+  /**
+   * An origin answering each request 200 with {@code fields} and the body {@code body} makes of
+   * its request line, but holding a {@code POST} whose target ends in {@code /hold} until
+   * {@code release}; {@code requests} counts every request as it arrives.
+   */
+  static TinyOrigin start(ProxyTestExtension ferry, CountDownLatch release, AtomicInteger requests,
+      String fields, Function<String, byte[]> body) throws IOException {
+    TinyOrigin[] self = new TinyOrigin[1];
+    self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = self[0].readRequest(in)) != null) {
+        String line = request.requestLine();
+        requests.incrementAndGet();
+        if (line.startsWith("POST ") && line.contains("/hold ")) {
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        byte[] content = body.apply(line);
+        out.write(("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: " + content.length + "\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.write(content);
+        out.flush();
+      }
+    }));
+    return self[0];
+  }
+
+  /**
+   * Sends {@code POST <target>} (a path or a forward proxy's absolute URL ending in {@code /hold})
+   * on {@code client}: it takes a thread until the origin is released; returns once it is the
+   * origin's {@code nth} request.
+   */
+  static void hold(RawClient client, String target, AtomicInteger requests, int nth) throws IOException {
+    client.send("POST " + target + " HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+    Await.until(() -> requests.get() >= nth, "the POST to reach the origin");
+  }
+}
