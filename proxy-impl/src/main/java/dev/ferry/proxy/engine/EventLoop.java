@@ -31,8 +31,9 @@ import org.slf4j.MDC;
 /**
  * One selector thread of the event-loop core ({@code ProxyServer.Builder#eventLoop}): it holds
  * its share of the client connections while they wait for a request, and runs on itself the
- * exchanges nothing can block on: a reverse proxy's GET or HEAD without a body and with no
- * filter, answered from the cache or sent to a plain-http pool (see {@link LoopAdmission}). Any
+ * exchanges nothing can block on: a GET or HEAD without a body and with no filter, answered
+ * from the cache or sent to a reverse proxy's plain-http pool or a forward proxy's {@code http}
+ * origin (see {@link LoopAdmission}). Any
  * other request, a cache miss included, and a
  * head that did not come whole in one read, is handed to the executor with its bytes, as the
  * idle parker hands over a readable connection, and served there as before; once that exchange
@@ -409,7 +410,8 @@ final class EventLoop implements AutoCloseable {
         MDC.remove(ProxyServer.MDC_CONNECTION);
       }
     }
-    for (ArrayDeque<LoopUpstream> waiting : idle.values()) {
+    // Emptied queues go too: a forward proxy's origins are as many as its clients name.
+    idle.values().removeIf(waiting -> {
       waiting.removeIf(upstream -> {
         if (now - upstream.idleSinceNanos <= upstream.maxIdleNanos) {
           return false;
@@ -417,7 +419,8 @@ final class EventLoop implements AutoCloseable {
         upstream.close();
         return true;
       });
-    }
+      return waiting.isEmpty();
+    });
   }
 
   /** On this thread, once stopped: closes what it still holds. */
