@@ -351,10 +351,10 @@ else
   tail -5 "$WORK/littleproxy/fetch.log" >&2
 fi
 FERRY_MODE=forward start_ferry "$JAVA17"
-ROWS+=("Ferry forward, Java 17 (auto = pool)|forward|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+ROWS+=("Ferry forward, Java 17 (default: loops + pool)|forward|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 if $HAVE25; then
   FERRY_MODE=forward start_ferry "$JDK25/bin/java"
-  ROWS+=("Ferry forward, Java 25 (auto = virtual)|forward|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
+  ROWS+=("Ferry forward, Java 25 (default: loops + virtual)|forward|$FERRY_PORT|$FERRY_PID|$FERRY_ADMIN")
 fi
 
 for row in "${ROWS[@]}"; do
