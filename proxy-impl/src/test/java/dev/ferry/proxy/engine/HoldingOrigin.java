@@ -53,6 +53,12 @@ record HoldingOrigin(CountDownLatch release, AtomicInteger requests, TinyOrigin 
     return self[0];
   }
 
+  /** Lets the held POSTs be answered; returns the body of {@code held}'s answer. */
+  String releaseHeld(RawClient held) throws IOException {
+    release.countDown();
+    return held.readResponse().bodyText();
+  }
+
   /**
    * Sends {@code POST <target>} (a path or a forward proxy's absolute URL ending in {@code /hold})
    * on {@code client}: it takes a thread until the origin is released; returns once it is the
