@@ -71,7 +71,9 @@ class CliStartupTest {
     cli = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("cli.log").toFile()).start();
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     // Connecting alone: a request's answer may log, and the first log line was the one that failed.
-    while (!accepts(port)) {
+    // After its Listening line, as scripts wait: the CLI loads its banner's classes from the test's
+    // class directories, a descriptor each, after the port opens (from a jar they need none).
+    while (!accepts(port) || !log().contains("Listening on")) {
       assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
       assertThat(System.nanoTime() - deadline).as("the port to open").isNegative();
       Thread.onSpinWait();
