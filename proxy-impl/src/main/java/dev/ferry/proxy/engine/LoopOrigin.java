@@ -19,6 +19,8 @@ import dev.ferry.proxy.engine.upstream.UpstreamKey;
 final class LoopOrigin implements LoopDestination {
   private final Request request;
   private final int timeoutMillis;
+  /** The origin's key once worked out: its host, normalised, is what errors name. */
+  private UpstreamKey key;
 
   LoopOrigin(Request request, ProxyConfig config) {
     this.request = request;
@@ -30,7 +32,10 @@ final class LoopOrigin implements LoopDestination {
 
   @Override
   public UpstreamKey key() throws HttpFailureException {
-    return new UpstreamKey(HostNames.normalise(request.host()), request.port(), false);
+    if (key == null) {
+      key = new UpstreamKey(HostNames.normalise(request.host()), request.port(), false);
+    }
+    return key;
   }
 
   @Override
@@ -40,7 +45,7 @@ final class LoopOrigin implements LoopDestination {
 
   @Override
   public String host() {
-    return request.host();
+    return key != null ? key.host() : request.host();
   }
 
   @Override
