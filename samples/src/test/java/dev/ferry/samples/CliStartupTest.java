@@ -70,14 +70,16 @@ class CliStartupTest {
         "-cp", System.getProperty("java.class.path"), FerryCli.class.getName(), "-p", Integer.toString(port), "-q"));
     cli = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("cli.log").toFile()).start();
     long deadline = System.nanoTime() + DEADLINE.toNanos();
-    // Connecting alone: a request's answer may log, and the first log line was the one that failed.
-    // After its Listening line, as scripts wait: the CLI loads its banner's classes from the test's
-    // class directories, a descriptor each, after the port opens (from a jar they need none).
-    while (!accepts(port) || !log().contains("Listening on")) {
+    // Its Listening line first, as scripts wait, without connecting meanwhile: the CLI loads its
+    // banner's classes from the test's class directories, a descriptor each, after the port opens
+    // (from a jar they need none), and connects that spun until then had taken them all.
+    while (!log().contains("Listening on")) {
       assertThat(cli.isAlive()).as("the CLI runs: %s", log()).isTrue();
-      assertThat(System.nanoTime() - deadline).as("the port to open").isNegative();
+      assertThat(System.nanoTime() - deadline).as("the CLI to start: %s", log()).isNegative();
       Thread.onSpinWait();
     }
+    // Connecting alone: a request's answer may log, and the first log line was the one that failed.
+    assertThat(accepts(port)).as("the port is open: %s", log()).isTrue();
 
     List<Socket> held = new ArrayList<>();
     try {
