@@ -693,7 +693,9 @@ public interface ProxyServer extends AutoCloseable {
      * exchange if the loop could have served it, and otherwise stays with the threads (a client
      * sending POSTs is not handed over for each). A proxy whose requests the loops could never
      * serve (proxy-wide filters, filters on every route, upstreams reached over {@code https})
-     * gives its connections to the threads from the start.
+     * gives its connections to the threads from the start, and one with a listener that
+     * implements more than {@code exchangeCompleted} (listeners stay for the proxy's life) starts
+     * no loops at all.
      *
      * <p>Default: on without {@link #tls}, off with it. It takes about a third off the CPU per
      * request of such a path and holds an idle connection in about half the memory (see the

@@ -106,7 +106,13 @@ final class RealProxyServer implements ProxyServer {
   private final AdminEndpoints adminEndpoints;
   private AdminServer adminServer;
   private IdleParker idleParker;
-  /** The event loops, when the configuration runs them ({@code ProxyConfig.eventLoop()}); null otherwise. */
+  /**
+   * Whether the loops run: {@code ProxyConfig.eventLoop()}, and listeners that want only the
+   * completed exchange. Listeners are fixed for the proxy's life, and where they want more (the
+   * testkit's recorder) the loops could never serve a request: none are started.
+   */
+  private final boolean runsLoops;
+  /** The event loops once started, when {@link #runsLoops}; null otherwise. */
   private volatile EventLoop[] eventLoops;
   /** Where the loops look up upstream host names; null without loops. */
   private volatile NameLookups nameLookups;
@@ -144,6 +150,7 @@ final class RealProxyServer implements ProxyServer {
     // Realised once, here: built-in filters keep per-proxy state (rate-limit buckets).
     this.pipeline = Pipeline.of(BuiltInFilters.realise(config.filters(), config), null, null);
     this.listeners = new ListenerDispatch(config.listeners());
+    this.runsLoops = config.eventLoop() && listeners.completionOnly();
     this.watchdog = new IoWatchdog(config.writeTimeout().toNanos(),
         output -> writeTimedOut(output.peer()));
     this.destinationPolicy = new DestinationPolicy(config);
@@ -163,7 +170,7 @@ final class RealProxyServer implements ProxyServer {
         config.connectTimeout());
     // Large bodies go to files where hits go out on platform threads: the pool's, which send them
     // by sendfile, or the event loops', which write the files' pages mapped (LoopTail).
-    boolean platformHits = !ConnectionExecutor.runsOnVirtualThreads(config.concurrency()) || config.eventLoop();
+    boolean platformHits = !ConnectionExecutor.runsOnVirtualThreads(config.concurrency()) || runsLoops;
     this.cache = config.cache().map(spec -> new HttpCache(spec, config.isReverse(), platformHits)).orElse(null);
     this.cacheAdmin = cache == null ? null : new CacheAdmin(cache, config.cache().get().purgeClients());
     this.adminEndpoints = new AdminEndpoints(this, cacheAdmin);
@@ -250,7 +257,7 @@ final class RealProxyServer implements ProxyServer {
       }
       idleParker.start();
     }
-    if (config.eventLoop()) {
+    if (runsLoops) {
       nameLookups = new NameLookups(ConnectionExecutor.platformThreads("ferry-lookup-" + port + "-"));
       EventLoop[] loops = new EventLoop[Runtime.getRuntime().availableProcessors()];
       ThreadFactory threads = ConnectionExecutor.platformThreads("ferry-loop-" + port + "-");

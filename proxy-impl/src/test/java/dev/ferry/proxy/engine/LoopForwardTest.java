@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.Exchange;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.ProxyServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -234,5 +237,29 @@ class LoopForwardTest {
       }
       assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
+  }
+
+  /**
+   * A listener that wants more than the completed exchange (the testkit's recorder) keeps every
+   * request on the threads for the proxy's life: no loop, no lookup thread is started for it; one
+   * that wants only completions leaves them running.
+   */
+  @Test
+  void startsNoLoopsWhereListenersWantMoreThanCompletions() {
+    ExchangeListener started = new ExchangeListener() {
+      @Override
+      public void exchangeStarted(Exchange exchange) {}
+    };
+    RealProxyServer recording = (RealProxyServer) ferry.start(ProxyServer.builder().listener(started));
+    assertThat(recording.config().eventLoop()).isTrue();
+    assertThat(recording.eventLoops()).isNull();
+    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(thread ->
+        thread.getName().startsWith("ferry-loop-" + recording.port() + "-"));
+    ExchangeListener completions = new ExchangeListener() {
+      @Override
+      public void exchangeCompleted(ExchangeSummary summary) {}
+    };
+    RealProxyServer counting = (RealProxyServer) ferry.start(ProxyServer.builder().listener(completions));
+    assertThat(counting.eventLoops()).hasSize(Runtime.getRuntime().availableProcessors());
   }
 }
