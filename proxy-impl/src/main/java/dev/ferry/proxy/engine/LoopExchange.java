@@ -28,7 +28,6 @@ import dev.ferry.proxy.engine.upstream.UpstreamFields;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -623,10 +622,8 @@ final class LoopExchange implements DispatchHooks {
       return h;
     }
     connectFailed(LogValues.quoted(e.getMessage()));
-    String host = destination.host();
-    return new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE,
-        e instanceof ConnectException ? "connection refused by " + host : "could not connect to " + host
-            + ": " + e.getMessage(), e);
+    // As the threads' Connector says it: the authority no address of which took the connection.
+    return new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, upstreamKey.authority(), e);
   }
 
   /** The client connection this exchange serves. */
@@ -678,7 +675,7 @@ final class LoopExchange implements DispatchHooks {
         lookingUp = false;
         connectFailed("timeout");
         failedBeforeAnswer(new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT,
-            "could not connect to " + destination.host() + " in time"));
+            "connecting to " + upstreamKey.host()));
       }
       case RESPONSE -> {
         HttpFailureException timeout = new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,

@@ -272,6 +272,7 @@ class EventLoopTest {
         RawClient.RawResponse response = raw.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
         assertThat(response.status()).isEqualTo(502);
         assertThat(response.header("x-request-id")).isNotBlank();
+        assertThat(response.bodyText()).isEqualTo("Could not connect to origin server: 127.0.0.1:" + refusing.port() + "\n");
       }
     }
     assertThat(proxy.stats().failures()).containsEntry("UPSTREAM_UNREACHABLE", 2L);

@@ -134,6 +134,8 @@ class LoopForwardTest {
       RawClient.RawResponse refused = get(raw, refusing.url("/r"));
       assertThat(refused.status()).isEqualTo(502);
       assertThat(refused.header("x-request-id")).isNotBlank();
+      // Word for word the threads' answer: the authority no address of which took the connection.
+      assertThat(refused.bodyText()).isEqualTo("Could not connect to origin server: 127.0.0.1:" + refusing.port() + "\n");
       assertThat(get(raw, origin.origin().url("/after")).bodyText()).isEqualTo("ok");
       assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
