@@ -259,9 +259,6 @@ final class LoopAdmission {
    */
   private static LoopExchange forward(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, Request request, String requestId, TraceContext trace, boolean hostNamed) {
-    if (!request.scheme().equals("http")) {
-      return null;
-    }
     HttpCache cache = loop.server().httpCache();
     if (cache != null) {
       // An application's store may wait on its network: the threads look it up.
