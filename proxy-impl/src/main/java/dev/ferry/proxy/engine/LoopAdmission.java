@@ -106,10 +106,11 @@ final class LoopAdmission {
 
   /**
    * False when the loops serve no request of {@code server} as it is set up now: no route they
-   * could serve (see {@link #servesSome}), or a listener wants more than the completed exchange.
+   * could serve (see {@link #servesSome}). Listeners that want more than the completed exchange
+   * need no check here: such a proxy runs no loops ({@code RealProxyServer.runsLoops}).
    */
   static boolean mayServe(RealProxyServer server) {
-    return server.pipeline().loopServes() && server.listeners().completionOnly();
+    return server.pipeline().loopServes();
   }
 
   /**
@@ -191,7 +192,7 @@ final class LoopAdmission {
     RealProxyServer server = loop.server();
     ProxyConfig config = server.configuration();
     Pipeline pipeline = server.pipeline();
-    if (!pipeline.loopServes() || !server.listeners().completionOnly()) {
+    if (!pipeline.loopServes()) {
       return null;
     }
     RequestHead head = new HeadParser(connection.input(), loop.lineScratch, loop.recentValues,
