@@ -18,6 +18,7 @@
 #   UPLOAD=102400 A=/tmp/before.jar samples/bench/ab.sh      # POST a 100 KiB body each time
 #   DELAY=50 CONNS=500 B_FLAGS="-c pool -t 1000" samples/bench/ab.sh  # a backend taking 50 ms
 #   FORWARD=1 A_FLAGS="--no-event-loop" samples/bench/ab.sh  # Ferry as a forward proxy
+#   HTTP10=1 A=/tmp/before.jar samples/bench/ab.sh           # HTTP/1.0 clients (as ab sends)
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options), SIZE of
 # the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every request),
@@ -25,7 +26,9 @@
 # of a body POSTed with every request, which the origin reads and answers like a GET; 0: GETs),
 # DELAY (ms: the origin is samples/bench/SlowOrigin.java answering after DELAY, on Java 25 where
 # installed, instead of nginx answering at once; 0), FORWARD (1: Ferry is a forward proxy, with
-# --allow-private-destinations, and wrk sends it absolute-form targets; not with TLS or UPLOAD), ROUNDS (3), DURATION (8s), WARMUP per run
+# --allow-private-destinations, and wrk sends it absolute-form targets; not with TLS or UPLOAD),
+# HTTP10 (1: wrk sends HTTP/1.0 GETs with "Connection: keep-alive", as ab -k does, or without it
+# with CLOSE=1; not with UPLOAD), ROUNDS (3), DURATION (8s), WARMUP per run
 # (20s: C2 compiles Ferry's hot paths for about 20 s of a 1 KiB miss load, and until about 30 s
 # with a new connection per request; a shorter warm-up measures the compiler as much as the change;
 # samples/bench/warm-up.sh shows the curve), REWARM (8s: a second warm-up run on new connections,
@@ -47,8 +50,12 @@ WRK_HEADERS=()
 UPLOAD=${UPLOAD:-0}
 DELAY=${DELAY:-0}
 FORWARD=${FORWARD:-0}
+HTTP10=${HTTP10:-0}
 if [ "$FORWARD" = 1 ] && { [ "$UPLOAD" -gt 0 ] || [ "${TLS:-0}" = 1 ]; }; then
   echo "ab.sh: FORWARD=1 runs GETs over plain HTTP: leave out UPLOAD and TLS"; exit 2
+fi
+if [ "$HTTP10" = 1 ] && [ "$UPLOAD" -gt 0 ]; then
+  echo "ab.sh: HTTP10=1 sends GETs: leave out UPLOAD"; exit 2
 fi
 for jar in "$A" "$B"; do
   [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }
@@ -68,9 +75,18 @@ if [ "$UPLOAD" -gt 0 ]; then
 fi
 
 tls_listener "$WORK" ab.sh
-if [ "$FORWARD" = 1 ]; then
-  # wrk connects to the proxy and sends the origin's absolute URL as the request target.
-  printf 'wrk.path = "http://127.0.0.1:%s/bytes/%s"\n' "$ORIGIN_PORT" "$SIZE" > "$WORK/forward.lua"
+TARGET=/bytes/$SIZE
+# wrk connects to the proxy and, as a forward proxy's client, sends the origin's absolute URL.
+[ "$FORWARD" = 1 ] && TARGET=http://127.0.0.1:$ORIGIN_PORT/bytes/$SIZE
+if [ "$HTTP10" = 1 ]; then
+  # wrk builds HTTP/1.1 requests itself; this one is written whole, once.
+  KEEP_ALIVE='Connection: keep-alive\r\n'
+  [ "${CLOSE:-0}" = 1 ] && KEEP_ALIVE=''
+  printf 'local r = "GET %s HTTP/1.0\\r\\n%s\\r\\n"\nrequest = function() return r end\n' \
+    "$TARGET" "$KEEP_ALIVE" > "$WORK/http10.lua"
+  WRK_HEADERS=(-s "$WORK/http10.lua")
+elif [ "$FORWARD" = 1 ]; then
+  printf 'wrk.path = "%s"\n' "$TARGET" > "$WORK/forward.lua"
   WRK_HEADERS+=(-s "$WORK/forward.lua")
 fi
 
@@ -121,7 +137,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
     "${p99:-0} ${timeouts:-0} ${refused:-0} ${rss:-0}"
 }
 
-echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME$([ "$FORWARD" = 1 ] && echo ", forward proxy"), body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME$([ "$FORWARD" = 1 ] && echo ", forward proxy")$([ "$HTTP10" = 1 ] && echo ", HTTP/1.0 clients"), body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
 echo "  A = ${A_JVM_FLAGS:-} $A ${A_FLAGS:-}" >&2
 echo "  B = ${B_JVM_FLAGS:-} $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"

@@ -1102,6 +1102,7 @@ final class ClientConnection implements Runnable {
   void endOnLoop() {
     state.unpark();
     end();
+    recycleBuffers(); // the loop was its last user, as the thread that ends a connection is
   }
 
   /** The idle parker hands the connection, readable, to the executor. */

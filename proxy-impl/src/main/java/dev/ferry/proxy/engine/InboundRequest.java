@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Headers;
+import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.engine.http1.CanonicalAuthority;
 import dev.ferry.proxy.engine.http1.Expectations;
@@ -11,6 +12,8 @@ import dev.ferry.proxy.engine.http1.MaxForwards;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.TargetPaths;
+import dev.ferry.proxy.engine.upstream.HostNames;
+import java.net.InetSocketAddress;
 
 /**
  * Turns a parsed request head into a {@link Request}, applying the rules that need more than one
@@ -34,6 +37,19 @@ final class InboundRequest {
    */
   record Parsed(Request.Builder request, long bodyLength, boolean expectContinue, boolean toProxyItself,
       boolean hostNamed, HttpFailureException refusal) {}
+
+  /**
+   * In a reverse proxy, the authority that stands in for the Host an HTTP/1.0 client may omit:
+   * the catch-all pool's first endpoint, else the proxy's own address ({@code local}, where a
+   * gateway of routes alone was reached); null in a forward proxy.
+   */
+  static String reverseAuthority(ProxyConfig config, InetSocketAddress local) {
+    if (!config.isReverse()) {
+      return null;
+    }
+    return config.upstream().map(u -> u.endpoints().get(0).authority())
+        .orElseGet(() -> HostNames.authorityText(local.getAddress(), local.getPort()));
+  }
 
   /**
    * @param upstreamAuthority the reverse proxy's upstream, or an intercepted CONNECT's target,

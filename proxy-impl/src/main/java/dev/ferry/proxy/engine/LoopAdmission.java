@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET or
- * HEAD from an HTTP/1.1 client whose head came whole, with no body, expectation or upgrade, when
- * the proxy has no filters and its listeners want only the completed exchange: in a reverse
+ * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole, with no body, expectation or
+ * upgrade, when the proxy has no filters and its listeners want only the completed exchange: in a reverse
  * proxy, one whose route has no filters and strips no prefix; in a forward proxy, one whose
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
  * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
@@ -176,12 +176,12 @@ final class LoopAdmission {
   }
 
   /**
-   * A request a loop may take by its head alone: an HTTP/1.1 GET or HEAD without a body, an
-   * {@code Upgrade} or an {@code Expect}.
+   * A request a loop may take by its head alone: a GET or HEAD without a body, an {@code Upgrade}
+   * or an {@code Expect}, from an HTTP/1.1 or an HTTP/1.0 client.
    */
   static boolean plain(RequestHead head) {
     Headers received = head.headers();
-    return head.minorVersion() == 1 && (head.method().equals("GET") || head.method().equals("HEAD"))
+    return (head.method().equals("GET") || head.method().equals("HEAD"))
         && !received.contains("Content-Length") && !received.contains("Transfer-Encoding")
         && !received.contains("Upgrade") && !received.contains("Expect");
   }
@@ -204,8 +204,8 @@ final class LoopAdmission {
     Headers received = head.headers();
     String requestId = RequestIds.keepOrGenerate(received, config.requestIdHeader());
     TraceContext trace = TraceContext.continueOrStart(received);
-    InboundRequest.Parsed parsed = InboundRequest.parse(head, forward ? null
-        : config.upstream().map(u -> u.endpoints().get(0).authority()).orElse(null), !forward, false,
+    InboundRequest.Parsed parsed = InboundRequest.parse(head,
+        InboundRequest.reverseAuthority(config, connection.localAddress()), !forward, false,
         config.maxRequestBodyBytes());
     if (parsed.refusal() != null || parsed.bodyLength() != 0 || parsed.expectContinue()
         || parsed.toProxyItself()) {

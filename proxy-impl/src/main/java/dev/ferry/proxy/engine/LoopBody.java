@@ -13,8 +13,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * The body of an answer a {@link LoopExchange} relays, as it passes: how much is still to come
  * by its framing (a length, chunked, or until the upstream closes), its chunks followed and
- * checked ({@link ChunkedProgress}), and, for one that ends with its connection going to an
- * HTTP/1.1 client, each read framed as a chunk here. Its bytes are never buffered whole: each
+ * checked ({@link ChunkedProgress}). For an HTTP/1.1 client, one that ends with its connection
+ * has each read framed as a chunk here, and a chunked one passes as it came; for an HTTP/1.0
+ * client, which cannot take chunks, a chunked one goes without its framing (and its trailer
+ * fields), its end then the connection's. Its bytes are never buffered whole: each
  * {@link #relay} moves what the upstream has into the client's buffer.
  */
 final class LoopBody {
@@ -24,6 +26,7 @@ final class LoopBody {
   private final ChunkedProgress chunks;
   private final boolean closeDelimited;
   private final boolean encodeChunks;
+  private final boolean decodeChunks;
   private long remaining;
   private long bytes;
   private boolean excess;
@@ -32,7 +35,7 @@ final class LoopBody {
    * @param length the body's length by its framing ({@link Framing#CHUNKED},
    *     {@link Framing#UNTIL_CLOSE}, or a count of bytes)
    * @param clientChunked whether the client's head says chunked: a body that ends with its
-   *     connection is then framed in chunks here
+   *     connection is then framed in chunks here; if not, a chunked one loses its framing here
    * @param maxHeaderBytes the limit on a chunked body's trailer section, as on a head
    * @param maxHeaderCount the limit on its trailer fields' count
    */
@@ -41,6 +44,7 @@ final class LoopBody {
         ? new ChunkedProgress(Long.MAX_VALUE, maxHeaderBytes, maxHeaderCount) : null;
     closeDelimited = length == Framing.UNTIL_CLOSE;
     encodeChunks = closeDelimited && clientChunked;
+    decodeChunks = chunks != null && !clientChunked;
     remaining = length < 0 ? Long.MAX_VALUE : length;
   }
 
@@ -147,14 +151,18 @@ final class LoopBody {
       return;
     }
     out.get(before, scratch, 0, n);
-    int used = chunks.feed(scratch, 0, n);
+    int used = decodeChunks ? chunks.decode(scratch, 0, n) : chunks.feed(scratch, 0, n);
     if (chunks.refusal() != null) {
       out.position(before);
       throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
           "malformed chunked response body: " + chunks.refusal().getMessage());
     }
-    if (chunks.done()) {
+    if (decodeChunks) {
+      out.put(before, scratch, 0, chunks.decoded()).position(before + chunks.decoded());
+    } else if (chunks.done()) {
       out.position(before + used);
+    }
+    if (chunks.done()) {
       remaining = 0;
       excess |= used < n;
     }

@@ -100,6 +100,8 @@ final class LoopExchange implements DispatchHooks {
   private boolean headParsed;
   /** Some of the answer went to the client: a failure now can only cut it off. */
   private boolean committed;
+  /** The client's body ends where its connection does: cut short, that connection is reset. */
+  private boolean clientCloseDelimited;
   private int interims;
   /** The client's socket is read meanwhile, to see it leave (and keep what it pipelines). */
   private boolean watchingClient = true;
@@ -148,11 +150,7 @@ final class LoopExchange implements DispatchHooks {
     this.startTime = Instant.now().minusNanos(now - startNanos);
     this.timeoutMillis = destination.timeoutMillis();
     this.headRequest = head.method().equals("HEAD");
-    this.closeAfter = !keepsAlive(head);
-  }
-
-  private static boolean keepsAlive(RequestHead head) {
-    return !head.headers().containsToken("Connection", "close");
+    this.closeAfter = !connection.clientKeepsAlive(head);
   }
 
   /**
@@ -385,13 +383,16 @@ final class LoopExchange implements DispatchHooks {
         answered(response);
         return;
       }
-      // RFC 9110 §15.2: interim answers go on (Ferry asked for none), at most MAX_INTERIM.
+      // RFC 9110 §15.2: interim answers go on (Ferry asked for none), at most MAX_INTERIM, but
+      // never to an HTTP/1.0 client, which would take one for the answer.
       if (++interims > Forwarder.MAX_INTERIM) {
         throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
             "more than " + Forwarder.MAX_INTERIM + " interim (1xx) responses");
       }
-      ensureOut();
-      loop.head.status(response.status(), response.reason()).fields(ClientHead.interim(response)).into(out);
+      if (head.minorVersion() == 1) {
+        ensureOut();
+        loop.head.status(response.status(), response.reason()).fields(ClientHead.interim(response)).into(out);
+      }
     }
   }
 
@@ -423,6 +424,8 @@ final class LoopExchange implements DispatchHooks {
     ProxyConfig config = server.configuration();
     ClientHead clientHead = ClientHead.frame(framed, config.requestIdHeader(), requestId,
         headRequest, head.minorVersion(), closeAfter, false);
+    clientCloseDelimited = clientHead.closeDelimited(); // an HTTP/1.0 client's body of no length
+    closeAfter |= clientCloseDelimited;
     body = new LoopBody(length, clientHead.chunked(), config.maxHeaderBytes(), config.maxHeaderCount());
     upstreamReusable &= !body.closeDelimited();
     ensureOut();
@@ -719,6 +722,7 @@ final class LoopExchange implements DispatchHooks {
     closeAfter |= connection.closeRequested();
     ClientHead clientHead = ClientHead.frame(response, server.configuration().requestIdHeader(),
         requestId, headRequest, head.minorVersion(), closeAfter, false);
+    closeAfter |= clientHead.closeDelimited();
     ensureOut();
     loop.head.status(status, response.reason()).fields(clientHead.fields()).into(out);
     if (!headRequest) {
@@ -749,6 +753,10 @@ final class LoopExchange implements DispatchHooks {
         : e instanceof HttpFailureException h ? h.failure() : ProxyFailure.CLIENT_CLOSED;
     if (failure == null) {
       failure = cause.name();
+    }
+    if (cause == ProxyFailure.RESPONSE_ABORTED && clientCloseDelimited) {
+      // RFC 9112 §8: an orderly close would tell the client its cut body is whole.
+      connection.resetOnClose();
     }
     log.debug("loop_exchange_aborted conn={} error={}", connection.id(), e.toString());
     if (upstream != null) {

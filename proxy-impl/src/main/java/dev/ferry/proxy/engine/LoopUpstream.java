@@ -153,6 +153,7 @@ final class LoopUpstream {
     }
     if (in != null) {
       in.release();
+      in.recycle(); // its buffer back to the pool: the loop was its only user
     }
   }
 }

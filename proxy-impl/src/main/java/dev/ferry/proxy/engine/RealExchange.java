@@ -166,7 +166,8 @@ final class RealExchange implements Exchange, DispatchHooks {
     RequestArrival.ChunkedBody chunked;
     try {
       String intercepted = connection.interceptAuthority();
-      parsed = InboundRequest.parse(head, intercepted != null ? intercepted : reverseAuthority(),
+      parsed = InboundRequest.parse(head, intercepted != null ? intercepted
+          : InboundRequest.reverseAuthority(config, connection.localAddress()),
           intercepted == null && config.isReverse(),
           connection.isTls(), config.maxRequestBodyBytes());
       refusal = parsed.refusal();
@@ -250,19 +251,6 @@ final class RealExchange implements Exchange, DispatchHooks {
       status = sent.status();
       bodyBytes = sent.bodyBytes();
     }
-  }
-
-  /**
-   * In a reverse proxy, the authority that stands in for the Host an HTTP/1.0 client may omit:
-   * the catch-all pool's first endpoint, else the proxy's own address; null in a forward proxy.
-   */
-  private String reverseAuthority() {
-    ProxyConfig config = server.configuration();
-    if (!config.isReverse()) {
-      return null;
-    }
-    return config.upstream().map(u -> u.endpoints().get(0).authority()).orElseGet(() ->
-        HostNames.authorityText(connection.localAddress().getAddress(), connection.localAddress().getPort()));
   }
 
   /**

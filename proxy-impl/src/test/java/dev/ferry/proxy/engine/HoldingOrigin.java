@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,6 +31,24 @@ record HoldingOrigin(CountDownLatch release, AtomicInteger requests, TinyOrigin 
    */
   static TinyOrigin start(ProxyTestExtension ferry, CountDownLatch release, AtomicInteger requests,
       String fields, Function<String, byte[]> body) throws IOException {
+    return answering(ferry, release, requests, line -> {
+      byte[] content = body.apply(line);
+      byte[] head = ("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: " + content.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1);
+      byte[] whole = Arrays.copyOf(head, head.length + content.length);
+      System.arraycopy(content, 0, whole, head.length, content.length);
+      return whole;
+    });
+  }
+
+  /**
+   * An origin answering each request with the raw bytes {@code answer} makes of its request line
+   * (closing the connection after an answer whose head says {@code Connection: close}), but
+   * holding a {@code POST} whose target ends in {@code /hold} until {@code release};
+   * {@code requests} counts every request as it arrives.
+   */
+  static TinyOrigin answering(ProxyTestExtension ferry, CountDownLatch release, AtomicInteger requests,
+      Function<String, byte[]> answer) throws IOException {
     TinyOrigin[] self = new TinyOrigin[1];
     self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
       TinyOrigin.Received request;
@@ -43,11 +62,13 @@ record HoldingOrigin(CountDownLatch release, AtomicInteger requests, TinyOrigin 
             return;
           }
         }
-        byte[] content = body.apply(line);
-        out.write(("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: " + content.length + "\r\n\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1));
-        out.write(content);
+        byte[] bytes = answer.apply(line);
+        out.write(bytes);
         out.flush();
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        if (text.substring(0, text.indexOf("\r\n\r\n") + 2).contains("\r\nConnection: close\r\n")) {
+          return;
+        }
       }
     }));
     return self[0];

@@ -4,7 +4,9 @@ package dev.ferry.proxy.engine.http1;
  * Follows a chunked request body's framing (RFC 9112 §7.1) as its bytes arrive, without keeping
  * them: how far it has come, whether it has ended, and at least how many bytes it still needs.
  * A connection receiving such a body before its exchange feeds it the body's bytes;
- * {@link #feed} says how many of them were the body's (the rest start the next request).
+ * {@link #feed} says how many of them were the body's (the rest start the next request). An
+ * event loop follows an answer's chunks with it as it relays them, and {@link #decode} leaves
+ * their data without the framing for a client that cannot take chunks.
  *
  * <p>It judges the framing as {@link ChunkedInputStream} does (sizes, extensions, the CRLF after
  * each chunk's data, and the trailer section as {@link HeadParser#readTrailers} reads it: field
@@ -37,6 +39,7 @@ public final class ChunkedProgress {
   private int trailerBytes;
   private int trailerCount;
   private HttpFailureException refusal;
+  private int decoded;
 
   /**
    * @param maxBodyBytes the most data bytes to follow; a body declaring more stops it
@@ -54,10 +57,34 @@ public final class ChunkedProgress {
    * the body's (all of them, unless it ends or stops among them).
    */
   public int feed(byte[] bytes, int from, int to) {
+    return follow(bytes, from, to, false);
+  }
+
+  /**
+   * As {@link #feed}, and moves the chunks' data among those bytes down to {@code bytes[from]}
+   * on, in order, without the framing or trailer fields: a chunked body's content for a
+   * recipient that cannot take chunks (an HTTP/1.0 client). {@link #decoded()} says how many
+   * data bytes it moved.
+   */
+  public int decode(byte[] bytes, int from, int to) {
+    return follow(bytes, from, to, true);
+  }
+
+  /** The data bytes the last {@link #decode} moved to the front of its range. */
+  public int decoded() {
+    return decoded;
+  }
+
+  private int follow(byte[] bytes, int from, int to, boolean decode) {
     int i = from;
+    decoded = 0;
     while (i < to && state != State.DONE && state != State.STOPPED) {
       if (state == State.DATA) {
         int n = (int) Math.min(chunkLeft, to - i);
+        if (decode) {
+          System.arraycopy(bytes, i, bytes, from + decoded, n);
+          decoded += n;
+        }
         chunkLeft -= n;
         i += n;
         if (chunkLeft == 0) {

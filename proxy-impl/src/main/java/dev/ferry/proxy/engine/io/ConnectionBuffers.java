@@ -23,6 +23,11 @@ public final class ConnectionBuffers {
     return size == SIZE ? POOL.take() : new byte[size];
   }
 
+  /** How many buffers wait in the pool now: a connection that ends without giving its back shows. */
+  public static int pooled() {
+    return POOL.available();
+  }
+
   /**
    * Gives back a buffer nothing will touch any more: one of {@link #SIZE} goes to the pool, any
    * other is left to the collector.

@@ -49,6 +49,17 @@ final class HeapBufferPool {
     }
   }
 
+  /** How many buffers the pool holds now. */
+  int available() {
+    int count = 0;
+    for (int slot = 0; slot <= mask; slot++) {
+      if (free.get(slot) != null) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   private static int start() {
     return (int) Thread.currentThread().getId() * 7;
   }

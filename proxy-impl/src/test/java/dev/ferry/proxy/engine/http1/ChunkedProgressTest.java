@@ -113,6 +113,44 @@ class ChunkedProgressTest {
     assertThat(decoderVerdict(manyTrailers, 1024, 3)).isNull();
   }
 
+  /**
+   * Decoding, read by read of any size, leaves each body's data alone at the front of the reads,
+   * as the blocking decoder reads it, and stops at the body's end: the bytes after it are not the
+   * body's, and none of them is moved.
+   */
+  @Test
+  void decodesToTheDataTheDecoderReadsWhateverTheReadsAre() throws Exception {
+    for (String body : BODIES) {
+      byte[] expected = decoded(body);
+      for (int read : new int[] {1, 2, 5, 13, body.length()}) {
+        byte[] bytes = (body + "GET / HTTP/1.1\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        ChunkedProgress progress = new ChunkedProgress(Long.MAX_VALUE, 1024, 100);
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        int at = 0;
+        while (!progress.done()) {
+          int to = Math.min(bytes.length, at + read);
+          int used = progress.decode(bytes, at, to);
+          data.write(bytes, at, progress.decoded());
+          at += used;
+        }
+        assertThat(data.toByteArray()).as("%s read %d at a time", body, read).isEqualTo(expected);
+        assertThat(at).as(body).isEqualTo(body.length());
+        assertThat(new String(bytes, at, bytes.length - at, StandardCharsets.ISO_8859_1)).isEqualTo("GET / HTTP/1.1\r\n");
+      }
+    }
+  }
+
+  /** The data {@link ChunkedInputStream} reads of {@code body}. */
+  private static byte[] decoded(String body) throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        Socket client = new Socket(server.getInetAddress(), server.getLocalPort());
+        Socket accepted = server.accept()) {
+      client.getOutputStream().write(body.getBytes(StandardCharsets.ISO_8859_1));
+      client.shutdownOutput();
+      return new ChunkedInputStream(new ConnectionInput(accepted, 16 * 1024), false, 1024, 100).readAllBytes();
+    }
+  }
+
   private static ProxyFailure decoderVerdict(String body) throws Exception {
     return decoderVerdict(body, 1024, 100);
   }
