@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET or
- * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole, with no body, expectation or
- * upgrade, when the proxy has no filters and its listeners want only the completed exchange: in a reverse
- * proxy, one whose route has no filters and strips no prefix; in a forward proxy, one whose
+ * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole, with no body, expectation
+ * or upgrade, when the proxy has no filters and its listeners want only the completed exchange:
+ * in a reverse proxy, one whose route has no filters and strips no prefix; in a forward proxy, one whose
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
  * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
  * what the built-in store answers alone (a fresh hit, a 304, ranges); a miss or a revalidation
