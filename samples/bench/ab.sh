@@ -19,6 +19,7 @@
 #   DELAY=50 CONNS=500 B_FLAGS="-c pool -t 1000" samples/bench/ab.sh  # a backend taking 50 ms
 #   FORWARD=1 A_FLAGS="--no-event-loop" samples/bench/ab.sh  # Ferry as a forward proxy
 #   HTTP10=1 A=/tmp/before.jar samples/bench/ab.sh           # HTTP/1.0 clients (as ab sends)
+#   GATEWAY=1 A=/tmp/before.jar samples/bench/ab.sh          # routes alone, no catch-all upstream
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options), SIZE of
 # the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every request),
@@ -28,7 +29,8 @@
 # installed, instead of nginx answering at once; 0), FORWARD (1: Ferry is a forward proxy, with
 # --allow-private-destinations, and wrk sends it absolute-form targets; not with TLS or UPLOAD),
 # HTTP10 (1: wrk sends HTTP/1.0 GETs with "Connection: keep-alive", as ab -k does, or without it
-# with CLOSE=1; not with UPLOAD), ROUNDS (3), DURATION (8s), WARMUP per run
+# with CLOSE=1; not with UPLOAD), GATEWAY (1: Ferry's one route to the origin is a --route for
+# every path, with no --upstream; not with FORWARD), ROUNDS (3), DURATION (8s), WARMUP per run
 # (20s: C2 compiles Ferry's hot paths for about 20 s of a 1 KiB miss load, and until about 30 s
 # with a new connection per request; a shorter warm-up measures the compiler as much as the change;
 # samples/bench/warm-up.sh shows the curve), REWARM (8s: a second warm-up run on new connections,
@@ -53,6 +55,9 @@ FORWARD=${FORWARD:-0}
 HTTP10=${HTTP10:-0}
 if [ "$FORWARD" = 1 ] && { [ "$UPLOAD" -gt 0 ] || [ "${TLS:-0}" = 1 ]; }; then
   echo "ab.sh: FORWARD=1 runs GETs over plain HTTP: leave out UPLOAD and TLS"; exit 2
+fi
+if [ "$FORWARD" = 1 ] && [ "${GATEWAY:-0}" = 1 ]; then
+  echo "ab.sh: GATEWAY=1 is a reverse proxy of routes: leave out FORWARD"; exit 2
 fi
 if [ "$HTTP10" = 1 ] && [ "$UPLOAD" -gt 0 ]; then
   echo "ab.sh: HTTP10=1 sends GETs: leave out UPLOAD"; exit 2
@@ -104,6 +109,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
   read -r -a flags <<< "$3 $TLS_FLAGS"
   read -r -a jvm_flags <<< "$4"
   mode=(--upstream "http://127.0.0.1:$ORIGIN_PORT")
+  [ "${GATEWAY:-0}" = 1 ] && mode=(--route "/=http://127.0.0.1:$ORIGIN_PORT")
   url="$SCHEME://127.0.0.1:$port/bytes/$SIZE"
   check=("$url")
   if [ "$FORWARD" = 1 ]; then
@@ -137,7 +143,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
     "${p99:-0} ${timeouts:-0} ${refused:-0} ${rss:-0}"
 }
 
-echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME$([ "$FORWARD" = 1 ] && echo ", forward proxy")$([ "$HTTP10" = 1 ] && echo ", HTTP/1.0 clients"), body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME$([ "$FORWARD" = 1 ] && echo ", forward proxy")$([ "$HTTP10" = 1 ] && echo ", HTTP/1.0 clients")$([ "${GATEWAY:-0}" = 1 ] && echo ", routes only"), body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
 echo "  A = ${A_JVM_FLAGS:-} $A ${A_FLAGS:-}" >&2
 echo "  B = ${B_JVM_FLAGS:-} $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"
