@@ -680,18 +680,22 @@ public interface ProxyServer extends AutoCloseable {
     /**
      * Whether the proxy serves its plain requests on event loops: a selector thread per core
      * holds the client connections between requests and runs, without a thread of the
-     * {@link #concurrency} model, each GET or HEAD without a body when the proxy has no filters
+     * {@link #concurrency} model, each GET or HEAD without a body, and each POST, PUT or PATCH
+     * whose body of up to 16 KiB (and within the {@link #retryBufferBytes retry buffer}) came
+     * whole with its head, when the proxy has no filters
      * and its listeners implement only {@link ExchangeListener#exchangeCompleted}: in a reverse
      * proxy, one whose route has no filters and no stripped prefix; in a forward proxy, one to an
      * absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
-     * store), the loop sends what the store answers alone (hits, 304s, ranges); otherwise it goes
+     * store), the loop sends what the store answers alone (hits, 304s, ranges; a POST, PUT or
+     * PATCH there goes to the threads, whose cache invalidates what it names); otherwise it goes
      * upstream, to the origin the request names or, in a reverse proxy, when the pool's endpoints
      * are all plain {@code http} (a host name is looked up on a thread of its own, never on a
-     * loop). Everything else (other requests, CONNECT and {@code https://} targets, cache misses, a
-     * head that arrives in pieces, a pool whose connections are all taken) goes to the
+     * loop). Everything else (other requests, bodies chunked, larger or still arriving, CONNECT
+     * and {@code https://} targets, cache misses, a head that arrives in pieces, a pool whose
+     * connections are all taken) goes to the
      * concurrency model's threads as without it; the connection comes back to its loop after that
      * exchange if the loop could have served it, and otherwise stays with the threads (a client
-     * sending POSTs is not handed over for each). A proxy whose requests the loops could never
+     * streaming request bodies is not handed over for each). A proxy whose requests the loops could never
      * serve (proxy-wide filters, filters on every route, upstreams reached over {@code https})
      * gives its connections to the threads from the start, and one with a listener that
      * implements more than {@code exchangeCompleted} (listeners stay for the proxy's life) starts

@@ -1,11 +1,13 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.Body;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.cache.HttpCache;
+import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HopByHop;
@@ -18,8 +20,10 @@ import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.RouteTable;
 import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
+import dev.ferry.proxy.engine.upstream.ReplayableBody;
 import dev.ferry.proxy.engine.upstream.UpstreamFields;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.util.List;
 import java.util.Optional;
@@ -45,6 +49,11 @@ final class LoopAdmission {
   /** Whether the bytes buffered hold a whole head (a request's or a response's). */
   static final ConnectionInput.BufferedScan HEAD_WHOLE =
       (bytes, from, to) -> HeadScan.headLength(bytes, from, to) >= 0;
+  /**
+   * The largest request body a loop sends itself, when it came whole with its head: a connection
+   * buffer's worth. Longer ones, and any still arriving, go to the threads, which stream them.
+   */
+  static final int MAX_BODY_BYTES = 16 * 1024;
   /** What {@link #start} takes for its read when the connection broke (a read returns -1 or more). */
   private static final int BROKEN = -2;
 
@@ -176,14 +185,24 @@ final class LoopAdmission {
   }
 
   /**
-   * A request a loop may take by its head alone: a GET or HEAD without a body, an {@code Upgrade}
-   * or an {@code Expect}, from an HTTP/1.1 or an HTTP/1.0 client.
+   * A request a loop may take by its head, from an HTTP/1.1 or an HTTP/1.0 client, with no
+   * {@code Transfer-Encoding}, {@code Upgrade} or {@code Expect}: a GET or HEAD without a body,
+   * or a POST, PUT or PATCH whose {@code Content-Length} is at most {@link #MAX_BODY_BYTES} (its
+   * body must also have come whole with the head, which {@link #start} sees).
    */
   static boolean plain(RequestHead head) {
     Headers received = head.headers();
-    return (head.method().equals("GET") || head.method().equals("HEAD"))
-        && !received.contains("Content-Length") && !received.contains("Transfer-Encoding")
-        && !received.contains("Upgrade") && !received.contains("Expect");
+    if (received.contains("Transfer-Encoding") || received.contains("Upgrade") || received.contains("Expect")) {
+      return false;
+    }
+    return switch (head.method()) {
+      case "GET", "HEAD" -> !received.contains("Content-Length");
+      case "POST", "PUT", "PATCH" -> {
+        long length = Framing.contentLength(received); // -1: none, so no body (RFC 9112 §6.3)
+        yield length >= -1 && length <= MAX_BODY_BYTES;
+      }
+      default -> false;
+    };
   }
 
   /** Parses the head and checks that the loop may serve it; null if it may not. */
@@ -207,16 +226,31 @@ final class LoopAdmission {
     InboundRequest.Parsed parsed = InboundRequest.parse(head,
         InboundRequest.reverseAuthority(config, connection.localAddress()), !forward, false,
         config.maxRequestBodyBytes());
-    if (parsed.refusal() != null || parsed.bodyLength() != 0 || parsed.expectContinue()
-        || parsed.toProxyItself()) {
+    long bodyLength = parsed.bodyLength();
+    // A body kept whole for a retry, as the threads keep one within the retry buffer: a longer
+    // one goes to them, whose retries follow what of it they could keep.
+    if (parsed.refusal() != null || parsed.expectContinue() || parsed.toProxyItself() || bodyLength < 0
+        || bodyLength > Math.min(MAX_BODY_BYTES, config.retryBufferBytes())
+        || connection.input().buffered() < bodyLength) {
       return null;
+    }
+    boolean safe = bodyLength == 0 && (head.method().equals("GET") || head.method().equals("HEAD"));
+    // Taken now, as the request is built; a request handed over after all is parsed again from
+    // the head, its body still in the buffer (start rewinds to the head's mark).
+    byte[] content = safe ? null : new byte[(int) bodyLength];
+    if (content != null) {
+      connection.input().takeBuffered(ByteBuffer.wrap(content), bodyLength);
     }
     Headers.Builder fields = trace.propagate(received).set(config.requestIdHeader(), requestId);
     HopByHop.applyClientOptions(received, fields, config.requestIdHeader(), "traceparent");
     OwnFields.dropUnderscoreSpellings(received, fields, config.requestIdHeader());
+    if (content != null) {
+      // Replayable, so that a retry may send it again (Attempts asks), as the threads' is.
+      parsed.request().body(ReplayableBody.of(Body.of(content), content.length));
+    }
     if (forward) {
       return forward(loop, connection, key, head, parsed.request().headers(fields.build()).build(),
-          requestId, trace, parsed.hostNamed());
+          content, requestId, trace, parsed.hostNamed());
     }
     UpstreamFields.dropClientForwarding(received, fields);
     Request request = parsed.request().headers(fields.build()).build();
@@ -226,8 +260,10 @@ final class LoopAdmission {
     }
     HttpCache cache = server.httpCache();
     if (cache != null && matched.get().route().cacheEnabled()) {
-      if (!caches(matched.get(), cache)) {
-        return null; // an application's store may wait on its network: the threads look it up
+      if (!caches(matched.get(), cache) || !safe) {
+        // An application's store may wait on its network: the threads look it up. An unsafe
+        // method invalidates what it names (RFC 9111 §4.4), which the threads' cache does.
+        return null;
       }
       return stored(loop, connection, key, head, request, matched.get(), requestId, trace,
           parsed.hostNamed(), matched.get().cachePartition());
@@ -251,7 +287,7 @@ final class LoopAdmission {
       return null; // asked to close: the blocking path serves what came, or ends it
     }
     return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
-        trace.traceId(), parsed.hostNamed());
+        trace.traceId(), parsed.hostNamed()).sending(content);
   }
 
   /**
@@ -259,18 +295,20 @@ final class LoopAdmission {
    * with a cache, that sends what the store answers (null for a miss, which the threads fetch).
    */
   private static LoopExchange forward(EventLoop loop, ClientConnection connection, SelectionKey key,
-      RequestHead head, Request request, String requestId, TraceContext trace, boolean hostNamed) {
+      RequestHead head, Request request, byte[] content, String requestId, TraceContext trace,
+      boolean hostNamed) {
     HttpCache cache = loop.server().httpCache();
     if (cache != null) {
-      // An application's store may wait on its network: the threads look it up.
-      return cache.storeInMemory()
+      // An application's store may wait on its network, and an unsafe method invalidates what
+      // it names: the threads do both.
+      return cache.storeInMemory() && content == null
           ? stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, "") : null;
     }
     if (!connection.serveOnLoop()) {
       return null; // asked to close: the blocking path serves what came, or ends it
     }
     return new LoopExchange(loop, connection, key, head, request, null, requestId, trace.traceId(),
-        hostNamed);
+        hostNamed).sending(content);
   }
 
   /**

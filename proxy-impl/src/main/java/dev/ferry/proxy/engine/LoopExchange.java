@@ -8,6 +8,7 @@ import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LogValues;
+import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.http1.ResponseHead;
@@ -100,6 +101,8 @@ final class LoopExchange implements DispatchHooks {
   private boolean headParsed;
   /** Some of the answer went to the client: a failure now can only cut it off. */
   private boolean committed;
+  /** The request's body, sent after its head; null for a request without one. */
+  private byte[] content;
   /** The client's body ends where its connection does: cut short, that connection is reset. */
   private boolean clientCloseDelimited;
   private int interims;
@@ -151,6 +154,15 @@ final class LoopExchange implements DispatchHooks {
     this.timeoutMillis = destination.timeoutMillis();
     this.headRequest = head.method().equals("HEAD");
     this.closeAfter = !connection.clientKeepsAlive(head);
+  }
+
+  /**
+   * Makes this exchange send {@code content}, the request's body, which came whole with its
+   * head, after the head (again on each attempt); null for a request without one.
+   */
+  LoopExchange sending(byte[] content) {
+    this.content = content;
+    return this;
   }
 
   /**
@@ -304,7 +316,8 @@ final class LoopExchange implements DispatchHooks {
     Headers outbound = UpstreamFields.outbound(request, this, false, target);
     String path = target == null || target.endpoint().basePath().isEmpty() ? request.target()
         : target.endpoint().basePath() + request.target();
-    return loop.head.request(request.method(), path).fields(outbound).view();
+    LoopHead head = loop.head.request(request.method(), path).fields(outbound);
+    return (content == null ? head : head.body(content)).view();
   }
 
   /**
@@ -577,8 +590,10 @@ final class LoopExchange implements DispatchHooks {
   private void failedBeforeAnswer(IOException e) {
     boolean headBegun = upstream != null && upstream.connected()
         && upstream.input().bytesRead() > readBefore;
+    // A request that may not go twice (a POST) is not sent again, as on the blocking path: the
+    // upstream may have acted on it before it closed.
     boolean stale = upstream != null && upstream.reused() && !headBegun
-        && !(e instanceof HttpFailureException);
+        && !(e instanceof HttpFailureException) && Methods.isIdempotent(request.method());
     if (upstream != null) {
       upstream.close();
       upstream = null;
@@ -796,7 +811,8 @@ final class LoopExchange implements DispatchHooks {
     tally.finish(status, failure, nanos);
     if (ExchangeReport.wanted(server, failure != null && status > 0)) {
       new ExchangeReport(server.nextExchangeId(), connection.id(), connection.clientAddress(), startTime,
-          nanos, request.method(), request.url(), head.version(), head.headers(), 0, status, bodyBytes,
+          nanos, request.method(), request.url(), head.version(), head.headers(),
+          content == null ? 0 : content.length, status, bodyBytes,
           destination.routeName(), upstreamText, cacheVerdict, requestId, traceId, failure).emit(server, true, true);
     }
     if (closeAfter || !connection.nextOnLoop()) {

@@ -41,6 +41,17 @@ final class LoopHead {
     return text("\r\n");
   }
 
+  /**
+   * Adds {@code content}, a request's body, after the head, so that head and body go in one
+   * write (the array grows for it once, and stays grown for the loop's later heads).
+   */
+  LoopHead body(byte[] content) {
+    ensure(content.length);
+    System.arraycopy(content, 0, bytes, length, content.length);
+    length += content.length;
+    return this;
+  }
+
   /** Copies the head into {@code out}, which must have room for it. */
   void into(ByteBuffer out) {
     out.put(bytes, 0, length);

@@ -125,15 +125,18 @@ class EventLoopTest {
     assertThat(requests.get()).isEqualTo(3);
   }
 
-  /** A request with a body goes to the threads with its bytes; the connection serves on there. */
+  /**
+   * A request whose body streams (chunked) goes to the threads with its bytes; the connection
+   * serves on there.
+   */
   @Test
-  void handsRequestsWithBodiesToTheThreads() throws Exception {
+  void handsStreamedBodiesToTheThreads() throws Exception {
     MockWebServer origin = ferry.mockOrigin();
     origin.enqueue(new MockResponse().setBody("posted"));
     origin.enqueue(new MockResponse().setBody("got"));
     ProxyServer proxy = loopProxy(origin.url("/").toString());
     try (RawClient raw = new RawClient(proxy.address())) {
-      raw.send("POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello");
+      raw.send("POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
       assertThat(raw.readResponse().bodyText()).isEqualTo("posted");
       raw.send("GET /g HTTP/1.1\r\nHost: a\r\n\r\n");
       assertThat(raw.readResponse().bodyText()).isEqualTo("got");
@@ -192,16 +195,16 @@ class EventLoopTest {
   }
 
   /**
-   * A connection whose request only the threads serve (a POST) stays with them for the next
-   * one, as without the loops: back on its loop, every such request would be parsed there and
-   * handed over again. Its GET waits for the thread another client's POST holds.
+   * A connection whose request only the threads serve (a POST streaming its body) stays with
+   * them for the next one, as without the loops: back on its loop, every such request would be
+   * parsed there and handed over again. Its GET waits for the thread another client's POST holds.
    */
   @Test
   void keepsAConnectionOnTheThreadsAfterARequestOnlyTheyServe() throws Exception {
     HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     ProxyServer proxy = ferry.start(oneThread(origin.origin()));
     try (RawClient client = new RawClient(proxy.address())) {
-      client.send("POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+      client.send("POST /first HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
       assertThat(client.readResponse().bodyText()).isEqualTo("ok");
       Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread to park the idle connection");
       try (RawClient held = new RawClient(proxy.address())) {

@@ -82,11 +82,11 @@ record HoldingOrigin(CountDownLatch release, AtomicInteger requests, TinyOrigin 
 
   /**
    * Sends {@code POST <target>} (a path or a forward proxy's absolute URL ending in {@code /hold})
-   * on {@code client}: it takes a thread until the origin is released; returns once it is the
-   * origin's {@code nth} request.
+   * on {@code client}, its body chunked, which only the threads stream: it takes a thread until
+   * the origin is released; returns once it is the origin's {@code nth} request.
    */
   static void hold(RawClient client, String target, AtomicInteger requests, int nth) throws IOException {
-    client.send("POST " + target + " HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx");
+    client.send("POST " + target + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
     Await.until(() -> requests.get() >= nth, "the POST to reach the origin");
   }
 }
