@@ -234,9 +234,10 @@ final class LoopAdmission {
         || connection.input().buffered() < bodyLength) {
       return null;
     }
-    boolean safe = bodyLength == 0 && (head.method().equals("GET") || head.method().equals("HEAD"));
-    // Taken now, as the request is built; a request handed over after all is parsed again from
-    // the head, its body still in the buffer (start rewinds to the head's mark).
+    // GET and HEAD come without a body (plain); the others' body, empty or not, is taken now, as
+    // the request is built: one handed over after all is parsed again from the head, its body
+    // still in the buffer (start rewinds to the head's mark).
+    boolean safe = head.method().equals("GET") || head.method().equals("HEAD");
     byte[] content = safe ? null : new byte[(int) bodyLength];
     if (content != null) {
       connection.input().takeBuffered(ByteBuffer.wrap(content), bodyLength);
