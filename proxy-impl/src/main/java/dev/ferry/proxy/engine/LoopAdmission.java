@@ -234,21 +234,19 @@ final class LoopAdmission {
         || connection.input().buffered() < bodyLength) {
       return null;
     }
-    // GET and HEAD come without a body (plain); the others' body, empty or not, is taken now, as
-    // the request is built: one handed over after all is parsed again from the head, its body
-    // still in the buffer (start rewinds to the head's mark).
-    boolean safe = head.method().equals("GET") || head.method().equals("HEAD");
-    byte[] content = safe ? null : new byte[(int) bodyLength];
-    if (content != null) {
+    // GET and HEAD come without a body (plain): null. The others' body, empty or not, is taken
+    // now, as the request is built: one handed over after all is parsed again from the head, its
+    // body still in the buffer (start rewinds to the head's mark). Replayable, so that a retry
+    // may send it again (Attempts asks), as the threads' is.
+    byte[] content = null;
+    if (!head.method().equals("GET") && !head.method().equals("HEAD")) {
+      content = new byte[(int) bodyLength];
       connection.input().takeBuffered(ByteBuffer.wrap(content), bodyLength);
+      parsed.request().body(ReplayableBody.of(Body.of(content), content.length));
     }
     Headers.Builder fields = trace.propagate(received).set(config.requestIdHeader(), requestId);
     HopByHop.applyClientOptions(received, fields, config.requestIdHeader(), "traceparent");
     OwnFields.dropUnderscoreSpellings(received, fields, config.requestIdHeader());
-    if (content != null) {
-      // Replayable, so that a retry may send it again (Attempts asks), as the threads' is.
-      parsed.request().body(ReplayableBody.of(Body.of(content), content.length));
-    }
     if (forward) {
       return forward(loop, connection, key, head, parsed.request().headers(fields.build()).build(),
           content, requestId, trace, parsed.hostNamed());
@@ -261,7 +259,7 @@ final class LoopAdmission {
     }
     HttpCache cache = server.httpCache();
     if (cache != null && matched.get().route().cacheEnabled()) {
-      if (!caches(matched.get(), cache) || !safe) {
+      if (!caches(matched.get(), cache) || content != null) {
         // An application's store may wait on its network: the threads look it up. An unsafe
         // method invalidates what it names (RFC 9111 §4.4), which the threads' cache does.
         return null;
