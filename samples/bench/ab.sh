@@ -34,7 +34,9 @@
 # (20s: C2 compiles Ferry's hot paths for about 20 s of a 1 KiB miss load, and until about 30 s
 # with a new connection per request; a shorter warm-up measures the compiler as much as the change;
 # samples/bench/warm-up.sh shows the curve), REWARM (8s: a second warm-up run on new connections,
-# see warm_up in origin.sh), JAVA (java on PATH). Needs nginx, wrk and curl.
+# see warm_up in origin.sh), JAVA (java on PATH), HEADER (one more request field wrk sends, e.g.
+# credentials for --auth: HEADER="Authorization: Basic YWxpY2U6czNjcmV0" B_FLAGS="--auth
+# alice:s3cret"; not with HTTP10). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -49,6 +51,7 @@ JAVA=${JAVA:-java}
 CONNS=${CONNS:-64}
 WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
+[ -n "${HEADER:-}" ] && WRK_HEADERS+=(-H "$HEADER")
 UPLOAD=${UPLOAD:-0}
 DELAY=${DELAY:-0}
 FORWARD=${FORWARD:-0}
@@ -61,6 +64,9 @@ if [ "$FORWARD" = 1 ] && [ "${GATEWAY:-0}" = 1 ]; then
 fi
 if [ "$HTTP10" = 1 ] && [ "$UPLOAD" -gt 0 ]; then
   echo "ab.sh: HTTP10=1 sends GETs: leave out UPLOAD"; exit 2
+fi
+if [ "$HTTP10" = 1 ] && [ -n "${HEADER:-}" ]; then
+  echo "ab.sh: HTTP10=1 writes its requests whole: leave out HEADER"; exit 2
 fi
 for jar in "$A" "$B"; do
   [ -f "$jar" ] || { echo "ab.sh: no $jar (build first: ./mvnw -q -DskipTests package)"; exit 1; }

@@ -682,10 +682,12 @@ public interface ProxyServer extends AutoCloseable {
      * holds the client connections between requests and runs, without a thread of the
      * {@link #concurrency} model, each GET or HEAD without a body, and each POST, PUT or PATCH
      * whose body of up to 16 KiB (and within the {@link #retryBufferBytes retry buffer}) came
-     * whole with its head, when the proxy has no filters
-     * and its listeners implement only {@link ExchangeListener#exchangeCompleted}: in a reverse
-     * proxy, one whose route has no filters and no stripped prefix; in a forward proxy, one to an
-     * absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
+     * whole with its head, when its listeners implement only
+     * {@link ExchangeListener#exchangeCompleted}: in a reverse proxy, one whose route strips no
+     * prefix and whose filters, and the proxy's, are all built-in checks of the head
+     * ({@link Filters#accessControl}, {@link Filters#rateLimit}, {@link Filters#authentication}
+     * without a checker), which the loop asks, handing to the threads what one of them would
+     * answer; in a forward proxy without filters, one to an absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
      * store), the loop sends what the store answers alone (hits, 304s, ranges; a POST, PUT or
      * PATCH there goes to the threads, whose cache invalidates what it names); otherwise it goes
      * upstream, to the origin the request names or, in a reverse proxy, when the pool's endpoints
@@ -696,7 +698,7 @@ public interface ProxyServer extends AutoCloseable {
      * concurrency model's threads as without it; the connection comes back to its loop after that
      * exchange if the loop could have served it, and otherwise stays with the threads (a client
      * streaming request bodies is not handed over for each). A proxy whose requests the loops could never
-     * serve (proxy-wide filters, filters on every route, upstreams reached over {@code https})
+     * serve (other proxy-wide filters, such filters on every route, upstreams reached over {@code https})
      * gives its connections to the threads from the start, and one with a listener that
      * implements more than {@code exchangeCompleted} (listeners stay for the proxy's life) starts
      * no loops at all.

@@ -7,6 +7,8 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.cache.HttpCache;
+import dev.ferry.proxy.engine.filter.HeadCheck;
+import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadScan;
@@ -33,8 +35,10 @@ import org.slf4j.LoggerFactory;
 /**
  * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET or
  * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole, with no body, expectation
- * or upgrade, when the proxy has no filters and its listeners want only the completed exchange:
- * in a reverse proxy, one whose route has no filters and strips no prefix; in a forward proxy, one whose
+ * or upgrade, when its listeners want only the completed exchange: in a reverse proxy, one whose
+ * route strips no prefix, when the proxy's filters and the route's are all built-in checks of the
+ * head ({@link HeadCheck}: access control, rate limits, credentials) that would pass it on (what
+ * one of them would answer, the threads answer); in a forward proxy without filters, one whose
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
  * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
  * what the built-in store answers alone (a fresh hit, a 304, ranges); a miss or a revalidation
@@ -123,20 +127,21 @@ final class LoopAdmission {
   }
 
   /**
-   * Whether a loop could serve some request through {@code filters} and {@code routes}: no
-   * proxy-wide filters, and in a forward proxy ({@code routes} null) no cache or the built-in
-   * store, in a reverse one a route without filters or a stripped prefix that the built-in
-   * {@code cache} serves or whose pool a loop reaches ({@link #loopable}).
+   * Whether a loop could serve some request through {@code filters} and {@code routes}: in a
+   * forward proxy ({@code routes} null) no filters, and no cache or the built-in store; in a
+   * reverse one proxy-wide filters a loop may ask ({@link HeadCheck#allOnLoop}) and a route whose
+   * filters are such too, that strips no prefix, and that the built-in {@code cache} serves or
+   * whose pool a loop reaches ({@link #loopable}).
    */
   static boolean servesSome(List<Filter> filters, RouteTable routes, HttpCache cache) {
-    if (!filters.isEmpty()) {
+    if (routes == null) {
+      return filters.isEmpty() && (cache == null || cache.storeInMemory());
+    }
+    if (!HeadCheck.allOnLoop(filters)) {
       return false;
     }
-    if (routes == null) {
-      return cache == null || cache.storeInMemory();
-    }
     for (LiveRoute route : routes.routes()) {
-      if (route.filters().isEmpty() && !route.route().stripsPrefix()
+      if (HeadCheck.allOnLoop(route.filters()) && !route.route().stripsPrefix()
           && (caches(route, cache) || loopable(route.pool()))) {
         return true;
       }
@@ -147,7 +152,8 @@ final class LoopAdmission {
   /**
    * Whether a loop would have served, itself, an exchange the threads just served through
    * {@code pipeline} (null if none ran): a {@link #plain} request, in a forward proxy to an
-   * absolute {@code http} URL, in a reverse one on a route without filters or a stripped prefix;
+   * absolute {@code http} URL, in a reverse one on a route without a stripped prefix, through
+   * filters a loop may ask (which may have answered it: the loop would have handed it over);
    * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE), else
    * to an origin or through a pool a loop reaches. Only then does its connection go back to its
    * loop: one whose requests are the threads' anyway (POSTs, misses, a pool over https) would pay
@@ -161,7 +167,8 @@ final class LoopAdmission {
     if (pipeline.routes() == null) {
       return absoluteHttp(head.target()) && (cache == null || storedAnswer(cacheVerdict));
     }
-    if (route == null || !route.filters().isEmpty() || route.route().stripsPrefix()) {
+    if (route == null || !HeadCheck.allOnLoop(pipeline.filters()) || !HeadCheck.allOnLoop(route.filters())
+        || route.route().stripsPrefix()) {
       return false;
     }
     return caches(route, cache) ? storedAnswer(cacheVerdict) : loopable(route.pool());
@@ -252,11 +259,17 @@ final class LoopAdmission {
           content, requestId, trace, parsed.hostNamed());
     }
     UpstreamFields.dropClientForwarding(received, fields);
-    Request request = parsed.request().headers(fields.build()).build();
-    Optional<LiveRoute> matched = pipeline.routes().match(request);
-    if (matched.isEmpty() || !matched.get().filters().isEmpty() || matched.get().route().stripsPrefix()) {
+    // The filters run as on the threads: the proxy's on the request, the route matched with what
+    // they pass on, then the route's.
+    LoopChecks checks = LoopChecks.of(connection.clientAddress(), parsed.request().headers(fields.build()).build());
+    if (!checks.pass(pipeline.filters())) {
       return null;
     }
+    Optional<LiveRoute> matched = pipeline.routes().match(checks.request());
+    if (matched.isEmpty() || matched.get().route().stripsPrefix() || !checks.pass(matched.get().filters())) {
+      return null;
+    }
+    Request request = checks.request();
     HttpCache cache = server.httpCache();
     if (cache != null && matched.get().route().cacheEnabled()) {
       if (!caches(matched.get(), cache) || content != null) {
@@ -265,7 +278,7 @@ final class LoopAdmission {
         return null;
       }
       return stored(loop, connection, key, head, request, matched.get(), requestId, trace,
-          parsed.hostNamed(), matched.get().cachePartition());
+          parsed.hostNamed(), matched.get().cachePartition(), checks);
     }
     if (!loopable(matched.get().pool())) {
       return null;
@@ -280,7 +293,7 @@ final class LoopAdmission {
       pool.release();
       return null; // it waits for a connection on a thread
     }
-    if (!connection.serveOnLoop()) {
+    if (!checks.take() || !connection.serveOnLoop()) {
       pool.releaseConnection();
       pool.release();
       return null; // asked to close: the blocking path serves what came, or ends it
@@ -301,7 +314,7 @@ final class LoopAdmission {
       // An application's store may wait on its network, and an unsafe method invalidates what
       // it names: the threads do both.
       return cache.storeInMemory() && content == null
-          ? stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, "") : null;
+          ? stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, "", null) : null;
     }
     if (!connection.serveOnLoop()) {
       return null; // asked to close: the blocking path serves what came, or ends it
@@ -313,20 +326,21 @@ final class LoopAdmission {
   /**
    * A request the cache serves (on a caching route, or to a forward proxy with a cache, {@code
    * route} null then): the exchange that sends what the store answers, or null when the store has
-   * no answer (a miss, a revalidation), which the threads then fetch and store.
+   * no answer (a miss, a revalidation), which the threads then fetch and store. {@code checks}:
+   * the filters that passed the request, whose costs are taken if it is answered here (null: none).
    */
   private static LoopExchange stored(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, Request request, LiveRoute route, String requestId, TraceContext trace,
-      boolean hostNamed, String partition) {
+      boolean hostNamed, String partition, LoopChecks checks) {
     if (connection.closeRequested()) {
       return null; // the threads serve what came, saying the connection closes, or end it
     }
     String[] verdict = new String[1];
-    // No filter ran: the authority the client asked for is the request's, as the threads see it.
+    // The filters a loop runs change no authority: the client's is the request's, as the threads see it.
     Response answer = loop.server().httpCache().answerStored(request,
         HttpCache.partition(partition, request, request.authority(), hostNamed),
         status -> verdict[0] = status);
-    if (answer == null || !connection.serveOnLoop()) {
+    if (answer == null || checks != null && !checks.take() || !connection.serveOnLoop()) {
       return null;
     }
     LoopExchange exchange = new LoopExchange(loop, connection, key, head, request, route, requestId,

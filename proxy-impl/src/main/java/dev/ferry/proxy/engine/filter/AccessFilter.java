@@ -12,6 +12,7 @@ import dev.ferry.proxy.engine.upstream.HostNames;
 import dev.ferry.proxy.engine.upstream.UndecidedDestination;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,7 +29,7 @@ import java.util.List;
  * <p>A reverse proxy connects only to its configured upstreams, so there host and port rules
  * match the Host the client asked for, and nothing is registered.
  */
-final class AccessFilter implements Filter {
+final class AccessFilter implements Filter, HeadCheck {
   private final AccessControl config;
   private final AccessPolicy policy;
 
@@ -42,22 +43,8 @@ final class AccessFilter implements Filter {
     Request request = exchange.request();
     boolean forward = exchange.mode() == Exchange.Mode.FORWARD;
     InetAddress client = exchange.clientAddress().getAddress();
-    String host = request.host();
-    InetAddress literal = null;
-    if (policy.readsDestination()) {
-      host = HostNames.normalise(host);
-      literal = HostNames.literal(host).orElse(null);
-    }
     List<String> methods = methods(request);
-    boolean undecided = false;
-    for (String method : methods) {
-      AccessPolicy.Verdict verdict = policy.verdict(new AccessTarget(client, method, host, request.port(),
-          literal, forward && literal == null));
-      if (verdict.denial != null) {
-        throw verdict.denial;
-      }
-      undecided |= verdict.undecided;
-    }
+    boolean undecided = check(request, client, methods, forward);
     if (forward && policy.readsDestination()) {
       DestinationCheck check = new DestinationRules(policy, client, methods);
       exchange.attribute(DestinationCheck.class,
@@ -67,6 +54,42 @@ final class AccessFilter implements Filter {
       }
     }
     return chain.proceed(request);
+  }
+
+  /** A reverse proxy's rules read no destination address: the verdict is the head's alone. */
+  @Override
+  public Request passes(Request request, InetSocketAddress client) {
+    try {
+      check(request, client.getAddress(), methods(request), false);
+      return request;
+    } catch (HttpFailureException denied) {
+      return null;
+    }
+  }
+
+  /**
+   * Throws the denial of {@code client}'s request if a rule or the default refuses one of its
+   * {@code methods}; returns whether the verdict waits for the destination's addresses (a forward
+   * proxy's name).
+   */
+  private boolean check(Request request, InetAddress client, List<String> methods, boolean forward)
+      throws HttpFailureException {
+    String host = request.host();
+    InetAddress literal = null;
+    if (policy.readsDestination()) {
+      host = HostNames.normalise(host);
+      literal = HostNames.literal(host).orElse(null);
+    }
+    boolean undecided = false;
+    for (String method : methods) {
+      AccessPolicy.Verdict verdict = policy.verdict(new AccessTarget(client, method, host, request.port(),
+          literal, forward && literal == null));
+      if (verdict.denial != null) {
+        throw verdict.denial;
+      }
+      undecided |= verdict.undecided;
+    }
+    return undecided;
   }
 
   /**

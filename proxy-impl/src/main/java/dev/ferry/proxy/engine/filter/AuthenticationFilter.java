@@ -7,6 +7,7 @@ import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ import java.util.function.Function;
  * those of the CONNECT that opened the session ({@link TunnelCredentials}). A request with more
  * than one credentials field is refused, whatever they hold.
  */
-final class AuthenticationFilter implements Filter {
+final class AuthenticationFilter implements Filter, HeadCheck {
   private final Authentication config;
   private final String header;
   private final Map<String, byte[]> passwords = new HashMap<>();
@@ -44,13 +45,10 @@ final class AuthenticationFilter implements Filter {
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     Request request = exchange.request();
-    List<String> given = request.headers().all(header);
-    // Credentials are one field (RFC 9110 §11.6.2, §11.7.2). With two, the proxy and the origin
-    // could each read a different one, so the proxy accepts neither.
-    String value = given.size() == 1 ? given.get(0).trim() : "";
-    if (given.isEmpty() && config.checksProxyAuthorization()) {
-      value = exchange.attribute(TunnelCredentials.class).map(TunnelCredentials::proxyAuthorization)
-          .orElse("").trim();
+    String value = credentials(request);
+    if (value == null) {
+      value = !config.checksProxyAuthorization() ? ""
+          : exchange.attribute(TunnelCredentials.class).map(TunnelCredentials::proxyAuthorization).orElse("").trim();
     }
     if (!accepts(value)) {
       boolean proxy = config.checksProxyAuthorization();
@@ -61,7 +59,34 @@ final class AuthenticationFilter implements Filter {
           .withHeader(proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
               "Basic realm=\"" + config.realm() + "\", charset=\"UTF-8\"");
     }
-    return chain.proceed(config.checksProxyAuthorization() ? request.withoutHeader(header) : request);
+    return chain.proceed(passedOn(request));
+  }
+
+  /** The application's checker may block: only credentials given in the configuration are checked on a loop. */
+  @Override
+  public boolean onLoop() {
+    return checker == null;
+  }
+
+  /** A reverse proxy's request carries its own credentials: no CONNECT opened a session for it. */
+  @Override
+  public Request passes(Request request, InetSocketAddress client) {
+    String value = credentials(request);
+    return value != null && accepts(value) ? passedOn(request) : null;
+  }
+
+  /**
+   * The request's one credentials field, trimmed; null if it has none, empty (refused) if it has
+   * more than one. Credentials are one field (RFC 9110 §11.6.2, §11.7.2): with two, the proxy
+   * and the origin could each read a different one, so the proxy accepts neither.
+   */
+  private String credentials(Request request) {
+    List<String> given = request.headers().all(header);
+    return given.isEmpty() ? null : given.size() == 1 ? given.get(0).trim() : "";
+  }
+
+  private Request passedOn(Request request) {
+    return config.checksProxyAuthorization() ? request.withoutHeader(header) : request;
   }
 
   /**

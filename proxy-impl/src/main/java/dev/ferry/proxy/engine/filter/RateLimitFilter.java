@@ -5,9 +5,11 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ferry.proxy.Exchange;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.RateLimit;
+import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -24,7 +26,7 @@ import java.util.function.LongSupplier;
  * single LRU map behind one lock, clients do not queue behind each other. Cache maintenance runs
  * on the calling thread, not on a shared pool of the host application.
  */
-final class RateLimitFilter implements Filter, CarriedOver {
+final class RateLimitFilter implements Filter, CarriedOver, HeadCheck {
   private static final long MAX_IDLE_NANOS = TimeUnit.DAYS.toNanos(1);
 
   private final RateLimit config;
@@ -63,7 +65,7 @@ final class RateLimitFilter implements Filter, CarriedOver {
 
   @Override
   public Response handle(Exchange exchange, Chain chain) throws IOException {
-    double waitSeconds = take(key(exchange));
+    double waitSeconds = take(key(exchange.request(), exchange.clientAddress()));
     if (waitSeconds > 0) {
       long retryAfter = Math.max(1, (long) Math.ceil(waitSeconds));
       exchange.attribute(ProxyAnswer.class, new ProxyAnswer(ProxyFailure.RATE_LIMITED));
@@ -73,15 +75,26 @@ final class RateLimitFilter implements Filter, CarriedOver {
     return chain.proceed(exchange.request());
   }
 
+  /** The token is taken once the loop serves the request ({@link #take(Request, InetSocketAddress)}). */
+  @Override
+  public Request passes(Request request, InetSocketAddress client) {
+    return request;
+  }
+
+  @Override
+  public boolean take(Request request, InetSocketAddress client) {
+    return take(key(request, client)) == 0;
+  }
+
   /** Prefixed, so that a header value cannot name (and drain) another client's address bucket. */
-  private String key(Exchange exchange) {
+  private String key(Request request, InetSocketAddress client) {
     if (keyHeader != null) {
-      String value = exchange.request().headers().first(keyHeader).orElse(null);
+      String value = request.headers().first(keyHeader).orElse(null);
       if (value != null) {
         return "header:" + value;
       }
     }
-    return "client:" + exchange.clientAddress().getAddress().getHostAddress();
+    return "client:" + client.getAddress().getHostAddress();
   }
 
   /** Takes a token for {@code key}; returns 0 on success, else the seconds until one is due. */

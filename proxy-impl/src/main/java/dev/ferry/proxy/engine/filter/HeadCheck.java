@@ -1,0 +1,50 @@
+package dev.ferry.proxy.engine.filter;
+
+import dev.ferry.proxy.Filter;
+import dev.ferry.proxy.Request;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * A built-in filter whose work on a reverse proxy's request is a decision on its head, made
+ * without blocking: access control, a rate limit, credentials checked against the configured
+ * ones. An event loop asks it ({@link LoopChecks}) and passes the request on itself when the
+ * filter would, so that a proxy with these filters keeps its requests on the loops. What the
+ * filter would answer instead (403, 429, 401) the threads answer: the loop hands the request to
+ * them, and the filter decides again there, as it does for every request on the threads.
+ */
+public interface HeadCheck {
+
+  /**
+   * Whether a loop may ask this filter: false for one that calls the application's code, which
+   * may block (an {@code Authentication} checker).
+   */
+  default boolean onLoop() {
+    return true;
+  }
+
+  /**
+   * The request this filter passes on, for {@code request} from {@code client} in a reverse
+   * proxy: {@code request} itself or a changed one; null if it would answer instead. Changes no
+   * state: what passing costs is {@link #take}n once the loop serves the request.
+   */
+  Request passes(Request request, InetSocketAddress client);
+
+  /**
+   * Takes what passing {@code request} (as this filter was given it) costs, a rate limit's token,
+   * once the loop is about to serve it; false if it is not to be had, and the threads decide.
+   */
+  default boolean take(Request request, InetSocketAddress client) {
+    return true;
+  }
+
+  /** Whether a loop may ask every one of {@code filters} (none: true). */
+  static boolean allOnLoop(List<Filter> filters) {
+    for (Filter filter : filters) {
+      if (!(filter instanceof HeadCheck check) || !check.onLoop()) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
