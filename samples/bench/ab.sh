@@ -122,6 +122,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
     mode=(--allow-private-destinations)
     check=(-x "http://127.0.0.1:$port" "http://127.0.0.1:$ORIGIN_PORT/bytes/$SIZE")
   fi
+  [ -n "${HEADER:-}" ] && check+=(-H "$HEADER")
   "$JAVA" -Xmx1g "${jvm_flags[@]}" -jar "$2" -q -p "$port" --admin-port "$admin" \
     "${mode[@]}" "${flags[@]}" > "$WORK/ferry.out" 2>&1 &
   pid=$!
