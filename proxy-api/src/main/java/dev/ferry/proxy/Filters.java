@@ -1,14 +1,20 @@
 package dev.ferry.proxy;
 
+import dev.ferry.proxy.spi.RequestRewrite;
+import dev.ferry.proxy.spi.ResponseRewrite;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
  * Factories for the filters every proxy needs. Each returns an immutable, thread-safe
  * {@link Filter}; register them in the order they should run. Access control, authentication and
  * the limits are configuration values whose behaviour the engine supplies; the rest are plain
- * filters on the public API.
+ * filters on the public API. The set, add, remove and rename header rewrites are also
+ * {@link dev.ferry.proxy.spi.RequestRewrite}s or {@link dev.ferry.proxy.spi.ResponseRewrite}s,
+ * which, with access control, rate limits and credentials checks, a reverse proxy runs on its
+ * event loops ({@link ProxyServer.Builder#eventLoop}); other filters keep its requests on threads.
  *
  * <pre>{@code
  * ProxyServer.builder()
@@ -51,8 +57,7 @@ public final class Filters {
    */
   public static Filter setRequestHeader(String name, String value) {
     checkSettable("setRequestHeader", name, value);
-    return named("setRequestHeader(" + name + ")",
-        (exchange, chain) -> chain.proceed(exchange.request().withHeader(name, value)));
+    return rewriting("setRequestHeader(" + name + ")", request -> request.withHeader(name, value));
   }
 
   /**
@@ -62,23 +67,22 @@ public final class Filters {
    */
   public static Filter addRequestHeader(String name, String value) {
     checkSettable("addRequestHeader", name, value);
-    return named("addRequestHeader(" + name + ")", (exchange, chain) -> chain.proceed(
-        exchange.request().withHeaders(exchange.request().headers().plus(name, value))));
+    return rewriting("addRequestHeader(" + name + ")",
+        request -> request.withHeaders(request.headers().plus(name, value)));
   }
 
   /** Removes every request header named {@code name}. */
   public static Filter removeRequestHeader(String name) {
     Headers.checkName(name);
-    return named("removeRequestHeader(" + name + ")",
-        (exchange, chain) -> chain.proceed(exchange.request().withoutHeader(name)));
+    return rewriting("removeRequestHeader(" + name + ")", request -> request.withoutHeader(name));
   }
 
   /** Renames request header {@code from} to {@code to}, keeping its values and position. */
   public static Filter renameRequestHeader(String from, String to) {
     Headers.checkName(from);
     Headers.checkName(to);
-    return named("renameRequestHeader(" + from + " -> " + to + ")", (exchange, chain) ->
-        chain.proceed(exchange.request().withHeaders(rename(exchange.request().headers(), from, to))));
+    return rewriting("renameRequestHeader(" + from + " -> " + to + ")",
+        request -> request.withHeaders(rename(request.headers(), from, to)));
   }
 
   /**
@@ -89,8 +93,7 @@ public final class Filters {
    */
   public static Filter setResponseHeader(String name, String value) {
     checkSettable("setResponseHeader", name, value);
-    return named("setResponseHeader(" + name + ")",
-        (exchange, chain) -> chain.proceed(exchange.request()).withHeader(name, value));
+    return rewritingResponse("setResponseHeader(" + name + ")", response -> response.withHeader(name, value));
   }
 
   /**
@@ -100,27 +103,22 @@ public final class Filters {
    */
   public static Filter addResponseHeader(String name, String value) {
     checkSettable("addResponseHeader", name, value);
-    return named("addResponseHeader(" + name + ")", (exchange, chain) -> {
-      Response response = chain.proceed(exchange.request());
-      return response.withHeaders(response.headers().plus(name, value));
-    });
+    return rewritingResponse("addResponseHeader(" + name + ")",
+        response -> response.withHeaders(response.headers().plus(name, value)));
   }
 
   /** Removes every response header named {@code name}. */
   public static Filter removeResponseHeader(String name) {
     Headers.checkName(name);
-    return named("removeResponseHeader(" + name + ")",
-        (exchange, chain) -> chain.proceed(exchange.request()).withoutHeader(name));
+    return rewritingResponse("removeResponseHeader(" + name + ")", response -> response.withoutHeader(name));
   }
 
   /** Renames response header {@code from} to {@code to}, keeping its values and position. */
   public static Filter renameResponseHeader(String from, String to) {
     Headers.checkName(from);
     Headers.checkName(to);
-    return named("renameResponseHeader(" + from + " -> " + to + ")", (exchange, chain) -> {
-      Response response = chain.proceed(exchange.request());
-      return response.withHeaders(rename(response.headers(), from, to));
-    });
+    return rewritingResponse("renameResponseHeader(" + from + " -> " + to + ")",
+        response -> response.withHeaders(rename(response.headers(), from, to)));
   }
 
   /**
@@ -316,6 +314,57 @@ public final class Filters {
           ? pattern.matcher(value).replaceAll(replacement) : value);
     }
     return result.build();
+  }
+
+  /**
+   * A filter that only rewrites the request's header fields: an engine may apply it without
+   * running the chain ({@link RequestRewrite}). Not for regular expressions, whose matching a
+   * hostile value can make slow: a loop that ran one would stall every connection it serves.
+   */
+  private static Filter rewriting(String name, UnaryOperator<Request> rewrite) {
+    return new RequestRewriting(name, rewrite);
+  }
+
+  /** As {@link #rewriting}, of the response's header fields ({@link ResponseRewrite}). */
+  private static Filter rewritingResponse(String name, UnaryOperator<Response> rewrite) {
+    return new ResponseRewriting(name, rewrite);
+  }
+
+  /** See {@link #rewritingResponse}; named for logs and error pages ({@link Filter}'s contract). */
+  private record ResponseRewriting(String name, UnaryOperator<Response> operator)
+      implements Filter, ResponseRewrite {
+    @Override
+    public Response handle(Exchange exchange, Chain chain) throws java.io.IOException {
+      return rewrite(chain.proceed(exchange.request()));
+    }
+
+    @Override
+    public Response rewrite(Response response) {
+      return operator.apply(response);
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  /** See {@link #rewriting}; named for logs and error pages. */
+  private record RequestRewriting(String name, UnaryOperator<Request> operator) implements Filter, RequestRewrite {
+    @Override
+    public Response handle(Exchange exchange, Chain chain) throws java.io.IOException {
+      return chain.proceed(rewrite(exchange.request()));
+    }
+
+    @Override
+    public Request rewrite(Request request) {
+      return operator.apply(request);
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
   }
 
   static Filter named(String name, Filter filter) {

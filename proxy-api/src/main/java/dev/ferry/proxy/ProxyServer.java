@@ -687,7 +687,10 @@ public interface ProxyServer extends AutoCloseable {
      * prefix and whose filters, and the proxy's, are all built-in checks of the head
      * ({@link Filters#accessControl}, {@link Filters#rateLimit}, {@link Filters#authentication}
      * without a checker), which the loop asks, handing to the threads what one of them would
-     * answer; in a forward proxy without filters, one to an absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
+     * answer, or rewrites of the request's or the response's header fields
+     * ({@link Filters#setRequestHeader}, {@link Filters#setResponseHeader} and their
+     * {@code add}, {@code remove} and {@code rename} kin); in a forward proxy without filters,
+     * one to an absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
      * store), the loop sends what the store answers alone (hits, 304s, ranges; a POST, PUT or
      * PATCH there goes to the threads, whose cache invalidates what it names); otherwise it goes
      * upstream, to the origin the request names or, in a reverse proxy, when the pool's endpoints

@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * or upgrade, when its listeners want only the completed exchange: in a reverse proxy, one whose
  * route strips no prefix, when the proxy's filters and the route's are all built-in checks of the
  * head ({@link HeadCheck}: access control, rate limits, credentials) that would pass it on (what
- * one of them would answer, the threads answer); in a forward proxy without filters, one whose
+ * one of them would answer, the threads answer) or rewrites of its header fields or its
+ * answer's ({@link dev.ferry.proxy.spi.RequestRewrite}, {@link dev.ferry.proxy.spi.ResponseRewrite});
+ * in a forward proxy without filters, one whose
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
  * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
  * what the built-in store answers alone (a fresh hit, a 304, ranges); a miss or a revalidation
@@ -129,7 +131,7 @@ final class LoopAdmission {
   /**
    * Whether a loop could serve some request through {@code filters} and {@code routes}: in a
    * forward proxy ({@code routes} null) no filters, and no cache or the built-in store; in a
-   * reverse one proxy-wide filters a loop may ask ({@link HeadCheck#allOnLoop}) and a route whose
+   * reverse one proxy-wide filters a loop may ask ({@link LoopChecks#allOnLoop}) and a route whose
    * filters are such too, that strips no prefix, and that the built-in {@code cache} serves or
    * whose pool a loop reaches ({@link #loopable}).
    */
@@ -137,11 +139,11 @@ final class LoopAdmission {
     if (routes == null) {
       return filters.isEmpty() && (cache == null || cache.storeInMemory());
     }
-    if (!HeadCheck.allOnLoop(filters)) {
+    if (!LoopChecks.allOnLoop(filters)) {
       return false;
     }
     for (LiveRoute route : routes.routes()) {
-      if (HeadCheck.allOnLoop(route.filters()) && !route.route().stripsPrefix()
+      if (LoopChecks.allOnLoop(route.filters()) && !route.route().stripsPrefix()
           && (caches(route, cache) || loopable(route.pool()))) {
         return true;
       }
@@ -167,7 +169,7 @@ final class LoopAdmission {
     if (pipeline.routes() == null) {
       return absoluteHttp(head.target()) && (cache == null || storedAnswer(cacheVerdict));
     }
-    if (route == null || !HeadCheck.allOnLoop(pipeline.filters()) || !HeadCheck.allOnLoop(route.filters())
+    if (route == null || !LoopChecks.allOnLoop(pipeline.filters()) || !LoopChecks.allOnLoop(route.filters())
         || route.route().stripsPrefix()) {
       return false;
     }
@@ -299,7 +301,7 @@ final class LoopAdmission {
       return null; // asked to close: the blocking path serves what came, or ends it
     }
     return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
-        trace.traceId(), parsed.hostNamed()).sending(content);
+        trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks);
   }
 
   /**
@@ -345,7 +347,7 @@ final class LoopAdmission {
     }
     LoopExchange exchange = new LoopExchange(loop, connection, key, head, request, route, requestId,
         trace.traceId(), hostNamed);
-    exchange.answerWith(answer, verdict[0]);
+    exchange.answerWith(checks == null ? answer : checks.answer(answer), verdict[0]);
     return exchange;
   }
 

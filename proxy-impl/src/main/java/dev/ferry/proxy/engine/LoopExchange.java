@@ -5,6 +5,7 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LogValues;
@@ -103,6 +104,8 @@ final class LoopExchange implements DispatchHooks {
   private boolean committed;
   /** The request's body, sent after its head; null for a request without one. */
   private byte[] content;
+  /** The filters that let the request pass, whose response rewrites its answer meets; null: none. */
+  private LoopChecks checks;
   /** The client's body ends where its connection does: cut short, that connection is reset. */
   private boolean clientCloseDelimited;
   private int interims;
@@ -162,6 +165,15 @@ final class LoopExchange implements DispatchHooks {
    */
   LoopExchange sending(byte[] content) {
     this.content = content;
+    return this;
+  }
+
+  /**
+   * Makes this exchange rewrite the upstream's answer as the filters that let its request pass
+   * would ({@link LoopChecks#answer}); null: no filters.
+   */
+  LoopExchange answeringThrough(LoopChecks checks) {
+    this.checks = checks;
     return this;
   }
 
@@ -424,6 +436,9 @@ final class LoopExchange implements DispatchHooks {
       upstream = null;
       retryAfter(wait);
       return;
+    }
+    if (checks != null) {
+      framed = checks.answer(framed); // after the retries, as the threads' filters see the answer
     }
     headParsed = true;
     status = response.status();

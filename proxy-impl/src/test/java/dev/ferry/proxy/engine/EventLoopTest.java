@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
-import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.ServerTls;
@@ -344,15 +343,15 @@ class EventLoopTest {
   }
 
   /**
-   * Where no route could be served on a loop (a proxy-wide filter, an upstream reached over
-   * https), connections go straight to the threads: a loop would only hand every request over. A
+   * Where no route could be served on a loop (a proxy-wide filter a loop cannot run, here an
+   * application's own, an upstream reached over https), connections go straight to the threads: a loop would only hand every request over. A
    * route the loops can serve beside such ones is enough to use them; a host name is.
    */
   @Test
   void givesConnectionsToTheThreadsWhereNoRouteCanBeServedOnALoop() throws Exception {
     HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     RealProxyServer filtered = (RealProxyServer) ferry.start(oneThread(origin.origin())
-        .filter(Filters.setRequestHeader("X-Seen", "1")));
+        .filter((exchange, chain) -> chain.proceed(exchange.request()).withHeader("X-Seen", "1")));
     assertThat(filtered.config().eventLoop()).isTrue();
     assertThat(filtered.pipeline().loopServes()).isFalse();
     try (RawClient held = new RawClient(filtered.address())) {

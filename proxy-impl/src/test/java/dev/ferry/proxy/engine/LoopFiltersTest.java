@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Filters;
@@ -11,6 +12,7 @@ import dev.ferry.proxy.Upstream;
 import java.io.IOException;
 import java.util.Base64;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
@@ -34,10 +36,18 @@ class LoopFiltersTest {
     return ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0));
   }
 
-  /** Holds the proxy's one thread with a chunked POST carrying {@code fields}, until the origin lets it go. */
+  /**
+   * Holds the proxy's one thread with a chunked POST carrying {@code fields}, until the origin
+   * lets it go; returns once it is the origin's first request.
+   */
   private static void hold(RawClient client, String fields, AtomicInteger requests) throws IOException {
+    hold(client, fields, requests, 1);
+  }
+
+  /** As {@link #hold(RawClient, String, AtomicInteger)}, returning once the POST is the origin's {@code nth} request. */
+  private static void hold(RawClient client, String fields, AtomicInteger requests, int nth) throws IOException {
     client.send("POST /hold HTTP/1.1\r\nHost: a\r\n" + fields + "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
-    Await.until(() -> requests.get() >= 1, "the POST to reach the origin");
+    Await.until(() -> requests.get() >= nth, "the POST to reach the origin");
   }
 
   private static String get(String target, String fields) {
@@ -140,14 +150,87 @@ class LoopFiltersTest {
   }
 
   /**
-   * Filters a loop may not ask keep the requests on the threads: a credentials check that calls
-   * the application's checker (which may block), and a filter of the application's own.
+   * Rewrites of the request's header fields run on the loop in the threads' order: the proxy's
+   * set and remove before the route is matched (the route matches the header set), the route's
+   * add and rename after, each given what the one before passed on.
+   */
+  @Test
+  void rewritesRequestHeadersOnTheLoops() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = ferry.start(oneThread()
+        .filter(Filters.setRequestHeader("X-Env", "test"))
+        .filter(Filters.removeRequestHeader("X-Debug"))
+        .route(Route.to(Upstream.of(origin.origin().url("/"))).pathPrefix("/").header("X-Env", "test")
+            .filter(Filters.addRequestHeader("X-Via-Route", "yes"))
+            .filter(Filters.renameRequestHeader("X-Env", "X-Environment"))));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      hold(held, "", origin.requests());
+      assertThat(raw.send(get("/rewritten", "X-Env: production\r\nX-Debug: 1\r\n")).readResponse().bodyText())
+          .isEqualTo("ok");
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    origin.origin().takeRequest(); // the held POST
+    TinyOrigin.Received rewritten = origin.origin().takeRequest();
+    assertThat(rewritten.requestLine()).isEqualTo("GET /rewritten HTTP/1.1");
+    assertThat(rewritten.header("x-environment")).isEqualTo("test");
+    assertThat(rewritten.header("x-env")).isNull();
+    assertThat(rewritten.header("x-debug")).isNull();
+    assertThat(rewritten.header("x-via-route")).isEqualTo("yes");
+  }
+
+  /**
+   * Rewrites of the response's header fields run on the loop, in the reverse of their order, as
+   * the threads' chain returns through them (the route's first, then the proxy's), on an answer
+   * from upstream and on one from the cache alike.
+   */
+  @Test
+  void rewritesResponseHeadersOnTheLoops() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    HoldingOrigin origin = new HoldingOrigin(release, requests, HoldingOrigin.start(ferry, release, requests,
+        "X-Origin: o1\r\nCache-Control: max-age=60\r\n", line -> HoldingOrigin.OK));
+    ProxyServer proxy = ferry.start(oneThread()
+        .cache(CacheSpec.inMemory())
+        .filter(Filters.setResponseHeader("X-Tier", "edge"))
+        .filter(Filters.renameResponseHeader("X-Origin", "X-Upstream"))
+        .route(Route.to(Upstream.of(origin.origin().url("/"))).pathPrefix("/fresh").cache(false)
+            .filter(Filters.addResponseHeader("X-Route", "r1"))
+            .filter(Filters.setResponseHeader("X-Tier", "route")))
+        .route(Route.to(Upstream.of(origin.origin().url("/"))).pathPrefix("/")
+            .filter(Filters.addResponseHeader("X-Route", "r2"))));
+    try (RawClient first = new RawClient(proxy.address())) {
+      assertThat(first.send(get("/stored", "")).readResponse().status()).isEqualTo(200); // stored, on a thread
+    }
+    Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread that stored it to be free");
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      hold(held, "", requests, 2);
+      RawClient.RawResponse fresh = raw.send(get("/fresh", "")).readResponse();
+      assertThat(fresh.status()).isEqualTo(200);
+      assertThat(fresh.header("x-tier")).isEqualTo("edge");
+      assertThat(fresh.header("x-route")).isEqualTo("r1");
+      assertThat(fresh.header("x-upstream")).isEqualTo("o1");
+      assertThat(fresh.header("x-origin")).isNull();
+      RawClient.RawResponse hit = raw.send(get("/stored", "")).readResponse();
+      assertThat(hit.header("x-cache")).isEqualTo("HIT");
+      assertThat(hit.header("x-tier")).isEqualTo("edge");
+      assertThat(hit.header("x-route")).isEqualTo("r2");
+      assertThat(hit.header("x-upstream")).isEqualTo("o1");
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(requests.get()).isEqualTo(3);
+  }
+
+  /**
+   * Filters a loop may not run keep the requests on the threads: a credentials check that calls
+   * the application's checker (which may block), a filter of the application's own, and a
+   * regular expression's rewrite (which a hostile value can make slow).
    */
   @Test
   void leavesFiltersThatMayBlockToTheThreads() throws Exception {
     Filter checker = Filters.authentication().checker((user, password) -> password.equals("s3cret")).build();
     Filter own = (exchange, chain) -> chain.proceed(exchange.request());
-    for (Filter filter : new Filter[] {checker, own}) {
+    Filter regex = Filters.replaceRequestHeader("X-Env", "(a+)+b", "c");
+    for (Filter filter : new Filter[] {checker, own, regex}) {
       HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
       ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.origin().url("/"))).filter(filter));
       try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {

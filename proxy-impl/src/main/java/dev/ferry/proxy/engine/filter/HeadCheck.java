@@ -1,9 +1,7 @@
 package dev.ferry.proxy.engine.filter;
 
-import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Request;
 import java.net.InetSocketAddress;
-import java.util.List;
 
 /**
  * A built-in filter whose work on a reverse proxy's request is a decision on its head, made
@@ -35,16 +33,6 @@ public interface HeadCheck {
    * once the loop is about to serve it; false if it is not to be had, and the threads decide.
    */
   default boolean take(Request request, InetSocketAddress client) {
-    return true;
-  }
-
-  /** Whether a loop may ask every one of {@code filters} (none: true). */
-  static boolean allOnLoop(List<Filter> filters) {
-    for (Filter filter : filters) {
-      if (!(filter instanceof HeadCheck check) || !check.onLoop()) {
-        return false;
-      }
-    }
     return true;
   }
 }

@@ -2,20 +2,27 @@ package dev.ferry.proxy.engine.filter;
 
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
+import dev.ferry.proxy.spi.RequestRewrite;
+import dev.ferry.proxy.spi.ResponseRewrite;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@link HeadCheck}s an event loop ran for one request, in the order the threads run them
- * (the proxy's filters, then its route's), each with the request it was given: the request they
- * pass on, and what passing costs, {@link #take}n once the loop serves the request.
+ * The filters an event loop ran for one request, in the order the threads run them (the proxy's,
+ * then its route's): {@link HeadCheck}s, each with the request it was given, and
+ * {@link RequestRewrite}s of the request's header fields. The request they pass on, what passing
+ * costs, {@link #take}n once the loop serves the request, and the {@link ResponseRewrite}s met
+ * on the way, which rewrite its {@link #answer} in the reverse order, as the threads' chain
+ * returns through them.
  */
 public final class LoopChecks {
   private final InetSocketAddress client;
   /** Made at the first check: a proxy without filters allocates nothing more per request. */
   private List<HeadCheck> checks;
   private List<Request> given;
+  private List<ResponseRewrite> answerRewrites;
   private Request request;
 
   private LoopChecks(InetSocketAddress client, Request request) {
@@ -28,15 +35,42 @@ public final class LoopChecks {
     return new LoopChecks(client, request);
   }
 
+  /** Whether a loop may run every one of {@code filters} (none: true). */
+  public static boolean allOnLoop(List<Filter> filters) {
+    for (Filter filter : filters) {
+      if (!onLoop(filter)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean onLoop(Filter filter) {
+    return filter instanceof RequestRewrite || filter instanceof ResponseRewrite
+        || filter instanceof HeadCheck check && check.onLoop();
+  }
+
   /**
-   * Asks each of {@code filters} in turn, each given what the one before passed on; false if one
-   * is no {@link HeadCheck} a loop may ask, or would answer the request itself.
+   * Runs each of {@code filters} in turn, each given what the one before passed on; false if a
+   * loop may not run one, or one would answer the request itself.
    */
   public boolean pass(List<Filter> filters) {
     for (Filter filter : filters) {
-      if (!(filter instanceof HeadCheck check) || !check.onLoop()) {
+      if (!onLoop(filter)) {
         return false;
       }
+      if (filter instanceof RequestRewrite rewrite) {
+        request = rewrite.rewrite(request);
+        continue;
+      }
+      if (filter instanceof ResponseRewrite rewrite) {
+        if (answerRewrites == null) {
+          answerRewrites = new ArrayList<>(2);
+        }
+        answerRewrites.add(rewrite);
+        continue;
+      }
+      HeadCheck check = (HeadCheck) filter;
       Request passed = check.passes(request, client);
       if (passed == null) {
         return false;
@@ -50,6 +84,17 @@ public final class LoopChecks {
       request = passed;
     }
     return true;
+  }
+
+  /**
+   * {@code response}, the upstream's answer or the cache's, as the filters return it to the
+   * client: rewritten by the last response rewrite met first.
+   */
+  public Response answer(Response response) {
+    for (int i = answerRewrites == null ? -1 : answerRewrites.size() - 1; i >= 0; i--) {
+      response = answerRewrites.get(i).rewrite(response);
+    }
+    return response;
   }
 
   /** The request the last filter passed on (the one checked, if none ran). */
