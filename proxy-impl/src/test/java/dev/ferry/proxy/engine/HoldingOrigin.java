@@ -86,7 +86,14 @@ record HoldingOrigin(CountDownLatch release, AtomicInteger requests, TinyOrigin 
    * the origin is released; returns once it is the origin's {@code nth} request.
    */
   static void hold(RawClient client, String target, AtomicInteger requests, int nth) throws IOException {
-    client.send("POST " + target + " HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
+    hold(client, target, "", requests, nth);
+  }
+
+  /** As {@link #hold(RawClient, String, AtomicInteger, int)}, the POST carrying {@code fields} (CRLF-ended lines). */
+  static void hold(RawClient client, String target, String fields, AtomicInteger requests, int nth)
+      throws IOException {
+    client.send("POST " + target + " HTTP/1.1\r\nHost: a\r\n" + fields
+        + "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
     Await.until(() -> requests.get() >= nth, "the POST to reach the origin");
   }
 }

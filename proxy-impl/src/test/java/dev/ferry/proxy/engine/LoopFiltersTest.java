@@ -36,18 +36,9 @@ class LoopFiltersTest {
     return ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0));
   }
 
-  /**
-   * Holds the proxy's one thread with a chunked POST carrying {@code fields}, until the origin
-   * lets it go; returns once it is the origin's first request.
-   */
+  /** Holds the proxy's one thread with a chunked POST carrying {@code fields}, the origin's first request. */
   private static void hold(RawClient client, String fields, AtomicInteger requests) throws IOException {
-    hold(client, fields, requests, 1);
-  }
-
-  /** As {@link #hold(RawClient, String, AtomicInteger)}, returning once the POST is the origin's {@code nth} request. */
-  private static void hold(RawClient client, String fields, AtomicInteger requests, int nth) throws IOException {
-    client.send("POST /hold HTTP/1.1\r\nHost: a\r\n" + fields + "Transfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n");
-    Await.until(() -> requests.get() >= nth, "the POST to reach the origin");
+    HoldingOrigin.hold(client, "/hold", fields, requests, 1);
   }
 
   /**
@@ -212,7 +203,7 @@ class LoopFiltersTest {
     }
     Await.until(() -> proxy.stats().activeWorkers() == 0, "the thread that stored it to be free");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
-      hold(held, "", requests, 2);
+      HoldingOrigin.hold(held, "/hold", "", requests, 2);
       RawClient.RawResponse fresh = raw.send(get("/fresh", "")).readResponse();
       assertThat(fresh.status()).isEqualTo(200);
       assertThat(fresh.header("x-tier")).isEqualTo("edge");
