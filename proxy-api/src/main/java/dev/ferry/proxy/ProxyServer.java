@@ -686,8 +686,8 @@ public interface ProxyServer extends AutoCloseable {
      * {@link ExchangeListener#exchangeCompleted}: in a reverse proxy, one whose route strips no
      * prefix and whose filters, and the proxy's, are all built-in checks of the head
      * ({@link Filters#accessControl}, {@link Filters#rateLimit}, {@link Filters#authentication}
-     * without a checker), which the loop asks, handing to the threads what one of them would
-     * answer, or rewrites of the request's or the response's header fields
+     * without a checker), which the loop asks, answering itself what one of them answers
+     * instead (403, 429, 401, as the threads would), or rewrites of the request's or the response's header fields
      * ({@link Filters#setRequestHeader}, {@link Filters#setResponseHeader} and their
      * {@code add}, {@code remove} and {@code rename} kin); in a forward proxy without filters,
      * one to an absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in

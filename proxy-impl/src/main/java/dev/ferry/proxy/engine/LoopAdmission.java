@@ -9,6 +9,7 @@ import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.filter.HeadCheck;
 import dev.ferry.proxy.engine.filter.LoopChecks;
+import dev.ferry.proxy.engine.filter.Refusal;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadScan;
@@ -37,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole, with no body, expectation
  * or upgrade, when its listeners want only the completed exchange: in a reverse proxy, one whose
  * route strips no prefix, when the proxy's filters and the route's are all built-in checks of the
- * head ({@link HeadCheck}: access control, rate limits, credentials) that would pass it on (what
- * one of them would answer, the threads answer) or rewrites of its header fields or its
+ * head ({@link HeadCheck}: access control, rate limits, credentials; what one of them answers
+ * instead, a 403, 429 or 401, the loop answers too) or rewrites of its header fields or its
  * answer's ({@link dev.ferry.proxy.spi.RequestRewrite}, {@link dev.ferry.proxy.spi.ResponseRewrite});
  * in a forward proxy without filters, one whose
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
@@ -155,7 +156,7 @@ final class LoopAdmission {
    * Whether a loop would have served, itself, an exchange the threads just served through
    * {@code pipeline} (null if none ran): a {@link #plain} request, in a forward proxy to an
    * absolute {@code http} URL, in a reverse one on a route without a stripped prefix, through
-   * filters a loop may ask (which may have answered it: the loop would have handed it over);
+   * filters a loop may ask (which may have answered it, as the loop would have);
    * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE), else
    * to an origin or through a pool a loop reaches. Only then does its connection go back to its
    * loop: one whose requests are the threads' anyway (POSTs, misses, a pool over https) would pay
@@ -265,11 +266,14 @@ final class LoopAdmission {
     // they pass on, then the route's.
     LoopChecks checks = LoopChecks.of(connection.clientAddress(), parsed.request().headers(fields.build()).build());
     if (!checks.pass(pipeline.filters())) {
-      return null;
+      return refused(loop, connection, key, head, null, requestId, trace, parsed.hostNamed(), checks, null);
     }
     Optional<LiveRoute> matched = pipeline.routes().match(checks.request());
-    if (matched.isEmpty() || matched.get().route().stripsPrefix() || !checks.pass(matched.get().filters())) {
+    if (matched.isEmpty() || matched.get().route().stripsPrefix()) {
       return null;
+    }
+    if (!checks.pass(matched.get().filters())) {
+      return refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, null);
     }
     Request request = checks.request();
     HttpCache cache = server.httpCache();
@@ -295,10 +299,14 @@ final class LoopAdmission {
       pool.release();
       return null; // it waits for a connection on a thread
     }
-    if (!checks.take() || !connection.serveOnLoop()) {
+    Refusal spent = checks.take();
+    if (spent != null || !connection.serveOnLoop()) {
       pool.releaseConnection();
       pool.release();
-      return null; // asked to close: the blocking path serves what came, or ends it
+      // A rate limit's 429, answered here; or asked to close: the blocking path serves what
+      // came, or ends it.
+      return spent == null ? null
+          : refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, spent);
     }
     return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
         trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks);
@@ -342,12 +350,44 @@ final class LoopAdmission {
     Response answer = loop.server().httpCache().answerStored(request,
         HttpCache.partition(partition, request, request.authority(), hostNamed),
         status -> verdict[0] = status);
-    if (answer == null || checks != null && !checks.take() || !connection.serveOnLoop()) {
+    if (answer == null) {
+      return null;
+    }
+    // The store was asked before the filters' costs are taken, so that a miss, which the threads
+    // fetch, takes no token twice: a refused hit is counted as a hit.
+    Refusal spent = checks == null ? null : checks.take();
+    if (!connection.serveOnLoop()) {
       return null;
     }
     LoopExchange exchange = new LoopExchange(loop, connection, key, head, request, route, requestId,
         trace.traceId(), hostNamed);
-    exchange.answerWith(checks == null ? answer : checks.answer(answer), verdict[0]);
+    if (spent != null) {
+      exchange.refuseWith(spent);
+    } else {
+      exchange.answerWith(checks == null ? answer : checks.answer(answer), verdict[0]);
+    }
+    return exchange;
+  }
+
+  /**
+   * A request the filters in {@code checks} answer themselves (403, 401, 429), before the request
+   * reached {@code route} (null: the proxy's own filters answered) or on it: the exchange that
+   * sends their answer ({@code spent}, or {@link LoopChecks#refusal}), or null where the threads
+   * decide (a filter a loop may not run; the connection asked to close).
+   */
+  private static LoopExchange refused(EventLoop loop, ClientConnection connection, SelectionKey key,
+      RequestHead head, LiveRoute route, String requestId, TraceContext trace, boolean hostNamed,
+      LoopChecks checks, Refusal spent) {
+    if (connection.closeRequested()) {
+      return null; // the threads answer it, saying the connection closes
+    }
+    Refusal refusal = spent != null ? spent : checks.refusal();
+    if (refusal == null || !connection.serveOnLoop()) {
+      return null;
+    }
+    LoopExchange exchange = new LoopExchange(loop, connection, key, head, checks.request(), route, requestId,
+        trace.traceId(), hostNamed);
+    exchange.refuseWith(refusal);
     return exchange;
   }
 

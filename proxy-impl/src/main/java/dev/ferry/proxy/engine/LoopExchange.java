@@ -6,6 +6,7 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.filter.LoopChecks;
+import dev.ferry.proxy.engine.filter.Refusal;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.LogValues;
@@ -51,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * {@link ExchangeReport}.
  * Where the blocking path would wait it registers for readiness, and where it would time out a
  * deadline is checked by the loop. On a caching route it sends the cache's answer instead
- * ({@link #answerWith}), when the store has one.
+ * ({@link #answerWith}), when the store has one; and what a filter answers instead of passing
+ * the request on, as the proxy's own answer ({@link #refuseWith}).
  *
  * <p>Which requests it takes is {@link LoopAdmission}'s to decide.
  */
@@ -94,7 +96,7 @@ final class LoopExchange implements DispatchHooks {
   /** A whole body that goes after {@link #out}'s bytes (see {@link #sendWhole}); or null. */
   private LoopTail tail;
   private boolean draining;
-  /** The cache's answer to send, instead of going upstream; or null. */
+  /** The cache's answer or a filter's to send, instead of going upstream; or null. */
   private Response stored;
   private String cacheVerdict;
 
@@ -184,6 +186,17 @@ final class LoopExchange implements DispatchHooks {
   void answerWith(Response stored, String verdict) {
     this.stored = stored;
     this.cacheVerdict = verdict;
+  }
+
+  /**
+   * Makes this exchange send what a filter answers instead of passing the request on, counted and
+   * logged as its failure, dressed as the threads dress it (the proxy's error page for a denial,
+   * a filter's answer as the page for its status to a client that reads HTML).
+   */
+  void refuseWith(Refusal refusal) {
+    failure = refusal.failure().name();
+    stored = refusal.denial() != null ? server.errorPages().render(refusal.denial(), head.headers())
+        : server.errorPages().render(refusal.answer(), refusal.failure(), head.headers());
   }
 
   /** Runs the exchange: the stored answer goes out, or its first attempt goes upstream, now. */

@@ -10,8 +10,11 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -21,8 +24,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A reverse proxy's built-in access control, rate limits and credentials on the event loops,
  * shown there by the proxy's one thread being held (a thread's request is refused 503: no thread,
- * no queue): a request they pass goes upstream from the loop; one they would answer is handed to
- * the threads, which answer it (403, 429, 401), and never reaches the origin from the loop.
+ * no queue): a request they pass goes upstream from the loop; one they refuse is answered there
+ * (403, 429, 401) as the threads would answer it, and never reaches the origin.
  */
 @DisabledIfSystemProperty(named = "ferry.test.eventLoop", matches = "false",
     disabledReason = "these tests are of the event loops, which -Dferry.test.eventLoop=false turns off")
@@ -57,11 +60,12 @@ class LoopFiltersTest {
   /**
    * Requests that the access rules, the rate limit and the credentials pass are served while
    * the one thread is held, the credentials passed on to the origin; ones without credentials or
-   * to a denied host are handed over (503 while the thread is held), and answered 401 and 403
-   * once it is free; none of them reaches the origin.
+   * to a denied host are answered on the loop too (401 with the challenge, 403), a HEAD's without
+   * a body, the connection kept for the next request; none of them reaches the origin, and each
+   * is counted as the failure it is.
    */
   @Test
-  void servesWhatItsFiltersPassOnTheLoopsAndHandsOverWhatTheyWouldAnswer() throws Exception {
+  void answersWhatItsFiltersRefuseOnTheLoops() throws Exception {
     HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.origin().url("/")))
         .filter(Filters.accessControl().denyHosts("blocked.example").allowClients("127.0.0.0/8", "::1/128").build())
@@ -72,35 +76,33 @@ class LoopFiltersTest {
       for (int i = 0; i < 3; i++) {
         assertThat(raw.send(get("/passed", ALICE)).readResponse().bodyText()).isEqualTo("ok");
       }
-      try (RawClient anonymous = new RawClient(proxy.address())) {
-        assertThat(anonymous.send(get("/anonymous", "")).readResponse().status()).isEqualTo(503);
-      }
-      try (RawClient blocked = new RawClient(proxy.address())) {
-        assertThat(blocked.send("GET /blocked HTTP/1.1\r\nHost: blocked.example\r\n" + ALICE + "\r\n")
-            .readResponse().status()).isEqualTo(503);
-      }
-      release(origin, held, proxy);
-    }
-    try (RawClient raw = new RawClient(proxy.address())) {
       RawClient.RawResponse anonymous = raw.send(get("/anonymous", "")).readResponse();
       assertThat(anonymous.status()).isEqualTo(401);
       assertThat(anonymous.header("www-authenticate")).startsWith("Basic realm=");
-      assertThat(raw.send("GET /blocked HTTP/1.1\r\nHost: blocked.example\r\n" + ALICE + "\r\n")
-          .readResponse().status()).isEqualTo(403);
+      assertThat(anonymous.bodyText()).isEqualTo("Authentication required\n");
+      RawClient.RawResponse blocked = raw.send("GET /blocked HTTP/1.1\r\nHost: blocked.example\r\n" + ALICE + "\r\n")
+          .readResponse();
+      assertThat(blocked.status()).isEqualTo(403);
+      assertThat(blocked.bodyText()).contains("blocked.example");
+      RawClient.RawResponse head = raw.send("HEAD /anonymous HTTP/1.1\r\nHost: a\r\n\r\n").readResponse(true);
+      assertThat(head.status()).isEqualTo(401);
+      assertThat(raw.send(get("/passed", ALICE)).readResponse().bodyText()).as("the next request").isEqualTo("ok");
+      assertThat(origin.requests().get()).as("requests the origin got while the thread was held").isEqualTo(5);
+      release(origin, held, proxy);
     }
     origin.origin().takeRequest(); // the held POST
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
       TinyOrigin.Received passed = origin.origin().takeRequest();
       assertThat(passed.requestLine()).isEqualTo("GET /passed HTTP/1.1");
       assertThat(passed.header("authorization")).isEqualTo(ALICE.substring(15).trim());
     }
-    assertThat(origin.requests().get()).as("requests the origin got").isEqualTo(4);
+    assertThat(proxy.stats().failures()).containsEntry("AUTHENTICATION_REQUIRED", 2L).containsEntry("DENIED", 1L);
   }
 
   /**
    * A rate limit's token is taken once for each request a loop serves: with a burst of four, the
-   * held POST and three GETs on the loop pass, and the next GET is handed over and answered 429
-   * by the thread, free again.
+   * held POST and three GETs on the loop pass, and the loop answers the next GET 429, with
+   * {@code Retry-After}, the thread still held.
    */
   @Test
   void takesOneTokenForEachRequestALoopServes() throws Exception {
@@ -112,17 +114,42 @@ class LoopFiltersTest {
       for (int i = 0; i < 3; i++) {
         assertThat(raw.send(get("/limited", "")).readResponse().status()).as("GET %d", i).isEqualTo(200);
       }
-      release(origin, held, proxy);
       RawClient.RawResponse limited = raw.send(get("/limited", "")).readResponse();
       assertThat(limited.status()).isEqualTo(429);
       assertThat(limited.header("retry-after")).isNotNull();
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
     assertThat(origin.requests().get()).isEqualTo(4);
+    assertThat(proxy.stats().failures()).containsEntry("RATE_LIMITED", 1L);
+  }
+
+  /**
+   * A request a later filter refuses still costs what the filters before it took, as on the
+   * threads: with a burst of three, the held POST and two requests to a denied host (403) spend
+   * the tokens, and the next request is answered 429.
+   */
+  @Test
+  void takesTheTokensOfTheChecksBeforeTheOneThatRefuses() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.origin().url("/")))
+        .filter(Filters.rateLimit().perSecond(0.001).burst(3).build())
+        .filter(Filters.accessControl().denyHosts("blocked.example").build()));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      hold(held, "", origin.requests());
+      for (int i = 0; i < 2; i++) {
+        assertThat(raw.send("GET /blocked HTTP/1.1\r\nHost: blocked.example\r\n\r\n").readResponse().status())
+            .as("denied %d", i).isEqualTo(403);
+      }
+      assertThat(raw.send(get("/allowed", "")).readResponse().status()).isEqualTo(429);
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(origin.requests().get()).isEqualTo(1);
   }
 
   /**
    * A route's own filters are asked on the loop too, after the proxy's, and with what they pass
-   * on: the route's access rules deny a method the proxy's credentials check let through.
+   * on: the route's access rules deny a method the proxy's credentials check let through, and the
+   * loop answers it 403, its small body read, the connection kept.
    */
   @Test
   void asksARoutesFiltersAfterTheProxys() throws Exception {
@@ -134,19 +161,70 @@ class LoopFiltersTest {
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
       hold(held, ALICE, origin.requests());
       assertThat(raw.send(get("/routed", ALICE)).readResponse().bodyText()).isEqualTo("ok");
-      try (RawClient denied = new RawClient(proxy.address())) {
-        assertThat(denied.send("PATCH /denied HTTP/1.1\r\nHost: a\r\n" + ALICE + "Content-Length: 1\r\n\r\nx")
-            .readResponse().status()).as("a denied method, handed over").isEqualTo(503);
-      }
-      release(origin, held, proxy);
-    }
-    try (RawClient raw = new RawClient(proxy.address())) {
       assertThat(raw.send("PATCH /denied HTTP/1.1\r\nHost: a\r\n" + ALICE + "Content-Length: 1\r\n\r\nx")
-          .readResponse().status()).isEqualTo(403);
+          .readResponse().status()).as("a denied method").isEqualTo(403);
+      assertThat(raw.send(get("/routed", ALICE)).readResponse().bodyText()).isEqualTo("ok");
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
     origin.origin().takeRequest(); // the held POST
     assertThat(origin.origin().takeRequest().requestLine()).isEqualTo("GET /routed HTTP/1.1");
-    assertThat(origin.requests().get()).isEqualTo(2);
+    assertThat(origin.origin().takeRequest().requestLine()).isEqualTo("GET /routed HTTP/1.1");
+    assertThat(origin.requests().get()).isEqualTo(3);
+  }
+
+  /**
+   * What the loop answers for a filter is what the threads answer, field for field and byte for
+   * byte: a 401 rewritten by the proxy's response rewrite before the credentials check but not
+   * by the route's after it, as a page to a client that reads HTML, and a route's 403, which no
+   * rewrite sees (an exception on the threads).
+   */
+  @Test
+  void answersRefusalsAsTheThreadsDo() throws Exception {
+    String[] requests = {
+        get("/anonymous", ""),
+        get("/anonymous", "Accept: text/html\r\n"),
+        "GET /blocked HTTP/1.1\r\nHost: blocked.example\r\n" + ALICE + "\r\n",
+        "GET /blocked HTTP/1.1\r\nHost: blocked.example\r\nAccept: text/html\r\n" + ALICE + "\r\n"};
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer loops = ferry.start(refusing(oneThread(), origin));
+    ProxyServer threads = ferry.start(refusing(ProxyServer.builder().eventLoop(false), origin));
+    try (RawClient held = new RawClient(loops.address()); RawClient onLoop = new RawClient(loops.address());
+        RawClient onThread = new RawClient(threads.address())) {
+      hold(held, ALICE, origin.requests());
+      List<RawClient.RawResponse> answers = new ArrayList<>();
+      for (String request : requests) {
+        RawClient.RawResponse expected = onThread.send(request).readResponse();
+        RawClient.RawResponse answered = onLoop.send(request).readResponse();
+        assertThat(answered.statusLine()).as(request).isEqualTo(expected.statusLine());
+        assertThat(withoutDateAndId(answered.headers())).as(request).isEqualTo(withoutDateAndId(expected.headers()));
+        assertThat(answered.body()).as(request).isEqualTo(expected.body());
+        answers.add(answered);
+      }
+      assertThat(answers).extracting(RawClient.RawResponse::status).containsExactly(401, 401, 403, 403);
+      assertThat(answers.get(0).header("x-tier")).isEqualTo("edge");
+      assertThat(answers.get(0).header("x-route")).isNull();
+      assertThat(answers.get(1).header("content-type")).startsWith("text/html");
+      assertThat(answers.get(2).header("x-tier")).isNull();
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(loops.stats().failures()).isEqualTo(threads.stats().failures());
+    assertThat(origin.requests().get()).isEqualTo(1);
+  }
+
+  private static ProxyServer.Builder refusing(ProxyServer.Builder builder, HoldingOrigin origin) {
+    return builder
+        .filter(Filters.setResponseHeader("X-Tier", "edge"))
+        .filter(Filters.authentication().credentials(Map.of("alice", "s3cret")).build())
+        .route(Route.to(Upstream.of(origin.origin().url("/"))).pathPrefix("/")
+            .filter(Filters.addResponseHeader("X-Route", "r1"))
+            .filter(Filters.accessControl().denyHosts("blocked.example").build()));
+  }
+
+  private static Map<String, String> withoutDateAndId(Map<String, String> headers) {
+    Map<String, String> kept = new TreeMap<>(headers);
+    kept.remove("date");
+    kept.remove("x-request-id");
+    return kept;
   }
 
   /**

@@ -67,6 +67,16 @@ final class AccessFilter implements Filter, HeadCheck {
     }
   }
 
+  @Override
+  public Refusal refusal(Request request, InetSocketAddress client) {
+    try {
+      check(request, client.getAddress(), methods(request), false);
+      return null;
+    } catch (HttpFailureException denied) {
+      return Refusal.denial(denied);
+    }
+  }
+
   /**
    * Throws the denial of {@code client}'s request if a rule or the default refuses one of its
    * {@code methods}; returns whether the verdict waits for the destination's addresses (a forward

@@ -51,15 +51,24 @@ final class AuthenticationFilter implements Filter, HeadCheck {
           : exchange.attribute(TunnelCredentials.class).map(TunnelCredentials::proxyAuthorization).orElse("").trim();
     }
     if (!accepts(value)) {
-      boolean proxy = config.checksProxyAuthorization();
-      exchange.attribute(ProxyAnswer.class, new ProxyAnswer(proxy
-          ? ProxyFailure.PROXY_AUTHENTICATION_REQUIRED : ProxyFailure.AUTHENTICATION_REQUIRED));
-      return Response.text(proxy ? 407 : 401,
-              (proxy ? "Proxy authentication required" : "Authentication required") + "\n")
-          .withHeader(proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
-              "Basic realm=\"" + config.realm() + "\", charset=\"UTF-8\"");
+      exchange.attribute(ProxyAnswer.class, new ProxyAnswer(failure()));
+      return challenge();
     }
     return chain.proceed(passedOn(request));
+  }
+
+  private ProxyFailure failure() {
+    return config.checksProxyAuthorization()
+        ? ProxyFailure.PROXY_AUTHENTICATION_REQUIRED : ProxyFailure.AUTHENTICATION_REQUIRED;
+  }
+
+  /** The answer to a request without credentials this filter accepts: 407 or 401, with the challenge. */
+  private Response challenge() {
+    boolean proxy = config.checksProxyAuthorization();
+    return Response.text(proxy ? 407 : 401,
+            (proxy ? "Proxy authentication required" : "Authentication required") + "\n")
+        .withHeader(proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
+            "Basic realm=\"" + config.realm() + "\", charset=\"UTF-8\"");
   }
 
   /** The application's checker may block: only credentials given in the configuration are checked on a loop. */
@@ -73,6 +82,11 @@ final class AuthenticationFilter implements Filter, HeadCheck {
   public Request passes(Request request, InetSocketAddress client) {
     String value = credentials(request);
     return value != null && accepts(value) ? passedOn(request) : null;
+  }
+
+  @Override
+  public Refusal refusal(Request request, InetSocketAddress client) {
+    return Refusal.answer(challenge(), failure());
   }
 
   /**

@@ -7,9 +7,9 @@ import java.net.InetSocketAddress;
  * A built-in filter whose work on a reverse proxy's request is a decision on its head, made
  * without blocking: access control, a rate limit, credentials checked against the configured
  * ones. An event loop asks it ({@link LoopChecks}) and passes the request on itself when the
- * filter would, so that a proxy with these filters keeps its requests on the loops. What the
- * filter would answer instead (403, 429, 401) the threads answer: the loop hands the request to
- * them, and the filter decides again there, as it does for every request on the threads.
+ * filter would, so that a proxy with these filters keeps its requests on the loops; and answers
+ * what the filter would answer instead (403, 429, 401: its {@link Refusal}) there too, as the
+ * threads would, so that a flood of refused requests costs no thread.
  */
 public interface HeadCheck {
 
@@ -23,16 +23,24 @@ public interface HeadCheck {
 
   /**
    * The request this filter passes on, for {@code request} from {@code client} in a reverse
-   * proxy: {@code request} itself or a changed one; null if it would answer instead. Changes no
-   * state: what passing costs is {@link #take}n once the loop serves the request.
+   * proxy: {@code request} itself or a changed one; null if it would answer instead ({@link
+   * #refusal}). Changes no state: what passing costs is {@link #take}n once the loop serves the
+   * request.
    */
   Request passes(Request request, InetSocketAddress client);
 
   /**
-   * Takes what passing {@code request} (as this filter was given it) costs, a rate limit's token,
-   * once the loop is about to serve it; false if it is not to be had, and the threads decide.
+   * What this filter answers {@code request} from {@code client} with, where {@link #passes}
+   * returned null; null if it would pass it on after all (the threads then decide).
    */
-  default boolean take(Request request, InetSocketAddress client) {
-    return true;
+  Refusal refusal(Request request, InetSocketAddress client);
+
+  /**
+   * Takes what passing {@code request} (as this filter was given it) costs, a rate limit's token,
+   * once the loop is about to serve it: null if taken, else what the filter answers instead (a
+   * 429 when no token is to be had).
+   */
+  default Refusal take(Request request, InetSocketAddress client) {
+    return null;
   }
 }

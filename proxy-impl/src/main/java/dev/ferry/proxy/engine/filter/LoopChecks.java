@@ -15,15 +15,21 @@ import java.util.List;
  * {@link RequestRewrite}s of the request's header fields. The request they pass on, what passing
  * costs, {@link #take}n once the loop serves the request, and the {@link ResponseRewrite}s met
  * on the way, which rewrite its {@link #answer} in the reverse order, as the threads' chain
- * returns through them.
+ * returns through them; or what a check answers instead ({@link #refusal}), rewritten by the
+ * response rewrites met before it.
  */
 public final class LoopChecks {
   private final InetSocketAddress client;
   /** Made at the first check: a proxy without filters allocates nothing more per request. */
   private List<HeadCheck> checks;
   private List<Request> given;
+  /** For each of {@link #checks}: how many of {@link #answerRewrites} came before it. */
+  private List<Integer> rewritesBefore;
   private List<ResponseRewrite> answerRewrites;
   private Request request;
+  /** The check that would answer the request instead of passing it on; null: none (yet). */
+  private HeadCheck refusing;
+  private int rewritesBeforeRefusing;
 
   private LoopChecks(InetSocketAddress client, Request request) {
     this.client = client;
@@ -52,7 +58,7 @@ public final class LoopChecks {
 
   /**
    * Runs each of {@code filters} in turn, each given what the one before passed on; false if a
-   * loop may not run one, or one would answer the request itself.
+   * loop may not run one, or one would answer the request itself ({@link #refusal}).
    */
   public boolean pass(List<Filter> filters) {
     for (Filter filter : filters) {
@@ -73,14 +79,18 @@ public final class LoopChecks {
       HeadCheck check = (HeadCheck) filter;
       Request passed = check.passes(request, client);
       if (passed == null) {
+        refusing = check;
+        rewritesBeforeRefusing = rewrites();
         return false;
       }
       if (checks == null) {
         checks = new ArrayList<>(2);
         given = new ArrayList<>(2);
+        rewritesBefore = new ArrayList<>(2);
       }
       checks.add(check);
       given.add(request);
+      rewritesBefore.add(rewrites());
       request = passed;
     }
     return true;
@@ -91,10 +101,46 @@ public final class LoopChecks {
    * client: rewritten by the last response rewrite met first.
    */
   public Response answer(Response response) {
-    for (int i = answerRewrites == null ? -1 : answerRewrites.size() - 1; i >= 0; i--) {
+    return answer(response, rewrites());
+  }
+
+  /** {@code response} rewritten by the first {@code met} response rewrites, the last of them first. */
+  private Response answer(Response response, int met) {
+    for (int i = met - 1; i >= 0; i--) {
       response = answerRewrites.get(i).rewrite(response);
     }
     return response;
+  }
+
+  /**
+   * {@code refused} as the first {@code met} response rewrites return it: an answer rewritten, a
+   * denial as it is (on the threads, an exception that passes them by).
+   */
+  private Refusal rewritten(Refusal refused, int met) {
+    return refused.denial() != null ? refused : refused.answering(answer(refused.answer(), met));
+  }
+
+  private int rewrites() {
+    return answerRewrites == null ? 0 : answerRewrites.size();
+  }
+
+  /**
+   * What the filters answer a request {@link #pass} refused, as the threads would: the checks
+   * before the refusing one take what passing them costs (a rate limit's token, whose 429 is the
+   * answer if none is left), then the refusing one's answer, rewritten by the response rewrites
+   * before it. Null where a loop may not run a filter, or the check passes the request after all:
+   * the threads decide.
+   */
+  public Refusal refusal() {
+    if (refusing == null) {
+      return null;
+    }
+    Refusal spent = take();
+    if (spent != null) {
+      return spent;
+    }
+    Refusal refused = refusing.refusal(request, client);
+    return refused == null ? null : rewritten(refused, rewritesBeforeRefusing);
   }
 
   /** The request the last filter passed on (the one checked, if none ran). */
@@ -103,17 +149,18 @@ public final class LoopChecks {
   }
 
   /**
-   * Takes what each check's passing costs, in order; false if one cannot be had (a rate limit
-   * spent), and the threads then run the filters again and answer. With two rate limits in one
-   * chain, a token the first took stays taken and the threads take another: nothing is given
-   * back on the threads either when a later filter answers.
+   * Takes what each check's passing costs, in order: null if all was had, else what the check
+   * that could not have it answers (a rate limit's 429), rewritten by the response rewrites before
+   * it. With two rate limits in one chain, a token the first took stays taken when the second
+   * has none, as on the threads.
    */
-  public boolean take() {
+  public Refusal take() {
     for (int i = 0; checks != null && i < checks.size(); i++) {
-      if (!checks.get(i).take(given.get(i), client)) {
-        return false;
+      Refusal refused = checks.get(i).take(given.get(i), client);
+      if (refused != null) {
+        return rewritten(refused, rewritesBefore.get(i));
       }
     }
-    return true;
+    return null;
   }
 }

@@ -34,7 +34,7 @@ final class RateLimitFilter implements Filter, CarriedOver, HeadCheck {
   private final double burst;
   private final String keyHeader;
   private final LongSupplier ticker;
-  private final Cache<String, TokenBucket> buckets;
+  private final Cache<Object, TokenBucket> buckets;
 
   RateLimitFilter(RateLimit config) {
     this(config, System::nanoTime);
@@ -67,12 +67,17 @@ final class RateLimitFilter implements Filter, CarriedOver, HeadCheck {
   public Response handle(Exchange exchange, Chain chain) throws IOException {
     double waitSeconds = take(key(exchange.request(), exchange.clientAddress()));
     if (waitSeconds > 0) {
-      long retryAfter = Math.max(1, (long) Math.ceil(waitSeconds));
       exchange.attribute(ProxyAnswer.class, new ProxyAnswer(ProxyFailure.RATE_LIMITED));
-      return Response.text(429, "Too many requests: retry after " + retryAfter + " s\n")
-          .withHeader("Retry-After", Long.toString(retryAfter));
+      return tooMany(waitSeconds);
     }
     return chain.proceed(exchange.request());
+  }
+
+  /** The answer to a request that finds no token, the next due in {@code waitSeconds}. */
+  private static Response tooMany(double waitSeconds) {
+    long retryAfter = Math.max(1, (long) Math.ceil(waitSeconds));
+    return Response.text(429, "Too many requests: retry after " + retryAfter + " s\n")
+        .withHeader("Retry-After", Long.toString(retryAfter));
   }
 
   /** The token is taken once the loop serves the request ({@link #take(Request, InetSocketAddress)}). */
@@ -81,26 +86,41 @@ final class RateLimitFilter implements Filter, CarriedOver, HeadCheck {
     return request;
   }
 
+  /** Never asked: {@link #passes} passes every request on. */
   @Override
-  public boolean take(Request request, InetSocketAddress client) {
-    return take(key(request, client)) == 0;
+  public Refusal refusal(Request request, InetSocketAddress client) {
+    return null;
   }
 
-  /** Prefixed, so that a header value cannot name (and drain) another client's address bucket. */
-  private String key(Request request, InetSocketAddress client) {
+  @Override
+  public Refusal take(Request request, InetSocketAddress client) {
+    double waitSeconds = take(key(request, client));
+    return waitSeconds == 0 ? null : Refusal.answer(tooMany(waitSeconds), ProxyFailure.RATE_LIMITED);
+  }
+
+  /**
+   * The key header's value (a {@code String}), else the client's address (an {@code
+   * InetAddress}, not its text, which would be made anew for each request): keys of two types,
+   * so that a header value cannot name (and drain) a client's address bucket.
+   */
+  private Object key(Request request, InetSocketAddress client) {
     if (keyHeader != null) {
       String value = request.headers().first(keyHeader).orElse(null);
       if (value != null) {
-        return "header:" + value;
+        return value;
       }
     }
-    return "client:" + client.getAddress().getHostAddress();
+    return client.getAddress();
   }
 
   /** Takes a token for {@code key}; returns 0 on success, else the seconds until one is due. */
-  double take(String key) {
+  double take(Object key) {
     long now = ticker.getAsLong();
-    return buckets.get(key, k -> new TokenBucket(burst, now)).take(now, perNano, burst);
+    TokenBucket bucket = buckets.getIfPresent(key);
+    if (bucket == null) {
+      bucket = buckets.get(key, k -> new TokenBucket(burst, now));
+    }
+    return bucket.take(now, perNano, burst);
   }
 
   /** Buckets held now, after pending evictions. */

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.RateLimit;
+import dev.ferry.proxy.Request;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.assertj.core.data.Offset;
@@ -33,6 +37,21 @@ class RateLimitFilterTest {
       assertThat(limit.take("a")).as("refills only up to the burst").isZero();
     }
     assertThat(limit.take("a")).isPositive();
+  }
+
+  /**
+   * A key header's value that spells a client's address names its own bucket, not the
+   * client's: it can neither drain that client's tokens nor borrow them.
+   */
+  @Test
+  void keepsHeaderKeysApartFromClientAddresses() {
+    RateLimitFilter limit = limiter(Filters.rateLimit().perSecond(0.001).burst(1).keyHeader("X-Api-Key").build());
+    InetSocketAddress client = new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000);
+    Request spelled = Request.builder().header("X-Api-Key", "127.0.0.1").build();
+    assertThat(limit.take(spelled, client)).as("the header's bucket").isNull();
+    assertThat(limit.take(Request.builder().build(), client)).as("the client's own bucket").isNull();
+    assertThat(limit.take(spelled, client)).as("the header's bucket, spent").isNotNull();
+    assertThat(limit.take(Request.builder().build(), client).failure()).isEqualTo(ProxyFailure.RATE_LIMITED);
   }
 
   @Test
