@@ -20,6 +20,7 @@
 #   FORWARD=1 A_FLAGS="--no-event-loop" samples/bench/ab.sh  # Ferry as a forward proxy
 #   HTTP10=1 A=/tmp/before.jar samples/bench/ab.sh           # HTTP/1.0 clients (as ab sends)
 #   GATEWAY=1 A=/tmp/before.jar samples/bench/ab.sh          # routes alone, no catch-all upstream
+#   EXPECT=401 A_FLAGS="--auth a:b" B_FLAGS="--auth a:b" samples/bench/ab.sh  # every request refused
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options), SIZE of
 # the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every request),
@@ -36,7 +37,10 @@
 # samples/bench/warm-up.sh shows the curve), REWARM (8s: a second warm-up run on new connections,
 # see warm_up in origin.sh), JAVA (java on PATH), HEADER (one more request field wrk sends, e.g.
 # credentials for --auth: HEADER="Authorization: Basic YWxpY2U6czNjcmV0" B_FLAGS="--auth
-# alice:s3cret"; not with HTTP10). Needs nginx, wrk and curl.
+# alice:s3cret"; not with HTTP10), EXPECT (the status the readiness check must get, 200; e.g. 401
+# to measure a flood of requests a filter refuses: EXPECT=401 A_FLAGS="--auth alice:s3cret"
+# B_FLAGS="--auth alice:s3cret", each answered 401 and counted among the answers other than
+# 2xx/3xx). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -56,6 +60,7 @@ UPLOAD=${UPLOAD:-0}
 DELAY=${DELAY:-0}
 FORWARD=${FORWARD:-0}
 HTTP10=${HTTP10:-0}
+EXPECT=${EXPECT:-200}
 if [ "$FORWARD" = 1 ] && { [ "$UPLOAD" -gt 0 ] || [ "${TLS:-0}" = 1 ]; }; then
   echo "ab.sh: FORWARD=1 runs GETs over plain HTTP: leave out UPLOAD and TLS"; exit 2
 fi
@@ -128,8 +133,8 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
   pid=$!
   PIDS+=("$pid")
   for _ in $(seq 1 300); do grep -q Listening "$WORK/ferry.out" 2>/dev/null && break; sleep 0.1; done
-  [ "$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 5 "${check[@]}")" = 200 ] \
-    || { echo "no 200 from ${check[*]}" >&2; cat "$WORK/ferry.out" >&2; kill "$pid"; exit 1; }
+  [ "$(curl -s -k -o /dev/null -w '%{http_code}' --max-time 5 "${check[@]}")" = "$EXPECT" ] \
+    || { echo "no $EXPECT from ${check[*]}" >&2; cat "$WORK/ferry.out" >&2; kill "$pid"; exit 1; }
   warm_up "$url" -t2 -c"$CONNS" "${WRK_HEADERS[@]}"
   a0=$(allocated "$admin")
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")

@@ -16,7 +16,9 @@
 # TLS (1: Ferry terminates TLS with a certificate made for the run), CLOSE (1: "Connection: close"
 # on every request), FORWARD (1: Ferry as a forward proxy, no --upstream, wrk sending absolute-form
 # targets for the origin), ACCESS_LOG (1: without -q, so the access log is written, to the run's
-# ferry.out), FLAGS (extra CLI flags for Ferry, split on spaces),
+# ferry.out), FLAGS (extra CLI flags for Ferry, split on spaces), HEADER (one more request field
+# wrk and the readiness check send, e.g. HEADER="Authorization: Basic YWxpY2U6czNjcmV0" with
+# FLAGS="--auth alice:s3cret"),
 # DURATION of the recorded run (10s), WARMUP (10s) and REWARM (8s: a second warm-up run on new
 # connections, see warm_up in origin.sh), JAVA to run Ferry (java on PATH), JFR_TOOL (the
 # jfr of a JDK 21+ for `jfr view`: Temurin 25 if present, else the one beside JAVA), KEEP=1 keeps
@@ -122,12 +124,15 @@ if [ "${FORWARD:-0}" = 1 ]; then
   CURL_PROXY=(-x "$SCHEME://127.0.0.1:$PORT" --proxy-insecure)
   CHECK_URL="http://127.0.0.1:$ORIGIN_PORT/bytes/$SIZE"
 fi
-[ "$(curl -sk "${CURL_PROXY[@]}" -o /dev/null -w '%{http_code}' --max-time 5 "$CHECK_URL")" = 200 ] ||
+CURL_HEADER=()
+[ -n "${HEADER:-}" ] && CURL_HEADER=(-H "$HEADER")
+[ "$(curl -sk "${CURL_PROXY[@]}" "${CURL_HEADER[@]}" -o /dev/null -w '%{http_code}' --max-time 5 "$CHECK_URL")" = 200 ] ||
   { echo "no 200 from $CHECK_URL${CURL_PROXY[*]:+ through }${CURL_PROXY[1]:-}" >&2; exit 1; }
 
 echo "profile.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME, body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c64, warm-up $WARMUP + ${REWARM:-8s}, recorded $DURATION${FORWARD:+, forward proxy}${FLAGS:+, flags $FLAGS}" >&2
 WRK_HEADERS=()
 [ "${CLOSE:-0}" = 1 ] && WRK_HEADERS=(-H "Connection: close")
+[ -n "${HEADER:-}" ] && WRK_HEADERS+=(-H "$HEADER")
 warm_up "$URL" -t2 -c64 "${WRK_HEADERS[@]}" "${WRK_SCRIPT[@]}"
 if [ "$PROFILER" = async ]; then
   # jcmd reads name=value pairs itself: the agent's options go quoted.
