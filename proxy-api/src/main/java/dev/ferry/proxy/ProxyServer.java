@@ -689,8 +689,10 @@ public interface ProxyServer extends AutoCloseable {
      * without a checker), which the loop asks, answering itself what one of them answers
      * instead (403, 429, 401, as the threads would), or rewrites of the request's or the response's header fields
      * ({@link Filters#setRequestHeader}, {@link Filters#setResponseHeader} and their
-     * {@code add}, {@code remove} and {@code rename} kin); in a forward proxy without filters,
-     * one to an absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
+     * {@code add}, {@code remove} and {@code rename} kin); in a forward proxy with such filters
+     * alone (its access rules on clients and methods only: rules on destinations are checked on
+     * every address a name has, where the threads connect), one to an absolute {@code http://}
+     * URL. Where the {@link #cache} serves the request (with its built-in
      * store), the loop sends what the store answers alone (hits, 304s, ranges; a POST, PUT or
      * PATCH there goes to the threads, whose cache invalidates what it names); otherwise it goes
      * upstream, to the origin the request names or, in a reverse proxy, when the pool's endpoints

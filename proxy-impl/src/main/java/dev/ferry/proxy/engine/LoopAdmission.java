@@ -39,9 +39,10 @@ import org.slf4j.LoggerFactory;
  * or upgrade, when its listeners want only the completed exchange: in a reverse proxy, one whose
  * route strips no prefix, when the proxy's filters and the route's are all built-in checks of the
  * head ({@link HeadCheck}: access control, rate limits, credentials; what one of them answers
- * instead, a 403, 429 or 401, the loop answers too) or rewrites of its header fields or its
+ * instead, a 403, 429, 401 or 407, the loop answers too) or rewrites of its header fields or its
  * answer's ({@link dev.ferry.proxy.spi.RequestRewrite}, {@link dev.ferry.proxy.spi.ResponseRewrite});
- * in a forward proxy without filters, one whose
+ * in a forward proxy whose filters are such alone (its access rules on clients and methods only:
+ * one on names, addresses or ports is checked where the threads connect), one whose
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
  * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
  * what the built-in store answers alone (a fresh hit, a 304, ranges); a miss or a revalidation
@@ -131,20 +132,21 @@ final class LoopAdmission {
 
   /**
    * Whether a loop could serve some request through {@code filters} and {@code routes}: in a
-   * forward proxy ({@code routes} null) no filters, and no cache or the built-in store; in a
-   * reverse one proxy-wide filters a loop may ask ({@link LoopChecks#allOnLoop}) and a route whose
+   * forward proxy ({@code routes} null) filters a loop may ask ({@link LoopChecks#allOnLoop}),
+   * and no cache or the built-in store; in a
+   * reverse one proxy-wide filters a loop may ask and a route whose
    * filters are such too, that strips no prefix, and that the built-in {@code cache} serves or
    * whose pool a loop reaches ({@link #loopable}).
    */
   static boolean servesSome(List<Filter> filters, RouteTable routes, HttpCache cache) {
     if (routes == null) {
-      return filters.isEmpty() && (cache == null || cache.storeInMemory());
+      return LoopChecks.allOnLoop(filters, true) && (cache == null || cache.storeInMemory());
     }
-    if (!LoopChecks.allOnLoop(filters)) {
+    if (!LoopChecks.allOnLoop(filters, false)) {
       return false;
     }
     for (LiveRoute route : routes.routes()) {
-      if (LoopChecks.allOnLoop(route.filters()) && !route.route().stripsPrefix()
+      if (LoopChecks.allOnLoop(route.filters(), false) && !route.route().stripsPrefix()
           && (caches(route, cache) || loopable(route.pool()))) {
         return true;
       }
@@ -168,9 +170,11 @@ final class LoopAdmission {
       return false;
     }
     if (pipeline.routes() == null) {
-      return absoluteHttp(head.target()) && (cache == null || storedAnswer(cacheVerdict));
+      return absoluteHttp(head.target()) && LoopChecks.allOnLoop(pipeline.filters(), true)
+          && (cache == null || storedAnswer(cacheVerdict));
     }
-    if (route == null || !LoopChecks.allOnLoop(pipeline.filters()) || !LoopChecks.allOnLoop(route.filters())
+    if (route == null || !LoopChecks.allOnLoop(pipeline.filters(), false)
+        || !LoopChecks.allOnLoop(route.filters(), false)
         || route.route().stripsPrefix()) {
       return false;
     }
@@ -257,16 +261,18 @@ final class LoopAdmission {
     Headers.Builder fields = trace.propagate(received).set(config.requestIdHeader(), requestId);
     HopByHop.applyClientOptions(received, fields, config.requestIdHeader(), "traceparent");
     OwnFields.dropUnderscoreSpellings(received, fields, config.requestIdHeader());
-    if (forward) {
-      return forward(loop, connection, key, head, parsed.request().headers(fields.build()).build(),
-          content, requestId, trace, parsed.hostNamed());
+    if (!forward) {
+      UpstreamFields.dropClientForwarding(received, fields);
     }
-    UpstreamFields.dropClientForwarding(received, fields);
-    // The filters run as on the threads: the proxy's on the request, the route matched with what
-    // they pass on, then the route's.
-    LoopChecks checks = LoopChecks.of(connection.clientAddress(), parsed.request().headers(fields.build()).build());
+    // The filters run as on the threads: the proxy's on the request, then, in a reverse proxy,
+    // the route matched with what they pass on, then the route's.
+    LoopChecks checks = LoopChecks.of(connection.clientAddress(), parsed.request().headers(fields.build()).build(),
+        forward);
     if (!checks.pass(pipeline.filters())) {
       return refused(loop, connection, key, head, null, requestId, trace, parsed.hostNamed(), checks, null);
+    }
+    if (forward) {
+      return forward(loop, connection, key, head, checks, content, requestId, trace, parsed.hostNamed());
     }
     Optional<LiveRoute> matched = pipeline.routes().match(checks.request());
     if (matched.isEmpty() || matched.get().route().stripsPrefix()) {
@@ -313,24 +319,30 @@ final class LoopAdmission {
   }
 
   /**
-   * A forward proxy's request to an {@code http} origin: the exchange that sends it there, or,
-   * with a cache, that sends what the store answers (null for a miss, which the threads fetch).
+   * A forward proxy's request to an {@code http} origin, passed by the proxy's filters
+   * ({@code checks}): the exchange that sends it there, or, with a cache, that sends what the
+   * store answers (null for a miss, which the threads fetch).
    */
   private static LoopExchange forward(EventLoop loop, ClientConnection connection, SelectionKey key,
-      RequestHead head, Request request, byte[] content, String requestId, TraceContext trace,
+      RequestHead head, LoopChecks checks, byte[] content, String requestId, TraceContext trace,
       boolean hostNamed) {
     HttpCache cache = loop.server().httpCache();
     if (cache != null) {
       // An application's store may wait on its network, and an unsafe method invalidates what
       // it names: the threads do both.
       return cache.storeInMemory() && content == null
-          ? stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, "", null) : null;
+          ? stored(loop, connection, key, head, checks.request(), null, requestId, trace, hostNamed, "", checks)
+          : null;
+    }
+    Refusal spent = checks.take();
+    if (spent != null) {
+      return refused(loop, connection, key, head, null, requestId, trace, hostNamed, checks, spent);
     }
     if (!connection.serveOnLoop()) {
       return null; // asked to close: the blocking path serves what came, or ends it
     }
-    return new LoopExchange(loop, connection, key, head, request, null, requestId, trace.traceId(),
-        hostNamed).sending(content);
+    return new LoopExchange(loop, connection, key, head, checks.request(), null, requestId, trace.traceId(),
+        hostNamed).sending(content).answeringThrough(checks);
   }
 
   /**

@@ -190,12 +190,14 @@ final class LoopExchange implements DispatchHooks {
 
   /**
    * Makes this exchange send what a filter answers instead of passing the request on, counted and
-   * logged as its failure, dressed as the threads dress it (the proxy's error page for a denial,
-   * a filter's answer as the page for its status to a client that reads HTML).
+   * logged as its failure, dressed as the threads dress it (the proxy's error page for an error,
+   * a filter's answer as the page for its status to a client that reads HTML), closing the
+   * connection after it where the failure says so.
    */
   void refuseWith(Refusal refusal) {
     failure = refusal.failure().name();
-    stored = refusal.denial() != null ? server.errorPages().render(refusal.denial(), head.headers())
+    closeAfter |= refusal.failure().closeConnection();
+    stored = refusal.error() != null ? server.errorPages().render(refusal.error(), head.headers())
         : server.errorPages().render(refusal.answer(), refusal.failure(), head.headers());
   }
 

@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
@@ -176,7 +177,8 @@ class LoopFiltersTest {
    * What the loop answers for a filter is what the threads answer, field for field and byte for
    * byte: a 401 rewritten by the proxy's response rewrite before the credentials check but not
    * by the route's after it, as a page to a client that reads HTML, and a route's 403, which no
-   * rewrite sees (an exception on the threads).
+   * rewrite sees (an exception on the threads), and the 400 for a host the route's access rules
+   * cannot read, after which the connection closes.
    */
   @Test
   void answersRefusalsAsTheThreadsDo() throws Exception {
@@ -184,7 +186,8 @@ class LoopFiltersTest {
         get("/anonymous", ""),
         get("/anonymous", "Accept: text/html\r\n"),
         "GET /blocked HTTP/1.1\r\nHost: blocked.example\r\n" + ALICE + "\r\n",
-        "GET /blocked HTTP/1.1\r\nHost: blocked.example\r\nAccept: text/html\r\n" + ALICE + "\r\n"};
+        "GET /blocked HTTP/1.1\r\nHost: blocked.example\r\nAccept: text/html\r\n" + ALICE + "\r\n",
+        "GET /ambiguous HTTP/1.1\r\nHost: 0x7f.1\r\n" + ALICE + "\r\n"};
     HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     ProxyServer loops = ferry.start(refusing(oneThread(), origin));
     ProxyServer threads = ferry.start(refusing(ProxyServer.builder().eventLoop(false), origin));
@@ -200,7 +203,9 @@ class LoopFiltersTest {
         assertThat(answered.body()).as(request).isEqualTo(expected.body());
         answers.add(answered);
       }
-      assertThat(answers).extracting(RawClient.RawResponse::status).containsExactly(401, 401, 403, 403);
+      assertThat(answers).extracting(RawClient.RawResponse::status).containsExactly(401, 401, 403, 403, 400);
+      assertThatThrownBy(() -> onLoop.send(get("/next", ALICE)).readResponse())
+          .as("closed after the 400, as the threads close it").isInstanceOf(IOException.class);
       assertThat(answers.get(0).header("x-tier")).isEqualTo("edge");
       assertThat(answers.get(0).header("x-route")).isNull();
       assertThat(answers.get(1).header("content-type")).startsWith("text/html");

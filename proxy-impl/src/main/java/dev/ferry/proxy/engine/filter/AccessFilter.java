@@ -44,7 +44,11 @@ final class AccessFilter implements Filter, HeadCheck {
     boolean forward = exchange.mode() == Exchange.Mode.FORWARD;
     InetAddress client = exchange.clientAddress().getAddress();
     List<String> methods = methods(request);
-    boolean undecided = check(request, client, methods, forward);
+    AccessPolicy.Verdict verdict = verdict(request, client, methods, forward);
+    if (verdict.deniedBy != null) {
+      throw verdict.denial();
+    }
+    boolean undecided = verdict.undecided;
     if (forward && policy.readsDestination()) {
       DestinationCheck check = new DestinationRules(policy, client, methods);
       exchange.attribute(DestinationCheck.class,
@@ -56,33 +60,44 @@ final class AccessFilter implements Filter, HeadCheck {
     return chain.proceed(request);
   }
 
-  /** A reverse proxy's rules read no destination address: the verdict is the head's alone. */
+  /**
+   * A reverse proxy's rules read no destination address, nor do a forward proxy's without rules
+   * on names, addresses or ports: the verdict is the head's alone.
+   */
+  @Override
+  public boolean onLoop(boolean forward) {
+    return !forward || !policy.readsDestination();
+  }
+
   @Override
   public Request passes(Request request, InetSocketAddress client) {
     try {
-      check(request, client.getAddress(), methods(request), false);
-      return request;
-    } catch (HttpFailureException denied) {
+      return verdict(request, client.getAddress(), methods(request), false).deniedBy == null ? request : null;
+    } catch (HttpFailureException malformed) {
       return null;
     }
   }
 
+  /** The denial, or the host the rules could not read (400), as the threads answer them. */
   @Override
   public Refusal refusal(Request request, InetSocketAddress client) {
     try {
-      check(request, client.getAddress(), methods(request), false);
-      return null;
-    } catch (HttpFailureException denied) {
-      return Refusal.denial(denied);
+      AccessPolicy.Verdict verdict = verdict(request, client.getAddress(), methods(request), false);
+      return verdict.deniedBy == null ? null : Refusal.error(verdict.denial());
+    } catch (HttpFailureException malformed) {
+      return Refusal.error(malformed);
     }
   }
 
   /**
-   * Throws the denial of {@code client}'s request if a rule or the default refuses one of its
-   * {@code methods}; returns whether the verdict waits for the destination's addresses (a forward
-   * proxy's name).
+   * The verdict on {@code client}'s request: the denial of the first of its {@code methods} a rule
+   * or the default refuses; else allowed, or undecided if it waits for the destination's
+   * addresses (a forward proxy's name).
+   *
+   * @throws HttpFailureException {@code MALFORMED_REQUEST} for a host that rules on hosts cannot
+   *     read (see {@link HostNames#normalise})
    */
-  private boolean check(Request request, InetAddress client, List<String> methods, boolean forward)
+  private AccessPolicy.Verdict verdict(Request request, InetAddress client, List<String> methods, boolean forward)
       throws HttpFailureException {
     String host = request.host();
     InetAddress literal = null;
@@ -94,12 +109,12 @@ final class AccessFilter implements Filter, HeadCheck {
     for (String method : methods) {
       AccessPolicy.Verdict verdict = policy.verdict(new AccessTarget(client, method, host, request.port(),
           literal, forward && literal == null));
-      if (verdict.denial != null) {
-        throw verdict.denial;
+      if (verdict.deniedBy != null) {
+        return verdict;
       }
       undecided |= verdict.undecided;
     }
-    return undecided;
+    return undecided ? AccessPolicy.Verdict.UNDECIDED : AccessPolicy.Verdict.ALLOWED;
   }
 
   /**

@@ -42,7 +42,7 @@ final class AccessPolicy {
    * is allowed, or when the verdict waits for the destination's addresses.
    */
   Optional<HttpFailureException> denial(AccessTarget target) {
-    return Optional.ofNullable(verdict(target).denial);
+    return Optional.ofNullable(verdict(target).denial());
   }
 
   /**
@@ -70,8 +70,7 @@ final class AccessPolicy {
     if (allows ? someDeny : someAllow) {
       return Verdict.UNDECIDED;
     }
-    return allows ? Verdict.ALLOWED
-        : new Verdict(new HttpFailureException(ProxyFailure.DENIED, rule), false);
+    return allows ? Verdict.ALLOWED : new Verdict(rule, false);
   }
 
   /** A decision: a denial, an allowance, or undecided until the addresses are known. */
@@ -79,13 +78,21 @@ final class AccessPolicy {
     static final Verdict ALLOWED = new Verdict(null, false);
     static final Verdict UNDECIDED = new Verdict(null, true);
 
-    /** The 403 naming the deciding rule; null unless denied. */
-    final HttpFailureException denial;
+    /** What decided the denial (the rule, or the default); null unless denied. */
+    final String deniedBy;
     final boolean undecided;
 
-    Verdict(HttpFailureException denial, boolean undecided) {
-      this.denial = denial;
+    Verdict(String deniedBy, boolean undecided) {
+      this.deniedBy = deniedBy;
       this.undecided = undecided;
+    }
+
+    /**
+     * The 403 naming what denied it, made when asked, not with the verdict: an event loop asks
+     * only whether a request is denied, and an exception is costly to make (its stack trace).
+     */
+    HttpFailureException denial() {
+      return deniedBy == null ? null : new HttpFailureException(ProxyFailure.DENIED, deniedBy);
     }
   }
 }

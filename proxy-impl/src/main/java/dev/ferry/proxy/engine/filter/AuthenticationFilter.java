@@ -73,11 +73,14 @@ final class AuthenticationFilter implements Filter, HeadCheck {
 
   /** The application's checker may block: only credentials given in the configuration are checked on a loop. */
   @Override
-  public boolean onLoop() {
+  public boolean onLoop(boolean forward) {
     return checker == null;
   }
 
-  /** A reverse proxy's request carries its own credentials: no CONNECT opened a session for it. */
+  /**
+   * A loop's request carries its own credentials: no CONNECT opened a session for it (a session's
+   * requests are the threads').
+   */
   @Override
   public Request passes(Request request, InetSocketAddress client) {
     String value = credentials(request);

@@ -4,28 +4,29 @@ import dev.ferry.proxy.Request;
 import java.net.InetSocketAddress;
 
 /**
- * A built-in filter whose work on a reverse proxy's request is a decision on its head, made
- * without blocking: access control, a rate limit, credentials checked against the configured
- * ones. An event loop asks it ({@link LoopChecks}) and passes the request on itself when the
- * filter would, so that a proxy with these filters keeps its requests on the loops; and answers
- * what the filter would answer instead (403, 429, 401: its {@link Refusal}) there too, as the
- * threads would, so that a flood of refused requests costs no thread.
+ * A built-in filter whose work on a request is a decision on its head, made without blocking:
+ * access control, a rate limit, credentials checked against the configured ones. An event loop
+ * asks it ({@link LoopChecks}) and passes the request on itself when the filter would, so that
+ * a proxy with these filters keeps its requests on the loops; and answers what the filter would
+ * answer instead (403, 429, 401, 407: its {@link Refusal}) there too, as the threads would, so
+ * that a flood of refused requests costs no thread.
  */
 public interface HeadCheck {
 
   /**
-   * Whether a loop may ask this filter: false for one that calls the application's code, which
-   * may block (an {@code Authentication} checker).
+   * Whether a loop may ask this filter about a forward proxy's requests ({@code forward}) or a
+   * reverse proxy's: false for one that calls the application's code, which may block (an
+   * {@code Authentication} checker), and for a forward proxy's access rules on destinations,
+   * which are checked again on every address a name has, where the threads connect.
    */
-  default boolean onLoop() {
+  default boolean onLoop(boolean forward) {
     return true;
   }
 
   /**
-   * The request this filter passes on, for {@code request} from {@code client} in a reverse
-   * proxy: {@code request} itself or a changed one; null if it would answer instead ({@link
-   * #refusal}). Changes no state: what passing costs is {@link #take}n once the loop serves the
-   * request.
+   * The request this filter passes on, for {@code request} from {@code client}: {@code request}
+   * itself or a changed one; null if it would answer instead ({@link #refusal}). Changes no
+   * state: what passing costs is {@link #take}n once the loop serves the request.
    */
   Request passes(Request request, InetSocketAddress client);
 

@@ -20,6 +20,7 @@ import java.util.List;
  */
 public final class LoopChecks {
   private final InetSocketAddress client;
+  private final boolean forward;
   /** Made at the first check: a proxy without filters allocates nothing more per request. */
   private List<HeadCheck> checks;
   private List<Request> given;
@@ -31,29 +32,33 @@ public final class LoopChecks {
   private HeadCheck refusing;
   private int rewritesBeforeRefusing;
 
-  private LoopChecks(InetSocketAddress client, Request request) {
+  private LoopChecks(InetSocketAddress client, Request request, boolean forward) {
     this.client = client;
     this.request = request;
+    this.forward = forward;
   }
 
-  /** Checks of {@code client}'s {@code request} before any filter ran. */
-  public static LoopChecks of(InetSocketAddress client, Request request) {
-    return new LoopChecks(client, request);
+  /** Checks of {@code client}'s {@code request} to a forward proxy ({@code forward}) or a reverse one, before any filter ran. */
+  public static LoopChecks of(InetSocketAddress client, Request request, boolean forward) {
+    return new LoopChecks(client, request, forward);
   }
 
-  /** Whether a loop may run every one of {@code filters} (none: true). */
-  public static boolean allOnLoop(List<Filter> filters) {
+  /**
+   * Whether a loop may run every one of {@code filters} (none: true) for a forward proxy
+   * ({@code forward}) or a reverse one.
+   */
+  public static boolean allOnLoop(List<Filter> filters, boolean forward) {
     for (Filter filter : filters) {
-      if (!onLoop(filter)) {
+      if (!onLoop(filter, forward)) {
         return false;
       }
     }
     return true;
   }
 
-  private static boolean onLoop(Filter filter) {
+  private static boolean onLoop(Filter filter, boolean forward) {
     return filter instanceof RequestRewrite || filter instanceof ResponseRewrite
-        || filter instanceof HeadCheck check && check.onLoop();
+        || filter instanceof HeadCheck check && check.onLoop(forward);
   }
 
   /**
@@ -62,7 +67,7 @@ public final class LoopChecks {
    */
   public boolean pass(List<Filter> filters) {
     for (Filter filter : filters) {
-      if (!onLoop(filter)) {
+      if (!onLoop(filter, forward)) {
         return false;
       }
       if (filter instanceof RequestRewrite rewrite) {
@@ -113,11 +118,11 @@ public final class LoopChecks {
   }
 
   /**
-   * {@code refused} as the first {@code met} response rewrites return it: an answer rewritten, a
-   * denial as it is (on the threads, an exception that passes them by).
+   * {@code refused} as the first {@code met} response rewrites return it: an answer rewritten, an
+   * error as it is (on the threads, an exception that passes them by).
    */
   private Refusal rewritten(Refusal refused, int met) {
-    return refused.denial() != null ? refused : refused.answering(answer(refused.answer(), met));
+    return refused.error() != null ? refused : refused.answering(answer(refused.answer(), met));
   }
 
   private int rewrites() {

@@ -1,0 +1,105 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.Filters;
+import dev.ferry.proxy.ProxyServer;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A forward proxy's built-in credentials check, rate limit, access rules on clients and methods
+ * and header rewrites on the event loops, shown there by the proxy's one thread being held (a
+ * thread's request is refused 503: no thread, no queue): what they pass goes to its origin from
+ * the loop, what they refuse is answered there (407, 429, 403); access rules on destinations keep
+ * the requests on the threads, where every address a name has is checked.
+ */
+@DisabledIfSystemProperty(named = "ferry.test.eventLoop", matches = "false",
+    disabledReason = "these tests are of the event loops, which -Dferry.test.eventLoop=false turns off")
+class LoopForwardFiltersTest {
+  private static final String ALICE = "Proxy-Authorization: Basic "
+      + Base64.getEncoder().encodeToString("alice:s3cret".getBytes()) + "\r\n";
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  private static ProxyServer.Builder oneThread() {
+    return ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0));
+  }
+
+  private static String get(String url, String fields) {
+    return "GET " + url + " HTTP/1.1\r\nHost: a\r\n" + fields + "\r\n";
+  }
+
+  /**
+   * With proxy credentials, a rate limit, client and method rules and a request header rewrite,
+   * GETs with the credentials go to the origin from the loop without them (they are for this
+   * hop), rewritten; one without credentials is answered 407 with the challenge, a denied method
+   * 403, and the request past the burst 429 (the 407's request took a token, the rate limit
+   * coming before the credentials check; the 403's none, refused before it), all while the one
+   * thread is held, the connection kept throughout.
+   */
+  @Test
+  void servesAndRefusesOnTheLoopsThroughAForwardProxysFilters() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = ferry.start(oneThread()
+        .filter(Filters.accessControl().denyMethods("PATCH").allowClients("127.0.0.0/8", "::1/128").build())
+        .filter(Filters.rateLimit().perSecond(0.001).burst(5).build())
+        .filter(Filters.proxyAuthentication().credentials(Map.of("alice", "s3cret")).build())
+        .filter(Filters.setRequestHeader("X-Env", "test")));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, origin.origin().url("/hold"), ALICE, origin.requests(), 1);
+      for (int i = 0; i < 2; i++) {
+        assertThat(raw.send(get(origin.origin().url("/passed"), ALICE)).readResponse().bodyText()).isEqualTo("ok");
+      }
+      RawClient.RawResponse anonymous = raw.send(get(origin.origin().url("/anonymous"), "")).readResponse();
+      assertThat(anonymous.status()).isEqualTo(407);
+      assertThat(anonymous.header("proxy-authenticate")).startsWith("Basic realm=");
+      RawClient.RawResponse denied = raw.send("PATCH " + origin.origin().url("/denied") + " HTTP/1.1\r\nHost: a\r\n"
+          + ALICE + "Content-Length: 1\r\n\r\nx").readResponse();
+      assertThat(denied.status()).isEqualTo(403);
+      assertThat(raw.send(get(origin.origin().url("/passed"), ALICE)).readResponse().bodyText()).isEqualTo("ok");
+      RawClient.RawResponse limited = raw.send(get(origin.origin().url("/limited"), ALICE)).readResponse();
+      assertThat(limited.status()).as("the held POST, three GETs and the 407 spent the burst of five; the 403, refused first, none").isEqualTo(429);
+      assertThat(limited.header("retry-after")).isNotNull();
+      assertThat(origin.requests().get()).as("requests the origin got while the thread was held").isEqualTo(4);
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    origin.origin().takeRequest(); // the held POST
+    for (int i = 0; i < 3; i++) {
+      TinyOrigin.Received passed = origin.origin().takeRequest();
+      assertThat(passed.requestLine()).isEqualTo("GET /passed HTTP/1.1");
+      assertThat(passed.header("proxy-authorization")).isNull();
+      assertThat(passed.header("x-env")).isEqualTo("test");
+    }
+    assertThat(proxy.stats().failures()).containsEntry("PROXY_AUTHENTICATION_REQUIRED", 1L)
+        .containsEntry("DENIED", 1L).containsEntry("RATE_LIMITED", 1L);
+  }
+
+  /**
+   * Access rules on destinations (a denied host) are checked where the threads connect, on every
+   * address a name has: a forward proxy with them keeps its requests on the threads (503 while
+   * the one thread is held), and the free thread then answers the denied host 403.
+   */
+  @Test
+  void leavesAForwardProxysDestinationRulesToTheThreads() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = ferry.start(oneThread()
+        .filter(Filters.accessControl().denyHosts("blocked.example").build()));
+    try (RawClient held = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, origin.origin().url("/hold"), origin.requests(), 1);
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send(get(origin.origin().url("/threads"), "")).readResponse().status()).isEqualTo(503);
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    Await.until(() -> proxy.stats().activeWorkers() == 0, "the proxy's one thread to be free");
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send(get("http://blocked.example/", "")).readResponse().status()).isEqualTo(403);
+    }
+    assertThat(origin.requests().get()).isEqualTo(1);
+  }
+}
