@@ -101,6 +101,30 @@ class LoopFiltersTest {
   }
 
   /**
+   * Requests pipelined behind one the loop refuses are served in turn on the loop: a refused GET,
+   * then a refused POST whose small body came with it (read, not taken for a request), then a GET
+   * that passes, written at once while the one thread is held.
+   */
+  @Test
+  void servesWhatIsPipelinedBehindARefusal() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.origin().url("/")))
+        .filter(Filters.authentication().credentials(Map.of("alice", "s3cret")).build()));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      hold(held, ALICE, origin.requests());
+      raw.send(get("/first", "") + "POST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nGET "
+          + get("/third", ALICE));
+      assertThat(raw.readResponse().status()).isEqualTo(401);
+      assertThat(raw.readResponse().status()).isEqualTo(401);
+      assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    origin.origin().takeRequest(); // the held POST
+    assertThat(origin.origin().takeRequest().requestLine()).isEqualTo("GET /third HTTP/1.1");
+    assertThat(origin.requests().get()).isEqualTo(2);
+  }
+
+  /**
    * A rate limit's token is taken once for each request a loop serves: with a burst of four, the
    * held POST and three GETs on the loop pass, and the loop answers the next GET 429, with
    * {@code Retry-After}, the thread still held.
