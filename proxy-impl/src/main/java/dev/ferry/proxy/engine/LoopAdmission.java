@@ -15,6 +15,7 @@ import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * or upgrade, when its listeners want only the completed exchange: in a reverse proxy, one whose
  * route strips no prefix, when the proxy's filters and the route's are all built-in checks of the
  * head ({@link HeadCheck}: access control, rate limits, credentials; what one of them answers
- * instead, a 403, 429, 401 or 407, the loop answers too) or rewrites of its header fields or its
+ * instead, a 403, 429, 401 or 407, the loop answers too, as it answers a request no route
+ * matches: 404, or the redirect to its path with a slash) or rewrites of its header fields or its
  * answer's ({@link dev.ferry.proxy.spi.RequestRewrite}, {@link dev.ferry.proxy.spi.ResponseRewrite});
  * in a forward proxy whose filters are such alone (its access rules on clients and methods only:
  * one on names, addresses or ports is checked where the threads connect), one whose
@@ -275,7 +277,10 @@ final class LoopAdmission {
       return forward(loop, connection, key, head, checks, content, requestId, trace, parsed.hostNamed());
     }
     Optional<LiveRoute> matched = pipeline.routes().match(checks.request());
-    if (matched.isEmpty() || matched.get().route().stripsPrefix()) {
+    if (matched.isEmpty()) {
+      return unrouted(loop, connection, key, head, pipeline.routes(), requestId, trace, parsed.hostNamed(), checks);
+    }
+    if (matched.get().route().stripsPrefix()) {
       return null;
     }
     if (!checks.pass(matched.get().filters())) {
@@ -378,6 +383,43 @@ final class LoopAdmission {
     } else {
       exchange.answerWith(checks == null ? answer : checks.answer(answer), verdict[0]);
     }
+    return exchange;
+  }
+
+  /**
+   * A request no route of {@code routes} matches, passed by the proxy's filters ({@code checks}),
+   * answered as the threads answer it: redirected to its path with a slash where that is a prefix
+   * route's (301, 308 for other methods than GET and HEAD: RFC 9110 §15.4.9), through the proxy's
+   * response rewrites; else 404 ({@code NO_ROUTE}); or 429 if a rate limit before has no token.
+   * Null where the threads decide (the connection asked to close).
+   */
+  private static LoopExchange unrouted(EventLoop loop, ClientConnection connection, SelectionKey key,
+      RequestHead head, RouteTable routes, String requestId, TraceContext trace, boolean hostNamed,
+      LoopChecks checks) {
+    Request request = checks.request();
+    String slashed = routes.slashRedirect(request);
+    if (slashed == null) {
+      Refusal spent = checks.take();
+      return refused(loop, connection, key, head, null, requestId, trace, hostNamed, checks,
+          spent != null ? spent : Refusal.error(new HttpFailureException(ProxyFailure.NO_ROUTE,
+              "no route matches its host, path and method")));
+    }
+    if (connection.closeRequested()) {
+      return null;
+    }
+    Refusal spent = checks.take();
+    if (!connection.serveOnLoop()) {
+      return null;
+    }
+    LoopExchange exchange = new LoopExchange(loop, connection, key, head, request, null, requestId,
+        trace.traceId(), hostNamed);
+    if (spent != null) {
+      exchange.refuseWith(spent);
+      return exchange;
+    }
+    boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
+    Response moved = safe ? Response.text(301, "Moved Permanently\n") : Response.text(308, "Permanent Redirect\n");
+    exchange.answerWith(checks.answer(moved.toBuilder().header("Location", slashed).build()), null);
     return exchange;
   }
 

@@ -218,15 +218,7 @@ class LoopFiltersTest {
     try (RawClient held = new RawClient(loops.address()); RawClient onLoop = new RawClient(loops.address());
         RawClient onThread = new RawClient(threads.address())) {
       hold(held, ALICE, origin.requests());
-      List<RawClient.RawResponse> answers = new ArrayList<>();
-      for (String request : requests) {
-        RawClient.RawResponse expected = onThread.send(request).readResponse();
-        RawClient.RawResponse answered = onLoop.send(request).readResponse();
-        assertThat(answered.statusLine()).as(request).isEqualTo(expected.statusLine());
-        assertThat(withoutDateAndId(answered.headers())).as(request).isEqualTo(withoutDateAndId(expected.headers()));
-        assertThat(answered.body()).as(request).isEqualTo(expected.body());
-        answers.add(answered);
-      }
+      List<RawClient.RawResponse> answers = sameAnswers(onLoop, onThread, requests);
       assertThat(answers).extracting(RawClient.RawResponse::status).containsExactly(401, 401, 403, 403, 400);
       assertThatThrownBy(() -> onLoop.send(get("/next", ALICE)).readResponse())
           .as("closed after the 400, as the threads close it").isInstanceOf(IOException.class);
@@ -238,6 +230,66 @@ class LoopFiltersTest {
     }
     assertThat(loops.stats().failures()).isEqualTo(threads.stats().failures());
     assertThat(origin.requests().get()).isEqualTo(1);
+  }
+
+  /**
+   * A gateway's answer to a request no route matches is the loop's too, as the threads give it:
+   * a redirect to the path with its slash where that is a prefix route's (301 to a GET, 308 to a
+   * POST), through the proxy's response rewrite, and a 404 otherwise, a HEAD's without a body.
+   */
+  @Test
+  void answersRequestsNoRouteMatchesAsTheThreadsDo() throws Exception {
+    String[] requests = {
+        get("/v1", ""),
+        "POST /v1?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+        get("/nothing", ""),
+        get("/nothing", "Accept: text/html\r\n"),
+        "HEAD /nothing HTTP/1.1\r\nHost: a\r\n\r\n"};
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer loops = ferry.start(gateway(oneThread(), origin));
+    ProxyServer threads = ferry.start(gateway(ProxyServer.builder().eventLoop(false), origin));
+    try (RawClient held = new RawClient(loops.address()); RawClient onLoop = new RawClient(loops.address());
+        RawClient onThread = new RawClient(threads.address())) {
+      HoldingOrigin.hold(held, "/v1/hold", "", origin.requests(), 1);
+      List<RawClient.RawResponse> answers = sameAnswers(onLoop, onThread, requests);
+      assertThat(answers).extracting(RawClient.RawResponse::status).containsExactly(301, 308, 404, 404, 404);
+      assertThat(answers.get(0).header("location")).isEqualTo("/v1/");
+      assertThat(answers.get(0).header("x-tier")).isEqualTo("edge");
+      assertThat(answers.get(1).header("location")).isEqualTo("/v1/?q=1");
+      assertThat(answers.get(2).header("x-tier")).isNull();
+      assertThat(answers.get(4).body()).isEmpty();
+      assertThat(onLoop.send(get("/v1/passed", "")).readResponse().bodyText()).as("the next request, routed")
+          .isEqualTo("ok");
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(loops.stats().failures()).isEqualTo(threads.stats().failures()).containsEntry("NO_ROUTE", 3L);
+    assertThat(origin.requests().get()).isEqualTo(2);
+  }
+
+  private static ProxyServer.Builder gateway(ProxyServer.Builder builder, HoldingOrigin origin) {
+    return builder
+        .filter(Filters.setResponseHeader("X-Tier", "edge"))
+        .route(Route.to(Upstream.of(origin.origin().url("/"))).pathPrefix("/v1/"));
+  }
+
+  /**
+   * Sends each of {@code requests} on {@code onThread}, then on {@code onLoop}, and checks that the
+   * two answers have the same status line, fields (but {@code Date} and the request id) and body;
+   * returns the loop's.
+   */
+  private static List<RawClient.RawResponse> sameAnswers(RawClient onLoop, RawClient onThread, String... requests)
+      throws IOException {
+    List<RawClient.RawResponse> answers = new ArrayList<>();
+    for (String request : requests) {
+      boolean head = request.startsWith("HEAD ");
+      RawClient.RawResponse expected = onThread.send(request).readResponse(head);
+      RawClient.RawResponse answered = onLoop.send(request).readResponse(head);
+      assertThat(answered.statusLine()).as(request).isEqualTo(expected.statusLine());
+      assertThat(withoutDateAndId(answered.headers())).as(request).isEqualTo(withoutDateAndId(expected.headers()));
+      assertThat(answered.body()).as(request).isEqualTo(expected.body());
+      answers.add(answered);
+    }
+    return answers;
   }
 
   private static ProxyServer.Builder refusing(ProxyServer.Builder builder, HoldingOrigin origin) {

@@ -23,8 +23,11 @@ public record Refusal(Response answer, ProxyFailure failure, HttpFailureExceptio
     return new Refusal(answer, failure, null);
   }
 
-  /** An {@code error} the filter throws on the threads: a rule's denial, a malformed request. */
-  static Refusal error(HttpFailureException error) {
+  /**
+   * An {@code error} thrown on the threads: a rule's denial, a malformed request, no route for the
+   * request.
+   */
+  public static Refusal error(HttpFailureException error) {
     return new Refusal(null, error.failure(), error);
   }
 
