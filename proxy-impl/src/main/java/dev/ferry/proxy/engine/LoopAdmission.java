@@ -372,6 +372,19 @@ final class LoopAdmission {
     }
     // The store was asked before the filters' costs are taken, so that a miss, which the threads
     // fetch, takes no token twice: a refused hit is counted as a hit.
+    return answering(loop, connection, key, head, request, route, requestId, trace, hostNamed, checks,
+        answer, verdict[0]);
+  }
+
+  /**
+   * The exchange that sends {@code answer}, whole (the store's, its cache verdict {@code verdict},
+   * or the proxy's own), as the response rewrites of {@code checks} return it (null: no filters),
+   * once what passing them costs is taken; what they answer instead if it cannot be (a 429); null
+   * if the connection was asked to close.
+   */
+  private static LoopExchange answering(EventLoop loop, ClientConnection connection, SelectionKey key,
+      RequestHead head, Request request, LiveRoute route, String requestId, TraceContext trace,
+      boolean hostNamed, LoopChecks checks, Response answer, String verdict) {
     Refusal spent = checks == null ? null : checks.take();
     if (!connection.serveOnLoop()) {
       return null;
@@ -381,7 +394,7 @@ final class LoopAdmission {
     if (spent != null) {
       exchange.refuseWith(spent);
     } else {
-      exchange.answerWith(checks == null ? answer : checks.answer(answer), verdict[0]);
+      exchange.answerWith(checks == null ? answer : checks.answer(answer), verdict);
     }
     return exchange;
   }
@@ -389,38 +402,25 @@ final class LoopAdmission {
   /**
    * A request no route of {@code routes} matches, passed by the proxy's filters ({@code checks}),
    * answered as the threads answer it: redirected to its path with a slash where that is a prefix
-   * route's (301, 308 for other methods than GET and HEAD: RFC 9110 §15.4.9), through the proxy's
-   * response rewrites; else 404 ({@code NO_ROUTE}); or 429 if a rate limit before has no token.
+   * route's ({@link RouteTable#slashRedirect}), through the proxy's response rewrites; else 404
+   * ({@code NO_ROUTE}); or 429 if a rate limit before has no token.
    * Null where the threads decide (the connection asked to close).
    */
   private static LoopExchange unrouted(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, RouteTable routes, String requestId, TraceContext trace, boolean hostNamed,
       LoopChecks checks) {
+    if (connection.closeRequested()) {
+      return null; // the threads answer it, saying the connection closes
+    }
     Request request = checks.request();
-    String slashed = routes.slashRedirect(request);
-    if (slashed == null) {
+    Response moved = routes.slashRedirect(request);
+    if (moved == null) {
       Refusal spent = checks.take();
       return refused(loop, connection, key, head, null, requestId, trace, hostNamed, checks,
           spent != null ? spent : Refusal.error(new HttpFailureException(ProxyFailure.NO_ROUTE,
               "no route matches its host, path and method")));
     }
-    if (connection.closeRequested()) {
-      return null;
-    }
-    Refusal spent = checks.take();
-    if (!connection.serveOnLoop()) {
-      return null;
-    }
-    LoopExchange exchange = new LoopExchange(loop, connection, key, head, request, null, requestId,
-        trace.traceId(), hostNamed);
-    if (spent != null) {
-      exchange.refuseWith(spent);
-      return exchange;
-    }
-    boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
-    Response moved = safe ? Response.text(301, "Moved Permanently\n") : Response.text(308, "Permanent Redirect\n");
-    exchange.answerWith(checks.answer(moved.toBuilder().header("Location", slashed).build()), null);
-    return exchange;
+    return answering(loop, connection, key, head, request, null, requestId, trace, hostNamed, checks, moved, null);
   }
 
   /**

@@ -495,14 +495,11 @@ final class RealExchange implements Exchange, DispatchHooks {
   private Response routed(RouteTable routes, Request request) throws IOException {
     route = routes.match(request).orElse(null);
     if (route == null) {
-      String slashed = routes.slashRedirect(request);
-      if (slashed == null) {
+      Response moved = routes.slashRedirect(request);
+      if (moved == null) {
         throw new HttpFailureException(ProxyFailure.NO_ROUTE, "no route matches its host, path and method");
       }
-      // 308 keeps the method and body (RFC 9110 §15.4.9); clients may turn a 301 POST into a GET.
-      boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
-      Response moved = safe ? Response.text(301, "Moved Permanently\n") : Response.text(308, "Permanent Redirect\n");
-      return moved.toBuilder().header("Location", slashed).build();
+      return moved;
     }
     LiveRoute matched = route;
     return RealChain.run(matched.filters(), this, request, routedRequest -> {

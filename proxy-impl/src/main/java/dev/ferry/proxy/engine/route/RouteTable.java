@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.route;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.Response;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.health.HeadLimits;
@@ -126,12 +127,27 @@ public final class RouteTable {
   }
 
   /**
+   * For a request no route matches: the redirect to its path with a slash ({@link #slashTarget}),
+   * 301 to a GET or HEAD and 308 to other methods (308 keeps the method and body, RFC 9110
+   * §15.4.9; clients may turn a 301 POST into a GET); null where there is none.
+   */
+  public Response slashRedirect(Request request) {
+    String slashed = slashTarget(request);
+    if (slashed == null) {
+      return null;
+    }
+    boolean safe = request.method().equals("GET") || request.method().equals("HEAD");
+    Response moved = safe ? Response.text(301, "Moved Permanently\n") : Response.text(308, "Permanent Redirect\n");
+    return moved.toBuilder().header("Location", slashed).build();
+  }
+
+  /**
    * For a request no route matches: the target to redirect it to when the first route matching
    * its path with a slash after it is a prefix route for exactly that ({@code /v1} to
    * {@code /v1/}, its query kept), as nginx redirects for a prefix location written with its
    * slash; null otherwise.
    */
-  public String slashRedirect(Request request) {
+  private String slashTarget(Request request) {
     String path = request.path();
     if (!path.startsWith("/") || path.endsWith("/")) {
       return null;
