@@ -424,10 +424,10 @@ final class LoopAdmission {
   }
 
   /**
-   * A request the filters in {@code checks} answer themselves (403, 401, 429), before the request
-   * reached {@code route} (null: the proxy's own filters answered) or on it: the exchange that
-   * sends their answer ({@code spent}, or {@link LoopChecks#refusal}), or null where the threads
-   * decide (a filter a loop may not run; the connection asked to close).
+   * A request the filters in {@code checks} answer themselves (403, 401, 407, 429), before the
+   * request reached {@code route} (null: the proxy's own filters answered, or no route matched) or
+   * on it: the exchange that sends their answer ({@code spent}, or {@link LoopChecks#refusal}), or
+   * null where the threads decide (a filter a loop may not run; the connection asked to close).
    */
   private static LoopExchange refused(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, LiveRoute route, String requestId, TraceContext trace, boolean hostNamed,

@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * Where the blocking path would wait it registers for readiness, and where it would time out a
  * deadline is checked by the loop. On a caching route it sends the cache's answer instead
  * ({@link #answerWith}), when the store has one; and what a filter answers instead of passing
- * the request on, as the proxy's own answer ({@link #refuseWith}).
+ * the request on, or the 404 for a request no route matches, as the proxy's own answer
+ * ({@link #refuseWith}).
  *
  * <p>Which requests it takes is {@link LoopAdmission}'s to decide.
  */
@@ -189,8 +190,8 @@ final class LoopExchange implements DispatchHooks {
   }
 
   /**
-   * Makes this exchange send what a filter answers instead of passing the request on, counted and
-   * logged as its failure, dressed as the threads dress it (the proxy's error page for an error,
+   * Makes this exchange send what a filter answers instead of passing the request on (or the
+   * route table, where no route matches: 404), counted and logged as its failure, dressed as the threads dress it (the proxy's error page for an error,
    * a filter's answer as the page for its status to a client that reads HTML), closing the
    * connection after it where the failure says so.
    */

@@ -38,7 +38,10 @@ public final class LoopChecks {
     this.forward = forward;
   }
 
-  /** Checks of {@code client}'s {@code request} to a forward proxy ({@code forward}) or a reverse one, before any filter ran. */
+  /**
+   * Checks of {@code client}'s {@code request} to a forward proxy ({@code forward}) or a reverse
+   * one, before any filter ran.
+   */
   public static LoopChecks of(InetSocketAddress client, Request request, boolean forward) {
     return new LoopChecks(client, request, forward);
   }
