@@ -2,11 +2,15 @@ package dev.ferry.proxy.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -77,6 +81,41 @@ class LoopForwardFiltersTest {
     }
     assertThat(proxy.stats().failures()).containsEntry("PROXY_AUTHENTICATION_REQUIRED", 1L)
         .containsEntry("DENIED", 1L).containsEntry("RATE_LIMITED", 1L);
+  }
+
+  /**
+   * A forward proxy's cache hits go through its filters on the loop: with the one thread held, a
+   * GET with the credentials is answered from the store, a response header rewrite on it; one
+   * without them is answered 407, not from the store.
+   */
+  @Test
+  void answersCacheHitsThroughAForwardProxysFilters() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    TinyOrigin origin = HoldingOrigin.start(ferry, release, requests, "Cache-Control: max-age=600\r\n",
+        line -> "stored".getBytes(StandardCharsets.ISO_8859_1));
+    ProxyServer proxy = ferry.start(oneThread().cache(CacheSpec.inMemory())
+        .filter(Filters.setResponseHeader("X-Tier", "edge"))
+        .filter(Filters.proxyAuthentication().credentials(Map.of("alice", "s3cret")).build()));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send(get(origin.url("/page"), ALICE)).readResponse().header("x-cache")).isEqualTo("MISS");
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
+        "the priming connection's thread to be free");
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, origin.url("/hold"), ALICE, requests, 2);
+      RawClient.RawResponse hit = raw.send(get(origin.url("/page"), ALICE)).readResponse();
+      assertThat(hit.header("x-cache")).isEqualTo("HIT");
+      assertThat(hit.header("x-tier")).isEqualTo("edge");
+      assertThat(hit.bodyText()).isEqualTo("stored");
+      RawClient.RawResponse anonymous = raw.send(get(origin.url("/page"), "")).readResponse();
+      assertThat(anonymous.status()).isEqualTo(407);
+      assertThat(anonymous.header("x-cache")).isNull();
+      release.countDown();
+      assertThat(held.readResponse().bodyText()).isEqualTo("stored");
+    }
+    assertThat(requests.get()).isEqualTo(2);
+    assertThat(proxy.cache().orElseThrow().stats().hits()).isEqualTo(1);
   }
 
   /**
