@@ -7,6 +7,7 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.cache.HttpCache;
+import dev.ferry.proxy.engine.cache.LoopMiss;
 import dev.ferry.proxy.engine.filter.HeadCheck;
 import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.filter.Refusal;
@@ -161,10 +162,12 @@ final class LoopAdmission {
    * {@code pipeline} (null if none ran): a {@link #plain} request, in a forward proxy to an
    * absolute {@code http} URL, in a reverse one on a route without a stripped prefix, through
    * filters a loop may ask (which may have answered it, as the loop would have);
-   * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE), else
+   * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE) or a
+   * miss (which a loop fetches where it need not wait for another request's fetch of its URL,
+   * {@link HttpCache#missNow}: the URLs whose answers cannot be stored, fetched each time), else
    * to an origin or through a pool a loop reaches. Only then does its connection go back to its
-   * loop: one whose requests are the threads' anyway (POSTs, misses, a pool over https) would pay
-   * a hand-over for each of them.
+   * loop: one whose requests are the threads' anyway (POSTs, revalidations, a pool over https)
+   * would pay a hand-over for each of them.
    */
   static boolean wouldServe(RequestHead head, Pipeline pipeline, LiveRoute route, String cacheVerdict,
       HttpCache cache) {
@@ -173,14 +176,17 @@ final class LoopAdmission {
     }
     if (pipeline.routes() == null) {
       return absoluteHttp(head.target()) && LoopChecks.allOnLoop(pipeline.filters(), true)
-          && (cache == null || storedAnswer(cacheVerdict));
+          && (cache == null || storedAnswer(cacheVerdict) || "MISS".equals(cacheVerdict));
     }
     if (route == null || !LoopChecks.allOnLoop(pipeline.filters(), false)
         || !LoopChecks.allOnLoop(route.filters(), false)
         || route.route().stripsPrefix()) {
       return false;
     }
-    return caches(route, cache) ? storedAnswer(cacheVerdict) : loopable(route.pool());
+    if (caches(route, cache) && storedAnswer(cacheVerdict)) {
+      return true;
+    }
+    return (!caches(route, cache) || "MISS".equals(cacheVerdict)) && loopable(route.pool());
   }
 
   private static boolean storedAnswer(String cacheVerdict) {
@@ -288,14 +294,26 @@ final class LoopAdmission {
     }
     Request request = checks.request();
     HttpCache cache = server.httpCache();
+    LoopMiss miss = null;
     if (cache != null && matched.get().route().cacheEnabled()) {
       if (!caches(matched.get(), cache) || content != null) {
         // An application's store may wait on its network: the threads look it up. An unsafe
         // method invalidates what it names (RFC 9111 §4.4), which the threads' cache does.
         return null;
       }
-      return stored(loop, connection, key, head, request, matched.get(), requestId, trace,
-          parsed.hostNamed(), matched.get().cachePartition(), checks);
+      // The filters a loop runs change no authority: the client's is the request's, as the
+      // threads see it.
+      String partition = HttpCache.partition(matched.get().cachePartition(), request, request.authority(),
+          parsed.hostNamed());
+      LoopExchange hit = stored(loop, connection, key, head, request, matched.get(), requestId, trace,
+          parsed.hostNamed(), partition, checks);
+      if (hit != null || connection.closeRequested()) {
+        return hit;
+      }
+      miss = cache.missNow(request, partition);
+      if (miss == null) {
+        return null; // the threads fetch it, or wait for another request's fetch of its URL
+      }
     }
     if (!loopable(matched.get().pool())) {
       return null;
@@ -319,8 +337,13 @@ final class LoopAdmission {
       return spent == null ? null
           : refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, spent);
     }
-    return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
-        trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks);
+    return fetching(new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
+        trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks), miss);
+  }
+
+  /** {@code exchange}, made to fetch {@code miss} for the cache (null: it has no cache's part). */
+  private static LoopExchange fetching(LoopExchange exchange, LoopMiss miss) {
+    return miss == null ? exchange : exchange.missing(miss);
   }
 
   /**
@@ -332,12 +355,24 @@ final class LoopAdmission {
       RequestHead head, LoopChecks checks, byte[] content, String requestId, TraceContext trace,
       boolean hostNamed) {
     HttpCache cache = loop.server().httpCache();
+    LoopMiss miss = null;
     if (cache != null) {
-      // An application's store may wait on its network, and an unsafe method invalidates what
-      // it names: the threads do both.
-      return cache.storeInMemory() && content == null
-          ? stored(loop, connection, key, head, checks.request(), null, requestId, trace, hostNamed, "", checks)
-          : null;
+      if (!cache.storeInMemory() || content != null) {
+        // An application's store may wait on its network, and an unsafe method invalidates
+        // what it names: the threads do both.
+        return null;
+      }
+      Request request = checks.request();
+      String partition = HttpCache.partition("", request, request.authority(), hostNamed);
+      LoopExchange hit = stored(loop, connection, key, head, request, null, requestId, trace, hostNamed,
+          partition, checks);
+      if (hit != null || connection.closeRequested()) {
+        return hit;
+      }
+      miss = cache.missNow(request, partition);
+      if (miss == null) {
+        return null; // the threads fetch it, or wait for another request's fetch of its URL
+      }
     }
     Refusal spent = checks.take();
     if (spent != null) {
@@ -346,15 +381,16 @@ final class LoopAdmission {
     if (!connection.serveOnLoop()) {
       return null; // asked to close: the blocking path serves what came, or ends it
     }
-    return new LoopExchange(loop, connection, key, head, checks.request(), null, requestId, trace.traceId(),
-        hostNamed).sending(content).answeringThrough(checks);
+    return fetching(new LoopExchange(loop, connection, key, head, checks.request(), null, requestId,
+        trace.traceId(), hostNamed).sending(content).answeringThrough(checks), miss);
   }
 
   /**
    * A request the cache serves (on a caching route, or to a forward proxy with a cache, {@code
-   * route} null then): the exchange that sends what the store answers, or null when the store has
-   * no answer (a miss, a revalidation), which the threads then fetch and store. {@code checks}:
-   * the filters that passed the request, whose costs are taken if it is answered here (null: none).
+   * route} null then), {@code partition} its partition ({@link HttpCache#partition}): the exchange
+   * that sends what the store answers, or null when the store has no answer (a miss, a
+   * revalidation) or the connection was asked to close. {@code checks}: the filters that passed
+   * the request, whose costs are taken if it is answered here (null: none).
    */
   private static LoopExchange stored(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, Request request, LiveRoute route, String requestId, TraceContext trace,
@@ -363,10 +399,7 @@ final class LoopAdmission {
       return null; // the threads serve what came, saying the connection closes, or end it
     }
     String[] verdict = new String[1];
-    // The filters a loop runs change no authority: the client's is the request's, as the threads see it.
-    Response answer = loop.server().httpCache().answerStored(request,
-        HttpCache.partition(partition, request, request.authority(), hostNamed),
-        status -> verdict[0] = status);
+    Response answer = loop.server().httpCache().answerStored(request, partition, status -> verdict[0] = status);
     if (answer == null) {
       return null;
     }

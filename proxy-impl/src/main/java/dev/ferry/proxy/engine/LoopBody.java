@@ -1,5 +1,6 @@
 package dev.ferry.proxy.engine;
 
+import dev.ferry.proxy.engine.cache.CacheFill;
 import dev.ferry.proxy.engine.http1.ChunkedProgress;
 import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
@@ -30,6 +31,7 @@ final class LoopBody {
   private long remaining;
   private long bytes;
   private boolean excess;
+  private CacheFill copy;
 
   /**
    * @param length the body's length by its framing ({@link Framing#CHUNKED},
@@ -46,6 +48,14 @@ final class LoopBody {
     encodeChunks = closeDelimited && clientChunked;
     decodeChunks = chunks != null && !clientChunked;
     remaining = length < 0 ? Long.MAX_VALUE : length;
+  }
+
+  /**
+   * Makes the body's data, as it passes (without a chunked body's framing), go to {@code copy}
+   * too, the cache's copy of it, which is told when the body ended; null: no copy.
+   */
+  void copyingTo(CacheFill copy) {
+    this.copy = copy;
   }
 
   /** Whether the body ends with the upstream's close (its connection then cannot be reused). */
@@ -101,6 +111,9 @@ final class LoopBody {
       out.limit(limit);
     }
     if (encodeChunks) {
+      if (copy != null && n > 0) {
+        copy.take(out, before + CHUNK_SIZE_ROOM, n);
+      }
       frameChunk(out, before, Math.max(n, 0), n < 0);
     }
     if (n < 0) {
@@ -115,6 +128,9 @@ final class LoopBody {
     }
     if (remaining == 0 && in.hasBuffered()) {
       excess = true;
+    }
+    if (remaining == 0 && copy != null) {
+      copy.ended();
     }
   }
 
@@ -148,14 +164,22 @@ final class LoopBody {
         remaining -= n;
       }
       bytes += n;
+      if (copy != null) {
+        copy.take(out, before, n);
+      }
       return;
     }
     out.get(before, scratch, 0, n);
-    int used = decodeChunks ? chunks.decode(scratch, 0, n) : chunks.feed(scratch, 0, n);
+    // The copy takes the data alone: decoded here, while the client may be sent the chunks.
+    boolean decode = decodeChunks || copy != null && copy.active();
+    int used = decode ? chunks.decode(scratch, 0, n) : chunks.feed(scratch, 0, n);
     if (chunks.refusal() != null) {
       out.position(before);
       throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
           "malformed chunked response body: " + chunks.refusal().getMessage());
+    }
+    if (decode && copy != null) {
+      copy.take(scratch, 0, chunks.decoded());
     }
     if (decodeChunks) {
       out.put(before, scratch, 0, chunks.decoded()).position(before + chunks.decoded());

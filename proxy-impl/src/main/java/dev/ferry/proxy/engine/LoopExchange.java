@@ -5,6 +5,7 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.cache.LoopMiss;
 import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.filter.Refusal;
 import dev.ferry.proxy.engine.http1.HeadParser;
@@ -100,6 +101,8 @@ final class LoopExchange implements DispatchHooks {
   /** The cache's answer or a filter's to send, instead of going upstream; or null. */
   private Response stored;
   private String cacheVerdict;
+  /** The cache's miss this exchange fetches and relays, copying its body for the store; or null. */
+  private LoopMiss miss;
 
   /** The answer's head was read and stands (no retry): failures now are answered, not retried. */
   private boolean headParsed;
@@ -177,6 +180,17 @@ final class LoopExchange implements DispatchHooks {
    */
   LoopExchange answeringThrough(LoopChecks checks) {
     this.checks = checks;
+    return this;
+  }
+
+  /**
+   * Makes this exchange fetch {@code miss} for the cache, as its own fetch would: counted, the
+   * answer marked and its body copied for the store where the storage rules allow.
+   */
+  LoopExchange missing(LoopMiss miss) {
+    this.miss = miss;
+    this.cacheVerdict = "MISS"; // a fetch that fails is a miss too, as the cache's own says
+    miss.begin();
     return this;
   }
 
@@ -453,6 +467,10 @@ final class LoopExchange implements DispatchHooks {
       retryAfter(wait);
       return;
     }
+    if (miss != null) {
+      // The cache sits between the retries and the filters, as in the threads' chain.
+      framed = miss.answered(framed, verdict -> cacheVerdict = verdict);
+    }
     if (checks != null) {
       framed = checks.answer(framed); // after the retries, as the threads' filters see the answer
     }
@@ -471,6 +489,9 @@ final class LoopExchange implements DispatchHooks {
     clientCloseDelimited = clientHead.closeDelimited(); // an HTTP/1.0 client's body of no length
     closeAfter |= clientCloseDelimited;
     body = new LoopBody(length, clientHead.chunked(), config.maxHeaderBytes(), config.maxHeaderCount());
+    if (miss != null) {
+      body.copyingTo(miss.fill());
+    }
     upstreamReusable &= !body.closeDelimited();
     ensureOut();
     loop.head.status(status, framed.reason()).fields(clientHead.fields()).into(out);
@@ -834,6 +855,9 @@ final class LoopExchange implements DispatchHooks {
     finished = true;
     await = Await.NOTHING;
     loop.ended(this);
+    if (miss != null) {
+      miss.ended();
+    }
     if (out != null) {
       loop.giveBack(out);
       out = null;

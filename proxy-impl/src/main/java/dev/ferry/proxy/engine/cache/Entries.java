@@ -104,6 +104,28 @@ final class Entries {
    */
   Response maybeStore(Request request, String partition, Response response, Instant requested,
       StoreOutcome outcome) {
+    Consumer<ByteBuffer> save = saver(request, partition, response, requested, outcome);
+    return save == null ? response
+        : response.withBody(new StoringBody(response.body(), maxEntryBytes, filling, save, outcome));
+  }
+
+  /**
+   * As {@link #maybeStore}, for a body an event loop relays: the copy its bytes are fed to, or
+   * null where nothing is to be copied (the response may not be stored, or was, having no body).
+   */
+  CacheFill fill(Request request, String partition, Response response, Instant requested,
+      StoreOutcome outcome) {
+    Consumer<ByteBuffer> save = saver(request, partition, response, requested, outcome);
+    return save == null ? null
+        : new CacheFill(response.body().contentLength(), maxEntryBytes, filling, save, outcome);
+  }
+
+  /**
+   * What stores the response's body once it came whole, or null: the rules do not allow it to be
+   * stored ({@code outcome} told so), or it has no body and is stored now.
+   */
+  private Consumer<ByteBuffer> saver(Request request, String partition, Response response,
+      Instant requested, StoreOutcome outcome) {
     Instant responded = clock.instant();
     Headers policy = policy(response.headers());
     boolean reusable = request.method().equals("GET")
@@ -111,7 +133,7 @@ final class Entries {
     long length = response.body().contentLength();
     if (!reusable || length > maxEntryBytes) {
       outcome.refused();
-      return response;
+      return null;
     }
     if (!StoragePolicy.isStorable(request, response.status(), policy, storeSetCookie, responded)) {
       // A 304 here answered the client's own condition: it says nothing of the URL.
@@ -120,7 +142,7 @@ final class Entries {
       } else {
         outcome.refused();
       }
-      return response;
+      return null;
     }
     Headers headers = StoragePolicy.strip(response.headers().without(statusHeader), policy);
     String variant = Variants.key(partition, response.headers(), request.headers());
@@ -131,12 +153,12 @@ final class Entries {
       // A bodiless response (204, or Content-Length: 0) has nothing to stream: store it now.
       save.accept(ByteBuffer.allocate(0));
       outcome.finished();
-      return response;
+      return null;
     }
     if (length < 0 && isEventStream(response.headers())) {
       outcome.streaming();
     }
-    return response.withBody(new StoringBody(response.body(), maxEntryBytes, filling, save, outcome));
+    return save;
   }
 
   /** True for server-sent events, a body that lasts as long as its origin keeps it open. */

@@ -180,13 +180,61 @@ public final class HttpCache implements ProxyCache {
    * upstream, an event loop, which hands a null answer's request to {@link #handle} elsewhere.
    */
   public Response answerStored(Request request, String partition, Consumer<String> verdict) {
-    String method = request.method();
-    if (!(method.equals("GET") || method.equals("HEAD")) || !request.body().isEmpty()
-        || Methods.overridden(request.headers()) || request.headers().contains("If-Match")
-        || request.headers().contains("If-Unmodified-Since")) {
+    if (!readsStore(request)) {
       return null; // handle() sends it by the store (a pass-through, or only-if-cached's 504)
     }
     return answerStored(request, lookup(request, partition), CacheControl.of(request.headers()), verdict);
+  }
+
+  /**
+   * A miss an event loop may fetch and relay itself, asked after {@link #answerStored} found
+   * nothing to serve: a GET or HEAD with nothing stored for it (no entry to revalidate or serve
+   * stale, no partial one), without {@code Range} or {@code only-if-cached}, that {@link #handle}
+   * would send upstream at once rather than after another request's fetch of its URL: a HEAD, or
+   * a GET whose URL's last answer could not be stored (see {@code MissCoalescer}). Null for the
+   * rest, which {@link #handle} serves, on a thread, where it may wait.
+   */
+  public LoopMiss missNow(Request request, String partition) {
+    if (!readsStore(request) || request.headers().contains("Range")
+        || CacheControl.of(request.headers()).has("only-if-cached")
+        || entries.lookup(request, partition) != null) {
+      return null;
+    }
+    StoreOutcome outcome = StoreOutcome.NONE;
+    if (request.method().equals("GET")) {
+      outcome = coalescer.withoutWaiting(partition + " " + Entries.key(request));
+      if (outcome == null) {
+        return null;
+      }
+    }
+    return new LoopMiss(this, request, partition, outcome);
+  }
+
+  /** LoopMiss's fetch begins: a miss, as {@link #fetch} counts one; returns when it was asked. */
+  Instant fetching() {
+    misses.increment();
+    return clock.instant();
+  }
+
+  /**
+   * LoopMiss's answer came, asked at {@code requested}: the copy of its body for the store, set up
+   * as {@link #fetch} stores one (null where nothing is copied), and its head marked a MISS.
+   */
+  CacheFill fill(LoopMiss miss, Response response, Instant requested) {
+    return entries.fill(miss.request(), miss.partition(), response, requested, miss.outcome());
+  }
+
+  /** {@code response} marked a MISS, as {@link #fetch} marks one. */
+  Response markMiss(Response response, Consumer<String> verdict) {
+    return mark(response, "MISS", verdict);
+  }
+
+  /** Whether {@link #handle} may answer the request from the store at all. */
+  private static boolean readsStore(Request request) {
+    String method = request.method();
+    return (method.equals("GET") || method.equals("HEAD")) && request.body().isEmpty()
+        && !Methods.overridden(request.headers()) && !request.headers().contains("If-Match")
+        && !request.headers().contains("If-Unmodified-Since");
   }
 
   private CacheEntry lookup(Request request, String partition) {

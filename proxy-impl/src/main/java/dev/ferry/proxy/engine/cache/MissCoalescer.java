@@ -86,13 +86,23 @@ final class MissCoalescer {
   }
 
   /**
+   * For a miss of {@code key} that may be fetched now, beside any other (its URL's last answer
+   * could not be stored, as {@link #run} fetches those): what keeps the memory up to date with
+   * its outcome; null if {@link #run} would make it wait for a leader, or lead.
+   */
+  StoreOutcome withoutWaiting(String key) {
+    return uncacheable.getIfPresent(key) != null ? remembering(key, ended -> { }) : null;
+  }
+
+  /**
    * @param upstreamTimeout how long the leader may wait for its upstream's answer (a route's
    *     timeout, times its tries): its misses wait as long, and a second
    */
   Response run(String key, Duration upstreamTimeout, LeaderFetch leaderFetch, Follow follow)
       throws IOException {
-    if (uncacheable.getIfPresent(key) != null) {
-      return leaderFetch.fetch(remembering(key, ended -> { }));
+    StoreOutcome sideBySide = withoutWaiting(key);
+    if (sideBySide != null) {
+      return leaderFetch.fetch(sideBySide);
     }
     CompletableFuture<Ended> mine = new CompletableFuture<>();
     CompletableFuture<Ended> leader = inflight.putIfAbsent(key, mine);
