@@ -1,0 +1,282 @@
+package dev.ferry.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.CacheSpec;
+import dev.ferry.proxy.CacheStats;
+import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.Filters;
+import dev.ferry.proxy.ProxyServer;
+import dev.ferry.proxy.Upstream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A caching proxy's misses on the event loops, shown there by the proxy's one thread being held (a
+ * thread's request is refused 503: no thread, no queue): a miss that need not wait for another
+ * request's fetch of its URL (a GET whose URL's last answer could not be stored, a HEAD) is
+ * fetched and relayed by the loop, counted and marked as the cache's own fetch would be, its body
+ * copied for the store where the answer may now be stored; the first miss of a URL stays with the
+ * threads, where concurrent misses wait for one fetch.
+ */
+@DisabledIfSystemProperty(named = "ferry.test.eventLoop", matches = "false",
+    disabledReason = "these tests are of the event loops, which -Dferry.test.eventLoop=false turns off")
+class LoopCacheMissTest {
+  private static final String NO_STORE = "Cache-Control: no-store\r\n";
+  private static final String FRESH = "Cache-Control: max-age=600\r\n";
+
+  @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
+
+  /** The answers of an origin, by request path: the nth request of a path gets {@code answers.apply(n)}. */
+  private record Script(Map<String, Function<Integer, byte[]>> byPath, Map<String, AtomicInteger> counts) {
+    Script() {
+      this(new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+    }
+
+    Script path(String path, Function<Integer, byte[]> answers) {
+      byPath.put(path, answers);
+      return this;
+    }
+
+    byte[] answer(String requestLine) {
+      String path = requestLine.split(" ")[1];
+      int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+      return byPath.getOrDefault(path, i -> sized("", "ok")).apply(n);
+    }
+
+    int requests(String path) {
+      AtomicInteger count = counts.get(path);
+      return count == null ? 0 : count.get();
+    }
+  }
+
+  private static byte[] sized(String fields, String body) {
+    return ("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: " + body.length() + "\r\n\r\n" + body)
+        .getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private static byte[] chunked(String fields, String... chunks) {
+    StringBuilder answer = new StringBuilder("HTTP/1.1 200 OK\r\n" + fields + "Transfer-Encoding: chunked\r\n\r\n");
+    for (String chunk : chunks) {
+      answer.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
+    }
+    return answer.append("0\r\n\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  private static String get(String target) {
+    return "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
+  }
+
+  private ProxyServer start(HoldingOrigin origin) {
+    return ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
+        .cache(CacheSpec.inMemory()).upstream(Upstream.of(origin.origin().url("/"))));
+  }
+
+  private HoldingOrigin origin(Script script) throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    return new HoldingOrigin(release, requests, HoldingOrigin.answering(ferry, release, requests, script::answer));
+  }
+
+  /** Primes {@code paths} on a connection of their own, served by the threads, and waits for the thread to be free. */
+  private static void prime(ProxyServer proxy, String... paths) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (String path : paths) {
+        assertThat(raw.send(get(path)).readResponse().header("x-cache")).as(path).isEqualTo("MISS");
+      }
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
+        "the priming connection's thread to be free");
+  }
+
+  /**
+   * A URL whose answer may not be stored is fetched again for each request, on the loop: each
+   * answer the origin's own, marked MISS and counted as a miss, while the one thread is held; a
+   * HEAD of a URL with nothing stored goes too. A URL not asked before is the threads' (503 while
+   * the thread is held): its first miss may have others wait for it.
+   */
+  @Test
+  void fetchesMissesOfUrlsWhoseAnswersCannotBeStoredOnTheLoops() throws Exception {
+    Script script = new Script().path("/dynamic", n -> sized(NO_STORE, "answer " + n));
+    HoldingOrigin origin = origin(script);
+    ProxyServer proxy = start(origin);
+    prime(proxy, "/dynamic");
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
+      for (int n = 2; n <= 4; n++) {
+        RawClient.RawResponse miss = raw.send(get("/dynamic")).readResponse();
+        assertThat(miss.header("x-cache")).isEqualTo("MISS");
+        assertThat(miss.header("cache-control")).isEqualTo("no-store");
+        assertThat(miss.bodyText()).isEqualTo("answer " + n);
+      }
+      RawClient.RawResponse head = raw.send("HEAD /page HTTP/1.1\r\nHost: a\r\n\r\n").readResponse(true);
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.header("x-cache")).isEqualTo("MISS");
+      try (RawClient other = new RawClient(proxy.address())) {
+        assertThat(other.send(get("/first-time")).readResponse().status()).as("a URL's first miss").isEqualTo(503);
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(script.requests("/dynamic")).isEqualTo(4);
+    assertThat(script.requests("/page")).isEqualTo(1);
+    assertThat(script.requests("/first-time")).isZero();
+    CacheStats stats = proxy.cache().orElseThrow().stats();
+    assertThat(stats.misses()).as("four GETs and a HEAD").isEqualTo(5);
+    assertThat(stats.hits()).isZero();
+    assertThat(stats.entries()).isZero();
+  }
+
+  /**
+   * A URL whose answer could not be stored and now can is stored by the loop that fetched it, as
+   * the cache's own fetch stores it, its body copied as it passed: with a length, in chunks (the
+   * client sent them as they came, the store keeps the data) and to an HTTP/1.0 client (sent it
+   * without the chunks); the next request is a hit, answered while the thread is still held.
+   */
+  @Test
+  void storesWhatTheLoopFetchedWhereItMayNowBeStored() throws Exception {
+    Script script = new Script()
+        .path("/sized", n -> n == 1 ? sized(NO_STORE, "not stored") : sized(FRESH, "stored whole"))
+        .path("/chunked", n -> n == 1 ? sized(NO_STORE, "not stored") : chunked(FRESH, "stored ", "in ", "chunks"))
+        .path("/old-client", n -> n == 1 ? sized(NO_STORE, "not stored") : chunked(FRESH, "sent ", "plain"));
+    HoldingOrigin origin = origin(script);
+    ProxyServer proxy = start(origin);
+    prime(proxy, "/sized", "/chunked", "/old-client");
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 4);
+      RawClient.RawResponse fetched = raw.send(get("/sized")).readResponse();
+      assertThat(fetched.header("x-cache")).isEqualTo("MISS");
+      assertThat(fetched.bodyText()).isEqualTo("stored whole");
+      RawClient.RawResponse chunks = raw.send(get("/chunked")).readResponse();
+      assertThat(chunks.header("transfer-encoding")).isEqualTo("chunked");
+      assertThat(chunks.bodyText()).isEqualTo("stored in chunks");
+      try (RawClient old = new RawClient(proxy.address())) {
+        RawClient.RawResponse plain = old.send("GET /old-client HTTP/1.0\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(plain.header("transfer-encoding")).isNull();
+        assertThat(plain.bodyText()).isEqualTo("sent plain");
+      }
+      for (String[] stored : new String[][] {{"/sized", "stored whole"}, {"/chunked", "stored in chunks"},
+          {"/old-client", "sent plain"}}) {
+        RawClient.RawResponse hit = raw.send(get(stored[0])).readResponse();
+        assertThat(hit.header("x-cache")).as(stored[0]).isEqualTo("HIT");
+        assertThat(hit.bodyText()).as(stored[0]).isEqualTo(stored[1]);
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(script.requests("/sized")).isEqualTo(2);
+    assertThat(script.requests("/chunked")).isEqualTo(2);
+    assertThat(script.requests("/old-client")).isEqualTo(2);
+    assertThat(proxy.cache().orElseThrow().stats().entries()).isEqualTo(3);
+  }
+
+  /**
+   * An answer that may be stored but whose body the upstream cuts short is relayed as far as it
+   * came and never stored: the next request goes to the origin again, from the loop.
+   */
+  @Test
+  void storesNothingOfABodyTheUpstreamCutShort() throws Exception {
+    Script script = new Script().path("/cut", n -> switch (n) {
+      case 1 -> sized(NO_STORE, "not stored");
+      case 2 -> ("HTTP/1.1 200 OK\r\n" + FRESH + "Content-Length: 20\r\nConnection: close\r\n\r\nonly half")
+          .getBytes(StandardCharsets.ISO_8859_1);
+      default -> sized(NO_STORE, "whole");
+    });
+    HoldingOrigin origin = origin(script);
+    ProxyServer proxy = start(origin);
+    prime(proxy, "/cut");
+    try (RawClient held = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
+      try (RawClient cut = new RawClient(proxy.address())) {
+        cut.send(get("/cut"));
+        assertThat(new String(cut.input().readAllBytes(), StandardCharsets.ISO_8859_1))
+            .startsWith("HTTP/1.1 200 ").endsWith("only half");
+      }
+      try (RawClient raw = new RawClient(proxy.address())) {
+        RawClient.RawResponse next = raw.send(get("/cut")).readResponse();
+        assertThat(next.header("x-cache")).isEqualTo("MISS");
+        assertThat(next.bodyText()).isEqualTo("whole");
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(script.requests("/cut")).isEqualTo(3);
+    assertThat(proxy.cache().orElseThrow().stats().entries()).isZero();
+  }
+
+  /**
+   * The loop's misses are answered as the threads answer them: status line, fields (but
+   * {@code Date} and the request id) and body equal to those of a proxy without loops, for an
+   * answer with a length, one in chunks, a HEAD's and an HTTP/1.0 client's, through a proxy-wide
+   * response rewrite, while the loops' proxy's one thread is held.
+   */
+  @Test
+  void answersMissesAsTheThreadsDo() throws Exception {
+    Script script = new Script()
+        .path("/sized", n -> sized(NO_STORE + "X-Origin: o1\r\n", "the same"))
+        .path("/chunked", n -> chunked(NO_STORE, "in ", "chunks"));
+    HoldingOrigin origin = origin(script);
+    ProxyServer onLoops = ferry.start(caching(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0)), origin));
+    ProxyServer onThreads = ferry.start(caching(ProxyServer.builder().eventLoop(false), origin));
+    prime(onLoops, "/sized", "/chunked");
+    prime(onThreads, "/sized", "/chunked");
+    try (RawClient held = new RawClient(onLoops.address()); RawClient loop = new RawClient(onLoops.address());
+        RawClient thread = new RawClient(onThreads.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 5); // the loops' proxy's one thread
+      for (String request : new String[] {get("/sized"), get("/chunked"), "HEAD /page HTTP/1.1\r\nHost: a\r\n\r\n",
+          "GET /sized HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"}) {
+        boolean head = request.startsWith("HEAD ");
+        RawClient.RawResponse expected = thread.send(request).readResponse(head);
+        RawClient.RawResponse answered = loop.send(request).readResponse(head);
+        assertThat(answered.statusLine()).as(request).isEqualTo(expected.statusLine());
+        assertThat(withoutDateAndId(answered.headers())).as(request).isEqualTo(withoutDateAndId(expected.headers()));
+        assertThat(answered.body()).as(request).isEqualTo(expected.body());
+        assertThat(answered.header("x-cache")).as(request).isEqualTo("MISS");
+        assertThat(answered.header("x-tier")).as(request).isEqualTo("edge");
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(onLoops.cache().orElseThrow().stats().misses()).isEqualTo(onThreads.cache().orElseThrow().stats().misses());
+  }
+
+  /**
+   * A forward proxy's misses of a URL whose answer cannot be stored are fetched from the loop too,
+   * while its one thread is held.
+   */
+  @Test
+  void fetchesAForwardProxysMissesOnTheLoops() throws Exception {
+    Script script = new Script().path("/dynamic", n -> sized(NO_STORE, "answer " + n));
+    HoldingOrigin origin = origin(script);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
+        .cache(CacheSpec.inMemory()));
+    String url = origin.origin().url("/dynamic");
+    prime(proxy, url);
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, origin.origin().url("/hold"), origin.requests(), 2);
+      for (int n = 2; n <= 3; n++) {
+        RawClient.RawResponse miss = raw.send(get(url)).readResponse();
+        assertThat(miss.header("x-cache")).isEqualTo("MISS");
+        assertThat(miss.bodyText()).isEqualTo("answer " + n);
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(proxy.cache().orElseThrow().stats().misses()).isEqualTo(3);
+  }
+
+  private static ProxyServer.Builder caching(ProxyServer.Builder builder, HoldingOrigin origin) {
+    return builder.cache(CacheSpec.inMemory()).filter(Filters.setResponseHeader("X-Tier", "edge"))
+        .upstream(Upstream.of(origin.origin().url("/")));
+  }
+
+  private static Map<String, String> withoutDateAndId(Map<String, String> headers) {
+    Map<String, String> kept = new TreeMap<>(headers);
+    kept.remove("date");
+    kept.remove("x-request-id");
+    return kept;
+  }
+}
