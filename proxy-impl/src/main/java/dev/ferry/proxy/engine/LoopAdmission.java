@@ -48,9 +48,11 @@ import org.slf4j.LoggerFactory;
  * one on names, addresses or ports is checked where the threads connect), one whose
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
  * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
- * what the built-in store answers alone (a fresh hit, a 304, ranges); a miss or a revalidation
- * goes to the threads, which fetch and store it, as does every request when the cache's store is
- * an application's. Otherwise it goes upstream from the loop: to a forward proxy's origin, or
+ * what the built-in store answers alone (a fresh hit, a 304, ranges), and fetches a miss that
+ * need not wait for another request's fetch of its URL ({@link HttpCache#missNow}), storing what
+ * may be stored as it relays it; a revalidation, or a miss that would wait, goes to the threads,
+ * which fetch and store it, as does every request when the cache's store is an application's.
+ * Otherwise, and for such a miss, it goes upstream from the loop: to a forward proxy's origin, or
  * when every endpoint of the route's pool is plain {@code http} (at an address, or at a name
  * looked up off the loop) and the pool has a connection free now. Anything else, a malformed
  * head included, goes to the threads with nothing sent, and is answered there as it always was.
@@ -164,7 +166,7 @@ final class LoopAdmission {
    * filters a loop may ask (which may have answered it, as the loop would have);
    * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE) or a
    * miss (which a loop fetches where it need not wait for another request's fetch of its URL,
-   * {@link HttpCache#missNow}: the URLs whose answers cannot be stored, fetched each time), else
+   * {@link HttpCache#missNow}), else
    * to an origin or through a pool a loop reaches. Only then does its connection go back to its
    * loop: one whose requests are the threads' anyway (POSTs, revalidations, a pool over https)
    * would pay a hand-over for each of them.

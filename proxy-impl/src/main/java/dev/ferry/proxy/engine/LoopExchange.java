@@ -103,6 +103,10 @@ final class LoopExchange implements DispatchHooks {
   private String cacheVerdict;
   /** The cache's miss this exchange fetches and relays, copying its body for the store; or null. */
   private LoopMiss miss;
+  /** The client's input ended (a close, or a half-close after its request) during the exchange. */
+  private boolean clientEnded;
+  /** The client left mid-answer: the body is read on for the cache's copy alone ({@link #storesAfterClientLeft}). */
+  private boolean storingOnly;
 
   /** The answer's head was read and stands (no retry): failures now are answered, not retried. */
   private boolean headParsed;
@@ -190,7 +194,6 @@ final class LoopExchange implements DispatchHooks {
   LoopExchange missing(LoopMiss miss) {
     this.miss = miss;
     this.cacheVerdict = "MISS"; // a fetch that fails is a miss too, as the cache's own says
-    miss.begin();
     return this;
   }
 
@@ -222,6 +225,9 @@ final class LoopExchange implements DispatchHooks {
     clientInterest(0);
     loop.running(this);
     if (stored == null) {
+      if (miss != null) {
+        miss.begin();
+      }
       attempt();
       return;
     }
@@ -518,6 +524,18 @@ final class LoopExchange implements DispatchHooks {
    * stalls before it is still answered 502 or 504, as on the blocking path.
    */
   private void afterRead() {
+    if (storingOnly) {
+      out.clear();
+      if (body.done()) {
+        upstreamDone = true;
+        releaseUpstream(false);
+        finish();
+      } else {
+        upstream.interest(SelectionKey.OP_READ);
+        awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+      }
+      return;
+    }
     if (!committed && body.awaitsFirstByte()) {
       upstream.interest(SelectionKey.OP_READ);
       awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
@@ -534,8 +552,8 @@ final class LoopExchange implements DispatchHooks {
       releaseUpstream(failure != null);
     }
     if (!flush()) {
-      if (!finished && !upstreamDone) {
-        upstream.interest(0);
+      if (!finished && !upstreamDone && !storingOnly) {
+        upstream.interest(0); // until the client has room
       }
       return;
     }
@@ -595,13 +613,16 @@ final class LoopExchange implements DispatchHooks {
       try {
         n = in.fillNonBlocking(connection.channel());
       } catch (IOException e) {
+        if (miss == null) {
+          // Reset: gone for certain, nothing can reach it. A fetch for the cache goes on.
+          abort(new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "the client reset the connection"));
+          return;
+        }
         n = -1;
       }
       if (n < 0) {
-        abort(new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "the client closed the connection"));
-        return;
-      }
-      if (n == 0) {
+        inputEnded();
+      } else if (n == 0) {
         watchingClient = false; // its input is full: it waits for this exchange to end
         clientInterest(draining ? SelectionKey.OP_WRITE : 0);
       }
@@ -618,6 +639,20 @@ final class LoopExchange implements DispatchHooks {
       upstream.interest(SelectionKey.OP_READ);
       awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
     }
+  }
+
+  /**
+   * The client's input ended (it closed, or half-closed after its request): its answer is still
+   * sent, as the threads send it, which read nothing of the client while the upstream answers (a
+   * half-closed client reads it; a write to one that left fails, and ends the exchange then).
+   * A wait for the upstream's answer past {@link DepartureWatch#AFTER_NANOS} is abandoned for it
+   * ({@link #checkDeadline}), as the threads' watch abandons one; a fetch for the cache is not,
+   * which others may wait for. Its bytes pipelined before are served after this answer.
+   */
+  private void inputEnded() {
+    clientEnded = true;
+    watchingClient = false;
+    clientInterest(draining ? SelectionKey.OP_WRITE : 0);
   }
 
   /**
@@ -734,6 +769,10 @@ final class LoopExchange implements DispatchHooks {
 
   /** Called by the loop's scan: fails what waited past its deadline. */
   void checkDeadline(long now) {
+    if (clientEnded && !committed && miss == null && now - startNanos >= DepartureWatch.AFTER_NANOS) {
+      abort(new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "the client closed the connection"));
+      return;
+    }
     if (await == Await.NOTHING || now - deadlineNanos < 0) {
       return;
     }
@@ -764,6 +803,9 @@ final class LoopExchange implements DispatchHooks {
   /** Answers {@code e} with the proxy's error page, as the blocking path would. */
   private void answerFailure(HttpFailureException e) {
     failure = e.failure().name();
+    if (miss != null) {
+      miss.failed(e);
+    }
     Response page = e.failure().status() == 0 ? null : server.errorPages().render(e, head.headers());
     if (page == null) {
       closeAfter = true;
@@ -818,6 +860,9 @@ final class LoopExchange implements DispatchHooks {
     // The stop's grace ended: the connection was closed under the exchange (PROXY_STOPPED).
     ProxyFailure cause = connection.stoppedByProxy() ? ProxyFailure.PROXY_STOPPED
         : e instanceof HttpFailureException h ? h.failure() : ProxyFailure.CLIENT_CLOSED;
+    if (storesAfterClientLeft(cause)) {
+      return;
+    }
     if (failure == null) {
       failure = cause.name();
     }
@@ -845,6 +890,33 @@ final class LoopExchange implements DispatchHooks {
     closeAfter = true;
     draining = false;
     finish();
+  }
+
+  /**
+   * The client left (or read nothing in time) in the middle of an answer whose body the cache is
+   * copying: the rest is read for the copy all the same, within the entry limit and the upstream
+   * timeout, and nothing more is sent, as the threads' {@code StoringBody} finishes a fill (and
+   * nginx), so that the requests waiting for its URL hit rather than each go upstream. The
+   * exchange ends with the body, counted as its client's failure. False, nothing done, otherwise.
+   */
+  private boolean storesAfterClientLeft(ProxyFailure cause) {
+    if (storingOnly || miss == null || miss.fill() == null || !miss.fill().active() || body == null
+        || upstream == null || upstreamDone
+        || cause != ProxyFailure.CLIENT_CLOSED && cause != ProxyFailure.WRITE_TIMEOUT) {
+      return false;
+    }
+    log.debug("loop_exchange_storing conn={} after={}", connection.id(), cause);
+    storingOnly = true;
+    failure = cause.name();
+    closeAfter = true;
+    watchingClient = false;
+    draining = false;
+    tail = null;
+    out.clear();
+    clientInterest(0);
+    upstream.interest(SelectionKey.OP_READ);
+    awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+    return true;
   }
 
   /** Reports the exchange, and waits for the client's next request or ends the connection. */

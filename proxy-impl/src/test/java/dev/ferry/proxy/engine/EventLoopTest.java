@@ -428,11 +428,40 @@ class EventLoopTest {
   }
 
   /**
+   * A client that half-closes its connection after its request (as {@code nc -N} and scripts
+   * that shut down their output do) is answered on the loop, as the threads answer it, while the
+   * one thread is held; then the connection closes. The loop once took the end of stream for the
+   * client's leaving and closed the connection unanswered.
+   */
+  @Test
+  void answersAClientThatHalfClosesAfterItsRequest() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = ferry.start(oneThread(origin.origin()));
+    try (RawClient held = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
+      for (int i = 0; i < 2; i++) {
+        try (Socket client = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+          client.setSoTimeout(10_000);
+          client.getOutputStream().write("GET /half HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+          client.shutdownOutput();
+          String answer = new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+          assertThat(answer).startsWith("HTTP/1.1 200 OK").endsWith("\r\n\r\nok");
+        }
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(origin.requests().get()).isEqualTo(3);
+    assertThat(proxy.stats().failures()).doesNotContainKey("CLIENT_CLOSED");
+  }
+
+  /**
    * A client that leaves while its upstream's name is looked up gives back the pool's connection
    * slot its exchange held: the next request to that pool of one slot is still served on a loop
    * (answered 502, the name unknown) while the one thread is held, not handed to the threads for
    * want of a slot. The name is new, so that the JDK has no answer cached and the lookup takes a
-   * while (about half a millisecond here); the client closes as soon as its exchange runs.
+   * while (about half a millisecond here); the client resets its connection as soon as its
+   * exchange runs (a close, which may be a half-close, lets the exchange go on for a second, as
+   * on the threads).
    */
   @Test
   void givesBackTheSlotsOfAnExchangeWhoseClientLeftDuringTheLookup() throws Exception {
@@ -441,8 +470,9 @@ class EventLoopTest {
     ProxyServer proxy = ferry.start(oneThread(origin.origin())
         .route(Route.to(Upstream.of("http://" + unknown + ":80").maxConnections(1)).pathPrefix("/gone")));
     try (Socket gone = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+      gone.setSoLinger(true, 0);
       gone.getOutputStream().write("GET /gone HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-      // Closed as soon as its exchange runs: a spin, as the lookup takes well under a millisecond.
+      // Reset as soon as its exchange runs: a spin, as the lookup takes well under a millisecond.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (proxy.stats().activeExchanges() == 0 && System.nanoTime() < deadline) {
         Thread.onSpinWait();

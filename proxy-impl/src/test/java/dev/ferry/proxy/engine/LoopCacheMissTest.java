@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -100,8 +101,8 @@ class LoopCacheMissTest {
   /**
    * A URL whose answer may not be stored is fetched again for each request, on the loop: each
    * answer the origin's own, marked MISS and counted as a miss, while the one thread is held; a
-   * HEAD of a URL with nothing stored goes too. A URL not asked before is the threads' (503 while
-   * the thread is held): its first miss may have others wait for it.
+   * HEAD of a URL with nothing stored goes too. A miss for a range is the threads' (503 while the
+   * thread is held).
    */
   @Test
   void fetchesMissesOfUrlsWhoseAnswersCannotBeStoredOnTheLoops() throws Exception {
@@ -121,13 +122,14 @@ class LoopCacheMissTest {
       assertThat(head.status()).isEqualTo(200);
       assertThat(head.header("x-cache")).isEqualTo("MISS");
       try (RawClient other = new RawClient(proxy.address())) {
-        assertThat(other.send(get("/first-time")).readResponse().status()).as("a URL's first miss").isEqualTo(503);
+        assertThat(other.send("GET /ranged HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n\r\n").readResponse().status())
+            .as("a miss for a range").isEqualTo(503);
       }
       assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
     assertThat(script.requests("/dynamic")).isEqualTo(4);
     assertThat(script.requests("/page")).isEqualTo(1);
-    assertThat(script.requests("/first-time")).isZero();
+    assertThat(script.requests("/ranged")).isZero();
     CacheStats stats = proxy.cache().orElseThrow().stats();
     assertThat(stats.misses()).as("four GETs and a HEAD").isEqualTo(5);
     assertThat(stats.hits()).isZero();
@@ -278,5 +280,62 @@ class LoopCacheMissTest {
     kept.remove("date");
     kept.remove("x-request-id");
     return kept;
+  }
+
+  /**
+   * A URL's first miss is the loop's too, and the misses of it that come while the loop fetches
+   * it wait for its answer, on the threads, as for a thread's fetch: with one of three threads
+   * held, the loop fetches {@code /slow}, a second client's miss of it waits on a free thread (all
+   * three are taken then: neither first miss had one), and the origin is asked once; that client
+   * is answered from the store when the loop's answer came. A URL whose answer may not be stored
+   * releases its waiter to fetch for itself.
+   */
+  @Test
+  void letsTheMissesThatComeWhileALoopFetchesWaitForIt() throws Exception {
+    CountDownLatch slow = new CountDownLatch(1);
+    Script script = new Script()
+        .path("/slow", n -> {
+          await(slow);
+          return sized(FRESH, "fetched once");
+        })
+        .path("/slow-private", n -> {
+          await(slow);
+          return sized("Cache-Control: private\r\n", "answer " + n);
+        });
+    HoldingOrigin origin = origin(script);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(3, 0))
+        .cache(CacheSpec.inMemory()).upstream(Upstream.of(origin.origin().url("/"))));
+    try (RawClient held = new RawClient(proxy.address()); RawClient first = new RawClient(proxy.address());
+        RawClient second = new RawClient(proxy.address()); RawClient third = new RawClient(proxy.address());
+        RawClient fourth = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
+      first.send(get("/slow"));
+      third.send(get("/slow-private"));
+      Await.until(() -> script.requests("/slow") == 1 && script.requests("/slow-private") == 1,
+          "the loop's fetches to reach the origin");
+      second.send(get("/slow"));
+      fourth.send(get("/slow-private"));
+      Await.until(() -> proxy.stats().activeWorkers() == 3, "the two misses to wait on the free threads");
+      slow.countDown();
+      RawClient.RawResponse fetched = first.readResponse();
+      assertThat(fetched.header("x-cache")).isEqualTo("MISS");
+      assertThat(fetched.bodyText()).isEqualTo("fetched once");
+      RawClient.RawResponse waited = second.readResponse();
+      assertThat(waited.header("x-cache")).isEqualTo("HIT");
+      assertThat(waited.bodyText()).isEqualTo("fetched once");
+      assertThat(third.readResponse().bodyText()).isEqualTo("answer 1");
+      assertThat(fourth.readResponse().bodyText()).as("fetched for itself").isEqualTo("answer 2");
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(script.requests("/slow")).isEqualTo(1);
+    assertThat(script.requests("/slow-private")).isEqualTo(2);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

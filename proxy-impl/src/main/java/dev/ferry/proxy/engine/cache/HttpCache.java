@@ -190,9 +190,10 @@ public final class HttpCache implements ProxyCache {
    * A miss an event loop may fetch and relay itself, asked after {@link #answerStored} found
    * nothing to serve: a GET or HEAD with nothing stored for it (no entry to revalidate or serve
    * stale, no partial one), without {@code Range} or {@code only-if-cached}, that {@link #handle}
-   * would send upstream at once rather than after another request's fetch of its URL: a HEAD, or
-   * a GET whose URL's last answer could not be stored (see {@code MissCoalescer}). Null for the
-   * rest, which {@link #handle} serves, on a thread, where it may wait.
+   * would send upstream at once rather than after another request's fetch of its URL (see
+   * {@code MissCoalescer}: the misses of a GET's URL that come while the loop fetches it wait for
+   * its answer as for a thread's). Null for the rest, which {@link #handle} serves, on a thread,
+   * where it may wait.
    */
   public LoopMiss missNow(Request request, String partition) {
     if (!readsStore(request) || request.headers().contains("Range")
@@ -200,19 +201,30 @@ public final class HttpCache implements ProxyCache {
         || entries.lookup(request, partition) != null) {
       return null;
     }
-    StoreOutcome outcome = StoreOutcome.NONE;
+    String key = null;
     if (request.method().equals("GET")) {
-      outcome = coalescer.withoutWaiting(partition + " " + Entries.key(request));
-      if (outcome == null) {
+      key = partition + " " + Entries.key(request);
+      if (!coalescer.fetchesNow(key)) {
         return null;
       }
     }
-    return new LoopMiss(this, request, partition, outcome);
+    return new LoopMiss(this, request, partition, key);
   }
 
-  /** LoopMiss's fetch begins: a miss, as {@link #fetch} counts one; returns when it was asked. */
-  Instant fetching() {
+  /**
+   * LoopMiss's fetch of {@code coalescing} (its key among the misses, null for a HEAD) begins: a
+   * miss, as {@link #fetch} counts one; returns what its outcome is told.
+   */
+  StoreOutcome fetching(String coalescing) {
     misses.increment();
+    StoreOutcome outcome = coalescing == null ? null : coalescer.fetchNow(coalescing);
+    // Another fetch took the lead since missNow (on another loop or thread): this one goes beside
+    // it, as a miss that waited for a leader too long does.
+    return outcome == null ? StoreOutcome.NONE : outcome;
+  }
+
+  /** When LoopMiss's request was sent, for the freshness of what it stores. */
+  Instant now() {
     return clock.instant();
   }
 

@@ -86,11 +86,31 @@ final class MissCoalescer {
   }
 
   /**
-   * For a miss of {@code key} that may be fetched now, beside any other (its URL's last answer
-   * could not be stored, as {@link #run} fetches those): what keeps the memory up to date with
-   * its outcome; null if {@link #run} would make it wait for a leader, or lead.
+   * Whether {@link #run} would fetch a miss of {@code key} at once, not after another fetch of its
+   * URL: none is in flight, or its URL's last answer could not be stored.
    */
-  StoreOutcome withoutWaiting(String key) {
+  boolean fetchesNow(String key) {
+    return uncacheable.getIfPresent(key) != null || !inflight.containsKey(key);
+  }
+
+  /**
+   * For a miss of {@code key} fetched at once by a caller that may not wait (an event loop), as
+   * {@link #run} fetches it: side by side where its URL's last answer could not be stored, else
+   * leading the misses that come meanwhile, which wait for it as for any leader. Returns what its
+   * outcome is told, which releases them; null if another fetch took the lead since
+   * {@link #fetchesNow}.
+   */
+  StoreOutcome fetchNow(String key) {
+    StoreOutcome sideBySide = withoutWaiting(key);
+    if (sideBySide != null) {
+      return sideBySide;
+    }
+    CompletableFuture<Ended> mine = new CompletableFuture<>();
+    return inflight.putIfAbsent(key, mine) == null ? leading(key, mine) : null;
+  }
+
+  /** The memory's outcome for a miss of {@code key} fetched beside others; null if it is not remembered. */
+  private StoreOutcome withoutWaiting(String key) {
     return uncacheable.getIfPresent(key) != null ? remembering(key, ended -> { }) : null;
   }
 
@@ -115,53 +135,59 @@ final class MissCoalescer {
       }
       return follow.afterLeader(ended == Ended.STORED || ended == Ended.DECLINED);
     }
-    Consumer<Ended> release = ended -> {
-      inflight.remove(key, mine);
-      mine.complete(ended);
-    };
-    StoreOutcome outcome = remembering(key, release);
     try {
-      return leaderFetch.fetch(new StoreOutcome() {
-        @Override
-        public void finished() {
-          outcome.finished();
-        }
-
-        @Override
-        public void refused() {
-          outcome.refused();
-        }
-
-        @Override
-        public void declined() {
-          outcome.declined();
-        }
-
-        @Override
-        public void abandoned() {
-          outcome.abandoned();
-        }
-
-        @Override
-        public void streaming() {
-          // Server-sent events end when their origin ends them: the waiters fetch side by side
-          // now, rather than get nothing, not even a head, until then (probe stream1).
-          release.accept(Ended.STREAMING);
-        }
-
-        @Override
-        public void failed(IOException failure) {
-          if (failure instanceof HttpFailureException timeout && isTimeout(timeout.failure())) {
-            inflight.remove(key, mine);
-            mine.completeExceptionally(timeout);
-          }
-          outcome.failed(failure);
-        }
-      });
+      return leaderFetch.fetch(leading(key, mine));
     } catch (IOException | RuntimeException e) {
-      release.accept(Ended.FAILED);
+      release(key, mine, Ended.FAILED);
       throw e;
     }
+  }
+
+  /** The leader's outcome: it keeps the memory up to date and releases the misses waiting on {@code mine}. */
+  private StoreOutcome leading(String key, CompletableFuture<Ended> mine) {
+    StoreOutcome outcome = remembering(key, ended -> release(key, mine, ended));
+    return new StoreOutcome() {
+      @Override
+      public void finished() {
+        outcome.finished();
+      }
+
+      @Override
+      public void refused() {
+        outcome.refused();
+      }
+
+      @Override
+      public void declined() {
+        outcome.declined();
+      }
+
+      @Override
+      public void abandoned() {
+        outcome.abandoned();
+      }
+
+      @Override
+      public void streaming() {
+        // Server-sent events end when their origin ends them: the waiters fetch side by side
+        // now, rather than get nothing, not even a head, until then (probe stream1).
+        release(key, mine, Ended.STREAMING);
+      }
+
+      @Override
+      public void failed(IOException failure) {
+        if (failure instanceof HttpFailureException timeout && isTimeout(timeout.failure())) {
+          inflight.remove(key, mine);
+          mine.completeExceptionally(timeout);
+        }
+        outcome.failed(failure);
+      }
+    };
+  }
+
+  private void release(String key, CompletableFuture<Ended> mine, Ended ended) {
+    inflight.remove(key, mine);
+    mine.complete(ended);
   }
 
   private static boolean isTimeout(ProxyFailure failure) {
