@@ -21,6 +21,7 @@
 #   HTTP10=1 A=/tmp/before.jar samples/bench/ab.sh           # HTTP/1.0 clients (as ab sends)
 #   GATEWAY=1 A=/tmp/before.jar samples/bench/ab.sh          # routes alone, no catch-all upstream
 #   EXPECT=401 A_FLAGS="--auth a:b" B_FLAGS="--auth a:b" samples/bench/ab.sh  # every request refused
+#   UNIQUE=1 A_FLAGS="-m 64" B_FLAGS="-m 64" samples/bench/ab.sh  # every request a miss the cache stores
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
 # CLI flags, e.g. "-m 64" for cache hits), A_JVM_FLAGS and B_JVM_FLAGS (extra JVM options), SIZE of
 # the body (1024), CONNS (wrk's connections, 64), CLOSE (1: "Connection: close" on every request),
@@ -40,7 +41,8 @@
 # alice:s3cret"; not with HTTP10), EXPECT (the status the readiness check must get, 200; e.g. 401
 # to measure a flood of requests a filter refuses: EXPECT=401 A_FLAGS="--auth alice:s3cret"
 # B_FLAGS="--auth alice:s3cret", each answered 401 and counted among the answers other than
-# 2xx/3xx). Needs nginx, wrk and curl.
+# 2xx/3xx), UNIQUE (1: every GET's target has a query of its own, so that a caching Ferry, -m,
+# misses and stores each; not with UPLOAD, HTTP10 or FORWARD). Needs nginx, wrk and curl.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source samples/bench/ports.sh
@@ -69,6 +71,9 @@ if [ "$FORWARD" = 1 ] && [ "${GATEWAY:-0}" = 1 ]; then
 fi
 if [ "$HTTP10" = 1 ] && [ "$UPLOAD" -gt 0 ]; then
   echo "ab.sh: HTTP10=1 sends GETs: leave out UPLOAD"; exit 2
+fi
+if [ "${UNIQUE:-0}" = 1 ] && { [ "$UPLOAD" -gt 0 ] || [ "$HTTP10" = 1 ] || [ "$FORWARD" = 1 ]; }; then
+  echo "ab.sh: UNIQUE=1 makes its own GETs' targets: leave out UPLOAD, HTTP10 and FORWARD"; exit 2
 fi
 if [ "$HTTP10" = 1 ] && [ -n "${HEADER:-}" ]; then
   echo "ab.sh: HTTP10=1 writes its requests whole: leave out HEADER"; exit 2
@@ -104,6 +109,16 @@ if [ "$HTTP10" = 1 ]; then
 elif [ "$FORWARD" = 1 ]; then
   printf 'wrk.path = "%s"\n' "$TARGET" > "$WORK/forward.lua"
   WRK_HEADERS+=(-s "$WORK/forward.lua")
+elif [ "${UNIQUE:-0}" = 1 ]; then
+  # A query of its own on every request, unique per run and wrk thread: with -m, each is a miss
+  # the cache stores (nginx's static origin answers the file whatever the query).
+  cat > "$WORK/unique.lua" <<'LUA'
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args) prefix = os.time() .. "-" .. id; n = 0 end
+function request() n = n + 1; return wrk.format(nil, wrk.path .. "?u=" .. prefix .. "-" .. n) end
+LUA
+  WRK_HEADERS+=(-s "$WORK/unique.lua")
 fi
 
 allocated() { # $1 = admin port

@@ -647,7 +647,7 @@ final class LoopExchange implements DispatchHooks {
    * half-closed client reads it; a write to one that left fails, and ends the exchange then).
    * A wait for the upstream's answer past {@link DepartureWatch#AFTER_NANOS} is abandoned for it
    * ({@link #checkDeadline}), as the threads' watch abandons one; a fetch for the cache is not,
-   * which others may wait for. Its bytes pipelined before are served after this answer.
+   * which others may wait for. Requests it pipelined before its end are served after this one.
    */
   private void inputEnded() {
     clientEnded = true;

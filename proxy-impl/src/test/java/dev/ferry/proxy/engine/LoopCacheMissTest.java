@@ -10,7 +10,6 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -230,16 +229,10 @@ class LoopCacheMissTest {
     try (RawClient held = new RawClient(onLoops.address()); RawClient loop = new RawClient(onLoops.address());
         RawClient thread = new RawClient(onThreads.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 5); // the loops' proxy's one thread
-      for (String request : new String[] {get("/sized"), get("/chunked"), "HEAD /page HTTP/1.1\r\nHost: a\r\n\r\n",
-          "GET /sized HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"}) {
-        boolean head = request.startsWith("HEAD ");
-        RawClient.RawResponse expected = thread.send(request).readResponse(head);
-        RawClient.RawResponse answered = loop.send(request).readResponse(head);
-        assertThat(answered.statusLine()).as(request).isEqualTo(expected.statusLine());
-        assertThat(withoutDateAndId(answered.headers())).as(request).isEqualTo(withoutDateAndId(expected.headers()));
-        assertThat(answered.body()).as(request).isEqualTo(expected.body());
-        assertThat(answered.header("x-cache")).as(request).isEqualTo("MISS");
-        assertThat(answered.header("x-tier")).as(request).isEqualTo("edge");
+      for (RawClient.RawResponse answered : LoopParity.sameAnswers(loop, thread, get("/sized"), get("/chunked"),
+          "HEAD /page HTTP/1.1\r\nHost: a\r\n\r\n", "GET /sized HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n")) {
+        assertThat(answered.header("x-cache")).isEqualTo("MISS");
+        assertThat(answered.header("x-tier")).isEqualTo("edge");
       }
       assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
@@ -273,13 +266,6 @@ class LoopCacheMissTest {
   private static ProxyServer.Builder caching(ProxyServer.Builder builder, HoldingOrigin origin) {
     return builder.cache(CacheSpec.inMemory()).filter(Filters.setResponseHeader("X-Tier", "edge"))
         .upstream(Upstream.of(origin.origin().url("/")));
-  }
-
-  private static Map<String, String> withoutDateAndId(Map<String, String> headers) {
-    Map<String, String> kept = new TreeMap<>(headers);
-    kept.remove("date");
-    kept.remove("x-request-id");
-    return kept;
   }
 
   /**
@@ -329,6 +315,31 @@ class LoopCacheMissTest {
     }
     assertThat(script.requests("/slow")).isEqualTo(1);
     assertThat(script.requests("/slow-private")).isEqualTo(2);
+  }
+
+  /**
+   * A chunked answer that may be stored but outgrows the entry limit as it passes is relayed whole
+   * from the loop and not stored; its URL's next miss goes upstream at once, as after a head that
+   * says it may not be stored, on the loop while the thread is held.
+   */
+  @Test
+  void storesNothingOfABodyOverTheEntryLimit() throws Exception {
+    String big = "b".repeat(1500);
+    Script script = new Script().path("/big", n -> chunked(FRESH, big.substring(0, 700), big.substring(700)));
+    HoldingOrigin origin = origin(script);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
+        .cache(CacheSpec.inMemory().maxEntryBytes(1000)).upstream(Upstream.of(origin.origin().url("/"))));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
+      for (int i = 0; i < 2; i++) {
+        RawClient.RawResponse answer = raw.send(get("/big")).readResponse();
+        assertThat(answer.header("x-cache")).isEqualTo("MISS");
+        assertThat(answer.bodyText()).isEqualTo(big);
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(script.requests("/big")).isEqualTo(2);
+    assertThat(proxy.cache().orElseThrow().stats().entries()).isZero();
   }
 
   private static void await(CountDownLatch latch) {

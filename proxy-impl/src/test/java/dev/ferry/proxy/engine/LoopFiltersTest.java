@@ -11,11 +11,9 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.Upstream;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -218,7 +216,7 @@ class LoopFiltersTest {
     try (RawClient held = new RawClient(loops.address()); RawClient onLoop = new RawClient(loops.address());
         RawClient onThread = new RawClient(threads.address())) {
       hold(held, ALICE, origin.requests());
-      List<RawClient.RawResponse> answers = sameAnswers(onLoop, onThread, requests);
+      List<RawClient.RawResponse> answers = LoopParity.sameAnswers(onLoop, onThread, requests);
       assertThat(answers).extracting(RawClient.RawResponse::status).containsExactly(401, 401, 403, 403, 400);
       assertThatThrownBy(() -> onLoop.send(get("/next", ALICE)).readResponse())
           .as("closed after the 400, as the threads close it").isInstanceOf(IOException.class);
@@ -251,7 +249,7 @@ class LoopFiltersTest {
     try (RawClient held = new RawClient(loops.address()); RawClient onLoop = new RawClient(loops.address());
         RawClient onThread = new RawClient(threads.address())) {
       HoldingOrigin.hold(held, "/v1/hold", "", origin.requests(), 1);
-      List<RawClient.RawResponse> answers = sameAnswers(onLoop, onThread, requests);
+      List<RawClient.RawResponse> answers = LoopParity.sameAnswers(onLoop, onThread, requests);
       assertThat(answers).extracting(RawClient.RawResponse::status).containsExactly(301, 308, 404, 404, 404);
       assertThat(answers.get(0).header("location")).isEqualTo("/v1/");
       assertThat(answers.get(0).header("x-tier")).isEqualTo("edge");
@@ -272,26 +270,6 @@ class LoopFiltersTest {
         .route(Route.to(Upstream.of(origin.origin().url("/"))).pathPrefix("/v1/"));
   }
 
-  /**
-   * Sends each of {@code requests} on {@code onThread}, then on {@code onLoop}, and checks that the
-   * two answers have the same status line, fields (but {@code Date} and the request id) and body;
-   * returns the loop's.
-   */
-  private static List<RawClient.RawResponse> sameAnswers(RawClient onLoop, RawClient onThread, String... requests)
-      throws IOException {
-    List<RawClient.RawResponse> answers = new ArrayList<>();
-    for (String request : requests) {
-      boolean head = request.startsWith("HEAD ");
-      RawClient.RawResponse expected = onThread.send(request).readResponse(head);
-      RawClient.RawResponse answered = onLoop.send(request).readResponse(head);
-      assertThat(answered.statusLine()).as(request).isEqualTo(expected.statusLine());
-      assertThat(withoutDateAndId(answered.headers())).as(request).isEqualTo(withoutDateAndId(expected.headers()));
-      assertThat(answered.body()).as(request).isEqualTo(expected.body());
-      answers.add(answered);
-    }
-    return answers;
-  }
-
   private static ProxyServer.Builder refusing(ProxyServer.Builder builder, HoldingOrigin origin) {
     return builder
         .filter(Filters.setResponseHeader("X-Tier", "edge"))
@@ -299,13 +277,6 @@ class LoopFiltersTest {
         .route(Route.to(Upstream.of(origin.origin().url("/"))).pathPrefix("/")
             .filter(Filters.addResponseHeader("X-Route", "r1"))
             .filter(Filters.accessControl().denyHosts("blocked.example").build()));
-  }
-
-  private static Map<String, String> withoutDateAndId(Map<String, String> headers) {
-    Map<String, String> kept = new TreeMap<>(headers);
-    kept.remove("date");
-    kept.remove("x-request-id");
-    return kept;
   }
 
   /**
