@@ -18,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  * has each read framed as a chunk here, and a chunked one passes as it came; for an HTTP/1.0
  * client, which cannot take chunks, a chunked one goes without its framing (and its trailer
  * fields), its end then the connection's. Its bytes are never buffered whole: each
- * {@link #relay} moves what the upstream has into the client's buffer.
+ * {@link #relay} moves what the upstream has into the client's buffer, and its data to the
+ * cache's copy where there is one ({@link #copyingTo}).
  */
 final class LoopBody {
   private static final int CHUNK_SIZE_ROOM = 10;

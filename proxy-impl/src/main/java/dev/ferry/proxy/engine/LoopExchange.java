@@ -860,8 +860,8 @@ final class LoopExchange implements DispatchHooks {
     // The stop's grace ended: the connection was closed under the exchange (PROXY_STOPPED).
     ProxyFailure cause = connection.stoppedByProxy() ? ProxyFailure.PROXY_STOPPED
         : e instanceof HttpFailureException h ? h.failure() : ProxyFailure.CLIENT_CLOSED;
-    if (storesAfterClientLeft(cause)) {
-      return;
+    if (e instanceof IOException && storesAfterClientLeft(cause)) {
+      return; // not after a defect (a RuntimeException): the exchange ends
     }
     if (failure == null) {
       failure = cause.name();

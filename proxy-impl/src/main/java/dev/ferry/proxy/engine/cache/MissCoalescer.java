@@ -133,6 +133,11 @@ final class MissCoalescer {
       } catch (HttpFailureException timedOut) {
         throw new HttpFailureException(timedOut.failure(), timedOut.detail(), timedOut);
       }
+      if (ended == null) {
+        // A leader past its own upstream timeout is not coming back (a defect ended it untold):
+        // the URL's next misses lead anew rather than each wait this long for it.
+        inflight.remove(key, leader);
+      }
       return follow.afterLeader(ended == Ended.STORED || ended == Ended.DECLINED);
     }
     try {

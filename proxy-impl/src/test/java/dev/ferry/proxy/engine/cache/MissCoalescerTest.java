@@ -18,6 +18,31 @@ import org.junit.jupiter.params.provider.ValueSource;
 class MissCoalescerTest {
 
   /**
+   * A leader whose outcome is never told (a defect ended its fetch, on a thread or a loop) holds
+   * its URL's misses once, for the wait: the miss that gave up on it leaves the URL to the next
+   * one to lead, which fetches at once instead of waiting in turn.
+   */
+  @Test
+  void leadsAnewAfterALeaderThatNeverTold() throws Exception {
+    MissCoalescer coalescer = new MissCoalescer(Duration.ofMillis(50));
+    assertThat(coalescer.fetchNow("k")).as("a loop's lead, never told").isNotNull();
+    AtomicInteger leads = new AtomicInteger();
+    AtomicInteger follows = new AtomicInteger();
+    for (int i = 0; i < 2; i++) {
+      coalescer.run("k", Duration.ZERO, outcome -> {
+        leads.incrementAndGet();
+        outcome.finished();
+        return null;
+      }, again -> {
+        follows.incrementAndGet();
+        return null;
+      });
+    }
+    assertThat(follows).as("the miss that waited for the silent leader").hasValue(1);
+    assertThat(leads).as("the next miss, leading").hasValue(1);
+  }
+
+  /**
    * A miss waits on the leader at least as long as the leader may wait for its upstream (a
    * route's own timeout, times its tries): with an upstream timeout past the usual wait, it once
    * gave up first and sent the origin that did not answer a request of its own, answered after
