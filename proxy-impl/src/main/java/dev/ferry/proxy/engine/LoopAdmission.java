@@ -140,8 +140,9 @@ final class LoopAdmission {
    * forward proxy ({@code routes} null) filters a loop may ask ({@link LoopChecks#allOnLoop}),
    * and no cache or the built-in store; in a
    * reverse one proxy-wide filters a loop may ask and a route whose
-   * filters are such too, that strips no prefix, and that the built-in {@code cache} serves or
-   * whose pool a loop reaches ({@link #loopable}).
+   * filters are such too, that strips no prefix, and that caches with the built-in store (its
+   * hits are a loop's) or, without a cache, whose pool a loop reaches ({@link #loopable}); a
+   * route cached by an application's store is the threads', which ask it.
    */
   static boolean servesSome(List<Filter> filters, RouteTable routes, HttpCache cache) {
     if (routes == null) {
@@ -152,7 +153,8 @@ final class LoopAdmission {
     }
     for (LiveRoute route : routes.routes()) {
       if (LoopChecks.allOnLoop(route.filters(), false) && !route.route().stripsPrefix()
-          && (caches(route, cache) || loopable(route.pool()))) {
+          && (cache != null && route.route().cacheEnabled() ? cache.storeInMemory()
+              : loopable(route.pool()))) {
         return true;
       }
     }
@@ -178,26 +180,27 @@ final class LoopAdmission {
     }
     if (pipeline.routes() == null) {
       return absoluteHttp(head.target()) && LoopChecks.allOnLoop(pipeline.filters(), true)
-          && (cache == null || storedAnswer(cacheVerdict) || "MISS".equals(cacheVerdict));
+          && (cache == null || loopVerdict(cache, cacheVerdict));
     }
     if (route == null || !LoopChecks.allOnLoop(pipeline.filters(), false)
         || !LoopChecks.allOnLoop(route.filters(), false)
         || route.route().stripsPrefix()) {
       return false;
     }
-    if (caches(route, cache) && storedAnswer(cacheVerdict)) {
-      return true;
+    if (cache != null && route.route().cacheEnabled()) {
+      // A miss is fetched through the route's pool, which a loop must reach.
+      return loopVerdict(cache, cacheVerdict) && (!"MISS".equals(cacheVerdict) || loopable(route.pool()));
     }
-    return (!caches(route, cache) || "MISS".equals(cacheVerdict)) && loopable(route.pool());
+    return loopable(route.pool());
   }
 
-  private static boolean storedAnswer(String cacheVerdict) {
-    return "HIT".equals(cacheVerdict) || "STALE".equals(cacheVerdict);
-  }
-
-  /** Whether the loops answer {@code route}'s requests from the built-in {@code cache}'s store. */
-  private static boolean caches(LiveRoute route, HttpCache cache) {
-    return cache != null && route.route().cacheEnabled() && cache.storeInMemory();
+  /**
+   * Whether a loop gives the cache's verdict: an answer from the built-in store, or a miss; never
+   * with an application's store, which the threads ask.
+   */
+  private static boolean loopVerdict(HttpCache cache, String cacheVerdict) {
+    return cache.storeInMemory() && ("HIT".equals(cacheVerdict) || "STALE".equals(cacheVerdict)
+        || "MISS".equals(cacheVerdict));
   }
 
   /**
@@ -298,7 +301,7 @@ final class LoopAdmission {
     HttpCache cache = server.httpCache();
     LoopMiss miss = null;
     if (cache != null && matched.get().route().cacheEnabled()) {
-      if (!caches(matched.get(), cache) || content != null) {
+      if (!cache.storeInMemory() || content != null) {
         // An application's store may wait on its network: the threads look it up. An unsafe
         // method invalidates what it names (RFC 9111 §4.4), which the threads' cache does.
         return null;
