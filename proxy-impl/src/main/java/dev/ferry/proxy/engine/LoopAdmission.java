@@ -342,13 +342,8 @@ final class LoopAdmission {
       return spent == null ? null
           : refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, spent);
     }
-    return fetching(new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
-        trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks), miss);
-  }
-
-  /** {@code exchange}, made to fetch {@code miss} for the cache (null: it has no cache's part). */
-  private static LoopExchange fetching(LoopExchange exchange, LoopMiss miss) {
-    return miss == null ? exchange : exchange.missing(miss);
+    return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
+        trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks).missing(miss);
   }
 
   /**
@@ -386,8 +381,8 @@ final class LoopAdmission {
     if (!connection.serveOnLoop()) {
       return null; // asked to close: the blocking path serves what came, or ends it
     }
-    return fetching(new LoopExchange(loop, connection, key, head, checks.request(), null, requestId,
-        trace.traceId(), hostNamed).sending(content).answeringThrough(checks), miss);
+    return new LoopExchange(loop, connection, key, head, checks.request(), null, requestId,
+        trace.traceId(), hostNamed).sending(content).answeringThrough(checks).missing(miss);
   }
 
   /**

@@ -189,11 +189,14 @@ final class LoopExchange implements DispatchHooks {
 
   /**
    * Makes this exchange fetch {@code miss} for the cache, as its own fetch would: counted, the
-   * answer marked and its body copied for the store where the storage rules allow.
+   * answer marked and its body copied for the store where the storage rules allow; null: the
+   * request has no cache's part.
    */
   LoopExchange missing(LoopMiss miss) {
     this.miss = miss;
-    this.cacheVerdict = "MISS"; // a fetch that fails is a miss too, as the cache's own says
+    if (miss != null) {
+      this.cacheVerdict = "MISS"; // a fetch that fails is a miss too, as the cache's own says
+    }
     return this;
   }
 
