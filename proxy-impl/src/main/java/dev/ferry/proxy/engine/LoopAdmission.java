@@ -102,9 +102,11 @@ final class LoopAdmission {
     if (!connection.endReadOnLoop() || read == BROKEN) {
       return Start.ENDED;
     }
-    if (read < 0) {
-      return in.hasBuffered() ? Start.HAND_OVER : Start.ENDED;
+    if (read < 0 && !in.hasBuffered()) {
+      return Start.ENDED;
     }
+    // An end of stream behind requests already read (a client that pipelined them, then
+    // half-closed): they are served as any, each exchange finding the end as its client's.
     if (!in.hasBuffered()) {
       return Start.WAITING;
     }

@@ -430,8 +430,9 @@ class EventLoopTest {
   /**
    * A client that half-closes its connection after its request (as {@code nc -N} and scripts
    * that shut down their output do) is answered on the loop, as the threads answer it, while the
-   * one thread is held; then the connection closes. The loop once took the end of stream for the
-   * client's leaving and closed the connection unanswered.
+   * one thread is held; then the connection closes. So are two requests pipelined before the end.
+   * The loop once took the end of stream for the client's leaving and closed the connection
+   * unanswered, and handed requests read before an end to the threads.
    */
   @Test
   void answersAClientThatHalfClosesAfterItsRequest() throws Exception {
@@ -448,9 +449,17 @@ class EventLoopTest {
           assertThat(answer).startsWith("HTTP/1.1 200 OK").endsWith("\r\n\r\nok");
         }
       }
+      try (Socket client = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+        client.setSoTimeout(10_000);
+        client.getOutputStream().write("GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1));
+        client.shutdownOutput();
+        String answers = new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertThat(answers.split("HTTP/1.1 200 OK", -1)).as("two answers, pipelined before the end").hasSize(3);
+      }
       assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
-    assertThat(origin.requests().get()).isEqualTo(3);
+    assertThat(origin.requests().get()).isEqualTo(5);
     assertThat(proxy.stats().failures()).doesNotContainKey("CLIENT_CLOSED");
   }
 
