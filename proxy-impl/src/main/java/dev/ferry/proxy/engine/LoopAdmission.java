@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
  * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
  * what the built-in store answers alone (a fresh hit, a 304, ranges), and fetches a miss that
- * need not wait for another request's fetch of its URL ({@link HttpCache#missNow}), storing what
+ * need not wait for another request's fetch of its URL ({@link HttpCache#lookUpOnLoop}), storing what
  * may be stored as it relays it; a revalidation, or a miss that would wait, goes to the threads,
  * which fetch and store it, as does every request when the cache's store is an application's.
  * Otherwise, and for such a miss, it goes upstream from the loop: to a forward proxy's origin, or
@@ -170,7 +170,7 @@ final class LoopAdmission {
    * filters a loop may ask (which may have answered it, as the loop would have);
    * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE) or a
    * miss (which a loop fetches where it need not wait for another request's fetch of its URL,
-   * {@link HttpCache#missNow}), else
+   * {@link HttpCache#lookUpOnLoop}), else
    * to an origin or through a pool a loop reaches. Only then does its connection go back to its
    * loop: one whose requests are the threads' anyway (POSTs, revalidations, a pool over https)
    * would pay a hand-over for each of them.
@@ -312,14 +312,14 @@ final class LoopAdmission {
       // threads see it.
       String partition = HttpCache.partition(matched.get().cachePartition(), request, request.authority(),
           parsed.hostNamed());
-      LoopExchange hit = stored(loop, connection, key, head, request, matched.get(), requestId, trace,
-          parsed.hostNamed(), partition, checks);
-      if (hit != null || connection.closeRequested()) {
-        return hit;
+      if (connection.closeRequested()) {
+        return null; // the threads serve what came, saying the connection closes, or end it
       }
-      miss = cache.missNow(request, partition);
+      HttpCache.LoopLookup found = cache.lookUpOnLoop(request, partition);
+      miss = found.miss();
       if (miss == null) {
-        return null; // the threads fetch it, or wait for another request's fetch of its URL
+        return stored(loop, connection, key, head, request, matched.get(), requestId, trace,
+            parsed.hostNamed(), found, checks);
       }
     }
     if (!loopable(matched.get().pool())) {
@@ -366,14 +366,13 @@ final class LoopAdmission {
       }
       Request request = checks.request();
       String partition = HttpCache.partition("", request, request.authority(), hostNamed);
-      LoopExchange hit = stored(loop, connection, key, head, request, null, requestId, trace, hostNamed,
-          partition, checks);
-      if (hit != null || connection.closeRequested()) {
-        return hit;
+      if (connection.closeRequested()) {
+        return null; // the threads serve what came, saying the connection closes, or end it
       }
-      miss = cache.missNow(request, partition);
+      HttpCache.LoopLookup found = cache.lookUpOnLoop(request, partition);
+      miss = found.miss();
       if (miss == null) {
-        return null; // the threads fetch it, or wait for another request's fetch of its URL
+        return stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, found, checks);
       }
     }
     Refusal spent = checks.take();
@@ -389,26 +388,21 @@ final class LoopAdmission {
 
   /**
    * A request the cache serves (on a caching route, or to a forward proxy with a cache, {@code
-   * route} null then), {@code partition} its partition ({@link HttpCache#partition}): the exchange
-   * that sends what the store answers, or null when the store has no answer (a miss, a
-   * revalidation) or the connection was asked to close. {@code checks}: the filters that passed
-   * the request, whose costs are taken if it is answered here (null: none).
+   * route} null then), as the store {@code found} it without a miss for the loop: the exchange
+   * that sends the store's answer, or null when it has none (a revalidation, a miss that would
+   * wait), which the threads then serve. {@code checks}: the filters that passed the request,
+   * whose costs are taken if it is answered here (null: none).
    */
   private static LoopExchange stored(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, Request request, LiveRoute route, String requestId, TraceContext trace,
-      boolean hostNamed, String partition, LoopChecks checks) {
-    if (connection.closeRequested()) {
-      return null; // the threads serve what came, saying the connection closes, or end it
+      boolean hostNamed, HttpCache.LoopLookup found, LoopChecks checks) {
+    if (found.answer() == null) {
+      return null; // the threads fetch it, or wait for another request's fetch of its URL
     }
-    String[] verdict = new String[1];
-    Response answer = loop.server().httpCache().answerStored(request, partition, status -> verdict[0] = status);
-    if (answer == null) {
-      return null;
-    }
-    // The store was asked before the filters' costs are taken, so that a miss, which the threads
-    // fetch, takes no token twice: a refused hit is counted as a hit.
+    // The store was asked before the filters' costs are taken, so that a request the threads
+    // serve takes no token twice: a refused hit is counted as a hit.
     return answering(loop, connection, key, head, request, route, requestId, trace, hostNamed, checks,
-        answer, verdict[0]);
+        found.answer(), found.verdict());
   }
 
   /**

@@ -174,41 +174,47 @@ public final class HttpCache implements ProxyCache {
   }
 
   /**
-   * What {@link #handle} answers {@code request} from the store alone, counted as a hit, or null
-   * where it would ask the upstream (a miss, a stale entry to revalidate, a request the store may
-   * not answer), with nothing counted or started. For a caller that must not wait for an
-   * upstream, an event loop, which hands a null answer's request to {@link #handle} elsewhere.
+   * What an event loop, which must not wait, does with {@code request} on a caching route, from
+   * one look at the store: the {@code answer} {@link #handle} would give from the store alone
+   * (counted as a hit, its {@code verdict} HIT, STALE...); else the {@code miss} the loop may fetch
+   * and relay itself (a GET or HEAD with nothing stored for it, no entry to revalidate or serve
+   * stale, no partial one, without {@code Range} or {@code only-if-cached}, that {@link #handle}
+   * would send upstream at once rather than after another request's fetch of its URL: see
+   * {@code MissCoalescer}, whose misses of a GET's URL that come while the loop fetches it wait
+   * for its answer as for a thread's); else neither, for {@link #handle} to serve on a thread,
+   * where it may wait (a revalidation, a pass-through, only-if-cached's 504).
+   *
+   * @param answer the stored answer, or null
+   * @param verdict the stored answer's cache verdict, or null
+   * @param miss the miss a loop fetches, or null
    */
-  public Response answerStored(Request request, String partition, Consumer<String> verdict) {
-    if (!readsStore(request)) {
-      return null; // handle() sends it by the store (a pass-through, or only-if-cached's 504)
-    }
-    return answerStored(request, lookup(request, partition), CacheControl.of(request.headers()), verdict);
+  public record LoopLookup(Response answer, String verdict, LoopMiss miss) {
+    private static final LoopLookup THREADS = new LoopLookup(null, null, null);
   }
 
-  /**
-   * A miss an event loop may fetch and relay itself, asked after {@link #answerStored} found
-   * nothing to serve: a GET or HEAD with nothing stored for it (no entry to revalidate or serve
-   * stale, no partial one), without {@code Range} or {@code only-if-cached}, that {@link #handle}
-   * would send upstream at once rather than after another request's fetch of its URL (see
-   * {@code MissCoalescer}: the misses of a GET's URL that come while the loop fetches it wait for
-   * its answer as for a thread's). Null for the rest, which {@link #handle} serves, on a thread,
-   * where it may wait.
-   */
-  public LoopMiss missNow(Request request, String partition) {
-    if (!readsStore(request) || request.headers().contains("Range")
-        || CacheControl.of(request.headers()).has("only-if-cached")
-        || entries.lookup(request, partition) != null) {
-      return null;
+  /** See {@link LoopLookup}: nothing is started, only a hit is counted. */
+  public LoopLookup lookUpOnLoop(Request request, String partition) {
+    if (!readsStore(request)) {
+      return LoopLookup.THREADS; // handle() sends it by the store (a pass-through, or only-if-cached's 504)
+    }
+    CacheControl asked = CacheControl.of(request.headers());
+    CacheEntry stored = lookup(request, partition);
+    String[] verdict = new String[1];
+    Response answer = answerStored(request, stored, asked, status -> verdict[0] = status);
+    if (answer != null) {
+      return new LoopLookup(answer, verdict[0], null);
+    }
+    if (stored != null || request.headers().contains("Range") || asked.has("only-if-cached")) {
+      return LoopLookup.THREADS;
     }
     String key = null;
     if (request.method().equals("GET")) {
       key = partition + " " + Entries.key(request);
       if (!coalescer.fetchesNow(key)) {
-        return null;
+        return LoopLookup.THREADS;
       }
     }
-    return new LoopMiss(this, request, partition, key);
+    return new LoopLookup(null, null, new LoopMiss(this, request, partition, key));
   }
 
   /**
@@ -218,7 +224,7 @@ public final class HttpCache implements ProxyCache {
   StoreOutcome fetching(String coalescing) {
     misses.increment();
     StoreOutcome outcome = coalescing == null ? null : coalescer.fetchNow(coalescing);
-    // Another fetch took the lead since missNow (on another loop or thread): this one goes beside
+    // Another fetch took the lead since lookUpOnLoop (on another loop or thread): this one goes beside
     // it, as a miss that waited for a leader too long does.
     return outcome == null ? StoreOutcome.NONE : outcome;
   }

@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.util.function.Consumer;
 
 /**
- * A miss an event loop fetches and relays itself ({@link HttpCache#missNow}), as the cache's own
+ * A miss an event loop fetches and relays itself ({@link HttpCache#lookUpOnLoop}), as the cache's own
  * fetch would: counted when it begins, leading the misses of its URL that come meanwhile (they
  * wait on threads for its outcome), its answer's head marked and judged by the storage rules when
  * it comes, its body copied for the store as it passes ({@link #fill}) where they allow. Its
