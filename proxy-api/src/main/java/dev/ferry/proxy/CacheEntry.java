@@ -136,7 +136,16 @@ public final class CacheEntry {
 
   /** The memory this entry takes, roughly, in bytes: body, header text and a fixed overhead. */
   public long weightBytes() {
-    return body.remaining() + headers.toString().length() * 2L + variantKey.length() * 2L + 256;
+    return body.remaining() + textLength(headers) * 2L + variantKey.length() * 2L + 256;
+  }
+
+  /** The length of {@code headers}' text ("name: value" lines), without building it: weighed on every store. */
+  private static long textLength(Headers headers) {
+    long length = 0;
+    for (int i = 0; i < headers.size(); i++) {
+      length += headers.name(i).length() + 2 + headers.value(i).length() + 1;
+    }
+    return length;
   }
 
   /** Returns {@code CacheEntry(200, 1234 bytes, variant="...")}; never the body or header values. */

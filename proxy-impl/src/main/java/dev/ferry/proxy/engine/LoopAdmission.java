@@ -7,7 +7,7 @@ import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
 import dev.ferry.proxy.engine.cache.HttpCache;
-import dev.ferry.proxy.engine.cache.LoopMiss;
+import dev.ferry.proxy.engine.cache.LoopFetch;
 import dev.ferry.proxy.engine.filter.HeadCheck;
 import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.filter.Refusal;
@@ -48,10 +48,12 @@ import org.slf4j.LoggerFactory;
  * one on names, addresses or ports is checked where the threads connect), one whose
  * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
  * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
- * what the built-in store answers alone (a fresh hit, a 304, ranges), and fetches a miss that
- * need not wait for another request's fetch of its URL ({@link HttpCache#lookUpOnLoop}), storing what
- * may be stored as it relays it; a revalidation, or a miss that would wait, goes to the threads,
- * which fetch and store it, as does every request when the cache's store is an application's.
+ * what the built-in store answers alone (a fresh hit, a 304, ranges, a stale answer within
+ * {@code stale-while-revalidate}), fetches a miss that need not wait for another request's fetch
+ * of its URL, storing what may be stored as it relays it, and revalidates a stale entry
+ * ({@link HttpCache#lookUpOnLoop}); a miss that would wait, or a request for a range or
+ * {@code only-if-cached} the store cannot answer, goes to the threads, which fetch and store it,
+ * as does every request when the cache's store is an application's.
  * Otherwise, and for such a miss, it goes upstream from the loop: to a forward proxy's origin, or
  * when every endpoint of the route's pool is plain {@code http} (at an address, or at a name
  * looked up off the loop) and the pool has a connection free now. Anything else, a malformed
@@ -168,11 +170,11 @@ final class LoopAdmission {
    * {@code pipeline} (null if none ran): a {@link #plain} request, in a forward proxy to an
    * absolute {@code http} URL, in a reverse one on a route without a stripped prefix, through
    * filters a loop may ask (which may have answered it, as the loop would have);
-   * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE) or a
-   * miss (which a loop fetches where it need not wait for another request's fetch of its URL,
-   * {@link HttpCache#lookUpOnLoop}), else
+   * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE) or
+   * fetched (a MISS, which a loop fetches where it need not wait for another request's fetch of
+   * its URL, or REVALIDATED: {@link HttpCache#lookUpOnLoop}), else
    * to an origin or through a pool a loop reaches. Only then does its connection go back to its
-   * loop: one whose requests are the threads' anyway (POSTs, revalidations, a pool over https)
+   * loop: one whose requests are the threads' anyway (POSTs, ranges, a pool over https)
    * would pay a hand-over for each of them.
    */
   static boolean wouldServe(RequestHead head, Pipeline pipeline, LiveRoute route, String cacheVerdict,
@@ -190,19 +192,24 @@ final class LoopAdmission {
       return false;
     }
     if (cache != null && route.route().cacheEnabled()) {
-      // A miss is fetched through the route's pool, which a loop must reach.
-      return loopVerdict(cache, cacheVerdict) && (!"MISS".equals(cacheVerdict) || loopable(route.pool()));
+      // A fetch goes through the route's pool, which a loop must reach.
+      return loopVerdict(cache, cacheVerdict) && (!fetched(cacheVerdict) || loopable(route.pool()));
     }
     return loopable(route.pool());
   }
 
   /**
-   * Whether a loop gives the cache's verdict: an answer from the built-in store, or a miss; never
-   * with an application's store, which the threads ask.
+   * Whether a loop gives the cache's verdict: an answer from the built-in store, or a fetch;
+   * never with an application's store, which the threads ask.
    */
   private static boolean loopVerdict(HttpCache cache, String cacheVerdict) {
     return cache.storeInMemory() && ("HIT".equals(cacheVerdict) || "STALE".equals(cacheVerdict)
-        || "MISS".equals(cacheVerdict));
+        || fetched(cacheVerdict));
+  }
+
+  /** Whether {@code cacheVerdict} is that of a request the cache sent upstream. */
+  private static boolean fetched(String cacheVerdict) {
+    return "MISS".equals(cacheVerdict) || "REVALIDATED".equals(cacheVerdict);
   }
 
   /**
@@ -301,7 +308,7 @@ final class LoopAdmission {
     }
     Request request = checks.request();
     HttpCache cache = server.httpCache();
-    LoopMiss miss = null;
+    LoopFetch fetch = null;
     if (cache != null && matched.get().route().cacheEnabled()) {
       if (!cache.storeInMemory() || content != null) {
         // An application's store may wait on its network: the threads look it up. An unsafe
@@ -316,8 +323,8 @@ final class LoopAdmission {
         return null; // the threads serve what came, saying the connection closes, or end it
       }
       HttpCache.LoopLookup found = cache.lookUpOnLoop(request, partition);
-      miss = found.miss();
-      if (miss == null) {
+      fetch = found.fetch();
+      if (fetch == null) {
         return stored(loop, connection, key, head, request, matched.get(), requestId, trace,
             parsed.hostNamed(), found, checks);
       }
@@ -345,19 +352,20 @@ final class LoopAdmission {
           : refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, spent);
     }
     return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
-        trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks).missing(miss);
+        trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks).fetching(fetch);
   }
 
   /**
    * A forward proxy's request to an {@code http} origin, passed by the proxy's filters
    * ({@code checks}): the exchange that sends it there, or, with a cache, that sends what the
-   * store answers (null for a miss, which the threads fetch).
+   * store answers, or makes the cache's fetch (null where the threads fetch: a miss that would
+   * wait).
    */
   private static LoopExchange forward(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, LoopChecks checks, byte[] content, String requestId, TraceContext trace,
       boolean hostNamed) {
     HttpCache cache = loop.server().httpCache();
-    LoopMiss miss = null;
+    LoopFetch fetch = null;
     if (cache != null) {
       if (!cache.storeInMemory() || content != null) {
         // An application's store may wait on its network, and an unsafe method invalidates
@@ -370,8 +378,8 @@ final class LoopAdmission {
         return null; // the threads serve what came, saying the connection closes, or end it
       }
       HttpCache.LoopLookup found = cache.lookUpOnLoop(request, partition);
-      miss = found.miss();
-      if (miss == null) {
+      fetch = found.fetch();
+      if (fetch == null) {
         return stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, found, checks);
       }
     }
@@ -383,14 +391,14 @@ final class LoopAdmission {
       return null; // asked to close: the blocking path serves what came, or ends it
     }
     return new LoopExchange(loop, connection, key, head, checks.request(), null, requestId,
-        trace.traceId(), hostNamed).sending(content).answeringThrough(checks).missing(miss);
+        trace.traceId(), hostNamed).sending(content).answeringThrough(checks).fetching(fetch);
   }
 
   /**
    * A request the cache serves (on a caching route, or to a forward proxy with a cache, {@code
-   * route} null then), as the store {@code found} it without a miss for the loop: the exchange
-   * that sends the store's answer, or null when it has none (a revalidation, a miss that would
-   * wait), which the threads then serve. {@code checks}: the filters that passed the request,
+   * route} null then), as the store {@code found} it without a fetch for the loop: the exchange
+   * that sends the store's answer, or null when it has none (a miss that would wait, a range),
+   * which the threads then serve. {@code checks}: the filters that passed the request,
    * whose costs are taken if it is answered here (null: none).
    */
   private static LoopExchange stored(EventLoop loop, ClientConnection connection, SelectionKey key,

@@ -5,7 +5,7 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
-import dev.ferry.proxy.engine.cache.LoopMiss;
+import dev.ferry.proxy.engine.cache.LoopFetch;
 import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.filter.Refusal;
 import dev.ferry.proxy.engine.http1.HeadParser;
@@ -101,8 +101,8 @@ final class LoopExchange implements DispatchHooks {
   /** The cache's answer or a filter's to send, instead of going upstream; or null. */
   private Response stored;
   private String cacheVerdict;
-  /** The cache's miss this exchange fetches and relays, copying its body for the store; or null. */
-  private LoopMiss miss;
+  /** The cache's fetch this exchange makes and relays (a miss, a revalidation); or null. */
+  private LoopFetch fetch;
   /** The client's input ended (a close, or a half-close after its request) during the exchange. */
   private boolean clientEnded;
   /** The client left mid-answer: the body is read on for the cache's copy alone ({@link #storesAfterClientLeft}). */
@@ -188,13 +188,13 @@ final class LoopExchange implements DispatchHooks {
   }
 
   /**
-   * Makes this exchange fetch {@code miss} for the cache, as its own fetch would: counted, the
-   * answer marked and its body copied for the store where the storage rules allow; null: the
-   * request has no cache's part.
+   * Makes this exchange make {@code fetch} for the cache, as its own fetch would: a miss counted,
+   * the answer marked and its body copied for the store where the storage rules allow, or a
+   * revalidation's 304 answered from the store; null: the request has no cache's part.
    */
-  LoopExchange missing(LoopMiss miss) {
-    this.miss = miss;
-    if (miss != null) {
+  LoopExchange fetching(LoopFetch fetch) {
+    this.fetch = fetch;
+    if (fetch != null) {
       this.cacheVerdict = "MISS"; // a fetch that fails is a miss too, as the cache's own says
     }
     return this;
@@ -228,14 +228,19 @@ final class LoopExchange implements DispatchHooks {
     clientInterest(0);
     loop.running(this);
     if (stored == null) {
-      if (miss != null) {
-        miss.begin();
+      if (fetch != null) {
+        fetch.begin();
       }
       attempt();
       return;
     }
+    sendStored(stored);
+  }
+
+  /** Sends {@code answer}, whose body is in memory or stored (see {@link #sendWhole}). */
+  private void sendStored(Response answer) {
     try {
-      sendWhole(stored, wholeBody(stored.body()));
+      sendWhole(answer, wholeBody(answer.body()));
     } catch (IOException e) {
       abort(e);
     }
@@ -364,7 +369,8 @@ final class LoopExchange implements DispatchHooks {
   }
 
   private ByteBuffer requestHead() {
-    Headers outbound = UpstreamFields.outbound(request, this, false, target);
+    Request sent = fetch == null ? request : fetch.upstreamRequest();
+    Headers outbound = UpstreamFields.outbound(sent, this, false, target);
     String path = target == null || target.endpoint().basePath().isEmpty() ? request.target()
         : target.endpoint().basePath() + request.target();
     LoopHead head = loop.head.request(request.method(), path).fields(outbound);
@@ -476,18 +482,23 @@ final class LoopExchange implements DispatchHooks {
       retryAfter(wait);
       return;
     }
-    if (miss != null) {
+    if (upstream.reused()) {
+      server.upstreamPool().answeredOnReused();
+    }
+    if (fetch != null) {
       // The cache sits between the retries and the filters, as in the threads' chain.
-      framed = miss.answered(framed, verdict -> cacheVerdict = verdict);
+      Response relayed = fetch.answered(framed, verdict -> cacheVerdict = verdict);
+      if (relayed == null) {
+        answeredByStore(response);
+        return;
+      }
+      framed = relayed;
     }
     if (checks != null) {
       framed = checks.answer(framed); // after the retries, as the threads' filters see the answer
     }
     headParsed = true;
     status = response.status();
-    if (upstream.reused()) {
-      server.upstreamPool().answeredOnReused();
-    }
     upstreamReusable = Forwarder.keepsAlive(response)
         && !(headRequest && Forwarder.announcesContent(status, response.headers()));
     Forwarder.keepAliveTimeout(response.headers()).ifPresent(upstream::keepAliveTimeout);
@@ -498,8 +509,8 @@ final class LoopExchange implements DispatchHooks {
     clientCloseDelimited = clientHead.closeDelimited(); // an HTTP/1.0 client's body of no length
     closeAfter |= clientCloseDelimited;
     body = new LoopBody(length, clientHead.chunked(), config.maxHeaderBytes(), config.maxHeaderCount());
-    if (miss != null) {
-      body.copyingTo(miss.fill());
+    if (fetch != null) {
+      body.copyingTo(fetch.fill());
     }
     upstreamReusable &= !body.closeDelimited();
     ensureOut();
@@ -509,6 +520,35 @@ final class LoopExchange implements DispatchHooks {
     } else {
       afterRead();
     }
+  }
+
+  /**
+   * The cache answers in place of the upstream's answer {@code response}, whose body is not
+   * relayed ({@link LoopFetch#answered}): a 304's connection, which carries no body, takes the
+   * next request; another's (a server error {@code stale-if-error} hides) closes with its body
+   * unread. The store's answer goes out through the filters' response rewrites; or, where it has
+   * none (a 304 for another representation than the stored one), the request goes again,
+   * unconditionally, as part of the same attempt.
+   */
+  private void answeredByStore(ResponseHead response) {
+    status = response.status();
+    upstreamReusable = status == 304 && Forwarder.keepsAlive(response) && !upstream.input().hasBuffered();
+    Forwarder.keepAliveTimeout(response.headers()).ifPresent(upstream::keepAliveTimeout);
+    Response answer = fetch.instead();
+    if (answer == null) {
+      if (upstreamReusable) {
+        loop.release(upstream);
+      } else {
+        upstream.close();
+      }
+      upstream = null;
+      send(true);
+      return;
+    }
+    headParsed = true;
+    upstreamDone = true;
+    releaseUpstream(false);
+    sendStored(checks == null ? answer : checks.answer(answer));
   }
 
   /** Moves the body's next bytes into {@link #out} ({@link LoopBody#relay}), then sends them on. */
@@ -616,7 +656,7 @@ final class LoopExchange implements DispatchHooks {
       try {
         n = in.fillNonBlocking(connection.channel());
       } catch (IOException e) {
-        if (miss == null) {
+        if (fetch == null) {
           // Reset: gone for certain, nothing can reach it. A fetch for the cache goes on.
           abort(new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "the client reset the connection"));
           return;
@@ -772,7 +812,7 @@ final class LoopExchange implements DispatchHooks {
 
   /** Called by the loop's scan: fails what waited past its deadline. */
   void checkDeadline(long now) {
-    if (clientEnded && !committed && miss == null && now - startNanos >= DepartureWatch.AFTER_NANOS) {
+    if (clientEnded && !committed && fetch == null && now - startNanos >= DepartureWatch.AFTER_NANOS) {
       abort(new HttpFailureException(ProxyFailure.CLIENT_CLOSED, "the client closed the connection"));
       return;
     }
@@ -805,10 +845,15 @@ final class LoopExchange implements DispatchHooks {
 
   /** Answers {@code e} with the proxy's error page, as the blocking path would. */
   private void answerFailure(HttpFailureException e) {
-    failure = e.failure().name();
-    if (miss != null) {
-      miss.failed(e);
+    if (fetch != null) {
+      Response stale = fetch.failed(e, verdict -> cacheVerdict = verdict);
+      if (stale != null) {
+        sendStored(checks == null ? stale : checks.answer(stale));
+        return;
+      }
+      e = fetch.failure(e);
     }
+    failure = e.failure().name();
     Response page = e.failure().status() == 0 ? null : server.errorPages().render(e, head.headers());
     if (page == null) {
       closeAfter = true;
@@ -903,7 +948,7 @@ final class LoopExchange implements DispatchHooks {
    * exchange ends with the body, counted as its client's failure. False, nothing done, otherwise.
    */
   private boolean storesAfterClientLeft(ProxyFailure cause) {
-    if (storingOnly || miss == null || miss.fill() == null || !miss.fill().active() || body == null
+    if (storingOnly || fetch == null || fetch.fill() == null || !fetch.fill().active() || body == null
         || upstream == null || upstreamDone
         || cause != ProxyFailure.CLIENT_CLOSED && cause != ProxyFailure.WRITE_TIMEOUT) {
       return false;
@@ -930,8 +975,8 @@ final class LoopExchange implements DispatchHooks {
     finished = true;
     await = Await.NOTHING;
     loop.ended(this);
-    if (miss != null) {
-      miss.ended();
+    if (fetch != null) {
+      fetch.ended();
     }
     if (out != null) {
       loop.giveBack(out);

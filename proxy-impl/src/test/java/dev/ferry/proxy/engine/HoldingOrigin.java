@@ -49,6 +49,12 @@ record HoldingOrigin(CountDownLatch release, AtomicInteger requests, TinyOrigin 
    */
   static TinyOrigin answering(ProxyTestExtension ferry, CountDownLatch release, AtomicInteger requests,
       Function<String, byte[]> answer) throws IOException {
+    return answeringRequests(ferry, release, requests, request -> answer.apply(request.requestLine()));
+  }
+
+  /** As {@link #answering}, {@code answer} making its bytes of the whole request. */
+  static TinyOrigin answeringRequests(ProxyTestExtension ferry, CountDownLatch release, AtomicInteger requests,
+      Function<TinyOrigin.Received, byte[]> answer) throws IOException {
     TinyOrigin[] self = new TinyOrigin[1];
     self[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
       TinyOrigin.Received request;
@@ -62,7 +68,7 @@ record HoldingOrigin(CountDownLatch release, AtomicInteger requests, TinyOrigin 
             return;
           }
         }
-        byte[] bytes = answer.apply(line);
+        byte[] bytes = answer.apply(request);
         out.write(bytes);
         out.flush();
         String text = new String(bytes, StandardCharsets.ISO_8859_1);

@@ -1,5 +1,7 @@
 package dev.ferry.proxy.engine;
 
+import static dev.ferry.proxy.engine.OriginScript.chunked;
+import static dev.ferry.proxy.engine.OriginScript.sized;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.CacheSpec;
@@ -9,12 +11,8 @@ import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,42 +33,6 @@ class LoopCacheMissTest {
 
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
-  /** The answers of an origin, by request path: the nth request of a path gets {@code answers.apply(n)}. */
-  private record Script(Map<String, Function<Integer, byte[]>> byPath, Map<String, AtomicInteger> counts) {
-    Script() {
-      this(new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
-    }
-
-    Script path(String path, Function<Integer, byte[]> answers) {
-      byPath.put(path, answers);
-      return this;
-    }
-
-    byte[] answer(String requestLine) {
-      String path = requestLine.split(" ")[1];
-      int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-      return byPath.getOrDefault(path, i -> sized("", "ok")).apply(n);
-    }
-
-    int requests(String path) {
-      AtomicInteger count = counts.get(path);
-      return count == null ? 0 : count.get();
-    }
-  }
-
-  private static byte[] sized(String fields, String body) {
-    return ("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: " + body.length() + "\r\n\r\n" + body)
-        .getBytes(StandardCharsets.ISO_8859_1);
-  }
-
-  private static byte[] chunked(String fields, String... chunks) {
-    StringBuilder answer = new StringBuilder("HTTP/1.1 200 OK\r\n" + fields + "Transfer-Encoding: chunked\r\n\r\n");
-    for (String chunk : chunks) {
-      answer.append(Integer.toHexString(chunk.length())).append("\r\n").append(chunk).append("\r\n");
-    }
-    return answer.append("0\r\n\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
-  }
-
   private static String get(String target) {
     return "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n";
   }
@@ -78,12 +40,6 @@ class LoopCacheMissTest {
   private ProxyServer start(HoldingOrigin origin) {
     return ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
         .cache(CacheSpec.inMemory()).upstream(Upstream.of(origin.origin().url("/"))));
-  }
-
-  private HoldingOrigin origin(Script script) throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicInteger requests = new AtomicInteger();
-    return new HoldingOrigin(release, requests, HoldingOrigin.answering(ferry, release, requests, script::answer));
   }
 
   /** Primes {@code paths} on a connection of their own, served by the threads, and waits for the thread to be free. */
@@ -105,8 +61,8 @@ class LoopCacheMissTest {
    */
   @Test
   void fetchesMissesOfUrlsWhoseAnswersCannotBeStoredOnTheLoops() throws Exception {
-    Script script = new Script().path("/dynamic", n -> sized(NO_STORE, "answer " + n));
-    HoldingOrigin origin = origin(script);
+    OriginScript script = new OriginScript().path("/dynamic", n -> sized(NO_STORE, "answer " + n));
+    HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
     prime(proxy, "/dynamic");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
@@ -143,11 +99,11 @@ class LoopCacheMissTest {
    */
   @Test
   void storesWhatTheLoopFetchedWhereItMayNowBeStored() throws Exception {
-    Script script = new Script()
+    OriginScript script = new OriginScript()
         .path("/sized", n -> n == 1 ? sized(NO_STORE, "not stored") : sized(FRESH, "stored whole"))
         .path("/chunked", n -> n == 1 ? sized(NO_STORE, "not stored") : chunked(FRESH, "stored ", "in ", "chunks"))
         .path("/old-client", n -> n == 1 ? sized(NO_STORE, "not stored") : chunked(FRESH, "sent ", "plain"));
-    HoldingOrigin origin = origin(script);
+    HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
     prime(proxy, "/sized", "/chunked", "/old-client");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
@@ -183,13 +139,13 @@ class LoopCacheMissTest {
    */
   @Test
   void storesNothingOfABodyTheUpstreamCutShort() throws Exception {
-    Script script = new Script().path("/cut", n -> switch (n) {
+    OriginScript script = new OriginScript().path("/cut", n -> switch (n) {
       case 1 -> sized(NO_STORE, "not stored");
       case 2 -> ("HTTP/1.1 200 OK\r\n" + FRESH + "Content-Length: 20\r\nConnection: close\r\n\r\nonly half")
           .getBytes(StandardCharsets.ISO_8859_1);
       default -> sized(NO_STORE, "whole");
     });
-    HoldingOrigin origin = origin(script);
+    HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
     prime(proxy, "/cut");
     try (RawClient held = new RawClient(proxy.address())) {
@@ -218,10 +174,10 @@ class LoopCacheMissTest {
    */
   @Test
   void answersMissesAsTheThreadsDo() throws Exception {
-    Script script = new Script()
+    OriginScript script = new OriginScript()
         .path("/sized", n -> sized(NO_STORE + "X-Origin: o1\r\n", "the same"))
         .path("/chunked", n -> chunked(NO_STORE, "in ", "chunks"));
-    HoldingOrigin origin = origin(script);
+    HoldingOrigin origin = script.start(ferry);
     ProxyServer onLoops = ferry.start(caching(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0)), origin));
     ProxyServer onThreads = ferry.start(caching(ProxyServer.builder().eventLoop(false), origin));
     prime(onLoops, "/sized", "/chunked");
@@ -245,8 +201,8 @@ class LoopCacheMissTest {
    */
   @Test
   void fetchesAForwardProxysMissesOnTheLoops() throws Exception {
-    Script script = new Script().path("/dynamic", n -> sized(NO_STORE, "answer " + n));
-    HoldingOrigin origin = origin(script);
+    OriginScript script = new OriginScript().path("/dynamic", n -> sized(NO_STORE, "answer " + n));
+    HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
         .cache(CacheSpec.inMemory()));
     String url = origin.origin().url("/dynamic");
@@ -279,7 +235,7 @@ class LoopCacheMissTest {
   @Test
   void letsTheMissesThatComeWhileALoopFetchesWaitForIt() throws Exception {
     CountDownLatch slow = new CountDownLatch(1);
-    Script script = new Script()
+    OriginScript script = new OriginScript()
         .path("/slow", n -> {
           await(slow);
           return sized(FRESH, "fetched once");
@@ -288,7 +244,7 @@ class LoopCacheMissTest {
           await(slow);
           return sized("Cache-Control: private\r\n", "answer " + n);
         });
-    HoldingOrigin origin = origin(script);
+    HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(3, 0))
         .cache(CacheSpec.inMemory()).upstream(Upstream.of(origin.origin().url("/"))));
     try (RawClient held = new RawClient(proxy.address()); RawClient first = new RawClient(proxy.address());
@@ -325,8 +281,8 @@ class LoopCacheMissTest {
   @Test
   void storesNothingOfABodyOverTheEntryLimit() throws Exception {
     String big = "b".repeat(1500);
-    Script script = new Script().path("/big", n -> chunked(FRESH, big.substring(0, 700), big.substring(700)));
-    HoldingOrigin origin = origin(script);
+    OriginScript script = new OriginScript().path("/big", n -> chunked(FRESH, big.substring(0, 700), big.substring(700)));
+    HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
         .cache(CacheSpec.inMemory().maxEntryBytes(1000)).upstream(Upstream.of(origin.origin().url("/"))));
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** The directives of the Cache-Control fields of one message (RFC 9111 §5.2). */
 final class CacheControl {
@@ -25,6 +26,15 @@ final class CacheControl {
 
   /** A message without Cache-Control, as most requests are: nothing to parse or allocate. */
   private static final CacheControl NONE = new CacheControl(Map.of());
+  /**
+   * The directives of the field values seen, up to {@link #KNOWN_MAX} values of at most
+   * {@link #KNOWN_VALUE_CHARS} characters (a hostile sender of new values fills it once, and
+   * parses its own from then on): the storage rules read one message's field several times
+   * (to store, to freshen, to judge its freshness), and an origin sends few distinct ones.
+   */
+  private static final ConcurrentHashMap<String, CacheControl> KNOWN = new ConcurrentHashMap<>();
+  private static final int KNOWN_MAX = 1024;
+  private static final int KNOWN_VALUE_CHARS = 160;
 
   private final Map<String, String> directives;
 
@@ -33,10 +43,31 @@ final class CacheControl {
   }
 
   static CacheControl of(Headers headers) {
-    List<String> fields = headers.all("Cache-Control");
-    if (fields.isEmpty()) {
+    String only = null;
+    int count = 0;
+    for (int i = 0; i < headers.size(); i++) {
+      if (headers.name(i).equalsIgnoreCase("Cache-Control")) {
+        only = headers.value(i);
+        count++;
+      }
+    }
+    if (count == 0) {
       return NONE;
     }
+    if (count > 1 || only.length() > KNOWN_VALUE_CHARS) {
+      return parse(headers.all("Cache-Control"));
+    }
+    CacheControl known = KNOWN.get(only);
+    if (known == null) {
+      known = parse(List.of(only));
+      if (KNOWN.size() < KNOWN_MAX) {
+        KNOWN.putIfAbsent(only, known);
+      }
+    }
+    return known;
+  }
+
+  private static CacheControl parse(List<String> fields) {
     Map<String, String> directives = new HashMap<>();
     for (String value : fields) {
       for (String part : FieldLists.members(value, true)) {
@@ -84,10 +115,20 @@ final class CacheControl {
     if (argument == null) {
       return -1;
     }
-    if (argument.isEmpty() || !argument.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (argument.isEmpty() || !digits(argument)) {
       return 0;
     }
     return deltaSeconds(argument);
+  }
+
+  private static boolean digits(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

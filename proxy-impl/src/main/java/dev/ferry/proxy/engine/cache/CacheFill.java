@@ -9,7 +9,7 @@ import java.util.function.Consumer;
  * The cache's copy of a response body, fed its bytes as they pass to the client: stored when the
  * body ends cleanly with every byte, never when it outgrows the entry limit or breaks. Fed by
  * {@link StoringBody} as a thread reads the body, and by an event loop's exchange as it relays it
- * ({@link LoopMiss#fill}). Tells its {@link StoreOutcome} once how the copy ended.
+ * ({@link LoopFetch#fill}). Tells its {@link StoreOutcome} once how the copy ended.
  *
  * <p>The copy grows with the bytes that arrive, not to the length the head declares, and takes
  * what it holds from the cache's {@code filling} budget: a copy that finds it spent is given up

@@ -176,23 +176,26 @@ public final class HttpCache implements ProxyCache {
   /**
    * What an event loop, which must not wait, does with {@code request} on a caching route, from
    * one look at the store: the {@code answer} {@link #handle} would give from the store alone
-   * (counted as a hit, its {@code verdict} HIT, STALE...); else the {@code miss} the loop may fetch
-   * and relay itself (a GET or HEAD with nothing stored for it, no entry to revalidate or serve
-   * stale, no partial one, without {@code Range} or {@code only-if-cached}, that {@link #handle}
-   * would send upstream at once rather than after another request's fetch of its URL: see
-   * {@code MissCoalescer}, whose misses of a GET's URL that come while the loop fetches it wait
-   * for its answer as for a thread's); else neither, for {@link #handle} to serve on a thread,
-   * where it may wait (a revalidation, a pass-through, only-if-cached's 504).
+   * (counted as a hit, its {@code verdict} HIT, STALE...), a stale one within
+   * {@code stale-while-revalidate} included (its refresh started in the background); else the
+   * {@code fetch} the loop may make upstream and relay itself, as {@link #handle} would make it at
+   * once: a miss (a GET or HEAD with nothing stored for it, or only a partial entry, that
+   * {@link #handle} would send upstream at once rather than after another request's fetch of its
+   * URL: see {@code MissCoalescer}, whose misses of a GET's URL that come while the loop fetches
+   * it wait for its answer as for a thread's), or the revalidation of a stale entry (its
+   * validators sent, or, without validators, the request sent again); never for a request with
+   * {@code Range} or {@code only-if-cached}; else neither, for {@link #handle} to serve on a
+   * thread, where it may wait (a pass-through, only-if-cached's 504, a range).
    *
    * @param answer the stored answer, or null
    * @param verdict the stored answer's cache verdict, or null
-   * @param miss the miss a loop fetches, or null
+   * @param fetch the fetch a loop makes, or null
    */
-  public record LoopLookup(Response answer, String verdict, LoopMiss miss) {
+  public record LoopLookup(Response answer, String verdict, LoopFetch fetch) {
     private static final LoopLookup THREADS = new LoopLookup(null, null, null);
   }
 
-  /** See {@link LoopLookup}: nothing is started, only a hit is counted. */
+  /** See {@link LoopLookup}: nothing is started but a stale entry's background refresh; only a hit is counted. */
   public LoopLookup lookUpOnLoop(Request request, String partition) {
     if (!readsStore(request)) {
       return LoopLookup.THREADS; // handle() sends it by the store (a pass-through, or only-if-cached's 504)
@@ -200,26 +203,36 @@ public final class HttpCache implements ProxyCache {
     CacheControl asked = CacheControl.of(request.headers());
     CacheEntry stored = lookup(request, partition);
     String[] verdict = new String[1];
-    Response answer = answerStored(request, stored, asked, status -> verdict[0] = status);
+    Consumer<String> told = status -> verdict[0] = status;
+    Response answer = answerStored(request, stored, asked, told);
     if (answer != null) {
       return new LoopLookup(answer, verdict[0], null);
     }
-    if (stored != null || request.headers().contains("Range") || asked.has("only-if-cached")) {
+    if (request.headers().contains("Range") || asked.has("only-if-cached")) {
       return LoopLookup.THREADS;
     }
+    if (stored != null && stored.status() == 206) {
+      stored = null; // as handle() has it: a miss
+    }
+    // The filters a loop runs change no authority: the request's is the client's.
+    if (stored != null
+        && staleWhileRevalidate.refreshInBackground(request, partition, request.authority(), stored, asked)) {
+      return new LoopLookup(serveStale(request, stored, told), verdict[0], null);
+    }
     String key = null;
-    if (request.method().equals("GET")) {
+    if (stored == null && request.method().equals("GET")) {
       key = partition + " " + Entries.key(request);
       if (!coalescer.fetchesNow(key)) {
         return LoopLookup.THREADS;
       }
     }
-    return new LoopLookup(null, null, new LoopMiss(this, request, partition, key));
+    return new LoopLookup(null, null, new LoopFetch(this, request, partition, key, stored, asked,
+        stored != null && StoragePolicy.hasValidators(stored.headers())));
   }
 
   /**
-   * LoopMiss's fetch of {@code coalescing} (its key among the misses, null for a HEAD) begins: a
-   * miss, as {@link #fetch} counts one; returns what its outcome is told.
+   * LoopFetch's fetch of {@code coalescing} (its key among the misses, null for a HEAD and for a
+   * stored entry's) begins: a miss, as {@link #fetch} counts one; returns what its outcome is told.
    */
   StoreOutcome fetching(String coalescing) {
     misses.increment();
@@ -229,17 +242,17 @@ public final class HttpCache implements ProxyCache {
     return outcome == null ? StoreOutcome.NONE : outcome;
   }
 
-  /** When LoopMiss's request was sent, for the freshness of what it stores. */
+  /** When LoopFetch's request was sent, for the freshness of what it stores. */
   Instant now() {
     return clock.instant();
   }
 
   /**
-   * LoopMiss's answer came, asked at {@code requested}: the copy of its body for the store, set up
-   * as {@link #fetch} stores one (null where nothing is copied), and its head marked a MISS.
+   * LoopFetch's answer came, asked at {@code requested}: the copy of its body for the store, set up
+   * as {@link #fetch} stores one (null where nothing is copied).
    */
-  CacheFill fill(LoopMiss miss, Response response, Instant requested) {
-    return entries.fill(miss.request(), miss.partition(), response, requested, miss.outcome());
+  CacheFill fill(LoopFetch fetch, Response response, Instant requested) {
+    return entries.fill(fetch.request(), fetch.partition(), response, requested, fetch.outcome());
   }
 
   /** {@code response} marked a MISS, as {@link #fetch} marks one. */
@@ -356,27 +369,51 @@ public final class HttpCache implements ProxyCache {
       if (stored != null && !revalidating) {
         applyHead(request, stored, response, requested);
       }
-      if (isError(response.status()) && stored != null && staleIfError(stored, asked)) {
+      if (stored != null && hidesError(stored, asked, response.status())) {
         closeQuietly(response.body());
         return serveStale(request, stored, verdict);
       }
       return response;
     } catch (IOException e) {
-      if (stored != null && (!(e instanceof HttpFailureException failure) || isError(failure.failure().status()))
-          && staleIfError(stored, asked)) {
+      if (stored != null && hidesFailure(stored, asked, e)) {
         return serveStale(request, stored, verdict);
       }
       // The cache could not answer and the origin failed: a miss, as the access log and metrics
       // say of one the origin answered (they said nothing of the cache, probe k27).
       verdict.accept("MISS");
-      if (stored != null && e instanceof HttpFailureException failure && failure.failure().status() >= 500
-          && entries.facts(stored).response.forbidsStale()) {
-        // RFC 9111 §5.2.2.2: a cache that cannot revalidate a must-revalidate response answers
-        // with an error, 504 unless another is more fitting; never with the stale response.
-        throw new HttpFailureException(ProxyFailure.REVALIDATION_FAILED, failure.detail(), e);
-      }
-      throw e;
+      throw e instanceof HttpFailureException failure ? answeredFailure(stored, failure) : e;
     }
+  }
+
+  /**
+   * Whether the stale {@code stored} answers instead of an upstream's answer with
+   * {@code status}: one of the errors {@code stale-if-error} hides, within its window.
+   */
+  boolean hidesError(CacheEntry stored, CacheControl asked, int status) {
+    return isError(status) && staleIfError(stored, asked);
+  }
+
+  /**
+   * Whether the stale {@code stored} answers instead of the proxy's error for a fetch that failed
+   * with {@code e} (an error status, or no status: a broken connection), within
+   * {@code stale-if-error}'s window.
+   */
+  boolean hidesFailure(CacheEntry stored, CacheControl asked, IOException e) {
+    return (!(e instanceof HttpFailureException failure) || isError(failure.failure().status()))
+        && staleIfError(stored, asked);
+  }
+
+  /**
+   * What the proxy answers for {@code failure}, the upstream's, when the stale {@code stored}
+   * (null: none) did not answer instead: RFC 9111 §5.2.2.2, a cache that cannot revalidate a
+   * must-revalidate response answers with an error, 504 unless another is more fitting; never
+   * with the stale response.
+   */
+  HttpFailureException answeredFailure(CacheEntry stored, HttpFailureException failure) {
+    if (stored != null && failure.failure().status() >= 500 && entries.facts(stored).response.forbidsStale()) {
+      return new HttpFailureException(ProxyFailure.REVALIDATION_FAILED, failure.detail(), failure);
+    }
+    return failure;
   }
 
   /**
@@ -461,7 +498,8 @@ public final class HttpCache implements ProxyCache {
     return window >= 0 && facts.stalenessSeconds(clock.instant()) <= window;
   }
 
-  private Response serveStale(Request request, CacheEntry stored, Consumer<String> verdict) {
+  /** {@code stored}, stale, as the answer to {@code request}: counted as a hit, marked STALE. */
+  Response serveStale(Request request, CacheEntry stored, Consumer<String> verdict) {
     hits.increment();
     staleServed.increment();
     return mark(serve(stored, entries.facts(stored), request, clock.instant()), "STALE", verdict);
@@ -472,7 +510,7 @@ public final class HttpCache implements ProxyCache {
    * §4.3.5). Only the origin's: a HEAD answered from an entry a 304 freshened was counted and
    * stored twice (probe o22).
    */
-  private void applyHead(Request request, CacheEntry stored, Response response, Instant requested) {
+  void applyHead(Request request, CacheEntry stored, Response response, Instant requested) {
     if (request.method().equals("HEAD") && response.status() == 200) {
       entries.applyHead(request, stored, response, requested);
     }
@@ -482,20 +520,40 @@ public final class HttpCache implements ProxyCache {
       RealChain.Terminal upstream, Consumer<String> verdict) throws IOException {
     Instant requested = clock.instant();
     Response response = upstream.handle(Conditionals.conditional(request, stored));
-    if (response.status() != 304) {
-      applyHead(request, stored, response, requested);
-      misses.increment();
-      if (response.status() >= 500) {
-        return mark(response, "MISS", verdict);
-      }
-      return mark(entries.maybeStore(request, partition, response, requested, StoreOutcome.NONE), "MISS", verdict);
+    if (response.status() == 304) {
+      Response answer = notModified(request, stored, response, requested, verdict);
+      // A 304 for another representation than the stored one: asked again, unconditionally.
+      return answer != null ? answer : fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
     }
-    CacheEntry updated = entries.applyNotModified(request, stored, response, requested);
+    if (!changed(request, stored, response, requested)) {
+      return mark(response, "MISS", verdict);
+    }
+    return mark(entries.maybeStore(request, partition, response, requested, StoreOutcome.NONE), "MISS", verdict);
+  }
+
+  /**
+   * A revalidation's 304, asked at {@code requested}: the freshened {@code stored} as the answer,
+   * marked REVALIDATED; null if the 304 was for another representation (the entry went, and the
+   * request must be made again without its validators).
+   */
+  Response notModified(Request request, CacheEntry stored, Response notModified, Instant requested,
+      Consumer<String> verdict) {
+    CacheEntry updated = entries.applyNotModified(request, stored, notModified, requested);
     if (updated == null) {
-      // The 304 was for another representation than the stored one: ask again, unconditionally.
-      return fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
+      return null;
     }
     return mark(serve(updated, entries.facts(updated), request, clock.instant()), "REVALIDATED", verdict);
+  }
+
+  /**
+   * A revalidation's answer other than a 304, asked at {@code requested}: a miss, counted, a
+   * HEAD's 200 applied to the stored GET; true if it may be stored (not a server error, which
+   * leaves the stale entry as it is).
+   */
+  boolean changed(Request request, CacheEntry stored, Response response, Instant requested) {
+    applyHead(request, stored, response, requested);
+    misses.increment();
+    return response.status() < 500;
   }
 
   /**
