@@ -694,14 +694,14 @@ public interface ProxyServer extends AutoCloseable {
      * every address a name has, where the threads connect), one to an absolute {@code http://}
      * URL. Where the {@link #cache} serves the request (with its built-in
      * store), the loop sends what the store answers alone (hits, 304s, ranges; a POST, PUT or
-     * PATCH there goes to the threads, whose cache invalidates what it names), and fetches a miss
+     * PATCH there goes to the threads, whose cache invalidates what it names), fetches a miss
      * that need not wait for another request's fetch of its URL, storing what may be stored as it
-     * relays it; otherwise it goes
+     * relays it, and revalidates a stale entry (a 304 answered from the store); otherwise it goes
      * upstream, to the origin the request names or, in a reverse proxy, when the pool's endpoints
      * are all plain {@code http} (a host name is looked up on a thread of its own, never on a
      * loop). Everything else (other requests, bodies chunked, larger or still arriving, CONNECT
-     * and {@code https://} targets, cache revalidations and misses that would wait for another
-     * fetch, a head that arrives in pieces, a pool whose
+     * and {@code https://} targets, cache misses that would wait for another fetch, a range the
+     * store cannot answer, a head that arrives in pieces, a pool whose
      * connections are all taken) goes to the
      * concurrency model's threads as without it; the connection comes back to its loop after that
      * exchange if the loop could have served it, and otherwise stays with the threads (a client
