@@ -45,7 +45,7 @@ final class CliOptions {
       "                               request bodies that came whole (up to 16 KiB), its",
       "                               cache hits, revalidations and misses that wait for no",
       "                               other fetch on a selector thread per core, everything",
-      "                               else (ranges to fetch, CONNECT too) on the threads;",
+      "                               else (CONNECT too) on the threads;",
       "                               --event-loop insists on that (an error with --tls-cert)",
       "  -t, --threads N              thread cap for pool and thread (default 200; fixed",
       "                               unless --max-threads lets the pool grow)",

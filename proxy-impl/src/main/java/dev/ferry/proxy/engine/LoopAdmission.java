@@ -51,9 +51,8 @@ import org.slf4j.LoggerFactory;
  * what the built-in store answers alone (a fresh hit, a 304, ranges, a stale answer within
  * {@code stale-while-revalidate}), fetches a miss that need not wait for another request's fetch
  * of its URL, storing what may be stored as it relays it, and revalidates a stale entry
- * ({@link HttpCache#lookUpOnLoop}); a miss that would wait, or a request for a range or
- * {@code only-if-cached} the store cannot answer, goes to the threads, which fetch and store it,
- * as does every request when the cache's store is an application's.
+ * ({@link HttpCache#lookUpOnLoop}); a miss that would wait for another request's fetch goes to
+ * the threads, as does every request when the cache's store is an application's.
  * Otherwise, and for such a miss, it goes upstream from the loop: to a forward proxy's origin, or
  * when every endpoint of the route's pool is plain {@code http} (at an address, or at a name
  * looked up off the loop) and the pool has a connection free now. Anything else, a malformed
@@ -174,7 +173,7 @@ final class LoopAdmission {
    * fetched (a MISS, which a loop fetches where it need not wait for another request's fetch of
    * its URL, or REVALIDATED: {@link HttpCache#lookUpOnLoop}), else
    * to an origin or through a pool a loop reaches. Only then does its connection go back to its
-   * loop: one whose requests are the threads' anyway (POSTs, ranges, a pool over https)
+   * loop: one whose requests are the threads' anyway (streamed POSTs, a pool over https)
    * would pay a hand-over for each of them.
    */
   static boolean wouldServe(RequestHead head, Pipeline pipeline, LiveRoute route, String cacheVerdict,
@@ -397,8 +396,8 @@ final class LoopAdmission {
   /**
    * A request the cache serves (on a caching route, or to a forward proxy with a cache, {@code
    * route} null then), as the store {@code found} it without a fetch for the loop: the exchange
-   * that sends the store's answer, or null when it has none (a miss that would wait, a range),
-   * which the threads then serve. {@code checks}: the filters that passed the request,
+   * that sends the store's answer, or null when it has none (a miss that would wait), which the
+   * threads then serve. {@code checks}: the filters that passed the request,
    * whose costs are taken if it is answered here (null: none).
    */
   private static LoopExchange stored(EventLoop loop, ClientConnection connection, SelectionKey key,

@@ -56,12 +56,13 @@ class LoopCacheMissTest {
   /**
    * A URL whose answer may not be stored is fetched again for each request, on the loop: each
    * answer the origin's own, marked MISS and counted as a miss, while the one thread is held; a
-   * HEAD of a URL with nothing stored goes too. A miss for a range is the threads' (503 while the
-   * thread is held).
+   * HEAD of a URL with nothing stored goes too, and a GET for a range, as it came (the origin's
+   * 206 relayed); {@code only-if-cached} with nothing stored is answered 504 there.
    */
   @Test
   void fetchesMissesOfUrlsWhoseAnswersCannotBeStoredOnTheLoops() throws Exception {
-    OriginScript script = new OriginScript().path("/dynamic", n -> sized(NO_STORE, "answer " + n));
+    OriginScript script = new OriginScript().path("/dynamic", n -> sized(NO_STORE, "answer " + n))
+        .path("/ranged", n -> sized(206, NO_STORE + "Content-Range: bytes 0-1/8\r\n", "ab"));
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
     prime(proxy, "/dynamic");
@@ -76,17 +77,25 @@ class LoopCacheMissTest {
       RawClient.RawResponse head = raw.send("HEAD /page HTTP/1.1\r\nHost: a\r\n\r\n").readResponse(true);
       assertThat(head.status()).isEqualTo(200);
       assertThat(head.header("x-cache")).isEqualTo("MISS");
-      try (RawClient other = new RawClient(proxy.address())) {
-        assertThat(other.send("GET /ranged HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n\r\n").readResponse().status())
-            .as("a miss for a range").isEqualTo(503);
-      }
+      RawClient.RawResponse ranged = raw.send("GET /ranged HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n\r\n")
+          .readResponse();
+      assertThat(ranged.status()).isEqualTo(206);
+      assertThat(ranged.header("content-range")).isEqualTo("bytes 0-1/8");
+      assertThat(ranged.header("x-cache")).isEqualTo("MISS");
+      assertThat(ranged.bodyText()).isEqualTo("ab");
+      assertThat(script.request("/ranged", 1).header("Range")).isEqualTo("bytes=0-1");
+      RawClient.RawResponse cachedOnly = raw.send(get("/absent").replace("\r\n\r\n",
+          "\r\nCache-Control: only-if-cached\r\n\r\n")).readResponse();
+      assertThat(cachedOnly.status()).isEqualTo(504);
+      assertThat(cachedOnly.header("x-cache")).isEqualTo("MISS");
       assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
     assertThat(script.requests("/dynamic")).isEqualTo(4);
     assertThat(script.requests("/page")).isEqualTo(1);
-    assertThat(script.requests("/ranged")).isZero();
+    assertThat(script.requests("/ranged")).isEqualTo(1);
+    assertThat(script.requests("/absent")).isZero();
     CacheStats stats = proxy.cache().orElseThrow().stats();
-    assertThat(stats.misses()).as("four GETs and a HEAD").isEqualTo(5);
+    assertThat(stats.misses()).as("four GETs, a HEAD, a range and only-if-cached").isEqualTo(7);
     assertThat(stats.hits()).isZero();
     assertThat(stats.entries()).isZero();
   }

@@ -57,7 +57,8 @@ class LoopRevalidationTest {
    * A stale entry with an ETag, and one with only a date, are revalidated from the loop while the
    * thread is held: the origin is sent the stored validators, its 304 freshens the entry (its
    * new fields kept), and the stored body answers, marked REVALIDATED; a client's own matching
-   * validator gets a 304, a HEAD the head alone. Counted as revalidations, not misses.
+   * validator gets a 304, a HEAD the head alone, a range its part of the stored body (the whole
+   * entry revalidated). Counted as revalidations, not misses.
    */
   @Test
   void revalidatesStaleEntriesOnTheLoops() throws Exception {
@@ -85,15 +86,20 @@ class LoopRevalidationTest {
       assertThat(head.status()).isEqualTo(200);
       assertThat(head.header("x-cache")).isEqualTo("REVALIDATED");
       assertThat(head.header("content-length")).isEqualTo("11");
+      RawClient.RawResponse part = raw.send(get("/page", "Range: bytes=0-5\r\n")).readResponse();
+      assertThat(part.status()).isEqualTo(206);
+      assertThat(part.header("x-cache")).isEqualTo("REVALIDATED");
+      assertThat(part.bodyText()).isEqualTo("stored");
+      assertThat(script.request("/page", 5).header("Range")).as("the whole entry revalidated").isNull();
       RawClient.RawResponse dated = raw.send(get("/dated")).readResponse();
       assertThat(dated.header("x-cache")).isEqualTo("REVALIDATED");
       assertThat(dated.bodyText()).isEqualTo("stored dated");
       assertThat(script.request("/dated", 2).header("If-Modified-Since")).isEqualTo("Mon, 02 Nov 2026 10:00:00 GMT");
       assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
-    assertThat(script.requests("/page")).isEqualTo(4);
+    assertThat(script.requests("/page")).isEqualTo(5);
     CacheStats stats = proxy.cache().orElseThrow().stats();
-    assertThat(stats.revalidations()).isEqualTo(4);
+    assertThat(stats.revalidations()).isEqualTo(5);
     assertThat(stats.misses()).as("the priming requests").isEqualTo(2);
   }
 

@@ -57,6 +57,7 @@ record OriginScript(Map<String, Function<Integer, byte[]>> byPath, Map<String, L
   static byte[] sized(int status, String fields, String body) {
     String reason = switch (status) {
       case 200 -> "OK";
+      case 206 -> "Partial Content";
       case 500 -> "Internal Server Error";
       case 503 -> "Service Unavailable";
       default -> "Other";

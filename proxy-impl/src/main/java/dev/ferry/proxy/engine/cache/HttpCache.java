@@ -182,10 +182,11 @@ public final class HttpCache implements ProxyCache {
    * once: a miss (a GET or HEAD with nothing stored for it, or only a partial entry, that
    * {@link #handle} would send upstream at once rather than after another request's fetch of its
    * URL: see {@code MissCoalescer}, whose misses of a GET's URL that come while the loop fetches
-   * it wait for its answer as for a thread's), or the revalidation of a stale entry (its
-   * validators sent, or, without validators, the request sent again); never for a request with
-   * {@code Range} or {@code only-if-cached}; else neither, for {@link #handle} to serve on a
-   * thread, where it may wait (a pass-through, only-if-cached's 504, a range).
+   * it wait for its answer as for a thread's; a range the store cannot answer goes as it came),
+   * or the revalidation of a stale entry (its validators sent, or, without validators, the
+   * request sent again); or {@code only-if-cached}'s 504, as the {@code answer}; else neither,
+   * for {@link #handle} to serve on a thread, where it may wait (a pass-through, a miss another
+   * request's fetch of its URL is under way for).
    *
    * @param answer the stored answer, or null
    * @param verdict the stored answer's cache verdict, or null
@@ -208,9 +209,6 @@ public final class HttpCache implements ProxyCache {
     if (answer != null) {
       return new LoopLookup(answer, verdict[0], null);
     }
-    if (request.headers().contains("Range") || asked.has("only-if-cached")) {
-      return LoopLookup.THREADS;
-    }
     if (stored != null && stored.status() == 206) {
       stored = null; // as handle() has it: a miss
     }
@@ -219,8 +217,11 @@ public final class HttpCache implements ProxyCache {
         && staleWhileRevalidate.refreshInBackground(request, partition, request.authority(), stored, asked)) {
       return new LoopLookup(serveStale(request, stored, told), verdict[0], null);
     }
+    if (asked.has("only-if-cached")) {
+      return new LoopLookup(onlyIfCachedMiss(told), verdict[0], null);
+    }
     String key = null;
-    if (stored == null && request.method().equals("GET")) {
+    if (stored == null && request.method().equals("GET") && !request.headers().contains("Range")) {
       key = partition + " " + Entries.key(request);
       if (!coalescer.fetchesNow(key)) {
         return LoopLookup.THREADS;
