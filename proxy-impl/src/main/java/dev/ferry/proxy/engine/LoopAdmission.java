@@ -407,9 +407,13 @@ final class LoopAdmission {
       return null; // the threads fetch it, or wait for another request's fetch of its URL
     }
     // The store was asked before the filters' costs are taken, so that a request the threads
-    // serve takes no token twice: a refused hit is counted as a hit.
-    return answering(loop, connection, key, head, request, route, requestId, trace, hostNamed, checks,
-        found.answer(), found.verdict());
+    // serve takes no token twice; its answer counts once it is the one sent.
+    LoopExchange exchange = answering(loop, connection, key, head, request, route, requestId, trace,
+        hostNamed, checks, found.answer(), found.verdict());
+    if (exchange != null && !exchange.refused()) {
+      found.answered();
+    }
+    return exchange;
   }
 
   /**

@@ -222,6 +222,11 @@ final class LoopExchange implements DispatchHooks {
         : server.errorPages().render(refusal.answer(), refusal.failure(), head.headers());
   }
 
+  /** Whether it sends what a filter answers instead of the request's answer ({@link #refuseWith}). */
+  boolean refused() {
+    return failure != null;
+  }
+
   /** Runs the exchange: the stored answer goes out, or its first attempt goes upstream, now. */
   void begin() {
     clientKey.attach(this);

@@ -147,6 +147,30 @@ class LoopFiltersTest {
   }
 
   /**
+   * A cached answer a rate limit refuses is no hit: with a burst of three, the held POST, a miss
+   * and a hit pass, and the next request, which the store would answer, is answered 429 and
+   * counted as nothing but the refusal, as on the threads, where the limit runs before the cache.
+   */
+  @Test
+  void countsNoHitForAStoredAnswerARateLimitRefuses() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    HoldingOrigin origin = new HoldingOrigin(release, requests, HoldingOrigin.start(ferry, release, requests,
+        "Cache-Control: max-age=600\r\n", line -> HoldingOrigin.OK));
+    ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.origin().url("/")))
+        .cache(CacheSpec.inMemory()).filter(Filters.rateLimit().perSecond(0.001).burst(3).build()));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      hold(held, "", origin.requests());
+      assertThat(raw.send(get("/page", "")).readResponse().header("x-cache")).isEqualTo("MISS");
+      assertThat(raw.send(get("/page", "")).readResponse().header("x-cache")).isEqualTo("HIT");
+      assertThat(raw.send(get("/page", "")).readResponse().status()).isEqualTo(429);
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    assertThat(proxy.cache().orElseThrow().stats().hits()).isEqualTo(1);
+    assertThat(proxy.cache().orElseThrow().stats().misses()).isEqualTo(1);
+  }
+
+  /**
    * A request a later filter refuses still costs what the filters before it took, as on the
    * threads: with a burst of three, the held POST and two requests to a denied host (403) spend
    * the tokens, and the next request is answered 429.

@@ -111,7 +111,7 @@ public final class HttpCache implements ProxyCache {
 
   /**
    * Handles one request, calling {@code upstream} when it must; reports its verdict (HIT,
-   * MISS, REVALIDATED, STALE or BYPASS) to {@code verdict}.
+   * MISS, REVALIDATED, STALE or BYPASS) to {@code reported}.
    *
    * @param partition what else than the URL tells responses apart (see {@link #partition}): the
    *     route's pool and the route (routes may send one URL to two pools, by a header, or to one
@@ -124,8 +124,9 @@ public final class HttpCache implements ProxyCache {
    *     refresh of this request keeps
    */
   public Response handle(Request request, String partition, Duration upstreamTimeout,
-      String requestedAuthority, RealChain.Terminal upstream, Consumer<String> verdict)
+      String requestedAuthority, RealChain.Terminal upstream, Consumer<String> reported)
       throws IOException {
+    Consumer<String> verdict = counting(reported);
     String method = request.method();
     boolean read = method.equals("GET") || method.equals("HEAD");
     if (read && (!request.body().isEmpty() || Methods.overridden(request.headers()))) {
@@ -192,11 +193,50 @@ public final class HttpCache implements ProxyCache {
    * @param verdict the stored answer's cache verdict, or null
    * @param fetch the fetch a loop makes, or null
    */
-  public record LoopLookup(Response answer, String verdict, LoopFetch fetch) {
-    private static final LoopLookup THREADS = new LoopLookup(null, null, null);
+  public static final class LoopLookup {
+    private static final LoopLookup THREADS = new LoopLookup(null, null, null, null);
+    private final HttpCache cache;
+    private final Response answer;
+    private final String verdict;
+    private final LoopFetch fetch;
+
+    private LoopLookup(HttpCache cache, Response answer, String verdict, LoopFetch fetch) {
+      this.cache = cache;
+      this.answer = answer;
+      this.verdict = verdict;
+      this.fetch = fetch;
+    }
+
+    /** The stored answer, or null. */
+    public Response answer() {
+      return answer;
+    }
+
+    /** The stored answer's cache verdict, or null. */
+    public String verdict() {
+      return verdict;
+    }
+
+    /** The fetch a loop makes, or null. */
+    public LoopFetch fetch() {
+      return fetch;
+    }
+
+    /**
+     * The stored answer goes to the client: counted as the cache's own answer is (a hit, a stale
+     * one, only-if-cached's miss). Not before: the filters' costs, taken after the lookup, may
+     * refuse it yet (a 429), and the threads, which serve what a loop hands over, count their own.
+     */
+    public void answered() {
+      if (verdict.equals("MISS")) {
+        cache.misses.increment(); // only-if-cached's 504
+      } else {
+        cache.countAnswer(verdict);
+      }
+    }
   }
 
-  /** See {@link LoopLookup}: nothing is started but a stale entry's background refresh; only a hit is counted. */
+  /** See {@link LoopLookup}: nothing is started but a stale entry's background refresh, nothing counted. */
   public LoopLookup lookUpOnLoop(Request request, String partition) {
     if (!readsStore(request)) {
       return LoopLookup.THREADS; // handle() sends it by the store (a pass-through, or only-if-cached's 504)
@@ -207,7 +247,7 @@ public final class HttpCache implements ProxyCache {
     Consumer<String> told = status -> verdict[0] = status;
     Response answer = answerStored(request, stored, asked, told);
     if (answer != null) {
-      return new LoopLookup(answer, verdict[0], null);
+      return new LoopLookup(this, answer, verdict[0], null);
     }
     if (stored != null && stored.status() == 206) {
       stored = null; // as handle() has it: a miss
@@ -215,10 +255,10 @@ public final class HttpCache implements ProxyCache {
     // The filters a loop runs change no authority: the request's is the client's.
     if (stored != null
         && staleWhileRevalidate.refreshInBackground(request, partition, request.authority(), stored, asked)) {
-      return new LoopLookup(serveStale(request, stored, told), verdict[0], null);
+      return new LoopLookup(this, serveStale(request, stored, told), verdict[0], null);
     }
     if (asked.has("only-if-cached")) {
-      return new LoopLookup(onlyIfCachedMiss(told), verdict[0], null);
+      return new LoopLookup(this, onlyIfCached(told), verdict[0], null);
     }
     String key = null;
     if (stored == null && request.method().equals("GET") && !request.headers().contains("Range")) {
@@ -227,7 +267,7 @@ public final class HttpCache implements ProxyCache {
         return LoopLookup.THREADS;
       }
     }
-    return new LoopLookup(null, null, new LoopFetch(this, request, partition, key, stored, asked,
+    return new LoopLookup(this, null, null, new LoopFetch(this, request, partition, key, stored, asked,
         stored != null && StoragePolicy.hasValidators(stored.headers())));
   }
 
@@ -326,10 +366,46 @@ public final class HttpCache implements ProxyCache {
         });
   }
 
-  /** RFC 9111 §5.2.1.7: a request that may be answered only from the store, and was not: 504. */
+  /**
+   * RFC 9111 §5.2.1.7: a request that may be answered only from the store, and was not: 504,
+   * counted as a miss ({@link #countAnswer}).
+   */
   private Response onlyIfCachedMiss(Consumer<String> verdict) {
     misses.increment();
+    return onlyIfCached(verdict);
+  }
+
+  /** As {@link #onlyIfCachedMiss}, not counted. */
+  private Response onlyIfCached(Consumer<String> verdict) {
     return mark(Response.text(504, "Not in cache: only-if-cached\n"), "MISS", verdict);
+  }
+
+  /**
+   * {@code verdict}, counting the store's answers as it is told them ({@link #countAnswer}): the
+   * methods that answer from the store count nothing themselves, so that a loop can count its
+   * answer once it goes out.
+   */
+  Consumer<String> counting(Consumer<String> verdict) {
+    return status -> {
+      countAnswer(status);
+      verdict.accept(status);
+    };
+  }
+
+  /**
+   * Counts an answer from the store with the verdict {@code status}: HIT a hit, STALE a hit
+   * served stale; nothing else (a fetch's MISS counts where the fetch begins, a revalidation
+   * where the entry is freshened).
+   */
+  private void countAnswer(String status) {
+    switch (status) {
+      case "HIT" -> hits.increment();
+      case "STALE" -> {
+        hits.increment();
+        staleServed.increment();
+      }
+      default -> { }
+    }
   }
 
   /**
@@ -438,10 +514,6 @@ public final class HttpCache implements ProxyCache {
     if (!lookup.servable) {
       return null;
     }
-    hits.increment();
-    if (!lookup.fresh) {
-      staleServed.increment();
-    }
     return mark(serve(stored, facts, request, now), lookup.fresh ? "HIT" : "STALE", verdict);
   }
 
@@ -462,10 +534,6 @@ public final class HttpCache implements ProxyCache {
         : RangeResponses.answerFromPartial(request.headers(), partial, served);
     if (answer.isEmpty()) {
       return null;
-    }
-    hits.increment();
-    if (!lookup.fresh) {
-      staleServed.increment();
     }
     return mark(answer.get(), lookup.fresh ? "HIT" : "STALE", verdict);
   }
@@ -499,10 +567,8 @@ public final class HttpCache implements ProxyCache {
     return window >= 0 && facts.stalenessSeconds(clock.instant()) <= window;
   }
 
-  /** {@code stored}, stale, as the answer to {@code request}: counted as a hit, marked STALE. */
+  /** {@code stored}, stale, as the answer to {@code request}: marked STALE (see {@link #counting}). */
   Response serveStale(Request request, CacheEntry stored, Consumer<String> verdict) {
-    hits.increment();
-    staleServed.increment();
     return mark(serve(stored, entries.facts(stored), request, clock.instant()), "STALE", verdict);
   }
 

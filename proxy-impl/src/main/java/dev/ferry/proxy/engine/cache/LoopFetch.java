@@ -115,7 +115,7 @@ public final class LoopFetch {
       }
     }
     if (stored != null && cache.hidesError(stored, asked, response.status())) {
-      instead = cache.serveStale(request, stored, verdict);
+      instead = cache.serveStale(request, stored, cache.counting(verdict));
       return null;
     }
     return cache.markMiss(response, verdict);
@@ -144,7 +144,7 @@ public final class LoopFetch {
     }
     told = true;
     if (stored != null && cache.hidesFailure(stored, asked, failure)) {
-      instead = cache.serveStale(request, stored, verdict);
+      instead = cache.serveStale(request, stored, cache.counting(verdict));
       return instead;
     }
     outcome.failed(failure);
