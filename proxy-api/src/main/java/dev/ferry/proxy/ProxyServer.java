@@ -699,9 +699,9 @@ public interface ProxyServer extends AutoCloseable {
      * relays it, and revalidates a stale entry (a 304 answered from the store); otherwise it goes
      * upstream, to the origin the request names or, in a reverse proxy, when the pool's endpoints
      * are all plain {@code http} (a host name is looked up on a thread of its own, never on a
-     * loop). Everything else (other requests, bodies chunked, larger or still arriving, CONNECT
-     * and {@code https://} targets, cache misses that would wait for another fetch, a head that
-     * arrives in pieces, a pool whose
+     * loop). A head that arrives in pieces is awaited on the loop, under the
+     * {@link #requestHeaderTimeout request-header timeout}. Everything else (other requests, bodies chunked, larger or still arriving, CONNECT
+     * and {@code https://} targets, cache misses that would wait for another fetch, a pool whose
      * connections are all taken) goes to the
      * concurrency model's threads as without it; the connection comes back to its loop after that
      * exchange if the loop could have served it, and otherwise stays with the threads (a client

@@ -104,6 +104,8 @@ final class ClientConnection implements Runnable {
   /** Set when the connection must end with a reset rather than an orderly close. */
   private volatile boolean reset;
   private volatile long parkedDeadlineNanos;
+  /** When the head the loop serves began to arrive, if it came in pieces; 0 otherwise. */
+  private long loopFirstByteNanos;
   /** Parked at accept, for want of a thread, and not run yet: refused if its request finds none. */
   private volatile boolean parkedAtAccept;
   /** When this connection's task last started on a thread. */
@@ -1070,13 +1072,45 @@ final class ClientConnection implements Runnable {
     return in.hasBuffered() && !UnreadInput.blankLinesOnly(in);
   }
 
-  /** The loop serves the request it read: false if the proxy asked the connection to close. */
+  /**
+   * The loop read part of a head ({@code LoopAdmission.start}): true if it waits there for the
+   * rest, under the deadline {@link RequestArrival} sets (the request-header timeout from the
+   * head's start, which for a new connection is its accept), now the connection's parked deadline;
+   * false if the threads should take it now: a head their parser can judge already (too long,
+   * malformed), one with no room left to grow (503), or one past its deadline (408).
+   */
+  boolean awaitHeadOnLoop() {
+    long now = System.nanoTime();
+    arrival.headStarted(sequence == 0 ? acceptedNanos : now, in.lastReadNanos());
+    long deadline = arrival.nextDeadline(in);
+    if (deadline == RequestArrival.READY || deadline - now <= 0) {
+      return false;
+    }
+    parkedDeadlineNanos = deadline;
+    return true;
+  }
+
+  /**
+   * The loop serves the request it read: false if the proxy asked the connection to close. What
+   * the arrival knew of a head that came in pieces is taken for it: when its first byte came
+   * ({@link #loopRequestStartNanos}).
+   */
   boolean serveOnLoop() {
     if (!state.serveRequest()) {
       return false;
     }
     sequence++;
+    arrival.takeHeadStart(0);
+    loopFirstByteNanos = arrival.takeFirstByte(0);
     return true;
+  }
+
+  /**
+   * When the request the loop serves began: its first byte, for a head that came in pieces, else
+   * the read that brought it (a pipelined request's wait behind the one before it counts).
+   */
+  long loopRequestStartNanos() {
+    return loopFirstByteNanos != 0 ? loopFirstByteNanos : in.lastReadNanos();
   }
 
   /** The loop's exchange ended: false if the connection must close now (the proxy stops). */

@@ -31,13 +31,14 @@ import org.slf4j.MDC;
 /**
  * One selector thread of the event-loop core ({@code ProxyServer.Builder#eventLoop}): it holds
  * its share of the client connections while they wait for a request, and runs on itself the
- * exchanges nothing can block on: a GET or HEAD without a body and with no filter, answered
- * from the cache or sent to a reverse proxy's plain-http pool or a forward proxy's {@code http}
- * origin (see {@link LoopAdmission}). Any
- * other request, a cache miss included, and a
- * head that did not come whole in one read, is handed to the executor with its bytes, as the
- * idle parker hands over a readable connection, and served there as before; once that exchange
- * is over, the connection waits for its next request here again.
+ * exchanges nothing can block on: a GET or HEAD, or a small body that came with its head, through
+ * filters that only check or rewrite its head, answered from the cache or sent to a reverse
+ * proxy's plain-http pool or a forward proxy's {@code http} origin (see {@link LoopAdmission},
+ * which says which exactly); a head that comes in pieces is awaited here, under the
+ * request-header timeout. Any other request is handed to the executor with its bytes, as the
+ * idle parker hands over a readable connection, and served there as before, as is a head still
+ * in pieces at its deadline (408); once that exchange is over, the connection waits for its
+ * next request here again.
  *
  * <p>Concurrency: this thread owns the selector, the exchanges and the upstream connections.
  * Other threads only enqueue new connections and work for its exchanges (a name looked up,
@@ -401,7 +402,13 @@ final class EventLoop implements AutoCloseable {
         expired.add(connection);
       }
     }
-    expired.forEach(ClientConnection::expireParked);
+    for (ClientConnection connection : expired) {
+      if (connection.holdsPartialHead()) {
+        handOver(connection); // its exchange answers 408, as after the idle parker's wait
+      } else {
+        connection.expireParked();
+      }
+    }
     for (LoopExchange exchange : List.copyOf(running)) {
       MDC.put(ProxyServer.MDC_CONNECTION, exchange.connection().logName());
       try {

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET or
- * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole, with no body, expectation
+ * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole (a head in pieces is awaited
+ * on the loop: {@code ClientConnection#awaitHeadOnLoop}), with no body, expectation
  * or upgrade, when its listeners want only the completed exchange: in a reverse proxy, one whose
  * route strips no prefix, when the proxy's filters and the route's are all built-in checks of the
  * head ({@link HeadCheck}: access control, rate limits, credentials; what one of them answers
@@ -112,7 +113,11 @@ final class LoopAdmission {
       return Start.WAITING;
     }
     if (!in.scanBuffered(HEAD_WHOLE)) {
-      return Start.HAND_OVER; // a head in pieces: the blocking path's slow-client rules apply
+      // A head in pieces (one larger than a network segment, or a slow client's): the rest is
+      // awaited here, as the idle parker awaits it; the threads take what they judge (a head
+      // cut by the client's end, blank lines, one too long or malformed, one past its deadline).
+      return read >= 0 && !UnreadInput.blankLinesOnly(in) && connection.awaitHeadOnLoop()
+          ? Start.WAITING : Start.HAND_OVER;
     }
     int mark = in.bufferPos();
     LoopExchange exchange = null;

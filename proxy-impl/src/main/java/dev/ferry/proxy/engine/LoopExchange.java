@@ -162,7 +162,7 @@ final class LoopExchange implements DispatchHooks {
     this.hostNamed = hostNamed;
     this.tally = new ExchangeTally(server.metrics(), true);
     long now = System.nanoTime();
-    this.startNanos = Math.min(now, connection.input().lastReadNanos());
+    this.startNanos = Math.min(now, connection.loopRequestStartNanos());
     this.startTime = Instant.now().minusNanos(now - startNanos);
     this.timeoutMillis = destination.timeoutMillis();
     this.headRequest = head.method().equals("HEAD");

@@ -661,11 +661,13 @@ class ParkedIdleConnectionTest {
    * Clients trickling their heads a byte every 10 ms, inside each 50 ms wait before a connection
    * parks, give their threads up after a turn once another client waits for one. Before, each
    * held its thread until its head's deadline (30 s), and two of them took a two-thread pool.
+   * Without the event loops, which await heads in pieces themselves and give them no thread
+   * ({@code LoopHeadInPiecesTest}).
    */
   @Test
   void makesTricklingClientsGiveTheirThreadsToOthersWaiting() throws Exception {
     ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(tinyOrigin()))
-        .concurrency(Concurrency.boundedPool(2, 16)));
+        .concurrency(Concurrency.boundedPool(2, 16)).eventLoop(false));
     List<RawClient> slow = new ArrayList<>();
     ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
     try {
