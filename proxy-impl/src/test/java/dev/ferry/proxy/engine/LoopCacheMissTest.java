@@ -42,17 +42,6 @@ class LoopCacheMissTest {
         .cache(CacheSpec.inMemory()).upstream(Upstream.of(origin.origin().url("/"))));
   }
 
-  /** Primes {@code paths} on a connection of their own, served by the threads, and waits for the thread to be free. */
-  private static void prime(ProxyServer proxy, String... paths) throws Exception {
-    try (RawClient raw = new RawClient(proxy.address())) {
-      for (String path : paths) {
-        assertThat(raw.send(get(path)).readResponse().header("x-cache")).as(path).isEqualTo("MISS");
-      }
-    }
-    Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
-        "the priming connection's thread to be free");
-  }
-
   /**
    * A URL whose answer may not be stored is fetched again for each request, on the loop: each
    * answer the origin's own, marked MISS and counted as a miss, while the one thread is held; a
@@ -65,7 +54,7 @@ class LoopCacheMissTest {
         .path("/ranged", n -> sized(206, NO_STORE + "Content-Range: bytes 0-1/8\r\n", "ab"));
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
-    prime(proxy, "/dynamic");
+    OriginScript.prime(proxy, "/dynamic");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
       for (int n = 2; n <= 4; n++) {
@@ -114,7 +103,7 @@ class LoopCacheMissTest {
         .path("/old-client", n -> n == 1 ? sized(NO_STORE, "not stored") : chunked(FRESH, "sent ", "plain"));
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
-    prime(proxy, "/sized", "/chunked", "/old-client");
+    OriginScript.prime(proxy, "/sized", "/chunked", "/old-client");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 4);
       RawClient.RawResponse fetched = raw.send(get("/sized")).readResponse();
@@ -156,7 +145,7 @@ class LoopCacheMissTest {
     });
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
-    prime(proxy, "/cut");
+    OriginScript.prime(proxy, "/cut");
     try (RawClient held = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
       try (RawClient cut = new RawClient(proxy.address())) {
@@ -189,8 +178,8 @@ class LoopCacheMissTest {
     HoldingOrigin origin = script.start(ferry);
     ProxyServer onLoops = ferry.start(caching(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0)), origin));
     ProxyServer onThreads = ferry.start(caching(ProxyServer.builder().eventLoop(false), origin));
-    prime(onLoops, "/sized", "/chunked");
-    prime(onThreads, "/sized", "/chunked");
+    OriginScript.prime(onLoops, "/sized", "/chunked");
+    OriginScript.prime(onThreads, "/sized", "/chunked");
     try (RawClient held = new RawClient(onLoops.address()); RawClient loop = new RawClient(onLoops.address());
         RawClient thread = new RawClient(onThreads.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 5); // the loops' proxy's one thread
@@ -215,7 +204,7 @@ class LoopCacheMissTest {
     ProxyServer proxy = ferry.start(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0))
         .cache(CacheSpec.inMemory()));
     String url = origin.origin().url("/dynamic");
-    prime(proxy, url);
+    OriginScript.prime(proxy, url);
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, origin.origin().url("/hold"), origin.requests(), 2);
       for (int n = 2; n <= 3; n++) {

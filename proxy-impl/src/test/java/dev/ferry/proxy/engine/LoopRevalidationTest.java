@@ -42,17 +42,6 @@ class LoopRevalidationTest {
         .cache(CacheSpec.inMemory()).upstream(Upstream.of(origin.origin().url("/"))));
   }
 
-  /** Stores {@code paths} through a connection of their own, served by the threads, and waits for the thread to be free. */
-  private static void prime(ProxyServer proxy, String... paths) throws Exception {
-    try (RawClient raw = new RawClient(proxy.address())) {
-      for (String path : paths) {
-        assertThat(raw.send(get(path)).readResponse().header("x-cache")).as(path).isEqualTo("MISS");
-      }
-    }
-    Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
-        "the priming connection's thread to be free");
-  }
-
   /**
    * A stale entry with an ETag, and one with only a date, are revalidated from the loop while the
    * thread is held: the origin is sent the stored validators, its 304 freshens the entry (its
@@ -70,7 +59,7 @@ class LoopRevalidationTest {
             : notModified("Cache-Control: max-age=0\r\n"));
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
-    prime(proxy, "/page", "/dated");
+    OriginScript.prime(proxy, "/page", "/dated");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 3);
       RawClient.RawResponse page = raw.send(get("/page")).readResponse();
@@ -116,7 +105,7 @@ class LoopRevalidationTest {
     });
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
-    prime(proxy, "/page");
+    OriginScript.prime(proxy, "/page");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
       RawClient.RawResponse changed = raw.send(get("/page")).readResponse();
@@ -144,7 +133,7 @@ class LoopRevalidationTest {
     });
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
-    prime(proxy, "/page");
+    OriginScript.prime(proxy, "/page");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
       RawClient.RawResponse fetched = raw.send(get("/page")).readResponse();
@@ -176,7 +165,7 @@ class LoopRevalidationTest {
             : n == 2 ? sized(503, "", "down") : GARBAGE);
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
-    prime(proxy, "/soft", "/hard");
+    OriginScript.prime(proxy, "/soft", "/hard");
     try (RawClient held = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 3);
       try (RawClient raw = new RawClient(proxy.address())) {
@@ -214,8 +203,8 @@ class LoopRevalidationTest {
     HoldingOrigin origin = script.start(ferry);
     ProxyServer onLoops = ferry.start(caching(ProxyServer.builder().concurrency(Concurrency.boundedPool(1, 0)), origin));
     ProxyServer onThreads = ferry.start(caching(ProxyServer.builder().eventLoop(false), origin));
-    prime(onLoops, "/page");
-    prime(onThreads, "/page");
+    OriginScript.prime(onLoops, "/page");
+    OriginScript.prime(onThreads, "/page");
     try (RawClient held = new RawClient(onLoops.address()); RawClient loop = new RawClient(onLoops.address());
         RawClient thread = new RawClient(onThreads.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 3);
@@ -245,7 +234,7 @@ class LoopRevalidationTest {
         : notModified(STALE_V1));
     HoldingOrigin origin = script.start(ferry);
     ProxyServer proxy = start(origin);
-    prime(proxy, "/page");
+    OriginScript.prime(proxy, "/page");
     try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, "/hold", origin.requests(), 2);
       RawClient.RawResponse stale = raw.send(get("/page")).readResponse();

@@ -1,5 +1,8 @@
 package dev.ferry.proxy.engine;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.proxy.ProxyServer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +32,22 @@ record OriginScript(Map<String, Function<Integer, byte[]>> byPath, Map<String, L
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger requests = new AtomicInteger();
     return new HoldingOrigin(release, requests, HoldingOrigin.answeringRequests(ferry, release, requests, this::answer));
+  }
+
+  /**
+   * GETs each of {@code paths} (a path, or a forward proxy's absolute URL) from {@code proxy} on a
+   * connection of their own, each a MISS, and waits for that connection and its thread to be
+   * done: the paths are primed while the proxy's threads, not its loops, serve them.
+   */
+  static void prime(ProxyServer proxy, String... paths) throws Exception {
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (String path : paths) {
+        assertThat(raw.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().header("x-cache"))
+            .as(path).isEqualTo("MISS");
+      }
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
+        "the priming connection's thread to be free");
   }
 
   byte[] answer(TinyOrigin.Received request) {

@@ -177,7 +177,7 @@ public final class HttpCache implements ProxyCache {
   /**
    * What an event loop, which must not wait, does with {@code request} on a caching route, from
    * one look at the store: the {@code answer} {@link #handle} would give from the store alone
-   * (counted as a hit, its {@code verdict} HIT, STALE...), a stale one within
+   * (its {@code verdict} HIT, STALE..., counted once it is sent: {@link #answered}), a stale one within
    * {@code stale-while-revalidate} included (its refresh started in the background); else the
    * {@code fetch} the loop may make upstream and relay itself, as {@link #handle} would make it at
    * once: a miss (a GET or HEAD with nothing stored for it, or only a partial entry, that
@@ -188,10 +188,6 @@ public final class HttpCache implements ProxyCache {
    * request sent again); or {@code only-if-cached}'s 504, as the {@code answer}; else neither,
    * for {@link #handle} to serve on a thread, where it may wait (a pass-through, a miss another
    * request's fetch of its URL is under way for).
-   *
-   * @param answer the stored answer, or null
-   * @param verdict the stored answer's cache verdict, or null
-   * @param fetch the fetch a loop makes, or null
    */
   public static final class LoopLookup {
     private static final LoopLookup THREADS = new LoopLookup(null, null, null, null);
@@ -368,7 +364,7 @@ public final class HttpCache implements ProxyCache {
 
   /**
    * RFC 9111 §5.2.1.7: a request that may be answered only from the store, and was not: 504,
-   * counted as a miss ({@link #countAnswer}).
+   * counted as a miss.
    */
   private Response onlyIfCachedMiss(Consumer<String> verdict) {
     misses.increment();
