@@ -11,15 +11,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Keep-alive clients for split-heads.sh whose request heads arrive in two pieces, as a head larger
- * than a network segment (a browser's with a few KB of cookies) arrives on a real network, which
- * loopback never shows: CONNS connections each send GETs for PATH with a 2,000-byte cookie, the
- * head written in two parts half a millisecond apart (TCP_NODELAY), and read each whole answer
- * (framed by Content-Length) before the next request, for SECONDS. Prints the answers counted
- * and those other than 200.
+ * Keep-alive clients for split-heads.sh whose requests arrive in two pieces, as a request larger
+ * than a network segment arrives on a real network, which loopback never shows: CONNS
+ * connections each send GETs for PATH with a 2,000-byte cookie, the head written in two parts
+ * half a millisecond apart (TCP_NODELAY), or with {@code post} POSTs of a 3,000-byte body, the
+ * head and the body's first 1,000 bytes, then the rest; each reads the whole answer (framed by
+ * Content-Length) before its next request, for SECONDS. Prints the answers counted and those
+ * other than 200.
  *
  * <p>Usage (Java 17 source launcher, no build needed): {@code java SplitHeadClients.java PORT
- * CONNS SECONDS PATH}. One thread per connection; everything is bounded by SECONDS.
+ * CONNS SECONDS PATH [get|post]}. One thread per connection; everything is bounded by SECONDS.
  */
 public final class SplitHeadClients {
   private static final long PAUSE_NANOS = 500_000;
@@ -28,10 +29,15 @@ public final class SplitHeadClients {
     int port = Integer.parseInt(args[0]);
     int conns = Integer.parseInt(args[1]);
     long deadline = System.nanoTime() + Long.parseLong(args[2]) * 1_000_000_000L;
-    String cookie = "x".repeat(2000);
-    byte[] first = ("GET " + args[3] + " HTTP/1.1\r\nHost: bench\r\nCookie: s=" + cookie.substring(0, 1000))
+    boolean post = args.length > 4 && args[4].equals("post");
+    String filler = "x".repeat(2000);
+    String body = "y".repeat(3000);
+    byte[] first = (post
+        ? "POST " + args[3] + " HTTP/1.1\r\nHost: bench\r\nContent-Length: 3000\r\n\r\n" + body.substring(0, 1000)
+        : "GET " + args[3] + " HTTP/1.1\r\nHost: bench\r\nCookie: s=" + filler.substring(0, 1000))
         .getBytes(StandardCharsets.ISO_8859_1);
-    byte[] second = (cookie.substring(1000) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    byte[] second = (post ? body.substring(1000) : filler.substring(1000) + "\r\n\r\n")
+        .getBytes(StandardCharsets.ISO_8859_1);
     AtomicLong answered = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     List<Thread> threads = new ArrayList<>();

@@ -681,8 +681,8 @@ public interface ProxyServer extends AutoCloseable {
      * Whether the proxy serves its plain requests on event loops: a selector thread per core
      * holds the client connections between requests and runs, without a thread of the
      * {@link #concurrency} model, each GET or HEAD without a body, and each POST, PUT or PATCH
-     * whose body of up to 16 KiB (and within the {@link #retryBufferBytes retry buffer}) came
-     * whole with its head, when its listeners implement only
+     * with a body of up to 16 KiB (and within the {@link #retryBufferBytes retry buffer}), which
+     * the loop awaits if it comes after its head, when its listeners implement only
      * {@link ExchangeListener#exchangeCompleted}: in a reverse proxy, one whose route strips no
      * prefix and whose filters, and the proxy's, are all built-in checks of the head
      * ({@link Filters#accessControl}, {@link Filters#rateLimit}, {@link Filters#authentication}

@@ -42,7 +42,7 @@ final class CliOptions {
       "                               --deny-*, --rate-limit, --auth, --set-header; a forward",
       "                               proxy's to http:// URLs, with none but those, its",
       "                               --allow-*/--deny-* on clients and methods only), small",
-      "                               request bodies that came whole (up to 16 KiB), its",
+      "                               request bodies (up to 16 KiB), its",
       "                               cache hits, revalidations and misses that wait for no",
       "                               other fetch on a selector thread per core, everything",
       "                               else (CONNECT too) on the threads;",

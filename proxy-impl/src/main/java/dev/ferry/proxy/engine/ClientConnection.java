@@ -104,7 +104,7 @@ final class ClientConnection implements Runnable {
   /** Set when the connection must end with a reset rather than an orderly close. */
   private volatile boolean reset;
   private volatile long parkedDeadlineNanos;
-  /** When the head the loop serves began to arrive, if it came in pieces; 0 otherwise. */
+  /** When the request the loop serves began to arrive, if it came in pieces; 0 otherwise. */
   private long loopFirstByteNanos;
   /** Parked at accept, for want of a thread, and not run yet: refused if its request finds none. */
   private volatile boolean parkedAtAccept;
@@ -1073,18 +1073,24 @@ final class ClientConnection implements Runnable {
   }
 
   /**
-   * The loop read part of a head ({@code LoopAdmission.start}): true if it waits there for the
-   * rest, under the deadline {@link RequestArrival} sets (the request-header timeout from the
-   * head's start, which for a new connection is its accept), now the connection's parked deadline;
-   * false if the threads should take it now: a head their parser can judge already (too long,
-   * malformed), one with no room left to grow (503), or one past its deadline (408).
+   * The loop read part of a request ({@code LoopAdmission.start}): part of its head, or a whole
+   * head and part of a small body. True if it waits there for the rest, under the deadline
+   * {@link RequestArrival} sets, as the idle parker awaits it (for a head the request-header
+   * timeout from its start, which for a new connection is its accept; for a body the idle
+   * timeout after its last bytes, or sooner at the minimum body rate), now the connection's
+   * parked deadline; false if the threads should take it now: a head their parser can judge
+   * already (too long, malformed), no room left to grow (503), or a deadline passed (408).
    */
-  boolean awaitHeadOnLoop() {
+  boolean awaitOnLoop() {
     long now = System.nanoTime();
     arrival.headStarted(sequence == 0 ? acceptedNanos : now, in.lastReadNanos());
+    arrival.arrived(now);
     long deadline = arrival.nextDeadline(in);
     if (deadline == RequestArrival.READY || deadline - now <= 0) {
       return false;
+    }
+    if (arrival.awaitingBody()) {
+      state.receivingBody(); // a stop lets it in within its grace, as on the threads
     }
     parkedDeadlineNanos = deadline;
     return true;
@@ -1092,7 +1098,7 @@ final class ClientConnection implements Runnable {
 
   /**
    * The loop serves the request it read: false if the proxy asked the connection to close. What
-   * the arrival knew of a head that came in pieces is taken for it: when its first byte came
+   * the arrival knew of a request that came in pieces is taken for it: when its first byte came
    * ({@link #loopRequestStartNanos}).
    */
   boolean serveOnLoop() {
@@ -1101,12 +1107,13 @@ final class ClientConnection implements Runnable {
     }
     sequence++;
     arrival.takeHeadStart(0);
+    arrival.takeBody(0);
     loopFirstByteNanos = arrival.takeFirstByte(0);
     return true;
   }
 
   /**
-   * When the request the loop serves began: its first byte, for a head that came in pieces, else
+   * When the request the loop serves began: its first byte, for one that came in pieces, else
    * the read that brought it (a pipelined request's wait behind the one before it counts).
    */
   long loopRequestStartNanos() {

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
 /**
  * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET or
  * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole (a head in pieces is awaited
- * on the loop: {@code ClientConnection#awaitHeadOnLoop}), with no body, expectation
+ * on the loop: {@code ClientConnection#awaitOnLoop}, as is a small body), with no body, expectation
  * or upgrade, when its listeners want only the completed exchange: in a reverse proxy, one whose
  * route strips no prefix, when the proxy's filters and the route's are all built-in checks of the
  * head ({@link HeadCheck}: access control, rate limits, credentials; what one of them answers
@@ -69,6 +69,18 @@ final class LoopAdmission {
    * buffer's worth. Longer ones, and any still arriving, go to the threads, which stream them.
    */
   static final int MAX_BODY_BYTES = 16 * 1024;
+  /**
+   * For a whole head that declares by its length a body the loop could send (at most
+   * {@link #MAX_BODY_BYTES}, and within the request buffer, the body limit and the retry buffer,
+   * so that {@code RequestArrival} awaits it in memory, never on disk) which has not all come:
+   * how many bytes the request takes; otherwise -1.
+   */
+  private static ConnectionInput.BufferedMeasure smallBodyPending(ProxyConfig config) {
+    long limit = Math.min(Math.min(MAX_BODY_BYTES, config.retryBufferBytes()),
+        Math.min(config.requestBufferBytes(), config.maxRequestBodyBytes()));
+    return (bytes, from, to) -> HeadScan.pendingLengthBytes(bytes, from, to, limit);
+  }
+
   /** What {@link #start} takes for its read when the connection broke (a read returns -1 or more). */
   private static final int BROKEN = -2;
 
@@ -116,7 +128,7 @@ final class LoopAdmission {
       // A head in pieces (one larger than a network segment, or a slow client's): the rest is
       // awaited here, as the idle parker awaits it; the threads take what they judge (a head
       // cut by the client's end, blank lines, one too long or malformed, one past its deadline).
-      return read >= 0 && !UnreadInput.blankLinesOnly(in) && connection.awaitHeadOnLoop()
+      return read >= 0 && !UnreadInput.blankLinesOnly(in) && connection.awaitOnLoop()
           ? Start.WAITING : Start.HAND_OVER;
     }
     int mark = in.bufferPos();
@@ -128,7 +140,11 @@ final class LoopAdmission {
     }
     if (exchange == null) {
       in.rewindTo(mark);
-      return Start.HAND_OVER;
+      // A small body still arriving (one larger than a network segment): awaited here as a head
+      // in pieces is, then served here or handed over whole. Asked only of what the loop did not
+      // take, so that no other request pays the scan.
+      return read >= 0 && in.measureBuffered(smallBodyPending(loop.server().configuration())) >= 0
+          && connection.awaitOnLoop() ? Start.WAITING : Start.HAND_OVER;
     }
     exchange.begin();
     return Start.STARTED;

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Requests with a small body that came whole with the head (a POST, PUT or PATCH with a
  * {@code Content-Length} of up to 16 KiB) on the event loops, shown there by the proxy's one
- * thread being held (a thread's request would be refused 503: no thread, no queue); and what
- * stays with the threads: bodies still arriving, larger ones, chunked ones, unsafe methods where
- * the cache is on.
+ * thread being held (a thread's request would be refused 503: no thread, no queue), and such
+ * bodies still arriving, awaited there; and what stays with the threads: larger ones, chunked
+ * ones, unsafe methods where the cache is on.
  */
 @DisabledIfSystemProperty(named = "ferry.test.eventLoop", matches = "false",
     disabledReason = "these tests are of the event loops, which -Dferry.test.eventLoop=false turns off")
@@ -70,20 +70,46 @@ class LoopRequestBodyTest {
   }
 
   /**
-   * A body still arriving when its head is read goes to a thread, which waits for the rest; the
-   * origin gets it whole.
+   * A small body still arriving when its head is read (one larger than a network segment) is
+   * awaited on the loop, as a head in pieces is, and sent from there whole while the one thread
+   * is held.
    */
   @Test
-  void handsABodyStillArrivingToTheThreads() throws Exception {
+  void awaitsASmallBodyStillArrivingOnTheLoop() throws Exception {
     HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.origin().url("/"))));
-    try (RawClient raw = new RawClient(proxy.address())) {
-      raw.send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello");
-      Await.until(() -> proxy.stats().activeWorkers() == 1, "the POST to go to the thread");
-      raw.send("world");
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
+      String body = "b".repeat(6000);
+      raw.send("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n"
+          + body.substring(0, 1400));
+      Thread.sleep(100); // the input's shape: the rest of the body comes later
+      raw.send(body.substring(1400));
       assertThat(raw.readResponse().bodyText()).isEqualTo("ok");
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
-    assertThat(new String(origin.origin().takeRequest().body(), StandardCharsets.ISO_8859_1)).isEqualTo("helloworld");
+    origin.origin().takeRequest(); // the held POST
+    assertThat(new String(origin.origin().takeRequest().body(), StandardCharsets.ISO_8859_1)).isEqualTo("b".repeat(6000));
+  }
+
+  /**
+   * A small body that stops coming is answered 408 at the idle timeout after its last bytes, by
+   * the threads as before, none of it sent upstream; the next client is served.
+   */
+  @Test
+  void answers408ToASmallBodyThatStopsComing() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.origin().url("/")))
+        .idleTimeout(java.time.Duration.ofMillis(400)));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      raw.send("POST /stalled HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello");
+      assertThat(raw.readResponse().status()).isEqualTo(408);
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      assertThat(raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+    }
+    assertThat(origin.requests().get()).isEqualTo(1);
+    assertThat(proxy.stats().failures()).containsKey("REQUEST_TIMEOUT");
   }
 
   /**
