@@ -6,6 +6,7 @@ import dev.ferry.proxy.engine.http1.RecentValues;
 import dev.ferry.proxy.engine.io.DirectBuffers;
 import dev.ferry.proxy.engine.io.SelectorThreads;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
+import dev.ferry.proxy.engine.upstream.UpstreamPool;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -348,17 +349,21 @@ final class EventLoop implements AutoCloseable {
   }
 
   /**
-   * Keeps {@code upstream} for the next exchange to its endpoint, most recent first, up to
-   * {@code maxIdleUpstreamConnections} per endpoint on this loop.
+   * Keeps {@code upstream} for the next exchange to its endpoint, most recent first, as the
+   * blocking pool keeps its own ({@link UpstreamPool}): always, however many are idle already,
+   * so that more requests in flight than {@code maxIdleUpstreamConnections} do not close and
+   * reopen connections at every turn of a load; {@link #scan} closes those past the cap, per
+   * endpoint on this loop, once unused a while. Never to an endpoint a reload removed, nor with
+   * pooling off.
    */
   void release(LoopUpstream upstream) {
-    ArrayDeque<LoopUpstream> waiting = idle.computeIfAbsent(upstream.key, k -> new ArrayDeque<>());
-    if (waiting.size() >= server.configuration().maxIdleUpstreamConnections()) {
-      upstream.close(); // the proxy's cap per upstream, per loop here
+    if (server.configuration().maxIdleUpstreamConnections() == 0
+        || server.upstreamPool().isRetired(upstream.key)) {
+      upstream.close();
       return;
     }
     upstream.idle(System.nanoTime());
-    waiting.addFirst(upstream);
+    idle.computeIfAbsent(upstream.key, k -> new ArrayDeque<>()).addFirst(upstream);
   }
 
   private void dropIdle(LoopUpstream upstream) {
@@ -417,15 +422,31 @@ final class EventLoop implements AutoCloseable {
         MDC.remove(ProxyServer.MDC_CONNECTION);
       }
     }
-    // Emptied queues go too: a forward proxy's origins are as many as its clients name.
-    idle.values().removeIf(waiting -> {
+    trimIdle(now);
+  }
+
+  /**
+   * Closes the idle upstream connections past their keep-alive or to an endpoint a reload
+   * removed, and, past the idle cap, the least recently used once unused for
+   * {@link UpstreamPool#TRIM_AFTER_NANOS}. Emptied queues go too: a forward proxy's origins are
+   * as many as its clients name.
+   */
+  private void trimIdle(long now) {
+    int cap = server.configuration().maxIdleUpstreamConnections();
+    UpstreamPool pool = server.upstreamPool();
+    idle.entrySet().removeIf(entry -> {
+      ArrayDeque<LoopUpstream> waiting = entry.getValue();
+      boolean retired = pool.isRetired(entry.getKey());
       waiting.removeIf(upstream -> {
-        if (now - upstream.idleSinceNanos <= upstream.maxIdleNanos) {
+        if (!retired && now - upstream.idleSinceNanos <= upstream.maxIdleNanos) {
           return false;
         }
         upstream.close();
         return true;
       });
+      while (waiting.size() > cap && now - waiting.peekLast().idleSinceNanos >= UpstreamPool.TRIM_AFTER_NANOS) {
+        waiting.pollLast().close();
+      }
       return waiting.isEmpty();
     });
   }

@@ -41,12 +41,14 @@ import java.util.concurrent.atomic.LongAdder;
 public final class UpstreamPool {
   static final long PROBE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
   /** How long a connection past the idle cap waits unused before the sweep closes it. */
-  static final long TRIM_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
+  public static final long TRIM_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final Guard guard = new Guard();
   private final Map<UpstreamKey, Deque<UpstreamConnection>> idle = new HashMap<>();
   /** Endpoints a reload removed: their connections close as their exchanges end. Guarded. */
   private final Set<UpstreamKey> retired = new HashSet<>();
+  /** A copy of {@link #retired} for the event loops, which ask at every release without the lock. */
+  private volatile Set<UpstreamKey> retiredNow = Set.of();
   private final int maxIdlePerKey;
   private final long keepAliveNanos;
   private final Connector connector;
@@ -156,6 +158,7 @@ public final class UpstreamPool {
     guard.run(() -> {
       retired.removeAll(current);
       retired.addAll(gone);
+      retiredNow = Set.copyOf(retired);
       gone.forEach(key -> {
         Deque<UpstreamConnection> queue = idle.remove(key);
         if (queue != null) {
@@ -164,6 +167,14 @@ public final class UpstreamPool {
       });
     });
     closing.forEach(UpstreamConnection::close);
+  }
+
+  /**
+   * Whether a reload removed {@code key}'s endpoint ({@link #retire}): an event loop closes its
+   * connections to it rather than keep them.
+   */
+  public boolean isRetired(UpstreamKey key) {
+    return retiredNow.contains(key);
   }
 
   /** Closes every idle connection and refuses to keep any more. */

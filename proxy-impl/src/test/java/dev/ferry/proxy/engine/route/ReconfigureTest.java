@@ -215,6 +215,54 @@ class ReconfigureTest {
   }
 
   /**
+   * The event loops keep idle upstream connections of their own: a reload that removes an
+   * endpoint closes theirs too (they stayed open for the whole keep-alive). HTTP/1.1 clients,
+   * whose requests the loops serve.
+   */
+  @Test
+  void closesTheLoopsIdleConnectionsToAnEndpointTheReloadRemoved() throws Exception {
+    Origins kept = ferry.track(new Origins("kept"));
+    Origins removed = ferry.track(new Origins("removed"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstreamKeepAlive(Duration.ofSeconds(30))
+        .upstream(Upstream.pool(kept.url(), removed.url()).name("app")));
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    for (int i = 0; i < 4; i++) {
+      client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/" + i)).build(),
+          HttpResponse.BodyHandlers.discarding());
+    }
+    Await.until(() -> proxy.stats().upstreamConnectionsIdle() == 2, "one idle connection to each endpoint");
+
+    proxy.reconfigure(proxy.config().toBuilder().upstream(Upstream.of(kept.url()).name("app")).buildConfig());
+
+    Await.until(() -> proxy.stats().upstreamConnectionsOpen() == 1, "the idle connection to the removed endpoint closed");
+    assertThat(proxy.stats().upstreamConnectionsIdle()).isEqualTo(1);
+  }
+
+  /**
+   * A loop's connection busy when the reload removed its endpoint closes as its exchange ends,
+   * rather than go back to the loop's idle ones.
+   */
+  @Test
+  void closesALoopsBusyConnectionToARemovedEndpointWhenItsExchangeEnds() throws Exception {
+    Origins kept = ferry.track(new Origins("kept"));
+    Origins removed = ferry.track(new Origins("removed"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstreamKeepAlive(Duration.ofSeconds(30))
+        .upstream(Upstream.of(removed.url()).name("app")));
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    removed.hold();
+    var busy = client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/busy"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    Await.until(() -> removed.requestsInFlight() == 1, "the request held by the endpoint about to be removed");
+
+    proxy.reconfigure(proxy.config().toBuilder().upstream(Upstream.of(kept.url()).name("app")).buildConfig());
+    removed.release();
+
+    assertThat(busy.get(10, TimeUnit.SECONDS).body()).isEqualTo("removed /busy");
+    Await.until(() -> proxy.stats().upstreamConnectionsOpen() == 0, "the connection to the removed endpoint closed");
+    assertThat(proxy.stats().upstreamConnectionsIdle()).isZero();
+  }
+
+  /**
    * An exchange goes through the filters and the routes of one configuration: one that began in
    * the old filters is routed by the old table. Before, it took the new routes after the old
    * filters, and a reload that added authentication and a route to an admin pool together let
