@@ -242,7 +242,8 @@ final class LoopAdmission {
 
   /**
    * A request a loop may take by its head, from an HTTP/1.1 or an HTTP/1.0 client, with no
-   * {@code Transfer-Encoding}, {@code Upgrade} or {@code Expect}: a GET or HEAD without a body,
+   * {@code Transfer-Encoding}, {@code Upgrade} or {@code Expect}: a GET or HEAD without a body
+   * (none, or a {@code Content-Length} of 0),
    * or a POST, PUT or PATCH whose {@code Content-Length} is at most {@link #MAX_BODY_BYTES} (its
    * body must also have come whole with the head, which {@link #start} sees).
    */
@@ -252,7 +253,8 @@ final class LoopAdmission {
       return false;
     }
     return switch (head.method()) {
-      case "GET", "HEAD" -> !received.contains("Content-Length");
+      // An empty one is no body (Java 17's HttpClient sends Content-Length: 0 with every GET).
+      case "GET", "HEAD" -> !received.contains("Content-Length") || Framing.contentLength(received) == 0;
       case "POST", "PUT", "PATCH" -> {
         long length = Framing.contentLength(received); // -1: none, so no body (RFC 9112 §6.3)
         yield length >= -1 && length <= MAX_BODY_BYTES;

@@ -210,4 +210,33 @@ class LoopRequestBodyTest {
     assertThat(posted.requestLine()).isEqualTo("POST /f HTTP/1.1");
     assertThat(new String(posted.body(), StandardCharsets.ISO_8859_1)).isEqualTo("body");
   }
+
+  /**
+   * A GET or HEAD with {@code Content-Length: 0}, as Java 17's {@code HttpClient} sends every
+   * GET, is a request without a body: served on the loop while the one thread is held (it was
+   * handed to the threads, so every request of a Java 17 client took a thread), and sent
+   * upstream without the field, as the threads send it. A GET with a body stays the threads'.
+   */
+  @Test
+  void servesAGetWithAnEmptyContentLengthOnTheLoop() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.origin().url("/"))));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      HoldingOrigin.hold(held, "/hold", origin.requests(), 1);
+      assertThat(raw.send("GET /empty HTTP/1.1\r\nContent-Length: 0\r\nHost: a\r\n"
+          + "User-Agent: Java-http-client/17\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      assertThat(raw.send("HEAD /empty HTTP/1.1\r\nContent-Length: 0\r\nHost: a\r\n\r\n").readResponse(true).status())
+          .isEqualTo(200);
+      try (RawClient other = new RawClient(proxy.address())) {
+        assertThat(other.send("GET /body HTTP/1.1\r\nContent-Length: 2\r\nHost: a\r\n\r\nhi").readResponse().status())
+            .isEqualTo(503);
+      }
+      assertThat(origin.releaseHeld(held)).isEqualTo("ok");
+    }
+    origin.origin().takeRequest(); // the held one
+    TinyOrigin.Received get = origin.origin().takeRequest();
+    assertThat(get.requestLine()).isEqualTo("GET /empty HTTP/1.1");
+    assertThat(get.header("content-length")).isNull();
+    assertThat(origin.origin().takeRequest().requestLine()).isEqualTo("HEAD /empty HTTP/1.1");
+  }
 }
