@@ -17,7 +17,9 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -166,6 +168,40 @@ class EventLoopTest {
     }
     Await.until(() -> ConnectionBuffers.pooled() >= Math.max(before, 2), "the ended connections' buffers in the pool");
     assertThat(origin.connectionCount()).isEqualTo(20);
+  }
+
+  /**
+   * A client's input buffer goes back to the process's pool while its exchange waits for the
+   * upstream, nothing pipelined behind its request, as a parked connection's does: requests held
+   * by the origin hold none. Each held one until its exchange ended, and a thousand clients in
+   * flight, past the pool's 128, allocated a fresh 16 KiB buffer for every third request.
+   */
+  @Test
+  void holdsNoClientInputBufferWhileTheUpstreamAnswers() throws Exception {
+    HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
+    ProxyServer proxy = loopProxy(origin.origin().url("/"));
+    // An ended connection gives its buffers to the pool: some wait there before the held ones.
+    for (int i = 0; i < 2; i++) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send("GET /fill HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().bodyText()).isEqualTo("ok");
+      }
+    }
+    Await.until(() -> ConnectionBuffers.pooled() >= 1, "the ended connections' buffers in the pool");
+    int before = ConnectionBuffers.pooled();
+    List<RawClient> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < 10; i++) {
+        held.add(new RawClient(proxy.address()).send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"));
+      }
+      Await.until(() -> origin.requests().get() == 12, "the ten requests held by the origin");
+      assertThat(ConnectionBuffers.pooled()).isGreaterThanOrEqualTo(before);
+      origin.release().countDown();
+      for (RawClient client : held) {
+        assertThat(client.readResponse().bodyText()).isEqualTo("ok");
+      }
+    } finally {
+      RawClient.closeAll(held);
+    }
   }
 
   /**
