@@ -319,7 +319,7 @@ final class LoopAdmission {
     LoopChecks checks = LoopChecks.of(connection.clientAddress(), parsed.request().headers(fields.build()).build(),
         forward);
     if (!checks.pass(pipeline.filters())) {
-      return refused(loop, connection, key, head, null, requestId, trace, parsed.hostNamed(), checks, null);
+      return refused(loop, connection, key, head, null, requestId, trace, parsed.hostNamed(), checks);
     }
     if (forward) {
       return forward(loop, connection, key, head, checks, content, requestId, trace, parsed.hostNamed());
@@ -332,7 +332,7 @@ final class LoopAdmission {
       return null;
     }
     if (!checks.pass(matched.get().filters())) {
-      return refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, null);
+      return refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks);
     }
     Request request = checks.request();
     HttpCache cache = server.httpCache();
@@ -370,14 +370,17 @@ final class LoopAdmission {
       pool.release();
       return null; // it waits for a connection on a thread
     }
-    Refusal spent = checks.take();
-    if (spent != null || !connection.serveOnLoop()) {
+    if (!connection.serveOnLoop()) {
       pool.releaseConnection();
       pool.release();
-      // A rate limit's 429, answered here; or asked to close: the blocking path serves what
-      // came, or ends it.
-      return spent == null ? null
-          : refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, spent);
+      return null; // asked to close: the blocking path serves what came, or ends it
+    }
+    // Taken once the loop serves the request: one it handed over would take a token again.
+    Refusal spent = checks.take();
+    if (spent != null) {
+      pool.releaseConnection();
+      pool.release();
+      return refusing(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, spent);
     }
     return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
         trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks).fetching(fetch);
@@ -411,12 +414,12 @@ final class LoopAdmission {
         return stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, found, checks);
       }
     }
-    Refusal spent = checks.take();
-    if (spent != null) {
-      return refused(loop, connection, key, head, null, requestId, trace, hostNamed, checks, spent);
-    }
     if (!connection.serveOnLoop()) {
       return null; // asked to close: the blocking path serves what came, or ends it
+    }
+    Refusal spent = checks.take();
+    if (spent != null) {
+      return refusing(loop, connection, key, head, null, requestId, trace, hostNamed, checks, spent);
     }
     return new LoopExchange(loop, connection, key, head, checks.request(), null, requestId,
         trace.traceId(), hostNamed).sending(content).answeringThrough(checks).fetching(fetch);
@@ -454,10 +457,10 @@ final class LoopAdmission {
   private static LoopExchange answering(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, Request request, LiveRoute route, String requestId, TraceContext trace,
       boolean hostNamed, LoopChecks checks, Response answer, String verdict) {
-    Refusal spent = checks == null ? null : checks.take();
     if (!connection.serveOnLoop()) {
       return null;
     }
+    Refusal spent = checks == null ? null : checks.take();
     LoopExchange exchange = new LoopExchange(loop, connection, key, head, request, route, requestId,
         trace.traceId(), hostNamed);
     if (spent != null) {
@@ -484,8 +487,11 @@ final class LoopAdmission {
     Request request = checks.request();
     Response moved = routes.slashRedirect(request);
     if (moved == null) {
+      if (!connection.serveOnLoop()) {
+        return null;
+      }
       Refusal spent = checks.take();
-      return refused(loop, connection, key, head, null, requestId, trace, hostNamed, checks,
+      return refusing(loop, connection, key, head, null, requestId, trace, hostNamed, checks,
           spent != null ? spent : Refusal.error(new HttpFailureException(ProxyFailure.NO_ROUTE,
               "no route matches its host, path and method")));
     }
@@ -495,19 +501,26 @@ final class LoopAdmission {
   /**
    * A request the filters in {@code checks} answer themselves (403, 401, 407, 429), before the
    * request reached {@code route} (null: the proxy's own filters answered, or no route matched) or
-   * on it: the exchange that sends their answer ({@code spent}, or {@link LoopChecks#refusal}), or
-   * null where the threads decide (a filter a loop may not run; the connection asked to close).
+   * on it: the exchange that sends their answer ({@link LoopChecks#refusal}), or null where the
+   * threads decide (a filter a loop may not run; the connection asked to close).
    */
   private static LoopExchange refused(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, LiveRoute route, String requestId, TraceContext trace, boolean hostNamed,
-      LoopChecks checks, Refusal spent) {
+      LoopChecks checks) {
     if (connection.closeRequested()) {
       return null; // the threads answer it, saying the connection closes
     }
-    Refusal refusal = spent != null ? spent : checks.refusal();
+    Refusal refusal = checks.refusal();
     if (refusal == null || !connection.serveOnLoop()) {
       return null;
     }
+    return refusing(loop, connection, key, head, route, requestId, trace, hostNamed, checks, refusal);
+  }
+
+  /** The exchange that sends {@code refusal} for a request the loop serves already. */
+  private static LoopExchange refusing(EventLoop loop, ClientConnection connection, SelectionKey key,
+      RequestHead head, LiveRoute route, String requestId, TraceContext trace, boolean hostNamed,
+      LoopChecks checks, Refusal refusal) {
     LoopExchange exchange = new LoopExchange(loop, connection, key, head, checks.request(), route, requestId,
         trace.traceId(), hostNamed);
     exchange.refuseWith(refusal);
