@@ -3,7 +3,7 @@
 # and 100 KiB files; nginx as a reverse proxy and with proxy_cache; Ferry's miss path and cache
 # hits on Java 17 (defaults: the event loops, and `-c auto` = bounded pool for the rest) and, when
 # installed, Java 25 (`auto` = virtual threads), then both with --no-event-loop. For each row and size: a 3 s warm-up, then ROUNDS runs of
-# `wrk -t2 -c64 -d$DURATION --latency`; the table shows medians of req/s and p99, the proxy
+# `wrk -t2 -c$CONNS -d$DURATION --latency`; the table shows medians of req/s and p99, the proxy
 # process's CPU per request (user+sys ticks from /proc/PID/stat; nginx: master and workers) and
 # its peak RSS (VmHWM), and for Ferry the heap bytes allocated per request (the CLI's
 # jvm_threads_allocated_bytes_total on its admin listener, read before and after each run).
@@ -17,17 +17,20 @@
 # Progress goes to stderr, the two markdown tables to stdout. About 20 minutes with the defaults.
 #   ./mvnw -q -DskipTests package && samples/bench/compare.sh
 #   DURATION=3s ROUNDS=1 JIT_WARMUP=3s IDLE=2000 samples/bench/compare.sh   # quick check, ~4 minutes
+#   CONNS=1000 SIZES=1024 IDLE=0 samples/bench/compare.sh   # a thousand clients, 1 KiB, ~10 minutes
 # Settings: DURATION (10s), ROUNDS (2), WARMUP (3s before each run), JIT_WARMUP (15s once per
 # row and size before the first round, so that round 1 does not measure the JIT compiling the
 # JVMs' hot paths: on Java 17 C2 compiles Ferry's for about 20 s of a 1 KiB miss load, counting
 # the recompiles the first closed connections cause, see warm_up in origin.sh), IDLE
-# connections (10000; 0 skips the probe), HOLD seconds (10), LITTLEPROXY version (2.2.0), SIZES
+# connections (10000; 0 skips the probe), CONNS (wrk's connections, 64; nginx keeps as many idle
+# upstream connections per worker, so that neither proxy closes and reopens them under the load), HOLD seconds (10), LITTLEPROXY version (2.2.0), SIZES
 # of the files ("1024 102400"; "102400" measures large bodies only, in about half the time),
 # JAVA17 (java on PATH), JDK25 (/usr/lib/jvm/temurin-25-jdk-amd64; its rows are skipped if absent).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 JAR=samples/target/ferry.jar
 DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
 ROUNDS=${ROUNDS:-2}
 WARMUP=${WARMUP:-3s}
 JIT_WARMUP=${JIT_WARMUP:-15s}
@@ -233,7 +236,7 @@ measure() {
   local port=$1 size=$2 pids=$3 admin=${4:-} kind=${5:-} before after out abefore aafter
   abefore=$(allocated "$admin")
   before=$(cpu_ticks $pids)
-  out=$(timeout $((DSECONDS + 30)) wrk -t2 -c64 -d"$DURATION" --latency $(forward_script "$kind" "$size") \
+  out=$(timeout $((DSECONDS + 30)) wrk -t2 -c"$CONNS" -d"$DURATION" --latency $(forward_script "$kind" "$size") \
     "http://127.0.0.1:$port/bytes/$size") ||
     echo "WARNING: wrk failed on 127.0.0.1:$port/bytes/$size" >&2
   after=$(cpu_ticks $pids)
@@ -274,7 +277,7 @@ check_row() { # $1 = label, $2 = port, $3 = kind
 echo "compare.sh: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo "  $(nginx -v 2>&1), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), java 17: $("$JAVA17" -version 2>&1 | head -1)$($HAVE25 && echo ", java 25: $("$JDK25/bin/java" -version 2>&1 | head -1)")" >&2
 awk -v n="$(nproc)" '$1 > n / 2 { printf "  WARNING: load average %s on %d cores: other work is running, numbers will be noisy\n", $1, n }' /proc/loadavg >&2
-echo "  wrk -t2 -c64 -d$DURATION --latency, warm-up $JIT_WARMUP once then $WARMUP per run, median of $ROUNDS round(s); JVMs ${JVM_OPTS[*]}" >&2
+echo "  wrk -t2 -c$CONNS -d$DURATION --latency, warm-up $JIT_WARMUP once then $WARMUP per run, median of $ROUNDS round(s); JVMs ${JVM_OPTS[*]}" >&2
 
 ORIGIN_DIR=$WORK/origin; mkdir -p "$ORIGIN_DIR/html/bytes"
 for size in "${SIZES[@]}" 16; do head -c "$size" /dev/urandom > "$ORIGIN_DIR/html/bytes/$size"; done
@@ -284,7 +287,7 @@ ORIGIN_PORT=$(free_port)
 nginx_conf "$ORIGIN_DIR" "  server { listen 127.0.0.1:$ORIGIN_PORT; root html; expires 10m; }"
 start_nginx "$ORIGIN_DIR" "$ORIGIN_PORT"; ORIGIN_PIDS=$NGINX_PIDS
 
-UPSTREAM="  upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; keepalive_requests 1000000; keepalive_timeout 600s; }"
+UPSTREAM="  upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive $((CONNS > 64 ? CONNS : 64)); keepalive_requests 1000000; keepalive_timeout 600s; }"
 # proxy_buffers 32 8k holds a whole 100 KiB response in memory, as Ferry streams it, rather than
 # spilling to a temporary file.
 PROXY="proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffers 32 8k;"
@@ -369,7 +372,7 @@ echo "  JIT warm-up: $JIT_WARMUP per row and size ..." >&2
 for size in "${SIZES[@]}"; do
   for row in "${ROWS[@]}"; do
     IFS='|' read -r label kind port pids admin <<< "$row"
-    timeout 120 wrk -t2 -c64 -d"$JIT_WARMUP" $(forward_script "$kind" "$size") "http://127.0.0.1:$port/bytes/$size" > /dev/null ||
+    timeout 120 wrk -t2 -c"$CONNS" -d"$JIT_WARMUP" $(forward_script "$kind" "$size") "http://127.0.0.1:$port/bytes/$size" > /dev/null ||
       echo "WARNING: JIT warm-up failed for $label" >&2
   done
 done
@@ -377,7 +380,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for size in "${SIZES[@]}"; do
     for i in "${!ROWS[@]}"; do
       IFS='|' read -r label kind port pids admin <<< "${ROWS[i]}"
-      timeout 60 wrk -t2 -c64 -d"$WARMUP" $(forward_script "$kind" "$size") "http://127.0.0.1:$port/bytes/$size" > /dev/null ||
+      timeout 60 wrk -t2 -c"$CONNS" -d"$WARMUP" $(forward_script "$kind" "$size") "http://127.0.0.1:$port/bytes/$size" > /dev/null ||
         echo "WARNING: warm-up failed for $label" >&2
       r=$(measure "$port" "$size" "$pids" "$admin" "$kind")
       echo "$i $size $r" >> "$RESULTS"
@@ -402,7 +405,7 @@ baseline() { # $1 = kind; index of the nginx row that a row of this kind is comp
   echo -1
 }
 echo
-echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*version: //'), wrk -t2 -c64 -d$DURATION, median of $ROUNDS:" \
+echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(nginx -v 2>&1 | sed 's/.*version: //'), wrk -t2 -c$CONNS -d$DURATION, median of $ROUNDS:" \
   "\`DURATION=$DURATION ROUNDS=$ROUNDS IDLE=$IDLE SIZES=\"${SIZES[*]}\" samples/bench/compare.sh\`"
 echo
 header="| path"; rule="| ---"

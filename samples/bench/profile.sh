@@ -11,11 +11,13 @@
 #   ACCESS_LOG=1 samples/bench/profile.sh         # the CLI's default access log on (to a file)
 #   PROFILER=async samples/bench/profile.sh       # CPU in the kernel too (async-profiler)
 #   FORWARD=1 samples/bench/profile.sh            # a forward proxy: absolute-form requests
+#   UPLOAD=1024 samples/bench/profile.sh          # POST a 1 KiB body with every request
 #   FLAGS="--event-loop" samples/bench/profile.sh # extra CLI flags (here: the event loops)
 # Settings: SIZE of the response body (1024), CACHE in MiB (unset: no cache, so the miss path),
 # TLS (1: Ferry terminates TLS with a certificate made for the run), CLOSE (1: "Connection: close"
 # on every request), FORWARD (1: Ferry as a forward proxy, no --upstream, wrk sending absolute-form
-# targets for the origin), ACCESS_LOG (1: without -q, so the access log is written, to the run's
+# targets for the origin), UPLOAD (bytes of a body POSTed with every request, which the origin
+# reads and answers like a GET; 0: GETs; not with FORWARD), ACCESS_LOG (1: without -q, so the access log is written, to the run's
 # ferry.out), FLAGS (extra CLI flags for Ferry, split on spaces), HEADER (one more request field
 # wrk and the readiness check send, e.g. HEADER="Authorization: Basic YWxpY2U6czNjcmV0" with
 # FLAGS="--auth alice:s3cret"),
@@ -112,6 +114,9 @@ if [ "${FORWARD:-0}" = 1 ]; then
   MODE_FLAGS=(--allow-private-destinations)
   echo "wrk.path = \"http://127.0.0.1:$ORIGIN_PORT/bytes/$SIZE\"" > "$WORK/forward.lua"
   WRK_SCRIPT=(-s "$WORK/forward.lua")
+elif [ "${UPLOAD:-0}" -gt 0 ]; then
+  printf 'wrk.method = "POST"\nwrk.body = string.rep("x", %d)\n' "$UPLOAD" > "$WORK/upload.lua"
+  WRK_SCRIPT=(-s "$WORK/upload.lua")
 fi
 "$JAVA" -Xmx1g "${PROFILE_FLAGS[@]}" -jar "$JAR" "${LOG_FLAGS[@]}" \
   -p "$PORT" "${MODE_FLAGS[@]}" "${CACHE_FLAGS[@]}" "${TLS_ARGS[@]}" "${EXTRA_FLAGS[@]}" > "$WORK/ferry.out" 2>&1 &

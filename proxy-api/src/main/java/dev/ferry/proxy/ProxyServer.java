@@ -680,7 +680,8 @@ public interface ProxyServer extends AutoCloseable {
     /**
      * Whether the proxy serves its plain requests on event loops: a selector thread per core
      * holds the client connections between requests and runs, without a thread of the
-     * {@link #concurrency} model, each GET or HEAD without a body, and each POST, PUT or PATCH
+     * {@link #concurrency} model, each GET or HEAD without a body (or with {@code Content-Length: 0}),
+     * and each POST, PUT or PATCH
      * with a body of up to 16 KiB (and within the {@link #retryBufferBytes retry buffer}), which
      * the loop awaits if it comes after its head, when its listeners implement only
      * {@link ExchangeListener#exchangeCompleted}: in a reverse proxy, one whose route strips no
@@ -743,7 +744,8 @@ public interface ProxyServer extends AutoCloseable {
      * 0 disables pooling. A connection coming back from a request is always kept for reuse, so
      * a busy proxy with more requests in flight than this does not close and reopen connections
      * on every burst; those past the cap are closed, least recently used first, once a second
-     * or two unused.
+     * or two unused. With {@link #eventLoop event loops}, each loop keeps its own, up to this
+     * many per upstream.
      *
      * @throws IllegalArgumentException unless between 0 and 10000
      */
