@@ -10,7 +10,6 @@ import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.filter.Refusal;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
-import dev.ferry.proxy.engine.http1.LogValues;
 import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
@@ -23,8 +22,6 @@ import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.engine.upstream.Forwarder;
-import dev.ferry.proxy.engine.upstream.HostNames;
-import dev.ferry.proxy.engine.upstream.NameLookups;
 import dev.ferry.proxy.engine.upstream.Target;
 import dev.ferry.proxy.engine.upstream.UpstreamBody;
 import dev.ferry.proxy.engine.upstream.UpstreamConnection;
@@ -32,20 +29,18 @@ import dev.ferry.proxy.engine.upstream.UpstreamFields;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One exchange run on an {@link EventLoop}: a GET or HEAD without a body, sent to a plain-http
- * endpoint of a reverse proxy's route ({@link LoopRoute}) or to the origin a forward proxy's
- * request names ({@link LoopOrigin}), on a connection of the loop's own, its answer relayed as it
+ * One exchange run on an {@link EventLoop}: a GET or HEAD, or a request with a small body that
+ * came whole, sent to a plain-http endpoint of a reverse proxy's route ({@link LoopRoute}) or to
+ * the origin a forward proxy's request names ({@link LoopOrigin}), on a connection of the loop's
+ * own (an idle one, or one {@link LoopConnect} opens), its answer relayed as it
  * comes ({@link LoopBody}), never buffered whole. It does what the blocking path does for such a
  * request, with the same parts: the head parsed by {@link HeadParser}, the fields upstream by
  * {@link UpstreamFields}, a route's endpoint, retries and backoff by {@link Attempts}, the
@@ -85,13 +80,11 @@ final class LoopExchange implements DispatchHooks {
   private final boolean headRequest;
   private boolean closeAfter;
 
-  /** The key of the attempt under way's connections. */
-  private UpstreamKey upstreamKey;
   /** Where a reverse proxy's attempt under way goes; null for a forward proxy's. */
   private Target target;
-  /** The address of the connection this attempt opens; null while it reuses an idle one. */
-  private InetSocketAddress connectingTo;
   private LoopUpstream upstream;
+  /** How an attempt opens a new connection; made for the first that needs one. */
+  private LoopConnect connect;
   private ByteBuffer requestBytes;
   /** The client's bytes: filled from the upstream, drained to the client ({@link #draining}). */
   private ByteBuffer out;
@@ -131,13 +124,6 @@ final class LoopExchange implements DispatchHooks {
   private boolean finished;
   private long deadlineNanos;
   private int staleRetries;
-  /** The addresses this attempt connects to, in turn, and the next one's index. */
-  private List<InetAddress> addresses;
-  private int nextAddress;
-  /** Counts the lookups started: an answer to one the exchange gave up on is dropped. */
-  private int lookups;
-  /** The attempt waits for its endpoint's name to be looked up (it holds the pool's slots). */
-  private boolean lookingUp;
   /** What the upstream connection had read before this attempt: nothing since, and it may be stale. */
   private long readBefore;
   private int status;
@@ -272,8 +258,8 @@ final class LoopExchange implements DispatchHooks {
   }
 
   /**
-   * Sends the request on an idle connection to the attempt's endpoint or origin, or a new one: to
-   * its address, or to the addresses its name has, looked up off the loop ({@link NameLookups}).
+   * Sends the request on an idle connection to the attempt's endpoint or origin, or a new one
+   * ({@link LoopConnect}).
    */
   private void send(boolean mayReuse) {
     UpstreamKey key;
@@ -283,10 +269,8 @@ final class LoopExchange implements DispatchHooks {
       failedBeforeAnswer(e);
       return;
     }
-    upstreamKey = key;
     target = destination.target(key);
     requestBytes = requestHead();
-    connectingTo = null;
     upstream = mayReuse ? loop.idleUpstream(key) : null;
     if (upstream != null) {
       upstream.taken(this);
@@ -299,58 +283,16 @@ final class LoopExchange implements DispatchHooks {
     // The connect timeout covers the lookup too: a resolver that does not answer fails the
     // attempt in time (504), as a connect that does not complete does.
     awaitUntil(Await.CONNECT, server.configuration().connectTimeout().toNanos());
-    Optional<InetAddress> address = HostNames.literal(key.host());
-    if (address.isPresent()) {
-      connect(List.of(address.get()));
-      return;
+    if (connect == null) {
+      connect = new LoopConnect(loop, this);
     }
-    int lookup = ++lookups;
-    lookingUp = true;
-    server.nameLookups().lookUp(key,
-        (found, failure) -> loop.later(this, () -> lookedUp(lookup, found, failure)));
+    connect.start(key);
   }
 
-  /** The name was looked up: the attempt goes on, unless it ended meanwhile (a timeout, the client). */
-  private void lookedUp(int lookup, List<InetAddress> found, HttpFailureException failure) {
-    if (!lookingUp || lookup != lookups) {
-      return;
-    }
-    lookingUp = false;
-    if (failure != null) {
-      failedBeforeAnswer(failure);
-      return;
-    }
-    connect(found);
-  }
-
-  /**
-   * Connects to the first of {@code found} that takes the connection, each checked as the
-   * blocking path's connector checks them first: never the proxy's own listener (508).
-   */
-  private void connect(List<InetAddress> found) {
-    UpstreamKey key = upstreamKey;
-    try {
-      server.destinationPolicy().check(key.host(), key.port(), found, false);
-    } catch (HttpFailureException e) {
-      failedBeforeAnswer(e);
-      return;
-    }
-    addresses = found;
-    nextAddress = 0;
-    connectNext();
-  }
-
-  /** Opens a connection to the next address; a refused one moves on to the one after it. */
-  private void connectNext() {
-    UpstreamKey key = upstreamKey;
-    connectingTo = new InetSocketAddress(addresses.get(nextAddress++), key.port());
-    try {
-      upstream = loop.openUpstream(key, connectingTo);
-      upstream.exchange = this;
-    } catch (IOException e) {
-      connectBroke(e);
-      return;
-    }
+  /** A new connection for the attempt, connected or connecting ({@link LoopConnect}). */
+  void opened(LoopUpstream opened) {
+    upstream = opened;
+    upstream.exchange = this;
     readBefore = 0;
     if (upstream.connected()) {
       writeRequest();
@@ -359,18 +301,13 @@ final class LoopExchange implements DispatchHooks {
     }
   }
 
-  /** A connect failed: on to the next address within the same deadline, or the attempt failed. */
+  /** The connect failed: the connection goes, and the attempt tries the next address, if any. */
   private void connectBroke(IOException e) {
-    HttpFailureException failed = connectFailure(e);
-    if (e instanceof HttpFailureException || nextAddress >= addresses.size()) {
-      failedBeforeAnswer(failed);
-      return;
-    }
     if (upstream != null) {
       upstream.close();
       upstream = null;
     }
-    connectNext();
+    connect.broke(e);
   }
 
   private ByteBuffer requestHead() {
@@ -722,7 +659,7 @@ final class LoopExchange implements DispatchHooks {
    * The upstream failed before the head of an answer that stands: a stale connection's request
    * is sent again on a new one; otherwise the attempt failed, and is retried or answered.
    */
-  private void failedBeforeAnswer(IOException e) {
+  void failedBeforeAnswer(IOException e) {
     boolean headBegun = upstream != null && upstream.connected()
         && upstream.input().bytesRead() > readBefore;
     // A request that may not go twice (a POST) is not sent again, as on the blocking path: the
@@ -770,25 +707,9 @@ final class LoopExchange implements DispatchHooks {
     answerFailure(failed);
   }
 
-  private HttpFailureException connectFailure(IOException e) {
-    if (e instanceof HttpFailureException h) {
-      return h;
-    }
-    connectFailed(LogValues.quoted(e.getMessage()));
-    // As the threads' Connector says it: the authority no address of which took the connection.
-    return new HttpFailureException(ProxyFailure.UPSTREAM_UNREACHABLE, upstreamKey.authority(), e);
-  }
-
   /** The client connection this exchange serves. */
   ClientConnection connection() {
     return connection;
-  }
-
-  /** The blocking path's {@code Connector} event for a connect that failed, with its error. */
-  private void connectFailed(String error) {
-    UpstreamKey key = upstreamKey;
-    log.warn("server_connect_failed host={} port={} address={} error={}", key.host(), key.port(),
-        connectingTo == null ? "-" : connectingTo.getAddress().getHostAddress(), error);
   }
 
   private void retryAfter(long waitMillis) {
@@ -828,12 +749,7 @@ final class LoopExchange implements DispatchHooks {
     await = Await.NOTHING;
     switch (passed) {
       case BACKOFF -> retryNow();
-      case CONNECT -> {
-        lookingUp = false;
-        connectFailed("timeout");
-        failedBeforeAnswer(new HttpFailureException(ProxyFailure.UPSTREAM_CONNECT_TIMEOUT,
-            "connecting to " + upstreamKey.host()));
-      }
+      case CONNECT -> failedBeforeAnswer(connect.timedOut());
       case RESPONSE -> {
         HttpFailureException timeout = new HttpFailureException(ProxyFailure.UPSTREAM_TIMEOUT,
             "no response from " + destination.host());
@@ -934,9 +850,8 @@ final class LoopExchange implements DispatchHooks {
       } else {
         releaseUpstream(cause == ProxyFailure.RESPONSE_ABORTED || cause == ProxyFailure.UPSTREAM_TIMEOUT);
       }
-    } else if (lookingUp) {
-      lookingUp = false; // its answer is dropped: the attempt's slots go back here
-      destination.abandoned();
+    } else if (connect != null && connect.abandon()) {
+      destination.abandoned(); // a lookup's answer is dropped: the attempt's slots go back here
     } else if (!upstreamDone && await == Await.BACKOFF) {
       destination.abandonedInBackoff();
     }
