@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  * being logged as the blocking path's {@code Connector} logs it.
  */
 final class LoopConnect {
+  /** The exchange's logger: a connect failure's event keeps the name it was logged under. */
   private static final Logger log = LoggerFactory.getLogger(LoopExchange.class);
 
   private final EventLoop loop;
