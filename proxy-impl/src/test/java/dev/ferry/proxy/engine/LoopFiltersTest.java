@@ -171,6 +171,41 @@ class LoopFiltersTest {
   }
 
   /**
+   * A stale entry's background refresh (stale-while-revalidate) starts when the stale answer is
+   * sent, not when the loop finds it: a request a rate limit then refuses starts none, as on the
+   * threads, where the limit runs before the cache. Client a's third request is refused; b's,
+   * answered stale, starts the only refresh, which carries b's fields (the loop started one
+   * for a's refused request, whose conditional GET came first, carrying a's).
+   */
+  @Test
+  void startsNoStaleWhileRevalidateRefreshForARequestARateLimitRefuses() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    java.util.concurrent.BlockingQueue<String> refreshedFor = new java.util.concurrent.LinkedBlockingQueue<>();
+    TinyOrigin origin = HoldingOrigin.answeringRequests(ferry, release, requests, request -> {
+      if (request.header("if-none-match") != null) {
+        refreshedFor.add(request.header("x-client"));
+        return "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nCache-Control: max-age=0, stale-while-revalidate=600\r\n\r\n"
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+      }
+      return ("HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nCache-Control: max-age=0, stale-while-revalidate=600\r\n"
+          + "Content-Length: 2\r\n\r\nok").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    });
+    ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.url("/"))).cache(CacheSpec.inMemory())
+        .filter(Filters.rateLimit().perSecond(0.001).burst(2).keyHeader("X-Client").build()));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      hold(held, "", requests);
+      assertThat(raw.send(get("/page", "X-Client: a\r\n")).readResponse().header("x-cache")).isEqualTo("MISS");
+      assertThat(raw.send(get("/other", "X-Client: a\r\n")).readResponse().status()).isEqualTo(200);
+      assertThat(raw.send(get("/page", "X-Client: a\r\n")).readResponse().status()).isEqualTo(429);
+      assertThat(raw.send(get("/page", "X-Client: b\r\n")).readResponse().header("x-cache")).isEqualTo("STALE");
+      assertThat(refreshedFor.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("b");
+      release.countDown();
+      assertThat(held.readResponse().status()).isEqualTo(200);
+    }
+  }
+
+  /**
    * A request a later filter refuses still costs what the filters before it took, as on the
    * threads: with a burst of three, the held POST and two requests to a denied host (403) spend
    * the tokens, and the next request is answered 429.

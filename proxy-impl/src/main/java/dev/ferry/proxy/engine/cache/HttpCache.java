@@ -190,17 +190,20 @@ public final class HttpCache implements ProxyCache {
    * request's fetch of its URL is under way for).
    */
   public static final class LoopLookup {
-    private static final LoopLookup THREADS = new LoopLookup(null, null, null, null);
+    private static final LoopLookup THREADS = new LoopLookup(null, null, null, null, null);
     private final HttpCache cache;
     private final Response answer;
     private final String verdict;
     private final LoopFetch fetch;
+    /** A stale answer's background refresh, started once that answer is sent; or null. */
+    private final Runnable refresh;
 
-    private LoopLookup(HttpCache cache, Response answer, String verdict, LoopFetch fetch) {
+    private LoopLookup(HttpCache cache, Response answer, String verdict, LoopFetch fetch, Runnable refresh) {
       this.cache = cache;
       this.answer = answer;
       this.verdict = verdict;
       this.fetch = fetch;
+      this.refresh = refresh;
     }
 
     /** The stored answer, or null. */
@@ -220,8 +223,9 @@ public final class HttpCache implements ProxyCache {
 
     /**
      * The stored answer goes to the client: counted as the cache's own answer is (a hit, a stale
-     * one, only-if-cached's miss). Not before: the filters' costs, taken after the lookup, may
-     * refuse it yet (a 429), and the threads, which serve what a loop hands over, count their own.
+     * one, only-if-cached's miss), and a stale one's background refresh started. Not before: the
+     * filters' costs, taken after the lookup, may refuse it yet (a 429), and the threads, which
+     * serve what a loop hands over, count and refresh themselves.
      */
     public void answered() {
       if (verdict.equals("MISS")) {
@@ -229,10 +233,13 @@ public final class HttpCache implements ProxyCache {
       } else {
         cache.countAnswer(verdict);
       }
+      if (refresh != null) {
+        refresh.run();
+      }
     }
   }
 
-  /** See {@link LoopLookup}: nothing is started but a stale entry's background refresh, nothing counted. */
+  /** See {@link LoopLookup}: nothing is started (a stale entry's refresh waits for {@link LoopLookup#answered}), nothing counted. */
   public LoopLookup lookUpOnLoop(Request request, String partition) {
     if (!readsStore(request)) {
       return LoopLookup.THREADS; // handle() sends it by the store (a pass-through, or only-if-cached's 504)
@@ -243,18 +250,19 @@ public final class HttpCache implements ProxyCache {
     Consumer<String> told = status -> verdict[0] = status;
     Response answer = answerStored(request, stored, asked, told);
     if (answer != null) {
-      return new LoopLookup(this, answer, verdict[0], null);
+      return new LoopLookup(this, answer, verdict[0], null, null);
     }
     if (stored != null && stored.status() == 206) {
       stored = null; // as handle() has it: a miss
     }
     // The filters a loop runs change no authority: the request's is the client's.
-    if (stored != null
-        && staleWhileRevalidate.refreshInBackground(request, partition, request.authority(), stored, asked)) {
-      return new LoopLookup(this, serveStale(request, stored, told), verdict[0], null);
+    Runnable refresh = stored == null ? null
+        : staleWhileRevalidate.refreshFor(request, partition, request.authority(), stored, asked);
+    if (refresh != null) {
+      return new LoopLookup(this, serveStale(request, stored, told), verdict[0], null, refresh);
     }
     if (asked.has("only-if-cached")) {
-      return new LoopLookup(this, onlyIfCached(told), verdict[0], null);
+      return new LoopLookup(this, onlyIfCached(told), verdict[0], null, null);
     }
     String key = null;
     if (stored == null && request.method().equals("GET") && !request.headers().contains("Range")) {
@@ -264,7 +272,7 @@ public final class HttpCache implements ProxyCache {
       }
     }
     return new LoopLookup(this, null, null, new LoopFetch(this, request, partition, key, stored, asked,
-        stored != null && StoragePolicy.hasValidators(stored.headers())));
+        stored != null && StoragePolicy.hasValidators(stored.headers())), null);
   }
 
   /**

@@ -52,23 +52,39 @@ final class StaleWhileRevalidate {
    */
   boolean refreshInBackground(Request request, String partition, String requestedAuthority,
       CacheEntry stored, CacheControl asked) {
+    Runnable refresh = refreshFor(request, partition, requestedAuthority, stored, asked);
+    if (refresh == null) {
+      return false;
+    }
+    refresh.run();
+    return true;
+  }
+
+  /**
+   * What starts the background refresh of {@code stored} when it may be served stale now; null
+   * when the window does not apply. For an event loop, which starts it once the stale answer is
+   * the one sent (a rate limit the loop asks after the lookup may refuse the request yet).
+   */
+  Runnable refreshFor(Request request, String partition, String requestedAuthority,
+      CacheEntry stored, CacheControl asked) {
     BackgroundRefresh running = refresher;
     if (running == null || Lookup.asksNoCache(asked, request.headers()) || asked.has("max-age")
         || asked.has("min-fresh")) {
-      return false;
+      return null;
     }
     StoredFacts facts = entries.facts(stored);
     long window = facts.response.seconds("stale-while-revalidate");
     if (facts.response.forbidsStale() || window < 0 || facts.stalenessSeconds(clock.instant()) > window) {
-      return false;
+      return null;
     }
-    Request refresh = Conditionals.conditional(request.withBody(Body.empty()), stored);
-    String key = Entries.key(request);
-    if (!running.start(partition + " " + key, () -> refresh(request, partition, refresh, requestedAuthority, stored))) {
-      log.debug("cache_refresh_not_started key={} reason=\"running for this URL, or {} running\"",
-          LoggedUrls.logValue(key), BackgroundRefresh.MAX_RUNNING);
-    }
-    return true;
+    return () -> {
+      Request refresh = Conditionals.conditional(request.withBody(Body.empty()), stored);
+      String key = Entries.key(request);
+      if (!running.start(partition + " " + key, () -> refresh(request, partition, refresh, requestedAuthority, stored))) {
+        log.debug("cache_refresh_not_started key={} reason=\"running for this URL, or {} running\"",
+            LoggedUrls.logValue(key), BackgroundRefresh.MAX_RUNNING);
+      }
+    };
   }
 
   private void refresh(Request request, String partition, Request conditional,
