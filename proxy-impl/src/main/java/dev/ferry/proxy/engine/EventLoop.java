@@ -354,11 +354,12 @@ final class EventLoop implements AutoCloseable {
    * so that more requests in flight than {@code maxIdleUpstreamConnections} do not close and
    * reopen connections at every turn of a load; {@link #scan} closes those past the cap, per
    * endpoint on this loop, once unused a while. Never to an endpoint a reload removed, nor with
-   * pooling off.
+   * pooling off, nor one holding bytes past its answer (a 204's or a 304's body, sent
+   * with the head, would be read as the next request's answer), as the pool's are checked.
    */
   void release(LoopUpstream upstream) {
     if (server.configuration().maxIdleUpstreamConnections() == 0
-        || server.upstreamPool().isRetired(upstream.key)) {
+        || server.upstreamPool().isRetired(upstream.key) || upstream.input().hasBuffered()) {
       upstream.close();
       return;
     }

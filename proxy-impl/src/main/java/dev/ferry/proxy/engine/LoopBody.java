@@ -177,7 +177,7 @@ final class LoopBody {
     if (chunks.refusal() != null) {
       out.position(before);
       throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
-          "malformed chunked response body: " + chunks.refusal().getMessage());
+          "malformed chunked response body: " + chunks.refusal().detail());
     }
     if (decode && copy != null) {
       copy.take(scratch, 0, chunks.decoded());

@@ -383,10 +383,17 @@ final class LoopExchange implements DispatchHooks {
     if (in.fillNonBlocking(upstream.channel) < 0) {
       throw new IOException("the upstream closed the connection");
     }
-    while (in.scanBuffered(LoopAdmission.HEAD_WHOLE)) {
-      ProxyConfig config = server.configuration();
-      ResponseHead response = new HeadParser(in, loop.lineScratch, loop.recentValues, 8 * 1024,
-          config.maxHeaderBytes(), config.maxHeaderCount()).readResponse();
+    ProxyConfig config = server.configuration();
+    while (true) {
+      // A head larger than the buffer grows it, up to the most the parser takes; at that size, a
+      // head still without its end is parsed as it is and fails on the limits (502), as on the
+      // threads. A full buffer waited on instead spun the loop on the upstream's readiness.
+      if (!in.scanBuffered(LoopAdmission.HEAD_WHOLE)
+          && in.makeRoom(HeadParser.largestResponseHead(config.maxHeaderBytes()), null)) {
+        return;
+      }
+      ResponseHead response = new HeadParser(in, loop.lineScratch, loop.recentValues,
+          HeadParser.MAX_STATUS_LINE_BYTES, config.maxHeaderBytes(), config.maxHeaderCount()).readResponse();
       if (response.status() == 101) {
         throw new HttpFailureException(ProxyFailure.UPSTREAM_BAD_RESPONSE,
             "101 Switching Protocols without an Upgrade request");
@@ -516,14 +523,12 @@ final class LoopExchange implements DispatchHooks {
         releaseUpstream(false);
         finish();
       } else {
-        upstream.interest(SelectionKey.OP_READ);
-        awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+        readOn();
       }
       return;
     }
     if (!committed && body.awaitsFirstByte()) {
-      upstream.interest(SelectionKey.OP_READ);
-      awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+      readOn();
       return;
     }
     if (!committed) {
@@ -545,9 +550,26 @@ final class LoopExchange implements DispatchHooks {
     if (upstreamDone) {
       finish();
     } else {
-      upstream.interest(SelectionKey.OP_READ);
-      awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+      readOn();
     }
+  }
+
+  /**
+   * Reads on in the body: at once from the bytes the upstream's input holds already (more than
+   * one relay takes: a chunked body's beyond the scratch, a grown head buffer's rest), which no
+   * readiness would tell of; else once the upstream sends more.
+   */
+  private void readOn() {
+    if (upstream.input().hasBuffered()) {
+      try {
+        relay();
+      } catch (IOException e) {
+        upstreamFailed(e);
+      }
+      return;
+    }
+    upstream.interest(SelectionKey.OP_READ);
+    awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
   }
 
   /**
@@ -621,8 +643,7 @@ final class LoopExchange implements DispatchHooks {
     if (upstreamDone || upstream == null) {
       finish();
     } else {
-      upstream.interest(SelectionKey.OP_READ);
-      awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+      readOn();
     }
   }
 
@@ -882,8 +903,7 @@ final class LoopExchange implements DispatchHooks {
     tail = null;
     out.clear();
     clientInterest(0);
-    upstream.interest(SelectionKey.OP_READ);
-    awaitUntil(Await.RESPONSE, timeoutMillis * 1_000_000L);
+    readOn();
     return true;
   }
 

@@ -31,6 +31,9 @@ public final class HeadParser {
       "accept-encoding", "content-length", "content-type", "date", "host", "server", "traceparent",
       "user-agent");
 
+  /** The longest status line read from an upstream, without its CRLF. */
+  public static final int MAX_STATUS_LINE_BYTES = 8 * 1024;
+
   private final ConnectionInput in;
   private final int maxStartLineBytes;
   private final int maxHeaderBytes;
@@ -120,6 +123,17 @@ public final class HeadParser {
    */
   public RequestHead partialRequest() {
     return requestFields == null ? null : new RequestHead(method, target, minor, requestFields.build());
+  }
+
+  /**
+   * More bytes than {@link #readResponse} takes, with {@code maxHeaderBytes}, before it returns or
+   * fails on a limit: the longest status line and its CRLF, the header section (whose budget
+   * counts its line ends), the LF of a line past the budget and the empty line. A reader that
+   * buffers a head whole before parsing it (an event loop) needs no larger buffer: with this
+   * many bytes buffered and no end of head among them, the parse fails without reading more.
+   */
+  public static int largestResponseHead(int maxHeaderBytes) {
+    return MAX_STATUS_LINE_BYTES + 2 + maxHeaderBytes + 2;
   }
 
   /** Reads a response head; anything malformed fails as a bad upstream response (502). */

@@ -271,7 +271,7 @@ public final class Forwarder {
     if (outbound.timeoutMillis() > 0) {
       connection.input().deadline(deadlineNanos);
     }
-    HeadParser parser = new HeadParser(connection.input(), 8 * 1024, maxHeaderBytes, maxHeaderCount);
+    HeadParser parser = new HeadParser(connection.input(), HeadParser.MAX_STATUS_LINE_BYTES, maxHeaderBytes, maxHeaderCount);
     ResponseHead head = watch == null ? parser.readResponse() : readWatched(parser, watch);
     // RFC 9110 §15.2: a proxy forwards 1xx responses unless it asked for them itself; Ferry never
     // sends Expect upstream, so every interim response, 100 Continue included, goes on. They do
