@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Issue #8 item 7: interim responses an upstream sends unasked, and bare LFs in response heads. */
 class UpstreamHeadTest {
@@ -128,5 +132,102 @@ class UpstreamHeadTest {
     }
     TinyOrigin.Received received = origin.takeRequest();
     assertThat(received.header("Upgrade")).isNull();
+  }
+
+  /** Forty 1 KiB fields: a head past the loops' 16 KiB read buffer, within the 64 KiB limit. */
+  private static String largeFields() {
+    StringBuilder fields = new StringBuilder();
+    for (int i = 0; i < 40; i++) {
+      fields.append("X-Large-").append(i).append(": ").append("v".repeat(1000)).append("\r\n");
+    }
+    return fields.toString();
+  }
+
+  /**
+   * A response head larger than a read buffer is relayed, with a length or a chunked body behind
+   * it: on the loops it filled the buffer and the loop spun on the upstream's readiness until
+   * the upstream timeout (504); then a chunked body's bytes past what one relay takes waited for
+   * a readiness that never came.
+   */
+  @ParameterizedTest(name = "eventLoop={0}")
+  @ValueSource(booleans = {true, false})
+  void relaysAResponseHeadLargerThanTheReadBuffer(boolean eventLoop) throws Exception {
+    String chunk = "b".repeat(20_000);
+    TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\n" + largeFields()
+        + "Transfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(chunk.length()) + "\r\n" + chunk
+        + "\r\n0\r\n\r\n"));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
+        .upstreamTimeout(Duration.ofSeconds(5)).eventLoop(eventLoop));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      for (int i = 0; i < 2; i++) {
+        RawClient.RawResponse response = raw.send("GET /large HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+        assertThat(response.status()).isEqualTo(200);
+        assertThat(response.header("X-Large-39")).isEqualTo("v".repeat(1000));
+        assertThat(response.bodyText()).isEqualTo(chunk);
+      }
+    }
+  }
+
+  /**
+   * A response head past {@code maxHeaderBytes} is a bad response: 502 at once, and the next
+   * request is served. On the loops it spun a core until the upstream timeout, then 504.
+   */
+  @ParameterizedTest(name = "eventLoop={0}")
+  @ValueSource(booleans = {true, false})
+  void answers502ToAResponseHeadPastTheHeaderLimit(boolean eventLoop) throws Exception {
+    TinyOrigin[] origin = new TinyOrigin[1];
+    origin[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = origin[0].readRequest(in)) != null) {
+        String fields = request.requestLine().contains("/huge") ? "X-Huge: " + "h".repeat(70_000) + "\r\n" : "";
+        out.write(("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: 2\r\n\r\nok")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin[0].url("/")))
+        .upstreamTimeout(Duration.ofSeconds(5)).eventLoop(eventLoop));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.bodyText()).contains("header section too large");
+      assertThat(response.header("X-Huge")).isNull();
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /small HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("ok");
+    }
+  }
+
+  /**
+   * RFC 9112 §6.3: a 204 or a 304 ends at its head whatever its fields say, so bytes an upstream
+   * sends after one are no part of it: the connection that carried them is closed, as the pool
+   * closes one holding unread bytes. The loops kept it, and the next request read them as its
+   * answer (502).
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"204 No Content", "304 Not Modified"})
+  void closesAnUpstreamConnectionThatSentBytesAfterABodilessAnswer(String status) throws Exception {
+    TinyOrigin[] origin = new TinyOrigin[1];
+    origin[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = origin[0].readRequest(in)) != null) {
+        String answer = request.requestLine().contains("/empty") ? "HTTP/1.1 " + status + "\r\nContent-Length: 5\r\n\r\nstray"
+            : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine";
+        out.write(answer.getBytes(StandardCharsets.ISO_8859_1)); // the stray bytes in the head's write
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin[0].url("/"))));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse empty = raw.send("GET /empty HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(empty.status()).isEqualTo(Integer.parseInt(status.substring(0, 3)));
+      assertThat(empty.body()).isEmpty();
+      RawClient.RawResponse next = raw.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(next.status()).isEqualTo(200);
+      assertThat(next.bodyText()).isEqualTo("fine");
+    }
+    assertThat(origin[0].connectionCount()).as("upstream connections").isEqualTo(2);
   }
 }
