@@ -201,6 +201,44 @@ class UpstreamHeadTest {
   }
 
   /**
+   * The largest head the limits allow (an 8 KiB status line, a header section one byte within
+   * {@code maxHeaderBytes} with its line ends) is relayed, and one byte more is 502, on the
+   * loops as on the threads: the loops buffer a head whole, in a buffer grown to
+   * {@code HeadParser.largestResponseHead}, and must agree with the threads' parser at the edge.
+   */
+  @ParameterizedTest(name = "eventLoop={0}")
+  @ValueSource(booleans = {true, false})
+  void relaysTheLargestResponseHeadTheLimitsAllowAndNotAByteMore(boolean eventLoop) throws Exception {
+    String statusLine = "HTTP/1.1 200 " + "r".repeat(8 * 1024 - 13);
+    String length = "Content-Length: 2\r\n";
+    // Field lines of the header section's budget, but one byte (the empty line's CR must fit).
+    int filler = 64 * 1024 - 1 - length.length() - "X-Filler: \r\n".length();
+    TinyOrigin[] origin = new TinyOrigin[1];
+    origin[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = origin[0].readRequest(in)) != null) {
+        int extra = request.requestLine().contains("/over") ? 1 : 0;
+        out.write((statusLine + "\r\nX-Filler: " + "f".repeat(filler + extra) + "\r\n" + length + "\r\nok")
+            .getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin[0].url("/")))
+        .upstreamTimeout(Duration.ofSeconds(5)).eventLoop(eventLoop));
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /edge HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.header("X-Filler")).hasSize(filler);
+      assertThat(response.bodyText()).isEqualTo("ok");
+    }
+    try (RawClient raw = new RawClient(proxy.address())) {
+      RawClient.RawResponse response = raw.send("GET /over HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.bodyText()).contains("header section too large");
+    }
+  }
+
+  /**
    * RFC 9112 §6.3: a 204 or a 304 ends at its head whatever its fields say, so bytes an upstream
    * sends after one are no part of it: the connection that carried them is closed, as the pool
    * closes one holding unread bytes. The loops kept it, and the next request read them as its

@@ -127,8 +127,9 @@ public final class HeadParser {
 
   /**
    * More bytes than {@link #readResponse} takes, with {@code maxHeaderBytes}, before it returns or
-   * fails on a limit: the longest status line and its CRLF, the header section (whose budget
-   * counts its line ends), the LF of a line past the budget and the empty line. A reader that
+   * fails on a limit: the longest status line with its CRLF, the header section's budget (which
+   * counts its lines' ends), the LF of a line that ends just past the budget, and a byte to
+   * spare, so that the line after it finds a byte to fail on rather than reading. A reader that
    * buffers a head whole before parsing it (an event loop) needs no larger buffer: with this
    * many bytes buffered and no end of head among them, the parse fails without reading more.
    */
