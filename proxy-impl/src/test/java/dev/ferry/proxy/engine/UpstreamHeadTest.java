@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -175,17 +177,10 @@ class UpstreamHeadTest {
   @ParameterizedTest(name = "eventLoop={0}")
   @ValueSource(booleans = {true, false})
   void answers502ToAResponseHeadPastTheHeaderLimit(boolean eventLoop) throws Exception {
-    TinyOrigin[] origin = new TinyOrigin[1];
-    origin[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = origin[0].readRequest(in)) != null) {
-        String fields = request.requestLine().contains("/huge") ? "X-Huge: " + "h".repeat(70_000) + "\r\n" : "";
-        out.write(("HTTP/1.1 200 OK\r\n" + fields + "Content-Length: 2\r\n\r\nok")
-            .getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-      }
-    }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin[0].url("/")))
+    TinyOrigin origin = answeringBy(requestLine -> "HTTP/1.1 200 OK\r\n"
+        + (requestLine.contains("/huge") ? "X-Huge: " + "h".repeat(70_000) + "\r\n" : "")
+        + "Content-Length: 2\r\n\r\nok");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .upstreamTimeout(Duration.ofSeconds(5)).eventLoop(eventLoop));
     try (RawClient raw = new RawClient(proxy.address())) {
       RawClient.RawResponse response = raw.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
@@ -213,17 +208,9 @@ class UpstreamHeadTest {
     String length = "Content-Length: 2\r\n";
     // Field lines of the header section's budget, but one byte (the empty line's CR must fit).
     int filler = 64 * 1024 - 1 - length.length() - "X-Filler: \r\n".length();
-    TinyOrigin[] origin = new TinyOrigin[1];
-    origin[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = origin[0].readRequest(in)) != null) {
-        int extra = request.requestLine().contains("/over") ? 1 : 0;
-        out.write((statusLine + "\r\nX-Filler: " + "f".repeat(filler + extra) + "\r\n" + length + "\r\nok")
-            .getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-      }
-    }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin[0].url("/")))
+    TinyOrigin origin = answeringBy(requestLine -> statusLine + "\r\nX-Filler: "
+        + "f".repeat(filler + (requestLine.contains("/over") ? 1 : 0)) + "\r\n" + length + "\r\nok");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
         .upstreamTimeout(Duration.ofSeconds(5)).eventLoop(eventLoop));
     try (RawClient raw = new RawClient(proxy.address())) {
       RawClient.RawResponse response = raw.send("GET /edge HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
@@ -247,17 +234,11 @@ class UpstreamHeadTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"204 No Content", "304 Not Modified"})
   void closesAnUpstreamConnectionThatSentBytesAfterABodilessAnswer(String status) throws Exception {
-    TinyOrigin[] origin = new TinyOrigin[1];
-    origin[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
-      TinyOrigin.Received request;
-      while ((request = origin[0].readRequest(in)) != null) {
-        String answer = request.requestLine().contains("/empty") ? "HTTP/1.1 " + status + "\r\nContent-Length: 5\r\n\r\nstray"
-            : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine";
-        out.write(answer.getBytes(StandardCharsets.ISO_8859_1)); // the stray bytes in the head's write
-        out.flush();
-      }
-    }));
-    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin[0].url("/"))));
+    // The stray bytes go in the head's write, so that they come with it.
+    TinyOrigin origin = answeringBy(requestLine -> requestLine.contains("/empty")
+        ? "HTTP/1.1 " + status + "\r\nContent-Length: 5\r\n\r\nstray"
+        : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine");
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))));
     try (RawClient raw = new RawClient(proxy.address())) {
       RawClient.RawResponse empty = raw.send("GET /empty HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
       assertThat(empty.status()).isEqualTo(Integer.parseInt(status.substring(0, 3)));
@@ -266,6 +247,19 @@ class UpstreamHeadTest {
       assertThat(next.status()).isEqualTo(200);
       assertThat(next.bodyText()).isEqualTo("fine");
     }
-    assertThat(origin[0].connectionCount()).as("upstream connections").isEqualTo(2);
+    assertThat(origin.connectionCount()).as("upstream connections").isEqualTo(2);
+  }
+
+  /** An origin answering each request on a connection with {@code answer} of its request line, in one write. */
+  private TinyOrigin answeringBy(Function<String, String> answer) throws IOException {
+    TinyOrigin[] origin = new TinyOrigin[1];
+    origin[0] = ferry.track(new TinyOrigin((socket, in, out) -> {
+      TinyOrigin.Received request;
+      while ((request = origin[0].readRequest(in)) != null) {
+        out.write(answer.apply(request.requestLine()).getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+      }
+    }));
+    return origin[0];
   }
 }
