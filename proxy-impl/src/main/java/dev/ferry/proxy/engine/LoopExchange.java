@@ -481,7 +481,7 @@ final class LoopExchange implements DispatchHooks {
    */
   private void answeredByStore(ResponseHead response) {
     status = response.status();
-    upstreamReusable = status == 304 && Forwarder.keepsAlive(response) && !upstream.input().hasBuffered();
+    upstreamReusable = status == 304 && Forwarder.keepsAlive(response); // bytes behind it: release closes it
     Forwarder.keepAliveTimeout(response.headers()).ifPresent(upstream::keepAliveTimeout);
     Response answer = fetch.instead();
     if (answer == null) {

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Issue #8 item 7: interim responses an upstream sends unasked, and bare LFs in response heads. */
+/**
+ * Response heads as upstreams send them: interim responses unasked and bare LFs (issue #8 item 7),
+ * heads at the loops' read buffer and at the header limit, and bytes after a bodiless answer.
+ */
 class UpstreamHeadTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
 
