@@ -357,10 +357,28 @@ final class LoopAdmission {
             parsed.hostNamed(), found, checks);
       }
     }
-    if (!loopable(matched.get().pool())) {
+    LoopExchange exchange = null;
+    try {
+      exchange = routed(loop, connection, key, head, matched.get(), checks, content, requestId, trace,
+          parsed.hostNamed(), fetch);
+      return exchange;
+    } finally {
+      madeOrWithdrawn(fetch, exchange);
+    }
+  }
+
+  /**
+   * A reverse proxy's request on {@code route}, passed by the filters ({@code checks}), with the
+   * cache's {@code fetch} to make (null: none): the exchange that sends it through the route's pool,
+   * what a filter's cost answers instead, or null where the threads serve it.
+   */
+  private static LoopExchange routed(EventLoop loop, ClientConnection connection, SelectionKey key,
+      RequestHead head, LiveRoute route, LoopChecks checks, byte[] content, String requestId,
+      TraceContext trace, boolean hostNamed, LoopFetch fetch) {
+    if (!loopable(route.pool())) {
       return null;
     }
-    LivePool pool = matched.get().pool();
+    LivePool pool = route.pool();
     try {
       pool.admit();
     } catch (HttpFailureException overloaded) {
@@ -380,10 +398,21 @@ final class LoopAdmission {
     if (spent != null) {
       pool.releaseConnection();
       pool.release();
-      return refusing(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks, spent);
+      return refusing(loop, connection, key, head, route, requestId, trace, hostNamed, checks, spent);
     }
-    return new LoopExchange(loop, connection, key, head, request, matched.get(), requestId,
-        trace.traceId(), parsed.hostNamed()).sending(content).answeringThrough(checks).fetching(fetch);
+    return new LoopExchange(loop, connection, key, head, checks.request(), route, requestId,
+        trace.traceId(), hostNamed).sending(content).answeringThrough(checks).fetching(fetch);
+  }
+
+  /**
+   * Withdraws {@code fetch} (null: none) unless {@code exchange} makes it: the misses of its URL
+   * have waited on it since its lookup, and no exchange will tell them anything (the threads
+   * serve the request after all, or a filter's cost refused it; null also if the admission failed).
+   */
+  private static void madeOrWithdrawn(LoopFetch fetch, LoopExchange exchange) {
+    if (fetch != null && (exchange == null || exchange.refused())) {
+      fetch.withdraw();
+    }
   }
 
   /**
@@ -414,6 +443,19 @@ final class LoopAdmission {
         return stored(loop, connection, key, head, request, null, requestId, trace, hostNamed, found, checks);
       }
     }
+    LoopExchange exchange = null;
+    try {
+      exchange = forwarded(loop, connection, key, head, checks, content, requestId, trace, hostNamed, fetch);
+      return exchange;
+    } finally {
+      madeOrWithdrawn(fetch, exchange);
+    }
+  }
+
+  /** As {@link #routed}, for a forward proxy's request: the exchange that sends it to its origin. */
+  private static LoopExchange forwarded(EventLoop loop, ClientConnection connection, SelectionKey key,
+      RequestHead head, LoopChecks checks, byte[] content, String requestId, TraceContext trace,
+      boolean hostNamed, LoopFetch fetch) {
     if (!connection.serveOnLoop()) {
       return null; // asked to close: the blocking path serves what came, or ends it
     }

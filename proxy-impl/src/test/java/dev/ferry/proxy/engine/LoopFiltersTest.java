@@ -206,6 +206,33 @@ class LoopFiltersTest {
   }
 
   /**
+   * A miss a rate limit refuses once the cache was asked gives up the lead on its URL it took
+   * there: another client's miss of that URL is then fetched on the loop, not handed to a thread
+   * to wait for a fetch that never comes (here the one thread is held: it would be 503).
+   */
+  @Test
+  void withdrawsTheLeadOfAMissARateLimitRefuses() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    TinyOrigin origin = HoldingOrigin.answeringRequests(ferry, release, requests, request ->
+        "HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Length: 2\r\n\r\nok"
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    ProxyServer proxy = ferry.start(oneThread().upstream(Upstream.of(origin.url("/"))).cache(CacheSpec.inMemory())
+        .filter(Filters.rateLimit().perSecond(0.001).burst(1).keyHeader("X-Client").build()));
+    try (RawClient held = new RawClient(proxy.address()); RawClient raw = new RawClient(proxy.address())) {
+      hold(held, "X-Client: h\r\n", requests);
+      assertThat(raw.send(get("/other", "X-Client: a\r\n")).readResponse().status()).isEqualTo(200);
+      assertThat(raw.send(get("/page", "X-Client: a\r\n")).readResponse().status()).isEqualTo(429);
+      RawClient.RawResponse missed = raw.send(get("/page", "X-Client: b\r\n")).readResponse();
+      assertThat(missed.status()).isEqualTo(200);
+      assertThat(missed.header("x-cache")).isEqualTo("MISS");
+      release.countDown();
+      assertThat(held.readResponse().status()).isEqualTo(200);
+    }
+    assertThat(proxy.cache().orElseThrow().stats().misses()).as("misses: /other and b's /page").isEqualTo(2);
+  }
+
+  /**
    * A request a later filter refuses still costs what the filters before it took, as on the
    * threads: with a burst of three, the held POST and two requests to a denied host (403) spend
    * the tokens, and the next request is answered 429.

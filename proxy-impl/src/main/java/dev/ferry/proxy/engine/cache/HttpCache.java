@@ -182,8 +182,10 @@ public final class HttpCache implements ProxyCache {
    * {@code fetch} the loop may make upstream and relay itself, as {@link #handle} would make it at
    * once: a miss (a GET or HEAD with nothing stored for it, or only a partial entry, that
    * {@link #handle} would send upstream at once rather than after another request's fetch of its
-   * URL: see {@code MissCoalescer}, whose misses of a GET's URL that come while the loop fetches
-   * it wait for its answer as for a thread's; a range the store cannot answer goes as it came),
+   * URL: see {@code MissCoalescer}, whose misses of a GET's URL that come from this lookup on
+   * wait for the loop's answer as for a thread's, so the loop must make or
+   * {@linkplain LoopFetch#withdraw withdraw} the fetch; a range the store cannot answer goes as it
+   * came),
    * or the revalidation of a stale entry (its validators sent, or, without validators, the
    * request sent again); or {@code only-if-cached}'s 504, as the {@code answer}; else neither,
    * for {@link #handle} to serve on a thread, where it may wait (a pass-through, a miss another
@@ -264,27 +266,22 @@ public final class HttpCache implements ProxyCache {
     if (asked.has("only-if-cached")) {
       return new LoopLookup(this, onlyIfCached(told), verdict[0], null, null);
     }
-    String key = null;
+    StoreOutcome lead = null;
     if (stored == null && request.method().equals("GET") && !request.headers().contains("Range")) {
-      key = partition + " " + Entries.key(request);
-      if (!coalescer.fetchesNow(key)) {
-        return LoopLookup.THREADS;
+      // The lead is taken as the store is asked, in one step: taken later (as the fetch began),
+      // a miss the other loop looked up meanwhile fetched beside it.
+      lead = coalescer.fetchNow(partition + " " + Entries.key(request));
+      if (lead == null) {
+        return LoopLookup.THREADS; // another fetch of its URL leads: a thread waits for it
       }
     }
-    return new LoopLookup(this, null, null, new LoopFetch(this, request, partition, key, stored, asked,
+    return new LoopLookup(this, null, null, new LoopFetch(this, request, partition, lead, stored, asked,
         stored != null && StoragePolicy.hasValidators(stored.headers())), null);
   }
 
-  /**
-   * LoopFetch's fetch of {@code coalescing} (its key among the misses, null for a HEAD and for a
-   * stored entry's) begins: a miss, as {@link #fetch} counts one; returns what its outcome is told.
-   */
-  StoreOutcome fetching(String coalescing) {
+  /** LoopFetch's fetch begins: a miss, as {@link #fetch} counts one. */
+  void missed() {
     misses.increment();
-    StoreOutcome outcome = coalescing == null ? null : coalescer.fetchNow(coalescing);
-    // Another fetch took the lead since lookUpOnLoop (on another loop or thread): this one goes beside
-    // it, as a miss that waited for a leader too long does.
-    return outcome == null ? StoreOutcome.NONE : outcome;
   }
 
   /** When LoopFetch's request was sent, for the freshness of what it stores. */

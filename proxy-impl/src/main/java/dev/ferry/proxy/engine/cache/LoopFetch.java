@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 /**
  * A fetch an event loop makes for the cache and relays itself ({@link HttpCache#lookUpOnLoop}), as
  * the cache's own fetch on a thread would go: a miss, counted when it begins, leading the misses
- * of its URL that come meanwhile (they wait on threads for its outcome); or the revalidation of a
+ * of its URL that come from its lookup on (they wait on threads for its outcome); or the revalidation of a
  * stale entry, sent with the entry's validators ({@link #upstreamRequest}), or again as it came
  * where the entry has none. Its answer's head is judged when it comes ({@link #answered}): a 304
  * freshens the entry, which answers instead ({@link #instead}); another answer is a miss, marked,
@@ -19,13 +19,15 @@ import java.util.function.Consumer;
  * hidden so too ({@link #failed}), or answered with must-revalidate's 504 ({@link #failure}).
  *
  * <p>Its exchange calls {@link #begin} once it runs and {@link #ended} once it is over, always:
- * the misses waiting on it are released then at the latest. One exchange uses it, on its loop.
+ * the misses waiting on it are released then at the latest; a loop that makes no exchange of it
+ * after all calls {@link #withdraw}. One exchange uses it, on its loop.
  */
 public final class LoopFetch {
   private final HttpCache cache;
   private final Request request;
   private final String partition;
-  private final String coalescing;
+  /** What its miss leads the misses of its URL by (MissCoalescer), taken at lookup; or null. */
+  private final StoreOutcome lead;
   private final CacheControl asked;
   /** The stale entry this fetch revalidates or replaces; null for a miss. */
   private final CacheEntry stored;
@@ -44,18 +46,19 @@ public final class LoopFetch {
   private Response instead;
 
   /**
-   * @param coalescing its key among the misses ({@code MissCoalescer}); null for a HEAD and for a
-   *     stored entry's fetch, which no other waits for
+   * @param lead what its outcome is told for the misses of its URL that wait for it
+   *     ({@code MissCoalescer}, taken as the store was asked); null for a HEAD and for a stored
+   *     entry's fetch, which no other waits for
    * @param stored the stale entry it revalidates or replaces; null for a miss
    * @param asked the request's {@code Cache-Control}
    * @param conditional whether it sends the stored validators
    */
-  LoopFetch(HttpCache cache, Request request, String partition, String coalescing, CacheEntry stored,
+  LoopFetch(HttpCache cache, Request request, String partition, StoreOutcome lead, CacheEntry stored,
       CacheControl asked, boolean conditional) {
     this.cache = cache;
     this.request = request;
     this.partition = partition;
-    this.coalescing = coalescing;
+    this.lead = lead;
     this.stored = stored;
     this.asked = asked;
     this.conditional = conditional;
@@ -74,11 +77,29 @@ public final class LoopFetch {
 
   /**
    * The fetch begins: a miss is counted (a revalidation is, when it is answered with anything
-   * but a 304), and the misses of its URL from here wait for it.
+   * but a 304); the misses of its URL wait for it already, since its lookup.
    */
   public void begin() {
-    outcome = conditional ? StoreOutcome.NONE : cache.fetching(coalescing);
+    if (conditional) {
+      outcome = StoreOutcome.NONE;
+    } else {
+      cache.missed();
+      outcome = lead == null ? StoreOutcome.NONE : lead;
+    }
     requested = cache.now();
+  }
+
+  /**
+   * Its exchange will not run (the request goes to the threads after all, or a filter's cost
+   * refuses it): the misses of its URL waiting on its lead look in the store again, and one of
+   * them leads, as after a leader's 304 to a condition of its own. Nothing once it began.
+   */
+  public void withdraw() {
+    if (outcome == null && lead != null) {
+      outcome = StoreOutcome.NONE;
+      told = true;
+      lead.declined();
+    }
   }
 
   /**
@@ -163,11 +184,12 @@ public final class LoopFetch {
   /**
    * The exchange is over: a copy the body did not complete is given up; a fetch that came to no
    * answer nor failure (its client left first) says nothing of its URL, and the misses waiting
-   * for it fetch for themselves.
+   * for it fetch for themselves; one that never began is withdrawn.
    */
   public void ended() {
     if (outcome == null) {
-      return; // it never began
+      withdraw();
+      return;
     }
     if (!told) {
       told = true;

@@ -86,24 +86,19 @@ final class MissCoalescer {
   }
 
   /**
-   * Whether {@link #run} would fetch a miss of {@code key} at once, not after another fetch of its
-   * URL: none is in flight, or its URL's last answer could not be stored.
-   */
-  boolean fetchesNow(String key) {
-    return uncacheable.getIfPresent(key) != null || !inflight.containsKey(key);
-  }
-
-  /**
    * For a miss of {@code key} fetched at once by a caller that may not wait (an event loop), as
    * {@link #run} fetches it: side by side where its URL's last answer could not be stored, else
-   * leading the misses that come meanwhile, which wait for it as for any leader. Returns what its
-   * outcome is told, which releases them; null if another fetch took the lead since
-   * {@link #fetchesNow}.
+   * leading the misses that come from now on, which wait for it as for any leader. Returns what
+   * its outcome is told, which releases them (it must be told, whatever becomes of the fetch);
+   * null if another fetch leads, for which the caller's miss should wait, on a thread.
    */
   StoreOutcome fetchNow(String key) {
     StoreOutcome sideBySide = withoutWaiting(key);
     if (sideBySide != null) {
       return sideBySide;
+    }
+    if (inflight.containsKey(key)) {
+      return null; // the common answer in a burst: no future made for nothing
     }
     CompletableFuture<Ended> mine = new CompletableFuture<>();
     return inflight.putIfAbsent(key, mine) == null ? leading(key, mine) : null;

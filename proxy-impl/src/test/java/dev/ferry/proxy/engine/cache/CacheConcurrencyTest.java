@@ -7,17 +7,30 @@ import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
 import dev.ferry.proxy.engine.Await;
 import dev.ferry.proxy.engine.ProxyTestExtension;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
@@ -48,6 +61,79 @@ class CacheConcurrencyTest {
       assertThat(response.get(30, TimeUnit.SECONDS).body()).isEqualTo("shared answer");
     }
     assertThat(h.origin.getRequestCount()).isEqualTo(1);
+  }
+
+  /**
+   * Identical misses that reach both event loops at once make one upstream request: the first
+   * lookup takes the lead before any other can look. A loop took it only once its exchange began,
+   * so a miss looked up on the other loop in between fetched beside it: on a cold proxy a burst's
+   * first URL went upstream twice, every time.
+   */
+  @Test
+  void coalescesMissesArrivingOnBothEventLoopsAtOnce() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    Map<String, AtomicInteger> asked = new ConcurrentHashMap<>();
+    origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        asked.computeIfAbsent(request.getPath(), path -> new AtomicInteger()).incrementAndGet();
+        return new MockResponse().setBody(bodyFor(request.getPath())).setHeader("Cache-Control", "max-age=100")
+            .setHeadersDelay(100, TimeUnit.MILLISECONDS);
+      }
+    });
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .cache(CacheSpec.inMemory()).eventLoop(true));
+    int clients = 12;
+    ExecutorService senders = Executors.newFixedThreadPool(clients);
+    try {
+      for (int round = 0; round < 15; round++) {
+        String path = "/burst/" + round;
+        List<Socket> sockets = new ArrayList<>();
+        try {
+          for (int i = 0; i < clients; i++) {
+            sockets.add(new Socket("127.0.0.1", proxy.port()));
+          }
+          CountDownLatch go = new CountDownLatch(1);
+          List<Future<String>> answers = new ArrayList<>();
+          for (Socket socket : sockets) {
+            answers.add(senders.submit(() -> {
+              go.await();
+              socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: origin\r\n\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
+              return readAnswer(socket);
+            }));
+          }
+          go.countDown();
+          for (Future<String> answer : answers) {
+            assertThat(answer.get(20, TimeUnit.SECONDS)).endsWith(bodyFor(path));
+          }
+        } finally {
+          for (Socket socket : sockets) {
+            socket.close();
+          }
+        }
+        assertThat(asked.get(path)).as("upstream requests for %s", path).hasValue(1);
+      }
+    } finally {
+      senders.shutdownNow();
+      assertThat(senders.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  /** A response's head and its body (of a Content-Length), as text. */
+  private static String readAnswer(Socket socket) throws IOException {
+    InputStream in = socket.getInputStream();
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new EOFException("closed after " + head);
+      }
+      head.append((char) b);
+    }
+    Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    assertThat(length.find()).as("a Content-Length in %s", head).isTrue();
+    return head + new String(in.readNBytes(Integer.parseInt(length.group(1))), StandardCharsets.ISO_8859_1);
   }
 
   /**
