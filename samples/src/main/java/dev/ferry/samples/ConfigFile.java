@@ -26,7 +26,7 @@ final class ConfigFile {
   private static final List<String> LISTENER = List.of("port", "bind", "concurrency", "threads", "queue",
       "maxThreads", "eventLoop");
   private static final List<String> CACHE = List.of("maxSizeBytes", "sizeMb", "maxEntryBytes",
-      "storeSetCookie", "purgeFrom");
+      "storeSetCookie", "purgeFrom", "targetedField", "hideTargetedField");
   private static final List<String> MODELS = List.of("auto", "virtual", "pool", "epoll", "thread");
 
   private static final Map<String, BiConsumer<ProxyServer.Builder, ConfigNode>> TIMEOUTS = new LinkedHashMap<>();
@@ -265,6 +265,8 @@ final class ConfigFile {
         case "sizeMb" -> current.maxSizeBytes(megabytes(value));
         case "maxEntryBytes" -> current.maxEntryBytes(value.longValue());
         case "purgeFrom" -> current.purgeFrom(purgeFrom(value));
+        case "targetedField" -> current.targetedField(value.text());
+        case "hideTargetedField" -> value.bool() ? current.hideTargetedField() : current;
         default -> current.storeSetCookie(value.bool());
       });
     }

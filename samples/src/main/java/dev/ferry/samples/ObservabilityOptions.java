@@ -19,7 +19,7 @@ import java.util.Set;
 
 /**
  * The observability and admin flags: admin listener, access log, error pages, request IDs, the
- * cache's status header and who may purge it. Each maps onto one builder method (or a {@link CacheSpec} option); the admin
+ * cache's status header, who may purge it, and what it stores. Each maps onto one builder method (or a {@link CacheSpec} option); the admin
  * address and the cache header are applied after all flags, since they combine two flags or a
  * flag and the cache, in whichever order they were given.
  */
@@ -43,13 +43,23 @@ final class ObservabilityOptions {
       "      --purge-from CIDR|none   clients allowed to send PURGE to the proxy port (default",
       "                               loopback; repeatable; none: PURGE is refused to all, as",
       "                               behind nginx on the same host, where every client is",
-      "                               loopback; the admin listener's /_cache/purge stays)");
+      "                               loopback; the admin listener's /_cache/purge stays)",
+      "      --cache-store-set-cookie  store answers carrying Set-Cookie and send them, cookie",
+      "                               and all, to every client (needs -m; off by default, as",
+      "                               in nginx and Varnish: only for cookies alike for all)",
+      "      --cache-targeted-field NAME  the RFC 9213 field that overrides Cache-Control and",
+      "                               Expires for this cache (default CDN-Cache-Control;",
+      "                               reverse proxies; needs -m)",
+      "      --cache-hide-targeted-field  remove that field from answers to clients (reverse",
+      "                               proxies; needs -m)");
 
   /** Flags that take a value. */
   static final Set<String> FLAGS = Set.of("--admin-port", "--admin-bind", "--access-log",
-      "--error-page", "--request-id-header", "--cache-status-header", "--cache-max-entry-mb", "--purge-from");
+      "--error-page", "--request-id-header", "--cache-status-header", "--cache-max-entry-mb", "--purge-from",
+      "--cache-targeted-field");
   /** Flags without a value. */
-  static final Set<String> SWITCHES = Set.of("--no-stats-on-proxy-port");
+  static final Set<String> SWITCHES = Set.of("--no-stats-on-proxy-port", "--cache-store-set-cookie",
+      "--cache-hide-targeted-field");
 
   private static final Set<String> REPEATABLE = Set.of("--error-page", "--no-stats-on-proxy-port",
       "--purge-from");
@@ -65,15 +75,21 @@ final class ObservabilityOptions {
   private boolean noStatsOnProxyPort;
   /** The {@code --purge-from} blocks, empty for {@code none}; null when the flag is not given. */
   private List<String> purgeFrom;
+  private boolean storeSetCookie;
+  private String targetedField;
+  private boolean hideTargetedField;
 
   /** Applies a switch. */
   void add(String flag, ProxyServer.Builder builder) {
     once(flag);
-    if (flag.equals("--no-stats-on-proxy-port")) {
-      noStatsOnProxyPort = true;
-      builder.statsOnProxyPort(false);
-    } else {
-      throw new IllegalArgumentException("unknown option " + flag);
+    switch (flag) {
+      case "--no-stats-on-proxy-port" -> {
+        noStatsOnProxyPort = true;
+        builder.statsOnProxyPort(false);
+      }
+      case "--cache-store-set-cookie" -> storeSetCookie = true;
+      case "--cache-hide-targeted-field" -> hideTargetedField = true;
+      default -> throw new IllegalArgumentException("unknown option " + flag);
     }
   }
 
@@ -110,6 +126,13 @@ final class ObservabilityOptions {
         cacheMaxEntryMb = megabytes;
       }
       case "--purge-from" -> purgeFrom(flag, value);
+      case "--cache-targeted-field" -> {
+        try {
+          targetedField = CacheSpec.inMemory().targetedField(value).targetedField();
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(flag + ": " + e.getMessage(), e);
+        }
+      }
       default -> throw new IllegalArgumentException("unknown option " + flag);
     }
   }
@@ -157,6 +180,14 @@ final class ObservabilityOptions {
           + "proxy passes /_stats to its upstream already); remove it, or the reverse proxy's upstreams "
           + "(--upstream, --route, or the config file's upstream and routes)");
     }
+    String targeting = targetedField != null ? "--cache-targeted-field"
+        : hideTargetedField ? "--cache-hide-targeted-field" : null;
+    if (!reverse && targeting != null) {
+      // A forward proxy is not the CDN such a field targets: the cache would ignore it.
+      throw new IllegalArgumentException(targeting + " is for reverse proxies (a forward proxy's cache "
+          + "reads Cache-Control alone); remove it, or give the proxy its upstreams (--upstream, --route, "
+          + "or the config file's upstream and routes)");
+    }
   }
 
   /**
@@ -183,7 +214,8 @@ final class ObservabilityOptions {
         }
       }
     }
-    if (cacheStatusHeader == null && requestIdHeader == null && purgeFrom == null && cacheMaxEntryMb == null) {
+    if (cacheStatusHeader == null && requestIdHeader == null && purgeFrom == null && cacheMaxEntryMb == null
+        && !storeSetCookie && targetedField == null && !hideTargetedField) {
       return;
     }
     ProxyConfig snapshot = snapshot(builder);
@@ -210,6 +242,8 @@ final class ObservabilityOptions {
       cache = Optional.of(cache.get().purgeFrom(purgeFrom.toArray(String[]::new)));
       builder.cache(cache.get());
     }
+    cache = storing(cache);
+    cache.ifPresent(builder::cache);
     String statusHeader = cacheStatusHeader != null ? cacheStatusHeader
         : cache.map(CacheSpec::statusHeader).orElse(null);
     String id = requestIdHeader != null ? requestIdHeader : snapshot.requestIdHeader();
@@ -229,6 +263,33 @@ final class ObservabilityOptions {
   }
 
 
+
+  /**
+   * {@code cache} with what the flags say it stores and reads; the flags refused without a cache.
+   *
+   * @throws IllegalArgumentException naming the flag
+   */
+  private Optional<CacheSpec> storing(Optional<CacheSpec> cache) {
+    String flag = storeSetCookie ? "--cache-store-set-cookie" : targetedField != null ? "--cache-targeted-field"
+        : hideTargetedField ? "--cache-hide-targeted-field" : null;
+    if (flag == null) {
+      return cache;
+    }
+    if (cache.isEmpty()) {
+      throw new IllegalArgumentException(flag + " needs a cache (-m, --cache-mb N)");
+    }
+    CacheSpec spec = cache.get();
+    if (storeSetCookie) {
+      spec = spec.storeSetCookie(true);
+    }
+    if (targetedField != null) {
+      spec = spec.targetedField(targetedField);
+    }
+    if (hideTargetedField) {
+      spec = spec.hideTargetedField();
+    }
+    return Optional.of(spec);
+  }
 
   /**
    * The configuration so far, for the cache and request ID the other flags set. The builder keeps

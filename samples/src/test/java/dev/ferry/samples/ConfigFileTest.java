@@ -522,6 +522,17 @@ class ConfigFileTest {
   }
 
   @Test
+  void readsTheTargetedFieldFromTheCacheSection() throws IOException {
+    CacheSpec targeted = configOf("cache:\n  targetedField: Acme-Cache-Control\n  hideTargetedField: true\n")
+        .cache().orElseThrow();
+    assertThat(targeted.targetedField()).isEqualTo("Acme-Cache-Control");
+    assertThat(targeted.hidesTargetedField()).isTrue();
+    assertThat(configOf("cache:\n  hideTargetedField: false\n").cache().orElseThrow().hidesTargetedField()).isFalse();
+    assertThatThrownBy(() -> configOf("cache:\n  targetedField: Cache-Control\n"))
+        .isInstanceOf(ConfigFileException.class).hasMessageContaining("line 2");
+  }
+
+  @Test
   void refusesTheConfigFlagTwice() throws IOException {
     Path file = write("listener: {port: 0}\n");
     assertThatThrownBy(() -> CliOptions.parse("--config", file.toString(), "--config", file.toString()))

@@ -89,6 +89,37 @@ class ObservabilityFlagsTest {
         "-m", "1", "--purge-from", "none", "--purge-from", "none");
   }
 
+  /**
+   * What the cache stores and reads, set only through {@code CacheSpec} or a config file before:
+   * a CLI user could not store answers with cookies, nor name the targeted field.
+   */
+  @Test
+  void setsWhatTheCacheStoresAndReadsWhicheverComesFirst() {
+    assertThat(configOf("--cache-store-set-cookie", "--upstream", "http://127.0.0.1:9", "-m", "1",
+        "--cache-targeted-field", "Acme-Cache-Control", "--cache-hide-targeted-field").cache().orElseThrow())
+        .satisfies(cache -> assertThat(cache.storesSetCookie()).isTrue())
+        .satisfies(cache -> assertThat(cache.targetedField()).isEqualTo("Acme-Cache-Control"))
+        .satisfies(cache -> assertThat(cache.hidesTargetedField()).isTrue());
+    assertThat(configOf("-m", "1").cache().orElseThrow())
+        .satisfies(cache -> assertThat(cache.storesSetCookie()).isFalse())
+        .satisfies(cache -> assertThat(cache.targetedField()).isEqualTo("CDN-Cache-Control"))
+        .satisfies(cache -> assertThat(cache.hidesTargetedField()).isFalse());
+    assertThat(configOf("-m", "1", "--cache-store-set-cookie").cache().orElseThrow().storesSetCookie()).isTrue();
+    assertRefused("--cache-store-set-cookie needs a cache (-m, --cache-mb N)", "--cache-store-set-cookie");
+    assertRefused("--cache-hide-targeted-field needs a cache (-m, --cache-mb N)",
+        "--upstream", "http://127.0.0.1:9", "--cache-hide-targeted-field");
+    assertRefused("--cache-targeted-field is for reverse proxies", "-m", "1", "--cache-targeted-field", "X-CC");
+    assertRefused("--cache-hide-targeted-field is for reverse proxies", "-m", "1", "--cache-hide-targeted-field");
+    assertRefused("--cache-targeted-field: ", "--upstream", "http://127.0.0.1:9", "-m", "1",
+        "--cache-targeted-field", "Cache-Control");
+    assertRefused("--cache-targeted-field: ", "--upstream", "http://127.0.0.1:9", "-m", "1",
+        "--cache-targeted-field", "no spaces");
+    assertRefused("--cache-store-set-cookie may be given only once", "-m", "1", "--cache-store-set-cookie",
+        "--cache-store-set-cookie");
+    assertRefused("--cache-targeted-field may be given only once", "--upstream", "http://127.0.0.1:9", "-m", "1",
+        "--cache-targeted-field", "A-CC", "--cache-targeted-field", "B-CC");
+  }
+
   @Test
   void bindsTheAdminListenerWhereAsked() {
     assertThat(configOf("--admin-bind", "0.0.0.0", "--admin-port", "0").admin())
