@@ -103,6 +103,8 @@ final class ClientConnection implements Runnable {
   private final ClientLinger linger = new ClientLinger();
   /** Set when the connection must end with a reset rather than an orderly close. */
   private volatile boolean reset;
+  /** Its loop ends it ({@link #endOnLoop}): the loop closes the socket, at the end of its turn. */
+  private boolean endingOnLoop;
   private volatile long parkedDeadlineNanos;
   /** When the request the loop serves began to arrive, if it came in pieces; 0 otherwise. */
   private long loopFirstByteNanos;
@@ -1142,6 +1144,7 @@ final class ClientConnection implements Runnable {
   /** The loop is done with the connection: closed, and its slot given back, exactly once. */
   void endOnLoop() {
     state.unpark();
+    endingOnLoop = true;
     end();
     recycleBuffers(); // the loop was its last user, as the thread that ends a connection is
   }
@@ -1270,6 +1273,11 @@ final class ClientConnection implements Runnable {
 
   private void closeSocket() {
     try {
+      EventLoop loop;
+      if (endingOnLoop && !reset && socket.getChannel() != null && (loop = server.eventLoop(id)) != null) {
+        loop.closeEnded(socket.getChannel()); // after the selector drops its key: see there
+        return;
+      }
       if (reset) {
         SocketChannel beneath = channel();
         Socket plain = beneath != null ? beneath.socket() : socket;
