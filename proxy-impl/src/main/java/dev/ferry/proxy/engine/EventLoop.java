@@ -456,7 +456,6 @@ final class EventLoop implements AutoCloseable {
     });
   }
 
-  /** On this thread, once stopped: closes what it still holds. */
   /**
    * Closes {@code channel}, whose key is cancelled, at the end of this turn, once the selector has
    * dropped the key: a channel closed while still registered makes the JDK ask for its
@@ -483,6 +482,7 @@ final class EventLoop implements AutoCloseable {
     closing.clear();
   }
 
+  /** On this thread, once stopped: closes what it still holds. */
   private void releaseAll() {
     for (LoopExchange exchange : List.copyOf(running)) {
       exchange.abort(new IOException("the proxy stopped"));
