@@ -1273,9 +1273,10 @@ final class ClientConnection implements Runnable {
 
   private void closeSocket() {
     try {
-      EventLoop loop;
-      if (endingOnLoop && !reset && socket.getChannel() != null && (loop = server.eventLoop(id)) != null) {
-        loop.closeEnded(socket.getChannel()); // after the selector drops its key: see there
+      SocketChannel own = socket.getChannel();
+      EventLoop loop = endingOnLoop && !reset && own != null ? server.eventLoop(id) : null;
+      if (loop != null) {
+        loop.closeEnded(own); // after the selector drops its key: see there
         return;
       }
       if (reset) {

@@ -64,7 +64,7 @@ final class EventLoop implements AutoCloseable {
   private final ArrayDeque<ByteBuffer> spareBuffers = new ArrayDeque<>();
   /** Connections to hand to the executor at the end of this turn (see {@link #endTurn}). */
   private final List<ClientConnection> handOvers = new ArrayList<>();
-  /** Client channels ended this turn, their keys cancelled: closed once the selector drops them. */
+  /** Channels ended this turn, clients' and upstreams', keys cancelled: closed once the selector drops them. */
   private final List<SocketChannel> closing = new ArrayList<>();
   private final ExecutorHandOver executorHandOver;
   /**
@@ -348,7 +348,7 @@ final class EventLoop implements AutoCloseable {
   }
 
   LoopUpstream openUpstream(UpstreamKey key, InetSocketAddress address) throws IOException {
-    return LoopUpstream.open(key, address, selector, server.upstreamPool(),
+    return LoopUpstream.open(key, address, this, selector, server.upstreamPool(),
         server.configuration().upstreamKeepAlive().toNanos());
   }
 
@@ -460,7 +460,8 @@ final class EventLoop implements AutoCloseable {
    * Closes {@code channel}, whose key is cancelled, at the end of this turn, once the selector has
    * dropped the key: a channel closed while still registered makes the JDK ask for its
    * {@code SO_LINGER} and shut its output down first, then close it at the next select, two
-   * system calls more for every connection a client opens for one request. Any other thread,
+   * system calls more for every connection a client opens for one request (and every upstream
+   * connection that ends, as one that answers {@code Connection: close}). Any other thread,
    * or a loop that stopped, closes it at once.
    */
   void closeEnded(SocketChannel channel) throws IOException {

@@ -26,6 +26,9 @@ final class LoopUpstream {
   final SelectionKey selection;
   /** Where the connection is counted with the proxy's others. */
   private final UpstreamPool counts;
+  /** The loop that closes it ({@link EventLoop#closeEnded}). */
+  private final EventLoop loop;
+  private boolean closed;
   private boolean idle;
   /** Created once connected: a socket's streams exist only then. */
   private ConnectionInput in;
@@ -39,22 +42,23 @@ final class LoopUpstream {
   /** The exchange it serves; null while idle. */
   LoopExchange exchange;
 
-  private LoopUpstream(UpstreamKey key, SocketChannel channel, Selector selector, UpstreamPool counts)
-      throws IOException {
+  private LoopUpstream(UpstreamKey key, SocketChannel channel, EventLoop loop, Selector selector,
+      UpstreamPool counts) throws IOException {
     this.key = key;
     this.channel = channel;
+    this.loop = loop;
     this.counts = counts;
     this.selection = channel.register(selector, 0, this);
   }
 
   /** Opens a connection to {@code address}; it may finish connecting later (OP_CONNECT). */
-  static LoopUpstream open(UpstreamKey key, InetSocketAddress address, Selector selector,
+  static LoopUpstream open(UpstreamKey key, InetSocketAddress address, EventLoop loop, Selector selector,
       UpstreamPool counts, long maxIdleNanos) throws IOException {
     SocketChannel channel = SocketChannel.open();
     try {
       channel.configureBlocking(false);
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      LoopUpstream upstream = new LoopUpstream(key, channel, selector, counts);
+      LoopUpstream upstream = new LoopUpstream(key, channel, loop, selector, counts);
       upstream.maxIdleNanos = maxIdleNanos;
       if (channel.connect(address)) {
         upstream.markConnected();
@@ -135,9 +139,10 @@ final class LoopUpstream {
   }
 
   void close() {
-    if (!channel.isOpen()) {
+    if (closed || !channel.isOpen()) {
       return;
     }
+    closed = true;
     if (idle) {
       idle = false;
       counts.loopIdle(-1);
@@ -147,7 +152,7 @@ final class LoopUpstream {
     }
     selection.cancel();
     try {
-      channel.close();
+      loop.closeEnded(channel); // once the selector dropped its key, as a client's
     } catch (IOException ignored) {
       // closed either way
     }
