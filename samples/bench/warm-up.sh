@@ -2,7 +2,10 @@
 # How fast a fresh Ferry reaches its steady state: a new JVM, then STEPS wrk runs back to back, each
 # on new connections, printing per run its req/s and the CPU seconds the JIT compiler threads
 # (C1 and C2) and the whole process spent in it. Shows how long a benchmark must warm up before
-# it measures Ferry rather than its JIT, and what a change does to the compilers' work.
+# it measures Ferry rather than its JIT, and what a change does to the compilers' work. Past the
+# warm-up, its CPU per request and its event loops' sleeps per request (voluntary context
+# switches: a loop blocks in epoll_wait when it finds nothing ready) tell the machine's two
+# steady states apart: one JVM moves between them from run to run (README, Performance, "Noise").
 # An nginx static origin on loopback; every run is bounded in time; everything is stopped on exit.
 #   ./mvnw -q -DskipTests package && samples/bench/warm-up.sh
 #   FIRST=30s STEPS=4 samples/bench/warm-up.sh   # one long first run, then new connections
@@ -51,11 +54,19 @@ jit_ticks() {
   done | awk '{ s += $1 } END { print s + 0 }'
 }
 process_ticks() { awk '{print $14 + $15}' "/proc/$FERRY/stat"; }
+# Voluntary context switches of the event loops' threads, summed.
+loop_sleeps() {
+  local task
+  for task in /proc/"$FERRY"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in ferry-loop*) awk '/^voluntary_ctxt_switches/ {print $2}' "$task/status" ;; esac
+  done | awk '{ s += $1 } END { print s + 0 }'
+}
 
 echo "warm-up.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c$CONNS, $STEPS runs (first $FIRST, then $STEP each)${JVM_FLAGS:+, $JVM_FLAGS}" >&2
-printf '%4s %8s %10s %10s %9s\n' run seconds req/s jit_cpu_s cpu_s
+printf '%4s %8s %10s %10s %9s %10s %16s\n' run seconds req/s jit_cpu_s cpu_s us/request loop_sleeps/req
 jit0=$(jit_ticks)
 cpu0=$(process_ticks)
+sleeps0=$(loop_sleeps)
 elapsed=0
 for run in $(seq 1 "$STEPS"); do
   length=$STEP
@@ -63,10 +74,15 @@ for run in $(seq 1 "$STEPS"); do
   rps=$(timeout 120 wrk -t2 -c"$CONNS" -d"$length" "$URL" | awk '/Requests\/sec/ {printf "%.0f", $2}')
   jit1=$(jit_ticks)
   cpu1=$(process_ticks)
+  sleeps1=$(loop_sleeps)
   elapsed=$((elapsed + ${length%s}))
-  printf '%4d %8d %10s %10.2f %9.2f\n' "$run" "$elapsed" "${rps:-0}" \
+  requests=$(awk -v r="${rps:-0}" -v s="${length%s}" 'BEGIN {print r * s}')
+  printf '%4d %8d %10s %10.2f %9.2f %10s %16s\n' "$run" "$elapsed" "${rps:-0}" \
     "$(awk -v a="$jit1" -v b="$jit0" -v t="$TICKS" 'BEGIN {print (a - b) / t}')" \
-    "$(awk -v a="$cpu1" -v b="$cpu0" -v t="$TICKS" 'BEGIN {print (a - b) / t}')"
+    "$(awk -v a="$cpu1" -v b="$cpu0" -v t="$TICKS" 'BEGIN {print (a - b) / t}')" \
+    "$(awk -v a="$cpu1" -v b="$cpu0" -v t="$TICKS" -v n="$requests" 'BEGIN {if (n > 0) printf "%.0f", (a - b) / t * 1e6 / n; else print "-"}')" \
+    "$(awk -v a="$sleeps1" -v b="$sleeps0" -v n="$requests" 'BEGIN {if (n > 0) printf "%.3f", (a - b) / n; else print "-"}')"
   jit0=$jit1
   cpu0=$cpu1
+  sleeps0=$sleeps1
 done
