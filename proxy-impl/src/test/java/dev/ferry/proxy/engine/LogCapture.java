@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Reads what the tests' slf4j binding wrote to its log file ({@code target/test.log}, set in the
- * pom's surefire configuration) since this capture was opened.
+ * Reads what the tests' slf4j binding wrote to this JVM's log file ({@code target/test-N.log}, N
+ * the surefire fork's number, set in the pom's surefire configuration) since this capture was
+ * opened.
  */
 public final class LogCapture implements AutoCloseable {
   private final Path file = Path.of(System.getProperty("org.slf4j.simpleLogger.logFile", "target/test.log"));
