@@ -5,7 +5,8 @@
 # it measures Ferry rather than its JIT, and what a change does to the compilers' work. Past the
 # warm-up, its CPU per request and its event loops' sleeps per request (voluntary context
 # switches: a loop blocks in epoll_wait when it finds nothing ready) tell the machine's two
-# steady states apart: one JVM moves between them from run to run (README, Performance, "Noise").
+# steady states apart: one JVM moves between them from run to run (README, Performance,
+# "Noise: two steady states").
 # An nginx static origin on loopback; every run is bounded in time; everything is stopped on exit.
 #   ./mvnw -q -DskipTests package && samples/bench/warm-up.sh
 #   FIRST=30s STEPS=4 samples/bench/warm-up.sh   # one long first run, then new connections
@@ -46,21 +47,22 @@ URL="http://127.0.0.1:$PORT/bytes/$SIZE"
   || { echo "no 200 from $URL" >&2; cat "$WORK/ferry.out" >&2; exit 1; }
 
 TICKS=$(getconf CLK_TCK)
+# Sums, over Ferry's threads whose name matches the glob $1, what the command $2 prints for each
+# thread (given its /proc task directory).
+per_thread_sum() {
+  local task
+  for task in /proc/"$FERRY"/task/*; do
+    # shellcheck disable=SC2053 # $1 is a glob on purpose
+    if [[ "$(cat "$task/comm" 2>/dev/null)" == $1 ]]; then "$2" "$task"; fi
+  done | awk '{ s += $1 } END { print s + 0 }'
+}
+task_ticks() { awk '{print $14 + $15}' "$1/stat"; }
+task_sleeps() { awk '/^voluntary_ctxt_switches/ {print $2}' "$1/status"; }
 # CPU ticks (user + system) of the JIT's compiler threads, then of the whole process.
-jit_ticks() {
-  local task
-  for task in /proc/"$FERRY"/task/*; do
-    case "$(cat "$task/comm" 2>/dev/null)" in C1\ Compiler*|C2\ Compiler*) awk '{print $14 + $15}' "$task/stat" ;; esac
-  done | awk '{ s += $1 } END { print s + 0 }'
-}
+jit_ticks() { per_thread_sum 'C[12] Compiler*' task_ticks; }
 process_ticks() { awk '{print $14 + $15}' "/proc/$FERRY/stat"; }
-# Voluntary context switches of the event loops' threads, summed.
-loop_sleeps() {
-  local task
-  for task in /proc/"$FERRY"/task/*; do
-    case "$(cat "$task/comm" 2>/dev/null)" in ferry-loop*) awk '/^voluntary_ctxt_switches/ {print $2}' "$task/status" ;; esac
-  done | awk '{ s += $1 } END { print s + 0 }'
-}
+# Voluntary context switches of the event loops' threads: how often they blocked in epoll_wait.
+loop_sleeps() { per_thread_sum 'ferry-loop*' task_sleeps; }
 
 echo "warm-up.sh: $("$JAVA" -version 2>&1 | head -1), body $SIZE B, ${CACHE:+cache $CACHE MiB, }wrk -t2 -c$CONNS, $STEPS runs (first $FIRST, then $STEP each)${JVM_FLAGS:+, $JVM_FLAGS}" >&2
 printf '%4s %8s %10s %10s %9s %10s %16s\n' run seconds req/s jit_cpu_s cpu_s us/request loop_sleeps/req
