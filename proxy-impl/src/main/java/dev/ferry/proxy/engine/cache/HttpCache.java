@@ -274,6 +274,10 @@ public final class HttpCache implements ProxyCache {
       if (lead == null) {
         return LoopLookup.THREADS; // another fetch of its URL leads: a thread waits for it
       }
+      Response meanwhile = storedMeanwhile(request, partition, asked, told, lead);
+      if (meanwhile != null) {
+        return new LoopLookup(this, meanwhile, verdict[0], null, null);
+      }
     }
     return new LoopLookup(this, null, null, new LoopFetch(this, request, partition, lead, stored, asked,
         stored != null && StoragePolicy.hasValidators(stored.headers())), null);
@@ -355,7 +359,10 @@ public final class HttpCache implements ProxyCache {
   private Response coalescedMiss(Request request, String partition, Duration upstreamTimeout,
       CacheControl asked, RealChain.Terminal upstream, Consumer<String> verdict, int round) throws IOException {
     return coalescer.run(partition + " " + Entries.key(request), upstreamTimeout,
-        outcome -> fetch(request, partition, upstream, verdict, outcome),
+        outcome -> {
+          Response meanwhile = storedMeanwhile(request, partition, asked, verdict, outcome);
+          return meanwhile != null ? meanwhile : fetch(request, partition, upstream, verdict, outcome);
+        },
         again -> {
           Response coalesced = answerFromStore(request, entries.lookup(request, partition), asked, verdict);
           if (coalesced != null) {
@@ -365,6 +372,22 @@ public final class HttpCache implements ProxyCache {
               ? coalescedMiss(request, partition, upstreamTimeout, asked, upstream, verdict, round + 1)
               : fetch(request, partition, upstream, verdict, StoreOutcome.NONE);
         });
+  }
+
+  /**
+   * The store's answer, or null, for a miss that has just taken its URL's lead: the fetch it would
+   * have waited for may have been stored, and have let its waiters go, between this miss's lookup
+   * and its lead, and the miss would fetch the URL again (once in CI: a loop's miss handed to a
+   * thread). Found, the lead is told the entry is stored, which sends the misses that came
+   * meanwhile to the store as well. One more lookup for a miss that leads, none for a waiter.
+   */
+  private Response storedMeanwhile(Request request, String partition, CacheControl asked,
+      Consumer<String> verdict, StoreOutcome lead) {
+    Response stored = answerFromStore(request, entries.lookup(request, partition), asked, verdict);
+    if (stored != null) {
+      lead.finished();
+    }
+    return stored;
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.ferry.proxy.engine.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ferry.proxy.CacheEntry;
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.ProxyServer;
 import dev.ferry.proxy.Upstream;
@@ -117,6 +118,66 @@ class CacheConcurrencyTest {
     } finally {
       senders.shutdownNow();
       assertThat(senders.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  /**
+   * A miss that looked its URL up just before another request's fetch of it was stored, and
+   * reached the coalescer just after that fetch let its waiters go, finds no fetch to wait for:
+   * it must look in the store again before it leads, not fetch the URL a second time. The store's
+   * lookup for the second client reads the store, then is held until the first client has its
+   * whole answer (stored before its last bytes go out), as a store across a network may answer
+   * late; it fetched again, a MISS, once in CI on the loops' hand-over to a thread.
+   */
+  @Test
+  void looksInTheStoreAgainWhenTheFetchAMissCameForEndedSinceItsLookup() throws Exception {
+    MockWebServer origin = ferry.mockOrigin();
+    CountDownLatch answer = new CountDownLatch(1);
+    origin.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        assertThat(answer.await(20, TimeUnit.SECONDS)).isTrue();
+        return new MockResponse().setBody("fetched once").setHeader("Cache-Control", "max-age=100");
+      }
+    });
+    AtomicBoolean armed = new AtomicBoolean();
+    CountDownLatch lookupHeld = new CountDownLatch(1);
+    CountDownLatch firstAnswered = new CountDownLatch(1);
+    CacheStoreSpiTest.MapStore store = new CacheStoreSpiTest.MapStore() {
+      @Override
+      public List<CacheEntry> variants(String key) {
+        List<CacheEntry> found = super.variants(key);
+        if (armed.compareAndSet(true, false)) {
+          lookupHeld.countDown();
+          awaitQuietly(firstAnswered);
+        }
+        return found;
+      }
+    };
+    ProxyServer proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/").toString()))
+        .cache(CacheSpec.inMemory().store(store)));
+    HttpClient client = HttpClient.newHttpClient();
+    HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/late")).build();
+    CompletableFuture<HttpResponse<String>> first = client.sendAsync(get, HttpResponse.BodyHandlers.ofString());
+    Await.until(() -> origin.getRequestCount() == 1, "the first miss to reach the origin");
+    armed.set(true);
+    CompletableFuture<HttpResponse<String>> second = client.sendAsync(get, HttpResponse.BodyHandlers.ofString());
+    assertThat(lookupHeld.await(20, TimeUnit.SECONDS)).as("the second miss's lookup").isTrue();
+    answer.countDown();
+    HttpResponse<String> fetched = first.get(20, TimeUnit.SECONDS);
+    assertThat(fetched.headers().firstValue("X-Cache")).hasValue("MISS");
+    firstAnswered.countDown();
+    HttpResponse<String> late = second.get(20, TimeUnit.SECONDS);
+    assertThat(late.body()).isEqualTo("fetched once");
+    assertThat(late.headers().firstValue("X-Cache")).hasValue("HIT");
+    assertThat(origin.getRequestCount()).isEqualTo(1);
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(20, TimeUnit.SECONDS)).isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
