@@ -796,6 +796,9 @@ final class LoopExchange implements DispatchHooks {
       e = fetch.failure(e);
     }
     failure = e.failure().name();
+    // As the threads close after it, where the failure says so (a bad upstream answer): the
+    // loops kept the client's connection, answering without Connection: close.
+    closeAfter |= e.failure().closeConnection();
     Response page = e.failure().status() == 0 ? null : server.errorPages().render(e, head.headers());
     if (page == null) {
       closeAfter = true;

@@ -150,10 +150,15 @@ final class RawClient implements Closeable {
     return readResponse(false);
   }
 
-  /** Returns true if the peer closed the connection (EOF) within the socket timeout. */
+  /**
+   * Returns true if the peer closed the connection (EOF, or a reset) within the socket timeout;
+   * false if it sent a byte or kept the connection open and silent that long.
+   */
   boolean isClosedByPeer() {
     try {
       return in.read() == -1;
+    } catch (java.net.SocketTimeoutException stillOpen) {
+      return false;
     } catch (IOException e) {
       return true;
     }

@@ -12,7 +12,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Upstream responses are parsed as strictly as requests: one that two parsers could read
- * differently is answered 502 and never relayed (no response splitting, no client desync).
+ * differently is answered 502 and never relayed (no response splitting, no client desync), and
+ * the client's connection is closed after it, from an event loop as from the threads (the loops
+ * kept it open, without {@code Connection: close}).
  */
 class UpstreamResponseValidationTest {
   @RegisterExtension final ProxyTestExtension ferry = new ProxyTestExtension();
@@ -44,12 +46,17 @@ class UpstreamResponseValidationTest {
         Arguments.of("junk after the chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n"));
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("badResponses")
-  void answers502InsteadOfRelaying(String name, String rawResponse) throws Exception {
+  static Stream<Arguments> badResponsesOnLoopsAndThreads() {
+    return badResponses().flatMap(bad -> Stream.of(true, false)
+        .map(loop -> Arguments.of(bad.get()[0], bad.get()[1], loop)));
+  }
+
+  @ParameterizedTest(name = "{0}, loop {2}")
+  @MethodSource("badResponsesOnLoopsAndThreads")
+  void answers502InsteadOfRelaying(String name, String rawResponse, boolean loop) throws Exception {
     TinyOrigin origin = ferry.track(TinyOrigin.answering(rawResponse));
     proxy = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/")))
-        .maxHeaderBytes(2048));
+        .maxHeaderBytes(2048).eventLoop(loop));
     try (RawClient raw = new RawClient(proxy.address())) {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
       RawClient.RawResponse response = raw.readResponse();
@@ -57,6 +64,8 @@ class UpstreamResponseValidationTest {
       assertThat(response.header("Set-Cookie")).isNull();
       assertThat(response.header("X-Bad")).isNull();
       assertThat(response.bodyText()).startsWith("Bad response from origin server");
+      assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(raw.isClosedByPeer()).as("closed after the 502").isTrue();
     }
     TinyOrigin good = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     proxy.close();
