@@ -5,7 +5,7 @@
 # it measures Ferry rather than its JIT, and what a change does to the compilers' work. Past the
 # warm-up, its CPU per request and its event loops' sleeps per request (voluntary context
 # switches: a loop blocks in epoll_wait when it finds nothing ready) tell the machine's two
-# steady states apart: one JVM moves between them from run to run (README, Performance,
+# steady states apart: one JVM moves between them from run to run (samples/bench/README.md,
 # "Noise: two steady states").
 # An nginx static origin on loopback; every run is bounded in time; everything is stopped on exit.
 #   ./mvnw -q -DskipTests package && samples/bench/warm-up.sh

@@ -713,9 +713,9 @@ public interface ProxyServer extends AutoCloseable {
      * no loops at all.
      *
      * <p>Default: on without {@link #tls}, off with it. It takes about a third off the CPU per
-     * request of such a path and holds an idle connection in about half the memory (see the
-     * README's performance section); {@code eventLoop(false)} keeps every connection on the
-     * concurrency model's threads. {@link #build()} refuses {@code eventLoop(true)} with TLS on
+     * request of such a path and holds an idle connection in about half the memory (see
+     * {@code samples/bench/README.md}, "Event loops"); {@code eventLoop(false)} keeps every
+     * connection on the concurrency model's threads. {@link #build()} refuses {@code eventLoop(true)} with TLS on
      * the listener.
      *
      * <pre>{@code

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * rule for a heap shrunk too far), and it grows a small heap at the first young collections of a
  * load, while the compilers still compete for the CPU. A heap trimmed to what is live (27 MiB)
  * went back to 204 MiB within two seconds of the benchmark's load and peaked at 241 MiB of RSS;
- * one trimmed to the quarter grows in small steps, if at all (README, Performance, "Memory"). The
+ * one trimmed to the quarter grows in small steps, if at all (samples/bench/README.md, "Memory"). The
  * one or two collections after the first that do it run with {@code MinHeapFreeRatio} and
  * {@code MaxHeapFreeRatio} set for that size, and both are put back at once.
  *

@@ -313,7 +313,7 @@ class CliStartupTest {
    * memory, -Xmx at most) is given back once the proxy runs: G1 cycled its young generation
    * through all of it, and the proxy's resident memory under load was the machine's share, not
    * what the load needed (about 335 MiB peak). On G1 it keeps a quarter of it: below that G1 grew
-   * the heap back halfway in one step as soon as a load began (README "Memory").
+   * the heap back halfway in one step as soon as a load began (samples/bench/README.md, "Memory").
    */
   @Test
   void givesBackTheHeapTheJvmCommittedAtLaunch() throws Exception {
