@@ -509,7 +509,9 @@ class GracefulShutdownTest {
       }
       CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.stop(Duration.ofSeconds(60)));
       stopping.get(20, TimeUnit.SECONDS);
-      assertThat(kept.input().read()).as("closed, unanswered").isEqualTo(-1);
+      // A reset is a close too: the CRLF may reach the proxy's socket only after the stop found
+      // the connection idle, and a close with bytes unread resets (once in CI, with two test JVMs).
+      assertThat(kept.isClosedByPeer()).as("closed, unanswered").isTrue();
     }
     assertThat(proxy.stats().failures()).doesNotContainKey("PROXY_STOPPED");
   }
