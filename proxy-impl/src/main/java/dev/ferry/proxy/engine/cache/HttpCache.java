@@ -359,8 +359,8 @@ public final class HttpCache implements ProxyCache {
   private Response coalescedMiss(Request request, String partition, Duration upstreamTimeout,
       CacheControl asked, RealChain.Terminal upstream, Consumer<String> verdict, int round) throws IOException {
     return coalescer.run(partition + " " + Entries.key(request), upstreamTimeout,
-        outcome -> {
-          Response meanwhile = storedMeanwhile(request, partition, asked, verdict, outcome);
+        (outcome, waitedFor) -> {
+          Response meanwhile = waitedFor ? storedMeanwhile(request, partition, asked, verdict, outcome) : null;
           return meanwhile != null ? meanwhile : fetch(request, partition, upstream, verdict, outcome);
         },
         again -> {
@@ -379,7 +379,8 @@ public final class HttpCache implements ProxyCache {
    * have waited for may have been stored, and have let its waiters go, between this miss's lookup
    * and its lead, and the miss would fetch the URL again (once in CI: a loop's miss handed to a
    * thread). Found, the lead is told the entry is stored, which sends the misses that came
-   * meanwhile to the store as well. One more lookup for a miss that leads, none for a waiter.
+   * meanwhile to the store as well. One more lookup for a miss that leads; none for a waiter, nor
+   * on the threads for a miss of a URL known uncacheable, which waits for no one.
    */
   private Response storedMeanwhile(Request request, String partition, CacheControl asked,
       Consumer<String> verdict, StoreOutcome lead) {

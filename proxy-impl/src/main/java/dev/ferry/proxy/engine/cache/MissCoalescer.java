@@ -51,7 +51,11 @@ final class MissCoalescer {
 
   /** The leader's fetch; {@code outcome} must be told once its response is stored or abandoned. */
   interface LeaderFetch {
-    Response fetch(StoreOutcome outcome) throws IOException;
+    /**
+     * @param waitedFor true if misses of its URL that come meanwhile wait for it; false if it goes
+     *     side by side with them (its URL's last answer could not be stored)
+     */
+    Response fetch(StoreOutcome outcome, boolean waitedFor) throws IOException;
   }
 
   /** What a waiter does once the leader is done: look in the store again, else fetch. */
@@ -117,7 +121,7 @@ final class MissCoalescer {
       throws IOException {
     StoreOutcome sideBySide = withoutWaiting(key);
     if (sideBySide != null) {
-      return leaderFetch.fetch(sideBySide);
+      return leaderFetch.fetch(sideBySide, false);
     }
     CompletableFuture<Ended> mine = new CompletableFuture<>();
     CompletableFuture<Ended> leader = inflight.putIfAbsent(key, mine);
@@ -136,7 +140,7 @@ final class MissCoalescer {
       return follow.afterLeader(ended == Ended.STORED || ended == Ended.DECLINED);
     }
     try {
-      return leaderFetch.fetch(leading(key, mine));
+      return leaderFetch.fetch(leading(key, mine), true);
     } catch (IOException | RuntimeException e) {
       release(key, mine, Ended.FAILED);
       throw e;

@@ -29,7 +29,7 @@ class MissCoalescerTest {
     AtomicInteger leads = new AtomicInteger();
     AtomicInteger follows = new AtomicInteger();
     for (int i = 0; i < 2; i++) {
-      coalescer.run("k", Duration.ZERO, outcome -> {
+      coalescer.run("k", Duration.ZERO, (outcome, waitedFor) -> {
         leads.incrementAndGet();
         outcome.finished();
         return null;
@@ -59,7 +59,7 @@ class MissCoalescerTest {
     // Threads of their own: the common pool may have one thread, which the leader would hold.
     Thread leader = new Thread(() -> {
       try {
-        coalescer.run("k", upstreamTimeout, outcome -> {
+        coalescer.run("k", upstreamTimeout, (outcome, waitedFor) -> {
           leading.countDown();
           try {
             timeUp.await(10, TimeUnit.SECONDS);
@@ -79,7 +79,7 @@ class MissCoalescerTest {
     CompletableFuture<Throwable> waiterOutcome = new CompletableFuture<>();
     Thread waiter = new Thread(() -> {
       try {
-        coalescer.run("k", upstreamTimeout, outcome -> {
+        coalescer.run("k", upstreamTimeout, (outcome, waitedFor) -> {
           ownFetches.incrementAndGet();
           return null;
         }, again -> {
@@ -119,7 +119,7 @@ class MissCoalescerTest {
     CountDownLatch end = new CountDownLatch(1);
     Thread leader = new Thread(() -> {
       try {
-        coalescer.run("k", Duration.ofSeconds(5), outcome -> {
+        coalescer.run("k", Duration.ofSeconds(5), (outcome, waitedFor) -> {
           leading.countDown();
           try {
             end.await(10, TimeUnit.SECONDS);
@@ -143,7 +143,7 @@ class MissCoalescerTest {
     CompletableFuture<Boolean> queueAgain = new CompletableFuture<>();
     Thread waiter = new Thread(() -> {
       try {
-        coalescer.run("k", Duration.ofSeconds(5), outcome -> null, again -> {
+        coalescer.run("k", Duration.ofSeconds(5), (outcome, waitedFor) -> null, again -> {
           queueAgain.complete(again);
           return null;
         });
@@ -180,9 +180,28 @@ class MissCoalescerTest {
     assertThat(shortUrls.uncacheableUrls()).isEqualTo(2_000L);
   }
 
+  /**
+   * A fetch is told whether misses of its URL wait for it (it may then look in the store once
+   * more before it goes upstream); one of a URL whose last answer could not be stored waits for
+   * no one and is told so.
+   */
+  @Test
+  void tellsAFetchWhetherOtherMissesWaitForIt() throws Exception {
+    MissCoalescer coalescer = new MissCoalescer(Duration.ofSeconds(5));
+    java.util.List<Boolean> told = new java.util.ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      coalescer.run("k", Duration.ofSeconds(1), (outcome, waitedFor) -> {
+        told.add(waitedFor);
+        outcome.refused();
+        return null;
+      }, again -> null);
+    }
+    assertThat(told).as("the first miss leads; the next, its URL known uncacheable, does not").containsExactly(true, false);
+  }
+
   /** A miss of {@code key} whose response may not be stored. */
   private static void refuse(MissCoalescer coalescer, String key) throws Exception {
-    coalescer.run(key, Duration.ofSeconds(1), outcome -> {
+    coalescer.run(key, Duration.ofSeconds(1), (outcome, waitedFor) -> {
       outcome.refused();
       return null;
     }, again -> null);
