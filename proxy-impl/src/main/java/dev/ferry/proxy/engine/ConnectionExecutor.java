@@ -199,18 +199,7 @@ final class ConnectionExecutor {
     if (queue != null) {
       queue.submitted();
     }
-    Runnable counted = () -> {
-      waiting.decrementAndGet();
-      running.incrementAndGet();
-      try {
-        task.run();
-      } finally {
-        running.decrementAndGet();
-        if (queue != null) {
-          queue.finished();
-        }
-      }
-    };
+    Turn counted = new Turn(task);
     try {
       pool.execute(counted);
     } catch (RejectedExecutionException e) {
@@ -235,11 +224,64 @@ final class ConnectionExecutor {
     if (pool == null) {
       return false;
     }
+    // The turn ending stops counting as running now: the next may begin on another thread
+    // before this one returns, and counted twice it was refused the hold of an idle connection.
+    Turn ending = Turn.CURRENT.get();
+    if (ending != null) {
+      ending.uncount();
+    }
     try {
       enqueue(task);
       return true;
     } catch (RejectedExecutionException e) {
+      if (ending != null) {
+        ending.count();
+      }
       return false;
+    }
+  }
+
+  /** A connection task's turn on a pool thread, counted as running from its start until it ends or requeues. */
+  private final class Turn implements Runnable {
+    /** The turn this pool thread runs now, if it runs one. */
+    static final ThreadLocal<Turn> CURRENT = new ThreadLocal<>();
+
+    private final Runnable task;
+    private boolean counted;
+
+    Turn(Runnable task) {
+      this.task = task;
+    }
+
+    @Override
+    public void run() {
+      waiting.decrementAndGet();
+      count();
+      CURRENT.set(this);
+      try {
+        task.run();
+      } finally {
+        CURRENT.remove();
+        uncount();
+        if (queue != null) {
+          queue.finished();
+        }
+      }
+    }
+
+    /** Counts the turn as running, once; only its own thread calls this and {@link #uncount}. */
+    void count() {
+      if (!counted) {
+        counted = true;
+        running.incrementAndGet();
+      }
+    }
+
+    void uncount() {
+      if (counted) {
+        counted = false;
+        running.decrementAndGet();
+      }
     }
   }
 
