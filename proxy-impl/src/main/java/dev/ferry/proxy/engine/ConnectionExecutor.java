@@ -227,8 +227,10 @@ final class ConnectionExecutor {
     // The turn ending stops counting as running now: the next may begin on another thread
     // before this one returns, and counted twice it was refused the hold of an idle connection.
     Turn ending = Turn.CURRENT.get();
-    if (ending != null) {
+    if (ending != null && ending.pool() == pool) {
       ending.uncount();
+    } else {
+      ending = null;
     }
     try {
       enqueue(task);
@@ -267,6 +269,11 @@ final class ConnectionExecutor {
           queue.finished();
         }
       }
+    }
+
+    /** The pool it runs on: {@link #CURRENT} is shared by every proxy in the JVM. */
+    ThreadPoolExecutor pool() {
+      return pool;
     }
 
     /** Counts the turn as running, once; only its own thread calls this and {@link #uncount}. */
