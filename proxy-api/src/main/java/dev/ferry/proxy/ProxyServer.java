@@ -680,12 +680,13 @@ public interface ProxyServer extends AutoCloseable {
     /**
      * Whether the proxy serves its plain requests on event loops: a selector thread per core
      * holds the client connections between requests and runs, without a thread of the
-     * {@link #concurrency} model, each GET or HEAD without a body (or with {@code Content-Length: 0}),
-     * and each POST, PUT or PATCH
+     * {@link #concurrency} model, each GET, HEAD or DELETE without a body (or with
+     * {@code Content-Length: 0}), each OPTIONS without one to a path (not {@code *}) and without
+     * {@code Max-Forwards}, and each POST, PUT or PATCH
      * with a body of up to 16 KiB (and within the {@link #retryBufferBytes retry buffer}), which
      * the loop awaits if it comes after its head, when its listeners implement only
-     * {@link ExchangeListener#exchangeCompleted}: in a reverse proxy, one whose route strips no
-     * prefix and whose filters, and the proxy's, are all built-in checks of the head
+     * {@link ExchangeListener#exchangeCompleted}: in a reverse proxy, one whose route's filters,
+     * and the proxy's, are all built-in checks of the head
      * ({@link Filters#accessControl}, {@link Filters#rateLimit}, {@link Filters#authentication}
      * without a checker), which the loop asks, answering itself what one of them answers
      * instead (403, 429, 401, as the threads would), or rewrites of the request's or the response's header fields
@@ -694,8 +695,9 @@ public interface ProxyServer extends AutoCloseable {
      * alone (its access rules on clients and methods only: rules on destinations are checked on
      * every address a name has, where the threads connect), one to an absolute {@code http://}
      * URL. Where the {@link #cache} serves the request (with its built-in
-     * store), the loop sends what the store answers alone (hits, 304s, ranges; a POST, PUT or
-     * PATCH there goes to the threads, whose cache invalidates what it names), fetches a miss
+     * store), the loop sends what the store answers alone (hits, 304s, ranges; other methods
+     * there go to the threads, whose cache invalidates what an unsafe one names; on a route
+     * without the cache, the loop invalidates it itself), fetches a miss
      * that need not wait for another request's fetch of its URL, storing what may be stored as it
      * relays it, and revalidates a stale entry (a 304 answered from the store); otherwise it goes
      * upstream, to the origin the request names or, in a reverse proxy, when the pool's endpoints

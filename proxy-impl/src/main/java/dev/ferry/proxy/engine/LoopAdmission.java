@@ -16,6 +16,7 @@ import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HopByHop;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
+import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
@@ -23,6 +24,7 @@ import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.route.LivePool;
 import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.RouteTable;
+import dev.ferry.proxy.engine.route.StrippedPrefix;
 import dev.ferry.proxy.engine.trace.RequestIds;
 import dev.ferry.proxy.engine.trace.TraceContext;
 import dev.ferry.proxy.engine.upstream.ReplayableBody;
@@ -36,11 +38,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET or
- * HEAD (from an HTTP/1.1 or HTTP/1.0 client) whose head came whole (a head in pieces is awaited
- * on the loop: {@code ClientConnection#awaitOnLoop}, as is a small body), with no body, expectation
- * or upgrade, when its listeners want only the completed exchange: in a reverse proxy, one whose
- * route strips no prefix, when the proxy's filters and the route's are all built-in checks of the
+ * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET,
+ * HEAD, DELETE or OPTIONS ({@link #plain}; from an HTTP/1.1 or HTTP/1.0 client) whose head came
+ * whole (a head in pieces is awaited on the loop: {@code ClientConnection#awaitOnLoop}, as is a
+ * small body), with no body, expectation or upgrade (or a POST, PUT or PATCH with a small body), when its listeners want only the completed exchange: in a reverse proxy, one whose
+ * route's path is one it can send (a route that strips a prefix sends what is left, as the threads
+ * do; a path that would climb out of the prefix is theirs to refuse, 400), when the proxy's
+ * filters and the route's are all built-in checks of the
  * head ({@link HeadCheck}: access control, rate limits, credentials; what one of them answers
  * instead, a 403, 429, 401 or 407, the loop answers too, as it answers a request no route
  * matches: 404, or the redirect to its path with a slash) or rewrites of its header fields or its
@@ -170,7 +174,7 @@ final class LoopAdmission {
    * forward proxy ({@code routes} null) filters a loop may ask ({@link LoopChecks#allOnLoop}),
    * and no cache or the built-in store; in a
    * reverse one proxy-wide filters a loop may ask and a route whose
-   * filters are such too, that strips no prefix, and that caches with the built-in store (its
+   * filters are such too, and that caches with the built-in store (its
    * hits are a loop's) or, without a cache, whose pool a loop reaches ({@link #loopable}); a
    * route cached by an application's store is the threads', which ask it.
    */
@@ -182,7 +186,7 @@ final class LoopAdmission {
       return false;
     }
     for (LiveRoute route : routes.routes()) {
-      if (LoopChecks.allOnLoop(route.filters(), false) && !route.route().stripsPrefix()
+      if (LoopChecks.allOnLoop(route.filters(), false)
           && (cache != null && route.route().cacheEnabled() ? cache.storeInMemory()
               : loopable(route.pool()))) {
         return true;
@@ -194,7 +198,7 @@ final class LoopAdmission {
   /**
    * Whether a loop would have served, itself, an exchange the threads just served through
    * {@code pipeline} (null if none ran): a {@link #plain} request, in a forward proxy to an
-   * absolute {@code http} URL, in a reverse one on a route without a stripped prefix, through
+   * absolute {@code http} URL, in a reverse one on a route, through
    * filters a loop may ask (which may have answered it, as the loop would have);
    * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE) or
    * fetched (a MISS, which a loop fetches where it need not wait for another request's fetch of
@@ -213,15 +217,15 @@ final class LoopAdmission {
           && (cache == null || loopVerdict(cache, cacheVerdict));
     }
     if (route == null || !LoopChecks.allOnLoop(pipeline.filters(), false)
-        || !LoopChecks.allOnLoop(route.filters(), false)
-        || route.route().stripsPrefix()) {
+        || !LoopChecks.allOnLoop(route.filters(), false)) {
       return false;
     }
     if (cache != null && route.route().cacheEnabled()) {
       // A fetch goes through the route's pool, which a loop must reach.
       return loopVerdict(cache, cacheVerdict) && (!fetched(cacheVerdict) || loopable(route.pool()));
     }
-    return loopable(route.pool());
+    // An unsafe method's invalidation, where the store is an application's, is the threads'.
+    return loopable(route.pool()) && (cache == null || cache.storeInMemory() || Methods.isSafe(head.method()));
   }
 
   /**
@@ -231,6 +235,11 @@ final class LoopAdmission {
   private static boolean loopVerdict(HttpCache cache, String cacheVerdict) {
     return cache.storeInMemory() && ("HIT".equals(cacheVerdict) || "STALE".equals(cacheVerdict)
         || fetched(cacheVerdict));
+  }
+
+  /** Whether the cache looks up and fetches requests of {@code method}: GET and HEAD. */
+  private static boolean fetchable(String method) {
+    return method.equals("GET") || method.equals("HEAD");
   }
 
   /** Whether {@code cacheVerdict} is that of a request the cache sent upstream. */
@@ -248,10 +257,12 @@ final class LoopAdmission {
 
   /**
    * A request a loop may take by its head, from an HTTP/1.1 or an HTTP/1.0 client, with no
-   * {@code Transfer-Encoding}, {@code Upgrade} or {@code Expect}: a GET or HEAD without a body
-   * (none, or a {@code Content-Length} of 0),
-   * or a POST, PUT or PATCH whose {@code Content-Length} is at most {@link #MAX_BODY_BYTES} (its
-   * body must also have come whole with the head, which {@link #start} sees).
+   * {@code Transfer-Encoding}, {@code Upgrade} or {@code Expect}: a GET, HEAD or DELETE without a
+   * body (none, or a {@code Content-Length} of 0), an OPTIONS without one to a path (not
+   * {@code *}, nor an absolute URL, whose path a forward proxy may have to make {@code *}) and
+   * without {@code Max-Forwards} (which may make the proxy its final recipient), or a POST, PUT or
+   * PATCH whose {@code Content-Length} is at most {@link #MAX_BODY_BYTES} (its body must also have
+   * come whole with the head, which {@link #start} sees).
    */
   static boolean plain(RequestHead head) {
     Headers received = head.headers();
@@ -260,13 +271,19 @@ final class LoopAdmission {
     }
     return switch (head.method()) {
       // An empty one is no body (Java 17's HttpClient sends Content-Length: 0 with every GET).
-      case "GET", "HEAD" -> !received.contains("Content-Length") || Framing.contentLength(received) == 0;
+      case "GET", "HEAD", "DELETE" -> noBody(received);
+      case "OPTIONS" -> noBody(received) && head.target().startsWith("/") && !received.contains("Max-Forwards");
       case "POST", "PUT", "PATCH" -> {
         long length = Framing.contentLength(received); // -1: none, so no body (RFC 9112 §6.3)
         yield length >= -1 && length <= MAX_BODY_BYTES;
       }
       default -> false;
     };
+  }
+
+  /** No {@code Content-Length}, or one of 0: no body (RFC 9112 §6.3). */
+  private static boolean noBody(Headers received) {
+    return !received.contains("Content-Length") || Framing.contentLength(received) == 0;
   }
 
   /** Parses the head and checks that the loop may serve it; null if it may not. */
@@ -298,12 +315,12 @@ final class LoopAdmission {
         || connection.input().buffered() < bodyLength) {
       return null;
     }
-    // GET and HEAD come without a body (plain): null. The others' body, empty or not, is taken
+    // GET, HEAD, DELETE and OPTIONS come without a body (plain): null. The others' body, empty or not, is taken
     // now, as the request is built: one handed over after all is parsed again from the head, its
     // body still in the buffer (start rewinds to the head's mark). Replayable, so that a retry
     // may send it again (Attempts asks), as the threads' is.
     byte[] content = null;
-    if (!head.method().equals("GET") && !head.method().equals("HEAD")) {
+    if (Methods.readsContent(head.method())) {
       content = new byte[(int) bodyLength];
       connection.input().takeBuffered(ByteBuffer.wrap(content), bodyLength);
       parsed.request().body(ReplayableBody.of(Body.of(content), content.length));
@@ -328,19 +345,24 @@ final class LoopAdmission {
     if (matched.isEmpty()) {
       return unrouted(loop, connection, key, head, pipeline.routes(), requestId, trace, parsed.hostNamed(), checks);
     }
-    if (matched.get().route().stripsPrefix()) {
-      return null;
-    }
     if (!checks.pass(matched.get().filters())) {
       return refused(loop, connection, key, head, matched.get(), requestId, trace, parsed.hostNamed(), checks);
     }
     Request request = checks.request();
     HttpCache cache = server.httpCache();
     LoopFetch fetch = null;
+    boolean invalidates = cache != null && !Methods.isSafe(request.method());
+    if (invalidates && !cache.storeInMemory()) {
+      // What an unsafe method names is invalidated after its answer (RFC 9111 §4.4), on a route
+      // without the cache too: one that caches may serve its URL. An application's store may
+      // wait on its network to do it: the threads do.
+      return null;
+    }
     if (cache != null && matched.get().route().cacheEnabled()) {
-      if (!cache.storeInMemory() || content != null) {
-        // An application's store may wait on its network: the threads look it up. An unsafe
-        // method invalidates what it names (RFC 9111 §4.4), which the threads' cache does.
+      if (!cache.storeInMemory() || !fetchable(request.method())) {
+        // An application's store may wait on its network: the threads look it up. What the
+        // cache does with other methods (an unsafe one's invalidation, a POST answer it may
+        // keep, BYPASS on the answer) is the threads' cache's.
         return null;
       }
       // The filters a loop runs change no authority: the client's is the request's, as the
@@ -361,6 +383,9 @@ final class LoopAdmission {
     try {
       exchange = routed(loop, connection, key, head, matched.get(), checks, content, requestId, trace,
           parsed.hostNamed(), fetch);
+      if (exchange != null && invalidates) {
+        exchange.invalidatingAfterAnswer(cache);
+      }
       return exchange;
     } finally {
       madeOrWithdrawn(fetch, exchange);
@@ -377,6 +402,15 @@ final class LoopAdmission {
       TraceContext trace, boolean hostNamed, LoopFetch fetch) {
     if (!loopable(route.pool())) {
       return null;
+    }
+    String prefix = StrippedPrefix.of(route.route(), checks.request().target());
+    String upstreamTarget = null;
+    if (!prefix.isEmpty()) {
+      try {
+        upstreamTarget = StrippedPrefix.rest(prefix, checks.request().target());
+      } catch (HttpFailureException climbsOut) {
+        return null; // the threads answer it 400, as they always did
+      }
     }
     LivePool pool = route.pool();
     try {
@@ -401,7 +435,8 @@ final class LoopAdmission {
       return refusing(loop, connection, key, head, route, requestId, trace, hostNamed, checks, spent);
     }
     return new LoopExchange(loop, connection, key, head, checks.request(), route, requestId,
-        trace.traceId(), hostNamed).sending(content).answeringThrough(checks).fetching(fetch);
+        trace.traceId(), hostNamed).sending(content).sendingTo(upstreamTarget).answeringThrough(checks)
+        .fetching(fetch);
   }
 
   /**
@@ -427,7 +462,7 @@ final class LoopAdmission {
     HttpCache cache = loop.server().httpCache();
     LoopFetch fetch = null;
     if (cache != null) {
-      if (!cache.storeInMemory() || content != null) {
+      if (!cache.storeInMemory() || !fetchable(head.method())) {
         // An application's store may wait on its network, and an unsafe method invalidates
         // what it names: the threads do both.
         return null;

@@ -5,6 +5,7 @@ import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.cache.HttpCache;
 import dev.ferry.proxy.engine.cache.LoopFetch;
 import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.filter.Refusal;
@@ -107,6 +108,10 @@ final class LoopExchange implements DispatchHooks {
   private boolean committed;
   /** The request's body, sent after its head; null for a request without one. */
   private byte[] content;
+  /** The cache that an answer to this unsafe request invalidates for its URL ({@link #invalidatingAfterAnswer}); else null. */
+  private HttpCache invalidated;
+  /** The target sent upstream where a route strips a prefix ({@link #sendingTo}); else null: the request's. */
+  private String upstreamTarget;
   /** The filters that let the request pass, whose response rewrites its answer meets; null: none. */
   private LoopChecks checks;
   /** The client's body ends where its connection does: cut short, that connection is reset. */
@@ -161,6 +166,25 @@ final class LoopExchange implements DispatchHooks {
    */
   LoopExchange sending(byte[] content) {
     this.content = content;
+    return this;
+  }
+
+  /**
+   * Makes this exchange's answer, once it stands, invalidate what {@code cache} (the built-in
+   * store's) holds for the URLs it names, as the threads' cache does after an unsafe method's
+   * answer on any route (RFC 9111 §4.4): a route without the cache may share its URLs with one
+   * that caches them.
+   */
+  void invalidatingAfterAnswer(HttpCache cache) {
+    this.invalidated = cache;
+  }
+
+  /**
+   * Makes this exchange send {@code target} upstream in place of its request's: what a route that
+   * strips a prefix leaves of the path ({@link dev.ferry.proxy.engine.route.StrippedPrefix}).
+   */
+  LoopExchange sendingTo(String target) {
+    this.upstreamTarget = target;
     return this;
   }
 
@@ -313,8 +337,9 @@ final class LoopExchange implements DispatchHooks {
   private ByteBuffer requestHead() {
     Request sent = fetch == null ? request : fetch.upstreamRequest();
     Headers outbound = UpstreamFields.outbound(sent, this, false, target);
-    String path = target == null || target.endpoint().basePath().isEmpty() ? request.target()
-        : target.endpoint().basePath() + request.target();
+    String sentTarget = upstreamTarget == null ? request.target() : upstreamTarget;
+    String path = target == null || target.endpoint().basePath().isEmpty() ? sentTarget
+        : target.endpoint().basePath() + sentTarget;
     LoopHead head = loop.head.request(request.method(), path).fields(outbound);
     return (content == null ? head : head.body(content)).view();
   }
@@ -433,6 +458,9 @@ final class LoopExchange implements DispatchHooks {
     }
     if (upstream.reused()) {
       server.upstreamPool().answeredOnReused();
+    }
+    if (invalidated != null) {
+      invalidated.invalidateAfter(request, framed);
     }
     if (fetch != null) {
       // The cache sits between the retries and the filters, as in the threads' chain.

@@ -10,6 +10,7 @@ import dev.ferry.proxy.engine.route.DispatchHooks;
 import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.route.LivePool;
 import dev.ferry.proxy.engine.route.LiveRoute;
+import dev.ferry.proxy.engine.route.StrippedPrefix;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.Target;
 import dev.ferry.proxy.engine.upstream.UpstreamKey;
@@ -25,6 +26,8 @@ final class LoopRoute implements LoopDestination {
   private final LivePool pool;
   private final Attempts attempts;
   private final int timeoutMillis;
+  /** What the route takes off the request's path ({@code /v1}), for {@code X-Forwarded-Prefix} and redirects; else empty. */
+  private final String strippedPrefix;
   private LiveEndpoint endpoint;
   /** The attempt under way is a retry, holding the retry budget's slot. */
   private boolean retrying;
@@ -34,6 +37,7 @@ final class LoopRoute implements LoopDestination {
     this.pool = route.pool();
     this.attempts = new Attempts(pool, route.route().retry(), request, hooks);
     this.timeoutMillis = Forwarder.timeoutMillis(route.route().timeout().orElse(config.upstreamTimeout()));
+    this.strippedPrefix = StrippedPrefix.of(route.route(), request.target());
   }
 
   @Override
@@ -57,7 +61,7 @@ final class LoopRoute implements LoopDestination {
 
   @Override
   public Target target(UpstreamKey key) {
-    return new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, "",
+    return new Target(endpoint.endpoint(), key, pool.spec().preservesHost(), timeoutMillis, strippedPrefix,
         !pool.spec().keepsLocation(), false);
   }
 

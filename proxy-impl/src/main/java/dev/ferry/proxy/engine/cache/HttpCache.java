@@ -23,7 +23,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -44,7 +43,6 @@ import org.slf4j.LoggerFactory;
 public final class HttpCache implements ProxyCache {
   private static final Logger log = LoggerFactory.getLogger(HttpCache.class);
   /** RFC 9110 §9.2.1: the safe methods; every other one invalidates (RFC 9111 §4.4). */
-  private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
   /**
    * How many leaders a miss may wait on (each for up to its fetch's timeout): one per variant
    * (Vary) a burst of misses asks for, in practice one or two.
@@ -454,7 +452,7 @@ public final class HttpCache implements ProxyCache {
    * do cache may serve those URLs.
    */
   public boolean invalidateAfter(Request request, Response response) {
-    if (SAFE.contains(request.method()) || response.status() < 200 || response.status() >= 400) {
+    if (Methods.isSafe(request.method()) || response.status() < 200 || response.status() >= 400) {
       return false;
     }
     entries.invalidate(request, response);

@@ -9,6 +9,8 @@ import java.util.Set;
 
 /** What the request methods promise, and the fields with which frameworks take one for another. */
 public final class Methods {
+  /** RFC 9110 §9.2.1: the methods that ask for nothing to change at the origin. */
+  private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
   /** RFC 9110 §9.2.2: the methods whose repetition has the effect of one request. */
   private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
   /** Methods whose content every server reads: it is what they are for. */
@@ -22,6 +24,14 @@ public final class Methods {
       "x-method-override");
 
   private Methods() {}
+
+  /**
+   * True for a safe method (RFC 9110 §9.2.1); a cache invalidates what an answer to any other
+   * names (RFC 9111 §4.4).
+   */
+  public static boolean isSafe(String method) {
+    return SAFE.contains(method);
+  }
 
   /** True for an idempotent method, which a proxy may send again after a failure (RFC 9110 §9.2.2). */
   public static boolean isIdempotent(String method) {

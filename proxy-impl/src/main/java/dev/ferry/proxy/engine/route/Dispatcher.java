@@ -6,7 +6,6 @@ import dev.ferry.proxy.RetryPolicy;
 import dev.ferry.proxy.Route;
 import dev.ferry.proxy.engine.http1.HttpFailureException;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
-import dev.ferry.proxy.engine.http1.TargetPaths;
 import dev.ferry.proxy.engine.upstream.Forwarder;
 import dev.ferry.proxy.engine.upstream.ReplayableBody;
 import dev.ferry.proxy.engine.upstream.Target;
@@ -42,8 +41,9 @@ public final class Dispatcher {
     LivePool pool = route.pool();
     Route spec = route.route();
     RetryPolicy policy = spec.retry();
-    String stripped = strippedPrefix(spec, request);
-    Request outbound = stripped.isEmpty() ? request : stripPrefix(stripped, request);
+    String stripped = StrippedPrefix.of(spec, request.target());
+    Request outbound = stripped.isEmpty() ? request
+        : request.withTarget(StrippedPrefix.rest(stripped, request.target()));
     if (policy.retries() > 0 && !outbound.body().isEmpty()) {
       // Whatever its length: a body none of which was read yet (a connect that failed) can be
       // sent again (a 100 KB POST to a refused endpoint was a 502, not a retry, probe g22). One
@@ -151,24 +151,5 @@ public final class Dispatcher {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  /** The prefix a stripPrefix route takes off {@code request}'s path ({@code /v1}); else empty. */
-  private static String strippedPrefix(Route route, Request request) {
-    if (!route.stripsPrefix() || request.target().equals("*")) {
-      // OPTIONS * asks about the server as a whole (RFC 9112 §3.2.4): it has no path to strip.
-      return "";
-    }
-    return route.path().endsWith("/") ? route.path().substring(0, route.path().length() - 1) : route.path();
-  }
-
-  /**
-   * {@code /v1/users} on a {@code /v1/} (or {@code /v1}) prefix route becomes {@code /users}.
-   * What is left always goes up as an absolute path, normalised: {@code /v1../admin} on a
-   * {@code /v1} prefix leaves {@code ../admin}, which must not reach the upstream as it is.
-   */
-  private static Request stripPrefix(String prefix, Request request) throws HttpFailureException {
-    String rest = request.target().substring(prefix.length());
-    return request.withTarget(TargetPaths.normalise(rest.startsWith("/") ? rest : "/" + rest));
   }
 }
