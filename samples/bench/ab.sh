@@ -20,6 +20,7 @@
 #   FORWARD=1 A_FLAGS="--no-event-loop" samples/bench/ab.sh  # Ferry as a forward proxy
 #   HTTP10=1 A=/tmp/before.jar samples/bench/ab.sh           # HTTP/1.0 clients (as ab sends)
 #   GATEWAY=1 A=/tmp/before.jar samples/bench/ab.sh          # routes alone, no catch-all upstream
+#   GATEWAY=strip A=/tmp/before.jar samples/bench/ab.sh      # one route that strips its prefix
 #   EXPECT=401 A_FLAGS="--auth a:b" B_FLAGS="--auth a:b" samples/bench/ab.sh  # every request refused
 #   UNIQUE=1 A_FLAGS="-m 64" B_FLAGS="-m 64" samples/bench/ab.sh  # every request a miss the cache stores
 # Settings: A and B (jars; both default to samples/target/ferry.jar), A_FLAGS and B_FLAGS (extra
@@ -32,7 +33,8 @@
 # --allow-private-destinations, and wrk sends it absolute-form targets; not with TLS or UPLOAD),
 # HTTP10 (1: wrk sends HTTP/1.0 GETs with "Connection: keep-alive", as ab -k does, or without it
 # with CLOSE=1; not with UPLOAD), GATEWAY (1: Ferry's one route to the origin is a --route for
-# every path, with no --upstream; not with FORWARD), ROUNDS (3), DURATION (8s), WARMUP per run
+# every path, with no --upstream; strip: a route for /s/ that strips that prefix, from a --config
+# file, wrk asking for /s/bytes/SIZE; not with FORWARD), ROUNDS (3), DURATION (8s), WARMUP per run
 # (20s: C2 compiles Ferry's hot paths for about 20 s of a 1 KiB miss load, and until about 30 s
 # with a new connection per request; a shorter warm-up measures the compiler as much as the change;
 # samples/bench/warm-up.sh shows the curve), REWARM (8s: a second warm-up run on new connections,
@@ -66,8 +68,13 @@ EXPECT=${EXPECT:-200}
 if [ "$FORWARD" = 1 ] && { [ "$UPLOAD" -gt 0 ] || [ "${TLS:-0}" = 1 ]; }; then
   echo "ab.sh: FORWARD=1 runs GETs over plain HTTP: leave out UPLOAD and TLS"; exit 2
 fi
-if [ "$FORWARD" = 1 ] && [ "${GATEWAY:-0}" = 1 ]; then
-  echo "ab.sh: GATEWAY=1 is a reverse proxy of routes: leave out FORWARD"; exit 2
+GATEWAY=${GATEWAY:-0}
+case "$GATEWAY" in
+  0 | 1 | strip) ;;
+  *) echo "ab.sh: GATEWAY must be 0, 1 or strip, not $GATEWAY"; exit 2 ;;
+esac
+if [ "$FORWARD" = 1 ] && [ "$GATEWAY" != 0 ]; then
+  echo "ab.sh: GATEWAY=$GATEWAY is a reverse proxy of routes: leave out FORWARD"; exit 2
 fi
 if [ "$HTTP10" = 1 ] && [ "$UPLOAD" -gt 0 ]; then
   echo "ab.sh: HTTP10=1 sends GETs: leave out UPLOAD"; exit 2
@@ -96,7 +103,13 @@ if [ "$UPLOAD" -gt 0 ]; then
 fi
 
 tls_listener "$WORK" ab.sh
-TARGET=/bytes/$SIZE
+PREFIX=""
+if [ "$GATEWAY" = strip ]; then
+  PREFIX=/s
+  printf 'pools:\n  - name: origin\n    endpoints: [http://127.0.0.1:%s]\nroutes:\n  - pathPrefix: /s/\n    stripPrefix: true\n    pool: origin\n' \
+    "$ORIGIN_PORT" > "$WORK/gateway.yaml"
+fi
+TARGET=$PREFIX/bytes/$SIZE
 # wrk connects to the proxy and, as a forward proxy's client, sends the origin's absolute URL.
 [ "$FORWARD" = 1 ] && TARGET=http://127.0.0.1:$ORIGIN_PORT/bytes/$SIZE
 if [ "$HTTP10" = 1 ]; then
@@ -135,8 +148,9 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
   read -r -a flags <<< "$3 $TLS_FLAGS"
   read -r -a jvm_flags <<< "$4"
   mode=(--upstream "http://127.0.0.1:$ORIGIN_PORT")
-  [ "${GATEWAY:-0}" = 1 ] && mode=(--route "/=http://127.0.0.1:$ORIGIN_PORT")
-  url="$SCHEME://127.0.0.1:$port/bytes/$SIZE"
+  [ "$GATEWAY" = 1 ] && mode=(--route "/=http://127.0.0.1:$ORIGIN_PORT")
+  [ "$GATEWAY" = strip ] && mode=(--config "$WORK/gateway.yaml")
+  url="$SCHEME://127.0.0.1:$port$PREFIX/bytes/$SIZE"
   check=("$url")
   if [ "$FORWARD" = 1 ]; then
     mode=(--allow-private-destinations)
@@ -170,7 +184,7 @@ run() { # $1 = label, $2 = jar, $3 = extra flags, $4 = extra JVM options; prints
     "${p99:-0} ${timeouts:-0} ${refused:-0} ${rss:-0}"
 }
 
-echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME$([ "$FORWARD" = 1 ] && echo ", forward proxy")$([ "$HTTP10" = 1 ] && echo ", HTTP/1.0 clients")$([ "${GATEWAY:-0}" = 1 ] && echo ", routes only"), body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
+echo "ab.sh: $("$JAVA" -version 2>&1 | head -1), $SCHEME$([ "$FORWARD" = 1 ] && echo ", forward proxy")$([ "$HTTP10" = 1 ] && echo ", HTTP/1.0 clients")$([ "$GATEWAY" = 1 ] && echo ", routes only")$([ "$GATEWAY" = strip ] && echo ", a route stripping its prefix"), body $SIZE B, upload $UPLOAD B, wrk -t2 -c$CONNS -d$DURATION ${WRK_HEADERS[*]}, $ROUNDS rounds" >&2
 echo "  A = ${A_JVM_FLAGS:-} $A ${A_FLAGS:-}" >&2
 echo "  B = ${B_JVM_FLAGS:-} $B ${B_FLAGS:-}" >&2
 : > "$WORK/results"
