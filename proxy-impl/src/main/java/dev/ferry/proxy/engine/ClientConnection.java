@@ -132,7 +132,7 @@ final class ClientConnection implements Runnable {
   private boolean tunneled;
   /**
    * Whether the last exchange served on a thread was one its loop would have served itself
-   * ({@link LoopAdmission#wouldServe}): only then does the connection wait on its loop again.
+   * ({@link LoopEligibility#wouldServe}): only then does the connection wait on its loop again.
    */
   private boolean lastLoopsKind;
   /** The connection's name in the MDC ({@link ProxyServer#MDC_CONNECTION}), made at its first turn. */
@@ -675,7 +675,7 @@ final class ClientConnection implements Runnable {
     // timed read has found no decrypted bytes, whatever comes next is still in the kernel, where
     // the selector sees it.
     EventLoop loop = server.eventLoop(id);
-    if (loop != null && !first && lastLoopsKind && !in.hasBuffered() && LoopAdmission.mayServe(server)) {
+    if (loop != null && !first && lastLoopsKind && !in.hasBuffered() && LoopEligibility.mayServe(server)) {
       // Served here though its loop could have served it (a head in pieces, no pool connection
       // free, a hit after a miss), it waits for the next request on the loop, which serves what
       // it can itself. One whose requests are the threads' anyway (POSTs, misses, a pool over

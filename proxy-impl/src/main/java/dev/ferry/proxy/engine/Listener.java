@@ -135,7 +135,7 @@ final class Listener implements Runnable {
       return;
     }
     EventLoop loop = server.eventLoop(connection.id());
-    if (loop != null && LoopAdmission.mayServe(server)) {
+    if (loop != null && LoopEligibility.mayServe(server)) {
       loop.take(connection);
       return;
     }

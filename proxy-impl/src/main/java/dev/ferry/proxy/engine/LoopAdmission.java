@@ -1,7 +1,6 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Body;
-import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Headers;
 import dev.ferry.proxy.ProxyConfig;
 import dev.ferry.proxy.Request;
@@ -11,7 +10,6 @@ import dev.ferry.proxy.engine.cache.LoopFetch;
 import dev.ferry.proxy.engine.filter.HeadCheck;
 import dev.ferry.proxy.engine.filter.LoopChecks;
 import dev.ferry.proxy.engine.filter.Refusal;
-import dev.ferry.proxy.engine.http1.Framing;
 import dev.ferry.proxy.engine.http1.HeadParser;
 import dev.ferry.proxy.engine.http1.HeadScan;
 import dev.ferry.proxy.engine.http1.HopByHop;
@@ -20,7 +18,6 @@ import dev.ferry.proxy.engine.http1.Methods;
 import dev.ferry.proxy.engine.http1.ProxyFailure;
 import dev.ferry.proxy.engine.http1.RequestHead;
 import dev.ferry.proxy.engine.io.ConnectionInput;
-import dev.ferry.proxy.engine.route.LiveEndpoint;
 import dev.ferry.proxy.engine.route.LivePool;
 import dev.ferry.proxy.engine.route.LiveRoute;
 import dev.ferry.proxy.engine.route.RouteTable;
@@ -32,36 +29,37 @@ import dev.ferry.proxy.engine.upstream.UpstreamFields;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a GET,
- * HEAD, DELETE or OPTIONS ({@link #plain}; from an HTTP/1.1 or HTTP/1.0 client) whose head came
+ * What an {@link EventLoop} serves itself, and what it hands to the threads. It takes a request
+ * its head allows ({@link LoopEligibility#plain}: a GET, HEAD, DELETE or OPTIONS without a body,
+ * or a POST, PUT or PATCH with a small one; from an HTTP/1.1 or HTTP/1.0 client) whose head came
  * whole (a head in pieces is awaited on the loop: {@code ClientConnection#awaitOnLoop}, as is a
- * small body), with no body, expectation or upgrade (or a POST, PUT or PATCH with a small body), when its listeners want only the completed exchange: in a reverse proxy, one whose
- * route's path is one it can send (a route that strips a prefix sends what is left, as the threads
- * do; a path that would climb out of the prefix is theirs to refuse, 400), when the proxy's
- * filters and the route's are all built-in checks of the
- * head ({@link HeadCheck}: access control, rate limits, credentials; what one of them answers
- * instead, a 403, 429, 401 or 407, the loop answers too, as it answers a request no route
- * matches: 404, or the redirect to its path with a slash) or rewrites of its header fields or its
- * answer's ({@link dev.ferry.proxy.spi.RequestRewrite}, {@link dev.ferry.proxy.spi.ResponseRewrite});
- * in a forward proxy whose filters are such alone (its access rules on clients and methods only:
- * one on names, addresses or ports is checked where the threads connect), one whose
- * target is an absolute {@code http} URL (origin-form requests are the proxy's own endpoints',
- * {@code https} ones need TLS to the origin). Where the cache serves the request, it answers
- * what the built-in store answers alone (a fresh hit, a 304, ranges, a stale answer within
+ * small body), when its listeners want only the completed exchange: in a reverse proxy, one
+ * whose route's path is one it can send (a route that strips a prefix sends what is left, as the
+ * threads do; a path that would climb out of the prefix is theirs to refuse, 400), when the
+ * proxy's filters and the route's are all built-in checks of the head ({@link HeadCheck}: access
+ * control, rate limits, credentials; what one of them answers instead, a 403, 429, 401 or 407,
+ * the loop answers too, as it answers a request no route matches: 404, or the redirect to its
+ * path with a slash) or rewrites of its header fields or its answer's
+ * ({@link dev.ferry.proxy.spi.RequestRewrite}, {@link dev.ferry.proxy.spi.ResponseRewrite}); in a
+ * forward proxy whose filters are such alone (its access rules on clients and methods only: one
+ * on names, addresses or ports is checked where the threads connect), one whose target is an
+ * absolute {@code http} URL (origin-form requests are the proxy's own endpoints', {@code https}
+ * ones need TLS to the origin). Where the cache serves the request, it answers what the built-in
+ * store answers alone (a fresh hit, a 304, ranges, a stale answer within
  * {@code stale-while-revalidate}), fetches a miss that need not wait for another request's fetch
  * of its URL, storing what may be stored as it relays it, and revalidates a stale entry
  * ({@link HttpCache#lookUpOnLoop}); a miss that would wait for another request's fetch goes to
- * the threads, as does every request when the cache's store is an application's.
- * Otherwise, and for such a miss, it goes upstream from the loop: to a forward proxy's origin, or
- * when every endpoint of the route's pool is plain {@code http} (at an address, or at a name
- * looked up off the loop) and the pool has a connection free now. Anything else, a malformed
- * head included, goes to the threads with nothing sent, and is answered there as it always was.
+ * the threads, as does every request when the cache's store is an application's, and every
+ * request but a GET or HEAD on a route the cache serves. Otherwise, and for such a miss, it goes
+ * upstream from the loop: to a forward proxy's origin, or when every endpoint of the route's pool
+ * is plain {@code http} (at an address, or at a name looked up off the loop) and the pool has a
+ * connection free now. Anything else, a malformed head included, goes to the threads with nothing
+ * sent, and is answered there as it always was.
  */
 final class LoopAdmission {
   private static final Logger log = LoggerFactory.getLogger(LoopAdmission.class);
@@ -69,18 +67,13 @@ final class LoopAdmission {
   static final ConnectionInput.BufferedScan HEAD_WHOLE =
       (bytes, from, to) -> HeadScan.headLength(bytes, from, to) >= 0;
   /**
-   * The largest request body a loop sends itself, when it came whole with its head: a connection
-   * buffer's worth. Longer ones, and any still arriving, go to the threads, which stream them.
-   */
-  static final int MAX_BODY_BYTES = 16 * 1024;
-  /**
    * For a whole head that declares by its length a body the loop could send (at most
-   * {@link #MAX_BODY_BYTES}, and within the request buffer, the body limit and the retry buffer,
-   * so that {@code RequestArrival} awaits it in memory, never on disk) which has not all come:
-   * how many bytes the request takes; otherwise -1.
+   * {@link LoopEligibility#MAX_BODY_BYTES}, and within the request buffer, the body limit and the
+   * retry buffer, so that {@code RequestArrival} awaits it in memory, never on disk) which has not
+   * all come: how many bytes the request takes; otherwise -1.
    */
   private static ConnectionInput.BufferedMeasure smallBodyPending(ProxyConfig config) {
-    long limit = Math.min(Math.min(MAX_BODY_BYTES, config.retryBufferBytes()),
+    long limit = Math.min(Math.min(LoopEligibility.MAX_BODY_BYTES, config.retryBufferBytes()),
         Math.min(config.requestBufferBytes(), config.maxRequestBodyBytes()));
     return (bytes, from, to) -> HeadScan.pendingLengthBytes(bytes, from, to, limit);
   }
@@ -160,132 +153,6 @@ final class LoopAdmission {
     return Start.STARTED;
   }
 
-  /**
-   * False when the loops serve no request of {@code server} as it is set up now: no route they
-   * could serve (see {@link #servesSome}). Listeners that want more than the completed exchange
-   * need no check here: such a proxy runs no loops ({@code RealProxyServer.runsLoops}).
-   */
-  static boolean mayServe(RealProxyServer server) {
-    return server.pipeline().loopServes();
-  }
-
-  /**
-   * Whether a loop could serve some request through {@code filters} and {@code routes}: in a
-   * forward proxy ({@code routes} null) filters a loop may ask ({@link LoopChecks#allOnLoop}),
-   * and no cache or the built-in store; in a
-   * reverse one proxy-wide filters a loop may ask and a route whose
-   * filters are such too, and that caches with the built-in store (its
-   * hits are a loop's) or, without a cache, whose pool a loop reaches ({@link #loopable}); a
-   * route cached by an application's store is the threads', which ask it.
-   */
-  static boolean servesSome(List<Filter> filters, RouteTable routes, HttpCache cache) {
-    if (routes == null) {
-      return LoopChecks.allOnLoop(filters, true) && (cache == null || cache.storeInMemory());
-    }
-    if (!LoopChecks.allOnLoop(filters, false)) {
-      return false;
-    }
-    for (LiveRoute route : routes.routes()) {
-      if (LoopChecks.allOnLoop(route.filters(), false)
-          && (cache != null && route.route().cacheEnabled() ? cache.storeInMemory()
-              : loopable(route.pool()))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
-   * Whether a loop would have served, itself, an exchange the threads just served through
-   * {@code pipeline} (null if none ran): a {@link #plain} request, in a forward proxy to an
-   * absolute {@code http} URL, in a reverse one on a route, through
-   * filters a loop may ask (which may have answered it, as the loop would have);
-   * where the cache serves it, answered from the store ({@code cacheVerdict} HIT or STALE) or
-   * fetched (a MISS, which a loop fetches where it need not wait for another request's fetch of
-   * its URL, or REVALIDATED: {@link HttpCache#lookUpOnLoop}), else
-   * to an origin or through a pool a loop reaches. Only then does its connection go back to its
-   * loop: one whose requests are the threads' anyway (streamed POSTs, a pool over https)
-   * would pay a hand-over for each of them.
-   */
-  static boolean wouldServe(RequestHead head, Pipeline pipeline, LiveRoute route, String cacheVerdict,
-      HttpCache cache) {
-    if (pipeline == null || !plain(head)) {
-      return false;
-    }
-    if (pipeline.routes() == null) {
-      return absoluteHttp(head.target()) && LoopChecks.allOnLoop(pipeline.filters(), true)
-          && (cache == null || loopVerdict(cache, cacheVerdict));
-    }
-    if (route == null || !LoopChecks.allOnLoop(pipeline.filters(), false)
-        || !LoopChecks.allOnLoop(route.filters(), false)) {
-      return false;
-    }
-    if (cache != null && route.route().cacheEnabled()) {
-      // A fetch goes through the route's pool, which a loop must reach.
-      return loopVerdict(cache, cacheVerdict) && (!fetched(cacheVerdict) || loopable(route.pool()));
-    }
-    // An unsafe method's invalidation, where the store is an application's, is the threads'.
-    return loopable(route.pool()) && (cache == null || cache.storeInMemory() || Methods.isSafe(head.method()));
-  }
-
-  /**
-   * Whether a loop gives the cache's verdict: an answer from the built-in store, or a fetch;
-   * never with an application's store, which the threads ask.
-   */
-  private static boolean loopVerdict(HttpCache cache, String cacheVerdict) {
-    return cache.storeInMemory() && ("HIT".equals(cacheVerdict) || "STALE".equals(cacheVerdict)
-        || fetched(cacheVerdict));
-  }
-
-  /** Whether the cache looks up and fetches requests of {@code method}: GET and HEAD. */
-  private static boolean fetchable(String method) {
-    return method.equals("GET") || method.equals("HEAD");
-  }
-
-  /** Whether {@code cacheVerdict} is that of a request the cache sent upstream. */
-  private static boolean fetched(String cacheVerdict) {
-    return "MISS".equals(cacheVerdict) || "REVALIDATED".equals(cacheVerdict);
-  }
-
-  /**
-   * Whether a forward proxy's request target is an absolute {@code http} URL (its scheme in any
-   * case, RFC 3986 §3.1), the only form a loop forwards.
-   */
-  static boolean absoluteHttp(String target) {
-    return target.regionMatches(true, 0, "http://", 0, 7);
-  }
-
-  /**
-   * A request a loop may take by its head, from an HTTP/1.1 or an HTTP/1.0 client, with no
-   * {@code Transfer-Encoding}, {@code Upgrade} or {@code Expect}: a GET, HEAD or DELETE without a
-   * body (none, or a {@code Content-Length} of 0), an OPTIONS without one to a path (not
-   * {@code *}, nor an absolute URL, whose path a forward proxy may have to make {@code *}) and
-   * without {@code Max-Forwards} (which may make the proxy its final recipient), or a POST, PUT or
-   * PATCH whose {@code Content-Length} is at most {@link #MAX_BODY_BYTES} (its body must also have
-   * come whole with the head, which {@link #start} sees).
-   */
-  static boolean plain(RequestHead head) {
-    Headers received = head.headers();
-    if (received.contains("Transfer-Encoding") || received.contains("Upgrade") || received.contains("Expect")) {
-      return false;
-    }
-    return switch (head.method()) {
-      // An empty one is no body (Java 17's HttpClient sends Content-Length: 0 with every GET).
-      case "GET", "HEAD", "DELETE" -> noBody(received);
-      case "OPTIONS" -> noBody(received) && head.target().startsWith("/") && !received.contains("Max-Forwards");
-      case "POST", "PUT", "PATCH" -> {
-        long length = Framing.contentLength(received); // -1: none, so no body (RFC 9112 §6.3)
-        yield length >= -1 && length <= MAX_BODY_BYTES;
-      }
-      default -> false;
-    };
-  }
-
-  /** No {@code Content-Length}, or one of 0: no body (RFC 9112 §6.3). */
-  private static boolean noBody(Headers received) {
-    return !received.contains("Content-Length") || Framing.contentLength(received) == 0;
-  }
-
   /** Parses the head and checks that the loop may serve it; null if it may not. */
   private static LoopExchange prepare(EventLoop loop, ClientConnection connection, SelectionKey key)
       throws IOException {
@@ -298,7 +165,7 @@ final class LoopAdmission {
     RequestHead head = new HeadParser(connection.input(), loop.lineScratch, loop.recentValues,
         config.maxRequestLineBytes(), config.maxHeaderBytes(), config.maxHeaderCount()).readRequest();
     boolean forward = pipeline.routes() == null;
-    if (!plain(head) || forward && !absoluteHttp(head.target())) {
+    if (!LoopEligibility.plain(head) || forward && !LoopEligibility.absoluteHttp(head.target())) {
       return null;
     }
     Headers received = head.headers();
@@ -311,7 +178,7 @@ final class LoopAdmission {
     // A body kept whole for a retry, as the threads keep one within the retry buffer: a longer
     // one goes to them, whose retries follow what of it they could keep.
     if (parsed.refusal() != null || parsed.expectContinue() || parsed.toProxyItself() || bodyLength < 0
-        || bodyLength > Math.min(MAX_BODY_BYTES, config.retryBufferBytes())
+        || bodyLength > Math.min(LoopEligibility.MAX_BODY_BYTES, config.retryBufferBytes())
         || connection.input().buffered() < bodyLength) {
       return null;
     }
@@ -359,7 +226,7 @@ final class LoopAdmission {
       return null;
     }
     if (cache != null && matched.get().route().cacheEnabled()) {
-      if (!cache.storeInMemory() || !fetchable(request.method())) {
+      if (!cache.storeInMemory() || !LoopEligibility.fetchable(request.method())) {
         // An application's store may wait on its network: the threads look it up. What the
         // cache does with other methods (an unsafe one's invalidation, a POST answer it may
         // keep, BYPASS on the answer) is the threads' cache's.
@@ -400,7 +267,7 @@ final class LoopAdmission {
   private static LoopExchange routed(EventLoop loop, ClientConnection connection, SelectionKey key,
       RequestHead head, LiveRoute route, LoopChecks checks, byte[] content, String requestId,
       TraceContext trace, boolean hostNamed, LoopFetch fetch) {
-    if (!loopable(route.pool())) {
+    if (!LoopEligibility.loopable(route.pool())) {
       return null;
     }
     String prefix = StrippedPrefix.of(route.route(), checks.request().target());
@@ -462,7 +329,7 @@ final class LoopAdmission {
     HttpCache cache = loop.server().httpCache();
     LoopFetch fetch = null;
     if (cache != null) {
-      if (!cache.storeInMemory() || !fetchable(head.method())) {
+      if (!cache.storeInMemory() || !LoopEligibility.fetchable(head.method())) {
         // An application's store may wait on its network, and an unsafe method invalidates
         // what it names: the threads do both.
         return null;
@@ -603,18 +470,4 @@ final class LoopAdmission {
     exchange.refuseWith(refusal);
     return exchange;
   }
-
-  /**
-   * True if every endpoint of {@code pool} is plain {@code http}: a loop reaches it by address,
-   * or by a name looked up off the loop ({@link dev.ferry.proxy.engine.upstream.NameLookups}).
-   */
-  private static boolean loopable(LivePool pool) {
-    for (LiveEndpoint endpoint : pool.endpoints()) {
-      if (!endpoint.endpoint().scheme().equals("http")) {
-        return false;
-      }
-    }
-    return true;
-  }
-
 }

@@ -54,6 +54,13 @@ import org.slf4j.LoggerFactory;
  * ({@link #refuseWith}).
  *
  * <p>Which requests it takes is {@link LoopAdmission}'s to decide.
+ *
+ * <p>Size: over 600 lines because it is one exchange's state machine, driven by readiness: the
+ * attempts (connect, write, retry, backoff), the answer's head and body, the client's side (its
+ * writes, its leaving, what it pipelines) and the failures at each of those stages read and
+ * change the same fields. What could leave it has: connecting ({@link LoopConnect}), where the
+ * attempts go ({@link LoopDestination}), the body's framing ({@link LoopBody}), the heads' bytes
+ * ({@link LoopHead}), the cache's fetch ({@link LoopFetch}).
  */
 final class LoopExchange implements DispatchHooks {
   private static final Logger log = LoggerFactory.getLogger(LoopExchange.class);

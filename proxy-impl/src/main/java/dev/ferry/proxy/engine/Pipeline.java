@@ -12,13 +12,13 @@ import java.util.List;
  *
  * @param routes the route table of a reverse proxy; null in a forward one
  * @param loopServes whether the event loops could serve some request through it (see
- *     {@link LoopAdmission#servesSome}): where they never could, connections go to the threads
+ *     {@link LoopEligibility#servesSome}): where they never could, connections go to the threads
  *     from the start rather than through a loop that hands every request over
  */
 record Pipeline(List<Filter> filters, RouteTable routes, boolean loopServes) {
 
   /** The pipeline of {@code filters} and {@code routes}, with {@code cache} for the loops' hits. */
   static Pipeline of(List<Filter> filters, RouteTable routes, HttpCache cache) {
-    return new Pipeline(filters, routes, LoopAdmission.servesSome(filters, routes, cache));
+    return new Pipeline(filters, routes, LoopEligibility.servesSome(filters, routes, cache));
   }
 }

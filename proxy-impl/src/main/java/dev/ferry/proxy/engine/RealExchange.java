@@ -546,7 +546,7 @@ final class RealExchange implements Exchange, DispatchHooks {
     long nanos = System.nanoTime() - startNanos;
     tally.finish(status, failure, nanos);
     if (server.eventLoops() != null) {
-      connection.servedLoopsKind(LoopAdmission.wouldServe(head, pipeline, route, cacheVerdict,
+      connection.servedLoopsKind(LoopEligibility.wouldServe(head, pipeline, route, cacheVerdict,
           server.httpCache()));
     }
     if (!ExchangeReport.wanted(server, failure != null && status > 0)) {
