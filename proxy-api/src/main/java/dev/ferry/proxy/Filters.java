@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * filters on the public API. The set, add, remove and rename header rewrites are also
  * {@link dev.ferry.proxy.spi.RequestRewrite}s or {@link dev.ferry.proxy.spi.ResponseRewrite}s,
  * which, with access control, rate limits and credentials checks, a proxy runs on its event
- * loops (a forward proxy's access rules on clients and methods only), answering there what they
+ * loops (a forward proxy's rules on destinations without a cache), answering there what they
  * refuse ({@link ProxyServer.Builder#eventLoop}); other filters keep its requests on threads.
  *
  * <pre>{@code

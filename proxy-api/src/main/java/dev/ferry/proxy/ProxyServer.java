@@ -692,9 +692,9 @@ public interface ProxyServer extends AutoCloseable {
      * instead (403, 429, 401, as the threads would), or rewrites of the request's or the response's header fields
      * ({@link Filters#setRequestHeader}, {@link Filters#setResponseHeader} and their
      * {@code add}, {@code remove} and {@code rename} kin); in a forward proxy with such filters
-     * alone (its access rules on clients and methods only: rules on destinations are checked on
-     * every address a name has, where the threads connect), one to an absolute {@code http://}
-     * URL. Where the {@link #cache} serves the request (with its built-in
+     * alone (its access rules on destinations are checked where the loop connects, on every
+     * address a name has; with the cache on, requests under such rules stay on the threads), one
+     * to an absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
      * store), the loop sends what the store answers alone (hits, 304s, ranges; other methods
      * there go to the threads, whose cache invalidates what an unsafe one names; on a route
      * without the cache, the loop invalidates it itself), fetches a miss

@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * the loop answers too, as it answers a request no route matches: 404, or the redirect to its
  * path with a slash) or rewrites of its header fields or its answer's
  * ({@link dev.ferry.proxy.spi.RequestRewrite}, {@link dev.ferry.proxy.spi.ResponseRewrite}); in a
- * forward proxy whose filters are such alone (its access rules on clients and methods only: one
- * on names, addresses or ports is checked where the threads connect), one whose target is an
+ * forward proxy whose filters are such alone (rules on names, addresses or ports are checked
+ * where the loop connects, {@link LoopChecks#destination}), one whose target is an
  * absolute {@code http} URL (origin-form requests are the proxy's own endpoints', {@code https}
  * ones need TLS to the origin). Where the cache serves the request, it answers what the built-in
  * store answers alone (a fresh hit, a 304, ranges, a stale answer within
@@ -329,9 +329,10 @@ final class LoopAdmission {
     HttpCache cache = loop.server().httpCache();
     LoopFetch fetch = null;
     if (cache != null) {
-      if (!cache.storeInMemory() || !LoopEligibility.fetchable(head.method())) {
+      if (!cache.storeInMemory() || !LoopEligibility.fetchable(head.method()) || checks.destination() != null) {
         // An application's store may wait on its network, and an unsafe method invalidates
-        // what it names: the threads do both.
+        // what it names: the threads do both. A hit connects nowhere: where the access rules
+        // wait on the addresses a name has, the threads look them up before they serve one.
         return null;
       }
       Request request = checks.request();

@@ -49,6 +49,14 @@ final class LoopConnect {
   void start(UpstreamKey to) {
     key = to;
     connectingTo = null;
+    try {
+      // As the threads' connector vets it: a destination refused whatever its name resolves to
+      // costs no lookup, and is refused 403 even where the name would not resolve.
+      exchange.destinationCheck().checkUnresolved(to.host(), to.port(), false);
+    } catch (HttpFailureException e) {
+      exchange.failedBeforeAnswer(e);
+      return;
+    }
     Optional<InetAddress> address = HostNames.literal(to.host());
     if (address.isPresent()) {
       connect(List.of(address.get()));
@@ -75,7 +83,7 @@ final class LoopConnect {
 
   private void connect(List<InetAddress> found) {
     try {
-      loop.server().destinationPolicy().check(key.host(), key.port(), found, false);
+      exchange.destinationCheck().check(key.host(), key.port(), found, false);
     } catch (HttpFailureException e) {
       exchange.failedBeforeAnswer(e);
       return;

@@ -34,6 +34,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.time.Instant;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -305,6 +306,9 @@ final class LoopExchange implements DispatchHooks {
     upstream = mayReuse ? loop.idleUpstream(key) : null;
     if (upstream != null) {
       upstream.taken(this);
+      if (!destinationAllows(key)) {
+        return;
+      }
       readBefore = upstream.input().bytesRead();
       writeRequest();
       return;
@@ -318,6 +322,28 @@ final class LoopExchange implements DispatchHooks {
       connect = new LoopConnect(loop, this);
     }
     connect.start(key);
+  }
+
+  /**
+   * Whether the filters' rules on destinations ({@link LoopChecks#destination}) allow the address
+   * of the idle connection just taken to {@code key}, which this client's request may not reach
+   * where another's could (its rules may name clients and methods), as the threads' pool checks
+   * a pooled connection; if not, the connection goes back and the request is refused (403).
+   */
+  private boolean destinationAllows(UpstreamKey key) {
+    DestinationCheck rules = checks == null ? null : checks.destination();
+    if (rules == null) {
+      return true;
+    }
+    try {
+      rules.check(key.host(), key.port(), List.of(upstream.channel.socket().getInetAddress()), false);
+      return true;
+    } catch (HttpFailureException denied) {
+      loop.release(upstream);
+      upstream = null;
+      failedBeforeAnswer(denied);
+      return false;
+    }
   }
 
   /** A new connection for the attempt, connected or connecting ({@link LoopConnect}). */
@@ -989,9 +1015,11 @@ final class LoopExchange implements DispatchHooks {
     return connection.clientAddress();
   }
 
+  /** The proxy's rules on destinations, then those of the filters that passed the request ({@link LoopChecks#destination}). */
   @Override
   public DestinationCheck destinationCheck() {
-    return server.destinationPolicy();
+    DestinationCheck rules = checks == null ? null : checks.destination();
+    return rules == null ? server.destinationPolicy() : server.destinationPolicy().andThen(rules);
   }
 
   @Override

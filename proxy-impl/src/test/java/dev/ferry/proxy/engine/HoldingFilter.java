@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine;
 
 import dev.ferry.proxy.Filter;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -14,11 +15,16 @@ public final class HoldingFilter {
    * down once one is held.
    */
   public static Filter holding(String path, CountDownLatch entered, CountDownLatch release) {
+    return holding(path, entered, release, Duration.ofSeconds(30));
+  }
+
+  /** As {@link #holding(String, CountDownLatch, CountDownLatch)}, each hold lasting at most {@code atMost}. */
+  public static Filter holding(String path, CountDownLatch entered, CountDownLatch release, Duration atMost) {
     return (exchange, chain) -> {
       if (path == null || exchange.request().path().equals(path)) {
         entered.countDown();
         try {
-          release.await(30, TimeUnit.SECONDS);
+          release.await(atMost.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }

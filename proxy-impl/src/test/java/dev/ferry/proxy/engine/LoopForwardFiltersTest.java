@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.proxy.CacheSpec;
 import dev.ferry.proxy.Concurrency;
+import dev.ferry.proxy.ExchangeListener;
+import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -19,8 +23,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A forward proxy's built-in credentials check, rate limit, access rules on clients and methods
  * and header rewrites on the event loops, shown there by the proxy's one thread being held (a
  * thread's request is refused 503: no thread, no queue): what they pass goes to its origin from
- * the loop, what they refuse is answered there (407, 429, 403); access rules on destinations keep
- * the requests on the threads, where every address a name has is checked.
+ * the loop, what they refuse is answered there (407, 429, 403); access rules on destinations are
+ * checked there too, on every address a name has, where the loop connects.
  */
 @DisabledIfSystemProperty(named = "ferry.test.eventLoop", matches = "false",
     disabledReason = "these tests are of the event loops, which -Dferry.test.eventLoop=false turns off")
@@ -119,26 +123,45 @@ class LoopForwardFiltersTest {
   }
 
   /**
-   * Access rules on destinations (a denied host) are checked where the threads connect, on every
-   * address a name has: a forward proxy with them keeps its requests on the threads (503 while
-   * the one thread is held), and the free thread then answers the denied host 403.
+   * Access rules on destinations are the loop's too: a denied name is refused 403 there, and an
+   * allowed origin served, while the one thread is held; a name allowed by its text whose address
+   * a rule denies is looked up and refused 403 where the loop connects, naming the rule, nothing
+   * sent (a loop's thread completes the exchange). They went to the threads until 2026-12-07.
    */
   @Test
-  void leavesAForwardProxysDestinationRulesToTheThreads() throws Exception {
+  void checksAForwardProxysDestinationRulesOnTheLoop() throws Exception {
     HoldingOrigin origin = HoldingOrigin.answeringOk(ferry);
     ProxyServer proxy = ferry.start(oneThread()
         .filter(Filters.accessControl().denyHosts("blocked.example").build()));
     try (RawClient held = new RawClient(proxy.address())) {
       HoldingOrigin.hold(held, origin.origin().url("/hold"), origin.requests(), 1);
       try (RawClient raw = new RawClient(proxy.address())) {
-        assertThat(raw.send(get(origin.origin().url("/threads"), "")).readResponse().status()).isEqualTo(503);
+        assertThat(raw.send(get(origin.origin().url("/loop"), "")).readResponse().bodyText()).isEqualTo("ok");
+        RawClient.RawResponse denied = raw.send(get("http://blocked.example/", "")).readResponse();
+        assertThat(denied.status()).isEqualTo(403);
+        assertThat(denied.bodyText()).contains("deny host blocked.example");
       }
       assertThat(origin.releaseHeld(held)).isEqualTo("ok");
     }
-    Await.until(() -> proxy.stats().activeWorkers() == 0, "the proxy's one thread to be free");
-    try (RawClient raw = new RawClient(proxy.address())) {
-      assertThat(raw.send(get("http://blocked.example/", "")).readResponse().status()).isEqualTo(403);
+    assertThat(origin.requests().get()).isEqualTo(2);
+
+    List<String> completedOn = new CopyOnWriteArrayList<>();
+    ProxyServer byAddress = ferry.start(ProxyServer.builder()
+        .filter(Filters.accessControl().denyHosts("127.0.0.0/8").build())
+        .listener(new ExchangeListener() {
+          @Override
+          public void exchangeCompleted(ExchangeSummary summary) {
+            completedOn.add(Thread.currentThread().getName());
+          }
+        }));
+    try (RawClient raw = new RawClient(byAddress.address())) {
+      RawClient.RawResponse denied = raw.send(get("http://localhost:" + origin.origin().port() + "/named", ""))
+          .readResponse();
+      assertThat(denied.status()).isEqualTo(403);
+      assertThat(denied.bodyText()).contains("rule deny host 127.0.0.0/8");
     }
-    assertThat(origin.requests().get()).isEqualTo(1);
+    Await.until(() -> completedOn.size() == 1, "the exchange to complete");
+    assertThat(completedOn.get(0)).startsWith("ferry-loop-" + byAddress.address().getPort() + "-");
+    assertThat(origin.requests().get()).isEqualTo(2);
   }
 }

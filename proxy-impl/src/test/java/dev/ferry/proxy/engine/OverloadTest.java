@@ -164,7 +164,11 @@ class OverloadTest {
     }
   }
 
-  /** An explicit growing pool starts threads for the connections queued once its cap grows. */
+  /**
+   * An explicit growing pool starts threads for the connections queued once its cap grows. It
+   * grows only while the machine's CPUs have room ({@link PoolSizer}), which a second test JVM
+   * or a build beside this one may not leave for a while: hence {@link #holdAtOnce}'s long wait.
+   */
   @Test
   void growsAnExplicitPoolToItsCeilingForQueuedConnections() throws Exception {
     int threads = holdAtOnce(6, ProxyServer.builder().concurrency(Concurrency.boundedPool(2, 100).growingTo(8)));
@@ -173,23 +177,24 @@ class OverloadTest {
 
   /**
    * Starts a proxy from {@code builder} that holds every request, sends one from each of
-   * {@code clients} new clients, and waits until all are held at once (holds last up to 30 s, so a
-   * pool that did not grow stays short of them until then); then releases them, expects every one
-   * answered 200 and none refused, and returns the proxy's {@code workers()} while all were held.
+   * {@code clients} new clients, and waits up to 60 s until all are held at once (holds last up to
+   * 90 s, so a pool that did not grow stays short of them until then); then releases them, expects
+   * every one answered 200 and none refused, and returns the proxy's {@code workers()} while all
+   * were held.
    */
   private int holdAtOnce(int clients, ProxyServer.Builder builder) throws Exception {
     CountDownLatch held = new CountDownLatch(clients);
     CountDownLatch release = new CountDownLatch(1);
     TinyOrigin origin = ferry.track(TinyOrigin.answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     ProxyServer proxy = ferry.start(builder.upstream(Upstream.of(origin.url("/")))
-        .filter(HoldingFilter.holding(null, held, release)));
+        .filter(HoldingFilter.holding(null, held, release, Duration.ofSeconds(90))));
     List<RawClient> slow = new ArrayList<>();
     int workers;
     try {
       for (int i = 0; i < clients; i++) {
         slow.add(new RawClient(proxy.address()).send("GET /" + i + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
       }
-      Await.until(() -> held.getCount() == 0, Duration.ofSeconds(20), () -> "every request under way at once; "
+      Await.until(() -> held.getCount() == 0, Duration.ofSeconds(60), () -> "every request under way at once; "
           + (clients - held.getCount()) + " are, on " + proxy.stats().workers() + " threads");
       workers = proxy.stats().workers();
       release.countDown();

@@ -60,29 +60,30 @@ final class AccessFilter implements Filter, HeadCheck {
     return chain.proceed(request);
   }
 
-  /**
-   * A reverse proxy's rules read no destination address, nor do a forward proxy's without rules
-   * on names, addresses or ports: the verdict is the head's alone.
-   */
   @Override
-  public boolean onLoop(boolean forward) {
-    return !forward || !policy.readsDestination();
-  }
-
-  @Override
-  public Request passes(Request request, InetSocketAddress client) {
+  public Request passes(Request request, InetSocketAddress client, boolean forward) {
     try {
-      return verdict(request, client.getAddress(), methods(request), false).deniedBy == null ? request : null;
+      return verdict(request, client.getAddress(), methods(request), forward).deniedBy == null ? request : null;
     } catch (HttpFailureException malformed) {
       return null;
     }
   }
 
+  /**
+   * A forward proxy's rules on names, addresses or ports, checked again where the loop connects,
+   * as {@link #handle} registers them for the threads; a reverse proxy's read no destination
+   * address, nor do rules on clients and methods alone: none.
+   */
+  @Override
+  public DestinationCheck destination(Request request, InetSocketAddress client) {
+    return policy.readsDestination() ? new DestinationRules(policy, client.getAddress(), methods(request)) : null;
+  }
+
   /** The denial, or the host the rules could not read (400), as the threads answer them. */
   @Override
-  public Refusal refusal(Request request, InetSocketAddress client) {
+  public Refusal refusal(Request request, InetSocketAddress client, boolean forward) {
     try {
-      AccessPolicy.Verdict verdict = verdict(request, client.getAddress(), methods(request), false);
+      AccessPolicy.Verdict verdict = verdict(request, client.getAddress(), methods(request), forward);
       return verdict.deniedBy == null ? null : Refusal.error(verdict.denial());
     } catch (HttpFailureException malformed) {
       return Refusal.error(malformed);

@@ -82,13 +82,13 @@ final class AuthenticationFilter implements Filter, HeadCheck {
    * requests are the threads').
    */
   @Override
-  public Request passes(Request request, InetSocketAddress client) {
+  public Request passes(Request request, InetSocketAddress client, boolean forward) {
     String value = credentials(request);
     return value != null && accepts(value) ? passedOn(request) : null;
   }
 
   @Override
-  public Refusal refusal(Request request, InetSocketAddress client) {
+  public Refusal refusal(Request request, InetSocketAddress client, boolean forward) {
     return Refusal.answer(challenge(), failure());
   }
 

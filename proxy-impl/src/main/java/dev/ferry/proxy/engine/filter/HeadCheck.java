@@ -1,6 +1,7 @@
 package dev.ferry.proxy.engine.filter;
 
 import dev.ferry.proxy.Request;
+import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import java.net.InetSocketAddress;
 
 /**
@@ -16,25 +17,35 @@ public interface HeadCheck {
   /**
    * Whether a loop may ask this filter about a forward proxy's requests ({@code forward}) or a
    * reverse proxy's: false for one that calls the application's code, which may block (an
-   * {@code Authentication} checker), and for a forward proxy's access rules on destinations,
-   * which are checked again on every address a name has, where the threads connect.
+   * {@code Authentication} checker).
    */
   default boolean onLoop(boolean forward) {
     return true;
   }
 
   /**
-   * The request this filter passes on, for {@code request} from {@code client}: {@code request}
-   * itself or a changed one; null if it would answer instead ({@link #refusal}). Changes no
-   * state: what passing costs is {@link #take}n once the loop serves the request.
+   * The request this filter passes on, for {@code request} from {@code client} to a forward
+   * proxy ({@code forward}) or a reverse one: {@code request} itself or a changed one; null if it
+   * would answer instead ({@link #refusal}). Changes no state: what passing costs is
+   * {@link #take}n once the loop serves the request.
    */
-  Request passes(Request request, InetSocketAddress client);
+  Request passes(Request request, InetSocketAddress client, boolean forward);
 
   /**
    * What this filter answers {@code request} from {@code client} with, where {@link #passes}
    * returned null; null if it would pass it on after all (the threads then decide).
    */
-  Refusal refusal(Request request, InetSocketAddress client);
+  Refusal refusal(Request request, InetSocketAddress client, boolean forward);
+
+  /**
+   * For a forward proxy's {@code request} from {@code client} that this filter passed: the check
+   * it makes on the destination where the proxy connects, on every address the name has (access
+   * rules on names, addresses or ports), as it registers one for the threads' exchange; null if
+   * it makes none.
+   */
+  default DestinationCheck destination(Request request, InetSocketAddress client) {
+    return null;
+  }
 
   /**
    * Takes what passing {@code request} (as this filter was given it) costs, a rate limit's token,

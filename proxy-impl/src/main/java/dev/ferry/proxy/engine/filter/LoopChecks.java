@@ -3,6 +3,7 @@ package dev.ferry.proxy.engine.filter;
 import dev.ferry.proxy.Filter;
 import dev.ferry.proxy.Request;
 import dev.ferry.proxy.Response;
+import dev.ferry.proxy.engine.upstream.DestinationCheck;
 import dev.ferry.proxy.spi.RequestRewrite;
 import dev.ferry.proxy.spi.ResponseRewrite;
 import java.net.InetSocketAddress;
@@ -31,6 +32,8 @@ public final class LoopChecks {
   /** The check that would answer the request instead of passing it on; null: none (yet). */
   private HeadCheck refusing;
   private int rewritesBeforeRefusing;
+  /** The checks on a forward proxy's destination the passing filters make; null: none. */
+  private DestinationCheck destination;
 
   private LoopChecks(InetSocketAddress client, Request request, boolean forward) {
     this.client = client;
@@ -85,7 +88,7 @@ public final class LoopChecks {
         continue;
       }
       HeadCheck check = (HeadCheck) filter;
-      Request passed = check.passes(request, client);
+      Request passed = check.passes(request, client, forward);
       if (passed == null) {
         refusing = check;
         rewritesBeforeRefusing = rewrites();
@@ -99,6 +102,10 @@ public final class LoopChecks {
       checks.add(check);
       given.add(request);
       rewritesBefore.add(rewrites());
+      DestinationCheck rules = forward ? check.destination(request, client) : null;
+      if (rules != null) {
+        destination = destination == null ? rules : destination.andThen(rules);
+      }
       request = passed;
     }
     return true;
@@ -147,8 +154,16 @@ public final class LoopChecks {
     if (spent != null) {
       return spent;
     }
-    Refusal refused = refusing.refusal(request, client);
+    Refusal refused = refusing.refusal(request, client, forward);
     return refused == null ? null : rewritten(refused, rewritesBeforeRefusing);
+  }
+
+  /**
+   * What the filters that passed a forward proxy's request check on its destination where the
+   * loop connects, in their order ({@link HeadCheck#destination}); null if none does.
+   */
+  public DestinationCheck destination() {
+    return destination;
   }
 
   /** The request the last filter passed on (the one checked, if none ran). */

@@ -82,13 +82,13 @@ final class RateLimitFilter implements Filter, CarriedOver, HeadCheck {
 
   /** The token is taken once the loop serves the request ({@link #take(Request, InetSocketAddress)}). */
   @Override
-  public Request passes(Request request, InetSocketAddress client) {
+  public Request passes(Request request, InetSocketAddress client, boolean forward) {
     return request;
   }
 
   /** Never asked: {@link #passes} passes every request on. */
   @Override
-  public Refusal refusal(Request request, InetSocketAddress client) {
+  public Refusal refusal(Request request, InetSocketAddress client, boolean forward) {
     return null;
   }
 
