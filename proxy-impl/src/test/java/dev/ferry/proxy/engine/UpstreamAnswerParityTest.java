@@ -51,12 +51,30 @@ class UpstreamAnswerParityTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("answers")
   void answersAsTheThreadsDo(String name, String rawAnswer, boolean originCloses) throws Exception {
+    sameAnswers("GET", name, rawAnswer, originCloses);
+  }
+
+  /** The same answers to a DELETE and an OPTIONS, which a loop serves as it serves a GET. */
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("deletesAndOptions")
+  void answersDeletesAndOptionsAsTheThreadsDo(String method, String name, String rawAnswer, boolean originCloses)
+      throws Exception {
+    sameAnswers(method, name, rawAnswer, originCloses);
+  }
+
+  static Stream<Arguments> deletesAndOptions() {
+    return Stream.of("DELETE", "OPTIONS").flatMap(method -> answers()
+        .map(answer -> Arguments.of(Stream.concat(Stream.of(method), Stream.of(answer.get())).toArray())));
+  }
+
+  /** Sends {@code method} twice on one connection to a loop's proxy and to a threads' one, each in front of an origin answering {@code rawAnswer}. */
+  private void sameAnswers(String method, String name, String rawAnswer, boolean originCloses) throws Exception {
     TinyOrigin origin = ferry.track(originCloses ? TinyOrigin.answeringThenClosing(rawAnswer)
         : TinyOrigin.answering(rawAnswer));
     ProxyServer onLoop = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).eventLoop(true));
     ProxyServer onThreads = ferry.start(ProxyServer.builder().upstream(Upstream.of(origin.url("/"))).eventLoop(false));
     try (RawClient loop = new RawClient(onLoop.address()); RawClient threads = new RawClient(onThreads.address())) {
-      String request = "GET /" + name.replace(' ', '-') + " HTTP/1.1\r\nHost: a\r\n\r\n";
+      String request = method + " /" + name.replace(' ', '-') + " HTTP/1.1\r\nHost: a\r\n\r\n";
       LoopParity.sameAnswers(loop, threads, request, request);
     }
   }
