@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * filters on the public API. The set, add, remove and rename header rewrites are also
  * {@link dev.ferry.proxy.spi.RequestRewrite}s or {@link dev.ferry.proxy.spi.ResponseRewrite}s,
  * which, with access control, rate limits and credentials checks, a proxy runs on its event
- * loops (a forward proxy's rules on destinations without a cache), answering there what they
+ * loops (with a cache, a forward proxy's rules on addresses send requests to names to the
+ * threads), answering there what they
  * refuse ({@link ProxyServer.Builder#eventLoop}); other filters keep its requests on threads.
  *
  * <pre>{@code

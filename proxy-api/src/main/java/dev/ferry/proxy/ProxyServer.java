@@ -693,8 +693,9 @@ public interface ProxyServer extends AutoCloseable {
      * ({@link Filters#setRequestHeader}, {@link Filters#setResponseHeader} and their
      * {@code add}, {@code remove} and {@code rename} kin); in a forward proxy with such filters
      * alone (its access rules on destinations are checked where the loop connects, on every
-     * address a name has; with the cache on, requests under such rules stay on the threads), one
-     * to an absolute {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
+     * address a name has; with the cache on, a request to a name under a rule on addresses stays
+     * on the threads, which look the name up before a hit is served), one to an absolute
+     * {@code http://} URL. Where the {@link #cache} serves the request (with its built-in
      * store), the loop sends what the store answers alone (hits, 304s, ranges; other methods
      * there go to the threads, whose cache invalidates what an unsafe one names; on a route
      * without the cache, the loop invalidates it itself), fetches a miss

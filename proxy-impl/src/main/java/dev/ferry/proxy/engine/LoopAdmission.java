@@ -329,7 +329,7 @@ final class LoopAdmission {
     HttpCache cache = loop.server().httpCache();
     LoopFetch fetch = null;
     if (cache != null) {
-      if (!cache.storeInMemory() || !LoopEligibility.fetchable(head.method()) || checks.destination() != null) {
+      if (!cache.storeInMemory() || !LoopEligibility.fetchable(head.method()) || checks.awaitsAddresses()) {
         // An application's store may wait on its network, and an unsafe method invalidates
         // what it names: the threads do both. A hit connects nowhere: where the access rules
         // wait on the addresses a name has, the threads look them up before they serve one.

@@ -8,6 +8,7 @@ import dev.ferry.proxy.ExchangeListener;
 import dev.ferry.proxy.ExchangeSummary;
 import dev.ferry.proxy.Filters;
 import dev.ferry.proxy.ProxyServer;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -163,5 +164,68 @@ class LoopForwardFiltersTest {
     Await.until(() -> completedOn.size() == 1, "the exchange to complete");
     assertThat(completedOn.get(0)).startsWith("ferry-loop-" + byAddress.address().getPort() + "-");
     assertThat(origin.requests().get()).isEqualTo(2);
+  }
+
+  /**
+   * With the cache on, rules a request's host can be judged by without its addresses leave its
+   * hits to the loop: under a rule on a name, a hit is answered there while the one thread is
+   * held, the denied name refused 403. Where a rule on addresses needs a name's, the threads look
+   * them up before a hit may be served (503 while the thread is held); an address in the URL is
+   * judged at once, on the loop.
+   */
+  @Test
+  void servesCacheHitsOnTheLoopUnlessTheRulesWaitForAddresses() throws Exception {
+    try (Primed byName = primed(Filters.accessControl().denyHosts("blocked.example").build());
+        RawClient raw = new RawClient(byName.proxy.address())) {
+      assertThat(raw.send(get(byName.named, "")).readResponse().header("x-cache")).isEqualTo("HIT");
+      assertThat(raw.send(get("http://blocked.example/page", "")).readResponse().status()).isEqualTo(403);
+    }
+    try (Primed byAddress = primed(Filters.accessControl().denyHosts("10.0.0.0/8").build())) {
+      try (RawClient raw = new RawClient(byAddress.proxy.address())) {
+        assertThat(raw.send(get(byAddress.origin.url("/page"), "")).readResponse().header("x-cache"))
+            .isEqualTo("HIT");
+      }
+      try (RawClient raw = new RawClient(byAddress.proxy.address())) {
+        assertThat(raw.send(get(byAddress.named, "")).readResponse().status()).as("a name under an address rule")
+            .isEqualTo(503);
+      }
+    }
+  }
+
+  /**
+   * A caching forward proxy with {@code rules} and one thread, whose cache holds its origin's
+   * {@code /page} by address and by name ({@link #named}), its one thread then held by a POST the
+   * origin answers once this is closed.
+   */
+  private Primed primed(dev.ferry.proxy.Filter rules) throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger requests = new AtomicInteger();
+    TinyOrigin origin = HoldingOrigin.start(ferry, release, requests, "Cache-Control: max-age=600\r\n",
+        line -> "stored".getBytes(StandardCharsets.ISO_8859_1));
+    ProxyServer proxy = ferry.start(oneThread().cache(CacheSpec.inMemory()).filter(rules));
+    String named = "http://localhost:" + origin.port() + "/page";
+    for (String url : List.of(origin.url("/page"), named)) {
+      try (RawClient raw = new RawClient(proxy.address())) {
+        assertThat(raw.send(get(url, "")).readResponse().header("x-cache")).as(url).isEqualTo("MISS");
+      }
+    }
+    Await.until(() -> proxy.stats().activeConnections() == 0 && proxy.stats().activeWorkers() == 0,
+        "the priming connections' thread to be free");
+    RawClient held = new RawClient(proxy.address());
+    HoldingOrigin.hold(held, origin.url("/hold"), requests, 3);
+    return new Primed(proxy, origin, named, held, release);
+  }
+
+  private record Primed(ProxyServer proxy, TinyOrigin origin, String named, RawClient held,
+      CountDownLatch release) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      release.countDown();
+      try {
+        assertThat(held.readResponse().bodyText()).isEqualTo("stored");
+      } finally {
+        held.close();
+      }
+    }
   }
 }

@@ -79,6 +79,15 @@ final class AccessFilter implements Filter, HeadCheck {
     return policy.readsDestination() ? new DestinationRules(policy, client.getAddress(), methods(request)) : null;
   }
 
+  @Override
+  public boolean awaitsAddresses(Request request, InetSocketAddress client) {
+    try {
+      return policy.readsDestination() && verdict(request, client.getAddress(), methods(request), true).undecided;
+    } catch (HttpFailureException malformed) {
+      return true; // refused before this is asked; undecided is the cautious answer
+    }
+  }
+
   /** The denial, or the host the rules could not read (400), as the threads answer them. */
   @Override
   public Refusal refusal(Request request, InetSocketAddress client, boolean forward) {

@@ -48,6 +48,15 @@ public interface HeadCheck {
   }
 
   /**
+   * Whether this filter's verdict on a forward proxy's {@code request} from {@code client} waits
+   * for the addresses its host name has (a rule on addresses, a name it cannot judge by its
+   * text): a cache hit, which connects nowhere, must not be served before they are looked up.
+   */
+  default boolean awaitsAddresses(Request request, InetSocketAddress client) {
+    return false;
+  }
+
+  /**
    * Takes what passing {@code request} (as this filter was given it) costs, a rate limit's token,
    * once the loop is about to serve it: null if taken, else what the filter answers instead (a
    * 429 when no token is to be had).

@@ -34,6 +34,8 @@ public final class LoopChecks {
   private int rewritesBeforeRefusing;
   /** The checks on a forward proxy's destination the passing filters make; null: none. */
   private DestinationCheck destination;
+  /** Whether one of them waits for the addresses of the request's host name. */
+  private boolean awaitsAddresses;
 
   private LoopChecks(InetSocketAddress client, Request request, boolean forward) {
     this.client = client;
@@ -105,6 +107,7 @@ public final class LoopChecks {
       DestinationCheck rules = forward ? check.destination(request, client) : null;
       if (rules != null) {
         destination = destination == null ? rules : destination.andThen(rules);
+        awaitsAddresses |= check.awaitsAddresses(request, client);
       }
       request = passed;
     }
@@ -164,6 +167,15 @@ public final class LoopChecks {
    */
   public DestinationCheck destination() {
     return destination;
+  }
+
+  /**
+   * Whether a filter's verdict on a forward proxy's request waits for the addresses its host
+   * name has ({@link HeadCheck#awaitsAddresses}): then no cache hit may answer it before they
+   * are looked up.
+   */
+  public boolean awaitsAddresses() {
+    return awaitsAddresses;
   }
 
   /** The request the last filter passed on (the one checked, if none ran). */
