@@ -226,7 +226,7 @@ final class LoopAdmission {
       return null;
     }
     if (cache != null && matched.get().route().cacheEnabled()) {
-      if (!cache.storeInMemory() || !LoopEligibility.fetchable(request.method())) {
+      if (!cache.storeInMemory() || !HttpCache.looksUp(request.method())) {
         // An application's store may wait on its network: the threads look it up. What the
         // cache does with other methods (an unsafe one's invalidation, a POST answer it may
         // keep, BYPASS on the answer) is the threads' cache's.
@@ -329,7 +329,7 @@ final class LoopAdmission {
     HttpCache cache = loop.server().httpCache();
     LoopFetch fetch = null;
     if (cache != null) {
-      if (!cache.storeInMemory() || !LoopEligibility.fetchable(head.method()) || checks.awaitsAddresses()) {
+      if (!cache.storeInMemory() || !HttpCache.looksUp(head.method()) || checks.awaitsAddresses()) {
         // An application's store may wait on its network, and an unsafe method invalidates
         // what it names: the threads do both. A hit connects nowhere: where the access rules
         // wait on the addresses a name has, the threads look them up before they serve one.

@@ -108,11 +108,6 @@ final class LoopEligibility {
         || fetched(cacheVerdict));
   }
 
-  /** Whether the cache looks up and fetches requests of {@code method}: GET and HEAD. */
-  static boolean fetchable(String method) {
-    return method.equals("GET") || method.equals("HEAD");
-  }
-
   /** Whether {@code cacheVerdict} is that of a request the cache sent upstream. */
   private static boolean fetched(String cacheVerdict) {
     return "MISS".equals(cacheVerdict) || "REVALIDATED".equals(cacheVerdict);

@@ -126,7 +126,7 @@ public final class HttpCache implements ProxyCache {
       throws IOException {
     Consumer<String> verdict = counting(reported);
     String method = request.method();
-    boolean read = method.equals("GET") || method.equals("HEAD");
+    boolean read = looksUp(method);
     if (read && (!request.body().isEmpty() || Methods.overridden(request.headers()))) {
       // Content, or a method override, the key does not hold and an origin may read (body
       // parsers and method-override middleware do): its answer stored, one client chose what
@@ -304,10 +304,19 @@ public final class HttpCache implements ProxyCache {
     return mark(response, "MISS", verdict);
   }
 
+  /**
+   * Whether the cache looks requests of {@code method} up in its store and fetches them for it:
+   * GET and HEAD. Others pass through it (an unsafe one invalidating what it names), as the
+   * event loops leave them to the threads' cache.
+   */
+  public static boolean looksUp(String method) {
+    return method.equals("GET") || method.equals("HEAD");
+  }
+
   /** Whether {@link #handle} may answer the request from the store at all. */
   private static boolean readsStore(Request request) {
     String method = request.method();
-    return (method.equals("GET") || method.equals("HEAD")) && request.body().isEmpty()
+    return looksUp(method) && request.body().isEmpty()
         && !Methods.overridden(request.headers()) && !request.headers().contains("If-Match")
         && !request.headers().contains("If-Unmodified-Since");
   }
